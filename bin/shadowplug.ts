@@ -1,0 +1,23 @@
+/**
+ * The shadowplug command line. Each subcommand lives in bin/commands/<name>.ts and registers
+ * itself; heavy modules are imported inside the action so `--help` stays instant.
+ */
+import { Command } from 'commander';
+import { registerPlug } from './commands/plug';
+import { registerClick } from './commands/click';
+import { registerAgent } from './commands/agent';
+import { registerSandbox } from './commands/sandbox';
+
+const program = new Command('shadowplug')
+  .description('Click a button, the lamp toggles. Upload a file, the device gets it, verified.')
+  .showHelpAfterError()
+  .exitOverride((err) => {
+    process.exit(err.exitCode);
+  });
+
+registerPlug(program);
+registerClick(program);
+registerAgent(program);
+registerSandbox(program);
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,28 @@
+/**
+ * Base of every error shadowplug throws on purpose. Each domain has its own `errors.ts` with
+ * subclasses; all of them keep the underlying `cause` and say whether trying again can help,
+ * so callers (a Lambda deciding to throw for a retry, the agent's backoff) never parse messages.
+ */
+export class ShadowplugError extends Error {
+  /** A stable machine-readable code, e.g. `TPLINK_TIMEOUT`, `S3_ACCESS_DENIED`. */
+  readonly code: string;
+  /** True when the same call may succeed later without anything being changed. */
+  readonly retryable: boolean;
+
+  constructor(message: string, options: { code: string; retryable: boolean; cause?: unknown }) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = options.code;
+    this.retryable = options.retryable;
+  }
+
+  toJSON(): { name: string; code: string; message: string; retryable: boolean } {
+    return { name: this.name, code: this.code, message: this.message, retryable: this.retryable };
+  }
+}
+
+/** The message of anything thrown, for log lines and one-line CLI failures. */
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

@@ -1,0 +1,72 @@
+/**
+ * A small structured logger shared by the agent, the sandbox and the CLI (the Lambdas may use
+ * Powertools, which has the same call shape). One JSON object per line when `json` is set,
+ * a readable line otherwise. Written here rather than pulled in so the Lambda bundles stay small.
+ */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+export type LogFields = Record<string, unknown>;
+
+export interface Logger {
+  debug(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+  /** A logger that adds `fields` to every line. */
+  child(fields: LogFields): Logger;
+}
+
+export interface LoggerOptions {
+  level?: LogLevel;
+  json?: boolean;
+  /** Where lines go; default process.stderr. */
+  write?: (line: string) => void;
+  fields?: LogFields;
+  clock?: () => Date;
+}
+
+const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
+
+function serialise(value: unknown): unknown {
+  if (value instanceof Error) {
+    const base: Record<string, unknown> = { name: value.name, message: value.message };
+    const withCode = value as Error & { code?: unknown; retryable?: unknown };
+    if (withCode.code !== undefined) base.code = withCode.code;
+    if (withCode.retryable !== undefined) base.retryable = withCode.retryable;
+    if (value.cause !== undefined) base.cause = serialise(value.cause);
+    return base;
+  }
+  return value;
+}
+
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const level = options.level ?? 'info';
+  const json = options.json ?? false;
+  const write = options.write ?? ((line: string) => process.stderr.write(line + '\n'));
+  const clock = options.clock ?? (() => new Date());
+  const base = options.fields ?? {};
+
+  const emit = (lvl: Exclude<LogLevel, 'silent'>, message: string, fields?: LogFields): void => {
+    if (ORDER[lvl] < ORDER[level]) return;
+    const all: LogFields = { ...base, ...fields };
+    for (const [k, v] of Object.entries(all)) all[k] = serialise(v);
+    if (json) {
+      write(JSON.stringify({ level: lvl, time: clock().toISOString(), message, ...all }));
+    } else {
+      const extra = Object.entries(all)
+        .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+        .join(' ');
+      write(`${lvl.padEnd(5)} ${message}${extra ? ' ' + extra : ''}`);
+    }
+  };
+
+  return {
+    debug: (m, f) => emit('debug', m, f),
+    info: (m, f) => emit('info', m, f),
+    warn: (m, f) => emit('warn', m, f),
+    error: (m, f) => emit('error', m, f),
+    child: (fields) => createLogger({ ...options, fields: { ...base, ...fields } }),
+  };
+}
+
+/** A logger that drops everything (tests, library defaults). */
+export const silentLogger: Logger = createLogger({ level: 'silent' });
