@@ -1,0 +1,49 @@
+/**
+ * Device Shadow MQTT topic names, classic and named: `$aws/things/<thing>/shadow[/name/<shadow>]/...`.
+ * Pure: shared by the sandbox's shadow service and the device agent.
+ */
+export const SHADOW_NAME_PATTERN = /^[$a-zA-Z0-9:_-]{1,64}$/;
+export const THING_NAME_PATTERN = /^[a-zA-Z0-9:_-]{1,128}$/;
+
+export interface ShadowTopics {
+  prefix: string;
+  get: string;
+  getAccepted: string;
+  getRejected: string;
+  update: string;
+  updateAccepted: string;
+  updateRejected: string;
+  updateDelta: string;
+  updateDocuments: string;
+  delete: string;
+  deleteAccepted: string;
+  deleteRejected: string;
+}
+
+export function shadowTopics(thingName: string, shadowName?: string): ShadowTopics {
+  const prefix = `$aws/things/${thingName}/shadow${shadowName ? `/name/${shadowName}` : ''}`;
+  return {
+    prefix,
+    get: `${prefix}/get`,
+    getAccepted: `${prefix}/get/accepted`,
+    getRejected: `${prefix}/get/rejected`,
+    update: `${prefix}/update`,
+    updateAccepted: `${prefix}/update/accepted`,
+    updateRejected: `${prefix}/update/rejected`,
+    updateDelta: `${prefix}/update/delta`,
+    updateDocuments: `${prefix}/update/documents`,
+    delete: `${prefix}/delete`,
+    deleteAccepted: `${prefix}/delete/accepted`,
+    deleteRejected: `${prefix}/delete/rejected`,
+  };
+}
+
+export type ShadowOperation = 'get' | 'update' | 'delete';
+
+/** What a topic addresses, or undefined when it is not a shadow request topic (`get`, `update`, `delete`). */
+export function parseShadowRequestTopic(topic: string): { thingName: string; shadowName?: string; operation: ShadowOperation } | undefined {
+  const m = /^\$aws\/things\/([^/]+)\/shadow(?:\/name\/([^/]+))?\/(get|update|delete)$/.exec(topic);
+  if (!m) return undefined;
+  const [, thingName, shadowName, operation] = m;
+  return { thingName: thingName!, ...(shadowName ? { shadowName } : {}), operation: operation as ShadowOperation };
+}
