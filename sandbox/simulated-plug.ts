@@ -1,0 +1,125 @@
+/**
+ * A simulated TP-Link plug for the sandbox: tplink-smarthome-simulator's HS100 (or HS300 strip)
+ * listening on 127.0.0.1 on a port of its own (0 = any free port).
+ *
+ * It speaks the real local protocol over real TCP, so the button Lambda talks to it exactly as
+ * to a plug on the LAN. Discovery: the simulator binds its UDP socket to the same loopback
+ * address and only ever answers the sender; we never start its shared UDP server on 9999, so
+ * nothing is broadcast and nothing on the LAN can reach it.
+ */
+import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
+import { Device } from 'tplink-smarthome-simulator';
+import { silentLogger, type Logger } from '../core/logger';
+
+export type SimulatedModel = 'hs100' | 'hs300';
+
+export interface SimulatedPlugOptions {
+  /** HS300 power strip (six outlets) instead of an HS100 plug. */
+  strip?: boolean;
+  host?: string;
+  /** 0 (default) picks a free port. */
+  port?: number;
+  alias?: string;
+  logger?: Logger;
+}
+
+/** Relay state as a user sees it: one relay for a plug, one per outlet for a strip. */
+export interface PlugRelayState {
+  model: string;
+  alias: string;
+  relayState?: 0 | 1;
+  children?: { id: string; index: number; alias: string; state: 0 | 1 }[];
+}
+
+export interface SimulatedPlug {
+  host: string;
+  port: number;
+  model: SimulatedModel;
+  deviceId: string;
+  /** Relay state read from the simulator's memory (no socket, exact at the instant). */
+  state(): PlugRelayState;
+  /** `change` fires with the new PlugRelayState right after a request changed a relay. */
+  events: EventEmitter;
+  close(): Promise<void>;
+}
+
+interface SimSysinfo {
+  alias: string;
+  model: string;
+  deviceId: string;
+  relay_state?: 0 | 1;
+}
+interface SimChild {
+  sysinfo: { id: string; alias: string; state: 0 | 1 };
+}
+
+export async function startSimulatedPlug(options: SimulatedPlugOptions = {}): Promise<SimulatedPlug> {
+  const logger = options.logger ?? silentLogger;
+  const model: SimulatedModel = options.strip ? 'hs300' : 'hs100';
+  const host = options.host ?? '127.0.0.1';
+  const device = new Device({
+    model,
+    address: host,
+    port: options.port ?? 0,
+    alias: options.alias ?? (options.strip ? 'sandbox strip' : 'sandbox plug'),
+  });
+  const events = new EventEmitter();
+  // The simulator emits `error` for unparseable requests and socket errors; unhandled, that
+  // would crash the sandbox. A misbehaving client is a log line, not a crash.
+  device.deviceNetworking.on('error', (err: unknown) => logger.warn('simulated plug error', { err }));
+
+  const state = (): PlugRelayState => {
+    const sys = device.data.system.sysinfo as unknown as SimSysinfo;
+    const base: PlugRelayState = { model: sys.model, alias: sys.alias };
+    if (model === 'hs300') {
+      const children = device.children as unknown as SimChild[];
+      base.children = children.map((c, index) => ({
+        id: c.sysinfo.id,
+        index,
+        alias: c.sysinfo.alias,
+        state: c.sysinfo.state ? 1 : 0,
+      }));
+    } else {
+      base.relayState = sys.relay_state ? 1 : 0;
+    }
+    return base;
+  };
+
+  const key = (s: PlugRelayState): string => JSON.stringify([s.relayState, s.children?.map((c) => c.state)]);
+  let last = key(state());
+  // `response` is emitted after the request was applied and before the reply is written.
+  device.deviceNetworking.on('response', () => {
+    const now = state();
+    const k = key(now);
+    if (k !== last) {
+      last = k;
+      events.emit('change', now);
+    }
+  });
+
+  await device.start();
+  // The simulator keeps client sockets open and its stop() waits for them: track and destroy.
+  const sockets = new Set<Socket>();
+  device.deviceNetworking.server!.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+
+  let closed = false;
+  return {
+    host,
+    port: device.port,
+    model,
+    deviceId: (device.data.system.sysinfo as unknown as SimSysinfo).deviceId,
+    state,
+    events,
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      for (const s of sockets) s.destroy();
+      await device.stop();
+      events.removeAllListeners();
+    },
+  };
+}
