@@ -1,0 +1,154 @@
+/**
+ * The TP-Link local protocol's byte layer, pure (no sockets): the autokey XOR cipher and the
+ * TCP framing (4-byte unsigned big-endian length, then the encrypted payload). UDP discovery
+ * uses the cipher without the length prefix.
+ */
+import { Buffer } from 'node:buffer';
+import { FrameTooLargeError } from './errors';
+
+/** The cipher's first key. */
+export const INITIAL_KEY = 171;
+/** Default cap on a reply frame: far above any real reply (an HS300 sysinfo is ~2 KB). */
+export const DEFAULT_MAX_FRAME_LENGTH = 1024 * 1024;
+const HEADER_LENGTH = 4;
+
+function toBytes(input: Uint8Array | string): Uint8Array {
+  // Strings are encoded as UTF-8 first: the cipher works on bytes, never on UTF-16 code units.
+  return typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
+}
+
+/** Autokey XOR: `c = key ^ p; key = c`. */
+export function encrypt(input: Uint8Array | string): Buffer {
+  const plain = toBytes(input);
+  const out = Buffer.allocUnsafe(plain.length);
+  let key = INITIAL_KEY;
+  for (let i = 0; i < plain.length; i++) {
+    key = key ^ plain[i]!;
+    out[i] = key;
+  }
+  return out;
+}
+
+/** Inverse of {@link encrypt}: `p = key ^ c; key = c`. */
+export function decrypt(input: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(input.length);
+  let key = INITIAL_KEY;
+  for (let i = 0; i < input.length; i++) {
+    const c = input[i]!;
+    out[i] = key ^ c;
+    key = c;
+  }
+  return out;
+}
+
+/** A framed, encrypted message. Objects are JSON-serialised; strings are sent as they are. */
+export function encodeFrame(message: unknown): Buffer {
+  const text = typeof message === 'string' ? message : JSON.stringify(message);
+  const payload = Buffer.from(text, 'utf8');
+  const frame = Buffer.allocUnsafe(HEADER_LENGTH + payload.length);
+  frame.writeUInt32BE(payload.length, 0);
+  let key = INITIAL_KEY;
+  for (let i = 0; i < payload.length; i++) {
+    key = key ^ payload[i]!;
+    frame[HEADER_LENGTH + i] = key;
+  }
+  return frame;
+}
+
+export interface FrameDecoderOptions {
+  /** Largest accepted payload in bytes; a larger declared length is rejected before buffering. */
+  maxLength?: number;
+}
+
+/**
+ * Incremental frame decoder: feed it chunks as they arrive, in any split, and it returns the
+ * decrypted payloads of the frames completed so far. Memory is bounded by `maxLength` + 4: a
+ * frame's buffer is allocated only after its declared length passed the limit check.
+ */
+export class FrameDecoder {
+  readonly maxLength: number;
+  private readonly header = Buffer.alloc(HEADER_LENGTH);
+  private headerFill = 0;
+  private body: Buffer | undefined;
+  private bodyFill = 0;
+  private key = INITIAL_KEY;
+
+  constructor(options: FrameDecoderOptions = {}) {
+    this.maxLength = options.maxLength ?? DEFAULT_MAX_FRAME_LENGTH;
+  }
+
+  /** Bytes of an incomplete frame held right now (header included). */
+  get bufferedBytes(): number {
+    return this.headerFill + this.bodyFill;
+  }
+
+  /** Declared length of the frame being read, if its header is complete. */
+  get expectedLength(): number | undefined {
+    return this.body?.length;
+  }
+
+  /** Whether a frame has started but not finished. */
+  get inFrame(): boolean {
+    return this.headerFill > 0 || this.body !== undefined;
+  }
+
+  /** Feeds a chunk; returns the decrypted payloads completed by it. Throws {@link FrameTooLargeError}. */
+  push(chunk: Uint8Array): Buffer[] {
+    const frames: Buffer[] = [];
+    let offset = 0;
+    while (offset < chunk.length) {
+      if (this.body === undefined) {
+        const take = Math.min(HEADER_LENGTH - this.headerFill, chunk.length - offset);
+        this.header.set(chunk.subarray(offset, offset + take), this.headerFill);
+        this.headerFill += take;
+        offset += take;
+        if (this.headerFill < HEADER_LENGTH) break;
+        const length = this.header.readUInt32BE(0);
+        if (length > this.maxLength) {
+          this.reset();
+          throw new FrameTooLargeError(length, this.maxLength);
+        }
+        this.body = Buffer.allocUnsafe(length);
+        this.bodyFill = 0;
+        this.key = INITIAL_KEY;
+      }
+      // Decrypt while copying so a completed frame needs no second pass.
+      const body = this.body;
+      const take = Math.min(body.length - this.bodyFill, chunk.length - offset);
+      let key = this.key;
+      for (let i = 0; i < take; i++) {
+        const c = chunk[offset + i]!;
+        body[this.bodyFill + i] = key ^ c;
+        key = c;
+      }
+      this.key = key;
+      this.bodyFill += take;
+      offset += take;
+      if (this.bodyFill === body.length) {
+        frames.push(body);
+        this.body = undefined;
+        this.headerFill = 0;
+        this.bodyFill = 0;
+      }
+    }
+    return frames;
+  }
+
+  /** Drops any partial frame (after an error, or a new connection). */
+  reset(): void {
+    this.headerFill = 0;
+    this.body = undefined;
+    this.bodyFill = 0;
+    this.key = INITIAL_KEY;
+  }
+}
+
+/** Decodes exactly one complete frame (tests, tools). Throws on a short, long or oversize buffer. */
+export function decodeFrame(frame: Uint8Array, maxLength = DEFAULT_MAX_FRAME_LENGTH): Buffer {
+  const decoder = new FrameDecoder({ maxLength });
+  const frames = decoder.push(frame);
+  if (frames.length !== 1 || decoder.inFrame) {
+    throw new RangeError(`expected exactly one complete frame in ${frame.length} bytes`);
+  }
+  return frames[0]!;
+}

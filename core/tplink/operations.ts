@@ -1,0 +1,79 @@
+/**
+ * What users and the button Lambda ask for: status, on, off, toggle of a plug, one outlet of a
+ * strip, or a whole strip. One connection, one query, at most one set; `after` is derived from
+ * `before` and the set the device acknowledged, not queried again.
+ */
+import { parseAddress, type PlugAddress } from './address';
+import type { ChildSelector, PlugChild, RelayState } from './commands';
+import { Plug, type PlugOptions, type PlugStatus } from './plug';
+
+export type PlugActionName = 'status' | 'on' | 'off' | 'toggle';
+export const PLUG_ACTIONS: readonly PlugActionName[] = ['status', 'on', 'off', 'toggle'];
+
+export interface PlugActionOptions extends PlugOptions {
+  /** One outlet of a strip: full id, 2-digit suffix, or index. */
+  child?: ChildSelector;
+}
+
+export interface PlugActionResult {
+  action: PlugActionName;
+  before: PlugStatus;
+  after: PlugStatus;
+  /** Whether a set was sent (false for status, and for on/off when already so). */
+  changed: boolean;
+  /** The outlet acted on, when a child was chosen. */
+  child?: PlugChild;
+}
+
+/**
+ * Runs one action. Toggling a whole strip: if any outlet is on, all go off; otherwise all go on
+ * (like a wall switch for the whole strip: one press always leaves everything dark, or everything lit).
+ */
+export async function plugAction(
+  address: PlugAddress | string,
+  action: PlugActionName,
+  options: PlugActionOptions = {},
+): Promise<PlugActionResult> {
+  const where = typeof address === 'string' ? parseAddress(address) : address;
+  const plug = new Plug(where, options);
+  try {
+    return await plug.session(async () => {
+      const before = await plug.status();
+      const child = options.child === undefined ? undefined : await plug.resolveChild(options.child);
+      const current = currentState(before, child);
+      const target = action === 'status' ? undefined : desiredState(action, current);
+      if (target === undefined || (action !== 'toggle' && current.every((s) => s === target))) {
+        return { action, before, after: before, changed: false, ...(child ? { child } : {}) };
+      }
+      await plug.setPower(target === 1, child ? { child: child.id } : {});
+      const after = applied(before, target, child);
+      const afterChild = child ? after.children?.[child.index] : undefined;
+      return { action, before, after, changed: true, ...(afterChild ? { child: afterChild } : {}) };
+    });
+  } finally {
+    await plug.close();
+  }
+}
+
+/** The relay states the action concerns: the plug's, one outlet's, or every outlet's. */
+function currentState(status: PlugStatus, child: PlugChild | undefined): RelayState[] {
+  if (child) return [child.state];
+  if (status.children) return status.children.map((c) => c.state);
+  return [status.relayState ?? 0];
+}
+
+function desiredState(action: Exclude<PlugActionName, 'status'>, current: RelayState[]): RelayState {
+  if (action === 'on') return 1;
+  if (action === 'off') return 0;
+  return current.some((s) => s === 1) ? 0 : 1;
+}
+
+function applied(before: PlugStatus, state: RelayState, child: PlugChild | undefined): PlugStatus {
+  const after: PlugStatus = { ...before };
+  if (before.children) {
+    after.children = before.children.map((c) => (child === undefined || c.id === child.id ? { ...c, state } : { ...c }));
+  } else {
+    after.relayState = state;
+  }
+  return after;
+}

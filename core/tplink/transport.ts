@@ -1,0 +1,30 @@
+/**
+ * How the protocol layer (Plug) reaches a device. It hands over JSON requests and gets JSON
+ * replies; framing, encryption, sockets, timeouts and reconnects stay behind this interface,
+ * so a KLAP transport (HTTP port 80, handshake + AES, for 2020+ firmware) can slot in later.
+ */
+import type { TplinkEndpoint } from './errors';
+
+export interface Transport {
+  readonly endpoint: TplinkEndpoint;
+  /** Sends one request and resolves with the parsed JSON reply. Throws a TplinkError. */
+  send(request: object): Promise<unknown>;
+  /**
+   * Runs `fn` with the device reserved for this transport: requests made inside share one
+   * connection (where the device keeps it open) and no other transport talks to the device meanwhile.
+   */
+  hold<T>(fn: () => Promise<T>): Promise<T>;
+  /** Closes the connection and frees the device. Further sends fail. */
+  close(): Promise<void>;
+}
+
+/** Timeouts shared by every transport. */
+export interface TransportTimeouts {
+  /** Time allowed to open the connection (default 3000 ms). */
+  connectTimeoutMs?: number;
+  /** Time allowed for a whole request, connection included (default 5000 ms). */
+  requestTimeoutMs?: number;
+}
+
+export const DEFAULT_CONNECT_TIMEOUT_MS = 3000;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 5000;
