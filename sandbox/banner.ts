@@ -1,0 +1,91 @@
+/**
+ * The human-readable "ready" screen: endpoints, things, certificate paths, and commands a
+ * newcomer can paste as they are. Pure: builds text from the sandbox's info.
+ */
+import { isAbsolute, relative, resolve } from 'node:path';
+import type { SandboxInfo } from './sandbox-info';
+
+export const READY_LINE = 'shadowplug sandbox ready';
+
+/** A path as short as it can be while still working from `cwd`. */
+function shortPath(path: string, cwd: string): string {
+  const rel = relative(cwd, path);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+}
+
+/** Quotes a shell word only when it needs it (POSIX sh). */
+export function shellWord(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** `--dir <dir>` unless it is the default `.sandbox` of this working directory. */
+function dirFlag(info: SandboxInfo, cwd: string): string {
+  return resolve(cwd, '.sandbox') === resolve(info.dir) ? '' : ` --dir ${shellWord(shortPath(info.dir, cwd))}`;
+}
+
+export function clickCommand(info: SandboxInfo, cwd: string, clickType = 'SINGLE'): string {
+  const p = (x: string) => shellWord(shortPath(x, cwd));
+  return [
+    'npx shadowplug click',
+    `--endpoint ${info.mqtt.host}:${info.mqtt.port}`,
+    `--cert ${p(info.button.cert)}`,
+    `--key ${p(info.button.key)}`,
+    `--ca-file ${p(info.ca)}`,
+    `--serial ${shellWord(info.button.serial)}`,
+    `--type ${clickType}`,
+  ].join(' ');
+}
+
+export function uploadCommand(info: SandboxInfo, cwd: string, file = 'firmware.bin', key?: string): string {
+  return `npx shadowplug sandbox upload ${shellWord(file)}${key ? ` --key ${shellWord(key)}` : ''}${dirFlag(info, cwd)}`;
+}
+
+/** The same upload with the AWS CLI, with the environment it needs against the local S3. */
+export function awsCliCommand(info: SandboxInfo, file = 'firmware.bin', key = file): string {
+  return [
+    `AWS_ACCESS_KEY_ID=${info.s3.accessKeyId} AWS_SECRET_ACCESS_KEY=${info.s3.secretAccessKey} AWS_REGION=${info.s3.region}`,
+    // Newer AWS CLIs send aws-chunked bodies with trailing checksums, which the local S3 stores verbatim.
+    'AWS_REQUEST_CHECKSUM_CALCULATION=WHEN_REQUIRED AWS_RESPONSE_CHECKSUM_VALIDATION=WHEN_REQUIRED',
+    `aws --endpoint-url ${info.s3.endpoint} s3 cp ${shellWord(file)} s3://${info.s3.bucket}/${shellWord(key)}`,
+  ].join(' \\\n    ');
+}
+
+export function formatBanner(info: SandboxInfo, cwd = process.cwd()): string {
+  const p = (x: string) => shortPath(x, cwd);
+  const first = info.things[0];
+  const other = info.things[1] ?? first;
+  const plug = `${info.plug.host}:${info.plug.port}${info.plug.simulated ? ` (simulated ${info.plug.model ?? 'plug'})` : ' (real plug)'}`;
+  const lines = [
+    READY_LINE,
+    '',
+    'Endpoints (all on this machine)',
+    `  MQTT/TLS (IoT Core)     ${info.mqtt.host}:${info.mqtt.port}   button topic ${info.buttonTopic}`,
+    `  IoT data plane (HTTPS)  ${info.dataPlane}`,
+    `  credentials provider    https://${info.credentials.endpoint}   role alias ${info.credentials.roleAlias}`,
+    `  S3                      ${info.s3.endpoint}   bucket ${info.s3.bucket}`,
+    `  plug                    ${plug}`,
+    '',
+    'Certificates',
+    `  CA                      ${p(info.ca)}`,
+    `  button ${info.button.serial.padEnd(16)} ${p(info.button.cert)}  ${p(info.button.key)}`,
+    ...info.things.slice(0, 5).map((t) => `  ${t.name.padEnd(23)} ${p(t.cert)}  ${p(t.key)}`),
+    ...(info.things.length > 5 ? [`  … and ${info.things.length - 5} more things (see ${p(info.dir)}/sandbox.json)`] : []),
+    '',
+    `Things (${info.things.length}), each with an agent installing into ${p(info.things.length > 1 ? resolve(info.dir, 'devices') : (first?.dest ?? ''))}${info.things.length > 1 ? '/<thing>' : ''}`,
+    `  ${info.things.slice(0, 5).map((t) => t.name).join(', ')}${info.things.length > 5 ? ', …' : ''}`,
+    '',
+    'Click the button (in another terminal):',
+    `  ${clickCommand(info, cwd)}`,
+    '',
+    'Upload a file to every device:',
+    `  ${uploadCommand(info, cwd)}`,
+    ...(other ? ['', `…or to ${other.name} only:`, `  ${uploadCommand(info, cwd, 'firmware.bin', `things/${other.name}/firmware.bin`)}`] : []),
+    '',
+    'The same upload with the AWS CLI:',
+    `  ${awsCliCommand(info)}`,
+    '',
+    'Events follow. Ctrl-C stops everything.',
+    '',
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,69 @@
+/**
+ * What happens in a running sandbox, as events (for tests and the bench) and as one readable
+ * line each (for the person watching the terminal). Pure: no I/O here.
+ */
+import type { PlugRelayState } from './simulated-plug';
+
+export type SandboxEvent =
+  | { type: 'click'; serial: string; clickType: string; requestId: string }
+  | { type: 'click-done'; serial: string; clickType: string; summary: string; elapsedMs: number }
+  | { type: 'click-failed'; serial: string; message: string }
+  | { type: 'plug'; state: PlugRelayState }
+  | { type: 'upload'; bucket: string; key: string; size: number; eventName: string }
+  | { type: 'upload-failed'; key: string; message: string }
+  | { type: 'desired'; thing: string; hash: string; url: string }
+  | { type: 'progress'; thing: string; bytes: number; total?: number }
+  | { type: 'installed'; thing: string; hash: string; path: string }
+  | { type: 'reported'; thing: string; hash: string }
+  | { type: 'device-error'; thing: string; message: string };
+
+function short(hash: string): string {
+  return hash.length > 12 ? `${hash.slice(0, 12)}…` : hash;
+}
+
+function onOff(state: 0 | 1 | undefined): string {
+  return state === 1 ? 'ON' : 'OFF';
+}
+
+export function describePlug(state: PlugRelayState): string {
+  if (state.children) {
+    return `${state.alias} outlets ${state.children.map((c) => `${c.index}:${onOff(c.state)}`).join(' ')}`;
+  }
+  return `${state.alias} is ${onOff(state.relayState)}`;
+}
+
+function size(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/** One human line per event, e.g. `click   SINGLE from G030… (toggle)`. */
+export function formatEvent(event: SandboxEvent): string {
+  switch (event.type) {
+    case 'click':
+      return `click    ${event.clickType} from button ${event.serial}`;
+    case 'click-done':
+      return `click    ${event.clickType} from ${event.serial} handled in ${event.elapsedMs} ms: ${event.summary}`;
+    case 'click-failed':
+      return `click    from ${event.serial} FAILED: ${event.message}`;
+    case 'plug':
+      return `plug     ${describePlug(event.state)}`;
+    case 'upload':
+      return `upload   s3://${event.bucket}/${event.key} (${size(event.size)}, ${event.eventName})`;
+    case 'upload-failed':
+      return `upload   ${event.key} FAILED: ${event.message}`;
+    case 'desired':
+      return `shadow   ${event.thing} desired ← ${event.url} sha256 ${short(event.hash)}`;
+    case 'progress':
+      return `device   ${event.thing} downloading ${
+        event.total ? `${Math.floor((event.bytes / event.total) * 100)}% of ${size(event.total)}` : size(event.bytes)
+      }`;
+    case 'installed':
+      return `device   ${event.thing} verified sha256 ${short(event.hash)}, installed ${event.path}`;
+    case 'reported':
+      return `shadow   ${event.thing} reported = desired (sha256 ${short(event.hash)})`;
+    case 'device-error':
+      return `device   ${event.thing} ERROR: ${event.message}`;
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * What a running sandbox tells the world: the `--json` object, and `<dir>/sandbox.json`, which
+ * `shadowplug sandbox upload` (and anyone else) reads to find the running sandbox. Written
+ * atomically when the sandbox is ready, removed when it stops.
+ */
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { SandboxAlreadyRunningError, SandboxNotRunningError } from './errors';
+
+export const SANDBOX_INFO_FILE = 'sandbox.json';
+
+export interface SandboxThingInfo {
+  name: string;
+  /** Device certificate and key (PEM paths). */
+  cert: string;
+  key: string;
+  /** Where this thing's agent installs files. */
+  dest: string;
+}
+
+export interface SandboxInfo {
+  /** The sandbox's state directory (absolute). */
+  dir: string;
+  /** Process that runs the sandbox. */
+  pid: number;
+  mqtt: { host: string; port: number };
+  /** IoT data-plane HTTPS endpoint URL (for `@aws-sdk/client-iot-data-plane`'s `endpoint`). */
+  dataPlane: string;
+  /** `endpoint` as the agent's `--credential-endpoint` takes it: host:port + path. */
+  credentials: { endpoint: string; roleAlias: string };
+  s3: { endpoint: string; bucket: string; region: string; accessKeyId: string; secretAccessKey: string };
+  /** CA certificate (PEM path) that signs the servers and every device. */
+  ca: string;
+  things: SandboxThingInfo[];
+  /** A button identity: may publish on the button topic and nothing else. */
+  button: { clientId: string; serial: string; cert: string; key: string };
+  plug: { host: string; port: number; simulated: boolean; model?: string };
+  /** Where the button publishes, e.g. `iotbutton/<serial>`. */
+  buttonTopic: string;
+}
+
+export function sandboxInfoPath(dir: string): string {
+  return join(resolve(dir), SANDBOX_INFO_FILE);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists but belongs to someone else; still alive.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The running sandbox's info for `dir`; a clear error when none runs there. */
+export function readSandboxInfo(dir: string): SandboxInfo {
+  const path = sandboxInfoPath(dir);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new SandboxNotRunningError(dir, `${path} does not exist`);
+    throw err;
+  }
+  let info: SandboxInfo;
+  try {
+    info = JSON.parse(text) as SandboxInfo;
+  } catch (err) {
+    throw new SandboxNotRunningError(dir, `${path} is not valid JSON (${(err as Error).message})`);
+  }
+  if (typeof info.pid !== 'number' || !isAlive(info.pid)) {
+    throw new SandboxNotRunningError(dir, `${path} was left by process ${info.pid}, which is no longer running`);
+  }
+  return info;
+}
+
+/** Refuses to start a second sandbox on a directory whose sandbox is still alive. */
+export function assertNoLiveSandbox(dir: string): void {
+  try {
+    const info = readSandboxInfo(dir);
+    if (info.pid !== process.pid) throw new SandboxAlreadyRunningError(dir, info.pid);
+  } catch (err) {
+    if (err instanceof SandboxNotRunningError) return;
+    throw err;
+  }
+}
+
+export function writeSandboxInfo(dir: string, info: SandboxInfo): void {
+  const path = sandboxInfoPath(dir);
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(info, null, 2) + '\n', { mode: 0o600 });
+  renameSync(tmp, path);
+}
+
+/** Removes `sandbox.json`, but only if it is ours (a newer sandbox may own the directory). */
+export function removeSandboxInfo(dir: string, pid = process.pid): void {
+  const path = sandboxInfoPath(dir);
+  try {
+    const info = JSON.parse(readFileSync(path, 'utf8')) as Partial<SandboxInfo>;
+    if (info.pid !== pid) return;
+  } catch {
+    return;
+  }
+  rmSync(path, { force: true });
+}

@@ -1,0 +1,84 @@
+/**
+ * `shadowplug sandbox upload <file>`: put a local file into the running sandbox's bucket, found
+ * through `<dir>/sandbox.json`. Streams the file (any size, constant memory) and hashes it on
+ * the way so the CLI can print the SHA-256 the device will verify against.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { localS3ClientConfig } from './local-s3';
+import { SandboxUploadError } from './errors';
+import { readSandboxInfo, type SandboxInfo } from './sandbox-info';
+
+export interface UploadOptions {
+  file: string;
+  /** Object key; default the file's base name (which goes to every sandbox thing). */
+  key?: string;
+  /** The sandbox to upload to: its info, or its directory (default `.sandbox`). */
+  info?: SandboxInfo;
+  dir?: string;
+}
+
+export interface UploadResult {
+  bucket: string;
+  key: string;
+  size: number;
+  sha256: string;
+  etag?: string;
+  /** `s3://bucket/key`, as the device will see it in its shadow. */
+  url: string;
+}
+
+/** S3 accepts keys of 1 to 1024 UTF-8 bytes. */
+export function validateKey(key: string): string {
+  const bytes = Buffer.byteLength(key, 'utf8');
+  if (bytes === 0) throw new SandboxUploadError('Object key is empty');
+  if (bytes > 1024) throw new SandboxUploadError(`Object key is ${bytes} bytes long; S3 allows at most 1024`);
+  return key;
+}
+
+export async function uploadFile(options: UploadOptions): Promise<UploadResult> {
+  const info = options.info ?? readSandboxInfo(options.dir ?? '.sandbox');
+  const key = validateKey(options.key ?? basename(options.file));
+  let size: number;
+  try {
+    const st = statSync(options.file);
+    if (!st.isFile()) throw new Error('not a regular file');
+    size = st.size;
+  } catch (err) {
+    throw new SandboxUploadError(`Cannot upload ${options.file}: ${(err as Error).message}`, { cause: err });
+  }
+  const hash = createHash('sha256');
+  const body = new PassThrough();
+  body.on('data', (chunk: Buffer) => hash.update(chunk));
+  const source = createReadStream(options.file);
+  source.on('error', (err) => body.destroy(err));
+  source.pipe(body);
+
+  const client = new S3Client(localS3ClientConfig(info.s3.endpoint, info.s3));
+  try {
+    const out = await client.send(
+      new PutObjectCommand({ Bucket: info.s3.bucket, Key: key, Body: body, ContentLength: size }),
+    );
+    return {
+      bucket: info.s3.bucket,
+      key,
+      size,
+      sha256: hash.digest('hex'),
+      ...(out.ETag ? { etag: out.ETag } : {}),
+      url: `s3://${info.s3.bucket}/${key}`,
+    };
+  } catch (err) {
+    source.destroy();
+    const e = err as Error & { $retryable?: unknown; code?: string };
+    const retryable = e.code === 'ECONNREFUSED' || e.code === 'ECONNRESET' || Boolean(e.$retryable);
+    throw new SandboxUploadError(
+      `Upload of ${options.file} to s3://${info.s3.bucket}/${key} at ${info.s3.endpoint} failed: ${e.message}`,
+      { retryable, cause: err },
+    );
+  } finally {
+    client.destroy();
+  }
+}

@@ -1,0 +1,88 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { startLocalS3, type LocalS3 } from '../../sandbox/local-s3';
+import { uploadFile } from '../../sandbox/upload';
+import { readSandboxInfo, removeSandboxInfo, writeSandboxInfo, type SandboxInfo } from '../../sandbox/sandbox-info';
+import { SandboxNotRunningError, SandboxUploadError } from '../../sandbox/errors';
+
+function infoFor(dir: string, s3: LocalS3, pid = process.pid): SandboxInfo {
+  return {
+    dir,
+    pid,
+    mqtt: { host: '127.0.0.1', port: 1 },
+    dataPlane: 'https://127.0.0.1:1',
+    credentials: { endpoint: '127.0.0.1:1/role-aliases/r/credentials', roleAlias: 'r' },
+    s3: { endpoint: s3.endpoint, bucket: 'shadowplug', region: s3.region, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+    ca: join(dir, 'ca.pem'),
+    things: [],
+    button: { clientId: 'iotbutton_X', serial: 'X', cert: 'c', key: 'k' },
+    plug: { host: '127.0.0.1', port: 1, simulated: true },
+    buttonTopic: 'iotbutton/X',
+  };
+}
+
+describe('shadowplug sandbox upload', () => {
+  let dir: string;
+  let s3: LocalS3;
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sandbox-upload-'));
+    s3 = await startLocalS3({ dir: join(dir, 's3'), buckets: ['shadowplug'] });
+  });
+  afterEach(async () => {
+    await s3.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('finds the running sandbox through <dir>/sandbox.json and stores the exact bytes under the file name', async () => {
+    writeSandboxInfo(dir, infoFor(dir, s3));
+    const file = join(dir, 'fw 1.bin');
+    const bytes = Buffer.from(Array.from({ length: 300_000 }, (_, i) => i % 251));
+    writeFileSync(file, bytes);
+    const result = await uploadFile({ file, dir });
+    expect(result).toMatchObject({ bucket: 'shadowplug', key: 'fw 1.bin', size: bytes.length, url: 's3://shadowplug/fw 1.bin' });
+    expect(result.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+    const client = s3.createClient();
+    const got = await client.send(new GetObjectCommand({ Bucket: 'shadowplug', Key: 'fw 1.bin' }));
+    expect(Buffer.from(await got.Body!.transformToByteArray()).equals(bytes)).toBe(true);
+    client.destroy();
+  });
+
+  it('uses --key when given', async () => {
+    const file = join(dir, 'a.txt');
+    writeFileSync(file, 'hello');
+    const result = await uploadFile({ file, key: 'things/shadowplug-device-2/a.txt', info: infoFor(dir, s3) });
+    expect(result.key).toBe('things/shadowplug-device-2/a.txt');
+  });
+
+  it('says no sandbox is running when sandbox.json is missing, and when its process is gone', () => {
+    expect(() => readSandboxInfo(dir)).toThrow(SandboxNotRunningError);
+    expect(() => readSandboxInfo(dir)).toThrow(/sandbox\.json does not exist/);
+    // pid 2^22+1 is above Linux's pid_max default range: no such process.
+    writeSandboxInfo(dir, infoFor(dir, s3, 4_194_305));
+    expect(() => readSandboxInfo(dir)).toThrow(/no longer running/);
+  });
+
+  it('removes sandbox.json only when it belongs to the caller', () => {
+    writeSandboxInfo(dir, infoFor(dir, s3));
+    removeSandboxInfo(dir, process.pid + 1);
+    expect(readSandboxInfo(dir).pid).toBe(process.pid);
+    removeSandboxInfo(dir);
+    expect(() => readSandboxInfo(dir)).toThrow(SandboxNotRunningError);
+  });
+
+  it('names the file when it cannot be read, and the endpoint when S3 is not there', async () => {
+    await expect(uploadFile({ file: join(dir, 'missing.bin'), info: infoFor(dir, s3) })).rejects.toThrow(
+      /Cannot upload .*missing\.bin/,
+    );
+    const file = join(dir, 'a.txt');
+    writeFileSync(file, 'x');
+    const gone = { ...infoFor(dir, s3), s3: { ...infoFor(dir, s3).s3, endpoint: 'http://127.0.0.1:1' } };
+    const err = await uploadFile({ file, info: gone }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SandboxUploadError);
+    expect((err as Error).message).toContain('http://127.0.0.1:1');
+  });
+});
