@@ -1,0 +1,30 @@
+/**
+ * Which things an object goes to. Pure. A key under `<prefix><thingName>/` goes to that thing
+ * only; every other key goes to the configured default targets. Kept apart from the shadow
+ * write so that fleets (one upload, many things) change only this file.
+ */
+import { THING_NAME_PATTERN } from '../shadow/topics';
+
+export type Route =
+  | { type: 'things'; things: string[]; perThing: boolean }
+  | { type: 'none'; reason: 'no-default-target' | 'invalid-thing-name' | 'folder-marker'; detail: string };
+
+export function routeKey(key: string, options: { thingPrefix: string; targetThings: readonly string[] }): Route {
+  // Console "folders" are zero-byte keys ending in '/': nothing for a device to install.
+  if (key.endsWith('/')) return { type: 'none', reason: 'folder-marker', detail: `key ${JSON.stringify(key)} is a folder marker` };
+  if (key.startsWith(options.thingPrefix)) {
+    const rest = key.slice(options.thingPrefix.length);
+    const slash = rest.indexOf('/');
+    if (slash >= 0) {
+      const thing = rest.slice(0, slash);
+      if (!THING_NAME_PATTERN.test(thing)) {
+        return { type: 'none', reason: 'invalid-thing-name', detail: `${JSON.stringify(thing)} in key ${JSON.stringify(key)} is not a valid thing name` };
+      }
+      return { type: 'things', things: [thing], perThing: true };
+    }
+  }
+  if (options.targetThings.length === 0) {
+    return { type: 'none', reason: 'no-default-target', detail: `key ${JSON.stringify(key)} is not under ${options.thingPrefix}<thing>/ and no default target thing is configured` };
+  }
+  return { type: 'things', things: [...options.targetThings], perThing: false };
+}

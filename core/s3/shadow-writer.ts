@@ -1,0 +1,121 @@
+/**
+ * Read-compare-write of one property of `state.desired` in a thing's shadow, over the IoT
+ * data-plane HTTP API. The update carries the `version` it was decided on, so a concurrent
+ * writer makes it fail with 409 and the decision is made again on the fresh document; after
+ * `conflictRetries` retries it gives up with `ShadowConflictError` (retryable: Lambda retries).
+ * A decision to skip sends nothing. The client is a parameter (the sandbox passes one that trusts
+ * its CA and points at its endpoint).
+ */
+import { GetThingShadowCommand, UpdateThingShadowCommand, type IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
+import { silentLogger, type Logger } from '../logger';
+import { ShadowConflictError, ShadowDocumentError, ShadowServiceError } from './errors';
+import { sdkName, sdkStatus } from './s3-errors';
+
+export interface ShadowWriterOptions {
+  property: string;
+  shadowName?: string;
+  conflictRetries: number;
+  logger?: Logger;
+}
+
+/** What a decision function returns: the new property value (`null` deletes it), or a reason to skip. */
+export type ShadowDecision<R extends string> = { action: 'write'; value: unknown } | { action: 'skip'; reason: R };
+
+export type ShadowApplyResult<R extends string> =
+  | { result: 'written'; version: number | undefined; attempts: number }
+  | { result: 'skipped'; reason: R; version: number | undefined };
+
+export interface ShadowRead {
+  exists: boolean;
+  version: number | undefined;
+  /** `state.desired[property]`, or undefined. */
+  value: unknown;
+}
+
+const RETRYABLE = new Set(['ThrottlingException', 'ServiceUnavailableException', 'InternalFailureException', 'GatewayTimeoutException']);
+// Access problems are an operator's to fix; a retry after the fix succeeds, so they are thrown as retryable.
+const ACCESS = new Set(['UnauthorizedException', 'ForbiddenException']);
+
+export class ShadowWriter {
+  private readonly logger: Logger;
+
+  constructor(
+    private readonly iotData: IoTDataPlaneClient,
+    private readonly options: ShadowWriterOptions,
+  ) {
+    this.logger = options.logger ?? silentLogger;
+  }
+
+  /** The current value of the property (undefined when no shadow or no such property). */
+  async read(thingName: string): Promise<ShadowRead> {
+    const { shadowName, property } = this.options;
+    let payload: Uint8Array | undefined;
+    try {
+      const res = await this.iotData.send(new GetThingShadowCommand({ thingName, shadowName }));
+      payload = res.payload;
+    } catch (err) {
+      if (sdkName(err) === 'ResourceNotFoundException' || sdkStatus(err) === 404) return { exists: false, version: undefined, value: undefined };
+      throw this.serviceError(thingName, 'GetThingShadow', err);
+    }
+    let doc: { version?: unknown; state?: { desired?: Record<string, unknown> } };
+    try {
+      doc = JSON.parse(Buffer.from(payload ?? new Uint8Array()).toString('utf8')) as typeof doc;
+    } catch (err) {
+      throw new ShadowDocumentError(thingName, shadowName, 'GetThingShadow payload is not JSON', err);
+    }
+    const version = typeof doc?.version === 'number' ? doc.version : undefined;
+    const desired = doc?.state?.desired;
+    const value = desired && typeof desired === 'object' ? desired[property] : undefined;
+    return { exists: true, version, value };
+  }
+
+  /** Decide on the current value and write the result; re-decide on each 409. */
+  async apply<R extends string>(thingName: string, decide: (current: unknown) => ShadowDecision<R>): Promise<ShadowApplyResult<R>> {
+    const { shadowName, property, conflictRetries } = this.options;
+    let lastConflict: unknown;
+    for (let attempt = 1; attempt <= conflictRetries + 1; attempt++) {
+      const current = await this.read(thingName);
+      const decision = decide(current.value);
+      if (decision.action === 'skip') return { result: 'skipped', reason: decision.reason, version: current.version };
+      const update: Record<string, unknown> = { state: { desired: { [property]: decision.value } } };
+      // No shadow yet: nothing to pin to (the service has no "create only if absent").
+      if (current.version !== undefined) update.version = current.version;
+      try {
+        const res = await this.iotData.send(
+          new UpdateThingShadowCommand({ thingName, shadowName, payload: Buffer.from(JSON.stringify(update), 'utf8') }),
+        );
+        return { result: 'written', version: this.versionOf(res.payload), attempts: attempt };
+      } catch (err) {
+        if (sdkName(err) === 'ConflictException' || sdkStatus(err) === 409) {
+          lastConflict = err;
+          this.logger.info('shadow version conflict; reading again', { thingName, shadowName, attempt, version: current.version });
+          continue;
+        }
+        throw this.serviceError(thingName, 'UpdateThingShadow', err);
+      }
+    }
+    throw new ShadowConflictError(thingName, shadowName, conflictRetries + 1, lastConflict);
+  }
+
+  private versionOf(payload: Uint8Array | undefined): number | undefined {
+    if (!payload || payload.byteLength === 0) return undefined;
+    try {
+      const doc = JSON.parse(Buffer.from(payload).toString('utf8')) as { version?: unknown };
+      return typeof doc.version === 'number' ? doc.version : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private serviceError(thingName: string, operation: string, err: unknown): ShadowServiceError {
+    const name = sdkName(err) || 'Error';
+    const status = sdkStatus(err);
+    const message = (err as { message?: string } | undefined)?.message ?? String(err);
+    const retryable = RETRYABLE.has(name) || ACCESS.has(name) || (status !== undefined && (status >= 500 || status === 429)) || status === undefined;
+    return new ShadowServiceError(thingName, this.options.shadowName, `${operation} failed: ${name}${status ? ` (HTTP ${status})` : ''}: ${message}`, {
+      retryable,
+      status,
+      cause: err,
+    });
+  }
+}
