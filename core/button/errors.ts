@@ -1,0 +1,77 @@
+/**
+ * Errors of the button domain. Every one keeps its `cause` and says whether trying again can
+ * help; the handler turns them into an outcome and never throws them to Lambda (a retry of a
+ * toggle would undo it).
+ */
+import { ShadowplugError } from '../errors';
+
+export class ButtonError extends ShadowplugError {}
+
+/** Bad configuration: names the environment variable (or settings field) that is wrong. */
+export class ButtonConfigError extends ButtonError {
+  readonly variable: string;
+  constructor(variable: string, problem: string, cause?: unknown) {
+    super(`${variable}: ${problem}`, { code: 'BUTTON_CONFIG_INVALID', retryable: false, cause });
+    this.variable = variable;
+  }
+}
+
+/** An event of no shape we know: says what was missing or wrong. */
+export class ButtonEventError extends ButtonError {
+  /** The path of the missing or bad field, e.g. `clickType` or `Records[0].Sns.Message`. */
+  readonly field: string;
+  constructor(field: string, problem: string, cause?: unknown) {
+    super(`button event rejected: ${field} ${problem}`, { code: 'BUTTON_EVENT_INVALID', retryable: false, cause });
+    this.field = field;
+  }
+}
+
+/** One plug (or outlet) could not be read or switched. `cause` is the transport's typed error. */
+export class ButtonTargetError extends ButtonError {
+  readonly host: string;
+  readonly port: number;
+  readonly child?: string | number;
+  constructor(target: { host: string; port: number; child?: string | number }, step: string, cause: unknown) {
+    const where = `${target.host}:${target.port}${target.child === undefined ? '' : `#${target.child}`}`;
+    const why = cause instanceof Error ? cause.message : String(cause);
+    const retryable = (cause as { retryable?: unknown } | undefined)?.retryable === true;
+    super(`plug ${where}: ${step} failed: ${why}`, { code: 'BUTTON_TARGET_FAILED', retryable, cause });
+    this.host = target.host;
+    this.port = target.port;
+    if (target.child !== undefined) this.child = target.child;
+  }
+
+  /** Outcomes are returned as JSON: keep where it failed and why. */
+  override toJSON(): ReturnType<ShadowplugError['toJSON']> & { host: string; port: number; child?: string | number; cause?: unknown } {
+    const cause = this.cause as { name?: unknown; code?: unknown; message?: unknown } | undefined;
+    return {
+      ...super.toJSON(),
+      host: this.host,
+      port: this.port,
+      ...(this.child === undefined ? {} : { child: this.child }),
+      ...(cause === undefined ? {} : { cause: { name: cause.name, code: cause.code, message: cause.message } }),
+    };
+  }
+}
+
+/** The outcome notification could not be published (logged; never undoes the switch). */
+export class ButtonNotifyError extends ButtonError {
+  readonly topicArn: string;
+  constructor(topicArn: string, cause: unknown) {
+    super(`SNS publish to ${topicArn} failed: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      code: 'BUTTON_NOTIFY_FAILED',
+      retryable: (cause as { $retryable?: unknown } | undefined)?.$retryable !== undefined,
+      cause,
+    });
+    this.topicArn = topicArn;
+  }
+}
+
+/** The `click` CLI could not publish a click over MQTT (connection, TLS, refusal, no PUBACK). */
+export class ButtonPublishError extends ButtonError {
+  readonly endpoint: string;
+  constructor(endpoint: string, problem: string, cause?: unknown) {
+    super(`publish to ${endpoint}: ${problem}`, { code: 'BUTTON_PUBLISH_FAILED', retryable: true, cause });
+    this.endpoint = endpoint;
+  }
+}

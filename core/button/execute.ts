@@ -1,0 +1,119 @@
+/**
+ * Carrying out a plan through a `PlugDriver`. The driver is how a target is read and switched:
+ * direct TCP to the plug today (`tplink-driver.ts`), a plug shadow's `desired.power` later —
+ * this file does not care which.
+ *
+ * Toggle over several targets: if any target is on, all go off; else all go on. Outlets of one
+ * device are handled one after another (plugs misbehave under competing connections), devices in
+ * parallel. A target that fails is recorded as a `ButtonTargetError` and the others go on; nothing
+ * here throws.
+ */
+import { ButtonTargetError } from './errors';
+import type { ActPlan } from './decide';
+import { deviceKey, formatTarget, type PlugTarget } from './targets';
+
+export interface TargetState {
+  on: boolean;
+  /** The plug's (or outlet's) name, for messages. */
+  alias?: string;
+}
+
+export interface PlugDriver {
+  /** The target's current state. */
+  read(target: PlugTarget): Promise<TargetState>;
+  /** Switches the target and returns its state afterwards. */
+  write(target: PlugTarget, on: boolean): Promise<TargetState>;
+  /** Releases connections; the driver stays usable. */
+  close?(): Promise<void>;
+}
+
+export type TargetStatus = 'switched' | 'unchanged' | 'failed';
+
+export interface TargetResult {
+  /** `host:port[#child]`. */
+  target: string;
+  host: string;
+  port: number;
+  child?: number | string;
+  alias?: string;
+  before?: boolean;
+  after?: boolean;
+  status: TargetStatus;
+  error?: ButtonTargetError;
+}
+
+export interface ExecuteResult {
+  /** The power every target was driven to; absent when no target could be read for a toggle. */
+  power?: boolean;
+  status: 'done' | 'partial' | 'failed';
+  targets: TargetResult[];
+}
+
+/** Runs `work` over the targets: device groups in parallel, targets within a device in order. */
+async function perDevice(targets: TargetResult[], work: (t: TargetResult) => Promise<void>): Promise<void> {
+  const groups = new Map<string, TargetResult[]>();
+  for (const t of targets) {
+    const key = deviceKey(t);
+    const group = groups.get(key);
+    if (group) group.push(t);
+    else groups.set(key, [t]);
+  }
+  await Promise.all(
+    [...groups.values()].map(async (group) => {
+      for (const t of group) await work(t);
+    }),
+  );
+}
+
+function targetOf(r: TargetResult): PlugTarget {
+  return r.child === undefined ? { host: r.host, port: r.port } : { host: r.host, port: r.port, child: r.child };
+}
+
+export async function execute(plan: ActPlan, driver: PlugDriver): Promise<ExecuteResult> {
+  const results: TargetResult[] = plan.targets.map((t) => {
+    const r: TargetResult = { target: formatTarget(t), host: t.host, port: t.port, status: 'failed' };
+    if (t.child !== undefined) r.child = t.child;
+    return r;
+  });
+
+  // 1. Read every target: the toggle needs all states, and the owner wants "before".
+  await perDevice(results, async (r) => {
+    try {
+      const state = await driver.read(targetOf(r));
+      r.before = state.on;
+      if (state.alias !== undefined) r.alias = state.alias;
+    } catch (err) {
+      r.error = new ButtonTargetError(r, 'reading the state', err);
+    }
+  });
+
+  const readable = results.filter((r) => r.before !== undefined);
+  if (readable.length === 0) return { status: 'failed', targets: results };
+  const power = plan.action === 'on' ? true : plan.action === 'off' ? false : !readable.some((r) => r.before === true);
+
+  // 2. Switch those that differ. Unreadable targets are not written: the same fault would only
+  //    cost a second timeout.
+  await perDevice(readable, async (r) => {
+    if (r.before === power) {
+      r.after = power;
+      r.status = 'unchanged';
+      return;
+    }
+    try {
+      const state = await driver.write(targetOf(r), power);
+      r.after = state.on;
+      if (state.alias !== undefined) r.alias = state.alias;
+      if (state.on !== power) {
+        r.error = new ButtonTargetError(r, 'switching', new Error(`the relay reads ${state.on ? 'on' : 'off'} after being set ${power ? 'on' : 'off'}`));
+      } else {
+        r.status = 'switched';
+      }
+    } catch (err) {
+      r.error = new ButtonTargetError(r, `switching ${power ? 'on' : 'off'}`, err);
+    }
+  });
+
+  const failed = results.filter((r) => r.status === 'failed').length;
+  const status = failed === 0 ? 'done' : failed === results.length ? 'failed' : 'partial';
+  return { power, status, targets: results };
+}

@@ -1,0 +1,118 @@
+/**
+ * The button function's work, independent of Lambda: event → clicks → decision → execution →
+ * notification → outcome. Never throws: a thrown error makes Lambda retry, and a retried toggle
+ * undoes itself. Everything it touches (driver, publish, clock, logger) is injected.
+ */
+import { silentLogger, type Logger } from '../logger';
+import type { Click } from './click';
+import type { ButtonConfig } from './config';
+import { batteryReport, decide } from './decide';
+import { RequestIdMemory } from './dedupe';
+import { ButtonEventError, ButtonNotifyError } from './errors';
+import { normaliseEvent } from './events';
+import { execute, type PlugDriver } from './execute';
+import { formatNotification } from './notify';
+import { overallStatus, type ButtonOutcome, type ClickOutcome } from './outcome';
+import type { Publish } from './sns-publish';
+
+export interface ButtonServiceDeps {
+  config: ButtonConfig;
+  driver: PlugDriver;
+  /** Needed only when the configuration names a topic. */
+  publish?: Publish;
+  logger?: Logger;
+  /** Epoch milliseconds. */
+  clock?: () => number;
+  /** Shared across invocations of one warm container. */
+  dedupe?: RequestIdMemory;
+}
+
+export type ButtonService = (event: unknown, fields?: Record<string, unknown>) => Promise<ButtonOutcome>;
+
+export function createButtonService(deps: ButtonServiceDeps): ButtonService {
+  const { config, driver } = deps;
+  const logger = deps.logger ?? silentLogger;
+  const clock = deps.clock ?? Date.now;
+  const dedupe = deps.dedupe ?? new RequestIdMemory(config.dedupeCapacity);
+
+  async function notify(outcome: ClickOutcome, log: Logger): Promise<void> {
+    const topicArn = config.snsTopicArn;
+    if (topicArn === undefined || deps.publish === undefined) return;
+    const { subject, message } = formatNotification(outcome);
+    try {
+      await deps.publish({ topicArn, subject, message });
+      outcome.notification = 'sent';
+    } catch (err) {
+      // Logged, never retried or thrown: the plug has already been switched.
+      outcome.notification = 'failed';
+      log.error('notification failed', { err: new ButtonNotifyError(topicArn, err) });
+    }
+  }
+
+  async function handleClick(click: Click, parent: Logger): Promise<ClickOutcome> {
+    const started = clock();
+    const log = parent.child({ serial: click.serial, clickType: click.clickType, requestId: click.requestId });
+    const duplicate = click.requestId !== undefined && dedupe.remember(click.requestId);
+    const plan = decide(click, config, { now: started, duplicate });
+    const outcome: ClickOutcome = {
+      serial: click.serial,
+      clickType: click.clickType,
+      source: click.source,
+      action: config.clickActions[click.clickType],
+      status: 'skipped',
+      targets: [],
+      battery: batteryReport(click, config),
+      notification: 'off',
+      elapsedMs: 0,
+    };
+    if (click.requestId !== undefined) outcome.requestId = click.requestId;
+    if (click.receivedAt !== undefined) outcome.receivedAt = click.receivedAt;
+    if (outcome.battery.low) log.warn('button battery low', { battery: outcome.battery });
+
+    if (plan.kind === 'skip') {
+      outcome.reason = plan.reason;
+      outcome.detail = plan.detail;
+      outcome.elapsedMs = clock() - started;
+      log.info('click not acted on', { reason: plan.reason, detail: plan.detail, elapsedMs: outcome.elapsedMs });
+      return outcome;
+    }
+
+    const result = await execute(plan, driver);
+    outcome.status = result.status;
+    outcome.targets = result.targets;
+    if (result.power !== undefined) outcome.power = result.power;
+    outcome.elapsedMs = clock() - started;
+    await notify(outcome, log);
+    const summary = {
+      action: plan.action,
+      power: outcome.power,
+      targets: outcome.targets.map((t) => ({ target: t.target, alias: t.alias, before: t.before, after: t.after, status: t.status, error: t.error })),
+      outcome: outcome.status,
+      notification: outcome.notification,
+      elapsedMs: outcome.elapsedMs,
+    };
+    if (outcome.status === 'done') log.info('click handled', summary);
+    else log.error('click failed', summary);
+    return outcome;
+  }
+
+  return async (event, fields = {}) => {
+    const started = clock();
+    const log = logger.child(fields);
+    let clicks: Click[];
+    try {
+      clicks = normaliseEvent(event);
+    } catch (err) {
+      const error = err instanceof ButtonEventError ? err : new ButtonEventError('event', 'could not be read', err);
+      log.warn('event rejected', { missing: error.field, err: error });
+      return { status: 'rejected', clicks: [], error, elapsedMs: clock() - started };
+    }
+    const outcomes: ClickOutcome[] = [];
+    try {
+      for (const click of clicks) outcomes.push(await handleClick(click, log));
+    } finally {
+      await driver.close?.().catch((err: unknown) => log.warn('closing plug connections failed', { err }));
+    }
+    return { status: overallStatus(outcomes), clicks: outcomes, elapsedMs: clock() - started };
+  };
+}

@@ -1,0 +1,64 @@
+/**
+ * The owner's notification for one click: an SNS subject and a plain-text message saying which
+ * plug(s), before and after, the click type and the button, or what failed (host:port and cause),
+ * and whether the battery is low. Pure.
+ */
+import type { ClickOutcome } from './outcome';
+import type { TargetResult } from './execute';
+
+export interface Notification {
+  subject: string;
+  message: string;
+}
+
+const onOff = (on: boolean | undefined): string => (on === undefined ? '?' : on ? 'on' : 'off');
+
+function name(t: TargetResult): string {
+  return t.alias !== undefined && t.alias !== '' ? `${t.alias} (${t.target})` : t.target;
+}
+
+function line(t: TargetResult): string {
+  if (t.status === 'failed') {
+    const cause = t.error?.cause as { code?: unknown; message?: unknown } | undefined;
+    const code = typeof cause?.code === 'string' ? ` [${cause.code}]` : '';
+    return `- ${name(t)}: FAILED${t.before === undefined ? '' : ` (was ${onOff(t.before)})`}: ${t.error?.message ?? 'unknown error'}${code}`;
+  }
+  if (t.status === 'unchanged') return `- ${name(t)}: already ${onOff(t.after)}`;
+  return `- ${name(t)}: ${onOff(t.before)} -> ${onOff(t.after)}`;
+}
+
+/** SNS subjects: ASCII, no control characters, under 100 characters. */
+export function snsSubject(text: string): string {
+  const ascii = text.replace(/[^\x20-\x7e]/g, '?').trim();
+  return ascii.length <= 99 ? ascii : ascii.slice(0, 96) + '...';
+}
+
+function headline(o: ClickOutcome): string {
+  const first = o.targets[0];
+  const who = o.targets.length === 1 && first ? (first.alias || first.target) : `${o.targets.length} plugs`;
+  if (o.status === 'failed') return `${who}: ${o.clickType} click failed`;
+  if (o.status === 'partial') return `${who}: ${o.clickType} click partly failed`;
+  if (o.status === 'skipped') return `${o.clickType} click not acted on`;
+  return `${who} ${onOff(o.power)} (${o.clickType} click)`;
+}
+
+export function formatNotification(o: ClickOutcome): Notification {
+  const lines: string[] = [];
+  const verb =
+    o.status === 'done' ? `turned ${onOff(o.power)}` :
+    o.status === 'partial' ? `partly turned ${onOff(o.power)}` :
+    o.status === 'failed' ? 'failed' : `not acted on (${o.detail ?? o.reason ?? 'skipped'})`;
+  lines.push(`${o.clickType} click on button ${o.serial} (${o.action}): ${verb}.`);
+  for (const t of o.targets) lines.push(line(t));
+  if (o.battery.low) {
+    const level = o.battery.batteryVoltageMv !== undefined ? `${o.battery.batteryVoltageMv} mV` : `${o.battery.remainingLifePercent} % left`;
+    lines.push(`Battery low: ${level} (warning below ${o.battery.threshold}). Replace the battery soon.`);
+  }
+  const meta = [`source ${o.source}`];
+  if (o.requestId !== undefined) meta.push(`request ${o.requestId}`);
+  if (o.receivedAt !== undefined) meta.push(`received ${new Date(o.receivedAt).toISOString()}`);
+  meta.push(`${o.elapsedMs} ms`);
+  lines.push('', meta.join(', '));
+  const subject = (o.battery.low ? '[battery low] ' : '') + headline(o);
+  return { subject: snsSubject(`shadowplug: ${subject}`), message: lines.join('\n') };
+}

@@ -1,0 +1,58 @@
+/**
+ * The button Lambda, behind the IoT topic rule on `iotbutton/+`: a click switches the plug(s)
+ * exactly as configured, at most once, and the owner hears about it. Thin: the work is in
+ * core/button; this file wires the runtime's defaults (TCP driver, SNS, JSON logs).
+ *
+ * Configuration is read from the environment once, at cold start: in Lambda a bad configuration
+ * fails the init with the variable named. Elsewhere (tests, the sandbox, the CLI) importing this
+ * module has no side effect; use `createHandler`.
+ */
+import type { Context } from 'aws-lambda';
+import { createLogger, type Logger } from '../core/logger';
+import { parseButtonConfig, type ButtonConfig } from '../core/button/config';
+import type { PlugDriver } from '../core/button/execute';
+import { createButtonService } from '../core/button/handle';
+import type { ButtonOutcome } from '../core/button/outcome';
+import { snsPublisher, type Publish } from '../core/button/sns-publish';
+import { createTplinkDriver } from '../core/button/tplink-driver';
+import { RequestIdMemory } from '../core/button/dedupe';
+
+export interface ButtonHandlerDeps {
+  config: ButtonConfig;
+  /** How targets are read and switched (default: TCP 9999 with the TP-Link client). */
+  driver?: PlugDriver;
+  /** How the outcome is published (default: `@aws-sdk/client-sns`, loaded only if a topic is configured). */
+  publish?: Publish;
+  /** Default: JSON lines at the configured level. */
+  logger?: Logger;
+  /** Epoch milliseconds (default Date.now). */
+  clock?: () => number;
+}
+
+export type ButtonHandler = (event: unknown, context?: Pick<Context, 'awsRequestId'>) => Promise<ButtonOutcome>;
+
+export function createHandler(deps: ButtonHandlerDeps): ButtonHandler {
+  const { config } = deps;
+  const logger = deps.logger ?? createLogger({ json: true, level: config.logLevel, fields: { service: 'button-click' } });
+  const driver =
+    deps.driver ?? createTplinkDriver({ connectTimeoutMs: config.connectTimeoutMs, requestTimeoutMs: config.requestTimeoutMs });
+  const publish = deps.publish ?? (config.snsTopicArn === undefined ? undefined : snsPublisher());
+  const service = createButtonService({
+    config,
+    driver,
+    logger,
+    dedupe: new RequestIdMemory(config.dedupeCapacity),
+    ...(publish ? { publish } : {}),
+    ...(deps.clock ? { clock: deps.clock } : {}),
+  });
+  return (event, context) => service(event, context?.awsRequestId ? { awsRequestId: context.awsRequestId } : {});
+}
+
+// In Lambda, parse at init so a bad configuration fails the deployment's first cold start loudly.
+let fromEnv: ButtonHandler | undefined =
+  process.env.AWS_LAMBDA_FUNCTION_NAME === undefined ? undefined : createHandler({ config: parseButtonConfig(process.env) });
+
+export const handler: ButtonHandler = (event, context) => {
+  fromEnv ??= createHandler({ config: parseButtonConfig(process.env) });
+  return fromEnv(event, context);
+};
