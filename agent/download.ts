@@ -1,0 +1,258 @@
+/**
+ * Download one object to its final path so that only a verified file ever appears there.
+ *
+ * Bytes go to a partial file in the destination directory (same file system, so the final
+ * rename is atomic) while a SHA-256 runs over them in the same pass; then fsync, compare with
+ * the desired hash, rename, fsync the directory. The size limit is enforced as bytes arrive.
+ *
+ * Resume: the partial file and a small sidecar (bucket, key, version, wanted hash, ETag) stay
+ * on disk when a download is interrupted. Next time the same object is wanted (also after a
+ * restart) the partial file is re-hashed from disk (node's Hash cannot be saved, and the disk
+ * holds exactly what was written, even after a kill) and the rest is fetched with a Range
+ * request, checked against the saved ETag.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { open, readFile, readdir, rename, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { CancelledError, DownloadError, HashMismatchError, InstallError, ObjectTooLargeError } from './errors';
+import { fsyncDir, removeIfExists, writeFileAtomic } from './fs-atomic';
+import { WORK_FILE_PREFIX } from './install-path';
+import type { ObjectSource } from './s3-source';
+
+export interface DownloadRequest {
+  bucket: string;
+  key: string;
+  versionId?: string;
+  /** Lower-case hex SHA-256 the bytes must have. */
+  hash: string;
+  /** Size announced by the desired value, when known: checked before and after. */
+  size?: number;
+  /** Refuse objects larger than this many bytes. */
+  maxSize: number;
+  /** Where the verified file goes (its directory must exist). */
+  finalPath: string;
+  signal?: AbortSignal;
+  /** Called as bytes arrive: bytes present in the partial file so far and the total when known. */
+  onProgress?: (bytes: number, total: number | undefined) => void;
+}
+
+export interface DownloadResult {
+  path: string;
+  size: number;
+  hash: string;
+  /** Bytes already on disk from an earlier attempt (0 for a fresh download). */
+  resumedFrom: number;
+  /** Bytes fetched from S3 by this call. */
+  fetched: number;
+}
+
+interface PartialMeta {
+  bucket: string;
+  key: string;
+  versionId?: string;
+  hash: string;
+  etag?: string;
+  size?: number;
+}
+
+/** The partial file and its sidecar for a given final path and wanted hash. */
+export function partialPaths(finalPath: string, hash: string): { part: string; meta: string } {
+  const part = join(dirname(finalPath), `${WORK_FILE_PREFIX}${basename(finalPath)}.${hash.slice(0, 16)}.part`);
+  return { part, meta: `${part}.json` };
+}
+
+/** Remove an interrupted download's files (it will not be resumed: a newer value is wanted). */
+export async function discardPartial(finalPath: string, hash: string): Promise<void> {
+  const { part, meta } = partialPaths(finalPath, hash);
+  await removeIfExists(part);
+  await removeIfExists(meta);
+}
+
+/** Remove partial downloads of the same file name for other hashes (left by a stale desired value). */
+async function discardOtherPartials(finalPath: string, keepHash: string): Promise<void> {
+  const dir = dirname(finalPath);
+  const prefix = `${WORK_FILE_PREFIX}${basename(finalPath)}.`;
+  const keep = basename(partialPaths(finalPath, keepHash).part);
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const rest = name.slice(prefix.length);
+    if (!/^[0-9a-f]{16}\.part(\.json)?$/.test(rest)) continue;
+    if (name === keep || name === `${keep}.json`) continue;
+    await removeIfExists(join(dir, name));
+  }
+}
+
+async function hashFile(path: string, hash: Hash, signal?: AbortSignal): Promise<number> {
+  let bytes = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      cb();
+    },
+  });
+  await pipeline(createReadStream(path, { highWaterMark: 1 << 20 }), counter, signal ? { signal } : {});
+  return bytes;
+}
+
+async function readMeta(path: string): Promise<PartialMeta | undefined> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as PartialMeta;
+  } catch {
+    return undefined;
+  }
+}
+
+function sameTarget(meta: PartialMeta | undefined, req: DownloadRequest): meta is PartialMeta {
+  return !!meta && meta.bucket === req.bucket && meta.key === req.key && meta.hash === req.hash && (meta.versionId ?? '') === (req.versionId ?? '');
+}
+
+function cancelled(signal: AbortSignal | undefined): CancelledError {
+  const reason: unknown = signal?.reason;
+  return reason instanceof CancelledError ? reason : new CancelledError('download aborted');
+}
+
+/** Download, verify and install. Throws a typed AgentError; on failure nothing is at `finalPath` that was not there before. */
+export async function downloadObject(source: ObjectSource, req: DownloadRequest): Promise<DownloadResult> {
+  const where = `s3://${req.bucket}/${req.key}`;
+  if (req.size !== undefined && req.size > req.maxSize) throw new ObjectTooLargeError(where, req.size, req.maxSize, 'declared');
+  const { part, meta: metaPath } = partialPaths(req.finalPath, req.hash);
+  await discardOtherPartials(req.finalPath, req.hash);
+
+  // Anything resumable from an earlier attempt?
+  let meta = await readMeta(metaPath);
+  let offset = 0;
+  let hash = createHash('sha256');
+  if (sameTarget(meta, req)) {
+    try {
+      const st = await stat(part);
+      if (st.size <= req.maxSize && (meta.size === undefined || st.size <= meta.size)) {
+        offset = await hashFile(part, hash, req.signal);
+      }
+    } catch (err) {
+      if (req.signal?.aborted) throw cancelled(req.signal);
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new InstallError(`cannot read partial file ${part}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  if (offset === 0) {
+    hash = createHash('sha256');
+    meta = { bucket: req.bucket, key: req.key, hash: req.hash, ...(req.versionId ? { versionId: req.versionId } : {}) };
+    await removeIfExists(part);
+  }
+  const resumedFrom = offset;
+  let fetched = 0;
+  let total = meta!.size ?? req.size;
+
+  // A partial that already holds every byte needs no request.
+  const complete = offset > 0 && total !== undefined && offset === total;
+  if (!complete) {
+    let res;
+    try {
+      res = await source(
+        { bucket: req.bucket, key: req.key, ...(req.versionId ? { versionId: req.versionId } : {}), ...(offset > 0 ? { start: offset } : {}), ...(offset > 0 && meta!.etag ? { ifMatch: meta!.etag } : {}) },
+        req.signal,
+      );
+    } catch (err) {
+      if (req.signal?.aborted) throw cancelled(req.signal);
+      // The object changed under our partial (412) or the partial is past its end (416): start over.
+      if (err instanceof DownloadError && (err.code === 'S3_CHANGED' || err.code === 'S3_INVALID_RANGE') && offset > 0) {
+        await discardPartial(req.finalPath, req.hash);
+      }
+      throw err;
+    }
+    const body = res.body;
+    try {
+      const changed = offset > 0 && meta!.etag !== undefined && res.etag !== undefined && res.etag !== meta!.etag;
+      if (res.start !== offset || changed) {
+        // The server sent the whole object (range not honoured) or another object: start from zero.
+        offset = 0;
+        hash = createHash('sha256');
+        if (res.start !== 0 || changed) {
+          body.destroy();
+          await discardPartial(req.finalPath, req.hash);
+          throw new DownloadError(`${where}: the object changed since the interrupted download; starting over`, { code: 'S3_CHANGED', retryable: true });
+        }
+      }
+      total = res.totalSize ?? total;
+      if (total !== undefined && total > req.maxSize) {
+        body.destroy();
+        await discardPartial(req.finalPath, req.hash);
+        throw new ObjectTooLargeError(where, total, req.maxSize, 'declared');
+      }
+      if (req.size !== undefined && total !== undefined && total !== req.size) {
+        body.destroy();
+        await discardPartial(req.finalPath, req.hash);
+        throw new DownloadError(`${where}: object size ${total} differs from the desired size ${req.size}`, { code: 'SIZE_MISMATCH', retryable: true });
+      }
+      const nextMeta: PartialMeta = { ...meta!, ...(res.etag ? { etag: res.etag } : {}), ...(total !== undefined ? { size: total } : {}) };
+      if (offset === 0 || JSON.stringify(nextMeta) !== JSON.stringify(meta)) await writeFileAtomic(metaPath, JSON.stringify(nextMeta));
+      meta = nextMeta;
+
+      let bytes = offset;
+      const h = hash;
+      const maxSize = req.maxSize;
+      const onProgress = req.onProgress;
+      const meter = new Transform({
+        transform(chunk: Buffer, _enc, cb) {
+          bytes += chunk.length;
+          if (bytes > maxSize) {
+            cb(new ObjectTooLargeError(where, bytes, maxSize, 'received'));
+            return;
+          }
+          h.update(chunk);
+          onProgress?.(bytes, total);
+          cb(null, chunk);
+        },
+      });
+      const out = createWriteStream(part, offset > 0 ? { flags: 'r+', start: offset } : { flags: 'w' });
+      try {
+        await pipeline(body, meter, out, req.signal ? { signal: req.signal } : {});
+      } catch (err) {
+        if (req.signal?.aborted) throw cancelled(req.signal);
+        if (err instanceof ObjectTooLargeError) {
+          await discardPartial(req.finalPath, req.hash);
+          throw err;
+        }
+        throw new DownloadError(`${where}: connection lost after ${bytes} bytes: ${(err as Error).message}`, { code: 'S3_CONNECTION', retryable: true, cause: err });
+      } finally {
+        fetched = bytes - offset;
+      }
+      if (total !== undefined && bytes !== total) {
+        throw new DownloadError(`${where}: stream ended after ${bytes} of ${total} bytes`, { code: 'S3_CONNECTION', retryable: true });
+      }
+      offset = bytes;
+    } finally {
+      if (!body.destroyed) body.destroy();
+    }
+  }
+
+  // Verify before anything reaches the final path.
+  const actual = hash.digest('hex');
+  if (actual !== req.hash) {
+    await discardPartial(req.finalPath, req.hash);
+    throw new HashMismatchError(where, req.hash, actual);
+  }
+  try {
+    const handle = await open(part, 'r+');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(part, req.finalPath);
+    await fsyncDir(dirname(req.finalPath));
+    await removeIfExists(metaPath);
+  } catch (err) {
+    throw new InstallError(`cannot install ${req.finalPath}: ${(err as Error).message}`, { cause: err });
+  }
+  return { path: req.finalPath, size: offset, hash: actual, resumedFrom, fetched };
+}

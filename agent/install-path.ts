@@ -1,0 +1,39 @@
+/**
+ * Where an object is installed: `<dest>/<base name of the key>`. Pure (no fs): the key comes from
+ * the cloud, so anything that could name a file outside `dest`, hide control characters in a
+ * name, or collide with the agent's own working files is refused with a typed error.
+ */
+import { join, resolve } from 'node:path';
+import { UnsafeKeyError } from './errors';
+
+/** Prefix of the agent's partial-download files in `dest`; an object may not take such a name. */
+export const WORK_FILE_PREFIX = '.shadowplug-';
+
+/** The largest file name most file systems accept (bytes). */
+const MAX_NAME_BYTES = 255;
+
+/** The file name an object key is installed under, or an UnsafeKeyError saying why not. */
+export function installFileName(key: string): string {
+  if (key.length === 0) throw new UnsafeKeyError(key, 'the key is empty');
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(key)) throw new UnsafeKeyError(key, 'it contains control characters');
+  if (key.startsWith('/')) throw new UnsafeKeyError(key, 'it is an absolute path');
+  if (key.includes('\\')) throw new UnsafeKeyError(key, 'it contains a backslash');
+  const segments = key.split('/');
+  if (segments.some((s) => s === '..')) throw new UnsafeKeyError(key, "it contains a '..' segment");
+  const base = segments[segments.length - 1]!;
+  if (base === '' || base === '.') throw new UnsafeKeyError(key, 'it has no file name after the last /');
+  if (base.startsWith(WORK_FILE_PREFIX)) throw new UnsafeKeyError(key, `names starting with ${WORK_FILE_PREFIX} are reserved for the agent`);
+  if (Buffer.byteLength(base) > MAX_NAME_BYTES) throw new UnsafeKeyError(key, `its file name is longer than ${MAX_NAME_BYTES} bytes`);
+  return base;
+}
+
+/** The absolute path an object key is installed at inside `dest` (checked to stay inside it). */
+export function installPath(dest: string, key: string): string {
+  const name = installFileName(key);
+  const root = resolve(dest);
+  const path = join(root, name);
+  // Belt and braces: the checks above already make this impossible.
+  if (resolve(path, '..') !== root) throw new UnsafeKeyError(key, 'it resolves outside the destination directory');
+  return path;
+}

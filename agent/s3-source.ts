@@ -1,0 +1,122 @@
+/**
+ * The one S3 call the agent makes (GetObject), behind a small function type so the download
+ * logic takes it as a parameter and the bench can drive the same code path.
+ */
+import { GetObjectCommand, S3ServiceException, type S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import type { Readable } from 'node:stream';
+import { DownloadError } from './errors';
+
+export interface AwsCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  expiration?: Date;
+}
+
+export interface GetObjectInput {
+  bucket: string;
+  key: string;
+  versionId?: string;
+  /** First byte wanted (a Range request when > 0). */
+  start?: number;
+  /** Only if the object still has this ETag (S3 answers 412 otherwise). */
+  ifMatch?: string;
+}
+
+export interface GetObjectResult {
+  body: Readable;
+  /** 206 for a range answer, 200 for the whole object. */
+  status: number;
+  contentLength?: number;
+  /** Total object size, from Content-Range (range answers) or Content-Length. */
+  totalSize?: number;
+  /** First byte of the body within the object. */
+  start: number;
+  etag?: string;
+}
+
+export type ObjectSource = (input: GetObjectInput, signal?: AbortSignal) => Promise<GetObjectResult>;
+
+export interface S3SourceOptions {
+  region?: string;
+  /** An S3-compatible or local endpoint instead of AWS's. */
+  endpoint?: string;
+  credentials?: AwsCredentials | (() => Promise<AwsCredentials>);
+}
+
+/**
+ * Client settings. For a non-AWS endpoint: path-style addressing and checksums only when
+ * required, which S3-compatible servers (s3rver, MinIO) need. (The same four settings as
+ * sandbox/local-s3.ts's localS3ClientConfig, not imported from there so the device program does
+ * not load the sandbox's S3 server.)
+ */
+export function s3ClientConfig(options: S3SourceOptions): S3ClientConfig {
+  const config: S3ClientConfig = { region: options.region ?? 'us-east-1', maxAttempts: 1 };
+  if (options.credentials) config.credentials = options.credentials;
+  if (options.endpoint) {
+    config.endpoint = options.endpoint;
+    config.forcePathStyle = true;
+    config.requestChecksumCalculation = 'WHEN_REQUIRED';
+    config.responseChecksumValidation = 'WHEN_REQUIRED';
+  }
+  return config;
+}
+
+function where(input: GetObjectInput): string {
+  return `s3://${input.bucket}/${input.key}${input.versionId ? `?versionId=${input.versionId}` : ''}`;
+}
+
+/** Map an SDK failure to a DownloadError that says whether to retry. */
+export function toDownloadError(input: GetObjectInput, err: unknown): DownloadError {
+  const status = err instanceof S3ServiceException ? err.$metadata.httpStatusCode : undefined;
+  const name = (err as { name?: string }).name ?? 'Error';
+  const msg = `${where(input)}: ${name}: ${(err as Error).message ?? String(err)}`;
+  if (status === 403) return new DownloadError(msg, { code: 'S3_ACCESS_DENIED', retryable: true, status, cause: err });
+  if (status === 404) return new DownloadError(msg, { code: 'S3_NOT_FOUND', retryable: true, status, cause: err });
+  if (status === 412) return new DownloadError(msg, { code: 'S3_CHANGED', retryable: true, status, cause: err });
+  if (status === 416) return new DownloadError(msg, { code: 'S3_INVALID_RANGE', retryable: true, status, cause: err });
+  if (status !== undefined && status >= 400 && status < 500 && status !== 429 && status !== 408) {
+    return new DownloadError(msg, { code: 'S3_REQUEST_REFUSED', retryable: true, status, cause: err });
+  }
+  return new DownloadError(msg, { code: status ? 'S3_SERVER_ERROR' : 'S3_CONNECTION', retryable: true, ...(status ? { status } : {}), cause: err });
+}
+
+function parseContentRange(value: string | undefined): { start: number; total?: number } | undefined {
+  const m = value ? /^bytes (\d+)-\d+\/(\d+|\*)$/.exec(value) : null;
+  if (!m) return undefined;
+  return { start: Number(m[1]), ...(m[2] !== '*' ? { total: Number(m[2]) } : {}) };
+}
+
+/** An ObjectSource over an S3 client. */
+export function s3ObjectSource(client: S3Client): ObjectSource {
+  return async (input, signal) => {
+    let out;
+    try {
+      out = await client.send(
+        new GetObjectCommand({
+          Bucket: input.bucket,
+          Key: input.key,
+          ...(input.versionId ? { VersionId: input.versionId } : {}),
+          ...(input.start ? { Range: `bytes=${input.start}-` } : {}),
+          ...(input.ifMatch ? { IfMatch: input.ifMatch } : {}),
+        }),
+        signal ? { abortSignal: signal } : {},
+      );
+    } catch (err) {
+      if (signal?.aborted) throw signal.reason;
+      throw toDownloadError(input, err);
+    }
+    const status = out.$metadata.httpStatusCode ?? 200;
+    const range = parseContentRange(out.ContentRange);
+    const start = status === 206 && range ? range.start : 0;
+    const total = range?.total ?? (status === 200 ? out.ContentLength : undefined);
+    return {
+      body: out.Body as Readable,
+      status,
+      start,
+      ...(out.ContentLength !== undefined ? { contentLength: out.ContentLength } : {}),
+      ...(total !== undefined ? { totalSize: total } : {}),
+      ...(out.ETag ? { etag: out.ETag } : {}),
+    };
+  };
+}

@@ -1,0 +1,88 @@
+/**
+ * What the agent has installed, per shadow property, persisted in `--state-dir/state.json`
+ * (written atomically). A restart reads it to know it need not download again; the file at
+ * `path` is checked to still have `size` bytes before it is trusted.
+ */
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { InstallError } from './errors';
+import { writeFileAtomic } from './fs-atomic';
+import type { JsonObject } from './shadow-state';
+
+export interface InstalledFile {
+  url: string;
+  hash: string;
+  versionId?: string;
+  size: number;
+  path: string;
+  installedAt: string;
+  /** The desired value this file satisfied, as it was reported. */
+  desired: JsonObject;
+}
+
+interface StateFile {
+  format: 1;
+  properties: Record<string, InstalledFile>;
+}
+
+export class StateStore {
+  readonly file: string;
+  private state: StateFile = { format: 1, properties: {} };
+  /** Writes are serialised so two capabilities never interleave a rename. */
+  private writing: Promise<void> = Promise.resolve();
+
+  private constructor(readonly dir: string) {
+    this.file = join(dir, 'state.json');
+  }
+
+  /** Open (creating the directory) and load the state; an unreadable file is an error, not a reset. */
+  static async open(dir: string): Promise<StateStore> {
+    const store = new StateStore(dir);
+    try {
+      await mkdir(dir, { recursive: true });
+    } catch (err) {
+      throw new InstallError(`cannot create state directory ${dir}: ${(err as Error).message}`, { cause: err, retryable: false });
+    }
+    let text: string | undefined;
+    try {
+      text = await readFile(store.file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+        throw new InstallError(`cannot read ${store.file}: ${(err as Error).message}`, { cause: err, retryable: false });
+      }
+    }
+    if (text !== undefined) {
+      try {
+        const parsed = JSON.parse(text) as StateFile;
+        if (parsed.format !== 1 || typeof parsed.properties !== 'object' || parsed.properties === null) throw new Error('unknown format');
+        store.state = parsed;
+      } catch (err) {
+        throw new InstallError(`state file ${store.file} is corrupt (${(err as Error).message}); move it away to start afresh`, {
+          cause: err,
+          retryable: false,
+        });
+      }
+    }
+    return store;
+  }
+
+  get(property: string): InstalledFile | undefined {
+    return this.state.properties[property];
+  }
+
+  async set(property: string, installed: InstalledFile | undefined): Promise<void> {
+    const run = this.writing.then(async () => {
+      const next: StateFile = { format: 1, properties: { ...this.state.properties } };
+      if (installed) next.properties[property] = installed;
+      else delete next.properties[property];
+      await writeFileAtomic(this.file, JSON.stringify(next, null, 2) + '\n');
+      this.state = next;
+    });
+    this.writing = run.catch(() => undefined);
+    try {
+      await run;
+    } catch (err) {
+      throw new InstallError(`cannot write ${this.file}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+}
