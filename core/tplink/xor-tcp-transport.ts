@@ -52,6 +52,9 @@ export interface XorTcpTransportStats {
 
 const defaultSocketFactory: SocketFactory = ({ host, port }) => net.createConnection({ host, port });
 
+/** How long a graceful close waits for the device to close its side before destroying the socket. */
+const GRACEFUL_CLOSE_MS = 250;
+
 /** Thrown inside a round trip when a reused connection closed before any reply byte: retry once. */
 class ClosedBeforeReply extends TplinkConnectionResetError {}
 
@@ -82,6 +85,8 @@ export class XorTcpTransport implements Transport {
   /** Serialises this transport's own requests. */
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** Settles when every socket this transport closed has finished closing. */
+  private closing: Promise<void> | undefined;
 
   constructor(endpoint: TplinkEndpoint, options: XorTcpTransportOptions = {}) {
     this.endpoint = { host: endpoint.host, port: endpoint.port };
@@ -115,8 +120,9 @@ export class XorTcpTransport implements Transport {
 
   async close(): Promise<void> {
     this.closed = true;
-    this.dropSocket();
+    this.dropSocket(true);
     this.releaseLease();
+    await this.closing;
   }
 
   private assertOpen(): void {
@@ -229,6 +235,7 @@ export class XorTcpTransport implements Transport {
       try {
         frames = this.decoder.push(chunk);
       } catch (err) {
+        this.pending = undefined;
         this.dropSocket();
         const detail = err instanceof FrameTooLargeError ? err.message : 'undecodable frame';
         pending.reject(new TplinkProtocolError(this.endpoint, 'oversize', detail, err));
@@ -236,12 +243,12 @@ export class XorTcpTransport implements Transport {
       }
       if (this.decoder.bufferedBytes > this.stats.peakBufferedBytes) this.stats.peakBufferedBytes = this.decoder.bufferedBytes;
       if (frames.length === 0) return;
+      this.pending = undefined;
       if (frames.length > 1 || this.decoder.inFrame) {
         this.dropSocket();
         pending.reject(new TplinkProtocolError(this.endpoint, 'bad-frame', 'more data than one reply frame'));
         return;
       }
-      this.pending = undefined;
       pending.resolve(frames[0]!);
     });
     const onGone = (err?: Error) => {
@@ -311,7 +318,7 @@ export class XorTcpTransport implements Transport {
   private afterUse(): void {
     if (this.busy > 0 || this.lease === undefined) return;
     if (this.closed || this.lease.contended || this.socket === undefined) {
-      this.dropSocket();
+      this.dropSocket(true);
       this.releaseLease();
       return;
     }
@@ -321,23 +328,49 @@ export class XorTcpTransport implements Transport {
     this.idleTimer = setTimeout(() => {
       this.idleTimer = undefined;
       if (this.busy === 0) {
-        this.dropSocket();
+        this.dropSocket(true);
         this.releaseLease();
       }
     }, this.idleTimeoutMs);
     this.idleTimer.unref();
   }
 
-  private dropSocket(): void {
+  /**
+   * Closes the connection: `graceful` ends it and waits (briefly) for the device to close its side,
+   * otherwise it is destroyed. Either way `closing` settles once the socket is fully closed.
+   */
+  private dropSocket(graceful = false): void {
     const socket = this.socket;
     this.socket = undefined;
     this.decoder.reset();
-    if (socket) socket.destroy();
     const pending = this.pending;
     this.pending = undefined;
     pending?.reject(new TplinkConnectionResetError(this.endpoint, 'connection closed by the client'));
+    if (!socket) return;
+    const closed = new Promise<void>((resolve) => {
+      if (socket.closed) resolve();
+      else socket.once('close', () => resolve());
+    });
+    if (graceful && !socket.destroyed) {
+      socket.ref(); // a pending close must not be cut short by the process exiting
+      socket.end();
+      const timer = setTimeout(() => socket.destroy(), GRACEFUL_CLOSE_MS);
+      void closed.then(() => clearTimeout(timer));
+    } else {
+      socket.destroy();
+    }
+    const previous = this.closing;
+    const all: Promise<void> = previous ? Promise.all([previous, closed]).then(() => undefined) : closed;
+    this.closing = all;
+    void all.then(() => {
+      if (this.closing === all) this.closing = undefined;
+    });
   }
 
+  /**
+   * Frees the device for the next waiter, once our connection is fully closed: the device then
+   * has seen our close before the next client connects, so it never sees two connections.
+   */
   private releaseLease(): void {
     if (this.idleTimer) {
       clearTimeout(this.idleTimer);
@@ -345,7 +378,9 @@ export class XorTcpTransport implements Transport {
     }
     const lease = this.lease;
     this.lease = undefined;
-    lease?.release();
+    if (!lease) return;
+    if (this.closing) void this.closing.then(() => lease.release());
+    else lease.release();
   }
 }
 
