@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULTS, ENV, objectFunctionEnvironment, parseObjectConfig } from '../../../core/s3/config';
+import { ObjectConfigError } from '../../../core/s3/errors';
+
+describe('objectFunctionEnvironment', () => {
+  it('builds the environment with defaults, and it parses back to the same settings', () => {
+    const env = objectFunctionEnvironment({ targetThings: ['lamp-1', 'lamp-2'], shadowName: 'files' });
+    expect(env).toEqual({
+      [ENV.targetThings]: 'lamp-1,lamp-2',
+      [ENV.thingPrefix]: 'things/',
+      [ENV.property]: 's3',
+      [ENV.shadowName]: 'files',
+      [ENV.partSize]: String(DEFAULTS.partSize),
+      [ENV.concurrency]: String(DEFAULTS.concurrency),
+      [ENV.conflictRetries]: String(DEFAULTS.conflictRetries),
+      [ENV.logLevel]: 'info',
+    });
+    expect(parseObjectConfig(env)).toEqual({
+      targetThings: ['lamp-1', 'lamp-2'],
+      thingPrefix: 'things/',
+      property: 's3',
+      shadowName: 'files',
+      partSizeBytes: DEFAULTS.partSize,
+      concurrency: DEFAULTS.concurrency,
+      conflictRetries: DEFAULTS.conflictRetries,
+      iotDataEndpoint: undefined,
+      logLevel: 'info',
+    });
+  });
+  it('fails at build time on a bad setting', () => {
+    expect(() => objectFunctionEnvironment({ targetThings: ['no spaces allowed'] })).toThrow(ObjectConfigError);
+  });
+});
+
+describe('parseObjectConfig', () => {
+  const valid = { [ENV.targetThings]: 'lamp-1' };
+  const failure = (env: Record<string, string | undefined>) => {
+    try {
+      parseObjectConfig(env);
+    } catch (err) {
+      return err as ObjectConfigError;
+    }
+    throw new Error('expected a config error');
+  };
+
+  it('accepts an empty target list (per-thing keys only)', () => {
+    expect(parseObjectConfig({ [ENV.targetThings]: '' }).targetThings).toEqual([]);
+  });
+  it('names the variable that is missing or wrong', () => {
+    expect(failure({}).variable).toBe(ENV.targetThings);
+    expect(failure({ ...valid, [ENV.partSize]: '8MB' }).variable).toBe(ENV.partSize);
+    expect(failure({ ...valid, [ENV.partSize]: '10' }).message).toMatch(/between/);
+    expect(failure({ ...valid, [ENV.concurrency]: '0' }).variable).toBe(ENV.concurrency);
+    expect(failure({ ...valid, [ENV.partSize]: String(256 * 1024 * 1024), [ENV.concurrency]: '4' }).message).toMatch(/read-ahead limit/);
+    expect(failure({ ...valid, [ENV.property]: 'a.b' }).variable).toBe(ENV.property);
+    expect(failure({ ...valid, [ENV.shadowName]: 'has space' }).variable).toBe(ENV.shadowName);
+    expect(failure({ ...valid, [ENV.thingPrefix]: 'things' }).variable).toBe(ENV.thingPrefix);
+    expect(failure({ ...valid, [ENV.iotDataEndpoint]: 'iot.example.com' }).variable).toBe(ENV.iotDataEndpoint);
+    expect(failure({ ...valid, [ENV.logLevel]: 'loud' }).variable).toBe(ENV.logLevel);
+    expect(failure({ [ENV.targetThings]: 'a,a' }).message).toMatch(/twice/);
+    expect(failure({}).code).toBe('OBJECT_CONFIG_INVALID');
+  });
+});

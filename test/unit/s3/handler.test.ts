@@ -1,0 +1,214 @@
+/**
+ * The handler against AWS mocked at the SDK boundary (aws-sdk-client-mock): the paths a real
+ * S3 or shadow service cannot be made to take on demand (checksums, denials, throttling, 409s).
+ */
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mockClient } from 'aws-sdk-client-mock';
+import { GetObjectCommand, HeadObjectCommand, NoSuchKey, S3Client, type GetObjectCommandInput } from '@aws-sdk/client-s3';
+import { ConflictException, GetThingShadowCommand, type GetThingShadowCommandOutput, IoTDataPlaneClient, ResourceNotFoundException, ThrottlingException, UpdateThingShadowCommand } from '@aws-sdk/client-iot-data-plane';
+import type { S3Event } from 'aws-lambda';
+import { createHandler } from '../../../lambda/object-to-shadow';
+import { parseObjectConfig, ENV } from '../../../core/s3/config';
+import { ObjectEventFailedError, S3AccessDeniedError, S3ThrottledError, ShadowConflictError, ShadowServiceError } from '../../../core/s3/errors';
+import { silentLogger } from '../../../core/logger';
+import { s3EventRecord as record } from '../../helpers/s3-event-record';
+
+const s3 = new S3Client({ region: 'us-east-1' });
+const iot = new IoTDataPlaneClient({ region: 'us-east-1' });
+const s3Mock = mockClient(s3);
+const iotMock = mockClient(iot);
+
+const sha = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
+const body = (bytes: Uint8Array) => Readable.from([Buffer.from(bytes)]) as unknown as GetObjectCommandInput & never;
+const sdkError = (name: string, status: number) => Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });
+const payload = (doc: unknown) => Buffer.from(JSON.stringify(doc)) as unknown as GetThingShadowCommandOutput['payload'];
+const shadowDoc = (version: number, desired?: Record<string, unknown>) => ({ payload: payload({ state: desired ? { desired } : {}, version }) });
+const event = (...records: ReturnType<typeof record>[]): S3Event => ({ Records: records });
+const updates = () => iotMock.commandCalls(UpdateThingShadowCommand).map((c) => JSON.parse(Buffer.from(c.args[0].input.payload as Uint8Array).toString('utf8')) as Record<string, unknown>);
+
+function handler(env: Record<string, string> = {}) {
+  const config = parseObjectConfig({ [ENV.targetThings]: 'lamp', [ENV.conflictRetries]: '2', ...env });
+  return createHandler({ s3, iotData: iot, config, logger: silentLogger });
+}
+
+async function failure(p: Promise<unknown>): Promise<ObjectEventFailedError> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).toBeInstanceOf(ObjectEventFailedError);
+    return err as ObjectEventFailedError;
+  }
+  throw new Error('expected the handler to throw');
+}
+
+beforeEach(() => {
+  s3Mock.reset();
+  iotMock.reset();
+  iotMock.on(GetThingShadowCommand).rejects(new ResourceNotFoundException({ message: 'No shadow exists', $metadata: { httpStatusCode: 404 } }));
+  iotMock.on(UpdateThingShadowCommand).resolves({ payload: payload({ version: 1 }) });
+});
+afterEach(() => {
+  s3Mock.reset();
+  iotMock.reset();
+});
+
+describe('object-to-shadow handler (SDK mocked)', () => {
+  describe('hashing', () => {
+    it('uses a FULL_OBJECT ChecksumSHA256 from HeadObject (base64 → hex) and reads nothing', async () => {
+      const digest = createHash('sha256').update('hello').digest();
+      s3Mock.on(HeadObjectCommand).resolves({ ChecksumType: 'FULL_OBJECT', ChecksumSHA256: digest.toString('base64'), ETag: '"e1"', ContentLength: 5 });
+      const outcome = await handler()(event(record({ key: 'a.txt', eTag: 'e1', size: 5 })));
+      expect(s3Mock.commandCalls(GetObjectCommand)).toHaveLength(0);
+      expect(s3Mock.commandCalls(HeadObjectCommand)[0]!.args[0].input).toMatchObject({ ChecksumMode: 'ENABLED', IfMatch: '"e1"' });
+      expect(outcome.records[0]).toMatchObject({ status: 'applied', hash: digest.toString('hex'), hashSource: 'checksum' });
+      expect(updates()[0]).toMatchObject({ state: { desired: { s3: { url: 's3://b/a.txt', hash: digest.toString('hex'), size: 5 } } } });
+    });
+
+    it('reads and hashes when the checksum is COMPOSITE (multipart upload)', async () => {
+      s3Mock.on(HeadObjectCommand).resolves({ ChecksumType: 'COMPOSITE', ChecksumSHA256: 'x'.repeat(43) + '=', ETag: '"e1"', ContentLength: 5 });
+      s3Mock.on(GetObjectCommand).callsFake(() => ({ Body: body(Buffer.from('hello')), ETag: '"e1"' }));
+      const outcome = await handler()(event(record({ eTag: 'e1', size: 5 })));
+      expect(outcome.records[0]).toMatchObject({ status: 'applied', hash: sha('hello'), hashSource: 'read' });
+    });
+
+    it('reads large objects as explicit ranges pinned by VersionId, and hashes them in order', async () => {
+      const data = Buffer.alloc(300_000);
+      for (let i = 0; i < data.length; i++) data[i] = (i * 7) % 251;
+      s3Mock.on(HeadObjectCommand).resolves({ ETag: '"e1"', ContentLength: data.length });
+      s3Mock.on(GetObjectCommand).callsFake(async (input: GetObjectCommandInput) => {
+        const [, a, b] = /^bytes=(\d+)-(\d+)$/.exec(input.Range ?? '')!;
+        // Later parts answer first, so ordering is the reader's job.
+        await new Promise((r) => setTimeout(r, Math.max(0, 20 - Number(a) / 20_000)));
+        return { Body: body(data.subarray(Number(a), Number(b) + 1)), ETag: '"e1"' };
+      });
+      const outcome = await handler({ [ENV.partSize]: String(64 * 1024), [ENV.concurrency]: '3' })(event(record({ eTag: 'e1', size: data.length, versionId: 'v7' })));
+      expect(outcome.records[0]).toMatchObject({ status: 'applied', hash: sha(data) });
+      const inputs = s3Mock.commandCalls(GetObjectCommand).map((c) => c.args[0].input);
+      expect(inputs.map((i) => i.Range)).toEqual(['bytes=0-65535', 'bytes=65536-131071', 'bytes=131072-196607', 'bytes=196608-262143', 'bytes=262144-299999']);
+      expect(inputs.every((i) => i.VersionId === 'v7' && i.IfMatch === undefined)).toBe(true);
+      expect(updates()[0]).toMatchObject({ state: { desired: { s3: { versionId: 'v7' } } } });
+    });
+  });
+
+  describe('objects that are gone or changed', () => {
+    it('skips a missing object (NoSuchKey) with nothing written', async () => {
+      s3Mock.on(HeadObjectCommand).resolves({ ETag: '"e1"', ContentLength: 5 });
+      s3Mock.on(GetObjectCommand).rejects(new NoSuchKey({ message: 'gone', $metadata: { httpStatusCode: 404 } }));
+      const outcome = await handler()(event(record({ eTag: 'e1', size: 5 })));
+      expect(outcome.records[0]).toMatchObject({ status: 'skipped', reason: 'object-missing' });
+      expect(iotMock.commandCalls(UpdateThingShadowCommand)).toHaveLength(0);
+    });
+
+    it('skips an object overwritten since the event (412 on If-Match)', async () => {
+      s3Mock.on(HeadObjectCommand).rejects(sdkError('PreconditionFailed', 412));
+      const outcome = await handler()(event(record({ eTag: 'e1', size: 5 })));
+      expect(outcome.records[0]).toMatchObject({ status: 'skipped', reason: 'object-changed' });
+      expect(iotMock.commandCalls(UpdateThingShadowCommand)).toHaveLength(0);
+    });
+  });
+
+  describe('errors that make Lambda retry', () => {
+    it('throws S3AccessDeniedError on AccessDenied, writing nothing', async () => {
+      s3Mock.on(HeadObjectCommand).rejects(sdkError('Forbidden', 403));
+      const err = await failure(handler()(event(record())));
+      expect(err.failures[0]).toBeInstanceOf(S3AccessDeniedError);
+      expect(err.failures[0]!.message).toMatch(/s3:\/\/b\/a\.txt/);
+      expect(iotMock.commandCalls(UpdateThingShadowCommand)).toHaveLength(0);
+    });
+
+    it('throws a retryable S3ThrottledError on SlowDown', async () => {
+      s3Mock.on(HeadObjectCommand).resolves({ ETag: '"e1"', ContentLength: 5 });
+      s3Mock.on(GetObjectCommand).rejects(sdkError('SlowDown', 503));
+      const err = await failure(handler()(event(record({ eTag: 'e1', size: 5 }))));
+      expect(err.failures[0]).toBeInstanceOf(S3ThrottledError);
+      expect(err.retryable).toBe(true);
+    });
+
+    it('writes nothing when one ranged part fails', async () => {
+      s3Mock.on(HeadObjectCommand).resolves({ ETag: '"e1"', ContentLength: 200_000 });
+      s3Mock.on(GetObjectCommand).callsFake(async (input: GetObjectCommandInput) => {
+        if (input.Range?.startsWith('bytes=131072')) throw sdkError('InternalError', 500);
+        const [, a, b] = /^bytes=(\d+)-(\d+)$/.exec(input.Range ?? '')!;
+        return { Body: body(Buffer.alloc(Number(b) - Number(a) + 1)), ETag: '"e1"' };
+      });
+      const err = await failure(handler({ [ENV.partSize]: String(64 * 1024) })(event(record({ eTag: 'e1', size: 200_000 }))));
+      expect(err.failures[0]!.code).toBe('S3_READ_FAILED');
+      expect(iotMock.commandCalls(UpdateThingShadowCommand)).toHaveLength(0);
+    });
+
+    it('throws a retryable ShadowServiceError when the shadow service throttles', async () => {
+      s3Mock.on(HeadObjectCommand).resolves({ ChecksumType: 'FULL_OBJECT', ChecksumSHA256: createHash('sha256').update('x').digest('base64'), ETag: '"e"', ContentLength: 5 });
+      iotMock.on(UpdateThingShadowCommand).rejects(new ThrottlingException({ message: 'Rate exceeded', $metadata: { httpStatusCode: 429 } }));
+      const err = await failure(handler()(event(record({ eTag: 'e', size: 5 }))));
+      expect(err.failures[0]!.code).toBe('SHADOW_SERVICE');
+      expect(err.retryable).toBe(true);
+      expect((err.outcome as { records: unknown[] }).records[0]).toMatchObject({ status: 'failed', things: [{ thing: 'lamp', result: 'failed' }] });
+    });
+  });
+
+  describe('shadow read-compare-write', () => {
+    const checksum = () =>
+      s3Mock.on(HeadObjectCommand).resolves({ ChecksumType: 'FULL_OBJECT', ChecksumSHA256: createHash('sha256').update('new').digest('base64'), ETag: '"e"', ContentLength: 3 });
+
+    it('retries on 409 with the fresh version and decides again', async () => {
+      checksum();
+      // The first read is the pre-check (is the event already superseded?), then one per attempt.
+      iotMock.on(GetThingShadowCommand).resolvesOnce(shadowDoc(3)).resolvesOnce(shadowDoc(3)).resolves(shadowDoc(4));
+      iotMock
+        .on(UpdateThingShadowCommand)
+        .rejectsOnce(new ConflictException({ message: 'Version conflict', $metadata: { httpStatusCode: 409 } }))
+        .resolves({ payload: payload({ version: 5 }) });
+      const outcome = await handler()(event(record({ eTag: 'e', size: 3 })));
+      expect(updates().map((u) => u.version)).toEqual([3, 4]);
+      expect(outcome.records[0]).toMatchObject({ status: 'applied', things: [{ thing: 'lamp', result: 'written', version: 5 }] });
+    });
+
+    it('gives up with a retryable ShadowConflictError after the configured retries', async () => {
+      checksum();
+      iotMock.on(GetThingShadowCommand).resolves(shadowDoc(3));
+      iotMock.on(UpdateThingShadowCommand).rejects(new ConflictException({ message: 'Version conflict', $metadata: { httpStatusCode: 409 } }));
+      const err = await failure(handler({ [ENV.conflictRetries]: '2' })(event(record({ eTag: 'e', size: 3 }))));
+      expect(iotMock.commandCalls(UpdateThingShadowCommand)).toHaveLength(3);
+      expect(err.failures[0]!.code).toBe('SHADOW_CONFLICT');
+      expect(err.retryable).toBe(true);
+      expect(new ShadowConflictError('t', undefined, 3)).toBeInstanceOf(Error);
+    });
+
+    it('does not read the object when the shadow already holds this event (duplicate delivery)', async () => {
+      const r = record({ eTag: 'e', size: 3, sequencer: '0A' });
+      iotMock.on(GetThingShadowCommand).resolves(shadowDoc(7, { s3: { url: 's3://b/a.txt', hash: 'h', sequencer: '0A', eventTime: r.eventTime } }));
+      const outcome = await handler()(event(r));
+      expect(outcome.records[0]).toMatchObject({ status: 'skipped', reason: 'superseded' });
+      expect(s3Mock.calls()).toHaveLength(0);
+      expect(iotMock.commandCalls(UpdateThingShadowCommand)).toHaveLength(0);
+    });
+
+    it('reports a non-retryable ShadowServiceError for a rejected document (413)', async () => {
+      checksum();
+      iotMock.on(UpdateThingShadowCommand).rejects(Object.assign(new Error('too large'), { name: 'RequestEntityTooLargeException', $metadata: { httpStatusCode: 413 } }));
+      const err = await failure(handler()(event(record({ eTag: 'e', size: 3 }))));
+      expect(err.failures[0]!.retryable).toBe(false);
+      expect(new ShadowServiceError('t', undefined, 'x', { retryable: false }).code).toBe('SHADOW_SERVICE');
+    });
+  });
+
+  describe('events', () => {
+    it('ignores event types other than ObjectCreated/ObjectRemoved without touching AWS', async () => {
+      const outcome = await handler()(event(record({ eventName: 'ObjectRestore:Completed' })));
+      expect(outcome.records).toEqual([{ status: 'ignored', eventName: 'ObjectRestore:Completed', reason: 'unsupported-event' }]);
+      expect(s3Mock.calls()).toHaveLength(0);
+      expect(iotMock.calls()).toHaveLength(0);
+    });
+
+    it('handles every record even when one fails, then throws with the whole outcome', async () => {
+      s3Mock.on(HeadObjectCommand, { Key: 'denied.txt' }).rejects(sdkError('AccessDenied', 403));
+      s3Mock.on(HeadObjectCommand, { Key: 'ok.txt' }).resolves({ ChecksumType: 'FULL_OBJECT', ChecksumSHA256: createHash('sha256').update('ok').digest('base64'), ETag: '"e"', ContentLength: 2 });
+      const err = await failure(handler()(event(record({ key: 'denied.txt' }), record({ key: 'ok.txt', eTag: 'e', size: 2 }))));
+      const records = (err.outcome as { records: { status: string }[] }).records;
+      expect(records.map((r) => r.status)).toEqual(['failed', 'applied']);
+      expect(updates()).toHaveLength(1);
+    });
+  });
+});
