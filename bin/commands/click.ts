@@ -1,12 +1,164 @@
-import type { Command } from 'commander';
+/**
+ * `shadowplug click`: press the button without a button.
+ *
+ * - Local: runs the real button handler in this process with a synthesised classic event and
+ *   prints the outcome (`--plug host:port[#child]`, else the BUTTON_* environment).
+ * - MQTT (`--endpoint host:port --cert --key --ca-file`): publishes the classic payload on
+ *   `iotbutton/<serial>` over MQTT/TLS like a real IoT button; exits 0 once the broker acknowledged.
+ *
+ * Heavy modules are imported inside the action so `shadowplug --help` stays instant.
+ */
+import { Option, type Command } from 'commander';
 
-// Placeholder until its issue lands: the command exists so `--help` lists it.
+export const DEFAULT_CLICK_SERIAL = 'G030CLI000000001';
+
+export interface ClickCliOptions {
+  serial: string;
+  type: string;
+  plug?: string[];
+  battery?: string;
+  json?: boolean;
+  endpoint?: string;
+  cert?: string;
+  key?: string;
+  caFile?: string;
+  clientId?: string;
+  timeout?: string;
+}
+
+export interface ClickCliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: Record<string, string | undefined>;
+}
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+/** The action, separate from commander so tests can run it in process. Returns the exit code. */
+export async function runClick(o: ClickCliOptions, io: ClickCliIo): Promise<number> {
+  const { errorMessage } = await import('../../core/errors');
+  const { isClickType } = await import('../../core/button/click');
+  const clickType = o.type.toUpperCase();
+  if (!isClickType(clickType)) {
+    io.stderr(`shadowplug click: --type must be SINGLE, DOUBLE or LONG (got "${o.type}")`);
+    return 2;
+  }
+  let batteryMv: number | undefined;
+  if (o.battery !== undefined) {
+    if (!/^\d{1,5}$/.test(o.battery)) {
+      io.stderr(`shadowplug click: --battery must be millivolts, e.g. 1705 (got "${o.battery}")`);
+      return 2;
+    }
+    batteryMv = Number(o.battery);
+  }
+  try {
+    return o.endpoint !== undefined
+      ? await viaMqtt(o, io, clickType, batteryMv)
+      : await local(o, io, clickType, batteryMv);
+  } catch (err) {
+    io.stderr(`shadowplug click: ${errorMessage(err)}`);
+    return (err as { code?: unknown }).code === 'BUTTON_CONFIG_INVALID' ? 2 : 1;
+  }
+}
+
+async function viaMqtt(o: ClickCliOptions, io: ClickCliIo, clickType: 'SINGLE' | 'DOUBLE' | 'LONG', batteryMv?: number): Promise<number> {
+  const { readFileSync } = await import('node:fs');
+  const { parseAddress } = await import('../../core/tplink/address');
+  const { publishClick } = await import('../../core/button/publish-click');
+  const missing = (['cert', 'key', 'caFile'] as const).filter((k) => o[k] === undefined);
+  if (missing.length > 0) {
+    io.stderr(`shadowplug click: --endpoint needs ${missing.map((k) => (k === 'caFile' ? '--ca-file' : `--${k}`)).join(', ')}`);
+    return 2;
+  }
+  const { host, port } = parseAddress(o.endpoint!, 8883);
+  const read = (flag: string, path: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new Error(`${flag} ${path}: ${errorText(err)}`, { cause: err });
+    }
+  };
+  let timeoutMs = 10_000;
+  if (o.timeout !== undefined) {
+    if (!/^\d{1,6}$/.test(o.timeout) || Number(o.timeout) < 1) {
+      io.stderr(`shadowplug click: --timeout must be milliseconds (got "${o.timeout}")`);
+      return 2;
+    }
+    timeoutMs = Number(o.timeout);
+  }
+  const published = await publishClick({
+    host,
+    port,
+    cert: read('--cert', o.cert!),
+    key: read('--key', o.key!),
+    ca: read('--ca-file', o.caFile!),
+    serial: o.serial,
+    clickType,
+    timeoutMs,
+    ...(o.clientId !== undefined ? { clientId: o.clientId } : {}),
+    ...(batteryMv !== undefined ? { batteryMv } : {}),
+  });
+  if (o.json) io.stdout(JSON.stringify({ published: true, endpoint: `${host}:${port}`, ...published }));
+  else io.stdout(`published ${clickType} click on ${published.topic} to ${host}:${port} as ${published.clientId} (acknowledged in ${published.elapsedMs} ms)`);
+  return 0;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+async function local(o: ClickCliOptions, io: ClickCliIo, clickType: 'SINGLE' | 'DOUBLE' | 'LONG', batteryMv?: number): Promise<number> {
+  const { randomUUID } = await import('node:crypto');
+  const { parseButtonConfig, BUTTON_ENV } = await import('../../core/button/config');
+  const { createHandler } = await import('../../lambda/button-click');
+  const { ruleEvent } = await import('../../core/button/synthesise');
+  const { formatNotification } = await import('../../core/button/notify');
+  const { createLogger } = await import('../../core/logger');
+
+  const env = { ...io.env };
+  if (o.plug && o.plug.length > 0) env[BUTTON_ENV.defaultTargets] = o.plug.join(',');
+  else if (!env[BUTTON_ENV.defaultTargets] && !env[BUTTON_ENV.serialTargets]) {
+    io.stderr(`shadowplug click: which plug? Give --plug host:port[#child] (or set ${BUTTON_ENV.defaultTargets}), or --endpoint to publish over MQTT`);
+    return 2;
+  }
+  // CLI logs are for people: readable, warnings only unless LOG_LEVEL says otherwise.
+  if (!env[BUTTON_ENV.logLevel]) env[BUTTON_ENV.logLevel] = 'warn';
+  const config = parseButtonConfig(env);
+  const handler = createHandler({ config, logger: createLogger({ level: config.logLevel, write: io.stderr }) });
+  const event = ruleEvent({ serial: o.serial, clickType, requestId: randomUUID(), receivedAt: Date.now(), ...(batteryMv !== undefined ? { batteryMv } : {}) });
+  const outcome = await handler(event);
+
+  if (o.json) io.stdout(JSON.stringify(outcome, null, 2));
+  else if (outcome.status === 'rejected') io.stdout(`rejected: ${outcome.error?.message ?? 'unknown'}`);
+  else {
+    for (const click of outcome.clicks) {
+      const n = formatNotification(click);
+      io.stdout(`${n.subject}\n${n.message}`);
+    }
+  }
+  return outcome.status === 'done' || outcome.status === 'skipped' ? 0 : 1;
+}
+
 export function registerClick(program: Command): void {
   program
     .command('click')
-    .description('(not built yet)')
-    .action(() => {
-      console.error('shadowplug click: not built yet');
-      process.exitCode = 2;
+    .description('press the button: run the button handler locally against a plug, or publish a click over MQTT/TLS')
+    .option('--serial <serial>', 'button serial number', DEFAULT_CLICK_SERIAL)
+    .addOption(new Option('--type <type>', 'click type').choices(['SINGLE', 'DOUBLE', 'LONG', 'single', 'double', 'long']).default('SINGLE'))
+    .option('--plug <host:port[#child]>', 'plug (or strip outlet) to switch; repeat for several (local mode)', collect)
+    .option('--battery <mV>', 'battery voltage the button reports, in millivolts (default 1705)')
+    .option('--json', 'print the outcome as JSON')
+    .option('--endpoint <host:port>', 'MQTT/TLS endpoint to publish the click to (MQTT mode; port default 8883)')
+    .option('--cert <pem>', 'button certificate (MQTT mode)')
+    .option('--key <pem>', 'button private key (MQTT mode)')
+    .option('--ca-file <pem>', 'CA that signed the broker certificate (MQTT mode)')
+    .option('--client-id <id>', 'MQTT client id (MQTT mode; default iotbutton_<serial>)')
+    .option('--timeout <ms>', 'MQTT mode: give up after this long (default 10000)')
+    .action(async (options: ClickCliOptions) => {
+      process.exitCode = await runClick(options, {
+        stdout: (t) => process.stdout.write(t + '\n'),
+        stderr: (t) => process.stderr.write(t + '\n'),
+        env: process.env,
+      });
     });
 }
