@@ -1,0 +1,191 @@
+/**
+ * A local stand-in for AWS IoT Core on 127.0.0.1: a certificate authority, MQTT over mutual TLS
+ * with thing-scoped authorisation, the Device Shadow service (MQTT and the data-plane HTTPS API),
+ * the credentials provider and the button topic rule. See docs/iot-core.md.
+ */
+import { Agent } from 'node:https';
+import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { silentLogger, type Logger } from '../core/logger';
+import type { JsonObject } from '../core/shadow/document';
+import { CertificateAuthority, type ButtonCertificate, type ThingCertificate } from './iot/certificate-authority';
+import { ButtonRule, type ButtonHandler } from './iot/button-rule';
+import { startCredentialsProvider, type ProvidedCredentials } from './iot/credentials-provider';
+import { startDataPlane } from './iot/data-plane';
+import { IotCoreInvalidNameError } from './iot/errors';
+import { startMqttBroker } from './iot/mqtt-broker';
+import { ShadowService, type ShadowRequestResult } from './iot/shadow-service';
+import { ShadowStore } from './iot/shadow-store';
+
+export type { ButtonRuleEvent, ButtonHandler } from './iot/button-rule';
+export type { ThingCertificate, ButtonCertificate } from './iot/certificate-authority';
+export type { ShadowRequestResult } from './iot/shadow-service';
+
+export const DEFAULT_ROLE_ALIAS = 'shadowplug-role-alias';
+/** What the sandbox's credentials provider hands out unless told otherwise (s3rver's keys). */
+const DEFAULT_CREDENTIALS: ProvidedCredentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+const ROLE_ALIAS_PATTERN = /^[\w=,@-]{1,128}$/;
+
+export interface IotCoreOptions {
+  /** Where the CA and certificates live (PEM files, created once and reused). */
+  dir: string;
+  host?: string;
+  /** 0 (default) picks a free port; likewise for the other ports. */
+  mqttPort?: number;
+  /** A plain MQTT listener without TLS or policy, for local tools. Off unless given. */
+  plainMqttPort?: number;
+  dataPlanePort?: number;
+  credentialsPort?: number;
+  /** Certificates issued at start (more with issueThing/issueButton). */
+  things?: string[];
+  buttons?: string[];
+  roleAlias?: string;
+  /** What the credentials provider hands out (default s3rver's S3RVER/S3RVER, one hour). */
+  credentials?: ProvidedCredentials;
+  /** The button topic rule's action. */
+  onButton?: ButtonHandler;
+  /** Persist shadows here (JSON, atomic writes); in memory when absent. */
+  dataDir?: string;
+  /** One RSA key for all device certificates of this run (fast fleets); see CertificateAuthority. */
+  sharedDeviceKey?: boolean;
+  /** Epoch milliseconds; default Date.now. */
+  clock?: () => number;
+  logger?: Logger;
+}
+
+/** Programmatic access to the shadows, with the same semantics and MQTT messages as the APIs. */
+export interface ShadowAccess {
+  /** The `get/accepted` document, or undefined when the shadow does not exist. */
+  get(thingName: string, shadowName?: string): JsonObject | undefined;
+  /** Update with a request document (`{state: ...}`); publishes accepted/delta/documents. */
+  update(thingName: string, request: JsonObject, shadowName?: string): ShadowRequestResult;
+  delete(thingName: string, shadowName?: string): ShadowRequestResult;
+  listNamed(thingName: string): string[];
+}
+
+export interface IotCore {
+  mqtt: { host: string; port: number; url: string };
+  plainMqtt?: { host: string; port: number; url: string };
+  dataPlane: { endpoint: string; host: string; port: number };
+  credentialsProvider: { host: string; port: number; roleAlias: string; endpoint: string };
+  ca: { certPath: string; certPem: string };
+  issueThing(name: string): ThingCertificate;
+  issueButton(serial: string): ButtonCertificate;
+  shadows: ShadowAccess;
+  /** An SDK client for the data-plane API that trusts the sandbox CA. */
+  createDataPlaneClient(): IoTDataPlaneClient;
+  /** Resolves when every button rule action under way has finished. */
+  buttonRuleIdle(): Promise<void>;
+  /** Close every listener and connection. */
+  close(): Promise<void>;
+}
+
+export async function startIotCore(options: IotCoreOptions): Promise<IotCore> {
+  const host = options.host ?? '127.0.0.1';
+  const logger = options.logger ?? silentLogger;
+  const clock = options.clock ?? Date.now;
+  const roleAlias = options.roleAlias ?? DEFAULT_ROLE_ALIAS;
+  if (!ROLE_ALIAS_PATTERN.test(roleAlias)) throw new IotCoreInvalidNameError('role alias', roleAlias, 'expected [\\w=,@-]{1,128}');
+
+  const ca = CertificateAuthority.open(options.dir, { sharedDeviceKey: options.sharedDeviceKey ?? false });
+  const server = ca.serverCertificate();
+  for (const name of options.things ?? []) ca.issueThing(name);
+  for (const serial of options.buttons ?? []) ca.issueButton(serial);
+
+  const store = new ShadowStore({ ...(options.dataDir ? { dataDir: options.dataDir } : {}), logger: logger.child({ component: 'shadow-store' }) });
+  // The broker starts after the service is built; until then nothing can publish anyway.
+  let publishRaw: (topic: string, payload: Buffer) => void = () => {};
+  const shadows = new ShadowService({
+    store,
+    clock,
+    logger: logger.child({ component: 'shadow' }),
+    publish: (topic, payload) => publishRaw(topic, Buffer.from(JSON.stringify(payload))),
+  });
+  const rule = new ButtonRule({ ...(options.onButton ? { handler: options.onButton } : {}), clock, logger: logger.child({ component: 'button-rule' }) });
+
+  const closers: (() => Promise<void>)[] = [];
+  const closeAll = async () => {
+    await Promise.allSettled(closers.splice(0).map((close) => close()));
+  };
+  try {
+    const broker = await startMqttBroker({
+      host,
+      port: options.mqttPort ?? 0,
+      ...(options.plainMqttPort !== undefined ? { plainPort: options.plainMqttPort } : {}),
+      tls: { cert: server.certPem, key: server.keyPem, ca: ca.certPem },
+      logger: logger.child({ component: 'mqtt' }),
+      onPublish: (topic, payload) => {
+        if (!shadows.handleMqtt(topic, payload)) rule.handle(topic, payload);
+      },
+    });
+    closers.push(() => broker.close());
+    publishRaw = (topic, payload) => broker.publish(topic, payload);
+
+    const dataPlane = await startDataPlane({
+      host,
+      port: options.dataPlanePort ?? 0,
+      tls: { cert: server.certPem, key: server.keyPem },
+      shadows,
+      clock,
+      logger: logger.child({ component: 'data-plane' }),
+    });
+    closers.push(() => dataPlane.close());
+
+    const credentials = await startCredentialsProvider({
+      host,
+      port: options.credentialsPort ?? 0,
+      tls: { cert: server.certPem, key: server.keyPem, ca: ca.certPem },
+      roleAlias,
+      credentials: options.credentials ?? DEFAULT_CREDENTIALS,
+      clock,
+      logger: logger.child({ component: 'credentials-provider' }),
+    });
+    closers.push(() => credentials.close());
+
+    const dataPlaneEndpoint = `https://${host}:${dataPlane.port}`;
+    const agents = new Set<Agent>();
+    closers.push(async () => {
+      for (const agent of agents) agent.destroy();
+    });
+    logger.info('IoT Core stand-in listening', { mqtt: `${host}:${broker.port}`, dataPlane: dataPlaneEndpoint, credentials: `${host}:${credentials.port}` });
+
+    return {
+      mqtt: { host, port: broker.port, url: `mqtts://${host}:${broker.port}` },
+      ...(broker.plainPort !== undefined ? { plainMqtt: { host, port: broker.plainPort, url: `mqtt://${host}:${broker.plainPort}` } } : {}),
+      dataPlane: { endpoint: dataPlaneEndpoint, host, port: dataPlane.port },
+      credentialsProvider: {
+        host,
+        port: credentials.port,
+        roleAlias,
+        endpoint: `${host}:${credentials.port}/role-aliases/${roleAlias}/credentials`,
+      },
+      ca: { certPath: ca.certPath, certPem: ca.certPem },
+      issueThing: (name) => ca.issueThing(name),
+      issueButton: (serial) => ca.issueButton(serial),
+      shadows: {
+        get(thingName, shadowName) {
+          const r = shadows.get(thingName, shadowName);
+          return r.ok ? r.payload : undefined;
+        },
+        update: (thingName, request, shadowName) => shadows.update(thingName, shadowName, JSON.stringify(request)),
+        delete: (thingName, shadowName) => shadows.delete(thingName, shadowName),
+        listNamed: (thingName) => shadows.listNamedShadows(thingName),
+      },
+      createDataPlaneClient() {
+        const agent = new Agent({ ca: ca.certPem, keepAlive: true });
+        agents.add(agent);
+        return new IoTDataPlaneClient({
+          endpoint: dataPlaneEndpoint,
+          region: 'us-east-1',
+          credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' },
+          requestHandler: new NodeHttpHandler({ httpsAgent: agent }),
+        });
+      },
+      buttonRuleIdle: () => rule.idle(),
+      close: closeAll,
+    };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}

@@ -1,0 +1,226 @@
+/**
+ * The sandbox's certificate authority: a CA, a server certificate for 127.0.0.1/localhost, and a
+ * client certificate per thing (CN = thing name, OU = thing) and per button (CN = client id,
+ * OU = button). PEM files live in one directory and are reused on the next start.
+ *
+ * Keys come from Node's crypto (native, fast); node-forge only assembles the X.509 structures, and
+ * the signature itself is made by Node too (forge's pure-JS RSA takes tens of milliseconds a
+ * signature, which matters when a sandbox issues hundreds of device certificates).
+ */
+import { generateKeyPairSync, privateEncrypt, randomBytes, constants, createPrivateKey, type KeyObject } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import forge from 'node-forge';
+import { THING_NAME_PATTERN } from '../../core/shadow/topics';
+import { IotCoreCertificateError, IotCoreInvalidNameError } from './errors';
+
+export const BUTTON_SERIAL_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/** Client id (and certificate CN) of the button with this serial. */
+export const buttonClientId = (serial: string): string => `iotbutton_${serial}`;
+
+export type CertificateRole = 'thing' | 'button';
+
+export interface IssuedCertificate {
+  certPath: string;
+  keyPath: string;
+  certPem: string;
+  keyPem: string;
+}
+
+export interface ThingCertificate extends IssuedCertificate {
+  name: string;
+}
+
+export interface ButtonCertificate extends IssuedCertificate {
+  serial: string;
+  clientId: string;
+}
+
+export interface CertificateAuthorityOptions {
+  /**
+   * Give every device certificate issued in this run the same RSA key pair (each certificate is
+   * still distinct, with its own CN). RSA-2048 generation costs ~100 ms, so a fleet of 500 things
+   * would take a minute to set up; a sandbox or a benchmark may accept the shared key. Off by default.
+   */
+  sharedDeviceKey?: boolean;
+}
+
+const VALIDITY_YEARS = 10;
+// DER prefix of a PKCS#1 v1.5 DigestInfo for SHA-256 (RFC 8017 §9.2, note 1).
+const SHA256_DIGEST_INFO = Buffer.from('3031300d060960864801650304020105000420', 'hex');
+
+interface KeyPair {
+  privatePem: string;
+  publicPem: string;
+}
+
+function newKeyPair(): KeyPair {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return {
+    privatePem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    publicPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+  };
+}
+
+/** Something forge's `cert.sign(key, md)` accepts, signing with Node's crypto. */
+function nodeSigner(key: KeyObject): { sign(md: forge.md.MessageDigest): string } {
+  return {
+    sign(md) {
+      const digest = Buffer.from(md.digest().getBytes(), 'binary');
+      const signature = privateEncrypt({ key, padding: constants.RSA_PKCS1_PADDING }, Buffer.concat([SHA256_DIGEST_INFO, digest]));
+      return signature.toString('binary');
+    },
+  };
+}
+
+function serialNumber(): string {
+  const bytes = randomBytes(16);
+  bytes[0] = bytes[0]! & 0x7f; // positive INTEGER
+  return bytes.toString('hex');
+}
+
+/** Write a file so that a reader never sees it half-written. */
+function writeAtomic(path: string, data: string, mode: number): void {
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  writeFileSync(tmp, data, { mode });
+  renameSync(tmp, path);
+}
+
+function readPem(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new IotCoreCertificateError(path, 'cannot read', err);
+  }
+}
+
+export class CertificateAuthority {
+  readonly dir: string;
+  readonly certPath: string;
+  readonly keyPath: string;
+  readonly certPem: string;
+  private readonly caCert: forge.pki.Certificate;
+  private readonly caKey: KeyObject;
+  private readonly sharedDeviceKey: boolean;
+  private deviceKey?: KeyPair;
+  private server?: IssuedCertificate;
+
+  private constructor(dir: string, certPem: string, keyPem: string, options: CertificateAuthorityOptions) {
+    this.dir = dir;
+    this.certPath = join(dir, 'ca.pem');
+    this.keyPath = join(dir, 'ca.key');
+    this.certPem = certPem;
+    try {
+      this.caCert = forge.pki.certificateFromPem(certPem);
+      this.caKey = createPrivateKey(keyPem);
+    } catch (err) {
+      throw new IotCoreCertificateError(this.certPath, 'not a usable CA certificate and key', err);
+    }
+    this.sharedDeviceKey = options.sharedDeviceKey ?? false;
+  }
+
+  /** Load the CA from `dir`, creating it (and the directory) on first use. */
+  static open(dir: string, options: CertificateAuthorityOptions = {}): CertificateAuthority {
+    mkdirSync(dir, { recursive: true });
+    const certPath = join(dir, 'ca.pem');
+    const keyPath = join(dir, 'ca.key');
+    if (existsSync(certPath) && existsSync(keyPath)) {
+      return new CertificateAuthority(dir, readPem(certPath), readPem(keyPath), options);
+    }
+    const keys = newKeyPair();
+    const cert = forge.pki.createCertificate();
+    cert.publicKey = forge.pki.publicKeyFromPem(keys.publicPem);
+    cert.serialNumber = serialNumber();
+    cert.validity.notBefore = new Date(Date.now() - 60_000);
+    cert.validity.notAfter = new Date(Date.now() + VALIDITY_YEARS * 365 * 86_400_000);
+    const subject = [
+      { name: 'commonName', value: `shadowplug sandbox CA ${randomBytes(4).toString('hex')}` },
+      { name: 'organizationName', value: 'shadowplug sandbox' },
+    ];
+    cert.setSubject(subject);
+    cert.setIssuer(subject);
+    cert.setExtensions([
+      { name: 'basicConstraints', cA: true, critical: true },
+      { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
+      { name: 'subjectKeyIdentifier' },
+    ]);
+    cert.sign(nodeSigner(createPrivateKey(keys.privatePem)) as unknown as forge.pki.rsa.PrivateKey, forge.md.sha256.create());
+    const certPem = forge.pki.certificateToPem(cert);
+    writeAtomic(keyPath, keys.privatePem, 0o600);
+    writeAtomic(certPath, certPem, 0o644);
+    return new CertificateAuthority(dir, certPem, keys.privatePem, options);
+  }
+
+  /** The TLS server certificate for 127.0.0.1 and localhost (all listeners share it). */
+  serverCertificate(): IssuedCertificate {
+    this.server ??= this.issue(join(this.dir, 'server'), 'localhost', 'server', false);
+    return this.server;
+  }
+
+  /** The certificate of thing `name` (CN = name), issued on first use. */
+  issueThing(name: string): ThingCertificate {
+    if (!THING_NAME_PATTERN.test(name)) throw new IotCoreInvalidNameError('thing name', name, 'expected [a-zA-Z0-9:_-]{1,128}');
+    // ':' is legal in thing names but not in every file system; encode it in the file name only.
+    const base = join(this.dir, 'things', name.replace(/:/g, '%3A'));
+    return { name, ...this.issue(base, name, 'thing', true) };
+  }
+
+  /** The certificate of the button with this serial (CN = client id = `iotbutton_<serial>`). */
+  issueButton(serial: string): ButtonCertificate {
+    if (!BUTTON_SERIAL_PATTERN.test(serial)) throw new IotCoreInvalidNameError('button serial', serial, 'expected [A-Za-z0-9_-]{1,64}');
+    const clientId = buttonClientId(serial);
+    return { serial, clientId, ...this.issue(join(this.dir, 'buttons', serial), clientId, 'button', true) };
+  }
+
+  private issue(base: string, commonName: string, role: CertificateRole | 'server', device: boolean): IssuedCertificate {
+    const certPath = `${base}.cert.pem`;
+    const keyPath = `${base}.private.key`;
+    if (existsSync(certPath) && existsSync(keyPath)) {
+      const certPem = readPem(certPath);
+      if (this.issuedByMe(certPem, certPath)) return { certPath, keyPath, certPem, keyPem: readPem(keyPath) };
+      // Left over from an earlier CA (the CA files were removed): issue afresh below.
+    }
+    mkdirSync(join(base, '..'), { recursive: true });
+    const keys = device && this.sharedDeviceKey ? (this.deviceKey ??= newKeyPair()) : newKeyPair();
+    const cert = forge.pki.createCertificate();
+    cert.publicKey = forge.pki.publicKeyFromPem(keys.publicPem);
+    cert.serialNumber = serialNumber();
+    cert.validity.notBefore = new Date(Date.now() - 60_000);
+    cert.validity.notAfter = new Date(Date.now() + VALIDITY_YEARS * 365 * 86_400_000);
+    cert.setSubject([
+      { name: 'commonName', value: commonName },
+      { shortName: 'OU', value: role },
+      { name: 'organizationName', value: 'shadowplug sandbox' },
+    ]);
+    cert.setIssuer(this.caCert.subject.attributes);
+    cert.setExtensions(
+      role === 'server'
+        ? [
+            { name: 'basicConstraints', cA: false },
+            { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+            { name: 'extKeyUsage', serverAuth: true },
+            { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] },
+          ]
+        : [
+            { name: 'basicConstraints', cA: false },
+            { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+            { name: 'extKeyUsage', clientAuth: true },
+          ],
+    );
+    cert.sign(nodeSigner(this.caKey) as unknown as forge.pki.rsa.PrivateKey, forge.md.sha256.create());
+    const certPem = forge.pki.certificateToPem(cert);
+    writeAtomic(keyPath, keys.privatePem, 0o600);
+    writeAtomic(certPath, certPem, 0o644);
+    return { certPath, keyPath, certPem, keyPem: keys.privatePem };
+  }
+
+  private issuedByMe(certPem: string, path: string): boolean {
+    try {
+      return this.caCert.verify(forge.pki.certificateFromPem(certPem));
+    } catch (err) {
+      // forge throws when the issuer does not match; anything else means a damaged file.
+      if (err instanceof Error && /did not issue/.test(err.message)) return false;
+      throw new IotCoreCertificateError(path, 'not a readable certificate', err);
+    }
+  }
+}

@@ -1,0 +1,177 @@
+/**
+ * MQTT 3.1.1 over mutual TLS (aedes on a Node `tls` server), with IoT Core's thing-scoped policy:
+ * a client whose certificate CN is X must use client id X and may publish/subscribe only under
+ * `$aws/things/X/` and `iotbutton/`; a button certificate (OU=button) may only publish on its own
+ * `iotbutton/<serial>`. Refusals are logged. An optional plain listener (no TLS, no policy) is
+ * for local tools only.
+ */
+import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
+import { createServer as createTlsServer, type Server as TlsServer, TLSSocket } from 'node:tls';
+import type { AddressInfo } from 'node:net';
+import { Aedes, type AedesPublishPacket, type Client } from 'aedes';
+import { silentLogger, type Logger } from '../../core/logger';
+import { IotCoreListenError } from './errors';
+
+export interface MqttIdentity {
+  /** Certificate CN: thing name, or the button's client id. */
+  commonName: string;
+  role: 'thing' | 'button';
+  /** For a button, the serial it may publish as. */
+  serial?: string;
+}
+
+export interface MqttBrokerOptions {
+  host: string;
+  port: number;
+  plainPort?: number;
+  tls: { cert: string; key: string; ca: string };
+  /** Each publish by a client, after authorisation (the shadow service and the topic rule hang here). */
+  onPublish: (topic: string, payload: Buffer, client: Client) => void;
+  logger?: Logger;
+}
+
+export interface MqttBroker {
+  aedes: Aedes;
+  port: number;
+  plainPort?: number;
+  /** Publish from the broker itself (QoS 1, not retained). */
+  publish(topic: string, payload: Buffer): void;
+  close(): Promise<void>;
+}
+
+const BUTTON_PREFIX = 'iotbutton_';
+
+function identityOf(socket: TLSSocket): MqttIdentity | undefined {
+  const subject = socket.getPeerCertificate()?.subject as Record<string, string | string[]> | undefined;
+  const cn = subject?.CN;
+  if (typeof cn !== 'string') return undefined;
+  if (subject?.OU === 'button' && cn.startsWith(BUTTON_PREFIX)) {
+    return { commonName: cn, role: 'button', serial: cn.slice(BUTTON_PREFIX.length) };
+  }
+  return { commonName: cn, role: 'thing' };
+}
+
+/** The policy: may this identity publish to `topic`? */
+export function mayPublish(id: MqttIdentity, topic: string): boolean {
+  if (id.role === 'button') return topic === `iotbutton/${id.serial}`;
+  return topic.startsWith(`$aws/things/${id.commonName}/`) || topic.startsWith('iotbutton/');
+}
+
+/** The policy: may this identity subscribe to `filter`? (A thing name never holds `+` or `#`.) */
+export function maySubscribe(id: MqttIdentity, filter: string): boolean {
+  if (id.role === 'button') return false;
+  return filter.startsWith(`$aws/things/${id.commonName}/`) || filter.startsWith('iotbutton/');
+}
+
+function listen(server: TcpServer | TlsServer, what: string, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => reject(new IotCoreListenError(what, host, port, err));
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttBroker> {
+  const logger = options.logger ?? silentLogger;
+  const identities = new WeakMap<object, MqttIdentity>();
+  const sockets = new Set<Socket>();
+  const identity = (client: Client | null): MqttIdentity | undefined => (client ? identities.get(client.conn) : undefined);
+  // Clients on the plain listener have no identity and no policy (a local tool port).
+  const isPlain = (client: Client | null): boolean => !!client && !(client.conn instanceof TLSSocket);
+
+  const aedes = await Aedes.createBroker({
+    authenticate(client, _username, _password, done) {
+      if (isPlain(client)) return done(null, true);
+      const id = identity(client);
+      if (!id || client.id !== id.commonName) {
+        logger.warn('mqtt connection refused: client id must equal the certificate CN', { clientId: client.id, commonName: id?.commonName });
+        const err = Object.assign(new Error('client id does not match certificate'), { returnCode: 5 as const });
+        return done(err, false);
+      }
+      done(null, true);
+    },
+    authorizePublish(client, packet, callback) {
+      if (!client || isPlain(client)) return callback(null);
+      const id = identity(client);
+      if (id && mayPublish(id, packet.topic)) return callback(null);
+      // IoT Core closes the connection of a client that publishes outside its policy; aedes does too.
+      logger.warn('mqtt publish refused by policy', { clientId: client.id, topic: packet.topic });
+      callback(new Error(`not authorised to publish to ${packet.topic}`));
+    },
+    authorizeSubscribe(client, sub, callback) {
+      if (isPlain(client)) return callback(null, sub);
+      const id = identity(client);
+      if (id && maySubscribe(id, sub.topic)) return callback(null, sub);
+      logger.warn('mqtt subscription refused by policy', { clientId: client.id, topic: sub.topic });
+      callback(null, null); // SUBACK 0x80 for this filter, as IoT Core answers
+    },
+  });
+
+  aedes.on('publish', (packet: AedesPublishPacket, client: Client | null) => {
+    if (!client) return; // our own responses
+    try {
+      options.onPublish(packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload), client);
+    } catch (err) {
+      logger.error('mqtt publish handler failed', { topic: packet.topic, error: err });
+    }
+  });
+  aedes.on('clientError', (client, err) => logger.debug('mqtt client error', { clientId: client.id, error: err.message }));
+
+  const track = (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  };
+
+  const tlsServer = createTlsServer(
+    { cert: options.tls.cert, key: options.tls.key, ca: options.tls.ca, requestCert: true, rejectUnauthorized: true },
+    (socket) => {
+      const id = identityOf(socket);
+      if (id) identities.set(socket, id);
+      aedes.handle(socket);
+    },
+  );
+  tlsServer.on('connection', track);
+  tlsServer.on('tlsClientError', (err, socket) => {
+    logger.warn('mqtt TLS handshake refused', { remote: `${socket.remoteAddress}:${socket.remotePort}`, reason: err.message });
+  });
+
+  let plainServer: TcpServer | undefined;
+  const servers: (TcpServer | TlsServer)[] = [tlsServer];
+  try {
+    const port = await listen(tlsServer, 'MQTT over TLS', options.host, options.port);
+    let plainPort: number | undefined;
+    if (options.plainPort !== undefined) {
+      plainServer = createTcpServer((socket) => aedes.handle(socket));
+      plainServer.on('connection', track);
+      servers.push(plainServer);
+      plainPort = await listen(plainServer, 'plain MQTT', options.host, options.plainPort);
+    }
+    let closed: Promise<void> | undefined;
+    return {
+      aedes,
+      port,
+      ...(plainPort !== undefined ? { plainPort } : {}),
+      publish(topic, payload) {
+        aedes.publish({ cmd: 'publish', topic, payload, qos: 1, retain: false, dup: false }, (err) => {
+          if (err) logger.error('mqtt publish failed', { topic, error: err });
+        });
+      },
+      close() {
+        closed ??= closeAll(aedes, servers, sockets);
+        return closed;
+      },
+    };
+  } catch (err) {
+    await closeAll(aedes, servers, sockets);
+    throw err;
+  }
+}
+
+async function closeAll(aedes: Aedes, servers: (TcpServer | TlsServer)[], sockets: Set<Socket>): Promise<void> {
+  for (const server of servers) server.close();
+  for (const socket of sockets) socket.destroy();
+  await new Promise<void>((resolve) => aedes.close(() => resolve()));
+}

@@ -1,0 +1,101 @@
+/**
+ * Where the sandbox keeps shadows: in memory, and — when a data directory is named — one JSON
+ * file per shadow, written atomically (temp file + rename) so a crash never leaves half a document.
+ */
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { StoredShadow } from '../../core/shadow/document';
+import { silentLogger, type Logger } from '../../core/logger';
+import { IotCoreError } from './errors';
+
+/** Map key of a shadow: thing name, plus `~shadowName` for a named shadow ('~' is in neither alphabet). */
+export const shadowKey = (thingName: string, shadowName?: string): string => (shadowName ? `${thingName}~${shadowName}` : thingName);
+
+function splitKey(key: string): { thingName: string; shadowName?: string } {
+  const i = key.indexOf('~');
+  return i < 0 ? { thingName: key } : { thingName: key.slice(0, i), shadowName: key.slice(i + 1) };
+}
+
+export class ShadowStore {
+  private readonly shadows = new Map<string, StoredShadow>();
+  /** Named shadows per thing, for ListNamedShadowsForThing without a scan. */
+  private readonly named = new Map<string, Set<string>>();
+  private readonly dataDir?: string;
+  private readonly logger: Logger;
+
+  constructor(options: { dataDir?: string; logger?: Logger } = {}) {
+    this.logger = options.logger ?? silentLogger;
+    if (options.dataDir) {
+      this.dataDir = options.dataDir;
+      mkdirSync(this.dataDir, { recursive: true });
+      this.load();
+    }
+  }
+
+  get(thingName: string, shadowName?: string): StoredShadow | undefined {
+    return this.shadows.get(shadowKey(thingName, shadowName));
+  }
+
+  set(thingName: string, shadowName: string | undefined, shadow: StoredShadow): void {
+    const key = shadowKey(thingName, shadowName);
+    // Persist first: if the write fails, memory still agrees with the disk and the request fails.
+    if (this.dataDir) this.write(key, shadow);
+    this.shadows.set(key, shadow);
+    if (shadowName) {
+      let names = this.named.get(thingName);
+      if (!names) this.named.set(thingName, (names = new Set()));
+      if (shadow.exists) names.add(shadowName);
+      else names.delete(shadowName);
+    }
+  }
+
+  /** Names of the thing's existing named shadows, sorted. */
+  namedShadows(thingName: string): string[] {
+    return [...(this.named.get(thingName) ?? [])].sort();
+  }
+
+  /** Every existing shadow (thing, shadow name). */
+  *entries(): IterableIterator<{ thingName: string; shadowName?: string; shadow: StoredShadow }> {
+    for (const [key, shadow] of this.shadows) if (shadow.exists) yield { ...splitKey(key), shadow };
+  }
+
+  private fileOf(key: string): string {
+    return join(this.dataDir!, `${encodeURIComponent(key)}.json`);
+  }
+
+  private write(key: string, shadow: StoredShadow): void {
+    const path = this.fileOf(key);
+    const tmp = `${path}.tmp`;
+    try {
+      writeFileSync(tmp, JSON.stringify(shadow));
+      renameSync(tmp, path);
+    } catch (err) {
+      rmSync(tmp, { force: true });
+      throw new IotCoreError(`Cannot persist shadow ${key} to ${path}: ${(err as Error).message}`, { code: 'IOT_CORE_PERSIST', retryable: true, cause: err });
+    }
+  }
+
+  private load(): void {
+    for (const file of readdirSync(this.dataDir!)) {
+      if (!file.endsWith('.json')) continue;
+      const path = join(this.dataDir!, file);
+      try {
+        const shadow = JSON.parse(readFileSync(path, 'utf8')) as StoredShadow;
+        if (typeof shadow.version !== 'number' || typeof shadow.exists !== 'boolean' || typeof shadow.state !== 'object') {
+          throw new Error('not a stored shadow');
+        }
+        const key = decodeURIComponent(file.slice(0, -'.json'.length));
+        const { thingName, shadowName } = splitKey(key);
+        this.shadows.set(key, shadow);
+        if (shadowName && shadow.exists) {
+          let names = this.named.get(thingName);
+          if (!names) this.named.set(thingName, (names = new Set()));
+          names.add(shadowName);
+        }
+      } catch (err) {
+        // One damaged file must not keep the sandbox from starting; say which and skip it.
+        this.logger.warn('skipping unreadable shadow file', { path, error: err });
+      }
+    }
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * Test helpers for the sandbox IoT Core: a fresh stand-in in a temp dir, MQTT.js clients with
+ * device certificates, and an inbox that awaits the next message on a topic.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt, { type IClientOptions, type MqttClient, type Packet } from 'mqtt';
+import { startIotCore, type IotCore, type IotCoreOptions } from '../../sandbox/iot-core';
+
+export interface TestIotCore extends IotCore {
+  tmp: string;
+}
+
+export async function startTestIotCore(options: Partial<IotCoreOptions> = {}): Promise<TestIotCore> {
+  const tmp = mkdtempSync(join(tmpdir(), 'shadowplug-iot-'));
+  const iot = await startIotCore({ dir: join(tmp, 'pki'), ...options });
+  const closeIot = iot.close;
+  return Object.assign(iot, {
+    tmp,
+    async close() {
+      await closeIot();
+      rmSync(tmp, { recursive: true, force: true });
+    },
+  });
+}
+
+/** An MQTT.js client connected over mTLS with the thing's certificate (issued on demand). */
+export async function connectThing(
+  iot: IotCore,
+  thingName: string,
+  options: { clientId?: string; cert?: { certPath: string; keyPath: string } } = {},
+): Promise<MqttClient> {
+  const cert = options.cert ?? iot.issueThing(thingName);
+  return connectMqtt(iot.mqtt.url, {
+    clientId: options.clientId ?? thingName,
+    ca: iot.ca.certPem,
+    cert: readFileSync(cert.certPath),
+    key: readFileSync(cert.keyPath),
+  });
+}
+
+/**
+ * Connect MQTT.js once (no reconnect). Rejects on a refused CONNACK, a TLS alert or a close before
+ * CONNACK: with TLS 1.3 the server refuses a client certificate after the client's handshake has
+ * completed, which MQTT.js reports as a close rather than an error.
+ */
+export function connectMqtt(url: string, options: IClientOptions): Promise<MqttClient> {
+  const client = mqtt.connect(url, { protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 5_000, ...options });
+  return new Promise((resolve, reject) => {
+    const fail = (err: Error) => {
+      client.end(true);
+      reject(err);
+    };
+    client.once('connect', () => {
+      client.off('error', fail);
+      resolve(client);
+    });
+    client.once('error', fail);
+    client.once('close', () => fail(new Error('connection closed before CONNACK')));
+  });
+}
+
+/** SUBSCRIBE and return the granted QoS per filter, 128 for a refusal (MQTT.js rejects on those). */
+export function subscribeGranted(client: MqttClient, filters: string[], qos: 0 | 1 = 1): Promise<number[]> {
+  return new Promise((resolve) => {
+    const onPacket = (packet: Packet) => {
+      if (packet.cmd !== 'suback') return;
+      client.off('packetreceive', onPacket);
+      resolve((packet as { granted: (number | object)[] }).granted.map((g) => (typeof g === 'number' ? g : 128)));
+    };
+    client.on('packetreceive', onPacket);
+    client.subscribe(filters, { qos }, () => {});
+  });
+}
+
+/** Collects messages per topic; `next(topic)` resolves with the next one (or one already queued). */
+export class Inbox {
+  private readonly queues = new Map<string, unknown[]>();
+  private readonly waiters = new Map<string, ((m: unknown) => void)[]>();
+
+  constructor(client: MqttClient) {
+    client.on('message', (topic, payload) => {
+      let body: unknown;
+      try {
+        body = JSON.parse(payload.toString());
+      } catch {
+        body = payload.toString();
+      }
+      const waiting = this.waiters.get(topic);
+      if (waiting?.length) waiting.shift()!(body);
+      else this.queues.set(topic, [...(this.queues.get(topic) ?? []), body]);
+    });
+  }
+
+  next<T = Record<string, unknown>>(topic: string, timeoutMs = 5_000): Promise<T> {
+    const queued = this.queues.get(topic);
+    if (queued?.length) return Promise.resolve(queued.shift() as T);
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no message on ${topic} within ${timeoutMs} ms`)), timeoutMs);
+      const list = this.waiters.get(topic) ?? [];
+      list.push((m) => {
+        clearTimeout(timer);
+        resolve(m as T);
+      });
+      this.waiters.set(topic, list);
+    });
+  }
+
+  /** Messages already received on `topic` and not taken. */
+  pending(topic: string): unknown[] {
+    return this.queues.get(topic) ?? [];
+  }
+}
