@@ -1,0 +1,119 @@
+/**
+ * The data-plane HTTPS API, driven by `@aws-sdk/client-iot-data-plane` unchanged (endpoint +
+ * a request handler trusting the sandbox CA), with the SDK's own error types.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MqttClient } from 'mqtt';
+import {
+  ConflictException,
+  DeleteThingShadowCommand,
+  GetThingShadowCommand,
+  InvalidRequestException,
+  IoTDataPlaneClient,
+  ListNamedShadowsForThingCommand,
+  RequestEntityTooLargeException,
+  ResourceNotFoundException,
+  UpdateThingShadowCommand,
+} from '@aws-sdk/client-iot-data-plane';
+import { shadowTopics } from '../../../core/shadow/topics';
+import { connectThing, Inbox, startTestIotCore, type TestIotCore } from '../../helpers/iot-core-clients';
+
+const json = (payload: Uint8Array | undefined): Record<string, unknown> => JSON.parse(Buffer.from(payload ?? []).toString()) as Record<string, unknown>;
+const body = (doc: unknown) => new TextEncoder().encode(JSON.stringify(doc));
+
+describe('data-plane API with the AWS SDK', () => {
+  let iot: TestIotCore;
+  let sdk: IoTDataPlaneClient;
+  let device: MqttClient;
+  let inbox: Inbox;
+  const thing = 'kettle-7';
+  const t = shadowTopics(thing);
+
+  beforeAll(async () => {
+    iot = await startTestIotCore({ things: [thing] });
+    sdk = iot.createDataPlaneClient();
+    device = await connectThing(iot, thing);
+    inbox = new Inbox(device);
+    await device.subscribeAsync(`$aws/things/${thing}/shadow/#`, { qos: 1 });
+  });
+
+  afterAll(async () => {
+    sdk?.destroy();
+    await device?.endAsync(true);
+    await iot?.close();
+  });
+
+  it('raises ResourceNotFoundException for a shadow that does not exist', async () => {
+    const err = await sdk.send(new GetThingShadowCommand({ thingName: thing })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ResourceNotFoundException);
+    expect((err as Error).message).toBe(`No shadow exists with name: ${thing}`);
+  });
+
+  it('updates over HTTP and publishes the same MQTT accepted, delta and documents messages', async () => {
+    const out = await sdk.send(new UpdateThingShadowCommand({ thingName: thing, payload: body({ state: { desired: { s3: { key: 'fw.bin', etag: 'abc' } } }, clientToken: 'http-1' }) }));
+    const reply = json(out.payload);
+    expect(reply).toMatchObject({ state: { desired: { s3: { key: 'fw.bin', etag: 'abc' } } }, version: 1, clientToken: 'http-1' });
+    expect(await inbox.next(t.updateAccepted)).toEqual(reply);
+    expect(await inbox.next(t.updateDelta)).toMatchObject({ state: { s3: { key: 'fw.bin', etag: 'abc' } }, version: 1, clientToken: 'http-1' });
+    expect(await inbox.next(t.updateDocuments)).toMatchObject({ current: { version: 1 } });
+  });
+
+  it('returns the document with delta on GetThingShadow', async () => {
+    await device.publishAsync(t.update, JSON.stringify({ state: { reported: { s3: { key: 'fw.bin', etag: 'old' } } } }), { qos: 1 });
+    await inbox.next(t.updateAccepted);
+    const doc = json((await sdk.send(new GetThingShadowCommand({ thingName: thing }))).payload);
+    expect(doc).toMatchObject({
+      state: { desired: { s3: { key: 'fw.bin', etag: 'abc' } }, reported: { s3: { key: 'fw.bin', etag: 'old' } }, delta: { s3: { etag: 'abc' } } },
+      version: 2,
+    });
+  });
+
+  it('raises ConflictException for a stale version', async () => {
+    const err = await sdk
+      .send(new UpdateThingShadowCommand({ thingName: thing, payload: body({ state: { desired: { on: true } }, version: 1 }) }))
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConflictException);
+    expect((err as Error).message).toBe('Version conflict');
+  });
+
+  it('raises InvalidRequestException for bad documents and RequestEntityTooLargeException past 8 KB', async () => {
+    const deep = { state: { desired: { 1: { 2: { 3: { 4: { 5: { 6: { 7: 'x' } } } } } } } } };
+    const tooDeep = await sdk.send(new UpdateThingShadowCommand({ thingName: thing, payload: body(deep) })).catch((e: unknown) => e);
+    expect(tooDeep).toBeInstanceOf(InvalidRequestException);
+    expect((tooDeep as Error).message).toBe('JSON contains too many levels of nesting; maximum is 6');
+    const notJson = await sdk.send(new UpdateThingShadowCommand({ thingName: thing, payload: new TextEncoder().encode('nope') })).catch((e: unknown) => e);
+    expect(notJson).toBeInstanceOf(InvalidRequestException);
+    const big = await sdk
+      .send(new UpdateThingShadowCommand({ thingName: thing, payload: body({ state: { desired: { blob: 'y'.repeat(8200) } } }) }))
+      .catch((e: unknown) => e);
+    expect(big).toBeInstanceOf(RequestEntityTooLargeException);
+    expect((big as Error).message).toBe('The payload exceeds the maximum size allowed');
+  });
+
+  it('serves named shadows and lists them', async () => {
+    await sdk.send(new UpdateThingShadowCommand({ thingName: thing, shadowName: 'files', payload: body({ state: { desired: { a: 1 } } }) }));
+    await sdk.send(new UpdateThingShadowCommand({ thingName: thing, shadowName: 'power', payload: body({ state: { desired: { on: true } } }) }));
+    const named = shadowTopics(thing, 'files');
+    expect(await inbox.next(named.updateDelta)).toMatchObject({ state: { a: 1 } });
+    const list = await sdk.send(new ListNamedShadowsForThingCommand({ thingName: thing }));
+    expect(list.results).toEqual(['files', 'power']);
+    const page = await sdk.send(new ListNamedShadowsForThingCommand({ thingName: thing, pageSize: 1 }));
+    expect(page.results).toEqual(['files']);
+    const rest = await sdk.send(new ListNamedShadowsForThingCommand({ thingName: thing, pageSize: 1, nextToken: page.nextToken! }));
+    expect(rest).toMatchObject({ results: ['power'] });
+    expect(rest.nextToken).toBeUndefined();
+    const classic = json((await sdk.send(new GetThingShadowCommand({ thingName: thing }))).payload);
+    expect(classic.state).not.toHaveProperty('desired.a');
+  });
+
+  it('deletes a shadow, publishes delete/accepted, then answers 404 and keeps the version', async () => {
+    const out = json((await sdk.send(new DeleteThingShadowCommand({ thingName: thing, shadowName: 'files' }))).payload);
+    expect(out).toMatchObject({ version: 1 });
+    expect(await inbox.next(shadowTopics(thing, 'files').deleteAccepted)).toMatchObject({ version: 1 });
+    await expect(sdk.send(new GetThingShadowCommand({ thingName: thing, shadowName: 'files' }))).rejects.toBeInstanceOf(ResourceNotFoundException);
+    await expect(sdk.send(new DeleteThingShadowCommand({ thingName: thing, shadowName: 'files' }))).rejects.toBeInstanceOf(ResourceNotFoundException);
+    const again = json((await sdk.send(new UpdateThingShadowCommand({ thingName: thing, shadowName: 'files', payload: body({ state: { reported: { a: 1 } } }) }))).payload);
+    expect(again.version).toBe(2);
+    expect((await sdk.send(new ListNamedShadowsForThingCommand({ thingName: thing }))).results).toEqual(['files', 'power']);
+  });
+});
