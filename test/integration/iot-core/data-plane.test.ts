@@ -9,7 +9,7 @@ import {
   DeleteThingShadowCommand,
   GetThingShadowCommand,
   InvalidRequestException,
-  IoTDataPlaneClient,
+  type IoTDataPlaneClient,
   ListNamedShadowsForThingCommand,
   RequestEntityTooLargeException,
   ResourceNotFoundException,
