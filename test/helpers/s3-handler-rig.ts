@@ -1,0 +1,92 @@
+/**
+ * A real local S3 (s3rver) whose events are captured, a shadow endpoint on 127.0.0.1, and a
+ * helper to build the object-to-shadow handler against them. Events are not delivered by
+ * themselves: each test decides when, how often and in which order.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DeleteObjectCommand, PutObjectCommand, type PutObjectCommandInput, type S3Client } from '@aws-sdk/client-s3';
+import type { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
+import type { S3Event, S3EventRecord } from 'aws-lambda';
+import { startLocalS3, type LocalS3 } from '../../sandbox/local-s3';
+import { objectFunctionEnvironment, parseObjectConfig, type ObjectSettings } from '../../core/s3/config';
+import { silentLogger } from '../../core/logger';
+import { createHandler, type ObjectToShadowHandler } from '../../lambda/object-to-shadow';
+
+export const BUCKET = 'b';
+
+export interface ShadowEndpoint {
+  client(): IoTDataPlaneClient;
+  close(): Promise<void>;
+}
+
+export interface S3Rig {
+  s3: LocalS3;
+  client: S3Client;
+  dir: string;
+  /** Upload and return the event S3 announced for it. */
+  put(key: string, body: PutObjectCommandInput['Body'], contentLength?: number): Promise<S3Event>;
+  remove(key: string): Promise<S3Event>;
+  handler(settings: Partial<ObjectSettings> & { targetThings: string[] }, iotData: IoTDataPlaneClient): ObjectToShadowHandler;
+  close(): Promise<void>;
+}
+
+export const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
+
+export function mergeEvents(...events: S3Event[]): S3Event {
+  return { Records: events.flatMap((e): S3EventRecord[] => e.Records) };
+}
+
+export async function startS3Rig(): Promise<S3Rig> {
+  const dir = mkdtempSync(join(tmpdir(), 'object-to-shadow-'));
+  const pending: S3Event[] = [];
+  const waiters: ((e: S3Event) => void)[] = [];
+  const s3 = await startLocalS3({
+    dir,
+    buckets: [BUCKET],
+    onEvent: (e) => {
+      const w = waiters.shift();
+      if (w) w(e);
+      else pending.push(e);
+    },
+  });
+  const client = s3.createClient();
+  const nextEvent = () =>
+    new Promise<S3Event>((resolve, reject) => {
+      const e = pending.shift();
+      if (e) return resolve(e);
+      const timer = setTimeout(() => reject(new Error('no S3 event within 10 s')), 10_000);
+      waiters.push((ev) => {
+        clearTimeout(timer);
+        resolve(ev);
+      });
+    });
+  return {
+    s3,
+    client,
+    dir,
+    put: async (key, body, contentLength) => {
+      await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body, ContentLength: contentLength }));
+      return nextEvent();
+    },
+    remove: async (key) => {
+      await client.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: key }));
+      return nextEvent();
+    },
+    handler: (settings, iotData) =>
+      createHandler({ s3: client, iotData, config: parseObjectConfig(objectFunctionEnvironment(settings)), logger: silentLogger }),
+    close: async () => {
+      client.destroy();
+      await s3.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Every ordering of `items`. */
+export function permutations<T>(items: readonly T[]): T[][] {
+  if (items.length <= 1) return [[...items]];
+  return items.flatMap((item, i) => permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [item, ...rest]));
+}
