@@ -31,7 +31,8 @@ export function parseTarget(text: string): PlugTarget {
   try {
     ({ host, port } = parseAddress(address, DEFAULT_PLUG_PORT));
   } catch (err) {
-    throw new Error(`"${raw}": ${(err as Error).message}`, { cause: err });
+    // Its message already quotes the input.
+    throw new Error((err as Error).message, { cause: err });
   }
   // parseAddress accepts any non-blank host; configuration deserves a stricter look.
   if (host.includes(':') ? !IPV6.test(host) : !HOSTNAME.test(host)) {

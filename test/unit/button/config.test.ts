@@ -1,0 +1,155 @@
+import { describe, expect, it } from 'vitest';
+import {
+  BUTTON_ENV,
+  buttonFunctionEnvironment,
+  parseButtonConfig,
+  targetsFor,
+  worstCaseClickMs,
+} from '../../../core/button/config';
+import { ButtonConfigError } from '../../../core/button/errors';
+
+function configError(fn: () => unknown): ButtonConfigError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ButtonConfigError);
+    return err as ButtonConfigError;
+  }
+  throw new Error('expected a ButtonConfigError');
+}
+
+describe('parseButtonConfig', () => {
+  it('gives the defaults: every click toggles, 30 s max age, no topic', () => {
+    const config = parseButtonConfig({ BUTTON_DEFAULT_TARGETS: '192.168.1.20' });
+    expect(config).toEqual({
+      defaultTargets: [{ host: '192.168.1.20', port: 9999 }],
+      serialTargets: {},
+      clickActions: { SINGLE: 'toggle', DOUBLE: 'toggle', LONG: 'toggle' },
+      maxClickAgeMs: 30_000,
+      lowBatteryMv: 1300,
+      lowBatteryPercent: 10,
+      connectTimeoutMs: 2_000,
+      requestTimeoutMs: 3_000,
+      dedupeCapacity: 1_000,
+      logLevel: 'info',
+    });
+  });
+
+  it('reads targets with ports and strip outlets, per-serial targets, mapping and limits', () => {
+    const config = parseButtonConfig({
+      BUTTON_DEFAULT_TARGETS: 'plug.lan:10000, [fd00::5]#2',
+      BUTTON_SERIAL_TARGETS: JSON.stringify({ G030JF0512345678: ['10.0.0.2#800612345601', '10.0.0.3'], G030B: '10.0.0.4:9998' }),
+      BUTTON_CLICK_ACTIONS: 'single=on, DOUBLE=Off,LONG=none',
+      BUTTON_MAX_CLICK_AGE_MS: '5000',
+      BUTTON_LOW_BATTERY_MV: '0',
+      BUTTON_SNS_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:shadowplug-outcomes',
+      LOG_LEVEL: 'DEBUG',
+    });
+    expect(config.defaultTargets).toEqual([
+      { host: 'plug.lan', port: 10000 },
+      { host: 'fd00::5', port: 9999, child: 2 },
+    ]);
+    expect(config.serialTargets).toEqual({
+      G030JF0512345678: [
+        { host: '10.0.0.2', port: 9999, child: '800612345601' },
+        { host: '10.0.0.3', port: 9999 },
+      ],
+      G030B: [{ host: '10.0.0.4', port: 9998 }],
+    });
+    expect(config.clickActions).toEqual({ SINGLE: 'on', DOUBLE: 'off', LONG: 'none' });
+    expect(config.maxClickAgeMs).toBe(5000);
+    expect(config.lowBatteryMv).toBe(0);
+    expect(config.snsTopicArn).toBe('arn:aws:sns:eu-west-1:123456789012:shadowplug-outcomes');
+    expect(config.logLevel).toBe('debug');
+    expect(targetsFor(config, 'G030B')).toEqual([{ host: '10.0.0.4', port: 9998 }]);
+    expect(targetsFor(config, 'unknown')).toBe(config.defaultTargets);
+  });
+
+  it.each([
+    [{}, 'BUTTON_DEFAULT_TARGETS', /no plug to switch/],
+    [{ BUTTON_DEFAULT_TARGETS: 'plug:99999' }, 'BUTTON_DEFAULT_TARGETS', /port must be 1\.\.65535/],
+    [{ BUTTON_DEFAULT_TARGETS: 'bad host' }, 'BUTTON_DEFAULT_TARGETS', /invalid plug address "bad host"/],
+    [{ BUTTON_DEFAULT_TARGETS: 'bad_host!' }, 'BUTTON_DEFAULT_TARGETS', /"bad_host!" is not a host name/],
+    [{ BUTTON_DEFAULT_TARGETS: '10.0.0.1#two!' }, 'BUTTON_DEFAULT_TARGETS', /outlet "#two!"/],
+    [{ BUTTON_SERIAL_TARGETS: '{not json' }, 'BUTTON_SERIAL_TARGETS', /not JSON/],
+    [{ BUTTON_SERIAL_TARGETS: '["10.0.0.1"]' }, 'BUTTON_SERIAL_TARGETS', /JSON object/],
+    [{ BUTTON_SERIAL_TARGETS: '{"G0":5}' }, 'BUTTON_SERIAL_TARGETS', /serial G0: expected a string/],
+    [{ BUTTON_SERIAL_TARGETS: '{"a b":"10.0.0.1"}' }, 'BUTTON_SERIAL_TARGETS', /serial "a b"/],
+    [{ BUTTON_DEFAULT_TARGETS: 'p', BUTTON_CLICK_ACTIONS: 'TRIPLE=on' }, 'BUTTON_CLICK_ACTIONS', /unknown click type "TRIPLE"/],
+    [{ BUTTON_DEFAULT_TARGETS: 'p', BUTTON_CLICK_ACTIONS: 'SINGLE=flip' }, 'BUTTON_CLICK_ACTIONS', /unknown action "flip"/],
+    [{ BUTTON_DEFAULT_TARGETS: 'p', BUTTON_CLICK_ACTIONS: 'SINGLE' }, 'BUTTON_CLICK_ACTIONS', /not TYPE=action/],
+    [{ BUTTON_DEFAULT_TARGETS: 'p', BUTTON_MAX_CLICK_AGE_MS: '30s' }, 'BUTTON_MAX_CLICK_AGE_MS', /not a whole number/],
+    [{ BUTTON_DEFAULT_TARGETS: 'p', BUTTON_MAX_CLICK_AGE_MS: '10' }, 'BUTTON_MAX_CLICK_AGE_MS', /outside 1000\.\./],
+    [{ BUTTON_DEFAULT_TARGETS: 'p', BUTTON_CONNECT_TIMEOUT_MS: '-1' }, 'BUTTON_CONNECT_TIMEOUT_MS', /not a whole number/],
+    [{ BUTTON_DEFAULT_TARGETS: 'p', BUTTON_SNS_TOPIC_ARN: 'my-topic' }, 'BUTTON_SNS_TOPIC_ARN', /not an SNS topic ARN/],
+    [{ BUTTON_DEFAULT_TARGETS: 'p', LOG_LEVEL: 'chatty' }, 'LOG_LEVEL', /not one of/],
+  ])('rejects %j naming %s', (env, variable, problem) => {
+    const err = configError(() => parseButtonConfig(env));
+    expect(err.variable).toBe(variable);
+    expect(err.message.startsWith(`${variable}: `)).toBe(true);
+    expect(err.message).toMatch(problem);
+    expect(err.code).toBe('BUTTON_CONFIG_INVALID');
+    expect(err.retryable).toBe(false);
+  });
+
+  it('accepts a function with per-serial targets only', () => {
+    const config = parseButtonConfig({ BUTTON_SERIAL_TARGETS: '{"G030":"10.0.0.1"}' });
+    expect(config.defaultTargets).toEqual([]);
+    expect(targetsFor(config, 'other')).toEqual([]);
+  });
+});
+
+describe('buttonFunctionEnvironment', () => {
+  it('spells out every value, and parses back to the same configuration', () => {
+    const env = buttonFunctionEnvironment({
+      defaultTargets: ['192.168.1.20', { host: '192.168.1.21', port: 9999, child: 3 }],
+      serialTargets: { G030JF05: '10.0.0.9:1234#0' },
+      clickActions: { DOUBLE: 'on', LONG: 'off' },
+      snsTopicArn: 'arn:aws:sns:us-east-1:123456789012:t',
+    });
+    expect(env).toEqual({
+      BUTTON_DEFAULT_TARGETS: '192.168.1.20:9999,192.168.1.21:9999#3',
+      BUTTON_SERIAL_TARGETS: '{"G030JF05":"10.0.0.9:1234#0"}',
+      BUTTON_CLICK_ACTIONS: 'SINGLE=toggle,DOUBLE=on,LONG=off',
+      BUTTON_MAX_CLICK_AGE_MS: '30000',
+      BUTTON_LOW_BATTERY_MV: '1300',
+      BUTTON_LOW_BATTERY_PERCENT: '10',
+      BUTTON_CONNECT_TIMEOUT_MS: '2000',
+      BUTTON_REQUEST_TIMEOUT_MS: '3000',
+      BUTTON_DEDUPE_CAPACITY: '1000',
+      LOG_LEVEL: 'info',
+      BUTTON_SNS_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:t',
+    });
+    const config = parseButtonConfig(env);
+    expect(config.defaultTargets[1]).toEqual({ host: '192.168.1.21', port: 9999, child: 3 });
+    expect(config.clickActions.DOUBLE).toBe('on');
+    expect(Object.keys(env).every((k) => (Object.values(BUTTON_ENV) as string[]).includes(k))).toBe(true);
+  });
+
+  it('passes a CDK token for the topic through unchecked', () => {
+    const env = buttonFunctionEnvironment({ defaultTargets: 'p', snsTopicArn: '${Token[TOKEN.123]}' });
+    expect(env.BUTTON_SNS_TOPIC_ARN).toBe('${Token[TOKEN.123]}');
+  });
+
+  it.each([
+    [{}, 'defaultTargets'],
+    [{ defaultTargets: 'plug:0' }, 'defaultTargets'],
+    [{ defaultTargets: 'p', serialTargets: { G1: 'nope nope' } }, 'serialTargets.G1'],
+    [{ defaultTargets: 'p', clickActions: { SINGLE: 'flip' } }, 'clickActions.SINGLE'],
+    [{ defaultTargets: 'p', clickActions: { TRIPLE: 'on' } }, 'clickActions'],
+    [{ defaultTargets: 'p', maxClickAgeMs: 1.5 }, 'maxClickAgeMs'],
+    [{ defaultTargets: 'p', requestTimeoutMs: 10 }, 'requestTimeoutMs'],
+  ])('rejects settings %j naming %s', (settings, field) => {
+    const err = configError(() => buttonFunctionEnvironment(settings as never));
+    expect(err.variable).toBe(field);
+    expect(err.message.startsWith(`${field}: `)).toBe(true);
+  });
+});
+
+describe('worstCaseClickMs', () => {
+  it('counts outlets of one device one after another, devices in parallel', () => {
+    const one = parseButtonConfig({ BUTTON_DEFAULT_TARGETS: 'a', BUTTON_CONNECT_TIMEOUT_MS: '1000', BUTTON_REQUEST_TIMEOUT_MS: '1000' });
+    const strip = parseButtonConfig({ BUTTON_DEFAULT_TARGETS: 'a#0,a#1,b', BUTTON_CONNECT_TIMEOUT_MS: '1000', BUTTON_REQUEST_TIMEOUT_MS: '1000' });
+    expect(worstCaseClickMs(strip) - worstCaseClickMs(one)).toBe(worstCaseClickMs(one) - 3_000);
+  });
+});
