@@ -11,6 +11,8 @@ import { registerSandbox } from './commands/sandbox';
 const program = new Command('shadowplug')
   .description('Click a button, the lamp toggles. Upload a file, the device gets it, verified.')
   .showHelpAfterError()
+  // Options belong to the command they follow (`plug discover --json` is discover's --json, not plug's).
+  .enablePositionalOptions()
   .exitOverride((err) => {
     process.exit(err.exitCode);
   });

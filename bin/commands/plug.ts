@@ -1,12 +1,140 @@
-import type { Command } from 'commander';
+/**
+ * `shadowplug plug <host[:port]> status|on|off|toggle` and `shadowplug plug discover`.
+ * The TP-Link modules are imported inside the actions so `--help` stays instant.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { PlugStatus } from '../../core/tplink/plug';
+import type { PlugActionResult } from '../../core/tplink/operations';
 
-// Placeholder until its issue lands: the command exists so `--help` lists it.
+const ACTIONS = ['status', 'on', 'off', 'toggle'] as const;
+type Action = (typeof ACTIONS)[number];
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n <= 0) {
+    throw new InvalidArgumentError('expected a positive whole number of milliseconds');
+  }
+  return n;
+}
+
+const onOff = (state: number | undefined) => (state === 1 ? 'on' : 'off');
+
+function describeStatus(status: PlugStatus, before?: PlugStatus): string[] {
+  const head = `${status.host}:${status.port}  ${status.model}  "${status.alias}"`;
+  if (!status.children) {
+    const change = before && before.relayState !== status.relayState ? `${onOff(before.relayState)} → ` : '';
+    return [`${head}  ${change}${onOff(status.relayState)}`];
+  }
+  return [
+    head,
+    ...status.children.map((c) => {
+      const was = before?.children?.[c.index];
+      const change = was && was.state !== c.state ? `${onOff(was.state)} → ` : '';
+      return `  ${c.id.slice(-2)}  [${c.index}]  "${c.alias}"  ${change}${onOff(c.state)}`;
+    }),
+  ];
+}
+
+function jsonStatus(status: PlugStatus) {
+  return {
+    host: status.host,
+    port: status.port,
+    model: status.model,
+    alias: status.alias,
+    deviceId: status.deviceId,
+    ...(status.relayState !== undefined ? { relayState: status.relayState } : {}),
+    ...(status.children ? { children: status.children } : {}),
+  };
+}
+
+function jsonResult(r: PlugActionResult) {
+  return {
+    ...jsonStatus(r.after),
+    action: r.action,
+    changed: r.changed,
+    ...(r.child ? { child: { id: r.child.id, index: r.child.index } } : {}),
+    before: r.before.children ? { children: r.before.children.map((c) => c.state) } : { relayState: r.before.relayState },
+  };
+}
+
+/** One line on stderr (and a JSON object on stdout with --json), exit status 1. */
+async function fail(err: unknown, json: boolean): Promise<void> {
+  const { errorMessage, ShadowplugError } = await import('../../core/errors');
+  const message = errorMessage(err);
+  if (json) {
+    const detail = err instanceof ShadowplugError ? err.toJSON() : { name: 'Error', message };
+    console.log(JSON.stringify({ error: detail }));
+  }
+  console.error(`shadowplug plug: ${message.split('\n')[0]}`);
+  process.exitCode = 1;
+}
+
 export function registerPlug(program: Command): void {
-  program
+  const plug = program
     .command('plug')
-    .description('(not built yet)')
-    .action(() => {
-      console.error('shadowplug plug: not built yet');
-      process.exitCode = 2;
+    // `plug discover --json` belongs to discover: plug's own options count only before a subcommand name.
+    .enablePositionalOptions()
+    .description('Control a TP-Link plug or strip over the local protocol (TCP 9999), or discover plugs')
+    .usage('<host[:port]> status|on|off|toggle [options]\n       shadowplug plug discover [options]')
+    .argument('[host]', 'plug address, host or host:port (port defaults to 9999)')
+    .argument('[action]', `one of ${ACTIONS.join(', ')}`, 'status')
+    .option('--child <id|index>', 'one outlet of a strip: full id, 2-digit suffix (00..05) or index (0..5)')
+    .addOption(new Option('--timeout <ms>', 'whole-request timeout').argParser(positiveInt).default(5000))
+    .option('--json', 'print one JSON object')
+    .addHelpText(
+      'after',
+      `
+Toggling a whole strip (no --child): if any outlet is on, all go off; otherwise all go on.
+The protocol has no authentication: never expose port 9999 to the internet.
+
+Examples:
+  shadowplug plug 192.168.1.20 toggle
+  shadowplug plug 192.168.1.30 on --child 02 --json
+  shadowplug plug discover`,
+    )
+    .action(async (host: string | undefined, action: string, opts: { child?: string; timeout: number; json?: boolean }) => {
+      if (host === undefined) {
+        plug.help({ error: true });
+      }
+      if (!(ACTIONS as readonly string[]).includes(action)) {
+        plug.error(`error: unknown action '${action}' (expected ${ACTIONS.join(', ')})`, { exitCode: 2 });
+      }
+      try {
+        const { plugAction } = await import('../../core/tplink/operations');
+        const { parseAddress } = await import('../../core/tplink/address');
+        const result = await plugAction(parseAddress(host!), action as Action, {
+          child: opts.child,
+          requestTimeoutMs: opts.timeout,
+          connectTimeoutMs: Math.min(3000, opts.timeout),
+        });
+        if (opts.json) console.log(JSON.stringify(jsonResult(result)));
+        else for (const line of describeStatus(result.after, result.before)) console.log(line);
+      } catch (err) {
+        await fail(err, opts.json ?? false);
+      }
+    });
+
+  plug
+    .command('discover')
+    .description('List plugs that answer a UDP probe on port 9999 (broadcast by default)')
+    .option('--target <addr>', 'where to send the probe: host or host:port', '255.255.255.255:9999')
+    .addOption(new Option('--timeout <ms>', 'how long to wait for answers').argParser(positiveInt).default(3000))
+    .option('--json', 'print one JSON object: { plugs: [...] }')
+    .action(async (opts: { target: string; timeout: number; json?: boolean }) => {
+      try {
+        const { discover } = await import('../../core/tplink/discovery');
+        const { parseAddress } = await import('../../core/tplink/address');
+        const plugs = await discover({ target: parseAddress(opts.target), timeoutMs: opts.timeout });
+        plugs.sort((a, b) => `${a.host}:${a.port}`.localeCompare(`${b.host}:${b.port}`));
+        if (opts.json) {
+          console.log(JSON.stringify({ plugs: plugs.map(jsonStatus) }));
+        } else if (plugs.length === 0) {
+          console.error(`no plug answered within ${opts.timeout} ms`);
+        } else {
+          for (const p of plugs) for (const line of describeStatus(p)) console.log(line);
+        }
+      } catch (err) {
+        await fail(err, opts.json ?? false);
+      }
     });
 }

@@ -8,3 +8,4 @@ export * from './xor-tcp-transport';
 export * from './device-lock';
 export * from './plug';
 export * from './operations';
+export * from './discovery';

@@ -1,0 +1,33 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { startSimulatedPlug, type SimulatedPlug } from '../../helpers/tplink-simulator';
+import { discover } from '../../../core/tplink/discovery';
+
+let sims: SimulatedPlug[] = [];
+
+afterEach(async () => {
+  for (const s of sims) await s.stop();
+  sims = [];
+});
+
+describe('discover (UDP, unicast to 127.0.0.1 only)', () => {
+  it('lists a strip once, with full outlet ids although UDP replies carry only suffixes', async () => {
+    const s = await startSimulatedPlug('hs300');
+    sims.push(s);
+    const found = await discover({ target: { host: '127.0.0.1', port: s.port }, timeoutMs: 400 });
+    expect(found).toHaveLength(1); // three probes, one entry
+    expect(found[0]).toMatchObject({ host: '127.0.0.1', port: s.port, alias: 'Mock hs300' });
+    expect(found[0]!.children?.map((c) => c.id)).toEqual(['00', '01', '02', '03', '04', '05'].map((x) => found[0]!.deviceId + x));
+  });
+
+  it('ignores answers that are not plugs (a bulb)', async () => {
+    const s = await startSimulatedPlug('lb100');
+    sims.push(s);
+    expect(await discover({ target: { host: '127.0.0.1', port: s.port }, timeoutMs: 300 })).toEqual([]);
+  });
+
+  it('returns nothing, without error, when nobody answers', async () => {
+    const started = performance.now();
+    expect(await discover({ target: { host: '127.0.0.1', port: 9 }, timeoutMs: 200 })).toEqual([]);
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+});
