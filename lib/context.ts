@@ -188,6 +188,11 @@ function isIpv6(host: string): boolean {
   return groups.every((g, i) => /^[0-9A-Fa-f]{0,4}$/.test(g) || (i === groups.length - 1 && g.includes('.') && isValidHost(g)));
 }
 
+/** RFC 5737 documentation ranges: placeholders, never a real plug. */
+export function isDocumentationAddress(host: string): boolean {
+  return /^(192\.0\.2|198\.51\.100|203\.0\.113)\.\d{1,3}$/.test(host);
+}
+
 function checkHost(key: string, host: string): void {
   if (!isValidHost(host)) {
     throw new ContextError(key, `"${host}" is not a host name or IPv4 address (no scheme, no port, no path)`);

@@ -1,0 +1,87 @@
+import { Aws, Duration } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { CfnTopicRule } from 'aws-cdk-lib/aws-iot';
+import { SnsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { BundledFunction } from './bundled-function';
+
+export interface ButtonPathProps {
+  /** MQTT topic filter the button publishes on, e.g. `iotbutton/+`. */
+  readonly topicFilter: string;
+  /** The button function's validated configuration (built by core/button/config.ts). */
+  readonly environment: Record<string, string>;
+  /** Outcomes go here; so do failed invocations. */
+  readonly topic: ITopic;
+}
+
+/** The rule's SQL: every button field, plus an id and a receipt time the payload itself lacks. */
+export function buttonRuleSql(topicFilter: string): string {
+  return `SELECT *, newuuid() AS requestId, timestamp() AS receivedAt FROM '${topicFilter}'`;
+}
+
+/**
+ * Click → topic rule → button function → plug (TCP 9999) → outcome on SNS.
+ *
+ * Exactly once: IoT invokes Lambda asynchronously and Lambda would retry a failed click twice — a
+ * toggle run twice undoes itself — so retries are 0 and a click older than a minute is dropped;
+ * a failed invocation's record goes to the outcomes topic instead, so the owner still hears of it.
+ */
+export class ButtonPath extends Construct {
+  readonly handler: BundledFunction;
+  readonly rule: CfnTopicRule;
+  readonly ruleErrors: LogGroup;
+
+  constructor(scope: Construct, id: string, props: ButtonPathProps) {
+    super(scope, id);
+
+    // The click handler. The plug answers in milliseconds and its connect/request timeouts are a
+    // few seconds, so 15 s covers a slow plug plus the SNS publish; 256 MB buys a faster cold
+    // start (CPU scales with memory) for a function that runs a few times a day.
+    this.handler = new BundledFunction(this, 'Handler', {
+      entry: 'lambda/button-click.ts',
+      description: 'Button click: switch the TP-Link plug(s) and notify',
+      memorySize: 256,
+      timeout: Duration.seconds(15),
+      environment: props.environment,
+      async: {
+        retryAttempts: 0,
+        maxEventAge: Duration.seconds(60),
+        onFailure: new SnsDestination(props.topic),
+      },
+    });
+    // The handler publishes each click's outcome itself.
+    props.topic.grantPublish(this.handler.fn);
+
+    // Where the rule reports actions it could not run (e.g. Lambda throttled or unreachable).
+    this.ruleErrors = new LogGroup(this, 'RuleErrors', { retention: RetentionDays.ONE_MONTH });
+    // IoT writes those error records with this role, and with nothing else.
+    const errorRole = new Role(this, 'RuleErrorRole', {
+      assumedBy: new ServicePrincipal('iot.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+      }),
+      description: 'Lets the button topic rule write its error records to CloudWatch Logs',
+    });
+    this.ruleErrors.grantWrite(errorRole);
+
+    // The topic rule itself: SQL version 2016-03-23, the function as its only action.
+    this.rule = new CfnTopicRule(this, 'Rule', {
+      topicRulePayload: {
+        description: `Button clicks on ${props.topicFilter} to the button function`,
+        awsIotSqlVersion: '2016-03-23',
+        sql: buttonRuleSql(props.topicFilter),
+        ruleDisabled: false,
+        actions: [{ lambda: { functionArn: this.handler.fn.functionArn } }],
+        errorAction: { cloudwatchLogs: { logGroupName: this.ruleErrors.logGroupName, roleArn: errorRole.roleArn } },
+      },
+    });
+
+    // Only this rule, in this account, may invoke the function.
+    this.handler.fn.addPermission('InvokeFromButtonRule', {
+      principal: new ServicePrincipal('iot.amazonaws.com'),
+      sourceArn: this.rule.attrArn,
+      sourceAccount: Aws.ACCOUNT_ID,
+    });
+  }
+}

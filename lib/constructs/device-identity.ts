@@ -1,0 +1,142 @@
+import { Stack, Validations } from 'aws-cdk-lib';
+import { bucketLogicalId } from './nag-ids';
+import { Effect, PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { CfnPolicy, CfnPolicyPrincipalAttachment, CfnRoleAlias, CfnThing, CfnThingPrincipalAttachment } from 'aws-cdk-lib/aws-iot';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+
+/** IoT policy variable: the thing attached to the connecting certificate. Literal, never substituted by CDK. */
+export const THING_VARIABLE = '${iot:Connection.Thing.ThingName}';
+/** IAM policy variable the credentials provider sets from the `x-amzn-iot-thingname` header. */
+export const CREDENTIALS_THING_VARIABLE = '${credentials-iot:ThingName}';
+
+export interface DeviceIdentityProps {
+  readonly thingNames: readonly string[];
+  /** The device's shadow: classic when undefined. */
+  readonly shadowName?: string;
+  /** The files bucket the device downloads from. */
+  readonly bucket: IBucket;
+  /** The prefix uploads live under ('' = the whole bucket). */
+  readonly keyPrefix: string;
+  /** Devices may read only `<keyPrefix>things/<own thing name>/...`. */
+  readonly scopeObjectsPerThing: boolean;
+  readonly credentialDurationSeconds: number;
+  /** Thing name → existing certificate to attach the policy and the thing to. */
+  readonly certificates: Readonly<Record<string, string>>;
+}
+
+/** The shadow topics a device uses, below `$aws/things/<thing>/shadow[/name/<shadow>]/`. */
+const PUBLISH = ['get', 'update', 'delete'];
+const RECEIVE = [
+  'get/accepted',
+  'get/rejected',
+  'update/accepted',
+  'update/rejected',
+  'update/delta',
+  'update/documents',
+  'delete/accepted',
+  'delete/rejected',
+];
+
+/**
+ * What a device is in AWS: its thing, an IoT policy that lets it be only itself (its own client
+ * id, its own shadow's topics), and a role alias through which its certificate buys short-lived
+ * credentials to read the files bucket.
+ */
+export class DeviceIdentity extends Construct {
+  readonly things: CfnThing[];
+  readonly policy: CfnPolicy;
+  readonly role: Role;
+  readonly roleAlias: CfnRoleAlias;
+
+  constructor(scope: Construct, id: string, props: DeviceIdentityProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const iotArn = (resource: string, resourceName: string): string => stack.formatArn({ service: 'iot', resource, resourceName });
+
+    // One thing per device.
+    this.things = props.thingNames.map((name) => new CfnThing(this, `Thing-${name}`, { thingName: name }));
+
+    // The role the credentials provider hands the device: download files, nothing more.
+    this.role = new Role(this, 'DeviceRole', {
+      assumedBy: new ServicePrincipal('credentials.iot.amazonaws.com'),
+      description: 'Assumed by devices through the IoT credentials provider to download their files',
+    });
+    const objects = props.scopeObjectsPerThing
+      ? `${props.keyPrefix}things/${CREDENTIALS_THING_VARIABLE}/*`
+      : `${props.keyPrefix}*`;
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'DownloadFiles',
+        actions: ['s3:GetObject', 's3:GetObjectVersion'],
+        resources: [props.bucket.arnForObjects(objects)],
+      }),
+    );
+
+    Validations.of(this.role).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${bucketLogicalId(props.bucket)}.Arn>/${objects}]`,
+      reason: props.scopeObjectsPerThing
+        ? "A device downloads any file addressed to it: GetObject/GetObjectVersion only, under its own things/<thing name>/ prefix (the credentials provider's thing-name variable)."
+        : 'A device downloads whatever file its shadow names, which may be any uploaded key: GetObject/GetObjectVersion only, under the configured prefix. Set scopeObjectsPerThing to narrow it per thing.',
+    });
+
+    // The alias the device names in its credentials URL; credentials live credentialDurationSeconds.
+    this.roleAlias = new CfnRoleAlias(this, 'RoleAlias', {
+      roleAlias: `${stack.stackName}-device`,
+      roleArn: this.role.roleArn,
+      credentialDurationSeconds: props.credentialDurationSeconds,
+    });
+
+    // The device policy: every resource is the connecting thing's own, via the policy variable.
+    const shadowTopic = `$aws/things/${THING_VARIABLE}/shadow${props.shadowName === undefined ? '' : `/name/${props.shadowName}`}`;
+    this.policy = new CfnPolicy(this, 'DevicePolicy', {
+      policyDocument: new PolicyDocument({
+        statements: [
+          new PolicyStatement({
+            sid: 'ConnectAsItself',
+            effect: Effect.ALLOW,
+            actions: ['iot:Connect'],
+            resources: [iotArn('client', THING_VARIABLE)],
+            // The client id must be the name of a thing attached to this very certificate.
+            conditions: { Bool: { 'iot:Connection.Thing.IsAttached': 'true' } },
+          }),
+          new PolicyStatement({
+            sid: 'AskOwnShadow',
+            actions: ['iot:Publish'],
+            resources: PUBLISH.map((t) => iotArn('topic', `${shadowTopic}/${t}`)),
+          }),
+          new PolicyStatement({
+            sid: 'SubscribeOwnShadowReplies',
+            actions: ['iot:Subscribe'],
+            resources: RECEIVE.map((t) => iotArn('topicfilter', `${shadowTopic}/${t}`)),
+          }),
+          new PolicyStatement({
+            sid: 'ReceiveOwnShadowReplies',
+            actions: ['iot:Receive'],
+            resources: RECEIVE.map((t) => iotArn('topic', `${shadowTopic}/${t}`)),
+          }),
+          new PolicyStatement({
+            sid: 'BuyDownloadCredentials',
+            actions: ['iot:AssumeRoleWithCertificate'],
+            resources: [this.roleAlias.attrRoleAliasArn],
+          }),
+        ],
+      }),
+    });
+
+    // Optionally wire existing certificates: the policy to the certificate, the certificate to its thing.
+    for (const thing of this.things) {
+      const name = thing.thingName as string;
+      const certificateArn = props.certificates[name];
+      if (certificateArn === undefined) continue;
+      new CfnPolicyPrincipalAttachment(this, `PolicyCertificate-${name}`, {
+        policyName: this.policy.ref,
+        principal: certificateArn,
+      });
+      new CfnThingPrincipalAttachment(this, `ThingCertificate-${name}`, {
+        thingName: thing.ref,
+        principal: certificateArn,
+      });
+    }
+  }
+}

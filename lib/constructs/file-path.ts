@@ -1,0 +1,130 @@
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { SnsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import { BlockPublicAccess, Bucket, BucketEncryption, EventType, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { LambdaDestination } from 'aws-cdk-lib/aws-s3-notifications';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { BundledFunction } from './bundled-function';
+import { bucketLogicalId } from './nag-ids';
+
+export interface FilePathProps {
+  /** The things whose shadows the function writes — and the only ones it may touch. */
+  readonly thingNames: readonly string[];
+  /** A named shadow instead of the classic one. */
+  readonly shadowName?: string;
+  /** Only keys under this prefix reach the function ('' = the whole bucket). */
+  readonly keyPrefix: string;
+  /** The S3 function's validated configuration (built by core/s3/config.ts). */
+  readonly environment: Record<string, string>;
+  /** Failed invocations (after Lambda's own retries) are reported here. */
+  readonly topic: ITopic;
+}
+
+/** IAM resource ARN of a thing's shadow: `thing/<name>` (classic) or `thing/<name>/<shadow>` (named). */
+export function shadowArn(scope: Construct, thingName: string, shadowName?: string): string {
+  return Stack.of(scope).formatArn({
+    service: 'iot',
+    resource: 'thing',
+    resourceName: shadowName === undefined ? thingName : `${thingName}/${shadowName}`,
+  });
+}
+
+/**
+ * Upload → bucket event → S3 function → `desired.<property>` in each target thing's shadow.
+ * The device then fetches the object itself (see DeviceIdentity for its read access).
+ */
+export class FilePath extends Construct {
+  readonly bucket: Bucket;
+  readonly accessLogs: Bucket;
+  readonly handler: BundledFunction;
+
+  constructor(scope: Construct, id: string, props: FilePathProps) {
+    super(scope, id);
+
+    // Server access logs of the files bucket: who read or wrote which file, kept 90 days.
+    this.accessLogs = new Bucket(this, 'AccessLogs', {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      encryption: BucketEncryption.S3_MANAGED,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_PREFERRED,
+      lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(90) }],
+    });
+
+    // The files bucket: private, TLS only, encrypted, versioned so every event names the exact bytes
+    // (the function hashes by versionId and devices download that version).
+    this.bucket = new Bucket(this, 'Files', {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      encryption: BucketEncryption.S3_MANAGED,
+      versioned: true,
+      serverAccessLogsBucket: this.accessLogs,
+      serverAccessLogsPrefix: 'files/',
+      lifecycleRules: [
+        {
+          // A device that was offline may still ask for an older version: keep replaced versions
+          // 30 days (and always the last 3), then let them go.
+          id: 'expire-old-versions',
+          noncurrentVersionExpiration: Duration.days(30),
+          noncurrentVersionsToRetain: 3,
+          expiredObjectDeleteMarker: true,
+          abortIncompleteMultipartUploadAfter: Duration.days(7),
+        },
+      ],
+    });
+
+    // The hasher. SHA-256 of the object is CPU-bound and Lambda's CPU grows with memory (a full
+    // vCPU at 1769 MB), so 1769 MB; 5 minutes covers multi-GB objects read with parallel ranges.
+    // Lambda's default two retries stay: the function throws only for errors worth retrying.
+    this.handler = new BundledFunction(this, 'Handler', {
+      entry: 'lambda/object-to-shadow.ts',
+      description: 'S3 object created/removed: write its URL and SHA-256 into the target shadows',
+      memorySize: 1769,
+      timeout: Duration.minutes(5),
+      environment: props.environment,
+      async: { maxEventAge: Duration.hours(1), onFailure: new SnsDestination(props.topic) },
+    });
+
+    // Created and removed objects (under the prefix) reach the function.
+    const filter = props.keyPrefix === '' ? [] : [{ prefix: props.keyPrefix }];
+    const destination = new LambdaDestination(this.handler.fn);
+    this.bucket.addEventNotification(EventType.OBJECT_CREATED, destination, ...filter);
+    this.bucket.addEventNotification(EventType.OBJECT_REMOVED, destination, ...filter);
+    // CDK applies the notification configuration with its own singleton deploy-time function.
+    const notificationsHandler = Stack.of(this).node.tryFindChild('BucketNotificationsHandler050a0587b7544547bf325f094a3db834');
+    if (notificationsHandler !== undefined) {
+      Validations.of(notificationsHandler).acknowledge({
+        id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason:
+          "CDK's built-in bucket-notifications handler runs only during deployment; its role is created inside aws-cdk-lib with the basic execution policy and cannot be given a narrower one.",
+      });
+    }
+
+    // Read exactly the announced bytes: GetObject/HeadObject, by version too, under the prefix only.
+    this.handler.fn.addToRolePolicy(
+      new PolicyStatement({
+        sid: 'ReadAnnouncedObjects',
+        actions: ['s3:GetObject', 's3:GetObjectVersion'],
+        resources: [this.bucket.arnForObjects(`${props.keyPrefix}*`)],
+      }),
+    );
+    // Without ListBucket, S3 answers a deleted object with 403 instead of 404, and the function
+    // could not tell "gone, skip it" from "denied, retry".
+    this.handler.fn.addToRolePolicy(
+      new PolicyStatement({ sid: 'TellMissingFromDenied', actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn] }),
+    );
+    Validations.of(this.handler.role).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${bucketLogicalId(this.bucket)}.Arn>/${props.keyPrefix}*]`,
+      reason: 'Any uploaded key may need hashing: object-level read (GetObject/GetObjectVersion only) on the files bucket, limited to the configured prefix.',
+    });
+
+    // Read and write the target things' shadows, and no one else's.
+    this.handler.fn.addToRolePolicy(
+      new PolicyStatement({
+        sid: 'TargetShadowsOnly',
+        actions: ['iot:GetThingShadow', 'iot:UpdateThingShadow'],
+        resources: props.thingNames.map((name) => shadowArn(this, name, props.shadowName)),
+      }),
+    );
+  }
+}

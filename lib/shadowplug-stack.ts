@@ -1,0 +1,100 @@
+import { Aws, CfnOutput, Fn, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { ButtonPath } from './constructs/button-path';
+import { DeviceIdentity } from './constructs/device-identity';
+import { FilePath } from './constructs/file-path';
+import { Notifications } from './constructs/notifications';
+import type { StackSettings } from './context';
+import { buttonEnvironment, objectEnvironment } from './function-settings';
+
+export interface ShadowplugStackProps extends StackProps {
+  readonly settings: StackSettings;
+}
+
+/**
+ * The whole system in one stack: a click switches the plug, an upload reaches the devices.
+ * Environment-agnostic (account and region come from the deploying credentials), so it
+ * synthesises offline.
+ */
+export class ShadowplugStack extends Stack {
+  readonly notifications: Notifications;
+  readonly buttonPath: ButtonPath;
+  readonly filePath: FilePath;
+  readonly devices: DeviceIdentity;
+
+  constructor(scope: Construct, id: string, props: ShadowplugStackProps) {
+    super(scope, id, props);
+    const { settings } = props;
+
+    // The owner hears about every click and every failure here.
+    this.notifications = new Notifications(this, 'Notifications', { notifyEmail: settings.notifyEmail });
+
+    // A click on the button switches the plug(s).
+    this.buttonPath = new ButtonPath(this, 'ButtonPath', {
+      topicFilter: settings.buttonTopicFilter,
+      environment: buttonEnvironment(settings, this.notifications.topic.topicArn),
+      topic: this.notifications.topic,
+    });
+
+    // An upload becomes the desired file in each target device's shadow.
+    this.filePath = new FilePath(this, 'FilePath', {
+      thingNames: settings.thingNames,
+      shadowName: settings.shadowName,
+      keyPrefix: settings.keyPrefix,
+      environment: objectEnvironment(settings),
+      topic: this.notifications.topic,
+    });
+
+    // The devices: their things, their policy, their way to download credentials.
+    this.devices = new DeviceIdentity(this, 'Devices', {
+      thingNames: settings.thingNames,
+      shadowName: settings.shadowName,
+      bucket: this.filePath.bucket,
+      keyPrefix: settings.keyPrefix,
+      scopeObjectsPerThing: settings.scopeObjectsPerThing,
+      credentialDurationSeconds: settings.credentialDurationSeconds,
+      certificates: settings.certificates,
+    });
+
+    this.addOutputs(settings);
+  }
+
+  /** What a person needs next: names to upload to and subscribe to, and the device's command line. */
+  private addOutputs(settings: StackSettings): void {
+    new CfnOutput(this, 'BucketName', {
+      description: 'Upload files here (aws s3 cp FILE s3://BUCKET/KEY)',
+      value: this.filePath.bucket.bucketName,
+    });
+    new CfnOutput(this, 'ThingNames', { description: 'The IoT things (devices) that receive files', value: settings.thingNames.join(',') });
+    new CfnOutput(this, 'RoleAlias', { description: 'IoT role alias devices get credentials through', value: this.devices.roleAlias.ref });
+    new CfnOutput(this, 'DevicePolicyName', { description: 'IoT policy to attach to each device certificate', value: this.devices.policy.ref });
+    new CfnOutput(this, 'TopicArn', { description: 'SNS topic with click outcomes and failures', value: this.notifications.topic.topicArn });
+    settings.thingNames.forEach((thingName, i) => {
+      new CfnOutput(this, `AgentCommand${i + 1}`, {
+        description: `Run on the device of thing ${thingName}, next to its certificate, key and AmazonRootCA1.pem`,
+        value: agentCommandLine(this.devices.roleAlias.ref, thingName, settings),
+      });
+    });
+  }
+}
+
+/**
+ * The device's command line, with the account's endpoints looked up in place by the AWS CLI
+ * (`describe-endpoint`), so it runs as printed wherever the CLI has credentials.
+ */
+export function agentCommandLine(roleAlias: string, thingName: string, settings: Pick<StackSettings, 'shadowProperty' | 'shadowName'>): string {
+  const endpoint = (type: string): string =>
+    `$(aws iot describe-endpoint --endpoint-type ${type} --region ${Aws.REGION} --query endpointAddress --output text)`;
+  const parts = [
+    'npx shadowplug agent',
+    `--endpoint "${endpoint('iot:Data-ATS')}"`,
+    `--credential-endpoint "${endpoint('iot:CredentialProvider')}/role-aliases/${roleAlias}/credentials"`,
+    `--thing-name ${thingName}`,
+    `--region ${Aws.REGION}`,
+    '--cert device.pem.crt --key private.pem.key --ca-file AmazonRootCA1.pem',
+    `--shadow-property ${settings.shadowProperty}`,
+    ...(settings.shadowName === undefined ? [] : [`--shadow-name ${settings.shadowName}`]),
+    '--dest ./files --state-dir ./.shadowplug',
+  ];
+  return Fn.join(' ', parts);
+}

@@ -1,0 +1,378 @@
+import { execFile } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Match } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUTTON_ENV, buttonFunctionEnvironment, parseButtonConfig } from '../../core/button/config';
+import { objectFunctionEnvironment, parseObjectConfig } from '../../core/s3/config';
+import { render, renderList } from './render';
+import { resourceId, roleStatements, synthesize, type Synthesis } from './synth';
+
+const run = promisify(execFile);
+const THING = '${iot:Connection.Thing.ThingName}';
+const SERIAL = 'G030JF0512345678';
+
+/** The default context (cdk.json) plus what a typical owner passes with -c. */
+const OVERRIDES = {
+  buttonTargets: JSON.stringify({ [SERIAL]: ['192.168.1.21:9999#1', 'plug.lan'] }),
+  clickActions: 'SINGLE=toggle,DOUBLE=on,LONG=off',
+  notifyEmail: 'owner@example.com',
+  maxClickAgeSeconds: '20',
+};
+
+let s: Synthesis;
+let ids: {
+  topic: string;
+  buttonFn: string;
+  buttonRole: string;
+  rule: string;
+  ruleErrors: string;
+  ruleErrorRole: string;
+  files: string;
+  accessLogs: string;
+  objectFn: string;
+  objectRole: string;
+  policy: string;
+  roleAlias: string;
+  deviceRole: string;
+};
+
+beforeAll(() => {
+  s = synthesize(OVERRIDES);
+  ids = {
+    topic: resourceId(s, 'AWS::SNS::Topic', 'NotificationsOutcomes'),
+    buttonFn: resourceId(s, 'AWS::Lambda::Function', 'ButtonPathHandlerFunction'),
+    buttonRole: resourceId(s, 'AWS::IAM::Role', 'ButtonPathHandlerRole'),
+    rule: resourceId(s, 'AWS::IoT::TopicRule', 'ButtonPathRule'),
+    ruleErrors: resourceId(s, 'AWS::Logs::LogGroup', 'ButtonPathRuleErrors'),
+    ruleErrorRole: resourceId(s, 'AWS::IAM::Role', 'ButtonPathRuleErrorRole'),
+    files: resourceId(s, 'AWS::S3::Bucket', 'FilePathFiles'),
+    accessLogs: resourceId(s, 'AWS::S3::Bucket', 'FilePathAccessLogs'),
+    objectFn: resourceId(s, 'AWS::Lambda::Function', 'FilePathHandlerFunction'),
+    objectRole: resourceId(s, 'AWS::IAM::Role', 'FilePathHandlerRole'),
+    policy: resourceId(s, 'AWS::IoT::Policy', 'DevicesDevicePolicy'),
+    roleAlias: resourceId(s, 'AWS::IoT::RoleAlias', 'DevicesRoleAlias'),
+    deviceRole: resourceId(s, 'AWS::IAM::Role', 'DevicesDeviceRole'),
+  };
+});
+afterAll(() => s?.close());
+
+function props(id: string): Record<string, unknown> {
+  return s.json.Resources[id]?.Properties ?? {};
+}
+
+describe('the button path', () => {
+  it('routes iotbutton/+ through a 2016-03-23 rule that adds a request id and a receipt time', () => {
+    s.template.hasResourceProperties('AWS::IoT::TopicRule', {
+      TopicRulePayload: {
+        AwsIotSqlVersion: '2016-03-23',
+        Sql: "SELECT *, newuuid() AS requestId, timestamp() AS receivedAt FROM 'iotbutton/+'",
+        RuleDisabled: false,
+        Actions: [{ Lambda: { FunctionArn: { 'Fn::GetAtt': [ids.buttonFn, 'Arn'] } } }],
+      },
+    });
+  });
+
+  it('lets only that rule, in this account, invoke the function', () => {
+    const permissions = Object.values(s.json.Resources).filter(
+      (r) => r.Type === 'AWS::Lambda::Permission' && JSON.stringify(r.Properties?.FunctionName).includes(ids.buttonFn),
+    );
+    expect(permissions).toHaveLength(1);
+    expect(permissions[0]?.Properties).toEqual({
+      Action: 'lambda:InvokeFunction',
+      FunctionName: { 'Fn::GetAtt': [ids.buttonFn, 'Arn'] },
+      Principal: 'iot.amazonaws.com',
+      SourceArn: { 'Fn::GetAtt': [ids.rule, 'Arn'] },
+      SourceAccount: { Ref: 'AWS::AccountId' },
+    });
+  });
+
+  it('logs the actions the rule could not run, with a role that can do only that', () => {
+    s.template.hasResourceProperties('AWS::IoT::TopicRule', {
+      TopicRulePayload: {
+        ErrorAction: {
+          CloudwatchLogs: { LogGroupName: { Ref: ids.ruleErrors }, RoleArn: { 'Fn::GetAtt': [ids.ruleErrorRole, 'Arn'] } },
+        },
+      },
+    });
+    expect(props(ids.ruleErrorRole).AssumeRolePolicyDocument).toMatchObject({
+      Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'iot.amazonaws.com' } }],
+    });
+    const statements = roleStatements(s, ids.ruleErrorRole);
+    expect(statements).toHaveLength(1);
+    expect(renderList(statements[0]?.Action).sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+    expect(renderList(statements[0]?.Resource)).toEqual([`<${ids.ruleErrors}.Arn>`]);
+  });
+
+  it('never retries a click: 0 retries, a one-minute event age, failures to the outcomes topic', () => {
+    s.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: ids.buttonFn },
+      MaximumRetryAttempts: 0,
+      MaximumEventAgeInSeconds: 60,
+      DestinationConfig: { OnFailure: { Destination: { Ref: ids.topic } } },
+    });
+  });
+
+  it('runs on Node.js 22, arm64, with a short timeout', () => {
+    expect(props(ids.buttonFn)).toMatchObject({
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      Timeout: 15,
+      MemorySize: 256,
+    });
+  });
+
+  it("hands the function the configuration the button's own builder makes from the context", () => {
+    const expected = buttonFunctionEnvironment({
+      defaultTargets: '192.0.2.10:9999',
+      serialTargets: { [SERIAL]: ['192.168.1.21:9999#1', 'plug.lan'] },
+      clickActions: { SINGLE: 'toggle', DOUBLE: 'on', LONG: 'off' },
+      maxClickAgeMs: 20_000,
+      snsTopicArn: 'TOPIC',
+    });
+    const variables = (props(ids.buttonFn).Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(variables).toEqual({ ...expected, [BUTTON_ENV.snsTopicArn]: { Ref: ids.topic } });
+    // …and the function will accept it at cold start.
+    const config = parseButtonConfig({ ...(variables as Record<string, string>), [BUTTON_ENV.snsTopicArn]: 'arn:aws:sns:eu-west-1:123456789012:t' });
+    expect(config.serialTargets[SERIAL]).toEqual([
+      { host: '192.168.1.21', port: 9999, child: 1 },
+      { host: 'plug.lan', port: 9999 },
+    ]);
+    expect(config.clickActions).toEqual({ SINGLE: 'toggle', DOUBLE: 'on', LONG: 'off' });
+  });
+
+  it('may publish outcomes to the topic and write its own logs, nothing else', () => {
+    const statements = roleStatements(s, ids.buttonRole);
+    const byAction = statements.map((st) => [renderList(st.Action).sort().join(','), renderList(st.Resource)]);
+    expect(byAction).toEqual(
+      expect.arrayContaining([
+        ['logs:CreateLogStream,logs:PutLogEvents', [expect.stringMatching(/^<ButtonPathHandlerLogs.*\.Arn>$/)]],
+        ['sns:Publish', [`<${ids.topic}>`]],
+      ]),
+    );
+    expect(statements).toHaveLength(2);
+  });
+});
+
+describe('the outcomes topic', () => {
+  it('is encrypted and refuses plain HTTP', () => {
+    s.template.hasResourceProperties('AWS::SNS::Topic', {
+      KmsMasterKeyId: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':kms:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':alias/aws/sns']] },
+    });
+    s.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('mails the owner when notifyEmail is set', () => {
+    s.template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'owner@example.com',
+      TopicArn: { Ref: ids.topic },
+    });
+  });
+});
+
+describe('the file path', () => {
+  it('keeps the bucket private, TLS-only, encrypted, versioned, logged, and trims old versions', () => {
+    expect(props(ids.files)).toMatchObject({
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      VersioningConfiguration: { Status: 'Enabled' },
+      LoggingConfiguration: { DestinationBucketName: { Ref: ids.accessLogs }, LogFilePrefix: 'files/' },
+      LifecycleConfiguration: {
+        Rules: [
+          expect.objectContaining({
+            Status: 'Enabled',
+            NoncurrentVersionExpiration: { NoncurrentDays: 30, NewerNoncurrentVersions: 3 },
+            AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
+          }),
+        ],
+      },
+    });
+    s.template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: ids.files },
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+      },
+    });
+  });
+
+  it('sends created and removed objects to the S3 function', () => {
+    s.template.hasResourceProperties('Custom::S3BucketNotifications', {
+      BucketName: { Ref: ids.files },
+      NotificationConfiguration: {
+        LambdaFunctionConfigurations: [
+          { Events: ['s3:ObjectCreated:*'], LambdaFunctionArn: { 'Fn::GetAtt': [ids.objectFn, 'Arn'] } },
+          { Events: ['s3:ObjectRemoved:*'], LambdaFunctionArn: { 'Fn::GetAtt': [ids.objectFn, 'Arn'] } },
+        ],
+      },
+    });
+  });
+
+  it('lets the S3 function read objects (and versions) and only the target things’ shadows', () => {
+    const statements = roleStatements(s, ids.objectRole).map((st) => ({
+      actions: renderList(st.Action).sort(),
+      resources: renderList(st.Resource),
+    }));
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        { actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [`<${ids.files}.Arn>/*`] },
+        { actions: ['s3:ListBucket'], resources: [`<${ids.files}.Arn>`] },
+        {
+          actions: ['iot:GetThingShadow', 'iot:UpdateThingShadow'],
+          resources: ['arn:aws:iot:eu-west-1:123456789012:thing/shadowplug-device'],
+        },
+        { actions: ['sns:Publish'], resources: [`<${ids.topic}>`] },
+      ]),
+    );
+    // The fifth is its own log group; nothing more.
+    expect(statements).toHaveLength(5);
+  });
+
+  it('hashes with a full vCPU, keeps Lambda’s retries, reports failures to the topic', () => {
+    expect(props(ids.objectFn)).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], MemorySize: 1769, Timeout: 300 });
+    s.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: ids.objectFn },
+      MaximumEventAgeInSeconds: 3600,
+      DestinationConfig: { OnFailure: { Destination: { Ref: ids.topic } } },
+    });
+  });
+
+  it("hands the function the configuration the S3 function's own builder makes from the context", () => {
+    const expected = objectFunctionEnvironment({ targetThings: ['shadowplug-device'], thingPrefix: 'things/', property: 's3' });
+    const variables = (props(ids.objectFn).Environment as { Variables: Record<string, string> }).Variables;
+    expect(variables).toEqual(expected);
+    expect(parseObjectConfig(variables).targetThings).toEqual(['shadowplug-device']);
+  });
+});
+
+describe('the device side', () => {
+  it('creates the thing', () => {
+    s.template.hasResourceProperties('AWS::IoT::Thing', { ThingName: 'shadowplug-device' });
+  });
+
+  it('lets a device connect only as itself and use only its own shadow topics', () => {
+    const statements = (props(ids.policy).PolicyDocument as { Statement: Record<string, unknown>[] }).Statement;
+    const shadow = `$aws/things/${THING}/shadow`;
+    const arn = (type: string, name: string) => `arn:aws:iot:eu-west-1:123456789012:${type}/${name}`;
+    const replies = ['get/accepted', 'get/rejected', 'update/accepted', 'update/rejected', 'update/delta', 'update/documents', 'delete/accepted', 'delete/rejected'];
+    expect(statements.map((st) => ({ Action: renderList(st.Action), Resource: renderList(st.Resource), Condition: st.Condition }))).toEqual([
+      { Action: ['iot:Connect'], Resource: [arn('client', THING)], Condition: { Bool: { 'iot:Connection.Thing.IsAttached': 'true' } } },
+      { Action: ['iot:Publish'], Resource: ['get', 'update', 'delete'].map((t) => arn('topic', `${shadow}/${t}`)), Condition: undefined },
+      { Action: ['iot:Subscribe'], Resource: replies.map((t) => arn('topicfilter', `${shadow}/${t}`)), Condition: undefined },
+      { Action: ['iot:Receive'], Resource: replies.map((t) => arn('topic', `${shadow}/${t}`)), Condition: undefined },
+      { Action: ['iot:AssumeRoleWithCertificate'], Resource: [`<${ids.roleAlias}.RoleAliasArn>`], Condition: undefined },
+    ]);
+    for (const st of statements) {
+      expect(st.Effect).toBe('Allow');
+      for (const action of renderList(st.Action)) expect(action).not.toContain('*');
+      for (const resource of renderList(st.Resource)) expect(resource).not.toContain('*');
+    }
+  });
+
+  it('gives devices a role alias whose role only the IoT credentials provider can assume', () => {
+    s.template.hasResourceProperties('AWS::IoT::RoleAlias', {
+      RoleAlias: 'Shadowplug-device',
+      RoleArn: { 'Fn::GetAtt': [ids.deviceRole, 'Arn'] },
+      CredentialDurationSeconds: 3600,
+    });
+    expect(props(ids.deviceRole).AssumeRolePolicyDocument).toEqual({
+      Version: '2012-10-17',
+      Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'credentials.iot.amazonaws.com' } }],
+    });
+    const statements = roleStatements(s, ids.deviceRole);
+    expect(statements.map((st) => [renderList(st.Action).sort(), renderList(st.Resource)])).toEqual([
+      [['s3:GetObject', 's3:GetObjectVersion'], [`<${ids.files}.Arn>/*`]],
+    ]);
+  });
+});
+
+describe('the outputs', () => {
+  it('name the bucket, things, role alias, policy and topic', () => {
+    expect(s.json.Outputs).toMatchObject({
+      BucketName: { Value: { Ref: ids.files } },
+      ThingNames: { Value: 'shadowplug-device' },
+      RoleAlias: { Value: { Ref: ids.roleAlias } },
+      DevicePolicyName: { Value: { Ref: ids.policy } },
+      TopicArn: { Value: { Ref: ids.topic } },
+    });
+  });
+
+  it("spell out the device's agent command line with its endpoint look-ups", () => {
+    const command = render((s.json.Outputs.AgentCommand1 as { Value: unknown }).Value);
+    expect(command).toBe(
+      [
+        'npx shadowplug agent',
+        '--endpoint "$(aws iot describe-endpoint --endpoint-type iot:Data-ATS --region eu-west-1 --query endpointAddress --output text)"',
+        `--credential-endpoint "$(aws iot describe-endpoint --endpoint-type iot:CredentialProvider --region eu-west-1 --query endpointAddress --output text)/role-aliases/<${ids.roleAlias}>/credentials"`,
+        '--thing-name shadowplug-device --region eu-west-1',
+        '--cert device.pem.crt --key private.pem.key --ca-file AmazonRootCA1.pem',
+        '--shadow-property s3 --dest ./files --state-dir ./.shadowplug',
+      ].join(' '),
+    );
+  });
+});
+
+describe('cdk-nag AwsSolutions', () => {
+  it('reports no unacknowledged finding', () => {
+    const nag = s.validationReport.pluginReports.find((p) => p.pluginName === 'AwsSolutions');
+    expect(nag?.conclusion).toBe('success');
+    for (const report of s.validationReport.pluginReports) expect(report.violations).toEqual([]);
+  });
+
+  it('acknowledges only these findings, one by one, each with a reason', () => {
+    const nag = s.validationReport.pluginReports.find((p) => p.pluginName === 'AwsSolutions');
+    const acknowledged = nag?.suppressedViolations.map((v) => `${v.acknowledgedId} @ ${v.violatingConstructs.map((c) => c.constructPath).join(',')}`);
+    expect(acknowledged?.sort()).toEqual(
+      [
+        'AwsSolutions::AwsSolutions-L1 @ Shadowplug/ButtonPath/Handler/Function/Resource',
+        'AwsSolutions::AwsSolutions-L1 @ Shadowplug/FilePath/Handler/Function/Resource',
+        `AwsSolutions::AwsSolutions-IAM5[Resource::<${ids.files}.Arn>/*] @ Shadowplug/FilePath/Handler/Role/DefaultPolicy/Resource`,
+        `AwsSolutions::AwsSolutions-IAM5[Resource::<${ids.files}.Arn>/*] @ Shadowplug/Devices/DeviceRole/DefaultPolicy/Resource`,
+        'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole] @ Shadowplug/BucketNotificationsHandler050a0587b7544547bf325f094a3db834/Role/Resource',
+      ].sort(),
+    );
+    for (const v of nag?.suppressedViolations ?? []) expect(v.reason.length).toBeGreaterThan(60);
+  });
+});
+
+describe('the bundles', () => {
+  /** The staged asset directory of a function's code. */
+  function bundleDir(fnId: string): string {
+    const key = (props(fnId).Code as { S3Key: string }).S3Key;
+    return join(s.outdir, `asset.${key.replace(/\.zip$/, '')}`);
+  }
+
+  it('are minified ESM with the AWS SDK left to the runtime', () => {
+    for (const fnId of [ids.buttonFn, ids.objectFn]) {
+      const file = join(bundleDir(fnId), 'index.mjs');
+      expect(existsSync(file)).toBe(true);
+      // Small: the SDK is not inside (it is hundreds of KB).
+      expect(statSync(file).size).toBeLessThan(200_000);
+    }
+  });
+
+  it('load in Node as Lambda loads them, the button one parsing the stack’s configuration at init', async () => {
+    const variables = (props(ids.buttonFn).Environment as { Variables: Record<string, string> }).Variables;
+    const env = {
+      PATH: process.env.PATH,
+      AWS_REGION: 'eu-west-1',
+      AWS_LAMBDA_FUNCTION_NAME: 'button',
+      ...variables,
+      [BUTTON_ENV.snsTopicArn]: 'arn:aws:sns:eu-west-1:123456789012:outcomes',
+    };
+    const script = "const m = await import(process.argv[1]); console.log(typeof m.handler);";
+    for (const fnId of [ids.buttonFn, ids.objectFn]) {
+      const fnEnv = fnId === ids.buttonFn ? env : { PATH: process.env.PATH, AWS_REGION: 'eu-west-1', ...(props(fnId).Environment as { Variables: Record<string, string> }).Variables };
+      const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script, join(bundleDir(fnId), 'index.mjs')], { env: fnEnv });
+      expect(stdout.trim()).toBe('function');
+    }
+  });
+});
