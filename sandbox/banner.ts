@@ -19,25 +19,34 @@ export function shellWord(word: string): string {
 }
 
 /** `--dir <dir>` unless it is the default `.sandbox` of this working directory. */
-function dirFlag(info: SandboxInfo, cwd: string): string {
-  return resolve(cwd, '.sandbox') === resolve(info.dir) ? '' : ` --dir ${shellWord(shortPath(info.dir, cwd))}`;
+function dirArgs(info: SandboxInfo, cwd: string): string[] {
+  return resolve(cwd, '.sandbox') === resolve(info.dir) ? [] : ['--dir', shortPath(info.dir, cwd)];
+}
+
+/** The arguments of `shadowplug click` that publish one click as the sandbox button (MQTT/TLS). */
+export function clickArgs(info: SandboxInfo, cwd: string, clickType = 'SINGLE'): string[] {
+  return [
+    'click',
+    '--endpoint', `${info.mqtt.host}:${info.mqtt.port}`,
+    '--cert', shortPath(info.button.cert, cwd),
+    '--key', shortPath(info.button.key, cwd),
+    '--ca-file', shortPath(info.ca, cwd),
+    '--serial', info.button.serial,
+    '--type', clickType,
+  ];
+}
+
+/** The arguments of `shadowplug sandbox upload`. */
+export function uploadArgs(info: SandboxInfo, cwd: string, file = 'firmware.bin', key?: string): string[] {
+  return ['sandbox', 'upload', file, ...(key ? ['--key', key] : []), ...dirArgs(info, cwd)];
 }
 
 export function clickCommand(info: SandboxInfo, cwd: string, clickType = 'SINGLE'): string {
-  const p = (x: string) => shellWord(shortPath(x, cwd));
-  return [
-    'npx shadowplug click',
-    `--endpoint ${info.mqtt.host}:${info.mqtt.port}`,
-    `--cert ${p(info.button.cert)}`,
-    `--key ${p(info.button.key)}`,
-    `--ca-file ${p(info.ca)}`,
-    `--serial ${shellWord(info.button.serial)}`,
-    `--type ${clickType}`,
-  ].join(' ');
+  return ['npx', 'shadowplug', ...clickArgs(info, cwd, clickType)].map(shellWord).join(' ');
 }
 
 export function uploadCommand(info: SandboxInfo, cwd: string, file = 'firmware.bin', key?: string): string {
-  return `npx shadowplug sandbox upload ${shellWord(file)}${key ? ` --key ${shellWord(key)}` : ''}${dirFlag(info, cwd)}`;
+  return ['npx', 'shadowplug', ...uploadArgs(info, cwd, file, key)].map(shellWord).join(' ');
 }
 
 /** The same upload with the AWS CLI, with the environment it needs against the local S3. */

@@ -1,12 +1,75 @@
-import type { Command } from 'commander';
+/**
+ * `shadowplug sandbox`: the whole system on this machine (IoT Core stand-in, local S3, a
+ * simulated plug, both Lambdas, one agent per thing), and `shadowplug sandbox upload <file>`
+ * to put a file into the running sandbox's bucket. Heavy modules load inside the actions.
+ */
+import { InvalidArgumentError, type Command } from 'commander';
 
-// Placeholder until its issue lands: the command exists so `--help` lists it.
+function parseCount(text: string): number {
+  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 1000) {
+    throw new InvalidArgumentError(`expected a whole number from 1 to 1000, got "${text}"`);
+  }
+  return Number(text);
+}
+
+interface SandboxFlags {
+  dir: string;
+  json?: boolean;
+  devices: number;
+  plug?: string;
+  strip?: boolean;
+  clickActions?: string;
+  buttonSerial?: string;
+  verbose?: boolean;
+}
+
 export function registerSandbox(program: Command): void {
-  program
+  const sandbox = program
     .command('sandbox')
-    .description('(not built yet)')
-    .action(() => {
-      console.error('shadowplug sandbox: not built yet');
-      process.exitCode = 2;
+    .description(
+      'run the whole system on this machine with no AWS account: IoT Core stand-in (MQTT/TLS, shadows, ' +
+        'data plane, credentials provider, button rule), local S3 with a bucket, a simulated plug, ' +
+        'both Lambdas and one device agent per thing',
+    )
+    .option('--dir <path>', 'where the sandbox keeps certificates, shadows, objects and device files', '.sandbox')
+    .option('--json', 'after the ready line, print one line with a JSON object of every endpoint and path')
+    .option('--devices <n>', 'number of things, each with its own certificate and agent', parseCount, 1)
+    .option('--plug <host:port>', 'switch a real plug on the LAN instead of the simulated one')
+    .option('--strip', 'simulate an HS300 power strip (six outlets) instead of an HS100 plug')
+    .option('--click-actions <map>', 'what each click does, e.g. SINGLE=toggle,DOUBLE=on,LONG=off (default: all toggle)')
+    .option('--button-serial <serial>', 'serial number of the sandbox button')
+    .option('--verbose', 'also log the components\' own diagnostics (stderr)')
+    .action(async (flags: SandboxFlags) => {
+      const { runSandboxCli } = await import('../../sandbox/cli');
+      const code = await runSandboxCli(flags);
+      process.exitCode = code;
+      // Everything is closed by now; should a library still hold a handle, leave anyway.
+      setTimeout(() => process.exit(code), 500).unref();
+    });
+
+  sandbox
+    .command('upload <file>')
+    .description("upload a file to the running sandbox's bucket (found through <dir>/sandbox.json)")
+    .option('--key <key>', 'object key; things/<thing>/<name> reaches that thing only (default: the file name, for every thing)')
+    .option('--dir <path>', 'the sandbox directory (default .sandbox)')
+    .option('--json', 'print the result as one JSON object')
+    .action(async function (this: Command, file: string) {
+      // Options shared with `sandbox` (--dir, --json) may be parsed by either command: prefer
+      // this command's, then the parent's when given on the command line (not its default).
+      const own = this.opts() as { dir?: string; key?: string; json?: boolean };
+      const parent = this.parent!;
+      const fromParent = (name: string) => (parent.getOptionValueSource(name) === 'cli' ? parent.getOptionValue(name) : undefined);
+      const flags = { ...own, json: own.json ?? (fromParent('json') as boolean | undefined) };
+      const dir = own.dir ?? (fromParent('dir') as string | undefined) ?? '.sandbox';
+      const { uploadFile } = await import('../../sandbox/upload');
+      const { errorMessage } = await import('../../core/errors');
+      try {
+        const r = await uploadFile({ file, dir, ...(flags.key !== undefined ? { key: flags.key } : {}) });
+        if (flags.json) console.log(JSON.stringify(r));
+        else console.log(`uploaded ${file} to ${r.url} (${r.size} bytes, sha256 ${r.sha256})`);
+      } catch (err) {
+        console.error(`shadowplug sandbox upload: ${errorMessage(err)}`);
+        process.exitCode = 1;
+      }
     });
 }

@@ -1,0 +1,99 @@
+/**
+ * The foreground life of `shadowplug sandbox`: start, print the ready line (and the JSON object
+ * or the banner), narrate events, stop cleanly on SIGINT/SIGTERM. Returns the exit code.
+ */
+import { errorMessage } from '../core/errors';
+import { createLogger } from '../core/logger';
+import { formatBanner, READY_LINE } from './banner';
+import { formatEvent, type SandboxEvent } from './event-log';
+import { startSandbox, type Sandbox } from './sandbox';
+
+export interface SandboxCliFlags {
+  dir: string;
+  json?: boolean;
+  devices: number;
+  plug?: string;
+  strip?: boolean;
+  clickActions?: string;
+  buttonSerial?: string;
+  verbose?: boolean;
+}
+
+/** Past this, a stop that hangs is reported and the process leaves anyway. */
+const STOP_DEADLINE_MS = 3_000;
+/** At most one progress line per thing per this many ms (a 100 MB download is not 1000 lines). */
+const PROGRESS_EVERY_MS = 1_000;
+
+function clock(): string {
+  return new Date().toISOString().slice(11, 23);
+}
+
+export async function runSandboxCli(
+  flags: SandboxCliFlags,
+  io: { out: (s: string) => void; err: (s: string) => void } = {
+    out: (s) => process.stdout.write(s),
+    err: (s) => process.stderr.write(s),
+  },
+): Promise<number> {
+  const logger = createLogger({ level: flags.verbose ? 'debug' : 'warn', json: Boolean(flags.json), write: (l) => io.err(l + '\n') });
+
+  // Listen for signals from the start: a Ctrl-C during startup must still clean up.
+  let stopRequested!: () => void;
+  const stopped = new Promise<void>((resolve) => (stopRequested = resolve));
+  const onSignal = () => stopRequested();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  let sandbox: Sandbox;
+  try {
+    sandbox = await startSandbox({
+      dir: flags.dir,
+      devices: flags.devices,
+      ...(flags.plug !== undefined ? { plug: flags.plug } : {}),
+      ...(flags.strip ? { strip: true } : {}),
+      ...(flags.clickActions !== undefined ? { clickActions: flags.clickActions } : {}),
+      ...(flags.buttonSerial !== undefined ? { buttonSerial: flags.buttonSerial } : {}),
+      logger,
+    });
+  } catch (err) {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    io.err(`shadowplug sandbox: ${errorMessage(err)}\n`);
+    return 1;
+  }
+
+  const lastProgress = new Map<string, number>();
+  const narrate = (event: SandboxEvent) => {
+    if (event.type === 'progress') {
+      const now = Date.now();
+      const done = event.total !== undefined && event.bytes >= event.total;
+      if (!done && now - (lastProgress.get(event.thing) ?? 0) < PROGRESS_EVERY_MS) return;
+      lastProgress.set(event.thing, now);
+    }
+    if (flags.json) io.err(JSON.stringify({ time: new Date().toISOString(), event: event.type, ...event, type: undefined }) + '\n');
+    else io.out(`${clock()} ${formatEvent(event)}\n`);
+  };
+  sandbox.events.on('event', narrate);
+
+  if (flags.json) io.out(`${READY_LINE}\n${JSON.stringify(sandbox.info)}\n`);
+  else io.out(formatBanner(sandbox.info) + '\n');
+
+  await stopped;
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  const deadline = setTimeout(() => {
+    io.err(`shadowplug sandbox: did not stop within ${STOP_DEADLINE_MS} ms; exiting anyway\n`);
+    process.exit(1);
+  }, STOP_DEADLINE_MS);
+  deadline.unref();
+  try {
+    await sandbox.close();
+  } catch (err) {
+    io.err(`shadowplug sandbox: error while stopping: ${errorMessage(err)}\n`);
+    return 1;
+  } finally {
+    clearTimeout(deadline);
+  }
+  if (!flags.json) io.out(`${clock()} sandbox stopped\n`);
+  return 0;
+}

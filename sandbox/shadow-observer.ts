@@ -1,0 +1,68 @@
+/**
+ * Follows what each thing's shadow says about one property (`desired.<p>.hash` and
+ * `reported.<p>.hash`) from the shadow service's `update/documents` messages, and turns changes
+ * into sandbox events: a new desired value (the object Lambda wrote it) and a report that
+ * catches up with desired (the device installed and verified it). Pure: fed documents, emits events.
+ */
+import type { SandboxEvent } from './event-log';
+
+type Json = Record<string, unknown>;
+
+function obj(value: unknown): Json | undefined {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : undefined;
+}
+
+function propertyOf(section: unknown, property: string): { hash?: string; url?: string } | undefined {
+  const value = obj(obj(section)?.[property]);
+  if (!value) return undefined;
+  return {
+    ...(typeof value.hash === 'string' ? { hash: value.hash } : {}),
+    ...(typeof value.url === 'string' ? { url: value.url } : {}),
+  };
+}
+
+export class ShadowObserver {
+  private readonly desired = new Map<string, string | undefined>();
+  private readonly reported = new Map<string, string | undefined>();
+  private readonly property: string;
+  private readonly emit: (event: SandboxEvent) => void;
+
+  constructor(options: { property: string; emit: (event: SandboxEvent) => void }) {
+    this.property = options.property;
+    this.emit = options.emit;
+  }
+
+  /** The state a shadow is in before anything is observed (a restarted sandbox's persisted shadows). */
+  seed(thing: string, document: unknown): void {
+    const state = obj(obj(document)?.state);
+    this.desired.set(thing, propertyOf(state?.desired, this.property)?.hash);
+    this.reported.set(thing, propertyOf(state?.reported, this.property)?.hash);
+  }
+
+  /** An `update/documents` message of the thing's classic shadow. */
+  documents(thing: string, message: unknown): void {
+    const current = obj(obj(obj(message)?.current)?.state);
+    const desired = propertyOf(current?.desired, this.property);
+    const reported = propertyOf(current?.reported, this.property);
+    const desiredHash = desired?.hash;
+    const reportedHash = reported?.hash;
+    const desiredChanged = desiredHash !== this.desired.get(thing);
+    const reportedChanged = reportedHash !== this.reported.get(thing);
+    this.desired.set(thing, desiredHash);
+    this.reported.set(thing, reportedHash);
+    if (desiredChanged && desiredHash !== undefined) {
+      this.emit({ type: 'desired', thing, hash: desiredHash, url: desired?.url ?? '?' });
+    }
+    if ((reportedChanged || desiredChanged) && reportedHash !== undefined && reportedHash === desiredHash) {
+      this.emit({ type: 'reported', thing, hash: reportedHash });
+    }
+  }
+
+  desiredHash(thing: string): string | undefined {
+    return this.desired.get(thing);
+  }
+
+  reportedHash(thing: string): string | undefined {
+    return this.reported.get(thing);
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * The button flow of the sandbox, driven as a user (or a real IoT button) would: a click is
+ * published over MQTT/TLS with the button's own certificate on `iotbutton/<serial>`; the local
+ * topic rule runs the real button Lambda, which switches the simulated plug over TCP.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Plug } from '../../core/tplink/plug';
+import { startSandbox, type Sandbox } from '../../sandbox/sandbox';
+import type { SandboxEvent } from '../../sandbox/event-log';
+import { portIsClosed, publishClick, sandboxPorts } from '../helpers/sandbox-harness';
+
+/** The relay as any TP-Link client sees it over the local protocol. */
+async function relayOverTcp(sandbox: Sandbox): Promise<{ relayState?: number; children?: { state: number }[] }> {
+  const plug = new Plug({ host: sandbox.info.plug.host, port: sandbox.info.plug.port });
+  try {
+    return await plug.status();
+  } finally {
+    await plug.close();
+  }
+}
+
+describe('sandbox: a click switches the plug', () => {
+  let dir: string;
+  let sandbox: Sandbox;
+  const events: SandboxEvent[] = [];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sandbox-button-'));
+    sandbox = await startSandbox({ dir, clickActions: 'DOUBLE=on,LONG=off' });
+    sandbox.events.on('event', (e: SandboxEvent) => events.push(e));
+  });
+  afterAll(async () => {
+    await sandbox?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('starts with the simulated HS100 off', async () => {
+    expect(sandbox.info.plug).toMatchObject({ host: '127.0.0.1', simulated: true, model: 'HS100' });
+    expect((await relayOverTcp(sandbox)).relayState).toBe(0);
+  });
+
+  it('a SINGLE click turns it on and a second SINGLE click turns it back off', async () => {
+    await publishClick(sandbox.info, 'SINGLE');
+    await sandbox.waitForPlug((s) => s.relayState === 1);
+    expect((await relayOverTcp(sandbox)).relayState).toBe(1);
+
+    await publishClick(sandbox.info, 'SINGLE');
+    await sandbox.waitForPlug((s) => s.relayState === 0);
+    expect((await relayOverTcp(sandbox)).relayState).toBe(0);
+  });
+
+  it('DOUBLE is mapped to "on" (twice stays on) and LONG to "off"', async () => {
+    await publishClick(sandbox.info, 'DOUBLE');
+    await sandbox.waitForPlug((s) => s.relayState === 1);
+    const before = events.filter((e) => e.type === 'click-done').length;
+    await publishClick(sandbox.info, 'DOUBLE');
+    // The second DOUBLE is handled (a click-done event) and leaves the plug on.
+    await new Promise<void>((resolve) => {
+      const check = () => events.filter((e) => e.type === 'click-done').length > before && resolve();
+      sandbox.events.on('event', check);
+      check();
+    });
+    expect((await relayOverTcp(sandbox)).relayState).toBe(1);
+
+    await publishClick(sandbox.info, 'LONG');
+    await sandbox.waitForPlug((s) => s.relayState === 0);
+    expect((await relayOverTcp(sandbox)).relayState).toBe(0);
+  });
+
+  it('narrates each click and each plug change as events', () => {
+    const types = events.map((e) => e.type);
+    expect(types).toContain('click');
+    expect(types).toContain('plug');
+    const done = events.filter((e): e is Extract<SandboxEvent, { type: 'click-done' }> => e.type === 'click-done');
+    expect(done[0]).toMatchObject({ serial: sandbox.info.button.serial, clickType: 'SINGLE' });
+    expect(done[0]!.summary).toMatch(/OFF→ON/);
+  });
+
+  it('the button identity may publish on its own topic only: a click on another serial\'s topic is dropped', async () => {
+    const { default: mqtt } = await import('mqtt');
+    const { readFileSync } = await import('node:fs');
+    const client = await mqtt.connectAsync({
+      protocol: 'mqtts',
+      host: sandbox.info.mqtt.host,
+      port: sandbox.info.mqtt.port,
+      clientId: sandbox.info.button.clientId,
+      cert: readFileSync(sandbox.info.button.cert),
+      key: readFileSync(sandbox.info.button.key),
+      ca: readFileSync(sandbox.info.ca),
+      reconnectPeriod: 0,
+    });
+    const clicks = events.filter((e) => e.type === 'click').length;
+    await client.publishAsync('iotbutton/SOMEONEELSE', JSON.stringify({ serialNumber: 'SOMEONEELSE', clickType: 'SINGLE' }), { qos: 0 }).catch(() => undefined);
+    await client.endAsync(true).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(events.filter((e) => e.type === 'click').length).toBe(clicks);
+    expect((await relayOverTcp(sandbox)).relayState).toBe(0);
+  });
+});
+
+describe('sandbox --strip: a click switches the whole HS300', () => {
+  it('toggles all six outlets on, then off, and closes every port it opened', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sandbox-strip-'));
+    const sandbox = await startSandbox({ dir, strip: true });
+    try {
+      expect(sandbox.info.plug.model).toBe('HS300');
+      await publishClick(sandbox.info, 'SINGLE');
+      const on = await sandbox.waitForPlug((s) => (s.children ?? []).every((c) => c.state === 1));
+      expect(on.children).toHaveLength(6);
+      await publishClick(sandbox.info, 'SINGLE');
+      await sandbox.waitForPlug((s) => (s.children ?? []).every((c) => c.state === 0));
+    } finally {
+      await sandbox.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    for (const port of sandboxPorts(sandbox.info)) expect(await portIsClosed(port)).toBe(true);
+  });
+});

@@ -1,0 +1,79 @@
+/**
+ * The quick start, exactly as the README tells a newcomer: `npx shadowplug sandbox --json`
+ * (npx runs bin/shadowplug.mjs), then the click and upload commands it prints, each as its own
+ * process, then Ctrl-C. Nothing is called in-process here: only the CLI and real sockets.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Plug } from '../../core/tplink/plug';
+import { clickArgs, READY_LINE, uploadArgs } from '../../sandbox/banner';
+import type { SandboxInfo } from '../../sandbox/sandbox-info';
+import { portIsClosed, runCli, runCliToEnd, sandboxPorts, waitFor, type CliRun } from '../helpers/sandbox-harness';
+
+describe('npx shadowplug sandbox (the CLI, as the README says)', () => {
+  const work = mkdtempSync(join(tmpdir(), 'sandbox-cli-'));
+  const dir = join(work, '.sandbox');
+  let run: CliRun | undefined;
+  afterAll(async () => {
+    if (run && run.child.exitCode === null) {
+      run.child.kill('SIGKILL');
+      await run.exited;
+    }
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('starts, switches the plug on a click, installs an upload, and stops on SIGINT with exit 0 and no port left open', async () => {
+    run = runCli(['sandbox', '--json', '--dir', dir]);
+    await run.waitForLine((l) => l.startsWith(READY_LINE), 30_000);
+    const json = await run.waitForLine((l) => l.startsWith('{'));
+    const info = JSON.parse(json) as SandboxInfo;
+    expect(Object.keys(info)).toEqual(
+      expect.arrayContaining(['mqtt', 'dataPlane', 'credentials', 's3', 'ca', 'things', 'button', 'plug', 'buttonTopic']),
+    );
+    expect(typeof info.dataPlane).toBe('string');
+    expect(typeof info.ca).toBe('string');
+    expect(info.things[0]).toEqual(expect.objectContaining({ name: 'shadowplug-device-1', cert: expect.any(String), key: expect.any(String), dest: expect.any(String) }));
+    expect(JSON.parse(readFileSync(join(dir, 'sandbox.json'), 'utf8'))).toMatchObject({ mqtt: info.mqtt, pid: run.child.pid });
+
+    // The README's click command, run from the same directory the sandbox was started in.
+    const click = await runCliToEnd(clickArgs(info, work), { cwd: work });
+    expect(click.code, click.stderr).toBe(0);
+    const plug = new Plug({ host: info.plug.host, port: info.plug.port });
+    try {
+      await waitFor('the plug to be on', async () => ((await plug.status()).relayState === 1 ? true : undefined));
+    } finally {
+      await plug.close();
+    }
+
+    // The README's upload command.
+    const file = join(work, 'firmware.bin');
+    const bytes = Buffer.from(Array.from({ length: 200_000 }, (_, i) => (i * 7) % 256));
+    writeFileSync(file, bytes);
+    const upload = await runCliToEnd(uploadArgs(info, work, 'firmware.bin'), { cwd: work });
+    expect(upload.code, upload.stderr).toBe(0);
+    expect(upload.stdout).toContain(createHash('sha256').update(bytes).digest('hex'));
+    const installed = join(info.things[0]!.dest, 'firmware.bin');
+    await waitFor('the device to install firmware.bin', () => (existsSync(installed) ? true : undefined), 20_000);
+    expect(readFileSync(installed).equals(bytes)).toBe(true);
+
+    // Ctrl-C.
+    run.child.kill('SIGINT');
+    const started = Date.now();
+    const exit = await run.exited;
+    expect(exit, run.stderr()).toEqual({ code: 0, signal: null });
+    expect(Date.now() - started).toBeLessThan(2_000);
+    for (const port of sandboxPorts(info)) expect(await portIsClosed(port), `port ${port}`).toBe(true);
+    expect(existsSync(join(dir, 'sandbox.json'))).toBe(false);
+  });
+
+  it('`sandbox upload` without a running sandbox says so and exits non-zero', async () => {
+    const file = join(work, 'x.bin');
+    writeFileSync(file, 'x');
+    const r = await runCliToEnd(['sandbox', 'upload', file, '--dir', join(work, 'nothing-here')], { cwd: work });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/No sandbox is running in .*nothing-here/);
+  });
+});
