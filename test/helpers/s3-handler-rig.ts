@@ -11,15 +11,55 @@ import { DeleteObjectCommand, PutObjectCommand, type PutObjectCommandInput, type
 import type { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import type { S3Event, S3EventRecord } from 'aws-lambda';
 import { startLocalS3, type LocalS3 } from '../../sandbox/local-s3';
+import { startIotCore } from '../../sandbox/iot-core';
+import { startShadowHttpStub, type ShadowHttpStub } from './shadow-http-stub';
 import { objectFunctionEnvironment, parseObjectConfig, type ObjectSettings } from '../../core/s3/config';
 import { silentLogger } from '../../core/logger';
 import { createHandler, type ObjectToShadowHandler } from '../../lambda/object-to-shadow';
 
 export const BUCKET = 'b';
 
-export interface ShadowEndpoint {
+/** Where the handler's shadows live: the sandbox's data-plane API, or the HTTP stub. */
+export interface ShadowBackend {
   client(): IoTDataPlaneClient;
+  /** `state.desired` of the shadow, or undefined when it or the section does not exist. */
+  desired(thing: string, shadowName?: string): Record<string, unknown> | undefined;
+  version(thing: string, shadowName?: string): number | undefined;
   close(): Promise<void>;
+}
+
+/** The sandbox's IoT Core stand-in (issue 5): its data-plane HTTPS API, trusted via its CA. */
+export async function startSandboxShadows(): Promise<ShadowBackend> {
+  const dir = mkdtempSync(join(tmpdir(), 'object-to-shadow-iot-'));
+  const iot = await startIotCore({ dir });
+  const clients: IoTDataPlaneClient[] = [];
+  const doc = (thing: string, shadowName?: string) => iot.shadows.get(thing, shadowName) as { state?: { desired?: Record<string, unknown> }; version?: number } | undefined;
+  return {
+    client: () => {
+      const c = iot.createDataPlaneClient();
+      clients.push(c);
+      return c;
+    },
+    desired: (thing, shadowName) => doc(thing, shadowName)?.state?.desired,
+    version: (thing, shadowName) => doc(thing, shadowName)?.version,
+    close: async () => {
+      for (const c of clients) c.destroy();
+      await iot.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The HTTP stub, for tests that need to inject a concurrent writer or a failure. */
+export async function startStubShadows(): Promise<ShadowBackend & { stub: ShadowHttpStub }> {
+  const stub = await startShadowHttpStub();
+  return {
+    stub,
+    client: () => stub.client(),
+    desired: (thing, shadowName) => stub.get(thing, shadowName)?.state.desired,
+    version: (thing, shadowName) => stub.get(thing, shadowName)?.version,
+    close: () => stub.close(),
+  };
 }
 
 export interface S3Rig {

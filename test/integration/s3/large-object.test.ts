@@ -8,8 +8,7 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startShadowHttpStub, type ShadowHttpStub } from '../../helpers/shadow-http-stub';
-import { startS3Rig, type S3Rig } from '../../helpers/s3-handler-rig';
+import { startS3Rig, startSandboxShadows, type S3Rig, type ShadowBackend } from '../../helpers/s3-handler-rig';
 
 const SIZE = 300 * 1024 * 1024;
 /** Read-ahead is partSize × concurrency = 64 MiB with the defaults; allow for sockets, the server and GC lag. */
@@ -30,12 +29,12 @@ async function writeFile(path: string, size: number): Promise<void> {
 
 describe('a 300 MB object', () => {
   let rig: S3Rig;
-  let shadows: ShadowHttpStub;
+  let shadows: ShadowBackend;
   let file: string;
 
   beforeAll(async () => {
     rig = await startS3Rig();
-    shadows = await startShadowHttpStub();
+    shadows = await startSandboxShadows();
     file = join(rig.dir, 'upload.bin');
     await writeFile(file, SIZE);
   }, 120_000);
@@ -61,7 +60,7 @@ describe('a 300 MB object', () => {
     peak = Math.max(peak, process.memoryUsage().rss);
 
     expect(outcome.records[0]).toMatchObject({ status: 'applied', hash: expected, hashSource: 'read' });
-    expect(shadows.get('lamp')?.state.desired?.s3).toMatchObject({ hash: expected, size: SIZE });
+    expect(shadows.desired('lamp')?.s3).toMatchObject({ hash: expected, size: SIZE });
     console.log(`300 MB object: rss growth while hashing ${((peak - baseline) / 1048576).toFixed(1)} MiB (limit ${RSS_GROWTH_LIMIT / 1048576} MiB)`);
     expect(peak - baseline).toBeLessThan(RSS_GROWTH_LIMIT);
   }, 120_000);

@@ -1,32 +1,48 @@
 /**
  * The object-to-shadow handler against a real local S3 server (s3rver, its own S3-shaped events
- * with encoded keys) and a shadow HTTP endpoint on 127.0.0.1, spoken to by the real SDK clients.
+ * with encoded keys) and the sandbox's IoT data-plane HTTPS API on 127.0.0.1, spoken to by the
+ * real SDK clients. Only the race test uses the HTTP stub, which can inject a concurrent writer.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import type { S3Event } from 'aws-lambda';
-import { startShadowHttpStub, type ShadowHttpStub } from '../../helpers/shadow-http-stub';
-import { BUCKET, mergeEvents, permutations, sha256, startS3Rig, type S3Rig } from '../../helpers/s3-handler-rig';
+import {
+  BUCKET,
+  mergeEvents,
+  permutations,
+  sha256,
+  startS3Rig,
+  startSandboxShadows,
+  startStubShadows,
+  type S3Rig,
+  type ShadowBackend,
+} from '../../helpers/s3-handler-rig';
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe('object-to-shadow with a local S3 and a shadow endpoint', () => {
+describe('object-to-shadow with a local S3 and the sandbox data-plane API', () => {
   let rig: S3Rig;
-  let shadows: ShadowHttpStub;
+  let shadows: ShadowBackend;
   let iot: IoTDataPlaneClient;
+  let n = 0;
+  /** A fresh thing name per use: the IoT Core stand-in is shared by the tests of this file. */
+  const fresh = (name: string) => `${name}-${++n}`;
 
-  beforeEach(async () => {
-    rig = await startS3Rig();
-    shadows = await startShadowHttpStub();
+  beforeAll(async () => {
+    shadows = await startSandboxShadows();
     iot = shadows.client();
   });
+  afterAll(async () => {
+    await shadows?.close();
+  });
+  beforeEach(async () => {
+    rig = await startS3Rig();
+  });
   afterEach(async () => {
-    await shadows.close();
     await rig.close();
   });
 
-  const desired = (thing: string, shadowName?: string) => shadows.get(thing, shadowName)?.state.desired?.s3 as Record<string, unknown> | undefined;
-  const updatesTo = (thing: string) => shadows.requests.filter((r) => r.method === 'POST' && r.thing === thing && r.status === 200).length;
+  const desired = (thing: string, shadowName?: string) => shadows.desired(thing, shadowName)?.s3 as Record<string, unknown> | undefined;
 
   describe('keys and contents', () => {
     it.each([
@@ -36,107 +52,128 @@ describe('object-to-shadow with a local S3 and a shadow endpoint', () => {
       ['unicode', 'ünïcødé/文件 ✓.bin'],
       ['nested prefixes', 'deep/nested/prefix/x y+z.bin'],
     ])('writes url and hash of the exact object for a key with %s', async (_what, key) => {
-      const handler = rig.handler({ targetThings: ['lamp'] }, iot);
+      const lamp = fresh('lamp');
+      const handler = rig.handler({ targetThings: [lamp] }, iot);
       const content = `content of ${key}`;
       const event = await rig.put(key, content);
       const outcome = await handler(event);
       expect(outcome.records[0]).toMatchObject({ status: 'applied', key, hash: sha256(content) });
-      expect(desired('lamp')).toMatchObject({ url: `s3://${BUCKET}/${key}`, hash: sha256(content), key, bucket: BUCKET, size: Buffer.byteLength(content) });
+      expect(desired(lamp)).toMatchObject({ url: `s3://${BUCKET}/${key}`, hash: sha256(content), key, bucket: BUCKET, size: Buffer.byteLength(content) });
     });
 
     it('hashes an empty object', async () => {
-      const outcome = await rig.handler({ targetThings: ['lamp'] }, iot)(await rig.put('empty.txt', ''));
+      const lamp = fresh('lamp');
+      const outcome = await rig.handler({ targetThings: [lamp] }, iot)(await rig.put('empty.txt', ''));
       expect(outcome.records[0]).toMatchObject({ status: 'applied' });
-      expect(desired('lamp')).toMatchObject({ hash: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', size: 0 });
+      expect(desired(lamp)).toMatchObject({ hash: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', size: 0 });
     });
 
     it('reads a larger object as parallel ranged GETs and gets the same hash', async () => {
+      const lamp = fresh('lamp');
       const data = Buffer.alloc(1_000_003);
       for (let i = 0; i < data.length; i++) data[i] = (i * 31 + (i >> 8)) & 0xff;
-      const handler = rig.handler({ targetThings: ['lamp'], partSizeBytes: 64 * 1024, concurrency: 4 }, iot);
+      const handler = rig.handler({ targetThings: [lamp], partSizeBytes: 64 * 1024, concurrency: 4 }, iot);
       await handler(await rig.put('big.bin', data));
-      expect(desired('lamp')).toMatchObject({ hash: sha256(data), size: data.length });
+      expect(desired(lamp)).toMatchObject({ hash: sha256(data), size: data.length });
     });
   });
 
   describe('events', () => {
     it('handles every record of a multi-record event', async () => {
+      const [t1, t2, t3] = [fresh('t'), fresh('t'), fresh('t')];
       const handler = rig.handler({ targetThings: [] }, iot);
-      const events = [await rig.put('things/t1/a.txt', 'one'), await rig.put('things/t2/b.txt', 'two'), await rig.put('things/t3/c.txt', 'three')];
+      const events = [await rig.put(`things/${t1}/a.txt`, 'one'), await rig.put(`things/${t2}/b.txt`, 'two'), await rig.put(`things/${t3}/c.txt`, 'three')];
       const outcome = await handler(mergeEvents(...events));
       expect(outcome.records.map((r) => r.status)).toEqual(['applied', 'applied', 'applied']);
-      expect(desired('t1')).toMatchObject({ hash: sha256('one') });
-      expect(desired('t2')).toMatchObject({ hash: sha256('two') });
-      expect(desired('t3')).toMatchObject({ hash: sha256('three') });
+      expect(desired(t1)).toMatchObject({ hash: sha256('one') });
+      expect(desired(t2)).toMatchObject({ hash: sha256('two') });
+      expect(desired(t3)).toMatchObject({ hash: sha256('three') });
     });
 
     it('changes nothing when an event is delivered twice, and does not read the object again', async () => {
-      const handler = rig.handler({ targetThings: ['lamp'] }, iot);
+      const lamp = fresh('lamp');
+      const handler = rig.handler({ targetThings: [lamp] }, iot);
       const event = await rig.put('a.txt', 'once');
       await handler(event);
-      const version = shadows.get('lamp')!.version;
+      expect(shadows.version(lamp)).toBe(1);
       const again = await handler(event);
       expect(again.records[0]).toMatchObject({ status: 'skipped', reason: 'superseded' });
-      expect(shadows.get('lamp')!.version).toBe(version);
-      expect(updatesTo('lamp')).toBe(1);
+      expect(shadows.version(lamp)).toBe(1);
     });
 
     it('sends no update when the same bytes are uploaded again', async () => {
-      const handler = rig.handler({ targetThings: ['lamp'] }, iot);
+      const lamp = fresh('lamp');
+      const handler = rig.handler({ targetThings: [lamp] }, iot);
       await handler(await rig.put('a.txt', 'same'));
       const outcome = await handler(await rig.put('a.txt', 'same'));
-      expect(outcome.records[0]).toMatchObject({ status: 'applied', things: [{ thing: 'lamp', result: 'unchanged' }] });
-      expect(updatesTo('lamp')).toBe(1);
+      expect(outcome.records[0]).toMatchObject({ status: 'applied', things: [{ thing: lamp, result: 'unchanged' }] });
+      expect(shadows.version(lamp)).toBe(1);
+    });
+
+    it('ignores a malformed record and other event types, and still handles the rest', async () => {
+      const lamp = fresh('lamp');
+      const good = await rig.put('ok.txt', 'ok');
+      const bad = structuredClone(good);
+      bad.Records[0]!.s3.object.key = 'broken%E2%9C';
+      const other = structuredClone(good);
+      other.Records[0]!.eventName = 'ObjectRestore:Completed' as never;
+      const outcome = await rig.handler({ targetThings: [lamp] }, iot)(mergeEvents(bad, other, good));
+      expect(outcome.records.map((r) => r.status)).toEqual(['ignored', 'ignored', 'applied']);
+      expect(desired(lamp)).toMatchObject({ hash: sha256('ok') });
     });
   });
 
   describe('routing', () => {
     it('sends keys under things/<thing>/ to that thing only, others to the default targets', async () => {
-      const handler = rig.handler({ targetThings: ['lamp-1', 'lamp-2'] }, iot);
-      await handler(await rig.put('things/kitchen/fw.bin', 'kitchen'));
-      expect(desired('kitchen')).toMatchObject({ hash: sha256('kitchen') });
-      expect(desired('lamp-1')).toBeUndefined();
+      const [kitchen, lamp1, lamp2] = [fresh('kitchen'), fresh('lamp'), fresh('lamp')];
+      const handler = rig.handler({ targetThings: [lamp1, lamp2] }, iot);
+      await handler(await rig.put(`things/${kitchen}/fw.bin`, 'kitchen'));
+      expect(desired(kitchen)).toMatchObject({ hash: sha256('kitchen') });
+      expect(desired(lamp1)).toBeUndefined();
       await handler(await rig.put('fw.bin', 'everyone'));
-      expect(desired('lamp-1')).toMatchObject({ hash: sha256('everyone') });
-      expect(desired('lamp-2')).toMatchObject({ hash: sha256('everyone') });
-      expect(desired('kitchen')).toMatchObject({ hash: sha256('kitchen') });
+      expect(desired(lamp1)).toMatchObject({ hash: sha256('everyone') });
+      expect(desired(lamp2)).toMatchObject({ hash: sha256('everyone') });
+      expect(desired(kitchen)).toMatchObject({ hash: sha256('kitchen') });
     });
 
     it('writes the configured property of the configured named shadow', async () => {
-      const handler = rig.handler({ targetThings: ['lamp'], property: 'firmware', shadowName: 'files' }, iot);
+      const lamp = fresh('lamp');
+      const handler = rig.handler({ targetThings: [lamp], property: 'firmware', shadowName: 'files' }, iot);
       await handler(await rig.put('fw.bin', 'x'));
-      expect(shadows.get('lamp')).toBeUndefined();
-      expect(shadows.get('lamp', 'files')?.state.desired).toEqual({ firmware: expect.objectContaining({ hash: sha256('x') }) });
+      expect(shadows.version(lamp)).toBeUndefined();
+      expect(shadows.desired(lamp, 'files')).toEqual({ firmware: expect.objectContaining({ hash: sha256('x') }) });
     });
   });
 
   describe('removal', () => {
     it('clears the desired value when the key it points at is removed', async () => {
-      const handler = rig.handler({ targetThings: ['lamp'] }, iot);
+      const lamp = fresh('lamp');
+      const handler = rig.handler({ targetThings: [lamp] }, iot);
       await handler(await rig.put('a.txt', 'a'));
       const outcome = await handler(await rig.remove('a.txt'));
-      expect(outcome.records[0]).toMatchObject({ status: 'applied', things: [{ thing: 'lamp', result: 'cleared' }] });
-      expect(desired('lamp')).toBeUndefined();
+      expect(outcome.records[0]).toMatchObject({ status: 'applied', things: [{ thing: lamp, result: 'cleared' }] });
+      expect(desired(lamp)).toBeUndefined();
     });
 
     it('leaves the desired value when another key is removed', async () => {
-      const handler = rig.handler({ targetThings: ['lamp'] }, iot);
+      const lamp = fresh('lamp');
+      const handler = rig.handler({ targetThings: [lamp] }, iot);
       await handler(await rig.put('a.txt', 'a'));
       await pause(3);
       await handler(await rig.put('b.txt', 'b'));
       const outcome = await handler(await rig.remove('a.txt'));
-      expect(outcome.records[0]).toMatchObject({ things: [{ thing: 'lamp', result: 'not-pointing' }] });
-      expect(desired('lamp')).toMatchObject({ hash: sha256('b') });
+      expect(outcome.records[0]).toMatchObject({ things: [{ thing: lamp, result: 'not-pointing' }] });
+      expect(desired(lamp)).toMatchObject({ hash: sha256('b') });
     });
 
     it('skips a creation whose object was deleted before the event arrived', async () => {
-      const handler = rig.handler({ targetThings: ['lamp'] }, iot);
+      const lamp = fresh('lamp');
+      const handler = rig.handler({ targetThings: [lamp] }, iot);
       const created = await rig.put('a.txt', 'a');
       const removed = await rig.remove('a.txt');
       expect((await handler(created)).records[0]).toMatchObject({ status: 'skipped', reason: 'object-missing' });
       await handler(removed);
-      expect(desired('lamp')).toBeUndefined();
-      expect(updatesTo('lamp')).toBe(0);
+      expect(shadows.version(lamp)).toBeUndefined();
     });
   });
 
@@ -155,8 +192,8 @@ describe('object-to-shadow with a local S3 and a shadow endpoint', () => {
     async function deliverAll(keys: string[]) {
       const { events, contents } = await uploads(keys);
       const newest = events.length - 1;
-      for (const [n, order] of permutations(events.map((_, i) => i)).entries()) {
-        const thing = `perm-${n}`;
+      for (const order of permutations(events.map((_, i) => i))) {
+        const thing = fresh('perm');
         const handler = rig.handler({ targetThings: [thing] }, iot);
         for (const i of order) await handler(events[i]!);
         expect(desired(thing), `order ${order.join(',')}`).toMatchObject({
@@ -175,35 +212,43 @@ describe('object-to-shadow with a local S3 and a shadow endpoint', () => {
       await deliverAll(['a.bin', 'b.bin', 'a.bin', 'b.bin']);
     });
   });
+});
 
-  describe('concurrent writers', () => {
-    it('re-reads after a 409 and does not overwrite a newer value written meanwhile', async () => {
-      const handler = rig.handler({ targetThings: ['lamp'] }, iot);
+describe('object-to-shadow under a concurrent shadow writer (HTTP stub)', () => {
+  let rig: S3Rig;
+  beforeEach(async () => {
+    rig = await startS3Rig();
+  });
+  afterEach(async () => {
+    await rig.close();
+  });
+
+  it('re-reads after a 409 and does not overwrite a newer value written meanwhile', async () => {
+    const shadows = await startStubShadows();
+    const scratch = await startStubShadows();
+    try {
+      const handler = rig.handler({ targetThings: ['lamp'] }, shadows.client());
       await handler(await rig.put('seed.txt', 'seed'));
       await pause(3);
       const older = await rig.put('a.txt', 'older');
       await pause(3);
       const newer = await rig.put('b.txt', 'newer');
-      const newerValue = await (async () => {
-        // Compute what the newer event writes, using a second shadow store as scratch.
-        const scratch = await startShadowHttpStub();
-        try {
-          await rig.handler({ targetThings: ['lamp'] }, scratch.client())(newer);
-          return scratch.get('lamp')!.state.desired!.s3 as Record<string, unknown>;
-        } finally {
-          await scratch.close();
-        }
-      })();
+      // What the newer event writes, computed against a scratch store.
+      await rig.handler({ targetThings: ['lamp'] }, scratch.client())(newer);
+      const newerValue = scratch.desired('lamp')!.s3 as Record<string, unknown>;
       let raced = false;
-      shadows.beforeUpdate = (thing) => {
+      shadows.stub.beforeUpdate = (thing) => {
         if (raced) return;
         raced = true;
-        shadows.put(thing, { desired: { s3: newerValue } }); // another invocation wins the race
+        shadows.stub.put(thing, { desired: { s3: newerValue } }); // another invocation wins the race
       };
       const outcome = await handler(older);
-      expect(shadows.requests.some((r) => r.method === 'POST' && r.status === 409)).toBe(true);
+      expect(shadows.stub.requests.some((r) => r.method === 'POST' && r.status === 409)).toBe(true);
       expect(outcome.records[0]).toMatchObject({ things: [{ thing: 'lamp', result: 'older' }] });
-      expect(desired('lamp')).toMatchObject({ key: 'b.txt', hash: sha256('newer') });
-    });
+      expect(shadows.desired('lamp')?.s3).toMatchObject({ key: 'b.txt', hash: sha256('newer') });
+    } finally {
+      await scratch.close();
+      await shadows.close();
+    }
   });
 });

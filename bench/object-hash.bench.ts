@@ -1,0 +1,152 @@
+/**
+ * `npm run bench -- object-hash`: hashing a 1 GiB object served by the local S3 server.
+ *
+ *  (a) our streaming hash (HeadObject + parallel ranged GETs) vs `sha256sum` of the same file;
+ *  (b) vs a plain single-stream GetObject that hashes nothing (target: hashing adds ≤ 10 %);
+ *  (c) every connection throttled to 50 MB/s by bench/throttle-proxy.ts: parallel ranged reads
+ *      vs one stream (target ≥ 3×).
+ * Peak RSS of this process (the client side) is printed per phase (target ≤ 256 MB).
+ *
+ * The S3 server and the proxy run in a child process (this file with `serve`), so the client's
+ * numbers are its own. Everything binds 127.0.0.1; the temp files are removed at the end.
+ */
+import { spawn, execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { startLocalS3, localS3ClientConfig, LOCAL_S3_ACCESS_KEY_ID, LOCAL_S3_SECRET_ACCESS_KEY } from '../sandbox/local-s3';
+import { hashObject } from '../core/s3/object-hash';
+import { DEFAULTS } from '../core/s3/config';
+import { startThrottleProxy } from './throttle-proxy';
+
+const SIZE = 1024 * 1024 * 1024;
+const BUCKET = 'bench';
+const KEY = 'bench/one-gib.bin';
+const THROTTLE = 50_000_000; // bytes/s per connection
+const MiB = 1024 * 1024;
+
+async function serve(dir: string): Promise<void> {
+  const s3 = await startLocalS3({ dir, buckets: [BUCKET] });
+  const proxy = await startThrottleProxy({ targetHost: s3.host, targetPort: s3.port, bytesPerSecond: THROTTLE });
+  console.log(JSON.stringify({ endpoint: s3.endpoint, throttled: `http://127.0.0.1:${proxy.port}` }));
+  const stop = async () => {
+    await proxy.close();
+    await s3.close();
+    process.exit(0);
+  };
+  process.stdin.on('end', () => void stop()); // the parent went away
+  process.stdin.resume();
+  process.on('SIGTERM', () => void stop());
+}
+
+async function writeFile(path: string): Promise<void> {
+  const out = createWriteStream(path);
+  const block = randomBytes(MiB);
+  for (let n = 0; n * MiB < SIZE; n++) {
+    const chunk = Buffer.from(block);
+    chunk.writeUInt32BE(n, 0);
+    if (!out.write(chunk)) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'finish');
+}
+
+interface Measured {
+  seconds: number;
+  peakRssMiB: number;
+  result?: string;
+}
+
+async function measure(fn: () => Promise<string | undefined>): Promise<Measured> {
+  (globalThis as { gc?: () => void }).gc?.();
+  let peak = process.memoryUsage().rss;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 10);
+  const start = performance.now();
+  try {
+    const result = await fn();
+    return { seconds: (performance.now() - start) / 1000, peakRssMiB: Math.max(peak, process.memoryUsage().rss) / MiB, result };
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
+async function singleStream(client: S3Client, hash: boolean): Promise<string | undefined> {
+  const res = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: KEY }));
+  const h = hash ? createHash('sha256') : undefined;
+  let n = 0;
+  for await (const chunk of res.Body as AsyncIterable<Uint8Array>) {
+    n += chunk.byteLength;
+    h?.update(chunk);
+  }
+  if (n !== SIZE) throw new Error(`read ${n} bytes, expected ${SIZE}`);
+  return h?.digest('hex');
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'object-hash-bench-'));
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), 'serve', join(dir, 's3')], { stdio: ['pipe', 'pipe', 'inherit'] });
+  try {
+    const first = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: child.stdout! }).once('line', resolve);
+      child.once('exit', (code) => reject(new Error(`server exited (${code})`)));
+    });
+    const { endpoint, throttled } = JSON.parse(first) as { endpoint: string; throttled: string };
+    const credentials = { accessKeyId: LOCAL_S3_ACCESS_KEY_ID, secretAccessKey: LOCAL_S3_SECRET_ACCESS_KEY };
+    const client = new S3Client(localS3ClientConfig(endpoint, credentials));
+    const slow = new S3Client(localS3ClientConfig(throttled, credentials));
+
+    const file = join(dir, 'one-gib.bin');
+    console.log(`writing and uploading a 1 GiB object (temp dir ${dir}) ...`);
+    await writeFile(file);
+    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: KEY, Body: createReadStream(file), ContentLength: SIZE }));
+    const target = { bucket: BUCKET, key: KEY, size: SIZE };
+    const parallel = { partSizeBytes: DEFAULTS.partSize, concurrency: DEFAULTS.concurrency };
+    const oneStream = { partSizeBytes: SIZE, concurrency: 1 };
+
+    await promisify(execFile)('sha256sum', [file]); // warm the page cache for both sides
+    await singleStream(client, false);
+
+    const rows: [string, Measured][] = [];
+    const run = async (name: string, fn: () => Promise<string | undefined>) => {
+      const m = await measure(fn);
+      rows.push([name, m]);
+      console.log(`  ${name.padEnd(46)} ${m.seconds.toFixed(2).padStart(7)} s ${(SIZE / MiB / m.seconds).toFixed(0).padStart(6)} MiB/s  peak RSS ${m.peakRssMiB.toFixed(0)} MiB`);
+      return m;
+    };
+    const sum = await run('sha256sum (file on disk)', async () => (await promisify(execFile)('sha256sum', [file])).stdout.split(' ')[0]);
+    const plain = await run('plain GetObject, one stream, no hash', () => singleStream(client, false));
+    const plainHashed = await run('GetObject, one stream, sha256', () => singleStream(client, true));
+    const ours = await run(`hashObject (${parallel.concurrency} × ${parallel.partSizeBytes / MiB} MiB ranges)`, async () => (await hashObject(client, target, parallel)).hash);
+    const slowOne = await run('throttled 50 MB/s: hashObject, one stream', async () => (await hashObject(slow, target, oneStream)).hash);
+    const slowPar = await run(`throttled 50 MB/s: hashObject, ${parallel.concurrency} ranges`, async () => (await hashObject(slow, target, parallel)).hash);
+
+    const hashes = new Set([sum.result, plainHashed.result, ours.result, slowOne.result, slowPar.result]);
+    if (hashes.size !== 1) throw new Error(`hashes differ: ${[...hashes].join(' ')}`);
+
+    const ratio = (a: Measured, b: Measured) => a.seconds / b.seconds;
+    const peak = Math.max(...rows.filter(([n]) => n !== 'sha256sum (file on disk)').map(([, m]) => m.peakRssMiB));
+    const mark = (ok: boolean) => (ok ? 'met' : 'MISSED');
+    console.log('\nratios (time / time; machine shared with other work, 2 cores, server in a child process):');
+    console.log(`  (a) hashObject / sha256sum:                       ${ratio(ours, sum).toFixed(2)}`);
+    console.log(`  (b) hashObject / plain GetObject (no hash):       ${ratio(ours, plain).toFixed(2)}  target ≤ 1.10: ${mark(ratio(ours, plain) <= 1.1)}`);
+    console.log(`      one-stream sha256 / one-stream plain:         ${ratio(plainHashed, plain).toFixed(2)}  (cost of hashing on one stream)`);
+    console.log(`  (c) throttled: one stream / ${parallel.concurrency} parallel ranges:       ${ratio(slowOne, slowPar).toFixed(2)}×  target ≥ 3×: ${mark(ratio(slowOne, slowPar) >= 3)}`);
+    console.log(`  peak RSS of the hashing process:                  ${peak.toFixed(0)} MiB  target ≤ 256 MiB: ${mark(peak <= 256)}`);
+    client.destroy();
+    slow.destroy();
+  } finally {
+    child.stdin?.end();
+    child.kill('SIGTERM');
+    await once(child, 'exit').catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[2] === 'serve') await serve(process.argv[3]!);
+else await main();
