@@ -1,0 +1,82 @@
+/**
+ * The deployed artefact: the handler bundled as the stack bundles it, loaded in a fresh Node
+ * process the way Lambda loads it (AWS_LAMBDA_FUNCTION_NAME set, configuration in the environment).
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buttonFunctionEnvironment } from '../../../core/button/config';
+import { startSimulatedPlug, type SimulatedPlug } from '../../../sandbox/simulated-plug';
+import { bundleHandler } from '../../helpers/button-bundle';
+
+let dir: string;
+let bundle: string;
+let plug: SimulatedPlug;
+
+beforeAll(async () => {
+  // Inside the project, so the runtime-provided @aws-sdk/* resolves from node_modules as it would in Lambda.
+  mkdirTmp();
+  bundle = await bundleHandler('lambda/button-click.ts', dir);
+  plug = await startSimulatedPlug();
+});
+afterAll(async () => {
+  await plug?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function mkdirTmp(): void {
+  const base = join(process.cwd(), '.bench-tmp');
+  mkdirSync(base, { recursive: true });
+  dir = mkdtempSync(join(base, 'button-bundle-test-'));
+}
+
+/** Runs `script` (ESM) in a fresh node with `env`; resolves with exit code and output. */
+function node(script: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      env: { PATH: process.env.PATH ?? '', AWS_LAMBDA_FUNCTION_NAME: 'button-click', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('the bundled button handler', () => {
+  it('leaves the AWS SDK to the runtime and imports the SNS client only on demand', () => {
+    const text = readFileSync(bundle, 'utf8');
+    expect(text).toMatch(/import\(["']@aws-sdk\/client-sns["']\)/);
+    expect(text).not.toMatch(/from\s*["']@aws-sdk\//);
+    expect(text).not.toContain('tplink-smarthome');
+  });
+
+  it('fails its cold start when the configuration is bad, naming the variable', async () => {
+    const r = await node(`await import(${JSON.stringify(bundle)});`, { BUTTON_DEFAULT_TARGETS: 'plug:99999' });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('BUTTON_DEFAULT_TARGETS: invalid plug address "plug:99999"');
+    const none = await node(`await import(${JSON.stringify(bundle)});`, {});
+    expect(none.code).not.toBe(0);
+    expect(none.stderr).toContain('BUTTON_DEFAULT_TARGETS: is not set');
+  });
+
+  it('switches a plug when invoked like Lambda invokes it', async () => {
+    const env = buttonFunctionEnvironment({ defaultTargets: `127.0.0.1:${plug.port}` });
+    const event = { serialNumber: 'G030JF05', clickType: 'SINGLE', batteryVoltage: '1705mV', requestId: 'r1', receivedAt: Date.now() };
+    const r = await node(
+      `const { handler } = await import(${JSON.stringify(bundle)});
+       const outcome = await handler(${JSON.stringify(event)}, { awsRequestId: 'aws-1' });
+       process.stdout.write(JSON.stringify(outcome));`,
+      env,
+    );
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ status: 'done', clicks: [{ power: true }] });
+    expect(plug.state().relayState).toBe(1);
+    // One JSON log line per event, on stderr (CloudWatch), with the fields asked for.
+    const line = JSON.parse(r.stderr.trim().split('\n').find((l) => l.includes('click handled'))!);
+    expect(line).toMatchObject({ level: 'info', service: 'button-click', serial: 'G030JF05', clickType: 'SINGLE', awsRequestId: 'aws-1', outcome: 'done' });
+  });
+});
