@@ -1,5 +1,5 @@
 import { Stack, Validations } from 'aws-cdk-lib';
-import { bucketLogicalId } from './nag-ids';
+import { bucketLogicalId, nagPolicyVariables } from './nag-ids';
 import { Effect, PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { CfnPolicy, CfnPolicyPrincipalAttachment, CfnRoleAlias, CfnThing, CfnThingPrincipalAttachment } from 'aws-cdk-lib/aws-iot';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
@@ -74,7 +74,7 @@ export class DeviceIdentity extends Construct {
     );
 
     Validations.of(this.role).acknowledge({
-      id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${bucketLogicalId(props.bucket)}.Arn>/${objects}]`,
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${bucketLogicalId(props.bucket)}.Arn>/${nagPolicyVariables(objects)}]`,
       reason: props.scopeObjectsPerThing
         ? "A device downloads any file addressed to it: GetObject/GetObjectVersion only, under its own things/<thing name>/ prefix (the credentials provider's thing-name variable)."
         : 'A device downloads whatever file its shadow names, which may be any uploaded key: GetObject/GetObjectVersion only, under the configured prefix. Set scopeObjectsPerThing to narrow it per thing.',

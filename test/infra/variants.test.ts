@@ -1,0 +1,168 @@
+/**
+ * The stack under other context: named shadow, per-thing object scope, key prefix, several
+ * things with certificates — and context that must not synthesise. Bundling is skipped here: these
+ * tests look at resources, not code.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ENV as OBJECT_ENV } from '../../core/s3/config';
+import { createApp } from '../../lib/app';
+import { PROJECT_ROOT } from '../../lib/constructs/bundled-function';
+import { ContextError } from '../../lib/errors';
+import { render, renderList } from './render';
+import { CDK_JSON_CONTEXT, resourceId, roleStatements, synthesize, type Synthesis } from './synth';
+
+const run = promisify(execFile);
+const CERT_A = `arn:aws:iot:eu-west-1:123456789012:cert/${'a'.repeat(64)}`;
+const CERT_B = `arn:aws:iot:eu-west-1:123456789012:cert/${'b'.repeat(64)}`;
+
+describe('a fleet of two things, a named shadow, a key prefix, per-thing objects and certificates', () => {
+  let s: Synthesis;
+  beforeAll(() => {
+    s = synthesize(
+      {
+        thingName: undefined,
+        thingNames: 'kitchen,hall',
+        shadowName: 'files',
+        shadowProperty: 'firmware',
+        keyPrefix: 'uploads/',
+        scopeObjectsPerThing: 'true',
+        credentialDurationSeconds: '900',
+        certificateArn: JSON.stringify({ kitchen: CERT_A, hall: CERT_B }),
+        buttonTopicFilter: 'home/buttons/+',
+      },
+      { bundle: false },
+    );
+  });
+  afterAll(() => s?.close());
+
+  it('creates both things and points the device policy at the named shadow only', () => {
+    s.template.resourceCountIs('AWS::IoT::Thing', 2);
+    const policy = s.json.Resources[resourceId(s, 'AWS::IoT::Policy', 'DevicesDevicePolicy')]?.Properties as {
+      PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] };
+    };
+    const topics = policy.PolicyDocument.Statement.filter((st) => renderList(st.Action)[0] !== 'iot:Connect' && renderList(st.Action)[0] !== 'iot:AssumeRoleWithCertificate').flatMap((st) => renderList(st.Resource));
+    expect(topics.length).toBe(3 + 8 + 8);
+    for (const topic of topics) expect(topic).toContain('$aws/things/${iot:Connection.Thing.ThingName}/shadow/name/files/');
+  });
+
+  it("lets the S3 function write exactly those things' named shadows", () => {
+    const role = resourceId(s, 'AWS::IAM::Role', 'FilePathHandlerRole');
+    const shadowStatement = roleStatements(s, role).find((st) => renderList(st.Action).includes('iot:UpdateThingShadow'));
+    expect(renderList(shadowStatement?.Resource)).toEqual([
+      'arn:aws:iot:eu-west-1:123456789012:thing/kitchen/files',
+      'arn:aws:iot:eu-west-1:123456789012:thing/hall/files',
+    ]);
+    const read = roleStatements(s, role).find((st) => renderList(st.Action).includes('s3:GetObject'));
+    expect(renderList(read?.Resource)).toEqual([`<${resourceId(s, 'AWS::S3::Bucket', 'FilePathFiles')}.Arn>/uploads/*`]);
+  });
+
+  it('routes things/<thing>/ under the prefix and names the property and shadow in the function environment', () => {
+    const fn = s.json.Resources[resourceId(s, 'AWS::Lambda::Function', 'FilePathHandlerFunction')]?.Properties as {
+      Environment: { Variables: Record<string, string> };
+    };
+    expect(fn.Environment.Variables).toMatchObject({
+      [OBJECT_ENV.targetThings]: 'kitchen,hall',
+      [OBJECT_ENV.thingPrefix]: 'uploads/things/',
+      [OBJECT_ENV.property]: 'firmware',
+      [OBJECT_ENV.shadowName]: 'files',
+    });
+  });
+
+  it('filters bucket notifications by the key prefix', () => {
+    const filter = { Key: { FilterRules: [{ Name: 'prefix', Value: 'uploads/' }] } };
+    s.template.hasResourceProperties('Custom::S3BucketNotifications', {
+      NotificationConfiguration: {
+        LambdaFunctionConfigurations: [
+          { Events: ['s3:ObjectCreated:*'], Filter: filter, LambdaFunctionArn: { 'Fn::GetAtt': [resourceId(s, 'AWS::Lambda::Function', 'FilePathHandlerFunction'), 'Arn'] } },
+          { Events: ['s3:ObjectRemoved:*'], Filter: filter, LambdaFunctionArn: { 'Fn::GetAtt': [resourceId(s, 'AWS::Lambda::Function', 'FilePathHandlerFunction'), 'Arn'] } },
+        ],
+      },
+    });
+  });
+
+  it('lets each device download only under its own things/<name>/ prefix, for 15 minutes at a time', () => {
+    const role = resourceId(s, 'AWS::IAM::Role', 'DevicesDeviceRole');
+    expect(roleStatements(s, role).map((st) => renderList(st.Resource))).toEqual([
+      [`<${resourceId(s, 'AWS::S3::Bucket', 'FilePathFiles')}.Arn>/uploads/things/\${credentials-iot:ThingName}/*`],
+    ]);
+    s.template.hasResourceProperties('AWS::IoT::RoleAlias', { CredentialDurationSeconds: 900 });
+  });
+
+  it('attaches the device policy and each thing to its own certificate', () => {
+    const policyId = resourceId(s, 'AWS::IoT::Policy', 'DevicesDevicePolicy');
+    for (const [thing, cert] of [['kitchen', CERT_A], ['hall', CERT_B]] as const) {
+      s.template.hasResourceProperties('AWS::IoT::PolicyPrincipalAttachment', { PolicyName: { Ref: policyId }, Principal: cert });
+      s.template.hasResourceProperties('AWS::IoT::ThingPrincipalAttachment', {
+        ThingName: { Ref: resourceId(s, 'AWS::IoT::Thing', `DevicesThing${thing}`) },
+        Principal: cert,
+      });
+    }
+    s.template.resourceCountIs('AWS::IoT::ThingPrincipalAttachment', 2);
+  });
+
+  it('listens on the configured topic filter', () => {
+    s.template.hasResourceProperties('AWS::IoT::TopicRule', {
+      TopicRulePayload: { Sql: "SELECT *, newuuid() AS requestId, timestamp() AS receivedAt FROM 'home/buttons/+'" },
+    });
+  });
+
+  it('prints one agent command per thing, with the named shadow and property', () => {
+    const commands = ['AgentCommand1', 'AgentCommand2'].map((k) => render((s.json.Outputs[k] as { Value: unknown }).Value));
+    expect(commands[0]).toContain('--thing-name kitchen ');
+    expect(commands[1]).toContain('--thing-name hall ');
+    for (const c of commands) expect(c).toContain('--shadow-property firmware --shadow-name files ');
+  });
+
+  it('still has no unacknowledged cdk-nag finding', () => {
+    for (const report of s.validationReport.pluginReports) expect(report.violations).toEqual([]);
+  });
+});
+
+describe('bad context fails the synth, naming the key', () => {
+  function synthError(overrides: Record<string, unknown>): ContextError {
+    const context: Record<string, unknown> = { ...CDK_JSON_CONTEXT, ...overrides, 'aws:cdk:bundling-stacks': [] };
+    try {
+      createApp({ context, outdir: join(tmpdir(), 'shadowplug-never-written') });
+    } catch (err) {
+      if (err instanceof ContextError) return err;
+      throw err;
+    }
+    throw new Error('the app was built');
+  }
+
+  it.each([
+    ['a malformed plugHost', { plugHost: '192.168.1.300' }, 'plugHost'],
+    ['an unknown click action', { clickActions: '{"SINGLE":"dim"}' }, 'clickActions'],
+    // Checked by the button function's own builder, reported under the key the user typed.
+    ['a bad port in a button target', { buttonTargets: '{"G030":"plug.lan:99999"}' }, 'buttonTargets'],
+    ['a bad outlet in a button target', { buttonTargets: '{"G030":"plug.lan#a-b"}' }, 'buttonTargets'],
+    ['a bad serial', { buttonTargets: '{"bad serial!":"plug.lan"}' }, 'buttonTargets'],
+  ])('%s', (_name, overrides, key) => {
+    const err = synthError(overrides);
+    expect(err.key).toBe(key);
+    expect(err.message).toContain(`context "${key}"`);
+  });
+
+  it('stops bin/app.ts with the key in one line and exit status 1', async () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'shadowplug-app-'));
+    try {
+      // The CDK CLI hands -c values to the app the same way: CDK_CONTEXT_JSON.
+      const context = { ...CDK_JSON_CONTEXT, plugHost: 'http://192.168.1.20' };
+      const failure = await run(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'bin/app.ts')], {
+        env: { PATH: process.env.PATH, CDK_CONTEXT_JSON: JSON.stringify(context), CDK_OUTDIR: outdir },
+      }).then(
+        () => undefined,
+        (err: { code: number; stderr: string }) => err,
+      );
+      expect(failure?.code).toBe(1);
+      expect(failure?.stderr.trim()).toBe('shadowplug: context "plugHost": "http://192.168.1.20" is not a host name or IPv4 address (no scheme, no port, no path)');
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  });
+});
