@@ -37,6 +37,8 @@ export interface DownloadRequest {
   signal?: AbortSignal;
   /** Called as bytes arrive: bytes present in the partial file so far and the total when known. */
   onProgress?: (bytes: number, total: number | undefined) => void;
+  /** Give up on a connection that delivers nothing for this long (default 60 s); the partial is kept. */
+  idleTimeoutMs?: number;
 }
 
 export interface DownloadResult {
@@ -214,6 +216,13 @@ export async function downloadObject(source: ObjectSource, req: DownloadRequest)
         },
       });
       const out = createWriteStream(part, offset > 0 ? { flags: 'r+', start: offset } : { flags: 'w' });
+      // A stalled connection (no bytes for idleTimeoutMs) is treated like a cut one.
+      const idleMs = req.idleTimeoutMs ?? 60_000;
+      let lastBytes = -1;
+      const watchdog = setInterval(() => {
+        if (bytes === lastBytes) body.destroy(new Error(`no data for ${idleMs} ms`));
+        lastBytes = bytes;
+      }, idleMs);
       try {
         await pipeline(body, meter, out, req.signal ? { signal: req.signal } : {});
       } catch (err) {
@@ -224,6 +233,7 @@ export async function downloadObject(source: ObjectSource, req: DownloadRequest)
         }
         throw new DownloadError(`${where}: connection lost after ${bytes} bytes: ${(err as Error).message}`, { code: 'S3_CONNECTION', retryable: true, cause: err });
       } finally {
+        clearInterval(watchdog);
         fetched = bytes - offset;
       }
       if (total !== undefined && bytes !== total) {

@@ -1,0 +1,262 @@
+/**
+ * The device agent: one shadow session, one capability per shadow property (file sync on
+ * `desired.<shadowProperty>` today), credentials and S3 access. `startAgent` is cheap and touches
+ * no process-wide state (no signal handlers, no exit), so many agents can run in one process.
+ */
+import { EventEmitter } from 'node:events';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { S3Client } from '@aws-sdk/client-s3';
+import { THING_NAME_PATTERN, SHADOW_NAME_PATTERN } from '../core/shadow/topics';
+import { silentLogger, type Logger } from '../core/logger';
+import { IotCredentialsProvider } from './credentials';
+import { AgentConfigError, AgentError } from './errors';
+import { FileSyncCapability, type OpenedSource, type SyncOutcome } from './file-sync';
+import { HookRunner } from './hook';
+import { s3ClientConfig, s3ObjectSource } from './s3-source';
+import { ShadowSession } from './shadow-session';
+import { StateStore } from './state-store';
+
+export const DEFAULT_MAX_SIZE = 1024 * 1024 * 1024;
+
+export interface AgentOptions {
+  /** MQTT endpoint host (AWS: the account's ATS data endpoint). */
+  endpoint: string;
+  port?: number;
+  /** Paths of the device certificate, its private key and the CA to trust. */
+  cert: string;
+  key: string;
+  caFile?: string;
+  /** Default: the thing name (IoT policies require it). */
+  clientId?: string;
+  thingName: string;
+  /** `host[:port]/role-aliases/<alias>/credentials`; without it the SDK's default credentials are used. */
+  credentialEndpoint?: string;
+  shadowProperty?: string;
+  shadowName?: string;
+  region?: string;
+  s3Endpoint?: string;
+  dest: string;
+  onUpdate?: string;
+  /** Default `<dest>/.shadowplug-state`. */
+  stateDir?: string;
+  /** Bytes; default 1 GiB. */
+  maxSize?: number;
+  logger?: Logger;
+  /** Epoch ms; default Date.now (credentials expiry, installedAt). */
+  clock?: () => number;
+  /** Download retry backoff (default 2 s doubling to 5 min). */
+  retry?: { initialMs: number; maxMs: number };
+  /** MQTT reconnect backoff (default 1 s doubling to 60 s). */
+  reconnect?: { initialMs: number; maxMs: number };
+  /** Shadow request timeout (default 10 s). */
+  requestTimeoutMs?: number;
+  credentialsRefreshMarginMs?: number;
+  progressIntervalMs?: number;
+  /** A download connection silent this long counts as cut and is resumed (default 60 s). */
+  downloadIdleTimeoutMs?: number;
+}
+
+export interface AgentEvents {
+  installed: [{ property: string; url: string; hash: string; path: string; size: number; versionId?: string; resumedFrom: number }];
+  progress: [{ property: string; url: string; bytes: number; total?: number }];
+  error: [AgentError];
+  connected: [];
+  offline: [];
+  settled: [SyncOutcome];
+}
+
+export class Agent extends EventEmitter<AgentEvents> {
+  /** @internal */
+  constructor(
+    private readonly session: ShadowSession,
+    private readonly capability: FileSyncCapability,
+    private readonly credentials: IotCredentialsProvider | undefined,
+    private readonly disposeSource: () => void,
+  ) {
+    super();
+  }
+
+  /** Credentials fetches so far (0 without a credentials endpoint). */
+  get credentialFetches(): number {
+    return this.credentials?.fetches ?? 0;
+  }
+
+  get online(): boolean {
+    return this.session.online;
+  }
+
+  /** Connect (startAgent does this; it is separate so listeners can be attached first). */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.session.start();
+  }
+  private started = false;
+
+  /** Stop: an unfinished download keeps its partial file for the next start; hooks under way finish. */
+  async close(): Promise<void> {
+    await this.capability.close();
+    await this.session.close();
+    this.disposeSource();
+  }
+}
+
+async function readPem(path: string, what: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (err) {
+    throw new AgentConfigError(`cannot read ${what} ${path}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+function validate(o: AgentOptions): void {
+  if (!o.endpoint) throw new AgentConfigError('endpoint is required');
+  if (!THING_NAME_PATTERN.test(o.thingName ?? '')) throw new AgentConfigError(`thing name ${JSON.stringify(o.thingName)} must match ${THING_NAME_PATTERN.source}`);
+  if (o.shadowName !== undefined && !SHADOW_NAME_PATTERN.test(o.shadowName)) throw new AgentConfigError(`shadow name ${JSON.stringify(o.shadowName)} must match ${SHADOW_NAME_PATTERN.source}`);
+  if (o.port !== undefined && (!Number.isInteger(o.port) || o.port < 1 || o.port > 65535)) throw new AgentConfigError(`port ${o.port} is not 1-65535`);
+  if (o.maxSize !== undefined && (!Number.isSafeInteger(o.maxSize) || o.maxSize < 0)) throw new AgentConfigError(`max size ${o.maxSize} is not a byte count`);
+  if (!o.dest) throw new AgentConfigError('dest (the directory files are installed in) is required');
+  if (o.shadowProperty !== undefined && !/^[A-Za-z0-9_$:-]{1,128}$/.test(o.shadowProperty)) throw new AgentConfigError(`shadow property ${JSON.stringify(o.shadowProperty)} is not a plain key`);
+}
+
+async function build(options: AgentOptions, once: boolean): Promise<Agent> {
+  validate(options);
+  const logger = (options.logger ?? silentLogger).child({ thing: options.thingName });
+  const [cert, key, ca] = await Promise.all([
+    readPem(options.cert, 'certificate'),
+    readPem(options.key, 'private key'),
+    options.caFile ? readPem(options.caFile, 'CA file') : Promise.resolve(undefined),
+  ]);
+  const dest = resolve(options.dest);
+  try {
+    await mkdir(dest, { recursive: true });
+  } catch (err) {
+    throw new AgentConfigError(`cannot create destination directory ${dest}: ${(err as Error).message}`, { cause: err });
+  }
+  const store = await StateStore.open(resolve(options.stateDir ?? join(dest, '.shadowplug-state')));
+  const clock = options.clock ?? Date.now;
+  const property = options.shadowProperty ?? 's3';
+
+  // S3 access: credentials from the IoT credentials provider (a fresh client per attempt so a
+  // refresh takes effect), or the SDK's default chain with one long-lived client.
+  let credentials: IotCredentialsProvider | undefined;
+  let shared: S3Client | undefined;
+  const clientOptions = { ...(options.region ? { region: options.region } : {}), ...(options.s3Endpoint ? { endpoint: options.s3Endpoint } : {}) };
+  let openSource: () => Promise<OpenedSource>;
+  if (options.credentialEndpoint) {
+    try {
+      credentials = new IotCredentialsProvider({
+        endpoint: options.credentialEndpoint,
+        thingName: options.thingName,
+        cert,
+        key,
+        ...(ca ? { ca } : {}),
+        clock,
+        ...(options.credentialsRefreshMarginMs !== undefined ? { refreshMarginMs: options.credentialsRefreshMarginMs } : {}),
+      });
+    } catch (err) {
+      throw new AgentConfigError((err as Error).message, { cause: err });
+    }
+    const provider = credentials;
+    openSource = async () => {
+      const client = new S3Client(s3ClientConfig({ ...clientOptions, credentials: await provider.get() }));
+      return { source: s3ObjectSource(client), close: () => client.destroy() };
+    };
+  } else {
+    shared = new S3Client(s3ClientConfig(clientOptions));
+    const source = s3ObjectSource(shared);
+    openSource = () => Promise.resolve({ source, close: () => undefined });
+  }
+
+  const session = new ShadowSession({
+    host: options.endpoint,
+    port: options.port ?? 8883,
+    cert,
+    key,
+    ...(ca ? { ca } : {}),
+    clientId: options.clientId ?? options.thingName,
+    thingName: options.thingName,
+    ...(options.shadowName ? { shadowName: options.shadowName } : {}),
+    logger: logger.child({ component: 'shadow' }),
+    ...(options.reconnect ? { reconnect: options.reconnect } : {}),
+    ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
+  });
+  const events = new EventEmitter();
+  const capability = new FileSyncCapability({
+    property,
+    thingName: options.thingName,
+    dest,
+    maxSize: options.maxSize ?? DEFAULT_MAX_SIZE,
+    store,
+    reporter: session,
+    openSource,
+    onAccessDenied: () => credentials?.invalidate(),
+    ...(options.onUpdate ? { hook: new HookRunner(options.onUpdate, logger.child({ component: 'on-update' })) } : {}),
+    events,
+    logger: logger.child({ component: 'file-sync' }),
+    clock: () => new Date(clock()),
+    once,
+    ...(options.retry ? { retry: options.retry } : {}),
+    ...(options.progressIntervalMs !== undefined ? { progressIntervalMs: options.progressIntervalMs } : {}),
+    ...(options.downloadIdleTimeoutMs !== undefined ? { idleTimeoutMs: options.downloadIdleTimeoutMs } : {}),
+  });
+  session.addCapability(capability);
+
+  const agent = new Agent(session, capability, credentials, () => shared?.destroy());
+  for (const name of ['installed', 'progress'] as const) events.on(name, (e) => agent.emit(name, e));
+  events.on('error', (err: AgentError) => {
+    if (agent.listenerCount('error') > 0) agent.emit('error', err);
+  });
+  capability.onSettled((o) => agent.emit('settled', o));
+  session.on('connected', () => agent.emit('connected'));
+  session.on('offline', () => agent.emit('offline'));
+  session.on('error', (err: AgentError) => {
+    if (agent.listenerCount('error') > 0) agent.emit('error', err);
+  });
+  return agent;
+}
+
+/** Start an agent that keeps the shadow's file installed until `close()`. */
+export async function startAgent(options: AgentOptions): Promise<Agent> {
+  const agent = await build(options, false);
+  agent.start();
+  return agent;
+}
+
+export interface SyncOnceOptions extends AgentOptions {
+  /** Give up when the shadow cannot be read within this time (default 60 s). */
+  shadowTimeoutMs?: number;
+}
+
+/**
+ * Read the shadow, install the desired file if needed, report, and stop.
+ * Exit status: 0 in sync (or nothing wanted), 1 failed (the error is reported in the shadow when possible).
+ */
+export async function syncOnce(options: SyncOnceOptions): Promise<number> {
+  const logger = options.logger ?? silentLogger;
+  const agent = await build(options, true);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const outcome = await new Promise<SyncOutcome>((resolve) => {
+      let reached = false;
+      agent.once('settled', resolve);
+      agent.once('connected', () => (reached = true));
+      timer = setTimeout(() => {
+        if (!reached) {
+          resolve({ status: 'failed', error: new AgentError(`could not reach the shadow at ${options.endpoint}:${options.port ?? 8883} within ${options.shadowTimeoutMs ?? 60_000} ms`, { code: 'SHADOW_UNREACHABLE', retryable: true }) });
+        }
+      }, options.shadowTimeoutMs ?? 60_000);
+      agent.start();
+    });
+    if (outcome.status === 'in-sync') {
+      logger.info('in sync', outcome.installed ? { path: outcome.installed.path, hash: outcome.installed.hash } : { installed: 'nothing' });
+      return 0;
+    }
+    logger.error('sync failed', { code: outcome.error.code, err: outcome.error.message });
+    return 1;
+  } finally {
+    clearTimeout(timer);
+    await agent.close();
+  }
+}

@@ -1,0 +1,44 @@
+/** Exponential backoff with full jitter (AWS's recommendation): delay n is random in [base·2ⁿ/2, min(max, base·2ⁿ)]. */
+export interface BackoffOptions {
+  initialMs: number;
+  maxMs: number;
+  /** [0,1); default Math.random. */
+  random?: () => number;
+}
+
+export class Backoff {
+  private attempt = 0;
+  constructor(private readonly options: BackoffOptions) {}
+
+  /** The delay before the next attempt; each call doubles the ceiling up to maxMs. */
+  next(): number {
+    const ceiling = Math.min(this.options.maxMs, this.options.initialMs * 2 ** Math.min(this.attempt, 30));
+    this.attempt++;
+    const r = (this.options.random ?? Math.random)();
+    return Math.round(ceiling / 2 + (ceiling / 2) * r);
+  }
+
+  reset(): void {
+    this.attempt = 0;
+  }
+
+  get attempts(): number {
+    return this.attempt;
+  }
+}
+
+/** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,307 @@
+/**
+ * The file-sync capability: keeps the file named by `desired.<property>` installed, verified, in
+ * the destination directory, and tells the truth in `reported.<property>`.
+ *
+ * For each view of the shadow it decides: nothing wanted (keep what is installed and report it),
+ * already installed (make sure `reported` says so), not installable (report an error and wait for
+ * a new value), or download. A download job retries with backoff until it succeeds, fails for a
+ * reason another try cannot fix, or a newer desired value cancels it. Jobs run one after the
+ * other, so the state file always names what the final path holds.
+ */
+import { stat } from 'node:fs/promises';
+import type { EventEmitter } from 'node:events';
+import { silentLogger, type Logger } from '../core/logger';
+import { Backoff, sleep } from './backoff';
+import { parseFileDesired, type FileDesired } from './desired';
+import { discardPartial, downloadObject } from './download';
+import { AgentError, CancelledError } from './errors';
+import type { HookRunner } from './hook';
+import { installPath } from './install-path';
+import type { ObjectSource } from './s3-source';
+import type { PropertyView, ShadowCapability } from './shadow-session';
+import { deepEqual, isObject, type Json, type JsonObject } from './shadow-state';
+import type { InstalledFile, StateStore } from './state-store';
+
+/** Errors caused by the desired value itself: trying the same value again cannot help. */
+const PERMANENT = new Set(['INVALID_DESIRED', 'UNSAFE_KEY', 'OBJECT_TOO_LARGE']);
+
+export interface Reporter {
+  report(property: string, value: Json): Promise<void>;
+}
+
+export interface OpenedSource {
+  source: ObjectSource;
+  close(): void;
+}
+
+export interface FileSyncOptions {
+  property: string;
+  thingName: string;
+  dest: string;
+  maxSize: number;
+  store: StateStore;
+  reporter: Reporter;
+  /** An object source with current credentials, opened per attempt. */
+  openSource: () => Promise<OpenedSource>;
+  /** S3 said 403: drop cached credentials. */
+  onAccessDenied?: () => void;
+  hook?: HookRunner;
+  /** Where `installed`, `progress` and `error` events go. */
+  events: EventEmitter;
+  logger?: Logger;
+  clock?: () => Date;
+  retry?: { initialMs: number; maxMs: number };
+  /** One attempt per desired value, no retries (`--once`). */
+  once?: boolean;
+  /** Minimum time between progress events (default 250 ms). */
+  progressIntervalMs?: number;
+  /** A download connection silent this long counts as cut (default 60 s). */
+  idleTimeoutMs?: number;
+}
+
+export type SyncOutcome = { status: 'in-sync'; installed?: InstalledFile } | { status: 'failed'; error: AgentError };
+
+interface Job {
+  target: Target;
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+interface Target {
+  desired: FileDesired;
+  path: string;
+}
+
+function targetKey(t: Target): string {
+  return JSON.stringify([t.desired.url, t.desired.hash, t.desired.versionId ?? null, t.path]);
+}
+
+function toAgentError(err: unknown): AgentError {
+  if (err instanceof AgentError) return err;
+  return new AgentError((err as Error)?.message ?? String(err), { code: 'UNEXPECTED', retryable: true, cause: err });
+}
+
+export class FileSyncCapability implements ShadowCapability {
+  readonly property: string;
+  private readonly logger: Logger;
+  private readonly clock: () => Date;
+  private view: PropertyView | undefined;
+  private job: Job | undefined;
+  /** The last target that failed for good, so later views do not start it again. */
+  private failedFor: string | undefined;
+  private chain: Promise<void> = Promise.resolve();
+  private closed = false;
+  private readonly settleListeners = new Set<(o: SyncOutcome) => void>();
+
+  constructor(private readonly options: FileSyncOptions) {
+    this.property = options.property;
+    this.logger = (options.logger ?? silentLogger).child({ property: options.property });
+    this.clock = options.clock ?? (() => new Date());
+  }
+
+  onShadow(view: PropertyView): void {
+    this.view = view;
+    if (this.closed) return;
+    this.chain = this.chain.then(() => this.reconcile()).catch((err: unknown) => this.logger.error('reconcile failed', { err }));
+  }
+
+  /** Called with the outcome each time the property reaches a resting state (in sync, or failed). */
+  onSettled(listener: (o: SyncOutcome) => void): () => void {
+    this.settleListeners.add(listener);
+    return () => this.settleListeners.delete(listener);
+  }
+
+  private settle(outcome: SyncOutcome): void {
+    for (const l of [...this.settleListeners]) l(outcome);
+  }
+
+  /** What `reported.<property>` should be for an installed file satisfying `desired`. */
+  private reportedFor(installed: InstalledFile, desired: JsonObject): JsonObject {
+    return { ...desired, installedAt: installed.installedAt, path: installed.path };
+  }
+
+  /** `next` as an update of `current`: keys that must disappear are sent as null. */
+  private asUpdate(current: Json | undefined, next: JsonObject): JsonObject {
+    const out: JsonObject = { ...next };
+    if (isObject(current)) for (const k of Object.keys(current)) if (!(k in next)) out[k] = null;
+    return out;
+  }
+
+  private async report(value: Json, what: string): Promise<boolean> {
+    try {
+      await this.options.reporter.report(this.property, value);
+      return true;
+    } catch (err) {
+      this.logger.warn(`could not report ${what} yet`, { err });
+      return false;
+    }
+  }
+
+  private async installedAndPresent(): Promise<InstalledFile | undefined> {
+    const installed = this.options.store.get(this.property);
+    if (!installed) return undefined;
+    try {
+      const st = await stat(installed.path);
+      if (st.isFile() && st.size === installed.size) return installed;
+      this.logger.warn('installed file changed on disk; it will be downloaded again', { path: installed.path });
+    } catch {
+      this.logger.warn('installed file is missing; it will be downloaded again', { path: installed.path });
+    }
+    return undefined;
+  }
+
+  private async reconcile(): Promise<void> {
+    const view = this.view;
+    if (!view || this.closed) return;
+    const installed = await this.installedAndPresent();
+
+    // Nothing wanted: keep what is installed and say so.
+    if (view.desired === undefined || view.desired === null) {
+      await this.cancelJob('nothing is desired any more', true);
+      const truth: Json = installed ? this.reportedFor(installed, installed.desired) : null;
+      if (!deepEqual(view.reported ?? null, truth)) await this.report(truth === null ? null : this.asUpdate(view.reported, truth), 'the installed state');
+      this.settle({ status: 'in-sync', ...(installed ? { installed } : {}) });
+      return;
+    }
+
+    let target: Target;
+    try {
+      const desired = parseFileDesired(view.desired);
+      target = { desired, path: installPath(this.options.dest, desired.key) };
+    } catch (err) {
+      await this.cancelJob('the desired value is not installable', true);
+      const hash = isObject(view.desired) && typeof view.desired.hash === 'string' ? view.desired.hash : null;
+      await this.fail(toAgentError(err), hash, view);
+      return;
+    }
+
+    if (installed && installed.hash === target.desired.hash && installed.path === target.path) {
+      await this.cancelJob('the desired file is already installed', true);
+      const truth = this.reportedFor(installed, target.desired.raw);
+      if (!deepEqual(view.reported, truth)) {
+        if (!(await this.report(this.asUpdate(view.reported, truth), 'the installed file'))) return;
+      }
+      this.settle({ status: 'in-sync', installed });
+      return;
+    }
+
+    const key = targetKey(target);
+    if (this.job && targetKey(this.job.target) === key) return; // already on it
+    if (this.failedFor === key) return; // failed for good; waits for a new value
+    await this.cancelJob('a newer desired value arrived', true);
+    this.startJob(target);
+  }
+
+  private async cancelJob(reason: string, discard: boolean): Promise<void> {
+    const job = this.job;
+    if (!job) return;
+    this.job = undefined;
+    this.logger.info('cancelling download', { reason, url: job.target.desired.url, hash: job.target.desired.hash });
+    job.controller.abort(new CancelledError(reason));
+    await job.done;
+    if (discard) await discardPartial(job.target.path, job.target.desired.hash).catch(() => undefined);
+  }
+
+  private startJob(target: Target): void {
+    this.failedFor = undefined;
+    const controller = new AbortController();
+    const job: Job = { target, controller, done: Promise.resolve() };
+    job.done = this.runJob(target, controller.signal)
+      .catch((err: unknown) => this.logger.error('download job failed unexpectedly', { err }))
+      .finally(() => {
+        if (this.job === job) this.job = undefined;
+      });
+    this.job = job;
+  }
+
+  private async runJob(target: Target, signal: AbortSignal): Promise<void> {
+    const { desired, path } = target;
+    const backoff = new Backoff(this.options.retry ?? { initialMs: 2000, maxMs: 300_000 });
+    const progressEvery = this.options.progressIntervalMs ?? 250;
+    for (;;) {
+      if (signal.aborted) return;
+      this.logger.info('downloading', { url: desired.url, hash: desired.hash, versionId: desired.versionId, path, attempt: backoff.attempts + 1 });
+      let lastProgress = 0;
+      let opened: OpenedSource | undefined;
+      try {
+        opened = await this.options.openSource();
+        const result = await downloadObject(opened.source, {
+          bucket: desired.bucket,
+          key: desired.key,
+          hash: desired.hash,
+          maxSize: this.options.maxSize,
+          finalPath: path,
+          signal,
+          ...(this.options.idleTimeoutMs !== undefined ? { idleTimeoutMs: this.options.idleTimeoutMs } : {}),
+          ...(desired.versionId ? { versionId: desired.versionId } : {}),
+          ...(desired.size !== undefined ? { size: desired.size } : {}),
+          onProgress: (bytes, total) => {
+            const now = Date.now();
+            if (now - lastProgress < progressEvery && bytes !== total) return;
+            lastProgress = now;
+            this.options.events.emit('progress', { property: this.property, url: desired.url, bytes, total });
+          },
+        });
+        // The file is in place: record it before anything else can fail.
+        const installed: InstalledFile = {
+          url: desired.url,
+          hash: result.hash,
+          ...(desired.versionId ? { versionId: desired.versionId } : {}),
+          size: result.size,
+          path,
+          installedAt: this.clock().toISOString(),
+          desired: desired.raw,
+        };
+        await this.options.store.set(this.property, installed);
+        this.logger.info('installed', { path, hash: result.hash, size: result.size, resumedFrom: result.resumedFrom });
+        this.options.events.emit('installed', { property: this.property, url: desired.url, hash: result.hash, path, size: result.size, versionId: desired.versionId, resumedFrom: result.resumedFrom });
+        void this.options.hook
+          ?.run({ path, hash: result.hash, url: desired.url, size: result.size, property: this.property, thingName: this.options.thingName, ...(desired.versionId ? { versionId: desired.versionId } : {}) })
+          .catch(() => undefined);
+        const reported = this.reportedFor(installed, desired.raw);
+        const ok = await this.report(this.asUpdate(this.view?.reported, reported), 'the installed file');
+        if (ok) this.settle({ status: 'in-sync', installed });
+        else if (this.options.once) this.settle({ status: 'failed', error: new AgentError('installed, but the shadow did not accept the report', { code: 'REPORT_FAILED', retryable: true }) });
+        return;
+      } catch (err) {
+        if (err instanceof CancelledError || signal.aborted) return;
+        const error = toAgentError(err);
+        if ((error as { status?: number }).status === 403) this.options.onAccessDenied?.();
+        const permanent = PERMANENT.has(error.code);
+        if (permanent || this.options.once) {
+          if (permanent) this.failedFor = targetKey(target);
+          await this.fail(error, desired.hash, this.view);
+          return;
+        }
+        await this.fail(error, desired.hash, this.view, false);
+        const delay = backoff.next();
+        this.logger.warn('download failed; retrying', { code: error.code, err: error.message, inMs: delay });
+        try {
+          await sleep(delay, signal);
+        } catch {
+          return;
+        }
+      } finally {
+        opened?.close();
+      }
+    }
+  }
+
+  /** Report `reported.<property>.error`, tell listeners, and settle as failed (unless a retry follows). */
+  private async fail(error: AgentError, hash: string | null, view: PropertyView | undefined, final = true): Promise<void> {
+    this.logger.error('sync failed', { code: error.code, err: error.message, hash, retry: !final });
+    const entry: JsonObject = { code: error.code, message: error.message, hash };
+    const current = isObject(view?.reported) ? view.reported.error : undefined;
+    if (!deepEqual(current, entry)) await this.report({ error: entry }, 'the error');
+    if (this.options.events.listenerCount('error') > 0) this.options.events.emit('error', error);
+    if (final) this.settle({ status: 'failed', error });
+  }
+
+  /** Stop: a download under way is abandoned, its partial file kept for resuming after a restart. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.cancelJob('the agent is stopping', false);
+    await this.chain;
+    await this.options.hook?.idle();
+  }
+}

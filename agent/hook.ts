@@ -1,0 +1,88 @@
+/**
+ * The `--on-update` hook: a shell command run after each verified install, with what was
+ * installed in its environment. Hooks run one at a time; their output and exit status are
+ * logged. A failing hook changes nothing: the file stays installed and nothing is retried.
+ */
+import { spawn } from 'node:child_process';
+import type { Logger } from '../core/logger';
+
+export interface HookContext {
+  path: string;
+  hash: string;
+  url: string;
+  versionId?: string;
+  size: number;
+  property: string;
+  thingName: string;
+}
+
+/** The variables a hook sees (besides the agent's own environment). */
+export function hookEnvironment(ctx: HookContext): Record<string, string> {
+  return {
+    SHADOWPLUG_PATH: ctx.path,
+    SHADOWPLUG_HASH: ctx.hash,
+    SHADOWPLUG_URL: ctx.url,
+    SHADOWPLUG_SIZE: String(ctx.size),
+    SHADOWPLUG_PROPERTY: ctx.property,
+    SHADOWPLUG_THING_NAME: ctx.thingName,
+    ...(ctx.versionId ? { SHADOWPLUG_VERSION_ID: ctx.versionId } : {}),
+  };
+}
+
+export class HookRunner {
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly command: string,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Queue a run; resolves with the exit code (or -1 when it could not start). */
+  run(ctx: HookContext): Promise<number> {
+    const result = this.chain.then(() => this.spawnOnce(ctx));
+    this.chain = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+
+  /** Resolves when every queued hook has finished. */
+  idle(): Promise<void> {
+    return this.chain;
+  }
+
+  private spawnOnce(ctx: HookContext): Promise<number> {
+    return new Promise((resolve) => {
+      const started = Date.now();
+      const child = spawn(this.command, { shell: true, env: { ...process.env, ...hookEnvironment(ctx) }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const pipe = (stream: NodeJS.ReadableStream, name: string) => {
+        let buf = '';
+        stream.setEncoding('utf8');
+        stream.on('data', (d: string) => {
+          buf += d;
+          let i: number;
+          while ((i = buf.indexOf('\n')) >= 0) {
+            this.logger.info('on-update output', { stream: name, line: buf.slice(0, i) });
+            buf = buf.slice(i + 1);
+          }
+        });
+        stream.on('end', () => {
+          if (buf) this.logger.info('on-update output', { stream: name, line: buf });
+        });
+      };
+      pipe(child.stdout, 'stdout');
+      pipe(child.stderr, 'stderr');
+      child.on('error', (err) => {
+        this.logger.error('on-update command could not start', { command: this.command, err });
+        resolve(-1);
+      });
+      child.on('close', (code, signal) => {
+        const fields = { command: this.command, exitCode: code, signal, ms: Date.now() - started, path: ctx.path };
+        if (code === 0) this.logger.info('on-update command finished', fields);
+        else this.logger.warn('on-update command failed (the file stays installed)', fields);
+        resolve(code ?? -1);
+      });
+    });
+  }
+}

@@ -1,0 +1,351 @@
+/**
+ * One device's Device Shadow session over MQTT (MQTT.js over mutual TLS), generic over shadow
+ * properties: each "capability" (file sync today, plug power tomorrow) owns one property and is
+ * told whenever that property's desired or reported value may have changed.
+ *
+ * The session keeps a mirror of the document: `get/accepted` replaces it, `update/accepted`
+ * and `update/delta` move it forward one version at a time, and anything it cannot account for
+ * (a version gap, a delta that cannot be merged with certainty) triggers a fresh `get`. On every
+ * (re)connect it subscribes to delta, update accepted/rejected and get accepted/rejected
+ * before publishing the empty `get`, as AWS requires, so no delta is missed while offline.
+ */
+import { EventEmitter } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { shadowTopics, type ShadowTopics } from '../core/shadow/topics';
+import { silentLogger, type Logger } from '../core/logger';
+import { Backoff } from './backoff';
+import { ShadowRequestError } from './errors';
+import { applyUpdate, isObject, mergeDelta, mirrorFromDocument, type Json, type JsonObject, type ShadowMirror } from './shadow-state';
+
+/** What a capability sees of its property. */
+export interface PropertyView {
+  /** The whole desired value (undefined when absent, i.e. nothing wanted). */
+  desired: Json | undefined;
+  reported: Json | undefined;
+  version: number;
+}
+
+export interface ShadowCapability {
+  readonly property: string;
+  /** The property may have changed (also called again after every re-`get`): must be idempotent. */
+  onShadow(view: PropertyView): void;
+}
+
+export interface ShadowSessionOptions {
+  host: string;
+  port: number;
+  cert: string | Buffer;
+  key: string | Buffer;
+  ca?: string | Buffer;
+  clientId: string;
+  thingName: string;
+  shadowName?: string;
+  logger?: Logger;
+  /** Reconnect backoff (default 1 s doubling to 60 s). */
+  reconnect?: { initialMs: number; maxMs: number };
+  /** How long to wait for `accepted`/`rejected` (default 10 s). */
+  requestTimeoutMs?: number;
+  keepaliveSeconds?: number;
+  /** MQTT.js `connect`, replaceable for tests. */
+  connect?: (options: IClientOptions) => MqttClient;
+}
+
+interface Pending {
+  resolve: () => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+export class ShadowSession extends EventEmitter {
+  private readonly topics: ShadowTopics;
+  private readonly logger: Logger;
+  private readonly capabilities = new Map<string, ShadowCapability>();
+  private readonly backoff: Backoff;
+  private readonly tokenPrefix = `sp-${randomBytes(4).toString('hex')}-`;
+  private tokenCounter = 0;
+  private client: MqttClient | undefined;
+  private mirror: ShadowMirror | undefined;
+  private getToken: string | undefined;
+  private getTimer: NodeJS.Timeout | undefined;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private readonly pending = new Map<string, Pending>();
+  private closing = false;
+  private subscribed = false;
+
+  constructor(private readonly options: ShadowSessionOptions) {
+    super();
+    this.topics = shadowTopics(options.thingName, options.shadowName);
+    this.logger = options.logger ?? silentLogger;
+    this.backoff = new Backoff(options.reconnect ?? { initialMs: 1000, maxMs: 60_000 });
+  }
+
+  addCapability(capability: ShadowCapability): void {
+    this.capabilities.set(capability.property, capability);
+  }
+
+  /** Connected, subscribed and able to publish. */
+  get online(): boolean {
+    return !!this.client?.connected && this.subscribed;
+  }
+
+  /** Version of the last document seen (undefined before the first `get`). */
+  get version(): number | undefined {
+    return this.mirror?.version;
+  }
+
+  start(): void {
+    const o = this.options;
+    const connect = o.connect ?? mqtt.connect;
+    const client = connect({
+      protocol: 'mqtts',
+      host: o.host,
+      port: o.port,
+      cert: o.cert,
+      key: o.key,
+      ...(o.ca ? { ca: o.ca } : {}),
+      rejectUnauthorized: true,
+      clientId: o.clientId,
+      protocolVersion: 4,
+      clean: true,
+      keepalive: o.keepaliveSeconds ?? 30,
+      connectTimeout: 10_000,
+      // Reconnects are ours (with backoff); subscriptions are made again on every connect.
+      reconnectPeriod: 0,
+      resubscribe: false,
+      queueQoSZero: false,
+    });
+    this.client = client;
+    client.on('connect', () => void this.onConnect(client));
+    client.on('message', (topic, payload) => this.onMessage(topic, payload));
+    client.on('error', (err) => this.logger.warn('mqtt error', { err: err.message, endpoint: `${o.host}:${o.port}` }));
+    client.on('close', () => this.onClose());
+  }
+
+  private async onConnect(client: MqttClient): Promise<void> {
+    this.logger.info('mqtt connected', { endpoint: `${this.options.host}:${this.options.port}`, clientId: this.options.clientId });
+    const t = this.topics;
+    try {
+      const granted = await client.subscribeAsync([t.updateDelta, t.updateAccepted, t.updateRejected, t.getAccepted, t.getRejected], { qos: 1 });
+      const refused = granted.filter((g) => g.qos === 128).map((g) => g.topic);
+      if (refused.length > 0) {
+        // The policy does not allow this thing's shadow topics: reconnecting will not help soon.
+        this.logger.error('subscription refused (check the IoT policy and thing name)', { topics: refused });
+        this.emit('error', new ShadowRequestError(`subscription refused for ${refused.join(', ')}`, { retryable: false }));
+        client.end(true);
+        return;
+      }
+    } catch (err) {
+      this.logger.warn('subscribe failed', { err });
+      return; // the close handler reconnects
+    }
+    this.subscribed = true;
+    this.emit('connected');
+    this.refresh();
+  }
+
+  private onClose(): void {
+    const wasOnline = this.subscribed;
+    this.subscribed = false;
+    if (this.getTimer) clearTimeout(this.getTimer);
+    this.getTimer = undefined;
+    this.getToken = undefined;
+    for (const [token, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(new ShadowRequestError('connection lost before the shadow answered', { retryable: true }));
+      this.pending.delete(token);
+    }
+    if (this.closing) return;
+    if (wasOnline) this.emit('offline');
+    const delay = this.backoff.next();
+    this.logger.info('mqtt disconnected, reconnecting', { inMs: delay, attempt: this.backoff.attempts });
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = setTimeout(() => {
+      if (!this.closing) this.client?.reconnect();
+    }, delay);
+  }
+
+  private token(): string {
+    return `${this.tokenPrefix}${++this.tokenCounter}`;
+  }
+
+  /** Ask for the whole document again (after a reconnect, or whenever the mirror may be wrong). */
+  refresh(): void {
+    const client = this.client;
+    if (!client || !this.online) return; // the next connect does it
+    const token = this.token();
+    this.getToken = token;
+    if (this.getTimer) clearTimeout(this.getTimer);
+    this.getTimer = setTimeout(() => {
+      if (this.getToken === token) {
+        this.logger.warn('no answer to shadow get; asking again');
+        this.refresh();
+      }
+    }, this.options.requestTimeoutMs ?? 10_000);
+    client.publish(this.topics.get, JSON.stringify({ clientToken: token }), { qos: 0 });
+  }
+
+  /** Write `reported.<property>`; resolves when accepted, rejects on rejection, timeout or being offline. */
+  report(property: string, value: Json): Promise<void> {
+    const client = this.client;
+    if (!client || !this.online) {
+      // Not queued: a stale report sent after a newer one would make `reported` lie. The re-get on reconnect makes capabilities report again.
+      return Promise.reject(new ShadowRequestError('not connected; will report after reconnecting', { retryable: true }));
+    }
+    const token = this.token();
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(token);
+        reject(new ShadowRequestError(`no answer to the shadow update within ${this.options.requestTimeoutMs ?? 10_000} ms`, { retryable: true }));
+        this.refresh();
+      }, this.options.requestTimeoutMs ?? 10_000);
+      this.pending.set(token, { resolve, reject, timer });
+      client.publish(this.topics.update, JSON.stringify({ state: { reported: { [property]: value } }, clientToken: token }), { qos: 0 });
+    });
+  }
+
+  private onMessage(topic: string, payload: Buffer): void {
+    let msg: JsonObject;
+    try {
+      const parsed: unknown = JSON.parse(payload.toString('utf8'));
+      if (!isObject(parsed)) throw new Error('not an object');
+      msg = parsed;
+    } catch (err) {
+      this.logger.warn('unreadable shadow message', { topic, err });
+      return;
+    }
+    const t = this.topics;
+    if (topic === t.getAccepted) this.onGetAccepted(msg);
+    else if (topic === t.getRejected) this.onGetRejected(msg);
+    else if (topic === t.updateDelta) this.onDelta(msg);
+    else if (topic === t.updateAccepted) this.onUpdateAccepted(msg);
+    else if (topic === t.updateRejected) this.onUpdateRejected(msg);
+  }
+
+  private endGet(msg: JsonObject): boolean {
+    // Only the answer to our latest get counts: an older one could roll the mirror back.
+    if (msg.clientToken !== undefined && msg.clientToken !== this.getToken) return false;
+    this.getToken = undefined;
+    if (this.getTimer) clearTimeout(this.getTimer);
+    this.getTimer = undefined;
+    this.backoff.reset();
+    return true;
+  }
+
+  private onGetAccepted(msg: JsonObject): void {
+    if (!this.endGet(msg)) return;
+    this.mirror = mirrorFromDocument(msg);
+    this.logger.debug('shadow document', { version: this.mirror.version });
+    this.notify([...this.capabilities.keys()]);
+  }
+
+  private onGetRejected(msg: JsonObject): void {
+    if (!this.endGet(msg)) return;
+    if (msg.code === 404) {
+      // No shadow yet: nothing desired.
+      this.mirror = { version: this.mirror?.version ?? 0, desired: {}, reported: {} };
+      this.notify([...this.capabilities.keys()]);
+      return;
+    }
+    this.logger.warn('shadow get rejected', { code: msg.code, message: msg.message });
+    this.emit('error', new ShadowRequestError(`shadow get rejected: ${String(msg.code)} ${String(msg.message)}`, { status: Number(msg.code), retryable: true }));
+    const delay = this.backoff.next();
+    setTimeout(() => this.refresh(), delay).unref();
+  }
+
+  private onDelta(msg: JsonObject): void {
+    const version = typeof msg.version === 'number' ? msg.version : undefined;
+    const state = isObject(msg.state) ? msg.state : {};
+    const mirror = this.mirror;
+    if (!mirror || version === undefined || version > mirror.version + 1) {
+      this.refresh();
+      return;
+    }
+    if (version <= mirror.version) {
+      // Already in the mirror through update/accepted; tell capabilities in case they missed it.
+      this.notify(Object.keys(state));
+      return;
+    }
+    const desired = { ...mirror.desired };
+    for (const [property, delta] of Object.entries(state)) {
+      const merged = mergeDelta(mirror.desired[property], mirror.reported[property], delta);
+      if (!merged.sure) {
+        this.logger.debug('delta cannot be merged with certainty; getting the document', { property, version });
+        this.refresh();
+        return;
+      }
+      desired[property] = merged.value;
+    }
+    this.mirror = { ...mirror, version, desired };
+    this.notify(Object.keys(state));
+  }
+
+  private onUpdateAccepted(msg: JsonObject): void {
+    const token = typeof msg.clientToken === 'string' ? msg.clientToken : undefined;
+    const p = token ? this.pending.get(token) : undefined;
+    if (p && token) {
+      clearTimeout(p.timer);
+      this.pending.delete(token);
+      p.resolve();
+    }
+    const version = typeof msg.version === 'number' ? msg.version : undefined;
+    const mirror = this.mirror;
+    if (!mirror || version === undefined) return;
+    if (version <= mirror.version) return;
+    if (version > mirror.version + 1) {
+      this.refresh();
+      return;
+    }
+    this.mirror = applyUpdate(mirror, msg.state, version);
+    const state = isObject(msg.state) ? msg.state : {};
+    const touched = new Set<string>();
+    for (const section of [state.desired, state.reported]) {
+      if (section === null) for (const k of this.capabilities.keys()) touched.add(k);
+      else if (isObject(section)) for (const k of Object.keys(section)) touched.add(k);
+    }
+    this.notify([...touched]);
+  }
+
+  private onUpdateRejected(msg: JsonObject): void {
+    const token = typeof msg.clientToken === 'string' ? msg.clientToken : undefined;
+    const p = token ? this.pending.get(token) : undefined;
+    if (!p || !token) return;
+    clearTimeout(p.timer);
+    this.pending.delete(token);
+    const code = typeof msg.code === 'number' ? msg.code : undefined;
+    p.reject(
+      new ShadowRequestError(`shadow update rejected: ${code ?? '?'} ${String(msg.message)}`, {
+        ...(code !== undefined ? { status: code } : {}),
+        retryable: code === 409 || (code !== undefined && code >= 500),
+      }),
+    );
+  }
+
+  private notify(properties: string[]): void {
+    const mirror = this.mirror;
+    if (!mirror) return;
+    for (const property of properties) {
+      const capability = this.capabilities.get(property);
+      if (!capability) continue;
+      try {
+        capability.onShadow({ desired: mirror.desired[property], reported: mirror.reported[property], version: mirror.version });
+      } catch (err) {
+        this.logger.error('capability failed handling the shadow', { property, err });
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    clearTimeout(this.reconnectTimer);
+    if (this.getTimer) clearTimeout(this.getTimer);
+    for (const p of this.pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(new ShadowRequestError('session closed', { retryable: false }));
+    }
+    this.pending.clear();
+    const client = this.client;
+    this.client = undefined;
+    if (client) await client.endAsync(!client.connected);
+  }
+}

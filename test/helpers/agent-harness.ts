@@ -1,0 +1,125 @@
+/**
+ * End-to-end rig for the device agent: the IoT Core stand-in (MQTT over mutual TLS, shadows,
+ * credentials provider), the local S3 server behind a fault-injecting TCP proxy, one thing with
+ * its certificate, and helpers to upload, set the desired value as the object Lambda does, and
+ * wait for the shadow to say something.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { startIotCore, type IotCore, type IotCoreOptions } from '../../sandbox/iot-core';
+import { startLocalS3, type LocalS3 } from '../../sandbox/local-s3';
+import type { AgentOptions } from '../../agent/agent';
+import { startTcpProxy, type TcpProxy } from './agent-tcp-proxy';
+import { sha256 } from './agent-fixtures';
+
+export const BUCKET = 'shadowplug';
+
+export interface AgentHarness {
+  dir: string;
+  dest: string;
+  thing: string;
+  iot: IotCore;
+  s3: LocalS3;
+  proxy: TcpProxy;
+  admin: S3Client;
+  /** Agent options for this thing (S3 through the proxy, fast retries). */
+  agentOptions(over?: Partial<AgentOptions>): AgentOptions;
+  /** Upload bytes; returns the desired value the object Lambda would write. */
+  put(key: string, body: Buffer | string): Promise<{ url: string; hash: string; size: number }>;
+  /** `desired.s3` = value (merged as a shadow update does; null clears). */
+  setDesired(value: unknown): void;
+  document(): { desired?: Record<string, unknown>; reported?: Record<string, unknown>; delta?: Record<string, unknown>; version: number };
+  reported(): Record<string, unknown> | undefined;
+  /** Number of GET requests S3 has seen through the proxy. */
+  s3Gets(): number;
+  restartIot(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await cond()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export async function startAgentHarness(options: { iot?: Partial<IotCoreOptions>; thing?: string } = {}): Promise<AgentHarness> {
+  const dir = mkdtempSync(join(tmpdir(), 'agent-e2e-'));
+  const thing = options.thing ?? 'device-1';
+  const dest = join(dir, 'dest');
+  mkdirSync(dest);
+  const iotOptions: IotCoreOptions = { dir: join(dir, 'iot'), dataDir: join(dir, 'iot-data'), things: [thing], ...options.iot };
+  let iot = await startIotCore(iotOptions);
+  const mqttPort = iot.mqtt.port;
+  const credentialsPort = iot.credentialsProvider.port;
+  const dataPlanePort = iot.dataPlane.port;
+  const s3 = await startLocalS3({ dir: join(dir, 's3'), buckets: [BUCKET] });
+  const proxy = await startTcpProxy(s3.port);
+  const admin = s3.createClient();
+  const cert = iot.issueThing(thing);
+
+  const h: AgentHarness = {
+    dir,
+    dest,
+    thing,
+    get iot() {
+      return iot;
+    },
+    s3,
+    proxy,
+    admin,
+    agentOptions: (over = {}) => ({
+      endpoint: '127.0.0.1',
+      port: mqttPort,
+      cert: cert.certPath,
+      key: cert.keyPath,
+      caFile: iot.ca.certPath,
+      thingName: thing,
+      credentialEndpoint: iot.credentialsProvider.endpoint,
+      s3Endpoint: `http://127.0.0.1:${proxy.port}`,
+      region: s3.region,
+      dest,
+      stateDir: join(dir, 'state'),
+      retry: { initialMs: 50, maxMs: 400 },
+      reconnect: { initialMs: 50, maxMs: 400 },
+      requestTimeoutMs: 3000,
+      progressIntervalMs: 0,
+      ...over,
+    }),
+    async put(key, body) {
+      const buf = Buffer.isBuffer(body) ? body : Buffer.from(body);
+      await admin.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: buf }));
+      return { url: `s3://${BUCKET}/${key}`, hash: sha256(buf), size: buf.length };
+    },
+    setDesired(value) {
+      const r = iot.shadows.update(thing, { state: { desired: { s3: value as never } } });
+      if (!r.ok) throw new Error(`desired update rejected: ${JSON.stringify(r.payload)}`);
+    },
+    document() {
+      const doc = iot.shadows.get(thing) as { state?: Record<string, Record<string, unknown>>; version?: number } | undefined;
+      return { ...(doc?.state ?? {}), version: doc?.version ?? 0 };
+    },
+    reported() {
+      return h.document().reported?.s3 as Record<string, unknown> | undefined;
+    },
+    s3Gets() {
+      return (proxy.upstreamText.match(/^GET \//gm) ?? []).length;
+    },
+    async restartIot() {
+      await iot.close();
+      iot = await startIotCore({ ...iotOptions, mqttPort, credentialsPort, dataPlanePort });
+    },
+    async close() {
+      admin.destroy();
+      await proxy.close();
+      await iot.close();
+      await s3.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return h;
+}

@@ -1,0 +1,121 @@
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startAgent, type Agent } from '../../../agent/agent';
+import { startAgentHarness, waitFor, type AgentHarness } from '../../helpers/agent-harness';
+import { objectBytes, sha256 } from '../../helpers/agent-fixtures';
+
+describe('device agent against the IoT Core stand-in and local S3 (mutual TLS)', () => {
+  let h: AgentHarness;
+  let agent: Agent | undefined;
+
+  beforeEach(async () => {
+    h = await startAgentHarness();
+  });
+  afterEach(async () => {
+    await agent?.close();
+    agent = undefined;
+    await h.close();
+  });
+
+  const installedHash = () => h.reported()?.hash;
+
+  it('installs the file already desired when it starts, and reports desired + installedAt + path so the delta clears', async () => {
+    const data = objectBytes(300_000, 1);
+    const desired = await h.put('releases/app.bin', data);
+    h.setDesired(desired);
+    agent = await startAgent(h.agentOptions());
+    await waitFor(() => installedHash() === desired.hash, 'reported hash');
+
+    const path = join(h.dest, 'app.bin');
+    expect(readFileSync(path).equals(data)).toBe(true);
+    const doc = h.document();
+    expect(doc.reported?.s3).toMatchObject({ ...desired, path });
+    expect(Date.parse((doc.reported?.s3 as { installedAt: string }).installedAt)).not.toBeNaN();
+    expect(doc.delta).toBeUndefined();
+    expect(readdirSync(h.dest)).toEqual(['app.bin']);
+  });
+
+  it('follows a delta while running and runs --on-update with the path and hash in its environment', async () => {
+    const log = join(h.dir, 'hook.log');
+    agent = await startAgent(h.agentOptions({ onUpdate: `echo "$SHADOWPLUG_PATH $SHADOWPLUG_HASH $SHADOWPLUG_URL" >> '${log}'` }));
+    await waitFor(() => agent!.online, 'agent online');
+    const first = await h.put('a.txt', 'first');
+    h.setDesired(first);
+    await waitFor(() => installedHash() === first.hash, 'first install reported');
+    const second = await h.put('b.txt', 'second');
+    h.setDesired(second);
+    await waitFor(() => installedHash() === second.hash, 'second install reported');
+
+    expect(readFileSync(join(h.dest, 'b.txt'), 'utf8')).toBe('second');
+    expect(h.document().delta).toBeUndefined();
+    await waitFor(() => existsSync(log) && readFileSync(log, 'utf8').split('\n').length >= 3, 'two hook runs');
+    expect(readFileSync(log, 'utf8')).toBe(
+      `${join(h.dest, 'a.txt')} ${first.hash} ${first.url}\n${join(h.dest, 'b.txt')} ${second.hash} ${second.url}\n`,
+    );
+  });
+
+  it('rebuilds the whole desired value from a delta that carries only the hash', async () => {
+    agent = await startAgent(h.agentOptions());
+    const v1 = await h.put('config.json', '{"v":1}');
+    h.setDesired(v1);
+    await waitFor(() => installedHash() === v1.hash, 'v1 reported');
+    // Same key, new bytes: only `hash` differs from reported, so the delta holds only `hash`.
+    const v2 = await h.put('config.json', '{"v":2}');
+    h.setDesired({ hash: v2.hash });
+    await waitFor(() => installedHash() === v2.hash, 'v2 reported');
+    expect(readFileSync(join(h.dest, 'config.json'), 'utf8')).toBe('{"v":2}');
+    expect(h.reported()).toMatchObject({ url: v1.url, hash: v2.hash, path: join(h.dest, 'config.json') });
+    expect(h.document().delta).toBeUndefined();
+  });
+
+  it('does not download again after a restart when the installed file is verified and in place', async () => {
+    const desired = await h.put('keep.bin', objectBytes(100_000, 3));
+    h.setDesired(desired);
+    agent = await startAgent(h.agentOptions());
+    await waitFor(() => installedHash() === desired.hash, 'installed');
+    await agent.close();
+    const gets = h.s3Gets();
+    const version = h.document().version;
+
+    agent = await startAgent(h.agentOptions());
+    await waitFor(() => agent!.online, 'online again');
+    // Give it the time a needless download would take.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(h.s3Gets()).toBe(gets);
+    expect(h.document().version).toBe(version); // nothing new to report either
+  });
+
+  it('downloads again when the installed file was removed from disk', async () => {
+    const desired = await h.put('gone.bin', 'bytes');
+    h.setDesired(desired);
+    agent = await startAgent(h.agentOptions());
+    await waitFor(() => installedHash() === desired.hash, 'installed');
+    await agent.close();
+    const { rmSync } = await import('node:fs');
+    rmSync(join(h.dest, 'gone.bin'));
+    agent = await startAgent(h.agentOptions());
+    await waitFor(() => existsSync(join(h.dest, 'gone.bin')), 'reinstalled');
+    expect(sha256(readFileSync(join(h.dest, 'gone.bin')))).toBe(desired.hash);
+  });
+
+  it('keeps the installed file when the desired value is cleared, and keeps reporting it', async () => {
+    const desired = await h.put('x.bin', 'x');
+    h.setDesired(desired);
+    agent = await startAgent(h.agentOptions());
+    await waitFor(() => installedHash() === desired.hash, 'installed');
+    h.setDesired(null);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(readFileSync(join(h.dest, 'x.bin'), 'utf8')).toBe('x');
+    expect(h.reported()).toMatchObject({ hash: desired.hash });
+  });
+
+  it('leaves a file it did not install alone when the key names it but the hash differs, until verified bytes replace it', async () => {
+    writeFileSync(join(h.dest, 'local.txt'), 'hand-made');
+    const desired = await h.put('local.txt', 'from the cloud');
+    h.setDesired(desired);
+    agent = await startAgent(h.agentOptions());
+    await waitFor(() => installedHash() === desired.hash, 'installed');
+    expect(readFileSync(join(h.dest, 'local.txt'), 'utf8')).toBe('from the cloud');
+  });
+});
