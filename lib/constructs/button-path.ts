@@ -1,4 +1,4 @@
-import { Aws, Duration } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { CfnTopicRule } from 'aws-cdk-lib/aws-iot';
 import { SnsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
@@ -55,7 +55,7 @@ export class ButtonPath extends Construct {
     props.topic.grantPublish(this.handler.fn);
 
     // Where the rule reports actions it could not run (e.g. Lambda throttled or unreachable).
-    this.ruleErrors = new LogGroup(this, 'RuleErrors', { retention: RetentionDays.ONE_MONTH });
+    this.ruleErrors = new LogGroup(this, 'RuleErrors', { retention: RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
     // IoT writes those error records with this role, and with nothing else.
     const errorRole = new Role(this, 'RuleErrorRole', {
       assumedBy: new ServicePrincipal('iot.amazonaws.com', {

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Match } from 'aws-cdk-lib/assertions';
@@ -351,11 +351,18 @@ describe('the bundles', () => {
   }
 
   it('are minified ESM with the AWS SDK left to the runtime', () => {
-    for (const fnId of [ids.buttonFn, ids.objectFn]) {
+    const sdkClients = new Map([
+      [ids.buttonFn, ['@aws-sdk/client-sns']],
+      [ids.objectFn, ['@aws-sdk/client-s3', '@aws-sdk/client-iot-data-plane']],
+    ]);
+    for (const [fnId, clients] of sdkClients) {
       const file = join(bundleDir(fnId), 'index.mjs');
-      expect(existsSync(file)).toBe(true);
-      // Small: the SDK is not inside (it is hundreds of KB).
+      const code = readFileSync(file, 'utf8');
+      // Imported by name from the runtime, not inlined (each client is hundreds of KB).
+      for (const client of clients) expect(code).toContain(`"${client}"`);
       expect(statSync(file).size).toBeLessThan(200_000);
+      // Minified: no indentation left.
+      expect(code).not.toMatch(/\n {2}\S/);
     }
   });
 
