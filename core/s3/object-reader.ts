@@ -34,6 +34,8 @@ export interface ReadOptions {
 
 type Chunk = Uint8Array;
 
+const YIELD_EVERY_BYTES = 1024 * 1024;
+
 /** One part's bytes as they arrive; consumed (and freed) in order by the reader's caller. */
 class PartBuffer {
   private chunks: Chunk[] = [];
@@ -59,11 +61,19 @@ class PartBuffer {
     wake?.();
   }
   async *drain(): AsyncGenerator<Chunk> {
+    let sinceYield = 0;
     for (;;) {
       if (this.error !== undefined) throw this.error;
       const chunk = this.chunks.shift();
       if (chunk) {
         yield chunk;
+        // Buffered chunks come back as microtasks, which starve socket I/O: hashing a buffered
+        // part would stall every download under way. Let the event loop poll now and then.
+        sinceYield += chunk.byteLength;
+        if (sinceYield >= YIELD_EVERY_BYTES) {
+          sinceYield = 0;
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        }
         continue;
       }
       if (this.done) return;
