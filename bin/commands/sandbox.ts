@@ -23,6 +23,21 @@ interface SandboxFlags {
   verbose?: boolean;
 }
 
+/**
+ * Options shared with `sandbox` (--dir, --json) may be parsed by either command: prefer the
+ * subcommand's, then the parent's when given on the command line (not its default).
+ */
+function sharedOptions<T>(sub: Command): { own: T; dir: string; json: boolean } {
+  const own = sub.opts() as T & { dir?: string; json?: boolean };
+  const parent = sub.parent!;
+  const fromParent = (name: string): unknown => (parent.getOptionValueSource(name) === 'cli' ? parent.getOptionValue(name) : undefined);
+  return {
+    own,
+    dir: own.dir ?? (fromParent('dir') as string | undefined) ?? '.sandbox',
+    json: Boolean(own.json ?? fromParent('json')),
+  };
+}
+
 export function registerSandbox(program: Command): void {
   const sandbox = program
     .command('sandbox')
@@ -48,19 +63,40 @@ export function registerSandbox(program: Command): void {
     });
 
   sandbox
+    .command('click')
+    .description("press the running sandbox's button: publishes a click with the button's certificate, then shows the plug's state")
+    .option('--type <type>', 'SINGLE, DOUBLE or LONG', 'SINGLE')
+    .option('--dir <path>', 'the sandbox directory (default .sandbox)')
+    .option('--json', 'print the result as one JSON object')
+    .action(async function (this: Command) {
+      const { own, dir, json } = sharedOptions<{ type: string }>(this);
+      const { isClickType } = await import('../../core/button/click');
+      const type = own.type.toUpperCase();
+      if (!isClickType(type)) {
+        console.error(`shadowplug sandbox click: --type must be SINGLE, DOUBLE or LONG (got "${own.type}")`);
+        process.exitCode = 2;
+        return;
+      }
+      const { clickSandbox, describeClick } = await import('../../sandbox/click');
+      const { errorMessage } = await import('../../core/errors');
+      try {
+        const r = await clickSandbox({ clickType: type, dir });
+        console.log(json ? JSON.stringify(r) : describeClick(r));
+      } catch (err) {
+        console.error(`shadowplug sandbox click: ${errorMessage(err)}`);
+        process.exitCode = 1;
+      }
+    });
+
+  sandbox
     .command('upload <file>')
     .description("upload a file to the running sandbox's bucket (found through <dir>/sandbox.json)")
     .option('--key <key>', 'object key; things/<thing>/<name> reaches that thing only (default: the file name, for every thing)')
     .option('--dir <path>', 'the sandbox directory (default .sandbox)')
     .option('--json', 'print the result as one JSON object')
     .action(async function (this: Command, file: string) {
-      // Options shared with `sandbox` (--dir, --json) may be parsed by either command: prefer
-      // this command's, then the parent's when given on the command line (not its default).
-      const own = this.opts() as { dir?: string; key?: string; json?: boolean };
-      const parent = this.parent!;
-      const fromParent = (name: string) => (parent.getOptionValueSource(name) === 'cli' ? parent.getOptionValue(name) : undefined);
-      const flags = { ...own, json: own.json ?? (fromParent('json') as boolean | undefined) };
-      const dir = own.dir ?? (fromParent('dir') as string | undefined) ?? '.sandbox';
+      const { own, dir, json } = sharedOptions<{ key?: string }>(this);
+      const flags = { ...own, json };
       const { uploadFile } = await import('../../sandbox/upload');
       const { errorMessage } = await import('../../core/errors');
       try {

@@ -48,6 +48,11 @@ describe('npx shadowplug sandbox (the CLI, as the README says)', () => {
       await plug.close();
     }
 
+    // The quick start's short form: finds the sandbox through .sandbox/sandbox.json.
+    const again = await runCliToEnd(['sandbox', 'click', '--dir', dir], { cwd: work });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/published SINGLE click on iotbutton\/\S+ .*plug ON → OFF/);
+
     // The README's upload command.
     const file = join(work, 'firmware.bin');
     const bytes = Buffer.from(Array.from({ length: 200_000 }, (_, i) => (i * 7) % 256));
