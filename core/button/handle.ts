@@ -96,7 +96,24 @@ export function createButtonService(deps: ButtonServiceDeps): ButtonService {
     return outcome;
   }
 
-  return async (event, fields = {}) => {
+  /** A click that could not be handled for a reason nobody planned for (a bug): failed, not thrown. */
+  function crashed(click: Click, err: unknown, log: Logger): ClickOutcome {
+    log.error('click handling failed unexpectedly', { serial: click.serial, clickType: click.clickType, err });
+    return {
+      serial: click.serial,
+      clickType: click.clickType,
+      source: click.source,
+      action: config.clickActions[click.clickType],
+      status: 'failed',
+      detail: err instanceof Error ? err.message : String(err),
+      targets: [],
+      battery: batteryReport(click, config),
+      notification: 'off',
+      elapsedMs: 0,
+    };
+  }
+
+  const handle: ButtonService = async (event, fields = {}) => {
     const started = clock();
     const log = logger.child(fields);
     let clicks: Click[];
@@ -109,10 +126,20 @@ export function createButtonService(deps: ButtonServiceDeps): ButtonService {
     }
     const outcomes: ClickOutcome[] = [];
     try {
-      for (const click of clicks) outcomes.push(await handleClick(click, log));
+      for (const click of clicks) outcomes.push(await handleClick(click, log).catch((err: unknown) => crashed(click, err, log)));
     } finally {
       await driver.close?.().catch((err: unknown) => log.warn('closing plug connections failed', { err }));
     }
     return { status: overallStatus(outcomes), clicks: outcomes, elapsedMs: clock() - started };
+  };
+
+  // One event at a time. In Lambda a container never runs two at once anyway; in the sandbox two
+  // quick clicks would otherwise both read "off" and both switch on, and share the driver's
+  // connections while one of them closes them.
+  let queue: Promise<unknown> = Promise.resolve();
+  return (event, fields) => {
+    const run = queue.then(() => handle(event, fields));
+    queue = run.catch(() => undefined);
+    return run;
   };
 }

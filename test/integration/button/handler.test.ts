@@ -188,3 +188,30 @@ describe('a click is acted on at most once', () => {
     expect(outcome.clicks[0]!.reason).toBe('stale');
   });
 });
+
+describe('the handler never throws', () => {
+  it('handles clicks that arrive together one after another, so two quick toggles cancel out', async () => {
+    h = buttonHarness();
+    const plug = await h.plug();
+    const handler = h.handler({ defaultTargets: at(plug) });
+    const [a, b] = await Promise.all([handler(ruleClick(SERIAL)), handler(ruleClick(SERIAL))]);
+    expect([a.clicks[0]!.power, b.clicks[0]!.power]).toEqual([true, false]);
+    expect(plug.state().relayState).toBe(0);
+  });
+
+  it('turns an unexpected fault while handling a click into a failed outcome', async () => {
+    h = buttonHarness();
+    const plug = await h.plug();
+    let calls = 0;
+    const clock = () => {
+      calls++;
+      if (calls === 2) throw new Error('clock broke');
+      return Date.now();
+    };
+    const outcome = await h.handler({ defaultTargets: at(plug) }, { clock })(ruleClick(SERIAL));
+    expect(outcome.status).toBe('failed');
+    expect(outcome.clicks[0]).toMatchObject({ status: 'failed', detail: 'clock broke', targets: [] });
+    expect(h.logs.some((l) => l.message === 'click handling failed unexpectedly')).toBe(true);
+    expect(plug.state().relayState).toBe(0);
+  });
+});
