@@ -72,8 +72,14 @@ interface Target {
   path: string;
 }
 
+/** Same bytes to the same place: a running download for this key is not restarted. */
 function targetKey(t: Target): string {
   return JSON.stringify([t.desired.url, t.desired.hash, t.desired.versionId ?? null, t.path]);
+}
+
+/** The exact desired value: a value that failed for good is tried again only when it changes. */
+function valueKey(t: Target): string {
+  return JSON.stringify([t.desired.raw, t.path]);
 }
 
 function toAgentError(err: unknown): AgentError {
@@ -187,7 +193,7 @@ export class FileSyncCapability implements ShadowCapability {
 
     const key = targetKey(target);
     if (this.job && targetKey(this.job.target) === key) return; // already on it
-    if (this.failedFor === key) return; // failed for good; waits for a new value
+    if (this.failedFor === valueKey(target)) return; // failed for good; waits for a new value
     await this.cancelJob('a newer desired value arrived', true);
     this.startJob(target);
   }
@@ -269,7 +275,7 @@ export class FileSyncCapability implements ShadowCapability {
         if ((error as { status?: number }).status === 403) this.options.onAccessDenied?.();
         const permanent = PERMANENT.has(error.code);
         if (permanent || this.options.once) {
-          if (permanent) this.failedFor = targetKey(target);
+          if (permanent) this.failedFor = valueKey(target);
           await this.fail(error, desired.hash, this.view);
           return;
         }

@@ -11,6 +11,7 @@ import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { startIotCore, type IotCore, type IotCoreOptions } from '../../sandbox/iot-core';
 import { startLocalS3, type LocalS3 } from '../../sandbox/local-s3';
 import type { AgentOptions } from '../../agent/agent';
+import { createLogger } from '../../core/logger';
 import { startTcpProxy, type TcpProxy } from './agent-tcp-proxy';
 import { sha256 } from './agent-fixtures';
 
@@ -88,6 +89,8 @@ export async function startAgentHarness(options: { iot?: Partial<IotCoreOptions>
       reconnect: { initialMs: 50, maxMs: 400 },
       requestTimeoutMs: 3000,
       progressIntervalMs: 0,
+      // AGENT_TEST_LOG=1 shows the agent's log while debugging a test.
+      ...(process.env.AGENT_TEST_LOG ? { logger: createLogger({ level: 'debug' }) } : {}),
       ...over,
     }),
     async put(key, body) {
@@ -122,4 +125,33 @@ export async function startAgentHarness(options: { iot?: Partial<IotCoreOptions>
     },
   };
   return h;
+}
+
+/**
+ * Watches a final path while a test runs: every content ever seen there must hash to one of the
+ * allowed hashes (undefined = the file may be absent). Call `stop()` to get what was seen.
+ */
+export function watchFinalPath(path: string, allowed: (string | undefined)[]): { stop(): Promise<(string | undefined)[]> } {
+  const seen = new Set<string | undefined>();
+  let running = true;
+  const loop = (async () => {
+    const { readFile } = await import('node:fs/promises');
+    while (running) {
+      try {
+        seen.add(sha256(await readFile(path)));
+      } catch {
+        seen.add(undefined);
+      }
+      await new Promise((r) => setTimeout(r, 15));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      const bad = [...seen].filter((s) => !allowed.includes(s));
+      if (bad.length > 0) throw new Error(`final path ${path} held unexpected content: ${bad.join(', ')}`);
+      return [...seen];
+    },
+  };
 }
