@@ -11,6 +11,13 @@ import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { Device } from 'tplink-smarthome-simulator';
 import { silentLogger, type Logger } from '../core/logger';
+import { SandboxError } from './errors';
+
+export class SimulatedPlugError extends SandboxError {
+  constructor(message: string, cause: unknown) {
+    super(message, { code: 'SANDBOX_PLUG_LISTEN', retryable: true, cause });
+  }
+}
 
 export type SimulatedModel = 'hs100' | 'hs300';
 
@@ -54,7 +61,30 @@ interface SimChild {
   sysinfo: { id: string; alias: string; state: 0 | 1 };
 }
 
+/** Attempts when the port the simulator picked is taken (see below). */
+const START_ATTEMPTS = 5;
+
+/**
+ * The simulator binds UDP to a free port, then TCP to the same number, which another process
+ * may hold: with port 0 that is a race it loses now and then (EADDRINUSE). Try a fresh port.
+ */
 export async function startSimulatedPlug(options: SimulatedPlugOptions = {}): Promise<SimulatedPlug> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'EADDRINUSE' || (options.port ?? 0) !== 0 || attempt >= START_ATTEMPTS) {
+        throw new SimulatedPlugError(
+          `simulated ${options.strip ? 'HS300' : 'HS100'} cannot listen on ${options.host ?? '127.0.0.1'}:${options.port ?? 0}: ${(err as Error).message}`,
+          err,
+        );
+      }
+    }
+  }
+}
+
+async function startOnce(options: SimulatedPlugOptions): Promise<SimulatedPlug> {
   const logger = options.logger ?? silentLogger;
   const model: SimulatedModel = options.strip ? 'hs300' : 'hs100';
   const host = options.host ?? '127.0.0.1';
@@ -98,7 +128,13 @@ export async function startSimulatedPlug(options: SimulatedPlugOptions = {}): Pr
     }
   });
 
-  await device.start();
+  try {
+    await device.start();
+  } catch (err) {
+    // The UDP socket may be bound while TCP failed: release it before trying again.
+    await device.stop().catch(() => undefined);
+    throw err;
+  }
   // The simulator keeps client sockets open and its stop() waits for them: track and destroy.
   const sockets = new Set<Socket>();
   device.deviceNetworking.server!.on('connection', (s: Socket) => {

@@ -1,7 +1,7 @@
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decrypt, encryptWithHeader } from 'tplink-smarthome-crypto';
-import { startSimulatedPlug, type SimulatedPlug } from '../../sandbox/simulated-plug';
+import { SimulatedPlugError, startSimulatedPlug, type SimulatedPlug } from '../../sandbox/simulated-plug';
 
 /** One framed request over a fresh TCP connection, decrypted reply back (the protocol, by hand). */
 async function request(port: number, body: unknown): Promise<unknown> {
@@ -56,5 +56,18 @@ describe('startSimulatedPlug', () => {
     await expect(
       new Promise((resolve, reject) => connect(port, '127.0.0.1').once('connect', resolve).once('error', reject)),
     ).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  });
+
+  it('names the address when its port is taken, and leaves nothing bound', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as { port: number }).port;
+    try {
+      const err = await startSimulatedPlug({ port }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SimulatedPlugError);
+      expect((err as Error).message).toContain(`127.0.0.1:${port}`);
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
   });
 });
