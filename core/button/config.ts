@@ -270,9 +270,10 @@ export function targetsFor(config: ButtonConfig, serial: string): PlugTarget[] {
 }
 
 /**
- * Worst-case milliseconds to act on one click (per outlet: a status and a set, each at worst a
- * connect plus a request; devices in parallel, outlets of one device one after another), plus
- * headroom for SNS. The stack can size the function's timeout from it.
+ * Worst-case milliseconds to act on one click, for sizing the function's timeout: per outlet a
+ * status and a set, each at worst a connect plus a request, and a third such round as headroom
+ * (a driver that verifies after setting, a slow reconnect); devices in parallel, outlets of one
+ * device one after another; plus 3 s for SNS. With the default 2 s + 3 s, 18 s for one plug.
  */
 export function worstCaseClickMs(config: ButtonConfig): number {
   const perOp = config.connectTimeoutMs + config.requestTimeoutMs;
@@ -281,7 +282,7 @@ export function worstCaseClickMs(config: ButtonConfig): number {
   for (const list of lists) {
     const perDevice = new Map<string, number>();
     for (const t of list) perDevice.set(`${t.host}:${t.port}`, (perDevice.get(`${t.host}:${t.port}`) ?? 0) + 1);
-    for (const outlets of perDevice.values()) worst = Math.max(worst, 2 * outlets * perOp);
+    for (const outlets of perDevice.values()) worst = Math.max(worst, 3 * outlets * perOp);
   }
   return worst + 3_000;
 }

@@ -151,5 +151,6 @@ describe('worstCaseClickMs', () => {
     const one = parseButtonConfig({ BUTTON_DEFAULT_TARGETS: 'a', BUTTON_CONNECT_TIMEOUT_MS: '1000', BUTTON_REQUEST_TIMEOUT_MS: '1000' });
     const strip = parseButtonConfig({ BUTTON_DEFAULT_TARGETS: 'a#0,a#1,b', BUTTON_CONNECT_TIMEOUT_MS: '1000', BUTTON_REQUEST_TIMEOUT_MS: '1000' });
     expect(worstCaseClickMs(strip) - worstCaseClickMs(one)).toBe(worstCaseClickMs(one) - 3_000);
+    expect(worstCaseClickMs(parseButtonConfig({ BUTTON_DEFAULT_TARGETS: 'a' }))).toBe(18_000);
   });
 });
