@@ -2,7 +2,7 @@
  * `shadowplug plug <host[:port]> status|on|off|toggle` and `shadowplug plug discover`.
  * The TP-Link modules are imported inside the actions so `--help` stays instant.
  */
-import type { Command} from 'commander';
+import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
 import type { PlugStatus } from '../../core/tplink/plug';
 import type { PlugActionResult } from '../../core/tplink/operations';

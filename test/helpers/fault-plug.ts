@@ -87,6 +87,11 @@ export async function startFaultPlug(options: FaultPlugOptions): Promise<FaultPl
             relay_state: relayState,
             // Padding makes the reply span several writes in one-byte mode, like a real multi-segment reply.
             sw_ver: '1.5.6 Build 191125 Rel.083657',
+            hw_ver: '2.0',
+            type: 'IOT.SMARTPLUGSWITCH',
+            mac: '50:C7:BF:00:00:01',
+            feature: 'TIM',
+            led_off: 0,
             err_code: 0,
           },
         },
@@ -121,7 +126,9 @@ export async function startFaultPlug(options: FaultPlugOptions): Promise<FaultPl
         buffered = buffered.subarray(4 + length);
         requests.push(request);
         served++;
-        later(options.replyDelayMs ?? 0, () => reply(socket, request, served));
+        const nth = served;
+        if (options.replyDelayMs) later(options.replyDelayMs, () => reply(socket, request, nth));
+        else reply(socket, request, nth);
       }
     });
   });

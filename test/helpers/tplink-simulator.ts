@@ -13,19 +13,33 @@ export interface SimulatedPlug {
   stop(): Promise<void>;
 }
 
+const ATTEMPTS = 5;
+
 export async function startSimulatedPlug(model: string, alias?: string): Promise<SimulatedPlug> {
-  const device = new Device({ model, address: '127.0.0.1', port: 0, ...(alias ? { alias } : {}) });
-  const errors: unknown[] = [];
-  device.deviceNetworking.on('error', (err: unknown) => errors.push(err));
-  await device.start();
-  return {
-    device,
-    host: '127.0.0.1',
-    port: device.port,
-    address: `127.0.0.1:${device.port}`,
-    errors,
-    stop: async () => {
+  for (let attempt = 1; ; attempt++) {
+    const device = new Device({ model, address: '127.0.0.1', port: 0, ...(alias ? { alias } : {}) });
+    const errors: unknown[] = [];
+    device.deviceNetworking.on('error', (err: unknown) => errors.push(err));
+    try {
+      await device.start();
+    } catch (err) {
+      // The simulator binds UDP on port 0 first, then TCP on the same number, which another
+      // socket may already hold. Its own retry would re-listen later in the background: disarm it.
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= ATTEMPTS) throw err;
+      const server = device.deviceNetworking.server;
+      if (server) server.listen = (() => server) as unknown as typeof server.listen;
       await device.stop();
-    },
-  };
+      continue;
+    }
+    return {
+      device,
+      host: '127.0.0.1',
+      port: device.port,
+      address: `127.0.0.1:${device.port}`,
+      errors,
+      stop: async () => {
+        await device.stop();
+      },
+    };
+  }
 }
