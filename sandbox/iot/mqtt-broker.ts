@@ -51,9 +51,13 @@ function identityOf(socket: TLSSocket): MqttIdentity | undefined {
   return { commonName: cn, role: 'thing' };
 }
 
+/** Shadow response topics: only the service publishes there (IoT Core reserves them). */
+const SHADOW_RESPONSE_TOPIC = /\/shadow(?:\/name\/[^/]+)?\/(?:(?:get|update|delete)\/(?:accepted|rejected)|update\/(?:delta|documents))$/;
+
 /** The policy: may this identity publish to `topic`? */
 export function mayPublish(id: MqttIdentity, topic: string): boolean {
   if (id.role === 'button') return topic === `iotbutton/${id.serial}`;
+  if (SHADOW_RESPONSE_TOPIC.test(topic)) return false;
   return topic.startsWith(`$aws/things/${id.commonName}/`) || topic.startsWith('iotbutton/');
 }
 

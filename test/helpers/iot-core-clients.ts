@@ -5,6 +5,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll } from 'vitest';
 import mqtt, { type IClientOptions, type MqttClient, type Packet } from 'mqtt';
 import { startIotCore, type IotCore, type IotCoreOptions } from '../../sandbox/iot-core';
 
@@ -12,9 +13,30 @@ export interface TestIotCore extends IotCore {
   tmp: string;
 }
 
+/**
+ * The CA and certificates are shared by every stand-in a test file starts (RSA key generation is
+ * the slow part of a start) and removed after the file; shadows, listeners and `tmp` are per call.
+ * (Vitest evaluates this module once per test file, so the hook below belongs to that file.)
+ */
+let sharedPki: string | undefined;
+function pkiDir(): string {
+  sharedPki ??= mkdtempSync(join(tmpdir(), 'shadowplug-pki-'));
+  return sharedPki;
+}
+afterAll(() => {
+  if (sharedPki) rmSync(sharedPki, { recursive: true, force: true });
+  sharedPki = undefined;
+});
+
 export async function startTestIotCore(options: Partial<IotCoreOptions> = {}): Promise<TestIotCore> {
   const tmp = mkdtempSync(join(tmpdir(), 'shadowplug-iot-'));
-  const iot = await startIotCore({ dir: join(tmp, 'pki'), ...options });
+  let iot: IotCore;
+  try {
+    iot = await startIotCore({ dir: pkiDir(), ...options });
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw err;
+  }
   const closeIot = iot.close;
   return Object.assign(iot, {
     tmp,

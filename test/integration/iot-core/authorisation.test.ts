@@ -74,6 +74,14 @@ describe('MQTT authorisation', () => {
     client.end(true);
   });
 
+  it('disconnects a client that publishes on a shadow response topic, even its own', async () => {
+    const client = await connectThing(iot, 'lamp-1');
+    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+    client.publish('$aws/things/lamp-1/shadow/update/delta', JSON.stringify({ state: { on: true }, version: 99 }), { qos: 1 });
+    await closed;
+    client.end(true);
+  });
+
   it('lets a button publish on its own iotbutton topic only', async () => {
     const button = iot.issueButton('G030JF0512345678');
     expect(button.clientId).toBe('iotbutton_G030JF0512345678');
