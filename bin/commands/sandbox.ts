@@ -38,6 +38,14 @@ function sharedOptions<T>(sub: Command): { own: T; dir: string; json: boolean } 
   };
 }
 
+/**
+ * The AWS SDK warns on Node < 22 about its releases after January 2027; the sandbox talks only to
+ * local stand-ins, so in its commands that warning is noise in the middle of the banner.
+ */
+function quietSdkNodeWarning(): void {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+}
+
 export function registerSandbox(program: Command): void {
   const sandbox = program
     .command('sandbox')
@@ -55,6 +63,7 @@ export function registerSandbox(program: Command): void {
     .option('--button-serial <serial>', 'serial number of the sandbox button')
     .option('--verbose', 'also log the components\' own diagnostics (stderr)')
     .action(async (flags: SandboxFlags) => {
+      quietSdkNodeWarning();
       const { runSandboxCli } = await import('../../sandbox/cli');
       const code = await runSandboxCli(flags);
       process.exitCode = code;
@@ -77,6 +86,7 @@ export function registerSandbox(program: Command): void {
         process.exitCode = 2;
         return;
       }
+      quietSdkNodeWarning();
       const { clickSandbox, describeClick } = await import('../../sandbox/click');
       const { errorMessage } = await import('../../core/errors');
       try {
@@ -97,6 +107,7 @@ export function registerSandbox(program: Command): void {
     .action(async function (this: Command, file: string) {
       const { own, dir, json } = sharedOptions<{ key?: string }>(this);
       const flags = { ...own, json };
+      quietSdkNodeWarning();
       const { uploadFile } = await import('../../sandbox/upload');
       const { errorMessage } = await import('../../core/errors');
       try {
