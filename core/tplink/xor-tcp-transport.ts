@@ -98,6 +98,13 @@ export class XorTcpTransport implements Transport {
     this.log = (options.logger ?? silentLogger).child({ device: formatEndpoint(this.endpoint) });
     this.decoder = new FrameDecoder({ maxLength: options.maxFrameLength ?? DEFAULT_MAX_FRAME_LENGTH });
     this.key = formatEndpoint(this.endpoint);
+    for (const [name, value] of Object.entries({
+      connectTimeoutMs: this.connectTimeoutMs,
+      requestTimeoutMs: this.requestTimeoutMs,
+      idleTimeoutMs: this.idleTimeoutMs,
+    })) {
+      if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a positive number of milliseconds, got ${value}`);
+    }
   }
 
   send(request: object): Promise<unknown> {
