@@ -143,6 +143,13 @@ describe('shadowplug click --endpoint (MQTT/TLS, like a real button)', () => {
     expect(r.stderr).toMatch(/^shadowplug click: publish to 127\.0\.0\.1:\d+: connection failed: Connection refused: Not authorized$/);
   });
 
+  it('exits 1 when the broker certificate is not signed by the given CA', async () => {
+    const c = creds();
+    const r = await run({ ...c, caFile: c.cert, timeout: '3000' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^shadowplug click: publish to 127\.0\.0\.1:\d+: connection failed: .*certificate/);
+  });
+
   it('exits 1 naming the file when a certificate path is wrong', async () => {
     const r = await run({ ...creds(), cert: join(dir, 'missing.pem') });
     expect(r.code).toBe(1);
