@@ -75,15 +75,25 @@ export function readSandboxInfo(dir: string): SandboxInfo {
   return info;
 }
 
-/** Refuses to start a second sandbox on a directory whose sandbox is still alive. */
-export function assertNoLiveSandbox(dir: string): void {
+/** Directories of the sandboxes running in this process (they may not write sandbox.json). */
+const claimed = new Set<string>();
+
+/**
+ * Claims `dir` for a new sandbox, or refuses when a sandbox still runs there: in this process,
+ * or in another one that left a live `sandbox.json`. Returns the function that releases it.
+ */
+export function claimSandboxDir(dir: string): () => void {
+  const key = resolve(dir);
+  if (claimed.has(key)) throw new SandboxAlreadyRunningError(dir, process.pid);
   try {
     const info = readSandboxInfo(dir);
+    // Our own pid without a claim: left by an earlier sandbox of this process, not running.
     if (info.pid !== process.pid) throw new SandboxAlreadyRunningError(dir, info.pid);
   } catch (err) {
-    if (err instanceof SandboxNotRunningError) return;
-    throw err;
+    if (!(err instanceof SandboxNotRunningError)) throw err;
   }
+  claimed.add(key);
+  return () => claimed.delete(key);
 }
 
 export function writeSandboxInfo(dir: string, info: SandboxInfo): void {

@@ -30,7 +30,7 @@ import { startLocalS3, type LocalS3 } from './local-s3';
 import { startSimulatedPlug, type PlugRelayState, type SimulatedPlug } from './simulated-plug';
 import { SandboxConfigError, SandboxTimeoutError } from './errors';
 import type { SandboxEvent } from './event-log';
-import { assertNoLiveSandbox, removeSandboxInfo, writeSandboxInfo, type SandboxInfo, type SandboxThingInfo } from './sandbox-info';
+import { claimSandboxDir, removeSandboxInfo, writeSandboxInfo, type SandboxInfo, type SandboxThingInfo } from './sandbox-info';
 import { ShadowObserver } from './shadow-observer';
 import mqtt from 'mqtt';
 
@@ -138,8 +138,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const things = thingNames(devices);
   for (const t of things) if (!THING_NAME_PATTERN.test(t)) throw new SandboxConfigError(`invalid thing name ${t}`);
 
-  assertNoLiveSandbox(dir);
-  mkdirSync(dir, { recursive: true });
+  const release = claimSandboxDir(dir);
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    release();
+    throw new SandboxConfigError(`cannot create the sandbox directory ${dir}: ${errorMessage(err)}`);
+  }
 
   const events = new EventEmitter();
   events.setMaxListeners(0);
@@ -161,6 +166,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       }
     }
     closers.length = 0;
+    release();
   };
 
   try {

@@ -1,0 +1,92 @@
+/**
+ * Starting, stopping and restarting a sandbox, and pointing it at a plug of your own.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSandbox } from '../../sandbox/sandbox';
+import { startSimulatedPlug, type SimulatedPlug } from '../../sandbox/simulated-plug';
+import { SandboxAlreadyRunningError, SandboxConfigError } from '../../sandbox/errors';
+import type { SandboxEvent } from '../../sandbox/event-log';
+import { portIsClosed, publishClick, sandboxPorts } from '../helpers/sandbox-harness';
+
+describe('sandbox lifecycle', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sandbox-life-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('refuses a second sandbox on a directory whose sandbox is running, naming its pid', async () => {
+    const first = await startSandbox({ dir });
+    try {
+      const err = await startSandbox({ dir }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SandboxAlreadyRunningError);
+      expect((err as Error).message).toContain(`pid ${process.pid}`);
+      const { sha256 } = await first.upload('kept.txt', 'kept across restarts');
+      await first.waitForReported('shadowplug-device-1', sha256);
+    } finally {
+      await first.close();
+    }
+    expect(existsSync(join(dir, 'sandbox.json'))).toBe(false);
+  });
+
+  it('restarts on the same directory with its certificates, shadows and installed files, without downloading again', async () => {
+    const started = Date.now();
+    const again = await startSandbox({ dir });
+    const events: SandboxEvent[] = [];
+    again.events.on('event', (e: SandboxEvent) => events.push(e));
+    try {
+      // No certificate generation this time (that is what takes ~2 s on a first start).
+      expect(Date.now() - started).toBeLessThan(1_500);
+      const shadow = (await again.shadow('shadowplug-device-1')) as { state: { reported: { s3: { url: string } } } };
+      expect(shadow.state.reported.s3.url).toBe('s3://shadowplug/kept.txt');
+      expect(readFileSync(join(again.info.things[0]!.dest, 'kept.txt'), 'utf8')).toBe('kept across restarts');
+      // The agent has settled on what it already has: a fresh upload is the first thing it fetches.
+      const { sha256 } = await again.upload('next.txt', 'next');
+      await again.waitForReported('shadowplug-device-1', sha256);
+      expect(events.filter((e) => e.type === 'installed').map((e) => (e as { path: string }).path)).toEqual([
+        join(again.info.things[0]!.dest, 'next.txt'),
+      ]);
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('rejects options that cannot work, naming them', async () => {
+    await expect(startSandbox({ dir, devices: 0 })).rejects.toThrow(/devices must be a whole number from 1 to 1000, got 0/);
+    await expect(startSandbox({ dir, plug: 'not a host:99999' })).rejects.toThrow(SandboxConfigError);
+    await expect(startSandbox({ dir, plug: '127.0.0.1:9999', strip: true })).rejects.toThrow(/--strip/);
+    await expect(startSandbox({ dir, clickActions: 'SINGLE=explode' })).rejects.toThrow(/unknown action "explode"/);
+  });
+});
+
+describe('sandbox --plug host:port', () => {
+  let plug: SimulatedPlug;
+  let dir: string;
+  beforeAll(async () => {
+    // Stands in for a plug on the LAN: a separate device the sandbox knows only by address.
+    plug = await startSimulatedPlug({ alias: 'my own plug' });
+    dir = mkdtempSync(join(tmpdir(), 'sandbox-realplug-'));
+  });
+  afterAll(async () => {
+    await plug.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('switches that plug instead of a simulated one, reads it over TCP, and leaves it running on close', async () => {
+    const sandbox = await startSandbox({ dir, plug: `127.0.0.1:${plug.port}` });
+    try {
+      expect(sandbox.info.plug).toEqual({ host: '127.0.0.1', port: plug.port, simulated: false });
+      await publishClick(sandbox.info, 'SINGLE');
+      const state = await sandbox.waitForPlug((s) => s.relayState === 1);
+      expect(state.alias).toBe('my own plug');
+      expect(plug.state().relayState).toBe(1);
+    } finally {
+      await sandbox.close();
+    }
+    for (const port of sandboxPorts(sandbox.info)) expect(await portIsClosed(port)).toBe(true);
+    expect(await portIsClosed(plug.port)).toBe(false);
+  });
+});
