@@ -53,7 +53,8 @@ export async function publishClick(o: PublishClickOptions): Promise<PublishedCli
     ca: o.ca,
     rejectUnauthorized: true,
     reconnectPeriod: 0,
-    connectTimeout: timeoutMs,
+    // Our own timer below fires first, with a message that names the limit.
+    connectTimeout: timeoutMs + 1_000,
     clean: true,
   });
 

@@ -14,7 +14,7 @@ import { createHandler } from '../../../lambda/button-click';
 import { silentLogger } from '../../../core/logger';
 import { startIotCore, type IotCore } from '../../../sandbox/iot-core';
 import { startSimulatedPlug, type SimulatedPlug } from '../../../sandbox/simulated-plug';
-import { closedPort } from '../../helpers/fault-plug';
+import { closedPort, startFaultPlug } from '../../helpers/fault-plug';
 
 const SERIAL = 'G030CLI000000001';
 
@@ -148,6 +148,19 @@ describe('shadowplug click --endpoint (MQTT/TLS, like a real button)', () => {
     const r = await run({ ...c, caFile: c.cert, timeout: '3000' });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^shadowplug click: publish to 127\.0\.0\.1:\d+: connection failed: .*certificate/);
+  });
+
+  it('gives up within --timeout on an endpoint that never answers', async () => {
+    const silent = await startFaultPlug({ mode: 'silent' });
+    try {
+      const started = Date.now();
+      const r = await run({ ...creds(), endpoint: silent.address, timeout: '500' });
+      expect(Date.now() - started).toBeLessThan(2_000);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(`shadowplug click: publish to ${silent.address}: no connection within 500 ms`);
+    } finally {
+      await silent.close();
+    }
   });
 
   it('exits 1 naming the file when a certificate path is wrong', async () => {
