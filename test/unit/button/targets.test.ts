@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { deviceKey, formatTarget, parseTarget, parseTargetList } from '../../../core/button/targets';
+
+describe('plug targets', () => {
+  it.each([
+    ['192.168.1.20', { host: '192.168.1.20', port: 9999 }, '192.168.1.20:9999'],
+    ['plug.lan:10000', { host: 'plug.lan', port: 10000 }, 'plug.lan:10000'],
+    ['10.0.0.2#3', { host: '10.0.0.2', port: 9999, child: 3 }, '10.0.0.2:9999#3'],
+    ['10.0.0.2:9999#8006ABCDEF01', { host: '10.0.0.2', port: 9999, child: '8006ABCDEF01' }, '10.0.0.2:9999#8006ABCDEF01'],
+    ['[fd00::5]:9998#1', { host: 'fd00::5', port: 9998, child: 1 }, '[fd00::5]:9998#1'],
+    ['  lamp  ', { host: 'lamp', port: 9999 }, 'lamp:9999'],
+  ])('reads %s and writes it back canonically', (text, target, canonical) => {
+    expect(parseTarget(text)).toEqual(target);
+    expect(formatTarget(parseTarget(text))).toBe(canonical);
+    expect(parseTarget(canonical)).toEqual(target);
+  });
+
+  it.each([
+    ['', /empty plug target/],
+    ['-bad.host', /not a host name/],
+    ['[fd00::5', /is not a host name, IPv4 or \[IPv6\] address/],
+    ['host:0', /port must be 1\.\.65535/],
+    ['host#', /outlet "#"/],
+    ['host#a-b', /outlet "#a-b"/],
+  ])('rejects %j', (text, problem) => {
+    expect(() => parseTarget(text)).toThrow(problem);
+  });
+
+  it('reads comma-separated lists and groups outlets by device', () => {
+    const list = parseTargetList('a#0, a#1 ,b:10');
+    expect(list.map(deviceKey)).toEqual(['a:9999', 'a:9999', 'b:10']);
+    expect(() => parseTargetList(' , ')).toThrow(/no plug target/);
+  });
+});
