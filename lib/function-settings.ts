@@ -5,7 +5,7 @@
  * naming the context key the user actually typed.
  */
 import { ButtonConfigError } from '../core/button/errors';
-import { buttonFunctionEnvironment, type ButtonSettings } from '../core/button/config';
+import { BUTTON_ENV, buttonFunctionEnvironment, parseButtonConfig, worstCaseClickMs, type ButtonSettings } from '../core/button/config';
 import { objectFunctionEnvironment, type ObjectSettings } from '../core/s3/config';
 import { ENV as OBJECT_ENV } from '../core/s3/config';
 import { ObjectConfigError } from '../core/s3/errors';
@@ -45,6 +45,18 @@ export function buttonEnvironment(settings: StackSettings, snsTopicArn: string):
     }
     throw err;
   }
+}
+
+/**
+ * The button function's timeout: the button's own worst case for this configuration (every plug
+ * timing out on connect and request, outlets of a strip one after another) — with the default
+ * 2 s + 3 s plug timeouts, 18 s for one plug — and never under 10 s, nor over Lambda's 900 s.
+ */
+export function buttonTimeoutSeconds(environment: Record<string, string>): number {
+  // The topic ARN may still be a CDK token here; the timeout does not depend on it.
+  const { [BUTTON_ENV.snsTopicArn]: _topic, ...rest } = environment;
+  const worstMs = worstCaseClickMs(parseButtonConfig(rest));
+  return Math.min(900, Math.max(10, Math.ceil(worstMs / 1000)));
 }
 
 /** Which context key an S3 function variable came from. */

@@ -1,11 +1,11 @@
-import { Aws, CfnOutput, Fn, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { ButtonPath } from './constructs/button-path';
 import { DeviceIdentity } from './constructs/device-identity';
 import { FilePath } from './constructs/file-path';
 import { Notifications } from './constructs/notifications';
 import type { StackSettings } from './context';
-import { buttonEnvironment, objectEnvironment } from './function-settings';
+import { buttonEnvironment, buttonTimeoutSeconds, objectEnvironment } from './function-settings';
 
 export interface ShadowplugStackProps extends StackProps {
   readonly settings: StackSettings;
@@ -30,9 +30,11 @@ export class ShadowplugStack extends Stack {
     this.notifications = new Notifications(this, 'Notifications', { notifyEmail: settings.notifyEmail });
 
     // A click on the button switches the plug(s).
+    const buttonEnv = buttonEnvironment(settings, this.notifications.topic.topicArn);
     this.buttonPath = new ButtonPath(this, 'ButtonPath', {
       topicFilter: settings.buttonTopicFilter,
-      environment: buttonEnvironment(settings, this.notifications.topic.topicArn),
+      environment: buttonEnv,
+      timeout: Duration.seconds(buttonTimeoutSeconds(buttonEnv)),
       topic: this.notifications.topic,
     });
 

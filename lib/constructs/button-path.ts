@@ -12,6 +12,8 @@ export interface ButtonPathProps {
   readonly topicFilter: string;
   /** The button function's validated configuration (built by core/button/config.ts). */
   readonly environment: Record<string, string>;
+  /** Long enough for the configuration's worst case (see buttonTimeoutSeconds). */
+  readonly timeout: Duration;
   /** Outcomes go here; so do failed invocations. */
   readonly topic: ITopic;
 }
@@ -36,14 +38,15 @@ export class ButtonPath extends Construct {
   constructor(scope: Construct, id: string, props: ButtonPathProps) {
     super(scope, id);
 
-    // The click handler. The plug answers in milliseconds and its connect/request timeouts are a
-    // few seconds, so 15 s covers a slow plug plus the SNS publish; 256 MB buys a faster cold
-    // start (CPU scales with memory) for a function that runs a few times a day.
+    // The click handler. A plug answers in milliseconds; the timeout is sized from the plug
+    // client's own connect/request timeouts (seconds) for the configured targets, plus the SNS
+    // publish. 256 MB buys a faster cold start (CPU scales with memory) for a function that runs a
+    // few times a day.
     this.handler = new BundledFunction(this, 'Handler', {
       entry: 'lambda/button-click.ts',
       description: 'Button click: switch the TP-Link plug(s) and notify',
       memorySize: 256,
-      timeout: Duration.seconds(15),
+      timeout: props.timeout,
       environment: props.environment,
       async: {
         retryAttempts: 0,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUTTON_ENV, buttonFunctionEnvironment, parseButtonConfig } from '../../core/button/config';
+import { BUTTON_ENV, buttonFunctionEnvironment, parseButtonConfig, worstCaseClickMs } from '../../core/button/config';
 import { objectFunctionEnvironment, parseObjectConfig } from '../../core/s3/config';
 import { render, renderList } from './render';
 import { resourceId, roleStatements, synthesize, type Synthesis } from './synth';
@@ -114,12 +114,17 @@ describe('the button path', () => {
     });
   });
 
-  it('runs on Node.js 22, arm64, with a short timeout', () => {
+  it("runs on Node.js 22, arm64, with a timeout sized from the plug client's own timeouts", () => {
+    const variables = (props(ids.buttonFn).Environment as { Variables: Record<string, string> }).Variables;
+    const { [BUTTON_ENV.snsTopicArn]: _topic, ...config } = variables;
+    // The button's own worst case for these targets (18 s for one plug with its default timeouts).
+    const worstSeconds = Math.ceil(worstCaseClickMs(parseButtonConfig(config)) / 1000);
+    expect(worstSeconds).toBeGreaterThanOrEqual(10);
     expect(props(ids.buttonFn)).toMatchObject({
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
       Handler: 'index.handler',
-      Timeout: 15,
+      Timeout: worstSeconds,
       MemorySize: 256,
     });
   });

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUTTON_ENV, parseButtonConfig, worstCaseClickMs } from '../../core/button/config';
 import { ENV as OBJECT_ENV } from '../../core/s3/config';
 import { createApp } from '../../lib/app';
 import { PROJECT_ROOT } from '../../lib/constructs/bundled-function';
@@ -34,6 +35,7 @@ describe('a fleet of two things, a named shadow, a key prefix, per-thing objects
         credentialDurationSeconds: '900',
         certificateArn: JSON.stringify({ kitchen: CERT_A, hall: CERT_B }),
         buttonTopicFilter: 'home/buttons/+',
+        buttonTargets: { G030: ['strip.lan#0', 'strip.lan#1'] },
       },
       { bundle: false },
     );
@@ -103,6 +105,18 @@ describe('a fleet of two things, a named shadow, a key prefix, per-thing objects
       });
     }
     s.template.resourceCountIs('AWS::IoT::ThingPrincipalAttachment', 2);
+  });
+
+  it('gives the button function time to switch two outlets of one strip one after the other', () => {
+    const fn = s.json.Resources[resourceId(s, 'AWS::Lambda::Function', 'ButtonPathHandlerFunction')]?.Properties as {
+      Timeout: number;
+      Environment: { Variables: Record<string, string> };
+    };
+    const { [BUTTON_ENV.snsTopicArn]: _topic, ...env } = fn.Environment.Variables;
+    const onePlug = worstCaseClickMs(parseButtonConfig({ ...env, [BUTTON_ENV.serialTargets]: '{"G030":"strip.lan#0"}' }));
+    // Outlets of one strip are switched one after the other: the timeout grows with them.
+    expect(fn.Timeout).toBe(Math.ceil(worstCaseClickMs(parseButtonConfig(env)) / 1000));
+    expect(fn.Timeout * 1000).toBeGreaterThan(onePlug);
   });
 
   it('listens on the configured topic filter', () => {
