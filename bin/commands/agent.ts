@@ -1,12 +1,81 @@
-import type { Command } from 'commander';
+/**
+ * `shadowplug agent`: the device program. Flags per agent/options.ts (the seed's snake_case
+ * spellings are hidden aliases); the agent itself is imported only when the command runs.
+ */
+import { Option, type Command } from 'commander';
+import { AGENT_FLAGS, type OptionName } from '../../agent/options';
 
-// Placeholder until its issue lands: the command exists so `--help` lists it.
 export function registerAgent(program: Command): void {
-  program
+  const cmd = program
     .command('agent')
-    .description('(not built yet)')
-    .action(() => {
-      console.error('shadowplug agent: not built yet');
+    .description('Keep the file named in the device shadow installed, verified and reported (the device program)');
+  const aliasAttributes: [string, OptionName][] = [];
+  for (const spec of AGENT_FLAGS) {
+    cmd.addOption(new Option(spec.flag, spec.help));
+    const arg = spec.flag.includes('<') ? ` ${spec.flag.slice(spec.flag.indexOf('<'))}` : '';
+    for (const alias of spec.aliases ?? []) {
+      const option = new Option(`${alias}${arg}`).hideHelp();
+      cmd.addOption(option);
+      aliasAttributes.push([option.attributeName(), spec.name]);
+    }
+  }
+  cmd.action(async (raw: Record<string, unknown>) => {
+    // Collect values under their option names (an alias counts when the kebab flag is absent).
+    const flags: Partial<Record<OptionName, unknown>> = {};
+    for (const spec of AGENT_FLAGS) if (raw[spec.name] !== undefined) flags[spec.name] = raw[spec.name];
+    for (const [attr, name] of aliasAttributes) if (raw[attr] !== undefined && flags[name] === undefined) flags[name] = raw[attr];
+    await runAgent(flags);
+  });
+}
+
+async function runAgent(flags: Partial<Record<OptionName, unknown>>): Promise<void> {
+  const { resolveAgentOptions } = await import('../../agent/options');
+  const { AgentConfigError } = await import('../../agent/errors');
+  const { createLogger } = await import('../../core/logger');
+  const { errorMessage } = await import('../../core/errors');
+  let options;
+  try {
+    options = await resolveAgentOptions(flags);
+  } catch (err) {
+    console.error(`shadowplug agent: ${errorMessage(err)}`);
+    process.exitCode = 2;
+    return;
+  }
+  const logger = createLogger({ json: options.json, level: options.logLevel });
+  const { startAgent, syncOnce } = await import('../../agent/agent');
+  try {
+    if (options.once) {
+      process.exitCode = await syncOnce({ ...options, logger });
+      return;
+    }
+    const agent = await startAgent({ ...options, logger });
+    const { attachProgress } = await import('../../agent/progress');
+    attachProgress(agent, { tty: !options.json && !!process.stderr.isTTY, write: (t) => process.stderr.write(t), logger, columns: process.stderr.columns });
+    agent.on('error', () => undefined); // already logged by the agent; keeps EventEmitter from throwing
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info('stopping', { signal });
+      // A second signal, or a hook that will not end, must not keep the process alive for ever.
+      setTimeout(() => process.exit(1), 15_000).unref();
+      agent.close().then(
+        () => process.exit(0),
+        (err: unknown) => {
+          logger.error('error while stopping', { err });
+          process.exit(1);
+        },
+      );
+    };
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+  } catch (err) {
+    if (err instanceof AgentConfigError) {
+      console.error(`shadowplug agent: ${errorMessage(err)}`);
       process.exitCode = 2;
-    });
+      return;
+    }
+    logger.error('agent could not start', { err });
+    process.exitCode = 1;
+  }
 }
