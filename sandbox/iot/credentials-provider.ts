@@ -9,7 +9,7 @@ import { createServer } from 'node:https';
 import type { ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { silentLogger, type Logger } from '../../core/logger';
-import { listenHttps } from './https-listen';
+import { decodePathSegment, listenHttps } from './https-listen';
 
 export interface ProvidedCredentials {
   accessKeyId: string;
@@ -47,7 +47,7 @@ export async function startCredentialsProvider(options: CredentialsProviderOptio
       const url = new URL(req.url ?? '/', 'https://localhost');
       const m = PATH.exec(url.pathname);
       if (!m || req.method !== 'GET') return send(res, 404, { message: `No such resource: ${req.method} ${url.pathname}` });
-      const alias = decodeURIComponent(m[1]!);
+      const alias = decodePathSegment(m[1]!);
       const subject = (req.socket as TLSSocket).getPeerCertificate().subject as Record<string, unknown> | undefined;
       const commonName = subject?.CN;
       const thingHeader = req.headers['x-amzn-iot-thingname'];

@@ -12,7 +12,7 @@ import { SHADOW_LIMITS, type JsonObject } from '../../core/shadow/document';
 import { ShadowError, SHADOW_ERROR_TYPES, SHADOW_MESSAGES } from '../../core/shadow/errors';
 import { silentLogger, type Logger } from '../../core/logger';
 import type { ShadowService } from './shadow-service';
-import { listenHttps, readBody } from './https-listen';
+import { decodePathSegment, listenHttps, readBody } from './https-listen';
 
 export interface DataPlaneOptions {
   host: string;
@@ -50,7 +50,8 @@ export async function startDataPlane(options: DataPlaneOptions): Promise<{ port:
     const url = new URL(req.url ?? '/', 'https://localhost');
     let m = SHADOW_PATH.exec(url.pathname);
     if (m) {
-      const thingName = decodeURIComponent(m[1]!);
+      const thingName = decodePathSegment(m[1]!);
+      if (thingName === undefined) return sendError(res, new ShadowError(400, `Invalid thing name: ${m[1]}`), clock);
       const shadowName = url.searchParams.get('name') ?? undefined;
       let result;
       if (req.method === 'GET') result = shadows.get(thingName, shadowName);
@@ -67,7 +68,9 @@ export async function startDataPlane(options: DataPlaneOptions): Promise<{ port:
     }
     m = LIST_PATH.exec(url.pathname);
     if (m && req.method === 'GET') {
-      const names = shadows.listNamedShadows(decodeURIComponent(m[1]!));
+      const thingName = decodePathSegment(m[1]!);
+      if (thingName === undefined) return sendError(res, new ShadowError(400, `Invalid thing name: ${m[1]}`), clock);
+      const names = shadows.listNamedShadows(thingName);
       const pageSize = Number(url.searchParams.get('pageSize') ?? DEFAULT_PAGE_SIZE);
       const token = url.searchParams.get('nextToken');
       const start = token ? Number(Buffer.from(token, 'base64url').toString()) : 0;

@@ -47,3 +47,12 @@ export function readBody(req: NodeJS.ReadableStream, limit: number): Promise<Buf
     req.on('error', reject);
   });
 }
+
+/** decodeURIComponent that answers undefined for a malformed escape instead of throwing. */
+export function decodePathSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}

@@ -2,6 +2,7 @@
  * The data-plane HTTPS API, driven by `@aws-sdk/client-iot-data-plane` unchanged (endpoint +
  * a request handler trusting the sandbox CA), with the SDK's own error types.
  */
+import { request } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
 import {
@@ -104,6 +105,23 @@ describe('data-plane API with the AWS SDK', () => {
     expect(rest.nextToken).toBeUndefined();
     const classic = json((await sdk.send(new GetThingShadowCommand({ thingName: thing }))).payload);
     expect(classic.state).not.toHaveProperty('desired.a');
+  });
+
+  it('answers a malformed path escape and an unknown operation with typed errors, and keeps serving', async () => {
+    const raw = (method: string, path: string) =>
+      new Promise<{ status: number; type: string | undefined }>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port: iot.dataPlane.port, method, path, ca: iot.ca.certPem, agent: false }, (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, type: res.headers['x-amzn-errortype'] as string | undefined }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    expect(await raw('GET', '/things/%E0%A4%A/shadow')).toEqual({ status: 400, type: 'InvalidRequestException' });
+    expect(await raw('GET', '/things/a%2Fb/shadow')).toEqual({ status: 400, type: 'InvalidRequestException' });
+    expect(await raw('GET', '/nothing/here')).toEqual({ status: 404, type: 'UnknownOperationException' });
+    expect(await raw('PUT', `/things/${thing}/shadow`)).toEqual({ status: 405, type: 'MethodNotAllowedException' });
+    await expect(sdk.send(new GetThingShadowCommand({ thingName: thing }))).resolves.toBeDefined();
   });
 
   it('deletes a shadow, publishes delete/accepted, then answers 404 and keeps the version', async () => {
