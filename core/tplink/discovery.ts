@@ -61,7 +61,8 @@ export function discover(options: DiscoverOptions = {}): Promise<PlugStatus[]> {
       });
     };
     socket.bind({ port: 0, address: host.startsWith('127.') ? '127.0.0.1' : undefined }, () => {
-      if (host === BROADCAST_ADDRESS) socket.setBroadcast(true);
+      // Needed for 255.255.255.255 and for subnet broadcasts (x.y.z.255); harmless for unicast.
+      if (!host.startsWith('127.')) socket.setBroadcast(true);
       for (let i = 0; i < attempts; i++) timers.push(setTimeout(send, (i * timeoutMs) / (2 * attempts)));
       timers.push(setTimeout(() => finish(), timeoutMs));
     });
