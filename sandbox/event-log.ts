@@ -11,6 +11,8 @@ export type SandboxEvent =
   | { type: 'plug'; state: PlugRelayState }
   | { type: 'upload'; bucket: string; key: string; size: number; eventName: string }
   | { type: 'upload-failed'; key: string; message: string }
+  /** The object Lambda handled the upload but changed no shadow (same hash, older event, no such route…). */
+  | { type: 'upload-ignored'; key: string; message: string }
   | { type: 'desired'; thing: string; hash: string; url: string }
   | { type: 'progress'; thing: string; bytes: number; total?: number }
   | { type: 'installed'; thing: string; hash: string; path: string }
@@ -50,9 +52,13 @@ export function formatEvent(event: SandboxEvent): string {
     case 'plug':
       return `plug     ${describePlug(event.state)}`;
     case 'upload':
-      return `upload   s3://${event.bucket}/${event.key} (${size(event.size)}, ${event.eventName})`;
+      return event.eventName.startsWith('ObjectRemoved')
+        ? `delete   s3://${event.bucket}/${event.key} (${event.eventName})`
+        : `upload   s3://${event.bucket}/${event.key} (${size(event.size)}, ${event.eventName})`;
     case 'upload-failed':
       return `upload   ${event.key} FAILED: ${event.message}`;
+    case 'upload-ignored':
+      return `upload   ${event.key}: no shadow changed (${event.message})`;
     case 'desired':
       return `shadow   ${event.thing} desired ← ${event.url} sha256 ${short(event.hash)}`;
     case 'progress':

@@ -281,7 +281,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         return;
       }
       for (const record of outcome.records) {
-        if (record.status === 'skipped') logger.info('object skipped', { key: record.key, reason: record.reason, detail: record.detail });
+        if (record.status === 'skipped') {
+          emit({ type: 'upload-ignored', key: record.key, message: `${record.reason}: ${record.detail}` });
+        } else if (record.status === 'applied' && !record.things.some((t) => t.result === 'written' || t.result === 'cleared')) {
+          emit({ type: 'upload-ignored', key: record.key, message: record.things.map((t) => `${t.thing}: ${t.result}`).join(', ') });
+        }
       }
     };
 

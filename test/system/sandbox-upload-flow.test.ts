@@ -60,6 +60,16 @@ describe('sandbox: an upload reaches the device, verified', () => {
     expect(readFileSync(join(sandbox.info.things[0]!.dest, 'config.json'), 'utf8')).toBe('{"v":2,"more":true}');
   });
 
+  it('uploading the same bytes again changes no shadow, and the narration says so', async () => {
+    const { sha256 } = await sandbox.upload('same.txt', 'same bytes');
+    await sandbox.waitForReported('shadowplug-device-1', sha256);
+    const ignored = new Promise<SandboxEvent>((resolve) =>
+      sandbox.events.on('event', (e: SandboxEvent) => e.type === 'upload-ignored' && e.key === 'same.txt' && resolve(e)),
+    );
+    await sandbox.upload('same.txt', 'same bytes');
+    expect(await ignored).toMatchObject({ message: expect.stringContaining('shadowplug-device-1: unchanged') });
+  });
+
   it('an upload under things/<other>/ reaches only that device', async () => {
     const [one, two] = sandbox.info.things;
     const before = ((await sandbox.shadow(one!.name)) as Shadow).state!.desired!.s3;
