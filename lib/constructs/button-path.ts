@@ -66,7 +66,8 @@ export class ButtonPath extends Construct {
       }),
       description: 'Lets the button topic rule write its error records to CloudWatch Logs',
     });
-    this.ruleErrors.grantWrite(errorRole);
+    // The three calls the IoT CloudWatch Logs action makes, on this log group only.
+    this.ruleErrors.grant(errorRole, 'logs:CreateLogStream', 'logs:DescribeLogStreams', 'logs:PutLogEvents');
 
     // The topic rule itself: SQL version 2016-03-23, the function as its only action.
     this.rule = new CfnTopicRule(this, 'Rule', {

@@ -101,8 +101,12 @@ describe('the button path', () => {
     });
     const statements = roleStatements(s, ids.ruleErrorRole);
     expect(statements).toHaveLength(1);
-    expect(renderList(statements[0]?.Action).sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
-    expect(renderList(statements[0]?.Resource)).toEqual([`<${ids.ruleErrors}.Arn>`]);
+    expect(renderList(statements[0]?.Action).sort()).toEqual(['logs:CreateLogStream', 'logs:DescribeLogStreams', 'logs:PutLogEvents']);
+    // The group itself (DescribeLogStreams) and its streams (`…:*`, the Arn attribute).
+    expect(renderList(statements[0]?.Resource)).toEqual([
+      `arn:aws:logs:eu-west-1:123456789012:log-group:<${ids.ruleErrors}>`,
+      `<${ids.ruleErrors}.Arn>`,
+    ]);
   });
 
   it('never retries a click: 0 retries, a one-minute event age, failures to the outcomes topic', () => {
