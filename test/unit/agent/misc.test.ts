@@ -76,7 +76,7 @@ describe('on-update hook', () => {
 describe('progress', () => {
   it('renders a bar with percent, sizes and rate', () => {
     const bar = renderBar(512 * 1024 * 1024, 1024 * 1024 * 1024, 2000, 60);
-    expect(bar).toMatch(/^\[#+\.+\]  50% 512\.0\/1024\.0 MiB 256\.0 MiB\/s$/);
+    expect(bar).toMatch(/^\[#+\.+\] {2}50% 512\.0\/1024\.0 MiB 256\.0 MiB\/s$/);
     expect(bar.length).toBeLessThanOrEqual(60);
   });
 
