@@ -74,6 +74,33 @@ describe('npx shadowplug sandbox (the CLI, as the README says)', () => {
     expect(existsSync(join(dir, 'sandbox.json'))).toBe(false);
   });
 
+  it('without --json prints the banner with paste-able commands, narrates each step, and stops on SIGTERM', async () => {
+    // Same directory as above: certificates, shadows and the installed file are reused.
+    run = runCli(['sandbox', '--dir', dir], { cwd: work });
+    await run.waitForLine((l) => l.startsWith(READY_LINE), 30_000);
+    await run.waitForLine((l) => l.startsWith('Events follow'));
+    const banner = run.stdoutLines.join('\n');
+    // Started as `--dir <work>/.sandbox` from <work>: that is the default, so no --dir to paste.
+    expect(banner).toContain('npx shadowplug sandbox click\n');
+    expect(banner).toMatch(/npx shadowplug click --endpoint 127\.0\.0\.1:\d+ --cert \.sandbox\/iot\/buttons\/\S+\.cert\.pem/);
+    expect(banner).toContain('npx shadowplug sandbox upload firmware.bin\n');
+    expect(banner).toMatch(/aws --endpoint-url http:\/\/127\.0\.0\.1:\d+ s3 cp firmware\.bin s3:\/\/shadowplug\/firmware\.bin/);
+
+    expect((await runCliToEnd(['sandbox', 'click', '--dir', dir], { cwd: work })).code).toBe(0);
+    await run.waitForLine((l) => / plug +sandbox plug is ON$/.test(l));
+    await run.waitForLine((l) => / click +SINGLE from \S+ handled in \d+ ms: toggle: sandbox plug OFF→ON$/.test(l));
+
+    writeFileSync(join(work, 'notes.txt'), 'narrated');
+    expect((await runCliToEnd(['sandbox', 'upload', 'notes.txt', '--dir', dir], { cwd: work })).code).toBe(0);
+    for (const step of [/ upload +s3:\/\/shadowplug\/notes\.txt /, / shadow +shadowplug-device-1 desired ← s3:\/\/shadowplug\/notes\.txt/, / device +shadowplug-device-1 verified sha256 /, / shadow +shadowplug-device-1 reported = desired/]) {
+      await run.waitForLine((l) => step.test(l));
+    }
+
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toEqual({ code: 0, signal: null });
+    expect(run.stdoutLines.at(-1)).toMatch(/sandbox stopped$/);
+  });
+
   it('`sandbox upload` without a running sandbox says so and exits non-zero', async () => {
     const file = join(work, 'x.bin');
     writeFileSync(file, 'x');
