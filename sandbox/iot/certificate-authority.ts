@@ -7,7 +7,7 @@
  * the signature itself is made by Node too (forge's pure-JS RSA takes tens of milliseconds a
  * signature, which matters when a sandbox issues hundreds of device certificates).
  */
-import { generateKeyPairSync, privateEncrypt, randomBytes, constants, createPrivateKey, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, privateEncrypt, randomBytes, constants, createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import forge from 'node-forge';
@@ -100,7 +100,10 @@ export class CertificateAuthority {
   readonly keyPath: string;
   readonly certPem: string;
   private readonly caCert: forge.pki.Certificate;
+  private readonly caX509: X509Certificate;
   private readonly caKey: KeyObject;
+  /** Certificates already issued or loaded in this run, by file base name. */
+  private readonly issued = new Map<string, IssuedCertificate>();
   private readonly sharedDeviceKey: boolean;
   private deviceKey?: KeyPair;
   private server?: IssuedCertificate;
@@ -112,6 +115,7 @@ export class CertificateAuthority {
     this.certPem = certPem;
     try {
       this.caCert = forge.pki.certificateFromPem(certPem);
+      this.caX509 = new X509Certificate(certPem);
       this.caKey = createPrivateKey(keyPem);
     } catch (err) {
       throw new IotCoreCertificateError(this.certPath, 'not a usable CA certificate and key', err);
@@ -173,6 +177,14 @@ export class CertificateAuthority {
   }
 
   private issue(base: string, commonName: string, role: CertificateRole | 'server', device: boolean): IssuedCertificate {
+    const known = this.issued.get(base);
+    if (known) return known;
+    const made = this.loadOrIssue(base, commonName, role, device);
+    this.issued.set(base, made);
+    return made;
+  }
+
+  private loadOrIssue(base: string, commonName: string, role: CertificateRole | 'server', device: boolean): IssuedCertificate {
     const certPath = `${base}.cert.pem`;
     const keyPath = `${base}.private.key`;
     if (existsSync(certPath) && existsSync(keyPath)) {
@@ -215,12 +227,12 @@ export class CertificateAuthority {
   }
 
   private issuedByMe(certPem: string, path: string): boolean {
+    let cert: X509Certificate;
     try {
-      return this.caCert.verify(forge.pki.certificateFromPem(certPem));
+      cert = new X509Certificate(certPem);
     } catch (err) {
-      // forge throws when the issuer does not match; anything else means a damaged file.
-      if (err instanceof Error && /did not issue/.test(err.message)) return false;
       throw new IotCoreCertificateError(path, 'not a readable certificate', err);
     }
+    return cert.checkIssued(this.caX509) && cert.verify(this.caX509.publicKey);
   }
 }

@@ -3,11 +3,15 @@
  * ports, and a close() that ends open connections at once.
  */
 import { createServer, type Server } from 'node:net';
-import { readFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Agent, request } from 'node:https';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GetThingShadowCommand } from '@aws-sdk/client-iot-data-plane';
-import { IotCoreInvalidNameError, IotCoreListenError } from '../../../sandbox/iot/errors';
+import { CertificateAuthority } from '../../../sandbox/iot/certificate-authority';
+import { IotCoreCertificateError, IotCoreInvalidNameError, IotCoreListenError } from '../../../sandbox/iot/errors';
 import { connectThing, startTestIotCore, type TestIotCore } from '../../helpers/iot-core-clients';
 
 const opened: TestIotCore[] = [];
@@ -38,6 +42,24 @@ describe('IoT Core stand-in lifecycle', () => {
     // The reused certificate still connects.
     const client = await connectThing(second, 'lamp-1');
     await client.endAsync(true);
+  });
+
+  it('re-issues certificates left over from an earlier CA, and names a damaged certificate file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shadowplug-ca-'));
+    try {
+      const old = CertificateAuthority.open(dir).issueThing('lamp-1');
+      rmSync(join(dir, 'ca.pem'));
+      rmSync(join(dir, 'ca.key'));
+      const ca = CertificateAuthority.open(dir);
+      const fresh = ca.issueThing('lamp-1');
+      expect(fresh.certPem).not.toBe(old.certPem);
+      expect(new X509Certificate(fresh.certPem).checkIssued(new X509Certificate(ca.certPem))).toBe(true);
+      writeFileSync(join(dir, 'things', 'lamp-2.cert.pem'), 'garbage');
+      writeFileSync(join(dir, 'things', 'lamp-2.private.key'), 'garbage');
+      expect(() => CertificateAuthority.open(dir).issueThing('lamp-2')).toThrow(IotCoreCertificateError);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses an invalid thing name, button serial or role alias with a typed error', async () => {
