@@ -16,7 +16,6 @@ import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { S3Event } from 'aws-lambda';
 import { errorMessage } from '../core/errors';
 import { silentLogger, type Logger } from '../core/logger';
-import { THING_NAME_PATTERN } from '../core/shadow/topics';
 import { parseAddress } from '../core/tplink/address';
 import { Plug } from '../core/tplink/plug';
 import { buttonFunctionEnvironment, parseButtonConfig, type ButtonSettings } from '../core/button/config';
@@ -26,6 +25,7 @@ import { createHandler as createButtonHandler } from '../lambda/button-click';
 import { createHandler as createObjectHandler, type Outcome } from '../lambda/object-to-shadow';
 import { startAgent } from '../agent/agent';
 import { startIotCore, type IotCore } from './iot-core';
+import { BUTTON_SERIAL_PATTERN } from './iot/certificate-authority';
 import { startLocalS3, type LocalS3 } from './local-s3';
 import { startSimulatedPlug, type PlugRelayState, type SimulatedPlug } from './simulated-plug';
 import { SandboxConfigError, SandboxTimeoutError } from './errors';
@@ -135,8 +135,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   }
   const bucket = options.bucket ?? DEFAULT_BUCKET;
   const serial = options.buttonSerial ?? DEFAULT_BUTTON_SERIAL;
+  if (!BUTTON_SERIAL_PATTERN.test(serial)) {
+    throw new SandboxConfigError(`--button-serial: "${serial}" must be 1 to 64 letters, digits, "_" or "-"`);
+  }
   const things = thingNames(devices);
-  for (const t of things) if (!THING_NAME_PATTERN.test(t)) throw new SandboxConfigError(`invalid thing name ${t}`);
 
   const release = claimSandboxDir(dir);
   try {
