@@ -183,4 +183,26 @@ describe('device agent under faults: only verified files at the final path, and 
     expectTruth('n.bin', newer);
     await watch.stop();
   });
+  it('re-gets the shadow after reconnecting, so a desired value written while it was offline is not missed', async () => {
+    h = await startAgentHarness();
+    agent = await startAgent(h.agentOptions({ reconnect: { initialMs: 1500, maxMs: 1500 } }));
+    await installFirst('m.txt', 'before');
+    await h.restartIot();
+    expect(agent.online).toBe(false); // the delta below goes to nobody
+    const missed = await h.put('m.txt', 'written while offline');
+    h.setDesired(missed);
+    await waitFor(() => h.reported()?.hash === missed.hash, 'installed after the reconnect');
+    expectTruth('m.txt', 'written while offline');
+  });
+
+  it('drops cached credentials when S3 answers 403 and fetches new ones for the retry', async () => {
+    h = await startAgentHarness({ iot: { credentials: { accessKeyId: 'REVOKED', secretAccessKey: 'REVOKED' } } });
+    agent = await startAgent(h.agentOptions());
+    const desired = await h.put('d.txt', 'denied');
+    h.setDesired(desired);
+    await waitFor(() => (h.reported()?.error as { code?: string } | undefined)?.code === 'S3_ACCESS_DENIED', 'access denied reported');
+    await waitFor(() => agent!.credentialFetches >= 3, 'a fresh fetch per retry');
+    expect(h.s3Gets()).toBeGreaterThanOrEqual(2);
+    expect(existsSync(join(h.dest, 'd.txt'))).toBe(false);
+  });
 });
