@@ -6,6 +6,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUTTON_ENV, buttonFunctionEnvironment, parseButtonConfig, worstCaseClickMs } from '../../core/button/config';
 import { objectFunctionEnvironment, parseObjectConfig } from '../../core/s3/config';
+import { AGENT_FLAGS, resolveAgentOptions, type OptionName } from '../../agent/options';
 import { render, renderList } from './render';
 import { resourceId, roleStatements, synthesize, type Synthesis } from './synth';
 
@@ -326,6 +327,31 @@ describe('the outputs', () => {
         '--shadow-property s3 --dest ./files --state-dir ./.shadowplug',
       ].join(' '),
     );
+  });
+
+  it('is a command line the agent accepts', async () => {
+    // What the shell makes of it once the two look-ups have answered.
+    const command = render((s.json.Outputs.AgentCommand1 as { Value: unknown }).Value)
+      .replace(/\$\(aws iot describe-endpoint --endpoint-type iot:Data-ATS [^)]*\)/, 'abc123-ats.iot.eu-west-1.amazonaws.com')
+      .replace(/\$\(aws iot describe-endpoint --endpoint-type iot:CredentialProvider [^)]*\)/, 'abc123.credentials.iot.eu-west-1.amazonaws.com');
+    const words = [...command.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? '');
+    expect(words.slice(0, 3)).toEqual(['npx', 'shadowplug', 'agent']);
+    const flags: Partial<Record<OptionName, unknown>> = {};
+    for (let i = 3; i < words.length; i += 2) {
+      const spec = AGENT_FLAGS.find((f) => f.flag.split(' ')[0] === words[i]);
+      expect(spec, `agent flag ${words[i]}`).toBeDefined();
+      flags[spec!.name] = words[i + 1];
+    }
+    await expect(resolveAgentOptions(flags)).resolves.toMatchObject({
+      endpoint: 'abc123-ats.iot.eu-west-1.amazonaws.com',
+      credentialEndpoint: `abc123.credentials.iot.eu-west-1.amazonaws.com/role-aliases/<${ids.roleAlias}>/credentials`,
+      thingName: 'shadowplug-device',
+      region: 'eu-west-1',
+      cert: 'device.pem.crt',
+      key: 'private.pem.key',
+      caFile: 'AmazonRootCA1.pem',
+      shadowProperty: 's3',
+    });
   });
 });
 
