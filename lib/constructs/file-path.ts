@@ -42,12 +42,14 @@ export class FilePath extends Construct {
   constructor(scope: Construct, id: string, props: FilePathProps) {
     super(scope, id);
 
-    // Server access logs of the files bucket: who read or wrote which file, kept 90 days.
+    // Server access logs of the files bucket: who read or wrote which file, kept 90 days. ACLs stay
+    // disabled: log delivery is granted by bucket policy (cdk.json sets
+    // @aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy).
     this.accessLogs = new Bucket(this, 'AccessLogs', {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
       encryption: BucketEncryption.S3_MANAGED,
-      objectOwnership: ObjectOwnership.BUCKET_OWNER_PREFERRED,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
       lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(90) }],
     });
 

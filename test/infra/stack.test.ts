@@ -214,6 +214,29 @@ describe('the file path', () => {
     });
   });
 
+  it('delivers access logs by bucket policy, ACLs disabled, only from the files bucket', () => {
+    expect(props(ids.accessLogs)).toMatchObject({
+      OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      LifecycleConfiguration: { Rules: [expect.objectContaining({ ExpirationInDays: 90 })] },
+    });
+    expect(props(ids.accessLogs).AccessControl).toBeUndefined();
+    s.template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: ids.accessLogs },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Action: 's3:PutObject',
+            Effect: 'Allow',
+            Principal: { Service: 'logging.s3.amazonaws.com' },
+            Condition: { ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [ids.files, 'Arn'] } }, StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+            Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [ids.accessLogs, 'Arn'] }, '/files/*']] },
+          },
+        ]),
+      },
+    });
+  });
+
   it('sends created and removed objects to the S3 function', () => {
     s.template.hasResourceProperties('Custom::S3BucketNotifications', {
       BucketName: { Ref: ids.files },
