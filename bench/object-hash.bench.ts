@@ -12,7 +12,7 @@
  */
 import { spawn, execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -60,18 +60,41 @@ async function writeFile(path: string): Promise<void> {
 
 interface Measured {
   seconds: number;
+  /** CPU seconds of this (client) process and of the server process: robust to other load. */
+  clientCpu: number;
+  serverCpu: number;
   peakRssMiB: number;
   result?: string;
 }
 
-async function measure(fn: () => Promise<string | undefined>): Promise<Measured> {
+/** utime + stime of a process in seconds, from /proc (Linux); 0 where unavailable. */
+function processCpu(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks; USER_HZ is 100 on Linux
+  } catch {
+    return 0;
+  }
+}
+
+async function measure(fn: () => Promise<string | undefined>, serverPid: number | undefined): Promise<Measured> {
   (globalThis as { gc?: () => void }).gc?.();
-  let peak = process.memoryUsage().rss;
-  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 10);
+  let peak = process.memoryUsage.rss();
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 10);
+  const cpu0 = process.cpuUsage(); // (sha256sum runs in its own process: its CPU is not counted here)
+  const server0 = processCpu(serverPid);
   const start = performance.now();
   try {
     const result = await fn();
-    return { seconds: (performance.now() - start) / 1000, peakRssMiB: Math.max(peak, process.memoryUsage().rss) / MiB, result };
+    const cpu = process.cpuUsage(cpu0);
+    return {
+      seconds: (performance.now() - start) / 1000,
+      clientCpu: (cpu.user + cpu.system) / 1e6,
+      serverCpu: processCpu(serverPid) - server0,
+      peakRssMiB: Math.max(peak, process.memoryUsage.rss()) / MiB,
+      result,
+    };
   } finally {
     clearInterval(sampler);
   }
@@ -127,9 +150,11 @@ async function main(): Promise<void> {
     for (let round = 0; round < ROUNDS; round++) {
       for (const phase of phases) {
         if (round >= phase.rounds) continue;
-        const m = await measure(phase.fn);
+        const m = await measure(phase.fn, child.pid);
         runs.get(phase.name)!.push(m);
-        console.log(`  [${round + 1}] ${phase.name.padEnd(46)} ${m.seconds.toFixed(2).padStart(7)} s ${(SIZE / MiB / m.seconds).toFixed(0).padStart(6)} MiB/s  peak RSS ${m.peakRssMiB.toFixed(0)} MiB`);
+        console.log(
+          `  [${round + 1}] ${phase.name.padEnd(46)} ${m.seconds.toFixed(2).padStart(6)} s ${(SIZE / MiB / m.seconds).toFixed(0).padStart(5)} MiB/s  cpu client ${m.clientCpu.toFixed(2)} s server ${m.serverCpu.toFixed(2)} s  peak RSS ${m.peakRssMiB.toFixed(0)} MiB`,
+        );
       }
     }
     const best = (i: number): Measured => {
@@ -145,11 +170,12 @@ async function main(): Promise<void> {
     const peak = Math.max(...[...runs.entries()].filter(([n]) => !n.startsWith('sha256sum')).flatMap(([, ms]) => ms.map((m) => m.peakRssMiB)));
     const mark = (ok: boolean) => (ok ? 'met' : 'MISSED');
     console.log(`\nbest of ${ROUNDS} (machine shared with other work, 2 cores, server + proxy in a child process); load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-    for (const [i, p] of phases.entries()) console.log(`  ${p.name.padEnd(46)} ${best(i).seconds.toFixed(2).padStart(7)} s`);
+    for (const [i, p] of phases.entries()) console.log(`  ${p.name.padEnd(46)} ${best(i).seconds.toFixed(2).padStart(7)} s  (client cpu ${best(i).clientCpu.toFixed(2)} s)`);
     console.log('ratios (time / time):');
     console.log(`  (a) hashObject / sha256sum:                       ${ratio(ours, sum).toFixed(2)}`);
     console.log(`  (b) hashObject / plain GetObject (no hash):       ${ratio(ours, plain).toFixed(2)}  target ≤ 1.10: ${mark(ratio(ours, plain) <= 1.1)}`);
     console.log(`      one-stream sha256 / one-stream plain:         ${ratio(plainHashed, plain).toFixed(2)}  (cost of hashing on one stream)`);
+    console.log(`      client CPU, hashObject / plain GetObject:     ${(ours.clientCpu / plain.clientCpu).toFixed(2)}  (independent of other load)`);
     console.log(`  (c) throttled: one stream / ${parallel.concurrency} parallel ranges:    ${ratio(slowOne, slowPar).toFixed(2)}×  target ≥ 3×: ${mark(ratio(slowOne, slowPar) >= 3)}`);
     console.log(`  peak RSS of the hashing process:                  ${peak.toFixed(0)} MiB  target ≤ 256 MiB: ${mark(peak <= 256)}`);
     client.destroy();
