@@ -13,6 +13,8 @@ export type SandboxEvent =
   | { type: 'upload-failed'; key: string; message: string }
   /** The object Lambda handled the upload but changed no shadow (same hash, older event, no such route…). */
   | { type: 'upload-ignored'; key: string; message: string }
+  /** The object Lambda hashed an object (once per url and hash, before the shadows it wrote). */
+  | { type: 'hashed'; url: string; hash: string }
   | { type: 'desired'; thing: string; hash: string; url: string }
   | { type: 'progress'; thing: string; bytes: number; total?: number }
   | { type: 'installed'; thing: string; hash: string; path: string }
@@ -59,6 +61,8 @@ export function formatEvent(event: SandboxEvent): string {
       return `upload   ${event.key} FAILED: ${event.message}`;
     case 'upload-ignored':
       return `upload   ${event.key}: no shadow changed (${event.message})`;
+    case 'hashed':
+      return `lambda   ${event.url} sha256 ${event.hash}`;
     case 'desired':
       return `shadow   ${event.thing} desired ← ${event.url} sha256 ${short(event.hash)}`;
     case 'progress':

@@ -24,6 +24,7 @@ function propertyOf(section: unknown, property: string): { hash?: string; url?: 
 export class ShadowObserver {
   private readonly desired = new Map<string, string | undefined>();
   private readonly reported = new Map<string, string | undefined>();
+  private readonly announced = new Set<string>();
   private readonly property: string;
   private readonly emit: (event: SandboxEvent) => void;
 
@@ -51,11 +52,22 @@ export class ShadowObserver {
     this.desired.set(thing, desiredHash);
     this.reported.set(thing, reportedHash);
     if (desiredChanged && desiredHash !== undefined) {
-      this.emit({ type: 'desired', thing, hash: desiredHash, url: desired?.url ?? '?' });
+      const url = desired?.url ?? '?';
+      this.announceHash(url, desiredHash);
+      this.emit({ type: 'desired', thing, hash: desiredHash, url });
     }
     if ((reportedChanged || desiredChanged) && reportedHash !== undefined && reportedHash === desiredHash) {
       this.emit({ type: 'reported', thing, hash: reportedHash });
     }
+  }
+
+  /** One `hashed` line per object version, however many shadows it went to (bounded memory). */
+  private announceHash(url: string, hash: string): void {
+    const key = `${hash} ${url}`;
+    if (this.announced.has(key)) return;
+    this.announced.add(key);
+    if (this.announced.size > 1000) this.announced.delete(this.announced.values().next().value!);
+    this.emit({ type: 'hashed', url, hash });
   }
 
   desiredHash(thing: string): string | undefined {

@@ -92,7 +92,7 @@ describe('npx shadowplug sandbox (the CLI, as the README says)', () => {
 
     writeFileSync(join(work, 'notes.txt'), 'narrated');
     expect((await runCliToEnd(['sandbox', 'upload', 'notes.txt', '--dir', dir], { cwd: work })).code).toBe(0);
-    for (const step of [/ upload +s3:\/\/shadowplug\/notes\.txt /, / shadow +shadowplug-device-1 desired ← s3:\/\/shadowplug\/notes\.txt/, / device +shadowplug-device-1 verified sha256 /, / shadow +shadowplug-device-1 reported = desired/]) {
+    for (const step of [/ upload +s3:\/\/shadowplug\/notes\.txt /, / lambda +s3:\/\/shadowplug\/notes\.txt sha256 [0-9a-f]{64}$/, / shadow +shadowplug-device-1 desired ← s3:\/\/shadowplug\/notes\.txt/, / device +shadowplug-device-1 verified sha256 /, / shadow +shadowplug-device-1 reported = desired/]) {
       await run.waitForLine((l) => step.test(l));
     }
 

@@ -26,9 +26,12 @@ describe('ShadowObserver', () => {
     o.documents('t1', doc('aaa', 'old')); // a report of something else: not caught up
     o.documents('t1', doc('aaa', 'aaa'));
     o.documents('t1', doc('aaa', 'aaa')); // nothing new
+    o.documents('t2', doc('aaa')); // the same object for another thing: hashed once, desired per thing
     expect(events).toEqual([
+      { type: 'hashed', url: 's3://b/aaa', hash: 'aaa' },
       { type: 'desired', thing: 't1', hash: 'aaa', url: 's3://b/aaa' },
       { type: 'reported', thing: 't1', hash: 'aaa' },
+      { type: 'desired', thing: 't2', hash: 'aaa', url: 's3://b/aaa' },
     ]);
     expect(o.reportedHash('t1')).toBe('aaa');
   });

@@ -46,7 +46,8 @@ describe('sandbox: an upload reaches the device, verified', () => {
     }
     // The narration tells the story in order for one device.
     const story = events.filter((e) => !('thing' in e) || e.thing === 'shadowplug-device-1').map((e) => e.type);
-    expect(story.indexOf('upload')).toBeLessThan(story.indexOf('desired'));
+    expect(story.indexOf('upload')).toBeLessThan(story.indexOf('hashed'));
+    expect(story.indexOf('hashed')).toBeLessThan(story.indexOf('desired'));
     expect(story.indexOf('desired')).toBeLessThan(story.indexOf('installed'));
     expect(story.indexOf('installed')).toBeLessThan(story.indexOf('reported'));
   });
