@@ -89,11 +89,12 @@ export async function processObjectEvent(event: S3Event, deps: ProcessDeps): Pro
     const change = parsed.change;
     const log = logger.child({ eventName: change.eventName, bucket: change.bucket, key: change.key, sequencer: change.sequencer });
     try {
-      const outcome = await processChange(change, deps, writer, log);
-      const failedThings = outcome.status === 'applied' ? outcome.things.filter((t) => t.result === 'failed') : [];
-      if (failedThings.length > 0 && outcome.status === 'applied') {
-        const first = failedThings[0] as { error: ErrorSummary };
-        records.push({ status: 'failed', eventName: change.eventName, bucket: change.bucket, key: change.key, error: first.error, things: outcome.things });
+      const thingErrors: ShadowplugError[] = [];
+      const outcome = await processChange(change, deps, writer, log, thingErrors);
+      if (thingErrors.length > 0 && outcome.status === 'applied') {
+        // Some things got the value, some did not: the retry completes the rest (the others are then unchanged).
+        failures.push(...thingErrors);
+        records.push({ status: 'failed', eventName: change.eventName, bucket: change.bucket, key: change.key, error: summary(thingErrors[0]), things: outcome.things });
       } else {
         records.push(outcome);
       }
@@ -104,22 +105,11 @@ export async function processObjectEvent(event: S3Event, deps: ProcessDeps): Pro
       records.push({ status: 'failed', eventName: change.eventName, bucket: change.bucket, key: change.key, error: summary(error) });
     }
   }
-  return { outcome: { records }, failures: failures.concat(thingFailures(records)) };
+  return { outcome: { records }, failures };
 }
 
-/** Thing-level failures travel inside the outcome; collect them as errors too. */
-function thingFailures(records: RecordOutcome[]): ShadowplugError[] {
-  const out: ShadowplugError[] = [];
-  for (const r of records) {
-    if (r.status !== 'failed' || !r.things) continue;
-    for (const t of r.things) {
-      if (t.result === 'failed') out.push(new ShadowplugError(t.error.message, { code: t.error.code, retryable: t.error.retryable }));
-    }
-  }
-  return out;
-}
-
-async function processChange(change: ObjectChange, deps: ProcessDeps, writer: ShadowWriter, log: Logger): Promise<RecordOutcome> {
+/** One created/removed object. Per-thing failures go to `thingErrors` so the other things still get theirs. */
+async function processChange(change: ObjectChange, deps: ProcessDeps, writer: ShadowWriter, log: Logger, thingErrors: ShadowplugError[]): Promise<RecordOutcome> {
   const { config } = deps;
   const base = { eventName: change.eventName, bucket: change.bucket, key: change.key };
   const route = routeKey(change.key, config);
@@ -140,8 +130,10 @@ async function processChange(change: ObjectChange, deps: ProcessDeps, writer: Sh
         log.info(r.result === 'written' ? 'desired value cleared' : 'removal does not affect this thing', { thing, result: outcome.result });
         things.push(outcome);
       } catch (err) {
-        log.error('shadow write failed', { thing, err });
-        things.push({ thing, result: 'failed', error: summary(err) });
+        const error = typed(err);
+        thingErrors.push(error);
+        log.error('shadow write failed', { thing, err: error });
+        things.push({ thing, result: 'failed', error: summary(error) });
       }
     }
     return { status: 'applied', ...base, things };
@@ -195,8 +187,10 @@ async function processChange(change: ObjectChange, deps: ProcessDeps, writer: Sh
       log.info(r.result === 'written' ? 'desired value written' : 'shadow not changed', { thing, result: outcome.result, hash: desired.hash });
       things.push(outcome);
     } catch (err) {
-      log.error('shadow write failed', { thing, err });
-      things.push({ thing, result: 'failed', error: summary(err) });
+      const error = typed(err);
+      thingErrors.push(error);
+      log.error('shadow write failed', { thing, err: error });
+      things.push({ thing, result: 'failed', error: summary(error) });
     }
   }
   return { status: 'applied', ...base, hash: hashed.hash, hashSource: hashed.source, things };

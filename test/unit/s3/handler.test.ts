@@ -185,6 +185,32 @@ describe('object-to-shadow handler (SDK mocked)', () => {
       expect(iotMock.commandCalls(UpdateThingShadowCommand)).toHaveLength(0);
     });
 
+    it('writes the other things when one thing fails, throws, and the retry completes only the missing one', async () => {
+      checksum();
+      const stored: Record<string, unknown> = {};
+      iotMock.on(GetThingShadowCommand).callsFake((input: { thingName: string }) => {
+        if (!(input.thingName in stored)) throw new ResourceNotFoundException({ message: 'No shadow', $metadata: { httpStatusCode: 404 } });
+        return { payload: payload({ state: { desired: stored[input.thingName] }, version: 1 }) };
+      });
+      let failLamp2 = true;
+      iotMock.on(UpdateThingShadowCommand).callsFake((input: { thingName: string; payload: Uint8Array }) => {
+        if (input.thingName === 'lamp-2' && failLamp2) throw new ThrottlingException({ message: 'Rate exceeded', $metadata: { httpStatusCode: 429 } });
+        stored[input.thingName] = (JSON.parse(Buffer.from(input.payload).toString('utf8')) as { state: { desired: unknown } }).state.desired;
+        return { payload: payload({ version: 1 }) };
+      });
+      const h = handler({ [ENV.targetThings]: 'lamp-1,lamp-2' });
+      const ev = event(record({ eTag: 'e', size: 3 }));
+      const err = await failure(h(ev));
+      expect((err.outcome as { records: unknown[] }).records[0]).toMatchObject({
+        status: 'failed',
+        things: [{ thing: 'lamp-1', result: 'written' }, { thing: 'lamp-2', result: 'failed', error: { code: 'SHADOW_SERVICE', retryable: true } }],
+      });
+      failLamp2 = false;
+      const retried = await h(ev);
+      expect(retried.records[0]).toMatchObject({ status: 'applied', things: [{ thing: 'lamp-1', result: 'unchanged' }, { thing: 'lamp-2', result: 'written' }] });
+      expect(iotMock.commandCalls(UpdateThingShadowCommand).filter((c) => c.args[0].input.thingName === 'lamp-1')).toHaveLength(1);
+    });
+
     it('reports a non-retryable ShadowServiceError for a rejected document (413)', async () => {
       checksum();
       iotMock.on(UpdateThingShadowCommand).rejects(Object.assign(new Error('too large'), { name: 'RequestEntityTooLargeException', $metadata: { httpStatusCode: 413 } }));
