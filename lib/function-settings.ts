@@ -75,12 +75,14 @@ export function thingPrefix(settings: Pick<StackSettings, 'keyPrefix'>): string 
   return `${settings.keyPrefix}things/`;
 }
 
-export function objectEnvironment(settings: StackSettings): Record<string, string> {
+/** `iotDataEndpoint`: the account's `https://<prefix>-ats.iot.<region>.amazonaws.com` (may be a deploy-time token). */
+export function objectEnvironment(settings: StackSettings, iotDataEndpoint: string): Record<string, string> {
   const objectSettings: ObjectSettings = {
     targetThings: settings.thingNames,
     thingPrefix: thingPrefix(settings),
     property: settings.shadowProperty,
     shadowName: settings.shadowName,
+    iotDataEndpoint,
   };
   try {
     return objectFunctionEnvironment(objectSettings);

@@ -3,6 +3,7 @@ import type { Construct } from 'constructs';
 import { ButtonPath } from './constructs/button-path';
 import { DeviceIdentity } from './constructs/device-identity';
 import { FilePath } from './constructs/file-path';
+import { IotDataEndpoint } from './constructs/iot-data-endpoint';
 import { Notifications } from './constructs/notifications';
 import type { StackSettings } from './context';
 import { buttonEnvironment, buttonTimeoutSeconds, objectEnvironment } from './function-settings';
@@ -21,6 +22,7 @@ export class ShadowplugStack extends Stack {
   readonly buttonPath: ButtonPath;
   readonly filePath: FilePath;
   readonly devices: DeviceIdentity;
+  readonly dataEndpoint: IotDataEndpoint;
 
   constructor(scope: Construct, id: string, props: ShadowplugStackProps) {
     super(scope, id, props);
@@ -38,12 +40,15 @@ export class ShadowplugStack extends Stack {
       topic: this.notifications.topic,
     });
 
+    // The account's own IoT data endpoint, for the shadow writes.
+    this.dataEndpoint = new IotDataEndpoint(this, 'IotDataEndpoint');
+
     // An upload becomes the desired file in each target device's shadow.
     this.filePath = new FilePath(this, 'FilePath', {
       thingNames: settings.thingNames,
       shadowName: settings.shadowName,
       keyPrefix: settings.keyPrefix,
-      environment: objectEnvironment(settings),
+      environment: objectEnvironment(settings, this.dataEndpoint.url),
       topic: this.notifications.topic,
     });
 
@@ -70,6 +75,7 @@ export class ShadowplugStack extends Stack {
     new CfnOutput(this, 'ThingNames', { description: 'The IoT things (devices) that receive files', value: settings.thingNames.join(',') });
     new CfnOutput(this, 'RoleAlias', { description: 'IoT role alias devices get credentials through', value: this.devices.roleAlias.ref });
     new CfnOutput(this, 'DevicePolicyName', { description: 'IoT policy to attach to each device certificate', value: this.devices.policy.ref });
+    new CfnOutput(this, 'IotDataEndpointAddress', { description: "The account's IoT data endpoint (MQTT and shadows)", value: this.dataEndpoint.host });
     new CfnOutput(this, 'TopicArn', { description: 'SNS topic with click outcomes and failures', value: this.notifications.topic.topicArn });
     settings.thingNames.forEach((thingName, i) => {
       new CfnOutput(this, `AgentCommand${i + 1}`, {

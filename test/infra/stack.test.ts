@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUTTON_ENV, buttonFunctionEnvironment, parseButtonConfig, worstCaseClickMs } from '../../core/button/config';
-import { objectFunctionEnvironment, parseObjectConfig } from '../../core/s3/config';
+import { ENV as OBJECT_ENV, objectFunctionEnvironment, parseObjectConfig } from '../../core/s3/config';
 import { AGENT_FLAGS, resolveAgentOptions, type OptionName } from '../../agent/options';
 import { render, renderList } from './render';
 import { resourceId, roleStatements, synthesize, type Synthesis } from './synth';
@@ -37,6 +37,7 @@ let ids: {
   policy: string;
   roleAlias: string;
   deviceRole: string;
+  endpointLookup: string;
 };
 
 beforeAll(() => {
@@ -55,6 +56,7 @@ beforeAll(() => {
     policy: resourceId(s, 'AWS::IoT::Policy', 'DevicesDevicePolicy'),
     roleAlias: resourceId(s, 'AWS::IoT::RoleAlias', 'DevicesRoleAlias'),
     deviceRole: resourceId(s, 'AWS::IAM::Role', 'DevicesDeviceRole'),
+    endpointLookup: resourceId(s, 'Custom::AWS', 'IotDataEndpointLookup'),
   };
 });
 afterAll(() => s?.close());
@@ -279,10 +281,34 @@ describe('the file path', () => {
   });
 
   it("hands the function the configuration the S3 function's own builder makes from the context", () => {
-    const expected = objectFunctionEnvironment({ targetThings: ['shadowplug-device'], thingPrefix: 'things/', property: 's3' });
-    const variables = (props(ids.objectFn).Environment as { Variables: Record<string, string> }).Variables;
-    expect(variables).toEqual(expected);
-    expect(parseObjectConfig(variables).targetThings).toEqual(['shadowplug-device']);
+    const sample = 'https://abc123-ats.iot.eu-west-1.amazonaws.com';
+    const expected = objectFunctionEnvironment({ targetThings: ['shadowplug-device'], thingPrefix: 'things/', property: 's3', iotDataEndpoint: sample });
+    const variables = (props(ids.objectFn).Environment as { Variables: Record<string, unknown> }).Variables;
+    // The account's data endpoint, looked up at deploy time.
+    expect(render(variables[OBJECT_ENV.iotDataEndpoint])).toBe(`https://<${ids.endpointLookup}.endpointAddress>`);
+    const withSample = { ...(variables as Record<string, string>), [OBJECT_ENV.iotDataEndpoint]: sample };
+    expect(withSample).toEqual(expected);
+    expect(parseObjectConfig(withSample).targetThings).toEqual(['shadowplug-device']);
+  });
+
+  it('looks up the IoT data endpoint at deploy time, with a role that can do only that (and log)', () => {
+    const lookup = props(ids.endpointLookup);
+    expect(JSON.parse(lookup.Create as string)).toEqual({
+      service: '@aws-sdk/client-iot',
+      action: 'DescribeEndpoint',
+      parameters: { endpointType: 'iot:Data-ATS' },
+      physicalResourceId: { id: 'iot-data-ats-endpoint' },
+    });
+    expect(lookup.Update).toBe(lookup.Create);
+    const role = resourceId(s, 'AWS::IAM::Role', 'IotDataEndpointRole');
+    const statements = roleStatements(s, role).map((st) => [renderList(st.Action).sort().join(','), renderList(st.Resource)]);
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        ['iot:DescribeEndpoint', ['*']],
+        ['logs:CreateLogStream,logs:PutLogEvents', [expect.stringMatching(/^<IotDataEndpointLogs.*\.Arn>$/)]],
+      ]),
+    );
+    expect(statements).toHaveLength(2);
   });
 });
 
@@ -335,6 +361,7 @@ describe('the outputs', () => {
       RoleAlias: { Value: { Ref: ids.roleAlias } },
       DevicePolicyName: { Value: { Ref: ids.policy } },
       TopicArn: { Value: { Ref: ids.topic } },
+      IotDataEndpointAddress: { Value: { 'Fn::GetAtt': [ids.endpointLookup, 'endpointAddress'] } },
     });
   });
 
@@ -392,6 +419,7 @@ describe('cdk-nag AwsSolutions', () => {
       [
         'AwsSolutions::AwsSolutions-L1 @ Shadowplug/ButtonPath/Handler/Function/Resource',
         'AwsSolutions::AwsSolutions-L1 @ Shadowplug/FilePath/Handler/Function/Resource',
+        'AwsSolutions::AwsSolutions-IAM5[Resource::*] @ Shadowplug/IotDataEndpoint/Lookup/CustomResourcePolicy/Resource',
         `AwsSolutions::AwsSolutions-IAM5[Resource::<${ids.files}.Arn>/*] @ Shadowplug/FilePath/Handler/Role/DefaultPolicy/Resource`,
         `AwsSolutions::AwsSolutions-IAM5[Resource::<${ids.files}.Arn>/*] @ Shadowplug/Devices/DeviceRole/DefaultPolicy/Resource`,
         'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole] @ Shadowplug/BucketNotificationsHandler050a0587b7544547bf325f094a3db834/Role/Resource',
@@ -424,20 +452,29 @@ describe('the bundles', () => {
     }
   });
 
-  it('load in Node as Lambda loads them, the button one parsing the stack’s configuration at init', async () => {
-    const variables = (props(ids.buttonFn).Environment as { Variables: Record<string, string> }).Variables;
-    const env = {
-      PATH: process.env.PATH,
-      AWS_REGION: 'eu-west-1',
-      AWS_LAMBDA_FUNCTION_NAME: 'button',
-      ...variables,
-      [BUTTON_ENV.snsTopicArn]: 'arn:aws:sns:eu-west-1:123456789012:outcomes',
-    };
-    const script = "const m = await import(process.argv[1]); console.log(typeof m.handler);";
-    for (const fnId of [ids.buttonFn, ids.objectFn]) {
-      const fnEnv = fnId === ids.buttonFn ? env : { PATH: process.env.PATH, AWS_REGION: 'eu-west-1', ...(props(fnId).Environment as { Variables: Record<string, string> }).Variables };
-      const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script, join(bundleDir(fnId), 'index.mjs')], { env: fnEnv });
-      expect(stdout.trim()).toBe('function');
-    }
+  it('load in Node as Lambda loads them, each accepting the configuration the stack gives it', async () => {
+    const node = (file: string, script: string, variables: Record<string, unknown>, extra: Record<string, string>) =>
+      run(process.execPath, ['--input-type=module', '-e', script, file], {
+        env: { PATH: process.env.PATH, AWS_REGION: 'eu-west-1', AWS_LAMBDA_FUNCTION_NAME: 'fn', ...(variables as Record<string, string>), ...extra },
+      });
+    const variables = (fnId: string) => (props(fnId).Environment as { Variables: Record<string, unknown> }).Variables;
+
+    // The button function parses its configuration at init (a bad one would throw here).
+    const button = await node(
+      join(bundleDir(ids.buttonFn), 'index.mjs'),
+      'const m = await import(process.argv[1]); console.log(typeof m.handler);',
+      variables(ids.buttonFn),
+      { [BUTTON_ENV.snsTopicArn]: 'arn:aws:sns:eu-west-1:123456789012:outcomes' },
+    );
+    expect(button.stdout.trim()).toBe('function');
+
+    // The S3 function parses it on its first event: an event with no records touches no network.
+    const object = await node(
+      join(bundleDir(ids.objectFn), 'index.mjs'),
+      'const m = await import(process.argv[1]); console.log(JSON.stringify(await m.handler({ Records: [] })));',
+      variables(ids.objectFn),
+      { [OBJECT_ENV.iotDataEndpoint]: 'https://abc123-ats.iot.eu-west-1.amazonaws.com' },
+    );
+    expect(JSON.parse(object.stdout.trim().split('\n').pop() ?? '')).toEqual({ records: [] });
   });
 });
