@@ -41,17 +41,22 @@ export function synthesize(overrides: Record<string, unknown> = {}, options: { b
   const context: Record<string, unknown> = { ...CDK_JSON_CONTEXT, ...overrides };
   for (const [key, value] of Object.entries(context)) if (value === undefined) delete context[key];
   if (options.bundle === false) context['aws:cdk:bundling-stacks'] = [];
-  const { app, stack } = createApp({ context, outdir });
-  const assembly = app.synth();
-  const json = assembly.getStackArtifact(stack.artifactId).template as Synthesis['json'];
-  return {
-    template: Template.fromJSON(json),
-    json,
-    stack,
-    outdir,
-    validationReport: JSON.parse(readFileSync(join(assembly.directory, 'validation-report.json'), 'utf8')) as ValidationReport,
-    close: () => rmSync(outdir, { recursive: true, force: true }),
-  };
+  try {
+    const { app, stack } = createApp({ context, outdir });
+    const assembly = app.synth();
+    const json = assembly.getStackArtifact(stack.artifactId).template as Synthesis['json'];
+    return {
+      template: Template.fromJSON(json),
+      json,
+      stack,
+      outdir,
+      validationReport: JSON.parse(readFileSync(join(assembly.directory, 'validation-report.json'), 'utf8')) as ValidationReport,
+      close: () => rmSync(outdir, { recursive: true, force: true }),
+    };
+  } catch (err) {
+    rmSync(outdir, { recursive: true, force: true });
+    throw err;
+  }
 }
 
 /** The one resource of a type whose logical id starts with `prefix`. */

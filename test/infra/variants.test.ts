@@ -140,11 +140,14 @@ describe('a fleet of two things, a named shadow, a key prefix, per-thing objects
 describe('bad context fails the synth, naming the key', () => {
   function synthError(overrides: Record<string, unknown>): ContextError {
     const context: Record<string, unknown> = { ...CDK_JSON_CONTEXT, ...overrides, 'aws:cdk:bundling-stacks': [] };
+    const outdir = mkdtempSync(join(tmpdir(), 'shadowplug-bad-context-'));
     try {
-      createApp({ context, outdir: join(tmpdir(), 'shadowplug-never-written') });
+      createApp({ context, outdir });
     } catch (err) {
       if (err instanceof ContextError) return err;
       throw err;
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
     }
     throw new Error('the app was built');
   }
