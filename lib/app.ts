@@ -5,13 +5,14 @@
 import { App, type AppProps } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { Validations } from 'aws-cdk-lib';
-import { isDocumentationAddress, parseStackSettings } from './context';
+import { checkContextKeys, isDocumentationAddress, parseStackSettings } from './context';
 import { ShadowplugStack } from './shadowplug-stack';
 
 export const STACK_NAME = 'Shadowplug';
 
 export function createApp(props: AppProps = {}): { app: App; stack: ShadowplugStack } {
   const app = new App(props);
+  checkContextKeys(Object.keys(app.node.getAllContext()));
   const settings = parseStackSettings((key) => app.node.tryGetContext(key));
   const stack = new ShadowplugStack(app, STACK_NAME, {
     settings,

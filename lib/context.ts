@@ -71,6 +71,19 @@ export const CONTEXT_KEYS = [
   'credentialDurationSeconds',
 ] as const;
 
+/**
+ * A context key that differs from one of ours only in case or dashes (`-c plughost=…`,
+ * `-c plug-host=…`) would be ignored silently and the default used: refuse it instead.
+ */
+export function checkContextKeys(keys: readonly string[]): void {
+  const squash = (k: string) => k.toLowerCase().replace(/[-_]/g, '');
+  for (const key of keys) {
+    if ((CONTEXT_KEYS as readonly string[]).includes(key)) continue;
+    const meant = CONTEXT_KEYS.find((known) => squash(known) === squash(key));
+    if (meant !== undefined) throw new ContextError(key, `is not a setting; did you mean "${meant}"?`);
+  }
+}
+
 export function parseStackSettings(read: ContextReader): StackSettings {
   const plugHost = requiredString(read, 'plugHost');
   checkHost('plugHost', plugHost);

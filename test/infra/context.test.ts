@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseStackSettings, type ContextReader } from '../../lib/context';
+import { checkContextKeys, parseStackSettings, type ContextReader } from '../../lib/context';
 import { ContextError } from '../../lib/errors';
 
 const CDK_JSON = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> };
@@ -127,6 +127,21 @@ describe('stack context', () => {
       const err = contextError(overrides);
       expect(err.message).toMatch(message);
       expect(err.code).toBe('CDK_BAD_CONTEXT');
+    });
+  });
+
+  describe('refuses near-misses of its keys, which would otherwise be ignored', () => {
+    it.each([
+      ['plughost', 'plugHost'],
+      ['plug-host', 'plugHost'],
+      ['thing_name', 'thingName'],
+      ['KEYPREFIX', 'keyPrefix'],
+    ])('%s', (typo, meant) => {
+      expect(() => checkContextKeys(['cli-telemetry', typo])).toThrow(`context "${typo}": is not a setting; did you mean "${meant}"?`);
+    });
+
+    it("leaves everyone else's keys alone", () => {
+      expect(() => checkContextKeys([...Object.keys(CDK_JSON.context), 'aws:cdk:bundling-stacks', '@aws-cdk/core:newStyleStackSynthesis'])).not.toThrow();
     });
   });
 });
