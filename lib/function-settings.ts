@@ -59,6 +59,17 @@ export function buttonTimeoutSeconds(environment: Record<string, string>): numbe
   return Math.min(900, Math.max(10, Math.ceil(worstMs / 1000)));
 }
 
+/**
+ * How long Lambda may hold a click in its asynchronous queue: as long as the button would still act
+ * on it (`maxClickAgeMs`, default 30 s) — older clicks are refused by the function anyway — within
+ * Lambda's 60 s to 6 h range.
+ */
+export function buttonMaxEventAgeSeconds(environment: Record<string, string>): number {
+  const { [BUTTON_ENV.snsTopicArn]: _topic, ...rest } = environment;
+  const maxClickSeconds = Math.ceil(parseButtonConfig(rest).maxClickAgeMs / 1000);
+  return Math.min(21_600, Math.max(60, maxClickSeconds));
+}
+
 /** Which context key an S3 function variable came from. */
 const OBJECT_CONTEXT_KEYS: Record<string, string> = {
   [OBJECT_ENV.targetThings]: 'thingNames',

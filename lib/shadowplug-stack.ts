@@ -6,7 +6,7 @@ import { FilePath } from './constructs/file-path';
 import { IotDataEndpoint } from './constructs/iot-data-endpoint';
 import { Notifications } from './constructs/notifications';
 import type { StackSettings } from './context';
-import { buttonEnvironment, buttonTimeoutSeconds, objectEnvironment } from './function-settings';
+import { buttonEnvironment, buttonMaxEventAgeSeconds, buttonTimeoutSeconds, objectEnvironment } from './function-settings';
 
 export interface ShadowplugStackProps extends StackProps {
   readonly settings: StackSettings;
@@ -37,6 +37,7 @@ export class ShadowplugStack extends Stack {
       topicFilter: settings.buttonTopicFilter,
       environment: buttonEnv,
       timeout: Duration.seconds(buttonTimeoutSeconds(buttonEnv)),
+      maxEventAge: Duration.seconds(buttonMaxEventAgeSeconds(buttonEnv)),
       topic: this.notifications.topic,
     });
 

@@ -14,6 +14,8 @@ export interface ButtonPathProps {
   readonly environment: Record<string, string>;
   /** Long enough for the configuration's worst case (see buttonTimeoutSeconds). */
   readonly timeout: Duration;
+  /** How long a click may wait in Lambda's queue (see buttonMaxEventAgeSeconds). */
+  readonly maxEventAge: Duration;
   /** Outcomes go here; so do failed invocations. */
   readonly topic: ITopic;
 }
@@ -27,7 +29,7 @@ export function buttonRuleSql(topicFilter: string): string {
  * Click → topic rule → button function → plug (TCP 9999) → outcome on SNS.
  *
  * Exactly once: IoT invokes Lambda asynchronously and Lambda would retry a failed click twice — a
- * toggle run twice undoes itself — so retries are 0 and a click older than a minute is dropped;
+ * toggle run twice undoes itself — so retries are 0 and a click too old to act on is dropped;
  * a failed invocation's record goes to the outcomes topic instead, so the owner still hears of it.
  */
 export class ButtonPath extends Construct {
@@ -50,7 +52,7 @@ export class ButtonPath extends Construct {
       environment: props.environment,
       async: {
         retryAttempts: 0,
-        maxEventAge: Duration.seconds(60),
+        maxEventAge: props.maxEventAge,
         onFailure: new SnsDestination(props.topic),
       },
     });

@@ -36,6 +36,7 @@ describe('a fleet of two things, a named shadow, a key prefix, per-thing objects
         certificateArn: JSON.stringify({ kitchen: CERT_A, hall: CERT_B }),
         buttonTopicFilter: 'home/buttons/+',
         buttonTargets: { G030: ['strip.lan#0', 'strip.lan#1'] },
+        maxClickAgeSeconds: '300',
       },
       { bundle: false },
     );
@@ -117,6 +118,14 @@ describe('a fleet of two things, a named shadow, a key prefix, per-thing objects
     // Outlets of one strip are switched one after the other: the timeout grows with them.
     expect(fn.Timeout).toBe(Math.ceil(worstCaseClickMs(parseButtonConfig(env)) / 1000));
     expect(fn.Timeout * 1000).toBeGreaterThan(onePlug);
+  });
+
+  it('lets a click wait in the queue as long as the button would still act on it', () => {
+    s.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: resourceId(s, 'AWS::Lambda::Function', 'ButtonPathHandlerFunction') },
+      MaximumRetryAttempts: 0,
+      MaximumEventAgeInSeconds: 300,
+    });
   });
 
   it('listens on the configured topic filter', () => {
