@@ -11,8 +11,7 @@
  * holds exactly what was written, even after a kill) and the rest is fetched with a Range
  * request, checked against the saved ETag.
  */
-import { createHash, type Hash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { open, readFile, readdir, rename, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Transform } from 'node:stream';
@@ -21,6 +20,7 @@ import { CancelledError, DownloadError, HashMismatchError, InstallError, ObjectT
 import { fsyncDir, removeIfExists, writeFileAtomic } from './fs-atomic';
 import { WORK_FILE_PREFIX } from './install-path';
 import type { ObjectSource } from './s3-source';
+import { createStreamHash, type StreamHash } from './stream-hash';
 
 export interface DownloadRequest {
   bucket: string;
@@ -50,6 +50,9 @@ export interface DownloadResult {
   /** Bytes fetched from S3 by this call. */
   fetched: number;
 }
+
+/** Background fdatasync every this many bytes written. */
+const FLUSH_EVERY = 32 * 1024 * 1024;
 
 interface PartialMeta {
   bucket: string;
@@ -93,19 +96,6 @@ async function discardOtherPartials(finalPath: string, keepHash: string): Promis
   }
 }
 
-async function hashFile(path: string, hash: Hash, signal?: AbortSignal): Promise<number> {
-  let bytes = 0;
-  const counter = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      hash.update(chunk);
-      bytes += chunk.length;
-      cb();
-    },
-  });
-  await pipeline(createReadStream(path, { highWaterMark: 1 << 20 }), counter, signal ? { signal } : {});
-  return bytes;
-}
-
 async function readMeta(path: string): Promise<PartialMeta | undefined> {
   try {
     return JSON.parse(await readFile(path, 'utf8')) as PartialMeta;
@@ -130,139 +120,181 @@ export async function downloadObject(source: ObjectSource, req: DownloadRequest)
   const { part, meta: metaPath } = partialPaths(req.finalPath, req.hash);
   await discardOtherPartials(req.finalPath, req.hash);
 
-  // Anything resumable from an earlier attempt?
-  let meta = await readMeta(metaPath);
-  let offset = 0;
-  let hash = createHash('sha256');
-  if (sameTarget(meta, req)) {
-    try {
-      const st = await stat(part);
-      if (st.size <= req.maxSize && (meta.size === undefined || st.size <= meta.size)) {
-        offset = await hashFile(part, hash, req.signal);
-      }
-    } catch (err) {
-      if (req.signal?.aborted) throw cancelled(req.signal);
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new InstallError(`cannot read partial file ${part}: ${(err as Error).message}`, { cause: err });
-    }
-  }
-  if (offset === 0) {
-    hash = createHash('sha256');
-    meta = { bucket: req.bucket, key: req.key, hash: req.hash, ...(req.versionId ? { versionId: req.versionId } : {}) };
-    await removeIfExists(part);
-  }
-  const resumedFrom = offset;
-  let fetched = 0;
-  let total = meta!.size ?? req.size;
-
-  // A partial that already holds every byte needs no request.
-  const complete = offset > 0 && total !== undefined && offset === total;
-  if (!complete) {
-    let res;
-    try {
-      res = await source(
-        { bucket: req.bucket, key: req.key, ...(req.versionId ? { versionId: req.versionId } : {}), ...(offset > 0 ? { start: offset } : {}), ...(offset > 0 && meta!.etag ? { ifMatch: meta!.etag } : {}) },
-        req.signal,
-      );
-    } catch (err) {
-      if (req.signal?.aborted) throw cancelled(req.signal);
-      // The object changed under our partial (412) or the partial is past its end (416): start over.
-      if (err instanceof DownloadError && (err.code === 'S3_CHANGED' || err.code === 'S3_INVALID_RANGE') && offset > 0) {
-        await discardPartial(req.finalPath, req.hash);
-      }
-      throw err;
-    }
-    const body = res.body;
-    try {
-      const changed = offset > 0 && meta!.etag !== undefined && res.etag !== undefined && res.etag !== meta!.etag;
-      if (res.start !== offset || changed) {
-        // The server sent the whole object (range not honoured) or another object: start from zero.
-        offset = 0;
-        hash = createHash('sha256');
-        if (res.start !== 0 || changed) {
-          body.destroy();
-          await discardPartial(req.finalPath, req.hash);
-          throw new DownloadError(`${where}: the object changed since the interrupted download; starting over`, { code: 'S3_CHANGED', retryable: true });
-        }
-      }
-      total = res.totalSize ?? total;
-      if (total !== undefined && total > req.maxSize) {
-        body.destroy();
-        await discardPartial(req.finalPath, req.hash);
-        throw new ObjectTooLargeError(where, total, req.maxSize, 'declared');
-      }
-      if (req.size !== undefined && total !== undefined && total !== req.size) {
-        body.destroy();
-        await discardPartial(req.finalPath, req.hash);
-        throw new DownloadError(`${where}: object size ${total} differs from the desired size ${req.size}`, { code: 'SIZE_MISMATCH', retryable: true });
-      }
-      const nextMeta: PartialMeta = { ...meta!, ...(res.etag ? { etag: res.etag } : {}), ...(total !== undefined ? { size: total } : {}) };
-      if (offset === 0 || JSON.stringify(nextMeta) !== JSON.stringify(meta)) await writeFileAtomic(metaPath, JSON.stringify(nextMeta));
-      meta = nextMeta;
-
-      let bytes = offset;
-      const h = hash;
-      const maxSize = req.maxSize;
-      const onProgress = req.onProgress;
-      const meter = new Transform({
-        transform(chunk: Buffer, _enc, cb) {
-          bytes += chunk.length;
-          if (bytes > maxSize) {
-            cb(new ObjectTooLargeError(where, bytes, maxSize, 'received'));
-            return;
-          }
-          h.update(chunk);
-          onProgress?.(bytes, total);
-          cb(null, chunk);
-        },
-      });
-      const out = createWriteStream(part, offset > 0 ? { flags: 'r+', start: offset } : { flags: 'w' });
-      // A stalled connection (no bytes for idleTimeoutMs) is treated like a cut one.
-      const idleMs = req.idleTimeoutMs ?? 60_000;
-      let lastBytes = -1;
-      const watchdog = setInterval(() => {
-        if (bytes === lastBytes) body.destroy(new Error(`no data for ${idleMs} ms`));
-        lastBytes = bytes;
-      }, idleMs);
+  let hasher: StreamHash | undefined;
+  // Closing the hasher on abort also stops a long re-hash of a partial file.
+  const onAbort = () => hasher?.close();
+  req.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    // Anything resumable from an earlier attempt?
+    let meta = await readMeta(metaPath);
+    let offset = 0;
+    if (sameTarget(meta, req)) {
       try {
-        await pipeline(body, meter, out, req.signal ? { signal: req.signal } : {});
+        const st = await stat(part);
+        if (st.size > 0 && st.size <= req.maxSize && (meta.size === undefined || st.size <= meta.size)) {
+          hasher = createStreamHash(meta.size ?? req.size);
+          offset = await hasher.hashFile(part);
+        }
       } catch (err) {
         if (req.signal?.aborted) throw cancelled(req.signal);
-        if (err instanceof ObjectTooLargeError) {
-          await discardPartial(req.finalPath, req.hash);
-          throw err;
-        }
-        throw new DownloadError(`${where}: connection lost after ${bytes} bytes: ${(err as Error).message}`, { code: 'S3_CONNECTION', retryable: true, cause: err });
-      } finally {
-        clearInterval(watchdog);
-        fetched = bytes - offset;
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new InstallError(`cannot read partial file ${part}: ${(err as Error).message}`, { cause: err });
       }
-      if (total !== undefined && bytes !== total) {
-        throw new DownloadError(`${where}: stream ended after ${bytes} of ${total} bytes`, { code: 'S3_CONNECTION', retryable: true });
-      }
-      offset = bytes;
-    } finally {
-      if (!body.destroyed) body.destroy();
     }
-  }
+    if (offset === 0) {
+      hasher?.close();
+      hasher = undefined;
+      meta = { bucket: req.bucket, key: req.key, hash: req.hash, ...(req.versionId ? { versionId: req.versionId } : {}) };
+      await removeIfExists(part);
+    }
+    const resumedFrom = offset;
+    let fetched = 0;
+    let total = meta!.size ?? req.size;
 
-  // Verify before anything reaches the final path.
-  const actual = hash.digest('hex');
-  if (actual !== req.hash) {
-    await discardPartial(req.finalPath, req.hash);
-    throw new HashMismatchError(where, req.hash, actual);
-  }
-  try {
-    const handle = await open(part, 'r+');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
+    // A partial that already holds every byte needs no request.
+    const complete = offset > 0 && total !== undefined && offset === total;
+    if (!complete) {
+      let res;
+      try {
+        res = await source(
+          { bucket: req.bucket, key: req.key, ...(req.versionId ? { versionId: req.versionId } : {}), ...(offset > 0 ? { start: offset } : {}), ...(offset > 0 && meta!.etag ? { ifMatch: meta!.etag } : {}) },
+          req.signal,
+        );
+      } catch (err) {
+        if (req.signal?.aborted) throw cancelled(req.signal);
+        // The object changed under our partial (412) or the partial is past its end (416): start over.
+        if (err instanceof DownloadError && (err.code === 'S3_CHANGED' || err.code === 'S3_INVALID_RANGE') && offset > 0) {
+          await discardPartial(req.finalPath, req.hash);
+        }
+        throw err;
+      }
+      const body = res.body;
+      try {
+        const changed = offset > 0 && meta!.etag !== undefined && res.etag !== undefined && res.etag !== meta!.etag;
+        if (res.start !== offset || changed) {
+          // The server sent the whole object (range not honoured) or another object.
+          offset = 0;
+          hasher?.close();
+          hasher = undefined;
+          if (res.start !== 0 || changed) {
+            body.destroy();
+            await discardPartial(req.finalPath, req.hash);
+            throw new DownloadError(`${where}: the object changed since the interrupted download; starting over`, { code: 'S3_CHANGED', retryable: true });
+          }
+        }
+        total = res.totalSize ?? total;
+        if (total !== undefined && total > req.maxSize) {
+          body.destroy();
+          await discardPartial(req.finalPath, req.hash);
+          throw new ObjectTooLargeError(where, total, req.maxSize, 'declared');
+        }
+        if (req.size !== undefined && total !== undefined && total !== req.size) {
+          body.destroy();
+          await discardPartial(req.finalPath, req.hash);
+          throw new DownloadError(`${where}: object size ${total} differs from the desired size ${req.size}`, { code: 'SIZE_MISMATCH', retryable: true });
+        }
+        const nextMeta: PartialMeta = { ...meta!, ...(res.etag ? { etag: res.etag } : {}), ...(total !== undefined ? { size: total } : {}) };
+        if (offset === 0 || JSON.stringify(nextMeta) !== JSON.stringify(meta)) await writeFileAtomic(metaPath, JSON.stringify(nextMeta));
+        meta = nextMeta;
+        hasher ??= createStreamHash(total);
+
+        let bytes = offset;
+        let flushing: Promise<void> | undefined;
+        const h = hasher;
+        const maxSize = req.maxSize;
+        const onProgress = req.onProgress;
+        // Our own handle so the background flush below can reach the descriptor.
+        let handle;
+        try {
+          handle = await open(part, offset > 0 ? 'r+' : 'w');
+        } catch (err) {
+          throw new InstallError(`cannot write ${part}: ${(err as Error).message}`, { cause: err });
+        }
+        const fileHandle = handle;
+        const out = createWriteStream('', { fd: fileHandle, ...(offset > 0 ? { start: offset } : {}), highWaterMark: 1 << 20 });
+        // Flush to disk in the background as we go, so the fsync before the rename has little left
+        // to write (a large file would otherwise wait for the whole write-back at the end).
+        let flushedAt = offset;
+        const startFlush = () => {
+          if (flushing || bytes - flushedAt < FLUSH_EVERY) return;
+          flushedAt = bytes;
+          flushing = fileHandle
+            .datasync()
+            .catch(() => undefined) // closed meanwhile: the final fsync covers it
+            .then(() => {
+              flushing = undefined;
+            });
+        };
+        const meter = new Transform({
+          // Larger buffers than the 16 KiB default let the next chunks arrive while a write is in flight.
+          highWaterMark: 1 << 20,
+          transform(chunk: Buffer, _enc, cb) {
+            bytes += chunk.length;
+            if (bytes > maxSize) {
+              cb(new ObjectTooLargeError(where, bytes, maxSize, 'received'));
+              return;
+            }
+            onProgress?.(bytes, total);
+            startFlush();
+            const wait = h.update(chunk);
+            if (wait) wait.then(() => cb(null, chunk), cb);
+            else cb(null, chunk);
+          },
+        });
+        // A stalled connection (no bytes for idleTimeoutMs) is treated like a cut one.
+        const idleMs = req.idleTimeoutMs ?? 60_000;
+        let lastBytes = -1;
+        const watchdog = setInterval(() => {
+          if (bytes === lastBytes) body.destroy(new Error(`no data for ${idleMs} ms`));
+          lastBytes = bytes;
+        }, idleMs);
+        try {
+          await pipeline(body, meter, out, req.signal ? { signal: req.signal } : {});
+        } catch (err) {
+          if (req.signal?.aborted) throw cancelled(req.signal);
+          if (err instanceof ObjectTooLargeError) {
+            await discardPartial(req.finalPath, req.hash);
+            throw err;
+          }
+          throw new DownloadError(`${where}: connection lost after ${bytes} bytes: ${(err as Error).message}`, { code: 'S3_CONNECTION', retryable: true, cause: err });
+        } finally {
+          clearInterval(watchdog);
+          fetched = bytes - offset;
+          await flushing;
+        }
+        if (total !== undefined && bytes !== total) {
+          throw new DownloadError(`${where}: stream ended after ${bytes} of ${total} bytes`, { code: 'S3_CONNECTION', retryable: true });
+        }
+        offset = bytes;
+      } finally {
+        if (!body.destroyed) body.destroy();
+      }
     }
-    await rename(part, req.finalPath);
-    await fsyncDir(dirname(req.finalPath));
-    await removeIfExists(metaPath);
+
+    // Verify before anything reaches the final path.
+    const actual = await (hasher ?? createStreamHash(0)).digest();
+    if (actual !== req.hash) {
+      await discardPartial(req.finalPath, req.hash);
+      throw new HashMismatchError(where, req.hash, actual);
+    }
+    try {
+      const handle = await open(part, 'r+');
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(part, req.finalPath);
+      await fsyncDir(dirname(req.finalPath));
+      await removeIfExists(metaPath);
+    } catch (err) {
+      throw new InstallError(`cannot install ${req.finalPath}: ${(err as Error).message}`, { cause: err });
+    }
+    return { path: req.finalPath, size: offset, hash: actual, resumedFrom, fetched };
   } catch (err) {
-    throw new InstallError(`cannot install ${req.finalPath}: ${(err as Error).message}`, { cause: err });
+    if (req.signal?.aborted && !(err instanceof CancelledError)) throw cancelled(req.signal);
+    throw err;
+  } finally {
+    req.signal?.removeEventListener('abort', onAbort);
+    hasher?.close();
   }
-  return { path: req.finalPath, size: offset, hash: actual, resumedFrom, fetched };
 }

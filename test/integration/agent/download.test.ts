@@ -139,4 +139,20 @@ describe('downloadObject against a local S3 server', () => {
     await discardPartial(join(dest, 'firmware.bin'), hash);
     expect(readdirSync(dest)).toEqual([]);
   });
+  it('resumes a large object (hashed on a worker thread) across a cut, re-hashing the partial from disk', async () => {
+    const bigData = objectBytes(20 * 1024 * 1024, 12);
+    const bigHash = sha256(bigData);
+    await admin.send(new PutObjectCommand({ Bucket: 'bucket', Key: 'big.bin', Body: bigData }));
+    const req = { bucket: 'bucket', key: 'big.bin', hash: bigHash, size: bigData.length, maxSize: 64 * 1024 * 1024, finalPath: join(dest, 'big.bin') };
+    const held = proxy.holdAt(proxy.downstreamBytes + 12 * 1024 * 1024);
+    const first = downloadObject(s3ObjectSource(client), req).catch((e: unknown) => e);
+    await held;
+    await new Promise((r) => setTimeout(r, 150));
+    proxy.cutAll();
+    proxy.release();
+    expect(await first).toBeInstanceOf(DownloadError);
+    const result = await downloadObject(s3ObjectSource(client), req);
+    expect(result.resumedFrom).toBeGreaterThan(8 * 1024 * 1024);
+    expect(sha256(readFileSync(join(dest, 'big.bin')))).toBe(bigHash);
+  });
 });
