@@ -2,9 +2,8 @@
  * Builds the CDK app from context: parse and validate the settings, add the stack, run cdk-nag's
  * AWS Solutions checks during synthesis. Shared by bin/app.ts and the infra tests.
  */
-import { App, type AppProps } from 'aws-cdk-lib';
+import { App, Validations, type AppProps } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { Validations } from 'aws-cdk-lib';
 import { checkContextKeys, isDocumentationAddress, parseStackSettings } from './context';
 import { ShadowplugStack } from './shadowplug-stack';
 

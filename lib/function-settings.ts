@@ -6,8 +6,7 @@
  */
 import { ButtonConfigError } from '../core/button/errors';
 import { BUTTON_ENV, buttonFunctionEnvironment, parseButtonConfig, worstCaseClickMs, type ButtonSettings } from '../core/button/config';
-import { objectFunctionEnvironment, type ObjectSettings } from '../core/s3/config';
-import { ENV as OBJECT_ENV } from '../core/s3/config';
+import { ENV as OBJECT_ENV, objectFunctionEnvironment, type ObjectSettings } from '../core/s3/config';
 import { ObjectConfigError } from '../core/s3/errors';
 import type { StackSettings } from './context';
 import { ContextError } from './errors';
