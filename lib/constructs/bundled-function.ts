@@ -82,8 +82,6 @@ export class BundledFunction extends Construct {
         externalModules: ['@aws-sdk/*'],
       },
     });
-    // The role's policy must exist before the function starts (and logs), as CDK does for its own role.
-    this.fn.node.addDependency(this.role);
     Validations.of(this.fn).acknowledge({
       id: 'AwsSolutions::AwsSolutions-L1',
       reason:
