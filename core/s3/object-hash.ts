@@ -4,13 +4,13 @@
  * First a HeadObject with checksum mode: when S3 already holds a FULL_OBJECT SHA-256 of the
  * object, that is the answer and nothing is read. (Multipart uploads give a COMPOSITE checksum,
  * a hash of part hashes, which is not the object's SHA-256.) Otherwise the object is streamed
- * through the hash by `readObjectChunks` (parallel ranged GETs, in order, constant memory).
+ * through the hash by `readObject` (parallel ranged GETs, in order, constant memory).
  */
 import { createHash } from 'node:crypto';
 import { HeadObjectCommand, type HeadObjectCommandInput, type S3Client } from '@aws-sdk/client-s3';
 import { S3ObjectChangedError } from './errors';
 import { stripQuotes } from './event';
-import { readObjectChunks, type ObjectReadTarget, type ReadOptions } from './object-reader';
+import { readObject, type ObjectReadTarget, type ReadOptions } from './object-reader';
 import { mapS3Error } from './s3-errors';
 
 export interface ObjectHash {
@@ -49,10 +49,6 @@ export async function hashObject(s3: S3Client, target: ObjectReadTarget, options
     if (hex) return { hash: hex, size: target.size, source: 'checksum' };
   }
   const hash = createHash('sha256');
-  let size = 0;
-  for await (const chunk of readObjectChunks(s3, target, options)) {
-    hash.update(chunk);
-    size += chunk.byteLength;
-  }
+  const size = await readObject(s3, target, options, (chunk) => hash.update(chunk));
   return { hash: hash.digest('hex'), size, source: 'read' };
 }

@@ -1,11 +1,14 @@
 /**
- * Reads exactly the bytes an event announced, in order, as a stream of chunks, in constant memory.
+ * Reads exactly the bytes an event announced, in order, into a synchronous sink, in constant memory.
  *
- * Small objects are one GET. Larger ones are split into parts fetched as parallel ranged GETs
- * (`bytes=a-b`, never suffix ranges), at most `concurrency` at once; the consumer receives the
- * parts strictly in order, the head part chunk by chunk as it arrives, so the hash runs while the
- * later parts download. A part is fetched only when a slot frees up (the consumer finished an
- * earlier part), so at most `concurrency × partSize` bytes are ever buffered: backpressure.
+ * Small objects are one GET, passed to the sink as they arrive. Larger ones are split into parts
+ * fetched as parallel ranged GETs (`bytes=a-b`, never suffix ranges), at most `concurrency` at
+ * once. Each part in flight owns one of `concurrency` slot buffers of `partSize` bytes, allocated
+ * once and reused: bytes of a part the sink is not at yet are copied into its slot; bytes of the
+ * part the sink is at go straight to the sink. A new part is requested only when the sink has
+ * taken every byte of an earlier one and its slot is free, so memory is `concurrency × partSize`
+ * whatever the object's size (backpressure). Reusing slots instead of keeping the network's chunks
+ * matters: retained chunks get promoted by the GC, and collecting them cost more CPU than hashing.
  *
  * Every response is pinned to the announced bytes: `VersionId` when the event has one, otherwise
  * `If-Match` on its eTag (and the response's ETag is checked too, since some S3-compatible
@@ -32,55 +35,14 @@ export interface ReadOptions {
   signal?: AbortSignal;
 }
 
-type Chunk = Uint8Array;
+/**
+ * Receives the object's bytes in order. The chunk is only valid during the call (its memory is
+ * reused afterwards): use it synchronously (e.g. `hash.update`) or copy it.
+ */
+export type ChunkSink = (chunk: Uint8Array) => void;
 
+/** After this many bytes handed to the sink in one go, let the event loop poll the sockets. */
 const YIELD_EVERY_BYTES = 1024 * 1024;
-
-/** One part's bytes as they arrive; consumed (and freed) in order by the reader's caller. */
-class PartBuffer {
-  private chunks: Chunk[] = [];
-  private done = false;
-  private error: unknown;
-  private wake: (() => void) | undefined;
-
-  push(chunk: Chunk): void {
-    this.chunks.push(chunk);
-    this.notify();
-  }
-  end(): void {
-    this.done = true;
-    this.notify();
-  }
-  fail(err: unknown): void {
-    if (this.error === undefined) this.error = err ?? new Error('part failed');
-    this.notify();
-  }
-  private notify(): void {
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.();
-  }
-  async *drain(): AsyncGenerator<Chunk> {
-    let sinceYield = 0;
-    for (;;) {
-      if (this.error !== undefined) throw this.error;
-      const chunk = this.chunks.shift();
-      if (chunk) {
-        yield chunk;
-        // Buffered chunks come back as microtasks, which starve socket I/O: hashing a buffered
-        // part would stall every download under way. Let the event loop poll now and then.
-        sinceYield += chunk.byteLength;
-        if (sinceYield >= YIELD_EVERY_BYTES) {
-          sinceYield = 0;
-          await new Promise<void>((resolve) => setImmediate(resolve));
-        }
-        continue;
-      }
-      if (this.done) return;
-      await new Promise<void>((resolve) => (this.wake = resolve));
-    }
-  }
-}
 
 function pinned(target: ObjectReadTarget, range?: string): GetObjectCommandInput {
   const input: GetObjectCommandInput = { Bucket: target.bucket, Key: target.key };
@@ -90,88 +52,144 @@ function pinned(target: ObjectReadTarget, range?: string): GetObjectCommandInput
   return input;
 }
 
-/** Fetch one GET (whole or ranged) into `sink`, checking its ETag and exact length. */
-async function fetchInto(
+/** One GET (whole or ranged): checks ETag and exact length, hands each chunk to `onData`. */
+async function fetchPart(
   s3: S3Client,
   target: ObjectReadTarget,
-  sink: PartBuffer,
   part: { start: number; length: number; ranged: boolean },
   signal: AbortSignal,
-  onFailure: (err: unknown) => void,
+  onData: (chunk: Uint8Array) => void,
 ): Promise<void> {
-  const { start, length, ranged } = part;
   const { bucket, key } = target;
-  try {
-    const range = ranged ? `bytes=${start}-${start + length - 1}` : undefined;
-    const res = await s3.send(new GetObjectCommand(pinned(target, range)), { abortSignal: signal });
-    if (target.eTag !== undefined && res.ETag !== undefined && stripQuotes(res.ETag) !== target.eTag) {
-      // Drain nothing: destroy the body so the socket is released.
-      (res.Body as { destroy?: () => void } | undefined)?.destroy?.();
-      throw new S3ObjectChangedError(bucket, key, `ETag is ${stripQuotes(res.ETag)}, the event announced ${target.eTag}`);
-    }
-    const body = res.Body as AsyncIterable<Chunk> | undefined;
-    if (!body) throw new S3ReadError(bucket, key, 'GetObject returned no body');
-    let received = 0;
-    for await (const chunk of body) {
-      received += chunk.byteLength;
-      if (received > length) throw new S3ReadError(bucket, key, `${ranged ? `range at ${start}` : 'object'} returned more than ${length} bytes`);
-      sink.push(chunk);
-    }
-    if (received !== length) {
-      // Whole-object read of a different length than announced: the object changed under us.
-      if (!ranged && target.versionId === undefined) throw new S3ObjectChangedError(bucket, key, `size is ${received}, the event announced ${length}`);
-      throw new S3ReadError(bucket, key, `${ranged ? `range at ${start}` : 'object'} returned ${received} of ${length} bytes`);
-    }
-    sink.end();
-  } catch (err) {
-    // After an abort the error is only the abort's echo; the first real failure is reported.
-    const mapped = signal.aborted ? err : mapS3Error(err, bucket, key);
-    if (!signal.aborted) onFailure(mapped);
-    sink.fail(mapped);
+  const { start, length, ranged } = part;
+  const range = ranged ? `bytes=${start}-${start + length - 1}` : undefined;
+  const res = await s3.send(new GetObjectCommand(pinned(target, range)), { abortSignal: signal });
+  const body = res.Body as (AsyncIterable<Uint8Array> & { destroy?: () => void }) | undefined;
+  if (target.eTag !== undefined && res.ETag !== undefined && stripQuotes(res.ETag) !== target.eTag) {
+    body?.destroy?.(); // release the socket without reading
+    throw new S3ObjectChangedError(bucket, key, `ETag is ${stripQuotes(res.ETag)}, the event announced ${target.eTag}`);
+  }
+  if (!body) throw new S3ReadError(bucket, key, 'GetObject returned no body');
+  let received = 0;
+  for await (const chunk of body) {
+    received += chunk.byteLength;
+    if (received > length) throw new S3ReadError(bucket, key, `${ranged ? `range at ${start}` : 'object'} returned more than ${length} bytes`);
+    onData(chunk);
+  }
+  if (received !== length) {
+    // A whole-object read of another length than announced: the object changed under us.
+    if (!ranged && target.versionId === undefined) throw new S3ObjectChangedError(bucket, key, `size is ${received}, the event announced ${length}`);
+    throw new S3ReadError(bucket, key, `${ranged ? `range at ${start}` : 'object'} returned ${received} of ${length} bytes`);
   }
 }
 
-/** The object's bytes, strictly in order. Stop iterating early and every request is aborted. */
-export async function* readObjectChunks(s3: S3Client, target: ObjectReadTarget, options: ReadOptions): AsyncGenerator<Chunk> {
+interface Part {
+  index: number;
+  length: number;
+  slot: Buffer;
+  /** Bytes received (copied into the slot or passed straight to the sink). */
+  filled: number;
+  /** Bytes handed to the sink. */
+  consumed: number;
+  done: boolean;
+}
+
+/** Read the object's bytes, strictly in order, into `sink`. Resolves with the byte count. */
+export async function readObject(s3: S3Client, target: ObjectReadTarget, options: ReadOptions, sink: ChunkSink): Promise<number> {
+  const { bucket, key, size } = target;
   const abort = new AbortController();
   let failure: unknown;
-  const onFailure = (err: unknown) => {
-    if (failure !== undefined) return;
-    failure = err;
-    abort.abort(err); // one part failed: the others are wasted work
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
   };
-  const onOuterAbort = () => abort.abort(options.signal?.reason);
+  const fail = (err: unknown) => {
+    if (failure === undefined && !abort.signal.aborted) {
+      failure = mapS3Error(err, bucket, key);
+      abort.abort(failure); // one part failed: the others are wasted work
+    }
+    notify();
+  };
+  const onOuterAbort = () => fail(options.signal?.reason ?? new Error('aborted'));
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  const sleep = () => new Promise<void>((resolve) => (wake = resolve));
+
   try {
-    const { size } = target;
     const partSize = Math.max(1, options.partSizeBytes);
     if (size <= partSize) {
-      // One request. An empty object too: the GET still proves it exists and is the announced one.
-      const only = new PartBuffer();
-      void fetchInto(s3, target, only, { start: 0, length: size, ranged: false }, abort.signal, onFailure);
-      yield* only.drain();
-      return;
+      // One request (an empty object too: the GET proves it exists and is the announced one).
+      let received = 0;
+      await fetchPart(s3, target, { start: 0, length: size, ranged: false }, abort.signal, (chunk) => {
+        received += chunk.byteLength;
+        sink(chunk);
+      }).catch(fail);
+      if (failure !== undefined) throw failure;
+      return received;
     }
+
     const partCount = Math.ceil(size / partSize);
-    const parts: PartBuffer[] = [];
-    let next = 0;
+    const free: Buffer[] = [];
+    for (let i = 0; i < Math.min(options.concurrency, partCount); i++) free.push(Buffer.allocUnsafe(partSize));
+    const parts = new Map<number, Part>();
+    let current = 0; // the part the sink is at
+    let next = 0; // the next part to request
+
     const launch = () => {
+      const slot = free.pop();
+      if (!slot || next >= partCount) {
+        if (slot) free.push(slot);
+        return;
+      }
       const index = next++;
       const start = index * partSize;
-      const buffer = new PartBuffer();
-      parts[index] = buffer;
-      void fetchInto(s3, target, buffer, { start, length: Math.min(partSize, size - start), ranged: true }, abort.signal, onFailure);
+      const part: Part = { index, length: Math.min(partSize, size - start), slot, filled: 0, consumed: 0, done: false };
+      parts.set(index, part);
+      fetchPart(s3, target, { start, length: part.length, ranged: true }, abort.signal, (chunk) => {
+        if (part.index === current && part.consumed === part.filled) {
+          // The sink is waiting for exactly these bytes: no copy.
+          sink(chunk);
+          part.consumed += chunk.byteLength;
+        } else {
+          part.slot.set(chunk, part.filled);
+        }
+        part.filled += chunk.byteLength;
+        notify();
+      })
+        .then(() => {
+          part.done = true;
+          notify();
+        })
+        .catch(fail);
     };
-    while (next < partCount && next < options.concurrency) launch();
-    for (let i = 0; i < partCount; i++) {
-      try {
-        yield* parts[i]!.drain();
-      } catch (err) {
-        throw failure ?? err;
+
+    while (next < partCount && free.length > 0) launch();
+    let sinceYield = 0;
+    while (current < partCount) {
+      if (failure !== undefined) throw failure;
+      const part = parts.get(current)!;
+      if (part.consumed < part.filled) {
+        const n = part.filled - part.consumed;
+        sink(part.slot.subarray(part.consumed, part.filled));
+        part.consumed = part.filled;
+        sinceYield += n;
       }
-      parts[i] = undefined as unknown as PartBuffer; // free it
-      if (next < partCount) launch();
+      if (part.done && part.consumed === part.length) {
+        parts.delete(current);
+        free.push(part.slot);
+        current++;
+        launch();
+        // Handing buffered parts to the sink runs without I/O in between; let the sockets be read.
+        if (sinceYield >= YIELD_EVERY_BYTES) {
+          sinceYield = 0;
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        }
+        continue;
+      }
+      else await sleep(); // everything received so far is consumed: wait for more
     }
+    return size;
   } finally {
     options.signal?.removeEventListener('abort', onOuterAbort);
     // Finished, failed or abandoned: no request may outlive the reader.
