@@ -60,7 +60,8 @@ export function readSandboxInfo(dir: string): SandboxInfo {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new SandboxNotRunningError(dir, `${path} does not exist`);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new SandboxNotRunningError(dir, `${path} does not exist`);
     throw err;
   }
   let info: SandboxInfo;
