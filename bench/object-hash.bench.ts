@@ -46,6 +46,19 @@ async function serve(dir: string): Promise<void> {
   process.on('SIGTERM', () => void stop());
 }
 
+/** A fresh process that only hashes the object: its peak RSS is what a Lambda would see (plus tsx). */
+async function hashInFreshProcess(endpoint: string): Promise<void> {
+  const client = new S3Client(localS3ClientConfig(endpoint, { accessKeyId: LOCAL_S3_ACCESS_KEY_ID, secretAccessKey: LOCAL_S3_SECRET_ACCESS_KEY }));
+  const before = process.memoryUsage.rss();
+  let peak = before;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 5);
+  const { hash } = await hashObject(client, { bucket: BUCKET, key: KEY, size: SIZE }, { partSizeBytes: DEFAULTS.partSize, concurrency: DEFAULTS.concurrency });
+  clearInterval(sampler);
+  peak = Math.max(peak, process.memoryUsage.rss());
+  client.destroy();
+  console.log(JSON.stringify({ hash, beforeMiB: before / MiB, peakMiB: peak / MiB }));
+}
+
 async function writeFile(path: string): Promise<void> {
   const out = createWriteStream(path);
   const block = randomBytes(MiB);
@@ -166,6 +179,14 @@ async function main(): Promise<void> {
     const hashes = new Set([...runs.values()].flat().map((m) => m.result).filter((r) => r !== undefined));
     if (hashes.size !== 1) throw new Error(`hashes differ: ${[...hashes].join(' ')}`);
 
+    const fresh = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), 'rss', endpoint], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const freshLine = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: fresh.stdout! }).once('line', resolve);
+      fresh.once('exit', (code) => reject(new Error(`rss process exited (${code})`)));
+    });
+    const freshRss = JSON.parse(freshLine) as { hash: string; beforeMiB: number; peakMiB: number };
+    if (!hashes.has(freshRss.hash)) throw new Error(`fresh process hash differs: ${freshRss.hash}`);
+
     const ratio = (a: Measured, b: Measured) => a.seconds / b.seconds;
     const peak = Math.max(...[...runs.entries()].filter(([n]) => !n.startsWith('sha256sum')).flatMap(([, ms]) => ms.map((m) => m.peakRssMiB)));
     const mark = (ok: boolean) => (ok ? 'met' : 'MISSED');
@@ -175,9 +196,11 @@ async function main(): Promise<void> {
     console.log(`  (a) hashObject / sha256sum:                       ${ratio(ours, sum).toFixed(2)}`);
     console.log(`  (b) hashObject / plain GetObject (no hash):       ${ratio(ours, plain).toFixed(2)}  target ≤ 1.10: ${mark(ratio(ours, plain) <= 1.1)}`);
     console.log(`      one-stream sha256 / one-stream plain:         ${ratio(plainHashed, plain).toFixed(2)}  (cost of hashing on one stream)`);
+    console.log(`      hashObject / one-stream sha256:               ${ratio(ours, plainHashed).toFixed(2)}`);
     console.log(`      client CPU, hashObject / plain GetObject:     ${(ours.clientCpu / plain.clientCpu).toFixed(2)}  (independent of other load)`);
     console.log(`  (c) throttled: one stream / ${parallel.concurrency} parallel ranges:    ${ratio(slowOne, slowPar).toFixed(2)}×  target ≥ 3×: ${mark(ratio(slowOne, slowPar) >= 3)}`);
-    console.log(`  peak RSS of the hashing process:                  ${peak.toFixed(0)} MiB  target ≤ 256 MiB: ${mark(peak <= 256)}`);
+    console.log(`  peak RSS, fresh process hashing 1 GiB (defaults): ${freshRss.peakMiB.toFixed(0)} MiB (${freshRss.beforeMiB.toFixed(0)} MiB before; tsx included)  target ≤ 256 MiB: ${mark(freshRss.peakMiB <= 256)}`);
+    console.log(`  peak RSS of this long-lived bench process:        ${peak.toFixed(0)} MiB (includes writing and uploading the file)`);
     client.destroy();
     slow.destroy();
   } finally {
@@ -189,4 +212,5 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[2] === 'serve') await serve(process.argv[3]!);
+else if (process.argv[2] === 'rss') await hashInFreshProcess(process.argv[3]!);
 else await main();
