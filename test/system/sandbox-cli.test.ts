@@ -63,6 +63,14 @@ describe('npx shadowplug sandbox (the CLI, as the README says)', () => {
     const installed = join(info.things[0]!.dest, 'firmware.bin');
     await waitFor('the device to install firmware.bin', () => (existsSync(installed) ? true : undefined), 20_000);
     expect(readFileSync(installed).equals(bytes)).toBe(true);
+    // With --json, stdout stays two lines; the narration goes to stderr as JSON lines.
+    const narration = await waitFor('the reported event on stderr', () => {
+      const lines = run!.stderr().split('\n').filter((l) => l.startsWith('{'));
+      const events = lines.map((l) => JSON.parse(l) as { event: string; thing?: string });
+      return events.some((e) => e.event === 'reported' && e.thing === 'shadowplug-device-1') ? events : undefined;
+    });
+    expect(narration.map((e) => e.event)).toEqual(expect.arrayContaining(['click', 'plug', 'upload', 'hashed', 'desired', 'installed', 'reported']));
+    expect(run.stdoutLines.filter((l) => l !== '')).toHaveLength(2);
 
     // Ctrl-C.
     run.child.kill('SIGINT');
