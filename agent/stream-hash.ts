@@ -13,6 +13,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 
 export interface StreamHash {
@@ -58,7 +59,8 @@ parentPort.on('message', async (m) => {
   try {
     if (m.type === 'data') {
       hash.update(new Uint8Array(m.buffer, 0, m.length));
-      parentPort.postMessage({ type: 'ack', length: m.length });
+      // The batch goes back to be filled again: no garbage, so memory stays flat.
+      parentPort.postMessage({ type: 'ack', length: m.length, buffer: m.buffer }, [m.buffer]);
     } else if (m.type === 'file') {
       let bytes = 0;
       for await (const chunk of createReadStream(m.path, { highWaterMark: 1 << 20 })) {
@@ -77,23 +79,27 @@ parentPort.on('message', async (m) => {
 
 const BATCH = 1 << 20;
 
-type Reply = { type: 'ack'; length: number } | { type: 'file'; bytes: number } | { type: 'digest'; hex: string } | { type: 'error'; message: string; code?: string };
+type Reply = { type: 'ack'; length: number; buffer: ArrayBuffer } | { type: 'file'; bytes: number } | { type: 'digest'; hex: string } | { type: 'error'; message: string; code?: string };
 
 export class WorkerHash implements StreamHash {
   private readonly worker: Worker;
   private batch: Buffer = Buffer.allocUnsafeSlow(BATCH);
+  /** Batches the worker has handed back, ready for reuse. */
+  private readonly free: ArrayBuffer[] = [];
   private used = 0;
   private inFlight = 0;
   private waiting: (() => void) | undefined;
   private pendingReply: { resolve: (r: Reply) => void; reject: (e: Error) => void } | undefined;
   private failure: Error | undefined;
 
-  constructor(private readonly maxInFlight = 8 * BATCH) {
-    this.worker = new Worker(WORKER_SOURCE, { eval: true });
+  constructor(private readonly maxInFlight = 4 * BATCH) {
+    // The worker only holds a hash state: a small heap is plenty.
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 } });
     this.worker.unref();
     this.worker.on('message', (r: Reply) => {
       if (r.type === 'ack') {
         this.inFlight -= r.length;
+        this.free.push(r.buffer);
         if (this.waiting && this.inFlight <= this.maxInFlight / 2) {
           const w = this.waiting;
           this.waiting = undefined;
@@ -126,7 +132,8 @@ export class WorkerHash implements StreamHash {
     const buffer = this.batch.buffer;
     this.worker.postMessage({ type: 'data', buffer, length: this.used }, [buffer as ArrayBuffer]);
     this.inFlight += this.used;
-    this.batch = Buffer.allocUnsafeSlow(BATCH);
+    const reuse = this.free.pop();
+    this.batch = reuse ? Buffer.from(reuse) : Buffer.allocUnsafeSlow(BATCH);
     this.used = 0;
   }
 
@@ -175,6 +182,12 @@ export class WorkerHash implements StreamHash {
 /** Objects from this size on are hashed on a worker thread. */
 export const WORKER_HASH_MIN_BYTES = 16 * 1024 * 1024;
 
-export function createStreamHash(expectedSize: number | undefined): StreamHash {
-  return expectedSize !== undefined && expectedSize >= WORKER_HASH_MIN_BYTES ? new WorkerHash() : new InlineHash();
+/** Where the SHA-256 runs: `auto` = a worker for large objects when the machine has more than one CPU. */
+export type HashThread = 'auto' | 'worker' | 'inline';
+
+export function createStreamHash(expectedSize: number | undefined, thread: HashThread = 'auto'): StreamHash {
+  if (thread === 'worker') return new WorkerHash();
+  if (thread === 'inline') return new InlineHash();
+  const large = expectedSize !== undefined && expectedSize >= WORKER_HASH_MIN_BYTES;
+  return large && availableParallelism() > 1 ? new WorkerHash() : new InlineHash();
 }
