@@ -63,7 +63,15 @@ export async function runSandboxCli(
   }
 
   const lastProgress = new Map<string, number>();
+  // An agent retrying with backoff repeats its error: say it once per thing until it changes.
+  const lastError = new Map<string, string>();
   const narrate = (event: SandboxEvent) => {
+    if (event.type === 'device-error') {
+      if (lastError.get(event.thing) === event.message) return;
+      lastError.set(event.thing, event.message);
+    } else if (event.type === 'installed') {
+      lastError.delete(event.thing);
+    }
     if (event.type === 'progress') {
       const now = Date.now();
       const done = event.total !== undefined && event.bytes >= event.total;

@@ -21,6 +21,15 @@ export type SandboxEvent =
   | { type: 'reported'; thing: string; hash: string }
   | { type: 'device-error'; thing: string; message: string };
 
+/**
+ * Keys, URLs and messages come from outside (any S3 client chooses the key): escape control
+ * characters so a key cannot move the cursor or recolour the terminal it is printed on.
+ */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 function short(hash: string): string {
   return hash.length > 12 ? `${hash.slice(0, 12)}…` : hash;
 }
@@ -42,8 +51,12 @@ function size(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
-/** One human line per event, e.g. `click   SINGLE from G030… (toggle)`. */
+/** One human line per event, e.g. `click    SINGLE from button G030…`, control characters escaped. */
 export function formatEvent(event: SandboxEvent): string {
+  return printable(formatRaw(event));
+}
+
+function formatRaw(event: SandboxEvent): string {
   switch (event.type) {
     case 'click':
       return `click    ${event.clickType} from button ${event.serial}`;

@@ -56,6 +56,12 @@ describe('ShadowObserver', () => {
 });
 
 describe('event lines', () => {
+  it('escape control characters from keys so a key cannot drive the terminal', () => {
+    const line = formatEvent({ type: 'upload', bucket: 'b', key: 'evil\u001b[2Jname\u0007', size: 1, eventName: 'ObjectCreated:Put' });
+    expect(line).toBe('upload   s3://b/evil\\u001b[2Jname\\u0007 (1 B, ObjectCreated:Put)');
+    expect([...line].some((c) => c.charCodeAt(0) < 0x20)).toBe(false);
+  });
+
   it('say what happened in one line each', () => {
     expect(formatEvent({ type: 'plug', state: { model: 'HS100', alias: 'lamp', relayState: 1 } })).toBe('plug     lamp is ON');
     expect(formatEvent({ type: 'progress', thing: 'd1', bytes: 512 * 1024, total: 1024 * 1024 })).toBe('device   d1 downloading 50% of 1.0 MiB');

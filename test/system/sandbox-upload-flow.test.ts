@@ -71,6 +71,21 @@ describe('sandbox: an upload reaches the device, verified', () => {
     expect(await ignored).toMatchObject({ message: expect.stringContaining('shadowplug-device-1: unchanged') });
   });
 
+  it('a key the device refuses installs nothing, is narrated as a device error and reported in the shadow', async () => {
+    const [one] = sandbox.info.things;
+    const error = new Promise<SandboxEvent>((resolve) =>
+      sandbox.events.on('event', (e: SandboxEvent) => e.type === 'device-error' && e.thing === one!.name && resolve(e)),
+    );
+    const { sha256 } = await sandbox.upload(`things/${one!.name}/bad\u0001name.txt`, 'x');
+    expect(await error).toMatchObject({ message: expect.stringContaining('control characters') });
+    const reported = ((await sandbox.shadow(one!.name)) as Shadow).state!.reported!.s3!;
+    expect(reported.error).toMatchObject({ hash: sha256 });
+    expect(existsSync(join(one!.dest, 'bad\u0001name.txt'))).toBe(false);
+    // The next good upload clears it.
+    const good = await sandbox.upload(`things/${one!.name}/good.txt`, 'good');
+    await sandbox.waitForReported(one!.name, good.sha256);
+  });
+
   it('an upload under things/<other>/ reaches only that device', async () => {
     const [one, two] = sandbox.info.things;
     const before = ((await sandbox.shadow(one!.name)) as Shadow).state!.desired!.s3;
