@@ -49,13 +49,21 @@ export function uploadCommand(info: SandboxInfo, cwd: string, file = 'firmware.b
   return ['npx', 'shadowplug', ...uploadArgs(info, cwd, file, key)].map(shellWord).join(' ');
 }
 
-/** The same upload with the AWS CLI, with the environment it needs against the local S3. */
+/** The same upload with the AWS CLI (v1 or v2), with the environment it needs against the local S3. */
 export function awsCliCommand(info: SandboxInfo, file = 'firmware.bin', key = file): string {
   return [
-    `AWS_ACCESS_KEY_ID=${info.s3.accessKeyId} AWS_SECRET_ACCESS_KEY=${info.s3.secretAccessKey} AWS_REGION=${info.s3.region}`,
+    `AWS_ACCESS_KEY_ID=${info.s3.accessKeyId} AWS_SECRET_ACCESS_KEY=${info.s3.secretAccessKey} AWS_DEFAULT_REGION=${info.s3.region}`,
     // Newer AWS CLIs send aws-chunked bodies with trailing checksums, which the local S3 stores verbatim.
     'AWS_REQUEST_CHECKSUM_CALCULATION=WHEN_REQUIRED AWS_RESPONSE_CHECKSUM_VALIDATION=WHEN_REQUIRED',
     `aws --endpoint-url ${info.s3.endpoint} s3 cp ${shellWord(file)} s3://${info.s3.bucket}/${shellWord(key)}`,
+  ].join(' \\\n    ');
+}
+
+/** Reading a thing's shadow through the data-plane API with the AWS CLI (trusting the sandbox CA). */
+export function shadowCliCommand(info: SandboxInfo, cwd: string, thing: string): string {
+  return [
+    `AWS_ACCESS_KEY_ID=sandbox AWS_SECRET_ACCESS_KEY=sandbox AWS_DEFAULT_REGION=${info.s3.region} AWS_CA_BUNDLE=${shellWord(shortPath(info.ca, cwd))}`,
+    `aws --endpoint-url ${info.dataPlane} iot-data get-thing-shadow --thing-name ${shellWord(thing)} /dev/stdout`,
   ].join(' \\\n    ');
 }
 
@@ -95,6 +103,7 @@ export function formatBanner(info: SandboxInfo, cwd = process.cwd()): string {
     'The same upload with the AWS CLI:',
     `  ${awsCliCommand(info)}`,
     '',
+    ...(first ? ['Read a shadow with the AWS CLI:', `  ${shadowCliCommand(info, cwd, first.name)}`, ''] : []),
     'Events follow. Ctrl-C stops everything.',
     '',
   ];

@@ -110,6 +110,8 @@ describe('the ready banner', () => {
     expect(text).toContain('npx shadowplug sandbox upload firmware.bin\n');
     expect(text).toContain('npx shadowplug sandbox upload firmware.bin --key things/shadowplug-device-2/firmware.bin\n');
     expect(text).toContain('aws --endpoint-url http://127.0.0.1:4004 s3 cp firmware.bin s3://shadowplug/firmware.bin');
+    expect(text).toContain('AWS_DEFAULT_REGION=us-east-1 AWS_CA_BUNDLE=.sandbox/iot/ca.pem');
+    expect(text).toContain('aws --endpoint-url https://127.0.0.1:4002 iot-data get-thing-shadow --thing-name shadowplug-device-1 /dev/stdout');
   });
 
   it('adds --dir when the sandbox is not the default one, and quotes what the shell would split', () => {
