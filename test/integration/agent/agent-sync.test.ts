@@ -118,4 +118,13 @@ describe('device agent against the IoT Core stand-in and local S3 (mutual TLS)',
     await waitFor(() => installedHash() === desired.hash, 'installed');
     expect(readFileSync(join(h.dest, 'local.txt'), 'utf8')).toBe('from the cloud');
   });
+  it('follows a named shadow and another property name when told to', async () => {
+    agent = await startAgent(h.agentOptions({ shadowName: 'files', shadowProperty: 'firmware' }));
+    const fw = await h.put('fw/image.bin', 'firmware v7');
+    const r = h.iot.shadows.update(h.thing, { state: { desired: { firmware: fw } } }, 'files');
+    expect(r.ok).toBe(true);
+    await waitFor(() => (h.iot.shadows.get(h.thing, 'files') as { state?: { reported?: { firmware?: { hash?: string } } } } | undefined)?.state?.reported?.firmware?.hash === fw.hash, 'named shadow reported');
+    expect(readFileSync(join(h.dest, 'image.bin'), 'utf8')).toBe('firmware v7');
+    expect(h.iot.shadows.get(h.thing)).toBeUndefined(); // the classic shadow was never touched
+  });
 });
