@@ -36,6 +36,24 @@ export function clickArgs(info: SandboxInfo, cwd: string, clickType = 'SINGLE'):
   ];
 }
 
+/** The arguments of `shadowplug agent` for one thing: the device program, as on a real device. */
+export function agentArgs(info: SandboxInfo, cwd: string, thing: SandboxInfo['things'][number]): string[] {
+  return [
+    'agent',
+    '--endpoint', info.mqtt.host,
+    '--port', String(info.mqtt.port),
+    '--cert', shortPath(thing.cert, cwd),
+    '--key', shortPath(thing.key, cwd),
+    '--ca-file', shortPath(info.ca, cwd),
+    '--thing-name', thing.name,
+    '--credential-endpoint', info.credentials.endpoint,
+    '--s3-endpoint', info.s3.endpoint,
+    '--region', info.s3.region,
+    '--dest', shortPath(thing.dest, cwd),
+    '--state-dir', shortPath(resolve(info.dir, 'agent-state', thing.name), cwd),
+  ];
+}
+
 /** The arguments of `shadowplug sandbox upload`. */
 export function uploadArgs(info: SandboxInfo, cwd: string, file = 'firmware.bin', key?: string): string[] {
   return ['sandbox', 'upload', file, ...(key ? ['--key', key] : []), ...dirArgs(info, cwd)];
@@ -88,8 +106,12 @@ export function formatBanner(info: SandboxInfo, cwd = process.cwd()): string {
     ...info.things.slice(0, 5).map((t) => `  ${t.name.padEnd(23)} ${p(t.cert)}  ${p(t.key)}`),
     ...(info.things.length > 5 ? [`  … and ${info.things.length - 5} more things (see ${p(info.dir)}/sandbox.json)`] : []),
     '',
-    `Things (${info.things.length}), each with an agent installing into ${p(info.things.length > 1 ? resolve(info.dir, 'devices') : (first?.dest ?? ''))}${info.things.length > 1 ? '/<thing>' : ''}`,
-    `  ${info.things.slice(0, 5).map((t) => t.name).join(', ')}${info.things.length > 5 ? ', …' : ''}`,
+    info.agents === 'none'
+      ? `Things (${info.things.length}), with no agent running: start one per thing (each in its own terminal), e.g.`
+      : `Things (${info.things.length}), each with an agent installing into ${p(info.things.length > 1 ? resolve(info.dir, 'devices') : (first?.dest ?? ''))}${info.things.length > 1 ? '/<thing>' : ''}`,
+    info.agents === 'none' && first
+      ? `  ${['npx', 'shadowplug', ...agentArgs(info, cwd, first)].map(shellWord).join(' ')}`
+      : `  ${info.things.slice(0, 5).map((t) => t.name).join(', ')}${info.things.length > 5 ? ', …' : ''}`,
     '',
     'Click the button (in another terminal, from this directory):',
     `  ${['npx', 'shadowplug', 'sandbox', 'click', ...dirArgs(info, cwd)].map(shellWord).join(' ')}`,

@@ -16,6 +16,8 @@ export interface SandboxCliFlags {
   strip?: boolean;
   clickActions?: string;
   buttonSerial?: string;
+  /** commander's `--no-agents` sets this false. */
+  agents?: boolean;
   verbose?: boolean;
 }
 
@@ -53,6 +55,7 @@ export async function runSandboxCli(
       ...(flags.strip ? { strip: true } : {}),
       ...(flags.clickActions !== undefined ? { clickActions: flags.clickActions } : {}),
       ...(flags.buttonSerial !== undefined ? { buttonSerial: flags.buttonSerial } : {}),
+      ...(flags.agents === false ? { agents: false } : {}),
       logger,
     });
   } catch (err) {

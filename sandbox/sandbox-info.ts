@@ -32,6 +32,8 @@ export interface SandboxInfo {
   /** CA certificate (PEM path) that signs the servers and every device. */
   ca: string;
   things: SandboxThingInfo[];
+  /** `in-process`: the sandbox runs each thing's agent; `none`: run `shadowplug agent` yourself. */
+  agents: 'in-process' | 'none';
   /** A button identity: may publish on the button topic and nothing else. */
   button: { clientId: string; serial: string; cert: string; key: string };
   plug: { host: string; port: number; simulated: boolean; model?: string };

@@ -63,6 +63,8 @@ export interface SandboxOptions {
   bucket?: string;
   /** Diagnostics of the components (default silent); the event stream is `sandbox.events`. */
   logger?: Logger;
+  /** Run one agent per thing in this process (default true); false leaves the things to agents run by hand. */
+  agents?: boolean;
   /** Write `<dir>/sandbox.json` for `sandbox upload` (default true). */
   writeInfoFile?: boolean;
 }
@@ -105,6 +107,11 @@ export function parseClickActions(text: string): Partial<Record<ClickType, Click
     out[upper] = lower;
   }
   return out;
+}
+
+/** Where the agent of `thing` keeps what it has installed (in-process agents and the banner's agent command). */
+export function agentStateDir(dir: string, thing: string): string {
+  return join(resolve(dir), 'agent-state', thing);
 }
 
 export function thingNames(count: number): string[] {
@@ -319,8 +326,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       mkdirSync(dest, { recursive: true });
       thingInfos.push({ name: thing, cert: cert.certPath, key: cert.keyPath, dest });
     }
+    // Without agents (`--no-agents`) the things exist for device programs run by hand.
     const agents = await Promise.all(
-      thingInfos.map(async (t) => {
+      (options.agents === false ? [] : thingInfos).map(async (t) => {
         const agent = await startAgent({
           endpoint: iot.mqtt.host,
           port: iot.mqtt.port,
@@ -333,7 +341,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           s3Endpoint: s3.endpoint,
           region: s3.region,
           dest: t.dest,
-          stateDir: join(dir, 'agent-state', t.name),
+          stateDir: agentStateDir(dir, t.name),
           logger: logger.child({ component: 'agent', thing: t.name }),
         });
         agent.on('progress', (p: { bytes: number; total?: number }) => emit({ type: 'progress', thing: t.name, bytes: p.bytes, total: p.total }));
@@ -354,6 +362,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       s3: { endpoint: s3.endpoint, bucket, region: s3.region, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
       ca: iot.ca.certPath,
       things: thingInfos,
+      agents: options.agents === false ? 'none' : 'in-process',
       button: { clientId: button.clientId, serial, cert: button.certPath, key: button.keyPath },
       plug: { ...plugAddress, simulated: simulated !== undefined, ...(simulated ? { model: simulated.model.toUpperCase() } : {}) },
       buttonTopic: `iotbutton/${serial}`,

@@ -20,6 +20,7 @@ interface SandboxFlags {
   strip?: boolean;
   clickActions?: string;
   buttonSerial?: string;
+  agents?: boolean;
   verbose?: boolean;
 }
 
@@ -61,6 +62,7 @@ export function registerSandbox(program: Command): void {
     .option('--strip', 'simulate an HS300 power strip (six outlets) instead of an HS100 plug')
     .option('--click-actions <map>', 'what each click does, e.g. SINGLE=toggle,DOUBLE=on,LONG=off (default: all toggle)')
     .option('--button-serial <serial>', 'serial number of the sandbox button')
+    .option('--no-agents', 'run no agents: start `shadowplug agent` per thing yourself (the banner prints the command)')
     .option('--verbose', 'also log the components\' own diagnostics (stderr)')
     .action(async (flags: SandboxFlags) => {
       quietSdkNodeWarning();

@@ -99,6 +99,7 @@ describe('the ready banner', () => {
     button: { clientId: 'iotbutton_S1', serial: 'S1', cert: '/home/me/proj/.sandbox/iot/buttons/S1.cert.pem', key: '/home/me/proj/.sandbox/iot/buttons/S1.private.key' },
     plug: { host: '127.0.0.1', port: 4005, simulated: true, model: 'HS100' },
     buttonTopic: 'iotbutton/S1',
+    agents: 'in-process',
   };
 
   it('starts with the ready line and gives paste-able commands with paths relative to the working directory', () => {

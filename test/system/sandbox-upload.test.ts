@@ -22,6 +22,7 @@ function infoFor(dir: string, s3: LocalS3, pid = process.pid): SandboxInfo {
     button: { clientId: 'iotbutton_X', serial: 'X', cert: 'c', key: 'k' },
     plug: { host: '127.0.0.1', port: 1, simulated: true },
     buttonTopic: 'iotbutton/X',
+    agents: 'in-process',
   };
 }
 
