@@ -58,6 +58,7 @@ async function fetchPart(
   target: ObjectReadTarget,
   part: { start: number; length: number; ranged: boolean },
   signal: AbortSignal,
+  beforeBody: (() => Promise<void>) | undefined,
   onData: (chunk: Uint8Array) => void,
 ): Promise<void> {
   const { bucket, key } = target;
@@ -70,6 +71,14 @@ async function fetchPart(
     throw new S3ObjectChangedError(bucket, key, `ETag is ${stripQuotes(res.ETag)}, the event announced ${target.eTag}`);
   }
   if (!body) throw new S3ReadError(bucket, key, 'GetObject returned no body');
+  if (beforeBody) {
+    try {
+      await beforeBody();
+    } catch (err) {
+      body.destroy?.();
+      throw err;
+    }
+  }
   let received = 0;
   for await (const chunk of body) {
     received += chunk.byteLength;
@@ -86,7 +95,8 @@ async function fetchPart(
 interface Part {
   index: number;
   length: number;
-  slot: Buffer;
+  /** The buffer this part's bytes wait in; granted once its headers are in and a buffer is free. */
+  slot: Buffer | undefined;
   /** Bytes received (copied into the slot or passed straight to the sink). */
   filled: number;
   /** Bytes handed to the sink. */
@@ -121,7 +131,7 @@ export async function readObject(s3: S3Client, target: ObjectReadTarget, options
     if (size <= partSize) {
       // One request (an empty object too: the GET proves it exists and is the announced one).
       let received = 0;
-      await fetchPart(s3, target, { start: 0, length: size, ranged: false }, abort.signal, (chunk) => {
+      await fetchPart(s3, target, { start: 0, length: size, ranged: false }, abort.signal, undefined, (chunk) => {
         received += chunk.byteLength;
         sink(chunk);
       }).catch(fail);
@@ -132,53 +142,72 @@ export async function readObject(s3: S3Client, target: ObjectReadTarget, options
     const partCount = Math.ceil(size / partSize);
     const free: Buffer[] = [];
     for (let i = 0; i < Math.min(options.concurrency, partCount); i++) free.push(Buffer.allocUnsafe(partSize));
+    // Requests are opened up to one round of buffers ahead: their headers (the first-byte latency)
+    // arrive while earlier parts stream, and their bodies wait under TCP flow control for a buffer.
+    const maxAhead = 2 * free.length;
     const parts = new Map<number, Part>();
+    const waiting = new Map<number, () => void>(); // parts with headers, waiting for a buffer
     let current = 0; // the part the sink is at
     let next = 0; // the next part to request
+    let nextGrant = 0; // buffers go to parts strictly in order, so the sink's part never starves
 
-    const launch = () => {
-      const slot = free.pop();
-      if (!slot || next >= partCount) {
-        if (slot) free.push(slot);
-        return;
+    const grant = () => {
+      while (free.length > 0 && waiting.has(nextGrant)) {
+        const start = waiting.get(nextGrant)!;
+        waiting.delete(nextGrant);
+        parts.get(nextGrant)!.slot = free.pop()!;
+        nextGrant++;
+        start();
       }
-      const index = next++;
-      const start = index * partSize;
-      const part: Part = { index, length: Math.min(partSize, size - start), slot, filled: 0, consumed: 0, done: false };
-      parts.set(index, part);
-      fetchPart(s3, target, { start, length: part.length, ranged: true }, abort.signal, (chunk) => {
-        if (part.index === current && part.consumed === part.filled) {
-          // The sink is waiting for exactly these bytes: no copy.
-          sink(chunk);
-          part.consumed += chunk.byteLength;
-        } else {
-          part.slot.set(chunk, part.filled);
-        }
-        part.filled += chunk.byteLength;
-        notify();
-      })
-        .then(() => {
-          part.done = true;
+    };
+    const launch = () => {
+      while (next < partCount && next < current + maxAhead) {
+        const index = next++;
+        const start = index * partSize;
+        const part: Part = { index, length: Math.min(partSize, size - start), slot: undefined, filled: 0, consumed: 0, done: false };
+        parts.set(index, part);
+        const bufferGranted = () =>
+          new Promise<void>((resolve, reject) => {
+            if (abort.signal.aborted) return reject(abort.signal.reason);
+            abort.signal.addEventListener('abort', () => reject(abort.signal.reason), { once: true });
+            waiting.set(index, resolve);
+            grant();
+          });
+        fetchPart(s3, target, { start, length: part.length, ranged: true }, abort.signal, bufferGranted, (chunk) => {
+          if (part.index === current && part.consumed === part.filled) {
+            // The sink is waiting for exactly these bytes: no copy.
+            sink(chunk);
+            part.consumed += chunk.byteLength;
+          } else {
+            part.slot!.set(chunk, part.filled);
+          }
+          part.filled += chunk.byteLength;
           notify();
         })
-        .catch(fail);
+          .then(() => {
+            part.done = true;
+            notify();
+          })
+          .catch(fail);
+      }
     };
 
-    while (next < partCount && free.length > 0) launch();
+    launch();
     let sinceYield = 0;
     while (current < partCount) {
       if (failure !== undefined) throw failure;
       const part = parts.get(current)!;
       if (part.consumed < part.filled) {
         const n = part.filled - part.consumed;
-        sink(part.slot.subarray(part.consumed, part.filled));
+        sink(part.slot!.subarray(part.consumed, part.filled));
         part.consumed = part.filled;
         sinceYield += n;
       }
       if (part.done && part.consumed === part.length) {
         parts.delete(current);
-        free.push(part.slot);
+        free.push(part.slot!);
         current++;
+        grant();
         launch();
         // Handing buffered parts to the sink runs without I/O in between; let the sockets be read.
         if (sinceYield >= YIELD_EVERY_BYTES) {
@@ -187,7 +216,7 @@ export async function readObject(s3: S3Client, target: ObjectReadTarget, options
         }
         continue;
       }
-      else await sleep(); // everything received so far is consumed: wait for more
+      await sleep(); // everything received so far is consumed: wait for more
     }
     return size;
   } finally {
