@@ -95,6 +95,8 @@ export class FileSyncCapability implements ShadowCapability {
   private job: Job | undefined;
   /** The last target that failed for good, so later views do not start it again. */
   private failedFor: string | undefined;
+  /** The error reported for `failedFor`, re-sent if the shadow does not show it (report lost while offline). */
+  private failedEntry: JsonObject | undefined;
   private chain: Promise<void> = Promise.resolve();
   private closed = false;
   private readonly settleListeners = new Set<(o: SyncOutcome) => void>();
@@ -176,6 +178,10 @@ export class FileSyncCapability implements ShadowCapability {
       target = { desired, path: installPath(this.options.dest, desired.key) };
     } catch (err) {
       await this.cancelJob('the desired value is not installable', true);
+      // Reported once per value: later views of the same value (our own error report) change nothing.
+      const rawKey = `invalid:${JSON.stringify(view.desired)}`;
+      if (this.failedFor === rawKey) return this.ensureErrorReported(view);
+      this.failedFor = rawKey;
       const hash = isObject(view.desired) && typeof view.desired.hash === 'string' ? view.desired.hash : null;
       await this.fail(toAgentError(err), hash, view);
       return;
@@ -193,7 +199,7 @@ export class FileSyncCapability implements ShadowCapability {
 
     const key = targetKey(target);
     if (this.job && targetKey(this.job.target) === key) return; // already on it
-    if (this.failedFor === valueKey(target)) return; // failed for good; waits for a new value
+    if (this.failedFor === valueKey(target)) return this.ensureErrorReported(view); // failed for good; waits for a new value
     await this.cancelJob('a newer desired value arrived', true);
     this.startJob(target);
   }
@@ -297,10 +303,17 @@ export class FileSyncCapability implements ShadowCapability {
   private async fail(error: AgentError, hash: string | null, view: PropertyView | undefined, final = true): Promise<void> {
     this.logger.error('sync failed', { code: error.code, err: error.message, hash, retry: !final });
     const entry: JsonObject = { code: error.code, message: error.message, hash };
+    if (final) this.failedEntry = entry;
     const current = isObject(view?.reported) ? view.reported.error : undefined;
     if (!deepEqual(current, entry)) await this.report({ error: entry }, 'the error');
     if (this.options.events.listenerCount('error') > 0) this.options.events.emit('error', error);
     if (final) this.settle({ status: 'failed', error });
+  }
+
+  private async ensureErrorReported(view: PropertyView): Promise<void> {
+    const entry = this.failedEntry;
+    const current = isObject(view.reported) ? view.reported.error : undefined;
+    if (entry && !deepEqual(current, entry)) await this.report({ error: entry }, 'the error');
   }
 
   /** Stop: a download under way is abandoned, its partial file kept for resuming after a restart. */
