@@ -14,6 +14,7 @@
  * `If-Match` on its eTag (and the response's ETag is checked too, since some S3-compatible
  * servers ignore If-Match). A mismatch means the key was overwritten since: `S3ObjectChangedError`.
  */
+import { setMaxListeners } from 'node:events';
 import { GetObjectCommand, type GetObjectCommandInput, type S3Client } from '@aws-sdk/client-s3';
 import { S3ObjectChangedError, S3ReadError } from './errors';
 import { stripQuotes } from './event';
@@ -108,6 +109,8 @@ interface Part {
 export async function readObject(s3: S3Client, target: ObjectReadTarget, options: ReadOptions, sink: ChunkSink): Promise<number> {
   const { bucket, key, size } = target;
   const abort = new AbortController();
+  // One signal is shared by every request of the read (up to 2 × concurrency at once), on purpose.
+  setMaxListeners(4 * options.concurrency + 16, abort.signal);
   let failure: unknown;
   let wake: (() => void) | undefined;
   const notify = () => {
@@ -146,18 +149,26 @@ export async function readObject(s3: S3Client, target: ObjectReadTarget, options
     // arrive while earlier parts stream, and their bodies wait under TCP flow control for a buffer.
     const maxAhead = 2 * free.length;
     const parts = new Map<number, Part>();
-    const waiting = new Map<number, () => void>(); // parts with headers, waiting for a buffer
+    const waiting = new Map<number, { resolve: () => void; reject: (err: unknown) => void }>(); // parts with headers, waiting for a buffer
+    abort.signal.addEventListener(
+      'abort',
+      () => {
+        for (const w of waiting.values()) w.reject(abort.signal.reason);
+        waiting.clear();
+      },
+      { once: true },
+    );
     let current = 0; // the part the sink is at
     let next = 0; // the next part to request
     let nextGrant = 0; // buffers go to parts strictly in order, so the sink's part never starves
 
     const grant = () => {
       while (free.length > 0 && waiting.has(nextGrant)) {
-        const start = waiting.get(nextGrant)!;
+        const { resolve } = waiting.get(nextGrant)!;
         waiting.delete(nextGrant);
         parts.get(nextGrant)!.slot = free.pop()!;
         nextGrant++;
-        start();
+        resolve();
       }
     };
     const launch = () => {
@@ -169,8 +180,7 @@ export async function readObject(s3: S3Client, target: ObjectReadTarget, options
         const bufferGranted = () =>
           new Promise<void>((resolve, reject) => {
             if (abort.signal.aborted) return reject(abort.signal.reason);
-            abort.signal.addEventListener('abort', () => reject(abort.signal.reason), { once: true });
-            waiting.set(index, resolve);
+            waiting.set(index, { resolve, reject });
             grant();
           });
         fetchPart(s3, target, { start, length: part.length, ranged: true }, abort.signal, bufferGranted, (chunk) => {
