@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startAgent, type Agent } from '../../../agent/agent';
+import { startAgent, syncOnce, type Agent } from '../../../agent/agent';
 import { startAgentHarness, waitFor, type AgentHarness } from '../../helpers/agent-harness';
 import { objectBytes, sha256 } from '../../helpers/agent-fixtures';
 
@@ -126,5 +126,21 @@ describe('device agent against the IoT Core stand-in and local S3 (mutual TLS)',
     await waitFor(() => (h.iot.shadows.get(h.thing, 'files') as { state?: { reported?: { firmware?: { hash?: string } } } } | undefined)?.state?.reported?.firmware?.hash === fw.hash, 'named shadow reported');
     expect(readFileSync(join(h.dest, 'image.bin'), 'utf8')).toBe('firmware v7');
     expect(h.iot.shadows.get(h.thing)).toBeUndefined(); // the classic shadow was never touched
+  });
+  it('syncOnce answers 0 when in sync, and 1 when the broker cannot be reached in time; an agent with no broker closes cleanly', async () => {
+    const desired = await h.put('once.bin', 'once');
+    h.setDesired(desired);
+    expect(await syncOnce(h.agentOptions())).toBe(0);
+    expect(h.reported()?.hash).toBe(desired.hash);
+
+    const { createServer } = await import('node:net');
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const port = (closed.address() as { port: number }).port;
+    await new Promise<void>((r) => closed.close(() => r()));
+    expect(await syncOnce({ ...h.agentOptions({ port }), shadowTimeoutMs: 500 })).toBe(1);
+    agent = await startAgent(h.agentOptions({ port }));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(agent.online).toBe(false);
   });
 });
