@@ -58,6 +58,23 @@ function summary(err: unknown): ErrorSummary {
   return { code: 'UNEXPECTED', message: errorMessage(err), retryable: true };
 }
 
+/** Shadows of different things are independent: read and write up to this many at once (fleets). */
+const THING_CONCURRENCY = 8;
+
+/** `fn` over `items` with at most `limit` running at once; results in the items' order. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
 /** An unexpected (untyped) error is wrapped so the caller always sees a ShadowplugError. */
 function typed(err: unknown): ShadowplugError {
   return err instanceof ShadowplugError ? err : new ShadowplugError(`unexpected: ${errorMessage(err)}`, { code: 'UNEXPECTED', retryable: true, cause: err });
@@ -119,8 +136,7 @@ async function processChange(change: ObjectChange, deps: ProcessDeps, writer: Sh
   }
 
   if (change.kind === 'removed') {
-    const things: ThingOutcome[] = [];
-    for (const thing of route.things) {
+    const things = await mapLimit(route.things, THING_CONCURRENCY, async (thing): Promise<ThingOutcome> => {
       try {
         const r = await writer.apply(thing, (current) => {
           const d = decideRemove(current, change);
@@ -128,32 +144,34 @@ async function processChange(change: ObjectChange, deps: ProcessDeps, writer: Sh
         });
         const outcome: ThingOutcome = r.result === 'written' ? { thing, result: 'cleared', version: r.version } : { thing, result: r.reason };
         log.info(r.result === 'written' ? 'desired value cleared' : 'removal does not affect this thing', { thing, result: outcome.result });
-        things.push(outcome);
+        return outcome;
       } catch (err) {
-        const error = typed(err);
-        thingErrors.push(error);
-        log.error('shadow write failed', { thing, err: error });
-        things.push({ thing, result: 'failed', error: summary(error) });
+        return thingFailure(thing, err, thingErrors, log);
       }
-    }
+    });
     return { status: 'applied', ...base, things };
   }
 
   // Before reading a possibly large object, see whether any thing could still take it: a
   // duplicate or delayed event is settled by the ordering data alone.
   const order = { url: objectUrl(change.bucket, change.key), sequencer: change.sequencer, eventTime: change.eventTime };
-  const candidates: string[] = [];
-  const settled: ThingOutcome[] = [];
-  for (const thing of route.things) {
-    const current = (await writer.read(thing)).value as { url?: unknown; sequencer?: unknown; eventTime?: unknown } | undefined;
+  const prechecked = await mapLimit(route.things, THING_CONCURRENCY, async (thing): Promise<{ thing: string; cmp: number }> => {
+    let current: { url?: unknown; sequencer?: unknown; eventTime?: unknown } | undefined;
+    try {
+      current = (await writer.read(thing)).value as typeof current;
+    } catch (err) {
+      // The write path reads again and records the failure for this thing alone.
+      log.debug('pre-check read failed', { thing, err });
+      return { thing, cmp: 1 };
+    }
     const known =
       current && typeof current.url === 'string' && typeof current.sequencer === 'string' && typeof current.eventTime === 'string'
         ? { url: current.url, sequencer: current.sequencer, eventTime: current.eventTime }
         : undefined;
-    const cmp = known && !Number.isNaN(Date.parse(known.eventTime)) ? compareEvents(order, known) : 1;
-    if (cmp > 0) candidates.push(thing);
-    else settled.push({ thing, result: cmp === 0 ? 'unchanged' : 'older' });
-  }
+    return { thing, cmp: known && !Number.isNaN(Date.parse(known.eventTime)) ? compareEvents(order, known) : 1 };
+  });
+  const candidates = prechecked.filter((p) => p.cmp > 0).map((p) => p.thing);
+  const settled: ThingOutcome[] = prechecked.filter((p) => p.cmp <= 0).map((p) => ({ thing: p.thing, result: p.cmp === 0 ? 'unchanged' : 'older' }));
   if (candidates.length === 0) {
     log.info('every target already holds this event or a newer one; object not read', { things: route.things });
     return { status: 'skipped', ...base, reason: 'superseded', detail: settled.map((t) => `${t.thing}: ${t.result}`).join(', ') };
@@ -179,19 +197,25 @@ async function processChange(change: ObjectChange, deps: ProcessDeps, writer: Sh
   log.info('object hashed', { hash: hashed.hash, size: hashed.size, source: hashed.source });
 
   const desired = buildDesired(change, hashed.hash, hashed.size);
-  const things: ThingOutcome[] = [...settled];
-  for (const thing of candidates) {
+  const written = await mapLimit(candidates, THING_CONCURRENCY, async (thing): Promise<ThingOutcome> => {
     try {
       const r = await writer.apply(thing, (current) => decideCreate(current, desired));
       const outcome: ThingOutcome = r.result === 'written' ? { thing, result: 'written', version: r.version } : { thing, result: r.reason };
       log.info(r.result === 'written' ? 'desired value written' : 'shadow not changed', { thing, result: outcome.result, hash: desired.hash });
-      things.push(outcome);
+      return outcome;
     } catch (err) {
-      const error = typed(err);
-      thingErrors.push(error);
-      log.error('shadow write failed', { thing, err: error });
-      things.push({ thing, result: 'failed', error: summary(error) });
+      return thingFailure(thing, err, thingErrors, log);
     }
-  }
+  });
+  // In routing order, whichever way each thing was settled.
+  const byThing = new Map([...settled, ...written].map((t) => [t.thing, t]));
+  const things = route.things.map((t) => byThing.get(t)!);
   return { status: 'applied', ...base, hash: hashed.hash, hashSource: hashed.source, things };
+}
+
+function thingFailure(thing: string, err: unknown, thingErrors: ShadowplugError[], log: Logger): ThingOutcome {
+  const error = typed(err);
+  thingErrors.push(error);
+  log.error('shadow write failed', { thing, err: error });
+  return { thing, result: 'failed', error: summary(error) };
 }

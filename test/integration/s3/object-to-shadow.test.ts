@@ -136,6 +136,16 @@ describe('object-to-shadow with a local S3 and the sandbox data-plane API', () =
       expect(desired(kitchen)).toMatchObject({ hash: sha256('kitchen') });
     });
 
+    it('reaches a fleet of 40 default target things with one upload, reading the object once', async () => {
+      const fleet = Array.from({ length: 40 }, () => fresh('fleet'));
+      const outcome = await rig.handler({ targetThings: fleet }, iot)(await rig.put('fleet/fw.bin', 'for everyone'));
+      expect(outcome.records[0]).toMatchObject({ status: 'applied', hashSource: 'read' });
+      const things = (outcome.records[0] as { things: { thing: string; result: string }[] }).things;
+      expect(things.map((t) => t.thing)).toEqual(fleet);
+      expect(things.every((t) => t.result === 'written')).toBe(true);
+      for (const thing of fleet) expect(desired(thing)).toMatchObject({ hash: sha256('for everyone') });
+    });
+
     it('writes the configured property of the configured named shadow', async () => {
       const lamp = fresh('lamp');
       const handler = rig.handler({ targetThings: [lamp], property: 'firmware', shadowName: 'files' }, iot);
