@@ -105,9 +105,9 @@ async function main(): Promise<void> {
   mkdirSync(dest);
   const self = fileURLToPath(import.meta.url);
   const server = spawn(process.execPath, ['--import', 'tsx', self, 'serve', dir], { stdio: ['pipe', 'pipe', 'inherit'] });
+  // The client as plain JavaScript (packages stay in node_modules, so it lives inside the project).
+  const bundle = join(process.cwd(), '.bench-tmp', `agent-download-client-${process.pid}.mjs`);
   try {
-    // The client as plain JavaScript (packages stay in node_modules, so it lives inside the project).
-    const bundle = join(process.cwd(), '.bench-tmp', 'agent-download-client.mjs');
     const { build } = await import('esbuild');
     await build({ entryPoints: [self], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile: bundle, logLevel: 'error' });
 
@@ -151,6 +151,7 @@ async function main(): Promise<void> {
     server.kill('SIGTERM');
     await once(server, 'exit').catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
+    rmSync(bundle, { force: true });
   }
 }
 
