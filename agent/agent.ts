@@ -227,6 +227,8 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
 export interface SyncOnceOptions extends AgentOptions {
   /** Give up when the shadow cannot be read within this time (default 60 s). */
   shadowTimeoutMs?: number;
+  /** Called with the agent before it connects (to attach progress output, say). */
+  onAgent?: (agent: Agent) => void;
 }
 
 /**
@@ -236,6 +238,7 @@ export interface SyncOnceOptions extends AgentOptions {
 export async function syncOnce(options: SyncOnceOptions): Promise<number> {
   const logger = options.logger ?? silentLogger;
   const agent = await build(options, true);
+  options.onAgent?.(agent);
   let timer: NodeJS.Timeout | undefined;
   try {
     const outcome = await new Promise<SyncOutcome>((resolve) => {

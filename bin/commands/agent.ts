@@ -2,6 +2,7 @@
  * `shadowplug agent`: the device program. Flags per agent/options.ts (the seed's snake_case
  * spellings are hidden aliases); the agent itself is imported only when the command runs.
  */
+import type { EventEmitter } from 'node:events';
 import { Option, type Command } from 'commander';
 import { AGENT_FLAGS, type OptionName } from '../../agent/options';
 
@@ -43,14 +44,16 @@ async function runAgent(flags: Partial<Record<OptionName, unknown>>): Promise<vo
   }
   const logger = createLogger({ json: options.json, level: options.logLevel });
   const { startAgent, syncOnce } = await import('../../agent/agent');
+  const { attachProgress } = await import('../../agent/progress');
+  const progressTo = (agent: EventEmitter) =>
+    attachProgress(agent, { tty: !options.json && !!process.stderr.isTTY, write: (t) => process.stderr.write(t), logger, columns: process.stderr.columns });
   try {
     if (options.once) {
-      process.exitCode = await syncOnce({ ...options, logger });
+      process.exitCode = await syncOnce({ ...options, logger, onAgent: progressTo });
       return;
     }
     const agent = await startAgent({ ...options, logger });
-    const { attachProgress } = await import('../../agent/progress');
-    attachProgress(agent, { tty: !options.json && !!process.stderr.isTTY, write: (t) => process.stderr.write(t), logger, columns: process.stderr.columns });
+    progressTo(agent);
     agent.on('error', () => undefined); // already logged by the agent; keeps EventEmitter from throwing
     let stopping = false;
     const stop = (signal: string) => {
