@@ -7,14 +7,15 @@
  * Three processes, so each number is its own: the S3 server (this file with `serve`, under tsx),
  * and for every single download a fresh client process (this file bundled by esbuild into plain
  * JavaScript, as a deployed device runs it, with `client`), whose peak RSS is the kernel's exact
- * maxRSS. A third row hashes on the main thread (what a single-core device does). Everything
- * binds 127.0.0.1; the big files are removed at the end.
+ * maxRSS. A third row hashes on the main thread (what a single-core device does). A second table
+ * repeats it through a 1 Gbit/s link (BENCH_LINK bytes/s; 0 skips it), closer to a device's
+ * download from S3 than loopback. Everything binds 127.0.0.1; the big files are removed at the end.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
-import { loadavg, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createInterface } from 'node:readline';
@@ -24,9 +25,12 @@ import type { Readable } from 'node:stream';
 import type * as LocalS3Module from '../sandbox/local-s3';
 import { downloadObject } from '../agent/download';
 import { s3ClientConfig, s3ObjectSource } from '../agent/s3-source';
+import { startThrottleProxy } from './throttle-proxy';
 
 const SIZE = Number(process.env.BENCH_SIZE ?? 1024 * 1024 * 1024);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+/** A device's link to S3 for the second table (default 1 Gbit/s); 0 skips it. */
+const LINK = Number(process.env.BENCH_LINK ?? 125_000_000);
 const BUCKET = 'bench';
 const KEY = 'agent/one-gib.bin';
 const MiB = 1024 * 1024;
@@ -61,8 +65,10 @@ async function serve(dir: string): Promise<void> {
   await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: KEY, Body: createReadStream(srcPath), ContentLength: SIZE }));
   client.destroy();
   rmSync(srcPath);
-  console.log(JSON.stringify({ endpoint: s3.endpoint, hash: hasher.digest('hex') }));
+  const link = LINK > 0 ? await startThrottleProxy({ targetHost: s3.host, targetPort: s3.port, bytesPerSecond: LINK }) : undefined;
+  console.log(JSON.stringify({ endpoint: s3.endpoint, linkEndpoint: link ? `http://127.0.0.1:${link.port}` : undefined, hash: hasher.digest('hex') }));
   const stop = async () => {
+    await link?.close();
     await s3.close();
     process.exit(0);
   };
@@ -113,39 +119,44 @@ async function main(): Promise<void> {
 
     console.log(`the server uploads ${SIZE / MiB} MiB ...`);
     const [line] = (await once(createInterface({ input: server.stdout! }), 'line')) as [string];
-    const { endpoint, hash } = JSON.parse(line) as { endpoint: string; hash: string };
-    const run = (variant: Variant): Sample => {
-      const r = spawnSync(process.execPath, [bundle, 'client', variant, endpoint, hash, dest], { encoding: 'utf8', env: { ...process.env, NODE_NO_WARNINGS: '1' } });
+    const { endpoint, linkEndpoint, hash } = JSON.parse(line) as { endpoint: string; linkEndpoint?: string; hash: string };
+    const run = (variant: Variant, at: string): Sample => {
+      const r = spawnSync(process.execPath, [bundle, 'client', variant, at, hash, dest], { encoding: 'utf8', env: { ...process.env, NODE_NO_WARNINGS: '1' } });
       const last = r.stdout.trim().split('\n').pop() ?? '';
       if (r.status !== 0 || !last.startsWith('{')) throw new Error(`client ${variant} failed (${r.status}): ${r.stderr}`);
       return JSON.parse(last) as Sample;
     };
 
     console.log('warming the server page cache ...');
-    run('plain');
-    const rows: Record<Variant, Sample[]> = { plain: [], agent: [], inline: [] };
-    const variants: Variant[] = ['plain', 'agent', 'inline'];
-    for (let round = 0; round < ROUNDS; round++) {
-      // Rotate the order so drift on the shared machine hits all alike.
-      for (const variant of [...variants.slice(round % 3), ...variants.slice(0, round % 3)]) {
-        const m = run(variant);
-        rows[variant].push(m);
-        console.log(
-          `  round ${round + 1} ${variant.padEnd(6)} ${(m.ms / 1000).toFixed(2)} s  ${(SIZE / MiB / (m.ms / 1000)).toFixed(0)} MiB/s  cpu ${(m.cpuMs / 1000).toFixed(2)} s  peak RSS ${(m.maxRss / MiB).toFixed(0)} MB (at start ${(m.baselineRss / MiB).toFixed(0)} MB)`,
-        );
+    run('plain', endpoint);
+    const table = (title: string, at: string) => {
+      console.log(`\n${title}`);
+      const rows: Record<Variant, Sample[]> = { plain: [], agent: [], inline: [] };
+      const variants: Variant[] = ['plain', 'agent', 'inline'];
+      for (let round = 0; round < ROUNDS; round++) {
+        // Rotate the order so drift on the shared machine hits all alike.
+        for (const variant of [...variants.slice(round % 3), ...variants.slice(0, round % 3)]) {
+          const m = run(variant, at);
+          rows[variant].push(m);
+          console.log(
+            `  round ${round + 1} ${variant.padEnd(6)} ${(m.ms / 1000).toFixed(2)} s  ${(SIZE / MiB / (m.ms / 1000)).toFixed(0)} MiB/s  cpu ${(m.cpuMs / 1000).toFixed(2)} s  peak RSS ${(m.maxRss / MiB).toFixed(0)} MB (at start ${(m.baselineRss / MiB).toFixed(0)} MB)`,
+          );
+        }
       }
-    }
-    const best = (v: Variant) => Math.min(...rows[v].map((r) => r.ms));
-    const bestCpu = (v: Variant) => Math.min(...rows[v].map((r) => r.cpuMs));
-    const peak = (v: Variant) => Math.max(...rows[v].map((r) => r.maxRss));
-    const mb = (b: number) => `${(b / MiB).toFixed(0)} MB`;
-    const ratio = best('agent') / best('plain');
-    console.log(`\nagent-download, ${SIZE / MiB} MiB, best of ${ROUNDS}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${(await import('node:os')).availableParallelism()} CPUs:`);
-    console.log(`  plain GetObject → file (no hash, no fsync):        ${(best('plain') / 1000).toFixed(2)} s  cpu ${(bestCpu('plain') / 1000).toFixed(2)} s  peak RSS ${mb(peak('plain'))}`);
-    console.log(`  agent (sha256 on a worker + fsync + verify + rename): ${(best('agent') / 1000).toFixed(2)} s  cpu ${(bestCpu('agent') / 1000).toFixed(2)} s  peak RSS ${mb(peak('agent'))}`);
-    console.log(`  agent, sha256 on the main thread (single core):     ${(best('inline') / 1000).toFixed(2)} s  cpu ${(bestCpu('inline') / 1000).toFixed(2)} s  peak RSS ${mb(peak('inline'))}`);
-    console.log(`  time ratio agent/plain: ${ratio.toFixed(3)} (target ≤ 1.15) ${ratio <= 1.15 ? 'OK' : 'MISSED'}; main-thread variant ${(best('inline') / best('plain')).toFixed(3)}`);
-    console.log(`  peak RSS agent: ${mb(peak('agent'))} (target ≤ 128 MB) ${peak('agent') <= 128 * MiB ? 'OK' : 'MISSED'}`);
+      const best = (v: Variant) => Math.min(...rows[v].map((r) => r.ms));
+      const bestCpu = (v: Variant) => Math.min(...rows[v].map((r) => r.cpuMs));
+      const peak = (v: Variant) => Math.max(...rows[v].map((r) => r.maxRss));
+      const mb = (b: number) => `${(b / MiB).toFixed(0)} MB`;
+      const ratio = best('agent') / best('plain');
+      console.log(`  ${SIZE / MiB} MiB, best of ${ROUNDS}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${availableParallelism()} CPUs:`);
+      console.log(`  plain GetObject → file (no hash, no fsync):          ${(best('plain') / 1000).toFixed(2)} s  cpu ${(bestCpu('plain') / 1000).toFixed(2)} s  peak RSS ${mb(peak('plain'))}`);
+      console.log(`  agent (sha256 on a worker + fsync + verify + rename): ${(best('agent') / 1000).toFixed(2)} s  cpu ${(bestCpu('agent') / 1000).toFixed(2)} s  peak RSS ${mb(peak('agent'))}`);
+      console.log(`  agent, sha256 on the main thread (single core):       ${(best('inline') / 1000).toFixed(2)} s  cpu ${(bestCpu('inline') / 1000).toFixed(2)} s  peak RSS ${mb(peak('inline'))}`);
+      console.log(`  time ratio agent/plain: ${ratio.toFixed(3)} (target ≤ 1.15) ${ratio <= 1.15 ? 'OK' : 'MISSED'}; main-thread variant ${(best('inline') / best('plain')).toFixed(3)}`);
+      console.log(`  peak RSS agent: ${mb(peak('agent'))} (target ≤ 128 MB) ${peak('agent') <= 128 * MiB ? 'OK' : 'MISSED'}`);
+    };
+    table('loopback (the S3 server on the same CPUs):', endpoint);
+    if (linkEndpoint) table(`through a ${((LINK * 8) / 1e9).toFixed(1)} Gbit/s link (bench/throttle-proxy.ts):`, linkEndpoint);
   } finally {
     server.stdin!.end();
     server.kill('SIGTERM');
