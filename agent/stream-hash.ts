@@ -182,12 +182,16 @@ export class WorkerHash implements StreamHash {
 /** Objects from this size on are hashed on a worker thread. */
 export const WORKER_HASH_MIN_BYTES = 16 * 1024 * 1024;
 
-/** Where the SHA-256 runs: `auto` = a worker for large objects when the machine has more than one CPU. */
+/**
+ * Where the SHA-256 runs: `auto` = a worker for large objects on machines with more than two CPUs.
+ * Measured on 2 CPUs (bench agent-download): the worker's copies and thread cost about as much as
+ * they save there, so two CPUs hash inline; with more cores (or slow SHA on ARM) the worker pays.
+ */
 export type HashThread = 'auto' | 'worker' | 'inline';
 
 export function createStreamHash(expectedSize: number | undefined, thread: HashThread = 'auto'): StreamHash {
   if (thread === 'worker') return new WorkerHash();
   if (thread === 'inline') return new InlineHash();
   const large = expectedSize !== undefined && expectedSize >= WORKER_HASH_MIN_BYTES;
-  return large && availableParallelism() > 1 ? new WorkerHash() : new InlineHash();
+  return large && availableParallelism() > 2 ? new WorkerHash() : new InlineHash();
 }

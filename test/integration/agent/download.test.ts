@@ -143,7 +143,7 @@ describe('downloadObject against a local S3 server', () => {
     const bigData = objectBytes(20 * 1024 * 1024, 12);
     const bigHash = sha256(bigData);
     await admin.send(new PutObjectCommand({ Bucket: 'bucket', Key: 'big.bin', Body: bigData }));
-    const req = { bucket: 'bucket', key: 'big.bin', hash: bigHash, size: bigData.length, maxSize: 64 * 1024 * 1024, finalPath: join(dest, 'big.bin') };
+    const req = { bucket: 'bucket', key: 'big.bin', hash: bigHash, size: bigData.length, maxSize: 64 * 1024 * 1024, finalPath: join(dest, 'big.bin'), hashThread: 'worker' as const };
     const held = proxy.holdAt(proxy.downstreamBytes + 12 * 1024 * 1024);
     const first = downloadObject(s3ObjectSource(client), req).catch((e: unknown) => e);
     await held;

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createStreamHash, InlineHash, WorkerHash, WORKER_HASH_MIN_BYTES } from '../../../agent/stream-hash';
 
@@ -59,13 +60,15 @@ describe('WorkerHash back-pressure', () => {
 });
 
 describe('createStreamHash', () => {
-  it('uses the worker only for objects large enough to pay for a thread', () => {
+  it('uses the worker only for objects large enough to pay for a thread, on machines with CPUs to spare', () => {
     const small = createStreamHash(WORKER_HASH_MIN_BYTES - 1);
     const large = createStreamHash(WORKER_HASH_MIN_BYTES);
     expect(small).toBeInstanceOf(InlineHash);
-    expect(large).toBeInstanceOf(WorkerHash);
+    expect(large).toBeInstanceOf(availableParallelism() > 2 ? WorkerHash : InlineHash);
     expect(createStreamHash(undefined)).toBeInstanceOf(InlineHash);
-    small.close();
-    large.close();
+    const forced = createStreamHash(1, 'worker');
+    expect(forced).toBeInstanceOf(WorkerHash);
+    expect(createStreamHash(1 << 30, 'inline')).toBeInstanceOf(InlineHash);
+    for (const h of [small, large, forced]) h.close();
   });
 });
