@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { PassThrough } from 'node:stream';
+import { Transform } from 'node:stream';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { localS3ClientConfig } from './local-s3';
 import { SandboxUploadError } from './errors';
@@ -50,9 +50,15 @@ export async function uploadFile(options: UploadOptions): Promise<UploadResult> 
   } catch (err) {
     throw new SandboxUploadError(`Cannot upload ${options.file}: ${(err as Error).message}`, { cause: err });
   }
+  // Hash in the stream itself: a 'data' listener on the body would switch it to flowing mode
+  // and chunks could pass before the SDK attaches, leaving the request short of its length.
   const hash = createHash('sha256');
-  const body = new PassThrough();
-  body.on('data', (chunk: Buffer) => hash.update(chunk));
+  const body = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      callback(null, chunk);
+    },
+  });
   const source = createReadStream(options.file);
   source.on('error', (err) => body.destroy(err));
   source.pipe(body);

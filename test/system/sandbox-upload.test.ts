@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { startLocalS3, type LocalS3 } from '../../sandbox/local-s3';
 import { uploadFile } from '../../sandbox/upload';
 import { readSandboxInfo, removeSandboxInfo, writeSandboxInfo, type SandboxInfo } from '../../sandbox/sandbox-info';
@@ -51,6 +51,27 @@ describe('shadowplug sandbox upload', () => {
     expect(Buffer.from(await got.Body!.transformToByteArray()).equals(bytes)).toBe(true);
     client.destroy();
   });
+
+  it('streams a large file whole (64 MiB) and hashes exactly what was sent', async () => {
+    writeSandboxInfo(dir, infoFor(dir, s3));
+    const file = join(dir, 'large.bin');
+    const chunk = Buffer.alloc(1024 * 1024);
+    const hash = createHash('sha256');
+    const fd = openSync(file, 'w');
+    for (let i = 0; i < 64; i++) {
+      chunk.fill(i);
+      hash.update(chunk);
+      writeSync(fd, chunk);
+    }
+    closeSync(fd);
+    const result = await uploadFile({ file, dir });
+    expect(result.size).toBe(64 * 1024 * 1024);
+    expect(result.sha256).toBe(hash.digest('hex'));
+    const client = s3.createClient();
+    const head = await client.send(new HeadObjectCommand({ Bucket: 'shadowplug', Key: 'large.bin' }));
+    expect(head.ContentLength).toBe(64 * 1024 * 1024);
+    client.destroy();
+  }, 60_000);
 
   it('uses --key when given', async () => {
     const file = join(dir, 'a.txt');
