@@ -23,7 +23,7 @@ import { CLICK_TYPES, isClickAction, isClickType, type ClickAction, type ClickTy
 import { objectFunctionEnvironment, parseObjectConfig } from '../core/s3/config';
 import { createHandler as createButtonHandler } from '../lambda/button-click';
 import { createHandler as createObjectHandler, type Outcome } from '../lambda/object-to-shadow';
-import { startAgent } from '../agent/agent';
+import { startAgent, type Agent } from '../agent/agent';
 import { startIotCore, type IotCore } from './iot-core';
 import { BUTTON_SERIAL_PATTERN } from './iot/certificate-authority';
 import { startLocalS3, type LocalS3 } from './local-s3';
@@ -47,6 +47,27 @@ export const MAX_DEVICES = 1000;
 const SHARED_KEY_ABOVE = 10;
 /** S3 invokes Lambda asynchronously: on error Lambda retries twice (after ~1 and ~2 min; here 1 s and 2 s). */
 const ASYNC_RETRY_DELAYS_MS = [1_000, 2_000];
+
+/** How long the agents may take to connect at start (200 TLS handshakes on a slow machine). */
+const AGENTS_ONLINE_TIMEOUT_MS = 30_000;
+
+async function waitUntilOnline(agents: Agent[], things: SandboxThingInfo[], timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const offline = things.filter((_t, i) => !agents[i]!.online).map((t) => t.name);
+      const names = offline.slice(0, 5).join(', ') + (offline.length > 5 ? ` and ${offline.length - 5} more` : '');
+      reject(new SandboxTimeoutError(`the agents of ${names} to connect to the MQTT broker`, timeoutMs));
+    }, timeoutMs);
+  });
+  try {
+    // Not events.once: it would reject on the first 'error', and an agent retries those itself.
+    const connected = (a: Agent) => (a.online ? undefined : new Promise<void>((resolve) => a.once('connected', () => resolve())));
+    await Promise.race([Promise.all(agents.map(connected)), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 export interface SandboxOptions {
   /** Where certificates, shadows, objects and device files live (default `.sandbox`). */
@@ -351,6 +372,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       }),
     );
     closers.push({ name: 'agents', close: async () => void (await Promise.allSettled(agents.map((a) => a.close()))) });
+    // Ready means ready: every agent connected and subscribed to its shadow.
+    await waitUntilOnline(agents, thingInfos, AGENTS_ONLINE_TIMEOUT_MS);
 
     const button = iot.issueButton(serial);
     const info: SandboxInfo = {

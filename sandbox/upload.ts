@@ -8,6 +8,7 @@ import { createReadStream, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Transform } from 'node:stream';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { localS3ClientConfig } from './local-s3';
 import { SandboxUploadError } from './errors';
 import { readSandboxInfo, type SandboxInfo } from './sandbox-info';
@@ -63,7 +64,11 @@ export async function uploadFile(options: UploadOptions): Promise<UploadResult> 
   source.on('error', (err) => body.destroy(err));
   source.pipe(body);
 
-  const client = new S3Client(localS3ClientConfig(info.s3.endpoint, info.s3));
+  // Idle limits, not a whole-request limit: a large file may take long, a silent server must not.
+  const client = new S3Client({
+    ...localS3ClientConfig(info.s3.endpoint, info.s3),
+    requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 60_000 }),
+  });
   try {
     const out = await client.send(
       new PutObjectCommand({ Bucket: info.s3.bucket, Key: key, Body: body, ContentLength: size }),
