@@ -82,7 +82,7 @@ export async function runSandboxCli(
       lastProgress.set(event.thing, now);
     }
     if (flags.json) io.err(JSON.stringify({ time: new Date().toISOString(), event: event.type, ...event, type: undefined }) + '\n');
-    else io.out(`${clock()} ${formatEvent(event)}\n`);
+    else io.out(`${clock()} ${formatEvent(event, process.cwd())}\n`);
   };
   sandbox.events.on('event', narrate);
 

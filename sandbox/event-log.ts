@@ -1,7 +1,8 @@
 /**
  * What happens in a running sandbox, as events (for tests and the bench) and as one readable
- * line each (for the person watching the terminal). Pure: no I/O here.
+ * line each (for the person watching the terminal). Pure: no I/O here (paths are only computed).
  */
+import { isAbsolute, relative } from 'node:path';
 import type { PlugRelayState } from './simulated-plug';
 
 export type SandboxEvent =
@@ -52,11 +53,18 @@ function size(bytes: number): string {
 }
 
 /** One human line per event, e.g. `click    SINGLE from button G030…`, control characters escaped. */
-export function formatEvent(event: SandboxEvent): string {
-  return printable(formatRaw(event));
+export function formatEvent(event: SandboxEvent, cwd?: string): string {
+  return printable(formatRaw(event, cwd));
 }
 
-function formatRaw(event: SandboxEvent): string {
+/** A path relative to `cwd` when it lies inside it (shorter to read, still valid to paste there). */
+function displayPath(path: string, cwd?: string): string {
+  if (cwd === undefined) return path;
+  const rel = relative(cwd, path);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+}
+
+function formatRaw(event: SandboxEvent, cwd?: string): string {
   switch (event.type) {
     case 'click':
       return `click    ${event.clickType} from button ${event.serial}`;
@@ -83,7 +91,7 @@ function formatRaw(event: SandboxEvent): string {
         event.total ? `${Math.floor((event.bytes / event.total) * 100)}% of ${size(event.total)}` : size(event.bytes)
       }`;
     case 'installed':
-      return `device   ${event.thing} verified sha256 ${short(event.hash)}, installed ${event.path}`;
+      return `device   ${event.thing} verified sha256 ${short(event.hash)}, installed ${displayPath(event.path, cwd)}`;
     case 'reported':
       return `shadow   ${event.thing} reported = desired (sha256 ${short(event.hash)})`;
     case 'device-error':

@@ -66,6 +66,8 @@ describe('event lines', () => {
     expect(formatEvent({ type: 'plug', state: { model: 'HS100', alias: 'lamp', relayState: 1 } })).toBe('plug     lamp is ON');
     expect(formatEvent({ type: 'progress', thing: 'd1', bytes: 512 * 1024, total: 1024 * 1024 })).toBe('device   d1 downloading 50% of 1.0 MiB');
     expect(formatEvent({ type: 'reported', thing: 'd1', hash: 'abcdef0123456789' })).toBe('shadow   d1 reported = desired (sha256 abcdef012345…)');
+    expect(formatEvent({ type: 'installed', thing: 'd1', hash: 'ab', path: '/w/.sandbox/devices/d1/f.bin' }, '/w')).toBe('device   d1 verified sha256 ab, installed .sandbox/devices/d1/f.bin');
+    expect(formatEvent({ type: 'installed', thing: 'd1', hash: 'ab', path: '/elsewhere/f.bin' }, '/w')).toMatch(/installed \/elsewhere\/f\.bin$/);
     expect(
       formatEvent({ type: 'plug', state: { model: 'HS300', alias: 'strip', children: [{ id: 'a00', index: 0, alias: 'a', state: 1 }, { id: 'a01', index: 1, alias: 'b', state: 0 }] } }),
     ).toBe('plug     strip outlets 0:ON 1:OFF');
