@@ -328,6 +328,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     }
     const watcher = await mqtt.connectAsync({ host: iot.plainMqtt!.host, port: iot.plainMqtt!.port, clientId: `sandbox-observer-${process.pid}`, reconnectPeriod: 0 });
     closers.push({ name: 'shadow observer', close: () => watcher.endAsync(true) });
+    // Narration only: losing it must never take the sandbox down (an unheard 'error' would throw).
+    watcher.on('error', (err) => logger.warn('shadow observer: MQTT error', { err }));
+    watcher.on('close', () => {
+      if (!closing) logger.warn('shadow observer: disconnected; desired/reported events stop');
+    });
     watcher.on('message', (topic, payload) => {
       const m = /^\$aws\/things\/([^/]+)\/shadow\/update\/documents$/.exec(topic);
       if (!m) return;
