@@ -326,12 +326,17 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       const doc = iot.shadows.get(thing);
       if (doc) observer.seed(thing, doc);
     }
-    const watcher = await mqtt.connectAsync({ host: iot.plainMqtt!.host, port: iot.plainMqtt!.port, clientId: `sandbox-observer-${process.pid}`, reconnectPeriod: 0 });
+    const watcher = await mqtt.connectAsync({ host: iot.plainMqtt!.host, port: iot.plainMqtt!.port, clientId: `sandbox-observer-${process.pid}`, reconnectPeriod: 500 });
     closers.push({ name: 'shadow observer', close: () => watcher.endAsync(true) });
-    // Narration only: losing it must never take the sandbox down (an unheard 'error' would throw).
+    // An unheard 'error' would throw: log it, and after a reconnect catch up from the shadows
+    // themselves (MQTT.js subscribes again on its own), so waitForReported never misses a report.
     watcher.on('error', (err) => logger.warn('shadow observer: MQTT error', { err }));
-    watcher.on('close', () => {
-      if (!closing) logger.warn('shadow observer: disconnected; desired/reported events stop');
+    watcher.on('reconnect', () => logger.warn('shadow observer: reconnecting'));
+    watcher.on('connect', () => {
+      for (const thing of things) {
+        const doc = iot.shadows.get(thing);
+        if (doc) observer.documents(thing, { current: doc });
+      }
     });
     watcher.on('message', (topic, payload) => {
       const m = /^\$aws\/things\/([^/]+)\/shadow\/update\/documents$/.exec(topic);
