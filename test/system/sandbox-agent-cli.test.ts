@@ -45,5 +45,5 @@ describe('sandbox --no-agents with `shadowplug agent` run by hand', () => {
       agent.child.kill('SIGINT');
       await agent.exited;
     }
-  });
+  }, 60_000);
 });

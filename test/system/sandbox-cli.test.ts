@@ -14,6 +14,7 @@ import type { SandboxInfo } from '../../sandbox/sandbox-info';
 import { portIsClosed, runCli, runCliToEnd, sandboxPorts, waitFor, type CliRun } from '../helpers/sandbox-harness';
 
 describe('npx shadowplug sandbox (the CLI, as the README says)', () => {
+  // Child processes on a busy CI machine: more room than the default 30 s per test.
   const work = mkdtempSync(join(tmpdir(), 'sandbox-cli-'));
   const dir = join(work, '.sandbox');
   let run: CliRun | undefined;
@@ -80,7 +81,7 @@ describe('npx shadowplug sandbox (the CLI, as the README says)', () => {
     expect(Date.now() - started).toBeLessThan(2_000);
     for (const port of sandboxPorts(info)) expect(await portIsClosed(port), `port ${port}`).toBe(true);
     expect(existsSync(join(dir, 'sandbox.json'))).toBe(false);
-  });
+  }, 60_000);
 
   it('without --json prints the banner with paste-able commands, narrates each step, and stops on SIGTERM', async () => {
     // Same directory as above: certificates, shadows and the installed file are reused.
@@ -107,7 +108,7 @@ describe('npx shadowplug sandbox (the CLI, as the README says)', () => {
     run.child.kill('SIGTERM');
     expect(await run.exited).toEqual({ code: 0, signal: null });
     expect(run.stdoutLines.at(-1)).toMatch(/sandbox stopped$/);
-  });
+  }, 60_000);
 
   it('`sandbox upload` without a running sandbox says so and exits non-zero', async () => {
     const file = join(work, 'x.bin');
