@@ -4,6 +4,8 @@
  * to put a file into the running sandbox's bucket. Heavy modules load inside the actions.
  */
 import { InvalidArgumentError, type Command } from 'commander';
+// Type-only: erased at run time, so `--help` still loads nothing heavy.
+import type { SandboxCliFlags } from '../../sandbox/cli';
 
 function parseCount(text: string): number {
   if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 1000) {
@@ -12,17 +14,7 @@ function parseCount(text: string): number {
   return Number(text);
 }
 
-interface SandboxFlags {
-  dir: string;
-  json?: boolean;
-  devices: number;
-  plug?: string;
-  strip?: boolean;
-  clickActions?: string;
-  buttonSerial?: string;
-  agents?: boolean;
-  verbose?: boolean;
-}
+type SandboxFlags = SandboxCliFlags;
 
 /**
  * Options shared with `sandbox` (--dir, --json) may be parsed by either command: prefer the
