@@ -1,11 +1,14 @@
 /**
  * `npm run bench -- object-hash`: hashing a 1 GiB object served by the local S3 server.
  *
- *  (a) our streaming hash (HeadObject + parallel ranged GETs) vs `sha256sum` of the same file;
- *  (b) vs a plain single-stream GetObject that hashes nothing (target: hashing adds ≤ 10 %);
- *  (c) every connection throttled to 50 MB/s by bench/throttle-proxy.ts: parallel ranged reads
- *      vs one stream (target ≥ 3×).
- * Peak RSS of this process (the client side) is printed per phase (target ≤ 256 MB).
+ *  (a) the Lambda's `hashObject` with its defaults (HeadObject, then the adaptive reader: one
+ *      stream, switching to parallel ranged GETs when that stream is slow) vs `sha256sum`;
+ *  (b) the same vs a plain single-stream GetObject that hashes nothing (target: hashing adds ≤ 10 %);
+ *  (c) every connection throttled to 50 MB/s by bench/throttle-proxy.ts: one stream vs the same
+ *      adaptive `hashObject` (target ≥ 3×).
+ * For comparison, ranged-from-the-start reads (the reader before it was adaptive) run too.
+ * Peak RSS of this process (the client side) is printed per phase, and of fresh processes that only
+ * hash, adaptive and ranged (target ≤ 256 MB).
  *
  * The S3 server and the proxy run in a child process (this file with `serve`), so the client's
  * numbers are its own. Everything binds 127.0.0.1; the temp files are removed at the end.
@@ -47,12 +50,16 @@ async function serve(dir: string): Promise<void> {
 }
 
 /** A fresh process that only hashes the object: its peak RSS is what a Lambda would see (plus tsx). */
-async function hashInFreshProcess(endpoint: string): Promise<void> {
+async function hashInFreshProcess(endpoint: string, parallelBelowMiBPerS: number): Promise<void> {
   const client = new S3Client(localS3ClientConfig(endpoint, { accessKeyId: LOCAL_S3_ACCESS_KEY_ID, secretAccessKey: LOCAL_S3_SECRET_ACCESS_KEY }));
   const before = process.memoryUsage.rss();
   let peak = before;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 5);
-  const { hash } = await hashObject(client, { bucket: BUCKET, key: KEY, size: SIZE }, { partSizeBytes: DEFAULTS.partSize, concurrency: DEFAULTS.concurrency });
+  const { hash } = await hashObject(client, { bucket: BUCKET, key: KEY, size: SIZE }, {
+    partSizeBytes: DEFAULTS.partSize,
+    concurrency: DEFAULTS.concurrency,
+    parallelBelowMiBPerS,
+  });
   clearInterval(sampler);
   peak = Math.max(peak, process.memoryUsage.rss());
   client.destroy();
@@ -143,8 +150,17 @@ async function main(): Promise<void> {
     await writeFile(file);
     await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: KEY, Body: createReadStream(file), ContentLength: SIZE }));
     const target = { bucket: BUCKET, key: KEY, size: SIZE };
-    const parallel = { partSizeBytes: DEFAULTS.partSize, concurrency: DEFAULTS.concurrency };
+    const adaptive = { partSizeBytes: DEFAULTS.partSize, concurrency: DEFAULTS.concurrency, parallelBelowMiBPerS: DEFAULTS.parallelBelowMiBPerS };
+    const ranged = { ...adaptive, parallelBelowMiBPerS: Infinity };
     const oneStream = { partSizeBytes: SIZE, concurrency: 1 };
+    const modes = new Map<string, Set<string>>();
+    const hashWith = async (name: string, c: S3Client, options: typeof adaptive | typeof oneStream) => {
+      const result = await hashObject(c, target, options);
+      const mode = result.read ? `${result.read.mode}${result.read.switchedAt !== undefined ? ` at ${(result.read.switchedAt / MiB).toFixed(2)} MiB` : ''}${result.read.mibPerS !== undefined ? `, first stream ${result.read.mibPerS.toFixed(0)} MiB/s` : ''}` : result.source;
+      modes.set(name, (modes.get(name) ?? new Set()).add(mode));
+      return result.hash;
+    };
+    const adaptiveName = `hashObject (adaptive, ${adaptive.parallelBelowMiBPerS} MiB/s, ${adaptive.concurrency} × ${adaptive.partSizeBytes / MiB} MiB)`;
 
     await promisify(execFile)('sha256sum', [file]); // warm the page cache for both sides
     await singleStream(client, false);
@@ -155,9 +171,11 @@ async function main(): Promise<void> {
       { name: 'sha256sum (file on disk)', rounds: ROUNDS, fn: async () => (await promisify(execFile)('sha256sum', [file])).stdout.split(' ')[0] },
       { name: 'plain GetObject, one stream, no hash', rounds: ROUNDS, fn: () => singleStream(client, false) },
       { name: 'GetObject, one stream, sha256', rounds: ROUNDS, fn: () => singleStream(client, true) },
-      { name: `hashObject (${parallel.concurrency} × ${parallel.partSizeBytes / MiB} MiB ranges)`, rounds: ROUNDS, fn: async () => (await hashObject(client, target, parallel)).hash },
-      { name: 'throttled 50 MB/s: hashObject, one stream', rounds: 1, fn: async () => (await hashObject(slow, target, oneStream)).hash },
-      { name: `throttled 50 MB/s: hashObject, ${parallel.concurrency} ranges`, rounds: ROUNDS, fn: async () => (await hashObject(slow, target, parallel)).hash },
+      { name: adaptiveName, rounds: ROUNDS, fn: () => hashWith(adaptiveName, client, adaptive) },
+      { name: 'throttled 50 MB/s: hashObject, one stream', rounds: 1, fn: () => hashWith('throttled one', slow, oneStream) },
+      { name: 'throttled 50 MB/s: hashObject, adaptive', rounds: ROUNDS, fn: () => hashWith('throttled 50 MB/s: hashObject, adaptive', slow, adaptive) },
+      { name: `(before) hashObject, ${ranged.concurrency} ranges from byte 0`, rounds: ROUNDS, fn: () => hashWith('ranged', client, ranged) },
+      { name: `(before) throttled: ${ranged.concurrency} ranges from byte 0`, rounds: ROUNDS, fn: () => hashWith('throttled ranged', slow, ranged) },
     ];
     const runs = new Map<string, Measured[]>(phases.map((p) => [p.name, []]));
     for (let round = 0; round < ROUNDS; round++) {
@@ -174,32 +192,51 @@ async function main(): Promise<void> {
       const list = runs.get(phases[i]!.name)!;
       return list.reduce((a, b) => (b.seconds < a.seconds ? b : a));
     };
-    const [sum, plain, plainHashed, ours, slowOne, slowPar] = phases.map((_, i) => best(i)) as [Measured, Measured, Measured, Measured, Measured, Measured];
+    const [sum, plain, plainHashed, ours, slowOne, slowPar, rangedFast, rangedSlow] = phases.map((_, i) => best(i)) as Measured[] as [
+      Measured,
+      Measured,
+      Measured,
+      Measured,
+      Measured,
+      Measured,
+      Measured,
+      Measured,
+    ];
 
     const hashes = new Set([...runs.values()].flat().map((m) => m.result).filter((r) => r !== undefined));
     if (hashes.size !== 1) throw new Error(`hashes differ: ${[...hashes].join(' ')}`);
 
-    const fresh = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), 'rss', endpoint], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const freshLine = await new Promise<string>((resolve, reject) => {
-      createInterface({ input: fresh.stdout! }).once('line', resolve);
-      fresh.once('exit', (code) => reject(new Error(`rss process exited (${code})`)));
-    });
-    const freshRss = JSON.parse(freshLine) as { hash: string; beforeMiB: number; peakMiB: number };
-    if (!hashes.has(freshRss.hash)) throw new Error(`fresh process hash differs: ${freshRss.hash}`);
+    const freshRun = async (threshold: number, via: string) => {
+      const fresh = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), 'rss', via, String(threshold)], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const freshLine = await new Promise<string>((resolve, reject) => {
+        createInterface({ input: fresh.stdout! }).once('line', resolve);
+        fresh.once('exit', (code) => reject(new Error(`rss process exited (${code})`)));
+      });
+      const rss = JSON.parse(freshLine) as { hash: string; beforeMiB: number; peakMiB: number };
+      if (!hashes.has(rss.hash)) throw new Error(`fresh process hash differs: ${rss.hash}`);
+      return rss;
+    };
+    const freshRss = await freshRun(DEFAULTS.parallelBelowMiBPerS, endpoint); // fast: stays one stream
+    const freshRanged = await freshRun(DEFAULTS.parallelBelowMiBPerS, throttled); // slow: switches to ranges
 
     const ratio = (a: Measured, b: Measured) => a.seconds / b.seconds;
     const peak = Math.max(...[...runs.entries()].filter(([n]) => !n.startsWith('sha256sum')).flatMap(([, ms]) => ms.map((m) => m.peakRssMiB)));
     const mark = (ok: boolean) => (ok ? 'met' : 'MISSED');
+    console.log('\nhow the reader read (per phase):');
+    for (const [name, set] of modes) console.log(`  ${name}: ${[...set].join('; ')}`);
     console.log(`\nbest of ${ROUNDS} (machine shared with other work, 2 cores, server + proxy in a child process); load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
     for (const [i, p] of phases.entries()) console.log(`  ${p.name.padEnd(46)} ${best(i).seconds.toFixed(2).padStart(7)} s  (client cpu ${best(i).clientCpu.toFixed(2)} s)`);
     console.log('ratios (time / time):');
-    console.log(`  (a) hashObject / sha256sum:                       ${ratio(ours, sum).toFixed(2)}`);
-    console.log(`  (b) hashObject / plain GetObject (no hash):       ${ratio(ours, plain).toFixed(2)}  target ≤ 1.10: ${mark(ratio(ours, plain) <= 1.1)}`);
+    console.log(`  (a) hashObject (adaptive) / sha256sum:            ${ratio(ours, sum).toFixed(2)}`);
+    console.log(`  (b) hashObject (adaptive) / plain GetObject:      ${ratio(ours, plain).toFixed(2)}  target ≤ 1.10: ${mark(ratio(ours, plain) <= 1.1)}`);
     console.log(`      one-stream sha256 / one-stream plain:         ${ratio(plainHashed, plain).toFixed(2)}  (cost of hashing on one stream)`);
-    console.log(`      hashObject / one-stream sha256:               ${ratio(ours, plainHashed).toFixed(2)}`);
+    console.log(`      hashObject (adaptive) / one-stream sha256:    ${ratio(ours, plainHashed).toFixed(2)}`);
     console.log(`      client CPU, hashObject / plain GetObject:     ${(ours.clientCpu / plain.clientCpu).toFixed(2)}  (independent of other load)`);
-    console.log(`  (c) throttled: one stream / ${parallel.concurrency} parallel ranges:    ${ratio(slowOne, slowPar).toFixed(2)}×  target ≥ 3×: ${mark(ratio(slowOne, slowPar) >= 3)}`);
-    console.log(`  peak RSS, fresh process hashing 1 GiB (defaults): ${freshRss.peakMiB.toFixed(0)} MiB (${freshRss.beforeMiB.toFixed(0)} MiB before; tsx included)  target ≤ 256 MiB: ${mark(freshRss.peakMiB <= 256)}`);
+    console.log(`      before: ranged from byte 0 / plain GetObject: ${ratio(rangedFast, plain).toFixed(2)}`);
+    console.log(`  (c) throttled: one stream / adaptive:             ${ratio(slowOne, slowPar).toFixed(2)}×  target ≥ 3×: ${mark(ratio(slowOne, slowPar) >= 3)}`);
+    console.log(`      before: one stream / ranged from byte 0:      ${ratio(slowOne, rangedSlow).toFixed(2)}×`);
+    console.log(`  peak RSS, fresh process hashing 1 GiB (defaults, fast: one stream): ${freshRss.peakMiB.toFixed(0)} MiB (${freshRss.beforeMiB.toFixed(0)} MiB before; tsx included)  target ≤ 256 MiB: ${mark(freshRss.peakMiB <= 256)}`);
+    console.log(`  peak RSS, fresh process hashing 1 GiB (defaults, throttled: switches): ${freshRanged.peakMiB.toFixed(0)} MiB (${freshRanged.beforeMiB.toFixed(0)} MiB before)  target ≤ 256 MiB: ${mark(freshRanged.peakMiB <= 256)}`);
     console.log(`  peak RSS of this long-lived bench process:        ${peak.toFixed(0)} MiB (includes writing and uploading the file)`);
     client.destroy();
     slow.destroy();
@@ -212,5 +249,5 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[2] === 'serve') await serve(process.argv[3]!);
-else if (process.argv[2] === 'rss') await hashInFreshProcess(process.argv[3]!);
+else if (process.argv[2] === 'rss') await hashInFreshProcess(process.argv[3]!, Number(process.argv[4] ?? DEFAULTS.parallelBelowMiBPerS));
 else await main();

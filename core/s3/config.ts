@@ -14,6 +14,7 @@ export const ENV = {
   shadowName: 'SHADOWPLUG_SHADOW_NAME',
   partSize: 'SHADOWPLUG_PART_SIZE_BYTES',
   concurrency: 'SHADOWPLUG_READ_CONCURRENCY',
+  parallelBelow: 'SHADOWPLUG_PARALLEL_BELOW_MIB_PER_S',
   conflictRetries: 'SHADOWPLUG_CONFLICT_RETRIES',
   iotDataEndpoint: 'SHADOWPLUG_IOT_DATA_ENDPOINT',
   logLevel: 'SHADOWPLUG_LOG_LEVEL',
@@ -24,6 +25,8 @@ export const DEFAULTS = {
   property: 's3',
   partSize: 8 * 1024 * 1024,
   concurrency: 8,
+  /** One stream slower than this (MiB/s) switches to parallel ranged GETs. See object-reader.ts. */
+  parallelBelowMiBPerS: 200,
   conflictRetries: 5,
   logLevel: 'info',
 } as const;
@@ -36,6 +39,8 @@ export const LIMITS = {
   /** partSize × concurrency: what the read-ahead may buffer. */
   maxReadAhead: 512 * 1024 * 1024,
   maxConflictRetries: 50,
+  /** Above any real single-connection throughput; `Infinity` (ranged from the start) is allowed too. */
+  maxParallelBelowMiBPerS: 1_000_000,
 } as const;
 
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
@@ -55,6 +60,11 @@ export interface ObjectSettings {
   partSizeBytes?: number;
   /** Ranged GETs in flight at once. Default 8. */
   concurrency?: number;
+  /**
+   * The object is first read as one stream; when it delivers less than this many MiB/s, the rest is
+   * read as parallel ranged GETs. Default 200. `0`: always one stream; `Infinity`: ranged from the start.
+   */
+  parallelBelowMiBPerS?: number;
   /** Read-compare-write attempts after a 409 conflict. Default 5. */
   conflictRetries?: number;
   /** The account's IoT data endpoint (`https://<prefix>-ats.iot.<region>.amazonaws.com`); default: the SDK's. */
@@ -70,6 +80,8 @@ export interface ObjectConfig {
   shadowName?: string;
   partSizeBytes: number;
   concurrency: number;
+  /** Always set by `parseObjectConfig`; optional only so configs built by hand keep compiling. */
+  parallelBelowMiBPerS?: number;
   conflictRetries: number;
   iotDataEndpoint?: string;
   logLevel: ObjectLogLevel;
@@ -83,6 +95,7 @@ export function objectFunctionEnvironment(settings: ObjectSettings): Record<stri
     [ENV.property]: settings.property ?? DEFAULTS.property,
     [ENV.partSize]: String(settings.partSizeBytes ?? DEFAULTS.partSize),
     [ENV.concurrency]: String(settings.concurrency ?? DEFAULTS.concurrency),
+    [ENV.parallelBelow]: String(settings.parallelBelowMiBPerS ?? DEFAULTS.parallelBelowMiBPerS),
     [ENV.conflictRetries]: String(settings.conflictRetries ?? DEFAULTS.conflictRetries),
     [ENV.logLevel]: settings.logLevel ?? DEFAULTS.logLevel,
   };
@@ -133,6 +146,16 @@ export function parseObjectConfig(env: Record<string, string | undefined>): Obje
   if (partSizeBytes * concurrency > LIMITS.maxReadAhead) {
     throw new ObjectConfigError(ENV.concurrency, `${ENV.partSize} × ${ENV.concurrency} = ${partSizeBytes * concurrency} bytes exceeds the read-ahead limit of ${LIMITS.maxReadAhead}`);
   }
+  const rawParallelBelow = env[ENV.parallelBelow]?.trim();
+  let parallelBelowMiBPerS: number = Infinity;
+  if (rawParallelBelow !== 'Infinity') {
+    try {
+      parallelBelowMiBPerS = integer(env, ENV.parallelBelow, DEFAULTS.parallelBelowMiBPerS, 0, LIMITS.maxParallelBelowMiBPerS);
+    } catch (err) {
+      if (err instanceof ObjectConfigError) throw new ObjectConfigError(ENV.parallelBelow, `${err.message.replace(/^.*?: /, '')} (MiB/s; 0: always one stream; Infinity: always ranged)`);
+      throw err;
+    }
+  }
   const conflictRetries = integer(env, ENV.conflictRetries, DEFAULTS.conflictRetries, 0, LIMITS.maxConflictRetries);
 
   const iotDataEndpoint = env[ENV.iotDataEndpoint] === '' ? undefined : env[ENV.iotDataEndpoint];
@@ -143,5 +166,5 @@ export function parseObjectConfig(env: Record<string, string | undefined>): Obje
   const logLevel = (env[ENV.logLevel] ?? DEFAULTS.logLevel) as ObjectLogLevel;
   if (!LOG_LEVELS.includes(logLevel)) throw new ObjectConfigError(ENV.logLevel, `must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
 
-  return { targetThings, thingPrefix, property, shadowName, partSizeBytes, concurrency, conflictRetries, iotDataEndpoint, logLevel };
+  return { targetThings, thingPrefix, property, shadowName, partSizeBytes, concurrency, parallelBelowMiBPerS, conflictRetries, iotDataEndpoint, logLevel };
 }

@@ -4,13 +4,14 @@
  * First a HeadObject with checksum mode: when S3 already holds a FULL_OBJECT SHA-256 of the
  * object, that is the answer and nothing is read. (Multipart uploads give a COMPOSITE checksum,
  * a hash of part hashes, which is not the object's SHA-256.) Otherwise the object is streamed
- * through the hash by `readObject` (parallel ranged GETs, in order, constant memory).
+ * through the hash by `readObject` (one stream, or parallel ranged GETs when that stream is slow;
+ * in order, constant memory).
  */
 import { createHash } from 'node:crypto';
 import { HeadObjectCommand, type HeadObjectCommandInput, type S3Client } from '@aws-sdk/client-s3';
 import { S3ObjectChangedError } from './errors';
 import { stripQuotes } from './event';
-import { readObject, type ObjectReadTarget, type ReadOptions } from './object-reader';
+import { readObject, type ObjectReadTarget, type ReadMode, type ReadOptions } from './object-reader';
 import { mapS3Error } from './s3-errors';
 
 export interface ObjectHash {
@@ -19,6 +20,8 @@ export interface ObjectHash {
   size: number;
   /** `checksum`: S3's stored FULL_OBJECT checksum; `read`: streamed and hashed here. */
   source: 'checksum' | 'read';
+  /** How the object was read (`read` only). */
+  read?: ReadMode;
 }
 
 /** Base64 SHA-256 (S3's form) → hex; undefined when it is not a 32-byte digest. */
@@ -49,6 +52,11 @@ export async function hashObject(s3: S3Client, target: ObjectReadTarget, options
     if (hex) return { hash: hex, size: target.size, source: 'checksum' };
   }
   const hash = createHash('sha256');
-  const size = await readObject(s3, target, options, (chunk) => hash.update(chunk));
-  return { hash: hash.digest('hex'), size, source: 'read' };
+  let read: ReadMode | undefined;
+  const onMode = (mode: ReadMode) => {
+    read = mode;
+    options.onMode?.(mode);
+  };
+  const size = await readObject(s3, target, { ...options, onMode }, (chunk) => hash.update(chunk));
+  return { hash: hash.digest('hex'), size, source: 'read', ...(read ? { read } : {}) };
 }

@@ -1,14 +1,27 @@
 /**
  * Reads exactly the bytes an event announced, in order, into a synchronous sink, in constant memory.
  *
- * Small objects are one GET, passed to the sink as they arrive. Larger ones are split into parts
- * fetched as parallel ranged GETs (`bytes=a-b`, never suffix ranges), at most `concurrency` at
- * once. Each part in flight owns one of `concurrency` slot buffers of `partSize` bytes, allocated
- * once and reused: bytes of a part the sink is not at yet are copied into its slot; bytes of the
- * part the sink is at go straight to the sink. A new part is requested only when the sink has
- * taken every byte of an earlier one and its slot is free, so memory is `concurrency × partSize`
- * whatever the object's size (backpressure). Reusing slots instead of keeping the network's chunks
- * matters: retained chunks get promoted by the GC, and collecting them cost more CPU than hashing.
+ * Adaptive: the read starts as ONE GET of the whole object, each chunk handed to the sink as it
+ * arrives (no copy). Its throughput is measured over a short window: until `partSize` bytes have
+ * been hashed or `probeMs` (250 ms) has passed, whichever comes first. The rate counts only the
+ * time the reader spent waiting for the network (time inside the sink is subtracted), so a slow
+ * hash (a small Lambda) is not mistaken for a slow connection: parallel reads cannot help a hash
+ * that is the bottleneck. When the stream delivers at least `parallelBelowMiBPerS` (200 MiB/s), it
+ * is read to the end: on a fast connection more requests, copies and reassembly cost more than they
+ * save. When it is slower (a Lambda in its region sees ~90 MB/s per connection), the stream is
+ * stopped at a clean offset — exactly `partSize` when the window closed on bytes (a chunk straddling
+ * it is cut there), otherwise wherever the window closed — and its body destroyed; the REST is read
+ * as parallel ranged GETs from that offset, into the same sink, strictly in order.
+ * `parallelBelowMiBPerS: 0` or `concurrency: 1` force one stream; `Infinity` ranged from the start.
+ * Objects up to one part are always one GET.
+ *
+ * Ranged reads (`bytes=a-b`, never suffix ranges) are at most `concurrency` at once. Each part in
+ * flight owns one of `concurrency` slot buffers of `partSize` bytes, allocated once and reused:
+ * bytes of a part the sink is not at yet are copied into its slot; bytes of the part the sink is at
+ * go straight to the sink. A new part is requested only when the sink has taken every byte of an
+ * earlier one and its slot is free, so memory is `concurrency × partSize` whatever the object's size
+ * (backpressure). Reusing slots instead of keeping the network's chunks matters: retained chunks get
+ * promoted by the GC, and collecting them cost more CPU than hashing. The single stream holds nothing.
  *
  * Every response is pinned to the announced bytes: `VersionId` when the event has one, otherwise
  * `If-Match` on its eTag (and the response's ETag is checked too, since some S3-compatible
@@ -33,8 +46,31 @@ export interface ObjectReadTarget {
 export interface ReadOptions {
   partSizeBytes: number;
   concurrency: number;
+  /**
+   * A first stream slower than this (MiB/s, network time only) hands the rest over to parallel
+   * ranged GETs. Default `DEFAULT_PARALLEL_BELOW_MIB_PER_S`. `0`: one stream; `Infinity`: ranged from byte 0.
+   */
+  parallelBelowMiBPerS?: number;
+  /** The longest the first stream is measured before deciding. Default 250 ms. */
+  probeMs?: number;
   signal?: AbortSignal;
+  /** Told once how the object is read (for logs and tests). */
+  onMode?: (mode: ReadMode) => void;
 }
+
+/** How an object was read. */
+export interface ReadMode {
+  /** `single`: one GET to the end; `switched`: one GET up to `switchedAt`, then ranged GETs; `ranged`: ranged from byte 0. */
+  mode: 'single' | 'switched' | 'ranged';
+  /** Where the single stream stopped and the ranged reads began (`switched` only). */
+  switchedAt?: number;
+  /** The first stream's measured rate (absent when nothing was measured). */
+  mibPerS?: number;
+}
+
+export const DEFAULT_PARALLEL_BELOW_MIB_PER_S = 200;
+export const DEFAULT_PROBE_MS = 250;
+const MiB = 1024 * 1024;
 
 /**
  * Receives the object's bytes in order. The chunk is only valid during the call (its memory is
@@ -45,12 +81,39 @@ export type ChunkSink = (chunk: Uint8Array) => void;
 /** After this many bytes handed to the sink in one go, let the event loop poll the sockets. */
 const YIELD_EVERY_BYTES = 1024 * 1024;
 
+type Body = AsyncIterable<Uint8Array> & { destroy?: (err?: unknown) => void };
+
 function pinned(target: ObjectReadTarget, range?: string): GetObjectCommandInput {
   const input: GetObjectCommandInput = { Bucket: target.bucket, Key: target.key };
   if (target.versionId !== undefined) input.VersionId = target.versionId;
   else if (target.eTag !== undefined) input.IfMatch = `"${target.eTag}"`;
   if (range !== undefined) input.Range = range;
   return input;
+}
+
+/** Sends one GET (whole or ranged) and checks its ETag; resolves with the unread body. */
+async function openGet(s3: S3Client, target: ObjectReadTarget, range: string | undefined, signal: AbortSignal): Promise<Body> {
+  const { bucket, key } = target;
+  const res = await s3.send(new GetObjectCommand(pinned(target, range)), { abortSignal: signal });
+  const body = res.Body as Body | undefined;
+  if (target.eTag !== undefined && res.ETag !== undefined && stripQuotes(res.ETag) !== target.eTag) {
+    body?.destroy?.(); // release the socket without reading
+    throw new S3ObjectChangedError(bucket, key, `ETag is ${stripQuotes(res.ETag)}, the event announced ${target.eTag}`);
+  }
+  if (!body) throw new S3ReadError(bucket, key, 'GetObject returned no body');
+  return body;
+}
+
+/** A body that ended at `received` bytes instead of `length`. */
+function shortRead(target: ObjectReadTarget, ranged: boolean, start: number, received: number, length: number): Error {
+  const { bucket, key } = target;
+  // A whole-object read of another length than announced: the object changed under us.
+  if (!ranged && target.versionId === undefined) return new S3ObjectChangedError(bucket, key, `size is ${received}, the event announced ${length}`);
+  return new S3ReadError(bucket, key, `${ranged ? `range at ${start}` : 'object'} returned ${received} of ${length} bytes`);
+}
+
+function tooLong(target: ObjectReadTarget, ranged: boolean, start: number, length: number): Error {
+  return new S3ReadError(target.bucket, target.key, `${ranged ? `range at ${start}` : 'object'} returned more than ${length} bytes`);
 }
 
 /** One GET (whole or ranged): checks ETag and exact length, hands each chunk to `onData`. */
@@ -62,16 +125,8 @@ async function fetchPart(
   beforeBody: (() => Promise<void>) | undefined,
   onData: (chunk: Uint8Array) => void,
 ): Promise<void> {
-  const { bucket, key } = target;
   const { start, length, ranged } = part;
-  const range = ranged ? `bytes=${start}-${start + length - 1}` : undefined;
-  const res = await s3.send(new GetObjectCommand(pinned(target, range)), { abortSignal: signal });
-  const body = res.Body as (AsyncIterable<Uint8Array> & { destroy?: () => void }) | undefined;
-  if (target.eTag !== undefined && res.ETag !== undefined && stripQuotes(res.ETag) !== target.eTag) {
-    body?.destroy?.(); // release the socket without reading
-    throw new S3ObjectChangedError(bucket, key, `ETag is ${stripQuotes(res.ETag)}, the event announced ${target.eTag}`);
-  }
-  if (!body) throw new S3ReadError(bucket, key, 'GetObject returned no body');
+  const body = await openGet(s3, target, ranged ? `bytes=${start}-${start + length - 1}` : undefined, signal);
   if (beforeBody) {
     try {
       await beforeBody();
@@ -83,14 +138,10 @@ async function fetchPart(
   let received = 0;
   for await (const chunk of body) {
     received += chunk.byteLength;
-    if (received > length) throw new S3ReadError(bucket, key, `${ranged ? `range at ${start}` : 'object'} returned more than ${length} bytes`);
+    if (received > length) throw tooLong(target, ranged, start, length);
     onData(chunk);
   }
-  if (received !== length) {
-    // A whole-object read of another length than announced: the object changed under us.
-    if (!ranged && target.versionId === undefined) throw new S3ObjectChangedError(bucket, key, `size is ${received}, the event announced ${length}`);
-    throw new S3ReadError(bucket, key, `${ranged ? `range at ${start}` : 'object'} returned ${received} of ${length} bytes`);
-  }
+  if (received !== length) throw shortRead(target, ranged, start, received, length);
 }
 
 interface Part {
@@ -109,7 +160,7 @@ interface Part {
 export async function readObject(s3: S3Client, target: ObjectReadTarget, options: ReadOptions, sink: ChunkSink): Promise<number> {
   const { bucket, key, size } = target;
   const abort = new AbortController();
-  // One signal is shared by every request of the read (up to 2 × concurrency at once), on purpose.
+  // One signal is shared by every request of the read (up to 1 + 2 × concurrency at once), on purpose.
   setMaxListeners(4 * options.concurrency + 16, abort.signal);
   let failure: unknown;
   let wake: (() => void) | undefined;
@@ -127,22 +178,67 @@ export async function readObject(s3: S3Client, target: ObjectReadTarget, options
   };
   const onOuterAbort = () => fail(options.signal?.reason ?? new Error('aborted'));
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  if (options.signal?.aborted) onOuterAbort();
   const sleep = () => new Promise<void>((resolve) => (wake = resolve));
+  const partSize = Math.max(1, options.partSizeBytes);
+  const threshold = options.parallelBelowMiBPerS ?? DEFAULT_PARALLEL_BELOW_MIB_PER_S;
+  const probeMs = options.probeMs ?? DEFAULT_PROBE_MS;
 
-  try {
-    const partSize = Math.max(1, options.partSizeBytes);
-    if (size <= partSize) {
-      // One request (an empty object too: the GET proves it exists and is the announced one).
-      let received = 0;
-      await fetchPart(s3, target, { start: 0, length: size, ranged: false }, abort.signal, undefined, (chunk) => {
-        received += chunk.byteLength;
-        sink(chunk);
-      }).catch(fail);
-      if (failure !== undefined) throw failure;
-      return received;
+  /**
+   * One GET of the whole object, straight into the sink. With `probe`, its rate is measured until
+   * `partSize` bytes or `probeMs`; when slower than `threshold` it stops there (the body is
+   * destroyed) and resolves with the offset reached, else it reads to the end and resolves with `size`.
+   */
+  const streamHead = async (probe: boolean): Promise<number> => {
+    const body = await openGet(s3, target, undefined, abort.signal);
+    // The SDK's own abort handling may not reach a body already being read: end it here too.
+    const destroyBody = () => body.destroy?.(abort.signal.reason);
+    abort.signal.addEventListener('abort', destroyBody, { once: true });
+    const started = performance.now();
+    let pos = 0;
+    let sinkMs = 0;
+    let probing = probe;
+    try {
+      for await (const chunk of body) {
+        if (failure !== undefined) throw failure;
+        if (pos + chunk.byteLength > size) throw tooLong(target, false, 0, size);
+        if (!probing) {
+          sink(chunk);
+          pos += chunk.byteLength;
+          continue;
+        }
+        // The window closes at exactly `partSize` bytes: a chunk straddling it is cut there.
+        const piece = pos + chunk.byteLength > partSize ? chunk.subarray(0, partSize - pos) : chunk;
+        const t = performance.now();
+        sink(piece);
+        sinkMs += performance.now() - t;
+        pos += piece.byteLength;
+        const elapsed = performance.now() - started;
+        if (pos < partSize && elapsed < probeMs) continue;
+        probing = false;
+        // Network time only: a slow sink is not a slow connection, and more connections would not help it.
+        const mibPerS = pos / MiB / (Math.max(elapsed - sinkMs, 0.01) / 1000);
+        if (mibPerS < threshold) {
+          options.onMode?.({ mode: 'switched', switchedAt: pos, mibPerS });
+          return pos; // leaving the loop destroys the body: the rest of this request is never read
+        }
+        options.onMode?.({ mode: 'single', mibPerS });
+        if (piece !== chunk) {
+          sink(chunk.subarray(piece.byteLength));
+          pos = pos - piece.byteLength + chunk.byteLength;
+        }
+      }
+    } finally {
+      abort.signal.removeEventListener('abort', destroyBody);
     }
+    if (failure !== undefined) throw failure;
+    if (pos !== size) throw shortRead(target, false, 0, pos, size);
+    return pos;
+  };
 
-    const partCount = Math.ceil(size / partSize);
+  /** Parallel ranged GETs of [from, size), into the sink strictly in order. */
+  const readRanges = async (from: number): Promise<void> => {
+    const partCount = Math.ceil((size - from) / partSize);
     const free: Buffer[] = [];
     for (let i = 0; i < Math.min(options.concurrency, partCount); i++) free.push(Buffer.allocUnsafe(partSize));
     // Requests are opened up to one round of buffers ahead: their headers (the first-byte latency)
@@ -174,7 +270,7 @@ export async function readObject(s3: S3Client, target: ObjectReadTarget, options
     const launch = () => {
       while (next < partCount && next < current + maxAhead) {
         const index = next++;
-        const start = index * partSize;
+        const start = from + index * partSize;
         const part: Part = { index, length: Math.min(partSize, size - start), slot: undefined, filled: 0, consumed: 0, done: false };
         parts.set(index, part);
         const bufferGranted = () =>
@@ -228,6 +324,34 @@ export async function readObject(s3: S3Client, target: ObjectReadTarget, options
       }
       await sleep(); // everything received so far is consumed: wait for more
     }
+  };
+
+  try {
+    if (failure !== undefined) throw failure;
+    if (size <= partSize) {
+      // One request (an empty object too: the GET proves it exists and is the announced one).
+      options.onMode?.({ mode: 'single' });
+      let received = 0;
+      await fetchPart(s3, target, { start: 0, length: size, ranged: false }, abort.signal, undefined, (chunk) => {
+        received += chunk.byteLength;
+        sink(chunk);
+      }).catch(fail);
+      if (failure !== undefined) throw failure;
+      return received;
+    }
+    const oneStream = options.concurrency <= 1 || threshold <= 0;
+    if (!oneStream && threshold === Infinity) {
+      options.onMode?.({ mode: 'ranged' });
+      await readRanges(0).catch(fail);
+    } else {
+      if (oneStream) options.onMode?.({ mode: 'single' });
+      const reached = await streamHead(!oneStream).catch((err: unknown) => {
+        fail(err);
+        return size;
+      });
+      if (failure === undefined && reached < size) await readRanges(reached).catch(fail);
+    }
+    if (failure !== undefined) throw failure;
     return size;
   } finally {
     options.signal?.removeEventListener('abort', onOuterAbort);

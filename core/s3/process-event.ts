@@ -182,6 +182,7 @@ async function processChange(change: ObjectChange, deps: ProcessDeps, writer: Sh
     hashed = await hashObject(deps.s3, { bucket: change.bucket, key: change.key, size: change.size ?? 0, versionId: change.versionId, eTag: change.eTag }, {
       partSizeBytes: config.partSizeBytes,
       concurrency: config.concurrency,
+      parallelBelowMiBPerS: config.parallelBelowMiBPerS,
     });
   } catch (err) {
     if (err instanceof S3ObjectMissingError) {
@@ -194,7 +195,7 @@ async function processChange(change: ObjectChange, deps: ProcessDeps, writer: Sh
     }
     throw err;
   }
-  log.info('object hashed', { hash: hashed.hash, size: hashed.size, source: hashed.source });
+  log.info('object hashed', { hash: hashed.hash, size: hashed.size, source: hashed.source, ...(hashed.read ? { read: hashed.read } : {}) });
 
   const desired = buildDesired(change, hashed.hash, hashed.size);
   const written = await mapLimit(candidates, THING_CONCURRENCY, async (thing): Promise<ThingOutcome> => {

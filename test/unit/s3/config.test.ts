@@ -12,6 +12,7 @@ describe('objectFunctionEnvironment', () => {
       [ENV.shadowName]: 'files',
       [ENV.partSize]: String(DEFAULTS.partSize),
       [ENV.concurrency]: String(DEFAULTS.concurrency),
+      [ENV.parallelBelow]: String(DEFAULTS.parallelBelowMiBPerS),
       [ENV.conflictRetries]: String(DEFAULTS.conflictRetries),
       [ENV.logLevel]: 'info',
     });
@@ -22,6 +23,7 @@ describe('objectFunctionEnvironment', () => {
       shadowName: 'files',
       partSizeBytes: DEFAULTS.partSize,
       concurrency: DEFAULTS.concurrency,
+      parallelBelowMiBPerS: DEFAULTS.parallelBelowMiBPerS,
       conflictRetries: DEFAULTS.conflictRetries,
       iotDataEndpoint: undefined,
       logLevel: 'info',
@@ -45,6 +47,19 @@ describe('parseObjectConfig', () => {
 
   it('accepts an empty target list (per-thing keys only)', () => {
     expect(parseObjectConfig({ [ENV.targetThings]: '' }).targetThings).toEqual([]);
+  });
+  it('reads the single-stream threshold: a whole number of MiB/s, 0 (one stream) or Infinity (ranged from the start)', () => {
+    expect(parseObjectConfig(valid).parallelBelowMiBPerS).toBe(200);
+    expect(parseObjectConfig({ ...valid, [ENV.parallelBelow]: '0' }).parallelBelowMiBPerS).toBe(0);
+    expect(parseObjectConfig({ ...valid, [ENV.parallelBelow]: ' 50 ' }).parallelBelowMiBPerS).toBe(50);
+    expect(parseObjectConfig({ ...valid, [ENV.parallelBelow]: 'Infinity' }).parallelBelowMiBPerS).toBe(Infinity);
+    const env = objectFunctionEnvironment({ targetThings: [], parallelBelowMiBPerS: Infinity });
+    expect(env[ENV.parallelBelow]).toBe('Infinity');
+    expect(parseObjectConfig(env).parallelBelowMiBPerS).toBe(Infinity);
+    expect(failure({ ...valid, [ENV.parallelBelow]: '1.5' }).variable).toBe(ENV.parallelBelow);
+    expect(failure({ ...valid, [ENV.parallelBelow]: '-1' }).variable).toBe(ENV.parallelBelow);
+    expect(failure({ ...valid, [ENV.parallelBelow]: 'fast' }).message).toBe(`${ENV.parallelBelow}: must be a whole number, got "fast" (MiB/s; 0: always one stream; Infinity: always ranged)`);
+    expect(() => objectFunctionEnvironment({ targetThings: [], parallelBelowMiBPerS: 12.5 })).toThrow(ObjectConfigError);
   });
   it('names the variable that is missing or wrong', () => {
     expect(failure({}).variable).toBe(ENV.targetThings);

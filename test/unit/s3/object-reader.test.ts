@@ -82,7 +82,7 @@ describe('readObject', () => {
     const state = serve(data, (start) => (start % (4 * partSize) === 0 ? 30 : 0));
     const consumed: number[] = [];
     let bytes = 0;
-    await readObject(s3, { bucket: 'b', key: 'k', size: data.length }, { partSizeBytes: partSize, concurrency: 4 }, (chunk) => {
+    await readObject(s3, { bucket: 'b', key: 'k', size: data.length }, { partSizeBytes: partSize, concurrency: 4, parallelBelowMiBPerS: Infinity }, (chunk) => {
       bytes += chunk.byteLength;
       consumed.push(bytes);
       // Data pulled but not yet handed to the sink fits in the 4 part buffers.
