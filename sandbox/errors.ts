@@ -38,6 +38,15 @@ export class SandboxConfigError extends SandboxError {
   }
 }
 
+/** The sandbox's state directory (`--dir`) cannot be created or written; named, with the reason. */
+export class SandboxDirError extends SandboxError {
+  readonly dir: string;
+  constructor(dir: string, reason: string, cause?: unknown) {
+    super(`Cannot use ${dir} as the sandbox directory: ${reason}. Choose a writable --dir.`, { code: 'SANDBOX_DIR', cause });
+    this.dir = dir;
+  }
+}
+
 /** An upload to the sandbox's bucket failed (file unreadable, bad key, S3 refused). */
 export class SandboxUploadError extends SandboxError {
   constructor(message: string, options: { retryable?: boolean; cause?: unknown } = {}) {

@@ -13,13 +13,14 @@ import { ButtonRule, type ButtonHandler } from './iot/button-rule';
 import { startCredentialsProvider, type ProvidedCredentials } from './iot/credentials-provider';
 import { startDataPlane } from './iot/data-plane';
 import { IotCoreInvalidNameError } from './iot/errors';
-import { startMqttBroker } from './iot/mqtt-broker';
+import { startMqttBroker, type MqttObserver } from './iot/mqtt-broker';
 import { ShadowService, type ShadowRequestResult } from './iot/shadow-service';
 import { ShadowStore } from './iot/shadow-store';
 
 export type { ButtonRuleEvent, ButtonHandler } from './iot/button-rule';
 export type { ThingCertificate, ButtonCertificate } from './iot/certificate-authority';
 export type { ShadowRequestResult } from './iot/shadow-service';
+export type { MqttObserver } from './iot/mqtt-broker';
 
 export const DEFAULT_ROLE_ALIAS = 'shadowplug-role-alias';
 /** What the sandbox's credentials provider hands out unless told otherwise (s3rver's keys). */
@@ -32,7 +33,11 @@ export interface IotCoreOptions {
   host?: string;
   /** 0 (default) picks a free port; likewise for the other ports. */
   mqttPort?: number;
-  /** A plain MQTT listener without TLS or policy, for local tools. Off unless given. */
+  /**
+   * A plain MQTT listener WITHOUT TLS AND WITHOUT POLICY: anyone who reaches it may publish to any
+   * thing's shadow. For local debugging with tools like `mosquitto_sub` only; off unless given.
+   * In-process code watches messages with `observe()` instead.
+   */
   plainMqttPort?: number;
   dataPlanePort?: number;
   credentialsPort?: number;
@@ -72,6 +77,15 @@ export interface IotCore {
   issueThing(name: string): ThingCertificate;
   issueButton(serial: string): ButtonCertificate;
   shadows: ShadowAccess;
+  /**
+   * Watch, in process and without a socket, every message on topics matching an MQTT filter
+   * (e.g. `$aws/things/+/shadow/update/documents`): devices' publishes and the shadow service's
+   * responses, whether the update came over MQTT, the data-plane API or `shadows`. Returns the
+   * function that stops it; `close()` stops them all. A throwing (or rejecting) callback is logged
+   * and affects nothing else. Throws IotCoreInvalidNameError for a malformed filter and
+   * IotCoreClosedError after close().
+   */
+  observe(topicFilter: string, onMessage: MqttObserver): () => void;
   /** An SDK client for the data-plane API that trusts the sandbox CA. */
   createDataPlaneClient(): IoTDataPlaneClient;
   /** Resolves when every button rule action under way has finished. */
@@ -161,6 +175,7 @@ export async function startIotCore(options: IotCoreOptions): Promise<IotCore> {
       },
       ca: { certPath: ca.certPath, certPem: ca.certPem },
       issueThing: (name) => ca.issueThing(name),
+      observe: (topicFilter, onMessage) => broker.observe(topicFilter, onMessage),
       issueButton: (serial) => ca.issueButton(serial),
       shadows: {
         get(thingName, shadowName) {

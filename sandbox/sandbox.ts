@@ -8,9 +8,9 @@
  *
  * `startSandbox` is what `npx shadowplug sandbox`, the system tests and the benchmark run.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { S3Event } from 'aws-lambda';
@@ -28,11 +28,10 @@ import { startIotCore, type IotCore } from './iot-core';
 import { BUTTON_SERIAL_PATTERN } from './iot/certificate-authority';
 import { startLocalS3, type LocalS3 } from './local-s3';
 import { startSimulatedPlug, type PlugRelayState, type SimulatedPlug } from './simulated-plug';
-import { SandboxConfigError, SandboxTimeoutError } from './errors';
+import { SandboxConfigError, SandboxDirError, SandboxTimeoutError } from './errors';
 import type { SandboxEvent } from './event-log';
 import { claimSandboxDir, removeSandboxInfo, writeSandboxInfo, type SandboxInfo, type SandboxThingInfo } from './sandbox-info';
 import { ShadowObserver } from './shadow-observer';
-import mqtt from 'mqtt';
 
 export const DEFAULT_SANDBOX_DIR = '.sandbox';
 export const DEFAULT_BUCKET = 'shadowplug';
@@ -139,6 +138,26 @@ export function thingNames(count: number): string[] {
   return Array.from({ length: count }, (_, i) => `${THING_NAME_PREFIX}${i + 1}`);
 }
 
+/**
+ * Creates `dir` if needed and proves it writable by creating and removing a file in it (mode bits
+ * alone would not do: root ignores them, and a read-only mount has none to show).
+ * Throws SandboxDirError naming the directory.
+ */
+function ensureWritableDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    throw new SandboxDirError(dir, `cannot create it (${errorMessage(err)})`, err);
+  }
+  const probe = join(dir, `.write-check-${process.pid}-${randomUUID()}`);
+  try {
+    writeFileSync(probe, '');
+  } catch (err) {
+    throw new SandboxDirError(dir, `cannot write in it (${errorMessage(err)})`, err);
+  }
+  rmSync(probe, { force: true });
+}
+
 function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
@@ -168,13 +187,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   }
   const things = thingNames(devices);
 
+  // Before anything listens: a directory that cannot hold the state fails here, naming it.
+  ensureWritableDir(dir);
   const release = claimSandboxDir(dir);
-  try {
-    mkdirSync(dir, { recursive: true });
-  } catch (err) {
-    release();
-    throw new SandboxConfigError(`cannot create the sandbox directory ${dir}: ${errorMessage(err)}`);
-  }
 
   const events = new EventEmitter();
   events.setMaxListeners(0);
@@ -234,8 +249,6 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       // Temporary credentials the local S3 accepts.
       credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
       onButton: (event) => onButton(event),
-      // Loopback only, for the sandbox's own observer of shadow documents (below).
-      plainMqttPort: 0,
       logger: logger.child({ component: 'iot-core' }),
     });
     closers.push({ name: 'IoT Core', close: () => iot.close() });
@@ -319,35 +332,24 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       }
     };
 
-    // Desired/reported transitions, seen in the shadow service's own `update/documents` messages.
-    // Watched as any MQTT tool would, on the loopback-only plain listener (no certificate needed).
+    // Desired/reported transitions, seen in the shadow service's own `update/documents` messages,
+    // watched in process (no socket, no listener without a client certificate). Subscribed before
+    // the seed, so that no update can fall between the two.
     const observer = new ShadowObserver({ property: SHADOW_PROPERTY, emit });
-    for (const thing of things) {
-      const doc = iot.shadows.get(thing);
-      if (doc) observer.seed(thing, doc);
-    }
-    const watcher = await mqtt.connectAsync({ host: iot.plainMqtt!.host, port: iot.plainMqtt!.port, clientId: `sandbox-observer-${process.pid}`, reconnectPeriod: 500 });
-    closers.push({ name: 'shadow observer', close: () => watcher.endAsync(true) });
-    // An unheard 'error' would throw: log it, and after a reconnect catch up from the shadows
-    // themselves (MQTT.js subscribes again on its own), so waitForReported never misses a report.
-    watcher.on('error', (err) => logger.warn('shadow observer: MQTT error', { err }));
-    watcher.on('reconnect', () => logger.warn('shadow observer: reconnecting'));
-    watcher.on('connect', () => {
-      for (const thing of things) {
-        const doc = iot.shadows.get(thing);
-        if (doc) observer.documents(thing, { current: doc });
-      }
-    });
-    watcher.on('message', (topic, payload) => {
-      const m = /^\$aws\/things\/([^/]+)\/shadow\/update\/documents$/.exec(topic);
-      if (!m) return;
+    const stopObserving = iot.observe('$aws/things/+/shadow/update/documents', (topic, payload) => {
+      const thing = /^\$aws\/things\/([^/]+)\/shadow\/update\/documents$/.exec(topic)?.[1];
+      if (thing === undefined) return;
       try {
-        observer.documents(m[1]!, JSON.parse(payload.toString('utf8')));
+        observer.documents(thing, JSON.parse(payload.toString('utf8')));
       } catch (err) {
         logger.warn('shadow observer: unreadable documents message', { topic, err });
       }
     });
-    await watcher.subscribeAsync('$aws/things/+/shadow/update/documents', { qos: 0 });
+    closers.push({ name: 'shadow observer', close: async () => stopObserving() });
+    for (const thing of things) {
+      const doc = iot.shadows.get(thing);
+      if (doc) observer.seed(thing, doc);
+    }
 
     // One agent per thing, installing into <dir>/devices/<thing>/.
     const thingInfos: SandboxThingInfo[] = [];

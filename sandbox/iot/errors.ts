@@ -36,3 +36,10 @@ export class IotCoreListenError extends IotCoreError {
     });
   }
 }
+
+/** The stand-in was asked to do something after `close()`. */
+export class IotCoreClosedError extends IotCoreError {
+  constructor(what: string) {
+    super(`The IoT Core stand-in is closed: cannot ${what}`, { code: 'IOT_CORE_CLOSED' });
+  }
+}

@@ -3,14 +3,14 @@
  * a client whose certificate CN is X must use client id X and may publish/subscribe only under
  * `$aws/things/X/` and `iotbutton/`; a button certificate (OU=button) may only publish on its own
  * `iotbutton/<serial>`. Refusals are logged. An optional plain listener (no TLS, no policy) is
- * for local tools only.
+ * for local debugging only; in-process code watches messages with `observe` instead (no socket).
  */
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer, TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { Aedes, type AedesPublishPacket, type Client } from 'aedes';
 import { silentLogger, type Logger } from '../../core/logger';
-import { IotCoreListenError } from './errors';
+import { IotCoreClosedError, IotCoreInvalidNameError, IotCoreListenError } from './errors';
 
 export interface MqttIdentity {
   /** Certificate CN: thing name, or the button's client id. */
@@ -36,7 +36,30 @@ export interface MqttBroker {
   plainPort?: number;
   /** Publish from the broker itself (QoS 1, not retained). */
   publish(topic: string, payload: Buffer): void;
+  /** Watch every message matching an MQTT topic filter, in process; returns the unsubscribe. See MqttObserver. */
+  observe(topicFilter: string, onMessage: MqttObserver): () => void;
   close(): Promise<void>;
+}
+
+/**
+ * Called with each message (from a client or from the service itself) on a matching topic. It
+ * runs inside the broker's delivery: keep it short. A throw or a rejected promise is logged and
+ * changes nothing for the broker or for the other subscribers.
+ */
+export type MqttObserver = (topic: string, payload: Buffer) => void | Promise<void>;
+
+/** aedes' default limit on topic levels (it refuses deeper topics and filters). */
+const MAX_TOPIC_LEVELS = 100;
+
+/** An MQTT topic filter: `+` and `#` only as whole levels, `#` only last, no NUL, at most 100 levels. */
+export function isValidTopicFilter(filter: string): boolean {
+  if (filter.length === 0 || filter.length > 65_535 || filter.includes('\0')) return false;
+  const levels = filter.split('/');
+  if (levels.length > MAX_TOPIC_LEVELS) return false;
+  return levels.every((level, i) => {
+    if (level === '#') return i === levels.length - 1;
+    return level === '+' || !/[+#]/.test(level);
+  });
 }
 
 const BUTTON_PREFIX = 'iotbutton_';
@@ -154,6 +177,40 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
       plainPort = await listen(plainServer, 'plain MQTT', options.host, options.plainPort);
     }
     let closed: Promise<void> | undefined;
+    // In-process observers: aedes' own subscribe, straight on its emitter (no socket, no client).
+    const observers = new Set<() => void>();
+    const observe = (topicFilter: string, onMessage: MqttObserver): (() => void) => {
+      if (closed) throw new IotCoreClosedError('observe');
+      if (!isValidTopicFilter(topicFilter)) {
+        throw new IotCoreInvalidNameError('topic filter', topicFilter, '"+" and "#" only as whole levels, "#" only last, at most 100 levels');
+      }
+      // MQTT: a filter starting with a wildcard does not match topics starting with "$" ($SYS, $aws).
+      const skipDollar = topicFilter.startsWith('+') || topicFilter.startsWith('#');
+      let active = true;
+      const fail = (topic: string, err: unknown) => logger.error('mqtt observer failed', { topicFilter, topic, error: err });
+      const deliver = (packet: AedesPublishPacket, done: () => void) => {
+        if (active && !(skipDollar && packet.topic.startsWith('$'))) {
+          try {
+            const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+            const result = onMessage(packet.topic, payload);
+            if (result && typeof result.then === 'function') result.then(undefined, (err: unknown) => fail(packet.topic, err));
+          } catch (err) {
+            fail(packet.topic, err);
+          }
+        }
+        done();
+      };
+      const unsubscribe = () => {
+        if (!active) return;
+        active = false; // at once: aedes removes the listener on the next turn
+        observers.delete(unsubscribe);
+        aedes.unsubscribe(topicFilter, deliver, () => {});
+      };
+      observers.add(unsubscribe);
+      // Registered synchronously: a message published after this call reaches the observer.
+      aedes.subscribe(topicFilter, deliver, () => {});
+      return unsubscribe;
+    };
     return {
       aedes,
       port,
@@ -163,7 +220,9 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
           if (err) logger.error('mqtt publish failed', { topic, error: err });
         });
       },
+      observe,
       close() {
+        if (!closed) for (const unsubscribe of [...observers]) unsubscribe();
         closed ??= closeAll(aedes, servers, sockets);
         return closed;
       },

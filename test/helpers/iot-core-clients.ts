@@ -3,6 +3,8 @@
  * device certificates, and an inbox that awaits the next message on a topic.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
@@ -133,4 +135,39 @@ export class Inbox {
   pending(topic: string): unknown[] {
     return this.queues.get(topic) ?? [];
   }
+}
+
+/** MQTT 3.1.1 CONNECT, clean session, client id `probe`, no credentials. */
+const CONNECT_PACKET = Buffer.from([0x10, 17, 0, 4, ...Buffer.from('MQTT'), 4, 0x02, 0, 60, 0, 5, ...Buffer.from('probe')]);
+
+/** Sends CONNECT on an open socket: true on a CONNACK with return code 0, false otherwise or after `timeoutMs`. */
+function connackAccepted(socket: Socket, connected: string, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    let got = Buffer.alloc(0);
+    const finish = (accepted: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(accepted);
+    };
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    socket.once(connected, () => socket.write(CONNECT_PACKET));
+    socket.on('data', (chunk: Buffer) => {
+      got = Buffer.concat([got, chunk]);
+      if (got.length >= 4) finish(got[0] === 0x20 && got[1] === 2 && got[3] === 0);
+    });
+    socket.once('error', () => finish(false));
+    socket.once('close', () => finish(false));
+  });
+}
+
+/**
+ * Would `127.0.0.1:port` let an MQTT client in without a client certificate? Tries a plain TCP
+ * CONNECT and a TLS CONNECT that presents no certificate (trusting any server); true when either
+ * gets CONNACK 0 (accepted). Anything else (TLS refused, not MQTT, no answer) is false.
+ */
+export async function acceptsMqttWithoutCertificate(port: number, timeoutMs = 1_500): Promise<boolean> {
+  const plain = connackAccepted(netConnect(port, '127.0.0.1'), 'connect', timeoutMs);
+  const tls = connackAccepted(tlsConnect({ port, host: '127.0.0.1', rejectUnauthorized: false }), 'secureConnect', timeoutMs);
+  const [a, b] = await Promise.all([plain, tls]);
+  return a || b;
 }

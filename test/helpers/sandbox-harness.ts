@@ -3,7 +3,7 @@
  * over real sockets on 127.0.0.1, and check that it leaves nothing behind.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,6 +67,37 @@ export function sandboxPorts(info: SandboxInfo): number[] {
   const ports = [info.mqtt.port, portOf(info.dataPlane), portOf(info.credentials.endpoint), portOf(info.s3.endpoint)];
   if (info.plug.simulated) ports.push(info.plug.port);
   return [...new Set(ports)];
+}
+
+/**
+ * The TCP ports process `pid` is listening on (Linux: its socket inodes from /proc/<pid>/fd
+ * matched against the LISTEN rows of /proc/<pid>/net/tcp and tcp6); undefined where /proc is not
+ * there to ask.
+ */
+export function listeningPorts(pid: number = process.pid): number[] | undefined {
+  const fdDir = `/proc/${pid}/fd`;
+  if (!existsSync(fdDir)) return undefined;
+  const inodes = new Set<string>();
+  for (const fd of readdirSync(fdDir)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(join(fdDir, fd)));
+      if (m) inodes.add(m[1]!);
+    } catch {
+      // closed while we looked
+    }
+  }
+  const ports = new Set<number>();
+  for (const table of ['tcp', 'tcp6']) {
+    const path = `/proc/${pid}/net/${table}`;
+    if (!existsSync(path)) continue;
+    for (const line of readFileSync(path, 'utf8').split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      // local_address is HEXIP:HEXPORT, st 0A is LISTEN, inode is column 10.
+      if (cols.length < 10 || cols[3] !== '0A' || !inodes.has(cols[9]!)) continue;
+      ports.add(parseInt(cols[1]!.split(':')[1]!, 16));
+    }
+  }
+  return [...ports].sort((a, b) => a - b);
 }
 
 export interface CliRun {

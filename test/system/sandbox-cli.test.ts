@@ -11,7 +11,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Plug } from '../../core/tplink/plug';
 import { clickArgs, READY_LINE, uploadArgs } from '../../sandbox/banner';
 import type { SandboxInfo } from '../../sandbox/sandbox-info';
-import { portIsClosed, runCli, runCliToEnd, sandboxPorts, waitFor, type CliRun } from '../helpers/sandbox-harness';
+import { acceptsMqttWithoutCertificate } from '../helpers/iot-core-clients';
+import { listeningPorts, portIsClosed, runCli, runCliToEnd, sandboxPorts, waitFor, type CliRun } from '../helpers/sandbox-harness';
 
 describe('npx shadowplug sandbox (the CLI, as the README says)', () => {
   // Child processes on a busy CI machine: more room than the default 30 s per test.
@@ -38,6 +39,18 @@ describe('npx shadowplug sandbox (the CLI, as the README says)', () => {
     expect(typeof info.ca).toBe('string');
     expect(info.things[0]).toEqual(expect.objectContaining({ name: 'shadowplug-device-1', cert: expect.any(String), key: expect.any(String), dest: expect.any(String) }));
     expect(JSON.parse(readFileSync(join(dir, 'sandbox.json'), 'utf8'))).toMatchObject({ mqtt: info.mqtt, pid: run.child.pid });
+
+    // No way in without a client certificate: no plain MQTT listener is published, and none of
+    // the ports the sandbox process listens on accepts an MQTT CONNECT over plain TCP or over TLS
+    // without a certificate (the narration watches the broker in process, not over a socket).
+    expect(Object.keys(info.mqtt).sort()).toEqual(['host', 'port']);
+    expect(JSON.stringify(info)).not.toMatch(/plain/i);
+    const ports = listeningPorts(run.child.pid!);
+    if (ports) {
+      expect(ports).toEqual(expect.arrayContaining(sandboxPorts(info)));
+      const open = await Promise.all(ports.map(async (p) => ((await acceptsMqttWithoutCertificate(p)) ? p : undefined)));
+      expect(open.filter((p) => p !== undefined), `listening: ${ports.join(', ')}`).toEqual([]);
+    }
 
     // The README's click command, run from the same directory the sandbox was started in.
     const click = await runCliToEnd(clickArgs(info, work), { cwd: work });
@@ -109,6 +122,18 @@ describe('npx shadowplug sandbox (the CLI, as the README says)', () => {
     expect(await run.exited).toEqual({ code: 0, signal: null });
     expect(run.stdoutLines.at(-1)).toMatch(/sandbox stopped$/);
   }, 60_000);
+
+  it('with a --dir that cannot be created exits 1 at once, naming the directory, with nothing left listening', async () => {
+    const file = join(work, 'a-regular-file');
+    writeFileSync(file, 'not a directory');
+    const bad = join(file, 'sandbox');
+    const started = Date.now();
+    const r = await runCliToEnd(['sandbox', '--json', '--dir', bad], { cwd: work });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(`Cannot use ${bad} as the sandbox directory`);
+    expect(r.stdout).not.toContain(READY_LINE);
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
 
   it('`sandbox upload` without a running sandbox says so and exits non-zero', async () => {
     const file = join(work, 'x.bin');

@@ -1,15 +1,16 @@
 /**
  * Starting, stopping and restarting a sandbox, and pointing it at a plug of your own.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox } from '../../sandbox/sandbox';
 import { startSimulatedPlug, type SimulatedPlug } from '../../sandbox/simulated-plug';
-import { SandboxAlreadyRunningError, SandboxConfigError } from '../../sandbox/errors';
+import { SandboxAlreadyRunningError, SandboxConfigError, SandboxDirError } from '../../sandbox/errors';
 import type { SandboxEvent } from '../../sandbox/event-log';
-import { portIsClosed, publishClick, sandboxPorts } from '../helpers/sandbox-harness';
+import { acceptsMqttWithoutCertificate } from '../helpers/iot-core-clients';
+import { listeningPorts, portIsClosed, publishClick, sandboxPorts } from '../helpers/sandbox-harness';
 
 describe('sandbox lifecycle', () => {
   let dir: string;
@@ -51,6 +52,58 @@ describe('sandbox lifecycle', () => {
       ]);
     } finally {
       await again.close();
+    }
+  });
+
+  it('listens nowhere that lets MQTT in without a client certificate', async () => {
+    const before = listeningPorts() ?? [];
+    const sandbox = await startSandbox({ dir });
+    try {
+      expect(Object.keys(sandbox.info.mqtt).sort()).toEqual(['host', 'port']);
+      const ports = (listeningPorts() ?? sandboxPorts(sandbox.info)).filter((p) => !before.includes(p));
+      expect(ports).toEqual(expect.arrayContaining(sandboxPorts(sandbox.info)));
+      for (const port of ports) expect(await acceptsMqttWithoutCertificate(port), `port ${port}`).toBe(false);
+      // ...and the narration still works without one: desired and reported are observed in process.
+      const { sha256 } = await sandbox.upload('observed.txt', 'observed');
+      await sandbox.waitForReported('shadowplug-device-1', sha256);
+    } finally {
+      await sandbox.close();
+    }
+  });
+
+  it('fails fast with SandboxDirError naming a directory it cannot create or write, leaving nothing listening', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'sandbox-baddir-'));
+    const before = listeningPorts();
+    try {
+      const file = join(work, 'file');
+      writeFileSync(file, 'a regular file');
+      for (const bad of [join(file, 'sandbox'), file]) {
+        const err = await startSandbox({ dir: bad }).catch((e: unknown) => e);
+        expect(err, bad).toBeInstanceOf(SandboxDirError);
+        expect((err as SandboxDirError).dir).toBe(bad);
+        expect((err as Error).message).toContain(bad);
+      }
+      if (before) expect(listeningPorts()).toEqual(before);
+      // The failed starts claimed nothing: a good directory next to them starts.
+      const good = await startSandbox({ dir: join(work, 'good'), agents: false });
+      await good.close();
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+
+  it.skipIf(process.getuid?.() === 0)('fails fast with SandboxDirError on a read-only directory (not as root: root writes anyway)', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'sandbox-rodir-'));
+    const ro = join(work, 'ro');
+    mkdirSync(ro);
+    chmodSync(ro, 0o555);
+    try {
+      const err = await startSandbox({ dir: ro }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SandboxDirError);
+      expect((err as Error).message).toMatch(/cannot write in it/);
+    } finally {
+      chmodSync(ro, 0o755);
+      rmSync(work, { recursive: true, force: true });
     }
   });
 
