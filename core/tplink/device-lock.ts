@@ -3,6 +3,9 @@
  * under competing connections, so a transport holds a device's lease while it has a connection
  * open or a request in flight. A waiter's arrival is signalled to the holder, which gives the
  * lease up as soon as it is idle (between operations, never in the middle of one).
+ *
+ * A waiter can give up (its `AbortSignal` fires, e.g. at the caller's timeout): it leaves the queue
+ * at once, is never granted the device later, and the others keep their order.
  */
 
 export interface DeviceLease {
@@ -48,8 +51,12 @@ class LeaseImpl implements DeviceLease {
 export class DeviceLocks {
   private readonly slots = new Map<string, Slot>();
 
-  /** Resolves when the caller may talk to the device named by `key` (e.g. `host:port`). */
-  acquire(key: string): Promise<DeviceLease> {
+  /**
+   * Resolves when the caller may talk to the device named by `key` (e.g. `host:port`). When
+   * `signal` aborts first, the caller leaves the queue and the promise rejects with `signal.reason`.
+   */
+  acquire(key: string, signal?: AbortSignal): Promise<DeviceLease> {
+    if (signal?.aborted) return Promise.reject(signal.reason as Error);
     let slot = this.slots.get(key);
     if (slot === undefined) {
       slot = { held: false, waiters: [], lease: undefined };
@@ -57,8 +64,20 @@ export class DeviceLocks {
     }
     const s = slot;
     if (!s.held) return Promise.resolve(this.grant(key, s));
-    return new Promise<DeviceLease>((resolve) => {
-      s.waiters.push({ grant: resolve });
+    return new Promise<DeviceLease>((resolve, reject) => {
+      const onAbort = () => {
+        const i = s.waiters.indexOf(waiter);
+        if (i >= 0) s.waiters.splice(i, 1);
+        reject(signal!.reason as Error);
+      };
+      const waiter: Waiter = {
+        grant: (lease) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(lease);
+        },
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      s.waiters.push(waiter);
       s.lease?.onContended?.();
     });
   }
@@ -66,6 +85,11 @@ export class DeviceLocks {
   /** Whether anyone holds or waits for `key` (tests). */
   busy(key: string): boolean {
     return this.slots.has(key);
+  }
+
+  /** How many callers wait for `key` (tests). */
+  waiting(key: string): number {
+    return this.slots.get(key)?.waiters.length ?? 0;
   }
 
   private grant(key: string, slot: Slot): DeviceLease {

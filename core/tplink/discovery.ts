@@ -39,7 +39,11 @@ export function discover(options: DiscoverOptions = {}): Promise<PlugStatus[]> {
       if (finished) return;
       finished = true;
       for (const t of timers) clearTimeout(t);
-      socket.close();
+      try {
+        socket.close();
+      } catch {
+        // Not running (never bound): nothing to close.
+      }
       if (err) reject(err);
       else resolve([...found.values()]);
     };
@@ -54,17 +58,31 @@ export function discover(options: DiscoverOptions = {}): Promise<PlugStatus[]> {
         log.debug('ignoring a discovery answer', { from: `${rinfo.address}:${rinfo.port}`, error: err });
       }
     });
-    const send = () => {
+    // dgram throws some errors instead of emitting them (a bad port, say): they end the search too,
+    // with the socket closed, rather than escaping from a timer as an uncaught exception.
+    const guarded = (fn: () => void) => () => {
+      try {
+        fn();
+      } catch (err) {
+        finish(err as Error);
+      }
+    };
+    const send = guarded(() => {
       if (finished) return;
       socket.send(probe, port, host, (err) => {
         if (err) finish(err);
       });
-    };
-    socket.bind({ port: 0, address: host.startsWith('127.') ? '127.0.0.1' : undefined }, () => {
-      // Needed for 255.255.255.255 and for subnet broadcasts (x.y.z.255); harmless for unicast.
-      if (!host.startsWith('127.')) socket.setBroadcast(true);
-      for (let i = 0; i < attempts; i++) timers.push(setTimeout(send, (i * timeoutMs) / (2 * attempts)));
-      timers.push(setTimeout(() => finish(), timeoutMs));
     });
+    guarded(() =>
+      socket.bind(
+        { port: 0, address: host.startsWith('127.') ? '127.0.0.1' : undefined },
+        guarded(() => {
+          // Needed for 255.255.255.255 and for subnet broadcasts (x.y.z.255); harmless for unicast.
+          if (!host.startsWith('127.')) socket.setBroadcast(true);
+          for (let i = 0; i < attempts; i++) timers.push(setTimeout(send, (i * timeoutMs) / (2 * attempts)));
+          timers.push(setTimeout(() => finish(), timeoutMs));
+        }),
+      ),
+    )();
   });
 }

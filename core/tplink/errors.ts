@@ -35,21 +35,32 @@ export class TplinkError extends ShadowplugError {
   }
 }
 
+/**
+ * Phases of a timeout: `connect` (no connection in time), `request` (no complete reply in time),
+ * `queue` (another operation of this process held the device for the whole time allowed).
+ */
+export type TplinkTimeoutPhase = 'connect' | 'request' | 'queue';
+
 /** The device did not accept the connection, or did not answer, in time. Often a plug that is offline. */
 export class TplinkTimeoutError extends TplinkError {
-  readonly phase: 'connect' | 'request';
+  readonly phase: TplinkTimeoutPhase;
   readonly timeoutMs: number;
 
-  constructor(endpoint: TplinkEndpoint, phase: 'connect' | 'request', timeoutMs: number, cause?: unknown) {
-    super(
-      endpoint,
-      phase === 'connect'
-        ? `no connection within ${timeoutMs} ms (is the plug online and on this network?)`
-        : `no complete reply within ${timeoutMs} ms`,
-      { code: 'TPLINK_TIMEOUT', retryable: true, cause },
-    );
+  constructor(endpoint: TplinkEndpoint, phase: TplinkTimeoutPhase, timeoutMs: number, cause?: unknown) {
+    super(endpoint, timeoutMessage(phase, timeoutMs), { code: 'TPLINK_TIMEOUT', retryable: true, cause });
     this.phase = phase;
     this.timeoutMs = timeoutMs;
+  }
+}
+
+function timeoutMessage(phase: TplinkTimeoutPhase, timeoutMs: number): string {
+  switch (phase) {
+    case 'connect':
+      return `no connection within ${timeoutMs} ms (is the plug online and on this network?)`;
+    case 'request':
+      return `no complete reply within ${timeoutMs} ms`;
+    case 'queue':
+      return `waited ${timeoutMs} ms for another operation on the same device (in this process) to finish; gave up without connecting`;
   }
 }
 

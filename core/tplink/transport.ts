@@ -22,7 +22,10 @@ export interface Transport {
 export interface TransportTimeouts {
   /** Time allowed to open the connection (default 3000 ms). */
   connectTimeoutMs?: number;
-  /** Time allowed for a whole request, connection included (default 5000 ms). */
+  /**
+   * Time allowed for a whole request, waiting for the device (held by another caller) and the
+   * connection included (default 5000 ms). A session waits for the device at most this long.
+   */
   requestTimeoutMs?: number;
 }
 

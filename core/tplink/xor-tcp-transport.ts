@@ -7,9 +7,8 @@ import net from 'node:net';
 import type { Socket } from 'node:net';
 import { encodeFrame, FrameDecoder, DEFAULT_MAX_FRAME_LENGTH } from './codec';
 import { deviceLocks as defaultLocks, type DeviceLease, type DeviceLocks } from './device-lock';
-import type {
-  TplinkError} from './errors';
 import {
+  TplinkError,
   FrameTooLargeError,
   TplinkConnectionRefusedError,
   TplinkConnectionResetError,
@@ -58,6 +57,14 @@ const GRACEFUL_CLOSE_MS = 250;
 /** Thrown inside a round trip when a reused connection closed before any reply byte: retry once. */
 class ClosedBeforeReply extends TplinkConnectionResetError {}
 
+/** One wait for the device lock, shared by every caller of this transport that needs the lease. */
+interface Acquiring {
+  done: Promise<void>;
+  abort: AbortController;
+  /** Callers still waiting for it; when the last gives up, the wait is withdrawn from the lock's queue. */
+  waiting: number;
+}
+
 interface Pending {
   resolve: (payload: Buffer) => void;
   reject: (err: TplinkError) => void;
@@ -79,7 +86,9 @@ export class XorTcpTransport implements Transport {
   private socket: Socket | undefined;
   private pending: Pending | undefined;
   private lease: DeviceLease | undefined;
-  private leasePromise: Promise<DeviceLease> | undefined;
+  private acquiring: Acquiring | undefined;
+  /** Aborts the request in flight (its connect) when the transport is closed. */
+  private inflight: AbortController | undefined;
   private busy = 0;
   private idleTimer: NodeJS.Timeout | undefined;
   /** Serialises this transport's own requests. */
@@ -117,7 +126,9 @@ export class XorTcpTransport implements Transport {
     this.assertOpen();
     this.busy++;
     try {
-      await this.ensureLease();
+      // The session waits for the device at most one request timeout.
+      await this.ensureLease(Date.now() + this.requestTimeoutMs);
+      this.assertOpen();
       return await fn();
     } finally {
       this.busy--;
@@ -127,6 +138,12 @@ export class XorTcpTransport implements Transport {
 
   async close(): Promise<void> {
     this.closed = true;
+    const closedError = () => new TplinkConnectionResetError(this.endpoint, 'transport is closed');
+    // Callers waiting for the device, and a connect in progress, fail now rather than at their timeout.
+    const acquiring = this.acquiring;
+    this.acquiring = undefined;
+    acquiring?.abort.abort(closedError());
+    this.inflight?.abort(closedError());
     this.dropSocket(true);
     this.releaseLease();
     await this.closing;
@@ -140,10 +157,14 @@ export class XorTcpTransport implements Transport {
     this.assertOpen();
     this.busy++;
     try {
-      await this.ensureLease();
+      // One budget for the whole request: waiting for the device, connecting, the exchange.
+      const deadline = Date.now() + this.requestTimeoutMs;
+      await this.ensureLease(deadline);
       this.assertOpen();
+      // Granted just at the deadline: do not start a connection with no time left to use it.
+      if (Date.now() >= deadline) throw new TplinkTimeoutError(this.endpoint, 'queue', this.requestTimeoutMs);
       const frame = encodeFrame(request);
-      const payload = await this.withDeadline(this.requestTimeoutMs, (deadline, signal) => this.exchange(frame, deadline, signal));
+      const payload = await this.withDeadline(deadline, (signal) => this.exchange(frame, deadline, signal));
       try {
         return JSON.parse(payload.toString('utf8'));
       } catch (err) {
@@ -157,23 +178,31 @@ export class XorTcpTransport implements Transport {
     }
   }
 
-  /** Runs `fn` and fails with a request timeout when the whole of it takes longer than `ms`. */
-  private withDeadline<T>(ms: number, fn: (deadline: number, signal: AbortSignal) => Promise<T>): Promise<T> {
-    const deadline = Date.now() + ms;
+  /** Runs `fn` and fails with a request timeout when it is not done by `deadline`. */
+  private withDeadline<T>(deadline: number, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const abort = new AbortController();
+    this.inflight = abort;
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        abort.abort(); // stops a connect in progress
-        this.dropSocket(); // fails the pending round trip, whose rejection is ignored below
-        reject(new TplinkTimeoutError(this.endpoint, 'request', ms));
-      }, ms);
-      fn(deadline, abort.signal).then(
+      const timer = setTimeout(
+        () => {
+          const err = new TplinkTimeoutError(this.endpoint, 'request', this.requestTimeoutMs);
+          abort.abort(err); // stops a connect in progress
+          this.dropSocket(); // fails the pending round trip, whose rejection is ignored below
+          reject(err);
+        },
+        Math.max(1, deadline - Date.now()),
+      );
+      const settle = () => {
+        clearTimeout(timer);
+        if (this.inflight === abort) this.inflight = undefined;
+      };
+      fn(abort.signal).then(
         (value) => {
-          clearTimeout(timer);
+          settle();
           resolve(value);
         },
         (err: unknown) => {
-          clearTimeout(timer);
+          settle();
           reject(err);
         },
       );
@@ -198,7 +227,7 @@ export class XorTcpTransport implements Transport {
     const timeoutMs = Math.max(1, Math.min(this.connectTimeoutMs, deadline - Date.now()));
     return new Promise<void>((resolve, reject) => {
       if (signal.aborted) {
-        reject(new TplinkTimeoutError(this.endpoint, 'request', this.requestTimeoutMs));
+        reject(abortError(this.endpoint, signal, this.requestTimeoutMs));
         return;
       }
       this.stats.connections++;
@@ -207,9 +236,10 @@ export class XorTcpTransport implements Transport {
         clearTimeout(timer);
         signal.removeEventListener('abort', onAbort);
         socket.destroy();
+        this.trackClose(socket); // the device is handed over only once this socket is gone too
         reject(err);
       };
-      const onAbort = () => fail(new TplinkTimeoutError(this.endpoint, 'request', this.requestTimeoutMs));
+      const onAbort = () => fail(abortError(this.endpoint, signal, this.requestTimeoutMs));
       const onError = (err: Error) => fail(mapSocketError(this.endpoint, err, 'connect', this.connectTimeoutMs));
       const timer = setTimeout(() => fail(new TplinkTimeoutError(this.endpoint, 'connect', timeoutMs)), timeoutMs);
       signal.addEventListener('abort', onAbort, { once: true });
@@ -299,26 +329,59 @@ export class XorTcpTransport implements Transport {
     });
   }
 
-  private async ensureLease(): Promise<void> {
+  /**
+   * Waits for the device (see device-lock.ts) until `deadline` at most. Several callers of this
+   * transport share one place in the lock's queue; a caller that runs out of time fails with a
+   * `queue` timeout, and when the last one gives up the place is withdrawn, so the device is never
+   * granted to nobody.
+   */
+  private async ensureLease(deadline: number): Promise<void> {
     if (this.idleTimer) {
       clearTimeout(this.idleTimer);
       this.idleTimer = undefined;
     }
     if (this.lease) return;
-    if (!this.leasePromise) {
-      this.leasePromise = this.locks.acquire(this.key).then((lease) => {
-        this.leasePromise = undefined;
-        if (this.closed) {
-          lease.release();
-          return lease;
-        }
-        this.lease = lease;
-        // Someone else wants the device: let go as soon as nothing is in flight.
-        lease.onContended = () => this.afterUse();
-        return lease;
-      });
+    let acquiring = this.acquiring;
+    if (!acquiring) {
+      const abort = new AbortController();
+      const started: Acquiring = {
+        abort,
+        waiting: 0,
+        done: this.locks.acquire(this.key, abort.signal).then((lease) => {
+          if (this.acquiring === started) this.acquiring = undefined;
+          if (this.closed) {
+            lease.release();
+            return;
+          }
+          this.lease = lease;
+          // Someone else wants the device: let go as soon as nothing is in flight.
+          lease.onContended = () => this.afterUse();
+          // Granted just as its last caller gave up: hand it on at once.
+          this.afterUse();
+        }),
+      };
+      started.done.catch(() => undefined); // withdrawn: every caller has had its own error
+      this.acquiring = acquiring = started;
     }
-    await this.leasePromise;
+    const current = acquiring;
+    current.waiting++;
+    let timer: NodeJS.Timeout | undefined;
+    const waitMs = Math.max(1, deadline - Date.now());
+    try {
+      await Promise.race([
+        current.done,
+        new Promise<never>((_resolve, reject) => {
+          timer = setTimeout(() => reject(new TplinkTimeoutError(this.endpoint, 'queue', this.requestTimeoutMs)), waitMs);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+      current.waiting--;
+      if (current.waiting === 0 && this.acquiring === current && this.lease === undefined) {
+        this.acquiring = undefined;
+        current.abort.abort(new TplinkTimeoutError(this.endpoint, 'queue', this.requestTimeoutMs));
+      }
+    }
   }
 
   /** After a request or a hold: yield the device if others wait or the connection is gone; else idle. */
@@ -354,24 +417,30 @@ export class XorTcpTransport implements Transport {
     this.pending = undefined;
     pending?.reject(new TplinkConnectionResetError(this.endpoint, 'connection closed by the client'));
     if (!socket) return;
-    const closed = new Promise<void>((resolve) => {
-      if (socket.closed) resolve();
-      else socket.once('close', () => resolve());
-    });
     if (graceful && !socket.destroyed) {
       socket.ref(); // a pending close must not be cut short by the process exiting
       socket.end();
       const timer = setTimeout(() => socket.destroy(), GRACEFUL_CLOSE_MS);
-      void closed.then(() => clearTimeout(timer));
+      void this.trackClose(socket).then(() => clearTimeout(timer));
     } else {
       socket.destroy();
+      void this.trackClose(socket);
     }
+  }
+
+  /** Adds `socket`'s close to `closing` (which the device's hand-over waits for); resolves when it is closed. */
+  private trackClose(socket: Socket): Promise<void> {
+    const closed = new Promise<void>((resolve) => {
+      if (socket.closed) resolve();
+      else socket.once('close', () => resolve());
+    });
     const previous = this.closing;
     const all: Promise<void> = previous ? Promise.all([previous, closed]).then(() => undefined) : closed;
     this.closing = all;
     void all.then(() => {
       if (this.closing === all) this.closing = undefined;
     });
+    return closed;
   }
 
   /**
@@ -389,6 +458,12 @@ export class XorTcpTransport implements Transport {
     if (this.closing) void this.closing.then(() => lease.release());
     else lease.release();
   }
+}
+
+/** The error a connect fails with when its signal aborts: the abort's reason, else a request timeout. */
+function abortError(endpoint: TplinkEndpoint, signal: AbortSignal, requestTimeoutMs: number): TplinkError {
+  const reason: unknown = signal.reason;
+  return reason instanceof TplinkError ? reason : new TplinkTimeoutError(endpoint, 'request', requestTimeoutMs);
 }
 
 function isResetCode(err: Error): boolean {

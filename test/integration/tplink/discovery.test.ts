@@ -31,3 +31,13 @@ describe('discover (UDP, unicast to 127.0.0.1 only)', () => {
     expect(performance.now() - started).toBeLessThan(2000);
   });
 });
+
+describe('discover: errors dgram throws instead of emitting', () => {
+  it('rejects (socket closed) on a port dgram refuses, instead of an uncaught exception from a timer', async () => {
+    const started = performance.now();
+    await expect(discover({ target: { host: '127.0.0.1', port: 70000 }, timeoutMs: 300 })).rejects.toMatchObject({
+      code: 'ERR_SOCKET_BAD_PORT',
+    });
+    expect(performance.now() - started).toBeLessThan(300); // the first probe failed: no need to wait
+  });
+});
