@@ -1,7 +1,7 @@
 /**
  * Starting, stopping and restarting a sandbox, and pointing it at a plug of your own.
  */
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -88,21 +88,6 @@ describe('sandbox lifecycle', () => {
       const good = await startSandbox({ dir: join(work, 'good'), agents: false });
       await good.close();
     } finally {
-      rmSync(work, { recursive: true, force: true });
-    }
-  });
-
-  it.skipIf(process.getuid?.() === 0)('fails fast with SandboxDirError on a read-only directory (not as root: root writes anyway)', async () => {
-    const work = mkdtempSync(join(tmpdir(), 'sandbox-rodir-'));
-    const ro = join(work, 'ro');
-    mkdirSync(ro);
-    chmodSync(ro, 0o555);
-    try {
-      const err = await startSandbox({ dir: ro }).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(SandboxDirError);
-      expect((err as Error).message).toMatch(/cannot write in it/);
-    } finally {
-      chmodSync(ro, 0o755);
       rmSync(work, { recursive: true, force: true });
     }
   });
