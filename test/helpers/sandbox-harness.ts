@@ -7,35 +7,26 @@ import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import mqtt from 'mqtt';
+import type { ClickType } from '../../core/button/click';
+import { publishClick as publishButtonClick } from '../../core/button/publish-click';
 import type { SandboxInfo } from '../../sandbox/sandbox-info';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI = join(REPO_ROOT, 'bin', 'shadowplug.mjs');
 
 /** Publishes one classic IoT button click on the button topic with the button's own identity (MQTT/TLS, QoS 1). */
-export async function publishClick(
-  info: SandboxInfo,
-  clickType: 'SINGLE' | 'DOUBLE' | 'LONG',
-  options: { batteryVoltage?: string } = {},
-): Promise<void> {
-  const client = await mqtt.connectAsync({
-    protocol: 'mqtts',
+export async function publishClick(info: SandboxInfo, clickType: ClickType): Promise<void> {
+  await publishButtonClick({
     host: info.mqtt.host,
     port: info.mqtt.port,
     clientId: info.button.clientId,
     cert: readFileSync(info.button.cert),
     key: readFileSync(info.button.key),
     ca: readFileSync(info.ca),
-    reconnectPeriod: 0,
-    connectTimeout: 5_000,
+    serial: info.button.serial,
+    clickType,
+    timeoutMs: 5_000,
   });
-  try {
-    const payload = { serialNumber: info.button.serial, clickType, batteryVoltage: options.batteryVoltage ?? '1705mV' };
-    await client.publishAsync(info.buttonTopic, JSON.stringify(payload), { qos: 1 });
-  } finally {
-    await client.endAsync();
-  }
 }
 
 /** Polls until `probe` returns a value other than undefined, or fails naming `what`. */
