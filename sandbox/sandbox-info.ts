@@ -3,9 +3,10 @@
  * `shadowplug sandbox upload` (and anyone else) reads to find the running sandbox. Written
  * atomically when the sandbox is ready, removed when it stops.
  */
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SandboxAlreadyRunningError, SandboxNotRunningError } from './errors';
+import { writeFileAtomicSync } from './write-atomic';
 
 export const SANDBOX_INFO_FILE = 'sandbox.json';
 
@@ -101,9 +102,7 @@ export function claimSandboxDir(dir: string): () => void {
 
 export function writeSandboxInfo(dir: string, info: SandboxInfo): void {
   const path = sandboxInfoPath(dir);
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(info, null, 2) + '\n', { mode: 0o600 });
-  renameSync(tmp, path);
+  writeFileAtomicSync(path, JSON.stringify(info, null, 2) + '\n', 0o600);
 }
 
 /** Removes `sandbox.json`, but only if it is ours (a newer sandbox may own the directory). */

@@ -8,11 +8,12 @@
  * signature, which matters when a sandbox issues hundreds of device certificates).
  */
 import { generateKeyPairSync, privateEncrypt, randomBytes, constants, createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import forge from 'node-forge';
 import { THING_NAME_PATTERN } from '../../core/shadow/topics';
 import { IotCoreCertificateError, IotCoreInvalidNameError } from './errors';
+import { writeFileAtomicSync } from '../write-atomic';
 
 export const BUTTON_SERIAL_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 /** Client id (and certificate CN) of the button with this serial. */
@@ -79,13 +80,6 @@ function serialNumber(): string {
   return bytes.toString('hex');
 }
 
-/** Write a file so that a reader never sees it half-written. */
-function writeAtomic(path: string, data: string, mode: number): void {
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  writeFileSync(tmp, data, { mode });
-  renameSync(tmp, path);
-}
-
 function readPem(path: string): string {
   try {
     return readFileSync(path, 'utf8');
@@ -150,8 +144,8 @@ export class CertificateAuthority {
     ]);
     cert.sign(nodeSigner(createPrivateKey(keys.privatePem)) as unknown as forge.pki.rsa.PrivateKey, forge.md.sha256.create());
     const certPem = forge.pki.certificateToPem(cert);
-    writeAtomic(keyPath, keys.privatePem, 0o600);
-    writeAtomic(certPath, certPem, 0o644);
+    writeFileAtomicSync(keyPath, keys.privatePem, 0o600);
+    writeFileAtomicSync(certPath, certPem, 0o644);
     return new CertificateAuthority(dir, certPem, keys.privatePem, options);
   }
 
@@ -221,8 +215,8 @@ export class CertificateAuthority {
     );
     cert.sign(nodeSigner(this.caKey) as unknown as forge.pki.rsa.PrivateKey, forge.md.sha256.create());
     const certPem = forge.pki.certificateToPem(cert);
-    writeAtomic(keyPath, keys.privatePem, 0o600);
-    writeAtomic(certPath, certPem, 0o644);
+    writeFileAtomicSync(keyPath, keys.privatePem, 0o600);
+    writeFileAtomicSync(certPath, certPem, 0o644);
     return { certPath, keyPath, certPem, keyPem: keys.privatePem };
   }
 

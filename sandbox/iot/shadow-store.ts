@@ -2,11 +2,12 @@
  * Where the sandbox keeps shadows: in memory, and — when a data directory is named — one JSON
  * file per shadow, written atomically (temp file + rename) so a crash never leaves half a document.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StoredShadow } from '../../core/shadow/document';
 import { silentLogger, type Logger } from '../../core/logger';
 import { IotCoreError } from './errors';
+import { writeFileAtomicSync } from '../write-atomic';
 
 /** Map key of a shadow: thing name, plus `~shadowName` for a named shadow ('~' is in neither alphabet). */
 export const shadowKey = (thingName: string, shadowName?: string): string => (shadowName ? `${thingName}~${shadowName}` : thingName);
@@ -65,12 +66,9 @@ export class ShadowStore {
 
   private write(key: string, shadow: StoredShadow): void {
     const path = this.fileOf(key);
-    const tmp = `${path}.tmp`;
     try {
-      writeFileSync(tmp, JSON.stringify(shadow));
-      renameSync(tmp, path);
+      writeFileAtomicSync(path, JSON.stringify(shadow));
     } catch (err) {
-      rmSync(tmp, { force: true });
       throw new IotCoreError(`Cannot persist shadow ${key} to ${path}: ${(err as Error).message}`, { code: 'IOT_CORE_PERSIST', retryable: true, cause: err });
     }
   }
