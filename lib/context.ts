@@ -7,6 +7,7 @@
  * objects: each reader accepts both.
  */
 import { ContextError } from './errors';
+import { isValidHost } from '../core/tplink/address';
 
 export const CLICK_TYPES = ['SINGLE', 'DOUBLE', 'LONG'] as const;
 export type ClickType = (typeof CLICK_TYPES)[number];
@@ -175,31 +176,6 @@ function json(read: ContextReader, key: string): unknown {
 }
 
 // ---- hosts and buttons ----
-
-const IPV4_LIKE = /^[\d.]+$/;
-const HOST_LABEL = /^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/;
-
-/**
- * A plug is reached by IPv4 address, IPv6 address (bare, no brackets) or DNS name — a port
- * forward's dynamic-DNS name, say. No scheme, no port, no path.
- */
-export function isValidHost(host: string): boolean {
-  if (host.includes(':')) return isIpv6(host);
-  if (IPV4_LIKE.test(host)) {
-    const parts = host.split('.');
-    return parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255);
-  }
-  if (host.length > 253) return false;
-  return host.split('.').every((label) => HOST_LABEL.test(label));
-}
-
-/** Up to 8 groups of 1–4 hex digits, at most one `::`, optionally ending in a dotted IPv4. */
-function isIpv6(host: string): boolean {
-  const groups = host.split(':');
-  if (groups.length < 3 || groups.length > 8 || host.includes(':::') || host.split('::').length > 2) return false;
-  if (!host.includes('::') && groups.some((g) => g === '')) return false;
-  return groups.every((g, i) => /^[0-9A-Fa-f]{0,4}$/.test(g) || (i === groups.length - 1 && g.includes('.') && isValidHost(g)));
-}
 
 /** RFC 5737 documentation ranges: placeholders, never a real plug. */
 export function isDocumentationAddress(host: string): boolean {

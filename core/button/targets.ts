@@ -3,7 +3,7 @@
  * `plug.lan:9999`, `[fd00::5]:9999#2`. `#child` picks one outlet of a strip, by index
  * (`#0`, `#1`, …) or by child id (`#8006…01`). Pure: no sockets here.
  */
-import { DEFAULT_PORT, parseAddress } from '../tplink/address';
+import { DEFAULT_PORT, isValidHost, parseAddress } from '../tplink/address';
 
 export const DEFAULT_PLUG_PORT = DEFAULT_PORT;
 
@@ -14,8 +14,6 @@ export interface PlugTarget {
   child?: number | string;
 }
 
-const HOSTNAME = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
-const IPV6 = /^[0-9A-Fa-f:.]+$/;
 const CHILD_ID = /^[A-Za-z0-9]{1,64}$/;
 
 /** Parses one target; throws an `Error` saying what is wrong (callers add the variable name). */
@@ -34,8 +32,9 @@ export function parseTarget(text: string): PlugTarget {
     // Its message already quotes the input.
     throw new Error((err as Error).message, { cause: err });
   }
-  // parseAddress accepts any non-blank host; configuration deserves a stricter look.
-  if (host.includes(':') ? !IPV6.test(host) : !HOSTNAME.test(host)) {
+  // parseAddress accepts any non-blank host; configuration deserves a stricter look (the same
+  // check the stack's context applies to plugHost).
+  if (!isValidHost(host)) {
     throw new Error(`"${raw}": "${host}" is not a host name, IPv4 or [IPv6] address`);
   }
 
