@@ -22,6 +22,8 @@ describe('plug targets', () => {
     ['host:0', /port must be 1\.\.65535/],
     ['host#', /outlet "#"/],
     ['host#a-b', /outlet "#a-b"/],
+    ['192.168.1.300', /"192\.168\.1\.300" is not a host name/],
+    ['[fd00:::5]:9999', /"fd00:::5" is not a host name/],
   ])('rejects %j', (text, problem) => {
     expect(() => parseTarget(text)).toThrow(problem);
   });
