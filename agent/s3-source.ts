@@ -4,6 +4,7 @@
  */
 import { GetObjectCommand, S3ServiceException, type S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
+import { S3_COMPATIBLE_ENDPOINT_SETTINGS } from '../core/s3/compatible-endpoint';
 import { DownloadError } from './errors';
 
 export interface AwsCredentials {
@@ -45,19 +46,14 @@ export interface S3SourceOptions {
 }
 
 /**
- * Client settings. For a non-AWS endpoint: path-style addressing and checksums only when
- * required, which S3-compatible servers (s3rver, MinIO) need. (The same four settings as
- * sandbox/local-s3.ts's localS3ClientConfig, not imported from there so the device program does
- * not load the sandbox's S3 server.)
+ * Client settings. For a non-AWS endpoint: the S3-compatible settings (path style, checksums
+ * only when required) that s3rver and MinIO need.
  */
 export function s3ClientConfig(options: S3SourceOptions): S3ClientConfig {
   const config: S3ClientConfig = { region: options.region ?? 'us-east-1', maxAttempts: 1 };
   if (options.credentials) config.credentials = options.credentials;
   if (options.endpoint) {
-    config.endpoint = options.endpoint;
-    config.forcePathStyle = true;
-    config.requestChecksumCalculation = 'WHEN_REQUIRED';
-    config.responseChecksumValidation = 'WHEN_REQUIRED';
+    Object.assign(config, { endpoint: options.endpoint, ...S3_COMPATIBLE_ENDPOINT_SETTINGS });
   }
   return config;
 }

@@ -13,6 +13,7 @@ import S3rver from 's3rver';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { S3Event } from 'aws-lambda';
 import { silentLogger, type Logger } from '../core/logger';
+import { S3_COMPATIBLE_ENDPOINT_SETTINGS } from '../core/s3/compatible-endpoint';
 
 /** s3rver accepts only these credentials. */
 export const LOCAL_S3_ACCESS_KEY_ID = 'S3RVER';
@@ -55,11 +56,8 @@ export function localS3ClientConfig(endpoint: string, credentials: { accessKeyId
   return {
     endpoint,
     region: LOCAL_S3_REGION,
-    forcePathStyle: true,
     credentials,
-    // Without these the SDK sends aws-chunked uploads that s3rver stores with the framing.
-    requestChecksumCalculation: 'WHEN_REQUIRED' as const,
-    responseChecksumValidation: 'WHEN_REQUIRED' as const,
+    ...S3_COMPATIBLE_ENDPOINT_SETTINGS,
   };
 }
 
