@@ -5,6 +5,8 @@ export * from './commands';
 export * from './errors';
 export * from './transport';
 export * from './xor-tcp-transport';
+export * from './framed-connection';
+export * from './lease-holder';
 export * from './device-lock';
 export * from './plug';
 export * from './operations';
