@@ -84,7 +84,10 @@ export class AesTransport extends SessionTransport {
 
   private cachedSession(): AesSession | undefined {
     const session = this.sessions.get<AesSession>(this.sessionKey());
-    if (session && this.now() < session.expiresAt) return session;
+    if (session && this.now() < session.expiresAt) {
+      this.loginVersion = session.loginVersion;
+      return session;
+    }
     this.forgetSession();
     return undefined;
   }

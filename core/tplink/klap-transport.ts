@@ -85,7 +85,10 @@ export class KlapTransport extends SessionTransport {
     const session = this.sessions.get<KlapSession>(this.sessionKey());
     if (session === undefined) return undefined;
     const oneRequest = this.sessions.get<boolean>(this.oneRequestKey()) === true;
-    if (this.now() < session.expiresAt && !klapSeqExhausted(session.seq) && !(oneRequest && session.used > 0)) return session;
+    if (this.now() < session.expiresAt && !klapSeqExhausted(session.seq) && !(oneRequest && session.used > 0)) {
+      this.version = session.version;
+      return session;
+    }
     this.forgetSession();
     return undefined;
   }
