@@ -8,6 +8,16 @@ import type { PlugStatus } from '../../core/tplink/plug';
 import type { PlugActionResult } from '../../core/tplink/operations';
 
 const ACTIONS = ['status', 'on', 'off', 'toggle'] as const;
+
+interface PlugFlags {
+  child?: string;
+  timeout: number;
+  json?: boolean;
+  protocol?: 'xor' | 'klap' | 'aes';
+  family?: 'iot' | 'smart';
+  username?: string;
+  password?: string;
+}
 type Action = (typeof ACTIONS)[number];
 
 function positiveInt(value: string): number {
@@ -51,6 +61,8 @@ function jsonStatus(status: PlugStatus) {
 function jsonResult(r: PlugActionResult) {
   return {
     ...jsonStatus(r.after),
+    ...(r.after.energy ? { energy: r.after.energy } : {}),
+    protocol: { transport: r.connection.transport, family: r.connection.family, port: r.connection.port, ...(r.connection.version ? { version: r.connection.version } : {}) },
     action: r.action,
     changed: r.changed,
     ...(r.child ? { child: { id: r.child.id, index: r.child.index } } : {}),
@@ -82,18 +94,25 @@ export function registerPlug(program: Command): void {
     .option('--child <id|index>', 'one outlet of a strip: full id, 2-digit suffix (00..05) or index (0..5)')
     .addOption(new Option('--timeout <ms>', 'whole-request timeout').argParser(positiveInt).default(5000))
     .option('--json', 'print one JSON object')
+    .addOption(new Option('--protocol <kind>', 'transport: xor (TCP 9999), klap or aes (HTTP 80); default: detect').choices(['xor', 'klap', 'aes']))
+    .addOption(new Option('--family <family>', 'protocol family over KLAP: iot (Kasa) or smart (Tapo); default: detect').choices(['iot', 'smart']))
+    .option('--username <email>', 'TP-Link account email for KLAP/AES plugs (or SHADOWPLUG_TPLINK_USERNAME)')
+    .option('--password <password>', 'TP-Link account password (or SHADOWPLUG_TPLINK_PASSWORD; the environment keeps it out of ps)')
     .addHelpText(
       'after',
       `
 Toggling a whole strip (no --child): if any outlet is on, all go off; otherwise all go on.
-The protocol has no authentication: never expose port 9999 to the internet.
+Plugs on 2020+ firmware speak KLAP or AES on HTTP port 80 and need the TP-Link account's
+credentials (the well-known default ones are tried after them). The kind is detected and
+remembered for the process; --protocol/--family skip detection.
+Never expose port 9999 or port 80 of a plug to the internet.
 
 Examples:
   shadowplug plug 192.168.1.20 toggle
   shadowplug plug 192.168.1.30 on --child 02 --json
   shadowplug plug discover`,
     )
-    .action(async (host: string | undefined, action: string, opts: { child?: string; timeout: number; json?: boolean }) => {
+    .action(async (host: string | undefined, action: string, opts: PlugFlags) => {
       if (host === undefined) {
         plug.help({ error: true });
       }
@@ -103,8 +122,18 @@ Examples:
       try {
         const { plugAction } = await import('../../core/tplink/operations');
         const { parseAddress } = await import('../../core/tplink/address');
-        const result = await plugAction(parseAddress(host!), action as Action, {
+        const { credentialsFromEnv } = await import('../../core/tplink/credentials');
+        const credentials = opts.username !== undefined || opts.password !== undefined
+          ? { username: opts.username ?? '', password: opts.password ?? '' }
+          : credentialsFromEnv(process.env);
+        // No port given: each protocol's own (9999 for XOR, 80 for KLAP and AES).
+        const parsed = parseAddress(host!, 0);
+        const address = parsed.port === 0 ? { host: parsed.host } : parsed;
+        const result = await plugAction(address, action as Action, {
           child: opts.child,
+          protocol: opts.protocol,
+          family: opts.family,
+          credentials,
           requestTimeoutMs: opts.timeout,
           connectTimeoutMs: Math.min(3000, opts.timeout),
         });

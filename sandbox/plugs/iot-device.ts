@@ -68,6 +68,10 @@ export class SimulatedIotDevice {
     const reply: Json = {};
     for (const [module, methods] of Object.entries(request)) {
       if (module === 'context') continue;
+      if (module === 'time' && isObject(methods)) {
+        reply[module] = this.time(Object.keys(methods));
+        continue;
+      }
       if (module !== 'system' || !isObject(methods)) {
         reply[module] = { err_code: -1, err_msg: 'module not support' };
         continue;
@@ -77,6 +81,30 @@ export class SimulatedIotDevice {
       reply[module] = answers;
     }
     return reply;
+  }
+
+  /** The clock module (clients show the device's time): UTC. */
+  private time(methods: string[]): Json {
+    const now = new Date();
+    const answers: Json = {};
+    for (const method of methods) {
+      if (method === 'get_time') {
+        answers[method] = {
+          year: now.getUTCFullYear(),
+          month: now.getUTCMonth() + 1,
+          mday: now.getUTCDate(),
+          hour: now.getUTCHours(),
+          min: now.getUTCMinutes(),
+          sec: now.getUTCSeconds(),
+          err_code: 0,
+        };
+      } else if (method === 'get_timezone') {
+        answers[method] = { index: 39, err_code: 0 };
+      } else {
+        answers[method] = { err_code: -2, err_msg: 'member not support' };
+      }
+    }
+    return answers;
   }
 
   private system(method: string, params: unknown): Json {
