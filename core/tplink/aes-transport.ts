@@ -141,11 +141,7 @@ export class AesTransport extends SessionTransport {
       for (const loginVersion of versions) {
         // A refused login spoils the session: each attempt starts with its own handshake.
         const handshake = await this.handshake(exchange);
-        const reply = await this.passthrough(exchange, handshake, JSON.stringify({
-          method: 'login_device',
-          params: aesLoginParams(loginVersion, credentials),
-          request_time_milis: Date.now(),
-        }));
+        const reply = await this.login(exchange, handshake, loginVersion, credentials);
         const code = isObject(reply) && typeof reply.error_code === 'number' ? reply.error_code : -1;
         const result = isObject(reply) && isObject(reply.result) ? reply.result : {};
         if (code === 0 && typeof result.token === 'string') {
@@ -162,6 +158,21 @@ export class AesTransport extends SessionTransport {
     }
     const tried = this.credentials ? 'the given credentials and the Tapo default ones' : 'no credentials given; the Tapo default ones';
     throw new TplinkAuthenticationError(this.endpoint, `the device refused login_device (error ${lastCode}, ${smartErrorName(lastCode)}; tried ${tried}); check the TP-Link account email and password`);
+  }
+
+  private async login(
+    exchange: Exchange,
+    handshake: Omit<AesSession, 'token' | 'loginVersion'>,
+    loginVersion: AesLoginVersion,
+    credentials: Credentials,
+  ): Promise<unknown> {
+    const request = { method: 'login_device', params: aesLoginParams(loginVersion, credentials), request_time_milis: Date.now() };
+    try {
+      return await this.passthrough(exchange, handshake, JSON.stringify(request));
+    } catch (err) {
+      // A brand-new session refused: nothing to retry with.
+      throw err instanceof StaleSession ? err.failure : err;
+    }
   }
 
   private async handshake(exchange: Exchange): Promise<Omit<AesSession, 'token' | 'loginVersion'>> {

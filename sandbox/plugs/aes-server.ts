@@ -122,6 +122,11 @@ export async function startAesServer(options: AesServerOptions): Promise<HttpDev
   };
 
   // The routes run only once the server is listening, after `server` is set.
-  const server: HttpDeviceServer = await startHttpDeviceServer(route, { host: options.host, port: options.port, faults });
+  const server: HttpDeviceServer = await startHttpDeviceServer(route, {
+    host: options.host,
+    port: options.port,
+    faults,
+    endSessions: () => sessions.clear(),
+  });
   return server;
 }

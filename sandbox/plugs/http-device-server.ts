@@ -36,6 +36,8 @@ export interface HttpDeviceServer {
   port: number;
   faults: DeviceFaults;
   stats: DeviceServerStats;
+  /** Ends every session now, as a device does after its TIMEOUT or a reboot. */
+  endSessions(): void;
   close(): Promise<void>;
 }
 
@@ -50,7 +52,7 @@ const MAX_REQUEST_BYTES = 64 * 1024;
 /** Starts a server whose `route` answers each POST (path with query, body, cookies). */
 export async function startHttpDeviceServer(
   route: (path: string, body: Buffer, cookies: Map<string, string>) => Answer,
-  options: { host?: string; port?: number; faults?: DeviceFaults } = {},
+  options: { host?: string; port?: number; faults?: DeviceFaults; endSessions?: () => void } = {},
 ): Promise<HttpDeviceServer> {
   const faults: DeviceFaults = options.faults ?? {};
   const stats: DeviceServerStats = { handshakes: 0, requests: 0, http: 0 };
@@ -80,6 +82,7 @@ export async function startHttpDeviceServer(
     port: address.port,
     faults,
     stats,
+    endSessions: () => options.endSessions?.(),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

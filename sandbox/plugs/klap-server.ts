@@ -110,6 +110,11 @@ export async function startKlapServer(options: KlapServerOptions): Promise<HttpD
   };
 
   // The routes run only once the server is listening, after `server` is set.
-  const server: HttpDeviceServer = await startHttpDeviceServer(route, { host: options.host, port: options.port, faults });
+  const server: HttpDeviceServer = await startHttpDeviceServer(route, {
+    host: options.host,
+    port: options.port,
+    faults,
+    endSessions: () => sessions.clear(),
+  });
   return server;
 }
