@@ -49,7 +49,7 @@ describe('a fleet of two things, a named shadow, a key prefix, per-thing objects
       PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] };
     };
     const topics = policy.PolicyDocument.Statement.filter((st) => renderList(st.Action)[0] !== 'iot:Connect' && renderList(st.Action)[0] !== 'iot:AssumeRoleWithCertificate').flatMap((st) => renderList(st.Resource));
-    expect(topics.length).toBe(3 + 8 + 8);
+    expect(topics.length).toBe(2 + 1 + 1);
     for (const topic of topics) expect(topic).toContain('$aws/things/${iot:Connection.Thing.ThingName}/shadow/name/files/');
   });
 
