@@ -1,4 +1,4 @@
-import { Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import { bucketLogicalId, nagPolicyVariables } from './nag-ids';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { CfnPolicy, CfnPolicyPrincipalAttachment, CfnRoleAlias, CfnThing, CfnThingPrincipalAttachment } from 'aws-cdk-lib/aws-iot';
@@ -48,6 +48,8 @@ export class DeviceIdentity extends Construct {
     this.role = new Role(this, 'DeviceRole', {
       assumedBy: new ServicePrincipal('credentials.iot.amazonaws.com'),
       description: 'Assumed by devices through the IoT credentials provider to download their files',
+      // A role alias may not hand out credentials longer than its role's maximum session (IAM: 1-12 h).
+      maxSessionDuration: Duration.seconds(Math.max(3600, props.credentialDurationSeconds)),
     });
     const objects = props.scopeObjectsPerThing
       ? `${props.keyPrefix}things/${CREDENTIALS_THING_VARIABLE}/*`

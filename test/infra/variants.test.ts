@@ -26,7 +26,6 @@ describe('a fleet of two things, a named shadow, a key prefix, per-thing objects
   beforeAll(() => {
     s = synthesize(
       {
-        thingName: undefined,
         thingNames: 'kitchen,hall',
         shadowName: 'files',
         shadowProperty: 'firmware',

@@ -3,7 +3,8 @@
  * before calling each service: pseudo parameters, `Ref`, `Fn::GetAtt`, `Fn::Join`, `Fn::Select`,
  * `Fn::Split` and `Fn::Sub` become strings. Physical names CloudFormation generates
  * (`<stack>-<logical id>-<suffix>`) are made as long as CloudFormation makes them, so a size
- * measured on the result is what AWS would measure.
+ * measured on the result is what AWS would measure. Pure: used by the synth-time limit checks
+ * and the infra tests.
  */
 export interface Environment {
   region: string;
@@ -11,8 +12,10 @@ export interface Environment {
   partition: string;
 }
 
-/** The longest region name AWS has (14 characters), in the commercial partition. */
+/** A concrete commercial region with one of the longest names (14 characters). */
 export const LONG_REGION: Environment = { region: 'ap-southeast-2', account: '123456789012', partition: 'aws' };
+/** Longer than any real combination (the longest partition name with the longest region name): the synth-time bound. */
+export const WORST_CASE: Environment = { region: 'ap-southeast-2', account: '123456789012', partition: 'aws-us-gov' };
 
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown> }>;
 
@@ -47,7 +50,8 @@ function refValue(env: Environment, stack: string, resources: Resources, id: str
     case 'AWS::IoT::Thing':
       return named('ThingName', 128);
     case 'AWS::IoT::TopicRule':
-      return named('RuleName', 128);
+      // Rule names allow only letters, digits and underscores: CloudFormation builds them without the stack name.
+      return typeof p.RuleName === 'string' ? p.RuleName : `${id}_ABCDEFGHIJKL`;
     case 'AWS::S3::Bucket':
       return named('BucketName', 63).toLowerCase();
     case 'AWS::IAM::Role':
@@ -130,6 +134,8 @@ export function resolveValue(value: unknown, env: Environment, stack: string, re
 export interface ResolvedTemplate {
   Resources: Resources;
   Outputs?: Record<string, unknown>;
+  /** Logical id → the physical name (`Ref`) CloudFormation would give it. */
+  names: Record<string, string>;
 }
 
 /** The whole template with every property resolved for `env`. */
@@ -140,5 +146,6 @@ export function resolveTemplate(template: { Resources: Resources; Outputs?: unkn
       Object.entries(resources).map(([id, r]) => [id, { ...r, Properties: resolveValue(r.Properties ?? {}, env, stack, resources) as Record<string, unknown> }]),
     ),
     ...(template.Outputs ? { Outputs: resolveValue(template.Outputs, env, stack, resources) as Record<string, unknown> } : {}),
+    names: Object.fromEntries(Object.keys(resources).map((id) => [id, refValue(env, stack, resources, id)])),
   };
 }
