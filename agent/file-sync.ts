@@ -22,8 +22,12 @@ import type { PropertyView, ShadowCapability } from './shadow-session';
 import { deepEqual, isObject, type Json, type JsonObject } from './shadow-state';
 import type { InstalledFile, StateStore } from './state-store';
 
-/** Errors caused by the desired value itself: trying the same value again cannot help. */
-const PERMANENT = new Set(['INVALID_DESIRED', 'UNSAFE_KEY', 'OBJECT_TOO_LARGE']);
+/**
+ * Failures that the desired value itself causes: trying the same value again cannot help, so they
+ * are reported once and the agent waits for a new value. An object that is gone (404, delete
+ * marker) is one: the object Lambda clears or replaces the value when the key changes.
+ */
+const PERMANENT: ReadonlySet<string> = new Set(['INVALID_DESIRED', 'UNSAFE_KEY', 'OBJECT_TOO_LARGE', 'FILE_NAME_TOO_LONG', 'S3_OBJECT_MISSING']);
 
 export interface Reporter {
   report(property: string, value: Json): Promise<void>;

@@ -134,7 +134,7 @@ describe('object-to-shadow handler (SDK mocked)', () => {
         return { Body: body(Buffer.alloc(Number(b) - Number(a) + 1)), ETag: '"e1"' };
       });
       const err = await failure(handler({ [ENV.partSize]: String(64 * 1024), [ENV.parallelBelow]: 'Infinity' })(event(record({ eTag: 'e1', size: 200_000 }))));
-      expect(err.failures[0]!.code).toBe('S3_READ_FAILED');
+      expect(err.failures[0]!.code).toBe('S3_SERVER_ERROR');
       expect(iotMock.commandCalls(UpdateThingShadowCommand)).toHaveLength(0);
     });
 
