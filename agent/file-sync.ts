@@ -19,7 +19,7 @@ import type { HookRunner } from './hook';
 import { installPath } from './install-path';
 import type { ObjectSource } from './s3-source';
 import type { PropertyView, ShadowCapability } from './shadow-session';
-import { deepEqual, isObject, type Json, type JsonObject } from './shadow-state';
+import { deepEqual, hasOwn, isObject, put, type Json, type JsonObject } from '../core/shadow/json';
 import type { InstalledFile, StateStore } from './state-store';
 
 /**
@@ -143,7 +143,7 @@ export class FileSyncCapability implements ShadowCapability {
   /** `next` as an update of `current`: keys that must disappear are sent as null. */
   private asUpdate(current: Json | undefined, next: JsonObject): JsonObject {
     const out: JsonObject = { ...next };
-    if (isObject(current)) for (const k of Object.keys(current)) if (!(k in next)) out[k] = null;
+    if (isObject(current)) for (const k of Object.keys(current)) if (!hasOwn(next, k)) put(out, k, null);
     return out;
   }
 
