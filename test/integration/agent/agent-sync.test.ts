@@ -37,6 +37,28 @@ describe('device agent against the IoT Core stand-in and local S3 (mutual TLS)',
     expect(readdirSync(h.dest)).toEqual(['app.bin']);
   });
 
+  it('installs a file whose name is 255 bytes long (its working files are named independently of it)', async () => {
+    const name = `${'l'.repeat(251)}.bin`;
+    const desired = await h.put(`releases/${name}`, 'long name');
+    h.setDesired(desired);
+    agent = await startAgent(h.agentOptions());
+    await waitFor(() => installedHash() === desired.hash, 'reported hash');
+    expect(readFileSync(join(h.dest, name), 'utf8')).toBe('long name');
+    expect(readdirSync(h.dest)).toEqual([name]);
+  });
+
+  it('reports a key whose file name is over 255 bytes once, as UNSAFE_KEY, and does not retry it', async () => {
+    const desired = await h.put(`releases/${'x'.repeat(256)}`, 'too long');
+    h.setDesired(desired);
+    agent = await startAgent(h.agentOptions());
+    await waitFor(() => (h.reported()?.error as { code?: string } | undefined)?.code === 'UNSAFE_KEY', 'error reported');
+    expect((h.reported()!.error as { message: string }).message).toMatch(/longer than 255 bytes/);
+    const gets = h.s3Gets();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(h.s3Gets()).toBe(gets);
+    expect(readdirSync(h.dest)).toEqual([]);
+  });
+
   it('follows a delta while running and runs --on-update with the path and hash in its environment', async () => {
     const log = join(h.dir, 'hook.log');
     agent = await startAgent(h.agentOptions({ onUpdate: `echo "$SHADOWPLUG_PATH $SHADOWPLUG_HASH $SHADOWPLUG_URL" >> '${log}'` }));
