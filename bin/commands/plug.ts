@@ -146,22 +146,31 @@ Examples:
 
   plug
     .command('discover')
-    .description('List plugs that answer a UDP probe on port 9999 (broadcast by default)')
-    .option('--target <addr>', 'where to send the probe: host or host:port', '255.255.255.255:9999')
+    .description('List plugs that answer a UDP probe: XOR on port 9999 and TDP on port 20002 (broadcast by default)')
+    .option('--target <addr>', 'where to send the XOR probe: host or host:port', '255.255.255.255:9999')
+    .option('--tdp-target <addr>', 'where to send the TDP probe (KLAP/AES plugs): host or host:port', '255.255.255.255:20002')
     .addOption(new Option('--timeout <ms>', 'how long to wait for answers').argParser(positiveInt).default(3000))
-    .option('--json', 'print one JSON object: { plugs: [...] }')
-    .action(async (opts: { target: string; timeout: number; json?: boolean }) => {
+    .option('--json', 'print one JSON object: { plugs: [...], encrypted: [...] }')
+    .action(async (opts: { target: string; tdpTarget: string; timeout: number; json?: boolean }) => {
       try {
-        const { discover } = await import('../../core/tplink/discovery');
+        const { discover, discoverEncrypted } = await import('../../core/tplink/discovery');
         const { parseAddress } = await import('../../core/tplink/address');
-        const plugs = await discover({ target: parseAddress(opts.target), timeoutMs: opts.timeout });
+        const [plugs, encrypted] = await Promise.all([
+          discover({ target: parseAddress(opts.target), timeoutMs: opts.timeout }),
+          discoverEncrypted({ target: parseAddress(opts.tdpTarget, 20002), timeoutMs: opts.timeout }),
+        ]);
         plugs.sort((a, b) => `${a.host}:${a.port}`.localeCompare(`${b.host}:${b.port}`));
+        encrypted.sort((a, b) => `${a.host}:${a.httpPort}`.localeCompare(`${b.host}:${b.httpPort}`));
         if (opts.json) {
-          console.log(JSON.stringify({ plugs: plugs.map(jsonStatus) }));
-        } else if (plugs.length === 0) {
+          console.log(JSON.stringify({ plugs: plugs.map((p) => ({ ...jsonStatus(p), protocol: { transport: 'xor', family: 'iot', port: p.port } })), encrypted }));
+        } else if (plugs.length === 0 && encrypted.length === 0) {
           console.error(`no plug answered within ${opts.timeout} ms`);
         } else {
-          for (const p of plugs) for (const line of describeStatus(p)) console.log(line);
+          for (const p of plugs) for (const line of describeStatus(p)) console.log(`${line}${line === describeStatus(p)[0] ? '  xor' : ''}`);
+          for (const e of encrypted) {
+            const version = e.loginVersion === undefined ? '' : ` v${e.loginVersion}`;
+            console.log(`${e.host}:${e.httpPort}  ${e.model}  ${e.family} over ${e.transport}${version}  ${e.deviceType}`);
+          }
         }
       } catch (err) {
         await fail(err, opts.json ?? false);
