@@ -13,9 +13,30 @@ import { DEFAULT_REQUEST_TIMEOUT_MS, type Transport, type TransportTimeouts } fr
 import type { Credentials } from './klap-crypto';
 import { silentLogger, type Logger } from '../logger';
 
-/** Sessions by device and transport kind; the default is process-wide. */
+/**
+ * Sessions by device and transport kind, and each device's keep-alive HTTP agent (so a warm
+ * session also reuses its TCP connection across transports); the default is process-wide.
+ * Idle agent sockets do not keep the process alive.
+ */
 export class SessionCache {
   private readonly sessions = new Map<string, unknown>();
+  private readonly agents = new Map<string, http.Agent>();
+
+  agentFor(device: string): http.Agent {
+    let agent = this.agents.get(device);
+    if (!agent) {
+      agent = createDeviceAgent();
+      this.agents.set(device, agent);
+    }
+    return agent;
+  }
+
+  /** Closes every kept connection (tests, shutdown). Sessions stay. */
+  closeConnections(): void {
+    for (const agent of this.agents.values()) agent.destroy();
+    this.agents.clear();
+  }
+
   get<S>(key: string): S | undefined {
     return this.sessions.get(key) as S | undefined;
   }
@@ -27,6 +48,7 @@ export class SessionCache {
   }
   clear(): void {
     this.sessions.clear();
+    this.closeConnections();
   }
 }
 
@@ -76,7 +98,6 @@ export abstract class SessionTransport implements Transport {
   protected readonly deviceKey: string;
   private readonly maxBodyBytes: number;
   private readonly agent: http.Agent;
-  private readonly ownAgent: boolean;
   private readonly holder: LeaseHolder;
   private readonly inflight = new Set<AbortController>();
   private queue: Promise<unknown> = Promise.resolve();
@@ -92,9 +113,8 @@ export abstract class SessionTransport implements Transport {
     this.sessions = options.sessions ?? sessionCache;
     this.now = options.now ?? Date.now;
     this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-    this.ownAgent = options.agent === undefined;
-    this.agent = options.agent ?? createDeviceAgent();
     this.deviceKey = formatEndpoint(this.endpoint);
+    this.agent = options.agent ?? this.sessions.agentFor(this.deviceKey);
     this.log = (options.logger ?? silentLogger).child({ device: this.deviceKey });
     this.holder = new LeaseHolder({
       locks: options.locks ?? defaultLocks,
@@ -126,7 +146,6 @@ export abstract class SessionTransport implements Transport {
     const err = new TplinkConnectionResetError(this.endpoint, 'transport is closed');
     for (const abort of this.inflight) abort.abort(err);
     await this.holder.close(err);
-    if (this.ownAgent) this.agent.destroy();
   }
 
   /** Forgets this device's cached session (the next request handshakes). */
