@@ -87,7 +87,7 @@ export function registerPlug(program: Command): void {
     .command('plug')
     // `plug discover --json` belongs to discover: plug's own options count only before a subcommand name.
     .enablePositionalOptions()
-    .description('Control a TP-Link plug or strip over the local protocol (TCP 9999), or discover plugs')
+    .description('Control a TP-Link plug or strip on the LAN (XOR on TCP 9999, KLAP or AES on HTTP 80), discover plugs, or simulate one')
     .usage('<host[:port]> status|on|off|toggle [options]\n       shadowplug plug discover [options]')
     .argument('[host]', 'plug address, host or host:port (port defaults to 9999)')
     .argument('[action]', `one of ${ACTIONS.join(', ')}`, 'status')
@@ -172,6 +172,43 @@ Examples:
             console.log(`${e.host}:${e.httpPort}  ${e.model}  ${e.family} over ${e.transport}${version}  ${e.deviceType}`);
           }
         }
+      } catch (err) {
+        await fail(err, opts.json ?? false);
+      }
+    });
+
+  plug
+    .command('simulate')
+    .description('Run a simulated KLAP/AES plug, and a TDP discovery responder, on 127.0.0.1 until interrupted')
+    .argument('<kind>', 'hs100-klap1, hs103-klap2, p110-klap, p100-aes or p300-klap')
+    .addOption(new Option('--port <n>', 'HTTP port (default: any free port)').argParser(positiveInt))
+    .addOption(new Option('--tdp-port <n>', 'TDP responder port (default: any free port)').argParser(positiveInt))
+    .option('--username <email>', 'the account the device accepts', 'sandbox@example.com')
+    .option('--password <password>', 'its password', 'sandbox')
+    .option('--json', 'print one JSON object when ready')
+    .action(async (kind: string, opts: { port?: number; tdpPort?: number; username: string; password: string; json?: boolean }) => {
+      const { SIMULATED_DEVICE_KINDS, KIND_PROTOCOLS, startSimulatedDevice } = await import('../../sandbox/plugs/simulated-devices');
+      const { startTdpResponder } = await import('../../sandbox/plugs/tdp-responder');
+      if (!(SIMULATED_DEVICE_KINDS as readonly string[]).includes(kind)) {
+        plug.error(`error: unknown kind '${kind}' (expected ${SIMULATED_DEVICE_KINDS.join(', ')})`, { exitCode: 2 });
+      }
+      try {
+        const device = await startSimulatedDevice(kind as (typeof SIMULATED_DEVICE_KINDS)[number], {
+          credentials: { username: opts.username, password: opts.password },
+          port: opts.port,
+        });
+        const responder = await startTdpResponder([device], opts.tdpPort);
+        const ready = { kind, host: device.host, port: device.port, tdpPort: responder.port, ...KIND_PROTOCOLS[kind as keyof typeof KIND_PROTOCOLS] };
+        if (opts.json) console.log(JSON.stringify(ready));
+        else {
+          console.log(`simulated ${kind} (${ready.family} over ${ready.transport} v${ready.version}) on ${device.host}:${device.port}; TDP on udp ${responder.port}`);
+          console.log(`try: shadowplug plug ${device.host}:${device.port} toggle --username ${opts.username} --password …`);
+        }
+        await new Promise<void>((resolve) => {
+          process.once('SIGINT', resolve);
+          process.once('SIGTERM', resolve);
+        });
+        await Promise.all([device.close(), responder.close()]);
       } catch (err) {
         await fail(err, opts.json ?? false);
       }

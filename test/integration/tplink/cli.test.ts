@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulatedPlug, type SimulatedPlug } from '../../helpers/tplink-simulator';
@@ -136,6 +136,30 @@ describe('shadowplug plug on KLAP and AES plugs', () => {
       expect(r.stderr).not.toContain('hunter2-wrong');
     } finally {
       await p110.close();
+    }
+  });
+});
+
+describe('shadowplug plug simulate', () => {
+  it('runs a simulated P300 strip on 127.0.0.1 that our client switches, and stops cleanly on SIGTERM', async () => {
+    const child = spawn(process.execPath, [CLI, 'plug', 'simulate', 'p300-klap', '--json', '--username', credentials.username, '--password', credentials.password]);
+    try {
+      const ready = await new Promise<{ port: number; transport: string; family: string }>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          if (out.includes('\n')) resolve(JSON.parse(out.split('\n')[0]!));
+        });
+        child.once('exit', (code) => reject(new Error(`exited with ${code} before it was ready`)));
+      });
+      expect(ready).toMatchObject({ transport: 'klap', family: 'smart' });
+      const r = await cli(`127.0.0.1:${ready.port}`, 'on', '--child', '2', '--json', '--username', credentials.username, '--password', credentials.password);
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout).children.map((c: { state: number }) => c.state)).toEqual([0, 0, 1]);
+    } finally {
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
     }
   });
 });
