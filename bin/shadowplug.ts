@@ -3,10 +3,13 @@
  * itself; heavy modules are imported inside the action so `--help` stays instant.
  */
 import { Command } from 'commander';
+import { SHADOWPLUG_VERSION } from '../core/version';
 import { registerPlug } from './commands/plug';
 import { registerClick } from './commands/click';
 import { registerAgent } from './commands/agent';
 import { registerSandbox } from './commands/sandbox';
+import { startedByNpm, watchParent } from './parent-watch';
+import { addVersionEverywhere } from './version-option';
 
 const program = new Command('shadowplug')
   .description('Click a button, the lamp toggles. Upload a file, the device gets it, verified.')
@@ -21,5 +24,9 @@ registerPlug(program);
 registerClick(program);
 registerAgent(program);
 registerSandbox(program);
+addVersionEverywhere(program, SHADOWPLUG_VERSION);
+
+// Under npx a supervisor's SIGTERM reaches npm, not us: stop as if it had when npm is gone.
+if (startedByNpm(process.env)) watchParent({ ppid: () => process.ppid, onGone: () => process.kill(process.pid, 'SIGTERM') });
 
 await program.parseAsync(process.argv);
