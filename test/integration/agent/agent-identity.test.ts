@@ -33,7 +33,7 @@ describe('the agent says what runs and who else is connected as it', () => {
     agent = await startAgent(h.agentOptions());
     const reported = await waitFor(() => h.document().reported?.agent !== undefined, 'reported.agent').then(() => h.document().reported?.agent as Record<string, string>);
     expect(reported).toEqual({ version: PACKAGE_VERSION, node: process.version, platform: `${process.platform}-${process.arch}`, startedAt: expect.any(String) });
-    expect(Date.parse(reported.startedAt)).toBeGreaterThanOrEqual(started - 1000);
+    expect(Date.parse(reported.startedAt!)).toBeGreaterThanOrEqual(started - 1000);
   });
 
   it('says "another client is connected as <id>?" when two clients share the id, and keeps backing off', async () => {
