@@ -4,7 +4,7 @@
  * --version, --help, and a real sync against the sandbox over mutual TLS. SHADOWPLUG_TEST_NODE
  * names another Node to run it with (.ci/run passes the lowest supported one, 20.19.0).
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -14,6 +14,7 @@ import { startSandbox, type Sandbox } from '../../sandbox/sandbox';
 import { REPO_ROOT } from '../helpers/sandbox-harness';
 
 const NODE = process.env.SHADOWPLUG_TEST_NODE || process.execPath;
+const NODE_VERSION = execFileSync(NODE, ['--version'], { encoding: 'utf8' }).trim();
 const PACKAGE = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
   version: string;
   dependencies: Record<string, string>;
@@ -28,7 +29,7 @@ function run(file: string, args: string[], options: { cwd?: string; timeoutMs?: 
   });
 }
 
-describe('the agent as one installed file, run with plain node', () => {
+describe(`the agent as one installed file, run with plain node ${NODE_VERSION}`, () => {
   let work: string;
   let installed: string;
   let built: { file: string; bytes: number; packages: string[] };
@@ -85,8 +86,7 @@ describe('the agent as one installed file, run with plain node', () => {
       await sandbox.waitForReported(thing.name, uploaded.sha256, 5_000);
       const reported = ((await sandbox.shadow(thing.name)) as { state: { reported: Record<string, Record<string, string>> } }).state.reported;
       expect(reported.s3).toMatchObject({ hash: uploaded.sha256 });
-      const node = (await run(NODE, ['--version'])).stdout.trim();
-      expect(reported.agent).toMatchObject({ version: PACKAGE.version, node, platform: `${process.platform}-${process.arch}` });
+      expect(reported.agent).toMatchObject({ version: PACKAGE.version, node: NODE_VERSION, platform: `${process.platform}-${process.arch}` });
       // One JSON object per line: Node's multi-line warnings (the AWS SDK's notice) go through the logger.
       const lines = r.stderr.trim().split('\n');
       for (const line of lines) expect(() => JSON.parse(line), line).not.toThrow();
