@@ -3,6 +3,8 @@
  * itself; heavy modules are imported inside the action so `--help` stays instant.
  */
 import { Command } from 'commander';
+import { createLogger } from '../core/logger';
+import { routeProcessWarnings } from '../core/process-warnings';
 import { SHADOWPLUG_VERSION } from '../core/version';
 import { registerPlug } from './commands/plug';
 import { registerClick } from './commands/click';
@@ -19,6 +21,10 @@ const program = new Command('shadowplug')
   .exitOverride((err) => {
     process.exit(err.exitCode);
   });
+
+// Node's warnings (the AWS SDK's eight-line Node notice) as one line each, JSON under --json;
+// the agent routes them through its own logger once it has one.
+routeProcessWarnings(process, createLogger({ level: 'warn', json: process.argv.includes('--json') }));
 
 registerPlug(program);
 registerClick(program);
