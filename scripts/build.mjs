@@ -92,13 +92,13 @@ export async function buildCli() {
   return join(CLI_DIR, current.entry);
 }
 
-/** Old builds a running process may still be loading chunks from are kept for a minute. */
+/** Old builds a running process may still load chunks from are kept for ten minutes. */
 function removeOldBuilds(keep) {
   for (const name of readdirSync(CLI_DIR)) {
     const path = join(CLI_DIR, name);
     if (name === keep || name === 'current.json' || name.endsWith('.tmp')) continue;
     try {
-      if (Date.now() - statSync(path).mtimeMs > 60_000) rmSync(path, { recursive: true, force: true });
+      if (Date.now() - statSync(path).mtimeMs > 600_000) rmSync(path, { recursive: true, force: true });
     } catch {
       // Another build removed it first.
     }
