@@ -20,6 +20,15 @@ export const CLI_DIR = join(DIST, 'cli');
 export const NODE_TARGET = 'node20.19';
 
 // ESM output still has CommonJS packages inside (mqtt's dependencies) that call require().
+/** A name no other build running at the same time uses (test processes build concurrently). */
+const unique = () => `${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
+
+function writeAtomic(path, text) {
+  const tmp = `${path}.${unique()}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
+}
+
 const REQUIRE_SHIM = "import { createRequire as __spCreateRequire } from 'node:module'; const require = __spCreateRequire(import.meta.url);";
 
 async function loadEsbuild() {
@@ -43,7 +52,7 @@ export function packagesOf(metafile) {
 export async function buildAgent() {
   const esbuild = await loadEsbuild();
   mkdirSync(DIST, { recursive: true });
-  const tmp = `${AGENT_BUNDLE}.${process.pid}.tmp`;
+  const tmp = `${AGENT_BUNDLE}.${unique()}.tmp`;
   const result = await esbuild.build({
     entryPoints: [join(ROOT, 'bin/shadowplug-agent.ts')],
     outfile: tmp,
@@ -59,14 +68,14 @@ export async function buildAgent() {
   });
   renameSync(tmp, AGENT_BUNDLE);
   const packages = packagesOf(result.metafile);
-  writeFileSync(join(DIST, 'shadowplug-agent.packages.json'), JSON.stringify(packages, null, 2) + '\n');
+  writeAtomic(join(DIST, 'shadowplug-agent.packages.json'), JSON.stringify(packages, null, 2) + '\n');
   return { file: AGENT_BUNDLE, bytes: statSync(AGENT_BUNDLE).size, packages };
 }
 
 /** Builds the CLI into a fresh directory, then points current.json at it (safe with concurrent builds). */
 export async function buildCli() {
   const esbuild = await loadEsbuild();
-  const id = `${Date.now().toString(36)}-${process.pid}`;
+  const id = `${Date.now().toString(36)}-${unique()}`;
   const outdir = join(CLI_DIR, id);
   const startedAt = Date.now();
   const result = await esbuild.build({
@@ -85,9 +94,7 @@ export async function buildCli() {
   });
   const inputs = Object.keys(result.metafile.inputs).map((p) => relative(ROOT, join(process.cwd(), p)));
   const current = { id, entry: `${id}/shadowplug.mjs`, builtAt: startedAt, inputs: [...inputs, 'package.json'] };
-  const tmp = join(CLI_DIR, `current.json.${process.pid}.tmp`);
-  writeFileSync(tmp, JSON.stringify(current, null, 1) + '\n');
-  renameSync(tmp, join(CLI_DIR, 'current.json'));
+  writeAtomic(join(CLI_DIR, 'current.json'), JSON.stringify(current, null, 1) + '\n');
   removeOldBuilds(id);
   return join(CLI_DIR, current.entry);
 }
