@@ -5,7 +5,7 @@
  */
 import type { Logger } from '../core/logger';
 import type { PropertyView, ShadowCapability } from './shadow-session';
-import type { Json } from './shadow-state';
+import type { Json } from '../core/shadow/json';
 
 export const AGENT_INFO_PROPERTY = 'agent';
 

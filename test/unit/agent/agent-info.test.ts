@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { agentInfo, AgentInfoCapability, reportsInfo } from '../../../agent/agent-info';
-import type { Json } from '../../../agent/shadow-state';
+import type { Json } from '../../../core/shadow/json';
 import { silentLogger } from '../../../core/logger';
 
 const INFO = agentInfo({ version: '1.2.3', node: 'v20.19.0', platform: 'linux', arch: 'arm64', startedAt: new Date(Date.UTC(2026, 0, 2, 3, 4, 5)) });
