@@ -184,6 +184,7 @@ async function build(options: AgentOptions, once: boolean): Promise<Agent> {
     logger: logger.child({ component: 'shadow' }),
     ...(options.reconnect ? { reconnect: options.reconnect } : {}),
     ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
+    clock,
   });
   const events = new EventEmitter();
   const capability = new FileSyncCapability({
