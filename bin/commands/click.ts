@@ -121,7 +121,7 @@ async function local(o: ClickCliOptions, io: ClickCliIo, clickType: 'SINGLE' | '
     io.stderr(`shadowplug click: which plug? Give --plug host:port[#child] (or set ${BUTTON_ENV.defaultTargets}), or --endpoint to publish over MQTT`);
     return 2;
   }
-  // CLI logs are for people: readable, warnings only unless LOG_LEVEL says otherwise.
+  // CLI logs are for people: readable, warnings only unless SHADOWPLUG_LOG_LEVEL says otherwise.
   if (!env[BUTTON_ENV.logLevel]) env[BUTTON_ENV.logLevel] = 'warn';
   const config = parseButtonConfig(env);
   const handler = createHandler({ config, logger: createLogger({ level: config.logLevel, write: io.stderr }) });
