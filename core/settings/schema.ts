@@ -21,6 +21,8 @@ export interface SettingMeta<T> {
   env?: string;
   /** The CDK context key (cdk.json, `-c key=value`). */
   context?: string;
+  /** For a context key: the function variable its value ends up in. */
+  feeds?: string;
   /** The command-line flag, in commander's syntax (`--click-actions <map>`). */
   flag?: string;
   /** What kind of value, for people: `integer`, `host[:port][#outlet] list`, ... */
