@@ -112,3 +112,43 @@ export function listOf(item: Codec<string>, limits: { min: number; max: number; 
   };
   return { parse: coerce, format: (v) => v.join(','), coerce };
 }
+
+const SIZE_UNITS: Record<string, number> = {
+  '': 1, b: 1,
+  k: 1024, kib: 1024, kb: 1000,
+  m: 1024 ** 2, mib: 1024 ** 2, mb: 1000 ** 2,
+  g: 1024 ** 3, gib: 1024 ** 3, gb: 1000 ** 3,
+  t: 1024 ** 4, tib: 1024 ** 4, tb: 1000 ** 4,
+};
+
+/** `1048576`, `500MiB`, `2GB`, `1.5g` → bytes (KiB/MiB/k/m: powers of 1024; KB/MB: of 1000). */
+export function byteSize(): Codec<number> {
+  const coerce = (value: unknown): number => {
+    if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
+    const m = typeof value === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(value) : null;
+    const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
+    if (!m || unit === undefined) throw new SettingValueError(`${quote(value)} is not a size (bytes, or with KiB/MiB/GiB/KB/MB/GB)`);
+    const bytes = Math.floor(Number(m[1]) * unit);
+    if (!Number.isSafeInteger(bytes)) throw new SettingValueError(`${quote(value)} is too large`);
+    return bytes;
+  };
+  return { parse: coerce, format: String, coerce };
+}
+
+/** `host[:port]` (IPv6 in brackets); the port defaults to `defaultPort`. */
+export function endpoint(defaultPort: number): Codec<{ host: string; port: number }> {
+  const coerce = (value: unknown): { host: string; port: number } => {
+    const t = typeof value === 'string' ? value.trim() : '';
+    const bracketed = /^\[([^\]]+)\](?::(.*))?$/.exec(t);
+    const single = !bracketed && (t.match(/:/g) ?? []).length === 1 ? t.indexOf(':') : -1;
+    const host = bracketed ? bracketed[1]! : single >= 0 ? t.slice(0, single) : t;
+    const portText = bracketed ? bracketed[2] : single >= 0 ? t.slice(single + 1) : undefined;
+    if (host === '' || /[\s/]/.test(host)) throw new SettingValueError(`${quote(value)} is not host[:port]`);
+    if (portText === undefined) return { host, port: defaultPort };
+    if (!/^\d{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65_535) {
+      throw new SettingValueError(`${quote(value)}: the port must be 1..65535`);
+    }
+    return { host, port: Number(portText) };
+  };
+  return { parse: coerce, format: ({ host, port }) => `${host.includes(':') ? `[${host}]` : host}:${port}`, coerce };
+}

@@ -25,6 +25,8 @@ export interface SettingMeta<T> {
   feeds?: string;
   /** The command-line flag, in commander's syntax (`--click-actions <map>`). */
   flag?: string;
+  /** Other spellings of the flag that are accepted but not shown (the seed program's snake_case). */
+  aliases?: readonly string[];
   /** What kind of value, for people: `integer`, `host[:port][#outlet] list`, ... */
   type: string;
   unit?: string;
