@@ -9,5 +9,5 @@ export const logLevelSetting = setting(oneOf(LOG_LEVELS, true), {
   flag: '--log-level <level>',
   type: LOG_LEVELS.join(' | '),
   default: 'info' as const,
-  description: 'How much to log',
+  description: 'How much to log: debug, info, warn, error or silent',
 });
