@@ -107,7 +107,7 @@ export const BUTTON_SETTINGS = {
     env: ENV_NAMES.defaultTargets,
     type: 'host[:port][#outlet] list',
     default: [],
-    defaultText: '`plugHost:plugPort`',
+    defaultText: 'none (the stack: `plugHost:plugPort`)',
     description: `Plug(s) for any button without its own entry; port 9999 unless given; \`#2\` is outlet 2 of a strip (0-based), \`#<child id>\` an outlet by id. Required unless ${ENV_NAMES.serialTargets} names a button`,
   }),
   serialTargets: setting(serialTargetsCodec, {
