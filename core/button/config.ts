@@ -104,7 +104,9 @@ export function buttonFunctionEnvironment(settings: ButtonSettings): Record<stri
           },
         );
     values[name] = value;
-    if (value !== undefined) env[s.env!] = s.format(value);
+    // An empty value (no default targets) is left out, as an unset variable reads the same.
+    const text = value === undefined ? '' : s.format(value);
+    if (text !== '') env[s.env!] = text;
   }
   checkWhole(values as Values, (name) => name);
   if (settings.snsTopicArn !== undefined && settings.snsTopicArn !== '') env[BUTTON_SETTINGS.snsTopicArn.env] = settings.snsTopicArn;

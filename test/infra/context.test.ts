@@ -80,6 +80,14 @@ describe('stack context', () => {
     expect(contextError({ plugHost: host }).key).toBe('plugHost');
   });
 
+  it('accepts a shadow name with $, as the shadow service and the function do', () => {
+    expect(parseStackSettings(reader({ shadowName: '$files' })).shadowName).toBe('$files');
+  });
+
+  it('checks button targets when reading context, naming the key', () => {
+    expect(contextError({ buttonTargets: '{"G030":"plug.lan:99999"}' }).message).toMatch(/context "buttonTargets": serial G030: invalid plug address "plug.lan:99999"/);
+  });
+
   it('accepts JSON lists and objects written in cdk.json', () => {
     const settings = parseStackSettings(reader({ thingName: undefined, thingNames: ['a', 'b'], buttonTargets: { S1: 'plug.lan' } }));
     expect(settings.thingNames).toEqual(['a', 'b']);
