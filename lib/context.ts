@@ -103,14 +103,16 @@ export function parseStackSettings(read: ContextReader): StackSettings {
   return settings;
 }
 
-/** `thingName` (one) or `thingNames` (a list); not both, and at least one. */
+export const DEFAULT_THING_NAME = 'shadowplug-device';
+
+/** `thingName` (one) or `thingNames` (a list); not both; neither: the default thing. */
 function parseThingNames(read: ContextReader): string[] {
   const single = readKey(read, 'thingName');
   const many = readKey(read, 'thingNames');
   if (single !== undefined && many !== undefined) throw new ContextError('thingNames', 'set either thingName or thingNames, not both');
   if (single !== undefined) return [single];
-  if (many === undefined) throw new ContextError('thingName', 'is required (pass -c thingName=... or -c thingNames=a,b)');
-  return many;
+  // The default lives here, not in cdk.json: a cdk.json thingName would collide with -c thingNames=a,b.
+  return many ?? [DEFAULT_THING_NAME];
 }
 
 /** One ARN serves the only thing; a map must name things of this stack. */

@@ -97,13 +97,6 @@ export const STACK_SETTINGS = {
     defaultText: "1300 (the function's default)",
     description: "Below this, the outcome message says the button's battery is low",
   }),
-  thingName: setting(thingNameCodec, {
-    context: 'thingName',
-    feeds: ENV_NAMES.targetThings,
-    type: 'thing name',
-    defaultText: '`shadowplug-device`',
-    description: 'The device (IoT thing); or use `thingNames`, not both',
-  }),
   thingNames: setting(listOf(thingNameCodec, { min: 1, max: 50, noun: 'thing name' }), {
     context: 'thingNames',
     feeds: ENV_NAMES.targetThings,
@@ -112,6 +105,13 @@ export const STACK_SETTINGS = {
     defaultText: 'none',
     // Each thing adds resources and outputs (CloudFormation allows 200 outputs); past 50 use a fleet tool.
     description: 'Several devices: `a,b` or a JSON array',
+  }),
+  thingName: setting(thingNameCodec, {
+    context: 'thingName',
+    feeds: ENV_NAMES.targetThings,
+    type: 'thing name',
+    defaultText: '`shadowplug-device` (when `thingNames` is not set either)',
+    description: 'The device (IoT thing); or use `thingNames`, not both',
   }),
   shadowProperty: { ...OBJECT_SETTINGS.property, feeds: OBJECT_SETTINGS.property.env },
   shadowName: { ...OBJECT_SETTINGS.shadowName, feeds: OBJECT_SETTINGS.shadowName.env },
@@ -127,7 +127,7 @@ export const STACK_SETTINGS = {
     context: 'scopeObjectsPerThing',
     type: 'boolean',
     default: false,
-    description: 'When `true`, a device may read only `<keyPrefix>things/<its thing name>/…`',
+    description: 'When `true`, a device may read only `<keyPrefix>things/<its thing name>/…`, and a key outside those goes to no device',
   }),
   certificateArn: setting(certificatesCodec, {
     context: 'certificateArn',
@@ -152,3 +152,10 @@ export const STACK_SETTINGS = {
 };
 
 export type StackSettingName = keyof typeof STACK_SETTINGS;
+
+/** Function variable → the context key it is made from (the first key that sets it), for messages about the variable. */
+export function contextKeyOfVariable(): Readonly<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const s of Object.values(STACK_SETTINGS)) if ('feeds' in s && s.feeds !== undefined) out[s.feeds] ??= s.context;
+  return out;
+}
