@@ -45,6 +45,7 @@ export function isGone(pid: number): boolean {
 export interface Started {
   child: ChildProcess;
   output: () => string;
+  /** The process ended and its output (its descendants' too) is all read. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
@@ -54,6 +55,7 @@ export function startGroup(command: string, args: string[], options: { cwd: stri
   let text = '';
   child.stdout!.setEncoding('utf8').on('data', (c: string) => (text += c));
   child.stderr!.setEncoding('utf8').on('data', (c: string) => (text += c));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  // 'close': the process has exited and every process holding its pipes has closed them, so all output is in.
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
   return { child, output: () => text, exited };
 }

@@ -76,12 +76,14 @@ describe('stopping what a supervisor started', () => {
 
     await stopAndWait(agent, how, []);
     // Graceful: the agent said it stopped (under npx it is not our child, so its status is npm's).
+    const agentEnd = await agent.exited;
     expect(agent.output()).toMatch(/stopping signal=SIG(TERM|INT)/);
     expect(agent.output()).toMatch(/\binfo +stopped\b/);
-    if (way === 'node') expect(await agent.exited).toEqual({ code: 0, signal: null });
+    if (way === 'node') expect(agentEnd).toEqual({ code: 0, signal: null });
 
     await stopAndWait(sandbox, how, sandboxPorts(info));
+    const sandboxEnd = await sandbox.exited;
     expect(sandbox.output()).toContain('sandbox stopped');
-    if (way === 'node') expect(await sandbox.exited).toEqual({ code: 0, signal: null });
+    if (way === 'node') expect(sandboxEnd).toEqual({ code: 0, signal: null });
   }, 120_000);
 });
