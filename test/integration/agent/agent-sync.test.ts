@@ -4,7 +4,7 @@ import { DeleteObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startAgent, syncOnce, type Agent } from '../../../agent/agent';
 import { devicePolicy, shadowScope } from '../../../core/iot-policy/device-policy';
-import { BUCKET, startAgentHarness, waitFor, type AgentHarness } from '../../helpers/agent-harness';
+import { BUCKET, nextSettled, startAgentHarness, waitFor, type AgentHarness } from '../../helpers/agent-harness';
 import { objectBytes, sha256 } from '../../helpers/agent-fixtures';
 
 describe('device agent against the IoT Core stand-in and local S3 (mutual TLS)', () => {
@@ -116,9 +116,8 @@ describe('device agent against the IoT Core stand-in and local S3 (mutual TLS)',
     const version = h.document().version;
 
     agent = await startAgent(h.agentOptions());
-    await waitFor(() => agent!.online, 'online again');
-    // Give it the time a needless download would take.
-    await new Promise((r) => setTimeout(r, 300));
+    // It settles once it has read the shadow and checked the file; a needless download would come first.
+    expect(await nextSettled(agent)).toMatchObject({ status: 'in-sync' });
     expect(h.s3Gets()).toBe(gets);
     expect(h.document().version).toBe(version); // nothing new to report either
   });
