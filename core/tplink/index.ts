@@ -1,4 +1,8 @@
-/** The TP-Link local protocol: codec, commands, transports, the Plug, and operations. */
+/**
+ * The TP-Link local protocols: codec, commands, the XOR, KLAP and AES transports, the IOT Plug and
+ * the SMART plug, detection, operations, discovery. Importing this index pulls in node-forge (AES):
+ * the button Lambda imports by path (tplink/plug, tplink/commands) to keep its bundle small.
+ */
 export * from './address';
 export * from './codec';
 export * from './commands';
@@ -20,3 +24,4 @@ export * from './aes-transport';
 export * from './smart-protocol';
 export * from './smart-plug';
 export * from './connect';
+export * from './tdp';
