@@ -76,6 +76,8 @@ export function httpPost(options: HttpPostOptions): Promise<HttpReply> {
       agent: options.agent,
       headers: { 'Content-Length': String(body.length), ...options.headers },
     });
+    // A kept-alive socket must not hold a small request back waiting for an ACK (Nagle).
+    request.on('socket', (socket) => socket.setNoDelay(true));
     request.on('error', (err) => finish(mapSocketError(endpoint, err, 'request', options.requestTimeoutMs)));
     request.on('response', (response) => {
       const declared = Number(response.headers['content-length'] ?? '0');
