@@ -45,7 +45,7 @@ export async function runClick(o: ClickCliOptions, io: ClickCliIo): Promise<numb
   const { isClickType } = await import('../../core/button/click');
   const clickType = o.type.toUpperCase();
   if (!isClickType(clickType)) {
-    io.stderr(`shadowplug click: --type must be SINGLE, DOUBLE or LONG (got "${o.type}")`);
+    io.stderr(`shadowplug click: --type must be one of ${CLICK_TYPES.join(', ')} (got "${o.type}")`);
     return 2;
   }
   let batteryMv: number | undefined;

@@ -6,6 +6,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 // Type-only: erased at run time, so `--help` still loads nothing heavy.
 import type { SandboxCliFlags } from '../../sandbox/cli';
+import { CLICK_TYPES } from '../../core/button/click';
 import { BUTTON_SETTINGS } from '../../core/button/settings';
 import { logLevelSetting } from '../../core/settings/log-level';
 import { settingOption } from './setting-option';
@@ -72,7 +73,7 @@ export function registerSandbox(program: Command): void {
   sandbox
     .command('click')
     .description("press the running sandbox's button: publishes a click with the button's certificate, then shows the plug's state")
-    .option('--type <type>', 'SINGLE, DOUBLE or LONG', 'SINGLE')
+    .option('--type <type>', CLICK_TYPES.join(', '), 'SINGLE')
     .option('--dir <path>', 'the sandbox directory (default .sandbox)')
     .option('--json', 'print the result as one JSON object')
     .action(async function (this: Command) {
@@ -80,7 +81,7 @@ export function registerSandbox(program: Command): void {
       const { isClickType } = await import('../../core/button/click');
       const type = own.type.toUpperCase();
       if (!isClickType(type)) {
-        console.error(`shadowplug sandbox click: --type must be SINGLE, DOUBLE or LONG (got "${own.type}")`);
+        console.error(`shadowplug sandbox click: --type must be one of ${CLICK_TYPES.join(', ')} (got "${own.type}")`);
         process.exitCode = 2;
         return;
       }
