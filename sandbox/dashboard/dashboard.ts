@@ -1,0 +1,197 @@
+/**
+ * The sandbox dashboard: a page on 127.0.0.1 that shows the plug, the devices, uploads, shadows
+ * and the narration live, and lets a person switch the plug, press the button and upload a file.
+ * It needs only what any client of the sandbox has (its info: endpoints and certificates), its
+ * event stream, and read access to the shadows; everything it does goes through the same doors
+ * a user's tools use: the TP-Link protocol, an MQTT/TLS click as `sandbox click` publishes it, an
+ * S3 PUT.
+ */
+import { createHash } from 'node:crypto';
+import type { EventEmitter } from 'node:events';
+import { Transform, type Readable } from 'node:stream';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { errorMessage } from '../../core/errors';
+import { Plug } from '../../core/tplink/plug';
+import { clickSandbox, describeClick } from '../click';
+import type { SandboxEvent } from '../event-log';
+import { localS3ClientConfig } from '../local-s3';
+import type { SandboxInfo } from '../sandbox-info';
+import { validateKey } from '../upload';
+import { loadAssets } from './assets';
+import { DashboardRequestError } from './errors';
+import { DashboardModel } from './model';
+import { PlugMonitor, type PlugClient } from './plug-monitor';
+import { startDashboardServer, type DashboardActions } from './server';
+import type { ServerMessage } from './view';
+
+/** What the dashboard needs from a running sandbox. */
+export interface DashboardSource {
+  info: SandboxInfo;
+  /** `event` with a SandboxEvent. */
+  events: EventEmitter;
+  /** The thing's classic shadow document, as GetThingShadow returns it. */
+  shadow(thing: string): Promise<Record<string, unknown> | undefined>;
+  /** The shadow property the object Lambda writes and the agents follow. */
+  property: string;
+}
+
+export interface DashboardOptions {
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** Between plug checks (default 2 s). */
+  plugEveryMs?: number;
+  clock?: () => number;
+  /** Paths in the timeline are shown relative to this. */
+  cwd?: string;
+}
+
+export interface Dashboard {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Device changes are sent in batches at most this often (a 200-device upload is thousands of events). */
+const FLUSH_MS = 100;
+
+export async function startDashboard(source: DashboardSource, options: DashboardOptions = {}): Promise<Dashboard> {
+  const { info } = source;
+  const clock = options.clock ?? Date.now;
+  const assets = await loadAssets();
+  const model = new DashboardModel({
+    header: { bucket: info.s3.bucket, buttonSerial: info.button.serial, buttonTopic: info.buttonTopic, agents: info.agents },
+    things: info.things.map((t) => t.name),
+    plug: { host: info.plug.host, port: info.plug.port, simulated: info.plug.simulated, protocol: '', metered: false },
+    property: source.property,
+    clock,
+    ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
+  });
+  const listeners = new Set<(m: ServerMessage) => void>();
+  const broadcast = (m: ServerMessage) => listeners.forEach((l) => l(m));
+
+  // Devices and timeline lines are batched; shadows are re-read in the batch (from memory).
+  const dirty = new Set<string>();
+  const reread = new Set<string>();
+  let pendingLines: ServerMessage & { kind: 'timeline' } = { kind: 'timeline', entries: [] };
+  let flushTimer: NodeJS.Timeout | undefined;
+  let closed = false;
+  const flush = async () => {
+    flushTimer = undefined;
+    for (const thing of [...reread]) {
+      reread.delete(thing);
+      if (model.applyShadow(thing, await source.shadow(thing).catch(() => undefined))) dirty.add(thing);
+    }
+    if (closed) return;
+    if (dirty.size > 0) {
+      broadcast({ kind: 'devices', devices: [...dirty].map((t) => model.device(t)!), fleet: model.fleet() });
+      dirty.clear();
+    }
+    if (pendingLines.entries.length > 0) {
+      broadcast(pendingLines);
+      pendingLines = { kind: 'timeline', entries: [] };
+    }
+  };
+  const scheduleFlush = () => {
+    if (!closed) flushTimer ??= setTimeout(() => void flush(), FLUSH_MS);
+  };
+
+  const monitor = new PlugMonitor({
+    host: info.plug.host,
+    port: info.plug.port,
+    simulated: info.plug.simulated,
+    connect: () => new Plug({ host: info.plug.host, port: info.plug.port }, { connectTimeoutMs: 1_000, requestTimeoutMs: 2_000 }) as unknown as PlugClient,
+    onView: (view) => {
+      if (model.setPlug(view)) broadcast({ kind: 'plug', plug: view });
+    },
+    ...(options.plugEveryMs !== undefined ? { everyMs: options.plugEveryMs } : {}),
+    clock,
+  });
+
+  const onEvent = (event: SandboxEvent) => {
+    const changes = model.apply(event);
+    changes.devices.forEach((t) => dirty.add(t));
+    changes.reread.forEach((t) => reread.add(t));
+    pendingLines.entries.push(...changes.timeline);
+    for (const upload of changes.uploads) broadcast({ kind: 'upload', upload });
+    if (event.type === 'plug' || event.type === 'click-done') void monitor.refresh();
+    scheduleFlush();
+  };
+  // Seed every device from its shadow before the first page can connect.
+  for (const t of info.things) model.applyShadow(t.name, await source.shadow(t.name).catch(() => undefined));
+  source.events.on('event', onEvent);
+  await monitor.start();
+
+  const s3 = new S3Client({
+    ...localS3ClientConfig(info.s3.endpoint, info.s3),
+    requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 60_000 }),
+  });
+
+  const actions: DashboardActions = {
+    snapshot: () => model.snapshot(),
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async shadow(thing) {
+      if (!info.things.some((t) => t.name === thing)) throw new DashboardRequestError(404, `no thing named ${JSON.stringify(thing)} in this sandbox`);
+      const document = await source.shadow(thing);
+      const version = document?.version;
+      return { thing, ...(typeof version === 'number' ? { version } : {}), ...(document ? { document } : {}) };
+    },
+    toggle: (child) => monitor.toggle(child),
+    async click(type) {
+      const result = await clickSandbox({ clickType: type, info, watchMs: 0 });
+      return { summary: describeClick(result) };
+    },
+    upload: (request) => putObject(s3, info, request),
+  };
+  const server = await startDashboardServer({ ...(options.port !== undefined ? { port: options.port } : {}), assets, actions });
+
+  return {
+    url: server.url,
+    async close() {
+      closed = true;
+      clearTimeout(flushTimer);
+      source.events.off('event', onEvent);
+      monitor.close();
+      listeners.clear();
+      await server.close();
+      s3.destroy();
+    },
+  };
+}
+
+/** The page's file into the bucket, hashed on the way: `name` for every device, `things/<thing>/name` for one. */
+async function putObject(
+  s3: S3Client,
+  info: SandboxInfo,
+  request: { name: string; thing?: string; size: number; body: Readable },
+): Promise<{ key: string; url: string; size: number; sha256: string }> {
+  const { name, thing, size } = request;
+  if (name === '' || name.includes('/') || name === '.' || name === '..') {
+    throw new DashboardRequestError(400, `name must be a file name without "/" (got ${JSON.stringify(name)})`);
+  }
+  if (thing !== undefined && !info.things.some((t) => t.name === thing)) throw new DashboardRequestError(400, `no thing named ${JSON.stringify(thing)} in this sandbox`);
+  let key: string;
+  try {
+    key = validateKey(thing === undefined ? name : `things/${thing}/${name}`);
+  } catch (err) {
+    throw new DashboardRequestError(400, errorMessage(err));
+  }
+  const hash = createHash('sha256');
+  const body = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      callback(null, chunk);
+    },
+  });
+  request.body.on('error', (err) => body.destroy(err));
+  request.body.pipe(body);
+  const url = `s3://${info.s3.bucket}/${key}`;
+  try {
+    await s3.send(new PutObjectCommand({ Bucket: info.s3.bucket, Key: key, Body: body, ContentLength: size }));
+  } catch (err) {
+    throw new DashboardRequestError(502, `storing ${url} at ${info.s3.endpoint} failed: ${errorMessage(err)}`, { retryable: true, cause: err });
+  }
+  return { key, url, size, sha256: hash.digest('hex') };
+}
