@@ -1,0 +1,65 @@
+/**
+ * Waiting for the sandbox to reach a state, for tests and the benchmark: each check runs now and
+ * again on every sandbox event (and, for a real plug that narrates nothing, on a 100 ms poll)
+ * until it holds or the time is up (SandboxTimeoutError naming what was awaited).
+ */
+import type { EventEmitter } from 'node:events';
+import { SandboxTimeoutError } from './errors';
+import type { SandboxPlug } from './sandbox-plug';
+import type { ShadowObserver } from './shadow-observer';
+import type { PlugRelayState } from './simulated-plug';
+
+const REAL_PLUG_POLL_MS = 100;
+
+export function waitForEvent<T>(
+  events: EventEmitter,
+  what: string,
+  check: () => T | undefined,
+  timeoutMs: number,
+  poll?: () => Promise<T | undefined>,
+): Promise<T> {
+  return new Promise<T>((resolvePromise, reject) => {
+    const done = (value: T) => {
+      cleanup();
+      resolvePromise(value);
+    };
+    const onEvent = () => {
+      const v = check();
+      if (v !== undefined) done(v);
+    };
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new SandboxTimeoutError(what, timeoutMs));
+    }, timeoutMs);
+    const interval = poll
+      ? setInterval(() => {
+          void poll().then((v) => v !== undefined && done(v), () => {});
+        }, REAL_PLUG_POLL_MS)
+      : undefined;
+    const cleanup = () => {
+      clearTimeout(timer);
+      if (interval) clearInterval(interval);
+      events.off('event', onEvent);
+    };
+    events.on('event', onEvent);
+    onEvent();
+  });
+}
+
+/** Resolves with the plug's state once `predicate` holds for it. */
+export function waitForPlug(events: EventEmitter, plug: SandboxPlug, predicate: (s: PlugRelayState) => boolean, timeoutMs: number): Promise<PlugRelayState> {
+  const { simulated } = plug;
+  if (simulated) {
+    return waitForEvent(events, 'the plug state', () => (predicate(simulated.state()) ? simulated.state() : undefined), timeoutMs);
+  }
+  return waitForEvent(events, 'the plug state', () => undefined, timeoutMs, async () => {
+    const s = await plug.state();
+    return predicate(s) ? s : undefined;
+  });
+}
+
+/** Resolves once `thing` has reported `hash` and desired equals it. */
+export function waitForReported(events: EventEmitter, observer: ShadowObserver, thing: string, hash: string, timeoutMs: number): Promise<void> {
+  const caughtUp = () => (observer.reportedHash(thing) === hash && observer.desiredHash(thing) === hash ? true : undefined);
+  return waitForEvent(events, `${thing} to report sha256 ${hash}`, caughtUp, timeoutMs).then(() => undefined);
+}

@@ -1,0 +1,87 @@
+/**
+ * The things' certificates and destinations, and one real device agent per thing in this
+ * process, its steps narrated. Ready means ready: every agent connected and subscribed.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { errorMessage } from '../core/errors';
+import { startAgent, type Agent } from '../agent/agent';
+import { SandboxTimeoutError } from './errors';
+import type { IotCore } from './iot-core';
+import type { LocalS3 } from './local-s3';
+import type { Emit } from './narration';
+import { agentStateDir, SHADOW_PROPERTY, type SandboxConfig } from './sandbox-config';
+import type { SandboxThingInfo } from './sandbox-info';
+import type { Teardown } from './teardown';
+
+/** How long the agents may take to connect at start (200 TLS handshakes on a slow machine). */
+export const AGENTS_ONLINE_TIMEOUT_MS = 30_000;
+
+/** Issues each thing's certificate and creates `<dir>/devices/<thing>/`, where its agent installs. */
+export function issueThings(config: SandboxConfig, iot: IotCore): SandboxThingInfo[] {
+  return config.things.map((thing) => {
+    const cert = iot.issueThing(thing);
+    const dest = join(config.dir, 'devices', thing);
+    mkdirSync(dest, { recursive: true });
+    return { name: thing, cert: cert.certPath, key: cert.keyPath, dest };
+  });
+}
+
+/**
+ * Starts one agent per thing (none with `agents: false`, which leaves the things to device
+ * programs run by hand) and resolves once all are online. Throws SandboxTimeoutError naming the
+ * things whose agents did not connect in time.
+ */
+export async function startSandboxAgents(
+  config: SandboxConfig,
+  things: SandboxThingInfo[],
+  iot: IotCore,
+  s3: LocalS3,
+  emit: Emit,
+  teardown: Teardown,
+): Promise<Agent[]> {
+  const agents = await Promise.all(
+    (config.agents ? things : []).map(async (t) => {
+      const agent = await startAgent({
+        endpoint: iot.mqtt.host,
+        port: iot.mqtt.port,
+        cert: t.cert,
+        key: t.key,
+        caFile: iot.ca.certPath,
+        thingName: t.name,
+        credentialEndpoint: iot.credentialsProvider.endpoint,
+        shadowProperty: SHADOW_PROPERTY,
+        s3Endpoint: s3.endpoint,
+        region: s3.region,
+        dest: t.dest,
+        stateDir: agentStateDir(config.dir, t.name),
+        logger: config.logger.child({ component: 'agent', thing: t.name }),
+      });
+      agent.on('progress', (p: { bytes: number; total?: number }) => emit({ type: 'progress', thing: t.name, bytes: p.bytes, total: p.total }));
+      agent.on('installed', (i: { hash: string; path: string }) => emit({ type: 'installed', thing: t.name, hash: i.hash, path: i.path }));
+      agent.on('error', (err: unknown) => emit({ type: 'device-error', thing: t.name, message: errorMessage(err) }));
+      return agent;
+    }),
+  );
+  teardown.add('agents', async () => void (await Promise.allSettled(agents.map((a) => a.close()))));
+  await waitUntilOnline(agents, things, AGENTS_ONLINE_TIMEOUT_MS);
+  return agents;
+}
+
+async function waitUntilOnline(agents: Agent[], things: SandboxThingInfo[], timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const offline = things.filter((_t, i) => !agents[i]!.online).map((t) => t.name);
+      const names = offline.slice(0, 5).join(', ') + (offline.length > 5 ? ` and ${offline.length - 5} more` : '');
+      reject(new SandboxTimeoutError(`the agents of ${names} to connect to the MQTT broker`, timeoutMs));
+    }, timeoutMs);
+  });
+  try {
+    // Not events.once: it would reject on the first 'error', and an agent retries those itself.
+    const connected = (a: Agent) => (a.online ? undefined : new Promise<void>((resolve) => a.once('connected', () => resolve())));
+    await Promise.race([Promise.all(agents.map(connected)), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
