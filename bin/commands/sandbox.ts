@@ -14,6 +14,11 @@ function parseCount(text: string): number {
   return Number(text);
 }
 
+function parsePort(text: string): number {
+  if (!/^\d+$/.test(text) || Number(text) > 65535) throw new InvalidArgumentError(`expected a port from 0 to 65535, got "${text}"`);
+  return Number(text);
+}
+
 type SandboxFlags = SandboxCliFlags;
 
 /**
@@ -54,6 +59,8 @@ export function registerSandbox(program: Command): void {
     .option('--strip', 'simulate an HS300 power strip (six outlets) instead of an HS100 plug')
     .option('--click-actions <map>', 'what each click does, e.g. SINGLE=toggle,DOUBLE=on,LONG=off (default: all toggle)')
     .option('--button-serial <serial>', 'serial number of the sandbox button')
+    .option('--no-dashboard', 'do not serve the dashboard (a live page on 127.0.0.1 with the plug, devices, uploads, shadows and events)')
+    .option('--dashboard-port <port>', 'serve the dashboard on this port of 127.0.0.1 (default: any free port; the banner prints its URL)', parsePort)
     .option('--no-agents', 'run no agents: start `shadowplug agent` per thing yourself (the banner prints the command)')
     .option('--verbose', 'also log the components\' own diagnostics (stderr)')
     .action(async (flags: SandboxFlags) => {
