@@ -15,7 +15,7 @@ import { Plug } from '../../core/tplink/plug';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../sandbox/sandbox';
 import type { SandboxEvent } from '../../sandbox/event-log';
 import { launchChromium, watchErrors } from '../helpers/browser';
-import { publishClick, waitFor } from '../helpers/sandbox-harness';
+import { portIsClosed, publishClick, waitFor } from '../helpers/sandbox-harness';
 
 /** The relay as any TP-Link client sees it over the local protocol. */
 async function relayOverTcp(sandbox: Sandbox): Promise<number | undefined> {
@@ -80,6 +80,9 @@ describe('sandbox dashboard in a browser', () => {
     const unnamed = await p.$$eval('button', (bs) => bs.filter((b) => !(b.getAttribute('aria-label') || b.textContent?.trim())).length);
     expect(unnamed).toBe(0);
     expect(errors).toEqual([]);
+    await p.close();
+    await sandbox.close();
+    expect(await portIsClosed(Number(new URL(sandbox.info.dashboard!).port))).toBe(true);
   });
 
   it("pressing the page's toggle switches the simulated plug (seen over TCP) and the page shows the new state", async () => {
@@ -105,12 +108,12 @@ describe('sandbox dashboard in a browser', () => {
   it('a click published over MQTT/TLS from outside the page appears on it without a reload', async () => {
     const sandbox = await start();
     const p = await openDashboard(sandbox);
-    await p.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
+    await p.evaluate(() => ((globalThis as unknown as { marker: number }).marker = 42));
     await publishClick(sandbox.info, 'SINGLE');
     await sandbox.waitForPlug((s) => s.relayState === 1);
     await p.locator('#timeline li', { hasText: `click    SINGLE from button ${sandbox.info.button.serial}` }).waitFor();
     await p.locator('#plug-state', { hasText: 'ON' }).waitFor();
-    expect(await p.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
+    expect(await p.evaluate(() => (globalThis as unknown as { marker?: number }).marker)).toBe(42);
     expect(errors).toEqual([]);
   });
 
@@ -155,6 +158,28 @@ describe('sandbox dashboard in a browser', () => {
     expect(installed.filter((e) => e.thing === one)).toEqual([]);
     const shadowOne = (await sandbox.shadow(one)) as { state?: { desired?: { s3?: unknown } } } | undefined;
     expect(shadowOne?.state?.desired?.s3).toBeUndefined();
+    expect(errors).toEqual([]);
+  });
+
+  it("shows a strip's outlets with their energy meters, and switches one outlet alone (seen over TCP)", async () => {
+    const sandbox = await start({ strip: true });
+    const p = await openDashboard(sandbox);
+    const outlets = p.locator('#plug .outlets li');
+    await outlets.first().waitFor();
+    expect(await outlets.count()).toBe(6);
+    await outlets.first().locator('.muted', { hasText: / W · .* V · .* A/ }).waitFor();
+    await p.getByRole('button', { name: /^Turn .* on$/ }).nth(2).click();
+    const plug = new Plug({ host: sandbox.info.plug.host, port: sandbox.info.plug.port });
+    try {
+      const states = await waitFor('outlet 2 to be on over TCP', async () => {
+        const s = (await plug.status()).children!.map((c) => c.state);
+        return s[2] === 1 ? s : undefined;
+      });
+      expect(states).toEqual([0, 0, 1, 0, 0, 0]);
+    } finally {
+      await plug.close();
+    }
+    await p.locator('#plug-state', { hasText: '1/6 on' }).waitFor();
     expect(errors).toEqual([]);
   });
 

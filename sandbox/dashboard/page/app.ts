@@ -49,6 +49,12 @@ function size(bytes: number | undefined): string {
   return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
 }
 const onOff = (s: 0 | 1 | undefined) => (s === 1 ? 'ON' : 'OFF');
+/** 24-hour local time with milliseconds, as the terminal prints it. */
+function clockTime(ms: number): string {
+  const d = new Date(ms);
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, '0')}`;
+}
 
 // ---------------------------------------------------------------- state
 const state = {
@@ -153,16 +159,18 @@ function renderOutlets(list: HTMLUListElement, p: PlugView): void {
       ...children.map((c) => {
         const b = el('button', { type: 'button' });
         b.addEventListener('click', () => void togglePlug(c.index, b));
-        return el('li', {}, el('span', { className: 'badge' }), b, el('span', { className: 'muted' }));
+        return el('li', {}, el('span', { className: 'badge' }), el('span', { className: 'outlet-name' }), b, el('span', { className: 'muted' }));
       }),
     );
   }
   children.forEach((c, i) => {
     const li = list.children[i] as HTMLLIElement;
-    const [badge, button, energy] = [li.children[0] as HTMLElement, li.children[1] as HTMLButtonElement, li.children[2] as HTMLElement];
+    const [badge, name, button, energy] = [...li.children] as [HTMLElement, HTMLElement, HTMLButtonElement, HTMLElement];
     badge.textContent = onOff(c.state);
     badge.className = `badge ${c.state === 1 ? 'on' : 'off'}`;
-    button.textContent = `Turn ${c.alias} ${c.state === 1 ? 'off' : 'on'}`;
+    name.textContent = c.alias;
+    button.textContent = c.state === 1 ? 'Turn off' : 'Turn on';
+    button.setAttribute('aria-label', `Turn ${c.alias} ${c.state === 1 ? 'off' : 'on'}`);
     button.setAttribute('aria-pressed', String(c.state === 1));
     button.disabled = p.online !== true;
     energy.textContent = energyText(c.energy);
@@ -433,7 +441,7 @@ shadowSelect.addEventListener('change', () => void loadShadow(shadowSelect.value
 const timeline = $('timeline');
 function addTimeline(entries: TimelineEntry[]): void {
   const items = entries.map((e) =>
-    el('li', { className: e.error ? 'error' : '' }, el('time', { datetime: new Date(e.time).toISOString(), text: new Date(e.time).toLocaleTimeString() }), el('span', { className: 'text', text: e.text })),
+    el('li', { className: e.error ? 'error' : '' }, el('time', { datetime: new Date(e.time).toISOString(), text: clockTime(e.time) }), el('span', { className: 'text', text: e.text })),
   );
   timeline.prepend(...items.reverse());
   while (timeline.children.length > TIMELINE_SHOWN) timeline.lastElementChild!.remove();
