@@ -114,7 +114,7 @@ function energyText(e: PlugView['energy']): string {
   const parts = [`${e.powerW.toFixed(1)} W`];
   if (e.voltageV !== undefined) parts.push(`${e.voltageV.toFixed(1)} V`);
   if (e.currentA !== undefined) parts.push(`${e.currentA.toFixed(2)} A`);
-  if (e.totalWh !== undefined) parts.push(`${(e.totalWh / 1000).toFixed(2)} kWh total`);
+  if (e.totalWh !== undefined) parts.push(`${(e.totalWh / 1000).toFixed(2)} kWh`);
   return parts.join(' · ');
 }
 
