@@ -23,7 +23,7 @@ import { DashboardRequestError } from './errors';
 import { DashboardModel } from './model';
 import { PlugMonitor, type PlugClient } from './plug-monitor';
 import { startDashboardServer, type DashboardActions } from './server';
-import type { ServerMessage } from './view';
+import type { ServerMessage, UploadView } from './view';
 
 /** What the dashboard needs from a running sandbox. */
 export interface DashboardSource {
@@ -51,7 +51,7 @@ export interface Dashboard {
   close(): Promise<void>;
 }
 
-/** Device changes are sent in batches at most this often (a 200-device upload is thousands of events). */
+/** Changes are sent in batches at most this often (a 200-device upload is thousands of events). */
 const FLUSH_MS = 100;
 
 export async function startDashboard(source: DashboardSource, options: DashboardOptions = {}): Promise<Dashboard> {
@@ -72,6 +72,7 @@ export async function startDashboard(source: DashboardSource, options: Dashboard
   // Devices and timeline lines are batched; shadows are re-read in the batch (from memory).
   const dirty = new Set<string>();
   const reread = new Set<string>();
+  const uploads = new Map<number, UploadView>();
   let pendingLines: ServerMessage & { kind: 'timeline' } = { kind: 'timeline', entries: [] };
   let flushTimer: NodeJS.Timeout | undefined;
   let closed = false;
@@ -86,6 +87,8 @@ export async function startDashboard(source: DashboardSource, options: Dashboard
       broadcast({ kind: 'devices', devices: [...dirty].map((t) => model.device(t)!), fleet: model.fleet() });
       dirty.clear();
     }
+    for (const upload of uploads.values()) broadcast({ kind: 'upload', upload });
+    uploads.clear();
     if (pendingLines.entries.length > 0) {
       broadcast(pendingLines);
       pendingLines = { kind: 'timeline', entries: [] };
@@ -112,7 +115,7 @@ export async function startDashboard(source: DashboardSource, options: Dashboard
     changes.devices.forEach((t) => dirty.add(t));
     changes.reread.forEach((t) => reread.add(t));
     pendingLines.entries.push(...changes.timeline);
-    for (const upload of changes.uploads) broadcast({ kind: 'upload', upload });
+    for (const upload of changes.uploads) uploads.set(upload.id, upload);
     if (event.type === 'plug' || event.type === 'click-done') void monitor.refresh();
     scheduleFlush();
   };
