@@ -102,7 +102,7 @@ export async function startDashboard(source: DashboardSource, options: Dashboard
     host: info.plug.host,
     port: info.plug.port,
     simulated: info.plug.simulated,
-    connect: () => new Plug({ host: info.plug.host, port: info.plug.port }, { connectTimeoutMs: 1_000, requestTimeoutMs: 2_000 }) as unknown as PlugClient,
+    connect: (): PlugClient => new Plug({ host: info.plug.host, port: info.plug.port }, { connectTimeoutMs: 1_000, requestTimeoutMs: 2_000 }),
     onView: (view) => {
       if (model.setPlug(view)) broadcast({ kind: 'plug', plug: view });
     },
@@ -189,6 +189,10 @@ async function putObject(
     },
   });
   request.body.on('error', (err) => body.destroy(err));
+  // A page closed mid-upload: fail the PUT now rather than at the S3 client's idle timeout.
+  request.body.on('close', () => {
+    if (!(request.body as Readable & { complete?: boolean }).complete) body.destroy(new Error(`the upload of ${name} was cut off by the browser`));
+  });
   request.body.pipe(body);
   const url = `s3://${info.s3.bucket}/${key}`;
   try {

@@ -7,6 +7,7 @@
  */
 import { errorMessage } from '../../core/errors';
 import type { PlugStatus, SetPowerOptions } from '../../core/tplink/plug';
+import { DashboardRequestError } from './errors';
 import type { EnergyView, OutletView, PlugView } from './view';
 
 /** The parts of core/tplink's Plug the monitor uses (tests may hand in their own). */
@@ -103,7 +104,7 @@ export class PlugMonitor {
           await plug.setPower(status.relayState !== 1);
         } else {
           const outlet = status.children?.find((c) => c.index === child);
-          if (!outlet) throw new RangeError(`the plug has no outlet ${child} (it has ${status.children?.length ?? 0})`);
+          if (!outlet) throw new DashboardRequestError(400, `${status.alias} at ${this.options.host}:${this.options.port} has no outlet ${child} (it has ${status.children?.length ?? 0})`);
           await plug.setPower(outlet.state !== 1, { child: outlet.id });
         }
       });
