@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
 import { shadowTopics } from '../../../core/shadow/topics';
-import { connectThing, Inbox, startTestIotCore, type TestIotCore } from '../../helpers/iot-core-clients';
+import { ALL_OWN_SHADOW_OPERATIONS, connectThing, Inbox, startTestIotCore, type TestIotCore } from '../../helpers/iot-core-clients';
 
 describe('shadow service over MQTT', () => {
   let iot: TestIotCore;
@@ -15,7 +15,8 @@ describe('shadow service over MQTT', () => {
   const t = shadowTopics(thing);
 
   beforeAll(async () => {
-    iot = await startTestIotCore({ things: [thing] });
+    // Named shadows and delete: wider than the device policy the stack deploys, as IoT Core allows.
+    iot = await startTestIotCore({ things: [thing], devicePolicy: ALL_OWN_SHADOW_OPERATIONS });
     client = await connectThing(iot, thing);
     inbox = new Inbox(client);
     await client.subscribeAsync(`$aws/things/${thing}/shadow/#`, { qos: 1 });
