@@ -26,7 +26,7 @@ describe('dashboard HTTP', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const post = (path: string, body: BodyInit, headers: Record<string, string> = {}) =>
+  const post = (path: string, body: string | Buffer, headers: Record<string, string> = {}) =>
     fetch(base + path, { method: 'POST', body, headers: { Origin: origin, 'Content-Type': 'application/json', ...headers } });
 
   it('serves the page, its script and style with a strict Content-Security-Policy and no CORS', async () => {
