@@ -171,7 +171,10 @@ function describeSandbox({ config, plug, s3, iot, things }: SandboxParts): Sandb
 async function sandboxApi(parts: SandboxParts): Promise<Sandbox> {
   const { config, narrator, teardown, plug, s3, iot, observer } = parts;
   const info = describeSandbox(parts);
-  if (config.dashboardPort !== undefined) info.dashboard = await startSandboxDashboard(config.dashboardPort, info, narrator.events, iot, teardown);
+  if (config.dashboardPort !== undefined) {
+    const url = await startSandboxDashboard(config.dashboardPort, info, narrator.events, iot, teardown, config.logger);
+    if (url !== undefined) info.dashboard = url;
+  }
   const uploadClient = s3.createClient();
   teardown.add('upload client', async () => uploadClient.destroy());
   if (config.writeInfoFile) {

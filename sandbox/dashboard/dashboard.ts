@@ -22,8 +22,8 @@ import { loadAssets } from './assets';
 import { DashboardRequestError } from './errors';
 import { DashboardModel } from './model';
 import { PlugMonitor, type PlugClient } from './plug-monitor';
-import { startDashboardServer, type DashboardActions } from './server';
-import type { ServerMessage, UploadView } from './view';
+import { Broadcaster } from './broadcaster';
+import { startDashboardServer, type DashboardActions, type DashboardServer } from './server';
 
 /** What the dashboard needs from a running sandbox. */
 export interface DashboardSource {
@@ -51,9 +51,6 @@ export interface Dashboard {
   close(): Promise<void>;
 }
 
-/** Changes are sent in batches at most this often (a 200-device upload is thousands of events). */
-const FLUSH_MS = 100;
-
 export async function startDashboard(source: DashboardSource, options: DashboardOptions = {}): Promise<Dashboard> {
   const { info } = source;
   const clock = options.clock ?? Date.now;
@@ -66,75 +63,55 @@ export async function startDashboard(source: DashboardSource, options: Dashboard
     clock,
     ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
   });
-  const listeners = new Set<(m: ServerMessage) => void>();
-  const broadcast = (m: ServerMessage) => listeners.forEach((l) => l(m));
-
-  // Devices and timeline lines are batched; shadows are re-read in the batch (from memory).
-  const dirty = new Set<string>();
-  const reread = new Set<string>();
-  const uploads = new Map<number, UploadView>();
-  let pendingLines: ServerMessage & { kind: 'timeline' } = { kind: 'timeline', entries: [] };
-  let flushTimer: NodeJS.Timeout | undefined;
-  let closed = false;
-  const flush = async () => {
-    flushTimer = undefined;
-    for (const thing of [...reread]) {
-      reread.delete(thing);
-      if (model.applyShadow(thing, await source.shadow(thing).catch(() => undefined))) dirty.add(thing);
-    }
-    if (closed) return;
-    if (dirty.size > 0) {
-      broadcast({ kind: 'devices', devices: [...dirty].map((t) => model.device(t)!), fleet: model.fleet() });
-      dirty.clear();
-    }
-    for (const upload of uploads.values()) broadcast({ kind: 'upload', upload });
-    uploads.clear();
-    if (pendingLines.entries.length > 0) {
-      broadcast(pendingLines);
-      pendingLines = { kind: 'timeline', entries: [] };
-    }
-  };
-  const scheduleFlush = () => {
-    if (!closed) flushTimer ??= setTimeout(() => void flush(), FLUSH_MS);
-  };
-
+  // Every device as its shadow says, before the first page can connect.
+  for (const t of info.things) model.applyShadow(t.name, await source.shadow(t.name).catch(() => undefined));
+  const hub = new Broadcaster(model, (thing) => source.shadow(thing));
   const monitor = new PlugMonitor({
     host: info.plug.host,
     port: info.plug.port,
     simulated: info.plug.simulated,
     connect: (): PlugClient => new Plug({ host: info.plug.host, port: info.plug.port }, { connectTimeoutMs: 1_000, requestTimeoutMs: 2_000 }),
     onView: (view) => {
-      if (model.setPlug(view)) broadcast({ kind: 'plug', plug: view });
+      if (model.setPlug(view)) hub.send({ kind: 'plug', plug: view });
     },
     ...(options.plugEveryMs !== undefined ? { everyMs: options.plugEveryMs } : {}),
     clock,
   });
-
-  const onEvent = (event: SandboxEvent) => {
-    const changes = model.apply(event);
-    changes.devices.forEach((t) => dirty.add(t));
-    changes.reread.forEach((t) => reread.add(t));
-    pendingLines.entries.push(...changes.timeline);
-    for (const upload of changes.uploads) uploads.set(upload.id, upload);
-    if (event.type === 'plug' || event.type === 'click-done') void monitor.refresh();
-    scheduleFlush();
-  };
-  // Seed every device from its shadow before the first page can connect.
-  for (const t of info.things) model.applyShadow(t.name, await source.shadow(t.name).catch(() => undefined));
-  source.events.on('event', onEvent);
-  await monitor.start();
-
   const s3 = new S3Client({
     ...localS3ClientConfig(info.s3.endpoint, info.s3),
     requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 60_000 }),
   });
-
-  const actions: DashboardActions = {
-    snapshot: () => model.snapshot(),
-    subscribe(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
+  let server: DashboardServer;
+  try {
+    server = await startDashboardServer({ ...(options.port !== undefined ? { port: options.port } : {}), assets, actions: dashboardActions(source, model, hub, monitor, s3) });
+  } catch (err) {
+    s3.destroy();
+    throw err;
+  }
+  const onEvent = (event: SandboxEvent) => {
+    hub.apply(event);
+    if (event.type === 'plug' || event.type === 'click-done') void monitor.refresh();
+  };
+  source.events.on('event', onEvent);
+  await monitor.start();
+  return {
+    url: server.url,
+    async close() {
+      source.events.off('event', onEvent);
+      hub.close();
+      monitor.close();
+      await server.close();
+      s3.destroy();
     },
+  };
+}
+
+/** What the page's requests do: read the model and shadows, or act through the sandbox's own doors. */
+function dashboardActions(source: DashboardSource, model: DashboardModel, hub: Broadcaster, monitor: PlugMonitor, s3: S3Client): DashboardActions {
+  const { info } = source;
+  return {
+    snapshot: () => model.snapshot(),
+    subscribe: (listener) => hub.subscribe(listener),
     async shadow(thing) {
       if (!info.things.some((t) => t.name === thing)) throw new DashboardRequestError(404, `no thing named ${JSON.stringify(thing)} in this sandbox`);
       const document = await source.shadow(thing);
@@ -147,20 +124,6 @@ export async function startDashboard(source: DashboardSource, options: Dashboard
       return { summary: describeClick(result) };
     },
     upload: (request) => putObject(s3, info, request),
-  };
-  const server = await startDashboardServer({ ...(options.port !== undefined ? { port: options.port } : {}), assets, actions });
-
-  return {
-    url: server.url,
-    async close() {
-      closed = true;
-      clearTimeout(flushTimer);
-      source.events.off('event', onEvent);
-      monitor.close();
-      listeners.clear();
-      await server.close();
-      s3.destroy();
-    },
   };
 }
 

@@ -7,6 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createLogger } from '../../../core/logger';
 import { startSandbox, type Sandbox } from '../../../sandbox/sandbox';
 
 describe('dashboard HTTP', () => {
@@ -72,5 +75,25 @@ describe('dashboard HTTP', () => {
     const shadow = (await (await fetch(base + 'api/shadow?thing=shadowplug-device-1')).json()) as { version: number; document: { state: { reported: { s3: { hash: string } } } } };
     expect(shadow.document.state.reported.s3.hash).toBe(sha256);
     expect(shadow.version).toBeGreaterThan(0);
+  });
+});
+
+describe('dashboard as an add-on', () => {
+  it('leaves the sandbox running without it when its port is taken, and says why', async () => {
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', () => r()));
+    const { port } = taken.address() as AddressInfo;
+    const dir = mkdtempSync(join(tmpdir(), 'dashboard-taken-'));
+    const lines: string[] = [];
+    const sandbox = await startSandbox({ dir, dashboard: { port }, writeInfoFile: false, logger: createLogger({ level: 'warn', write: (l) => lines.push(l) }) });
+    try {
+      expect(sandbox.info.dashboard).toBeUndefined();
+      expect(lines.join('\n')).toMatch(new RegExp(`running without the dashboard: the dashboard cannot listen on 127\\.0\\.0\\.1:${port}`));
+      await sandbox.upload('still-works.txt', 'yes');
+    } finally {
+      await sandbox.close();
+      await new Promise<void>((r) => taken.close(() => r()));
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
