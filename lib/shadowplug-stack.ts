@@ -1,8 +1,9 @@
-import { Aws, CfnOutput, Duration, Fn, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aws, type CfnElement, CfnOutput, Duration, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { ButtonPath } from './constructs/button-path';
 import { DeviceIdentity } from './constructs/device-identity';
 import { FilePath } from './constructs/file-path';
+import { acknowledgeGuardFindings } from './constructs/guard-acknowledgements';
 import { IotDataEndpoint } from './constructs/iot-data-endpoint';
 import { Notifications } from './constructs/notifications';
 import type { StackSettings } from './context';
@@ -65,6 +66,7 @@ export class ShadowplugStack extends Stack {
     });
 
     this.addOutputs(settings);
+    acknowledgeGuardFindings(this, this.filePath.accessLogs.node.defaultChild as CfnElement);
   }
 
   /** What a person needs next: names to upload to and subscribe to, and the device's command line. */
