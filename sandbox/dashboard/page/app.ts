@@ -99,7 +99,8 @@ function plugName(p: PlugView): string {
 function buildPlug(): NonNullable<typeof plugParts> {
   const name = el('strong', { className: 'plug-name' });
   const status = el('span', { className: 'badge' });
-  const relay = el('span', { className: 'plug-state', 'aria-hidden': 'true' });
+  const relay = el('span', { className: 'plug-state' });
+  // The name says what a press will do ("Turn … off"); no aria-pressed on top, which would say it twice.
   const toggle = el('button', { type: 'button', id: 'plug-toggle', className: 'primary' });
   toggle.addEventListener('click', () => void togglePlug(undefined, toggle));
   const facts = el('dl', { className: 'facts' });
@@ -131,7 +132,6 @@ function renderPlug(p: PlugView): void {
   parts.toggle.hidden = !single;
   parts.toggle.disabled = p.online !== true;
   parts.toggle.textContent = p.relayState === 1 ? `Turn ${name} off` : `Turn ${name} on`;
-  parts.toggle.setAttribute('aria-pressed', String(p.relayState === 1));
   if (single) parts.outlets.replaceChildren();
   else renderOutlets(parts.outlets, p);
   const facts: [string, string][] = [
@@ -171,7 +171,7 @@ function renderOutlets(list: HTMLUListElement, p: PlugView): void {
     name.textContent = c.alias;
     button.textContent = c.state === 1 ? 'Turn off' : 'Turn on';
     button.setAttribute('aria-label', `Turn ${c.alias} ${c.state === 1 ? 'off' : 'on'}`);
-    button.setAttribute('aria-pressed', String(c.state === 1));
+    button.classList.toggle('primary', c.state === 1);
     button.disabled = p.online !== true;
     energy.textContent = energyText(c.energy);
   });
