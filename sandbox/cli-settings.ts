@@ -30,6 +30,19 @@ export const SANDBOX_SETTINGS = {
   strip: setting(flagSwitch, { flag: '--strip', type: 'switch', defaultText: 'off', description: 'simulate an HS300 power strip (six outlets; a click switches all) instead of an HS100 plug' }),
   clickActions: { ...BUTTON_SETTINGS.clickActions, defaultText: 'every click toggles' },
   buttonSerial: setting(text(), { flag: '--button-serial <serial>', type: 'serial', defaultText: '`G030SANDBOX00001`', description: 'serial number of the sandbox button (1 to 64 letters, digits, _ or -)' }),
+  dashboard: setting(flagSwitch, {
+    flag: '--no-dashboard',
+    type: 'switch',
+    defaultText: 'served',
+    description: 'do not serve the dashboard (a live page on 127.0.0.1 with the plug, devices, uploads, shadows and events)',
+  }),
+  dashboardPort: setting(integer(0, 65_535), {
+    flag: '--dashboard-port <port>',
+    type: 'integer',
+    range: [0, 65_535],
+    defaultText: 'any free port',
+    description: 'serve the dashboard on this port of 127.0.0.1 (the banner and `--json` name the URL)',
+  }),
   agents: setting(flagSwitch, {
     flag: '--no-agents',
     type: 'switch',

@@ -46,6 +46,8 @@ export interface SandboxOptions {
   agents?: boolean;
   /** Write `<dir>/sandbox.json` for `sandbox upload` (default true). */
   writeInfoFile?: boolean;
+  /** Serve the dashboard on 127.0.0.1 (default off; the CLI turns it on): `true`, or the port (0 = any free one). */
+  dashboard?: boolean | { port?: number };
 }
 
 /** SandboxOptions checked, with every default filled in. */
@@ -63,6 +65,8 @@ export interface SandboxConfig {
   buttonSerial: string;
   agents: boolean;
   writeInfoFile: boolean;
+  /** The dashboard's port (0 = any free one); absent: no dashboard. */
+  dashboardPort?: number;
 }
 
 /** Checks `options` without touching the disk or the network. Throws SandboxConfigError. */
@@ -98,6 +102,7 @@ export function resolveSandboxConfig(options: SandboxOptions = {}): SandboxConfi
     buttonSerial,
     agents: options.agents !== false,
     writeInfoFile: options.writeInfoFile !== false,
+    ...(options.dashboard ? { dashboardPort: options.dashboard === true ? 0 : (options.dashboard.port ?? 0) } : {}),
   };
 }
 

@@ -50,6 +50,8 @@ export function registerSandbox(program: Command): void {
     .addOption(describedOption(S.strip))
     .addOption(describedOption(S.clickActions))
     .addOption(describedOption(S.buttonSerial))
+    .addOption(describedOption(S.dashboard))
+    .addOption(settingOption(S.dashboardPort))
     .addOption(describedOption(S.agents))
     .addOption(settingOption(S.logLevel))
     .addOption(describedOption(S.verbose))
