@@ -47,6 +47,8 @@ export interface StackSettings {
   notifyEmail?: string;
   /** Lifetime of the device's temporary AWS credentials, 900–43200 s. */
   credentialDurationSeconds: number;
+  /** Active X-Ray tracing for both functions (opt-in: traces cost money). */
+  tracing: boolean;
 }
 
 /** Reads one context key; undefined when it is not set anywhere. */
@@ -70,6 +72,7 @@ export const CONTEXT_KEYS = [
   'certificateArn',
   'notifyEmail',
   'credentialDurationSeconds',
+  'tracing',
 ] as const;
 
 /**
@@ -118,6 +121,7 @@ export function parseStackSettings(read: ContextReader): StackSettings {
     certificates: parseCertificates(read, thingNames),
     notifyEmail,
     credentialDurationSeconds: optionalInteger(read, 'credentialDurationSeconds', 900, 43_200) ?? 3600,
+    tracing: bool(read, 'tracing', false),
   };
 }
 

@@ -17,7 +17,8 @@ export const ENV = {
   parallelBelow: 'SHADOWPLUG_PARALLEL_BELOW_MIB_PER_S',
   conflictRetries: 'SHADOWPLUG_CONFLICT_RETRIES',
   iotDataEndpoint: 'SHADOWPLUG_IOT_DATA_ENDPOINT',
-  logLevel: 'SHADOWPLUG_LOG_LEVEL',
+  // The same variable as the button function's (and Powertools'): one name for the log level.
+  logLevel: 'LOG_LEVEL',
 } as const;
 
 export const DEFAULTS = {
