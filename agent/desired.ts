@@ -5,7 +5,7 @@
  * Pure.
  */
 import { InvalidDesiredError } from './errors';
-import { isObject, type JsonObject } from './shadow-state';
+import { isObject, type JsonObject } from '../core/shadow/json';
 
 export interface FileDesired {
   /** The value exactly as found in the shadow (echoed into `reported`). */

@@ -16,7 +16,8 @@ import { shadowTopics, type ShadowTopics } from '../core/shadow/topics';
 import { silentLogger, type Logger } from '../core/logger';
 import { Backoff } from './backoff';
 import { ShadowRequestError } from './errors';
-import { applyUpdate, isObject, mergeDelta, mirrorFromDocument, type Json, type JsonObject, type ShadowMirror } from './shadow-state';
+import { isObject, own, put, type Json, type JsonObject } from '../core/shadow/json';
+import { applyUpdate, mergeDelta, mirrorFromDocument, type ShadowMirror } from './shadow-state';
 
 /** What a capability sees of its property. */
 export interface PropertyView {
@@ -268,13 +269,13 @@ export class ShadowSession extends EventEmitter {
     }
     const desired = { ...mirror.desired };
     for (const [property, delta] of Object.entries(state)) {
-      const merged = mergeDelta(mirror.desired[property], mirror.reported[property], delta);
+      const merged = mergeDelta(own(mirror.desired, property), own(mirror.reported, property), delta);
       if (!merged.sure) {
         this.logger.debug('delta cannot be merged with certainty; getting the document', { property, version });
         this.refresh();
         return;
       }
-      desired[property] = merged.value;
+      put(desired, property, merged.value);
     }
     this.mirror = { ...mirror, version, desired };
     this.notify(Object.keys(state));
@@ -328,7 +329,7 @@ export class ShadowSession extends EventEmitter {
       const capability = this.capabilities.get(property);
       if (!capability) continue;
       try {
-        capability.onShadow({ desired: mirror.desired[property], reported: mirror.reported[property], version: mirror.version });
+        capability.onShadow({ desired: own(mirror.desired, property), reported: own(mirror.reported, property), version: mirror.version });
       } catch (err) {
         this.logger.error('capability failed handling the shadow', { property, err });
       }

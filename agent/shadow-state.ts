@@ -7,8 +7,7 @@
  * key changes `hash` and `versionId` but not `url`). `mergeDelta` rebuilds the whole value from
  * the last known desired value and says when it cannot be sure; the session then re-`get`s.
  */
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-export type JsonObject = { [key: string]: Json };
+import { deepEqual, hasOwn, isObject, mergeSection, own, put, type Json, type JsonObject } from '../core/shadow/json';
 
 export interface ShadowMirror {
   version: number;
@@ -16,42 +15,11 @@ export interface ShadowMirror {
   reported: JsonObject;
 }
 
-export function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-export function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (Array.isArray(a) || Array.isArray(b)) {
-    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
-    return a.every((v, i) => deepEqual(v, b[i]));
-  }
-  if (!isObject(a) || !isObject(b)) return false;
-  const ka = Object.keys(a);
-  const kb = Object.keys(b);
-  if (ka.length !== kb.length) return false;
-  return ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && deepEqual(a[k], b[k]));
-}
-
-/** Shadow update merge: objects merge leaf by leaf, `null` deletes, anything else replaces. */
-export function mergeSection(base: JsonObject, patch: JsonObject): JsonObject {
-  const out: JsonObject = { ...base };
-  for (const [k, v] of Object.entries(patch)) {
-    if (v === null) delete out[k];
-    else if (isObject(v)) {
-      const merged = mergeSection(isObject(out[k]) ? (out[k] as JsonObject) : {}, v);
-      if (Object.keys(merged).length === 0) delete out[k];
-      else out[k] = merged;
-    } else out[k] = v;
-  }
-  return out;
-}
-
 /** The mirror after an accepted update carrying `state` (a `desired: null` clears the section). */
 export function applyUpdate(mirror: ShadowMirror, state: unknown, version: number): ShadowMirror {
   const s = isObject(state) ? state : {};
   const section = (name: 'desired' | 'reported'): JsonObject => {
-    if (!(name in s)) return mirror[name];
+    if (!hasOwn(s, name)) return mirror[name];
     const patch = s[name];
     if (patch === null) return {};
     return isObject(patch) ? mergeSection(mirror[name], patch) : mirror[name];
@@ -61,13 +29,14 @@ export function applyUpdate(mirror: ShadowMirror, state: unknown, version: numbe
 
 /** The mirror from a `get/accepted` document. */
 export function mirrorFromDocument(doc: unknown): ShadowMirror {
-  const d = isObject(doc) ? doc : {};
-  const state = isObject(d.state) ? d.state : {};
-  return {
-    version: typeof d.version === 'number' ? d.version : 0,
-    desired: isObject(state.desired) ? state.desired : {},
-    reported: isObject(state.reported) ? state.reported : {},
+  const d = isObject(doc) ? doc : undefined;
+  const state = own(d, 'state');
+  const section = (name: string): JsonObject => {
+    const value = isObject(state) ? own(state, name) : undefined;
+    return isObject(value) ? value : {};
   };
+  const version = own(d, 'version');
+  return { version: typeof version === 'number' ? version : 0, desired: section('desired'), reported: section('reported') };
 }
 
 /**
@@ -89,17 +58,17 @@ export function mergeDelta(lastDesired: unknown, reported: unknown, delta: unkno
   const rep = isObject(reported) ? reported : undefined;
   const value: JsonObject = {};
   for (const k of new Set([...Object.keys(base), ...Object.keys(delta)])) {
-    if (k in delta) {
-      const inner = mergeDelta(base[k], rep?.[k], delta[k]);
-      value[k] = inner.value;
+    if (hasOwn(delta, k)) {
+      const inner = mergeDelta(own(base, k), own(rep, k), delta[k]);
+      put(value, k, inner.value);
       if (!inner.sure) sure = false;
-    } else if (rep === undefined || !(k in rep)) {
+    } else if (!hasOwn(rep, k)) {
       // Desired cannot hold a leaf that reported lacks without the delta showing it: it is gone.
-    } else if (deepEqual(base[k], rep[k])) {
-      value[k] = base[k]!;
+    } else if (deepEqual(base[k], own(rep, k))) {
+      put(value, k, base[k]!);
     } else {
       sure = false;
-      value[k] = base[k]!;
+      put(value, k, base[k]!);
     }
   }
   return { value, sure };

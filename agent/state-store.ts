@@ -7,7 +7,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InstallError } from './errors';
 import { writeFileAtomic } from './fs-atomic';
-import type { JsonObject } from './shadow-state';
+import type { JsonObject } from '../core/shadow/json';
 
 export interface InstalledFile {
   url: string;
@@ -67,13 +67,14 @@ export class StateStore {
   }
 
   get(property: string): InstalledFile | undefined {
-    return this.state.properties[property];
+    // Own properties only: the property name is the user's (`--shadow-property constructor` is data).
+    return Object.hasOwn(this.state.properties, property) ? this.state.properties[property] : undefined;
   }
 
   async set(property: string, installed: InstalledFile | undefined): Promise<void> {
     const run = this.writing.then(async () => {
       const next: StateFile = { format: 1, properties: { ...this.state.properties } };
-      if (installed) next.properties[property] = installed;
+      if (installed) Object.defineProperty(next.properties, property, { value: installed, enumerable: true, writable: true, configurable: true });
       else delete next.properties[property];
       await writeFileAtomic(this.file, JSON.stringify(next, null, 2) + '\n');
       this.state = next;

@@ -3,7 +3,9 @@
  * Powertools, which has the same call shape). One JSON object per line when `json` is set,
  * a readable line otherwise. Written here rather than pulled in so the Lambda bundles stay small.
  */
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+/** The levels every part of shadowplug accepts, declared once. */
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 export type LogFields = Record<string, unknown>;
 
 export interface Logger {

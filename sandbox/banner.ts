@@ -40,8 +40,7 @@ export function clickArgs(info: SandboxInfo, cwd: string, clickType = 'SINGLE'):
 export function agentArgs(info: SandboxInfo, cwd: string, thing: SandboxInfo['things'][number]): string[] {
   return [
     'agent',
-    '--endpoint', info.mqtt.host,
-    '--port', String(info.mqtt.port),
+    '--endpoint', `${info.mqtt.host}:${info.mqtt.port}`,
     '--cert', shortPath(thing.cert, cwd),
     '--key', shortPath(thing.key, cwd),
     '--ca-file', shortPath(info.ca, cwd),

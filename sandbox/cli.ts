@@ -3,7 +3,7 @@
  * or the banner), narrate events, stop cleanly on SIGINT/SIGTERM. Returns the exit code.
  */
 import { errorMessage } from '../core/errors';
-import { createLogger } from '../core/logger';
+import { createLogger, type LogLevel } from '../core/logger';
 import { formatBanner, READY_LINE } from './banner';
 import { formatEvent, type SandboxEvent } from './event-log';
 import { startSandbox, type Sandbox } from './sandbox';
@@ -19,6 +19,8 @@ export interface SandboxCliFlags {
   /** commander's `--no-agents` sets this false. */
   agents?: boolean;
   verbose?: boolean;
+  /** `--log-level`; `--verbose` is `debug`; default `warn`. */
+  logLevel?: LogLevel;
 }
 
 /** Past this, a stop that hangs is reported and the process leaves anyway. */
@@ -37,7 +39,7 @@ export async function runSandboxCli(
     err: (s) => process.stderr.write(s),
   },
 ): Promise<number> {
-  const logger = createLogger({ level: flags.verbose ? 'debug' : 'warn', json: Boolean(flags.json), write: (l) => io.err(l + '\n') });
+  const logger = createLogger({ level: flags.logLevel ?? (flags.verbose ? 'debug' : 'warn'), json: Boolean(flags.json), write: (l) => io.err(l + '\n') });
 
   // Listen for signals from the start: a Ctrl-C during startup must still clean up.
   let stopRequested!: () => void;

@@ -4,21 +4,24 @@
  * into sandbox events: a new desired value (the object Lambda wrote it) and a report that
  * catches up with desired (the device installed and verified it). Pure: fed documents, emits events.
  */
+import { isObject, own, type JsonObject } from '../core/shadow/json';
 import type { SandboxEvent } from './event-log';
 
-type Json = Record<string, unknown>;
-
-function obj(value: unknown): Json | undefined {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : undefined;
+function propertyOf(section: unknown, property: string): { hash?: string; url?: string } | undefined {
+  const value = isObject(section) ? own(section, property) : undefined;
+  if (!isObject(value)) return undefined;
+  const hash = own(value, 'hash');
+  const url = own(value, 'url');
+  return {
+    ...(typeof hash === 'string' ? { hash } : {}),
+    ...(typeof url === 'string' ? { url } : {}),
+  };
 }
 
-function propertyOf(section: unknown, property: string): { hash?: string; url?: string } | undefined {
-  const value = obj(obj(section)?.[property]);
-  if (!value) return undefined;
-  return {
-    ...(typeof value.hash === 'string' ? { hash: value.hash } : {}),
-    ...(typeof value.url === 'string' ? { url: value.url } : {}),
-  };
+/** The `state` of a shadow document, if it has one. */
+function stateOf(document: unknown): JsonObject | undefined {
+  const state = isObject(document) ? own(document, 'state') : undefined;
+  return isObject(state) ? state : undefined;
 }
 
 export class ShadowObserver {
@@ -35,16 +38,16 @@ export class ShadowObserver {
 
   /** The state a shadow is in before anything is observed (a restarted sandbox's persisted shadows). */
   seed(thing: string, document: unknown): void {
-    const state = obj(obj(document)?.state);
-    this.desired.set(thing, propertyOf(state?.desired, this.property)?.hash);
-    this.reported.set(thing, propertyOf(state?.reported, this.property)?.hash);
+    const state = stateOf(document);
+    this.desired.set(thing, propertyOf(own(state, 'desired'), this.property)?.hash);
+    this.reported.set(thing, propertyOf(own(state, 'reported'), this.property)?.hash);
   }
 
   /** An `update/documents` message of the thing's classic shadow. */
   documents(thing: string, message: unknown): void {
-    const current = obj(obj(obj(message)?.current)?.state);
-    const desired = propertyOf(current?.desired, this.property);
-    const reported = propertyOf(current?.reported, this.property);
+    const current = stateOf(isObject(message) ? own(message, 'current') : undefined);
+    const desired = propertyOf(own(current, 'desired'), this.property);
+    const reported = propertyOf(own(current, 'reported'), this.property);
     const desiredHash = desired?.hash;
     const reportedHash = reported?.hash;
     const desiredChanged = desiredHash !== this.desired.get(thing);

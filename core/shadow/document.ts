@@ -12,11 +12,9 @@
  *   nesting in a section → 400; clientToken at most 64 bytes.
  */
 import { ShadowError, SHADOW_MESSAGES as M } from './errors';
+import { clone, deepEqual, isObject, mergeSection, own, put, type Json, type JsonObject } from './json';
 
-export type Json = null | boolean | number | string | Json[] | JsonObject;
-export interface JsonObject {
-  [key: string]: Json;
-}
+export type { Json, JsonObject } from './json';
 
 export interface ShadowSections {
   desired?: JsonObject;
@@ -63,27 +61,7 @@ export interface UpdateOutcome {
   documents: JsonObject;
 }
 
-// ---------------------------------------------------------------------------------------------
-// small JSON helpers; own-property access only, so a key named "__proto__" is just a key
-
-const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
-const own = (o: JsonObject, k: string): Json | undefined => (Object.hasOwn(o, k) ? o[k] : undefined);
-function put(o: JsonObject, k: string, v: Json): void {
-  Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
-}
-const clone = <T extends Json>(v: T): T => structuredClone(v);
 const byteLength = (v: unknown): number => Buffer.byteLength(JSON.stringify(v) ?? '', 'utf8');
-
-function deepEqual(a: Json, b: Json): boolean {
-  if (a === b) return true;
-  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => deepEqual(x, b[i]!));
-  if (isObject(a)) {
-    if (!isObject(b)) return false;
-    const ka = Object.keys(a);
-    return ka.length === Object.keys(b).length && ka.every((k) => Object.hasOwn(b, k) && deepEqual(a[k]!, b[k]!));
-  }
-  return false;
-}
 
 /** Containers (objects, arrays) on the deepest path from `v` down, `v` included. */
 function depth(v: Json): number {
@@ -174,35 +152,25 @@ function metadataOf(v: Json, now: number): Json {
   return { timestamp: now };
 }
 
-/** Merge `patch` into `state` and its `meta`, in place. */
-function mergeInto(state: JsonObject, meta: JsonObject, patch: JsonObject, now: number): void {
+/**
+ * The metadata of a section after `patch` turned it from `before` into `after` (mergeSection),
+ * in place: each written leaf gets a new timestamp, deleted keys lose theirs, and a leaf that
+ * became an object starts afresh.
+ */
+function mergeMetadata(meta: JsonObject, before: JsonObject, after: JsonObject, patch: JsonObject, now: number): void {
   for (const k of Object.keys(patch)) {
     const p = patch[k]!;
-    if (p === null) {
-      delete state[k];
+    const merged = own(after, k);
+    if (p === null || merged === undefined) {
       delete meta[k];
-      continue;
-    }
-    if (isObject(p)) {
-      let s = own(state, k);
+    } else if (isObject(p) && isObject(merged)) {
+      const was = own(before, k);
       let m = own(meta, k);
-      if (!isObject(s)) {
-        // A leaf (or array) becomes an object: its old metadata goes with it.
-        put(state, k, (s = {}));
-        put(meta, k, (m = {}));
-      } else if (!isObject(m)) {
-        put(meta, k, (m = {}));
-      }
-      mergeInto(s, m, p, now);
-      // An object whose keys were all deleted goes too; `{}` written on purpose stays.
-      if (Object.keys(s).length === 0 && Object.keys(p).length > 0) {
-        delete state[k];
-        delete meta[k];
-      }
-      continue;
+      if (!isObject(was) || !isObject(m)) put(meta, k, (m = {}));
+      mergeMetadata(m, isObject(was) ? was : {}, merged, p, now);
+    } else {
+      put(meta, k, metadataOf(p, now));
     }
-    put(state, k, clone(p));
-    put(meta, k, metadataOf(p, now));
   }
 }
 
@@ -276,9 +244,10 @@ export function applyUpdate(current: StoredShadow | undefined, request: UpdateRe
       acceptedMeta[name] = { timestamp: now };
       continue;
     }
-    const s = state[name] ?? {};
+    const before = state[name] ?? {};
+    const s = mergeSection(before, section);
     const m = metadata[name] ?? {};
-    mergeInto(s, m, section, now);
+    mergeMetadata(m, before, s, section, now);
     if (Object.keys(s).length > 0) {
       state[name] = s;
       metadata[name] = m;

@@ -3,8 +3,7 @@
  * does not meet on purpose, acknowledged resource by resource with the reason. Anything else the
  * rules find fails the validators test (test/infra/validators.test.ts).
  */
-import type { Stack} from 'aws-cdk-lib';
-import { CfnResource, Validations } from 'aws-cdk-lib';
+import { CfnResource, Validations, type Stack } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 
 const PLUGIN = 'cdk-validator-cfnguard';

@@ -15,3 +15,14 @@ export function objectBytes(size: number, seed = 1): Buffer {
 export function sha256(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex');
 }
+
+/**
+ * An `onProgress` that resolves `reached` once the download has received `bytes` of the body:
+ * what a test waits for before cutting a connection, instead of sleeping and hoping the bytes
+ * were read by then.
+ */
+export function progressReaching(bytes: number): { onProgress: (received: number) => void; reached: Promise<void> } {
+  let resolve!: () => void;
+  const reached = new Promise<void>((r) => (resolve = r));
+  return { onProgress: (received) => void (received >= bytes && resolve()), reached };
+}

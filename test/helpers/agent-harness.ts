@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { startIotCore, type IotCore, type IotCoreOptions } from '../../sandbox/iot-core';
 import { startLocalS3, type LocalS3 } from '../../sandbox/local-s3';
-import type { AgentOptions } from '../../agent/agent';
+import type { Agent, AgentOptions } from '../../agent/agent';
+import type { SyncOutcome } from '../../agent/file-sync';
 import { createLogger } from '../../core/logger';
 import { startTcpProxy, type TcpProxy } from './agent-tcp-proxy';
 import { sha256 } from './agent-fixtures';
@@ -24,6 +25,8 @@ export interface AgentHarness {
   iot: IotCore;
   s3: LocalS3;
   proxy: TcpProxy;
+  /** Between the agent and the MQTT broker: `refuse(true)` + `cutAll()` take the agent offline for as long as a test needs. */
+  mqttProxy: TcpProxy;
   admin: S3Client;
   /** Agent options for this thing (S3 through the proxy, fast retries). */
   agentOptions(over?: Partial<AgentOptions>): AgentOptions;
@@ -48,6 +51,37 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, what: stri
   }
 }
 
+/**
+ * Resolves with the agent's next `settled` outcome that `accept` takes (the agent settles after
+ * every look at its shadow: in sync, or failed for good). Rejects after `timeoutMs`.
+ */
+export function nextSettled(agent: Agent, accept: (o: SyncOutcome) => boolean = () => true, timeoutMs = 15_000): Promise<SyncOutcome> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      agent.off('settled', onSettled);
+      reject(new Error(`timed out after ${timeoutMs} ms waiting for the agent to settle`));
+    }, timeoutMs);
+    const onSettled = (o: SyncOutcome) => {
+      if (!accept(o)) return;
+      clearTimeout(timer);
+      agent.off('settled', onSettled);
+      resolve(o);
+    };
+    agent.on('settled', onSettled);
+  });
+}
+
+/** Resolves on the agent's next `event` (connected, offline), without treating 'error' as fatal as events.once would. */
+export function nextEvent(agent: Agent, event: 'connected' | 'offline', timeoutMs = 15_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for the agent's '${event}'`)), timeoutMs);
+    agent.once(event, () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
 export async function startAgentHarness(options: { iot?: Partial<IotCoreOptions>; thing?: string } = {}): Promise<AgentHarness> {
   const dir = mkdtempSync(join(tmpdir(), 'agent-e2e-'));
   const thing = options.thing ?? 'device-1';
@@ -60,6 +94,7 @@ export async function startAgentHarness(options: { iot?: Partial<IotCoreOptions>
   const dataPlanePort = iot.dataPlane.port;
   const s3 = await startLocalS3({ dir: join(dir, 's3'), buckets: [BUCKET] });
   const proxy = await startTcpProxy(s3.port);
+  const mqttProxy = await startTcpProxy(mqttPort);
   const admin = s3.createClient();
   const cert = iot.issueThing(thing);
 
@@ -72,10 +107,11 @@ export async function startAgentHarness(options: { iot?: Partial<IotCoreOptions>
     },
     s3,
     proxy,
+    mqttProxy,
     admin,
     agentOptions: (over = {}) => ({
       endpoint: '127.0.0.1',
-      port: mqttPort,
+      port: mqttProxy.port,
       cert: cert.certPath,
       key: cert.keyPath,
       caFile: iot.ca.certPath,
@@ -119,6 +155,7 @@ export async function startAgentHarness(options: { iot?: Partial<IotCoreOptions>
     async close() {
       admin.destroy();
       await proxy.close();
+      await mqttProxy.close();
       await iot.close();
       await s3.close();
       rmSync(dir, { recursive: true, force: true });

@@ -19,6 +19,8 @@ export interface TcpProxy {
   release(): void;
   /** Destroy every open connection (both sides). */
   cutAll(): void;
+  /** While true, every new connection is closed as soon as it is accepted (the server is unreachable). */
+  refuse(on: boolean): void;
   close(): Promise<void>;
 }
 
@@ -28,9 +30,14 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
   let count = 0;
   let holdAtBytes = Infinity;
   let onHeld: (() => void) | undefined;
+  let refusing = false;
   const pairs = new Set<{ client: Socket; server: Socket; pending: Buffer[] }>();
 
   const server: Server = createServer((client) => {
+    if (refusing) {
+      client.destroy();
+      return;
+    }
     count++;
     const upstream = connect(targetPort, targetHost);
     const pair = { client, server: upstream, pending: [] as Buffer[] };
@@ -119,6 +126,9 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
         pair.server.destroy();
       }
       pairs.clear();
+    },
+    refuse(on) {
+      refusing = on;
     },
     async close() {
       for (const pair of pairs) {

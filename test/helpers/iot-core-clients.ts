@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import mqtt, { type IClientOptions, type MqttClient, type Packet } from 'mqtt';
 import { THING_NAME_VARIABLE, type IotPolicy } from '../../core/iot-policy/policy';
+import type { JsonObject } from '../../core/shadow/json';
 import { startIotCore, type IotCore, type IotCoreOptions } from '../../sandbox/iot-core';
 
 /**
@@ -114,6 +115,50 @@ export function subscribeGranted(client: MqttClient, filters: string[], qos: 0 |
     client.on('packetreceive', onPacket);
     client.subscribe(filters, { qos }, () => {});
   });
+}
+
+/** Thing names unique within a test file, so each test starts from shadows nobody has touched. */
+export function thingNamer(prefix: string): () => string {
+  let n = 0;
+  return () => `${prefix}-${++n}`;
+}
+
+export interface ShadowDevice {
+  thing: string;
+  client: MqttClient;
+  inbox: Inbox;
+  publish(topic: string, body: unknown): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+/** Updates to apply, in order, before a test starts (classic shadow unless `shadowName`). */
+export type ShadowSeed = { state: JsonObject; shadowName?: string }[];
+
+/** Applies `seed` to the thing's shadows; throws if the service refuses one. */
+export function seedShadows(iot: IotCore, thing: string, seed: ShadowSeed): void {
+  for (const { state, shadowName } of seed) {
+    const result = iot.shadows.update(thing, { state }, shadowName);
+    if (!result.ok) throw new Error(`seeding ${thing}${shadowName ? `/${shadowName}` : ''} failed: ${JSON.stringify(result.payload)}`);
+  }
+}
+
+/**
+ * A device of `thing` whose shadows were first brought to a known state by `seed` (updates applied
+ * in order, each must be accepted), then connected and subscribed to all its shadow topics: the
+ * seed's own messages are not in its inbox. Use a fresh thing per test (thingNamer).
+ */
+export async function shadowDevice(iot: IotCore, thing: string, seed: ShadowSeed = []): Promise<ShadowDevice> {
+  seedShadows(iot, thing, seed);
+  const client = await connectThing(iot, thing);
+  const inbox = new Inbox(client);
+  await client.subscribeAsync(`$aws/things/${thing}/shadow/#`, { qos: 1 });
+  return {
+    thing,
+    client,
+    inbox,
+    publish: (topic, body) => client.publishAsync(topic, typeof body === 'string' ? body : JSON.stringify(body), { qos: 1 }),
+    close: () => client.endAsync(true),
+  };
 }
 
 /** Collects messages per topic; `next(topic)` resolves with the next one (or one already queued). */

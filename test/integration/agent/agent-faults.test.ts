@@ -2,7 +2,8 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startAgent, type Agent } from '../../../agent/agent';
-import { startAgentHarness, waitFor, watchFinalPath, type AgentHarness } from '../../helpers/agent-harness';
+import { nextEvent, nextSettled, startAgentHarness, waitFor, watchFinalPath, type AgentHarness } from '../../helpers/agent-harness';
+import type { SyncOutcome } from '../../../agent/file-sync';
 import { objectBytes, sha256 } from '../../helpers/agent-fixtures';
 
 const BIG = 4 * 1024 * 1024;
@@ -25,6 +26,14 @@ describe('device agent under faults: only verified files at the final path, and 
     expect(h.reported()).toMatchObject({ hash: sha256(bytes), path });
     expect(readdirSync(h.dest).filter((n) => n.startsWith('.shadowplug-'))).toEqual([]);
   }
+
+  /** Resolves once the agent has received `bytes` of the download under way. */
+  function received(a: Agent, bytes: number): Promise<void> {
+    return new Promise((resolve) => a.on('progress', (p) => p.bytes >= bytes && resolve()));
+  }
+
+  /** A failure the agent settled on for good (no retry follows). */
+  const failedFor = (code: string) => (o: SyncOutcome) => o.status === 'failed' && o.error.code === code;
 
   async function installFirst(name: string, content: string | Buffer) {
     const first = await h.put(name, content);
@@ -78,14 +87,16 @@ describe('device agent under faults: only verified files at the final path, and 
     await installFirst('small.txt', 'tiny');
     const big = await h.put('big.bin', objectBytes(5000, 2));
     const gets = h.s3Gets();
+    const declared = nextSettled(agent, failedFor('OBJECT_TOO_LARGE'));
     h.setDesired(big);
-    await waitFor(() => (h.reported()?.error as { code?: string } | undefined)?.code === 'OBJECT_TOO_LARGE', 'too large (declared size)');
+    await declared;
     expect(h.s3Gets()).toBe(gets);
 
     // Without a size in the desired value the limit applies to what S3 says, before any byte is kept.
+    // Settling as failed means no retry is scheduled; by then exactly one GET was made.
+    const fromS3 = nextSettled(agent, failedFor('OBJECT_TOO_LARGE'));
     h.setDesired({ url: big.url, hash: big.hash, size: null });
-    await waitFor(() => h.s3Gets() === gets + 1, 'one GET');
-    await new Promise((r) => setTimeout(r, 600)); // longer than the whole retry backoff
+    await fromS3;
     expect(h.s3Gets()).toBe(gets + 1);
     expect(h.reported()?.error).toMatchObject({ code: 'OBJECT_TOO_LARGE', hash: big.hash });
     expect((h.reported()?.error as { message: string }).message).toContain('limit of 1000 bytes');
@@ -106,10 +117,11 @@ describe('device agent under faults: only verified files at the final path, and 
     const data = objectBytes(BIG, 5);
     const desired = await h.put('three.bin', data);
     const held = h.proxy.holdAt(h.proxy.downstreamBytes + BIG / 2);
+    const halfway = received(agent, BIG / 2 - 4096); // all that passed the proxy, but the response head
     h.setDesired(desired);
     await held;
     now += 15 * 60_000; // the credentials expire mid-download
-    await new Promise((r) => setTimeout(r, 100));
+    await halfway;
     h.proxy.cutAll();
     h.proxy.release();
     await waitFor(() => h.reported()?.hash === desired.hash, 'installed after resume');
@@ -148,9 +160,10 @@ describe('device agent under faults: only verified files at the final path, and 
     const desired = await h.put('r.bin', data);
     const start = h.proxy.downstreamBytes;
     const held = h.proxy.holdAt(start + Math.floor(BIG * 0.6));
+    const read = received(agent, Math.floor(BIG * 0.6) - 4096); // all that passed the proxy, but the response head
     h.setDesired(desired);
     await held;
-    await new Promise((r) => setTimeout(r, 100));
+    await read;
     h.proxy.cutAll();
     h.proxy.release();
     await waitFor(() => h.reported()?.hash === desired.hash, 'installed after the cut');
@@ -185,12 +198,19 @@ describe('device agent under faults: only verified files at the final path, and 
   });
   it('re-gets the shadow after reconnecting, so a desired value written while it was offline is not missed', async () => {
     h = await startAgentHarness();
-    agent = await startAgent(h.agentOptions({ reconnect: { initialMs: 1500, maxMs: 1500 } }));
+    agent = await startAgent(h.agentOptions());
     await installFirst('m.txt', 'before');
+    // The broker restarts, and the agent cannot reach it again until the proxy lets it.
+    const offline = nextEvent(agent, 'offline');
+    h.mqttProxy.refuse(true);
     await h.restartIot();
-    expect(agent.online).toBe(false); // the delta below goes to nobody
+    await offline;
     const missed = await h.put('m.txt', 'written while offline');
-    h.setDesired(missed);
+    h.setDesired(missed); // the delta goes to nobody: no device can be connected
+    expect(agent.online).toBe(false);
+    const reconnected = nextEvent(agent, 'connected');
+    h.mqttProxy.refuse(false);
+    await reconnected;
     await waitFor(() => h.reported()?.hash === missed.hash, 'installed after the reconnect');
     expectTruth('m.txt', 'written while offline');
   });

@@ -8,7 +8,7 @@ import { discardPartial, downloadObject, partialPaths } from '../../../agent/dow
 import { s3ClientConfig, s3ObjectSource } from '../../../agent/s3-source';
 import { CancelledError, DownloadError, HashMismatchError, ObjectTooLargeError } from '../../../agent/errors';
 import { startTcpProxy, type TcpProxy } from '../../helpers/agent-tcp-proxy';
-import { objectBytes, sha256 } from '../../helpers/agent-fixtures';
+import { objectBytes, progressReaching, sha256 } from '../../helpers/agent-fixtures';
 
 const SIZE = 4 * 1024 * 1024;
 
@@ -83,10 +83,11 @@ describe('downloadObject against a local S3 server', () => {
 
   it('resumes a cut download with a Range request and hashes the resumed bytes with the rest', async () => {
     const held = proxy.holdAt(SIZE / 2);
-    const first = downloadObject(s3ObjectSource(client), request()).catch((e: unknown) => e);
+    // Everything that passed the proxy but the response head.
+    const halfway = progressReaching(SIZE / 2 - 4096);
+    const first = downloadObject(s3ObjectSource(client), request({ onProgress: halfway.onProgress })).catch((e: unknown) => e);
     await held;
-    // Let the agent write what it has received before cutting.
-    await new Promise((r) => setTimeout(r, 100));
+    await halfway.reached;
     proxy.cutAll();
     const err = await first;
     expect(err).toBeInstanceOf(DownloadError);
@@ -109,9 +110,10 @@ describe('downloadObject against a local S3 server', () => {
 
   it('starts over when the object changed since the interrupted download', async () => {
     const held = proxy.holdAt(SIZE / 2);
-    const first = downloadObject(s3ObjectSource(client), request()).catch((e: unknown) => e);
+    const halfway = progressReaching(SIZE / 2 - 4096);
+    const first = downloadObject(s3ObjectSource(client), request({ onProgress: halfway.onProgress })).catch((e: unknown) => e);
     await held;
-    await new Promise((r) => setTimeout(r, 100));
+    await halfway.reached;
     proxy.cutAll();
     await first;
     proxy.release();
@@ -120,7 +122,7 @@ describe('downloadObject against a local S3 server', () => {
     const source = s3ObjectSource(client);
     const err = await downloadObject(source, request()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DownloadError);
-    expect((err as DownloadError).code).toBe('S3_CHANGED');
+    expect((err as DownloadError).code).toBe('S3_OBJECT_CHANGED');
     // The desired hash now follows the new object: the stale partial is gone, a fresh download verifies.
     const result = await downloadObject(source, request({ hash: sha256(replacement) }));
     expect(result.resumedFrom).toBe(0);
@@ -139,15 +141,16 @@ describe('downloadObject against a local S3 server', () => {
     await discardPartial(join(dest, 'firmware.bin'), hash);
     expect(readdirSync(dest)).toEqual([]);
   });
-  it('resumes a large object (hashed on a worker thread) across a cut, re-hashing the partial from disk', async () => {
+  it('resumes a large object across a cut, re-hashing the partial from disk', async () => {
     const bigData = objectBytes(20 * 1024 * 1024, 12);
     const bigHash = sha256(bigData);
     await admin.send(new PutObjectCommand({ Bucket: 'bucket', Key: 'big.bin', Body: bigData }));
-    const req = { bucket: 'bucket', key: 'big.bin', hash: bigHash, size: bigData.length, maxSize: 64 * 1024 * 1024, finalPath: join(dest, 'big.bin'), hashThread: 'worker' as const };
+    const req = { bucket: 'bucket', key: 'big.bin', hash: bigHash, size: bigData.length, maxSize: 64 * 1024 * 1024, finalPath: join(dest, 'big.bin') };
     const held = proxy.holdAt(proxy.downstreamBytes + 12 * 1024 * 1024);
-    const first = downloadObject(s3ObjectSource(client), req).catch((e: unknown) => e);
+    const received = progressReaching(12 * 1024 * 1024 - 4096);
+    const first = downloadObject(s3ObjectSource(client), { ...req, onProgress: received.onProgress }).catch((e: unknown) => e);
     await held;
-    await new Promise((r) => setTimeout(r, 150));
+    await received.reached;
     proxy.cutAll();
     proxy.release();
     expect(await first).toBeInstanceOf(DownloadError);

@@ -1,10 +1,10 @@
 /**
  * The data-plane HTTPS API, driven by `@aws-sdk/client-iot-data-plane` unchanged (endpoint +
- * a request handler trusting the sandbox CA), with the SDK's own error types.
+ * a request handler trusting the sandbox CA), with the SDK's own error types. Each test has a
+ * thing of its own, its shadows seeded to the state the test starts from.
  */
 import { request } from 'node:https';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MqttClient } from 'mqtt';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   ConflictException,
   DeleteThingShadowCommand,
@@ -17,7 +17,7 @@ import {
   UpdateThingShadowCommand,
 } from '@aws-sdk/client-iot-data-plane';
 import { shadowTopics } from '../../../core/shadow/topics';
-import { connectThing, Inbox, startTestIotCore, type TestIotCore } from '../../helpers/iot-core-clients';
+import { seedShadows, shadowDevice, startTestIotCore, thingNamer, type ShadowDevice, type ShadowSeed, type TestIotCore } from '../../helpers/iot-core-clients';
 
 const json = (payload: Uint8Array | undefined): Record<string, unknown> => JSON.parse(Buffer.from(payload ?? []).toString()) as Record<string, unknown>;
 const body = (doc: unknown) => new TextEncoder().encode(JSON.stringify(doc));
@@ -25,33 +25,41 @@ const body = (doc: unknown) => new TextEncoder().encode(JSON.stringify(doc));
 describe('data-plane API with the AWS SDK', () => {
   let iot: TestIotCore;
   let sdk: IoTDataPlaneClient;
-  let device: MqttClient;
-  let inbox: Inbox;
-  const thing = 'kettle-7';
-  const t = shadowTopics(thing);
+  const nextThing = thingNamer('kettle');
+  const open: ShadowDevice[] = [];
+  const FIRMWARE = { state: { desired: { s3: { key: 'fw.bin', etag: 'abc' } } } };
 
   beforeAll(async () => {
-    iot = await startTestIotCore({ things: [thing] });
+    iot = await startTestIotCore({ sharedDeviceKey: true });
     sdk = iot.createDataPlaneClient();
-    device = await connectThing(iot, thing);
-    inbox = new Inbox(device);
-    await device.subscribeAsync(`$aws/things/${thing}/shadow/#`, { qos: 1 });
+  });
+
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((d) => d.close()));
   });
 
   afterAll(async () => {
     sdk?.destroy();
-    await device?.endAsync(true);
     await iot?.close();
   });
 
+  /** A fresh thing's device, subscribed to its shadow topics after `seed` was applied. */
+  async function device(seed: ShadowSeed = []) {
+    const d = await shadowDevice(iot, nextThing(), seed);
+    open.push(d);
+    return { ...d, t: shadowTopics(d.thing) };
+  }
+
   it('raises ResourceNotFoundException for a shadow that does not exist', async () => {
+    const thing = nextThing();
     const err = await sdk.send(new GetThingShadowCommand({ thingName: thing })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ResourceNotFoundException);
     expect((err as Error).message).toBe(`No shadow exists with name: ${thing}`);
   });
 
   it('updates over HTTP and publishes the same MQTT accepted, delta and documents messages', async () => {
-    const out = await sdk.send(new UpdateThingShadowCommand({ thingName: thing, payload: body({ state: { desired: { s3: { key: 'fw.bin', etag: 'abc' } } }, clientToken: 'http-1' }) }));
+    const { thing, t, inbox } = await device();
+    const out = await sdk.send(new UpdateThingShadowCommand({ thingName: thing, payload: body({ ...FIRMWARE, clientToken: 'http-1' }) }));
     const reply = json(out.payload);
     expect(reply).toMatchObject({ state: { desired: { s3: { key: 'fw.bin', etag: 'abc' } } }, version: 1, clientToken: 'http-1' });
     expect(await inbox.next(t.updateAccepted)).toEqual(reply);
@@ -60,7 +68,8 @@ describe('data-plane API with the AWS SDK', () => {
   });
 
   it('returns the document with delta on GetThingShadow', async () => {
-    await device.publishAsync(t.update, JSON.stringify({ state: { reported: { s3: { key: 'fw.bin', etag: 'old' } } } }), { qos: 1 });
+    const { thing, t, inbox, publish } = await device([FIRMWARE]);
+    await publish(t.update, { state: { reported: { s3: { key: 'fw.bin', etag: 'old' } } } });
     await inbox.next(t.updateAccepted);
     const doc = json((await sdk.send(new GetThingShadowCommand({ thingName: thing }))).payload);
     expect(doc).toMatchObject({
@@ -70,6 +79,8 @@ describe('data-plane API with the AWS SDK', () => {
   });
 
   it('raises ConflictException for a stale version', async () => {
+    const thing = nextThing();
+    seedShadows(iot, thing, [FIRMWARE, { state: { reported: { s3: { key: 'fw.bin', etag: 'old' } } } }]);
     const err = await sdk
       .send(new UpdateThingShadowCommand({ thingName: thing, payload: body({ state: { desired: { on: true } }, version: 1 }) }))
       .catch((e: unknown) => e);
@@ -78,6 +89,7 @@ describe('data-plane API with the AWS SDK', () => {
   });
 
   it('raises InvalidRequestException for bad documents and RequestEntityTooLargeException past 8 KB', async () => {
+    const thing = nextThing();
     const deep = { state: { desired: { 1: { 2: { 3: { 4: { 5: { 6: { 7: 'x' } } } } } } } } };
     const tooDeep = await sdk.send(new UpdateThingShadowCommand({ thingName: thing, payload: body(deep) })).catch((e: unknown) => e);
     expect(tooDeep).toBeInstanceOf(InvalidRequestException);
@@ -92,6 +104,7 @@ describe('data-plane API with the AWS SDK', () => {
   });
 
   it('serves named shadows and lists them', async () => {
+    const { thing, inbox } = await device([FIRMWARE]);
     await sdk.send(new UpdateThingShadowCommand({ thingName: thing, shadowName: 'files', payload: body({ state: { desired: { a: 1 } } }) }));
     await sdk.send(new UpdateThingShadowCommand({ thingName: thing, shadowName: 'power', payload: body({ state: { desired: { on: true } } }) }));
     const named = shadowTopics(thing, 'files');
@@ -104,10 +117,13 @@ describe('data-plane API with the AWS SDK', () => {
     expect(rest).toMatchObject({ results: ['power'] });
     expect(rest.nextToken).toBeUndefined();
     const classic = json((await sdk.send(new GetThingShadowCommand({ thingName: thing }))).payload);
+    expect(classic.state).toMatchObject(FIRMWARE.state);
     expect(classic.state).not.toHaveProperty('desired.a');
   });
 
   it('answers a malformed path escape and an unknown operation with typed errors, and keeps serving', async () => {
+    const thing = nextThing();
+    seedShadows(iot, thing, [FIRMWARE]);
     const raw = (method: string, path: string) =>
       new Promise<{ status: number; type: string | undefined }>((resolve, reject) => {
         const req = request({ host: '127.0.0.1', port: iot.dataPlane.port, method, path, ca: iot.ca.certPem, agent: false }, (res) => {
@@ -125,6 +141,10 @@ describe('data-plane API with the AWS SDK', () => {
   });
 
   it('deletes a shadow, publishes delete/accepted, then answers 404 and keeps the version', async () => {
+    const { thing, inbox } = await device([
+      { state: { desired: { a: 1 } }, shadowName: 'files' },
+      { state: { desired: { on: true } }, shadowName: 'power' },
+    ]);
     const out = json((await sdk.send(new DeleteThingShadowCommand({ thingName: thing, shadowName: 'files' }))).payload);
     expect(out).toMatchObject({ version: 1 });
     expect(await inbox.next(shadowTopics(thing, 'files').deleteAccepted)).toMatchObject({ version: 1 });

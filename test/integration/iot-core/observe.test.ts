@@ -4,13 +4,12 @@
  * came (MQTT, the data-plane API, `iot.shadows`), stops on unsubscribe and on close, and a throwing
  * observer changes nothing for the devices.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MqttClient } from 'mqtt';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { UpdateThingShadowCommand, type IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import { createLogger } from '../../../core/logger';
 import { shadowTopics } from '../../../core/shadow/topics';
 import { IotCoreClosedError, IotCoreInvalidNameError } from '../../../sandbox/iot/errors';
-import { acceptsMqttWithoutCertificate, connectThing, Inbox, startTestIotCore, type TestIotCore } from '../../helpers/iot-core-clients';
+import { acceptsMqttWithoutCertificate, shadowDevice, startTestIotCore, thingNamer, type Inbox, type ShadowDevice, type ShadowSeed, type TestIotCore } from '../../helpers/iot-core-clients';
 
 interface Seen {
   topic: string;
@@ -62,42 +61,48 @@ function recorder() {
 describe('IoT Core observe (in-process message observation)', () => {
   let iot: TestIotCore;
   let sdk: IoTDataPlaneClient;
-  let device: MqttClient;
-  let inbox: Inbox;
   const logLines: string[] = [];
-  const thing = 'heater-3';
-  const t = shadowTopics(thing);
+  const nextThing = thingNamer('heater');
+  const open: ShadowDevice[] = [];
 
   beforeAll(async () => {
     iot = await startTestIotCore({
-      things: [thing],
+      sharedDeviceKey: true,
       logger: createLogger({ level: 'error', json: true, write: (l) => logLines.push(l) }),
     });
     sdk = iot.createDataPlaneClient();
-    device = await connectThing(iot, thing);
-    inbox = new Inbox(device);
-    await device.subscribeAsync(`$aws/things/${thing}/shadow/#`, { qos: 1 });
   });
 
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((d) => d.close()));
+  });
+
+  afterAll(async () => {
+    sdk?.destroy();
+    await iot?.close();
+  });
+
+  /** A fresh thing per test, its shadow seeded, with a device subscribed to all its shadow topics. */
+  async function heater(seed: ShadowSeed = []) {
+    const d = await shadowDevice(iot, nextThing(), seed);
+    open.push(d);
+    return { thing: d.thing, t: shadowTopics(d.thing), device: d.client, inbox: d.inbox };
+  }
+
   /** The device's next message on `topic` that carries `clientToken` (earlier ones are skipped). */
-  const untilToken = async (topic: string, clientToken: string): Promise<Record<string, unknown>> => {
+  const untilToken = async (inbox: Inbox, topic: string, clientToken: string): Promise<Record<string, unknown>> => {
     for (;;) {
       const m = await inbox.next(topic);
       if (m.clientToken === clientToken) return m;
     }
   };
 
-  afterAll(async () => {
-    sdk?.destroy();
-    await device?.endAsync(true);
-    await iot?.close();
-  });
-
   it('opens no plain listener unless asked', () => {
     expect(iot.plainMqtt).toBeUndefined();
   });
 
   it('receives update/documents and update/delta for an update made over MQTT', async () => {
+    const { thing, t, device, inbox } = await heater();
     const rec = recorder();
     const stop = iot.observe(`$aws/things/${thing}/shadow/#`, rec.callback);
     try {
@@ -108,13 +113,14 @@ describe('IoT Core observe (in-process message observation)', () => {
       expect(docs.body).toMatchObject({ current: { state: { desired: { temp: 21 } } }, clientToken: 'mqtt-1' });
       // The filter matches the device's own request topic too: observers see clients' publishes.
       expect(rec.seen.map((s) => s.topic)).toEqual(expect.arrayContaining([t.update, t.updateAccepted, t.updateDelta, t.updateDocuments]));
-      expect(await untilToken(t.updateDocuments, 'mqtt-1')).toEqual(docs.body);
+      expect(await untilToken(inbox, t.updateDocuments, 'mqtt-1')).toEqual(docs.body);
     } finally {
       stop();
     }
   });
 
   it('receives update/documents and update/delta for an update made over the data-plane API and through iot.shadows', async () => {
+    const { thing, t } = await heater([{ state: { desired: { temp: 21 } } }]);
     const rec = recorder();
     const stop = iot.observe('$aws/things/+/shadow/update/#', rec.callback);
     try {
@@ -133,6 +139,7 @@ describe('IoT Core observe (in-process message observation)', () => {
   });
 
   it('stops delivering as soon as it is unsubscribed', async () => {
+    const { thing, t, inbox } = await heater();
     const rec = recorder();
     const stop = iot.observe(`$aws/things/${thing}/shadow/update/documents`, rec.callback);
     iot.shadows.update(thing, { state: { desired: { temp: 23 } } });
@@ -142,12 +149,13 @@ describe('IoT Core observe (in-process message observation)', () => {
     const before = rec.seen.length;
     iot.shadows.update(thing, { state: { desired: { temp: 24 } }, clientToken: 'unobserved' });
     // The device still gets it, the observer does not.
-    await untilToken(t.updateDocuments, 'unobserved');
+    await untilToken(inbox, t.updateDocuments, 'unobserved');
     await new Promise((r) => setTimeout(r, 50));
     expect(rec.seen).toHaveLength(before);
   });
 
   it('logs a throwing or rejecting observer and keeps delivering to devices and to other observers', async () => {
+    const { thing, t, device, inbox } = await heater();
     logLines.length = 0;
     const stopThrow = iot.observe(`$aws/things/${thing}/shadow/#`, () => {
       throw new Error('observer exploded');
@@ -157,11 +165,11 @@ describe('IoT Core observe (in-process message observation)', () => {
     const stopGood = iot.observe(`$aws/things/${thing}/shadow/update/delta`, rec.callback);
     try {
       await device.publishAsync(t.update, JSON.stringify({ state: { desired: { temp: 25 } }, clientToken: 'after-throw' }), { qos: 1 });
-      expect(await untilToken(t.updateDelta, 'after-throw')).toMatchObject({ state: { temp: 25 } });
+      expect(await untilToken(inbox, t.updateDelta, 'after-throw')).toMatchObject({ state: { temp: 25 } });
       expect((await rec.next(t.updateDelta)).body).toMatchObject({ clientToken: 'after-throw' });
       // And the broker still serves the device.
       await device.publishAsync(t.get, JSON.stringify({ clientToken: 'get-after-throw' }), { qos: 1 });
-      expect(await untilToken(t.getAccepted, 'get-after-throw')).toMatchObject({ state: { desired: { temp: 25 } } });
+      expect(await untilToken(inbox, t.getAccepted, 'get-after-throw')).toMatchObject({ state: { desired: { temp: 25 } } });
       expect(logLines.some((l) => l.includes('mqtt observer failed') && l.includes('observer exploded'))).toBe(true);
       expect(logLines.some((l) => l.includes('mqtt observer failed') && l.includes('observer rejected'))).toBe(true);
     } finally {
@@ -178,11 +186,12 @@ describe('IoT Core observe (in-process message observation)', () => {
   });
 
   it('does not hand $-topics to a filter that starts with a wildcard (as MQTT requires)', async () => {
+    const { thing, t, inbox } = await heater();
     const rec = recorder();
     const stop = iot.observe('#', rec.callback);
     try {
       iot.shadows.update(thing, { state: { desired: { temp: 26 } }, clientToken: 'hash-filter' });
-      await untilToken(t.updateDocuments, 'hash-filter');
+      await untilToken(inbox, t.updateDocuments, 'hash-filter');
       await new Promise((r) => setTimeout(r, 50));
       expect(rec.seen.filter((s) => s.topic.startsWith('$'))).toEqual([]);
     } finally {

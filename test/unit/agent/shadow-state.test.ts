@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { applyUpdate, deepEqual, mergeDelta, mergeSection, mirrorFromDocument } from '../../../agent/shadow-state';
+import { applyUpdate, mergeDelta, mirrorFromDocument } from '../../../agent/shadow-state';
+import { deepEqual, mergeSection } from '../../../core/shadow/json';
 
 const A = { url: 's3://b/app.bin', hash: 'a'.repeat(64), versionId: 'v1', size: 10 };
 

@@ -1,0 +1,72 @@
+/**
+ * The JSON of shadow documents, shared by the shadow service (core/shadow/document.ts), the
+ * device agent and the sandbox. Pure.
+ *
+ * Keys come from whoever writes the shadow, so every access here is to own properties: a key
+ * named `__proto__`, `constructor` or `toString` is plain data, never a way to reach (or replace)
+ * an object's prototype. Read with `own`/`hasOwn`, write with `put`; `JSON.parse` already creates
+ * such keys as own properties.
+ */
+export type Json = null | boolean | number | string | Json[] | JsonObject;
+export interface JsonObject {
+  [key: string]: Json;
+}
+
+/** A JSON object (not null, not an array). */
+export function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function hasOwn(o: JsonObject | undefined, key: string): boolean {
+  return o !== undefined && Object.hasOwn(o, key);
+}
+
+/** `o[key]` if `o` has it as its own property; never something inherited. */
+export function own(o: JsonObject | undefined, key: string): Json | undefined {
+  return o !== undefined && Object.hasOwn(o, key) ? o[key] : undefined;
+}
+
+/** `o[key] = value` as a data property, even for `__proto__` (plain assignment would set the prototype). */
+export function put(o: JsonObject, key: string, value: Json): void {
+  Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+export function clone<T extends Json>(value: T): T {
+  return structuredClone(value);
+}
+
+/** Equal content: objects by own keys whatever their order, arrays element by element. */
+export function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
+  }
+  if (!isObject(a) || !isObject(b)) return false;
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => Object.hasOwn(b, k) && deepEqual(a[k], b[k]));
+}
+
+/**
+ * A section (`desired` or `reported`) after an update, as the shadow service merges it: objects
+ * merge key by key, `null` deletes a key, anything else (arrays included) replaces. An object
+ * whose keys the patch all deleted goes too; a `{}` written on purpose stays. New object; the
+ * inputs are not changed and the result shares nothing with the patch.
+ */
+export function mergeSection(base: JsonObject, patch: JsonObject): JsonObject {
+  const out: JsonObject = {};
+  for (const k of Object.keys(base)) put(out, k, base[k]!);
+  for (const k of Object.keys(patch)) {
+    const p = patch[k]!;
+    if (p === null) {
+      delete out[k];
+    } else if (isObject(p)) {
+      const before = own(out, k);
+      const merged = mergeSection(isObject(before) ? before : {}, p);
+      if (Object.keys(merged).length === 0 && Object.keys(p).length > 0) delete out[k];
+      else put(out, k, merged);
+    } else {
+      put(out, k, clone(p));
+    }
+  }
+  return out;
+}
