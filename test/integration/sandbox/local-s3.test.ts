@@ -55,6 +55,16 @@ describe('startLocalS3', () => {
     ]);
   });
 
+  it('stores the object bytes, not the framing, of an aws-chunked upload (an SDK with default checksums)', async () => {
+    const { Readable } = await import('node:stream');
+    const defaults = new S3Client({ endpoint: s3.endpoint, region: s3.region, forcePathStyle: true, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } });
+    const body = Buffer.alloc(200_000, 7);
+    await defaults.send(new PutObjectCommand({ Bucket: 'b', Key: 'chunked.bin', Body: Readable.from([body.subarray(0, 70_000), body.subarray(70_000)]), ContentLength: body.length }));
+    const got = await defaults.send(new GetObjectCommand({ Bucket: 'b', Key: 'chunked.bin' }));
+    expect(Buffer.from(await got.Body!.transformToByteArray()).equals(body)).toBe(true);
+    defaults.destroy();
+  });
+
   it('refuses an unknown access key with InvalidAccessKeyId (403)', async () => {
     const stranger = new S3Client(localS3ClientConfig(s3.endpoint, { accessKeyId: 'REVOKED', secretAccessKey: 'REVOKED' }));
     await expect(stranger.send(new GetObjectCommand({ Bucket: 'b', Key: 'x' }))).rejects.toMatchObject({ name: 'InvalidAccessKeyId', $metadata: { httpStatusCode: 403 } });
