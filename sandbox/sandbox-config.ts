@@ -23,7 +23,9 @@ export const THING_NAME_PREFIX = 'shadowplug-device-';
 export const ROLE_ALIAS = 'shadowplug-device-role-alias';
 /** The shadow property the object Lambda writes and the agents follow (the stack's default too). */
 export const SHADOW_PROPERTY = 's3';
-export const MAX_DEVICES = 1000;
+import { MAX_DEVICES } from './cli-settings';
+
+export { MAX_DEVICES };
 
 export interface SandboxOptions {
   /** Where certificates, shadows, objects and device files live (default `.sandbox`). */
@@ -44,6 +46,8 @@ export interface SandboxOptions {
   agents?: boolean;
   /** Write `<dir>/sandbox.json` for `sandbox upload` (default true). */
   writeInfoFile?: boolean;
+  /** Serve the dashboard on 127.0.0.1 (default off; the CLI turns it on): `true`, or the port (0 = any free one). */
+  dashboard?: boolean | { port?: number };
 }
 
 /** SandboxOptions checked, with every default filled in. */
@@ -61,6 +65,8 @@ export interface SandboxConfig {
   buttonSerial: string;
   agents: boolean;
   writeInfoFile: boolean;
+  /** The dashboard's port (0 = any free one); absent: no dashboard. */
+  dashboardPort?: number;
 }
 
 /** Checks `options` without touching the disk or the network. Throws SandboxConfigError. */
@@ -96,6 +102,7 @@ export function resolveSandboxConfig(options: SandboxOptions = {}): SandboxConfi
     buttonSerial,
     agents: options.agents !== false,
     writeInfoFile: options.writeInfoFile !== false,
+    ...(options.dashboard ? { dashboardPort: options.dashboard === true ? 0 : (options.dashboard.port ?? 0) } : {}),
   };
 }
 
