@@ -8,9 +8,10 @@ import tseslint from 'typescript-eslint';
 // - sandbox/ and bin/ are the composition roots: they may import the handlers and the agent.
 // - Every core/ module is pure unless listed in CORE_IO_MODULES: a pure module imports no
 //   socket, file system or AWS SDK module, and no I/O module of core/ either (so it stays pure
-//   all the way down). I/O modules take their sockets, clients and clocks as parameters.
-// Written with ESLint's own no-restricted-imports (regex patterns on the import specifier) and
-// no-restricted-syntax for dynamic import(): no resolver plugin needed for relative TS imports.
+//   all the way down); `import type` is allowed there, as it is erased at compile time. I/O
+//   modules take their sockets, clients and clocks as parameters.
+// Written with typescript-eslint's no-restricted-imports (regex patterns on the import specifier)
+// and no-restricted-syntax for dynamic import(): no resolver plugin needed for relative TS imports.
 
 /** core/ modules that do I/O (or import a module that does). A new I/O module is added here. */
 const CORE_IO_MODULES = [
@@ -18,10 +19,14 @@ const CORE_IO_MODULES = [
   'core/button/publish-click.ts',
   'core/button/sns-publish.ts',
   'core/button/tplink-driver.ts',
+  'core/s3/current-object.ts',
+  'core/s3/object-get.ts',
   'core/s3/object-hash.ts',
   'core/s3/object-reader.ts',
   'core/s3/process-event.ts',
+  'core/s3/ranged-reader.ts',
   'core/s3/shadow-writer.ts',
+  'core/s3/stream-probe.ts',
   'core/tplink/discovery.ts',
   'core/tplink/index.ts',
   'core/tplink/operations.ts',
@@ -39,14 +44,14 @@ const CORE_IO_SPECIFIERS = `(^|/)(${CORE_IO_MODULES.map((p) => p.split('/').pop(
   .map((p) => p.split('/').at(-2))
   .join('|')})/?$`;
 
-const rule = (regex, message) => ({ regex, message });
+const rule = (regex, message, allowTypeImports = false) => ({ regex, message, allowTypeImports });
 const CORE_LAYER = [
   rule(climbsInto(['agent', 'sandbox', 'lambda', 'lib', 'bin']), 'core/ is the inner layer: it must not import agent/, sandbox/, lambda/, lib/ or bin/ (README "Layout").'),
   rule('^(aws-cdk-lib|constructs)(/|$)', 'core/ is runtime code: CDK belongs in lib/.'),
 ];
 const PURE = [
-  rule(IO_PACKAGES, 'A pure core/ module imports no net, dgram, http(s), tls, fs, child_process, worker_threads, mqtt or @aws-sdk/*: take the socket or client as a parameter, or list the file in CORE_IO_MODULES in eslint.config.js.'),
-  rule(CORE_IO_SPECIFIERS, 'A pure core/ module must not import a core/ I/O module (CORE_IO_MODULES in eslint.config.js): take what it does as a parameter.'),
+  rule(IO_PACKAGES, 'A pure core/ module imports no net, dgram, http(s), tls, fs, child_process, worker_threads, mqtt or @aws-sdk/*: take the socket or client as a parameter, or list the file in CORE_IO_MODULES in eslint.config.js.', true),
+  rule(CORE_IO_SPECIFIERS, 'A pure core/ module must not import a core/ I/O module (CORE_IO_MODULES in eslint.config.js): take what it does as a parameter.', true),
 ];
 const HANDLER_LAYER = [
   rule(climbsInto(['sandbox', 'lib', 'bin']), 'lambda/ and agent/ run on their own: they must not import sandbox/, lib/ or bin/ (the sandbox imports them, not the other way; README "Layout").'),
@@ -58,7 +63,7 @@ const LIB_LAYER = [
 /** no-restricted-imports plus the same check on dynamic import(). */
 function restrict(patterns) {
   return {
-    'no-restricted-imports': ['error', { patterns }],
+    '@typescript-eslint/no-restricted-imports': ['error', { patterns }],
     'no-restricted-syntax': [
       'error',
       ...patterns.map(({ regex, message }) => ({

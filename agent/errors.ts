@@ -5,6 +5,7 @@
  * parsing messages.
  */
 import { ShadowplugError } from '../core/errors';
+import type { S3ErrorCode } from '../core/s3/s3-errors';
 
 export class AgentError extends ShadowplugError {}
 
@@ -57,10 +58,18 @@ export class HashMismatchError extends AgentError {
   }
 }
 
+/**
+ * Why a download failed: an S3 answer (the codes of `classifyS3Error`, shared with the object
+ * Lambda), the body ending early or stalling (`S3_CONNECTION`), or S3's size differing from the
+ * desired `size` (`SIZE_MISMATCH`).
+ */
+export type DownloadErrorCode = S3ErrorCode | 'SIZE_MISMATCH';
+
 /** S3 refused or failed the GetObject. `retryable` follows the status (403 after a credentials refresh, 5xx, network). */
 export class DownloadError extends AgentError {
+  declare readonly code: DownloadErrorCode;
   readonly status?: number;
-  constructor(message: string, options: { code: string; retryable: boolean; status?: number; cause?: unknown }) {
+  constructor(message: string, options: { code: DownloadErrorCode; retryable: boolean; status?: number; cause?: unknown }) {
     super(message, options);
     if (options.status !== undefined) this.status = options.status;
   }
@@ -72,6 +81,20 @@ export class CredentialsError extends AgentError {
   constructor(message: string, options: { retryable: boolean; status?: number; cause?: unknown }) {
     super(message, { code: 'CREDENTIALS', ...options });
     if (options.status !== undefined) this.status = options.status;
+  }
+}
+
+/**
+ * The destination file system refuses the file's name (ENAMETOOLONG: names longer than it allows,
+ * e.g. 143 bytes on eCryptfs). The same name can never be installed there: not retried.
+ */
+export class NameTooLongError extends AgentError {
+  constructor(path: string, cause?: unknown) {
+    super(`cannot install ${path}: the destination file system does not accept a file name this long (rename the object's key)`, {
+      code: 'FILE_NAME_TOO_LONG',
+      retryable: false,
+      cause,
+    });
   }
 }
 

@@ -22,8 +22,20 @@ import type { PropertyView, ShadowCapability } from './shadow-session';
 import { deepEqual, hasOwn, isObject, put, type Json, type JsonObject } from '../core/shadow/json';
 import type { InstalledFile, StateStore } from './state-store';
 
-/** Errors caused by the desired value itself: trying the same value again cannot help. */
-const PERMANENT = new Set(['INVALID_DESIRED', 'UNSAFE_KEY', 'OBJECT_TOO_LARGE']);
+/**
+ * Failures that the desired value itself causes: trying the same value again cannot help, so they
+ * are reported once and the agent waits for a new value.
+ */
+const PERMANENT: ReadonlySet<string> = new Set(['INVALID_DESIRED', 'UNSAFE_KEY', 'OBJECT_TOO_LARGE', 'FILE_NAME_TOO_LONG']);
+
+/**
+ * A version that is gone (404, or a delete marker) never comes back, so a value naming one fails
+ * for good (the object Lambda clears or replaces it). A key without a version may be uploaded
+ * again: that is retried with backoff.
+ */
+function isPermanent(error: AgentError, desired: FileDesired): boolean {
+  return PERMANENT.has(error.code) || (error.code === 'S3_OBJECT_MISSING' && desired.versionId !== undefined);
+}
 
 export interface Reporter {
   report(property: string, value: Json): Promise<void>;
@@ -279,7 +291,7 @@ export class FileSyncCapability implements ShadowCapability {
         if (err instanceof CancelledError || signal.aborted) return;
         const error = toAgentError(err);
         if ((error as { status?: number }).status === 403) this.options.onAccessDenied?.();
-        const permanent = PERMANENT.has(error.code);
+        const permanent = isPermanent(error, desired);
         if (permanent || this.options.once) {
           if (permanent) this.failedFor = valueKey(target);
           await this.fail(error, desired.hash, this.view);

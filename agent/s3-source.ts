@@ -2,9 +2,10 @@
  * The one S3 call the agent makes (GetObject), behind a small function type so the download
  * logic takes it as a parameter and the bench can drive the same code path.
  */
-import { GetObjectCommand, S3ServiceException, type S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import { S3_COMPATIBLE_ENDPOINT_SETTINGS } from '../core/s3/compatible-endpoint';
+import { classifyS3Error } from '../core/s3/s3-errors';
 import { DownloadError } from './errors';
 
 export interface AwsCredentials {
@@ -62,19 +63,10 @@ function where(input: GetObjectInput): string {
   return `s3://${input.bucket}/${input.key}${input.versionId ? `?versionId=${input.versionId}` : ''}`;
 }
 
-/** Map an SDK failure to a DownloadError that says whether to retry. */
+/** An SDK failure as a DownloadError, by the mapping the object Lambda uses too. */
 export function toDownloadError(input: GetObjectInput, err: unknown): DownloadError {
-  const status = err instanceof S3ServiceException ? err.$metadata.httpStatusCode : undefined;
-  const name = (err as { name?: string }).name ?? 'Error';
-  const msg = `${where(input)}: ${name}: ${(err as Error).message ?? String(err)}`;
-  if (status === 403) return new DownloadError(msg, { code: 'S3_ACCESS_DENIED', retryable: true, status, cause: err });
-  if (status === 404) return new DownloadError(msg, { code: 'S3_NOT_FOUND', retryable: true, status, cause: err });
-  if (status === 412) return new DownloadError(msg, { code: 'S3_CHANGED', retryable: true, status, cause: err });
-  if (status === 416) return new DownloadError(msg, { code: 'S3_INVALID_RANGE', retryable: true, status, cause: err });
-  if (status !== undefined && status >= 400 && status < 500 && status !== 429 && status !== 408) {
-    return new DownloadError(msg, { code: 'S3_REQUEST_REFUSED', retryable: true, status, cause: err });
-  }
-  return new DownloadError(msg, { code: status ? 'S3_SERVER_ERROR' : 'S3_CONNECTION', retryable: true, ...(status ? { status } : {}), cause: err });
+  const { code, retryable, status, detail } = classifyS3Error(err);
+  return new DownloadError(`${where(input)}: ${detail}`, { code, retryable, ...(status !== undefined ? { status } : {}), cause: err });
 }
 
 function parseContentRange(value: string | undefined): { start: number; total?: number } | undefined {

@@ -7,8 +7,7 @@
  * Three processes, so each number is its own: the S3 server (this file with `serve`, under tsx),
  * and for every single download a fresh client process (this file bundled by esbuild into plain
  * JavaScript, as a deployed device runs it, with `client`), whose peak RSS is the kernel's exact
- * maxRSS. A third row forces the SHA-256 onto a worker thread (what `auto` picks on more than two
- * CPUs). A second table
+ * maxRSS. A second table
  * repeats it through a 1 Gbit/s link (BENCH_LINK bytes/s; 0 skips it), closer to a device's
  * download from S3 than loopback. Everything binds 127.0.0.1; the big files are removed at the end.
  */
@@ -38,7 +37,7 @@ const MiB = 1024 * 1024;
 // Not a literal, so esbuild leaves the S3 server out of the client bundle.
 const LOCAL_S3_MODULE = '../sandbox/local-s3';
 
-type Variant = 'plain' | 'agent' | 'worker';
+type Variant = 'plain' | 'agent';
 interface Sample {
   ms: number;
   cpuMs: number;
@@ -93,8 +92,7 @@ async function client(variant: Variant, endpoint: string, hash: string, dest: st
     size = out.ContentLength ?? 0;
   } else {
     path = join(dest, 'one-gib.bin');
-    const hashThread = variant === 'agent' ? 'auto' : 'worker';
-    ({ size } = await downloadObject(s3ObjectSource(s3), { bucket: BUCKET, key: KEY, hash, size: SIZE, maxSize: SIZE, finalPath: path, hashThread }));
+    ({ size } = await downloadObject(s3ObjectSource(s3), { bucket: BUCKET, key: KEY, hash, size: SIZE, maxSize: SIZE, finalPath: path }));
   }
   const ms = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
@@ -130,14 +128,13 @@ async function main(): Promise<void> {
 
     console.log('warming the server page cache ...');
     run('plain', endpoint);
-    const autoThread = availableParallelism() > 2 ? 'on a worker' : 'inline (2 CPUs)';
     const table = (title: string, at: string) => {
       console.log(`\n${title}`);
-      const rows: Record<Variant, Sample[]> = { plain: [], agent: [], worker: [] };
-      const variants: Variant[] = ['plain', 'agent', 'worker'];
+      const rows: Record<Variant, Sample[]> = { plain: [], agent: [] };
+      const variants: Variant[] = ['plain', 'agent'];
       for (let round = 0; round < ROUNDS; round++) {
         // Rotate the order so drift on the shared machine hits all alike.
-        for (const variant of [...variants.slice(round % 3), ...variants.slice(0, round % 3)]) {
+        for (const variant of [...variants.slice(round % 2), ...variants.slice(0, round % 2)]) {
           const m = run(variant, at);
           rows[variant].push(m);
           console.log(
@@ -152,9 +149,8 @@ async function main(): Promise<void> {
       const ratio = best('agent') / best('plain');
       console.log(`  ${SIZE / MiB} MiB, best of ${ROUNDS}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${availableParallelism()} CPUs:`);
       console.log(`  plain GetObject → file (no hash, no fsync):          ${(best('plain') / 1000).toFixed(2)} s  cpu ${(bestCpu('plain') / 1000).toFixed(2)} s  peak RSS ${mb(peak('plain'))}`);
-      console.log(`  agent (sha256 ${autoThread} + fsync + verify + rename): ${(best('agent') / 1000).toFixed(2)} s  cpu ${(bestCpu('agent') / 1000).toFixed(2)} s  peak RSS ${mb(peak('agent'))}`);
-      console.log(`  agent with the sha256 forced onto a worker thread: ${(best('worker') / 1000).toFixed(2)} s  cpu ${(bestCpu('worker') / 1000).toFixed(2)} s  peak RSS ${mb(peak('worker'))}`);
-      console.log(`  time ratio agent/plain: ${ratio.toFixed(3)} (target ≤ 1.15) ${ratio <= 1.15 ? 'OK' : 'MISSED'}; forced worker ${(best('worker') / best('plain')).toFixed(3)}`);
+      console.log(`  agent (sha256 + fsync + verify + rename):            ${(best('agent') / 1000).toFixed(2)} s  cpu ${(bestCpu('agent') / 1000).toFixed(2)} s  peak RSS ${mb(peak('agent'))}`);
+      console.log(`  time ratio agent/plain: ${ratio.toFixed(3)} (target ≤ 1.15) ${ratio <= 1.15 ? 'OK' : 'MISSED'}`);
       console.log(`  peak RSS agent: ${mb(peak('agent'))} (target ≤ 128 MB) ${peak('agent') <= 128 * MiB ? 'OK' : 'MISSED'}`);
     };
     table('loopback (the S3 server on the same CPUs):', endpoint);

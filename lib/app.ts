@@ -5,6 +5,8 @@
 import { App, Validations, type AppProps } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { checkContextKeys, isDocumentationAddress, parseStackSettings } from './context';
+import { ENVIRONMENT_CONTEXT_KEYS } from './limits/environment-keys';
+import { AwsLimitsChecks } from './limits/plugin';
 import { ShadowplugStack } from './shadowplug-stack';
 
 export const STACK_NAME = 'Shadowplug';
@@ -24,7 +26,7 @@ export function createApp(props: AppProps = {}): { app: App; stack: ShadowplugSt
       `plugHost ${settings.plugHost} is a documentation address (the cdk.json placeholder): deploy with -c plugHost=<your plug's address>`,
     );
   }
-  // Zero unacknowledged findings: a finding fails the synth.
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  // Zero unacknowledged findings: a finding fails the synth. So does a template AWS would refuse.
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new AwsLimitsChecks({ environmentKeys: ENVIRONMENT_CONTEXT_KEYS }));
   return { app, stack };
 }

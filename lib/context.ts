@@ -257,6 +257,7 @@ function parseTopicFilter(read: ContextReader): string {
 // ---- devices and files ----
 
 const THING_NAME = /^[a-zA-Z0-9:_-]{1,128}$/;
+export const DEFAULT_THING_NAME = 'shadowplug-device';
 
 /** `thingName` (one) or `thingNames` (JSON array or comma-separated); not both. */
 function parseThingNames(read: ContextReader): string[] {
@@ -268,7 +269,8 @@ function parseThingNames(read: ContextReader): string[] {
   const key = single !== undefined ? 'thingName' : 'thingNames';
   let names: unknown[];
   if (single !== undefined) names = [single];
-  else if (isUnset(many)) throw new ContextError('thingName', 'is required (pass -c thingName=... or -c thingNames=a,b)');
+  // The default lives here, not in cdk.json: a cdk.json thingName would collide with -c thingNames=a,b.
+  else if (isUnset(many)) names = [DEFAULT_THING_NAME];
   else if (Array.isArray(many)) names = many;
   else if (typeof many === 'string') names = many.split(',').map((s) => s.trim());
   else throw new ContextError(key, 'expected a list of thing names');

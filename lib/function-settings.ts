@@ -88,7 +88,8 @@ export function thingPrefix(settings: Pick<StackSettings, 'keyPrefix'>): string 
 /** `iotDataEndpoint`: the account's `https://<prefix>-ats.iot.<region>.amazonaws.com` (may be a deploy-time token). */
 export function objectEnvironment(settings: StackSettings, iotDataEndpoint: string): Record<string, string> {
   const objectSettings: ObjectSettings = {
-    targetThings: settings.thingNames,
+    // With per-thing objects a device may read only things/<itself>/: no key outside goes to every thing.
+    targetThings: settings.scopeObjectsPerThing ? [] : settings.thingNames,
     thingPrefix: thingPrefix(settings),
     property: settings.shadowProperty,
     shadowName: settings.shadowName,

@@ -7,6 +7,7 @@ import { Agent } from 'node:https';
 import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { silentLogger, type Logger } from '../core/logger';
+import type { IotPolicy } from '../core/iot-policy/policy';
 import type { JsonObject } from '../core/shadow/document';
 import { CertificateAuthority, type ButtonCertificate, type ThingCertificate } from './iot/certificate-authority';
 import { ButtonRule, type ButtonHandler } from './iot/button-rule';
@@ -47,6 +48,11 @@ export interface IotCoreOptions {
   roleAlias?: string;
   /** What the credentials provider hands out (default s3rver's S3RVER/S3RVER, one hour). */
   credentials?: ProvidedCredentials;
+  /**
+   * The IoT policy on every thing certificate (default: the device policy the stack deploys, for
+   * the classic shadow; see core/iot-policy/device-policy.ts).
+   */
+  devicePolicy?: IotPolicy;
   /** The button topic rule's action. */
   onButton?: ButtonHandler;
   /** Persist shadows here (JSON, atomic writes); in memory when absent. */
@@ -128,6 +134,7 @@ export async function startIotCore(options: IotCoreOptions): Promise<IotCore> {
       ...(options.plainMqttPort !== undefined ? { plainPort: options.plainMqttPort } : {}),
       tls: { cert: server.certPem, key: server.keyPem, ca: ca.certPem },
       logger: logger.child({ component: 'mqtt' }),
+      ...(options.devicePolicy ? { devicePolicy: options.devicePolicy } : {}),
       onPublish: (topic, payload) => {
         if (!shadows.handleMqtt(topic, payload)) rule.handle(topic, payload);
       },

@@ -1,21 +1,30 @@
 /**
- * A local S3 server (s3rver) with the sandbox's bucket(s), and S3-shaped event records.
+ * The sandbox's S3: a small S3-compatible server of our own (sandbox/s3/) with the sandbox's
+ * bucket(s), versioned like the deployed bucket, and S3-shaped event notifications.
  *
- * s3rver's own events differ from real S3 in two ways that matter to the object Lambda, so they
- * are normalised here: keys arrive raw (S3 URL-encodes them, `+` for space) and the sequencer is
- * the millisecond clock (two uploads in one millisecond would tie). We encode keys the way S3
- * does and issue a strictly increasing sequencer per key space.
+ * Why our own: the deployed bucket is versioned, and what devices get after deletes and
+ * re-uploads depends on it; s3rver (used before) has no versioning, is unmaintained since 2022,
+ * and stored keys containing `../` outside its directory. Neither npm nor Debian offers a
+ * versioned S3 server that runs here without a download of its own; moto does (Python), but the
+ * sandbox must stay one `npx shadowplug sandbox` for a newcomer. The same behavioural tests run
+ * against this server and against moto (test/integration/s3/versioned-peer.test.ts), which is
+ * what shows it behaves like S3 where it matters.
+ *
+ * Events are what S3 sends: URL-encoded keys (`+` for space), `versionId` in a versioned bucket,
+ * `ObjectRemoved:DeleteMarkerCreated` for a delete without a version id, and a sequencer that
+ * strictly increases.
  */
-import { mkdirSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
-import S3rver from 's3rver';
 import { S3Client } from '@aws-sdk/client-s3';
-import type { S3Event } from 'aws-lambda';
+import type { S3Event, S3EventRecord } from 'aws-lambda';
 import { silentLogger, type Logger } from '../core/logger';
 import { S3_COMPATIBLE_ENDPOINT_SETTINGS } from '../core/s3/compatible-endpoint';
+import { handleS3Request, type StoreChange } from './s3/http-api';
+import { ObjectStore } from './s3/object-store';
+import type { Versioning } from './s3/versions';
 
-/** s3rver accepts only these credentials. */
+/** The local S3 accepts only this access key. */
 export const LOCAL_S3_ACCESS_KEY_ID = 'S3RVER';
 export const LOCAL_S3_SECRET_ACCESS_KEY = 'S3RVER';
 export const LOCAL_S3_REGION = 'us-east-1';
@@ -28,7 +37,9 @@ export interface LocalS3Options {
   port?: number;
   /** Buckets created at start (default `['shadowplug']`). */
   buckets?: string[];
-  /** Called with each S3-shaped event (Put, Post, Copy, Delete). Errors it throws are logged. */
+  /** Versioning of the buckets created at start (default `Enabled`, as the stack deploys). */
+  versioning?: Versioning;
+  /** Called with each S3-shaped event (Put, Delete, DeleteMarkerCreated). Errors it throws are logged. */
   onEvent?: (event: S3Event) => void | Promise<void>;
   logger?: Logger;
 }
@@ -61,51 +72,77 @@ export function localS3ClientConfig(endpoint: string, credentials: { accessKeyId
   };
 }
 
+/** A strictly increasing sequencer (S3 only promises order per key; one clock for all keys does that). */
+function sequencer(): () => string {
+  let last = 0n;
+  return () => {
+    const now = BigInt(Date.now()) << 16n;
+    last = now > last ? now : last + 1n;
+    return last.toString(16).toUpperCase().padStart(16, '0');
+  };
+}
+
+function eventRecord(change: StoreChange, seq: string, host: string): S3EventRecord {
+  const object: S3EventRecord['s3']['object'] = { key: encodeEventKey(change.key), size: change.size ?? 0, eTag: change.eTag ?? '', sequencer: seq };
+  if (change.size === undefined) delete (object as { size?: number }).size;
+  if (change.eTag === undefined) delete (object as { eTag?: string }).eTag;
+  if (change.versionId !== undefined) object.versionId = change.versionId;
+  return {
+    eventVersion: '2.1',
+    eventSource: 'aws:s3',
+    awsRegion: LOCAL_S3_REGION,
+    eventTime: new Date().toISOString(),
+    eventName: change.eventName,
+    userIdentity: { principalId: 'local' },
+    requestParameters: { sourceIPAddress: host },
+    responseElements: { 'x-amz-request-id': 'local', 'x-amz-id-2': 'local' },
+    s3: {
+      s3SchemaVersion: '1.0',
+      configurationId: 'shadowplug-local',
+      bucket: { name: change.bucket, ownerIdentity: { principalId: 'local' }, arn: `arn:aws:s3:::${change.bucket}` },
+      object,
+    },
+  } as S3EventRecord;
+}
+
 export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   const host = options.host ?? '127.0.0.1';
   const buckets = options.buckets ?? ['shadowplug'];
   const logger = options.logger ?? silentLogger;
-  mkdirSync(options.dir, { recursive: true });
-  const server = new S3rver({
-    address: host,
-    port: options.port ?? 0,
-    silent: true,
-    directory: options.dir,
-    configureBuckets: buckets.map((name) => ({ name, configs: [] })),
-  });
-
-  let lastSequencer = 0n;
-  server.on('event', (raw: S3Event) => {
-    const event: S3Event = structuredClone(raw);
-    for (const record of event.Records) {
-      const now = BigInt(Date.now()) << 16n;
-      lastSequencer = now > lastSequencer ? now : lastSequencer + 1n;
-      record.s3.object.sequencer = lastSequencer.toString(16).toUpperCase().padStart(16, '0');
-      record.s3.object.key = encodeEventKey(record.s3.object.key);
-    }
+  const store = new ObjectStore(options.dir);
+  for (const bucket of buckets) {
+    store.createBucket(bucket, options.versioning ?? 'Enabled');
+    if ((options.versioning ?? 'Enabled') === 'Enabled') store.setVersioning(bucket, 'Enabled');
+  }
+  const nextSequencer = sequencer();
+  const onChange = (change: StoreChange) => {
+    const event: S3Event = { Records: [eventRecord(change, nextSequencer(), host)] };
     if (!options.onEvent) return;
     Promise.resolve()
       .then(() => options.onEvent!(event))
-      .catch((err: unknown) => logger.error('S3 event handler failed', { err, eventName: event.Records[0]?.eventName }));
+      .catch((err: unknown) => logger.error('S3 event handler failed', { err, eventName: change.eventName }));
+  };
+  const ctx = { store, accessKeyId: LOCAL_S3_ACCESS_KEY_ID, onChange };
+  const server: Server = createServer((req, res) => void handleS3Request(ctx, req, res));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => resolve());
   });
-
-  const address = (await server.run()) as AddressInfo;
-  const httpServer = (server as unknown as { httpServer: Server }).httpServer;
-  const endpoint = `http://${host}:${address.port}`;
+  const port = (server.address() as AddressInfo).port;
+  const endpoint = `http://${host}:${port}`;
   const credentials = { accessKeyId: LOCAL_S3_ACCESS_KEY_ID, secretAccessKey: LOCAL_S3_SECRET_ACCESS_KEY };
-
   return {
     endpoint,
     host,
-    port: address.port,
+    port,
     buckets,
     accessKeyId: credentials.accessKeyId,
     secretAccessKey: credentials.secretAccessKey,
     region: LOCAL_S3_REGION,
     createClient: () => new S3Client(localS3ClientConfig(endpoint, credentials)),
     close: async () => {
-      const closed = server.close();
-      httpServer.closeAllConnections();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
       await closed;
     },
   };

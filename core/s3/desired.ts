@@ -1,13 +1,19 @@
 /**
- * The desired value written into a shadow (`state.desired.<property>`), and the decision whether
- * an event may replace the value that is there. Pure.
+ * The desired value written into a shadow (`state.desired.<property>`), and what one event does
+ * to it. Pure.
+ *
+ * The rule: after any set of events for a key has been applied, in any order, a desired value
+ * pointing at the key names exactly what a plain GetObject of the key returns now (its version and
+ * SHA-256), or it is cleared when the key does not exist. So an event is never applied as what it
+ * says happened: it is a prompt to look at the key's current state (`KeyState`) and make the
+ * value match it. Events only order which key a thing follows when several keys go to it.
  *
  * `url` and `hash` keep the seed article's names and meaning (`s3://bucket/key`, SHA-256 hex),
- * so a device that knows only those two still works; the rest lets a device read the exact
- * version and lets this Lambda order events.
+ * so a device that knows only those two still works.
  */
+import type { KeyState } from './current-object';
 import type { ObjectChange } from './event';
-import { compareEvents, compareSequencers } from './ordering';
+import { compareEvents, compareSequencers, type EventOrder } from './ordering';
 
 export interface DesiredObject {
   url: string;
@@ -16,10 +22,10 @@ export interface DesiredObject {
   size: number;
   bucket: string;
   key: string;
-  /** Present when the bucket is versioned: the exact version hashed. */
+  /** Present when the bucket is versioned: the exact version hashed (the key's current one). */
   versionId?: string;
   eTag?: string;
-  /** Ordering data (see ordering.ts). */
+  /** Ordering data (see ordering.ts): the newest event seen for the key. */
   sequencer: string;
   eventTime: string;
 }
@@ -28,18 +34,13 @@ export function objectUrl(bucket: string, key: string): string {
   return `s3://${bucket}/${key}`;
 }
 
-export function buildDesired(change: ObjectChange, hash: string, size: number): DesiredObject {
-  const value: DesiredObject = {
-    url: objectUrl(change.bucket, change.key),
-    hash,
-    size,
-    bucket: change.bucket,
-    key: change.key,
-    sequencer: change.sequencer,
-    eventTime: change.eventTime,
-  };
-  if (change.versionId !== undefined) value.versionId = change.versionId;
-  if (change.eTag !== undefined) value.eTag = change.eTag;
+export type ExistingObject = Extract<KeyState, { exists: true }>;
+
+/** The value naming `object`, the key's current object, with the given ordering data. */
+export function buildDesired(bucket: string, key: string, object: ExistingObject, hash: string, order: { sequencer: string; eventTime: string }): DesiredObject {
+  const value: DesiredObject = { url: objectUrl(bucket, key), hash, size: object.size, bucket, key, sequencer: order.sequencer, eventTime: order.eventTime };
+  if (object.versionId !== undefined) value.versionId = object.versionId;
+  if (object.eTag !== '') value.eTag = object.eTag;
   return value;
 }
 
@@ -48,6 +49,8 @@ interface CurrentValue {
   url?: string;
   hash?: string;
   versionId?: string;
+  eTag?: string;
+  size?: number;
   sequencer?: string;
   eventTime?: string;
   raw: Record<string, unknown>;
@@ -57,7 +60,8 @@ function readCurrent(value: unknown): CurrentValue | undefined {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
   const raw = value as Record<string, unknown>;
   const str = (k: string) => (typeof raw[k] === 'string' ? (raw[k] as string) : undefined);
-  return { url: str('url'), hash: str('hash'), versionId: str('versionId'), sequencer: str('sequencer'), eventTime: str('eventTime'), raw };
+  const size = typeof raw.size === 'number' ? raw.size : undefined;
+  return { url: str('url'), hash: str('hash'), versionId: str('versionId'), eTag: str('eTag'), size, sequencer: str('sequencer'), eventTime: str('eventTime'), raw };
 }
 
 /**
@@ -71,37 +75,45 @@ export function replacementPatch(current: unknown, next: DesiredObject): Record<
   return patch;
 }
 
-export type CreateDecision =
-  | { action: 'write'; value: Record<string, unknown> }
-  | { action: 'skip'; reason: 'unchanged' | 'older' };
-
-/** May `next` replace `current`? Same content → no update; an older event never wins. */
-export function decideCreate(current: unknown, next: DesiredObject): CreateDecision {
-  const cur = readCurrent(current);
-  if (!cur || cur.url === undefined) return { action: 'write', value: replacementPatch(current, next) };
-  // Same bytes at the same place: the device has nothing to do, so send nothing. (An in-between
-  // version can then not sneak in: unversioned, its eTag no longer matches; versioned, versionId differs.)
-  if (cur.url === next.url && cur.hash === next.hash && cur.versionId === next.versionId) return { action: 'skip', reason: 'unchanged' };
-  if (cur.sequencer !== undefined && cur.eventTime !== undefined && !Number.isNaN(Date.parse(cur.eventTime))) {
-    const order = compareEvents(next, { url: cur.url, sequencer: cur.sequencer, eventTime: cur.eventTime });
-    if (order < 0) return { action: 'skip', reason: 'older' };
-    if (order === 0) return { action: 'skip', reason: 'unchanged' };
-  }
-  // A value without ordering data (written by hand or by the seed Lambda) yields to any event.
-  return { action: 'write', value: replacementPatch(current, next) };
+/** Does the stored value already name exactly this object (same version; unversioned: same ETag and size)? */
+function namesObject(cur: CurrentValue, object: ExistingObject): boolean {
+  if (cur.hash === undefined || cur.versionId !== object.versionId) return false;
+  return object.versionId !== undefined || (cur.eTag === object.eTag && cur.size === object.size);
 }
 
-export type RemoveDecision = { action: 'clear' } | { action: 'skip'; reason: 'absent' | 'not-pointing' | 'older' };
+function orderOf(cur: CurrentValue): EventOrder | undefined {
+  if (cur.url === undefined || cur.sequencer === undefined || cur.eventTime === undefined || Number.isNaN(Date.parse(cur.eventTime))) return undefined;
+  return { url: cur.url, sequencer: cur.sequencer, eventTime: cur.eventTime };
+}
 
-/** Clear the desired value only when the removed key (and version) is the one it points at. */
-export function decideRemove(current: unknown, removal: ObjectChange): RemoveDecision {
+export type KeyDecision =
+  | { action: 'write'; value: Record<string, unknown> }
+  /** Set the property to null: the key it names no longer exists. */
+  | { action: 'clear' }
+  /** A write of the key's current object is due, and its SHA-256 is needed for it. */
+  | { action: 'hash' }
+  | { action: 'skip'; reason: 'unchanged' | 'older' | 'absent' | 'not-pointing' };
+
+/**
+ * What `change` does to the stored value `current`, given the key's state now. `hash` is the
+ * SHA-256 of `state`'s object once known (without it a write is announced as `hash`).
+ */
+export function decideForKey(current: unknown, change: ObjectChange, state: KeyState, hash?: string): KeyDecision {
   const cur = readCurrent(current);
-  if (!cur || cur.url === undefined) return { action: 'skip', reason: 'absent' };
-  if (cur.url !== objectUrl(removal.bucket, removal.key)) return { action: 'skip', reason: 'not-pointing' };
-  // Deleting one specific version (not a delete marker) matters only if it is ours.
-  if (removal.eventName === 'ObjectRemoved:Delete' && removal.versionId !== undefined && cur.versionId !== undefined && removal.versionId !== cur.versionId) {
-    return { action: 'skip', reason: 'not-pointing' };
+  const url = objectUrl(change.bucket, change.key);
+  const pointsHere = cur?.url === url;
+  if (!state.exists) {
+    if (!cur || cur.url === undefined) return { action: 'skip', reason: 'absent' };
+    return pointsHere ? { action: 'clear' } : { action: 'skip', reason: 'not-pointing' };
   }
-  if (cur.sequencer !== undefined && compareSequencers(removal.sequencer, cur.sequencer) < 0) return { action: 'skip', reason: 'older' };
-  return { action: 'clear' };
+  if (pointsHere && namesObject(cur, state)) return { action: 'skip', reason: 'unchanged' };
+  const event: EventOrder = { url, sequencer: change.sequencer, eventTime: change.eventTime };
+  const stored = cur ? orderOf(cur) : undefined;
+  // Another key holds the thing with a newer event: this key does not take it over.
+  // (A value without ordering data, written by hand or by the seed Lambda, yields to any event.)
+  if (!pointsHere && stored && compareEvents(event, stored) <= 0) return { action: 'skip', reason: 'older' };
+  if (hash === undefined) return { action: 'hash' };
+  // The same key keeps the newest ordering data it has seen, whichever event made the write.
+  const order = pointsHere && stored && compareSequencers(stored.sequencer, event.sequencer) > 0 ? stored : event;
+  return { action: 'write', value: replacementPatch(current, buildDesired(change.bucket, change.key, state, hash, order)) };
 }

@@ -64,10 +64,13 @@ export class S3ThrottledError extends S3ObjectError {
   }
 }
 
-/** Any other failure while reading: network, 5xx, a short or long body. */
+/**
+ * Any other failure while reading: network, 5xx, another 4xx (code from `classifyS3Error`), or a
+ * short or long body (`S3_READ_FAILED`).
+ */
 export class S3ReadError extends S3ObjectError {
-  constructor(bucket: string, key: string, detail: string, cause?: unknown) {
-    super(`read failed: ${detail}`, bucket, key, { code: 'S3_READ_FAILED', retryable: true, cause });
+  constructor(bucket: string, key: string, detail: string, cause?: unknown, code = 'S3_READ_FAILED', retryable = true) {
+    super(`read failed: ${detail}`, bucket, key, { code, retryable, cause });
   }
 }
 

@@ -10,13 +10,13 @@ import type { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import { ShadowplugError, errorMessage } from '../errors';
 import type { Logger } from '../logger';
 import type { ObjectConfig } from './config';
-import { buildDesired, decideCreate, decideRemove, objectUrl } from './desired';
+import { currentObject, type KeyState } from './current-object';
+import { decideForKey, type ExistingObject, type KeyDecision } from './desired';
 import { S3ObjectChangedError, S3ObjectMissingError } from './errors';
 import { parseS3Event, type ObjectChange } from './event';
-import { hashObject } from './object-hash';
-import { compareEvents } from './ordering';
+import { hashObject, type ObjectHash } from './object-hash';
 import { routeKey } from './routing';
-import { ShadowWriter } from './shadow-writer';
+import { ShadowWriter, type ShadowDecision } from './shadow-writer';
 
 export interface ErrorSummary {
   code: string;
@@ -125,94 +125,96 @@ export async function processObjectEvent(event: S3Event, deps: ProcessDeps): Pro
   return { outcome: { records }, failures };
 }
 
-/** One created/removed object. Per-thing failures go to `thingErrors` so the other things still get theirs. */
+/**
+ * One created/removed object. Either kind is settled the same way: the key's current state (a
+ * HeadObject without VersionId) decides, not what the event says happened, so any delivery order
+ * ends with every thing naming the key's current object or cleared. Per-thing failures go to
+ * `thingErrors` so the other things still get theirs.
+ */
 async function processChange(change: ObjectChange, deps: ProcessDeps, writer: ShadowWriter, log: Logger, thingErrors: ShadowplugError[]): Promise<RecordOutcome> {
-  const { config } = deps;
   const base = { eventName: change.eventName, bucket: change.bucket, key: change.key };
-  const route = routeKey(change.key, config);
+  const route = routeKey(change.key, deps.config);
   if (route.type === 'none') {
     log.warn('object not routed to any thing; skipped', { reason: route.reason, detail: route.detail });
     return { status: 'skipped', ...base, reason: route.reason, detail: route.detail };
   }
-
-  if (change.kind === 'removed') {
-    const things = await mapLimit(route.things, THING_CONCURRENCY, async (thing): Promise<ThingOutcome> => {
+  for (let attempt = 1; ; attempt++) {
+    const state = await currentObject(deps.s3, change.bucket, change.key);
+    log.debug('current state of the key', { state });
+    // Before reading a possibly large object, see whether any thing needs it: a duplicate or
+    // delayed event is settled by the stored value and the key's state alone.
+    const prechecked = await mapLimit(route.things, THING_CONCURRENCY, async (thing) => ({ thing, decision: await precheck(writer, thing, change, state, log) }));
+    const candidates = prechecked.filter((p) => p.decision.action !== 'skip').map((p) => p.thing);
+    const settled: ThingOutcome[] = prechecked.flatMap((p) => (p.decision.action === 'skip' ? [{ thing: p.thing, result: p.decision.reason }] : []));
+    if (candidates.length === 0 && state.exists) {
+      log.info('every target already names the key\'s current object, or follows a newer key; object not read', { things: route.things });
+      return { status: 'skipped', ...base, reason: 'superseded', detail: settled.map((t) => `${t.thing}: ${t.result}`).join(', ') };
+    }
+    let hashed: ObjectHash | undefined;
+    if (state.exists && prechecked.some((p) => p.decision.action === 'hash')) {
       try {
-        const r = await writer.apply(thing, (current) => {
-          const d = decideRemove(current, change);
-          return d.action === 'clear' ? { action: 'write', value: null } : d;
-        });
-        const outcome: ThingOutcome = r.result === 'written' ? { thing, result: 'cleared', version: r.version } : { thing, result: r.reason };
-        log.info(r.result === 'written' ? 'desired value cleared' : 'removal does not affect this thing', { thing, result: outcome.result });
-        return outcome;
+        hashed = await hashCurrent(deps, change, state);
       } catch (err) {
-        return thingFailure(thing, err, thingErrors, log);
+        if (!(err instanceof S3ObjectMissingError || err instanceof S3ObjectChangedError)) throw err;
+        // The key changed between the HeadObject and the read: look again.
+        if (attempt < STATE_ATTEMPTS) continue;
+        log.info('key keeps changing while it is read; skipped (its own events will come)', { err });
+        return { status: 'skipped', ...base, reason: err instanceof S3ObjectMissingError ? 'object-missing' : 'object-changed', detail: err.message };
       }
-    });
-    return { status: 'applied', ...base, things };
+      log.info('object hashed', { hash: hashed.hash, size: hashed.size, versionId: state.versionId, source: hashed.source, ...(hashed.read ? { read: hashed.read } : {}) });
+    }
+    const written = await mapLimit(candidates, THING_CONCURRENCY, (thing) => applyToThing(writer, thing, change, state, hashed?.hash, log, thingErrors));
+    // In routing order, whichever way each thing was settled.
+    const byThing = new Map([...settled, ...written].map((t) => [t.thing, t]));
+    const things = route.things.map((t) => byThing.get(t)!);
+    return { status: 'applied', ...base, ...(hashed ? { hash: hashed.hash, hashSource: hashed.source } : {}), things };
   }
-
-  // Before reading a possibly large object, see whether any thing could still take it: a
-  // duplicate or delayed event is settled by the ordering data alone.
-  const order = { url: objectUrl(change.bucket, change.key), sequencer: change.sequencer, eventTime: change.eventTime };
-  const prechecked = await mapLimit(route.things, THING_CONCURRENCY, async (thing): Promise<{ thing: string; cmp: number }> => {
-    let current: { url?: unknown; sequencer?: unknown; eventTime?: unknown } | undefined;
-    try {
-      current = (await writer.read(thing)).value as typeof current;
-    } catch (err) {
-      // The write path reads again and records the failure for this thing alone.
-      log.debug('pre-check read failed', { thing, err });
-      return { thing, cmp: 1 };
-    }
-    const known =
-      current && typeof current.url === 'string' && typeof current.sequencer === 'string' && typeof current.eventTime === 'string'
-        ? { url: current.url, sequencer: current.sequencer, eventTime: current.eventTime }
-        : undefined;
-    return { thing, cmp: known && !Number.isNaN(Date.parse(known.eventTime)) ? compareEvents(order, known) : 1 };
-  });
-  const candidates = prechecked.filter((p) => p.cmp > 0).map((p) => p.thing);
-  const settled: ThingOutcome[] = prechecked.filter((p) => p.cmp <= 0).map((p) => ({ thing: p.thing, result: p.cmp === 0 ? 'unchanged' : 'older' }));
-  if (candidates.length === 0) {
-    log.info('every target already holds this event or a newer one; object not read', { things: route.things });
-    return { status: 'skipped', ...base, reason: 'superseded', detail: settled.map((t) => `${t.thing}: ${t.result}`).join(', ') };
-  }
-
-  let hashed;
-  try {
-    hashed = await hashObject(deps.s3, { bucket: change.bucket, key: change.key, size: change.size ?? 0, versionId: change.versionId, eTag: change.eTag }, {
-      partSizeBytes: config.partSizeBytes,
-      concurrency: config.concurrency,
-      parallelBelowMiBPerS: config.parallelBelowMiBPerS,
-    });
-  } catch (err) {
-    if (err instanceof S3ObjectMissingError) {
-      log.info('object is gone; skipped (its removal event clears the shadow)', { err });
-      return { status: 'skipped', ...base, reason: 'object-missing', detail: err.message };
-    }
-    if (err instanceof S3ObjectChangedError) {
-      log.info('object overwritten since this event; skipped (its own event will come)', { err });
-      return { status: 'skipped', ...base, reason: 'object-changed', detail: err.message };
-    }
-    throw err;
-  }
-  log.info('object hashed', { hash: hashed.hash, size: hashed.size, source: hashed.source, ...(hashed.read ? { read: hashed.read } : {}) });
-
-  const desired = buildDesired(change, hashed.hash, hashed.size);
-  const written = await mapLimit(candidates, THING_CONCURRENCY, async (thing): Promise<ThingOutcome> => {
-    try {
-      const r = await writer.apply(thing, (current) => decideCreate(current, desired));
-      const outcome: ThingOutcome = r.result === 'written' ? { thing, result: 'written', version: r.version } : { thing, result: r.reason };
-      log.info(r.result === 'written' ? 'desired value written' : 'shadow not changed', { thing, result: outcome.result, hash: desired.hash });
-      return outcome;
-    } catch (err) {
-      return thingFailure(thing, err, thingErrors, log);
-    }
-  });
-  // In routing order, whichever way each thing was settled.
-  const byThing = new Map([...settled, ...written].map((t) => [t.thing, t]));
-  const things = route.things.map((t) => byThing.get(t)!);
-  return { status: 'applied', ...base, hash: hashed.hash, hashSource: hashed.source, things };
 }
+
+/** HeadObject, then read: the key may change in between; this many looks before giving up. */
+const STATE_ATTEMPTS = 3;
+
+async function precheck(writer: ShadowWriter, thing: string, change: ObjectChange, state: KeyState, log: Logger): Promise<KeyDecision> {
+  try {
+    return decideForKey((await writer.read(thing)).value, change, state);
+  } catch (err) {
+    // The write path reads again and records the failure for this thing alone.
+    log.debug('pre-check read failed', { thing, err });
+    return state.exists ? { action: 'hash' } : { action: 'clear' };
+  }
+}
+
+/** The SHA-256 of the key's current object, pinned to its version (or ETag when unversioned). */
+function hashCurrent(deps: ProcessDeps, change: ObjectChange, state: ExistingObject): Promise<ObjectHash> {
+  const { config } = deps;
+  return hashObject(deps.s3, { bucket: change.bucket, key: change.key, size: state.size, versionId: state.versionId, eTag: state.eTag || undefined }, {
+    partSizeBytes: config.partSizeBytes,
+    concurrency: config.concurrency,
+    parallelBelowMiBPerS: config.parallelBelowMiBPerS,
+  });
+}
+
+/** Read-compare-write of one thing's value against the key's state. */
+async function applyToThing(writer: ShadowWriter, thing: string, change: ObjectChange, state: KeyState, hash: string | undefined, log: Logger, thingErrors: ShadowplugError[]): Promise<ThingOutcome> {
+  try {
+    let cleared = false;
+    const r = await writer.apply(thing, (current): ShadowDecision<SkipReason> => {
+      const d = decideForKey(current, change, state, hash);
+      cleared = d.action === 'clear';
+      if (d.action === 'write') return d;
+      if (d.action === 'clear') return { action: 'write', value: null };
+      // 'hash' without a hash: the value changed since the pre-check; the next event settles it.
+      return d.action === 'skip' ? d : { action: 'skip', reason: 'older' };
+    });
+    const outcome: ThingOutcome = r.result === 'written' ? { thing, result: cleared ? 'cleared' : 'written', version: r.version } : { thing, result: r.reason };
+    log.info(r.result === 'skipped' ? 'shadow not changed' : cleared ? 'desired value cleared: the key does not exist' : 'desired value written', { thing, result: outcome.result, hash });
+    return outcome;
+  } catch (err) {
+    return thingFailure(thing, err, thingErrors, log);
+  }
+}
+
+type SkipReason = 'unchanged' | 'older' | 'absent' | 'not-pointing';
 
 function thingFailure(thing: string, err: unknown, thingErrors: ShadowplugError[], log: Logger): ThingOutcome {
   const error = typed(err);

@@ -24,7 +24,7 @@ export function routeKey(key: string, options: { thingPrefix: string; targetThin
     }
   }
   if (options.targetThings.length === 0) {
-    return { type: 'none', reason: 'no-default-target', detail: `key ${JSON.stringify(key)} is not under ${options.thingPrefix}<thing>/ and no default target thing is configured` };
+    return { type: 'none', reason: 'no-default-target', detail: `key ${JSON.stringify(key)} is not under ${options.thingPrefix}<thing>/ and no default target thing is configured (no device may read it)` };
   }
   return { type: 'things', things: [...options.targetThings], perThing: false };
 }

@@ -1,7 +1,9 @@
 /**
- * AWS SDK S3 failures → the domain's typed errors. The SDK names errors inconsistently (HEAD
- * responses have no body, so a 404 is `NotFound` rather than `NoSuchKey`), so the HTTP status
- * decides first and the name second.
+ * The one mapping of AWS SDK S3 failures, used by the object Lambda (core/s3) and the device
+ * agent alike: each wraps the result in its own error class, with the same code and the same
+ * answer to "does trying the same request again make sense?". The SDK names errors
+ * inconsistently (HEAD responses have no body, so a 404 is `NotFound` rather than `NoSuchKey`),
+ * so the HTTP status decides first and the name second. Pure.
  */
 import {
   S3AccessDeniedError,
@@ -26,19 +28,71 @@ export function sdkName(err: unknown): string {
   return (err as SdkErrorShape | undefined)?.name ?? '';
 }
 
+export type S3ErrorCode =
+  /** The key (or the asked version) does not exist now, or is a delete marker: a retry reads the same absence. */
+  | 'S3_OBJECT_MISSING'
+  /** If-Match failed: the key holds other bytes than the ones asked for. */
+  | 'S3_OBJECT_CHANGED'
+  /** The range starts past the object's end. */
+  | 'S3_INVALID_RANGE'
+  /** 403: a policy fix or fresh credentials make the retry work. */
+  | 'S3_ACCESS_DENIED'
+  | 'S3_THROTTLED'
+  /** Another 4xx. */
+  | 'S3_REQUEST_REFUSED'
+  | 'S3_SERVER_ERROR'
+  /** No HTTP answer at all (network, timeout, reset). */
+  | 'S3_CONNECTION';
+
+export interface S3Failure {
+  code: S3ErrorCode;
+  retryable: boolean;
+  status?: number;
+  /** `Name (HTTP status): message`. */
+  detail: string;
+}
+
 const MISSING = new Set(['NoSuchKey', 'NotFound', 'NoSuchVersion', 'NoSuchBucket']);
 const DENIED = new Set(['AccessDenied', 'Forbidden', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'AllAccessDisabled']);
 const THROTTLED = new Set(['SlowDown', 'Throttling', 'ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded']);
 
-export function mapS3Error(err: unknown, bucket: string, key: string): S3ObjectError {
-  if (err instanceof S3ObjectError) return err;
+function codeOf(status: number | undefined, name: string): S3ErrorCode {
+  // 405: the version asked for is a delete marker, i.e. the object is gone.
+  if (status === 404 || status === 405 || MISSING.has(name)) return 'S3_OBJECT_MISSING';
+  if (status === 412 || name === 'PreconditionFailed') return 'S3_OBJECT_CHANGED';
+  if (status === 416 || name === 'InvalidRange') return 'S3_INVALID_RANGE';
+  if (status === 403 || DENIED.has(name)) return 'S3_ACCESS_DENIED';
+  if (status === 503 || status === 429 || THROTTLED.has(name)) return 'S3_THROTTLED';
+  if (status !== undefined && status >= 400 && status < 500 && status !== 408) return 'S3_REQUEST_REFUSED';
+  if (status !== undefined) return 'S3_SERVER_ERROR';
+  return 'S3_CONNECTION';
+}
+
+const PERMANENT: ReadonlySet<S3ErrorCode> = new Set(['S3_OBJECT_MISSING', 'S3_OBJECT_CHANGED', 'S3_INVALID_RANGE']);
+
+/** What an SDK failure means, whichever component met it. */
+export function classifyS3Error(err: unknown): S3Failure {
   const status = sdkStatus(err);
   const name = sdkName(err);
-  // 405: the version is a delete marker, i.e. the object is gone.
-  if (status === 404 || status === 405 || MISSING.has(name)) return new S3ObjectMissingError(bucket, key, err);
-  if (status === 412 || name === 'PreconditionFailed') return new S3ObjectChangedError(bucket, key, 'If-Match precondition failed', err);
-  if (status === 403 || DENIED.has(name)) return new S3AccessDeniedError(bucket, key, err);
-  if (status === 503 || status === 429 || THROTTLED.has(name)) return new S3ThrottledError(bucket, key, err);
+  const code = codeOf(status, name);
   const detail = `${name || 'Error'}${status ? ` (HTTP ${status})` : ''}: ${(err as SdkErrorShape | undefined)?.message ?? String(err)}`;
-  return new S3ReadError(bucket, key, detail, err);
+  return { code, retryable: !PERMANENT.has(code), ...(status !== undefined ? { status } : {}), detail };
+}
+
+/** The object Lambda's typed error for an SDK failure while reading `bucket/key`. */
+export function mapS3Error(err: unknown, bucket: string, key: string): S3ObjectError {
+  if (err instanceof S3ObjectError) return err;
+  const failure = classifyS3Error(err);
+  switch (failure.code) {
+    case 'S3_OBJECT_MISSING':
+      return new S3ObjectMissingError(bucket, key, err);
+    case 'S3_OBJECT_CHANGED':
+      return new S3ObjectChangedError(bucket, key, 'If-Match precondition failed', err);
+    case 'S3_ACCESS_DENIED':
+      return new S3AccessDeniedError(bucket, key, err);
+    case 'S3_THROTTLED':
+      return new S3ThrottledError(bucket, key, err);
+    default:
+      return new S3ReadError(bucket, key, failure.detail, err, failure.code, failure.retryable);
+  }
 }

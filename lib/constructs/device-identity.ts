@@ -1,12 +1,12 @@
-import { Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import { bucketLogicalId, nagPolicyVariables } from './nag-ids';
-import { Effect, PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { CfnPolicy, CfnPolicyPrincipalAttachment, CfnRoleAlias, CfnThing, CfnThingPrincipalAttachment } from 'aws-cdk-lib/aws-iot';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { iotPolicyDocument } from '../../core/iot-policy/document';
+import { devicePolicy, shadowScope } from '../../core/iot-policy/device-policy';
 
-/** IoT policy variable: the thing attached to the connecting certificate. Literal, never substituted by CDK. */
-export const THING_VARIABLE = '${iot:Connection.Thing.ThingName}';
 /** IAM policy variable the credentials provider sets from the `x-amzn-iot-thingname` header. */
 export const CREDENTIALS_THING_VARIABLE = '${credentials-iot:ThingName}';
 
@@ -24,19 +24,6 @@ export interface DeviceIdentityProps {
   /** Thing name → existing certificate to attach the policy and the thing to. */
   readonly certificates: Readonly<Record<string, string>>;
 }
-
-/** The shadow topics a device uses, below `$aws/things/<thing>/shadow[/name/<shadow>]/`. */
-const PUBLISH = ['get', 'update', 'delete'];
-const RECEIVE = [
-  'get/accepted',
-  'get/rejected',
-  'update/accepted',
-  'update/rejected',
-  'update/delta',
-  'update/documents',
-  'delete/accepted',
-  'delete/rejected',
-];
 
 /**
  * What a device is in AWS: its thing, an IoT policy that lets it be only itself (its own client
@@ -61,6 +48,8 @@ export class DeviceIdentity extends Construct {
     this.role = new Role(this, 'DeviceRole', {
       assumedBy: new ServicePrincipal('credentials.iot.amazonaws.com'),
       description: 'Assumed by devices through the IoT credentials provider to download their files',
+      // A role alias may not hand out credentials longer than its role's maximum session (IAM: 1-12 h).
+      maxSessionDuration: Duration.seconds(Math.max(3600, props.credentialDurationSeconds)),
     });
     const objects = props.scopeObjectsPerThing
       ? `${props.keyPrefix}things/${CREDENTIALS_THING_VARIABLE}/*`
@@ -87,41 +76,13 @@ export class DeviceIdentity extends Construct {
       credentialDurationSeconds: props.credentialDurationSeconds,
     });
 
-    // The device policy: every resource is the connecting thing's own, via the policy variable.
-    const shadowTopic = `$aws/things/${THING_VARIABLE}/shadow${props.shadowName === undefined ? '' : `/name/${props.shadowName}`}`;
+    // The device policy, from the one model the sandbox broker enforces too: every resource is the
+    // connecting thing's own, via the policy variable.
+    const model = devicePolicy({ shadows: [shadowScope(props.shadowName)] });
     this.policy = new CfnPolicy(this, 'DevicePolicy', {
-      policyDocument: new PolicyDocument({
-        statements: [
-          new PolicyStatement({
-            sid: 'ConnectAsItself',
-            effect: Effect.ALLOW,
-            actions: ['iot:Connect'],
-            resources: [iotArn('client', THING_VARIABLE)],
-            // The client id must be the name of a thing attached to this very certificate.
-            conditions: { Bool: { 'iot:Connection.Thing.IsAttached': 'true' } },
-          }),
-          new PolicyStatement({
-            sid: 'AskOwnShadow',
-            actions: ['iot:Publish'],
-            resources: PUBLISH.map((t) => iotArn('topic', `${shadowTopic}/${t}`)),
-          }),
-          new PolicyStatement({
-            sid: 'SubscribeOwnShadowReplies',
-            actions: ['iot:Subscribe'],
-            resources: RECEIVE.map((t) => iotArn('topicfilter', `${shadowTopic}/${t}`)),
-          }),
-          new PolicyStatement({
-            sid: 'ReceiveOwnShadowReplies',
-            actions: ['iot:Receive'],
-            resources: RECEIVE.map((t) => iotArn('topic', `${shadowTopic}/${t}`)),
-          }),
-          new PolicyStatement({
-            sid: 'BuyDownloadCredentials',
-            actions: ['iot:AssumeRoleWithCertificate'],
-            resources: [this.roleAlias.attrRoleAliasArn],
-          }),
-        ],
-      }),
+      policyDocument: iotPolicyDocument(model, (r) => iotArn(r.type, r.name), [
+        { Sid: 'BuyDownloadCredentials', Effect: 'Allow', Action: ['iot:AssumeRoleWithCertificate'], Resource: [this.roleAlias.attrRoleAliasArn] },
+      ]),
     });
 
     // Optionally wire existing certificates: the policy to the certificate, the certificate to its thing.

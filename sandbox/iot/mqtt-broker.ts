@@ -1,7 +1,8 @@
 /**
- * MQTT 3.1.1 over mutual TLS (aedes on a Node `tls` server), with IoT Core's thing-scoped policy:
- * a client whose certificate CN is X must use client id X and may publish/subscribe only under
- * `$aws/things/X/` and `iotbutton/`; a button certificate (OU=button) may only publish on its own
+ * MQTT 3.1.1 over mutual TLS (aedes on a Node `tls` server), with IoT Core's policy checks: a
+ * thing's certificate (CN = thing name) carries the device policy the stack deploys
+ * (core/iot-policy/device-policy.ts, evaluated by core/iot-policy/evaluate.ts for connect, publish,
+ * subscribe and receive); a button certificate (OU=button) may only publish on its own
  * `iotbutton/<serial>`. Refusals are logged. An optional plain listener (no TLS, no policy) is
  * for local debugging only; in-process code watches messages with `observe` instead (no socket).
  */
@@ -10,6 +11,9 @@ import { createServer as createTlsServer, type Server as TlsServer, TLSSocket } 
 import type { AddressInfo } from 'node:net';
 import { Aedes, type AedesPublishPacket, type Client } from 'aedes';
 import { silentLogger, type Logger } from '../../core/logger';
+import { buttonPolicy, CLASSIC_SHADOW, devicePolicy } from '../../core/iot-policy/device-policy';
+import { isAllowed } from '../../core/iot-policy/evaluate';
+import type { IotAction, IotPolicy } from '../../core/iot-policy/policy';
 import { IotCoreClosedError, IotCoreInvalidNameError, IotCoreListenError } from './errors';
 
 export interface MqttIdentity {
@@ -27,6 +31,8 @@ export interface MqttBrokerOptions {
   tls: { cert: string; key: string; ca: string };
   /** Each publish by a client, after authorisation (the shadow service and the topic rule hang here). */
   onPublish: (topic: string, payload: Buffer, client: Client) => void;
+  /** The IoT policy every thing certificate carries (default: the stack's, for the classic shadow). */
+  devicePolicy?: IotPolicy;
   logger?: Logger;
 }
 
@@ -74,20 +80,10 @@ function identityOf(socket: TLSSocket): MqttIdentity | undefined {
   return { commonName: cn, role: 'thing' };
 }
 
-/** Shadow response topics: only the service publishes there (IoT Core reserves them). */
-const SHADOW_RESPONSE_TOPIC = /\/shadow(?:\/name\/[^/]+)?\/(?:(?:get|update|delete)\/(?:accepted|rejected)|update\/(?:delta|documents))$/;
-
-/** The policy: may this identity publish to `topic`? */
-export function mayPublish(id: MqttIdentity, topic: string): boolean {
-  if (id.role === 'button') return topic === `iotbutton/${id.serial}`;
-  if (SHADOW_RESPONSE_TOPIC.test(topic)) return false;
-  return topic.startsWith(`$aws/things/${id.commonName}/`) || topic.startsWith('iotbutton/');
-}
-
-/** The policy: may this identity subscribe to `filter`? (A thing name never holds `+` or `#`.) */
-export function maySubscribe(id: MqttIdentity, filter: string): boolean {
-  if (id.role === 'button') return false;
-  return filter.startsWith(`$aws/things/${id.commonName}/`) || filter.startsWith('iotbutton/');
+/** May this identity do `action` on `resource` (client id, topic or topic filter) under the device policy? */
+export function isAuthorised(id: MqttIdentity, action: IotAction, resource: string, policy: IotPolicy): boolean {
+  if (id.role === 'button') return isAllowed(buttonPolicy(id.serial ?? '', id.commonName), action, resource);
+  return isAllowed(policy, action, resource, { thingName: id.commonName });
 }
 
 function listen(server: TcpServer | TlsServer, what: string, host: string, port: number): Promise<number> {
@@ -103,6 +99,7 @@ function listen(server: TcpServer | TlsServer, what: string, host: string, port:
 
 export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttBroker> {
   const logger = options.logger ?? silentLogger;
+  const policy = options.devicePolicy ?? devicePolicy({ shadows: [CLASSIC_SHADOW] });
   const identities = new WeakMap<object, MqttIdentity>();
   const sockets = new Set<Socket>();
   const identity = (client: Client | null): MqttIdentity | undefined => (client ? identities.get(client.conn) : undefined);
@@ -113,7 +110,7 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
     authenticate(client, _username, _password, done) {
       if (isPlain(client)) return done(null, true);
       const id = identity(client);
-      if (!id || client.id !== id.commonName) {
+      if (!id || !isAuthorised(id, 'iot:Connect', client.id, policy)) {
         logger.warn('mqtt connection refused: client id must equal the certificate CN', { clientId: client.id, commonName: id?.commonName });
         const err = Object.assign(new Error('client id does not match certificate'), { returnCode: 5 as const });
         return done(err, false);
@@ -123,7 +120,7 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
     authorizePublish(client, packet, callback) {
       if (!client || isPlain(client)) return callback(null);
       const id = identity(client);
-      if (id && mayPublish(id, packet.topic)) return callback(null);
+      if (id && isAuthorised(id, 'iot:Publish', packet.topic, policy)) return callback(null);
       // IoT Core closes the connection of a client that publishes outside its policy; aedes does too.
       logger.warn('mqtt publish refused by policy', { clientId: client.id, topic: packet.topic });
       callback(new Error(`not authorised to publish to ${packet.topic}`));
@@ -131,9 +128,17 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
     authorizeSubscribe(client, sub, callback) {
       if (isPlain(client)) return callback(null, sub);
       const id = identity(client);
-      if (id && maySubscribe(id, sub.topic)) return callback(null, sub);
+      if (id && isAuthorised(id, 'iot:Subscribe', sub.topic, policy)) return callback(null, sub);
       logger.warn('mqtt subscription refused by policy', { clientId: client.id, topic: sub.topic });
       callback(null, null); // SUBACK 0x80 for this filter, as IoT Core answers
+    },
+    authorizeForward(client, packet) {
+      if (!client || isPlain(client)) return packet;
+      const id = identity(client);
+      if (id && isAuthorised(id, 'iot:Receive', packet.topic, policy)) return packet;
+      // IoT Core drops a message the subscriber may not receive, and keeps the connection.
+      logger.warn('mqtt delivery refused by policy', { clientId: client.id, topic: packet.topic });
+      return null;
     },
   });
 

@@ -10,7 +10,25 @@ import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import mqtt, { type IClientOptions, type MqttClient, type Packet } from 'mqtt';
 import type { JsonObject } from '../../core/shadow/json';
+import { THING_NAME_VARIABLE, type IotPolicy } from '../../core/iot-policy/policy';
 import { startIotCore, type IotCore, type IotCoreOptions } from '../../sandbox/iot-core';
+
+/**
+ * A wider device policy than the stack deploys, for tests of the shadow service itself: every
+ * request (`delete` too) on any of the thing's own shadows, and all of their replies.
+ */
+export const ALL_OWN_SHADOW_OPERATIONS: IotPolicy = [
+  { sid: 'Connect', actions: ['iot:Connect'], resources: [{ type: 'client', name: THING_NAME_VARIABLE }], requiresAttachedThing: true },
+  {
+    sid: 'Requests',
+    actions: ['iot:Publish'],
+    resources: ['', '/name/*'].flatMap((named) =>
+      ['get', 'update', 'delete'].map((op) => ({ type: 'topic' as const, name: `$aws/things/${THING_NAME_VARIABLE}/shadow${named}/${op}` })),
+    ),
+  },
+  { sid: 'Subscribe', actions: ['iot:Subscribe'], resources: [{ type: 'topicfilter', name: `$aws/things/${THING_NAME_VARIABLE}/shadow/*` }] },
+  { sid: 'Receive', actions: ['iot:Receive'], resources: [{ type: 'topic', name: `$aws/things/${THING_NAME_VARIABLE}/shadow/*` }] },
+];
 
 export interface TestIotCore extends IotCore {
   tmp: string;

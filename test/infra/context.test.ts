@@ -22,6 +22,13 @@ function contextError(overrides: Record<string, unknown>): ContextError {
 }
 
 describe('stack context', () => {
+  it('has one default thing, shadowplug-device, which cdk.json does not set (so -c thingNames=a,b works)', () => {
+    expect(CDK_JSON.context).not.toHaveProperty('thingName');
+    expect(CDK_JSON.context).not.toHaveProperty('thingNames');
+    expect(parseStackSettings(reader()).thingNames).toEqual(['shadowplug-device']);
+    expect(parseStackSettings(reader({ thingNames: 'a,b' })).thingNames).toEqual(['a', 'b']);
+  });
+
   it('accepts the defaults in cdk.json', () => {
     const settings = parseStackSettings(reader());
     expect(settings).toMatchObject({
@@ -46,7 +53,6 @@ describe('stack context', () => {
         plugHost: 'plug.example.net',
         plugPort: '10000',
         scopeObjectsPerThing: 'true',
-        thingName: undefined,
         thingNames: 'kitchen,hall',
         clickActions: 'SINGLE=on,long=off',
         buttonTargets: '{"G030JF0512345678":["192.168.1.20","192.168.1.21:9999#1"]}',
@@ -81,7 +87,7 @@ describe('stack context', () => {
   });
 
   it('accepts JSON lists and objects written in cdk.json', () => {
-    const settings = parseStackSettings(reader({ thingName: undefined, thingNames: ['a', 'b'], buttonTargets: { S1: 'plug.lan' } }));
+    const settings = parseStackSettings(reader({ thingNames: ['a', 'b'], buttonTargets: { S1: 'plug.lan' } }));
     expect(settings.thingNames).toEqual(['a', 'b']);
     expect(settings.buttonTargets).toEqual({ S1: ['plug.lan'] });
   });
@@ -89,7 +95,7 @@ describe('stack context', () => {
   it('attaches one certificate ARN to the only thing, or a map to several', () => {
     const arn = `arn:aws:iot:eu-west-1:123456789012:cert/${'a'.repeat(64)}`;
     expect(parseStackSettings(reader({ certificateArn: arn })).certificates).toEqual({ 'shadowplug-device': arn });
-    const map = parseStackSettings(reader({ thingName: undefined, thingNames: 'a,b', certificateArn: JSON.stringify({ b: arn }) }));
+    const map = parseStackSettings(reader({ thingNames: 'a,b', certificateArn: JSON.stringify({ b: arn }) }));
     expect(map.certificates).toEqual({ b: arn });
   });
 
@@ -105,10 +111,9 @@ describe('stack context', () => {
       ['clickActions that are not pairs', { clickActions: 'SINGLE' }, /context "clickActions"/],
       ['broken JSON', { buttonTargets: '{"S1": ' }, /context "buttonTargets": is not valid JSON/],
       ['a button with no targets', { buttonTargets: { S1: [] } }, /context "buttonTargets": button S1/],
-      ['no thing at all', { thingName: undefined }, /context "thingName": is required/],
-      ['both thingName and thingNames', { thingNames: 'x' }, /context "thingNames": set either/],
+      ['both thingName and thingNames', { thingName: 'y', thingNames: 'x' }, /context "thingNames": set either/],
       ['a bad thing name', { thingName: 'my thing' }, /context "thingName": "my thing" is not a thing name/],
-      ['a duplicate thing', { thingName: undefined, thingNames: 'a,a' }, /context "thingNames": "a" is listed twice/],
+      ['a duplicate thing', { thingNames: 'a,a' }, /context "thingNames": "a" is listed twice/],
       ['a bad shadow name', { shadowName: 'a/b' }, /context "shadowName"/],
       ['a bad shadow property', { shadowProperty: 'a.b' }, /context "shadowProperty"/],
       ['a key prefix with a leading slash', { keyPrefix: '/uploads/' }, /context "keyPrefix"/],
@@ -120,7 +125,7 @@ describe('stack context', () => {
       ['a bad email', { notifyEmail: 'me-at-home' }, /context "notifyEmail"/],
       ['credentials shorter than IoT allows', { credentialDurationSeconds: 60 }, /context "credentialDurationSeconds": expected a whole number from 900 to 43200/],
       ['a malformed certificate ARN', { certificateArn: 'arn:aws:iot:eu-west-1:123:cert/xyz' }, /context "certificateArn"/],
-      ['one certificate for two things', { thingName: undefined, thingNames: 'a,b', certificateArn: `arn:aws:iot:eu-west-1:123456789012:cert/${'a'.repeat(64)}` }, /context "certificateArn": one ARN cannot serve 2 things/],
+      ['one certificate for two things', { thingNames: 'a,b', certificateArn: `arn:aws:iot:eu-west-1:123456789012:cert/${'a'.repeat(64)}` }, /context "certificateArn": one ARN cannot serve 2 things/],
       ['a certificate for an unknown thing', { certificateArn: { other: `arn:aws:iot:eu-west-1:123456789012:cert/${'a'.repeat(64)}` } }, /context "certificateArn": names thing "other"/],
     ];
     it.each(cases)('%s', (_name, overrides, message) => {

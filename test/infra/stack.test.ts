@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUTTON_ENV, buttonFunctionEnvironment, parseButtonConfig, worstCaseClickMs } from '../../core/button/config';
 import { ENV as OBJECT_ENV, objectFunctionEnvironment, parseObjectConfig } from '../../core/s3/config';
 import { AGENT_FLAGS, resolveAgentOptions, type OptionName } from '../../agent/options';
+import { CLASSIC_SHADOW, devicePolicy } from '../../core/iot-policy/device-policy';
 import { render, renderList } from './render';
 import { resourceId, roleStatements, synthesize, type Synthesis } from './synth';
 
@@ -317,23 +318,29 @@ describe('the device side', () => {
     s.template.hasResourceProperties('AWS::IoT::Thing', { ThingName: 'shadowplug-device' });
   });
 
-  it('lets a device connect only as itself and use only its own shadow topics', () => {
+  it('lets a device connect only as itself and ask and hear only its own shadow (no delete)', () => {
     const statements = (props(ids.policy).PolicyDocument as { Statement: Record<string, unknown>[] }).Statement;
     const shadow = `$aws/things/${THING}/shadow`;
     const arn = (type: string, name: string) => `arn:aws:iot:eu-west-1:123456789012:${type}/${name}`;
-    const replies = ['get/accepted', 'get/rejected', 'update/accepted', 'update/rejected', 'update/delta', 'update/documents', 'delete/accepted', 'delete/rejected'];
     expect(statements.map((st) => ({ Action: renderList(st.Action), Resource: renderList(st.Resource), Condition: st.Condition }))).toEqual([
       { Action: ['iot:Connect'], Resource: [arn('client', THING)], Condition: { Bool: { 'iot:Connection.Thing.IsAttached': 'true' } } },
-      { Action: ['iot:Publish'], Resource: ['get', 'update', 'delete'].map((t) => arn('topic', `${shadow}/${t}`)), Condition: undefined },
-      { Action: ['iot:Subscribe'], Resource: replies.map((t) => arn('topicfilter', `${shadow}/${t}`)), Condition: undefined },
-      { Action: ['iot:Receive'], Resource: replies.map((t) => arn('topic', `${shadow}/${t}`)), Condition: undefined },
+      { Action: ['iot:Publish'], Resource: ['get', 'update'].map((t) => arn('topic', `${shadow}/${t}`)), Condition: undefined },
+      { Action: ['iot:Subscribe'], Resource: [arn('topicfilter', `${shadow}/*`)], Condition: undefined },
+      { Action: ['iot:Receive'], Resource: [arn('topic', `${shadow}/*`)], Condition: undefined },
       { Action: ['iot:AssumeRoleWithCertificate'], Resource: [`<${ids.roleAlias}.RoleAliasArn>`], Condition: undefined },
     ]);
     for (const st of statements) {
       expect(st.Effect).toBe('Allow');
       for (const action of renderList(st.Action)) expect(action).not.toContain('*');
-      for (const resource of renderList(st.Resource)) expect(resource).not.toContain('*');
+      // A wildcard only below the connecting thing's own shadow.
+      for (const resource of renderList(st.Resource)) if (resource.includes('*')) expect(resource.endsWith(`${shadow}/*`)).toBe(true);
     }
+  });
+
+  it('is the policy the sandbox broker enforces (one model)', () => {
+    const model = devicePolicy({ shadows: [CLASSIC_SHADOW] });
+    const deployed = (props(ids.policy).PolicyDocument as { Statement: Record<string, unknown>[] }).Statement.slice(0, model.length);
+    expect(deployed.map((st) => renderList(st.Resource))).toEqual(model.map((st) => st.resources.map((r) => `arn:aws:iot:eu-west-1:123456789012:${r.type}/${r.name}`)));
   });
 
   it('gives devices a role alias whose role only the IoT credentials provider can assume', () => {

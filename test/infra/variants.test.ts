@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUTTON_ENV, parseButtonConfig, worstCaseClickMs } from '../../core/button/config';
-import { ENV as OBJECT_ENV } from '../../core/s3/config';
+import { ENV as OBJECT_ENV, parseObjectConfig } from '../../core/s3/config';
+import { routeKey } from '../../core/s3/routing';
 import { createApp } from '../../lib/app';
 import { PROJECT_ROOT } from '../../lib/constructs/bundled-function';
 import { ContextError } from '../../lib/errors';
@@ -26,7 +27,6 @@ describe('a fleet of two things, a named shadow, a key prefix, per-thing objects
   beforeAll(() => {
     s = synthesize(
       {
-        thingName: undefined,
         thingNames: 'kitchen,hall',
         shadowName: 'files',
         shadowProperty: 'firmware',
@@ -49,7 +49,7 @@ describe('a fleet of two things, a named shadow, a key prefix, per-thing objects
       PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] };
     };
     const topics = policy.PolicyDocument.Statement.filter((st) => renderList(st.Action)[0] !== 'iot:Connect' && renderList(st.Action)[0] !== 'iot:AssumeRoleWithCertificate').flatMap((st) => renderList(st.Resource));
-    expect(topics.length).toBe(3 + 8 + 8);
+    expect(topics.length).toBe(2 + 1 + 1);
     for (const topic of topics) expect(topic).toContain('$aws/things/${iot:Connection.Thing.ThingName}/shadow/name/files/');
   });
 
@@ -64,16 +64,21 @@ describe('a fleet of two things, a named shadow, a key prefix, per-thing objects
     expect(renderList(read?.Resource)).toEqual([`<${resourceId(s, 'AWS::S3::Bucket', 'FilePathFiles')}.Arn>/uploads/*`]);
   });
 
-  it('routes things/<thing>/ under the prefix and names the property and shadow in the function environment', () => {
+  it('routes only things/<thing>/ under the prefix (scopeObjectsPerThing) and names the property and shadow in the function environment', () => {
     const fn = s.json.Resources[resourceId(s, 'AWS::Lambda::Function', 'FilePathHandlerFunction')]?.Properties as {
       Environment: { Variables: Record<string, string> };
     };
     expect(fn.Environment.Variables).toMatchObject({
-      [OBJECT_ENV.targetThings]: 'kitchen,hall',
+      // Per-thing objects: a key outside things/<thing>/ goes to no device (none could read it).
+      [OBJECT_ENV.targetThings]: '',
       [OBJECT_ENV.thingPrefix]: 'uploads/things/',
       [OBJECT_ENV.property]: 'firmware',
       [OBJECT_ENV.shadowName]: 'files',
     });
+    // What the function then does with the environment the stack gave it: only keys a device may read.
+    const config = parseObjectConfig({ ...fn.Environment.Variables, [OBJECT_ENV.iotDataEndpoint]: 'https://example-ats.iot.eu-west-1.amazonaws.com' });
+    expect(routeKey('uploads/firmware.bin', config)).toMatchObject({ type: 'none', reason: 'no-default-target' });
+    expect(routeKey('uploads/things/hall/firmware.bin', config)).toEqual({ type: 'things', things: ['hall'], perThing: true });
   });
 
   it('filters bucket notifications by the key prefix', () => {

@@ -2,6 +2,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startAgent, syncOnce, type Agent } from '../../../agent/agent';
+import { devicePolicy, shadowScope } from '../../../core/iot-policy/device-policy';
 import { nextSettled, startAgentHarness, waitFor, type AgentHarness } from '../../helpers/agent-harness';
 import { objectBytes, sha256 } from '../../helpers/agent-fixtures';
 
@@ -117,7 +118,9 @@ describe('device agent against the IoT Core stand-in and local S3 (mutual TLS)',
     await waitFor(() => installedHash() === desired.hash, 'installed');
     expect(readFileSync(join(h.dest, 'local.txt'), 'utf8')).toBe('from the cloud');
   });
-  it('follows a named shadow and another property name when told to', async () => {
+  it('follows a named shadow and another property name when told to, within the policy the stack deploys for it', async () => {
+    await h.close();
+    h = await startAgentHarness({ iot: { devicePolicy: devicePolicy({ shadows: [shadowScope('files')] }) } });
     agent = await startAgent(h.agentOptions({ shadowName: 'files', shadowProperty: 'firmware' }));
     const fw = await h.put('fw/image.bin', 'firmware v7');
     const r = h.iot.shadows.update(h.thing, { state: { desired: { firmware: fw } } }, 'files');

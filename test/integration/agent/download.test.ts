@@ -122,7 +122,7 @@ describe('downloadObject against a local S3 server', () => {
     const source = s3ObjectSource(client);
     const err = await downloadObject(source, request()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DownloadError);
-    expect((err as DownloadError).code).toBe('S3_CHANGED');
+    expect((err as DownloadError).code).toBe('S3_OBJECT_CHANGED');
     // The desired hash now follows the new object: the stale partial is gone, a fresh download verifies.
     const result = await downloadObject(source, request({ hash: sha256(replacement) }));
     expect(result.resumedFrom).toBe(0);
@@ -141,11 +141,11 @@ describe('downloadObject against a local S3 server', () => {
     await discardPartial(join(dest, 'firmware.bin'), hash);
     expect(readdirSync(dest)).toEqual([]);
   });
-  it('resumes a large object (hashed on a worker thread) across a cut, re-hashing the partial from disk', async () => {
+  it('resumes a large object across a cut, re-hashing the partial from disk', async () => {
     const bigData = objectBytes(20 * 1024 * 1024, 12);
     const bigHash = sha256(bigData);
     await admin.send(new PutObjectCommand({ Bucket: 'bucket', Key: 'big.bin', Body: bigData }));
-    const req = { bucket: 'bucket', key: 'big.bin', hash: bigHash, size: bigData.length, maxSize: 64 * 1024 * 1024, finalPath: join(dest, 'big.bin'), hashThread: 'worker' as const };
+    const req = { bucket: 'bucket', key: 'big.bin', hash: bigHash, size: bigData.length, maxSize: 64 * 1024 * 1024, finalPath: join(dest, 'big.bin') };
     const held = proxy.holdAt(proxy.downstreamBytes + 12 * 1024 * 1024);
     const received = progressReaching(12 * 1024 * 1024 - 4096);
     const first = downloadObject(s3ObjectSource(client), { ...req, onProgress: received.onProgress }).catch((e: unknown) => e);

@@ -1,12 +1,14 @@
 /**
- * The thing-scoped policy of the MQTT listener: mutual TLS with the sandbox CA, client id = CN,
- * topics under the thing's own `$aws/things/<thing>/` and `iotbutton/` only; every refusal logged.
+ * The policy of the MQTT listener: mutual TLS with the sandbox CA, client id = CN, and the device
+ * policy the stack deploys (core/iot-policy/device-policy.ts): its own shadow's requests and
+ * replies only; every refusal logged.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../core/logger';
+import { CLASSIC_SHADOW, devicePolicy } from '../../../core/iot-policy/device-policy';
 import { CertificateAuthority } from '../../../sandbox/iot/certificate-authority';
 import { connectMqtt, connectThing, startTestIotCore, subscribeGranted, type TestIotCore } from '../../helpers/iot-core-clients';
 
@@ -57,7 +59,7 @@ describe('MQTT authorisation', () => {
     const client = await connectThing(iot, 'lamp-1');
     try {
       const granted = await subscribeGranted(client, ['$aws/things/lamp-2/shadow/update/delta', '$aws/things/lamp-1/shadow/#', '#', 'iotbutton/+']);
-      expect(granted).toEqual([128, 1, 128, 1]);
+      expect(granted).toEqual([128, 1, 128, 128]);
       expect(logged('mqtt subscription refused by policy')).toContainEqual(expect.objectContaining({ clientId: 'lamp-1', topic: '$aws/things/lamp-2/shadow/update/delta' }));
     } finally {
       await client.endAsync(true);
@@ -80,6 +82,41 @@ describe('MQTT authorisation', () => {
     client.publish('$aws/things/lamp-1/shadow/update/delta', JSON.stringify({ state: { on: true }, version: 99 }), { qos: 1 });
     await closed;
     client.end(true);
+  });
+
+  it('disconnects a thing that publishes a click or deletes its own shadow, as the deployed policy does', async () => {
+    for (const [topic, body] of [
+      ['iotbutton/G030JF0512345678', '{"clickType":"SINGLE"}'],
+      ['$aws/things/lamp-1/shadow/delete', ''],
+    ] as const) {
+      const client = await connectThing(iot, 'lamp-1');
+      const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+      client.publish(topic, body, { qos: 1 });
+      await closed;
+      client.end(true);
+      expect(logged('mqtt publish refused by policy')).toContainEqual(expect.objectContaining({ clientId: 'lamp-1', topic }));
+    }
+  });
+
+  it('does not deliver what the policy does not let a thing receive, and keeps it connected', async () => {
+    const thing = 'receive-less';
+    const noReceive = devicePolicy({ shadows: [CLASSIC_SHADOW] }).filter((st) => !st.actions.includes('iot:Receive'));
+    const strict = await startTestIotCore({ things: [thing], devicePolicy: noReceive, logger: createLogger({ level: 'warn', json: true, write: (l) => logLines.push(l) }) });
+    try {
+      const client = await connectThing(strict, thing);
+      const received: string[] = [];
+      client.on('message', (topic) => received.push(topic));
+      expect(await subscribeGranted(client, [`$aws/things/${thing}/shadow/get/rejected`])).toEqual([1]);
+      await client.publishAsync(`$aws/things/${thing}/shadow/get`, '', { qos: 1 });
+      await expect.poll(() => logged('mqtt delivery refused by policy')).toContainEqual(
+        expect.objectContaining({ clientId: thing, topic: `$aws/things/${thing}/shadow/get/rejected` }),
+      );
+      expect(received).toEqual([]);
+      expect(client.connected).toBe(true);
+      await client.endAsync(true);
+    } finally {
+      await strict.close();
+    }
   });
 
   it('lets a button publish on its own iotbutton topic only', async () => {

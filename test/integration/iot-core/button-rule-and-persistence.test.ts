@@ -52,11 +52,13 @@ describe('button topic rule', () => {
       },
       logger: createLogger({ level: 'warn', json: true, write: (l) => lines.push(JSON.parse(l) as Record<string, unknown>) }),
     });
-    // A thing may publish button events too (its policy allows iotbutton/#), as the click CLI does.
+    const button = iot.issueButton('X1');
+    const pressing = await connectMqtt(iot.mqtt.url, { clientId: button.clientId, ca: iot.ca.certPem, cert: readFileSync(button.certPath), key: readFileSync(button.keyPath) });
+    opened.push({ close: () => pressing.endAsync(true) });
+    await pressing.publishAsync('iotbutton/X1', 'not json', { qos: 1 });
+    await pressing.publishAsync('iotbutton/X1', JSON.stringify({ clickType: 'DOUBLE' }), { qos: 1 });
     const client = await connectThing(iot, 'remote');
     opened.push({ close: () => client.endAsync(true) });
-    await client.publishAsync('iotbutton/X1', 'not json', { qos: 1 });
-    await client.publishAsync('iotbutton/X1', JSON.stringify({ clickType: 'DOUBLE' }), { qos: 1 });
     await iot.buttonRuleIdle();
     await expect.poll(() => calls).toBe(1);
     await iot.buttonRuleIdle();

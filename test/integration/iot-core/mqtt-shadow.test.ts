@@ -6,7 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { shadowTopics } from '../../../core/shadow/topics';
 import type { JsonObject } from '../../../core/shadow/json';
-import { shadowDevice, startTestIotCore, thingNamer, type ShadowDevice, type ShadowSeed, type TestIotCore } from '../../helpers/iot-core-clients';
+import { ALL_OWN_SHADOW_OPERATIONS, shadowDevice, startTestIotCore, thingNamer, type ShadowDevice, type ShadowSeed, type TestIotCore } from '../../helpers/iot-core-clients';
 
 /** A lamp's shadow history from AWS's examples: version 1, 2 and 3 after each update. */
 const LAMP_HISTORY: { state: JsonObject }[] = [
@@ -21,7 +21,8 @@ describe('shadow service over MQTT', () => {
   const open: ShadowDevice[] = [];
 
   beforeAll(async () => {
-    iot = await startTestIotCore({ sharedDeviceKey: true });
+    // Named shadows and delete: wider than the device policy the stack deploys, as IoT Core allows.
+    iot = await startTestIotCore({ sharedDeviceKey: true, devicePolicy: ALL_OWN_SHADOW_OPERATIONS });
   });
 
   afterEach(async () => {

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { downloadObject, partialPaths, receive, WRITE_BATCH, WRITE_DELAY_MS } from '../../../agent/download';
+import { receive, WRITE_BATCH, WRITE_DELAY_MS } from '../../../agent/batched-writer';
+import { downloadObject, partialPaths } from '../../../agent/download';
 import { CancelledError, DownloadError, ObjectTooLargeError } from '../../../agent/errors';
 import type { GetObjectInput, ObjectSource } from '../../../agent/s3-source';
 import { objectBytes, sha256 } from '../../helpers/agent-fixtures';
@@ -88,11 +89,29 @@ describe('downloadObject with a controlled body', () => {
     expect(progress.every((b, i) => i === 0 || b > progress[i - 1]!)).toBe(true);
   });
 
-  it('hashes on a worker thread with the same result (back-pressure from the hash pauses the body)', async () => {
-    const { source } = fakeSource(data);
-    const result = await downloadObject(source, request({ hashThread: 'worker' }));
+  it('installs a file whose name is 255 bytes long: its working files are named independently of it', async () => {
+    const name = `${'n'.repeat(251)}.bin`;
+    const { source } = fakeSource(data, { chunk: 1 << 20 });
+    const result = await downloadObject(source, request({ finalPath: join(dir, name), key: `k/${name}` }));
     expect(result.hash).toBe(hash);
-    expect(readFileSync(finalPath()).equals(data)).toBe(true);
+    expect(readdirSync(dir)).toEqual([name]);
+  });
+
+  it('keeps the partial of a 255-byte name across a cut and resumes it', async () => {
+    const name = `${'r'.repeat(251)}.bin`;
+    const cut = fakeSource(data, { failAt: WRITE_BATCH + 99 });
+    const first = await downloadObject(cut.source, request({ finalPath: join(dir, name) })).catch((e: unknown) => e);
+    expect(first).toMatchObject({ code: 'S3_CONNECTION', retryable: true });
+    const result = await downloadObject(fakeSource(data).source, request({ finalPath: join(dir, name) }));
+    expect(result.resumedFrom).toBeGreaterThan(0);
+    expect(readFileSync(join(dir, name)).equals(data)).toBe(true);
+  });
+
+  it('fails for good with FILE_NAME_TOO_LONG when the file system refuses the name (not retried, not UNEXPECTED)', async () => {
+    const name = `${'x'.repeat(300)}.bin`;
+    const err = await downloadObject(fakeSource(data).source, request({ finalPath: join(dir, name) })).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'FILE_NAME_TOO_LONG', retryable: false });
+    expect((err as Error).message).toMatch(/does not accept a file name this long/);
   });
 
   it('enforces the size limit as bytes arrive when no size is declared, removing the partial', async () => {

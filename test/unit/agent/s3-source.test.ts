@@ -7,6 +7,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { GetObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { s3ClientConfig, s3ObjectSource, type ObjectSource } from '../../../agent/s3-source';
 import { downloadObject } from '../../../agent/download';
+import { mapS3Error } from '../../../core/s3/s3-errors';
 import { DownloadError, ObjectTooLargeError } from '../../../agent/errors';
 
 const s3Mock = mockClient(S3Client);
@@ -33,17 +34,22 @@ describe('s3ObjectSource (GetObject at the SDK boundary)', () => {
   });
 
   it.each([
-    ['AccessDenied', 403, 'S3_ACCESS_DENIED'],
-    ['NoSuchKey', 404, 'S3_NOT_FOUND'],
-    ['PreconditionFailed', 412, 'S3_CHANGED'],
-    ['InvalidRange', 416, 'S3_INVALID_RANGE'],
-    ['SlowDown', 503, 'S3_SERVER_ERROR'],
-  ])('maps %s (%d) to %s, naming the object', async (name, status, code) => {
+    ['AccessDenied', 403, 'S3_ACCESS_DENIED', true],
+    ['NoSuchKey', 404, 'S3_OBJECT_MISSING', false],
+    ['NoSuchVersion', 404, 'S3_OBJECT_MISSING', false],
+    ['MethodNotAllowed', 405, 'S3_OBJECT_MISSING', false],
+    ['PreconditionFailed', 412, 'S3_OBJECT_CHANGED', false],
+    ['InvalidRange', 416, 'S3_INVALID_RANGE', false],
+    ['SlowDown', 503, 'S3_THROTTLED', true],
+    ['InternalError', 500, 'S3_SERVER_ERROR', true],
+    ['BadRequest', 400, 'S3_REQUEST_REFUSED', true],
+  ])('maps %s (%d) to %s (retryable: %s), as the object Lambda does, naming the object', async (name, status, code, retryable) => {
     s3Mock.on(GetObjectCommand).rejects(serviceError(name, status));
     const err = await s3ObjectSource(new S3Client({ region: 'eu-west-1' }))({ bucket: 'b', key: 'dir/k', versionId: 'v1' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DownloadError);
-    expect(err).toMatchObject({ code, status, retryable: true });
+    expect(err).toMatchObject({ code, status, retryable });
     expect((err as Error).message).toContain('s3://b/dir/k?versionId=v1');
+    expect(mapS3Error(serviceError(name, status), 'b', 'dir/k')).toMatchObject({ code, retryable });
   });
 
   it('uses path-style addressing and checksums only when required for a non-AWS endpoint', () => {

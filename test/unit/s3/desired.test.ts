@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildDesired, decideCreate, decideRemove, replacementPatch } from '../../../core/s3/desired';
+import type { KeyState } from '../../../core/s3/current-object';
+import { buildDesired, decideForKey, replacementPatch } from '../../../core/s3/desired';
 import type { ObjectChange } from '../../../core/s3/event';
 
 const HASH_A = 'a'.repeat(64);
@@ -17,74 +18,89 @@ const created = (key: string, sequencer: string, eventTime = '2026-11-21T10:00:0
 });
 const removed = (key: string, sequencer: string, extra: Partial<ObjectChange> = {}): ObjectChange => ({
   kind: 'removed',
-  eventName: 'ObjectRemoved:Delete',
+  eventName: 'ObjectRemoved:DeleteMarkerCreated',
   bucket: 'b',
   key,
   sequencer,
   eventTime: '2026-11-21T10:00:01.000Z',
   ...extra,
 });
+const v1 = { exists: true, size: 3, eTag: 'e1', versionId: 'v1' } as const;
+const v2 = { exists: true, size: 3, eTag: 'e1', versionId: 'v2' } as const;
+const gone: KeyState = { exists: false };
+const stored = (key: string, object: typeof v1 | typeof v2, hash: string, sequencer = '05', eventTime = '2026-11-21T10:00:00.000Z') =>
+  buildDesired('b', key, object, hash, { sequencer, eventTime });
 
 describe('buildDesired', () => {
-  it('keeps the seed names url and hash, and adds size, key, ordering data and versionId when present', () => {
-    expect(buildDesired(created('dir/a b.txt', '01', undefined, { versionId: 'v1' }), HASH_A, 3)).toEqual({
+  it("keeps the seed names url and hash, and names the key's current object with its version", () => {
+    expect(buildDesired('b', 'dir/a b.txt', v1, HASH_A, { sequencer: '01', eventTime: '2026-11-21T10:00:00.000Z' })).toEqual({
       url: 's3://b/dir/a b.txt',
       hash: HASH_A,
       size: 3,
       bucket: 'b',
       key: 'dir/a b.txt',
       versionId: 'v1',
-      eTag: 'e',
+      eTag: 'e1',
       sequencer: '01',
       eventTime: '2026-11-21T10:00:00.000Z',
     });
   });
-});
 
-describe('decideCreate', () => {
-  it('writes into an empty shadow', () => {
-    expect(decideCreate(undefined, buildDesired(created('a', '01'), HASH_A, 3)).action).toBe('write');
-  });
-  it('sends nothing for the same bytes at the same place', () => {
-    const cur = buildDesired(created('a', '01'), HASH_A, 3);
-    expect(decideCreate(cur, buildDesired(created('a', '02'), HASH_A, 3))).toEqual({ action: 'skip', reason: 'unchanged' });
-  });
-  it('never lets an older event of the same key replace a newer one (sequencer)', () => {
-    const cur = buildDesired(created('a', '02', '2026-11-21T09:00:00.000Z'), HASH_B, 3);
-    expect(decideCreate(cur, buildDesired(created('a', '01', '2026-11-21T11:00:00.000Z'), HASH_A, 3))).toEqual({ action: 'skip', reason: 'older' });
-  });
-  it('orders different keys by event time', () => {
-    const cur = buildDesired(created('b', '09', '2026-11-21T10:00:00.002Z'), HASH_B, 3);
-    expect(decideCreate(cur, buildDesired(created('a', '01', '2026-11-21T10:00:00.001Z'), HASH_A, 3)).action).toBe('skip');
-    expect(decideCreate(cur, buildDesired(created('a', '01', '2026-11-21T10:00:00.003Z'), HASH_A, 3)).action).toBe('write');
-  });
-  it('replaces a seed-era value (url and hash only), nulling the fields the new value lacks', () => {
-    const seed = { url: 's3://b/old', hash: HASH_B, note: 'by hand' };
-    const d = decideCreate(seed, buildDesired(created('a', '01'), HASH_A, 3));
-    expect(d.action).toBe('write');
-    expect(d.action === 'write' && d.value).toMatchObject({ url: 's3://b/a', hash: HASH_A, note: null });
-  });
   it('sends versionId: null when the new value has none (shadow updates merge)', () => {
-    expect(replacementPatch({ url: 'x', versionId: 'v1' }, buildDesired(created('a', '01'), HASH_A, 3))).toMatchObject({ versionId: null });
+    expect(replacementPatch({ url: 'x', versionId: 'v1' }, buildDesired('b', 'a', { exists: true, size: 3, eTag: 'e' }, HASH_A, { sequencer: '01', eventTime: '2026-11-21T10:00:00.000Z' }))).toMatchObject({ versionId: null });
   });
 });
 
-describe('decideRemove', () => {
-  const cur = buildDesired(created('a', '05'), HASH_A, 3);
-  it('clears the value when the removed key is the one it points at', () => {
-    expect(decideRemove(cur, removed('a', '06'))).toEqual({ action: 'clear' });
+describe('decideForKey: the key state decides, not the event', () => {
+  it('asks for the hash, then writes the current object into an empty shadow', () => {
+    expect(decideForKey(undefined, created('a', '01'), v1)).toEqual({ action: 'hash' });
+    const d = decideForKey(undefined, created('a', '01'), v1, HASH_A);
+    expect(d).toMatchObject({ action: 'write', value: { url: 's3://b/a', versionId: 'v1', hash: HASH_A } });
   });
-  it('leaves it when another key was removed, or nothing is there', () => {
-    expect(decideRemove(cur, removed('b', '06'))).toEqual({ action: 'skip', reason: 'not-pointing' });
-    expect(decideRemove(undefined, removed('a', '06'))).toEqual({ action: 'skip', reason: 'absent' });
+
+  it('sends nothing when the value already names the current version', () => {
+    expect(decideForKey(stored('a', v1, HASH_A), created('a', '09'), v1)).toEqual({ action: 'skip', reason: 'unchanged' });
   });
-  it('ignores a removal older than the creation the value came from', () => {
-    expect(decideRemove(cur, removed('a', '04'))).toEqual({ action: 'skip', reason: 'older' });
+
+  it('a re-upload of identical bytes is a new version: the value moves to it', () => {
+    expect(decideForKey(stored('a', v1, HASH_A), created('a', '09'), v2, HASH_A)).toMatchObject({ action: 'write', value: { versionId: 'v2', hash: HASH_A } });
   });
-  it('ignores deleting another version of the key, but not a delete marker', () => {
-    const versioned = buildDesired(created('a', '05', undefined, { versionId: 'v2' }), HASH_A, 3);
-    expect(decideRemove(versioned, removed('a', '06', { versionId: 'v1' }))).toEqual({ action: 'skip', reason: 'not-pointing' });
-    expect(decideRemove(versioned, removed('a', '06', { versionId: 'v2' }))).toEqual({ action: 'clear' });
-    expect(decideRemove(versioned, removed('a', '06', { eventName: 'ObjectRemoved:DeleteMarkerCreated', versionId: 'm1' }))).toEqual({ action: 'clear' });
+
+  it('a late delete does not clear a key that exists again (defect 1)', () => {
+    expect(decideForKey(stored('a', v2, HASH_A, '09'), removed('a', '07'), v2)).toEqual({ action: 'skip', reason: 'unchanged' });
+  });
+
+  it('a late upload event of a deleted key clears the value instead of naming the deleted version (defect 2)', () => {
+    expect(decideForKey(stored('a', v1, HASH_A), created('a', '01', undefined, { versionId: 'v1' }), gone)).toEqual({ action: 'clear' });
+  });
+
+  it('an old event still corrects a value that is not what the key holds now', () => {
+    const d = decideForKey(stored('a', v1, HASH_A, '09'), created('a', '01'), v2, HASH_B);
+    // The newest ordering data seen for the key is kept.
+    expect(d).toMatchObject({ action: 'write', value: { versionId: 'v2', hash: HASH_B, sequencer: '09' } });
+  });
+
+  it('leaves a value that names another key when this key is gone, and an empty shadow empty', () => {
+    expect(decideForKey(stored('other', v1, HASH_A), removed('a', '06'), gone)).toEqual({ action: 'skip', reason: 'not-pointing' });
+    expect(decideForKey(undefined, removed('a', '06'), gone)).toEqual({ action: 'skip', reason: 'absent' });
+  });
+
+  it('orders different keys by event time: an older event of another key does not take the thing over', () => {
+    const cur = stored('other', v1, HASH_B, '09', '2026-11-21T10:00:00.002Z');
+    expect(decideForKey(cur, created('a', '01', '2026-11-21T10:00:00.001Z'), v1)).toEqual({ action: 'skip', reason: 'older' });
+    expect(decideForKey(cur, created('a', '01', '2026-11-21T10:00:00.003Z'), v1)).toEqual({ action: 'hash' });
+  });
+
+  it('replaces a seed-era value (url and hash only), nulling the fields the new value lacks', () => {
+    const seed = { url: 's3://b/a', hash: HASH_B, note: 'hand-written' };
+    const d = decideForKey(seed, created('a', '01'), v1, HASH_A);
+    expect(d).toMatchObject({ action: 'write', value: { hash: HASH_A, note: null } });
+  });
+
+  it('unversioned: the same ETag and size is the same object; another ETag is not', () => {
+    const plain = { exists: true, size: 3, eTag: 'e1' } as const;
+    const cur = buildDesired('b', 'a', plain, HASH_A, { sequencer: '05', eventTime: '2026-11-21T10:00:00.000Z' });
+    expect(decideForKey(cur, created('a', '06'), plain)).toEqual({ action: 'skip', reason: 'unchanged' });
+    expect(decideForKey(cur, created('a', '06'), { exists: true, size: 3, eTag: 'e2' })).toEqual({ action: 'hash' });
   });
 });

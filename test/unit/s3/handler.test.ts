@@ -61,7 +61,10 @@ describe('object-to-shadow handler (SDK mocked)', () => {
       s3Mock.on(HeadObjectCommand).resolves({ ChecksumType: 'FULL_OBJECT', ChecksumSHA256: digest.toString('base64'), ETag: '"e1"', ContentLength: 5 });
       const outcome = await handler()(event(record({ key: 'a.txt', eTag: 'e1', size: 5 })));
       expect(s3Mock.commandCalls(GetObjectCommand)).toHaveLength(0);
-      expect(s3Mock.commandCalls(HeadObjectCommand)[0]!.args[0].input).toMatchObject({ ChecksumMode: 'ENABLED', IfMatch: '"e1"' });
+      const heads = s3Mock.commandCalls(HeadObjectCommand).map((c) => c.args[0].input);
+      // First the key's current state (no version, no condition), then the checksum of exactly that object.
+      expect(heads[0]).toEqual({ Bucket: 'b', Key: 'a.txt' });
+      expect(heads[1]).toMatchObject({ ChecksumMode: 'ENABLED', IfMatch: '"e1"' });
       expect(outcome.records[0]).toMatchObject({ status: 'applied', hash: digest.toString('hex'), hashSource: 'checksum' });
       expect(updates()[0]).toMatchObject({ state: { desired: { s3: { url: 's3://b/a.txt', hash: digest.toString('hex'), size: 5 } } } });
     });
@@ -76,7 +79,7 @@ describe('object-to-shadow handler (SDK mocked)', () => {
     it('reads large objects as explicit ranges pinned by VersionId, and hashes them in order (ranged from the start)', async () => {
       const data = Buffer.alloc(300_000);
       for (let i = 0; i < data.length; i++) data[i] = (i * 7) % 251;
-      s3Mock.on(HeadObjectCommand).resolves({ ETag: '"e1"', ContentLength: data.length });
+      s3Mock.on(HeadObjectCommand).resolves({ ETag: '"e1"', ContentLength: data.length, VersionId: 'v7' });
       s3Mock.on(GetObjectCommand).callsFake(async (input: GetObjectCommandInput) => {
         const [, a, b] = /^bytes=(\d+)-(\d+)$/.exec(input.Range ?? '')!;
         // Later parts answer first, so ordering is the reader's job.
@@ -93,7 +96,7 @@ describe('object-to-shadow handler (SDK mocked)', () => {
   });
 
   describe('objects that are gone or changed', () => {
-    it('skips a missing object (NoSuchKey) with nothing written', async () => {
+    it('skips an object that keeps vanishing between HeadObject and the read (NoSuchKey) with nothing written', async () => {
       s3Mock.on(HeadObjectCommand).resolves({ ETag: '"e1"', ContentLength: 5 });
       s3Mock.on(GetObjectCommand).rejects(new NoSuchKey({ message: 'gone', $metadata: { httpStatusCode: 404 } }));
       const outcome = await handler()(event(record({ eTag: 'e1', size: 5 })));
@@ -101,11 +104,30 @@ describe('object-to-shadow handler (SDK mocked)', () => {
       expect(iotMock.commandCalls(UpdateThingShadowCommand)).toHaveLength(0);
     });
 
-    it('skips an object overwritten since the event (412 on If-Match)', async () => {
-      s3Mock.on(HeadObjectCommand).rejects(sdkError('PreconditionFailed', 412));
+    it('skips an object that keeps being overwritten while it is read (412 on If-Match), after three looks', async () => {
+      s3Mock.on(HeadObjectCommand).resolves({ ETag: '"e1"', ContentLength: 5 });
+      s3Mock.on(GetObjectCommand).rejects(sdkError('PreconditionFailed', 412));
       const outcome = await handler()(event(record({ eTag: 'e1', size: 5 })));
       expect(outcome.records[0]).toMatchObject({ status: 'skipped', reason: 'object-changed' });
+      expect(s3Mock.commandCalls(GetObjectCommand)).toHaveLength(3);
       expect(iotMock.commandCalls(UpdateThingShadowCommand)).toHaveLength(0);
+    });
+
+    it('names the object the key holds now, not the one an old event announced', async () => {
+      s3Mock.on(HeadObjectCommand).resolves({ ETag: '"e2"', ContentLength: 5 });
+      s3Mock.on(GetObjectCommand).callsFake(() => ({ Body: body(Buffer.from('world')), ETag: '"e2"' }));
+      const outcome = await handler()(event(record({ eTag: 'e1', size: 5 })));
+      expect(outcome.records[0]).toMatchObject({ status: 'applied', hash: sha('world') });
+      expect(updates()[0]).toMatchObject({ state: { desired: { s3: { hash: sha('world'), eTag: 'e2' } } } });
+    });
+
+    it('clears a value naming a key that no longer exists, whatever the event (a late upload event included)', async () => {
+      s3Mock.on(HeadObjectCommand).rejects(sdkError('NotFound', 404));
+      iotMock.on(GetThingShadowCommand).resolves(shadowDoc(3, { s3: { url: 's3://b/a.txt', hash: 'h', versionId: 'v1', sequencer: '01', eventTime: '2026-11-21T10:00:00.000Z' } }));
+      const outcome = await handler()(event(record({ eTag: 'e1', size: 5, versionId: 'v1' })));
+      expect(outcome.records[0]).toMatchObject({ status: 'applied', things: [{ thing: 'lamp', result: 'cleared' }] });
+      expect(updates()[0]).toEqual({ state: { desired: { s3: null } }, version: 3 });
+      expect(s3Mock.commandCalls(GetObjectCommand)).toHaveLength(0);
     });
   });
 
@@ -134,7 +156,7 @@ describe('object-to-shadow handler (SDK mocked)', () => {
         return { Body: body(Buffer.alloc(Number(b) - Number(a) + 1)), ETag: '"e1"' };
       });
       const err = await failure(handler({ [ENV.partSize]: String(64 * 1024), [ENV.parallelBelow]: 'Infinity' })(event(record({ eTag: 'e1', size: 200_000 }))));
-      expect(err.failures[0]!.code).toBe('S3_READ_FAILED');
+      expect(err.failures[0]!.code).toBe('S3_SERVER_ERROR');
       expect(iotMock.commandCalls(UpdateThingShadowCommand)).toHaveLength(0);
     });
 
@@ -176,12 +198,13 @@ describe('object-to-shadow handler (SDK mocked)', () => {
       expect(new ShadowConflictError('t', undefined, 3)).toBeInstanceOf(Error);
     });
 
-    it('does not read the object when the shadow already holds this event (duplicate delivery)', async () => {
+    it('does not read the object when the shadow already names what the key holds (duplicate delivery): one HeadObject', async () => {
       const r = record({ eTag: 'e', size: 3, sequencer: '0A' });
-      iotMock.on(GetThingShadowCommand).resolves(shadowDoc(7, { s3: { url: 's3://b/a.txt', hash: 'h', sequencer: '0A', eventTime: r.eventTime } }));
+      s3Mock.on(HeadObjectCommand).resolves({ ETag: '"e"', ContentLength: 3 });
+      iotMock.on(GetThingShadowCommand).resolves(shadowDoc(7, { s3: { url: 's3://b/a.txt', hash: 'h', eTag: 'e', size: 3, sequencer: '0A', eventTime: r.eventTime } }));
       const outcome = await handler()(event(r));
       expect(outcome.records[0]).toMatchObject({ status: 'skipped', reason: 'superseded' });
-      expect(s3Mock.calls()).toHaveLength(0);
+      expect(s3Mock.calls()).toHaveLength(1);
       expect(iotMock.commandCalls(UpdateThingShadowCommand)).toHaveLength(0);
     });
 

@@ -1,0 +1,153 @@
+/**
+ * The local S3's bytes and version lists on disk, under one directory:
+ *
+ *   <dir>/<bucket>/bucket.json            versioning state
+ *   <dir>/<bucket>/keys/<sha256(key)>.json the key and its versions, newest first
+ *   <dir>/<bucket>/blobs/<random id>      the bytes of one version
+ *
+ * No key is ever part of a path (keys like `../../x` are just strings here), and bucket names are
+ * checked against S3's rules, so nothing is written outside the directory. One process owns the
+ * directory; changes to one key are serialised.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { applyDelete, applyPut, resolveRead, type DeleteOutcome, type KeyHistory, type ObjectVersion, type ReadResult, type Versioning } from './versions';
+
+/** S3's characters (a shorter minimum than S3's three, for short test names): never a path separator or `..`. */
+const BUCKET_NAME = /^[a-z0-9](?:[a-z0-9.-]{0,61}[a-z0-9])?$/;
+
+export function isValidBucketName(name: string): boolean {
+  return BUCKET_NAME.test(name) && !name.includes('..');
+}
+
+/** A version id as S3 makes them: opaque, URL-safe, unique. */
+function newId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+export class ObjectStore {
+  private readonly versioning = new Map<string, Versioning>();
+  private readonly histories = new Map<string, KeyHistory | undefined>();
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly dir: string,
+    private readonly clock: () => Date = () => new Date(),
+  ) {
+    mkdirSync(dir, { recursive: true });
+    for (const name of readdirSync(dir)) {
+      const file = join(dir, name, 'bucket.json');
+      if (isValidBucketName(name) && existsSync(file)) this.versioning.set(name, (JSON.parse(readFileSync(file, 'utf8')) as { versioning: Versioning }).versioning);
+    }
+  }
+
+  /** Create the bucket if it does not exist; an existing bucket keeps its versioning. */
+  createBucket(bucket: string, versioning: Versioning): void {
+    if (!isValidBucketName(bucket)) throw new Error(`invalid bucket name ${JSON.stringify(bucket)}`);
+    if (this.versioning.has(bucket)) return;
+    for (const sub of ['keys', 'blobs']) mkdirSync(join(this.dir, bucket, sub), { recursive: true });
+    this.setVersioning(bucket, versioning);
+  }
+
+  hasBucket(bucket: string): boolean {
+    return this.versioning.has(bucket);
+  }
+
+  getVersioning(bucket: string): Versioning | undefined {
+    return this.versioning.get(bucket);
+  }
+
+  setVersioning(bucket: string, versioning: Versioning): void {
+    const file = join(this.dir, bucket, 'bucket.json');
+    writeFileSync(`${file}.tmp`, JSON.stringify({ versioning }));
+    renameSync(`${file}.tmp`, file);
+    this.versioning.set(bucket, versioning);
+  }
+
+  read(bucket: string, key: string, versionId?: string): ReadResult {
+    return resolveRead(this.history(bucket, key), versionId);
+  }
+
+  /** The bytes of a version, from `start` to `end` inclusive. */
+  openBlob(bucket: string, version: ObjectVersion, start: number, end: number): Readable {
+    return createReadStream(join(this.dir, bucket, 'blobs', version.blob!), { start, end });
+  }
+
+  /** Store `body` as the key's new current version. */
+  async put(bucket: string, key: string, body: Readable): Promise<ObjectVersion> {
+    const blob = newId();
+    const path = join(this.dir, bucket, 'blobs', blob);
+    const md5 = createHash('md5');
+    let size = 0;
+    const count = async function* (source: AsyncIterable<Buffer>) {
+      for await (const chunk of source) {
+        md5.update(chunk);
+        size += chunk.length;
+        yield chunk;
+      }
+    };
+    try {
+      await pipeline(body, count, createWriteStream(`${path}.tmp`));
+      await rename(`${path}.tmp`, path);
+    } catch (err) {
+      await unlink(`${path}.tmp`).catch(() => undefined);
+      throw err;
+    }
+    const version: ObjectVersion = { versionId: newId(), deleteMarker: false, lastModified: this.clock().toISOString(), size, etag: `"${md5.digest('hex')}"`, blob };
+    return this.change(bucket, key, (h) => applyPut(h, key, this.versioning.get(bucket)!, version)).then((h) => h!.versions[0]!);
+  }
+
+  async delete(bucket: string, key: string, versionId?: string): Promise<DeleteOutcome> {
+    let outcome: DeleteOutcome | undefined;
+    await this.change(bucket, key, (h) => {
+      outcome = applyDelete(h, key, this.versioning.get(bucket)!, versionId, { versionId: newId(), lastModified: this.clock().toISOString() });
+      return outcome;
+    });
+    return outcome!;
+  }
+
+  /** Every version of every key under `prefix`, keys in order, newest version first. */
+  listVersions(bucket: string, prefix = ''): KeyHistory[] {
+    const out: KeyHistory[] = [];
+    for (const name of readdirSync(join(this.dir, bucket, 'keys'))) {
+      if (!name.endsWith('.json')) continue;
+      const h = JSON.parse(readFileSync(join(this.dir, bucket, 'keys', name), 'utf8')) as KeyHistory;
+      if (h.key.startsWith(prefix)) out.push(h);
+    }
+    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  private historyFile(bucket: string, key: string): string {
+    return join(this.dir, bucket, 'keys', `${createHash('sha256').update(key).digest('hex')}.json`);
+  }
+
+  private history(bucket: string, key: string): KeyHistory | undefined {
+    const file = this.historyFile(bucket, key);
+    if (!this.histories.has(file)) this.histories.set(file, existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as KeyHistory) : undefined);
+    return this.histories.get(file);
+  }
+
+  /** Apply one change to a key's versions, one change per key at a time, and drop freed bytes. */
+  private change(bucket: string, key: string, apply: (h: KeyHistory | undefined) => { history: KeyHistory | undefined; dropped: ObjectVersion[] }): Promise<KeyHistory | undefined> {
+    const file = this.historyFile(bucket, key);
+    const run = async () => {
+      const { history, dropped } = apply(this.history(bucket, key));
+      if (history) {
+        await writeFile(`${file}.tmp`, JSON.stringify(history));
+        await rename(`${file}.tmp`, file);
+      } else {
+        await rm(file, { force: true });
+      }
+      this.histories.set(file, history);
+      for (const v of dropped) if (v.blob) await rm(join(this.dir, bucket, 'blobs', v.blob), { force: true });
+      return history;
+    };
+    const next = (this.locks.get(file) ?? Promise.resolve()).then(run, run);
+    this.locks.set(file, next.catch(() => undefined));
+    return next;
+  }
+}
