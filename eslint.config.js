@@ -60,7 +60,7 @@ const LIB_LAYER = [
   rule(climbsInto(['agent', 'sandbox', 'lambda', 'bin']), 'lib/ (CDK) imports core/ only; Lambda code is bundled by entry path, not imported.'),
 ];
 
-/** no-restricted-imports plus the same check on dynamic import(). */
+/** no-restricted-imports (type-only imports allowed where a rule says so: they vanish at compile time) plus the same check on dynamic import(). */
 function restrict(patterns) {
   return {
     '@typescript-eslint/no-restricted-imports': ['error', { patterns }],
@@ -75,7 +75,8 @@ function restrict(patterns) {
 }
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', '.sandbox/', 'coverage/', 'node_modules/**'] },
+
+  { ignores: ['node_modules/', 'dist/', '.node-lowest/', 'cdk.out/', '.sandbox/', 'coverage/', 'node_modules/**', '.venv/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

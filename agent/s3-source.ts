@@ -48,7 +48,7 @@ export interface S3SourceOptions {
 
 /**
  * Client settings. For a non-AWS endpoint: the S3-compatible settings (path style, checksums
- * only when required) that s3rver and MinIO need.
+ * only when required) that S3-compatible servers (the sandbox's, MinIO) need.
  */
 export function s3ClientConfig(options: S3SourceOptions): S3ClientConfig {
   const config: S3ClientConfig = { region: options.region ?? 'us-east-1', maxAttempts: 1 };

@@ -3,7 +3,9 @@
  * Powertools, which has the same call shape). One JSON object per line when `json` is set,
  * a readable line otherwise. Written here rather than pulled in so the Lambda bundles stay small.
  */
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+/** The levels every part of shadowplug accepts, declared once. */
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 export type LogFields = Record<string, unknown>;
 
 export interface Logger {
@@ -52,10 +54,11 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     if (json) {
       write(JSON.stringify({ level: lvl, time: clock().toISOString(), message, ...all }));
     } else {
+      // One line per event (journald, grep): a string with a line break is quoted like JSON.
       const extra = Object.entries(all)
-        .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+        .map(([k, v]) => `${k}=${typeof v === 'string' && !/[\r\n]/.test(v) ? v : JSON.stringify(v)}`)
         .join(' ');
-      write(`${lvl.padEnd(5)} ${message}${extra ? ' ' + extra : ''}`);
+      write(`${lvl.padEnd(5)} ${message.replace(/\s*[\r\n]+\s*/g, ' ')}${extra ? ' ' + extra : ''}`);
     }
   };
 

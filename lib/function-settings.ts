@@ -1,30 +1,17 @@
 /**
  * Stack settings → each function's environment, through the builders the functions themselves
  * own (core/button/config.ts, core/s3/config.ts) so the stack and the sandbox configure them the
- * same way. Pure. A builder's complaint about a settings field is re-raised as a ContextError
- * naming the context key the user actually typed.
+ * same way. Pure. Every value was already checked by the same codecs when the context was read
+ * (lib/context.ts), so a builder error here would be a bug, not a user's mistake.
  */
-import { ButtonConfigError } from '../core/button/errors';
 import { BUTTON_ENV, buttonFunctionEnvironment, parseButtonConfig, worstCaseClickMs, type ButtonSettings } from '../core/button/config';
-import { ENV as OBJECT_ENV, objectFunctionEnvironment, type ObjectSettings } from '../core/s3/config';
-import { ObjectConfigError } from '../core/s3/errors';
+import { objectFunctionEnvironment, type ObjectSettings } from '../core/s3/config';
 import type { StackSettings } from './context';
-import { ContextError } from './errors';
 
 /** The plug every button without its own entry switches, in the targets' `host:port` syntax. */
 export function defaultTarget(settings: Pick<StackSettings, 'plugHost' | 'plugPort'>): string {
   const host = settings.plugHost.includes(':') ? `[${settings.plugHost}]` : settings.plugHost;
   return `${host}:${settings.plugPort}`;
-}
-
-/** Which context key a button settings field came from. */
-function buttonContextKey(field: string): string {
-  if (field.startsWith('serialTargets')) return 'buttonTargets';
-  if (field.startsWith('clickActions')) return 'clickActions';
-  if (field === 'defaultTargets') return 'plugHost';
-  if (field === 'maxClickAgeMs') return 'maxClickAgeSeconds';
-  if (field === 'lowBatteryMv') return 'lowBatteryMillivolts';
-  return field;
 }
 
 export function buttonEnvironment(settings: StackSettings, snsTopicArn: string): Record<string, string> {
@@ -36,14 +23,7 @@ export function buttonEnvironment(settings: StackSettings, snsTopicArn: string):
   };
   if (settings.maxClickAgeSeconds !== undefined) buttonSettings.maxClickAgeMs = settings.maxClickAgeSeconds * 1000;
   if (settings.lowBatteryMillivolts !== undefined) buttonSettings.lowBatteryMv = settings.lowBatteryMillivolts;
-  try {
-    return buttonFunctionEnvironment(buttonSettings);
-  } catch (err) {
-    if (err instanceof ButtonConfigError) {
-      throw new ContextError(buttonContextKey(err.variable), err.message, { cause: err });
-    }
-    throw err;
-  }
+  return buttonFunctionEnvironment(buttonSettings);
 }
 
 /**
@@ -69,14 +49,6 @@ export function buttonMaxEventAgeSeconds(environment: Record<string, string>): n
   return Math.min(21_600, Math.max(60, maxClickSeconds));
 }
 
-/** Which context key an S3 function variable came from. */
-const OBJECT_CONTEXT_KEYS: Record<string, string> = {
-  [OBJECT_ENV.targetThings]: 'thingNames',
-  [OBJECT_ENV.thingPrefix]: 'keyPrefix',
-  [OBJECT_ENV.property]: 'shadowProperty',
-  [OBJECT_ENV.shadowName]: 'shadowName',
-};
-
 /**
  * Objects under `<keyPrefix>things/<thing>/` go to that thing only — the same prefix the device
  * role is scoped to when `scopeObjectsPerThing` is on; everything else goes to every thing.
@@ -95,12 +67,5 @@ export function objectEnvironment(settings: StackSettings, iotDataEndpoint: stri
     shadowName: settings.shadowName,
     iotDataEndpoint,
   };
-  try {
-    return objectFunctionEnvironment(objectSettings);
-  } catch (err) {
-    if (err instanceof ObjectConfigError) {
-      throw new ContextError(OBJECT_CONTEXT_KEYS[err.variable] ?? err.variable, err.message, { cause: err });
-    }
-    throw err;
-  }
+  return objectFunctionEnvironment(objectSettings);
 }

@@ -40,8 +40,7 @@ export function clickArgs(info: SandboxInfo, cwd: string, clickType = 'SINGLE'):
 export function agentArgs(info: SandboxInfo, cwd: string, thing: SandboxInfo['things'][number]): string[] {
   return [
     'agent',
-    '--endpoint', info.mqtt.host,
-    '--port', String(info.mqtt.port),
+    '--endpoint', `${info.mqtt.host}:${info.mqtt.port}`,
     '--cert', shortPath(thing.cert, cwd),
     '--key', shortPath(thing.key, cwd),
     '--ca-file', shortPath(info.ca, cwd),
@@ -93,6 +92,7 @@ export function formatBanner(info: SandboxInfo, cwd = process.cwd()): string {
   const lines = [
     READY_LINE,
     '',
+    ...(info.dashboard ? [`Dashboard: ${info.dashboard}  (open it in a browser; it lives only on this machine)`, ''] : []),
     'Endpoints (all on this machine)',
     `  MQTT/TLS (IoT Core)     ${info.mqtt.host}:${info.mqtt.port}   button topic ${info.buttonTopic}`,
     `  IoT data plane (HTTPS)  ${info.dataPlane}`,

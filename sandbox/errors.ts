@@ -33,8 +33,8 @@ export class SandboxAlreadyRunningError extends SandboxError {
 
 /** An option of the sandbox command or API that cannot work, named with the value given. */
 export class SandboxConfigError extends SandboxError {
-  constructor(message: string) {
-    super(message, { code: 'SANDBOX_CONFIG' });
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { code: 'SANDBOX_CONFIG', cause: options.cause });
   }
 }
 

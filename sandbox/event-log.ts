@@ -17,10 +17,14 @@ export type SandboxEvent =
   /** The object Lambda hashed an object (once per url and hash, before the shadows it wrote). */
   | { type: 'hashed'; url: string; hash: string }
   | { type: 'desired'; thing: string; hash: string; url: string }
+  /** The object Lambda has finished with an object: these shadows now desire it. */
+  | { type: 'shadows-written'; key: string; hash: string; things: string[] }
   | { type: 'progress'; thing: string; bytes: number; total?: number }
   | { type: 'installed'; thing: string; hash: string; path: string }
   | { type: 'reported'; thing: string; hash: string }
-  | { type: 'device-error'; thing: string; message: string };
+  | { type: 'device-error'; thing: string; message: string }
+  /** A sandbox agent's MQTT session came up or went down. */
+  | { type: 'device-online'; thing: string; online: boolean };
 
 /**
  * Keys, URLs and messages come from outside (any S3 client chooses the key): escape control
@@ -31,7 +35,7 @@ export function printable(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-function short(hash: string): string {
+export function short(hash: string): string {
   return hash.length > 12 ? `${hash.slice(0, 12)}…` : hash;
 }
 
@@ -46,7 +50,7 @@ export function describePlug(state: PlugRelayState): string {
   return `${state.alias} is ${onOff(state.relayState)}`;
 }
 
-function size(bytes: number): string {
+export function size(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
@@ -96,5 +100,9 @@ function formatRaw(event: SandboxEvent, cwd?: string): string {
       return `shadow   ${event.thing} reported = desired (sha256 ${short(event.hash)})`;
     case 'device-error':
       return `device   ${event.thing} ERROR: ${event.message}`;
+    case 'shadows-written':
+      return `lambda   ${event.key} → ${event.things.length} shadow${event.things.length === 1 ? '' : 's'} desire sha256 ${short(event.hash)}`;
+    case 'device-online':
+      return `device   ${event.thing} ${event.online ? 'online' : 'offline'}`;
   }
 }

@@ -24,7 +24,7 @@ export type { ShadowRequestResult } from './iot/shadow-service';
 export type { MqttObserver } from './iot/mqtt-broker';
 
 export const DEFAULT_ROLE_ALIAS = 'shadowplug-role-alias';
-/** What the sandbox's credentials provider hands out unless told otherwise (s3rver's keys). */
+/** What the sandbox's credentials provider hands out unless told otherwise (the local S3's keys). */
 const DEFAULT_CREDENTIALS: ProvidedCredentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 const ROLE_ALIAS_PATTERN = /^[\w=,@-]{1,128}$/;
 
@@ -46,7 +46,7 @@ export interface IotCoreOptions {
   things?: string[];
   buttons?: string[];
   roleAlias?: string;
-  /** What the credentials provider hands out (default s3rver's S3RVER/S3RVER, one hour). */
+  /** What the credentials provider hands out (default the local S3's S3RVER/S3RVER, one hour). */
   credentials?: ProvidedCredentials;
   /**
    * The IoT policy on every thing certificate (default: the device policy the stack deploys, for

@@ -83,10 +83,14 @@ function sequencer(): () => string {
 }
 
 function eventRecord(change: StoreChange, seq: string, host: string): S3EventRecord {
-  const object: S3EventRecord['s3']['object'] = { key: encodeEventKey(change.key), size: change.size ?? 0, eTag: change.eTag ?? '', sequencer: seq };
-  if (change.size === undefined) delete (object as { size?: number }).size;
-  if (change.eTag === undefined) delete (object as { eTag?: string }).eTag;
-  if (change.versionId !== undefined) object.versionId = change.versionId;
+  // Removal events carry no size and no eTag, as S3's do.
+  const object = {
+    key: encodeEventKey(change.key),
+    ...(change.size !== undefined ? { size: change.size } : {}),
+    ...(change.eTag !== undefined ? { eTag: change.eTag } : {}),
+    ...(change.versionId !== undefined ? { versionId: change.versionId } : {}),
+    sequencer: seq,
+  } as S3EventRecord['s3']['object'];
   return {
     eventVersion: '2.1',
     eventSource: 'aws:s3',

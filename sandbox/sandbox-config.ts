@@ -9,7 +9,9 @@ import { join, resolve } from 'node:path';
 import { errorMessage } from '../core/errors';
 import { silentLogger, type Logger } from '../core/logger';
 import { parseAddress } from '../core/tplink/address';
-import { CLICK_TYPES, isClickAction, isClickType, type ClickAction, type ClickType } from '../core/button/click';
+import type { ClickAction, ClickType } from '../core/button/click';
+import { BUTTON_SETTINGS } from '../core/button/settings';
+import { attempt } from '../core/settings/schema';
 import { BUTTON_SERIAL_PATTERN } from './iot/certificate-authority';
 import { SandboxConfigError, SandboxDirError } from './errors';
 
@@ -42,6 +44,8 @@ export interface SandboxOptions {
   agents?: boolean;
   /** Write `<dir>/sandbox.json` for `sandbox upload` (default true). */
   writeInfoFile?: boolean;
+  /** Serve the dashboard on 127.0.0.1 (default off; the CLI turns it on): `true`, or the port (0 = any free one). */
+  dashboard?: boolean | { port?: number };
 }
 
 /** SandboxOptions checked, with every default filled in. */
@@ -59,6 +63,8 @@ export interface SandboxConfig {
   buttonSerial: string;
   agents: boolean;
   writeInfoFile: boolean;
+  /** The dashboard's port (0 = any free one); absent: no dashboard. */
+  dashboardPort?: number;
 }
 
 /** Checks `options` without touching the disk or the network. Throws SandboxConfigError. */
@@ -94,22 +100,19 @@ export function resolveSandboxConfig(options: SandboxOptions = {}): SandboxConfi
     buttonSerial,
     agents: options.agents !== false,
     writeInfoFile: options.writeInfoFile !== false,
+    ...(options.dashboard ? { dashboardPort: options.dashboard === true ? 0 : (options.dashboard.port ?? 0) } : {}),
   };
 }
 
-/** `SINGLE=toggle,DOUBLE=on` → settings; every problem named with the value given. */
+/** `--click-actions SINGLE=toggle,DOUBLE=on` → settings, through the button's own setting; problems name the flag. */
 export function parseClickActions(text: string): Partial<Record<ClickType, ClickAction>> {
-  const out: Partial<Record<ClickType, ClickAction>> = {};
-  for (const pair of text.split(',').map((s) => s.trim()).filter(Boolean)) {
-    const [type, action, extra] = pair.split('=').map((s) => s.trim());
-    const upper = (type ?? '').toUpperCase();
-    const lower = (action ?? '').toLowerCase();
-    if (extra !== undefined || action === undefined) throw new SandboxConfigError(`--click-actions: "${pair}" is not TYPE=action`);
-    if (!isClickType(upper)) throw new SandboxConfigError(`--click-actions: unknown click type "${type}" (expected ${CLICK_TYPES.join(', ')})`);
-    if (!isClickAction(lower)) throw new SandboxConfigError(`--click-actions: unknown action "${action}" for ${upper} (expected toggle, on, off, none)`);
-    out[upper] = lower;
-  }
-  return out;
+  const { clickActions } = BUTTON_SETTINGS;
+  return attempt(
+    () => clickActions.parse(text),
+    (problem, cause) => {
+      throw new SandboxConfigError(`${clickActions.flag.split(' ')[0]}: ${problem}`, { cause });
+    },
+  );
 }
 
 /** Where the agent of `thing` keeps what it has installed (in-process agents and the banner's agent command). */

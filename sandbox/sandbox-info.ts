@@ -40,6 +40,8 @@ export interface SandboxInfo {
   plug: { host: string; port: number; simulated: boolean; model?: string };
   /** Where the button publishes, e.g. `iotbutton/<serial>`. */
   buttonTopic: string;
+  /** The dashboard's URL (on 127.0.0.1), when it runs. */
+  dashboard?: string;
 }
 
 export function sandboxInfoPath(dir: string): string {

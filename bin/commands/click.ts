@@ -9,6 +9,10 @@
  * Heavy modules are imported inside the action so `shadowplug --help` stays instant.
  */
 import { Option, type Command } from 'commander';
+import { CLICK_TYPES } from '../../core/button/click';
+import { logLevelSetting } from '../../core/settings/log-level';
+import type { LogLevel } from '../../core/logger';
+import { settingOption } from './setting-option';
 
 export const DEFAULT_CLICK_SERIAL = 'G030CLI000000001';
 
@@ -24,6 +28,7 @@ export interface ClickCliOptions {
   caFile?: string;
   clientId?: string;
   timeout?: string;
+  logLevel?: LogLevel;
 }
 
 export interface ClickCliIo {
@@ -121,14 +126,15 @@ async function local(o: ClickCliOptions, io: ClickCliIo, clickType: 'SINGLE' | '
     io.stderr(`shadowplug click: which plug? Give --plug host:port[#child] (or set ${BUTTON_ENV.defaultTargets}), or --endpoint to publish over MQTT`);
     return 2;
   }
-  // CLI logs are for people: readable, warnings only unless LOG_LEVEL says otherwise.
-  if (!env[BUTTON_ENV.logLevel]) env[BUTTON_ENV.logLevel] = 'warn';
+  // CLI logs are for people: warnings only unless --log-level (or the function's variable) says otherwise.
+  if (o.logLevel !== undefined) env[BUTTON_ENV.logLevel] = o.logLevel;
+  else if (!env[BUTTON_ENV.logLevel]) env[BUTTON_ENV.logLevel] = 'warn';
   const config = parseButtonConfig(env);
-  const handler = createHandler({ config, logger: createLogger({ level: config.logLevel, write: io.stderr }) });
+  const handler = createHandler({ config, logger: createLogger({ level: config.logLevel, json: Boolean(o.json), write: io.stderr }) });
   const event = ruleEvent({ serial: o.serial, clickType, requestId: randomUUID(), receivedAt: Date.now(), ...(batteryMv !== undefined ? { batteryMv } : {}) });
   const outcome = await handler(event);
 
-  if (o.json) io.stdout(JSON.stringify(outcome, null, 2));
+  if (o.json) io.stdout(JSON.stringify(outcome));
   else if (outcome.status === 'rejected') io.stdout(`rejected: ${outcome.error?.message ?? 'unknown'}`);
   else {
     for (const click of outcome.clicks) {
@@ -144,16 +150,17 @@ export function registerClick(program: Command): void {
     .command('click')
     .description('press the button: run the button handler locally against a plug, or publish a click over MQTT/TLS')
     .option('--serial <serial>', 'button serial number', DEFAULT_CLICK_SERIAL)
-    .addOption(new Option('--type <type>', 'click type').choices(['SINGLE', 'DOUBLE', 'LONG', 'single', 'double', 'long']).default('SINGLE'))
+    .addOption(new Option('--type <type>', 'click type').choices([...CLICK_TYPES, ...CLICK_TYPES.map((t) => t.toLowerCase())]).default('SINGLE'))
     .option('--plug <host:port[#child]>', 'plug (or strip outlet) to switch; repeat for several (local mode)', collect)
     .option('--battery <mV>', 'battery voltage the button reports, in millivolts (default 1705)')
-    .option('--json', 'print the outcome as JSON')
+    .option('--json', 'machine-readable output: the outcome as one JSON object (logs as JSON lines on stderr)')
     .option('--endpoint <host:port>', 'MQTT/TLS endpoint to publish the click to (MQTT mode; port default 8883)')
     .option('--cert <pem>', 'button certificate (MQTT mode)')
     .option('--key <pem>', 'button private key (MQTT mode)')
     .option('--ca-file <pem>', 'CA that signed the broker certificate (MQTT mode)')
     .option('--client-id <id>', 'MQTT client id (MQTT mode; default iotbutton_<serial>)')
     .option('--timeout <ms>', 'MQTT mode: give up after this long (default 10000)')
+    .addOption(settingOption(logLevelSetting, { defaultText: `warn, or ${logLevelSetting.env}` }))
     .action(async (options: ClickCliOptions) => {
       process.exitCode = await runClick(options, {
         stdout: (t) => process.stdout.write(t + '\n'),

@@ -6,11 +6,19 @@
 import { InvalidArgumentError, type Command } from 'commander';
 // Type-only: erased at run time, so `--help` still loads nothing heavy.
 import type { SandboxCliFlags } from '../../sandbox/cli';
+import { BUTTON_SETTINGS } from '../../core/button/settings';
+import { logLevelSetting } from '../../core/settings/log-level';
+import { settingOption } from './setting-option';
 
 function parseCount(text: string): number {
   if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 1000) {
     throw new InvalidArgumentError(`expected a whole number from 1 to 1000, got "${text}"`);
   }
+  return Number(text);
+}
+
+function parsePort(text: string): number {
+  if (!/^\d+$/.test(text) || Number(text) > 65535) throw new InvalidArgumentError(`expected a port from 0 to 65535, got "${text}"`);
   return Number(text);
 }
 
@@ -48,14 +56,17 @@ export function registerSandbox(program: Command): void {
         'both Lambdas and one device agent per thing',
     )
     .option('--dir <path>', 'where the sandbox keeps certificates, shadows, objects and device files', '.sandbox')
-    .option('--json', 'after the ready line, print one line with a JSON object of every endpoint and path')
+    .option('--json', 'machine-readable output: after the ready line, one line with a JSON object of every endpoint and path; events as JSON lines on stderr')
     .option('--devices <n>', 'number of things, each with its own certificate and agent', parseCount, 1)
     .option('--plug <host:port>', 'switch a real plug on the LAN instead of the simulated one')
     .option('--strip', 'simulate an HS300 power strip (six outlets) instead of an HS100 plug')
-    .option('--click-actions <map>', 'what each click does, e.g. SINGLE=toggle,DOUBLE=on,LONG=off (default: all toggle)')
+    .option(BUTTON_SETTINGS.clickActions.flag, `${BUTTON_SETTINGS.clickActions.description} (default: all toggle)`)
     .option('--button-serial <serial>', 'serial number of the sandbox button')
+    .option('--no-dashboard', 'do not serve the dashboard (a live page on 127.0.0.1 with the plug, devices, uploads, shadows and events)')
+    .option('--dashboard-port <port>', 'serve the dashboard on this port of 127.0.0.1 (default: any free port; the banner prints its URL)', parsePort)
     .option('--no-agents', 'run no agents: start `shadowplug agent` per thing yourself (the banner prints the command)')
-    .option('--verbose', 'also log the components\' own diagnostics (stderr)')
+    .addOption(settingOption(logLevelSetting, { defaultText: 'warn' }))
+    .option('--verbose', 'the same as --log-level debug: also log the components\' own diagnostics (stderr)')
     .action(async (flags: SandboxFlags) => {
       quietSdkNodeWarning();
       const { runSandboxCli } = await import('../../sandbox/cli');

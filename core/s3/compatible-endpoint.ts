@@ -1,5 +1,5 @@
 /**
- * Client settings every S3 client pointed at an S3-compatible or local endpoint (s3rver, MinIO)
+ * Client settings every S3 client pointed at an S3-compatible or local endpoint (the sandbox's, MinIO)
  * needs: path-style addressing, and checksums only when required — otherwise the SDK sends
  * aws-chunked uploads that such servers store with the chunk framing. Pure: shared by the
  * device agent and the sandbox without either loading the other.

@@ -106,9 +106,15 @@ export function decideForKey(current: unknown, change: ObjectChange, state: KeyS
     if (!cur || cur.url === undefined) return { action: 'skip', reason: 'absent' };
     return pointsHere ? { action: 'clear' } : { action: 'skip', reason: 'not-pointing' };
   }
-  if (pointsHere && namesObject(cur, state)) return { action: 'skip', reason: 'unchanged' };
   const event: EventOrder = { url, sequencer: change.sequencer, eventTime: change.eventTime };
   const stored = cur ? orderOf(cur) : undefined;
+  if (pointsHere && namesObject(cur, state)) {
+    // Same object: only a newer event's ordering data is taken (an update merges, so just those
+    // two fields), so that which key a thing follows never depends on delivery order, and a
+    // concurrent invocation that decided on the older value meets a version conflict.
+    if (stored && compareSequencers(event.sequencer, stored.sequencer) > 0) return { action: 'write', value: { sequencer: event.sequencer, eventTime: event.eventTime } };
+    return { action: 'skip', reason: 'unchanged' };
+  }
   // Another key holds the thing with a newer event: this key does not take it over.
   // (A value without ordering data, written by hand or by the seed Lambda, yields to any event.)
   if (!pointsHere && stored && compareEvents(event, stored) <= 0) return { action: 'skip', reason: 'older' };

@@ -8,8 +8,8 @@ import { ShadowplugError } from '../errors';
 /** A configuration variable is missing or malformed (thrown once, at cold start). */
 export class ObjectConfigError extends ShadowplugError {
   readonly variable: string;
-  constructor(variable: string, problem: string) {
-    super(`${variable}: ${problem}`, { code: 'OBJECT_CONFIG_INVALID', retryable: false });
+  constructor(variable: string, problem: string, cause?: unknown) {
+    super(`${variable}: ${problem}`, { code: 'OBJECT_CONFIG_INVALID', retryable: false, cause });
     this.variable = variable;
   }
 }

@@ -1,12 +1,4 @@
-/** Which context key each function environment variable that can grow is made from (for limit messages). */
-import { BUTTON_ENV } from '../../core/button/config';
-import { ENV as OBJECT_ENV } from '../../core/s3/config';
+/** Which context key each function environment variable is made from (for limit messages): from the settings schema. */
+import { contextKeyOfVariable } from '../../core/settings/stack';
 
-export const ENVIRONMENT_CONTEXT_KEYS: Readonly<Record<string, string>> = {
-  [BUTTON_ENV.defaultTargets]: 'plugHost',
-  [BUTTON_ENV.serialTargets]: 'buttonTargets',
-  [BUTTON_ENV.clickActions]: 'clickActions',
-  [OBJECT_ENV.targetThings]: 'thingNames',
-  [OBJECT_ENV.thingPrefix]: 'keyPrefix',
-  [OBJECT_ENV.shadowName]: 'shadowName',
-};
+export const ENVIRONMENT_CONTEXT_KEYS: Readonly<Record<string, string>> = contextKeyOfVariable();

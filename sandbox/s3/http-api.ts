@@ -5,11 +5,13 @@
  * S3's XML errors with S3's codes and statuses, so the AWS SDK maps them as it maps AWS's.
  *
  * Requests are accepted for one access key (the signature itself is not checked: a stand-in on
- * 127.0.0.1, not a security boundary). Anything else S3 has (multipart, copy, aws-chunked bodies)
- * is answered 501 NotImplemented, naming what was asked.
+ * 127.0.0.1, not a security boundary). `aws-chunked` upload bodies (recent SDKs and CLIs) are
+ * decoded. Anything else S3 has (multipart, copy) is answered 501 NotImplemented, naming what was asked.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { ChunkedBodyError, decodeAwsChunked } from './aws-chunked';
 import type { ObjectStore } from './object-store';
 import { NULL_VERSION, type ObjectVersion, type Versioning } from './versions';
 
@@ -203,11 +205,15 @@ async function objectRequest(ctx: S3ApiContext, req: IncomingMessage, res: Serve
 
 async function putObject(ctx: S3ApiContext, req: IncomingMessage, res: ServerResponse, bucket: string, key: string, versioning: Versioning): Promise<void> {
   if (req.headers['x-amz-copy-source']) throw new S3ApiError(501, 'NotImplemented', 'CopyObject is not implemented by the local S3');
-  const sha = String(req.headers['x-amz-content-sha256'] ?? '');
-  if (sha.startsWith('STREAMING-') || String(req.headers['content-encoding'] ?? '').includes('aws-chunked')) {
-    throw new S3ApiError(501, 'NotImplemented', 'aws-chunked uploads are not implemented by the local S3: configure the client with requestChecksumCalculation WHEN_REQUIRED');
+  const chunked = String(req.headers['x-amz-content-sha256'] ?? '').startsWith('STREAMING-') || String(req.headers['content-encoding'] ?? '').includes('aws-chunked');
+  let version: ObjectVersion;
+  try {
+    const declared = req.headers['x-amz-decoded-content-length'];
+    version = await ctx.store.put(bucket, key, chunked ? Readable.from(decodeAwsChunked(req, declared === undefined ? undefined : Number(declared))) : req);
+  } catch (err) {
+    if (err instanceof ChunkedBodyError) throw new S3ApiError(400, 'IncompleteBody', err.message);
+    throw err;
   }
-  const version = await ctx.store.put(bucket, key, req);
   const headers: Record<string, string> = { ETag: version.etag };
   if (versioning === 'Enabled') headers['x-amz-version-id'] = version.versionId;
   res.writeHead(200, headers).end();

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import mqtt, { type IClientOptions, type MqttClient, type Packet } from 'mqtt';
-import type { JsonObject } from '../../core/shadow/json';
 import { THING_NAME_VARIABLE, type IotPolicy } from '../../core/iot-policy/policy';
+import type { JsonObject } from '../../core/shadow/json';
 import { startIotCore, type IotCore, type IotCoreOptions } from '../../sandbox/iot-core';
 
 /**

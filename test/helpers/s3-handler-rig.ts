@@ -1,5 +1,5 @@
 /**
- * A real local S3 (s3rver) whose events are captured, a shadow endpoint on 127.0.0.1, and a
+ * A real local S3 (the sandbox's, versioned unless asked otherwise) whose events are captured, a shadow endpoint on 127.0.0.1, and a
  * helper to build the object-to-shadow handler against them. Events are not delivered by
  * themselves: each test decides when, how often and in which order.
  */
@@ -11,6 +11,7 @@ import { DeleteObjectCommand, PutObjectCommand, type PutObjectCommandInput, type
 import type { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import type { S3Event, S3EventRecord } from 'aws-lambda';
 import { startLocalS3, type LocalS3 } from '../../sandbox/local-s3';
+import type { Versioning } from '../../sandbox/s3/versions';
 import { startIotCore } from '../../sandbox/iot-core';
 import { startShadowHttpStub, type ShadowHttpStub } from './shadow-http-stub';
 import { objectFunctionEnvironment, parseObjectConfig, type ObjectSettings } from '../../core/s3/config';
@@ -79,13 +80,14 @@ export function mergeEvents(...events: S3Event[]): S3Event {
   return { Records: events.flatMap((e): S3EventRecord[] => e.Records) };
 }
 
-export async function startS3Rig(): Promise<S3Rig> {
+export async function startS3Rig(options: { versioning?: Versioning } = {}): Promise<S3Rig> {
   const dir = mkdtempSync(join(tmpdir(), 'object-to-shadow-'));
   const pending: S3Event[] = [];
   const waiters: ((e: S3Event) => void)[] = [];
   const s3 = await startLocalS3({
     dir,
     buckets: [BUCKET],
+    ...(options.versioning ? { versioning: options.versioning } : {}),
     onEvent: (e) => {
       const w = waiters.shift();
       if (w) w(e);

@@ -69,7 +69,7 @@ describe('stack context', () => {
       scopeObjectsPerThing: true,
       thingNames: ['kitchen', 'hall'],
       clickActions: { SINGLE: 'on', DOUBLE: 'toggle', LONG: 'off' },
-      buttonTargets: { G030JF0512345678: ['192.168.1.20', '192.168.1.21:9999#1'] },
+      buttonTargets: { G030JF0512345678: [{ host: '192.168.1.20', port: 9999 }, { host: '192.168.1.21', port: 9999, child: 1 }] },
       maxClickAgeSeconds: 45,
       credentialDurationSeconds: 900,
       notifyEmail: 'me@example.com',
@@ -86,10 +86,18 @@ describe('stack context', () => {
     expect(contextError({ plugHost: host }).key).toBe('plugHost');
   });
 
+  it('accepts a shadow name with $, as the shadow service and the function do', () => {
+    expect(parseStackSettings(reader({ shadowName: '$files' })).shadowName).toBe('$files');
+  });
+
+  it('checks button targets when reading context, naming the key', () => {
+    expect(contextError({ buttonTargets: '{"G030":"plug.lan:99999"}' }).message).toMatch(/context "buttonTargets": serial G030: invalid plug address "plug.lan:99999"/);
+  });
+
   it('accepts JSON lists and objects written in cdk.json', () => {
     const settings = parseStackSettings(reader({ thingNames: ['a', 'b'], buttonTargets: { S1: 'plug.lan' } }));
     expect(settings.thingNames).toEqual(['a', 'b']);
-    expect(settings.buttonTargets).toEqual({ S1: ['plug.lan'] });
+    expect(settings.buttonTargets).toEqual({ S1: [{ host: 'plug.lan', port: 9999 }] });
   });
 
   it('attaches one certificate ARN to the only thing, or a map to several', () => {
@@ -110,7 +118,7 @@ describe('stack context', () => {
       ['an unknown click type', { clickActions: { TRIPLE: 'on' } }, /context "clickActions": unknown click type "TRIPLE"/],
       ['clickActions that are not pairs', { clickActions: 'SINGLE' }, /context "clickActions"/],
       ['broken JSON', { buttonTargets: '{"S1": ' }, /context "buttonTargets": is not valid JSON/],
-      ['a button with no targets', { buttonTargets: { S1: [] } }, /context "buttonTargets": button S1/],
+      ['a button with no targets', { buttonTargets: { S1: [] } }, /context "buttonTargets": serial S1/],
       ['both thingName and thingNames', { thingName: 'y', thingNames: 'x' }, /context "thingNames": set either/],
       ['a bad thing name', { thingName: 'my thing' }, /context "thingName": "my thing" is not a thing name/],
       ['a duplicate thing', { thingNames: 'a,a' }, /context "thingNames": "a" is listed twice/],

@@ -4,46 +4,14 @@
  * command line the docs show, synthesized exactly as written. Bundling is skipped: these tests
  * look at resources, not code.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { policyCharacters } from '../../core/iot-policy/document';
-import { PROJECT_ROOT } from '../../lib/constructs/bundled-function';
 import { AWS_LIMITS } from '../../lib/limits/aws-limits';
 import { awsLimitViolations } from '../../lib/limits/check';
 import { ENVIRONMENT_CONTEXT_KEYS } from '../../lib/limits/environment-keys';
 import { LONG_REGION, resolveTemplate, type ResolvedTemplate } from '../../lib/limits/resolve-template';
+import { DOCUMENTED_DEPLOY_COMMANDS as COMMANDS } from './documented-commands';
 import { synthesize } from './synth';
-
-/** Placeholders the docs write in command lines, and what a reader would type for them. */
-const PLACEHOLDERS: [RegExp, string][] = [
-  [/^<address the Lambda uses to reach your plug>$/, 'plug.example.net'],
-  [/^\.\.\.$/, 'plug.example.net'],
-  [/<region>/, 'eu-west-1'],
-  [/<account>/, '123456789012'],
-  [/<id>/, 'c'.repeat(64)],
-];
-
-/** Every `npx cdk deploy` line in a markdown file, as `-c key=value` context. */
-export function documentedDeployCommands(markdown: string): { line: string; context: Record<string, string> }[] {
-  const blocks = [...markdown.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => (m[1] ?? '').replace(/\\\n\s*/g, ''));
-  return blocks
-    .flatMap((block) => block.split('\n'))
-    .filter((line) => line.trim().startsWith('npx cdk deploy'))
-    .map((line) => {
-      const context: Record<string, string> = {};
-      // `-c key=value`, where a value may be a run of words up to the next ` -c ` (the README's <placeholder>).
-      for (const [, key, raw] of line.matchAll(/-c (\w+)=(.*?)(?= -c |\s*$)/g)) {
-        const value = PLACEHOLDERS.reduce((v, [pattern, sample]) => v.replace(pattern, sample), (raw ?? '').trim());
-        context[key as string] = value;
-      }
-      return { line: line.trim(), context };
-    });
-}
-
-const COMMANDS = ['README.md', 'docs/deploy.md'].flatMap((file) =>
-  documentedDeployCommands(readFileSync(join(PROJECT_ROOT, file), 'utf8')).map((c) => ({ ...c, file })),
-);
 
 function resolved(context: Record<string, unknown>): ResolvedTemplate {
   const s = synthesize(context, { bundle: false });

@@ -96,7 +96,7 @@ describe('sandbox lifecycle', () => {
     await expect(startSandbox({ dir, devices: 0 })).rejects.toThrow(/devices must be a whole number from 1 to 1000, got 0/);
     await expect(startSandbox({ dir, plug: 'not a host:99999' })).rejects.toThrow(SandboxConfigError);
     await expect(startSandbox({ dir, plug: '127.0.0.1:9999', strip: true })).rejects.toThrow(/--strip/);
-    await expect(startSandbox({ dir, clickActions: 'SINGLE=explode' })).rejects.toThrow(/unknown action "explode"/);
+    await expect(startSandbox({ dir, clickActions: 'SINGLE=explode' })).rejects.toThrow(/unknown click action "explode"/);
     await expect(startSandbox({ dir, buttonSerial: 'G030 SPACE' })).rejects.toThrow(/--button-serial: "G030 SPACE"/);
   });
 });

@@ -76,11 +76,11 @@ describe('event lines', () => {
 
 describe('--click-actions', () => {
   it('parses TYPE=action pairs case-insensitively', () => {
-    expect(parseClickActions('double=ON, LONG=off')).toEqual({ DOUBLE: 'on', LONG: 'off' });
+    expect(parseClickActions('double=ON, LONG=off')).toEqual({ SINGLE: 'toggle', DOUBLE: 'on', LONG: 'off' });
   });
   it('names the bad pair', () => {
     expect(() => parseClickActions('TRIPLE=on')).toThrow(/unknown click type "TRIPLE"/);
-    expect(() => parseClickActions('SINGLE=dim')).toThrow(/unknown action "dim" for SINGLE/);
+    expect(() => parseClickActions('SINGLE=dim')).toThrow(/--click-actions: unknown click action "dim" for SINGLE/);
     expect(() => parseClickActions('SINGLE')).toThrow(/"SINGLE" is not TYPE=action/);
   });
 });

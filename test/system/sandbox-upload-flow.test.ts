@@ -61,14 +61,25 @@ describe('sandbox: an upload reaches the device, verified', () => {
     expect(readFileSync(join(sandbox.info.things[0]!.dest, 'config.json'), 'utf8')).toBe('{"v":2,"more":true}');
   });
 
-  it('uploading the same bytes again changes no shadow, and the narration says so', async () => {
+  it('uploading the same bytes again moves the shadow to the new version, and the device downloads nothing', async () => {
+    const thing = 'shadowplug-device-1';
     const { sha256 } = await sandbox.upload('same.txt', 'same bytes');
-    await sandbox.waitForReported('shadowplug-device-1', sha256);
-    const ignored = new Promise<SandboxEvent>((resolve) =>
-      sandbox.events.on('event', (e: SandboxEvent) => e.type === 'upload-ignored' && e.key === 'same.txt' && resolve(e)),
-    );
+    await sandbox.waitForReported(thing, sha256);
+    const reportedNow = async () => ((await sandbox.shadow(thing)) as Shadow).state!.reported!.s3!;
+    const before = await reportedNow();
+    const installs = () => events.filter((e) => e.type === 'installed' && 'thing' in e && e.thing === thing && JSON.stringify(e).includes('same.txt')).length;
+    const installed = installs();
     await sandbox.upload('same.txt', 'same bytes');
-    expect(await ignored).toMatchObject({ message: expect.stringContaining('shadowplug-device-1: unchanged') });
+    // The bucket is versioned: the key's current version is the new one, and the value names it.
+    const deadline = Date.now() + 20_000;
+    let after = await reportedNow();
+    while (after.versionId === before.versionId && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      after = await reportedNow();
+    }
+    expect(after.versionId).not.toBe(before.versionId);
+    expect(after).toMatchObject({ hash: sha256, installedAt: before.installedAt });
+    expect(installs()).toBe(installed);
   });
 
   it('a key the device refuses installs nothing, is narrated as a device error and reported in the shadow', async () => {

@@ -124,6 +124,6 @@ describe('shadowplug agent (the command, in its own process)', () => {
   it('exits 2 with a one-line message naming what is wrong in the configuration', async () => {
     const r = start(['--endpoint', '127.0.0.1', '--thing-name', 'x', '--cert', '/nonexistent.pem', '--key', '/k', '--dest', h.dest, '--max-size', '12 parsecs']);
     expect(await r.exited).toBe(2);
-    expect(r.output()).toContain('max-size "12 parsecs" is not a size');
+    expect(r.output()).toContain('--max-size: "12 parsecs" is not a size');
   });
 });

@@ -1,9 +1,10 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DeleteObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startAgent, syncOnce, type Agent } from '../../../agent/agent';
 import { devicePolicy, shadowScope } from '../../../core/iot-policy/device-policy';
-import { nextSettled, startAgentHarness, waitFor, type AgentHarness } from '../../helpers/agent-harness';
+import { BUCKET, nextSettled, startAgentHarness, waitFor, type AgentHarness } from '../../helpers/agent-harness';
 import { objectBytes, sha256 } from '../../helpers/agent-fixtures';
 
 describe('device agent against the IoT Core stand-in and local S3 (mutual TLS)', () => {
@@ -35,6 +36,41 @@ describe('device agent against the IoT Core stand-in and local S3 (mutual TLS)',
     expect(Date.parse((doc.reported?.s3 as { installedAt: string }).installedAt)).not.toBeNaN();
     expect(doc.delta).toBeUndefined();
     expect(readdirSync(h.dest)).toEqual(['app.bin']);
+  });
+
+  it('installs a file whose name is 255 bytes long (its working files are named independently of it)', async () => {
+    const name = `${'l'.repeat(251)}.bin`;
+    const desired = await h.put(`releases/${name}`, 'long name');
+    h.setDesired(desired);
+    agent = await startAgent(h.agentOptions());
+    await waitFor(() => installedHash() === desired.hash, 'reported hash');
+    expect(readFileSync(join(h.dest, name), 'utf8')).toBe('long name');
+    expect(readdirSync(h.dest)).toEqual([name]);
+  });
+
+  it('reports a key whose file name is over 255 bytes once, as UNSAFE_KEY, and does not retry it', async () => {
+    const desired = await h.put(`releases/${'x'.repeat(256)}`, 'too long');
+    h.setDesired(desired);
+    agent = await startAgent(h.agentOptions());
+    await waitFor(() => (h.reported()?.error as { code?: string } | undefined)?.code === 'UNSAFE_KEY', 'error reported');
+    expect((h.reported()!.error as { message: string }).message).toMatch(/longer than 255 bytes/);
+    const gets = h.s3Gets();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(h.s3Gets()).toBe(gets);
+    expect(readdirSync(h.dest)).toEqual([]);
+  });
+
+  it('reports a version that no longer exists once, as S3_OBJECT_MISSING, and does not retry it', async () => {
+    const desired = await h.put('gone.bin', 'soon gone');
+    const head = await h.admin.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'gone.bin' }));
+    await h.admin.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: 'gone.bin', VersionId: head.VersionId }));
+    h.setDesired({ ...desired, versionId: head.VersionId });
+    agent = await startAgent(h.agentOptions());
+    await waitFor(() => (h.reported()?.error as { code?: string } | undefined)?.code === 'S3_OBJECT_MISSING', 'error reported');
+    const gets = h.s3Gets();
+    await new Promise((r) => setTimeout(r, 400));
+    expect(h.s3Gets()).toBe(gets);
+    expect(readdirSync(h.dest)).toEqual([]);
   });
 
   it('follows a delta while running and runs --on-update with the path and hash in its environment', async () => {
@@ -77,13 +113,14 @@ describe('device agent against the IoT Core stand-in and local S3 (mutual TLS)',
     await waitFor(() => installedHash() === desired.hash, 'installed');
     await agent.close();
     const gets = h.s3Gets();
-    const version = h.document().version;
+    const reported = h.reported();
 
     agent = await startAgent(h.agentOptions());
     // It settles once it has read the shadow and checked the file; a needless download would come first.
     expect(await nextSettled(agent)).toMatchObject({ status: 'in-sync' });
     expect(h.s3Gets()).toBe(gets);
-    expect(h.document().version).toBe(version); // nothing new to report either
+    // Nothing new to report about the file either (the restarted agent reports only its own start, in reported.agent).
+    expect(h.reported()).toEqual(reported);
   });
 
   it('downloads again when the installed file was removed from disk', async () => {

@@ -55,12 +55,12 @@ describe('the bundled button handler', () => {
   });
 
   it('fails its cold start when the configuration is bad, naming the variable', async () => {
-    const r = await node(`await import(${JSON.stringify(bundle)});`, { BUTTON_DEFAULT_TARGETS: 'plug:99999' });
+    const r = await node(`await import(${JSON.stringify(bundle)});`, { SHADOWPLUG_DEFAULT_TARGETS: 'plug:99999' });
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain('BUTTON_DEFAULT_TARGETS: invalid plug address "plug:99999"');
+    expect(r.stderr).toContain('SHADOWPLUG_DEFAULT_TARGETS: invalid plug address "plug:99999"');
     const none = await node(`await import(${JSON.stringify(bundle)});`, {});
     expect(none.code).not.toBe(0);
-    expect(none.stderr).toContain('BUTTON_DEFAULT_TARGETS: is not set');
+    expect(none.stderr).toContain('SHADOWPLUG_DEFAULT_TARGETS: is not set');
   });
 
   it('switches a plug when invoked like Lambda invokes it', async () => {

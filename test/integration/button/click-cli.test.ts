@@ -53,7 +53,7 @@ describe('shadowplug click (local)', () => {
 
   it('takes the targets from the BUTTON_* environment when no --plug is given', async () => {
     const before = plug.state().relayState;
-    const r = await run({ json: true }, { BUTTON_DEFAULT_TARGETS: `127.0.0.1:${plug.port}`, BUTTON_CLICK_ACTIONS: 'SINGLE=off' });
+    const r = await run({ json: true }, { SHADOWPLUG_DEFAULT_TARGETS: `127.0.0.1:${plug.port}`, SHADOWPLUG_CLICK_ACTIONS: 'SINGLE=off' });
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).clicks[0].action).toBe('off');
     expect(plug.state().relayState).toBe(0);
@@ -70,7 +70,7 @@ describe('shadowplug click (local)', () => {
 
   it('exits 2 with a clear message on bad input', async () => {
     expect(await run({})).toMatchObject({ code: 2, stderr: expect.stringContaining('which plug? Give --plug host:port') });
-    expect(await run({ plug: ['plug:99999'] })).toMatchObject({ code: 2, stderr: expect.stringContaining('BUTTON_DEFAULT_TARGETS: invalid plug address') });
+    expect(await run({ plug: ['plug:99999'] })).toMatchObject({ code: 2, stderr: expect.stringContaining('SHADOWPLUG_DEFAULT_TARGETS: invalid plug address') });
     expect(await run({ plug: ['p'], type: 'TRIPLE' })).toMatchObject({ code: 2, stderr: expect.stringContaining('--type must be') });
     expect(await run({ plug: ['p'], battery: 'low' })).toMatchObject({ code: 2, stderr: expect.stringContaining('--battery must be millivolts') });
     expect(await run({ endpoint: '127.0.0.1:1' })).toMatchObject({ code: 2, stderr: expect.stringContaining('--endpoint needs --cert, --key, --ca-file') });

@@ -1,5 +1,5 @@
 /**
- * The adaptive reader over real HTTP: s3rver, and the benchmark's throttling proxy in front of it
+ * The adaptive reader over real HTTP: the local S3, and the benchmark's throttling proxy in front of it
  * for a slow connection. Checks that stopping the first stream mid-body (destroying a real
  * IncomingMessage) and reading the rest as ranges gives exactly the object, and that the requests
  * the reader made are the ones expected (counted at the SDK boundary by a middleware).

@@ -1,6 +1,6 @@
 /**
- * The object-to-shadow handler against a real local S3 server (s3rver, its own S3-shaped events
- * with encoded keys) and the sandbox's IoT data-plane HTTPS API on 127.0.0.1, spoken to by the
+ * The object-to-shadow handler against a real local S3 server (the sandbox's, versioned as the
+ * deployed bucket, its own S3-shaped events with encoded keys) and the sandbox's IoT data-plane HTTPS API on 127.0.0.1, spoken to by the
  * real SDK clients. Only the race test uses the HTTP stub, which can inject a concurrent writer.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -101,13 +101,18 @@ describe('object-to-shadow with a local S3 and the sandbox data-plane API', () =
       expect(shadows.version(lamp)).toBe(1);
     });
 
-    it('sends no update when the same bytes are uploaded again', async () => {
+    it('moves to the new version when the same bytes are uploaded again (same hash: nothing for a device to download)', async () => {
       const lamp = fresh('lamp');
       const handler = rig.handler({ targetThings: [lamp] }, iot);
-      await handler(await rig.put('a.txt', 'same'));
-      const outcome = await handler(await rig.put('a.txt', 'same'));
-      expect(outcome.records[0]).toMatchObject({ status: 'applied', things: [{ thing: lamp, result: 'unchanged' }] });
-      expect(shadows.version(lamp)).toBe(1);
+      const first = await rig.put('a.txt', 'same');
+      await handler(first);
+      const second = await rig.put('a.txt', 'same');
+      await handler(second);
+      expect(desired(lamp)).toMatchObject({ hash: sha256('same'), versionId: second.Records[0]!.s3.object.versionId });
+      // A late duplicate of the first upload's event changes nothing.
+      const version = shadows.version(lamp);
+      expect((await handler(first)).records[0]).toMatchObject({ status: 'skipped', reason: 'superseded' });
+      expect(shadows.version(lamp)).toBe(version);
     });
 
     it('ignores a malformed record and other event types, and still handles the rest', async () => {
@@ -176,14 +181,45 @@ describe('object-to-shadow with a local S3 and the sandbox data-plane API', () =
       expect(desired(lamp)).toMatchObject({ hash: sha256('b') });
     });
 
-    it('skips a creation whose object was deleted before the event arrived', async () => {
+    it('writes nothing for a creation whose object was deleted before the event arrived (an old version is still readable)', async () => {
       const lamp = fresh('lamp');
       const handler = rig.handler({ targetThings: [lamp] }, iot);
       const created = await rig.put('a.txt', 'a');
       const removed = await rig.remove('a.txt');
-      expect((await handler(created)).records[0]).toMatchObject({ status: 'skipped', reason: 'object-missing' });
+      expect((await handler(created)).records[0]).toMatchObject({ status: 'applied', things: [{ thing: lamp, result: 'absent' }] });
       await handler(removed);
       expect(shadows.version(lamp)).toBeUndefined();
+    });
+  });
+
+  describe('issue 13 defects, unversioned bucket', () => {
+    let plain: S3Rig;
+    beforeEach(async () => {
+      plain = await startS3Rig({ versioning: 'Unversioned' });
+    });
+    afterEach(async () => {
+      await plain.close();
+    });
+
+    it('put A, delete, put A again delivered as put, put, delete: the late delete does not clear the live key (defect 1)', async () => {
+      const lamp = fresh('lamp');
+      const handler = plain.handler({ targetThings: [lamp] }, iot);
+      const put1 = await plain.put('k.bin', 'A');
+      const del = await plain.remove('k.bin');
+      const put2 = await plain.put('k.bin', 'A');
+      for (const e of [put1, put2, del]) await handler(e);
+      expect(desired(lamp)).toMatchObject({ url: `s3://${BUCKET}/k.bin`, hash: sha256('A') });
+    });
+
+    it('same bytes uploaded again: only the newer ordering data is written, the hash stays', async () => {
+      const lamp = fresh('lamp');
+      const handler = plain.handler({ targetThings: [lamp] }, iot);
+      await handler(await plain.put('a.txt', 'same'));
+      const again = await plain.put('a.txt', 'same');
+      const outcome = await handler(again);
+      expect(outcome.records[0]).toMatchObject({ status: 'applied', things: [{ thing: lamp, result: 'written' }] });
+      expect(desired(lamp)).toMatchObject({ hash: sha256('same'), sequencer: again.Records[0]!.s3.object.sequencer });
+      expect(desired(lamp)?.versionId).toBeUndefined();
     });
   });
 

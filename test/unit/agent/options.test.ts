@@ -35,7 +35,7 @@ describe('agent options', () => {
     await expect(readConfigFile('/a.json', async () => '{"endpont":"x"}')).rejects.toThrow('unknown option "endpont"');
     await expect(readConfigFile('/a.json', async () => '{')).rejects.toThrow('not valid JSON');
     await expect(readConfigFile('/a.json', async () => '[]')).rejects.toThrow('must hold a JSON object');
-    await expect(resolveAgentOptions({ ...required, port: '99999' })).rejects.toThrow('port "99999" is not a port number');
+    await expect(resolveAgentOptions({ ...required, port: '99999' })).rejects.toThrow('--port: expected a whole number from 1 to 65535, got "99999"');
     await expect(resolveAgentOptions({ ...required, logLevel: 'loud' })).rejects.toThrow(AgentConfigError);
   });
 

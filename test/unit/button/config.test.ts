@@ -20,7 +20,7 @@ function configError(fn: () => unknown): ButtonConfigError {
 
 describe('parseButtonConfig', () => {
   it('gives the defaults: every click toggles, 30 s max age, no topic', () => {
-    const config = parseButtonConfig({ BUTTON_DEFAULT_TARGETS: '192.168.1.20' });
+    const config = parseButtonConfig({ SHADOWPLUG_DEFAULT_TARGETS: '192.168.1.20' });
     expect(config).toEqual({
       defaultTargets: [{ host: '192.168.1.20', port: 9999 }],
       serialTargets: {},
@@ -37,13 +37,13 @@ describe('parseButtonConfig', () => {
 
   it('reads targets with ports and strip outlets, per-serial targets, mapping and limits', () => {
     const config = parseButtonConfig({
-      BUTTON_DEFAULT_TARGETS: 'plug.lan:10000, [fd00::5]#2',
-      BUTTON_SERIAL_TARGETS: JSON.stringify({ G030JF0512345678: ['10.0.0.2#800612345601', '10.0.0.3'], G030B: '10.0.0.4:9998' }),
-      BUTTON_CLICK_ACTIONS: 'single=on, DOUBLE=Off,LONG=none',
-      BUTTON_MAX_CLICK_AGE_MS: '5000',
-      BUTTON_LOW_BATTERY_MV: '0',
-      BUTTON_SNS_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:shadowplug-outcomes',
-      LOG_LEVEL: 'DEBUG',
+      SHADOWPLUG_DEFAULT_TARGETS: 'plug.lan:10000, [fd00::5]#2',
+      SHADOWPLUG_SERIAL_TARGETS: JSON.stringify({ G030JF0512345678: ['10.0.0.2#800612345601', '10.0.0.3'], G030B: '10.0.0.4:9998' }),
+      SHADOWPLUG_CLICK_ACTIONS: 'single=on, DOUBLE=Off,LONG=none',
+      SHADOWPLUG_MAX_CLICK_AGE_MS: '5000',
+      SHADOWPLUG_LOW_BATTERY_MV: '0',
+      SHADOWPLUG_SNS_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:shadowplug-outcomes',
+      SHADOWPLUG_LOG_LEVEL: 'DEBUG',
     });
     expect(config.defaultTargets).toEqual([
       { host: 'plug.lan', port: 10000 },
@@ -66,23 +66,23 @@ describe('parseButtonConfig', () => {
   });
 
   it.each([
-    [{}, 'BUTTON_DEFAULT_TARGETS', /no plug to switch/],
-    [{ BUTTON_DEFAULT_TARGETS: 'plug:99999' }, 'BUTTON_DEFAULT_TARGETS', /port must be 1\.\.65535/],
-    [{ BUTTON_DEFAULT_TARGETS: 'bad host' }, 'BUTTON_DEFAULT_TARGETS', /invalid plug address "bad host"/],
-    [{ BUTTON_DEFAULT_TARGETS: 'bad_host!' }, 'BUTTON_DEFAULT_TARGETS', /"bad_host!" is not a host name/],
-    [{ BUTTON_DEFAULT_TARGETS: '10.0.0.1#two!' }, 'BUTTON_DEFAULT_TARGETS', /outlet "#two!"/],
-    [{ BUTTON_SERIAL_TARGETS: '{not json' }, 'BUTTON_SERIAL_TARGETS', /not JSON/],
-    [{ BUTTON_SERIAL_TARGETS: '["10.0.0.1"]' }, 'BUTTON_SERIAL_TARGETS', /JSON object/],
-    [{ BUTTON_SERIAL_TARGETS: '{"G0":5}' }, 'BUTTON_SERIAL_TARGETS', /serial G0: expected a string/],
-    [{ BUTTON_SERIAL_TARGETS: '{"a b":"10.0.0.1"}' }, 'BUTTON_SERIAL_TARGETS', /serial "a b"/],
-    [{ BUTTON_DEFAULT_TARGETS: 'p', BUTTON_CLICK_ACTIONS: 'TRIPLE=on' }, 'BUTTON_CLICK_ACTIONS', /unknown click type "TRIPLE"/],
-    [{ BUTTON_DEFAULT_TARGETS: 'p', BUTTON_CLICK_ACTIONS: 'SINGLE=flip' }, 'BUTTON_CLICK_ACTIONS', /unknown action "flip"/],
-    [{ BUTTON_DEFAULT_TARGETS: 'p', BUTTON_CLICK_ACTIONS: 'SINGLE' }, 'BUTTON_CLICK_ACTIONS', /not TYPE=action/],
-    [{ BUTTON_DEFAULT_TARGETS: 'p', BUTTON_MAX_CLICK_AGE_MS: '30s' }, 'BUTTON_MAX_CLICK_AGE_MS', /not a whole number/],
-    [{ BUTTON_DEFAULT_TARGETS: 'p', BUTTON_MAX_CLICK_AGE_MS: '10' }, 'BUTTON_MAX_CLICK_AGE_MS', /outside 1000\.\./],
-    [{ BUTTON_DEFAULT_TARGETS: 'p', BUTTON_CONNECT_TIMEOUT_MS: '-1' }, 'BUTTON_CONNECT_TIMEOUT_MS', /not a whole number/],
-    [{ BUTTON_DEFAULT_TARGETS: 'p', BUTTON_SNS_TOPIC_ARN: 'my-topic' }, 'BUTTON_SNS_TOPIC_ARN', /not an SNS topic ARN/],
-    [{ BUTTON_DEFAULT_TARGETS: 'p', LOG_LEVEL: 'chatty' }, 'LOG_LEVEL', /not one of/],
+    [{}, 'SHADOWPLUG_DEFAULT_TARGETS', /no plug to switch/],
+    [{ SHADOWPLUG_DEFAULT_TARGETS: 'plug:99999' }, 'SHADOWPLUG_DEFAULT_TARGETS', /port must be 1\.\.65535/],
+    [{ SHADOWPLUG_DEFAULT_TARGETS: 'bad host' }, 'SHADOWPLUG_DEFAULT_TARGETS', /invalid plug address "bad host"/],
+    [{ SHADOWPLUG_DEFAULT_TARGETS: 'bad_host!' }, 'SHADOWPLUG_DEFAULT_TARGETS', /"bad_host!" is not a host name/],
+    [{ SHADOWPLUG_DEFAULT_TARGETS: '10.0.0.1#two!' }, 'SHADOWPLUG_DEFAULT_TARGETS', /outlet "#two!"/],
+    [{ SHADOWPLUG_SERIAL_TARGETS: '{not json' }, 'SHADOWPLUG_SERIAL_TARGETS', /not valid JSON/],
+    [{ SHADOWPLUG_SERIAL_TARGETS: '["10.0.0.1"]' }, 'SHADOWPLUG_SERIAL_TARGETS', /JSON object/],
+    [{ SHADOWPLUG_SERIAL_TARGETS: '{"G0":5}' }, 'SHADOWPLUG_SERIAL_TARGETS', /serial G0: expected "host/],
+    [{ SHADOWPLUG_SERIAL_TARGETS: '{"a b":"10.0.0.1"}' }, 'SHADOWPLUG_SERIAL_TARGETS', /serial "a b"/],
+    [{ SHADOWPLUG_DEFAULT_TARGETS: 'p', SHADOWPLUG_CLICK_ACTIONS: 'TRIPLE=on' }, 'SHADOWPLUG_CLICK_ACTIONS', /unknown click type "TRIPLE"/],
+    [{ SHADOWPLUG_DEFAULT_TARGETS: 'p', SHADOWPLUG_CLICK_ACTIONS: 'SINGLE=flip' }, 'SHADOWPLUG_CLICK_ACTIONS', /unknown click action "flip" for SINGLE/],
+    [{ SHADOWPLUG_DEFAULT_TARGETS: 'p', SHADOWPLUG_CLICK_ACTIONS: 'SINGLE' }, 'SHADOWPLUG_CLICK_ACTIONS', /not TYPE=action/],
+    [{ SHADOWPLUG_DEFAULT_TARGETS: 'p', SHADOWPLUG_MAX_CLICK_AGE_MS: '30s' }, 'SHADOWPLUG_MAX_CLICK_AGE_MS', /expected a whole number from 1000 to 86400000, got "30s"/],
+    [{ SHADOWPLUG_DEFAULT_TARGETS: 'p', SHADOWPLUG_MAX_CLICK_AGE_MS: '10' }, 'SHADOWPLUG_MAX_CLICK_AGE_MS', /from 1000 to 86400000, got "10"/],
+    [{ SHADOWPLUG_DEFAULT_TARGETS: 'p', SHADOWPLUG_CONNECT_TIMEOUT_MS: '-1' }, 'SHADOWPLUG_CONNECT_TIMEOUT_MS', /expected a whole number/],
+    [{ SHADOWPLUG_DEFAULT_TARGETS: 'p', SHADOWPLUG_SNS_TOPIC_ARN: 'my-topic' }, 'SHADOWPLUG_SNS_TOPIC_ARN', /not an SNS topic ARN/],
+    [{ SHADOWPLUG_DEFAULT_TARGETS: 'p', SHADOWPLUG_LOG_LEVEL: 'chatty' }, 'SHADOWPLUG_LOG_LEVEL', /not one of/],
   ])('rejects %j naming %s', (env, variable, problem) => {
     const err = configError(() => parseButtonConfig(env));
     expect(err.variable).toBe(variable);
@@ -93,7 +93,7 @@ describe('parseButtonConfig', () => {
   });
 
   it('accepts a function with per-serial targets only', () => {
-    const config = parseButtonConfig({ BUTTON_SERIAL_TARGETS: '{"G030":"10.0.0.1"}' });
+    const config = parseButtonConfig({ SHADOWPLUG_SERIAL_TARGETS: '{"G030":"10.0.0.1"}' });
     expect(config.defaultTargets).toEqual([]);
     expect(targetsFor(config, 'other')).toEqual([]);
   });
@@ -108,17 +108,17 @@ describe('buttonFunctionEnvironment', () => {
       snsTopicArn: 'arn:aws:sns:us-east-1:123456789012:t',
     });
     expect(env).toEqual({
-      BUTTON_DEFAULT_TARGETS: '192.168.1.20:9999,192.168.1.21:9999#3',
-      BUTTON_SERIAL_TARGETS: '{"G030JF05":"10.0.0.9:1234#0"}',
-      BUTTON_CLICK_ACTIONS: 'SINGLE=toggle,DOUBLE=on,LONG=off',
-      BUTTON_MAX_CLICK_AGE_MS: '30000',
-      BUTTON_LOW_BATTERY_MV: '1300',
-      BUTTON_LOW_BATTERY_PERCENT: '10',
-      BUTTON_CONNECT_TIMEOUT_MS: '2000',
-      BUTTON_REQUEST_TIMEOUT_MS: '3000',
-      BUTTON_DEDUPE_CAPACITY: '1000',
-      LOG_LEVEL: 'info',
-      BUTTON_SNS_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:t',
+      SHADOWPLUG_DEFAULT_TARGETS: '192.168.1.20:9999,192.168.1.21:9999#3',
+      SHADOWPLUG_SERIAL_TARGETS: '{"G030JF05":"10.0.0.9:1234#0"}',
+      SHADOWPLUG_CLICK_ACTIONS: 'SINGLE=toggle,DOUBLE=on,LONG=off',
+      SHADOWPLUG_MAX_CLICK_AGE_MS: '30000',
+      SHADOWPLUG_LOW_BATTERY_MV: '1300',
+      SHADOWPLUG_LOW_BATTERY_PERCENT: '10',
+      SHADOWPLUG_CONNECT_TIMEOUT_MS: '2000',
+      SHADOWPLUG_REQUEST_TIMEOUT_MS: '3000',
+      SHADOWPLUG_DEDUPE_CAPACITY: '1000',
+      SHADOWPLUG_LOG_LEVEL: 'info',
+      SHADOWPLUG_SNS_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:t',
     });
     const config = parseButtonConfig(env);
     expect(config.defaultTargets[1]).toEqual({ host: '192.168.1.21', port: 9999, child: 3 });
@@ -128,14 +128,14 @@ describe('buttonFunctionEnvironment', () => {
 
   it('passes a CDK token for the topic through unchecked', () => {
     const env = buttonFunctionEnvironment({ defaultTargets: 'p', snsTopicArn: '${Token[TOKEN.123]}' });
-    expect(env.BUTTON_SNS_TOPIC_ARN).toBe('${Token[TOKEN.123]}');
+    expect(env.SHADOWPLUG_SNS_TOPIC_ARN).toBe('${Token[TOKEN.123]}');
   });
 
   it.each([
     [{}, 'defaultTargets'],
     [{ defaultTargets: 'plug:0' }, 'defaultTargets'],
-    [{ defaultTargets: 'p', serialTargets: { G1: 'nope nope' } }, 'serialTargets.G1'],
-    [{ defaultTargets: 'p', clickActions: { SINGLE: 'flip' } }, 'clickActions.SINGLE'],
+    [{ defaultTargets: 'p', serialTargets: { G1: 'nope nope' } }, 'serialTargets'],
+    [{ defaultTargets: 'p', clickActions: { SINGLE: 'flip' } }, 'clickActions'],
     [{ defaultTargets: 'p', clickActions: { TRIPLE: 'on' } }, 'clickActions'],
     [{ defaultTargets: 'p', maxClickAgeMs: 1.5 }, 'maxClickAgeMs'],
     [{ defaultTargets: 'p', requestTimeoutMs: 10 }, 'requestTimeoutMs'],
@@ -148,9 +148,9 @@ describe('buttonFunctionEnvironment', () => {
 
 describe('worstCaseClickMs', () => {
   it('counts outlets of one device one after another, devices in parallel', () => {
-    const one = parseButtonConfig({ BUTTON_DEFAULT_TARGETS: 'a', BUTTON_CONNECT_TIMEOUT_MS: '1000', BUTTON_REQUEST_TIMEOUT_MS: '1000' });
-    const strip = parseButtonConfig({ BUTTON_DEFAULT_TARGETS: 'a#0,a#1,b', BUTTON_CONNECT_TIMEOUT_MS: '1000', BUTTON_REQUEST_TIMEOUT_MS: '1000' });
+    const one = parseButtonConfig({ SHADOWPLUG_DEFAULT_TARGETS: 'a', SHADOWPLUG_CONNECT_TIMEOUT_MS: '1000', SHADOWPLUG_REQUEST_TIMEOUT_MS: '1000' });
+    const strip = parseButtonConfig({ SHADOWPLUG_DEFAULT_TARGETS: 'a#0,a#1,b', SHADOWPLUG_CONNECT_TIMEOUT_MS: '1000', SHADOWPLUG_REQUEST_TIMEOUT_MS: '1000' });
     expect(worstCaseClickMs(strip) - worstCaseClickMs(one)).toBe(worstCaseClickMs(one) - 3_000);
-    expect(worstCaseClickMs(parseButtonConfig({ BUTTON_DEFAULT_TARGETS: 'a' }))).toBe(18_000);
+    expect(worstCaseClickMs(parseButtonConfig({ SHADOWPLUG_DEFAULT_TARGETS: 'a' }))).toBe(18_000);
   });
 });

@@ -10,9 +10,9 @@ describe('objectFunctionEnvironment', () => {
       [ENV.thingPrefix]: 'things/',
       [ENV.property]: 's3',
       [ENV.shadowName]: 'files',
-      [ENV.partSize]: String(DEFAULTS.partSize),
+      [ENV.partSizeBytes]: String(DEFAULTS.partSize),
       [ENV.concurrency]: String(DEFAULTS.concurrency),
-      [ENV.parallelBelow]: String(DEFAULTS.parallelBelowMiBPerS),
+      [ENV.parallelBelowMiBPerS]: String(DEFAULTS.parallelBelowMiBPerS),
       [ENV.conflictRetries]: String(DEFAULTS.conflictRetries),
       [ENV.logLevel]: 'info',
     });
@@ -50,23 +50,23 @@ describe('parseObjectConfig', () => {
   });
   it('reads the single-stream threshold: a whole number of MiB/s, 0 (one stream) or Infinity (ranged from the start)', () => {
     expect(parseObjectConfig(valid).parallelBelowMiBPerS).toBe(200);
-    expect(parseObjectConfig({ ...valid, [ENV.parallelBelow]: '0' }).parallelBelowMiBPerS).toBe(0);
-    expect(parseObjectConfig({ ...valid, [ENV.parallelBelow]: ' 50 ' }).parallelBelowMiBPerS).toBe(50);
-    expect(parseObjectConfig({ ...valid, [ENV.parallelBelow]: 'Infinity' }).parallelBelowMiBPerS).toBe(Infinity);
+    expect(parseObjectConfig({ ...valid, [ENV.parallelBelowMiBPerS]: '0' }).parallelBelowMiBPerS).toBe(0);
+    expect(parseObjectConfig({ ...valid, [ENV.parallelBelowMiBPerS]: ' 50 ' }).parallelBelowMiBPerS).toBe(50);
+    expect(parseObjectConfig({ ...valid, [ENV.parallelBelowMiBPerS]: 'Infinity' }).parallelBelowMiBPerS).toBe(Infinity);
     const env = objectFunctionEnvironment({ targetThings: [], parallelBelowMiBPerS: Infinity });
-    expect(env[ENV.parallelBelow]).toBe('Infinity');
+    expect(env[ENV.parallelBelowMiBPerS]).toBe('Infinity');
     expect(parseObjectConfig(env).parallelBelowMiBPerS).toBe(Infinity);
-    expect(failure({ ...valid, [ENV.parallelBelow]: '1.5' }).variable).toBe(ENV.parallelBelow);
-    expect(failure({ ...valid, [ENV.parallelBelow]: '-1' }).variable).toBe(ENV.parallelBelow);
-    expect(failure({ ...valid, [ENV.parallelBelow]: 'fast' }).message).toBe(`${ENV.parallelBelow}: must be a whole number, got "fast" (MiB/s; 0: always one stream; Infinity: always ranged)`);
+    expect(failure({ ...valid, [ENV.parallelBelowMiBPerS]: '1.5' }).variable).toBe(ENV.parallelBelowMiBPerS);
+    expect(failure({ ...valid, [ENV.parallelBelowMiBPerS]: '-1' }).variable).toBe(ENV.parallelBelowMiBPerS);
+    expect(failure({ ...valid, [ENV.parallelBelowMiBPerS]: 'fast' }).message).toBe(`${ENV.parallelBelowMiBPerS}: expected Infinity or a whole number from 0 to 1000000, got "fast"`);
     expect(() => objectFunctionEnvironment({ targetThings: [], parallelBelowMiBPerS: 12.5 })).toThrow(ObjectConfigError);
   });
   it('names the variable that is missing or wrong', () => {
     expect(failure({}).variable).toBe(ENV.targetThings);
-    expect(failure({ ...valid, [ENV.partSize]: '8MB' }).variable).toBe(ENV.partSize);
-    expect(failure({ ...valid, [ENV.partSize]: '10' }).message).toMatch(/between/);
+    expect(failure({ ...valid, [ENV.partSizeBytes]: '8MB' }).variable).toBe(ENV.partSizeBytes);
+    expect(failure({ ...valid, [ENV.partSizeBytes]: '10' }).message).toMatch(/from 65536 to 268435456/);
     expect(failure({ ...valid, [ENV.concurrency]: '0' }).variable).toBe(ENV.concurrency);
-    expect(failure({ ...valid, [ENV.partSize]: String(256 * 1024 * 1024), [ENV.concurrency]: '4' }).message).toMatch(/read-ahead limit/);
+    expect(failure({ ...valid, [ENV.partSizeBytes]: String(256 * 1024 * 1024), [ENV.concurrency]: '4' }).message).toMatch(/read-ahead limit/);
     expect(failure({ ...valid, [ENV.property]: 'a.b' }).variable).toBe(ENV.property);
     expect(failure({ ...valid, [ENV.shadowName]: 'has space' }).variable).toBe(ENV.shadowName);
     expect(failure({ ...valid, [ENV.thingPrefix]: 'things' }).variable).toBe(ENV.thingPrefix);

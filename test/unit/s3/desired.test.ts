@@ -58,8 +58,16 @@ describe('decideForKey: the key state decides, not the event', () => {
     expect(d).toMatchObject({ action: 'write', value: { url: 's3://b/a', versionId: 'v1', hash: HASH_A } });
   });
 
-  it('sends nothing when the value already names the current version', () => {
-    expect(decideForKey(stored('a', v1, HASH_A), created('a', '09'), v1)).toEqual({ action: 'skip', reason: 'unchanged' });
+  it('sends nothing when the value already names the current version and has seen this event or a newer one', () => {
+    expect(decideForKey(stored('a', v1, HASH_A, '09'), created('a', '09'), v1)).toEqual({ action: 'skip', reason: 'unchanged' });
+    expect(decideForKey(stored('a', v1, HASH_A, '09'), created('a', '03'), v1)).toEqual({ action: 'skip', reason: 'unchanged' });
+  });
+
+  it('takes only the ordering data of a newer event for the object it already names', () => {
+    expect(decideForKey(stored('a', v1, HASH_A, '05'), created('a', '09', '2026-11-21T10:00:09.000Z'), v1)).toEqual({
+      action: 'write',
+      value: { sequencer: '09', eventTime: '2026-11-21T10:00:09.000Z' },
+    });
   });
 
   it('a re-upload of identical bytes is a new version: the value moves to it', () => {
@@ -100,7 +108,7 @@ describe('decideForKey: the key state decides, not the event', () => {
   it('unversioned: the same ETag and size is the same object; another ETag is not', () => {
     const plain = { exists: true, size: 3, eTag: 'e1' } as const;
     const cur = buildDesired('b', 'a', plain, HASH_A, { sequencer: '05', eventTime: '2026-11-21T10:00:00.000Z' });
-    expect(decideForKey(cur, created('a', '06'), plain)).toEqual({ action: 'skip', reason: 'unchanged' });
+    expect(decideForKey(cur, created('a', '05'), plain)).toEqual({ action: 'skip', reason: 'unchanged' });
     expect(decideForKey(cur, created('a', '06'), { exists: true, size: 3, eTag: 'e2' })).toEqual({ action: 'hash' });
   });
 });

@@ -1,0 +1,187 @@
+/**
+ * The button function's settings, declared once: each with its environment variable, context key
+ * (when CDK context sets it directly), type, range, default and description. config.ts builds and
+ * parses the environment from this table, lib/ reads context through it, and docs/button.md's
+ * table is generated from it. Pure.
+ */
+import { integer, jsonText, matching } from '../settings/codecs';
+import { ENV_NAMES } from '../settings/env-names';
+import { SettingValueError } from '../settings/errors';
+import { logLevelSetting } from '../settings/log-level';
+import { setting, type Codec } from '../settings/schema';
+import { CLICK_ACTIONS, CLICK_TYPES, SERIAL_PATTERN, isClickAction, isClickType, type ClickAction, type ClickType } from './click';
+import { formatTarget, parseTarget, type PlugTarget } from './targets';
+
+export type ClickActions = Record<ClickType, ClickAction>;
+
+const CLICK_ACTIONS_SHAPE = `TYPE=action[,TYPE=action] or {"${CLICK_TYPES.join('"|"')}": "${CLICK_ACTIONS.join('"|"')}"}`;
+
+/** `SINGLE=toggle,DOUBLE=on` or `{"SINGLE":"toggle"}`; types left out toggle. The one parser of click actions. */
+export const clickActionsCodec: Codec<ClickActions> = {
+  parse: (text) => clickActionsCodec.coerce!(text),
+  coerce(value) {
+    let entries: [string, unknown][];
+    const raw = typeof value === 'string' ? jsonText(value) : value;
+    if (typeof raw === 'string') {
+      entries = raw.split(',').map((s) => s.trim()).filter((s) => s !== '').map((pair) => {
+        const [type, action, extra] = pair.split('=').map((s) => s.trim());
+        if (extra !== undefined || action === undefined) throw new SettingValueError(`"${pair}" is not TYPE=action`);
+        return [type!, action];
+      });
+    } else if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) {
+      entries = Object.entries(raw);
+    } else {
+      throw new SettingValueError(`expected ${CLICK_ACTIONS_SHAPE}`);
+    }
+    const actions: ClickActions = { SINGLE: 'toggle', DOUBLE: 'toggle', LONG: 'toggle' };
+    for (const [type, action] of entries) {
+      const upper = type.toUpperCase();
+      if (!isClickType(upper)) throw new SettingValueError(`unknown click type "${type}" (expected ${CLICK_TYPES.join(', ')})`);
+      const lower = typeof action === 'string' ? action.toLowerCase() : action;
+      if (!isClickAction(lower)) {
+        throw new SettingValueError(`unknown click action ${JSON.stringify(action)} for ${upper} (expected ${CLICK_ACTIONS.join(', ')})`);
+      }
+      actions[upper] = lower;
+    }
+    return actions;
+  },
+  format: (actions) => CLICK_TYPES.map((t) => `${t}=${actions[t]}`).join(','),
+};
+
+/** A target as text (`host[:port][#child]`) or already parsed. */
+export type TargetSetting = string | PlugTarget;
+
+function target(value: unknown): PlugTarget {
+  try {
+    if (typeof value === 'string') return parseTarget(value);
+    if (typeof value === 'object' && value !== null) return parseTarget(formatTarget(value as PlugTarget));
+  } catch (err) {
+    throw new SettingValueError((err as Error).message, err);
+  }
+  throw new SettingValueError(`expected "host[:port][#outlet]", got ${JSON.stringify(value)}`);
+}
+
+/** `host[:port][#child]`, comma-separated, or a list of them (strings or parsed). */
+export const targetsCodec: Codec<PlugTarget[]> = {
+  parse: (text) => targetsCodec.coerce!(text),
+  coerce(value) {
+    const items: unknown[] = Array.isArray(value) ? value : [value];
+    const list = items.flatMap((t) => (typeof t === 'string' ? t.split(',').filter((s) => s.trim() !== '') : [t]));
+    if (list.length === 0) throw new SettingValueError('no plug target given (expected host[:port][#child], comma-separated)');
+    return list.map(target);
+  },
+  format: (targets) => targets.map(formatTarget).join(','),
+};
+
+const SERIAL_TARGETS_SHAPE = '{"<button serial>": "host[:port][#outlet]" or [targets]}';
+
+/** Button serial → its targets: JSON (an object in cdk.json and settings, text in `-c` and the environment). */
+export const serialTargetsCodec: Codec<Record<string, PlugTarget[]>> = {
+  parse: (text) => serialTargetsCodec.coerce!(text),
+  coerce(value) {
+    const raw = typeof value === 'string' ? jsonText(value) : value;
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new SettingValueError(`expected a JSON object ${SERIAL_TARGETS_SHAPE}`);
+    const out: Record<string, PlugTarget[]> = {};
+    for (const [serial, targets] of Object.entries(raw as Record<string, unknown>)) {
+      if (!SERIAL_PATTERN.test(serial)) throw new SettingValueError(`serial "${serial}" has characters other than letters, digits, . _ : -`);
+      const list: unknown[] = Array.isArray(targets) ? targets : [targets];
+      if (list.length === 0 || !list.every((t) => typeof t === 'string' || (typeof t === 'object' && t !== null))) {
+        throw new SettingValueError(`serial ${serial}: expected "host[:port][#outlet]" or a non-empty list of them`);
+      }
+      try {
+        out[serial] = targetsCodec.coerce!(list);
+      } catch (err) {
+        if (err instanceof SettingValueError) throw new SettingValueError(`serial ${serial}: ${err.problem}`, err);
+        throw err;
+      }
+    }
+    return out;
+  },
+  format: (map) => JSON.stringify(Object.fromEntries(Object.entries(map).map(([serial, targets]) => [serial, targetsCodec.format(targets)]))),
+};
+
+const SNS_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/;
+
+export const BUTTON_SETTINGS = {
+  defaultTargets: setting(targetsCodec, {
+    env: ENV_NAMES.defaultTargets,
+    type: 'host[:port][#outlet] list',
+    default: [],
+    defaultText: 'none (the stack: `plugHost:plugPort`)',
+    description: `Plug(s) for any button without its own entry; port 9999 unless given; \`#2\` is outlet 2 of a strip (0-based), \`#<child id>\` an outlet by id. Required unless ${ENV_NAMES.serialTargets} names a button`,
+  }),
+  serialTargets: setting(serialTargetsCodec, {
+    env: ENV_NAMES.serialTargets,
+    context: 'buttonTargets',
+    type: 'JSON object',
+    default: {},
+    defaultText: '`{}`',
+    description: `Per button serial, its own plug(s): \`{"G030JF05...": ["plug.lan:9999", "strip.lan#1"]}\``,
+  }),
+  clickActions: setting(clickActionsCodec, {
+    env: ENV_NAMES.clickActions,
+    context: 'clickActions',
+    flag: '--click-actions <map>',
+    type: `TYPE=action list (${CLICK_ACTIONS.join(', ')})`,
+    default: { SINGLE: 'toggle', DOUBLE: 'toggle', LONG: 'toggle' } as ClickActions,
+    description: 'What each click type does: `SINGLE=toggle,DOUBLE=on,LONG=off` or JSON; types left out toggle; `none` ignores the click',
+  }),
+  maxClickAgeMs: setting(integer(1_000, 86_400_000), {
+    env: ENV_NAMES.maxClickAgeMs,
+    type: 'integer',
+    unit: 'ms',
+    range: [1_000, 86_400_000],
+    default: 30_000,
+    description: 'A click received longer ago than this is not acted on',
+  }),
+  // An AAA alkaline cell reads ~1500 mV fresh under light load and is spent near 1100 mV; the
+  // classic button reports ~1700 mV when new. Warn well before it stops sending.
+  lowBatteryMv: setting(integer(0, 10_000), {
+    env: ENV_NAMES.lowBatteryMv,
+    type: 'integer',
+    unit: 'mV',
+    range: [0, 10_000],
+    default: 1300,
+    description: 'Warn when the classic button reports a lower `batteryVoltage` (0: never)',
+  }),
+  lowBatteryPercent: setting(integer(0, 100), {
+    env: ENV_NAMES.lowBatteryPercent,
+    type: 'integer',
+    unit: '%',
+    range: [0, 100],
+    default: 10,
+    description: 'Warn when an IoT 1-Click button reports less `remainingLife` (0: never)',
+  }),
+  snsTopicArn: setting(matching(SNS_ARN, 'an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)'), {
+    env: ENV_NAMES.snsTopicArn,
+    type: 'ARN',
+    defaultText: 'unset',
+    description: 'Publish outcomes here (the stack sets its topic); unset: no SNS client is loaded',
+  }),
+  connectTimeoutMs: setting(integer(100, 60_000), {
+    env: ENV_NAMES.connectTimeoutMs,
+    type: 'integer',
+    unit: 'ms',
+    range: [100, 60_000],
+    default: 2_000,
+    description: 'Per plug connection',
+  }),
+  requestTimeoutMs: setting(integer(100, 60_000), {
+    env: ENV_NAMES.requestTimeoutMs,
+    type: 'integer',
+    unit: 'ms',
+    range: [100, 60_000],
+    default: 3_000,
+    description: 'Per plug request',
+  }),
+  dedupeCapacity: setting(integer(1, 1_000_000), {
+    env: ENV_NAMES.dedupeCapacity,
+    type: 'integer',
+    range: [1, 1_000_000],
+    default: 1_000,
+    description: 'Request ids a warm container remembers',
+  }),
+  logLevel: logLevelSetting,
+};
+
+export type ButtonSettingName = keyof typeof BUTTON_SETTINGS;

@@ -1,0 +1,79 @@
+/**
+ * The device agent's settings, declared once: flag (and the seed program's snake_case spellings),
+ * type, default, description and codec. agent/options.ts reads flags and the config file through
+ * this table, bin/commands/agent.ts builds its options from it, and the flag table in
+ * docs/agent.md is generated from it. Pure.
+ */
+import { shadowNameCodec, shadowPropertyCodec, thingNameCodec } from '../s3/settings';
+import { boolean, byteSize, endpoint, integer, text } from './codecs';
+import { logLevelSetting } from './log-level';
+import { setting } from './schema';
+
+const nonEmpty = text((t) => (t === '' ? 'must not be empty' : undefined));
+
+export const AGENT_SETTINGS = {
+  endpoint: setting(endpoint(8883), {
+    flag: '--endpoint <host[:port]>',
+    type: 'host[:port]',
+    defaultText: 'required',
+    description: "MQTT endpoint: the account's `...-ats.iot.<region>.amazonaws.com`; port 8883 (mutual TLS) unless given",
+  }),
+  port: setting(integer(1, 65_535), {
+    flag: '--port <port>',
+    type: 'integer',
+    range: [1, 65_535],
+    defaultText: '8883',
+    description: 'MQTT port, when `--endpoint` gives none (kept for old command lines; prefer `--endpoint host:port`)',
+  }),
+  cert: setting(nonEmpty, { flag: '--cert <path>', type: 'path', defaultText: 'required', description: 'device certificate (PEM)' }),
+  key: setting(nonEmpty, { flag: '--key <path>', type: 'path', defaultText: 'required', description: 'device private key (PEM)' }),
+  caFile: setting(nonEmpty, {
+    flag: '--ca-file <path>',
+    aliases: ['--ca_file', '--root-ca', '--root_ca'],
+    type: 'path',
+    defaultText: 'system CAs',
+    description: 'CA(s) to trust for MQTT and the credentials provider (PEM)',
+  }),
+  clientId: setting(nonEmpty, {
+    flag: '--client-id <id>',
+    aliases: ['--client_id'],
+    type: 'text',
+    defaultText: 'the thing name',
+    description: 'MQTT client id (IoT policies usually require it to be the thing name)',
+  }),
+  thingName: setting(thingNameCodec, { flag: '--thing-name <name>', aliases: ['--thing_name'], type: 'thing name', defaultText: 'required', description: 'the thing whose shadow to follow' }),
+  credentialEndpoint: setting(nonEmpty, {
+    flag: '--credential-endpoint <url>',
+    aliases: ['--credential_endpoint'],
+    type: 'URL',
+    defaultText: "the SDK's credential chain",
+    description: 'IoT credentials provider: `<prefix>.credentials.iot.<region>.amazonaws.com/role-aliases/<alias>/credentials` (`https://` optional)',
+  }),
+  shadowProperty: setting(shadowPropertyCodec, { flag: '--shadow-property <name>', aliases: ['--shadow_property'], type: 'name', defaultText: '`s3`', description: 'shadow property that holds the file' }),
+  shadowName: setting(shadowNameCodec, { flag: '--shadow-name <name>', aliases: ['--shadow_name'], type: 'name', defaultText: 'classic shadow', description: 'a named shadow instead' }),
+  region: setting(nonEmpty, { flag: '--region <region>', aliases: ['--signing_region'], type: 'AWS region', defaultText: '`us-east-1`', description: 'region of the bucket' }),
+  s3Endpoint: setting(nonEmpty, { flag: '--s3-endpoint <url>', aliases: ['--s3_endpoint'], type: 'URL', defaultText: 'AWS S3', description: 'an S3-compatible or local endpoint (path-style addressing is used)' }),
+  dest: setting(nonEmpty, { flag: '--dest <dir>', type: 'path', defaultText: 'required', description: 'where files are installed (created if missing)' }),
+  onUpdate: setting(nonEmpty, {
+    flag: '--on-update <command>',
+    aliases: ['--on_update'],
+    type: 'shell command',
+    defaultText: 'none',
+    description: 'run after each verified install (`SHADOWPLUG_PATH`, `SHADOWPLUG_HASH`, ... in its environment)',
+  }),
+  stateDir: setting(nonEmpty, { flag: '--state-dir <dir>', aliases: ['--state_dir'], type: 'path', defaultText: '`<dest>/.shadowplug-state`', description: 'where the agent remembers what it installed' }),
+  maxSize: setting(byteSize(), {
+    flag: '--max-size <size>',
+    aliases: ['--max_size'],
+    type: 'size',
+    unit: 'bytes',
+    defaultText: '`1GiB`',
+    description: 'largest object accepted: bytes, or `500MiB`, `2GB`, `64k`... (`KiB/MiB/GiB`, `k/m/g`: powers of 1024; `KB/MB/GB`: of 1000)',
+  }),
+  once: setting(boolean(), { flag: '--once', type: 'switch', default: false, defaultText: 'off', description: 'sync once and exit: 0 in sync, 1 failed, 2 bad configuration' }),
+  json: setting(boolean(), { flag: '--json', type: 'switch', default: false, defaultText: 'off', description: 'machine-readable output: one JSON object per log line' }),
+  logLevel: { ...logLevelSetting, aliases: ['--log_level'] },
+  config: setting(nonEmpty, { flag: '--config <file>', type: 'path', defaultText: 'none', description: 'JSON file with the same options (kebab-case, camelCase or snake_case keys)' }),
+};
+
+export type AgentSettingName = keyof typeof AGENT_SETTINGS;

@@ -1,0 +1,63 @@
+/**
+ * The settings tables of the docs, rendered from the schemas, and the rewrite of their marked
+ * sections (`<!-- settings:<name> -->` … `<!-- /settings:<name> -->`). Pure: the script
+ * (scripts/settings-docs.ts) and the staleness test do the file I/O.
+ */
+import { BUTTON_SETTINGS } from '../button/settings';
+import { OBJECT_SETTINGS } from '../s3/settings';
+import { AGENT_SETTINGS } from './agent';
+import { defaultText, settingsOf, type Setting } from './schema';
+import { STACK_SETTINGS } from './stack';
+
+const code = (text: string | undefined): string => (text === undefined || text === '' ? '' : `\`${text}\``);
+const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+function shownDefault(s: Setting<unknown>): string {
+  if (s.defaultText !== undefined) return s.defaultText;
+  const text = defaultText(s);
+  return text === undefined ? '—' : code(text);
+}
+
+function limits(s: Setting<unknown>): string {
+  const range = s.range === undefined ? '' : `${s.range[0]}–${s.range[1]}`;
+  return [range, s.unit].filter((p) => p !== undefined && p !== '').join(' ');
+}
+
+function table(head: string[], rows: string[][]): string {
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
+}
+
+function functionTable(schema: object): string {
+  const keysFeeding = (env: string | undefined) =>
+    settingsOf(STACK_SETTINGS)
+      .filter(([, k]) => env !== undefined && k.feeds === env)
+      .map(([, k]) => code(k.context))
+      .join(', ');
+  const rows = settingsOf(schema).map(([name, s]) => [code(s.env), code(name), keysFeeding(s.env), shownDefault(s), limits(s), s.description]);
+  return table(['Variable', 'Setting', 'Context key', 'Default', 'Range', 'Meaning'], rows);
+}
+
+/** Every generated table, by section name. */
+export const SETTINGS_TABLES: Record<string, () => string> = {
+  stack: () =>
+    table(
+      ['Key', 'Default', 'Range', 'Sets', 'Meaning'],
+      settingsOf(STACK_SETTINGS).map(([, s]) => [code(s.context), shownDefault(s), limits(s), code(s.feeds), s.description]),
+    ),
+  button: () => functionTable(BUTTON_SETTINGS),
+  'object-to-shadow': () => functionTable(OBJECT_SETTINGS),
+  agent: () =>
+    table(
+      ['Flag', 'Seed alias', 'Default', 'Meaning'],
+      settingsOf(AGENT_SETTINGS).map(([, s]) => [code(s.flag), (s.aliases ?? []).map(code).join(', '), shownDefault(s), s.description]),
+    ),
+};
+
+/** `text` with every marked settings section replaced by its current table. */
+export function rewriteSettingsSections(text: string): string {
+  return text.replace(/(<!-- settings:([a-z-]+) -->\n)[\s\S]*?(<!-- \/settings:\2 -->)/g, (whole, open: string, name: string, close: string) => {
+    const render = SETTINGS_TABLES[name];
+    if (render === undefined) throw new Error(`unknown settings section "${name}"`);
+    return `${open}${render()}\n${close}`;
+  });
+}

@@ -1,0 +1,161 @@
+/**
+ * Every CDK context key the stack reads (cdk.json defaults, `-c key=value` overrides), declared
+ * once. Keys that configure a function directly reuse that function's setting (same codec, same
+ * checks); the rest are the stack's own. lib/context.ts reads context through this table and
+ * the table in docs/deploy.md is generated from it. Pure: no CDK.
+ */
+import { BUTTON_SETTINGS } from '../button/settings';
+import { OBJECT_SETTINGS, thingNameCodec } from '../s3/settings';
+import { isValidHost } from '../tplink/address';
+import { boolean, integer, jsonText, listOf, matching, text } from './codecs';
+import { ENV_NAMES } from './env-names';
+import { SettingValueError } from './errors';
+import { setting, type Codec } from './schema';
+
+/** An MQTT topic filter for the rule's FROM clause: `+`/`#` whole levels, `#` last, no quote (spliced into SQL), no `$`. */
+function topicFilterProblem(filter: string): string | undefined {
+  const levels = filter.split('/');
+  const bad =
+    filter.length === 0 ||
+    filter.length > 256 ||
+    filter.startsWith('$') ||
+    /['"\\\s]/.test(filter) ||
+    levels.some((level, i) => (level.includes('+') && level !== '+') || (level.includes('#') && (level !== '#' || i !== levels.length - 1)));
+  return bad ? `"${filter}" is not an MQTT topic filter like iotbutton/+` : undefined;
+}
+
+function keyPrefixProblem(prefix: string): string | undefined {
+  if (prefix.startsWith('/')) return `"${prefix}" must not start with "/" (S3 keys have no leading slash)`;
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
+  if (/[*?\u0000-\u001f]/.test(prefix)) return `"${prefix}" must not contain wildcards or control characters`;
+  if (new TextEncoder().encode(prefix).length > 1024) return 'is longer than an S3 key may be (1024 bytes)';
+  return undefined;
+}
+
+const CERTIFICATE_ARN = /^arn:aws[a-z-]*:iot:[a-z0-9-]+:\d{12}:cert\/[0-9a-f]{64}$/;
+
+/** One certificate ARN, or a JSON object thing name → ARN (which things exist is checked by the reader). */
+const certificatesCodec: Codec<string | Record<string, string>> = {
+  parse: (t) => certificatesCodec.coerce!(t),
+  coerce(value) {
+    const raw = typeof value === 'string' ? jsonText(value) : value;
+    const check = (arn: unknown): string => {
+      if (typeof arn !== 'string' || !CERTIFICATE_ARN.test(arn.trim())) {
+        throw new SettingValueError(`${JSON.stringify(arn)} is not an IoT certificate ARN (arn:aws:iot:<region>:<account>:cert/<64 hex>)`);
+      }
+      return arn.trim();
+    };
+    if (typeof raw === 'string') return check(raw);
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new SettingValueError('expected a certificate ARN or {"<thing>": "<arn>"}');
+    return Object.fromEntries(Object.entries(raw).map(([thing, arn]) => [thing, check(arn)]));
+  },
+  format: (v) => (typeof v === 'string' ? v : JSON.stringify(v)),
+};
+
+export const STACK_SETTINGS = {
+  plugHost: setting(
+    text((host) => (isValidHost(host) ? undefined : `"${host}" is not a host name or IPv4 address (no scheme, no port, no path)`)),
+    {
+      context: 'plugHost',
+      feeds: ENV_NAMES.defaultTargets,
+      type: 'host name, IPv4 or IPv6 address',
+      defaultText: '(placeholder; required)',
+      description: 'The plug every button without its own entry switches (no scheme, no port)',
+    },
+  ),
+  plugPort: setting(integer(1, 65_535), {
+    context: 'plugPort',
+    feeds: ENV_NAMES.defaultTargets,
+    type: 'integer',
+    range: [1, 65_535],
+    default: 9999,
+    description: "The plug's TCP port",
+  }),
+  buttonTargets: { ...BUTTON_SETTINGS.serialTargets, feeds: BUTTON_SETTINGS.serialTargets.env },
+  clickActions: { ...BUTTON_SETTINGS.clickActions, feeds: BUTTON_SETTINGS.clickActions.env },
+  buttonTopicFilter: setting(text(topicFilterProblem), {
+    context: 'buttonTopicFilter',
+    type: 'MQTT topic filter',
+    default: 'iotbutton/+',
+    description: "The topic rule's MQTT topic filter",
+  }),
+  maxClickAgeSeconds: setting(integer(1, 86_400), {
+    context: 'maxClickAgeSeconds',
+    feeds: ENV_NAMES.maxClickAgeMs,
+    type: 'integer',
+    unit: 's',
+    range: [1, 86_400],
+    defaultText: "30 (the function's default)",
+    description: 'A click received longer ago than this is not acted on',
+  }),
+  lowBatteryMillivolts: setting(integer(1, 10_000), {
+    context: 'lowBatteryMillivolts',
+    feeds: ENV_NAMES.lowBatteryMv,
+    type: 'integer',
+    unit: 'mV',
+    range: [1, 10_000],
+    defaultText: "1300 (the function's default)",
+    description: "Below this, the outcome message says the button's battery is low",
+  }),
+  thingNames: setting(listOf(thingNameCodec, { min: 1, max: 50, noun: 'thing name' }), {
+    context: 'thingNames',
+    feeds: ENV_NAMES.targetThings,
+    type: 'thing name list',
+    range: [1, 50],
+    defaultText: 'none',
+    // Each thing adds resources and outputs (CloudFormation allows 200 outputs); past 50 use a fleet tool.
+    description: 'Several devices: `a,b` or a JSON array',
+  }),
+  thingName: setting(thingNameCodec, {
+    context: 'thingName',
+    feeds: ENV_NAMES.targetThings,
+    type: 'thing name',
+    defaultText: '`shadowplug-device` (when `thingNames` is not set either)',
+    description: 'The device (IoT thing); or use `thingNames`, not both',
+  }),
+  shadowProperty: { ...OBJECT_SETTINGS.property, feeds: OBJECT_SETTINGS.property.env },
+  shadowName: { ...OBJECT_SETTINGS.shadowName, feeds: OBJECT_SETTINGS.shadowName.env },
+  keyPrefix: setting(text(keyPrefixProblem), {
+    context: 'keyPrefix',
+    feeds: ENV_NAMES.thingPrefix,
+    type: 'S3 key prefix',
+    default: '',
+    defaultText: 'whole bucket',
+    description: 'Only keys under this prefix reach the S3 Lambda (and devices may read only there)',
+  }),
+  scopeObjectsPerThing: setting(boolean(), {
+    context: 'scopeObjectsPerThing',
+    type: 'boolean',
+    default: false,
+    description: 'When `true`, a device may read only `<keyPrefix>things/<its thing name>/…`, and a key outside those goes to no device',
+  }),
+  certificateArn: setting(certificatesCodec, {
+    context: 'certificateArn',
+    type: 'ARN or JSON object',
+    defaultText: 'none',
+    description: 'Attach the device policy and the thing to an existing certificate: one ARN (with one thing) or `{"<thing>": "<arn>"}`',
+  }),
+  notifyEmail: setting(matching(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'an email address'), {
+    context: 'notifyEmail',
+    type: 'email address',
+    defaultText: 'none',
+    description: 'Subscribe this address to the outcomes topic (confirm the mail AWS sends)',
+  }),
+  credentialDurationSeconds: setting(integer(900, 43_200), {
+    context: 'credentialDurationSeconds',
+    type: 'integer',
+    unit: 's',
+    range: [900, 43_200],
+    default: 3600,
+    description: "Lifetime of a device's temporary credentials",
+  }),
+};
+
+export type StackSettingName = keyof typeof STACK_SETTINGS;
+
+/** Function variable → the context key it is made from (the first key that sets it), for messages about the variable. */
+export function contextKeyOfVariable(): Readonly<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const s of Object.values(STACK_SETTINGS)) if ('feeds' in s && s.feeds !== undefined) out[s.feeds] ??= s.context;
+  return out;
+}
