@@ -23,7 +23,9 @@ export const THING_NAME_PREFIX = 'shadowplug-device-';
 export const ROLE_ALIAS = 'shadowplug-device-role-alias';
 /** The shadow property the object Lambda writes and the agents follow (the stack's default too). */
 export const SHADOW_PROPERTY = 's3';
-export const MAX_DEVICES = 1000;
+import { MAX_DEVICES } from './cli-settings';
+
+export { MAX_DEVICES };
 
 export interface SandboxOptions {
   /** Where certificates, shadows, objects and device files live (default `.sandbox`). */
