@@ -40,6 +40,8 @@ export interface StackSettings {
   notifyEmail?: string;
   /** Lifetime of the device's temporary AWS credentials, 900–43200 s. */
   credentialDurationSeconds: number;
+  /** Active X-Ray tracing for both functions (opt-in: traces cost money). */
+  tracing: boolean;
 }
 
 /** Reads one context key; undefined when it is not set anywhere. */
@@ -97,6 +99,7 @@ export function parseStackSettings(read: ContextReader): StackSettings {
     scopeObjectsPerThing: required(read, 'scopeObjectsPerThing'),
     certificates: parseCertificates(get('certificateArn'), thingNames),
     credentialDurationSeconds: required(read, 'credentialDurationSeconds'),
+    tracing: required(read, 'tracing'),
   };
   const optional = { maxClickAgeSeconds: get('maxClickAgeSeconds'), lowBatteryMillivolts: get('lowBatteryMillivolts'), shadowName: get('shadowName'), notifyEmail: get('notifyEmail') };
   for (const [key, value] of Object.entries(optional)) if (value !== undefined) Object.assign(settings, { [key]: value });

@@ -1,5 +1,6 @@
 import { Aws, type CfnElement, CfnOutput, Duration, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { Alarms } from './constructs/alarms';
 import { ButtonPath } from './constructs/button-path';
 import { DeviceIdentity } from './constructs/device-identity';
 import { FilePath } from './constructs/file-path';
@@ -24,6 +25,7 @@ export class ShadowplugStack extends Stack {
   readonly filePath: FilePath;
   readonly devices: DeviceIdentity;
   readonly dataEndpoint: IotDataEndpoint;
+  readonly alarms: Alarms;
 
   constructor(scope: Construct, id: string, props: ShadowplugStackProps) {
     super(scope, id, props);
@@ -40,6 +42,7 @@ export class ShadowplugStack extends Stack {
       timeout: Duration.seconds(buttonTimeoutSeconds(buttonEnv)),
       maxEventAge: Duration.seconds(buttonMaxEventAgeSeconds(buttonEnv)),
       topic: this.notifications.topic,
+      tracing: settings.tracing,
     });
 
     // The account's own IoT data endpoint, for the shadow writes.
@@ -52,6 +55,7 @@ export class ShadowplugStack extends Stack {
       keyPrefix: settings.keyPrefix,
       environment: objectEnvironment(settings, this.dataEndpoint.url),
       topic: this.notifications.topic,
+      tracing: settings.tracing,
     });
 
     // The devices: their things, their policy, their way to download credentials.
@@ -63,6 +67,18 @@ export class ShadowplugStack extends Stack {
       scopeObjectsPerThing: settings.scopeObjectsPerThing,
       credentialDurationSeconds: settings.credentialDurationSeconds,
       certificates: settings.certificates,
+    });
+
+    // Both functions publish to the encrypted topic (outcomes, failed invocations).
+    this.notifications.grantPublish(this.buttonPath.handler.role);
+    this.notifications.grantPublish(this.filePath.handler.role);
+
+    // The owner hears about failures the per-click messages cannot carry.
+    this.alarms = new Alarms(this, 'Alarms', {
+      topic: this.notifications.topic,
+      buttonFunction: this.buttonPath.handler.fn,
+      objectFunction: this.filePath.handler.fn,
+      ruleErrors: this.buttonPath.ruleErrors,
     });
 
     this.addOutputs(settings);

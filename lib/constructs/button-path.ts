@@ -18,6 +18,8 @@ export interface ButtonPathProps {
   readonly maxEventAge: Duration;
   /** Outcomes go here; so do failed invocations. */
   readonly topic: ITopic;
+  /** Active X-Ray tracing of the function. */
+  readonly tracing?: boolean;
 }
 
 /** The rule's SQL: every button field, plus an id and a receipt time the payload itself lacks. */
@@ -50,6 +52,7 @@ export class ButtonPath extends Construct {
       memorySize: 256,
       timeout: props.timeout,
       environment: props.environment,
+      tracing: props.tracing,
       async: {
         retryAttempts: 0,
         maxEventAge: props.maxEventAge,
