@@ -70,13 +70,29 @@ describe('sandbox: a click switches the plug', () => {
     expect((await relayOverTcp(sandbox)).relayState).toBe(0);
   });
 
-  it('narrates each click and each plug change as events', () => {
-    const types = events.map((e) => e.type);
-    expect(types).toContain('click');
-    expect(types).toContain('plug');
-    const done = events.filter((e): e is Extract<SandboxEvent, { type: 'click-done' }> => e.type === 'click-done');
+  it('narrates each click and each plug change as events', async () => {
+    // Its own click from a known state, so it holds in any test order.
+    const from = events.length;
+    const wasOn = (await relayOverTcp(sandbox)).relayState === 1;
+    const narrated = () => {
+      const mine = events.slice(from);
+      return mine.some((e) => e.type === 'click-done') && mine.some((e) => e.type === 'plug');
+    };
+    const told = new Promise<void>((resolve) => {
+      const check = () => narrated() && (sandbox.events.off('event', check), resolve());
+      sandbox.events.on('event', check);
+      check();
+    });
+    await publishClick(sandbox.info, 'SINGLE');
+    await told;
+    const mine = events.slice(from);
+    expect(mine.map((e) => e.type)).toContain('click');
+    const done = mine.filter((e): e is Extract<SandboxEvent, { type: 'click-done' }> => e.type === 'click-done');
     expect(done[0]).toMatchObject({ serial: sandbox.info.button.serial, clickType: 'SINGLE' });
-    expect(done[0]!.summary).toMatch(/OFF→ON/);
+    expect(done[0]!.summary).toMatch(wasOn ? /ON→OFF/ : /OFF→ON/);
+    // Leave the plug as the test found it.
+    await publishClick(sandbox.info, 'SINGLE');
+    await sandbox.waitForPlug((s) => s.relayState === (wasOn ? 1 : 0));
   });
 
   it('the button identity may publish on its own topic only: a click on another serial\'s topic is dropped', async () => {
