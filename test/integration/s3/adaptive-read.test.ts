@@ -34,7 +34,9 @@ function countingClient(endpoint: string): { client: S3Client; gets: string[]; m
       most = Math.max(most, open);
       let closed = false;
       const done = () => {
-        if (!closed) (closed = true), open--;
+        if (closed) return;
+        closed = true;
+        open--;
       };
       try {
         const result = await next(args);
