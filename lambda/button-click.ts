@@ -16,10 +16,12 @@ import type { ButtonOutcome } from '../core/button/outcome';
 import { snsPublisher, type Publish } from '../core/button/sns-publish';
 import { createTplinkDriver } from '../core/button/tplink-driver';
 import { RequestIdMemory } from '../core/button/dedupe';
+import { createRelayDriver } from '../core/button/relay-driver';
+import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 
 export interface ButtonHandlerDeps {
   config: ButtonConfig;
-  /** How targets are read and switched (default: TCP 9999 with the TP-Link client). */
+  /** How targets are read and switched (default: the plug shadows in relay mode, else TCP 9999 with the TP-Link client). */
   driver?: PlugDriver;
   /** How the outcome is published (default: `@aws-sdk/client-sns`, loaded only if a topic is configured). */
   publish?: Publish;
@@ -35,7 +37,15 @@ export function createHandler(deps: ButtonHandlerDeps): ButtonHandler {
   const { config } = deps;
   const logger = deps.logger ?? createLogger({ json: true, level: config.logLevel, fields: { service: 'button-click' } });
   const driver =
-    deps.driver ?? createTplinkDriver({ connectTimeoutMs: config.connectTimeoutMs, requestTimeoutMs: config.requestTimeoutMs });
+    deps.driver ??
+    (config.plugMode === 'relay'
+      ? createRelayDriver({
+          plugs: config.plugs,
+          iotData: new IoTDataPlaneClient(config.iotDataEndpoint ? { endpoint: config.iotDataEndpoint } : {}),
+          confirmTimeoutMs: config.confirmTimeoutMs,
+          logger,
+        })
+      : createTplinkDriver({ connectTimeoutMs: config.connectTimeoutMs, requestTimeoutMs: config.requestTimeoutMs }));
   const publish = deps.publish ?? (config.snsTopicArn === undefined ? undefined : snsPublisher());
   const service = createButtonService({
     config,
