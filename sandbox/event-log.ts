@@ -20,7 +20,11 @@ export type SandboxEvent =
   | { type: 'progress'; thing: string; bytes: number; total?: number }
   | { type: 'installed'; thing: string; hash: string; path: string }
   | { type: 'reported'; thing: string; hash: string }
-  | { type: 'device-error'; thing: string; message: string };
+  | { type: 'device-error'; thing: string; message: string }
+  /** Relay mode: the hub's agent answered a request in the plug's shadow (applied, expired or failed). */
+  | { type: 'plug-request'; thing: string; plugId: string; requestId: string; outcome: string; power: string; message?: string | undefined }
+  /** Relay mode: the hub's agent reported a change it saw when polling the plug (or that it is unreachable). */
+  | { type: 'plug-reported'; thing: string; plugId: string; power: string; online: boolean; message?: string | undefined };
 
 /**
  * Keys, URLs and messages come from outside (any S3 client chooses the key): escape control
@@ -96,5 +100,11 @@ function formatRaw(event: SandboxEvent, cwd?: string): string {
       return `shadow   ${event.thing} reported = desired (sha256 ${short(event.hash)})`;
     case 'device-error':
       return `device   ${event.thing} ERROR: ${event.message}`;
+    case 'plug-request':
+      return `hub      ${event.thing} plug-${event.plugId} request ${event.requestId} ${event.outcome.toUpperCase()}${event.outcome === 'applied' ? `: ${event.power.toUpperCase()}` : event.message ? `: ${event.message}` : ''} (reported)`;
+    case 'plug-reported':
+      return event.online
+        ? `hub      ${event.thing} plug-${event.plugId} reported ${event.power.toUpperCase()}`
+        : `hub      ${event.thing} plug-${event.plugId} unreachable${event.message ? `: ${event.message}` : ''} (reported online: false)`;
   }
 }

@@ -5,25 +5,42 @@
 import { errorMessage } from '../core/errors';
 import { buttonFunctionEnvironment, parseButtonConfig, type ButtonSettings } from '../core/button/config';
 import { createHandler as createButtonHandler } from '../lambda/button-click';
+import { createRelayDriver } from '../core/button/relay-driver';
+import type { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import type { ButtonRuleEvent } from './iot-core';
 import { buttonOutcomeEvents, type Emit } from './narration';
-import type { SandboxConfig } from './sandbox-config';
+import { sandboxPlugConfig, type SandboxConfig } from './sandbox-config';
 
 /** The rule action: narrates the click, runs the handler, narrates what it did. Never throws. */
-export function wireButtonLambda(config: SandboxConfig, plugAddress: { host: string; port: number }, emit: Emit): (event: ButtonRuleEvent) => Promise<void> {
+export function wireButtonLambda(
+  config: SandboxConfig,
+  plugAddress: { host: string; port: number },
+  emit: Emit,
+  /** The data-plane client (relay mode), asked for at the first click: IoT Core starts after this is wired. */
+  dataPlane: () => IoTDataPlaneClient,
+): (event: ButtonRuleEvent) => Promise<void> {
   const settings: ButtonSettings = {
     defaultTargets: [`${plugAddress.host}:${plugAddress.port}`],
     clickActions: config.clickActions,
+    plugMode: config.plugMode,
+    ...(config.plugMode === 'relay' ? { plugs: [sandboxPlugConfig(config, plugAddress)] } : {}),
   };
-  const handler = createButtonHandler({
-    config: parseButtonConfig(buttonFunctionEnvironment(settings)),
-    logger: config.logger.child({ fn: 'button-click' }),
-  });
+  const buttonConfig = parseButtonConfig(buttonFunctionEnvironment(settings));
+  const logger = config.logger.child({ fn: 'button-click' });
+  let handler: ReturnType<typeof createButtonHandler> | undefined;
+  const handlerNow = () =>
+    (handler ??= createButtonHandler({
+      config: buttonConfig,
+      logger,
+      ...(buttonConfig.plugMode === 'relay'
+        ? { driver: createRelayDriver({ plugs: buttonConfig.plugs, iotData: dataPlane(), confirmTimeoutMs: buttonConfig.confirmTimeoutMs, confirmPollMs: 10, logger }) }
+        : {}),
+    }));
   return async (event) => {
     const serial = String(event.serialNumber ?? '?');
     emit({ type: 'click', serial, clickType: String(event.clickType ?? '?'), requestId: event.requestId });
     try {
-      for (const e of buttonOutcomeEvents(serial, await handler(event))) emit(e);
+      for (const e of buttonOutcomeEvents(serial, await handlerNow()(event))) emit(e);
     } catch (err) {
       emit({ type: 'click-failed', serial, message: errorMessage(err) });
     }

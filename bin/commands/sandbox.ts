@@ -55,6 +55,7 @@ export function registerSandbox(program: Command): void {
     .option('--devices <n>', 'number of things, each with its own certificate and agent', parseCount, 1)
     .option('--plug <host:port>', 'switch a real plug on the LAN instead of the simulated one')
     .option('--strip', 'simulate an HS300 power strip (six outlets) instead of an HS100 plug')
+    .option('--plug-mode <mode>', '`relay` (default): the button switches the plug through its shadow and the first thing\'s agent; `direct`: TCP from the button function (the seed\'s path)')
     .option(BUTTON_SETTINGS.clickActions.flag, `${BUTTON_SETTINGS.clickActions.description} (default: all toggle)`)
     .option('--button-serial <serial>', 'serial number of the sandbox button')
     .option('--no-agents', 'run no agents: start `shadowplug agent` per thing yourself (the banner prints the command)')

@@ -22,14 +22,14 @@ async function relayOverTcp(sandbox: Sandbox): Promise<{ relayState?: number; ch
   }
 }
 
-describe('sandbox: a click switches the plug', () => {
+describe.each(['relay', 'direct'] as const)('sandbox (--plug-mode %s): a click switches the plug', (plugMode) => {
   let dir: string;
   let sandbox: Sandbox;
   const events: SandboxEvent[] = [];
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sandbox-button-'));
-    sandbox = await startSandbox({ dir, clickActions: 'DOUBLE=on,LONG=off' });
+    sandbox = await startSandbox({ dir, clickActions: 'DOUBLE=on,LONG=off', plugMode });
     sandbox.events.on('event', (e: SandboxEvent) => events.push(e));
   });
   afterAll(async () => {
@@ -70,6 +70,15 @@ describe('sandbox: a click switches the plug', () => {
     expect((await relayOverTcp(sandbox)).relayState).toBe(0);
   });
 
+  it('lists its plug in the ready info: relay through plug-lamp on the first thing, or direct', () => {
+    const thing = sandbox.info.things[0]!.name;
+    expect(sandbox.info.plugs).toEqual([
+      plugMode === 'relay'
+        ? { id: 'lamp', host: '127.0.0.1', port: sandbox.info.plug.port, thing, shadowName: 'plug-lamp', mode: 'relay' }
+        : { id: 'lamp', host: '127.0.0.1', port: sandbox.info.plug.port, thing: null, shadowName: null, mode: 'direct' },
+    ]);
+  });
+
   it('narrates each click and each plug change as events', () => {
     const types = events.map((e) => e.type);
     expect(types).toContain('click');
@@ -77,6 +86,8 @@ describe('sandbox: a click switches the plug', () => {
     const done = events.filter((e): e is Extract<SandboxEvent, { type: 'click-done' }> => e.type === 'click-done');
     expect(done[0]).toMatchObject({ serial: sandbox.info.button.serial, clickType: 'SINGLE' });
     expect(done[0]!.summary).toMatch(/OFF→ON/);
+    // Relay mode narrates the hub's hop too: the request answered in the plug's shadow.
+    if (plugMode === 'relay') expect(events).toContainEqual(expect.objectContaining({ type: 'plug-request', plugId: 'lamp', outcome: 'applied' }));
   });
 
   it('the button identity may publish on its own topic only: a click on another serial\'s topic is dropped', async () => {
@@ -101,10 +112,10 @@ describe('sandbox: a click switches the plug', () => {
   });
 });
 
-describe('sandbox --strip: a click switches the whole HS300', () => {
+describe.each(['relay', 'direct'] as const)('sandbox --strip --plug-mode %s: a click switches the whole HS300', (plugMode) => {
   it('toggles all six outlets on, then off, and closes every port it opened', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sandbox-strip-'));
-    const sandbox = await startSandbox({ dir, strip: true });
+    const sandbox = await startSandbox({ dir, strip: true, plugMode });
     try {
       expect(sandbox.info.plug.model).toBe('HS300');
       await publishClick(sandbox.info, 'SINGLE');
@@ -117,5 +128,30 @@ describe('sandbox --strip: a click switches the whole HS300', () => {
       rmSync(dir, { recursive: true, force: true });
     }
     for (const port of sandboxPorts(sandbox.info)) expect(await portIsClosed(port)).toBe(true);
+  });
+});
+
+describe('sandbox relay mode: the plug shadow follows the plug', () => {
+  it('a switch made at the plug itself shows in reported at the hub’s next poll', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sandbox-relay-'));
+    const sandbox = await startSandbox({ dir, plugPollMs: 200 });
+    try {
+      const thing = sandbox.info.things[0]!.name;
+      const plug = new Plug({ host: sandbox.info.plug.host, port: sandbox.info.plug.port });
+      try {
+        await plug.setPower(true);
+      } finally {
+        await plug.close();
+      }
+      const { waitFor } = await import('../helpers/sandbox-harness');
+      const power = await waitFor('reported power on', async () => {
+        const doc = (await sandbox.namedShadow(thing, 'plug-lamp')) as { state?: { reported?: { power?: string } } } | undefined;
+        return doc?.state?.reported?.power === 'on' ? 'on' : undefined;
+      }, 5_000);
+      expect(power).toBe('on');
+    } finally {
+      await sandbox.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
