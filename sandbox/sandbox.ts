@@ -128,7 +128,7 @@ export async function startSandboxParts(config: SandboxConfig, narrator: Narrato
   });
   teardown.add('local S3', () => s3.close());
 
-  let iotStarted: IotCore | undefined;
+  const started: { iot?: IotCore } = {};
   const iot = await startIotCore({
     dir: join(config.dir, 'iot'),
     dataDir: join(config.dir, 'iot', 'shadows'),
@@ -140,7 +140,7 @@ export async function startSandboxParts(config: SandboxConfig, narrator: Narrato
     credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
     // The button rule's action is the button Lambda.
     onButton: wireButtonLambda(config, plug.address, emit, () => {
-      const client = iotStarted!.createDataPlaneClient();
+      const client = started.iot!.createDataPlaneClient();
       teardown.add('button data-plane client', async () => client.destroy());
       return client;
     }),
@@ -148,7 +148,7 @@ export async function startSandboxParts(config: SandboxConfig, narrator: Narrato
     ...(config.plugMode === 'relay' ? { devicePolicy: devicePolicy({ shadows: [CLASSIC_SHADOW, { kind: 'named-prefix', prefix: PLUG_SHADOW_PREFIX }] }) } : {}),
     logger: config.logger.child({ component: 'iot-core' }),
   });
-  iotStarted = iot;
+  started.iot = iot;
   teardown.add('IoT Core', () => iot.close());
   onObjectEvent = wireObjectLambda(config, s3, iot, emit, teardown);
 
