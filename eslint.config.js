@@ -75,7 +75,8 @@ function restrict(patterns) {
 }
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', '.sandbox/', 'coverage/', 'node_modules/**', '.venv/'] },
+
+  { ignores: ['node_modules/', 'dist/', '.node-lowest/', 'cdk.out/', '.sandbox/', 'coverage/', 'node_modules/**', '.venv/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

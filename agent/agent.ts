@@ -9,6 +9,8 @@ import { join, resolve } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { THING_NAME_PATTERN, SHADOW_NAME_PATTERN } from '../core/shadow/topics';
 import { silentLogger, type Logger } from '../core/logger';
+import { SHADOWPLUG_VERSION } from '../core/version';
+import { AGENT_INFO_PROPERTY, agentInfo, AgentInfoCapability } from './agent-info';
 import { IotCredentialsProvider } from './credentials';
 import { AgentConfigError, AgentError } from './errors';
 import { FileSyncCapability, type OpenedSource, type SyncOutcome } from './file-sync';
@@ -134,6 +136,7 @@ function validate(o: AgentOptions): void {
   if (o.maxSize !== undefined && (!Number.isSafeInteger(o.maxSize) || o.maxSize < 0)) throw new AgentConfigError(`max size ${o.maxSize} is not a byte count`);
   if (!o.dest) throw new AgentConfigError('dest (the directory files are installed in) is required');
   if (o.shadowProperty !== undefined && !/^[A-Za-z0-9_$:-]{1,128}$/.test(o.shadowProperty)) throw new AgentConfigError(`shadow property ${JSON.stringify(o.shadowProperty)} is not a plain key`);
+  if (o.shadowProperty === AGENT_INFO_PROPERTY) throw new AgentConfigError(`shadow property "${AGENT_INFO_PROPERTY}" is where the agent reports itself; choose another`);
 }
 
 async function build(options: AgentOptions, once: boolean): Promise<Agent> {
@@ -197,6 +200,7 @@ async function build(options: AgentOptions, once: boolean): Promise<Agent> {
     logger: logger.child({ component: 'shadow' }),
     ...(options.reconnect ? { reconnect: options.reconnect } : {}),
     ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
+    clock,
   });
   const events = new EventEmitter();
   const capability = new FileSyncCapability({
@@ -218,6 +222,8 @@ async function build(options: AgentOptions, once: boolean): Promise<Agent> {
     ...(options.downloadIdleTimeoutMs !== undefined ? { idleTimeoutMs: options.downloadIdleTimeoutMs } : {}),
   });
   session.addCapability(capability);
+  const info = agentInfo({ version: SHADOWPLUG_VERSION, node: process.version, platform: process.platform, arch: process.arch, startedAt: new Date(clock()) });
+  session.addCapability(new AgentInfoCapability(info, session, logger.child({ component: 'agent-info' })));
 
   const plugs = plugsOfHub(options.plugs ?? [], options.thingName);
   const relay =

@@ -42,3 +42,39 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
+
+export interface FlapOptions {
+  /** A connection that lasted this long was healthy: the reconnect backoff starts over (ms). */
+  stableMs: number;
+  /** Epoch ms. */
+  clock: () => number;
+}
+
+/**
+ * Tells a connection that keeps being dropped soon after it was accepted (a flap) from one that
+ * was healthy. Two clients with the same MQTT client id make the broker drop one whenever the
+ * other connects; if each successful connect reset the backoff they would fight at full speed.
+ */
+export class FlapDetector {
+  private connectedAt: number | undefined;
+  private streak = 0;
+  constructor(private readonly options: FlapOptions) {}
+
+  connected(): void {
+    this.connectedAt = this.options.clock();
+  }
+
+  /** The connection closed: how long it lasted (undefined if it never connected) and flaps in a row. */
+  closed(): { lastedMs: number | undefined; stable: boolean; flaps: number } {
+    const at = this.connectedAt;
+    this.connectedAt = undefined;
+    if (at === undefined) return { lastedMs: undefined, stable: false, flaps: this.streak };
+    const lastedMs = this.options.clock() - at;
+    if (lastedMs >= this.options.stableMs) {
+      this.streak = 0;
+      return { lastedMs, stable: true, flaps: 0 };
+    }
+    this.streak++;
+    return { lastedMs, stable: false, flaps: this.streak };
+  }
+}

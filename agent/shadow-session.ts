@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { shadowTopics, type ShadowTopics } from '../core/shadow/topics';
 import { silentLogger, type Logger } from '../core/logger';
-import { Backoff } from './backoff';
+import { Backoff, FlapDetector } from './backoff';
 import { ShadowRequestError } from './errors';
 import { isObject, own, put, type Json, type JsonObject } from '../core/shadow/json';
 import { applyUpdate, mergeDelta, mirrorFromDocument, type ShadowMirror } from './shadow-state';
@@ -57,6 +57,14 @@ export interface ShadowSessionOptions {
   logger?: Logger;
   /** Reconnect backoff (default 1 s doubling to 60 s). */
   reconnect?: { initialMs: number; maxMs: number };
+  /**
+   * A connection that lasts this long resets the reconnect backoff; shorter ones are flaps, which
+   * keep it growing (default twice the backoff's maximum, so two clients fighting over one client
+   * id, each dropped when the other reconnects, never look healthy).
+   */
+  stableMs?: number;
+  /** Epoch ms (connection lifetimes); default Date.now. */
+  clock?: () => number;
   /** How long to wait for `accepted`/`rejected` (default 10 s). */
   requestTimeoutMs?: number;
   keepaliveSeconds?: number;
@@ -76,6 +84,8 @@ export class ShadowSession extends EventEmitter {
   private readonly capabilities = new Map<string, ShadowCapability>();
   private readonly attached = new Map<string, ShadowListener>();
   private readonly backoff: Backoff;
+  private readonly getBackoff: Backoff;
+  private readonly flaps: FlapDetector;
   private readonly tokenPrefix = `sp-${randomBytes(4).toString('hex')}-`;
   private tokenCounter = 0;
   private client: MqttClient | undefined;
@@ -91,7 +101,10 @@ export class ShadowSession extends EventEmitter {
     super();
     this.topics = shadowTopics(options.thingName, options.shadowName);
     this.logger = options.logger ?? silentLogger;
-    this.backoff = new Backoff(options.reconnect ?? { initialMs: 1000, maxMs: 60_000 });
+    const reconnect = options.reconnect ?? { initialMs: 1000, maxMs: 60_000 };
+    this.backoff = new Backoff(reconnect);
+    this.getBackoff = new Backoff(reconnect);
+    this.flaps = new FlapDetector({ stableMs: options.stableMs ?? 2 * reconnect.maxMs, clock: options.clock ?? Date.now });
   }
 
   addCapability(capability: ShadowCapability): void {
@@ -150,6 +163,7 @@ export class ShadowSession extends EventEmitter {
   }
 
   private async onConnect(client: MqttClient): Promise<void> {
+    this.flaps.connected();
     this.logger.info('mqtt connected', { endpoint: `${this.options.host}:${this.options.port}`, clientId: this.options.clientId });
     const t = this.topics;
     try {
@@ -186,7 +200,17 @@ export class ShadowSession extends EventEmitter {
     }
     if (this.closing) return;
     if (wasOnline) this.emit('offline');
+    const connection = this.flaps.closed();
+    if (connection.stable) this.backoff.reset();
     const delay = this.backoff.next();
+    if (connection.flaps >= 2) {
+      // The broker drops a connection when another one arrives with the same client id.
+      this.logger.warn(`connection dropped soon after connecting, ${connection.flaps} times in a row: another client is connected as ${this.options.clientId}?`, {
+        clientId: this.options.clientId,
+        lastedMs: connection.lastedMs,
+        flaps: connection.flaps,
+      });
+    }
     this.logger.info('mqtt disconnected, reconnecting', { inMs: delay, attempt: this.backoff.attempts });
     clearTimeout(this.reconnectTimer);
     this.reconnectTimer = setTimeout(() => {
@@ -262,7 +286,7 @@ export class ShadowSession extends EventEmitter {
     this.getToken = undefined;
     if (this.getTimer) clearTimeout(this.getTimer);
     this.getTimer = undefined;
-    this.backoff.reset();
+    this.getBackoff.reset();
     return true;
   }
 
@@ -283,7 +307,7 @@ export class ShadowSession extends EventEmitter {
     }
     this.logger.warn('shadow get rejected', { code: msg.code, message: msg.message });
     this.emit('error', new ShadowRequestError(`shadow get rejected: ${String(msg.code)} ${String(msg.message)}`, { status: Number(msg.code), retryable: true }));
-    const delay = this.backoff.next();
+    const delay = this.getBackoff.next();
     setTimeout(() => this.refresh(), delay).unref();
   }
 

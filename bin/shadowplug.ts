@@ -3,10 +3,15 @@
  * itself; heavy modules are imported inside the action so `--help` stays instant.
  */
 import { Command } from 'commander';
+import { createLogger } from '../core/logger';
+import { routeProcessWarnings } from '../core/process-warnings';
+import { SHADOWPLUG_VERSION } from '../core/version';
 import { registerPlug } from './commands/plug';
 import { registerClick } from './commands/click';
 import { registerAgent } from './commands/agent';
 import { registerSandbox } from './commands/sandbox';
+import { startedByNpm, watchParent } from './parent-watch';
+import { addVersionEverywhere } from './version-option';
 
 const program = new Command('shadowplug')
   .description('Click a button, the lamp toggles. Upload a file, the device gets it, verified.')
@@ -17,9 +22,17 @@ const program = new Command('shadowplug')
     process.exit(err.exitCode);
   });
 
+// Node's warnings (the AWS SDK's eight-line Node notice) as one line each, JSON under --json;
+// the agent routes them through its own logger once it has one.
+routeProcessWarnings(process, createLogger({ level: 'warn', json: process.argv.includes('--json') }));
+
 registerPlug(program);
 registerClick(program);
 registerAgent(program);
 registerSandbox(program);
+addVersionEverywhere(program, SHADOWPLUG_VERSION);
+
+// Under npx a supervisor's SIGTERM reaches npm, not us: stop as if it had when npm is gone.
+if (startedByNpm(process.env)) watchParent({ ppid: () => process.ppid, onGone: () => process.kill(process.pid, 'SIGTERM') });
 
 await program.parseAsync(process.argv);

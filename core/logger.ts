@@ -54,10 +54,11 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     if (json) {
       write(JSON.stringify({ level: lvl, time: clock().toISOString(), message, ...all }));
     } else {
+      // One line per event (journald, grep): a string with a line break is quoted like JSON.
       const extra = Object.entries(all)
-        .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+        .map(([k, v]) => `${k}=${typeof v === 'string' && !/[\r\n]/.test(v) ? v : JSON.stringify(v)}`)
         .join(' ');
-      write(`${lvl.padEnd(5)} ${message}${extra ? ' ' + extra : ''}`);
+      write(`${lvl.padEnd(5)} ${message.replace(/\s*[\r\n]+\s*/g, ' ')}${extra ? ' ' + extra : ''}`);
     }
   };
 

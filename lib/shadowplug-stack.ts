@@ -82,7 +82,7 @@ export class ShadowplugStack extends Stack {
     new CfnOutput(this, 'TopicArn', { description: 'SNS topic with click outcomes and failures', value: this.notifications.topic.topicArn });
     settings.thingNames.forEach((thingName, i) => {
       new CfnOutput(this, `AgentCommand${i + 1}`, {
-        description: `Run on the device of thing ${thingName}, next to its certificate, key and AmazonRootCA1.pem`,
+        description: `Run on the device of thing ${thingName}, with the agent, certificate, key and AmazonRootCA1.pem installed as docs/install.md says`,
         value: agentCommandLine(this.devices.roleAlias.ref, thingName, settings),
       });
     });
@@ -91,21 +91,23 @@ export class ShadowplugStack extends Stack {
 
 /**
  * The device's command line, with the account's endpoints looked up in place by the AWS CLI
- * (`describe-endpoint`), so it runs as printed wherever the CLI has credentials.
+ * (`describe-endpoint`), so it runs as printed wherever the CLI has credentials. It runs the
+ * installed agent with the paths docs/install.md installs to (not `npx`, which outside a clone
+ * would fetch an unrelated package of that name).
  */
 export function agentCommandLine(roleAlias: string, thingName: string, settings: Pick<StackSettings, 'shadowProperty' | 'shadowName'>): string {
   const endpoint = (type: string): string =>
     `$(aws iot describe-endpoint --endpoint-type ${type} --region ${Aws.REGION} --query endpointAddress --output text)`;
   const parts = [
-    'npx shadowplug agent',
+    'node /usr/local/lib/shadowplug/shadowplug-agent.mjs',
     `--endpoint "${endpoint('iot:Data-ATS')}"`,
     `--credential-endpoint "${endpoint('iot:CredentialProvider')}/role-aliases/${roleAlias}/credentials"`,
     `--thing-name ${thingName}`,
     `--region ${Aws.REGION}`,
-    '--cert device.pem.crt --key private.pem.key --ca-file AmazonRootCA1.pem',
+    '--cert /etc/shadowplug/device.pem.crt --key /etc/shadowplug/private.pem.key --ca-file /etc/shadowplug/AmazonRootCA1.pem',
     `--shadow-property ${settings.shadowProperty}`,
     ...(settings.shadowName === undefined ? [] : [`--shadow-name ${settings.shadowName}`]),
-    '--dest ./files --state-dir ./.shadowplug',
+    '--dest /srv/shadowplug --state-dir /var/lib/shadowplug',
   ];
   return Fn.join(' ', parts);
 }

@@ -92,6 +92,7 @@ export function formatBanner(info: SandboxInfo, cwd = process.cwd()): string {
   const lines = [
     READY_LINE,
     '',
+    ...(info.dashboard ? [`Dashboard: ${info.dashboard}  (open it in a browser; it lives only on this machine)`, ''] : []),
     'Endpoints (all on this machine)',
     `  MQTT/TLS (IoT Core)     ${info.mqtt.host}:${info.mqtt.port}   button topic ${info.buttonTopic}`,
     `  IoT data plane (HTTPS)  ${info.dataPlane}`,

@@ -5,7 +5,8 @@
 import { errorMessage } from '../core/errors';
 import { createLogger, type LogLevel } from '../core/logger';
 import { formatBanner, READY_LINE } from './banner';
-import { formatEvent, type SandboxEvent } from './event-log';
+import type { SandboxEvent } from './event-log';
+import { FleetNarration } from './fleet-narration';
 import { startSandbox, type Sandbox } from './sandbox';
 
 export interface SandboxCliFlags {
@@ -19,6 +20,9 @@ export interface SandboxCliFlags {
   buttonSerial?: string;
   /** commander's `--no-agents` sets this false. */
   agents?: boolean;
+  /** commander's `--no-dashboard` sets this false. */
+  dashboard?: boolean;
+  dashboardPort?: number;
   verbose?: boolean;
   /** `--log-level`; `--verbose` is `debug`; default `warn`. */
   logLevel?: LogLevel;
@@ -60,6 +64,7 @@ export async function runSandboxCli(
       ...(flags.clickActions !== undefined ? { clickActions: flags.clickActions } : {}),
       ...(flags.buttonSerial !== undefined ? { buttonSerial: flags.buttonSerial } : {}),
       ...(flags.agents === false ? { agents: false } : {}),
+      dashboard: flags.dashboard === false ? false : { port: flags.dashboardPort ?? 0 },
       logger,
     });
   } catch (err) {
@@ -72,7 +77,13 @@ export async function runSandboxCli(
   const lastProgress = new Map<string, number>();
   // An agent retrying with backoff repeats its error: say it once per thing until it changes.
   const lastError = new Map<string, string>();
+  // A person reads lines, folded into one summary per upload for a fleet; --json keeps every event.
+  const narration = new FleetNarration({ devices: sandbox.info.things.length, cwd: process.cwd() });
   const narrate = (event: SandboxEvent) => {
+    if (!flags.json) {
+      for (const line of narration.lines(event)) io.out(`${clock()} ${line.text}\n`);
+      return;
+    }
     if (event.type === 'device-error') {
       if (lastError.get(event.thing) === event.message) return;
       lastError.set(event.thing, event.message);
@@ -85,8 +96,7 @@ export async function runSandboxCli(
       if (!done && now - (lastProgress.get(event.thing) ?? 0) < PROGRESS_EVERY_MS) return;
       lastProgress.set(event.thing, now);
     }
-    if (flags.json) io.err(JSON.stringify({ time: new Date().toISOString(), event: event.type, ...event, type: undefined }) + '\n');
-    else io.out(`${clock()} ${formatEvent(event, process.cwd())}\n`);
+    io.err(JSON.stringify({ time: new Date().toISOString(), event: event.type, ...event, type: undefined }) + '\n');
   };
   sandbox.events.on('event', narrate);
 

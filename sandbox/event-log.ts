@@ -17,6 +17,8 @@ export type SandboxEvent =
   /** The object Lambda hashed an object (once per url and hash, before the shadows it wrote). */
   | { type: 'hashed'; url: string; hash: string }
   | { type: 'desired'; thing: string; hash: string; url: string }
+  /** The object Lambda has finished with an object: these shadows now desire it. */
+  | { type: 'shadows-written'; key: string; hash: string; things: string[] }
   | { type: 'progress'; thing: string; bytes: number; total?: number }
   | { type: 'installed'; thing: string; hash: string; path: string }
   | { type: 'reported'; thing: string; hash: string }
@@ -24,7 +26,9 @@ export type SandboxEvent =
   /** Relay mode: the hub's agent answered a request in the plug's shadow (applied, expired or failed). */
   | { type: 'plug-request'; thing: string; plugId: string; requestId: string; outcome: string; power: string; message?: string | undefined }
   /** Relay mode: the hub's agent reported a change it saw when polling the plug (or that it is unreachable). */
-  | { type: 'plug-reported'; thing: string; plugId: string; power: string; online: boolean; message?: string | undefined };
+  | { type: 'plug-reported'; thing: string; plugId: string; power: string; online: boolean; message?: string | undefined }
+  /** A sandbox agent's MQTT session came up or went down. */
+  | { type: 'device-online'; thing: string; online: boolean };
 
 /**
  * Keys, URLs and messages come from outside (any S3 client chooses the key): escape control
@@ -35,7 +39,7 @@ export function printable(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-function short(hash: string): string {
+export function short(hash: string): string {
   return hash.length > 12 ? `${hash.slice(0, 12)}…` : hash;
 }
 
@@ -50,7 +54,7 @@ export function describePlug(state: PlugRelayState): string {
   return `${state.alias} is ${onOff(state.relayState)}`;
 }
 
-function size(bytes: number): string {
+export function size(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
@@ -106,5 +110,9 @@ function formatRaw(event: SandboxEvent, cwd?: string): string {
       return event.online
         ? `hub      ${event.thing} plug-${event.plugId} reported ${event.power.toUpperCase()}`
         : `hub      ${event.thing} plug-${event.plugId} unreachable${event.message ? `: ${event.message}` : ''} (reported online: false)`;
+    case 'shadows-written':
+      return `lambda   ${event.key} → ${event.things.length} shadow${event.things.length === 1 ? '' : 's'} desire sha256 ${short(event.hash)}`;
+    case 'device-online':
+      return `device   ${event.thing} ${event.online ? 'online' : 'offline'}`;
   }
 }

@@ -57,10 +57,17 @@ export function uploadEvents(event: S3Event): SandboxEvent[] {
   }));
 }
 
-/** `upload-ignored` for every record the object Lambda skipped or applied without changing a shadow. */
+/**
+ * `shadows-written` for every object the Lambda wrote into shadows (how many devices an upload
+ * goes to), and `upload-ignored` for every record it skipped or applied without changing a shadow.
+ */
 export function objectOutcomeEvents(outcome: Outcome): SandboxEvent[] {
   const out: SandboxEvent[] = [];
   for (const record of outcome.records) {
+    if (record.status === 'applied' && record.hash !== undefined) {
+      const things = record.things.filter((t) => t.result === 'written').map((t) => t.thing);
+      if (things.length > 0) out.push({ type: 'shadows-written', key: record.key, hash: record.hash, things });
+    }
     if (record.status === 'skipped') {
       out.push({ type: 'upload-ignored', key: record.key, message: `${record.reason}: ${record.detail}` });
     } else if (record.status === 'applied' && !record.things.some((t) => t.result === 'written' || t.result === 'cleared')) {

@@ -24,7 +24,9 @@ export const THING_NAME_PREFIX = 'shadowplug-device-';
 export const ROLE_ALIAS = 'shadowplug-device-role-alias';
 /** The shadow property the object Lambda writes and the agents follow (the stack's default too). */
 export const SHADOW_PROPERTY = 's3';
-export const MAX_DEVICES = 1000;
+import { MAX_DEVICES } from './cli-settings';
+
+export { MAX_DEVICES };
 
 export interface SandboxOptions {
   /** Where certificates, shadows, objects and device files live (default `.sandbox`). */
@@ -49,6 +51,8 @@ export interface SandboxOptions {
   plugMode?: PlugMode;
   /** Relay mode: how often the hub polls the plug (default 10 s). */
   plugPollMs?: number;
+  /** Serve the dashboard on 127.0.0.1 (default off; the CLI turns it on): `true`, or the port (0 = any free one). */
+  dashboard?: boolean | { port?: number };
 }
 
 /** The id of the sandbox's plug in relay mode (its shadow is `plug-lamp` on the first thing). */
@@ -71,6 +75,8 @@ export interface SandboxConfig {
   writeInfoFile: boolean;
   plugMode: PlugMode;
   plugPollMs?: number;
+  /** The dashboard's port (0 = any free one); absent: no dashboard. */
+  dashboardPort?: number;
 }
 
 /** The sandbox's plug as the relay configures it: driven by the first thing's agent. */
@@ -117,6 +123,7 @@ export function resolveSandboxConfig(options: SandboxOptions = {}): SandboxConfi
     writeInfoFile: options.writeInfoFile !== false,
     plugMode,
     ...(options.plugPollMs !== undefined ? { plugPollMs: options.plugPollMs } : {}),
+    ...(options.dashboard ? { dashboardPort: options.dashboard === true ? 0 : (options.dashboard.port ?? 0) } : {}),
   };
 }
 

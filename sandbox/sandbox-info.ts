@@ -42,6 +42,8 @@ export interface SandboxInfo {
   plugs?: { id: string; host: string; port: number; thing: string | null; shadowName: string | null; mode: 'relay' | 'direct' }[];
   /** Where the button publishes, e.g. `iotbutton/<serial>`. */
   buttonTopic: string;
+  /** The dashboard's URL (on 127.0.0.1), when it runs. */
+  dashboard?: string;
 }
 
 export function sandboxInfoPath(dir: string): string {

@@ -32,6 +32,7 @@ import { waitForPlug, waitForReported } from './waiters';
 import { issueThings, startSandboxAgents } from './wire-agents';
 import { wireButtonLambda } from './wire-button';
 import { wireObjectLambda } from './wire-object';
+import { startSandboxDashboard } from './dashboard/wire-dashboard';
 import { watchShadows } from './watch-shadows';
 
 export {
@@ -105,7 +106,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   teardown.onClosing(() => narrator.silence());
   teardown.add('sandbox directory claim', async () => release());
   try {
-    return sandboxApi(await startSandboxParts(config, narrator, teardown));
+    return await sandboxApi(await startSandboxParts(config, narrator, teardown));
   } catch (err) {
     await teardown.close();
     throw err;
@@ -184,9 +185,13 @@ function describeSandbox({ config, plug, s3, iot, things }: SandboxParts): Sandb
   };
 }
 
-function sandboxApi(parts: SandboxParts): Sandbox {
+async function sandboxApi(parts: SandboxParts): Promise<Sandbox> {
   const { config, narrator, teardown, plug, s3, iot, observer } = parts;
   const info = describeSandbox(parts);
+  if (config.dashboardPort !== undefined) {
+    const url = await startSandboxDashboard(config.dashboardPort, info, narrator.events, iot, teardown, config.logger);
+    if (url !== undefined) info.dashboard = url;
+  }
   const uploadClient = s3.createClient();
   teardown.add('upload client', async () => uploadClient.destroy());
   if (config.writeInfoFile) {

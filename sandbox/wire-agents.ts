@@ -69,6 +69,8 @@ export async function startSandboxAgents(
       agent.on('progress', (p: { bytes: number; total?: number }) => emit({ type: 'progress', thing: t.name, bytes: p.bytes, total: p.total }));
       agent.on('installed', (i: { hash: string; path: string }) => emit({ type: 'installed', thing: t.name, hash: i.hash, path: i.path }));
       agent.on('error', (err: unknown) => emit({ type: 'device-error', thing: t.name, message: errorMessage(err) }));
+      agent.on('connected', () => emit({ type: 'device-online', thing: t.name, online: true }));
+      agent.on('offline', () => emit({ type: 'device-online', thing: t.name, online: false }));
       return agent;
     }),
   );

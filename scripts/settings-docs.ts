@@ -5,12 +5,13 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { rewriteSettingsSections } from '../core/settings/markdown';
+import { ALL_SETTINGS_TABLES } from './settings-tables';
 
 const docs = new URL('../docs/', import.meta.url).pathname;
 for (const name of readdirSync(docs).filter((f) => f.endsWith('.md'))) {
   const path = join(docs, name);
   const before = readFileSync(path, 'utf8');
-  const after = rewriteSettingsSections(before);
+  const after = rewriteSettingsSections(before, ALL_SETTINGS_TABLES);
   if (after !== before) {
     writeFileSync(path, after);
     console.log(`rewrote docs/${name}`);

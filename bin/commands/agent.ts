@@ -1,15 +1,26 @@
 /**
  * `shadowplug agent`: the device program. Flags per agent/options.ts (the seed's snake_case
  * spellings are hidden aliases); the agent itself is imported only when the command runs.
+ * The same command is the whole of the installed agent (bin/shadowplug-agent.ts).
  */
 import type { EventEmitter } from 'node:events';
 import { Option, type Command } from 'commander';
 import { AGENT_FLAGS, type OptionName } from '../../agent/options';
 
+/**
+ * A graceful stop (downloads keep their partial file, hooks under way finish) gets this long;
+ * then the process leaves with status 1. The systemd unit's TimeoutStopSec is longer.
+ */
+export const AGENT_STOP_DEADLINE_MS = 10_000;
+
+export const AGENT_DESCRIPTION = 'Keep the file named in the device shadow installed, verified and reported (the device program)';
+
 export function registerAgent(program: Command): void {
-  const cmd = program
-    .command('agent')
-    .description('Keep the file named in the device shadow installed, verified and reported (the device program)');
+  configureAgentCommand(program.command('agent').description(AGENT_DESCRIPTION));
+}
+
+/** Adds the agent's options and action to `cmd`. */
+export function configureAgentCommand(cmd: Command): Command {
   const aliasAttributes: [string, OptionName][] = [];
   for (const spec of AGENT_FLAGS) {
     cmd.addOption(new Option(spec.flag, spec.help));
@@ -27,6 +38,7 @@ export function registerAgent(program: Command): void {
     for (const [attr, name] of aliasAttributes) if (raw[attr] !== undefined && flags[name] === undefined) flags[name] = raw[attr];
     await runAgent(flags);
   });
+  return cmd;
 }
 
 async function runAgent(flags: Partial<Record<OptionName, unknown>>): Promise<void> {
@@ -34,6 +46,7 @@ async function runAgent(flags: Partial<Record<OptionName, unknown>>): Promise<vo
   const { AgentConfigError } = await import('../../agent/errors');
   const { createLogger } = await import('../../core/logger');
   const { errorMessage } = await import('../../core/errors');
+  const { routeProcessWarnings } = await import('../../core/process-warnings');
   let options;
   try {
     options = await resolveAgentOptions(flags);
@@ -43,10 +56,16 @@ async function runAgent(flags: Partial<Record<OptionName, unknown>>): Promise<vo
     return;
   }
   const logger = createLogger({ json: options.json, level: options.logLevel });
+  // Before the SDK loads: its Node-version notice becomes one structured warning line.
+  routeProcessWarnings(process, logger);
   const { startAgent, syncOnce } = await import('../../agent/agent');
   const { attachProgress } = await import('../../agent/progress');
   const progressTo = (agent: EventEmitter) =>
     attachProgress(agent, { tty: !options.json && !!process.stderr.isTTY, write: (t) => process.stderr.write(t), logger, columns: process.stderr.columns });
+  // Long-running: listen from the start, so a signal while starting stops cleanly too.
+  let stopRequested: string | undefined;
+  let stop = (signal: string) => void (stopRequested ??= signal);
+  if (!options.once) for (const s of ['SIGINT', 'SIGTERM'] as const) process.on(s, () => stop(s));
   try {
     if (options.once) {
       process.exitCode = await syncOnce({ ...options, logger, onAgent: progressTo });
@@ -56,22 +75,27 @@ async function runAgent(flags: Partial<Record<OptionName, unknown>>): Promise<vo
     progressTo(agent);
     agent.on('error', () => undefined); // already logged by the agent; keeps EventEmitter from throwing
     let stopping = false;
-    const stop = (signal: string) => {
+    stop = (signal: string) => {
       if (stopping) return;
       stopping = true;
       logger.info('stopping', { signal });
-      // A second signal, or a hook that will not end, must not keep the process alive for ever.
-      setTimeout(() => process.exit(1), 15_000).unref();
+      // A hook that will not end must not keep the process alive for ever.
+      setTimeout(() => {
+        logger.error('did not stop in time; exiting', { deadlineMs: AGENT_STOP_DEADLINE_MS });
+        process.exit(1);
+      }, AGENT_STOP_DEADLINE_MS).unref();
       agent.close().then(
-        () => process.exit(0),
+        () => {
+          logger.info('stopped');
+          process.exit(0);
+        },
         (err: unknown) => {
           logger.error('error while stopping', { err });
           process.exit(1);
         },
       );
     };
-    process.on('SIGINT', () => stop('SIGINT'));
-    process.on('SIGTERM', () => stop('SIGTERM'));
+    if (stopRequested) stop(stopRequested);
   } catch (err) {
     if (err instanceof AgentConfigError) {
       console.error(`shadowplug agent: ${errorMessage(err)}`);

@@ -45,7 +45,7 @@ export async function runClick(o: ClickCliOptions, io: ClickCliIo): Promise<numb
   const { isClickType } = await import('../../core/button/click');
   const clickType = o.type.toUpperCase();
   if (!isClickType(clickType)) {
-    io.stderr(`shadowplug click: --type must be SINGLE, DOUBLE or LONG (got "${o.type}")`);
+    io.stderr(`shadowplug click: --type must be one of ${CLICK_TYPES.join(', ')} (got "${o.type}")`);
     return 2;
   }
   let batteryMv: number | undefined;
@@ -68,14 +68,22 @@ export async function runClick(o: ClickCliOptions, io: ClickCliIo): Promise<numb
 
 async function viaMqtt(o: ClickCliOptions, io: ClickCliIo, clickType: 'SINGLE' | 'DOUBLE' | 'LONG', batteryMv?: number): Promise<number> {
   const { readFileSync } = await import('node:fs');
-  const { parseAddress } = await import('../../core/tplink/address');
   const { publishClick } = await import('../../core/button/publish-click');
   const missing = (['cert', 'key', 'caFile'] as const).filter((k) => o[k] === undefined);
   if (missing.length > 0) {
     io.stderr(`shadowplug click: --endpoint needs ${missing.map((k) => (k === 'caFile' ? '--ca-file' : `--${k}`)).join(', ')}`);
     return 2;
   }
-  const { host, port } = parseAddress(o.endpoint!, 8883);
+  const { endpoint, MQTT_PORT } = await import('../../core/settings/codecs');
+  const { attempt } = await import('../../core/settings/schema');
+  const { ButtonConfigError } = await import('../../core/button/errors');
+  // The same host[:port] reading as the agent's --endpoint; a bad one is bad configuration (exit 2).
+  const { host, port } = attempt(
+    () => endpoint(MQTT_PORT).parse(o.endpoint!),
+    (problem, cause) => {
+      throw new ButtonConfigError('--endpoint', problem, cause);
+    },
+  );
   const read = (flag: string, path: string): Buffer => {
     try {
       return readFileSync(path);
@@ -154,7 +162,7 @@ export function registerClick(program: Command): void {
     .option('--plug <host:port[#child]>', 'plug (or strip outlet) to switch; repeat for several (local mode)', collect)
     .option('--battery <mV>', 'battery voltage the button reports, in millivolts (default 1705)')
     .option('--json', 'machine-readable output: the outcome as one JSON object (logs as JSON lines on stderr)')
-    .option('--endpoint <host:port>', 'MQTT/TLS endpoint to publish the click to (MQTT mode; port default 8883)')
+    .option('--endpoint <host[:port]>', 'MQTT/TLS endpoint to publish the click to (MQTT mode; port default 8883)')
     .option('--cert <pem>', 'button certificate (MQTT mode)')
     .option('--key <pem>', 'button private key (MQTT mode)')
     .option('--ca-file <pem>', 'CA that signed the broker certificate (MQTT mode)')

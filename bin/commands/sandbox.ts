@@ -3,19 +3,12 @@
  * simulated plug, both Lambdas, one agent per thing), and `shadowplug sandbox upload <file>`
  * to put a file into the running sandbox's bucket. Heavy modules load inside the actions.
  */
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 // Type-only: erased at run time, so `--help` still loads nothing heavy.
 import type { SandboxCliFlags } from '../../sandbox/cli';
-import { BUTTON_SETTINGS } from '../../core/button/settings';
-import { logLevelSetting } from '../../core/settings/log-level';
-import { settingOption } from './setting-option';
-
-function parseCount(text: string): number {
-  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 1000) {
-    throw new InvalidArgumentError(`expected a whole number from 1 to 1000, got "${text}"`);
-  }
-  return Number(text);
-}
+import { CLICK_TYPES } from '../../core/button/click';
+import { SANDBOX_SETTINGS as S } from '../../sandbox/cli-settings';
+import { describedOption, settingOption } from './setting-option';
 
 type SandboxFlags = SandboxCliFlags;
 
@@ -50,17 +43,19 @@ export function registerSandbox(program: Command): void {
         'data plane, credentials provider, button rule), local S3 with a bucket, a simulated plug, ' +
         'both Lambdas and one device agent per thing',
     )
-    .option('--dir <path>', 'where the sandbox keeps certificates, shadows, objects and device files', '.sandbox')
-    .option('--json', 'machine-readable output: after the ready line, one line with a JSON object of every endpoint and path; events as JSON lines on stderr')
-    .option('--devices <n>', 'number of things, each with its own certificate and agent', parseCount, 1)
-    .option('--plug <host:port>', 'switch a real plug on the LAN instead of the simulated one')
-    .option('--strip', 'simulate an HS300 power strip (six outlets) instead of an HS100 plug')
-    .option('--plug-mode <mode>', '`relay` (default): the button switches the plug through its shadow and the first thing\'s agent; `direct`: TCP from the button function (the seed\'s path)')
-    .option(BUTTON_SETTINGS.clickActions.flag, `${BUTTON_SETTINGS.clickActions.description} (default: all toggle)`)
-    .option('--button-serial <serial>', 'serial number of the sandbox button')
-    .option('--no-agents', 'run no agents: start `shadowplug agent` per thing yourself (the banner prints the command)')
-    .addOption(settingOption(logLevelSetting, { defaultText: 'warn' }))
-    .option('--verbose', 'the same as --log-level debug: also log the components\' own diagnostics (stderr)')
+    .addOption(describedOption(S.dir, { useDefault: true }))
+    .addOption(describedOption(S.json))
+    .addOption(settingOption(S.devices, { useDefault: true }))
+    .addOption(describedOption(S.plug))
+    .addOption(describedOption(S.strip))
+    .addOption(describedOption(S.plugMode))
+    .addOption(describedOption(S.clickActions))
+    .addOption(describedOption(S.buttonSerial))
+    .addOption(describedOption(S.dashboard))
+    .addOption(settingOption(S.dashboardPort))
+    .addOption(describedOption(S.agents))
+    .addOption(settingOption(S.logLevel))
+    .addOption(describedOption(S.verbose))
     .action(async (flags: SandboxFlags) => {
       quietSdkNodeWarning();
       const { runSandboxCli } = await import('../../sandbox/cli');
@@ -73,7 +68,7 @@ export function registerSandbox(program: Command): void {
   sandbox
     .command('click')
     .description("press the running sandbox's button: publishes a click with the button's certificate, then shows the plug's state")
-    .option('--type <type>', 'SINGLE, DOUBLE or LONG', 'SINGLE')
+    .option('--type <type>', CLICK_TYPES.join(', '), 'SINGLE')
     .option('--dir <path>', 'the sandbox directory (default .sandbox)')
     .option('--json', 'print the result as one JSON object')
     .action(async function (this: Command) {
@@ -81,7 +76,7 @@ export function registerSandbox(program: Command): void {
       const { isClickType } = await import('../../core/button/click');
       const type = own.type.toUpperCase();
       if (!isClickType(type)) {
-        console.error(`shadowplug sandbox click: --type must be SINGLE, DOUBLE or LONG (got "${own.type}")`);
+        console.error(`shadowplug sandbox click: --type must be one of ${CLICK_TYPES.join(', ')} (got "${own.type}")`);
         process.exitCode = 2;
         return;
       }

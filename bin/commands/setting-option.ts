@@ -6,10 +6,16 @@ import { InvalidArgumentError, Option } from 'commander';
 import { SettingValueError } from '../../core/settings/errors';
 import { defaultText, type Setting } from '../../core/settings/schema';
 
-export function settingOption<T>(s: Setting<T> & { flag: string }, options: { defaultText?: string } = {}): Option {
-  const shown = (options.defaultText ?? defaultText(s as Setting<unknown>))?.replace(/`/g, '');
-  const option = new Option(s.flag, `${s.description}${shown === undefined ? '' : ` (default ${shown})`}`);
-  return option.argParser((value: string) => {
+/** The option with the setting's help text and default shown; the value is left as typed. */
+export function describedOption<T>(s: Setting<T> & { flag: string }, options: { defaultText?: string; useDefault?: boolean } = {}): Option {
+  if (options.useDefault && s.default !== undefined) return new Option(s.flag, s.description).default(s.default);
+  const shown = s.type === 'switch' ? undefined : (options.defaultText ?? defaultText(s as Setting<unknown>))?.replace(/`/g, '');
+  return new Option(s.flag, `${s.description}${shown === undefined ? '' : ` (default ${shown})`}`);
+}
+
+/** The option, its value read by the setting's codec (a bad value: commander's usage error naming the flag). */
+export function settingOption<T>(s: Setting<T> & { flag: string }, options: { defaultText?: string; useDefault?: boolean } = {}): Option {
+  return describedOption(s, options).argParser((value: string) => {
     try {
       return s.parse(value);
     } catch (err) {

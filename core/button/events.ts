@@ -9,7 +9,7 @@
  *
  * Anything else throws `ButtonEventError` naming the missing or bad field. Pure.
  */
-import { SERIAL_PATTERN, type Click, type ClickType } from './click';
+import { CLICK_TYPES, SERIAL_PATTERN, isClickType, type Click, type ClickType } from './click';
 import { ButtonEventError } from './errors';
 
 type Obj = Record<string, unknown>;
@@ -29,8 +29,8 @@ function serialAt(value: unknown, field: string): string {
 function clickTypeAt(value: unknown, field: string): ClickType {
   if (value === undefined || value === null) throw new ButtonEventError(field, 'is missing');
   const upper = typeof value === 'string' ? value.toUpperCase() : undefined;
-  if (upper !== 'SINGLE' && upper !== 'DOUBLE' && upper !== 'LONG') {
-    throw new ButtonEventError(field, `is not SINGLE, DOUBLE or LONG (got ${JSON.stringify(value)})`);
+  if (!isClickType(upper)) {
+    throw new ButtonEventError(field, `is not one of ${CLICK_TYPES.join(', ')} (got ${JSON.stringify(value)})`);
   }
   return upper;
 }

@@ -5,14 +5,14 @@
  * docs/agent.md is generated from it. Pure.
  */
 import { shadowNameCodec, shadowPropertyCodec, thingNameCodec } from '../s3/settings';
-import { boolean, byteSize, endpoint, integer, text } from './codecs';
+import { boolean, byteSize, endpoint, integer, MQTT_PORT, text } from './codecs';
 import { logLevelSetting } from './log-level';
 import { setting } from './schema';
 
 const nonEmpty = text((t) => (t === '' ? 'must not be empty' : undefined));
 
 export const AGENT_SETTINGS = {
-  endpoint: setting(endpoint(8883), {
+  endpoint: setting(endpoint(MQTT_PORT), {
     flag: '--endpoint <host[:port]>',
     type: 'host[:port]',
     defaultText: 'required',

@@ -152,3 +152,6 @@ export function endpoint(defaultPort: number): Codec<{ host: string; port: numbe
   };
   return { parse: coerce, format: ({ host, port }) => `${host.includes(':') ? `[${host}]` : host}:${port}`, coerce };
 }
+
+/** MQTT endpoints (the agent's broker, `click --endpoint`): `host[:port]`, mutual TLS on 8883 unless given. */
+export const MQTT_PORT = 8883;

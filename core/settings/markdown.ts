@@ -46,17 +46,24 @@ export const SETTINGS_TABLES: Record<string, () => string> = {
     ),
   button: () => functionTable(BUTTON_SETTINGS),
   'object-to-shadow': () => functionTable(OBJECT_SETTINGS),
-  agent: () =>
-    table(
-      ['Flag', 'Seed alias', 'Default', 'Meaning'],
-      settingsOf(AGENT_SETTINGS).map(([, s]) => [code(s.flag), (s.aliases ?? []).map(code).join(', '), shownDefault(s), s.description]),
-    ),
+  agent: () => flagTable(AGENT_SETTINGS, { aliases: true }),
 };
 
+/** A command's flags: flag, (seed aliases,) default, meaning. */
+export function flagTable(schema: object, options: { aliases?: boolean } = {}): string {
+  const rows = settingsOf(schema).map(([, s]) => [
+    code(s.flag),
+    ...(options.aliases ? [(s.aliases ?? []).map(code).join(', ')] : []),
+    s.type === 'switch' ? '' : shownDefault(s),
+    limits(s) === '' ? s.description : `${s.description} (${limits(s)})`,
+  ]);
+  return table(['Flag', ...(options.aliases ? ['Seed alias'] : []), 'Default', 'Meaning'], rows);
+}
+
 /** `text` with every marked settings section replaced by its current table. */
-export function rewriteSettingsSections(text: string): string {
+export function rewriteSettingsSections(text: string, tables: Record<string, () => string> = SETTINGS_TABLES): string {
   return text.replace(/(<!-- settings:([a-z-]+) -->\n)[\s\S]*?(<!-- \/settings:\2 -->)/g, (whole, open: string, name: string, close: string) => {
-    const render = SETTINGS_TABLES[name];
+    const render = tables[name];
     if (render === undefined) throw new Error(`unknown settings section "${name}"`);
     return `${open}${render()}\n${close}`;
   });

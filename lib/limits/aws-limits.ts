@@ -2,6 +2,8 @@
  * AWS's documented limits that a template from this stack can run into, each with its page.
  * CloudFormation would otherwise roll the whole stack back on the first one exceeded.
  */
+import { SHADOW_NAME_PATTERN } from '../../core/shadow/topics';
+
 export const AWS_LIMITS = {
   /** https://docs.aws.amazon.com/general/latest/gr/iot-core.html#security-limits (policy document size, excluding whitespace) */
   iotPolicyCharacters: 2048,
@@ -22,7 +24,7 @@ export const AWS_LIMITS = {
   /** https://docs.aws.amazon.com/iot/latest/apireference/API_CreateTopicRule.html */
   topicRuleName: /^[a-zA-Z0-9_]{1,128}$/,
   /** https://docs.aws.amazon.com/iot/latest/developerguide/iot-device-shadows.html and https://docs.aws.amazon.com/general/latest/gr/iot-core.html#device-shadow-limits (shadow name) */
-  shadowName: /^[a-zA-Z0-9:_-]{1,64}$/,
+  shadowName: SHADOW_NAME_PATTERN,
   /** https://docs.aws.amazon.com/general/latest/gr/iot-core.html#message-broker-limits (forward slashes in a topic or filter) */
   topicSlashes: 7,
   /** https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html (function timeout, seconds) */

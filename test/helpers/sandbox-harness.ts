@@ -57,6 +57,7 @@ export function sandboxPorts(info: SandboxInfo): number[] {
   const portOf = (url: string) => Number(new URL(url.includes('://') ? url : `https://${url}`).port);
   const ports = [info.mqtt.port, portOf(info.dataPlane), portOf(info.credentials.endpoint), portOf(info.s3.endpoint)];
   if (info.plug.simulated) ports.push(info.plug.port);
+  if (info.dashboard) ports.push(portOf(info.dashboard));
   return [...new Set(ports)];
 }
 

@@ -376,12 +376,12 @@ describe('the outputs', () => {
     const command = render((s.json.Outputs.AgentCommand1 as { Value: unknown }).Value);
     expect(command).toBe(
       [
-        'npx shadowplug agent',
+        'node /usr/local/lib/shadowplug/shadowplug-agent.mjs',
         '--endpoint "$(aws iot describe-endpoint --endpoint-type iot:Data-ATS --region eu-west-1 --query endpointAddress --output text)"',
         `--credential-endpoint "$(aws iot describe-endpoint --endpoint-type iot:CredentialProvider --region eu-west-1 --query endpointAddress --output text)/role-aliases/<${ids.roleAlias}>/credentials"`,
         '--thing-name shadowplug-device --region eu-west-1',
-        '--cert device.pem.crt --key private.pem.key --ca-file AmazonRootCA1.pem',
-        '--shadow-property s3 --dest ./files --state-dir ./.shadowplug',
+        '--cert /etc/shadowplug/device.pem.crt --key /etc/shadowplug/private.pem.key --ca-file /etc/shadowplug/AmazonRootCA1.pem',
+        '--shadow-property s3 --dest /srv/shadowplug --state-dir /var/lib/shadowplug',
       ].join(' '),
     );
   });
@@ -392,9 +392,9 @@ describe('the outputs', () => {
       .replace(/\$\(aws iot describe-endpoint --endpoint-type iot:Data-ATS [^)]*\)/, 'abc123-ats.iot.eu-west-1.amazonaws.com')
       .replace(/\$\(aws iot describe-endpoint --endpoint-type iot:CredentialProvider [^)]*\)/, 'abc123.credentials.iot.eu-west-1.amazonaws.com');
     const words = [...command.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? '');
-    expect(words.slice(0, 3)).toEqual(['npx', 'shadowplug', 'agent']);
+    expect(words.slice(0, 2)).toEqual(['node', '/usr/local/lib/shadowplug/shadowplug-agent.mjs']);
     const flags: Partial<Record<OptionName, unknown>> = {};
-    for (let i = 3; i < words.length; i += 2) {
+    for (let i = 2; i < words.length; i += 2) {
       const spec = AGENT_FLAGS.find((f) => f.flag.split(' ')[0] === words[i]);
       expect(spec, `agent flag ${words[i]}`).toBeDefined();
       flags[spec!.name] = words[i + 1];
@@ -404,9 +404,9 @@ describe('the outputs', () => {
       credentialEndpoint: `abc123.credentials.iot.eu-west-1.amazonaws.com/role-aliases/<${ids.roleAlias}>/credentials`,
       thingName: 'shadowplug-device',
       region: 'eu-west-1',
-      cert: 'device.pem.crt',
-      key: 'private.pem.key',
-      caFile: 'AmazonRootCA1.pem',
+      cert: '/etc/shadowplug/device.pem.crt',
+      key: '/etc/shadowplug/private.pem.key',
+      caFile: '/etc/shadowplug/AmazonRootCA1.pem',
       shadowProperty: 's3',
     });
   });

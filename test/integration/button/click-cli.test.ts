@@ -74,6 +74,7 @@ describe('shadowplug click (local)', () => {
     expect(await run({ plug: ['p'], type: 'TRIPLE' })).toMatchObject({ code: 2, stderr: expect.stringContaining('--type must be') });
     expect(await run({ plug: ['p'], battery: 'low' })).toMatchObject({ code: 2, stderr: expect.stringContaining('--battery must be millivolts') });
     expect(await run({ endpoint: '127.0.0.1:1' })).toMatchObject({ code: 2, stderr: expect.stringContaining('--endpoint needs --cert, --key, --ca-file') });
+    expect(await run({ endpoint: 'broker.lan:0', cert: 'c', key: 'k', caFile: 'ca' })).toMatchObject({ code: 2, stderr: expect.stringContaining('--endpoint: "broker.lan:0": the port must be 1..65535') });
   });
 
   it('works as a child process, exactly as a user types it', async () => {

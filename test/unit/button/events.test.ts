@@ -71,7 +71,7 @@ describe('normaliseEvent', () => {
     [{ hello: 'world' }, 'event', /neither/],
     [{ clickType: 'SINGLE' }, 'serialNumber', /is missing/],
     [{ serialNumber: 'G030' }, 'clickType', /is missing/],
-    [{ serialNumber: 'G030', clickType: 'TRIPLE' }, 'clickType', /not SINGLE, DOUBLE or LONG/],
+    [{ serialNumber: 'G030', clickType: 'TRIPLE' }, 'clickType', /not one of SINGLE, DOUBLE, LONG/],
     [{ serialNumber: 'a/b', clickType: 'SINGLE' }, 'serialNumber', /not a button serial/],
     [{ serialNumber: 42, clickType: 'SINGLE' }, 'serialNumber', /not a button serial/],
     [{ ...classic, receivedAt: 'yesterday' }, 'receivedAt', /not a timestamp/],

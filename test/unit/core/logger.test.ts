@@ -25,4 +25,11 @@ describe('createLogger', () => {
     log.error('loud', { n: 1 });
     expect(lines).toEqual(['error loud n=1']);
   });
+
+  it('keeps a readable line one line when the message or a field holds line breaks', () => {
+    const lines: string[] = [];
+    const log = createLogger({ write: (l) => lines.push(l) });
+    log.warn('first\n  second', { detail: 'a\nb', plain: 'c d' });
+    expect(lines).toEqual(['warn  first second detail="a\\nb" plain=c d']);
+  });
 });

@@ -1,0 +1,60 @@
+/**
+ * The flags of `shadowplug sandbox`, declared once like the functions' and the agent's settings:
+ * bin/commands/sandbox.ts builds its options from this table and the flag table in
+ * docs/sandbox.md is generated from it. Light on purpose (the CLI's `--help` loads it).
+ */
+import { BUTTON_SETTINGS } from '../core/button/settings';
+import { boolean, endpoint, integer, text } from '../core/settings/codecs';
+import { logLevelSetting } from '../core/settings/log-level';
+import { setting } from '../core/settings/schema';
+
+export const MAX_DEVICES = 1000;
+const flagSwitch = boolean();
+
+export const SANDBOX_SETTINGS = {
+  dir: setting(text(), { flag: '--dir <path>', type: 'path', default: '.sandbox', description: 'where the sandbox keeps certificates, shadows, objects and device files' }),
+  json: setting(flagSwitch, {
+    flag: '--json',
+    type: 'switch',
+    defaultText: 'off',
+    description: 'machine-readable output: `shadowplug sandbox ready`, then one line with one JSON object of every endpoint and path; events go to stderr as JSON lines',
+  }),
+  devices: setting(integer(1, MAX_DEVICES), {
+    flag: '--devices <n>',
+    type: 'integer',
+    range: [1, MAX_DEVICES],
+    default: 1,
+    description: 'number of things, each with its own certificate and agent; above 10 their certificates share one key pair to start fast',
+  }),
+  plug: setting(endpoint(9999), { flag: '--plug <host[:port]>', type: 'host[:port]', defaultText: 'a simulated HS100', description: 'switch a real plug on your LAN instead of the simulated one' }),
+  strip: setting(flagSwitch, { flag: '--strip', type: 'switch', defaultText: 'off', description: 'simulate an HS300 power strip (six outlets; a click switches all) instead of an HS100 plug' }),
+  plugMode: {
+    ...BUTTON_SETTINGS.plugMode,
+    flag: '--plug-mode <mode>',
+    defaultText: '`relay` (`direct` with --no-agents)',
+    description: "`relay`: the button switches the plug through its shadow `plug-lamp` and the first thing's agent; `direct`: TCP from the button function (the seed's path)",
+  },
+  clickActions: { ...BUTTON_SETTINGS.clickActions, defaultText: 'every click toggles' },
+  buttonSerial: setting(text(), { flag: '--button-serial <serial>', type: 'serial', defaultText: '`G030SANDBOX00001`', description: 'serial number of the sandbox button (1 to 64 letters, digits, _ or -)' }),
+  dashboard: setting(flagSwitch, {
+    flag: '--no-dashboard',
+    type: 'switch',
+    defaultText: 'served',
+    description: 'do not serve the dashboard (a live page on 127.0.0.1 with the plug, devices, uploads, shadows and events)',
+  }),
+  dashboardPort: setting(integer(0, 65_535), {
+    flag: '--dashboard-port <port>',
+    type: 'integer',
+    range: [0, 65_535],
+    defaultText: 'any free port',
+    description: 'serve the dashboard on this port of 127.0.0.1 (the banner and `--json` name the URL)',
+  }),
+  agents: setting(flagSwitch, {
+    flag: '--no-agents',
+    type: 'switch',
+    defaultText: 'agents run',
+    description: 'run no agents: the things and their certificates exist, and you start `shadowplug agent` per thing yourself (the banner prints the command)',
+  }),
+  logLevel: { ...logLevelSetting, default: 'warn' as const, description: "how much of the components' own diagnostics to print on stderr: debug, info, warn, error or silent" },
+  verbose: setting(flagSwitch, { flag: '--verbose', type: 'switch', defaultText: 'off', description: 'the same as `--log-level debug`' }),
+};

@@ -1,0 +1,58 @@
+/**
+ * The page's files: HTML, CSS and the script, read from sandbox/dashboard/page/ once at start
+ * (from the repository, also when the CLI runs built: the page is not bundled).
+ * The script is written in TypeScript and its types are stripped here with esbuild (which tsx,
+ * the CLI's runner, already brings), so the page needs no build step and no bundler: one file,
+ * no imports at run time, nothing from the internet.
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DashboardAssetError } from './errors';
+
+export interface Asset {
+  type: string;
+  body: Buffer;
+}
+
+/**
+ * The page's directory: next to this module when it runs from source, under the repository root
+ * when it runs bundled into the built CLI (dist/cli/<build>/, see scripts/build.mjs).
+ */
+export function findPageDir(from: string = dirname(fileURLToPath(import.meta.url))): string {
+  const candidates: string[] = [];
+  for (let dir = from, i = 0; i < 6; i++, dir = dirname(dir)) {
+    candidates.push(join(dir, 'page'), join(dir, 'sandbox', 'dashboard', 'page'));
+  }
+  const found = candidates.find((c) => existsSync(join(c, 'index.html')) && existsSync(join(c, 'app.ts')));
+  if (!found) throw new DashboardAssetError(`finding sandbox/dashboard/page/ from ${from}`, new Error('not found'));
+  return found;
+}
+
+async function read(dir: string, name: string): Promise<string> {
+  try {
+    return await readFile(join(dir, name), 'utf8');
+  } catch (err) {
+    throw new DashboardAssetError(join(dir, name), err);
+  }
+}
+
+/** Path → asset, for the server to answer GETs from memory. */
+export async function loadAssets(): Promise<Map<string, Asset>> {
+  const dir = findPageDir();
+  const [html, css, source, icon] = await Promise.all([read(dir, 'index.html'), read(dir, 'style.css'), read(dir, 'app.ts'), read(dir, 'favicon.svg')]);
+  let script: string;
+  try {
+    const { transform } = await import('esbuild');
+    script = (await transform(source, { loader: 'ts', target: 'es2022', format: 'esm', sourcefile: 'app.ts' })).code;
+  } catch (err) {
+    throw new DashboardAssetError('compiling app.ts', err);
+  }
+  return new Map<string, Asset>([
+    ['/', { type: 'text/html; charset=utf-8', body: Buffer.from(html) }],
+    ['/style.css', { type: 'text/css; charset=utf-8', body: Buffer.from(css) }],
+    ['/app.js', { type: 'text/javascript; charset=utf-8', body: Buffer.from(script) }],
+    ['/favicon.svg', { type: 'image/svg+xml', body: Buffer.from(icon) }],
+  ]);
+}

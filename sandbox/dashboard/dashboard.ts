@@ -1,0 +1,167 @@
+/**
+ * The sandbox dashboard: a page on 127.0.0.1 that shows the plug, the devices, uploads, shadows
+ * and the narration live, and lets a person switch the plug, press the button and upload a file.
+ * It needs only what any client of the sandbox has (its info: endpoints and certificates), its
+ * event stream, and read access to the shadows; everything it does goes through the same doors
+ * a user's tools use: the TP-Link protocol, an MQTT/TLS click as `sandbox click` publishes it, an
+ * S3 PUT.
+ */
+import { createHash } from 'node:crypto';
+import type { EventEmitter } from 'node:events';
+import { Transform, type Readable } from 'node:stream';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { errorMessage } from '../../core/errors';
+import { Plug } from '../../core/tplink/plug';
+import { clickSandbox, describeClick } from '../click';
+import type { SandboxEvent } from '../event-log';
+import { localS3ClientConfig } from '../local-s3';
+import type { SandboxInfo } from '../sandbox-info';
+import { validateKey } from '../upload';
+import { loadAssets } from './assets';
+import { DashboardRequestError } from './errors';
+import { DashboardModel } from './model';
+import { PlugMonitor, type PlugClient } from './plug-monitor';
+import { Broadcaster } from './broadcaster';
+import { startDashboardServer, type DashboardActions, type DashboardServer } from './server';
+
+/** What the dashboard needs from a running sandbox. */
+export interface DashboardSource {
+  info: SandboxInfo;
+  /** `event` with a SandboxEvent. */
+  events: EventEmitter;
+  /** The thing's classic shadow document, as GetThingShadow returns it. */
+  shadow(thing: string): Promise<Record<string, unknown> | undefined>;
+  /** The shadow property the object Lambda writes and the agents follow. */
+  property: string;
+}
+
+export interface DashboardOptions {
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** Between plug checks (default 2 s). */
+  plugEveryMs?: number;
+  clock?: () => number;
+  /** Paths in the timeline are shown relative to this. */
+  cwd?: string;
+}
+
+export interface Dashboard {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startDashboard(source: DashboardSource, options: DashboardOptions = {}): Promise<Dashboard> {
+  const { info } = source;
+  const clock = options.clock ?? Date.now;
+  const assets = await loadAssets();
+  const model = new DashboardModel({
+    header: { bucket: info.s3.bucket, buttonSerial: info.button.serial, buttonTopic: info.buttonTopic, agents: info.agents },
+    things: info.things.map((t) => t.name),
+    plug: { host: info.plug.host, port: info.plug.port, simulated: info.plug.simulated, protocol: '', metered: false },
+    property: source.property,
+    clock,
+    ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
+  });
+  // Every device as its shadow says, before the first page can connect.
+  for (const t of info.things) model.applyShadow(t.name, await source.shadow(t.name).catch(() => undefined));
+  const hub = new Broadcaster(model, (thing) => source.shadow(thing));
+  const monitor = new PlugMonitor({
+    host: info.plug.host,
+    port: info.plug.port,
+    simulated: info.plug.simulated,
+    connect: (): PlugClient => new Plug({ host: info.plug.host, port: info.plug.port }, { connectTimeoutMs: 1_000, requestTimeoutMs: 2_000 }),
+    onView: (view) => {
+      if (model.setPlug(view)) hub.send({ kind: 'plug', plug: view });
+    },
+    ...(options.plugEveryMs !== undefined ? { everyMs: options.plugEveryMs } : {}),
+    clock,
+  });
+  const s3 = new S3Client({
+    ...localS3ClientConfig(info.s3.endpoint, info.s3),
+    requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 60_000 }),
+  });
+  let server: DashboardServer;
+  try {
+    server = await startDashboardServer({ ...(options.port !== undefined ? { port: options.port } : {}), assets, actions: dashboardActions(source, model, hub, monitor, s3) });
+  } catch (err) {
+    s3.destroy();
+    throw err;
+  }
+  const onEvent = (event: SandboxEvent) => {
+    hub.apply(event);
+    if (event.type === 'plug' || event.type === 'click-done') void monitor.refresh();
+  };
+  source.events.on('event', onEvent);
+  await monitor.start();
+  return {
+    url: server.url,
+    async close() {
+      source.events.off('event', onEvent);
+      hub.close();
+      monitor.close();
+      await server.close();
+      s3.destroy();
+    },
+  };
+}
+
+/** What the page's requests do: read the model and shadows, or act through the sandbox's own doors. */
+function dashboardActions(source: DashboardSource, model: DashboardModel, hub: Broadcaster, monitor: PlugMonitor, s3: S3Client): DashboardActions {
+  const { info } = source;
+  return {
+    snapshot: () => model.snapshot(),
+    subscribe: (listener) => hub.subscribe(listener),
+    async shadow(thing) {
+      if (!info.things.some((t) => t.name === thing)) throw new DashboardRequestError(404, `no thing named ${JSON.stringify(thing)} in this sandbox`);
+      const document = await source.shadow(thing);
+      const version = document?.version;
+      return { thing, ...(typeof version === 'number' ? { version } : {}), ...(document ? { document } : {}) };
+    },
+    toggle: (child) => monitor.toggle(child),
+    async click(type) {
+      const result = await clickSandbox({ clickType: type, info, watchMs: 0 });
+      return { summary: describeClick(result) };
+    },
+    upload: (request) => putObject(s3, info, request),
+  };
+}
+
+/** The page's file into the bucket, hashed on the way: `name` for every device, `things/<thing>/name` for one. */
+async function putObject(
+  s3: S3Client,
+  info: SandboxInfo,
+  request: { name: string; thing?: string; size: number; body: Readable },
+): Promise<{ key: string; url: string; size: number; sha256: string }> {
+  const { name, thing, size } = request;
+  if (name === '' || name.includes('/') || name === '.' || name === '..') {
+    throw new DashboardRequestError(400, `name must be a file name without "/" (got ${JSON.stringify(name)})`);
+  }
+  if (thing !== undefined && !info.things.some((t) => t.name === thing)) throw new DashboardRequestError(400, `no thing named ${JSON.stringify(thing)} in this sandbox`);
+  let key: string;
+  try {
+    key = validateKey(thing === undefined ? name : `things/${thing}/${name}`);
+  } catch (err) {
+    throw new DashboardRequestError(400, errorMessage(err));
+  }
+  const hash = createHash('sha256');
+  const body = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      callback(null, chunk);
+    },
+  });
+  request.body.on('error', (err) => body.destroy(err));
+  // A page closed mid-upload: fail the PUT now rather than at the S3 client's idle timeout.
+  request.body.on('close', () => {
+    if (!(request.body as Readable & { complete?: boolean }).complete) body.destroy(new Error(`the upload of ${name} was cut off by the browser`));
+  });
+  request.body.pipe(body);
+  const url = `s3://${info.s3.bucket}/${key}`;
+  try {
+    await s3.send(new PutObjectCommand({ Bucket: info.s3.bucket, Key: key, Body: body, ContentLength: size }));
+  } catch (err) {
+    throw new DashboardRequestError(502, `storing ${url} at ${info.s3.endpoint} failed: ${errorMessage(err)}`, { retryable: true, cause: err });
+  }
+  return { key, url, size, sha256: hash.digest('hex') };
+}

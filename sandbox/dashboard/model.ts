@@ -1,0 +1,176 @@
+/**
+ * The dashboard's picture of the sandbox, kept up to date from SandboxEvents, shadow documents
+ * and plug checks, and cut into the messages the page receives. Pure: no I/O, a clock given.
+ */
+import type { SandboxEvent } from '../event-log';
+import { FleetNarration } from '../fleet-narration';
+import type { DashboardHeader, DeviceView, FileView, FleetSummary, PlugView, Snapshot, TimelineEntry, UploadView } from './view';
+
+/** Timeline entries kept (and sent to a page that connects). */
+export const TIMELINE_LENGTH = 200;
+
+type Json = Record<string, unknown>;
+
+function obj(value: unknown): Json | undefined {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : undefined;
+}
+
+/** `desired.<p>` or `reported.<p>` as the page shows it; undefined when it names no file. */
+export function fileOf(value: unknown): FileView | undefined {
+  const v = obj(value);
+  if (!v || typeof v.hash !== 'string') return undefined;
+  const url = typeof v.url === 'string' ? v.url : '';
+  const key = typeof v.key === 'string' ? v.key : url.replace(/^s3:\/\/[^/]*\//, '');
+  return { key, url, hash: v.hash, ...(typeof v.size === 'number' ? { size: v.size } : {}) };
+}
+
+function errorOf(reported: unknown): string | undefined {
+  const e = obj(obj(reported)?.error);
+  if (!e) return undefined;
+  return typeof e.message === 'string' ? e.message : typeof e.code === 'string' ? e.code : 'error';
+}
+
+export interface ModelChanges {
+  /** Things whose view changed. */
+  devices: string[];
+  uploads: UploadView[];
+  timeline: TimelineEntry[];
+  /** Things whose shadow document should be read again (it changed, or may have). */
+  reread: string[];
+}
+
+export class DashboardModel {
+  readonly header: DashboardHeader;
+  private plugView: PlugView;
+  private readonly devices = new Map<string, DeviceView>();
+  private readonly timeline: TimelineEntry[] = [];
+  private readonly narration: FleetNarration;
+  private readonly property: string;
+  private readonly clock: () => number;
+  private seq = 0;
+
+  constructor(options: { header: DashboardHeader; things: string[]; plug: PlugView; property: string; clock?: () => number; cwd?: string }) {
+    this.header = options.header;
+    this.plugView = options.plug;
+    this.property = options.property;
+    this.clock = options.clock ?? Date.now;
+    const online = options.header.agents === 'in-process' ? true : undefined;
+    for (const thing of options.things) this.devices.set(thing, { thing, inSync: true, ...(online !== undefined ? { online } : {}) });
+    this.narration = new FleetNarration({ devices: options.things.length, clock: this.clock, ...(options.cwd !== undefined ? { cwd: options.cwd } : {}) });
+  }
+
+  get plug(): PlugView {
+    return this.plugView;
+  }
+
+  /** Replaces the plug's view; true when something a person would see changed. */
+  setPlug(plug: PlugView): boolean {
+    const strip = (p: PlugView) => JSON.stringify({ ...p, checkedAt: undefined });
+    const changed = strip(plug) !== strip(this.plugView);
+    this.plugView = plug;
+    return changed;
+  }
+
+  apply(event: SandboxEvent): ModelChanges {
+    const changes: ModelChanges = { devices: [], uploads: [], timeline: [], reread: [] };
+    const device = 'thing' in event ? this.devices.get(event.thing) : undefined;
+    if (device) {
+      switch (event.type) {
+        case 'progress':
+          device.progress = { bytes: event.bytes, ...(event.total !== undefined ? { total: event.total } : {}) };
+          break;
+        case 'installed':
+          delete device.progress;
+          delete device.lastError;
+          break;
+        case 'device-error':
+          delete device.progress;
+          device.lastError = event.message;
+          break;
+        case 'device-online':
+          device.online = event.online;
+          break;
+        default:
+          break;
+      }
+      changes.devices.push(device.thing);
+      if (event.type !== 'progress' && event.type !== 'device-online') changes.reread.push(device.thing);
+    }
+    if (event.type === 'shadows-written') changes.reread.push(...event.things.filter((t) => this.devices.has(t)));
+    const { lines, uploads } = this.narration.narrate(event);
+    changes.uploads = uploads;
+    for (const line of lines) changes.timeline.push(this.addTimeline(line.kind, line.text, line.error));
+    return changes;
+  }
+
+  /** The thing's classic shadow as GetThingShadow returns it (undefined: none). True if the view changed. */
+  applyShadow(thing: string, document: unknown): boolean {
+    const device = this.devices.get(thing);
+    if (!device) return false;
+    const before = JSON.stringify(device);
+    const state = obj(obj(document)?.state);
+    const desired = fileOf(obj(state?.desired)?.[this.property]);
+    const reportedValue = obj(state?.reported)?.[this.property];
+    const reported = fileOf(reportedValue);
+    const version = obj(document)?.version;
+    if (desired) device.desired = desired;
+    else delete device.desired;
+    if (reported) device.reported = reported;
+    else delete device.reported;
+    if (typeof version === 'number') device.shadowVersion = version;
+    else delete device.shadowVersion;
+    device.inSync = desired?.hash === reported?.hash;
+    if (device.inSync) delete device.progress;
+    const reportedError = errorOf(reportedValue);
+    if (reportedError !== undefined) device.lastError = reportedError;
+    else if (device.inSync) delete device.lastError;
+    return JSON.stringify(device) !== before;
+  }
+
+  device(thing: string): DeviceView | undefined {
+    return this.devices.get(thing);
+  }
+
+  fleet(): FleetSummary {
+    let inSync = 0;
+    let online = 0;
+    let downloading = 0;
+    let errors = 0;
+    for (const d of this.devices.values()) {
+      if (d.inSync) inSync++;
+      if (d.online) online++;
+      if (d.progress) downloading++;
+      if (d.lastError !== undefined) errors++;
+    }
+    return {
+      total: this.devices.size,
+      inSync,
+      ...(this.header.agents === 'in-process' ? { online } : {}),
+      downloading,
+      errors,
+    };
+  }
+
+  snapshot(): Snapshot {
+    return {
+      header: this.header,
+      plug: this.plugView,
+      devices: [...this.devices.values()],
+      fleet: this.fleet(),
+      uploads: this.narration.tracker.uploads(),
+      timeline: [...this.timeline],
+    };
+  }
+
+  /** A line of its own in the timeline (e.g. what the dashboard itself did). */
+  note(kind: string, text: string, error = false): TimelineEntry {
+    return this.addTimeline(kind, text, error);
+  }
+
+  private addTimeline(kind: string, text: string, error: boolean): TimelineEntry {
+    const entry: TimelineEntry = { seq: ++this.seq, time: this.clock(), kind, text, error };
+    this.timeline.push(entry);
+    if (this.timeline.length > TIMELINE_LENGTH) this.timeline.shift();
+    return entry;
+  }
+}

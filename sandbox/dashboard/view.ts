@@ -1,0 +1,132 @@
+/**
+ * What the dashboard server sends the page: plain JSON shapes, shared by the server (Node) and
+ * the page (browser) as types only. Pure: no imports, no I/O.
+ */
+
+export interface EnergyView {
+  powerW: number;
+  voltageV?: number;
+  currentA?: number;
+  totalWh?: number;
+}
+
+export interface OutletView {
+  id: string;
+  index: number;
+  alias: string;
+  state: 0 | 1;
+  energy?: EnergyView;
+}
+
+export interface PlugView {
+  host: string;
+  port: number;
+  simulated: boolean;
+  /** How the sandbox talks to it. */
+  protocol: string;
+  /** undefined until the first check. */
+  online?: boolean;
+  /** Why the last check failed (offline). */
+  error?: string;
+  model?: string;
+  alias?: string;
+  relayState?: 0 | 1;
+  children?: OutletView[];
+  /** false: the device has no energy meter (or did not answer for one). */
+  metered: boolean;
+  energy?: EnergyView;
+  /** ISO time of the last successful check. */
+  checkedAt?: string;
+}
+
+export interface FileView {
+  key: string;
+  url: string;
+  hash: string;
+  size?: number;
+}
+
+export interface DeviceView {
+  thing: string;
+  /** undefined: no agent runs in the sandbox for it (`--no-agents`), so nobody knows. */
+  online?: boolean;
+  desired?: FileView;
+  reported?: FileView;
+  /** reported hash equals desired hash (both absent counts: nothing to deliver). */
+  inSync: boolean;
+  progress?: { bytes: number; total?: number };
+  lastError?: string;
+  shadowVersion?: number;
+}
+
+export interface FleetSummary {
+  total: number;
+  inSync: number;
+  /** undefined when no agents run in the sandbox. */
+  online?: number;
+  downloading: number;
+  errors: number;
+}
+
+export type UploadStage = 'uploaded' | 'hashed' | 'shadows' | 'verified' | 'failed' | 'ignored';
+
+export interface UploadView {
+  id: number;
+  key: string;
+  url: string;
+  size: number;
+  hash?: string;
+  stage: UploadStage;
+  /** Shadows the object Lambda wrote (undefined until it has finished with the object). */
+  targets?: number;
+  shadows: number;
+  verified: number;
+  downloading: number;
+  /** Devices whose last word about this file was an error. */
+  errors: number;
+  message?: string;
+  startedAt: number;
+  finishedAt?: number;
+}
+
+export interface TimelineEntry {
+  seq: number;
+  /** Epoch milliseconds. */
+  time: number;
+  kind: string;
+  text: string;
+  error: boolean;
+}
+
+export interface DashboardHeader {
+  bucket: string;
+  buttonSerial: string;
+  buttonTopic: string;
+  agents: 'in-process' | 'none';
+}
+
+export interface Snapshot {
+  header: DashboardHeader;
+  plug: PlugView;
+  devices: DeviceView[];
+  fleet: FleetSummary;
+  uploads: UploadView[];
+  timeline: TimelineEntry[];
+}
+
+/** One server-sent event's data. */
+export type ServerMessage =
+  | { kind: 'snapshot'; snapshot: Snapshot }
+  | { kind: 'plug'; plug: PlugView }
+  | { kind: 'devices'; devices: DeviceView[]; fleet: FleetSummary }
+  | { kind: 'upload'; upload: UploadView }
+  | { kind: 'timeline'; entries: TimelineEntry[] }
+  | { kind: 'shadow'; thing: string; version?: number };
+
+export interface ShadowResponse {
+  thing: string;
+  version?: number;
+  document?: unknown;
+}
+
+export type ClickTypeName = 'SINGLE' | 'DOUBLE' | 'LONG';

@@ -1,0 +1,35 @@
+/**
+ * The dashboard as one more part of a sandbox: started once the sandbox is ready, closed first.
+ * It is an add-on: if it cannot start (its port is taken, its page cannot be prepared), the
+ * sandbox runs without it and says why, rather than not at all.
+ */
+import type { EventEmitter } from 'node:events';
+import { errorMessage } from '../../core/errors';
+import type { Logger } from '../../core/logger';
+import type { IotCore } from '../iot-core';
+import { SHADOW_PROPERTY } from '../sandbox-config';
+import type { SandboxInfo } from '../sandbox-info';
+import type { Teardown } from '../teardown';
+import { startDashboard } from './dashboard';
+
+/** Starts the dashboard on 127.0.0.1:`port` and returns its URL, or undefined (with a warning) when it cannot. */
+export async function startSandboxDashboard(
+  port: number,
+  info: SandboxInfo,
+  events: EventEmitter,
+  iot: IotCore,
+  teardown: Teardown,
+  logger: Logger,
+): Promise<string | undefined> {
+  try {
+    const dashboard = await startDashboard(
+      { info, events, shadow: async (thing) => iot.shadows.get(thing), property: SHADOW_PROPERTY },
+      { port, cwd: process.cwd() },
+    );
+    teardown.add('dashboard', () => dashboard.close());
+    return dashboard.url;
+  } catch (err) {
+    logger.warn(`sandbox: running without the dashboard: ${errorMessage(err)}`, { err });
+    return undefined;
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * The dashboard's plug monitor against real TP-Link peers over TCP on 127.0.0.1: a plug that
+ * does not answer is offline (and says why), one that comes up is online with its state, and a
+ * strip is read outlet by outlet with its meters.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Plug } from '../../../core/tplink/plug';
+import { PlugMonitor, type PlugClient } from '../../../sandbox/dashboard/plug-monitor';
+import { startSimulatedPlug, type SimulatedPlug } from '../../../sandbox/simulated-plug';
+import type { PlugView } from '../../../sandbox/dashboard/view';
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+describe('PlugMonitor', () => {
+  const closers: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const c of closers.splice(0).reverse()) await c();
+  });
+
+  function monitor(port: number, views: PlugView[]): PlugMonitor {
+    const m = new PlugMonitor({
+      host: '127.0.0.1',
+      port,
+      simulated: true,
+      connect: (): PlugClient => new Plug({ host: '127.0.0.1', port }, { connectTimeoutMs: 500, requestTimeoutMs: 1_000 }),
+      onView: (v) => views.push(v),
+      everyMs: 60_000,
+    });
+    closers.push(() => m.close());
+    return m;
+  }
+
+  it('is offline while nothing answers, naming the address, and online with the state once the plug is up', async () => {
+    const port = await freePort();
+    const views: PlugView[] = [];
+    const m = monitor(port, views);
+    const offline = await m.start();
+    expect(offline).toMatchObject({ online: false, host: '127.0.0.1', port });
+    expect(offline.error).toContain(`127.0.0.1:${port}`);
+
+    const plug: SimulatedPlug = await startSimulatedPlug({ port });
+    closers.push(() => plug.close());
+    const online = await m.refresh();
+    expect(online).toMatchObject({ online: true, model: 'HS100(US)', alias: 'sandbox plug', relayState: 0, metered: false });
+    expect(online.error).toBeUndefined();
+
+    await m.toggle();
+    expect(plug.state().relayState).toBe(1);
+    expect(m.current.relayState).toBe(1);
+    expect(views.map((v) => v.online)).toEqual([false, true, true]);
+  });
+
+  it('reads a strip outlet by outlet, with each meter in watts, and switches one outlet', async () => {
+    const strip = await startSimulatedPlug({ strip: true });
+    closers.push(() => strip.close());
+    const m = monitor(strip.port, []);
+    const view = await m.start();
+    expect(view.metered).toBe(true);
+    expect(view.children).toHaveLength(6);
+    expect(view.children![0]!.energy!.powerW).toBeGreaterThan(0);
+    await m.toggle(4);
+    expect(strip.state().children!.map((c) => c.state)).toEqual([0, 0, 0, 0, 1, 0]);
+  });
+});

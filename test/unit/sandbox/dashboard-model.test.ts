@@ -1,0 +1,193 @@
+/**
+ * The dashboard's pure parts: the picture it keeps of devices and uploads, the terminal's fleet
+ * summary, who may change state, and energy readings in both firmware's units.
+ */
+import { describe, expect, it } from 'vitest';
+import type { SandboxEvent } from '../../../sandbox/event-log';
+import { FleetNarration } from '../../../sandbox/fleet-narration';
+import { UploadTracker } from '../../../sandbox/upload-tracker';
+import { DashboardModel, TIMELINE_LENGTH } from '../../../sandbox/dashboard/model';
+import { checkHost, checkStateChange } from '../../../sandbox/dashboard/request-guard';
+import { parseRealtime } from '../../../sandbox/dashboard/plug-monitor';
+
+const HASH = 'a'.repeat(64);
+const URL_ = 's3://b/fw.bin';
+const things = (n: number) => Array.from({ length: n }, (_, i) => `d${i + 1}`);
+
+/** The events one upload to `targets` produces, in the order the sandbox emits them. */
+function uploadEvents(targets: string[]): SandboxEvent[] {
+  return [
+    { type: 'upload', bucket: 'b', key: 'fw.bin', size: 100, eventName: 'ObjectCreated:Put' },
+    { type: 'hashed', url: URL_, hash: HASH },
+    ...targets.map((thing): SandboxEvent => ({ type: 'desired', thing, hash: HASH, url: URL_ })),
+    { type: 'shadows-written', key: 'fw.bin', hash: HASH, things: targets },
+    ...targets.flatMap((thing): SandboxEvent[] => [
+      { type: 'progress', thing, bytes: 50, total: 100 },
+      { type: 'progress', thing, bytes: 100, total: 100 },
+      { type: 'installed', thing, hash: HASH, path: `/x/${thing}/fw.bin` },
+      { type: 'reported', thing, hash: HASH },
+    ]),
+  ];
+}
+
+function clockAt(start = 1_000): { now: () => number; advance: (ms: number) => void } {
+  let t = start;
+  return { now: () => t, advance: (ms) => (t += ms) };
+}
+
+describe('UploadTracker', () => {
+  it('follows an upload through hashed, shadows and verified, finishing when every target has reported', () => {
+    const clock = clockAt();
+    const tracker = new UploadTracker({ clock: clock.now });
+    const stages: string[] = [];
+    for (const e of uploadEvents(['d1', 'd2'])) {
+      clock.advance(10);
+      for (const u of tracker.apply(e)) stages.push(u.stage);
+    }
+    const [u] = tracker.uploads();
+    expect(u).toMatchObject({ key: 'fw.bin', url: URL_, hash: HASH, stage: 'verified', targets: 2, shadows: 2, verified: 2, errors: 0, downloading: 0 });
+    expect(u!.finishedAt! - u!.startedAt).toBeGreaterThan(0);
+    expect([...new Set(stages)]).toEqual(['uploaded', 'hashed', 'shadows', 'verified']);
+  });
+
+  it('is not finished while the Lambda may still write shadows, even if every device so far has verified', () => {
+    const tracker = new UploadTracker();
+    const early: SandboxEvent[] = [
+      { type: 'upload', bucket: 'b', key: 'fw.bin', size: 1, eventName: 'ObjectCreated:Put' },
+      { type: 'desired', thing: 'd1', hash: HASH, url: URL_ },
+      { type: 'reported', thing: 'd1', hash: HASH },
+    ];
+    early.forEach((e) => tracker.apply(e));
+    expect(tracker.uploads()[0]!.stage).toBe('shadows');
+    tracker.apply({ type: 'shadows-written', key: 'fw.bin', hash: HASH, things: ['d1'] });
+    expect(tracker.uploads()[0]!.stage).toBe('verified');
+  });
+
+  it('counts devices that failed, and forgets the error once the device verifies', () => {
+    const tracker = new UploadTracker();
+    const [first, ...rest] = uploadEvents(['d1']);
+    tracker.apply(first!);
+    tracker.apply({ type: 'hashed', url: URL_, hash: HASH });
+    tracker.apply({ type: 'desired', thing: 'd1', hash: HASH, url: URL_ });
+    tracker.apply({ type: 'device-error', thing: 'd1', message: 'hash mismatch' });
+    expect(tracker.uploads()[0]!.errors).toBe(1);
+    rest.forEach((e) => tracker.apply(e));
+    expect(tracker.uploads()[0]).toMatchObject({ errors: 0, verified: 1, stage: 'verified' });
+  });
+
+  it('marks an upload the Lambda ignored or gave up on', () => {
+    const tracker = new UploadTracker();
+    tracker.apply({ type: 'upload', bucket: 'b', key: 'k1', size: 1, eventName: 'ObjectCreated:Put' });
+    tracker.apply({ type: 'upload-ignored', key: 'k1', message: 'unchanged' });
+    tracker.apply({ type: 'upload', bucket: 'b', key: 'k2', size: 1, eventName: 'ObjectCreated:Put' });
+    tracker.apply({ type: 'upload-failed', key: 'k2', message: 'boom (retry in 1000 ms)' });
+    expect(tracker.uploads().map((u) => u.stage)).toEqual(['ignored', 'uploaded']);
+    tracker.apply({ type: 'upload-failed', key: 'k2', message: 'boom (no retries left)' });
+    expect(tracker.uploads()[1]).toMatchObject({ stage: 'failed', message: 'boom (no retries left)' });
+  });
+});
+
+describe('FleetNarration (the terminal)', () => {
+  it('gives one device a line per step, progress at most once a second', () => {
+    const clock = clockAt();
+    const n = new FleetNarration({ devices: 1, clock: clock.now });
+    const lines = uploadEvents(['d1']).flatMap((e) => n.lines(e).map((l) => l.text));
+    expect(lines.filter((l) => l.includes('downloading'))).toHaveLength(2); // the first and the finished one
+    expect(lines.some((l) => l.startsWith('shadow   d1 desired'))).toBe(true);
+    expect(lines.some((l) => l.startsWith('fleet'))).toBe(false);
+  });
+
+  it('gives a fleet of 20 one summary line per upload instead of a line per device step', () => {
+    const clock = clockAt();
+    const n = new FleetNarration({ devices: 20, clock: clock.now });
+    const lines = uploadEvents(things(20)).flatMap((e) => {
+      clock.advance(1);
+      return n.lines(e).map((l) => l.text);
+    });
+    expect(lines.filter((l) => /^(shadow|device) /.test(l))).toEqual([]);
+    const fleet = lines.filter((l) => l.startsWith('fleet'));
+    expect(fleet.length).toBeLessThanOrEqual(3);
+    expect(fleet.at(-1)).toMatch(/^fleet {4}s3:\/\/b\/fw\.bin sha256 aaaaaaaaaaaa…: 20\/20 devices verified in \d+\.\d\d s$/);
+    expect(lines.length).toBeLessThan(10);
+  });
+
+  it('still gives each device error its own line, once until the message changes', () => {
+    const n = new FleetNarration({ devices: 20 });
+    const e: SandboxEvent = { type: 'device-error', thing: 'd3', message: 'disk full' };
+    expect(n.lines(e).map((l) => l.text)).toContain('device   d3 ERROR: disk full');
+    expect(n.lines(e)).toEqual([]);
+    expect(n.lines({ ...e, message: 'other' })[0]).toMatchObject({ error: true });
+  });
+});
+
+describe('DashboardModel', () => {
+  const header = { bucket: 'b', buttonSerial: 'S', buttonTopic: 'iotbutton/S', agents: 'in-process' as const };
+  const plug = { host: '127.0.0.1', port: 1, simulated: true, protocol: 'p', metered: false };
+
+  it('summarises the fleet from the shadows and marks devices downloading and in error', () => {
+    const m = new DashboardModel({ header, things: things(3), plug, property: 's3' });
+    const file = { url: URL_, hash: HASH, size: 100, key: 'fw.bin' };
+    m.applyShadow('d1', { state: { desired: { s3: file }, reported: { s3: file } }, version: 4 });
+    m.applyShadow('d2', { state: { desired: { s3: file } }, version: 2 });
+    m.applyShadow('d3', { state: { desired: { s3: file }, reported: { s3: { error: { code: 'HASH_MISMATCH', message: 'sha256 differs' } } } }, version: 3 });
+    m.apply({ type: 'progress', thing: 'd2', bytes: 10, total: 100 });
+    m.apply({ type: 'device-online', thing: 'd3', online: false });
+    expect(m.fleet()).toEqual({ total: 3, inSync: 1, online: 2, downloading: 1, errors: 1 });
+    expect(m.device('d1')).toMatchObject({ inSync: true, shadowVersion: 4, desired: { key: 'fw.bin', size: 100 }, reported: { hash: HASH } });
+    expect(m.device('d3')).toMatchObject({ inSync: false, lastError: 'sha256 differs', online: false });
+  });
+
+  it('asks for the shadow to be read again after each step that changes it, not after progress', () => {
+    const m = new DashboardModel({ header, things: ['d1'], plug, property: 's3' });
+    expect(m.apply({ type: 'progress', thing: 'd1', bytes: 1 }).reread).toEqual([]);
+    expect(m.apply({ type: 'reported', thing: 'd1', hash: HASH }).reread).toEqual(['d1']);
+  });
+
+  it('keeps a bounded timeline', () => {
+    const m = new DashboardModel({ header, things: ['d1'], plug, property: 's3' });
+    for (let i = 0; i < TIMELINE_LENGTH + 50; i++) m.apply({ type: 'click', serial: 'S', clickType: 'SINGLE', requestId: String(i) });
+    const { timeline } = m.snapshot();
+    expect(timeline).toHaveLength(TIMELINE_LENGTH);
+    expect(timeline.at(-1)!.seq).toBe(TIMELINE_LENGTH + 50);
+  });
+
+  it('reports a plug change only when something visible changed', () => {
+    const m = new DashboardModel({ header, things: ['d1'], plug, property: 's3' });
+    expect(m.setPlug({ ...plug, online: true, relayState: 1, checkedAt: 'a' })).toBe(true);
+    expect(m.setPlug({ ...plug, online: true, relayState: 1, checkedAt: 'b' })).toBe(false);
+  });
+});
+
+describe('request guard', () => {
+  const port = 4321;
+  it('lets the page itself POST', () => {
+    expect(checkStateChange({ method: 'POST', host: '127.0.0.1:4321', origin: 'http://127.0.0.1:4321', fetchSite: 'same-origin' }, port)).toEqual({ ok: true });
+    expect(checkStateChange({ method: 'POST', host: 'localhost:4321', origin: 'http://localhost:4321' }, port)).toEqual({ ok: true });
+  });
+
+  it('refuses another origin, no origin, a cross-site fetch, and anything but POST', () => {
+    expect(checkStateChange({ method: 'POST', host: '127.0.0.1:4321', origin: 'http://evil.example' }, port)).toMatchObject({ ok: false, status: 403 });
+    expect(checkStateChange({ method: 'POST', host: '127.0.0.1:4321', origin: 'http://127.0.0.1:9999' }, port)).toMatchObject({ ok: false, status: 403 });
+    expect(checkStateChange({ method: 'POST', host: '127.0.0.1:4321' }, port)).toMatchObject({ ok: false, status: 403 });
+    expect(checkStateChange({ method: 'POST', host: '127.0.0.1:4321', origin: 'http://127.0.0.1:4321', fetchSite: 'cross-site' }, port)).toMatchObject({ ok: false, status: 403 });
+    expect(checkStateChange({ method: 'GET', host: '127.0.0.1:4321', origin: 'http://127.0.0.1:4321' }, port)).toMatchObject({ ok: false, status: 405 });
+  });
+
+  it('refuses a Host that is not the dashboard (a DNS name rebound to 127.0.0.1)', () => {
+    expect(checkHost({ method: 'GET', host: 'attacker.example:4321' }, port)).toMatchObject({ ok: false, status: 421 });
+    expect(checkHost({ method: 'GET' }, port)).toMatchObject({ ok: false });
+  });
+});
+
+describe('parseRealtime', () => {
+  it('reads both firmware generations into watts, volts, amps and watt-hours', () => {
+    expect(parseRealtime({ emeter: { get_realtime: { err_code: 0, power_mw: 12_500, voltage_mv: 230_100, current_ma: 54, total_wh: 1200 } } })).toEqual({ powerW: 12.5, voltageV: 230.1, currentA: 0.054, totalWh: 1200 });
+    expect(parseRealtime({ emeter: { get_realtime: { power: 12.5, voltage: 230.1, current: 0.054, total: 1.2 } } })).toEqual({ powerW: 12.5, voltageV: 230.1, currentA: 0.054, totalWh: 1200 });
+  });
+
+  it('says nothing for a device without a meter', () => {
+    expect(parseRealtime({ emeter: { err_code: -1, err_msg: 'module not support' } })).toBeUndefined();
+    expect(parseRealtime({ emeter: { get_realtime: { err_code: -1 } } })).toBeUndefined();
+    expect(parseRealtime('nonsense')).toBeUndefined();
+  });
+});
