@@ -1,6 +1,7 @@
 import { Aws, type CfnElement, CfnOutput, Duration, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { ButtonPath } from './constructs/button-path';
+import { plugShadowName } from '../core/plug-relay/contract';
 import { DeviceIdentity } from './constructs/device-identity';
 import { FilePath } from './constructs/file-path';
 import { acknowledgeGuardFindings } from './constructs/guard-acknowledgements';
@@ -32,18 +33,19 @@ export class ShadowplugStack extends Stack {
     // The owner hears about every click and every failure here.
     this.notifications = new Notifications(this, 'Notifications', { notifyEmail: settings.notifyEmail });
 
+    // The account's own IoT data endpoint, for the shadow writes (files, and plugs in relay mode).
+    this.dataEndpoint = new IotDataEndpoint(this, 'IotDataEndpoint');
+
     // A click on the button switches the plug(s).
-    const buttonEnv = buttonEnvironment(settings, this.notifications.topic.topicArn);
+    const buttonEnv = buttonEnvironment(settings, this.notifications.topic.topicArn, this.dataEndpoint.url);
     this.buttonPath = new ButtonPath(this, 'ButtonPath', {
+      plugShadows: settings.plugMode === 'relay' ? settings.plugs.map((p) => ({ thing: p.hub, shadowName: plugShadowName(p.id) })) : [],
       topicFilter: settings.buttonTopicFilter,
       environment: buttonEnv,
       timeout: Duration.seconds(buttonTimeoutSeconds(buttonEnv)),
       maxEventAge: Duration.seconds(buttonMaxEventAgeSeconds(buttonEnv)),
       topic: this.notifications.topic,
     });
-
-    // The account's own IoT data endpoint, for the shadow writes.
-    this.dataEndpoint = new IotDataEndpoint(this, 'IotDataEndpoint');
 
     // An upload becomes the desired file in each target device's shadow.
     this.filePath = new FilePath(this, 'FilePath', {
@@ -63,6 +65,7 @@ export class ShadowplugStack extends Stack {
       scopeObjectsPerThing: settings.scopeObjectsPerThing,
       credentialDurationSeconds: settings.credentialDurationSeconds,
       certificates: settings.certificates,
+      plugShadows: settings.plugMode === 'relay',
     });
 
     this.addOutputs(settings);

@@ -149,7 +149,9 @@ export function worstCaseClickMs(config: ButtonConfig): number {
   for (const list of lists) {
     const perDevice = new Map<string, number>();
     for (const t of list) perDevice.set(`${t.host}:${t.port}`, (perDevice.get(`${t.host}:${t.port}`) ?? 0) + 1);
-    for (const outlets of perDevice.values()) worst = Math.max(worst, 3 * outlets * perOp);
+    // Relay mode: per outlet also the wait for the hub's answer (data-plane calls take well under perOp).
+    const confirm = config.plugMode === 'relay' ? config.confirmTimeoutMs : 0;
+    for (const outlets of perDevice.values()) worst = Math.max(worst, outlets * (3 * perOp + confirm));
   }
   return worst + 3_000;
 }
