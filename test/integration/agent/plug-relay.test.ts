@@ -13,6 +13,7 @@ import { Plug } from '../../../core/tplink';
 import { startAgentHarness, waitFor, type AgentHarness } from '../../helpers/agent-harness';
 import { startTcpProxy, type TcpProxy } from '../../helpers/agent-tcp-proxy';
 import { ManualTimers } from '../../helpers/manual-timers';
+import { startFaultPlug } from '../../helpers/fault-plug';
 import { startSimulatedPlug, type SimulatedPlug } from '../../helpers/tplink-simulator';
 
 const HUB_POLICY = devicePolicy({ shadows: [CLASSIC_SHADOW, { kind: 'named-prefix', prefix: 'plug-' }] });
@@ -166,5 +167,20 @@ describe('agent plug capability (plug-<id> shadows on the hub thing, simulated p
     await waitFor(() => reported('lamp')?.reported?.online === true, 'back online');
     expect(reported('lamp')!.reported!.error).toBeUndefined();
     expect(await relayOn(lamp)).toBe(false);
+  });
+
+  it('reports a plug that answers garbage offline with the protocol error, and keeps serving the other plug', async () => {
+    const junk = await startFaultPlug({ mode: 'garbage' });
+    opened.push(junk);
+    const lamp = await sim();
+    await start([
+      { id: 'junk', hub: 'hub-1', host: junk.host, port: junk.port },
+      { id: 'lamp', hub: 'hub-1', host: lamp.host, port: lamp.port },
+    ]);
+    await waitFor(() => reported('junk')?.reported?.online === false, 'junk plug reported offline');
+    expect((reported('junk')!.reported!.error as { code: string }).code).toBe('TPLINK_PROTOCOL');
+    request('lamp', 'on', 'still-served');
+    await waitFor(() => lastRequest('lamp')?.requestId === 'still-served', 'the other plug served');
+    expect(lastRequest('lamp')!.outcome).toBe('applied');
   });
 });
