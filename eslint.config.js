@@ -8,9 +8,10 @@ import tseslint from 'typescript-eslint';
 // - sandbox/ and bin/ are the composition roots: they may import the handlers and the agent.
 // - Every core/ module is pure unless listed in CORE_IO_MODULES: a pure module imports no
 //   socket, file system or AWS SDK module, and no I/O module of core/ either (so it stays pure
-//   all the way down). I/O modules take their sockets, clients and clocks as parameters.
-// Written with ESLint's own no-restricted-imports (regex patterns on the import specifier) and
-// no-restricted-syntax for dynamic import(): no resolver plugin needed for relative TS imports.
+//   all the way down); `import type` is allowed there, as it is erased at compile time. I/O
+//   modules take their sockets, clients and clocks as parameters.
+// Written with typescript-eslint's no-restricted-imports (regex patterns on the import specifier)
+// and no-restricted-syntax for dynamic import(): no resolver plugin needed for relative TS imports.
 
 /** core/ modules that do I/O (or import a module that does). A new I/O module is added here. */
 const CORE_IO_MODULES = [

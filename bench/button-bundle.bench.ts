@@ -92,7 +92,8 @@ async function main(): Promise<void> {
         v.init.push(Number(await runNode(initScript, v.env(plug, true))));
         const clickScript = `const t = performance.now(); const { handler } = await import(${JSON.stringify(v.bundle)});
           await handler(${event}); process.stdout.write(String(performance.now() - t));`;
-        v.firstClick.push(Number(await runNode(clickScript, { ...v.env(plug, false), SHADOWPLUG_LOG_LEVEL: 'silent' })));
+        // The last line: in Lambda's environment our handler writes its embedded-metric line to stdout first.
+        v.firstClick.push(Number((await runNode(clickScript, { ...v.env(plug, false), SHADOWPLUG_LOG_LEVEL: 'silent' })).trim().split('\n').pop()));
       }
     }
   } finally {

@@ -18,6 +18,7 @@ import { createTplinkDriver } from '../core/button/tplink-driver';
 import { RequestIdMemory } from '../core/button/dedupe';
 import { createRelayDriver } from '../core/button/relay-driver';
 import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
+import { BUTTON_METRICS, emfLine, SERVICES } from '../core/metrics/emf';
 
 export interface ButtonHandlerDeps {
   config: ButtonConfig;
@@ -29,13 +30,17 @@ export interface ButtonHandlerDeps {
   logger?: Logger;
   /** Epoch milliseconds (default Date.now). */
   clock?: () => number;
+  /** Where the embedded-metric line goes (the Lambda entry point: stdout, which Lambda sends to CloudWatch Logs); none by default. */
+  writeMetrics?: (line: string) => void;
 }
 
 export type ButtonHandler = (event: unknown, context?: Pick<Context, 'awsRequestId'>) => Promise<ButtonOutcome>;
 
 export function createHandler(deps: ButtonHandlerDeps): ButtonHandler {
   const { config } = deps;
-  const logger = deps.logger ?? createLogger({ json: true, level: config.logLevel, fields: { service: 'button-click' } });
+  const logger = deps.logger ?? createLogger({ json: true, level: config.logLevel, fields: { service: SERVICES.button } });
+  const clock = deps.clock ?? Date.now;
+  const { writeMetrics } = deps;
   const driver =
     deps.driver ??
     (config.plugMode === 'relay'
@@ -55,14 +60,22 @@ export function createHandler(deps: ButtonHandlerDeps): ButtonHandler {
     ...(publish ? { publish } : {}),
     ...(deps.clock ? { clock: deps.clock } : {}),
   });
-  return (event, context) => service(event, context?.awsRequestId ? { awsRequestId: context.awsRequestId } : {});
+  return async (event, context) => {
+    const outcome = await service(event, context?.awsRequestId ? { awsRequestId: context.awsRequestId } : {});
+    // The handler succeeds on a failed click by design (no retry), so Errors stays 0: count them instead.
+    const count = (status: string) => outcome.clicks.filter((c) => c.status === status).length;
+    writeMetrics?.(emfLine(SERVICES.button, { [BUTTON_METRICS.clicksFailed]: count('failed'), [BUTTON_METRICS.clicksSkipped]: count('skipped') }, clock()));
+    return outcome;
+  };
 }
+
+const stdoutLine = (line: string): void => void process.stdout.write(line + '\n');
 
 // In Lambda, parse at init so a bad configuration fails the deployment's first cold start loudly.
 let fromEnv: ButtonHandler | undefined =
-  process.env.AWS_LAMBDA_FUNCTION_NAME === undefined ? undefined : createHandler({ config: parseButtonConfig(process.env) });
+  process.env.AWS_LAMBDA_FUNCTION_NAME === undefined ? undefined : createHandler({ config: parseButtonConfig(process.env), writeMetrics: stdoutLine });
 
 export const handler: ButtonHandler = (event, context) => {
-  fromEnv ??= createHandler({ config: parseButtonConfig(process.env) });
+  fromEnv ??= createHandler({ config: parseButtonConfig(process.env), writeMetrics: stdoutLine });
   return fromEnv(event, context);
 };

@@ -46,6 +46,8 @@ export interface StackSettings {
   notifyEmail?: string;
   /** Lifetime of the device's temporary AWS credentials, 900–43200 s. */
   credentialDurationSeconds: number;
+  /** Active X-Ray tracing for both functions (opt-in: traces cost money). */
+  tracing: boolean;
 }
 
 /** Reads one context key; undefined when it is not set anywhere. */
@@ -105,6 +107,7 @@ export function parseStackSettings(read: ContextReader): StackSettings {
     credentialDurationSeconds: required(read, 'credentialDurationSeconds'),
     plugMode: required(read, 'plugMode'),
     plugs: [],
+    tracing: required(read, 'tracing'),
   };
   settings.plugs = parsePlugs(get('plugs'), settings);
   const optional = { maxClickAgeSeconds: get('maxClickAgeSeconds'), lowBatteryMillivolts: get('lowBatteryMillivolts'), shadowName: get('shadowName'), notifyEmail: get('notifyEmail') };

@@ -1,5 +1,6 @@
 import { Aws, type CfnElement, CfnOutput, Duration, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { Alarms } from './constructs/alarms';
 import { ButtonPath } from './constructs/button-path';
 import { plugShadowName } from '../core/plug-relay/contract';
 import { DeviceIdentity } from './constructs/device-identity';
@@ -25,6 +26,7 @@ export class ShadowplugStack extends Stack {
   readonly filePath: FilePath;
   readonly devices: DeviceIdentity;
   readonly dataEndpoint: IotDataEndpoint;
+  readonly alarms: Alarms;
 
   constructor(scope: Construct, id: string, props: ShadowplugStackProps) {
     super(scope, id, props);
@@ -45,6 +47,7 @@ export class ShadowplugStack extends Stack {
       timeout: Duration.seconds(buttonTimeoutSeconds(buttonEnv)),
       maxEventAge: Duration.seconds(buttonMaxEventAgeSeconds(buttonEnv)),
       topic: this.notifications.topic,
+      tracing: settings.tracing,
     });
 
     // An upload becomes the desired file in each target device's shadow.
@@ -54,6 +57,7 @@ export class ShadowplugStack extends Stack {
       keyPrefix: settings.keyPrefix,
       environment: objectEnvironment(settings, this.dataEndpoint.url),
       topic: this.notifications.topic,
+      tracing: settings.tracing,
     });
 
     // The devices: their things, their policy, their way to download credentials.
@@ -66,6 +70,18 @@ export class ShadowplugStack extends Stack {
       credentialDurationSeconds: settings.credentialDurationSeconds,
       certificates: settings.certificates,
       plugShadows: settings.plugMode === 'relay',
+    });
+
+    // Both functions publish to the encrypted topic (outcomes, failed invocations).
+    this.notifications.grantPublish(this.buttonPath.handler.role);
+    this.notifications.grantPublish(this.filePath.handler.role);
+
+    // The owner hears about failures the per-click messages cannot carry.
+    this.alarms = new Alarms(this, 'Alarms', {
+      topic: this.notifications.topic,
+      buttonFunction: this.buttonPath.handler.fn,
+      objectFunction: this.filePath.handler.fn,
+      ruleErrors: this.buttonPath.ruleErrors,
     });
 
     this.addOutputs(settings);

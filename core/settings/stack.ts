@@ -165,6 +165,12 @@ export const STACK_SETTINGS = {
     default: 3600,
     description: "Lifetime of a device's temporary credentials",
   }),
+  tracing: setting(boolean(), {
+    context: 'tracing',
+    type: 'boolean',
+    default: false,
+    description: 'When `true`, both functions trace with AWS X-Ray (active tracing; traces are billed)',
+  }),
 };
 
 export type StackSettingName = keyof typeof STACK_SETTINGS;

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { RemovalPolicy, Validations, type Duration } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, type FunctionProps } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, Runtime, Tracing, type FunctionProps } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -24,6 +24,8 @@ export interface BundledFunctionProps {
   readonly timeout: Duration;
   readonly environment: Record<string, string>;
   readonly logRetention?: RetentionDays;
+  /** Active X-Ray tracing (CDK adds the xray:Put* permissions to the role). */
+  readonly tracing?: boolean;
   /** Asynchronous invocation settings (retries, event age, destinations). */
   readonly async?: Pick<FunctionProps, 'retryAttempts' | 'maxEventAge' | 'onFailure'>;
 }
@@ -69,6 +71,7 @@ export class BundledFunction extends Construct {
       timeout: props.timeout,
       environment: props.environment,
       logGroup: this.logGroup,
+      ...(props.tracing ? { tracing: Tracing.ACTIVE } : {}),
       ...props.async,
       bundling: {
         format: OutputFormat.ESM,
@@ -82,6 +85,12 @@ export class BundledFunction extends Construct {
         externalModules: ['@aws-sdk/*'],
       },
     });
+    if (props.tracing) {
+      Validations.of(this.role).acknowledge({
+        id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+        reason: 'X-Ray (opt-in tracing): xray:PutTraceSegments and xray:PutTelemetryRecords have no resource type, so they can only be granted on *.',
+      });
+    }
     Validations.of(this.fn).acknowledge({
       id: 'AwsSolutions::AwsSolutions-L1',
       reason:

@@ -20,6 +20,8 @@ export interface ButtonPathProps {
   readonly topic: ITopic;
   /** Relay mode: the plug shadows the function reads and writes, and nothing else of IoT. */
   readonly plugShadows?: readonly { thing: string; shadowName: string }[];
+  /** Active X-Ray tracing of the function. */
+  readonly tracing?: boolean;
 }
 
 /** The rule's SQL: every button field, plus an id and a receipt time the payload itself lacks. */
@@ -52,6 +54,7 @@ export class ButtonPath extends Construct {
       memorySize: 256,
       timeout: props.timeout,
       environment: props.environment,
+      tracing: props.tracing,
       async: {
         retryAttempts: 0,
         maxEventAge: props.maxEventAge,

@@ -19,6 +19,8 @@ export interface FilePathProps {
   readonly environment: Record<string, string>;
   /** Failed invocations (after Lambda's own retries) are reported here. */
   readonly topic: ITopic;
+  /** Active X-Ray tracing of the function. */
+  readonly tracing?: boolean;
 }
 
 /** IAM resource ARN of a thing's shadow: `thing/<name>` (classic) or `thing/<name>/<shadow>` (named). */
@@ -84,6 +86,7 @@ export class FilePath extends Construct {
       memorySize: 1769,
       timeout: Duration.minutes(5),
       environment: props.environment,
+      tracing: props.tracing,
       async: { maxEventAge: Duration.hours(1), onFailure: new SnsDestination(props.topic) },
     });
 

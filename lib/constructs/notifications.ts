@@ -1,5 +1,6 @@
-import { Stack } from 'aws-cdk-lib';
-import { Alias, type IKey } from 'aws-cdk-lib/aws-kms';
+import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { AnyPrincipal, Effect, type IRole, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
@@ -15,18 +16,36 @@ export interface NotificationsProps {
  */
 export class Notifications extends Construct {
   readonly topic: Topic;
+  readonly key: Key;
 
   constructor(scope: Construct, id: string, props: NotificationsProps) {
     super(scope, id);
 
-    // The AWS-managed SNS key encrypts at rest without a $1/month customer key; its key policy lets
-    // any principal of this account use it through SNS, so publishers need only sns:Publish.
-    const awsManagedKey: IKey = Alias.fromAliasName(this, 'AwsManagedSnsKey', 'alias/aws/sns');
+    // A customer-managed key (about 1 USD a month), because CloudWatch alarms cannot publish to a
+    // topic encrypted with the AWS-managed alias/aws/sns key: its key policy cannot name
+    // cloudwatch.amazonaws.com. Publishers get encrypt rights through grantPublish.
+    this.key = new Key(this, 'TopicKey', {
+      description: `${Stack.of(this).stackName} outcomes topic`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.key.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+    // Grants on this key only for AWS services acting for a resource (Control Tower CT.KMS.PR.3).
+    this.key.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'GrantsOnlyForAwsServices',
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: ['kms:CreateGrant'],
+        resources: ['*'],
+        conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
+      }),
+    );
 
     // The outcomes topic: encrypted, reachable only over TLS (enforceSSL adds the deny statement).
     this.topic = new Topic(this, 'Outcomes', {
       displayName: `${Stack.of(this).stackName} outcomes`,
-      masterKey: awsManagedKey,
+      masterKey: this.key,
       enforceSSL: true,
     });
 
@@ -34,5 +53,14 @@ export class Notifications extends Construct {
     if (props.notifyEmail !== undefined) {
       this.topic.addSubscription(new EmailSubscription(props.notifyEmail));
     }
+  }
+
+  /** Lets `role` publish to the topic, which includes encrypting with its key. */
+  grantPublish(role: IRole): void {
+    this.topic.grantPublish(role);
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+      reason: "Publishing to the outcomes topic encrypts with its key: kms:GenerateDataKey* (SNS's documented action set for an encrypted topic), on that one key only.",
+    });
   }
 }

@@ -86,6 +86,8 @@ function getAtt(env: Environment, stack: string, resources: Resources, id: strin
       return arn('logs', `log-group:${name}:*`);
     case 'AWS::SNS::Topic.TopicArn':
       return name;
+    case 'AWS::KMS::Key.Arn':
+      return arn('kms', `key/${'0'.repeat(8)}-0000-0000-0000-${'0'.repeat(12)}`);
     default:
       // Custom resources' data (e.g. the IoT data endpoint): a long, realistic host.
       if (resource.Type.startsWith('Custom::')) return `a1b2c3d4e5f6g7-ats.iot.${env.region}.amazonaws.com`;

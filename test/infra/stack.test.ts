@@ -28,6 +28,7 @@ const OVERRIDES = {
 let s: Synthesis;
 let ids: {
   topic: string;
+  topicKey: string;
   buttonFn: string;
   buttonRole: string;
   rule: string;
@@ -47,6 +48,7 @@ beforeAll(() => {
   s = synthesize(OVERRIDES);
   ids = {
     topic: resourceId(s, 'AWS::SNS::Topic', 'NotificationsOutcomes'),
+    topicKey: resourceId(s, 'AWS::KMS::Key', 'NotificationsTopicKey'),
     buttonFn: resourceId(s, 'AWS::Lambda::Function', 'ButtonPathHandlerFunction'),
     buttonRole: resourceId(s, 'AWS::IAM::Role', 'ButtonPathHandlerRole'),
     rule: resourceId(s, 'AWS::IoT::TopicRule', 'ButtonPathRule'),
@@ -165,16 +167,27 @@ describe('the button path', () => {
       expect.arrayContaining([
         ['logs:CreateLogStream,logs:PutLogEvents', [expect.stringMatching(/^<ButtonPathHandlerLogs.*\.Arn>$/)]],
         ['sns:Publish', [`<${ids.topic}>`]],
+        ['kms:Decrypt,kms:GenerateDataKey*', [`<${ids.topicKey}.Arn>`]],
       ]),
     );
-    expect(statements).toHaveLength(2);
+    expect(statements).toHaveLength(3);
   });
 });
 
 describe('the outcomes topic', () => {
   it('is encrypted and refuses plain HTTP', () => {
     s.template.hasResourceProperties('AWS::SNS::Topic', {
-      KmsMasterKeyId: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':kms:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':alias/aws/sns']] },
+      KmsMasterKeyId: { 'Fn::GetAtt': [ids.topicKey, 'Arn'] },
+    });
+    // Its own key, so CloudWatch alarms can publish (the AWS-managed alias/aws/sns key cannot allow them).
+    s.template.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] }),
+          Match.objectLike({ Effect: 'Deny', Action: 'kms:CreateGrant', Condition: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } } }),
+        ]),
+      },
     });
     s.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
       PolicyDocument: {
@@ -268,10 +281,11 @@ describe('the file path', () => {
           resources: ['arn:aws:iot:eu-west-1:123456789012:thing/shadowplug-device'],
         },
         { actions: ['sns:Publish'], resources: [`<${ids.topic}>`] },
+        { actions: ['kms:Decrypt', 'kms:GenerateDataKey*'], resources: [`<${ids.topicKey}.Arn>`] },
       ]),
     );
-    // The fifth is its own log group; nothing more.
-    expect(statements).toHaveLength(5);
+    // The sixth is its own log group; nothing more.
+    expect(statements).toHaveLength(6);
   });
 
   it('hashes with a full vCPU, keeps Lambda’s retries, reports failures to the topic', () => {
@@ -414,6 +428,42 @@ describe('the outputs', () => {
   });
 });
 
+describe('the alarms', () => {
+  const alarms = () => Object.entries(s.json.Resources).filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm').map(([, r]) => r.Properties as Record<string, unknown>);
+  const metricOf = (a: Record<string, unknown>) => `${String(a.Namespace)}/${String(a.MetricName)} ${render((a.Dimensions as { Value: unknown }[] | undefined)?.[0]?.Value ?? '')}`;
+
+  it("notify the outcomes topic on each function's errors and dropped events, failed and skipped clicks, failed shadow writes and rule errors", () => {
+    expect(alarms().map(metricOf).sort()).toEqual(
+      [
+        `AWS/Lambda/Errors <${ids.buttonFn}>`,
+        `AWS/Lambda/AsyncEventsDropped <${ids.buttonFn}>`,
+        `AWS/Lambda/Errors <${ids.objectFn}>`,
+        `AWS/Lambda/AsyncEventsDropped <${ids.objectFn}>`,
+        'Shadowplug/ClicksFailed button-click',
+        'Shadowplug/ClicksSkipped button-click',
+        'Shadowplug/ShadowWritesFailed object-to-shadow',
+        'Shadowplug/ButtonRuleErrors ',
+      ].sort(),
+    );
+    for (const a of alarms()) {
+      expect(a).toMatchObject({ AlarmActions: [{ Ref: ids.topic }], Threshold: 1, EvaluationPeriods: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching', Statistic: 'Sum' });
+    }
+  });
+
+  it("count every record in the button rule's error log group", () => {
+    s.template.hasResourceProperties('AWS::Logs::MetricFilter', {
+      LogGroupName: { Ref: ids.ruleErrors },
+      FilterPattern: '',
+      MetricTransformations: [{ MetricNamespace: 'Shadowplug', MetricName: 'ButtonRuleErrors', MetricValue: '1' }],
+    });
+  });
+
+  it('leave X-Ray off unless asked (-c tracing=true)', () => {
+    expect(props(ids.buttonFn).TracingConfig).toBeUndefined();
+    expect(props(ids.objectFn).TracingConfig).toBeUndefined();
+  });
+});
+
 describe('cdk-nag AwsSolutions', () => {
   it('reports no unacknowledged finding', () => {
     const nag = s.validationReport.pluginReports.find((p) => p.pluginName === 'AwsSolutions');
@@ -427,6 +477,8 @@ describe('cdk-nag AwsSolutions', () => {
     expect(acknowledged?.sort()).toEqual(
       [
         'AwsSolutions::AwsSolutions-L1 @ Shadowplug/ButtonPath/Handler/Function/Resource',
+        'AwsSolutions::AwsSolutions-IAM5[Action::kms:GenerateDataKey*] @ Shadowplug/ButtonPath/Handler/Role/DefaultPolicy/Resource',
+        'AwsSolutions::AwsSolutions-IAM5[Action::kms:GenerateDataKey*] @ Shadowplug/FilePath/Handler/Role/DefaultPolicy/Resource',
         'AwsSolutions::AwsSolutions-L1 @ Shadowplug/FilePath/Handler/Function/Resource',
         'AwsSolutions::AwsSolutions-IAM5[Resource::*] @ Shadowplug/IotDataEndpoint/Lookup/CustomResourcePolicy/Resource',
         `AwsSolutions::AwsSolutions-IAM5[Resource::<${ids.files}.Arn>/*] @ Shadowplug/FilePath/Handler/Role/DefaultPolicy/Resource`,

@@ -152,6 +152,20 @@ describe('a fleet of two things, a named shadow, a key prefix, per-thing objects
   });
 });
 
+describe('-c tracing=true', () => {
+  it('turns on active X-Ray tracing for both functions, with no unacknowledged cdk-nag finding', () => {
+    const t = synthesize({ tracing: 'true' }, { bundle: false });
+    try {
+      for (const prefix of ['ButtonPathHandlerFunction', 'FilePathHandlerFunction']) {
+        expect(t.json.Resources[resourceId(t, 'AWS::Lambda::Function', prefix)]?.Properties?.TracingConfig).toEqual({ Mode: 'Active' });
+      }
+      for (const report of t.validationReport.pluginReports) expect(report.violations).toEqual([]);
+    } finally {
+      t.close();
+    }
+  });
+});
+
 describe('bad context fails the synth, naming the key', () => {
   function synthError(overrides: Record<string, unknown>): ContextError {
     const context: Record<string, unknown> = { ...CDK_JSON_CONTEXT, ...overrides, 'aws:cdk:bundling-stacks': [] };

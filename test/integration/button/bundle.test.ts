@@ -73,7 +73,10 @@ describe('the bundled button handler', () => {
       env,
     );
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ status: 'done', clicks: [{ power: true }] });
+    // stdout: the embedded-metric line (CloudWatch makes metrics of it), then what the script printed.
+    const [metrics, outcome] = r.stdout.split('\n');
+    expect(JSON.parse(metrics!)).toMatchObject({ _aws: { CloudWatchMetrics: [{ Namespace: 'Shadowplug' }] }, service: 'button-click', ClicksFailed: 0, ClicksSkipped: 0 });
+    expect(JSON.parse(outcome!)).toMatchObject({ status: 'done', clicks: [{ power: true }] });
     expect(plug.state().relayState).toBe(1);
     // One JSON log line per event, on stderr (CloudWatch), with the fields asked for.
     const line = JSON.parse(r.stderr.trim().split('\n').find((l) => l.includes('click handled'))!);

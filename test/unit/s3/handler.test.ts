@@ -170,6 +170,18 @@ describe('object-to-shadow handler (SDK mocked)', () => {
     });
   });
 
+  describe('its metric line', () => {
+    it('counts the failed shadow write (ShadowWritesFailed) before throwing for the retry', async () => {
+      s3Mock.on(HeadObjectCommand).resolves({ ChecksumType: 'FULL_OBJECT', ChecksumSHA256: createHash('sha256').update('x').digest('base64'), ETag: '"e"', ContentLength: 5 });
+      iotMock.on(UpdateThingShadowCommand).rejects(new ThrottlingException({ message: 'Rate exceeded', $metadata: { httpStatusCode: 429 } }));
+      const lines: string[] = [];
+      const config = parseObjectConfig({ [ENV.targetThings]: 'lamp,hall', [ENV.conflictRetries]: '2' });
+      const h = createHandler({ s3, iotData: iot, config, logger: silentLogger, writeMetrics: (l) => lines.push(l) });
+      await failure(h(event(record({ eTag: 'e', size: 5 })), { awsRequestId: 'r' }));
+      expect(lines.map((l) => JSON.parse(l) as Record<string, unknown>)).toEqual([expect.objectContaining({ service: 'object-to-shadow', ShadowWritesFailed: 2 })]);
+    });
+  });
+
   describe('shadow read-compare-write', () => {
     const checksum = () =>
       s3Mock.on(HeadObjectCommand).resolves({ ChecksumType: 'FULL_OBJECT', ChecksumSHA256: createHash('sha256').update('new').digest('base64'), ETag: '"e"', ContentLength: 3 });
