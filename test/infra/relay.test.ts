@@ -17,13 +17,14 @@ beforeAll(() => {
 afterAll(() => s?.close());
 
 describe('plugMode=relay (the default)', () => {
-  it('lets the button function get and update only the configured plug shadows (and publish outcomes, write logs)', () => {
+  it('lets the button function get and update only the configured plug shadows (besides outcomes, their key and its logs)', () => {
     const statements = roleStatements(s, resourceId(s, 'AWS::IAM::Role', 'ButtonPathHandlerRole'));
     const iot = statements.filter((st) => renderList(st.Action).some((a) => a.startsWith('iot:')));
     expect(iot.map((st) => [renderList(st.Action).sort(), renderList(st.Resource)])).toEqual([
       [['iot:GetThingShadow', 'iot:UpdateThingShadow'], [`${ARN}:thing/hub-a/plug-lamp`, `${ARN}:thing/hub-b/plug-fan`]],
     ]);
-    expect(statements).toHaveLength(3);
+    // logs, sns:Publish, the topic key, and the plug shadows.
+    expect(statements).toHaveLength(4);
   });
 
   it('configures the function for the relay: mode, plugs and the data endpoint', () => {
