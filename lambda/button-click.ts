@@ -17,7 +17,6 @@ import { snsPublisher, type Publish } from '../core/button/sns-publish';
 import { createTplinkDriver } from '../core/button/tplink-driver';
 import { RequestIdMemory } from '../core/button/dedupe';
 import { createRelayDriver } from '../core/button/relay-driver';
-import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import { BUTTON_METRICS, emfLine, SERVICES } from '../core/metrics/emf';
 
 export interface ButtonHandlerDeps {
@@ -46,7 +45,11 @@ export function createHandler(deps: ButtonHandlerDeps): ButtonHandler {
     (config.plugMode === 'relay'
       ? createRelayDriver({
           plugs: config.plugs,
-          iotData: new IoTDataPlaneClient(config.iotDataEndpoint ? { endpoint: config.iotDataEndpoint } : {}),
+          // Loaded at the first click, as the SNS client is: the runtime provides the SDK.
+          iotData: async () => {
+            const { IoTDataPlaneClient } = await import('@aws-sdk/client-iot-data-plane');
+            return new IoTDataPlaneClient(config.iotDataEndpoint ? { endpoint: config.iotDataEndpoint } : {});
+          },
           confirmTimeoutMs: config.confirmTimeoutMs,
           logger,
         })

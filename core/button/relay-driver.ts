@@ -7,7 +7,8 @@
  * requestId is already in a target's shadow (written or answered by another container) is not
  * acted on again — exactly once across containers, not only within one.
  */
-import { GetThingShadowCommand, UpdateThingShadowCommand, type IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
+import type * as IotDataPlane from '@aws-sdk/client-iot-data-plane';
+import type { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import { silentLogger, type Logger } from '../logger';
 import { isObject, own, type Json, type JsonObject } from '../shadow/json';
 import { plugShadowName, parseReported, desiredRequestId, type PlugReported } from '../plug-relay/contract';
@@ -19,7 +20,8 @@ import { formatTarget, type PlugTarget } from './targets';
 
 export interface RelayDriverOptions {
   plugs: readonly PlugConfig[];
-  iotData: IoTDataPlaneClient;
+  /** The client, or how to make it at the first click (the Lambda bundle loads the SDK only in relay mode). */
+  iotData: IoTDataPlaneClient | (() => Promise<IoTDataPlaneClient>);
   /** How long to wait for the hub to answer a request (default 5 s); then "not yet confirmed". */
   confirmTimeoutMs?: number;
   /** Between reads while waiting (default 100 ms). */
@@ -50,6 +52,10 @@ interface PlugDocument {
 
 const sleepMs = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** The SDK module, loaded once, on demand: the runtime provides it, and direct mode never needs it. */
+let sdk: Promise<typeof IotDataPlane> | undefined;
+const loadSdk = () => (sdk ??= import('@aws-sdk/client-iot-data-plane'));
+
 export function createRelayDriver(options: RelayDriverOptions): RelayDriver {
   const clock = options.clock ?? Date.now;
   const sleep = options.sleep ?? sleepMs;
@@ -57,6 +63,8 @@ export function createRelayDriver(options: RelayDriverOptions): RelayDriver {
   const confirmTimeoutMs = options.confirmTimeoutMs ?? 5_000;
   let requestId = '';
   const docs = new Map<string, PlugDocument>();
+  let client: Promise<IoTDataPlaneClient> | undefined;
+  const iotData = () => (client ??= typeof options.iotData === 'function' ? options.iotData() : Promise.resolve(options.iotData));
 
   const plugOf = (target: PlugTarget): PlugConfig => {
     const plug = plugForTarget(options.plugs, target);
@@ -68,7 +76,8 @@ export function createRelayDriver(options: RelayDriverOptions): RelayDriver {
   async function get(plug: PlugConfig): Promise<PlugDocument> {
     let payload: Uint8Array | undefined;
     try {
-      payload = (await options.iotData.send(new GetThingShadowCommand({ thingName: plug.hub, shadowName: plugShadowName(plug.id) }))).payload;
+      const { GetThingShadowCommand } = await loadSdk();
+      payload = (await (await iotData()).send(new GetThingShadowCommand({ thingName: plug.hub, shadowName: plugShadowName(plug.id) }))).payload;
     } catch (err) {
       if (sdkName(err) === 'ResourceNotFoundException' || sdkStatus(err) === 404) {
         throw new PlugShadowError(`${where(plug)}: no shadow (has the agent of ${plug.hub} ever reported plug ${plug.id}?)`, { code: 'PLUG_SHADOW_MISSING', retryable: true, cause: err });
@@ -92,7 +101,8 @@ export function createRelayDriver(options: RelayDriverOptions): RelayDriver {
     const body: JsonObject = { state: { desired: { power, requestId, requestedAt: clock() } } };
     if (version !== undefined) body.version = version;
     try {
-      await options.iotData.send(
+      const { UpdateThingShadowCommand } = await loadSdk();
+      await (await iotData()).send(
         new UpdateThingShadowCommand({ thingName: plug.hub, shadowName: plugShadowName(plug.id), payload: Buffer.from(JSON.stringify(body)) }),
       );
       return 'written';
