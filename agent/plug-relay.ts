@@ -89,7 +89,7 @@ class PlugChannel implements ShadowListener {
     client: PlugClientOptions,
   ) {
     this.t = shadowTopics(o.thingName, plugShadowName(config.id));
-    this.topics = [this.t.getAccepted, this.t.getRejected, this.t.updateDelta, this.t.updateRejected];
+    this.topics = [this.t.getAccepted, this.t.getRejected, this.t.updateDelta, this.t.updateRejected, this.t.deleteAccepted];
     this.device = new PlugDevice(config, client);
   }
 
@@ -120,6 +120,10 @@ class PlugChannel implements ShadowListener {
     } else if (topic === this.t.getRejected) {
       // 404: no shadow (yet, or deleted): nothing is requested; the poll creates it with reported.
       if (msg.code !== 404) this.o.logger.warn('plug shadow get rejected', { plugId: this.config.id, code: msg.code, message: msg.message });
+    } else if (topic === this.t.deleteAccepted) {
+      // Someone deleted the shadow: write the plug's state again (a fresh document, nothing requested).
+      this.o.logger.warn('plug shadow deleted; reporting again', { plugId: this.config.id });
+      this.poll(true);
     } else if (topic === this.t.updateRejected) {
       this.o.logger.warn('plug shadow update rejected', { plugId: this.config.id, code: msg.code, message: msg.message });
     }

@@ -183,4 +183,13 @@ describe('agent plug capability (plug-<id> shadows on the hub thing, simulated p
     await waitFor(() => lastRequest('lamp')?.requestId === 'still-served', 'the other plug served');
     expect(lastRequest('lamp')!.outcome).toBe('applied');
   });
+
+  it('writes the plug state again when the shadow is deleted', async () => {
+    const lamp = await sim();
+    await start([{ id: 'lamp', hub: 'hub-1', host: lamp.host, port: lamp.port }]);
+    await waitFor(() => reported('lamp')?.reported?.online === true, 'first report');
+    expect(h.iot.shadows.delete('hub-1', plugShadowName('lamp')).ok).toBe(true);
+    await waitFor(() => reported('lamp')?.reported?.online === true, 'reported again after the delete');
+    expect(reported('lamp')!.reported!.power).toBe('off');
+  });
 });
