@@ -82,6 +82,9 @@ export async function uploadFile(options: UploadOptions): Promise<UploadResult> 
       url: `s3://${info.s3.bucket}/${key}`,
     };
   } catch (err) {
+    // The SDK has let go of the body: a late open or read error of the file (it may be gone by
+    // now) must not surface as an unhandled 'error' on a stream nobody listens to.
+    body.on('error', () => undefined);
     source.destroy();
     const e = err as Error & { $retryable?: unknown; code?: string };
     const retryable = e.code === 'ECONNREFUSED' || e.code === 'ECONNRESET' || Boolean(e.$retryable);

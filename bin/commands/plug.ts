@@ -8,6 +8,16 @@ import type { PlugStatus } from '../../core/tplink/plug';
 import type { PlugActionResult } from '../../core/tplink/operations';
 
 const ACTIONS = ['status', 'on', 'off', 'toggle'] as const;
+
+interface PlugFlags {
+  child?: string;
+  timeout: number;
+  json?: boolean;
+  protocol?: 'xor' | 'klap' | 'aes';
+  family?: 'iot' | 'smart';
+  username?: string;
+  password?: string;
+}
 type Action = (typeof ACTIONS)[number];
 
 function positiveInt(value: string): number {
@@ -51,6 +61,8 @@ function jsonStatus(status: PlugStatus) {
 function jsonResult(r: PlugActionResult) {
   return {
     ...jsonStatus(r.after),
+    ...(r.after.energy ? { energy: r.after.energy } : {}),
+    protocol: { transport: r.connection.transport, family: r.connection.family, port: r.connection.port, ...(r.connection.version ? { version: r.connection.version } : {}) },
     action: r.action,
     changed: r.changed,
     ...(r.child ? { child: { id: r.child.id, index: r.child.index } } : {}),
@@ -75,25 +87,32 @@ export function registerPlug(program: Command): void {
     .command('plug')
     // `plug discover --json` belongs to discover: plug's own options count only before a subcommand name.
     .enablePositionalOptions()
-    .description('Control a TP-Link plug or strip over the local protocol (TCP 9999), or discover plugs')
+    .description('Control a TP-Link plug or strip on the LAN (XOR on TCP 9999, KLAP or AES on HTTP 80), discover plugs, or simulate one')
     .usage('<host[:port]> status|on|off|toggle [options]\n       shadowplug plug discover [options]')
     .argument('[host]', 'plug address, host or host:port (port defaults to 9999)')
     .argument('[action]', `one of ${ACTIONS.join(', ')}`, 'status')
     .option('--child <id|index>', 'one outlet of a strip: full id, 2-digit suffix (00..05) or index (0..5)')
     .addOption(new Option('--timeout <ms>', 'whole-request timeout').argParser(positiveInt).default(5000))
     .option('--json', 'print one JSON object')
+    .addOption(new Option('--protocol <kind>', 'transport: xor (TCP 9999), klap or aes (HTTP 80); default: detect').choices(['xor', 'klap', 'aes']))
+    .addOption(new Option('--family <family>', 'protocol family over KLAP: iot (Kasa) or smart (Tapo); default: detect').choices(['iot', 'smart']))
+    .option('--username <email>', 'TP-Link account email for KLAP/AES plugs (or SHADOWPLUG_TPLINK_USERNAME)')
+    .option('--password <password>', 'TP-Link account password (or SHADOWPLUG_TPLINK_PASSWORD; the environment keeps it out of ps)')
     .addHelpText(
       'after',
       `
 Toggling a whole strip (no --child): if any outlet is on, all go off; otherwise all go on.
-The protocol has no authentication: never expose port 9999 to the internet.
+Plugs on 2020+ firmware speak KLAP or AES on HTTP port 80 and need the TP-Link account's
+credentials (the well-known default ones are tried after them). The kind is detected and
+remembered for the process; --protocol/--family skip detection.
+Never expose port 9999 or port 80 of a plug to the internet.
 
 Examples:
   shadowplug plug 192.168.1.20 toggle
   shadowplug plug 192.168.1.30 on --child 02 --json
   shadowplug plug discover`,
     )
-    .action(async (host: string | undefined, action: string, opts: { child?: string; timeout: number; json?: boolean }) => {
+    .action(async (host: string | undefined, action: string, opts: PlugFlags) => {
       if (host === undefined) {
         plug.help({ error: true });
       }
@@ -103,8 +122,18 @@ Examples:
       try {
         const { plugAction } = await import('../../core/tplink/operations');
         const { parseAddress } = await import('../../core/tplink/address');
-        const result = await plugAction(parseAddress(host!), action as Action, {
+        const { credentialsFromEnv } = await import('../../core/tplink/credentials');
+        const credentials = opts.username !== undefined || opts.password !== undefined
+          ? { username: opts.username ?? '', password: opts.password ?? '' }
+          : credentialsFromEnv(process.env);
+        // No port given: each protocol's own (9999 for XOR, 80 for KLAP and AES).
+        const parsed = parseAddress(host!, 0);
+        const address = parsed.port === 0 ? { host: parsed.host } : parsed;
+        const result = await plugAction(address, action as Action, {
           child: opts.child,
+          protocol: opts.protocol,
+          family: opts.family,
+          credentials,
           requestTimeoutMs: opts.timeout,
           connectTimeoutMs: Math.min(3000, opts.timeout),
         });
@@ -117,23 +146,69 @@ Examples:
 
   plug
     .command('discover')
-    .description('List plugs that answer a UDP probe on port 9999 (broadcast by default)')
-    .option('--target <addr>', 'where to send the probe: host or host:port', '255.255.255.255:9999')
+    .description('List plugs that answer a UDP probe: XOR on port 9999 and TDP on port 20002 (broadcast by default)')
+    .option('--target <addr>', 'where to send the XOR probe: host or host:port', '255.255.255.255:9999')
+    .option('--tdp-target <addr>', 'where to send the TDP probe (KLAP/AES plugs): host or host:port', '255.255.255.255:20002')
     .addOption(new Option('--timeout <ms>', 'how long to wait for answers').argParser(positiveInt).default(3000))
-    .option('--json', 'print one JSON object: { plugs: [...] }')
-    .action(async (opts: { target: string; timeout: number; json?: boolean }) => {
+    .option('--json', 'print one JSON object: { plugs: [...], encrypted: [...] }')
+    .action(async (opts: { target: string; tdpTarget: string; timeout: number; json?: boolean }) => {
       try {
-        const { discover } = await import('../../core/tplink/discovery');
+        const { discover, discoverEncrypted } = await import('../../core/tplink/discovery');
         const { parseAddress } = await import('../../core/tplink/address');
-        const plugs = await discover({ target: parseAddress(opts.target), timeoutMs: opts.timeout });
+        const [plugs, encrypted] = await Promise.all([
+          discover({ target: parseAddress(opts.target), timeoutMs: opts.timeout }),
+          discoverEncrypted({ target: parseAddress(opts.tdpTarget, 20002), timeoutMs: opts.timeout }),
+        ]);
         plugs.sort((a, b) => `${a.host}:${a.port}`.localeCompare(`${b.host}:${b.port}`));
+        encrypted.sort((a, b) => `${a.host}:${a.httpPort}`.localeCompare(`${b.host}:${b.httpPort}`));
         if (opts.json) {
-          console.log(JSON.stringify({ plugs: plugs.map(jsonStatus) }));
-        } else if (plugs.length === 0) {
+          console.log(JSON.stringify({ plugs: plugs.map((p) => ({ ...jsonStatus(p), protocol: { transport: 'xor', family: 'iot', port: p.port } })), encrypted }));
+        } else if (plugs.length === 0 && encrypted.length === 0) {
           console.error(`no plug answered within ${opts.timeout} ms`);
         } else {
-          for (const p of plugs) for (const line of describeStatus(p)) console.log(line);
+          for (const p of plugs) for (const line of describeStatus(p)) console.log(`${line}${line === describeStatus(p)[0] ? '  xor' : ''}`);
+          for (const e of encrypted) {
+            const version = e.loginVersion === undefined ? '' : ` v${e.loginVersion}`;
+            console.log(`${e.host}:${e.httpPort}  ${e.model}  ${e.family} over ${e.transport}${version}  ${e.deviceType}`);
+          }
         }
+      } catch (err) {
+        await fail(err, opts.json ?? false);
+      }
+    });
+
+  plug
+    .command('simulate')
+    .description('Run a simulated KLAP/AES plug, and a TDP discovery responder, on 127.0.0.1 until interrupted')
+    .argument('<kind>', 'hs100-klap1, hs103-klap2, p110-klap, p100-aes or p300-klap')
+    .addOption(new Option('--port <n>', 'HTTP port (default: any free port)').argParser(positiveInt))
+    .addOption(new Option('--tdp-port <n>', 'TDP responder port (default: any free port)').argParser(positiveInt))
+    .option('--username <email>', 'the account the device accepts', 'sandbox@example.com')
+    .option('--password <password>', 'its password', 'sandbox')
+    .option('--json', 'print one JSON object when ready')
+    .action(async (kind: string, opts: { port?: number; tdpPort?: number; username: string; password: string; json?: boolean }) => {
+      const { SIMULATED_DEVICE_KINDS, KIND_PROTOCOLS, startSimulatedDevice } = await import('../../sandbox/plugs/simulated-devices');
+      const { startTdpResponder } = await import('../../sandbox/plugs/tdp-responder');
+      if (!(SIMULATED_DEVICE_KINDS as readonly string[]).includes(kind)) {
+        plug.error(`error: unknown kind '${kind}' (expected ${SIMULATED_DEVICE_KINDS.join(', ')})`, { exitCode: 2 });
+      }
+      try {
+        const device = await startSimulatedDevice(kind as (typeof SIMULATED_DEVICE_KINDS)[number], {
+          credentials: { username: opts.username, password: opts.password },
+          port: opts.port,
+        });
+        const responder = await startTdpResponder([device], opts.tdpPort);
+        const ready = { kind, host: device.host, port: device.port, tdpPort: responder.port, ...KIND_PROTOCOLS[kind as keyof typeof KIND_PROTOCOLS] };
+        if (opts.json) console.log(JSON.stringify(ready));
+        else {
+          console.log(`simulated ${kind} (${ready.family} over ${ready.transport} v${ready.version}) on ${device.host}:${device.port}; TDP on udp ${responder.port}`);
+          console.log(`try: shadowplug plug ${device.host}:${device.port} toggle --username ${opts.username} --password …`);
+        }
+        await new Promise<void>((resolve) => {
+          process.once('SIGINT', resolve);
+          process.once('SIGTERM', resolve);
+        });
+        await Promise.all([device.close(), responder.close()]);
       } catch (err) {
         await fail(err, opts.json ?? false);
       }

@@ -3,7 +3,8 @@
  * `Plug` per device for the length of a click (outlets of a strip share it), closed by `close()`.
  * After a set, the state is the one the device acknowledged (as `plugAction` does), not queried again.
  */
-import { Plug, selectChild, type PlugOptions, type PlugStatus } from '../tplink';
+import { selectChild } from '../tplink/commands';
+import { Plug, type PlugOptions, type PlugStatus } from '../tplink/plug';
 import type { PlugDriver, TargetState } from './execute';
 import { deviceKey, type PlugTarget } from './targets';
 

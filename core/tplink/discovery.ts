@@ -1,18 +1,22 @@
 /**
- * Finding plugs on the LAN: the get_sysinfo request, encrypted but not framed, sent over UDP
- * port 9999 (to the broadcast address by default); every plug answers the same way.
+ * Finding plugs on the LAN. Older ones answer the get_sysinfo request, XOR-encrypted but not
+ * framed, on UDP 9999; newer ones (KLAP, AES) answer a TDP probe on UDP 20002 with their model
+ * and how to reach them. Both go to the broadcast address by default; tests aim at 127.0.0.1.
  */
 import dgram from 'node:dgram';
+import { randomBytes } from 'node:crypto';
 import { encrypt, decrypt } from './codec';
 import { getSysinfoRequest, parseSysinfo } from './commands';
 import { DEFAULT_PORT } from './address';
 import { toStatus, type PlugStatus } from './plug';
+import { createHandshakeKeyPair } from './aes-crypto';
+import { parseTdpAnswer, tdpProbe, TDP_PORT, type TdpDevice } from './tdp';
 import { silentLogger, type Logger } from '../logger';
 
 export const BROADCAST_ADDRESS = '255.255.255.255';
 
 export interface DiscoverOptions {
-  /** Where to send the probe (default 255.255.255.255:9999). */
+  /** Where to send the probe (default 255.255.255.255:9999, or :20002 for TDP). */
   target?: { host: string; port?: number };
   /** How long to listen for answers (default 3000 ms). */
   timeoutMs?: number;
@@ -21,17 +25,58 @@ export interface DiscoverOptions {
   logger?: Logger;
 }
 
-/** Sends the probe and resolves, after the wait, with every plug that answered (once each). */
-export function discover(options: DiscoverOptions = {}): Promise<PlugStatus[]> {
+/** A device that answered the TDP probe: where it is and what it speaks. */
+export interface EncryptedPlugInfo extends TdpDevice {
+  host: string;
+}
+
+/** Sends the XOR probe and resolves, after the wait, with every plug that answered (once each). */
+export async function discover(options: DiscoverOptions = {}): Promise<PlugStatus[]> {
+  const probe = encrypt(JSON.stringify(getSysinfoRequest()));
+  const log = options.logger ?? silentLogger;
+  const found = new Map<string, PlugStatus>();
+  await udpProbe(options, DEFAULT_PORT, probe, (msg, rinfo) => {
+    const endpoint = { host: rinfo.address, port: rinfo.port };
+    try {
+      const status = toStatus(endpoint, parseSysinfo(endpoint, JSON.parse(decrypt(msg).toString('utf8'))));
+      found.set(`${rinfo.address}:${rinfo.port}`, status);
+    } catch (err) {
+      // Something else answered on the port, or a device without relays (a bulb): not a plug.
+      log.debug('ignoring a discovery answer', { from: `${rinfo.address}:${rinfo.port}`, error: err });
+    }
+  });
+  return [...found.values()];
+}
+
+/** Sends the TDP probe (UDP 20002) and resolves with every KLAP/AES device that answered (once each). */
+export async function discoverEncrypted(options: DiscoverOptions = {}): Promise<EncryptedPlugInfo[]> {
+  const probe = tdpProbe(createHandshakeKeyPair().publicPem, randomBytes(4).readUInt32BE(0));
+  const log = options.logger ?? silentLogger;
+  const found = new Map<string, EncryptedPlugInfo>();
+  await udpProbe(options, TDP_PORT, probe, (msg, rinfo) => {
+    const device = parseTdpAnswer(msg);
+    if (device === undefined) {
+      log.debug('ignoring a TDP answer', { from: `${rinfo.address}:${rinfo.port}` });
+      return;
+    }
+    found.set(`${rinfo.address}:${device.httpPort}:${device.deviceId}`, { ...device, host: rinfo.address });
+  });
+  return [...found.values()];
+}
+
+/** Sends `probe` a few times and hands every answer to `onMessage` until the wait is over. */
+function udpProbe(
+  options: DiscoverOptions,
+  defaultPort: number,
+  probe: Buffer,
+  onMessage: (msg: Buffer, rinfo: dgram.RemoteInfo) => void,
+): Promise<void> {
   const host = options.target?.host ?? BROADCAST_ADDRESS;
-  const port = options.target?.port ?? DEFAULT_PORT;
+  const port = options.target?.port ?? defaultPort;
   const timeoutMs = options.timeoutMs ?? 3000;
   const attempts = Math.max(1, options.attempts ?? 3);
-  const log = options.logger ?? silentLogger;
-  const probe = encrypt(JSON.stringify(getSysinfoRequest()));
-  const found = new Map<string, PlugStatus>();
 
-  return new Promise<PlugStatus[]>((resolve, reject) => {
+  return new Promise<void>((resolve, reject) => {
     const socket = dgram.createSocket('udp4');
     const timers: NodeJS.Timeout[] = [];
     let finished = false;
@@ -45,19 +90,10 @@ export function discover(options: DiscoverOptions = {}): Promise<PlugStatus[]> {
         // Not running (never bound): nothing to close.
       }
       if (err) reject(err);
-      else resolve([...found.values()]);
+      else resolve();
     };
     socket.on('error', (err) => finish(err));
-    socket.on('message', (msg, rinfo) => {
-      const endpoint = { host: rinfo.address, port: rinfo.port };
-      try {
-        const status = toStatus(endpoint, parseSysinfo(endpoint, JSON.parse(decrypt(msg).toString('utf8'))));
-        found.set(`${rinfo.address}:${rinfo.port}`, status);
-      } catch (err) {
-        // Something else answered on the port, or a device without relays (a bulb): not a plug.
-        log.debug('ignoring a discovery answer', { from: `${rinfo.address}:${rinfo.port}`, error: err });
-      }
-    });
+    socket.on('message', onMessage);
     // dgram throws some errors instead of emitting them (a bad port, say): they end the search too,
     // with the socket closed, rather than escaping from a timer as an uncaught exception.
     const guarded = (fn: () => void) => () => {

@@ -72,8 +72,8 @@ export class TplinkConnectionRefusedError extends TplinkError {
   constructor(endpoint: TplinkEndpoint, cause?: unknown) {
     super(
       endpoint,
-      'connection refused. Check the address; plugs on 2020+ firmware speak the KLAP protocol on HTTP port 80 ' +
-        'and no longer listen on port 9999 (not supported yet)',
+      'connection refused. Check the address and port; plugs on 2020+ firmware speak KLAP or AES on HTTP ' +
+        'port 80 and no longer listen on port 9999 (try --protocol klap or aes, or leave --protocol out to detect)',
       { code: 'TPLINK_CONNECTION_REFUSED', retryable: false, cause },
     );
   }
@@ -96,7 +96,14 @@ export class TplinkNetworkError extends TplinkError {
   }
 }
 
-export type TplinkProtocolReason = 'oversize' | 'bad-frame' | 'bad-json' | 'unexpected-reply';
+export type TplinkProtocolReason =
+  | 'oversize'
+  | 'bad-frame'
+  | 'bad-json'
+  | 'unexpected-reply'
+  | 'http-status'
+  | 'bad-signature'
+  | 'decrypt';
 
 /** The device sent something that is not a valid reply: oversize frame, bad JSON, missing fields. */
 export class TplinkProtocolError extends TplinkError {
@@ -152,4 +159,62 @@ export class FrameTooLargeError extends ShadowplugError {
     this.declaredLength = declaredLength;
     this.maxLength = maxLength;
   }
+}
+
+/**
+ * The device does not accept the credentials (KLAP: none of the candidates matches its handshake
+ * hash; AES: login refused; SMART error -1501, 1111, 1100, -1005, 1003). Not retryable: fix the
+ * TP-Link account's email and password (or, on Tapo, turn on "Third-Party Compatibility").
+ */
+export class TplinkAuthenticationError extends TplinkError {
+  constructor(endpoint: TplinkEndpoint, detail: string, cause?: unknown) {
+    super(endpoint, `authentication failed: ${detail}`, { code: 'TPLINK_AUTH', retryable: false, cause });
+  }
+}
+
+/** The device dropped our session again right after a fresh handshake (KLAP 403, AES 9999). */
+export class TplinkSessionError extends TplinkError {
+  constructor(endpoint: TplinkEndpoint, detail: string, cause?: unknown) {
+    super(endpoint, `session refused: ${detail}`, { code: 'TPLINK_SESSION', retryable: true, cause });
+  }
+}
+
+/** SMART error codes that a retry may get past (session timeout, transport busy). */
+export const SMART_RETRYABLE_CODES: ReadonlySet<number> = new Set([9999, 1002, 1112, -1001, -40401, -40413]);
+/** SMART error codes meaning the credentials or the session key were refused. */
+export const SMART_AUTHENTICATION_CODES: ReadonlySet<number> = new Set([-1501, 1111, 1100, -1005, 1003, -40412]);
+
+/** A SMART-protocol device answered a method with a non-zero `error_code`. */
+export class TplinkSmartError extends TplinkError {
+  readonly errorCode: number;
+  readonly method: string;
+
+  constructor(endpoint: TplinkEndpoint, method: string, errorCode: number) {
+    super(endpoint, `device error ${errorCode} (${smartErrorName(errorCode)}) in ${method}`, {
+      code: 'TPLINK_DEVICE_ERROR',
+      retryable: SMART_RETRYABLE_CODES.has(errorCode),
+    });
+    this.errorCode = errorCode;
+    this.method = method;
+  }
+}
+
+const SMART_ERROR_NAMES: Record<number, string> = {
+  9999: 'session timeout',
+  1002: 'transport not available',
+  1112: 'HTTP transport failed',
+  1003: 'unknown credentials',
+  1100: 'handshake failed',
+  1111: 'login failed',
+  [-1]: 'failed',
+  [-1001]: 'unspecific error',
+  [-1002]: 'unknown method',
+  [-1003]: 'JSON decode failed',
+  [-1005]: 'AES decode failed',
+  [-1008]: 'bad parameters',
+  [-1501]: 'login error',
+};
+
+export function smartErrorName(code: number): string {
+  return SMART_ERROR_NAMES[code] ?? 'unknown';
 }

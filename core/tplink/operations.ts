@@ -5,12 +5,13 @@
  */
 import { parseAddress, type PlugAddress } from './address';
 import type { ChildSelector, PlugChild, RelayState } from './commands';
-import { Plug, type PlugOptions, type PlugStatus } from './plug';
+import { withPlug, type ConnectOptions, type ConnectionKind, type ConnectedPlug } from './connect';
+import type { PlugStatus } from './plug';
 
 export type PlugActionName = 'status' | 'on' | 'off' | 'toggle';
 export const PLUG_ACTIONS: readonly PlugActionName[] = ['status', 'on', 'off', 'toggle'];
 
-export interface PlugActionOptions extends PlugOptions {
+export interface PlugActionOptions extends ConnectOptions {
   /** One outlet of a strip: full id, 2-digit suffix, or index. */
   child?: ChildSelector;
 }
@@ -23,6 +24,8 @@ export interface PlugActionResult {
   changed: boolean;
   /** The outlet acted on, when a child was chosen. */
   child?: PlugChild;
+  /** How the device was spoken to. */
+  connection: ConnectionKind;
 }
 
 /**
@@ -35,24 +38,25 @@ export async function plugAction(
   options: PlugActionOptions = {},
 ): Promise<PlugActionResult> {
   const where = typeof address === 'string' ? parseAddress(address) : address;
-  const plug = new Plug(where, options);
-  try {
-    return await plug.session(async () => {
-      const before = await plug.status();
-      const child = options.child === undefined ? undefined : await plug.resolveChild(options.child);
-      const current = currentState(before, child);
-      const target = action === 'status' ? undefined : desiredState(action, current);
-      if (target === undefined || (action !== 'toggle' && current.every((s) => s === target))) {
-        return { action, before, after: before, changed: false, ...(child ? { child } : {}) };
-      }
-      await plug.setPower(target === 1, child ? { child: child.id } : {});
-      const after = applied(before, target, child);
-      const afterChild = child ? after.children?.[child.index] : undefined;
-      return { action, before, after, changed: true, ...(afterChild ? { child: afterChild } : {}) };
-    });
-  } finally {
-    await plug.close();
-  }
+  return withPlug(where, options, (connected) => runAction(connected, action, options));
+}
+
+async function runAction(connected: ConnectedPlug, action: PlugActionName, options: PlugActionOptions): Promise<PlugActionResult> {
+  const plug = connected.device;
+  const connection = connected.kind;
+  return plug.session(async () => {
+    const before = await plug.status();
+    const child = options.child === undefined ? undefined : await plug.resolveChild(options.child);
+    const current = currentState(before, child);
+    const target = action === 'status' ? undefined : desiredState(action, current);
+    if (target === undefined || (action !== 'toggle' && current.every((s) => s === target))) {
+      return { action, before, after: before, changed: false, connection, ...(child ? { child } : {}) };
+    }
+    await plug.setPower(target === 1, child ? { child: child.id } : {});
+    const after = applied(before, target, child);
+    const afterChild = child ? after.children?.[child.index] : undefined;
+    return { action, before, after, changed: true, connection, ...(afterChild ? { child: afterChild } : {}) };
+  });
 }
 
 /** The relay states the action concerns: the plug's, one outlet's, or every outlet's. */

@@ -38,6 +38,24 @@ export interface PlugStatus {
   deviceId: string;
   relayState?: RelayState;
   children?: PlugChild[];
+  /** Metered plugs (P110, …): present power and today's energy. */
+  energy?: PlugEnergy;
+}
+
+export interface PlugEnergy {
+  powerW: number;
+  todayWh: number;
+}
+
+/** What operations need of a plug, whichever protocol it speaks (IOT: Plug; SMART: SmartPlug). */
+export interface PlugDevice {
+  readonly endpoint: TplinkEndpoint;
+  readonly transport: Transport;
+  status(): Promise<PlugStatus>;
+  setPower(on: boolean, options?: SetPowerOptions): Promise<void>;
+  resolveChild(selector: ChildSelector): Promise<PlugChild>;
+  session<T>(fn: (plug: this) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
 }
 
 export interface SetPowerOptions {
@@ -45,7 +63,7 @@ export interface SetPowerOptions {
   child?: ChildSelector;
 }
 
-export class Plug {
+export class Plug implements PlugDevice {
   readonly endpoint: TplinkEndpoint;
   readonly transport: Transport;
   private lastSysinfo: Sysinfo | undefined;

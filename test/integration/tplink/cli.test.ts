@@ -1,15 +1,21 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulatedPlug, type SimulatedPlug } from '../../helpers/tplink-simulator';
 import { closedPort } from '../../helpers/fault-plug';
+import { startSimulatedDevice } from '../../../sandbox/plugs/simulated-devices';
+import { startTdpResponder } from '../../../sandbox/plugs/tdp-responder';
+
+const credentials = { username: 'owner@example.com', password: 'cli-secret-1' };
 
 const CLI = fileURLToPath(new URL('../../../bin/shadowplug.mjs', import.meta.url));
 
 /** Runs the real CLI in a child process (asynchronously: the simulator lives in this process). */
-function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function cli(...input: (string | Record<string, string>)[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const args = input.filter((a): a is string => typeof a === 'string');
+  const env = { ...process.env, ...Object.assign({}, ...input.filter((a) => typeof a !== 'string')) } as NodeJS.ProcessEnv;
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, 'plug', ...args], { timeout: 20_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [CLI, 'plug', ...args], { timeout: 20_000, env }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
       resolve({ code, stdout, stderr });
     });
@@ -75,11 +81,85 @@ describe('shadowplug plug', () => {
     expect(r.stderr).toMatch(/unknown action 'explode'/);
   });
 
-  it('discovers a plug over UDP on 127.0.0.1', async () => {
-    const r = await cli('discover', '--target', hs100.address, '--timeout', '1500', '--json');
-    expect(r.code).toBe(0);
-    const { plugs } = JSON.parse(r.stdout);
-    expect(plugs).toHaveLength(1);
-    expect(plugs[0]).toMatchObject({ host: '127.0.0.1', port: hs100.port, alias: 'Desk lamp', relayState: 1 });
+  it('discovers a plug over UDP on 127.0.0.1, XOR and TDP (KLAP/AES) alike', async () => {
+    const p110 = await startSimulatedDevice('p110-klap', { credentials });
+    const responder = await startTdpResponder([p110]);
+    try {
+      const r = await cli('discover', '--target', hs100.address, '--tdp-target', `127.0.0.1:${responder.port}`, '--timeout', '1500', '--json');
+      expect(r.code).toBe(0);
+      const { plugs, encrypted } = JSON.parse(r.stdout);
+      expect(plugs).toHaveLength(1);
+      expect(plugs[0]).toMatchObject({ host: '127.0.0.1', port: hs100.port, alias: 'Desk lamp', relayState: 1, protocol: { transport: 'xor' } });
+      expect(encrypted).toEqual([expect.objectContaining({ host: '127.0.0.1', httpPort: p110.port, model: 'P110', transport: 'klap', family: 'smart' })]);
+    } finally {
+      await responder.close();
+      await p110.close();
+    }
+  });
+});
+
+describe('shadowplug plug on KLAP and AES plugs', () => {
+  it('switches a Tapo P110 (SMART over KLAP) with --username/--password, detecting the protocol, and --json says which', async () => {
+    const p110 = await startSimulatedDevice('p110-klap', { credentials });
+    try {
+      const r = await cli(`127.0.0.1:${p110.port}`, 'toggle', '--json', '--username', credentials.username, '--password', credentials.password);
+      expect(r.code, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout);
+      expect(out).toMatchObject({ model: 'P110', alias: 'Kettle', relayState: 1, changed: true, protocol: { transport: 'klap', family: 'smart', version: 2 } });
+      expect(p110.states()).toEqual([true]);
+    } finally {
+      await p110.close();
+    }
+  });
+
+  it('takes the credentials from the environment, with --protocol aes (P100), and never prints the password', async () => {
+    const p100 = await startSimulatedDevice('p100-aes', { credentials });
+    try {
+      const r = await cli(`127.0.0.1:${p100.port}`, 'on', '--protocol', 'aes', '--json', {
+        SHADOWPLUG_TPLINK_USERNAME: credentials.username,
+        SHADOWPLUG_TPLINK_PASSWORD: credentials.password,
+      });
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ relayState: 1, protocol: { transport: 'aes', family: 'smart' } });
+      expect(r.stdout + r.stderr).not.toContain(credentials.password);
+    } finally {
+      await p100.close();
+    }
+  });
+
+  it('wrong credentials: one line naming host:port and the authentication failure, without the password', async () => {
+    const p110 = await startSimulatedDevice('p110-klap', { credentials });
+    try {
+      const r = await cli(`127.0.0.1:${p110.port}`, 'on', '--protocol', 'klap', '--username', credentials.username, '--password', 'hunter2-wrong');
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`^shadowplug plug: 127\\.0\\.0\\.1:${p110.port}: authentication failed`));
+      expect(r.stderr).not.toContain('hunter2-wrong');
+    } finally {
+      await p110.close();
+    }
+  });
+});
+
+describe('shadowplug plug simulate', () => {
+  it('runs a simulated P300 strip on 127.0.0.1 that our client switches, and stops cleanly on SIGTERM', async () => {
+    const child = spawn(process.execPath, [CLI, 'plug', 'simulate', 'p300-klap', '--json', '--username', credentials.username, '--password', credentials.password]);
+    try {
+      const ready = await new Promise<{ port: number; transport: string; family: string }>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          if (out.includes('\n')) resolve(JSON.parse(out.split('\n')[0]!));
+        });
+        child.once('exit', (code) => reject(new Error(`exited with ${code} before it was ready`)));
+      });
+      expect(ready).toMatchObject({ transport: 'klap', family: 'smart' });
+      const r = await cli(`127.0.0.1:${ready.port}`, 'on', '--child', '2', '--json', '--username', credentials.username, '--password', credentials.password);
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout).children.map((c: { state: number }) => c.state)).toEqual([0, 0, 1]);
+    } finally {
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    }
   });
 });

@@ -1,0 +1,75 @@
+/**
+ * The AES "securePassthrough" transport's cryptography, pure (no I/O): the client's RSA key pair,
+ * recovering the session key the device encrypted with it, AES-128-CBC of each inner request, and
+ * the login parameters. Node 20 refuses RSA PKCS#1 v1.5 decryption (CVE-2023-46809), which the
+ * devices require, so the client side decrypts with node-forge.
+ */
+import { createCipheriv, createDecipheriv, createHash, generateKeyPairSync, publicEncrypt, constants } from 'node:crypto';
+import forge from 'node-forge';
+import type { Credentials } from './klap-crypto';
+
+export interface AesSessionKey {
+  key: Buffer;
+  iv: Buffer;
+}
+
+export interface HandshakeKeyPair {
+  /** What the handshake sends: PEM, SPKI, RSA-1024. */
+  publicPem: string;
+  /** Recovers the 32 bytes (key ‖ IV) the device encrypted with our public key. */
+  decryptSessionKey(encryptedBase64: string): AesSessionKey;
+}
+
+/** A fresh RSA-1024 key pair for one handshake (the devices expect 1024 bits). */
+export function createHandshakeKeyPair(): HandshakeKeyPair {
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
+  const publicPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  const forgeKey = forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs1', format: 'pem' }).toString());
+  return {
+    publicPem,
+    decryptSessionKey(encryptedBase64: string): AesSessionKey {
+      const raw = Buffer.from(forgeKey.decrypt(forge.util.decode64(encryptedBase64), 'RSAES-PKCS1-V1_5'), 'binary');
+      return splitSessionKey(raw);
+    },
+  };
+}
+
+/** Key ‖ IV as the device sends them, checked for length. */
+export function splitSessionKey(raw: Uint8Array): AesSessionKey {
+  if (raw.length !== 32) throw new RangeError(`AES handshake key is ${raw.length} bytes, expected 32 (key and IV)`);
+  return { key: Buffer.from(raw.subarray(0, 16)), iv: Buffer.from(raw.subarray(16, 32)) };
+}
+
+/** The device side of the handshake: encrypts key ‖ IV with the client's public key (PKCS#1 v1.5). */
+export function encryptSessionKey(publicPem: string, session: AesSessionKey): string {
+  const encrypted = publicEncrypt(
+    { key: publicPem, padding: constants.RSA_PKCS1_PADDING },
+    Buffer.concat([session.key, session.iv]),
+  );
+  return encrypted.toString('base64');
+}
+
+export function aesEncrypt(session: AesSessionKey, plaintext: Uint8Array | string): string {
+  const cipher = createCipheriv('aes-128-cbc', session.key, session.iv);
+  const data = typeof plaintext === 'string' ? Buffer.from(plaintext, 'utf8') : plaintext;
+  return Buffer.concat([cipher.update(data), cipher.final()]).toString('base64');
+}
+
+/** Throws on bad length or padding. */
+export function aesDecrypt(session: AesSessionKey, base64: string): Buffer {
+  const decipher = createDecipheriv('aes-128-cbc', session.key, session.iv);
+  return Buffer.concat([decipher.update(Buffer.from(base64, 'base64')), decipher.final()]);
+}
+
+export type AesLoginVersion = 1 | 2;
+
+const sha1Hex = (text: string) => createHash('sha1').update(text, 'utf8').digest('hex');
+const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+
+/** `login_device` parameters: v1 sends the password base64-encoded, v2 its SHA-1 (hex, base64-encoded). */
+export function aesLoginParams(version: AesLoginVersion, credentials: Credentials): Record<string, string> {
+  const username = b64(sha1Hex(credentials.username));
+  return version === 2
+    ? { username, password2: b64(sha1Hex(credentials.password)) }
+    : { username, password: b64(credentials.password) };
+}

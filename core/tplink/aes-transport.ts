@@ -1,0 +1,199 @@
+/**
+ * AES "securePassthrough" (older Tapo firmware, HTTP port 80, JSON): an RSA handshake yields an AES
+ * key and a session cookie, `login_device` yields a token, and every request is encrypted inside a
+ * `securePassthrough` call. Sessions are cached per device like KLAP's; a session the device
+ * forgot (error 9999) or a reply that does not decrypt gets one fresh handshake and login.
+ */
+import {
+  TplinkAuthenticationError,
+  TplinkProtocolError,
+  TplinkSessionError,
+  type TplinkEndpoint,
+  type TplinkError,
+} from './errors';
+import {
+  aesDecrypt,
+  aesEncrypt,
+  aesLoginParams,
+  createHandshakeKeyPair,
+  type AesLoginVersion,
+  type AesSessionKey,
+  type HandshakeKeyPair,
+} from './aes-crypto';
+import { TAPO_DEFAULT_CREDENTIALS } from './credentials';
+import { SMART_AUTHENTICATION_CODES, smartErrorName } from './errors';
+import { SessionTransport, sessionExpiry, type Exchange, type SessionTransportOptions } from './session-transport';
+import type { Credentials } from './klap-crypto';
+
+export interface AesTransportOptions extends SessionTransportOptions {
+  /** 1, 2, or `auto` (default: 2, then 1). */
+  loginVersion?: AesLoginVersion | 'auto';
+}
+
+interface AesSession {
+  key: AesSessionKey;
+  cookie: string;
+  token: string;
+  expiresAt: number;
+  loginVersion: AesLoginVersion;
+}
+
+const HEADERS = { 'Content-Type': 'application/json', Accept: 'application/json', requestByApp: 'true' };
+
+/** The RSA key pair is made once per process: generating one costs more than a round trip. */
+let keyPair: HandshakeKeyPair | undefined;
+function handshakeKeyPair(): HandshakeKeyPair {
+  keyPair ??= createHandshakeKeyPair();
+  return keyPair;
+}
+
+class StaleSession extends Error {
+  constructor(readonly failure: TplinkError) {
+    super(failure.message);
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export class AesTransport extends SessionTransport {
+  loginVersion: AesLoginVersion | undefined;
+  private readonly wantedLogin: AesLoginVersion | 'auto';
+
+  constructor(endpoint: TplinkEndpoint, options: AesTransportOptions = {}) {
+    super(endpoint, options);
+    this.wantedLogin = options.loginVersion ?? 'auto';
+  }
+
+  protected async exchange(exchange: Exchange, request: object): Promise<unknown> {
+    const text = JSON.stringify(request);
+    let session = this.cachedSession() ?? (await this.establish(exchange));
+    for (let retried = false; ; retried = true) {
+      try {
+        return await this.passthrough(exchange, session, text);
+      } catch (err) {
+        if (!(err instanceof StaleSession)) throw err;
+        this.forgetSession();
+        if (retried) throw err.failure;
+        this.log.debug('AES session refused; handshaking once more');
+        session = await this.establish(exchange);
+      }
+    }
+  }
+
+  private cachedSession(): AesSession | undefined {
+    const session = this.sessions.get<AesSession>(this.sessionKey());
+    if (session && this.now() < session.expiresAt) {
+      this.loginVersion = session.loginVersion;
+      return session;
+    }
+    this.forgetSession();
+    return undefined;
+  }
+
+  /** Sends one inner request; resolves with the device's decrypted answer (its error_code unchecked). */
+  private async passthrough(exchange: Exchange, session: Pick<AesSession, 'key' | 'cookie'> & { token?: string }, text: string): Promise<unknown> {
+    const path = session.token ? `/app?token=${session.token}` : '/app';
+    const body = JSON.stringify({ method: 'securePassthrough', params: { request: aesEncrypt(session.key, text) } });
+    const reply = await exchange.post(path, body, { ...HEADERS, Cookie: `TP_SESSIONID=${session.cookie}` });
+    const outer = this.outer(reply.status, reply.body, 'securePassthrough');
+    const code = outer.error_code;
+    if (code === 9999 || code === -1005) {
+      throw new StaleSession(new TplinkSessionError(this.endpoint, `the device answered ${code} (${smartErrorName(code)}) again after a fresh AES handshake`));
+    }
+    if (code !== 0) return outer; // e.g. -1003: the SMART layer maps it
+    const result = isObject(outer.result) ? outer.result : {};
+    const encrypted = typeof result.response === 'string' ? result.response : '';
+    let decrypted: Buffer;
+    try {
+      decrypted = aesDecrypt(session.key, encrypted);
+    } catch (err) {
+      throw new StaleSession(new TplinkProtocolError(this.endpoint, 'decrypt', `AES reply of ${encrypted.length} base64 characters does not decrypt`, err));
+    }
+    try {
+      return JSON.parse(decrypted.toString('utf8')) as unknown;
+    } catch (err) {
+      throw new TplinkProtocolError(this.endpoint, 'bad-json', `decrypted AES reply of ${decrypted.length} bytes is not JSON`, err);
+    }
+  }
+
+  private outer(status: number, body: Buffer, what: string): Record<string, unknown> {
+    if (status !== 200) throw new TplinkProtocolError(this.endpoint, 'http-status', `AES ${what} answered HTTP ${status}`);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body.toString('utf8'));
+    } catch (err) {
+      throw new TplinkProtocolError(this.endpoint, 'bad-json', `AES ${what} reply of ${body.length} bytes is not JSON`, err);
+    }
+    if (!isObject(parsed) || typeof parsed.error_code !== 'number') {
+      throw new TplinkProtocolError(this.endpoint, 'unexpected-reply', `AES ${what} reply has no error_code`);
+    }
+    return parsed;
+  }
+
+  /** Handshake and login: the user's credentials, then Tapo's defaults; login v2 then v1 unless fixed. */
+  private async establish(exchange: Exchange): Promise<AesSession> {
+    const versions: AesLoginVersion[] = this.wantedLogin === 'auto' ? [2, 1] : [this.wantedLogin];
+    const candidates: Credentials[] = this.credentials ? [this.credentials, TAPO_DEFAULT_CREDENTIALS] : [TAPO_DEFAULT_CREDENTIALS];
+    let lastCode = 0;
+    for (const credentials of candidates) {
+      for (const loginVersion of versions) {
+        // A refused login spoils the session: each attempt starts with its own handshake.
+        const handshake = await this.handshake(exchange);
+        const reply = await this.login(exchange, handshake, loginVersion, credentials);
+        const code = isObject(reply) && typeof reply.error_code === 'number' ? reply.error_code : -1;
+        const result = isObject(reply) && isObject(reply.result) ? reply.result : {};
+        if (code === 0 && typeof result.token === 'string') {
+          const session: AesSession = { ...handshake, token: result.token, loginVersion };
+          this.loginVersion = loginVersion;
+          this.sessions.set(this.sessionKey(), session);
+          return session;
+        }
+        if (!SMART_AUTHENTICATION_CODES.has(code)) {
+          throw new TplinkProtocolError(this.endpoint, 'unexpected-reply', `AES login answered error ${code} (${smartErrorName(code)})`);
+        }
+        lastCode = code;
+      }
+    }
+    const tried = this.credentials ? 'the given credentials and the Tapo default ones' : 'no credentials given; the Tapo default ones';
+    throw new TplinkAuthenticationError(this.endpoint, `the device refused login_device (error ${lastCode}, ${smartErrorName(lastCode)}; tried ${tried}); check the TP-Link account email and password`);
+  }
+
+  private async login(
+    exchange: Exchange,
+    handshake: Omit<AesSession, 'token' | 'loginVersion'>,
+    loginVersion: AesLoginVersion,
+    credentials: Credentials,
+  ): Promise<unknown> {
+    const request = { method: 'login_device', params: aesLoginParams(loginVersion, credentials), request_time_milis: Date.now() };
+    try {
+      return await this.passthrough(exchange, handshake, JSON.stringify(request));
+    } catch (err) {
+      // A brand-new session refused: nothing to retry with.
+      throw err instanceof StaleSession ? err.failure : err;
+    }
+  }
+
+  private async handshake(exchange: Exchange): Promise<Omit<AesSession, 'token' | 'loginVersion'>> {
+    this.stats.handshakes++;
+    const keys = handshakeKeyPair();
+    const body = JSON.stringify({ method: 'handshake', params: { key: keys.publicPem } });
+    const reply = await exchange.post('/app', body, HEADERS);
+    const outer = this.outer(reply.status, reply.body, 'handshake');
+    const result = isObject(outer.result) ? outer.result : {};
+    if (outer.error_code !== 0 || typeof result.key !== 'string') {
+      throw new TplinkProtocolError(this.endpoint, 'unexpected-reply', `AES handshake answered error ${String(outer.error_code)}`);
+    }
+    const cookie = reply.cookies.get('TP_SESSIONID') ?? reply.cookies.get('SESSIONID');
+    if (cookie === undefined) throw new TplinkProtocolError(this.endpoint, 'unexpected-reply', 'AES handshake set no session cookie');
+    let key: AesSessionKey;
+    try {
+      key = keys.decryptSessionKey(result.key);
+    } catch (err) {
+      throw new TplinkProtocolError(this.endpoint, 'decrypt', 'AES handshake key does not decrypt with our RSA key', err);
+    }
+    const timeout = Number(reply.cookies.get('TIMEOUT') ?? '86400');
+    return { key, cookie, expiresAt: sessionExpiry(this.now(), Number.isFinite(timeout) && timeout > 0 ? timeout : 86400) };
+  }
+}

@@ -1,0 +1,208 @@
+/**
+ * Reaching a plug whatever it speaks: XOR on TCP 9999 (IOT), KLAP v1/v2 (IOT or SMART) or AES
+ * (SMART) on HTTP port 80. With `protocol`/`family` given, that is used; otherwise the kind is
+ * detected (XOR, then a KLAP handshake, then AES) and remembered per device, so the next call
+ * goes straight to it. A remembered kind that stops working (a firmware update) is detected anew.
+ */
+import { DEFAULT_PORT, type PlugAddress } from './address';
+import { AesTransport } from './aes-transport';
+import {
+  TplinkConnectionRefusedError,
+  TplinkProtocolError,
+  type TplinkError,
+  TplinkTimeoutError,
+  formatEndpoint,
+  type TplinkEndpoint,
+} from './errors';
+import { KlapTransport } from './klap-transport';
+import type { Credentials, KlapVersion } from './klap-crypto';
+import { Plug, type PlugDevice, type PlugOptions } from './plug';
+import type { SessionCache } from './session-transport';
+import { SmartPlug } from './smart-plug';
+import type { Transport } from './transport';
+import { getSysinfoRequest } from './commands';
+
+export type TransportKind = 'xor' | 'klap' | 'aes';
+export type ProtocolFamily = 'iot' | 'smart';
+export const TRANSPORT_KINDS: readonly TransportKind[] = ['xor', 'klap', 'aes'];
+export const PROTOCOL_FAMILIES: readonly ProtocolFamily[] = ['iot', 'smart'];
+
+/** How a device is spoken to; `version` is KLAP's (1, 2) or AES's login version. */
+export interface ConnectionKind {
+  transport: TransportKind;
+  family: ProtocolFamily;
+  port: number;
+  version?: number;
+}
+
+/** HTTP port of KLAP and AES devices. */
+export const HTTP_PORT = 80;
+
+/** Remembered kinds by device (`host` or `host:port` as given); process-wide by default. */
+export class DetectionCache {
+  private readonly kinds = new Map<string, ConnectionKind>();
+  get(key: string): ConnectionKind | undefined {
+    return this.kinds.get(key);
+  }
+  set(key: string, kind: ConnectionKind): void {
+    this.kinds.set(key, { ...kind });
+  }
+  delete(key: string): void {
+    this.kinds.delete(key);
+  }
+  /** For persisting (the agent's state dir) and restoring. */
+  entries(): [string, ConnectionKind][] {
+    return [...this.kinds.entries()].map(([k, v]) => [k, { ...v }]);
+  }
+}
+
+export const detectionCache = new DetectionCache();
+
+export interface ConnectOptions extends PlugOptions {
+  /** Skip detection: this transport. */
+  protocol?: TransportKind;
+  /** Skip family detection (KLAP carries both). */
+  family?: ProtocolFamily;
+  /** TP-Link account credentials for KLAP and AES (the defaults are tried after them). */
+  credentials?: Credentials;
+  detection?: DetectionCache;
+  sessions?: SessionCache;
+}
+
+export interface ConnectedPlug {
+  device: PlugDevice;
+  kind: ConnectionKind;
+  /**
+   * Not proven yet: a remembered kind, or XOR tried first on an unknown device. If the first use
+   * fails as if nothing of that kind were there, {@link withPlug} detects again.
+   */
+  provisional?: 'remembered' | 'first-guess';
+}
+
+function cacheKey(address: PlugAddress): string {
+  return address.port === undefined ? address.host : formatEndpoint({ host: address.host, port: address.port });
+}
+
+/** Not this kind of device (nothing there, or something else answering): try the next kind. */
+export function notThisKind(err: unknown): boolean {
+  // A reset is not a sign: an XOR plug that drops a reply is still an XOR plug.
+  if (err instanceof TplinkConnectionRefusedError) return true;
+  if (err instanceof TplinkTimeoutError) return err.phase === 'connect';
+  if (err instanceof TplinkProtocolError) return ['oversize', 'bad-frame', 'bad-json', 'http-status', 'unexpected-reply'].includes(err.reason);
+  return false;
+}
+
+/**
+ * Connects to a plug; the caller closes `device`. Told the protocol, uses it; else the remembered
+ * kind; else XOR first (costs nothing: its first request is the caller's own), see {@link withPlug}.
+ */
+export async function connectPlug(address: PlugAddress, options: ConnectOptions = {}): Promise<ConnectedPlug> {
+  if (options.protocol !== undefined) {
+    const port = address.port ?? (options.protocol === 'xor' ? DEFAULT_PORT : HTTP_PORT);
+    return open({ host: address.host, port }, options.protocol, options.family, options);
+  }
+  const known = (options.detection ?? detectionCache).get(cacheKey(address));
+  if (known) {
+    const connected = await open({ host: address.host, port: known.port }, known.transport, known.family, options, known.version);
+    return { ...connected, provisional: 'remembered' };
+  }
+  const connected = await open({ host: address.host, port: address.port ?? DEFAULT_PORT }, 'xor', 'iot', options);
+  return { ...connected, provisional: 'first-guess' };
+}
+
+/**
+ * Runs `fn` with a connected plug, detecting the kind when the first guess (or a remembered kind)
+ * turns out wrong: XOR, then KLAP, then AES. The kind that worked is remembered.
+ */
+export async function withPlug<T>(address: PlugAddress, options: ConnectOptions, fn: (connected: ConnectedPlug) => Promise<T>): Promise<T> {
+  const cache = options.detection ?? detectionCache;
+  const key = cacheKey(address);
+  const failures: unknown[] = [];
+  let connected = await connectPlug(address, options);
+  for (;;) {
+    try {
+      const result = await fn(connected);
+      if (options.protocol === undefined) cache.set(key, connected.kind);
+      return result;
+    } catch (err) {
+      if (connected.provisional === undefined || !notThisKind(err)) throw err;
+      failures.push(err);
+      cache.delete(key);
+    } finally {
+      await connected.device.close();
+    }
+    connected =
+      connected.provisional === 'remembered' ? await connectPlug(address, options) : await detectHttp(address, options, failures);
+  }
+}
+
+/** KLAP, then AES, on the HTTP port (or the one given); each proven by a first request. */
+async function detectHttp(address: PlugAddress, options: ConnectOptions, failures: unknown[]): Promise<ConnectedPlug> {
+  const port = address.port ?? HTTP_PORT;
+  for (const kind of ['klap', 'aes'] as const) {
+    let connected: ConnectedPlug | undefined;
+    try {
+      connected = await open({ host: address.host, port }, kind, options.family, options);
+      if (options.family !== undefined) await connected.device.status();
+      return connected;
+    } catch (err) {
+      await connected?.device.close();
+      if (!notThisKind(err)) throw err;
+      failures.push(err);
+    }
+  }
+  // Nothing listening anywhere, or silence everywhere: the first error (XOR's) says it best.
+  const first = failures[0] as TplinkError;
+  if (failures.every((e) => (e as TplinkError).code === first.code)) throw first;
+  const endpoint: TplinkEndpoint = { host: address.host, port: address.port ?? DEFAULT_PORT };
+  const summary = failures.map((e) => (e as Error).message).join('; ');
+  throw new TplinkProtocolError(endpoint, 'unexpected-reply', `no supported TP-Link protocol answered (${summary})`, failures.at(-1));
+}
+
+async function open(
+  endpoint: TplinkEndpoint,
+  transport: TransportKind,
+  family: ProtocolFamily | undefined,
+  options: ConnectOptions,
+  version?: number,
+): Promise<ConnectedPlug> {
+  if (transport === 'xor') {
+    return { device: new Plug(endpoint, options), kind: { transport, family: 'iot', port: endpoint.port } };
+  }
+  const common = {
+    credentials: options.credentials,
+    connectTimeoutMs: options.connectTimeoutMs,
+    requestTimeoutMs: options.requestTimeoutMs,
+    sessions: options.sessions,
+    logger: options.logger,
+  };
+  if (transport === 'aes') {
+    const aes = new AesTransport(endpoint, { ...common, loginVersion: version === 1 || version === 2 ? version : 'auto' });
+    try {
+      const device = new SmartPlug(aes);
+      // The login happens on the first request: make it now so the kind is proven.
+      if (family === undefined) await device.protocol.call('get_device_info');
+      return { device, kind: { transport, family: 'smart', port: endpoint.port, version: aes.loginVersion } };
+    } catch (err) {
+      await aes.close();
+      throw err;
+    }
+  }
+  const klap = new KlapTransport(endpoint, { ...common, version: version === 1 || version === 2 ? (version as KlapVersion) : 'auto' });
+  try {
+    const resolved = family ?? (await klapFamily(klap));
+    const device: PlugDevice = resolved === 'iot' ? new Plug(endpoint, { ...options, transport: klap }) : new SmartPlug(klap);
+    return { device, kind: { transport, family: resolved, port: endpoint.port, version: klap.version } };
+  } catch (err) {
+    await klap.close();
+    throw err;
+  }
+}
+
+/** Over KLAP: an IOT device answers get_sysinfo with `system`; a SMART one with an error code. */
+async function klapFamily(transport: Transport): Promise<ProtocolFamily> {
+  const reply = await transport.send(getSysinfoRequest());
+  if (typeof reply === 'object' && reply !== null && 'system' in reply) return 'iot';
+  return 'smart';
+}
+

@@ -1,0 +1,179 @@
+/**
+ * KLAP (HTTP, port 80): handshake 1 and 2 establish a session, then each request is AES-encrypted
+ * with a sequence number. Sessions are cached per device until shortly before the device's TIMEOUT,
+ * re-established before the sequence number would leave int32, and once (no more) when the device
+ * refuses the session (403) or a reply does not decrypt. Firmware that accepts one request per
+ * session is recognised and then gets a fresh handshake before each request.
+ */
+import { randomBytes } from 'node:crypto';
+import { TplinkAuthenticationError, TplinkProtocolError, TplinkSessionError } from './errors';
+import {
+  deriveKlapSessionKeys,
+  hashesEqual,
+  klapAuthHash,
+  klapClientHash,
+  klapDecrypt,
+  klapEncrypt,
+  klapSeqExhausted,
+  klapServerHash,
+  KLAP_SEED_LENGTH,
+  type KlapSessionKeys,
+  type KlapVersion,
+} from './klap-crypto';
+import { candidateCredentials } from './credentials';
+import { SessionTransport, sessionExpiry, type Exchange, type SessionTransportOptions } from './session-transport';
+import type { TplinkEndpoint , TplinkError } from './errors';
+
+export interface KlapTransportOptions extends SessionTransportOptions {
+  /** 1, 2, or `auto` (default): one handshake 1 tells which, by the hash that matches. */
+  version?: KlapVersion | 'auto';
+}
+
+interface KlapSession {
+  version: KlapVersion;
+  keys: KlapSessionKeys;
+  seq: number;
+  cookie: string;
+  expiresAt: number;
+  /** Requests answered within this session. */
+  used: number;
+}
+
+/** Retried once with a fresh session. */
+class StaleSession extends Error {
+  constructor(
+    readonly why: string,
+    readonly failure: TplinkError,
+  ) {
+    super(why);
+  }
+}
+
+export class KlapTransport extends SessionTransport {
+  /** The KLAP version of the last session (after a handshake). */
+  version: KlapVersion | undefined;
+  private readonly wantedVersion: KlapVersion | 'auto';
+
+  constructor(endpoint: TplinkEndpoint, options: KlapTransportOptions = {}) {
+    super(endpoint, options);
+    this.wantedVersion = options.version ?? 'auto';
+  }
+
+  protected async exchange(exchange: Exchange, request: object): Promise<unknown> {
+    const plaintext = Buffer.from(JSON.stringify(request), 'utf8');
+    let session = this.cachedSession() ?? (await this.handshake(exchange));
+    for (let retried = false; ; retried = true) {
+      try {
+        return await this.requestOnce(exchange, session, plaintext);
+      } catch (err) {
+        if (!(err instanceof StaleSession)) throw err;
+        this.forgetSession();
+        if (retried) throw err.failure;
+        // A device that took exactly one request on this session takes one per session.
+        if (session.used === 1 && err.why === 'status 403') this.sessions.set(this.oneRequestKey(), true);
+        this.log.debug('KLAP session refused; handshaking once more', { why: err.why });
+        session = await this.handshake(exchange);
+      }
+    }
+  }
+
+  private oneRequestKey(): string {
+    return `${this.sessionKey()}:one-request`;
+  }
+
+  private cachedSession(): KlapSession | undefined {
+    const session = this.sessions.get<KlapSession>(this.sessionKey());
+    if (session === undefined) return undefined;
+    const oneRequest = this.sessions.get<boolean>(this.oneRequestKey()) === true;
+    if (this.now() < session.expiresAt && !klapSeqExhausted(session.seq) && !(oneRequest && session.used > 0)) {
+      this.version = session.version;
+      return session;
+    }
+    this.forgetSession();
+    return undefined;
+  }
+
+  private async requestOnce(exchange: Exchange, session: KlapSession, plaintext: Buffer): Promise<unknown> {
+    const seq = ++session.seq;
+    const reply = await exchange.post(`/app/request?seq=${seq}`, klapEncrypt(session.keys, seq, plaintext), {
+      Cookie: `TP_SESSIONID=${session.cookie}`,
+    });
+    if (reply.status === 403) {
+      throw new StaleSession('status 403', new TplinkSessionError(this.endpoint, 'the device answered 403 again after a fresh KLAP handshake'));
+    }
+    if (reply.status !== 200) {
+      throw new TplinkProtocolError(this.endpoint, 'http-status', `KLAP request answered HTTP ${reply.status}`);
+    }
+    let decrypted: Buffer;
+    try {
+      decrypted = klapDecrypt(session.keys, seq, reply.body);
+    } catch (err) {
+      throw new StaleSession('undecryptable reply', new TplinkProtocolError(this.endpoint, 'decrypt', `KLAP reply of ${reply.body.length} bytes does not decrypt`, err));
+    }
+    session.used++;
+    try {
+      return JSON.parse(decrypted.toString('utf8')) as unknown;
+    } catch (err) {
+      throw new TplinkProtocolError(this.endpoint, 'bad-json', `decrypted KLAP reply of ${decrypted.length} bytes is not JSON`, err);
+    }
+  }
+
+  private async handshake(exchange: Exchange): Promise<KlapSession> {
+    this.stats.handshakes++;
+    const localSeed = randomBytes(KLAP_SEED_LENGTH);
+    const first = await exchange.post('/app/handshake1', localSeed);
+    if (first.status === 403) {
+      throw new TplinkAuthenticationError(
+        this.endpoint,
+        'the device refused KLAP handshake 1 (403); on a Tapo device turn on "Third-Party Compatibility" in the Tapo app',
+      );
+    }
+    if (first.status !== 200) throw new TplinkProtocolError(this.endpoint, 'http-status', `KLAP handshake 1 answered HTTP ${first.status}`);
+    if (first.body.length !== 48) {
+      throw new TplinkProtocolError(this.endpoint, 'unexpected-reply', `KLAP handshake 1 answered ${first.body.length} bytes, expected 48`);
+    }
+    const remoteSeed = first.body.subarray(0, 16);
+    const serverHash = first.body.subarray(16, 48);
+    const cookie = first.cookies.get('TP_SESSIONID');
+    if (cookie === undefined) throw new TplinkProtocolError(this.endpoint, 'unexpected-reply', 'KLAP handshake 1 set no TP_SESSIONID cookie');
+    const match = this.matchCredentials(localSeed, remoteSeed, serverHash);
+    const second = await exchange.post('/app/handshake2', klapClientHash(match.version, localSeed, remoteSeed, match.auth), {
+      Cookie: `TP_SESSIONID=${cookie}`,
+    });
+    if (second.status !== 200) {
+      throw new TplinkAuthenticationError(this.endpoint, `the device refused KLAP handshake 2 (HTTP ${second.status})`);
+    }
+    const keys = deriveKlapSessionKeys(localSeed, remoteSeed, match.auth);
+    const timeout = Number(first.cookies.get('TIMEOUT') ?? '86400');
+    const session: KlapSession = {
+      version: match.version,
+      keys,
+      seq: keys.initialSeq,
+      cookie,
+      expiresAt: sessionExpiry(this.now(), Number.isFinite(timeout) && timeout > 0 ? timeout : 86400),
+      used: 0,
+    };
+    this.version = match.version;
+    this.sessions.set(this.sessionKey(), session);
+    return session;
+  }
+
+  /** Which credential (and version) the device's handshake 1 hash proves; checked locally, no round trip. */
+  private matchCredentials(localSeed: Buffer, remoteSeed: Buffer, serverHash: Buffer): { version: KlapVersion; auth: Buffer } {
+    const versions: KlapVersion[] = this.wantedVersion === 'auto' ? [2, 1] : [this.wantedVersion];
+    for (const credentials of candidateCredentials(this.credentials)) {
+      for (const version of versions) {
+        const auth = klapAuthHash(version, credentials);
+        if (hashesEqual(klapServerHash(version, localSeed, remoteSeed, auth), serverHash)) {
+          if (credentials !== this.credentials) this.log.debug('KLAP handshake matched default credentials');
+          return { version, auth };
+        }
+      }
+    }
+    const tried = this.credentials ? 'the given credentials, the default ones and blank' : 'no credentials given; the default ones and blank';
+    throw new TplinkAuthenticationError(
+      this.endpoint,
+      `the device's KLAP handshake matches none of the credentials tried (${tried}); check the TP-Link account email and password`,
+    );
+  }
+}

@@ -1,0 +1,199 @@
+/**
+ * What KLAP and AES transports share: requests serialised per transport, the device lease (one
+ * client per device in this process, see lease-holder.ts), one time budget per request covering
+ * handshake and exchange, a keep-alive HTTP agent, and sessions cached per device in a registry
+ * that outlives the transport (a warm Lambda or the agent skips the handshake next time).
+ */
+import type http from 'node:http';
+import { deviceLocks as defaultLocks, type DeviceLocks } from './device-lock';
+import { TplinkConnectionResetError, TplinkTimeoutError, formatEndpoint, type TplinkEndpoint } from './errors';
+import { createDeviceAgent, httpPost, type HttpReply } from './http-post';
+import { LeaseHolder } from './lease-holder';
+import { DEFAULT_REQUEST_TIMEOUT_MS, type Transport, type TransportTimeouts } from './transport';
+import type { Credentials } from './klap-crypto';
+import { silentLogger, type Logger } from '../logger';
+
+/**
+ * Sessions by device and transport kind, and each device's keep-alive HTTP agent (so a warm
+ * session also reuses its TCP connection across transports); the default is process-wide.
+ * Idle agent sockets do not keep the process alive.
+ */
+export class SessionCache {
+  private readonly sessions = new Map<string, unknown>();
+  private readonly agents = new Map<string, http.Agent>();
+
+  agentFor(device: string): http.Agent {
+    let agent = this.agents.get(device);
+    if (!agent) {
+      agent = createDeviceAgent();
+      this.agents.set(device, agent);
+    }
+    return agent;
+  }
+
+  /** Closes every kept connection (tests, shutdown). Sessions stay. */
+  closeConnections(): void {
+    for (const agent of this.agents.values()) agent.destroy();
+    this.agents.clear();
+  }
+
+  get<S>(key: string): S | undefined {
+    return this.sessions.get(key) as S | undefined;
+  }
+  set(key: string, session: unknown): void {
+    this.sessions.set(key, session);
+  }
+  delete(key: string): void {
+    this.sessions.delete(key);
+  }
+  clear(): void {
+    this.sessions.clear();
+    this.closeConnections();
+  }
+}
+
+export const sessionCache = new SessionCache();
+
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+/** Sessions end this long before the device's TIMEOUT (a fifth of it when shorter): clocks drift. */
+const EXPIRY_MARGIN_MS = 20 * 60_000;
+
+export function sessionExpiry(now: number, timeoutSeconds: number): number {
+  const lifetime = timeoutSeconds * 1000;
+  return now + lifetime - Math.min(EXPIRY_MARGIN_MS, lifetime / 5);
+}
+
+export interface SessionTransportOptions extends TransportTimeouts {
+  credentials?: Credentials;
+  /** Largest reply body accepted (default 1 MiB). */
+  maxBodyBytes?: number;
+  sessions?: SessionCache;
+  locks?: DeviceLocks;
+  /** Milliseconds since the epoch (session expiry); default Date.now. */
+  now?: () => number;
+  agent?: http.Agent;
+  logger?: Logger;
+}
+
+export interface SessionTransportStats {
+  /** HTTP requests sent, handshakes included. */
+  roundTrips: number;
+  handshakes: number;
+}
+
+/** One request's context: its abort signal and a POST bound to it. */
+export interface Exchange {
+  signal: AbortSignal;
+  post(path: string, body: Buffer | string, headers?: Record<string, string>): Promise<HttpReply>;
+}
+
+export abstract class SessionTransport implements Transport {
+  readonly endpoint: TplinkEndpoint;
+  readonly stats: SessionTransportStats = { roundTrips: 0, handshakes: 0 };
+  protected readonly requestTimeoutMs: number;
+  protected readonly credentials: Credentials | undefined;
+  protected readonly sessions: SessionCache;
+  protected readonly now: () => number;
+  protected readonly log: Logger;
+  protected readonly deviceKey: string;
+  private readonly maxBodyBytes: number;
+  private readonly agent: http.Agent;
+  private readonly holder: LeaseHolder;
+  private readonly inflight = new Set<AbortController>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  constructor(endpoint: TplinkEndpoint, options: SessionTransportOptions = {}) {
+    this.endpoint = { host: endpoint.host, port: endpoint.port };
+    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    if (!Number.isFinite(this.requestTimeoutMs) || this.requestTimeoutMs <= 0) {
+      throw new RangeError(`requestTimeoutMs must be a positive number of milliseconds, got ${this.requestTimeoutMs}`);
+    }
+    this.credentials = options.credentials;
+    this.sessions = options.sessions ?? sessionCache;
+    this.now = options.now ?? Date.now;
+    this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    this.deviceKey = formatEndpoint(this.endpoint);
+    this.agent = options.agent ?? this.sessions.agentFor(this.deviceKey);
+    this.log = (options.logger ?? silentLogger).child({ device: this.deviceKey });
+    this.holder = new LeaseHolder({
+      locks: options.locks ?? defaultLocks,
+      key: this.deviceKey,
+      endpoint: this.endpoint,
+      requestTimeoutMs: this.requestTimeoutMs,
+      idleTimeoutMs: 1,
+      // HTTP sockets live in the agent; the lease is only held while a request or hold is running.
+      connection: { isOpen: () => false, park: () => undefined, drop: () => undefined },
+    });
+  }
+
+  /** Encrypts and sends one request within the session, establishing it first when needed. */
+  protected abstract exchange(exchange: Exchange, request: object): Promise<unknown>;
+
+  send(request: object): Promise<unknown> {
+    const run = this.queue.then(() => this.sendNow(request));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  hold<T>(fn: () => Promise<T>): Promise<T> {
+    this.assertOpen();
+    return this.holder.use(Date.now() + this.requestTimeoutMs, fn);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const err = new TplinkConnectionResetError(this.endpoint, 'transport is closed');
+    for (const abort of this.inflight) abort.abort(err);
+    await this.holder.close(err);
+  }
+
+  /** Forgets this device's cached session (the next request handshakes). */
+  forgetSession(): void {
+    this.sessions.delete(this.sessionKey());
+  }
+
+  protected sessionKey(): string {
+    return `${this.constructor.name}:${this.deviceKey}`;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new TplinkConnectionResetError(this.endpoint, 'transport is closed');
+  }
+
+  private sendNow(request: object): Promise<unknown> {
+    this.assertOpen();
+    const deadline = Date.now() + this.requestTimeoutMs;
+    return this.holder.use(deadline, async () => {
+      this.assertOpen();
+      const abort = new AbortController();
+      this.inflight.add(abort);
+      const timer = setTimeout(
+        () => abort.abort(new TplinkTimeoutError(this.endpoint, 'request', this.requestTimeoutMs)),
+        Math.max(1, deadline - Date.now()),
+      );
+      const exchange: Exchange = {
+        signal: abort.signal,
+        post: (path, body, headers) => {
+          this.stats.roundTrips++;
+          return httpPost({
+            endpoint: this.endpoint,
+            path,
+            body,
+            headers,
+            agent: this.agent,
+            signal: abort.signal,
+            maxBodyBytes: this.maxBodyBytes,
+            requestTimeoutMs: this.requestTimeoutMs,
+          });
+        },
+      };
+      try {
+        return await this.exchange(exchange, request);
+      } finally {
+        clearTimeout(timer);
+        this.inflight.delete(abort);
+      }
+    });
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * A Tapo plug or strip (P100, P110, P300, …) spoken to with the SMART protocol over a KLAP or AES
+ * transport. Same surface as the IOT Plug, so operations and the CLI do not care which it is.
+ */
+import { selectChild, type ChildSelector, type PlugChild, type Sysinfo } from './commands';
+import { TplinkProtocolError, type TplinkEndpoint } from './errors';
+import type { PlugDevice, PlugEnergy, PlugStatus, SetPowerOptions } from './plug';
+import { SmartProtocol } from './smart-protocol';
+import type { Transport } from './transport';
+
+function text(value: unknown): string {
+  return typeof value === 'string' ? value : '';
+}
+
+/** Tapo names are base64 of UTF-8; older firmware sends them plain. */
+function nickname(value: unknown): string {
+  const raw = text(value);
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(raw) || raw.length % 4 !== 0) return raw;
+  const decoded = Buffer.from(raw, 'base64').toString('utf8');
+  return decoded.includes('\uFFFD') ? raw : decoded;
+}
+
+export class SmartPlug implements PlugDevice {
+  readonly endpoint: TplinkEndpoint;
+  readonly protocol: SmartProtocol;
+  private lastSysinfo: Sysinfo | undefined;
+
+  constructor(readonly transport: Transport) {
+    this.endpoint = transport.endpoint;
+    this.protocol = new SmartProtocol(transport);
+  }
+
+  /** Device info, outlets (strips) and energy (where metered), in one batch where the device allows. */
+  async status(): Promise<PlugStatus> {
+    const [info, energy] = await this.protocol.callAll([{ method: 'get_device_info' }, { method: 'get_energy_usage' }]);
+    if (!info!.ok) throw info!.error;
+    const device = info!.result;
+    const sysinfo: Sysinfo = { alias: nickname(device.nickname), model: text(device.model), deviceId: text(device.device_id) };
+    if (typeof device.device_on === 'boolean') {
+      sysinfo.relayState = device.device_on ? 1 : 0;
+    } else {
+      const children = await this.protocol.list('get_child_device_list', 'child_device_list');
+      sysinfo.children = children.map((c, index) => ({
+        id: text(c.device_id),
+        index,
+        alias: nickname(c.nickname),
+        state: c.device_on === true ? 1 : 0,
+      }));
+      if (sysinfo.children.length === 0) {
+        throw new TplinkProtocolError(this.endpoint, 'unexpected-reply', 'get_device_info has no device_on and the device lists no outlets');
+      }
+    }
+    this.lastSysinfo = sysinfo;
+    const status: PlugStatus = { host: this.endpoint.host, port: this.endpoint.port, ...sysinfo };
+    if (energy?.ok) status.energy = toEnergy(energy.result);
+    return status;
+  }
+
+  async setPower(on: boolean, options: SetPowerOptions = {}): Promise<void> {
+    if (options.child === undefined) {
+      await this.protocol.call('set_device_info', { device_on: on });
+      return;
+    }
+    const child = await this.resolveChild(options.child);
+    await this.protocol.callChild(child.id, 'set_device_info', { device_on: on });
+  }
+
+  async resolveChild(selector: ChildSelector): Promise<PlugChild> {
+    const sysinfo = this.lastSysinfo ?? (await this.status(), this.lastSysinfo!);
+    return selectChild(this.endpoint, sysinfo, selector);
+  }
+
+  session<T>(fn: (plug: this) => Promise<T>): Promise<T> {
+    return this.transport.hold(() => fn(this));
+  }
+
+  close(): Promise<void> {
+    return this.transport.close();
+  }
+}
+
+function toEnergy(result: Record<string, unknown>): PlugEnergy {
+  const num = (v: unknown) => (typeof v === 'number' ? v : 0);
+  // current_power is in milliwatts in get_energy_usage.
+  return { powerW: num(result.current_power) / 1000, todayWh: num(result.today_energy) };
+}

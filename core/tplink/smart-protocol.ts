@@ -1,0 +1,143 @@
+/**
+ * The SMART protocol (Tapo, and Kasa devices sold since ~2022) over any Transport:
+ * `{method, params}` → `{error_code, result}`. Error codes become TplinkSmartError (retryable
+ * for session timeouts and busy transports) or TplinkAuthenticationError; `multipleRequest`
+ * batches several calls in one round trip and falls back to single calls for firmware that
+ * rejects batches; paged lists are followed to their end.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  SMART_AUTHENTICATION_CODES,
+  TplinkAuthenticationError,
+  TplinkProtocolError,
+  TplinkSmartError,
+  smartErrorName,
+  type TplinkEndpoint,
+} from './errors';
+import type { Transport } from './transport';
+
+export interface SmartCall {
+  method: string;
+  params?: Record<string, unknown>;
+}
+
+/** One call's outcome inside a batch: its result, or the error it failed with. */
+export type SmartOutcome = { ok: true; result: Record<string, unknown> } | { ok: false; error: TplinkSmartError | TplinkAuthenticationError };
+
+/** Batch error codes after which the device gets single calls instead (JSON error, unknown method, unknown). */
+const BATCH_REFUSED = new Set([-1003, -1002, -1]);
+/** Pages followed at most (a device answering an ever-growing `sum` must not loop forever). */
+const MAX_PAGES = 50;
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Per process: SMART clients identify themselves with a random terminal id, as the apps do. */
+const TERMINAL_UUID = randomBytes(16).toString('base64');
+
+export class SmartProtocol {
+  /** Whether the device still gets batches (false after it refused one). */
+  batching = true;
+
+  constructor(
+    readonly transport: Transport,
+    private readonly endpoint: TplinkEndpoint = transport.endpoint,
+  ) {}
+
+  /** One call; throws on a non-zero error code. */
+  async call(method: string, params?: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const reply = await this.transport.send(envelope({ method, params }));
+    return this.result(method, reply);
+  }
+
+  /** Several calls, batched when the device allows; each call's outcome in order. */
+  async callAll(calls: SmartCall[]): Promise<SmartOutcome[]> {
+    if (calls.length === 1 || !this.batching) return this.singly(calls);
+    let reply: Record<string, unknown>;
+    try {
+      reply = await this.call('multipleRequest', { requests: calls.map((c) => ({ method: c.method, ...(c.params ? { params: c.params } : {}) })) });
+    } catch (err) {
+      if (err instanceof TplinkSmartError && BATCH_REFUSED.has(err.errorCode)) {
+        this.batching = false;
+        return this.singly(calls);
+      }
+      throw err;
+    }
+    const responses = Array.isArray(reply.responses) ? reply.responses : [];
+    const outcomes: SmartOutcome[] = [];
+    for (const [i, call] of calls.entries()) {
+      const response: unknown = responses[i];
+      // The device stops at the first failure: the calls it did not answer are asked singly.
+      if (!isObject(response) || response.method !== call.method) {
+        outcomes.push(await this.outcome(call));
+        continue;
+      }
+      outcomes.push(this.toOutcome(call.method, response));
+    }
+    return outcomes;
+  }
+
+  /** A paged list (`get_child_device_list`, …): every page, concatenated. */
+  async list(method: string, name: string): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const result = await this.call(method, { start_index: items.length });
+      const batch = result[name];
+      if (!Array.isArray(batch)) throw new TplinkProtocolError(this.endpoint, 'unexpected-reply', `${method} has no "${name}" list`);
+      items.push(...batch.filter(isObject));
+      const sum = typeof result.sum === 'number' ? result.sum : items.length;
+      if (batch.length === 0 || items.length >= sum) return items;
+    }
+    throw new TplinkProtocolError(this.endpoint, 'unexpected-reply', `${method} still had pages after ${MAX_PAGES}`);
+  }
+
+  /** A call to one child of a strip, through `control_child`; the child's own error code is checked. */
+  async callChild(deviceId: string, method: string, params?: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const result = await this.call('control_child', { device_id: deviceId, requestData: { method, ...(params ? { params } : {}) } });
+    return this.result(`control_child ${method}`, result.responseData);
+  }
+
+  private async singly(calls: SmartCall[]): Promise<SmartOutcome[]> {
+    const outcomes: SmartOutcome[] = [];
+    for (const call of calls) outcomes.push(await this.outcome(call));
+    return outcomes;
+  }
+
+  private async outcome(call: SmartCall): Promise<SmartOutcome> {
+    const reply = await this.transport.send(envelope(call));
+    if (!isObject(reply)) throw new TplinkProtocolError(this.endpoint, 'unexpected-reply', `${call.method} reply is not a JSON object`);
+    return this.toOutcome(call.method, reply);
+  }
+
+  private toOutcome(method: string, response: Record<string, unknown>): SmartOutcome {
+    try {
+      return { ok: true, result: this.result(method, response) };
+    } catch (err) {
+      if (err instanceof TplinkSmartError || err instanceof TplinkAuthenticationError) return { ok: false, error: err };
+      throw err;
+    }
+  }
+
+  private result(method: string, reply: unknown): Record<string, unknown> {
+    if (!isObject(reply)) throw new TplinkProtocolError(this.endpoint, 'unexpected-reply', `${method} reply is not a JSON object`);
+    const code = reply.error_code;
+    if (typeof code !== 'number') throw new TplinkProtocolError(this.endpoint, 'unexpected-reply', `${method} reply has no error_code`);
+    if (code !== 0) {
+      if (SMART_AUTHENTICATION_CODES.has(code)) {
+        throw new TplinkAuthenticationError(this.endpoint, `device error ${code} (${smartErrorName(code)}) in ${method}`);
+      }
+      throw new TplinkSmartError(this.endpoint, method, code);
+    }
+    return isObject(reply.result) ? reply.result : {};
+  }
+}
+
+function envelope(call: SmartCall): Record<string, unknown> {
+  return {
+    method: call.method,
+    ...(call.params ? { params: call.params } : {}),
+    request_time_milis: Date.now(),
+    terminal_uuid: TERMINAL_UUID,
+  };
+}

@@ -1,0 +1,132 @@
+/**
+ * A simulated Tapo device on the older AES "securePassthrough" transport: an RSA handshake that
+ * hands the client an AES key, a `login_device` (v1: base64 password, v2: base64 SHA-1) that
+ * returns a token, then encrypted SMART requests wrapped in `securePassthrough`.
+ */
+import { createPublicKey, randomBytes } from 'node:crypto';
+import { aesDecrypt, aesEncrypt, aesLoginParams, encryptSessionKey, type AesLoginVersion, type AesSessionKey } from '../../core/tplink/aes-crypto';
+import type { Credentials } from '../../core/tplink/klap-crypto';
+import { startHttpDeviceServer, type Answer, type DeviceFaults, type HttpDeviceServer } from './http-device-server';
+
+export interface AesServerOptions {
+  credentials: Credentials;
+  /** Which login the firmware accepts (default 2). */
+  loginVersion?: AesLoginVersion;
+  handle: (request: unknown) => unknown;
+  host?: string;
+  port?: number;
+  timeoutSeconds?: number;
+  faults?: DeviceFaults;
+}
+
+interface ServerSession {
+  key: AesSessionKey;
+  token: string | undefined;
+  createdAt: number;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const json = (value: unknown, headers?: Record<string, string>): Answer => ({
+  status: 200,
+  body: JSON.stringify(value),
+  headers: { 'Content-Type': 'application/json;charset=UTF-8', ...headers },
+});
+
+/** Accepts the PEM with or without line wrapping (python-kasa sends the base64 on one line). */
+function publicKeyPem(text: string): string {
+  const base64 = text.replace(/-----(BEGIN|END) PUBLIC KEY-----/g, '').replace(/\s+/g, '');
+  const wrapped = base64.match(/.{1,64}/g)?.join('\n') ?? '';
+  const pem = `-----BEGIN PUBLIC KEY-----\n${wrapped}\n-----END PUBLIC KEY-----\n`;
+  createPublicKey(pem); // throws on a bad key
+  return pem;
+}
+
+export async function startAesServer(options: AesServerOptions): Promise<HttpDeviceServer> {
+  const sessions = new Map<string, ServerSession>();
+  const faults = options.faults ?? {};
+  const expected = aesLoginParams(options.loginVersion ?? 2, options.credentials);
+
+  const handshake = (params: Record<string, unknown>): Answer => {
+    let pem: string;
+    try {
+      pem = publicKeyPem(typeof params.key === 'string' ? params.key : '');
+    } catch {
+      return json({ error_code: -1010 });
+    }
+    server.stats.handshakes++;
+    const id = randomBytes(16).toString('hex').toUpperCase();
+    const key = { key: randomBytes(16), iv: randomBytes(16) };
+    sessions.set(id, { key, token: undefined, createdAt: Date.now() });
+    return json(
+      { error_code: 0, result: { key: encryptSessionKey(pem, key) } },
+      { 'Set-Cookie': `TP_SESSIONID=${id};TIMEOUT=${options.timeoutSeconds ?? 1440}` },
+    );
+  };
+
+  const inner = (session: ServerSession, request: unknown, token: string | null): unknown => {
+    if (!isObject(request)) return { error_code: -1003 };
+    if (request.method === 'login_device') {
+      const params = isObject(request.params) ? request.params : {};
+      const matches = Object.entries(expected).every(([name, value]) => params[name] === value);
+      if (!matches) return { error_code: -1501 };
+      session.token = randomBytes(16).toString('hex').toUpperCase();
+      return { error_code: 0, result: { token: session.token } };
+    }
+    if (session.token === undefined || token !== session.token) return { error_code: 9999 };
+    server.stats.requests++;
+    return options.handle(request);
+  };
+
+  const passthrough = (session: ServerSession | undefined, params: Record<string, unknown>, token: string | null): Answer => {
+    const expired = session !== undefined && faults.sessionTtlMs !== undefined && Date.now() - session.createdAt > faults.sessionTtlMs;
+    if (!session || expired || faults.forbidRequests) return json({ error_code: 9999 });
+    let request: unknown;
+    try {
+      request = JSON.parse(aesDecrypt(session.key, typeof params.request === 'string' ? params.request : '').toString('utf8'));
+    } catch {
+      return json({ error_code: -1005 });
+    }
+    const reply = inner(session, request, token);
+    if (faults.oneRequestPerSession && session.token !== undefined && isObject(request) && request.method !== 'login_device') {
+      session.token = `spent-${session.token}`;
+    }
+    let response = aesEncrypt(session.key, JSON.stringify(reply));
+    if (faults.corruptReply) {
+      // Flips the last byte of the next-to-last block: the padding of the last block is then always wrong.
+      const bytes = Buffer.from(response, 'base64');
+      if (bytes.length >= 32) bytes.writeUInt8(bytes.readUInt8(bytes.length - 17) ^ 0xff, bytes.length - 17);
+      response = bytes.toString('base64');
+    }
+    return json({ error_code: 0, result: { response } });
+  };
+
+  const route = (path: string, body: Buffer, cookies: Map<string, string>): Answer => {
+    const url = new URL(path, 'http://device');
+    if (url.pathname !== '/app') return { status: 404 };
+    let request: unknown;
+    try {
+      request = JSON.parse(body.toString('utf8'));
+    } catch {
+      return json({ error_code: -1003 });
+    }
+    if (!isObject(request)) return json({ error_code: -1003 });
+    const params = isObject(request.params) ? request.params : {};
+    if (request.method === 'handshake') return handshake(params);
+    if (request.method === 'securePassthrough') {
+      return passthrough(sessions.get(cookies.get('TP_SESSIONID') ?? ''), params, url.searchParams.get('token'));
+    }
+    return json({ error_code: -1002 });
+  };
+
+  // The routes run only once the server is listening, after `server` is set.
+  const server: HttpDeviceServer = await startHttpDeviceServer(route, {
+    host: options.host,
+    port: options.port,
+    faults,
+    endSessions: () => sessions.clear(),
+  });
+  return server;
+}

@@ -1,0 +1,116 @@
+/**
+ * The HTTP side of a simulated KLAP or AES device: a server on 127.0.0.1 (port 0 = any free
+ * port), bounded request bodies, counters, and faults a test can switch on at any time.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface DeviceFaults {
+  /** KLAP: handshake 1 proves other credentials (the client must refuse, fast). */
+  wrongServerHash?: boolean;
+  /** Every request (after the handshake) answers 403. */
+  forbidRequests?: boolean;
+  /** Replies are corrupted (bad padding or signature). */
+  corruptReply?: boolean;
+  /** The reply declares more bytes than it sends, then the connection closes. */
+  truncateReply?: boolean;
+  /** The reply body is this many bytes. */
+  hugeReplyBytes?: number;
+  /** Never answers (the connection stays open). */
+  silent?: boolean;
+  /** Sessions end this long after their handshake although the cookie says 24 h. */
+  sessionTtlMs?: number;
+  /** A session accepts one request only (some IOT firmware). */
+  oneRequestPerSession?: boolean;
+}
+
+export interface DeviceServerStats {
+  handshakes: number;
+  requests: number;
+  /** HTTP requests of any kind. */
+  http: number;
+}
+
+export interface HttpDeviceServer {
+  host: string;
+  port: number;
+  faults: DeviceFaults;
+  stats: DeviceServerStats;
+  /** Ends every session now, as a device does after its TIMEOUT or a reboot. */
+  endSessions(): void;
+  close(): Promise<void>;
+}
+
+export interface Answer {
+  status: number;
+  body?: Buffer | string;
+  headers?: Record<string, string>;
+}
+
+const MAX_REQUEST_BYTES = 64 * 1024;
+
+/** Starts a server whose `route` answers each POST (path with query, body, cookies). */
+export async function startHttpDeviceServer(
+  route: (path: string, body: Buffer, cookies: Map<string, string>) => Answer,
+  options: { host?: string; port?: number; faults?: DeviceFaults; endSessions?: () => void } = {},
+): Promise<HttpDeviceServer> {
+  const faults: DeviceFaults = options.faults ?? {};
+  const stats: DeviceServerStats = { handshakes: 0, requests: 0, http: 0 };
+  const server = http.createServer((req, res) => {
+    stats.http++;
+    const chunks: Buffer[] = [];
+    let length = 0;
+    req.on('data', (chunk: Buffer) => {
+      length += chunk.length;
+      if (length > MAX_REQUEST_BYTES) req.destroy();
+      else chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (faults.silent) return;
+      const answer = route(req.url ?? '/', Buffer.concat(chunks), cookiesOf(req.headers.cookie));
+      send(res, answer, faults);
+    });
+  });
+  server.keepAliveTimeout = 5000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  return {
+    host: address.address,
+    port: address.port,
+    faults,
+    stats,
+    endSessions: () => options.endSessions?.(),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function send(res: http.ServerResponse, answer: Answer, faults: DeviceFaults): void {
+  let body = typeof answer.body === 'string' ? Buffer.from(answer.body, 'utf8') : (answer.body ?? Buffer.alloc(0));
+  if (answer.status === 200 && faults.hugeReplyBytes !== undefined) body = Buffer.alloc(faults.hugeReplyBytes, 0x41);
+  res.statusCode = answer.status;
+  for (const [name, value] of Object.entries(answer.headers ?? {})) res.setHeader(name, value);
+  if (answer.status === 200 && faults.truncateReply && body.length > 1) {
+    res.setHeader('Content-Length', String(body.length));
+    res.write(body.subarray(0, Math.floor(body.length / 2)));
+    setImmediate(() => res.socket?.destroy());
+    return;
+  }
+  res.setHeader('Content-Length', String(body.length));
+  res.end(body);
+}
+
+function cookiesOf(header: string | undefined): Map<string, string> {
+  const cookies = new Map<string, string>();
+  for (const part of (header ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0) cookies.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
+  }
+  return cookies;
+}

@@ -1,0 +1,130 @@
+/**
+ * A simulated Kasa plug speaking the IOT protocol (`{"system":{"get_sysinfo":{}}}`) for the KLAP
+ * servers: the JSON a newer HS100/HS103 answers once the transport is decrypted. Pure, no I/O.
+ */
+import { EventEmitter } from 'node:events';
+
+export interface IotDeviceOptions {
+  model: string;
+  deviceId: string;
+  alias: string;
+  mac?: string;
+}
+
+type Json = Record<string, unknown>;
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export class SimulatedIotDevice {
+  readonly model: string;
+  readonly deviceId: string;
+  alias: string;
+  on = false;
+  readonly events = new EventEmitter();
+  private readonly mac: string;
+
+  constructor(options: IotDeviceOptions) {
+    this.model = options.model;
+    this.deviceId = options.deviceId;
+    this.alias = options.alias;
+    this.mac = options.mac ?? '00:00:5E:00:53:02';
+  }
+
+  sysinfo(): Json {
+    return {
+      sw_ver: '1.1.0 Build 260101 Rel.000000',
+      hw_ver: '4.1',
+      model: this.model,
+      deviceId: this.deviceId,
+      oemId: '0'.repeat(32),
+      hwId: '0'.repeat(32),
+      rssi: -40,
+      latitude_i: 0,
+      longitude_i: 0,
+      alias: this.alias,
+      status: 'new',
+      obd_src: 'tplink',
+      mic_type: 'IOT.SMARTPLUGSWITCH',
+      feature: 'TIM',
+      mac: this.mac,
+      updating: 0,
+      led_off: 0,
+      relay_state: this.on ? 1 : 0,
+      on_time: 0,
+      icon_hash: '',
+      dev_name: 'Smart Wi-Fi Plug',
+      active_mode: 'none',
+      next_action: { type: -1 },
+      ntc_state: 0,
+      err_code: 0,
+    };
+  }
+
+  /** Answers one IOT request: every module asked for gets an answer or "module not support". */
+  handle(request: unknown): Json {
+    if (!isObject(request)) return { err_code: -1, err_msg: 'invalid request' };
+    const reply: Json = {};
+    for (const [module, methods] of Object.entries(request)) {
+      if (module === 'context') continue;
+      if (module === 'time' && isObject(methods)) {
+        reply[module] = this.time(Object.keys(methods));
+        continue;
+      }
+      if (module !== 'system' || !isObject(methods)) {
+        reply[module] = { err_code: -1, err_msg: 'module not support' };
+        continue;
+      }
+      const answers: Json = {};
+      for (const [method, params] of Object.entries(methods)) answers[method] = this.system(method, params);
+      reply[module] = answers;
+    }
+    return reply;
+  }
+
+  /** The clock module (clients show the device's time): UTC. */
+  private time(methods: string[]): Json {
+    const now = new Date();
+    const answers: Json = {};
+    for (const method of methods) {
+      if (method === 'get_time') {
+        answers[method] = {
+          year: now.getUTCFullYear(),
+          month: now.getUTCMonth() + 1,
+          mday: now.getUTCDate(),
+          hour: now.getUTCHours(),
+          min: now.getUTCMinutes(),
+          sec: now.getUTCSeconds(),
+          err_code: 0,
+        };
+      } else if (method === 'get_timezone') {
+        answers[method] = { index: 39, err_code: 0 };
+      } else {
+        answers[method] = { err_code: -2, err_msg: 'member not support' };
+      }
+    }
+    return answers;
+  }
+
+  private system(method: string, params: unknown): Json {
+    switch (method) {
+      case 'get_sysinfo':
+        return this.sysinfo();
+      case 'set_relay_state': {
+        const state = isObject(params) ? params.state : undefined;
+        if (state !== 0 && state !== 1) return { err_code: -3, err_msg: 'invalid argument' };
+        if ((state === 1) !== this.on) {
+          this.on = state === 1;
+          this.events.emit('change');
+        }
+        return { err_code: 0 };
+      }
+      case 'set_dev_alias':
+        if (isObject(params) && typeof params.alias === 'string') this.alias = params.alias;
+        return { err_code: 0 };
+      default:
+        return { err_code: -2, err_msg: 'member not support' };
+    }
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * Answers TDP probes (UDP 20002 on a real LAN) for simulated devices, bound to 127.0.0.1 only and
+ * answering only the sender: nothing is broadcast. Probes with a bad CRC are ignored, as devices do.
+ */
+import dgram from 'node:dgram';
+import type { AddressInfo } from 'node:net';
+import { tdpCrcValid, tdpDatagram } from '../../core/tplink/tdp';
+import { KIND_PROTOCOLS, type SimulatedDevice } from './simulated-devices';
+import { SimulatedIotDevice } from './iot-device';
+
+export interface TdpResponder {
+  port: number;
+  /** Probes answered. */
+  probes: number;
+  close(): Promise<void>;
+}
+
+function answerFor(device: SimulatedDevice): Record<string, unknown> {
+  const spec = KIND_PROTOCOLS[device.kind];
+  const iot = device.model instanceof SimulatedIotDevice;
+  return {
+    error_code: 0,
+    result: {
+      device_type: iot ? 'IOT.SMARTPLUGSWITCH' : 'SMART.TAPOPLUG',
+      device_model: device.model.model,
+      device_id: device.model.deviceId,
+      ip: device.host,
+      mac: '00-00-5E-00-53-01',
+      factory_default: false,
+      mgt_encrypt_schm: {
+        is_support_https: false,
+        encrypt_type: spec.transport === 'klap' ? 'KLAP' : 'AES',
+        http_port: device.port,
+        lv: spec.version,
+      },
+    },
+  };
+}
+
+/** `devices` all answer each probe (one datagram each), as several devices on a LAN would. */
+export async function startTdpResponder(devices: SimulatedDevice[], port = 0): Promise<TdpResponder> {
+  const socket = dgram.createSocket('udp4');
+  const responder: TdpResponder = {
+    port: 0,
+    probes: 0,
+    close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
+  };
+  socket.on('message', (msg, rinfo) => {
+    if (!tdpCrcValid(msg)) return;
+    responder.probes++;
+    for (const device of devices) {
+      const payload = Buffer.from(JSON.stringify(answerFor(device)), 'utf8');
+      socket.send(tdpDatagram(payload, msg.readUInt32BE(8), 2), rinfo.port, rinfo.address);
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(port, '127.0.0.1', () => resolve());
+  });
+  responder.port = (socket.address() as AddressInfo).port;
+  return responder;
+}
