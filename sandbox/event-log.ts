@@ -23,6 +23,8 @@ export type SandboxEvent =
   | { type: 'installed'; thing: string; hash: string; path: string }
   | { type: 'reported'; thing: string; hash: string }
   | { type: 'device-error'; thing: string; message: string }
+  /** Relay mode: the button function wrote `desired.power` into the plug's shadow. */
+  | { type: 'plug-desired'; thing: string; shadowName: string; power: string }
   /** Relay mode: the hub's agent answered a request in the plug's shadow (applied, expired or failed). */
   | { type: 'plug-request'; thing: string; plugId: string; requestId: string; outcome: string; power: string; message?: string | undefined }
   /** Relay mode: the hub's agent reported a change it saw when polling the plug (or that it is unreachable). */
@@ -104,6 +106,8 @@ function formatRaw(event: SandboxEvent, cwd?: string): string {
       return `shadow   ${event.thing} reported = desired (sha256 ${short(event.hash)})`;
     case 'device-error':
       return `device   ${event.thing} ERROR: ${event.message}`;
+    case 'plug-desired':
+      return `shadow   ${event.thing}/${event.shadowName} desired ← ${event.power.toUpperCase()}`;
     case 'plug-request':
       return `hub      ${event.thing} plug-${event.plugId} request ${event.requestId} ${event.outcome.toUpperCase()}${event.outcome === 'applied' ? `: ${event.power.toUpperCase()}` : event.message ? `: ${event.message}` : ''} (reported)`;
     case 'plug-reported':

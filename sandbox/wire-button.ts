@@ -10,6 +10,20 @@ import type { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import type { ButtonRuleEvent } from './iot-core';
 import { buttonOutcomeEvents, type Emit } from './narration';
 import { sandboxPlugConfig, type SandboxConfig } from './sandbox-config';
+import { plugShadowName } from '../core/plug-relay/contract';
+import type { RelayDriver } from '../core/button/relay-driver';
+
+/** The relay driver, its shadow writes narrated: the button function's hop of the relay path. */
+function narratedRelay(driver: RelayDriver, config: SandboxConfig, plugAddress: { host: string; port: number }, emit: Emit): RelayDriver {
+  const plug = sandboxPlugConfig(config, plugAddress);
+  return {
+    ...driver,
+    async write(target, on) {
+      emit({ type: 'plug-desired', thing: plug.hub, shadowName: plugShadowName(plug.id), power: on ? 'on' : 'off' });
+      return driver.write(target, on);
+    },
+  };
+}
 
 /** The rule action: narrates the click, runs the handler, narrates what it did. Never throws. */
 export function wireButtonLambda(
@@ -33,7 +47,7 @@ export function wireButtonLambda(
       config: buttonConfig,
       logger,
       ...(buttonConfig.plugMode === 'relay'
-        ? { driver: createRelayDriver({ plugs: buttonConfig.plugs, iotData: dataPlane(), confirmTimeoutMs: buttonConfig.confirmTimeoutMs, confirmPollMs: 10, logger }) }
+        ? { driver: narratedRelay(createRelayDriver({ plugs: buttonConfig.plugs, iotData: dataPlane(), confirmTimeoutMs: buttonConfig.confirmTimeoutMs, confirmPollMs: 10, logger }), config, plugAddress, emit) }
         : {}),
     }));
   return async (event) => {

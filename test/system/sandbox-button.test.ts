@@ -114,7 +114,10 @@ describe.each(['relay', 'direct'] as const)('sandbox (--plug-mode %s): a click s
     expect(done[0]).toMatchObject({ serial: sandbox.info.button.serial, clickType: 'SINGLE' });
     expect(done[0]!.summary).toMatch(wasOn ? /ON→OFF/ : /OFF→ON/);
     // Relay mode narrates the hub's hop too: the request answered in the plug's shadow.
-    if (plugMode === 'relay') expect(mine).toContainEqual(expect.objectContaining({ type: 'plug-request', plugId: 'lamp', outcome: 'applied' }));
+    if (plugMode === 'relay') {
+      expect(mine).toContainEqual(expect.objectContaining({ type: 'plug-desired', shadowName: 'plug-lamp', power: wasOn ? 'off' : 'on' }));
+      expect(mine).toContainEqual(expect.objectContaining({ type: 'plug-request', plugId: 'lamp', outcome: 'applied' }));
+    }
     // Leave the plug as the test found it.
     await publishClick(sandbox.info, 'SINGLE');
     await sandbox.waitForPlug((s) => s.relayState === (wasOn ? 1 : 0));
