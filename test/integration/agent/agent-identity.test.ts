@@ -29,11 +29,18 @@ describe('the agent says what runs and who else is connected as it', () => {
   });
 
   it('reports reported.agent: shadowplug version, Node version, platform and start time', async () => {
-    const started = Date.now();
-    agent = await startAgent(h.agentOptions());
+    // The start time comes from the agent's clock parameter: record what it handed out.
+    const handedOut = new Set<number>();
+    const clock = () => {
+      const now = Date.now();
+      handedOut.add(now);
+      return now;
+    };
+    agent = await startAgent({ ...h.agentOptions(), clock });
     const reported = await waitFor(() => h.document().reported?.agent !== undefined, 'reported.agent').then(() => h.document().reported?.agent as Record<string, string>);
     expect(reported).toEqual({ version: PACKAGE_VERSION, node: process.version, platform: `${process.platform}-${process.arch}`, startedAt: expect.any(String) });
-    expect(Date.parse(reported.startedAt!)).toBeGreaterThanOrEqual(started - 1000);
+    expect(new Date(Date.parse(reported.startedAt!)).toISOString()).toBe(reported.startedAt);
+    expect(handedOut.has(Date.parse(reported.startedAt!))).toBe(true);
   });
 
   it('says "another client is connected as <id>?" when two clients share the id, and keeps backing off', async () => {

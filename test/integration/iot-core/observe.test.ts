@@ -147,10 +147,15 @@ describe('IoT Core observe (in-process message observation)', () => {
     stop();
     stop(); // twice is harmless
     const before = rec.seen.length;
+    // A witness observing the same topic, subscribed after the stopped one: once it has the message,
+    // the stopped observer would have had it too (delivery follows subscription order), so no sleep.
+    const witness = recorder();
+    const stopWitness = iot.observe(t.updateDocuments, witness.callback);
     iot.shadows.update(thing, { state: { desired: { temp: 24 } }, clientToken: 'unobserved' });
     // The device still gets it, the observer does not.
     await untilToken(inbox, t.updateDocuments, 'unobserved');
-    await new Promise((r) => setTimeout(r, 50));
+    expect((await witness.next(t.updateDocuments)).body).toMatchObject({ clientToken: 'unobserved' });
+    stopWitness();
     expect(rec.seen).toHaveLength(before);
   });
 
@@ -189,12 +194,16 @@ describe('IoT Core observe (in-process message observation)', () => {
     const { thing, t, inbox } = await heater();
     const rec = recorder();
     const stop = iot.observe('#', rec.callback);
+    // Subscribed after '#': once the witness has the $-topic message, '#' would have had it too.
+    const witness = recorder();
+    const stopWitness = iot.observe(t.updateDocuments, witness.callback);
     try {
       iot.shadows.update(thing, { state: { desired: { temp: 26 } }, clientToken: 'hash-filter' });
       await untilToken(inbox, t.updateDocuments, 'hash-filter');
-      await new Promise((r) => setTimeout(r, 50));
+      expect((await witness.next(t.updateDocuments)).body).toMatchObject({ clientToken: 'hash-filter' });
       expect(rec.seen.filter((s) => s.topic.startsWith('$'))).toEqual([]);
     } finally {
+      stopWitness();
       stop();
     }
   });

@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startSimulatedPlug, type SimulatedPlug } from '../../helpers/tplink-simulator';
 import { closedPort } from '../../helpers/fault-plug';
 import { startSimulatedDevice } from '../../../sandbox/plugs/simulated-devices';
@@ -25,12 +25,13 @@ function cli(...input: (string | Record<string, string>)[]): Promise<{ code: num
 let hs100: SimulatedPlug;
 let hs300: SimulatedPlug;
 
-beforeAll(async () => {
+// Fresh plugs (both off) for every test, so each holds in any order.
+beforeEach(async () => {
   hs100 = await startSimulatedPlug('hs100', 'Desk lamp');
   hs300 = await startSimulatedPlug('hs300');
 });
 
-afterAll(async () => {
+afterEach(async () => {
   await hs100?.stop();
   await hs300?.stop();
 });
@@ -53,6 +54,7 @@ describe('shadowplug plug', () => {
   });
 
   it('prints a readable status line', async () => {
+    expect((await cli(hs100.address, 'on')).code).toBe(0);
     const r = await cli(hs100.address, 'status');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^127\\.0\\.0\\.1:${hs100.port}  HS100\\S*  "Desk lamp"  on\\n$`));
@@ -89,7 +91,7 @@ describe('shadowplug plug', () => {
       expect(r.code).toBe(0);
       const { plugs, encrypted } = JSON.parse(r.stdout);
       expect(plugs).toHaveLength(1);
-      expect(plugs[0]).toMatchObject({ host: '127.0.0.1', port: hs100.port, alias: 'Desk lamp', relayState: 1, protocol: { transport: 'xor' } });
+      expect(plugs[0]).toMatchObject({ host: '127.0.0.1', port: hs100.port, alias: 'Desk lamp', relayState: 0, protocol: { transport: 'xor' } });
       expect(encrypted).toEqual([expect.objectContaining({ host: '127.0.0.1', httpPort: p110.port, model: 'P110', transport: 'klap', family: 'smart' })]);
     } finally {
       await responder.close();

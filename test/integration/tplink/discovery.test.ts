@@ -26,18 +26,16 @@ describe('discover (UDP, unicast to 127.0.0.1 only)', () => {
   });
 
   it('returns nothing, without error, when nobody answers', async () => {
-    const started = performance.now();
+    // It ends at its own 200 ms timeout; the test's timeout is the bound, not a stopwatch.
     expect(await discover({ target: { host: '127.0.0.1', port: 9 }, timeoutMs: 200 })).toEqual([]);
-    expect(performance.now() - started).toBeLessThan(2000);
-  });
+  }, 10_000);
 });
 
 describe('discover: errors dgram throws instead of emitting', () => {
   it('rejects (socket closed) on a port dgram refuses, instead of an uncaught exception from a timer', async () => {
-    const started = performance.now();
-    await expect(discover({ target: { host: '127.0.0.1', port: 70000 }, timeoutMs: 300 })).rejects.toMatchObject({
+    // A search timeout far beyond the test's own: only ending at the first failed probe can pass.
+    await expect(discover({ target: { host: '127.0.0.1', port: 70000 }, timeoutMs: 600_000 })).rejects.toMatchObject({
       code: 'ERR_SOCKET_BAD_PORT',
     });
-    expect(performance.now() - started).toBeLessThan(300); // the first probe failed: no need to wait
-  });
+  }, 10_000);
 });

@@ -12,8 +12,8 @@ import {
 } from '../../../core/tplink/errors';
 
 const REQUEST_TIMEOUT_MS = 400;
-/** Generous slack for a loaded 2-core machine; the point is "bounded", not "fast". */
-const SLACK_MS = 1500;
+/** "It does not hang" is the test's own timeout, not a stopwatch: far above every timeout configured here. */
+const BOUNDED_MS = 10_000;
 
 let plug: FaultPlug | undefined;
 const opened: Array<{ close(): Promise<void> }> = [];
@@ -35,14 +35,13 @@ function transportFor(p: { host: string; port: number }, maxFrameLength?: number
   return t;
 }
 
-/** Runs a status query and returns the error it fails with, and how long it took. */
-async function failure(transport: XorTcpTransport): Promise<{ err: unknown; ms: number }> {
-  const started = performance.now();
+/** Runs a status query and returns the error it fails with. */
+async function failure(transport: XorTcpTransport): Promise<{ err: unknown }> {
   const p = new Plug(transport.endpoint, { transport });
   try {
     await p.status();
   } catch (err) {
-    return { err, ms: performance.now() - started };
+    return { err };
   }
   throw new Error('expected the request to fail');
 }
@@ -57,11 +56,10 @@ describe('XOR/TCP client against a faulty plug', () => {
   it('rejects a declared length of 0xFFFFFFFF without buffering it, and hangs up', async () => {
     const p = await faultPlug('oversize');
     const t = transportFor(p);
-    const { err, ms } = await failure(t);
+    const { err } = await failure(t);
     expect(err).toBeInstanceOf(TplinkProtocolError);
     expect(err).toMatchObject({ reason: 'oversize', retryable: false, host: '127.0.0.1', port: p.port });
     expect((err as Error).message).toMatch(/declares 4294967295 bytes, above the limit of 1048576/);
-    expect(ms).toBeLessThan(REQUEST_TIMEOUT_MS + SLACK_MS);
     expect(t.stats.peakBufferedBytes).toBeLessThanOrEqual(4);
     await p.allClosed(); // the client closed the connection instead of draining the stream
   });
@@ -77,18 +75,16 @@ describe('XOR/TCP client against a faulty plug', () => {
 
   it('reports a truncated reply as a retryable reset, saying how much arrived', async () => {
     const p = await faultPlug('truncated');
-    const { err, ms } = await failure(transportFor(p));
+    const { err } = await failure(transportFor(p));
     expect(err).toBeInstanceOf(TplinkConnectionResetError);
     expect((err as Error).message).toMatch(/connection closed after \d+ of \d+ reply bytes/);
     expect(err).toMatchObject({ retryable: true });
-    expect(ms).toBeLessThan(REQUEST_TIMEOUT_MS + SLACK_MS);
   });
 
   it('reports garbage as a protocol error', async () => {
     const p = await faultPlug('garbage');
-    const { err, ms } = await failure(transportFor(p));
+    const { err } = await failure(transportFor(p));
     expect(err).toBeInstanceOf(TplinkProtocolError);
-    expect(ms).toBeLessThan(REQUEST_TIMEOUT_MS + SLACK_MS);
   });
 
   it('reports a valid frame with invalid JSON as bad-json', async () => {
@@ -100,13 +96,13 @@ describe('XOR/TCP client against a faulty plug', () => {
 
   it('times out on a plug that accepts and never answers, within the request timeout', async () => {
     const p = await faultPlug('silent');
-    const { err, ms } = await failure(transportFor(p));
+    const { err } = await failure(transportFor(p));
     expect(err).toBeInstanceOf(TplinkTimeoutError);
-    expect(err).toMatchObject({ phase: 'request', retryable: true, timeoutMs: REQUEST_TIMEOUT_MS });
-    expect(ms).toBeGreaterThanOrEqual(REQUEST_TIMEOUT_MS - 5);
-    expect(ms).toBeLessThan(REQUEST_TIMEOUT_MS + SLACK_MS);
+    // The request timer (not a connect or reset path) ended it, at the configured timeout; the plug saw one connection.
+    expect(err).toMatchObject({ phase: 'request', retryable: true, timeoutMs: REQUEST_TIMEOUT_MS, host: '127.0.0.1', port: p.port });
+    expect(p.connections).toBe(1);
     await p.allClosed();
-  });
+  }, BOUNDED_MS);
 
   it('reconnects transparently when the plug closes after each reply', async () => {
     const p = await faultPlug('close-after-reply');
@@ -135,25 +131,22 @@ describe('XOR/TCP client against a faulty plug', () => {
 
   it('reports connection refused with the KLAP hint, not retryable', async () => {
     const port = await closedPort();
-    const { err, ms } = await failure(transportFor({ host: '127.0.0.1', port }));
+    const { err } = await failure(transportFor({ host: '127.0.0.1', port }));
     expect(err).toBeInstanceOf(TplinkConnectionRefusedError);
     expect(err).toMatchObject({ retryable: false, host: '127.0.0.1', port });
     expect((err as Error).message).toMatch(new RegExp(`^127\\.0\\.0\\.1:${port}: connection refused.*KLAP.*port 80.*9999`));
-    expect(ms).toBeLessThan(REQUEST_TIMEOUT_MS + SLACK_MS);
   });
 
   it('times out a connection that never completes, within the connect timeout', async () => {
     // A socket that never connects stands in for a plug that is off the network (tests may not leave 127.0.0.1).
     const never = () => new net.Socket();
-    const started = performance.now();
     const err = await new Plug({ host: '127.0.0.1', port: 9 }, { socketFactory: never, connectTimeoutMs: 150 })
       .status()
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TplinkTimeoutError);
     expect(err).toMatchObject({ phase: 'connect', timeoutMs: 150, retryable: true });
     expect((err as Error).message).toBe('127.0.0.1:9: no connection within 150 ms (is the plug online and on this network?)');
-    expect(performance.now() - started).toBeLessThan(150 + SLACK_MS);
-  });
+  }, BOUNDED_MS);
 
   it('bounds the whole request, connection included, by the request timeout', async () => {
     const never = () => new net.Socket();

@@ -8,7 +8,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { receive, WRITE_BATCH, WRITE_DELAY_MS } from '../../../agent/batched-writer';
 import { downloadObject, partialPaths } from '../../../agent/download';
 import { CancelledError, DownloadError, ObjectTooLargeError } from '../../../agent/errors';
@@ -42,6 +42,15 @@ function body(bytes: Buffer, opts: { chunk?: number; stallAt?: number; failAt?: 
       at = end;
     },
   });
+}
+
+const realSetTimeout = setTimeout;
+/** Polls `ready` on the real clock (also while timers are faked), failing after 10 s. */
+async function until(ready: () => boolean, what: string): Promise<void> {
+  for (let i = 0; !ready(); i++) {
+    if (i > 2000) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((r) => realSetTimeout(r, 5));
+  }
 }
 
 /** An ObjectSource serving `bytes`, honouring ranges; records the requests. */
@@ -164,14 +173,14 @@ describe('downloadObject with a controlled body', () => {
     const controller = new AbortController();
     const progress: number[] = [];
     const run = downloadObject(source, request({ signal: controller.signal, onProgress: (b) => progress.push(b) })).catch((e: unknown) => e);
-    while (progress.at(-1) !== WRITE_BATCH + 10) await new Promise((r) => setTimeout(r, 5));
-    const t0 = Date.now();
+    await vi.waitFor(() => expect(progress.at(-1)).toBe(WRITE_BATCH + 10), { timeout: 10_000, interval: 5 });
+    // The body stalls forever: only the abort can end the download (the test's timeout is the bound).
     controller.abort(new CancelledError('newer desired value'));
     const err = await run;
     expect(err).toBeInstanceOf(CancelledError);
-    expect(Date.now() - t0).toBeLessThan(1000);
+    expect((err as CancelledError).message).toContain('newer desired value');
     expect(existsSync(finalPath())).toBe(false);
-  });
+  }, 15_000);
 });
 
 describe('receive', () => {
@@ -244,15 +253,20 @@ describe('receive', () => {
     const handle = await open(path, 'w');
     const stallAt = WRITE_BATCH + 300_001;
     const b = body(data, { stallAt });
+    let taken = 0;
+    // Only the timers are fake (file writes stay real): WRITE_DELAY_MS passes when the test says so.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     try {
-      const run = receive(b, handle, 0, () => undefined).catch((e: unknown) => e);
-      const t0 = Date.now();
-      while (statSync(path).size < stallAt && Date.now() - t0 < 2000) await new Promise((r) => setTimeout(r, 5));
-      expect(statSync(path).size).toBe(stallAt);
-      expect(Date.now() - t0).toBeLessThan(WRITE_DELAY_MS + 500);
+      const run = receive(b, handle, 0, (c) => void (taken += c.length)).catch((e: unknown) => e);
+      // Not vi.waitFor: under fake timers it advances the clock itself.
+      await until(() => taken === stallAt, 'the body to reach its stall');
+      // The body now stalls for good, short of a second batch: only the delay timer can write the rest.
+      vi.advanceTimersByTime(WRITE_DELAY_MS);
+      await until(() => statSync(path).size === stallAt, 'the stalled batch on disk');
       b.destroy(new Error('cut'));
       expect(((await run) as Error).message).toBe('cut');
     } finally {
+      vi.useRealTimers();
       await handle.close();
     }
     expect(readFileSync(path).equals(data.subarray(0, stallAt))).toBe(true);

@@ -1,21 +1,27 @@
 import { Command } from 'commander';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { startedByNpm, watchParent } from '../../../bin/parent-watch';
 import { addVersionEverywhere } from '../../../bin/version-option';
 
 describe('watchParent', () => {
-  it('calls onGone once, with both pids, when the parent changes', async () => {
-    let ppid = 100;
-    const gone: [number, number][] = [];
-    const stop = watchParent({ ppid: () => ppid, onGone: (was, now) => gone.push([was, now]), intervalMs: 5 });
-    await new Promise((r) => setTimeout(r, 30));
-    expect(gone).toEqual([]);
-    ppid = 1;
-    const deadline = Date.now() + 2000;
-    while (gone.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-    await new Promise((r) => setTimeout(r, 30));
-    expect(gone).toEqual([[100, 1]]);
-    stop();
+  it('calls onGone once, with both pids, when the parent changes', () => {
+    // The watch polls on a timer: fake timers make each poll happen when the test says.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      let ppid = 100;
+      const gone: [number, number][] = [];
+      const stop = watchParent({ ppid: () => ppid, onGone: (was, now) => gone.push([was, now]), intervalMs: 5 });
+      vi.advanceTimersByTime(30); // six polls, same parent
+      expect(gone).toEqual([]);
+      ppid = 1;
+      vi.advanceTimersByTime(5); // the next poll sees the change
+      expect(gone).toEqual([[100, 1]]);
+      vi.advanceTimersByTime(50); // and later polls do not report it again
+      expect(gone).toEqual([[100, 1]]);
+      stop();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('is on only when npm started the process', () => {
