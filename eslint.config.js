@@ -17,6 +17,7 @@ import tseslint from 'typescript-eslint';
 const CORE_IO_MODULES = [
   'core/button/handle.ts',
   'core/button/publish-click.ts',
+  'core/button/relay-driver.ts',
   'core/button/sns-publish.ts',
   'core/button/tplink-driver.ts',
   'core/s3/current-object.ts',

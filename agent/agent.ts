@@ -17,6 +17,8 @@ import { FileSyncCapability, type OpenedSource, type SyncOutcome } from './file-
 import { HookRunner } from './hook';
 import { s3ClientConfig, s3ObjectSource } from './s3-source';
 import { ShadowSession } from './shadow-session';
+import { PlugRelay, type PlugEvent, type Timers } from './plug-relay';
+import { plugsOfHub, type PlugConfig } from '../core/plug-relay/config';
 import { StateStore } from './state-store';
 
 export const DEFAULT_MAX_SIZE = 1024 * 1024 * 1024;
@@ -57,6 +59,16 @@ export interface AgentOptions {
   progressIntervalMs?: number;
   /** A download connection silent this long counts as cut and is resumed (default 60 s). */
   downloadIdleTimeoutMs?: number;
+  /** Plugs configured anywhere; this agent drives those whose hub is its thing (shadows `plug-<id>`). */
+  plugs?: readonly PlugConfig[];
+  /** How often each plug is polled (default 10 s). */
+  plugPollMs?: number;
+  /** A plug request older than this is reported `expired`, not applied (default 30 s, the click age limit). */
+  maxRequestAgeMs?: number;
+  /** Plug connect/request timeouts (the TP-Link client's defaults otherwise). */
+  plugTimeouts?: { connectTimeoutMs?: number; requestTimeoutMs?: number };
+  /** Poll scheduling, replaceable in tests. */
+  timers?: Timers;
 }
 
 export interface AgentEvents {
@@ -66,6 +78,7 @@ export interface AgentEvents {
   connected: [];
   offline: [];
   settled: [SyncOutcome];
+  plug: [PlugEvent];
 }
 
 export class Agent extends EventEmitter<AgentEvents> {
@@ -75,6 +88,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     private readonly capability: FileSyncCapability,
     private readonly credentials: IotCredentialsProvider | undefined,
     private readonly disposeSource: () => void,
+    private readonly plugRelay?: PlugRelay,
   ) {
     super();
   }
@@ -93,12 +107,14 @@ export class Agent extends EventEmitter<AgentEvents> {
     if (this.started) return;
     this.started = true;
     this.session.start();
+    this.plugRelay?.start();
   }
   private started = false;
 
   /** Stop: an unfinished download keeps its partial file for the next start; hooks under way finish. */
   async close(): Promise<void> {
     await this.capability.close();
+    await this.plugRelay?.close();
     await this.session.close();
     this.disposeSource();
   }
@@ -209,7 +225,23 @@ async function build(options: AgentOptions, once: boolean): Promise<Agent> {
   const info = agentInfo({ version: SHADOWPLUG_VERSION, node: process.version, platform: process.platform, arch: process.arch, startedAt: new Date(clock()) });
   session.addCapability(new AgentInfoCapability(info, session, logger.child({ component: 'agent-info' })));
 
-  const agent = new Agent(session, capability, credentials, () => shared?.destroy());
+  const plugs = plugsOfHub(options.plugs ?? [], options.thingName);
+  const relay =
+    plugs.length === 0 || once
+      ? undefined
+      : new PlugRelay({
+          thingName: options.thingName,
+          plugs,
+          link: session,
+          clock,
+          logger,
+          ...(options.plugPollMs !== undefined ? { pollIntervalMs: options.plugPollMs } : {}),
+          ...(options.maxRequestAgeMs !== undefined ? { maxRequestAgeMs: options.maxRequestAgeMs } : {}),
+          ...(options.timers ? { timers: options.timers } : {}),
+          ...(options.plugTimeouts ? { plugClient: options.plugTimeouts } : {}),
+        });
+  const agent = new Agent(session, capability, credentials, () => shared?.destroy(), relay);
+  relay?.onEvent((e) => agent.emit('plug', e));
   for (const name of ['installed', 'progress'] as const) events.on(name, (e) => agent.emit(name, e));
   events.on('error', (err: AgentError) => {
     if (agent.listenerCount('error') > 0) agent.emit('error', err);

@@ -33,6 +33,18 @@ export interface ShadowCapability {
   onShadow(view: PropertyView): void;
 }
 
+/**
+ * Other shadows of the same thing served over this session's connection (the plug shadows): the
+ * policy lets a device connect once, as its thing, so they share the client and its reconnects.
+ */
+export interface ShadowListener {
+  /** Topics to subscribe on every connect, together with the session's own. */
+  readonly topics: readonly string[];
+  /** Subscribed (after every reconnect): ask for the documents again. */
+  onConnected(): void;
+  onMessage(topic: string, payload: Buffer): void;
+}
+
 export interface ShadowSessionOptions {
   host: string;
   port: number;
@@ -70,6 +82,7 @@ export class ShadowSession extends EventEmitter {
   private readonly topics: ShadowTopics;
   private readonly logger: Logger;
   private readonly capabilities = new Map<string, ShadowCapability>();
+  private readonly attached = new Map<string, ShadowListener>();
   private readonly backoff: Backoff;
   private readonly getBackoff: Backoff;
   private readonly flaps: FlapDetector;
@@ -96,6 +109,19 @@ export class ShadowSession extends EventEmitter {
 
   addCapability(capability: ShadowCapability): void {
     this.capabilities.set(capability.property, capability);
+  }
+
+  /** Serve another shadow's topics over this connection (attach before `start`). */
+  attach(listener: ShadowListener): void {
+    for (const topic of listener.topics) this.attached.set(topic, listener);
+  }
+
+  /** Publish on an attached shadow's topic; false when offline (the listener asks again on reconnect). */
+  publish(topic: string, body: string): boolean {
+    const client = this.client;
+    if (!client || !this.online) return false;
+    client.publish(topic, body, { qos: 0 });
+    return true;
   }
 
   /** Connected, subscribed and able to publish. */
@@ -141,7 +167,8 @@ export class ShadowSession extends EventEmitter {
     this.logger.info('mqtt connected', { endpoint: `${this.options.host}:${this.options.port}`, clientId: this.options.clientId });
     const t = this.topics;
     try {
-      const granted = await client.subscribeAsync([t.updateDelta, t.updateAccepted, t.updateRejected, t.getAccepted, t.getRejected], { qos: 1 });
+      const topics = [t.updateDelta, t.updateAccepted, t.updateRejected, t.getAccepted, t.getRejected, ...this.attached.keys()];
+      const granted = await client.subscribeAsync(topics, { qos: 1 });
       const refused = granted.filter((g) => g.qos === 128).map((g) => g.topic);
       if (refused.length > 0) {
         // The policy does not allow this thing's shadow topics: reconnecting will not help soon.
@@ -157,6 +184,7 @@ export class ShadowSession extends EventEmitter {
     this.subscribed = true;
     this.emit('connected');
     this.refresh();
+    for (const listener of new Set(this.attached.values())) listener.onConnected();
   }
 
   private onClose(): void {
@@ -230,6 +258,11 @@ export class ShadowSession extends EventEmitter {
   }
 
   private onMessage(topic: string, payload: Buffer): void {
+    const listener = this.attached.get(topic);
+    if (listener) {
+      listener.onMessage(topic, payload);
+      return;
+    }
     let msg: JsonObject;
     try {
       const parsed: unknown = JSON.parse(payload.toString('utf8'));

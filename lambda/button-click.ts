@@ -16,11 +16,12 @@ import type { ButtonOutcome } from '../core/button/outcome';
 import { snsPublisher, type Publish } from '../core/button/sns-publish';
 import { createTplinkDriver } from '../core/button/tplink-driver';
 import { RequestIdMemory } from '../core/button/dedupe';
+import { createRelayDriver } from '../core/button/relay-driver';
 import { BUTTON_METRICS, emfLine, SERVICES } from '../core/metrics/emf';
 
 export interface ButtonHandlerDeps {
   config: ButtonConfig;
-  /** How targets are read and switched (default: TCP 9999 with the TP-Link client). */
+  /** How targets are read and switched (default: the plug shadows in relay mode, else TCP 9999 with the TP-Link client). */
   driver?: PlugDriver;
   /** How the outcome is published (default: `@aws-sdk/client-sns`, loaded only if a topic is configured). */
   publish?: Publish;
@@ -40,7 +41,19 @@ export function createHandler(deps: ButtonHandlerDeps): ButtonHandler {
   const clock = deps.clock ?? Date.now;
   const { writeMetrics } = deps;
   const driver =
-    deps.driver ?? createTplinkDriver({ connectTimeoutMs: config.connectTimeoutMs, requestTimeoutMs: config.requestTimeoutMs });
+    deps.driver ??
+    (config.plugMode === 'relay'
+      ? createRelayDriver({
+          plugs: config.plugs,
+          // Loaded at the first click, as the SNS client is: the runtime provides the SDK.
+          iotData: async () => {
+            const { IoTDataPlaneClient } = await import('@aws-sdk/client-iot-data-plane');
+            return new IoTDataPlaneClient(config.iotDataEndpoint ? { endpoint: config.iotDataEndpoint } : {});
+          },
+          confirmTimeoutMs: config.confirmTimeoutMs,
+          logger,
+        })
+      : createTplinkDriver({ connectTimeoutMs: config.connectTimeoutMs, requestTimeoutMs: config.requestTimeoutMs }));
   const publish = deps.publish ?? (config.snsTopicArn === undefined ? undefined : snsPublisher());
   const service = createButtonService({
     config,

@@ -4,7 +4,9 @@
  * construct is built. Pure: no CDK, no I/O — a `read(key)` function is all it needs, so tests feed
  * it plain objects. Every failure is a ContextError naming the key.
  */
-import type { ClickActions } from '../core/button/settings';
+import type { ClickActions, PlugMode } from '../core/button/settings';
+import { formatTarget } from '../core/button/targets';
+import { plugForTarget, type PlugConfig } from '../core/plug-relay/config';
 import type { PlugTarget } from '../core/button/targets';
 import { attempt, coerceValue, isUnset, type Setting } from '../core/settings/schema';
 import { STACK_SETTINGS, type StackSettingName } from '../core/settings/stack';
@@ -18,6 +20,10 @@ export interface StackSettings {
   buttonTargets: Record<string, PlugTarget[]>;
   /** What each click type does (default: every click toggles, as in the seed article). */
   clickActions: ClickActions;
+  /** `relay` (default): through each plug's shadow and its hub's agent; `direct`: TCP from the function. */
+  plugMode: PlugMode;
+  /** Relay mode: the plugs, each with its hub thing (default: one plug at plugHost:plugPort on the first thing). */
+  plugs: PlugConfig[];
   /** MQTT topic filter the topic rule listens on (default `iotbutton/+`). */
   buttonTopicFilter: string;
   /** Clicks older than this are not acted on (the button Lambda's default when absent). */
@@ -99,14 +105,40 @@ export function parseStackSettings(read: ContextReader): StackSettings {
     scopeObjectsPerThing: required(read, 'scopeObjectsPerThing'),
     certificates: parseCertificates(get('certificateArn'), thingNames),
     credentialDurationSeconds: required(read, 'credentialDurationSeconds'),
+    plugMode: required(read, 'plugMode'),
+    plugs: [],
     tracing: required(read, 'tracing'),
   };
+  settings.plugs = parsePlugs(get('plugs'), settings);
   const optional = { maxClickAgeSeconds: get('maxClickAgeSeconds'), lowBatteryMillivolts: get('lowBatteryMillivolts'), shadowName: get('shadowName'), notifyEmail: get('notifyEmail') };
   for (const [key, value] of Object.entries(optional)) if (value !== undefined) Object.assign(settings, { [key]: value });
   return settings;
 }
 
 export const DEFAULT_THING_NAME = 'shadowplug-device';
+export const DEFAULT_PLUG_ID = 'plug';
+
+/** No `plugs` given: every button target is a plug on the first thing (`plug`, `plug-2`, ...). */
+function defaultPlugs(targets: PlugTarget[], hub: string): PlugConfig[] {
+  const plugs: PlugConfig[] = [];
+  for (const t of targets) {
+    if (plugForTarget(plugs, t)) continue;
+    plugs.push({ id: plugs.length === 0 ? DEFAULT_PLUG_ID : `${DEFAULT_PLUG_ID}-${plugs.length + 1}`, hub, ...t });
+  }
+  return plugs;
+}
+
+/** Relay mode's plugs: each hub a thing of this stack, and every button target one of them. */
+function parsePlugs(given: PlugConfig[] | undefined, s: StackSettings): PlugConfig[] {
+  if (s.plugMode === 'direct') return given ?? [];
+  const targets = [{ host: s.plugHost, port: s.plugPort }, ...Object.values(s.buttonTargets).flat()];
+  const plugs = given !== undefined && given.length > 0 ? given : defaultPlugs(targets, s.thingNames[0]!);
+  const stranger = plugs.find((p) => !s.thingNames.includes(p.hub));
+  if (stranger) throw new ContextError('plugs', `plug ${stranger.id}'s hub "${stranger.hub}" is not in thingName/thingNames`);
+  const missing = targets.find((t) => !plugForTarget(plugs, t));
+  if (missing) throw new ContextError('plugs', `names no plug at ${formatTarget(missing)}, a button target (relay mode switches configured plugs only)`);
+  return plugs;
+}
 
 /** `thingName` (one) or `thingNames` (a list); not both; neither: the default thing. */
 function parseThingNames(read: ContextReader): string[] {

@@ -14,16 +14,22 @@ export function defaultTarget(settings: Pick<StackSettings, 'plugHost' | 'plugPo
   return `${host}:${settings.plugPort}`;
 }
 
-export function buttonEnvironment(settings: StackSettings, snsTopicArn: string): Record<string, string> {
+/** `iotDataEndpoint` (relay mode): the account's data endpoint URL (may be a deploy-time token). */
+export function buttonEnvironment(settings: StackSettings, snsTopicArn: string, iotDataEndpoint?: string): Record<string, string> {
   const buttonSettings: ButtonSettings = {
     defaultTargets: defaultTarget(settings),
     serialTargets: settings.buttonTargets,
     clickActions: settings.clickActions,
     snsTopicArn,
+    plugMode: settings.plugMode,
+    ...(settings.plugMode === 'relay' ? { plugs: settings.plugs } : {}),
   };
   if (settings.maxClickAgeSeconds !== undefined) buttonSettings.maxClickAgeMs = settings.maxClickAgeSeconds * 1000;
   if (settings.lowBatteryMillivolts !== undefined) buttonSettings.lowBatteryMv = settings.lowBatteryMillivolts;
-  return buttonFunctionEnvironment(buttonSettings);
+  const env = buttonFunctionEnvironment(buttonSettings);
+  // A token cannot be checked at synth; it is the endpoint IotDataEndpoint looks up at deploy.
+  if (settings.plugMode === 'relay' && iotDataEndpoint !== undefined) env[BUTTON_ENV.iotDataEndpoint] = iotDataEndpoint;
+  return env;
 }
 
 /**
@@ -33,7 +39,7 @@ export function buttonEnvironment(settings: StackSettings, snsTopicArn: string):
  */
 export function buttonTimeoutSeconds(environment: Record<string, string>): number {
   // The topic ARN may still be a CDK token here; the timeout does not depend on it.
-  const { [BUTTON_ENV.snsTopicArn]: _topic, ...rest } = environment;
+  const { [BUTTON_ENV.snsTopicArn]: _topic, [BUTTON_ENV.iotDataEndpoint]: _endpoint, ...rest } = environment;
   const worstMs = worstCaseClickMs(parseButtonConfig(rest));
   return Math.min(900, Math.max(10, Math.ceil(worstMs / 1000)));
 }
@@ -44,7 +50,7 @@ export function buttonTimeoutSeconds(environment: Record<string, string>): numbe
  * Lambda's 60 s to 6 h range.
  */
 export function buttonMaxEventAgeSeconds(environment: Record<string, string>): number {
-  const { [BUTTON_ENV.snsTopicArn]: _topic, ...rest } = environment;
+  const { [BUTTON_ENV.snsTopicArn]: _topic, [BUTTON_ENV.iotDataEndpoint]: _endpoint, ...rest } = environment;
   const maxClickSeconds = Math.ceil(parseButtonConfig(rest).maxClickAgeMs / 1000);
   return Math.min(21_600, Math.max(60, maxClickSeconds));
 }

@@ -2,6 +2,7 @@ import { Aws, type CfnElement, CfnOutput, Duration, Fn, Stack, type StackProps }
 import type { Construct } from 'constructs';
 import { Alarms } from './constructs/alarms';
 import { ButtonPath } from './constructs/button-path';
+import { plugShadowName } from '../core/plug-relay/contract';
 import { DeviceIdentity } from './constructs/device-identity';
 import { FilePath } from './constructs/file-path';
 import { acknowledgeGuardFindings } from './constructs/guard-acknowledgements';
@@ -34,9 +35,13 @@ export class ShadowplugStack extends Stack {
     // The owner hears about every click and every failure here.
     this.notifications = new Notifications(this, 'Notifications', { notifyEmail: settings.notifyEmail });
 
+    // The account's own IoT data endpoint, for the shadow writes (files, and plugs in relay mode).
+    this.dataEndpoint = new IotDataEndpoint(this, 'IotDataEndpoint');
+
     // A click on the button switches the plug(s).
-    const buttonEnv = buttonEnvironment(settings, this.notifications.topic.topicArn);
+    const buttonEnv = buttonEnvironment(settings, this.notifications.topic.topicArn, this.dataEndpoint.url);
     this.buttonPath = new ButtonPath(this, 'ButtonPath', {
+      plugShadows: settings.plugMode === 'relay' ? settings.plugs.map((p) => ({ thing: p.hub, shadowName: plugShadowName(p.id) })) : [],
       topicFilter: settings.buttonTopicFilter,
       environment: buttonEnv,
       timeout: Duration.seconds(buttonTimeoutSeconds(buttonEnv)),
@@ -44,9 +49,6 @@ export class ShadowplugStack extends Stack {
       topic: this.notifications.topic,
       tracing: settings.tracing,
     });
-
-    // The account's own IoT data endpoint, for the shadow writes.
-    this.dataEndpoint = new IotDataEndpoint(this, 'IotDataEndpoint');
 
     // An upload becomes the desired file in each target device's shadow.
     this.filePath = new FilePath(this, 'FilePath', {
@@ -67,6 +69,7 @@ export class ShadowplugStack extends Stack {
       scopeObjectsPerThing: settings.scopeObjectsPerThing,
       credentialDurationSeconds: settings.credentialDurationSeconds,
       certificates: settings.certificates,
+      plugShadows: settings.plugMode === 'relay',
     });
 
     // Both functions publish to the encrypted topic (outcomes, failed invocations).

@@ -28,6 +28,12 @@ export const SANDBOX_SETTINGS = {
   }),
   plug: setting(endpoint(9999), { flag: '--plug <host[:port]>', type: 'host[:port]', defaultText: 'a simulated HS100', description: 'switch a real plug on your LAN instead of the simulated one' }),
   strip: setting(flagSwitch, { flag: '--strip', type: 'switch', defaultText: 'off', description: 'simulate an HS300 power strip (six outlets; a click switches all) instead of an HS100 plug' }),
+  plugMode: {
+    ...BUTTON_SETTINGS.plugMode,
+    flag: '--plug-mode <mode>',
+    defaultText: '`relay` (`direct` with --no-agents)',
+    description: "`relay`: the button switches the plug through its shadow `plug-lamp` and the first thing's agent; `direct`: TCP from the button function (the seed's path)",
+  },
   clickActions: { ...BUTTON_SETTINGS.clickActions, defaultText: 'every click toggles' },
   buttonSerial: setting(text(), { flag: '--button-serial <serial>', type: 'serial', defaultText: '`G030SANDBOX00001`', description: 'serial number of the sandbox button (1 to 64 letters, digits, _ or -)' }),
   dashboard: setting(flagSwitch, {

@@ -15,6 +15,7 @@ export interface SandboxCliFlags {
   devices: number;
   plug?: string;
   strip?: boolean;
+  plugMode?: string;
   clickActions?: string;
   buttonSerial?: string;
   /** commander's `--no-agents` sets this false. */
@@ -59,6 +60,7 @@ export async function runSandboxCli(
       devices: flags.devices,
       ...(flags.plug !== undefined ? { plug: flags.plug } : {}),
       ...(flags.strip ? { strip: true } : {}),
+      ...(flags.plugMode !== undefined ? { plugMode: flags.plugMode as 'relay' | 'direct' } : {}),
       ...(flags.clickActions !== undefined ? { clickActions: flags.clickActions } : {}),
       ...(flags.buttonSerial !== undefined ? { buttonSerial: flags.buttonSerial } : {}),
       ...(flags.agents === false ? { agents: false } : {}),

@@ -23,6 +23,12 @@ export type SandboxEvent =
   | { type: 'installed'; thing: string; hash: string; path: string }
   | { type: 'reported'; thing: string; hash: string }
   | { type: 'device-error'; thing: string; message: string }
+  /** Relay mode: the button function wrote `desired.power` into the plug's shadow. */
+  | { type: 'plug-desired'; thing: string; shadowName: string; power: string }
+  /** Relay mode: the hub's agent answered a request in the plug's shadow (applied, expired or failed). */
+  | { type: 'plug-request'; thing: string; plugId: string; requestId: string; outcome: string; power: string; message?: string | undefined }
+  /** Relay mode: the hub's agent reported a change it saw when polling the plug (or that it is unreachable). */
+  | { type: 'plug-reported'; thing: string; plugId: string; power: string; online: boolean; message?: string | undefined }
   /** A sandbox agent's MQTT session came up or went down. */
   | { type: 'device-online'; thing: string; online: boolean };
 
@@ -100,6 +106,14 @@ function formatRaw(event: SandboxEvent, cwd?: string): string {
       return `shadow   ${event.thing} reported = desired (sha256 ${short(event.hash)})`;
     case 'device-error':
       return `device   ${event.thing} ERROR: ${event.message}`;
+    case 'plug-desired':
+      return `shadow   ${event.thing}/${event.shadowName} desired ← ${event.power.toUpperCase()}`;
+    case 'plug-request':
+      return `hub      ${event.thing} plug-${event.plugId} request ${event.requestId} ${event.outcome.toUpperCase()}${event.outcome === 'applied' ? `: ${event.power.toUpperCase()}` : event.message ? `: ${event.message}` : ''} (reported)`;
+    case 'plug-reported':
+      return event.online
+        ? `hub      ${event.thing} plug-${event.plugId} reported ${event.power.toUpperCase()}`
+        : `hub      ${event.thing} plug-${event.plugId} unreachable${event.message ? `: ${event.message}` : ''} (reported online: false)`;
     case 'shadows-written':
       return `lambda   ${event.key} → ${event.things.length} shadow${event.things.length === 1 ? '' : 's'} desire sha256 ${short(event.hash)}`;
     case 'device-online':

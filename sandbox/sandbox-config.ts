@@ -10,7 +10,8 @@ import { errorMessage } from '../core/errors';
 import { silentLogger, type Logger } from '../core/logger';
 import { parseAddress } from '../core/tplink/address';
 import type { ClickAction, ClickType } from '../core/button/click';
-import { BUTTON_SETTINGS } from '../core/button/settings';
+import { BUTTON_SETTINGS, PLUG_MODES, type PlugMode } from '../core/button/settings';
+import type { PlugConfig } from '../core/plug-relay/config';
 import { attempt } from '../core/settings/schema';
 import { BUTTON_SERIAL_PATTERN } from './iot/certificate-authority';
 import { SandboxConfigError, SandboxDirError } from './errors';
@@ -46,9 +47,16 @@ export interface SandboxOptions {
   agents?: boolean;
   /** Write `<dir>/sandbox.json` for `sandbox upload` (default true). */
   writeInfoFile?: boolean;
+  /** `relay` (default with in-process agents): through the plug's shadow and the first thing's agent; `direct`: TCP from the button function. */
+  plugMode?: PlugMode;
+  /** Relay mode: how often the hub polls the plug (default 10 s). */
+  plugPollMs?: number;
   /** Serve the dashboard on 127.0.0.1 (default off; the CLI turns it on): `true`, or the port (0 = any free one). */
   dashboard?: boolean | { port?: number };
 }
+
+/** The id of the sandbox's plug in relay mode (its shadow is `plug-lamp` on the first thing). */
+export const SANDBOX_PLUG_ID = 'lamp';
 
 /** SandboxOptions checked, with every default filled in. */
 export interface SandboxConfig {
@@ -65,8 +73,15 @@ export interface SandboxConfig {
   buttonSerial: string;
   agents: boolean;
   writeInfoFile: boolean;
+  plugMode: PlugMode;
+  plugPollMs?: number;
   /** The dashboard's port (0 = any free one); absent: no dashboard. */
   dashboardPort?: number;
+}
+
+/** The sandbox's plug as the relay configures it: driven by the first thing's agent. */
+export function sandboxPlugConfig(config: SandboxConfig, address: { host: string; port: number }): PlugConfig {
+  return { id: SANDBOX_PLUG_ID, hub: config.things[0]!, host: address.host, port: address.port };
 }
 
 /** Checks `options` without touching the disk or the network. Throws SandboxConfigError. */
@@ -90,6 +105,10 @@ export function resolveSandboxConfig(options: SandboxOptions = {}): SandboxConfi
   if (!BUTTON_SERIAL_PATTERN.test(buttonSerial)) {
     throw new SandboxConfigError(`--button-serial: "${buttonSerial}" must be 1 to 64 letters, digits, "_" or "-"`);
   }
+  const agents = options.agents !== false;
+  const plugMode = options.plugMode ?? (agents ? 'relay' : 'direct');
+  if (!(PLUG_MODES as readonly string[]).includes(plugMode)) throw new SandboxConfigError(`--plug-mode: "${plugMode}" is not one of ${PLUG_MODES.join(', ')}`);
+  if (plugMode === 'relay' && !agents) throw new SandboxConfigError('--plug-mode relay needs the in-process agents (drop --no-agents, or use --plug-mode direct)');
   return {
     dir: resolve(options.dir ?? DEFAULT_SANDBOX_DIR),
     logger: options.logger ?? silentLogger,
@@ -100,8 +119,10 @@ export function resolveSandboxConfig(options: SandboxOptions = {}): SandboxConfi
     strip: Boolean(options.strip),
     bucket: options.bucket ?? DEFAULT_BUCKET,
     buttonSerial,
-    agents: options.agents !== false,
+    agents,
     writeInfoFile: options.writeInfoFile !== false,
+    plugMode,
+    ...(options.plugPollMs !== undefined ? { plugPollMs: options.plugPollMs } : {}),
     ...(options.dashboard ? { dashboardPort: options.dashboard === true ? 0 : (options.dashboard.port ?? 0) } : {}),
   };
 }

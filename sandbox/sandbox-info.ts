@@ -38,6 +38,8 @@ export interface SandboxInfo {
   /** A button identity: may publish on the button topic and nothing else. */
   button: { clientId: string; serial: string; cert: string; key: string };
   plug: { host: string; port: number; simulated: boolean; model?: string };
+  /** Every plug the button switches, how, and (relay) the shadow it is switched through. */
+  plugs?: { id: string; host: string; port: number; thing: string | null; shadowName: string | null; mode: 'relay' | 'direct' }[];
   /** Where the button publishes, e.g. `iotbutton/<serial>`. */
   buttonTopic: string;
   /** The dashboard's URL (on 127.0.0.1), when it runs. */

@@ -20,7 +20,9 @@ import type { Agent } from '../agent/agent';
 import { startIotCore, type IotCore } from './iot-core';
 import { startLocalS3, type LocalS3 } from './local-s3';
 import { Narrator } from './narration';
-import { ensureWritableDir, resolveSandboxConfig, ROLE_ALIAS, type SandboxConfig, type SandboxOptions } from './sandbox-config';
+import { ensureWritableDir, resolveSandboxConfig, ROLE_ALIAS, SANDBOX_PLUG_ID, sandboxPlugConfig, type SandboxConfig, type SandboxOptions } from './sandbox-config';
+import { plugShadowName, PLUG_SHADOW_PREFIX } from '../core/plug-relay/contract';
+import { CLASSIC_SHADOW, devicePolicy } from '../core/iot-policy/device-policy';
 import { claimSandboxDir, removeSandboxInfo, writeSandboxInfo, type SandboxInfo, type SandboxThingInfo } from './sandbox-info';
 import { startSandboxPlug, type SandboxPlug } from './sandbox-plug';
 import type { ShadowObserver } from './shadow-observer';
@@ -72,6 +74,8 @@ export interface Sandbox {
   waitForReported(thing: string, hash: string, timeoutMs?: number): Promise<void>;
   /** The thing's classic shadow document (as GetThingShadow returns it), or undefined if none. */
   shadow(thing: string): Promise<Record<string, unknown> | undefined>;
+  /** A named shadow of the thing (e.g. `plug-lamp` in relay mode), or undefined if none. */
+  namedShadow(thing: string, shadowName: string): Promise<Record<string, unknown> | undefined>;
   close(): Promise<void>;
 }
 
@@ -125,6 +129,7 @@ export async function startSandboxParts(config: SandboxConfig, narrator: Narrato
   });
   teardown.add('local S3', () => s3.close());
 
+  const started: { iot?: IotCore } = {};
   const iot = await startIotCore({
     dir: join(config.dir, 'iot'),
     dataDir: join(config.dir, 'iot', 'shadows'),
@@ -135,15 +140,22 @@ export async function startSandboxParts(config: SandboxConfig, narrator: Narrato
     // Temporary credentials the local S3 accepts.
     credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
     // The button rule's action is the button Lambda.
-    onButton: wireButtonLambda(config, plug.address, emit),
+    onButton: wireButtonLambda(config, plug.address, emit, () => {
+      const client = started.iot!.createDataPlaneClient();
+      teardown.add('button data-plane client', async () => client.destroy());
+      return client;
+    }),
+    // Relay mode: each hub may also use its own plug shadows (`plug-*`), as the stack's policy allows.
+    ...(config.plugMode === 'relay' ? { devicePolicy: devicePolicy({ shadows: [CLASSIC_SHADOW, { kind: 'named-prefix', prefix: PLUG_SHADOW_PREFIX }] }) } : {}),
     logger: config.logger.child({ component: 'iot-core' }),
   });
+  started.iot = iot;
   teardown.add('IoT Core', () => iot.close());
   onObjectEvent = wireObjectLambda(config, s3, iot, emit, teardown);
 
   const observer = watchShadows(config, iot, emit, teardown);
   const things = issueThings(config, iot);
-  const agents = await startSandboxAgents(config, things, iot, s3, emit, teardown);
+  const agents = await startSandboxAgents(config, things, iot, s3, emit, teardown, plug.address);
   return { config, narrator, teardown, plug, s3, iot, observer, things, agents };
 }
 
@@ -164,6 +176,11 @@ function describeSandbox({ config, plug, s3, iot, things }: SandboxParts): Sandb
     agents: config.agents ? 'in-process' : 'none',
     button: { clientId: button.clientId, serial, cert: button.certPath, key: button.keyPath },
     plug: { ...plug.address, simulated: simulated !== undefined, ...(simulated ? { model: simulated.model.toUpperCase() } : {}) },
+    plugs: [
+      config.plugMode === 'relay'
+        ? { ...plug.address, id: SANDBOX_PLUG_ID, thing: sandboxPlugConfig(config, plug.address).hub, shadowName: plugShadowName(SANDBOX_PLUG_ID), mode: 'relay' }
+        : { ...plug.address, id: SANDBOX_PLUG_ID, thing: null, shadowName: null, mode: 'direct' },
+    ],
     buttonTopic: `iotbutton/${serial}`,
   };
 }
@@ -196,6 +213,9 @@ async function sandboxApi(parts: SandboxParts): Promise<Sandbox> {
     waitForReported: (thing, hash, timeoutMs = 30_000) => waitForReported(events, observer, thing, hash, timeoutMs),
     async shadow(thing) {
       return iot.shadows.get(thing);
+    },
+    async namedShadow(thing, shadowName) {
+      return iot.shadows.get(thing, shadowName);
     },
     close: () => teardown.close(),
   };

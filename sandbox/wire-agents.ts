@@ -10,7 +10,7 @@ import { SandboxTimeoutError } from './errors';
 import type { IotCore } from './iot-core';
 import type { LocalS3 } from './local-s3';
 import type { Emit } from './narration';
-import { agentStateDir, SHADOW_PROPERTY, type SandboxConfig } from './sandbox-config';
+import { agentStateDir, sandboxPlugConfig, SHADOW_PROPERTY, type SandboxConfig } from './sandbox-config';
 import type { SandboxThingInfo } from './sandbox-info';
 import type { Teardown } from './teardown';
 
@@ -39,7 +39,9 @@ export async function startSandboxAgents(
   s3: LocalS3,
   emit: Emit,
   teardown: Teardown,
+  plugAddress?: { host: string; port: number },
 ): Promise<Agent[]> {
+  const plugs = config.plugMode === 'relay' && plugAddress ? [sandboxPlugConfig(config, plugAddress)] : [];
   const agents = await Promise.all(
     (config.agents ? things : []).map(async (t) => {
       const agent = await startAgent({
@@ -56,6 +58,13 @@ export async function startSandboxAgents(
         dest: t.dest,
         stateDir: agentStateDir(config.dir, t.name),
         logger: config.logger.child({ component: 'agent', thing: t.name }),
+        plugs,
+        ...(config.plugPollMs !== undefined ? { plugPollMs: config.plugPollMs } : {}),
+      });
+      agent.on('plug', (e) => {
+        if (e.kind === 'polled' && e.requestId === undefined && e.reported.online) emit({ type: 'plug-reported', thing: t.name, plugId: e.plugId, power: e.reported.power ?? '?', online: true });
+        else if (e.kind === 'offline') emit({ type: 'plug-reported', thing: t.name, plugId: e.plugId, power: e.reported.power ?? '?', online: false, message: e.reported.error?.message });
+        else if (e.requestId !== undefined) emit({ type: 'plug-request', thing: t.name, plugId: e.plugId, requestId: e.requestId, outcome: e.kind, power: e.reported.power ?? '?', message: e.reported.lastRequest?.error?.message });
       });
       agent.on('progress', (p: { bytes: number; total?: number }) => emit({ type: 'progress', thing: t.name, bytes: p.bytes, total: p.total }));
       agent.on('installed', (i: { hash: string; path: string }) => emit({ type: 'installed', thing: t.name, hash: i.hash, path: i.path }));

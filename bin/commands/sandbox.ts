@@ -48,6 +48,7 @@ export function registerSandbox(program: Command): void {
     .addOption(settingOption(S.devices, { useDefault: true }))
     .addOption(describedOption(S.plug))
     .addOption(describedOption(S.strip))
+    .addOption(describedOption(S.plugMode))
     .addOption(describedOption(S.clickActions))
     .addOption(describedOption(S.buttonSerial))
     .addOption(describedOption(S.dashboard))

@@ -10,6 +10,9 @@ import type { ClickAction, ClickType } from './click';
 import { ButtonConfigError } from './errors';
 import { BUTTON_SETTINGS, type ButtonSettingName, type ClickActions, type TargetSetting } from './settings';
 import type { PlugTarget } from './targets';
+import type { PlugMode } from './settings';
+import { plugForTarget, type PlugConfig } from '../plug-relay/config';
+import { formatTarget } from './targets';
 
 export { BUTTON_SETTINGS, type ButtonSettingName, type TargetSetting } from './settings';
 
@@ -32,6 +35,10 @@ export interface ButtonSettings {
   connectTimeoutMs?: number;
   requestTimeoutMs?: number;
   dedupeCapacity?: number;
+  plugMode?: PlugMode;
+  plugs?: string | PlugConfig[];
+  confirmTimeoutMs?: number;
+  iotDataEndpoint?: string;
   logLevel?: LogLevel;
 }
 
@@ -51,6 +58,12 @@ export interface ButtonConfig {
   requestTimeoutMs: number;
   /** How many request ids a warm container remembers. */
   dedupeCapacity: number;
+  plugMode: PlugMode;
+  /** Relay mode: the plugs targets are switched through (by their address). */
+  plugs: PlugConfig[];
+  confirmTimeoutMs: number;
+  /** Relay mode: '' for the SDK's default endpoint. */
+  iotDataEndpoint: string;
   logLevel: LogLevel;
 }
 
@@ -62,6 +75,11 @@ function checkWhole(values: Values, name: (setting: ButtonSettingName) => string
   const v = values;
   if (v.defaultTargets.length === 0 && Object.keys(v.serialTargets).length === 0) {
     throw new ButtonConfigError(name('defaultTargets'), `is not set and ${name('serialTargets')} names no button: the function has no plug to switch`);
+  }
+  if (v.plugMode === 'relay') {
+    for (const t of [...v.defaultTargets, ...Object.values(v.serialTargets).flat()]) {
+      if (!plugForTarget(v.plugs, t)) throw new ButtonConfigError(name('plugs'), `names no plug at ${formatTarget(t)}, a button target (relay mode switches only configured plugs)`);
+    }
   }
   const { snsTopicArn, ...rest } = v;
   return snsTopicArn === undefined ? rest : { ...rest, snsTopicArn };
@@ -131,7 +149,9 @@ export function worstCaseClickMs(config: ButtonConfig): number {
   for (const list of lists) {
     const perDevice = new Map<string, number>();
     for (const t of list) perDevice.set(`${t.host}:${t.port}`, (perDevice.get(`${t.host}:${t.port}`) ?? 0) + 1);
-    for (const outlets of perDevice.values()) worst = Math.max(worst, 3 * outlets * perOp);
+    // Relay mode: per outlet also the wait for the hub's answer (data-plane calls take well under perOp).
+    const confirm = config.plugMode === 'relay' ? config.confirmTimeoutMs : 0;
+    for (const outlets of perDevice.values()) worst = Math.max(worst, outlets * (3 * perOp + confirm));
   }
   return worst + 3_000;
 }

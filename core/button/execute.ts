@@ -16,6 +16,8 @@ export interface TargetState {
   on: boolean;
   /** The plug's (or outlet's) name, for messages. */
   alias?: string;
+  /** false: the request was handed on (relay) but its outcome has not been seen yet. */
+  confirmed?: boolean;
 }
 
 export interface PlugDriver {
@@ -25,6 +27,10 @@ export interface PlugDriver {
   write(target: PlugTarget, on: boolean): Promise<TargetState>;
   /** Releases connections; the driver stays usable. */
   close?(): Promise<void>;
+  /** A driver that carries the click's request id (relay) is told each click first. */
+  begin?(click: { requestId?: string }): void;
+  /** Whether this click was already carried out elsewhere (another container): then nothing is done. */
+  alreadyHandled?(targets: readonly PlugTarget[]): Promise<boolean>;
 }
 
 export type TargetStatus = 'switched' | 'unchanged' | 'failed';
@@ -39,6 +45,8 @@ export interface TargetResult {
   before?: boolean;
   after?: boolean;
   status: TargetStatus;
+  /** false: switched by request, its outcome not yet seen (relay). */
+  confirmed?: boolean;
   error?: ButtonTargetError;
 }
 
@@ -103,6 +111,7 @@ export async function execute(plan: ActPlan, driver: PlugDriver): Promise<Execut
       const state = await driver.write(targetOf(r), power);
       r.after = state.on;
       if (state.alias !== undefined) r.alias = state.alias;
+      if (state.confirmed === false) r.confirmed = false;
       if (state.on !== power) {
         r.error = new ButtonTargetError(r, 'switching', new Error(`the relay reads ${state.on ? 'on' : 'off'} after being set ${power ? 'on' : 'off'}`));
       } else {

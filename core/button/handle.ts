@@ -53,7 +53,11 @@ export function createButtonService(deps: ButtonServiceDeps): ButtonService {
     const started = clock();
     const log = parent.child({ serial: click.serial, clickType: click.clickType, requestId: click.requestId });
     const duplicate = click.requestId !== undefined && dedupe.remember(click.requestId);
-    const plan = decide(click, config, { now: started, duplicate });
+    let plan = decide(click, config, { now: started, duplicate });
+    driver.begin?.(click.requestId === undefined ? {} : { requestId: click.requestId });
+    if (plan.kind === 'act' && driver.alreadyHandled && (await driver.alreadyHandled(plan.targets))) {
+      plan = { kind: 'skip', reason: 'duplicate', detail: `request ${click.requestId ?? '?'} is already in the plug shadow (handled elsewhere)` };
+    }
     const outcome: ClickOutcome = {
       serial: click.serial,
       clickType: click.clickType,

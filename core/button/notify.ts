@@ -24,7 +24,7 @@ function line(t: TargetResult): string {
     return `- ${name(t)}: FAILED${t.before === undefined ? '' : ` (was ${onOff(t.before)})`}: ${t.error?.message ?? 'unknown error'}${code}`;
   }
   if (t.status === 'unchanged') return `- ${name(t)}: already ${onOff(t.after)}`;
-  return `- ${name(t)}: ${onOff(t.before)} -> ${onOff(t.after)}`;
+  return `- ${name(t)}: ${onOff(t.before)} -> ${onOff(t.after)}${t.confirmed === false ? ' (requested; not yet confirmed by the hub)' : ''}`;
 }
 
 /** SNS subjects: ASCII, no control characters, under 100 characters. */

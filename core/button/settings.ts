@@ -4,7 +4,8 @@
  * parses the environment from this table, lib/ reads context through it, and docs/button.md's
  * table is generated from it. Pure.
  */
-import { integer, jsonText, matching } from '../settings/codecs';
+import { integer, jsonText, matching, oneOf, text } from '../settings/codecs';
+import { formatPlug, parsePlugList, checkPlugs, type PlugConfig } from '../plug-relay/config';
 import { ENV_NAMES } from '../settings/env-names';
 import { SettingValueError } from '../settings/errors';
 import { logLevelSetting } from '../settings/log-level';
@@ -100,6 +101,25 @@ export const serialTargetsCodec: Codec<Record<string, PlugTarget[]>> = {
   format: (map) => JSON.stringify(Object.fromEntries(Object.entries(map).map(([serial, targets]) => [serial, targetsCodec.format(targets)]))),
 };
 
+export const PLUG_MODES = ['relay', 'direct'] as const;
+export type PlugMode = (typeof PLUG_MODES)[number];
+
+/** `id@hub=host[:port][#child]`, comma-separated, or a list of them (text or parsed). */
+export const plugsCodec: Codec<PlugConfig[]> = {
+  parse: (text) => plugsCodec.coerce!(text),
+  coerce(value) {
+    try {
+      const items: unknown[] = Array.isArray(value) ? value : [value];
+      const plugs = items.flatMap((p) => (typeof p === 'string' ? parsePlugList(p) : typeof p === 'object' && p !== null ? parsePlugList(formatPlug(p as PlugConfig)) : []));
+      checkPlugs(plugs);
+      return plugs;
+    } catch (err) {
+      throw new SettingValueError((err as Error).message, err);
+    }
+  },
+  format: (plugs) => plugs.map(formatPlug).join(','),
+};
+
 const SNS_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/;
 
 export const BUTTON_SETTINGS = {
@@ -181,6 +201,32 @@ export const BUTTON_SETTINGS = {
     default: 1_000,
     description: 'Request ids a warm container remembers',
   }),
+  plugMode: setting(oneOf(PLUG_MODES, true), {
+    env: ENV_NAMES.plugMode,
+    type: PLUG_MODES.join(' | '),
+    default: 'direct' as PlugMode,
+    defaultText: '`direct` (the stack and the sandbox set `relay`)',
+    description: '`relay`: switch through each plug’s shadow `plug-<id>` on its hub (no port open to the home); `direct`: TCP to the plug',
+  }),
+  plugs: setting(plugsCodec, {
+    env: ENV_NAMES.plugs,
+    type: 'id@hub=host[:port][#outlet] list',
+    default: [] as PlugConfig[],
+    defaultText: 'none',
+    description: 'Relay mode: every plug, its hub thing and its LAN address; each target must be one of them',
+  }),
+  confirmTimeoutMs: setting(integer(0, 60_000), {
+    env: ENV_NAMES.confirmTimeoutMs,
+    type: 'integer',
+    unit: 'ms',
+    range: [0, 60_000],
+    default: 5_000,
+    description: 'Relay mode: how long to wait for the hub to answer a request before reporting "not yet confirmed"',
+  }),
+  iotDataEndpoint: setting(
+    text((t) => (t === '' || /^https?:\/\/[^\s/]+/.test(t) ? undefined : 'is not an http(s) URL')),
+    { env: ENV_NAMES.iotDataEndpoint, type: 'URL', default: '', defaultText: "the region's", description: 'Relay mode: the IoT data-plane endpoint' },
+  ),
   logLevel: logLevelSetting,
 };
 

@@ -8,6 +8,7 @@ import { shadowNameCodec, shadowPropertyCodec, thingNameCodec } from '../s3/sett
 import { boolean, byteSize, endpoint, integer, MQTT_PORT, text } from './codecs';
 import { logLevelSetting } from './log-level';
 import { setting } from './schema';
+import { plugsCodec } from '../button/settings';
 
 const nonEmpty = text((t) => (t === '' ? 'must not be empty' : undefined));
 
@@ -69,6 +70,28 @@ export const AGENT_SETTINGS = {
     unit: 'bytes',
     defaultText: '`1GiB`',
     description: 'largest object accepted: bytes, or `500MiB`, `2GB`, `64k`... (`KiB/MiB/GiB`, `k/m/g`: powers of 1024; `KB/MB/GB`: of 1000)',
+  }),
+  plugs: setting(plugsCodec, {
+    flag: '--plugs <list>',
+    type: 'id@hub=host[:port][#outlet] list',
+    defaultText: 'none',
+    description: 'plugs this agent drives over the LAN when their hub is its thing (shadows `plug-<id>`; the same list as the stack\'s `plugs`)',
+  }),
+  plugPollMs: setting(integer(100, 3_600_000), {
+    flag: '--plug-poll-ms <ms>',
+    type: 'integer',
+    unit: 'ms',
+    range: [100, 3_600_000],
+    defaultText: '10000',
+    description: "how often each plug is polled, so a press on the plug's own button shows in the shadow",
+  }),
+  maxRequestAgeMs: setting(integer(1_000, 86_400_000), {
+    flag: '--max-request-age-ms <ms>',
+    type: 'integer',
+    unit: 'ms',
+    range: [1_000, 86_400_000],
+    defaultText: "30000 (the button's click age limit)",
+    description: 'a plug request older than this is reported `expired`, never applied',
   }),
   once: setting(boolean(), { flag: '--once', type: 'switch', default: false, defaultText: 'off', description: 'sync once and exit: 0 in sync, 1 failed, 2 bad configuration' }),
   json: setting(boolean(), { flag: '--json', type: 'switch', default: false, defaultText: 'off', description: 'machine-readable output: one JSON object per log line' }),

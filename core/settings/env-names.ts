@@ -15,6 +15,9 @@ export const ENV_NAMES = {
   connectTimeoutMs: 'SHADOWPLUG_CONNECT_TIMEOUT_MS',
   requestTimeoutMs: 'SHADOWPLUG_REQUEST_TIMEOUT_MS',
   dedupeCapacity: 'SHADOWPLUG_DEDUPE_CAPACITY',
+  plugMode: 'SHADOWPLUG_PLUG_MODE',
+  plugs: 'SHADOWPLUG_PLUGS',
+  confirmTimeoutMs: 'SHADOWPLUG_CONFIRM_TIMEOUT_MS',
   // the object-to-shadow function
   targetThings: 'SHADOWPLUG_TARGET_THINGS',
   thingPrefix: 'SHADOWPLUG_THING_PREFIX',

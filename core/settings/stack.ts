@@ -4,7 +4,7 @@
  * checks); the rest are the stack's own. lib/context.ts reads context through this table and
  * the table in docs/deploy.md is generated from it. Pure: no CDK.
  */
-import { BUTTON_SETTINGS } from '../button/settings';
+import { BUTTON_SETTINGS, type PlugMode } from '../button/settings';
 import { OBJECT_SETTINGS, thingNameCodec } from '../s3/settings';
 import { isValidHost } from '../tplink/address';
 import { boolean, integer, jsonText, listOf, matching, text } from './codecs';
@@ -72,6 +72,22 @@ export const STACK_SETTINGS = {
     description: "The plug's TCP port",
   }),
   buttonTargets: { ...BUTTON_SETTINGS.serialTargets, feeds: BUTTON_SETTINGS.serialTargets.env },
+  plugMode: {
+    ...BUTTON_SETTINGS.plugMode,
+    context: 'plugMode',
+    feeds: BUTTON_SETTINGS.plugMode.env,
+    default: 'relay' as PlugMode,
+    defaultText: '`relay`',
+    description:
+      '`relay`: the button function switches each plug through its shadow `plug-<id>` on its hub thing, whose agent drives the plug on the LAN (no port open to the internet); `direct`: the function opens TCP 9999 to the plug (needs a port forward)',
+  },
+  plugs: {
+    ...BUTTON_SETTINGS.plugs,
+    context: 'plugs',
+    feeds: BUTTON_SETTINGS.plugs.env,
+    defaultText: 'every button target, as plugs `plug`, `plug-2`, … on the first thing',
+    description: 'Relay mode: every plug as `id@hub=host[:port][#outlet]` (comma-separated or a JSON list); the hub is one of the things; every button target must be one of them',
+  },
   clickActions: { ...BUTTON_SETTINGS.clickActions, feeds: BUTTON_SETTINGS.clickActions.env },
   buttonTopicFilter: setting(text(topicFilterProblem), {
     context: 'buttonTopicFilter',

@@ -1,5 +1,5 @@
-import { Aws, RemovalPolicy, type Duration } from 'aws-cdk-lib';
-import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Aws, RemovalPolicy, Stack, type Duration } from 'aws-cdk-lib';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { CfnTopicRule } from 'aws-cdk-lib/aws-iot';
 import { SnsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -18,6 +18,8 @@ export interface ButtonPathProps {
   readonly maxEventAge: Duration;
   /** Outcomes go here; so do failed invocations. */
   readonly topic: ITopic;
+  /** Relay mode: the plug shadows the function reads and writes, and nothing else of IoT. */
+  readonly plugShadows?: readonly { thing: string; shadowName: string }[];
   /** Active X-Ray tracing of the function. */
   readonly tracing?: boolean;
 }
@@ -61,6 +63,17 @@ export class ButtonPath extends Construct {
     });
     // The handler publishes each click's outcome itself.
     props.topic.grantPublish(this.handler.fn);
+    // Relay mode: get and update exactly the configured plug shadows (named shadow ARN: thing/<thing>/<shadow>).
+    const plugShadows = props.plugShadows ?? [];
+    if (plugShadows.length > 0) {
+      const stack = Stack.of(this);
+      this.handler.fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['iot:GetThingShadow', 'iot:UpdateThingShadow'],
+          resources: plugShadows.map((p) => stack.formatArn({ service: 'iot', resource: 'thing', resourceName: `${p.thing}/${p.shadowName}` })),
+        }),
+      );
+    }
 
     // Where the rule reports actions it could not run (e.g. Lambda throttled or unreachable).
     this.ruleErrors = new LogGroup(this, 'RuleErrors', { retention: RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });

@@ -6,6 +6,7 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { iotPolicyDocument } from '../../core/iot-policy/document';
 import { devicePolicy, shadowScope } from '../../core/iot-policy/device-policy';
+import { PLUG_SHADOW_PREFIX } from '../../core/plug-relay/contract';
 
 /** IAM policy variable the credentials provider sets from the `x-amzn-iot-thingname` header. */
 export const CREDENTIALS_THING_VARIABLE = '${credentials-iot:ThingName}';
@@ -23,6 +24,8 @@ export interface DeviceIdentityProps {
   readonly credentialDurationSeconds: number;
   /** Thing name → existing certificate to attach the policy and the thing to. */
   readonly certificates: Readonly<Record<string, string>>;
+  /** Relay mode: the hubs also get and update their own `plug-*` shadows. */
+  readonly plugShadows?: boolean;
 }
 
 /**
@@ -78,7 +81,8 @@ export class DeviceIdentity extends Construct {
 
     // The device policy, from the one model the sandbox broker enforces too: every resource is the
     // connecting thing's own, via the policy variable.
-    const model = devicePolicy({ shadows: [shadowScope(props.shadowName)] });
+    // Relay mode: each hub also serves its own plug shadows, one wildcard for any number of plugs.
+    const model = devicePolicy({ shadows: [shadowScope(props.shadowName), ...(props.plugShadows ? [{ kind: 'named-prefix' as const, prefix: PLUG_SHADOW_PREFIX }] : [])] });
     this.policy = new CfnPolicy(this, 'DevicePolicy', {
       policyDocument: iotPolicyDocument(model, (r) => iotArn(r.type, r.name), [
         { Sid: 'BuyDownloadCredentials', Effect: 'Allow', Action: ['iot:AssumeRoleWithCertificate'], Resource: [this.roleAlias.attrRoleAliasArn] },

@@ -9,6 +9,7 @@ import { PROJECT_ROOT } from '../../lib/constructs/bundled-function';
 /** Placeholders the docs write in command lines, and what a reader would type for them. */
 const PLACEHOLDERS: [RegExp, string][] = [
   [/^<address the Lambda uses to reach your plug>$/, 'plug.example.net'],
+  [/^<your plug's LAN address>$/, '192.168.1.20'],
   [/^\.\.\.$/, 'plug.example.net'],
   [/<region>/, 'eu-west-1'],
   [/<account>/, '123456789012'],

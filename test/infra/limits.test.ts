@@ -56,10 +56,20 @@ describe('every deploy command line in the docs', () => {
 
 describe('the templates AWS would refuse before', () => {
   it('keeps the device policy within 2,048 characters for a 64-character shadow name', () => {
-    const t = resolved({ shadowName: 'n'.repeat(64) });
+    const t = resolved({ shadowName: 'n'.repeat(64), plugMode: 'direct' });
     const policies = ofType(t, 'AWS::IoT::Policy').map(([, p]) => policyCharacters(p.Properties?.PolicyDocument));
     expect(policies).toEqual([expect.any(Number)]);
     expect(policies[0]).toBeLessThanOrEqual(1500);
+    expectWithinLimits(t);
+  });
+
+  it('keeps the device policy within 2,048 characters in relay mode with 10 plugs on 10 hubs and a 64-character shadow name (one plug-* wildcard)', () => {
+    const things = Array.from({ length: 10 }, (_, i) => `hub-${i}`);
+    const plugs = things.map((hub, i) => `p${i}${'x'.repeat(50)}@${hub}=192.168.1.${20 + i}`);
+    const t = resolved({ plugMode: 'relay', shadowName: 'n'.repeat(64), thingNames: things.join(','), plugHost: '192.168.1.20', plugs: plugs.join(',') });
+    const policies = ofType(t, 'AWS::IoT::Policy').map(([, p]) => policyCharacters(p.Properties?.PolicyDocument));
+    expect(policies).toHaveLength(1);
+    expect(policies[0]).toBeLessThanOrEqual(AWS_LIMITS.iotPolicyCharacters);
     expectWithinLimits(t);
   });
 

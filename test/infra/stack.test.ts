@@ -16,7 +16,9 @@ const THING = '${iot:Connection.Thing.ThingName}';
 const SERIAL = 'G030JF0512345678';
 
 /** The default context (cdk.json) plus what a typical owner passes with -c. */
+// The seed's direct path; relay mode (the default) has its own file, relay.test.ts.
 const OVERRIDES = {
+  plugMode: 'direct',
   buttonTargets: JSON.stringify({ [SERIAL]: ['192.168.1.21:9999#1', 'plug.lan'] }),
   clickActions: 'SINGLE=toggle,DOUBLE=on,LONG=off',
   notifyEmail: 'owner@example.com',

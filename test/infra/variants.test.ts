@@ -27,6 +27,7 @@ describe('a fleet of two things, a named shadow, a key prefix, per-thing objects
   beforeAll(() => {
     s = synthesize(
       {
+        plugMode: 'direct',
         thingNames: 'kitchen,hall',
         shadowName: 'files',
         shadowProperty: 'firmware',

@@ -22,14 +22,14 @@ async function relayOverTcp(sandbox: Sandbox): Promise<{ relayState?: number; ch
   }
 }
 
-describe('sandbox: a click switches the plug', () => {
+describe.each(['relay', 'direct'] as const)('sandbox (--plug-mode %s): a click switches the plug', (plugMode) => {
   let dir: string;
   let sandbox: Sandbox;
   const events: SandboxEvent[] = [];
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sandbox-button-'));
-    sandbox = await startSandbox({ dir, clickActions: 'DOUBLE=on,LONG=off' });
+    sandbox = await startSandbox({ dir, clickActions: 'DOUBLE=on,LONG=off', plugMode });
     sandbox.events.on('event', (e: SandboxEvent) => events.push(e));
   });
   afterAll(async () => {
@@ -70,8 +70,31 @@ describe('sandbox: a click switches the plug', () => {
     expect((await relayOverTcp(sandbox)).relayState).toBe(0);
   });
 
+  it('lists its plug in the ready info: relay through plug-lamp on the first thing, or direct', () => {
+    const thing = sandbox.info.things[0]!.name;
+    expect(sandbox.info.plugs).toEqual([
+      plugMode === 'relay'
+        ? { id: 'lamp', host: '127.0.0.1', port: sandbox.info.plug.port, thing, shadowName: 'plug-lamp', mode: 'relay' }
+        : { id: 'lamp', host: '127.0.0.1', port: sandbox.info.plug.port, thing: null, shadowName: null, mode: 'direct' },
+    ]);
+  });
+
+  /** Every click so far handled (in relay mode the plug changes before the handler has read the hub's answer). */
+  const clicksSettled = () =>
+    new Promise<void>((resolve) => {
+      const check = () => {
+        const open = events.filter((e) => e.type === 'click').length - events.filter((e) => e.type === 'click-done' || e.type === 'click-failed').length;
+        if (open > 0) return;
+        sandbox.events.off('event', check);
+        resolve();
+      };
+      sandbox.events.on('event', check);
+      check();
+    });
+
   it('narrates each click and each plug change as events', async () => {
     // Its own click from a known state, so it holds in any test order.
+    await clicksSettled();
     const from = events.length;
     const wasOn = (await relayOverTcp(sandbox)).relayState === 1;
     const narrated = () => {
@@ -90,9 +113,15 @@ describe('sandbox: a click switches the plug', () => {
     const done = mine.filter((e): e is Extract<SandboxEvent, { type: 'click-done' }> => e.type === 'click-done');
     expect(done[0]).toMatchObject({ serial: sandbox.info.button.serial, clickType: 'SINGLE' });
     expect(done[0]!.summary).toMatch(wasOn ? /ON→OFF/ : /OFF→ON/);
+    // Relay mode narrates the hub's hop too: the request answered in the plug's shadow.
+    if (plugMode === 'relay') {
+      expect(mine).toContainEqual(expect.objectContaining({ type: 'plug-desired', shadowName: 'plug-lamp', power: wasOn ? 'off' : 'on' }));
+      expect(mine).toContainEqual(expect.objectContaining({ type: 'plug-request', plugId: 'lamp', outcome: 'applied' }));
+    }
     // Leave the plug as the test found it.
     await publishClick(sandbox.info, 'SINGLE');
     await sandbox.waitForPlug((s) => s.relayState === (wasOn ? 1 : 0));
+    await clicksSettled();
   });
 
   it('the button identity may publish on its own topic only: a click on another serial\'s topic is dropped', async () => {
@@ -117,10 +146,10 @@ describe('sandbox: a click switches the plug', () => {
   });
 });
 
-describe('sandbox --strip: a click switches the whole HS300', () => {
+describe.each(['relay', 'direct'] as const)('sandbox --strip --plug-mode %s: a click switches the whole HS300', (plugMode) => {
   it('toggles all six outlets on, then off, and closes every port it opened', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sandbox-strip-'));
-    const sandbox = await startSandbox({ dir, strip: true });
+    const sandbox = await startSandbox({ dir, strip: true, plugMode });
     try {
       expect(sandbox.info.plug.model).toBe('HS300');
       await publishClick(sandbox.info, 'SINGLE');
@@ -133,5 +162,30 @@ describe('sandbox --strip: a click switches the whole HS300', () => {
       rmSync(dir, { recursive: true, force: true });
     }
     for (const port of sandboxPorts(sandbox.info)) expect(await portIsClosed(port)).toBe(true);
+  });
+});
+
+describe('sandbox relay mode: the plug shadow follows the plug', () => {
+  it('a switch made at the plug itself shows in reported at the hub’s next poll', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sandbox-relay-'));
+    const sandbox = await startSandbox({ dir, plugPollMs: 200 });
+    try {
+      const thing = sandbox.info.things[0]!.name;
+      const plug = new Plug({ host: sandbox.info.plug.host, port: sandbox.info.plug.port });
+      try {
+        await plug.setPower(true);
+      } finally {
+        await plug.close();
+      }
+      const { waitFor } = await import('../helpers/sandbox-harness');
+      const power = await waitFor('reported power on', async () => {
+        const doc = (await sandbox.namedShadow(thing, 'plug-lamp')) as { state?: { reported?: { power?: string } } } | undefined;
+        return doc?.state?.reported?.power === 'on' ? 'on' : undefined;
+      }, 5_000);
+      expect(power).toBe('on');
+    } finally {
+      await sandbox.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

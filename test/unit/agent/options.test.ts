@@ -19,6 +19,16 @@ describe('agent options', () => {
     expect(o.maxSize).toBeUndefined();
   });
 
+  it('reads the plugs it drives, their poll interval and the request age limit', async () => {
+    const o = await resolveAgentOptions({ ...required, plugs: 'lamp@dev=192.168.1.20,fan@dev=192.168.1.21#1', plugPollMs: '5000', maxRequestAgeMs: '20000' });
+    expect(o.plugs).toEqual([
+      { id: 'lamp', hub: 'dev', host: '192.168.1.20', port: 9999 },
+      { id: 'fan', hub: 'dev', host: '192.168.1.21', port: 9999, child: 1 },
+    ]);
+    expect(o).toMatchObject({ plugPollMs: 5000, maxRequestAgeMs: 20000 });
+    await expect(resolveAgentOptions({ ...required, plugs: 'lamp=1.2.3.4' })).rejects.toThrow(/--plugs.*id@hub=host/);
+  });
+
   it('names every missing required flag', async () => {
     await expect(resolveAgentOptions({ endpoint: 'e' })).rejects.toThrow('missing required options: --cert, --key, --thing-name, --dest');
   });

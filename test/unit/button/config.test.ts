@@ -31,8 +31,33 @@ describe('parseButtonConfig', () => {
       connectTimeoutMs: 2_000,
       requestTimeoutMs: 3_000,
       dedupeCapacity: 1_000,
+      plugMode: 'direct',
+      plugs: [],
+      confirmTimeoutMs: 5_000,
+      iotDataEndpoint: '',
       logLevel: 'info',
     });
+  });
+
+  it('reads relay mode: the plugs, the confirmation wait and the data-plane endpoint', () => {
+    const config = parseButtonConfig({
+      SHADOWPLUG_DEFAULT_TARGETS: '192.168.1.20,192.168.1.21#1',
+      SHADOWPLUG_PLUG_MODE: 'RELAY',
+      SHADOWPLUG_PLUGS: 'lamp@hub-1=192.168.1.20, fan@hub-2=192.168.1.21#1',
+      SHADOWPLUG_CONFIRM_TIMEOUT_MS: '2000',
+      SHADOWPLUG_IOT_DATA_ENDPOINT: 'https://data.iot.example',
+    });
+    expect(config).toMatchObject({ plugMode: 'relay', confirmTimeoutMs: 2_000, iotDataEndpoint: 'https://data.iot.example' });
+    expect(config.plugs).toEqual([
+      { id: 'lamp', hub: 'hub-1', host: '192.168.1.20', port: 9999 },
+      { id: 'fan', hub: 'hub-2', host: '192.168.1.21', port: 9999, child: 1 },
+    ]);
+  });
+
+  it('refuses relay mode with a target that is no configured plug, and a bad plug entry, naming the variable', () => {
+    expect(() => parseButtonConfig({ SHADOWPLUG_DEFAULT_TARGETS: '192.168.1.20', SHADOWPLUG_PLUG_MODE: 'relay' })).toThrow(/SHADOWPLUG_PLUGS: names no plug at 192\.168\.1\.20:9999/);
+    expect(() => parseButtonConfig({ SHADOWPLUG_DEFAULT_TARGETS: '192.168.1.20', SHADOWPLUG_PLUGS: 'lamp=192.168.1.20' })).toThrow(/SHADOWPLUG_PLUGS: .*id@hub=host/);
+    expect(() => parseButtonConfig({ SHADOWPLUG_DEFAULT_TARGETS: '192.168.1.20', SHADOWPLUG_PLUG_MODE: 'tcp' })).toThrow(/SHADOWPLUG_PLUG_MODE/);
   });
 
   it('reads targets with ports and strip outlets, per-serial targets, mapping and limits', () => {
@@ -117,6 +142,8 @@ describe('buttonFunctionEnvironment', () => {
       SHADOWPLUG_CONNECT_TIMEOUT_MS: '2000',
       SHADOWPLUG_REQUEST_TIMEOUT_MS: '3000',
       SHADOWPLUG_DEDUPE_CAPACITY: '1000',
+      SHADOWPLUG_PLUG_MODE: 'direct',
+      SHADOWPLUG_CONFIRM_TIMEOUT_MS: '5000',
       SHADOWPLUG_LOG_LEVEL: 'info',
       SHADOWPLUG_SNS_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:t',
     });

@@ -1,0 +1,260 @@
+/**
+ * The agent's plug capability: for each plug this hub drives, its named shadow `plug-<id>` on the
+ * hub's own thing, served over the agent's MQTT connection (`ShadowSession.attach`).
+ *
+ * A fresh `desired.power` is applied over the LAN and answered with `reported.lastRequest`; a
+ * request older than the click age limit is reported `expired` and never applied; a desired value
+ * outside the contract is reported `failed` once and not retried. Every plug is polled (default
+ * every 10 s) so a press on the plug itself shows in `reported`; an unreachable plug is reported
+ * `online: false` with the typed error and comes back by itself at a later poll. Plugs are served
+ * independently: one failing never holds up another (each has its own queue and connection).
+ */
+import { errorMessage, ShadowplugError } from '../core/errors';
+import { silentLogger, type Logger } from '../core/logger';
+import { isObject, own, type Json, type JsonObject } from '../core/shadow/json';
+import { shadowTopics, type ShadowTopics } from '../core/shadow/topics';
+import {
+  desiredRequestId,
+  isExpired,
+  parseDesired,
+  parseReported,
+  plugShadowName,
+  reportedJson,
+  type LastRequest,
+  type PlugReported,
+} from '../core/plug-relay/contract';
+import type { PlugConfig } from '../core/plug-relay/config';
+import { PlugRequestExpiredError } from '../core/plug-relay/errors';
+import { PlugDevice, type PlugClientOptions, type PlugReading } from './plug-device';
+import type { ShadowListener } from './shadow-session';
+
+export const DEFAULT_PLUG_POLL_MS = 10_000;
+export const DEFAULT_MAX_REQUEST_AGE_MS = 30_000;
+
+/** What the relay needs of the agent's session. */
+export interface ShadowLink {
+  attach(listener: ShadowListener): void;
+  publish(topic: string, body: string): boolean;
+}
+
+export interface Timers {
+  every(ms: number, fn: () => void): { cancel(): void };
+}
+
+export const realTimers: Timers = {
+  every(ms, fn) {
+    const t = setInterval(fn, ms);
+    t.unref();
+    return { cancel: () => clearInterval(t) };
+  },
+};
+
+export interface PlugRelayOptions {
+  thingName: string;
+  plugs: readonly PlugConfig[];
+  link: ShadowLink;
+  pollIntervalMs?: number;
+  maxRequestAgeMs?: number;
+  clock?: () => number;
+  timers?: Timers;
+  plugClient?: PlugClientOptions;
+  logger?: Logger;
+}
+
+export interface PlugEvent {
+  plugId: string;
+  kind: 'applied' | 'expired' | 'failed' | 'polled' | 'offline';
+  requestId?: string;
+  reported: PlugReported;
+}
+
+function errorFields(err: unknown): { code: string; message: string } {
+  return { code: err instanceof ShadowplugError ? err.code : 'PLUG_ERROR', message: errorMessage(err) };
+}
+
+class PlugChannel implements ShadowListener {
+  readonly topics: readonly string[];
+  private readonly t: ShadowTopics;
+  private readonly device: PlugDevice;
+  private queue: Promise<void> = Promise.resolve();
+  /** What this agent last wrote (merged), to skip reports that change nothing. */
+  private reported: PlugReported | undefined;
+  /** The last request this agent answered (or saw answered in the shadow). */
+  private handled: string | undefined;
+  private closed = false;
+
+  constructor(
+    readonly config: PlugConfig,
+    private readonly o: Required<Pick<PlugRelayOptions, 'thingName' | 'link' | 'maxRequestAgeMs' | 'clock'>> & { logger: Logger; onEvent: (e: PlugEvent) => void },
+    client: PlugClientOptions,
+  ) {
+    this.t = shadowTopics(o.thingName, plugShadowName(config.id));
+    this.topics = [this.t.getAccepted, this.t.getRejected, this.t.updateDelta, this.t.updateRejected, this.t.deleteAccepted];
+    this.device = new PlugDevice(config, client);
+  }
+
+  onConnected(): void {
+    // Reported first (the shadow may be new), then the document for requests made meanwhile.
+    this.poll(true);
+    this.enqueue(() => Promise.resolve(void this.o.link.publish(this.t.get, '{}')));
+  }
+
+  onMessage(topic: string, payload: Buffer): void {
+    let msg: JsonObject;
+    try {
+      const parsed: unknown = JSON.parse(payload.toString('utf8'));
+      if (!isObject(parsed)) throw new Error('not an object');
+      msg = parsed;
+    } catch (err) {
+      this.o.logger.warn('unreadable plug shadow message', { topic, err });
+      return;
+    }
+    if (topic === this.t.getAccepted) {
+      const state = isObject(msg.state) ? msg.state : {};
+      this.enqueue(() => this.onDocument(own(state, 'desired'), own(state, 'reported')));
+    } else if (topic === this.t.updateDelta) {
+      // Only a new request needs the whole document (a delta leaves out what equals reported).
+      const state = isObject(msg.state) ? msg.state : {};
+      const requestId = desiredRequestId(state);
+      if (requestId !== undefined && requestId !== this.handled) this.o.link.publish(this.t.get, '{}');
+    } else if (topic === this.t.getRejected) {
+      // 404: no shadow (yet, or deleted): nothing is requested; the poll creates it with reported.
+      if (msg.code !== 404) this.o.logger.warn('plug shadow get rejected', { plugId: this.config.id, code: msg.code, message: msg.message });
+    } else if (topic === this.t.deleteAccepted) {
+      // Someone deleted the shadow: write the plug's state again (a fresh document, nothing requested).
+      this.o.logger.warn('plug shadow deleted; reporting again', { plugId: this.config.id });
+      this.poll(true);
+    } else if (topic === this.t.updateRejected) {
+      this.o.logger.warn('plug shadow update rejected', { plugId: this.config.id, code: msg.code, message: msg.message });
+    }
+  }
+
+  /** `fresh`: write reported even if unchanged (after a reconnect a report may have been lost). */
+  poll(fresh = false): void {
+    this.enqueue(async () => {
+      if (fresh) this.reported = undefined;
+      try {
+        this.report('polled', await this.device.read());
+      } catch (err) {
+        this.reportOffline(err);
+      }
+    });
+  }
+
+  private enqueue(work: () => Promise<void>): void {
+    this.queue = this.queue.then(async () => {
+      if (this.closed) return;
+      await work().catch((err: unknown) => this.o.logger.error('plug work failed', { plugId: this.config.id, err }));
+    });
+  }
+
+  private async onDocument(desiredJson: Json | undefined, reportedJson: Json | undefined): Promise<void> {
+    const last = parseReported(reportedJson).lastRequest;
+    const requestId = desiredRequestId(desiredJson);
+    if (requestId === undefined || requestId === last?.requestId || requestId === this.handled) {
+      if (last) this.handled = last.requestId;
+      return;
+    }
+    this.handled = requestId;
+    const name = plugShadowName(this.config.id);
+    const desired = parseDesired(name, desiredJson);
+    const log = this.o.logger.child({ plugId: this.config.id, requestId });
+    if (desired === undefined) return;
+    if (desired instanceof Error) {
+      log.warn('plug request refused', { err: desired });
+      this.answer({ requestId, outcome: 'failed', error: errorFields(desired) });
+      return;
+    }
+    const now = this.o.clock();
+    if (isExpired(desired, now, this.o.maxRequestAgeMs)) {
+      const err = new PlugRequestExpiredError(name, requestId, now - desired.requestedAt, this.o.maxRequestAgeMs);
+      log.warn('plug request expired', { err });
+      this.answer({ requestId, outcome: 'expired', error: errorFields(err) });
+      return;
+    }
+    try {
+      const reading = await this.device.switch(desired.power);
+      log.info('plug switched', { power: reading.power });
+      this.report('applied', reading, { requestId, outcome: reading.power === desired.power ? 'applied' : 'failed' });
+    } catch (err) {
+      log.warn('plug switch failed', { err });
+      this.reportOffline(err, { requestId, outcome: 'failed', error: errorFields(err) });
+    }
+  }
+
+  private answer(lastRequest: LastRequest): void {
+    this.write({ ...(this.reported ?? {}), lastRequest } as PlugReported, lastRequest.outcome === 'expired' ? 'expired' : 'failed', lastRequest.requestId);
+  }
+
+  private report(kind: PlugEvent['kind'], reading: PlugReading, lastRequest?: LastRequest): void {
+    const next: PlugReported = { ...this.reported, online: true, power: reading.power, model: reading.model, alias: reading.alias };
+    delete next.error;
+    if (reading.energy) next.energy = reading.energy;
+    if (lastRequest) next.lastRequest = lastRequest;
+    this.write(next, lastRequest?.outcome === 'failed' ? 'failed' : kind, lastRequest?.requestId);
+  }
+
+  private reportOffline(err: unknown, lastRequest?: LastRequest): void {
+    const next: PlugReported = { ...this.reported, online: false, error: errorFields(err) };
+    if (lastRequest) next.lastRequest = lastRequest;
+    if (!lastRequest && this.reported?.online !== false) this.o.logger.warn('plug unreachable', { plugId: this.config.id, err });
+    this.write(next, lastRequest ? 'failed' : 'offline', lastRequest?.requestId);
+  }
+
+  private write(next: PlugReported, kind: PlugEvent['kind'], requestId: string | undefined): void {
+    const changed = JSON.stringify(next) !== JSON.stringify(this.reported);
+    if (changed) {
+      // `energy: null` first clears readings a meter no longer gives; `error: null` an old error.
+      const body: JsonObject = { ...reportedJson(next) };
+      if (next.error === undefined && this.reported?.error !== undefined) body.error = null;
+      if (this.o.link.publish(this.t.update, JSON.stringify({ state: { reported: body } }))) this.reported = next;
+    }
+    if (changed || kind !== 'polled') this.o.onEvent({ plugId: this.config.id, kind, ...(requestId ? { requestId } : {}), reported: next });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.queue;
+    await this.device.close();
+  }
+}
+
+export class PlugRelay {
+  private readonly channels: PlugChannel[];
+  private poller: { cancel(): void } | undefined;
+  private readonly listeners: ((e: PlugEvent) => void)[] = [];
+
+  constructor(private readonly options: PlugRelayOptions) {
+    const logger = (options.logger ?? silentLogger).child({ component: 'plug-relay' });
+    const base = {
+      thingName: options.thingName,
+      link: options.link,
+      maxRequestAgeMs: options.maxRequestAgeMs ?? DEFAULT_MAX_REQUEST_AGE_MS,
+      clock: options.clock ?? Date.now,
+      logger,
+      onEvent: (e: PlugEvent) => {
+        for (const l of this.listeners) l(e);
+      },
+    };
+    this.channels = options.plugs.map((p) => new PlugChannel(p, base, options.plugClient ?? {}));
+    for (const c of this.channels) options.link.attach(c);
+  }
+
+  onEvent(listener: (e: PlugEvent) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** Poll every interval (and at every connect, see PlugChannel.onConnected). */
+  start(): void {
+    this.poller = (this.options.timers ?? realTimers).every(this.options.pollIntervalMs ?? DEFAULT_PLUG_POLL_MS, () => this.pollAll());
+  }
+
+  pollAll(): void {
+    for (const c of this.channels) c.poll();
+  }
+
+  async close(): Promise<void> {
+    this.poller?.cancel();
+    await Promise.all(this.channels.map((c) => c.close()));
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * `npm run bench -- plug-relay`: click → plug switched in the sandbox, relay mode (button function
+ * → plug shadow → the hub's agent → plug) next to direct mode (button function → plug over TCP),
+ * both measured in the same run on the same machine: median, p95 and the ratio (target: relay
+ * ≤ 6 × direct). Also: a press on the plug itself → `reported.power` in the plug shadow, which is
+ * bound by the hub's poll interval (here BENCH_POLL_MS, default 1000 ms; 10 s by default in use).
+ * Not a test: nothing is asserted.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import { classicButtonPayload } from '../core/button/synthesise';
+import { Plug } from '../core/tplink/plug';
+import { startSandbox, type Sandbox } from '../sandbox/sandbox';
+import type { SandboxEvent } from '../sandbox/event-log';
+
+const CLICKS = Number(process.env.BENCH_CLICKS ?? 30);
+const PRESSES = Number(process.env.BENCH_PRESSES ?? 5);
+const POLL_MS = Number(process.env.BENCH_POLL_MS ?? 1000);
+
+const quantile = (xs: number[], q: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+};
+const median = (xs: number[]) => quantile(xs, 0.5);
+const ms = (x: number) => `${x.toFixed(1)} ms`;
+const now = () => performance.now();
+
+function nextEvent(sandbox: Sandbox, match: (e: SandboxEvent) => boolean): Promise<SandboxEvent> {
+  return new Promise((resolve) => {
+    const on = (e: SandboxEvent) => {
+      if (!match(e)) return;
+      sandbox.events.off('event', on);
+      resolve(e);
+    };
+    sandbox.events.on('event', on);
+  });
+}
+
+async function clicks(plugMode: 'relay' | 'direct'): Promise<number[]> {
+  const dir = mkdtempSync(join(tmpdir(), `bench-${plugMode}-`));
+  const sandbox = await startSandbox({ dir, plugMode, writeInfoFile: false });
+  const info = sandbox.info;
+  const button = await mqtt.connectAsync({
+    protocol: 'mqtts',
+    host: info.mqtt.host,
+    port: info.mqtt.port,
+    clientId: info.button.clientId,
+    cert: readFileSync(info.button.cert),
+    key: readFileSync(info.button.key),
+    ca: readFileSync(info.ca),
+    reconnectPeriod: 0,
+  });
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < CLICKS; i++) {
+      const changed = nextEvent(sandbox, (e) => e.type === 'plug');
+      const done = nextEvent(sandbox, (e) => e.type === 'click-done' || e.type === 'click-failed');
+      const payload = JSON.stringify(classicButtonPayload({ serial: info.button.serial, clickType: 'SINGLE' }));
+      const t0 = now();
+      await button.publishAsync(info.buttonTopic, payload, { qos: 0 });
+      await changed;
+      times.push(now() - t0);
+      await done;
+    }
+  } finally {
+    await button.endAsync();
+    await sandbox.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return times;
+}
+
+async function pressToReported(): Promise<number[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-press-'));
+  const sandbox = await startSandbox({ dir, plugPollMs: POLL_MS, writeInfoFile: false });
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < PRESSES; i++) {
+      const on = i % 2 === 0;
+      const reported = nextEvent(sandbox, (e) => e.type === 'plug-reported' && e.power === (on ? 'on' : 'off'));
+      // A fresh client per press, closed at once: the hub's poll must not wait for our connection.
+      const plug = new Plug({ host: sandbox.info.plug.host, port: sandbox.info.plug.port });
+      const t0 = now();
+      await plug.setPower(on);
+      await plug.close();
+      await reported;
+      times.push(now() - t0);
+    }
+  } finally {
+    await sandbox.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return times;
+}
+
+const direct = await clicks('direct');
+const relay = await clicks('relay');
+console.log(`click → plug switched, ${CLICKS} clicks each`);
+console.log(`  direct  median ${ms(median(direct))}  p95 ${ms(quantile(direct, 0.95))}`);
+console.log(`  relay   median ${ms(median(relay))}  p95 ${ms(quantile(relay, 0.95))}`);
+console.log(`  relay / direct: median ${(median(relay) / median(direct)).toFixed(2)} ×, p95 ${(quantile(relay, 0.95) / quantile(direct, 0.95)).toFixed(2)} × (target ≤ 6 ×)`);
+const press = await pressToReported();
+console.log(`press on the plug → reported (poll every ${POLL_MS} ms), ${PRESSES} presses`);
+console.log(`  median ${ms(median(press))}  max ${ms(Math.max(...press))}`);
+process.exit(0);

@@ -1,0 +1,70 @@
+/**
+ * Plug configuration, written once (stack context, sandbox flags, agent config) as
+ * `id@hub=host[:port][#child]`, comma-separated, e.g. `lamp@hub-1=192.168.1.20,fan@hub-1=192.168.1.30:9999#1`.
+ * A strip outlet is a plug of its own with its child index or id. Pure.
+ */
+import { THING_NAME_PATTERN } from '../shadow/topics';
+import { formatTarget, parseTarget, type PlugTarget } from '../button/targets';
+import { PLUG_ID_PATTERN, plugShadowName } from './contract';
+import { PlugConfigError } from './errors';
+
+export interface PlugConfig {
+  id: string;
+  /** The thing whose agent drives the plug; its shadow `plug-<id>` lives there. */
+  hub: string;
+  host: string;
+  port: number;
+  child?: number | string;
+}
+
+export function parsePlug(text: string): PlugConfig {
+  const raw = text.trim();
+  const m = /^([^@=]*)@([^=]*)=(.*)$/.exec(raw);
+  if (!m) throw new PlugConfigError(raw, 'expected id@hub=host[:port][#child]');
+  const [, id, hub, address] = m as unknown as [string, string, string, string];
+  if (!PLUG_ID_PATTERN.test(id)) throw new PlugConfigError(raw, `id "${id}" must match ${PLUG_ID_PATTERN.source} (the shadow name is plug-<id>)`);
+  if (!THING_NAME_PATTERN.test(hub)) throw new PlugConfigError(raw, `hub "${hub}" is not a thing name (${THING_NAME_PATTERN.source})`);
+  let target: PlugTarget;
+  try {
+    target = parseTarget(address);
+  } catch (err) {
+    throw new PlugConfigError(raw, (err as Error).message, err);
+  }
+  return { id, hub, ...target };
+}
+
+/** Parses a comma-separated list; ids must be unique, as must the outlets they name. */
+export function parsePlugList(text: string): PlugConfig[] {
+  const plugs = text.split(',').map((s) => s.trim()).filter((s) => s !== '').map(parsePlug);
+  checkPlugs(plugs);
+  return plugs;
+}
+
+export function checkPlugs(plugs: readonly PlugConfig[]): void {
+  const ids = new Set<string>();
+  const outlets = new Set<string>();
+  for (const p of plugs) {
+    if (ids.has(p.id)) throw new PlugConfigError(formatPlug(p), `id "${p.id}" is configured twice`);
+    ids.add(p.id);
+    const where = formatTarget(p);
+    if (outlets.has(where)) throw new PlugConfigError(formatPlug(p), `${where} is already configured as another plug`);
+    outlets.add(where);
+  }
+}
+
+export function formatPlug(p: PlugConfig): string {
+  return `${p.id}@${p.hub}=${formatTarget(p)}`;
+}
+
+/** The plugs a hub drives. */
+export function plugsOfHub(plugs: readonly PlugConfig[], hub: string): PlugConfig[] {
+  return plugs.filter((p) => p.hub === hub);
+}
+
+/** The plug configured for a button target (`host:port[#child]`), if any. */
+export function plugForTarget(plugs: readonly PlugConfig[], target: PlugTarget): PlugConfig | undefined {
+  const key = formatTarget(target);
+  return plugs.find((p) => formatTarget(p) === key);
+}
+
+export { plugShadowName };

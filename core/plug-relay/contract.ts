@@ -1,0 +1,120 @@
+/**
+ * The plug shadow contract shared by the button function (writes `desired`), the hub's agent
+ * (applies it over the LAN, writes `reported`) and the sandbox. Pure. See docs/plug-relay.md.
+ *
+ * Each plug has a named shadow `plug-<plugId>` on the thing of the agent that drives it (its hub),
+ * so the device policy's `name/plug-*` wildcard keeps every hub confined to its own thing.
+ */
+import { isObject, own, type Json, type JsonObject } from '../shadow/json';
+import { PlugDesiredError } from './errors';
+
+export const PLUG_SHADOW_PREFIX = 'plug-';
+/** Plug ids: short enough that `plug-<id>` fits the 64-character shadow name limit. */
+export const PLUG_ID_PATTERN = /^[a-zA-Z0-9_-]{1,59}$/;
+
+export type PlugPower = 'on' | 'off';
+export type RequestOutcome = 'applied' | 'expired' | 'failed';
+
+export interface PlugDesired {
+  power: PlugPower;
+  requestId: string;
+  /** Epoch ms when the button function made the request. */
+  requestedAt: number;
+}
+
+export interface LastRequest {
+  requestId: string;
+  outcome: RequestOutcome;
+  /** When failed (or expired): a stable code and a message. */
+  error?: { code: string; message: string };
+}
+
+export interface PlugEnergy {
+  powerW?: number;
+  voltageV?: number;
+  currentA?: number;
+  totalKwh?: number;
+}
+
+export interface PlugReported {
+  power?: PlugPower;
+  online: boolean;
+  model?: string;
+  alias?: string;
+  lastRequest?: LastRequest;
+  energy?: PlugEnergy;
+  /** Why the plug is offline (or its last poll failed). */
+  error?: { code: string; message: string };
+}
+
+export function plugShadowName(plugId: string): string {
+  return `${PLUG_SHADOW_PREFIX}${plugId}`;
+}
+
+/** The plug id of a shadow name, or undefined when it is not a plug shadow. */
+export function plugIdOf(shadowName: string): string | undefined {
+  if (!shadowName.startsWith(PLUG_SHADOW_PREFIX)) return undefined;
+  const id = shadowName.slice(PLUG_SHADOW_PREFIX.length);
+  return PLUG_ID_PATTERN.test(id) ? id : undefined;
+}
+
+/**
+ * Reads a plug shadow's `desired` section: undefined when nothing is requested (no section or no
+ * requestId), a `PlugDesiredError` for a request that cannot be honoured (reported, not retried).
+ */
+export function parseDesired(shadowName: string, desired: Json | undefined): PlugDesired | PlugDesiredError | undefined {
+  if (desired === undefined || desired === null) return undefined;
+  if (!isObject(desired)) return new PlugDesiredError(shadowName, '', 'is not an object');
+  const requestId = own(desired, 'requestId');
+  if (requestId === undefined || requestId === null) return undefined;
+  if (typeof requestId !== 'string' || requestId === '' || requestId.length > 128) {
+    return new PlugDesiredError(shadowName, 'requestId', 'is not a string of 1-128 characters');
+  }
+  const power = own(desired, 'power');
+  if (power !== 'on' && power !== 'off') return new PlugDesiredError(shadowName, 'power', `is ${JSON.stringify(power ?? null)}, expected "on" or "off"`);
+  const requestedAt = own(desired, 'requestedAt');
+  if (typeof requestedAt !== 'number' || !Number.isFinite(requestedAt) || requestedAt < 0) {
+    return new PlugDesiredError(shadowName, 'requestedAt', 'is not an epoch millisecond time');
+  }
+  return { power, requestId, requestedAt };
+}
+
+/** The requestId a (possibly malformed) `desired` names, to report an outcome against. */
+export function desiredRequestId(desired: Json | undefined): string | undefined {
+  const id = isObject(desired) ? own(desired, 'requestId') : undefined;
+  return typeof id === 'string' ? id : undefined;
+}
+
+/** Reads `reported` leniently: what the button needs (power, online, lastRequest). */
+export function parseReported(reported: Json | undefined): Partial<PlugReported> {
+  if (!isObject(reported)) return {};
+  const out: Partial<PlugReported> = {};
+  const power = own(reported, 'power');
+  if (power === 'on' || power === 'off') out.power = power;
+  const online = own(reported, 'online');
+  if (typeof online === 'boolean') out.online = online;
+  const alias = own(reported, 'alias');
+  if (typeof alias === 'string') out.alias = alias;
+  const last = own(reported, 'lastRequest');
+  if (isObject(last)) {
+    const requestId = own(last, 'requestId');
+    const outcome = own(last, 'outcome');
+    if (typeof requestId === 'string' && (outcome === 'applied' || outcome === 'expired' || outcome === 'failed')) {
+      const lastRequest: LastRequest = { requestId, outcome };
+      const error = own(last, 'error');
+      if (isObject(error)) lastRequest.error = { code: String(own(error, 'code') ?? ''), message: String(own(error, 'message') ?? '') };
+      out.lastRequest = lastRequest;
+    }
+  }
+  return out;
+}
+
+/** Whether a request is too old to apply (the same rule as the button's stale clicks). */
+export function isExpired(desired: PlugDesired, now: number, maxAgeMs: number): boolean {
+  return now - desired.requestedAt > maxAgeMs;
+}
+
+/** `reported` as the JSON written to the shadow (undefined fields left out). */
+export function reportedJson(reported: PlugReported): JsonObject {
+  return JSON.parse(JSON.stringify(reported)) as JsonObject;
+}

@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import { isExpired, parseDesired, parseReported, plugIdOf, plugShadowName, reportedJson } from '../../../core/plug-relay/contract';
+import { checkPlugs, parsePlug, parsePlugList, plugForTarget, plugsOfHub } from '../../../core/plug-relay/config';
+import { PlugConfigError, PlugDesiredError } from '../../../core/plug-relay/errors';
+
+describe('plug shadow names', () => {
+  it('are plug-<id> and read back to the id', () => {
+    expect(plugShadowName('lamp_1')).toBe('plug-lamp_1');
+    expect(plugIdOf('plug-lamp_1')).toBe('lamp_1');
+  });
+  it('are not recognised for other shadows or ids out of the pattern', () => {
+    expect(plugIdOf('files')).toBeUndefined();
+    expect(plugIdOf('plug-a:b')).toBeUndefined();
+    expect(plugIdOf(`plug-${'x'.repeat(60)}`)).toBeUndefined();
+  });
+  it('stay within the 64-character shadow name limit for the longest id', () => {
+    expect(plugShadowName('x'.repeat(59))).toHaveLength(64);
+  });
+});
+
+describe('parseDesired', () => {
+  const name = 'plug-lamp';
+  it('accepts a complete request', () => {
+    expect(parseDesired(name, { power: 'on', requestId: 'r1', requestedAt: 5 })).toEqual({ power: 'on', requestId: 'r1', requestedAt: 5 });
+  });
+  it('treats no section or no requestId as nothing requested', () => {
+    expect(parseDesired(name, undefined)).toBeUndefined();
+    expect(parseDesired(name, null)).toBeUndefined();
+    expect(parseDesired(name, { power: 'on' })).toBeUndefined();
+  });
+  it.each([
+    [{ power: 'dim', requestId: 'r', requestedAt: 1 }, 'power'],
+    [{ power: true, requestId: 'r', requestedAt: 1 }, 'power'],
+    [{ power: 'on', requestId: 7, requestedAt: 1 }, 'requestId'],
+    [{ power: 'on', requestId: 'r', requestedAt: '1' }, 'requestedAt'],
+    [{ power: 'on', requestId: 'r', requestedAt: -1 }, 'requestedAt'],
+  ])('rejects %j naming the field', (desired, field) => {
+    const result = parseDesired(name, desired);
+    expect(result).toBeInstanceOf(PlugDesiredError);
+    expect((result as PlugDesiredError).field).toBe(field);
+    expect((result as PlugDesiredError).retryable).toBe(false);
+    expect((result as PlugDesiredError).message).toContain(`plug-lamp: desired.${field}`);
+  });
+  it('does not read inherited keys', () => {
+    const desired = JSON.parse('{"__proto__": {"power": "on", "requestId": "r", "requestedAt": 1}}') as never;
+    expect(parseDesired(name, desired)).toBeUndefined();
+  });
+});
+
+describe('parseReported', () => {
+  it('reads power, online, alias and the last request with its error', () => {
+    const reported = { power: 'off', online: true, alias: 'Lamp', lastRequest: { requestId: 'r', outcome: 'failed', error: { code: 'TPLINK_TIMEOUT', message: 'slow' } } };
+    expect(parseReported(reported)).toEqual({ ...reported });
+  });
+  it('ignores values outside the contract', () => {
+    expect(parseReported({ power: 1, online: 'yes', lastRequest: { requestId: 'r', outcome: 'maybe' } })).toEqual({});
+    expect(parseReported('x')).toEqual({});
+  });
+  it('writes reported without undefined fields', () => {
+    expect(reportedJson({ online: false, power: undefined as never })).toEqual({ online: false });
+  });
+});
+
+describe('isExpired', () => {
+  it('expires a request older than the limit, not one at it', () => {
+    const d = { power: 'on' as const, requestId: 'r', requestedAt: 1_000 };
+    expect(isExpired(d, 31_000, 30_000)).toBe(false);
+    expect(isExpired(d, 31_001, 30_000)).toBe(true);
+  });
+});
+
+describe('plug configuration', () => {
+  it('parses id@hub=host[:port][#child]', () => {
+    expect(parsePlug('lamp@hub-1=192.168.1.20')).toEqual({ id: 'lamp', hub: 'hub-1', host: '192.168.1.20', port: 9999 });
+    expect(parsePlug(' fan@hub-1=127.0.0.1:5000#1 ')).toEqual({ id: 'fan', hub: 'hub-1', host: '127.0.0.1', port: 5000, child: 1 });
+  });
+  it.each([
+    ['lamp=1.2.3.4', 'expected id@hub=host'],
+    ['la.mp@hub=1.2.3.4', 'id "la.mp"'],
+    ['lamp@hub/1=1.2.3.4', 'hub "hub/1"'],
+    ['lamp@hub=1.2.3.4:99999', 'lamp@hub=1.2.3.4:99999'],
+    ['lamp@hub=1.2.3.4#x-y', 'outlet'],
+  ])('rejects %s with a typed error naming the entry', (text, words) => {
+    let error: unknown;
+    try {
+      parsePlug(text);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(PlugConfigError);
+    expect((error as PlugConfigError).message).toContain(words);
+    expect((error as PlugConfigError).code).toBe('PLUG_CONFIG_INVALID');
+  });
+  it('refuses a duplicate id and two plugs on one outlet', () => {
+    expect(() => parsePlugList('a@h=1.2.3.4,a@h=1.2.3.5')).toThrow(/configured twice/);
+    expect(() => checkPlugs([parsePlug('a@h=1.2.3.4#1'), parsePlug('b@g=1.2.3.4:9999#1')])).toThrow(/already configured/);
+  });
+  it('finds a hub’s plugs and the plug of a button target', () => {
+    const plugs = parsePlugList('a@h1=1.2.3.4, b@h2=1.2.3.4#0, c@h1=1.2.3.4#1');
+    expect(plugsOfHub(plugs, 'h1').map((p) => p.id)).toEqual(['a', 'c']);
+    expect(plugForTarget(plugs, { host: '1.2.3.4', port: 9999, child: 0 })?.id).toBe('b');
+    expect(plugForTarget(plugs, { host: '1.2.3.4', port: 9998 })).toBeUndefined();
+  });
+});
