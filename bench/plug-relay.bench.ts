@@ -6,13 +6,14 @@
  * bound by the hub's poll interval (here BENCH_POLL_MS, default 1000 ms; 10 s by default in use).
  * Not a test: nothing is asserted.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { classicButtonPayload } from '../core/button/synthesise';
 import { Plug } from '../core/tplink/plug';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox';
+import { buttonIdentity } from '../sandbox/sandbox-info';
 import type { SandboxEvent } from '../sandbox/event-log';
 
 const CLICKS = Number(process.env.BENCH_CLICKS ?? 30);
@@ -44,12 +45,7 @@ async function clicks(plugMode: 'relay' | 'direct'): Promise<number[]> {
   const info = sandbox.info;
   const button = await mqtt.connectAsync({
     protocol: 'mqtts',
-    host: info.mqtt.host,
-    port: info.mqtt.port,
-    clientId: info.button.clientId,
-    cert: readFileSync(info.button.cert),
-    key: readFileSync(info.button.key),
-    ca: readFileSync(info.ca),
+    ...buttonIdentity(info),
     reconnectPeriod: 0,
   });
   const times: number[] = [];

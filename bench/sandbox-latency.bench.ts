@@ -12,13 +12,14 @@
  */
 import { classicButtonPayload } from '../core/button/synthesise';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import mqtt from 'mqtt';
 import { plugAction } from '../core/tplink/operations';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox';
+import { buttonIdentity } from '../sandbox/sandbox-info';
 import { startLocalS3 } from '../sandbox/local-s3';
 import type { SandboxEvent } from '../sandbox/event-log';
 
@@ -56,12 +57,7 @@ async function clickToPlug(sandbox: Sandbox): Promise<{ sandbox: number[]; floor
   const info = sandbox.info;
   const button = await mqtt.connectAsync({
     protocol: 'mqtts',
-    host: info.mqtt.host,
-    port: info.mqtt.port,
-    clientId: info.button.clientId,
-    cert: readFileSync(info.button.cert),
-    key: readFileSync(info.button.key),
-    ca: readFileSync(info.ca),
+    ...buttonIdentity(info),
     reconnectPeriod: 0,
   });
   // One long-lived connection (not publishClick's connect-per-click): the latency measured is the click's, not the TLS handshake's.

@@ -4,12 +4,11 @@
  * exactly as `shadowplug click --endpoint ...` does (MQTT/TLS, the button's own identity,
  * `iotbutton/<serial>`), then watches the plug over the TP-Link protocol to say what it did.
  */
-import { readFileSync } from 'node:fs';
 import { publishClick } from '../core/button/publish-click';
 import type { ClickType } from '../core/button/click';
 import { Plug } from '../core/tplink/plug';
 import type { PlugStatus } from '../core/tplink/plug';
-import { readSandboxInfo, type SandboxInfo } from './sandbox-info';
+import { buttonIdentity, readSandboxInfo, type SandboxInfo } from './sandbox-info';
 
 export interface SandboxClickResult {
   topic: string;
@@ -46,12 +45,7 @@ export async function clickSandbox(options: {
   const info = options.info ?? readSandboxInfo(options.dir ?? '.sandbox');
   const before = await readRelays(info);
   const published = await publishClick({
-    host: info.mqtt.host,
-    port: info.mqtt.port,
-    cert: readFileSync(info.button.cert),
-    key: readFileSync(info.button.key),
-    ca: readFileSync(info.ca),
-    clientId: info.button.clientId,
+    ...buttonIdentity(info),
     serial: info.button.serial,
     clickType: options.clickType,
   });

@@ -120,3 +120,15 @@ export function removeSandboxInfo(dir: string, pid = process.pid): void {
   }
   rmSync(path, { force: true });
 }
+
+/** The sandbox button's MQTT/TLS identity, as `sandbox click`, the dashboard, tests and benches connect with it. */
+export function buttonIdentity(info: SandboxInfo): { host: string; port: number; clientId: string; cert: Buffer; key: Buffer; ca: Buffer } {
+  return {
+    host: info.mqtt.host,
+    port: info.mqtt.port,
+    clientId: info.button.clientId,
+    cert: readFileSync(info.button.cert),
+    key: readFileSync(info.button.key),
+    ca: readFileSync(info.ca),
+  };
+}

@@ -3,13 +3,14 @@
  * strip, twelve devices) after a button click and an upload, taken with Debian's Chromium.
  * Run it again whenever the page changes, so the README shows what the page looks like.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { chromium } from 'playwright-core';
 import { publishClick } from '../core/button/publish-click';
 import { startSandbox } from '../sandbox/sandbox';
+import { buttonIdentity } from '../sandbox/sandbox-info';
 
 const OUT = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..', 'docs', 'dashboard.png');
 
@@ -25,12 +26,7 @@ try {
   await page.locator('#connection[data-state="live"]').waitFor();
   const { info } = sandbox;
   await publishClick({
-    host: info.mqtt.host,
-    port: info.mqtt.port,
-    clientId: info.button.clientId,
-    cert: readFileSync(info.button.cert),
-    key: readFileSync(info.button.key),
-    ca: readFileSync(info.ca),
+    ...buttonIdentity(info),
     serial: info.button.serial,
     clickType: 'SINGLE',
   });

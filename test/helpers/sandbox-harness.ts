@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ClickType } from '../../core/button/click';
 import { publishClick as publishButtonClick } from '../../core/button/publish-click';
-import type { SandboxInfo } from '../../sandbox/sandbox-info';
+import { buttonIdentity, type SandboxInfo } from '../../sandbox/sandbox-info';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI = join(REPO_ROOT, 'bin', 'shadowplug.mjs');
@@ -17,12 +17,7 @@ export const CLI = join(REPO_ROOT, 'bin', 'shadowplug.mjs');
 /** Publishes one classic IoT button click on the button topic with the button's own identity (MQTT/TLS, QoS 1). */
 export async function publishClick(info: SandboxInfo, clickType: ClickType): Promise<void> {
   await publishButtonClick({
-    host: info.mqtt.host,
-    port: info.mqtt.port,
-    clientId: info.button.clientId,
-    cert: readFileSync(info.button.cert),
-    key: readFileSync(info.button.key),
-    ca: readFileSync(info.ca),
+    ...buttonIdentity(info),
     serial: info.button.serial,
     clickType,
     timeoutMs: 5_000,
