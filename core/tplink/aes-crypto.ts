@@ -2,10 +2,11 @@
  * The AES "securePassthrough" transport's cryptography, pure (no I/O): the client's RSA key pair,
  * recovering the session key the device encrypted with it, AES-128-CBC of each inner request, and
  * the login parameters. Node 20 refuses RSA PKCS#1 v1.5 decryption (CVE-2023-46809), which the
- * devices require, so the client side decrypts with node-forge.
+ * devices require, so the client decrypts raw (RSA_NO_PADDING, still allowed) and removes the
+ * v1.5 padding itself: no RSA library in the agent's bundle. The CVE is about a padding oracle
+ * in servers that decrypt for anyone; here the client decrypts one answer to its own handshake.
  */
-import { createCipheriv, createDecipheriv, createHash, generateKeyPairSync, publicEncrypt, constants } from 'node:crypto';
-import forge from 'node-forge';
+import { createCipheriv, createDecipheriv, createHash, generateKeyPairSync, privateDecrypt, publicEncrypt, constants } from 'node:crypto';
 import type { Credentials } from './klap-crypto';
 
 export interface AesSessionKey {
@@ -24,14 +25,20 @@ export interface HandshakeKeyPair {
 export function createHandshakeKeyPair(): HandshakeKeyPair {
   const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
   const publicPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
-  const forgeKey = forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs1', format: 'pem' }).toString());
   return {
     publicPem,
     decryptSessionKey(encryptedBase64: string): AesSessionKey {
-      const raw = Buffer.from(forgeKey.decrypt(forge.util.decode64(encryptedBase64), 'RSAES-PKCS1-V1_5'), 'binary');
-      return splitSessionKey(raw);
+      const block = privateDecrypt({ key: privateKey, padding: constants.RSA_NO_PADDING }, Buffer.from(encryptedBase64, 'base64'));
+      return splitSessionKey(removePkcs1v15Padding(block));
     },
   };
+}
+
+/** EM = 0x00 ‖ 0x02 ‖ at least 8 non-zero bytes ‖ 0x00 ‖ message (RFC 8017 §7.2.2). */
+export function removePkcs1v15Padding(block: Uint8Array): Uint8Array {
+  const separator = block[0] === 0x00 && block[1] === 0x02 ? block.indexOf(0x00, 2) : -1;
+  if (separator < 10) throw new RangeError('AES handshake key: RSA block does not carry PKCS#1 v1.5 padding');
+  return block.subarray(separator + 1);
 }
 
 /** Key ‖ IV as the device sends them, checked for length. */

@@ -1,6 +1,6 @@
 /**
  * The TP-Link local protocols: codec, commands, the XOR, KLAP and AES transports, the IOT Plug and
- * the SMART plug, detection, operations, discovery. Importing this index pulls in node-forge (AES):
+ * the SMART plug, detection, operations, discovery. Importing this index pulls in every transport:
  * the button Lambda imports by path (tplink/plug, tplink/commands) to keep its bundle small.
  */
 export * from './address';
