@@ -28,7 +28,13 @@ export function createHandshakeKeyPair(): HandshakeKeyPair {
   return {
     publicPem,
     decryptSessionKey(encryptedBase64: string): AesSessionKey {
-      const block = privateDecrypt({ key: privateKey, padding: constants.RSA_NO_PADDING }, Buffer.from(encryptedBase64, 'base64'));
+      let block: Buffer;
+      try {
+        block = privateDecrypt({ key: privateKey, padding: constants.RSA_NO_PADDING }, Buffer.from(encryptedBase64, 'base64'));
+      } catch (err) {
+        // e.g. a block not made for this key (larger than its modulus): the same answer as bad padding.
+        throw new RangeError('AES handshake key: the device\'s RSA block cannot be decrypted with this handshake\'s key', { cause: err });
+      }
       return splitSessionKey(removePkcs1v15Padding(block));
     },
   };
