@@ -6,21 +6,12 @@
 import type { SandboxEvent } from './event-log';
 import type { UploadStage, UploadView } from './dashboard/view';
 
-interface Entry {
-  id: number;
-  key: string;
-  url: string;
-  size: number;
-  hash?: string;
-  stage: UploadStage;
-  targets?: number;
+/** An upload as the view shows it, with the devices behind each count kept as sets. */
+interface Entry extends Omit<UploadView, 'shadows' | 'verified' | 'downloading' | 'errors'> {
   desired: Set<string>;
   verified: Set<string>;
   downloading: Set<string>;
   errors: Set<string>;
-  message?: string;
-  startedAt: number;
-  finishedAt?: number;
 }
 
 /** How many uploads are remembered (older ones drop off). */
