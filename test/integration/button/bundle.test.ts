@@ -64,7 +64,7 @@ describe('the bundled button handler', () => {
   });
 
   it('switches a plug when invoked like Lambda invokes it', async () => {
-    const env = buttonFunctionEnvironment({ defaultTargets: `127.0.0.1:${plug.port}` });
+    const env = buttonFunctionEnvironment({ defaultTargets: `127.0.0.1:${plug.port}`, plugMode: 'direct' });
     const event = { serialNumber: 'G030JF05', clickType: 'SINGLE', batteryVoltage: '1705mV', requestId: 'r1', receivedAt: Date.now() };
     const r = await node(
       `const { handler } = await import(${JSON.stringify(bundle)});
