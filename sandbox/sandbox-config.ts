@@ -11,6 +11,7 @@ import { silentLogger, type Logger } from '../core/logger';
 import type { ClickAction, ClickType } from '../core/button/click';
 import { BUTTON_SETTINGS, PLUG_MODES, type PlugMode } from '../core/button/settings';
 import type { Credentials } from '../core/tplink/klap-crypto';
+import type { Timers } from '../agent/plug-relay';
 import { checkPlugSpecs, DEFAULT_PLUG_ID, parsePlugSpec, type SandboxPlugSpec } from './plug-spec';
 import { attempt } from '../core/settings/schema';
 import { BUTTON_SERIAL_PATTERN } from './iot/certificate-authority';
@@ -58,6 +59,10 @@ export interface SandboxOptions {
   plugMode?: PlugMode;
   /** Relay mode: how often the hub polls the plug (default 10 s). */
   plugPollMs?: number;
+  /** Relay mode: the hubs' poll scheduling (tests fire polls by hand); default real timers every `plugPollMs`. */
+  plugTimers?: Timers;
+  /** Relay mode: how long the button function waits for the hub's answer (default 5 s, as deployed). */
+  confirmTimeoutMs?: number;
   /** Serve the dashboard on 127.0.0.1 (default off; the CLI turns it on): `true`, or the port (0 = any free one). */
   dashboard?: boolean | { port?: number };
 }
@@ -84,6 +89,8 @@ export interface SandboxConfig {
   writeInfoFile: boolean;
   plugMode: PlugMode;
   plugPollMs?: number;
+  plugTimers?: Timers;
+  confirmTimeoutMs?: number;
   /** The dashboard's port (0 = any free one); absent: no dashboard. */
   dashboardPort?: number;
 }
@@ -120,6 +127,8 @@ export function resolveSandboxConfig(options: SandboxOptions = {}): SandboxConfi
     writeInfoFile: options.writeInfoFile !== false,
     plugMode,
     ...(options.plugPollMs !== undefined ? { plugPollMs: options.plugPollMs } : {}),
+    ...(options.plugTimers !== undefined ? { plugTimers: options.plugTimers } : {}),
+    ...(options.confirmTimeoutMs !== undefined ? { confirmTimeoutMs: options.confirmTimeoutMs } : {}),
     ...(options.dashboard ? { dashboardPort: options.dashboard === true ? 0 : (options.dashboard.port ?? 0) } : {}),
   };
 }

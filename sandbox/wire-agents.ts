@@ -78,6 +78,7 @@ export async function startSandboxAgent(
     logger: config.logger.child({ component: 'agent', thing: t.name }),
     plugs,
     ...(config.plugPollMs !== undefined ? { plugPollMs: config.plugPollMs } : {}),
+    ...(config.plugTimers !== undefined ? { timers: config.plugTimers } : {}),
     ...(clock ? { clock } : {}),
   });
   agent.on('plug', (e) => {

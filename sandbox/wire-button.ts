@@ -52,6 +52,7 @@ export function sandboxButtonConfig(config: SandboxConfig, plugs: readonly Sandb
     plugMode: config.plugMode,
     plugs: plugs.map(plugConfigOf),
     snsTopicArn: SANDBOX_TOPIC_ARN,
+    ...(config.confirmTimeoutMs !== undefined ? { confirmTimeoutMs: config.confirmTimeoutMs } : {}),
   };
   return parseButtonConfig(buttonFunctionEnvironment(settings));
 }
