@@ -10,7 +10,7 @@ import type { Credentials } from '../core/tplink/klap-crypto';
 import type { PlugConfig } from '../core/plug-relay/config';
 import type { SandboxConfig } from './sandbox-config';
 import type { Emit } from './narration';
-import { kindProtocol, type SandboxPlugKind, type SandboxPlugSpec } from './plug-spec';
+import { DEFAULT_PLUG_ID, kindProtocol, type SandboxPlugKind, type SandboxPlugSpec } from './plug-spec';
 import { SimulatedSmartDevice } from './plugs/smart-device';
 import { startSimulatedDevice, type SimulatedDevice, type SimulatedDeviceKind } from './plugs/simulated-devices';
 import { startSimulatedPlug, type PlugRelayState, type SimulatedModel, type SimulatedPlug } from './simulated-plug';
@@ -93,7 +93,9 @@ async function simulatedPlug(spec: SandboxPlugSpec & { kind: SandboxPlugKind; th
   let http: SimulatedDevice | undefined;
 
   const startXor = async (port: number) => {
-    const sim: SimulatedPlug = await startSimulatedPlug({ model: kind as SimulatedModel, port, alias: `sandbox ${spec.id}`, logger: config.logger.child({ component: 'plug', plug: spec.id }) });
+    // The default plug keeps the simulator's own name ("sandbox plug"); others are told apart by id.
+    const alias = spec.id === DEFAULT_PLUG_ID ? {} : { alias: `sandbox ${spec.id}` };
+    const sim: SimulatedPlug = await startSimulatedPlug({ model: kind as SimulatedModel, port, ...alias, logger: config.logger.child({ component: 'plug', plug: spec.id }) });
     sim.events.on('change', narrate);
     return { close: () => sim.close(), stateNow: () => sim.state(), port: sim.port };
   };
