@@ -7,7 +7,6 @@ import net from 'node:net';
 import { encodeFrame, DEFAULT_MAX_FRAME_LENGTH } from './codec';
 import { deviceLocks as defaultLocks, type DeviceLocks } from './device-lock';
 import {
-  TplinkConnectionResetError,
   TplinkProtocolError,
   TplinkTimeoutError,
   formatEndpoint,
@@ -61,7 +60,6 @@ export class XorTcpTransport implements Transport {
   private inflight: AbortController | undefined;
   /** Serialises this transport's own requests. */
   private queue: Promise<unknown> = Promise.resolve();
-  private closed = false;
 
   constructor(endpoint: TplinkEndpoint, options: XorTcpTransportOptions = {}) {
     this.endpoint = { host: endpoint.host, port: endpoint.port };
@@ -109,32 +107,20 @@ export class XorTcpTransport implements Transport {
   }
 
   hold<T>(fn: () => Promise<T>): Promise<T> {
-    this.assertOpen();
     // The session waits for the device at most one request timeout.
-    return this.holder.use(Date.now() + this.requestTimeoutMs, () => {
-      this.assertOpen();
-      return fn();
-    });
+    return this.holder.within(fn);
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    const closedError = new TplinkConnectionResetError(this.endpoint, 'transport is closed');
     // Callers waiting for the device, and a connect in progress, fail now rather than at their timeout.
+    const closedError = this.inflight ? this.holder.closedError() : undefined;
     this.inflight?.abort(closedError);
     await this.holder.close(closedError);
   }
 
-  private assertOpen(): void {
-    if (this.closed) throw new TplinkConnectionResetError(this.endpoint, 'transport is closed');
-  }
-
   private sendNow(request: object): Promise<unknown> {
-    this.assertOpen();
     // One budget for the whole request: waiting for the device, connecting, the exchange.
-    const deadline = Date.now() + this.requestTimeoutMs;
-    return this.holder.use(deadline, async () => {
-      this.assertOpen();
+    return this.holder.within(async (deadline) => {
       // Granted just at the deadline: do not start a connection with no time left to use it.
       if (Date.now() >= deadline) throw new TplinkTimeoutError(this.endpoint, 'queue', this.requestTimeoutMs);
       const frame = encodeFrame(request);
