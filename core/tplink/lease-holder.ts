@@ -42,6 +42,8 @@ export class LeaseHolder {
   private busy = 0;
   private idleTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** The transport's own requests, one after another. */
+  private queue: Promise<unknown> = Promise.resolve();
   /** Settles when every connection closed so far has finished closing. */
   private closing: Promise<void> | undefined;
 
@@ -69,6 +71,13 @@ export class LeaseHolder {
       this.assertOpen();
       return fn(deadline);
     });
+  }
+
+  /** Runs `fn` like {@link within}, after every request queued before it has settled; its budget starts then. */
+  inTurn<T>(fn: (deadline: number) => Promise<T>): Promise<T> {
+    const run = this.queue.then(() => this.within(fn));
+    this.queue = run.catch(() => undefined);
+    return run;
   }
 
   /** Runs `fn` holding the device, waiting for it until `deadline` at most; then idles or hands it over. */

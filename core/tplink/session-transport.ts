@@ -100,7 +100,6 @@ export abstract class SessionTransport implements Transport {
   private readonly agent: http.Agent;
   private readonly holder: LeaseHolder;
   private readonly inflight = new Set<AbortController>();
-  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(endpoint: TplinkEndpoint, options: SessionTransportOptions = {}) {
     this.endpoint = { host: endpoint.host, port: endpoint.port };
@@ -130,9 +129,7 @@ export abstract class SessionTransport implements Transport {
   protected abstract exchange(exchange: Exchange, request: object): Promise<unknown>;
 
   send(request: object): Promise<unknown> {
-    const run = this.queue.then(() => this.sendNow(request));
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.holder.inTurn((deadline) => this.sendNow(request, deadline));
   }
 
   hold<T>(fn: () => Promise<T>): Promise<T> {
@@ -155,36 +152,35 @@ export abstract class SessionTransport implements Transport {
     return `${this.constructor.name}:${this.deviceKey}`;
   }
 
-  private sendNow(request: object): Promise<unknown> {
-    return this.holder.within(async (deadline) => {
-      const abort = new AbortController();
-      this.inflight.add(abort);
-      const timer = setTimeout(
-        () => abort.abort(new TplinkTimeoutError(this.endpoint, 'request', this.requestTimeoutMs)),
-        Math.max(1, deadline - Date.now()),
-      );
-      const exchange: Exchange = {
-        signal: abort.signal,
-        post: (path, body, headers) => {
-          this.stats.roundTrips++;
-          return httpPost({
-            endpoint: this.endpoint,
-            path,
-            body,
-            headers,
-            agent: this.agent,
-            signal: abort.signal,
-            maxBodyBytes: this.maxBodyBytes,
-            requestTimeoutMs: this.requestTimeoutMs,
-          });
-        },
-      };
-      try {
-        return await this.exchange(exchange, request);
-      } finally {
-        clearTimeout(timer);
-        this.inflight.delete(abort);
-      }
-    });
+  /** One request, the device held, within its budget (see LeaseHolder.within). */
+  private async sendNow(request: object, deadline: number): Promise<unknown> {
+    const abort = new AbortController();
+    this.inflight.add(abort);
+    const timer = setTimeout(
+      () => abort.abort(new TplinkTimeoutError(this.endpoint, 'request', this.requestTimeoutMs)),
+      Math.max(1, deadline - Date.now()),
+    );
+    const exchange: Exchange = {
+      signal: abort.signal,
+      post: (path, body, headers) => {
+        this.stats.roundTrips++;
+        return httpPost({
+          endpoint: this.endpoint,
+          path,
+          body,
+          headers,
+          agent: this.agent,
+          signal: abort.signal,
+          maxBodyBytes: this.maxBodyBytes,
+          requestTimeoutMs: this.requestTimeoutMs,
+        });
+      },
+    };
+    try {
+      return await this.exchange(exchange, request);
+    } finally {
+      clearTimeout(timer);
+      this.inflight.delete(abort);
+    }
   }
 }

@@ -58,8 +58,6 @@ export class XorTcpTransport implements Transport {
   private connection: FramedConnection | undefined;
   /** Aborts the request in flight (its connect) when the transport is closed. */
   private inflight: AbortController | undefined;
-  /** Serialises this transport's own requests. */
-  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(endpoint: TplinkEndpoint, options: XorTcpTransportOptions = {}) {
     this.endpoint = { host: endpoint.host, port: endpoint.port };
@@ -101,9 +99,7 @@ export class XorTcpTransport implements Transport {
   }
 
   send(request: object): Promise<unknown> {
-    const run = this.queue.then(() => this.sendNow(request));
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.holder.inTurn((deadline) => this.sendNow(request, deadline));
   }
 
   hold<T>(fn: () => Promise<T>): Promise<T> {
@@ -118,21 +114,19 @@ export class XorTcpTransport implements Transport {
     await this.holder.close(closedError);
   }
 
-  private sendNow(request: object): Promise<unknown> {
-    // One budget for the whole request: waiting for the device, connecting, the exchange.
-    return this.holder.within(async (deadline) => {
-      // Granted just at the deadline: do not start a connection with no time left to use it.
-      if (Date.now() >= deadline) throw new TplinkTimeoutError(this.endpoint, 'queue', this.requestTimeoutMs);
-      const frame = encodeFrame(request);
-      const payload = await this.withDeadline(deadline, (signal) => this.exchange(frame, deadline, signal));
-      try {
-        return JSON.parse(payload.toString('utf8')) as unknown;
-      } catch (err) {
-        // The frame was fine but its content is not: nothing on this connection can be trusted.
-        this.dropConnection();
-        throw new TplinkProtocolError(this.endpoint, 'bad-json', `reply of ${payload.length} bytes is not JSON`, err);
-      }
-    });
+  /** One request, the device held; one budget for it all: waiting for the device, connecting, the exchange. */
+  private async sendNow(request: object, deadline: number): Promise<unknown> {
+    // Granted just at the deadline: do not start a connection with no time left to use it.
+    if (Date.now() >= deadline) throw new TplinkTimeoutError(this.endpoint, 'queue', this.requestTimeoutMs);
+    const frame = encodeFrame(request);
+    const payload = await this.withDeadline(deadline, (signal) => this.exchange(frame, deadline, signal));
+    try {
+      return JSON.parse(payload.toString('utf8')) as unknown;
+    } catch (err) {
+      // The frame was fine but its content is not: nothing on this connection can be trusted.
+      this.dropConnection();
+      throw new TplinkProtocolError(this.endpoint, 'bad-json', `reply of ${payload.length} bytes is not JSON`, err);
+    }
   }
 
   /** Runs `fn` and fails with a request timeout when it is not done by `deadline`. */
