@@ -72,9 +72,13 @@ function startDeviceProcess(): Promise<{ child: ChildProcess; port: number }> {
   return new Promise((resolve) => child.once('message', (m) => resolve({ child, port: (m as { port: number }).port })));
 }
 
-function deviceStats(child: ChildProcess): Promise<DeviceServerStats> {
+/** The device's counters and its process's CPU time so far. */
+function deviceStats(child: ChildProcess): Promise<{ http: number; connections: number; cpuMs: number }> {
   return new Promise((resolve) => {
-    child.once('message', (m) => resolve((m as { stats: DeviceServerStats }).stats));
+    child.once('message', (m) => {
+      const { stats, cpuMs } = m as { stats: DeviceServerStats; cpuMs: number };
+      resolve({ http: stats.http, connections: stats.connections, cpuMs });
+    });
     child.send('stats');
   });
 }
@@ -90,6 +94,10 @@ interface Measured {
   times: number[];
   cpu: number;
   trips: number;
+  /** TCP connections the device accepted. */
+  connections: number;
+  /** The device process's CPU time during this client's rounds. */
+  deviceCpu: number;
   /** Each measured round's median, in order (paired with the other client's). */
   roundMedians: number[];
 }
@@ -100,19 +108,21 @@ const ours = startPeer('shadowplug', process.execPath, ['--import', 'tsx', file(
 const theirs = startPeer('python-kasa', file('../.venv/bin/python'), [file('./kasa_toggle.py'), target]);
 
 async function measure(peer: Peer, mode: Mode, into: Measured | undefined): Promise<void> {
-  const before = (await deviceStats(device)).http;
+  const before = await deviceStats(device);
   const result = await peer.round(mode, PER_ROUND);
-  const after = (await deviceStats(device)).http;
+  const after = await deviceStats(device);
   if (!into) return;
   into.times.push(...result.times);
   into.cpu += result.cpu;
-  into.trips += after - before;
+  into.trips += after.http - before.http;
+  into.connections += after.connections - before.connections;
+  into.deviceCpu += after.cpuMs - before.cpuMs;
   into.roundMedians.push(median(result.times));
 }
 
 /** Interleaved rounds, alternating who goes first (ABBA), warm-up rounds discarded. */
 async function compare(mode: 'warm' | 'cold'): Promise<[Measured, Measured]> {
-  const fresh = (): Measured => ({ times: [], cpu: 0, trips: 0, roundMedians: [] });
+  const fresh = (): Measured => ({ times: [], cpu: 0, trips: 0, connections: 0, deviceCpu: 0, roundMedians: [] });
   const mine = fresh();
   const peer = fresh();
   for (let r = 0; r < WARMUP_ROUNDS + ROUNDS; r++) {
@@ -132,7 +142,7 @@ function report(label: string, m: Measured, tripTarget?: number): void {
   const target = tripTarget === undefined ? '' : ` (target ≤ ${tripTarget})`;
   console.log(
     `  ${label.padEnd(26)} median ${ms(median(m.times))}  p95 ${ms(quantile(m.times, 0.95))}  ` +
-      `CPU ${ms(m.cpu / n)}/toggle  round trips/toggle ${(m.trips / n).toFixed(2)}${target}`,
+      `CPU ${ms(m.cpu / n)}/toggle (device ${ms(m.deviceCpu / n)})  round trips/toggle ${(m.trips / n).toFixed(2)}${target}, connections ${(m.connections / n).toFixed(2)}`,
   );
 }
 
@@ -153,7 +163,7 @@ for (const mode of ['warm', 'cold'] as const) {
     `median of paired rounds ${paired.toFixed(3)}, CPU ${(mine.cpu / peer.cpu).toFixed(3)}  target ≤ 0.5: ${ratio <= 0.5 ? 'met' : 'NOT met'}`);
   if (mine.trips / mine.times.length > tripTarget) failed = true;
 }
-const detect: Measured = { times: [], cpu: 0, trips: 0, roundMedians: [] };
+const detect: Measured = { times: [], cpu: 0, trips: 0, connections: 0, deviceCpu: 0, roundMedians: [] };
 for (let r = 0; r < 1 + Math.ceil(ROUNDS / 4); r++) await measure(ours, 'detect', r === 0 ? undefined : detect);
 console.log('cold with detection (no --protocol; XOR refused, then KLAP), ours only:');
 report('shadowplug plugAction', detect);

@@ -32,6 +32,8 @@ export interface DeviceServerStats {
   requests: number;
   /** HTTP requests of any kind. */
   http: number;
+  /** TCP connections accepted. */
+  connections: number;
 }
 
 export interface HttpDeviceServer {
@@ -104,7 +106,7 @@ export async function startHttpDeviceServer(
   options: { host?: string; port?: number; faults?: DeviceFaults; endSessions?: () => void } = {},
 ): Promise<HttpDeviceServer> {
   const faults: DeviceFaults = options.faults ?? {};
-  const stats: DeviceServerStats = { handshakes: 0, requests: 0, http: 0 };
+  const stats: DeviceServerStats = { handshakes: 0, requests: 0, http: 0, connections: 0 };
   const server = http.createServer((req, res) => {
     stats.http++;
     const chunks: Buffer[] = [];
@@ -120,6 +122,7 @@ export async function startHttpDeviceServer(
       send(res, answer, faults);
     });
   });
+  server.on('connection', () => stats.connections++);
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
