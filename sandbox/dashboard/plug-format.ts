@@ -72,13 +72,13 @@ export function requestLine(plug: PlugShadowView, now: number): RequestLine {
   }
 }
 
-/** `online`, `offline` or `unknown` (no report yet), and why it is offline. */
-export function onlineText(plug: PlugShadowView): { state: 'online' | 'offline' | 'unknown'; text: string } {
+/** `online`, `offline` or `unknown` (no report yet), and why it is offline (`reason`: code: message). */
+export function onlineText(plug: PlugShadowView): { state: 'online' | 'offline' | 'unknown'; text: string; reason?: string } {
   const online = plug.reported?.online;
   if (online === undefined) return { state: 'unknown', text: plug.mode === 'direct' ? 'not reported (direct)' : 'no report yet' };
   if (online) return { state: 'online', text: 'online' };
-  const why = errorText(plug.reported?.error);
-  return { state: 'offline', text: why ? `offline — ${why}` : 'offline' };
+  const reason = errorText(plug.reported?.error);
+  return reason ? { state: 'offline', text: `offline — ${reason}`, reason } : { state: 'offline', text: 'offline' };
 }
 
 /** The name a person knows the plug by: its alias, else its id. */

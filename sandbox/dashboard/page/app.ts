@@ -241,7 +241,7 @@ function fillPlugCard(card: PlugCard, p: PlugShadowView, now: number): void {
   card.facts.energy.textContent = p.reported?.energy ? shadowEnergyText(p.reported.energy) : 'no meter';
   card.facts.report.textContent = lastReportText(p, now);
   card.facts.address.textContent = `${p.host}:${p.port}`;
-  card.error.textContent = on.state === 'offline' ? `Plug not reachable by its hub: ${on.text.replace(/^offline — /, '')}` : '';
+  card.error.textContent = on.state === 'offline' ? `Plug not reachable by its hub${on.reason ? `: ${on.reason}` : ''}` : '';
 }
 
 function renderPlugShadow(p: PlugShadowView, announceChanges = true): void {
@@ -262,7 +262,7 @@ function renderPlugShadow(p: PlugShadowView, announceChanges = true): void {
   const answered = p.lastRequest && (before.lastRequest?.requestId !== p.lastRequest.requestId || before.lastRequest.outcome !== p.lastRequest.outcome);
   if (answered && line.state === 'applied') announce(`${label}: ${line.text}`);
   else if (answered && (line.state === 'failed' || line.state === 'expired')) alertUser(`${label}: request ${line.text}`);
-  else if (before.reported?.online !== false && p.reported?.online === false) alertUser(`${label} is offline: ${onlineText(p).text}`);
+  else if (before.reported?.online !== false && p.reported?.online === false) alertUser(`${label} is offline${onlineText(p).reason ? `: ${onlineText(p).reason}` : ''}`);
 }
 
 function renderPlugShadowsSummary(): void {

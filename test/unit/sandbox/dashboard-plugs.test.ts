@@ -200,6 +200,7 @@ describe('plug-format: what the page says', () => {
     expect(onlineText(base({ reported: { online: false, error: { code: 'TPLINK_TIMEOUT', message: 'no answer from 10.0.0.9:9999' } } }))).toEqual({
       state: 'offline',
       text: 'offline — TPLINK_TIMEOUT: no answer from 10.0.0.9:9999',
+      reason: 'TPLINK_TIMEOUT: no answer from 10.0.0.9:9999',
     });
     expect(onlineText(base({})).state).toBe('unknown');
   });
