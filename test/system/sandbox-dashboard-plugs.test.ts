@@ -192,6 +192,32 @@ describe('sandbox dashboard: plug shadows in a browser', () => {
     expect(errors).toEqual([]);
   });
 
+  it("shows a metered plug's energy readings as its shadow reports them (a simulated HS300 strip)", async () => {
+    const sandbox = await start({ strip: true });
+    const p = await openDashboard(sandbox);
+    const card = p.locator('[data-plug="lamp"]');
+    await card.locator('[data-field="energy"]', { hasText: / W · .* V · .* A · .* kWh$/ }).waitFor();
+    // The page's text against the shadow's readings, read together (a meter's readings may move between polls).
+    await waitFor("the page to show the shadow's readings", async () => {
+      const shadow = (await sandbox.namedShadow(sandbox.info.plugs![0]!.thing!, 'plug-lamp')) as { state: { reported: { energy: { powerW: number; voltageV: number; totalKwh: number } } } };
+      const { energy } = shadow.state.reported;
+      const text = await card.locator('[data-field="energy"]').textContent();
+      return text?.startsWith(`${energy.powerW.toFixed(1)} W · ${energy.voltageV.toFixed(1)} V · `) && text.endsWith(` · ${energy.totalKwh.toFixed(3)} kWh`) ? true : undefined;
+    });
+    await card.locator('[data-field="model"]', { hasText: /^HS300/ }).waitFor();
+    expect(errors).toEqual([]);
+  });
+
+  it('lists a direct-mode plug as one without a shadow (the button function switches it over TCP)', async () => {
+    const sandbox = await start({ plugMode: 'direct' });
+    expect(sandbox.info.plugs).toEqual([expect.objectContaining({ id: 'lamp', mode: 'direct', thing: null, shadowName: null })]);
+    const p = await openDashboard(sandbox);
+    const card = p.locator('[data-plug="lamp"][data-request="direct"]');
+    await card.locator('[data-field="request"]', { hasText: 'direct mode: the button function switches the plug over TCP, no shadow' }).waitFor();
+    await card.locator('[data-field="hub"]', { hasText: 'none (direct mode)' }).waitFor();
+    expect(errors).toEqual([]);
+  });
+
   it('shows a plug alias with HTML in it as text, never as markup', async () => {
     const alias = '<img src=x onerror="globalThis.pwned=1"><b>Lamp</b> & <script>globalThis.pwned=2</script>';
     const plug = await ownPlug(alias);
