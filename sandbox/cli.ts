@@ -34,11 +34,11 @@ export interface SandboxCliFlags {
 }
 
 /** `--tplink-username/--tplink-password`, else SHADOWPLUG_TPLINK_USERNAME/PASSWORD, else the sandbox's own account. */
-export function sandboxCredentials(flags: Pick<SandboxCliFlags, 'tplinkUsername' | 'tplinkPassword'>, env: Record<string, string | undefined>): { tplinkCredentials?: Credentials } {
+export function sandboxCredentials(flags: Pick<SandboxCliFlags, 'tplinkUsername' | 'tplinkPassword'>, env: Record<string, string | undefined>): { plugCredentials?: Credentials } {
   const username = flags.tplinkUsername ?? env.SHADOWPLUG_TPLINK_USERNAME;
   const password = flags.tplinkPassword ?? env.SHADOWPLUG_TPLINK_PASSWORD;
   if (username === undefined && password === undefined) return {};
-  return { tplinkCredentials: { username: username ?? SANDBOX_TPLINK_CREDENTIALS.username, password: password ?? SANDBOX_TPLINK_CREDENTIALS.password } };
+  return { plugCredentials: { username: username ?? SANDBOX_TPLINK_CREDENTIALS.username, password: password ?? SANDBOX_TPLINK_CREDENTIALS.password } };
 }
 
 /** Past this, a stop that hangs is reported and the process leaves anyway. */

@@ -44,7 +44,7 @@ export interface SandboxOptions {
    */
   plugs?: (string | SandboxPlugSpec)[];
   /** The TP-Link account the simulated KLAP/AES plugs accept and the agents and the button use (default {@link SANDBOX_TPLINK_CREDENTIALS}). */
-  tplinkCredentials?: Credentials;
+  plugCredentials?: Credentials;
   /** `SINGLE=toggle,DOUBLE=on,LONG=off`, or the same as an object. Missing types toggle. */
   clickActions?: string | Partial<Record<ClickType, ClickAction>>;
   buttonSerial?: string;
@@ -82,7 +82,7 @@ export interface SandboxConfig {
   clickActions: Partial<Record<ClickType, ClickAction>>;
   /** Every plug, its thing filled in (the first thing unless given). */
   plugs: (SandboxPlugSpec & { thing: string })[];
-  tplinkCredentials: Credentials;
+  plugCredentials: Credentials;
   bucket: string;
   buttonSerial: string;
   agents: boolean;
@@ -120,7 +120,7 @@ export function resolveSandboxConfig(options: SandboxOptions = {}): SandboxConfi
     things,
     clickActions,
     plugs,
-    tplinkCredentials: options.tplinkCredentials ?? SANDBOX_TPLINK_CREDENTIALS,
+    plugCredentials: options.plugCredentials ?? SANDBOX_TPLINK_CREDENTIALS,
     bucket: options.bucket ?? DEFAULT_BUCKET,
     buttonSerial,
     agents,

@@ -58,7 +58,7 @@ export function isOn(state: PlugRelayState, outlet?: number | string): boolean {
 export async function startSandboxPlugs(config: SandboxConfig, emit: Emit, teardown: Teardown): Promise<SandboxPlug[]> {
   const plugs: SandboxPlug[] = [];
   for (const spec of config.plugs) {
-    const plug = spec.kind ? await simulatedPlug({ ...spec, kind: spec.kind }, config, emit) : realPlug(spec, config.tplinkCredentials);
+    const plug = spec.kind ? await simulatedPlug({ ...spec, kind: spec.kind }, config, emit) : realPlug(spec, config.plugCredentials);
     teardown.add(`plug ${spec.id}`, () => plug.stop());
     plugs.push(plug);
   }
@@ -100,7 +100,7 @@ async function simulatedPlug(spec: SandboxPlugSpec & { kind: SandboxPlugKind; th
     return { close: () => sim.close(), stateNow: () => sim.state(), port: sim.port };
   };
   const startHttp = async (port: number) => {
-    const device = await startSimulatedDevice(kind as SimulatedDeviceKind, { credentials: config.tplinkCredentials, port, ...(http ? { model: http.model } : {}) });
+    const device = await startSimulatedDevice(kind as SimulatedDeviceKind, { credentials: config.plugCredentials, port, ...(http ? { model: http.model } : {}) });
     if (!http) device.model.events.on('change', () => narrate(httpState(device)));
     http = device;
     return { close: () => device.close(), stateNow: () => httpState(device), port: device.port };

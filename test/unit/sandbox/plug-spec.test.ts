@@ -42,8 +42,8 @@ describe('--plug: the sandbox plugs by id', () => {
 describe('the sandbox TP-Link account', () => {
   it('flags first, then SHADOWPLUG_TPLINK_USERNAME/PASSWORD, else the sandbox default', () => {
     expect(sandboxCredentials({}, {})).toEqual({});
-    expect(resolveSandboxConfig({}).tplinkCredentials).toEqual(SANDBOX_TPLINK_CREDENTIALS);
-    expect(sandboxCredentials({}, { SHADOWPLUG_TPLINK_USERNAME: 'me@example.com', SHADOWPLUG_TPLINK_PASSWORD: 'pw' })).toEqual({ tplinkCredentials: { username: 'me@example.com', password: 'pw' } });
-    expect(sandboxCredentials({ tplinkPassword: 'flag' }, { SHADOWPLUG_TPLINK_PASSWORD: 'env' })).toEqual({ tplinkCredentials: { username: SANDBOX_TPLINK_CREDENTIALS.username, password: 'flag' } });
+    expect(resolveSandboxConfig({}).plugCredentials).toEqual(SANDBOX_TPLINK_CREDENTIALS);
+    expect(sandboxCredentials({}, { SHADOWPLUG_TPLINK_USERNAME: 'me@example.com', SHADOWPLUG_TPLINK_PASSWORD: 'pw' })).toEqual({ plugCredentials: { username: 'me@example.com', password: 'pw' } });
+    expect(sandboxCredentials({ tplinkPassword: 'flag' }, { SHADOWPLUG_TPLINK_PASSWORD: 'env' })).toEqual({ plugCredentials: { username: SANDBOX_TPLINK_CREDENTIALS.username, password: 'flag' } });
   });
 });
