@@ -18,6 +18,7 @@ const CORE_IO_MODULES = [
   'core/button/handle.ts',
   'core/button/publish-click.ts',
   'core/button/relay-driver.ts',
+  'core/button/secret-credentials.ts',
   'core/button/sns-publish.ts',
   'core/button/tplink-driver.ts',
   'core/s3/current-object.ts',

@@ -63,8 +63,11 @@ export interface ConnectOptions extends PlugOptions {
   protocol?: TransportKind;
   /** Skip family detection (KLAP carries both). */
   family?: ProtocolFamily;
-  /** TP-Link account credentials for KLAP and AES (the defaults are tried after them). */
-  credentials?: Credentials;
+  /**
+   * TP-Link account credentials for KLAP and AES (the defaults are tried after them), or how to get
+   * them: called only when a KLAP or AES device is opened, so an XOR plug never asks for them.
+   */
+  credentials?: Credentials | (() => Promise<Credentials | undefined>);
   detection?: DetectionCache;
   sessions?: SessionCache;
 }
@@ -115,6 +118,20 @@ export async function connectPlug(address: PlugAddress, options: ConnectOptions 
  * turns out wrong: XOR, then KLAP, then AES. The kind that worked is remembered.
  */
 export async function withPlug<T>(address: PlugAddress, options: ConnectOptions, fn: (connected: ConnectedPlug) => Promise<T>): Promise<T> {
+  const { result, connected } = await openPlug(address, options, fn);
+  await connected.device.close();
+  return result;
+}
+
+/**
+ * As {@link withPlug}, but the device that worked stays open for more calls and is returned with
+ * `fn`'s result (the caller closes it): a click reads and switches a plug over one connection.
+ */
+export async function openPlug<T>(
+  address: PlugAddress,
+  options: ConnectOptions,
+  fn: (connected: ConnectedPlug) => Promise<T>,
+): Promise<{ result: T; connected: ConnectedPlug }> {
   const cache = options.detection ?? detectionCache;
   const key = cacheKey(address);
   const failures: unknown[] = [];
@@ -123,13 +140,12 @@ export async function withPlug<T>(address: PlugAddress, options: ConnectOptions,
     try {
       const result = await fn(connected);
       if (options.protocol === undefined) cache.set(key, connected.kind);
-      return result;
+      return { result, connected };
     } catch (err) {
+      await connected.device.close();
       if (connected.provisional === undefined || !notThisKind(err)) throw err;
       failures.push(err);
       cache.delete(key);
-    } finally {
-      await connected.device.close();
     }
     connected =
       connected.provisional === 'remembered' ? await connectPlug(address, options) : await detectHttp(address, options, failures);
@@ -170,7 +186,7 @@ async function open(
     return { device: new Plug(endpoint, options), kind: { transport, family: 'iot', port: endpoint.port } };
   }
   const common = {
-    credentials: options.credentials,
+    credentials: typeof options.credentials === 'function' ? await options.credentials() : options.credentials,
     connectTimeoutMs: options.connectTimeoutMs,
     requestTimeoutMs: options.requestTimeoutMs,
     sessions: options.sessions,
