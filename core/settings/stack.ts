@@ -89,6 +89,14 @@ export const STACK_SETTINGS = {
     description: 'Relay mode: every plug as `id@hub=host[:port][#outlet]` (comma-separated or a JSON list); the hub is one of the things; every button target must be one of them',
   },
   clickActions: { ...BUTTON_SETTINGS.clickActions, feeds: BUTTON_SETTINGS.clickActions.env },
+  plugCredentialsSecret: {
+    ...BUTTON_SETTINGS.credentialsSecret,
+    context: 'plugCredentialsSecret',
+    feeds: BUTTON_SETTINGS.credentialsSecret.env,
+    defaultText: 'none',
+    description:
+      'Direct mode only: the Secrets Manager secret (name, or ARN) with the TP-Link account for KLAP/AES plugs as `{"username": ..., "password": ...}`; the button function may read this secret and no other (refused in relay mode: the credentials stay on the LAN)',
+  },
   buttonTopicFilter: setting(text(topicFilterProblem), {
     context: 'buttonTopicFilter',
     type: 'MQTT topic filter',
