@@ -18,7 +18,7 @@ import { createTplinkDriver } from '../core/button/tplink-driver';
 import { RequestIdMemory } from '../core/button/dedupe';
 import { createRelayDriver } from '../core/button/relay-driver';
 import type { PlugCredentialsSource } from '../core/button/plug-credentials';
-import { secretCredentials } from '../core/button/secret-credentials';
+import type { NewerPlugs } from '../core/button/newer-plugs';
 import { BUTTON_METRICS, emfLine, SERVICES } from '../core/metrics/emf';
 
 export interface ButtonHandlerDeps {
@@ -63,7 +63,7 @@ export function createHandler(deps: ButtonHandlerDeps): ButtonHandler {
       : createTplinkDriver({
           connectTimeoutMs: config.connectTimeoutMs,
           requestTimeoutMs: config.requestTimeoutMs,
-          ...directCredentials(deps),
+          newer: () => newerPlugs(deps),
         }));
   const publish = deps.publish ?? (config.snsTopicArn === undefined ? undefined : snsPublisher());
   const service = createButtonService({
@@ -83,10 +83,13 @@ export function createHandler(deps: ButtonHandlerDeps): ButtonHandler {
   };
 }
 
-function directCredentials(deps: ButtonHandlerDeps): { credentials?: PlugCredentialsSource } {
-  if (deps.credentials) return { credentials: deps.credentials };
-  const secretId = deps.config.credentialsSecret;
-  return secretId === '' ? {} : { credentials: secretCredentials({ secretId }) };
+/** KLAP/AES plugs: their code and the credentials source live in a file of their own, loaded at the first such plug. */
+async function newerPlugs(deps: ButtonHandlerDeps): Promise<NewerPlugs> {
+  const { createNewerPlugs, secretCredentials } = await import('./button-protocols.mjs');
+  const { config } = deps;
+  const secretId = config.credentialsSecret;
+  const credentials = deps.credentials ?? (secretId === '' ? undefined : secretCredentials({ secretId }));
+  return createNewerPlugs({ connectTimeoutMs: config.connectTimeoutMs, requestTimeoutMs: config.requestTimeoutMs, ...(credentials ? { credentials } : {}) });
 }
 
 const stdoutLine = (line: string): void => void process.stdout.write(line + '\n');

@@ -6,14 +6,7 @@
  */
 import { DEFAULT_PORT, type PlugAddress } from './address';
 import { AesTransport } from './aes-transport';
-import {
-  TplinkConnectionRefusedError,
-  TplinkProtocolError,
-  type TplinkError,
-  TplinkTimeoutError,
-  formatEndpoint,
-  type TplinkEndpoint,
-} from './errors';
+import { TplinkProtocolError, type TplinkError, formatEndpoint, type TplinkEndpoint } from './errors';
 import { KlapTransport } from './klap-transport';
 import type { Credentials, KlapVersion } from './klap-crypto';
 import { Plug, type PlugDevice, type PlugOptions } from './plug';
@@ -21,6 +14,9 @@ import type { SessionCache } from './session-transport';
 import { SmartPlug } from './smart-plug';
 import type { Transport } from './transport';
 import { getSysinfoRequest } from './commands';
+import { notThisKind } from './kind-signs';
+
+export { notThisKind } from './kind-signs';
 
 export type TransportKind = 'xor' | 'klap' | 'aes';
 export type ProtocolFamily = 'iot' | 'smart';
@@ -86,15 +82,6 @@ function cacheKey(address: PlugAddress): string {
   return address.port === undefined ? address.host : formatEndpoint({ host: address.host, port: address.port });
 }
 
-/** Not this kind of device (nothing there, or something else answering): try the next kind. */
-export function notThisKind(err: unknown): boolean {
-  // A reset is not a sign: an XOR plug that drops a reply is still an XOR plug.
-  if (err instanceof TplinkConnectionRefusedError) return true;
-  if (err instanceof TplinkTimeoutError) return err.phase === 'connect';
-  if (err instanceof TplinkProtocolError) return ['oversize', 'bad-frame', 'bad-json', 'http-status', 'unexpected-reply'].includes(err.reason);
-  return false;
-}
-
 /**
  * Connects to a plug; the caller closes `device`. Told the protocol, uses it; else the remembered
  * kind; else XOR first (costs nothing: its first request is the caller's own), see {@link withPlug}.
@@ -126,16 +113,22 @@ export async function withPlug<T>(address: PlugAddress, options: ConnectOptions,
 /**
  * As {@link withPlug}, but the device that worked stays open for more calls and is returned with
  * `fn`'s result (the caller closes it): a click reads and switches a plug over one connection.
+ * `xorFailure`: the caller has just tried XOR and got this sign of another kind; detection starts
+ * at KLAP (unless a kind is remembered).
  */
 export async function openPlug<T>(
   address: PlugAddress,
   options: ConnectOptions,
   fn: (connected: ConnectedPlug) => Promise<T>,
+  xorFailure?: unknown,
 ): Promise<{ result: T; connected: ConnectedPlug }> {
   const cache = options.detection ?? detectionCache;
   const key = cacheKey(address);
-  const failures: unknown[] = [];
-  let connected = await connectPlug(address, options);
+  const failures: unknown[] = xorFailure === undefined ? [] : [xorFailure];
+  let connected =
+    xorFailure !== undefined && options.protocol === undefined && cache.get(key) === undefined
+      ? await detectHttp(address, options, failures)
+      : await connectPlug(address, options);
   for (;;) {
     try {
       const result = await fn(connected);
