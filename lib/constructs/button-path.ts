@@ -7,6 +7,7 @@ import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { BundledFunction } from './bundled-function';
+import { BUTTON_LAZY_MODULES } from '../lazy-modules';
 
 export interface ButtonPathProps {
   /** MQTT topic filter the button publishes on, e.g. `iotbutton/+`. */
@@ -67,6 +68,7 @@ export class ButtonPath extends Construct {
       timeout: props.timeout,
       environment: props.environment,
       tracing: props.tracing,
+      lazyModules: BUTTON_LAZY_MODULES,
       async: {
         retryAttempts: 0,
         maxEventAge: props.maxEventAge,
