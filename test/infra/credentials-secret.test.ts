@@ -33,7 +33,7 @@ beforeAll(() => {
   byName = synthesize({ ...direct, plugCredentialsSecret: 'shadowplug/tplink' }, { bundle: false });
   none = synthesize(direct, { bundle: false });
   synths.push(byName, none);
-});
+}, 120_000);
 afterAll(() => synths.forEach((s) => s.close()));
 
 describe('plugCredentialsSecret (direct mode)', () => {
@@ -50,7 +50,7 @@ describe('plugCredentialsSecret (direct mode)', () => {
     synths.push(s);
     expect(secretStatements(s)).toEqual([[['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'], [resource]]]);
     expect(variables(s)[BUTTON_ENV.credentialsSecret]).toBe(given);
-  });
+  }, 120_000);
 
   it('grants nothing of Secrets Manager, and sets no variable, when no secret is configured', () => {
     expect(secretStatements(none)).toEqual([]);
@@ -72,9 +72,9 @@ describe('plugCredentialsSecret (direct mode)', () => {
     expect(error).toBeInstanceOf(ContextError);
     expect(error).toMatchObject({ key: 'plugCredentialsSecret' });
     expect((error as Error).message).toContain('plugMode=direct');
-  });
+  }, 60_000);
 
   it('refuses a value that is neither a secret name nor an ARN, naming the key', () => {
     expect(() => synthesize({ ...direct, plugCredentialsSecret: 'not a secret!' }, { bundle: false })).toThrow(/context "plugCredentialsSecret"/);
-  });
+  }, 60_000);
 });
