@@ -35,11 +35,17 @@ export function createTplinkDriver(options: TplinkDriverOptions = {}): PlugDrive
   /** Devices found not to speak XOR (kept across clicks). */
   const notXor = new Set<string>();
   let newer: Promise<NewerPlugs> | undefined;
+  // A failed load (a missing file) is tried again at the next such plug, not remembered.
+  const newerPlugs = () =>
+    (newer ??= loadNewer!().catch((err: unknown) => {
+      newer = undefined;
+      throw err;
+    }));
   const lastAlias = new Map<string, string>();
 
   async function use<T>(target: PlugTarget, op: (device: PlugDevice) => Promise<T>): Promise<T> {
     const key = deviceKey(target);
-    if (loadNewer && notXor.has(key)) return (await (newer ??= loadNewer())).use(target, op);
+    if (loadNewer && notXor.has(key)) return (await newerPlugs()).use(target, op);
     let plug = plugs.get(key);
     if (!plug) {
       plug = new Plug({ host: target.host, port: target.port }, plugOptions);
@@ -52,7 +58,7 @@ export function createTplinkDriver(options: TplinkDriverOptions = {}): PlugDrive
       plugs.delete(key);
       await plug.close();
       notXor.add(key);
-      return (await (newer ??= loadNewer())).use(target, op, err);
+      return (await newerPlugs()).use(target, op, err);
     }
   }
 
@@ -71,7 +77,7 @@ export function createTplinkDriver(options: TplinkDriverOptions = {}): PlugDrive
       const all = [...plugs.values()];
       plugs.clear();
       lastAlias.clear();
-      await Promise.allSettled([...all.map((p) => p.close()), newer?.then((n) => n.close())]);
+      await Promise.allSettled([...all.map((p) => p.close()), newer?.then((n) => n.close(), () => undefined)]);
     },
   };
 }
