@@ -212,7 +212,7 @@ export const BUTTON_SETTINGS = {
     type: PLUG_MODES.join(' | '),
     default: 'direct' as PlugMode,
     defaultText: '`direct` (the stack and the sandbox set `relay`)',
-    description: '`relay`: switch through each plug’s shadow `plug-<id>` on its hub (no port open to the home); `direct`: TCP to the plug',
+    description: '`relay`: switch through each plug’s shadow `plug-<id>` on its hub (no port open to the home); `direct`: straight to the plug (XOR on TCP 9999, KLAP/AES on HTTP)',
   }),
   plugs: setting(plugsCodec, {
     env: ENV_NAMES.plugs,

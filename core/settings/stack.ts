@@ -79,7 +79,7 @@ export const STACK_SETTINGS = {
     default: 'relay' as PlugMode,
     defaultText: '`relay`',
     description:
-      '`relay`: the button function switches each plug through its shadow `plug-<id>` on its hub thing, whose agent drives the plug on the LAN (no port open to the internet); `direct`: the function opens TCP 9999 to the plug (needs a port forward)',
+      '`relay`: the button function switches each plug through its shadow `plug-<id>` on its hub thing, whose agent drives the plug on the LAN (no port open to the internet); `direct`: the function reaches the plug itself — XOR on TCP 9999, KLAP/AES on HTTP port 80 (needs a port forward; KLAP/AES plugs also `plugCredentialsSecret`)',
   },
   plugs: {
     ...BUTTON_SETTINGS.plugs,
