@@ -13,6 +13,7 @@ import type { PublishInput } from '../../../core/button/sns-publish';
 import { TplinkAuthenticationError } from '../../../core/tplink/errors';
 import { klapAuthHash } from '../../../core/tplink/klap-crypto';
 import { startSimulatedDevice, type SimulatedDevice, type SimulatedDeviceKind } from '../../../sandbox/plugs/simulated-devices';
+import type { SimulatedSmartDevice } from '../../../sandbox/plugs/smart-device';
 import { at, buttonHarness, ruleClick, type ButtonHarness } from '../../helpers/button-harness';
 import { startMotoSecrets, type AccessKey, type MotoSecrets } from '../../helpers/moto-secrets';
 
@@ -107,6 +108,16 @@ describe('direct mode with credentials from Secrets Manager', () => {
     // A new container reads it again, once.
     await h.handler(settings, { publish })(ruleClick(SERIAL));
     expect(moto.getSecretValueCalls() - before).toBe(2);
+  });
+
+  it('switches a P300 outlet named by its child id, leaving the others', async () => {
+    lambdaEnv();
+    h = buttonHarness();
+    const p300 = await device('p300-klap');
+    const charger = (p300.model as SimulatedSmartDevice).outlets![2]!.deviceId;
+    const outcome = await h.handler({ defaultTargets: `${at(p300)}#${charger}`, credentialsSecret: await secret() })(ruleClick(SERIAL));
+    expect(outcome.clicks[0]!.targets[0]).toMatchObject({ status: 'switched', alias: 'Charger', child: charger });
+    expect(p300.states()).toEqual([false, false, true]);
   });
 
   it('reports wrong credentials as an authentication error naming host:port, after one handshake and one read of the secret', async () => {
