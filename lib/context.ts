@@ -25,6 +25,8 @@ export interface StackSettings {
   plugMode: PlugMode;
   /** The plugs, each with its hub thing; targets name them by id (relay default: one plug `plug` at plugHost:plugPort on the first thing). */
   plugs: PlugConfig[];
+  /** Direct mode: the Secrets Manager secret (name or ARN) with the TP-Link account credentials. */
+  plugCredentialsSecret?: string;
   /** MQTT topic filter the topic rule listens on (default `iotbutton/+`). */
   buttonTopicFilter: string;
   /** Clicks older than this are not acted on (the button Lambda's default when absent). */
@@ -122,7 +124,12 @@ export function parseStackSettings(read: ContextReader): StackSettings {
     });
   if (refs.defaultTargets !== undefined && refs.defaultTargets.length > 0) settings.defaultTargets = resolve('defaultTargets', refs.defaultTargets);
   settings.buttonTargets = Object.fromEntries(Object.entries(refs.buttonTargets).map(([serial, list]) => [serial, resolve('buttonTargets', list, serial)]));
-  const optional = { maxClickAgeSeconds: get('maxClickAgeSeconds'), lowBatteryMillivolts: get('lowBatteryMillivolts'), shadowName: get('shadowName'), notifyEmail: get('notifyEmail') };
+  const secret = get('plugCredentialsSecret');
+  if (secret !== undefined && secret !== '' && settings.plugMode === 'relay') {
+    // Refused, not ignored: the owner would believe the function uses it, and it would get a grant it never needs.
+    throw new ContextError('plugCredentialsSecret', 'is for plugMode=direct: in relay mode the agent on the LAN holds the plug credentials (docs/plug-relay.md), and the function needs none');
+  }
+  const optional = { plugCredentialsSecret: secret || undefined, maxClickAgeSeconds: get('maxClickAgeSeconds'), lowBatteryMillivolts: get('lowBatteryMillivolts'), shadowName: get('shadowName'), notifyEmail: get('notifyEmail') };
   for (const [key, value] of Object.entries(optional)) if (value !== undefined) Object.assign(settings, { [key]: value });
   return settings;
 }

@@ -26,7 +26,7 @@ import type { ButtonOutcome } from '../core/button/outcome';
 import type { ButtonRuleEvent } from './iot-core';
 import { CLASSIC_SHADOW, devicePolicy } from '../core/iot-policy/device-policy';
 import { claimSandboxDir, removeSandboxInfo, writeSandboxInfo, type SandboxInfo, type SandboxThingInfo } from './sandbox-info';
-import { startSandboxPlugs, type SandboxPlug } from './sandbox-plug';
+import { plugConfigOf, startSandboxPlugs, type SandboxPlug } from './sandbox-plug';
 import type { ShadowObserver } from './shadow-observer';
 import type { PlugRelayState } from './simulated-plug';
 import { Teardown } from './teardown';
@@ -150,7 +150,7 @@ export async function startSandboxParts(config: SandboxConfig, narrator: Narrato
   teardown.add('local S3', () => s3.close());
 
   const started: { iot?: IotCore } = {};
-  const button = wireButtonLambda(config, plugs, emit, () => {
+  const button = wireButtonLambda(config, plugs.map(plugConfigOf), emit, () => {
     const client = started.iot!.createDataPlaneClient();
     teardown.add('button data-plane client', async () => client.destroy());
     return client;

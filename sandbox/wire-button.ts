@@ -14,9 +14,9 @@ import type { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import type { ButtonRuleEvent } from './iot-core';
 import { buttonOutcomeEvents, type Emit } from './narration';
 import type { SandboxConfig } from './sandbox-config';
-import { plugConfigOf, type SandboxPlug } from './sandbox-plug';
 import { plugForTarget, type PlugConfig } from '../core/plug-relay/config';
 import { plugShadowName } from '../core/plug-relay/contract';
+import { fixedCredentials } from '../core/button/plug-credentials';
 
 /** The topic the sandbox's function publishes to: nothing in AWS; its messages become `notification` events. */
 export const SANDBOX_TOPIC_ARN = 'arn:aws:sns:us-east-1:000000000000:shadowplug-sandbox-outcomes';
@@ -45,12 +45,12 @@ function narratedRelay(driver: RelayDriver, plugs: readonly PlugConfig[], emit: 
 }
 
 /** The function's settings: every sandbox plug configured once, and the button's targets by id. */
-export function sandboxButtonConfig(config: SandboxConfig, plugs: readonly SandboxPlug[]): ButtonConfig {
+export function sandboxButtonConfig(config: SandboxConfig, plugs: readonly PlugConfig[]): ButtonConfig {
   const settings: ButtonSettings = {
     defaultTargets: plugs.map((p) => p.id),
     clickActions: config.clickActions,
     plugMode: config.plugMode,
-    plugs: plugs.map(plugConfigOf),
+    plugs: [...plugs],
     snsTopicArn: SANDBOX_TOPIC_ARN,
     ...(config.confirmTimeoutMs !== undefined ? { confirmTimeoutMs: config.confirmTimeoutMs } : {}),
   };
@@ -59,7 +59,8 @@ export function sandboxButtonConfig(config: SandboxConfig, plugs: readonly Sandb
 
 export function wireButtonLambda(
   config: SandboxConfig,
-  plugs: readonly SandboxPlug[],
+  /** The sandbox's plugs as configured (`plugConfigOf`). */
+  plugs: readonly PlugConfig[],
   emit: Emit,
   /** The data-plane client (relay mode), asked for at the first click: IoT Core starts after this is wired. */
   dataPlane: () => IoTDataPlaneClient,
@@ -75,6 +76,8 @@ export function wireButtonLambda(
       ...(buttonConfig.plugMode === 'relay'
         ? { driver: narratedRelay(createRelayDriver({ plugs: buttonConfig.plugs, iotData: dataPlane(), confirmTimeoutMs: buttonConfig.confirmTimeoutMs, confirmPollMs: 10, logger }), buttonConfig.plugs, emit) }
         : {}),
+      // Direct mode: the sandbox's credentials, as the stack's secret would give them.
+      ...(buttonConfig.plugMode === 'direct' ? { credentials: fixedCredentials(config.plugCredentials) } : {}),
     });
   let warm: ButtonHandler | undefined;
 
