@@ -61,6 +61,11 @@ export class DeviceConnection {
     return run;
   }
 
+  /** Whether a connection is kept (the device has not closed it). */
+  get open(): boolean {
+    return this.socket !== undefined;
+  }
+
   /** Closes the kept connection, if any. */
   close(): void {
     this.socket?.destroy();
@@ -70,7 +75,7 @@ export class DeviceConnection {
   private async exchange(options: HttpPostOptions): Promise<HttpReply> {
     const { endpoint, signal } = options;
     if (signal.aborted) throw abortError(endpoint, signal, options.requestTimeoutMs);
-    const socket = this.socket ?? this.open(endpoint);
+    const socket = this.socket ?? this.connect(endpoint);
     const body = typeof options.body === 'string' ? Buffer.from(options.body, 'utf8') : options.body;
     return new Promise<HttpReply>((resolve, reject) => {
       const parser = new HttpReplyParser(options.maxBodyBytes);
@@ -109,7 +114,7 @@ export class DeviceConnection {
     });
   }
 
-  private open(endpoint: TplinkEndpoint): Socket {
+  private connect(endpoint: TplinkEndpoint): Socket {
     const socket = this.socketFactory({ host: endpoint.host, port: endpoint.port });
     // Between requests: the device closing the kept connection only means the next one opens anew.
     socket.on('error', () => undefined);
