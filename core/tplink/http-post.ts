@@ -75,8 +75,9 @@ export class DeviceConnection {
   private async exchange(options: HttpPostOptions): Promise<HttpReply> {
     const { endpoint, signal } = options;
     if (signal.aborted) throw abortError(endpoint, signal, options.requestTimeoutMs);
-    const socket = this.socket ?? this.connect(endpoint);
     const body = typeof options.body === 'string' ? Buffer.from(options.body, 'utf8') : options.body;
+    const request = Buffer.concat([requestHead(options, body.length), body]);
+    const socket = this.socket ?? this.connect(endpoint);
     return new Promise<HttpReply>((resolve, reject) => {
       const parser = new HttpReplyParser(options.maxBodyBytes);
       const done = (err: TplinkError | undefined, reply?: ParsedReply) => {
@@ -110,7 +111,7 @@ export class DeviceConnection {
       socket.on('error', onError);
       signal.addEventListener('abort', onAbort, { once: true });
       socket.ref();
-      socket.write(Buffer.concat([requestHead(options, body.length), body]));
+      socket.write(request);
     });
   }
 
@@ -134,10 +135,17 @@ export class DeviceConnection {
   }
 }
 
+/** Host and Content-Length are ours; a line break in a value (a cookie the device set) is refused, not sent. */
 function requestHead(options: HttpPostOptions, length: number): Buffer {
   const { endpoint } = options;
   let head = `POST ${options.path} HTTP/1.1\r\nHost: ${endpoint.host}:${endpoint.port}\r\nContent-Length: ${length}\r\n`;
-  for (const [name, value] of Object.entries(options.headers ?? {})) head += `${name}: ${value}\r\n`;
+  for (const [name, value] of Object.entries(options.headers ?? {})) {
+    if (/^(host|content-length)$/i.test(name)) continue;
+    if (/[\r\n]/.test(name + value + options.path)) {
+      throw new TplinkProtocolError(endpoint, 'unexpected-reply', `request header ${name} would contain a line break`);
+    }
+    head += `${name}: ${value}\r\n`;
+  }
   return Buffer.from(`${head}\r\n`, 'latin1');
 }
 

@@ -88,6 +88,22 @@ describe('DeviceConnection (HTTP/1.1 to a device)', () => {
     expect(s.connections()).toBe(3);
   });
 
+  it('refuses a header value with a line break (a cookie the device set) without sending anything', async () => {
+    const s = await server((_req, _body, res) => res.end('ok'));
+    const sent = httpPost({
+      endpoint: s.endpoint,
+      path: '/app',
+      body: '',
+      headers: { Cookie: 'TP_SESSIONID=AB\r\nX-Injected: 1' },
+      connection: connection(),
+      signal: new AbortController().signal,
+      maxBodyBytes: 10,
+      requestTimeoutMs: 1000,
+    });
+    await expect(sent).rejects.toMatchObject({ reason: 'unexpected-reply', message: expect.stringMatching(/Cookie would contain a line break/) });
+    expect(s.connections()).toBe(0);
+  });
+
   it('fails with the abort reason when the device stays silent, and a refused connection names the device', async () => {
     const { endpoint } = await server(() => undefined);
     const abort = new AbortController();
