@@ -71,5 +71,9 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   };
 }
 
-/** A logger that drops everything (tests, library defaults). */
-export const silentLogger: Logger = createLogger({ level: 'silent' });
+const drop = (): void => undefined;
+/**
+ * A logger that drops everything (tests, library defaults). Plain, not made by createLogger, so
+ * code that only defaults to it (the TP-Link transports in a Lambda bundle) does not carry the logger.
+ */
+export const silentLogger: Logger = { debug: drop, info: drop, warn: drop, error: drop, child: () => silentLogger };
