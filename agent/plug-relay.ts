@@ -12,7 +12,7 @@
 import { errorMessage, ShadowplugError } from '../core/errors';
 import { silentLogger, type Logger } from '../core/logger';
 import { isObject, own, type Json, type JsonObject } from '../core/shadow/json';
-import { shadowTopics, type ShadowTopics } from '../core/shadow/topics';
+import { deviceSubscriptions, shadowTopics, type ShadowTopics } from '../core/shadow/topics';
 import {
   desiredRequestId,
   isExpired,
@@ -89,7 +89,7 @@ class PlugChannel implements ShadowListener {
     client: PlugClientOptions,
   ) {
     this.t = shadowTopics(o.thingName, plugShadowName(config.id));
-    this.topics = [this.t.getAccepted, this.t.getRejected, this.t.updateDelta, this.t.updateRejected, this.t.deleteAccepted];
+    this.topics = deviceSubscriptions(this.t, ['deleteAccepted']);
     this.device = new PlugDevice(config, client);
   }
 
