@@ -8,6 +8,8 @@
  * every 10 s) so a press on the plug itself shows in `reported`; an unreachable plug is reported
  * `online: false` with the typed error and comes back by itself at a later poll. Plugs are served
  * independently: one failing never holds up another (each has its own queue and connection).
+ * Any kind of plug (XOR, KLAP, AES; IOT, SMART) is reached through the TP-Link client's detection
+ * (see plug-device.ts), with the TP-Link account from the agent's settings.
  */
 import { errorMessage, ShadowplugError } from '../core/errors';
 import { silentLogger, type Logger } from '../core/logger';
@@ -27,6 +29,7 @@ import type { PlugConfig } from '../core/plug-relay/config';
 import { PlugRequestExpiredError } from '../core/plug-relay/errors';
 import { PlugDevice, type PlugClientOptions, type PlugReading } from './plug-device';
 import type { ShadowListener } from './shadow-session';
+import { SessionCache } from '../core/tplink/session-transport';
 
 export const DEFAULT_PLUG_POLL_MS = 10_000;
 export const DEFAULT_MAX_REQUEST_AGE_MS = 30_000;
@@ -82,6 +85,8 @@ class PlugChannel implements ShadowListener {
   /** The last request this agent answered (or saw answered in the shadow). */
   private handled: string | undefined;
   private closed = false;
+  /** A poll is queued and not started yet: a slow plug gets no pile of polls behind it. */
+  private pollQueued = false;
 
   constructor(
     readonly config: PlugConfig,
@@ -131,7 +136,10 @@ class PlugChannel implements ShadowListener {
 
   /** `fresh`: write reported even if unchanged (after a reconnect a report may have been lost). */
   poll(fresh = false): void {
+    if (this.pollQueued && !fresh) return;
+    this.pollQueued = true;
     this.enqueue(async () => {
+      this.pollQueued = false;
       if (fresh) this.reported = undefined;
       try {
         this.report('polled', await this.device.read());
@@ -215,12 +223,12 @@ class PlugChannel implements ShadowListener {
   async close(): Promise<void> {
     this.closed = true;
     await this.queue;
-    await this.device.close();
   }
 }
 
 export class PlugRelay {
   private readonly channels: PlugChannel[];
+  private readonly sessions: SessionCache;
   private poller: { cancel(): void } | undefined;
   private readonly listeners: ((e: PlugEvent) => void)[] = [];
 
@@ -236,7 +244,10 @@ export class PlugRelay {
         for (const l of this.listeners) l(e);
       },
     };
-    this.channels = options.plugs.map((p) => new PlugChannel(p, base, options.plugClient ?? {}));
+    // KLAP/AES sessions live as long as the relay (a poll reuses the last one: two round trips).
+    this.sessions = options.plugClient?.sessions ?? new SessionCache();
+    const client: PlugClientOptions = { ...options.plugClient, sessions: this.sessions, logger: options.plugClient?.logger ?? logger };
+    this.channels = options.plugs.map((p) => new PlugChannel(p, base, client));
     for (const c of this.channels) options.link.attach(c);
   }
 
@@ -256,5 +267,6 @@ export class PlugRelay {
   async close(): Promise<void> {
     this.poller?.cancel();
     await Promise.all(this.channels.map((c) => c.close()));
+    this.sessions.clear();
   }
 }
