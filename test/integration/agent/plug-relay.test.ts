@@ -288,20 +288,37 @@ describe('agent plug capability with every kind of plug (KLAP, AES; IOT, SMART),
     expect(reported('kettle')!.energy).toMatchObject({ powerW: 12, voltageV: 230, currentA: 0.052 });
   });
 
-  it("reports an HS300 outlet's own meter, not the strip's or another outlet's", async () => {
+  it("reports each strip outlet's own meter (HS300 over XOR, P304M over KLAP), not the strip's or another outlet's; a P300 outlet has none", async () => {
     const strip = await startSimulatedPlug('hs300');
     sims.push(strip);
     const outlets = strip.device.children as unknown as { emeter: { realtime: Record<string, number> } }[];
     outlets[1]!.emeter.realtime = { power: 42.5, voltage: 230.1, current: 0.19, total: 7.25 };
     outlets[2]!.emeter.realtime = { power: 3, voltage: 229.9, current: 0.02, total: 1.5 };
-    await start([plug('tv', strip, { child: 1 }), plug('lamp', strip, { child: 2 }), plug('whole', strip)], undefined);
-    await waitFor(() => ['tv', 'lamp', 'whole'].every((id) => reported(id)?.online === true), 'outlets reported');
+    const p304m = await device('p304m-klap');
+    const p300 = await device('p300-klap');
+    const ids = ['tv', 'lamp', 'whole', 'monitor', 'radio', 'charger'];
+    await start([
+      plug('tv', strip, { child: 1 }),
+      plug('lamp', strip, { child: 2 }),
+      plug('whole', strip),
+      plug('monitor', p304m, { child: 1 }),
+      plug('radio', p304m, { child: 3 }),
+      plug('charger', p300, { child: 2 }),
+    ]);
+    await waitFor(() => ids.every((id) => reported(id)?.online === true), 'outlets reported');
     expect(reported('tv')!.energy).toEqual({ powerW: 42.5, voltageV: 230.1, currentA: 0.19, totalKwh: 7.25 });
     expect(reported('lamp')!.energy).toEqual({ powerW: 3, voltageV: 229.9, currentA: 0.02, totalKwh: 1.5 });
     // A whole strip has no meter of its own: each outlet is a plug with its own.
     expect(reported('whole')!.energy).toBeUndefined();
-    request('tv', 'on', 'tv-on');
-    await waitFor(() => lastRequest('tv')?.outcome === 'applied', 'outlet switched');
+    expect(reported('monitor')!.energy).toEqual({ powerW: 0, voltageV: 230, currentA: 0 });
+    expect(reported('charger')!.energy).toBeUndefined();
+
+    request('monitor', 'on', 'monitor-on');
+    await waitFor(() => lastRequest('monitor')?.outcome === 'applied', 'outlet switched');
+    expect(p304m.states()).toEqual([false, true, false, false]);
+    timers.tick();
+    await waitFor(() => (reported('monitor')!.energy as { powerW: number }).powerW === 27, "the outlet's meter after the switch");
+    expect(reported('radio')!.energy).toMatchObject({ powerW: 0 });
   });
 
   it('answers a plug with wrong credentials failed with TPLINK_AUTH at once, reports it offline, and goes on serving the others; no password or hash is logged or reported', async () => {
