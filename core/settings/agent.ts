@@ -74,7 +74,7 @@ export const AGENT_SETTINGS = {
     defaultText: 'none',
     description: 'run after each verified install (`SHADOWPLUG_PATH`, `SHADOWPLUG_HASH`, ... in its environment)',
   }),
-  stateDir: setting(nonEmpty, { flag: '--state-dir <dir>', aliases: ['--state_dir'], type: 'path', defaultText: '`<dest>/.shadowplug-state`', description: 'where the agent remembers what it installed' }),
+  stateDir: setting(nonEmpty, { flag: '--state-dir <dir>', aliases: ['--state_dir'], type: 'path', defaultText: '`<dest>/.shadowplug-state`', description: 'where the agent remembers what it installed, and how it reached each plug' }),
   maxSize: setting(byteSize(), {
     flag: '--max-size <size>',
     aliases: ['--max_size'],
