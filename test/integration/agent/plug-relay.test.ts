@@ -194,6 +194,20 @@ describe('agent plug capability (plug-<id> shadows on the hub thing, simulated p
     expect(lastRequest('lamp')!.outcome).toBe('applied');
   });
 
+  it('queues at most one poll behind a plug that is still being polled, so ticks never pile up', async () => {
+    const slow = await startFaultPlug({ mode: 'ok', replyDelayMs: 100 });
+    opened.push(slow);
+    await start([{ id: 'slow', hub: 'hub-1', host: slow.host, port: slow.port, protocol: 'xor' }]);
+    await waitFor(() => reported('slow')?.reported?.online === true, 'first report');
+    const before = slow.connections;
+    for (let i = 0; i < 5; i++) timers.tick();
+    request('slow', 'on', 'after-ticks');
+    await waitFor(() => lastRequest('slow')?.requestId === 'after-ticks', 'request answered');
+    // The first tick's poll, then the switch: the other four ticks found a poll already queued.
+    expect(slow.connections - before).toBe(2);
+    expect(lastRequest('slow')!.outcome).toBe('applied');
+  });
+
   it('writes the plug state again when the shadow is deleted', async () => {
     const lamp = await sim();
     await start([{ id: 'lamp', hub: 'hub-1', host: lamp.host, port: lamp.port }]);
