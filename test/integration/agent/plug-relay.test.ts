@@ -14,7 +14,7 @@ import type { PlugEvent } from '../../../agent/plug-relay';
 import { CLASSIC_SHADOW, devicePolicy } from '../../../core/iot-policy/device-policy';
 import { plugShadowName } from '../../../core/plug-relay/contract';
 import type { PlugConfig } from '../../../core/plug-relay/config';
-import { Plug, klapAuthHash } from '../../../core/tplink';
+import { KASA_DEFAULT_CREDENTIALS, Plug, klapAuthHash } from '../../../core/tplink';
 import { createLogger } from '../../../core/logger';
 import { PLUG_DETECTION_FILE } from '../../../agent/plug-detection-store';
 import { startSimulatedDevice, type SimulatedDevice, type SimulatedDeviceKind } from '../../../sandbox/plugs/simulated-devices';
@@ -407,6 +407,15 @@ describe('agent plug capability with every kind of plug (KLAP, AES; IOT, SMART),
     request('heater', 'on', 'heater-on');
     await waitFor(() => lastRequest('heater')?.outcome === 'applied', 'switched');
     expect(p100.states()).toEqual([true]);
+  });
+
+  it('reaches a plug still on the default (setup) credentials when no account is given, as python-kasa does', async () => {
+    const fresh = await device('hs103-klap2', KASA_DEFAULT_CREDENTIALS);
+    await start([plug('fan', fresh)], undefined);
+    await waitFor(() => reported('fan')?.online === true, 'reported');
+    request('fan', 'on', 'fan-on');
+    await waitFor(() => lastRequest('fan')?.outcome === 'applied', 'switched');
+    expect(fresh.states()).toEqual([true]);
   });
 
   it('uses the protocol a plug is configured with instead of detecting it', async () => {
