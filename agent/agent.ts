@@ -82,6 +82,8 @@ export interface AgentEvents {
   connected: [];
   offline: [];
   settled: [SyncOutcome];
+  /** Nothing left to do for the shadow document it has seen (see `Agent.idle`); once per spell. */
+  idle: [{ version: number }];
   plug: [PlugEvent];
 }
 
@@ -96,6 +98,8 @@ export class Agent extends EventEmitter<AgentEvents> {
     private readonly plugDetection?: PlugDetectionStore,
   ) {
     super();
+    capability.onIdle(() => this.checkIdle());
+    session.on('quiet', () => this.checkIdle());
   }
 
   /** Credentials fetches so far (0 without a credentials endpoint). */
@@ -106,6 +110,32 @@ export class Agent extends EventEmitter<AgentEvents> {
   get online(): boolean {
     return this.session.online;
   }
+
+  /**
+   * Nothing to do: online, the last shadow document seen handled (every delta and accepted update
+   * reconciled), no download running or waiting to retry, no `--on-update` hook running, and no
+   * report or `get` awaiting the shadow's answer. Only a new message from the shadow (or a lost
+   * connection) starts work again, so a test or a supervisor can wait for this instead of
+   * waiting a while. Plug polling (its own timer) is not part of it.
+   */
+  get idle(): boolean {
+    return this.session.quiet && this.capability.idle;
+  }
+
+  /** Version of the last shadow document seen (undefined before the first). */
+  get shadowVersion(): number | undefined {
+    return this.session.version;
+  }
+
+  /** Emits `idle` once per spell of idleness (work started since the last one). */
+  private checkIdle(): void {
+    if (!this.idle) return;
+    const mark = this.session.activity + this.capability.activity;
+    if (mark === this.idleMark) return;
+    this.idleMark = mark;
+    this.emit('idle', { version: this.session.version ?? 0 });
+  }
+  private idleMark = -1;
 
   /** Connect (startAgent does this; it is separate so listeners can be attached first). */
   start(): void {

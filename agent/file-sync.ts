@@ -15,7 +15,7 @@ import { Backoff, sleep } from './backoff';
 import { parseFileDesired, type FileDesired } from './desired';
 import { discardPartial, downloadObject } from './download';
 import { AgentError, CancelledError } from './errors';
-import type { HookRunner } from './hook';
+import type { HookContext, HookRunner } from './hook';
 import { installPath } from './install-path';
 import type { ObjectSource } from './s3-source';
 import type { PropertyView, ShadowCapability } from './shadow-session';
@@ -112,6 +112,11 @@ export class FileSyncCapability implements ShadowCapability {
   private chain: Promise<void> = Promise.resolve();
   private closed = false;
   private readonly settleListeners = new Set<(o: SyncOutcome) => void>();
+  /** Views queued or being reconciled, and `--on-update` hooks not yet finished. */
+  private reconciling = 0;
+  private hooksRunning = 0;
+  private started = 0;
+  private readonly idleListeners = new Set<() => void>();
 
   constructor(private readonly options: FileSyncOptions) {
     this.property = options.property;
@@ -122,7 +127,43 @@ export class FileSyncCapability implements ShadowCapability {
   onShadow(view: PropertyView): void {
     this.view = view;
     if (this.closed) return;
-    this.chain = this.chain.then(() => this.reconcile()).catch((err: unknown) => this.logger.error('reconcile failed', { err }));
+    this.began();
+    this.reconciling++;
+    this.chain = this.chain
+      .then(() => this.reconcile())
+      .catch((err: unknown) => this.logger.error('reconcile failed', { err }))
+      .finally(() => {
+        this.reconciling--;
+        this.mayBeIdle();
+      });
+  }
+
+  /**
+   * Nothing under way: every view handled, no download job (running or waiting to retry), no hook
+   * running. Only a new view of the shadow starts work again.
+   */
+  get idle(): boolean {
+    return this.reconciling === 0 && this.job === undefined && this.hooksRunning === 0;
+  }
+
+  /** Counts every start of work (a view, a job, a hook): tells one idle spell from the next. */
+  get activity(): number {
+    return this.started;
+  }
+
+  /** Called whenever the capability may have become idle (check `idle`). */
+  onIdle(listener: () => void): () => void {
+    this.idleListeners.add(listener);
+    return () => this.idleListeners.delete(listener);
+  }
+
+  private began(): void {
+    this.started++;
+  }
+
+  private mayBeIdle(): void {
+    if (!this.idle) return;
+    for (const l of [...this.idleListeners]) l();
   }
 
   /** Called with the outcome each time the property reaches a resting state (in sync, or failed). */
@@ -230,10 +271,12 @@ export class FileSyncCapability implements ShadowCapability {
     this.failedFor = undefined;
     const controller = new AbortController();
     const job: Job = { target, controller, done: Promise.resolve() };
+    this.began();
     job.done = this.runJob(target, controller.signal)
       .catch((err: unknown) => this.logger.error('download job failed unexpectedly', { err }))
       .finally(() => {
         if (this.job === job) this.job = undefined;
+        this.mayBeIdle();
       });
     this.job = job;
   }
@@ -279,9 +322,7 @@ export class FileSyncCapability implements ShadowCapability {
         await this.options.store.set(this.property, installed);
         this.logger.info('installed', { path, hash: result.hash, size: result.size, resumedFrom: result.resumedFrom });
         this.options.events.emit('installed', { property: this.property, url: desired.url, hash: result.hash, path, size: result.size, versionId: desired.versionId, resumedFrom: result.resumedFrom });
-        void this.options.hook
-          ?.run({ path, hash: result.hash, url: desired.url, size: result.size, property: this.property, thingName: this.options.thingName, ...(desired.versionId ? { versionId: desired.versionId } : {}) })
-          .catch(() => undefined);
+        this.runHook({ path, hash: result.hash, url: desired.url, size: result.size, property: this.property, thingName: this.options.thingName, ...(desired.versionId ? { versionId: desired.versionId } : {}) });
         const reported = this.reportedFor(installed, desired.raw);
         const ok = await this.report(this.asUpdate(this.view?.reported, reported), 'the installed file');
         if (ok) this.settle({ status: 'in-sync', installed });
@@ -309,6 +350,21 @@ export class FileSyncCapability implements ShadowCapability {
         opened?.close();
       }
     }
+  }
+
+  /** The hook runs beside the agent (not awaited), but counts as work under way until it ends. */
+  private runHook(context: HookContext): void {
+    const hook = this.options.hook;
+    if (!hook) return;
+    this.began();
+    this.hooksRunning++;
+    void hook
+      .run(context)
+      .catch(() => undefined)
+      .finally(() => {
+        this.hooksRunning--;
+        this.mayBeIdle();
+      });
   }
 
   /** Report `reported.<property>.error`, tell listeners, and settle as failed (unless a retry follows). */

@@ -96,6 +96,7 @@ export class ShadowSession extends EventEmitter {
   private readonly pending = new Map<string, Pending>();
   private closing = false;
   private subscribed = false;
+  private started = 0;
 
   constructor(private readonly options: ShadowSessionOptions) {
     super();
@@ -132,6 +133,19 @@ export class ShadowSession extends EventEmitter {
   /** Version of the last document seen (undefined before the first `get`). */
   get version(): number | undefined {
     return this.mirror?.version;
+  }
+
+  /**
+   * Online with a document in hand, and no request of ours awaiting an answer (no `get`, no
+   * `update` of reported). The plug shadows served over the connection are not counted.
+   */
+  get quiet(): boolean {
+    return this.online && this.mirror !== undefined && this.getToken === undefined && this.pending.size === 0;
+  }
+
+  /** Counts every request sent and every view handed to the capabilities (see `quiet`). */
+  get activity(): number {
+    return this.started;
   }
 
   start(): void {
@@ -227,6 +241,7 @@ export class ShadowSession extends EventEmitter {
     const client = this.client;
     if (!client || !this.online) return; // the next connect does it
     const token = this.token();
+    this.started++;
     this.getToken = token;
     if (this.getTimer) clearTimeout(this.getTimer);
     this.getTimer = setTimeout(() => {
@@ -246,6 +261,7 @@ export class ShadowSession extends EventEmitter {
       return Promise.reject(new ShadowRequestError('not connected; will report after reconnecting', { retryable: true }));
     }
     const token = this.token();
+    this.started++;
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(token);
@@ -258,6 +274,12 @@ export class ShadowSession extends EventEmitter {
   }
 
   private onMessage(topic: string, payload: Buffer): void {
+    this.handleMessage(topic, payload);
+    // After the capabilities have been told: a view they were handed keeps them busy.
+    if (this.quiet) this.emit('quiet');
+  }
+
+  private handleMessage(topic: string, payload: Buffer): void {
     const listener = this.attached.get(topic);
     if (listener) {
       listener.onMessage(topic, payload);
@@ -382,6 +404,7 @@ export class ShadowSession extends EventEmitter {
   private notify(properties: string[]): void {
     const mirror = this.mirror;
     if (!mirror) return;
+    this.started++;
     for (const property of properties) {
       const capability = this.capabilities.get(property);
       if (!capability) continue;

@@ -1,14 +1,18 @@
 /**
  * A simulated device in a process of its own for benchmarks, so the client being measured does
  * not share its thread with the device (as with a real plug). Parent ↔ child over IPC:
- * child sends {port} when listening; parent sends 'stats' and gets the server's counters; 'close' ends it.
+ * child sends {port} when listening; parent sends 'stats' and gets the server's counters and the
+ * process's CPU time so far (`cpuMs`); 'close' ends it.
  */
 import { startSimulatedDevice, type SimulatedDeviceKind } from '../sandbox/plugs/simulated-devices';
 
 const [kind, username, password] = process.argv.slice(2) as [SimulatedDeviceKind, string, string];
 const device = await startSimulatedDevice(kind, { credentials: { username, password } });
 process.on('message', (message) => {
-  if (message === 'stats') process.send!({ stats: { ...device.server.stats } });
+  if (message === 'stats') {
+    const cpu = process.cpuUsage();
+    process.send!({ stats: { ...device.server.stats }, cpuMs: (cpu.user + cpu.system) / 1000 });
+  }
   if (message === 'close') void device.close().then(() => process.disconnect());
 });
 process.send!({ port: device.port });

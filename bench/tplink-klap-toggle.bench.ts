@@ -1,90 +1,175 @@
 /**
  * Toggle a simulated Tapo P110 (SMART over KLAP v2, sandbox/plugs) on 127.0.0.1: shadowplug's
- * plugAction vs python-kasa's library (SmartProtocol + KlapTransportV2, one Python process per
- * mode, bench/kasa_toggle.py), doing the same work: read the relay, set it the other way.
- *  - warm: the session is established (ours: the per-device session cache; theirs: one protocol)
+ * plugAction vs python-kasa's library (SmartProtocol + KlapTransportV2), doing the same work:
+ * read the relay, set it the other way.
+ *  - warm: the session is established (ours: one session cache; theirs: one protocol)
  *  - cold: a handshake per toggle (ours: a fresh session cache; theirs: a new protocol)
- * The device runs in a process of its own (as python-kasa does), so neither client shares a thread with it.
- * Round trips are counted by the device. Targets: warm ≤ 2, cold ≤ 4 round trips; ours ≤ 0.5 × peer.
+ *
+ * Fair by construction: the device and each client run in processes of their own (no client
+ * shares an event loop with the device or with the other client), both clients are long-lived
+ * and time themselves inside their process with monotonic clocks (bench/tplink-toggle-peer.ts,
+ * bench/kasa_toggle.py, one protocol over stdin/stdout), and their rounds are interleaved
+ * (ours, theirs, theirs, ours, …) so the machine's load falls on both alike. Warm-up rounds are
+ * discarded. Round trips are counted by the device over the measured rounds only.
+ * Targets: warm ≤ 2, cold ≤ 4 round trips per toggle (the run fails otherwise); ours ≤ 0.5 × peer (reported).
  */
-import { execFile, fork, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { createInterface, type Interface } from 'node:readline';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { plugAction } from '../core/tplink/operations';
-import { DetectionCache } from '../core/tplink/connect';
-import { SessionCache } from '../core/tplink/session-transport';
 import type { DeviceServerStats } from '../sandbox/plugs/http-device-server';
 
-const N = Number(process.env.BENCH_N ?? 200);
-const WARMUP = 20;
-const PYTHON = fileURLToPath(new URL('../.venv/bin/python', import.meta.url));
-const PEER = fileURLToPath(new URL('./kasa_toggle.py', import.meta.url));
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 40);
+const PER_ROUND = Number(process.env.BENCH_PER_ROUND ?? 10);
+const WARMUP_ROUNDS = 4;
 const credentials = { username: 'bench@example.com', password: 'bench-password' };
+const file = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const fmt = (ms: number) => `${ms.toFixed(3)} ms`;
-
-function kasa(port: number, mode: 'warm' | 'cold'): Promise<number[]> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(PYTHON, [PEER], { maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) =>
-      err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(JSON.parse(stdout) as number[]),
-    );
-    child.stdin!.end(JSON.stringify({ host: '127.0.0.1', port, ...credentials, n: N, warmup: WARMUP, mode }));
-  });
+type Mode = 'warm' | 'cold' | 'detect';
+interface RoundResult {
+  times: number[];
+  cpu: number;
 }
 
-async function ours(port: number, mode: 'warm' | 'cold' | 'detect'): Promise<number[]> {
-  const warmSessions = new SessionCache();
-  const times: number[] = [];
-  for (let i = 0; i < WARMUP + N; i++) {
-    const options =
-      mode === 'detect'
-        ? { credentials, sessions: new SessionCache(), detection: new DetectionCache() }
-        : { credentials, protocol: 'klap' as const, family: 'smart' as const, sessions: mode === 'warm' ? warmSessions : new SessionCache() };
-    const t0 = performance.now();
-    await plugAction({ host: '127.0.0.1', port }, 'toggle', options);
-    if (i >= WARMUP) times.push(performance.now() - t0);
+/** A long-lived client process answering one JSON line per command. */
+class Peer {
+  private readonly lines: AsyncIterator<string>;
+  private readonly input: Interface;
+
+  constructor(
+    readonly name: string,
+    private readonly child: ChildProcess,
+  ) {
+    this.input = createInterface({ input: child.stdout! });
+    this.lines = this.input[Symbol.asyncIterator]();
+    child.stderr!.on('data', (chunk: Buffer) => process.stderr.write(`[${name}] ${chunk.toString()}`));
   }
-  return times;
+
+  async round(mode: Mode, n: number): Promise<RoundResult> {
+    this.child.stdin!.write(`${JSON.stringify({ mode, n })}\n`);
+    const next = await this.lines.next();
+    if (next.done) throw new Error(`${this.name} ended before answering a ${mode} round`);
+    return JSON.parse(next.value) as RoundResult;
+  }
+
+  async quit(): Promise<void> {
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    this.child.stdin!.end(`${JSON.stringify({ quit: true })}\n`);
+    await exited;
+    this.input.close();
+  }
 }
 
-/** The P110 runs in its own process, as a real plug would not share the client's thread. */
+function startPeer(name: string, command: string, args: string[]): Peer {
+  return new Peer(name, spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] }));
+}
+
+/** The P110 runs in its own process, as a real plug does not share the client's thread. */
 function startDeviceProcess(): Promise<{ child: ChildProcess; port: number }> {
-  const child = fork(fileURLToPath(new URL('./simulated-device-process.ts', import.meta.url)), ['p110-klap', credentials.username, credentials.password], {
+  const child = fork(file('./simulated-device-process.ts'), ['p110-klap', credentials.username, credentials.password], {
     execArgv: ['--import', 'tsx'],
   });
   return new Promise((resolve) => child.once('message', (m) => resolve({ child, port: (m as { port: number }).port })));
 }
 
-function deviceStats(child: ChildProcess): Promise<DeviceServerStats> {
+/** The device's counters and its process's CPU time so far. */
+function deviceStats(child: ChildProcess): Promise<{ http: number; connections: number; cpuMs: number }> {
   return new Promise((resolve) => {
-    child.once('message', (m) => resolve((m as { stats: DeviceServerStats }).stats));
+    child.once('message', (m) => {
+      const { stats, cpuMs } = m as { stats: DeviceServerStats; cpuMs: number };
+      resolve({ http: stats.http, connections: stats.connections, cpuMs });
+    });
     child.send('stats');
   });
 }
 
-const { child, port } = await startDeviceProcess();
-const device = { port };
-const perToggle = async <T>(fn: () => Promise<T>): Promise<[T, number]> => {
-  const before = (await deviceStats(child)).http;
-  const result = await fn();
-  return [result, ((await deviceStats(child)).http - before) / (WARMUP + N)];
+const quantile = (xs: number[], q: number) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 };
+const median = (xs: number[]) => quantile(xs, 0.5);
+const ms = (x: number) => `${x.toFixed(3)} ms`;
 
-console.log(`toggle of a simulated P110 (SMART over KLAP v2) on 127.0.0.1, N=${N} each after ${WARMUP} warm-up`);
+interface Measured {
+  times: number[];
+  cpu: number;
+  trips: number;
+  /** TCP connections the device accepted. */
+  connections: number;
+  /** The device process's CPU time during this client's rounds. */
+  deviceCpu: number;
+  /** Each measured round's median, in order (paired with the other client's). */
+  roundMedians: number[];
+}
+
+const { child: device, port } = await startDeviceProcess();
+const target = JSON.stringify({ host: '127.0.0.1', port, ...credentials });
+const ours = startPeer('shadowplug', process.execPath, ['--import', 'tsx', file('./tplink-toggle-peer.ts'), target]);
+const theirs = startPeer('python-kasa', file('../.venv/bin/python'), [file('./kasa_toggle.py'), target]);
+
+async function measure(peer: Peer, mode: Mode, into: Measured | undefined): Promise<void> {
+  const before = await deviceStats(device);
+  const result = await peer.round(mode, PER_ROUND);
+  const after = await deviceStats(device);
+  if (!into) return;
+  into.times.push(...result.times);
+  into.cpu += result.cpu;
+  into.trips += after.http - before.http;
+  into.connections += after.connections - before.connections;
+  into.deviceCpu += after.cpuMs - before.cpuMs;
+  into.roundMedians.push(median(result.times));
+}
+
+/** Interleaved rounds, alternating who goes first (ABBA), warm-up rounds discarded. */
+async function compare(mode: 'warm' | 'cold'): Promise<[Measured, Measured]> {
+  const fresh = (): Measured => ({ times: [], cpu: 0, trips: 0, connections: 0, deviceCpu: 0, roundMedians: [] });
+  const mine = fresh();
+  const peer = fresh();
+  for (let r = 0; r < WARMUP_ROUNDS + ROUNDS; r++) {
+    const measured = r >= WARMUP_ROUNDS;
+    const pair: [Peer, Measured][] = [
+      [ours, mine],
+      [theirs, peer],
+    ];
+    if (r % 2 === 1) pair.reverse();
+    for (const [client, into] of pair) await measure(client, mode, measured ? into : undefined);
+  }
+  return [mine, peer];
+}
+
+function report(label: string, m: Measured, tripTarget?: number): void {
+  const n = m.times.length;
+  const target = tripTarget === undefined ? '' : ` (target ≤ ${tripTarget})`;
+  console.log(
+    `  ${label.padEnd(26)} median ${ms(median(m.times))}  p95 ${ms(quantile(m.times, 0.95))}  ` +
+      `CPU ${ms(m.cpu / n)}/toggle (device ${ms(m.deviceCpu / n)})  round trips/toggle ${(m.trips / n).toFixed(2)}${target}, connections ${(m.connections / n).toFixed(2)}`,
+  );
+}
+
+console.log(
+  `toggle of a simulated P110 (SMART over KLAP v2) on 127.0.0.1: ${ROUNDS} interleaved rounds of ${PER_ROUND} toggles ` +
+    `per client after ${WARMUP_ROUNDS} warm-up rounds; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+);
 let failed = false;
 for (const mode of ['warm', 'cold'] as const) {
-  const [theirs, theirTrips] = await perToggle(() => kasa(device.port, mode));
-  const [mine, myTrips] = await perToggle(() => ours(device.port, mode));
-  const ratio = median(mine) / median(theirs);
+  const [mine, peer] = await compare(mode);
   const tripTarget = mode === 'warm' ? 2 : 4;
+  const ratio = median(mine.times) / median(peer.times);
+  const paired = median(mine.roundMedians.map((m, i) => m / peer.roundMedians[i]!));
   console.log(`${mode}:`);
-  console.log(`  shadowplug plugAction       median ${fmt(median(mine))}  round trips/toggle ${myTrips.toFixed(2)} (target ≤ ${tripTarget})`);
-  console.log(`  python-kasa SmartProtocol   median ${fmt(median(theirs))}  round trips/toggle ${theirTrips.toFixed(2)}`);
-  console.log(`  ratio ours/peer (median)    ${ratio.toFixed(3)}  target ≤ 0.5: ${ratio <= 0.5 ? 'met' : 'NOT met'}`);
-  if (myTrips > tripTarget) failed = true;
+  report('shadowplug plugAction', mine, tripTarget);
+  report('python-kasa SmartProtocol', peer);
+  console.log(`  ratio ours/peer: medians ${ratio.toFixed(3)}, p95 ${(quantile(mine.times, 0.95) / quantile(peer.times, 0.95)).toFixed(3)}, ` +
+    `median of paired rounds ${paired.toFixed(3)}, CPU ${(mine.cpu / peer.cpu).toFixed(3)}  target ≤ 0.5: ${ratio <= 0.5 ? 'met' : 'NOT met'}`);
+  if (mine.trips / mine.times.length > tripTarget) failed = true;
 }
-const [detected, detectTrips] = await perToggle(() => ours(device.port, 'detect'));
-console.log(`cold with detection (no --protocol; XOR refused, then KLAP): median ${fmt(median(detected))}, round trips/toggle ${detectTrips.toFixed(2)}`);
-child.send('close');
-await new Promise((resolve) => child.once('exit', resolve));
+const detect: Measured = { times: [], cpu: 0, trips: 0, connections: 0, deviceCpu: 0, roundMedians: [] };
+for (let r = 0; r < 1 + Math.ceil(ROUNDS / 4); r++) await measure(ours, 'detect', r === 0 ? undefined : detect);
+console.log('cold with detection (no --protocol; XOR refused, then KLAP), ours only:');
+report('shadowplug plugAction', detect);
+console.log(`load average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+
+await Promise.all([ours.quit(), theirs.quit()]);
+device.send('close');
+await new Promise((resolve) => device.once('exit', resolve));
 if (failed) process.exit(1);

@@ -96,6 +96,11 @@ export interface IotCore {
   createDataPlaneClient(): IoTDataPlaneClient;
   /** Resolves when every button rule action under way has finished. */
   buttonRuleIdle(): Promise<void>;
+  /**
+   * Resolves when every message the service has published so far (shadow responses) has been
+   * handed to every matching device and observer, or dropped because the broker closed.
+   */
+  messagesDelivered(): Promise<void>;
   /** Close every listener and connection. */
   close(): Promise<void>;
 }
@@ -204,6 +209,7 @@ export async function startIotCore(options: IotCoreOptions): Promise<IotCore> {
         });
       },
       buttonRuleIdle: () => rule.idle(),
+      messagesDelivered: () => broker.delivered(),
       close: closeAll,
     };
   } catch (err) {

@@ -41,6 +41,8 @@ export interface LocalS3Options {
   versioning?: Versioning;
   /** Called with each S3-shaped event (Put, Delete, DeleteMarkerCreated). Errors it throws are logged. */
   onEvent?: (event: S3Event) => void | Promise<void>;
+  /** Epoch ms for event times and sequencers (default Date.now). */
+  clock?: () => number;
   logger?: Logger;
 }
 
@@ -73,16 +75,16 @@ export function localS3ClientConfig(endpoint: string, credentials: { accessKeyId
 }
 
 /** A strictly increasing sequencer (S3 only promises order per key; one clock for all keys does that). */
-function sequencer(): () => string {
+function sequencer(): (at: number) => string {
   let last = 0n;
-  return () => {
-    const now = BigInt(Date.now()) << 16n;
+  return (at) => {
+    const now = BigInt(at) << 16n;
     last = now > last ? now : last + 1n;
     return last.toString(16).toUpperCase().padStart(16, '0');
   };
 }
 
-function eventRecord(change: StoreChange, seq: string, host: string): S3EventRecord {
+function eventRecord(change: StoreChange, seq: string, host: string, at: number): S3EventRecord {
   // Removal events carry no size and no eTag, as S3's do.
   const object = {
     key: encodeEventKey(change.key),
@@ -95,7 +97,7 @@ function eventRecord(change: StoreChange, seq: string, host: string): S3EventRec
     eventVersion: '2.1',
     eventSource: 'aws:s3',
     awsRegion: LOCAL_S3_REGION,
-    eventTime: new Date().toISOString(),
+    eventTime: new Date(at).toISOString(),
     eventName: change.eventName,
     userIdentity: { principalId: 'local' },
     requestParameters: { sourceIPAddress: host },
@@ -119,8 +121,10 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     if ((options.versioning ?? 'Enabled') === 'Enabled') store.setVersioning(bucket, 'Enabled');
   }
   const nextSequencer = sequencer();
+  const clock = options.clock ?? Date.now;
   const onChange = (change: StoreChange) => {
-    const event: S3Event = { Records: [eventRecord(change, nextSequencer(), host)] };
+    const at = clock();
+    const event: S3Event = { Records: [eventRecord(change, nextSequencer(at), host, at)] };
     if (!options.onEvent) return;
     Promise.resolve()
       .then(() => options.onEvent!(event))

@@ -1,6 +1,7 @@
 /**
  * `npm run screenshot`: docs/dashboard.png, the dashboard of a real sandbox (a simulated HS300
- * strip, twelve devices) after a button click and an upload, taken with Debian's Chromium.
+ * strip switched through its plug shadow, twelve devices) after a button click and an upload,
+ * taken with Debian's Chromium.
  * Run it again whenever the page changes, so the README shows what the page looks like.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -38,6 +39,7 @@ try {
   await page.locator('#uploads li[data-stage="verified"]').waitFor();
   await page.locator('#fleet-summary', { hasText: '12/12 in sync' }).waitFor();
   await page.locator('#plug-state', { hasText: '6/6 on' }).waitFor();
+  await page.locator('[data-plug][data-request="applied"]').first().waitFor();
   await page.screenshot({ path: OUT, fullPage: true });
   console.log(`wrote ${OUT}`);
 } finally {

@@ -74,6 +74,8 @@ async function runAgent(flags: Partial<Record<OptionName, unknown>>): Promise<vo
     const agent = await startAgent({ ...options, logger });
     progressTo(agent);
     agent.on('error', () => undefined); // already logged by the agent; keeps EventEmitter from throwing
+    // One line per change handled: a supervisor or a test waits for it instead of waiting a while.
+    agent.on('idle', ({ version }) => logger.info('idle', { shadowVersion: version }));
     let stopping = false;
     stop = (signal: string) => {
       if (stopping) return;

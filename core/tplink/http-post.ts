@@ -34,9 +34,12 @@ export interface HttpPostOptions {
   requestTimeoutMs: number;
 }
 
-/** A keep-alive agent for one device: one socket, so requests of a session reuse it. */
+/**
+ * A keep-alive agent for one device: one socket, so requests of a session reuse it; no Nagle
+ * delay (a small request must not wait for the ACK of the one before).
+ */
 export function createDeviceAgent(): http.Agent {
-  return new http.Agent({ keepAlive: true, maxSockets: 1, keepAliveMsecs: 1000 });
+  return new http.Agent({ keepAlive: true, maxSockets: 1, keepAliveMsecs: 1000, noDelay: true });
 }
 
 export function parseCookies(headers: string[] | undefined): Map<string, string> {
@@ -76,8 +79,6 @@ export function httpPost(options: HttpPostOptions): Promise<HttpReply> {
       agent: options.agent,
       headers: { 'Content-Length': String(body.length), ...options.headers },
     });
-    // A kept-alive socket must not hold a small request back waiting for an ACK (Nagle).
-    request.on('socket', (socket) => socket.setNoDelay(true));
     request.on('error', (err) => finish(mapSocketError(endpoint, err, 'request', options.requestTimeoutMs)));
     request.on('response', (response) => {
       const declared = Number(response.headers['content-length'] ?? '0');

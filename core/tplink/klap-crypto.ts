@@ -15,6 +15,19 @@ export interface Credentials {
 /** Signature (32 bytes) before the ciphertext in every request and reply body. */
 export const KLAP_SIGNATURE_LENGTH = 32;
 export const KLAP_SEED_LENGTH = 16;
+/** Handshake 1's reply: the device's seed, then its proof (a SHA-256). */
+export const KLAP_HANDSHAKE1_REPLY_LENGTH = KLAP_SEED_LENGTH + 32;
+
+/** KLAP's HTTP paths (the request path carries the sequence number as `?seq=`). */
+export const KLAP_PATHS = { handshake1: '/app/handshake1', handshake2: '/app/handshake2', request: '/app/request' } as const;
+/** The session cookie set by handshake 1 and sent back with every later request. */
+export const KLAP_SESSION_COOKIE = 'TP_SESSIONID';
+/** Session lifetime when the device sets no TIMEOUT cookie, in seconds. */
+export const KLAP_DEFAULT_TIMEOUT_SECONDS = 86400;
+
+export function klapRequestPath(seq: number): string {
+  return `${KLAP_PATHS.request}?seq=${seq}`;
+}
 
 const INT32_MAX = 0x7fffffff;
 

@@ -15,8 +15,13 @@ import {
   klapDecrypt,
   klapEncrypt,
   klapSeqExhausted,
+  klapRequestPath,
   klapServerHash,
+  KLAP_DEFAULT_TIMEOUT_SECONDS,
+  KLAP_HANDSHAKE1_REPLY_LENGTH,
+  KLAP_PATHS,
   KLAP_SEED_LENGTH,
+  KLAP_SESSION_COOKIE,
   type KlapSessionKeys,
   type KlapVersion,
 } from './klap-crypto';
@@ -95,8 +100,8 @@ export class KlapTransport extends SessionTransport {
 
   private async requestOnce(exchange: Exchange, session: KlapSession, plaintext: Buffer): Promise<unknown> {
     const seq = ++session.seq;
-    const reply = await exchange.post(`/app/request?seq=${seq}`, klapEncrypt(session.keys, seq, plaintext), {
-      Cookie: `TP_SESSIONID=${session.cookie}`,
+    const reply = await exchange.post(klapRequestPath(seq), klapEncrypt(session.keys, seq, plaintext), {
+      Cookie: `${KLAP_SESSION_COOKIE}=${session.cookie}`,
     });
     if (reply.status === 403) {
       throw new StaleSession('status 403', new TplinkSessionError(this.endpoint, 'the device answered 403 again after a fresh KLAP handshake'));
@@ -121,7 +126,7 @@ export class KlapTransport extends SessionTransport {
   private async handshake(exchange: Exchange): Promise<KlapSession> {
     this.stats.handshakes++;
     const localSeed = randomBytes(KLAP_SEED_LENGTH);
-    const first = await exchange.post('/app/handshake1', localSeed);
+    const first = await exchange.post(KLAP_PATHS.handshake1, localSeed);
     if (first.status === 403) {
       throw new TplinkAuthenticationError(
         this.endpoint,
@@ -129,28 +134,32 @@ export class KlapTransport extends SessionTransport {
       );
     }
     if (first.status !== 200) throw new TplinkProtocolError(this.endpoint, 'http-status', `KLAP handshake 1 answered HTTP ${first.status}`);
-    if (first.body.length !== 48) {
-      throw new TplinkProtocolError(this.endpoint, 'unexpected-reply', `KLAP handshake 1 answered ${first.body.length} bytes, expected 48`);
+    if (first.body.length !== KLAP_HANDSHAKE1_REPLY_LENGTH) {
+      throw new TplinkProtocolError(
+        this.endpoint,
+        'unexpected-reply',
+        `KLAP handshake 1 answered ${first.body.length} bytes, expected ${KLAP_HANDSHAKE1_REPLY_LENGTH}`,
+      );
     }
-    const remoteSeed = first.body.subarray(0, 16);
-    const serverHash = first.body.subarray(16, 48);
-    const cookie = first.cookies.get('TP_SESSIONID');
-    if (cookie === undefined) throw new TplinkProtocolError(this.endpoint, 'unexpected-reply', 'KLAP handshake 1 set no TP_SESSIONID cookie');
+    const remoteSeed = first.body.subarray(0, KLAP_SEED_LENGTH);
+    const serverHash = first.body.subarray(KLAP_SEED_LENGTH);
+    const cookie = first.cookies.get(KLAP_SESSION_COOKIE);
+    if (cookie === undefined) throw new TplinkProtocolError(this.endpoint, 'unexpected-reply', `KLAP handshake 1 set no ${KLAP_SESSION_COOKIE} cookie`);
     const match = this.matchCredentials(localSeed, remoteSeed, serverHash);
-    const second = await exchange.post('/app/handshake2', klapClientHash(match.version, localSeed, remoteSeed, match.auth), {
-      Cookie: `TP_SESSIONID=${cookie}`,
+    const second = await exchange.post(KLAP_PATHS.handshake2, klapClientHash(match.version, localSeed, remoteSeed, match.auth), {
+      Cookie: `${KLAP_SESSION_COOKIE}=${cookie}`,
     });
     if (second.status !== 200) {
       throw new TplinkAuthenticationError(this.endpoint, `the device refused KLAP handshake 2 (HTTP ${second.status})`);
     }
     const keys = deriveKlapSessionKeys(localSeed, remoteSeed, match.auth);
-    const timeout = Number(first.cookies.get('TIMEOUT') ?? '86400');
+    const timeout = Number(first.cookies.get('TIMEOUT') ?? KLAP_DEFAULT_TIMEOUT_SECONDS);
     const session: KlapSession = {
       version: match.version,
       keys,
       seq: keys.initialSeq,
       cookie,
-      expiresAt: sessionExpiry(this.now(), Number.isFinite(timeout) && timeout > 0 ? timeout : 86400),
+      expiresAt: sessionExpiry(this.now(), Number.isFinite(timeout) && timeout > 0 ? timeout : KLAP_DEFAULT_TIMEOUT_SECONDS),
       used: 0,
     };
     this.version = match.version;

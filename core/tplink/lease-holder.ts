@@ -6,7 +6,7 @@
  * transport closed has finished closing, so the device never sees two clients at once.
  */
 import type { DeviceLease, DeviceLocks } from './device-lock';
-import { TplinkTimeoutError, type TplinkEndpoint } from './errors';
+import { TplinkConnectionResetError, TplinkTimeoutError, type TplinkEndpoint } from './errors';
 
 /** What the holder needs to know about, and do to, the transport's connection. */
 export interface HeldConnection {
@@ -42,10 +42,43 @@ export class LeaseHolder {
   private busy = 0;
   private idleTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** The transport's own requests, one after another. */
+  private queue: Promise<unknown> = Promise.resolve();
   /** Settles when every connection closed so far has finished closing. */
   private closing: Promise<void> | undefined;
 
   constructor(private readonly options: LeaseHolderOptions) {}
+
+  /** The error of a call on a closed transport. */
+  closedError(): TplinkConnectionResetError {
+    return new TplinkConnectionResetError(this.options.endpoint, 'transport is closed');
+  }
+
+  /** Throws {@link closedError} when closed. */
+  assertOpen(): void {
+    if (this.closed) throw this.closedError();
+  }
+
+  /**
+   * One request's (or hold's) budget: runs `fn(deadline)` holding the device, the deadline one
+   * request timeout from now also bounding the wait for the device. Refused when closed, before the
+   * wait and again once the device is granted.
+   */
+  within<T>(fn: (deadline: number) => Promise<T>): Promise<T> {
+    this.assertOpen();
+    const deadline = Date.now() + this.options.requestTimeoutMs;
+    return this.use(deadline, () => {
+      this.assertOpen();
+      return fn(deadline);
+    });
+  }
+
+  /** Runs `fn` like {@link within}, after every request queued before it has settled; its budget starts then. */
+  inTurn<T>(fn: (deadline: number) => Promise<T>): Promise<T> {
+    const run = this.queue.then(() => this.within(fn));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
 
   /** Runs `fn` holding the device, waiting for it until `deadline` at most; then idles or hands it over. */
   async use<T>(deadline: number, fn: () => Promise<T>): Promise<T> {
@@ -69,12 +102,12 @@ export class LeaseHolder {
     });
   }
 
-  /** Fails waiters with `reason`, drops the connection, frees the device; settles once all is closed. */
-  async close(reason: Error): Promise<void> {
+  /** Fails waiters with `reason` (default {@link closedError}), drops the connection, frees the device; settles once all is closed. */
+  async close(reason?: Error): Promise<void> {
     this.closed = true;
     const acquiring = this.acquiring;
     this.acquiring = undefined;
-    acquiring?.abort.abort(reason);
+    acquiring?.abort.abort(reason ?? this.closedError());
     this.options.connection.drop();
     this.releaseLease();
     await this.closing;

@@ -2,22 +2,15 @@
  * A TP-Link plug or strip, spoken to through a Transport (XOR over TCP by default). It knows
  * the protocol's commands, not how bytes reach the device.
  */
-import {
-  getSysinfoRequest,
-  parseSetRelayStateReply,
-  parseSysinfo,
-  selectChild,
-  setRelayStateRequest,
-  type ChildSelector,
-  type PlugChild,
-  type RelayState,
-  type Sysinfo,
-} from './commands';
+import { getSysinfoRequest, parseSetRelayStateReply, parseSysinfo, setRelayStateRequest, type ChildSelector } from './commands';
 import { DEFAULT_PORT, type PlugAddress } from './address';
 import type { Transport, TransportTimeouts } from './transport';
 import { XorTcpTransport, type SocketFactory } from './xor-tcp-transport';
 import type { TplinkEndpoint } from './errors';
 import type { Logger } from '../logger';
+import { PlugBase, type PlugStatus, type SetPowerOptions } from './plug-device';
+
+export * from './plug-device';
 
 export interface PlugOptions extends TransportTimeouts {
   /** Use this transport instead of XOR over TCP (the timeouts and socket options are then ignored). */
@@ -29,46 +22,12 @@ export interface PlugOptions extends TransportTimeouts {
   logger?: Logger;
 }
 
-/** What `status()` reports. Plugs have `relayState`; strips have `children`. */
-export interface PlugStatus {
-  host: string;
-  port: number;
-  alias: string;
-  model: string;
-  deviceId: string;
-  relayState?: RelayState;
-  children?: PlugChild[];
-  /** Metered plugs (P110, …): present power and today's energy. */
-  energy?: PlugEnergy;
-}
-
-export interface PlugEnergy {
-  powerW: number;
-  todayWh: number;
-}
-
-/** What operations need of a plug, whichever protocol it speaks (IOT: Plug; SMART: SmartPlug). */
-export interface PlugDevice {
+export class Plug extends PlugBase {
   readonly endpoint: TplinkEndpoint;
   readonly transport: Transport;
-  status(): Promise<PlugStatus>;
-  setPower(on: boolean, options?: SetPowerOptions): Promise<void>;
-  resolveChild(selector: ChildSelector): Promise<PlugChild>;
-  session<T>(fn: (plug: this) => Promise<T>): Promise<T>;
-  close(): Promise<void>;
-}
-
-export interface SetPowerOptions {
-  /** One outlet of a strip: full id, 2-digit suffix (`"00"`..), or index. Omitted: the whole device. */
-  child?: ChildSelector;
-}
-
-export class Plug implements PlugDevice {
-  readonly endpoint: TplinkEndpoint;
-  readonly transport: Transport;
-  private lastSysinfo: Sysinfo | undefined;
 
   constructor(address: PlugAddress, options: PlugOptions = {}) {
+    super();
     this.endpoint = { host: address.host, port: address.port ?? DEFAULT_PORT };
     this.transport =
       options.transport ??
@@ -84,9 +43,7 @@ export class Plug implements PlugDevice {
   /** Queries `get_sysinfo`. */
   async status(): Promise<PlugStatus> {
     const reply = await this.transport.send(getSysinfoRequest());
-    const sysinfo = parseSysinfo(this.endpoint, reply);
-    this.lastSysinfo = sysinfo;
-    return toStatus(this.endpoint, sysinfo);
+    return this.statusFrom(parseSysinfo(this.endpoint, reply));
   }
 
   /**
@@ -99,37 +56,9 @@ export class Plug implements PlugDevice {
     parseSetRelayStateReply(this.endpoint, reply);
   }
 
-  /** The outlet a selector names, from the last status (queried if needed). */
-  async resolveChild(selector: ChildSelector): Promise<PlugChild> {
-    const sysinfo = this.lastSysinfo ?? (await this.status(), this.lastSysinfo!);
-    return selectChild(this.endpoint, sysinfo, selector);
-  }
-
-  /** Runs several calls with the device reserved: one connection, no other client in between. */
-  session<T>(fn: (plug: this) => Promise<T>): Promise<T> {
-    return this.transport.hold(() => fn(this));
-  }
-
-  close(): Promise<void> {
-    return this.transport.close();
-  }
-
   private async childId(selector: ChildSelector): Promise<string> {
     // A full id needs no lookup: the device answers -14 "entry not exist" for an unknown one.
     if (typeof selector === 'string' && selector.length > 2 && !/^\d+$/.test(selector)) return selector;
     return (await this.resolveChild(selector)).id;
   }
-}
-
-export function toStatus(endpoint: TplinkEndpoint, sysinfo: Sysinfo): PlugStatus {
-  const status: PlugStatus = {
-    host: endpoint.host,
-    port: endpoint.port,
-    alias: sysinfo.alias,
-    model: sysinfo.model,
-    deviceId: sysinfo.deviceId,
-  };
-  if (sysinfo.relayState !== undefined) status.relayState = sysinfo.relayState;
-  if (sysinfo.children !== undefined) status.children = sysinfo.children.map((c) => ({ ...c }));
-  return status;
 }

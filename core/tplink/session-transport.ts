@@ -6,7 +6,7 @@
  */
 import type http from 'node:http';
 import { deviceLocks as defaultLocks, type DeviceLocks } from './device-lock';
-import { TplinkConnectionResetError, TplinkTimeoutError, formatEndpoint, type TplinkEndpoint } from './errors';
+import { TplinkTimeoutError, formatEndpoint, type TplinkEndpoint } from './errors';
 import { createDeviceAgent, httpPost, type HttpReply } from './http-post';
 import { LeaseHolder } from './lease-holder';
 import { DEFAULT_REQUEST_TIMEOUT_MS, type Transport, type TransportTimeouts } from './transport';
@@ -100,8 +100,6 @@ export abstract class SessionTransport implements Transport {
   private readonly agent: http.Agent;
   private readonly holder: LeaseHolder;
   private readonly inflight = new Set<AbortController>();
-  private queue: Promise<unknown> = Promise.resolve();
-  private closed = false;
 
   constructor(endpoint: TplinkEndpoint, options: SessionTransportOptions = {}) {
     this.endpoint = { host: endpoint.host, port: endpoint.port };
@@ -131,19 +129,16 @@ export abstract class SessionTransport implements Transport {
   protected abstract exchange(exchange: Exchange, request: object): Promise<unknown>;
 
   send(request: object): Promise<unknown> {
-    const run = this.queue.then(() => this.sendNow(request));
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.holder.inTurn((deadline) => this.sendNow(request, deadline));
   }
 
   hold<T>(fn: () => Promise<T>): Promise<T> {
-    this.assertOpen();
-    return this.holder.use(Date.now() + this.requestTimeoutMs, fn);
+    return this.holder.within(fn);
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    const err = new TplinkConnectionResetError(this.endpoint, 'transport is closed');
+    // The error is made only when something is in flight: a stack trace per close is measurable.
+    const err = this.inflight.size > 0 ? this.holder.closedError() : undefined;
     for (const abort of this.inflight) abort.abort(err);
     await this.holder.close(err);
   }
@@ -157,43 +152,35 @@ export abstract class SessionTransport implements Transport {
     return `${this.constructor.name}:${this.deviceKey}`;
   }
 
-  private assertOpen(): void {
-    if (this.closed) throw new TplinkConnectionResetError(this.endpoint, 'transport is closed');
-  }
-
-  private sendNow(request: object): Promise<unknown> {
-    this.assertOpen();
-    const deadline = Date.now() + this.requestTimeoutMs;
-    return this.holder.use(deadline, async () => {
-      this.assertOpen();
-      const abort = new AbortController();
-      this.inflight.add(abort);
-      const timer = setTimeout(
-        () => abort.abort(new TplinkTimeoutError(this.endpoint, 'request', this.requestTimeoutMs)),
-        Math.max(1, deadline - Date.now()),
-      );
-      const exchange: Exchange = {
-        signal: abort.signal,
-        post: (path, body, headers) => {
-          this.stats.roundTrips++;
-          return httpPost({
-            endpoint: this.endpoint,
-            path,
-            body,
-            headers,
-            agent: this.agent,
-            signal: abort.signal,
-            maxBodyBytes: this.maxBodyBytes,
-            requestTimeoutMs: this.requestTimeoutMs,
-          });
-        },
-      };
-      try {
-        return await this.exchange(exchange, request);
-      } finally {
-        clearTimeout(timer);
-        this.inflight.delete(abort);
-      }
-    });
+  /** One request, the device held, within its budget (see LeaseHolder.within). */
+  private async sendNow(request: object, deadline: number): Promise<unknown> {
+    const abort = new AbortController();
+    this.inflight.add(abort);
+    const timer = setTimeout(
+      () => abort.abort(new TplinkTimeoutError(this.endpoint, 'request', this.requestTimeoutMs)),
+      Math.max(1, deadline - Date.now()),
+    );
+    const exchange: Exchange = {
+      signal: abort.signal,
+      post: (path, body, headers) => {
+        this.stats.roundTrips++;
+        return httpPost({
+          endpoint: this.endpoint,
+          path,
+          body,
+          headers,
+          agent: this.agent,
+          signal: abort.signal,
+          maxBodyBytes: this.maxBodyBytes,
+          requestTimeoutMs: this.requestTimeoutMs,
+        });
+      },
+    };
+    try {
+      return await this.exchange(exchange, request);
+    } finally {
+      clearTimeout(timer);
+      this.inflight.delete(abort);
+    }
   }
 }

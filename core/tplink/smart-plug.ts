@@ -2,9 +2,9 @@
  * A Tapo plug or strip (P100, P110, P300, …) spoken to with the SMART protocol over a KLAP or AES
  * transport. Same surface as the IOT Plug, so operations and the CLI do not care which it is.
  */
-import { selectChild, type ChildSelector, type PlugChild, type Sysinfo } from './commands';
+import type { Sysinfo } from './commands';
 import { TplinkProtocolError, type TplinkEndpoint } from './errors';
-import type { PlugDevice, PlugEnergy, PlugStatus, SetPowerOptions } from './plug';
+import { PlugBase, type PlugEnergy, type PlugStatus, type SetPowerOptions } from './plug-device';
 import { SmartProtocol } from './smart-protocol';
 import type { Transport } from './transport';
 
@@ -20,12 +20,12 @@ function nickname(value: unknown): string {
   return decoded.includes('\uFFFD') ? raw : decoded;
 }
 
-export class SmartPlug implements PlugDevice {
+export class SmartPlug extends PlugBase {
   readonly endpoint: TplinkEndpoint;
   readonly protocol: SmartProtocol;
-  private lastSysinfo: Sysinfo | undefined;
 
   constructor(readonly transport: Transport) {
+    super();
     this.endpoint = transport.endpoint;
     this.protocol = new SmartProtocol(transport);
   }
@@ -50,8 +50,7 @@ export class SmartPlug implements PlugDevice {
         throw new TplinkProtocolError(this.endpoint, 'unexpected-reply', 'get_device_info has no device_on and the device lists no outlets');
       }
     }
-    this.lastSysinfo = sysinfo;
-    const status: PlugStatus = { host: this.endpoint.host, port: this.endpoint.port, ...sysinfo };
+    const status = this.statusFrom(sysinfo);
     if (energy?.ok) status.energy = toEnergy(energy.result);
     return status;
   }
@@ -63,19 +62,6 @@ export class SmartPlug implements PlugDevice {
     }
     const child = await this.resolveChild(options.child);
     await this.protocol.callChild(child.id, 'set_device_info', { device_on: on });
-  }
-
-  async resolveChild(selector: ChildSelector): Promise<PlugChild> {
-    const sysinfo = this.lastSysinfo ?? (await this.status(), this.lastSysinfo!);
-    return selectChild(this.endpoint, sysinfo, selector);
-  }
-
-  session<T>(fn: (plug: this) => Promise<T>): Promise<T> {
-    return this.transport.hold(() => fn(this));
-  }
-
-  close(): Promise<void> {
-    return this.transport.close();
   }
 }
 

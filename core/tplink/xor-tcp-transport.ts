@@ -7,7 +7,6 @@ import net from 'node:net';
 import { encodeFrame, DEFAULT_MAX_FRAME_LENGTH } from './codec';
 import { deviceLocks as defaultLocks, type DeviceLocks } from './device-lock';
 import {
-  TplinkConnectionResetError,
   TplinkProtocolError,
   TplinkTimeoutError,
   formatEndpoint,
@@ -59,9 +58,6 @@ export class XorTcpTransport implements Transport {
   private connection: FramedConnection | undefined;
   /** Aborts the request in flight (its connect) when the transport is closed. */
   private inflight: AbortController | undefined;
-  /** Serialises this transport's own requests. */
-  private queue: Promise<unknown> = Promise.resolve();
-  private closed = false;
 
   constructor(endpoint: TplinkEndpoint, options: XorTcpTransportOptions = {}) {
     this.endpoint = { host: endpoint.host, port: endpoint.port };
@@ -103,50 +99,34 @@ export class XorTcpTransport implements Transport {
   }
 
   send(request: object): Promise<unknown> {
-    const run = this.queue.then(() => this.sendNow(request));
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.holder.inTurn((deadline) => this.sendNow(request, deadline));
   }
 
   hold<T>(fn: () => Promise<T>): Promise<T> {
-    this.assertOpen();
     // The session waits for the device at most one request timeout.
-    return this.holder.use(Date.now() + this.requestTimeoutMs, () => {
-      this.assertOpen();
-      return fn();
-    });
+    return this.holder.within(fn);
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    const closedError = new TplinkConnectionResetError(this.endpoint, 'transport is closed');
     // Callers waiting for the device, and a connect in progress, fail now rather than at their timeout.
+    const closedError = this.inflight ? this.holder.closedError() : undefined;
     this.inflight?.abort(closedError);
     await this.holder.close(closedError);
   }
 
-  private assertOpen(): void {
-    if (this.closed) throw new TplinkConnectionResetError(this.endpoint, 'transport is closed');
-  }
-
-  private sendNow(request: object): Promise<unknown> {
-    this.assertOpen();
-    // One budget for the whole request: waiting for the device, connecting, the exchange.
-    const deadline = Date.now() + this.requestTimeoutMs;
-    return this.holder.use(deadline, async () => {
-      this.assertOpen();
-      // Granted just at the deadline: do not start a connection with no time left to use it.
-      if (Date.now() >= deadline) throw new TplinkTimeoutError(this.endpoint, 'queue', this.requestTimeoutMs);
-      const frame = encodeFrame(request);
-      const payload = await this.withDeadline(deadline, (signal) => this.exchange(frame, deadline, signal));
-      try {
-        return JSON.parse(payload.toString('utf8')) as unknown;
-      } catch (err) {
-        // The frame was fine but its content is not: nothing on this connection can be trusted.
-        this.dropConnection();
-        throw new TplinkProtocolError(this.endpoint, 'bad-json', `reply of ${payload.length} bytes is not JSON`, err);
-      }
-    });
+  /** One request, the device held; one budget for it all: waiting for the device, connecting, the exchange. */
+  private async sendNow(request: object, deadline: number): Promise<unknown> {
+    // Granted just at the deadline: do not start a connection with no time left to use it.
+    if (Date.now() >= deadline) throw new TplinkTimeoutError(this.endpoint, 'queue', this.requestTimeoutMs);
+    const frame = encodeFrame(request);
+    const payload = await this.withDeadline(deadline, (signal) => this.exchange(frame, deadline, signal));
+    try {
+      return JSON.parse(payload.toString('utf8')) as unknown;
+    } catch (err) {
+      // The frame was fine but its content is not: nothing on this connection can be trusted.
+      this.dropConnection();
+      throw new TplinkProtocolError(this.endpoint, 'bad-json', `reply of ${payload.length} bytes is not JSON`, err);
+    }
   }
 
   /** Runs `fn` and fails with a request timeout when it is not done by `deadline`. */

@@ -1,9 +1,9 @@
 /**
  * The page's files: HTML, CSS and the script, read from sandbox/dashboard/page/ once at start
  * (from the repository, also when the CLI runs built: the page is not bundled).
- * The script is written in TypeScript and its types are stripped here with esbuild (which tsx,
- * the CLI's runner, already brings), so the page needs no build step and no bundler: one file,
- * no imports at run time, nothing from the internet.
+ * The script is written in TypeScript and bundled here with esbuild (which tsx, the CLI's runner,
+ * already brings), so the page needs no build step of its own: one file, no imports at run time,
+ * nothing from the internet.
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -41,13 +41,16 @@ async function read(dir: string, name: string): Promise<string> {
 /** Path → asset, for the server to answer GETs from memory. */
 export async function loadAssets(): Promise<Map<string, Asset>> {
   const dir = findPageDir();
-  const [html, css, source, icon] = await Promise.all([read(dir, 'index.html'), read(dir, 'style.css'), read(dir, 'app.ts'), read(dir, 'favicon.svg')]);
+  const [html, css, icon] = await Promise.all([read(dir, 'index.html'), read(dir, 'style.css'), read(dir, 'favicon.svg')]);
   let script: string;
   try {
-    const { transform } = await import('esbuild');
-    script = (await transform(source, { loader: 'ts', target: 'es2022', format: 'esm', sourcefile: 'app.ts' })).code;
+    const { build } = await import('esbuild');
+    // Bundled for the browser: the page's pure helpers (../plug-format.ts) are inlined, and
+    // anything that needs Node fails here rather than in the page.
+    const out = await build({ entryPoints: [join(dir, 'app.ts')], bundle: true, write: false, platform: 'browser', format: 'esm', target: 'es2022', logLevel: 'silent' });
+    script = out.outputFiles[0]!.text;
   } catch (err) {
-    throw new DashboardAssetError('compiling app.ts', err);
+    throw new DashboardAssetError(`compiling ${join(dir, 'app.ts')}`, err);
   }
   return new Map<string, Asset>([
     ['/', { type: 'text/html; charset=utf-8', body: Buffer.from(html) }],

@@ -38,6 +38,8 @@ export class Broadcaster {
     const changes = this.model.apply(event);
     changes.devices.forEach((t) => this.dirty.add(t));
     changes.reread.forEach((t) => this.reread.add(t));
+    // A plug's hub coming or going is shown at once, like its shadow (a person is waiting for it).
+    for (const plug of changes.plugs) this.send({ kind: 'plug-shadow', plug });
     this.lines.push(...changes.timeline);
     for (const upload of changes.uploads) this.uploads.set(upload.id, upload);
     if (!this.closed) this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS);

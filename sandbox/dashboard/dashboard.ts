@@ -34,6 +34,13 @@ export interface DashboardSource {
   shadow(thing: string): Promise<Record<string, unknown> | undefined>;
   /** The shadow property the object Lambda writes and the agents follow. */
   property: string;
+  /** A named shadow of the thing (a plug's `plug-<id>`), as GetThingShadow returns it. */
+  namedShadow(thing: string, shadowName: string): Promise<Record<string, unknown> | undefined>;
+  /**
+   * Calls `listener` with a named shadow's document (`state`, `metadata`, `version`) after each
+   * change, in order, and with undefined when it is deleted; returns the function that stops it.
+   */
+  watchNamedShadows(listener: (thing: string, shadowName: string, document: unknown) => void): () => void;
 }
 
 export interface DashboardOptions {
@@ -59,6 +66,7 @@ export async function startDashboard(source: DashboardSource, options: Dashboard
     header: { bucket: info.s3.bucket, buttonSerial: info.button.serial, buttonTopic: info.buttonTopic, agents: info.agents },
     things: info.things.map((t) => t.name),
     plug: { host: info.plug.host, port: info.plug.port, simulated: info.plug.simulated, protocol: '', metered: false },
+    plugs: info.plugs ?? [],
     property: source.property,
     clock,
     ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
@@ -66,6 +74,13 @@ export async function startDashboard(source: DashboardSource, options: Dashboard
   // Every device as its shadow says, before the first page can connect.
   for (const t of info.things) model.applyShadow(t.name, await source.shadow(t.name).catch(() => undefined));
   const hub = new Broadcaster(model, (thing) => source.shadow(thing));
+  // Each plug's shadow, every version in order (a click's desired, then the hub's answer), sent at once.
+  const onPlugShadow = (thing: string, shadowName: string, document: unknown) => {
+    const plug = model.applyPlugShadow(thing, shadowName, document);
+    if (plug) hub.send({ kind: 'plug-shadow', plug });
+  };
+  const stopPlugShadows = source.watchNamedShadows(onPlugShadow);
+  for (const [thing, shadowName] of model.plugShadowNames()) onPlugShadow(thing, shadowName, await source.namedShadow(thing, shadowName).catch(() => undefined));
   const monitor = new PlugMonitor({
     host: info.plug.host,
     port: info.plug.port,
@@ -85,6 +100,7 @@ export async function startDashboard(source: DashboardSource, options: Dashboard
   try {
     server = await startDashboardServer({ ...(options.port !== undefined ? { port: options.port } : {}), assets, actions: dashboardActions(source, model, hub, monitor, s3) });
   } catch (err) {
+    stopPlugShadows();
     s3.destroy();
     throw err;
   }
@@ -98,6 +114,7 @@ export async function startDashboard(source: DashboardSource, options: Dashboard
     url: server.url,
     async close() {
       source.events.off('event', onEvent);
+      stopPlugShadows();
       hub.close();
       monitor.close();
       await server.close();

@@ -4,7 +4,8 @@
  */
 import type { SandboxEvent } from '../event-log';
 import { FleetNarration } from '../fleet-narration';
-import type { DashboardHeader, DeviceView, FileView, FleetSummary, PlugView, Snapshot, TimelineEntry, UploadView } from './view';
+import { PlugShadows, type PlugEntry } from './plug-shadows';
+import type { DashboardHeader, DeviceView, FileView, FleetSummary, PlugShadowView, PlugView, Snapshot, TimelineEntry, UploadView } from './view';
 
 /** Timeline entries kept (and sent to a page that connects). */
 export const TIMELINE_LENGTH = 200;
@@ -37,6 +38,8 @@ export interface ModelChanges {
   timeline: TimelineEntry[];
   /** Things whose shadow document should be read again (it changed, or may have). */
   reread: string[];
+  /** Plugs whose view changed (their hub came or went). */
+  plugs: PlugShadowView[];
 }
 
 export class DashboardModel {
@@ -45,17 +48,29 @@ export class DashboardModel {
   private readonly devices = new Map<string, DeviceView>();
   private readonly timeline: TimelineEntry[] = [];
   private readonly narration: FleetNarration;
+  private readonly plugShadows: PlugShadows;
   private readonly property: string;
   private readonly clock: () => number;
   private seq = 0;
 
-  constructor(options: { header: DashboardHeader; things: string[]; plug: PlugView; property: string; clock?: () => number; cwd?: string }) {
+  constructor(options: {
+    header: DashboardHeader;
+    things: string[];
+    plug: PlugView;
+    /** The sandbox's `plugs` list (SandboxInfo). */
+    plugs?: PlugEntry[];
+    property: string;
+    clock?: () => number;
+    cwd?: string;
+  }) {
     this.header = options.header;
     this.plugView = options.plug;
     this.property = options.property;
     this.clock = options.clock ?? Date.now;
     const online = options.header.agents === 'in-process' ? true : undefined;
     for (const thing of options.things) this.devices.set(thing, { thing, inSync: true, ...(online !== undefined ? { online } : {}) });
+    this.plugShadows = new PlugShadows(options.plugs ?? []);
+    if (online !== undefined) for (const thing of options.things) this.plugShadows.setHubOnline(thing, online);
     this.narration = new FleetNarration({ devices: options.things.length, clock: this.clock, ...(options.cwd !== undefined ? { cwd: options.cwd } : {}) });
   }
 
@@ -72,7 +87,7 @@ export class DashboardModel {
   }
 
   apply(event: SandboxEvent): ModelChanges {
-    const changes: ModelChanges = { devices: [], uploads: [], timeline: [], reread: [] };
+    const changes: ModelChanges = { devices: [], uploads: [], timeline: [], reread: [], plugs: [] };
     const device = 'thing' in event ? this.devices.get(event.thing) : undefined;
     if (device) {
       switch (event.type) {
@@ -89,6 +104,7 @@ export class DashboardModel {
           break;
         case 'device-online':
           device.online = event.online;
+          changes.plugs.push(...this.plugShadows.setHubOnline(event.thing, event.online));
           break;
         default:
           break;
@@ -127,6 +143,16 @@ export class DashboardModel {
     return JSON.stringify(device) !== before;
   }
 
+  /** The plugs' shadows to read at start, as `[thing, shadowName]`. */
+  plugShadowNames(): [string, string][] {
+    return this.plugShadows.shadows();
+  }
+
+  /** A named shadow's new document (undefined: deleted): the plug's new view when it is a plug of ours and changed. */
+  applyPlugShadow(thing: string, shadowName: string, document: unknown): PlugShadowView | undefined {
+    return this.plugShadows.applyDocument(thing, shadowName, document);
+  }
+
   device(thing: string): DeviceView | undefined {
     return this.devices.get(thing);
   }
@@ -155,6 +181,7 @@ export class DashboardModel {
     return {
       header: this.header,
       plug: this.plugView,
+      plugShadows: this.plugShadows.list(),
       devices: [...this.devices.values()],
       fleet: this.fleet(),
       uploads: this.narration.tracker.uploads(),

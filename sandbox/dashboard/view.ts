@@ -39,6 +39,41 @@ export interface PlugView {
   checkedAt?: string;
 }
 
+/** What the plug's shadow says it reported (relay mode), as the page shows it. */
+export interface PlugReportedView {
+  power?: 'on' | 'off';
+  online?: boolean;
+  model?: string;
+  alias?: string;
+  /** Plugs with a meter: the shadow's readings (total in kWh, as the contract names it). */
+  energy?: { powerW?: number; voltageV?: number; currentA?: number; totalKwh?: number };
+  /** Why the plug is offline. */
+  error?: { code: string; message: string };
+}
+
+/** One plug of the sandbox as its shadow `plug-<id>` on its hub thing says (docs/plug-relay.md). */
+export interface PlugShadowView {
+  id: string;
+  mode: 'relay' | 'direct';
+  host: string;
+  port: number;
+  /** The hub thing and the shadow name; null in direct mode (no shadow: the button function uses TCP). */
+  thing: string | null;
+  shadowName: string | null;
+  /** The hub's agent is connected (undefined: nobody knows, e.g. no in-process agents). */
+  hubOnline?: boolean;
+  /** The shadow exists (the hub has reported, or a click has been requested). */
+  exists: boolean;
+  version?: number;
+  desired?: { power?: string; requestId?: string; requestedAt?: number };
+  reported?: PlugReportedView;
+  lastRequest?: { requestId: string; outcome: string; error?: { code: string; message: string } };
+  /** desired names a request that lastRequest has not answered yet. */
+  pending: boolean;
+  /** Epoch ms of the hub's last write to `reported` (from the shadow's metadata: whole seconds). */
+  reportedAt?: number;
+}
+
 export interface FileView {
   key: string;
   url: string;
@@ -108,6 +143,8 @@ export interface DashboardHeader {
 export interface Snapshot {
   header: DashboardHeader;
   plug: PlugView;
+  /** Every plug in the sandbox's `plugs` list, in its order. */
+  plugShadows: PlugShadowView[];
   devices: DeviceView[];
   fleet: FleetSummary;
   uploads: UploadView[];
@@ -118,6 +155,7 @@ export interface Snapshot {
 export type ServerMessage =
   | { kind: 'snapshot'; snapshot: Snapshot }
   | { kind: 'plug'; plug: PlugView }
+  | { kind: 'plug-shadow'; plug: PlugShadowView }
   | { kind: 'devices'; devices: DeviceView[]; fleet: FleetSummary }
   | { kind: 'upload'; upload: UploadView }
   | { kind: 'timeline'; entries: TimelineEntry[] }

@@ -12,6 +12,25 @@ import type { SandboxInfo } from '../sandbox-info';
 import type { Teardown } from '../teardown';
 import { startDashboard } from './dashboard';
 
+const NAMED_SHADOW_TOPIC = /^\$aws\/things\/([^/]+)\/shadow\/name\/([^/]+)\/(update\/documents|delete\/accepted)$/;
+
+/** Named shadows' documents from the shadow service's own messages (in process: no socket, no certificate). */
+function watchNamedShadows(iot: IotCore, listener: (thing: string, shadowName: string, document: unknown) => void, logger: Logger): () => void {
+  const onMessage = (topic: string, payload: Buffer) => {
+    const m = NAMED_SHADOW_TOPIC.exec(topic);
+    if (!m) return;
+    try {
+      const message: unknown = JSON.parse(payload.toString('utf8'));
+      const current = m[3] === 'update/documents' && message !== null && typeof message === 'object' ? (message as { current?: unknown }).current : undefined;
+      listener(m[1]!, m[2]!, current);
+    } catch (err) {
+      logger.warn('dashboard: unreadable named shadow message', { topic, err });
+    }
+  };
+  const stops = [iot.observe('$aws/things/+/shadow/name/+/update/documents', onMessage), iot.observe('$aws/things/+/shadow/name/+/delete/accepted', onMessage)];
+  return () => stops.forEach((stop) => stop());
+}
+
 /** Starts the dashboard on 127.0.0.1:`port` and returns its URL, or undefined (with a warning) when it cannot. */
 export async function startSandboxDashboard(
   port: number,
@@ -23,7 +42,14 @@ export async function startSandboxDashboard(
 ): Promise<string | undefined> {
   try {
     const dashboard = await startDashboard(
-      { info, events, shadow: async (thing) => iot.shadows.get(thing), property: SHADOW_PROPERTY },
+      {
+        info,
+        events,
+        shadow: async (thing) => iot.shadows.get(thing),
+        namedShadow: async (thing, shadowName) => iot.shadows.get(thing, shadowName),
+        watchNamedShadows: (listener) => watchNamedShadows(iot, listener, logger),
+        property: SHADOW_PROPERTY,
+      },
       { port, cwd: process.cwd() },
     );
     teardown.add('dashboard', () => dashboard.close());

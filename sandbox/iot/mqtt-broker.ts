@@ -42,6 +42,12 @@ export interface MqttBroker {
   plainPort?: number;
   /** Publish from the broker itself (QoS 1, not retained). */
   publish(topic: string, payload: Buffer): void;
+  /**
+   * Resolves when every message published with `publish` so far has been handed to every matching
+   * subscriber and observer, or dropped because the broker closed: after it, such a message can
+   * no longer arrive anywhere.
+   */
+  delivered(): Promise<void>;
   /** Watch every message matching an MQTT topic filter, in process; returns the unsubscribe. See MqttObserver. */
   observe(topicFilter: string, onMessage: MqttObserver): () => void;
   close(): Promise<void>;
@@ -184,6 +190,7 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
     let closed: Promise<void> | undefined;
     // In-process observers: aedes' own subscribe, straight on its emitter (no socket, no client).
     const observers = new Set<() => void>();
+    const inFlight = new Set<Promise<void>>();
     const observe = (topicFilter: string, onMessage: MqttObserver): (() => void) => {
       if (closed) throw new IotCoreClosedError('observe');
       if (!isValidTopicFilter(topicFilter)) {
@@ -221,10 +228,16 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
       port,
       ...(plainPort !== undefined ? { plainPort } : {}),
       publish(topic, payload) {
-        aedes.publish({ cmd: 'publish', topic, payload, qos: 1, retain: false, dup: false }, (err) => {
-          if (err) logger.error('mqtt publish failed', { topic, error: err });
+        const done = new Promise<void>((resolve) => {
+          aedes.publish({ cmd: 'publish', topic, payload, qos: 1, retain: false, dup: false }, (err) => {
+            if (err) logger.error('mqtt publish failed', { topic, error: err });
+            resolve();
+          });
         });
+        inFlight.add(done);
+        void done.then(() => inFlight.delete(done));
       },
+      delivered: async () => void (await Promise.all([...inFlight])),
       observe,
       close() {
         if (!closed) for (const unsubscribe of [...observers]) unsubscribe();

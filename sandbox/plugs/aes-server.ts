@@ -5,18 +5,12 @@
  */
 import { createPublicKey, randomBytes } from 'node:crypto';
 import { aesDecrypt, aesEncrypt, aesLoginParams, encryptSessionKey, type AesLoginVersion, type AesSessionKey } from '../../core/tplink/aes-crypto';
-import type { Credentials } from '../../core/tplink/klap-crypto';
-import { startHttpDeviceServer, type Answer, type DeviceFaults, type HttpDeviceServer } from './http-device-server';
+import { corruptPadding, DeviceSessions, startSessionDeviceServer } from './http-device-server';
+import type { Answer, DeviceServerOptions, HttpDeviceServer } from './http-device-server';
 
-export interface AesServerOptions {
-  credentials: Credentials;
+export interface AesServerOptions extends DeviceServerOptions {
   /** Which login the firmware accepts (default 2). */
   loginVersion?: AesLoginVersion;
-  handle: (request: unknown) => unknown;
-  host?: string;
-  port?: number;
-  timeoutSeconds?: number;
-  faults?: DeviceFaults;
 }
 
 interface ServerSession {
@@ -45,8 +39,8 @@ function publicKeyPem(text: string): string {
 }
 
 export async function startAesServer(options: AesServerOptions): Promise<HttpDeviceServer> {
-  const sessions = new Map<string, ServerSession>();
   const faults = options.faults ?? {};
+  const sessions = new DeviceSessions<ServerSession>(faults);
   const expected = aesLoginParams(options.loginVersion ?? 2, options.credentials);
 
   const handshake = (params: Record<string, unknown>): Answer => {
@@ -57,13 +51,9 @@ export async function startAesServer(options: AesServerOptions): Promise<HttpDev
       return json({ error_code: -1010 });
     }
     server.stats.handshakes++;
-    const id = randomBytes(16).toString('hex').toUpperCase();
     const key = { key: randomBytes(16), iv: randomBytes(16) };
-    sessions.set(id, { key, token: undefined, createdAt: Date.now() });
-    return json(
-      { error_code: 0, result: { key: encryptSessionKey(pem, key) } },
-      { 'Set-Cookie': `TP_SESSIONID=${id};TIMEOUT=${options.timeoutSeconds ?? 1440}` },
-    );
+    const cookie = sessions.open({ key, token: undefined, createdAt: Date.now() }, options.timeoutSeconds ?? 1440);
+    return json({ error_code: 0, result: { key: encryptSessionKey(pem, key) } }, cookie);
   };
 
   const inner = (session: ServerSession, request: unknown, token: string | null): unknown => {
@@ -81,8 +71,7 @@ export async function startAesServer(options: AesServerOptions): Promise<HttpDev
   };
 
   const passthrough = (session: ServerSession | undefined, params: Record<string, unknown>, token: string | null): Answer => {
-    const expired = session !== undefined && faults.sessionTtlMs !== undefined && Date.now() - session.createdAt > faults.sessionTtlMs;
-    if (!session || expired || faults.forbidRequests) return json({ error_code: 9999 });
+    if (!session || sessions.expired(session) || faults.forbidRequests) return json({ error_code: 9999 });
     let request: unknown;
     try {
       request = JSON.parse(aesDecrypt(session.key, typeof params.request === 'string' ? params.request : '').toString('utf8'));
@@ -95,9 +84,8 @@ export async function startAesServer(options: AesServerOptions): Promise<HttpDev
     }
     let response = aesEncrypt(session.key, JSON.stringify(reply));
     if (faults.corruptReply) {
-      // Flips the last byte of the next-to-last block: the padding of the last block is then always wrong.
       const bytes = Buffer.from(response, 'base64');
-      if (bytes.length >= 32) bytes.writeUInt8(bytes.readUInt8(bytes.length - 17) ^ 0xff, bytes.length - 17);
+      if (bytes.length >= 32) corruptPadding(bytes);
       response = bytes.toString('base64');
     }
     return json({ error_code: 0, result: { response } });
@@ -116,17 +104,12 @@ export async function startAesServer(options: AesServerOptions): Promise<HttpDev
     const params = isObject(request.params) ? request.params : {};
     if (request.method === 'handshake') return handshake(params);
     if (request.method === 'securePassthrough') {
-      return passthrough(sessions.get(cookies.get('TP_SESSIONID') ?? ''), params, url.searchParams.get('token'));
+      return passthrough(sessions.of(cookies), params, url.searchParams.get('token'));
     }
     return json({ error_code: -1002 });
   };
 
   // The routes run only once the server is listening, after `server` is set.
-  const server: HttpDeviceServer = await startHttpDeviceServer(route, {
-    host: options.host,
-    port: options.port,
-    faults,
-    endSessions: () => sessions.clear(),
-  });
+  const server = await startSessionDeviceServer(route, sessions, options);
   return server;
 }

@@ -1,9 +1,12 @@
 /**
  * The HTTP side of a simulated KLAP or AES device: a server on 127.0.0.1 (port 0 = any free
- * port), bounded request bodies, counters, and faults a test can switch on at any time.
+ * port), bounded request bodies, counters, faults a test can switch on at any time, and the
+ * cookie sessions both transports keep.
  */
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { KLAP_SESSION_COOKIE, type Credentials } from '../../core/tplink/klap-crypto';
 
 export interface DeviceFaults {
   /** KLAP: handshake 1 proves other credentials (the client must refuse, fast). */
@@ -45,6 +48,52 @@ export interface HttpDeviceServer {
   /** Ends every session now, as a device does after its TIMEOUT or a reboot. */
   endSessions(): void;
   close(): Promise<void>;
+}
+
+/** What a simulated KLAP or AES device is started with. */
+export interface DeviceServerOptions {
+  credentials: Credentials;
+  /** Answers one decrypted request (IOT or SMART JSON). */
+  handle: (request: unknown) => unknown;
+  host?: string;
+  port?: number;
+  /** The TIMEOUT cookie, in seconds. */
+  timeoutSeconds?: number;
+  faults?: DeviceFaults;
+}
+
+/** Sessions by their cookie (both transports call it TP_SESSIONID), each from its handshake on. */
+export class DeviceSessions<S extends { createdAt: number }> {
+  private readonly byId = new Map<string, S>();
+
+  constructor(readonly faults: DeviceFaults) {}
+
+  /** Keeps a new session; the answer's Set-Cookie header for it. */
+  open(session: S, timeoutSeconds: number): Record<string, string> {
+    const id = randomBytes(16).toString('hex').toUpperCase();
+    this.byId.set(id, session);
+    return { 'Set-Cookie': `${KLAP_SESSION_COOKIE}=${id};TIMEOUT=${timeoutSeconds}` };
+  }
+
+  /** The session a request's cookie names, if any. */
+  of(cookies: Map<string, string>): S | undefined {
+    return this.byId.get(cookies.get(KLAP_SESSION_COOKIE) ?? '');
+  }
+
+  /** Whether the `sessionTtlMs` fault has ended it. */
+  expired(session: S | undefined): boolean {
+    return session !== undefined && this.faults.sessionTtlMs !== undefined && Date.now() - session.createdAt > this.faults.sessionTtlMs;
+  }
+
+  clear(): void {
+    this.byId.clear();
+  }
+}
+
+/** Flips the last byte of the next-to-last AES block: the padding of the last block is then always wrong. */
+export function corruptPadding(ciphertext: Buffer): void {
+  const at = ciphertext.length - 17;
+  ciphertext.writeUInt8(ciphertext.readUInt8(at) ^ 0xff, at);
 }
 
 export interface Answer {
@@ -103,6 +152,20 @@ export async function startHttpDeviceServer(
         server.closeAllConnections();
       }),
   };
+}
+
+/** Starts a KLAP or AES device's server whose `endSessions` ends `sessions`. */
+export function startSessionDeviceServer<S extends { createdAt: number }>(
+  route: (path: string, body: Buffer, cookies: Map<string, string>) => Answer,
+  sessions: DeviceSessions<S>,
+  options: DeviceServerOptions,
+): Promise<HttpDeviceServer> {
+  return startHttpDeviceServer(route, {
+    host: options.host,
+    port: options.port,
+    faults: sessions.faults,
+    endSessions: () => sessions.clear(),
+  });
 }
 
 function send(res: http.ServerResponse, answer: Answer, faults: DeviceFaults): void {

@@ -1,40 +1,23 @@
 /**
  * A simulated KLAP device (v1 or v2): handshake 1 and 2, then signed, encrypted requests checked
  * for signature and sequence number, decrypted, handed to the device model, and answered encrypted.
- * A plain JSON POST to /app answers `{"error_code":1003}`, as KLAP firmware does.
+ * A plain JSON POST to /app answers `{"error_code":1003}`, as KLAP firmware does. The wire
+ * constants and the cryptography are the client's (core/tplink/klap-crypto.ts); that this device
+ * speaks KLAP is proven by python-kasa, not by our client.
  */
 import { randomBytes } from 'node:crypto';
-import {
-  deriveKlapSessionKeys,
-  hashesEqual,
-  klapAuthHash,
-  klapClientHash,
-  klapDecrypt,
-  klapEncrypt,
-  klapServerHash,
-  klapSignatureValid,
-  type Credentials,
-  type KlapSessionKeys,
-  type KlapVersion,
-} from '../../core/tplink/klap-crypto';
-import { startHttpDeviceServer, type Answer, type DeviceFaults, type HttpDeviceServer } from './http-device-server';
+import * as klap from '../../core/tplink/klap-crypto';
+import { corruptPadding, DeviceSessions, startSessionDeviceServer } from './http-device-server';
+import type { Answer, DeviceServerOptions, HttpDeviceServer } from './http-device-server';
 
-export interface KlapServerOptions {
-  version: KlapVersion;
-  credentials: Credentials;
-  /** Answers one decrypted request (IOT or SMART JSON). */
-  handle: (request: unknown) => unknown;
-  host?: string;
-  port?: number;
-  /** The TIMEOUT cookie, in seconds (default 86400). */
-  timeoutSeconds?: number;
-  faults?: DeviceFaults;
+export interface KlapServerOptions extends DeviceServerOptions {
+  version: klap.KlapVersion;
 }
 
 interface ServerSession {
   localSeed: Buffer;
   remoteSeed: Buffer;
-  keys: KlapSessionKeys;
+  keys: klap.KlapSessionKeys;
   confirmed: boolean;
   lastSeq: number | undefined;
   createdAt: number;
@@ -42,79 +25,71 @@ interface ServerSession {
 }
 
 export async function startKlapServer(options: KlapServerOptions): Promise<HttpDeviceServer> {
-  const sessions = new Map<string, ServerSession>();
-  const auth = klapAuthHash(options.version, options.credentials);
-  const wrongAuth = klapAuthHash(options.version, { username: 'someone-else@example.com', password: 'not-it' });
-  const timeoutSeconds = options.timeoutSeconds ?? 86400;
+  const { version } = options;
   const faults = options.faults ?? {};
+  const sessions = new DeviceSessions<ServerSession>(faults);
+  const auth = klap.klapAuthHash(version, options.credentials);
+  const wrongAuth = klap.klapAuthHash(version, { username: 'someone-else@example.com', password: 'not-it' });
+  const timeoutSeconds = options.timeoutSeconds ?? klap.KLAP_DEFAULT_TIMEOUT_SECONDS;
 
-  const route = (path: string, body: Buffer, cookies: Map<string, string>): Answer => {
-    const session = sessions.get(cookies.get('TP_SESSIONID') ?? '');
-    if (path === '/app/handshake1') {
-      if (body.length !== 16) return { status: 400 };
-      server.stats.handshakes++;
-      const id = randomBytes(16).toString('hex').toUpperCase();
-      const remoteSeed = randomBytes(16);
-      const proof = klapServerHash(options.version, body, remoteSeed, faults.wrongServerHash ? wrongAuth : auth);
-      sessions.set(id, {
-        localSeed: Buffer.from(body),
+  const handshake1 = (localSeed: Buffer): Answer => {
+    if (localSeed.length !== klap.KLAP_SEED_LENGTH) return { status: 400 };
+    server.stats.handshakes++;
+    const remoteSeed = randomBytes(klap.KLAP_SEED_LENGTH);
+    const proof = klap.klapServerHash(version, localSeed, remoteSeed, faults.wrongServerHash ? wrongAuth : auth);
+    const cookie = sessions.open(
+      {
+        localSeed: Buffer.from(localSeed),
         remoteSeed,
-        keys: deriveKlapSessionKeys(body, remoteSeed, auth),
+        keys: klap.deriveKlapSessionKeys(localSeed, remoteSeed, auth),
         confirmed: false,
         lastSeq: undefined,
         createdAt: Date.now(),
         requests: 0,
-      });
-      return {
-        status: 200,
-        body: Buffer.concat([remoteSeed, proof]),
-        headers: { 'Set-Cookie': `TP_SESSIONID=${id};TIMEOUT=${timeoutSeconds}` },
-      };
-    }
-    if (path === '/app/handshake2') {
+      },
+      timeoutSeconds,
+    );
+    return { status: 200, body: Buffer.concat([remoteSeed, proof]), headers: cookie };
+  };
+
+  const route = (path: string, body: Buffer, cookies: Map<string, string>): Answer => {
+    const session = sessions.of(cookies);
+    if (path === klap.KLAP_PATHS.handshake1) return handshake1(body);
+    if (path === klap.KLAP_PATHS.handshake2) {
       if (!session) return { status: 403 };
-      const expected = klapClientHash(options.version, session.localSeed, session.remoteSeed, auth);
-      if (!hashesEqual(expected, body)) return { status: 403 };
+      const expected = klap.klapClientHash(version, session.localSeed, session.remoteSeed, auth);
+      if (!klap.hashesEqual(expected, body)) return { status: 403 };
       session.confirmed = true;
       return { status: 200 };
     }
-    if (path.startsWith('/app/request?')) return request(path, body, session);
+    if (path.startsWith(`${klap.KLAP_PATHS.request}?`)) return request(path, body, session);
     if (path === '/app') return { status: 200, body: JSON.stringify({ error_code: 1003 }) };
     return { status: 404 };
   };
 
   const request = (path: string, body: Buffer, session: ServerSession | undefined): Answer => {
     const seq = Number(new URLSearchParams(path.slice(path.indexOf('?') + 1)).get('seq'));
-    const expired = session !== undefined && faults.sessionTtlMs !== undefined && Date.now() - session.createdAt > faults.sessionTtlMs;
     const spent = session !== undefined && faults.oneRequestPerSession === true && session.requests >= 1;
-    if (!session?.confirmed || expired || spent || faults.forbidRequests || !Number.isInteger(seq)) return { status: 403 };
+    if (!session?.confirmed || sessions.expired(session) || spent || faults.forbidRequests || !Number.isInteger(seq)) return { status: 403 };
     // Each request must carry a fresh sequence number and a valid signature.
-    if ((session.lastSeq !== undefined && seq <= session.lastSeq) || !klapSignatureValid(session.keys, seq, body)) {
+    if ((session.lastSeq !== undefined && seq <= session.lastSeq) || !klap.klapSignatureValid(session.keys, seq, body)) {
       return { status: 403 };
     }
     let decoded: unknown;
     try {
-      decoded = JSON.parse(klapDecrypt(session.keys, seq, body).toString('utf8'));
+      decoded = JSON.parse(klap.klapDecrypt(session.keys, seq, body).toString('utf8'));
     } catch {
       return { status: 400 };
     }
     session.lastSeq = seq;
     session.requests++;
     server.stats.requests++;
-    const reply = klapEncrypt(session.keys, seq, Buffer.from(JSON.stringify(options.handle(decoded)), 'utf8'));
-    if (faults.corruptReply && reply.length >= 64) {
-      // Flips the last byte of the next-to-last block: the last plaintext byte (the padding) is then always wrong.
-      reply.writeUInt8(reply.readUInt8(reply.length - 17) ^ 0xff, reply.length - 17);
-    }
+    const reply = klap.klapEncrypt(session.keys, seq, Buffer.from(JSON.stringify(options.handle(decoded)), 'utf8'));
+    if (faults.corruptReply && reply.length >= 64) corruptPadding(reply);
     return { status: 200, body: reply };
   };
 
   // The routes run only once the server is listening, after `server` is set.
-  const server: HttpDeviceServer = await startHttpDeviceServer(route, {
-    host: options.host,
-    port: options.port,
-    faults,
-    endSessions: () => sessions.clear(),
-  });
+  const server = await startSessionDeviceServer(route, sessions, options);
   return server;
 }

@@ -38,6 +38,8 @@ export interface AgentHarness {
   reported(): Record<string, unknown> | undefined;
   /** Number of GET requests S3 has seen through the proxy. */
   s3Gets(): number;
+  /** Every `reported.s3` the shadow accepted, in order (the agent's reports; `null` when cleared). */
+  reports(): unknown[];
   restartIot(): Promise<void>;
   close(): Promise<void>;
 }
@@ -71,6 +73,30 @@ export function nextSettled(agent: Agent, accept: (o: SyncOutcome) => boolean = 
   });
 }
 
+/**
+ * Resolves once the agent is idle (nothing under way, nothing scheduled; see `Agent.idle`) having
+ * seen shadow version `atLeast` or later: the state in which "nothing more happened" can be
+ * asserted without waiting a while. Rejects after `timeoutMs` (an agent that keeps working or
+ * retrying never gets there).
+ */
+export function untilIdle(agent: Agent, atLeast = 0, timeoutMs = 15_000): Promise<{ version: number }> {
+  const reached = () => agent.idle && (agent.shadowVersion ?? -1) >= atLeast;
+  if (reached()) return Promise.resolve({ version: agent.shadowVersion! });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      agent.off('idle', onIdle);
+      reject(new Error(`timed out after ${timeoutMs} ms waiting for the agent to be idle at shadow version >= ${atLeast} (idle: ${agent.idle}, version: ${agent.shadowVersion})`));
+    }, timeoutMs);
+    const onIdle = () => {
+      if (!reached()) return;
+      clearTimeout(timer);
+      agent.off('idle', onIdle);
+      resolve({ version: agent.shadowVersion! });
+    };
+    agent.on('idle', onIdle);
+  });
+}
+
 /** Resolves on the agent's next `event` (connected, offline), without treating 'error' as fatal as events.once would. */
 export function nextEvent(agent: Agent, event: 'connected' | 'offline', timeoutMs = 15_000): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -97,6 +123,13 @@ export async function startAgentHarness(options: { iot?: Partial<IotCoreOptions>
   const mqttProxy = await startTcpProxy(mqttPort);
   const admin = s3.createClient();
   const cert = iot.issueThing(thing);
+  const reports: unknown[] = [];
+  const watchReports = () =>
+    iot.observe(`$aws/things/${thing}/shadow/update/accepted`, (_topic, payload) => {
+      const reported = (JSON.parse(payload.toString('utf8')) as { state?: { reported?: Record<string, unknown> | null } }).state?.reported;
+      if (reported && Object.hasOwn(reported, 's3')) reports.push(reported.s3);
+    });
+  watchReports();
 
   const h: AgentHarness = {
     dir,
@@ -148,9 +181,11 @@ export async function startAgentHarness(options: { iot?: Partial<IotCoreOptions>
     s3Gets() {
       return (proxy.upstreamText.match(/^GET \//gm) ?? []).length;
     },
+    reports: () => [...reports],
     async restartIot() {
       await iot.close();
       iot = await startIotCore({ ...iotOptions, mqttPort, credentialsPort, dataPlanePort });
+      watchReports();
     },
     async close() {
       admin.destroy();

@@ -13,6 +13,8 @@ export interface TcpProxy {
   /** Everything clients sent, as text (HTTP request heads are readable in it). */
   readonly upstreamText: string;
   readonly connections: number;
+  /** Connections closed at once because of `refuse(true)`. */
+  readonly refused: number;
   /** Stop forwarding server→client once `downstreamBytes` reaches `bytes`; resolves when reached. */
   holdAt(bytes: number): Promise<void>;
   /** Forward again whatever was held. */
@@ -28,6 +30,7 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
   let down = 0;
   let upText = '';
   let count = 0;
+  let refusedCount = 0;
   let holdAtBytes = Infinity;
   let onHeld: (() => void) | undefined;
   let refusing = false;
@@ -35,6 +38,7 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
 
   const server: Server = createServer((client) => {
     if (refusing) {
+      refusedCount++;
       client.destroy();
       return;
     }
@@ -100,6 +104,9 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
     },
     get connections() {
       return count;
+    },
+    get refused() {
+      return refusedCount;
     },
     holdAt(bytes) {
       holdAtBytes = bytes;

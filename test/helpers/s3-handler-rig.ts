@@ -84,9 +84,12 @@ export async function startS3Rig(options: { versioning?: Versioning } = {}): Pro
   const dir = mkdtempSync(join(tmpdir(), 'object-to-shadow-'));
   const pending: S3Event[] = [];
   const waiters: ((e: S3Event) => void)[] = [];
+  // Each event one second after the one before: distinct event times without waiting for the clock.
+  let eventClock = Date.UTC(2026, 0, 1);
   const s3 = await startLocalS3({
     dir,
     buckets: [BUCKET],
+    clock: () => (eventClock += 1_000),
     ...(options.versioning ? { versioning: options.versioning } : {}),
     onEvent: (e) => {
       const w = waiters.shift();

@@ -1,15 +1,17 @@
 /**
- * The dashboard page. Plain DOM, no framework: six panels that update in place from one
+ * The dashboard page. Plain DOM, no framework: seven panels that update in place from one
  * server-sent event stream, which is little enough code that a framework would only add a build
  * step and a dependency to an offline page. Elements are created once and then updated (so focus
  * and screen-reader position survive updates); the device table shows one page of rows at a time,
  * so the DOM stays the same size for 2 devices or 1000.
  */
+import { energyText as shadowEnergyText, lastReportText, onlineText, plugLabel, powerText, requestLine, shortId } from '../plug-format';
 import type {
   ClickTypeName,
   DeviceView,
   FileView,
   FleetSummary,
+  PlugShadowView,
   PlugView,
   ServerMessage,
   ShadowResponse,
@@ -188,6 +190,101 @@ async function togglePlug(child: number | undefined, button: HTMLButtonElement):
     button.disabled = lastPlug?.online !== true;
   }
 }
+
+// ---------------------------------------------------------------- plug shadows
+const plugShadowsBox = $('plug-shadows');
+const plugShadowsSummary = $('plug-shadows-summary');
+interface PlugCard {
+  root: HTMLElement;
+  name: HTMLElement;
+  online: HTMLElement;
+  request: HTMLElement;
+  facts: Record<'hub' | 'desired' | 'reported' | 'model' | 'energy' | 'report' | 'address', HTMLElement>;
+  error: HTMLElement;
+}
+const plugCards = new Map<string, PlugCard>();
+const plugShadows = new Map<string, PlugShadowView>();
+
+function buildPlugCard(p: PlugShadowView): PlugCard {
+  const name = el('span', { className: 'name' });
+  const online = el('span', { className: 'badge', 'data-field': 'online' });
+  const request = el('p', { className: 'request', 'data-field': 'request' });
+  const labels = { hub: 'Hub · shadow', desired: 'Desired', reported: 'Reported', model: 'Model', energy: 'Energy', report: 'Last report', address: 'Address' } as const;
+  const facts = {} as PlugCard['facts'];
+  const dl = el('dl', { className: 'facts' });
+  for (const [key, label] of Object.entries(labels) as [keyof PlugCard['facts'], string][]) {
+    facts[key] = el('dd', { 'data-field': key });
+    dl.append(el('dt', { text: label }), facts[key]);
+  }
+  const error = el('p', { className: 'err', 'data-field': 'error' });
+  const heading = el('h3', { id: `plug-shadow-${p.id}-h` }, name, el('span', { className: 'muted mono', text: p.id }), online);
+  const root = el('article', { className: 'plug-shadow', 'data-plug': p.id, 'aria-labelledby': heading.id }, heading, request, dl, error);
+  return { root, name, online, request, facts, error };
+}
+
+/** Fills the card from the view; `now` for the times (re-run every second). */
+function fillPlugCard(card: PlugCard, p: PlugShadowView, now: number): void {
+  const line = requestLine(p, now);
+  const on = onlineText(p);
+  card.root.dataset.request = line.state;
+  card.root.dataset.online = on.state;
+  card.name.textContent = plugLabel(p);
+  card.online.textContent = on.state === 'unknown' ? 'not reported' : on.state;
+  card.online.className = `badge ${on.state === 'online' ? 'online' : on.state === 'offline' ? 'offline' : 'pending'}`;
+  card.request.textContent = line.text;
+  card.request.dataset.state = line.state;
+  const hub = p.thing === null ? 'none (direct mode)' : `${p.thing} · ${p.shadowName ?? ''}${p.hubOnline === undefined ? '' : p.hubOnline ? ' (hub online)' : ' (hub OFFLINE)'}`;
+  card.facts.hub.textContent = hub;
+  card.facts.desired.textContent = p.desired?.requestId !== undefined ? `${powerText(p.desired.power)} · request ${shortId(p.desired.requestId)}` : '—';
+  card.facts.reported.textContent = p.reported ? `${powerText(p.reported.power)}${p.reported.online === undefined ? '' : ` · online: ${String(p.reported.online)}`}` : '—';
+  card.facts.model.textContent = p.reported?.model ?? '—';
+  card.facts.energy.textContent = p.reported?.energy ? shadowEnergyText(p.reported.energy) : 'no meter';
+  card.facts.report.textContent = lastReportText(p, now);
+  card.facts.address.textContent = `${p.host}:${p.port}`;
+  card.error.textContent = on.state === 'offline' ? `Plug not reachable by its hub${on.reason ? `: ${on.reason}` : ''}` : '';
+}
+
+function renderPlugShadow(p: PlugShadowView, announceChanges = true): void {
+  const before = plugShadows.get(p.id);
+  plugShadows.set(p.id, p);
+  let card = plugCards.get(p.id);
+  if (!card) {
+    card = buildPlugCard(p);
+    plugCards.set(p.id, card);
+    if (plugCards.size === 1) plugShadowsBox.replaceChildren();
+    plugShadowsBox.append(card.root);
+  }
+  fillPlugCard(card, p, Date.now());
+  renderPlugShadowsSummary();
+  if (!announceChanges || !before) return;
+  const label = plugLabel(p);
+  const line = requestLine(p, Date.now());
+  const answered = p.lastRequest && (before.lastRequest?.requestId !== p.lastRequest.requestId || before.lastRequest.outcome !== p.lastRequest.outcome);
+  if (answered && line.state === 'applied') announce(`${label}: ${line.text}`);
+  else if (answered && (line.state === 'failed' || line.state === 'expired')) alertUser(`${label}: request ${line.text}`);
+  else if (before.reported?.online !== false && p.reported?.online === false) alertUser(`${label} is offline${onlineText(p).reason ? `: ${onlineText(p).reason}` : ''}`);
+}
+
+function renderPlugShadowsSummary(): void {
+  const all = [...plugShadows.values()];
+  const online = all.filter((p) => p.reported?.online === true).length;
+  const pending = all.filter((p) => p.pending).length;
+  plugShadowsSummary.textContent = `— ${online}/${all.length} online${pending ? ` · ${pending} pending` : ''}`;
+}
+
+function applyPlugShadows(list: PlugShadowView[]): void {
+  plugCards.clear();
+  plugShadows.clear();
+  plugShadowsBox.replaceChildren(el('p', { className: 'muted', text: 'no plugs in this sandbox' }));
+  plugShadowsSummary.textContent = '';
+  for (const p of list) renderPlugShadow(p, false);
+}
+
+// "reported 3 s ago" and "asked 12 s ago" move on without a message from the server.
+setInterval(() => {
+  const now = Date.now();
+  for (const [id, card] of plugCards) fillPlugCard(card, plugShadows.get(id)!, now);
+}, 1000);
 
 // ---------------------------------------------------------------- button
 const clickResult = $('click-result');
@@ -460,6 +557,7 @@ function applySnapshot(s: Snapshot): void {
     if (keep) shadowSelect.value = keep;
   }
   renderPlug(s.plug);
+  applyPlugShadows(s.plugShadows);
   renderFleet(s.fleet);
   renderDevices();
   uploads.clear();
@@ -477,6 +575,9 @@ function onMessage(m: ServerMessage): void {
       break;
     case 'plug':
       renderPlug(m.plug);
+      break;
+    case 'plug-shadow':
+      renderPlugShadow(m.plug);
       break;
     case 'devices':
       for (const d of m.devices) {

@@ -24,6 +24,15 @@ function runCli(args: string[]): Running {
   return { child, output: () => out, exited };
 }
 
+/** The `--json` lines saying the agent is idle. */
+function idleLines(output: string): { shadowVersion: number }[] {
+  return output
+    .split('\n')
+    .slice(0, -1) // the last piece may be a line still being written
+    .filter((l) => l.startsWith('{') && l.includes('"message":"idle"'))
+    .map((l) => JSON.parse(l) as { shadowVersion: number });
+}
+
 describe('shadowplug agent (the command, in its own process)', () => {
   let h: AgentHarness;
   const running: Running[] = [];
@@ -86,12 +95,15 @@ describe('shadowplug agent (the command, in its own process)', () => {
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
 
-    // A third start finds the verified file and asks S3 for nothing.
+    // A third start finds the verified file and asks S3 for nothing: once it says it is idle
+    // (everything it read handled, its report accepted), no download can still follow.
     const gets = h.s3Gets();
+    const reported = h.reported();
     const third = start();
-    await waitFor(() => third.output().includes('mqtt connected'), 'third agent connected', 20_000);
-    await new Promise((r) => setTimeout(r, 500));
+    await waitFor(() => idleLines(third.output()).length > 0, 'third agent idle', 20_000);
+    expect(idleLines(third.output())[0]!.shadowVersion).toBe(h.document().version);
     expect(h.s3Gets()).toBe(gets);
+    expect(h.reported()).toEqual(reported);
     third.child.kill('SIGTERM');
     expect(await third.exited).toBe(0);
   });

@@ -4,7 +4,7 @@ import { DeleteObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startAgent, syncOnce, type Agent } from '../../../agent/agent';
 import { devicePolicy, shadowScope } from '../../../core/iot-policy/device-policy';
-import { BUCKET, nextSettled, startAgentHarness, waitFor, type AgentHarness } from '../../helpers/agent-harness';
+import { BUCKET, nextSettled, startAgentHarness, untilIdle, waitFor, type AgentHarness } from '../../helpers/agent-harness';
 import { objectBytes, sha256 } from '../../helpers/agent-fixtures';
 
 describe('device agent against the IoT Core stand-in and local S3 (mutual TLS)', () => {
@@ -53,10 +53,12 @@ describe('device agent against the IoT Core stand-in and local S3 (mutual TLS)',
     h.setDesired(desired);
     agent = await startAgent(h.agentOptions());
     await waitFor(() => (h.reported()?.error as { code?: string } | undefined)?.code === 'UNSAFE_KEY', 'error reported');
+    // Idle having seen its own error report: nothing retried, nothing scheduled to be.
+    const { version } = await untilIdle(agent, h.document().version);
     expect((h.reported()!.error as { message: string }).message).toMatch(/longer than 255 bytes/);
-    const gets = h.s3Gets();
-    await new Promise((r) => setTimeout(r, 300));
-    expect(h.s3Gets()).toBe(gets);
+    expect(h.reports().filter((r) => (r as { error?: unknown } | null)?.error !== undefined)).toHaveLength(1);
+    expect(h.s3Gets()).toBe(0);
+    expect(h.document().version).toBe(version);
     expect(readdirSync(h.dest)).toEqual([]);
   });
 
@@ -67,9 +69,11 @@ describe('device agent against the IoT Core stand-in and local S3 (mutual TLS)',
     h.setDesired({ ...desired, versionId: head.VersionId });
     agent = await startAgent(h.agentOptions());
     await waitFor(() => (h.reported()?.error as { code?: string } | undefined)?.code === 'S3_OBJECT_MISSING', 'error reported');
-    const gets = h.s3Gets();
-    await new Promise((r) => setTimeout(r, 400));
-    expect(h.s3Gets()).toBe(gets);
+    // Idle: no download job left, not even one waiting out a retry backoff.
+    const { version } = await untilIdle(agent, h.document().version);
+    expect(h.s3Gets()).toBe(1);
+    expect(h.reports().filter((r) => (r as { error?: unknown } | null)?.error !== undefined)).toHaveLength(1);
+    expect(h.document().version).toBe(version);
     expect(readdirSync(h.dest)).toEqual([]);
   });
 
@@ -141,10 +145,15 @@ describe('device agent against the IoT Core stand-in and local S3 (mutual TLS)',
     h.setDesired(desired);
     agent = await startAgent(h.agentOptions());
     await waitFor(() => installedHash() === desired.hash, 'installed');
+    await untilIdle(agent, h.document().version);
+    const reports = h.reports().length;
     h.setDesired(null);
-    await new Promise((r) => setTimeout(r, 200));
+    const cleared = h.document().version;
+    // Idle having seen the cleared value: whatever it was going to do about it is done.
+    expect(await untilIdle(agent, cleared)).toEqual({ version: cleared });
     expect(readFileSync(join(h.dest, 'x.bin'), 'utf8')).toBe('x');
     expect(h.reported()).toMatchObject({ hash: desired.hash });
+    expect(h.reports()).toHaveLength(reports); // reported is already true: nothing written
   });
 
   it('leaves a file it did not install alone when the key names it but the hash differs, until verified bytes replace it', async () => {
@@ -178,8 +187,16 @@ describe('device agent against the IoT Core stand-in and local S3 (mutual TLS)',
     const port = (closed.address() as { port: number }).port;
     await new Promise<void>((r) => closed.close(() => r()));
     expect(await syncOnce({ ...h.agentOptions({ port }), shadowTimeoutMs: 500 })).toBe(1);
-    agent = await startAgent(h.agentOptions({ port }));
-    await new Promise((r) => setTimeout(r, 200));
+    // A broker that closes every connection at once: the agent keeps trying and is never online.
+    h.mqttProxy.refuse(true);
+    agent = await startAgent(h.agentOptions());
+    let connected = false;
+    agent.on('connected', () => (connected = true));
+    await waitFor(() => h.mqttProxy.refused >= 2, 'a second connection attempt');
+    expect(connected).toBe(false);
     expect(agent.online).toBe(false);
+    expect(agent.idle).toBe(false);
+    await agent.close();
+    agent = undefined;
   });
 });

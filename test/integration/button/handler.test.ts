@@ -172,11 +172,12 @@ describe('a click is acted on at most once', () => {
   it('does not act on a click received longer ago than the max age', async () => {
     h = buttonHarness();
     const plug = await h.plug();
-    const handler = h.handler({ defaultTargets: at(plug), maxClickAgeMs: 30_000 });
-    const stale = await handler(ruleClick(SERIAL, 'SINGLE', { receivedAt: Date.now() - 31_000 }));
+    const now = 1_700_000_000_000;
+    const handler = h.handler({ defaultTargets: at(plug), maxClickAgeMs: 30_000 }, { clock: () => now });
+    const stale = await handler(ruleClick(SERIAL, 'SINGLE', { receivedAt: now - 31_000 }));
     expect(stale.clicks[0]).toMatchObject({ status: 'skipped', reason: 'stale' });
     expect(plug.state().relayState).toBe(0);
-    const fresh = await handler(ruleClick(SERIAL, 'SINGLE', { receivedAt: Date.now() - 5_000 }));
+    const fresh = await handler(ruleClick(SERIAL, 'SINGLE', { receivedAt: now - 5_000 }));
     expect(fresh.status).toBe('done');
   });
 

@@ -18,8 +18,6 @@ import {
   type ShadowBackend,
 } from '../../helpers/s3-handler-rig';
 
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 describe('object-to-shadow with a local S3 and the sandbox data-plane API', () => {
   let rig: S3Rig;
   let shadows: ShadowBackend;
@@ -174,7 +172,6 @@ describe('object-to-shadow with a local S3 and the sandbox data-plane API', () =
       const lamp = fresh('lamp');
       const handler = rig.handler({ targetThings: [lamp] }, iot);
       await handler(await rig.put('a.txt', 'a'));
-      await pause(3);
       await handler(await rig.put('b.txt', 'b'));
       const outcome = await handler(await rig.remove('a.txt'));
       expect(outcome.records[0]).toMatchObject({ things: [{ thing: lamp, result: 'not-pointing' }] });
@@ -230,7 +227,6 @@ describe('object-to-shadow with a local S3 and the sandbox data-plane API', () =
       for (const [i, key] of keys.entries()) {
         contents.push(`version ${i} of ${key}`);
         events.push(await rig.put(key, contents[i]!));
-        await pause(3); // distinct event times (millisecond resolution)
       }
       return { events, contents };
     }
@@ -275,9 +271,7 @@ describe('object-to-shadow under a concurrent shadow writer (HTTP stub)', () => 
     try {
       const handler = rig.handler({ targetThings: ['lamp'] }, shadows.client());
       await handler(await rig.put('seed.txt', 'seed'));
-      await pause(3);
       const older = await rig.put('a.txt', 'older');
-      await pause(3);
       const newer = await rig.put('b.txt', 'newer');
       // What the newer event writes, computed against a scratch store.
       await rig.handler({ targetThings: ['lamp'] }, scratch.client())(newer);

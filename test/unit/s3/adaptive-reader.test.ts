@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import { mockClient } from 'aws-sdk-client-mock';
 import { GetObjectCommand, S3Client, type GetObjectCommandInput, type GetObjectCommandOutput } from '@aws-sdk/client-s3';
@@ -21,7 +21,6 @@ const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 /** The reader's clock: moves only when the mocked network delivers. */
 let virtualMs = 0;
 const now = () => virtualMs;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function pattern(size: number): Buffer {
   const data = Buffer.alloc(size);
@@ -41,11 +40,21 @@ interface Served {
   sunkAtFirstRange?: number;
 }
 
+interface Whole {
+  chunk: number;
+  gapMs: number;
+  /** Called with the bytes pulled so far after each chunk of the whole-object body. */
+  onChunk?: (pulled: number) => void;
+}
+
+/** Resolves once every body handed out has closed (each closes soon after it is destroyed). */
+const allBodiesClosed = (state: Served) => vi.waitFor(() => expect(state.open).toBe(0), { timeout: 10_000, interval: 5 });
+
 /**
  * The whole-object GET yields `chunk`-byte chunks, `gapMs` apart (0: as fast as it is read);
  * ranged GETs answer at once in two chunks. `onRange` runs as each ranged GET arrives.
  */
-function serve(data: Buffer, whole: { chunk: number; gapMs: number }, sunk: () => number, onRange?: (start: number) => void, eTag = 'e'): Served {
+function serve(data: Buffer, whole: Whole, sunk: () => number, onRange?: (start: number) => void, eTag = 'e'): Served {
   const state: Served = { requests: [], wholePulled: 0, open: 0, bodies: [] };
   const track = (body: Readable) => {
     state.open++;
@@ -61,11 +70,13 @@ function serve(data: Buffer, whole: { chunk: number; gapMs: number }, sunk: () =
         (async function* () {
           for (let at = 0; at < data.length; at += whole.chunk) {
             if (whole.gapMs > 0) {
-              await sleep(whole.gapMs); // real pacing, for the tests that abort mid-read
+              // Virtual time only; the turn of the event loop lets the reader see the chunks one by one.
+              await new Promise<void>((resolve) => setImmediate(resolve));
               virtualMs += whole.gapMs;
             }
             const c = Buffer.from(data.subarray(at, at + whole.chunk));
             state.wholePulled += c.length;
+            whole.onChunk?.(state.wholePulled);
             yield c;
           }
         })(),
@@ -84,7 +95,7 @@ function serve(data: Buffer, whole: { chunk: number; gapMs: number }, sunk: () =
   return state;
 }
 
-async function read(data: Buffer, whole: { chunk: number; gapMs: number }, options: Omit<ReadOptions, 'onMode'>, onRange?: (start: number) => void) {
+async function read(data: Buffer, whole: Whole, options: Omit<ReadOptions, 'onMode'>, onRange?: (start: number) => void) {
   let sunk = 0;
   const hash = createHash('sha256');
   const modes: ReadMode[] = [];
@@ -129,8 +140,7 @@ describe('readObject, adaptive', () => {
     expect(state.requests).toEqual(['whole', ...rangesFrom(1000, data.length, partSize)]);
     expect(state.sunkAtFirstRange).toBe(1000);
     expect(state.wholePulled).toBeLessThan(data.length); // the slow body was stopped, not drained
-    await sleep(10);
-    expect(state.open).toBe(0);
+    await allBodiesClosed(state);
     const last = s3Mock.commandCalls(GetObjectCommand).at(-1)!.args[0].input;
     expect(last.Range).toBe(`bytes=10000-${data.length - 1}`);
   });
@@ -213,8 +223,10 @@ describe('readObject, adaptive', () => {
     await expect(
       readObject(s3, { bucket: 'b', key: 'k', size: data.length, eTag: 'e' }, { partSizeBytes: 1000, concurrency: 4, signal: controller.signal, now }, (c) => sink.push(c.byteLength)),
     ).rejects.toThrow(/lambda timeout/);
+    // Requests are sent only from the read loop, which ended with the rejection: once the bodies
+    // it had opened are closed, the count is final.
     const sent = state.requests.length;
-    await sleep(30);
+    await allBodiesClosed(state);
     expect(state.requests.length).toBe(sent);
     expect(state.requests.filter((r) => r !== 'whole').length).toBeLessThanOrEqual(1 + 2 * 4);
     expect(state.open).toBe(0);
@@ -224,12 +236,12 @@ describe('readObject, adaptive', () => {
   it('aborted while the first stream is still measured: rejects and destroys that body', async () => {
     const controller = new AbortController();
     const data = pattern(20_000);
-    const state = serve(data, { chunk: 100, gapMs: 5 }, () => 0);
-    setTimeout(() => controller.abort(new Error('lambda timeout')), 20);
+    // Aborted after 300 bytes: the window closes at 1000 bytes (or 250 virtual ms, 5 per chunk), so it is still measuring.
+    const state = serve(data, { chunk: 100, gapMs: 5, onChunk: (pulled) => pulled >= 300 && controller.abort(new Error('lambda timeout')) }, () => 0);
     await expect(
       readObject(s3, { bucket: 'b', key: 'k', size: data.length, eTag: 'e' }, { partSizeBytes: 1000, concurrency: 4, signal: controller.signal, now }, () => undefined),
     ).rejects.toThrow(/lambda timeout/);
-    await sleep(20);
+    await allBodiesClosed(state);
     expect(state.requests).toEqual(['whole']);
     expect(state.open).toBe(0);
     expect(state.wholePulled).toBeLessThan(1000);
