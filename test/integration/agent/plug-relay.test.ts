@@ -5,8 +5,9 @@
  * python-kasa in test/integration/tplink). Requests are written into the plug shadow as the
  * button function writes them.
  */
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startAgent, type Agent } from '../../../agent/agent';
@@ -25,6 +26,7 @@ import { ManualTimers } from '../../helpers/manual-timers';
 import { startFaultPlug } from '../../helpers/fault-plug';
 import { startSimulatedPlug, type SimulatedPlug } from '../../helpers/tplink-simulator';
 
+const CLI = join(import.meta.dirname, '../../../bin/shadowplug.mjs');
 const HUB_POLICY = devicePolicy({ shadows: [CLASSIC_SHADOW, { kind: 'named-prefix', prefix: 'plug-' }] });
 
 describe('agent plug capability (plug-<id> shadows on the hub thing, simulated plugs over TCP)', () => {
@@ -417,6 +419,36 @@ describe('agent plug capability with every kind of plug (KLAP, AES; IOT, SMART),
     await waitFor(() => lastRequest('fan')?.outcome === 'applied', 'switched');
     expect(fresh.states()).toEqual([true]);
   });
+
+  it('takes the account from --tplink-credentials-file in `shadowplug agent` (its own process), and refuses the file when others may read it', async () => {
+    const p110 = await device('p110-klap');
+    const file = join(h.dir, 'tplink.txt');
+    writeFileSync(file, `${account.username}\n${account.password}\n`, { mode: 0o644 });
+    chmodSync(file, 0o644);
+    const o = h.agentOptions();
+    const args = [
+      'agent', '--endpoint', `${o.endpoint}:${o.port}`, '--cert', o.cert, '--key', o.key, '--ca-file', o.caFile!, '--thing-name', o.thingName,
+      '--credential-endpoint', o.credentialEndpoint!, '--s3-endpoint', o.s3Endpoint!, '--region', o.region!, '--dest', o.dest, '--state-dir', o.stateDir!,
+      '--plugs', `kettle@hub-2=${p110.host}:${p110.port}`, '--tplink-credentials-file', file, '--json',
+    ];
+    const refused = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000 });
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain(`may be read by group or others (mode 0644); run chmod 600 ${file}`);
+
+    chmodSync(file, 0o600);
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    try {
+      await waitFor(() => reported('kettle')?.online === true, 'the P110 reported by the agent process', 30_000);
+      expect(reported('kettle')).toMatchObject({ model: 'P110', alias: 'Kettle' });
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+    }
+    expect(stderr).not.toContain(account.password);
+  }, 90_000);
 
   it('uses the protocol a plug is configured with instead of detecting it', async () => {
     const p110 = await device('p110-klap');
