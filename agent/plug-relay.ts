@@ -33,6 +33,8 @@ import { SessionCache } from '../core/tplink/session-transport';
 
 export const DEFAULT_PLUG_POLL_MS = 10_000;
 export const DEFAULT_MAX_REQUEST_AGE_MS = 30_000;
+/** At most this many poll intervals skipped after wrong credentials (about 5 minutes at the default 10 s). */
+export const AUTH_BACKOFF_MAX_POLLS = 32;
 
 /** What the relay needs of the agent's session. */
 export interface ShadowLink {
@@ -87,6 +89,9 @@ class PlugChannel implements ShadowListener {
   private closed = false;
   /** A poll is queued and not started yet: a slow plug gets no pile of polls behind it. */
   private pollQueued = false;
+  /** Polls still to skip, and the current skip count, after the plug refused the credentials. */
+  private authSkips = 0;
+  private authBackoff = 0;
 
   constructor(
     readonly config: PlugConfig,
@@ -137,16 +142,34 @@ class PlugChannel implements ShadowListener {
   /** `fresh`: write reported even if unchanged (after a reconnect a report may have been lost). */
   poll(fresh = false): void {
     if (this.pollQueued && !fresh) return;
+    if (this.authSkips > 0 && !fresh) {
+      this.authSkips--;
+      return;
+    }
     this.pollQueued = true;
     this.enqueue(async () => {
       this.pollQueued = false;
       if (fresh) this.reported = undefined;
       try {
-        this.report('polled', await this.device.read());
+        const reading = await this.device.read();
+        this.authBackoff = 0;
+        this.report('polled', reading);
       } catch (err) {
+        this.noteAuthFailure(err);
         this.reportOffline(err);
       }
     });
+  }
+
+  /**
+   * A plug that refuses the credentials is polled less often (1, 2, 4 … AUTH_BACKOFF_MAX_POLLS
+   * intervals skipped): the same credentials fail the same way, and Tapo firmware may lock out an
+   * account after many failed logins. A request is still tried at once.
+   */
+  private noteAuthFailure(err: unknown): void {
+    if (!(err instanceof ShadowplugError) || err.code !== 'TPLINK_AUTH') return;
+    this.authBackoff = Math.min(AUTH_BACKOFF_MAX_POLLS, this.authBackoff === 0 ? 1 : this.authBackoff * 2);
+    this.authSkips = this.authBackoff;
   }
 
   private enqueue(work: () => Promise<void>): void {
@@ -182,10 +205,13 @@ class PlugChannel implements ShadowListener {
     }
     try {
       const reading = await this.device.switch(desired.power);
+      this.authBackoff = 0;
+      this.authSkips = 0;
       log.info('plug switched', { power: reading.power });
       this.report('applied', reading, { requestId, outcome: reading.power === desired.power ? 'applied' : 'failed' });
     } catch (err) {
       log.warn('plug switch failed', { err });
+      this.noteAuthFailure(err);
       this.reportOffline(err, { requestId, outcome: 'failed', error: errorFields(err) });
     }
   }

@@ -358,6 +358,17 @@ describe('agent plug capability with every kind of plug (KLAP, AES; IOT, SMART),
     expect(lastRequest('fine')!.outcome).toBe('applied');
     expect(events.filter((e) => e.requestId === 'locked-on')).toHaveLength(1);
 
+    // Refused twice (poll, request): the next two polls are skipped, a request is still tried at once.
+    const beforeTicks = locked.server.stats.handshakes;
+    timers.tick();
+    timers.tick();
+    request('locked', 'off', 'locked-off');
+    await waitFor(() => lastRequest('locked')?.requestId === 'locked-off', 'second request answered');
+    expect(locked.server.stats.handshakes - beforeTicks).toBe(1);
+    // Refused a third time: four intervals skipped now, and polled again at the fifth.
+    for (let i = 0; i < 5; i++) timers.tick();
+    await waitFor(() => locked.server.stats.handshakes - beforeTicks === 2, 'polled again after the back-off');
+
     // Neither the password nor any hash of it: not in the log, not in any plug shadow.
     await agent!.close();
     agent = undefined;
