@@ -8,7 +8,7 @@ import { DEFAULT_PORT, type PlugAddress } from '../core/tplink/address';
 import { selectChild } from '../core/tplink/commands';
 import { detectionCache, detectionKey, withPlug, type ConnectOptions, type DetectionCache } from '../core/tplink/connect';
 import type { Credentials } from '../core/tplink/klap-crypto';
-import { readMeter, type MeterSource } from '../core/tplink/meter';
+import { readMeter, readStripMeter, type MeterResult, type MeterSource } from '../core/tplink/meter';
 import type { PlugDevice as TplinkDevice, PlugStatus } from '../core/tplink/plug';
 import type { SessionCache } from '../core/tplink/session-transport';
 import type { SocketFactory } from '../core/tplink/xor-tcp-transport';
@@ -100,16 +100,15 @@ export class PlugDevice {
     }
   }
 
-  /** The plug's own meter, or its outlet's; a whole strip reports none (each outlet has its own). */
+  /** The plug's own meter, or its outlet's; a whole strip's is the sum of its outlets'. */
   private async meter(device: TplinkDevice, status: PlugStatus): Promise<PlugEnergy | undefined> {
     if (this.meterSource === 'none') return undefined;
-    if (this.config.child === undefined && status.children !== undefined) {
-      this.meterSource = 'none';
-      return undefined;
-    }
-    const childId = this.config.child === undefined ? undefined : selectChild(device.endpoint, status, this.config.child).id;
+    const known = this.meterSource;
     try {
-      const result = await readMeter(device, childId, this.meterSource);
+      let result: MeterResult;
+      if (this.config.child !== undefined) result = await readMeter(device, selectChild(device.endpoint, status, this.config.child).id, known);
+      else if (status.children !== undefined) result = await readStripMeter(device, status.children.map((c) => c.id), known);
+      else result = await readMeter(device, undefined, known);
       this.meterSource = result.source;
       return result.reading;
     } catch (err) {

@@ -8,8 +8,9 @@
  *   (W; P304M outlets, whose energy usage has no `current_power`). SMART meters count today's and
  *   this month's energy, not a lifetime total, so `totalKwh` is IOT-only.
  *
- * Which request worked is returned, so a caller asks only that one next time. Pure protocol
- * logic over a PlugDevice: no sockets here.
+ * A whole strip's meter is the sum of its outlets' (voltage: their mean), as python-kasa reads an
+ * IOT strip. Which request worked is returned, so a caller asks only that one next time. Pure
+ * protocol logic over a PlugDevice: no sockets here.
  */
 import type { PlugDevice } from './plug';
 import { SmartPlug } from './smart-plug';
@@ -111,4 +112,38 @@ export async function readMeter(device: PlugDevice, childId?: string, known?: Me
     if (energy) return { source, reading: energy };
   }
   return { source: 'none' };
+}
+
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
+
+/** Outlets' readings as one: power, current and energy added, voltage averaged (outlets share the mains). */
+export function sumReadings(readings: readonly MeterReading[]): MeterReading | undefined {
+  const sum = (key: keyof MeterReading) => {
+    const values = readings.map((r) => r[key]).filter((v): v is number => v !== undefined);
+    return values.length === 0 ? undefined : round3(values.reduce((a, b) => a + b, 0));
+  };
+  const volts = readings.map((r) => r.voltageV).filter((v): v is number => v !== undefined);
+  return reading({
+    powerW: sum('powerW'),
+    voltageV: volts.length === 0 ? undefined : round3(volts.reduce((a, b) => a + b, 0) / volts.length),
+    currentA: sum('currentA'),
+    totalKwh: sum('totalKwh'),
+  });
+}
+
+/**
+ * A whole strip's meter: each outlet's (`childIds`, full ids) added up. The outlets of one strip
+ * are alike, so an outlet without a meter ends it: `none`.
+ */
+export async function readStripMeter(device: PlugDevice, childIds: readonly string[], known?: MeterSource): Promise<MeterResult> {
+  const readings: MeterReading[] = [];
+  let source = known;
+  for (const childId of childIds) {
+    const outlet = await readMeter(device, childId, source);
+    if (outlet.reading === undefined) return { source: 'none' };
+    readings.push(outlet.reading);
+    source = outlet.source;
+  }
+  const total = sumReadings(readings);
+  return total && source ? { source, reading: total } : { source: 'none' };
 }

@@ -304,7 +304,7 @@ describe('agent plug capability with every kind of plug (KLAP, AES; IOT, SMART),
     expect(reported('kettle')!.energy).toMatchObject({ powerW: 12, voltageV: 230, currentA: 0.052 });
   });
 
-  it("reports each strip outlet's own meter (HS300 over XOR, P304M over KLAP), not the strip's or another outlet's; a P300 outlet has none", async () => {
+  it("reports each strip outlet's own meter (HS300 over XOR, P304M over KLAP), and a whole strip's as their sum; a P300 outlet has none", async () => {
     const strip = await startSimulatedPlug('hs300');
     sims.push(strip);
     const outlets = strip.device.children as unknown as { emeter: { realtime: Record<string, number> } }[];
@@ -324,8 +324,12 @@ describe('agent plug capability with every kind of plug (KLAP, AES; IOT, SMART),
     await waitFor(() => ids.every((id) => reported(id)?.online === true), 'outlets reported');
     expect(reported('tv')!.energy).toEqual({ powerW: 42.5, voltageV: 230.1, currentA: 0.19, totalKwh: 7.25 });
     expect(reported('lamp')!.energy).toEqual({ powerW: 3, voltageV: 229.9, currentA: 0.02, totalKwh: 1.5 });
-    // A whole strip has no meter of its own: each outlet is a plug with its own.
-    expect(reported('whole')!.energy).toBeUndefined();
+    // A whole strip: its outlets added up (four at the simulator's default 3.14 W, 122.049 V, 0.125 A, 51.493 kWh), volts averaged.
+    const whole = reported('whole')!.energy as Record<string, number>;
+    expect(whole.powerW).toBeCloseTo(4 * 3.14 + 42.5 + 3, 3);
+    expect(whole.currentA).toBeCloseTo(4 * 0.125 + 0.19 + 0.02, 3);
+    expect(whole.totalKwh).toBeCloseTo(4 * 51.493 + 7.25 + 1.5, 3);
+    expect(whole.voltageV).toBeCloseTo((4 * 122.049 + 230.1 + 229.9) / 6, 3);
     expect(reported('monitor')!.energy).toEqual({ powerW: 0, voltageV: 230, currentA: 0 });
     expect(reported('charger')!.energy).toBeUndefined();
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Plug } from '../../../core/tplink/plug';
 import { SmartPlug } from '../../../core/tplink/smart-plug';
-import { iotRealtimeRequest, parseIotRealtime, readMeter } from '../../../core/tplink/meter';
+import { iotRealtimeRequest, parseIotRealtime, readMeter, readStripMeter, sumReadings } from '../../../core/tplink/meter';
 import type { Transport } from '../../../core/tplink/transport';
 
 /** A device in memory: answers each request with `answer`, and keeps what it was asked. */
@@ -73,5 +73,18 @@ describe('energy meters', () => {
   it('says none for a SMART plug without a meter (P100, a P300 outlet)', async () => {
     expect(await readMeter(new SmartPlug(smartDevice({})))).toEqual({ source: 'none' });
     expect(await readMeter(new SmartPlug(smartDevice({})), 'CHILD02')).toEqual({ source: 'none' });
+  });
+
+  it("adds a whole strip's outlets up (volts averaged), and stops at an outlet without a meter", async () => {
+    expect(sumReadings([{ powerW: 0.1, voltageV: 230, currentA: 0.01, totalKwh: 1 }, { powerW: 0.2, voltageV: 232 }])).toEqual({ powerW: 0.3, voltageV: 231, currentA: 0.01, totalKwh: 1 });
+    expect(sumReadings([])).toBeUndefined();
+    const hs300 = fakeTransport((r) => {
+      const id = (r.context as { child_ids: string[] }).child_ids[0]!;
+      return { emeter: { get_realtime: { power_mw: id.endsWith('00') ? 1000 : 2500, voltage_mv: 230_000, err_code: 0 } } };
+    });
+    expect(await readStripMeter(new Plug({ host: '127.0.0.1' }, { transport: hs300 }), ['S00', 'S01'])).toEqual({ source: 'iot-realtime', reading: { powerW: 3.5, voltageV: 230 } });
+    const p300 = smartDevice({});
+    expect(await readStripMeter(new SmartPlug(p300), ['C00', 'C01', 'C02'])).toEqual({ source: 'none' });
+    expect(p300.asked).toHaveLength(3); // the first outlet's three requests; the others are alike
   });
 });
