@@ -2,7 +2,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startAgent, type Agent } from '../../../agent/agent';
-import { nextEvent, nextSettled, startAgentHarness, waitFor, watchFinalPath, type AgentHarness } from '../../helpers/agent-harness';
+import { nextEvent, nextSettled, startAgentHarness, untilIdle, waitFor, watchFinalPath, type AgentHarness } from '../../helpers/agent-harness';
 import type { SyncOutcome } from '../../../agent/file-sync';
 import { objectBytes, sha256 } from '../../helpers/agent-fixtures';
 
@@ -73,6 +73,8 @@ describe('device agent under faults: only verified files at the final path, and 
     const hash = sha256('evil');
     h.setDesired({ url: `s3://shadowplug/${key}`, hash });
     await waitFor(() => (h.reported()?.error as { code?: string } | undefined)?.code === 'UNSAFE_KEY', 'unsafe key reported');
+    // Idle having seen its own error report: nothing retried, nothing scheduled to be.
+    await untilIdle(agent, h.document().version);
     expect((h.reported()?.error as { message: string }).message).toContain(reason);
     expect(h.reported()?.error).toMatchObject({ hash });
     expect(h.s3Gets()).toBe(gets);
