@@ -16,8 +16,10 @@ import tseslint from 'typescript-eslint';
 /** core/ modules that do I/O (or import a module that does). A new I/O module is added here. */
 const CORE_IO_MODULES = [
   'core/button/handle.ts',
+  'core/button/newer-plugs.ts',
   'core/button/publish-click.ts',
   'core/button/relay-driver.ts',
+  'core/button/secret-credentials.ts',
   'core/button/sns-publish.ts',
   'core/button/tplink-driver.ts',
   'core/s3/current-object.ts',

@@ -1,7 +1,7 @@
 /**
  * The button Lambda, behind the IoT topic rule on `iotbutton/+`: a click switches the plug(s)
  * exactly as configured, at most once, and the owner hears about it. Thin: the work is in
- * core/button; this file wires the runtime's defaults (TCP driver, SNS, JSON logs).
+ * core/button; this file wires the runtime's defaults (plug driver, credentials secret, SNS, JSON logs).
  *
  * Configuration is read from the environment once, at cold start: in Lambda a bad configuration
  * fails the init with the variable named. Elsewhere (tests, the sandbox, the CLI) importing this
@@ -17,12 +17,19 @@ import { snsPublisher, type Publish } from '../core/button/sns-publish';
 import { createTplinkDriver } from '../core/button/tplink-driver';
 import { RequestIdMemory } from '../core/button/dedupe';
 import { createRelayDriver } from '../core/button/relay-driver';
+import type { PlugCredentialsSource } from '../core/button/plug-credentials';
+import type { NewerPlugs } from '../core/button/newer-plugs';
 import { BUTTON_METRICS, emfLine, SERVICES } from '../core/metrics/emf';
 
 export interface ButtonHandlerDeps {
   config: ButtonConfig;
   /** How targets are read and switched (default: the plug shadows in relay mode, else TCP 9999 with the TP-Link client). */
   driver?: PlugDriver;
+  /**
+   * Direct mode: the TP-Link account credentials for KLAP and AES plugs (default: the configured
+   * Secrets Manager secret, read when a plug first needs it; none configured: the devices' defaults).
+   */
+  credentials?: PlugCredentialsSource;
   /** How the outcome is published (default: `@aws-sdk/client-sns`, loaded only if a topic is configured). */
   publish?: Publish;
   /** Default: JSON lines at the configured level. */
@@ -53,7 +60,11 @@ export function createHandler(deps: ButtonHandlerDeps): ButtonHandler {
           confirmTimeoutMs: config.confirmTimeoutMs,
           logger,
         })
-      : createTplinkDriver({ connectTimeoutMs: config.connectTimeoutMs, requestTimeoutMs: config.requestTimeoutMs }));
+      : createTplinkDriver({
+          connectTimeoutMs: config.connectTimeoutMs,
+          requestTimeoutMs: config.requestTimeoutMs,
+          newer: () => newerPlugs(deps),
+        }));
   const publish = deps.publish ?? (config.snsTopicArn === undefined ? undefined : snsPublisher());
   const service = createButtonService({
     config,
@@ -70,6 +81,15 @@ export function createHandler(deps: ButtonHandlerDeps): ButtonHandler {
     writeMetrics?.(emfLine(SERVICES.button, { [BUTTON_METRICS.clicksFailed]: count('failed'), [BUTTON_METRICS.clicksSkipped]: count('skipped') }, clock()));
     return outcome;
   };
+}
+
+/** KLAP/AES plugs: their code and the credentials source live in a file of their own, loaded at the first such plug. */
+async function newerPlugs(deps: ButtonHandlerDeps): Promise<NewerPlugs> {
+  const { createNewerPlugs, secretCredentials } = await import('./button-protocols.mjs');
+  const { config } = deps;
+  const secretId = config.credentialsSecret;
+  const credentials = deps.credentials ?? (secretId === '' ? undefined : secretCredentials({ secretId }));
+  return createNewerPlugs({ connectTimeoutMs: config.connectTimeoutMs, requestTimeoutMs: config.requestTimeoutMs, ...(credentials ? { credentials } : {}) });
 }
 
 const stdoutLine = (line: string): void => void process.stdout.write(line + '\n');

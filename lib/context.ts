@@ -24,6 +24,8 @@ export interface StackSettings {
   plugMode: PlugMode;
   /** Relay mode: the plugs, each with its hub thing (default: one plug at plugHost:plugPort on the first thing). */
   plugs: PlugConfig[];
+  /** Direct mode: the Secrets Manager secret (name or ARN) with the TP-Link account credentials. */
+  plugCredentialsSecret?: string;
   /** MQTT topic filter the topic rule listens on (default `iotbutton/+`). */
   buttonTopicFilter: string;
   /** Clicks older than this are not acted on (the button Lambda's default when absent). */
@@ -110,7 +112,12 @@ export function parseStackSettings(read: ContextReader): StackSettings {
     tracing: required(read, 'tracing'),
   };
   settings.plugs = parsePlugs(get('plugs'), settings);
-  const optional = { maxClickAgeSeconds: get('maxClickAgeSeconds'), lowBatteryMillivolts: get('lowBatteryMillivolts'), shadowName: get('shadowName'), notifyEmail: get('notifyEmail') };
+  const secret = get('plugCredentialsSecret');
+  if (secret !== undefined && secret !== '' && settings.plugMode === 'relay') {
+    // Refused, not ignored: the owner would believe the function uses it, and it would get a grant it never needs.
+    throw new ContextError('plugCredentialsSecret', 'is for plugMode=direct: in relay mode the agent on the LAN holds the plug credentials (docs/plug-relay.md), and the function needs none');
+  }
+  const optional = { plugCredentialsSecret: secret || undefined, maxClickAgeSeconds: get('maxClickAgeSeconds'), lowBatteryMillivolts: get('lowBatteryMillivolts'), shadowName: get('shadowName'), notifyEmail: get('notifyEmail') };
   for (const [key, value] of Object.entries(optional)) if (value !== undefined) Object.assign(settings, { [key]: value });
   return settings;
 }

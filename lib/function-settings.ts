@@ -23,6 +23,7 @@ export function buttonEnvironment(settings: StackSettings, snsTopicArn: string, 
     snsTopicArn,
     plugMode: settings.plugMode,
     ...(settings.plugMode === 'relay' ? { plugs: settings.plugs } : {}),
+    ...(settings.plugCredentialsSecret !== undefined ? { credentialsSecret: settings.plugCredentialsSecret } : {}),
   };
   if (settings.maxClickAgeSeconds !== undefined) buttonSettings.maxClickAgeMs = settings.maxClickAgeSeconds * 1000;
   if (settings.lowBatteryMillivolts !== undefined) buttonSettings.lowBatteryMv = settings.lowBatteryMillivolts;

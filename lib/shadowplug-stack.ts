@@ -48,6 +48,7 @@ export class ShadowplugStack extends Stack {
       maxEventAge: Duration.seconds(buttonMaxEventAgeSeconds(buttonEnv)),
       topic: this.notifications.topic,
       tracing: settings.tracing,
+      ...(settings.plugCredentialsSecret !== undefined ? { credentialsSecret: settings.plugCredentialsSecret } : {}),
     });
 
     // An upload becomes the desired file in each target device's shadow.

@@ -3,6 +3,7 @@
  * every problem is a SandboxConfigError naming the flag and the value given, and the directory is
  * proved writable before a port is bound.
  */
+import type { Credentials } from '../core/tplink/klap-crypto';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -53,6 +54,8 @@ export interface SandboxOptions {
   plugPollMs?: number;
   /** Serve the dashboard on 127.0.0.1 (default off; the CLI turns it on): `true`, or the port (0 = any free one). */
   dashboard?: boolean | { port?: number };
+  /** TP-Link account for KLAP/AES plugs (direct mode: handed to the button function as the stack's secret would be). */
+  plugCredentials?: Credentials;
 }
 
 /** The id of the sandbox's plug in relay mode (its shadow is `plug-lamp` on the first thing). */
@@ -77,6 +80,8 @@ export interface SandboxConfig {
   plugPollMs?: number;
   /** The dashboard's port (0 = any free one); absent: no dashboard. */
   dashboardPort?: number;
+  /** TP-Link account for KLAP/AES plugs; in direct mode the button function gets them directly (no Secrets Manager). */
+  plugCredentials?: Credentials;
 }
 
 /** The sandbox's plug as the relay configures it: driven by the first thing's agent. */
@@ -124,6 +129,7 @@ export function resolveSandboxConfig(options: SandboxOptions = {}): SandboxConfi
     plugMode,
     ...(options.plugPollMs !== undefined ? { plugPollMs: options.plugPollMs } : {}),
     ...(options.dashboard ? { dashboardPort: options.dashboard === true ? 0 : (options.dashboard.port ?? 0) } : {}),
+    ...(options.plugCredentials ? { plugCredentials: options.plugCredentials } : {}),
   };
 }
 

@@ -12,6 +12,7 @@ import { buttonOutcomeEvents, type Emit } from './narration';
 import { sandboxPlugConfig, type SandboxConfig } from './sandbox-config';
 import { plugShadowName } from '../core/plug-relay/contract';
 import type { RelayDriver } from '../core/button/relay-driver';
+import { fixedCredentials } from '../core/button/plug-credentials';
 
 /** The relay driver, its shadow writes narrated: the button function's hop of the relay path. */
 function narratedRelay(driver: RelayDriver, config: SandboxConfig, plugAddress: { host: string; port: number }, emit: Emit): RelayDriver {
@@ -49,6 +50,8 @@ export function wireButtonLambda(
       ...(buttonConfig.plugMode === 'relay'
         ? { driver: narratedRelay(createRelayDriver({ plugs: buttonConfig.plugs, iotData: dataPlane(), confirmTimeoutMs: buttonConfig.confirmTimeoutMs, confirmPollMs: 10, logger }), config, plugAddress, emit) }
         : {}),
+      // Direct mode: the sandbox's credentials, as the stack's secret would give them.
+      ...(buttonConfig.plugMode === 'direct' && config.plugCredentials ? { credentials: fixedCredentials(config.plugCredentials) } : {}),
     }));
   return async (event) => {
     const serial = String(event.serialNumber ?? '?');

@@ -127,6 +127,8 @@ async function local(o: ClickCliOptions, io: ClickCliIo, clickType: 'SINGLE' | '
   const { ruleEvent } = await import('../../core/button/synthesise');
   const { formatNotification } = await import('../../core/button/notify');
   const { createLogger } = await import('../../core/logger');
+  const { credentialsFromEnv } = await import('../../core/tplink/credentials');
+  const { fixedCredentials } = await import('../../core/button/plug-credentials');
 
   const env = { ...io.env };
   if (o.plug && o.plug.length > 0) env[BUTTON_ENV.defaultTargets] = o.plug.join(',');
@@ -138,7 +140,13 @@ async function local(o: ClickCliOptions, io: ClickCliIo, clickType: 'SINGLE' | '
   if (o.logLevel !== undefined) env[BUTTON_ENV.logLevel] = o.logLevel;
   else if (!env[BUTTON_ENV.logLevel]) env[BUTTON_ENV.logLevel] = 'warn';
   const config = parseButtonConfig(env);
-  const handler = createHandler({ config, logger: createLogger({ level: config.logLevel, json: Boolean(o.json), write: io.stderr }) });
+  // KLAP/AES plugs: the account from SHADOWPLUG_TPLINK_USERNAME/PASSWORD, as `shadowplug plug` takes it (else the function's secret, if set).
+  const tplink = credentialsFromEnv(env);
+  const handler = createHandler({
+    config,
+    logger: createLogger({ level: config.logLevel, json: Boolean(o.json), write: io.stderr }),
+    ...(tplink ? { credentials: fixedCredentials(tplink) } : {}),
+  });
   const event = ruleEvent({ serial: o.serial, clickType, requestId: randomUUID(), receivedAt: Date.now(), ...(batteryMv !== undefined ? { batteryMv } : {}) });
   const outcome = await handler(event);
 

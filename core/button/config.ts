@@ -39,6 +39,8 @@ export interface ButtonSettings {
   plugs?: string | PlugConfig[];
   confirmTimeoutMs?: number;
   iotDataEndpoint?: string;
+  /** Direct mode: the Secrets Manager secret (name or ARN) with the TP-Link account credentials. */
+  credentialsSecret?: string;
   logLevel?: LogLevel;
 }
 
@@ -64,6 +66,8 @@ export interface ButtonConfig {
   confirmTimeoutMs: number;
   /** Relay mode: '' for the SDK's default endpoint. */
   iotDataEndpoint: string;
+  /** Direct mode: '' for none (KLAP/AES plugs get the well-known default credentials). */
+  credentialsSecret: string;
   logLevel: LogLevel;
 }
 
@@ -80,6 +84,9 @@ function checkWhole(values: Values, name: (setting: ButtonSettingName) => string
     for (const t of [...v.defaultTargets, ...Object.values(v.serialTargets).flat()]) {
       if (!plugForTarget(v.plugs, t)) throw new ButtonConfigError(name('plugs'), `names no plug at ${formatTarget(t)}, a button target (relay mode switches only configured plugs)`);
     }
+  }
+  if (v.plugMode === 'relay' && v.credentialsSecret !== '') {
+    throw new ButtonConfigError(name('credentialsSecret'), 'is for direct mode: in relay mode the plug credentials stay on the LAN with the hub agent');
   }
   const { snsTopicArn, ...rest } = v;
   return snsTopicArn === undefined ? rest : { ...rest, snsTopicArn };
@@ -140,7 +147,7 @@ export function targetsFor(config: ButtonConfig, serial: string): PlugTarget[] {
  * Worst-case milliseconds to act on one click, for sizing the function's timeout: per outlet a
  * status and a set, each at worst a connect plus a request, and a third such round as headroom
  * (a driver that verifies after setting, a slow reconnect); devices in parallel, outlets of one
- * device one after another; plus 3 s for SNS. With the default 2 s + 3 s, 18 s for one plug.
+ * device one after another; plus a Secrets Manager read when a secret is configured and 3 s for SNS. With the default 2 s + 3 s, 18 s for one plug.
  */
 export function worstCaseClickMs(config: ButtonConfig): number {
   const perOp = config.connectTimeoutMs + config.requestTimeoutMs;
@@ -153,5 +160,10 @@ export function worstCaseClickMs(config: ButtonConfig): number {
     const confirm = config.plugMode === 'relay' ? config.confirmTimeoutMs : 0;
     for (const outlets of perDevice.values()) worst = Math.max(worst, outlets * (3 * perOp + confirm));
   }
-  return worst + 3_000;
+  // Direct mode with a secret: one GetSecretValue (2 attempts of at most 2 s connect + 3 s request).
+  const secret = config.plugMode === 'direct' && config.credentialsSecret !== '' ? SECRET_FETCH_MS : 0;
+  return worst + secret + 3_000;
 }
+
+/** The most a credentials fetch from Secrets Manager may take (secret-credentials.ts's client settings). */
+export const SECRET_FETCH_MS = 10_000;

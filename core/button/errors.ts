@@ -78,3 +78,29 @@ export class ButtonPublishError extends ButtonError {
     this.endpoint = endpoint;
   }
 }
+
+/** Why the plug credentials secret could not be used. */
+export type SecretProblem = 'missing' | 'access-denied' | 'malformed' | 'refused' | 'unavailable';
+
+const SECRET_CODES: Record<SecretProblem, string> = {
+  missing: 'BUTTON_SECRET_MISSING',
+  'access-denied': 'BUTTON_SECRET_ACCESS_DENIED',
+  malformed: 'BUTTON_SECRET_MALFORMED',
+  refused: 'BUTTON_SECRET_REFUSED',
+  unavailable: 'BUTTON_SECRET_UNAVAILABLE',
+};
+
+/**
+ * The Secrets Manager secret holding the TP-Link account credentials (direct mode) could not be
+ * read or is not `{"username": "...", "password": "..."}`. Names the secret, never its value;
+ * retryable only when Secrets Manager itself failed (throttling, 5xx, network).
+ */
+export class ButtonSecretError extends ButtonError {
+  readonly secretId: string;
+  readonly problem: SecretProblem;
+  constructor(secretId: string, problem: SecretProblem, detail: string, cause?: unknown) {
+    super(`plug credentials secret "${secretId}": ${detail}`, { code: SECRET_CODES[problem], retryable: problem === 'unavailable', cause });
+    this.secretId = secretId;
+    this.problem = problem;
+  }
+}

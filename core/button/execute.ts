@@ -1,6 +1,6 @@
 /**
  * Carrying out a plan through a `PlugDriver`. The driver is how a target is read and switched:
- * direct TCP to the plug today (`tplink-driver.ts`), a plug shadow's `desired.power` later —
+ * straight to the plug (`tplink-driver.ts`: XOR, KLAP, AES), or a plug shadow's `desired.power` (relay) —
  * this file does not care which.
  *
  * Toggle over several targets: if any target is on, all go off; else all go on. Outlets of one

@@ -120,6 +120,12 @@ export const plugsCodec: Codec<PlugConfig[]> = {
   format: (plugs) => plugs.map(formatPlug).join(','),
 };
 
+/** A Secrets Manager secret's name, or its ARN (complete, or partial: without the 6-character suffix). */
+export const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
+export const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$/;
+const secretIdProblem = (t: string) =>
+  t === '' || SECRET_NAME.test(t) || SECRET_ARN.test(t) ? undefined : 'is neither a Secrets Manager secret name ([A-Za-z0-9/_+=.@-]) nor a secret ARN';
+
 const SNS_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/;
 
 export const BUTTON_SETTINGS = {
@@ -206,7 +212,7 @@ export const BUTTON_SETTINGS = {
     type: PLUG_MODES.join(' | '),
     default: 'direct' as PlugMode,
     defaultText: '`direct` (the stack and the sandbox set `relay`)',
-    description: '`relay`: switch through each plug’s shadow `plug-<id>` on its hub (no port open to the home); `direct`: TCP to the plug',
+    description: '`relay`: switch through each plug’s shadow `plug-<id>` on its hub (no port open to the home); `direct`: straight to the plug (XOR on TCP 9999, KLAP/AES on HTTP)',
   }),
   plugs: setting(plugsCodec, {
     env: ENV_NAMES.plugs,
@@ -227,6 +233,14 @@ export const BUTTON_SETTINGS = {
     text((t) => (t === '' || /^https?:\/\/[^\s/]+/.test(t) ? undefined : 'is not an http(s) URL')),
     { env: ENV_NAMES.iotDataEndpoint, type: 'URL', default: '', defaultText: "the region's", description: 'Relay mode: the IoT data-plane endpoint' },
   ),
+  credentialsSecret: setting(text(secretIdProblem), {
+    env: ENV_NAMES.credentialsSecret,
+    type: 'secret name or ARN',
+    default: '',
+    defaultText: 'unset (KLAP/AES plugs are tried with the well-known default credentials)',
+    description:
+      'Direct mode: the Secrets Manager secret holding the TP-Link account as `{"username": ..., "password": ...}`, read when a KLAP or AES plug first needs it (never for an XOR plug), once per warm container',
+  }),
   logLevel: logLevelSetting,
 };
 

@@ -1,14 +1,22 @@
 /**
- * The plug driver of today: straight to the plug over TCP 9999 with the TP-Link client. One
- * `Plug` per device for the length of a click (outlets of a strip share it), closed by `close()`.
- * After a set, the state is the one the device acknowledged (as `plugAction` does), not queried again.
+ * The direct plug driver: from the function straight to the plug. XOR on TCP 9999 (the seed's
+ * plugs) is tried first and handled here; a device that shows it is another kind (refused, an
+ * HTTP answer) is handed to the newer protocols (KLAP, AES; IOT or SMART; newer-plugs.ts), loaded
+ * on first need — so an XOR-only click never loads them. Which devices are XOR is remembered for
+ * the driver's life (a warm container). One `Plug` per device for the length of a click (outlets
+ * of a strip share it), closed by `close()`. After a set, the state is the one the device acknowledged.
  */
 import { selectChild } from '../tplink/commands';
-import { Plug, type PlugOptions, type PlugStatus } from '../tplink/plug';
+import { notThisKind } from '../tplink/kind-signs';
+import { Plug, type PlugDevice, type PlugOptions, type PlugStatus } from '../tplink/plug';
 import type { PlugDriver, TargetState } from './execute';
+import type { NewerPlugs } from './newer-plugs';
 import { deviceKey, type PlugTarget } from './targets';
 
-export type TplinkDriverOptions = Pick<PlugOptions, 'connectTimeoutMs' | 'requestTimeoutMs' | 'socketFactory' | 'logger'>;
+export interface TplinkDriverOptions extends Pick<PlugOptions, 'connectTimeoutMs' | 'requestTimeoutMs' | 'socketFactory' | 'logger'> {
+  /** KLAP/AES plugs: how to get their driver part, at the first plug that is not XOR (none: XOR only). */
+  newer?: () => Promise<NewerPlugs>;
+}
 
 function stateOf(target: PlugTarget, status: PlugStatus): TargetState {
   if (target.child !== undefined) {
@@ -22,27 +30,46 @@ function stateOf(target: PlugTarget, status: PlugStatus): TargetState {
 }
 
 export function createTplinkDriver(options: TplinkDriverOptions = {}): PlugDriver {
+  const { newer: loadNewer, ...plugOptions } = options;
   const plugs = new Map<string, Plug>();
-  const plugFor = (target: PlugTarget): Plug => {
+  /** Devices found not to speak XOR (kept across clicks). */
+  const notXor = new Set<string>();
+  let newer: Promise<NewerPlugs> | undefined;
+  // A failed load (a missing file) is tried again at the next such plug, not remembered.
+  const newerPlugs = () =>
+    (newer ??= loadNewer!().catch((err: unknown) => {
+      newer = undefined;
+      throw err;
+    }));
+  const lastAlias = new Map<string, string>();
+
+  async function use<T>(target: PlugTarget, op: (device: PlugDevice) => Promise<T>): Promise<T> {
     const key = deviceKey(target);
+    if (loadNewer && notXor.has(key)) return (await newerPlugs()).use(target, op);
     let plug = plugs.get(key);
     if (!plug) {
-      plug = new Plug({ host: target.host, port: target.port }, options);
+      plug = new Plug({ host: target.host, port: target.port }, plugOptions);
       plugs.set(key, plug);
     }
-    return plug;
-  };
-  const lastAlias = new Map<string, string>();
+    try {
+      return await op(plug);
+    } catch (err) {
+      if (!loadNewer || !notThisKind(err)) throw err;
+      plugs.delete(key);
+      await plug.close();
+      notXor.add(key);
+      return (await newerPlugs()).use(target, op, err);
+    }
+  }
 
   return {
     async read(target) {
-      const status = await plugFor(target).status();
-      const state = stateOf(target, status);
+      const state = stateOf(target, await use(target, (d) => d.status()));
       if (state.alias !== undefined) lastAlias.set(JSON.stringify(target), state.alias);
       return state;
     },
     async write(target, on) {
-      await plugFor(target).setPower(on, target.child === undefined ? {} : { child: target.child });
+      await use(target, (d) => d.setPower(on, target.child === undefined ? {} : { child: target.child }));
       const alias = lastAlias.get(JSON.stringify(target));
       return alias === undefined ? { on } : { on, alias };
     },
@@ -50,7 +77,7 @@ export function createTplinkDriver(options: TplinkDriverOptions = {}): PlugDrive
       const all = [...plugs.values()];
       plugs.clear();
       lastAlias.clear();
-      await Promise.allSettled(all.map((p) => p.close()));
+      await Promise.allSettled([...all.map((p) => p.close()), newer?.then((n) => n.close(), () => undefined)]);
     },
   };
 }

@@ -18,6 +18,7 @@ export const ENV_NAMES = {
   plugMode: 'SHADOWPLUG_PLUG_MODE',
   plugs: 'SHADOWPLUG_PLUGS',
   confirmTimeoutMs: 'SHADOWPLUG_CONFIRM_TIMEOUT_MS',
+  credentialsSecret: 'SHADOWPLUG_PLUG_CREDENTIALS_SECRET',
   // the object-to-shadow function
   targetThings: 'SHADOWPLUG_TARGET_THINGS',
   thingPrefix: 'SHADOWPLUG_THING_PREFIX',

@@ -6,14 +6,7 @@
  */
 import { DEFAULT_PORT, type PlugAddress } from './address';
 import { AesTransport } from './aes-transport';
-import {
-  TplinkConnectionRefusedError,
-  TplinkProtocolError,
-  type TplinkError,
-  TplinkTimeoutError,
-  formatEndpoint,
-  type TplinkEndpoint,
-} from './errors';
+import { TplinkProtocolError, type TplinkError, formatEndpoint, type TplinkEndpoint } from './errors';
 import { KlapTransport } from './klap-transport';
 import type { Credentials, KlapVersion } from './klap-crypto';
 import { Plug, type PlugDevice, type PlugOptions } from './plug';
@@ -21,6 +14,9 @@ import type { SessionCache } from './session-transport';
 import { SmartPlug } from './smart-plug';
 import type { Transport } from './transport';
 import { getSysinfoRequest } from './commands';
+import { notThisKind } from './kind-signs';
+
+export { notThisKind } from './kind-signs';
 
 export type TransportKind = 'xor' | 'klap' | 'aes';
 export type ProtocolFamily = 'iot' | 'smart';
@@ -63,8 +59,11 @@ export interface ConnectOptions extends PlugOptions {
   protocol?: TransportKind;
   /** Skip family detection (KLAP carries both). */
   family?: ProtocolFamily;
-  /** TP-Link account credentials for KLAP and AES (the defaults are tried after them). */
-  credentials?: Credentials;
+  /**
+   * TP-Link account credentials for KLAP and AES (the defaults are tried after them), or how to get
+   * them: called only when a KLAP or AES device is opened, so an XOR plug never asks for them.
+   */
+  credentials?: Credentials | (() => Promise<Credentials | undefined>);
   detection?: DetectionCache;
   sessions?: SessionCache;
 }
@@ -82,15 +81,6 @@ export interface ConnectedPlug {
 /** The key a device's kind is remembered under: `host` (default ports) or `host:port`. */
 export function detectionKey(address: PlugAddress): string {
   return address.port === undefined ? address.host : formatEndpoint({ host: address.host, port: address.port });
-}
-
-/** Not this kind of device (nothing there, or something else answering): try the next kind. */
-export function notThisKind(err: unknown): boolean {
-  // A reset is not a sign: an XOR plug that drops a reply is still an XOR plug.
-  if (err instanceof TplinkConnectionRefusedError) return true;
-  if (err instanceof TplinkTimeoutError) return err.phase === 'connect';
-  if (err instanceof TplinkProtocolError) return ['oversize', 'bad-frame', 'bad-json', 'http-status', 'unexpected-reply'].includes(err.reason);
-  return false;
 }
 
 /**
@@ -116,21 +106,40 @@ export async function connectPlug(address: PlugAddress, options: ConnectOptions 
  * turns out wrong: XOR, then KLAP, then AES. The kind that worked is remembered.
  */
 export async function withPlug<T>(address: PlugAddress, options: ConnectOptions, fn: (connected: ConnectedPlug) => Promise<T>): Promise<T> {
+  const { result, connected } = await openPlug(address, options, fn);
+  await connected.device.close();
+  return result;
+}
+
+/**
+ * As {@link withPlug}, but the device that worked stays open for more calls and is returned with
+ * `fn`'s result (the caller closes it): a click reads and switches a plug over one connection.
+ * `xorFailure`: the caller has just tried XOR and got this sign of another kind; detection starts
+ * at KLAP (unless a kind is remembered).
+ */
+export async function openPlug<T>(
+  address: PlugAddress,
+  options: ConnectOptions,
+  fn: (connected: ConnectedPlug) => Promise<T>,
+  xorFailure?: unknown,
+): Promise<{ result: T; connected: ConnectedPlug }> {
   const cache = options.detection ?? detectionCache;
   const key = detectionKey(address);
-  const failures: unknown[] = [];
-  let connected = await connectPlug(address, options);
+  const failures: unknown[] = xorFailure === undefined ? [] : [xorFailure];
+  let connected =
+    xorFailure !== undefined && options.protocol === undefined && cache.get(key) === undefined
+      ? await detectHttp(address, options, failures)
+      : await connectPlug(address, options);
   for (;;) {
     try {
       const result = await fn(connected);
       if (options.protocol === undefined) cache.set(key, connected.kind);
-      return result;
+      return { result, connected };
     } catch (err) {
+      await connected.device.close();
       if (connected.provisional === undefined || !notThisKind(err)) throw err;
       failures.push(err);
       cache.delete(key);
-    } finally {
-      await connected.device.close();
     }
     connected =
       connected.provisional === 'remembered' ? await connectPlug(address, options) : await detectHttp(address, options, failures);
@@ -171,7 +180,7 @@ async function open(
     return { device: new Plug(endpoint, options), kind: { transport, family: 'iot', port: endpoint.port } };
   }
   const common = {
-    credentials: options.credentials,
+    credentials: typeof options.credentials === 'function' ? await options.credentials() : options.credentials,
     connectTimeoutMs: options.connectTimeoutMs,
     requestTimeoutMs: options.requestTimeoutMs,
     sessions: options.sessions,

@@ -5,6 +5,7 @@ import { Architecture, Runtime, Tracing, type FunctionProps } from 'aws-cdk-lib/
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { lazyModuleFile } from '../lazy-modules';
 
 /** The repository root: NodejsFunction resolves entries and the lock file from here. */
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -28,6 +29,24 @@ export interface BundledFunctionProps {
   readonly tracing?: boolean;
   /** Asynchronous invocation settings (retries, event age, destinations). */
   readonly async?: Pick<FunctionProps, 'retryAttempts' | 'maxEventAge' | 'onFailure'>;
+  /**
+   * Modules the handler imports on demand as `./<name>.mjs` (entries relative to the repository
+   * root, `lambda/<name>.mts`): each is bundled into its own file beside `index.mjs`, so a cold
+   * start does not load code that only some invocations need.
+   */
+  readonly lazyModules?: readonly string[];
+}
+
+/** The esbuild command for one lazily loaded module, with the handler's own options (run after the handler is bundled). */
+function lazyBundleCommand(inputDir: string, outputDir: string, entry: string): string {
+  return [
+    `"${inputDir}/node_modules/.bin/esbuild"`,
+    `"${inputDir}/${entry}"`,
+    '--bundle --platform=node --target=node22 --format=esm --minify --main-fields=module,main',
+    `'--external:@aws-sdk/*'`,
+    `"--outfile=${outputDir}/${lazyModuleFile(entry)}"`,
+    '--log-level=warning',
+  ].join(' ');
 }
 
 /**
@@ -58,6 +77,7 @@ export class BundledFunction extends Construct {
     this.logGroup.grantWrite(this.role);
 
     // The bundled handler.
+    const lazy = props.lazyModules ?? [];
     this.fn = new NodejsFunction(this, 'Function', {
       role: this.role,
       entry: `${PROJECT_ROOT}${props.entry}`,
@@ -81,8 +101,17 @@ export class BundledFunction extends Construct {
         // ESM entry points of dependencies first, so esbuild can tree-shake them.
         mainFields: ['module', 'main'],
         banner: REQUIRE_SHIM,
-        // Provided by the Lambda runtime; bundling them would only grow the cold start.
-        externalModules: ['@aws-sdk/*'],
+        // Provided by the Lambda runtime; bundling them would only grow the cold start. Lazy modules are files of their own.
+        externalModules: ['@aws-sdk/*', ...lazy.map((entry) => `./${lazyModuleFile(entry)}`)],
+        ...(lazy.length === 0
+          ? {}
+          : {
+              commandHooks: {
+                beforeBundling: () => [],
+                beforeInstall: () => [],
+                afterBundling: (inputDir: string, outputDir: string) => lazy.map((entry) => lazyBundleCommand(inputDir, outputDir, entry)),
+              },
+            }),
       },
     });
     if (props.tracing) {

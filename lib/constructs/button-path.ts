@@ -3,9 +3,11 @@ import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { CfnTopicRule } from 'aws-cdk-lib/aws-iot';
 import { SnsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { BundledFunction } from './bundled-function';
+import { BUTTON_LAZY_MODULES } from '../lazy-modules';
 
 export interface ButtonPathProps {
   /** MQTT topic filter the button publishes on, e.g. `iotbutton/+`. */
@@ -20,8 +22,19 @@ export interface ButtonPathProps {
   readonly topic: ITopic;
   /** Relay mode: the plug shadows the function reads and writes, and nothing else of IoT. */
   readonly plugShadows?: readonly { thing: string; shadowName: string }[];
+  /** Direct mode: the Secrets Manager secret (name or ARN) with the plug credentials; the function may read it and no other. */
+  readonly credentialsSecret?: string;
   /** Active X-Ray tracing of the function. */
   readonly tracing?: boolean;
+}
+
+/**
+ * An existing secret by what the owner gave: a complete ARN (ending in `-` and the 6 characters
+ * Secrets Manager adds), a partial ARN, or a name (the grant then covers `<name>-??????`).
+ */
+export function importSecret(scope: Construct, id: string, secret: string): ISecret {
+  if (!secret.startsWith('arn:')) return Secret.fromSecretNameV2(scope, id, secret);
+  return /-[A-Za-z0-9]{6}$/.test(secret) ? Secret.fromSecretCompleteArn(scope, id, secret) : Secret.fromSecretPartialArn(scope, id, secret);
 }
 
 /** The rule's SQL: every button field, plus an id and a receipt time the payload itself lacks. */
@@ -55,6 +68,7 @@ export class ButtonPath extends Construct {
       timeout: props.timeout,
       environment: props.environment,
       tracing: props.tracing,
+      lazyModules: BUTTON_LAZY_MODULES,
       async: {
         retryAttempts: 0,
         maxEventAge: props.maxEventAge,
@@ -74,6 +88,9 @@ export class ButtonPath extends Construct {
         }),
       );
     }
+
+    // Direct mode: read the plug credentials secret, and no other (no customer-managed KMS grant: see docs/deploy.md).
+    if (props.credentialsSecret !== undefined) importSecret(this, 'PlugCredentials', props.credentialsSecret).grantRead(this.handler.fn);
 
     // Where the rule reports actions it could not run (e.g. Lambda throttled or unreachable).
     this.ruleErrors = new LogGroup(this, 'RuleErrors', { retention: RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });

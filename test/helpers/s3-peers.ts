@@ -40,8 +40,14 @@ async function makeBucket(client: S3Client, versioned: boolean): Promise<string>
 
 const MOTO = join(process.cwd(), '.venv', 'bin', 'moto_server');
 
-/** moto's S3 server in a child process; resolves once it says where it listens. */
-export async function startMotoPeer(): Promise<S3Peer> {
+export interface MotoServer {
+  /** `http://127.0.0.1:<port>`: every AWS service moto serves, on one port. */
+  endpoint: string;
+  close(): Promise<void>;
+}
+
+/** moto_server in a child process on 127.0.0.1 (port chosen by the system); resolves once it says where it listens. */
+export async function startMotoServer(): Promise<MotoServer> {
   if (!existsSync(MOTO)) throw new Error(`${MOTO} is missing: run scripts/python-venv.sh (npm test's pretest does)`);
   const child: ChildProcess = spawn(MOTO, ['-H', '127.0.0.1', '-p', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
   const port = await new Promise<number>((resolve, reject) => {
@@ -55,16 +61,28 @@ export async function startMotoPeer(): Promise<S3Peer> {
       }
     });
   });
-  const client = new S3Client({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, ...S3_COMPATIBLE_ENDPOINT_SETTINGS });
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    close: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** moto's S3 server in a child process. */
+export async function startMotoPeer(): Promise<S3Peer> {
+  const moto = await startMotoServer();
+  const client = new S3Client({ endpoint: moto.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, ...S3_COMPATIBLE_ENDPOINT_SETTINGS });
   return {
     name: 'moto',
     client,
     newBucket: (versioned) => makeBucket(client, versioned),
     close: async () => {
       client.destroy();
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
+      await moto.close();
     },
   };
 }

@@ -3,12 +3,14 @@
  * process the way Lambda loads it (AWS_LAMBDA_FUNCTION_NAME set, configuration in the environment).
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buttonFunctionEnvironment } from '../../../core/button/config';
 import { startSimulatedPlug, type SimulatedPlug } from '../../../sandbox/simulated-plug';
-import { bundleHandler } from '../../helpers/button-bundle';
+import { KASA_DEFAULT_CREDENTIALS } from '../../../core/tplink/credentials';
+import { startSimulatedDevice } from '../../../sandbox/plugs/simulated-devices';
+import { bundleHandler, lazyFiles } from '../../helpers/button-bundle';
 
 let dir: string;
 let bundle: string;
@@ -81,5 +83,52 @@ describe('the bundled button handler', () => {
     // One JSON log line per event, on stderr (CloudWatch), with the fields asked for.
     const line = JSON.parse(r.stderr.trim().split('\n').find((l) => l.includes('click handled'))!);
     expect(line).toMatchObject({ level: 'info', service: 'button-click', serial: 'G030JF05', clickType: 'SINGLE', awsRequestId: 'aws-1', outcome: 'done' });
+  });
+
+  it('keeps KLAP, AES and SMART out of index.mjs, in button-protocols.mjs beside it, imported on demand', () => {
+    const main = readFileSync(bundle, 'utf8');
+    const [protocols] = lazyFiles('lambda/button-click.ts', dir);
+    const lazy = readFileSync(protocols!, 'utf8');
+    expect(main).toMatch(/import\(["']\.\/button-protocols\.mjs["']\)/);
+    for (const text of ['/app/handshake1', 'securePassthrough', 'get_child_device_list', 'GetSecretValueCommand']) {
+      expect(main).not.toContain(text);
+      expect(lazy).toContain(text);
+    }
+    expect(lazy).toMatch(/import\(["']@aws-sdk\/client-secrets-manager["']\)/);
+    expect(lazy).not.toMatch(/from\s*["']@aws-sdk\//);
+  });
+
+  it('switches an XOR plug without the lazily loaded file (an XOR click never loads it)', async () => {
+    const alone = mkdtempSync(join(process.cwd(), '.bench-tmp', 'button-bundle-alone-'));
+    try {
+      copyFileSync(bundle, join(alone, 'index.mjs'));
+      const before = plug.state().relayState;
+      const r = await node(
+        `const { handler } = await import(${JSON.stringify(join(alone, 'index.mjs'))});
+         process.stdout.write(JSON.stringify(await handler({ serialNumber: 'G030JF05', clickType: 'SINGLE', requestId: 'r-alone' })));`,
+        buttonFunctionEnvironment({ defaultTargets: `127.0.0.1:${plug.port}` }),
+      );
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout.split('\n').pop()!)).toMatchObject({ status: 'done' });
+      expect(plug.state().relayState).toBe(before === 1 ? 0 : 1);
+    } finally {
+      rmSync(alone, { recursive: true, force: true });
+    }
+  });
+
+  it('switches a KLAP plug through the lazily loaded file, with the default credentials when no secret is configured', async () => {
+    const klap = await startSimulatedDevice('p110-klap', { credentials: KASA_DEFAULT_CREDENTIALS });
+    try {
+      const r = await node(
+        `const { handler } = await import(${JSON.stringify(bundle)});
+         process.stdout.write(JSON.stringify(await handler({ serialNumber: 'G030JF05', clickType: 'SINGLE', requestId: 'r-klap' })));`,
+        buttonFunctionEnvironment({ defaultTargets: `127.0.0.1:${klap.port}` }),
+      );
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout.split('\n').pop()!)).toMatchObject({ status: 'done', clicks: [{ targets: [{ status: 'switched', alias: 'Kettle' }] }] });
+      expect(klap.states()).toEqual([true]);
+    } finally {
+      await klap.close();
+    }
   });
 });

@@ -15,6 +15,7 @@ import { silentLogger } from '../../../core/logger';
 import { startIotCore, type IotCore } from '../../../sandbox/iot-core';
 import { startSimulatedPlug, type SimulatedPlug } from '../../../sandbox/simulated-plug';
 import { closedPort, startFaultPlug } from '../../helpers/fault-plug';
+import { startSimulatedDevice } from '../../../sandbox/plugs/simulated-devices';
 
 const SERIAL = 'G030CLI000000001';
 
@@ -34,6 +35,20 @@ afterAll(async () => {
 });
 
 describe('shadowplug click (local)', () => {
+  it('switches a Tapo plug on KLAP with the account from SHADOWPLUG_TPLINK_USERNAME/PASSWORD', async () => {
+    const account = { username: 'cli@example.com', password: 'cli password 7' };
+    const p110 = await startSimulatedDevice('p110-klap', { credentials: account });
+    try {
+      const r = await run({ plug: [`127.0.0.1:${p110.port}`], json: true }, { SHADOWPLUG_TPLINK_USERNAME: account.username, SHADOWPLUG_TPLINK_PASSWORD: account.password });
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout).clicks[0].targets[0]).toMatchObject({ alias: 'Kettle', status: 'switched' });
+      expect(p110.states()).toEqual([true]);
+      expect(r.stdout + r.stderr).not.toContain(account.password);
+    } finally {
+      await p110.close();
+    }
+  });
+
   it('runs the handler with a synthesised classic click and prints the outcome as JSON', async () => {
     const before = plug.state().relayState;
     const r = await run({ plug: [`127.0.0.1:${plug.port}`], json: true, type: 'double' });

@@ -35,8 +35,29 @@ describe('parseButtonConfig', () => {
       plugs: [],
       confirmTimeoutMs: 5_000,
       iotDataEndpoint: '',
+      credentialsSecret: '',
       logLevel: 'info',
     });
+  });
+
+  it('reads the plug credentials secret by name or ARN (direct mode), and names the variable when it is neither', () => {
+    const arn = 'arn:aws:secretsmanager:ap-southeast-2:123456789012:secret:shadowplug/tplink-AbC123';
+    for (const id of ['shadowplug/tplink', arn]) {
+      expect(parseButtonConfig({ SHADOWPLUG_DEFAULT_TARGETS: '192.168.1.20', SHADOWPLUG_PLUG_CREDENTIALS_SECRET: id }).credentialsSecret).toBe(id);
+    }
+    expect(() => parseButtonConfig({ SHADOWPLUG_DEFAULT_TARGETS: '192.168.1.20', SHADOWPLUG_PLUG_CREDENTIALS_SECRET: 'my secret!' })).toThrow(
+      /^SHADOWPLUG_PLUG_CREDENTIALS_SECRET: .*neither a Secrets Manager secret name/,
+    );
+  });
+
+  it('refuses a credentials secret in relay mode: the credentials stay on the LAN', () => {
+    const env = {
+      SHADOWPLUG_DEFAULT_TARGETS: '192.168.1.20',
+      SHADOWPLUG_PLUG_MODE: 'relay',
+      SHADOWPLUG_PLUGS: 'lamp@hub-1=192.168.1.20',
+      SHADOWPLUG_PLUG_CREDENTIALS_SECRET: 'shadowplug/tplink',
+    };
+    expect(() => parseButtonConfig(env)).toThrow(/^SHADOWPLUG_PLUG_CREDENTIALS_SECRET: is for direct mode/);
   });
 
   it('reads relay mode: the plugs, the confirmation wait and the data-plane endpoint', () => {

@@ -1,0 +1,80 @@
+/**
+ * The direct driver's plugs that are not XOR: KLAP v1/v2 (IOT or SMART) and AES (SMART) on HTTP,
+ * through core/tplink/connect.ts. The kind found and the sessions are kept per device for the
+ * driver's life (a warm container); credentials are asked for only when such a device is opened,
+ * and once more when a device refuses them and the source has newer ones. The button function
+ * loads this module (in its own file beside the bundle) only when a plug turns out not to be XOR.
+ */
+import type { PlugAddress } from '../tplink/address';
+import { DEFAULT_PORT } from '../tplink/address';
+import { DetectionCache, openPlug, type ConnectOptions } from '../tplink/connect';
+import { TplinkAuthenticationError } from '../tplink/errors';
+import type { PlugDevice } from '../tplink/plug';
+import { SessionCache } from '../tplink/session-transport';
+import type { PlugCredentialsSource } from './plug-credentials';
+import { deviceKey, type PlugTarget } from './targets';
+
+export interface NewerPlugsOptions {
+  connectTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  /** TP-Link account credentials (default: none; the devices' well-known defaults are tried). */
+  credentials?: PlugCredentialsSource;
+}
+
+export interface NewerPlugs {
+  /**
+   * Runs `op` on the target's device, opened (and its kind detected, starting at KLAP when
+   * `xorFailure` says XOR was just tried) at its first use in this click.
+   */
+  use<T>(target: PlugTarget, op: (device: PlugDevice) => Promise<T>, xorFailure?: unknown): Promise<T>;
+  /** Closes this click's devices; kinds and sessions stay. */
+  close(): Promise<void>;
+}
+
+/**
+ * Port 9999, the default, means "the plug at this host": KLAP/AES are looked for on HTTP port 80.
+ * Another port is used for every kind (a simulator, a port forward).
+ */
+function addressOf(target: PlugTarget): PlugAddress {
+  return target.port === DEFAULT_PORT ? { host: target.host } : { host: target.host, port: target.port };
+}
+
+export function createNewerPlugs(options: NewerPlugsOptions = {}): NewerPlugs {
+  const sessions = new SessionCache();
+  const source = options.credentials;
+  const connect: ConnectOptions = {
+    connectTimeoutMs: options.connectTimeoutMs,
+    requestTimeoutMs: options.requestTimeoutMs,
+    detection: new DetectionCache(),
+    sessions,
+    ...(source ? { credentials: () => source.get() } : {}),
+  };
+  const open = new Map<string, PlugDevice>();
+
+  async function once<T>(target: PlugTarget, op: (device: PlugDevice) => Promise<T>, xorFailure: unknown): Promise<T> {
+    const key = deviceKey(target);
+    const device = open.get(key);
+    if (device) return op(device);
+    const { result, connected } = await openPlug(addressOf(target), connect, (c) => op(c.device), xorFailure);
+    open.set(key, connected.device);
+    return result;
+  }
+
+  return {
+    async use(target, op, xorFailure) {
+      try {
+        return await once(target, op, xorFailure);
+      } catch (err) {
+        if (!(err instanceof TplinkAuthenticationError) || !(await source?.refused?.())) throw err;
+        return once(target, op, xorFailure);
+      }
+    },
+    async close() {
+      const all = [...open.values()];
+      open.clear();
+      await Promise.allSettled(all.map((d) => d.close()));
+      // Sessions stay for the next click; their idle connections would not survive a frozen container.
+      sessions.closeConnections();
+    },
+  };
+}
