@@ -40,7 +40,7 @@ const variants: Variant[] = [
     name: 'shadowplug',
     entry: 'lambda/button-click.ts',
     env: (p, withTopic) =>
-      buttonFunctionEnvironment({ defaultTargets: `${p.host}:${p.port}`, ...(withTopic ? { snsTopicArn: TOPIC } : {}) }),
+      buttonFunctionEnvironment({ defaultTargets: `${p.host}:${p.port}`, plugMode: 'direct', ...(withTopic ? { snsTopicArn: TOPIC } : {}) }),
     init: [],
     firstClick: [],
   },

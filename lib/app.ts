@@ -19,8 +19,9 @@ export function createApp(props: AppProps = {}): { app: App; stack: ShadowplugSt
     settings,
     description: 'shadowplug: IoT button → TP-Link plug, and S3 uploads → device shadows → verified downloads',
   });
-  // The cdk.json placeholder synthesises (CI needs that) but would deploy a button that switches nothing.
-  if (isDocumentationAddress(settings.plugHost)) {
+  // The cdk.json placeholder synthesises (CI needs that) but would deploy a button that switches nothing
+  // (unless defaultTargets names the plugs instead).
+  if (isDocumentationAddress(settings.plugHost) && settings.defaultTargets === undefined) {
     Validations.of(stack).addWarning(
       'PlaceholderPlugHost',
       `plugHost ${settings.plugHost} is a documentation address (the cdk.json placeholder): deploy with -c plugHost=<your plug's address>`,

@@ -5,9 +5,8 @@
  * it plain objects. Every failure is a ContextError naming the key.
  */
 import type { ClickActions, PlugMode } from '../core/button/settings';
-import { formatTarget } from '../core/button/targets';
-import { plugForTarget, type PlugConfig } from '../core/plug-relay/config';
-import type { PlugTarget } from '../core/button/targets';
+import type { PlugTarget, TargetRef } from '../core/button/targets';
+import { plugForTarget, resolveTarget, type PlugConfig } from '../core/plug-relay/config';
 import { attempt, coerceValue, isUnset, type Setting } from '../core/settings/schema';
 import { STACK_SETTINGS, type StackSettingName } from '../core/settings/stack';
 import { ContextError } from './errors';
@@ -16,13 +15,15 @@ export interface StackSettings {
   /** The plug every button switches unless `buttonTargets` names others for its serial. */
   plugHost: string;
   plugPort: number;
-  /** Button serial → the plugs that button switches. */
+  /** Instead of plugHost:plugPort: the plug(s) every button without its own entry switches (ids resolved). */
+  defaultTargets?: PlugTarget[];
+  /** Button serial → the plugs that button switches (ids resolved to the configured plugs). */
   buttonTargets: Record<string, PlugTarget[]>;
   /** What each click type does (default: every click toggles, as in the seed article). */
   clickActions: ClickActions;
   /** `relay` (default): through each plug's shadow and its hub's agent; `direct`: TCP from the function. */
   plugMode: PlugMode;
-  /** Relay mode: the plugs, each with its hub thing (default: one plug at plugHost:plugPort on the first thing). */
+  /** The plugs, each with its hub thing; targets name them by id (relay default: one plug `plug` at plugHost:plugPort on the first thing). */
   plugs: PlugConfig[];
   /** Direct mode: the Secrets Manager secret (name or ARN) with the TP-Link account credentials. */
   plugCredentialsSecret?: string;
@@ -98,7 +99,7 @@ export function parseStackSettings(read: ContextReader): StackSettings {
   const settings: StackSettings = {
     plugHost: required(read, 'plugHost'),
     plugPort: required(read, 'plugPort'),
-    buttonTargets: required(read, 'buttonTargets'),
+    buttonTargets: {},
     clickActions: required(read, 'clickActions'),
     buttonTopicFilter: required(read, 'buttonTopicFilter'),
     thingNames,
@@ -111,7 +112,18 @@ export function parseStackSettings(read: ContextReader): StackSettings {
     plugs: [],
     tracing: required(read, 'tracing'),
   };
-  settings.plugs = parsePlugs(get('plugs'), settings);
+  const refs = { defaultTargets: get('defaultTargets'), buttonTargets: required(read, 'buttonTargets') };
+  settings.plugs = parsePlugs(get('plugs'), settings, refs);
+  const resolve = (key: 'defaultTargets' | 'buttonTargets', list: TargetRef[], serial?: string) =>
+    list.map((ref) => {
+      try {
+        return resolveTarget(ref, settings.plugs, settings.plugMode);
+      } catch (err) {
+        throw new ContextError(key, `${serial === undefined ? '' : `serial ${serial}: `}${(err as Error).message}`, { cause: err });
+      }
+    });
+  if (refs.defaultTargets !== undefined && refs.defaultTargets.length > 0) settings.defaultTargets = resolve('defaultTargets', refs.defaultTargets);
+  settings.buttonTargets = Object.fromEntries(Object.entries(refs.buttonTargets).map(([serial, list]) => [serial, resolve('buttonTargets', list, serial)]));
   const secret = get('plugCredentialsSecret');
   if (secret !== undefined && secret !== '' && settings.plugMode === 'relay') {
     // Refused, not ignored: the owner would believe the function uses it, and it would get a grant it never needs.
@@ -125,7 +137,7 @@ export function parseStackSettings(read: ContextReader): StackSettings {
 export const DEFAULT_THING_NAME = 'shadowplug-device';
 export const DEFAULT_PLUG_ID = 'plug';
 
-/** No `plugs` given: every button target is a plug on the first thing (`plug`, `plug-2`, ...). */
+/** No `plugs` given: the default plug and every button target given by address are plugs on the first thing (`plug`, `plug-2`, ...). */
 function defaultPlugs(targets: PlugTarget[], hub: string): PlugConfig[] {
   const plugs: PlugConfig[] = [];
   for (const t of targets) {
@@ -135,15 +147,25 @@ function defaultPlugs(targets: PlugTarget[], hub: string): PlugConfig[] {
   return plugs;
 }
 
-/** Relay mode's plugs: each hub a thing of this stack, and every button target one of them. */
-function parsePlugs(given: PlugConfig[] | undefined, s: StackSettings): PlugConfig[] {
+/**
+ * The plugs. Direct mode: as given (targets may name them by id; the hub is unused). Relay mode:
+ * as given, or by default one per address target; each hub a thing of this stack. Whether every
+ * target is one of them is checked when the targets are resolved.
+ */
+function parsePlugs(given: PlugConfig[] | undefined, s: StackSettings, refs: { defaultTargets?: TargetRef[]; buttonTargets: Record<string, TargetRef[]> }): PlugConfig[] {
   if (s.plugMode === 'direct') return given ?? [];
-  const targets = [{ host: s.plugHost, port: s.plugPort }, ...Object.values(s.buttonTargets).flat()];
-  const plugs = given !== undefined && given.length > 0 ? given : defaultPlugs(targets, s.thingNames[0]!);
+  const addresses = [...(refs.defaultTargets ?? []), ...Object.values(refs.buttonTargets).flat()].flatMap((r) => (r.id === undefined && r.address ? [r.address] : []));
+  const plugHostTarget = refs.defaultTargets?.length ? [] : [{ host: s.plugHost, port: s.plugPort }];
+  const plugs = given !== undefined && given.length > 0 ? given : defaultPlugs([...plugHostTarget, ...addresses], s.thingNames[0]!);
   const stranger = plugs.find((p) => !s.thingNames.includes(p.hub));
   if (stranger) throw new ContextError('plugs', `plug ${stranger.id}'s hub "${stranger.hub}" is not in thingName/thingNames`);
-  const missing = targets.find((t) => !plugForTarget(plugs, t));
-  if (missing) throw new ContextError('plugs', `names no plug at ${formatTarget(missing)}, a button target (relay mode switches configured plugs only)`);
+  for (const t of plugHostTarget) {
+    try {
+      resolveTarget({ address: t }, plugs, 'relay');
+    } catch (err) {
+      throw new ContextError('plugs', `${(err as Error).message} (plugHost:plugPort is the default target; or set defaultTargets to plug ids)`, { cause: err });
+    }
+  }
   return plugs;
 }
 

@@ -6,10 +6,13 @@
  */
 import { BUTTON_ENV, buttonFunctionEnvironment, parseButtonConfig, worstCaseClickMs, type ButtonSettings } from '../core/button/config';
 import { objectFunctionEnvironment, type ObjectSettings } from '../core/s3/config';
+import { plugForTarget } from '../core/plug-relay/config';
 import type { StackSettings } from './context';
 
-/** The plug every button without its own entry switches, in the targets' `host:port` syntax. */
-export function defaultTarget(settings: Pick<StackSettings, 'plugHost' | 'plugPort'>): string {
+/** The plug every button without its own entry switches: plugHost:plugPort, by its plug id when it is a configured plug. */
+export function defaultTarget(settings: Pick<StackSettings, 'plugHost' | 'plugPort' | 'plugs'>): string {
+  const plug = plugForTarget(settings.plugs, { host: settings.plugHost, port: settings.plugPort });
+  if (plug) return plug.id;
   const host = settings.plugHost.includes(':') ? `[${settings.plugHost}]` : settings.plugHost;
   return `${host}:${settings.plugPort}`;
 }
@@ -17,12 +20,12 @@ export function defaultTarget(settings: Pick<StackSettings, 'plugHost' | 'plugPo
 /** `iotDataEndpoint` (relay mode): the account's data endpoint URL (may be a deploy-time token). */
 export function buttonEnvironment(settings: StackSettings, snsTopicArn: string, iotDataEndpoint?: string): Record<string, string> {
   const buttonSettings: ButtonSettings = {
-    defaultTargets: defaultTarget(settings),
+    defaultTargets: settings.defaultTargets ?? defaultTarget(settings),
     serialTargets: settings.buttonTargets,
     clickActions: settings.clickActions,
     snsTopicArn,
     plugMode: settings.plugMode,
-    ...(settings.plugMode === 'relay' ? { plugs: settings.plugs } : {}),
+    ...(settings.plugs.length > 0 ? { plugs: settings.plugs } : {}),
     ...(settings.plugCredentialsSecret !== undefined ? { credentialsSecret: settings.plugCredentialsSecret } : {}),
   };
   if (settings.maxClickAgeSeconds !== undefined) buttonSettings.maxClickAgeMs = settings.maxClickAgeSeconds * 1000;

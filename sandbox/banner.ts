@@ -89,6 +89,11 @@ export function formatBanner(info: SandboxInfo, cwd = process.cwd()): string {
   const first = info.things[0];
   const other = info.things[1] ?? first;
   const plug = `${info.plug.host}:${info.plug.port}${info.plug.simulated ? ` (simulated ${info.plug.model ?? 'plug'})` : ' (real plug)'}`;
+  const plugLines = (info.plugs ?? []).map((x) => {
+    const what = x.kind === 'real' ? 'real plug' : `simulated ${x.model ?? x.kind}${x.protocol ? ` on ${x.protocol.toUpperCase()}` : ''}`;
+    const via = x.mode === 'relay' ? `  via ${x.thing}/${x.shadowName}` : '  direct';
+    return `  plug ${x.id.padEnd(18)} ${x.host}:${x.port}${x.outlet !== undefined ? `#${x.outlet}` : ''} (${what})${via}`;
+  });
   const lines = [
     READY_LINE,
     '',
@@ -98,7 +103,7 @@ export function formatBanner(info: SandboxInfo, cwd = process.cwd()): string {
     `  IoT data plane (HTTPS)  ${info.dataPlane}`,
     `  credentials provider    https://${info.credentials.endpoint}   role alias ${info.credentials.roleAlias}`,
     `  S3                      ${info.s3.endpoint}   bucket ${info.s3.bucket}`,
-    `  plug                    ${plug}`,
+    ...(plugLines.length > 0 ? plugLines : [`  plug                    ${plug}`]),
     '',
     'Certificates',
     `  CA                      ${p(info.ca)}`,

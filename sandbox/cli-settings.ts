@@ -4,7 +4,7 @@
  * docs/sandbox.md is generated from it. Light on purpose (the CLI's `--help` loads it).
  */
 import { BUTTON_SETTINGS } from '../core/button/settings';
-import { boolean, endpoint, integer, text } from '../core/settings/codecs';
+import { boolean, integer, text } from '../core/settings/codecs';
 import { logLevelSetting } from '../core/settings/log-level';
 import { setting } from '../core/settings/schema';
 
@@ -26,13 +26,31 @@ export const SANDBOX_SETTINGS = {
     default: 1,
     description: 'number of things, each with its own certificate and agent; above 10 their certificates share one key pair to start fast',
   }),
-  plug: setting(endpoint(9999), { flag: '--plug <host[:port]>', type: 'host[:port]', defaultText: 'a simulated HS100', description: 'switch a real plug on your LAN instead of the simulated one' }),
-  strip: setting(flagSwitch, { flag: '--strip', type: 'switch', defaultText: 'off', description: 'simulate an HS300 power strip (six outlets; a click switches all) instead of an HS100 plug' }),
+  plug: setting(text(), {
+    flag: '--plug <spec>',
+    type: 'repeatable',
+    defaultText: '`lamp=hs100`',
+    description:
+      'a plug the button switches, named by id (repeat for several): `id[@thing]=kind[#outlet]` simulates one — kinds hs100, hs110, hs300 (XOR), hs100-klap1, hs103-klap2 (IOT over KLAP), p110-klap, p100-aes, p300-klap (Tapo SMART); `#1` is outlet 1 of a strip — `id[@thing]=host[:port][#outlet]` is a real plug on your LAN; a bare `host[:port]` is the real plug `lamp`. The thing (its hub in relay mode) is the first unless given',
+  }),
+  strip: setting(flagSwitch, { flag: '--strip', type: 'switch', defaultText: 'off', description: 'simulate an HS300 power strip (six outlets; a click switches all) instead of an HS100 plug (the same as `--plug lamp=hs300`)' }),
+  tplinkUsername: setting(text(), {
+    flag: '--tplink-username <email>',
+    type: 'email',
+    defaultText: '`$SHADOWPLUG_TPLINK_USERNAME`, else `sandbox@example.com`',
+    description: 'the TP-Link account the simulated KLAP/AES plugs accept, and the agents (and the button in direct mode) log in with',
+  }),
+  tplinkPassword: setting(text(), {
+    flag: '--tplink-password <password>',
+    type: 'password',
+    defaultText: '`$SHADOWPLUG_TPLINK_PASSWORD`, else `sandbox`',
+    description: "that account's password (never printed)",
+  }),
   plugMode: {
     ...BUTTON_SETTINGS.plugMode,
     flag: '--plug-mode <mode>',
     defaultText: '`relay` (`direct` with --no-agents)',
-    description: "`relay`: the button switches the plug through its shadow `plug-lamp` and the first thing's agent; `direct`: TCP from the button function (the seed's path)",
+    description: "`relay`: the button switches each plug through its shadow `plug-<id>` and its thing's agent; `direct`: from the button function to the plug (the seed's path)",
   },
   clickActions: { ...BUTTON_SETTINGS.clickActions, defaultText: 'every click toggles' },
   buttonSerial: setting(text(), { flag: '--button-serial <serial>', type: 'serial', defaultText: '`G030SANDBOX00001`', description: 'serial number of the sandbox button (1 to 64 letters, digits, _ or -)' }),

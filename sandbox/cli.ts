@@ -8,13 +8,18 @@ import { formatBanner, READY_LINE } from './banner';
 import type { SandboxEvent } from './event-log';
 import { FleetNarration } from './fleet-narration';
 import { startSandbox, type Sandbox } from './sandbox';
+import { SANDBOX_TPLINK_CREDENTIALS } from './sandbox-config';
+import type { Credentials } from '../core/tplink/credentials';
 
 export interface SandboxCliFlags {
   dir: string;
   json?: boolean;
   devices: number;
-  plug?: string;
+  /** Every `--plug` given. */
+  plug?: string[];
   strip?: boolean;
+  tplinkUsername?: string;
+  tplinkPassword?: string;
   plugMode?: string;
   clickActions?: string;
   buttonSerial?: string;
@@ -26,6 +31,14 @@ export interface SandboxCliFlags {
   verbose?: boolean;
   /** `--log-level`; `--verbose` is `debug`; default `warn`. */
   logLevel?: LogLevel;
+}
+
+/** `--tplink-username/--tplink-password`, else SHADOWPLUG_TPLINK_USERNAME/PASSWORD, else the sandbox's own account. */
+export function sandboxCredentials(flags: Pick<SandboxCliFlags, 'tplinkUsername' | 'tplinkPassword'>, env: Record<string, string | undefined>): { plugCredentials?: Credentials } {
+  const username = flags.tplinkUsername ?? env.SHADOWPLUG_TPLINK_USERNAME;
+  const password = flags.tplinkPassword ?? env.SHADOWPLUG_TPLINK_PASSWORD;
+  if (username === undefined && password === undefined) return {};
+  return { plugCredentials: { username: username ?? SANDBOX_TPLINK_CREDENTIALS.username, password: password ?? SANDBOX_TPLINK_CREDENTIALS.password } };
 }
 
 /** Past this, a stop that hangs is reported and the process leaves anyway. */
@@ -58,7 +71,8 @@ export async function runSandboxCli(
     sandbox = await startSandbox({
       dir: flags.dir,
       devices: flags.devices,
-      ...(flags.plug !== undefined ? { plug: flags.plug } : {}),
+      ...(flags.plug !== undefined && flags.plug.length > 0 ? { plugs: flags.plug } : {}),
+      ...sandboxCredentials(flags, process.env),
       ...(flags.strip ? { strip: true } : {}),
       ...(flags.plugMode !== undefined ? { plugMode: flags.plugMode as 'relay' | 'direct' } : {}),
       ...(flags.clickActions !== undefined ? { clickActions: flags.clickActions } : {}),

@@ -6,9 +6,11 @@
  */
 import { publishClick } from '../core/button/publish-click';
 import type { ClickType } from '../core/button/click';
-import { Plug } from '../core/tplink/plug';
+import { withPlug } from '../core/tplink/connect';
+import { credentialsFromEnv } from '../core/tplink/credentials';
 import type { PlugStatus } from '../core/tplink/plug';
 import { buttonIdentity, readSandboxInfo, type SandboxInfo } from './sandbox-info';
+import { SANDBOX_TPLINK_CREDENTIALS } from './sandbox-config';
 
 export interface SandboxClickResult {
   topic: string;
@@ -24,14 +26,19 @@ function relays(s: PlugStatus): number[] {
   return s.children ? s.children.map((c) => c.state) : [s.relayState ?? 0];
 }
 
+/** The first plug's relays, in whatever protocol it speaks (the sandbox's TP-Link account, or the environment's). */
 async function readRelays(info: SandboxInfo): Promise<number[] | undefined> {
-  const plug = new Plug({ host: info.plug.host, port: info.plug.port }, { connectTimeoutMs: 1_000, requestTimeoutMs: 1_000 });
+  const first = info.plugs?.[0];
+  const options = {
+    connectTimeoutMs: 1_000,
+    requestTimeoutMs: 1_000,
+    credentials: credentialsFromEnv(process.env) ?? SANDBOX_TPLINK_CREDENTIALS,
+    ...(first?.protocol ? { protocol: first.protocol, family: first.family } : {}),
+  };
   try {
-    return relays(await plug.status());
+    return await withPlug({ host: info.plug.host, port: info.plug.port }, options, async ({ device }) => relays(await device.status()));
   } catch {
     return undefined;
-  } finally {
-    await plug.close();
   }
 }
 

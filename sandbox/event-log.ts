@@ -9,7 +9,10 @@ export type SandboxEvent =
   | { type: 'click'; serial: string; clickType: string; requestId: string }
   | { type: 'click-done'; serial: string; clickType: string; summary: string; elapsedMs: number }
   | { type: 'click-failed'; serial: string; message: string }
-  | { type: 'plug'; state: PlugRelayState }
+  /** A simulated plug's relays changed (`plugId`: which of the sandbox's plugs). */
+  | { type: 'plug'; plugId?: string; state: PlugRelayState }
+  /** The button function published its outcome (the sandbox's stand-in for the SNS topic). */
+  | { type: 'notification'; topicArn: string; subject: string; message: string }
   | { type: 'upload'; bucket: string; key: string; size: number; eventName: string }
   | { type: 'upload-failed'; key: string; message: string }
   /** The object Lambda handled the upload but changed no shadow (same hash, older event, no such route…). */
@@ -83,7 +86,9 @@ function formatRaw(event: SandboxEvent, cwd?: string): string {
     case 'click-failed':
       return `click    from ${event.serial} FAILED: ${event.message}`;
     case 'plug':
-      return `plug     ${describePlug(event.state)}`;
+      return `plug     ${event.plugId ? `${event.plugId}: ` : ''}${describePlug(event.state)}`;
+    case 'notification':
+      return `sns      ${event.subject}`;
     case 'upload':
       return event.eventName.startsWith('ObjectRemoved')
         ? `delete   s3://${event.bucket}/${event.key} (${event.eventName})`

@@ -3,16 +3,16 @@
  * every problem is a SandboxConfigError naming the flag and the value given, and the directory is
  * proved writable before a port is bound.
  */
-import type { Credentials } from '../core/tplink/klap-crypto';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { errorMessage } from '../core/errors';
 import { silentLogger, type Logger } from '../core/logger';
-import { parseAddress } from '../core/tplink/address';
 import type { ClickAction, ClickType } from '../core/button/click';
 import { BUTTON_SETTINGS, PLUG_MODES, type PlugMode } from '../core/button/settings';
-import type { PlugConfig } from '../core/plug-relay/config';
+import type { Credentials } from '../core/tplink/klap-crypto';
+import type { Timers } from '../agent/plug-relay';
+import { checkPlugSpecs, DEFAULT_PLUG_ID, parsePlugSpec, type SandboxPlugSpec } from './plug-spec';
 import { attempt } from '../core/settings/schema';
 import { BUTTON_SERIAL_PATTERN } from './iot/certificate-authority';
 import { SandboxConfigError, SandboxDirError } from './errors';
@@ -34,10 +34,17 @@ export interface SandboxOptions {
   dir?: string;
   /** Number of things, each with its certificate and agent (default 1). */
   devices?: number;
-  /** A real plug (`host[:port]`) instead of the simulated one. */
+  /** A real plug (`host[:port]`) instead of the simulated one (the plug `lamp`). */
   plug?: string;
-  /** Simulate an HS300 strip instead of an HS100 plug. */
+  /** Simulate an HS300 strip instead of an HS100 plug (the plug `lamp`). */
   strip?: boolean;
+  /**
+   * The plugs, as `--plug` names them (`lamp=hs100`, `fan@<thing>=p110-klap`, `desk=hs300#1`,
+   * `tv=192.168.1.30`) or parsed; default one simulated HS100 `lamp` on the first thing.
+   */
+  plugs?: (string | SandboxPlugSpec)[];
+  /** The TP-Link account the simulated KLAP/AES plugs accept and the agents and the button use (default {@link SANDBOX_TPLINK_CREDENTIALS}). */
+  plugCredentials?: Credentials;
   /** `SINGLE=toggle,DOUBLE=on,LONG=off`, or the same as an object. Missing types toggle. */
   clickActions?: string | Partial<Record<ClickType, ClickAction>>;
   buttonSerial?: string;
@@ -52,14 +59,18 @@ export interface SandboxOptions {
   plugMode?: PlugMode;
   /** Relay mode: how often the hub polls the plug (default 10 s). */
   plugPollMs?: number;
+  /** Relay mode: the hubs' poll scheduling (tests fire polls by hand); default real timers every `plugPollMs`. */
+  plugTimers?: Timers;
+  /** Relay mode: how long the button function waits for the hub's answer (default 5 s, as deployed). */
+  confirmTimeoutMs?: number;
   /** Serve the dashboard on 127.0.0.1 (default off; the CLI turns it on): `true`, or the port (0 = any free one). */
   dashboard?: boolean | { port?: number };
-  /** TP-Link account for KLAP/AES plugs (direct mode: handed to the button function as the stack's secret would be). */
-  plugCredentials?: Credentials;
 }
 
-/** The id of the sandbox's plug in relay mode (its shadow is `plug-lamp` on the first thing). */
-export const SANDBOX_PLUG_ID = 'lamp';
+/** The id of the sandbox's plug by default (its shadow is `plug-lamp` on the first thing). */
+export const SANDBOX_PLUG_ID = DEFAULT_PLUG_ID;
+/** The account the simulated KLAP/AES plugs accept unless told otherwise (as `shadowplug plug simulate`). */
+export const SANDBOX_TPLINK_CREDENTIALS: Credentials = { username: 'sandbox@example.com', password: 'sandbox' };
 
 /** SandboxOptions checked, with every default filled in. */
 export interface SandboxConfig {
@@ -69,24 +80,19 @@ export interface SandboxConfig {
   devices: number;
   things: string[];
   clickActions: Partial<Record<ClickType, ClickAction>>;
-  /** Set when the user's own plug replaces the simulated one. */
-  realPlug?: { host: string; port: number };
-  strip: boolean;
+  /** Every plug, its thing filled in (the first thing unless given). */
+  plugs: (SandboxPlugSpec & { thing: string })[];
+  plugCredentials: Credentials;
   bucket: string;
   buttonSerial: string;
   agents: boolean;
   writeInfoFile: boolean;
   plugMode: PlugMode;
   plugPollMs?: number;
+  plugTimers?: Timers;
+  confirmTimeoutMs?: number;
   /** The dashboard's port (0 = any free one); absent: no dashboard. */
   dashboardPort?: number;
-  /** TP-Link account for KLAP/AES plugs; in direct mode the button function gets them directly (no Secrets Manager). */
-  plugCredentials?: Credentials;
-}
-
-/** The sandbox's plug as the relay configures it: driven by the first thing's agent. */
-export function sandboxPlugConfig(config: SandboxConfig, address: { host: string; port: number }): PlugConfig {
-  return { id: SANDBOX_PLUG_ID, hub: config.things[0]!, host: address.host, port: address.port };
 }
 
 /** Checks `options` without touching the disk or the network. Throws SandboxConfigError. */
@@ -97,15 +103,8 @@ export function resolveSandboxConfig(options: SandboxOptions = {}): SandboxConfi
   }
   const clickActions =
     typeof options.clickActions === 'string' ? parseClickActions(options.clickActions) : (options.clickActions ?? {});
-  let realPlug: { host: string; port: number } | undefined;
-  if (options.plug !== undefined) {
-    try {
-      realPlug = parseAddress(options.plug);
-    } catch (err) {
-      throw new SandboxConfigError(`--plug: ${errorMessage(err)}`);
-    }
-    if (options.strip) throw new SandboxConfigError('--strip simulates a strip; it cannot be combined with --plug');
-  }
+  const things = thingNames(devices);
+  const plugs = checkPlugSpecs(plugSpecs(options), things);
   const buttonSerial = options.buttonSerial ?? DEFAULT_BUTTON_SERIAL;
   if (!BUTTON_SERIAL_PATTERN.test(buttonSerial)) {
     throw new SandboxConfigError(`--button-serial: "${buttonSerial}" must be 1 to 64 letters, digits, "_" or "-"`);
@@ -118,19 +117,31 @@ export function resolveSandboxConfig(options: SandboxOptions = {}): SandboxConfi
     dir: resolve(options.dir ?? DEFAULT_SANDBOX_DIR),
     logger: options.logger ?? silentLogger,
     devices,
-    things: thingNames(devices),
+    things,
     clickActions,
-    ...(realPlug ? { realPlug } : {}),
-    strip: Boolean(options.strip),
+    plugs,
+    plugCredentials: options.plugCredentials ?? SANDBOX_TPLINK_CREDENTIALS,
     bucket: options.bucket ?? DEFAULT_BUCKET,
     buttonSerial,
     agents,
     writeInfoFile: options.writeInfoFile !== false,
     plugMode,
     ...(options.plugPollMs !== undefined ? { plugPollMs: options.plugPollMs } : {}),
+    ...(options.plugTimers !== undefined ? { plugTimers: options.plugTimers } : {}),
+    ...(options.confirmTimeoutMs !== undefined ? { confirmTimeoutMs: options.confirmTimeoutMs } : {}),
     ...(options.dashboard ? { dashboardPort: options.dashboard === true ? 0 : (options.dashboard.port ?? 0) } : {}),
-    ...(options.plugCredentials ? { plugCredentials: options.plugCredentials } : {}),
   };
+}
+
+/** `plugs`, or the one plug `lamp` that `plug`/`strip` describe (default a simulated HS100). */
+function plugSpecs(options: SandboxOptions): SandboxPlugSpec[] {
+  const given = options.plugs ?? [];
+  const texts = options.plug !== undefined ? [options.plug, ...given] : given;
+  if (texts.length > 0) {
+    if (options.strip) throw new SandboxConfigError('--strip simulates the one plug lamp; it cannot be combined with --plug (give --plug lamp=hs300 instead)');
+    return texts.map((p) => (typeof p === 'string' ? parsePlugSpec(p) : p));
+  }
+  return [{ id: DEFAULT_PLUG_ID, kind: options.strip ? 'hs300' : 'hs100' }];
 }
 
 /** `--click-actions SINGLE=toggle,DOUBLE=on` → settings, through the button's own setting; problems name the flag. */

@@ -39,7 +39,22 @@ export interface SandboxInfo {
   button: { clientId: string; serial: string; cert: string; key: string };
   plug: { host: string; port: number; simulated: boolean; model?: string };
   /** Every plug the button switches, how, and (relay) the shadow it is switched through. */
-  plugs?: { id: string; host: string; port: number; thing: string | null; shadowName: string | null; mode: 'relay' | 'direct' }[];
+  plugs?: {
+    id: string;
+    host: string;
+    port: number;
+    thing: string | null;
+    shadowName: string | null;
+    mode: 'relay' | 'direct';
+    /** The simulated kind (`hs100`, `p110-klap`, …), or `real`. */
+    kind?: string;
+    /** Simulated: what it speaks. */
+    protocol?: 'xor' | 'klap' | 'aes';
+    family?: 'iot' | 'smart';
+    /** One outlet of a strip. */
+    outlet?: number | string;
+    model?: string;
+  }[];
   /** Where the button publishes, e.g. `iotbutton/<serial>`. */
   buttonTopic: string;
   /** The dashboard's URL (on 127.0.0.1), when it runs. */

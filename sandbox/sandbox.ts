@@ -20,17 +20,20 @@ import type { Agent } from '../agent/agent';
 import { startIotCore, type IotCore } from './iot-core';
 import { startLocalS3, type LocalS3 } from './local-s3';
 import { Narrator } from './narration';
-import { ensureWritableDir, resolveSandboxConfig, ROLE_ALIAS, SANDBOX_PLUG_ID, sandboxPlugConfig, type SandboxConfig, type SandboxOptions } from './sandbox-config';
+import { ensureWritableDir, resolveSandboxConfig, ROLE_ALIAS, type SandboxConfig, type SandboxOptions } from './sandbox-config';
 import { plugShadowName, PLUG_SHADOW_PREFIX } from '../core/plug-relay/contract';
+import type { ButtonOutcome } from '../core/button/outcome';
+import type { ButtonRuleEvent } from './iot-core';
 import { CLASSIC_SHADOW, devicePolicy } from '../core/iot-policy/device-policy';
 import { claimSandboxDir, removeSandboxInfo, writeSandboxInfo, type SandboxInfo, type SandboxThingInfo } from './sandbox-info';
-import { startSandboxPlug, type SandboxPlug } from './sandbox-plug';
+import { plugConfigOf, startSandboxPlugs, type SandboxPlug } from './sandbox-plug';
 import type { ShadowObserver } from './shadow-observer';
 import type { PlugRelayState } from './simulated-plug';
 import { Teardown } from './teardown';
-import { waitForPlug, waitForReported } from './waiters';
-import { issueThings, startSandboxAgents } from './wire-agents';
-import { wireButtonLambda } from './wire-button';
+import { waitForEvent, waitForPlug, waitForReported } from './waiters';
+import { issueThings, startSandboxAgent, startSandboxAgents } from './wire-agents';
+import { wireButtonLambda, type SandboxButtonLambda } from './wire-button';
+import { SandboxConfigError } from './errors';
 import { wireObjectLambda } from './wire-object';
 import { startSandboxDashboard } from './dashboard/wire-dashboard';
 import { watchShadows } from './watch-shadows';
@@ -66,10 +69,25 @@ export interface Sandbox {
   events: EventEmitter;
   /** Puts an object into the sandbox bucket as any S3 client would. */
   upload(key: string, body: string | Uint8Array): Promise<UploadedObject>;
-  /** The plug's relay state now (simulated: from its memory; real: queried over TCP). */
-  plugState(): Promise<PlugRelayState>;
-  /** Resolves when the plug's state satisfies `predicate`. */
-  waitForPlug(predicate: (s: PlugRelayState) => boolean, timeoutMs?: number): Promise<PlugRelayState>;
+  /** A plug's relay state now (simulated: from its memory; real: queried over the LAN); default the first plug. */
+  plugState(plugId?: string): Promise<PlugRelayState>;
+  /** Resolves when a plug's state (default the first plug's) satisfies `predicate`. */
+  waitForPlug(predicate: (s: PlugRelayState) => boolean, timeoutMs?: number, plugId?: string): Promise<PlugRelayState>;
+  /** Resolves with a plug's shadow document (relay mode) once `predicate` holds for it. */
+  waitForPlugShadow(plugId: string, predicate: (doc: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** A simulated plug stops answering (its port closed), as an unplugged plug. */
+  stopPlug(plugId: string): Promise<void>;
+  /** A stopped simulated plug answers again, on the same port. */
+  startPlug(plugId: string): Promise<void>;
+  /** Stops a thing's in-process agent (its hub is offline). */
+  stopAgent(thing: string): Promise<void>;
+  /** Starts a thing's agent again; `clock` replaces its clock (e.g. later than the sandbox's). */
+  startAgent(thing: string, options?: { clock?: () => number }): Promise<void>;
+  /**
+   * Runs one button event through the button function as the rule would (narrated), on the warm
+   * instance or, with `freshInstance`, on a new one (a new Lambda container).
+   */
+  invokeButton(event: ButtonRuleEvent, options?: { freshInstance?: boolean }): Promise<ButtonOutcome>;
   /** Resolves when `thing` has reported `hash` for the sandbox's property (and desired equals it). */
   waitForReported(thing: string, hash: string, timeoutMs?: number): Promise<void>;
   /** The thing's classic shadow document (as GetThingShadow returns it), or undefined if none. */
@@ -86,7 +104,9 @@ export interface SandboxParts {
   narrator: Narrator;
   /** Everything started so far, closed in reverse; a part adds its own close. */
   teardown: Teardown;
-  plug: SandboxPlug;
+  /** Every plug, in the order given; the first is `info.plug`. */
+  plugs: SandboxPlug[];
+  button: SandboxButtonLambda;
   s3: LocalS3;
   iot: IotCore;
   /** Each thing's desired and reported hash, as the shadow service published them. */
@@ -116,7 +136,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 /** Starts every part in order, each registering its close on `teardown` (the caller closes it on failure). */
 export async function startSandboxParts(config: SandboxConfig, narrator: Narrator, teardown: Teardown): Promise<SandboxParts> {
   const { emit } = narrator;
-  const plug = await startSandboxPlug(config, emit, teardown);
+  const plugs = await startSandboxPlugs(config, emit, teardown);
 
   // The bucket's notifications go to the object Lambda, as the stack wires them; it needs clients
   // for this bucket and for IoT Core, so it is bound once both run.
@@ -130,6 +150,11 @@ export async function startSandboxParts(config: SandboxConfig, narrator: Narrato
   teardown.add('local S3', () => s3.close());
 
   const started: { iot?: IotCore } = {};
+  const button = wireButtonLambda(config, plugs.map(plugConfigOf), emit, () => {
+    const client = started.iot!.createDataPlaneClient();
+    teardown.add('button data-plane client', async () => client.destroy());
+    return client;
+  });
   const iot = await startIotCore({
     dir: join(config.dir, 'iot'),
     dataDir: join(config.dir, 'iot', 'shadows'),
@@ -140,11 +165,7 @@ export async function startSandboxParts(config: SandboxConfig, narrator: Narrato
     // Temporary credentials the local S3 accepts.
     credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
     // The button rule's action is the button Lambda.
-    onButton: wireButtonLambda(config, plug.address, emit, () => {
-      const client = started.iot!.createDataPlaneClient();
-      teardown.add('button data-plane client', async () => client.destroy());
-      return client;
-    }),
+    onButton: (event) => button.onRule(event),
     // Relay mode: each hub may also use its own plug shadows (`plug-*`), as the stack's policy allows.
     ...(config.plugMode === 'relay' ? { devicePolicy: devicePolicy({ shadows: [CLASSIC_SHADOW, { kind: 'named-prefix', prefix: PLUG_SHADOW_PREFIX }] }) } : {}),
     logger: config.logger.child({ component: 'iot-core' }),
@@ -155,15 +176,15 @@ export async function startSandboxParts(config: SandboxConfig, narrator: Narrato
 
   const observer = watchShadows(config, iot, emit, teardown);
   const things = issueThings(config, iot);
-  const agents = await startSandboxAgents(config, things, iot, s3, emit, teardown, plug.address);
-  return { config, narrator, teardown, plug, s3, iot, observer, things, agents };
+  const agents = await startSandboxAgents(config, things, iot, s3, emit, teardown, plugs);
+  return { config, narrator, teardown, plugs, button, s3, iot, observer, things, agents };
 }
 
 /** What `--json` prints and `sandbox.json` holds; issues the button's certificate. */
-function describeSandbox({ config, plug, s3, iot, things }: SandboxParts): SandboxInfo {
+function describeSandbox({ config, plugs, s3, iot, things }: SandboxParts): SandboxInfo {
   const serial = config.buttonSerial;
   const button = iot.issueButton(serial);
-  const { simulated } = plug;
+  const first = plugs[0]!;
   return {
     dir: config.dir,
     pid: process.pid,
@@ -175,18 +196,27 @@ function describeSandbox({ config, plug, s3, iot, things }: SandboxParts): Sandb
     things,
     agents: config.agents ? 'in-process' : 'none',
     button: { clientId: button.clientId, serial, cert: button.certPath, key: button.keyPath },
-    plug: { ...plug.address, simulated: simulated !== undefined, ...(simulated ? { model: simulated.model.toUpperCase() } : {}) },
-    plugs: [
-      config.plugMode === 'relay'
-        ? { ...plug.address, id: SANDBOX_PLUG_ID, thing: sandboxPlugConfig(config, plug.address).hub, shadowName: plugShadowName(SANDBOX_PLUG_ID), mode: 'relay' }
-        : { ...plug.address, id: SANDBOX_PLUG_ID, thing: null, shadowName: null, mode: 'direct' },
-    ],
+    plug: { ...first.address, simulated: first.simulated, ...(first.model !== undefined ? { model: first.model } : {}) },
+    plugs: plugs.map((p) => ({
+      id: p.id,
+      ...p.address,
+      ...(config.plugMode === 'relay' ? { thing: p.thing, shadowName: plugShadowName(p.id), mode: 'relay' as const } : { thing: null, shadowName: null, mode: 'direct' as const }),
+      kind: p.kind,
+      ...(p.protocol !== undefined ? { protocol: p.protocol, family: p.family } : {}),
+      ...(p.outlet !== undefined ? { outlet: p.outlet } : {}),
+      ...(p.model !== undefined ? { model: p.model } : {}),
+    })),
     buttonTopic: `iotbutton/${serial}`,
   };
 }
 
 async function sandboxApi(parts: SandboxParts): Promise<Sandbox> {
-  const { config, narrator, teardown, plug, s3, iot, observer } = parts;
+  const { config, narrator, teardown, plugs, s3, iot, observer } = parts;
+  const plugOf = (id?: string): SandboxPlug => {
+    const plug = id === undefined ? plugs[0] : plugs.find((p) => p.id === id);
+    if (!plug) throw new SandboxConfigError(`no plug "${id}" in this sandbox (its plugs: ${plugs.map((p) => p.id).join(', ')})`);
+    return plug;
+  };
   const info = describeSandbox(parts);
   if (config.dashboardPort !== undefined) {
     const url = await startSandboxDashboard(config.dashboardPort, info, narrator.events, iot, teardown, config.logger);
@@ -208,8 +238,22 @@ async function sandboxApi(parts: SandboxParts): Promise<Sandbox> {
       const out = await uploadClient.send(new PutObjectCommand({ Bucket: config.bucket, Key: key, Body: bytes, ContentLength: bytes.length }));
       return { key, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), ...(out.ETag ? { etag: out.ETag } : {}) };
     },
-    plugState: () => plug.state(),
-    waitForPlug: (predicate, timeoutMs = 10_000) => waitForPlug(events, plug, predicate, timeoutMs),
+    plugState: async (plugId) => plugOf(plugId).state(),
+    waitForPlug: async (predicate, timeoutMs = 10_000, plugId) => waitForPlug(events, plugOf(plugId), predicate, timeoutMs),
+    async waitForPlugShadow(plugId, predicate, timeoutMs = 10_000) {
+      const plug = plugOf(plugId);
+      const doc = () => iot.shadows.get(plug.thing, plugShadowName(plug.id));
+      const check = () => {
+        const d = doc();
+        return d !== undefined && predicate(d) ? d : undefined;
+      };
+      return waitForEvent(events, `the shadow plug-${plug.id} of ${plug.thing}`, check, timeoutMs, async () => check());
+    },
+    stopPlug: async (plugId) => plugOf(plugId).stop(),
+    startPlug: async (plugId) => plugOf(plugId).start(),
+    stopAgent: (thing) => stopAgent(parts, thing),
+    startAgent: (thing, options = {}) => restartAgent(parts, thing, options.clock),
+    invokeButton: (event, options) => parts.button.invoke(event, options),
     waitForReported: (thing, hash, timeoutMs = 30_000) => waitForReported(events, observer, thing, hash, timeoutMs),
     async shadow(thing) {
       return iot.shadows.get(thing);
@@ -219,4 +263,32 @@ async function sandboxApi(parts: SandboxParts): Promise<Sandbox> {
     },
     close: () => teardown.close(),
   };
+}
+
+function agentIndex(parts: SandboxParts, thing: string): number {
+  const i = parts.things.findIndex((t) => t.name === thing);
+  if (i < 0 || !parts.config.agents) throw new SandboxConfigError(`no in-process agent for thing "${thing}"`);
+  return i;
+}
+
+const stoppedAgents = new WeakSet<Agent>();
+
+async function stopAgent(parts: SandboxParts, thing: string): Promise<void> {
+  const agent = parts.agents[agentIndex(parts, thing)]!;
+  if (stoppedAgents.has(agent)) return;
+  stoppedAgents.add(agent);
+  await agent.close();
+}
+
+/**
+ * A new agent for the thing (the old one stopped first), online before this resolves. It takes
+ * the old one's place in `parts.agents`, so the sandbox's teardown closes it.
+ */
+async function restartAgent(parts: SandboxParts, thing: string, clock?: () => number): Promise<void> {
+  await stopAgent(parts, thing);
+  const i = agentIndex(parts, thing);
+  const { config, things, iot, s3, narrator, plugs, agents } = parts;
+  const agent = await startSandboxAgent(config, things[i]!, iot, s3, narrator.emit, plugs, clock);
+  agents[i] = agent;
+  if (!agent.online) await new Promise<void>((resolve) => agent.once('connected', () => resolve()));
 }

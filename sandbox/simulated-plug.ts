@@ -19,11 +19,13 @@ export class SimulatedPlugError extends SandboxError {
   }
 }
 
-export type SimulatedModel = 'hs100' | 'hs300';
+export type SimulatedModel = 'hs100' | 'hs110' | 'hs300';
 
 export interface SimulatedPlugOptions {
   /** HS300 power strip (six outlets) instead of an HS100 plug. */
   strip?: boolean;
+  /** Which device (default hs100, or hs300 with `strip`); hs110 has an energy meter. */
+  model?: SimulatedModel;
   host?: string;
   /** 0 (default) picks a free port. */
   port?: number;
@@ -76,7 +78,7 @@ export async function startSimulatedPlug(options: SimulatedPlugOptions = {}): Pr
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== 'EADDRINUSE' || (options.port ?? 0) !== 0 || attempt >= START_ATTEMPTS) {
         throw new SimulatedPlugError(
-          `simulated ${options.strip ? 'HS300' : 'HS100'} cannot listen on ${options.host ?? '127.0.0.1'}:${options.port ?? 0}: ${(err as Error).message}`,
+          `simulated ${modelOf(options).toUpperCase()} cannot listen on ${options.host ?? '127.0.0.1'}:${options.port ?? 0}: ${(err as Error).message}`,
           err,
         );
       }
@@ -84,15 +86,17 @@ export async function startSimulatedPlug(options: SimulatedPlugOptions = {}): Pr
   }
 }
 
+const modelOf = (options: SimulatedPlugOptions): SimulatedModel => options.model ?? (options.strip ? 'hs300' : 'hs100');
+
 async function startOnce(options: SimulatedPlugOptions): Promise<SimulatedPlug> {
   const logger = options.logger ?? silentLogger;
-  const model: SimulatedModel = options.strip ? 'hs300' : 'hs100';
+  const model = modelOf(options);
   const host = options.host ?? '127.0.0.1';
   const device = new Device({
     model,
     address: host,
     port: options.port ?? 0,
-    alias: options.alias ?? (options.strip ? 'sandbox strip' : 'sandbox plug'),
+    alias: options.alias ?? (model === 'hs300' ? 'sandbox strip' : 'sandbox plug'),
   });
   const events = new EventEmitter();
   // The simulator emits `error` for unparseable requests and socket errors; unhandled, that

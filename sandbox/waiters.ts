@@ -48,11 +48,12 @@ export function waitForEvent<T>(
 
 /** Resolves with the plug's state once `predicate` holds for it. */
 export function waitForPlug(events: EventEmitter, plug: SandboxPlug, predicate: (s: PlugRelayState) => boolean, timeoutMs: number): Promise<PlugRelayState> {
-  const { simulated } = plug;
-  if (simulated) {
-    return waitForEvent(events, 'the plug state', () => (predicate(simulated.state()) ? simulated.state() : undefined), timeoutMs);
+  const { stateNow } = plug;
+  const what = `the state of plug ${plug.id}`;
+  if (stateNow) {
+    return waitForEvent(events, what, () => (predicate(stateNow()) ? stateNow() : undefined), timeoutMs);
   }
-  return waitForEvent(events, 'the plug state', () => undefined, timeoutMs, async () => {
+  return waitForEvent(events, what, () => undefined, timeoutMs, async () => {
     const s = await plug.state();
     return predicate(s) ? s : undefined;
   });

@@ -10,7 +10,8 @@ import { SandboxTimeoutError } from './errors';
 import type { IotCore } from './iot-core';
 import type { LocalS3 } from './local-s3';
 import type { Emit } from './narration';
-import { agentStateDir, sandboxPlugConfig, SHADOW_PROPERTY, type SandboxConfig } from './sandbox-config';
+import { agentStateDir, SHADOW_PROPERTY, type SandboxConfig } from './sandbox-config';
+import { plugConfigOf, type SandboxPlug } from './sandbox-plug';
 import type { SandboxThingInfo } from './sandbox-info';
 import type { Teardown } from './teardown';
 
@@ -39,44 +40,58 @@ export async function startSandboxAgents(
   s3: LocalS3,
   emit: Emit,
   teardown: Teardown,
-  plugAddress?: { host: string; port: number },
+  sandboxPlugs: readonly SandboxPlug[] = [],
 ): Promise<Agent[]> {
-  const plugs = config.plugMode === 'relay' && plugAddress ? [sandboxPlugConfig(config, plugAddress)] : [];
-  const agents = await Promise.all(
-    (config.agents ? things : []).map(async (t) => {
-      const agent = await startAgent({
-        endpoint: iot.mqtt.host,
-        port: iot.mqtt.port,
-        cert: t.cert,
-        key: t.key,
-        caFile: iot.ca.certPath,
-        thingName: t.name,
-        credentialEndpoint: iot.credentialsProvider.endpoint,
-        shadowProperty: SHADOW_PROPERTY,
-        s3Endpoint: s3.endpoint,
-        region: s3.region,
-        dest: t.dest,
-        stateDir: agentStateDir(config.dir, t.name),
-        logger: config.logger.child({ component: 'agent', thing: t.name }),
-        plugs,
-        ...(config.plugPollMs !== undefined ? { plugPollMs: config.plugPollMs } : {}),
-      });
-      agent.on('plug', (e) => {
-        if (e.kind === 'polled' && e.requestId === undefined && e.reported.online) emit({ type: 'plug-reported', thing: t.name, plugId: e.plugId, power: e.reported.power ?? '?', online: true });
-        else if (e.kind === 'offline') emit({ type: 'plug-reported', thing: t.name, plugId: e.plugId, power: e.reported.power ?? '?', online: false, message: e.reported.error?.message });
-        else if (e.requestId !== undefined) emit({ type: 'plug-request', thing: t.name, plugId: e.plugId, requestId: e.requestId, outcome: e.kind, power: e.reported.power ?? '?', message: e.reported.lastRequest?.error?.message });
-      });
-      agent.on('progress', (p: { bytes: number; total?: number }) => emit({ type: 'progress', thing: t.name, bytes: p.bytes, total: p.total }));
-      agent.on('installed', (i: { hash: string; path: string }) => emit({ type: 'installed', thing: t.name, hash: i.hash, path: i.path }));
-      agent.on('error', (err: unknown) => emit({ type: 'device-error', thing: t.name, message: errorMessage(err) }));
-      agent.on('connected', () => emit({ type: 'device-online', thing: t.name, online: true }));
-      agent.on('offline', () => emit({ type: 'device-online', thing: t.name, online: false }));
-      return agent;
-    }),
-  );
+  const agents = await Promise.all((config.agents ? things : []).map((t) => startSandboxAgent(config, t, iot, s3, emit, sandboxPlugs)));
   teardown.add('agents', async () => void (await Promise.allSettled(agents.map((a) => a.close()))));
   await waitUntilOnline(agents, things, AGENTS_ONLINE_TIMEOUT_MS);
   return agents;
+}
+
+/**
+ * One thing's agent, its steps narrated; in relay mode it drives the plugs whose hub is its thing.
+ * `clock` replaces the agent's (a hub whose clock is ahead, to show a click that waited too long).
+ */
+export async function startSandboxAgent(
+  config: SandboxConfig,
+  t: SandboxThingInfo,
+  iot: IotCore,
+  s3: LocalS3,
+  emit: Emit,
+  sandboxPlugs: readonly SandboxPlug[],
+  clock?: () => number,
+): Promise<Agent> {
+  const plugs = config.plugMode === 'relay' ? sandboxPlugs.map(plugConfigOf) : [];
+  const agent = await startAgent({
+    endpoint: iot.mqtt.host,
+    port: iot.mqtt.port,
+    cert: t.cert,
+    key: t.key,
+    caFile: iot.ca.certPath,
+    thingName: t.name,
+    credentialEndpoint: iot.credentialsProvider.endpoint,
+    shadowProperty: SHADOW_PROPERTY,
+    s3Endpoint: s3.endpoint,
+    region: s3.region,
+    dest: t.dest,
+    stateDir: agentStateDir(config.dir, t.name),
+    logger: config.logger.child({ component: 'agent', thing: t.name }),
+    plugs,
+    ...(config.plugPollMs !== undefined ? { plugPollMs: config.plugPollMs } : {}),
+    ...(config.plugTimers !== undefined ? { timers: config.plugTimers } : {}),
+    ...(clock ? { clock } : {}),
+  });
+  agent.on('plug', (e) => {
+    if (e.kind === 'polled' && e.requestId === undefined && e.reported.online) emit({ type: 'plug-reported', thing: t.name, plugId: e.plugId, power: e.reported.power ?? '?', online: true });
+    else if (e.kind === 'offline') emit({ type: 'plug-reported', thing: t.name, plugId: e.plugId, power: e.reported.power ?? '?', online: false, message: e.reported.error?.message });
+    else if (e.requestId !== undefined) emit({ type: 'plug-request', thing: t.name, plugId: e.plugId, requestId: e.requestId, outcome: e.kind, power: e.reported.power ?? '?', message: e.reported.lastRequest?.error?.message });
+  });
+  agent.on('progress', (p: { bytes: number; total?: number }) => emit({ type: 'progress', thing: t.name, bytes: p.bytes, total: p.total }));
+  agent.on('installed', (i: { hash: string; path: string }) => emit({ type: 'installed', thing: t.name, hash: i.hash, path: i.path }));
+  agent.on('error', (err: unknown) => emit({ type: 'device-error', thing: t.name, message: errorMessage(err) }));
+  agent.on('connected', () => emit({ type: 'device-online', thing: t.name, online: true }));
+  agent.on('offline', () => emit({ type: 'device-online', thing: t.name, online: false }));
+  return agent;
 }
 
 async function waitUntilOnline(agents: Agent[], things: SandboxThingInfo[], timeoutMs: number): Promise<void> {

@@ -1,65 +1,102 @@
 /**
  * The button Lambda behind the local `iotbutton/+` rule, configured as the stack configures it
  * (the same `buttonFunctionEnvironment(settings)`, parsed as at cold start), its clicks narrated.
+ * The sandbox button switches every sandbox plug, named by id. Its outcome goes to a stand-in for
+ * the SNS topic: a `notification` event.
  */
 import { errorMessage } from '../core/errors';
-import { buttonFunctionEnvironment, parseButtonConfig, type ButtonSettings } from '../core/button/config';
-import { createHandler as createButtonHandler } from '../lambda/button-click';
-import { createRelayDriver } from '../core/button/relay-driver';
+import { buttonFunctionEnvironment, parseButtonConfig, type ButtonConfig, type ButtonSettings } from '../core/button/config';
+import type { ButtonOutcome } from '../core/button/outcome';
+import type { Publish } from '../core/button/sns-publish';
+import { createHandler as createButtonHandler, type ButtonHandler } from '../lambda/button-click';
+import { createRelayDriver, type RelayDriver } from '../core/button/relay-driver';
 import type { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import type { ButtonRuleEvent } from './iot-core';
 import { buttonOutcomeEvents, type Emit } from './narration';
-import { sandboxPlugConfig, type SandboxConfig } from './sandbox-config';
+import type { SandboxConfig } from './sandbox-config';
+import { plugForTarget, type PlugConfig } from '../core/plug-relay/config';
 import { plugShadowName } from '../core/plug-relay/contract';
-import type { RelayDriver } from '../core/button/relay-driver';
 import { fixedCredentials } from '../core/button/plug-credentials';
 
+/** The topic the sandbox's function publishes to: nothing in AWS; its messages become `notification` events. */
+export const SANDBOX_TOPIC_ARN = 'arn:aws:sns:us-east-1:000000000000:shadowplug-sandbox-outcomes';
+
+export interface SandboxButtonLambda {
+  /** The rule action: narrates the click, runs the handler, narrates what it did. Never throws. */
+  onRule(event: ButtonRuleEvent): Promise<void>;
+  /**
+   * Runs one event through the function, as the rule would (narrated the same way), on the warm
+   * instance or, with `freshInstance`, on a new one (a new Lambda container: its own memory of
+   * request ids, its own clients).
+   */
+  invoke(event: ButtonRuleEvent, options?: { freshInstance?: boolean }): Promise<ButtonOutcome>;
+}
+
 /** The relay driver, its shadow writes narrated: the button function's hop of the relay path. */
-function narratedRelay(driver: RelayDriver, config: SandboxConfig, plugAddress: { host: string; port: number }, emit: Emit): RelayDriver {
-  const plug = sandboxPlugConfig(config, plugAddress);
+function narratedRelay(driver: RelayDriver, plugs: readonly PlugConfig[], emit: Emit): RelayDriver {
   return {
     ...driver,
     async write(target, on) {
-      emit({ type: 'plug-desired', thing: plug.hub, shadowName: plugShadowName(plug.id), power: on ? 'on' : 'off' });
+      const plug = plugForTarget(plugs, target);
+      if (plug) emit({ type: 'plug-desired', thing: plug.hub, shadowName: plugShadowName(plug.id), power: on ? 'on' : 'off' });
       return driver.write(target, on);
     },
   };
 }
 
-/** The rule action: narrates the click, runs the handler, narrates what it did. Never throws. */
+/** The function's settings: every sandbox plug configured once, and the button's targets by id. */
+export function sandboxButtonConfig(config: SandboxConfig, plugs: readonly PlugConfig[]): ButtonConfig {
+  const settings: ButtonSettings = {
+    defaultTargets: plugs.map((p) => p.id),
+    clickActions: config.clickActions,
+    plugMode: config.plugMode,
+    plugs: [...plugs],
+    snsTopicArn: SANDBOX_TOPIC_ARN,
+    ...(config.confirmTimeoutMs !== undefined ? { confirmTimeoutMs: config.confirmTimeoutMs } : {}),
+  };
+  return parseButtonConfig(buttonFunctionEnvironment(settings));
+}
+
 export function wireButtonLambda(
   config: SandboxConfig,
-  plugAddress: { host: string; port: number },
+  /** The sandbox's plugs as configured (`plugConfigOf`). */
+  plugs: readonly PlugConfig[],
   emit: Emit,
   /** The data-plane client (relay mode), asked for at the first click: IoT Core starts after this is wired. */
   dataPlane: () => IoTDataPlaneClient,
-): (event: ButtonRuleEvent) => Promise<void> {
-  const settings: ButtonSettings = {
-    defaultTargets: [`${plugAddress.host}:${plugAddress.port}`],
-    clickActions: config.clickActions,
-    plugMode: config.plugMode,
-    ...(config.plugMode === 'relay' ? { plugs: [sandboxPlugConfig(config, plugAddress)] } : {}),
-  };
-  const buttonConfig = parseButtonConfig(buttonFunctionEnvironment(settings));
+): SandboxButtonLambda {
+  const buttonConfig = sandboxButtonConfig(config, plugs);
   const logger = config.logger.child({ fn: 'button-click' });
-  let handler: ReturnType<typeof createButtonHandler> | undefined;
-  const handlerNow = () =>
-    (handler ??= createButtonHandler({
+  const publish: Publish = async ({ topicArn, subject, message }) => emit({ type: 'notification', topicArn, subject, message });
+  const newInstance = (): ButtonHandler =>
+    createButtonHandler({
       config: buttonConfig,
       logger,
+      publish,
       ...(buttonConfig.plugMode === 'relay'
-        ? { driver: narratedRelay(createRelayDriver({ plugs: buttonConfig.plugs, iotData: dataPlane(), confirmTimeoutMs: buttonConfig.confirmTimeoutMs, confirmPollMs: 10, logger }), config, plugAddress, emit) }
+        ? { driver: narratedRelay(createRelayDriver({ plugs: buttonConfig.plugs, iotData: dataPlane(), confirmTimeoutMs: buttonConfig.confirmTimeoutMs, confirmPollMs: 10, logger }), buttonConfig.plugs, emit) }
         : {}),
       // Direct mode: the sandbox's credentials, as the stack's secret would give them.
-      ...(buttonConfig.plugMode === 'direct' && config.plugCredentials ? { credentials: fixedCredentials(config.plugCredentials) } : {}),
-    }));
-  return async (event) => {
+      ...(buttonConfig.plugMode === 'direct' ? { credentials: fixedCredentials(config.plugCredentials) } : {}),
+    });
+  let warm: ButtonHandler | undefined;
+
+  const invoke = async (event: ButtonRuleEvent, options: { freshInstance?: boolean } = {}): Promise<ButtonOutcome> => {
+    const handler = options.freshInstance ? newInstance() : (warm ??= newInstance());
     const serial = String(event.serialNumber ?? '?');
     emit({ type: 'click', serial, clickType: String(event.clickType ?? '?'), requestId: event.requestId });
-    try {
-      for (const e of buttonOutcomeEvents(serial, await handlerNow()(event))) emit(e);
-    } catch (err) {
-      emit({ type: 'click-failed', serial, message: errorMessage(err) });
-    }
+    const outcome = await handler(event);
+    for (const e of buttonOutcomeEvents(serial, outcome)) emit(e);
+    return outcome;
+  };
+  return {
+    invoke,
+    async onRule(event) {
+      try {
+        await invoke(event);
+      } catch (err) {
+        emit({ type: 'click-failed', serial: String(event.serialNumber ?? '?'), message: errorMessage(err) });
+      }
+    },
   };
 }

@@ -136,6 +136,8 @@ async function local(o: ClickCliOptions, io: ClickCliIo, clickType: 'SINGLE' | '
     io.stderr(`shadowplug click: which plug? Give --plug host:port[#child] (or set ${BUTTON_ENV.defaultTargets}), or --endpoint to publish over MQTT`);
     return 2;
   }
+  // A local click opens TCP to the plug itself (the seed's path) unless the environment asks for the relay.
+  if (!env[BUTTON_ENV.plugMode]) env[BUTTON_ENV.plugMode] = 'direct';
   // CLI logs are for people: warnings only unless --log-level (or the function's variable) says otherwise.
   if (o.logLevel !== undefined) env[BUTTON_ENV.logLevel] = o.logLevel;
   else if (!env[BUTTON_ENV.logLevel]) env[BUTTON_ENV.logLevel] = 'warn';

@@ -9,10 +9,9 @@ import { attempt, coerceValue, envNamesOf, isUnset, readText, settingsOf } from 
 import type { ClickAction, ClickType } from './click';
 import { ButtonConfigError } from './errors';
 import { BUTTON_SETTINGS, type ButtonSettingName, type ClickActions, type TargetSetting } from './settings';
-import type { PlugTarget } from './targets';
+import type { PlugTarget, TargetRef } from './targets';
 import type { PlugMode } from './settings';
-import { plugForTarget, type PlugConfig } from '../plug-relay/config';
-import { formatTarget } from './targets';
+import { resolveTarget, type PlugConfig } from '../plug-relay/config';
 
 export { BUTTON_SETTINGS, type ButtonSettingName, type TargetSetting } from './settings';
 
@@ -61,7 +60,7 @@ export interface ButtonConfig {
   /** How many request ids a warm container remembers. */
   dedupeCapacity: number;
   plugMode: PlugMode;
-  /** Relay mode: the plugs targets are switched through (by their address). */
+  /** The configured plugs; targets name them by id (relay mode: switched through their shadows). */
   plugs: PlugConfig[];
   confirmTimeoutMs: number;
   /** Relay mode: '' for the SDK's default endpoint. */
@@ -74,22 +73,36 @@ export interface ButtonConfig {
 /** Every setting's value, defaults applied (only the topic may be absent). */
 type Values = { -readonly [K in ButtonSettingName]: ReturnType<(typeof BUTTON_SETTINGS)[K]['parse']> } & { snsTopicArn?: string };
 
-/** Checks across settings, naming a setting the way the caller's source names it. */
+/** Checks across settings and matches the targets to the plugs, naming a setting the way the caller's source names it. */
 function checkWhole(values: Values, name: (setting: ButtonSettingName) => string): ButtonConfig {
   const v = values;
   if (v.defaultTargets.length === 0 && Object.keys(v.serialTargets).length === 0) {
     throw new ButtonConfigError(name('defaultTargets'), `is not set and ${name('serialTargets')} names no button: the function has no plug to switch`);
   }
-  if (v.plugMode === 'relay') {
-    for (const t of [...v.defaultTargets, ...Object.values(v.serialTargets).flat()]) {
-      if (!plugForTarget(v.plugs, t)) throw new ButtonConfigError(name('plugs'), `names no plug at ${formatTarget(t)}, a button target (relay mode switches only configured plugs)`);
-    }
+  if (v.plugMode === 'relay' && v.plugs.length === 0) {
+    throw new ButtonConfigError(
+      name('plugs'),
+      `is empty, and ${name('plugMode')} is relay (the default): configure every plug as id@hub=host[:port][#outlet], or set ${name('plugMode')} to direct to switch addresses over TCP`,
+    );
   }
   if (v.plugMode === 'relay' && v.credentialsSecret !== '') {
     throw new ButtonConfigError(name('credentialsSecret'), 'is for direct mode: in relay mode the plug credentials stay on the LAN with the hub agent');
   }
-  const { snsTopicArn, ...rest } = v;
-  return snsTopicArn === undefined ? rest : { ...rest, snsTopicArn };
+  const resolve = (setting: ButtonSettingName, refs: TargetRef[], serial?: string): PlugTarget[] =>
+    refs.map((ref) => {
+      try {
+        return resolveTarget(ref, v.plugs, v.plugMode);
+      } catch (err) {
+        throw new ButtonConfigError(name(setting), `${serial === undefined ? '' : `serial ${serial}: `}${(err as Error).message}`, err);
+      }
+    });
+  const { snsTopicArn, defaultTargets, serialTargets, ...rest } = v;
+  const config: ButtonConfig = {
+    ...rest,
+    defaultTargets: resolve('defaultTargets', defaultTargets),
+    serialTargets: Object.fromEntries(Object.entries(serialTargets).map(([serial, refs]) => [serial, resolve('serialTargets', refs, serial)])),
+  };
+  return snsTopicArn === undefined ? config : { ...config, snsTopicArn };
 }
 
 /**

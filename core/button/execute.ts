@@ -41,6 +41,8 @@ export interface TargetResult {
   host: string;
   port: number;
   child?: number | string;
+  /** The configured plug's id, when the target is one. */
+  plug?: string;
   alias?: string;
   before?: boolean;
   after?: boolean;
@@ -74,13 +76,17 @@ async function perDevice(targets: TargetResult[], work: (t: TargetResult) => Pro
 }
 
 function targetOf(r: TargetResult): PlugTarget {
-  return r.child === undefined ? { host: r.host, port: r.port } : { host: r.host, port: r.port, child: r.child };
+  const t: PlugTarget = { host: r.host, port: r.port };
+  if (r.child !== undefined) t.child = r.child;
+  if (r.plug !== undefined) t.plug = r.plug;
+  return t;
 }
 
 export async function execute(plan: ActPlan, driver: PlugDriver): Promise<ExecuteResult> {
   const results: TargetResult[] = plan.targets.map((t) => {
     const r: TargetResult = { target: formatTarget(t), host: t.host, port: t.port, status: 'failed' };
     if (t.child !== undefined) r.child = t.child;
+    if (t.plug !== undefined) r.plug = t.plug;
     return r;
   });
 

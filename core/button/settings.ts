@@ -11,7 +11,7 @@ import { SettingValueError } from '../settings/errors';
 import { logLevelSetting } from '../settings/log-level';
 import { setting, type Codec } from '../settings/schema';
 import { CLICK_ACTIONS, CLICK_TYPES, SERIAL_PATTERN, isClickAction, isClickType, type ClickAction, type ClickType } from './click';
-import { formatTarget, parseTarget, type PlugTarget } from './targets';
+import { formatTarget, formatTargetRef, parseTarget, parseTargetRef, type PlugTarget, type TargetRef } from './targets';
 
 export type ClickActions = Record<ClickType, ClickAction>;
 
@@ -49,45 +49,50 @@ export const clickActionsCodec: Codec<ClickActions> = {
   format: (actions) => CLICK_TYPES.map((t) => `${t}=${actions[t]}`).join(','),
 };
 
-/** A target as text (`host[:port][#child]`) or already parsed. */
+/** A target as text (a plug id, or `host[:port][#child]`) or an address already parsed. */
 export type TargetSetting = string | PlugTarget;
 
-function target(value: unknown): PlugTarget {
+const TARGET_SHAPE = 'a plug id or host[:port][#outlet]';
+
+function target(value: unknown): TargetRef {
   try {
-    if (typeof value === 'string') return parseTarget(value);
-    if (typeof value === 'object' && value !== null) return parseTarget(formatTarget(value as PlugTarget));
+    if (typeof value === 'string') return parseTargetRef(value);
+    if (typeof value === 'object' && value !== null) {
+      const t = value as PlugTarget;
+      return t.plug !== undefined ? { id: t.plug } : { address: parseTarget(formatTarget(t)) };
+    }
   } catch (err) {
     throw new SettingValueError((err as Error).message, err);
   }
-  throw new SettingValueError(`expected "host[:port][#outlet]", got ${JSON.stringify(value)}`);
+  throw new SettingValueError(`expected ${TARGET_SHAPE}, got ${JSON.stringify(value)}`);
 }
 
-/** `host[:port][#child]`, comma-separated, or a list of them (strings or parsed). */
-export const targetsCodec: Codec<PlugTarget[]> = {
+/** Plug ids or `host[:port][#child]`, comma-separated, or a list of them (strings or parsed). Matched to the plugs in config.ts. */
+export const targetsCodec: Codec<TargetRef[]> = {
   parse: (text) => targetsCodec.coerce!(text),
   coerce(value) {
     const items: unknown[] = Array.isArray(value) ? value : [value];
     const list = items.flatMap((t) => (typeof t === 'string' ? t.split(',').filter((s) => s.trim() !== '') : [t]));
-    if (list.length === 0) throw new SettingValueError('no plug target given (expected host[:port][#child], comma-separated)');
+    if (list.length === 0) throw new SettingValueError(`no plug target given (expected ${TARGET_SHAPE}, comma-separated)`);
     return list.map(target);
   },
-  format: (targets) => targets.map(formatTarget).join(','),
+  format: (targets) => targets.map(formatTargetRef).join(','),
 };
 
-const SERIAL_TARGETS_SHAPE = '{"<button serial>": "host[:port][#outlet]" or [targets]}';
+const SERIAL_TARGETS_SHAPE = '{"<button serial>": "<plug id>" or [targets]}';
 
 /** Button serial → its targets: JSON (an object in cdk.json and settings, text in `-c` and the environment). */
-export const serialTargetsCodec: Codec<Record<string, PlugTarget[]>> = {
+export const serialTargetsCodec: Codec<Record<string, TargetRef[]>> = {
   parse: (text) => serialTargetsCodec.coerce!(text),
   coerce(value) {
     const raw = typeof value === 'string' ? jsonText(value) : value;
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new SettingValueError(`expected a JSON object ${SERIAL_TARGETS_SHAPE}`);
-    const out: Record<string, PlugTarget[]> = {};
+    const out: Record<string, TargetRef[]> = {};
     for (const [serial, targets] of Object.entries(raw as Record<string, unknown>)) {
       if (!SERIAL_PATTERN.test(serial)) throw new SettingValueError(`serial "${serial}" has characters other than letters, digits, . _ : -`);
       const list: unknown[] = Array.isArray(targets) ? targets : [targets];
       if (list.length === 0 || !list.every((t) => typeof t === 'string' || (typeof t === 'object' && t !== null))) {
-        throw new SettingValueError(`serial ${serial}: expected "host[:port][#outlet]" or a non-empty list of them`);
+        throw new SettingValueError(`serial ${serial}: expected ${TARGET_SHAPE} or a non-empty list of them`);
       }
       try {
         out[serial] = targetsCodec.coerce!(list);
@@ -131,10 +136,10 @@ const SNS_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fi
 export const BUTTON_SETTINGS = {
   defaultTargets: setting(targetsCodec, {
     env: ENV_NAMES.defaultTargets,
-    type: 'host[:port][#outlet] list',
-    default: [],
+    type: 'plug id or host[:port][#outlet] list',
+    default: [] as TargetRef[],
     defaultText: 'none (the stack: `plugHost:plugPort`)',
-    description: `Plug(s) for any button without its own entry; port 9999 unless given; \`#2\` is outlet 2 of a strip (0-based), \`#<child id>\` an outlet by id. Required unless ${ENV_NAMES.serialTargets} names a button`,
+    description: `Plug(s) for any button without its own entry: ids of configured plugs (\`lamp,fan\`), or (direct mode) addresses, port 9999 unless given, \`#2\` outlet 2 of a strip (0-based), \`#<child id>\` an outlet by id. Required unless ${ENV_NAMES.serialTargets} names a button`,
   }),
   serialTargets: setting(serialTargetsCodec, {
     env: ENV_NAMES.serialTargets,
@@ -142,7 +147,7 @@ export const BUTTON_SETTINGS = {
     type: 'JSON object',
     default: {},
     defaultText: '`{}`',
-    description: `Per button serial, its own plug(s): \`{"G030JF05...": ["plug.lan:9999", "strip.lan#1"]}\``,
+    description: `Per button serial, its own plug(s), by plug id (or, direct mode, by address): \`{"G030JF05...": ["lamp", "fan"]}\``,
   }),
   clickActions: setting(clickActionsCodec, {
     env: ENV_NAMES.clickActions,
@@ -210,8 +215,8 @@ export const BUTTON_SETTINGS = {
   plugMode: setting(oneOf(PLUG_MODES, true), {
     env: ENV_NAMES.plugMode,
     type: PLUG_MODES.join(' | '),
-    default: 'direct' as PlugMode,
-    defaultText: '`direct` (the stack and the sandbox set `relay`)',
+    default: 'relay' as PlugMode,
+    defaultText: '`relay`',
     description: '`relay`: switch through each plug’s shadow `plug-<id>` on its hub (no port open to the home); `direct`: straight to the plug (XOR on TCP 9999, KLAP/AES on HTTP)',
   }),
   plugs: setting(plugsCodec, {
@@ -219,7 +224,7 @@ export const BUTTON_SETTINGS = {
     type: 'id@hub=host[:port][#outlet] list',
     default: [] as PlugConfig[],
     defaultText: 'none',
-    description: 'Relay mode: every plug, its hub thing and its LAN address; each target must be one of them',
+    description: 'Every plug, its hub thing and its LAN address; targets name them by id. Relay mode: each target must be one of them; direct mode: an id is switched at its address (the hub is unused)',
   }),
   confirmTimeoutMs: setting(integer(0, 60_000), {
     env: ENV_NAMES.confirmTimeoutMs,

@@ -1,8 +1,11 @@
 /**
- * Plug targets as written in configuration: `host[:port][#child]`, e.g. `192.168.1.20`,
- * `plug.lan:9999`, `[fd00::5]:9999#2`. `#child` picks one outlet of a strip, by index
- * (`#0`, `#1`, …) or by child id (`#8006…01`). Pure: no sockets here.
+ * Plug targets as written in configuration: a configured plug's id (`lamp`), or an address
+ * `host[:port][#child]`, e.g. `192.168.1.20`, `plug.lan:9999`, `[fd00::5]:9999#2`. `#child` picks
+ * one outlet of a strip, by index (`#0`, `#1`, …) or by child id (`#8006…01`). Which of the two a
+ * bare word is (`lamp` is also a host name) is decided against the configured plugs
+ * (core/plug-relay/config.ts `resolveTarget`). Pure: no sockets here.
  */
+import { PLUG_ID_PATTERN } from '../plug-relay/contract';
 import { DEFAULT_PORT, isValidHost, parseAddress } from '../tplink/address';
 
 export const DEFAULT_PLUG_PORT = DEFAULT_PORT;
@@ -12,6 +15,37 @@ export interface PlugTarget {
   port: number;
   /** Outlet of a strip: a 0-based index or a child id. Absent for a single plug. */
   child?: number | string;
+  /** The configured plug this target is (its id), when it is one. */
+  plug?: string;
+}
+
+/**
+ * A target as configured, before it is matched to the configured plugs: a plug id, an address,
+ * or a bare word that may be either (`lamp`).
+ */
+export interface TargetRef {
+  /** Set when the text is a valid plug id. */
+  id?: string;
+  /** Set when the text is a valid address. */
+  address?: PlugTarget;
+}
+
+/** Parses a target that may be a plug id or an address; throws an `Error` saying what is wrong. */
+export function parseTargetRef(text: string): TargetRef {
+  const raw = text.trim();
+  const id = PLUG_ID_PATTERN.test(raw) ? raw : undefined;
+  try {
+    const address = parseTarget(raw);
+    return id === undefined ? { address } : { id, address };
+  } catch (err) {
+    if (id !== undefined) return { id };
+    throw err;
+  }
+}
+
+/** The text of a reference: the id when it may be one, else the canonical address. */
+export function formatTargetRef(ref: TargetRef): string {
+  return ref.id ?? formatTarget(ref.address!);
 }
 
 const CHILD_ID = /^[A-Za-z0-9]{1,64}$/;

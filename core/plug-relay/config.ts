@@ -4,7 +4,7 @@
  * A strip outlet is a plug of its own with its child index or id. Pure.
  */
 import { THING_NAME_PATTERN } from '../shadow/topics';
-import { formatTarget, parseTarget, type PlugTarget } from '../button/targets';
+import { formatTarget, formatTargetRef, parseTarget, type PlugTarget, type TargetRef } from '../button/targets';
 import { PLUG_ID_PATTERN, plugShadowName } from './contract';
 import { PlugConfigError } from './errors';
 
@@ -61,10 +61,40 @@ export function plugsOfHub(plugs: readonly PlugConfig[], hub: string): PlugConfi
   return plugs.filter((p) => p.hub === hub);
 }
 
-/** The plug configured for a button target (`host:port[#child]`), if any. */
+/** The plug configured for a button target: by its id when it names one, else by address. */
 export function plugForTarget(plugs: readonly PlugConfig[], target: PlugTarget): PlugConfig | undefined {
+  if (target.plug !== undefined) return plugs.find((p) => p.id === target.plug);
   const key = formatTarget(target);
   return plugs.find((p) => formatTarget(p) === key);
+}
+
+/** The target a configured plug is: its address (direct mode) and its id (relay mode). */
+export function plugTarget(plug: PlugConfig): PlugTarget {
+  const { id, host, port, child } = plug;
+  return child === undefined ? { host, port, plug: id } : { host, port, child, plug: id };
+}
+
+const idList = (plugs: readonly PlugConfig[]) => (plugs.length === 0 ? 'none is configured' : `configured: ${plugs.map((p) => p.id).join(', ')}`);
+
+/**
+ * A configured target matched to the plugs: a plug id is that plug (an unknown id is an error
+ * naming the configured ones); an address is the plug at that address, if one is configured. In
+ * relay mode every target must be a configured plug; in direct mode an address nobody configured
+ * is switched as it is (the seed's way), but a word that can only be an id must name a plug.
+ * Throws an `Error` saying what is wrong (callers name the setting).
+ */
+export function resolveTarget(ref: TargetRef, plugs: readonly PlugConfig[], mode: 'relay' | 'direct'): PlugTarget {
+  const byId = ref.id === undefined ? undefined : plugs.find((p) => p.id === ref.id);
+  if (byId) return plugTarget(byId);
+  const address = ref.address;
+  const byAddress = address && plugForTarget(plugs, address);
+  if (byAddress) return plugTarget(byAddress);
+  // A bare word with no configured plugs is a host name in direct mode (`-c plugHost=lamp`).
+  const idOnly = ref.id !== undefined && (address === undefined || plugs.length > 0 || mode === 'relay');
+  if (idOnly) throw new Error(`"${ref.id}" is not a configured plug id (${idList(plugs)})`);
+  if (mode === 'direct') return address!;
+  const where = formatTargetRef(ref);
+  throw new Error(`${where} is not a configured plug (${idList(plugs)}): configure it in plugs as <id>@<hub>=${where} and name the id`);
 }
 
 export { plugShadowName };

@@ -71,7 +71,19 @@ export const STACK_SETTINGS = {
     default: 9999,
     description: "The plug's TCP port",
   }),
-  buttonTargets: { ...BUTTON_SETTINGS.serialTargets, feeds: BUTTON_SETTINGS.serialTargets.env },
+  defaultTargets: {
+    ...BUTTON_SETTINGS.defaultTargets,
+    context: 'defaultTargets',
+    feeds: BUTTON_SETTINGS.defaultTargets.env,
+    default: undefined,
+    defaultText: '`plugHost:plugPort` (the plug `plug`)',
+    description: 'Instead of plugHost/plugPort: the plug(s) any button without its own entry switches, by plug id (`lamp,fan`), comma-separated or a JSON list',
+  },
+  buttonTargets: {
+    ...BUTTON_SETTINGS.serialTargets,
+    feeds: BUTTON_SETTINGS.serialTargets.env,
+    description: 'Per button serial, its own plug(s) by plug id: `{"G030JF05...": ["lamp", "fan"]}` (direct mode also takes `host[:port][#outlet]`)',
+  },
   plugMode: {
     ...BUTTON_SETTINGS.plugMode,
     context: 'plugMode',
@@ -86,7 +98,7 @@ export const STACK_SETTINGS = {
     context: 'plugs',
     feeds: BUTTON_SETTINGS.plugs.env,
     defaultText: 'every button target, as plugs `plug`, `plug-2`, … on the first thing',
-    description: 'Relay mode: every plug as `id@hub=host[:port][#outlet]` (comma-separated or a JSON list); the hub is one of the things; every button target must be one of them',
+    description: 'Every plug as `id@hub=host[:port][#outlet]` (comma-separated or a JSON list), referenced by id from `defaultTargets`/`buttonTargets`; relay mode: the hub is one of the things and every button target must be one of the plugs',
   },
   clickActions: { ...BUTTON_SETTINGS.clickActions, feeds: BUTTON_SETTINGS.clickActions.env },
   plugCredentialsSecret: {

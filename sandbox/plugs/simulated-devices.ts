@@ -34,6 +34,8 @@ export interface SimulatedDeviceOptions {
   timeoutSeconds?: number;
   /** Outlets per page of the strip's child list (default 10). */
   pageSize?: number;
+  /** The device's state to serve (a device started again keeps its relays); default a new one of the kind. */
+  model?: SimulatedSmartDevice | SimulatedIotDevice;
 }
 
 export interface SimulatedDevice {
@@ -69,7 +71,7 @@ function modelFor(kind: SimulatedDeviceKind, options: SimulatedDeviceOptions): S
 }
 
 export async function startSimulatedDevice(kind: SimulatedDeviceKind, options: SimulatedDeviceOptions): Promise<SimulatedDevice> {
-  const model = modelFor(kind, options);
+  const model = options.model ?? modelFor(kind, options);
   const handle = (request: unknown): unknown => model.handle(request);
   const spec = KIND_PROTOCOLS[kind];
   const common = { credentials: options.credentials, handle, host: options.host, port: options.port, faults: options.faults, timeoutSeconds: options.timeoutSeconds };

@@ -28,7 +28,7 @@ export function buttonHarness(): ButtonHarness {
       return p;
     },
     handler(settings, deps = {}) {
-      const config = parseButtonConfig(buttonFunctionEnvironment({ connectTimeoutMs: 500, requestTimeoutMs: 500, ...settings }));
+      const config = parseButtonConfig(buttonFunctionEnvironment({ connectTimeoutMs: 500, requestTimeoutMs: 500, plugMode: 'direct', ...settings }));
       const logger = createLogger({ json: true, level: 'debug', write: (line) => logs.push(JSON.parse(line) as Record<string, unknown>) });
       return createHandler({ config, logger, ...deps });
     },

@@ -97,7 +97,43 @@ describe('stack context', () => {
   it('accepts JSON lists and objects written in cdk.json', () => {
     const settings = parseStackSettings(reader({ thingNames: ['a', 'b'], buttonTargets: { S1: 'plug.lan' } }));
     expect(settings.thingNames).toEqual(['a', 'b']);
-    expect(settings.buttonTargets).toEqual({ S1: [{ host: 'plug.lan', port: 9999 }] });
+    // Relay mode (the default) with no plugs given: each target by address becomes a plug on the first thing.
+    expect(settings.buttonTargets).toEqual({ S1: [{ host: 'plug.lan', port: 9999, plug: 'plug-2' }] });
+  });
+
+  describe('button targets reference configured plugs by id', () => {
+    const plugs = 'lamp@kitchen=192.168.1.20,fan@hall=192.168.1.30:9998,desk@hall=192.168.1.40#1';
+
+    it('resolves ids in buttonTargets and defaultTargets to the plugs (relay, the default)', () => {
+      const settings = parseStackSettings(
+        reader({ thingNames: 'kitchen,hall', plugs, defaultTargets: 'lamp', buttonTargets: { G030JF0512345678: ['fan', 'desk'] } }),
+      );
+      expect(settings.defaultTargets).toEqual([{ host: '192.168.1.20', port: 9999, plug: 'lamp' }]);
+      expect(settings.buttonTargets).toEqual({
+        G030JF0512345678: [
+          { host: '192.168.1.30', port: 9998, plug: 'fan' },
+          { host: '192.168.1.40', port: 9999, child: 1, plug: 'desk' },
+        ],
+      });
+    });
+
+    it('refuses an unknown id, naming it, the configured ids and the key', () => {
+      const err = contextError({ thingNames: 'kitchen,hall', plugs, defaultTargets: 'lamp', buttonTargets: { G030: ['fan', 'heater'] } });
+      expect(err.message).toBe('context "buttonTargets": serial G030: "heater" is not a configured plug id (configured: lamp, fan, desk)');
+      expect(contextError({ thingNames: 'kitchen,hall', plugs, defaultTargets: 'lmap' }).message).toMatch(/context "defaultTargets": "lmap" is not a configured plug id/);
+    });
+
+    it('relay mode: a target address that is no configured plug says which id to configure', () => {
+      const err = contextError({ thingNames: 'kitchen,hall', plugs, defaultTargets: 'lamp', buttonTargets: { G030: '192.168.1.99' } });
+      expect(err.message).toMatch(/context "buttonTargets": serial G030: 192\.168\.1\.99:9999 is not a configured plug \(configured: lamp, fan, desk\): configure it in plugs as <id>@<hub>=192\.168\.1\.99:9999/);
+      expect(contextError({ thingNames: 'kitchen,hall', plugs }).message).toMatch(/context "plugs": 192\.0\.2\.10:9999 is not a configured plug .*plugHost:plugPort is the default target; or set defaultTargets to plug ids/);
+    });
+
+    it('direct mode: ids are switched at their address, bare addresses as they are', () => {
+      const settings = parseStackSettings(reader({ plugMode: 'direct', plugs, buttonTargets: { G030: ['desk', '10.0.0.9'] } }));
+      expect(settings.buttonTargets).toEqual({ G030: [{ host: '192.168.1.40', port: 9999, child: 1, plug: 'desk' }, { host: '10.0.0.9', port: 9999 }] });
+      expect(contextError({ plugMode: 'direct', plugs, buttonTargets: { G030: 'heater' } }).message).toMatch(/context "buttonTargets": serial G030: "heater" is not a configured plug id/);
+    });
   });
 
   it('attaches one certificate ARN to the only thing, or a map to several', () => {

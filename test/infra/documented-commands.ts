@@ -26,7 +26,9 @@ function documentedDeployCommands(markdown: string): { line: string; context: Re
       const context: Record<string, string> = {};
       // `-c key=value`, where a value may be a run of words up to the next ` -c ` (the README's <placeholder>).
       for (const [, key, raw] of line.matchAll(/-c (\w+)=(.*?)(?= -c |\s*$)/g)) {
-        const value = PLACEHOLDERS.reduce((v, [pattern, sample]) => v.replace(pattern, sample), (raw ?? '').trim());
+        // A value in single quotes (JSON for the shell) is passed without them, as the shell does.
+        const unquoted = (raw ?? '').trim().replace(/^'(.*)'$/, '$1');
+        const value = PLACEHOLDERS.reduce((v, [pattern, sample]) => v.replace(pattern, sample), unquoted);
         context[key as string] = value;
       }
       return { line: line.trim(), context };

@@ -148,6 +148,7 @@ describe('the button path', () => {
       clickActions: { SINGLE: 'toggle', DOUBLE: 'on', LONG: 'off' },
       maxClickAgeMs: 20_000,
       snsTopicArn: 'TOPIC',
+      plugMode: 'direct',
     });
     const variables = (props(ids.buttonFn).Environment as { Variables: Record<string, unknown> }).Variables;
     expect(variables).toEqual({ ...expected, [BUTTON_ENV.snsTopicArn]: { Ref: ids.topic } });

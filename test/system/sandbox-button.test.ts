@@ -70,12 +70,13 @@ describe.each(['relay', 'direct'] as const)('sandbox (--plug-mode %s): a click s
     expect((await relayOverTcp(sandbox)).relayState).toBe(0);
   });
 
-  it('lists its plug in the ready info: relay through plug-lamp on the first thing, or direct', () => {
+  it('lists its plug in the ready info: relay through plug-lamp on the first thing, or direct; its kind and protocol', () => {
     const thing = sandbox.info.things[0]!.name;
+    const kind = { kind: 'hs100', protocol: 'xor', family: 'iot', model: 'HS100' };
     expect(sandbox.info.plugs).toEqual([
       plugMode === 'relay'
-        ? { id: 'lamp', host: '127.0.0.1', port: sandbox.info.plug.port, thing, shadowName: 'plug-lamp', mode: 'relay' }
-        : { id: 'lamp', host: '127.0.0.1', port: sandbox.info.plug.port, thing: null, shadowName: null, mode: 'direct' },
+        ? { id: 'lamp', host: '127.0.0.1', port: sandbox.info.plug.port, thing, shadowName: 'plug-lamp', mode: 'relay', ...kind }
+        : { id: 'lamp', host: '127.0.0.1', port: sandbox.info.plug.port, thing: null, shadowName: null, mode: 'direct', ...kind },
     ]);
   });
 

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Plug } from '../../core/tplink/plug';
+import { withPlug } from '../../core/tplink/connect';
 import { clickArgs, READY_LINE, uploadArgs } from '../../sandbox/banner';
 import type { SandboxInfo } from '../../sandbox/sandbox-info';
 import { acceptsMqttWithoutCertificate } from '../helpers/iot-core-clients';
@@ -108,7 +109,7 @@ describe('npx shadowplug sandbox (the CLI, as the README says)', () => {
     expect(banner).toMatch(/aws --endpoint-url http:\/\/127\.0\.0\.1:\d+ s3 cp firmware\.bin s3:\/\/shadowplug\/firmware\.bin/);
 
     expect((await runCliToEnd(['sandbox', 'click', '--dir', dir], { cwd: work })).code).toBe(0);
-    await run.waitForLine((l) => / plug +sandbox plug is ON$/.test(l));
+    await run.waitForLine((l) => / plug +lamp: sandbox plug is ON$/.test(l));
     await run.waitForLine((l) => / click +SINGLE from \S+ handled in \d+ ms: toggle: sandbox plug OFF→ON$/.test(l));
 
     writeFileSync(join(work, 'notes.txt'), 'narrated');
@@ -120,6 +121,25 @@ describe('npx shadowplug sandbox (the CLI, as the README says)', () => {
     run.child.kill('SIGTERM');
     expect(await run.exited).toEqual({ code: 0, signal: null });
     expect(run.stdoutLines.at(-1)).toMatch(/sandbox stopped$/);
+  }, 60_000);
+
+  it('--plug (repeated) starts simulated plugs of several kinds, lists each in the ready line, and the KLAP/AES ones accept --tplink-username/--tplink-password', async () => {
+    const plugsDir = join(work, 'plugs');
+    run = runCli(['sandbox', '--json', '--dir', plugsDir, '--no-dashboard', '--plug', 'lamp=hs100', '--plug', 'kettle=p110-klap', '--plug', 'desk=hs300#1', '--tplink-username', 'owner@example.com', '--tplink-password', 'pw-9f3k-kettle'], { cwd: work });
+    await run.waitForLine((l) => l.startsWith(READY_LINE), 30_000);
+    const info = JSON.parse(await run.waitForLine((l) => l.startsWith('{'))) as SandboxInfo;
+    expect(info.plugs).toEqual([
+      expect.objectContaining({ id: 'lamp', kind: 'hs100', protocol: 'xor', family: 'iot', mode: 'relay', shadowName: 'plug-lamp', thing: 'shadowplug-device-1' }),
+      expect.objectContaining({ id: 'kettle', kind: 'p110-klap', protocol: 'klap', family: 'smart', model: 'P110', shadowName: 'plug-kettle' }),
+      expect.objectContaining({ id: 'desk', kind: 'hs300', protocol: 'xor', outlet: 1, shadowName: 'plug-desk' }),
+    ]);
+    expect(JSON.stringify(info)).not.toContain('pw-9f3k-kettle');
+    const kettle = info.plugs![1]!;
+    const status = await withPlug({ host: kettle.host, port: kettle.port }, { protocol: 'klap', family: 'smart', credentials: { username: 'owner@example.com', password: 'pw-9f3k-kettle' } }, async ({ device }) => device.status());
+    expect(status).toMatchObject({ model: 'P110', relayState: 0 });
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toEqual({ code: 0, signal: null });
+    for (const p of info.plugs!) expect(await portIsClosed(p.port)).toBe(true);
   }, 60_000);
 
   it('with a --dir that cannot be created exits 1 at once, naming the directory, with nothing left listening', async () => {

@@ -66,7 +66,7 @@ describe('the bundled button handler', () => {
   });
 
   it('switches a plug when invoked like Lambda invokes it', async () => {
-    const env = buttonFunctionEnvironment({ defaultTargets: `127.0.0.1:${plug.port}` });
+    const env = buttonFunctionEnvironment({ defaultTargets: `127.0.0.1:${plug.port}`, plugMode: 'direct' });
     const event = { serialNumber: 'G030JF05', clickType: 'SINGLE', batteryVoltage: '1705mV', requestId: 'r1', receivedAt: Date.now() };
     const r = await node(
       `const { handler } = await import(${JSON.stringify(bundle)});
@@ -106,7 +106,7 @@ describe('the bundled button handler', () => {
       const r = await node(
         `const { handler } = await import(${JSON.stringify(join(alone, 'index.mjs'))});
          process.stdout.write(JSON.stringify(await handler({ serialNumber: 'G030JF05', clickType: 'SINGLE', requestId: 'r-alone' })));`,
-        buttonFunctionEnvironment({ defaultTargets: `127.0.0.1:${plug.port}` }),
+        buttonFunctionEnvironment({ defaultTargets: `127.0.0.1:${plug.port}`, plugMode: 'direct' }),
       );
       expect(r.code, r.stderr).toBe(0);
       expect(JSON.parse(r.stdout.split('\n').pop()!)).toMatchObject({ status: 'done' });
@@ -122,7 +122,7 @@ describe('the bundled button handler', () => {
       const r = await node(
         `const { handler } = await import(${JSON.stringify(bundle)});
          process.stdout.write(JSON.stringify(await handler({ serialNumber: 'G030JF05', clickType: 'SINGLE', requestId: 'r-klap' })));`,
-        buttonFunctionEnvironment({ defaultTargets: `127.0.0.1:${klap.port}` }),
+        buttonFunctionEnvironment({ defaultTargets: `127.0.0.1:${klap.port}`, plugMode: 'direct' }),
       );
       expect(r.code, r.stderr).toBe(0);
       expect(JSON.parse(r.stdout.split('\n').pop()!)).toMatchObject({ status: 'done', clicks: [{ targets: [{ status: 'switched', alias: 'Kettle' }] }] });

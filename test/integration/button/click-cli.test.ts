@@ -111,7 +111,7 @@ describe('shadowplug click --endpoint (MQTT/TLS, like a real button)', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'shadowplug-click-'));
-    const config = parseButtonConfig(buttonFunctionEnvironment({ defaultTargets: `127.0.0.1:${plug.port}` }));
+    const config = parseButtonConfig(buttonFunctionEnvironment({ defaultTargets: `127.0.0.1:${plug.port}`, plugMode: 'direct' }));
     const handler = createHandler({ config, logger: silentLogger });
     iot = await startIotCore({ dir, buttons: [SERIAL], onButton: async (event) => outcomes.push(await handler(event)) });
   });

@@ -25,7 +25,7 @@ describe('the button function', () => {
     const metrics = capture();
     const logs = capture();
     const handler = createButtonHandler({
-      config: parseButtonConfig(buttonFunctionEnvironment({ defaultTargets: `127.0.0.1:${port}` })),
+      config: parseButtonConfig(buttonFunctionEnvironment({ defaultTargets: `127.0.0.1:${port}`, plugMode: 'direct' })),
       logger: createLogger({ json: true, level: 'debug', write: logs.write, fields: { service: 'button-click' } }),
       writeMetrics: metrics.write,
       clock: () => 1_700_000_000_000,
@@ -40,7 +40,7 @@ describe('the button function', () => {
   it('counts a click too old to act on as skipped', async () => {
     const metrics = capture();
     const handler = createButtonHandler({
-      config: parseButtonConfig(buttonFunctionEnvironment({ defaultTargets: '127.0.0.1:9' })),
+      config: parseButtonConfig(buttonFunctionEnvironment({ defaultTargets: '127.0.0.1:9', plugMode: 'direct' })),
       logger: createLogger({ level: 'silent' }),
       writeMetrics: metrics.write,
       clock: () => 1_700_000_000_000,

@@ -12,7 +12,7 @@ import { createRelayDriver } from '../../../core/button/relay-driver';
 import type { PublishInput } from '../../../core/button/sns-publish';
 import { CLASSIC_SHADOW, devicePolicy } from '../../../core/iot-policy/device-policy';
 import { plugShadowName } from '../../../core/plug-relay/contract';
-import { formatPlug, type PlugConfig } from '../../../core/plug-relay/config';
+import type { PlugConfig } from '../../../core/plug-relay/config';
 import { Plug } from '../../../core/tplink';
 import { silentLogger } from '../../../core/logger';
 import { createHandler, type ButtonHandler } from '../../../lambda/button-click';
@@ -67,7 +67,7 @@ describe('button in relay mode: click → plug shadow → hub agent → plug', (
   /** A fresh handler instance (a new Lambda container), configured as the stack configures it. */
   function handler(plugs: PlugConfig[], targets = plugs, confirmTimeoutMs = 5_000): ButtonHandler {
     const env = buttonFunctionEnvironment({
-      defaultTargets: targets.map((p) => formatPlug(p).split('=')[1]!),
+      defaultTargets: targets.map((p) => p.id),
       plugMode: 'relay',
       plugs,
       confirmTimeoutMs,
@@ -174,6 +174,6 @@ describe('button in relay mode: click → plug shadow → hub agent → plug', (
   });
 
   it('refuses at configuration a relay target that is no configured plug', () => {
-    expect(() => buttonFunctionEnvironment({ defaultTargets: '10.0.0.9', plugMode: 'relay', plugs: 'lamp@hub-1=10.0.0.8' })).toThrow(/plugs: names no plug at 10\.0\.0\.9:9999/);
+    expect(() => buttonFunctionEnvironment({ defaultTargets: '10.0.0.9', plugMode: 'relay', plugs: 'lamp@hub-1=10.0.0.8' })).toThrow(/defaultTargets: 10\.0\.0\.9:9999 is not a configured plug \(configured: lamp\)/);
   });
 });

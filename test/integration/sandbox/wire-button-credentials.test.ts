@@ -18,10 +18,11 @@ afterEach(async () => {
 async function clickWith(plugCredentials?: typeof owner): Promise<SandboxEvent[]> {
   const events: SandboxEvent[] = [];
   const config = resolveSandboxConfig({ plugMode: 'direct', agents: false, writeInfoFile: false, ...(plugCredentials ? { plugCredentials } : {}) });
-  const click = wireButtonLambda(config, { host: plug!.host, port: plug!.port }, (e) => void events.push(e), () => {
+  const kettle = { id: 'kettle', hub: config.things[0]!, host: plug!.host, port: plug!.port };
+  const button = wireButtonLambda(config, [kettle], (e) => void events.push(e), () => {
     throw new Error('direct mode needs no data plane');
   });
-  await click({ serialNumber: config.buttonSerial, clickType: 'SINGLE', requestId: `r-${Math.random()}`, receivedAt: Date.now() });
+  await button.onRule({ serialNumber: config.buttonSerial, clickType: 'SINGLE', requestId: `r-${Math.random()}`, receivedAt: Date.now() });
   return events;
 }
 
@@ -33,7 +34,7 @@ describe('the sandbox button function in direct mode', () => {
     expect(plug.states()).toEqual([true]);
   });
 
-  it('without them, tries only the default credentials and says the plug refused them', async () => {
+  it("without them, tries the sandbox's own account and the default ones, and says the plug refused them", async () => {
     plug = await startSimulatedDevice('p110-klap', { credentials: owner });
     const events = await clickWith();
     expect(events.find((e) => e.type === 'click-done')).toMatchObject({ summary: expect.stringContaining('authentication failed') });

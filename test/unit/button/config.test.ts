@@ -19,10 +19,10 @@ function configError(fn: () => unknown): ButtonConfigError {
 }
 
 describe('parseButtonConfig', () => {
-  it('gives the defaults: every click toggles, 30 s max age, no topic', () => {
-    const config = parseButtonConfig({ SHADOWPLUG_DEFAULT_TARGETS: '192.168.1.20' });
+  it('gives the defaults: relay mode, every click toggles, 30 s max age, no topic', () => {
+    const config = parseButtonConfig({ SHADOWPLUG_DEFAULT_TARGETS: 'lamp', SHADOWPLUG_PLUGS: 'lamp@hub-1=192.168.1.20' });
     expect(config).toEqual({
-      defaultTargets: [{ host: '192.168.1.20', port: 9999 }],
+      defaultTargets: [{ host: '192.168.1.20', port: 9999, plug: 'lamp' }],
       serialTargets: {},
       clickActions: { SINGLE: 'toggle', DOUBLE: 'toggle', LONG: 'toggle' },
       maxClickAgeMs: 30_000,
@@ -31,8 +31,8 @@ describe('parseButtonConfig', () => {
       connectTimeoutMs: 2_000,
       requestTimeoutMs: 3_000,
       dedupeCapacity: 1_000,
-      plugMode: 'direct',
-      plugs: [],
+      plugMode: 'relay',
+      plugs: [{ id: 'lamp', hub: 'hub-1', host: '192.168.1.20', port: 9999 }],
       confirmTimeoutMs: 5_000,
       iotDataEndpoint: '',
       credentialsSecret: '',
@@ -43,9 +43,9 @@ describe('parseButtonConfig', () => {
   it('reads the plug credentials secret by name or ARN (direct mode), and names the variable when it is neither', () => {
     const arn = 'arn:aws:secretsmanager:ap-southeast-2:123456789012:secret:shadowplug/tplink-AbC123';
     for (const id of ['shadowplug/tplink', arn]) {
-      expect(parseButtonConfig({ SHADOWPLUG_DEFAULT_TARGETS: '192.168.1.20', SHADOWPLUG_PLUG_CREDENTIALS_SECRET: id }).credentialsSecret).toBe(id);
+      expect(parseButtonConfig({ SHADOWPLUG_PLUG_MODE: 'direct', SHADOWPLUG_DEFAULT_TARGETS: '192.168.1.20', SHADOWPLUG_PLUG_CREDENTIALS_SECRET: id }).credentialsSecret).toBe(id);
     }
-    expect(() => parseButtonConfig({ SHADOWPLUG_DEFAULT_TARGETS: '192.168.1.20', SHADOWPLUG_PLUG_CREDENTIALS_SECRET: 'my secret!' })).toThrow(
+    expect(() => parseButtonConfig({ SHADOWPLUG_PLUG_MODE: 'direct', SHADOWPLUG_DEFAULT_TARGETS: '192.168.1.20', SHADOWPLUG_PLUG_CREDENTIALS_SECRET: 'my secret!' })).toThrow(
       /^SHADOWPLUG_PLUG_CREDENTIALS_SECRET: .*neither a Secrets Manager secret name/,
     );
   });
@@ -76,13 +76,60 @@ describe('parseButtonConfig', () => {
   });
 
   it('refuses relay mode with a target that is no configured plug, and a bad plug entry, naming the variable', () => {
-    expect(() => parseButtonConfig({ SHADOWPLUG_DEFAULT_TARGETS: '192.168.1.20', SHADOWPLUG_PLUG_MODE: 'relay' })).toThrow(/SHADOWPLUG_PLUGS: names no plug at 192\.168\.1\.20:9999/);
+    const plugs = 'lamp@hub-1=192.168.1.20';
+    expect(() => parseButtonConfig({ SHADOWPLUG_DEFAULT_TARGETS: '192.168.1.21', SHADOWPLUG_PLUGS: plugs, SHADOWPLUG_PLUG_MODE: 'relay' })).toThrow(
+      /SHADOWPLUG_DEFAULT_TARGETS: 192\.168\.1\.21:9999 is not a configured plug \(configured: lamp\): configure it in plugs as <id>@<hub>=192\.168\.1\.21:9999/,
+    );
     expect(() => parseButtonConfig({ SHADOWPLUG_DEFAULT_TARGETS: '192.168.1.20', SHADOWPLUG_PLUGS: 'lamp=192.168.1.20' })).toThrow(/SHADOWPLUG_PLUGS: .*id@hub=host/);
     expect(() => parseButtonConfig({ SHADOWPLUG_DEFAULT_TARGETS: '192.168.1.20', SHADOWPLUG_PLUG_MODE: 'tcp' })).toThrow(/SHADOWPLUG_PLUG_MODE/);
   });
 
+  it('fails at cold start in relay mode (the default) with no plugs, saying how to configure them or choose direct', () => {
+    const err = configError(() => parseButtonConfig({ SHADOWPLUG_DEFAULT_TARGETS: '192.168.1.20' }));
+    expect(err.variable).toBe('SHADOWPLUG_PLUGS');
+    expect(err.message).toMatch(/SHADOWPLUG_PLUGS: is empty, and SHADOWPLUG_PLUG_MODE is relay \(the default\): configure every plug as id@hub=host\[:port\]\[#outlet\], or set SHADOWPLUG_PLUG_MODE to direct/);
+  });
+
+  it('references plugs by id from the default and per-serial targets, in relay mode', () => {
+    const config = parseButtonConfig({
+      SHADOWPLUG_PLUGS: 'lamp@hub-1=192.168.1.20,fan@hub-1=192.168.1.30:9998,desk@hub-2=192.168.1.40#1',
+      SHADOWPLUG_DEFAULT_TARGETS: 'lamp',
+      SHADOWPLUG_SERIAL_TARGETS: JSON.stringify({ G030JF05: ['fan', 'desk'], G030B: 'lamp' }),
+    });
+    expect(config.defaultTargets).toEqual([{ host: '192.168.1.20', port: 9999, plug: 'lamp' }]);
+    expect(targetsFor(config, 'G030JF05')).toEqual([
+      { host: '192.168.1.30', port: 9998, plug: 'fan' },
+      { host: '192.168.1.40', port: 9999, child: 1, plug: 'desk' },
+    ]);
+  });
+
+  it('refuses an unknown plug id naming it and the configured ids (relay and direct), and the setting', () => {
+    const plugs = 'lamp@hub-1=192.168.1.20,fan@hub-1=192.168.1.30';
+    for (const mode of ['relay', 'direct']) {
+      const err = configError(() => parseButtonConfig({ SHADOWPLUG_PLUG_MODE: mode, SHADOWPLUG_PLUGS: plugs, SHADOWPLUG_DEFAULT_TARGETS: 'lamp', SHADOWPLUG_SERIAL_TARGETS: '{"G030":["fan","heater"]}' }));
+      expect(err.variable).toBe('SHADOWPLUG_SERIAL_TARGETS');
+      expect(err.message).toBe('SHADOWPLUG_SERIAL_TARGETS: serial G030: "heater" is not a configured plug id (configured: lamp, fan)');
+    }
+    expect(() => parseButtonConfig({ SHADOWPLUG_PLUGS: plugs, SHADOWPLUG_DEFAULT_TARGETS: 'lmap' })).toThrow(/SHADOWPLUG_DEFAULT_TARGETS: "lmap" is not a configured plug id \(configured: lamp, fan\)/);
+  });
+
+  it('direct mode: an id is switched at its plug\'s address (hub unused), a bare address as it is', () => {
+    const config = parseButtonConfig({
+      SHADOWPLUG_PLUG_MODE: 'direct',
+      SHADOWPLUG_PLUGS: 'desk@hub-1=192.168.1.40:9998#2',
+      SHADOWPLUG_DEFAULT_TARGETS: 'desk,192.168.1.50',
+    });
+    expect(config.defaultTargets).toEqual([
+      { host: '192.168.1.40', port: 9998, child: 2, plug: 'desk' },
+      { host: '192.168.1.50', port: 9999 },
+    ]);
+    // With no plugs configured a bare word is a host name, as in the seed's configuration.
+    expect(parseButtonConfig({ SHADOWPLUG_PLUG_MODE: 'direct', SHADOWPLUG_DEFAULT_TARGETS: 'lamp' }).defaultTargets).toEqual([{ host: 'lamp', port: 9999 }]);
+  });
+
   it('reads targets with ports and strip outlets, per-serial targets, mapping and limits', () => {
     const config = parseButtonConfig({
+      SHADOWPLUG_PLUG_MODE: 'direct',
       SHADOWPLUG_DEFAULT_TARGETS: 'plug.lan:10000, [fd00::5]#2',
       SHADOWPLUG_SERIAL_TARGETS: JSON.stringify({ G030JF0512345678: ['10.0.0.2#800612345601', '10.0.0.3'], G030B: '10.0.0.4:9998' }),
       SHADOWPLUG_CLICK_ACTIONS: 'single=on, DOUBLE=Off,LONG=none',
@@ -119,7 +166,7 @@ describe('parseButtonConfig', () => {
     [{ SHADOWPLUG_DEFAULT_TARGETS: '10.0.0.1#two!' }, 'SHADOWPLUG_DEFAULT_TARGETS', /outlet "#two!"/],
     [{ SHADOWPLUG_SERIAL_TARGETS: '{not json' }, 'SHADOWPLUG_SERIAL_TARGETS', /not valid JSON/],
     [{ SHADOWPLUG_SERIAL_TARGETS: '["10.0.0.1"]' }, 'SHADOWPLUG_SERIAL_TARGETS', /JSON object/],
-    [{ SHADOWPLUG_SERIAL_TARGETS: '{"G0":5}' }, 'SHADOWPLUG_SERIAL_TARGETS', /serial G0: expected "host/],
+    [{ SHADOWPLUG_SERIAL_TARGETS: '{"G0":5}' }, 'SHADOWPLUG_SERIAL_TARGETS', /serial G0: expected a plug id or host/],
     [{ SHADOWPLUG_SERIAL_TARGETS: '{"a b":"10.0.0.1"}' }, 'SHADOWPLUG_SERIAL_TARGETS', /serial "a b"/],
     [{ SHADOWPLUG_DEFAULT_TARGETS: 'p', SHADOWPLUG_CLICK_ACTIONS: 'TRIPLE=on' }, 'SHADOWPLUG_CLICK_ACTIONS', /unknown click type "TRIPLE"/],
     [{ SHADOWPLUG_DEFAULT_TARGETS: 'p', SHADOWPLUG_CLICK_ACTIONS: 'SINGLE=flip' }, 'SHADOWPLUG_CLICK_ACTIONS', /unknown click action "flip" for SINGLE/],
@@ -139,7 +186,7 @@ describe('parseButtonConfig', () => {
   });
 
   it('accepts a function with per-serial targets only', () => {
-    const config = parseButtonConfig({ SHADOWPLUG_SERIAL_TARGETS: '{"G030":"10.0.0.1"}' });
+    const config = parseButtonConfig({ SHADOWPLUG_PLUG_MODE: 'direct', SHADOWPLUG_SERIAL_TARGETS: '{"G030":"10.0.0.1"}' });
     expect(config.defaultTargets).toEqual([]);
     expect(targetsFor(config, 'other')).toEqual([]);
   });
@@ -152,6 +199,7 @@ describe('buttonFunctionEnvironment', () => {
       serialTargets: { G030JF05: '10.0.0.9:1234#0' },
       clickActions: { DOUBLE: 'on', LONG: 'off' },
       snsTopicArn: 'arn:aws:sns:us-east-1:123456789012:t',
+      plugMode: 'direct',
     });
     expect(env).toEqual({
       SHADOWPLUG_DEFAULT_TARGETS: '192.168.1.20:9999,192.168.1.21:9999#3',
@@ -175,7 +223,7 @@ describe('buttonFunctionEnvironment', () => {
   });
 
   it('passes a CDK token for the topic through unchecked', () => {
-    const env = buttonFunctionEnvironment({ defaultTargets: 'p', snsTopicArn: '${Token[TOKEN.123]}' });
+    const env = buttonFunctionEnvironment({ defaultTargets: 'p', plugMode: 'direct', snsTopicArn: '${Token[TOKEN.123]}' });
     expect(env.SHADOWPLUG_SNS_TOPIC_ARN).toBe('${Token[TOKEN.123]}');
   });
 
@@ -196,9 +244,10 @@ describe('buttonFunctionEnvironment', () => {
 
 describe('worstCaseClickMs', () => {
   it('counts outlets of one device one after another, devices in parallel', () => {
-    const one = parseButtonConfig({ SHADOWPLUG_DEFAULT_TARGETS: 'a', SHADOWPLUG_CONNECT_TIMEOUT_MS: '1000', SHADOWPLUG_REQUEST_TIMEOUT_MS: '1000' });
-    const strip = parseButtonConfig({ SHADOWPLUG_DEFAULT_TARGETS: 'a#0,a#1,b', SHADOWPLUG_CONNECT_TIMEOUT_MS: '1000', SHADOWPLUG_REQUEST_TIMEOUT_MS: '1000' });
+    const direct = { SHADOWPLUG_PLUG_MODE: 'direct', SHADOWPLUG_CONNECT_TIMEOUT_MS: '1000', SHADOWPLUG_REQUEST_TIMEOUT_MS: '1000' };
+    const one = parseButtonConfig({ ...direct, SHADOWPLUG_DEFAULT_TARGETS: 'a' });
+    const strip = parseButtonConfig({ ...direct, SHADOWPLUG_DEFAULT_TARGETS: 'a#0,a#1,b' });
     expect(worstCaseClickMs(strip) - worstCaseClickMs(one)).toBe(worstCaseClickMs(one) - 3_000);
-    expect(worstCaseClickMs(parseButtonConfig({ SHADOWPLUG_DEFAULT_TARGETS: 'a' }))).toBe(18_000);
+    expect(worstCaseClickMs(parseButtonConfig({ SHADOWPLUG_PLUG_MODE: 'direct', SHADOWPLUG_DEFAULT_TARGETS: 'a' }))).toBe(18_000);
   });
 });

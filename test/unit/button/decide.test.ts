@@ -4,6 +4,7 @@ import { parseButtonConfig } from '../../../core/button/config';
 import type { Click } from '../../../core/button/click';
 
 const config = parseButtonConfig({
+  SHADOWPLUG_PLUG_MODE: 'direct',
   SHADOWPLUG_DEFAULT_TARGETS: '10.0.0.1,10.0.0.1:9999',
   SHADOWPLUG_SERIAL_TARGETS: '{"KITCHEN":"10.0.0.2#0,10.0.0.2#1"}',
   SHADOWPLUG_CLICK_ACTIONS: 'DOUBLE=on,LONG=none',
@@ -42,7 +43,7 @@ describe('decide', () => {
   it('skips a duplicate, a click mapped to none, and a serial with no target', () => {
     expect(decide(click({ requestId: 'r1' }), config, { now, duplicate: true })).toMatchObject({ kind: 'skip', reason: 'duplicate' });
     expect(decide(click({ clickType: 'LONG' }), config, { now, duplicate: false })).toMatchObject({ kind: 'skip', reason: 'action-none' });
-    const serialOnly = parseButtonConfig({ SHADOWPLUG_SERIAL_TARGETS: '{"KNOWN":"10.0.0.3"}' });
+    const serialOnly = parseButtonConfig({ SHADOWPLUG_PLUG_MODE: 'direct', SHADOWPLUG_SERIAL_TARGETS: '{"KNOWN":"10.0.0.3"}' });
     expect(decide(click({ serial: 'STRANGER' }), serialOnly, { now, duplicate: false })).toMatchObject({ kind: 'skip', reason: 'no-target' });
   });
 });
@@ -58,7 +59,7 @@ describe('batteryReport', () => {
   });
 
   it('never flags when the threshold is 0 or nothing is reported', () => {
-    const off = parseButtonConfig({ SHADOWPLUG_DEFAULT_TARGETS: 'p', SHADOWPLUG_LOW_BATTERY_MV: '0' });
+    const off = parseButtonConfig({ SHADOWPLUG_PLUG_MODE: 'direct', SHADOWPLUG_DEFAULT_TARGETS: 'p', SHADOWPLUG_LOW_BATTERY_MV: '0' });
     expect(batteryReport(click({ batteryVoltageMv: 900 }), off).low).toBe(false);
     expect(batteryReport(click(), config)).toEqual({ low: false });
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deviceKey, formatTarget, parseTarget, parseTargetList } from '../../../core/button/targets';
+import { deviceKey, formatTarget, formatTargetRef, parseTarget, parseTargetList, parseTargetRef } from '../../../core/button/targets';
 
 describe('plug targets', () => {
   it.each([
@@ -32,5 +32,21 @@ describe('plug targets', () => {
     const list = parseTargetList('a#0, a#1 ,b:10');
     expect(list.map(deviceKey)).toEqual(['a:9999', 'a:9999', 'b:10']);
     expect(() => parseTargetList(' , ')).toThrow(/no plug target/);
+  });
+});
+
+describe('target references (a plug id or an address)', () => {
+  it.each([
+    ['lamp', { id: 'lamp', address: { host: 'lamp', port: 9999 } }, 'lamp'],
+    ['desk_1', { id: 'desk_1' }, 'desk_1'],
+    ['192.168.1.20', { address: { host: '192.168.1.20', port: 9999 } }, '192.168.1.20:9999'],
+    ['strip.lan#2', { address: { host: 'strip.lan', port: 9999, child: 2 } }, 'strip.lan:9999#2'],
+  ])('reads %s as %j and writes it back as %s', (text, ref, canonical) => {
+    expect(parseTargetRef(text)).toEqual(ref);
+    expect(formatTargetRef(parseTargetRef(text))).toBe(canonical);
+  });
+
+  it('refuses what is neither', () => {
+    expect(() => parseTargetRef('bad host')).toThrow(/invalid plug address "bad host"/);
   });
 });
