@@ -20,6 +20,8 @@ import { ShadowSession } from './shadow-session';
 import { PlugRelay, type PlugEvent, type Timers } from './plug-relay';
 import { plugsOfHub, type PlugConfig } from '../core/plug-relay/config';
 import { StateStore } from './state-store';
+import { PLUG_DETECTION_FILE, PlugDetectionStore } from './plug-detection-store';
+import type { Credentials } from '../core/tplink/klap-crypto';
 
 export const DEFAULT_MAX_SIZE = 1024 * 1024 * 1024;
 
@@ -67,6 +69,8 @@ export interface AgentOptions {
   maxRequestAgeMs?: number;
   /** Plug connect/request timeouts (the TP-Link client's defaults otherwise). */
   plugTimeouts?: { connectTimeoutMs?: number; requestTimeoutMs?: number };
+  /** The TP-Link account for KLAP and AES plugs (never logged; the default credentials are tried after it). */
+  tplinkCredentials?: Credentials;
   /** Poll scheduling, replaceable in tests. */
   timers?: Timers;
 }
@@ -91,6 +95,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     private readonly credentials: IotCredentialsProvider | undefined,
     private readonly disposeSource: () => void,
     private readonly plugRelay?: PlugRelay,
+    private readonly plugDetection?: PlugDetectionStore,
   ) {
     super();
     capability.onIdle(() => this.checkIdle());
@@ -145,6 +150,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   async close(): Promise<void> {
     await this.capability.close();
     await this.plugRelay?.close();
+    await this.plugDetection?.flush();
     await this.session.close();
     this.disposeSource();
   }
@@ -256,8 +262,9 @@ async function build(options: AgentOptions, once: boolean): Promise<Agent> {
   session.addCapability(new AgentInfoCapability(info, session, logger.child({ component: 'agent-info' })));
 
   const plugs = plugsOfHub(options.plugs ?? [], options.thingName);
+  const detection = plugs.length === 0 || once ? undefined : await PlugDetectionStore.open(join(store.dir, PLUG_DETECTION_FILE), logger.child({ component: 'plug-relay' }));
   const relay =
-    plugs.length === 0 || once
+    detection === undefined
       ? undefined
       : new PlugRelay({
           thingName: options.thingName,
@@ -268,9 +275,9 @@ async function build(options: AgentOptions, once: boolean): Promise<Agent> {
           ...(options.plugPollMs !== undefined ? { pollIntervalMs: options.plugPollMs } : {}),
           ...(options.maxRequestAgeMs !== undefined ? { maxRequestAgeMs: options.maxRequestAgeMs } : {}),
           ...(options.timers ? { timers: options.timers } : {}),
-          ...(options.plugTimeouts ? { plugClient: options.plugTimeouts } : {}),
+          plugClient: { ...options.plugTimeouts, detection, ...(options.tplinkCredentials ? { credentials: options.tplinkCredentials } : {}) },
         });
-  const agent = new Agent(session, capability, credentials, () => shared?.destroy(), relay);
+  const agent = new Agent(session, capability, credentials, () => shared?.destroy(), relay, detection);
   relay?.onEvent((e) => agent.emit('plug', e));
   for (const name of ['installed', 'progress'] as const) events.on(name, (e) => agent.emit(name, e));
   events.on('error', (err: AgentError) => {

@@ -11,6 +11,8 @@ import { attempt, coerceValue } from '../core/settings/schema';
 import type { LogLevel } from '../core/logger';
 import type { AgentOptions } from './agent';
 import { AgentConfigError } from './errors';
+import { resolveTplinkCredentials } from './tplink-credentials';
+import type { Credentials } from '../core/tplink/klap-crypto';
 
 export type OptionName = AgentSettingName;
 
@@ -84,22 +86,35 @@ export async function readConfigFile(path: string, read: (p: string) => Promise<
   for (const [key, value] of Object.entries(parsed)) {
     const name = optionNameOf(key);
     if (!name || name === 'config') throw new AgentConfigError(`config file ${path}: unknown option ${JSON.stringify(key)}`);
-    const isPath = name === 'cert' || name === 'key' || name === 'caFile' || name === 'dest' || name === 'stateDir';
+    const isPath = name === 'cert' || name === 'key' || name === 'caFile' || name === 'dest' || name === 'stateDir' || name === 'tplinkCredentialsFile';
     out[name] = isPath && typeof value === 'string' && !isAbsolute(value) ? resolve(base, value) : value;
   }
   return out;
 }
 
+/** Values of the settings that declare an environment variable (unset or empty: absent). */
+function fromEnvironment(env: Record<string, string | undefined>): Partial<Record<OptionName, unknown>> {
+  const out: Partial<Record<OptionName, unknown>> = {};
+  for (const [name, s] of Object.entries(AGENT_SETTINGS)) {
+    const value = 'env' in s ? env[s.env] : undefined;
+    if (value !== undefined && value !== '') out[name as OptionName] = value;
+  }
+  return out;
+}
+
 /**
- * Validated options from flag values (already keyed by option name) and, when `config` is
- * given, a config file; flags win over the file.
+ * Validated options from flag values (already keyed by option name), the environment (the
+ * settings that declare a variable) and, when `config` is given, a config file; a flag wins over
+ * the environment, which wins over the file.
  */
 export async function resolveAgentOptions(
   flags: Partial<Record<OptionName, unknown>>,
   readText?: (p: string) => Promise<string>,
+  env: Record<string, string | undefined> = process.env,
+  readCredentials?: (path: string) => Promise<Credentials>,
 ): Promise<AgentCliOptions> {
   const fromFile = flags.config !== undefined ? await readConfigFile(read('config', flags.config), readText) : {};
-  const v: Partial<Record<OptionName, unknown>> = { ...fromFile };
+  const v: Partial<Record<OptionName, unknown>> = { ...fromFile, ...fromEnvironment(env) };
   for (const [k, value] of Object.entries(flags)) if (value !== undefined) v[k as OptionName] = value;
 
   const missing = (['endpoint', 'cert', 'key', 'thingName', 'dest'] as const).filter((n) => v[n] === undefined);
@@ -115,6 +130,12 @@ export async function resolveAgentOptions(
   const optional = ['caFile', 'clientId', 'credentialEndpoint', 'shadowProperty', 'shadowName', 'region', 's3Endpoint', 'onUpdate', 'stateDir', 'maxSize', 'plugs', 'plugPollMs', 'maxRequestAgeMs'] as const;
   const given: Partial<AgentOptions> = {};
   for (const name of optional) if (v[name] !== undefined) Object.assign(given, { [name]: read(name, v[name]) });
+  const optionalText = (name: 'tplinkCredentialsFile' | 'tplinkUsername' | 'tplinkPassword') => (v[name] === undefined ? undefined : read(name, v[name]));
+  const tplinkCredentials = await resolveTplinkCredentials(
+    { file: optionalText('tplinkCredentialsFile'), username: optionalText('tplinkUsername'), password: optionalText('tplinkPassword') },
+    readCredentials,
+  );
+  if (tplinkCredentials) given.tplinkCredentials = tplinkCredentials;
   return {
     endpoint: endpoint.host,
     port: explicitPort || v.port === undefined ? endpoint.port : read('port', v.port),

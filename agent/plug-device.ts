@@ -1,9 +1,18 @@
 /**
- * One configured plug (or strip outlet) as the hub sees it over the LAN, through the TP-Link
- * client on main (`Plug`: one connection per device at a time, its lock). Reads what `reported`
- * carries and switches the relay.
+ * One configured plug (or strip outlet) as the hub sees it over the LAN, whatever it speaks: XOR,
+ * KLAP or AES, IOT or SMART, through the TP-Link client's `withPlug` (core/tplink/connect.ts:
+ * detection, remembered per device; one connection per device at a time, its lock). Reads what
+ * `reported` carries, energy from the plug's or the outlet's own meter included, and switches the relay.
  */
-import { Plug, selectChild, type PlugOptions, type PlugStatus } from '../core/tplink';
+import { DEFAULT_PORT, type PlugAddress } from '../core/tplink/address';
+import { selectChild } from '../core/tplink/commands';
+import { detectionCache, detectionKey, withPlug, type ConnectOptions, type DetectionCache } from '../core/tplink/connect';
+import type { Credentials } from '../core/tplink/klap-crypto';
+import { readMeter, readStripMeter, type MeterResult, type MeterSource } from '../core/tplink/meter';
+import type { PlugDevice as TplinkDevice, PlugStatus } from '../core/tplink/plug';
+import type { SessionCache } from '../core/tplink/session-transport';
+import type { SocketFactory } from '../core/tplink/xor-tcp-transport';
+import { silentLogger, type Logger } from '../core/logger';
 import type { PlugEnergy, PlugPower } from '../core/plug-relay/contract';
 import type { PlugConfig } from '../core/plug-relay/config';
 
@@ -14,70 +23,104 @@ export interface PlugReading {
   energy?: PlugEnergy;
 }
 
-export type PlugClientOptions = Pick<PlugOptions, 'connectTimeoutMs' | 'requestTimeoutMs' | 'socketFactory' | 'logger'>;
-
-function num(o: Record<string, unknown>, key: string): number | undefined {
-  const v = o[key];
-  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
-}
-
-/** `emeter.get_realtime` in either firmware's units (mW/mV/mA/Wh or W/V/A/kWh). */
-export function parseEnergy(reply: unknown): PlugEnergy | undefined {
-  const rt = (reply as { emeter?: { get_realtime?: Record<string, unknown> } } | undefined)?.emeter?.get_realtime;
-  if (typeof rt !== 'object' || rt === null || (num(rt, 'err_code') ?? 0) !== 0) return undefined;
-  const pick = (milli: string, unit: string, scale: number): number | undefined => {
-    const m = num(rt, milli);
-    return m !== undefined ? m / scale : num(rt, unit);
-  };
-  const energy: PlugEnergy = {};
-  const powerW = pick('power_mw', 'power', 1000);
-  const voltageV = pick('voltage_mv', 'voltage', 1000);
-  const currentA = pick('current_ma', 'current', 1000);
-  const totalKwh = pick('total_wh', 'total', 1000);
-  if (powerW !== undefined) energy.powerW = powerW;
-  if (voltageV !== undefined) energy.voltageV = voltageV;
-  if (currentA !== undefined) energy.currentA = currentA;
-  if (totalKwh !== undefined) energy.totalKwh = totalKwh;
-  return Object.keys(energy).length > 0 ? energy : undefined;
+export interface PlugClientOptions {
+  connectTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  /** How XOR connections are opened (tests count them with it). */
+  socketFactory?: SocketFactory;
+  /** The TP-Link account, for KLAP and AES plugs (the default credentials are tried after it). */
+  credentials?: Credentials;
+  /** Where detected kinds are remembered (the agent's state dir); default: this process only. */
+  detection?: DetectionCache;
+  /** KLAP/AES sessions and keep-alive connections (the relay's own, closed with it). */
+  sessions?: SessionCache;
+  logger?: Logger;
 }
 
 export class PlugDevice {
-  private readonly plug: Plug;
-  /** Unknown until tried; false once the device said it has no meter (not asked again). */
-  private hasMeter: boolean | undefined;
+  private readonly address: PlugAddress;
+  private readonly key: string;
+  private readonly detection: DetectionCache;
+  private readonly connect: ConnectOptions;
+  private readonly log: Logger;
+  /** The meter request that answered last time; `none` once the plug said it has no meter. */
+  private meterSource: MeterSource | undefined;
 
-  constructor(readonly config: PlugConfig, options: PlugClientOptions = {}) {
-    this.plug = new Plug({ host: config.host, port: config.port }, options);
+  constructor(
+    readonly config: PlugConfig,
+    options: PlugClientOptions = {},
+  ) {
+    // Port 9999 is also what the configuration fills in when none is written: then each kind is
+    // tried on its own port (XOR 9999, KLAP/AES 80); any other port is the only one tried.
+    this.address = { host: config.host, ...(config.port === DEFAULT_PORT ? {} : { port: config.port }) };
+    this.key = detectionKey(this.address);
+    this.detection = options.detection ?? detectionCache;
+    this.log = (options.logger ?? silentLogger).child({ plugId: config.id });
+    this.connect = {
+      connectTimeoutMs: options.connectTimeoutMs,
+      requestTimeoutMs: options.requestTimeoutMs,
+      socketFactory: options.socketFactory,
+      credentials: options.credentials,
+      detection: this.detection,
+      sessions: options.sessions,
+      logger: options.logger,
+      protocol: config.protocol,
+      family: config.family,
+    };
   }
 
   async read(): Promise<PlugReading> {
-    return this.plug.session(async (plug) => {
-      const status = await plug.status();
-      const reading = this.readingOf(status);
-      // Energy of a whole device only: a strip outlet's meter needs a child context.
-      if (this.config.child === undefined && this.hasMeter !== false) {
-        const energy = parseEnergy(await plug.transport.send({ emeter: { get_realtime: {} } }).catch(() => undefined));
-        this.hasMeter = energy !== undefined;
-        if (energy) reading.energy = energy;
-      }
+    return this.use(async (device) => {
+      const status = await device.status();
+      const reading = this.readingOf(device, status);
+      const energy = await this.meter(device, status);
+      if (energy) reading.energy = energy;
       return reading;
     });
   }
 
   async switch(power: PlugPower): Promise<PlugReading> {
-    return this.plug.session(async (plug) => {
-      await plug.setPower(power === 'on', this.config.child === undefined ? {} : { child: this.config.child });
-      return this.readingOf(await plug.status());
+    return this.use(async (device) => {
+      await device.setPower(power === 'on', this.config.child === undefined ? {} : { child: this.config.child });
+      return this.readingOf(device, await device.status());
     });
   }
 
-  close(): Promise<void> {
-    return this.plug.close();
+  /**
+   * One connection with the device reserved. When the remembered kind failed and detecting again
+   * found nothing either (the plug is offline, not changed), the remembered kind is kept.
+   */
+  private async use<T>(fn: (device: TplinkDevice) => Promise<T>): Promise<T> {
+    const remembered = this.detection.get(this.key);
+    try {
+      return await withPlug(this.address, this.connect, ({ device }) => device.session(() => fn(device)));
+    } catch (err) {
+      if (remembered && this.detection.get(this.key) === undefined) this.detection.set(this.key, remembered);
+      throw err;
+    }
   }
 
-  private readingOf(status: PlugStatus): PlugReading {
+  /** The plug's own meter, or its outlet's; a whole strip's is the sum of its outlets'. */
+  private async meter(device: TplinkDevice, status: PlugStatus): Promise<PlugEnergy | undefined> {
+    if (this.meterSource === 'none') return undefined;
+    const known = this.meterSource;
+    try {
+      let result: MeterResult;
+      if (this.config.child !== undefined) result = await readMeter(device, selectChild(device.endpoint, status, this.config.child).id, known);
+      else if (status.children !== undefined) result = await readStripMeter(device, status.children.map((c) => c.id), known);
+      else result = await readMeter(device, undefined, known);
+      this.meterSource = result.source;
+      return result.reading;
+    } catch (err) {
+      // The relay state was read: a meter that did not answer this time leaves the last reading.
+      this.log.debug('energy meter not read', { err });
+      return undefined;
+    }
+  }
+
+  private readingOf(device: TplinkDevice, status: PlugStatus): PlugReading {
     if (this.config.child !== undefined) {
-      const child = selectChild(status, status, this.config.child);
+      const child = selectChild(device.endpoint, status, this.config.child);
       return { power: child.state === 1 ? 'on' : 'off', model: status.model, alias: child.alias };
     }
     const on = status.relayState !== undefined ? status.relayState === 1 : (status.children ?? []).some((c) => c.state === 1);

@@ -8,11 +8,13 @@
  * every 10 s) so a press on the plug itself shows in `reported`; an unreachable plug is reported
  * `online: false` with the typed error and comes back by itself at a later poll. Plugs are served
  * independently: one failing never holds up another (each has its own queue and connection).
+ * Any kind of plug (XOR, KLAP, AES; IOT, SMART) is reached through the TP-Link client's detection
+ * (see plug-device.ts), with the TP-Link account from the agent's settings.
  */
 import { errorMessage, ShadowplugError } from '../core/errors';
 import { silentLogger, type Logger } from '../core/logger';
 import { isObject, own, type Json, type JsonObject } from '../core/shadow/json';
-import { shadowTopics, type ShadowTopics } from '../core/shadow/topics';
+import { deviceSubscriptions, shadowTopics, type ShadowTopics } from '../core/shadow/topics';
 import {
   desiredRequestId,
   isExpired,
@@ -27,9 +29,12 @@ import type { PlugConfig } from '../core/plug-relay/config';
 import { PlugRequestExpiredError } from '../core/plug-relay/errors';
 import { PlugDevice, type PlugClientOptions, type PlugReading } from './plug-device';
 import type { ShadowListener } from './shadow-session';
+import { SessionCache } from '../core/tplink/session-transport';
 
 export const DEFAULT_PLUG_POLL_MS = 10_000;
 export const DEFAULT_MAX_REQUEST_AGE_MS = 30_000;
+/** At most this many poll intervals skipped after wrong credentials (about 5 minutes at the default 10 s). */
+export const AUTH_BACKOFF_MAX_POLLS = 32;
 
 /** What the relay needs of the agent's session. */
 export interface ShadowLink {
@@ -82,6 +87,11 @@ class PlugChannel implements ShadowListener {
   /** The last request this agent answered (or saw answered in the shadow). */
   private handled: string | undefined;
   private closed = false;
+  /** A poll is queued and not started yet: a slow plug gets no pile of polls behind it. */
+  private pollQueued = false;
+  /** Polls still to skip, and the current skip count, after the plug refused the credentials. */
+  private authSkips = 0;
+  private authBackoff = 0;
 
   constructor(
     readonly config: PlugConfig,
@@ -89,7 +99,7 @@ class PlugChannel implements ShadowListener {
     client: PlugClientOptions,
   ) {
     this.t = shadowTopics(o.thingName, plugShadowName(config.id));
-    this.topics = [this.t.getAccepted, this.t.getRejected, this.t.updateDelta, this.t.updateRejected, this.t.deleteAccepted];
+    this.topics = deviceSubscriptions(this.t, ['deleteAccepted']);
     this.device = new PlugDevice(config, client);
   }
 
@@ -131,14 +141,35 @@ class PlugChannel implements ShadowListener {
 
   /** `fresh`: write reported even if unchanged (after a reconnect a report may have been lost). */
   poll(fresh = false): void {
+    if (this.pollQueued && !fresh) return;
+    if (this.authSkips > 0 && !fresh) {
+      this.authSkips--;
+      return;
+    }
+    this.pollQueued = true;
     this.enqueue(async () => {
+      this.pollQueued = false;
       if (fresh) this.reported = undefined;
       try {
-        this.report('polled', await this.device.read());
+        const reading = await this.device.read();
+        this.authBackoff = 0;
+        this.report('polled', reading);
       } catch (err) {
+        this.noteAuthFailure(err);
         this.reportOffline(err);
       }
     });
+  }
+
+  /**
+   * A plug that refuses the credentials is polled less often (1, 2, 4 … AUTH_BACKOFF_MAX_POLLS
+   * intervals skipped): the same credentials fail the same way, and Tapo firmware may lock out an
+   * account after many failed logins. A request is still tried at once.
+   */
+  private noteAuthFailure(err: unknown): void {
+    if (!(err instanceof ShadowplugError) || err.code !== 'TPLINK_AUTH') return;
+    this.authBackoff = Math.min(AUTH_BACKOFF_MAX_POLLS, this.authBackoff === 0 ? 1 : this.authBackoff * 2);
+    this.authSkips = this.authBackoff;
   }
 
   private enqueue(work: () => Promise<void>): void {
@@ -174,10 +205,13 @@ class PlugChannel implements ShadowListener {
     }
     try {
       const reading = await this.device.switch(desired.power);
+      this.authBackoff = 0;
+      this.authSkips = 0;
       log.info('plug switched', { power: reading.power });
       this.report('applied', reading, { requestId, outcome: reading.power === desired.power ? 'applied' : 'failed' });
     } catch (err) {
       log.warn('plug switch failed', { err });
+      this.noteAuthFailure(err);
       this.reportOffline(err, { requestId, outcome: 'failed', error: errorFields(err) });
     }
   }
@@ -215,12 +249,12 @@ class PlugChannel implements ShadowListener {
   async close(): Promise<void> {
     this.closed = true;
     await this.queue;
-    await this.device.close();
   }
 }
 
 export class PlugRelay {
   private readonly channels: PlugChannel[];
+  private readonly sessions: SessionCache;
   private poller: { cancel(): void } | undefined;
   private readonly listeners: ((e: PlugEvent) => void)[] = [];
 
@@ -236,7 +270,10 @@ export class PlugRelay {
         for (const l of this.listeners) l(e);
       },
     };
-    this.channels = options.plugs.map((p) => new PlugChannel(p, base, options.plugClient ?? {}));
+    // KLAP/AES sessions live as long as the relay (a poll reuses the last one: two round trips).
+    this.sessions = options.plugClient?.sessions ?? new SessionCache();
+    const client: PlugClientOptions = { ...options.plugClient, sessions: this.sessions, logger: options.plugClient?.logger ?? logger };
+    this.channels = options.plugs.map((p) => new PlugChannel(p, base, client));
     for (const c of this.channels) options.link.attach(c);
   }
 
@@ -256,5 +293,6 @@ export class PlugRelay {
   async close(): Promise<void> {
     this.poller?.cancel();
     await Promise.all(this.channels.map((c) => c.close()));
+    this.sessions.clear();
   }
 }

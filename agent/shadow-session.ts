@@ -12,7 +12,7 @@
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { shadowTopics, type ShadowTopics } from '../core/shadow/topics';
+import { deviceSubscriptions, shadowTopics, type ShadowTopics } from '../core/shadow/topics';
 import { silentLogger, type Logger } from '../core/logger';
 import { Backoff, FlapDetector } from './backoff';
 import { ShadowRequestError } from './errors';
@@ -181,7 +181,7 @@ export class ShadowSession extends EventEmitter {
     this.logger.info('mqtt connected', { endpoint: `${this.options.host}:${this.options.port}`, clientId: this.options.clientId });
     const t = this.topics;
     try {
-      const topics = [t.updateDelta, t.updateAccepted, t.updateRejected, t.getAccepted, t.getRejected, ...this.attached.keys()];
+      const topics = [...deviceSubscriptions(t, ['updateAccepted']), ...this.attached.keys()];
       const granted = await client.subscribeAsync(topics, { qos: 1 });
       const refused = granted.filter((g) => g.qos === 128).map((g) => g.topic);
       if (refused.length > 0) {

@@ -19,9 +19,9 @@ import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { DeviceServerStats } from '../sandbox/plugs/http-device-server';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 40);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 100);
 const PER_ROUND = Number(process.env.BENCH_PER_ROUND ?? 10);
-const WARMUP_ROUNDS = 4;
+const WARMUP_ROUNDS = 6;
 const credentials = { username: 'bench@example.com', password: 'bench-password' };
 const file = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 

@@ -180,7 +180,7 @@ Examples:
   plug
     .command('simulate')
     .description('Run a simulated KLAP/AES plug, and a TDP discovery responder, on 127.0.0.1 until interrupted')
-    .argument('<kind>', 'hs100-klap1, hs103-klap2, p110-klap, p100-aes or p300-klap')
+    .argument('<kind>', 'hs100-klap1, hs103-klap2, p110-klap, p100-aes, p300-klap or p304m-klap')
     .addOption(new Option('--port <n>', 'HTTP port (default: any free port)').argParser(positiveInt))
     .addOption(new Option('--tdp-port <n>', 'TDP responder port (default: any free port)').argParser(positiveInt))
     .option('--username <email>', 'the account the device accepts', 'sandbox@example.com')

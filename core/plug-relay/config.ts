@@ -1,12 +1,18 @@
 /**
  * Plug configuration, written once (stack context, sandbox flags, agent config) as
- * `id@hub=host[:port][#child]`, comma-separated, e.g. `lamp@hub-1=192.168.1.20,fan@hub-1=192.168.1.30:9999#1`.
- * A strip outlet is a plug of its own with its child index or id. Pure.
+ * `id@hub=host[:port][#child][?protocol=xor|klap|aes[&family=iot|smart]]`, comma-separated, e.g.
+ * `lamp@hub-1=192.168.1.20,fan@hub-1=192.168.1.30:9999#1,kettle@hub-1=192.168.1.40?protocol=klap`.
+ * A strip outlet is a plug of its own with its child index or id. The optional `?protocol=` tells
+ * the hub how to reach the plug instead of detecting it. Pure.
  */
 import { THING_NAME_PATTERN } from '../shadow/topics';
 import { formatTarget, formatTargetRef, parseTarget, type PlugTarget, type TargetRef } from '../button/targets';
 import { PLUG_ID_PATTERN, plugShadowName } from './contract';
 import { PlugConfigError } from './errors';
+import type { ProtocolFamily, TransportKind } from '../tplink/connect';
+
+const TRANSPORTS: readonly TransportKind[] = ['xor', 'klap', 'aes'];
+const FAMILIES: readonly ProtocolFamily[] = ['iot', 'smart'];
 
 export interface PlugConfig {
   id: string;
@@ -15,13 +21,34 @@ export interface PlugConfig {
   host: string;
   port: number;
   child?: number | string;
+  /** How the hub reaches the plug; detected (and remembered) when absent. */
+  protocol?: TransportKind;
+  /** The protocol family over KLAP; told by the plug when absent. */
+  family?: ProtocolFamily;
+}
+
+/** The `?protocol=…&family=…` part, where given (before or after `#child`). */
+function parseOverride(raw: string, query: string): Pick<PlugConfig, 'protocol' | 'family'> {
+  const out: Pick<PlugConfig, 'protocol' | 'family'> = {};
+  for (const pair of query.split('&')) {
+    const [key, value = ''] = pair.split('=') as [string, string?];
+    if (key === 'protocol' && (TRANSPORTS as readonly string[]).includes(value)) out.protocol = value as TransportKind;
+    else if (key === 'family' && (FAMILIES as readonly string[]).includes(value)) out.family = value as ProtocolFamily;
+    else throw new PlugConfigError(raw, `"${pair}" is not protocol=${TRANSPORTS.join('|')} or family=${FAMILIES.join('|')}`);
+  }
+  if (out.protocol === 'xor' && out.family === 'smart') throw new PlugConfigError(raw, 'XOR carries the IOT family only');
+  if (out.protocol === 'aes' && out.family === 'iot') throw new PlugConfigError(raw, 'AES carries the SMART family only');
+  return out;
 }
 
 export function parsePlug(text: string): PlugConfig {
   const raw = text.trim();
   const m = /^([^@=]*)@([^=]*)=(.*)$/.exec(raw);
   if (!m) throw new PlugConfigError(raw, 'expected id@hub=host[:port][#child]');
-  const [, id, hub, address] = m as unknown as [string, string, string, string];
+  const [, id, hub, rest] = m as unknown as [string, string, string, string];
+  const query = /\?([^#]*)/.exec(rest);
+  const address = query ? rest.replace(query[0], '') : rest;
+  const override = query ? parseOverride(raw, query[1]!) : {};
   if (!PLUG_ID_PATTERN.test(id)) throw new PlugConfigError(raw, `id "${id}" must match ${PLUG_ID_PATTERN.source} (the shadow name is plug-<id>)`);
   if (!THING_NAME_PATTERN.test(hub)) throw new PlugConfigError(raw, `hub "${hub}" is not a thing name (${THING_NAME_PATTERN.source})`);
   let target: PlugTarget;
@@ -30,7 +57,7 @@ export function parsePlug(text: string): PlugConfig {
   } catch (err) {
     throw new PlugConfigError(raw, (err as Error).message, err);
   }
-  return { id, hub, ...target };
+  return { id, hub, ...target, ...override };
 }
 
 /** Parses a comma-separated list; ids must be unique, as must the outlets they name. */
@@ -53,7 +80,8 @@ export function checkPlugs(plugs: readonly PlugConfig[]): void {
 }
 
 export function formatPlug(p: PlugConfig): string {
-  return `${p.id}@${p.hub}=${formatTarget(p)}`;
+  const override = [p.protocol && `protocol=${p.protocol}`, p.family && `family=${p.family}`].filter(Boolean).join('&');
+  return `${p.id}@${p.hub}=${formatTarget(p)}${override ? `?${override}` : ''}`;
 }
 
 /** The plugs a hub drives. */

@@ -7,10 +7,22 @@
 import { shadowNameCodec, shadowPropertyCodec, thingNameCodec } from '../s3/settings';
 import { boolean, byteSize, endpoint, integer, MQTT_PORT, text } from './codecs';
 import { logLevelSetting } from './log-level';
-import { setting } from './schema';
+import { setting, type Codec } from './schema';
+import { SettingValueError } from './errors';
 import { plugsCodec } from '../button/settings';
+import { ENV_NAMES } from './env-names';
 
 const nonEmpty = text((t) => (t === '' ? 'must not be empty' : undefined));
+
+/** A password: taken as written (spaces are part of it), never quoted in a message. */
+const secret: Codec<string> = {
+  parse: (t) => secret.coerce!(t),
+  coerce(value) {
+    if (typeof value !== 'string' || value === '') throw new SettingValueError('expected non-empty text');
+    return value;
+  },
+  format: () => '(secret)',
+};
 
 export const AGENT_SETTINGS = {
   endpoint: setting(endpoint(MQTT_PORT), {
@@ -62,7 +74,7 @@ export const AGENT_SETTINGS = {
     defaultText: 'none',
     description: 'run after each verified install (`SHADOWPLUG_PATH`, `SHADOWPLUG_HASH`, ... in its environment)',
   }),
-  stateDir: setting(nonEmpty, { flag: '--state-dir <dir>', aliases: ['--state_dir'], type: 'path', defaultText: '`<dest>/.shadowplug-state`', description: 'where the agent remembers what it installed' }),
+  stateDir: setting(nonEmpty, { flag: '--state-dir <dir>', aliases: ['--state_dir'], type: 'path', defaultText: '`<dest>/.shadowplug-state`', description: 'where the agent remembers what it installed, and how it reached each plug' }),
   maxSize: setting(byteSize(), {
     flag: '--max-size <size>',
     aliases: ['--max_size'],
@@ -92,6 +104,26 @@ export const AGENT_SETTINGS = {
     range: [1_000, 86_400_000],
     defaultText: "30000 (the button's click age limit)",
     description: 'a plug request older than this is reported `expired`, never applied',
+  }),
+  tplinkUsername: setting(nonEmpty, {
+    flag: '--tplink-username <email>',
+    env: ENV_NAMES.tplinkUsername,
+    type: 'email',
+    defaultText: 'none (the default credentials only)',
+    description: `TP-Link account (Kasa/Tapo app) email for KLAP and AES plugs; also \`${ENV_NAMES.tplinkUsername}\``,
+  }),
+  tplinkPassword: setting(secret, {
+    flag: '--tplink-password <password>',
+    env: ENV_NAMES.tplinkPassword,
+    type: 'text',
+    defaultText: 'none',
+    description: `its password; better \`${ENV_NAMES.tplinkPassword}\` or \`--tplink-credentials-file\` (a flag is visible to every user in \`ps\`)`,
+  }),
+  tplinkCredentialsFile: setting(nonEmpty, {
+    flag: '--tplink-credentials-file <path>',
+    type: 'path',
+    defaultText: 'none',
+    description: 'the TP-Link account in a file: JSON `{"username", "password"}` or two lines (email, password); refused when group or others may read it (`chmod 600`)',
   }),
   once: setting(boolean(), { flag: '--once', type: 'switch', default: false, defaultText: 'off', description: 'sync once and exit: 0 in sync, 1 failed, 2 bad configuration' }),
   json: setting(boolean(), { flag: '--json', type: 'switch', default: false, defaultText: 'off', description: 'machine-readable output: one JSON object per log line' }),

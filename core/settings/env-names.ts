@@ -31,4 +31,7 @@ export const ENV_NAMES = {
   iotDataEndpoint: 'SHADOWPLUG_IOT_DATA_ENDPOINT',
   // both
   logLevel: 'SHADOWPLUG_LOG_LEVEL',
+  // the TP-Link account for KLAP/AES plugs: the agent and `shadowplug plug`
+  tplinkUsername: 'SHADOWPLUG_TPLINK_USERNAME',
+  tplinkPassword: 'SHADOWPLUG_TPLINK_PASSWORD',
 } as const;

@@ -38,6 +38,14 @@ export function shadowTopics(thingName: string, shadowName?: string): ShadowTopi
   };
 }
 
+/**
+ * What a device serving a shadow subscribes to before its first `get`: the delta, the answers to
+ * its `get` and its rejected updates, plus `also` (its accepted updates, a deletion).
+ */
+export function deviceSubscriptions(t: ShadowTopics, also: readonly ('updateAccepted' | 'deleteAccepted')[] = []): string[] {
+  return [t.updateDelta, t.getAccepted, t.getRejected, t.updateRejected, ...also.map((k) => t[k])];
+}
+
 export type ShadowOperation = 'get' | 'update' | 'delete';
 
 /** What a topic addresses, or undefined when it is not a shadow request topic (`get`, `update`, `delete`). */

@@ -78,7 +78,8 @@ export interface ConnectedPlug {
   provisional?: 'remembered' | 'first-guess';
 }
 
-function cacheKey(address: PlugAddress): string {
+/** The key a device's kind is remembered under: `host` (default ports) or `host:port`. */
+export function detectionKey(address: PlugAddress): string {
   return address.port === undefined ? address.host : formatEndpoint({ host: address.host, port: address.port });
 }
 
@@ -91,7 +92,7 @@ export async function connectPlug(address: PlugAddress, options: ConnectOptions 
     const port = address.port ?? (options.protocol === 'xor' ? DEFAULT_PORT : HTTP_PORT);
     return open({ host: address.host, port }, options.protocol, options.family, options);
   }
-  const known = (options.detection ?? detectionCache).get(cacheKey(address));
+  const known = (options.detection ?? detectionCache).get(detectionKey(address));
   if (known) {
     const connected = await open({ host: address.host, port: known.port }, known.transport, known.family, options, known.version);
     return { ...connected, provisional: 'remembered' };
@@ -123,7 +124,7 @@ export async function openPlug<T>(
   xorFailure?: unknown,
 ): Promise<{ result: T; connected: ConnectedPlug }> {
   const cache = options.detection ?? detectionCache;
-  const key = cacheKey(address);
+  const key = detectionKey(address);
   const failures: unknown[] = xorFailure === undefined ? [] : [xorFailure];
   let connected =
     xorFailure !== undefined && options.protocol === undefined && cache.get(key) === undefined
@@ -191,7 +192,8 @@ async function open(
       const device = new SmartPlug(aes);
       // The login happens on the first request: make it now so the kind is proven.
       if (family === undefined) await device.protocol.call('get_device_info');
-      return { device, kind: { transport, family: 'smart', port: endpoint.port, version: aes.loginVersion } };
+      // A remembered kind connects without logging in yet: keep its version.
+      return { device, kind: { transport, family: 'smart', port: endpoint.port, version: aes.loginVersion ?? version } };
     } catch (err) {
       await aes.close();
       throw err;
@@ -201,7 +203,7 @@ async function open(
   try {
     const resolved = family ?? (await klapFamily(klap));
     const device: PlugDevice = resolved === 'iot' ? new Plug(endpoint, { ...options, transport: klap }) : new SmartPlug(klap);
-    return { device, kind: { transport, family: resolved, port: endpoint.port, version: klap.version } };
+    return { device, kind: { transport, family: resolved, port: endpoint.port, version: klap.version ?? version } };
   } catch (err) {
     await klap.close();
     throw err;

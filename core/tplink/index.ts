@@ -23,5 +23,6 @@ export * from './klap-transport';
 export * from './aes-transport';
 export * from './smart-protocol';
 export * from './smart-plug';
+export * from './meter';
 export * from './connect';
 export * from './tdp';

@@ -1,40 +1,39 @@
 /**
  * What KLAP and AES transports share: requests serialised per transport, the device lease (one
  * client per device in this process, see lease-holder.ts), one time budget per request covering
- * handshake and exchange, a keep-alive HTTP agent, and sessions cached per device in a registry
+ * handshake and exchange, a kept-alive HTTP connection, and sessions cached per device in a registry
  * that outlives the transport (a warm Lambda or the agent skips the handshake next time).
  */
-import type http from 'node:http';
 import { deviceLocks as defaultLocks, type DeviceLocks } from './device-lock';
 import { TplinkTimeoutError, formatEndpoint, type TplinkEndpoint } from './errors';
-import { createDeviceAgent, httpPost, type HttpReply } from './http-post';
+import { DeviceConnection, httpPost, type HttpReply } from './http-post';
 import { LeaseHolder } from './lease-holder';
 import { DEFAULT_REQUEST_TIMEOUT_MS, type Transport, type TransportTimeouts } from './transport';
 import type { Credentials } from './klap-crypto';
 import { silentLogger, type Logger } from '../logger';
 
 /**
- * Sessions by device and transport kind, and each device's keep-alive HTTP agent (so a warm
+ * Sessions by device and transport kind, and each device's kept-alive HTTP connection (so a warm
  * session also reuses its TCP connection across transports); the default is process-wide.
- * Idle agent sockets do not keep the process alive.
+ * Idle connections do not keep the process alive.
  */
 export class SessionCache {
   private readonly sessions = new Map<string, unknown>();
-  private readonly agents = new Map<string, http.Agent>();
+  private readonly connections = new Map<string, DeviceConnection>();
 
-  agentFor(device: string): http.Agent {
-    let agent = this.agents.get(device);
-    if (!agent) {
-      agent = createDeviceAgent();
-      this.agents.set(device, agent);
+  connectionFor(device: string): DeviceConnection {
+    let connection = this.connections.get(device);
+    if (!connection) {
+      connection = new DeviceConnection();
+      this.connections.set(device, connection);
     }
-    return agent;
+    return connection;
   }
 
   /** Closes every kept connection (tests, shutdown). Sessions stay. */
   closeConnections(): void {
-    for (const agent of this.agents.values()) agent.destroy();
-    this.agents.clear();
+    for (const connection of this.connections.values()) connection.close();
+    this.connections.clear();
   }
 
   get<S>(key: string): S | undefined {
@@ -71,7 +70,8 @@ export interface SessionTransportOptions extends TransportTimeouts {
   locks?: DeviceLocks;
   /** Milliseconds since the epoch (session expiry); default Date.now. */
   now?: () => number;
-  agent?: http.Agent;
+  /** The device's HTTP connection (default: the session cache's). */
+  connection?: DeviceConnection;
   logger?: Logger;
 }
 
@@ -97,7 +97,7 @@ export abstract class SessionTransport implements Transport {
   protected readonly log: Logger;
   protected readonly deviceKey: string;
   private readonly maxBodyBytes: number;
-  private readonly agent: http.Agent;
+  private readonly connection: DeviceConnection;
   private readonly holder: LeaseHolder;
   private readonly inflight = new Set<AbortController>();
 
@@ -112,7 +112,7 @@ export abstract class SessionTransport implements Transport {
     this.now = options.now ?? Date.now;
     this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     this.deviceKey = formatEndpoint(this.endpoint);
-    this.agent = options.agent ?? this.sessions.agentFor(this.deviceKey);
+    this.connection = options.connection ?? this.sessions.connectionFor(this.deviceKey);
     this.log = (options.logger ?? silentLogger).child({ device: this.deviceKey });
     this.holder = new LeaseHolder({
       locks: options.locks ?? defaultLocks,
@@ -120,7 +120,7 @@ export abstract class SessionTransport implements Transport {
       endpoint: this.endpoint,
       requestTimeoutMs: this.requestTimeoutMs,
       idleTimeoutMs: 1,
-      // HTTP sockets live in the agent; the lease is only held while a request or hold is running.
+      // The HTTP socket lives in the device's connection; the lease is only held while a request or hold is running.
       connection: { isOpen: () => false, park: () => undefined, drop: () => undefined },
     });
   }
@@ -169,7 +169,7 @@ export abstract class SessionTransport implements Transport {
           path,
           body,
           headers,
-          agent: this.agent,
+          connection: this.connection,
           signal: abort.signal,
           maxBodyBytes: this.maxBodyBytes,
           requestTimeoutMs: this.requestTimeoutMs,

@@ -86,6 +86,15 @@ export function plugLabel(plug: PlugShadowView): string {
   return plug.reported?.alias ?? plug.id;
 }
 
+/** `p110-klap · SMART over KLAP · outlet 2`: how the sandbox runs the plug, '' when it does not say. */
+export function kindText(plug: PlugShadowView): string {
+  const parts: string[] = [];
+  if (plug.kind !== undefined) parts.push(plug.kind);
+  if (plug.protocol !== undefined) parts.push(`${plug.family !== undefined ? `${plug.family.toUpperCase()} over ` : ''}${plug.protocol.toUpperCase()}`);
+  if (plug.outlet !== undefined) parts.push(`outlet ${plug.outlet}`);
+  return parts.join(' · ');
+}
+
 /** `reported 3 s ago` / `no report yet`. */
 export function lastReportText(plug: PlugShadowView, now: number): string {
   return plug.reportedAt === undefined ? 'no report yet' : `reported ${ago(now - plug.reportedAt)}`;

@@ -7,7 +7,8 @@ import { isObject, own, type Json, type JsonObject } from '../../core/shadow/jso
 import type { SandboxInfo } from '../sandbox-info';
 import type { PlugReportedView, PlugShadowView } from './view';
 
-export type PlugEntry = NonNullable<SandboxInfo['plugs']>[number];
+/** An entry of the sandbox's `plugs` list (kind, protocol and outlet when the sandbox says them). */
+export type PlugEntry = NonNullable<SandboxInfo['plugs']>[number] & { kind?: string; protocol?: string; family?: string; outlet?: number | string };
 
 function obj(value: Json | undefined): JsonObject | undefined {
   return isObject(value) ? value : undefined;
@@ -33,7 +34,20 @@ function errorOf(value: Json | undefined): { code: string; message: string } | u
 
 /** A plug of the sandbox's `plugs` list before anything is known of its shadow. */
 export function plugShadowBase(entry: PlugEntry): PlugShadowView {
-  return { id: entry.id, mode: entry.mode, host: entry.host, port: entry.port, thing: entry.thing, shadowName: entry.shadowName, exists: false, pending: false };
+  return {
+    id: entry.id,
+    mode: entry.mode,
+    host: entry.host,
+    port: entry.port,
+    ...(entry.kind !== undefined ? { kind: entry.kind } : {}),
+    ...(entry.protocol !== undefined ? { protocol: entry.protocol } : {}),
+    ...(entry.family !== undefined ? { family: entry.family } : {}),
+    ...(entry.outlet !== undefined ? { outlet: entry.outlet } : {}),
+    thing: entry.thing,
+    shadowName: entry.shadowName,
+    exists: false,
+    pending: false,
+  };
 }
 
 /** The latest `timestamp` under a metadata section (epoch seconds), or undefined. */
@@ -76,17 +90,8 @@ function reportedView(reported: JsonObject | undefined): PlugReportedView | unde
  * message's `current` (both have `state`, `metadata` and `version`); undefined: no shadow.
  */
 export function plugShadowView(base: PlugShadowView, document: unknown): PlugShadowView {
-  const view: PlugShadowView = {
-    id: base.id,
-    mode: base.mode,
-    host: base.host,
-    port: base.port,
-    thing: base.thing,
-    shadowName: base.shadowName,
-    ...(base.hubOnline !== undefined ? { hubOnline: base.hubOnline } : {}),
-    exists: false,
-    pending: false,
-  };
+  const { desired: _d, reported: _r, lastRequest: _l, version: _v, reportedAt: _a, ...configured } = base;
+  const view: PlugShadowView = { ...configured, exists: false, pending: false };
   if (!isObject(document)) return view;
   const state = obj(own(document, 'state'));
   const desiredJson = obj(own(state, 'desired'));

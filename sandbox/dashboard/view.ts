@@ -57,6 +57,11 @@ export interface PlugShadowView {
   mode: 'relay' | 'direct';
   host: string;
   port: number;
+  /** How the sandbox runs it, from its `plugs` entry: the simulated kind (`hs110`, `p110-klap`, …) or `real`, its protocol, a strip outlet. */
+  kind?: string;
+  protocol?: string;
+  family?: string;
+  outlet?: number | string;
   /** The hub thing and the shadow name; null in direct mode (no shadow: the button function uses TCP). */
   thing: string | null;
   shadowName: string | null;

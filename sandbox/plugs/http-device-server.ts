@@ -34,6 +34,10 @@ export interface DeviceServerStats {
   http: number;
   /** TCP connections accepted. */
   connections: number;
+  /** Connections that sent something other than HTTP (an XOR probe): answered 400, closed. */
+  notHttp: number;
+  /** HTTP requests to a path this device does not serve (a KLAP probe of an AES device): 404. */
+  notFound: number;
 }
 
 export interface HttpDeviceServer {
@@ -106,7 +110,7 @@ export async function startHttpDeviceServer(
   options: { host?: string; port?: number; faults?: DeviceFaults; endSessions?: () => void } = {},
 ): Promise<HttpDeviceServer> {
   const faults: DeviceFaults = options.faults ?? {};
-  const stats: DeviceServerStats = { handshakes: 0, requests: 0, http: 0, connections: 0 };
+  const stats: DeviceServerStats = { handshakes: 0, requests: 0, http: 0, connections: 0, notHttp: 0, notFound: 0 };
   const server = http.createServer((req, res) => {
     stats.http++;
     const chunks: Buffer[] = [];
@@ -119,10 +123,17 @@ export async function startHttpDeviceServer(
     req.on('end', () => {
       if (faults.silent) return;
       const answer = route(req.url ?? '/', Buffer.concat(chunks), cookiesOf(req.headers.cookie));
+      if (answer.status === 404) stats.notFound++;
       send(res, answer, faults);
     });
   });
   server.on('connection', () => stats.connections++);
+  // Counted, then what Node does without a listener: 400 and close.
+  server.on('clientError', (_err, socket) => {
+    stats.notHttp++;
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -1,7 +1,8 @@
 /**
  * The newer TP-Link devices the sandbox can simulate, each on its own HTTP port on 127.0.0.1:
  * Kasa plugs on KLAP v1 and v2 (IOT protocol), a Tapo P110 on KLAP v2 with an energy meter, an
- * older Tapo P100 on AES, and a Tapo P300 strip on KLAP v2 (SMART protocol). Each checks the
+ * older Tapo P100 on AES, a Tapo P300 strip and a P304M strip whose outlets have their own energy
+ * meters, both on KLAP v2 (SMART protocol). Each checks the
  * credentials it was given, as the real ones check the TP-Link account's.
  */
 import { startAesServer } from './aes-server';
@@ -11,7 +12,7 @@ import { startKlapServer } from './klap-server';
 import { SimulatedSmartDevice } from './smart-device';
 import type { Credentials } from '../../core/tplink/klap-crypto';
 
-export const SIMULATED_DEVICE_KINDS = ['hs100-klap1', 'hs103-klap2', 'p110-klap', 'p100-aes', 'p300-klap'] as const;
+export const SIMULATED_DEVICE_KINDS = ['hs100-klap1', 'hs103-klap2', 'p110-klap', 'p100-aes', 'p300-klap', 'p304m-klap'] as const;
 export type SimulatedDeviceKind = (typeof SIMULATED_DEVICE_KINDS)[number];
 
 /** What each kind speaks (and what a client must be told when it cannot detect). */
@@ -21,6 +22,7 @@ export const KIND_PROTOCOLS: Record<SimulatedDeviceKind, { transport: 'klap' | '
   'p110-klap': { transport: 'klap', family: 'smart', version: 2 },
   'p100-aes': { transport: 'aes', family: 'smart', version: 2 },
   'p300-klap': { transport: 'klap', family: 'smart', version: 2 },
+  'p304m-klap': { transport: 'klap', family: 'smart', version: 2 },
 };
 
 export interface SimulatedDeviceOptions {
@@ -65,6 +67,15 @@ function modelFor(kind: SimulatedDeviceKind, options: SimulatedDeviceOptions): S
         deviceId: '802234B1C2D3E4F5A6B7C8D9E0F1A2B3C4D5E6',
         nickname: 'Power strip',
         outlets: [{ nickname: 'Monitor' }, { nickname: 'Speakers' }, { nickname: 'Charger' }],
+        pageSize: options.pageSize,
+      });
+    case 'p304m-klap':
+      return new SimulatedSmartDevice({
+        model: 'P304M',
+        deviceId: '802234B1C2D3E4F5A6B7C8D9E0F1A2B3C4D5E7',
+        nickname: 'Desk strip',
+        outlets: [{ nickname: 'Lamp', loadW: 9 }, { nickname: 'Monitor', loadW: 27 }, { nickname: 'Printer', loadW: 4 }, { nickname: 'Radio', loadW: 2 }],
+        outletEnergy: true,
         pageSize: options.pageSize,
       });
   }

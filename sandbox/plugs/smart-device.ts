@@ -10,6 +10,8 @@ export interface SmartOutlet {
   deviceId: string;
   nickname: string;
   on: boolean;
+  /** What the outlet's own meter shows while it is on (strips with per-outlet meters), in watts. */
+  loadW: number;
 }
 
 export interface SmartDeviceOptions {
@@ -20,7 +22,9 @@ export interface SmartDeviceOptions {
   /** Reports energy (P110, P115). */
   energy?: boolean;
   /** A strip's outlets (P300): the device itself then has no relay. */
-  outlets?: { nickname: string }[];
+  outlets?: { nickname: string; loadW?: number }[];
+  /** Each outlet has its own energy meter (P304M), asked through `control_child`. */
+  outletEnergy?: boolean;
   /** Children per page of `get_child_device_list` (devices page at 10; smaller to test paging). */
   pageSize?: number;
   /** Fails `multipleRequest` with this error code (firmware that rejects batches). */
@@ -62,6 +66,7 @@ export class SimulatedSmartDevice {
       deviceId: `${options.deviceId}${String(i).padStart(2, '0')}`,
       nickname: o.nickname,
       on: false,
+      loadW: o.loadW ?? 0,
     }));
   }
 
@@ -155,7 +160,7 @@ export class SimulatedSmartDevice {
       month_runtime: 100,
       today_energy: 25,
       month_energy: 250,
-      local_time: new Date().toISOString().slice(0, 19).replace('T', ' '),
+      local_time: localTime(),
       current_power: this.on ? 12_000 : 0,
     };
   }
@@ -211,7 +216,7 @@ export class SimulatedSmartDevice {
 
   private childComponents(params: Params): SmartReply {
     if (!this.outlets) return { error_code: -1002 };
-    const components = [{ id: 'device', ver_code: 2 }];
+    const components = [{ id: 'device', ver_code: 2 }, ...(this.options.outletEnergy ? [{ id: 'energy_monitoring', ver_code: 2 }] : [])];
     return this.page(
       this.outlets.map((o) => ({ device_id: o.deviceId, component_list: components })),
       params,
@@ -250,6 +255,18 @@ export class SimulatedSmartDevice {
         return ok({ component_list: [{ id: 'device', ver_code: 2 }] });
       case 'get_device_usage':
         return ok({ time_usage: { today: 1, past7: 10, past30: 30 } });
+      // A P304M outlet's meter: energy usage without current_power, which get_current_power gives in
+      // watts; get_emeter_data as energy monitoring v2 devices answer it (python-kasa asks for it).
+      case 'get_emeter_data':
+        return this.options.outletEnergy
+          ? ok({ power_mw: outlet.on ? outlet.loadW * 1000 : 0, voltage_mv: 230_000, current_ma: outlet.on ? Math.round((outlet.loadW / 230) * 1000) : 0, energy_wh: 120 })
+          : { error_code: -1002 };
+      case 'get_emeter_vgain_igain':
+        return this.options.outletEnergy ? ok({ vgain: 100, igain: 100 }) : { error_code: -1002 };
+      case 'get_energy_usage':
+        return this.options.outletEnergy ? ok({ today_runtime: 5, month_runtime: 50, today_energy: 12, month_energy: 120, local_time: localTime() }) : { error_code: -1002 };
+      case 'get_current_power':
+        return this.options.outletEnergy ? ok({ current_power: outlet.on ? outlet.loadW : 0 }) : { error_code: -1002 };
       default:
         return { error_code: -1002 };
     }
@@ -267,6 +284,10 @@ export class SimulatedSmartDevice {
     }
     return ok({ responses });
   }
+}
+
+function localTime(): string {
+  return new Date().toISOString().slice(0, 19).replace('T', ' ');
 }
 
 function ok(result: unknown): SmartReply {

@@ -5,7 +5,7 @@
  * and screen-reader position survive updates); the device table shows one page of rows at a time,
  * so the DOM stays the same size for 2 devices or 1000.
  */
-import { energyText as shadowEnergyText, lastReportText, onlineText, plugLabel, powerText, requestLine, shortId } from '../plug-format';
+import { energyText as shadowEnergyText, kindText, lastReportText, onlineText, plugLabel, powerText, requestLine, shortId } from '../plug-format';
 import type {
   ClickTypeName,
   DeviceView,
@@ -199,7 +199,7 @@ interface PlugCard {
   name: HTMLElement;
   online: HTMLElement;
   request: HTMLElement;
-  facts: Record<'hub' | 'desired' | 'reported' | 'model' | 'energy' | 'report' | 'address', HTMLElement>;
+  facts: Record<'hub' | 'desired' | 'reported' | 'model' | 'kind' | 'energy' | 'report' | 'address', HTMLElement>;
   error: HTMLElement;
 }
 const plugCards = new Map<string, PlugCard>();
@@ -209,7 +209,7 @@ function buildPlugCard(p: PlugShadowView): PlugCard {
   const name = el('span', { className: 'name' });
   const online = el('span', { className: 'badge', 'data-field': 'online' });
   const request = el('p', { className: 'request', 'data-field': 'request' });
-  const labels = { hub: 'Hub · shadow', desired: 'Desired', reported: 'Reported', model: 'Model', energy: 'Energy', report: 'Last report', address: 'Address' } as const;
+  const labels = { hub: 'Hub · shadow', desired: 'Desired', reported: 'Reported', model: 'Model', kind: 'Runs as', energy: 'Energy', report: 'Last report', address: 'Address' } as const;
   const facts = {} as PlugCard['facts'];
   const dl = el('dl', { className: 'facts' });
   for (const [key, label] of Object.entries(labels) as [keyof PlugCard['facts'], string][]) {
@@ -238,6 +238,7 @@ function fillPlugCard(card: PlugCard, p: PlugShadowView, now: number): void {
   card.facts.desired.textContent = p.desired?.requestId !== undefined ? `${powerText(p.desired.power)} · request ${shortId(p.desired.requestId)}` : '—';
   card.facts.reported.textContent = p.reported ? `${powerText(p.reported.power)}${p.reported.online === undefined ? '' : ` · online: ${String(p.reported.online)}`}` : '—';
   card.facts.model.textContent = p.reported?.model ?? '—';
+  card.facts.kind.textContent = kindText(p) || '—';
   card.facts.energy.textContent = p.reported?.energy ? shadowEnergyText(p.reported.energy) : 'no meter';
   card.facts.report.textContent = lastReportText(p, now);
   card.facts.address.textContent = `${p.host}:${p.port}`;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isExpired, parseDesired, parseReported, plugIdOf, plugShadowName, reportedJson } from '../../../core/plug-relay/contract';
-import { checkPlugs, parsePlug, parsePlugList, plugForTarget, plugsOfHub } from '../../../core/plug-relay/config';
+import { checkPlugs, formatPlug, parsePlug, parsePlugList, plugForTarget, plugsOfHub } from '../../../core/plug-relay/config';
 import { PlugConfigError, PlugDesiredError } from '../../../core/plug-relay/errors';
 
 describe('plug shadow names', () => {
@@ -74,12 +74,25 @@ describe('plug configuration', () => {
     expect(parsePlug('lamp@hub-1=192.168.1.20')).toEqual({ id: 'lamp', hub: 'hub-1', host: '192.168.1.20', port: 9999 });
     expect(parsePlug(' fan@hub-1=127.0.0.1:5000#1 ')).toEqual({ id: 'fan', hub: 'hub-1', host: '127.0.0.1', port: 5000, child: 1 });
   });
+  it('reads an optional ?protocol=…&family=… override, before or after #child, and writes it back', () => {
+    expect(parsePlug('kettle@hub-1=192.168.1.40?protocol=klap')).toEqual({ id: 'kettle', hub: 'hub-1', host: '192.168.1.40', port: 9999, protocol: 'klap' });
+    const outlet = parsePlug('tv@hub-1=192.168.1.41#2?protocol=klap&family=smart');
+    expect(outlet).toEqual({ id: 'tv', hub: 'hub-1', host: '192.168.1.41', port: 9999, child: 2, protocol: 'klap', family: 'smart' });
+    expect(parsePlug('tv@hub-1=192.168.1.41:80?family=smart#2')).toMatchObject({ port: 80, child: 2, family: 'smart' });
+    expect(formatPlug(outlet)).toBe('tv@hub-1=192.168.1.41:9999#2?protocol=klap&family=smart');
+    expect(parsePlug(formatPlug(outlet))).toEqual(outlet);
+    expect(formatPlug(parsePlug('lamp@hub-1=192.168.1.20'))).toBe('lamp@hub-1=192.168.1.20:9999');
+  });
   it.each([
     ['lamp=1.2.3.4', 'expected id@hub=host'],
     ['la.mp@hub=1.2.3.4', 'id "la.mp"'],
     ['lamp@hub/1=1.2.3.4', 'hub "hub/1"'],
     ['lamp@hub=1.2.3.4:99999', 'lamp@hub=1.2.3.4:99999'],
     ['lamp@hub=1.2.3.4#x-y', 'outlet'],
+    ['lamp@hub=1.2.3.4?protocol=http', '"protocol=http" is not protocol=xor|klap|aes'],
+    ['lamp@hub=1.2.3.4?proto=klap', '"proto=klap"'],
+    ['lamp@hub=1.2.3.4?protocol=xor&family=smart', 'XOR carries the IOT family only'],
+    ['lamp@hub=1.2.3.4?protocol=aes&family=iot', 'AES carries the SMART family only'],
   ])('rejects %s with a typed error naming the entry', (text, words) => {
     let error: unknown;
     try {

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { applyDelete, applyUpdate, type StoredShadow } from '../../../core/shadow/document';
 import type { JsonObject } from '../../../core/shadow/json';
 import { DashboardModel } from '../../../sandbox/dashboard/model';
-import { ago, energyText, lastReportText, onlineText, plugLabel, requestLine } from '../../../sandbox/dashboard/plug-format';
+import { ago, energyText, kindText, lastReportText, onlineText, plugLabel, requestLine } from '../../../sandbox/dashboard/plug-format';
 import { latestTimestamp, PlugShadows, plugShadowBase, plugShadowView, type PlugEntry } from '../../../sandbox/dashboard/plug-shadows';
 import type { PlugShadowView } from '../../../sandbox/dashboard/view';
 
@@ -213,6 +213,16 @@ describe('plug-format: what the page says', () => {
     expect(ago(2 * 3_600_000 + 5 * 60_000)).toBe('2 h 5 min ago');
     expect(lastReportText(base({ reportedAt: now - 4_000 }), now)).toBe('reported 4 s ago');
     expect(lastReportText(base({}), now)).toBe('no report yet');
+  });
+
+  it('says how the sandbox runs a plug (kind, protocol, outlet) when its plugs entry says it, and keeps that through every document', () => {
+    const outlet = plugShadowBase({ ...LAMP, kind: 'p300-aes', protocol: 'aes', family: 'smart', outlet: 2 });
+    expect(kindText(outlet)).toBe('p300-aes · SMART over AES · outlet 2');
+    expect(kindText(plugShadowBase({ ...LAMP, kind: 'real' }))).toBe('real');
+    expect(kindText(plugShadowBase(LAMP))).toBe('');
+    const s = shadow().update({ reported: reportedOn }, T0);
+    expect(plugShadowView({ ...outlet, hubOnline: false }, s.current())).toMatchObject({ kind: 'p300-aes', protocol: 'aes', family: 'smart', outlet: 2, hubOnline: false });
+    expect(plugShadowView(plugShadowView(outlet, s.current()), undefined)).toEqual({ ...outlet, exists: false, pending: false });
   });
 
   it('shows energy readings in their units, and the alias (else the id) as the name', () => {

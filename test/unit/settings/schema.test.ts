@@ -22,8 +22,9 @@ function problem(fn: () => unknown): string {
 describe('the settings schemas', () => {
   const functionSettings = [...settingsOf(BUTTON_SETTINGS), ...settingsOf(OBJECT_SETTINGS)];
 
-  it('take every environment variable from the one list, and use every name in it', () => {
-    const used = new Set(functionSettings.map(([, s]) => s.env));
+  it('take every environment variable from the one list, and use every name in it (the functions’ and the agent’s)', () => {
+    const agentEnv = settingsOf(AGENT_SETTINGS).map(([, s]) => s.env).filter((e) => e !== undefined);
+    const used = new Set([...functionSettings.map(([, s]) => s.env), ...agentEnv]);
     expect([...used].sort()).toEqual([...new Set(Object.values(ENV_NAMES))].sort());
     for (const [, s] of settingsOf(STACK_SETTINGS)) if (s.feeds !== undefined) expect(Object.values(ENV_NAMES)).toContain(s.feeds);
   });

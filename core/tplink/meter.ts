@@ -1,0 +1,149 @@
+/**
+ * A plug's own energy meter, or one strip outlet's: in watts, volts, amperes and kilowatt-hours.
+ *
+ * - IOT (HS110, KP115, each HS300 outlet): `emeter.get_realtime`, with `context.child_ids` for an
+ *   outlet; older firmware answers in W/V/A/kWh, newer in mW/mV/mA/Wh.
+ * - SMART (P110, P115, each P304M outlet through `control_child`): `get_emeter_data` (mW/mV/mA,
+ *   newer firmware), else `get_energy_usage`'s `current_power` (mW), else `get_current_power`
+ *   (W; P304M outlets, whose energy usage has no `current_power`). SMART meters count today's and
+ *   this month's energy, not a lifetime total, so `totalKwh` is IOT-only.
+ *
+ * A whole strip's meter is the sum of its outlets' (voltage: their mean), as python-kasa reads an
+ * IOT strip. Which request worked is returned, so a caller asks only that one next time. Pure
+ * protocol logic over a PlugDevice: no sockets here.
+ */
+import type { PlugDevice } from './plug';
+import { SmartPlug } from './smart-plug';
+import { TplinkSmartError } from './errors';
+
+export interface MeterReading {
+  powerW?: number;
+  voltageV?: number;
+  currentA?: number;
+  totalKwh?: number;
+}
+
+/** The request that answered, or `none` when the device (or outlet) has no meter. */
+export type MeterSource = 'iot-realtime' | 'smart-emeter-data' | 'smart-energy-usage' | 'smart-current-power' | 'none';
+
+export interface MeterResult {
+  source: MeterSource;
+  reading?: MeterReading;
+}
+
+const SMART_SOURCES = ['smart-emeter-data', 'smart-energy-usage', 'smart-current-power'] as const;
+type SmartSource = (typeof SMART_SOURCES)[number];
+const SMART_METHOD: Record<SmartSource, string> = {
+  'smart-emeter-data': 'get_emeter_data',
+  'smart-energy-usage': 'get_energy_usage',
+  'smart-current-power': 'get_current_power',
+};
+
+function num(o: Record<string, unknown>, key: string): number | undefined {
+  const v = o[key];
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Drops absent fields; undefined when nothing is left. */
+function reading(fields: MeterReading): MeterReading | undefined {
+  const out: MeterReading = {};
+  for (const [k, v] of Object.entries(fields) as [keyof MeterReading, number | undefined][]) if (v !== undefined) out[k] = v;
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/** An IOT `emeter.get_realtime` answer in either firmware's units; undefined for an error or no meter. */
+export function parseIotRealtime(reply: unknown): MeterReading | undefined {
+  const rt = isObject(reply) && isObject(reply.emeter) ? reply.emeter.get_realtime : undefined;
+  if (!isObject(rt) || (num(rt, 'err_code') ?? 0) !== 0) return undefined;
+  const pick = (milli: string, unit: string): number | undefined => {
+    const m = num(rt, milli);
+    return m !== undefined ? m / 1000 : num(rt, unit);
+  };
+  return reading({ powerW: pick('power_mw', 'power'), voltageV: pick('voltage_mv', 'voltage'), currentA: pick('current_ma', 'current'), totalKwh: pick('total_wh', 'total') });
+}
+
+/** A SMART meter answer (the `result` of one of the three methods); undefined when it holds no power. */
+export function parseSmartMeter(source: SmartSource, result: Record<string, unknown>): MeterReading | undefined {
+  const milli = (key: string) => {
+    const v = num(result, key);
+    return v === undefined ? undefined : v / 1000;
+  };
+  if (source === 'smart-emeter-data') {
+    if (num(result, 'power_mw') === undefined) return undefined;
+    return reading({ powerW: milli('power_mw'), voltageV: milli('voltage_mv'), currentA: milli('current_ma') });
+  }
+  if (source === 'smart-energy-usage') return reading({ powerW: milli('current_power') });
+  return reading({ powerW: num(result, 'current_power') });
+}
+
+/** The IOT request for the device's meter, or an outlet's (`childId`: the outlet's full id). */
+export function iotRealtimeRequest(childId?: string): object {
+  return { ...(childId === undefined ? {} : { context: { child_ids: [childId] } }), emeter: { get_realtime: {} } };
+}
+
+/**
+ * Reads the meter of `device` (or of its outlet `childId`, a full child id). `known`: the source
+ * that answered last time (asked first; the others only if it stops answering). A device that
+ * answers no meter request gives `{ source: 'none' }`; transport errors propagate.
+ */
+export async function readMeter(device: PlugDevice, childId?: string, known?: MeterSource): Promise<MeterResult> {
+  if (!(device instanceof SmartPlug)) {
+    const energy = parseIotRealtime(await device.transport.send(iotRealtimeRequest(childId)));
+    return energy ? { source: 'iot-realtime', reading: energy } : { source: 'none' };
+  }
+  const order = known !== undefined && (SMART_SOURCES as readonly string[]).includes(known)
+    ? [known as SmartSource, ...SMART_SOURCES.filter((s) => s !== known)]
+    : [...SMART_SOURCES];
+  for (const source of order) {
+    const method = SMART_METHOD[source];
+    let result: Record<string, unknown>;
+    try {
+      result = childId === undefined ? await device.protocol.call(method) : await device.protocol.callChild(childId, method);
+    } catch (err) {
+      // Unknown method or parameters (-1002, -1008, ...): this device does not meter that way.
+      if (err instanceof TplinkSmartError && !err.retryable) continue;
+      throw err;
+    }
+    const energy = parseSmartMeter(source, result);
+    if (energy) return { source, reading: energy };
+  }
+  return { source: 'none' };
+}
+
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
+
+/** Outlets' readings as one: power, current and energy added, voltage averaged (outlets share the mains). */
+export function sumReadings(readings: readonly MeterReading[]): MeterReading | undefined {
+  const sum = (key: keyof MeterReading) => {
+    const values = readings.map((r) => r[key]).filter((v): v is number => v !== undefined);
+    return values.length === 0 ? undefined : round3(values.reduce((a, b) => a + b, 0));
+  };
+  const volts = readings.map((r) => r.voltageV).filter((v): v is number => v !== undefined);
+  return reading({
+    powerW: sum('powerW'),
+    voltageV: volts.length === 0 ? undefined : round3(volts.reduce((a, b) => a + b, 0) / volts.length),
+    currentA: sum('currentA'),
+    totalKwh: sum('totalKwh'),
+  });
+}
+
+/**
+ * A whole strip's meter: each outlet's (`childIds`, full ids) added up. The outlets of one strip
+ * are alike, so an outlet without a meter ends it: `none`.
+ */
+export async function readStripMeter(device: PlugDevice, childIds: readonly string[], known?: MeterSource): Promise<MeterResult> {
+  const readings: MeterReading[] = [];
+  let source = known;
+  for (const childId of childIds) {
+    const outlet = await readMeter(device, childId, source);
+    if (outlet.reading === undefined) return { source: 'none' };
+    readings.push(outlet.reading);
+    source = outlet.source;
+  }
+  const total = sumReadings(readings);
+  return total && source ? { source, reading: total } : { source: 'none' };
+}
