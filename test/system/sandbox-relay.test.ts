@@ -246,3 +246,18 @@ describe('sandbox relay: the newer kinds (KLAP v1/v2, AES; IOT and SMART) with t
     }
   });
 });
+
+describe('sandbox --plug-mode direct with the newer kinds', () => {
+  it('the button function itself reaches a P110 on KLAP and an HS100 on XOR with the sandbox account, named by id', async () => {
+    const s = await start({ plugMode: 'direct', plugs: ['lamp=hs100', 'kettle=p110-klap'] });
+    expect(s.info.plugs!.map((p) => [p.id, p.mode, p.thing, p.shadowName])).toEqual([
+      ['lamp', 'direct', null, null],
+      ['kettle', 'direct', null, null],
+    ]);
+    const before = events.length;
+    await publishClick(s.info, 'SINGLE');
+    await s.waitForPlug((st) => isOn(st), 10_000, 'lamp');
+    await s.waitForPlug((st) => isOn(st), 10_000, 'kettle');
+    expect((await clickDone(before)).summary).toBe('toggle: sandbox plug OFF→ON, Kettle OFF→ON');
+  });
+});
