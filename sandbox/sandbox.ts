@@ -219,7 +219,7 @@ async function sandboxApi(parts: SandboxParts): Promise<Sandbox> {
   };
   const info = describeSandbox(parts);
   if (config.dashboardPort !== undefined) {
-    const url = await startSandboxDashboard(config.dashboardPort, info, narrator.events, iot, teardown, config.logger);
+    const url = await startSandboxDashboard(config.dashboardPort, info, narrator.events, iot, teardown, config.logger, config.plugCredentials);
     if (url !== undefined) info.dashboard = url;
   }
   const uploadClient = s3.createClient();

@@ -3,7 +3,7 @@
  * and the narration live, and lets a person switch the plug, press the button and upload a file.
  * It needs only what any client of the sandbox has (its info: endpoints and certificates), its
  * event stream, and read access to the shadows; everything it does goes through the same doors
- * a user's tools use: the TP-Link protocol, an MQTT/TLS click as `sandbox click` publishes it, an
+ * a user's tools use: the plug's own TP-Link protocol, an MQTT/TLS click as `sandbox click` publishes it, an
  * S3 PUT.
  */
 import { createHash } from 'node:crypto';
@@ -12,7 +12,8 @@ import { Transform, type Readable } from 'node:stream';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { errorMessage } from '../../core/errors';
-import { Plug } from '../../core/tplink/plug';
+import { DetectionCache } from '../../core/tplink/connect';
+import type { Credentials } from '../../core/tplink/klap-crypto';
 import { clickSandbox, describeClick } from '../click';
 import type { SandboxEvent } from '../event-log';
 import { localS3ClientConfig } from '../local-s3';
@@ -21,7 +22,7 @@ import { validateKey } from '../upload';
 import { loadAssets } from './assets';
 import { DashboardRequestError } from './errors';
 import { DashboardModel } from './model';
-import { PlugMonitor, type PlugClient } from './plug-monitor';
+import { PlugMonitor, protocolText, tplinkConnector } from './plug-monitor';
 import { Broadcaster } from './broadcaster';
 import { startDashboardServer, type DashboardActions, type DashboardServer } from './server';
 
@@ -41,6 +42,8 @@ export interface DashboardSource {
    * change, in order, and with undefined when it is deleted; returns the function that stops it.
    */
   watchNamedShadows(listener: (thing: string, shadowName: string, document: unknown) => void): () => void;
+  /** The TP-Link account the sandbox's KLAP/AES plugs accept (its `plugCredentials`). */
+  plugCredentials?: Credentials;
 }
 
 export interface DashboardOptions {
@@ -81,11 +84,13 @@ export async function startDashboard(source: DashboardSource, options: Dashboard
   };
   const stopPlugShadows = source.watchNamedShadows(onPlugShadow);
   for (const [thing, shadowName] of model.plugShadowNames()) onPlugShadow(thing, shadowName, await source.namedShadow(thing, shadowName).catch(() => undefined));
+  const first = info.plugs?.[0];
   const monitor = new PlugMonitor({
     host: info.plug.host,
     port: info.plug.port,
     simulated: info.plug.simulated,
-    connect: (): PlugClient => new Plug({ host: info.plug.host, port: info.plug.port }, { connectTimeoutMs: 1_000, requestTimeoutMs: 2_000 }),
+    connect: firstPlugConnector(source),
+    ...(first?.protocol !== undefined ? { protocol: protocolText({ transport: first.protocol, family: first.family ?? 'iot' }) } : {}),
     onView: (view) => {
       if (model.setPlug(view)) hub.send({ kind: 'plug', plug: view });
     },
@@ -121,6 +126,26 @@ export async function startDashboard(source: DashboardSource, options: Dashboard
       s3.destroy();
     },
   };
+}
+
+/**
+ * The first plug in what it speaks, with the sandbox's TP-Link account. When the sandbox says what
+ * it runs (protocol, family) that is used as is: no probing of a plug other clients are switching.
+ */
+function firstPlugConnector(source: DashboardSource): ReturnType<typeof tplinkConnector> {
+  const { plug } = source.info;
+  const first = source.info.plugs?.[0];
+  return tplinkConnector(
+    { host: plug.host, port: plug.port },
+    {
+      connectTimeoutMs: 1_000,
+      requestTimeoutMs: 2_000,
+      // Its own memory of a real plug's kind: nothing shared with other clients in this process.
+      detection: new DetectionCache(),
+      ...(source.plugCredentials !== undefined ? { credentials: source.plugCredentials } : {}),
+      ...(first?.protocol !== undefined ? { protocol: first.protocol, ...(first.family !== undefined ? { family: first.family } : {}) } : {}),
+    },
+  );
 }
 
 /** What the page's requests do: read the model and shadows, or act through the sandbox's own doors. */

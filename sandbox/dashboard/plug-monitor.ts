@@ -1,30 +1,32 @@
 /**
- * Watches the sandbox's plug over the TP-Link local protocol, as any client on the LAN would:
- * state, model, alias, energy where the device has a meter, and whether it answers at all.
- * Checks every few seconds and on demand; switching goes over the same protocol. Each check
- * opens its own connection and closes it, so the device is never held between checks (the button
- * Lambda talks to the same plug).
+ * Watches the sandbox's first plug as any client on the LAN would, in whatever it speaks (XOR,
+ * KLAP or AES; IOT or SMART requests, through core/tplink/connect.ts): state, model, alias, energy
+ * where the device has a meter (core/tplink/meter.ts, as the hub's agent reads it), the protocol
+ * that answered, and whether it answers at all. Checks every few seconds and on demand; switching
+ * goes the same way. Each check opens its own connection (a short session for KLAP/AES) and closes
+ * it, so the device is never held between checks (the button Lambda and the hubs talk to it too).
  */
 import { errorMessage } from '../../core/errors';
-import type { PlugStatus, SetPowerOptions } from '../../core/tplink/plug';
+import { withPlug, type ConnectedPlug, type ConnectionKind, type ConnectOptions } from '../../core/tplink/connect';
+import { readMeter, type MeterReading, type MeterSource } from '../../core/tplink/meter';
+import type { PlugDevice } from '../../core/tplink/plug';
 import { DashboardRequestError } from './errors';
 import type { EnergyView, OutletView, PlugView } from './view';
 
-/** The parts of core/tplink's Plug the monitor uses (tests may hand in their own). */
-export interface PlugClient {
-  status(): Promise<PlugStatus>;
-  setPower(on: boolean, options?: SetPowerOptions): Promise<void>;
-  session<T>(fn: (plug: PlugClient) => Promise<T>): Promise<T>;
-  transport: { send(request: object): Promise<unknown> };
-  close(): Promise<void>;
-}
+/**
+ * Runs `fn` with a freshly connected plug and closes it afterwards: the monitor's client factory
+ * (tests may hand in their own). {@link tplinkConnector} is the real one.
+ */
+export type PlugConnector = <T>(fn: (connected: ConnectedPlug) => Promise<T>) => Promise<T>;
 
 export interface PlugMonitorOptions {
   host: string;
   port: number;
   simulated: boolean;
-  /** A fresh client for one check or one switch. */
-  connect: () => PlugClient;
+  /** A fresh connection for one check or one switch. */
+  connect: PlugConnector;
+  /** Shown until a check has reached the plug (e.g. what the sandbox says it speaks). */
+  protocol?: string;
   /** Called with every new view after a check. */
   onView: (view: PlugView) => void;
   /** Between checks (default 2 s). */
@@ -32,30 +34,27 @@ export interface PlugMonitorOptions {
   clock?: () => number;
 }
 
-export const PLUG_PROTOCOL = 'TP-Link local protocol (XOR over TCP)';
+/** The plug at `host:port` through core/tplink/connect.ts: told its protocol/family, it does not probe. */
+export function tplinkConnector(address: { host: string; port: number }, options: ConnectOptions): PlugConnector {
+  return (fn) => withPlug(address, options, fn);
+}
 
-type Json = Record<string, unknown>;
-const obj = (v: unknown): Json | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined);
-const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+/** How a connection speaks, as the page shows it: `SMART over KLAP v2`, `IOT over XOR`. */
+export function protocolText(kind: Pick<ConnectionKind, 'transport' | 'family' | 'version'>): string {
+  const version = kind.transport !== 'xor' && kind.version !== undefined ? ` v${kind.version}` : '';
+  return `${kind.family.toUpperCase()} over ${kind.transport.toUpperCase()}${version}`;
+}
 
-/**
- * `emeter.get_realtime` in either firmware's units (V1: W, V, A, kWh; V2: mW, mV, mA, Wh);
- * undefined when the device has no meter (it answers with a non-zero err_code) or says nothing usable.
- */
-export function parseRealtime(reply: unknown): EnergyView | undefined {
-  const rt = obj(obj(obj(reply)?.emeter)?.get_realtime);
-  if (!rt || (rt.err_code !== undefined && rt.err_code !== 0)) return undefined;
-  const powerW = num(rt.power_mw) !== undefined ? num(rt.power_mw)! / 1000 : num(rt.power);
-  if (powerW === undefined) return undefined;
-  const pick = (v2: unknown, v1: unknown, scale: number) => (num(v2) !== undefined ? num(v2)! / scale : num(v1));
-  const voltageV = pick(rt.voltage_mv, rt.voltage, 1000);
-  const currentA = pick(rt.current_ma, rt.current, 1000);
-  const totalWh = num(rt.total_wh) ?? (num(rt.total) !== undefined ? num(rt.total)! * 1000 : undefined);
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
+
+/** A meter reading as the page shows it; undefined without a power figure (nothing worth a line). */
+export function energyView(reading: MeterReading | undefined): EnergyView | undefined {
+  if (reading?.powerW === undefined) return undefined;
   return {
-    powerW,
-    ...(voltageV !== undefined ? { voltageV } : {}),
-    ...(currentA !== undefined ? { currentA } : {}),
-    ...(totalWh !== undefined ? { totalWh } : {}),
+    powerW: reading.powerW,
+    ...(reading.voltageV !== undefined ? { voltageV: reading.voltageV } : {}),
+    ...(reading.currentA !== undefined ? { currentA: reading.currentA } : {}),
+    ...(reading.totalKwh !== undefined ? { totalWh: round3(reading.totalKwh * 1000) } : {}),
   };
 }
 
@@ -65,6 +64,10 @@ export class PlugMonitor {
   private closed = false;
   /** Set after the first check that found no meter: not asked again. */
   private metered: boolean | undefined;
+  /** The meter request that answered last (asked first next time). */
+  private meterSource: MeterSource | undefined;
+  /** What the last check that reached the plug spoke; until then, what we were told. */
+  private protocol: string;
   private inFlight: Promise<PlugView> | undefined;
   private readonly options: PlugMonitorOptions;
   private readonly clock: () => number;
@@ -72,7 +75,8 @@ export class PlugMonitor {
   constructor(options: PlugMonitorOptions) {
     this.options = options;
     this.clock = options.clock ?? Date.now;
-    this.view = { host: options.host, port: options.port, simulated: options.simulated, protocol: PLUG_PROTOCOL, metered: false };
+    this.protocol = options.protocol ?? 'TP-Link (not reached yet)';
+    this.view = { host: options.host, port: options.port, simulated: options.simulated, protocol: this.protocol, metered: false };
   }
 
   get current(): PlugView {
@@ -96,21 +100,18 @@ export class PlugMonitor {
 
   /** Switches the plug (or outlet `child` of a strip) to the opposite of what it reports now. */
   async toggle(child?: number): Promise<PlugView> {
-    const client = this.options.connect();
-    try {
-      await client.session(async (plug) => {
+    await this.options.connect(({ device }) =>
+      device.session(async (plug) => {
         const status = await plug.status();
         if (child === undefined) {
           await plug.setPower(status.relayState !== 1);
-        } else {
-          const outlet = status.children?.find((c) => c.index === child);
-          if (!outlet) throw new DashboardRequestError(400, `${status.alias} at ${this.options.host}:${this.options.port} has no outlet ${child} (it has ${status.children?.length ?? 0})`);
-          await plug.setPower(outlet.state !== 1, { child: outlet.id });
+          return;
         }
-      });
-    } finally {
-      await client.close().catch(() => undefined);
-    }
+        const outlet = status.children?.find((c) => c.index === child);
+        if (!outlet) throw new DashboardRequestError(400, `${status.alias} at ${this.options.host}:${this.options.port} has no outlet ${child} (it has ${status.children?.length ?? 0})`);
+        await plug.setPower(outlet.state !== 1, { child: outlet.id });
+      }),
+    );
     return this.refresh();
   }
 
@@ -127,39 +128,18 @@ export class PlugMonitor {
   }
 
   private async check(): Promise<PlugView> {
-    const base = { host: this.options.host, port: this.options.port, simulated: this.options.simulated, protocol: PLUG_PROTOCOL };
-    const client = this.options.connect();
+    const base = { host: this.options.host, port: this.options.port, simulated: this.options.simulated };
     let next: PlugView;
     try {
-      next = await client.session(async (plug) => {
-        const status = await plug.status();
-        const energyOf = async (childId?: string) => (this.metered === false ? undefined : this.energy(plug, childId));
-        const children: OutletView[] | undefined = status.children
-          ? await Promise.all(status.children.map(async (c) => {
-              const energy = await energyOf(c.id);
-              return { id: c.id, index: c.index, alias: c.alias, state: c.state, ...(energy ? { energy } : {}) };
-            }))
-          : undefined;
-        const energy = children ? undefined : await energyOf();
-        this.metered = children ? children.some((c) => c.energy) : energy !== undefined;
-        return {
-          ...base,
-          online: true,
-          model: status.model,
-          alias: status.alias,
-          ...(status.relayState !== undefined ? { relayState: status.relayState } : {}),
-          ...(children ? { children } : {}),
-          metered: this.metered,
-          ...(energy ? { energy } : {}),
-          checkedAt: new Date(this.clock()).toISOString(),
-        };
+      next = await this.options.connect(async ({ device, kind }) => {
+        const read = await device.session((plug) => this.read(plug));
+        this.protocol = protocolText(kind);
+        return { ...base, protocol: this.protocol, ...read, checkedAt: new Date(this.clock()).toISOString() };
       });
     } catch (err) {
       // What was last known stays readable (model, alias); the state is no longer vouched for.
       const { relayState: _r, children: _c, energy: _e, ...known } = this.view;
-      next = { ...known, ...base, online: false, error: errorMessage(err) };
-    } finally {
-      await client.close().catch(() => undefined);
+      next = { ...known, ...base, protocol: this.protocol, online: false, error: errorMessage(err) };
     }
     if (this.closed) return this.view;
     this.view = next;
@@ -167,12 +147,44 @@ export class PlugMonitor {
     return next;
   }
 
-  private async energy(plug: PlugClient, childId?: string): Promise<EnergyView | undefined> {
-    const request = { ...(childId ? { context: { child_ids: [childId] } } : {}), emeter: { get_realtime: {} } };
+  /** One look at the plug: status, then each meter (the outlets' for a strip). */
+  private async read(plug: PlugDevice): Promise<Omit<PlugView, 'host' | 'port' | 'simulated' | 'protocol'>> {
+    const status = await plug.status();
+    const energyOf = async (childId?: string) => (this.metered === false ? undefined : this.energy(plug, childId));
+    const children: OutletView[] | undefined = status.children
+      ? await sequential(status.children, async (c) => {
+          const energy = await energyOf(c.id);
+          return { id: c.id, index: c.index, alias: c.alias, state: c.state, ...(energy ? { energy } : {}) };
+        })
+      : undefined;
+    const energy = children ? undefined : await energyOf();
+    this.metered = children ? children.some((c) => c.energy) : energy !== undefined;
+    return {
+      online: true,
+      model: status.model,
+      alias: status.alias,
+      ...(status.relayState !== undefined ? { relayState: status.relayState } : {}),
+      ...(children ? { children } : {}),
+      metered: this.metered,
+      ...(energy ? { energy } : {}),
+    };
+  }
+
+  /** The meter as the hub's agent reads it; a failed meter read leaves the plug online, without energy. */
+  private async energy(plug: PlugDevice, childId?: string): Promise<EnergyView | undefined> {
     try {
-      return parseRealtime(await plug.transport.send(request));
+      const { source, reading } = await readMeter(plug, childId, this.meterSource);
+      if (source !== 'none') this.meterSource = source;
+      return energyView(reading);
     } catch {
       return undefined;
     }
   }
+}
+
+/** One request at a time: a KLAP/AES session carries one request at a time anyway. */
+async function sequential<A, B>(items: readonly A[], fn: (item: A) => Promise<B>): Promise<B[]> {
+  const out: B[] = [];
+  for (const item of items) out.push(await fn(item));
+  return out;
 }

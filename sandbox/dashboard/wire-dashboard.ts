@@ -6,6 +6,7 @@
 import type { EventEmitter } from 'node:events';
 import { errorMessage } from '../../core/errors';
 import type { Logger } from '../../core/logger';
+import type { Credentials } from '../../core/tplink/klap-crypto';
 import type { IotCore } from '../iot-core';
 import { SHADOW_PROPERTY } from '../sandbox-config';
 import type { SandboxInfo } from '../sandbox-info';
@@ -39,6 +40,7 @@ export async function startSandboxDashboard(
   iot: IotCore,
   teardown: Teardown,
   logger: Logger,
+  plugCredentials?: Credentials,
 ): Promise<string | undefined> {
   try {
     const dashboard = await startDashboard(
@@ -49,6 +51,7 @@ export async function startSandboxDashboard(
         namedShadow: async (thing, shadowName) => iot.shadows.get(thing, shadowName),
         watchNamedShadows: (listener) => watchNamedShadows(iot, listener, logger),
         property: SHADOW_PROPERTY,
+        ...(plugCredentials !== undefined ? { plugCredentials } : {}),
       },
       { port, cwd: process.cwd() },
     );

@@ -6,8 +6,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Plug } from '../../../core/tplink/plug';
-import { PlugMonitor, type PlugClient } from '../../../sandbox/dashboard/plug-monitor';
+import { PlugMonitor, tplinkConnector } from '../../../sandbox/dashboard/plug-monitor';
 import { startSimulatedPlug, type SimulatedPlug } from '../../../sandbox/simulated-plug';
 import type { PlugView } from '../../../sandbox/dashboard/view';
 
@@ -30,7 +29,7 @@ describe('PlugMonitor', () => {
       host: '127.0.0.1',
       port,
       simulated: true,
-      connect: (): PlugClient => new Plug({ host: '127.0.0.1', port }, { connectTimeoutMs: 500, requestTimeoutMs: 1_000 }),
+      connect: tplinkConnector({ host: '127.0.0.1', port }, { protocol: 'xor', connectTimeoutMs: 500, requestTimeoutMs: 1_000 }),
       onView: (v) => views.push(v),
       everyMs: 60_000,
     });

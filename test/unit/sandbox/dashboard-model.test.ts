@@ -8,7 +8,7 @@ import { FleetNarration } from '../../../sandbox/fleet-narration';
 import { UploadTracker } from '../../../sandbox/upload-tracker';
 import { DashboardModel, TIMELINE_LENGTH } from '../../../sandbox/dashboard/model';
 import { checkHost, checkStateChange } from '../../../sandbox/dashboard/request-guard';
-import { parseRealtime } from '../../../sandbox/dashboard/plug-monitor';
+import { energyView, protocolText } from '../../../sandbox/dashboard/plug-monitor';
 
 const HASH = 'a'.repeat(64);
 const URL_ = 's3://b/fw.bin';
@@ -179,15 +179,21 @@ describe('request guard', () => {
   });
 });
 
-describe('parseRealtime', () => {
-  it('reads both firmware generations into watts, volts, amps and watt-hours', () => {
-    expect(parseRealtime({ emeter: { get_realtime: { err_code: 0, power_mw: 12_500, voltage_mv: 230_100, current_ma: 54, total_wh: 1200 } } })).toEqual({ powerW: 12.5, voltageV: 230.1, currentA: 0.054, totalWh: 1200 });
-    expect(parseRealtime({ emeter: { get_realtime: { power: 12.5, voltage: 230.1, current: 0.054, total: 1.2 } } })).toEqual({ powerW: 12.5, voltageV: 230.1, currentA: 0.054, totalWh: 1200 });
+describe("the plug monitor's texts", () => {
+  it('shows a meter reading in watts, volts, amps and watt-hours', () => {
+    expect(energyView({ powerW: 12.5, voltageV: 230.1, currentA: 0.054, totalKwh: 1.2 })).toEqual({ powerW: 12.5, voltageV: 230.1, currentA: 0.054, totalWh: 1200 });
+    expect(energyView({ powerW: 12 })).toEqual({ powerW: 12 });
   });
 
-  it('says nothing for a device without a meter', () => {
-    expect(parseRealtime({ emeter: { err_code: -1, err_msg: 'module not support' } })).toBeUndefined();
-    expect(parseRealtime({ emeter: { get_realtime: { err_code: -1 } } })).toBeUndefined();
-    expect(parseRealtime('nonsense')).toBeUndefined();
+  it('says nothing for no reading or one without power', () => {
+    expect(energyView(undefined)).toBeUndefined();
+    expect(energyView({ voltageV: 230 })).toBeUndefined();
+  });
+
+  it('names the protocol that answered: family over transport, with the KLAP/AES version', () => {
+    expect(protocolText({ transport: 'xor', family: 'iot', version: 2 })).toBe('IOT over XOR');
+    expect(protocolText({ transport: 'klap', family: 'smart', version: 2 })).toBe('SMART over KLAP v2');
+    expect(protocolText({ transport: 'klap', family: 'iot', version: 1 })).toBe('IOT over KLAP v1');
+    expect(protocolText({ transport: 'aes', family: 'smart' })).toBe('SMART over AES');
   });
 });
