@@ -7,7 +7,9 @@
  * it, so the device is never held between checks (the button Lambda and the hubs talk to it too).
  */
 import { errorMessage } from '../../core/errors';
+import { AesTransport } from '../../core/tplink/aes-transport';
 import { withPlug, type ConnectedPlug, type ConnectionKind, type ConnectOptions } from '../../core/tplink/connect';
+import { KlapTransport } from '../../core/tplink/klap-transport';
 import { readMeter, type MeterReading, type MeterSource } from '../../core/tplink/meter';
 import type { PlugDevice } from '../../core/tplink/plug';
 import { DashboardRequestError } from './errors';
@@ -43,6 +45,12 @@ export function tplinkConnector(address: { host: string; port: number }, options
 export function protocolText(kind: Pick<ConnectionKind, 'transport' | 'family' | 'version'>): string {
   const version = kind.transport !== 'xor' && kind.version !== undefined ? ` v${kind.version}` : '';
   return `${kind.family.toUpperCase()} over ${kind.transport.toUpperCase()}${version}`;
+}
+
+/** The KLAP or AES login version the session used: known only once a request went through. */
+function sessionVersion(device: PlugDevice): number | undefined {
+  const t = device.transport;
+  return t instanceof KlapTransport ? t.version : t instanceof AesTransport ? t.loginVersion : undefined;
 }
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
@@ -133,7 +141,7 @@ export class PlugMonitor {
     try {
       next = await this.options.connect(async ({ device, kind }) => {
         const read = await device.session((plug) => this.read(plug));
-        this.protocol = protocolText(kind);
+        this.protocol = protocolText({ ...kind, version: sessionVersion(device) ?? kind.version });
         return { ...base, protocol: this.protocol, ...read, checkedAt: new Date(this.clock()).toISOString() };
       });
     } catch (err) {
