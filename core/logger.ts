@@ -62,13 +62,15 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     }
   };
 
-  return {
+  const logger: Logger = {
     debug: (m, f) => emit('debug', m, f),
     info: (m, f) => emit('info', m, f),
     warn: (m, f) => emit('warn', m, f),
     error: (m, f) => emit('error', m, f),
-    child: (fields) => createLogger({ ...options, fields: { ...base, ...fields } }),
+    // A silent logger's children are silent too: no new logger per child (transports make one per request).
+    child: (fields) => (level === 'silent' ? logger : createLogger({ ...options, fields: { ...base, ...fields } })),
   };
+  return logger;
 }
 
 /** A logger that drops everything (tests, library defaults). */
