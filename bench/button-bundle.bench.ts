@@ -3,19 +3,22 @@
  * handler on tplink-smarthome-api, built the same way in the same run (esbuild as the stack's
  * NodejsFunction: node22, ESM, minified, @aws-sdk/* external).
  *
- *  - minified bundle size (and gzip), target ours ≤ 0.5 × peer: ours is index.mjs, what every cold
- *    start loads; the KLAP/AES/SMART code and the Secrets Manager source (button-protocols.mjs,
- *    loaded only when a plug is not XOR) are reported beside it, and with it;
+ *  - minified size (and gzip) of what a cold start loads before its first click is done, per plug
+ *    mode, target ≤ 0.5 × peer for relay (the default) and direct XOR: relay = index.mjs +
+ *    button-relay.mjs; direct XOR = index.mjs + button-direct.mjs; direct KLAP/AES = those +
+ *    button-protocols.mjs (KLAP/AES/SMART, the Secrets Manager source);
  *  - module init time: median over RUNS fresh `node` processes importing the bundle with Lambda's
- *    environment (AWS_LAMBDA_FUNCTION_NAME, configuration, a topic ARN), target ours ≤ peer;
- *  - init + first click against a simulated HS100 on 127.0.0.1 (no topic: nothing leaves the machine).
+ *    environment (AWS_LAMBDA_FUNCTION_NAME, configuration, a topic ARN), target ours ≤ peer; the
+ *    relay variant's data-plane endpoint is never reached at init (a closed port on 127.0.0.1);
+ *  - init + first click against a simulated HS100 on 127.0.0.1 (no topic: nothing leaves the
+ *    machine), direct mode only (a relay click needs a hub to answer).
  *
  * Variants run interleaved so drift on the shared machine hits all alike. Prints numbers and
  * ratios; it asserts nothing.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { buttonFunctionEnvironment } from '../core/button/config';
 import { startSimulatedPlug } from '../sandbox/simulated-plug';
@@ -31,16 +34,35 @@ interface Variant {
   entry: string;
   bundle?: string;
   env: (plug: { host: string; port: number }, withTopic: boolean) => Record<string, string>;
+  /** The bundle's files a cold start of this variant loads before its first click is done. */
+  loads: string[];
   init: number[];
-  firstClick: number[];
+  firstClick?: number[];
 }
+
+const RELAY_ENDPOINT = 'http://127.0.0.1:9';
 
 const variants: Variant[] = [
   {
-    name: 'shadowplug',
+    name: 'shadowplug relay (default)',
+    entry: 'lambda/button-click.ts',
+    env: (_p, withTopic) =>
+      buttonFunctionEnvironment({
+        defaultTargets: ['lamp'],
+        plugMode: 'relay',
+        plugs: 'lamp@hub-1=192.168.1.20',
+        iotDataEndpoint: RELAY_ENDPOINT,
+        ...(withTopic ? { snsTopicArn: TOPIC } : {}),
+      }),
+    loads: ['index.mjs', 'button-relay.mjs'],
+    init: [],
+  },
+  {
+    name: 'shadowplug direct (XOR plug)',
     entry: 'lambda/button-click.ts',
     env: (p, withTopic) =>
       buttonFunctionEnvironment({ defaultTargets: `${p.host}:${p.port}`, plugMode: 'direct', ...(withTopic ? { snsTopicArn: TOPIC } : {}) }),
+    loads: ['index.mjs', 'button-direct.mjs'],
     init: [],
     firstClick: [],
   },
@@ -48,6 +70,7 @@ const variants: Variant[] = [
     name: 'peer (tplink-smarthome-api + SNS at load)',
     entry: 'bench/fixtures/button-peer-handler.ts',
     env: (p, withTopic) => ({ PLUG_HOST: p.host, PLUG_PORT: String(p.port), ...(withTopic ? { TOPIC_ARN: TOPIC } : {}) }),
+    loads: ['index.mjs'],
     init: [],
     firstClick: [],
   },
@@ -55,6 +78,7 @@ const variants: Variant[] = [
     name: 'peer without SNS',
     entry: 'bench/fixtures/button-peer-handler-no-sns.ts',
     env: (p) => ({ PLUG_HOST: p.host, PLUG_PORT: String(p.port) }),
+    loads: ['index.mjs'],
     init: [],
     firstClick: [],
   },
@@ -92,6 +116,7 @@ async function main(): Promise<void> {
       for (const v of variants) {
         const initScript = `const t = performance.now(); await import(${JSON.stringify(v.bundle)}); process.stdout.write(String(performance.now() - t));`;
         v.init.push(Number(await runNode(initScript, v.env(plug, true))));
+        if (!v.firstClick) continue;
         const clickScript = `const t = performance.now(); const { handler } = await import(${JSON.stringify(v.bundle)});
           await handler(${event}); process.stdout.write(String(performance.now() - t));`;
         // The last line: in Lambda's environment our handler writes its embedded-metric line to stdout first.
@@ -102,37 +127,38 @@ async function main(): Promise<void> {
     await plug.close();
   }
 
-  const [ours, peer, peerNoSns] = variants as [Variant, Variant, Variant];
-  const size = (v: Variant) => readFileSync(v.bundle!).length;
-  const gz = (v: Variant) => gzipSync(readFileSync(v.bundle!)).length;
+  const [relay, direct, peer, peerNoSns] = variants as [Variant, Variant, Variant, Variant];
+  const dirOf = (v: Variant) => dirname(v.bundle!);
+  const files = (v: Variant, names = v.loads) => names.map((n) => readFileSync(join(dirOf(v), n)));
+  const bytes = (bs: Buffer[]) => bs.reduce((n, b) => n + b.length, 0);
+  const gzip = (bs: Buffer[]) => bs.reduce((n, b) => n + gzipSync(b).length, 0);
+  const ms = (xs: number[] | undefined) => (xs ? `${median(xs).toFixed(1)} ms` : '—');
   console.log(`button bundle: ${RUNS} fresh node processes per variant and measure, interleaved (node ${process.version})`);
   console.log('');
-  console.log('variant'.padEnd(44) + 'minified'.padStart(12) + 'gzip'.padStart(12) + 'init (median)'.padStart(16) + 'init+1st click'.padStart(16));
-  for (const v of variants) {
-    console.log(
-      v.name.padEnd(44) +
-        kb(size(v)).padStart(12) +
-        kb(gz(v)).padStart(12) +
-        `${median(v.init).toFixed(1)} ms`.padStart(16) +
-        `${median(v.firstClick).toFixed(1)} ms`.padStart(16),
-    );
-  }
-  const lazy = lazyFiles(ours.entry, join(OUT, '0')).map((file) => readFileSync(file));
-  const lazyBytes = lazy.reduce((n, b) => n + b.length, 0);
-  const lazyGzip = lazy.reduce((n, b) => n + gzipSync(b).length, 0);
-  console.log(
-    '  + loaded on demand (KLAP/AES/SMART, secret)'.padEnd(44) + kb(lazyBytes).padStart(12) + kb(lazyGzip).padStart(12) + '(not at init)'.padStart(16),
-  );
-  console.log('  = shadowplug with it'.padEnd(44) + kb(size(ours) + lazyBytes).padStart(12) + kb(gz(ours) + lazyGzip).padStart(12));
-  const sizeRatio = size(ours) / size(peer);
-  const initRatio = median(ours.init) / median(peer.init);
+  console.log('variant: files loaded before the first click'.padEnd(64) + 'minified'.padStart(12) + 'gzip'.padStart(12) + 'init (median)'.padStart(16) + 'init+1st click'.padStart(16));
+  const row = (label: string, bs: Buffer[], init = '', click = '') =>
+    console.log(label.padEnd(64) + kb(bytes(bs)).padStart(12) + kb(gzip(bs)).padStart(12) + init.padStart(16) + click.padStart(16));
+  for (const v of variants) row(`${v.name}: ${v.loads.join(' + ')}`, files(v), ms(v.init), ms(v.firstClick));
+  const klapFiles = [...direct.loads, 'button-protocols.mjs'];
+  row(`shadowplug direct (KLAP/AES plug): ${klapFiles.join(' + ')}`, files(direct, klapFiles), '(as XOR)', '');
+  for (const name of ['index.mjs', ...lazyFiles(direct.entry, dirOf(direct)).map((f) => basename(f))]) row(`  ${name}`, files(direct, [name]));
+
+  const peerBytes = bytes(files(peer));
+  const ratio = (bs: Buffer[]) => bytes(bs) / peerBytes;
+  const verdict = (r: number, target: number) => `target ≤ ${target}: ${r <= target ? 'met' : 'NOT met'}`;
   console.log('');
-  console.log(`size ratio ours/peer:              ${sizeRatio.toFixed(3)}  (target ≤ 0.5: ${sizeRatio <= 0.5 ? 'met' : 'NOT met'})`);
-  console.log(`size ratio with the lazy part:      ${((size(ours) + lazyBytes) / size(peer)).toFixed(3)}  (a click on a KLAP/AES plug loads both)`);
-  console.log(`init ratio ours/peer:              ${initRatio.toFixed(3)}  (target ≤ 1: ${initRatio <= 1 ? 'met' : 'NOT met'})`);
-  console.log(`size ratio ours/peer without SNS:  ${(size(ours) / size(peerNoSns)).toFixed(3)}`);
-  console.log(`init ratio ours/peer without SNS:  ${(median(ours.init) / median(peerNoSns.init)).toFixed(3)}`);
-  console.log(`init+first click ratio ours/peer:  ${(median(ours.firstClick) / median(peer.firstClick)).toFixed(3)}`);
+  const relayRatio = ratio(files(relay));
+  const directRatio = ratio(files(direct));
+  console.log(`size ratio relay/peer:                   ${relayRatio.toFixed(3)}  (${verdict(relayRatio, 0.5)})`);
+  console.log(`size ratio direct XOR/peer:              ${directRatio.toFixed(3)}  (${verdict(directRatio, 0.5)})`);
+  console.log(`size ratio direct KLAP/AES/peer:         ${ratio(files(direct, klapFiles)).toFixed(3)}  (no target: a click on such a plug loads the protocols part too)`);
+  console.log(`size ratio index.mjs alone/peer:         ${ratio(files(direct, ['index.mjs'])).toFixed(3)}`);
+  for (const v of [relay, direct]) {
+    const r = median(v.init) / median(peer.init);
+    console.log(`init ratio ${v === relay ? 'relay' : 'direct'}/peer:`.padEnd(41) + ` ${r.toFixed(3)}  (${verdict(r, 1)}); without SNS: ${(median(v.init) / median(peerNoSns.init)).toFixed(3)}`);
+  }
+  console.log(`size ratio direct XOR/peer without SNS:  ${(bytes(files(direct)) / bytes(files(peerNoSns))).toFixed(3)}`);
+  console.log(`init+first click ratio direct/peer:      ${(median(direct.firstClick!) / median(peer.firstClick!)).toFixed(3)}`);
   rmSync(OUT, { recursive: true, force: true });
 }
 

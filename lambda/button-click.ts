@@ -2,6 +2,8 @@
  * The button Lambda, behind the IoT topic rule on `iotbutton/+`: a click switches the plug(s)
  * exactly as configured, at most once, and the owner hears about it. Thin: the work is in
  * core/button; this file wires the runtime's defaults (plug driver, credentials secret, SNS, JSON logs).
+ * Each plug mode's driver, and the KLAP/AES part, is a file of its own loaded on demand
+ * (lib/lazy-modules.ts): a cold start loads only what its clicks need.
  *
  * Configuration is read from the environment once, at cold start: in Lambda a bad configuration
  * fails the init with the variable named. Elsewhere (tests, the sandbox, the CLI) importing this
@@ -14,9 +16,8 @@ import type { PlugDriver } from '../core/button/execute';
 import { createButtonService } from '../core/button/handle';
 import type { ButtonOutcome } from '../core/button/outcome';
 import { snsPublisher, type Publish } from '../core/button/sns-publish';
-import { createTplinkDriver } from '../core/button/tplink-driver';
 import { RequestIdMemory } from '../core/button/dedupe';
-import { createRelayDriver } from '../core/button/relay-driver';
+import { lazyDriver } from '../core/button/lazy-driver';
 import type { PlugCredentialsSource } from '../core/button/plug-credentials';
 import type { NewerPlugs } from '../core/button/newer-plugs';
 import { BUTTON_METRICS, emfLine, SERVICES } from '../core/metrics/emf';
@@ -47,24 +48,14 @@ export function createHandler(deps: ButtonHandlerDeps): ButtonHandler {
   const logger = deps.logger ?? createLogger({ json: true, level: config.logLevel, fields: { service: SERVICES.button } });
   const clock = deps.clock ?? Date.now;
   const { writeMetrics } = deps;
+  // Only this mode's driver is loaded, at the first click: each lives in a file of its own.
   const driver =
     deps.driver ??
-    (config.plugMode === 'relay'
-      ? createRelayDriver({
-          plugs: config.plugs,
-          // Loaded at the first click, as the SNS client is: the runtime provides the SDK.
-          iotData: async () => {
-            const { IoTDataPlaneClient } = await import('@aws-sdk/client-iot-data-plane');
-            return new IoTDataPlaneClient(config.iotDataEndpoint ? { endpoint: config.iotDataEndpoint } : {});
-          },
-          confirmTimeoutMs: config.confirmTimeoutMs,
-          logger,
-        })
-      : createTplinkDriver({
-          connectTimeoutMs: config.connectTimeoutMs,
-          requestTimeoutMs: config.requestTimeoutMs,
-          newer: () => newerPlugs(deps),
-        }));
+    lazyDriver(
+      config.plugMode === 'relay'
+        ? async () => (await import('./button-relay.mjs')).relayDriver(config, logger)
+        : async () => (await import('./button-direct.mjs')).directDriver(config, () => newerPlugs(deps)),
+    );
   const publish = deps.publish ?? (config.snsTopicArn === undefined ? undefined : snsPublisher());
   const service = createButtonService({
     config,

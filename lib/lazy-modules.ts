@@ -1,12 +1,22 @@
 /**
- * Modules a handler imports on demand as `./<name>.mjs`, each bundled into its own file beside
- * `index.mjs` (lib/constructs/bundled-function.ts; the test helper bundles the same way). No CDK here.
+ * How the Lambda handlers are bundled beyond esbuild's usual options: modules a handler imports on
+ * demand as `./<name>.mjs`, each bundled into its own file beside `index.mjs`, and the constants
+ * defined (lib/constructs/bundled-function.ts; the test helper bundles the same way). No CDK here.
  */
 
-/** Loaded by the button handler only when a plug is not XOR (KLAP/AES/SMART, the credentials secret). */
-export const BUTTON_LAZY_MODULES: readonly string[] = ['lambda/button-protocols.mts'];
+/**
+ * Loaded by the button handler on demand: the relay driver (relay mode), the XOR driver (direct
+ * mode), and, only when a direct-mode plug is not XOR, KLAP/AES/SMART and the credentials secret.
+ */
+export const BUTTON_LAZY_MODULES: readonly string[] = ['lambda/button-relay.mts', 'lambda/button-direct.mts', 'lambda/button-protocols.mts'];
 
 /** `lambda/button-protocols.mts` → `button-protocols.mjs`: the file beside index.mjs and the handler's import specifier. */
 export function lazyModuleFile(entry: string): string {
   return `${entry.split('/').pop()!.replace(/\.m?ts$/, '')}.mjs`;
 }
+
+/**
+ * Constants every Lambda bundle is built with (the stack's NodejsFunction and the test helper
+ * alike): settings' text for people is folded away (core/settings/docs-text.ts).
+ */
+export const LAMBDA_BUNDLE_DEFINE: Readonly<Record<string, string>> = { 'process.env.SHADOWPLUG_SETTINGS_DOCS': JSON.stringify('omit') };

@@ -44,7 +44,14 @@ export interface SandboxPlug {
 
 /** The plug as the relay configuration names it (`id@thing=host:port[#outlet]`, and how to speak to it). */
 export function plugConfigOf(plug: SandboxPlug): PlugConfig {
-  return { id: plug.id, hub: plug.thing, ...plug.address, ...(plug.outlet !== undefined ? { child: plug.outlet } : {}) };
+  return {
+    id: plug.id,
+    hub: plug.thing,
+    ...plug.address,
+    ...(plug.outlet !== undefined ? { child: plug.outlet } : {}),
+    // A simulated plug's kind is known: the hub need not detect it (a real one's is detected).
+    ...(plug.protocol !== undefined ? { protocol: plug.protocol, family: plug.family } : {}),
+  };
 }
 
 /** True when the plug (or its outlet; a whole strip: every outlet) is on. */

@@ -278,6 +278,8 @@ async function stopAgent(parts: SandboxParts, thing: string): Promise<void> {
   if (stoppedAgents.has(agent)) return;
   stoppedAgents.add(agent);
   await agent.close();
+  // A closed agent says nothing on its own: the dashboard and narration learn its hub is offline here.
+  parts.narrator.emit({ type: 'device-online', thing, online: false });
 }
 
 /**

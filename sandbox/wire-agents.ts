@@ -77,6 +77,7 @@ export async function startSandboxAgent(
     stateDir: agentStateDir(config.dir, t.name),
     logger: config.logger.child({ component: 'agent', thing: t.name }),
     plugs,
+    tplinkCredentials: config.plugCredentials,
     ...(config.plugPollMs !== undefined ? { plugPollMs: config.plugPollMs } : {}),
     ...(config.plugTimers !== undefined ? { timers: config.plugTimers } : {}),
     ...(clock ? { clock } : {}),

@@ -1,7 +1,7 @@
 /**
- * `npm run screenshot`: docs/dashboard.png, the dashboard of a real sandbox (a simulated HS300
- * strip switched through its plug shadow, twelve devices) after a button click and an upload,
- * taken with Debian's Chromium.
+ * `npm run screenshot`: docs/dashboard.png, the dashboard of a real sandbox (three simulated
+ * plugs switched through their shadows: an HS300 strip, a metered HS110 and an HS100;
+ * twelve devices) after a button click and an upload, taken with Debian's Chromium.
  * Run it again whenever the page changes, so the README shows what the page looks like.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,7 +16,8 @@ import { buttonIdentity } from '../sandbox/sandbox-info';
 const OUT = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..', 'docs', 'dashboard.png');
 
 const dir = mkdtempSync(join(tmpdir(), 'dashboard-screenshot-'));
-const sandbox = await startSandbox({ dir, devices: 12, strip: true, dashboard: true, writeInfoFile: false });
+// The first plug is the strip the Plug panel shows; all three are switched through their shadows.
+const sandbox = await startSandbox({ dir, devices: 12, plugs: ['strip=hs300', 'fan@shadowplug-device-2=hs110', 'desk=hs100'], dashboard: true, writeInfoFile: false });
 const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
@@ -39,7 +40,7 @@ try {
   await page.locator('#uploads li[data-stage="verified"]').waitFor();
   await page.locator('#fleet-summary', { hasText: '12/12 in sync' }).waitFor();
   await page.locator('#plug-state', { hasText: '6/6 on' }).waitFor();
-  await page.locator('[data-plug][data-request="applied"]').first().waitFor();
+  for (const plug of info.plugs ?? []) await page.locator(`[data-plug="${plug.id}"][data-request="applied"]`).waitFor();
   await page.screenshot({ path: OUT, fullPage: true });
   console.log(`wrote ${OUT}`);
 } finally {

@@ -4,6 +4,7 @@
  * parses the environment from this table, lib/ reads context through it, and docs/button.md's
  * table is generated from it. Pure.
  */
+import { DOCS } from '../settings/docs-text';
 import { integer, jsonText, matching, oneOf, text } from '../settings/codecs';
 import { formatPlug, parsePlugList, checkPlugs, type PlugConfig } from '../plug-relay/config';
 import { ENV_NAMES } from '../settings/env-names';
@@ -138,16 +139,16 @@ export const BUTTON_SETTINGS = {
     env: ENV_NAMES.defaultTargets,
     type: 'plug id or host[:port][#outlet] list',
     default: [] as TargetRef[],
-    defaultText: 'none (the stack: `plugHost:plugPort`)',
-    description: `Plug(s) for any button without its own entry: ids of configured plugs (\`lamp,fan\`), or (direct mode) addresses, port 9999 unless given, \`#2\` outlet 2 of a strip (0-based), \`#<child id>\` an outlet by id. Required unless ${ENV_NAMES.serialTargets} names a button`,
+    defaultText: DOCS ? 'none (the stack: `plugHost:plugPort`)' : '',
+    description: DOCS ? `Plug(s) for any button without its own entry: ids of configured plugs (\`lamp,fan\`), or (direct mode) addresses, port 9999 unless given, \`#2\` outlet 2 of a strip (0-based), \`#<child id>\` an outlet by id. Required unless ${ENV_NAMES.serialTargets} names a button` : '',
   }),
   serialTargets: setting(serialTargetsCodec, {
     env: ENV_NAMES.serialTargets,
     context: 'buttonTargets',
     type: 'JSON object',
     default: {},
-    defaultText: '`{}`',
-    description: `Per button serial, its own plug(s), by plug id (or, direct mode, by address): \`{"G030JF05...": ["lamp", "fan"]}\``,
+    defaultText: DOCS ? '`{}`' : '',
+    description: DOCS ? `Per button serial, its own plug(s), by plug id (or, direct mode, by address): \`{"G030JF05...": ["lamp", "fan"]}\`` : '',
   }),
   clickActions: setting(clickActionsCodec, {
     env: ENV_NAMES.clickActions,
@@ -155,7 +156,7 @@ export const BUTTON_SETTINGS = {
     flag: '--click-actions <map>',
     type: `TYPE=action list (${CLICK_ACTIONS.join(', ')})`,
     default: { SINGLE: 'toggle', DOUBLE: 'toggle', LONG: 'toggle' } as ClickActions,
-    description: 'What each click type does: `SINGLE=toggle,DOUBLE=on,LONG=off` or JSON; types left out toggle; `none` ignores the click',
+    description: DOCS ? 'What each click type does: `SINGLE=toggle,DOUBLE=on,LONG=off` or JSON; types left out toggle; `none` ignores the click' : '',
   }),
   maxClickAgeMs: setting(integer(1_000, 86_400_000), {
     env: ENV_NAMES.maxClickAgeMs,
@@ -163,7 +164,7 @@ export const BUTTON_SETTINGS = {
     unit: 'ms',
     range: [1_000, 86_400_000],
     default: 30_000,
-    description: 'A click received longer ago than this is not acted on',
+    description: DOCS ? 'A click received longer ago than this is not acted on' : '',
   }),
   // An AAA alkaline cell reads ~1500 mV fresh under light load and is spent near 1100 mV; the
   // classic button reports ~1700 mV when new. Warn well before it stops sending.
@@ -173,7 +174,7 @@ export const BUTTON_SETTINGS = {
     unit: 'mV',
     range: [0, 10_000],
     default: 1300,
-    description: 'Warn when the classic button reports a lower `batteryVoltage` (0: never)',
+    description: DOCS ? 'Warn when the classic button reports a lower `batteryVoltage` (0: never)' : '',
   }),
   lowBatteryPercent: setting(integer(0, 100), {
     env: ENV_NAMES.lowBatteryPercent,
@@ -181,13 +182,13 @@ export const BUTTON_SETTINGS = {
     unit: '%',
     range: [0, 100],
     default: 10,
-    description: 'Warn when an IoT 1-Click button reports less `remainingLife` (0: never)',
+    description: DOCS ? 'Warn when an IoT 1-Click button reports less `remainingLife` (0: never)' : '',
   }),
   snsTopicArn: setting(matching(SNS_ARN, 'an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)'), {
     env: ENV_NAMES.snsTopicArn,
     type: 'ARN',
-    defaultText: 'unset',
-    description: 'Publish outcomes here (the stack sets its topic); unset: no SNS client is loaded',
+    defaultText: DOCS ? 'unset' : '',
+    description: DOCS ? 'Publish outcomes here (the stack sets its topic); unset: no SNS client is loaded' : '',
   }),
   connectTimeoutMs: setting(integer(100, 60_000), {
     env: ENV_NAMES.connectTimeoutMs,
@@ -195,7 +196,7 @@ export const BUTTON_SETTINGS = {
     unit: 'ms',
     range: [100, 60_000],
     default: 2_000,
-    description: 'Per plug connection',
+    description: DOCS ? 'Per plug connection' : '',
   }),
   requestTimeoutMs: setting(integer(100, 60_000), {
     env: ENV_NAMES.requestTimeoutMs,
@@ -203,28 +204,28 @@ export const BUTTON_SETTINGS = {
     unit: 'ms',
     range: [100, 60_000],
     default: 3_000,
-    description: 'Per plug request',
+    description: DOCS ? 'Per plug request' : '',
   }),
   dedupeCapacity: setting(integer(1, 1_000_000), {
     env: ENV_NAMES.dedupeCapacity,
     type: 'integer',
     range: [1, 1_000_000],
     default: 1_000,
-    description: 'Request ids a warm container remembers',
+    description: DOCS ? 'Request ids a warm container remembers' : '',
   }),
   plugMode: setting(oneOf(PLUG_MODES, true), {
     env: ENV_NAMES.plugMode,
     type: PLUG_MODES.join(' | '),
     default: 'relay' as PlugMode,
-    defaultText: '`relay`',
-    description: '`relay`: switch through each plug’s shadow `plug-<id>` on its hub (no port open to the home); `direct`: straight to the plug (XOR on TCP 9999, KLAP/AES on HTTP)',
+    defaultText: DOCS ? '`relay`' : '',
+    description: DOCS ? '`relay`: switch through each plug’s shadow `plug-<id>` on its hub (no port open to the home); `direct`: straight to the plug (XOR on TCP 9999, KLAP/AES on HTTP)' : '',
   }),
   plugs: setting(plugsCodec, {
     env: ENV_NAMES.plugs,
     type: 'id@hub=host[:port][#outlet] list',
     default: [] as PlugConfig[],
-    defaultText: 'none',
-    description: 'Every plug, its hub thing and its LAN address; targets name them by id. Relay mode: each target must be one of them; direct mode: an id is switched at its address (the hub is unused)',
+    defaultText: DOCS ? 'none' : '',
+    description: DOCS ? 'Every plug, its hub thing and its LAN address; targets name them by id. Relay mode: each target must be one of them; direct mode: an id is switched at its address (the hub is unused)' : '',
   }),
   confirmTimeoutMs: setting(integer(0, 60_000), {
     env: ENV_NAMES.confirmTimeoutMs,
@@ -232,19 +233,19 @@ export const BUTTON_SETTINGS = {
     unit: 'ms',
     range: [0, 60_000],
     default: 5_000,
-    description: 'Relay mode: how long to wait for the hub to answer a request before reporting "not yet confirmed"',
+    description: DOCS ? 'Relay mode: how long to wait for the hub to answer a request before reporting "not yet confirmed"' : '',
   }),
   iotDataEndpoint: setting(
     text((t) => (t === '' || /^https?:\/\/[^\s/]+/.test(t) ? undefined : 'is not an http(s) URL')),
-    { env: ENV_NAMES.iotDataEndpoint, type: 'URL', default: '', defaultText: "the region's", description: 'Relay mode: the IoT data-plane endpoint' },
+    { env: ENV_NAMES.iotDataEndpoint, type: 'URL', default: '', defaultText: DOCS ? "the region's" : '', description: DOCS ? 'Relay mode: the IoT data-plane endpoint' : '' },
   ),
   credentialsSecret: setting(text(secretIdProblem), {
     env: ENV_NAMES.credentialsSecret,
     type: 'secret name or ARN',
     default: '',
-    defaultText: 'unset (KLAP/AES plugs are tried with the well-known default credentials)',
+    defaultText: DOCS ? 'unset (KLAP/AES plugs are tried with the well-known default credentials)' : '',
     description:
-      'Direct mode: the Secrets Manager secret holding the TP-Link account as `{"username": ..., "password": ...}`, read when a KLAP or AES plug first needs it (never for an XOR plug), once per warm container',
+      DOCS ? 'Direct mode: the Secrets Manager secret holding the TP-Link account as `{"username": ..., "password": ...}`, read when a KLAP or AES plug first needs it (never for an XOR plug), once per warm container' : '',
   }),
   logLevel: logLevelSetting,
 };

@@ -1,4 +1,5 @@
 /** The log-level setting, the same for every function and command. */
+import { DOCS } from './docs-text';
 import { LOG_LEVELS } from '../logger';
 import { oneOf } from './codecs';
 import { ENV_NAMES } from './env-names';
@@ -9,5 +10,5 @@ export const logLevelSetting = setting(oneOf(LOG_LEVELS, true), {
   flag: '--log-level <level>',
   type: LOG_LEVELS.join(' | '),
   default: 'info' as const,
-  description: 'How much to log: debug, info, warn, error or silent',
+  description: DOCS ? 'How much to log: debug, info, warn, error or silent' : '',
 });

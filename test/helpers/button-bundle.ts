@@ -1,13 +1,13 @@
 /**
  * Bundles a Lambda handler the way the stack's NodejsFunction does (lib/constructs/bundled-function.ts):
  * esbuild, platform node, target node22, ESM, minified, `module` before `main`, the `require` shim
- * banner, `@aws-sdk/*` left to the runtime, lazily loaded modules in files of their own. Used by
- * the bundle test and the bundle benchmark.
+ * banner, the same defines (settings' docs text folded away), `@aws-sdk/*` left to the runtime,
+ * lazily loaded modules in files of their own. Used by the bundle test and the bundle benchmark.
  */
 import { build, type BuildOptions } from 'esbuild';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { BUTTON_LAZY_MODULES, lazyModuleFile } from '../../lib/lazy-modules';
+import { BUTTON_LAZY_MODULES, LAMBDA_BUNDLE_DEFINE, lazyModuleFile } from '../../lib/lazy-modules';
 
 /** The same banner as the stack's (a bundled CommonJS dependency may call `require`). */
 export const REQUIRE_SHIM =
@@ -22,6 +22,7 @@ const COMMON: BuildOptions = {
   sourcemap: false,
   mainFields: ['module', 'main'],
   logLevel: 'warning',
+  define: { ...LAMBDA_BUNDLE_DEFINE },
 };
 
 /** The modules each handler loads on demand, as the stack bundles them (files of their own beside index.mjs). */

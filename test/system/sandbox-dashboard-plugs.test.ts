@@ -163,6 +163,61 @@ describe('sandbox dashboard: plug shadows in a browser', () => {
     expect(errors).toEqual([]);
   });
 
+  it('shows several plugs of chosen kinds on two hubs, each with its hub, shadow name and kind, and one click applied on each', async () => {
+    const sandbox = await start({ devices: 2, plugs: ['lamp=hs100', 'fan@shadowplug-device-2=hs110', 'desk=hs300#1'] });
+    const [thing1, thing2] = sandbox.info.things.map((t) => t.name) as [string, string];
+    const p = await openDashboard(sandbox);
+    const expected = [
+      { id: 'lamp', hub: `${thing1} · plug-lamp (hub online)`, kind: 'hs100 · IOT over XOR' },
+      { id: 'fan', hub: `${thing2} · plug-fan (hub online)`, kind: 'hs110 · IOT over XOR' },
+      { id: 'desk', hub: `${thing1} · plug-desk (hub online)`, kind: 'hs300 · IOT over XOR · outlet 1' },
+    ];
+    expect(await p.locator('[data-plug]').evaluateAll((cards) => cards.map((c) => c.getAttribute('data-plug')))).toEqual(expected.map((e) => e.id));
+    for (const e of expected) {
+      const card = p.locator(`[data-plug="${e.id}"]`);
+      await p.locator(`[data-plug="${e.id}"][data-online="online"]`).waitFor();
+      await card.locator('[data-field="hub"]', { hasText: e.hub }).waitFor();
+      await card.locator('[data-field="kind"]', { hasText: e.kind }).waitFor();
+    }
+    await p.locator('#plug-shadows-summary', { hasText: '3/3 online' }).waitFor();
+    // The HS110 has a meter, the HS100 has none.
+    await p.locator('[data-plug="fan"] [data-field="energy"]', { hasText: / W · .* V · .* A · .* kWh$/ }).waitFor();
+    await p.locator('[data-plug="lamp"] [data-field="energy"]', { hasText: 'no meter' }).waitFor();
+
+    await p.getByRole('button', { name: 'Single press' }).click();
+    for (const e of expected) {
+      await p.locator(`[data-plug="${e.id}"][data-request="applied"]`).waitFor();
+      await p.locator(`[data-plug="${e.id}"] [data-field="request"]`, { hasText: /^applied: ON \(/ }).waitFor();
+      const thing = e.id === 'fan' ? thing2 : thing1;
+      const shadow = (await sandbox.namedShadow(thing, `plug-${e.id}`)) as { state: { reported: { power: string; lastRequest: { outcome: string } } } };
+      expect(shadow.state.reported).toMatchObject({ power: 'on', lastRequest: { outcome: 'applied' } });
+    }
+    expect(errors).toEqual([]);
+  });
+
+  it("shows a click while the plug's hub is offline as pending and unanswered, and applied when the hub comes back", async () => {
+    const sandbox = await start();
+    const thing = sandbox.info.plugs![0]!.thing!;
+    const p = await openDashboard(sandbox);
+    const card = p.locator('[data-plug="lamp"]');
+    await p.locator('[data-plug="lamp"][data-online="online"]').waitFor();
+
+    await sandbox.stopAgent(thing);
+    await card.locator('[data-field="hub"]', { hasText: `${thing} · plug-lamp (hub OFFLINE)` }).waitFor();
+    await publishClick(sandbox.info, 'SINGLE');
+    await p.locator('[data-plug="lamp"][data-request="pending"]').waitFor();
+    await card.locator('[data-field="request"]', { hasText: `— hub ${thing} is offline, so nobody answers it` }).waitFor();
+    await card.locator('[data-field="desired"]', { hasText: /^ON · request / }).waitFor();
+    expect((await sandbox.plugState('lamp')).relayState).toBe(0);
+
+    await sandbox.startAgent(thing); // back within the request's age limit: it is applied
+    await p.locator('[data-plug="lamp"][data-request="applied"]').waitFor();
+    await card.locator('[data-field="hub"]', { hasText: '(hub online)' }).waitFor();
+    await card.locator('[data-field="request"]', { hasText: /^applied: ON \(/ }).waitFor();
+    expect((await sandbox.plugState('lamp')).relayState).toBe(1);
+    expect(errors).toEqual([]);
+  });
+
   it("shows a plug its hub cannot reach as online: false with the error, and a click to it as failed with the error's code and message", async () => {
     const plug = await ownPlug();
     const sandbox = await start({ plug: `${plug.host}:${plug.port}`, plugPollMs: 200 });

@@ -15,6 +15,7 @@ import { Plug } from '../../core/tplink/plug';
 import type { SandboxEvent } from '../../sandbox/event-log';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../sandbox/sandbox';
 import { isOn } from '../../sandbox/sandbox-plug';
+import { startSimulatedDevice } from '../../sandbox/plugs/simulated-devices';
 import { ManualTimers } from '../helpers/manual-timers';
 import { portIsClosed, publishClick, sandboxPorts, waitFor } from '../helpers/sandbox-harness';
 
@@ -22,7 +23,7 @@ interface Reported {
   power?: string;
   online?: boolean;
   lastRequest?: { requestId: string; outcome: string; error?: { code: string; message: string } };
-  error?: { code: string } | null;
+  error?: { code: string; message: string } | null;
 }
 type PlugDoc = { state?: { reported?: Reported; desired?: { requestId?: string } } };
 
@@ -193,5 +194,70 @@ describe('sandbox relay: requests the hub must not or cannot apply', () => {
     expect(await reported(s, 'lamp', (x) => x.online === true)).toMatchObject({ online: true, power: 'off' });
     await publishClick(s.info, 'SINGLE');
     await s.waitForPlug((st) => isOn(st), 10_000, 'lamp');
+  });
+});
+
+describe('sandbox relay: the newer kinds (KLAP v1/v2, AES; IOT and SMART) with the sandbox TP-Link account', () => {
+  it('one click switches a Kasa plug on KLAP v1 and v2, a Tapo P110 (KLAP, metered), a P100 (AES) and outlet 1 of a P300 through their hubs, and back', async () => {
+    const kinds = ['hall=hs100-klap1', 'desk=hs103-klap2', 'kettle=p110-klap', 'heater=p100-aes', 'tv=p300-klap#1'];
+    const s = await start({ plugs: kinds, plugTimers: timers(), plugCredentials: { username: 'owner@example.com', password: 'pw-relay' } });
+    expect(s.info.plugs!.map((p) => [p.id, p.protocol, p.family])).toEqual([
+      ['hall', 'klap', 'iot'],
+      ['desk', 'klap', 'iot'],
+      ['kettle', 'klap', 'smart'],
+      ['heater', 'aes', 'smart'],
+      ['tv', 'klap', 'smart'],
+    ]);
+    await firstReports(s);
+    // The P110's meter reaches its shadow too.
+    expect(await reported(s, 'kettle', () => true)).toMatchObject({ online: true, model: 'P110', alias: 'Kettle', energy: { powerW: expect.any(Number), voltageV: expect.any(Number) } });
+
+    const before = events.length;
+    await publishClick(s.info, 'SINGLE');
+    for (const id of ['hall', 'desk', 'kettle', 'heater']) await s.waitForPlug((st) => isOn(st), 10_000, id);
+    const tv = await s.waitForPlug((st) => isOn(st, 1), 10_000, 'tv');
+    expect(tv.children!.map((c) => c.state)).toEqual([0, 1, 0]);
+    const { requestId } = await clickDone(before);
+    for (const p of s.info.plugs!) {
+      expect(await reported(s, p.id, (r) => r.lastRequest?.requestId === requestId)).toMatchObject({ power: 'on', online: true, lastRequest: { outcome: 'applied' } });
+    }
+    await waitFor('the outcome on SNS', () => notifications(before)[0]);
+    expect(notifications(before)[0]!.subject).toBe('shadowplug: 5 plugs on (SINGLE click)');
+
+    const second = events.length;
+    await publishClick(s.info, 'SINGLE');
+    for (const id of ['hall', 'desk', 'kettle', 'heater', 'tv']) await s.waitForPlug((st) => !isOn(st, id === 'tv' ? 1 : undefined), 10_000, id);
+    await clickDone(second);
+  });
+
+  it('a plug given by address (its kind detected by the hub) that refuses the hub’s TP-Link account is offline with TPLINK_AUTH naming it', async () => {
+    // A P110 bound to another account, started apart: the sandbox knows only its address.
+    const device = await startSimulatedDevice('p110-klap', { credentials: { username: 'someone-else@example.com', password: 'theirs' } });
+    try {
+      const s = await start({ plugs: ['kettle=127.0.0.1:' + String(device.port)], plugTimers: timers() });
+      expect(s.info.plugs![0]).toMatchObject({ id: 'kettle', kind: 'real', port: device.port });
+      const r = await reported(s, 'kettle', (x) => x.online === false);
+      expect(r.error).toMatchObject({ code: 'TPLINK_AUTH', message: expect.stringContaining(`127.0.0.1:${device.port}: authentication failed`) });
+      expect(device.states()).toEqual([false]);
+    } finally {
+      await sandbox?.close();
+      sandbox = undefined;
+      await device.close();
+    }
+  });
+});
+
+describe('sandbox --plug-mode direct with the newer kinds', () => {
+  it('the button function itself reaches a P110 on KLAP and an HS100 on XOR with the sandbox account, named by id', async () => {
+    const s = await start({ plugMode: 'direct', plugs: ['lamp=hs100', 'kettle=p110-klap'] });
+    expect(s.info.plugs!.map((p) => [p.id, p.mode, p.thing, p.shadowName])).toEqual([
+      ['lamp', 'direct', null, null],
+      ['kettle', 'direct', null, null],
+    ]);
+    const before = events.length;
+    await publishClick(s.info, 'SINGLE');
+    await s.waitForPlug((st) => isOn(st), 10_000, 'lamp');
+    await s.waitForPlug((st) => isOn(st), 10_000, 'kettle');
+    expect((await clickDone(before)).summary).toBe('toggle: sandbox plug OFF→ON, Kettle OFF→ON');
   });
 });

@@ -3,6 +3,8 @@
  * process the way Lambda loads it (AWS_LAMBDA_FUNCTION_NAME set, configuration in the environment).
  */
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -87,8 +89,7 @@ describe('the bundled button handler', () => {
 
   it('keeps KLAP, AES and SMART out of index.mjs, in button-protocols.mjs beside it, imported on demand', () => {
     const main = readFileSync(bundle, 'utf8');
-    const [protocols] = lazyFiles('lambda/button-click.ts', dir);
-    const lazy = readFileSync(protocols!, 'utf8');
+    const lazy = readFileSync(join(dir, 'button-protocols.mjs'), 'utf8');
     expect(main).toMatch(/import\(["']\.\/button-protocols\.mjs["']\)/);
     for (const text of ['/app/handshake1', 'securePassthrough', 'get_child_device_list', 'GetSecretValueCommand']) {
       expect(main).not.toContain(text);
@@ -98,10 +99,37 @@ describe('the bundled button handler', () => {
     expect(lazy).not.toMatch(/from\s*["']@aws-sdk\//);
   });
 
-  it('switches an XOR plug without the lazily loaded file (an XOR click never loads it)', async () => {
+  it("keeps each plug mode's driver out of index.mjs, in a file of its own that holds no other mode's code", () => {
+    expect(lazyFiles('lambda/button-click.ts', dir).map((f) => f.slice(dir.length + 1))).toEqual(['button-relay.mjs', 'button-direct.mjs', 'button-protocols.mjs']);
+    const main = readFileSync(bundle, 'utf8');
+    const relay = readFileSync(join(dir, 'button-relay.mjs'), 'utf8');
+    const direct = readFileSync(join(dir, 'button-direct.mjs'), 'utf8');
+    expect(main).toMatch(/import\(["']\.\/button-relay\.mjs["']\)/);
+    expect(main).toMatch(/import\(["']\.\/button-direct\.mjs["']\)/);
+    // The relay driver: the shadow client; the direct driver: the XOR client on TCP 9999.
+    for (const text of ['GetThingShadowCommand', 'UpdateThingShadowCommand', '@aws-sdk/client-iot-data-plane']) {
+      expect(main).not.toContain(text);
+      expect(direct).not.toContain(text);
+      expect(relay).toContain(text);
+    }
+    for (const text of ['set_relay_state', 'get_sysinfo']) {
+      expect(main).not.toContain(text);
+      expect(relay).not.toContain(text);
+      expect(direct).toContain(text);
+    }
+  });
+
+  it("keeps the settings' descriptions out of the bundle (they are for the docs and --help)", () => {
+    const main = readFileSync(bundle, 'utf8');
+    expect(main).toContain('SHADOWPLUG_CLICK_ACTIONS');
+    expect(main).not.toContain('Request ids a warm container remembers');
+    expect(main).not.toContain('How much to log');
+  });
+
+  it('switches an XOR plug with index.mjs and button-direct.mjs alone (a direct XOR click loads no relay or KLAP/AES code)', async () => {
     const alone = mkdtempSync(join(process.cwd(), '.bench-tmp', 'button-bundle-alone-'));
     try {
-      copyFileSync(bundle, join(alone, 'index.mjs'));
+      for (const file of ['index.mjs', 'button-direct.mjs']) copyFileSync(join(dir, file), join(alone, file));
       const before = plug.state().relayState;
       const r = await node(
         `const { handler } = await import(${JSON.stringify(join(alone, 'index.mjs'))});
@@ -112,6 +140,38 @@ describe('the bundled button handler', () => {
       expect(JSON.parse(r.stdout.split('\n').pop()!)).toMatchObject({ status: 'done' });
       expect(plug.state().relayState).toBe(before === 1 ? 0 : 1);
     } finally {
+      rmSync(alone, { recursive: true, force: true });
+    }
+  });
+
+  it("reaches the plug's shadow with index.mjs and button-relay.mjs alone (a relay click loads no XOR code)", async () => {
+    const alone = mkdtempSync(join(process.cwd(), '.bench-tmp', 'button-bundle-relay-'));
+    // A stand-in data plane on 127.0.0.1 that records what it is asked and answers "no such shadow".
+    const asked: string[] = [];
+    const dataPlane = createServer((req, res) => {
+      asked.push(`${req.method} ${req.url}`);
+      req.resume();
+      res.writeHead(404, { 'content-type': 'application/json', 'x-amzn-errortype': 'ResourceNotFoundException' });
+      res.end(JSON.stringify({ message: 'No shadow exists with name: plug-lamp' }));
+    });
+    await new Promise<void>((resolve) => dataPlane.listen(0, '127.0.0.1', resolve));
+    try {
+      for (const file of ['index.mjs', 'button-relay.mjs']) copyFileSync(join(dir, file), join(alone, file));
+      const endpoint = `http://127.0.0.1:${(dataPlane.address() as AddressInfo).port}`;
+      const r = await node(
+        `const { handler } = await import(${JSON.stringify(join(alone, 'index.mjs'))});
+         process.stdout.write(JSON.stringify(await handler({ serialNumber: 'G030JF05', clickType: 'SINGLE', requestId: 'r-relay' })));`,
+        {
+          ...buttonFunctionEnvironment({ defaultTargets: ['lamp'], plugMode: 'relay', plugs: 'lamp@hub-1=192.168.1.20', iotDataEndpoint: endpoint, confirmTimeoutMs: 0 }),
+          AWS_REGION: 'us-east-1',
+          AWS_ACCESS_KEY_ID: 'test',
+          AWS_SECRET_ACCESS_KEY: 'test',
+        },
+      );
+      expect(r.code, r.stderr).toBe(0);
+      expect(asked.some((a) => a.startsWith('GET /things/hub-1/shadow?name=plug-lamp'))).toBe(true);
+    } finally {
+      await new Promise<void>((resolve) => dataPlane.close(() => resolve()));
       rmSync(alone, { recursive: true, force: true });
     }
   });

@@ -1,0 +1,8 @@
+/**
+ * Whether settings keep their text for people (descriptions, defaults as shown in the docs). The
+ * docs tables, `--help` and the CLI need it; a deployed function only reads its settings. The
+ * Lambda bundles define `process.env.SHADOWPLUG_SETTINGS_DOCS` as "omit" (lib/lazy-modules.ts),
+ * so the minifier folds `DOCS ? text : ''` to `''` and the text stays out of the cold start —
+ * while each setting is still declared once, text included. Unbundled code always keeps it.
+ */
+export const DOCS = process.env.SHADOWPLUG_SETTINGS_DOCS !== 'omit';
