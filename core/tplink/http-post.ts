@@ -65,6 +65,8 @@ export class DeviceConnection {
   private socket: Socket | undefined;
   private turn: Promise<unknown> = Promise.resolve();
   private pending: Pending | undefined;
+  /** Owners whose posts were cancelled (a closed transport's queued posts are not sent). */
+  private readonly cancelled = new WeakMap<object, TplinkError>();
   private timer: NodeJS.Timeout | undefined;
   private readonly onTimeout = () => {
     const options = this.pending?.options;
@@ -84,8 +86,9 @@ export class DeviceConnection {
     return this.socket !== undefined;
   }
 
-  /** Fails `owner`'s post in flight, if any, with `reason` (the connection is not reused). */
+  /** Fails `owner`'s post in flight, if any, and its later ones with `reason` (the connection is not reused). */
   cancel(owner: object, reason: TplinkError): void {
+    this.cancelled.set(owner, reason);
     if (this.pending !== undefined && this.pending.options.owner === owner) this.finish(reason);
   }
 
@@ -97,6 +100,8 @@ export class DeviceConnection {
 
   private exchange(options: HttpPostOptions): Promise<HttpReply> {
     const { endpoint } = options;
+    const cancelled = options.owner === undefined ? undefined : this.cancelled.get(options.owner);
+    if (cancelled) return Promise.reject(cancelled);
     const left = options.deadline - Date.now();
     if (left <= 0) return Promise.reject(new TplinkTimeoutError(endpoint, 'request', options.requestTimeoutMs));
     let request: Buffer;

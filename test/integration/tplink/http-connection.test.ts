@@ -116,7 +116,7 @@ describe('DeviceConnection (HTTP/1.1 to a device)', () => {
     expect(s.connections()).toBe(1);
   });
 
-  it("fails only its owner's post in flight when cancelled, with the reason given", async () => {
+  it("fails only its owner's posts, in flight and queued, when cancelled, with the reason given", async () => {
     const { endpoint } = await server(() => undefined);
     const c = connection();
     const owner = {};
@@ -124,8 +124,10 @@ describe('DeviceConnection (HTTP/1.1 to a device)', () => {
     await until(() => c.open, 'the connection to open');
     const reason = new TplinkConnectionResetError(endpoint, 'transport is closed');
     c.cancel({}, new TplinkConnectionResetError(endpoint, 'someone else'));
+    const queued = post(c, endpoint, 'z', 5000, owner);
     c.cancel(owner, reason);
     await expect(pending).rejects.toBe(reason);
+    await expect(queued).rejects.toBe(reason);
   });
 
   it('names the device when it refuses the connection', async () => {
