@@ -10,6 +10,7 @@ import { errorMessage } from '../../core/errors';
 import { AesTransport } from '../../core/tplink/aes-transport';
 import { withPlug, type ConnectedPlug, type ConnectionKind, type ConnectOptions } from '../../core/tplink/connect';
 import { KlapTransport } from '../../core/tplink/klap-transport';
+import { SessionCache } from '../../core/tplink/session-transport';
 import { readMeter, type MeterReading, type MeterSource } from '../../core/tplink/meter';
 import type { PlugDevice } from '../../core/tplink/plug';
 import { DashboardRequestError } from './errors';
@@ -36,9 +37,22 @@ export interface PlugMonitorOptions {
   clock?: () => number;
 }
 
-/** The plug at `host:port` through core/tplink/connect.ts: told its protocol/family, it does not probe. */
+/**
+ * The plug at `host:port` through core/tplink/connect.ts: told its protocol/family, it does not probe.
+ * KLAP/AES sessions are the monitor's own and kept until the device's TIMEOUT (no handshake per
+ * check), but the HTTP connection is closed once no check or switch is using it: nothing stays open.
+ */
 export function tplinkConnector(address: { host: string; port: number }, options: ConnectOptions): PlugConnector {
-  return (fn) => withPlug(address, options, fn);
+  const sessions = options.sessions ?? new SessionCache();
+  let active = 0;
+  return async (fn) => {
+    active++;
+    try {
+      return await withPlug(address, { ...options, sessions }, fn);
+    } finally {
+      if (--active === 0) sessions.closeConnections();
+    }
+  };
 }
 
 /** How a connection speaks, as the page shows it: `SMART over KLAP v2`, `IOT over XOR`. */

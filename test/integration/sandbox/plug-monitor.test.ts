@@ -94,6 +94,8 @@ describe('PlugMonitor', () => {
     const after = await m.toggle(1);
     expect(strip.states()).toEqual([false, true, false, false]);
     expect(after.children![1]).toMatchObject({ state: 1, energy: { powerW: 27 } });
+    // Three calls (check, switch, check after it): a connection each, closed after; one KLAP session kept.
+    expect(strip.server.stats).toMatchObject({ connections: 3, handshakes: 1 });
   });
 
   it('shows a KLAP plug that refuses our account as offline, naming why, and keeps the protocol it expected', async () => {
