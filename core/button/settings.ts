@@ -7,7 +7,7 @@
 import { DOCS, NO_TEXT } from '../settings/docs-text';
 import { integer, jsonText, matching, oneOf, text } from '../settings/codecs';
 import { formatPlug, parsePlugList, checkPlugs, type PlugConfig } from '../plug-relay/config';
-import { ENV_NAMES } from '../settings/env-names';
+import { BUTTON_ENV_NAMES, SHARED_ENV_NAMES } from '../settings/env-names';
 import { SettingValueError } from '../settings/errors';
 import { logLevelSetting } from '../settings/log-level';
 import { setting, type Codec } from '../settings/schema';
@@ -136,18 +136,18 @@ const SNS_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fi
 
 export const BUTTON_SETTINGS = {
   defaultTargets: setting(targetsCodec, {
-    env: ENV_NAMES.defaultTargets,
+    env: BUTTON_ENV_NAMES.defaultTargets,
     ...(DOCS
       ? {
           type: 'plug id or host[:port][#outlet] list',
           defaultText: 'none (the stack: `plugHost:plugPort`)',
-          description: `Plug(s) for any button without its own entry: ids of configured plugs (\`lamp,fan\`), or (direct mode) addresses, port 9999 unless given, \`#2\` outlet 2 of a strip (0-based), \`#<child id>\` an outlet by id. Required unless ${ENV_NAMES.serialTargets} names a button`,
+          description: `Plug(s) for any button without its own entry: ids of configured plugs (\`lamp,fan\`), or (direct mode) addresses, port 9999 unless given, \`#2\` outlet 2 of a strip (0-based), \`#<child id>\` an outlet by id. Required unless ${BUTTON_ENV_NAMES.serialTargets} names a button`,
         }
       : NO_TEXT),
     default: [] as TargetRef[],
   }),
   serialTargets: setting(serialTargetsCodec, {
-    env: ENV_NAMES.serialTargets,
+    env: BUTTON_ENV_NAMES.serialTargets,
     context: 'buttonTargets',
     ...(DOCS
       ? {
@@ -159,7 +159,7 @@ export const BUTTON_SETTINGS = {
     default: {},
   }),
   clickActions: setting(clickActionsCodec, {
-    env: ENV_NAMES.clickActions,
+    env: BUTTON_ENV_NAMES.clickActions,
     context: 'clickActions',
     flag: '--click-actions <map>',
     ...(DOCS
@@ -171,7 +171,7 @@ export const BUTTON_SETTINGS = {
     default: { SINGLE: 'toggle', DOUBLE: 'toggle', LONG: 'toggle' } as ClickActions,
   }),
   maxClickAgeMs: setting(integer(1_000, 86_400_000), {
-    env: ENV_NAMES.maxClickAgeMs,
+    env: BUTTON_ENV_NAMES.maxClickAgeMs,
     ...(DOCS
       ? {
           type: 'integer',
@@ -185,7 +185,7 @@ export const BUTTON_SETTINGS = {
   // An AAA alkaline cell reads ~1500 mV fresh under light load and is spent near 1100 mV; the
   // classic button reports ~1700 mV when new. Warn well before it stops sending.
   lowBatteryMv: setting(integer(0, 10_000), {
-    env: ENV_NAMES.lowBatteryMv,
+    env: BUTTON_ENV_NAMES.lowBatteryMv,
     ...(DOCS
       ? {
           type: 'integer',
@@ -197,7 +197,7 @@ export const BUTTON_SETTINGS = {
     default: 1300,
   }),
   lowBatteryPercent: setting(integer(0, 100), {
-    env: ENV_NAMES.lowBatteryPercent,
+    env: BUTTON_ENV_NAMES.lowBatteryPercent,
     ...(DOCS
       ? {
           type: 'integer',
@@ -209,7 +209,7 @@ export const BUTTON_SETTINGS = {
     default: 10,
   }),
   snsTopicArn: setting(matching(SNS_ARN, 'an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)'), {
-    env: ENV_NAMES.snsTopicArn,
+    env: BUTTON_ENV_NAMES.snsTopicArn,
     ...(DOCS
       ? {
           type: 'ARN',
@@ -219,7 +219,7 @@ export const BUTTON_SETTINGS = {
       : NO_TEXT),
   }),
   connectTimeoutMs: setting(integer(100, 60_000), {
-    env: ENV_NAMES.connectTimeoutMs,
+    env: BUTTON_ENV_NAMES.connectTimeoutMs,
     ...(DOCS
       ? {
           type: 'integer',
@@ -231,7 +231,7 @@ export const BUTTON_SETTINGS = {
     default: 2_000,
   }),
   requestTimeoutMs: setting(integer(100, 60_000), {
-    env: ENV_NAMES.requestTimeoutMs,
+    env: BUTTON_ENV_NAMES.requestTimeoutMs,
     ...(DOCS
       ? {
           type: 'integer',
@@ -243,7 +243,7 @@ export const BUTTON_SETTINGS = {
     default: 3_000,
   }),
   dedupeCapacity: setting(integer(1, 1_000_000), {
-    env: ENV_NAMES.dedupeCapacity,
+    env: BUTTON_ENV_NAMES.dedupeCapacity,
     ...(DOCS
       ? {
           type: 'integer',
@@ -254,7 +254,7 @@ export const BUTTON_SETTINGS = {
     default: 1_000,
   }),
   plugMode: setting(oneOf(PLUG_MODES, true), {
-    env: ENV_NAMES.plugMode,
+    env: BUTTON_ENV_NAMES.plugMode,
     ...(DOCS
       ? {
           type: PLUG_MODES.join(' | '),
@@ -265,7 +265,7 @@ export const BUTTON_SETTINGS = {
     default: 'relay' as PlugMode,
   }),
   plugs: setting(plugsCodec, {
-    env: ENV_NAMES.plugs,
+    env: BUTTON_ENV_NAMES.plugs,
     ...(DOCS
       ? {
           type: 'id@hub=host[:port][#outlet] list',
@@ -276,7 +276,7 @@ export const BUTTON_SETTINGS = {
     default: [] as PlugConfig[],
   }),
   confirmTimeoutMs: setting(integer(0, 60_000), {
-    env: ENV_NAMES.confirmTimeoutMs,
+    env: BUTTON_ENV_NAMES.confirmTimeoutMs,
     ...(DOCS
       ? {
           type: 'integer',
@@ -290,13 +290,13 @@ export const BUTTON_SETTINGS = {
   iotDataEndpoint: setting(
     text((t) => (t === '' || /^https?:\/\/[^\s/]+/.test(t) ? undefined : 'is not an http(s) URL')),
     {
-      env: ENV_NAMES.iotDataEndpoint,
+      env: SHARED_ENV_NAMES.iotDataEndpoint,
       default: '',
       ...(DOCS ? { type: 'URL', defaultText: "the region's", description: 'Relay mode: the IoT data-plane endpoint' } : NO_TEXT),
     },
   ),
   credentialsSecret: setting(text(secretIdProblem), {
-    env: ENV_NAMES.credentialsSecret,
+    env: BUTTON_ENV_NAMES.credentialsSecret,
     ...(DOCS
       ? {
           type: 'secret name or ARN',

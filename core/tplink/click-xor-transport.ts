@@ -22,15 +22,11 @@ export class ClickXorTransport implements Transport {
     this.xor = new XorExchange(this.endpoint, options, { trackClose: (closed) => this.closing.push(closed), onIdleClose: () => {} });
   }
 
-  get stats() {
-    return this.xor.stats;
-  }
-
   /** Sends after the requests before it; its request timeout counts from now, the wait included. */
   send(request: object): Promise<unknown> {
-    if (this.closed) return Promise.reject(this.closedError());
     const deadline = Date.now() + this.xor.requestTimeoutMs;
     const run = this.queue.then(() => {
+      // Closed meanwhile (or before): no new connection after the click.
       if (this.closed) throw this.closedError();
       return this.xor.request(request, deadline);
     });
@@ -40,7 +36,7 @@ export class ClickXorTransport implements Transport {
 
   /** The click is the only client: its requests already share the one connection. */
   hold<T>(fn: () => Promise<T>): Promise<T> {
-    return this.closed ? Promise.reject(this.closedError()) : fn();
+    return fn();
   }
 
   async close(): Promise<void> {

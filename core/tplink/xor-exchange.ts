@@ -23,15 +23,10 @@ export interface XorExchangeStats {
   connections: number;
   /** Requests sent, retries included. */
   requests: number;
-  /** Most bytes of an incomplete reply frame ever held at once. */
-  peakBufferedBytes: number;
 }
 
-/** What the transport learns from the connection: closes to wait for, and an idle close by the device. */
-export interface XorExchangeHooks {
-  trackClose: (closed: Promise<void>) => void;
-  onIdleClose: () => void;
-}
+/** What the transport learns from the connection: closes to wait for, an idle close by the device, buffered reply bytes. */
+export type XorExchangeHooks = Pick<FramedConnectionOptions, 'trackClose' | 'onIdleClose' | 'onBuffered'>;
 
 const defaultSocketFactory: SocketFactory = ({ host, port }) => net.createConnection({ host, port });
 
@@ -43,7 +38,7 @@ export function assertPositiveMs(values: Record<string, number>): void {
 }
 
 export class XorExchange {
-  readonly stats: XorExchangeStats = { connections: 0, requests: 0, peakBufferedBytes: 0 };
+  readonly stats: XorExchangeStats = { connections: 0, requests: 0 };
   readonly connectTimeoutMs: number;
   readonly requestTimeoutMs: number;
   readonly key: string;
@@ -67,11 +62,7 @@ export class XorExchange {
       maxFrameLength: options.maxFrameLength ?? DEFAULT_MAX_FRAME_LENGTH,
       requestTimeoutMs: this.requestTimeoutMs,
       log: (options.logger ?? silentLogger).child({ device: this.key }),
-      trackClose: hooks.trackClose,
-      onIdleClose: hooks.onIdleClose,
-      onBuffered: (bytes) => {
-        if (bytes > this.stats.peakBufferedBytes) this.stats.peakBufferedBytes = bytes;
-      },
+      ...hooks,
     };
   }
 

@@ -20,7 +20,10 @@ export interface XorTcpTransportOptions extends XorExchangeOptions {
   locks?: DeviceLocks;
 }
 
-export type XorTcpTransportStats = XorExchangeStats;
+export interface XorTcpTransportStats extends XorExchangeStats {
+  /** Most bytes of an incomplete reply frame ever held at once. */
+  peakBufferedBytes: number;
+}
 
 export class XorTcpTransport implements Transport {
   readonly endpoint: TplinkEndpoint;
@@ -34,9 +37,12 @@ export class XorTcpTransport implements Transport {
     this.xor = new XorExchange(this.endpoint, options, {
       trackClose: (closed) => this.holder.trackClose(closed),
       onIdleClose: () => this.holder.afterUse(),
+      onBuffered: (bytes) => {
+        if (bytes > this.stats.peakBufferedBytes) this.stats.peakBufferedBytes = bytes;
+      },
     });
     assertPositiveMs({ idleTimeoutMs });
-    this.stats = this.xor.stats;
+    this.stats = Object.assign(this.xor.stats, { peakBufferedBytes: 0 });
     this.holder = new LeaseHolder({
       locks: options.locks ?? defaultLocks,
       key: this.xor.key,
