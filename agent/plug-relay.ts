@@ -241,6 +241,8 @@ class PlugChannel implements ShadowListener {
       // `energy: null` first clears readings a meter no longer gives; `error: null` an old error.
       const body: JsonObject = { ...reportedJson(next) };
       if (next.error === undefined && this.reported?.error !== undefined) body.error = null;
+      // The shadow merges lastRequest key by key: an answer without an error must remove an older one.
+      if (next.lastRequest && next.lastRequest.error === undefined && isObject(body.lastRequest)) body.lastRequest = { ...body.lastRequest, error: null };
       if (this.o.link.publish(this.t.update, JSON.stringify({ state: { reported: body } }))) this.reported = next;
     }
     if (changed || kind !== 'polled') this.o.onEvent({ plugId: this.config.id, kind, ...(requestId ? { requestId } : {}), reported: next });

@@ -1,6 +1,6 @@
 /**
  * `npm run screenshot`: docs/dashboard.png, the dashboard of a real sandbox (three simulated
- * plugs switched through their shadows: an HS300 strip, a metered HS110 and an HS100;
+ * plugs switched through their shadows: an HS300 strip, a metered HS110 and a Tapo P110 over KLAP;
  * twelve devices) after a button click and an upload, taken with Debian's Chromium.
  * Run it again whenever the page changes, so the README shows what the page looks like.
  */
@@ -17,7 +17,7 @@ const OUT = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, 
 
 const dir = mkdtempSync(join(tmpdir(), 'dashboard-screenshot-'));
 // The first plug is the strip the Plug panel shows; all three are switched through their shadows.
-const sandbox = await startSandbox({ dir, devices: 12, plugs: ['strip=hs300', 'fan@shadowplug-device-2=hs110', 'desk=hs100'], dashboard: true, writeInfoFile: false });
+const sandbox = await startSandbox({ dir, devices: 12, plugs: ['strip=hs300', 'fan@shadowplug-device-2=hs110', 'desk=p110-klap'], dashboard: true, writeInfoFile: false });
 const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],

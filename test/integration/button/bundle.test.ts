@@ -7,7 +7,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buttonFunctionEnvironment } from '../../../core/button/config';
 import { startSimulatedPlug, type SimulatedPlug } from '../../../sandbox/simulated-plug';
 import { KASA_DEFAULT_CREDENTIALS } from '../../../core/tplink/credentials';
@@ -16,16 +16,24 @@ import { bundleHandler, lazyFiles } from '../../helpers/button-bundle';
 
 let dir: string;
 let bundle: string;
-let plug: SimulatedPlug;
+const opened: SimulatedPlug[] = [];
+
+/** Each test switches a plug of its own (one shared plug's state would depend on the test order). */
+async function freshPlug(): Promise<SimulatedPlug> {
+  const plug = await startSimulatedPlug();
+  opened.push(plug);
+  return plug;
+}
 
 beforeAll(async () => {
   // Inside the project, so the runtime-provided @aws-sdk/* resolves from node_modules as it would in Lambda.
   mkdirTmp();
   bundle = await bundleHandler('lambda/button-click.ts', dir);
-  plug = await startSimulatedPlug();
 });
-afterAll(async () => {
-  await plug?.close();
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((p) => p.close()));
+});
+afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -68,6 +76,7 @@ describe('the bundled button handler', () => {
   });
 
   it('switches a plug when invoked like Lambda invokes it', async () => {
+    const plug = await freshPlug();
     const env = buttonFunctionEnvironment({ defaultTargets: `127.0.0.1:${plug.port}`, plugMode: 'direct' });
     const event = { serialNumber: 'G030JF05', clickType: 'SINGLE', batteryVoltage: '1705mV', requestId: 'r1', receivedAt: Date.now() };
     const r = await node(
@@ -137,10 +146,10 @@ describe('the bundled button handler', () => {
   });
 
   it('switches an XOR plug with index.mjs and button-direct.mjs alone (a direct XOR click loads no relay or KLAP/AES code)', async () => {
+    const plug = await freshPlug();
     const alone = mkdtempSync(join(process.cwd(), '.bench-tmp', 'button-bundle-alone-'));
     try {
       for (const file of ['index.mjs', 'button-direct.mjs']) copyFileSync(join(dir, file), join(alone, file));
-      const before = plug.state().relayState;
       const r = await node(
         `const { handler } = await import(${JSON.stringify(join(alone, 'index.mjs'))});
          process.stdout.write(JSON.stringify(await handler({ serialNumber: 'G030JF05', clickType: 'SINGLE', requestId: 'r-alone' })));`,
@@ -148,7 +157,7 @@ describe('the bundled button handler', () => {
       );
       expect(r.code, r.stderr).toBe(0);
       expect(JSON.parse(r.stdout.split('\n').pop()!)).toMatchObject({ status: 'done' });
-      expect(plug.state().relayState).toBe(before === 1 ? 0 : 1);
+      expect(plug.state().relayState).toBe(1);
     } finally {
       rmSync(alone, { recursive: true, force: true });
     }
