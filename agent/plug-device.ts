@@ -71,7 +71,7 @@ export class PlugDevice {
 
   async read(): Promise<PlugReading> {
     return this.use(async (device) => {
-      const status = await device.status();
+      const status = await device.status({ energy: false }); // the meter below reads energy its own way
       const reading = this.readingOf(device, status);
       const energy = await this.meter(device, status);
       if (energy) reading.energy = energy;
@@ -82,7 +82,7 @@ export class PlugDevice {
   async switch(power: PlugPower): Promise<PlugReading> {
     return this.use(async (device) => {
       await device.setPower(power === 'on', this.config.child === undefined ? {} : { child: this.config.child });
-      return this.readingOf(device, await device.status());
+      return this.readingOf(device, await device.status({ energy: false }));
     });
   }
 

@@ -82,6 +82,14 @@ export class DeviceLocks {
     });
   }
 
+  /** The lease at once when nobody holds `key` (then nobody waits either), else undefined. */
+  tryAcquire(key: string): DeviceLease | undefined {
+    if (this.slots.get(key)?.held === true) return undefined;
+    const slot: Slot = this.slots.get(key) ?? { held: false, waiters: [], lease: undefined };
+    this.slots.set(key, slot);
+    return this.grant(key, slot);
+  }
+
   /** Whether anyone holds or waits for `key` (tests). */
   busy(key: string): boolean {
     return this.slots.has(key);

@@ -6,10 +6,10 @@
  * The reply body is bounded; failures become TplinkErrors naming the device.
  */
 import net, { type Socket } from 'node:net';
-import { TplinkConnectionResetError, TplinkProtocolError, type TplinkEndpoint, type TplinkError } from './errors';
+import { TplinkConnectionResetError, TplinkProtocolError, TplinkTimeoutError, type TplinkEndpoint, type TplinkError } from './errors';
 import type { SocketFactory } from './framed-connection';
 import { HttpReplyError, HttpReplyParser, type ParsedReply } from './http-reply-parser';
-import { abortError, mapSocketError } from './socket-errors';
+import { mapSocketError } from './socket-errors';
 
 export interface HttpReply {
   status: number;
@@ -24,12 +24,14 @@ export interface HttpPostOptions {
   body: Buffer | string;
   headers?: Record<string, string>;
   connection: DeviceConnection;
-  /** Fails the request with its reason (a TplinkError) when it aborts. */
-  signal: AbortSignal;
+  /** `Date.now()` by which the reply must be complete; after it the post fails with a request timeout. */
+  deadline: number;
   /** Largest reply body accepted. */
   maxBodyBytes: number;
-  /** Named in errors. */
+  /** Named in timeout errors (the budget the deadline came from). */
   requestTimeoutMs: number;
+  /** Who sends it: {@link DeviceConnection.cancel} fails only its owner's post. */
+  owner?: object;
 }
 
 export function parseCookies(headers: string[] | undefined): Map<string, string> {
@@ -45,13 +47,31 @@ export function parseCookies(headers: string[] | undefined): Map<string, string>
 
 const defaultSocketFactory: SocketFactory = ({ host, port }) => net.createConnection({ host, port, noDelay: true });
 
+/** The post in flight on a connection. */
+interface Pending {
+  socket: Socket;
+  options: HttpPostOptions;
+  parser: HttpReplyParser;
+  resolve: (reply: HttpReply) => void;
+  reject: (err: TplinkError) => void;
+}
+
 /**
  * One device's kept-alive connection: one request at a time (later ones wait their turn); an idle
- * socket does not keep the process alive.
+ * socket does not keep the process alive. The socket's listeners and the deadline timer's callback
+ * are made once per connection, not per request: at a warm toggle's rate their cost showed.
  */
 export class DeviceConnection {
   private socket: Socket | undefined;
   private turn: Promise<unknown> = Promise.resolve();
+  private pending: Pending | undefined;
+  /** Owners whose posts were cancelled (a closed transport's queued posts are not sent). */
+  private readonly cancelled = new WeakMap<object, TplinkError>();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly onTimeout = () => {
+    const options = this.pending?.options;
+    if (options) this.finish(new TplinkTimeoutError(options.endpoint, 'request', options.requestTimeoutMs));
+  };
 
   constructor(private readonly socketFactory: SocketFactory = defaultSocketFactory) {}
 
@@ -66,50 +86,34 @@ export class DeviceConnection {
     return this.socket !== undefined;
   }
 
+  /** Fails `owner`'s post in flight, if any, and its later ones with `reason` (the connection is not reused). */
+  cancel(owner: object, reason: TplinkError): void {
+    this.cancelled.set(owner, reason);
+    if (this.pending !== undefined && this.pending.options.owner === owner) this.finish(reason);
+  }
+
   /** Closes the kept connection, if any. */
   close(): void {
     this.socket?.destroy();
     this.socket = undefined;
   }
 
-  private async exchange(options: HttpPostOptions): Promise<HttpReply> {
-    const { endpoint, signal } = options;
-    if (signal.aborted) throw abortError(endpoint, signal, options.requestTimeoutMs);
-    const body = typeof options.body === 'string' ? Buffer.from(options.body, 'utf8') : options.body;
-    const request = Buffer.concat([requestHead(options, body.length), body]);
+  private exchange(options: HttpPostOptions): Promise<HttpReply> {
+    const { endpoint } = options;
+    const cancelled = options.owner === undefined ? undefined : this.cancelled.get(options.owner);
+    if (cancelled) return Promise.reject(cancelled);
+    const left = options.deadline - Date.now();
+    if (left <= 0) return Promise.reject(new TplinkTimeoutError(endpoint, 'request', options.requestTimeoutMs));
+    let request: Buffer;
+    try {
+      request = requestBytes(options);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
     const socket = this.socket ?? this.connect(endpoint);
     return new Promise<HttpReply>((resolve, reject) => {
-      const parser = new HttpReplyParser(options.maxBodyBytes);
-      const done = (err: TplinkError | undefined, reply?: ParsedReply) => {
-        socket.off('data', onData);
-        socket.off('end', onEnd);
-        socket.off('close', onEnd);
-        socket.off('error', onError);
-        signal.removeEventListener('abort', onAbort);
-        if (err || !reply!.keepAlive) this.discard(socket);
-        else socket.unref();
-        if (err) reject(err);
-        else resolve({ status: reply!.status, body: reply!.body, cookies: parseCookies(reply!.headers.get('set-cookie')) });
-      };
-      const settle = (read: () => ParsedReply | undefined) => {
-        let reply: ParsedReply | undefined;
-        try {
-          reply = read();
-        } catch (err) {
-          done(replyError(endpoint, err));
-          return;
-        }
-        if (reply) done(undefined, reply);
-      };
-      const onData = (chunk: Buffer) => settle(() => parser.push(chunk));
-      const onEnd = () => settle(() => parser.end());
-      const onError = (err: Error) => done(mapSocketError(endpoint, err, 'request', options.requestTimeoutMs));
-      const onAbort = () => done(abortError(endpoint, signal, options.requestTimeoutMs));
-      socket.on('data', onData);
-      socket.on('end', onEnd);
-      socket.on('close', onEnd);
-      socket.on('error', onError);
-      signal.addEventListener('abort', onAbort, { once: true });
+      this.pending = { socket, options, parser: new HttpReplyParser(options.maxBodyBytes), resolve, reject };
+      this.timer = setTimeout(this.onTimeout, left);
       socket.ref();
       socket.write(request);
     });
@@ -117,12 +121,53 @@ export class DeviceConnection {
 
   private connect(endpoint: TplinkEndpoint): Socket {
     const socket = this.socketFactory({ host: endpoint.host, port: endpoint.port });
+    socket.on('data', (chunk: Buffer) => this.onData(socket, chunk));
     // Between requests: the device closing the kept connection only means the next one opens anew.
-    socket.on('error', () => undefined);
-    socket.on('close', () => this.forget(socket));
-    socket.on('end', () => this.forget(socket));
+    socket.on('end', () => this.onEnd(socket));
+    socket.on('close', () => this.onEnd(socket));
+    socket.on('error', (err: Error) => this.onError(socket, err));
     this.socket = socket;
     return socket;
+  }
+
+  private onData(socket: Socket, chunk: Buffer): void {
+    const pending = this.pending;
+    // Bytes nobody asked for: the connection is out of step, so it is not reused.
+    if (pending?.socket !== socket) this.discard(socket);
+    else this.settle(pending, () => pending.parser.push(chunk));
+  }
+
+  private onEnd(socket: Socket): void {
+    this.forget(socket);
+    const pending = this.pending;
+    if (pending?.socket === socket) this.settle(pending, () => pending.parser.end());
+  }
+
+  private onError(socket: Socket, err: Error): void {
+    const pending = this.pending;
+    if (pending?.socket === socket) this.finish(mapSocketError(pending.options.endpoint, err, 'request', pending.options.requestTimeoutMs));
+  }
+
+  private settle(pending: Pending, read: () => ParsedReply | undefined): void {
+    let reply: ParsedReply | undefined;
+    try {
+      reply = read();
+    } catch (err) {
+      this.finish(replyError(pending.options.endpoint, err));
+      return;
+    }
+    if (reply) this.finish(undefined, reply);
+  }
+
+  private finish(err: TplinkError | undefined, reply?: ParsedReply): void {
+    const pending = this.pending!;
+    this.pending = undefined;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (err || !reply!.keepAlive) this.discard(pending.socket);
+    else pending.socket.unref();
+    if (err) pending.reject(err);
+    else pending.resolve({ status: reply!.status, body: reply!.body, cookies: parseCookies(reply!.headers.get('set-cookie')) });
   }
 
   private forget(socket: Socket): void {
@@ -135,8 +180,18 @@ export class DeviceConnection {
   }
 }
 
+/** The request in one buffer (one write): head and body. */
+function requestBytes(options: HttpPostOptions): Buffer {
+  const body = typeof options.body === 'string' ? Buffer.from(options.body, 'utf8') : options.body;
+  const head = requestHead(options, body.length);
+  const request = Buffer.allocUnsafe(head.length + body.length);
+  request.write(head, 0, 'latin1');
+  body.copy(request, head.length);
+  return request;
+}
+
 /** Host and Content-Length are ours; a line break in a value (a cookie the device set) is refused, not sent. */
-function requestHead(options: HttpPostOptions, length: number): Buffer {
+function requestHead(options: HttpPostOptions, length: number): string {
   const { endpoint } = options;
   let head = `POST ${options.path} HTTP/1.1\r\nHost: ${endpoint.host}:${endpoint.port}\r\nContent-Length: ${length}\r\n`;
   for (const [name, value] of Object.entries(options.headers ?? {})) {
@@ -146,7 +201,7 @@ function requestHead(options: HttpPostOptions, length: number): Buffer {
     }
     head += `${name}: ${value}\r\n`;
   }
-  return Buffer.from(`${head}\r\n`, 'latin1');
+  return `${head}\r\n`;
 }
 
 function replyError(endpoint: TplinkEndpoint, err: unknown): TplinkError {

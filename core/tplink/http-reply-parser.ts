@@ -33,8 +33,10 @@ type Framing =
   | { kind: 'trailers' }
   | { kind: 'close' };
 
+const EMPTY = Buffer.alloc(0);
+
 export class HttpReplyParser {
-  private pending: Buffer = Buffer.alloc(0);
+  private pending: Buffer = EMPTY;
   private head: { status: number; headers: Map<string, string[]>; keepAlive: boolean } | undefined;
   private framing: Framing | undefined;
   private readonly body: Buffer[] = [];
@@ -72,11 +74,15 @@ export class HttpReplyParser {
     const statusLine = /^HTTP\/1\.([01]) (\d{3})/.exec(lines[0] ?? '');
     if (!statusLine) throw new HttpReplyError('malformed', `reply does not start with an HTTP/1.x status line`);
     const headers = new Map<string, string[]>();
-    for (const line of lines.slice(1)) {
+    for (let i = 1; i < lines.length; i++) {
+      const line = lines[i]!;
       const colon = line.indexOf(':');
       if (colon <= 0) throw new HttpReplyError('malformed', 'reply has a header line without a name');
       const name = line.slice(0, colon).trim().toLowerCase();
-      headers.set(name, [...(headers.get(name) ?? []), line.slice(colon + 1).trim()]);
+      const value = line.slice(colon + 1).trim();
+      const values = headers.get(name);
+      if (values) values.push(value);
+      else headers.set(name, [value]);
     }
     const connection = (headers.get('connection') ?? []).join(',').toLowerCase();
     const keepAlive = statusLine[1] === '1' ? !connection.includes('close') : connection.includes('keep-alive');
@@ -109,7 +115,7 @@ export class HttpReplyParser {
     }
     if (framing.kind === 'close') {
       this.addBody(this.pending);
-      this.pending = Buffer.alloc(0);
+      this.pending = EMPTY;
       return undefined;
     }
     if (framing.kind === 'trailers') return this.readTrailers();

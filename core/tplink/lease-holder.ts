@@ -145,6 +145,14 @@ export class LeaseHolder {
       this.idleTimer = undefined;
     }
     if (this.lease) return;
+    if (this.acquiring === undefined) {
+      // A free device is granted at once: no wait, so no timer or abort signal to set up.
+      const lease = this.options.locks.tryAcquire(this.options.key);
+      if (lease) {
+        this.adopt(lease);
+        return;
+      }
+    }
     const current = this.acquiring ?? this.startAcquiring();
     current.waiting++;
     let timer: NodeJS.Timeout | undefined;
@@ -177,9 +185,7 @@ export class LeaseHolder {
           lease.release();
           return;
         }
-        this.lease = lease;
-        // Someone else wants the device: let go as soon as nothing is in flight.
-        lease.onContended = () => this.afterUse();
+        this.adopt(lease);
         // Granted just as its last caller gave up: hand it on at once.
         this.afterUse();
       }),
@@ -187,6 +193,12 @@ export class LeaseHolder {
     started.done.catch(() => undefined); // withdrawn: every caller has had its own error
     this.acquiring = started;
     return started;
+  }
+
+  private adopt(lease: DeviceLease): void {
+    this.lease = lease;
+    // Someone else wants the device: let go as soon as nothing is in flight.
+    lease.onContended = () => this.afterUse();
   }
 
   private queueTimeout(): TplinkTimeoutError {

@@ -1,7 +1,7 @@
 /**
  * What users and the button Lambda ask for: status, on, off, toggle of a plug, one outlet of a
  * strip, or a whole strip. One connection, one query, at most one set; `after` is derived from
- * `before` and the set the device acknowledged, not queried again.
+ * `before` and the set the device acknowledged, not queried again. Only `status` reads a meter.
  */
 import { parseAddress, type PlugAddress } from './address';
 import type { ChildSelector, PlugChild, RelayState } from './commands';
@@ -45,7 +45,8 @@ async function runAction(connected: ConnectedPlug, action: PlugActionName, optio
   const plug = connected.device;
   const connection = connected.kind;
   return plug.session(async () => {
-    const before = await plug.status();
+    // Switching needs only the relay state; a meter read before the switch would be stale after it.
+    const before = await plug.status({ energy: action === 'status' });
     const child = options.child === undefined ? undefined : await plug.resolveChild(options.child);
     const current = currentState(before, child);
     const target = action === 'status' ? undefined : desiredState(action, current);

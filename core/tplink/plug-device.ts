@@ -28,11 +28,16 @@ export interface PlugEnergy {
 export interface PlugDevice {
   readonly endpoint: TplinkEndpoint;
   readonly transport: Transport;
-  status(): Promise<PlugStatus>;
+  status(options?: StatusOptions): Promise<PlugStatus>;
   setPower(on: boolean, options?: SetPowerOptions): Promise<void>;
   resolveChild(selector: ChildSelector): Promise<PlugChild>;
   session<T>(fn: (plug: this) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+}
+
+export interface StatusOptions {
+  /** Read a metered plug's energy in the same batch (default true); false when only the relay matters. */
+  energy?: boolean;
 }
 
 export interface SetPowerOptions {
@@ -49,12 +54,12 @@ export abstract class PlugBase implements PlugDevice {
   abstract readonly transport: Transport;
   private lastSysinfo: Sysinfo | undefined;
 
-  abstract status(): Promise<PlugStatus>;
+  abstract status(options?: StatusOptions): Promise<PlugStatus>;
   abstract setPower(on: boolean, options?: SetPowerOptions): Promise<void>;
 
   /** The outlet a selector names, from the last status (queried if needed). */
   async resolveChild(selector: ChildSelector): Promise<PlugChild> {
-    const sysinfo = this.lastSysinfo ?? (await this.status(), this.lastSysinfo!);
+    const sysinfo = this.lastSysinfo ?? (await this.status({ energy: false }), this.lastSysinfo!);
     return selectChild(this.endpoint, sysinfo, selector);
   }
 

@@ -5,7 +5,7 @@
  * that outlives the transport (a warm Lambda or the agent skips the handshake next time).
  */
 import { deviceLocks as defaultLocks, type DeviceLocks } from './device-lock';
-import { TplinkTimeoutError, formatEndpoint, type TplinkEndpoint } from './errors';
+import { formatEndpoint, type TplinkEndpoint } from './errors';
 import { DeviceConnection, httpPost, type HttpReply } from './http-post';
 import { LeaseHolder } from './lease-holder';
 import { DEFAULT_REQUEST_TIMEOUT_MS, type Transport, type TransportTimeouts } from './transport';
@@ -81,9 +81,10 @@ export interface SessionTransportStats {
   handshakes: number;
 }
 
-/** One request's context: its abort signal and a POST bound to it. */
+/** One request's context: its deadline and a POST bound to it. */
 export interface Exchange {
-  signal: AbortSignal;
+  /** `Date.now()` by which the request (handshake included) must be answered. */
+  readonly deadline: number;
   post(path: string, body: Buffer | string, headers?: Record<string, string>): Promise<HttpReply>;
 }
 
@@ -99,7 +100,8 @@ export abstract class SessionTransport implements Transport {
   private readonly maxBodyBytes: number;
   private readonly connection: DeviceConnection;
   private readonly holder: LeaseHolder;
-  private readonly inflight = new Set<AbortController>();
+  /** Requests running (close fails their post in flight). */
+  private inflight = 0;
 
   constructor(endpoint: TplinkEndpoint, options: SessionTransportOptions = {}) {
     this.endpoint = { host: endpoint.host, port: endpoint.port };
@@ -138,8 +140,8 @@ export abstract class SessionTransport implements Transport {
 
   async close(): Promise<void> {
     // The error is made only when something is in flight: a stack trace per close is measurable.
-    const err = this.inflight.size > 0 ? this.holder.closedError() : undefined;
-    for (const abort of this.inflight) abort.abort(err);
+    const err = this.inflight > 0 ? this.holder.closedError() : undefined;
+    if (err) this.connection.cancel(this, err);
     await this.holder.close(err);
   }
 
@@ -154,33 +156,40 @@ export abstract class SessionTransport implements Transport {
 
   /** One request, the device held, within its budget (see LeaseHolder.within). */
   private async sendNow(request: object, deadline: number): Promise<unknown> {
-    const abort = new AbortController();
-    this.inflight.add(abort);
-    const timer = setTimeout(
-      () => abort.abort(new TplinkTimeoutError(this.endpoint, 'request', this.requestTimeoutMs)),
-      Math.max(1, deadline - Date.now()),
-    );
-    const exchange: Exchange = {
-      signal: abort.signal,
-      post: (path, body, headers) => {
-        this.stats.roundTrips++;
-        return httpPost({
-          endpoint: this.endpoint,
-          path,
-          body,
-          headers,
-          connection: this.connection,
-          signal: abort.signal,
-          maxBodyBytes: this.maxBodyBytes,
-          requestTimeoutMs: this.requestTimeoutMs,
-        });
-      },
-    };
+    this.inflight++;
     try {
-      return await this.exchange(exchange, request);
+      return await this.exchange(new BoundExchange(this, deadline), request);
     } finally {
-      clearTimeout(timer);
-      this.inflight.delete(abort);
+      this.inflight--;
     }
+  }
+
+  /** One POST on the device's connection, failing at `deadline`; refused once the transport is closed. */
+  postBefore(deadline: number, path: string, body: Buffer | string, headers?: Record<string, string>): Promise<HttpReply> {
+    this.holder.assertOpen();
+    this.stats.roundTrips++;
+    return httpPost({
+      endpoint: this.endpoint,
+      path,
+      body,
+      headers,
+      connection: this.connection,
+      deadline,
+      maxBodyBytes: this.maxBodyBytes,
+      requestTimeoutMs: this.requestTimeoutMs,
+      owner: this,
+    });
+  }
+}
+
+/** An {@link Exchange} without a closure per request. */
+class BoundExchange implements Exchange {
+  constructor(
+    private readonly transport: SessionTransport,
+    readonly deadline: number,
+  ) {}
+
+  post(path: string, body: Buffer | string, headers?: Record<string, string>): Promise<HttpReply> {
+    return this.transport.postBefore(this.deadline, path, body, headers);
   }
 }

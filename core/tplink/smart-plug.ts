@@ -4,8 +4,8 @@
  */
 import type { Sysinfo } from './commands';
 import { TplinkProtocolError, type TplinkEndpoint } from './errors';
-import { PlugBase, type PlugEnergy, type PlugStatus, type SetPowerOptions } from './plug-device';
-import { SmartProtocol } from './smart-protocol';
+import { PlugBase, type PlugEnergy, type PlugStatus, type SetPowerOptions, type StatusOptions } from './plug-device';
+import { SmartProtocol, type SmartCall } from './smart-protocol';
 import type { Transport } from './transport';
 
 function text(value: unknown): string {
@@ -20,6 +20,9 @@ function nickname(value: unknown): string {
   return decoded.includes('\uFFFD') ? raw : decoded;
 }
 
+const DEVICE_INFO: SmartCall = { method: 'get_device_info' };
+const ENERGY_USAGE: SmartCall = { method: 'get_energy_usage' };
+
 export class SmartPlug extends PlugBase {
   readonly endpoint: TplinkEndpoint;
   readonly protocol: SmartProtocol;
@@ -30,9 +33,13 @@ export class SmartPlug extends PlugBase {
     this.protocol = new SmartProtocol(transport);
   }
 
-  /** Device info, outlets (strips) and energy (where metered), in one batch where the device allows. */
-  async status(): Promise<PlugStatus> {
-    const [info, energy] = await this.protocol.callAll([{ method: 'get_device_info' }, { method: 'get_energy_usage' }]);
+  /**
+   * Device info, outlets (strips) and energy (where metered, unless `energy: false`), in one batch
+   * where the device allows.
+   */
+  async status(options: StatusOptions = {}): Promise<PlugStatus> {
+    const calls = options.energy === false ? [DEVICE_INFO] : [DEVICE_INFO, ENERGY_USAGE];
+    const [info, energy] = await this.protocol.callAll(calls);
     if (!info!.ok) throw info!.error;
     const device = info!.result;
     const sysinfo: Sysinfo = { alias: nickname(device.nickname), model: text(device.model), deviceId: text(device.device_id) };

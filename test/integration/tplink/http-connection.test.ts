@@ -5,7 +5,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TplinkConnectionRefusedError, TplinkTimeoutError, type TplinkEndpoint } from '../../../core/tplink/errors';
+import { TplinkConnectionRefusedError, TplinkConnectionResetError, TplinkTimeoutError, type TplinkEndpoint } from '../../../core/tplink/errors';
 import { DeviceConnection, httpPost } from '../../../core/tplink/http-post';
 
 type Handler = (req: http.IncomingMessage, body: Buffer, res: http.ServerResponse) => void;
@@ -34,8 +34,9 @@ function connection(): DeviceConnection {
   return c;
 }
 
-function post(c: DeviceConnection, endpoint: TplinkEndpoint, body = 'ping', signal = new AbortController().signal) {
-  return httpPost({ endpoint, path: '/app/request?seq=1', body, headers: { Cookie: 'TP_SESSIONID=AB' }, connection: c, signal, maxBodyBytes: 1024, requestTimeoutMs: 1000 });
+function post(c: DeviceConnection, endpoint: TplinkEndpoint, body = 'ping', timeoutMs = 5000, owner?: object) {
+  const deadline = Date.now() + timeoutMs;
+  return httpPost({ endpoint, path: '/app/request?seq=1', body, headers: { Cookie: 'TP_SESSIONID=AB' }, connection: c, deadline, maxBodyBytes: 1024, requestTimeoutMs: timeoutMs, owner });
 }
 
 async function until(cond: () => boolean, what: string): Promise<void> {
@@ -82,7 +83,7 @@ describe('DeviceConnection (HTTP/1.1 to a device)', () => {
     await until(() => !c.open, 'the client to see the close');
     expect((await post(c, s.endpoint)).body.toString()).toBe('ok');
     expect(s.connections()).toBe(2);
-    await httpPost({ endpoint: s.endpoint, path: '/', body: '', headers: { cookie: 'close' }, connection: c, signal: new AbortController().signal, maxBodyBytes: 10, requestTimeoutMs: 1000 });
+    await httpPost({ endpoint: s.endpoint, path: '/', body: '', headers: { cookie: 'close' }, connection: c, deadline: Date.now() + 5000, maxBodyBytes: 10, requestTimeoutMs: 5000 });
     expect(c.open).toBe(false);
     await post(c, s.endpoint);
     expect(s.connections()).toBe(3);
@@ -96,22 +97,40 @@ describe('DeviceConnection (HTTP/1.1 to a device)', () => {
       body: '',
       headers: { Cookie: 'TP_SESSIONID=AB\r\nX-Injected: 1' },
       connection: connection(),
-      signal: new AbortController().signal,
+      deadline: Date.now() + 5000,
       maxBodyBytes: 10,
-      requestTimeoutMs: 1000,
+      requestTimeoutMs: 5000,
     });
     await expect(sent).rejects.toMatchObject({ reason: 'unexpected-reply', message: expect.stringMatching(/Cookie would contain a line break/) });
     expect(s.connections()).toBe(0);
   });
 
-  it('fails with the abort reason when the device stays silent, and a refused connection names the device', async () => {
-    const { endpoint } = await server(() => undefined);
-    const abort = new AbortController();
-    const pending = post(connection(), endpoint, 'x', abort.signal);
-    const reason = new TplinkTimeoutError(endpoint, 'request', 50);
-    abort.abort(reason);
-    await expect(pending).rejects.toBe(reason);
+  it('fails with a request timeout naming the device at its deadline when the device stays silent, and the connection is not reused', async () => {
+    const s = await server(() => undefined);
+    const c = connection();
+    const err = await post(c, s.endpoint, 'x', 50).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TplinkTimeoutError);
+    expect(err).toMatchObject({ phase: 'request', message: expect.stringContaining(`127.0.0.1:${s.endpoint.port}`) });
+    expect(c.open).toBe(false);
+    await expect(post(c, s.endpoint, 'y', -1)).rejects.toBeInstanceOf(TplinkTimeoutError);
+    expect(s.connections()).toBe(1);
+  });
 
+  it("fails only its owner's posts, in flight and queued, when cancelled, with the reason given", async () => {
+    const { endpoint } = await server(() => undefined);
+    const c = connection();
+    const owner = {};
+    const pending = post(c, endpoint, 'x', 5000, owner);
+    await until(() => c.open, 'the connection to open');
+    const reason = new TplinkConnectionResetError(endpoint, 'transport is closed');
+    c.cancel({}, new TplinkConnectionResetError(endpoint, 'someone else'));
+    const queued = post(c, endpoint, 'z', 5000, owner);
+    c.cancel(owner, reason);
+    await expect(pending).rejects.toBe(reason);
+    await expect(queued).rejects.toBe(reason);
+  });
+
+  it('names the device when it refuses the connection', async () => {
     const s = await server(() => undefined);
     await new Promise<void>((resolve) => s.server.close(() => resolve()));
     const err = await post(connection(), s.endpoint).catch((e: unknown) => e);

@@ -43,6 +43,18 @@ describe('energy meters', () => {
     expect(parseIotRealtime({ emeter: { get_realtime: { err_code: -14 } } })).toBeUndefined();
   });
 
+  it("reads a SMART plug's energy with its status, and not at all when only the relay is wanted", async () => {
+    const transport = smartDevice({ get_device_info: { device_on: true, model: 'P110' }, get_energy_usage: { current_power: 12_000, today_energy: 25 } });
+    const plug = new SmartPlug(transport);
+    expect((await plug.status()).energy).toEqual({ powerW: 12, todayWh: 25 });
+    expect(transport.asked.map((r) => r.method)).toContain('get_energy_usage');
+    transport.asked.length = 0;
+    const relayOnly = await plug.status({ energy: false });
+    expect(relayOnly).toMatchObject({ relayState: 1, model: 'P110' });
+    expect(relayOnly.energy).toBeUndefined();
+    expect(transport.asked.map((r) => r.method)).toEqual(['get_device_info']);
+  });
+
   it("asks an IOT strip outlet's meter with its child id in the context", async () => {
     const transport = fakeTransport(() => ({ emeter: { get_realtime: { power_mw: 1000, err_code: 0 } } }));
     expect(await readMeter(new Plug({ host: '127.0.0.1' }, { transport }), 'ABC01')).toEqual({ source: 'iot-realtime', reading: { powerW: 1 } });
