@@ -31,6 +31,7 @@ const CORE_IO_MODULES = [
   'core/s3/shadow-writer.ts',
   'core/s3/stream-probe.ts',
   'core/tplink/aes-transport.ts',
+  'core/tplink/click-xor-transport.ts',
   'core/tplink/connect.ts',
   'core/tplink/discovery.ts',
   'core/tplink/framed-connection.ts',
@@ -40,6 +41,7 @@ const CORE_IO_MODULES = [
   'core/tplink/operations.ts',
   'core/tplink/plug.ts',
   'core/tplink/session-transport.ts',
+  'core/tplink/xor-exchange.ts',
   'core/tplink/xor-tcp-transport.ts',
 ];
 

@@ -4,6 +4,7 @@
  * toggle would undo it).
  */
 import { ShadowplugError } from '../errors';
+import { formatTarget } from './targets';
 
 export class ButtonError extends ShadowplugError {}
 
@@ -32,10 +33,10 @@ export class ButtonTargetError extends ButtonError {
   readonly port: number;
   readonly child?: string | number;
   constructor(target: { host: string; port: number; child?: string | number }, step: string, cause: unknown) {
-    const where = `${target.host}:${target.port}${target.child === undefined ? '' : `#${target.child}`}`;
+    const where = formatTarget(target);
     let why = cause instanceof Error ? cause.message : String(cause);
     // TP-Link errors already start with "host:port: "; say it once.
-    const prefix = `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}: `;
+    const prefix = `${formatTarget({ host: target.host, port: target.port })}: `;
     if (why.startsWith(prefix)) why = why.slice(prefix.length);
     const retryable = (cause as { retryable?: unknown } | undefined)?.retryable === true;
     super(`plug ${where}: ${step} failed: ${why}`, { code: 'BUTTON_TARGET_FAILED', retryable, cause });

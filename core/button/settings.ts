@@ -4,10 +4,10 @@
  * parses the environment from this table, lib/ reads context through it, and docs/button.md's
  * table is generated from it. Pure.
  */
-import { DOCS } from '../settings/docs-text';
+import { DOCS, NO_TEXT } from '../settings/docs-text';
 import { integer, jsonText, matching, oneOf, text } from '../settings/codecs';
 import { formatPlug, parsePlugList, checkPlugs, type PlugConfig } from '../plug-relay/config';
-import { ENV_NAMES } from '../settings/env-names';
+import { BUTTON_ENV_NAMES, SHARED_ENV_NAMES } from '../settings/env-names';
 import { SettingValueError } from '../settings/errors';
 import { logLevelSetting } from '../settings/log-level';
 import { setting, type Codec } from '../settings/schema';
@@ -136,116 +136,175 @@ const SNS_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fi
 
 export const BUTTON_SETTINGS = {
   defaultTargets: setting(targetsCodec, {
-    env: ENV_NAMES.defaultTargets,
-    type: 'plug id or host[:port][#outlet] list',
+    env: BUTTON_ENV_NAMES.defaultTargets,
+    ...(DOCS
+      ? {
+          type: 'plug id or host[:port][#outlet] list',
+          defaultText: 'none (the stack: `plugHost:plugPort`)',
+          description: `Plug(s) for any button without its own entry: ids of configured plugs (\`lamp,fan\`), or (direct mode) addresses, port 9999 unless given, \`#2\` outlet 2 of a strip (0-based), \`#<child id>\` an outlet by id. Required unless ${BUTTON_ENV_NAMES.serialTargets} names a button`,
+        }
+      : NO_TEXT),
     default: [] as TargetRef[],
-    defaultText: DOCS ? 'none (the stack: `plugHost:plugPort`)' : '',
-    description: DOCS ? `Plug(s) for any button without its own entry: ids of configured plugs (\`lamp,fan\`), or (direct mode) addresses, port 9999 unless given, \`#2\` outlet 2 of a strip (0-based), \`#<child id>\` an outlet by id. Required unless ${ENV_NAMES.serialTargets} names a button` : '',
   }),
   serialTargets: setting(serialTargetsCodec, {
-    env: ENV_NAMES.serialTargets,
+    env: BUTTON_ENV_NAMES.serialTargets,
     context: 'buttonTargets',
-    type: 'JSON object',
+    ...(DOCS
+      ? {
+          type: 'JSON object',
+          defaultText: '`{}`',
+          description: `Per button serial, its own plug(s), by plug id (or, direct mode, by address): \`{"G030JF05...": ["lamp", "fan"]}\``,
+        }
+      : NO_TEXT),
     default: {},
-    defaultText: DOCS ? '`{}`' : '',
-    description: DOCS ? `Per button serial, its own plug(s), by plug id (or, direct mode, by address): \`{"G030JF05...": ["lamp", "fan"]}\`` : '',
   }),
   clickActions: setting(clickActionsCodec, {
-    env: ENV_NAMES.clickActions,
+    env: BUTTON_ENV_NAMES.clickActions,
     context: 'clickActions',
     flag: '--click-actions <map>',
-    type: `TYPE=action list (${CLICK_ACTIONS.join(', ')})`,
+    ...(DOCS
+      ? {
+          type: `TYPE=action list (${CLICK_ACTIONS.join(', ')})`,
+          description: 'What each click type does: `SINGLE=toggle,DOUBLE=on,LONG=off` or JSON; types left out toggle; `none` ignores the click',
+        }
+      : NO_TEXT),
     default: { SINGLE: 'toggle', DOUBLE: 'toggle', LONG: 'toggle' } as ClickActions,
-    description: DOCS ? 'What each click type does: `SINGLE=toggle,DOUBLE=on,LONG=off` or JSON; types left out toggle; `none` ignores the click' : '',
   }),
   maxClickAgeMs: setting(integer(1_000, 86_400_000), {
-    env: ENV_NAMES.maxClickAgeMs,
-    type: 'integer',
-    unit: 'ms',
-    range: [1_000, 86_400_000],
+    env: BUTTON_ENV_NAMES.maxClickAgeMs,
+    ...(DOCS
+      ? {
+          type: 'integer',
+          unit: 'ms',
+          range: [1_000, 86_400_000] as const,
+          description: 'A click received longer ago than this is not acted on',
+        }
+      : NO_TEXT),
     default: 30_000,
-    description: DOCS ? 'A click received longer ago than this is not acted on' : '',
   }),
   // An AAA alkaline cell reads ~1500 mV fresh under light load and is spent near 1100 mV; the
   // classic button reports ~1700 mV when new. Warn well before it stops sending.
   lowBatteryMv: setting(integer(0, 10_000), {
-    env: ENV_NAMES.lowBatteryMv,
-    type: 'integer',
-    unit: 'mV',
-    range: [0, 10_000],
+    env: BUTTON_ENV_NAMES.lowBatteryMv,
+    ...(DOCS
+      ? {
+          type: 'integer',
+          unit: 'mV',
+          range: [0, 10_000] as const,
+          description: 'Warn when the classic button reports a lower `batteryVoltage` (0: never)',
+        }
+      : NO_TEXT),
     default: 1300,
-    description: DOCS ? 'Warn when the classic button reports a lower `batteryVoltage` (0: never)' : '',
   }),
   lowBatteryPercent: setting(integer(0, 100), {
-    env: ENV_NAMES.lowBatteryPercent,
-    type: 'integer',
-    unit: '%',
-    range: [0, 100],
+    env: BUTTON_ENV_NAMES.lowBatteryPercent,
+    ...(DOCS
+      ? {
+          type: 'integer',
+          unit: '%',
+          range: [0, 100] as const,
+          description: 'Warn when an IoT 1-Click button reports less `remainingLife` (0: never)',
+        }
+      : NO_TEXT),
     default: 10,
-    description: DOCS ? 'Warn when an IoT 1-Click button reports less `remainingLife` (0: never)' : '',
   }),
   snsTopicArn: setting(matching(SNS_ARN, 'an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)'), {
-    env: ENV_NAMES.snsTopicArn,
-    type: 'ARN',
-    defaultText: DOCS ? 'unset' : '',
-    description: DOCS ? 'Publish outcomes here (the stack sets its topic); unset: no SNS client is loaded' : '',
+    env: BUTTON_ENV_NAMES.snsTopicArn,
+    ...(DOCS
+      ? {
+          type: 'ARN',
+          defaultText: 'unset',
+          description: 'Publish outcomes here (the stack sets its topic); unset: no SNS client is loaded',
+        }
+      : NO_TEXT),
   }),
   connectTimeoutMs: setting(integer(100, 60_000), {
-    env: ENV_NAMES.connectTimeoutMs,
-    type: 'integer',
-    unit: 'ms',
-    range: [100, 60_000],
+    env: BUTTON_ENV_NAMES.connectTimeoutMs,
+    ...(DOCS
+      ? {
+          type: 'integer',
+          unit: 'ms',
+          range: [100, 60_000] as const,
+          description: 'Per plug connection',
+        }
+      : NO_TEXT),
     default: 2_000,
-    description: DOCS ? 'Per plug connection' : '',
   }),
   requestTimeoutMs: setting(integer(100, 60_000), {
-    env: ENV_NAMES.requestTimeoutMs,
-    type: 'integer',
-    unit: 'ms',
-    range: [100, 60_000],
+    env: BUTTON_ENV_NAMES.requestTimeoutMs,
+    ...(DOCS
+      ? {
+          type: 'integer',
+          unit: 'ms',
+          range: [100, 60_000] as const,
+          description: 'Per plug request',
+        }
+      : NO_TEXT),
     default: 3_000,
-    description: DOCS ? 'Per plug request' : '',
   }),
   dedupeCapacity: setting(integer(1, 1_000_000), {
-    env: ENV_NAMES.dedupeCapacity,
-    type: 'integer',
-    range: [1, 1_000_000],
+    env: BUTTON_ENV_NAMES.dedupeCapacity,
+    ...(DOCS
+      ? {
+          type: 'integer',
+          range: [1, 1_000_000] as const,
+          description: 'Request ids a warm container remembers',
+        }
+      : NO_TEXT),
     default: 1_000,
-    description: DOCS ? 'Request ids a warm container remembers' : '',
   }),
   plugMode: setting(oneOf(PLUG_MODES, true), {
-    env: ENV_NAMES.plugMode,
-    type: PLUG_MODES.join(' | '),
+    env: BUTTON_ENV_NAMES.plugMode,
+    ...(DOCS
+      ? {
+          type: PLUG_MODES.join(' | '),
+          defaultText: '`relay`',
+          description: '`relay`: switch through each plug’s shadow `plug-<id>` on its hub (no port open to the home); `direct`: straight to the plug (XOR on TCP 9999, KLAP/AES on HTTP)',
+        }
+      : NO_TEXT),
     default: 'relay' as PlugMode,
-    defaultText: DOCS ? '`relay`' : '',
-    description: DOCS ? '`relay`: switch through each plug’s shadow `plug-<id>` on its hub (no port open to the home); `direct`: straight to the plug (XOR on TCP 9999, KLAP/AES on HTTP)' : '',
   }),
   plugs: setting(plugsCodec, {
-    env: ENV_NAMES.plugs,
-    type: 'id@hub=host[:port][#outlet] list',
+    env: BUTTON_ENV_NAMES.plugs,
+    ...(DOCS
+      ? {
+          type: 'id@hub=host[:port][#outlet] list',
+          defaultText: 'none',
+          description: 'Every plug, its hub thing and its LAN address; targets name them by id. Relay mode: each target must be one of them; direct mode: an id is switched at its address (the hub is unused)',
+        }
+      : NO_TEXT),
     default: [] as PlugConfig[],
-    defaultText: DOCS ? 'none' : '',
-    description: DOCS ? 'Every plug, its hub thing and its LAN address; targets name them by id. Relay mode: each target must be one of them; direct mode: an id is switched at its address (the hub is unused)' : '',
   }),
   confirmTimeoutMs: setting(integer(0, 60_000), {
-    env: ENV_NAMES.confirmTimeoutMs,
-    type: 'integer',
-    unit: 'ms',
-    range: [0, 60_000],
+    env: BUTTON_ENV_NAMES.confirmTimeoutMs,
+    ...(DOCS
+      ? {
+          type: 'integer',
+          unit: 'ms',
+          range: [0, 60_000] as const,
+          description: 'Relay mode: how long to wait for the hub to answer a request before reporting "not yet confirmed"',
+        }
+      : NO_TEXT),
     default: 5_000,
-    description: DOCS ? 'Relay mode: how long to wait for the hub to answer a request before reporting "not yet confirmed"' : '',
   }),
   iotDataEndpoint: setting(
     text((t) => (t === '' || /^https?:\/\/[^\s/]+/.test(t) ? undefined : 'is not an http(s) URL')),
-    { env: ENV_NAMES.iotDataEndpoint, type: 'URL', default: '', defaultText: DOCS ? "the region's" : '', description: DOCS ? 'Relay mode: the IoT data-plane endpoint' : '' },
+    {
+      env: SHARED_ENV_NAMES.iotDataEndpoint,
+      default: '',
+      ...(DOCS ? { type: 'URL', defaultText: "the region's", description: 'Relay mode: the IoT data-plane endpoint' } : NO_TEXT),
+    },
   ),
   credentialsSecret: setting(text(secretIdProblem), {
-    env: ENV_NAMES.credentialsSecret,
-    type: 'secret name or ARN',
+    env: BUTTON_ENV_NAMES.credentialsSecret,
+    ...(DOCS
+      ? {
+          type: 'secret name or ARN',
+          defaultText: 'unset (KLAP/AES plugs are tried with the well-known default credentials)',
+          description: 'Direct mode: the Secrets Manager secret holding the TP-Link account as `{"username": ..., "password": ...}`, read when a KLAP or AES plug first needs it (never for an XOR plug), once per warm container',
+        }
+      : NO_TEXT),
     default: '',
-    defaultText: DOCS ? 'unset (KLAP/AES plugs are tried with the well-known default credentials)' : '',
-    description:
-      DOCS ? 'Direct mode: the Secrets Manager secret holding the TP-Link account as `{"username": ..., "password": ...}`, read when a KLAP or AES plug first needs it (never for an XOR plug), once per warm container' : '',
   }),
   logLevel: logLevelSetting,
 };

@@ -3,17 +3,20 @@
  * plugs) is tried first and handled here; a device that shows it is another kind (refused, an
  * HTTP answer) is handed to the newer protocols (KLAP, AES; IOT or SMART; newer-plugs.ts), loaded
  * on first need — so an XOR-only click never loads them. Which devices are XOR is remembered for
- * the driver's life (a warm container). One `Plug` per device for the length of a click (outlets
- * of a strip share it), closed by `close()`. After a set, the state is the one the device acknowledged.
+ * the driver's life (a warm container). One plug, with one connection (click-xor-transport.ts),
+ * per device for the length of a click (outlets of a strip share it), closed by `close()`. After a set, the state is the one the device acknowledged.
  */
 import { selectChild } from '../tplink/commands';
 import { notThisKind } from '../tplink/kind-signs';
-import { Plug, type PlugDevice, type PlugOptions, type PlugStatus } from '../tplink/plug';
+import { ClickXorTransport } from '../tplink/click-xor-transport';
+import { IotPlug } from '../tplink/iot-plug';
+import type { PlugDevice, PlugStatus } from '../tplink/plug-device';
+import type { XorExchangeOptions } from '../tplink/xor-exchange';
 import type { PlugDriver, TargetState } from './execute';
 import type { NewerPlugs } from './newer-plugs';
 import { deviceKey, type PlugTarget } from './targets';
 
-export interface TplinkDriverOptions extends Pick<PlugOptions, 'connectTimeoutMs' | 'requestTimeoutMs' | 'socketFactory' | 'logger'> {
+export interface TplinkDriverOptions extends Pick<XorExchangeOptions, 'connectTimeoutMs' | 'requestTimeoutMs' | 'socketFactory' | 'logger'> {
   /** KLAP/AES plugs: how to get their driver part, at the first plug that is not XOR (none: XOR only). */
   newer?: () => Promise<NewerPlugs>;
 }
@@ -31,7 +34,7 @@ function stateOf(target: PlugTarget, status: PlugStatus): TargetState {
 
 export function createTplinkDriver(options: TplinkDriverOptions = {}): PlugDriver {
   const { newer: loadNewer, ...plugOptions } = options;
-  const plugs = new Map<string, Plug>();
+  const plugs = new Map<string, IotPlug>();
   /** Devices found not to speak XOR (kept across clicks). */
   const notXor = new Set<string>();
   let newer: Promise<NewerPlugs> | undefined;
@@ -48,7 +51,8 @@ export function createTplinkDriver(options: TplinkDriverOptions = {}): PlugDrive
     if (loadNewer && notXor.has(key)) return (await newerPlugs()).use(target, op);
     let plug = plugs.get(key);
     if (!plug) {
-      plug = new Plug({ host: target.host, port: target.port }, plugOptions);
+      const endpoint = { host: target.host, port: target.port };
+      plug = new IotPlug(endpoint, new ClickXorTransport(endpoint, plugOptions));
       plugs.set(key, plug);
     }
     try {

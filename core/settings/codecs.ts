@@ -113,16 +113,16 @@ export function listOf(item: Codec<string>, limits: { min: number; max: number; 
   return { parse: coerce, format: (v) => v.join(','), coerce };
 }
 
-const SIZE_UNITS: Record<string, number> = {
-  '': 1, b: 1,
-  k: 1024, kib: 1024, kb: 1000,
-  m: 1024 ** 2, mib: 1024 ** 2, mb: 1000 ** 2,
-  g: 1024 ** 3, gib: 1024 ** 3, gb: 1000 ** 3,
-  t: 1024 ** 4, tib: 1024 ** 4, tb: 1000 ** 4,
-};
-
 /** `1048576`, `500MiB`, `2GB`, `1.5g` → bytes (KiB/MiB/k/m: powers of 1024; KB/MB: of 1000). */
 export function byteSize(): Codec<number> {
+  // Built with the codec: a top-level table of `**` expressions would stay in every bundle, used or not.
+  const SIZE_UNITS: Record<string, number> = {
+    '': 1, b: 1,
+    k: 1024, kib: 1024, kb: 1000,
+    m: 1024 ** 2, mib: 1024 ** 2, mb: 1000 ** 2,
+    g: 1024 ** 3, gib: 1024 ** 3, gb: 1000 ** 3,
+    t: 1024 ** 4, tib: 1024 ** 4, tb: 1000 ** 4,
+  };
   const coerce = (value: unknown): number => {
     if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
     const m = typeof value === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(value) : null;

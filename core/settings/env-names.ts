@@ -1,10 +1,12 @@
 /**
  * Every environment variable a shadowplug function reads, declared in one place (as Powertools'
  * EnvironmentVariablesService owns its names): the settings schemas take their names from here.
- * One scheme: `SHADOWPLUG_<SETTING>`.
+ * One scheme: `SHADOWPLUG_<SETTING>`. Grouped by who reads them, so a function's bundle holds its
+ * own names only (`ENV_NAMES`, all of them, is for the stack, the docs and the CLI).
  */
-export const ENV_NAMES = {
-  // the button function
+
+/** The button function's. */
+export const BUTTON_ENV_NAMES = {
   defaultTargets: 'SHADOWPLUG_DEFAULT_TARGETS',
   serialTargets: 'SHADOWPLUG_SERIAL_TARGETS',
   clickActions: 'SHADOWPLUG_CLICK_ACTIONS',
@@ -19,7 +21,10 @@ export const ENV_NAMES = {
   plugs: 'SHADOWPLUG_PLUGS',
   confirmTimeoutMs: 'SHADOWPLUG_CONFIRM_TIMEOUT_MS',
   credentialsSecret: 'SHADOWPLUG_PLUG_CREDENTIALS_SECRET',
-  // the object-to-shadow function
+} as const;
+
+/** The object-to-shadow function's. */
+export const OBJECT_TO_SHADOW_ENV_NAMES = {
   targetThings: 'SHADOWPLUG_TARGET_THINGS',
   thingPrefix: 'SHADOWPLUG_THING_PREFIX',
   property: 'SHADOWPLUG_SHADOW_PROPERTY',
@@ -28,10 +33,20 @@ export const ENV_NAMES = {
   concurrency: 'SHADOWPLUG_READ_CONCURRENCY',
   parallelBelow: 'SHADOWPLUG_PARALLEL_BELOW_MIB_PER_S',
   conflictRetries: 'SHADOWPLUG_CONFLICT_RETRIES',
+} as const;
+
+/** Both functions'. */
+export const SHARED_ENV_NAMES = {
   iotDataEndpoint: 'SHADOWPLUG_IOT_DATA_ENDPOINT',
-  // both
   logLevel: 'SHADOWPLUG_LOG_LEVEL',
-  // the TP-Link account for KLAP/AES plugs: the agent and `shadowplug plug`
+} as const;
+
+/** The TP-Link account for KLAP/AES plugs: the agent and `shadowplug plug`. */
+export const TPLINK_ENV_NAMES = {
   tplinkUsername: 'SHADOWPLUG_TPLINK_USERNAME',
   tplinkPassword: 'SHADOWPLUG_TPLINK_PASSWORD',
 } as const;
+
+/** All of them. Pure (no getters in the groups), so a bundle that does not use it drops it. */
+export const ENV_NAMES: typeof BUTTON_ENV_NAMES & typeof OBJECT_TO_SHADOW_ENV_NAMES & typeof SHARED_ENV_NAMES & typeof TPLINK_ENV_NAMES =
+  /* @__PURE__ */ Object.assign({}, BUTTON_ENV_NAMES, OBJECT_TO_SHADOW_ENV_NAMES, SHARED_ENV_NAMES, TPLINK_ENV_NAMES);

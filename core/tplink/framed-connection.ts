@@ -38,7 +38,7 @@ export interface FramedConnectionOptions {
   /** The device closed the connection while no request was pending. */
   onIdleClose: () => void;
   /** Reports the bytes of an incomplete reply held after each chunk. */
-  onBuffered: (bytes: number) => void;
+  onBuffered?: (bytes: number) => void;
 }
 
 interface Pending {
@@ -164,7 +164,7 @@ export class FramedConnection {
       pending.reject(new TplinkProtocolError(this.options.endpoint, 'oversize', detail, err));
       return;
     }
-    this.options.onBuffered(this.decoder.bufferedBytes);
+    this.options.onBuffered?.(this.decoder.bufferedBytes);
     if (frames.length === 0) return;
     this.pending = undefined;
     if (frames.length > 1 || this.decoder.inFrame) {

@@ -133,6 +133,16 @@ describe('the bundled button handler', () => {
     expect(main).toContain('SHADOWPLUG_CLICK_ACTIONS');
     expect(main).not.toContain('Request ids a warm container remembers');
     expect(main).not.toContain('How much to log');
+    // Nor the other functions' variables.
+    expect(main).not.toContain('SHADOWPLUG_TARGET_THINGS');
+  });
+
+  it("gives a direct XOR click the per-click transport, not the shared one's lease and idle hand-over", () => {
+    const direct = readFileSync(join(dir, 'button-direct.mjs'), 'utf8');
+    expect(direct).toContain('transport is closed');
+    // The shared transport's option (xor-tcp-transport.ts), present wherever it is bundled.
+    expect(direct).not.toContain('idleTimeoutMs');
+    expect(readFileSync(join(dir, 'button-protocols.mjs'), 'utf8')).toContain('idleTimeoutMs');
   });
 
   it('switches an XOR plug with index.mjs and button-direct.mjs alone (a direct XOR click loads no relay or KLAP/AES code)', async () => {

@@ -4,6 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { plugAction } from '../../../core/tplink/operations';
+import { startTcpProxy } from '../../helpers/agent-tcp-proxy';
 import { at, buttonHarness, ruleClick, type ButtonHarness } from '../../helpers/button-harness';
 
 let h: ButtonHarness;
@@ -152,6 +153,24 @@ describe('click mapping and targets come from configuration', () => {
     expect(states()).toEqual([0, 0, 0, 0, 0, 0]);
     await pair(ruleClick(SERIAL));
     expect(states()).toEqual([0, 0, 1, 0, 1, 0]);
+  });
+});
+
+describe('connections to the plugs', () => {
+  it('uses one connection per device for a whole click: two outlets of one strip share it, closed at the end', async () => {
+    h = buttonHarness();
+    const strip = await h.plug({ strip: true });
+    // Counted at the plug's side: every connection to the strip passes the proxy.
+    const proxy = await startTcpProxy(strip.port);
+    try {
+      const via = { host: '127.0.0.1', port: proxy.port };
+      const outcome = await h.handler({ defaultTargets: [at(via, 1), at(via, 3)] })(ruleClick(SERIAL));
+      expect(outcome.status).toBe('done');
+      expect(strip.state().children!.map((c) => c.state)).toEqual([0, 1, 0, 1, 0, 0]);
+      expect(proxy.connections).toBe(1);
+    } finally {
+      await proxy.close();
+    }
   });
 });
 

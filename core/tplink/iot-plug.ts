@@ -1,0 +1,39 @@
+/**
+ * A TP-Link plug or strip speaking the IOT protocol (get_sysinfo, set_relay_state) through a given
+ * Transport. It knows the protocol's commands, not how bytes reach the device.
+ */
+import { getSysinfoRequest, parseSetRelayStateReply, parseSysinfo, setRelayStateRequest, type ChildSelector } from './commands';
+import type { TplinkEndpoint } from './errors';
+import type { Transport } from './transport';
+import { PlugBase, type PlugStatus, type SetPowerOptions } from './plug-device';
+
+export class IotPlug extends PlugBase {
+  constructor(
+    readonly endpoint: TplinkEndpoint,
+    readonly transport: Transport,
+  ) {
+    super();
+  }
+
+  /** Queries `get_sysinfo`. */
+  async status(): Promise<PlugStatus> {
+    const reply = await this.transport.send(getSysinfoRequest());
+    return this.statusFrom(parseSysinfo(this.endpoint, reply));
+  }
+
+  /**
+   * Switches the relay. With `child`, only that outlet; a full child id is sent as is, while an
+   * index or suffix is resolved against the last status (queried first if there is none).
+   */
+  async setPower(on: boolean, options: SetPowerOptions = {}): Promise<void> {
+    const childIds = options.child === undefined ? undefined : [await this.childId(options.child)];
+    const reply = await this.transport.send(setRelayStateRequest(on, childIds));
+    parseSetRelayStateReply(this.endpoint, reply);
+  }
+
+  private async childId(selector: ChildSelector): Promise<string> {
+    // A full id needs no lookup: the device answers -14 "entry not exist" for an unknown one.
+    if (typeof selector === 'string' && selector.length > 2 && !/^\d+$/.test(selector)) return selector;
+    return (await this.resolveChild(selector)).id;
+  }
+}
