@@ -13,7 +13,7 @@
  */
 import { errorMessage, ShadowplugError } from '../core/errors';
 import { silentLogger, type Logger } from '../core/logger';
-import { isObject, own, type Json, type JsonObject } from '../core/shadow/json';
+import { isObject, parseObject, own, type Json, type JsonObject } from '../core/shadow/json';
 import { deviceSubscriptions, shadowTopics, type ShadowTopics } from '../core/shadow/topics';
 import {
   desiredRequestId,
@@ -112,9 +112,7 @@ class PlugChannel implements ShadowListener {
   onMessage(topic: string, payload: Buffer): void {
     let msg: JsonObject;
     try {
-      const parsed: unknown = JSON.parse(payload.toString('utf8'));
-      if (!isObject(parsed)) throw new Error('not an object');
-      msg = parsed;
+      msg = parseObject(payload);
     } catch (err) {
       this.o.logger.warn('unreadable plug shadow message', { topic, err });
       return;

@@ -16,7 +16,7 @@ import { deviceSubscriptions, shadowTopics, type ShadowTopics } from '../core/sh
 import { silentLogger, type Logger } from '../core/logger';
 import { Backoff, FlapDetector } from './backoff';
 import { ShadowRequestError } from './errors';
-import { isObject, own, put, type Json, type JsonObject } from '../core/shadow/json';
+import { isObject, parseObject, own, put, type Json, type JsonObject } from '../core/shadow/json';
 import { applyUpdate, mergeDelta, mirrorFromDocument, type ShadowMirror } from './shadow-state';
 
 /** What a capability sees of its property. */
@@ -287,9 +287,7 @@ export class ShadowSession extends EventEmitter {
     }
     let msg: JsonObject;
     try {
-      const parsed: unknown = JSON.parse(payload.toString('utf8'));
-      if (!isObject(parsed)) throw new Error('not an object');
-      msg = parsed;
+      msg = parseObject(payload);
     } catch (err) {
       this.logger.warn('unreadable shadow message', { topic, err });
       return;

@@ -17,6 +17,13 @@ export function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** A shadow message's payload as a JSON object; throws when it is not JSON or not an object. */
+export function parseObject(payload: Buffer): JsonObject {
+  const parsed: unknown = JSON.parse(payload.toString('utf8'));
+  if (!isObject(parsed)) throw new Error('not an object');
+  return parsed;
+}
+
 export function hasOwn(o: JsonObject | undefined, key: string): boolean {
   return o !== undefined && Object.hasOwn(o, key);
 }
