@@ -5,7 +5,7 @@
  * the table in docs/deploy.md is generated from it. Pure: no CDK.
  */
 import { BUTTON_SETTINGS, type PlugMode } from '../button/settings';
-import { OBJECT_SETTINGS, thingNameCodec } from '../s3/settings';
+import { OBJECT_SETTINGS, thingNameCodec, unsafeKeyReason } from '../s3/settings';
 import { isValidHost } from '../tplink/address';
 import { boolean, integer, jsonText, listOf, matching, text } from './codecs';
 import { ENV_NAMES } from './env-names';
@@ -25,9 +25,9 @@ function topicFilterProblem(filter: string): string | undefined {
 }
 
 function keyPrefixProblem(prefix: string): string | undefined {
-  if (prefix.startsWith('/')) return `"${prefix}" must not start with "/" (S3 keys have no leading slash)`;
-  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
-  if (/[*?\u0000-\u001f]/.test(prefix)) return `"${prefix}" must not contain wildcards or control characters`;
+  const unsafe = unsafeKeyReason(prefix);
+  if (unsafe !== undefined) return `"${prefix}": devices refuse every key under it (${unsafe})`;
+  if (/[*?]|\$\{/.test(prefix)) return `"${prefix}" must not contain wildcards or policy variables (*, ?, \${...})`;
   if (new TextEncoder().encode(prefix).length > 1024) return 'is longer than an S3 key may be (1024 bytes)';
   return undefined;
 }
