@@ -11,7 +11,7 @@ import type { Credentials } from '../core/tplink/klap-crypto';
 import { readMeter, readStripMeter, type MeterResult, type MeterSource } from '../core/tplink/meter';
 import type { PlugDevice as TplinkDevice, PlugStatus } from '../core/tplink/plug';
 import type { SessionCache } from '../core/tplink/session-transport';
-import type { SocketFactory } from '../core/tplink/xor-tcp-transport';
+import type { SocketFactory } from '../core/tplink/xor-transport';
 import { silentLogger, type Logger } from '../core/logger';
 import type { PlugEnergy, PlugPower } from '../core/plug-relay/contract';
 import type { PlugConfig } from '../core/plug-relay/config';

@@ -7,7 +7,7 @@
 import {
   TplinkAuthenticationError,
   TplinkProtocolError,
-  TplinkSessionError,
+  sessionRefused,
   type TplinkEndpoint,
   type TplinkError,
 } from './errors';
@@ -100,7 +100,7 @@ export class AesTransport extends SessionTransport {
     const outer = this.outer(reply.status, reply.body, 'securePassthrough');
     const code = outer.error_code;
     if (code === 9999 || code === -1005) {
-      throw new StaleSession(new TplinkSessionError(this.endpoint, `the device answered ${code} (${smartErrorName(code)}) again after a fresh AES handshake`));
+      throw new StaleSession(sessionRefused(this.endpoint, `the device answered ${code} (${smartErrorName(code)}) again after a fresh AES handshake`));
     }
     if (code !== 0) return outer; // e.g. -1003: the SMART layer maps it
     const result = isObject(outer.result) ? outer.result : {};
