@@ -11,7 +11,6 @@ import net, { type Socket } from 'node:net';
 import { DEFAULT_MAX_FRAME_LENGTH, encodeFrame, FrameDecoder } from './codec';
 import type { DeviceHolder, DeviceMutex, DeviceUser } from './device-mutex';
 import {
-  TplinkError,
   TplinkProtocolError,
   TplinkTimeoutError,
   connectionReset,
@@ -20,6 +19,7 @@ import {
   mapSocketError,
   transportClosed,
   type TplinkEndpoint,
+  type TplinkError,
 } from './errors';
 import { assertPositiveMs, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS, type Transport, type TransportTimeouts } from './transport';
 import { SerialQueue } from '../util/serial-queue';
