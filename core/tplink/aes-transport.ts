@@ -24,6 +24,7 @@ import { TAPO_DEFAULT_CREDENTIALS } from './credentials';
 import { SMART_AUTHENTICATION_CODES, smartErrorName } from './errors';
 import { SessionTransport, sessionExpiry, type Exchange, type SessionTransportOptions } from './session-transport';
 import type { Credentials } from './klap-crypto';
+import { isObject } from '../util/guards';
 
 export interface AesTransportOptions extends SessionTransportOptions {
   /** 1, 2, or `auto` (default: 2, then 1). */
@@ -51,10 +52,6 @@ class StaleSession extends Error {
   constructor(readonly failure: TplinkError) {
     super(failure.message);
   }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 export class AesTransport extends SessionTransport {
