@@ -26,7 +26,6 @@ import {
   type PlugReported,
 } from '../core/plug-relay/contract';
 import type { PlugConfig } from '../core/plug-relay/config';
-import { PlugRequestExpiredError } from '../core/plug-relay/errors';
 import { PlugDevice, type PlugClientOptions, type PlugReading } from './plug-device';
 import type { ShadowListener } from './shadow-session';
 import { SessionCache } from '../core/tplink/session-transport';
@@ -196,7 +195,9 @@ class PlugChannel implements ShadowListener {
     }
     const now = this.o.clock();
     if (isExpired(desired, now, this.o.maxRequestAgeMs)) {
-      const err = new PlugRequestExpiredError(name, requestId, now - desired.requestedAt, this.o.maxRequestAgeMs);
+      const ageS = Math.round((now - desired.requestedAt) / 1000);
+      const why = `${name}: request ${requestId} is ${ageS} s old, over the ${this.o.maxRequestAgeMs / 1000} s limit; not applied`;
+      const err = new ShadowplugError(why, { code: 'PLUG_REQUEST_EXPIRED', retryable: false });
       log.warn('plug request expired', { err });
       this.answer({ requestId, outcome: 'expired', error: errorFields(err) });
       return;

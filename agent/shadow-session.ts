@@ -15,7 +15,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { deviceSubscriptions, shadowTopics, type ShadowTopics } from '../core/shadow/topics';
 import { silentLogger, type Logger } from '../core/logger';
 import { Backoff, FlapDetector } from './backoff';
-import { ShadowRequestError } from './errors';
+import { AgentError } from './errors';
 import { isObject, parseObject, own, put, type Json, type JsonObject } from '../core/shadow/json';
 import { applyUpdate, mergeDelta, mirrorFromDocument, type ShadowMirror } from './shadow-state';
 
@@ -187,7 +187,7 @@ export class ShadowSession extends EventEmitter {
       if (refused.length > 0) {
         // The policy does not allow this thing's shadow topics: reconnecting will not help soon.
         this.logger.error('subscription refused (check the IoT policy and thing name)', { topics: refused });
-        this.emit('error', new ShadowRequestError(`subscription refused for ${refused.join(', ')}`, { retryable: false }));
+        this.emit('error', shadowRequestError(`subscription refused for ${refused.join(', ')}`, { retryable: false }));
         client.end(true);
         return;
       }
@@ -209,7 +209,7 @@ export class ShadowSession extends EventEmitter {
     this.getToken = undefined;
     for (const [token, p] of this.pending) {
       clearTimeout(p.timer);
-      p.reject(new ShadowRequestError('connection lost before the shadow answered', { retryable: true }));
+      p.reject(shadowRequestError('connection lost before the shadow answered', { retryable: true }));
       this.pending.delete(token);
     }
     if (this.closing) return;
@@ -258,14 +258,14 @@ export class ShadowSession extends EventEmitter {
     const client = this.client;
     if (!client || !this.online) {
       // Not queued: a stale report sent after a newer one would make `reported` lie. The re-get on reconnect makes capabilities report again.
-      return Promise.reject(new ShadowRequestError('not connected; will report after reconnecting', { retryable: true }));
+      return Promise.reject(shadowRequestError('not connected; will report after reconnecting', { retryable: true }));
     }
     const token = this.token();
     this.started++;
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(token);
-        reject(new ShadowRequestError(`no answer to the shadow update within ${this.options.requestTimeoutMs ?? 10_000} ms`, { retryable: true }));
+        reject(shadowRequestError(`no answer to the shadow update within ${this.options.requestTimeoutMs ?? 10_000} ms`, { retryable: true }));
         this.refresh();
       }, this.options.requestTimeoutMs ?? 10_000);
       this.pending.set(token, { resolve, reject, timer });
@@ -326,7 +326,7 @@ export class ShadowSession extends EventEmitter {
       return;
     }
     this.logger.warn('shadow get rejected', { code: msg.code, message: msg.message });
-    this.emit('error', new ShadowRequestError(`shadow get rejected: ${String(msg.code)} ${String(msg.message)}`, { status: Number(msg.code), retryable: true }));
+    this.emit('error', shadowRequestError(`shadow get rejected: ${String(msg.code)} ${String(msg.message)}`, { status: Number(msg.code), retryable: true }));
     const delay = this.getBackoff.next();
     setTimeout(() => this.refresh(), delay).unref();
   }
@@ -392,7 +392,7 @@ export class ShadowSession extends EventEmitter {
     this.pending.delete(token);
     const code = typeof msg.code === 'number' ? msg.code : undefined;
     p.reject(
-      new ShadowRequestError(`shadow update rejected: ${code ?? '?'} ${String(msg.message)}`, {
+      shadowRequestError(`shadow update rejected: ${code ?? '?'} ${String(msg.message)}`, {
         ...(code !== undefined ? { status: code } : {}),
         retryable: code === 409 || (code !== undefined && code >= 500),
       }),
@@ -420,11 +420,16 @@ export class ShadowSession extends EventEmitter {
     if (this.getTimer) clearTimeout(this.getTimer);
     for (const p of this.pending.values()) {
       clearTimeout(p.timer);
-      p.reject(new ShadowRequestError('session closed', { retryable: false }));
+      p.reject(shadowRequestError('session closed', { retryable: false }));
     }
     this.pending.clear();
     const client = this.client;
     this.client = undefined;
     if (client) await client.endAsync(!client.connected);
   }
+}
+
+/** The shadow service rejected a request or did not answer in time. */
+function shadowRequestError(message: string, options: { retryable: boolean; status?: number }): AgentError {
+  return new AgentError(message, { code: 'SHADOW_REQUEST', ...options });
 }
