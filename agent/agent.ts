@@ -251,7 +251,7 @@ async function build(options: AgentOptions, once: boolean): Promise<Agent> {
     ...(options.onUpdate ? { hook: new HookRunner(options.onUpdate, logger.child({ component: 'on-update' })) } : {}),
     events,
     logger: logger.child({ component: 'file-sync' }),
-    clock: () => new Date(clock()),
+    clock,
     once,
     ...(options.retry ? { retry: options.retry } : {}),
     ...(options.progressIntervalMs !== undefined ? { progressIntervalMs: options.progressIntervalMs } : {}),

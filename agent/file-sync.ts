@@ -21,6 +21,7 @@ import type { ObjectSource } from './s3-source';
 import type { PropertyView, ShadowCapability } from './shadow-session';
 import { deepEqual, hasOwn, isObject, put, type Json, type JsonObject } from '../core/shadow/json';
 import type { InstalledFile, StateStore } from './state-store';
+import { SerialQueue } from '../core/util/serial-queue';
 
 /**
  * Failures that the desired value itself causes: trying the same value again cannot help, so they
@@ -61,7 +62,8 @@ export interface FileSyncOptions {
   /** Where `installed`, `progress` and `error` events go. */
   events: EventEmitter;
   logger?: Logger;
-  clock?: () => Date;
+  /** Epoch milliseconds. */
+  clock?: () => number;
   retry?: { initialMs: number; maxMs: number };
   /** One attempt per desired value, no retries (`--once`). */
   once?: boolean;
@@ -102,14 +104,14 @@ function toAgentError(err: unknown): AgentError {
 export class FileSyncCapability implements ShadowCapability {
   readonly property: string;
   private readonly logger: Logger;
-  private readonly clock: () => Date;
+  private readonly clock: () => number;
   private view: PropertyView | undefined;
   private job: Job | undefined;
   /** The last target that failed for good, so later views do not start it again. */
   private failedFor: string | undefined;
   /** The error reported for `failedFor`, re-sent if the shadow does not show it (report lost while offline). */
   private failedEntry: JsonObject | undefined;
-  private chain: Promise<void> = Promise.resolve();
+  private readonly queue = new SerialQueue();
   private closed = false;
   private readonly settleListeners = new Set<(o: SyncOutcome) => void>();
   /** Views queued or being reconciled, and `--on-update` hooks not yet finished. */
@@ -121,7 +123,7 @@ export class FileSyncCapability implements ShadowCapability {
   constructor(private readonly options: FileSyncOptions) {
     this.property = options.property;
     this.logger = (options.logger ?? silentLogger).child({ property: options.property });
-    this.clock = options.clock ?? (() => new Date());
+    this.clock = options.clock ?? Date.now;
   }
 
   onShadow(view: PropertyView): void {
@@ -129,13 +131,16 @@ export class FileSyncCapability implements ShadowCapability {
     if (this.closed) return;
     this.began();
     this.reconciling++;
-    this.chain = this.chain
-      .then(() => this.reconcile())
-      .catch((err: unknown) => this.logger.error('reconcile failed', { err }))
-      .finally(() => {
+    void this.queue.run(async () => {
+      try {
+        await this.reconcile();
+      } catch (err) {
+        this.logger.error('reconcile failed', { err });
+      } finally {
         this.reconciling--;
         this.mayBeIdle();
-      });
+      }
+    });
   }
 
   /**
@@ -316,7 +321,7 @@ export class FileSyncCapability implements ShadowCapability {
           ...(desired.versionId ? { versionId: desired.versionId } : {}),
           size: result.size,
           path,
-          installedAt: this.clock().toISOString(),
+          installedAt: new Date(this.clock()).toISOString(),
           desired: desired.raw,
         };
         await this.options.store.set(this.property, installed);
@@ -388,7 +393,7 @@ export class FileSyncCapability implements ShadowCapability {
   async close(): Promise<void> {
     this.closed = true;
     await this.cancelJob('the agent is stopping', false);
-    await this.chain;
+    await this.queue.idle();
     await this.options.hook?.idle();
   }
 }

@@ -29,6 +29,7 @@ import type { PlugConfig } from '../core/plug-relay/config';
 import { PlugDevice, type PlugClientOptions, type PlugReading } from './plug-device';
 import type { ShadowListener } from './shadow-session';
 import { SessionCache } from '../core/tplink/session-transport';
+import { SerialQueue } from '../core/util/serial-queue';
 
 export const DEFAULT_PLUG_POLL_MS = 10_000;
 export const DEFAULT_MAX_REQUEST_AGE_MS = 30_000;
@@ -80,7 +81,7 @@ class PlugChannel implements ShadowListener {
   readonly topics: readonly string[];
   private readonly t: ShadowTopics;
   private readonly device: PlugDevice;
-  private queue: Promise<void> = Promise.resolve();
+  private readonly queue = new SerialQueue();
   /** What this agent last wrote (merged), to skip reports that change nothing. */
   private reported: PlugReported | undefined;
   /** The last request this agent answered (or saw answered in the shadow). */
@@ -170,7 +171,7 @@ class PlugChannel implements ShadowListener {
   }
 
   private enqueue(work: () => Promise<void>): void {
-    this.queue = this.queue.then(async () => {
+    void this.queue.run(async () => {
       if (this.closed) return;
       await work().catch((err: unknown) => this.o.logger.error('plug work failed', { plugId: this.config.id, err }));
     });
@@ -249,7 +250,7 @@ class PlugChannel implements ShadowListener {
 
   async close(): Promise<void> {
     this.closed = true;
-    await this.queue;
+    await this.queue.idle();
   }
 }
 
