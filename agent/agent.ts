@@ -280,15 +280,14 @@ async function build(options: AgentOptions, once: boolean): Promise<Agent> {
   const agent = new Agent(session, capability, credentials, () => shared?.destroy(), relay, detection);
   relay?.onEvent((e) => agent.emit('plug', e));
   for (const name of ['installed', 'progress'] as const) events.on(name, (e) => agent.emit(name, e));
-  events.on('error', (err: AgentError) => {
+  const forwardError = (err: AgentError): void => {
     if (agent.listenerCount('error') > 0) agent.emit('error', err);
-  });
+  };
+  events.on('error', forwardError);
+  session.on('error', forwardError);
   capability.onSettled((o) => agent.emit('settled', o));
   session.on('connected', () => agent.emit('connected'));
   session.on('offline', () => agent.emit('offline'));
-  session.on('error', (err: AgentError) => {
-    if (agent.listenerCount('error') > 0) agent.emit('error', err);
-  });
   return agent;
 }
 

@@ -129,7 +129,7 @@ export class FileSyncCapability implements ShadowCapability {
   onShadow(view: PropertyView): void {
     this.view = view;
     if (this.closed) return;
-    this.began();
+    this.started++;
     this.reconciling++;
     void this.queue.run(async () => {
       try {
@@ -160,10 +160,6 @@ export class FileSyncCapability implements ShadowCapability {
   onIdle(listener: () => void): () => void {
     this.idleListeners.add(listener);
     return () => this.idleListeners.delete(listener);
-  }
-
-  private began(): void {
-    this.started++;
   }
 
   private mayBeIdle(): void {
@@ -276,7 +272,7 @@ export class FileSyncCapability implements ShadowCapability {
     this.failedFor = undefined;
     const controller = new AbortController();
     const job: Job = { target, controller, done: Promise.resolve() };
-    this.began();
+    this.started++;
     job.done = this.runJob(target, controller.signal)
       .catch((err: unknown) => this.logger.error('download job failed unexpectedly', { err }))
       .finally(() => {
@@ -336,7 +332,7 @@ export class FileSyncCapability implements ShadowCapability {
       } catch (err) {
         if (err instanceof CancelledError || signal.aborted) return;
         const error = toAgentError(err);
-        if ((error as { status?: number }).status === 403) this.options.onAccessDenied?.();
+        if (error.status === 403) this.options.onAccessDenied?.();
         const permanent = isPermanent(error, desired);
         if (permanent || this.options.once) {
           if (permanent) this.failedFor = valueKey(target);
@@ -361,7 +357,7 @@ export class FileSyncCapability implements ShadowCapability {
   private runHook(context: HookContext): void {
     const hook = this.options.hook;
     if (!hook) return;
-    this.began();
+    this.started++;
     this.hooksRunning++;
     void hook
       .run(context)
@@ -377,16 +373,19 @@ export class FileSyncCapability implements ShadowCapability {
     this.logger.error('sync failed', { code: error.code, err: error.message, hash, retry: !final });
     const entry: JsonObject = { code: error.code, message: error.message, hash };
     if (final) this.failedEntry = entry;
-    const current = isObject(view?.reported) ? view.reported.error : undefined;
-    if (!deepEqual(current, entry)) await this.report({ error: entry }, 'the error');
+    await this.reportError(view, entry);
     if (this.options.events.listenerCount('error') > 0) this.options.events.emit('error', error);
     if (final) this.settle({ status: 'failed', error });
   }
 
   private async ensureErrorReported(view: PropertyView): Promise<void> {
-    const entry = this.failedEntry;
-    const current = isObject(view.reported) ? view.reported.error : undefined;
-    if (entry && !deepEqual(current, entry)) await this.report({ error: entry }, 'the error');
+    if (this.failedEntry) await this.reportError(view, this.failedEntry);
+  }
+
+  /** `reported.<property>.error`, unless the shadow already shows it. */
+  private async reportError(view: PropertyView | undefined, entry: JsonObject): Promise<void> {
+    const current = isObject(view?.reported) ? view.reported.error : undefined;
+    if (!deepEqual(current, entry)) await this.report({ error: entry }, 'the error');
   }
 
   /** Stop: a download under way is abandoned, its partial file kept for resuming after a restart. */
