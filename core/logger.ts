@@ -23,7 +23,8 @@ export interface LoggerOptions {
   /** Where lines go; default process.stderr. */
   write?: (line: string) => void;
   fields?: LogFields;
-  clock?: () => Date;
+  /** Epoch milliseconds. */
+  clock?: () => number;
 }
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
@@ -44,7 +45,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? 'info';
   const json = options.json ?? false;
   const write = options.write ?? ((line: string) => process.stderr.write(line + '\n'));
-  const clock = options.clock ?? (() => new Date());
+  const clock = options.clock ?? Date.now;
   const base = options.fields ?? {};
 
   const emit = (lvl: Exclude<LogLevel, 'silent'>, message: string, fields?: LogFields): void => {
@@ -52,7 +53,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     const all: LogFields = { ...base, ...fields };
     for (const [k, v] of Object.entries(all)) all[k] = serialise(v);
     if (json) {
-      write(JSON.stringify({ level: lvl, time: clock().toISOString(), message, ...all }));
+      write(JSON.stringify({ level: lvl, time: new Date(clock()).toISOString(), message, ...all }));
     } else {
       // One line per event (journald, grep): a string with a line break is quoted like JSON.
       const extra = Object.entries(all)

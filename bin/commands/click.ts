@@ -76,12 +76,12 @@ async function viaMqtt(o: ClickCliOptions, io: ClickCliIo, clickType: 'SINGLE' |
   }
   const { endpoint, MQTT_PORT } = await import('../../core/settings/codecs');
   const { attempt } = await import('../../core/settings/schema');
-  const { ButtonConfigError } = await import('../../core/button/errors');
+  const { ConfigError } = await import('../../core/errors');
   // The same host[:port] reading as the agent's --endpoint; a bad one is bad configuration (exit 2).
   const { host, port } = attempt(
     () => endpoint(MQTT_PORT).parse(o.endpoint!),
     (problem, cause) => {
-      throw new ButtonConfigError('--endpoint', problem, cause);
+      throw new ConfigError('BUTTON_CONFIG_INVALID', '--endpoint', problem, cause);
     },
   );
   const read = (flag: string, path: string): Buffer => {
