@@ -67,6 +67,7 @@ export async function runClick(o: ClickCliOptions, io: ClickCliIo): Promise<numb
 
 async function viaMqtt(o: ClickCliOptions, io: ClickCliIo, clickType: 'SINGLE' | 'DOUBLE' | 'LONG', batteryMv?: number): Promise<number> {
   const { readFileSync } = await import('node:fs');
+  const { errorMessage } = await import('../../core/errors');
   const { publishClick } = await import('../../core/button/publish-click');
   const missing = (['cert', 'key', 'caFile'] as const).filter((k) => o[k] === undefined);
   if (missing.length > 0) {
@@ -87,7 +88,7 @@ async function viaMqtt(o: ClickCliOptions, io: ClickCliIo, clickType: 'SINGLE' |
     try {
       return readFileSync(path);
     } catch (err) {
-      throw new Error(`${flag} ${path}: ${errorText(err)}`, { cause: err });
+      throw new Error(`${flag} ${path}: ${errorMessage(err)}`, { cause: err });
     }
   };
   let timeoutMs = 10_000;
@@ -113,10 +114,6 @@ async function viaMqtt(o: ClickCliOptions, io: ClickCliIo, clickType: 'SINGLE' |
   if (o.json) io.stdout(JSON.stringify({ published: true, endpoint: `${host}:${port}`, ...published }));
   else io.stdout(`published ${clickType} click on ${published.topic} to ${host}:${port} as ${published.clientId} (acknowledged in ${published.elapsedMs} ms)`);
   return 0;
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 async function local(o: ClickCliOptions, io: ClickCliIo, clickType: 'SINGLE' | 'DOUBLE' | 'LONG', batteryMv?: number): Promise<number> {

@@ -148,7 +148,7 @@ Examples:
         } else if (plugs.length === 0 && encrypted.length === 0) {
           console.error(`no plug answered within ${opts.timeout} ms`);
         } else {
-          for (const p of plugs) for (const line of describeStatus(p)) console.log(`${line}${line === describeStatus(p)[0] ? '  xor' : ''}`);
+          for (const p of plugs) describeStatus(p).forEach((line, i) => console.log(i === 0 ? `${line}  xor` : line));
           for (const e of encrypted) {
             const version = e.loginVersion === undefined ? '' : ` v${e.loginVersion}`;
             console.log(`${e.host}:${e.httpPort}  ${e.model}  ${e.family} over ${e.transport}${version}  ${e.deviceType}`);

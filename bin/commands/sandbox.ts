@@ -70,8 +70,6 @@ export function registerSandbox(program: Command): void {
     .command('click')
     .description("press the running sandbox's button: publishes a click with the button's certificate, then shows the plug's state")
     .addOption(clickTypeOption())
-    .option('--dir <path>', 'the sandbox directory (default .sandbox)')
-    .option('--json', 'print the result as one JSON object')
     .action(async function (this: Command) {
       const { own, dir, json } = sharedOptions<{ type: string }>(this);
       quietSdkNodeWarning();
@@ -88,8 +86,6 @@ export function registerSandbox(program: Command): void {
     .command('upload <file>')
     .description("upload a file to the running sandbox's bucket (found through <dir>/sandbox.json)")
     .option('--key <key>', 'object key; things/<thing>/<name> reaches that thing only (default: the file name, for every thing)')
-    .option('--dir <path>', 'the sandbox directory (default .sandbox)')
-    .option('--json', 'print the result as one JSON object')
     .action(async function (this: Command, file: string) {
       const { own, dir, json } = sharedOptions<{ key?: string }>(this);
       quietSdkNodeWarning();
@@ -102,4 +98,6 @@ export function registerSandbox(program: Command): void {
         await reportFailure('sandbox upload', err, json);
       }
     });
+
+  for (const sub of sandbox.commands) sub.option('--dir <path>', 'the sandbox directory (default .sandbox)').option('--json', 'print the result as one JSON object');
 }
