@@ -1,7 +1,7 @@
 /**
- * A small structured logger shared by the agent, the sandbox and the CLI (the Lambdas may use
- * Powertools, which has the same call shape). One JSON object per line when `json` is set,
- * a readable line otherwise. Written here rather than pulled in so the Lambda bundles stay small.
+ * A small structured logger shared by the Lambdas, the agent, the sandbox and the CLI (Powertools'
+ * call shape). One JSON object per line when `json` is set, a readable line otherwise. Written
+ * here rather than pulled in so the Lambda bundles stay small.
  */
 /** The levels every part of shadowplug accepts, declared once. */
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
