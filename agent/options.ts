@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { AGENT_SETTINGS, type AgentSettingName } from '../core/settings/agent';
-import { attempt, coerceValue } from '../core/settings/schema';
+import { attempt, coerceValue, envName } from '../core/settings/schema';
 import type { LogLevel } from '../core/logger';
 import type { AgentOptions } from './agent';
 import { AgentConfigError } from './errors';
@@ -109,7 +109,7 @@ export async function readConfigFile(path: string, read: (p: string) => Promise<
 function fromEnvironment(env: Record<string, string | undefined>): Partial<Record<OptionName, unknown>> {
   const out: Partial<Record<OptionName, unknown>> = {};
   for (const [name, s] of Object.entries(AGENT_SETTINGS)) {
-    const value = 'env' in s && s.env !== undefined ? env[s.env] : undefined;
+    const value = 'env' in s ? env[envName(name)] : undefined;
     if (value !== undefined && value !== '') out[name as OptionName] = value;
   }
   return out;

@@ -25,7 +25,7 @@ import { promisify } from 'node:util';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { startLocalS3, localS3ClientConfig, LOCAL_S3_ACCESS_KEY_ID, LOCAL_S3_SECRET_ACCESS_KEY } from '../sandbox/local-s3';
 import { hashObject } from '../core/s3/object-hash';
-import { DEFAULTS } from '../core/s3/config';
+import { OBJECT_SETTINGS } from '../core/s3/config';
 import { startThrottleProxy } from './throttle-proxy';
 
 const SIZE = 1024 * 1024 * 1024;
@@ -56,8 +56,8 @@ async function hashInFreshProcess(endpoint: string, parallelBelowMiBPerS: number
   let peak = before;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 5);
   const { hash } = await hashObject(client, { bucket: BUCKET, key: KEY, size: SIZE }, {
-    partSizeBytes: DEFAULTS.partSize,
-    concurrency: DEFAULTS.concurrency,
+    partSizeBytes: OBJECT_SETTINGS.partSizeBytes.default,
+    concurrency: OBJECT_SETTINGS.readConcurrency.default,
     parallelBelowMiBPerS,
   });
   clearInterval(sampler);
@@ -150,7 +150,7 @@ async function main(): Promise<void> {
     await writeFile(file);
     await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: KEY, Body: createReadStream(file), ContentLength: SIZE }));
     const target = { bucket: BUCKET, key: KEY, size: SIZE };
-    const adaptive = { partSizeBytes: DEFAULTS.partSize, concurrency: DEFAULTS.concurrency, parallelBelowMiBPerS: DEFAULTS.parallelBelowMiBPerS };
+    const adaptive = { partSizeBytes: OBJECT_SETTINGS.partSizeBytes.default, concurrency: OBJECT_SETTINGS.readConcurrency.default, parallelBelowMiBPerS: OBJECT_SETTINGS.parallelBelowMiBPerS.default };
     const ranged = { ...adaptive, parallelBelowMiBPerS: Infinity };
     const oneStream = { partSizeBytes: SIZE, concurrency: 1 };
     const modes = new Map<string, Set<string>>();
@@ -216,8 +216,8 @@ async function main(): Promise<void> {
       if (!hashes.has(rss.hash)) throw new Error(`fresh process hash differs: ${rss.hash}`);
       return rss;
     };
-    const freshRss = await freshRun(DEFAULTS.parallelBelowMiBPerS, endpoint); // fast: stays one stream
-    const freshRanged = await freshRun(DEFAULTS.parallelBelowMiBPerS, throttled); // slow: switches to ranges
+    const freshRss = await freshRun(OBJECT_SETTINGS.parallelBelowMiBPerS.default, endpoint); // fast: stays one stream
+    const freshRanged = await freshRun(OBJECT_SETTINGS.parallelBelowMiBPerS.default, throttled); // slow: switches to ranges
 
     const ratio = (a: Measured, b: Measured) => a.seconds / b.seconds;
     const peak = Math.max(...[...runs.entries()].filter(([n]) => !n.startsWith('sha256sum')).flatMap(([, ms]) => ms.map((m) => m.peakRssMiB)));
@@ -249,5 +249,5 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[2] === 'serve') await serve(process.argv[3]!);
-else if (process.argv[2] === 'rss') await hashInFreshProcess(process.argv[3]!, Number(process.argv[4] ?? DEFAULTS.parallelBelowMiBPerS));
+else if (process.argv[2] === 'rss') await hashInFreshProcess(process.argv[3]!, Number(process.argv[4] ?? OBJECT_SETTINGS.parallelBelowMiBPerS.default));
 else await main();

@@ -9,7 +9,7 @@ import { acknowledgeGuardFindings } from './constructs/guard-acknowledgements';
 import { IotDataEndpoint } from './constructs/iot-data-endpoint';
 import { Notifications } from './constructs/notifications';
 import type { StackSettings } from './context';
-import { buttonEnvironment, buttonMaxEventAgeSeconds, buttonTimeoutSeconds, objectEnvironment } from './function-settings';
+import { buttonFunction, objectEnvironment } from './function-settings';
 
 export interface ShadowplugStackProps extends StackProps {
   readonly settings: StackSettings;
@@ -39,13 +39,13 @@ export class ShadowplugStack extends Stack {
     this.dataEndpoint = new IotDataEndpoint(this, 'IotDataEndpoint');
 
     // A click on the button switches the plug(s).
-    const buttonEnv = buttonEnvironment(settings, this.notifications.topic.topicArn, this.dataEndpoint.url);
+    const button = buttonFunction(settings, this.notifications.topic.topicArn, this.dataEndpoint.url);
     this.buttonPath = new ButtonPath(this, 'ButtonPath', {
       plugShadows: settings.plugMode === 'relay' ? settings.plugs.map((p) => ({ thing: p.hub, shadowName: plugShadowName(p.id) })) : [],
       topicFilter: settings.buttonTopicFilter,
-      environment: buttonEnv,
-      timeout: Duration.seconds(buttonTimeoutSeconds(buttonEnv)),
-      maxEventAge: Duration.seconds(buttonMaxEventAgeSeconds(buttonEnv)),
+      environment: button.environment,
+      timeout: Duration.seconds(button.timeoutSeconds),
+      maxEventAge: Duration.seconds(button.maxEventAgeSeconds),
       topic: this.notifications.topic,
       tracing: settings.tracing,
       ...(settings.plugCredentialsSecret !== undefined ? { credentialsSecret: settings.plugCredentialsSecret } : {}),

@@ -4,97 +4,49 @@
  * by `parseButtonConfig` once at cold start. Both walk the one table in settings.ts. No CDK or
  * AWS SDK imports: this file is bundled into the Lambda.
  */
-import type { LogLevel } from '../logger';
-import { attempt, coerceValue, envNamesOf, isUnset, readText, settingsOf } from '../settings/schema';
-import type { ClickAction, ClickType } from './click';
+import { buildEnvironment, envNamesOf, readEnvironment, type Inputs, type Values } from '../settings/schema';
 import { ConfigError } from '../errors';
-import { BUTTON_SETTINGS, type ButtonSettingName, type ClickActions, type TargetSetting } from './settings';
+import { BUTTON_SETTINGS, type ButtonSettingName } from './settings';
 import type { PlugTarget, TargetRef } from './targets';
-import type { PlugMode } from './settings';
-import { resolveTarget, type PlugConfig } from '../plug-relay/config';
+import { resolveTarget } from '../plug-relay/config';
 
 export { BUTTON_SETTINGS, type ButtonSettingName, type TargetSetting } from './settings';
 
 /** The environment variables the function reads, by settings field. */
 export const BUTTON_ENV = envNamesOf(BUTTON_SETTINGS);
 
-/** What the stack (from CDK context) or the sandbox (from its options) knows. */
-export interface ButtonSettings {
-  /** Plug(s) for any button without its own entry in `serialTargets`. */
-  defaultTargets?: TargetSetting | TargetSetting[];
-  /** Per button serial: its plug(s). */
-  serialTargets?: Record<string, TargetSetting | TargetSetting[]>;
-  /** Per click type; a missing type toggles. */
-  clickActions?: Partial<Record<ClickType, ClickAction>>;
-  maxClickAgeSeconds?: number;
-  lowBatteryMillivolts?: number;
-  lowBatteryPercent?: number;
-  /** May be a CDK token (`topic.topicArn`): it is passed through unchecked at synth. */
-  snsTopicArn?: string;
-  connectTimeoutMs?: number;
-  requestTimeoutMs?: number;
-  dedupeCapacity?: number;
-  plugMode?: PlugMode;
-  plugs?: string | PlugConfig[];
-  confirmTimeoutMs?: number;
-  iotDataEndpoint?: string;
-  /** Direct mode: the Secrets Manager secret (name or ARN) with the TP-Link account credentials. */
-  plugCredentialsSecret?: string;
-  logLevel?: LogLevel;
-}
+/** What the stack (from CDK context) or the sandbox (from its options) gives; `snsTopicArn` may be a CDK token (passed through unchecked). */
+export type ButtonSettings = Inputs<typeof BUTTON_SETTINGS>;
 
-/** The validated configuration the handler runs with. */
-export interface ButtonConfig {
+/** The validated configuration the handler runs with: every setting's value, targets matched to the plugs. */
+export type ButtonConfig = Omit<Values<typeof BUTTON_SETTINGS>, 'defaultTargets' | 'serialTargets'> & {
   defaultTargets: PlugTarget[];
   serialTargets: Record<string, PlugTarget[]>;
-  clickActions: ClickActions;
-  /** A click received longer ago than this is not acted on. */
-  maxClickAgeSeconds: number;
-  /** Warn when the classic button reports less than this (0: never). */
-  lowBatteryMillivolts: number;
-  /** Warn when an IoT 1-Click button reports less remaining life than this (0: never). */
-  lowBatteryPercent: number;
-  snsTopicArn?: string;
-  connectTimeoutMs: number;
-  requestTimeoutMs: number;
-  /** How many request ids a warm container remembers. */
-  dedupeCapacity: number;
-  plugMode: PlugMode;
-  /** The configured plugs; targets name them by id (relay mode: switched through their shadows). */
-  plugs: PlugConfig[];
-  confirmTimeoutMs: number;
-  /** Relay mode: '' for the SDK's default endpoint. */
-  iotDataEndpoint: string;
-  /** Direct mode: '' for none (KLAP/AES plugs get the well-known default credentials). */
-  plugCredentialsSecret: string;
-  logLevel: LogLevel;
-}
+};
 
-/** Every setting's value, defaults applied (only the topic may be absent). */
-type Values = { -readonly [K in ButtonSettingName]: ReturnType<(typeof BUTTON_SETTINGS)[K]['parse']> } & { snsTopicArn?: string };
+type Fail = (setting: string, problem: string, cause?: unknown) => never;
 
 /** Checks across settings and matches the targets to the plugs, naming a setting the way the caller's source names it. */
-function checkWhole(values: Values, name: (setting: ButtonSettingName) => string): ButtonConfig {
-  const v = values;
+function checkWhole(v: Values<typeof BUTTON_SETTINGS>, name: (setting: ButtonSettingName) => string, fail: Fail): ButtonConfig {
   if (v.defaultTargets.length === 0 && Object.keys(v.serialTargets).length === 0) {
-    throw new ConfigError('BUTTON_CONFIG_INVALID', name('defaultTargets'), `is not set and ${name('serialTargets')} names no button: the function has no plug to switch`);
+    fail(name('defaultTargets'), `is not set and ${name('serialTargets')} names no button: the function has no plug to switch`);
   }
   if (v.plugMode === 'relay' && v.plugs.length === 0) {
-    throw new ConfigError(
-      'BUTTON_CONFIG_INVALID',
+    fail(
       name('plugs'),
       `is empty, and ${name('plugMode')} is relay (the default): configure every plug as id@hub=host[:port][#outlet], or set ${name('plugMode')} to direct to switch addresses over TCP`,
     );
   }
   if (v.plugMode === 'relay' && v.plugCredentialsSecret !== '') {
-    throw new ConfigError('BUTTON_CONFIG_INVALID', name('plugCredentialsSecret'), 'is for direct mode: in relay mode the plug credentials stay on the LAN with the hub agent');
+    // Refused, not ignored: the owner would believe the function uses it, and it would get a grant it never needs.
+    fail(name('plugCredentialsSecret'), `is for ${name('plugMode')}=direct: in relay mode the agent on the LAN holds the plug credentials (docs/plug-relay.md), and the function needs none`);
   }
   const resolve = (setting: ButtonSettingName, refs: TargetRef[], serial?: string): PlugTarget[] =>
     refs.map((ref) => {
       try {
         return resolveTarget(ref, v.plugs, v.plugMode);
       } catch (err) {
-        throw new ConfigError('BUTTON_CONFIG_INVALID', name(setting), `${serial === undefined ? '' : `serial ${serial}: `}${(err as Error).message}`, err);
+        return fail(name(setting), `${serial === undefined ? '' : `serial ${serial}: `}${(err as Error).message}`, err);
       }
     });
   const { snsTopicArn, defaultTargets, serialTargets, ...rest } = v;
@@ -106,50 +58,35 @@ function checkWhole(values: Values, name: (setting: ButtonSettingName) => string
   return snsTopicArn === undefined ? config : { ...config, snsTopicArn };
 }
 
+const configError: Fail = (variable, problem, cause) => {
+  throw new ConfigError('BUTTON_CONFIG_INVALID', variable, problem, cause);
+};
+
 /**
  * Reads and validates the configuration from the environment. Throws `ConfigError`
  * naming the variable at fault; meant to run once at cold start so a bad deployment fails at init.
  */
 export function parseButtonConfig(env: Record<string, string | undefined>): ButtonConfig {
-  const values = {} as Record<string, unknown>;
-  for (const [name, s] of settingsOf(BUTTON_SETTINGS)) {
-    const variable = s.env!;
-    values[name] = readText(s, env[variable], (problem, cause) => {
-      throw new ConfigError('BUTTON_CONFIG_INVALID', variable, problem, cause);
-    });
-  }
-  return checkWhole(values as Values, (name) => BUTTON_ENV[name]);
+  return checkWhole(readEnvironment(BUTTON_SETTINGS, env, configError) as Values<typeof BUTTON_SETTINGS>, (name) => BUTTON_ENV[name], configError);
 }
 
 /**
- * The function's environment for these settings, every value spelled out (defaults included) so
- * the deployed configuration is readable in the console. Validates everything as the function
- * will at cold start, throwing `ConfigError` naming the settings field (e.g.
- * `defaultTargets`), so a bad configuration fails `cdk synth` rather than the first click.
- * `snsTopicArn` may be a CDK token and is passed through unchecked.
+ * The function's environment for these settings, every value spelled out, and the configuration
+ * the function will read from it. Validates everything as the function will at cold start, `fail`
+ * naming the settings field (default: a `ConfigError`), so a bad configuration fails `cdk synth`
+ * rather than the first click. `snsTopicArn` may be a CDK token and is passed through unchecked.
  */
+export function checkButtonSettings(settings: ButtonSettings, fail: Fail = configError): { env: Record<string, string>; config: ButtonConfig } {
+  const { snsTopicArn, ...checked } = settings;
+  const { env, values } = buildEnvironment(BUTTON_SETTINGS, checked, fail);
+  const config = checkWhole(values as Values<typeof BUTTON_SETTINGS>, (name) => name, fail);
+  if (typeof snsTopicArn === 'string' && snsTopicArn !== '') env[BUTTON_ENV.snsTopicArn] = snsTopicArn;
+  return { env, config };
+}
+
+/** The environment alone (the sandbox, tests). */
 export function buttonFunctionEnvironment(settings: ButtonSettings): Record<string, string> {
-  const env: Record<string, string> = {};
-  const values = {} as Record<string, unknown>;
-  for (const [name, s] of settingsOf(BUTTON_SETTINGS)) {
-    if (name === 'snsTopicArn') continue;
-    const given = settings[name as ButtonSettingName];
-    const value = isUnset(given)
-      ? s.default
-      : attempt(
-          () => coerceValue(s, given),
-          (problem, cause) => {
-            throw new ConfigError('BUTTON_CONFIG_INVALID', name, problem, cause);
-          },
-        );
-    values[name] = value;
-    // An empty value (no default targets) is left out, as an unset variable reads the same.
-    const text = value === undefined ? '' : s.format(value);
-    if (text !== '') env[s.env!] = text;
-  }
-  checkWhole(values as Values, (name) => name);
-  if (settings.snsTopicArn !== undefined && settings.snsTopicArn !== '') env[BUTTON_SETTINGS.snsTopicArn.env] = settings.snsTopicArn;
-  return env;
+  return checkButtonSettings(settings).env;
 }
 
 /** The targets a serial's clicks go to: its own entry, else the defaults (possibly none). */

@@ -1,13 +1,11 @@
 /**
- * The button function's settings, declared once: each with its environment variable, context key
- * (when CDK context sets it directly), type, range, default and description. config.ts builds and
- * parses the environment from this table, lib/ reads context through it, and docs/button.md's
- * table is generated from it. Pure.
+ * The button function's settings, declared once, keyed by field name (its environment variable
+ * and the types of settings and config derive from it). config.ts builds and parses the
+ * environment from this table, lib/ reads context through it, and docs/button.md's table is
+ * generated from it with settings-text.ts. Pure.
  */
-import { DOCS, NO_TEXT } from '../settings/docs-text';
 import { integer, jsonText, matching, oneOf, text } from '../settings/codecs';
 import { formatPlug, parsePlugList, checkPlugs, type PlugConfig } from '../plug-relay/config';
-import { BUTTON_ENV_NAMES, SHARED_ENV_NAMES } from '../settings/env-names';
 import { SettingValueError } from '../settings/errors';
 import { logLevelSetting } from '../settings/log-level';
 import { setting, type Codec } from '../settings/schema';
@@ -134,174 +132,28 @@ const secretIdProblem = (t: string) =>
 
 const SNS_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/;
 
+/**
+ * What a deployed function needs of each setting (codec, default, flag); the text for people is in
+ * settings-text.ts, so the Lambda bundle does not carry it.
+ */
 export const BUTTON_SETTINGS = {
-  defaultTargets: setting(targetsCodec, {
-    env: BUTTON_ENV_NAMES.defaultTargets,
-    ...(DOCS
-      ? {
-          type: 'plug id or host[:port][#outlet] list',
-          defaultText: 'none (the stack: `plugHost:plugPort`)',
-          description: `Plug(s) for any button without its own entry: ids of configured plugs (\`lamp,fan\`), or (direct mode) addresses, port 9999 unless given, \`#2\` outlet 2 of a strip (0-based), \`#<child id>\` an outlet by id. Required unless ${BUTTON_ENV_NAMES.serialTargets} names a button`,
-        }
-      : NO_TEXT),
-    default: [] as TargetRef[],
-  }),
-  serialTargets: setting(serialTargetsCodec, {
-    env: BUTTON_ENV_NAMES.serialTargets,
-    context: 'buttonTargets',
-    ...(DOCS
-      ? {
-          type: 'JSON object',
-          defaultText: '`{}`',
-          description: `Per button serial, its own plug(s), by plug id (or, direct mode, by address): \`{"G030JF05...": ["lamp", "fan"]}\``,
-        }
-      : NO_TEXT),
-    default: {},
-  }),
-  clickActions: setting(clickActionsCodec, {
-    env: BUTTON_ENV_NAMES.clickActions,
-    context: 'clickActions',
-    flag: '--click-actions <map>',
-    ...(DOCS
-      ? {
-          type: `TYPE=action list (${CLICK_ACTIONS.join(', ')})`,
-          description: 'What each click type does: `SINGLE=toggle,DOUBLE=on,LONG=off` or JSON; types left out toggle; `none` ignores the click',
-        }
-      : NO_TEXT),
-    default: { SINGLE: 'toggle', DOUBLE: 'toggle', LONG: 'toggle' } as ClickActions,
-  }),
-  maxClickAgeSeconds: setting(integer(1, 86_400), {
-    env: BUTTON_ENV_NAMES.maxClickAgeSeconds,
-    context: 'maxClickAgeSeconds',
-    ...(DOCS ? { type: 'integer', unit: 's', range: [1, 86_400] as const, description: 'A click received longer ago than this is not acted on' } : NO_TEXT),
-    default: 30,
-  }),
+  defaultTargets: setting(targetsCodec, { default: [] as TargetRef[] }),
+  serialTargets: setting(serialTargetsCodec, { default: {} }),
+  clickActions: setting(clickActionsCodec, { flag: '--click-actions <map>', default: { SINGLE: 'toggle', DOUBLE: 'toggle', LONG: 'toggle' } as ClickActions }),
+  maxClickAgeSeconds: setting(integer(1, 86_400), { default: 30 }),
   // An AAA alkaline cell reads ~1500 mV fresh under light load and is spent near 1100 mV; the
   // classic button reports ~1700 mV when new. Warn well before it stops sending.
-  lowBatteryMillivolts: setting(integer(0, 10_000), {
-    env: BUTTON_ENV_NAMES.lowBatteryMillivolts,
-    context: 'lowBatteryMillivolts',
-    ...(DOCS
-      ? {
-          type: 'integer',
-          unit: 'mV',
-          range: [0, 10_000] as const,
-          description: 'Warn when the classic button reports a lower `batteryVoltage` (0: never)',
-        }
-      : NO_TEXT),
-    default: 1300,
-  }),
-  lowBatteryPercent: setting(integer(0, 100), {
-    env: BUTTON_ENV_NAMES.lowBatteryPercent,
-    ...(DOCS
-      ? {
-          type: 'integer',
-          unit: '%',
-          range: [0, 100] as const,
-          description: 'Warn when an IoT 1-Click button reports less `remainingLife` (0: never)',
-        }
-      : NO_TEXT),
-    default: 10,
-  }),
-  snsTopicArn: setting(matching(SNS_ARN, 'an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)'), {
-    env: BUTTON_ENV_NAMES.snsTopicArn,
-    ...(DOCS
-      ? {
-          type: 'ARN',
-          defaultText: 'unset',
-          description: 'Publish outcomes here (the stack sets its topic); unset: no SNS client is loaded',
-        }
-      : NO_TEXT),
-  }),
-  connectTimeoutMs: setting(integer(100, 60_000), {
-    env: BUTTON_ENV_NAMES.connectTimeoutMs,
-    ...(DOCS
-      ? {
-          type: 'integer',
-          unit: 'ms',
-          range: [100, 60_000] as const,
-          description: 'Per plug connection',
-        }
-      : NO_TEXT),
-    default: 2_000,
-  }),
-  requestTimeoutMs: setting(integer(100, 60_000), {
-    env: BUTTON_ENV_NAMES.requestTimeoutMs,
-    ...(DOCS
-      ? {
-          type: 'integer',
-          unit: 'ms',
-          range: [100, 60_000] as const,
-          description: 'Per plug request',
-        }
-      : NO_TEXT),
-    default: 3_000,
-  }),
-  dedupeCapacity: setting(integer(1, 1_000_000), {
-    env: BUTTON_ENV_NAMES.dedupeCapacity,
-    ...(DOCS
-      ? {
-          type: 'integer',
-          range: [1, 1_000_000] as const,
-          description: 'Request ids a warm container remembers',
-        }
-      : NO_TEXT),
-    default: 1_000,
-  }),
-  plugMode: setting(oneOf(PLUG_MODES, true), {
-    env: BUTTON_ENV_NAMES.plugMode,
-    ...(DOCS
-      ? {
-          type: PLUG_MODES.join(' | '),
-          defaultText: '`relay`',
-          description: '`relay`: switch through each plug’s shadow `plug-<id>` on its hub (no port open to the home); `direct`: straight to the plug (XOR on TCP 9999, KLAP/AES on HTTP)',
-        }
-      : NO_TEXT),
-    default: 'relay' as PlugMode,
-  }),
-  plugs: setting(plugsCodec, {
-    env: BUTTON_ENV_NAMES.plugs,
-    ...(DOCS
-      ? {
-          type: 'id@hub=host[:port][#outlet] list',
-          defaultText: 'none',
-          description: 'Every plug, its hub thing and its LAN address; targets name them by id. Relay mode: each target must be one of them; direct mode: an id is switched at its address (the hub is unused)',
-        }
-      : NO_TEXT),
-    default: [] as PlugConfig[],
-  }),
-  confirmTimeoutMs: setting(integer(0, 60_000), {
-    env: BUTTON_ENV_NAMES.confirmTimeoutMs,
-    ...(DOCS
-      ? {
-          type: 'integer',
-          unit: 'ms',
-          range: [0, 60_000] as const,
-          description: 'Relay mode: how long to wait for the hub to answer a request before reporting "not yet confirmed"',
-        }
-      : NO_TEXT),
-    default: 5_000,
-  }),
-  iotDataEndpoint: setting(
-    text((t) => (t === '' || /^https?:\/\/[^\s/]+/.test(t) ? undefined : 'is not an http(s) URL')),
-    {
-      env: SHARED_ENV_NAMES.iotDataEndpoint,
-      default: '',
-      ...(DOCS ? { type: 'URL', defaultText: "the region's", description: 'Relay mode: the IoT data-plane endpoint' } : NO_TEXT),
-    },
-  ),
-  plugCredentialsSecret: setting(text(secretIdProblem), {
-    env: BUTTON_ENV_NAMES.plugCredentialsSecret,
-    context: 'plugCredentialsSecret',
-    ...(DOCS
-      ? {
-          type: 'secret name or ARN',
-          defaultText: 'none (KLAP/AES plugs are tried with the well-known default credentials)',
-          description: 'Direct mode only: the Secrets Manager secret (name, or ARN) holding the TP-Link account as `{"username": ..., "password": ...}`, read when a KLAP or AES plug first needs it, once per warm container; the button function may read this secret and no other (refused in relay mode: the credentials stay on the LAN)',
-        }
-      : NO_TEXT),
-    default: '',
-  }),
+  lowBatteryMillivolts: setting(integer(0, 10_000), { default: 1300 }),
+  lowBatteryPercent: setting(integer(0, 100), { default: 10 }),
+  snsTopicArn: setting(matching(SNS_ARN, 'an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)'), {}),
+  connectTimeoutMs: setting(integer(100, 60_000), { default: 2_000 }),
+  requestTimeoutMs: setting(integer(100, 60_000), { default: 3_000 }),
+  dedupeCapacity: setting(integer(1, 1_000_000), { default: 1_000 }),
+  plugMode: setting(oneOf(PLUG_MODES, true), { default: 'relay' as PlugMode }),
+  plugs: setting(plugsCodec, { default: [] as PlugConfig[] }),
+  confirmTimeoutMs: setting(integer(0, 60_000), { default: 5_000 }),
+  iotDataEndpoint: setting(text((t) => (t === '' || /^https?:\/\/[^\s/]+/.test(t) ? undefined : 'is not an http(s) URL')), { default: '' }),
+  plugCredentialsSecret: setting(text(secretIdProblem), { default: '' }),
   logLevel: logLevelSetting,
 };
 

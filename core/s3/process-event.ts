@@ -83,7 +83,7 @@ function typed(err: unknown): ShadowplugError {
 export async function processObjectEvent(event: S3Event, deps: ProcessDeps): Promise<{ outcome: Outcome; failures: ShadowplugError[] }> {
   const { config, logger } = deps;
   const writer = new ShadowWriter(deps.iotData, {
-    property: config.property,
+    property: config.shadowProperty,
     shadowName: config.shadowName,
     conflictRetries: config.conflictRetries,
     logger,
@@ -189,7 +189,7 @@ function hashCurrent(deps: ProcessDeps, change: ObjectChange, state: ExistingObj
   const { config } = deps;
   return hashObject(deps.s3, { bucket: change.bucket, key: change.key, size: state.size, versionId: state.versionId, eTag: state.eTag || undefined }, {
     partSizeBytes: config.partSizeBytes,
-    concurrency: config.concurrency,
+    concurrency: config.readConcurrency,
     parallelBelowMiBPerS: config.parallelBelowMiBPerS,
   });
 }

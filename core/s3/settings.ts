@@ -1,17 +1,16 @@
 /**
- * The object-to-shadow function's settings, declared once (environment variable, context key
- * where CDK context sets one directly, type, unit, range, default, description). config.ts builds
+ * The object-to-shadow function's settings, declared once, keyed by field name (its environment
+ * variable and the config's type derive from it): codec, unit, default, description. config.ts builds
  * and parses the environment from this table, lib/ reads context through it, and the table in
  * docs/object-to-shadow.md is generated from it. Pure.
  */
 import { SHADOW_NAME_PATTERN, THING_NAME_PATTERN } from '../shadow/topics';
 import { PLUG_SHADOW_PREFIX } from '../plug-relay/contract';
 import { integer, integerOrInfinity, listOf, matching, text } from '../settings/codecs';
-import { ENV_NAMES } from '../settings/env-names';
-import { logLevelSetting } from '../settings/log-level';
+import { LOG_LEVEL_TEXT, logLevelSetting } from '../settings/log-level';
 import { setting } from '../settings/schema';
 
-/** Bounds that keep memory constant: at most `concurrency` parts are held at once. */
+/** Bounds that keep memory constant: at most `readConcurrency` parts are held at once. */
 export const LIMITS = {
   minPartSize: 64 * 1024,
   maxPartSize: 256 * 1024 * 1024,
@@ -58,73 +57,29 @@ export const shadowPropertyCodec = text((t) =>
 
 export const OBJECT_SETTINGS = {
   targetThings: setting(listOf(thingNameCodec, { min: 0, max: 1000, noun: 'thing name' }), {
-    env: ENV_NAMES.targetThings,
-    type: 'thing name list',
     defaultText: 'required, may be empty',
     description: 'Things that get every object not under the per-thing prefix',
   }),
   thingPrefix: setting(
     text((t) => (t === '' || !t.endsWith('/') || t.startsWith('/') ? `must be a key prefix ending in "/" (e.g. "things/"), got ${JSON.stringify(t)}` : undefined)),
-    {
-      env: ENV_NAMES.thingPrefix,
-      type: 'S3 key prefix',
-      default: 'things/',
-      description: 'Keys under `<prefix><thing>/` go to that thing only',
-    },
+    { default: 'things/', description: 'Keys under `<prefix><thing>/` go to that thing only' },
   ),
-  property: setting(shadowPropertyCodec, {
-    env: ENV_NAMES.property,
-    context: 'shadowProperty',
-    type: 'name',
-    default: 's3',
-    description: 'The `state.desired` property written (and the agent reads)',
-  }),
-  shadowName: setting(shadowNameCodec, {
-    env: ENV_NAMES.shadowName,
-    context: 'shadowName',
-    type: 'name',
-    defaultText: 'the classic shadow',
-    description: 'Write this named shadow instead',
-  }),
-  partSizeBytes: setting(integer(LIMITS.minPartSize, LIMITS.maxPartSize), {
-    env: ENV_NAMES.partSize,
-    type: 'integer',
-    unit: 'bytes',
-    range: [LIMITS.minPartSize, LIMITS.maxPartSize],
-    default: 8 * 1024 * 1024,
-    defaultText: '8388608 (8 MiB)',
-    description: 'Size of one ranged GET',
-  }),
-  concurrency: setting(integer(1, LIMITS.maxConcurrency), {
-    env: ENV_NAMES.concurrency,
-    type: 'integer',
-    range: [1, LIMITS.maxConcurrency],
-    default: 8,
-    description: 'Ranged GETs at once (part size × concurrency ≤ 512 MiB); `1`: always one stream',
-  }),
+  shadowProperty: setting(shadowPropertyCodec, { default: 's3', description: 'The `state.desired` property written (and the agent reads)' }),
+  shadowName: setting(shadowNameCodec, { defaultText: 'the classic shadow', description: 'Write this named shadow instead' }),
+  partSizeBytes: setting(integer(LIMITS.minPartSize, LIMITS.maxPartSize), { unit: 'bytes', default: 8 * 1024 * 1024, defaultText: '8388608 (8 MiB)', description: 'Size of one ranged GET' }),
+  readConcurrency: setting(integer(1, LIMITS.maxConcurrency), { default: 8, description: 'Ranged GETs at once (part size × concurrency ≤ 512 MiB); `1`: always one stream' }),
   /** One stream slower than this (MiB/s) switches to parallel ranged GETs. See object-reader.ts. */
   parallelBelowMiBPerS: setting(integerOrInfinity(0, LIMITS.maxParallelBelowMiBPerS), {
-    env: ENV_NAMES.parallelBelow,
-    type: 'integer or `Infinity`',
     unit: 'MiB/s',
-    range: [0, LIMITS.maxParallelBelowMiBPerS],
     default: 200,
     description: 'A first stream slower than this hands the rest to ranged GETs; `0`: always one stream; `Infinity`: ranged from byte 0',
   }),
-  conflictRetries: setting(integer(0, LIMITS.maxConflictRetries), {
-    env: ENV_NAMES.conflictRetries,
-    type: 'integer',
-    range: [0, LIMITS.maxConflictRetries],
-    default: 5,
-    description: 'Re-reads after a 409 before the record fails',
-  }),
+  conflictRetries: setting(integer(0, LIMITS.maxConflictRetries), { default: 5, description: 'Re-reads after a 409 before the record fails' }),
   iotDataEndpoint: setting(matching(/^https?:\/\/[^\s/]+/, 'an http(s) URL'), {
-    env: ENV_NAMES.iotDataEndpoint,
-    type: 'URL',
     defaultText: "the SDK's",
     description: "The account's data endpoint, `https://<prefix>-ats.iot.<region>.amazonaws.com` (the stack looks it up)",
   }),
-  logLevel: logLevelSetting,
+  logLevel: { ...logLevelSetting, ...LOG_LEVEL_TEXT },
 };
 
 export type ObjectSettingName = keyof typeof OBJECT_SETTINGS;

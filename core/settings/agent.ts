@@ -6,11 +6,10 @@
  */
 import { OBJECT_SETTINGS, shadowNameCodec, thingNameCodec } from '../s3/settings';
 import { boolean, byteSize, endpoint, integer, MQTT_PORT, text } from './codecs';
-import { logLevelSetting } from './log-level';
-import { setting, type Codec } from './schema';
+import { LOG_LEVEL_TEXT, logLevelSetting } from './log-level';
+import { envName, setting, type Codec } from './schema';
 import { SettingValueError } from './errors';
 import { plugsCodec } from '../button/settings';
-import { ENV_NAMES } from './env-names';
 
 const nonEmpty = text((t) => (t === '' ? 'must not be empty' : undefined));
 
@@ -27,58 +26,50 @@ const secret: Codec<string> = {
 export const AGENT_SETTINGS = {
   endpoint: setting(endpoint(MQTT_PORT), {
     flag: '--endpoint <host[:port]>',
-    type: 'host[:port]',
     defaultText: 'required',
     description: "MQTT endpoint: the account's `...-ats.iot.<region>.amazonaws.com`; port 8883 (mutual TLS) unless given",
   }),
   port: setting(integer(1, 65_535), {
     flag: '--port <port>',
-    type: 'integer',
-    range: [1, 65_535],
     default: MQTT_PORT,
     description: 'MQTT port, when `--endpoint` gives none (kept for old command lines; prefer `--endpoint host:port`)',
   }),
-  cert: setting(nonEmpty, { flag: '--cert <path>', type: 'path', defaultText: 'required', description: 'device certificate (PEM)' }),
-  key: setting(nonEmpty, { flag: '--key <path>', type: 'path', defaultText: 'required', description: 'device private key (PEM)' }),
+  cert: setting(nonEmpty, { flag: '--cert <path>', defaultText: 'required', description: 'device certificate (PEM)' }),
+  key: setting(nonEmpty, { flag: '--key <path>', defaultText: 'required', description: 'device private key (PEM)' }),
   caFile: setting(nonEmpty, {
     flag: '--ca-file <path>',
     aliases: ['--ca_file', '--root-ca', '--root_ca'],
-    type: 'path',
     defaultText: 'system CAs',
     description: 'CA(s) to trust for MQTT and the credentials provider (PEM)',
   }),
   clientId: setting(nonEmpty, {
     flag: '--client-id <id>',
     aliases: ['--client_id'],
-    type: 'text',
     defaultText: 'the thing name',
     description: 'MQTT client id (IoT policies usually require it to be the thing name)',
   }),
-  thingName: setting(thingNameCodec, { flag: '--thing-name <name>', aliases: ['--thing_name'], type: 'thing name', defaultText: 'required', description: 'the thing whose shadow to follow' }),
+  thingName: setting(thingNameCodec, { flag: '--thing-name <name>', aliases: ['--thing_name'], defaultText: 'required', description: 'the thing whose shadow to follow' }),
   credentialEndpoint: setting(nonEmpty, {
     flag: '--credential-endpoint <url>',
     aliases: ['--credential_endpoint'],
-    type: 'URL',
     defaultText: "the SDK's credential chain",
     description: 'IoT credentials provider: `<prefix>.credentials.iot.<region>.amazonaws.com/role-aliases/<alias>/credentials` (`https://` optional)',
   }),
-  shadowProperty: { ...OBJECT_SETTINGS.property, env: undefined, flag: '--shadow-property <name>', aliases: ['--shadow_property'], description: 'shadow property that holds the file' },
-  shadowName: setting(shadowNameCodec, { flag: '--shadow-name <name>', aliases: ['--shadow_name'], type: 'name', defaultText: 'classic shadow', description: 'a named shadow instead' }),
-  region: setting(nonEmpty, { flag: '--region <region>', aliases: ['--signing_region'], type: 'AWS region', defaultText: '`us-east-1`', description: 'region of the bucket' }),
-  s3Endpoint: setting(nonEmpty, { flag: '--s3-endpoint <url>', aliases: ['--s3_endpoint'], type: 'URL', defaultText: 'AWS S3', description: 'an S3-compatible or local endpoint (path-style addressing is used)' }),
-  dest: setting(nonEmpty, { flag: '--dest <dir>', type: 'path', defaultText: 'required', description: 'where files are installed (created if missing)' }),
+  shadowProperty: { ...OBJECT_SETTINGS.shadowProperty, flag: '--shadow-property <name>', aliases: ['--shadow_property'], description: 'shadow property that holds the file' },
+  shadowName: setting(shadowNameCodec, { flag: '--shadow-name <name>', aliases: ['--shadow_name'], defaultText: 'classic shadow', description: 'a named shadow instead' }),
+  region: setting(nonEmpty, { flag: '--region <region>', aliases: ['--signing_region'], defaultText: '`us-east-1`', description: 'region of the bucket' }),
+  s3Endpoint: setting(nonEmpty, { flag: '--s3-endpoint <url>', aliases: ['--s3_endpoint'], defaultText: 'AWS S3', description: 'an S3-compatible or local endpoint (path-style addressing is used)' }),
+  dest: setting(nonEmpty, { flag: '--dest <dir>', defaultText: 'required', description: 'where files are installed (created if missing)' }),
   onUpdate: setting(nonEmpty, {
     flag: '--on-update <command>',
     aliases: ['--on_update'],
-    type: 'shell command',
     defaultText: 'none',
     description: 'run after each verified install (`SHADOWPLUG_PATH`, `SHADOWPLUG_HASH`, ... in its environment)',
   }),
-  stateDir: setting(nonEmpty, { flag: '--state-dir <dir>', aliases: ['--state_dir'], type: 'path', defaultText: '`<dest>/.shadowplug-state`', description: 'where the agent remembers what it installed, and how it reached each plug' }),
+  stateDir: setting(nonEmpty, { flag: '--state-dir <dir>', aliases: ['--state_dir'], defaultText: '`<dest>/.shadowplug-state`', description: 'where the agent remembers what it installed, and how it reached each plug' }),
   maxSize: setting(byteSize(), {
     flag: '--max-size <size>',
     aliases: ['--max_size'],
-    type: 'size',
     unit: 'bytes',
     default: 1024 ** 3,
     defaultText: '`1GiB`',
@@ -86,50 +77,42 @@ export const AGENT_SETTINGS = {
   }),
   plugs: setting(plugsCodec, {
     flag: '--plugs <list>',
-    type: 'id@hub=host[:port][#outlet] list',
     defaultText: 'none',
     description: 'plugs this agent drives over the LAN when their hub is its thing (shadows `plug-<id>`; the same list as the stack\'s `plugs`)',
   }),
   plugPollMs: setting(integer(100, 3_600_000), {
     flag: '--plug-poll-ms <ms>',
-    type: 'integer',
     unit: 'ms',
-    range: [100, 3_600_000],
     defaultText: '10000',
     description: "how often each plug is polled, so a press on the plug's own button shows in the shadow",
   }),
   maxRequestAgeMs: setting(integer(1_000, 86_400_000), {
     flag: '--max-request-age-ms <ms>',
-    type: 'integer',
     unit: 'ms',
-    range: [1_000, 86_400_000],
     defaultText: "30000 (the button's click age limit)",
     description: 'a plug request older than this is reported `expired`, never applied',
   }),
   tplinkUsername: setting(nonEmpty, {
     flag: '--tplink-username <email>',
-    env: ENV_NAMES.tplinkUsername,
-    type: 'email',
+    env: true,
     defaultText: 'none (the default credentials only)',
-    description: `TP-Link account (Kasa/Tapo app) email for KLAP and AES plugs; also \`${ENV_NAMES.tplinkUsername}\``,
+    description: `TP-Link account (Kasa/Tapo app) email for KLAP and AES plugs; also \`${envName('tplinkUsername')}\``,
   }),
   tplinkPassword: setting(secret, {
     flag: '--tplink-password <password>',
-    env: ENV_NAMES.tplinkPassword,
-    type: 'text',
+    env: true,
     defaultText: 'none',
-    description: `its password; better \`${ENV_NAMES.tplinkPassword}\` or \`--tplink-credentials-file\` (a flag is visible to every user in \`ps\`)`,
+    description: `its password; better \`${envName('tplinkPassword')}\` or \`--tplink-credentials-file\` (a flag is visible to every user in \`ps\`)`,
   }),
   tplinkCredentialsFile: setting(nonEmpty, {
     flag: '--tplink-credentials-file <path>',
-    type: 'path',
     defaultText: 'none',
     description: 'the TP-Link account in a file: JSON `{"username", "password"}` or two lines (email, password); refused when group or others may read it (`chmod 600`)',
   }),
   once: setting(boolean(), { flag: '--once', type: 'switch', default: false, defaultText: 'off', description: 'sync once and exit: 0 in sync, 1 failed, 2 bad configuration' }),
   json: setting(boolean(), { flag: '--json', type: 'switch', default: false, defaultText: 'off', description: 'machine-readable output: one JSON object per log line' }),
-  logLevel: { ...logLevelSetting, aliases: ['--log_level'] },
-  config: setting(nonEmpty, { flag: '--config <file>', type: 'path', defaultText: 'none', description: 'JSON file with the same options (kebab-case, camelCase or snake_case keys)' }),
+  logLevel: { ...logLevelSetting, ...LOG_LEVEL_TEXT, aliases: ['--log_level'] },
+  config: setting(nonEmpty, { flag: '--config <file>', defaultText: 'none', description: 'JSON file with the same options (kebab-case, camelCase or snake_case keys)' }),
 };
 
 export type AgentSettingName = keyof typeof AGENT_SETTINGS;

@@ -20,6 +20,7 @@ export function integer(min: number, max: number): Codec<number> {
     parse,
     format: String,
     coerce: (value) => (typeof value === 'number' ? check(value, value) : typeof value === 'string' ? parse(value) : check(NaN, value)),
+    range: [min, max],
   };
 }
 
@@ -38,6 +39,7 @@ export function integerOrInfinity(min: number, max: number): Codec<number> {
     parse: wrap((text: string) => (text.trim() === 'Infinity' ? Infinity : whole.parse(text))),
     format: String,
     coerce: wrap((value: unknown) => (value === Infinity || value === 'Infinity' ? Infinity : whole.coerce!(value))),
+    range: [min, max],
   };
 }
 

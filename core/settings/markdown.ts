@@ -3,11 +3,11 @@
  * sections (`<!-- settings:<name> -->` … `<!-- /settings:<name> -->`). Pure: the script
  * (scripts/settings-docs.ts) and the staleness test do the file I/O.
  */
-import { BUTTON_SETTINGS } from '../button/settings';
+import { DOCUMENTED_BUTTON_SETTINGS } from '../button/settings-text';
 import { OBJECT_SETTINGS } from '../s3/settings';
 import { AGENT_SETTINGS } from './agent';
-import { defaultText, feedsOf, settingsOf, type Setting } from './schema';
-import { STACK_SETTINGS } from './stack';
+import { defaultText, envName, settingsOf, type Setting } from './schema';
+import { feedsOf, STACK_SETTINGS } from './stack';
 
 const code = (text: string | undefined): string => (text === undefined || text === '' ? '' : `\`${text}\``);
 const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -17,6 +17,8 @@ function shownDefault(s: Setting<unknown>): string {
   const text = defaultText(s);
   return text === undefined ? '—' : code(text);
 }
+
+const described = (s: Setting<unknown>): string => s.description ?? '';
 
 function limits(s: Setting<unknown>): string {
   const range = s.range === undefined ? '' : `${s.range[0]}–${s.range[1]}`;
@@ -28,12 +30,12 @@ function table(head: string[], rows: string[][]): string {
 }
 
 function functionTable(schema: object): string {
-  const keysFeeding = (env: string | undefined) =>
+  const keysFeeding = (env: string) =>
     settingsOf(STACK_SETTINGS)
-      .filter(([, k]) => env !== undefined && feedsOf(k) === env)
-      .map(([, k]) => code(k.context))
+      .filter(([, k]) => feedsOf(k) === env)
+      .map(([key]) => code(key))
       .join(', ');
-  const rows = settingsOf(schema).map(([name, s]) => [code(s.env), code(name), keysFeeding(s.env), shownDefault(s), limits(s), s.description]);
+  const rows = settingsOf(schema).map(([name, s]) => [code(envName(name)), code(name), keysFeeding(envName(name)), shownDefault(s), limits(s), described(s)]);
   return table(['Variable', 'Setting', 'Context key', 'Default', 'Range', 'Meaning'], rows);
 }
 
@@ -42,9 +44,9 @@ export const SETTINGS_TABLES: Record<string, () => string> = {
   stack: () =>
     table(
       ['Key', 'Default', 'Range', 'Sets', 'Meaning'],
-      settingsOf(STACK_SETTINGS).map(([, s]) => [code(s.context), shownDefault(s), limits(s), code(feedsOf(s)), s.description]),
+      settingsOf(STACK_SETTINGS).map(([key, s]) => [code(key), shownDefault(s), limits(s), code(feedsOf(s)), described(s)]),
     ),
-  button: () => functionTable(BUTTON_SETTINGS),
+  button: () => functionTable(DOCUMENTED_BUTTON_SETTINGS),
   'object-to-shadow': () => functionTable(OBJECT_SETTINGS),
   agent: () => flagTable(AGENT_SETTINGS, { aliases: true }),
 };
@@ -55,7 +57,7 @@ export function flagTable(schema: object, options: { aliases?: boolean } = {}): 
     code(s.flag),
     ...(options.aliases ? [(s.aliases ?? []).map(code).join(', ')] : []),
     s.type === 'switch' ? '' : shownDefault(s),
-    limits(s) === '' ? s.description : `${s.description} (${limits(s)})`,
+    limits(s) === '' ? described(s) : `${described(s)} (${limits(s)})`,
   ]);
   return table(['Flag', ...(options.aliases ? ['Seed alias'] : []), 'Default', 'Meaning'], rows);
 }

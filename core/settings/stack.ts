@@ -1,16 +1,15 @@
 /**
  * Every CDK context key the stack reads (cdk.json defaults, `-c key=value` overrides), declared
- * once. Keys that configure a function directly reuse that function's setting (same codec, same
- * checks); the rest are the stack's own. lib/context.ts reads context through this table and
+ * once, keyed by the context key. Keys that configure a function directly reuse that function's
+ * setting (same codec, same checks); the rest are the stack's own. lib/context.ts reads context through this table and
  * the table in docs/deploy.md is generated from it. Pure: no CDK.
  */
-import { BUTTON_SETTINGS, type PlugMode } from '../button/settings';
+import { DOCUMENTED_BUTTON_SETTINGS } from '../button/settings-text';
 import { OBJECT_SETTINGS, thingNameCodec, unsafeKeyReason } from '../s3/settings';
 import { isValidHost } from '../tplink/address';
 import { boolean, integer, jsonText, listOf, matching, text } from './codecs';
-import { ENV_NAMES } from './env-names';
 import { SettingValueError } from './errors';
-import { feedsOf, setting, type Codec } from './schema';
+import { envName, setting, settingsOf, type Codec } from './schema';
 
 /** An MQTT topic filter for the rule's FROM clause: `+`/`#` whole levels, `#` last, no quote (spliced into SQL), no `$`. */
 function topicFilterProblem(filter: string): string | undefined {
@@ -52,125 +51,80 @@ const certificatesCodec: Codec<string | Record<string, string>> = {
   format: (v) => (typeof v === 'string' ? v : JSON.stringify(v)),
 };
 
+/** A function setting that a context key of the same meaning sets (`field`: the setting it feeds). */
+const sets = <S extends object>(s: S, field: string): S & { feeds: string } => ({ ...s, feeds: field });
+const B = DOCUMENTED_BUTTON_SETTINGS;
+
+/** Keyed by context key. */
 export const STACK_SETTINGS = {
   plugHost: setting(
     text((host) => (isValidHost(host) ? undefined : `"${host}" is not a host name or IPv4 address (no scheme, no port, no path)`)),
-    {
-      context: 'plugHost',
-      feeds: ENV_NAMES.defaultTargets,
-      type: 'host name, IPv4 or IPv6 address',
-      defaultText: '(placeholder; required)',
-      description: 'The plug every button without its own entry switches (no scheme, no port)',
-    },
+    { feeds: 'defaultTargets', defaultText: '(placeholder; required)', description: 'The plug every button without its own entry switches (no scheme, no port)' },
   ),
-  plugPort: setting(integer(1, 65_535), {
-    context: 'plugPort',
-    feeds: ENV_NAMES.defaultTargets,
-    type: 'integer',
-    range: [1, 65_535],
-    default: 9999,
-    description: "The plug's TCP port",
-  }),
+  plugPort: setting(integer(1, 65_535), { feeds: 'defaultTargets', default: 9999, description: "The plug's TCP port" }),
   defaultTargets: {
-    ...BUTTON_SETTINGS.defaultTargets,
-    context: 'defaultTargets',
+    ...sets(B.defaultTargets, 'defaultTargets'),
     default: undefined,
     defaultText: '`plugHost:plugPort` (the plug `plug`)',
     description: 'Instead of plugHost/plugPort: the plug(s) any button without its own entry switches, by plug id (`lamp,fan`), comma-separated or a JSON list',
   },
-  buttonTargets: BUTTON_SETTINGS.serialTargets,
+  buttonTargets: sets(B.serialTargets, 'serialTargets'),
   plugMode: {
-    ...BUTTON_SETTINGS.plugMode,
-    context: 'plugMode',
-    default: 'relay' as PlugMode,
-    defaultText: '`relay`',
+    ...sets(B.plugMode, 'plugMode'),
     description:
       '`relay`: the button function switches each plug through its shadow `plug-<id>` on its hub thing, whose agent drives the plug on the LAN (no port open to the internet); `direct`: the function reaches the plug itself — XOR on TCP 9999, KLAP/AES on HTTP port 80 (needs a port forward; KLAP/AES plugs also `plugCredentialsSecret`)',
   },
   plugs: {
-    ...BUTTON_SETTINGS.plugs,
-    context: 'plugs',
+    ...sets(B.plugs, 'plugs'),
     defaultText: 'every button target, as plugs `plug`, `plug-2`, … on the first thing',
     description: 'Every plug as `id@hub=host[:port][#outlet]` (comma-separated or a JSON list), referenced by id from `defaultTargets`/`buttonTargets`; relay mode: the hub is one of the things and every button target must be one of the plugs',
   },
-  clickActions: BUTTON_SETTINGS.clickActions,
-  plugCredentialsSecret: BUTTON_SETTINGS.plugCredentialsSecret,
-  buttonTopicFilter: setting(text(topicFilterProblem), {
-    context: 'buttonTopicFilter',
-    type: 'MQTT topic filter',
-    default: 'iotbutton/+',
-    description: "The topic rule's MQTT topic filter",
-  }),
-  maxClickAgeSeconds: BUTTON_SETTINGS.maxClickAgeSeconds,
-  lowBatteryMillivolts: BUTTON_SETTINGS.lowBatteryMillivolts,
-  thingNames: setting(listOf(thingNameCodec, { min: 1, max: 50, noun: 'thing name' }), {
-    context: 'thingNames',
-    feeds: ENV_NAMES.targetThings,
-    type: 'thing name list',
-    range: [1, 50],
-    defaultText: 'none',
-    // Each thing adds resources and outputs (CloudFormation allows 200 outputs); past 50 use a fleet tool.
-    description: 'Several devices: `a,b` or a JSON array',
-  }),
+  clickActions: sets(B.clickActions, 'clickActions'),
+  plugCredentialsSecret: sets(B.plugCredentialsSecret, 'plugCredentialsSecret'),
+  buttonTopicFilter: setting(text(topicFilterProblem), { default: 'iotbutton/+', description: "The topic rule's MQTT topic filter" }),
+  maxClickAgeSeconds: sets(B.maxClickAgeSeconds, 'maxClickAgeSeconds'),
+  lowBatteryMillivolts: sets(B.lowBatteryMillivolts, 'lowBatteryMillivolts'),
+  // Each thing adds resources and outputs (CloudFormation allows 200 outputs); past 50 use a fleet tool.
+  thingNames: setting(listOf(thingNameCodec, { min: 1, max: 50, noun: 'thing name' }), { feeds: 'targetThings', range: [1, 50], defaultText: 'none', description: 'Several devices: `a,b` or a JSON array' }),
   thingName: setting(thingNameCodec, {
-    context: 'thingName',
-    feeds: ENV_NAMES.targetThings,
-    type: 'thing name',
+    feeds: 'targetThings',
     defaultText: '`shadowplug-device` (when `thingNames` is not set either)',
     description: 'The device (IoT thing); or use `thingNames`, not both',
   }),
-  shadowProperty: OBJECT_SETTINGS.property,
-  shadowName: OBJECT_SETTINGS.shadowName,
+  shadowProperty: sets(OBJECT_SETTINGS.shadowProperty, 'shadowProperty'),
+  shadowName: sets(OBJECT_SETTINGS.shadowName, 'shadowName'),
   keyPrefix: setting(text(keyPrefixProblem), {
-    context: 'keyPrefix',
-    feeds: ENV_NAMES.thingPrefix,
-    type: 'S3 key prefix',
+    feeds: 'thingPrefix',
     default: '',
     defaultText: 'whole bucket',
     description: 'Only keys under this prefix reach the S3 Lambda (and devices may read only there)',
   }),
   scopeObjectsPerThing: setting(boolean(), {
-    context: 'scopeObjectsPerThing',
-    type: 'boolean',
     default: false,
     description: 'When `true`, a device may read only `<keyPrefix>things/<its thing name>/…`, and a key outside those goes to no device',
   }),
   certificateArn: setting(certificatesCodec, {
-    context: 'certificateArn',
-    type: 'ARN or JSON object',
     defaultText: 'none',
     description: 'Attach the device policy and the thing to an existing certificate: one ARN (with one thing) or `{"<thing>": "<arn>"}`',
   }),
-  notifyEmail: setting(matching(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'an email address'), {
-    context: 'notifyEmail',
-    type: 'email address',
-    defaultText: 'none',
-    description: 'Subscribe this address to the outcomes topic (confirm the mail AWS sends)',
-  }),
-  credentialDurationSeconds: setting(integer(900, 43_200), {
-    context: 'credentialDurationSeconds',
-    type: 'integer',
-    unit: 's',
-    range: [900, 43_200],
-    default: 3600,
-    description: "Lifetime of a device's temporary credentials",
-  }),
-  tracing: setting(boolean(), {
-    context: 'tracing',
-    type: 'boolean',
-    default: false,
-    description: 'When `true`, both functions trace with AWS X-Ray (active tracing; traces are billed)',
-  }),
+  notifyEmail: setting(matching(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'an email address'), { defaultText: 'none', description: 'Subscribe this address to the outcomes topic (confirm the mail AWS sends)' }),
+  credentialDurationSeconds: setting(integer(900, 43_200), { unit: 's', default: 3600, description: "Lifetime of a device's temporary credentials" }),
+  tracing: setting(boolean(), { default: false, description: 'When `true`, both functions trace with AWS X-Ray (active tracing; traces are billed)' }),
 };
 
 export type StackSettingName = keyof typeof STACK_SETTINGS;
 
+/** The function variable a context key sets, if any. */
+export function feedsOf(s: { feeds?: string }): string | undefined {
+  return s.feeds === undefined ? undefined : envName(s.feeds);
+}
+
 /** Function variable → the context key it is made from (the first key that sets it), for messages about the variable. */
 export function contextKeyOfVariable(): Readonly<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const s of Object.values(STACK_SETTINGS)) {
+  for (const [key, s] of settingsOf(STACK_SETTINGS)) {
     const variable = feedsOf(s);
-    if (variable !== undefined) out[variable] ??= s.context;
+    if (variable !== undefined) out[variable] ??= key;
   }
   return out;
 }

@@ -4,7 +4,7 @@
  * setup credentials): tried after the user's, as python-kasa does. Never log these.
  */
 import type { Credentials } from './klap-crypto';
-import { ENV_NAMES } from '../settings/env-names';
+import { envName } from '../settings/schema';
 
 export type { Credentials } from './klap-crypto';
 
@@ -22,8 +22,8 @@ export function candidateCredentials(user: Credentials | undefined): Credentials
 
 /** Credentials from the environment: SHADOWPLUG_TPLINK_USERNAME / SHADOWPLUG_TPLINK_PASSWORD. */
 export function credentialsFromEnv(env: Record<string, string | undefined>): Credentials | undefined {
-  const username = env[ENV_NAMES.tplinkUsername];
-  const password = env[ENV_NAMES.tplinkPassword];
+  const username = env[envName('tplinkUsername')];
+  const password = env[envName('tplinkPassword')];
   if (username === undefined || password === undefined) return undefined;
   return { username, password };
 }

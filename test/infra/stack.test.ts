@@ -300,7 +300,7 @@ describe('the file path', () => {
 
   it("hands the function the configuration the S3 function's own builder makes from the context", () => {
     const sample = 'https://abc123-ats.iot.eu-west-1.amazonaws.com';
-    const expected = objectFunctionEnvironment({ targetThings: ['shadowplug-device'], thingPrefix: 'things/', property: 's3', iotDataEndpoint: sample });
+    const expected = objectFunctionEnvironment({ targetThings: ['shadowplug-device'], thingPrefix: 'things/', shadowProperty: 's3', iotDataEndpoint: sample });
     const variables = (props(ids.objectFn).Environment as { Variables: Record<string, unknown> }).Variables;
     // The account's data endpoint, looked up at deploy time.
     expect(render(variables[OBJECT_ENV.iotDataEndpoint])).toBe(`https://<${ids.endpointLookup}.endpointAddress>`);

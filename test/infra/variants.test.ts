@@ -73,7 +73,7 @@ describe('a fleet of two things, a named shadow, a key prefix, per-thing objects
       // Per-thing objects: a key outside things/<thing>/ goes to no device (none could read it).
       [OBJECT_ENV.targetThings]: '',
       [OBJECT_ENV.thingPrefix]: 'uploads/things/',
-      [OBJECT_ENV.property]: 'firmware',
+      [OBJECT_ENV.shadowProperty]: 'firmware',
       [OBJECT_ENV.shadowName]: 'files',
     });
     // What the function then does with the environment the stack gave it: only keys a device may read.

@@ -70,7 +70,7 @@ describe('object-to-shadow with a local S3 and the sandbox data-plane API', () =
       const lamp = fresh('lamp');
       const data = Buffer.alloc(1_000_003);
       for (let i = 0; i < data.length; i++) data[i] = (i * 31 + (i >> 8)) & 0xff;
-      const handler = rig.handler({ targetThings: [lamp], partSizeBytes: 64 * 1024, concurrency: 4 }, iot);
+      const handler = rig.handler({ targetThings: [lamp], partSizeBytes: 64 * 1024, readConcurrency: 4 }, iot);
       await handler(await rig.put('big.bin', data));
       expect(desired(lamp)).toMatchObject({ hash: sha256(data), size: data.length });
     });
@@ -151,7 +151,7 @@ describe('object-to-shadow with a local S3 and the sandbox data-plane API', () =
 
     it('writes the configured property of the configured named shadow', async () => {
       const lamp = fresh('lamp');
-      const handler = rig.handler({ targetThings: [lamp], property: 'firmware', shadowName: 'files' }, iot);
+      const handler = rig.handler({ targetThings: [lamp], shadowProperty: 'firmware', shadowName: 'files' }, iot);
       await handler(await rig.put('fw.bin', 'x'));
       expect(shadows.version(lamp)).toBeUndefined();
       expect(shadows.desired(lamp, 'files')).toEqual({ firmware: expect.objectContaining({ hash: sha256('x') }) });

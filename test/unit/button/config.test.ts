@@ -58,7 +58,7 @@ describe('parseButtonConfig', () => {
       SHADOWPLUG_PLUGS: 'lamp@hub-1=192.168.1.20',
       SHADOWPLUG_PLUG_CREDENTIALS_SECRET: 'shadowplug/tplink',
     };
-    expect(() => parseButtonConfig(env)).toThrow(/^SHADOWPLUG_PLUG_CREDENTIALS_SECRET: is for direct mode/);
+    expect(() => parseButtonConfig(env)).toThrow(/^SHADOWPLUG_PLUG_CREDENTIALS_SECRET: is for SHADOWPLUG_PLUG_MODE=direct/);
   });
 
   it('reads relay mode: the plugs, the confirmation wait and the data-plane endpoint', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULTS, ENV, objectFunctionEnvironment, parseObjectConfig } from '../../../core/s3/config';
+import { ENV, OBJECT_SETTINGS as S, objectFunctionEnvironment, parseObjectConfig } from '../../../core/s3/config';
 import { ConfigError } from '../../../core/errors';
 
 describe('objectFunctionEnvironment', () => {
@@ -8,23 +8,23 @@ describe('objectFunctionEnvironment', () => {
     expect(env).toEqual({
       [ENV.targetThings]: 'lamp-1,lamp-2',
       [ENV.thingPrefix]: 'things/',
-      [ENV.property]: 's3',
+      [ENV.shadowProperty]: 's3',
       [ENV.shadowName]: 'files',
-      [ENV.partSizeBytes]: String(DEFAULTS.partSize),
-      [ENV.concurrency]: String(DEFAULTS.concurrency),
-      [ENV.parallelBelowMiBPerS]: String(DEFAULTS.parallelBelowMiBPerS),
-      [ENV.conflictRetries]: String(DEFAULTS.conflictRetries),
+      [ENV.partSizeBytes]: String(S.partSizeBytes.default),
+      [ENV.readConcurrency]: String(S.readConcurrency.default),
+      [ENV.parallelBelowMiBPerS]: String(S.parallelBelowMiBPerS.default),
+      [ENV.conflictRetries]: String(S.conflictRetries.default),
       [ENV.logLevel]: 'info',
     });
     expect(parseObjectConfig(env)).toEqual({
       targetThings: ['lamp-1', 'lamp-2'],
       thingPrefix: 'things/',
-      property: 's3',
+      shadowProperty: 's3',
       shadowName: 'files',
-      partSizeBytes: DEFAULTS.partSize,
-      concurrency: DEFAULTS.concurrency,
-      parallelBelowMiBPerS: DEFAULTS.parallelBelowMiBPerS,
-      conflictRetries: DEFAULTS.conflictRetries,
+      partSizeBytes: S.partSizeBytes.default,
+      readConcurrency: S.readConcurrency.default,
+      parallelBelowMiBPerS: S.parallelBelowMiBPerS.default,
+      conflictRetries: S.conflictRetries.default,
       iotDataEndpoint: undefined,
       logLevel: 'info',
     });
@@ -65,9 +65,9 @@ describe('parseObjectConfig', () => {
     expect(failure({}).variable).toBe(ENV.targetThings);
     expect(failure({ ...valid, [ENV.partSizeBytes]: '8MB' }).variable).toBe(ENV.partSizeBytes);
     expect(failure({ ...valid, [ENV.partSizeBytes]: '10' }).message).toMatch(/from 65536 to 268435456/);
-    expect(failure({ ...valid, [ENV.concurrency]: '0' }).variable).toBe(ENV.concurrency);
-    expect(failure({ ...valid, [ENV.partSizeBytes]: String(256 * 1024 * 1024), [ENV.concurrency]: '4' }).message).toMatch(/read-ahead limit/);
-    expect(failure({ ...valid, [ENV.property]: 'a.b' }).variable).toBe(ENV.property);
+    expect(failure({ ...valid, [ENV.readConcurrency]: '0' }).variable).toBe(ENV.readConcurrency);
+    expect(failure({ ...valid, [ENV.partSizeBytes]: String(256 * 1024 * 1024), [ENV.readConcurrency]: '4' }).message).toMatch(/read-ahead limit/);
+    expect(failure({ ...valid, [ENV.shadowProperty]: 'a.b' }).variable).toBe(ENV.shadowProperty);
     expect(failure({ ...valid, [ENV.shadowName]: 'has space' }).variable).toBe(ENV.shadowName);
     expect(failure({ ...valid, [ENV.thingPrefix]: 'things' }).variable).toBe(ENV.thingPrefix);
     expect(failure({ ...valid, [ENV.iotDataEndpoint]: 'iot.example.com' }).variable).toBe(ENV.iotDataEndpoint);

@@ -86,7 +86,7 @@ describe('object-to-shadow handler (SDK mocked)', () => {
         await new Promise((r) => setTimeout(r, Math.max(0, 20 - Number(a) / 20_000)));
         return { Body: body(data.subarray(Number(a), Number(b) + 1)), ETag: '"e1"' };
       });
-      const outcome = await handler({ [ENV.partSizeBytes]: String(64 * 1024), [ENV.concurrency]: '3', [ENV.parallelBelowMiBPerS]: 'Infinity' })(event(record({ eTag: 'e1', size: data.length, versionId: 'v7' })));
+      const outcome = await handler({ [ENV.partSizeBytes]: String(64 * 1024), [ENV.readConcurrency]: '3', [ENV.parallelBelowMiBPerS]: 'Infinity' })(event(record({ eTag: 'e1', size: data.length, versionId: 'v7' })));
       expect(outcome.records[0]).toMatchObject({ status: 'applied', hash: sha(data) });
       const inputs = s3Mock.commandCalls(GetObjectCommand).map((c) => c.args[0].input);
       expect(inputs.map((i) => i.Range)).toEqual(['bytes=0-65535', 'bytes=65536-131071', 'bytes=131072-196607', 'bytes=196608-262143', 'bytes=262144-299999']);
