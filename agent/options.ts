@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { AGENT_SETTINGS, type AgentSettingName } from '../core/settings/agent';
-import { attempt, coerceValue, envName } from '../core/settings/schema';
+import { attempt, coerceValue, envName, settingsOf } from '../core/settings/schema';
 import type { LogLevel } from '../core/logger';
 import type { AgentOptions } from './agent';
 import { AgentConfigError } from './errors';
@@ -16,20 +16,12 @@ import type { Credentials } from '../core/tplink/klap-crypto';
 
 export type OptionName = AgentSettingName;
 
-export interface FlagSpec {
-  name: OptionName;
-  /** Commander flag syntax, e.g. `--ca-file <path>`. */
-  flag: string;
-  help: string;
-  /** Other spellings accepted (the seed program's snake_case). */
-  aliases?: readonly string[];
-}
-
-export const AGENT_FLAGS: FlagSpec[] = Object.entries(AGENT_SETTINGS).map(([name, s]) => ({
+/** The flags with their help text (a default other than "required" shown), for commander. */
+export const AGENT_FLAGS = settingsOf(AGENT_SETTINGS).map(([name, s]) => ({
   name: name as OptionName,
-  flag: s.flag,
-  help: `${s.description}${'defaultText' in s && s.defaultText !== 'required' && s.defaultText !== undefined ? ` (default ${s.defaultText.replace(/`/g, '')})` : ''}`,
-  ...('aliases' in s ? { aliases: s.aliases } : {}),
+  flag: s.flag!,
+  help: `${s.description}${s.defaultText !== 'required' && s.defaultText !== undefined ? ` (default ${s.defaultText.replace(/`/g, '')})` : ''}`,
+  aliases: s.aliases,
 }));
 
 export interface AgentCliOptions extends AgentOptions {
@@ -39,24 +31,21 @@ export interface AgentCliOptions extends AgentOptions {
 }
 
 const camel = (s: string): string => s.replace(/[-_]([a-z0-9])/gi, (_, c: string) => c.toUpperCase());
+const flagOf = (name: OptionName): string => AGENT_SETTINGS[name].flag.split(' ')[0]!;
 
 /** The option a flag or config key names (`ca_file`, `ca-file`, `caFile`, `--root-ca` ...), if any. */
 export function optionNameOf(spelling: string): OptionName | undefined {
   const bare = spelling.replace(/^--/, '');
-  for (const spec of AGENT_FLAGS) {
-    if (camel(bare) === spec.name) return spec.name;
-    if (spec.aliases?.some((a) => a.replace(/^--/, '') === bare)) return spec.name;
-  }
-  return undefined;
+  const found = settingsOf(AGENT_SETTINGS).find(([name, s]) => camel(bare) === name || s.aliases?.some((a) => a.replace(/^--/, '') === bare));
+  return found?.[0] as OptionName | undefined;
 }
 
 /** A flag's or config key's value through its setting; problems name the flag. */
 function read<K extends OptionName>(name: K, value: unknown): ReturnType<(typeof AGENT_SETTINGS)[K]['parse']> {
-  const s = AGENT_SETTINGS[name];
   return attempt(
-    () => coerceValue(s as never, value),
+    () => coerceValue(AGENT_SETTINGS[name] as never, value),
     (problem, cause) => {
-      throw new AgentConfigError(`${s.flag.split(' ')[0]}: ${problem}`, { cause });
+      throw new AgentConfigError(`${flagOf(name)}: ${problem}`, { cause });
     },
   ) as ReturnType<(typeof AGENT_SETTINGS)[K]['parse']>;
 }
@@ -68,7 +57,7 @@ type Checked = AgentOptions & Required<Pick<AgentOptions, 'port' | 'shadowProper
  * with the schema's defaults filled in.
  */
 export function checkAgentOptions(o: AgentOptions): Checked {
-  for (const name of ['endpoint', 'thingName', 'dest'] as const) if (o[name] === undefined) throw new AgentConfigError(`${AGENT_SETTINGS[name].flag.split(' ')[0]} is required`);
+  for (const name of ['endpoint', 'thingName', 'dest'] as const) if (o[name] === undefined) throw new AgentConfigError(`${flagOf(name)} is required`);
   const names = ['endpoint', 'port', 'thingName', 'shadowProperty', 'shadowName', 'maxSize', 'dest', 'plugPollMs', 'maxRequestAgeMs'] as const;
   for (const name of names) if (o[name] !== undefined) read(name, o[name]);
   return { ...o, port: o.port ?? AGENT_SETTINGS.port.default, shadowProperty: o.shadowProperty ?? AGENT_SETTINGS.shadowProperty.default, maxSize: o.maxSize ?? AGENT_SETTINGS.maxSize.default };
@@ -108,8 +97,8 @@ export async function readConfigFile(path: string, read: (p: string) => Promise<
 /** Values of the settings that declare an environment variable (unset or empty: absent). */
 function fromEnvironment(env: Record<string, string | undefined>): Partial<Record<OptionName, unknown>> {
   const out: Partial<Record<OptionName, unknown>> = {};
-  for (const [name, s] of Object.entries(AGENT_SETTINGS)) {
-    const value = 'env' in s ? env[envName(name)] : undefined;
+  for (const [name, s] of settingsOf(AGENT_SETTINGS)) {
+    const value = s.env ? env[envName(name)] : undefined;
     if (value !== undefined && value !== '') out[name as OptionName] = value;
   }
   return out;
@@ -132,8 +121,7 @@ export async function resolveAgentOptions(
 
   const missing = (['endpoint', 'cert', 'key', 'thingName', 'dest'] as const).filter((n) => v[n] === undefined);
   if (missing.length > 0) {
-    const flagsOf = missing.map((n) => AGENT_SETTINGS[n].flag.split(' ')[0]);
-    throw new AgentConfigError(`missing required option${missing.length > 1 ? 's' : ''}: ${flagsOf.join(', ')}`);
+    throw new AgentConfigError(`missing required option${missing.length > 1 ? 's' : ''}: ${missing.map(flagOf).join(', ')}`);
   }
   const endpoint = read('endpoint', v.endpoint);
   const explicitPort = /^(\[[^\]]+\]|[^:]+):\d+$/.test(String(v.endpoint).trim());
@@ -157,8 +145,8 @@ export async function resolveAgentOptions(
     thingName: read('thingName', v.thingName),
     dest: read('dest', v.dest),
     ...given,
-    once: v.once === undefined ? false : read('once', v.once),
-    json: v.json === undefined ? false : read('json', v.json),
-    logLevel: v.logLevel === undefined ? 'info' : read('logLevel', v.logLevel),
+    once: v.once === undefined ? AGENT_SETTINGS.once.default : read('once', v.once),
+    json: v.json === undefined ? AGENT_SETTINGS.json.default : read('json', v.json),
+    logLevel: v.logLevel === undefined ? AGENT_SETTINGS.logLevel.default : read('logLevel', v.logLevel),
   };
 }
