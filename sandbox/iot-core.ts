@@ -8,7 +8,7 @@ import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { silentLogger, type Logger } from '../core/logger';
 import type { IotPolicy } from '../core/iot-policy/policy';
-import type { JsonObject } from '../core/shadow/document';
+import type { JsonObject } from './iot/shadow-document';
 import { CertificateAuthority, type ButtonCertificate, type ThingCertificate } from './iot/certificate-authority';
 import { ButtonRule, type ButtonHandler } from './iot/button-rule';
 import { startCredentialsProvider, type ProvidedCredentials } from './iot/credentials-provider';

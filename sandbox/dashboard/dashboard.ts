@@ -20,7 +20,7 @@ import { localS3ClientConfig } from '../local-s3';
 import type { SandboxInfo } from '../sandbox-info';
 import { validateKey } from '../upload';
 import { loadAssets } from './assets';
-import { DashboardRequestError } from './errors';
+import { DashboardRequestError } from '../errors';
 import { DashboardModel } from './model';
 import { PlugMonitor, protocolText, tplinkConnector } from './plug-monitor';
 import { Broadcaster } from './broadcaster';

@@ -8,7 +8,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Readable } from 'node:stream';
 import { errorMessage, ShadowplugError } from '../../core/errors';
 import type { Asset } from './assets';
-import { DashboardListenError, DashboardRequestError } from './errors';
+import { formatHostPort } from '../../core/util/host-port';
+import { DashboardRequestError } from '../errors';
+import { closeServer, listen } from '../listen';
 import { checkHost, checkStateChange, type RequestFacts } from './request-guard';
 import type { ClickTypeName, PlugView, ServerMessage, ShadowResponse, Snapshot } from './view';
 
@@ -163,18 +165,7 @@ export async function startDashboardServer(options: { host?: string; port?: numb
       fail(res, err);
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err) => reject(new DashboardListenError(host, port, err)));
-    server.listen(port, host, () => resolve());
-  });
-  port = (server.address() as { port: number }).port;
-  return {
-    url: `http://${host}:${port}/`,
-    port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  port = await listen(server, host, port, (err) =>
+    new ShadowplugError(`the dashboard cannot listen on ${formatHostPort(host, port)}: ${errorMessage(err)}`, { code: 'DASHBOARD_LISTEN', retryable: true, cause: err }));
+  return { url: `http://${formatHostPort(host, port)}/`, port, close: () => closeServer(server) };
 }

@@ -8,7 +8,7 @@
  */
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer, TLSSocket } from 'node:tls';
-import type { AddressInfo } from 'node:net';
+import { listen } from '../listen';
 import { Aedes, type AedesPublishPacket, type Client } from 'aedes';
 import { silentLogger, type Logger } from '../../core/logger';
 import { buttonPolicy, CLASSIC_SHADOW, devicePolicy } from '../../core/iot-policy/device-policy';
@@ -92,17 +92,6 @@ export function isAuthorised(id: MqttIdentity, action: IotAction, resource: stri
   return isAllowed(policy, action, resource, { thingName: id.commonName });
 }
 
-function listen(server: TcpServer | TlsServer, what: string, host: string, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error) => reject(new IotCoreListenError(what, host, port, err));
-    server.once('error', onError);
-    server.listen(port, host, () => {
-      server.off('error', onError);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
-}
-
 export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttBroker> {
   const logger = options.logger ?? silentLogger;
   const policy = options.devicePolicy ?? devicePolicy({ shadows: [CLASSIC_SHADOW] });
@@ -179,13 +168,13 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
   let plainServer: TcpServer | undefined;
   const servers: (TcpServer | TlsServer)[] = [tlsServer];
   try {
-    const port = await listen(tlsServer, 'MQTT over TLS', options.host, options.port);
+    const port = await listen(tlsServer, options.host, options.port, (err) => new IotCoreListenError('MQTT over TLS', options.host, options.port, err));
     let plainPort: number | undefined;
     if (options.plainPort !== undefined) {
       plainServer = createTcpServer((socket) => aedes.handle(socket));
       plainServer.on('connection', track);
       servers.push(plainServer);
-      plainPort = await listen(plainServer, 'plain MQTT', options.host, options.plainPort);
+      plainPort = await listen(plainServer, options.host, options.plainPort, (err) => new IotCoreListenError('plain MQTT', options.host, options.plainPort!, err));
     }
     let closed: Promise<void> | undefined;
     // In-process observers: aedes' own subscribe, straight on its emitter (no socket, no client).

@@ -4,9 +4,9 @@
  */
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { StoredShadow } from '../../core/shadow/document';
+import type { StoredShadow } from './shadow-document';
 import { silentLogger, type Logger } from '../../core/logger';
-import { IotCoreError } from './errors';
+import { ShadowplugError } from '../../core/errors';
 import { writeFileAtomicSync } from '../write-atomic';
 
 /** Map key of a shadow: thing name, plus `~shadowName` for a named shadow ('~' is in neither alphabet). */
@@ -69,7 +69,7 @@ export class ShadowStore {
     try {
       writeFileAtomicSync(path, JSON.stringify(shadow));
     } catch (err) {
-      throw new IotCoreError(`Cannot persist shadow ${key} to ${path}: ${(err as Error).message}`, { code: 'IOT_CORE_PERSIST', retryable: true, cause: err });
+      throw new ShadowplugError(`Cannot persist shadow ${key} to ${path}: ${(err as Error).message}`, { code: 'IOT_CORE_PERSIST', retryable: true, cause: err });
     }
   }
 

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KLAP_SESSION_COOKIE, type Credentials } from '../../core/tplink/klap-crypto';
+import { closeServer, listen } from '../listen';
 
 export interface DeviceFaults {
   /** KLAP: handshake 1 proves other credentials (the client must refuse, fast). */
@@ -135,23 +136,9 @@ export async function startHttpDeviceServer(
     else socket.destroy();
   });
   server.keepAliveTimeout = 5000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const address = server.address() as AddressInfo;
-  return {
-    host: address.address,
-    port: address.port,
-    faults,
-    stats,
-    endSessions: () => options.endSessions?.(),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  const port = await listen(server, options.host ?? '127.0.0.1', options.port ?? 0);
+  const host = (server.address() as AddressInfo).address;
+  return { host, port, faults, stats, endSessions: () => options.endSessions?.(), close: () => closeServer(server) };
 }
 
 /** Starts a KLAP or AES device's server whose `endSessions` ends `sessions`. */

@@ -11,10 +11,10 @@
  * - Limits: 8 KB of state (desired + reported, metadata excluded) → 413; more than 6 levels of
  *   nesting in a section → 400; clientToken at most 64 bytes.
  */
-import { ShadowError, SHADOW_MESSAGES as M } from './errors';
-import { clone, deepEqual, isObject, mergeSection, own, put, type Json, type JsonObject } from './json';
+import { ShadowError, SHADOW_MESSAGES as M } from '../../core/shadow/errors';
+import { clone, deepEqual, isObject, mergeSection, own, put, type Json, type JsonObject } from '../../core/shadow/json';
 
-export type { Json, JsonObject } from './json';
+export type { Json, JsonObject } from '../../core/shadow/json';
 
 export interface ShadowSections {
   desired?: JsonObject;
