@@ -41,13 +41,17 @@ export class ShadowStore {
     const key = shadowKey(thingName, shadowName);
     // Persist first: if the write fails, memory still agrees with the disk and the request fails.
     if (this.dataDir) this.write(key, shadow);
+    this.keep(key, shadow);
+  }
+
+  private keep(key: string, shadow: StoredShadow): void {
     this.shadows.set(key, shadow);
-    if (shadowName) {
-      let names = this.named.get(thingName);
-      if (!names) this.named.set(thingName, (names = new Set()));
-      if (shadow.exists) names.add(shadowName);
-      else names.delete(shadowName);
-    }
+    const { thingName, shadowName } = splitKey(key);
+    if (!shadowName) return;
+    let names = this.named.get(thingName);
+    if (!names) this.named.set(thingName, (names = new Set()));
+    if (shadow.exists) names.add(shadowName);
+    else names.delete(shadowName);
   }
 
   /** Names of the thing's existing named shadows, sorted. */
@@ -82,14 +86,7 @@ export class ShadowStore {
         if (typeof shadow.version !== 'number' || typeof shadow.exists !== 'boolean' || typeof shadow.state !== 'object') {
           throw new Error('not a stored shadow');
         }
-        const key = decodeURIComponent(file.slice(0, -'.json'.length));
-        const { thingName, shadowName } = splitKey(key);
-        this.shadows.set(key, shadow);
-        if (shadowName && shadow.exists) {
-          let names = this.named.get(thingName);
-          if (!names) this.named.set(thingName, (names = new Set()));
-          names.add(shadowName);
-        }
+        this.keep(decodeURIComponent(file.slice(0, -'.json'.length)), shadow);
       } catch (err) {
         // One damaged file must not keep the sandbox from starting; say which and skip it.
         this.logger.warn('skipping unreadable shadow file', { path, error: err });
