@@ -19,7 +19,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import type { S3Event, S3EventRecord } from 'aws-lambda';
 import { silentLogger, type Logger } from '../core/logger';
 import { formatHostPort } from '../core/util/host-port';
-import { closeServer, listen } from './listen';
+import { closeServer, listen } from './http-server';
 import { S3_COMPATIBLE_ENDPOINT_SETTINGS } from '../core/s3/compatible-endpoint';
 import { handleS3Request, type StoreChange } from './s3/http-api';
 import { ObjectStore } from './s3/object-store';

@@ -10,7 +10,7 @@ import { errorMessage, ShadowplugError } from '../../core/errors';
 import type { Asset } from './assets';
 import { formatHostPort } from '../../core/util/host-port';
 import { DashboardRequestError } from '../errors';
-import { closeServer, listen } from '../listen';
+import { closeServer, listen, readBody } from '../http-server';
 import { checkHost, checkStateChange, type RequestFacts } from './request-guard';
 import type { ClickTypeName, PlugView, ServerMessage, ShadowResponse, Snapshot } from './view';
 
@@ -60,15 +60,10 @@ function sendJson(res: ServerResponse, status: number, value: unknown): void {
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
   if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) throw new DashboardRequestError(415, 'send JSON (Content-Type: application/json)');
-  const chunks: Buffer[] = [];
-  let length = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    length += chunk.length;
-    if (length > MAX_JSON_BYTES) throw new DashboardRequestError(413, `a request body may be at most ${MAX_JSON_BYTES} bytes`);
-    chunks.push(chunk);
-  }
+  const body = await readBody(req, MAX_JSON_BYTES);
+  if (!body) throw new DashboardRequestError(413, `a request body may be at most ${MAX_JSON_BYTES} bytes`);
   try {
-    const value: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+    const value: unknown = JSON.parse(body.toString('utf8') || '{}');
     if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('not an object');
     return value as Record<string, unknown>;
   } catch (err) {

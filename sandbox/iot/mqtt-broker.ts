@@ -8,7 +8,7 @@
  */
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer, TLSSocket } from 'node:tls';
-import { listen } from '../listen';
+import { listen } from '../http-server';
 import { Aedes, type AedesPublishPacket, type Client } from 'aedes';
 import { silentLogger, type Logger } from '../../core/logger';
 import { buttonPolicy, CLASSIC_SHADOW, devicePolicy } from '../../core/iot-policy/device-policy';

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KLAP_SESSION_COOKIE, type Credentials } from '../../core/tplink/klap-crypto';
-import { closeServer, listen } from '../listen';
+import { closeServer, listen } from '../http-server';
 
 export interface DeviceFaults {
   /** KLAP: handshake 1 proves other credentials (the client must refuse, fast). */

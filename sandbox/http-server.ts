@@ -1,4 +1,4 @@
-/** Listening and closing, the same for every server the sandbox runs. */
+/** Listening, closing and reading request bodies, the same for every HTTP server the sandbox runs. */
 import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo, Server } from 'node:net';
 
@@ -19,4 +19,20 @@ export function closeServer(server: HttpServer): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeAllConnections();
   return closed;
+}
+
+/** Read a request body up to `limit` bytes; undefined when it is longer (the caller answers 413). */
+export function readBody(req: NodeJS.ReadableStream, limit: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) over = true;
+      else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(over ? undefined : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
 }
