@@ -97,45 +97,7 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
   const policy = options.devicePolicy ?? devicePolicy({ shadows: [CLASSIC_SHADOW] });
   const identities = new WeakMap<object, MqttIdentity>();
   const sockets = new Set<Socket>();
-  const identity = (client: Client | null): MqttIdentity | undefined => (client ? identities.get(client.conn) : undefined);
-  // Clients on the plain listener have no identity and no policy (a local tool port).
-  const isPlain = (client: Client | null): boolean => !!client && !(client.conn instanceof TLSSocket);
-
-  const aedes = await Aedes.createBroker({
-    authenticate(client, _username, _password, done) {
-      if (isPlain(client)) return done(null, true);
-      const id = identity(client);
-      if (!id || !isAuthorised(id, 'iot:Connect', client.id, policy)) {
-        logger.warn('mqtt connection refused: client id must equal the certificate CN', { clientId: client.id, commonName: id?.commonName });
-        const err = Object.assign(new Error('client id does not match certificate'), { returnCode: 5 as const });
-        return done(err, false);
-      }
-      done(null, true);
-    },
-    authorizePublish(client, packet, callback) {
-      if (!client || isPlain(client)) return callback(null);
-      const id = identity(client);
-      if (id && isAuthorised(id, 'iot:Publish', packet.topic, policy)) return callback(null);
-      // IoT Core closes the connection of a client that publishes outside its policy; aedes does too.
-      logger.warn('mqtt publish refused by policy', { clientId: client.id, topic: packet.topic });
-      callback(new Error(`not authorised to publish to ${packet.topic}`));
-    },
-    authorizeSubscribe(client, sub, callback) {
-      if (isPlain(client)) return callback(null, sub);
-      const id = identity(client);
-      if (id && isAuthorised(id, 'iot:Subscribe', sub.topic, policy)) return callback(null, sub);
-      logger.warn('mqtt subscription refused by policy', { clientId: client.id, topic: sub.topic });
-      callback(null, null); // SUBACK 0x80 for this filter, as IoT Core answers
-    },
-    authorizeForward(client, packet) {
-      if (!client || isPlain(client)) return packet;
-      const id = identity(client);
-      if (id && isAuthorised(id, 'iot:Receive', packet.topic, policy)) return packet;
-      // IoT Core drops a message the subscriber may not receive, and keeps the connection.
-      logger.warn('mqtt delivery refused by policy', { clientId: client.id, topic: packet.topic });
-      return null;
-    },
-  });
+  const aedes = await brokerWithPolicy(policy, identities, logger);
 
   aedes.on('publish', (packet: AedesPublishPacket, client: Client | null) => {
     if (!client) return; // our own responses
@@ -177,41 +139,8 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
       plainPort = await listen(plainServer, options.host, options.plainPort, (err) => new IotCoreListenError('plain MQTT', options.host, options.plainPort!, err));
     }
     let closed: Promise<void> | undefined;
-    // In-process observers: aedes' own subscribe, straight on its emitter (no socket, no client).
-    const observers = new Set<() => void>();
+    const observers = observerRegistry(aedes, logger, () => closed !== undefined);
     const inFlight = new Set<Promise<void>>();
-    const observe = (topicFilter: string, onMessage: MqttObserver): (() => void) => {
-      if (closed) throw new IotCoreClosedError('observe');
-      if (!isValidTopicFilter(topicFilter)) {
-        throw new IotCoreInvalidNameError('topic filter', topicFilter, '"+" and "#" only as whole levels, "#" only last, at most 100 levels');
-      }
-      // MQTT: a filter starting with a wildcard does not match topics starting with "$" ($SYS, $aws).
-      const skipDollar = topicFilter.startsWith('+') || topicFilter.startsWith('#');
-      let active = true;
-      const fail = (topic: string, err: unknown) => logger.error('mqtt observer failed', { topicFilter, topic, error: err });
-      const deliver = (packet: AedesPublishPacket, done: () => void) => {
-        if (active && !(skipDollar && packet.topic.startsWith('$'))) {
-          try {
-            const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-            const result = onMessage(packet.topic, payload);
-            if (result && typeof result.then === 'function') result.then(undefined, (err: unknown) => fail(packet.topic, err));
-          } catch (err) {
-            fail(packet.topic, err);
-          }
-        }
-        done();
-      };
-      const unsubscribe = () => {
-        if (!active) return;
-        active = false; // at once: aedes removes the listener on the next turn
-        observers.delete(unsubscribe);
-        aedes.unsubscribe(topicFilter, deliver, () => {});
-      };
-      observers.add(unsubscribe);
-      // Registered synchronously: a message published after this call reaches the observer.
-      aedes.subscribe(topicFilter, deliver, () => {});
-      return unsubscribe;
-    };
     return {
       aedes,
       port,
@@ -227,9 +156,9 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
         void done.then(() => inFlight.delete(done));
       },
       delivered: async () => void (await Promise.all([...inFlight])),
-      observe,
+      observe: observers.observe,
       close() {
-        if (!closed) for (const unsubscribe of [...observers]) unsubscribe();
+        if (!closed) observers.stopAll();
         closed ??= closeAll(aedes, servers, sockets);
         return closed;
       },
@@ -238,6 +167,86 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
     await closeAll(aedes, servers, sockets);
     throw err;
   }
+}
+
+/** aedes with IoT Core's checks: client id = certificate CN, and the policy on connect, publish, subscribe and delivery. */
+function brokerWithPolicy(policy: IotPolicy, identities: WeakMap<object, MqttIdentity>, logger: Logger): Promise<Aedes> {
+  const identity = (client: Client | null): MqttIdentity | undefined => (client ? identities.get(client.conn) : undefined);
+  // Clients on the plain listener have no identity and no policy (a local tool port).
+  const isPlain = (client: Client | null): boolean => !!client && !(client.conn instanceof TLSSocket);
+  return Aedes.createBroker({
+    authenticate(client, _username, _password, done) {
+      if (isPlain(client)) return done(null, true);
+      const id = identity(client);
+      if (!id || !isAuthorised(id, 'iot:Connect', client.id, policy)) {
+        logger.warn('mqtt connection refused: client id must equal the certificate CN', { clientId: client.id, commonName: id?.commonName });
+        const err = Object.assign(new Error('client id does not match certificate'), { returnCode: 5 as const });
+        return done(err, false);
+      }
+      done(null, true);
+    },
+    authorizePublish(client, packet, callback) {
+      if (!client || isPlain(client)) return callback(null);
+      const id = identity(client);
+      if (id && isAuthorised(id, 'iot:Publish', packet.topic, policy)) return callback(null);
+      // IoT Core closes the connection of a client that publishes outside its policy; aedes does too.
+      logger.warn('mqtt publish refused by policy', { clientId: client.id, topic: packet.topic });
+      callback(new Error(`not authorised to publish to ${packet.topic}`));
+    },
+    authorizeSubscribe(client, sub, callback) {
+      if (isPlain(client)) return callback(null, sub);
+      const id = identity(client);
+      if (id && isAuthorised(id, 'iot:Subscribe', sub.topic, policy)) return callback(null, sub);
+      logger.warn('mqtt subscription refused by policy', { clientId: client.id, topic: sub.topic });
+      callback(null, null); // SUBACK 0x80 for this filter, as IoT Core answers
+    },
+    authorizeForward(client, packet) {
+      if (!client || isPlain(client)) return packet;
+      const id = identity(client);
+      if (id && isAuthorised(id, 'iot:Receive', packet.topic, policy)) return packet;
+      // IoT Core drops a message the subscriber may not receive, and keeps the connection.
+      logger.warn('mqtt delivery refused by policy', { clientId: client.id, topic: packet.topic });
+      return null;
+    },
+  });
+}
+
+/** Observers of messages in process: aedes' own subscribe, straight on its emitter (no socket, no client). */
+function observerRegistry(aedes: Aedes, logger: Logger, isClosed: () => boolean): { observe(topicFilter: string, onMessage: MqttObserver): () => void; stopAll(): void } {
+  const observers = new Set<() => void>();
+  const observe = (topicFilter: string, onMessage: MqttObserver): (() => void) => {
+    if (isClosed()) throw new IotCoreClosedError('observe');
+    if (!isValidTopicFilter(topicFilter)) {
+      throw new IotCoreInvalidNameError('topic filter', topicFilter, '"+" and "#" only as whole levels, "#" only last, at most 100 levels');
+    }
+    // MQTT: a filter starting with a wildcard does not match topics starting with "$" ($SYS, $aws).
+    const skipDollar = topicFilter.startsWith('+') || topicFilter.startsWith('#');
+    let active = true;
+    const fail = (topic: string, err: unknown) => logger.error('mqtt observer failed', { topicFilter, topic, error: err });
+    const deliver = (packet: AedesPublishPacket, done: () => void) => {
+      if (active && !(skipDollar && packet.topic.startsWith('$'))) {
+        try {
+          const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+          const result = onMessage(packet.topic, payload);
+          if (result && typeof result.then === 'function') result.then(undefined, (err: unknown) => fail(packet.topic, err));
+        } catch (err) {
+          fail(packet.topic, err);
+        }
+      }
+      done();
+    };
+    const unsubscribe = () => {
+      if (!active) return;
+      active = false; // at once: aedes removes the listener on the next turn
+      observers.delete(unsubscribe);
+      aedes.unsubscribe(topicFilter, deliver, () => {});
+    };
+    observers.add(unsubscribe);
+    // Registered synchronously: a message published after this call reaches the observer.
+    aedes.subscribe(topicFilter, deliver, () => {});
+    return unsubscribe;
+  };
+  return { observe, stopAll: () => [...observers].forEach((unsubscribe) => unsubscribe()) };
 }
 
 async function closeAll(aedes: Aedes, servers: (TcpServer | TlsServer)[], sockets: Set<Socket>): Promise<void> {
