@@ -6,23 +6,15 @@ import { ShadowplugError } from '../core/errors';
 
 /** No sandbox is running for a directory (no `sandbox.json`, or the process that wrote it is gone). */
 export class SandboxNotRunningError extends ShadowplugError {
-  readonly dir: string;
-  constructor(dir: string, detail: string) {
-    super(`No sandbox is running in ${dir}: ${detail}. Start one with \`npx shadowplug sandbox --dir ${dir}\`.`, {
-      code: 'SANDBOX_NOT_RUNNING',
-      retryable: true,
-    });
-    this.dir = dir;
+  constructor(readonly dir: string, detail: string) {
+    super(`No sandbox is running in ${dir}: ${detail}. Start one with \`npx shadowplug sandbox --dir ${dir}\`.`, { code: 'SANDBOX_NOT_RUNNING', retryable: true });
   }
 }
 
 /** Another live sandbox already owns the directory. */
 export class SandboxAlreadyRunningError extends ShadowplugError {
   constructor(dir: string, pid: number) {
-    super(`A sandbox (pid ${pid}) is already running in ${dir}; stop it first or choose another --dir.`, {
-      code: 'SANDBOX_ALREADY_RUNNING',
-      retryable: false,
-    });
+    super(`A sandbox (pid ${pid}) is already running in ${dir}; stop it first or choose another --dir.`, { code: 'SANDBOX_ALREADY_RUNNING', retryable: false });
   }
 }
 
@@ -35,10 +27,8 @@ export class SandboxConfigError extends ShadowplugError {
 
 /** The sandbox's state directory (`--dir`) cannot be created or written; named, with the reason. */
 export class SandboxDirError extends ShadowplugError {
-  readonly dir: string;
-  constructor(dir: string, reason: string, cause?: unknown) {
+  constructor(readonly dir: string, reason: string, cause?: unknown) {
     super(`Cannot use ${dir} as the sandbox directory: ${reason}. Choose a writable --dir.`, { code: 'SANDBOX_DIR', retryable: false, cause });
-    this.dir = dir;
   }
 }
 
@@ -51,10 +41,8 @@ export class SandboxUploadError extends ShadowplugError {
 
 /** A request the dashboard refuses; `status` is the HTTP status it answers with. */
 export class DashboardRequestError extends ShadowplugError {
-  readonly status: number;
-  constructor(status: number, message: string, options: { retryable?: boolean; cause?: unknown } = {}) {
+  constructor(readonly status: number, message: string, options: { retryable?: boolean; cause?: unknown } = {}) {
     super(message, { code: 'DASHBOARD_REQUEST', retryable: options.retryable ?? false, cause: options.cause });
-    this.status = status;
   }
 }
 

@@ -14,21 +14,15 @@ export class IotCoreInvalidNameError extends ShadowplugError {
 
 /** A PEM file in the CA directory exists but cannot be read or parsed. */
 export class IotCoreCertificateError extends ShadowplugError {
-  readonly path: string;
-  constructor(path: string, message: string, cause?: unknown) {
+  constructor(readonly path: string, message: string, cause?: unknown) {
     super(`${path}: ${message}`, { code: 'IOT_CORE_CERTIFICATE', retryable: false, cause });
-    this.path = path;
   }
 }
 
 /** A listener could not be opened (port in use, address not available). */
 export class IotCoreListenError extends ShadowplugError {
   constructor(what: string, host: string, port: number, cause: unknown) {
-    super(`Cannot listen for ${what} on ${formatHostPort(host, port)}: ${errorMessage(cause)}`, {
-      code: 'IOT_CORE_LISTEN',
-      retryable: true,
-      cause,
-    });
+    super(`Cannot listen for ${what} on ${formatHostPort(host, port)}: ${errorMessage(cause)}`, { code: 'IOT_CORE_LISTEN', retryable: true, cause });
   }
 }
 
