@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Readable } from 'node:stream';
 import { errorMessage, ShadowplugError } from '../../core/errors';
 import type { Asset } from './assets';
+import { isObject } from '../../core/util/guards';
 import { formatHostPort } from '../../core/util/host-port';
 import { DashboardRequestError } from '../errors';
 import { closeServer, listen, readBody } from '../http-server';
@@ -64,8 +65,8 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
   if (!body) throw new DashboardRequestError(413, `a request body may be at most ${MAX_JSON_BYTES} bytes`);
   try {
     const value: unknown = JSON.parse(body.toString('utf8') || '{}');
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('not an object');
-    return value as Record<string, unknown>;
+    if (!isObject(value)) throw new Error('not an object');
+    return value;
   } catch (err) {
     throw new DashboardRequestError(400, `the body is not a JSON object (${errorMessage(err)})`);
   }
