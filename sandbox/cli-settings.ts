@@ -4,15 +4,17 @@
  * docs/sandbox.md is generated from it. Light on purpose (the CLI's `--help` loads it).
  */
 import { BUTTON_SETTINGS } from '../core/button/settings';
+import { DOCUMENTED_BUTTON_SETTINGS } from '../core/button/settings-text';
+import { AGENT_SETTINGS } from '../core/settings/agent';
 import { boolean, integer, text } from '../core/settings/codecs';
 import { logLevelSetting } from '../core/settings/log-level';
-import { setting } from '../core/settings/schema';
+import { envName, setting } from '../core/settings/schema';
 
 export const MAX_DEVICES = 1000;
 const flagSwitch = boolean();
 
 export const SANDBOX_SETTINGS = {
-  dir: setting(text(), { flag: '--dir <path>', type: 'path', default: '.sandbox', description: 'where the sandbox keeps certificates, shadows, objects and device files' }),
+  dir: setting(text(), { flag: '--dir <path>', default: '.sandbox', description: 'where the sandbox keeps certificates, shadows, objects and device files' }),
   json: setting(flagSwitch, {
     flag: '--json',
     type: 'switch',
@@ -21,39 +23,34 @@ export const SANDBOX_SETTINGS = {
   }),
   devices: setting(integer(1, MAX_DEVICES), {
     flag: '--devices <n>',
-    type: 'integer',
-    range: [1, MAX_DEVICES],
     default: 1,
     description: 'number of things, each with its own certificate and agent; above 10 their certificates share one key pair to start fast',
   }),
   plug: setting(text(), {
     flag: '--plug <spec>',
-    type: 'repeatable',
     defaultText: '`lamp=hs100`',
     description:
       'a plug the button switches, named by id (repeat for several): `id[@thing]=kind[#outlet]` simulates one — kinds hs100, hs110, hs300 (XOR), hs100-klap1, hs103-klap2 (IOT over KLAP), p110-klap, p100-aes, p300-klap (Tapo SMART); `#1` is outlet 1 of a strip — `id[@thing]=host[:port][#outlet]` is a real plug on your LAN; a bare `host[:port]` is the real plug `lamp`. The thing (its hub in relay mode) is the first unless given',
   }),
   strip: setting(flagSwitch, { flag: '--strip', type: 'switch', defaultText: 'off', description: 'simulate an HS300 power strip (six outlets; a click switches all) instead of an HS100 plug (the same as `--plug lamp=hs300`)' }),
-  tplinkUsername: setting(text(), {
-    flag: '--tplink-username <email>',
-    type: 'email',
-    defaultText: '`$SHADOWPLUG_TPLINK_USERNAME`, else `sandbox@example.com`',
+  tplinkUsername: {
+    ...AGENT_SETTINGS.tplinkUsername,
+    defaultText: `\`$${envName('tplinkUsername')}\`, else \`sandbox@example.com\``,
     description: 'the TP-Link account the simulated KLAP/AES plugs accept, and the agents (and the button in direct mode) log in with',
-  }),
-  tplinkPassword: setting(text(), {
-    flag: '--tplink-password <password>',
-    type: 'password',
-    defaultText: '`$SHADOWPLUG_TPLINK_PASSWORD`, else `sandbox`',
+  },
+  tplinkPassword: {
+    ...AGENT_SETTINGS.tplinkPassword,
+    defaultText: `\`$${envName('tplinkPassword')}\`, else \`sandbox\``,
     description: "that account's password (never printed)",
-  }),
+  },
   plugMode: {
     ...BUTTON_SETTINGS.plugMode,
     flag: '--plug-mode <mode>',
     defaultText: '`relay` (`direct` with --no-agents)',
     description: "`relay`: the button switches each plug through its shadow `plug-<id>` and its thing's agent; `direct`: from the button function to the plug (the seed's path)",
   },
-  clickActions: { ...BUTTON_SETTINGS.clickActions, defaultText: 'every click toggles' },
-  buttonSerial: setting(text(), { flag: '--button-serial <serial>', type: 'serial', defaultText: '`G030SANDBOX00001`', description: 'serial number of the sandbox button (1 to 64 letters, digits, _ or -)' }),
+  clickActions: { ...DOCUMENTED_BUTTON_SETTINGS.clickActions, defaultText: 'every click toggles' },
+  buttonSerial: setting(text(), { flag: '--button-serial <serial>', defaultText: '`G030SANDBOX00001`', description: 'serial number of the sandbox button (1 to 64 letters, digits, _ or -)' }),
   dashboard: setting(flagSwitch, {
     flag: '--no-dashboard',
     type: 'switch',
@@ -62,8 +59,6 @@ export const SANDBOX_SETTINGS = {
   }),
   dashboardPort: setting(integer(0, 65_535), {
     flag: '--dashboard-port <port>',
-    type: 'integer',
-    range: [0, 65_535],
     defaultText: 'any free port',
     description: 'serve the dashboard on this port of 127.0.0.1 (the banner and `--json` name the URL)',
   }),

@@ -2,6 +2,7 @@
  * The foreground life of `shadowplug sandbox`: start, print the ready line (and the JSON object
  * or the banner), narrate events, stop cleanly on SIGINT/SIGTERM. Returns the exit code.
  */
+import { envName } from '../core/settings/schema';
 import { errorMessage } from '../core/errors';
 import { createLogger, type LogLevel } from '../core/logger';
 import { formatBanner, READY_LINE } from './banner';
@@ -35,8 +36,8 @@ export interface SandboxCliFlags {
 
 /** `--tplink-username/--tplink-password`, else SHADOWPLUG_TPLINK_USERNAME/PASSWORD, else the sandbox's own account. */
 export function sandboxCredentials(flags: Pick<SandboxCliFlags, 'tplinkUsername' | 'tplinkPassword'>, env: Record<string, string | undefined>): { plugCredentials?: Credentials } {
-  const username = flags.tplinkUsername ?? env.SHADOWPLUG_TPLINK_USERNAME;
-  const password = flags.tplinkPassword ?? env.SHADOWPLUG_TPLINK_PASSWORD;
+  const username = flags.tplinkUsername ?? env[envName('tplinkUsername')];
+  const password = flags.tplinkPassword ?? env[envName('tplinkPassword')];
   if (username === undefined && password === undefined) return {};
   return { plugCredentials: { username: username ?? SANDBOX_TPLINK_CREDENTIALS.username, password: password ?? SANDBOX_TPLINK_CREDENTIALS.password } };
 }
