@@ -130,11 +130,11 @@ describe('the bundled button handler', () => {
 
   it("keeps the settings' descriptions out of the bundle (they are for the docs and --help)", () => {
     const main = readFileSync(bundle, 'utf8');
-    expect(main).toContain('SHADOWPLUG_CLICK_ACTIONS');
+    expect(main).toContain('clickActions:');
     expect(main).not.toContain('Request ids a warm container remembers');
     expect(main).not.toContain('How much to log');
-    // Nor the other functions' variables.
-    expect(main).not.toContain('SHADOWPLUG_TARGET_THINGS');
+    // Nor the other functions' settings.
+    expect(main).not.toContain('targetThings');
   });
 
   it('gives a direct XOR click the XOR transport unshared: the device mutex is not bundled with it', async () => {
