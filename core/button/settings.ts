@@ -8,7 +8,7 @@ import { integer, jsonText, matching, oneOf, text } from '../settings/codecs';
 import { formatPlug, parsePlugList, checkPlugs, type PlugConfig } from '../plug-relay/config';
 import { SettingValueError } from '../settings/errors';
 import { logLevelSetting } from '../settings/log-level';
-import { setting, type Codec } from '../settings/schema';
+import { codec, setting, type Codec } from '../settings/schema';
 import { CLICK_ACTIONS, CLICK_TYPES, SERIAL_PATTERN, isClickAction, isClickType, type ClickAction, type ClickType } from './click';
 import { formatTarget, formatTargetRef, parseTarget, parseTargetRef, type PlugTarget, type TargetRef } from './targets';
 
@@ -17,9 +17,8 @@ export type ClickActions = Record<ClickType, ClickAction>;
 const CLICK_ACTIONS_SHAPE = `TYPE=action[,TYPE=action] or {"${CLICK_TYPES.join('"|"')}": "${CLICK_ACTIONS.join('"|"')}"}`;
 
 /** `SINGLE=toggle,DOUBLE=on` or `{"SINGLE":"toggle"}`; types left out toggle. The one parser of click actions. */
-export const clickActionsCodec: Codec<ClickActions> = {
-  parse: (text) => clickActionsCodec.coerce!(text),
-  coerce(value) {
+export const clickActionsCodec: Codec<ClickActions> = codec(
+  (value) => {
     let entries: [string, unknown][];
     const raw = typeof value === 'string' ? jsonText(value) : value;
     if (typeof raw === 'string') {
@@ -45,8 +44,8 @@ export const clickActionsCodec: Codec<ClickActions> = {
     }
     return actions;
   },
-  format: (actions) => CLICK_TYPES.map((t) => `${t}=${actions[t]}`).join(','),
-};
+  (actions) => CLICK_TYPES.map((t) => `${t}=${actions[t]}`).join(','),
+);
 
 /** A target as text (a plug id, or `host[:port][#child]`) or an address already parsed. */
 export type TargetSetting = string | PlugTarget;
@@ -67,23 +66,21 @@ function target(value: unknown): TargetRef {
 }
 
 /** Plug ids or `host[:port][#child]`, comma-separated, or a list of them (strings or parsed). Matched to the plugs in config.ts. */
-export const targetsCodec: Codec<TargetRef[]> = {
-  parse: (text) => targetsCodec.coerce!(text),
-  coerce(value) {
+export const targetsCodec: Codec<TargetRef[]> = codec(
+  (value) => {
     const items: unknown[] = Array.isArray(value) ? value : [value];
     const list = items.flatMap((t) => (typeof t === 'string' ? t.split(',').filter((s) => s.trim() !== '') : [t]));
     if (list.length === 0) throw new SettingValueError(`no plug target given (expected ${TARGET_SHAPE}, comma-separated)`);
     return list.map(target);
   },
-  format: (targets) => targets.map(formatTargetRef).join(','),
-};
+  (targets) => targets.map(formatTargetRef).join(','),
+);
 
 const SERIAL_TARGETS_SHAPE = '{"<button serial>": "<plug id>" or [targets]}';
 
 /** Button serial → its targets: JSON (an object in cdk.json and settings, text in `-c` and the environment). */
-export const serialTargetsCodec: Codec<Record<string, TargetRef[]>> = {
-  parse: (text) => serialTargetsCodec.coerce!(text),
-  coerce(value) {
+export const serialTargetsCodec: Codec<Record<string, TargetRef[]>> = codec(
+  (value) => {
     const raw = typeof value === 'string' ? jsonText(value) : value;
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new SettingValueError(`expected a JSON object ${SERIAL_TARGETS_SHAPE}`);
     const out: Record<string, TargetRef[]> = {};
@@ -102,16 +99,15 @@ export const serialTargetsCodec: Codec<Record<string, TargetRef[]>> = {
     }
     return out;
   },
-  format: (map) => JSON.stringify(Object.fromEntries(Object.entries(map).map(([serial, targets]) => [serial, targetsCodec.format(targets)]))),
-};
+  (map) => JSON.stringify(Object.fromEntries(Object.entries(map).map(([serial, targets]) => [serial, targetsCodec.format(targets)]))),
+);
 
 export const PLUG_MODES = ['relay', 'direct'] as const;
 export type PlugMode = (typeof PLUG_MODES)[number];
 
 /** `id@hub=host[:port][#child]`, comma-separated, or a list of them (text or parsed). */
-export const plugsCodec: Codec<PlugConfig[]> = {
-  parse: (text) => plugsCodec.coerce!(text),
-  coerce(value) {
+export const plugsCodec: Codec<PlugConfig[]> = codec(
+  (value) => {
     try {
       const items: unknown[] = Array.isArray(value) ? value : [value];
       const plugs = items.flatMap((p) => (typeof p === 'string' ? parsePlugList(p) : typeof p === 'object' && p !== null ? parsePlugList(formatPlug(p as PlugConfig)) : []));
@@ -121,8 +117,8 @@ export const plugsCodec: Codec<PlugConfig[]> = {
       throw new SettingValueError((err as Error).message, err);
     }
   },
-  format: (plugs) => plugs.map(formatPlug).join(','),
-};
+  (plugs) => plugs.map(formatPlug).join(','),
+);
 
 /** A Secrets Manager secret's name, or its ARN (complete, or partial: without the 6-character suffix). */
 export const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;

@@ -7,21 +7,20 @@
 import { OBJECT_SETTINGS, shadowNameCodec, thingNameCodec } from '../s3/settings';
 import { boolean, byteSize, endpoint, integer, MQTT_PORT, text } from './codecs';
 import { LOG_LEVEL_TEXT, logLevelSetting } from './log-level';
-import { envName, setting, type Codec } from './schema';
+import { codec, envName, setting, type Codec } from './schema';
 import { SettingValueError } from './errors';
 import { plugsCodec } from '../button/settings';
 
 const nonEmpty = text((t) => (t === '' ? 'must not be empty' : undefined));
 
 /** A password: taken as written (spaces are part of it), never quoted in a message. */
-const secret: Codec<string> = {
-  parse: (t) => secret.coerce!(t),
-  coerce(value) {
+const secret: Codec<string> = codec(
+  (value) => {
     if (typeof value !== 'string' || value === '') throw new SettingValueError('expected non-empty text');
     return value;
   },
-  format: () => '(secret)',
-};
+  () => '(secret)',
+);
 
 export const AGENT_SETTINGS = {
   endpoint: setting(endpoint(MQTT_PORT), {

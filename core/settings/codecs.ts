@@ -3,8 +3,9 @@
  * where cdk.json or a settings object may hold it structured, a JSON value too; each throws
  * SettingValueError with the problem only (the reader names the source).
  */
+import { formatHostPort } from '../util/host-port';
 import { SettingValueError } from './errors';
-import type { Codec } from './schema';
+import { codec, type Codec } from './schema';
 
 const quote = (value: unknown): string => JSON.stringify(value) ?? String(value);
 
@@ -49,7 +50,7 @@ export function boolean(): Codec<boolean> {
     if (value === false || value === 'false') return false;
     throw new SettingValueError(`expected true or false, got ${quote(value)}`);
   };
-  return { parse: (text) => coerce(text.trim()), format: String, coerce };
+  return { ...codec(coerce), parse: (text) => coerce(text.trim()) };
 }
 
 /** One of a fixed list; `fold` lower-cases the text first. */
@@ -62,7 +63,7 @@ export function oneOf<const V extends string>(values: readonly V[], fold = false
     }
     return key as V;
   };
-  return { parse: coerce, format: String, coerce };
+  return codec(coerce);
 }
 
 /** Text matching `pattern`; `what` says what it should be ("a shadow name (1–64 of ...)"). */
@@ -73,7 +74,7 @@ export function matching(pattern: RegExp, what: string): Codec<string> {
     if (!pattern.test(text)) throw new SettingValueError(`"${text}" is not ${what}`);
     return text;
   };
-  return { parse: coerce, format: String, coerce };
+  return codec(coerce);
 }
 
 /** Any text (trimmed), checked by `check` which returns a problem or undefined. */
@@ -85,7 +86,7 @@ export function text(check: (text: string) => string | undefined = () => undefin
     if (problem !== undefined) throw new SettingValueError(problem);
     return t;
   };
-  return { parse: coerce, format: String, coerce };
+  return codec(coerce);
 }
 
 /** Text that starts with `{` or `[`: JSON (cdk.json holds it parsed; `-c` and variables as text). */
@@ -112,7 +113,7 @@ export function listOf(item: Codec<string>, limits: { min: number; max: number; 
     if (dup !== undefined) throw new SettingValueError(`"${dup}" is listed twice`);
     return items;
   };
-  return { parse: coerce, format: (v) => v.join(','), coerce };
+  return codec(coerce, (v) => v.join(','));
 }
 
 /** `1048576`, `500MiB`, `2GB`, `1.5g` → bytes (KiB/MiB/k/m: powers of 1024; KB/MB: of 1000). */
@@ -134,7 +135,7 @@ export function byteSize(): Codec<number> {
     if (!Number.isSafeInteger(bytes)) throw new SettingValueError(`${quote(value)} is too large`);
     return bytes;
   };
-  return { parse: coerce, format: String, coerce };
+  return codec(coerce);
 }
 
 /** `host[:port]` (IPv6 in brackets); the port defaults to `defaultPort`. */
@@ -152,7 +153,7 @@ export function endpoint(defaultPort: number): Codec<{ host: string; port: numbe
     }
     return { host, port: Number(portText) };
   };
-  return { parse: coerce, format: ({ host, port }) => `${host.includes(':') ? `[${host}]` : host}:${port}`, coerce };
+  return codec(coerce, ({ host, port }) => formatHostPort(host, port));
 }
 
 /** MQTT endpoints (the agent's broker, `click --endpoint`): `host[:port]`, mutual TLS on 8883 unless given. */

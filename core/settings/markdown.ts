@@ -6,17 +6,13 @@
 import { DOCUMENTED_BUTTON_SETTINGS } from '../button/settings-text';
 import { OBJECT_SETTINGS } from '../s3/settings';
 import { AGENT_SETTINGS } from './agent';
-import { defaultText, envName, settingsOf, type Setting } from './schema';
+import { envName, settingsOf, type Setting } from './schema';
 import { feedsOf, STACK_SETTINGS } from './stack';
 
 const code = (text: string | undefined): string => (text === undefined || text === '' ? '' : `\`${text}\``);
 const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
-function shownDefault(s: Setting<unknown>): string {
-  if (s.defaultText !== undefined) return s.defaultText;
-  const text = defaultText(s);
-  return text === undefined ? '—' : code(text);
-}
+const shownDefault = (s: Setting<unknown>): string => s.defaultText ?? (s.default === undefined ? '—' : code(s.format(s.default)));
 
 const described = (s: Setting<unknown>): string => s.description ?? '';
 

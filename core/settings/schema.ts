@@ -38,6 +38,11 @@ export interface SettingMeta<T> {
 
 export type Setting<T> = Codec<T> & SettingMeta<T>;
 
+/** A codec from its reader of structured values (text goes through it too) and its writer. */
+export function codec<T>(coerce: (value: unknown) => T, format: (value: T) => string = String): Codec<T> {
+  return { parse: coerce, format, coerce };
+}
+
 /** A setting; the meta's exact shape is kept, so a declared default types the value as always present. */
 export function setting<T, M extends SettingMeta<T>>(codec: Codec<T>, meta: M): Codec<T> & M {
   return { ...codec, ...meta };
@@ -88,12 +93,6 @@ export function attempt<T>(fn: () => T, fail: (problem: string, cause: unknown) 
   }
 }
 
-/** An unset value → the default; otherwise parsed, failures named by `fail`. */
-export function readText<T>(s: Setting<T>, text: string | undefined, fail: (problem: string, cause: unknown) => never): T | undefined {
-  if (isUnset(text)) return s.default;
-  return attempt(() => s.parse(text), fail);
-}
-
 /**
  * Settings given in code (the stack, the sandbox) → the function's environment, every value
  * spelled out (defaults included, so the deployed configuration reads in the console), and the
@@ -117,12 +116,13 @@ export function buildEnvironment(
   return { env, values };
 }
 
-/** Environment → each setting's value (defaults applied); `fail` names the variable. */
+/** Environment → each setting's value (unset: the default); `fail` names the variable. */
 export function readEnvironment(schema: object, env: Record<string, string | undefined>, fail: (variable: string, problem: string, cause?: unknown) => never): Record<string, unknown> {
   const values: Record<string, unknown> = {};
   for (const [name, s] of settingsOf(schema)) {
     const variable = envName(name);
-    values[name] = readText(s, env[variable], (problem, cause) => fail(variable, problem, cause));
+    const text = env[variable];
+    values[name] = isUnset(text) ? s.default : attempt(() => s.parse(text), (problem, cause) => fail(variable, problem, cause));
   }
   return values;
 }

@@ -9,7 +9,7 @@ import { OBJECT_SETTINGS, thingNameCodec, unsafeKeyReason } from '../s3/settings
 import { isValidHost } from '../tplink/address';
 import { boolean, integer, jsonText, listOf, matching, text } from './codecs';
 import { SettingValueError } from './errors';
-import { envName, setting, settingsOf, type Codec } from './schema';
+import { codec, envName, setting, settingsOf, type Codec } from './schema';
 
 /** An MQTT topic filter for the rule's FROM clause: `+`/`#` whole levels, `#` last, no quote (spliced into SQL), no `$`. */
 function topicFilterProblem(filter: string): string | undefined {
@@ -34,9 +34,8 @@ function keyPrefixProblem(prefix: string): string | undefined {
 const CERTIFICATE_ARN = /^arn:aws[a-z-]*:iot:[a-z0-9-]+:\d{12}:cert\/[0-9a-f]{64}$/;
 
 /** One certificate ARN, or a JSON object thing name → ARN (which things exist is checked by the reader). */
-const certificatesCodec: Codec<string | Record<string, string>> = {
-  parse: (t) => certificatesCodec.coerce!(t),
-  coerce(value) {
+const certificatesCodec: Codec<string | Record<string, string>> = codec(
+  (value) => {
     const raw = typeof value === 'string' ? jsonText(value) : value;
     const check = (arn: unknown): string => {
       if (typeof arn !== 'string' || !CERTIFICATE_ARN.test(arn.trim())) {
@@ -48,8 +47,8 @@ const certificatesCodec: Codec<string | Record<string, string>> = {
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new SettingValueError('expected a certificate ARN or {"<thing>": "<arn>"}');
     return Object.fromEntries(Object.entries(raw).map(([thing, arn]) => [thing, check(arn)]));
   },
-  format: (v) => (typeof v === 'string' ? v : JSON.stringify(v)),
-};
+  (v) => (typeof v === 'string' ? v : JSON.stringify(v)),
+);
 
 /** A function setting that a context key of the same meaning sets (`field`: the setting it feeds). */
 const sets = <S extends object>(s: S, field: string): S & { feeds: string } => ({ ...s, feeds: field });
