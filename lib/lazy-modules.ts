@@ -14,9 +14,3 @@ export const BUTTON_LAZY_MODULES: readonly string[] = ['lambda/button-relay.mts'
 export function lazyModuleFile(entry: string): string {
   return `${entry.split('/').pop()!.replace(/\.m?ts$/, '')}.mjs`;
 }
-
-/**
- * Constants every Lambda bundle is built with (the stack's NodejsFunction and the test helper
- * alike): settings' text for people is folded away (core/settings/docs-text.ts).
- */
-export const LAMBDA_BUNDLE_DEFINE: Readonly<Record<string, string>> = { 'process.env.SHADOWPLUG_SETTINGS_DOCS': JSON.stringify('omit') };

@@ -5,7 +5,7 @@ import { Architecture, Runtime, Tracing, type FunctionProps } from 'aws-cdk-lib/
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { LAMBDA_BUNDLE_DEFINE, lazyModuleFile } from '../lazy-modules';
+import { lazyModuleFile } from '../lazy-modules';
 
 /** The repository root: NodejsFunction resolves entries and the lock file from here. */
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -44,7 +44,6 @@ function lazyBundleCommand(inputDir: string, outputDir: string, entry: string): 
     `"${inputDir}/${entry}"`,
     '--bundle --platform=node --target=node22 --format=esm --minify --main-fields=module,main',
     `'--external:@aws-sdk/*'`,
-    ...Object.entries(LAMBDA_BUNDLE_DEFINE).map(([name, value]) => `'--define:${name}=${value}'`),
     `"--outfile=${outputDir}/${lazyModuleFile(entry)}"`,
     '--log-level=warning',
   ].join(' ');
@@ -102,7 +101,6 @@ export class BundledFunction extends Construct {
         // ESM entry points of dependencies first, so esbuild can tree-shake them.
         mainFields: ['module', 'main'],
         banner: REQUIRE_SHIM,
-        define: { ...LAMBDA_BUNDLE_DEFINE },
         // Provided by the Lambda runtime; bundling them would only grow the cold start. Lazy modules are files of their own.
         externalModules: ['@aws-sdk/*', ...lazy.map((entry) => `./${lazyModuleFile(entry)}`)],
         ...(lazy.length === 0

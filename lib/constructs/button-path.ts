@@ -14,9 +14,9 @@ export interface ButtonPathProps {
   readonly topicFilter: string;
   /** The button function's validated configuration (built by core/button/config.ts). */
   readonly environment: Record<string, string>;
-  /** Long enough for the configuration's worst case (see buttonTimeoutSeconds). */
+  /** Long enough for the configuration's worst case (see buttonFunction in function-settings.ts). */
   readonly timeout: Duration;
-  /** How long a click may wait in Lambda's queue (see buttonMaxEventAgeSeconds). */
+  /** How long a click may wait in Lambda's queue (see buttonFunction in function-settings.ts). */
   readonly maxEventAge: Duration;
   /** Outcomes go here; so do failed invocations. */
   readonly topic: ITopic;

@@ -7,7 +7,7 @@
 import { build, type BuildOptions } from 'esbuild';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { BUTTON_LAZY_MODULES, LAMBDA_BUNDLE_DEFINE, lazyModuleFile } from '../../lib/lazy-modules';
+import { BUTTON_LAZY_MODULES, lazyModuleFile } from '../../lib/lazy-modules';
 
 /** The same banner as the stack's (a bundled CommonJS dependency may call `require`). */
 export const REQUIRE_SHIM =
@@ -22,7 +22,6 @@ const COMMON: BuildOptions = {
   sourcemap: false,
   mainFields: ['module', 'main'],
   logLevel: 'warning',
-  define: { ...LAMBDA_BUNDLE_DEFINE },
 };
 
 /** The modules each handler loads on demand, as the stack bundles them (files of their own beside index.mjs). */
