@@ -1,0 +1,50 @@
+/**
+ * The job document of a file roll-out: `{"operation":"shadowplug.file","file":{...}}`, where
+ * `file` is exactly what `desired.s3` carries on the shadow path (url, hash, size, bucket, key,
+ * versionId, ...), plus the signed release manifest when there is one. The job id names the
+ * object version, so the same upload seen twice makes one job. Pure.
+ */
+import { createHash } from 'node:crypto';
+import { ShadowplugError } from '../errors';
+import { isObject } from '../util/guards';
+
+export const FILE_OPERATION = 'shadowplug.file';
+/** IoT's limit on a job document (CreateJob `document`). */
+export const MAX_JOB_DOCUMENT_BYTES = 32 * 1024;
+/** CreateJob `jobId`: `[a-zA-Z0-9_-]{1,64}`. */
+export const JOB_ID_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
+
+export interface FileJobDocument {
+  operation: typeof FILE_OPERATION;
+  /** The value `desired.s3` would hold for this upload. */
+  file: Record<string, unknown>;
+  /** The signed release manifest, when the publisher signs. */
+  manifest?: unknown;
+}
+
+function invalid(message: string): ShadowplugError {
+  return new ShadowplugError(`job document: ${message}`, { code: 'JOB_DOCUMENT_INVALID', retryable: false });
+}
+
+/** The document as CreateJob takes it; throws when it exceeds IoT's 32 KB. */
+export function serializeJobDocument(file: Record<string, unknown>, manifest?: unknown): string {
+  const doc: FileJobDocument = { operation: FILE_OPERATION, file, ...(manifest !== undefined ? { manifest } : {}) };
+  const text = JSON.stringify(doc);
+  const bytes = Buffer.byteLength(text);
+  if (bytes > MAX_JOB_DOCUMENT_BYTES) throw invalid(`${bytes} bytes exceeds IoT's ${MAX_JOB_DOCUMENT_BYTES}-byte limit`);
+  return text;
+}
+
+/** A document of ours, or a clear error naming what is wrong (another operation, no file). */
+export function parseJobDocument(value: unknown): FileJobDocument {
+  if (!isObject(value)) throw invalid(`expected an object, got ${JSON.stringify(value)}`);
+  if (value.operation !== FILE_OPERATION) throw invalid(`operation ${JSON.stringify(value.operation)} is not ${FILE_OPERATION}`);
+  if (!isObject(value.file)) throw invalid('has no file object');
+  return { operation: FILE_OPERATION, file: value.file, ...(value.manifest !== undefined ? { manifest: value.manifest } : {}) };
+}
+
+/** `sp-<24 hex>`: one id per object version (and bytes), whatever prefix or key length. */
+export function fileJobId(file: { url: string; hash: string; versionId?: string }): string {
+  const digest = createHash('sha256').update(JSON.stringify([file.url, file.versionId ?? null, file.hash])).digest('hex');
+  return `sp-${digest.slice(0, 24)}`;
+}
