@@ -17,6 +17,7 @@ import { IotCoreInvalidNameError } from './iot/errors';
 import { startMqttBroker, type MqttObserver } from './iot/mqtt-broker';
 import { ShadowService, type ShadowRequestResult } from './iot/shadow-service';
 import { ShadowStore } from './iot/shadow-store';
+import { JobsService } from './iot/jobs-service';
 
 export type { ButtonRuleEvent, ButtonHandler } from './iot/button-rule';
 export type { ThingCertificate, ButtonCertificate } from './iot/certificate-authority';
@@ -61,6 +62,8 @@ export interface IotCoreOptions {
   sharedDeviceKey?: boolean;
   /** Epoch milliseconds; default Date.now. */
   clock?: () => number;
+  /** The Jobs stand-in's own time (roll-out minutes, timeouts), so a test can step it; default `clock` and timers. */
+  jobsTime?: { clock: () => number; schedule: (at: number, fn: () => void) => () => void };
   logger?: Logger;
 }
 
@@ -83,6 +86,8 @@ export interface IotCore {
   issueThing(name: string): ThingCertificate;
   issueButton(serial: string): ButtonCertificate;
   shadows: ShadowAccess;
+  /** The IoT Jobs stand-in (CreateJob in process; the device API over MQTT). */
+  jobs: JobsService;
   /**
    * Watch, in process and without a socket, every message on topics matching an MQTT filter
    * (e.g. `$aws/things/+/shadow/update/documents`): devices' publishes and the shadow service's
@@ -126,9 +131,14 @@ export async function startIotCore(options: IotCoreOptions): Promise<IotCore> {
     logger: logger.child({ component: 'shadow' }),
     publish: (topic, payload) => publishRaw(topic, Buffer.from(JSON.stringify(payload))),
   });
+  const jobs = new JobsService({
+    publish: (topic, payload) => publishRaw(topic, Buffer.from(JSON.stringify(payload))),
+    ...(options.jobsTime ?? { clock }),
+    logger: logger.child({ component: 'jobs' }),
+  });
   const rule = new ButtonRule({ ...(options.onButton ? { handler: options.onButton } : {}), clock, logger: logger.child({ component: 'button-rule' }) });
 
-  const closers: (() => Promise<void>)[] = [];
+  const closers: (() => Promise<void>)[] = [async () => jobs.close()];
   const closeAll = async () => {
     await Promise.allSettled(closers.splice(0).map((close) => close()));
   };
@@ -141,7 +151,7 @@ export async function startIotCore(options: IotCoreOptions): Promise<IotCore> {
       logger: logger.child({ component: 'mqtt' }),
       ...(options.devicePolicy ? { devicePolicy: options.devicePolicy } : {}),
       onPublish: (topic, payload) => {
-        if (!shadows.handleMqtt(topic, payload)) rule.handle(topic, payload);
+        if (!shadows.handleMqtt(topic, payload) && !jobs.handleMqtt(topic, payload)) rule.handle(topic, payload);
       },
     });
     closers.push(() => broker.close());
@@ -189,6 +199,7 @@ export async function startIotCore(options: IotCoreOptions): Promise<IotCore> {
       issueThing: (name) => ca.issueThing(name),
       observe: (topicFilter, onMessage) => broker.observe(topicFilter, onMessage),
       issueButton: (serial) => ca.issueButton(serial),
+      jobs,
       shadows: {
         get(thingName, shadowName) {
           const r = shadows.get(thingName, shadowName);

@@ -34,6 +34,8 @@ export interface DevicePolicyOptions {
   shadows: readonly ShadowScope[];
   /** Whose policy: the thing-name variable (default, the stack) or a concrete thing name. */
   thing?: string;
+  /** IoT Jobs: publish, subscribe and receive on the thing's own `$aws/things/<thing>/jobs/*` (roll-out mode). */
+  jobs?: boolean;
 }
 
 export function devicePolicy(options: DevicePolicyOptions): IotPolicy {
@@ -48,6 +50,11 @@ export function devicePolicy(options: DevicePolicyOptions): IotPolicy {
     { sid: 'SubscribeOwnShadowReplies', actions: ['iot:Subscribe'], resources: resources('topicfilter', ['*']) },
     { sid: 'ReceiveOwnShadowReplies', actions: ['iot:Receive'], resources: resources('topic', ['*']) },
   ];
+  if (options.jobs) {
+    // Its own job executions only: start-next, update and get, their replies and notify(-next).
+    const jobs = `$aws/things/${thing}/jobs/*`;
+    statements.push({ sid: 'OwnJobs', actions: ['iot:Publish', 'iot:Receive'], resources: [{ type: 'topic', name: jobs }] }, { sid: 'OwnJobTopics', actions: ['iot:Subscribe'], resources: [{ type: 'topicfilter', name: jobs }] });
+  }
   return statements;
 }
 

@@ -36,7 +36,7 @@ export function jobTopics(thingName: string): JobTopics {
   };
 }
 
-export type JobRequest = { thingName: string } & ({ operation: 'get' | 'start-next' } | { operation: 'job-get' | 'update'; jobId: string });
+export type JobRequest = { thingName: string; operation: 'get' | 'start-next' } | { thingName: string; operation: 'job-get' | 'update'; jobId: string };
 
 /** What a device's publish asks of the Jobs service, or undefined for any other topic. */
 export function parseJobRequestTopic(topic: string): JobRequest | undefined {
