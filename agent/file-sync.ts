@@ -33,7 +33,7 @@ const PERMANENT: ReadonlySet<string> = new Set(['INVALID_DESIRED', 'UNSAFE_KEY',
  * for good (the object Lambda clears or replaces it). A key without a version may be uploaded
  * again: that is retried with backoff.
  */
-function isPermanent(error: AgentError, desired: FileDesired): boolean {
+export function isPermanent(error: AgentError, desired: FileDesired): boolean {
   return PERMANENT.has(error.code) || (error.code === 'S3_OBJECT_MISSING' && desired.versionId !== undefined);
 }
 
@@ -94,7 +94,7 @@ function valueKey(t: Target): string {
   return JSON.stringify([t.desired.raw, t.path]);
 }
 
-function toAgentError(err: unknown): AgentError {
+export function toAgentError(err: unknown): AgentError {
   if (err instanceof AgentError) return err;
   return new AgentError((err as Error)?.message ?? String(err), { code: 'UNEXPECTED', retryable: true, cause: err });
 }
