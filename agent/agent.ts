@@ -287,7 +287,6 @@ async function build(options: AgentOptions, once: boolean): Promise<Agent> {
           ...(options.timers ? { timers: options.timers } : {}),
           plugClient: { ...options.plugTimeouts, detection, ...(options.tplinkCredentials ? { credentials: options.tplinkCredentials } : {}) },
         });
-  let onJob: ((jobId: string, outcome: JobOutcome) => void) | undefined;
   const jobs = options.jobs
     ? new JobRunner({
         thingName: options.thingName,
@@ -300,14 +299,13 @@ async function build(options: AgentOptions, once: boolean): Promise<Agent> {
         logger,
         ...(options.jobRetry ? { retry: options.jobRetry } : {}),
         ...(options.progressIntervalMs !== undefined ? { progressIntervalMs: options.progressIntervalMs } : {}),
-        onOutcome: (jobId, outcome) => onJob?.(jobId, outcome),
+        onOutcome: (jobId, outcome) => events.emit('job', { jobId, ...outcome }),
       })
     : undefined;
   if (jobs) session.attach(jobs);
   const agent = new Agent(session, capability, credentials, () => shared?.destroy(), relay, detection, jobs);
-  onJob = (jobId, outcome) => agent.emit('job', { jobId, ...outcome });
   relay?.onEvent((e) => agent.emit('plug', e));
-  for (const name of ['installed', 'progress'] as const) events.on(name, (e) => agent.emit(name, e));
+  for (const name of ['installed', 'progress', 'job'] as const) events.on(name, (e) => agent.emit(name, e));
   events.on('error', (err: AgentError) => {
     if (agent.listenerCount('error') > 0) agent.emit('error', err);
   });
