@@ -40,7 +40,7 @@ export type FileJobOutcome =
   | { status: 'created' | 'exists'; jobId: string; key: string; hash: string }
   | { status: 'skipped'; key: string; reason: 'outside-prefix' | 'removed' | 'object-missing' };
 
-export async function createFileJob(s3: S3Client, creator: JobCreator, config: FileJobConfig, change: ObjectChange, manifest?: unknown): Promise<FileJobOutcome> {
+export async function createFileJob(s3: S3Client, creator: JobCreator, config: FileJobConfig, change: ObjectChange): Promise<FileJobOutcome> {
   const { bucket, key } = change;
   if (!key.startsWith(config.prefix)) return { status: 'skipped', key, reason: 'outside-prefix' };
   if (change.kind === 'removed') return { status: 'skipped', key, reason: 'removed' };
@@ -49,6 +49,6 @@ export async function createFileJob(s3: S3Client, creator: JobCreator, config: F
   const { hash } = await hashObject(s3, { bucket, key, size: state.size, versionId: state.versionId, eTag: state.eTag || undefined }, { partSizeBytes: config.partSizeBytes, concurrency: config.concurrency });
   const file = buildDesired(bucket, key, state, hash, { sequencer: change.sequencer, eventTime: change.eventTime });
   const jobId = fileJobId(file);
-  const created = await creator.createJob({ jobId, targets: config.targets, document: serializeJobDocument({ ...file }, manifest), settings: config.settings });
+  const created = await creator.createJob({ jobId, targets: config.targets, document: serializeJobDocument({ ...file }), settings: config.settings });
   return { status: created ? 'created' : 'exists', jobId, key, hash };
 }

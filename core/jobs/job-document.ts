@@ -1,8 +1,9 @@
 /**
  * The job document of a file roll-out: `{"operation":"shadowplug.file","file":{...}}`, where
  * `file` is exactly what `desired.s3` carries on the shadow path (url, hash, size, bucket, key,
- * versionId, ...), plus the signed release manifest when there is one. The job id names the
- * object version, so the same upload seen twice makes one job. Pure.
+ * versionId, and the signed release's manifest and signature when the publisher signs), so the
+ * agent installs and checks it the same way. The job id names the object version, so the same
+ * upload seen twice makes one job. Pure.
  */
 import { createHash } from 'node:crypto';
 import { ShadowplugError } from '../errors';
@@ -18,8 +19,6 @@ export interface FileJobDocument {
   operation: typeof FILE_OPERATION;
   /** The value `desired.s3` would hold for this upload. */
   file: Record<string, unknown>;
-  /** The signed release manifest, when the publisher signs. */
-  manifest?: unknown;
 }
 
 function invalid(message: string): ShadowplugError {
@@ -27,8 +26,8 @@ function invalid(message: string): ShadowplugError {
 }
 
 /** The document as CreateJob takes it; throws when it exceeds IoT's 32 KB. */
-export function serializeJobDocument(file: Record<string, unknown>, manifest?: unknown): string {
-  const doc: FileJobDocument = { operation: FILE_OPERATION, file, ...(manifest !== undefined ? { manifest } : {}) };
+export function serializeJobDocument(file: Record<string, unknown>): string {
+  const doc: FileJobDocument = { operation: FILE_OPERATION, file };
   const text = JSON.stringify(doc);
   const bytes = Buffer.byteLength(text);
   if (bytes > MAX_JOB_DOCUMENT_BYTES) throw invalid(`${bytes} bytes exceeds IoT's ${MAX_JOB_DOCUMENT_BYTES}-byte limit`);
@@ -40,7 +39,7 @@ export function parseJobDocument(value: unknown): FileJobDocument {
   if (!isObject(value)) throw invalid(`expected an object, got ${JSON.stringify(value)}`);
   if (value.operation !== FILE_OPERATION) throw invalid(`operation ${JSON.stringify(value.operation)} is not ${FILE_OPERATION}`);
   if (!isObject(value.file)) throw invalid('has no file object');
-  return { operation: FILE_OPERATION, file: value.file, ...(value.manifest !== undefined ? { manifest: value.manifest } : {}) };
+  return { operation: FILE_OPERATION, file: value.file };
 }
 
 /** `sp-<24 hex>`: one id per object version (and bytes), whatever prefix or key length. */

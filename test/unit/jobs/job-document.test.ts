@@ -5,9 +5,10 @@ import { parseJobRequestTopic } from '../../../core/jobs/topics';
 const file = { url: 's3://bucket-1/fw.bin', hash: 'a'.repeat(64), size: 3, bucket: 'bucket-1', key: 'fw.bin', versionId: 'v1' };
 
 describe('the file job document', () => {
-  it('carries what desired.s3 carries, and the manifest when given', () => {
+  it('carries what desired.s3 carries (a signed release inside it too)', () => {
     expect(parseJobDocument(JSON.parse(serializeJobDocument(file)))).toEqual({ operation: 'shadowplug.file', file });
-    expect(parseJobDocument(JSON.parse(serializeJobDocument(file, { signature: 'x' })))).toMatchObject({ manifest: { signature: 'x' } });
+    const signed = { ...file, manifest: { key: 'fw.bin' }, signature: 'MEUC' };
+    expect(parseJobDocument(JSON.parse(serializeJobDocument(signed))).file).toEqual(signed);
   });
 
   it("refuses a document over IoT's 32 KB, another operation, or no file", () => {
