@@ -13,7 +13,8 @@ import type { EventEmitter } from 'node:events';
 import { silentLogger, type Logger } from '../core/logger';
 import { Backoff, sleep } from './backoff';
 import { parseFileDesired, type FileDesired } from './desired';
-import { discardPartial, downloadObject } from './download';
+import { discardPartial } from './download';
+import { installFile, type InstallDeps } from './install-file';
 import { AgentError, CancelledError } from './errors';
 import type { HookContext, HookRunner } from './hook';
 import { installPath } from './install-path';
@@ -118,10 +119,14 @@ export class FileSyncCapability implements ShadowCapability {
   private started = 0;
   private readonly idleListeners = new Set<() => void>();
 
+  private readonly installDeps: InstallDeps;
+
   constructor(private readonly options: FileSyncOptions) {
     this.property = options.property;
     this.logger = (options.logger ?? silentLogger).child({ property: options.property });
     this.clock = options.clock ?? (() => new Date());
+    const { maxSize, store, openSource, events, idleTimeoutMs } = options;
+    this.installDeps = { property: options.property, maxSize, store, openSource, events, clock: this.clock, ...(idleTimeoutMs !== undefined ? { idleTimeoutMs } : {}) };
   }
 
   onShadow(view: PropertyView): void {
@@ -289,40 +294,15 @@ export class FileSyncCapability implements ShadowCapability {
       if (signal.aborted) return;
       this.logger.info('downloading', { url: desired.url, hash: desired.hash, versionId: desired.versionId, path, attempt: backoff.attempts + 1 });
       let lastProgress = 0;
-      let opened: OpenedSource | undefined;
       try {
-        opened = await this.options.openSource();
-        const result = await downloadObject(opened.source, {
-          bucket: desired.bucket,
-          key: desired.key,
-          hash: desired.hash,
-          maxSize: this.options.maxSize,
-          finalPath: path,
-          signal,
-          ...(this.options.idleTimeoutMs !== undefined ? { idleTimeoutMs: this.options.idleTimeoutMs } : {}),
-          ...(desired.versionId ? { versionId: desired.versionId } : {}),
-          ...(desired.size !== undefined ? { size: desired.size } : {}),
-          onProgress: (bytes, total) => {
-            const now = Date.now();
-            if (now - lastProgress < progressEvery && bytes !== total) return;
-            lastProgress = now;
-            this.options.events.emit('progress', { property: this.property, url: desired.url, bytes, total });
-          },
+        const installed = await installFile(this.installDeps, desired, path, signal, (bytes, total) => {
+          const now = Date.now();
+          if (now - lastProgress < progressEvery && bytes !== total) return;
+          lastProgress = now;
+          this.options.events.emit('progress', { property: this.property, url: desired.url, bytes, total });
         });
-        // The file is in place: record it before anything else can fail.
-        const installed: InstalledFile = {
-          url: desired.url,
-          hash: result.hash,
-          ...(desired.versionId ? { versionId: desired.versionId } : {}),
-          size: result.size,
-          path,
-          installedAt: this.clock().toISOString(),
-          desired: desired.raw,
-        };
-        await this.options.store.set(this.property, installed);
-        this.logger.info('installed', { path, hash: result.hash, size: result.size, resumedFrom: result.resumedFrom });
-        this.options.events.emit('installed', { property: this.property, url: desired.url, hash: result.hash, path, size: result.size, versionId: desired.versionId, resumedFrom: result.resumedFrom });
-        this.runHook({ path, hash: result.hash, url: desired.url, size: result.size, property: this.property, thingName: this.options.thingName, ...(desired.versionId ? { versionId: desired.versionId } : {}) });
+        this.logger.info('installed', { path, hash: installed.hash, size: installed.size });
+        this.runHook({ path, hash: installed.hash, url: desired.url, size: installed.size, property: this.property, thingName: this.options.thingName, ...(desired.versionId ? { versionId: desired.versionId } : {}) });
         const reported = this.reportedFor(installed, desired.raw);
         const ok = await this.report(this.asUpdate(this.view?.reported, reported), 'the installed file');
         if (ok) this.settle({ status: 'in-sync', installed });
@@ -346,8 +326,6 @@ export class FileSyncCapability implements ShadowCapability {
         } catch {
           return;
         }
-      } finally {
-        opened?.close();
       }
     }
   }
