@@ -5,7 +5,8 @@
 import type { SandboxEvent } from '../event-log';
 import { FleetNarration } from '../fleet-narration';
 import { PlugShadows, type PlugEntry } from './plug-shadows';
-import type { DashboardHeader, DeviceView, FileView, FleetSummary, PlugShadowView, PlugView, Snapshot, TimelineEntry, UploadView } from './view';
+import { RolloutTracker } from './rollouts';
+import type { DashboardHeader, DeviceView, FileView, FleetSummary, PlugShadowView, PlugView, RolloutView, Snapshot, TimelineEntry, UploadView } from './view';
 
 /** Timeline entries kept (and sent to a page that connects). */
 export const TIMELINE_LENGTH = 200;
@@ -40,6 +41,8 @@ export interface ModelChanges {
   reread: string[];
   /** Plugs whose view changed (their hub came or went). */
   plugs: PlugShadowView[];
+  /** The roll-out the event moved on (roll-out mode). */
+  rollouts: RolloutView[];
 }
 
 export class DashboardModel {
@@ -49,6 +52,7 @@ export class DashboardModel {
   private readonly timeline: TimelineEntry[] = [];
   private readonly narration: FleetNarration;
   private readonly plugShadows: PlugShadows;
+  private readonly rollouts = new RolloutTracker();
   private readonly property: string;
   private readonly clock: () => number;
   private seq = 0;
@@ -87,7 +91,9 @@ export class DashboardModel {
   }
 
   apply(event: SandboxEvent): ModelChanges {
-    const changes: ModelChanges = { devices: [], uploads: [], timeline: [], reread: [], plugs: [] };
+    const changes: ModelChanges = { devices: [], uploads: [], timeline: [], reread: [], plugs: [], rollouts: [] };
+    const rollout = this.rollouts.apply(event);
+    if (rollout) changes.rollouts.push(rollout);
     const device = 'thing' in event ? this.devices.get(event.thing) : undefined;
     if (device) {
       switch (event.type) {
@@ -185,6 +191,7 @@ export class DashboardModel {
       devices: [...this.devices.values()],
       fleet: this.fleet(),
       uploads: this.narration.tracker.uploads(),
+      rollouts: this.rollouts.list(),
       timeline: [...this.timeline],
     };
   }
