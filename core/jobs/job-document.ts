@@ -47,3 +47,29 @@ export function fileJobId(file: { url: string; hash: string; versionId?: string 
   const digest = createHash('sha256').update(JSON.stringify([file.url, file.versionId ?? null, file.hash])).digest('hex');
   return `sp-${digest.slice(0, 24)}`;
 }
+
+/**
+ * The largest document an upload under `keyPrefix` can make: S3's longest key (1,024 bytes) of
+ * characters JSON escapes six-fold, in the url, the key and a signed release's manifest, with
+ * every other field at its longest. The limits check holds it against IoT's 32 KB.
+ */
+export function worstCaseJobDocumentBytes(keyPrefix: string): number {
+  const key = keyPrefix + '\u0001'.repeat(Math.max(0, 1024 - Buffer.byteLength(keyPrefix)));
+  const bucket = 'b'.repeat(63);
+  const versionId = 'v'.repeat(1024);
+  const hash = 'f'.repeat(64);
+  const file = {
+    url: `s3://${bucket}/${key}`,
+    hash,
+    size: Number.MAX_SAFE_INTEGER,
+    bucket,
+    key,
+    versionId,
+    eTag: `${'e'.repeat(32)}-10000`,
+    sequencer: 'F'.repeat(32),
+    eventTime: '2026-12-31T23:59:59.999Z',
+    manifest: { format: 1, key, versionId, size: Number.MAX_SAFE_INTEGER, sha256: hash, release: Number.MAX_SAFE_INTEGER, expires: '2026-12-31T23:59:59.999Z', keyId: 'k'.repeat(64) },
+    signature: 's'.repeat(200),
+  };
+  return Buffer.byteLength(JSON.stringify({ operation: FILE_OPERATION, file }));
+}

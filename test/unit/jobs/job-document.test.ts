@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fileJobId, MAX_JOB_DOCUMENT_BYTES, parseJobDocument, serializeJobDocument } from '../../../core/jobs/job-document';
+import { fileJobId, MAX_JOB_DOCUMENT_BYTES, parseJobDocument, serializeJobDocument, worstCaseJobDocumentBytes } from '../../../core/jobs/job-document';
 import { parseJobRequestTopic } from '../../../core/jobs/topics';
 
 const file = { url: 's3://bucket-1/fw.bin', hash: 'a'.repeat(64), size: 3, bucket: 'bucket-1', key: 'fw.bin', versionId: 'v1' };
@@ -15,6 +15,13 @@ describe('the file job document', () => {
     expect(() => serializeJobDocument({ ...file, pad: 'x'.repeat(MAX_JOB_DOCUMENT_BYTES) })).toThrow(/exceeds IoT's 32768-byte limit/);
     expect(() => parseJobDocument({ operation: 'reboot', file })).toThrow(expect.objectContaining({ code: 'JOB_DOCUMENT_INVALID' }));
     expect(() => parseJobDocument({ operation: 'shadowplug.file' })).toThrow(/no file object/);
+  });
+
+  it("keeps the largest possible document (S3's longest key, escaped six-fold, signed) within IoT's 32 KB", () => {
+    const worst = worstCaseJobDocumentBytes('releases/');
+    expect(worst).toBeLessThanOrEqual(MAX_JOB_DOCUMENT_BYTES);
+    const longest = { ...file, key: '\u0001'.repeat(1024), url: `s3://bucket-1/${'\u0001'.repeat(1024)}` };
+    expect(worst).toBeGreaterThan(Buffer.byteLength(serializeJobDocument(longest)));
   });
 
   it('names one job per object version', () => {
