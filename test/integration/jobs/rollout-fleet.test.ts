@@ -147,9 +147,13 @@ describe('a roll-out to 40 devices', () => {
     await waitFor(() => notices.length === 1, 'the SNS message');
     expect(notices[0]!.subject).toBe(`shadowplug roll-out ${jobId} aborted`);
     expect(notices[0]!.message).toContain('abortConfig:');
-    expect(notices[0]!.message).toMatch(new RegExp(`${things[7]}: FAILED OBJECT_TOO_LARGE`));
-    // One view for both paths: the failed device says so in its shadow too.
-    await waitFor(() => (iot.shadows.get(things[7]!) as { state?: { reported?: { job?: { jobId?: string; code?: string } } } })?.state?.reported?.job?.code === 'OBJECT_TOO_LARGE', 'reported.job of a failed device');
+    // Which of the third wave's failing devices fail first depends on timing; every one named is one of them.
+    const named = [...notices[0]!.message.matchAll(/^ {2}(fleet-\d+): FAILED OBJECT_TOO_LARGE/gm)].map((m) => m[1]!);
+    expect(named.length).toBeGreaterThanOrEqual(3);
+    for (const thing of named) expect(FAILING.has(thing)).toBe(true);
+    // One view for both paths: a failed device says so in its shadow too.
+    const failed = job.failures[0]!.thingName;
+    await waitFor(() => (iot.shadows.get(failed) as { state?: { reported?: { job?: { jobId?: string; code?: string } } } })?.state?.reported?.job?.code === 'OBJECT_TOO_LARGE', 'reported.job of a failed device');
   }, 120_000);
 
   it('completes in waves that follow the rate when nothing fails', async () => {
