@@ -154,3 +154,33 @@ export function executionSummary(e: Execution): JsonObject {
     executionNumber: e.executionNumber,
   };
 }
+
+/** The job event IoT publishes on `$aws/events/job/<jobId>/completed|canceled` (job events enabled). */
+export function jobEvent(job: JobRecord, summary: JobSummary, operation: 'completed' | 'canceled', now: number): JsonObject {
+  const c = summary.counts;
+  return {
+    eventType: 'JOB',
+    eventId: `${job.jobId}-${operation}`,
+    timestamp: seconds(now),
+    operation,
+    jobId: job.jobId,
+    status: summary.status,
+    targetSelection: 'SNAPSHOT',
+    targets: [...job.targets],
+    ...(summary.comment ? { comment: summary.comment } : {}),
+    ...(summary.abort ? { reasonCode: 'ABORT_CRITERIA_MET' } : {}),
+    createdAt: seconds(job.createdAt),
+    lastUpdatedAt: seconds(now),
+    ...(operation === 'completed' ? { completedAt: seconds(now) } : {}),
+    jobProcessDetails: {
+      numberOfCanceledThings: c.CANCELED,
+      numberOfSucceededThings: c.SUCCEEDED,
+      numberOfFailedThings: c.FAILED,
+      numberOfRejectedThings: c.REJECTED,
+      numberOfQueuedThings: c.QUEUED,
+      numberOfInProgressThings: c.IN_PROGRESS,
+      numberOfRemovedThings: c.REMOVED,
+      numberOfTimedOutThings: c.TIMED_OUT,
+    },
+  };
+}

@@ -17,7 +17,7 @@ import { DEVICE_STATUSES, jobTopics, parseJobRequestTopic, TERMINAL_STATUSES, ty
 import { isObject } from '../../core/util/guards';
 import { parseObject, type JsonObject } from '../../core/shadow/json';
 import { IotCoreError } from './errors';
-import { executionData, executionSummary, JobRecord, type Execution, type JobSummary, type Wave } from './job-record';
+import { executionData, executionSummary, jobEvent, JobRecord, type Execution, type JobSummary, type Wave } from './job-record';
 
 export type { JobSummary, Wave } from './job-record';
 
@@ -172,33 +172,7 @@ export class JobsService {
 
   private finish(job: JobRecord, operation: 'completed' | 'canceled'): void {
     const summary = job.summary();
-    const now = this.clock();
-    const c = summary.counts;
-    this.options.publish(`$aws/events/job/${job.jobId}/${operation}`, {
-      eventType: 'JOB',
-      eventId: `${job.jobId}-${operation}`,
-      timestamp: Math.floor(now / 1000),
-      operation,
-      jobId: job.jobId,
-      status: summary.status,
-      targetSelection: 'SNAPSHOT',
-      targets: [...job.targets],
-      ...(summary.comment ? { comment: summary.comment } : {}),
-      ...(summary.abort ? { reasonCode: 'ABORT_CRITERIA_MET' } : {}),
-      createdAt: Math.floor(job.createdAt / 1000),
-      lastUpdatedAt: Math.floor(now / 1000),
-      ...(operation === 'completed' ? { completedAt: Math.floor(now / 1000) } : {}),
-      jobProcessDetails: {
-        numberOfCanceledThings: c.CANCELED,
-        numberOfSucceededThings: c.SUCCEEDED,
-        numberOfFailedThings: c.FAILED,
-        numberOfRejectedThings: c.REJECTED,
-        numberOfQueuedThings: c.QUEUED,
-        numberOfInProgressThings: c.IN_PROGRESS,
-        numberOfRemovedThings: c.REMOVED,
-        numberOfTimedOutThings: c.TIMED_OUT,
-      },
-    });
+    this.options.publish(`$aws/events/job/${job.jobId}/${operation}`, jobEvent(job, summary, operation, this.clock()));
     this.emit({ type: operation, job: summary });
   }
 
