@@ -22,6 +22,7 @@ import type { ObjectSource } from './s3-source';
 import type { PropertyView, ShadowCapability } from './shadow-session';
 import { deepEqual, hasOwn, isObject, put, type Json, type JsonObject } from '../core/shadow/json';
 import type { InstalledFile, StateStore } from './state-store';
+import { SerialQueue } from '../core/util/serial-queue';
 
 /**
  * Failures that the desired value itself causes: trying the same value again cannot help, so they
@@ -62,7 +63,8 @@ export interface FileSyncOptions {
   /** Where `installed`, `progress` and `error` events go. */
   events: EventEmitter;
   logger?: Logger;
-  clock?: () => Date;
+  /** Epoch milliseconds. */
+  clock?: () => number;
   retry?: { initialMs: number; maxMs: number };
   /** One attempt per desired value, no retries (`--once`). */
   once?: boolean;
@@ -103,14 +105,14 @@ export function toAgentError(err: unknown): AgentError {
 export class FileSyncCapability implements ShadowCapability {
   readonly property: string;
   private readonly logger: Logger;
-  private readonly clock: () => Date;
+  private readonly clock: () => number;
   private view: PropertyView | undefined;
   private job: Job | undefined;
   /** The last target that failed for good, so later views do not start it again. */
   private failedFor: string | undefined;
   /** The error reported for `failedFor`, re-sent if the shadow does not show it (report lost while offline). */
   private failedEntry: JsonObject | undefined;
-  private chain: Promise<void> = Promise.resolve();
+  private readonly queue = new SerialQueue();
   private closed = false;
   private readonly settleListeners = new Set<(o: SyncOutcome) => void>();
   /** Views queued or being reconciled, and `--on-update` hooks not yet finished. */
@@ -124,7 +126,7 @@ export class FileSyncCapability implements ShadowCapability {
   constructor(private readonly options: FileSyncOptions) {
     this.property = options.property;
     this.logger = (options.logger ?? silentLogger).child({ property: options.property });
-    this.clock = options.clock ?? (() => new Date());
+    this.clock = options.clock ?? Date.now;
     const { maxSize, store, openSource, events, idleTimeoutMs } = options;
     this.installDeps = { property: options.property, maxSize, store, openSource, events, clock: this.clock, ...(idleTimeoutMs !== undefined ? { idleTimeoutMs } : {}) };
   }
@@ -132,15 +134,18 @@ export class FileSyncCapability implements ShadowCapability {
   onShadow(view: PropertyView): void {
     this.view = view;
     if (this.closed) return;
-    this.began();
+    this.started++;
     this.reconciling++;
-    this.chain = this.chain
-      .then(() => this.reconcile())
-      .catch((err: unknown) => this.logger.error('reconcile failed', { err }))
-      .finally(() => {
+    void this.queue.run(async () => {
+      try {
+        await this.reconcile();
+      } catch (err) {
+        this.logger.error('reconcile failed', { err });
+      } finally {
         this.reconciling--;
         this.mayBeIdle();
-      });
+      }
+    });
   }
 
   /**
@@ -160,10 +165,6 @@ export class FileSyncCapability implements ShadowCapability {
   onIdle(listener: () => void): () => void {
     this.idleListeners.add(listener);
     return () => this.idleListeners.delete(listener);
-  }
-
-  private began(): void {
-    this.started++;
   }
 
   private mayBeIdle(): void {
@@ -276,7 +277,7 @@ export class FileSyncCapability implements ShadowCapability {
     this.failedFor = undefined;
     const controller = new AbortController();
     const job: Job = { target, controller, done: Promise.resolve() };
-    this.began();
+    this.started++;
     job.done = this.runJob(target, controller.signal)
       .catch((err: unknown) => this.logger.error('download job failed unexpectedly', { err }))
       .finally(() => {
@@ -311,7 +312,7 @@ export class FileSyncCapability implements ShadowCapability {
       } catch (err) {
         if (err instanceof CancelledError || signal.aborted) return;
         const error = toAgentError(err);
-        if ((error as { status?: number }).status === 403) this.options.onAccessDenied?.();
+        if (error.status === 403) this.options.onAccessDenied?.();
         const permanent = isPermanent(error, desired);
         if (permanent || this.options.once) {
           if (permanent) this.failedFor = valueKey(target);
@@ -334,7 +335,7 @@ export class FileSyncCapability implements ShadowCapability {
   private runHook(context: HookContext): void {
     const hook = this.options.hook;
     if (!hook) return;
-    this.began();
+    this.started++;
     this.hooksRunning++;
     void hook
       .run(context)
@@ -350,23 +351,26 @@ export class FileSyncCapability implements ShadowCapability {
     this.logger.error('sync failed', { code: error.code, err: error.message, hash, retry: !final });
     const entry: JsonObject = { code: error.code, message: error.message, hash };
     if (final) this.failedEntry = entry;
-    const current = isObject(view?.reported) ? view.reported.error : undefined;
-    if (!deepEqual(current, entry)) await this.report({ error: entry }, 'the error');
+    await this.reportError(view, entry);
     if (this.options.events.listenerCount('error') > 0) this.options.events.emit('error', error);
     if (final) this.settle({ status: 'failed', error });
   }
 
   private async ensureErrorReported(view: PropertyView): Promise<void> {
-    const entry = this.failedEntry;
-    const current = isObject(view.reported) ? view.reported.error : undefined;
-    if (entry && !deepEqual(current, entry)) await this.report({ error: entry }, 'the error');
+    if (this.failedEntry) await this.reportError(view, this.failedEntry);
+  }
+
+  /** `reported.<property>.error`, unless the shadow already shows it. */
+  private async reportError(view: PropertyView | undefined, entry: JsonObject): Promise<void> {
+    const current = isObject(view?.reported) ? view.reported.error : undefined;
+    if (!deepEqual(current, entry)) await this.report({ error: entry }, 'the error');
   }
 
   /** Stop: a download under way is abandoned, its partial file kept for resuming after a restart. */
   async close(): Promise<void> {
     this.closed = true;
     await this.cancelJob('the agent is stopping', false);
-    await this.chain;
+    await this.queue.idle();
     await this.options.hook?.idle();
   }
 }

@@ -15,7 +15,8 @@ export interface InstallDeps {
   store: StateStore;
   openSource: () => Promise<OpenedSource>;
   events: EventEmitter;
-  clock: () => Date;
+  /** Epoch ms. */
+  clock: () => number;
   idleTimeoutMs?: number;
 }
 
@@ -41,7 +42,7 @@ export async function installFile(deps: InstallDeps, desired: FileDesired, path:
       ...(desired.versionId ? { versionId: desired.versionId } : {}),
       size: result.size,
       path,
-      installedAt: deps.clock().toISOString(),
+      installedAt: new Date(deps.clock()).toISOString(),
       desired: desired.raw,
     };
     await deps.store.set(deps.property, installed);

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InstallError } from './errors';
+import { installError } from './errors';
 import { writeFileAtomic } from './fs-atomic';
 
 export interface JobOutcome {
@@ -33,7 +33,7 @@ export class JobJournal {
     try {
       text = await readFile(file, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new InstallError(`cannot read ${file}: ${(err as Error).message}`, { cause: err, retryable: false });
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw installError(`cannot read ${file}: ${(err as Error).message}`, err, false);
     }
     if (text === undefined) return new JobJournal(file, { format: 1, outcomes: [] });
     try {
@@ -41,7 +41,7 @@ export class JobJournal {
       if (parsed.format !== 1 || !Array.isArray(parsed.outcomes)) throw new Error('unknown format');
       return new JobJournal(file, parsed);
     } catch (err) {
-      throw new InstallError(`job journal ${file} is corrupt (${(err as Error).message}); move it away to start afresh`, { cause: err, retryable: false });
+      throw installError(`job journal ${file} is corrupt (${(err as Error).message}); move it away to start afresh`, err, false);
     }
   }
 
@@ -67,7 +67,7 @@ export class JobJournal {
     try {
       await writeFileAtomic(this.file, JSON.stringify(next, null, 2) + '\n');
     } catch (err) {
-      throw new InstallError(`cannot write ${this.file}: ${(err as Error).message}`, { cause: err });
+      throw installError(`cannot write ${this.file}: ${(err as Error).message}`, err);
     }
     this.state = next;
   }
