@@ -10,6 +10,7 @@ import { plugForTarget, resolveTarget, type PlugConfig } from '../core/plug-rela
 import { attempt, coerceValue, type Setting } from '../core/settings/schema';
 import { STACK_SETTINGS, type StackSettingName } from '../core/settings/stack';
 import { ContextError } from './errors';
+import type { RolloutContext } from '../core/jobs/rollout-config';
 
 export interface StackSettings {
   /** The plug every button switches unless `buttonTargets` names others for its serial. */
@@ -51,6 +52,8 @@ export interface StackSettings {
   credentialDurationSeconds: number;
   /** Active X-Ray tracing for both functions (opt-in: traces cost money). */
   tracing: boolean;
+  /** Roll-out mode: uploads under its prefix become IoT Jobs for its thing groups (absent: off). */
+  rollout?: RolloutContext;
 }
 
 /** Reads one context key; undefined when it is not set anywhere. */
@@ -129,7 +132,12 @@ export function parseStackSettings(read: ContextReader): StackSettings {
     // Refused, not ignored: the owner would believe the function uses it, and it would get a grant it never needs.
     throw new ContextError('plugCredentialsSecret', 'is for plugMode=direct: in relay mode the agent on the LAN holds the plug credentials (docs/plug-relay.md), and the function needs none');
   }
-  const optional = { plugCredentialsSecret: secret || undefined, maxClickAgeSeconds: get('maxClickAgeSeconds'), lowBatteryMillivolts: get('lowBatteryMillivolts'), shadowName: get('shadowName'), notifyEmail: get('notifyEmail') };
+  const rollout = get('rollout');
+  if (rollout && (settings.keyPrefix === '' || rollout.keyPrefix.startsWith(settings.keyPrefix) || settings.keyPrefix.startsWith(rollout.keyPrefix))) {
+    // S3 refuses two notifications of one event type on overlapping prefixes.
+    throw new ContextError('rollout', `keyPrefix "${rollout.keyPrefix}" overlaps keyPrefix "${settings.keyPrefix}" of the shadow path: give the shadow path a prefix of its own (e.g. -c keyPrefix=files/)`);
+  }
+  const optional = { rollout, plugCredentialsSecret: secret || undefined, maxClickAgeSeconds: get('maxClickAgeSeconds'), lowBatteryMillivolts: get('lowBatteryMillivolts'), shadowName: get('shadowName'), notifyEmail: get('notifyEmail') };
   for (const [key, value] of Object.entries(optional)) if (value !== undefined) Object.assign(settings, { [key]: value });
   return settings;
 }

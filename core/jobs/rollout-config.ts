@@ -153,11 +153,37 @@ export function parseRolloutSettings(value: unknown, where = 'rollout'): Rollout
 
 /** The settings from JSON text (a flag or context value). */
 export function parseRolloutJson(text: string, where = 'rollout'): RolloutSettings {
-  let value: unknown;
+  return parseRolloutSettings(parseJsonObject(text, where), where);
+}
+
+/** The `rollout` context key: where uploads become jobs, for which thing groups, with which settings. */
+export interface RolloutContext {
+  /** Uploads under this prefix become jobs (must not overlap the shadow path's `keyPrefix`). */
+  keyPrefix: string;
+  /** Thing-group names every job targets. */
+  thingGroups: string[];
+  settings: RolloutSettings;
+}
+
+const GROUP_NAME = /^[a-zA-Z0-9:_-]{1,128}$/;
+
+/** `{"keyPrefix":"releases/","thingGroups":["lobby"], ...CreateJob's three sections}`. */
+export function parseRolloutContext(value: unknown, where = 'rollout'): RolloutContext {
+  const v = typeof value === 'string' ? parseJsonObject(value, where) : value;
+  const { keyPrefix, thingGroups, ...rest } = object(v, where, ['keyPrefix', 'thingGroups', 'jobExecutionsRolloutConfig', 'abortConfig', 'timeoutConfig']);
+  if (typeof keyPrefix !== 'string' || keyPrefix === '' || !keyPrefix.endsWith('/') || keyPrefix.startsWith('/') || /[*?]|\$\{/.test(keyPrefix)) {
+    throw invalid(`${where}.keyPrefix`, `expected a key prefix ending in "/" (e.g. "releases/"), got ${JSON.stringify(keyPrefix)}`);
+  }
+  if (!Array.isArray(thingGroups) || thingGroups.length === 0 || thingGroups.length > 100 || !thingGroups.every((g) => typeof g === 'string' && GROUP_NAME.test(g))) {
+    throw invalid(`${where}.thingGroups`, `expected 1-100 thing-group names ([a-zA-Z0-9:_-]{1,128}), got ${JSON.stringify(thingGroups)}`);
+  }
+  return { keyPrefix, thingGroups: [...new Set(thingGroups as string[])], settings: parseRolloutSettings(rest, where) };
+}
+
+function parseJsonObject(text: string, where: string): unknown {
   try {
-    value = JSON.parse(text);
+    return JSON.parse(text);
   } catch (err) {
     throw invalid(where, `not JSON: ${(err as Error).message}`);
   }
-  return parseRolloutSettings(value, where);
 }

@@ -11,6 +11,7 @@ import { boolean, integer, jsonText, listOf, matching, text } from './codecs';
 import { ENV_NAMES } from './env-names';
 import { SettingValueError } from './errors';
 import { feedsOf, setting, type Codec } from './schema';
+import { parseRolloutContext, type RolloutContext } from '../jobs/rollout-config';
 
 /** An MQTT topic filter for the rule's FROM clause: `+`/`#` whole levels, `#` last, no quote (spliced into SQL), no `$`. */
 function topicFilterProblem(filter: string): string | undefined {
@@ -50,6 +51,19 @@ const certificatesCodec: Codec<string | Record<string, string>> = {
     return Object.fromEntries(Object.entries(raw).map(([thing, arn]) => [thing, check(arn)]));
   },
   format: (v) => (typeof v === 'string' ? v : JSON.stringify(v)),
+};
+
+/** Roll-out mode's context value; its problems are reported under the key like any other. */
+const rolloutCodec: Codec<RolloutContext> = {
+  parse: (t) => rolloutCodec.coerce!(t),
+  coerce(value) {
+    try {
+      return parseRolloutContext(value, 'rollout');
+    } catch (err) {
+      throw new SettingValueError((err as Error).message.replace(/^rollout\.?/, '').replace(/^: /, ''));
+    }
+  },
+  format: (v) => JSON.stringify(v),
 };
 
 export const STACK_SETTINGS = {
@@ -154,6 +168,13 @@ export const STACK_SETTINGS = {
     range: [900, 43_200],
     default: 3600,
     description: "Lifetime of a device's temporary credentials",
+  }),
+  rollout: setting(rolloutCodec, {
+    context: 'rollout',
+    type: 'JSON object',
+    defaultText: 'off (the shadow path)',
+    description:
+      'Staged roll-outs (docs/rollout.md): `{"keyPrefix":"releases/","thingGroups":["lobby"]}` makes each upload under keyPrefix an IoT Job for the groups, plus CreateJob\'s own `jobExecutionsRolloutConfig`, `abortConfig`, `timeoutConfig` (defaults: 5 first, ×2 per 5 successes; abort at 10 % failures after 10; 60-minute timeout)',
   }),
   tracing: setting(boolean(), {
     context: 'tracing',

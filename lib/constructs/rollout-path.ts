@@ -80,7 +80,6 @@ export class RolloutPath extends Construct {
     // DescribeJobExecution is authorised on the thing; group members are not known at synth time.
     const anyThing = stack.formatArn({ service: 'iot', resource: 'thing', resourceName: '*' });
     this.notifyEnd.fn.addToRolePolicy(new PolicyStatement({ sid: 'ReadFailedExecutions', actions: ['iot:DescribeJobExecution'], resources: [anyThing] }));
-    props.topic.grantPublish(this.notifyEnd.fn);
     Validations.of(this.notifyEnd.role).acknowledge(
       { id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:job/${JOB_IDS}]`, reason: 'Lists executions of our jobs only (sp-<hash>).' },
       { id: 'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:thing/*]', reason: "Reads a failed execution's status details; the groups' members change at run time, and DescribeJobExecution is read-only." },
