@@ -7,14 +7,15 @@ import { Agent } from 'node:https';
 import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { silentLogger, type Logger } from '../core/logger';
+import { formatHostPort } from '../core/util/host-port';
 import type { IotPolicy } from '../core/iot-policy/policy';
-import type { JsonObject } from '../core/shadow/document';
+import type { JsonObject } from './iot/shadow-document';
 import { CertificateAuthority, type ButtonCertificate, type ThingCertificate } from './iot/certificate-authority';
 import { ButtonRule, type ButtonHandler } from './iot/button-rule';
 import { startCredentialsProvider, type ProvidedCredentials } from './iot/credentials-provider';
 import { startDataPlane } from './iot/data-plane';
 import { IotCoreInvalidNameError } from './iot/errors';
-import { startMqttBroker, type MqttObserver } from './iot/mqtt-broker';
+import { startMqttBroker, type MqttBroker, type MqttObserver } from './iot/mqtt-broker';
 import { ShadowService, type ShadowRequestResult } from './iot/shadow-service';
 import { ShadowStore } from './iot/shadow-store';
 import { JobsService } from './iot/jobs-service';
@@ -178,53 +179,73 @@ export async function startIotCore(options: IotCoreOptions): Promise<IotCore> {
     });
     closers.push(() => credentials.close());
 
-    const dataPlaneEndpoint = `https://${host}:${dataPlane.port}`;
     const agents = new Set<Agent>();
     closers.push(async () => {
       for (const agent of agents) agent.destroy();
     });
-    logger.info('IoT Core stand-in listening', { mqtt: `${host}:${broker.port}`, dataPlane: dataPlaneEndpoint, credentials: `${host}:${credentials.port}` });
-
-    return {
-      mqtt: { host, port: broker.port, url: `mqtts://${host}:${broker.port}` },
-      ...(broker.plainPort !== undefined ? { plainMqtt: { host, port: broker.plainPort, url: `mqtt://${host}:${broker.plainPort}` } } : {}),
-      dataPlane: { endpoint: dataPlaneEndpoint, host, port: dataPlane.port },
-      credentialsProvider: {
-        host,
-        port: credentials.port,
-        roleAlias,
-        endpoint: `${host}:${credentials.port}/role-aliases/${roleAlias}/credentials`,
-      },
-      ca: { certPath: ca.certPath, certPem: ca.certPem },
-      issueThing: (name) => ca.issueThing(name),
-      observe: (topicFilter, onMessage) => broker.observe(topicFilter, onMessage),
-      issueButton: (serial) => ca.issueButton(serial),
-      jobs,
-      shadows: {
-        get(thingName, shadowName) {
-          const r = shadows.get(thingName, shadowName);
-          return r.ok ? r.payload : undefined;
-        },
-        update: (thingName, request, shadowName) => shadows.update(thingName, shadowName, JSON.stringify(request)),
-        delete: (thingName, shadowName) => shadows.delete(thingName, shadowName),
-        listNamed: (thingName) => shadows.listNamedShadows(thingName),
-      },
-      createDataPlaneClient() {
-        const agent = new Agent({ ca: ca.certPem, keepAlive: true });
-        agents.add(agent);
-        return new IoTDataPlaneClient({
-          endpoint: dataPlaneEndpoint,
-          region: 'us-east-1',
-          credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' },
-          requestHandler: new NodeHttpHandler({ httpsAgent: agent }),
-        });
-      },
-      buttonRuleIdle: () => rule.idle(),
-      messagesDelivered: () => broker.delivered(),
-      close: closeAll,
-    };
+    const api = iotCoreApi({ host, roleAlias, ca, shadows, jobs, rule, broker, dataPlanePort: dataPlane.port, credentialsPort: credentials.port, agents, close: closeAll });
+    logger.info('IoT Core stand-in listening', { mqtt: formatHostPort(host, broker.port), dataPlane: api.dataPlane.endpoint, credentials: formatHostPort(host, credentials.port) });
+    return api;
   } catch (err) {
     await closeAll();
     throw err;
   }
+}
+
+interface Started {
+  host: string;
+  roleAlias: string;
+  ca: CertificateAuthority;
+  shadows: ShadowService;
+  jobs: JobsService;
+  rule: ButtonRule;
+  broker: MqttBroker;
+  dataPlanePort: number;
+  credentialsPort: number;
+  /** The data-plane clients' HTTPS agents, destroyed on close. */
+  agents: Set<Agent>;
+  close(): Promise<void>;
+}
+
+function iotCoreApi({ host, roleAlias, ca, shadows, jobs, rule, broker, dataPlanePort, credentialsPort, agents, close }: Started): IotCore {
+  const hostPort = (port: number) => formatHostPort(host, port);
+  const dataPlaneEndpoint = `https://${hostPort(dataPlanePort)}`;
+  return {
+    mqtt: { host, port: broker.port, url: `mqtts://${hostPort(broker.port)}` },
+    ...(broker.plainPort !== undefined ? { plainMqtt: { host, port: broker.plainPort, url: `mqtt://${hostPort(broker.plainPort)}` } } : {}),
+    dataPlane: { endpoint: dataPlaneEndpoint, host, port: dataPlanePort },
+    credentialsProvider: {
+      host,
+      port: credentialsPort,
+      roleAlias,
+      endpoint: `${hostPort(credentialsPort)}/role-aliases/${roleAlias}/credentials`,
+    },
+    ca: { certPath: ca.certPath, certPem: ca.certPem },
+    issueThing: (name) => ca.issueThing(name),
+    observe: (topicFilter, onMessage) => broker.observe(topicFilter, onMessage),
+    issueButton: (serial) => ca.issueButton(serial),
+    jobs,
+    shadows: {
+      get(thingName, shadowName) {
+        const r = shadows.get(thingName, shadowName);
+        return r.ok ? r.payload : undefined;
+      },
+      update: (thingName, request, shadowName) => shadows.update(thingName, shadowName, JSON.stringify(request)),
+      delete: (thingName, shadowName) => shadows.delete(thingName, shadowName),
+      listNamed: (thingName) => shadows.listNamedShadows(thingName),
+    },
+    createDataPlaneClient() {
+      const agent = new Agent({ ca: ca.certPem, keepAlive: true });
+      agents.add(agent);
+      return new IoTDataPlaneClient({
+        endpoint: dataPlaneEndpoint,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' },
+        requestHandler: new NodeHttpHandler({ httpsAgent: agent }),
+      });
+    },
+    buttonRuleIdle: () => rule.idle(),
+    messagesDelivered: () => broker.delivered(),
+    close,
+  };
 }

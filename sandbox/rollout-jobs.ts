@@ -5,7 +5,7 @@
 import type { JobCreator } from '../core/jobs/file-job';
 import { rolloutNotice, type RolloutEnd } from '../core/jobs/rollout-notice';
 import type { IotCore } from './iot-core';
-import { IotCoreError } from './iot/errors';
+import { ShadowplugError } from '../core/errors';
 import type { JobSummary } from './iot/jobs-service';
 
 export function inProcessJobCreator(iot: IotCore): JobCreator {
@@ -15,7 +15,7 @@ export function inProcessJobCreator(iot: IotCore): JobCreator {
         iot.jobs.createJob({ jobId: request.jobId, targets: request.targets, document: request.document, settings: request.settings });
         return true;
       } catch (err) {
-        if (err instanceof IotCoreError && err.code === 'JOBS_RESOURCE_ALREADY_EXISTS') return false;
+        if (err instanceof ShadowplugError && err.code === 'JOBS_RESOURCE_ALREADY_EXISTS') return false;
         throw err;
       }
     },

@@ -16,7 +16,7 @@ import { JOB_ID_PATTERN } from '../../core/jobs/job-document';
 import { DEVICE_STATUSES, jobTopics, parseJobRequestTopic, TERMINAL_STATUSES, type ExecutionStatus, type JobRequest } from '../../core/jobs/topics';
 import { isObject } from '../../core/util/guards';
 import { parseObject, type JsonObject } from '../../core/shadow/json';
-import { IotCoreError } from './errors';
+import { ShadowplugError } from '../../core/errors';
 import { executionData, executionSummary, jobEvent, JobRecord, type Execution, type JobSummary, type Wave } from './job-record';
 
 export type { JobSummary, Wave } from './job-record';
@@ -92,14 +92,14 @@ export class JobsService {
   }
 
   createJob(input: CreateJobInput): JobSummary {
-    if (!JOB_ID_PATTERN.test(input.jobId)) throw new IotCoreError(`Invalid jobId ${JSON.stringify(input.jobId)}: expected [a-zA-Z0-9_-]{1,64}`, { code: 'JOBS_INVALID_REQUEST' });
-    if (this.jobs.has(input.jobId)) throw new IotCoreError(`Job ${input.jobId} already exists`, { code: 'JOBS_RESOURCE_ALREADY_EXISTS' });
-    if (input.targets.length === 0) throw new IotCoreError(`Job ${input.jobId} has no targets`, { code: 'JOBS_INVALID_REQUEST' });
+    if (!JOB_ID_PATTERN.test(input.jobId)) throw new ShadowplugError(`Invalid jobId ${JSON.stringify(input.jobId)}: expected [a-zA-Z0-9_-]{1,64}`, { code: 'JOBS_INVALID_REQUEST', retryable: false });
+    if (this.jobs.has(input.jobId)) throw new ShadowplugError(`Job ${input.jobId} already exists`, { code: 'JOBS_RESOURCE_ALREADY_EXISTS', retryable: false });
+    if (input.targets.length === 0) throw new ShadowplugError(`Job ${input.jobId} has no targets`, { code: 'JOBS_INVALID_REQUEST', retryable: false });
     let document: JsonObject;
     try {
       document = parseObject(Buffer.from(input.document));
     } catch (err) {
-      throw new IotCoreError(`Job ${input.jobId}: the document is not a JSON object`, { code: 'JOBS_INVALID_REQUEST', cause: err });
+      throw new ShadowplugError(`Job ${input.jobId}: the document is not a JSON object`, { code: 'JOBS_INVALID_REQUEST', retryable: false, cause: err });
     }
     const job = new JobRecord(input.jobId, document, [...new Set(input.targets)], input.settings ?? DEFAULT_ROLLOUT, this.clock());
     this.jobs.set(job.jobId, job);
