@@ -22,6 +22,8 @@ const CORE_IO_MODULES = [
   'core/button/secret-credentials.ts',
   'core/button/sns-publish.ts',
   'core/button/tplink-driver.ts',
+  'core/jobs/file-job.ts',
+  'core/jobs/iot-jobs.ts',
   'core/s3/current-object.ts',
   'core/s3/object-get.ts',
   'core/s3/object-hash.ts',

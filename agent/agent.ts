@@ -21,6 +21,8 @@ import { ShadowSession } from './shadow-session';
 import { PlugRelay, type PlugEvent, type Timers } from './plug-relay';
 import { plugsOfHub, type PlugConfig } from '../core/plug-relay/config';
 import { StateStore } from './state-store';
+import { JobJournal, type JobOutcome } from './job-journal';
+import { JobRunner } from './job-runner';
 import { PLUG_DETECTION_FILE, PlugDetectionStore } from './plug-detection-store';
 import type { Credentials } from '../core/tplink/klap-crypto';
 
@@ -72,6 +74,10 @@ export interface AgentOptions {
   tplinkCredentials?: Credentials;
   /** Poll scheduling, replaceable in tests. */
   timers?: Timers;
+  /** Roll-out mode: also take file deliveries as IoT Jobs (the device policy must allow its job topics). */
+  jobs?: boolean;
+  /** Job download retries (default 5 attempts, 2 s doubling). */
+  jobRetry?: { initialMs: number; maxMs: number; attempts: number };
 }
 
 export interface AgentEvents {
@@ -84,6 +90,8 @@ export interface AgentEvents {
   /** Nothing left to do for the shadow document it has seen (see `Agent.idle`); once per spell. */
   idle: [{ version: number }];
   plug: [PlugEvent];
+  /** A job's outcome was sent to IoT Jobs (roll-out mode). */
+  job: [{ jobId: string } & JobOutcome];
 }
 
 export class Agent extends EventEmitter<AgentEvents> {
@@ -95,6 +103,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     private readonly disposeSource: () => void,
     private readonly plugRelay?: PlugRelay,
     private readonly plugDetection?: PlugDetectionStore,
+    private readonly jobs?: JobRunner,
   ) {
     super();
     capability.onIdle(() => this.checkIdle());
@@ -118,7 +127,7 @@ export class Agent extends EventEmitter<AgentEvents> {
    * waiting a while. Plug polling (its own timer) is not part of it.
    */
   get idle(): boolean {
-    return this.session.quiet && this.capability.idle;
+    return this.session.quiet && this.capability.idle && (this.jobs?.idle ?? true);
   }
 
   /** Version of the last shadow document seen (undefined before the first). */
@@ -148,6 +157,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   /** Stop: an unfinished download keeps its partial file for the next start; hooks under way finish. */
   async close(): Promise<void> {
     await this.capability.close();
+    await this.jobs?.close();
     await this.plugRelay?.close();
     await this.plugDetection?.flush();
     await this.session.close();
@@ -264,9 +274,25 @@ async function build(given: AgentOptions, once: boolean): Promise<Agent> {
           ...(options.timers ? { timers: options.timers } : {}),
           plugClient: { ...options.plugTimeouts, detection, ...(options.tplinkCredentials ? { credentials: options.tplinkCredentials } : {}) },
         });
-  const agent = new Agent(session, capability, credentials, () => shared?.destroy(), relay, detection);
+  const jobs = options.jobs
+    ? new JobRunner({
+        thingName: options.thingName,
+        dest,
+        install: { property: options.shadowProperty, maxSize: options.maxSize, store, openSource, events, clock, ...(options.downloadIdleTimeoutMs !== undefined ? { idleTimeoutMs: options.downloadIdleTimeoutMs } : {}) },
+        journal: await JobJournal.open(store.dir),
+        link: session,
+        reporter: session,
+        ...(options.onUpdate ? { hook: new HookRunner(options.onUpdate, logger.child({ component: 'on-update' })) } : {}),
+        logger,
+        ...(options.jobRetry ? { retry: options.jobRetry } : {}),
+        ...(options.progressIntervalMs !== undefined ? { progressIntervalMs: options.progressIntervalMs } : {}),
+        onOutcome: (jobId, outcome) => events.emit('job', { jobId, ...outcome }),
+      })
+    : undefined;
+  if (jobs) session.attach(jobs);
+  const agent = new Agent(session, capability, credentials, () => shared?.destroy(), relay, detection, jobs);
   relay?.onEvent((e) => agent.emit('plug', e));
-  for (const name of ['installed', 'progress'] as const) events.on(name, (e) => agent.emit(name, e));
+  for (const name of ['installed', 'progress', 'job'] as const) events.on(name, (e) => agent.emit(name, e));
   const forwardError = (err: AgentError): void => {
     if (agent.listenerCount('error') > 0) agent.emit('error', err);
   };

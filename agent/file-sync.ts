@@ -13,7 +13,8 @@ import type { EventEmitter } from 'node:events';
 import { silentLogger, type Logger } from '../core/logger';
 import { Backoff, sleep } from './backoff';
 import { parseFileDesired, type FileDesired } from './desired';
-import { discardPartial, downloadObject } from './download';
+import { discardPartial } from './download';
+import { installFile, type InstallDeps } from './install-file';
 import { AgentError, CancelledError } from './errors';
 import type { HookContext, HookRunner } from './hook';
 import { installPath } from './install-path';
@@ -34,7 +35,7 @@ const PERMANENT: ReadonlySet<string> = new Set(['INVALID_DESIRED', 'UNSAFE_KEY',
  * for good (the object Lambda clears or replaces it). A key without a version may be uploaded
  * again: that is retried with backoff.
  */
-function isPermanent(error: AgentError, desired: FileDesired): boolean {
+export function isPermanent(error: AgentError, desired: FileDesired): boolean {
   return PERMANENT.has(error.code) || (error.code === 'S3_OBJECT_MISSING' && desired.versionId !== undefined);
 }
 
@@ -96,7 +97,7 @@ function valueKey(t: Target): string {
   return JSON.stringify([t.desired.raw, t.path]);
 }
 
-function toAgentError(err: unknown): AgentError {
+export function toAgentError(err: unknown): AgentError {
   if (err instanceof AgentError) return err;
   return new AgentError((err as Error)?.message ?? String(err), { code: 'UNEXPECTED', retryable: true, cause: err });
 }
@@ -120,10 +121,14 @@ export class FileSyncCapability implements ShadowCapability {
   private started = 0;
   private readonly idleListeners = new Set<() => void>();
 
+  private readonly installDeps: InstallDeps;
+
   constructor(private readonly options: FileSyncOptions) {
     this.property = options.property;
     this.logger = (options.logger ?? silentLogger).child({ property: options.property });
     this.clock = options.clock ?? Date.now;
+    const { maxSize, store, openSource, events, idleTimeoutMs } = options;
+    this.installDeps = { property: options.property, maxSize, store, openSource, events, clock: this.clock, ...(idleTimeoutMs !== undefined ? { idleTimeoutMs } : {}) };
   }
 
   onShadow(view: PropertyView): void {
@@ -290,40 +295,15 @@ export class FileSyncCapability implements ShadowCapability {
       if (signal.aborted) return;
       this.logger.info('downloading', { url: desired.url, hash: desired.hash, versionId: desired.versionId, path, attempt: backoff.attempts + 1 });
       let lastProgress = 0;
-      let opened: OpenedSource | undefined;
       try {
-        opened = await this.options.openSource();
-        const result = await downloadObject(opened.source, {
-          bucket: desired.bucket,
-          key: desired.key,
-          hash: desired.hash,
-          maxSize: this.options.maxSize,
-          finalPath: path,
-          signal,
-          ...(this.options.idleTimeoutMs !== undefined ? { idleTimeoutMs: this.options.idleTimeoutMs } : {}),
-          ...(desired.versionId ? { versionId: desired.versionId } : {}),
-          ...(desired.size !== undefined ? { size: desired.size } : {}),
-          onProgress: (bytes, total) => {
-            const now = Date.now();
-            if (now - lastProgress < progressEvery && bytes !== total) return;
-            lastProgress = now;
-            this.options.events.emit('progress', { property: this.property, url: desired.url, bytes, total });
-          },
+        const installed = await installFile(this.installDeps, desired, path, signal, (bytes, total) => {
+          const now = Date.now();
+          if (now - lastProgress < progressEvery && bytes !== total) return;
+          lastProgress = now;
+          this.options.events.emit('progress', { property: this.property, url: desired.url, bytes, total });
         });
-        // The file is in place: record it before anything else can fail.
-        const installed: InstalledFile = {
-          url: desired.url,
-          hash: result.hash,
-          ...(desired.versionId ? { versionId: desired.versionId } : {}),
-          size: result.size,
-          path,
-          installedAt: new Date(this.clock()).toISOString(),
-          desired: desired.raw,
-        };
-        await this.options.store.set(this.property, installed);
-        this.logger.info('installed', { path, hash: result.hash, size: result.size, resumedFrom: result.resumedFrom });
-        this.options.events.emit('installed', { property: this.property, url: desired.url, hash: result.hash, path, size: result.size, versionId: desired.versionId, resumedFrom: result.resumedFrom });
-        this.runHook({ path, hash: result.hash, url: desired.url, size: result.size, property: this.property, thingName: this.options.thingName, ...(desired.versionId ? { versionId: desired.versionId } : {}) });
+        this.logger.info('installed', { path, hash: installed.hash, size: installed.size });
+        this.runHook({ path, hash: installed.hash, url: desired.url, size: installed.size, property: this.property, thingName: this.options.thingName, ...(desired.versionId ? { versionId: desired.versionId } : {}) });
         const reported = this.reportedFor(installed, desired.raw);
         const ok = await this.report(this.asUpdate(this.view?.reported, reported), 'the installed file');
         if (ok) this.settle({ status: 'in-sync', installed });
@@ -347,8 +327,6 @@ export class FileSyncCapability implements ShadowCapability {
         } catch {
           return;
         }
-      } finally {
-        opened?.close();
       }
     }
   }

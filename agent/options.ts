@@ -128,7 +128,7 @@ export async function resolveAgentOptions(
   if (explicitPort && v.port !== undefined && read('port', v.port) !== endpoint.port) {
     throw new AgentConfigError(`--endpoint ${String(v.endpoint)} and --port ${String(v.port)} disagree: give the port once`);
   }
-  const optional = ['caFile', 'clientId', 'credentialEndpoint', 'shadowProperty', 'shadowName', 'region', 's3Endpoint', 'onUpdate', 'stateDir', 'maxSize', 'plugs', 'plugPollMs', 'maxRequestAgeMs'] as const;
+  const optional = ['caFile', 'clientId', 'credentialEndpoint', 'shadowProperty', 'shadowName', 'region', 's3Endpoint', 'onUpdate', 'stateDir', 'maxSize', 'plugs', 'plugPollMs', 'maxRequestAgeMs', 'jobs'] as const;
   const given: Partial<AgentOptions> = {};
   for (const name of optional) if (v[name] !== undefined) Object.assign(given, { [name]: read(name, v[name]) });
   const optionalText = (name: 'tplinkCredentialsFile' | 'tplinkUsername' | 'tplinkPassword') => (v[name] === undefined ? undefined : read(name, v[name]));

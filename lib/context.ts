@@ -82,6 +82,11 @@ export function parseStackSettings(read: ContextReader): StackSettings {
     });
   if (defaultTargets !== undefined && defaultTargets.length > 0) settings.defaultTargets = resolve('defaultTargets', defaultTargets);
   settings.buttonTargets = Object.fromEntries(Object.entries(buttonTargets).map(([serial, list]) => [serial, resolve('buttonTargets', list, serial)]));
+  const rollout = settings.rollout;
+  if (rollout && (settings.keyPrefix === '' || rollout.keyPrefix.startsWith(settings.keyPrefix) || settings.keyPrefix.startsWith(rollout.keyPrefix))) {
+    // S3 refuses two notifications of one event type on overlapping prefixes.
+    throw new ContextError('rollout', `keyPrefix "${rollout.keyPrefix}" overlaps keyPrefix "${settings.keyPrefix}" of the shadow path: give the shadow path a prefix of its own (e.g. -c keyPrefix=files/)`);
+  }
   return settings;
 }
 

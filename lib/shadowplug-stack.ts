@@ -8,6 +8,7 @@ import { FilePath } from './constructs/file-path';
 import { acknowledgeGuardFindings } from './constructs/guard-acknowledgements';
 import { IotDataEndpoint } from './constructs/iot-data-endpoint';
 import { Notifications } from './constructs/notifications';
+import { RolloutPath } from './constructs/rollout-path';
 import type { StackSettings } from './context';
 import { buttonFunction, objectEnvironment } from './function-settings';
 
@@ -27,6 +28,8 @@ export class ShadowplugStack extends Stack {
   readonly devices: DeviceIdentity;
   readonly dataEndpoint: IotDataEndpoint;
   readonly alarms: Alarms;
+  /** Roll-out mode only. */
+  readonly rolloutPath?: RolloutPath;
 
   constructor(scope: Construct, id: string, props: ShadowplugStackProps) {
     super(scope, id, props);
@@ -71,7 +74,22 @@ export class ShadowplugStack extends Stack {
       credentialDurationSeconds: settings.credentialDurationSeconds,
       certificates: settings.certificates,
       plugShadows: settings.plugMode === 'relay',
+      ...(settings.rollout ? { rolloutPrefix: settings.rollout.keyPrefix } : {}),
     });
+
+    // Roll-out mode: uploads under its prefix become IoT Jobs for the configured thing groups.
+    if (settings.rollout) {
+      this.rolloutPath = new RolloutPath(this, 'RolloutPath', {
+        bucket: this.filePath.bucket,
+        keyPrefix: settings.rollout.keyPrefix,
+        thingGroups: settings.rollout.thingGroups,
+        settings: settings.rollout.settings,
+        topic: this.notifications.topic,
+        tracing: settings.tracing,
+      });
+      this.notifications.grantPublish(this.rolloutPath.notifyEnd.role);
+      this.notifications.grantPublish(this.rolloutPath.createJobs.role);
+    }
 
     // Both functions publish to the encrypted topic (outcomes, failed invocations).
     this.notifications.grantPublish(this.buttonPath.handler.role);
@@ -100,6 +118,12 @@ export class ShadowplugStack extends Stack {
     new CfnOutput(this, 'DevicePolicyName', { description: 'IoT policy to attach to each device certificate', value: this.devices.policy.ref });
     new CfnOutput(this, 'IotDataEndpointAddress', { description: "The account's IoT data endpoint (MQTT and shadows)", value: this.dataEndpoint.host });
     new CfnOutput(this, 'TopicArn', { description: 'SNS topic with click outcomes and failures', value: this.notifications.topic.topicArn });
+    if (settings.rollout) {
+      new CfnOutput(this, 'RolloutEventsCommand', {
+        description: 'Roll-out mode: run once per account and region so IoT publishes job events (the roll-out SNS messages need them)',
+        value: `aws iot update-event-configurations --region ${Aws.REGION} --event-configurations '{"JOB":{"Enabled":true}}'`,
+      });
+    }
     settings.thingNames.forEach((thingName, i) => {
       new CfnOutput(this, `AgentCommand${i + 1}`, {
         description: `Run on the device of thing ${thingName}, with the agent, certificate, key and AmazonRootCA1.pem installed as docs/install.md says`,
@@ -115,7 +139,7 @@ export class ShadowplugStack extends Stack {
  * installed agent with the paths docs/install.md installs to (not `npx`, which outside a clone
  * would fetch an unrelated package of that name).
  */
-export function agentCommandLine(roleAlias: string, thingName: string, settings: Pick<StackSettings, 'shadowProperty' | 'shadowName'>): string {
+export function agentCommandLine(roleAlias: string, thingName: string, settings: Pick<StackSettings, 'shadowProperty' | 'shadowName' | 'rollout'>): string {
   const endpoint = (type: string): string =>
     `$(aws iot describe-endpoint --endpoint-type ${type} --region ${Aws.REGION} --query endpointAddress --output text)`;
   const parts = [
@@ -127,6 +151,7 @@ export function agentCommandLine(roleAlias: string, thingName: string, settings:
     '--cert /etc/shadowplug/device.pem.crt --key /etc/shadowplug/private.pem.key --ca-file /etc/shadowplug/AmazonRootCA1.pem',
     `--shadow-property ${settings.shadowProperty}`,
     ...(settings.shadowName === undefined ? [] : [`--shadow-name ${settings.shadowName}`]),
+    ...(settings.rollout ? ['--jobs'] : []),
     '--dest /srv/shadowplug --state-dir /var/lib/shadowplug',
   ];
   return Fn.join(' ', parts);

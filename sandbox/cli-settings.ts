@@ -62,6 +62,18 @@ export const SANDBOX_SETTINGS = {
     defaultText: 'any free port',
     description: 'serve the dashboard on this port of 127.0.0.1 (the banner and `--json` name the URL)',
   }),
+  rollout: setting(flagSwitch, {
+    flag: '--rollout',
+    type: 'switch',
+    defaultText: 'off (uploads go through the shadows)',
+    description: 'roll-out mode: every upload becomes an IoT Job for all the things, rolled out in waves with an abort rule (docs/rollout.md)',
+  }),
+  rolloutConfig: setting(text(), {
+    flag: '--rollout-config <json>',
+    type: 'JSON',
+    defaultText: '5 first, ×2 per 5 successes; abort at 10 % failures after 10; 60-minute timeout',
+    description: "CreateJob's own `{jobExecutionsRolloutConfig, abortConfig, timeoutConfig}` for the roll-out (implies --rollout)",
+  }),
   agents: setting(flagSwitch, {
     flag: '--no-agents',
     type: 'switch',

@@ -24,6 +24,8 @@ export interface SandboxCliFlags {
   plugMode?: string;
   clickActions?: string;
   buttonSerial?: string;
+  rollout?: boolean;
+  rolloutConfig?: string;
   /** commander's `--no-agents` sets this false. */
   agents?: boolean;
   /** commander's `--no-dashboard` sets this false. */
@@ -76,6 +78,7 @@ export async function runSandboxCli(
       ...(flags.plugMode !== undefined ? { plugMode: flags.plugMode as 'relay' | 'direct' } : {}),
       ...(flags.clickActions !== undefined ? { clickActions: flags.clickActions } : {}),
       ...(flags.buttonSerial !== undefined ? { buttonSerial: flags.buttonSerial } : {}),
+      ...(flags.rolloutConfig !== undefined ? { rollout: flags.rolloutConfig } : flags.rollout ? { rollout: true } : {}),
       ...(flags.agents === false ? { agents: false } : {}),
       dashboard: flags.dashboard === false ? false : { port: flags.dashboardPort ?? 0 },
       logger,

@@ -33,7 +33,14 @@ export type SandboxEvent =
   /** Relay mode: the hub's agent reported a change it saw when polling the plug (or that it is unreachable). */
   | { type: 'plug-reported'; thing: string; plugId: string; power: string; online: boolean; message?: string | undefined }
   /** A sandbox agent's MQTT session came up or went down. */
-  | { type: 'device-online'; thing: string; online: boolean };
+  | { type: 'device-online'; thing: string; online: boolean }
+  /** Roll-out mode: an upload became an IoT Job for `targets` things. */
+  | { type: 'rollout-created'; jobId: string; key: string; hash: string; targets: number }
+  /** The Jobs stand-in notified these things (minute `minute` of the roll-out). */
+  | { type: 'rollout-wave'; jobId: string; minute: number; things: string[] }
+  | { type: 'rollout-execution'; jobId: string; thing: string; status: string; code?: string }
+  /** The job completed, or was canceled (`reason`: the abort rule that fired). */
+  | { type: 'rollout-ended'; jobId: string; status: string; succeeded: number; failed: number; canceled: number; notNotified: number; reason?: string };
 
 /**
  * Keys, URLs and messages come from outside (any S3 client chooses the key): escape control
@@ -123,5 +130,13 @@ function formatRaw(event: SandboxEvent, cwd?: string): string {
       return `lambda   ${event.key} → ${event.things.length} shadow${event.things.length === 1 ? '' : 's'} desire sha256 ${short(event.hash)}`;
     case 'device-online':
       return `device   ${event.thing} ${event.online ? 'online' : 'offline'}`;
+    case 'rollout-created':
+      return `rollout  ${event.key} → job ${event.jobId} for ${event.targets} thing${event.targets === 1 ? '' : 's'} (sha256 ${short(event.hash)})`;
+    case 'rollout-wave':
+      return `rollout  ${event.jobId} minute ${event.minute}: ${event.things.length} notified (${event.things.slice(0, 3).join(', ')}${event.things.length > 3 ? ', …' : ''})`;
+    case 'rollout-execution':
+      return `device   ${event.thing} job ${event.jobId} ${event.status}${event.code ? ` ${event.code}` : ''}`;
+    case 'rollout-ended':
+      return `rollout  ${event.jobId} ${event.status === 'COMPLETED' ? 'COMPLETED' : 'ABORTED'}: ${event.succeeded} succeeded, ${event.failed} failed, ${event.canceled} canceled, ${event.notNotified} never notified${event.reason ? ` (${event.reason})` : ''}`;
   }
 }

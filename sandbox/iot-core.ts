@@ -18,6 +18,7 @@ import { IotCoreInvalidNameError } from './iot/errors';
 import { startMqttBroker, type MqttBroker, type MqttObserver } from './iot/mqtt-broker';
 import { ShadowService, type ShadowRequestResult } from './iot/shadow-service';
 import { ShadowStore } from './iot/shadow-store';
+import { JobsService } from './iot/jobs-service';
 
 export type { ButtonRuleEvent, ButtonHandler } from './iot/button-rule';
 export type { ThingCertificate, ButtonCertificate } from './iot/certificate-authority';
@@ -62,6 +63,8 @@ export interface IotCoreOptions {
   sharedDeviceKey?: boolean;
   /** Epoch milliseconds; default Date.now. */
   clock?: () => number;
+  /** The Jobs stand-in's own time (roll-out minutes, timeouts), so a test can step it; default `clock` and timers. */
+  jobsTime?: { clock: () => number; schedule: (at: number, fn: () => void) => () => void };
   logger?: Logger;
 }
 
@@ -84,6 +87,8 @@ export interface IotCore {
   issueThing(name: string): ThingCertificate;
   issueButton(serial: string): ButtonCertificate;
   shadows: ShadowAccess;
+  /** The IoT Jobs stand-in (CreateJob in process; the device API over MQTT). */
+  jobs: JobsService;
   /**
    * Watch, in process and without a socket, every message on topics matching an MQTT filter
    * (e.g. `$aws/things/+/shadow/update/documents`): devices' publishes and the shadow service's
@@ -127,9 +132,14 @@ export async function startIotCore(options: IotCoreOptions): Promise<IotCore> {
     logger: logger.child({ component: 'shadow' }),
     publish: (topic, payload) => publishRaw(topic, Buffer.from(JSON.stringify(payload))),
   });
+  const jobs = new JobsService({
+    publish: (topic, payload) => publishRaw(topic, Buffer.from(JSON.stringify(payload))),
+    ...(options.jobsTime ?? { clock }),
+    logger: logger.child({ component: 'jobs' }),
+  });
   const rule = new ButtonRule({ ...(options.onButton ? { handler: options.onButton } : {}), clock, logger: logger.child({ component: 'button-rule' }) });
 
-  const closers: (() => Promise<void>)[] = [];
+  const closers: (() => Promise<void>)[] = [async () => jobs.close()];
   const closeAll = async () => {
     await Promise.allSettled(closers.splice(0).map((close) => close()));
   };
@@ -142,7 +152,7 @@ export async function startIotCore(options: IotCoreOptions): Promise<IotCore> {
       logger: logger.child({ component: 'mqtt' }),
       ...(options.devicePolicy ? { devicePolicy: options.devicePolicy } : {}),
       onPublish: (topic, payload) => {
-        if (!shadows.handleMqtt(topic, payload)) rule.handle(topic, payload);
+        if (!shadows.handleMqtt(topic, payload) && !jobs.handleMqtt(topic, payload)) rule.handle(topic, payload);
       },
     });
     closers.push(() => broker.close());
@@ -173,7 +183,7 @@ export async function startIotCore(options: IotCoreOptions): Promise<IotCore> {
     closers.push(async () => {
       for (const agent of agents) agent.destroy();
     });
-    const api = iotCoreApi({ host, roleAlias, ca, shadows, rule, broker, dataPlanePort: dataPlane.port, credentialsPort: credentials.port, agents, close: closeAll });
+    const api = iotCoreApi({ host, roleAlias, ca, shadows, jobs, rule, broker, dataPlanePort: dataPlane.port, credentialsPort: credentials.port, agents, close: closeAll });
     logger.info('IoT Core stand-in listening', { mqtt: formatHostPort(host, broker.port), dataPlane: api.dataPlane.endpoint, credentials: formatHostPort(host, credentials.port) });
     return api;
   } catch (err) {
@@ -187,6 +197,7 @@ interface Started {
   roleAlias: string;
   ca: CertificateAuthority;
   shadows: ShadowService;
+  jobs: JobsService;
   rule: ButtonRule;
   broker: MqttBroker;
   dataPlanePort: number;
@@ -196,7 +207,7 @@ interface Started {
   close(): Promise<void>;
 }
 
-function iotCoreApi({ host, roleAlias, ca, shadows, rule, broker, dataPlanePort, credentialsPort, agents, close }: Started): IotCore {
+function iotCoreApi({ host, roleAlias, ca, shadows, jobs, rule, broker, dataPlanePort, credentialsPort, agents, close }: Started): IotCore {
   const hostPort = (port: number) => formatHostPort(host, port);
   const dataPlaneEndpoint = `https://${hostPort(dataPlanePort)}`;
   return {
@@ -213,6 +224,7 @@ function iotCoreApi({ host, roleAlias, ca, shadows, rule, broker, dataPlanePort,
     issueThing: (name) => ca.issueThing(name),
     observe: (topicFilter, onMessage) => broker.observe(topicFilter, onMessage),
     issueButton: (serial) => ca.issueButton(serial),
+    jobs,
     shadows: {
       get(thingName, shadowName) {
         const r = shadows.get(thingName, shadowName);

@@ -16,6 +16,7 @@ import { checkPlugSpecs, DEFAULT_PLUG_ID, parsePlugSpec, type SandboxPlugSpec } 
 import { attempt } from '../core/settings/schema';
 import { BUTTON_SERIAL_PATTERN } from './iot/certificate-authority';
 import { SandboxConfigError, SandboxDirError } from './errors';
+import { DEFAULT_ROLLOUT, parseRolloutJson, parseRolloutSettings, type RolloutSettings } from '../core/jobs/rollout-config';
 
 export const DEFAULT_SANDBOX_DIR = '.sandbox';
 export const DEFAULT_BUCKET = 'shadowplug';
@@ -65,6 +66,12 @@ export interface SandboxOptions {
   confirmTimeoutMs?: number;
   /** Serve the dashboard on 127.0.0.1 (default off; the CLI turns it on): `true`, or the port (0 = any free one). */
   dashboard?: boolean | { port?: number };
+  /**
+   * Roll-out mode: every upload becomes an IoT Job for all the things, instead of a shadow write.
+   * `true`: the documented defaults; or CreateJob's `{jobExecutionsRolloutConfig, abortConfig,
+   * timeoutConfig}` (as an object or JSON text).
+   */
+  rollout?: boolean | string | Record<string, unknown>;
 }
 
 /** The id of the sandbox's plug by default (its shadow is `plug-lamp` on the first thing). */
@@ -93,6 +100,19 @@ export interface SandboxConfig {
   confirmTimeoutMs?: number;
   /** The dashboard's port (0 = any free one); absent: no dashboard. */
   dashboardPort?: number;
+  /** Roll-out mode's settings; absent: the shadow path. */
+  rollout?: RolloutSettings;
+}
+
+/** `--rollout` / `--rollout-config`: the settings, or undefined for the shadow path; problems name the flag. */
+function rolloutOf(value: SandboxOptions['rollout']): RolloutSettings | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value === true) return DEFAULT_ROLLOUT;
+  try {
+    return typeof value === 'string' ? parseRolloutJson(value, '--rollout-config') : parseRolloutSettings(value, '--rollout-config');
+  } catch (err) {
+    throw new SandboxConfigError(errorMessage(err), { cause: err });
+  }
 }
 
 /** Checks `options` without touching the disk or the network. Throws SandboxConfigError. */
@@ -112,6 +132,7 @@ export function resolveSandboxConfig(options: SandboxOptions = {}): SandboxConfi
   const agents = options.agents !== false;
   const plugMode = options.plugMode ?? (agents ? 'relay' : 'direct');
   if (!(PLUG_MODES as readonly string[]).includes(plugMode)) throw new SandboxConfigError(`--plug-mode: "${plugMode}" is not one of ${PLUG_MODES.join(', ')}`);
+  const rollout = rolloutOf(options.rollout);
   if (plugMode === 'relay' && !agents) throw new SandboxConfigError('--plug-mode relay needs the in-process agents (drop --no-agents, or use --plug-mode direct)');
   return {
     dir: resolve(options.dir ?? DEFAULT_SANDBOX_DIR),
@@ -130,6 +151,7 @@ export function resolveSandboxConfig(options: SandboxOptions = {}): SandboxConfi
     ...(options.plugTimers !== undefined ? { plugTimers: options.plugTimers } : {}),
     ...(options.confirmTimeoutMs !== undefined ? { confirmTimeoutMs: options.confirmTimeoutMs } : {}),
     ...(options.dashboard ? { dashboardPort: options.dashboard === true ? 0 : (options.dashboard.port ?? 0) } : {}),
+    ...(rollout ? { rollout } : {}),
   };
 }
 

@@ -35,6 +35,7 @@ import { issueThings, startSandboxAgent, startSandboxAgents } from './wire-agent
 import { wireButtonLambda, type SandboxButtonLambda } from './wire-button';
 import { SandboxConfigError } from './errors';
 import { wireObjectLambda } from './wire-object';
+import { wireRollout } from './wire-rollout';
 import { startSandboxDashboard } from './dashboard/wire-dashboard';
 import { watchShadows } from './watch-shadows';
 
@@ -166,13 +167,17 @@ export async function startSandboxParts(config: SandboxConfig, narrator: Narrato
     credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
     // The button rule's action is the button Lambda.
     onButton: (event) => button.onRule(event),
-    // Relay mode: each hub may also use its own plug shadows (`plug-*`), as the stack's policy allows.
-    ...(config.plugMode === 'relay' ? { devicePolicy: devicePolicy({ shadows: [CLASSIC_SHADOW, { kind: 'named-prefix', prefix: PLUG_SHADOW_PREFIX }] }) } : {}),
+    // Relay mode: each hub may also use its own plug shadows (`plug-*`), as the stack's policy allows;
+    // roll-out mode: its own job topics.
+    devicePolicy: devicePolicy({
+      shadows: config.plugMode === 'relay' ? [CLASSIC_SHADOW, { kind: 'named-prefix', prefix: PLUG_SHADOW_PREFIX }] : [CLASSIC_SHADOW],
+      jobs: config.rollout !== undefined,
+    }),
     logger: config.logger.child({ component: 'iot-core' }),
   });
   started.iot = iot;
   teardown.add('IoT Core', () => iot.close());
-  onObjectEvent = wireObjectLambda(config, s3, iot, emit, teardown);
+  onObjectEvent = config.rollout ? wireRollout({ things: config.things, settings: config.rollout }, s3, iot, emit, teardown) : wireObjectLambda(config, s3, iot, emit, teardown);
 
   const observer = watchShadows(config, iot, emit, teardown);
   const things = issueThings(config, iot);

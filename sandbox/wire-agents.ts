@@ -81,6 +81,7 @@ export async function startSandboxAgent(
     ...(config.plugPollMs !== undefined ? { plugPollMs: config.plugPollMs } : {}),
     ...(config.plugTimers !== undefined ? { timers: config.plugTimers } : {}),
     ...(clock ? { clock } : {}),
+    ...(config.rollout ? { jobs: true } : {}),
   });
   agent.on('plug', (e) => {
     if (e.kind === 'polled' && e.requestId === undefined && e.reported.online) emit({ type: 'plug-reported', thing: t.name, plugId: e.plugId, power: e.reported.power ?? '?', online: true });

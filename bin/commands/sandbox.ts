@@ -54,6 +54,8 @@ export function registerSandbox(program: Command): void {
     .addOption(describedOption(S.buttonSerial))
     .addOption(describedOption(S.dashboard))
     .addOption(settingOption(S.dashboardPort))
+    .addOption(describedOption(S.rollout))
+    .addOption(describedOption(S.rolloutConfig))
     .addOption(describedOption(S.agents))
     .addOption(settingOption(S.logLevel))
     .addOption(describedOption(S.verbose))

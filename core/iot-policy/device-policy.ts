@@ -34,6 +34,8 @@ export interface DevicePolicyOptions {
   shadows: readonly ShadowScope[];
   /** Whose policy: the thing-name variable (default, the stack) or a concrete thing name. */
   thing?: string;
+  /** IoT Jobs (roll-out mode): publish the thing's own job requests, and receive its own job notifications. */
+  jobs?: boolean;
 }
 
 export function devicePolicy(options: DevicePolicyOptions): IotPolicy {
@@ -41,12 +43,17 @@ export function devicePolicy(options: DevicePolicyOptions): IotPolicy {
   const prefixes = options.shadows.map((scope) => shadowPrefix(thing, scope));
   const resources = (type: IotResource['type'], suffixes: readonly string[]): IotResource[] =>
     prefixes.flatMap((prefix) => suffixes.map((suffix) => ({ type, name: `${prefix}/${suffix}` })));
+  // Roll-out mode: the replies and notifications of its shadows and its jobs are one wildcard over
+  // the thing's own reserved topics (fewer ARNs than one per shadow plus the jobs), and it may
+  // publish its job requests (start-next, get, <jobId>/update).
+  const replies = options.jobs ? [`$aws/things/${thing}/*`] : prefixes.map((prefix) => `${prefix}/*`);
+  const jobRequests: IotResource[] = options.jobs ? [{ type: 'topic', name: `$aws/things/${thing}/jobs/*` }] : [];
   const statements: IotPolicyStatement[] = [
     // The client id must be the name of a thing attached to this very certificate.
     { sid: 'ConnectAsItself', actions: ['iot:Connect'], resources: [{ type: 'client', name: thing }], requiresAttachedThing: true },
-    { sid: 'AskOwnShadow', actions: ['iot:Publish'], resources: resources('topic', DEVICE_REQUESTS) },
-    { sid: 'SubscribeOwnShadowReplies', actions: ['iot:Subscribe'], resources: resources('topicfilter', ['*']) },
-    { sid: 'ReceiveOwnShadowReplies', actions: ['iot:Receive'], resources: resources('topic', ['*']) },
+    { sid: 'AskOwnShadow', actions: ['iot:Publish'], resources: [...resources('topic', DEVICE_REQUESTS), ...jobRequests] },
+    { sid: 'SubscribeOwnShadowReplies', actions: ['iot:Subscribe'], resources: replies.map((name) => ({ type: 'topicfilter', name })) },
+    { sid: 'ReceiveOwnShadowReplies', actions: ['iot:Receive'], resources: replies.map((name) => ({ type: 'topic', name })) },
   ];
   return statements;
 }

@@ -108,6 +108,13 @@ export const AGENT_SETTINGS = {
     defaultText: 'none',
     description: 'the TP-Link account in a file: JSON `{"username", "password"}` or two lines (email, password); refused when group or others may read it (`chmod 600`)',
   }),
+  jobs: setting(boolean(), {
+    flag: '--jobs',
+    type: 'switch',
+    default: false,
+    defaultText: 'off',
+    description: "roll-out mode: also take file deliveries as IoT Jobs on the thing's own job topics (the device policy must allow them; docs/rollout.md)",
+  }),
   once: setting(boolean(), { flag: '--once', type: 'switch', default: false, defaultText: 'off', description: 'sync once and exit: 0 in sync, 1 failed, 2 bad configuration' }),
   json: setting(boolean(), { flag: '--json', type: 'switch', default: false, defaultText: 'off', description: 'machine-readable output: one JSON object per log line' }),
   logLevel: { ...logLevelSetting, ...LOG_LEVEL_TEXT, aliases: ['--log_level'] },

@@ -10,6 +10,7 @@ import { isValidHost } from '../tplink/address';
 import { boolean, integer, jsonText, listOf, matching, text } from './codecs';
 import { SettingValueError } from './errors';
 import { codec, envName, setting, settingsOf, type Codec } from './schema';
+import { parseRolloutContext, type RolloutContext } from '../jobs/rollout-config';
 
 /** An MQTT topic filter for the rule's FROM clause: `+`/`#` whole levels, `#` last, no quote (spliced into SQL), no `$`. */
 function topicFilterProblem(filter: string): string | undefined {
@@ -48,6 +49,18 @@ const certificatesCodec: Codec<string | Record<string, string>> = codec(
     return Object.fromEntries(Object.entries(raw).map(([thing, arn]) => [thing, check(arn)]));
   },
   (v) => (typeof v === 'string' ? v : JSON.stringify(v)),
+);
+
+/** Roll-out mode's context value; its problems are reported under the key like any other. */
+const rolloutCodec: Codec<RolloutContext> = codec(
+  (value) => {
+    try {
+      return parseRolloutContext(value, 'rollout');
+    } catch (err) {
+      throw new SettingValueError((err as Error).message.replace(/^rollout\.?/, '').replace(/^: /, ''));
+    }
+  },
+  (v) => JSON.stringify(v),
 );
 
 /** A function setting that a context key of the same meaning sets (`field`: the setting it feeds). */
@@ -108,6 +121,11 @@ export const STACK_SETTINGS = {
   }),
   notifyEmail: setting(matching(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'an email address'), { defaultText: 'none', description: 'Subscribe this address to the outcomes topic (confirm the mail AWS sends)' }),
   credentialDurationSeconds: setting(integer(900, 43_200), { unit: 's', default: 3600, description: "Lifetime of a device's temporary credentials" }),
+  rollout: setting(rolloutCodec, {
+    defaultText: 'off (the shadow path)',
+    description:
+      'Staged roll-outs (docs/rollout.md): `{"keyPrefix":"releases/","thingGroups":["lobby"]}` makes each upload under keyPrefix an IoT Job for the groups, plus CreateJob\'s own `jobExecutionsRolloutConfig`, `abortConfig`, `timeoutConfig` (defaults: 5 first, ×2 per 5 successes; abort at 10 % failures after 10; 60-minute timeout)',
+  }),
   tracing: setting(boolean(), { default: false, description: 'When `true`, both functions trace with AWS X-Ray (active tracing; traces are billed)' }),
 };
 

@@ -26,6 +26,8 @@ export interface DeviceIdentityProps {
   readonly certificates: Readonly<Record<string, string>>;
   /** Relay mode: the hubs also get and update their own `plug-*` shadows. */
   readonly plugShadows?: boolean;
+  /** Roll-out mode: devices also read releases under this prefix and use their own job topics. */
+  readonly rolloutPrefix?: string;
 }
 
 /**
@@ -61,9 +63,15 @@ export class DeviceIdentity extends Construct {
       new PolicyStatement({
         sid: 'DownloadFiles',
         actions: ['s3:GetObject', 's3:GetObjectVersion'],
-        resources: [props.bucket.arnForObjects(objects)],
+        resources: [props.bucket.arnForObjects(objects), ...(props.rolloutPrefix !== undefined ? [props.bucket.arnForObjects(`${props.rolloutPrefix}*`)] : [])],
       }),
     );
+    if (props.rolloutPrefix !== undefined) {
+      Validations.of(this.role).acknowledge({
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${bucketLogicalId(props.bucket)}.Arn>/${props.rolloutPrefix}*]`,
+        reason: 'Roll-out mode: a device downloads the release its job names, any key under the roll-out prefix: GetObject/GetObjectVersion only.',
+      });
+    }
 
     Validations.of(this.role).acknowledge({
       id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${bucketLogicalId(props.bucket)}.Arn>/${nagPolicyVariables(objects)}]`,
@@ -82,7 +90,10 @@ export class DeviceIdentity extends Construct {
     // The device policy, from the one model the sandbox broker enforces too: every resource is the
     // connecting thing's own, via the policy variable.
     // Relay mode: each hub also serves its own plug shadows, one wildcard for any number of plugs.
-    const model = devicePolicy({ shadows: [shadowScope(props.shadowName), ...(props.plugShadows ? [{ kind: 'named-prefix' as const, prefix: PLUG_SHADOW_PREFIX }] : [])] });
+    const model = devicePolicy({
+      shadows: [shadowScope(props.shadowName), ...(props.plugShadows ? [{ kind: 'named-prefix' as const, prefix: PLUG_SHADOW_PREFIX }] : [])],
+      jobs: props.rolloutPrefix !== undefined,
+    });
     this.policy = new CfnPolicy(this, 'DevicePolicy', {
       policyDocument: iotPolicyDocument(model, (r) => iotArn(r.type, r.name), [
         { Sid: 'BuyDownloadCredentials', Effect: 'Allow', Action: ['iot:AssumeRoleWithCertificate'], Resource: [this.roleAlias.attrRoleAliasArn] },

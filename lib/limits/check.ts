@@ -5,6 +5,8 @@
  */
 import { policyCharacters } from '../../core/iot-policy/document';
 import { AWS_LIMITS } from './aws-limits';
+import { ROLLOUT_ENV } from '../../core/jobs/config';
+import { MAX_JOB_DOCUMENT_BYTES, worstCaseJobDocumentBytes } from '../../core/jobs/job-document';
 import type { ResolvedTemplate } from './resolve-template';
 
 export interface LimitViolation {
@@ -102,6 +104,10 @@ function checkFunction(id: string, p: Properties, options: LimitCheckOptions): L
     out.push(
       violation('lambda-environment-size', id, options.environmentKeys[largest] ?? largest, `the function's environment would be ${n(bytes)} bytes (${largest} the largest), over Lambda's ${n(AWS_LIMITS.lambdaEnvironmentBytes)} bytes for all variables together`),
     );
+  }
+  const prefix = variables[ROLLOUT_ENV.keyPrefix];
+  if (prefix !== undefined && worstCaseJobDocumentBytes(prefix) > MAX_JOB_DOCUMENT_BYTES) {
+    out.push(violation('job-document-size', id, 'rollout', `a job document for an upload under "${prefix}" may reach ${n(worstCaseJobDocumentBytes(prefix))} bytes, over IoT's ${n(MAX_JOB_DOCUMENT_BYTES)}`));
   }
   if (Number(p.Timeout ?? 3) > AWS_LIMITS.lambdaTimeoutSeconds) {
     out.push(violation('lambda-timeout', id, 'buttonTargets', `timeout ${String(p.Timeout)} s is over Lambda's ${AWS_LIMITS.lambdaTimeoutSeconds} s`));

@@ -5,7 +5,7 @@
  */
 import type { SandboxEvent } from '../event-log';
 import type { DashboardModel } from './model';
-import type { ServerMessage, TimelineEntry, UploadView } from './view';
+import type { RolloutView, ServerMessage, TimelineEntry, UploadView } from './view';
 
 /** Changes are sent at most this often. */
 export const FLUSH_MS = 100;
@@ -15,6 +15,7 @@ export class Broadcaster {
   private readonly dirty = new Set<string>();
   private readonly reread = new Set<string>();
   private readonly uploads = new Map<number, UploadView>();
+  private readonly rollouts = new Map<string, RolloutView>();
   private lines: TimelineEntry[] = [];
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -42,6 +43,7 @@ export class Broadcaster {
     for (const plug of changes.plugs) this.send({ kind: 'plug-shadow', plug });
     this.lines.push(...changes.timeline);
     for (const upload of changes.uploads) this.uploads.set(upload.id, upload);
+    for (const rollout of changes.rollouts) this.rollouts.set(rollout.jobId, rollout);
     if (!this.closed) this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS);
   }
 
@@ -64,6 +66,8 @@ export class Broadcaster {
     }
     for (const upload of this.uploads.values()) this.send({ kind: 'upload', upload });
     this.uploads.clear();
+    for (const rollout of this.rollouts.values()) this.send({ kind: 'rollout', rollout });
+    this.rollouts.clear();
     if (this.lines.length > 0) {
       this.send({ kind: 'timeline', entries: this.lines });
       this.lines = [];

@@ -6,7 +6,8 @@ import { isObject } from '../../core/util/guards';
 import type { SandboxEvent } from '../event-log';
 import { FleetNarration } from '../fleet-narration';
 import { PlugShadows, type PlugEntry } from './plug-shadows';
-import type { DashboardHeader, DeviceView, FileView, FleetSummary, PlugShadowView, PlugView, Snapshot, TimelineEntry, UploadView } from './view';
+import { RolloutTracker } from './rollouts';
+import type { DashboardHeader, DeviceView, FileView, FleetSummary, PlugShadowView, PlugView, RolloutView, Snapshot, TimelineEntry, UploadView } from './view';
 
 /** Timeline entries kept (and sent to a page that connects). */
 export const TIMELINE_LENGTH = 200;
@@ -41,6 +42,8 @@ export interface ModelChanges {
   reread: string[];
   /** Plugs whose view changed (their hub came or went). */
   plugs: PlugShadowView[];
+  /** The roll-out the event moved on (roll-out mode). */
+  rollouts: RolloutView[];
 }
 
 export class DashboardModel {
@@ -50,6 +53,7 @@ export class DashboardModel {
   private readonly timeline: TimelineEntry[] = [];
   private readonly narration: FleetNarration;
   private readonly plugShadows: PlugShadows;
+  private readonly rollouts = new RolloutTracker();
   private readonly property: string;
   private readonly clock: () => number;
   private seq = 0;
@@ -88,7 +92,9 @@ export class DashboardModel {
   }
 
   apply(event: SandboxEvent): ModelChanges {
-    const changes: ModelChanges = { devices: [], uploads: [], timeline: [], reread: [], plugs: [] };
+    const changes: ModelChanges = { devices: [], uploads: [], timeline: [], reread: [], plugs: [], rollouts: [] };
+    const rollout = this.rollouts.apply(event);
+    if (rollout) changes.rollouts.push(rollout);
     const device = 'thing' in event ? this.devices.get(event.thing) : undefined;
     if (device) {
       switch (event.type) {
@@ -186,6 +192,7 @@ export class DashboardModel {
       devices: [...this.devices.values()],
       fleet: this.fleet(),
       uploads: this.narration.tracker.uploads(),
+      rollouts: this.rollouts.list(),
       timeline: [...this.timeline],
     };
   }

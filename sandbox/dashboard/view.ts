@@ -129,6 +129,25 @@ export interface UploadView {
   finishedAt?: number;
 }
 
+/** A roll-out (roll-out mode): one IoT Job for an upload, released in waves. */
+export interface RolloutView {
+  jobId: string;
+  key: string;
+  hash: string;
+  targets: number;
+  status: 'IN_PROGRESS' | 'COMPLETED' | 'CANCELED';
+  /** Minute of the roll-out and how many devices it notified. */
+  waves: { minute: number; count: number }[];
+  succeeded: number;
+  failed: number;
+  inProgress: number;
+  queued: number;
+  notNotified: number;
+  /** Why it was canceled (the abort rule that fired). */
+  reason?: string;
+  failures: { thing: string; code?: string }[];
+}
+
 export interface TimelineEntry {
   seq: number;
   /** Epoch milliseconds. */
@@ -153,6 +172,8 @@ export interface Snapshot {
   devices: DeviceView[];
   fleet: FleetSummary;
   uploads: UploadView[];
+  /** Roll-out mode only (empty otherwise). */
+  rollouts: RolloutView[];
   timeline: TimelineEntry[];
 }
 
@@ -163,6 +184,7 @@ export type ServerMessage =
   | { kind: 'plug-shadow'; plug: PlugShadowView }
   | { kind: 'devices'; devices: DeviceView[]; fleet: FleetSummary }
   | { kind: 'upload'; upload: UploadView }
+  | { kind: 'rollout'; rollout: RolloutView }
   | { kind: 'timeline'; entries: TimelineEntry[] }
   | { kind: 'shadow'; thing: string; version?: number };
 

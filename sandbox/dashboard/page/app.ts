@@ -17,6 +17,7 @@ import type {
   ShadowResponse,
   Snapshot,
   TimelineEntry,
+  RolloutView,
   UploadView,
 } from '../view';
 
@@ -414,6 +415,40 @@ function onUpload(u: UploadView): void {
   }
 }
 
+// ---------------------------------------------------------------- roll-outs
+const rolloutList = $('rollouts');
+const rollouts = new Map<string, RolloutView>();
+
+function renderRollouts(): void {
+  const shown = [...rollouts.values()].reverse();
+  rolloutList.hidden = shown.length === 0;
+  $('rollouts-h').hidden = shown.length === 0;
+  rolloutList.replaceChildren(...shown.map(rolloutItem));
+}
+
+function rolloutItem(r: RolloutView): HTMLLIElement {
+  const badge = r.status === 'COMPLETED' ? 'sync' : r.status === 'CANCELED' ? 'error' : 'pending';
+  const waves = r.waves.map((w) => `minute ${w.minute}: ${w.count}`).join(' · ');
+  const done = el('progress', { max: String(Math.max(r.targets, 1)), value: String(r.succeeded), 'aria-label': `${r.key}: devices succeeded` });
+  return el(
+    'li',
+    { 'data-status': r.status, 'data-job': r.jobId },
+    el('strong', { className: 'mono', text: `${r.key} → job ${r.jobId}` }),
+    el('span', { className: `badge ${badge}`, text: ` ${r.status === 'CANCELED' ? 'aborted' : r.status.toLowerCase().replace('_', ' ')}` }),
+    el('p', { className: 'muted', text: `Waves: ${waves || 'none yet'}` }),
+    el('p', {}, done, ` ${r.succeeded} succeeded, ${r.failed} failed, ${r.inProgress} in progress, ${r.queued} queued, ${r.notNotified} not notified (of ${r.targets})`),
+    ...(r.reason ? [el('p', { className: 'err', text: `Aborted: ${r.reason}` })] : []),
+    ...(r.failures.length ? [el('p', { className: 'err', text: `Failed: ${r.failures.slice(0, 10).map((f) => `${f.thing}${f.code ? ` ${f.code}` : ''}`).join(', ')}${r.failures.length > 10 ? ', …' : ''}` })] : []),
+  );
+}
+
+function onRollout(r: RolloutView): void {
+  const before = rollouts.get(r.jobId);
+  rollouts.set(r.jobId, r);
+  renderRollouts();
+  if (before?.status !== r.status && r.status !== 'IN_PROGRESS') announce(`Roll-out of ${r.key} ${r.status === 'COMPLETED' ? 'completed' : `aborted: ${r.reason ?? ''}`}`);
+}
+
 // ---------------------------------------------------------------- devices
 const rows = $('device-rows');
 const filterSelect = $<HTMLSelectElement>('device-filter');
@@ -564,6 +599,9 @@ function applySnapshot(s: Snapshot): void {
   uploads.clear();
   s.uploads.forEach((u) => uploads.set(u.id, u));
   renderUploads();
+  rollouts.clear();
+  s.rollouts.forEach((r) => rollouts.set(r.jobId, r));
+  renderRollouts();
   timeline.replaceChildren();
   addTimeline(s.timeline);
   void loadShadow(shadowSelect.value);
@@ -590,6 +628,9 @@ function onMessage(m: ServerMessage): void {
       break;
     case 'upload':
       onUpload(m.upload);
+      break;
+    case 'rollout':
+      onRollout(m.rollout);
       break;
     case 'timeline':
       addTimeline(m.entries);

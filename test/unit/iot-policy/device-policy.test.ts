@@ -144,3 +144,17 @@ describe('the policy document and its size', () => {
     expect(doc.Statement.map((s) => s.Condition)).toEqual([{ Bool: { 'iot:Connection.Thing.IsAttached': 'true' } }, undefined, undefined, undefined]);
   });
 });
+
+describe('the device policy with IoT Jobs (roll-out mode)', () => {
+  const withJobs = devicePolicy({ shadows: [CLASSIC_SHADOW], jobs: true });
+  it("lets a thing use its own job topics only, and adds nothing when jobs are off", () => {
+    expect(isAllowed(withJobs, 'iot:Publish', '$aws/things/lamp-1/jobs/start-next', lamp)).toBe(true);
+    expect(isAllowed(withJobs, 'iot:Publish', '$aws/things/lamp-1/jobs/sp-1/update', lamp)).toBe(true);
+    expect(isAllowed(withJobs, 'iot:Subscribe', '$aws/things/lamp-1/jobs/+/update/accepted', lamp)).toBe(true);
+    expect(isAllowed(withJobs, 'iot:Receive', '$aws/things/lamp-1/jobs/notify-next', lamp)).toBe(true);
+    expect(isAllowed(withJobs, 'iot:Publish', '$aws/things/lamp-2/jobs/start-next', lamp)).toBe(false);
+    expect(isAllowed(withJobs, 'iot:Subscribe', '$aws/things/+/jobs/notify-next', lamp)).toBe(false);
+    expect(isAllowed(withJobs, 'iot:Receive', '$aws/things/lamp-2/jobs/notify-next', lamp)).toBe(false);
+    expect(isAllowed(classic, 'iot:Publish', '$aws/things/lamp-1/jobs/start-next', lamp)).toBe(false);
+  });
+});

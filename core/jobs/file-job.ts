@@ -1,0 +1,54 @@
+/**
+ * Roll-out mode's Lambda path: an upload under the configured prefix becomes one IoT Job whose
+ * document carries the `desired.s3` value the shadow path would write (the key's current
+ * version, its SHA-256), for the configured targets with the configured roll-out. The job id
+ * names the object version, so a repeated event finds the job already there and does nothing.
+ * The job is created through `JobCreator` (CreateJob with @aws-sdk/client-iot, or the sandbox's
+ * stand-in in process).
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import { currentObject } from '../s3/current-object';
+import { buildDesired } from '../s3/desired';
+import type { ObjectChange } from '../s3/event';
+import { hashObject } from '../s3/object-hash';
+import { fileJobId, serializeJobDocument } from './job-document';
+import type { RolloutSettings } from './rollout-config';
+
+export interface CreateJobRequest {
+  jobId: string;
+  /** Thing or thing-group ARNs (AWS), thing names (the sandbox). */
+  targets: readonly string[];
+  document: string;
+  settings: RolloutSettings;
+}
+
+export interface JobCreator {
+  /** Resolves false when a job with this id exists already. */
+  createJob(request: CreateJobRequest): Promise<boolean>;
+}
+
+export interface FileJobConfig {
+  /** Only keys starting with this become jobs ('' = every key). */
+  prefix: string;
+  targets: readonly string[];
+  settings: RolloutSettings;
+  partSizeBytes: number;
+  concurrency: number;
+}
+
+export type FileJobOutcome =
+  | { status: 'created' | 'exists'; jobId: string; key: string; hash: string }
+  | { status: 'skipped'; key: string; reason: 'outside-prefix' | 'removed' | 'object-missing' };
+
+export async function createFileJob(s3: S3Client, creator: JobCreator, config: FileJobConfig, change: ObjectChange): Promise<FileJobOutcome> {
+  const { bucket, key } = change;
+  if (!key.startsWith(config.prefix)) return { status: 'skipped', key, reason: 'outside-prefix' };
+  if (change.kind === 'removed') return { status: 'skipped', key, reason: 'removed' };
+  const state = await currentObject(s3, bucket, key);
+  if (!state.exists) return { status: 'skipped', key, reason: 'object-missing' };
+  const { hash } = await hashObject(s3, { bucket, key, size: state.size, versionId: state.versionId, eTag: state.eTag || undefined }, { partSizeBytes: config.partSizeBytes, concurrency: config.concurrency });
+  const file = buildDesired(bucket, key, state, hash, { sequencer: change.sequencer, eventTime: change.eventTime });
+  const jobId = fileJobId(file);
+  const created = await creator.createJob({ jobId, targets: config.targets, document: serializeJobDocument({ ...file }), settings: config.settings });
+  return { status: created ? 'created' : 'exists', jobId, key, hash };
+}

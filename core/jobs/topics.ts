@@ -1,0 +1,48 @@
+/**
+ * IoT Jobs MQTT topics of one thing (`$aws/things/<thing>/jobs/...`) and the execution statuses,
+ * shared by the sandbox's Jobs stand-in and the agent's job runner. Pure.
+ */
+export type ExecutionStatus = 'QUEUED' | 'IN_PROGRESS' | 'SUCCEEDED' | 'FAILED' | 'REJECTED' | 'TIMED_OUT' | 'CANCELED' | 'REMOVED';
+
+export const TERMINAL_STATUSES: ReadonlySet<ExecutionStatus> = new Set(['SUCCEEDED', 'FAILED', 'REJECTED', 'TIMED_OUT', 'CANCELED', 'REMOVED']);
+/** What a device may set with UpdateJobExecution. */
+export const DEVICE_STATUSES: ReadonlySet<ExecutionStatus> = new Set(['IN_PROGRESS', 'SUCCEEDED', 'FAILED', 'REJECTED']);
+
+export interface JobTopics {
+  prefix: string;
+  notify: string;
+  notifyNext: string;
+  get: string;
+  startNext: string;
+  startNextAccepted: string;
+  startNextRejected: string;
+  update(jobId: string): string;
+  /** `.../jobs/+/update/accepted|rejected`: every job's update replies. */
+  updateReplies: string[];
+}
+
+export function jobTopics(thingName: string): JobTopics {
+  const prefix = `$aws/things/${thingName}/jobs`;
+  return {
+    prefix,
+    notify: `${prefix}/notify`,
+    notifyNext: `${prefix}/notify-next`,
+    get: `${prefix}/get`,
+    startNext: `${prefix}/start-next`,
+    startNextAccepted: `${prefix}/start-next/accepted`,
+    startNextRejected: `${prefix}/start-next/rejected`,
+    update: (jobId) => `${prefix}/${jobId}/update`,
+    updateReplies: [`${prefix}/+/update/accepted`, `${prefix}/+/update/rejected`],
+  };
+}
+
+export type JobRequest = { thingName: string; operation: 'get' | 'start-next' } | { thingName: string; operation: 'job-get' | 'update'; jobId: string };
+
+/** What a device's publish asks of the Jobs service, or undefined for any other topic. */
+export function parseJobRequestTopic(topic: string): JobRequest | undefined {
+  const m = /^\$aws\/things\/([^/]+)\/jobs\/(get|start-next|([^/]+)\/(get|update))$/.exec(topic);
+  if (!m) return undefined;
+  const [, thingName, whole, jobId, op] = m;
+  if (jobId === undefined) return { thingName: thingName!, operation: whole as 'get' | 'start-next' };
+  return { thingName: thingName!, operation: op === 'get' ? 'job-get' : 'update', jobId };
+}

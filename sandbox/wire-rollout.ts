@@ -1,0 +1,57 @@
+/**
+ * `shadowplug sandbox --rollout`: every upload becomes an IoT Job for all the sandbox's things
+ * (core/jobs/file-job.ts, the Lambda path, with the Jobs stand-in as its CreateJob), instead of a
+ * shadow write; the stand-in rolls it out at the configured rate and the agents execute it. The
+ * roll-out is narrated (created, each wave, each device's outcome, completed or aborted and why)
+ * and its end is published as the SNS message the stack sends.
+ */
+import type { S3Event } from 'aws-lambda';
+import { errorMessage } from '../core/errors';
+import { createFileJob } from '../core/jobs/file-job';
+import { rolloutNotice } from '../core/jobs/rollout-notice';
+import type { RolloutSettings } from '../core/jobs/rollout-config';
+import { parseS3Event } from '../core/s3/event';
+import type { IotCore } from './iot-core';
+import type { LocalS3 } from './local-s3';
+import { uploadEvents, type Emit } from './narration';
+import { inProcessJobCreator, rolloutEndOf } from './rollout-jobs';
+import type { Teardown } from './teardown';
+
+/** The SNS topic of roll-out ends: nothing in AWS; its messages become `notification` events. */
+export const ROLLOUT_TOPIC_ARN = 'arn:aws:sns:us-east-1:000000000000:shadowplug-sandbox-rollouts';
+
+export interface RolloutWiring {
+  things: readonly string[];
+  settings: RolloutSettings;
+}
+
+export function wireRollout(rollout: RolloutWiring, s3: LocalS3, iot: IotCore, emit: Emit, teardown: Teardown): (event: S3Event) => Promise<void> {
+  const client = s3.createClient();
+  teardown.add('roll-out S3 client', async () => client.destroy());
+  const creator = inProcessJobCreator(iot);
+  const stop = iot.jobs.onEvent((e) => {
+    if (e.type === 'wave') emit({ type: 'rollout-wave', jobId: e.jobId, minute: e.wave.minute, things: e.wave.things });
+    else if (e.type === 'execution' && e.status !== 'QUEUED') emit({ type: 'rollout-execution', jobId: e.jobId, thing: e.thingName, status: e.status, ...(e.statusDetails?.code ? { code: e.statusDetails.code } : {}) });
+    else if (e.type === 'completed' || e.type === 'canceled') {
+      const c = e.job.counts;
+      emit({ type: 'rollout-ended', jobId: e.job.jobId, status: e.job.status, succeeded: c.SUCCEEDED, failed: c.FAILED + c.REJECTED + c.TIMED_OUT, canceled: c.CANCELED, notNotified: c.notNotified, ...(e.job.comment ? { reason: e.job.comment } : {}) });
+      const notice = rolloutNotice(rolloutEndOf(e.job));
+      emit({ type: 'notification', topicArn: ROLLOUT_TOPIC_ARN, subject: notice.subject, message: notice.message });
+    }
+  });
+  teardown.add('roll-out narration', async () => void stop());
+  const config = { prefix: '', targets: rollout.things, settings: rollout.settings, partSizeBytes: 8 * 1024 * 1024, concurrency: 4 };
+  return async (event) => {
+    uploadEvents(event).forEach(emit);
+    for (const record of parseS3Event(event)) {
+      if (record.type !== 'change') continue;
+      try {
+        const outcome = await createFileJob(client, creator, config, record.change);
+        if (outcome.status === 'created') emit({ type: 'rollout-created', jobId: outcome.jobId, key: outcome.key, hash: outcome.hash, targets: rollout.things.length });
+        else if (outcome.status === 'skipped') emit({ type: 'upload-ignored', key: outcome.key, message: outcome.reason });
+      } catch (err) {
+        emit({ type: 'upload-failed', key: record.change.key, message: errorMessage(err) });
+      }
+    }
+  };
+}

@@ -1,0 +1,115 @@
+/**
+ * The agent in roll-out mode, one device: a hook that refuses fails the execution with
+ * HOOK_FAILED; a job cut off by a restart resumes and succeeds once; a job whose outcome the
+ * journal already holds is reported again, never run again.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startAgent, type Agent, type AgentOptions } from '../../../agent/agent';
+import { CLASSIC_SHADOW, devicePolicy } from '../../../core/iot-policy/device-policy';
+import { createFileJob } from '../../../core/jobs/file-job';
+import { parseRolloutSettings } from '../../../core/jobs/rollout-config';
+import { startIotCore, type IotCore } from '../../../sandbox/iot-core';
+import { startLocalS3, type LocalS3 } from '../../../sandbox/local-s3';
+import { inProcessJobCreator } from '../../../sandbox/rollout-jobs';
+import { waitFor } from '../../helpers/agent-harness';
+
+const BUCKET = 'shadowplug';
+const thing = 'job-device';
+const settings = parseRolloutSettings({ jobExecutionsRolloutConfig: { maximumPerMinute: 10 }, abortConfig: { criteriaList: [] } });
+
+describe('the job runner', () => {
+  let dir: string;
+  let iot: IotCore;
+  let s3: LocalS3;
+  let admin: S3Client;
+  let agent: Agent | undefined;
+  let n = 0;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'job-runner-'));
+    s3 = await startLocalS3({ dir: join(dir, 's3'), buckets: [BUCKET] });
+    iot = await startIotCore({ dir: join(dir, 'iot'), things: [thing], devicePolicy: devicePolicy({ shadows: [CLASSIC_SHADOW], jobs: true }), credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } });
+    admin = s3.createClient();
+  }, 30_000);
+  afterEach(async () => {
+    await agent?.close();
+    agent = undefined;
+  });
+  afterAll(async () => {
+    admin?.destroy();
+    await iot?.close();
+    await s3?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const cert = () => iot.issueThing(thing);
+  const options = (over: Partial<AgentOptions> = {}): AgentOptions => ({
+    endpoint: iot.mqtt.host,
+    port: iot.mqtt.port,
+    cert: cert().certPath,
+    key: cert().keyPath,
+    caFile: iot.ca.certPath,
+    thingName: thing,
+    credentialEndpoint: iot.credentialsProvider.endpoint,
+    s3Endpoint: s3.endpoint,
+    region: s3.region,
+    dest: join(dir, 'dest'),
+    stateDir: join(dir, 'state'),
+    jobs: true,
+    jobRetry: { initialMs: 20, maxMs: 50, attempts: 1000 },
+    ...over,
+  });
+
+  async function job(key: string): Promise<string> {
+    const put = await admin.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: `bytes of ${key}` }));
+    const outcome = await createFileJob(admin, inProcessJobCreator(iot), { prefix: '', targets: [thing], settings, partSizeBytes: 1 << 20, concurrency: 2 }, { kind: 'created', eventName: 'ObjectCreated:Put', bucket: BUCKET, key, sequencer: String(++n).padStart(8, '0'), eventTime: new Date().toISOString(), ...(put.VersionId ? { versionId: put.VersionId } : {}) });
+    if (outcome.status !== 'created') throw new Error(JSON.stringify(outcome));
+    return outcome.jobId;
+  }
+  const status = (jobId: string) => iot.jobs.describeJob(jobId)!;
+
+  it('fails the execution with HOOK_FAILED when the on-update hook refuses, the file staying installed', async () => {
+    agent = await startAgent(options({ onUpdate: 'exit 3' }));
+    const jobId = await job('refused.bin');
+    await waitFor(() => status(jobId).status === 'COMPLETED', 'the job to end');
+    expect(status(jobId).failures).toEqual([{ thingName: thing, status: 'FAILED', statusDetails: expect.objectContaining({ code: 'HOOK_FAILED' }) }]);
+    expect(existsSync(join(dir, 'dest', 'refused.bin'))).toBe(true);
+  });
+
+  it('resumes a job cut off by a restart and runs its hook once', async () => {
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', () => r()));
+    const deadPort = (closed.address() as { port: number }).port;
+    await new Promise<void>((r) => closed.close(() => r()));
+    const counter = join(dir, 'hook-runs');
+    agent = await startAgent(options({ s3Endpoint: `http://127.0.0.1:${deadPort}` }));
+    const jobId = await job('resumed.bin');
+    await waitFor(() => status(jobId).counts.IN_PROGRESS === 1, 'the job to start');
+    await agent.close();
+    agent = await startAgent(options({ onUpdate: `echo run >> ${counter}` }));
+    await waitFor(() => status(jobId).status === 'COMPLETED', 'the job to end');
+    expect(status(jobId).counts.SUCCEEDED).toBe(1);
+    expect(readFileSync(join(dir, 'dest', 'resumed.bin'), 'utf8')).toBe('bytes of resumed.bin');
+    await waitFor(() => existsSync(counter), 'the hook');
+    expect(readFileSync(counter, 'utf8')).toBe('run\n');
+  });
+
+  it('reports a job the journal says is done, without running it again', async () => {
+    const jobId = await job('journaled.bin');
+    // As if the agent had finished the job and stopped before IoT heard of it.
+    mkdirSync(join(dir, 'state'), { recursive: true });
+    const file = join(dir, 'state', 'jobs.json');
+    const journal = (existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : { format: 1, outcomes: [] }) as { outcomes: unknown[] };
+    journal.outcomes.push({ jobId, outcome: { status: 'SUCCEEDED', statusDetails: { hash: 'journaled' } } });
+    writeFileSync(file, JSON.stringify(journal));
+    agent = await startAgent(options());
+    await waitFor(() => status(jobId).status === 'COMPLETED', 'the job to end');
+    expect(status(jobId).counts.SUCCEEDED).toBe(1);
+    expect(existsSync(join(dir, 'dest', 'journaled.bin'))).toBe(false);
+  });
+});
