@@ -196,8 +196,11 @@ class PlugChannel implements ShadowListener {
     }
     const now = this.o.clock();
     if (isExpired(desired, now, this.o.maxRequestAgeMs)) {
-      const ageS = Math.round((now - desired.requestedAt) / 1000);
-      const why = `${name}: request ${requestId} is ${ageS} s old, over the ${this.o.maxRequestAgeMs / 1000} s limit; not applied`;
+      const ageMs = now - desired.requestedAt;
+      const age = ageMs < 0 ? `dated ${Math.round(-ageMs / 1000)} s in the future` : `${Math.round(ageMs / 1000)} s old`;
+      // Hours off is a clock, not a slow delivery.
+      const clock = Math.abs(ageMs) >= 3_600_000 ? "; check the hub's clock" : '';
+      const why = `${name}: request ${requestId} is ${age}, over the ${this.o.maxRequestAgeMs / 1000} s limit; not applied${clock}`;
       const err = new ShadowplugError(why, { code: 'PLUG_REQUEST_EXPIRED', retryable: false });
       log.warn('plug request expired', { err });
       this.answer({ requestId, outcome: 'expired', error: errorFields(err) });

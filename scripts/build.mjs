@@ -61,6 +61,8 @@ export async function buildAgent() {
     format: 'esm',
     target: NODE_TARGET,
     minify: true,
+    // Logged errors name their class (`TplinkAuthenticationError`, not a minified `Ri`).
+    keepNames: true,
     legalComments: 'eof',
     metafile: true,
     banner: { js: `#!/usr/bin/env node\n${REQUIRE_SHIM}` },

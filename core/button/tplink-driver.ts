@@ -67,7 +67,7 @@ export function createTplinkDriver(options: TplinkDriverOptions = {}): PlugDrive
 
   return {
     async read(target) {
-      const state = stateOf(target, await use(target, (d) => d.status()));
+      const state = stateOf(target, await use(target, (d) => d.status({ energy: false })));
       if (state.alias !== undefined) lastAlias.set(JSON.stringify(target), state.alias);
       return state;
     },

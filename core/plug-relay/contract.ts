@@ -67,11 +67,11 @@ export function parseDesired(shadowName: string, desired: Json | undefined): Plu
   if (!isObject(desired)) return new PlugDesiredError(shadowName, '', 'is not an object');
   const requestId = own(desired, 'requestId');
   if (requestId === undefined || requestId === null) return undefined;
-  if (typeof requestId !== 'string' || requestId === '' || requestId.length > 128) {
-    return new PlugDesiredError(shadowName, 'requestId', 'is not a string of 1-128 characters');
+  if (typeof requestId !== 'string' || requestId === '' || requestId.length > MAX_REQUEST_ID_LENGTH) {
+    return new PlugDesiredError(shadowName, 'requestId', `is not a string of 1-${MAX_REQUEST_ID_LENGTH} characters`);
   }
   const power = own(desired, 'power');
-  if (power !== 'on' && power !== 'off') return new PlugDesiredError(shadowName, 'power', `is ${JSON.stringify(power ?? null)}, expected "on" or "off"`);
+  if (power !== 'on' && power !== 'off') return new PlugDesiredError(shadowName, 'power', `is ${bounded(JSON.stringify(power ?? null), 40)}, expected "on" or "off"`);
   const requestedAt = own(desired, 'requestedAt');
   if (typeof requestedAt !== 'number' || !Number.isFinite(requestedAt) || requestedAt < 0) {
     return new PlugDesiredError(shadowName, 'requestedAt', 'is not an epoch millisecond time');
@@ -79,10 +79,22 @@ export function parseDesired(shadowName: string, desired: Json | undefined): Plu
   return { power, requestId, requestedAt };
 }
 
-/** The requestId a (possibly malformed) `desired` names, to report an outcome against. */
+/** Longest requestId the contract accepts, and the longest echoed back into `reported`. */
+export const MAX_REQUEST_ID_LENGTH = 128;
+
+/** At most `max` characters of `text` (an ellipsis marks a cut): what is echoed into `reported`. */
+export function bounded(text: string, max = MAX_REQUEST_ID_LENGTH): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/**
+ * The requestId a (possibly malformed) `desired` names, to report an outcome against: bounded, so
+ * an answer to a hostile id still fits the shadow's 8 KB; an id of another type as its JSON.
+ */
 export function desiredRequestId(desired: Json | undefined): string | undefined {
   const id = isObject(desired) ? own(desired, 'requestId') : undefined;
-  return typeof id === 'string' ? id : undefined;
+  if (id === undefined || id === null) return undefined;
+  return bounded(typeof id === 'string' ? id : JSON.stringify(id));
 }
 
 /** Reads `reported` leniently: what the button needs (power, online, lastRequest). */
@@ -109,9 +121,12 @@ export function parseReported(reported: Json | undefined): Partial<PlugReported>
   return out;
 }
 
-/** Whether a request is too old to apply (the same rule as the button's stale clicks). */
+/**
+ * Whether a request is too old to apply (the same rule as the button's stale clicks), or dated
+ * further in the future than that: a clock that far off must not let a request wait to be applied.
+ */
 export function isExpired(desired: PlugDesired, now: number, maxAgeMs: number): boolean {
-  return now - desired.requestedAt > maxAgeMs;
+  return Math.abs(now - desired.requestedAt) > maxAgeMs;
 }
 
 /** `reported` as the JSON written to the shadow (undefined fields left out). */

@@ -21,7 +21,7 @@ import {
   type HandshakeKeyPair,
 } from './aes-crypto';
 import { TAPO_DEFAULT_CREDENTIALS } from './credentials';
-import { SMART_AUTHENTICATION_CODES, smartErrorName } from './errors';
+import { SMART_AUTHENTICATION_CODES, SMART_DEVICE_BLOCKED, deviceBlocked, smartErrorName } from './errors';
 import { SessionTransport, sessionExpiry, type Exchange, type SessionTransportOptions } from './session-transport';
 import type { Credentials } from './klap-crypto';
 import { isObject } from '../util/guards';
@@ -147,6 +147,8 @@ export class AesTransport extends SessionTransport {
           this.sessions.set(this.sessionKey(), session);
           return session;
         }
+        // Blocked: one more attempt would only prolong it.
+        if (code === SMART_DEVICE_BLOCKED) throw deviceBlocked(this.endpoint, isObject(reply) ? (reply.result ?? reply) : undefined);
         if (!SMART_AUTHENTICATION_CODES.has(code)) {
           throw new TplinkProtocolError(this.endpoint, 'unexpected-reply', `AES login answered error ${code} (${smartErrorName(code)})`);
         }

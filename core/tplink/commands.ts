@@ -20,7 +20,22 @@ export interface PlugChild {
   index: number;
   alias: string;
   state: RelayState;
+  /** The outlet's own meter (HS300), when the status read it. */
+  energy?: PlugEnergyReading;
 }
+
+/** A meter's reading; each field only where the device gives it. */
+export interface PlugEnergyReading {
+  powerW?: number;
+  voltageV?: number;
+  currentA?: number;
+  totalKwh?: number;
+  /** SMART meters: today's energy. */
+  todayWh?: number;
+}
+
+/** Kasa bulbs (KL/LB) and light strips (KL400/KL420/KL430) switch through their lighting module. */
+export type LightKind = 'bulb' | 'lightstrip';
 
 /** The parts of `system.get_sysinfo` shadowplug uses. */
 export interface Sysinfo {
@@ -31,6 +46,8 @@ export interface Sysinfo {
   relayState?: RelayState;
   /** Strips only. */
   children?: PlugChild[];
+  /** Bulbs and light strips: `relayState` is their `light_state.on_off`. */
+  light?: LightKind;
 }
 
 export function getSysinfoRequest(): { system: { get_sysinfo: Record<string, never> } } {
@@ -80,7 +97,7 @@ export function replyResult(
   return result;
 }
 
-function relayState(endpoint: TplinkEndpoint, value: unknown, where: string): RelayState {
+export function relayState(endpoint: TplinkEndpoint, value: unknown, where: string): RelayState {
   if (value === 0 || value === 1) return value;
   throw new TplinkProtocolError(endpoint, 'unexpected-reply', `${where} is ${JSON.stringify(value)}, expected 0 or 1`);
 }
@@ -89,7 +106,7 @@ function text(value: unknown): string {
   return typeof value === 'string' ? value : '';
 }
 
-/** Parses a `get_sysinfo` reply of a plug or a strip. */
+/** Parses a `get_sysinfo` reply of a plug or a strip (bulbs: iot-light.ts). */
 export function parseSysinfo(endpoint: TplinkEndpoint, reply: unknown): Sysinfo {
   const info = replyResult(endpoint, reply, 'system', 'get_sysinfo');
   const deviceId = text(info.deviceId);

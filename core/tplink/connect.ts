@@ -6,7 +6,7 @@
  */
 import { DEFAULT_PORT, type PlugAddress } from './address';
 import { AesTransport } from './aes-transport';
-import { TplinkProtocolError, type TplinkError, formatEndpoint, type TplinkEndpoint } from './errors';
+import { TplinkProtocolError, TplinkTimeoutError, type TplinkError, formatEndpoint, type TplinkEndpoint } from './errors';
 import { KlapTransport } from './klap-transport';
 import type { Credentials, KlapVersion } from './klap-crypto';
 import { Plug, type PlugDevice, type PlugOptions } from './plug';
@@ -97,6 +97,8 @@ export async function connectPlug(address: PlugAddress, options: ConnectOptions 
     const connected = await open({ host: address.host, port: known.port }, known.transport, known.family, options, known.version);
     return { ...connected, provisional: 'remembered' };
   }
+  // Port 80 is HTTP (KLAP, AES), never XOR.
+  if (address.port === HTTP_PORT) return detectHttp(address, options, []);
   const connected = await open({ host: address.host, port: address.port ?? DEFAULT_PORT }, 'xor', 'iot', options);
   return { ...connected, provisional: 'first-guess' };
 }
@@ -137,13 +139,22 @@ export async function openPlug<T>(
       return { result, connected };
     } catch (err) {
       await connected.device.close();
-      if (connected.provisional === undefined || !notThisKind(err)) throw err;
+      if (connected.provisional === undefined || !(notThisKind(err) || silentToXor(connected, err))) throw err;
       failures.push(err);
       cache.delete(key);
     }
     connected =
       connected.provisional === 'remembered' ? await connectPlug(address, options) : await detectHttp(address, options, failures);
   }
+}
+
+/**
+ * A port that took the connection and stayed silent to the first XOR request (an HTTP server
+ * waiting for a request line) is worth one HTTP attempt; an XOR plug that once dropped a reply
+ * still fails as itself, since HTTP finds nothing there.
+ */
+function silentToXor(connected: ConnectedPlug, err: unknown): boolean {
+  return connected.provisional === 'first-guess' && err instanceof TplinkTimeoutError && err.phase === 'request';
 }
 
 /** KLAP, then AES, on the HTTP port (or the one given); each proven by a first request. */

@@ -6,7 +6,8 @@
 import dgram from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { encrypt, decrypt } from './codec';
-import { getSysinfoRequest, parseSysinfo } from './commands';
+import { getSysinfoRequest } from './commands';
+import { parseAnySysinfo } from './iot-light';
 import { DEFAULT_PORT } from './address';
 import { toStatus, type PlugStatus } from './plug';
 import { createHandshakeKeyPair } from './aes-crypto';
@@ -38,10 +39,10 @@ export async function discover(options: DiscoverOptions = {}): Promise<PlugStatu
   await udpProbe(options, DEFAULT_PORT, probe, (msg, rinfo) => {
     const endpoint = { host: rinfo.address, port: rinfo.port };
     try {
-      const status = toStatus(endpoint, parseSysinfo(endpoint, JSON.parse(decrypt(msg).toString('utf8'))));
+      const status = toStatus(endpoint, parseAnySysinfo(endpoint, JSON.parse(decrypt(msg).toString('utf8'))));
       found.set(`${rinfo.address}:${rinfo.port}`, status);
     } catch (err) {
-      // Something else answered on the port, or a device without relays (a bulb): not a plug.
+      // Something else answered on the port: not a TP-Link device.
       log.debug('ignoring a discovery answer', { from: `${rinfo.address}:${rinfo.port}`, error: err });
     }
   });

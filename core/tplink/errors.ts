@@ -144,6 +144,19 @@ export class TplinkAuthenticationError extends TplinkError {
   }
 }
 
+/** SMART: the device blocks logins for a while after too many refused ones. */
+export const SMART_DEVICE_BLOCKED = -40404;
+
+/**
+ * A device that answered -40404: it refuses every login for `sec_left` seconds, and each further
+ * attempt may extend the block. Said as an authentication failure, so callers stop trying.
+ */
+export function deviceBlocked(endpoint: TplinkEndpoint, result: unknown): TplinkAuthenticationError {
+  const secLeft = typeof result === 'object' && result !== null ? (result as { sec_left?: unknown }).sec_left : undefined;
+  const wait = typeof secLeft === 'number' ? `for another ${Math.ceil(secLeft)} s (about ${Math.ceil(secLeft / 60)} min)` : 'for a while';
+  return new TplinkAuthenticationError(endpoint, `the device blocks logins ${wait} after too many refused ones (error -40404); fix the TP-Link account email and password, then wait`);
+}
+
 /** The connection broke (reset, or closed before the reply was complete). A retry may succeed. */
 export function connectionReset(endpoint: TplinkEndpoint, detail: string, cause?: unknown): TplinkError {
   return new TplinkError(endpoint, detail, { code: 'TPLINK_CONNECTION_RESET', retryable: true, cause });
@@ -208,6 +221,7 @@ const SMART_ERROR_NAMES: Record<number, string> = {
   [-1005]: 'AES decode failed',
   [-1008]: 'bad parameters',
   [-1501]: 'login error',
+  [-40404]: 'device blocked',
 };
 
 export function smartErrorName(code: number): string {

@@ -5,7 +5,7 @@
 import { getSysinfoRequest, parseSetRelayStateReply, parseSysinfo, setRelayStateRequest, type ChildSelector } from './commands';
 import type { TplinkEndpoint } from './errors';
 import type { Transport } from './transport';
-import { PlugBase, type PlugStatus, type SetPowerOptions } from './plug-device';
+import { PlugBase, type PlugStatus, type SetPowerOptions, type StatusOptions } from './plug-device';
 
 export class IotPlug extends PlugBase {
   constructor(
@@ -16,7 +16,7 @@ export class IotPlug extends PlugBase {
   }
 
   /** Queries `get_sysinfo`. */
-  async status(): Promise<PlugStatus> {
+  async status(_options?: StatusOptions): Promise<PlugStatus> {
     const reply = await this.transport.send(getSysinfoRequest());
     return this.statusFrom(parseSysinfo(this.endpoint, reply));
   }

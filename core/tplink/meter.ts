@@ -15,14 +15,12 @@
 import type { PlugDevice } from './plug';
 import { SmartPlug } from './smart-plug';
 import { TplinkSmartError } from './errors';
-import { isObject } from '../util/guards';
+import { iotMeterModule, iotRealtimeRequest, meterReading, parseIotRealtime } from './iot-meter';
+import type { PlugEnergyReading } from './commands';
 
-export interface MeterReading {
-  powerW?: number;
-  voltageV?: number;
-  currentA?: number;
-  totalKwh?: number;
-}
+export { iotRealtimeRequest, parseIotRealtime } from './iot-meter';
+
+export type MeterReading = Omit<PlugEnergyReading, 'todayWh'>;
 
 /** The request that answered, or `none` when the device (or outlet) has no meter. */
 export type MeterSource = 'iot-realtime' | 'smart-emeter-data' | 'smart-energy-usage' | 'smart-current-power' | 'none';
@@ -45,23 +43,7 @@ function num(o: Record<string, unknown>, key: string): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }
 
-/** Drops absent fields; undefined when nothing is left. */
-function reading(fields: MeterReading): MeterReading | undefined {
-  const out: MeterReading = {};
-  for (const [k, v] of Object.entries(fields) as [keyof MeterReading, number | undefined][]) if (v !== undefined) out[k] = v;
-  return Object.keys(out).length > 0 ? out : undefined;
-}
-
-/** An IOT `emeter.get_realtime` answer in either firmware's units; undefined for an error or no meter. */
-export function parseIotRealtime(reply: unknown): MeterReading | undefined {
-  const rt = isObject(reply) && isObject(reply.emeter) ? reply.emeter.get_realtime : undefined;
-  if (!isObject(rt) || (num(rt, 'err_code') ?? 0) !== 0) return undefined;
-  const pick = (milli: string, unit: string): number | undefined => {
-    const m = num(rt, milli);
-    return m !== undefined ? m / 1000 : num(rt, unit);
-  };
-  return reading({ powerW: pick('power_mw', 'power'), voltageV: pick('voltage_mv', 'voltage'), currentA: pick('current_ma', 'current'), totalKwh: pick('total_wh', 'total') });
-}
+const reading = meterReading;
 
 /** A SMART meter answer (the `result` of one of the three methods); undefined when it holds no power. */
 export function parseSmartMeter(source: SmartSource, result: Record<string, unknown>): MeterReading | undefined {
@@ -77,11 +59,6 @@ export function parseSmartMeter(source: SmartSource, result: Record<string, unkn
   return reading({ powerW: num(result, 'current_power') });
 }
 
-/** The IOT request for the device's meter, or an outlet's (`childId`: the outlet's full id). */
-export function iotRealtimeRequest(childId?: string): object {
-  return { ...(childId === undefined ? {} : { context: { child_ids: [childId] } }), emeter: { get_realtime: {} } };
-}
-
 /**
  * Reads the meter of `device` (or of its outlet `childId`, a full child id). `known`: the source
  * that answered last time (asked first; the others only if it stops answering). A device that
@@ -89,7 +66,10 @@ export function iotRealtimeRequest(childId?: string): object {
  */
 export async function readMeter(device: PlugDevice, childId?: string, known?: MeterSource): Promise<MeterResult> {
   if (!(device instanceof SmartPlug)) {
-    const energy = parseIotRealtime(await device.transport.send(iotRealtimeRequest(childId)));
+    // Plugs answer `emeter`, bulbs their own module; one request asks both.
+    const request = { ...iotRealtimeRequest(childId), ...iotRealtimeRequest(undefined, iotMeterModule('bulb')) };
+    const reply = await device.transport.send(request);
+    const energy = parseIotRealtime(reply) ?? parseIotRealtime(reply, iotMeterModule('bulb'));
     return energy ? { source: 'iot-realtime', reading: energy } : { source: 'none' };
   }
   const order = known !== undefined && (SMART_SOURCES as readonly string[]).includes(known)

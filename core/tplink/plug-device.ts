@@ -2,11 +2,11 @@
  * What operations need of a plug whichever protocol it speaks, and what the IOT Plug and the
  * SMART plug share (pure: the transport is given).
  */
-import { selectChild, type ChildSelector, type PlugChild, type RelayState, type Sysinfo } from './commands';
+import { selectChild, type ChildSelector, type LightKind, type PlugChild, type PlugEnergyReading, type RelayState, type Sysinfo } from './commands';
 import type { TplinkEndpoint } from './errors';
 import type { Transport } from './transport';
 
-/** What `status()` reports. Plugs have `relayState`; strips have `children`. */
+/** What `status()` reports. Plugs, bulbs and light strips have `relayState`; strips have `children`. */
 export interface PlugStatus {
   host: string;
   port: number;
@@ -15,14 +15,13 @@ export interface PlugStatus {
   deviceId: string;
   relayState?: RelayState;
   children?: PlugChild[];
-  /** Metered plugs (P110, …): present power and today's energy. */
+  /** A bulb or light strip (switched through its light, not a relay). */
+  light?: LightKind;
+  /** Metered plugs and bulbs (HS110, KP115, P110, …); a strip's outlets carry their own. */
   energy?: PlugEnergy;
 }
 
-export interface PlugEnergy {
-  powerW: number;
-  todayWh: number;
-}
+export type PlugEnergy = PlugEnergyReading;
 
 /** What operations need of a plug, whichever protocol it speaks (IOT: Plug; SMART: SmartPlug). */
 export interface PlugDevice {
@@ -59,8 +58,12 @@ export abstract class PlugBase implements PlugDevice {
 
   /** The outlet a selector names, from the last status (queried if needed). */
   async resolveChild(selector: ChildSelector): Promise<PlugChild> {
-    const sysinfo = this.lastSysinfo ?? (await this.status({ energy: false }), this.lastSysinfo!);
-    return selectChild(this.endpoint, sysinfo, selector);
+    return selectChild(this.endpoint, await this.knownSysinfo(), selector);
+  }
+
+  /** The last status's sysinfo, queried when there is none yet. */
+  protected async knownSysinfo(): Promise<Sysinfo> {
+    return this.lastSysinfo ?? (await this.status({ energy: false }), this.lastSysinfo!);
   }
 
   /** Runs several calls with the device reserved: one connection, no other client in between. */
@@ -80,14 +83,8 @@ export abstract class PlugBase implements PlugDevice {
 }
 
 export function toStatus(endpoint: TplinkEndpoint, sysinfo: Sysinfo): PlugStatus {
-  const status: PlugStatus = {
-    host: endpoint.host,
-    port: endpoint.port,
-    alias: sysinfo.alias,
-    model: sysinfo.model,
-    deviceId: sysinfo.deviceId,
-  };
-  if (sysinfo.relayState !== undefined) status.relayState = sysinfo.relayState;
-  if (sysinfo.children !== undefined) status.children = sysinfo.children.map((c) => ({ ...c }));
+  const { children, ...rest } = sysinfo;
+  const status: PlugStatus = { host: endpoint.host, port: endpoint.port, ...rest };
+  if (children) status.children = children.map((c) => ({ ...c }));
   return status;
 }

@@ -62,9 +62,18 @@ export class SmartPlug extends PlugBase {
     return status;
   }
 
+  /**
+   * Switches the device, or one outlet. Strips and multi-gang switches (P300, P304M, KS240, …) have
+   * no relay of their own: the whole device is switched outlet by outlet through `control_child`.
+   */
   async setPower(on: boolean, options: SetPowerOptions = {}): Promise<void> {
     if (options.child === undefined) {
-      await this.protocol.call('set_device_info', { device_on: on });
+      const { children } = await this.knownSysinfo();
+      if (children === undefined) {
+        await this.protocol.call('set_device_info', { device_on: on });
+        return;
+      }
+      for (const child of children) await this.protocol.callChild(child.id, 'set_device_info', { device_on: on });
       return;
     }
     const child = await this.resolveChild(options.child);

@@ -8,6 +8,8 @@
 import { randomBytes } from 'node:crypto';
 import {
   SMART_AUTHENTICATION_CODES,
+  SMART_DEVICE_BLOCKED,
+  deviceBlocked,
   TplinkAuthenticationError,
   TplinkProtocolError,
   TplinkSmartError,
@@ -121,6 +123,7 @@ export class SmartProtocol {
     const code = reply.error_code;
     if (typeof code !== 'number') throw new TplinkProtocolError(this.endpoint, 'unexpected-reply', `${method} reply has no error_code`);
     if (code !== 0) {
+      if (code === SMART_DEVICE_BLOCKED) throw deviceBlocked(this.endpoint, reply.result ?? reply);
       if (SMART_AUTHENTICATION_CODES.has(code)) {
         throw new TplinkAuthenticationError(this.endpoint, `device error ${code} (${smartErrorName(code)}) in ${method}`);
       }

@@ -19,10 +19,12 @@ describe('discover (UDP, unicast to 127.0.0.1 only)', () => {
     expect(found[0]!.children?.map((c) => c.id)).toEqual(['00', '01', '02', '03', '04', '05'].map((x) => found[0]!.deviceId + x));
   });
 
-  it('ignores answers that are not plugs (a bulb)', async () => {
+  it('finds bulbs too, on or off by their light', async () => {
     const s = await startSimulatedPlug('lb100');
     sims.push(s);
-    expect(await discover({ target: { host: '127.0.0.1', port: s.port }, timeoutMs: 300 })).toEqual([]);
+    const found = await discover({ target: { host: '127.0.0.1', port: s.port }, timeoutMs: 300 });
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({ model: expect.stringMatching(/^LB100/) as unknown, relayState: 0, light: 'bulb' });
   });
 
   it('returns nothing, without error, when nobody answers', async () => {

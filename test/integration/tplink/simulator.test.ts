@@ -19,9 +19,12 @@ async function start(model: string): Promise<SimulatedPlug> {
   return sim;
 }
 
-/** The device's state as a fresh client sees it. */
+/** The device's state as a fresh client sees it (the simulator's meters change at every read: left out). */
 async function query(s: SimulatedPlug) {
-  return (await plugAction(s.address, 'status')).before;
+  const status = (await plugAction(s.address, 'status')).before;
+  delete status.energy;
+  for (const child of status.children ?? []) delete child.energy;
+  return status;
 }
 
 describe.each(['hs100', 'hs110'])('%s', (model) => {

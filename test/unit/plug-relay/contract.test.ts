@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isExpired, parseDesired, parseReported, plugIdOf, plugShadowName, reportedJson } from '../../../core/plug-relay/contract';
+import { desiredRequestId, isExpired, MAX_REQUEST_ID_LENGTH, parseDesired, parseReported, plugIdOf, plugShadowName, reportedJson } from '../../../core/plug-relay/contract';
 import { checkPlugs, formatPlug, parsePlug, parsePlugList, plugForTarget, plugsOfHub } from '../../../core/plug-relay/config';
 import { ConfigError } from '../../../core/errors';
 import { PlugDesiredError } from '../../../core/plug-relay/errors';
@@ -115,5 +115,31 @@ describe('plug configuration', () => {
     expect(plugsOfHub(plugs, 'h1').map((p) => p.id)).toEqual(['a', 'c']);
     expect(plugForTarget(plugs, { host: '1.2.3.4', port: 9999, child: 0 })?.id).toBe('b');
     expect(plugForTarget(plugs, { host: '1.2.3.4', port: 9998 })).toBeUndefined();
+  });
+});
+
+describe('hostile desired values', () => {
+  it('answers a requestId of any type or length with a bounded id, so the report fits the shadow', () => {
+    const long = 'x'.repeat(7000);
+    expect(desiredRequestId({ requestId: long })!.length).toBe(MAX_REQUEST_ID_LENGTH);
+    expect(desiredRequestId({ requestId: 42 })).toBe('42');
+    expect(desiredRequestId({ requestId: { a: 'y'.repeat(500) } })!.length).toBe(MAX_REQUEST_ID_LENGTH);
+    expect(desiredRequestId({ requestId: null })).toBeUndefined();
+    // The refusal names the field, not the value.
+    const refused = parseDesired('plug-lamp', { requestId: long, power: 'on', requestedAt: 1 }) as Error;
+    expect(refused).toBeInstanceOf(Error);
+    expect(refused.message.length).toBeLessThan(200);
+    const typed = parseDesired('plug-lamp', { requestId: 42, power: 'on', requestedAt: 1 }) as Error;
+    expect(typed.message).toMatch(/requestId/);
+    const power = parseDesired('plug-lamp', { requestId: 'r', power: 'z'.repeat(5000), requestedAt: 1 }) as Error;
+    expect(power.message.length).toBeLessThan(200);
+    const lastRequest = { requestId: desiredRequestId({ requestId: long })!, outcome: 'failed' as const, error: { code: 'PLUG_DESIRED', message: refused.message } };
+    expect(JSON.stringify(reportedJson({ online: true, lastRequest })).length).toBeLessThan(8 * 1024);
+  });
+
+  it('does not apply a request dated further in the future than the age limit', () => {
+    const d = { power: 'on' as const, requestId: 'r', requestedAt: 1_000_000 + 365 * 86_400_000 };
+    expect(isExpired(d, 1_000_000, 30_000)).toBe(true);
+    expect(isExpired({ ...d, requestedAt: 1_010_000 }, 1_000_000, 30_000)).toBe(false);
   });
 });

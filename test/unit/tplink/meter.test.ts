@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Plug } from '../../../core/tplink/plug';
 import { SmartPlug } from '../../../core/tplink/smart-plug';
-import { iotRealtimeRequest, parseIotRealtime, readMeter, readStripMeter, sumReadings } from '../../../core/tplink/meter';
+import { parseIotRealtime, readMeter, readStripMeter, sumReadings } from '../../../core/tplink/meter';
 import type { Transport } from '../../../core/tplink/transport';
 
 /** A device in memory: answers each request with `answer`, and keeps what it was asked. */
@@ -58,8 +58,8 @@ describe('energy meters', () => {
   it("asks an IOT strip outlet's meter with its child id in the context", async () => {
     const transport = fakeTransport(() => ({ emeter: { get_realtime: { power_mw: 1000, err_code: 0 } } }));
     expect(await readMeter(new Plug({ host: '127.0.0.1' }, { transport }), 'ABC01')).toEqual({ source: 'iot-realtime', reading: { powerW: 1 } });
-    expect(transport.asked).toEqual([iotRealtimeRequest('ABC01')]);
-    expect(transport.asked[0]).toEqual({ context: { child_ids: ['ABC01'] }, emeter: { get_realtime: {} } });
+    // Bulbs answer their own meter module: one request asks both.
+    expect(transport.asked).toEqual([{ context: { child_ids: ['ABC01'] }, emeter: { get_realtime: {} }, 'smartlife.iot.common.emeter': { get_realtime: {} } }]);
   });
 
   it('falls back from get_emeter_data to get_energy_usage (mW) to get_current_power (W), through control_child for an outlet', async () => {
