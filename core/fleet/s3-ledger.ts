@@ -21,7 +21,7 @@ export class S3Ledger implements ProgressLedger {
     const keys = await this.list(prefix);
     if (keys.length < upload.batches) return undefined;
     try {
-      await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: `${upload.uploadId}/done`, Body: '', IfNoneMatch: '*' }));
+      await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: `${upload.uploadId}/done`, Body: 'done', IfNoneMatch: '*' }));
     } catch (err) {
       // Another worker completed it first (412), or is completing it now (409).
       if (sdkName(err) === 'PreconditionFailed' || sdkStatus(err) === 412 || sdkStatus(err) === 409) return undefined;
