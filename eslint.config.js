@@ -34,18 +34,15 @@ const CORE_IO_MODULES = [
   'core/s3/shadow-writer.ts',
   'core/s3/stream-probe.ts',
   'core/tplink/aes-transport.ts',
-  'core/tplink/click-xor-transport.ts',
   'core/tplink/connect.ts',
   'core/tplink/discovery.ts',
-  'core/tplink/framed-connection.ts',
   'core/tplink/http-post.ts',
   'core/tplink/index.ts',
   'core/tplink/klap-transport.ts',
   'core/tplink/operations.ts',
   'core/tplink/plug.ts',
   'core/tplink/session-transport.ts',
-  'core/tplink/xor-exchange.ts',
-  'core/tplink/xor-tcp-transport.ts',
+  'core/tplink/xor-transport.ts',
 ];
 
 /** A relative import that climbs out of its folder into one of `dirs` (`../../agent/agent`). */

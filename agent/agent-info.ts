@@ -7,7 +7,9 @@ import type { Logger } from '../core/logger';
 import type { PropertyView, ShadowCapability } from './shadow-session';
 import type { Json } from '../core/shadow/json';
 
-export const AGENT_INFO_PROPERTY = 'agent';
+import { AGENT_INFO_PROPERTY } from '../core/s3/settings';
+
+export { AGENT_INFO_PROPERTY };
 
 export interface AgentInfo {
   version: string;

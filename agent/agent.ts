@@ -7,10 +7,11 @@ import { EventEmitter } from 'node:events';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
-import { THING_NAME_PATTERN, SHADOW_NAME_PATTERN } from '../core/shadow/topics';
 import { silentLogger, type Logger } from '../core/logger';
 import { SHADOWPLUG_VERSION } from '../core/version';
-import { AGENT_INFO_PROPERTY, agentInfo, AgentInfoCapability } from './agent-info';
+import { agentInfo, AgentInfoCapability } from './agent-info';
+import { checkAgentOptions } from './options';
+import { AGENT_SETTINGS } from '../core/settings/agent';
 import { IotCredentialsProvider } from './credentials';
 import { AgentConfigError, AgentError } from './errors';
 import { FileSyncCapability, type OpenedSource, type SyncOutcome } from './file-sync';
@@ -22,8 +23,6 @@ import { plugsOfHub, type PlugConfig } from '../core/plug-relay/config';
 import { StateStore } from './state-store';
 import { PLUG_DETECTION_FILE, PlugDetectionStore } from './plug-detection-store';
 import type { Credentials } from '../core/tplink/klap-crypto';
-
-export const DEFAULT_MAX_SIZE = 1024 * 1024 * 1024;
 
 export interface AgentOptions {
   /** MQTT endpoint host (AWS: the account's ATS data endpoint). */
@@ -164,19 +163,8 @@ async function readPem(path: string, what: string): Promise<Buffer> {
   }
 }
 
-function validate(o: AgentOptions): void {
-  if (!o.endpoint) throw new AgentConfigError('endpoint is required');
-  if (!THING_NAME_PATTERN.test(o.thingName ?? '')) throw new AgentConfigError(`thing name ${JSON.stringify(o.thingName)} must match ${THING_NAME_PATTERN.source}`);
-  if (o.shadowName !== undefined && !SHADOW_NAME_PATTERN.test(o.shadowName)) throw new AgentConfigError(`shadow name ${JSON.stringify(o.shadowName)} must match ${SHADOW_NAME_PATTERN.source}`);
-  if (o.port !== undefined && (!Number.isInteger(o.port) || o.port < 1 || o.port > 65535)) throw new AgentConfigError(`port ${o.port} is not 1-65535`);
-  if (o.maxSize !== undefined && (!Number.isSafeInteger(o.maxSize) || o.maxSize < 0)) throw new AgentConfigError(`max size ${o.maxSize} is not a byte count`);
-  if (!o.dest) throw new AgentConfigError('dest (the directory files are installed in) is required');
-  if (o.shadowProperty !== undefined && !/^[A-Za-z0-9_$:-]{1,128}$/.test(o.shadowProperty)) throw new AgentConfigError(`shadow property ${JSON.stringify(o.shadowProperty)} is not a plain key`);
-  if (o.shadowProperty === AGENT_INFO_PROPERTY) throw new AgentConfigError(`shadow property "${AGENT_INFO_PROPERTY}" is where the agent reports itself; choose another`);
-}
-
-async function build(options: AgentOptions, once: boolean): Promise<Agent> {
-  validate(options);
+async function build(given: AgentOptions, once: boolean): Promise<Agent> {
+  const options = checkAgentOptions(given);
   const logger = (options.logger ?? silentLogger).child({ thing: options.thingName });
   const [cert, key, ca] = await Promise.all([
     readPem(options.cert, 'certificate'),
@@ -191,7 +179,6 @@ async function build(options: AgentOptions, once: boolean): Promise<Agent> {
   }
   const store = await StateStore.open(resolve(options.stateDir ?? join(dest, '.shadowplug-state')));
   const clock = options.clock ?? Date.now;
-  const property = options.shadowProperty ?? 's3';
 
   // S3 access: credentials from the IoT credentials provider (a fresh client per attempt so a
   // refresh takes effect), or the SDK's default chain with one long-lived client.
@@ -226,7 +213,7 @@ async function build(options: AgentOptions, once: boolean): Promise<Agent> {
 
   const session = new ShadowSession({
     host: options.endpoint,
-    port: options.port ?? 8883,
+    port: options.port,
     cert,
     key,
     ...(ca ? { ca } : {}),
@@ -240,10 +227,10 @@ async function build(options: AgentOptions, once: boolean): Promise<Agent> {
   });
   const events = new EventEmitter();
   const capability = new FileSyncCapability({
-    property,
+    property: options.shadowProperty,
     thingName: options.thingName,
     dest,
-    maxSize: options.maxSize ?? DEFAULT_MAX_SIZE,
+    maxSize: options.maxSize,
     store,
     reporter: session,
     openSource,
@@ -322,7 +309,7 @@ export async function syncOnce(options: SyncOnceOptions): Promise<number> {
       agent.once('connected', () => (reached = true));
       timer = setTimeout(() => {
         if (!reached) {
-          resolve({ status: 'failed', error: new AgentError(`could not reach the shadow at ${options.endpoint}:${options.port ?? 8883} within ${options.shadowTimeoutMs ?? 60_000} ms`, { code: 'SHADOW_UNREACHABLE', retryable: true }) });
+          resolve({ status: 'failed', error: new AgentError(`could not reach the shadow at ${options.endpoint}:${options.port ?? AGENT_SETTINGS.port.default} within ${options.shadowTimeoutMs ?? 60_000} ms`, { code: 'SHADOW_UNREACHABLE', retryable: true }) });
         }
       }, options.shadowTimeoutMs ?? 60_000);
       agent.start();

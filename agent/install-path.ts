@@ -4,6 +4,7 @@
  * name, or collide with the agent's own working files is refused with a typed error.
  */
 import { join, resolve } from 'node:path';
+import { unsafeKeyReason } from '../core/s3/settings';
 import { UnsafeKeyError } from './errors';
 
 /** Prefix of the agent's partial-download files in `dest`; an object may not take such a name. */
@@ -15,12 +16,9 @@ const MAX_NAME_BYTES = 255;
 /** The file name an object key is installed under, or an UnsafeKeyError saying why not. */
 export function installFileName(key: string): string {
   if (key.length === 0) throw new UnsafeKeyError(key, 'the key is empty');
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f-\u009f]/.test(key)) throw new UnsafeKeyError(key, 'it contains control characters');
-  if (key.startsWith('/')) throw new UnsafeKeyError(key, 'it is an absolute path');
-  if (key.includes('\\')) throw new UnsafeKeyError(key, 'it contains a backslash');
+  const reason = unsafeKeyReason(key);
+  if (reason !== undefined) throw new UnsafeKeyError(key, reason);
   const segments = key.split('/');
-  if (segments.some((s) => s === '..')) throw new UnsafeKeyError(key, "it contains a '..' segment");
   const base = segments[segments.length - 1]!;
   if (base === '' || base === '.') throw new UnsafeKeyError(key, 'it has no file name after the last /');
   if (base.startsWith(WORK_FILE_PREFIX)) throw new UnsafeKeyError(key, `names starting with ${WORK_FILE_PREFIX} are reserved for the agent`);

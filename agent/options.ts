@@ -61,6 +61,19 @@ function read<K extends OptionName>(name: K, value: unknown): ReturnType<(typeof
   ) as ReturnType<(typeof AGENT_SETTINGS)[K]['parse']>;
 }
 
+type Checked = AgentOptions & Required<Pick<AgentOptions, 'port' | 'shadowProperty' | 'maxSize'>>;
+
+/**
+ * Options given in code (the CLI, the sandbox, tests) checked by the same settings as the flags,
+ * with the schema's defaults filled in.
+ */
+export function checkAgentOptions(o: AgentOptions): Checked {
+  for (const name of ['endpoint', 'thingName', 'dest'] as const) if (o[name] === undefined) throw new AgentConfigError(`${AGENT_SETTINGS[name].flag.split(' ')[0]} is required`);
+  const names = ['endpoint', 'port', 'thingName', 'shadowProperty', 'shadowName', 'maxSize', 'dest', 'plugPollMs', 'maxRequestAgeMs'] as const;
+  for (const name of names) if (o[name] !== undefined) read(name, o[name]);
+  return { ...o, port: o.port ?? AGENT_SETTINGS.port.default, shadowProperty: o.shadowProperty ?? AGENT_SETTINGS.shadowProperty.default, maxSize: o.maxSize ?? AGENT_SETTINGS.maxSize.default };
+}
+
 /** `1048576`, `500MiB`, `2GB`, `1.5g` → bytes. */
 export function parseSize(value: unknown): number {
   return read('maxSize', value);
@@ -96,7 +109,7 @@ export async function readConfigFile(path: string, read: (p: string) => Promise<
 function fromEnvironment(env: Record<string, string | undefined>): Partial<Record<OptionName, unknown>> {
   const out: Partial<Record<OptionName, unknown>> = {};
   for (const [name, s] of Object.entries(AGENT_SETTINGS)) {
-    const value = 'env' in s ? env[s.env] : undefined;
+    const value = 'env' in s && s.env !== undefined ? env[s.env] : undefined;
     if (value !== undefined && value !== '') out[name as OptionName] = value;
   }
   return out;

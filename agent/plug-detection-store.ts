@@ -33,7 +33,7 @@ function validKind(value: unknown): value is ConnectionKind {
 /**
  * A DetectionCache that writes what it learns. `delete` (the client forgetting a kind that failed,
  * before detecting again) stays in memory: a plug that is merely offline keeps its entry on disk,
- * and nothing is written at every poll (PlugDevice puts the entry back when detection fails).
+ * and nothing is written at every poll (RelayedPlug puts the entry back when detection fails).
  */
 export class PlugDetectionStore extends DetectionCache {
   private writing: Promise<void> = Promise.resolve();

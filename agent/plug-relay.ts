@@ -9,7 +9,7 @@
  * `online: false` with the typed error and comes back by itself at a later poll. Plugs are served
  * independently: one failing never holds up another (each has its own queue and connection).
  * Any kind of plug (XOR, KLAP, AES; IOT, SMART) is reached through the TP-Link client's detection
- * (see plug-device.ts), with the TP-Link account from the agent's settings.
+ * (see relayed-plug.ts), with the TP-Link account from the agent's settings.
  */
 import { errorMessage, ShadowplugError } from '../core/errors';
 import { silentLogger, type Logger } from '../core/logger';
@@ -27,7 +27,7 @@ import {
 } from '../core/plug-relay/contract';
 import type { PlugConfig } from '../core/plug-relay/config';
 import { PlugRequestExpiredError } from '../core/plug-relay/errors';
-import { PlugDevice, type PlugClientOptions, type PlugReading } from './plug-device';
+import { RelayedPlug, type PlugClientOptions, type PlugReading } from './relayed-plug';
 import type { ShadowListener } from './shadow-session';
 import { SessionCache } from '../core/tplink/session-transport';
 
@@ -80,7 +80,7 @@ function errorFields(err: unknown): { code: string; message: string } {
 class PlugChannel implements ShadowListener {
   readonly topics: readonly string[];
   private readonly t: ShadowTopics;
-  private readonly device: PlugDevice;
+  private readonly device: RelayedPlug;
   private queue: Promise<void> = Promise.resolve();
   /** What this agent last wrote (merged), to skip reports that change nothing. */
   private reported: PlugReported | undefined;
@@ -100,7 +100,7 @@ class PlugChannel implements ShadowListener {
   ) {
     this.t = shadowTopics(o.thingName, plugShadowName(config.id));
     this.topics = deviceSubscriptions(this.t, ['deleteAccepted']);
-    this.device = new PlugDevice(config, client);
+    this.device = new RelayedPlug(config, client);
   }
 
   onConnected(): void {

@@ -78,7 +78,7 @@ export function createHandler(deps: ButtonHandlerDeps): ButtonHandler {
 async function newerPlugs(deps: ButtonHandlerDeps): Promise<NewerPlugs> {
   const { createNewerPlugs, secretCredentials } = await import('./button-protocols.mjs');
   const { config } = deps;
-  const secretId = config.credentialsSecret;
+  const secretId = config.plugCredentialsSecret;
   const credentials = deps.credentials ?? (secretId === '' ? undefined : secretCredentials({ secretId }));
   return createNewerPlugs({ connectTimeoutMs: config.connectTimeoutMs, requestTimeoutMs: config.requestTimeoutMs, ...(credentials ? { credentials } : {}) });
 }

@@ -7,7 +7,7 @@
 import type { ClickActions, PlugMode } from '../core/button/settings';
 import type { PlugTarget, TargetRef } from '../core/button/targets';
 import { plugForTarget, resolveTarget, type PlugConfig } from '../core/plug-relay/config';
-import { attempt, coerceValue, isUnset, type Setting } from '../core/settings/schema';
+import { attempt, coerceValue, type Setting } from '../core/settings/schema';
 import { STACK_SETTINGS, type StackSettingName } from '../core/settings/stack';
 import { ContextError } from './errors';
 
@@ -74,11 +74,11 @@ export function checkContextKeys(keys: readonly string[]): void {
 
 type Value<K extends StackSettingName> = ReturnType<(typeof STACK_SETTINGS)[K]['parse']>;
 
-/** One key through its setting's codec; unset → the setting's default (maybe undefined). */
+/** One key through its setting's codec; absent → the setting's default (maybe undefined). An empty `-c key=` is a value, checked like any other. */
 function readKey<K extends StackSettingName>(read: ContextReader, key: K): Value<K> | undefined {
   const s = STACK_SETTINGS[key] as Setting<Value<K>> & { context: string };
   const raw = read(s.context);
-  if (isUnset(raw)) return s.default;
+  if (raw === undefined || raw === null) return s.default;
   return attempt(
     () => coerceValue(s, raw),
     (problem, cause) => {

@@ -26,10 +26,10 @@ export function buttonEnvironment(settings: StackSettings, snsTopicArn: string, 
     snsTopicArn,
     plugMode: settings.plugMode,
     ...(settings.plugs.length > 0 ? { plugs: settings.plugs } : {}),
-    ...(settings.plugCredentialsSecret !== undefined ? { credentialsSecret: settings.plugCredentialsSecret } : {}),
+    plugCredentialsSecret: settings.plugCredentialsSecret,
+    maxClickAgeSeconds: settings.maxClickAgeSeconds,
+    lowBatteryMillivolts: settings.lowBatteryMillivolts,
   };
-  if (settings.maxClickAgeSeconds !== undefined) buttonSettings.maxClickAgeMs = settings.maxClickAgeSeconds * 1000;
-  if (settings.lowBatteryMillivolts !== undefined) buttonSettings.lowBatteryMv = settings.lowBatteryMillivolts;
   const env = buttonFunctionEnvironment(buttonSettings);
   // A token cannot be checked at synth; it is the endpoint IotDataEndpoint looks up at deploy.
   if (settings.plugMode === 'relay' && iotDataEndpoint !== undefined) env[BUTTON_ENV.iotDataEndpoint] = iotDataEndpoint;
@@ -50,12 +50,12 @@ export function buttonTimeoutSeconds(environment: Record<string, string>): numbe
 
 /**
  * How long Lambda may hold a click in its asynchronous queue: as long as the button would still act
- * on it (`maxClickAgeMs`, default 30 s) — older clicks are refused by the function anyway — within
+ * on it (`maxClickAgeSeconds`, default 30) — older clicks are refused by the function anyway — within
  * Lambda's 60 s to 6 h range.
  */
 export function buttonMaxEventAgeSeconds(environment: Record<string, string>): number {
   const { [BUTTON_ENV.snsTopicArn]: _topic, [BUTTON_ENV.iotDataEndpoint]: _endpoint, ...rest } = environment;
-  const maxClickSeconds = Math.ceil(parseButtonConfig(rest).maxClickAgeMs / 1000);
+  const maxClickSeconds = parseButtonConfig(rest).maxClickAgeSeconds;
   return Math.min(21_600, Math.max(60, maxClickSeconds));
 }
 

@@ -26,8 +26,8 @@ export interface ButtonSettings {
   serialTargets?: Record<string, TargetSetting | TargetSetting[]>;
   /** Per click type; a missing type toggles. */
   clickActions?: Partial<Record<ClickType, ClickAction>>;
-  maxClickAgeMs?: number;
-  lowBatteryMv?: number;
+  maxClickAgeSeconds?: number;
+  lowBatteryMillivolts?: number;
   lowBatteryPercent?: number;
   /** May be a CDK token (`topic.topicArn`): it is passed through unchecked at synth. */
   snsTopicArn?: string;
@@ -39,7 +39,7 @@ export interface ButtonSettings {
   confirmTimeoutMs?: number;
   iotDataEndpoint?: string;
   /** Direct mode: the Secrets Manager secret (name or ARN) with the TP-Link account credentials. */
-  credentialsSecret?: string;
+  plugCredentialsSecret?: string;
   logLevel?: LogLevel;
 }
 
@@ -49,9 +49,9 @@ export interface ButtonConfig {
   serialTargets: Record<string, PlugTarget[]>;
   clickActions: ClickActions;
   /** A click received longer ago than this is not acted on. */
-  maxClickAgeMs: number;
+  maxClickAgeSeconds: number;
   /** Warn when the classic button reports less than this (0: never). */
-  lowBatteryMv: number;
+  lowBatteryMillivolts: number;
   /** Warn when an IoT 1-Click button reports less remaining life than this (0: never). */
   lowBatteryPercent: number;
   snsTopicArn?: string;
@@ -66,7 +66,7 @@ export interface ButtonConfig {
   /** Relay mode: '' for the SDK's default endpoint. */
   iotDataEndpoint: string;
   /** Direct mode: '' for none (KLAP/AES plugs get the well-known default credentials). */
-  credentialsSecret: string;
+  plugCredentialsSecret: string;
   logLevel: LogLevel;
 }
 
@@ -85,8 +85,8 @@ function checkWhole(values: Values, name: (setting: ButtonSettingName) => string
       `is empty, and ${name('plugMode')} is relay (the default): configure every plug as id@hub=host[:port][#outlet], or set ${name('plugMode')} to direct to switch addresses over TCP`,
     );
   }
-  if (v.plugMode === 'relay' && v.credentialsSecret !== '') {
-    throw new ButtonConfigError(name('credentialsSecret'), 'is for direct mode: in relay mode the plug credentials stay on the LAN with the hub agent');
+  if (v.plugMode === 'relay' && v.plugCredentialsSecret !== '') {
+    throw new ButtonConfigError(name('plugCredentialsSecret'), 'is for direct mode: in relay mode the plug credentials stay on the LAN with the hub agent');
   }
   const resolve = (setting: ButtonSettingName, refs: TargetRef[], serial?: string): PlugTarget[] =>
     refs.map((ref) => {
@@ -174,7 +174,7 @@ export function worstCaseClickMs(config: ButtonConfig): number {
     for (const outlets of perDevice.values()) worst = Math.max(worst, outlets * (3 * perOp + confirm));
   }
   // Direct mode with a secret: one GetSecretValue (2 attempts of at most 2 s connect + 3 s request).
-  const secret = config.plugMode === 'direct' && config.credentialsSecret !== '' ? SECRET_FETCH_MS : 0;
+  const secret = config.plugMode === 'direct' && config.plugCredentialsSecret !== '' ? SECRET_FETCH_MS : 0;
   return worst + secret + 3_000;
 }
 

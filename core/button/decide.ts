@@ -25,11 +25,11 @@ export interface DecideContext {
 export function decide(click: Click, config: ButtonConfig, ctx: DecideContext): Plan {
   if (click.receivedAt !== undefined) {
     const age = ctx.now - click.receivedAt;
-    if (age > config.maxClickAgeMs) {
+    if (age > config.maxClickAgeSeconds * 1000) {
       return {
         kind: 'skip',
         reason: 'stale',
-        detail: `click received ${Math.round(age / 1000)} s ago, over the ${config.maxClickAgeMs / 1000} s limit`,
+        detail: `click received ${Math.round(age / 1000)} s ago, over the ${config.maxClickAgeSeconds} s limit`,
       };
     }
   }
@@ -66,9 +66,9 @@ export function batteryReport(click: Click, config: ButtonConfig): BatteryReport
   const report: BatteryReport = { low: false };
   if (click.batteryVoltageMv !== undefined) {
     report.batteryVoltageMv = click.batteryVoltageMv;
-    if (config.lowBatteryMv > 0 && click.batteryVoltageMv < config.lowBatteryMv) {
+    if (config.lowBatteryMillivolts > 0 && click.batteryVoltageMv < config.lowBatteryMillivolts) {
       report.low = true;
-      report.threshold = `${config.lowBatteryMv} mV`;
+      report.threshold = `${config.lowBatteryMillivolts} mV`;
     }
   }
   if (click.remainingLifePercent !== undefined) {

@@ -170,22 +170,17 @@ export const BUTTON_SETTINGS = {
       : NO_TEXT),
     default: { SINGLE: 'toggle', DOUBLE: 'toggle', LONG: 'toggle' } as ClickActions,
   }),
-  maxClickAgeMs: setting(integer(1_000, 86_400_000), {
-    env: BUTTON_ENV_NAMES.maxClickAgeMs,
-    ...(DOCS
-      ? {
-          type: 'integer',
-          unit: 'ms',
-          range: [1_000, 86_400_000] as const,
-          description: 'A click received longer ago than this is not acted on',
-        }
-      : NO_TEXT),
-    default: 30_000,
+  maxClickAgeSeconds: setting(integer(1, 86_400), {
+    env: BUTTON_ENV_NAMES.maxClickAgeSeconds,
+    context: 'maxClickAgeSeconds',
+    ...(DOCS ? { type: 'integer', unit: 's', range: [1, 86_400] as const, description: 'A click received longer ago than this is not acted on' } : NO_TEXT),
+    default: 30,
   }),
   // An AAA alkaline cell reads ~1500 mV fresh under light load and is spent near 1100 mV; the
   // classic button reports ~1700 mV when new. Warn well before it stops sending.
-  lowBatteryMv: setting(integer(0, 10_000), {
-    env: BUTTON_ENV_NAMES.lowBatteryMv,
+  lowBatteryMillivolts: setting(integer(0, 10_000), {
+    env: BUTTON_ENV_NAMES.lowBatteryMillivolts,
+    context: 'lowBatteryMillivolts',
     ...(DOCS
       ? {
           type: 'integer',
@@ -295,13 +290,14 @@ export const BUTTON_SETTINGS = {
       ...(DOCS ? { type: 'URL', defaultText: "the region's", description: 'Relay mode: the IoT data-plane endpoint' } : NO_TEXT),
     },
   ),
-  credentialsSecret: setting(text(secretIdProblem), {
-    env: BUTTON_ENV_NAMES.credentialsSecret,
+  plugCredentialsSecret: setting(text(secretIdProblem), {
+    env: BUTTON_ENV_NAMES.plugCredentialsSecret,
+    context: 'plugCredentialsSecret',
     ...(DOCS
       ? {
           type: 'secret name or ARN',
-          defaultText: 'unset (KLAP/AES plugs are tried with the well-known default credentials)',
-          description: 'Direct mode: the Secrets Manager secret holding the TP-Link account as `{"username": ..., "password": ...}`, read when a KLAP or AES plug first needs it (never for an XOR plug), once per warm container',
+          defaultText: 'none (KLAP/AES plugs are tried with the well-known default credentials)',
+          description: 'Direct mode only: the Secrets Manager secret (name, or ARN) holding the TP-Link account as `{"username": ..., "password": ...}`, read when a KLAP or AES plug first needs it, once per warm container; the button function may read this secret and no other (refused in relay mode: the credentials stay on the LAN)',
         }
       : NO_TEXT),
     default: '',

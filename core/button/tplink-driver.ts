@@ -3,20 +3,19 @@
  * plugs) is tried first and handled here; a device that shows it is another kind (refused, an
  * HTTP answer) is handed to the newer protocols (KLAP, AES; IOT or SMART; newer-plugs.ts), loaded
  * on first need — so an XOR-only click never loads them. Which devices are XOR is remembered for
- * the driver's life (a warm container). One plug, with one connection (click-xor-transport.ts),
+ * the driver's life (a warm container). One plug, with one connection (xor-transport.ts, unshared),
  * per device for the length of a click (outlets of a strip share it), closed by `close()`. After a set, the state is the one the device acknowledged.
  */
 import { selectChild } from '../tplink/commands';
 import { notThisKind } from '../tplink/kind-signs';
-import { ClickXorTransport } from '../tplink/click-xor-transport';
 import { IotPlug } from '../tplink/iot-plug';
 import type { PlugDevice, PlugStatus } from '../tplink/plug-device';
-import type { XorExchangeOptions } from '../tplink/xor-exchange';
+import { XorTransport, type XorTransportOptions } from '../tplink/xor-transport';
 import type { PlugDriver, TargetState } from './execute';
 import type { NewerPlugs } from './newer-plugs';
 import { deviceKey, type PlugTarget } from './targets';
 
-export interface TplinkDriverOptions extends Pick<XorExchangeOptions, 'connectTimeoutMs' | 'requestTimeoutMs' | 'socketFactory' | 'logger'> {
+export interface TplinkDriverOptions extends Pick<XorTransportOptions, 'connectTimeoutMs' | 'requestTimeoutMs' | 'socketFactory' | 'logger'> {
   /** KLAP/AES plugs: how to get their driver part, at the first plug that is not XOR (none: XOR only). */
   newer?: () => Promise<NewerPlugs>;
 }
@@ -52,7 +51,7 @@ export function createTplinkDriver(options: TplinkDriverOptions = {}): PlugDrive
     let plug = plugs.get(key);
     if (!plug) {
       const endpoint = { host: target.host, port: target.port };
-      plug = new IotPlug(endpoint, new ClickXorTransport(endpoint, plugOptions));
+      plug = new IotPlug(endpoint, new XorTransport(endpoint, plugOptions));
       plugs.set(key, plug);
     }
     try {

@@ -5,6 +5,7 @@
  * docs/object-to-shadow.md is generated from it. Pure.
  */
 import { SHADOW_NAME_PATTERN, THING_NAME_PATTERN } from '../shadow/topics';
+import { PLUG_SHADOW_PREFIX } from '../plug-relay/contract';
 import { integer, integerOrInfinity, listOf, matching, text } from '../settings/codecs';
 import { ENV_NAMES } from '../settings/env-names';
 import { logLevelSetting } from '../settings/log-level';
@@ -23,8 +24,37 @@ export const LIMITS = {
 } as const;
 
 export const thingNameCodec = matching(THING_NAME_PATTERN, 'a thing name (1–128 of a-z A-Z 0-9 : _ -)');
-export const shadowNameCodec = matching(SHADOW_NAME_PATTERN, 'a shadow name (1–64 of $ a-z A-Z 0-9 : _ -)');
-export const shadowPropertyCodec = matching(/^[A-Za-z0-9_-]{1,64}$/, 'a shadow property (1–64 of A-Z a-z 0-9 _ -)');
+/**
+ * Why an S3 key (or a key prefix) could not be installed by a device, or undefined: the one rule
+ * of the agent's install path (agent/install-path.ts) and of the stack's `keyPrefix`.
+ */
+export function unsafeKeyReason(key: string): string | undefined {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(key)) return 'it contains control characters';
+  if (key.startsWith('/')) return 'it is an absolute path';
+  if (key.includes('\\')) return 'it contains a backslash';
+  if (key.split('/').some((s) => s === '..')) return "it contains a '..' segment";
+  return undefined;
+}
+
+/** The property the agent reports itself in (`reported.agent`): no file may be delivered there. */
+export const AGENT_INFO_PROPERTY = 'agent';
+
+/** The file's shadow; `plug-…` names are the plugs' own shadows (and their device-policy wildcard). */
+export const shadowNameCodec = text((t) =>
+  !SHADOW_NAME_PATTERN.test(t)
+    ? `"${t}" is not a shadow name (1–64 of $ a-z A-Z 0-9 : _ -)`
+    : t.startsWith(PLUG_SHADOW_PREFIX)
+      ? `"${t}" starts with "${PLUG_SHADOW_PREFIX}", which names the plugs' shadows`
+      : undefined,
+);
+export const shadowPropertyCodec = text((t) =>
+  !/^[A-Za-z0-9_-]{1,64}$/.test(t)
+    ? `"${t}" is not a shadow property (1–64 of A-Z a-z 0-9 _ -)`
+    : t === AGENT_INFO_PROPERTY
+      ? `"${t}" is where the agent reports itself; choose another`
+      : undefined,
+);
 
 export const OBJECT_SETTINGS = {
   targetThings: setting(listOf(thingNameCodec, { min: 0, max: 1000, noun: 'thing name' }), {

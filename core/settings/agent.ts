@@ -4,7 +4,7 @@
  * this table, bin/commands/agent.ts builds its options from it, and the flag table in
  * docs/agent.md is generated from it. Pure.
  */
-import { shadowNameCodec, shadowPropertyCodec, thingNameCodec } from '../s3/settings';
+import { OBJECT_SETTINGS, shadowNameCodec, thingNameCodec } from '../s3/settings';
 import { boolean, byteSize, endpoint, integer, MQTT_PORT, text } from './codecs';
 import { logLevelSetting } from './log-level';
 import { setting, type Codec } from './schema';
@@ -35,7 +35,7 @@ export const AGENT_SETTINGS = {
     flag: '--port <port>',
     type: 'integer',
     range: [1, 65_535],
-    defaultText: '8883',
+    default: MQTT_PORT,
     description: 'MQTT port, when `--endpoint` gives none (kept for old command lines; prefer `--endpoint host:port`)',
   }),
   cert: setting(nonEmpty, { flag: '--cert <path>', type: 'path', defaultText: 'required', description: 'device certificate (PEM)' }),
@@ -62,7 +62,7 @@ export const AGENT_SETTINGS = {
     defaultText: "the SDK's credential chain",
     description: 'IoT credentials provider: `<prefix>.credentials.iot.<region>.amazonaws.com/role-aliases/<alias>/credentials` (`https://` optional)',
   }),
-  shadowProperty: setting(shadowPropertyCodec, { flag: '--shadow-property <name>', aliases: ['--shadow_property'], type: 'name', defaultText: '`s3`', description: 'shadow property that holds the file' }),
+  shadowProperty: { ...OBJECT_SETTINGS.property, env: undefined, flag: '--shadow-property <name>', aliases: ['--shadow_property'], description: 'shadow property that holds the file' },
   shadowName: setting(shadowNameCodec, { flag: '--shadow-name <name>', aliases: ['--shadow_name'], type: 'name', defaultText: 'classic shadow', description: 'a named shadow instead' }),
   region: setting(nonEmpty, { flag: '--region <region>', aliases: ['--signing_region'], type: 'AWS region', defaultText: '`us-east-1`', description: 'region of the bucket' }),
   s3Endpoint: setting(nonEmpty, { flag: '--s3-endpoint <url>', aliases: ['--s3_endpoint'], type: 'URL', defaultText: 'AWS S3', description: 'an S3-compatible or local endpoint (path-style addressing is used)' }),
@@ -80,6 +80,7 @@ export const AGENT_SETTINGS = {
     aliases: ['--max_size'],
     type: 'size',
     unit: 'bytes',
+    default: 1024 ** 3,
     defaultText: '`1GiB`',
     description: 'largest object accepted: bytes, or `500MiB`, `2GB`, `64k`... (`KiB/MiB/GiB`, `k/m/g`: powers of 1024; `KB/MB/GB`: of 1000)',
   }),

@@ -10,8 +10,8 @@ export const BUTTON_ENV_NAMES = {
   defaultTargets: 'SHADOWPLUG_DEFAULT_TARGETS',
   serialTargets: 'SHADOWPLUG_SERIAL_TARGETS',
   clickActions: 'SHADOWPLUG_CLICK_ACTIONS',
-  maxClickAgeMs: 'SHADOWPLUG_MAX_CLICK_AGE_MS',
-  lowBatteryMv: 'SHADOWPLUG_LOW_BATTERY_MV',
+  maxClickAgeSeconds: 'SHADOWPLUG_MAX_CLICK_AGE_SECONDS',
+  lowBatteryMillivolts: 'SHADOWPLUG_LOW_BATTERY_MILLIVOLTS',
   lowBatteryPercent: 'SHADOWPLUG_LOW_BATTERY_PERCENT',
   snsTopicArn: 'SHADOWPLUG_SNS_TOPIC_ARN',
   connectTimeoutMs: 'SHADOWPLUG_CONNECT_TIMEOUT_MS',
@@ -20,7 +20,7 @@ export const BUTTON_ENV_NAMES = {
   plugMode: 'SHADOWPLUG_PLUG_MODE',
   plugs: 'SHADOWPLUG_PLUGS',
   confirmTimeoutMs: 'SHADOWPLUG_CONFIRM_TIMEOUT_MS',
-  credentialsSecret: 'SHADOWPLUG_PLUG_CREDENTIALS_SECRET',
+  plugCredentialsSecret: 'SHADOWPLUG_PLUG_CREDENTIALS_SECRET',
 } as const;
 
 /** The object-to-shadow function's. */

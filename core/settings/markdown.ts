@@ -6,7 +6,7 @@
 import { BUTTON_SETTINGS } from '../button/settings';
 import { OBJECT_SETTINGS } from '../s3/settings';
 import { AGENT_SETTINGS } from './agent';
-import { defaultText, settingsOf, type Setting } from './schema';
+import { defaultText, feedsOf, settingsOf, type Setting } from './schema';
 import { STACK_SETTINGS } from './stack';
 
 const code = (text: string | undefined): string => (text === undefined || text === '' ? '' : `\`${text}\``);
@@ -30,7 +30,7 @@ function table(head: string[], rows: string[][]): string {
 function functionTable(schema: object): string {
   const keysFeeding = (env: string | undefined) =>
     settingsOf(STACK_SETTINGS)
-      .filter(([, k]) => env !== undefined && k.feeds === env)
+      .filter(([, k]) => env !== undefined && feedsOf(k) === env)
       .map(([, k]) => code(k.context))
       .join(', ');
   const rows = settingsOf(schema).map(([name, s]) => [code(s.env), code(name), keysFeeding(s.env), shownDefault(s), limits(s), s.description]);
@@ -42,7 +42,7 @@ export const SETTINGS_TABLES: Record<string, () => string> = {
   stack: () =>
     table(
       ['Key', 'Default', 'Range', 'Sets', 'Meaning'],
-      settingsOf(STACK_SETTINGS).map(([, s]) => [code(s.context), shownDefault(s), limits(s), code(s.feeds), s.description]),
+      settingsOf(STACK_SETTINGS).map(([, s]) => [code(s.context), shownDefault(s), limits(s), code(feedsOf(s)), s.description]),
     ),
   button: () => functionTable(BUTTON_SETTINGS),
   'object-to-shadow': () => functionTable(OBJECT_SETTINGS),

@@ -79,6 +79,11 @@ export function defaultText(s: Setting<unknown>): string | undefined {
   return s.default === undefined ? undefined : (s as Setting<unknown>).format(s.default);
 }
 
+/** The function variable a context key sets: its own, or the one it is made into. */
+export function feedsOf(s: { feeds?: string; context?: string; env?: string }): string | undefined {
+  return s.feeds ?? (s.context === undefined ? undefined : s.env);
+}
+
 /** A schema's settings as `[field, setting]` pairs, in declaration order. */
 export function settingsOf(schema: object): [string, Setting<unknown>][] {
   return Object.entries(schema) as [string, Setting<unknown>][];

@@ -5,12 +5,12 @@
  * the table in docs/deploy.md is generated from it. Pure: no CDK.
  */
 import { BUTTON_SETTINGS, type PlugMode } from '../button/settings';
-import { OBJECT_SETTINGS, thingNameCodec } from '../s3/settings';
+import { OBJECT_SETTINGS, thingNameCodec, unsafeKeyReason } from '../s3/settings';
 import { isValidHost } from '../tplink/address';
 import { boolean, integer, jsonText, listOf, matching, text } from './codecs';
 import { ENV_NAMES } from './env-names';
 import { SettingValueError } from './errors';
-import { setting, type Codec } from './schema';
+import { feedsOf, setting, type Codec } from './schema';
 
 /** An MQTT topic filter for the rule's FROM clause: `+`/`#` whole levels, `#` last, no quote (spliced into SQL), no `$`. */
 function topicFilterProblem(filter: string): string | undefined {
@@ -25,9 +25,9 @@ function topicFilterProblem(filter: string): string | undefined {
 }
 
 function keyPrefixProblem(prefix: string): string | undefined {
-  if (prefix.startsWith('/')) return `"${prefix}" must not start with "/" (S3 keys have no leading slash)`;
-  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
-  if (/[*?\u0000-\u001f]/.test(prefix)) return `"${prefix}" must not contain wildcards or control characters`;
+  const unsafe = unsafeKeyReason(prefix);
+  if (unsafe !== undefined) return `"${prefix}": devices refuse every key under it (${unsafe})`;
+  if (/[*?]|\$\{/.test(prefix)) return `"${prefix}" must not contain wildcards or policy variables (*, ?, \${...})`;
   if (new TextEncoder().encode(prefix).length > 1024) return 'is longer than an S3 key may be (1024 bytes)';
   return undefined;
 }
@@ -74,20 +74,14 @@ export const STACK_SETTINGS = {
   defaultTargets: {
     ...BUTTON_SETTINGS.defaultTargets,
     context: 'defaultTargets',
-    feeds: BUTTON_SETTINGS.defaultTargets.env,
     default: undefined,
     defaultText: '`plugHost:plugPort` (the plug `plug`)',
     description: 'Instead of plugHost/plugPort: the plug(s) any button without its own entry switches, by plug id (`lamp,fan`), comma-separated or a JSON list',
   },
-  buttonTargets: {
-    ...BUTTON_SETTINGS.serialTargets,
-    feeds: BUTTON_SETTINGS.serialTargets.env,
-    description: 'Per button serial, its own plug(s) by plug id: `{"G030JF05...": ["lamp", "fan"]}` (direct mode also takes `host[:port][#outlet]`)',
-  },
+  buttonTargets: BUTTON_SETTINGS.serialTargets,
   plugMode: {
     ...BUTTON_SETTINGS.plugMode,
     context: 'plugMode',
-    feeds: BUTTON_SETTINGS.plugMode.env,
     default: 'relay' as PlugMode,
     defaultText: '`relay`',
     description:
@@ -96,43 +90,19 @@ export const STACK_SETTINGS = {
   plugs: {
     ...BUTTON_SETTINGS.plugs,
     context: 'plugs',
-    feeds: BUTTON_SETTINGS.plugs.env,
     defaultText: 'every button target, as plugs `plug`, `plug-2`, … on the first thing',
     description: 'Every plug as `id@hub=host[:port][#outlet]` (comma-separated or a JSON list), referenced by id from `defaultTargets`/`buttonTargets`; relay mode: the hub is one of the things and every button target must be one of the plugs',
   },
-  clickActions: { ...BUTTON_SETTINGS.clickActions, feeds: BUTTON_SETTINGS.clickActions.env },
-  plugCredentialsSecret: {
-    ...BUTTON_SETTINGS.credentialsSecret,
-    context: 'plugCredentialsSecret',
-    feeds: BUTTON_SETTINGS.credentialsSecret.env,
-    defaultText: 'none',
-    description:
-      'Direct mode only: the Secrets Manager secret (name, or ARN) with the TP-Link account for KLAP/AES plugs as `{"username": ..., "password": ...}`; the button function may read this secret and no other (refused in relay mode: the credentials stay on the LAN)',
-  },
+  clickActions: BUTTON_SETTINGS.clickActions,
+  plugCredentialsSecret: BUTTON_SETTINGS.plugCredentialsSecret,
   buttonTopicFilter: setting(text(topicFilterProblem), {
     context: 'buttonTopicFilter',
     type: 'MQTT topic filter',
     default: 'iotbutton/+',
     description: "The topic rule's MQTT topic filter",
   }),
-  maxClickAgeSeconds: setting(integer(1, 86_400), {
-    context: 'maxClickAgeSeconds',
-    feeds: ENV_NAMES.maxClickAgeMs,
-    type: 'integer',
-    unit: 's',
-    range: [1, 86_400],
-    defaultText: "30 (the function's default)",
-    description: 'A click received longer ago than this is not acted on',
-  }),
-  lowBatteryMillivolts: setting(integer(1, 10_000), {
-    context: 'lowBatteryMillivolts',
-    feeds: ENV_NAMES.lowBatteryMv,
-    type: 'integer',
-    unit: 'mV',
-    range: [1, 10_000],
-    defaultText: "1300 (the function's default)",
-    description: "Below this, the outcome message says the button's battery is low",
-  }),
+  maxClickAgeSeconds: BUTTON_SETTINGS.maxClickAgeSeconds,
+  lowBatteryMillivolts: BUTTON_SETTINGS.lowBatteryMillivolts,
   thingNames: setting(listOf(thingNameCodec, { min: 1, max: 50, noun: 'thing name' }), {
     context: 'thingNames',
     feeds: ENV_NAMES.targetThings,
@@ -149,8 +119,8 @@ export const STACK_SETTINGS = {
     defaultText: '`shadowplug-device` (when `thingNames` is not set either)',
     description: 'The device (IoT thing); or use `thingNames`, not both',
   }),
-  shadowProperty: { ...OBJECT_SETTINGS.property, feeds: OBJECT_SETTINGS.property.env },
-  shadowName: { ...OBJECT_SETTINGS.shadowName, feeds: OBJECT_SETTINGS.shadowName.env },
+  shadowProperty: OBJECT_SETTINGS.property,
+  shadowName: OBJECT_SETTINGS.shadowName,
   keyPrefix: setting(text(keyPrefixProblem), {
     context: 'keyPrefix',
     feeds: ENV_NAMES.thingPrefix,
@@ -198,6 +168,9 @@ export type StackSettingName = keyof typeof STACK_SETTINGS;
 /** Function variable → the context key it is made from (the first key that sets it), for messages about the variable. */
 export function contextKeyOfVariable(): Readonly<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const s of Object.values(STACK_SETTINGS)) if ('feeds' in s && s.feeds !== undefined) out[s.feeds] ??= s.context;
+  for (const s of Object.values(STACK_SETTINGS)) {
+    const variable = feedsOf(s);
+    if (variable !== undefined) out[variable] ??= s.context;
+  }
   return out;
 }

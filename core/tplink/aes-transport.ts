@@ -7,7 +7,7 @@
 import {
   TplinkAuthenticationError,
   TplinkProtocolError,
-  TplinkSessionError,
+  sessionRefused,
   type TplinkEndpoint,
   type TplinkError,
 } from './errors';
@@ -24,6 +24,7 @@ import { TAPO_DEFAULT_CREDENTIALS } from './credentials';
 import { SMART_AUTHENTICATION_CODES, smartErrorName } from './errors';
 import { SessionTransport, sessionExpiry, type Exchange, type SessionTransportOptions } from './session-transport';
 import type { Credentials } from './klap-crypto';
+import { isObject } from '../util/guards';
 
 export interface AesTransportOptions extends SessionTransportOptions {
   /** 1, 2, or `auto` (default: 2, then 1). */
@@ -51,10 +52,6 @@ class StaleSession extends Error {
   constructor(readonly failure: TplinkError) {
     super(failure.message);
   }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 export class AesTransport extends SessionTransport {
@@ -100,7 +97,7 @@ export class AesTransport extends SessionTransport {
     const outer = this.outer(reply.status, reply.body, 'securePassthrough');
     const code = outer.error_code;
     if (code === 9999 || code === -1005) {
-      throw new StaleSession(new TplinkSessionError(this.endpoint, `the device answered ${code} (${smartErrorName(code)}) again after a fresh AES handshake`));
+      throw new StaleSession(sessionRefused(this.endpoint, `the device answered ${code} (${smartErrorName(code)}) again after a fresh AES handshake`));
     }
     if (code !== 0) return outer; // e.g. -1003: the SMART layer maps it
     const result = isObject(outer.result) ? outer.result : {};

@@ -4,7 +4,6 @@
  * uses the cipher without the length prefix.
  */
 import { Buffer } from 'node:buffer';
-import { FrameTooLargeError } from './errors';
 
 /** The cipher's first key. */
 export const INITIAL_KEY = 171;
@@ -92,7 +91,7 @@ export class FrameDecoder {
     return this.headerFill > 0 || this.body !== undefined;
   }
 
-  /** Feeds a chunk; returns the decrypted payloads completed by it. Throws {@link FrameTooLargeError}. */
+  /** Feeds a chunk; returns the decrypted payloads completed by it. Throws a RangeError on a frame above `maxLength` (the codec knows no host: transports wrap it). */
   push(chunk: Uint8Array): Buffer[] {
     const frames: Buffer[] = [];
     let offset = 0;
@@ -106,7 +105,7 @@ export class FrameDecoder {
         const length = this.header.readUInt32BE(0);
         if (length > this.maxLength) {
           this.reset();
-          throw new FrameTooLargeError(length, this.maxLength);
+          throw new RangeError(`frame declares ${length} bytes, above the limit of ${this.maxLength}`);
         }
         this.body = Buffer.allocUnsafe(length);
         this.bodyFill = 0;
@@ -141,14 +140,4 @@ export class FrameDecoder {
     this.bodyFill = 0;
     this.key = INITIAL_KEY;
   }
-}
-
-/** Decodes exactly one complete frame (tests, tools). Throws on a short, long or oversize buffer. */
-export function decodeFrame(frame: Uint8Array, maxLength = DEFAULT_MAX_FRAME_LENGTH): Buffer {
-  const decoder = new FrameDecoder({ maxLength });
-  const frames = decoder.push(frame);
-  if (frames.length !== 1 || decoder.inFrame) {
-    throw new RangeError(`expected exactly one complete frame in ${frame.length} bytes`);
-  }
-  return frames[0]!;
 }

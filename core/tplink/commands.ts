@@ -8,6 +8,7 @@ import {
   TplinkProtocolError,
   type TplinkEndpoint,
 } from './errors';
+import { isObject } from '../util/guards';
 
 export type RelayState = 0 | 1;
 
@@ -46,10 +47,6 @@ export function setRelayStateRequest(on: boolean, childIds?: readonly string[]):
   const request: SetRelayStateRequest = { system: { set_relay_state: { state: on ? 1 : 0 } } };
   if (childIds !== undefined) request.context = { child_ids: [...childIds] };
   return request;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function checkErrCode(endpoint: TplinkEndpoint, where: string, node: Record<string, unknown>): void {

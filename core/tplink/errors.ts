@@ -4,6 +4,7 @@
  * to throw for Lambda's own retry and a CLI can print one line without parsing messages.
  */
 import { ShadowplugError } from '../errors';
+import { formatHostPort } from '../util/host-port';
 
 /** Where a device listens. */
 export interface TplinkEndpoint {
@@ -13,9 +14,15 @@ export interface TplinkEndpoint {
 
 /** `host:port`, bracketing IPv6 literals. */
 export function formatEndpoint(endpoint: TplinkEndpoint): string {
-  return endpoint.host.includes(':') ? `[${endpoint.host}]:${endpoint.port}` : `${endpoint.host}:${endpoint.port}`;
+  return formatHostPort(endpoint.host, endpoint.port);
 }
 
+/**
+ * A failure talking to one device. Subclasses exist where callers tell failures apart by type or
+ * read their fields; the rest are told apart by `code`: `TPLINK_CONNECTION_RESET` (the connection
+ * broke; retryable), `TPLINK_NETWORK` (unreachable host, unknown name, …), `TPLINK_SESSION` (the
+ * device dropped our session again right after a fresh handshake: KLAP 403, AES 9999; retryable).
+ */
 export class TplinkError extends ShadowplugError {
   readonly host: string;
   readonly port: number;
@@ -79,23 +86,6 @@ export class TplinkConnectionRefusedError extends TplinkError {
   }
 }
 
-/** The connection broke (reset, or closed before the reply was complete). A retry may succeed. */
-export class TplinkConnectionResetError extends TplinkError {
-  constructor(endpoint: TplinkEndpoint, detail: string, cause?: unknown) {
-    super(endpoint, detail, { code: 'TPLINK_CONNECTION_RESET', retryable: true, cause });
-  }
-}
-
-/** Any other network failure: unreachable host, unknown name, … */
-export class TplinkNetworkError extends TplinkError {
-  readonly syscallCode: string | undefined;
-
-  constructor(endpoint: TplinkEndpoint, detail: string, syscallCode: string | undefined, retryable: boolean, cause?: unknown) {
-    super(endpoint, detail, { code: 'TPLINK_NETWORK', retryable, cause });
-    this.syscallCode = syscallCode;
-  }
-}
-
 export type TplinkProtocolReason =
   | 'oversize'
   | 'bad-frame'
@@ -144,24 +134,6 @@ export class TplinkChildNotFoundError extends TplinkError {
 }
 
 /**
- * The codec's own error (it knows no host): a declared frame length above the limit.
- * Transports wrap it in a {@link TplinkProtocolError}.
- */
-export class FrameTooLargeError extends ShadowplugError {
-  readonly declaredLength: number;
-  readonly maxLength: number;
-
-  constructor(declaredLength: number, maxLength: number) {
-    super(`frame declares ${declaredLength} bytes, above the limit of ${maxLength}`, {
-      code: 'TPLINK_FRAME_TOO_LARGE',
-      retryable: false,
-    });
-    this.declaredLength = declaredLength;
-    this.maxLength = maxLength;
-  }
-}
-
-/**
  * The device does not accept the credentials (KLAP: none of the candidates matches its handshake
  * hash; AES: login refused; SMART error -1501, 1111, 1100, -1005, 1003). Not retryable: fix the
  * TP-Link account's email and password (or, on Tapo, turn on "Third-Party Compatibility").
@@ -172,11 +144,34 @@ export class TplinkAuthenticationError extends TplinkError {
   }
 }
 
+/** The connection broke (reset, or closed before the reply was complete). A retry may succeed. */
+export function connectionReset(endpoint: TplinkEndpoint, detail: string, cause?: unknown): TplinkError {
+  return new TplinkError(endpoint, detail, { code: 'TPLINK_CONNECTION_RESET', retryable: true, cause });
+}
+
 /** The device dropped our session again right after a fresh handshake (KLAP 403, AES 9999). */
-export class TplinkSessionError extends TplinkError {
-  constructor(endpoint: TplinkEndpoint, detail: string, cause?: unknown) {
-    super(endpoint, `session refused: ${detail}`, { code: 'TPLINK_SESSION', retryable: true, cause });
-  }
+export function sessionRefused(endpoint: TplinkEndpoint, detail: string, cause?: unknown): TplinkError {
+  return new TplinkError(endpoint, `session refused: ${detail}`, { code: 'TPLINK_SESSION', retryable: true, cause });
+}
+
+/** The error of a call on a closed transport. */
+export function transportClosed(endpoint: TplinkEndpoint): TplinkError {
+  return connectionReset(endpoint, 'transport is closed');
+}
+
+/** Whether a socket error code means the connection was reset. */
+export function isResetCode(code: string | undefined): boolean {
+  return code === 'ECONNRESET' || code === 'EPIPE' || code === 'ECONNABORTED';
+}
+
+/** Turns a socket error into the TplinkError that says what happened and whether to retry. */
+export function mapSocketError(endpoint: TplinkEndpoint, err: Error, phase: 'connect' | 'request', timeoutMs: number): TplinkError {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ECONNREFUSED') return new TplinkConnectionRefusedError(endpoint, err);
+  if (isResetCode(code)) return connectionReset(endpoint, `connection reset (${code})`, err);
+  if (code === 'ETIMEDOUT') return new TplinkTimeoutError(endpoint, phase, timeoutMs, err);
+  const detail = code === 'ENOTFOUND' ? `host name not found (${code})` : `network error: ${err.message}`;
+  return new TplinkError(endpoint, detail, { code: 'TPLINK_NETWORK', retryable: code !== 'ENOTFOUND', cause: err });
 }
 
 /** SMART error codes that a retry may get past (session timeout, transport busy). */

@@ -6,10 +6,10 @@
  * The reply body is bounded; failures become TplinkErrors naming the device.
  */
 import net, { type Socket } from 'node:net';
-import { TplinkConnectionResetError, TplinkProtocolError, TplinkTimeoutError, type TplinkEndpoint, type TplinkError } from './errors';
-import type { SocketFactory } from './framed-connection';
+import { connectionReset, mapSocketError, TplinkProtocolError, TplinkTimeoutError, type TplinkEndpoint, type TplinkError } from './errors';
 import { HttpReplyError, HttpReplyParser, type ParsedReply } from './http-reply-parser';
-import { mapSocketError } from './socket-errors';
+import type { SocketFactory } from './xor-transport';
+import { SerialQueue } from '../util/serial-queue';
 
 export interface HttpReply {
   status: number;
@@ -63,7 +63,7 @@ interface Pending {
  */
 export class DeviceConnection {
   private socket: Socket | undefined;
-  private turn: Promise<unknown> = Promise.resolve();
+  private readonly turn = new SerialQueue();
   private pending: Pending | undefined;
   /** Owners whose posts were cancelled (a closed transport's queued posts are not sent). */
   private readonly cancelled = new WeakMap<object, TplinkError>();
@@ -76,9 +76,7 @@ export class DeviceConnection {
   constructor(private readonly socketFactory: SocketFactory = defaultSocketFactory) {}
 
   post(options: HttpPostOptions): Promise<HttpReply> {
-    const run = this.turn.then(() => this.exchange(options));
-    this.turn = run.catch(() => undefined);
-    return run;
+    return this.turn.run(() => this.exchange(options));
   }
 
   /** Whether a connection is kept (the device has not closed it). */
@@ -206,7 +204,7 @@ function requestHead(options: HttpPostOptions, length: number): string {
 
 function replyError(endpoint: TplinkEndpoint, err: unknown): TplinkError {
   if (!(err instanceof HttpReplyError)) return new TplinkProtocolError(endpoint, 'unexpected-reply', String(err), err);
-  if (err.reason === 'cut-short') return new TplinkConnectionResetError(endpoint, err.message);
+  if (err.reason === 'cut-short') return connectionReset(endpoint, err.message);
   return new TplinkProtocolError(endpoint, err.reason === 'oversize' ? 'oversize' : 'unexpected-reply', err.message, err);
 }
 

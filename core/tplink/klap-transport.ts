@@ -6,7 +6,7 @@
  * session is recognised and then gets a fresh handshake before each request.
  */
 import { randomBytes } from 'node:crypto';
-import { TplinkAuthenticationError, TplinkProtocolError, TplinkSessionError } from './errors';
+import { sessionRefused, TplinkAuthenticationError, TplinkProtocolError } from './errors';
 import {
   deriveKlapSessionKeys,
   hashesEqual,
@@ -104,7 +104,7 @@ export class KlapTransport extends SessionTransport {
       Cookie: `${KLAP_SESSION_COOKIE}=${session.cookie}`,
     });
     if (reply.status === 403) {
-      throw new StaleSession('status 403', new TplinkSessionError(this.endpoint, 'the device answered 403 again after a fresh KLAP handshake'));
+      throw new StaleSession('status 403', sessionRefused(this.endpoint, 'the device answered 403 again after a fresh KLAP handshake'));
     }
     if (reply.status !== 200) {
       throw new TplinkProtocolError(this.endpoint, 'http-status', `KLAP request answered HTTP ${reply.status}`);

@@ -15,6 +15,7 @@
 import type { PlugDevice } from './plug';
 import { SmartPlug } from './smart-plug';
 import { TplinkSmartError } from './errors';
+import { isObject } from '../util/guards';
 
 export interface MeterReading {
   powerW?: number;
@@ -42,10 +43,6 @@ const SMART_METHOD: Record<SmartSource, string> = {
 function num(o: Record<string, unknown>, key: string): number | undefined {
   const v = o[key];
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Drops absent fields; undefined when nothing is left. */

@@ -1,14 +1,14 @@
 /**
- * What KLAP and AES transports share: requests serialised per transport, the device lease (one
- * client per device in this process, see lease-holder.ts), one time budget per request covering
+ * What KLAP and AES transports share: requests serialised per transport, the device mutex (one
+ * client per device in this process, see device-mutex.ts), one time budget per request covering
  * handshake and exchange, a kept-alive HTTP connection, and sessions cached per device in a registry
  * that outlives the transport (a warm Lambda or the agent skips the handshake next time).
  */
-import { deviceLocks as defaultLocks, type DeviceLocks } from './device-lock';
-import { formatEndpoint, type TplinkEndpoint } from './errors';
+import { deviceMutex, type DeviceHolder, type DeviceMutex } from './device-mutex';
+import { formatEndpoint, TplinkTimeoutError, transportClosed, type TplinkEndpoint } from './errors';
 import { DeviceConnection, httpPost, type HttpReply } from './http-post';
-import { LeaseHolder } from './lease-holder';
-import { DEFAULT_REQUEST_TIMEOUT_MS, type Transport, type TransportTimeouts } from './transport';
+import { assertPositiveMs, DEFAULT_REQUEST_TIMEOUT_MS, type Transport, type TransportTimeouts } from './transport';
+import { SerialQueue } from '../util/serial-queue';
 import type { Credentials } from './klap-crypto';
 import { silentLogger, type Logger } from '../logger';
 
@@ -67,7 +67,7 @@ export interface SessionTransportOptions extends TransportTimeouts {
   /** Largest reply body accepted (default 1 MiB). */
   maxBodyBytes?: number;
   sessions?: SessionCache;
-  locks?: DeviceLocks;
+  mutex?: DeviceMutex;
   /** Milliseconds since the epoch (session expiry); default Date.now. */
   now?: () => number;
   /** The device's HTTP connection (default: the session cache's). */
@@ -99,16 +99,16 @@ export abstract class SessionTransport implements Transport {
   protected readonly deviceKey: string;
   private readonly maxBodyBytes: number;
   private readonly connection: DeviceConnection;
-  private readonly holder: LeaseHolder;
+  private readonly holder: DeviceHolder;
+  private readonly queue = new SerialQueue();
+  private closed = false;
   /** Requests running (close fails their post in flight). */
   private inflight = 0;
 
   constructor(endpoint: TplinkEndpoint, options: SessionTransportOptions = {}) {
     this.endpoint = { host: endpoint.host, port: endpoint.port };
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-    if (!Number.isFinite(this.requestTimeoutMs) || this.requestTimeoutMs <= 0) {
-      throw new RangeError(`requestTimeoutMs must be a positive number of milliseconds, got ${this.requestTimeoutMs}`);
-    }
+    assertPositiveMs({ requestTimeoutMs: this.requestTimeoutMs });
     this.credentials = options.credentials;
     this.sessions = options.sessions ?? sessionCache;
     this.now = options.now ?? Date.now;
@@ -116,33 +116,30 @@ export abstract class SessionTransport implements Transport {
     this.deviceKey = formatEndpoint(this.endpoint);
     this.connection = options.connection ?? this.sessions.connectionFor(this.deviceKey);
     this.log = (options.logger ?? silentLogger).child({ device: this.deviceKey });
-    this.holder = new LeaseHolder({
-      locks: options.locks ?? defaultLocks,
-      key: this.deviceKey,
-      endpoint: this.endpoint,
-      requestTimeoutMs: this.requestTimeoutMs,
-      idleTimeoutMs: 1,
-      // The HTTP socket lives in the device's connection; the lease is only held while a request or hold is running.
-      connection: { isOpen: () => false, park: () => undefined, drop: () => undefined },
-    });
+    // The HTTP socket lives in the device's connection (shared by its transports): nothing to hand over.
+    const user = { handOver: () => Promise.resolve() };
+    this.holder = (options.mutex ?? deviceMutex).holder(this.deviceKey, user, () => new TplinkTimeoutError(this.endpoint, 'queue', this.requestTimeoutMs));
   }
 
   /** Encrypts and sends one request within the session, establishing it first when needed. */
   protected abstract exchange(exchange: Exchange, request: object): Promise<unknown>;
 
+  /** Sends after the requests before it; its budget starts when its turn comes. */
   send(request: object): Promise<unknown> {
-    return this.holder.inTurn((deadline) => this.sendNow(request, deadline));
+    return this.queue.run(() => this.reserved((deadline) => this.sendNow(request, deadline)));
   }
 
   hold<T>(fn: () => Promise<T>): Promise<T> {
-    return this.holder.within(fn);
+    return this.reserved(fn);
   }
 
-  async close(): Promise<void> {
-    // The error is made only when something is in flight: a stack trace per close is measurable.
-    const err = this.inflight > 0 ? this.holder.closedError() : undefined;
-    if (err) this.connection.cancel(this, err);
-    await this.holder.close(err);
+  close(): Promise<void> {
+    this.closed = true;
+    // The error is made only when something is in flight or waits: a stack trace per close is measurable.
+    const err = () => transportClosed(this.endpoint);
+    if (this.inflight > 0) this.connection.cancel(this, err());
+    this.holder.close(err, Promise.resolve());
+    return Promise.resolve();
   }
 
   /** Forgets this device's cached session (the next request handshakes). */
@@ -154,7 +151,14 @@ export abstract class SessionTransport implements Transport {
     return `${this.constructor.name}:${this.deviceKey}`;
   }
 
-  /** One request, the device held, within its budget (see LeaseHolder.within). */
+  /** Runs `fn` holding the device, within one request timeout from now (the wait for the device included). */
+  private reserved<T>(fn: (deadline: number) => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(transportClosed(this.endpoint));
+    const deadline = Date.now() + this.requestTimeoutMs;
+    return this.holder.use(deadline, () => (this.closed ? Promise.reject(transportClosed(this.endpoint)) : fn(deadline)));
+  }
+
+  /** One request, the device held, within its budget. */
   private async sendNow(request: object, deadline: number): Promise<unknown> {
     this.inflight++;
     try {
@@ -166,7 +170,7 @@ export abstract class SessionTransport implements Transport {
 
   /** One POST on the device's connection, failing at `deadline`; refused once the transport is closed. */
   postBefore(deadline: number, path: string, body: Buffer | string, headers?: Record<string, string>): Promise<HttpReply> {
-    this.holder.assertOpen();
+    if (this.closed) return Promise.reject(transportClosed(this.endpoint));
     this.stats.roundTrips++;
     return httpPost({
       endpoint: this.endpoint,

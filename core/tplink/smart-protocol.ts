@@ -15,6 +15,7 @@ import {
   type TplinkEndpoint,
 } from './errors';
 import type { Transport } from './transport';
+import { isObject } from '../util/guards';
 
 export interface SmartCall {
   method: string;
@@ -28,10 +29,6 @@ export type SmartOutcome = { ok: true; result: Record<string, unknown> } | { ok:
 const BATCH_REFUSED = new Set([-1003, -1002, -1]);
 /** Pages followed at most (a device answering an ever-growing `sum` must not loop forever). */
 const MAX_PAGES = 50;
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** Per process: SMART clients identify themselves with a random terminal id, as the apps do. */
 const TERMINAL_UUID = randomBytes(16).toString('base64');

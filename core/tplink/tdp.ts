@@ -5,6 +5,7 @@
  * The answer is a 16-byte header and JSON naming the device and how to reach it (KLAP or AES, port).
  */
 import { crc32 } from 'node:zlib';
+import { isObject } from '../util/guards';
 
 export const TDP_PORT = 20002;
 const HEADER_LENGTH = 16;
@@ -51,10 +52,6 @@ export interface TdpDevice {
   httpPort: number;
   /** KLAP version for IOT devices (2 when `lv` ≥ 2), AES login version for SMART ones. */
   loginVersion: number | undefined;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Parses an answer; undefined when it is not a TDP answer we understand. */

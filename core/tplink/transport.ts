@@ -1,7 +1,6 @@
 /**
- * How the protocol layer (Plug) reaches a device. It hands over JSON requests and gets JSON
- * replies; framing, encryption, sockets, timeouts and reconnects stay behind this interface,
- * so a KLAP transport (HTTP port 80, handshake + AES, for 2020+ firmware) can slot in later.
+ * How the protocol layer (IotPlug, SmartPlug) reaches a device. It hands over JSON requests and
+ * gets JSON replies; framing, encryption, sockets, timeouts and reconnects stay behind this interface.
  */
 import type { TplinkEndpoint } from './errors';
 
@@ -31,3 +30,10 @@ export interface TransportTimeouts {
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 3000;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 5000;
+
+/** Throws a RangeError naming the first option that is not a positive number of milliseconds. */
+export function assertPositiveMs(values: Record<string, number>): void {
+  for (const [name, value] of Object.entries(values)) {
+    if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a positive number of milliseconds, got ${value}`);
+  }
+}

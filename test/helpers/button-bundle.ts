@@ -38,6 +38,12 @@ export async function bundleHandler(entry: string, outdir: string): Promise<stri
   return outfile;
 }
 
+/** The source files a module's bundle is made of (paths relative to the project). */
+export async function bundleInputs(entry: string): Promise<string[]> {
+  const result = await build({ ...COMMON, entryPoints: [entry], write: false, outdir: 'out', metafile: true, external: ['@aws-sdk/*'] });
+  return Object.keys(result.metafile.inputs);
+}
+
 /** The lazily loaded files bundled beside a handler. */
 export function lazyFiles(entry: string, outdir: string): string[] {
   return (LAZY[entry] ?? []).map((e) => join(outdir, lazyModuleFile(e)));

@@ -39,7 +39,7 @@ afterAll(() => synths.forEach((s) => s.close()));
 describe('plugCredentialsSecret (direct mode)', () => {
   it('lets the button function read only that secret (by name: any version suffix), and tells it the name', () => {
     expect(secretStatements(byName)).toEqual([[['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'], [`${SM}:shadowplug/tplink-??????`]]]);
-    expect(variables(byName)[BUTTON_ENV.credentialsSecret]).toBe('shadowplug/tplink');
+    expect(variables(byName)[BUTTON_ENV.plugCredentialsSecret]).toBe('shadowplug/tplink');
   });
 
   it.each([
@@ -49,12 +49,12 @@ describe('plugCredentialsSecret (direct mode)', () => {
     const s = synthesize({ ...direct, plugCredentialsSecret: given }, { bundle: false });
     synths.push(s);
     expect(secretStatements(s)).toEqual([[['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'], [resource]]]);
-    expect(variables(s)[BUTTON_ENV.credentialsSecret]).toBe(given);
+    expect(variables(s)[BUTTON_ENV.plugCredentialsSecret]).toBe(given);
   }, 120_000);
 
   it('grants nothing of Secrets Manager, and sets no variable, when no secret is configured', () => {
     expect(secretStatements(none)).toEqual([]);
-    expect(variables(none)[BUTTON_ENV.credentialsSecret]).toBeUndefined();
+    expect(variables(none)[BUTTON_ENV.plugCredentialsSecret]).toBeUndefined();
   });
 
   it('gives the function time for one secret read on top of the plugs', () => {

@@ -146,7 +146,7 @@ describe('the button path', () => {
       defaultTargets: '192.0.2.10:9999',
       serialTargets: { [SERIAL]: ['192.168.1.21:9999#1', 'plug.lan'] },
       clickActions: { SINGLE: 'toggle', DOUBLE: 'on', LONG: 'off' },
-      maxClickAgeMs: 20_000,
+      maxClickAgeSeconds: 20,
       snsTopicArn: 'TOPIC',
       plugMode: 'direct',
     });

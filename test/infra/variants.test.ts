@@ -194,6 +194,20 @@ describe('bad context fails the synth, naming the key', () => {
     expect(err.message).toContain(`context "${key}"`);
   });
 
+  // Values the agent or the device would refuse after a deploy: the same rules refuse them here.
+  it.each([
+    ['the agent\'s own property as shadowProperty', { shadowProperty: 'agent' }, 'shadowProperty', /"agent" is where the agent reports itself/],
+    ['a key prefix devices refuse', { keyPrefix: '../' }, 'keyPrefix', /devices refuse every key under it \(it contains a '\.\.' segment\)/],
+    ['a file shadow that is a plug\'s shadow', { shadowName: 'plug-lamp', plugs: 'lamp@shadowplug-device=192.0.2.10' }, 'shadowName', /names the plugs' shadows/],
+    ['a policy variable in the key prefix', { keyPrefix: '${aws:username}/' }, 'keyPrefix', /policy variables/],
+    ['an empty thing name', { thingName: '' }, 'thingName', /"" is not a thing name/],
+  ])('%s', (_name, overrides, key, problem) => {
+    const err = synthError(overrides);
+    expect(err.key).toBe(key);
+    expect(err.message).toContain(`context "${key}"`);
+    expect(err.message).toMatch(problem);
+  });
+
   it('stops bin/app.ts with the key in one line and exit status 1', async () => {
     const outdir = mkdtempSync(join(tmpdir(), 'shadowplug-app-'));
     try {

@@ -12,7 +12,7 @@ import { buttonFunctionEnvironment } from '../../../core/button/config';
 import { startSimulatedPlug, type SimulatedPlug } from '../../../sandbox/simulated-plug';
 import { KASA_DEFAULT_CREDENTIALS } from '../../../core/tplink/credentials';
 import { startSimulatedDevice } from '../../../sandbox/plugs/simulated-devices';
-import { bundleHandler, lazyFiles } from '../../helpers/button-bundle';
+import { bundleHandler, bundleInputs, lazyFiles } from '../../helpers/button-bundle';
 
 let dir: string;
 let bundle: string;
@@ -137,12 +137,11 @@ describe('the bundled button handler', () => {
     expect(main).not.toContain('SHADOWPLUG_TARGET_THINGS');
   });
 
-  it("gives a direct XOR click the per-click transport, not the shared one's lease and idle hand-over", () => {
-    const direct = readFileSync(join(dir, 'button-direct.mjs'), 'utf8');
-    expect(direct).toContain('transport is closed');
-    // The shared transport's option (xor-tcp-transport.ts), present wherever it is bundled.
-    expect(direct).not.toContain('idleTimeoutMs');
-    expect(readFileSync(join(dir, 'button-protocols.mjs'), 'utf8')).toContain('idleTimeoutMs');
+  it('gives a direct XOR click the XOR transport unshared: the device mutex is not bundled with it', async () => {
+    const direct = await bundleInputs('lambda/button-direct.mts');
+    expect(direct).toContain('core/tplink/xor-transport.ts');
+    expect(direct).not.toContain('core/tplink/device-mutex.ts');
+    expect(await bundleInputs('lambda/button-protocols.mts')).toContain('core/tplink/device-mutex.ts');
   });
 
   it('switches an XOR plug with index.mjs and button-direct.mjs alone (a direct XOR click loads no relay or KLAP/AES code)', async () => {

@@ -66,7 +66,7 @@ describe('direct mode with credentials from Secrets Manager', () => {
     lambdaEnv();
     h = buttonHarness();
     const plug = await h.plug();
-    const handler = h.handler({ defaultTargets: at(plug), credentialsSecret: await secret() });
+    const handler = h.handler({ defaultTargets: at(plug), plugCredentialsSecret: await secret() });
     const before = moto.getSecretValueCalls();
     expect((await handler(ruleClick(SERIAL))).status).toBe('done');
     expect(plug.state().relayState).toBe(1);
@@ -82,7 +82,7 @@ describe('direct mode with credentials from Secrets Manager', () => {
     const p110 = await device('p110-klap');
     const p100 = await device('p100-aes');
     const p300 = await device('p300-klap');
-    const settings = { defaultTargets: [at(klap1), at(p110), at(p100), at(p300, 1)], credentialsSecret: await secret(), snsTopicArn: TOPIC };
+    const settings = { defaultTargets: [at(klap1), at(p110), at(p100), at(p300, 1)], plugCredentialsSecret: await secret(), snsTopicArn: TOPIC };
     const before = moto.getSecretValueCalls();
     const warm = h.handler(settings, { publish });
 
@@ -115,7 +115,7 @@ describe('direct mode with credentials from Secrets Manager', () => {
     h = buttonHarness();
     const p300 = await device('p300-klap');
     const charger = (p300.model as SimulatedSmartDevice).outlets![2]!.deviceId;
-    const outcome = await h.handler({ defaultTargets: `${at(p300)}#${charger}`, credentialsSecret: await secret() })(ruleClick(SERIAL));
+    const outcome = await h.handler({ defaultTargets: `${at(p300)}#${charger}`, plugCredentialsSecret: await secret() })(ruleClick(SERIAL));
     expect(outcome.clicks[0]!.targets[0]).toMatchObject({ status: 'switched', alias: 'Charger', child: charger });
     expect(p300.states()).toEqual([false, false, true]);
   });
@@ -125,7 +125,7 @@ describe('direct mode with credentials from Secrets Manager', () => {
     h = buttonHarness();
     const plug = await device('p110-klap');
     const before = moto.getSecretValueCalls();
-    const outcome = await h.handler({ defaultTargets: at(plug), credentialsSecret: await secret({ ...owner, password: 'wrong' }), snsTopicArn: TOPIC }, { publish })(
+    const outcome = await h.handler({ defaultTargets: at(plug), plugCredentialsSecret: await secret({ ...owner, password: 'wrong' }), snsTopicArn: TOPIC }, { publish })(
       ruleClick(SERIAL),
     );
     expect(outcome.status).toBe('failed');
@@ -147,7 +147,7 @@ describe('direct mode with credentials from Secrets Manager', () => {
     const name = await secret({ ...owner, password: 'before rotation' });
     let now = Date.parse('2026-11-30T01:00:00Z');
     const credentials = secretCredentials({ secretId: name, clock: () => now, refreshAfterMs: 60_000 });
-    const handler = h.handler({ defaultTargets: at(plug), credentialsSecret: name }, { credentials });
+    const handler = h.handler({ defaultTargets: at(plug), plugCredentialsSecret: name }, { credentials });
 
     expect((await handler(ruleClick(SERIAL))).status).toBe('failed');
     await moto.put(name, JSON.stringify(owner));
@@ -169,7 +169,7 @@ describe('direct mode with credentials from Secrets Manager', () => {
     h = buttonHarness();
     const plug = await device('p100-aes');
     const name = await make();
-    const outcome = await h.handler({ defaultTargets: at(plug), credentialsSecret: name, snsTopicArn: TOPIC }, { publish })(ruleClick(SERIAL));
+    const outcome = await h.handler({ defaultTargets: at(plug), plugCredentialsSecret: name, snsTopicArn: TOPIC }, { publish })(ruleClick(SERIAL));
     expect(outcome.status).toBe('failed');
     const cause = outcome.clicks[0]!.targets[0]!.error!.cause;
     expect(cause).toBeInstanceOf(ButtonSecretError);
@@ -186,7 +186,7 @@ describe('direct mode with credentials from Secrets Manager', () => {
     const kinds: SimulatedDeviceKind[] = ['hs100-klap1', 'hs103-klap2', 'p110-klap', 'p100-aes'];
     const right = await Promise.all(kinds.map((k) => device(k)));
     const wrong = await Promise.all(kinds.map((k) => device(k, { ...owner, password: 'not the one in the secret' })));
-    const handler = h.handler({ defaultTargets: [...right, ...wrong].map((d) => at(d)), credentialsSecret: await secret(), snsTopicArn: TOPIC, logLevel: 'debug' }, { publish });
+    const handler = h.handler({ defaultTargets: [...right, ...wrong].map((d) => at(d)), plugCredentialsSecret: await secret(), snsTopicArn: TOPIC, logLevel: 'debug' }, { publish });
     const outcomes = [await handler(ruleClick(SERIAL)), await handler(ruleClick(SERIAL))];
     expect(outcomes[0]!.status).toBe('partial');
 

@@ -49,7 +49,7 @@ describe('notification', () => {
   it('says the battery is low when the button reports less than the threshold', async () => {
     h = buttonHarness();
     const plug = await h.plug();
-    const outcome = await h.handler({ defaultTargets: at(plug), snsTopicArn: TOPIC, lowBatteryMv: 1500 })(
+    const outcome = await h.handler({ defaultTargets: at(plug), snsTopicArn: TOPIC, lowBatteryMillivolts: 1500 })(
       ruleClick(SERIAL, 'SINGLE', { batteryVoltage: '1420mV' }),
     );
     expect(outcome.clicks[0]!.battery).toEqual({ low: true, batteryVoltageMv: 1420, threshold: '1500 mV' });

@@ -192,7 +192,7 @@ describe('a click is acted on at most once', () => {
     h = buttonHarness();
     const plug = await h.plug();
     const now = 1_700_000_000_000;
-    const handler = h.handler({ defaultTargets: at(plug), maxClickAgeMs: 30_000 }, { clock: () => now });
+    const handler = h.handler({ defaultTargets: at(plug), maxClickAgeSeconds: 30 }, { clock: () => now });
     const stale = await handler(ruleClick(SERIAL, 'SINGLE', { receivedAt: now - 31_000 }));
     expect(stale.clicks[0]).toMatchObject({ status: 'skipped', reason: 'stale' });
     expect(plug.state().relayState).toBe(0);

@@ -5,7 +5,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TplinkConnectionRefusedError, TplinkConnectionResetError, TplinkTimeoutError, type TplinkEndpoint } from '../../../core/tplink/errors';
+import { connectionReset, TplinkConnectionRefusedError, TplinkTimeoutError, type TplinkEndpoint } from '../../../core/tplink/errors';
 import { DeviceConnection, httpPost } from '../../../core/tplink/http-post';
 
 type Handler = (req: http.IncomingMessage, body: Buffer, res: http.ServerResponse) => void;
@@ -122,8 +122,8 @@ describe('DeviceConnection (HTTP/1.1 to a device)', () => {
     const owner = {};
     const pending = post(c, endpoint, 'x', 5000, owner);
     await until(() => c.open, 'the connection to open');
-    const reason = new TplinkConnectionResetError(endpoint, 'transport is closed');
-    c.cancel({}, new TplinkConnectionResetError(endpoint, 'someone else'));
+    const reason = connectionReset(endpoint, 'transport is closed');
+    c.cancel({}, connectionReset(endpoint, 'someone else'));
     const queued = post(c, endpoint, 'z', 5000, owner);
     c.cancel(owner, reason);
     await expect(pending).rejects.toBe(reason);

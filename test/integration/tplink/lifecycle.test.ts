@@ -3,10 +3,12 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFaultPlug, type FaultPlug } from '../../helpers/fault-plug';
 import { Plug } from '../../../core/tplink/plug';
-import { XorTcpTransport } from '../../../core/tplink/xor-tcp-transport';
+import { deviceMutex } from '../../../core/tplink/device-mutex';
+import { XorTransport } from '../../../core/tplink/xor-transport';
 
 const PLUG_MODULE = fileURLToPath(new URL('../../../core/tplink/plug.ts', import.meta.url));
-const TRANSPORT_MODULE = fileURLToPath(new URL('../../../core/tplink/xor-tcp-transport.ts', import.meta.url));
+const TRANSPORT_MODULE = fileURLToPath(new URL('../../../core/tplink/xor-transport.ts', import.meta.url));
+const MUTEX_MODULE = fileURLToPath(new URL('../../../core/tplink/device-mutex.ts', import.meta.url));
 
 let plug: FaultPlug | undefined;
 afterEach(async () => {
@@ -17,13 +19,13 @@ afterEach(async () => {
 describe('connection lifecycle', () => {
   it('closes an idle connection after the idle timeout and frees the device', async () => {
     plug = await startFaultPlug({ mode: 'ok' });
-    const t = new XorTcpTransport(plug, { idleTimeoutMs: 50 });
+    const t = new XorTransport(plug, { mutex: deviceMutex, idleTimeoutMs: 50 });
     await new Plug(plug, { transport: t }).status();
     // Nothing else closes it before t.close() below: the idle timer must (the test's timeout bounds the wait).
     await plug.allClosed();
     expect(plug.connections).toBe(1);
     // Freed: another transport gets the device while the first is still open (else a queue timeout).
-    const other = new XorTcpTransport(plug, { requestTimeoutMs: 5_000 });
+    const other = new XorTransport(plug, { mutex: deviceMutex, requestTimeoutMs: 5_000 });
     await new Plug(plug, { transport: other }).status();
     expect(plug.connections).toBe(2);
     await other.close();
@@ -36,9 +38,10 @@ describe('connection lifecycle', () => {
     // it exits only if the kept connection does not hold the event loop.
     const script = `
       const { Plug } = await import(${JSON.stringify(PLUG_MODULE)});
-      const { XorTcpTransport } = await import(${JSON.stringify(TRANSPORT_MODULE)});
+      const { XorTransport } = await import(${JSON.stringify(TRANSPORT_MODULE)});
+      const { deviceMutex } = await import(${JSON.stringify(MUTEX_MODULE)});
       const endpoint = { host: '127.0.0.1', port: ${plug.port} };
-      const transport = new XorTcpTransport(endpoint, { idleTimeoutMs: 3_600_000 });
+      const transport = new XorTransport(endpoint, { mutex: deviceMutex, idleTimeoutMs: 3_600_000 });
       const s = await new Plug(endpoint, { transport }).status();
       console.log(s.relayState);
     `;

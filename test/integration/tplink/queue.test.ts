@@ -8,9 +8,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startFaultPlug, type FaultPlug } from '../../helpers/fault-plug';
 import { Plug } from '../../../core/tplink/plug';
 import { plugAction } from '../../../core/tplink/operations';
-import { deviceLocks } from '../../../core/tplink/device-lock';
-import { XorTcpTransport, type SocketFactory } from '../../../core/tplink/xor-tcp-transport';
-import { TplinkConnectionResetError, TplinkTimeoutError } from '../../../core/tplink/errors';
+import { deviceMutex } from '../../../core/tplink/device-mutex';
+import { XorTransport, type SocketFactory } from '../../../core/tplink/xor-transport';
+import { TplinkTimeoutError } from '../../../core/tplink/errors';
 
 const WAIT_MS = 200;
 /** "It does not hang" is the test's own timeout, not a stopwatch: far above every timeout configured here. */
@@ -80,7 +80,7 @@ describe('waiting for a device held by another caller', () => {
     );
     expect(sockets.count()).toBe(0);
     expect(p.connections).toBe(1);
-    expect(deviceLocks.waiting(p.address)).toBe(0); // it left the queue
+    expect(deviceMutex.waiting(p.address)).toBe(0); // it left the queue
 
     // The holder keeps going, and the device still works for the next caller (the same one, even).
     release();
@@ -118,7 +118,7 @@ describe('waiting for a device held by another caller', () => {
     const waiting = patient.status().then((s) => (order.push('patient'), s));
     const late = third.status().then((s) => (order.push('third'), s));
     expect(await quitting).toMatchObject({ phase: 'queue' });
-    expect(deviceLocks.waiting(p.address)).toBe(2);
+    expect(deviceMutex.waiting(p.address)).toBe(2);
     release();
     await done;
     await Promise.all([waiting, late]);
@@ -134,10 +134,10 @@ describe('waiting for a device held by another caller', () => {
     // Only Date is faked: the deadline arithmetic reads it, while sockets and timers stay real.
     vi.useFakeTimers({ toFake: ['Date'] });
     try {
-      const waiter = new XorTcpTransport(p, { requestTimeoutMs: 60_000 });
+      const waiter = new XorTransport(p, { mutex: deviceMutex, requestTimeoutMs: 60_000 });
       opened.push(waiter);
       const pending = waiter.send({ system: { get_sysinfo: {} } }).catch((e: unknown) => e);
-      await vi.waitFor(() => expect(deviceLocks.waiting(p.address)).toBe(1), { timeout: BOUNDED_MS, interval: 5 });
+      await vi.waitFor(() => expect(deviceMutex.waiting(p.address)).toBe(1), { timeout: BOUNDED_MS, interval: 5 });
       // The whole budget goes by while it waits; a fresh budget at the grant would let it go ahead.
       vi.setSystemTime(Date.now() + 60_000);
       release();
@@ -156,13 +156,13 @@ describe('waiting for a device held by another caller', () => {
     plug = p;
     vi.useFakeTimers({ toFake: ['Date'] });
     try {
-      const holder = new XorTcpTransport(p, { requestTimeoutMs: 300 });
-      const waiter = new XorTcpTransport(p, { requestTimeoutMs: 600_000 });
+      const holder = new XorTransport(p, { mutex: deviceMutex, requestTimeoutMs: 300 });
+      const waiter = new XorTransport(p, { mutex: deviceMutex, requestTimeoutMs: 600_000 });
       opened.push(holder, waiter);
       const first = holder.send({ system: { get_sysinfo: {} } }).catch((e: unknown) => e);
       await vi.waitFor(() => expect(p.connections).toBe(1), { timeout: BOUNDED_MS, interval: 5 });
       const second = waiter.send({ system: { get_sysinfo: {} } }).catch((e: unknown) => e);
-      await vi.waitFor(() => expect(deviceLocks.waiting(p.address)).toBe(1), { timeout: BOUNDED_MS, interval: 5 });
+      await vi.waitFor(() => expect(deviceMutex.waiting(p.address)).toBe(1), { timeout: BOUNDED_MS, interval: 5 });
       // All but 200 ms of the waiter's budget passes while it waits: a fresh 600 s would outlive the test.
       vi.setSystemTime(Date.now() + 600_000 - 200);
       expect(await first).toMatchObject({ phase: 'request', timeoutMs: 300 });
@@ -178,14 +178,14 @@ describe('waiting for a device held by another caller', () => {
     const p = await startFaultPlug({ mode: 'ok' });
     plug = p;
     const { release, done } = await holdDevice(p);
-    const waiter = new XorTcpTransport(p, { requestTimeoutMs: 60_000 });
+    const waiter = new XorTransport(p, { mutex: deviceMutex, requestTimeoutMs: 60_000 });
     const pending = waiter.send({ system: { get_sysinfo: {} } }).catch((e: unknown) => e);
-    await vi.waitFor(() => expect(deviceLocks.waiting(p.address)).toBe(1), { timeout: BOUNDED_MS, interval: 5 });
+    await vi.waitFor(() => expect(deviceMutex.waiting(p.address)).toBe(1), { timeout: BOUNDED_MS, interval: 5 });
     await waiter.close();
     const err = await pending;
-    expect(err).toBeInstanceOf(TplinkConnectionResetError);
+    expect(err).toMatchObject({ code: 'TPLINK_CONNECTION_RESET' });
     expect((err as Error).message).toMatch(/transport is closed/);
-    expect(deviceLocks.waiting(p.address)).toBe(0);
+    expect(deviceMutex.waiting(p.address)).toBe(0);
     release();
     await done;
     expect(waiter.stats.connections).toBe(0);
@@ -210,12 +210,12 @@ describe('closing a transport during a connect', () => {
       }, 150);
       return socket;
     };
-    const a = new XorTcpTransport(p, { socketFactory: slow, requestTimeoutMs: 2000 });
+    const a = new XorTransport(p, { mutex: deviceMutex, socketFactory: slow, requestTimeoutMs: 2000 });
     const request = a.send({ system: { get_sysinfo: {} } }).catch((e: unknown) => e);
     await connecting;
     await a.close();
     const err = await request;
-    expect(err).toBeInstanceOf(TplinkConnectionResetError);
+    expect(err).toMatchObject({ code: 'TPLINK_CONNECTION_RESET' });
     expect((err as Error).message).toMatch(/transport is closed/);
     // The next caller gets the device; the closed transport never shows up next to it.
     const b = new Plug(p);

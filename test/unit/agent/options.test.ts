@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { optionNameOf, parseSize, readConfigFile, resolveAgentOptions } from '../../../agent/options';
+import { checkAgentOptions, optionNameOf, parseSize, readConfigFile, resolveAgentOptions } from '../../../agent/options';
 import { AgentConfigError } from '../../../agent/errors';
 
 const required = { endpoint: 'x-ats.iot.eu-west-1.amazonaws.com', cert: '/c.pem', key: '/k.pem', thingName: 'dev', dest: '/srv/files' };
@@ -27,6 +27,21 @@ describe('agent options', () => {
     ]);
     expect(o).toMatchObject({ plugPollMs: 5000, maxRequestAgeMs: 20000 });
     await expect(resolveAgentOptions({ ...required, plugs: 'lamp=1.2.3.4' })).rejects.toThrow(/--plugs.*id@hub=host/);
+  });
+
+  // The stack's context keys use the same settings: what synth accepts, the agent accepts, and the reverse.
+  it.each([
+    ['shadowProperty', 'agent', /--shadow-property: "agent" is where the agent reports itself/],
+    ['shadowProperty', 'a$b', /--shadow-property: "a\$b" is not a shadow property/],
+    ['shadowName', 'plug-lamp', /--shadow-name: "plug-lamp" starts with "plug-"/],
+    ['thingName', '', /--thing-name: "" is not a thing name/],
+  ] as const)('refuses %s %j as a flag and in code, as the stack does', async (name, value, message) => {
+    await expect(resolveAgentOptions({ ...required, [name]: value })).rejects.toThrow(message);
+    expect(() => checkAgentOptions({ ...required, [name]: value })).toThrow(message);
+  });
+
+  it('takes the schema defaults in code (property s3, port 8883, 1 GiB)', () => {
+    expect(checkAgentOptions(required)).toMatchObject({ shadowProperty: 's3', port: 8883, maxSize: 1024 ** 3 });
   });
 
   it('names every missing required flag', async () => {

@@ -25,8 +25,8 @@ describe('parseButtonConfig', () => {
       defaultTargets: [{ host: '192.168.1.20', port: 9999, plug: 'lamp' }],
       serialTargets: {},
       clickActions: { SINGLE: 'toggle', DOUBLE: 'toggle', LONG: 'toggle' },
-      maxClickAgeMs: 30_000,
-      lowBatteryMv: 1300,
+      maxClickAgeSeconds: 30,
+      lowBatteryMillivolts: 1300,
       lowBatteryPercent: 10,
       connectTimeoutMs: 2_000,
       requestTimeoutMs: 3_000,
@@ -35,7 +35,7 @@ describe('parseButtonConfig', () => {
       plugs: [{ id: 'lamp', hub: 'hub-1', host: '192.168.1.20', port: 9999 }],
       confirmTimeoutMs: 5_000,
       iotDataEndpoint: '',
-      credentialsSecret: '',
+      plugCredentialsSecret: '',
       logLevel: 'info',
     });
   });
@@ -43,7 +43,7 @@ describe('parseButtonConfig', () => {
   it('reads the plug credentials secret by name or ARN (direct mode), and names the variable when it is neither', () => {
     const arn = 'arn:aws:secretsmanager:ap-southeast-2:123456789012:secret:shadowplug/tplink-AbC123';
     for (const id of ['shadowplug/tplink', arn]) {
-      expect(parseButtonConfig({ SHADOWPLUG_PLUG_MODE: 'direct', SHADOWPLUG_DEFAULT_TARGETS: '192.168.1.20', SHADOWPLUG_PLUG_CREDENTIALS_SECRET: id }).credentialsSecret).toBe(id);
+      expect(parseButtonConfig({ SHADOWPLUG_PLUG_MODE: 'direct', SHADOWPLUG_DEFAULT_TARGETS: '192.168.1.20', SHADOWPLUG_PLUG_CREDENTIALS_SECRET: id }).plugCredentialsSecret).toBe(id);
     }
     expect(() => parseButtonConfig({ SHADOWPLUG_PLUG_MODE: 'direct', SHADOWPLUG_DEFAULT_TARGETS: '192.168.1.20', SHADOWPLUG_PLUG_CREDENTIALS_SECRET: 'my secret!' })).toThrow(
       /^SHADOWPLUG_PLUG_CREDENTIALS_SECRET: .*neither a Secrets Manager secret name/,
@@ -133,8 +133,8 @@ describe('parseButtonConfig', () => {
       SHADOWPLUG_DEFAULT_TARGETS: 'plug.lan:10000, [fd00::5]#2',
       SHADOWPLUG_SERIAL_TARGETS: JSON.stringify({ G030JF0512345678: ['10.0.0.2#800612345601', '10.0.0.3'], G030B: '10.0.0.4:9998' }),
       SHADOWPLUG_CLICK_ACTIONS: 'single=on, DOUBLE=Off,LONG=none',
-      SHADOWPLUG_MAX_CLICK_AGE_MS: '5000',
-      SHADOWPLUG_LOW_BATTERY_MV: '0',
+      SHADOWPLUG_MAX_CLICK_AGE_SECONDS: '5',
+      SHADOWPLUG_LOW_BATTERY_MILLIVOLTS: '0',
       SHADOWPLUG_SNS_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:shadowplug-outcomes',
       SHADOWPLUG_LOG_LEVEL: 'DEBUG',
     });
@@ -150,8 +150,8 @@ describe('parseButtonConfig', () => {
       G030B: [{ host: '10.0.0.4', port: 9998 }],
     });
     expect(config.clickActions).toEqual({ SINGLE: 'on', DOUBLE: 'off', LONG: 'none' });
-    expect(config.maxClickAgeMs).toBe(5000);
-    expect(config.lowBatteryMv).toBe(0);
+    expect(config.maxClickAgeSeconds).toBe(5);
+    expect(config.lowBatteryMillivolts).toBe(0);
     expect(config.snsTopicArn).toBe('arn:aws:sns:eu-west-1:123456789012:shadowplug-outcomes');
     expect(config.logLevel).toBe('debug');
     expect(targetsFor(config, 'G030B')).toEqual([{ host: '10.0.0.4', port: 9998 }]);
@@ -171,8 +171,8 @@ describe('parseButtonConfig', () => {
     [{ SHADOWPLUG_DEFAULT_TARGETS: 'p', SHADOWPLUG_CLICK_ACTIONS: 'TRIPLE=on' }, 'SHADOWPLUG_CLICK_ACTIONS', /unknown click type "TRIPLE"/],
     [{ SHADOWPLUG_DEFAULT_TARGETS: 'p', SHADOWPLUG_CLICK_ACTIONS: 'SINGLE=flip' }, 'SHADOWPLUG_CLICK_ACTIONS', /unknown click action "flip" for SINGLE/],
     [{ SHADOWPLUG_DEFAULT_TARGETS: 'p', SHADOWPLUG_CLICK_ACTIONS: 'SINGLE' }, 'SHADOWPLUG_CLICK_ACTIONS', /not TYPE=action/],
-    [{ SHADOWPLUG_DEFAULT_TARGETS: 'p', SHADOWPLUG_MAX_CLICK_AGE_MS: '30s' }, 'SHADOWPLUG_MAX_CLICK_AGE_MS', /expected a whole number from 1000 to 86400000, got "30s"/],
-    [{ SHADOWPLUG_DEFAULT_TARGETS: 'p', SHADOWPLUG_MAX_CLICK_AGE_MS: '10' }, 'SHADOWPLUG_MAX_CLICK_AGE_MS', /from 1000 to 86400000, got "10"/],
+    [{ SHADOWPLUG_DEFAULT_TARGETS: 'p', SHADOWPLUG_MAX_CLICK_AGE_SECONDS: '30s' }, 'SHADOWPLUG_MAX_CLICK_AGE_SECONDS', /expected a whole number from 1 to 86400, got "30s"/],
+    [{ SHADOWPLUG_DEFAULT_TARGETS: 'p', SHADOWPLUG_MAX_CLICK_AGE_SECONDS: '0' }, 'SHADOWPLUG_MAX_CLICK_AGE_SECONDS', /from 1 to 86400, got "0"/],
     [{ SHADOWPLUG_DEFAULT_TARGETS: 'p', SHADOWPLUG_CONNECT_TIMEOUT_MS: '-1' }, 'SHADOWPLUG_CONNECT_TIMEOUT_MS', /expected a whole number/],
     [{ SHADOWPLUG_DEFAULT_TARGETS: 'p', SHADOWPLUG_SNS_TOPIC_ARN: 'my-topic' }, 'SHADOWPLUG_SNS_TOPIC_ARN', /not an SNS topic ARN/],
     [{ SHADOWPLUG_DEFAULT_TARGETS: 'p', SHADOWPLUG_LOG_LEVEL: 'chatty' }, 'SHADOWPLUG_LOG_LEVEL', /not one of/],
@@ -205,8 +205,8 @@ describe('buttonFunctionEnvironment', () => {
       SHADOWPLUG_DEFAULT_TARGETS: '192.168.1.20:9999,192.168.1.21:9999#3',
       SHADOWPLUG_SERIAL_TARGETS: '{"G030JF05":"10.0.0.9:1234#0"}',
       SHADOWPLUG_CLICK_ACTIONS: 'SINGLE=toggle,DOUBLE=on,LONG=off',
-      SHADOWPLUG_MAX_CLICK_AGE_MS: '30000',
-      SHADOWPLUG_LOW_BATTERY_MV: '1300',
+      SHADOWPLUG_MAX_CLICK_AGE_SECONDS: '30',
+      SHADOWPLUG_LOW_BATTERY_MILLIVOLTS: '1300',
       SHADOWPLUG_LOW_BATTERY_PERCENT: '10',
       SHADOWPLUG_CONNECT_TIMEOUT_MS: '2000',
       SHADOWPLUG_REQUEST_TIMEOUT_MS: '3000',
@@ -233,7 +233,7 @@ describe('buttonFunctionEnvironment', () => {
     [{ defaultTargets: 'p', serialTargets: { G1: 'nope nope' } }, 'serialTargets'],
     [{ defaultTargets: 'p', clickActions: { SINGLE: 'flip' } }, 'clickActions'],
     [{ defaultTargets: 'p', clickActions: { TRIPLE: 'on' } }, 'clickActions'],
-    [{ defaultTargets: 'p', maxClickAgeMs: 1.5 }, 'maxClickAgeMs'],
+    [{ defaultTargets: 'p', maxClickAgeSeconds: 1.5 }, 'maxClickAgeSeconds'],
     [{ defaultTargets: 'p', requestTimeoutMs: 10 }, 'requestTimeoutMs'],
   ])('rejects settings %j naming %s', (settings, field) => {
     const err = configError(() => buttonFunctionEnvironment(settings as never));

@@ -8,7 +8,7 @@ const config = parseButtonConfig({
   SHADOWPLUG_DEFAULT_TARGETS: '10.0.0.1,10.0.0.1:9999',
   SHADOWPLUG_SERIAL_TARGETS: '{"KITCHEN":"10.0.0.2#0,10.0.0.2#1"}',
   SHADOWPLUG_CLICK_ACTIONS: 'DOUBLE=on,LONG=none',
-  SHADOWPLUG_MAX_CLICK_AGE_MS: '30000',
+  SHADOWPLUG_MAX_CLICK_AGE_SECONDS: '30',
 });
 const now = 1_700_000_100_000;
 const click = (over: Partial<Click> = {}): Click => ({ serial: 'G030', clickType: 'SINGLE', source: 'iot-button', ...over });
@@ -59,7 +59,7 @@ describe('batteryReport', () => {
   });
 
   it('never flags when the threshold is 0 or nothing is reported', () => {
-    const off = parseButtonConfig({ SHADOWPLUG_PLUG_MODE: 'direct', SHADOWPLUG_DEFAULT_TARGETS: 'p', SHADOWPLUG_LOW_BATTERY_MV: '0' });
+    const off = parseButtonConfig({ SHADOWPLUG_PLUG_MODE: 'direct', SHADOWPLUG_DEFAULT_TARGETS: 'p', SHADOWPLUG_LOW_BATTERY_MILLIVOLTS: '0' });
     expect(batteryReport(click({ batteryVoltageMv: 900 }), off).low).toBe(false);
     expect(batteryReport(click(), config)).toEqual({ low: false });
   });

@@ -9,9 +9,9 @@ import { selectChild } from '../core/tplink/commands';
 import { detectionCache, detectionKey, withPlug, type ConnectOptions, type DetectionCache } from '../core/tplink/connect';
 import type { Credentials } from '../core/tplink/klap-crypto';
 import { readMeter, readStripMeter, type MeterResult, type MeterSource } from '../core/tplink/meter';
-import type { PlugDevice as TplinkDevice, PlugStatus } from '../core/tplink/plug';
+import type { PlugDevice, PlugStatus } from '../core/tplink/plug';
 import type { SessionCache } from '../core/tplink/session-transport';
-import type { SocketFactory } from '../core/tplink/xor-tcp-transport';
+import type { SocketFactory } from '../core/tplink/xor-transport';
 import { silentLogger, type Logger } from '../core/logger';
 import type { PlugEnergy, PlugPower } from '../core/plug-relay/contract';
 import type { PlugConfig } from '../core/plug-relay/config';
@@ -37,7 +37,7 @@ export interface PlugClientOptions {
   logger?: Logger;
 }
 
-export class PlugDevice {
+export class RelayedPlug {
   private readonly address: PlugAddress;
   private readonly key: string;
   private readonly detection: DetectionCache;
@@ -90,7 +90,7 @@ export class PlugDevice {
    * One connection with the device reserved. When the remembered kind failed and detecting again
    * found nothing either (the plug is offline, not changed), the remembered kind is kept.
    */
-  private async use<T>(fn: (device: TplinkDevice) => Promise<T>): Promise<T> {
+  private async use<T>(fn: (device: PlugDevice) => Promise<T>): Promise<T> {
     const remembered = this.detection.get(this.key);
     try {
       return await withPlug(this.address, this.connect, ({ device }) => device.session(() => fn(device)));
@@ -101,7 +101,7 @@ export class PlugDevice {
   }
 
   /** The plug's own meter, or its outlet's; a whole strip's is the sum of its outlets'. */
-  private async meter(device: TplinkDevice, status: PlugStatus): Promise<PlugEnergy | undefined> {
+  private async meter(device: PlugDevice, status: PlugStatus): Promise<PlugEnergy | undefined> {
     if (this.meterSource === 'none') return undefined;
     const known = this.meterSource;
     try {
@@ -118,7 +118,7 @@ export class PlugDevice {
     }
   }
 
-  private readingOf(device: TplinkDevice, status: PlugStatus): PlugReading {
+  private readingOf(device: PlugDevice, status: PlugStatus): PlugReading {
     if (this.config.child !== undefined) {
       const child = selectChild(device.endpoint, status, this.config.child);
       return { power: child.state === 1 ? 'on' : 'off', model: status.model, alias: child.alias };

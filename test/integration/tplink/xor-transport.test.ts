@@ -1,17 +1,17 @@
 /**
- * The button's per-click XOR transport against real sockets on 127.0.0.1 (fault-plug.ts speaks
- * the protocol with an independent codec): one connection for the click's requests, closed by
- * close(), and the same typed errors and timeouts as the shared transport.
+ * The XOR transport unshared (a button click's) against real sockets on 127.0.0.1 (fault-plug.ts
+ * speaks the protocol with an independent codec): one connection for the requests, closed by
+ * close(), and typed errors and timeouts.
  */
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ClickXorTransport } from '../../../core/tplink/click-xor-transport';
+import { XorTransport } from '../../../core/tplink/xor-transport';
 import { getSysinfoRequest, setRelayStateRequest } from '../../../core/tplink/commands';
-import { TplinkConnectionRefusedError, TplinkConnectionResetError, TplinkProtocolError, TplinkTimeoutError } from '../../../core/tplink/errors';
+import { TplinkConnectionRefusedError, TplinkProtocolError, TplinkTimeoutError } from '../../../core/tplink/errors';
 import { closedPort, startFaultPlug, type FaultMode, type FaultPlug } from '../../helpers/fault-plug';
 
 const open: FaultPlug[] = [];
-const transports: ClickXorTransport[] = [];
+const transports: XorTransport[] = [];
 afterEach(async () => {
   await Promise.allSettled(transports.splice(0).map((t) => t.close()));
   await Promise.allSettled(open.splice(0).map((p) => p.close()));
@@ -23,13 +23,13 @@ async function plug(mode: FaultMode): Promise<FaultPlug> {
   return p;
 }
 
-function transport(port: number, options: ConstructorParameters<typeof ClickXorTransport>[1] = {}): ClickXorTransport {
-  const t = new ClickXorTransport({ host: '127.0.0.1', port }, options);
+function transport(port: number, options: ConstructorParameters<typeof XorTransport>[1] = {}): XorTransport {
+  const t = new XorTransport({ host: '127.0.0.1', port }, options);
   transports.push(t);
   return t;
 }
 
-describe('ClickXorTransport', () => {
+describe('XorTransport', () => {
   it("sends a click's requests in sequence over one connection, and closes it at close()", async () => {
     const p = await plug('ok');
     const t = transport(p.port);
@@ -93,7 +93,7 @@ describe('ClickXorTransport', () => {
     const t = transport(p.port);
     await t.send(getSysinfoRequest());
     await t.close();
-    await expect(t.send(getSysinfoRequest())).rejects.toBeInstanceOf(TplinkConnectionResetError);
+    await expect(t.send(getSysinfoRequest())).rejects.toMatchObject({ code: 'TPLINK_CONNECTION_RESET', message: expect.stringContaining('transport is closed') });
     expect(p.connections).toBe(1);
     await p.allClosed();
   });

@@ -1,0 +1,147 @@
+/**
+ * One client per device at a time across the process's transports: real plugs misbehave under
+ * competing connections. A per-device (`host:port`) mutex, re-entrant for the transport holding it
+ * (a request inside a session). A transport may keep its connection open after unlocking; the next
+ * other transport to lock the device first has it closed ({@link DeviceUser.handOver}).
+ */
+
+/** A transport, as the mutex sees it. */
+export interface DeviceUser {
+  /** Closes any connection it kept to the device; settles once it is gone. */
+  handOver(): Promise<void>;
+}
+
+interface Waiter {
+  user: DeviceUser;
+  grant: () => void;
+}
+
+interface Slot {
+  owner: DeviceUser | undefined;
+  holds: number;
+  waiters: Waiter[];
+  /** The last user, whose connection may still be open. */
+  last: DeviceUser | undefined;
+  /** Settles once the last user's connection is closed. */
+  ready: Promise<void>;
+}
+
+export class DeviceMutex {
+  private readonly slots = new Map<string, Slot>();
+
+  /**
+   * Resolves once `user` holds device `key` (at once when it already does). When `signal` aborts
+   * first, the caller leaves the queue and the promise rejects with `signal.reason`.
+   */
+  async lock(key: string, user: DeviceUser, signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    let slot = this.slots.get(key);
+    if (slot === undefined) {
+      slot = { owner: undefined, holds: 0, waiters: [], last: undefined, ready: Promise.resolve() };
+      this.slots.set(key, slot);
+    }
+    const s = slot;
+    if (s.owner === undefined || s.owner === user) {
+      this.take(s, user);
+    } else {
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = () => {
+          s.waiters.splice(s.waiters.indexOf(waiter), 1);
+          reject(signal.reason as Error);
+        };
+        const waiter: Waiter = {
+          user,
+          grant: () => {
+            signal.removeEventListener('abort', onAbort);
+            this.take(s, user);
+            resolve();
+          },
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        s.waiters.push(waiter);
+      });
+    }
+    await s.ready;
+  }
+
+  /** Gives up one hold (`all`: every hold) of `user` on `key`; the device goes to the next waiter (and every other wait of its transport). */
+  unlock(key: string, user: DeviceUser, all = false): void {
+    const slot = this.slots.get(key);
+    if (slot?.owner !== user) return;
+    slot.holds = all ? 0 : slot.holds - 1;
+    if (slot.holds > 0) return;
+    slot.owner = undefined;
+    const next = slot.waiters[0]?.user;
+    for (const waiter of slot.waiters.filter((w) => w.user === next)) {
+      slot.waiters.splice(slot.waiters.indexOf(waiter), 1);
+      waiter.grant();
+    }
+  }
+
+  /** Forgets `user` (a closed transport) as the device's last user, once its connection is closed. */
+  forget(key: string, user: DeviceUser): void {
+    const slot = this.slots.get(key);
+    if (slot?.last !== user || slot.owner !== undefined) return;
+    slot.last = undefined;
+    if (slot.waiters.length === 0) void slot.ready.then(() => slot.last === undefined && slot.owner === undefined && this.slots.delete(key));
+  }
+
+  /** A transport's way to lock device `key`: its calls fail with `queueTimeout()` when their deadline passes first. */
+  holder(key: string, user: DeviceUser, queueTimeout: () => Error): DeviceHolder {
+    return new DeviceHolder(this, key, user, queueTimeout);
+  }
+
+  /** How many callers wait for `key` (tests). */
+  waiting(key: string): number {
+    return this.slots.get(key)?.waiters.length ?? 0;
+  }
+
+  private take(slot: Slot, user: DeviceUser): void {
+    if (slot.owner === undefined && slot.last !== undefined && slot.last !== user) slot.ready = slot.last.handOver();
+    slot.owner = user;
+    slot.last = user;
+    slot.holds++;
+  }
+}
+
+/** The process-wide mutex every shared transport uses unless given its own. */
+export const deviceMutex = new DeviceMutex();
+
+/**
+ * A transport's use of the mutex: each call locks the device within its deadline (failing with
+ * `queueTimeout()` when it runs out), and `close` fails the waiting calls and frees the device.
+ */
+export class DeviceHolder {
+  private readonly waits = new Set<AbortController>();
+
+  constructor(
+    private readonly mutex: DeviceMutex,
+    private readonly key: string,
+    private readonly user: DeviceUser,
+    private readonly queueTimeout: () => Error,
+  ) {}
+
+  async use<T>(deadline: number, fn: () => Promise<T>): Promise<T> {
+    const wait = new AbortController();
+    this.waits.add(wait);
+    const timer = setTimeout(() => wait.abort(this.queueTimeout()), Math.max(1, deadline - Date.now()));
+    try {
+      await this.mutex.lock(this.key, this.user, wait.signal);
+    } finally {
+      clearTimeout(timer);
+      this.waits.delete(wait);
+    }
+    try {
+      return await fn();
+    } finally {
+      this.mutex.unlock(this.key, this.user);
+    }
+  }
+
+  /** Fails the waiting calls with `reason()` and frees the device; forgets the user once `closed` settles. */
+  close(reason: () => Error, closed: Promise<void>): void {
+    for (const wait of this.waits) wait.abort(reason());
+    this.mutex.unlock(this.key, this.user, true);
+    void closed.then(() => this.mutex.forget(this.key, this.user));
+  }
+}
