@@ -238,7 +238,7 @@ async function build(given: AgentOptions, once: boolean): Promise<Agent> {
     ...(options.onUpdate ? { hook: new HookRunner(options.onUpdate, logger.child({ component: 'on-update' })) } : {}),
     events,
     logger: logger.child({ component: 'file-sync' }),
-    clock: () => new Date(clock()),
+    clock,
     once,
     ...(options.retry ? { retry: options.retry } : {}),
     ...(options.progressIntervalMs !== undefined ? { progressIntervalMs: options.progressIntervalMs } : {}),
@@ -267,15 +267,14 @@ async function build(given: AgentOptions, once: boolean): Promise<Agent> {
   const agent = new Agent(session, capability, credentials, () => shared?.destroy(), relay, detection);
   relay?.onEvent((e) => agent.emit('plug', e));
   for (const name of ['installed', 'progress'] as const) events.on(name, (e) => agent.emit(name, e));
-  events.on('error', (err: AgentError) => {
+  const forwardError = (err: AgentError): void => {
     if (agent.listenerCount('error') > 0) agent.emit('error', err);
-  });
+  };
+  events.on('error', forwardError);
+  session.on('error', forwardError);
   capability.onSettled((o) => agent.emit('settled', o));
   session.on('connected', () => agent.emit('connected'));
   session.on('offline', () => agent.emit('offline'));
-  session.on('error', (err: AgentError) => {
-    if (agent.listenerCount('error') > 0) agent.emit('error', err);
-  });
   return agent;
 }
 

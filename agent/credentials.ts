@@ -6,7 +6,7 @@
  * parameters so expiry can be tested without waiting.
  */
 import { request as httpsRequest, type RequestOptions } from 'node:https';
-import { CredentialsError } from './errors';
+import { AgentError } from './errors';
 import type { AwsCredentials } from './s3-source';
 
 export interface CredentialsEndpoint {
@@ -22,11 +22,11 @@ export function parseCredentialEndpoint(value: string): CredentialsEndpoint {
   try {
     url = new URL(withScheme);
   } catch {
-    throw new CredentialsError(`credential endpoint ${JSON.stringify(value)} is not host[:port]/role-aliases/<alias>/credentials`, { retryable: false });
+    throw credentialsError(`credential endpoint ${JSON.stringify(value)} is not host[:port]/role-aliases/<alias>/credentials`, { retryable: false });
   }
-  if (url.protocol !== 'https:') throw new CredentialsError(`credential endpoint ${JSON.stringify(value)} must use https`, { retryable: false });
+  if (url.protocol !== 'https:') throw credentialsError(`credential endpoint ${JSON.stringify(value)} must use https`, { retryable: false });
   if (!/^\/role-aliases\/[^/]+\/credentials$/.test(url.pathname)) {
-    throw new CredentialsError(`credential endpoint ${JSON.stringify(value)} must end in /role-aliases/<alias>/credentials`, { retryable: false });
+    throw credentialsError(`credential endpoint ${JSON.stringify(value)} must end in /role-aliases/<alias>/credentials`, { retryable: false });
   }
   return { host: url.hostname.replace(/^\[|\]$/g, ''), port: url.port ? Number(url.port) : 443, path: url.pathname };
 }
@@ -92,7 +92,7 @@ export class IotCredentialsProvider {
       } catch {
         // not JSON: keep the raw text
       }
-      throw new CredentialsError(`credentials provider ${this.where()} answered ${status}: ${message}`, {
+      throw credentialsError(`credentials provider ${this.where()} answered ${status}: ${message}`, {
         status,
         // 5xx and throttling may pass; a 403/404 needs a fix in the cloud (policy, role alias).
         retryable: status >= 500 || status === 429,
@@ -102,14 +102,14 @@ export class IotCredentialsProvider {
     try {
       creds = (JSON.parse(body) as { credentials?: typeof creds }).credentials;
     } catch (err) {
-      throw new CredentialsError(`credentials provider ${this.where()} sent invalid JSON`, { retryable: true, cause: err });
+      throw credentialsError(`credentials provider ${this.where()} sent invalid JSON`, { retryable: true, cause: err });
     }
     if (!creds || typeof creds.accessKeyId !== 'string' || typeof creds.secretAccessKey !== 'string' || typeof creds.expiration !== 'string') {
-      throw new CredentialsError(`credentials provider ${this.where()} reply lacks credentials.accessKeyId/secretAccessKey/expiration`, { retryable: true });
+      throw credentialsError(`credentials provider ${this.where()} reply lacks credentials.accessKeyId/secretAccessKey/expiration`, { retryable: true });
     }
     const expiration = new Date(creds.expiration);
     if (Number.isNaN(expiration.getTime())) {
-      throw new CredentialsError(`credentials provider ${this.where()} sent an invalid expiration ${JSON.stringify(creds.expiration)}`, { retryable: true });
+      throw credentialsError(`credentials provider ${this.where()} sent an invalid expiration ${JSON.stringify(creds.expiration)}`, { retryable: true });
     }
     const credentials: AwsCredentials = {
       accessKeyId: creds.accessKeyId,
@@ -150,8 +150,13 @@ export class IotCredentialsProvider {
         res.on('error', reject);
       });
       req.on('timeout', () => req.destroy(new Error(`no answer within ${opts.timeout} ms`)));
-      req.on('error', (err) => reject(new CredentialsError(`credentials provider ${this.where()} unreachable: ${err.message}`, { retryable: true, cause: err })));
+      req.on('error', (err) => reject(credentialsError(`credentials provider ${this.where()} unreachable: ${err.message}`, { retryable: true, cause: err })));
       req.end();
     });
   }
+}
+
+/** The IoT credentials provider did not give us credentials. */
+function credentialsError(message: string, options: { retryable: boolean; status?: number; cause?: unknown }): AgentError {
+  return new AgentError(message, { code: 'CREDENTIALS', ...options });
 }

@@ -12,7 +12,7 @@ import { open, rename, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { receive } from './batched-writer';
-import { CancelledError, DownloadError, HashMismatchError, InstallError, NameTooLongError, ObjectTooLargeError } from './errors';
+import { AgentError, CancelledError, DownloadError, HashMismatchError, installError, ObjectTooLargeError } from './errors';
 import { fsyncDir, removeIfExists } from './fs-atomic';
 import { discardOtherPartials, discardPartial, partialPaths, readPartialMeta, sameTarget, writePartialMeta, type PartialFiles, type PartialMeta } from './partial-store';
 import type { GetObjectResult, ObjectSource } from './s3-source';
@@ -72,9 +72,13 @@ function cancelled(signal: AbortSignal | undefined): CancelledError {
 }
 
 /** A local file-system failure: a name the file system refuses is permanent, anything else may pass. */
-function installFailure(what: string, path: string, err: unknown): InstallError | NameTooLongError {
-  if ((err as NodeJS.ErrnoException).code === 'ENAMETOOLONG') return new NameTooLongError(path, err);
-  return new InstallError(`${what} ${path}: ${(err as Error).message}`, { cause: err });
+function installFailure(what: string, path: string, err: unknown): AgentError {
+  // ENAMETOOLONG: the destination file system allows shorter names (143 bytes on eCryptfs); never retried.
+  if ((err as NodeJS.ErrnoException).code === 'ENAMETOOLONG') {
+    const message = `cannot install ${path}: the destination file system does not accept a file name this long (rename the object's key)`;
+    return new AgentError(message, { code: 'FILE_NAME_TOO_LONG', retryable: false, cause: err });
+  }
+  return installError(`${what} ${path}: ${(err as Error).message}`, err);
 }
 
 /** Download, verify and install. Throws a typed AgentError; on failure nothing is at `finalPath` that was not there before. */
@@ -116,7 +120,7 @@ async function rehashPartial(part: string, meta: PartialMeta, req: DownloadReque
   } catch (err) {
     if (req.signal?.aborted) throw cancelled(req.signal);
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
-    throw new InstallError(`cannot read partial file ${part}: ${(err as Error).message}`, { cause: err });
+    throw installError(`cannot read partial file ${part}: ${(err as Error).message}`, err);
   }
 }
 

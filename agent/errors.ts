@@ -2,33 +2,33 @@
  * Errors of the device agent. Each has a stable `code` (also what goes into
  * `reported.<property>.error.code`) and says whether trying again can help, so the file-sync
  * loop decides between "retry with backoff" and "wait for a new desired value" without
- * parsing messages.
+ * parsing messages. A subclass exists only where code catches it by type or it carries data;
+ * the other failures are codes on `AgentError`: INVALID_DESIRED, UNSAFE_KEY, FILE_NAME_TOO_LONG,
+ * INSTALL_FAILED, CREDENTIALS, SHADOW_REQUEST, SHADOW_UNREACHABLE, REPORT_FAILED, UNEXPECTED.
  */
 import { ShadowplugError } from '../core/errors';
 import type { S3ErrorCode } from '../core/s3/s3-errors';
 
-export class AgentError extends ShadowplugError {}
+export interface AgentErrorOptions {
+  code: string;
+  retryable: boolean;
+  /** The HTTP or shadow status of a refusal (403 makes the agent refresh its credentials). */
+  status?: number;
+  cause?: unknown;
+}
 
-/** Bad flags or config file; the agent does not start. */
+export class AgentError extends ShadowplugError {
+  readonly status?: number;
+  constructor(message: string, options: AgentErrorOptions) {
+    super(message, options);
+    if (options.status !== undefined) this.status = options.status;
+  }
+}
+
+/** Bad flags or config file; the agent does not start (the CLI exits 2). */
 export class AgentConfigError extends AgentError {
   constructor(message: string, options: { cause?: unknown } = {}) {
     super(message, { code: 'AGENT_CONFIG', retryable: false, ...options });
-  }
-}
-
-/** The desired value in the shadow cannot be acted on (no url/hash, not an s3:// URL, ...). */
-export class InvalidDesiredError extends AgentError {
-  constructor(message: string) {
-    super(message, { code: 'INVALID_DESIRED', retryable: false });
-  }
-}
-
-/** The object key would not make a safe file name inside the destination directory. */
-export class UnsafeKeyError extends AgentError {
-  readonly key: string;
-  constructor(key: string, reason: string) {
-    super(`refusing key ${JSON.stringify(key)}: ${reason}`, { code: 'UNSAFE_KEY', retryable: false });
-    this.key = key;
   }
 }
 
@@ -68,49 +68,8 @@ export type DownloadErrorCode = S3ErrorCode | 'SIZE_MISMATCH';
 /** S3 refused or failed the GetObject. `retryable` follows the status (403 after a credentials refresh, 5xx, network). */
 export class DownloadError extends AgentError {
   declare readonly code: DownloadErrorCode;
-  readonly status?: number;
-  constructor(message: string, options: { code: DownloadErrorCode; retryable: boolean; status?: number; cause?: unknown }) {
+  constructor(message: string, options: AgentErrorOptions & { code: DownloadErrorCode }) {
     super(message, options);
-    if (options.status !== undefined) this.status = options.status;
-  }
-}
-
-/** The IoT credentials provider did not give us credentials. */
-export class CredentialsError extends AgentError {
-  readonly status?: number;
-  constructor(message: string, options: { retryable: boolean; status?: number; cause?: unknown }) {
-    super(message, { code: 'CREDENTIALS', ...options });
-    if (options.status !== undefined) this.status = options.status;
-  }
-}
-
-/**
- * The destination file system refuses the file's name (ENAMETOOLONG: names longer than it allows,
- * e.g. 143 bytes on eCryptfs). The same name can never be installed there: not retried.
- */
-export class NameTooLongError extends AgentError {
-  constructor(path: string, cause?: unknown) {
-    super(`cannot install ${path}: the destination file system does not accept a file name this long (rename the object's key)`, {
-      code: 'FILE_NAME_TOO_LONG',
-      retryable: false,
-      cause,
-    });
-  }
-}
-
-/** Writing the file or the state failed locally (disk full, permissions). */
-export class InstallError extends AgentError {
-  constructor(message: string, options: { cause?: unknown; retryable?: boolean } = {}) {
-    super(message, { code: 'INSTALL_FAILED', retryable: options.retryable ?? true, cause: options.cause });
-  }
-}
-
-/** The shadow service rejected a request or did not answer in time. */
-export class ShadowRequestError extends AgentError {
-  readonly status?: number;
-  constructor(message: string, options: { status?: number; retryable: boolean; cause?: unknown }) {
-    super(message, { code: 'SHADOW_REQUEST', retryable: options.retryable, cause: options.cause });
-    if (options.status !== undefined) this.status = options.status;
   }
 }
 
@@ -119,4 +78,9 @@ export class CancelledError extends AgentError {
   constructor(reason: string) {
     super(`cancelled: ${reason}`, { code: 'CANCELLED', retryable: false });
   }
+}
+
+/** Writing the file or the state failed locally (disk full, permissions). */
+export function installError(message: string, cause: unknown, retryable = true): AgentError {
+  return new AgentError(message, { code: 'INSTALL_FAILED', retryable, cause });
 }

@@ -21,6 +21,7 @@ import type { ObjectSource } from './s3-source';
 import type { PropertyView, ShadowCapability } from './shadow-session';
 import { deepEqual, hasOwn, isObject, put, type Json, type JsonObject } from '../core/shadow/json';
 import type { InstalledFile, StateStore } from './state-store';
+import { SerialQueue } from '../core/util/serial-queue';
 
 /**
  * Failures that the desired value itself causes: trying the same value again cannot help, so they
@@ -61,7 +62,8 @@ export interface FileSyncOptions {
   /** Where `installed`, `progress` and `error` events go. */
   events: EventEmitter;
   logger?: Logger;
-  clock?: () => Date;
+  /** Epoch milliseconds. */
+  clock?: () => number;
   retry?: { initialMs: number; maxMs: number };
   /** One attempt per desired value, no retries (`--once`). */
   once?: boolean;
@@ -102,14 +104,14 @@ function toAgentError(err: unknown): AgentError {
 export class FileSyncCapability implements ShadowCapability {
   readonly property: string;
   private readonly logger: Logger;
-  private readonly clock: () => Date;
+  private readonly clock: () => number;
   private view: PropertyView | undefined;
   private job: Job | undefined;
   /** The last target that failed for good, so later views do not start it again. */
   private failedFor: string | undefined;
   /** The error reported for `failedFor`, re-sent if the shadow does not show it (report lost while offline). */
   private failedEntry: JsonObject | undefined;
-  private chain: Promise<void> = Promise.resolve();
+  private readonly queue = new SerialQueue();
   private closed = false;
   private readonly settleListeners = new Set<(o: SyncOutcome) => void>();
   /** Views queued or being reconciled, and `--on-update` hooks not yet finished. */
@@ -121,21 +123,24 @@ export class FileSyncCapability implements ShadowCapability {
   constructor(private readonly options: FileSyncOptions) {
     this.property = options.property;
     this.logger = (options.logger ?? silentLogger).child({ property: options.property });
-    this.clock = options.clock ?? (() => new Date());
+    this.clock = options.clock ?? Date.now;
   }
 
   onShadow(view: PropertyView): void {
     this.view = view;
     if (this.closed) return;
-    this.began();
+    this.started++;
     this.reconciling++;
-    this.chain = this.chain
-      .then(() => this.reconcile())
-      .catch((err: unknown) => this.logger.error('reconcile failed', { err }))
-      .finally(() => {
+    void this.queue.run(async () => {
+      try {
+        await this.reconcile();
+      } catch (err) {
+        this.logger.error('reconcile failed', { err });
+      } finally {
         this.reconciling--;
         this.mayBeIdle();
-      });
+      }
+    });
   }
 
   /**
@@ -155,10 +160,6 @@ export class FileSyncCapability implements ShadowCapability {
   onIdle(listener: () => void): () => void {
     this.idleListeners.add(listener);
     return () => this.idleListeners.delete(listener);
-  }
-
-  private began(): void {
-    this.started++;
   }
 
   private mayBeIdle(): void {
@@ -271,7 +272,7 @@ export class FileSyncCapability implements ShadowCapability {
     this.failedFor = undefined;
     const controller = new AbortController();
     const job: Job = { target, controller, done: Promise.resolve() };
-    this.began();
+    this.started++;
     job.done = this.runJob(target, controller.signal)
       .catch((err: unknown) => this.logger.error('download job failed unexpectedly', { err }))
       .finally(() => {
@@ -316,7 +317,7 @@ export class FileSyncCapability implements ShadowCapability {
           ...(desired.versionId ? { versionId: desired.versionId } : {}),
           size: result.size,
           path,
-          installedAt: this.clock().toISOString(),
+          installedAt: new Date(this.clock()).toISOString(),
           desired: desired.raw,
         };
         await this.options.store.set(this.property, installed);
@@ -331,7 +332,7 @@ export class FileSyncCapability implements ShadowCapability {
       } catch (err) {
         if (err instanceof CancelledError || signal.aborted) return;
         const error = toAgentError(err);
-        if ((error as { status?: number }).status === 403) this.options.onAccessDenied?.();
+        if (error.status === 403) this.options.onAccessDenied?.();
         const permanent = isPermanent(error, desired);
         if (permanent || this.options.once) {
           if (permanent) this.failedFor = valueKey(target);
@@ -356,7 +357,7 @@ export class FileSyncCapability implements ShadowCapability {
   private runHook(context: HookContext): void {
     const hook = this.options.hook;
     if (!hook) return;
-    this.began();
+    this.started++;
     this.hooksRunning++;
     void hook
       .run(context)
@@ -372,23 +373,26 @@ export class FileSyncCapability implements ShadowCapability {
     this.logger.error('sync failed', { code: error.code, err: error.message, hash, retry: !final });
     const entry: JsonObject = { code: error.code, message: error.message, hash };
     if (final) this.failedEntry = entry;
-    const current = isObject(view?.reported) ? view.reported.error : undefined;
-    if (!deepEqual(current, entry)) await this.report({ error: entry }, 'the error');
+    await this.reportError(view, entry);
     if (this.options.events.listenerCount('error') > 0) this.options.events.emit('error', error);
     if (final) this.settle({ status: 'failed', error });
   }
 
   private async ensureErrorReported(view: PropertyView): Promise<void> {
-    const entry = this.failedEntry;
-    const current = isObject(view.reported) ? view.reported.error : undefined;
-    if (entry && !deepEqual(current, entry)) await this.report({ error: entry }, 'the error');
+    if (this.failedEntry) await this.reportError(view, this.failedEntry);
+  }
+
+  /** `reported.<property>.error`, unless the shadow already shows it. */
+  private async reportError(view: PropertyView | undefined, entry: JsonObject): Promise<void> {
+    const current = isObject(view?.reported) ? view.reported.error : undefined;
+    if (!deepEqual(current, entry)) await this.report({ error: entry }, 'the error');
   }
 
   /** Stop: a download under way is abandoned, its partial file kept for resuming after a restart. */
   async close(): Promise<void> {
     this.closed = true;
     await this.cancelJob('the agent is stopping', false);
-    await this.chain;
+    await this.queue.idle();
     await this.options.hook?.idle();
   }
 }

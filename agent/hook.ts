@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { Logger } from '../core/logger';
+import { SerialQueue } from '../core/util/serial-queue';
 
 export interface HookContext {
   path: string;
@@ -30,7 +31,7 @@ export function hookEnvironment(ctx: HookContext): Record<string, string> {
 }
 
 export class HookRunner {
-  private chain: Promise<void> = Promise.resolve();
+  private readonly queue = new SerialQueue();
 
   constructor(
     private readonly command: string,
@@ -39,17 +40,12 @@ export class HookRunner {
 
   /** Queue a run; resolves with the exit code (or -1 when it could not start). */
   run(ctx: HookContext): Promise<number> {
-    const result = this.chain.then(() => this.spawnOnce(ctx));
-    this.chain = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    return result;
+    return this.queue.run(() => this.spawnOnce(ctx));
   }
 
   /** Resolves when every queued hook has finished. */
   idle(): Promise<void> {
-    return this.chain;
+    return this.queue.idle();
   }
 
   private spawnOnce(ctx: HookContext): Promise<number> {

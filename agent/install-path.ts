@@ -5,7 +5,7 @@
  */
 import { join, resolve } from 'node:path';
 import { unsafeKeyReason } from '../core/s3/settings';
-import { UnsafeKeyError } from './errors';
+import { AgentError } from './errors';
 
 /** Prefix of the agent's partial-download files in `dest`; an object may not take such a name. */
 export const WORK_FILE_PREFIX = '.shadowplug-';
@@ -13,16 +13,16 @@ export const WORK_FILE_PREFIX = '.shadowplug-';
 /** The largest file name most file systems accept (bytes). */
 const MAX_NAME_BYTES = 255;
 
-/** The file name an object key is installed under, or an UnsafeKeyError saying why not. */
+/** The file name an object key is installed under, or an UNSAFE_KEY error saying why not. */
 export function installFileName(key: string): string {
-  if (key.length === 0) throw new UnsafeKeyError(key, 'the key is empty');
+  if (key.length === 0) throw unsafeKey(key, 'the key is empty');
   const reason = unsafeKeyReason(key);
-  if (reason !== undefined) throw new UnsafeKeyError(key, reason);
+  if (reason !== undefined) throw unsafeKey(key, reason);
   const segments = key.split('/');
   const base = segments[segments.length - 1]!;
-  if (base === '' || base === '.') throw new UnsafeKeyError(key, 'it has no file name after the last /');
-  if (base.startsWith(WORK_FILE_PREFIX)) throw new UnsafeKeyError(key, `names starting with ${WORK_FILE_PREFIX} are reserved for the agent`);
-  if (Buffer.byteLength(base) > MAX_NAME_BYTES) throw new UnsafeKeyError(key, `its file name is longer than ${MAX_NAME_BYTES} bytes`);
+  if (base === '' || base === '.') throw unsafeKey(key, 'it has no file name after the last /');
+  if (base.startsWith(WORK_FILE_PREFIX)) throw unsafeKey(key, `names starting with ${WORK_FILE_PREFIX} are reserved for the agent`);
+  if (Buffer.byteLength(base) > MAX_NAME_BYTES) throw unsafeKey(key, `its file name is longer than ${MAX_NAME_BYTES} bytes`);
   return base;
 }
 
@@ -32,6 +32,11 @@ export function installPath(dest: string, key: string): string {
   const root = resolve(dest);
   const path = join(root, name);
   // Belt and braces: the checks above already make this impossible.
-  if (resolve(path, '..') !== root) throw new UnsafeKeyError(key, 'it resolves outside the destination directory');
+  if (resolve(path, '..') !== root) throw unsafeKey(key, 'it resolves outside the destination directory');
   return path;
+}
+
+/** The object key would not make a safe file name inside the destination directory. */
+function unsafeKey(key: string, reason: string): AgentError {
+  return new AgentError(`refusing key ${JSON.stringify(key)}: ${reason}`, { code: 'UNSAFE_KEY', retryable: false });
 }

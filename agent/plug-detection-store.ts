@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { DetectionCache, PROTOCOL_FAMILIES, TRANSPORT_KINDS, type ConnectionKind } from '../core/tplink/connect';
 import { silentLogger, type Logger } from '../core/logger';
 import { writeFileAtomic } from './fs-atomic';
+import { SerialQueue } from '../core/util/serial-queue';
 
 export const PLUG_DETECTION_FILE = 'plug-detection.json';
 
@@ -36,7 +37,7 @@ function validKind(value: unknown): value is ConnectionKind {
  * and nothing is written at every poll (RelayedPlug puts the entry back when detection fails).
  */
 export class PlugDetectionStore extends DetectionCache {
-  private writing: Promise<void> = Promise.resolve();
+  private readonly writing = new SerialQueue();
   /** What the file holds (or will, once the queued write is done). */
   private written = '';
 
@@ -76,14 +77,14 @@ export class PlugDetectionStore extends DetectionCache {
     this.logger.info('plug protocol detected', { device: key, ...kind });
     this.written = body;
     // Serialised, each write the whole cache as it was then: the last one wins on disk.
-    this.writing = this.writing
-      .then(() => writeFileAtomic(this.file, body))
-      .catch((err: unknown) => this.logger.warn('cannot write the plug detection cache', { file: this.file, err }));
+    void this.writing.run(() =>
+      writeFileAtomic(this.file, body).catch((err: unknown) => this.logger.warn('cannot write the plug detection cache', { file: this.file, err })),
+    );
   }
 
   /** Resolves when every change so far is on disk (tests, shutdown). */
   flush(): Promise<void> {
-    return this.writing;
+    return this.writing.idle();
   }
 
   private body(): string {

@@ -26,10 +26,10 @@ import {
   type PlugReported,
 } from '../core/plug-relay/contract';
 import type { PlugConfig } from '../core/plug-relay/config';
-import { PlugRequestExpiredError } from '../core/plug-relay/errors';
 import { RelayedPlug, type PlugClientOptions, type PlugReading } from './relayed-plug';
 import type { ShadowListener } from './shadow-session';
 import { SessionCache } from '../core/tplink/session-transport';
+import { SerialQueue } from '../core/util/serial-queue';
 
 export const DEFAULT_PLUG_POLL_MS = 10_000;
 export const DEFAULT_MAX_REQUEST_AGE_MS = 30_000;
@@ -81,7 +81,7 @@ class PlugChannel implements ShadowListener {
   readonly topics: readonly string[];
   private readonly t: ShadowTopics;
   private readonly device: RelayedPlug;
-  private queue: Promise<void> = Promise.resolve();
+  private readonly queue = new SerialQueue();
   /** What this agent last wrote (merged), to skip reports that change nothing. */
   private reported: PlugReported | undefined;
   /** The last request this agent answered (or saw answered in the shadow). */
@@ -171,7 +171,7 @@ class PlugChannel implements ShadowListener {
   }
 
   private enqueue(work: () => Promise<void>): void {
-    this.queue = this.queue.then(async () => {
+    void this.queue.run(async () => {
       if (this.closed) return;
       await work().catch((err: unknown) => this.o.logger.error('plug work failed', { plugId: this.config.id, err }));
     });
@@ -196,7 +196,9 @@ class PlugChannel implements ShadowListener {
     }
     const now = this.o.clock();
     if (isExpired(desired, now, this.o.maxRequestAgeMs)) {
-      const err = new PlugRequestExpiredError(name, requestId, now - desired.requestedAt, this.o.maxRequestAgeMs);
+      const ageS = Math.round((now - desired.requestedAt) / 1000);
+      const why = `${name}: request ${requestId} is ${ageS} s old, over the ${this.o.maxRequestAgeMs / 1000} s limit; not applied`;
+      const err = new ShadowplugError(why, { code: 'PLUG_REQUEST_EXPIRED', retryable: false });
       log.warn('plug request expired', { err });
       this.answer({ requestId, outcome: 'expired', error: errorFields(err) });
       return;
@@ -248,7 +250,7 @@ class PlugChannel implements ShadowListener {
 
   async close(): Promise<void> {
     this.closed = true;
-    await this.queue;
+    await this.queue.idle();
   }
 }
 

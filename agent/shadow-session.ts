@@ -14,8 +14,9 @@ import { randomBytes } from 'node:crypto';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { deviceSubscriptions, shadowTopics, type ShadowTopics } from '../core/shadow/topics';
 import { silentLogger, type Logger } from '../core/logger';
+import { formatHostPort } from '../core/util/host-port';
 import { Backoff, FlapDetector } from './backoff';
-import { ShadowRequestError } from './errors';
+import { AgentError } from './errors';
 import { isObject, parseObject, own, put, type Json, type JsonObject } from '../core/shadow/json';
 import { applyUpdate, mergeDelta, mirrorFromDocument, type ShadowMirror } from './shadow-state';
 
@@ -126,6 +127,10 @@ export class ShadowSession extends EventEmitter {
   }
 
   /** Connected, subscribed and able to publish. */
+  private get requestTimeoutMs(): number {
+    return this.options.requestTimeoutMs ?? 10_000;
+  }
+
   get online(): boolean {
     return !!this.client?.connected && this.subscribed;
   }
@@ -172,13 +177,13 @@ export class ShadowSession extends EventEmitter {
     this.client = client;
     client.on('connect', () => void this.onConnect(client));
     client.on('message', (topic, payload) => this.onMessage(topic, payload));
-    client.on('error', (err) => this.logger.warn('mqtt error', { err: err.message, endpoint: `${o.host}:${o.port}` }));
+    client.on('error', (err) => this.logger.warn('mqtt error', { err: err.message, endpoint: formatHostPort(o.host, o.port) }));
     client.on('close', () => this.onClose());
   }
 
   private async onConnect(client: MqttClient): Promise<void> {
     this.flaps.connected();
-    this.logger.info('mqtt connected', { endpoint: `${this.options.host}:${this.options.port}`, clientId: this.options.clientId });
+    this.logger.info('mqtt connected', { endpoint: formatHostPort(this.options.host, this.options.port), clientId: this.options.clientId });
     const t = this.topics;
     try {
       const topics = [...deviceSubscriptions(t, ['updateAccepted']), ...this.attached.keys()];
@@ -187,7 +192,7 @@ export class ShadowSession extends EventEmitter {
       if (refused.length > 0) {
         // The policy does not allow this thing's shadow topics: reconnecting will not help soon.
         this.logger.error('subscription refused (check the IoT policy and thing name)', { topics: refused });
-        this.emit('error', new ShadowRequestError(`subscription refused for ${refused.join(', ')}`, { retryable: false }));
+        this.emit('error', shadowRequestError(`subscription refused for ${refused.join(', ')}`, { retryable: false }));
         client.end(true);
         return;
       }
@@ -204,14 +209,10 @@ export class ShadowSession extends EventEmitter {
   private onClose(): void {
     const wasOnline = this.subscribed;
     this.subscribed = false;
-    if (this.getTimer) clearTimeout(this.getTimer);
+    clearTimeout(this.getTimer);
     this.getTimer = undefined;
     this.getToken = undefined;
-    for (const [token, p] of this.pending) {
-      clearTimeout(p.timer);
-      p.reject(new ShadowRequestError('connection lost before the shadow answered', { retryable: true }));
-      this.pending.delete(token);
-    }
+    this.rejectPending('connection lost before the shadow answered', true);
     if (this.closing) return;
     if (wasOnline) this.emit('offline');
     const connection = this.flaps.closed();
@@ -243,13 +244,13 @@ export class ShadowSession extends EventEmitter {
     const token = this.token();
     this.started++;
     this.getToken = token;
-    if (this.getTimer) clearTimeout(this.getTimer);
+    clearTimeout(this.getTimer);
     this.getTimer = setTimeout(() => {
       if (this.getToken === token) {
         this.logger.warn('no answer to shadow get; asking again');
         this.refresh();
       }
-    }, this.options.requestTimeoutMs ?? 10_000);
+    }, this.requestTimeoutMs);
     client.publish(this.topics.get, JSON.stringify({ clientToken: token }), { qos: 0 });
   }
 
@@ -258,16 +259,16 @@ export class ShadowSession extends EventEmitter {
     const client = this.client;
     if (!client || !this.online) {
       // Not queued: a stale report sent after a newer one would make `reported` lie. The re-get on reconnect makes capabilities report again.
-      return Promise.reject(new ShadowRequestError('not connected; will report after reconnecting', { retryable: true }));
+      return Promise.reject(shadowRequestError('not connected; will report after reconnecting', { retryable: true }));
     }
     const token = this.token();
     this.started++;
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(token);
-        reject(new ShadowRequestError(`no answer to the shadow update within ${this.options.requestTimeoutMs ?? 10_000} ms`, { retryable: true }));
+        reject(shadowRequestError(`no answer to the shadow update within ${this.requestTimeoutMs} ms`, { retryable: true }));
         this.refresh();
-      }, this.options.requestTimeoutMs ?? 10_000);
+      }, this.requestTimeoutMs);
       this.pending.set(token, { resolve, reject, timer });
       client.publish(this.topics.update, JSON.stringify({ state: { reported: { [property]: value } }, clientToken: token }), { qos: 0 });
     });
@@ -304,7 +305,7 @@ export class ShadowSession extends EventEmitter {
     // Only the answer to our latest get counts: an older one could roll the mirror back.
     if (msg.clientToken !== undefined && msg.clientToken !== this.getToken) return false;
     this.getToken = undefined;
-    if (this.getTimer) clearTimeout(this.getTimer);
+    clearTimeout(this.getTimer);
     this.getTimer = undefined;
     this.getBackoff.reset();
     return true;
@@ -326,7 +327,7 @@ export class ShadowSession extends EventEmitter {
       return;
     }
     this.logger.warn('shadow get rejected', { code: msg.code, message: msg.message });
-    this.emit('error', new ShadowRequestError(`shadow get rejected: ${String(msg.code)} ${String(msg.message)}`, { status: Number(msg.code), retryable: true }));
+    this.emit('error', shadowRequestError(`shadow get rejected: ${String(msg.code)} ${String(msg.message)}`, { status: Number(msg.code), retryable: true }));
     const delay = this.getBackoff.next();
     setTimeout(() => this.refresh(), delay).unref();
   }
@@ -358,14 +359,26 @@ export class ShadowSession extends EventEmitter {
     this.notify(Object.keys(state));
   }
 
-  private onUpdateAccepted(msg: JsonObject): void {
+  /** The report this answer is for (no longer pending), if it is one of ours. */
+  private takePending(msg: JsonObject): Pending | undefined {
     const token = typeof msg.clientToken === 'string' ? msg.clientToken : undefined;
-    const p = token ? this.pending.get(token) : undefined;
-    if (p && token) {
+    const p = token === undefined ? undefined : this.pending.get(token);
+    if (!p) return undefined;
+    clearTimeout(p.timer);
+    this.pending.delete(token!);
+    return p;
+  }
+
+  private rejectPending(message: string, retryable: boolean): void {
+    for (const p of this.pending.values()) {
       clearTimeout(p.timer);
-      this.pending.delete(token);
-      p.resolve();
+      p.reject(shadowRequestError(message, { retryable }));
     }
+    this.pending.clear();
+  }
+
+  private onUpdateAccepted(msg: JsonObject): void {
+    this.takePending(msg)?.resolve();
     const version = typeof msg.version === 'number' ? msg.version : undefined;
     const mirror = this.mirror;
     if (!mirror || version === undefined) return;
@@ -385,14 +398,11 @@ export class ShadowSession extends EventEmitter {
   }
 
   private onUpdateRejected(msg: JsonObject): void {
-    const token = typeof msg.clientToken === 'string' ? msg.clientToken : undefined;
-    const p = token ? this.pending.get(token) : undefined;
-    if (!p || !token) return;
-    clearTimeout(p.timer);
-    this.pending.delete(token);
+    const p = this.takePending(msg);
+    if (!p) return;
     const code = typeof msg.code === 'number' ? msg.code : undefined;
     p.reject(
-      new ShadowRequestError(`shadow update rejected: ${code ?? '?'} ${String(msg.message)}`, {
+      shadowRequestError(`shadow update rejected: ${code ?? '?'} ${String(msg.message)}`, {
         ...(code !== undefined ? { status: code } : {}),
         retryable: code === 409 || (code !== undefined && code >= 500),
       }),
@@ -417,14 +427,15 @@ export class ShadowSession extends EventEmitter {
   async close(): Promise<void> {
     this.closing = true;
     clearTimeout(this.reconnectTimer);
-    if (this.getTimer) clearTimeout(this.getTimer);
-    for (const p of this.pending.values()) {
-      clearTimeout(p.timer);
-      p.reject(new ShadowRequestError('session closed', { retryable: false }));
-    }
-    this.pending.clear();
+    clearTimeout(this.getTimer);
+    this.rejectPending('session closed', false);
     const client = this.client;
     this.client = undefined;
     if (client) await client.endAsync(!client.connected);
   }
+}
+
+/** The shadow service rejected a request or did not answer in time. */
+function shadowRequestError(message: string, options: { retryable: boolean; status?: number }): AgentError {
+  return new AgentError(message, { code: 'SHADOW_REQUEST', ...options });
 }

@@ -5,7 +5,8 @@
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InstallError } from './errors';
+import { SerialQueue } from '../core/util/serial-queue';
+import { installError } from './errors';
 import { writeFileAtomic } from './fs-atomic';
 import type { JsonObject } from '../core/shadow/json';
 
@@ -29,7 +30,7 @@ export class StateStore {
   readonly file: string;
   private state: StateFile = { format: 1, properties: {} };
   /** Writes are serialised so two capabilities never interleave a rename. */
-  private writing: Promise<void> = Promise.resolve();
+  private readonly writing = new SerialQueue();
 
   private constructor(readonly dir: string) {
     this.file = join(dir, 'state.json');
@@ -41,14 +42,14 @@ export class StateStore {
     try {
       await mkdir(dir, { recursive: true });
     } catch (err) {
-      throw new InstallError(`cannot create state directory ${dir}: ${(err as Error).message}`, { cause: err, retryable: false });
+      throw installError(`cannot create state directory ${dir}: ${(err as Error).message}`, err, false);
     }
     let text: string | undefined;
     try {
       text = await readFile(store.file, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-        throw new InstallError(`cannot read ${store.file}: ${(err as Error).message}`, { cause: err, retryable: false });
+        throw installError(`cannot read ${store.file}: ${(err as Error).message}`, err, false);
       }
     }
     if (text !== undefined) {
@@ -57,10 +58,7 @@ export class StateStore {
         if (parsed.format !== 1 || typeof parsed.properties !== 'object' || parsed.properties === null) throw new Error('unknown format');
         store.state = parsed;
       } catch (err) {
-        throw new InstallError(`state file ${store.file} is corrupt (${(err as Error).message}); move it away to start afresh`, {
-          cause: err,
-          retryable: false,
-        });
+        throw installError(`state file ${store.file} is corrupt (${(err as Error).message}); move it away to start afresh`, err, false);
       }
     }
     return store;
@@ -72,18 +70,17 @@ export class StateStore {
   }
 
   async set(property: string, installed: InstalledFile | undefined): Promise<void> {
-    const run = this.writing.then(async () => {
+    const run = this.writing.run(async () => {
       const next: StateFile = { format: 1, properties: { ...this.state.properties } };
       if (installed) Object.defineProperty(next.properties, property, { value: installed, enumerable: true, writable: true, configurable: true });
       else delete next.properties[property];
       await writeFileAtomic(this.file, JSON.stringify(next, null, 2) + '\n');
       this.state = next;
     });
-    this.writing = run.catch(() => undefined);
     try {
       await run;
     } catch (err) {
-      throw new InstallError(`cannot write ${this.file}: ${(err as Error).message}`, { cause: err });
+      throw installError(`cannot write ${this.file}: ${(err as Error).message}`, err);
     }
   }
 }

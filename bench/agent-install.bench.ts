@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { agentArgs } from '../sandbox/banner';
 import { startSandbox } from '../sandbox/sandbox';
 import { isGone, processTree } from '../test/helpers/process-tree';
+import { median } from './stats';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const ROOT = process.cwd();
@@ -43,11 +44,6 @@ function vmHwmMiB(pid: number): number {
   } catch {
     return 0;
   }
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
 /** Starts one agent, waits for "mqtt connected", samples RSS, stops the whole tree. */

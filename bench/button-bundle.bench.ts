@@ -23,6 +23,7 @@ import { gzipSync } from 'node:zlib';
 import { buttonFunctionEnvironment } from '../core/button/config';
 import { startSimulatedPlug } from '../sandbox/simulated-plug';
 import { bundleHandler, lazyFiles } from '../test/helpers/button-bundle';
+import { median } from './stats';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 25);
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:shadowplug-bench';
@@ -98,11 +99,6 @@ function runNode(script: string, env: Record<string, string>): Promise<string> {
   });
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 const kb = (n: number): string => `${(n / 1024).toFixed(1)} KiB`;
 
 async function main(): Promise<void> {

@@ -12,32 +12,16 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { classicButtonPayload } from '../core/button/synthesise';
 import { Plug } from '../core/tplink/plug';
-import { startSandbox, type Sandbox } from '../sandbox/sandbox';
+import { startSandbox } from '../sandbox/sandbox';
 import { buttonIdentity } from '../sandbox/sandbox-info';
-import type { SandboxEvent } from '../sandbox/event-log';
+import { nextEvent } from './next-event';
+import { median, ms, quantile } from './stats';
 
 const CLICKS = Number(process.env.BENCH_CLICKS ?? 30);
 const PRESSES = Number(process.env.BENCH_PRESSES ?? 5);
 const POLL_MS = Number(process.env.BENCH_POLL_MS ?? 1000);
 
-const quantile = (xs: number[], q: number): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
-};
-const median = (xs: number[]) => quantile(xs, 0.5);
-const ms = (x: number) => `${x.toFixed(1)} ms`;
 const now = () => performance.now();
-
-function nextEvent(sandbox: Sandbox, match: (e: SandboxEvent) => boolean): Promise<SandboxEvent> {
-  return new Promise((resolve) => {
-    const on = (e: SandboxEvent) => {
-      if (!match(e)) return;
-      sandbox.events.off('event', on);
-      resolve(e);
-    };
-    sandbox.events.on('event', on);
-  });
-}
 
 async function clicks(plugMode: 'relay' | 'direct'): Promise<number[]> {
   const dir = mkdtempSync(join(tmpdir(), `bench-${plugMode}-`));

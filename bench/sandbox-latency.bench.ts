@@ -21,7 +21,8 @@ import { plugAction } from '../core/tplink/operations';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox';
 import { buttonIdentity } from '../sandbox/sandbox-info';
 import { startLocalS3 } from '../sandbox/local-s3';
-import type { SandboxEvent } from '../sandbox/event-log';
+import { nextEvent } from './next-event';
+import { median, ms } from './stats';
 
 const CLICKS = Number(process.env.BENCH_CLICKS ?? 50);
 const SMALL_RUNS = Number(process.env.BENCH_SMALL_RUNS ?? 10);
@@ -30,28 +31,10 @@ const FLEET = Number(process.env.BENCH_FLEET ?? 200);
 const FLEET_RUNS = Number(process.env.BENCH_FLEET_RUNS ?? 3);
 const MB = 1024 * 1024;
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-const ms = (x: number) => `${x.toFixed(1)} ms`;
 const now = () => performance.now();
 
 let peakRss = 0;
 const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 50);
-
-function nextEvent(sandbox: Sandbox, match: (e: SandboxEvent) => boolean): Promise<SandboxEvent> {
-  return new Promise((resolve) => {
-    const on = (e: SandboxEvent) => {
-      if (match(e)) {
-        sandbox.events.off('event', on);
-        resolve(e);
-      }
-    };
-    sandbox.events.on('event', on);
-  });
-}
 
 async function clickToPlug(sandbox: Sandbox): Promise<{ sandbox: number[]; floor: number[] }> {
   const info = sandbox.info;

@@ -17,12 +17,11 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { UpdateThingShadowCommand } from '@aws-sdk/client-iot-data-plane';
 import { startIotCore } from '../sandbox/iot-core';
 import { shadowTopics } from '../core/shadow/topics';
+import { quantile } from './stats';
 
 const THINGS = Number(process.env.SHADOW_FANOUT_THINGS ?? 500);
 const UPDATES = Number(process.env.SHADOW_FANOUT_UPDATES ?? 20);
 const CONCURRENCY = Number(process.env.SHADOW_FANOUT_CONCURRENCY ?? 32);
-
-const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
 interface Result {
   label: string;
@@ -103,8 +102,7 @@ async function main(): Promise<void> {
       waiting.delete(key);
     });
     const seconds = (performance.now() - start) / 1000;
-    latencies.sort((a, b) => a - b);
-    return { label, seconds, rate: total / seconds, median: percentile(latencies, 50), p99: percentile(latencies, 99) };
+    return { label, seconds, rate: total / seconds, median: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) };
   };
 
   const sdk = iot.createDataPlaneClient();

@@ -20,6 +20,7 @@ import { createInterface, type Interface } from 'node:readline';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { DeviceServerStats } from '../sandbox/plugs/http-device-server';
+import { median, ms as fmtMs, quantile } from './stats';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 100);
 const PER_ROUND = Number(process.env.BENCH_PER_ROUND ?? 10);
@@ -91,12 +92,7 @@ function deviceStats(child: ChildProcess): Promise<{ http: number; connections: 
   });
 }
 
-const quantile = (xs: number[], q: number) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-};
-const median = (xs: number[]) => quantile(xs, 0.5);
-const ms = (x: number) => `${x.toFixed(3)} ms`;
+const ms = (x: number) => fmtMs(x, 3);
 
 interface Measured {
   times: number[];

@@ -12,13 +12,10 @@ import tplinkApi from 'tplink-smarthome-api'; // CommonJS: named exports are not
 import { plugAction } from '../core/tplink/operations';
 import { startSimulatedPlug } from '../test/helpers/tplink-simulator';
 import { startFaultPlug } from '../test/helpers/fault-plug';
+import { ms, quantile } from './stats';
 
 const N = Number(process.env.BENCH_N ?? 300);
 const WARMUP = 30;
-
-function quantile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-}
 
 async function time(fn: () => Promise<void>): Promise<number> {
   const t0 = performance.now();
@@ -50,11 +47,9 @@ async function compare(label: string, host: string, port: number): Promise<numbe
       oursMs.push(await time(ours));
     }
   }
-  oursMs.sort((a, b) => a - b);
-  peerMs.sort((a, b) => a - b);
   const ourMedian = quantile(oursMs, 0.5);
   const peerMedian = quantile(peerMs, 0.5);
-  const fmt = (ms: number) => `${ms.toFixed(3)} ms`;
+  const fmt = (x: number) => ms(x, 3);
   console.log(`${label}, N=${N} each, alternating order`);
   console.log(`  shadowplug plugAction        median ${fmt(ourMedian)}  p90 ${fmt(quantile(oursMs, 0.9))}`);
   console.log(`  tplink-smarthome-api toggle  median ${fmt(peerMedian)}  p90 ${fmt(quantile(peerMs, 0.9))}`);

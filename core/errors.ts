@@ -21,6 +21,15 @@ export class ShadowplugError extends Error {
   }
 }
 
+/** Bad configuration: names the variable (environment variable, settings field, flag, plug entry) that is wrong. */
+export class ConfigError extends ShadowplugError {
+  readonly variable: string;
+  constructor(code: string, variable: string, problem: string, cause?: unknown) {
+    super(`${variable}: ${problem}`, { code, retryable: false, cause });
+    this.variable = variable;
+  }
+}
+
 /** The message of anything thrown, for log lines and one-line CLI failures. */
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;

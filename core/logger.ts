@@ -1,7 +1,7 @@
 /**
- * A small structured logger shared by the agent, the sandbox and the CLI (the Lambdas may use
- * Powertools, which has the same call shape). One JSON object per line when `json` is set,
- * a readable line otherwise. Written here rather than pulled in so the Lambda bundles stay small.
+ * A small structured logger shared by the Lambdas, the agent, the sandbox and the CLI (Powertools'
+ * call shape). One JSON object per line when `json` is set, a readable line otherwise. Written
+ * here rather than pulled in so the Lambda bundles stay small.
  */
 /** The levels every part of shadowplug accepts, declared once. */
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
@@ -23,7 +23,8 @@ export interface LoggerOptions {
   /** Where lines go; default process.stderr. */
   write?: (line: string) => void;
   fields?: LogFields;
-  clock?: () => Date;
+  /** Epoch milliseconds. */
+  clock?: () => number;
 }
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
@@ -44,7 +45,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? 'info';
   const json = options.json ?? false;
   const write = options.write ?? ((line: string) => process.stderr.write(line + '\n'));
-  const clock = options.clock ?? (() => new Date());
+  const clock = options.clock ?? Date.now;
   const base = options.fields ?? {};
 
   const emit = (lvl: Exclude<LogLevel, 'silent'>, message: string, fields?: LogFields): void => {
@@ -52,7 +53,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     const all: LogFields = { ...base, ...fields };
     for (const [k, v] of Object.entries(all)) all[k] = serialise(v);
     if (json) {
-      write(JSON.stringify({ level: lvl, time: clock().toISOString(), message, ...all }));
+      write(JSON.stringify({ level: lvl, time: new Date(clock()).toISOString(), message, ...all }));
     } else {
       // One line per event (journald, grep): a string with a line break is quoted like JSON.
       const extra = Object.entries(all)

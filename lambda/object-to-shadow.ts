@@ -21,7 +21,8 @@ export interface ObjectToShadowDeps {
   iotData: IoTDataPlaneClient;
   config: ObjectConfig;
   logger?: Logger;
-  clock?: () => Date;
+  /** Epoch milliseconds. */
+  clock?: () => number;
   /** Where the embedded-metric line goes (the Lambda entry point: stdout, which Lambda sends to CloudWatch Logs); none by default. */
   writeMetrics?: (line: string) => void;
 }
@@ -34,14 +35,14 @@ export type ObjectToShadowHandler = (event: S3Event, context?: Pick<Context, 'aw
  */
 export function createHandler(deps: ObjectToShadowDeps): ObjectToShadowHandler {
   const base = deps.logger ?? createLogger({ json: true, level: deps.config.logLevel, clock: deps.clock, fields: { service: SERVICES.object } });
-  const now = deps.clock ?? (() => new Date());
+  const now = deps.clock ?? Date.now;
   const { writeMetrics } = deps;
   return async (event, context): Promise<Outcome> => {
     // Every line of this invocation carries Lambda's request id.
     const logger = context?.awsRequestId ? base.child({ awsRequestId: context.awsRequestId }) : base;
     const { outcome, failures } = await processObjectEvent(event, { s3: deps.s3, iotData: deps.iotData, config: deps.config, logger });
     const failedWrites = outcome.records.flatMap((r) => ('things' in r && r.things ? r.things : [])).filter((t) => t.result === 'failed').length;
-    writeMetrics?.(emfLine(SERVICES.object, { [OBJECT_METRICS.shadowWritesFailed]: failedWrites }, now().getTime()));
+    writeMetrics?.(emfLine(SERVICES.object, { [OBJECT_METRICS.shadowWritesFailed]: failedWrites }, now()));
     if (failures.length > 0) throw new ObjectEventFailedError(failures, outcome);
     return outcome;
   };

@@ -1,7 +1,8 @@
 /**
- * The sandbox's plugs as `--plug` names them: `id[@thing]=kind[#outlet]` for a simulated plug of
- * that kind, `id[@thing]=host[:port][#outlet]` for a real plug on the LAN, or (as before) a bare
- * `host[:port]` for one real plug `lamp`.
+ * `--plug`, one grammar in every command: `[id[@thing]=]<address or kind>[#outlet]`. The address
+ * `host[:port]` is a real plug on the LAN; a kind (`hs100`, `p110-klap`, …) is a simulated plug of
+ * that kind; `#outlet` is one outlet of a strip (index or child id). Without `id=` the sandbox calls
+ * the plug `lamp`. Which plugs a command can use is its own: the sandbox takes both, `click` real ones.
  */
 import { PLUG_ID_PATTERN } from '../core/plug-relay/contract';
 import { parseTarget } from '../core/button/targets';
@@ -40,25 +41,28 @@ export function isStripKind(kind: SandboxPlugKind): boolean {
   return kind === 'hs300' || kind === 'p300-klap';
 }
 
-const SHAPE = 'id[@thing]=kind[#outlet] or id[@thing]=host[:port][#outlet]';
+export const PLUG_SPEC_SHAPE = '[id[@thing]=]<host[:port] or kind>[#outlet]';
 
-/** One `--plug` value. Throws SandboxConfigError naming the flag and the value. */
-export function parsePlugSpec(text: string): SandboxPlugSpec {
+/** One `--plug` value as written: `id` and `thing` only when given; exactly one of `kind` and `address`. */
+export type PlugSpec = Omit<SandboxPlugSpec, 'id'> & { id?: string };
+
+/** Reads one `--plug` value; `fail` gets the problem (the caller's error names the flag and value). */
+export function readPlugSpec(text: string, fail: (problem: string) => never): PlugSpec {
   const raw = text.trim();
-  const fail = (problem: string): never => {
-    throw new SandboxConfigError(`--plug "${raw}": ${problem}`);
-  };
   const eq = raw.indexOf('=');
-  if (eq < 0) return { id: DEFAULT_PLUG_ID, address: address(raw, fail) };
-  const [id, thing] = raw.slice(0, eq).split('@') as [string, string | undefined];
-  if (!PLUG_ID_PATTERN.test(id)) fail(`id "${id}" must match ${PLUG_ID_PATTERN.source} (expected ${SHAPE})`);
-  if (thing !== undefined && !/^[a-zA-Z0-9:_-]{1,128}$/.test(thing)) fail(`"${thing}" is not a thing name`);
+  const spec: PlugSpec = {};
+  if (eq >= 0) {
+    const [id, thing] = raw.slice(0, eq).split('@') as [string, string | undefined];
+    if (!PLUG_ID_PATTERN.test(id)) fail(`id "${id}" must match ${PLUG_ID_PATTERN.source} (expected ${PLUG_SPEC_SHAPE})`);
+    if (thing !== undefined && !/^[a-zA-Z0-9:_-]{1,128}$/.test(thing)) fail(`"${thing}" is not a thing name`);
+    spec.id = id;
+    if (thing !== undefined) spec.thing = thing;
+  }
   const value = raw.slice(eq + 1);
   const hash = value.indexOf('#');
-  const device = hash < 0 ? value : value.slice(0, hash);
-  const spec: SandboxPlugSpec = { id, ...(thing !== undefined ? { thing } : {}) };
-  if ((SANDBOX_PLUG_KINDS as readonly string[]).includes(device.toLowerCase())) {
-    spec.kind = device.toLowerCase() as SandboxPlugKind;
+  const device = (hash < 0 ? value : value.slice(0, hash)).toLowerCase();
+  if ((SANDBOX_PLUG_KINDS as readonly string[]).includes(device)) {
+    spec.kind = device as SandboxPlugKind;
     if (hash >= 0) {
       if (!isStripKind(spec.kind)) fail(`${spec.kind} has no outlets (strips: hs300, p300-klap)`);
       spec.outlet = outlet(value.slice(hash + 1), fail);
@@ -71,11 +75,19 @@ export function parsePlugSpec(text: string): SandboxPlugSpec {
   return spec;
 }
 
+/** One `--plug` of the sandbox (no id: the plug `lamp`). Throws SandboxConfigError naming the flag and the value. */
+export function parsePlugSpec(text: string): SandboxPlugSpec {
+  const spec = readPlugSpec(text, (problem) => {
+    throw new SandboxConfigError(`--plug "${text.trim()}": ${problem}`);
+  });
+  return { ...spec, id: spec.id ?? DEFAULT_PLUG_ID };
+}
+
 function address(text: string, fail: (problem: string) => never): { host: string; port: number; child?: number | string } {
   try {
     return parseTarget(text);
   } catch (err) {
-    return fail(`${(err as Error).message}; expected ${SHAPE} with a kind among ${SANDBOX_PLUG_KINDS.join(', ')}`);
+    return fail(`${(err as Error).message}; expected ${PLUG_SPEC_SHAPE} with a kind among ${SANDBOX_PLUG_KINDS.join(', ')}`);
   }
 }
 

@@ -2,17 +2,18 @@
  * `shadowplug click`: press the button without a button.
  *
  * - Local: runs the real button handler in this process with a synthesised classic event and
- *   prints the outcome (`--plug host:port[#child]`, else the BUTTON_* environment).
+ *   prints the outcome (`--plug [id=]host[:port][#outlet]`, else the BUTTON_* environment).
  * - MQTT (`--endpoint host:port --cert --key --ca-file`): publishes the classic payload on
  *   `iotbutton/<serial>` over MQTT/TLS like a real IoT button; exits 0 once the broker acknowledged.
  *
  * Heavy modules are imported inside the action so `shadowplug --help` stays instant.
  */
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { CLICK_TYPES } from '../../core/button/click';
 import { logLevelSetting } from '../../core/settings/log-level';
 import type { LogLevel } from '../../core/logger';
 import { settingOption } from './setting-option';
+import { clickTypeOption, collect } from './common';
 
 export const DEFAULT_CLICK_SERIAL = 'G030CLI000000001';
 
@@ -36,8 +37,6 @@ export interface ClickCliIo {
   stderr: (text: string) => void;
   env: Record<string, string | undefined>;
 }
-
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 /** The action, separate from commander so tests can run it in process. Returns the exit code. */
 export async function runClick(o: ClickCliOptions, io: ClickCliIo): Promise<number> {
@@ -68,6 +67,7 @@ export async function runClick(o: ClickCliOptions, io: ClickCliIo): Promise<numb
 
 async function viaMqtt(o: ClickCliOptions, io: ClickCliIo, clickType: 'SINGLE' | 'DOUBLE' | 'LONG', batteryMv?: number): Promise<number> {
   const { readFileSync } = await import('node:fs');
+  const { errorMessage } = await import('../../core/errors');
   const { publishClick } = await import('../../core/button/publish-click');
   const missing = (['cert', 'key', 'caFile'] as const).filter((k) => o[k] === undefined);
   if (missing.length > 0) {
@@ -76,19 +76,19 @@ async function viaMqtt(o: ClickCliOptions, io: ClickCliIo, clickType: 'SINGLE' |
   }
   const { endpoint, MQTT_PORT } = await import('../../core/settings/codecs');
   const { attempt } = await import('../../core/settings/schema');
-  const { ButtonConfigError } = await import('../../core/button/errors');
+  const { ConfigError } = await import('../../core/errors');
   // The same host[:port] reading as the agent's --endpoint; a bad one is bad configuration (exit 2).
   const { host, port } = attempt(
     () => endpoint(MQTT_PORT).parse(o.endpoint!),
     (problem, cause) => {
-      throw new ButtonConfigError('--endpoint', problem, cause);
+      throw new ConfigError('BUTTON_CONFIG_INVALID', '--endpoint', problem, cause);
     },
   );
   const read = (flag: string, path: string): Buffer => {
     try {
       return readFileSync(path);
     } catch (err) {
-      throw new Error(`${flag} ${path}: ${errorText(err)}`, { cause: err });
+      throw new Error(`${flag} ${path}: ${errorMessage(err)}`, { cause: err });
     }
   };
   let timeoutMs = 10_000;
@@ -116,10 +116,6 @@ async function viaMqtt(o: ClickCliOptions, io: ClickCliIo, clickType: 'SINGLE' |
   return 0;
 }
 
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 async function local(o: ClickCliOptions, io: ClickCliIo, clickType: 'SINGLE' | 'DOUBLE' | 'LONG', batteryMv?: number): Promise<number> {
   const { randomUUID } = await import('node:crypto');
   const { parseButtonConfig, BUTTON_ENV } = await import('../../core/button/config');
@@ -131,7 +127,7 @@ async function local(o: ClickCliOptions, io: ClickCliIo, clickType: 'SINGLE' | '
   const { fixedCredentials } = await import('../../core/button/plug-credentials');
 
   const env = { ...io.env };
-  if (o.plug && o.plug.length > 0) env[BUTTON_ENV.defaultTargets] = o.plug.join(',');
+  if (o.plug && o.plug.length > 0) Object.assign(env, await plugSettings(o.plug, env));
   else if (!env[BUTTON_ENV.defaultTargets] && !env[BUTTON_ENV.serialTargets]) {
     io.stderr(`shadowplug click: which plug? Give --plug host:port[#child] (or set ${BUTTON_ENV.defaultTargets}), or --endpoint to publish over MQTT`);
     return 2;
@@ -163,13 +159,39 @@ async function local(o: ClickCliOptions, io: ClickCliIo, clickType: 'SINGLE' | '
   return outcome.status === 'done' || outcome.status === 'skipped' ? 0 : 1;
 }
 
+/**
+ * `--plug` specs as the button function's settings: a spec with an id becomes a configured plug
+ * that the click targets by id, one without is a target address. A simulated kind is refused:
+ * a click here reaches real plugs (the sandbox simulates them).
+ */
+async function plugSettings(specs: string[], env: Record<string, string | undefined>): Promise<Record<string, string>> {
+  const { readPlugSpec } = await import('../../sandbox/plug-spec');
+  const { formatTarget } = await import('../../core/button/targets');
+  const { ButtonConfigError } = await import('../../core/button/errors');
+  const { BUTTON_ENV } = await import('../../core/button/config');
+  const targets: string[] = [];
+  const plugs = env[BUTTON_ENV.plugs] ? [env[BUTTON_ENV.plugs]] : [];
+  for (const text of specs) {
+    const fail = (problem: string): never => {
+      throw new ButtonConfigError(`--plug "${text}"`, problem);
+    };
+    const spec = readPlugSpec(text, fail);
+    if (spec.kind !== undefined) fail(`${spec.kind} is a simulated plug; click switches a real one (\`shadowplug sandbox --plug ${text}\` simulates it)`);
+    const where = formatTarget({ ...spec.address!, ...(spec.outlet !== undefined ? { child: spec.outlet } : {}) });
+    // Direct mode never asks the hub; a named thing is kept for the relay.
+    if (spec.id !== undefined) plugs.push(`${spec.id}@${spec.thing ?? 'local'}=${where}`);
+    targets.push(spec.id ?? where);
+  }
+  return { [BUTTON_ENV.defaultTargets]: targets.join(','), ...(plugs.length > 0 ? { [BUTTON_ENV.plugs]: plugs.join(',') } : {}) };
+}
+
 export function registerClick(program: Command): void {
   program
     .command('click')
     .description('press the button: run the button handler locally against a plug, or publish a click over MQTT/TLS')
     .option('--serial <serial>', 'button serial number', DEFAULT_CLICK_SERIAL)
-    .addOption(new Option('--type <type>', 'click type').choices([...CLICK_TYPES, ...CLICK_TYPES.map((t) => t.toLowerCase())]).default('SINGLE'))
-    .option('--plug <host:port[#child]>', 'plug (or strip outlet) to switch; repeat for several (local mode)', collect)
+    .addOption(clickTypeOption())
+    .option('--plug <spec>', 'plug (or strip outlet) to switch, [id=]host[:port][#outlet] as on `sandbox --plug`; repeat for several (local mode)', collect)
     .option('--battery <mV>', 'battery voltage the button reports, in millivolts (default 1705)')
     .option('--json', 'machine-readable output: the outcome as one JSON object (logs as JSON lines on stderr)')
     .option('--endpoint <host[:port]>', 'MQTT/TLS endpoint to publish the click to (MQTT mode; port default 8883)')

@@ -3,30 +3,21 @@
  * The TP-Link modules are imported inside the actions so `--help` stays instant.
  */
 import type { Command } from 'commander';
-import { InvalidArgumentError, Option } from 'commander';
+import { Option } from 'commander';
 import type { PlugStatus } from '../../core/tplink/plug';
 import type { PlugActionResult } from '../../core/tplink/operations';
+import { positiveInt, reportFailure, tplinkAccount, tplinkAccountOptions, type TplinkAccountFlags } from './common';
 
 const ACTIONS = ['status', 'on', 'off', 'toggle'] as const;
 
-interface PlugFlags {
+interface PlugFlags extends TplinkAccountFlags {
   child?: string;
   timeout: number;
   json?: boolean;
   protocol?: 'xor' | 'klap' | 'aes';
   family?: 'iot' | 'smart';
-  username?: string;
-  password?: string;
 }
 type Action = (typeof ACTIONS)[number];
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n <= 0) {
-    throw new InvalidArgumentError('expected a positive whole number of milliseconds');
-  }
-  return n;
-}
 
 const onOff = (state: number | undefined) => (state === 1 ? 'on' : 'off');
 
@@ -70,17 +61,7 @@ function jsonResult(r: PlugActionResult) {
   };
 }
 
-/** One line on stderr (and a JSON object on stdout with --json), exit status 1. */
-async function fail(err: unknown, json: boolean): Promise<void> {
-  const { errorMessage, ShadowplugError } = await import('../../core/errors');
-  const message = errorMessage(err);
-  if (json) {
-    const detail = err instanceof ShadowplugError ? err.toJSON() : { name: 'Error', message };
-    console.log(JSON.stringify({ error: detail }));
-  }
-  console.error(`shadowplug plug: ${message.split('\n')[0]}`);
-  process.exitCode = 1;
-}
+const fail = (err: unknown, json = false) => reportFailure('plug', err, json);
 
 export function registerPlug(program: Command): void {
   const plug = program
@@ -95,9 +76,12 @@ export function registerPlug(program: Command): void {
     .addOption(new Option('--timeout <ms>', 'whole-request timeout').argParser(positiveInt).default(5000))
     .option('--json', 'print one JSON object')
     .addOption(new Option('--protocol <kind>', 'transport: xor (TCP 9999), klap or aes (HTTP 80); default: detect').choices(['xor', 'klap', 'aes']))
-    .addOption(new Option('--family <family>', 'protocol family over KLAP: iot (Kasa) or smart (Tapo); default: detect').choices(['iot', 'smart']))
-    .option('--username <email>', 'TP-Link account email for KLAP/AES plugs (or SHADOWPLUG_TPLINK_USERNAME)')
-    .option('--password <password>', 'TP-Link account password (or SHADOWPLUG_TPLINK_PASSWORD; the environment keeps it out of ps)')
+    .addOption(new Option('--family <family>', 'protocol family over KLAP: iot (Kasa) or smart (Tapo); default: detect').choices(['iot', 'smart']));
+  for (const o of tplinkAccountOptions({
+    username: 'TP-Link account email for KLAP/AES plugs (or SHADOWPLUG_TPLINK_USERNAME)',
+    password: 'TP-Link account password (or SHADOWPLUG_TPLINK_PASSWORD; the environment keeps it out of ps)',
+  })) plug.addOption(o);
+  plug
     .addHelpText(
       'after',
       `
@@ -123,9 +107,7 @@ Examples:
         const { plugAction } = await import('../../core/tplink/operations');
         const { parseAddress } = await import('../../core/tplink/address');
         const { credentialsFromEnv } = await import('../../core/tplink/credentials');
-        const credentials = opts.username !== undefined || opts.password !== undefined
-          ? { username: opts.username ?? '', password: opts.password ?? '' }
-          : credentialsFromEnv(process.env);
+        const credentials = tplinkAccount(opts) ?? credentialsFromEnv(process.env);
         // No port given: each protocol's own (9999 for XOR, 80 for KLAP and AES).
         const parsed = parseAddress(host!, 0);
         const address = parsed.port === 0 ? { host: parsed.host } : parsed;
@@ -140,7 +122,7 @@ Examples:
         if (opts.json) console.log(JSON.stringify(jsonResult(result)));
         else for (const line of describeStatus(result.after, result.before)) console.log(line);
       } catch (err) {
-        await fail(err, opts.json ?? false);
+        await fail(err, opts.json);
       }
     });
 
@@ -166,51 +148,52 @@ Examples:
         } else if (plugs.length === 0 && encrypted.length === 0) {
           console.error(`no plug answered within ${opts.timeout} ms`);
         } else {
-          for (const p of plugs) for (const line of describeStatus(p)) console.log(`${line}${line === describeStatus(p)[0] ? '  xor' : ''}`);
+          for (const p of plugs) describeStatus(p).forEach((line, i) => console.log(i === 0 ? `${line}  xor` : line));
           for (const e of encrypted) {
             const version = e.loginVersion === undefined ? '' : ` v${e.loginVersion}`;
             console.log(`${e.host}:${e.httpPort}  ${e.model}  ${e.family} over ${e.transport}${version}  ${e.deviceType}`);
           }
         }
       } catch (err) {
-        await fail(err, opts.json ?? false);
+        await fail(err, opts.json);
       }
     });
 
-  plug
+  const simulate = plug
     .command('simulate')
     .description('Run a simulated KLAP/AES plug, and a TDP discovery responder, on 127.0.0.1 until interrupted')
     .argument('<kind>', 'hs100-klap1, hs103-klap2, p110-klap, p100-aes, p300-klap or p304m-klap')
     .addOption(new Option('--port <n>', 'HTTP port (default: any free port)').argParser(positiveInt))
     .addOption(new Option('--tdp-port <n>', 'TDP responder port (default: any free port)').argParser(positiveInt))
-    .option('--username <email>', 'the account the device accepts', 'sandbox@example.com')
-    .option('--password <password>', 'its password', 'sandbox')
-    .option('--json', 'print one JSON object when ready')
-    .action(async (kind: string, opts: { port?: number; tdpPort?: number; username: string; password: string; json?: boolean }) => {
-      const { SIMULATED_DEVICE_KINDS, KIND_PROTOCOLS, startSimulatedDevice } = await import('../../sandbox/plugs/simulated-devices');
-      const { startTdpResponder } = await import('../../sandbox/plugs/tdp-responder');
-      if (!(SIMULATED_DEVICE_KINDS as readonly string[]).includes(kind)) {
-        plug.error(`error: unknown kind '${kind}' (expected ${SIMULATED_DEVICE_KINDS.join(', ')})`, { exitCode: 2 });
+    .option('--json', 'print one JSON object when ready');
+  for (const o of tplinkAccountOptions({ username: 'the account the device accepts (default: the sandbox\'s, sandbox@example.com)', password: 'its password (default: the sandbox\'s)' })) simulate.addOption(o);
+  simulate.action(async (kind: string, opts: TplinkAccountFlags & { port?: number; tdpPort?: number; json?: boolean }) => {
+    const { SIMULATED_DEVICE_KINDS, KIND_PROTOCOLS, startSimulatedDevice } = await import('../../sandbox/plugs/simulated-devices');
+    const { SANDBOX_TPLINK_CREDENTIALS } = await import('../../sandbox/sandbox-config');
+    const account = tplinkAccount(opts, SANDBOX_TPLINK_CREDENTIALS)!;
+    const { startTdpResponder } = await import('../../sandbox/plugs/tdp-responder');
+    if (!(SIMULATED_DEVICE_KINDS as readonly string[]).includes(kind)) {
+      plug.error(`error: unknown kind '${kind}' (expected ${SIMULATED_DEVICE_KINDS.join(', ')})`, { exitCode: 2 });
+    }
+    try {
+      const device = await startSimulatedDevice(kind as (typeof SIMULATED_DEVICE_KINDS)[number], {
+        credentials: account,
+        port: opts.port,
+      });
+      const responder = await startTdpResponder([device], opts.tdpPort);
+      const ready = { kind, host: device.host, port: device.port, tdpPort: responder.port, ...KIND_PROTOCOLS[kind as keyof typeof KIND_PROTOCOLS] };
+      if (opts.json) console.log(JSON.stringify(ready));
+      else {
+        console.log(`simulated ${kind} (${ready.family} over ${ready.transport} v${ready.version}) on ${device.host}:${device.port}; TDP on udp ${responder.port}`);
+        console.log(`try: shadowplug plug ${device.host}:${device.port} toggle --tplink-username ${account.username} --tplink-password …`);
       }
-      try {
-        const device = await startSimulatedDevice(kind as (typeof SIMULATED_DEVICE_KINDS)[number], {
-          credentials: { username: opts.username, password: opts.password },
-          port: opts.port,
-        });
-        const responder = await startTdpResponder([device], opts.tdpPort);
-        const ready = { kind, host: device.host, port: device.port, tdpPort: responder.port, ...KIND_PROTOCOLS[kind as keyof typeof KIND_PROTOCOLS] };
-        if (opts.json) console.log(JSON.stringify(ready));
-        else {
-          console.log(`simulated ${kind} (${ready.family} over ${ready.transport} v${ready.version}) on ${device.host}:${device.port}; TDP on udp ${responder.port}`);
-          console.log(`try: shadowplug plug ${device.host}:${device.port} toggle --username ${opts.username} --password …`);
-        }
-        await new Promise<void>((resolve) => {
-          process.once('SIGINT', resolve);
-          process.once('SIGTERM', resolve);
-        });
-        await Promise.all([device.close(), responder.close()]);
-      } catch (err) {
-        await fail(err, opts.json ?? false);
-      }
-    });
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await Promise.all([device.close(), responder.close()]);
+    } catch (err) {
+      await fail(err, opts.json);
+    }
+  });
 }

@@ -6,11 +6,10 @@
 import type { Command } from 'commander';
 // Type-only: erased at run time, so `--help` still loads nothing heavy.
 import type { SandboxCliFlags } from '../../sandbox/cli';
-import { CLICK_TYPES } from '../../core/button/click';
+import type { ClickType } from '../../core/button/click';
 import { SANDBOX_SETTINGS as S } from '../../sandbox/cli-settings';
 import { describedOption, settingOption } from './setting-option';
-
-type SandboxFlags = SandboxCliFlags;
+import { clickTypeOption, collect, reportFailure } from './common';
 
 /**
  * Options shared with `sandbox` (--dir, --json) may be parsed by either command: prefer the
@@ -46,7 +45,7 @@ export function registerSandbox(program: Command): void {
     .addOption(describedOption(S.dir, { useDefault: true }))
     .addOption(describedOption(S.json))
     .addOption(settingOption(S.devices, { useDefault: true }))
-    .addOption(describedOption(S.plug).argParser((spec: string, given: string[] = []) => [...given, spec]))
+    .addOption(describedOption(S.plug).argParser(collect))
     .addOption(describedOption(S.strip))
     .addOption(describedOption(S.tplinkUsername))
     .addOption(describedOption(S.tplinkPassword))
@@ -58,7 +57,7 @@ export function registerSandbox(program: Command): void {
     .addOption(describedOption(S.agents))
     .addOption(settingOption(S.logLevel))
     .addOption(describedOption(S.verbose))
-    .action(async (flags: SandboxFlags) => {
+    .action(async (flags: SandboxCliFlags) => {
       quietSdkNodeWarning();
       const { runSandboxCli } = await import('../../sandbox/cli');
       const code = await runSandboxCli(flags);
@@ -70,27 +69,16 @@ export function registerSandbox(program: Command): void {
   sandbox
     .command('click')
     .description("press the running sandbox's button: publishes a click with the button's certificate, then shows the plug's state")
-    .option('--type <type>', CLICK_TYPES.join(', '), 'SINGLE')
-    .option('--dir <path>', 'the sandbox directory (default .sandbox)')
-    .option('--json', 'print the result as one JSON object')
+    .addOption(clickTypeOption())
     .action(async function (this: Command) {
       const { own, dir, json } = sharedOptions<{ type: string }>(this);
-      const { isClickType } = await import('../../core/button/click');
-      const type = own.type.toUpperCase();
-      if (!isClickType(type)) {
-        console.error(`shadowplug sandbox click: --type must be one of ${CLICK_TYPES.join(', ')} (got "${own.type}")`);
-        process.exitCode = 2;
-        return;
-      }
       quietSdkNodeWarning();
       const { clickSandbox, describeClick } = await import('../../sandbox/click');
-      const { errorMessage } = await import('../../core/errors');
       try {
-        const r = await clickSandbox({ clickType: type, dir });
+        const r = await clickSandbox({ clickType: own.type.toUpperCase() as ClickType, dir });
         console.log(json ? JSON.stringify(r) : describeClick(r));
       } catch (err) {
-        console.error(`shadowplug sandbox click: ${errorMessage(err)}`);
-        process.exitCode = 1;
+        await reportFailure('sandbox click', err, json);
       }
     });
 
@@ -98,21 +86,18 @@ export function registerSandbox(program: Command): void {
     .command('upload <file>')
     .description("upload a file to the running sandbox's bucket (found through <dir>/sandbox.json)")
     .option('--key <key>', 'object key; things/<thing>/<name> reaches that thing only (default: the file name, for every thing)')
-    .option('--dir <path>', 'the sandbox directory (default .sandbox)')
-    .option('--json', 'print the result as one JSON object')
     .action(async function (this: Command, file: string) {
       const { own, dir, json } = sharedOptions<{ key?: string }>(this);
-      const flags = { ...own, json };
       quietSdkNodeWarning();
       const { uploadFile } = await import('../../sandbox/upload');
-      const { errorMessage } = await import('../../core/errors');
       try {
-        const r = await uploadFile({ file, dir, ...(flags.key !== undefined ? { key: flags.key } : {}) });
-        if (flags.json) console.log(JSON.stringify(r));
+        const r = await uploadFile({ file, dir, ...(own.key !== undefined ? { key: own.key } : {}) });
+        if (json) console.log(JSON.stringify(r));
         else console.log(`uploaded ${file} to ${r.url} (${r.size} bytes, sha256 ${r.sha256})`);
       } catch (err) {
-        console.error(`shadowplug sandbox upload: ${errorMessage(err)}`);
-        process.exitCode = 1;
+        await reportFailure('sandbox upload', err, json);
       }
     });
+
+  for (const sub of sandbox.commands) sub.option('--dir <path>', 'the sandbox directory (default .sandbox)').option('--json', 'print the result as one JSON object');
 }

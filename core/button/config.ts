@@ -7,7 +7,7 @@
 import type { LogLevel } from '../logger';
 import { attempt, coerceValue, envNamesOf, isUnset, readText, settingsOf } from '../settings/schema';
 import type { ClickAction, ClickType } from './click';
-import { ButtonConfigError } from './errors';
+import { ConfigError } from '../errors';
 import { BUTTON_SETTINGS, type ButtonSettingName, type ClickActions, type TargetSetting } from './settings';
 import type { PlugTarget, TargetRef } from './targets';
 import type { PlugMode } from './settings';
@@ -77,23 +77,24 @@ type Values = { -readonly [K in ButtonSettingName]: ReturnType<(typeof BUTTON_SE
 function checkWhole(values: Values, name: (setting: ButtonSettingName) => string): ButtonConfig {
   const v = values;
   if (v.defaultTargets.length === 0 && Object.keys(v.serialTargets).length === 0) {
-    throw new ButtonConfigError(name('defaultTargets'), `is not set and ${name('serialTargets')} names no button: the function has no plug to switch`);
+    throw new ConfigError('BUTTON_CONFIG_INVALID', name('defaultTargets'), `is not set and ${name('serialTargets')} names no button: the function has no plug to switch`);
   }
   if (v.plugMode === 'relay' && v.plugs.length === 0) {
-    throw new ButtonConfigError(
+    throw new ConfigError(
+      'BUTTON_CONFIG_INVALID',
       name('plugs'),
       `is empty, and ${name('plugMode')} is relay (the default): configure every plug as id@hub=host[:port][#outlet], or set ${name('plugMode')} to direct to switch addresses over TCP`,
     );
   }
   if (v.plugMode === 'relay' && v.plugCredentialsSecret !== '') {
-    throw new ButtonConfigError(name('plugCredentialsSecret'), 'is for direct mode: in relay mode the plug credentials stay on the LAN with the hub agent');
+    throw new ConfigError('BUTTON_CONFIG_INVALID', name('plugCredentialsSecret'), 'is for direct mode: in relay mode the plug credentials stay on the LAN with the hub agent');
   }
   const resolve = (setting: ButtonSettingName, refs: TargetRef[], serial?: string): PlugTarget[] =>
     refs.map((ref) => {
       try {
         return resolveTarget(ref, v.plugs, v.plugMode);
       } catch (err) {
-        throw new ButtonConfigError(name(setting), `${serial === undefined ? '' : `serial ${serial}: `}${(err as Error).message}`, err);
+        throw new ConfigError('BUTTON_CONFIG_INVALID', name(setting), `${serial === undefined ? '' : `serial ${serial}: `}${(err as Error).message}`, err);
       }
     });
   const { snsTopicArn, defaultTargets, serialTargets, ...rest } = v;
@@ -106,7 +107,7 @@ function checkWhole(values: Values, name: (setting: ButtonSettingName) => string
 }
 
 /**
- * Reads and validates the configuration from the environment. Throws `ButtonConfigError`
+ * Reads and validates the configuration from the environment. Throws `ConfigError`
  * naming the variable at fault; meant to run once at cold start so a bad deployment fails at init.
  */
 export function parseButtonConfig(env: Record<string, string | undefined>): ButtonConfig {
@@ -114,7 +115,7 @@ export function parseButtonConfig(env: Record<string, string | undefined>): Butt
   for (const [name, s] of settingsOf(BUTTON_SETTINGS)) {
     const variable = s.env!;
     values[name] = readText(s, env[variable], (problem, cause) => {
-      throw new ButtonConfigError(variable, problem, cause);
+      throw new ConfigError('BUTTON_CONFIG_INVALID', variable, problem, cause);
     });
   }
   return checkWhole(values as Values, (name) => BUTTON_ENV[name]);
@@ -123,7 +124,7 @@ export function parseButtonConfig(env: Record<string, string | undefined>): Butt
 /**
  * The function's environment for these settings, every value spelled out (defaults included) so
  * the deployed configuration is readable in the console. Validates everything as the function
- * will at cold start, throwing `ButtonConfigError` naming the settings field (e.g.
+ * will at cold start, throwing `ConfigError` naming the settings field (e.g.
  * `defaultTargets`), so a bad configuration fails `cdk synth` rather than the first click.
  * `snsTopicArn` may be a CDK token and is passed through unchecked.
  */
@@ -138,7 +139,7 @@ export function buttonFunctionEnvironment(settings: ButtonSettings): Record<stri
       : attempt(
           () => coerceValue(s, given),
           (problem, cause) => {
-            throw new ButtonConfigError(name, problem, cause);
+            throw new ConfigError('BUTTON_CONFIG_INVALID', name, problem, cause);
           },
         );
     values[name] = value;

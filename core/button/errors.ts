@@ -1,24 +1,13 @@
 /**
- * Errors of the button domain. Every one keeps its `cause` and says whether trying again can
- * help; the handler turns them into an outcome and never throws them to Lambda (a retry of a
- * toggle would undo it).
+ * Errors of the button domain that carry data (the other failures are `ShadowplugError` codes:
+ * BUTTON_CONFIG_INVALID, BUTTON_NOTIFY_FAILED, BUTTON_PUBLISH_FAILED). The handler turns them into
+ * an outcome and never throws them to Lambda (a retry of a toggle would undo it).
  */
 import { ShadowplugError } from '../errors';
 import { formatTarget } from './targets';
 
-export class ButtonError extends ShadowplugError {}
-
-/** Bad configuration: names the environment variable (or settings field) that is wrong. */
-export class ButtonConfigError extends ButtonError {
-  readonly variable: string;
-  constructor(variable: string, problem: string, cause?: unknown) {
-    super(`${variable}: ${problem}`, { code: 'BUTTON_CONFIG_INVALID', retryable: false, cause });
-    this.variable = variable;
-  }
-}
-
 /** An event of no shape we know: says what was missing or wrong. */
-export class ButtonEventError extends ButtonError {
+export class ButtonEventError extends ShadowplugError {
   /** The path of the missing or bad field, e.g. `clickType` or `Records[0].Sns.Message`. */
   readonly field: string;
   constructor(field: string, problem: string, cause?: unknown) {
@@ -28,7 +17,7 @@ export class ButtonEventError extends ButtonError {
 }
 
 /** One plug (or outlet) could not be read or switched. `cause` is the transport's typed error. */
-export class ButtonTargetError extends ButtonError {
+export class ButtonTargetError extends ShadowplugError {
   readonly host: string;
   readonly port: number;
   readonly child?: string | number;
@@ -58,28 +47,6 @@ export class ButtonTargetError extends ButtonError {
   }
 }
 
-/** The outcome notification could not be published (logged; never undoes the switch). */
-export class ButtonNotifyError extends ButtonError {
-  readonly topicArn: string;
-  constructor(topicArn: string, cause: unknown) {
-    super(`SNS publish to ${topicArn} failed: ${cause instanceof Error ? cause.message : String(cause)}`, {
-      code: 'BUTTON_NOTIFY_FAILED',
-      retryable: (cause as { $retryable?: unknown } | undefined)?.$retryable !== undefined,
-      cause,
-    });
-    this.topicArn = topicArn;
-  }
-}
-
-/** The `click` CLI could not publish a click over MQTT (connection, TLS, refusal, no PUBACK). */
-export class ButtonPublishError extends ButtonError {
-  readonly endpoint: string;
-  constructor(endpoint: string, problem: string, cause?: unknown) {
-    super(`publish to ${endpoint}: ${problem}`, { code: 'BUTTON_PUBLISH_FAILED', retryable: true, cause });
-    this.endpoint = endpoint;
-  }
-}
-
 /** Why the plug credentials secret could not be used. */
 export type SecretProblem = 'missing' | 'access-denied' | 'malformed' | 'refused' | 'unavailable';
 
@@ -96,7 +63,7 @@ const SECRET_CODES: Record<SecretProblem, string> = {
  * read or is not `{"username": "...", "password": "..."}`. Names the secret, never its value;
  * retryable only when Secrets Manager itself failed (throttling, 5xx, network).
  */
-export class ButtonSecretError extends ButtonError {
+export class ButtonSecretError extends ShadowplugError {
   readonly secretId: string;
   readonly problem: SecretProblem;
   constructor(secretId: string, problem: SecretProblem, detail: string, cause?: unknown) {

@@ -10,13 +10,10 @@
  * Anything else throws `ButtonEventError` naming the missing or bad field. Pure.
  */
 import { CLICK_TYPES, SERIAL_PATTERN, isClickType, type Click, type ClickType } from './click';
+import { isObject } from '../util/guards';
 import { ButtonEventError } from './errors';
 
 type Obj = Record<string, unknown>;
-
-function isObject(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function serialAt(value: unknown, field: string): string {
   if (value === undefined || value === null) throw new ButtonEventError(field, 'is missing');

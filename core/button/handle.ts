@@ -8,7 +8,9 @@ import type { Click } from './click';
 import type { ButtonConfig } from './config';
 import { batteryReport, decide } from './decide';
 import { RequestIdMemory } from './dedupe';
-import { ButtonEventError, ButtonNotifyError } from './errors';
+import { ShadowplugError, errorMessage } from '../errors';
+import { SerialQueue } from '../util/serial-queue';
+import { ButtonEventError } from './errors';
 import { normaliseEvent } from './events';
 import { execute, type PlugDriver } from './execute';
 import { formatNotification } from './notify';
@@ -45,7 +47,9 @@ export function createButtonService(deps: ButtonServiceDeps): ButtonService {
     } catch (err) {
       // Logged, never retried or thrown: the plug has already been switched.
       outcome.notification = 'failed';
-      log.error('notification failed', { err: new ButtonNotifyError(topicArn, err) });
+      const retryable = (err as { $retryable?: unknown } | undefined)?.$retryable !== undefined;
+      const error = new ShadowplugError(`SNS publish to ${topicArn} failed: ${errorMessage(err)}`, { code: 'BUTTON_NOTIFY_FAILED', retryable, cause: err });
+      log.error('notification failed', { err: error });
     }
   }
 
@@ -140,10 +144,6 @@ export function createButtonService(deps: ButtonServiceDeps): ButtonService {
   // One event at a time. In Lambda a container never runs two at once anyway; in the sandbox two
   // quick clicks would otherwise both read "off" and both switch on, and share the driver's
   // connections while one of them closes them.
-  let queue: Promise<unknown> = Promise.resolve();
-  return (event, fields) => {
-    const run = queue.then(() => handle(event, fields));
-    queue = run.catch(() => undefined);
-    return run;
-  };
+  const queue = new SerialQueue();
+  return (event, fields) => queue.run(() => handle(event, fields));
 }

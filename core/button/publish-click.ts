@@ -5,7 +5,7 @@
  */
 import type { IClientOptions, MqttClient } from 'mqtt';
 import type { ClickType } from './click';
-import { ButtonPublishError } from './errors';
+import { ShadowplugError } from '../errors';
 import { buttonTopic, classicButtonPayload } from './synthesise';
 
 export interface PublishClickOptions {
@@ -62,20 +62,18 @@ export async function publishClick(o: PublishClickOptions): Promise<PublishedCli
     await new Promise<void>((resolve, reject) => {
       let connected = false;
       const timer = setTimeout(
-        () => reject(new ButtonPublishError(endpoint, connected ? `no PUBACK within ${timeoutMs} ms` : `no connection within ${timeoutMs} ms`)),
+        () => reject(publishError(endpoint, connected ? `no PUBACK within ${timeoutMs} ms` : `no connection within ${timeoutMs} ms`)),
         timeoutMs,
       );
-      const fail = (err: ButtonPublishError) => {
+      const fail = (err: ShadowplugError) => {
         clearTimeout(timer);
         reject(err);
       };
-      client.once('error', (err) => fail(new ButtonPublishError(endpoint, `connection failed: ${err.message}`, err)));
+      client.once('error', (err) => fail(publishError(endpoint, `connection failed: ${err.message}`, err)));
       // The broker closing on us before PUBACK: refused connection, or a publish the policy denies.
       client.once('close', () =>
         fail(
-          new ButtonPublishError(
-            endpoint,
-            connected
+          publishError(endpoint, connected
               ? `the broker closed the connection before acknowledging the publish on ${topic} (not allowed for client id ${clientId}?)`
               : `the broker closed the connection before it was established (certificate or client id ${clientId} refused?)`,
           ),
@@ -84,7 +82,7 @@ export async function publishClick(o: PublishClickOptions): Promise<PublishedCli
       client.once('connect', () => {
         connected = true;
         client.publish(topic, JSON.stringify(payload), { qos: 1 }, (err) => {
-          if (err) return fail(new ButtonPublishError(endpoint, `publish on ${topic} failed: ${err.message}`, err));
+          if (err) return fail(publishError(endpoint, `publish on ${topic} failed: ${err.message}`, err));
           clearTimeout(timer);
           resolve();
         });
@@ -98,4 +96,9 @@ export async function publishClick(o: PublishClickOptions): Promise<PublishedCli
     await new Promise<void>((resolve) => client.end(true, {}, () => resolve()));
   }
   return { topic, payload, clientId, elapsedMs: Date.now() - started };
+}
+
+/** The click could not be published over MQTT (connection, TLS, refusal, no PUBACK). */
+function publishError(endpoint: string, problem: string, cause?: unknown): ShadowplugError {
+  return new ShadowplugError(`publish to ${endpoint}: ${problem}`, { code: 'BUTTON_PUBLISH_FAILED', retryable: true, cause });
 }

@@ -13,7 +13,7 @@ import { silentLogger, type Logger } from '../logger';
 import { isObject, own, type Json, type JsonObject } from '../shadow/json';
 import { plugShadowName, parseReported, desiredRequestId, type PlugReported } from '../plug-relay/contract';
 import { formatPlug, plugForTarget, type PlugConfig } from '../plug-relay/config';
-import { PlugShadowError } from '../plug-relay/errors';
+import { ShadowplugError } from '../errors';
 import { sdkName, sdkStatus } from '../s3/s3-errors';
 import type { PlugDriver, TargetState } from './execute';
 import { formatTarget, type PlugTarget } from './targets';
@@ -68,7 +68,7 @@ export function createRelayDriver(options: RelayDriverOptions): RelayDriver {
 
   const plugOf = (target: PlugTarget): PlugConfig => {
     const plug = plugForTarget(options.plugs, target);
-    if (!plug) throw new PlugShadowError(`${formatTarget(target)} is not a configured plug (configure it as id@hub=${formatTarget(target)})`, { code: 'PLUG_NOT_CONFIGURED', retryable: false });
+    if (!plug) throw new ShadowplugError(`${formatTarget(target)} is not a configured plug (configure it as id@hub=${formatTarget(target)})`, { code: 'PLUG_NOT_CONFIGURED', retryable: false });
     return plug;
   };
   const where = (plug: PlugConfig) => `${plug.hub}/${plugShadowName(plug.id)}`;
@@ -80,15 +80,15 @@ export function createRelayDriver(options: RelayDriverOptions): RelayDriver {
       payload = (await (await iotData()).send(new GetThingShadowCommand({ thingName: plug.hub, shadowName: plugShadowName(plug.id) }))).payload;
     } catch (err) {
       if (sdkName(err) === 'ResourceNotFoundException' || sdkStatus(err) === 404) {
-        throw new PlugShadowError(`${where(plug)}: no shadow (has the agent of ${plug.hub} ever reported plug ${plug.id}?)`, { code: 'PLUG_SHADOW_MISSING', retryable: true, cause: err });
+        throw new ShadowplugError(`${where(plug)}: no shadow (has the agent of ${plug.hub} ever reported plug ${plug.id}?)`, { code: 'PLUG_SHADOW_MISSING', retryable: true, cause: err });
       }
-      throw new PlugShadowError(`${where(plug)}: GetThingShadow failed: ${sdkName(err) || (err as Error).message}`, { retryable: true, cause: err });
+      throw new ShadowplugError(`${where(plug)}: GetThingShadow failed: ${sdkName(err) || (err as Error).message}`, { code: 'PLUG_SHADOW_FAILED', retryable: true, cause: err });
     }
     let doc: unknown;
     try {
       doc = JSON.parse(Buffer.from(payload ?? new Uint8Array()).toString('utf8'));
     } catch (err) {
-      throw new PlugShadowError(`${where(plug)}: GetThingShadow payload is not JSON`, { retryable: false, cause: err });
+      throw new ShadowplugError(`${where(plug)}: GetThingShadow payload is not JSON`, { code: 'PLUG_SHADOW_FAILED', retryable: false, cause: err });
     }
     const state: JsonObject = isObject(doc) && isObject(doc.state) ? doc.state : {};
     const version = isObject(doc) && typeof doc.version === 'number' ? doc.version : undefined;
@@ -108,7 +108,7 @@ export function createRelayDriver(options: RelayDriverOptions): RelayDriver {
       return 'written';
     } catch (err) {
       if (sdkName(err) === 'ConflictException' || sdkStatus(err) === 409) return 'conflict';
-      throw new PlugShadowError(`${where(plug)}: UpdateThingShadow failed: ${sdkName(err) || (err as Error).message}`, { retryable: true, cause: err });
+      throw new ShadowplugError(`${where(plug)}: UpdateThingShadow failed: ${sdkName(err) || (err as Error).message}`, { code: 'PLUG_SHADOW_FAILED', retryable: true, cause: err });
     }
   }
 
@@ -120,7 +120,7 @@ export function createRelayDriver(options: RelayDriverOptions): RelayDriver {
       const last = doc.reported.lastRequest;
       if (last?.requestId === requestId) {
         if (last.outcome === 'applied') return stateOf(doc, doc.reported.power === 'on');
-        throw new PlugShadowError(`${where(plug)}: request ${last.outcome}${last.error ? `: ${last.error.message}` : ''}`, {
+        throw new ShadowplugError(`${where(plug)}: request ${last.outcome}${last.error ? `: ${last.error.message}` : ''}`, {
           code: last.error?.code || `PLUG_REQUEST_${last.outcome.toUpperCase()}`,
           retryable: false,
         });
@@ -153,7 +153,7 @@ export function createRelayDriver(options: RelayDriverOptions): RelayDriver {
       const doc = docs.get(formatPlug(plug)) ?? (await get(plug));
       docs.set(formatPlug(plug), doc);
       if (doc.reported.power === undefined) {
-        throw new PlugShadowError(`${where(plug)}: no reported power yet (is the agent of ${plug.hub} running?)`, { code: 'PLUG_STATE_UNKNOWN', retryable: true });
+        throw new ShadowplugError(`${where(plug)}: no reported power yet (is the agent of ${plug.hub} running?)`, { code: 'PLUG_STATE_UNKNOWN', retryable: true });
       }
       return stateOf(doc, doc.reported.power === 'on');
     },
@@ -165,7 +165,7 @@ export function createRelayDriver(options: RelayDriverOptions): RelayDriver {
         if (ours(doc)) break; // another container wrote this very click meanwhile
         if ((await update(plug, power, doc.version)) === 'written') break;
         if (attempt >= (options.conflictRetries ?? 3)) {
-          throw new PlugShadowError(`${where(plug)}: still a newer version after ${attempt + 1} writes (409)`, { code: 'PLUG_SHADOW_CONFLICT', retryable: true });
+          throw new ShadowplugError(`${where(plug)}: still a newer version after ${attempt + 1} writes (409)`, { code: 'PLUG_SHADOW_CONFLICT', retryable: true });
         }
         logger.info('plug shadow version conflict; reading again', { plug: plug.id, version: doc.version });
         doc = await get(plug);

@@ -7,6 +7,7 @@
  */
 import { PLUG_ID_PATTERN } from '../plug-relay/contract';
 import { DEFAULT_PORT, isValidHost, parseAddress } from '../tplink/address';
+import { formatHostPort } from '../util/host-port';
 
 export const DEFAULT_PLUG_PORT = DEFAULT_PORT;
 
@@ -90,8 +91,7 @@ export function parseTargetList(text: string): PlugTarget[] {
 
 /** The canonical text of a target, `host:port[#child]` (IPv6 in brackets). */
 export function formatTarget(target: PlugTarget): string {
-  const host = target.host.includes(':') ? `[${target.host}]` : target.host;
-  return `${host}:${target.port}${target.child === undefined ? '' : `#${target.child}`}`;
+  return `${formatHostPort(target.host, target.port)}${target.child === undefined ? '' : `#${target.child}`}`;
 }
 
 /** `host:port` of the device a target lives on (outlets of one strip share it). */

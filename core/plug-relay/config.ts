@@ -8,7 +8,7 @@
 import { THING_NAME_PATTERN } from '../shadow/topics';
 import { formatTarget, formatTargetRef, parseTarget, type PlugTarget, type TargetRef } from '../button/targets';
 import { PLUG_ID_PATTERN, plugShadowName } from './contract';
-import { PlugConfigError } from './errors';
+import { plugConfigError } from './errors';
 import type { ProtocolFamily, TransportKind } from '../tplink/connect';
 
 const TRANSPORTS: readonly TransportKind[] = ['xor', 'klap', 'aes'];
@@ -34,28 +34,28 @@ function parseOverride(raw: string, query: string): Pick<PlugConfig, 'protocol' 
     const [key, value = ''] = pair.split('=') as [string, string?];
     if (key === 'protocol' && (TRANSPORTS as readonly string[]).includes(value)) out.protocol = value as TransportKind;
     else if (key === 'family' && (FAMILIES as readonly string[]).includes(value)) out.family = value as ProtocolFamily;
-    else throw new PlugConfigError(raw, `"${pair}" is not protocol=${TRANSPORTS.join('|')} or family=${FAMILIES.join('|')}`);
+    else throw plugConfigError(raw, `"${pair}" is not protocol=${TRANSPORTS.join('|')} or family=${FAMILIES.join('|')}`);
   }
-  if (out.protocol === 'xor' && out.family === 'smart') throw new PlugConfigError(raw, 'XOR carries the IOT family only');
-  if (out.protocol === 'aes' && out.family === 'iot') throw new PlugConfigError(raw, 'AES carries the SMART family only');
+  if (out.protocol === 'xor' && out.family === 'smart') throw plugConfigError(raw, 'XOR carries the IOT family only');
+  if (out.protocol === 'aes' && out.family === 'iot') throw plugConfigError(raw, 'AES carries the SMART family only');
   return out;
 }
 
 export function parsePlug(text: string): PlugConfig {
   const raw = text.trim();
   const m = /^([^@=]*)@([^=]*)=(.*)$/.exec(raw);
-  if (!m) throw new PlugConfigError(raw, 'expected id@hub=host[:port][#child]');
+  if (!m) throw plugConfigError(raw, 'expected id@hub=host[:port][#child]');
   const [, id, hub, rest] = m as unknown as [string, string, string, string];
   const query = /\?([^#]*)/.exec(rest);
   const address = query ? rest.replace(query[0], '') : rest;
   const override = query ? parseOverride(raw, query[1]!) : {};
-  if (!PLUG_ID_PATTERN.test(id)) throw new PlugConfigError(raw, `id "${id}" must match ${PLUG_ID_PATTERN.source} (the shadow name is plug-<id>)`);
-  if (!THING_NAME_PATTERN.test(hub)) throw new PlugConfigError(raw, `hub "${hub}" is not a thing name (${THING_NAME_PATTERN.source})`);
+  if (!PLUG_ID_PATTERN.test(id)) throw plugConfigError(raw, `id "${id}" must match ${PLUG_ID_PATTERN.source} (the shadow name is plug-<id>)`);
+  if (!THING_NAME_PATTERN.test(hub)) throw plugConfigError(raw, `hub "${hub}" is not a thing name (${THING_NAME_PATTERN.source})`);
   let target: PlugTarget;
   try {
     target = parseTarget(address);
   } catch (err) {
-    throw new PlugConfigError(raw, (err as Error).message, err);
+    throw plugConfigError(raw, (err as Error).message, err);
   }
   return { id, hub, ...target, ...override };
 }
@@ -71,10 +71,10 @@ export function checkPlugs(plugs: readonly PlugConfig[]): void {
   const ids = new Set<string>();
   const outlets = new Set<string>();
   for (const p of plugs) {
-    if (ids.has(p.id)) throw new PlugConfigError(formatPlug(p), `id "${p.id}" is configured twice`);
+    if (ids.has(p.id)) throw plugConfigError(formatPlug(p), `id "${p.id}" is configured twice`);
     ids.add(p.id);
     const where = formatTarget(p);
-    if (outlets.has(where)) throw new PlugConfigError(formatPlug(p), `${where} is already configured as another plug`);
+    if (outlets.has(where)) throw plugConfigError(formatPlug(p), `${where} is already configured as another plug`);
     outlets.add(where);
   }
 }

@@ -6,7 +6,7 @@
  */
 import type { LogLevel } from '../logger';
 import { attempt, coerceValue, envNamesOf, isUnset, readText, settingsOf } from '../settings/schema';
-import { ObjectConfigError } from './errors';
+import { ConfigError } from '../errors';
 import { LIMITS, OBJECT_SETTINGS, type ObjectSettingName } from './settings';
 
 export { LIMITS, OBJECT_SETTINGS } from './settings';
@@ -69,7 +69,7 @@ export interface ObjectConfig {
 function checkWhole(config: ObjectConfig, name: (setting: ObjectSettingName) => string): ObjectConfig {
   const readAhead = config.partSizeBytes * config.concurrency;
   if (readAhead > LIMITS.maxReadAhead) {
-    throw new ObjectConfigError(name('concurrency'), `${name('partSizeBytes')} × ${name('concurrency')} = ${readAhead} bytes exceeds the read-ahead limit of ${LIMITS.maxReadAhead}`);
+    throw new ConfigError('OBJECT_CONFIG_INVALID', name('concurrency'), `${name('partSizeBytes')} × ${name('concurrency')} = ${readAhead} bytes exceeds the read-ahead limit of ${LIMITS.maxReadAhead}`);
   }
   return config;
 }
@@ -81,7 +81,7 @@ export function objectFunctionEnvironment(settings: ObjectSettings): Record<stri
   for (const [name, s] of settingsOf(OBJECT_SETTINGS)) {
     const given = settings[name as ObjectSettingName];
     const fail = (problem: string, cause: unknown): never => {
-      throw new ObjectConfigError(name, problem, cause);
+      throw new ConfigError('OBJECT_CONFIG_INVALID', name, problem, cause);
     };
     const value = given === undefined || (isUnset(given) && name !== 'targetThings') ? s.default : attempt(() => coerceValue(s, given), fail);
     values[name] = value;
@@ -91,13 +91,13 @@ export function objectFunctionEnvironment(settings: ObjectSettings): Record<stri
   return env;
 }
 
-/** Environment → validated configuration; throws `ObjectConfigError` naming the variable. */
+/** Environment → validated configuration; throws `ConfigError` naming the variable. */
 export function parseObjectConfig(env: Record<string, string | undefined>): ObjectConfig {
   const values: Record<string, unknown> = {};
   for (const [name, s] of settingsOf(OBJECT_SETTINGS)) {
     const variable = s.env!;
     const fail = (problem: string, cause: unknown): never => {
-      throw new ObjectConfigError(variable, problem, cause);
+      throw new ConfigError('OBJECT_CONFIG_INVALID', variable, problem, cause);
     };
     const text = env[variable];
     // The one required variable: present, though it may be empty (per-thing keys only).

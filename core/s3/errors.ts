@@ -1,18 +1,11 @@
 /**
- * Errors of the object-to-shadow domain. Every one keeps its `cause` and says whether trying
- * again can help; the Lambda throws the retryable ones (and access denied, which an operator can
- * fix) so that Lambda's asynchronous retry gets another go, and never writes anything partial.
+ * Errors of the object-to-shadow domain that code catches by type or that carry data; shadow
+ * write failures are `ShadowplugError` codes (SHADOW_CONFLICT, SHADOW_SERVICE, ...), bad
+ * configuration a `ConfigError` (OBJECT_CONFIG_INVALID). The Lambda throws the retryable ones
+ * (and access denied, which an operator can fix) so that Lambda's asynchronous retry gets another
+ * go, and never writes anything partial.
  */
 import { ShadowplugError } from '../errors';
-
-/** A configuration variable is missing or malformed (thrown once, at cold start). */
-export class ObjectConfigError extends ShadowplugError {
-  readonly variable: string;
-  constructor(variable: string, problem: string, cause?: unknown) {
-    super(`${variable}: ${problem}`, { code: 'OBJECT_CONFIG_INVALID', retryable: false, cause });
-    this.variable = variable;
-  }
-}
 
 /** A record of an S3 event notification does not have the shape S3 sends. */
 export class S3EventRecordError extends ShadowplugError {
@@ -21,7 +14,10 @@ export class S3EventRecordError extends ShadowplugError {
   }
 }
 
-/** Base of the errors met while reading one object. */
+/**
+ * A failure reading one object: S3_OBJECT_MISSING and S3_OBJECT_CHANGED have their own class (the
+ * handler skips them), the others (S3_ACCESS_DENIED, S3_THROTTLED, S3_READ_FAILED, ...) are codes.
+ */
 export class S3ObjectError extends ShadowplugError {
   readonly bucket: string;
   readonly key: string;
@@ -43,68 +39,6 @@ export class S3ObjectMissingError extends S3ObjectError {
 export class S3ObjectChangedError extends S3ObjectError {
   constructor(bucket: string, key: string, detail: string, cause?: unknown) {
     super(`object changed since the event (${detail})`, bucket, key, { code: 'S3_OBJECT_CHANGED', retryable: false, cause });
-  }
-}
-
-/** The function's role may not read the object. Thrown: a policy fix makes the retry work. */
-export class S3AccessDeniedError extends S3ObjectError {
-  constructor(bucket: string, key: string, cause?: unknown) {
-    super('access denied (check the function role: s3:GetObject, s3:GetObjectVersion, KMS)', bucket, key, {
-      code: 'S3_ACCESS_DENIED',
-      retryable: true,
-      cause,
-    });
-  }
-}
-
-/** S3 throttled us beyond the SDK's own retries. */
-export class S3ThrottledError extends S3ObjectError {
-  constructor(bucket: string, key: string, cause?: unknown) {
-    super('throttled by S3 (SlowDown)', bucket, key, { code: 'S3_THROTTLED', retryable: true, cause });
-  }
-}
-
-/**
- * Any other failure while reading: network, 5xx, another 4xx (code from `classifyS3Error`), or a
- * short or long body (`S3_READ_FAILED`).
- */
-export class S3ReadError extends S3ObjectError {
-  constructor(bucket: string, key: string, detail: string, cause?: unknown, code = 'S3_READ_FAILED', retryable = true) {
-    super(`read failed: ${detail}`, bucket, key, { code, retryable, cause });
-  }
-}
-
-/** Base of the errors met while reading or writing a thing's shadow. */
-export class ShadowWriteError extends ShadowplugError {
-  readonly thingName: string;
-  readonly shadowName?: string;
-  constructor(message: string, thingName: string, shadowName: string | undefined, options: { code: string; retryable: boolean; cause?: unknown }) {
-    super(`shadow ${thingName}${shadowName ? `/${shadowName}` : ''}: ${message}`, options);
-    this.thingName = thingName;
-    this.shadowName = shadowName;
-  }
-}
-
-/** Every attempt of the read-compare-write met a newer version (409). */
-export class ShadowConflictError extends ShadowWriteError {
-  constructor(thingName: string, shadowName: string | undefined, attempts: number, cause?: unknown) {
-    super(`version conflict on each of ${attempts} attempts`, thingName, shadowName, { code: 'SHADOW_CONFLICT', retryable: true, cause });
-  }
-}
-
-/** The shadow service refused or failed (throttling, 5xx, access denied, 4xx on our document). */
-export class ShadowServiceError extends ShadowWriteError {
-  readonly status?: number;
-  constructor(thingName: string, shadowName: string | undefined, detail: string, options: { retryable: boolean; status?: number; cause?: unknown }) {
-    super(detail, thingName, shadowName, { code: 'SHADOW_SERVICE', retryable: options.retryable, cause: options.cause });
-    this.status = options.status;
-  }
-}
-
-/** The stored shadow document could not be read as JSON. */
-export class ShadowDocumentError extends ShadowWriteError {
-  constructor(thingName: string, shadowName: string | undefined, detail: string, cause?: unknown) {
-    super(`unreadable shadow document: ${detail}`, thingName, shadowName, { code: 'SHADOW_DOCUMENT_INVALID', retryable: false, cause });
   }
 }
 

@@ -4,8 +4,9 @@
  * S3-compatible servers ignore If-Match). Exact length is checked as the body is read.
  */
 import { GetObjectCommand, type GetObjectCommandInput, type S3Client } from '@aws-sdk/client-s3';
-import { S3ObjectChangedError, S3ReadError } from './errors';
+import { S3ObjectChangedError } from './errors';
 import { stripQuotes } from './event';
+import { readError } from './s3-errors';
 
 export interface ObjectReadTarget {
   bucket: string;
@@ -36,7 +37,7 @@ export async function openGet(s3: S3Client, target: ObjectReadTarget, range: str
     body?.destroy?.(); // release the socket without reading
     throw new S3ObjectChangedError(bucket, key, `ETag is ${stripQuotes(res.ETag)}, the event announced ${target.eTag}`);
   }
-  if (!body) throw new S3ReadError(bucket, key, 'GetObject returned no body');
+  if (!body) throw readError(bucket, key, 'GetObject returned no body');
   return body;
 }
 
@@ -45,11 +46,11 @@ export function shortRead(target: ObjectReadTarget, ranged: boolean, start: numb
   const { bucket, key } = target;
   // A whole-object read of another length than announced: the object changed under us.
   if (!ranged && target.versionId === undefined) return new S3ObjectChangedError(bucket, key, `size is ${received}, the event announced ${length}`);
-  return new S3ReadError(bucket, key, `${ranged ? `range at ${start}` : 'object'} returned ${received} of ${length} bytes`);
+  return readError(bucket, key, `${ranged ? `range at ${start}` : 'object'} returned ${received} of ${length} bytes`);
 }
 
 export function tooLong(target: ObjectReadTarget, ranged: boolean, start: number, length: number): Error {
-  return new S3ReadError(target.bucket, target.key, `${ranged ? `range at ${start}` : 'object'} returned more than ${length} bytes`);
+  return readError(target.bucket, target.key, `${ranged ? `range at ${start}` : 'object'} returned more than ${length} bytes`);
 }
 
 /** One GET (whole or ranged): checks ETag and exact length, hands each chunk to `onData`. */

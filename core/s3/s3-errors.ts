@@ -5,14 +5,7 @@
  * inconsistently (HEAD responses have no body, so a 404 is `NotFound` rather than `NoSuchKey`),
  * so the HTTP status decides first and the name second. Pure.
  */
-import {
-  S3AccessDeniedError,
-  S3ObjectChangedError,
-  S3ObjectError,
-  S3ObjectMissingError,
-  S3ReadError,
-  S3ThrottledError,
-} from './errors';
+import { S3ObjectChangedError, S3ObjectError, S3ObjectMissingError } from './errors';
 
 interface SdkErrorShape {
   name?: string;
@@ -89,10 +82,16 @@ export function mapS3Error(err: unknown, bucket: string, key: string): S3ObjectE
     case 'S3_OBJECT_CHANGED':
       return new S3ObjectChangedError(bucket, key, 'If-Match precondition failed', err);
     case 'S3_ACCESS_DENIED':
-      return new S3AccessDeniedError(bucket, key, err);
+      // Thrown as retryable: a policy fix makes the retry work.
+      return new S3ObjectError('access denied (check the function role: s3:GetObject, s3:GetObjectVersion, KMS)', bucket, key, { code: failure.code, retryable: true, cause: err });
     case 'S3_THROTTLED':
-      return new S3ThrottledError(bucket, key, err);
+      return new S3ObjectError('throttled by S3 (SlowDown)', bucket, key, { code: failure.code, retryable: true, cause: err });
     default:
-      return new S3ReadError(bucket, key, failure.detail, err, failure.code, failure.retryable);
+      return readError(bucket, key, failure.detail, err, failure.code, failure.retryable);
   }
+}
+
+/** Any other failure while reading: network, 5xx, another 4xx, or a short or long body (`S3_READ_FAILED`). */
+export function readError(bucket: string, key: string, detail: string, cause?: unknown, code = 'S3_READ_FAILED', retryable = true): S3ObjectError {
+  return new S3ObjectError(`read failed: ${detail}`, bucket, key, { code, retryable, cause });
 }

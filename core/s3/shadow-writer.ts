@@ -2,13 +2,13 @@
  * Read-compare-write of one property of `state.desired` in a thing's shadow, over the IoT
  * data-plane HTTP API. The update carries the `version` it was decided on, so a concurrent
  * writer makes it fail with 409 and the decision is made again on the fresh document; after
- * `conflictRetries` retries it gives up with `ShadowConflictError` (retryable: Lambda retries).
+ * `conflictRetries` retries it gives up with SHADOW_CONFLICT (retryable: Lambda retries).
  * A decision to skip sends nothing. The client is a parameter (the sandbox passes one that trusts
  * its CA and points at its endpoint).
  */
 import { GetThingShadowCommand, UpdateThingShadowCommand, type IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import { silentLogger, type Logger } from '../logger';
-import { ShadowConflictError, ShadowDocumentError, ShadowServiceError } from './errors';
+import { ShadowplugError } from '../errors';
 import { sdkName, sdkStatus } from './s3-errors';
 
 export interface ShadowWriterOptions {
@@ -61,7 +61,7 @@ export class ShadowWriter {
     try {
       doc = JSON.parse(Buffer.from(payload ?? new Uint8Array()).toString('utf8')) as typeof doc;
     } catch (err) {
-      throw new ShadowDocumentError(thingName, shadowName, 'GetThingShadow payload is not JSON', err);
+      throw this.failure(thingName, 'unreadable shadow document: GetThingShadow payload is not JSON', { code: 'SHADOW_DOCUMENT_INVALID', retryable: false, cause: err });
     }
     const version = typeof doc?.version === 'number' ? doc.version : undefined;
     const desired = doc?.state?.desired;
@@ -94,7 +94,7 @@ export class ShadowWriter {
         throw this.serviceError(thingName, 'UpdateThingShadow', err);
       }
     }
-    throw new ShadowConflictError(thingName, shadowName, conflictRetries + 1, lastConflict);
+    throw this.failure(thingName, `version conflict on each of ${conflictRetries + 1} attempts`, { code: 'SHADOW_CONFLICT', retryable: true, cause: lastConflict });
   }
 
   private versionOf(payload: Uint8Array | undefined): number | undefined {
@@ -107,15 +107,17 @@ export class ShadowWriter {
     }
   }
 
-  private serviceError(thingName: string, operation: string, err: unknown): ShadowServiceError {
+  /** Names the thing and shadow: SHADOW_CONFLICT, SHADOW_SERVICE (refused or failed) or SHADOW_DOCUMENT_INVALID. */
+  private failure(thingName: string, message: string, options: { code: string; retryable: boolean; cause?: unknown }): ShadowplugError {
+    const { shadowName } = this.options;
+    return new ShadowplugError(`shadow ${thingName}${shadowName ? `/${shadowName}` : ''}: ${message}`, options);
+  }
+
+  private serviceError(thingName: string, operation: string, err: unknown): ShadowplugError {
     const name = sdkName(err) || 'Error';
     const status = sdkStatus(err);
     const message = (err as { message?: string } | undefined)?.message ?? String(err);
     const retryable = RETRYABLE.has(name) || ACCESS.has(name) || (status !== undefined && (status >= 500 || status === 429)) || status === undefined;
-    return new ShadowServiceError(thingName, this.options.shadowName, `${operation} failed: ${name}${status ? ` (HTTP ${status})` : ''}: ${message}`, {
-      retryable,
-      status,
-      cause: err,
-    });
+    return this.failure(thingName, `${operation} failed: ${name}${status ? ` (HTTP ${status})` : ''}: ${message}`, { code: 'SHADOW_SERVICE', retryable, cause: err });
   }
 }

@@ -7,15 +7,15 @@
  * an object's prototype. Read with `own`/`hasOwn`, write with `put`; `JSON.parse` already creates
  * such keys as own properties.
  */
+import { isObject as isPlainObject } from '../util/guards';
+
 export type Json = null | boolean | number | string | Json[] | JsonObject;
 export interface JsonObject {
   [key: string]: Json;
 }
 
-/** A JSON object (not null, not an array). */
-export function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+/** The shared `isObject`, for values parsed from JSON (their objects hold JSON). */
+export const isObject = isPlainObject as (value: unknown) => value is JsonObject;
 
 /** A shadow message's payload as a JSON object; throws when it is not JSON or not an object. */
 export function parseObject(payload: Buffer): JsonObject {

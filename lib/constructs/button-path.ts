@@ -43,7 +43,8 @@ export function buttonRuleSql(topicFilter: string): string {
 }
 
 /**
- * Click → topic rule → button function → plug (TCP 9999) → outcome on SNS.
+ * Click → topic rule → button function → the plug's shadow (relay, the default) or the plug itself
+ * (direct) → outcome on SNS.
  *
  * Exactly once: IoT invokes Lambda asynchronously and Lambda would retry a failed click twice — a
  * toggle run twice undoes itself — so retries are 0 and a click too old to act on is dropped;
@@ -57,9 +58,8 @@ export class ButtonPath extends Construct {
   constructor(scope: Construct, id: string, props: ButtonPathProps) {
     super(scope, id);
 
-    // The click handler. A plug answers in milliseconds; the timeout is sized from the plug
-    // client's own connect/request timeouts (seconds) for the configured targets, plus the SNS
-    // publish. 256 MB buys a faster cold start (CPU scales with memory) for a function that runs a
+    // The click handler; its timeout is the click's worst case for this configuration
+    // (lib/function-settings.ts). 256 MB buys a faster cold start (CPU scales with memory) for a function that runs a
     // few times a day.
     this.handler = new BundledFunction(this, 'Handler', {
       entry: 'lambda/button-click.ts',

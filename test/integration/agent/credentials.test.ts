@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startIotCore, type IotCore } from '../../../sandbox/iot-core';
 import { IotCredentialsProvider, parseCredentialEndpoint } from '../../../agent/credentials';
-import { CredentialsError } from '../../../agent/errors';
+import { AgentError } from '../../../agent/errors';
 
 describe('IotCredentialsProvider against the sandbox credentials provider (mutual TLS)', () => {
   let dir: string;
@@ -60,7 +60,7 @@ describe('IotCredentialsProvider against the sandbox credentials provider (mutua
 
   it('says 403 when the thing name header does not match the certificate, and that retrying will not help', async () => {
     const err = await provider('dev-2', 'dev-1').get().catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(CredentialsError);
+    expect(err).toBeInstanceOf(AgentError);
     expect(err).toMatchObject({ status: 403, retryable: false, code: 'CREDENTIALS' });
     expect((err as Error).message).toContain(`127.0.0.1:${iot.credentialsProvider.port}`);
   });
@@ -83,6 +83,6 @@ describe('parseCredentialEndpoint', () => {
   });
 
   it.each(['http://h/role-aliases/a/credentials', 'h/role-aliases/a', 'h/other'])('refuses %s', (value) => {
-    expect(() => parseCredentialEndpoint(value)).toThrow(CredentialsError);
+    expect(() => parseCredentialEndpoint(value)).toThrow(expect.objectContaining({ code: 'CREDENTIALS', retryable: false }));
   });
 });

@@ -75,6 +75,23 @@ describe('shadowplug click (local)', () => {
     expect(before === 1 ? 'switched' : 'unchanged').toBe(JSON.parse(r.stdout).clicks[0].targets[0].status);
   });
 
+  it('reads --plug as the sandbox does: id=host:port#outlet is a configured plug the click names by id', async () => {
+    const strip = await startSimulatedPlug({ model: 'hs300' });
+    try {
+      const outlets = strip.state().children!.map((c) => c.state);
+      outlets[1] = 1;
+      const r = await run({ plug: [`desk=127.0.0.1:${strip.port}#1`, `127.0.0.1:${plug.port}`], json: true, type: 'LONG' }, { SHADOWPLUG_CLICK_ACTIONS: 'LONG=on' });
+      expect(r.code, r.stderr).toBe(0);
+      const [desk, bare] = JSON.parse(r.stdout).clicks[0].targets;
+      expect(desk).toMatchObject({ plug: 'desk', target: `127.0.0.1:${strip.port}#1`, after: true });
+      expect(bare).toMatchObject({ target: `127.0.0.1:${plug.port}`, after: true });
+      expect(bare.plug).toBeUndefined();
+      expect(strip.state().children!.map((c) => c.state)).toEqual(outlets);
+    } finally {
+      await strip.close();
+    }
+  });
+
   it('exits 1 naming host:port when the plug is unreachable', async () => {
     const port = await closedPort();
     const r = await run({ plug: [`127.0.0.1:${port}`] });
@@ -85,7 +102,9 @@ describe('shadowplug click (local)', () => {
 
   it('exits 2 with a clear message on bad input', async () => {
     expect(await run({})).toMatchObject({ code: 2, stderr: expect.stringContaining('which plug? Give --plug host:port') });
-    expect(await run({ plug: ['plug:99999'] })).toMatchObject({ code: 2, stderr: expect.stringContaining('SHADOWPLUG_DEFAULT_TARGETS: invalid plug address') });
+    expect(await run({ plug: ['plug:99999'] })).toMatchObject({ code: 2, stderr: expect.stringContaining('--plug "plug:99999": invalid plug address') });
+    expect(await run({ plug: ['lamp=hs100'] })).toMatchObject({ code: 2, stderr: expect.stringContaining('--plug "lamp=hs100": hs100 is a simulated plug; click switches a real one') });
+    expect(await run({ plug: ['la mp=127.0.0.1'] })).toMatchObject({ code: 2, stderr: expect.stringContaining('--plug "la mp=127.0.0.1": id "la mp" must match') });
     expect(await run({ plug: ['p'], type: 'TRIPLE' })).toMatchObject({ code: 2, stderr: expect.stringContaining('--type must be') });
     expect(await run({ plug: ['p'], battery: 'low' })).toMatchObject({ code: 2, stderr: expect.stringContaining('--battery must be millivolts') });
     expect(await run({ endpoint: '127.0.0.1:1' })).toMatchObject({ code: 2, stderr: expect.stringContaining('--endpoint needs --cert, --key, --ca-file') });

@@ -61,7 +61,7 @@ describe('the S3 function', () => {
       config,
       logger: createLogger({ json: true, level: 'debug', write: logs.write, fields: { service: 'object-to-shadow' } }),
       writeMetrics: metrics.write,
-      clock: () => new Date(1_700_000_000_000),
+      clock: () => 1_700_000_000_000,
     });
     // An event this function does not handle: no S3 or IoT call is made.
     const outcome = await handler({ Records: [{ eventName: 'ObjectRestore:Completed' } as never] }, { awsRequestId: 'lambda-req-2' });

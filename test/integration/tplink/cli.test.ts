@@ -101,10 +101,10 @@ describe('shadowplug plug', () => {
 });
 
 describe('shadowplug plug on KLAP and AES plugs', () => {
-  it('switches a Tapo P110 (SMART over KLAP) with --username/--password, detecting the protocol, and --json says which', async () => {
+  it('switches a Tapo P110 (SMART over KLAP) with --tplink-username/--tplink-password, detecting the protocol, and --json says which', async () => {
     const p110 = await startSimulatedDevice('p110-klap', { credentials });
     try {
-      const r = await cli(`127.0.0.1:${p110.port}`, 'toggle', '--json', '--username', credentials.username, '--password', credentials.password);
+      const r = await cli(`127.0.0.1:${p110.port}`, 'toggle', '--json', '--tplink-username', credentials.username, '--tplink-password', credentials.password);
       expect(r.code, r.stderr).toBe(0);
       const out = JSON.parse(r.stdout);
       expect(out).toMatchObject({ model: 'P110', alias: 'Kettle', relayState: 1, changed: true, protocol: { transport: 'klap', family: 'smart', version: 2 } });
@@ -129,7 +129,14 @@ describe('shadowplug plug on KLAP and AES plugs', () => {
     }
   });
 
-  it('wrong credentials: one line naming host:port and the authentication failure, without the password', async () => {
+  it('names the account --tplink-username/--tplink-password in its help, as sandbox and agent do; --username/--password stay as hidden aliases', async () => {
+    const r = await cli('--help');
+    expect(r.stdout).toContain('--tplink-username <email>');
+    expect(r.stdout).toContain('--tplink-password <password>');
+    expect(r.stdout).not.toMatch(/\s--username/);
+  });
+
+  it('wrong credentials (given through the hidden aliases): one line naming host:port and the authentication failure, without the password', async () => {
     const p110 = await startSimulatedDevice('p110-klap', { credentials });
     try {
       const r = await cli(`127.0.0.1:${p110.port}`, 'on', '--protocol', 'klap', '--username', credentials.username, '--password', 'hunter2-wrong');
@@ -144,7 +151,7 @@ describe('shadowplug plug on KLAP and AES plugs', () => {
 
 describe('shadowplug plug simulate', () => {
   it('runs a simulated P300 strip on 127.0.0.1 that our client switches, and stops cleanly on SIGTERM', async () => {
-    const child = spawn(process.execPath, [CLI, 'plug', 'simulate', 'p300-klap', '--json', '--username', credentials.username, '--password', credentials.password]);
+    const child = spawn(process.execPath, [CLI, 'plug', 'simulate', 'p300-klap', '--json', '--tplink-username', credentials.username, '--tplink-password', credentials.password]);
     try {
       const ready = await new Promise<{ port: number; transport: string; family: string }>((resolve, reject) => {
         let out = '';
@@ -155,7 +162,7 @@ describe('shadowplug plug simulate', () => {
         child.once('exit', (code) => reject(new Error(`exited with ${code} before it was ready`)));
       });
       expect(ready).toMatchObject({ transport: 'klap', family: 'smart' });
-      const r = await cli(`127.0.0.1:${ready.port}`, 'on', '--child', '2', '--json', '--username', credentials.username, '--password', credentials.password);
+      const r = await cli(`127.0.0.1:${ready.port}`, 'on', '--child', '2', '--json', '--tplink-username', credentials.username, '--tplink-password', credentials.password);
       expect(r.code, r.stderr).toBe(0);
       expect(JSON.parse(r.stdout).children.map((c: { state: number }) => c.state)).toEqual([0, 0, 1]);
     } finally {

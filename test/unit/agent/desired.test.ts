@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { parseFileDesired, parseS3Url } from '../../../agent/desired';
-import { InvalidDesiredError } from '../../../agent/errors';
 
 const HASH = 'AB'.repeat(32);
 
@@ -23,8 +22,8 @@ describe('parseFileDesired', () => {
     [{ url: 'https://bucket/k', hash: HASH }, 'not of the form s3://bucket/key'],
     [{ url: 's3://bucket/', hash: HASH }, 'not of the form'],
     [{ url: 's3://Bad_Bucket/k', hash: HASH }, 'not a valid bucket name'],
-  ])('refuses %j with InvalidDesiredError', (value, message) => {
-    expect(() => parseFileDesired(value)).toThrow(InvalidDesiredError);
+  ])('refuses %j with INVALID_DESIRED', (value, message) => {
+    expect(() => parseFileDesired(value)).toThrow(expect.objectContaining({ code: 'INVALID_DESIRED', retryable: false }));
     expect(() => parseFileDesired(value)).toThrow(message);
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { installFileName, installPath } from '../../../agent/install-path';
-import { UnsafeKeyError } from '../../../agent/errors';
+import { AgentError } from '../../../agent/errors';
 
 describe('installFileName', () => {
   it.each([
@@ -28,16 +28,15 @@ describe('installFileName', () => {
     ['win\\..\\x', 'backslash'],
     ['.shadowplug-app.bin.0123456789abcdef.part', 'reserved'],
     ['x'.repeat(256), 'longer than 255 bytes'],
-  ])('refuses %j (%s) with UnsafeKeyError', (key, reason) => {
+  ])('refuses %j (%s) with UNSAFE_KEY', (key, reason) => {
     let caught: unknown;
     try {
       installFileName(key);
     } catch (err) {
       caught = err;
     }
-    expect(caught).toBeInstanceOf(UnsafeKeyError);
-    expect((caught as UnsafeKeyError).code).toBe('UNSAFE_KEY');
-    expect((caught as UnsafeKeyError).retryable).toBe(false);
+    expect(caught).toBeInstanceOf(AgentError);
+    expect(caught).toMatchObject({ code: 'UNSAFE_KEY', retryable: false });
     expect((caught as Error).message).toContain(reason);
   });
 });

@@ -7,7 +7,6 @@ import { Backoff, sleep } from '../../../agent/backoff';
 import { hookEnvironment, HookRunner } from '../../../agent/hook';
 import { attachProgress, renderBar } from '../../../agent/progress';
 import { StateStore } from '../../../agent/state-store';
-import { InstallError } from '../../../agent/errors';
 import { createLogger, silentLogger } from '../../../core/logger';
 
 describe('Backoff', () => {
@@ -49,7 +48,7 @@ describe('StateStore', () => {
 
   it('refuses a corrupt state file instead of silently forgetting what is installed', async () => {
     writeFileSync(join(dir, 'state.json'), '{"format":1,"prop');
-    await expect(StateStore.open(dir)).rejects.toThrow(InstallError);
+    await expect(StateStore.open(dir)).rejects.toMatchObject({ code: 'INSTALL_FAILED', retryable: false });
     await expect(StateStore.open(dir)).rejects.toThrow('is corrupt');
   });
 });

@@ -6,16 +6,17 @@ import {
   targetsFor,
   worstCaseClickMs,
 } from '../../../core/button/config';
-import { ButtonConfigError } from '../../../core/button/errors';
+import { ConfigError } from '../../../core/errors';
 
-function configError(fn: () => unknown): ButtonConfigError {
+function configError(fn: () => unknown): ConfigError {
   try {
     fn();
   } catch (err) {
-    expect(err).toBeInstanceOf(ButtonConfigError);
-    return err as ButtonConfigError;
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).code).toBe('BUTTON_CONFIG_INVALID');
+    return err as ConfigError;
   }
-  throw new Error('expected a ButtonConfigError');
+  throw new Error('expected a ConfigError');
 }
 
 describe('parseButtonConfig', () => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { isExpired, parseDesired, parseReported, plugIdOf, plugShadowName, reportedJson } from '../../../core/plug-relay/contract';
 import { checkPlugs, formatPlug, parsePlug, parsePlugList, plugForTarget, plugsOfHub } from '../../../core/plug-relay/config';
-import { PlugConfigError, PlugDesiredError } from '../../../core/plug-relay/errors';
+import { ConfigError } from '../../../core/errors';
+import { PlugDesiredError } from '../../../core/plug-relay/errors';
 
 describe('plug shadow names', () => {
   it('are plug-<id> and read back to the id', () => {
@@ -100,9 +101,10 @@ describe('plug configuration', () => {
     } catch (err) {
       error = err;
     }
-    expect(error).toBeInstanceOf(PlugConfigError);
-    expect((error as PlugConfigError).message).toContain(words);
-    expect((error as PlugConfigError).code).toBe('PLUG_CONFIG_INVALID');
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).message).toContain(words);
+    expect((error as ConfigError).message.startsWith(`plug "${text}": `)).toBe(true);
+    expect((error as ConfigError).code).toBe('PLUG_CONFIG_INVALID');
   });
   it('refuses a duplicate id and two plugs on one outlet', () => {
     expect(() => parsePlugList('a@h=1.2.3.4,a@h=1.2.3.5')).toThrow(/configured twice/);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS, ENV, objectFunctionEnvironment, parseObjectConfig } from '../../../core/s3/config';
-import { ObjectConfigError } from '../../../core/s3/errors';
+import { ConfigError } from '../../../core/errors';
 
 describe('objectFunctionEnvironment', () => {
   it('builds the environment with defaults, and it parses back to the same settings', () => {
@@ -30,7 +30,7 @@ describe('objectFunctionEnvironment', () => {
     });
   });
   it('fails at build time on a bad setting', () => {
-    expect(() => objectFunctionEnvironment({ targetThings: ['no spaces allowed'] })).toThrow(ObjectConfigError);
+    expect(() => objectFunctionEnvironment({ targetThings: ['no spaces allowed'] })).toThrow(ConfigError);
   });
 });
 
@@ -40,7 +40,7 @@ describe('parseObjectConfig', () => {
     try {
       parseObjectConfig(env);
     } catch (err) {
-      return err as ObjectConfigError;
+      return err as ConfigError;
     }
     throw new Error('expected a config error');
   };
@@ -59,7 +59,7 @@ describe('parseObjectConfig', () => {
     expect(failure({ ...valid, [ENV.parallelBelowMiBPerS]: '1.5' }).variable).toBe(ENV.parallelBelowMiBPerS);
     expect(failure({ ...valid, [ENV.parallelBelowMiBPerS]: '-1' }).variable).toBe(ENV.parallelBelowMiBPerS);
     expect(failure({ ...valid, [ENV.parallelBelowMiBPerS]: 'fast' }).message).toBe(`${ENV.parallelBelowMiBPerS}: expected Infinity or a whole number from 0 to 1000000, got "fast"`);
-    expect(() => objectFunctionEnvironment({ targetThings: [], parallelBelowMiBPerS: 12.5 })).toThrow(ObjectConfigError);
+    expect(() => objectFunctionEnvironment({ targetThings: [], parallelBelowMiBPerS: 12.5 })).toThrow(ConfigError);
   });
   it('names the variable that is missing or wrong', () => {
     expect(failure({}).variable).toBe(ENV.targetThings);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ENV } from '../../../core/s3/config';
-import { ObjectConfigError } from '../../../core/s3/errors';
+import { ConfigError } from '../../../core/errors';
 
 describe('the default Lambda entry point', () => {
   const saved = { ...process.env };
@@ -12,8 +12,8 @@ describe('the default Lambda entry point', () => {
     const { handler } = await import('../../../lambda/object-to-shadow');
     delete process.env[ENV.targetThings];
     const err = await handler({ Records: [] }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ObjectConfigError);
-    expect((err as ObjectConfigError).variable).toBe(ENV.targetThings);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).variable).toBe(ENV.targetThings);
 
     process.env[ENV.targetThings] = 'lamp-1';
     process.env.AWS_REGION = 'us-east-1';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkPlugSpecs, parsePlugSpec } from '../../../sandbox/plug-spec';
+import { checkPlugSpecs, parsePlugSpec, readPlugSpec } from '../../../sandbox/plug-spec';
 import { resolveSandboxConfig, SANDBOX_TPLINK_CREDENTIALS } from '../../../sandbox/sandbox-config';
 import { sandboxCredentials } from '../../../sandbox/cli';
 
@@ -12,6 +12,8 @@ describe('--plug: the sandbox plugs by id', () => {
     ['tv=192.168.1.30', { id: 'tv', address: { host: '192.168.1.30', port: 9999 } }],
     ['strip=plug.lan:10000#8006AB01', { id: 'strip', address: { host: 'plug.lan', port: 10000 }, outlet: '8006AB01' }],
     ['192.168.1.20:9998', { id: 'lamp', address: { host: '192.168.1.20', port: 9998 } }],
+    ['hs300#2', { id: 'lamp', kind: 'hs300', outlet: 2 }],
+    ['[fd00::5]:9999#0', { id: 'lamp', address: { host: 'fd00::5', port: 9999 }, outlet: 0 }],
   ])('reads %s', (text, spec) => {
     expect(parsePlugSpec(text)).toEqual(spec);
   });
@@ -23,6 +25,15 @@ describe('--plug: the sandbox plugs by id', () => {
     ['lamp=not a host', /--plug "lamp=not a host": invalid plug address .* kind among hs100, hs110, hs300, hs100-klap1/],
   ])('refuses %s naming the flag and the value', (text, problem) => {
     expect(() => parsePlugSpec(text)).toThrow(problem);
+  });
+
+  it('is one grammar: an id only when given, so `click --plug host:port` and `sandbox --plug lamp=hs100` read alike', () => {
+    const fail = (problem: string): never => {
+      throw new Error(problem);
+    };
+    expect(readPlugSpec('127.0.0.1:9999#1', fail)).toEqual({ address: { host: '127.0.0.1', port: 9999 }, outlet: 1 });
+    expect(readPlugSpec('desk@hub-1=hs300#3', fail)).toEqual({ id: 'desk', thing: 'hub-1', kind: 'hs300', outlet: 3 });
+    expect(() => readPlugSpec('p110-klap#1', fail)).toThrow(/p110-klap has no outlets/);
   });
 
   it('fills in the first thing; refuses a repeated id and an unknown thing', () => {

@@ -1,0 +1,52 @@
+/**
+ * What the subcommands share: one way to report a failure, and the options that mean the same
+ * in each of them. Light on purpose (every `--help` loads it).
+ */
+import { InvalidArgumentError, Option } from 'commander';
+import { CLICK_TYPES } from '../../core/button/click';
+
+/** `shadowplug <command>: <first line>` on stderr (and `{ error }` on stdout under --json), exit status 1. */
+export async function reportFailure(command: string, err: unknown, json = false): Promise<void> {
+  const { errorMessage, ShadowplugError } = await import('../../core/errors');
+  const message = errorMessage(err);
+  if (json) console.log(JSON.stringify({ error: err instanceof ShadowplugError ? err.toJSON() : { name: 'Error', message } }));
+  console.error(`shadowplug ${command}: ${message.split('\n')[0]}`);
+  process.exitCode = 1;
+}
+
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive whole number');
+  return n;
+}
+
+/** A repeatable option's values, in order. */
+export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+export const clickTypeOption = (): Option =>
+  new Option('--type <type>', 'click type').choices([...CLICK_TYPES, ...CLICK_TYPES.map((t) => t.toLowerCase())]).default('SINGLE');
+
+/** `--tplink-username/--tplink-password`, as on `sandbox` and `agent`; `--username/--password` are hidden aliases. */
+export function tplinkAccountOptions(help: { username: string; password: string }): Option[] {
+  return [
+    new Option('--tplink-username <email>', help.username),
+    new Option('--tplink-password <password>', help.password),
+    new Option('--username <email>').hideHelp(),
+    new Option('--password <password>').hideHelp(),
+  ];
+}
+
+export interface TplinkAccountFlags {
+  tplinkUsername?: string;
+  tplinkPassword?: string;
+  username?: string;
+  password?: string;
+}
+
+/** The account those flags give (a missing half from `defaults`, else empty); undefined when none is given and no defaults. */
+export function tplinkAccount(o: TplinkAccountFlags, defaults?: { username: string; password: string }): { username: string; password: string } | undefined {
+  const username = o.tplinkUsername ?? o.username;
+  const password = o.tplinkPassword ?? o.password;
+  if (username === undefined && password === undefined && !defaults) return undefined;
+  return { username: username ?? defaults?.username ?? '', password: password ?? defaults?.password ?? '' };
+}
