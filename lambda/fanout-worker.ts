@@ -6,16 +6,21 @@
  * outcome goes to the progress ledger, and the one that completes its upload publishes the summary
  * (SNS) and the upload's metric line (targets, written, failed).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
+import { S3Client } from '@aws-sdk/client-s3';
+import { snsPublisher } from '../core/button/sns-publish';
+import { S3Ledger } from '../core/fleet/s3-ledger';
+import { parseFanOutConfig, WORKER_INSTANCES } from '../core/fleet/settings';
+import { TokenBucket } from '../core/fleet/token-bucket';
 import { createLogger, type Logger } from '../core/logger';
 import { emfLine, SERVICES } from '../core/metrics/emf';
 import { errorMessage } from '../core/errors';
 import { parseBatch, type FanOutBatch } from '../core/fleet/message';
 import { summaryMessage, type ProgressLedger, type UploadSummary } from '../core/fleet/progress';
-import type { TokenBucket } from '../core/fleet/token-bucket';
 import { writeBatch, type BatchResult } from '../core/fleet/write-batch';
-import type { ShadowWriter } from '../core/s3/shadow-writer';
-import type { Sleep } from '../core/fleet/clock';
+import { ShadowWriter } from '../core/s3/shadow-writer';
 
 export const FANOUT_METRICS = { targets: 'FanOutTargets', written: 'FanOutWritten', failed: 'FanOutFailed', throttles: 'FanOutThrottles' } as const;
 
@@ -28,7 +33,7 @@ export interface FanOutWorkerDeps {
   notify: (summary: UploadSummary, text: { subject: string; message: string }) => Promise<void>;
   /** The queue's maxReceiveCount: the delivery that is a batch's last before the dead-letter queue. */
   maxReceiveCount: number;
-  sleep: Sleep;
+  sleep: (ms: number) => Promise<void>;
   logger?: Logger;
   clock?: () => Date;
   writeMetrics?: (line: string) => void;
@@ -79,3 +84,28 @@ export function createFanOutWorker(deps: FanOutWorkerDeps): FanOutWorkerHandler 
     return { batchItemFailures };
   };
 }
+
+let defaultHandler: FanOutWorkerHandler | undefined;
+
+/** The Lambda entry point: configuration validated and clients built on the first invocation. */
+export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
+  if (!defaultHandler) {
+    const config = parseFanOutConfig(process.env);
+    const logger = createLogger({ json: true, level: config.logLevel, fields: { service: SERVICES.fanOut } });
+    // Throttles come back to the worker, which backs off for every write of the instance.
+    const iotData = new IoTDataPlaneClient({ maxAttempts: 1, ...(config.iotDataEndpoint ? { endpoint: config.iotDataEndpoint } : {}) });
+    const publish = config.snsTopicArn ? snsPublisher() : undefined;
+    defaultHandler = createFanOutWorker({
+      writer: new ShadowWriter(iotData, { property: config.property, shadowName: config.shadowName, conflictRetries: 5, logger }),
+      // The event source runs at most WORKER_CONCURRENCY instances: each takes its share of the rate.
+      bucket: new TokenBucket({ ratePerSecond: config.writesPerSecond / WORKER_INSTANCES, clock: () => performance.now(), sleep }),
+      ledger: new S3Ledger(new S3Client({}), config.progressBucket),
+      maxReceiveCount: config.maxReceiveCount,
+      sleep,
+      logger,
+      notify: async (_summary, text) => void (await publish?.({ topicArn: config.snsTopicArn!, ...text })),
+      writeMetrics: (line) => void process.stdout.write(line + '\n'),
+    });
+  }
+  return defaultHandler(event);
+};

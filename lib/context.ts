@@ -35,6 +35,10 @@ export interface StackSettings {
   lowBatteryMillivolts?: number;
   /** The devices (IoT things) that receive uploaded files. At least one. */
   thingNames: string[];
+  /** Thing groups whose members receive files too (resolved per upload; empty: none). */
+  thingGroups: string[];
+  /** The fan-out worker's shadow writes per second (with thingGroups). */
+  fanOutWritesPerSecond: number;
   /** The shadow property the S3 Lambda writes and the agent reads (default `s3`). */
   shadowProperty: string;
   /** A named shadow instead of the classic one. */
@@ -103,6 +107,8 @@ export function parseStackSettings(read: ContextReader): StackSettings {
     clickActions: required(read, 'clickActions'),
     buttonTopicFilter: required(read, 'buttonTopicFilter'),
     thingNames,
+    thingGroups: required(read, 'thingGroups'),
+    fanOutWritesPerSecond: required(read, 'fanOutWritesPerSecond'),
     shadowProperty: required(read, 'shadowProperty'),
     keyPrefix: required(read, 'keyPrefix'),
     scopeObjectsPerThing: required(read, 'scopeObjectsPerThing'),

@@ -5,6 +5,9 @@ import { ButtonPath } from './constructs/button-path';
 import { plugShadowName } from '../core/plug-relay/contract';
 import { DeviceIdentity } from './constructs/device-identity';
 import { FilePath } from './constructs/file-path';
+import { FanOut } from './constructs/fan-out';
+import { ENV_NAMES } from '../core/settings/env-names';
+import { fanOutEnvironment } from '../core/fleet/settings';
 import { acknowledgeGuardFindings } from './constructs/guard-acknowledgements';
 import { IotDataEndpoint } from './constructs/iot-data-endpoint';
 import { Notifications } from './constructs/notifications';
@@ -27,6 +30,8 @@ export class ShadowplugStack extends Stack {
   readonly devices: DeviceIdentity;
   readonly dataEndpoint: IotDataEndpoint;
   readonly alarms: Alarms;
+  /** With thing groups only: the queue, worker and dead-letter queue of large uploads. */
+  readonly fanOut?: FanOut;
 
   constructor(scope: Construct, id: string, props: ShadowplugStackProps) {
     super(scope, id, props);
@@ -52,14 +57,31 @@ export class ShadowplugStack extends Stack {
     });
 
     // An upload becomes the desired file in each target device's shadow.
+    const groups = settings.thingGroups.length > 0;
     this.filePath = new FilePath(this, 'FilePath', {
       thingNames: settings.thingNames,
+      anyThing: groups,
       shadowName: settings.shadowName,
       keyPrefix: settings.keyPrefix,
       environment: objectEnvironment(settings, this.dataEndpoint.url),
       topic: this.notifications.topic,
       tracing: settings.tracing,
     });
+
+    // A fleet named by thing groups: past the threshold, batches on a queue and a rate-limited worker.
+    if (groups) {
+      this.fanOut = new FanOut(this, 'FanOut', {
+        shadowName: settings.shadowName,
+        environment: fanOutEnvironment({ writesPerSecond: settings.fanOutWritesPerSecond, property: settings.shadowProperty, shadowName: settings.shadowName, iotDataEndpoint: this.dataEndpoint.url }),
+        env: { progressBucket: ENV_NAMES.progressBucket, topicArn: ENV_NAMES.snsTopicArn, maxReceiveCount: ENV_NAMES.maxReceiveCount },
+        topic: this.notifications.topic,
+        tracing: settings.tracing,
+      });
+      this.fanOut.grantObjectFunction(this.filePath.handler, settings.thingGroups);
+      // A token: set after the environment was built and checked.
+      this.filePath.handler.fn.addEnvironment(ENV_NAMES.fanOutQueueUrl, this.fanOut.queue.queueUrl);
+      this.notifications.grantPublish(this.fanOut.worker.role);
+    }
 
     // The devices: their things, their policy, their way to download credentials.
     this.devices = new DeviceIdentity(this, 'Devices', {
@@ -73,9 +95,9 @@ export class ShadowplugStack extends Stack {
       plugShadows: settings.plugMode === 'relay',
     });
 
-    // Both functions publish to the encrypted topic (outcomes, failed invocations).
+    // The button publishes outcomes and its failed invocations to the encrypted topic (the S3
+    // function's failed events go to their own queue instead, to be replayed).
     this.notifications.grantPublish(this.buttonPath.handler.role);
-    this.notifications.grantPublish(this.filePath.handler.role);
 
     // The owner hears about failures the per-click messages cannot carry.
     this.alarms = new Alarms(this, 'Alarms', {
@@ -99,6 +121,9 @@ export class ShadowplugStack extends Stack {
     new CfnOutput(this, 'RoleAlias', { description: 'IoT role alias devices get credentials through', value: this.devices.roleAlias.ref });
     new CfnOutput(this, 'DevicePolicyName', { description: 'IoT policy to attach to each device certificate', value: this.devices.policy.ref });
     new CfnOutput(this, 'IotDataEndpointAddress', { description: "The account's IoT data endpoint (MQTT and shadows)", value: this.dataEndpoint.host });
+    new CfnOutput(this, 'FailedEventsQueueArn', { description: 'Upload events the S3 function could not handle (docs/deploy.md, "Replaying failed events")', value: this.filePath.failedEvents.queue.queueArn });
+    new CfnOutput(this, 'ReplayQueueArn', { description: 'Move failed events here to run them again', value: this.filePath.replay.queueArn });
+    if (this.fanOut) new CfnOutput(this, 'FanOutDeadLetterQueueArn', { description: 'Fan-out batches that failed every delivery', value: this.fanOut.deadLetters.queue.queueArn });
     new CfnOutput(this, 'TopicArn', { description: 'SNS topic with click outcomes and failures', value: this.notifications.topic.topicArn });
     settings.thingNames.forEach((thingName, i) => {
       new CfnOutput(this, `AgentCommand${i + 1}`, {

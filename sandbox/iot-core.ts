@@ -5,6 +5,8 @@
  */
 import { Agent } from 'node:https';
 import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
+import { IoTClient } from '@aws-sdk/client-iot';
+import { TokenBucket } from '../core/fleet/token-bucket';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { silentLogger, type Logger } from '../core/logger';
 import type { IotPolicy } from '../core/iot-policy/policy';
@@ -13,6 +15,8 @@ import { CertificateAuthority, type ButtonCertificate, type ThingCertificate } f
 import { ButtonRule, type ButtonHandler } from './iot/button-rule';
 import { startCredentialsProvider, type ProvidedCredentials } from './iot/credentials-provider';
 import { startDataPlane } from './iot/data-plane';
+import { startControlPlane } from './iot/control-plane';
+import { ThingGroups, type ThingGroupSpec } from './iot/thing-groups';
 import { IotCoreInvalidNameError } from './iot/errors';
 import { startMqttBroker, type MqttObserver } from './iot/mqtt-broker';
 import { ShadowService, type ShadowRequestResult } from './iot/shadow-service';
@@ -22,6 +26,7 @@ export type { ButtonRuleEvent, ButtonHandler } from './iot/button-rule';
 export type { ThingCertificate, ButtonCertificate } from './iot/certificate-authority';
 export type { ShadowRequestResult } from './iot/shadow-service';
 export type { MqttObserver } from './iot/mqtt-broker';
+export type { ThingGroupSpec } from './iot/thing-groups';
 
 export const DEFAULT_ROLE_ALIAS = 'shadowplug-role-alias';
 /** What the sandbox's credentials provider hands out unless told otherwise (the local S3's keys). */
@@ -59,6 +64,10 @@ export interface IotCoreOptions {
   dataDir?: string;
   /** One RSA key for all device certificates of this run (fast fleets); see CertificateAuthority. */
   sharedDeviceKey?: boolean;
+  /** Thing groups created at start, in order (a parent before its children). */
+  thingGroups?: ThingGroupSpec[];
+  /** Above this many data-plane requests per second, answer 429 ThrottlingException as AWS does above its quota; default unlimited. */
+  dataPlaneRatePerSecond?: number;
   /** Epoch milliseconds; default Date.now. */
   clock?: () => number;
   logger?: Logger;
@@ -78,6 +87,10 @@ export interface IotCore {
   mqtt: { host: string; port: number; url: string };
   plainMqtt?: { host: string; port: number; url: string };
   dataPlane: { endpoint: string; host: string; port: number };
+  /** The control-plane API the object function lists thing groups with (ListThingsInThingGroup). */
+  controlPlane: { endpoint: string; port: number };
+  /** The thing groups (static, dynamic by thing name, nested); dynamic ones select from the things with a certificate. */
+  groups: ThingGroups;
   credentialsProvider: { host: string; port: number; roleAlias: string; endpoint: string };
   ca: { certPath: string; certPem: string };
   issueThing(name: string): ThingCertificate;
@@ -93,7 +106,9 @@ export interface IotCore {
    */
   observe(topicFilter: string, onMessage: MqttObserver): () => void;
   /** An SDK client for the data-plane API that trusts the sandbox CA. */
-  createDataPlaneClient(): IoTDataPlaneClient;
+  createDataPlaneClient(options?: { maxAttempts?: number }): IoTDataPlaneClient;
+  /** An SDK client for the control-plane API (thing groups) that trusts the sandbox CA. */
+  createControlPlaneClient(): IoTClient;
   /** Resolves when every button rule action under way has finished. */
   buttonRuleIdle(): Promise<void>;
   /**
@@ -114,7 +129,13 @@ export async function startIotCore(options: IotCoreOptions): Promise<IotCore> {
 
   const ca = CertificateAuthority.open(options.dir, { sharedDeviceKey: options.sharedDeviceKey ?? false });
   const server = ca.serverCertificate();
-  for (const name of options.things ?? []) ca.issueThing(name);
+  const registered = new Set<string>();
+  const groups = new ThingGroups(() => registered);
+  for (const name of options.things ?? []) {
+    ca.issueThing(name);
+    registered.add(name);
+  }
+  for (const spec of options.thingGroups ?? []) groups.create(spec);
   for (const serial of options.buttons ?? []) ca.issueButton(serial);
 
   const store = new ShadowStore({ ...(options.dataDir ? { dataDir: options.dataDir } : {}), logger: logger.child({ component: 'shadow-store' }) });
@@ -154,8 +175,11 @@ export async function startIotCore(options: IotCoreOptions): Promise<IotCore> {
       shadows,
       clock,
       logger: logger.child({ component: 'data-plane' }),
+      ...(options.dataPlaneRatePerSecond !== undefined ? { throttle: rateLimit(options.dataPlaneRatePerSecond) } : {}),
     });
     closers.push(() => dataPlane.close());
+    const controlPlane = await startControlPlane({ host, port: 0, tls: { cert: server.certPem, key: server.keyPem }, groups, logger: logger.child({ component: 'control-plane' }) });
+    closers.push(() => controlPlane.close());
 
     const credentials = await startCredentialsProvider({
       host,
@@ -179,6 +203,8 @@ export async function startIotCore(options: IotCoreOptions): Promise<IotCore> {
       mqtt: { host, port: broker.port, url: `mqtts://${host}:${broker.port}` },
       ...(broker.plainPort !== undefined ? { plainMqtt: { host, port: broker.plainPort, url: `mqtt://${host}:${broker.plainPort}` } } : {}),
       dataPlane: { endpoint: dataPlaneEndpoint, host, port: dataPlane.port },
+      controlPlane: { endpoint: `https://${host}:${controlPlane.port}`, port: controlPlane.port },
+      groups,
       credentialsProvider: {
         host,
         port: credentials.port,
@@ -186,7 +212,10 @@ export async function startIotCore(options: IotCoreOptions): Promise<IotCore> {
         endpoint: `${host}:${credentials.port}/role-aliases/${roleAlias}/credentials`,
       },
       ca: { certPath: ca.certPath, certPem: ca.certPem },
-      issueThing: (name) => ca.issueThing(name),
+      issueThing: (name) => {
+        registered.add(name);
+        return ca.issueThing(name);
+      },
       observe: (topicFilter, onMessage) => broker.observe(topicFilter, onMessage),
       issueButton: (serial) => ca.issueButton(serial),
       shadows: {
@@ -198,10 +227,16 @@ export async function startIotCore(options: IotCoreOptions): Promise<IotCore> {
         delete: (thingName, shadowName) => shadows.delete(thingName, shadowName),
         listNamed: (thingName) => shadows.listNamedShadows(thingName),
       },
-      createDataPlaneClient() {
+      createControlPlaneClient() {
+        const agent = new Agent({ ca: ca.certPem, keepAlive: true });
+        agents.add(agent);
+        return new IoTClient({ endpoint: `https://${host}:${controlPlane.port}`, region: 'us-east-1', credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' }, requestHandler: new NodeHttpHandler({ httpsAgent: agent }) });
+      },
+      createDataPlaneClient(clientOptions = {}) {
         const agent = new Agent({ ca: ca.certPem, keepAlive: true });
         agents.add(agent);
         return new IoTDataPlaneClient({
+          ...clientOptions,
           endpoint: dataPlaneEndpoint,
           region: 'us-east-1',
           credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' },
@@ -216,4 +251,10 @@ export async function startIotCore(options: IotCoreOptions): Promise<IotCore> {
     await closeAll();
     throw err;
   }
+}
+
+/** A data plane that answers 429 above `perSecond` requests a second (burst: a tenth of a second's worth). */
+function rateLimit(perSecond: number): () => boolean {
+  const bucket = new TokenBucket({ ratePerSecond: perSecond, burst: Math.max(1, perSecond / 10), clock: () => performance.now(), sleep: async () => {} });
+  return () => bucket.tryTake();
 }

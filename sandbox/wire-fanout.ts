@@ -35,6 +35,8 @@ export interface FanOutWiring {
   /** Before a failed batch comes back (deployed: the queue's visibility timeout). */
   visibilityMs?: number;
   logger: Logger;
+  /** The worker's embedded-metric lines (default: none). */
+  writeMetrics?: (line: string) => void;
 }
 
 export function wireFanOut(iot: IotCore, options: FanOutWiring, emit: Emit, teardown: Teardown): SandboxFanOut {
@@ -52,6 +54,7 @@ export function wireFanOut(iot: IotCore, options: FanOutWiring, emit: Emit, tear
     sleep: (ms) => sleep(ms),
     logger,
     notify: async (_summary, text) => emit({ type: 'notification', topicArn: SANDBOX_TOPIC_ARN, ...text }),
+    ...(options.writeMetrics ? { writeMetrics: options.writeMetrics } : {}),
   });
   const queue = new InProcessQueue({
     handler: worker,

@@ -3,9 +3,9 @@
  * function. The client is a parameter (the sandbox passes one pointed at its control plane).
  */
 import { ListThingsInThingGroupCommand, type IoTClient } from '@aws-sdk/client-iot';
-import { errorMessage } from '../errors';
+import { ShadowplugError, errorMessage } from '../errors';
 import { sdkName, sdkStatus } from '../s3/s3-errors';
-import { ThingGroupListError, ThingGroupNotFoundError } from './errors';
+import { ThingGroupNotFoundError } from './errors';
 import type { ListGroupPage } from './targets';
 
 /** The API's maximum page size: fewest calls against its 10 requests/s quota. */
@@ -18,7 +18,7 @@ export function listThingGroupPage(iot: IoTClient): ListGroupPage {
       return { things: res.things ?? [], ...(res.nextToken ? { nextToken: res.nextToken } : {}) };
     } catch (err) {
       if (sdkName(err) === 'ResourceNotFoundException' || sdkStatus(err) === 404) throw new ThingGroupNotFoundError(group, err);
-      throw new ThingGroupListError(group, `${sdkName(err) || 'Error'}: ${errorMessage(err)}`, err);
+      throw new ShadowplugError(`listing the things of group "${group}" failed: ${sdkName(err) || 'Error'}: ${errorMessage(err)}`, { code: 'THING_GROUP_LIST_FAILED', retryable: true, cause: err });
     }
   };
 }

@@ -7,7 +7,11 @@ import { createHash } from 'node:crypto';
 import { isObject } from '../util/guards';
 import type { KeyState } from '../s3/current-object';
 import type { ObjectChange } from '../s3/event';
-import { FanOutMessageError } from './errors';
+import { ShadowplugError } from '../errors';
+
+function invalid(problem: string, cause?: unknown): ShadowplugError {
+  return new ShadowplugError(`fan-out message invalid: ${problem}`, { code: 'FANOUT_MESSAGE_INVALID', retryable: false, cause });
+}
 
 export interface FanOutBatch {
   /** The same for every batch of one upload, and for a retried event of it. */
@@ -52,22 +56,22 @@ export function batchesOf(change: ObjectChange, state: KeyState, hash: string | 
 
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
 
-/** A message body → a batch; FanOutMessageError names what is wrong. */
+/** A message body → a batch; FANOUT_MESSAGE_INVALID names what is wrong. */
 export function parseBatch(body: string): FanOutBatch {
   let m: unknown;
   try {
     m = JSON.parse(body);
   } catch (err) {
-    throw new FanOutMessageError('body is not JSON', err);
+    throw invalid('body is not JSON', err);
   }
-  if (!isObject(m)) throw new FanOutMessageError('body is not an object');
-  if (typeof m.uploadId !== 'string' || m.uploadId === '') throw new FanOutMessageError('uploadId missing');
+  if (!isObject(m)) throw invalid('body is not an object');
+  if (typeof m.uploadId !== 'string' || m.uploadId === '') throw invalid('uploadId missing');
   if (!isObject(m.change) || typeof m.change.bucket !== 'string' || typeof m.change.key !== 'string' || typeof m.change.sequencer !== 'string') {
-    throw new FanOutMessageError('change must name bucket, key and sequencer');
+    throw invalid('change must name bucket, key and sequencer');
   }
-  if (!isObject(m.state) || typeof m.state.exists !== 'boolean') throw new FanOutMessageError('state.exists missing');
-  if (m.state.exists && (typeof m.hash !== 'string' || !/^[0-9a-f]{64}$/.test(m.hash))) throw new FanOutMessageError('hash must be SHA-256 hex when the object exists');
-  if (!isCount(m.batch) || !isCount(m.batches) || !isCount(m.targets) || m.batch >= m.batches) throw new FanOutMessageError('batch, batches and targets must be counts, batch < batches');
-  if (!Array.isArray(m.things) || m.things.length === 0 || !m.things.every((t) => typeof t === 'string')) throw new FanOutMessageError('things must be a non-empty list of names');
+  if (!isObject(m.state) || typeof m.state.exists !== 'boolean') throw invalid('state.exists missing');
+  if (m.state.exists && (typeof m.hash !== 'string' || !/^[0-9a-f]{64}$/.test(m.hash))) throw invalid('hash must be SHA-256 hex when the object exists');
+  if (!isCount(m.batch) || !isCount(m.batches) || !isCount(m.targets) || m.batch >= m.batches) throw invalid('batch, batches and targets must be counts, batch < batches');
+  if (!Array.isArray(m.things) || m.things.length === 0 || !m.things.every((t) => typeof t === 'string')) throw invalid('things must be a non-empty list of names');
   return m as unknown as FanOutBatch;
 }

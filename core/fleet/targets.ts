@@ -7,7 +7,8 @@
  * Members are cached per group for `ttlMs` (default 60 s, see GROUP_CACHE_MS): a burst of uploads
  * lists each group once, and a new member waits at most that long.
  */
-import type { Clock } from './clock';
+
+import type { Route } from '../s3/routing';
 
 export interface GroupPage {
   things: string[];
@@ -32,7 +33,7 @@ export class TargetResolver {
 
   constructor(
     private readonly listPage: ListGroupPage,
-    private readonly clock: Clock,
+    private readonly clock: () => number,
     options: { ttlMs?: number } = {},
   ) {
     this.ttlMs = options.ttlMs ?? GROUP_CACHE_MS;
@@ -71,3 +72,21 @@ export class TargetResolver {
     return things;
   }
 }
+
+/**
+ * A key routed to the default targets goes to the configured groups' members too; with groups
+ * configured, "no default target" is decided only once they are listed. A per-thing key
+ * (`things/<thing>/…`) stays with its thing. `no-targets`: every group is empty (reported, not
+ * an error).
+ */
+export async function routeWithGroups(route: Route, staticThings: readonly string[], groups: readonly string[], resolver: TargetResolver | undefined): Promise<GroupRoute> {
+  const broadcast = (route.type === 'things' && !route.perThing) || (route.type === 'none' && route.reason === 'no-default-target');
+  if (!broadcast || groups.length === 0 || resolver === undefined) return route;
+  const targets = await resolver.resolve(staticThings, groups);
+  if (targets.things.length === 0) {
+    return { type: 'none', reason: 'no-targets', detail: `no target devices: ${targets.groups.map((g) => `thing group "${g.group}" has no members`).join(', ')}` };
+  }
+  return { type: 'things', things: targets.things, perThing: false };
+}
+
+export type GroupRoute = Route | { type: 'none'; reason: 'no-targets'; detail: string };

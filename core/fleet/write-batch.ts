@@ -2,7 +2,7 @@
  * The worker's side of a fan-out: one batch of things, each shadow decided and written exactly as
  * the in-process path does (read-compare-write against the key's state in the message), every
  * write taking a token from the shared bucket first. A throttled write (HTTP 429,
- * ThrottlingException) pauses the bucket and retries after an exponential, jittered backoff; a
+ * ThrottlingException: SHADOW_THROTTLED) pauses the bucket and retries after an exponential, jittered backoff; a
  * thing still throttled after that, or failing in a way a retry may fix, makes the whole batch
  * come back (SQS redelivers that message alone; written things are then `unchanged`). Pure: the
  * writer, bucket and sleep are parameters.
@@ -11,7 +11,6 @@ import { ShadowplugError, errorMessage } from '../errors';
 import type { Logger } from '../logger';
 import { decideForKey } from '../s3/desired';
 import type { ShadowDecision, ShadowWriter } from '../s3/shadow-writer';
-import type { Sleep } from './clock';
 import type { FanOutBatch } from './message';
 import type { TokenBucket } from './token-bucket';
 
@@ -38,7 +37,7 @@ export interface BatchResult {
 export interface WriteBatchDeps {
   writer: Pick<ShadowWriter, 'apply'>;
   bucket: TokenBucket;
-  sleep: Sleep;
+  sleep: (ms: number) => Promise<void>;
   logger: Logger;
   /** Writes in flight at once (the bucket sets the rate; this only hides latency). Default 16. */
   concurrency?: number;
@@ -50,8 +49,7 @@ export interface WriteBatchDeps {
 const BACKOFF_BASE_MS = 100;
 
 export function isThrottle(err: unknown): boolean {
-  const e = err as { status?: number; cause?: { name?: string; $metadata?: { httpStatusCode?: number } } } | undefined;
-  return e?.status === 429 || e?.cause?.name === 'ThrottlingException' || e?.cause?.$metadata?.httpStatusCode === 429;
+  return err instanceof ShadowplugError && err.code === 'SHADOW_THROTTLED';
 }
 
 export async function writeBatch(batch: FanOutBatch, deps: WriteBatchDeps): Promise<BatchResult> {

@@ -45,6 +45,11 @@ export interface ObjectSettings {
   parallelBelowMiBPerS?: number;
   /** Read-compare-write attempts after a 409 conflict. Default 5. */
   conflictRetries?: number;
+  /** Thing groups whose members are targets too. Default none. */
+  thingGroups?: readonly string[];
+  /** More targets than this go through the fan-out queue (when there is one). Default 50. */
+  fanOutAbove?: number;
+  fanOutQueueUrl?: string;
   /** The account's IoT data endpoint (`https://<prefix>-ats.iot.<region>.amazonaws.com`); default: the SDK's. */
   iotDataEndpoint?: string;
   logLevel?: LogLevel;
@@ -61,6 +66,10 @@ export interface ObjectConfig {
   /** Always set by `parseObjectConfig`; optional only so configs built by hand keep compiling. */
   parallelBelowMiBPerS?: number;
   conflictRetries: number;
+  /** Always set by `parseObjectConfig`; optional only so configs built by hand keep compiling. */
+  thingGroups?: string[];
+  fanOutAbove?: number;
+  fanOutQueueUrl?: string;
   iotDataEndpoint?: string;
   logLevel: LogLevel;
 }

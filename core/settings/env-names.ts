@@ -33,6 +33,16 @@ export const OBJECT_TO_SHADOW_ENV_NAMES = {
   concurrency: 'SHADOWPLUG_READ_CONCURRENCY',
   parallelBelow: 'SHADOWPLUG_PARALLEL_BELOW_MIB_PER_S',
   conflictRetries: 'SHADOWPLUG_CONFLICT_RETRIES',
+  thingGroups: 'SHADOWPLUG_THING_GROUPS',
+  fanOutAbove: 'SHADOWPLUG_FANOUT_ABOVE',
+  fanOutQueueUrl: 'SHADOWPLUG_FANOUT_QUEUE_URL',
+} as const;
+
+/** The fan-out worker's (with the object function's property, shadow name and data endpoint). */
+export const FANOUT_ENV_NAMES = {
+  writesPerSecond: 'SHADOWPLUG_FANOUT_WRITES_PER_SECOND',
+  maxReceiveCount: 'SHADOWPLUG_FANOUT_MAX_RECEIVE_COUNT',
+  progressBucket: 'SHADOWPLUG_FANOUT_PROGRESS_BUCKET',
 } as const;
 
 /** Both functions'. */
@@ -48,5 +58,5 @@ export const TPLINK_ENV_NAMES = {
 } as const;
 
 /** All of them. Pure (no getters in the groups), so a bundle that does not use it drops it. */
-export const ENV_NAMES: typeof BUTTON_ENV_NAMES & typeof OBJECT_TO_SHADOW_ENV_NAMES & typeof SHARED_ENV_NAMES & typeof TPLINK_ENV_NAMES =
-  /* @__PURE__ */ Object.assign({}, BUTTON_ENV_NAMES, OBJECT_TO_SHADOW_ENV_NAMES, SHARED_ENV_NAMES, TPLINK_ENV_NAMES);
+export const ENV_NAMES: typeof BUTTON_ENV_NAMES & typeof OBJECT_TO_SHADOW_ENV_NAMES & typeof FANOUT_ENV_NAMES & typeof SHARED_ENV_NAMES & typeof TPLINK_ENV_NAMES =
+  /* @__PURE__ */ Object.assign({}, BUTTON_ENV_NAMES, OBJECT_TO_SHADOW_ENV_NAMES, FANOUT_ENV_NAMES, SHARED_ENV_NAMES, TPLINK_ENV_NAMES);

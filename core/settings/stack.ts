@@ -6,6 +6,7 @@
  */
 import { BUTTON_SETTINGS, type PlugMode } from '../button/settings';
 import { OBJECT_SETTINGS, thingNameCodec, unsafeKeyReason } from '../s3/settings';
+import { FANOUT_SETTINGS } from '../fleet/settings';
 import { isValidHost } from '../tplink/address';
 import { boolean, integer, jsonText, listOf, matching, text } from './codecs';
 import { ENV_NAMES } from './env-names';
@@ -119,6 +120,8 @@ export const STACK_SETTINGS = {
     defaultText: '`shadowplug-device` (when `thingNames` is not set either)',
     description: 'The device (IoT thing); or use `thingNames`, not both',
   }),
+  thingGroups: OBJECT_SETTINGS.thingGroups,
+  fanOutWritesPerSecond: FANOUT_SETTINGS.writesPerSecond,
   shadowProperty: OBJECT_SETTINGS.property,
   shadowName: OBJECT_SETTINGS.shadowName,
   keyPrefix: setting(text(keyPrefixProblem), {

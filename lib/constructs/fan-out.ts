@@ -8,10 +8,9 @@ import { Construct } from 'constructs';
 import { BundledFunction } from './bundled-function';
 import { shadowArn } from './file-path';
 import { ReplayableQueue } from './replayable-queue';
+import { WORKER_INSTANCES } from '../../core/fleet/settings';
 
 export interface FanOutProps {
-  /** The thing groups the object function resolves (static or dynamic; nested members included). */
-  readonly thingGroups: readonly string[];
   readonly shadowName?: string;
   /** The worker's environment (core/fleet/settings.ts), without the names of what is created here. */
   readonly environment: Record<string, string>;
@@ -24,7 +23,7 @@ export interface FanOutProps {
 /** Deliveries of a batch before it moves to the dead-letter queue. */
 export const MAX_RECEIVE_COUNT = 5;
 /** Worker instances at once (the event source's minimum): the configured rate is split between them. */
-export const WORKER_CONCURRENCY = 2;
+export const WORKER_CONCURRENCY = WORKER_INSTANCES;
 const WORKER_TIMEOUT = Duration.seconds(90);
 
 /** IAM resource ARN of a thing group. */
@@ -84,7 +83,7 @@ export class FanOut extends Construct {
     );
     Validations.of(this.worker.role).acknowledge(
       {
-        id: 'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:thing/*]',
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:thing/*${props.shadowName === undefined ? '' : `/${props.shadowName}`}]`,
         reason: 'Members of the configured thing groups are resolved when an upload is handled, so their names are not known at deploy time; the worker writes only the things the object function listed from those groups.',
       },
       ...['s3:Abort*', 's3:DeleteObject*', 's3:GetBucket*', 's3:GetObject*', 's3:List*'].map((action) => ({
