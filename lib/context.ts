@@ -107,7 +107,7 @@ export function parseStackSettings(read: ContextReader): StackSettings {
     clickActions: required(read, 'clickActions'),
     buttonTopicFilter: required(read, 'buttonTopicFilter'),
     thingNames,
-    thingGroups: required(read, 'thingGroups'),
+    thingGroups: readKey(read, 'thingGroups') ?? [],
     fanOutWritesPerSecond: required(read, 'fanOutWritesPerSecond'),
     shadowProperty: required(read, 'shadowProperty'),
     keyPrefix: required(read, 'keyPrefix'),

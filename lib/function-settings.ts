@@ -73,7 +73,7 @@ export function objectEnvironment(settings: StackSettings, iotDataEndpoint: stri
     // With per-thing objects a device may read only things/<itself>/: no key outside goes to every thing.
     targetThings: settings.scopeObjectsPerThing ? [] : settings.thingNames,
     // Likewise a group's members get only what is under their own things/<name>/.
-    thingGroups: settings.scopeObjectsPerThing ? [] : settings.thingGroups,
+    ...(settings.scopeObjectsPerThing || settings.thingGroups.length === 0 ? {} : { thingGroups: settings.thingGroups }),
     thingPrefix: thingPrefix(settings),
     property: settings.shadowProperty,
     shadowName: settings.shadowName,

@@ -75,6 +75,7 @@ export class ShadowplugStack extends Stack {
         environment: fanOutEnvironment({ writesPerSecond: settings.fanOutWritesPerSecond, property: settings.shadowProperty, shadowName: settings.shadowName, iotDataEndpoint: this.dataEndpoint.url }),
         env: { progressBucket: ENV_NAMES.progressBucket, topicArn: ENV_NAMES.snsTopicArn, maxReceiveCount: ENV_NAMES.maxReceiveCount },
         topic: this.notifications.topic,
+        accessLogs: this.filePath.accessLogs,
         tracing: settings.tracing,
       });
       this.fanOut.grantObjectFunction(this.filePath.handler, settings.thingGroups);

@@ -43,7 +43,7 @@ export function wireObjectLambda(config: SandboxConfig, s3: LocalS3, iot: IotCor
     s3: s3Client,
     iotData,
     // With groups, uploads go to the groups' members (listed per upload), not to the things by name.
-    config: parseObjectConfig(objectFunctionEnvironment({ targetThings: groups.length > 0 ? [] : config.things, thingGroups: groups, iotDataEndpoint: iot.dataPlane.endpoint })),
+    config: parseObjectConfig(objectFunctionEnvironment({ targetThings: groups.length > 0 ? [] : config.things, ...(groups.length > 0 ? { thingGroups: groups } : {}), iotDataEndpoint: iot.dataPlane.endpoint })),
     targets: new TargetResolver(listThingGroupPage(controlPlane), Date.now, { ttlMs: config.groupCacheMs }),
     enqueue: fanOut.enqueue,
     logger: config.logger.child({ fn: 'object-to-shadow' }),

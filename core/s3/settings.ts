@@ -124,7 +124,6 @@ export const OBJECT_SETTINGS = {
     env: ENV_NAMES.thingGroups,
     context: 'thingGroups',
     type: 'thing group list',
-    default: [] as string[],
     defaultText: 'none',
     description:
       'Thing groups (static or dynamic; nested groups included) whose members also get every object not under the per-thing prefix, listed when the upload is handled (cached 60 s): a device added to a group gets the next upload without a redeploy',

@@ -1,7 +1,7 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership, type IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -17,6 +17,8 @@ export interface FanOutProps {
   /** Environment variable names the worker reads for the progress bucket and the summary topic. */
   readonly env: { progressBucket: string; topicArn: string; maxReceiveCount: string };
   readonly topic: ITopic;
+  /** The stack's access-log bucket: the progress bucket logs there too. */
+  readonly accessLogs: IBucket;
   readonly tracing?: boolean;
 }
 
@@ -59,7 +61,11 @@ export class FanOut extends Construct {
       enforceSSL: true,
       encryption: BucketEncryption.S3_MANAGED,
       objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      lifecycleRules: [{ id: 'expire-progress', expiration: Duration.days(7) }],
+      // Versioned and logged like the files bucket; entries live a week, replaced ones a day.
+      versioned: true,
+      serverAccessLogsBucket: props.accessLogs,
+      serverAccessLogsPrefix: 'fanout-progress/',
+      lifecycleRules: [{ id: 'expire-progress', expiration: Duration.days(7), noncurrentVersionExpiration: Duration.days(1) }],
     });
 
     this.worker = new BundledFunction(this, 'Worker', {

@@ -284,10 +284,14 @@ describe('the file path', () => {
           resources: ['arn:aws:iot:eu-west-1:123456789012:thing/shadowplug-device'],
         },
         { actions: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'], resources: [`<${ids.failedEvents}.Arn>`] },
+        {
+          actions: ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'],
+          resources: [`<${resourceId(s, 'AWS::SQS::Queue', 'FilePathReplay')}.Arn>`],
+        },
       ]),
     );
-    // The fifth is its own log group; nothing more (no topic: failed events go to their queue).
-    expect(statements).toHaveLength(5);
+    // The sixth is its own log group; nothing more (no topic: failed events go to their queue).
+    expect(statements).toHaveLength(6);
   });
 
   it('hashes with a full vCPU, keeps Lambda’s retries, keeps failed events in a replayable queue with an alarm', () => {
@@ -441,7 +445,7 @@ describe('the alarms', () => {
   const alarms = () => Object.entries(s.json.Resources).filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm').map(([, r]) => r.Properties as Record<string, unknown>);
   const metricOf = (a: Record<string, unknown>) => `${String(a.Namespace)}/${String(a.MetricName)} ${render((a.Dimensions as { Value: unknown }[] | undefined)?.[0]?.Value ?? '')}`;
 
-  it("notify the outcomes topic on each function's errors and dropped events, failed and skipped clicks, failed shadow writes and rule errors", () => {
+  it("notify the outcomes topic on each function's errors and dropped events, failed and skipped clicks, failed shadow writes, rule errors and failed upload events", () => {
     expect(alarms().map(metricOf).sort()).toEqual(
       [
         `AWS/Lambda/Errors <${ids.buttonFn}>`,
@@ -452,6 +456,7 @@ describe('the alarms', () => {
         'Shadowplug/ClicksSkipped button-click',
         'Shadowplug/ShadowWritesFailed object-to-shadow',
         'Shadowplug/ButtonRuleErrors ',
+        `AWS/SQS/ApproximateNumberOfMessagesVisible <${ids.failedEvents}.QueueName>`,
       ].sort(),
     );
     for (const a of alarms()) {
@@ -487,7 +492,6 @@ describe('cdk-nag AwsSolutions', () => {
       [
         'AwsSolutions::AwsSolutions-L1 @ Shadowplug/ButtonPath/Handler/Function/Resource',
         'AwsSolutions::AwsSolutions-IAM5[Action::kms:GenerateDataKey*] @ Shadowplug/ButtonPath/Handler/Role/DefaultPolicy/Resource',
-        'AwsSolutions::AwsSolutions-IAM5[Action::kms:GenerateDataKey*] @ Shadowplug/FilePath/Handler/Role/DefaultPolicy/Resource',
         'AwsSolutions::AwsSolutions-L1 @ Shadowplug/FilePath/Handler/Function/Resource',
         'AwsSolutions::AwsSolutions-IAM5[Resource::*] @ Shadowplug/IotDataEndpoint/Lookup/CustomResourcePolicy/Resource',
         `AwsSolutions::AwsSolutions-IAM5[Resource::<${ids.files}.Arn>/*] @ Shadowplug/FilePath/Handler/Role/DefaultPolicy/Resource`,
