@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Queue, QueueEncryption, RedrivePermission } from 'aws-cdk-lib/aws-sqs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 
@@ -22,7 +22,13 @@ export class ReplayableQueue extends Construct {
 
   constructor(scope: Construct, id: string, props: ReplayableQueueProps) {
     super(scope, id);
-    this.queue = new Queue(this, 'Queue', { retentionPeriod: Duration.days(14), encryption: QueueEncryption.SQS_MANAGED, enforceSSL: true });
+    // A dead-letter queue, declared as one (its messages may be moved back).
+    this.queue = new Queue(this, 'Queue', {
+      retentionPeriod: Duration.days(14),
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      redriveAllowPolicy: { redrivePermission: RedrivePermission.ALLOW_ALL },
+    });
     this.alarm = new Alarm(this, 'NotEmpty', {
       metric: this.queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Sum' }),
       threshold: 1,
