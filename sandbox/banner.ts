@@ -2,16 +2,11 @@
  * The human-readable "ready" screen: endpoints, things, certificate paths, and commands a
  * newcomer can paste as they are. Pure: builds text from the sandbox's info.
  */
-import { isAbsolute, relative, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { displayPath as shortPath } from './event-log';
 import type { SandboxInfo } from './sandbox-info';
 
 export const READY_LINE = 'shadowplug sandbox ready';
-
-/** A path as short as it can be while still working from `cwd`. */
-function shortPath(path: string, cwd: string): string {
-  const rel = relative(cwd, path);
-  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
-}
 
 /** Quotes a shell word only when it needs it (POSIX sh). */
 export function shellWord(word: string): string {

@@ -6,7 +6,7 @@ import { errorMessage } from '../core/errors';
 import { createLogger, type LogLevel } from '../core/logger';
 import { formatBanner, READY_LINE } from './banner';
 import type { SandboxEvent } from './event-log';
-import { FleetNarration } from './fleet-narration';
+import { FleetNarration, RepeatFilter } from './fleet-narration';
 import { startSandbox, type Sandbox } from './sandbox';
 import { SANDBOX_TPLINK_CREDENTIALS } from './sandbox-config';
 import type { Credentials } from '../core/tplink/credentials';
@@ -47,8 +47,6 @@ export function sandboxCredentials(flags: Pick<SandboxCliFlags, 'tplinkUsername'
 
 /** Past this, a stop that hangs is reported and the process leaves anyway. */
 const STOP_DEADLINE_MS = 3_000;
-/** At most one progress line per thing per this many ms (a 100 MB download is not 1000 lines). */
-const PROGRESS_EVERY_MS = 1_000;
 
 function clock(): string {
   return new Date().toISOString().slice(11, 23);
@@ -96,28 +94,16 @@ export async function runSandboxCli(
     return 1;
   }
 
-  const lastProgress = new Map<string, number>();
-  // An agent retrying with backoff repeats its error: say it once per thing until it changes.
-  const lastError = new Map<string, string>();
-  // A person reads lines, folded into one summary per upload for a fleet; --json keeps every event.
+  // --json keeps every event but the repeats (an agent's retried error, a download's every chunk).
+  const repeats = new RepeatFilter(Date.now, true);
+  // A person reads lines, folded into one summary per upload for a fleet.
   const narration = new FleetNarration({ devices: sandbox.info.things.length, cwd: process.cwd() });
   const narrate = (event: SandboxEvent) => {
     if (!flags.json) {
       for (const line of narration.lines(event)) io.out(`${clock()} ${line.text}\n`);
       return;
     }
-    if (event.type === 'device-error') {
-      if (lastError.get(event.thing) === event.message) return;
-      lastError.set(event.thing, event.message);
-    } else if (event.type === 'installed') {
-      lastError.delete(event.thing);
-    }
-    if (event.type === 'progress') {
-      const now = Date.now();
-      const done = event.total !== undefined && event.bytes >= event.total;
-      if (!done && now - (lastProgress.get(event.thing) ?? 0) < PROGRESS_EVERY_MS) return;
-      lastProgress.set(event.thing, now);
-    }
+    if (!repeats.wanted(event)) return;
     io.err(JSON.stringify({ time: new Date().toISOString(), event: event.type, ...event, type: undefined }) + '\n');
   };
   sandbox.events.on('event', narrate);

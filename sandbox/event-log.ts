@@ -71,7 +71,7 @@ export function formatEvent(event: SandboxEvent, cwd?: string): string {
 }
 
 /** A path relative to `cwd` when it lies inside it (shorter to read, still valid to paste there). */
-function displayPath(path: string, cwd?: string): string {
+export function displayPath(path: string, cwd?: string): string {
   if (cwd === undefined) return path;
   const rel = relative(cwd, path);
   return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;

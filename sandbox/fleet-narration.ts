@@ -22,13 +22,41 @@ export interface NarrationLine {
   error: boolean;
 }
 
+/**
+ * Drops repeats: an agent retrying with backoff repeats its error (said once per thing until it
+ * changes); a download reports often (with `throttleProgress`, one line per thing per second).
+ */
+export class RepeatFilter {
+  private readonly lastProgress = new Map<string, number>();
+  private readonly lastError = new Map<string, string>();
+
+  constructor(
+    private readonly clock: () => number,
+    private readonly throttleProgress: boolean,
+  ) {}
+
+  wanted(event: SandboxEvent): boolean {
+    if (event.type === 'device-error') {
+      if (this.lastError.get(event.thing) === event.message) return false;
+      this.lastError.set(event.thing, event.message);
+    } else if (event.type === 'installed') {
+      this.lastError.delete(event.thing);
+    } else if (event.type === 'progress' && this.throttleProgress) {
+      const now = this.clock();
+      const done = event.total !== undefined && event.bytes >= event.total;
+      if (!done && now - (this.lastProgress.get(event.thing) ?? -Infinity) < PROGRESS_EVERY_MS) return false;
+      this.lastProgress.set(event.thing, now);
+    }
+    return true;
+  }
+}
+
 export class FleetNarration {
   readonly tracker: UploadTracker;
   private readonly summarise: boolean;
   private readonly clock: () => number;
   private readonly cwd: string | undefined;
-  private readonly lastProgress = new Map<string, number>();
-  private readonly lastError = new Map<string, string>();
+  private readonly repeats: RepeatFilter;
   private readonly lastSummary = new Map<number, number>();
 
   constructor(options: { devices: number; clock?: () => number; cwd?: string; tracker?: UploadTracker }) {
@@ -36,6 +64,7 @@ export class FleetNarration {
     this.tracker = options.tracker ?? new UploadTracker({ clock: this.clock });
     this.summarise = options.devices > SUMMARISE_ABOVE;
     this.cwd = options.cwd;
+    this.repeats = new RepeatFilter(this.clock, !this.summarise);
   }
 
   /** The lines `event` adds (often none). */
@@ -50,7 +79,7 @@ export class FleetNarration {
   }
 
   private linesFor(event: SandboxEvent, changed: UploadView[]): NarrationLine[] {
-    if (!this.wanted(event)) return [];
+    if (!this.repeats.wanted(event)) return [];
     const out: NarrationLine[] = [];
     // One device: its `desired` line already says what `shadows-written` would.
     const own = this.summarise ? !PER_DEVICE_STEPS.has(event.type) : event.type !== 'shadows-written';
@@ -59,22 +88,6 @@ export class FleetNarration {
     }
     if (this.summarise) for (const upload of changed) out.push(...this.summary(upload, event));
     return out;
-  }
-
-  /** Drops repeats: an agent retrying with backoff repeats its error; a download reports often. */
-  private wanted(event: SandboxEvent): boolean {
-    if (event.type === 'device-error') {
-      if (this.lastError.get(event.thing) === event.message) return false;
-      this.lastError.set(event.thing, event.message);
-    } else if (event.type === 'installed') {
-      this.lastError.delete(event.thing);
-    } else if (event.type === 'progress' && !this.summarise) {
-      const now = this.clock();
-      const done = event.total !== undefined && event.bytes >= event.total;
-      if (!done && now - (this.lastProgress.get(event.thing) ?? -Infinity) < PROGRESS_EVERY_MS) return false;
-      this.lastProgress.set(event.thing, now);
-    }
-    return true;
   }
 
   private summary(upload: UploadView, event: SandboxEvent): NarrationLine[] {

@@ -9,8 +9,9 @@ import { IoTClient } from '@aws-sdk/client-iot';
 import { TokenBucket } from '../core/fleet/token-bucket';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { silentLogger, type Logger } from '../core/logger';
+import { formatHostPort } from '../core/util/host-port';
 import type { IotPolicy } from '../core/iot-policy/policy';
-import type { JsonObject } from '../core/shadow/document';
+import type { JsonObject } from './iot/shadow-document';
 import { CertificateAuthority, type ButtonCertificate, type ThingCertificate } from './iot/certificate-authority';
 import { ButtonRule, type ButtonHandler } from './iot/button-rule';
 import { startCredentialsProvider, type ProvidedCredentials } from './iot/credentials-provider';
@@ -18,7 +19,7 @@ import { startDataPlane } from './iot/data-plane';
 import { startControlPlane } from './iot/control-plane';
 import { ThingGroups, type ThingGroupSpec } from './iot/thing-groups';
 import { IotCoreInvalidNameError } from './iot/errors';
-import { startMqttBroker, type MqttObserver } from './iot/mqtt-broker';
+import { startMqttBroker, type MqttBroker, type MqttObserver } from './iot/mqtt-broker';
 import { ShadowService, type ShadowRequestResult } from './iot/shadow-service';
 import { ShadowStore } from './iot/shadow-store';
 
@@ -192,65 +193,88 @@ export async function startIotCore(options: IotCoreOptions): Promise<IotCore> {
     });
     closers.push(() => credentials.close());
 
-    const dataPlaneEndpoint = `https://${host}:${dataPlane.port}`;
     const agents = new Set<Agent>();
     closers.push(async () => {
       for (const agent of agents) agent.destroy();
     });
-    logger.info('IoT Core stand-in listening', { mqtt: `${host}:${broker.port}`, dataPlane: dataPlaneEndpoint, credentials: `${host}:${credentials.port}` });
-
-    return {
-      mqtt: { host, port: broker.port, url: `mqtts://${host}:${broker.port}` },
-      ...(broker.plainPort !== undefined ? { plainMqtt: { host, port: broker.plainPort, url: `mqtt://${host}:${broker.plainPort}` } } : {}),
-      dataPlane: { endpoint: dataPlaneEndpoint, host, port: dataPlane.port },
-      controlPlane: { endpoint: `https://${host}:${controlPlane.port}`, port: controlPlane.port },
-      groups,
-      credentialsProvider: {
-        host,
-        port: credentials.port,
-        roleAlias,
-        endpoint: `${host}:${credentials.port}/role-aliases/${roleAlias}/credentials`,
-      },
-      ca: { certPath: ca.certPath, certPem: ca.certPem },
-      issueThing: (name) => {
-        registered.add(name);
-        return ca.issueThing(name);
-      },
-      observe: (topicFilter, onMessage) => broker.observe(topicFilter, onMessage),
-      issueButton: (serial) => ca.issueButton(serial),
-      shadows: {
-        get(thingName, shadowName) {
-          const r = shadows.get(thingName, shadowName);
-          return r.ok ? r.payload : undefined;
-        },
-        update: (thingName, request, shadowName) => shadows.update(thingName, shadowName, JSON.stringify(request)),
-        delete: (thingName, shadowName) => shadows.delete(thingName, shadowName),
-        listNamed: (thingName) => shadows.listNamedShadows(thingName),
-      },
-      createControlPlaneClient() {
-        const agent = new Agent({ ca: ca.certPem, keepAlive: true });
-        agents.add(agent);
-        return new IoTClient({ endpoint: `https://${host}:${controlPlane.port}`, region: 'us-east-1', credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' }, requestHandler: new NodeHttpHandler({ httpsAgent: agent }) });
-      },
-      createDataPlaneClient(clientOptions = {}) {
-        const agent = new Agent({ ca: ca.certPem, keepAlive: true });
-        agents.add(agent);
-        return new IoTDataPlaneClient({
-          ...clientOptions,
-          endpoint: dataPlaneEndpoint,
-          region: 'us-east-1',
-          credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' },
-          requestHandler: new NodeHttpHandler({ httpsAgent: agent }),
-        });
-      },
-      buttonRuleIdle: () => rule.idle(),
-      messagesDelivered: () => broker.delivered(),
-      close: closeAll,
-    };
+    const api = iotCoreApi({ host, roleAlias, ca, shadows, rule, broker, dataPlanePort: dataPlane.port, credentialsPort: credentials.port, agents, close: closeAll, controlPlanePort: controlPlane.port, groups, registered });
+    logger.info('IoT Core stand-in listening', { mqtt: formatHostPort(host, broker.port), dataPlane: api.dataPlane.endpoint, credentials: formatHostPort(host, credentials.port) });
+    return api;
   } catch (err) {
     await closeAll();
     throw err;
   }
+}
+
+interface Started {
+  host: string;
+  roleAlias: string;
+  ca: CertificateAuthority;
+  shadows: ShadowService;
+  rule: ButtonRule;
+  broker: MqttBroker;
+  dataPlanePort: number;
+  credentialsPort: number;
+  /** The data-plane clients' HTTPS agents, destroyed on close. */
+  agents: Set<Agent>;
+  close(): Promise<void>;
+  controlPlanePort: number;
+  groups: ThingGroups;
+  /** Things with a certificate: what dynamic groups select from. */
+  registered: Set<string>;
+}
+
+function iotCoreApi({ host, roleAlias, ca, shadows, rule, broker, dataPlanePort, credentialsPort, agents, close, controlPlanePort, groups, registered }: Started): IotCore {
+  const hostPort = (port: number) => formatHostPort(host, port);
+  const dataPlaneEndpoint = `https://${hostPort(dataPlanePort)}`;
+  return {
+    mqtt: { host, port: broker.port, url: `mqtts://${hostPort(broker.port)}` },
+    ...(broker.plainPort !== undefined ? { plainMqtt: { host, port: broker.plainPort, url: `mqtt://${hostPort(broker.plainPort)}` } } : {}),
+    dataPlane: { endpoint: dataPlaneEndpoint, host, port: dataPlanePort },
+    controlPlane: { endpoint: `https://${hostPort(controlPlanePort)}`, port: controlPlanePort },
+    groups,
+    credentialsProvider: {
+      host,
+      port: credentialsPort,
+      roleAlias,
+      endpoint: `${hostPort(credentialsPort)}/role-aliases/${roleAlias}/credentials`,
+    },
+    ca: { certPath: ca.certPath, certPem: ca.certPem },
+    issueThing: (name) => {
+      registered.add(name);
+      return ca.issueThing(name);
+    },
+    observe: (topicFilter, onMessage) => broker.observe(topicFilter, onMessage),
+    issueButton: (serial) => ca.issueButton(serial),
+    shadows: {
+      get(thingName, shadowName) {
+        const r = shadows.get(thingName, shadowName);
+        return r.ok ? r.payload : undefined;
+      },
+      update: (thingName, request, shadowName) => shadows.update(thingName, shadowName, JSON.stringify(request)),
+      delete: (thingName, shadowName) => shadows.delete(thingName, shadowName),
+      listNamed: (thingName) => shadows.listNamedShadows(thingName),
+    },
+    createControlPlaneClient() {
+      const agent = new Agent({ ca: ca.certPem, keepAlive: true });
+      agents.add(agent);
+      return new IoTClient({ endpoint: `https://${hostPort(controlPlanePort)}`, region: 'us-east-1', credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' }, requestHandler: new NodeHttpHandler({ httpsAgent: agent }) });
+    },
+    createDataPlaneClient(clientOptions = {}) {
+      const agent = new Agent({ ca: ca.certPem, keepAlive: true });
+      agents.add(agent);
+      return new IoTDataPlaneClient({
+        ...clientOptions,
+        endpoint: dataPlaneEndpoint,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' },
+        requestHandler: new NodeHttpHandler({ httpsAgent: agent }),
+      });
+    },
+    buttonRuleIdle: () => rule.idle(),
+    messagesDelivered: () => broker.delivered(),
+    close,
+  };
 }
 
 /** A data plane that answers 429 above `perSecond` requests a second (burst: a tenth of a second's worth). */

@@ -15,10 +15,11 @@
  * strictly increases.
  */
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { S3Event, S3EventRecord } from 'aws-lambda';
 import { silentLogger, type Logger } from '../core/logger';
+import { formatHostPort } from '../core/util/host-port';
+import { closeServer, listen } from './http-server';
 import { S3_COMPATIBLE_ENDPOINT_SETTINGS } from '../core/s3/compatible-endpoint';
 import { handleS3Request, type StoreChange } from './s3/http-api';
 import { ObjectStore } from './s3/object-store';
@@ -132,12 +133,8 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   };
   const ctx = { store, accessKeyId: LOCAL_S3_ACCESS_KEY_ID, onChange };
   const server: Server = createServer((req, res) => void handleS3Request(ctx, req, res));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  const endpoint = `http://${host}:${port}`;
+  const port = await listen(server, host, options.port ?? 0);
+  const endpoint = `http://${formatHostPort(host, port)}`;
   const credentials = { accessKeyId: LOCAL_S3_ACCESS_KEY_ID, secretAccessKey: LOCAL_S3_SECRET_ACCESS_KEY };
   return {
     endpoint,
@@ -148,10 +145,6 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     secretAccessKey: credentials.secretAccessKey,
     region: LOCAL_S3_REGION,
     createClient: () => new S3Client(localS3ClientConfig(endpoint, credentials)),
-    close: async () => {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await closed;
-    },
+    close: () => closeServer(server),
   };
 }

@@ -11,9 +11,11 @@ import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { Device } from 'tplink-smarthome-simulator';
 import { silentLogger, type Logger } from '../core/logger';
-import { SandboxError } from './errors';
+import { formatHostPort } from '../core/util/host-port';
+import { ShadowplugError } from '../core/errors';
 
-export class SimulatedPlugError extends SandboxError {
+/** The simulated plug could not listen (its port was taken, or the address is not local). */
+export class SimulatedPlugError extends ShadowplugError {
   constructor(message: string, cause: unknown) {
     super(message, { code: 'SANDBOX_PLUG_LISTEN', retryable: true, cause });
   }
@@ -78,7 +80,7 @@ export async function startSimulatedPlug(options: SimulatedPlugOptions = {}): Pr
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== 'EADDRINUSE' || (options.port ?? 0) !== 0 || attempt >= START_ATTEMPTS) {
         throw new SimulatedPlugError(
-          `simulated ${modelOf(options).toUpperCase()} cannot listen on ${options.host ?? '127.0.0.1'}:${options.port ?? 0}: ${(err as Error).message}`,
+          `simulated ${modelOf(options).toUpperCase()} cannot listen on ${formatHostPort(options.host ?? '127.0.0.1', options.port ?? 0)}: ${(err as Error).message}`,
           err,
         );
       }

@@ -40,6 +40,27 @@ export function validateKey(key: string): string {
   return key;
 }
 
+/**
+ * A pass-through that hashes what flows through it. Hashing in the stream itself: a 'data'
+ * listener on the body would switch it to flowing mode and chunks could pass before the SDK
+ * attaches, leaving the request short of its length.
+ */
+export function hashingStream(): { body: Transform; sha256(): string } {
+  const hash = createHash('sha256');
+  const body = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      callback(null, chunk);
+    },
+  });
+  return { body, sha256: () => hash.digest('hex') };
+}
+
+/** An S3 client of the sandbox's bucket with idle limits, not a whole-request limit: a large file may take long, a silent server must not. */
+export function sandboxS3Client(info: SandboxInfo): S3Client {
+  return new S3Client({ ...localS3ClientConfig(info.s3.endpoint, info.s3), requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 60_000 }) });
+}
+
 export async function uploadFile(options: UploadOptions): Promise<UploadResult> {
   const info = options.info ?? readSandboxInfo(options.dir ?? '.sandbox');
   const key = validateKey(options.key ?? basename(options.file));
@@ -51,24 +72,12 @@ export async function uploadFile(options: UploadOptions): Promise<UploadResult> 
   } catch (err) {
     throw new SandboxUploadError(`Cannot upload ${options.file}: ${(err as Error).message}`, { cause: err });
   }
-  // Hash in the stream itself: a 'data' listener on the body would switch it to flowing mode
-  // and chunks could pass before the SDK attaches, leaving the request short of its length.
-  const hash = createHash('sha256');
-  const body = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk);
-      callback(null, chunk);
-    },
-  });
+  const { body, sha256 } = hashingStream();
   const source = createReadStream(options.file);
   source.on('error', (err) => body.destroy(err));
   source.pipe(body);
 
-  // Idle limits, not a whole-request limit: a large file may take long, a silent server must not.
-  const client = new S3Client({
-    ...localS3ClientConfig(info.s3.endpoint, info.s3),
-    requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 60_000 }),
-  });
+  const client = sandboxS3Client(info);
   try {
     const out = await client.send(
       new PutObjectCommand({ Bucket: info.s3.bucket, Key: key, Body: body, ContentLength: size }),
@@ -77,7 +86,7 @@ export async function uploadFile(options: UploadOptions): Promise<UploadResult> 
       bucket: info.s3.bucket,
       key,
       size,
-      sha256: hash.digest('hex'),
+      sha256: sha256(),
       ...(out.ETag ? { etag: out.ETag } : {}),
       url: `s3://${info.s3.bucket}/${key}`,
     };

@@ -1,10 +1,10 @@
 /**
  * Waiting for the sandbox to reach a state, for tests and the benchmark: each check runs now and
  * again on every sandbox event (and, for a real plug that narrates nothing, on a 100 ms poll)
- * until it holds or the time is up (SandboxTimeoutError naming what was awaited).
+ * until it holds or the time is up (SANDBOX_TIMEOUT naming what was awaited).
  */
 import type { EventEmitter } from 'node:events';
-import { SandboxTimeoutError } from './errors';
+import { sandboxTimeout } from './errors';
 import type { SandboxPlug } from './sandbox-plug';
 import type { ShadowObserver } from './shadow-observer';
 import type { PlugRelayState } from './simulated-plug';
@@ -29,7 +29,7 @@ export function waitForEvent<T>(
     };
     const timer = setTimeout(() => {
       cleanup();
-      reject(new SandboxTimeoutError(what, timeoutMs));
+      reject(sandboxTimeout(what, timeoutMs));
     }, timeoutMs);
     const interval = poll
       ? setInterval(() => {

@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { errorMessage } from '../core/errors';
 import { startAgent, type Agent } from '../agent/agent';
-import { SandboxTimeoutError } from './errors';
+import { sandboxTimeout } from './errors';
 import type { IotCore } from './iot-core';
 import type { LocalS3 } from './local-s3';
 import type { Emit } from './narration';
@@ -30,7 +30,7 @@ export function issueThings(config: SandboxConfig, iot: IotCore): SandboxThingIn
 
 /**
  * Starts one agent per thing (none with `agents: false`, which leaves the things to device
- * programs run by hand) and resolves once all are online. Throws SandboxTimeoutError naming the
+ * programs run by hand) and resolves once all are online. Throws SANDBOX_TIMEOUT naming the
  * things whose agents did not connect in time.
  */
 export async function startSandboxAgents(
@@ -101,7 +101,7 @@ async function waitUntilOnline(agents: Agent[], things: SandboxThingInfo[], time
     timer = setTimeout(() => {
       const offline = things.filter((_t, i) => !agents[i]!.online).map((t) => t.name);
       const names = offline.slice(0, 5).join(', ') + (offline.length > 5 ? ` and ${offline.length - 5} more` : '');
-      reject(new SandboxTimeoutError(`the agents of ${names} to connect to the MQTT broker`, timeoutMs));
+      reject(sandboxTimeout(`the agents of ${names} to connect to the MQTT broker`, timeoutMs));
     }, timeoutMs);
   });
   try {

@@ -167,13 +167,13 @@ async function local(o: ClickCliOptions, io: ClickCliIo, clickType: 'SINGLE' | '
 async function plugSettings(specs: string[], env: Record<string, string | undefined>): Promise<Record<string, string>> {
   const { readPlugSpec } = await import('../../sandbox/plug-spec');
   const { formatTarget } = await import('../../core/button/targets');
-  const { ButtonConfigError } = await import('../../core/button/errors');
+  const { ConfigError } = await import('../../core/errors');
   const { BUTTON_ENV } = await import('../../core/button/config');
   const targets: string[] = [];
   const plugs = env[BUTTON_ENV.plugs] ? [env[BUTTON_ENV.plugs]] : [];
   for (const text of specs) {
     const fail = (problem: string): never => {
-      throw new ButtonConfigError(`--plug "${text}"`, problem);
+      throw new ConfigError('BUTTON_CONFIG_INVALID', `--plug "${text}"`, problem);
     };
     const spec = readPlugSpec(text, fail);
     if (spec.kind !== undefined) fail(`${spec.kind} is a simulated plug; click switches a real one (\`shadowplug sandbox --plug ${text}\` simulates it)`);

@@ -1,5 +1,5 @@
 /**
- * The JSON of shadow documents, shared by the shadow service (core/shadow/document.ts), the
+ * The JSON of shadow documents, shared by the shadow service (sandbox/iot/shadow-document.ts), the
  * device agent and the sandbox. Pure.
  *
  * Keys come from whoever writes the shadow, so every access here is to own properties: a key

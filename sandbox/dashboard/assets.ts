@@ -9,7 +9,11 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DashboardAssetError } from './errors';
+import { errorMessage, ShadowplugError } from '../../core/errors';
+
+/** The page's files could not be read or its script not compiled (a broken checkout). */
+const assetError = (what: string, cause: unknown) =>
+  new ShadowplugError(`the dashboard page cannot be prepared: ${what}: ${errorMessage(cause)}`, { code: 'DASHBOARD_ASSETS', retryable: false, cause });
 
 export interface Asset {
   type: string;
@@ -26,7 +30,7 @@ export function findPageDir(from: string = dirname(fileURLToPath(import.meta.url
     candidates.push(join(dir, 'page'), join(dir, 'sandbox', 'dashboard', 'page'));
   }
   const found = candidates.find((c) => existsSync(join(c, 'index.html')) && existsSync(join(c, 'app.ts')));
-  if (!found) throw new DashboardAssetError(`finding sandbox/dashboard/page/ from ${from}`, new Error('not found'));
+  if (!found) throw assetError(`finding sandbox/dashboard/page/ from ${from}`, new Error('not found'));
   return found;
 }
 
@@ -34,7 +38,7 @@ async function read(dir: string, name: string): Promise<string> {
   try {
     return await readFile(join(dir, name), 'utf8');
   } catch (err) {
-    throw new DashboardAssetError(join(dir, name), err);
+    throw assetError(join(dir, name), err);
   }
 }
 
@@ -50,7 +54,7 @@ export async function loadAssets(): Promise<Map<string, Asset>> {
     const out = await build({ entryPoints: [join(dir, 'app.ts')], bundle: true, write: false, platform: 'browser', format: 'esm', target: 'es2022', logLevel: 'silent' });
     script = out.outputFiles[0]!.text;
   } catch (err) {
-    throw new DashboardAssetError(`compiling ${join(dir, 'app.ts')}`, err);
+    throw assetError(`compiling ${join(dir, 'app.ts')}`, err);
   }
   return new Map<string, Asset>([
     ['/', { type: 'text/html; charset=utf-8', body: Buffer.from(html) }],

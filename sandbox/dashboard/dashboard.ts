@@ -6,21 +6,18 @@
  * a user's tools use: the plug's own TP-Link protocol, an MQTT/TLS click as `sandbox click` publishes it, an
  * S3 PUT.
  */
-import { createHash } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
-import { Transform, type Readable } from 'node:stream';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { Readable } from 'node:stream';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { errorMessage } from '../../core/errors';
 import { DetectionCache } from '../../core/tplink/connect';
 import type { Credentials } from '../../core/tplink/klap-crypto';
 import { clickSandbox, describeClick } from '../click';
 import type { SandboxEvent } from '../event-log';
-import { localS3ClientConfig } from '../local-s3';
 import type { SandboxInfo } from '../sandbox-info';
-import { validateKey } from '../upload';
+import { hashingStream, sandboxS3Client, validateKey } from '../upload';
 import { loadAssets } from './assets';
-import { DashboardRequestError } from './errors';
+import { DashboardRequestError } from '../errors';
 import { DashboardModel } from './model';
 import { PlugMonitor, protocolText, tplinkConnector } from './plug-monitor';
 import { Broadcaster } from './broadcaster';
@@ -97,10 +94,7 @@ export async function startDashboard(source: DashboardSource, options: Dashboard
     ...(options.plugEveryMs !== undefined ? { everyMs: options.plugEveryMs } : {}),
     clock,
   });
-  const s3 = new S3Client({
-    ...localS3ClientConfig(info.s3.endpoint, info.s3),
-    requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 60_000 }),
-  });
+  const s3 = sandboxS3Client(info);
   let server: DashboardServer;
   try {
     server = await startDashboardServer({ ...(options.port !== undefined ? { port: options.port } : {}), assets, actions: dashboardActions(source, model, hub, monitor, s3) });
@@ -186,13 +180,7 @@ async function putObject(
   } catch (err) {
     throw new DashboardRequestError(400, errorMessage(err));
   }
-  const hash = createHash('sha256');
-  const body = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk);
-      callback(null, chunk);
-    },
-  });
+  const { body, sha256 } = hashingStream();
   request.body.on('error', (err) => body.destroy(err));
   // A page closed mid-upload: fail the PUT now rather than at the S3 client's idle timeout.
   request.body.on('close', () => {
@@ -205,5 +193,5 @@ async function putObject(
   } catch (err) {
     throw new DashboardRequestError(502, `storing ${url} at ${info.s3.endpoint} failed: ${errorMessage(err)}`, { retryable: true, cause: err });
   }
-  return { key, url, size, sha256: hash.digest('hex') };
+  return { key, url, size, sha256: sha256() };
 }

@@ -2,6 +2,7 @@
  * The dashboard's picture of the sandbox, kept up to date from SandboxEvents, shadow documents
  * and plug checks, and cut into the messages the page receives. Pure: no I/O, a clock given.
  */
+import { isObject } from '../../core/util/guards';
 import type { SandboxEvent } from '../event-log';
 import { FleetNarration } from '../fleet-narration';
 import { PlugShadows, type PlugEntry } from './plug-shadows';
@@ -13,7 +14,7 @@ export const TIMELINE_LENGTH = 200;
 type Json = Record<string, unknown>;
 
 function obj(value: unknown): Json | undefined {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : undefined;
+  return isObject(value) ? value : undefined;
 }
 
 /** `desired.<p>` or `reported.<p>` as the page shows it; undefined when it names no file. */

@@ -13,7 +13,7 @@ import { KlapTransport } from '../../core/tplink/klap-transport';
 import { SessionCache } from '../../core/tplink/session-transport';
 import { readMeter, type MeterReading, type MeterSource } from '../../core/tplink/meter';
 import type { PlugDevice } from '../../core/tplink/plug';
-import { DashboardRequestError } from './errors';
+import { DashboardRequestError } from '../errors';
 import type { EnergyView, OutletView, PlugView } from './view';
 
 /**

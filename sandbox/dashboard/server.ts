@@ -8,7 +8,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Readable } from 'node:stream';
 import { errorMessage, ShadowplugError } from '../../core/errors';
 import type { Asset } from './assets';
-import { DashboardListenError, DashboardRequestError } from './errors';
+import { isObject } from '../../core/util/guards';
+import { formatHostPort } from '../../core/util/host-port';
+import { DashboardRequestError } from '../errors';
+import { closeServer, listen, readBody } from '../http-server';
 import { checkHost, checkStateChange, type RequestFacts } from './request-guard';
 import type { ClickTypeName, PlugView, ServerMessage, ShadowResponse, Snapshot } from './view';
 
@@ -58,17 +61,12 @@ function sendJson(res: ServerResponse, status: number, value: unknown): void {
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
   if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) throw new DashboardRequestError(415, 'send JSON (Content-Type: application/json)');
-  const chunks: Buffer[] = [];
-  let length = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    length += chunk.length;
-    if (length > MAX_JSON_BYTES) throw new DashboardRequestError(413, `a request body may be at most ${MAX_JSON_BYTES} bytes`);
-    chunks.push(chunk);
-  }
+  const body = await readBody(req, MAX_JSON_BYTES);
+  if (!body) throw new DashboardRequestError(413, `a request body may be at most ${MAX_JSON_BYTES} bytes`);
   try {
-    const value: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('not an object');
-    return value as Record<string, unknown>;
+    const value: unknown = JSON.parse(body.toString('utf8') || '{}');
+    if (!isObject(value)) throw new Error('not an object');
+    return value;
   } catch (err) {
     throw new DashboardRequestError(400, `the body is not a JSON object (${errorMessage(err)})`);
   }
@@ -163,18 +161,7 @@ export async function startDashboardServer(options: { host?: string; port?: numb
       fail(res, err);
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err) => reject(new DashboardListenError(host, port, err)));
-    server.listen(port, host, () => resolve());
-  });
-  port = (server.address() as { port: number }).port;
-  return {
-    url: `http://${host}:${port}/`,
-    port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  port = await listen(server, host, port, (err) =>
+    new ShadowplugError(`the dashboard cannot listen on ${formatHostPort(host, port)}: ${errorMessage(err)}`, { code: 'DASHBOARD_LISTEN', retryable: true, cause: err }));
+  return { url: `http://${formatHostPort(host, port)}/`, port, close: () => closeServer(server) };
 }

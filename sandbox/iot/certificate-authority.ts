@@ -80,6 +80,30 @@ function serialNumber(): string {
   return bytes.toString('hex');
 }
 
+/** A certificate for `keys`, signed by `signer` as `issuer`, written with its key (atomically each). */
+function writeCertificate(
+  paths: { certPath: string; keyPath: string },
+  keys: KeyPair,
+  subject: forge.pki.CertificateField[],
+  issuer: forge.pki.CertificateField[],
+  extensions: object[],
+  signer: KeyObject,
+): string {
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = forge.pki.publicKeyFromPem(keys.publicPem);
+  cert.serialNumber = serialNumber();
+  cert.validity.notBefore = new Date(Date.now() - 60_000);
+  cert.validity.notAfter = new Date(Date.now() + VALIDITY_YEARS * 365 * 86_400_000);
+  cert.setSubject(subject);
+  cert.setIssuer(issuer);
+  cert.setExtensions(extensions);
+  cert.sign(nodeSigner(signer) as unknown as forge.pki.rsa.PrivateKey, forge.md.sha256.create());
+  const certPem = forge.pki.certificateToPem(cert);
+  writeFileAtomicSync(paths.keyPath, keys.privatePem, 0o600);
+  writeFileAtomicSync(paths.certPath, certPem, 0o644);
+  return certPem;
+}
+
 function readPem(path: string): string {
   try {
     return readFileSync(path, 'utf8');
@@ -126,26 +150,16 @@ export class CertificateAuthority {
       return new CertificateAuthority(dir, readPem(certPath), readPem(keyPath), options);
     }
     const keys = newKeyPair();
-    const cert = forge.pki.createCertificate();
-    cert.publicKey = forge.pki.publicKeyFromPem(keys.publicPem);
-    cert.serialNumber = serialNumber();
-    cert.validity.notBefore = new Date(Date.now() - 60_000);
-    cert.validity.notAfter = new Date(Date.now() + VALIDITY_YEARS * 365 * 86_400_000);
     const subject = [
       { name: 'commonName', value: `shadowplug sandbox CA ${randomBytes(4).toString('hex')}` },
       { name: 'organizationName', value: 'shadowplug sandbox' },
     ];
-    cert.setSubject(subject);
-    cert.setIssuer(subject);
-    cert.setExtensions([
+    const extensions = [
       { name: 'basicConstraints', cA: true, critical: true },
       { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
       { name: 'subjectKeyIdentifier' },
-    ]);
-    cert.sign(nodeSigner(createPrivateKey(keys.privatePem)) as unknown as forge.pki.rsa.PrivateKey, forge.md.sha256.create());
-    const certPem = forge.pki.certificateToPem(cert);
-    writeFileAtomicSync(keyPath, keys.privatePem, 0o600);
-    writeFileAtomicSync(certPath, certPem, 0o644);
+    ];
+    const certPem = writeCertificate({ certPath, keyPath }, keys, subject, subject, extensions, createPrivateKey(keys.privatePem));
     return new CertificateAuthority(dir, certPem, keys.privatePem, options);
   }
 
@@ -188,35 +202,19 @@ export class CertificateAuthority {
     }
     mkdirSync(join(base, '..'), { recursive: true });
     const keys = device && this.sharedDeviceKey ? (this.deviceKey ??= newKeyPair()) : newKeyPair();
-    const cert = forge.pki.createCertificate();
-    cert.publicKey = forge.pki.publicKeyFromPem(keys.publicPem);
-    cert.serialNumber = serialNumber();
-    cert.validity.notBefore = new Date(Date.now() - 60_000);
-    cert.validity.notAfter = new Date(Date.now() + VALIDITY_YEARS * 365 * 86_400_000);
-    cert.setSubject([
+    const subject = [
       { name: 'commonName', value: commonName },
       { shortName: 'OU', value: role },
       { name: 'organizationName', value: 'shadowplug sandbox' },
-    ]);
-    cert.setIssuer(this.caCert.subject.attributes);
-    cert.setExtensions(
-      role === 'server'
-        ? [
-            { name: 'basicConstraints', cA: false },
-            { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
-            { name: 'extKeyUsage', serverAuth: true },
-            { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] },
-          ]
-        : [
-            { name: 'basicConstraints', cA: false },
-            { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
-            { name: 'extKeyUsage', clientAuth: true },
-          ],
-    );
-    cert.sign(nodeSigner(this.caKey) as unknown as forge.pki.rsa.PrivateKey, forge.md.sha256.create());
-    const certPem = forge.pki.certificateToPem(cert);
-    writeFileAtomicSync(keyPath, keys.privatePem, 0o600);
-    writeFileAtomicSync(certPath, certPem, 0o644);
+    ];
+    const extensions = [
+      { name: 'basicConstraints', cA: false },
+      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+      ...(role === 'server'
+        ? [{ name: 'extKeyUsage', serverAuth: true }, { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] }]
+        : [{ name: 'extKeyUsage', clientAuth: true }]),
+    ];
+    const certPem = writeCertificate({ certPath, keyPath }, keys, subject, this.caCert.subject.attributes, extensions, this.caKey);
     return { certPath, keyPath, certPem, keyPem: keys.privatePem };
   }
 

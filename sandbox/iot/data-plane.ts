@@ -8,11 +8,12 @@
  */
 import { createServer } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { SHADOW_LIMITS, type JsonObject } from '../../core/shadow/document';
+import { SHADOW_LIMITS, type JsonObject } from './shadow-document';
 import { ShadowError, SHADOW_ERROR_TYPES, SHADOW_MESSAGES } from '../../core/shadow/errors';
 import { silentLogger, type Logger } from '../../core/logger';
 import type { ShadowService } from './shadow-service';
-import { decodePathSegment, listenHttps, readBody } from './https-listen';
+import { readBody } from '../http-server';
+import { decodePathSegment, listenHttps } from './https-listen';
 
 export interface DataPlaneOptions {
   host: string;

@@ -1,6 +1,7 @@
 /** Listening and closing for the sandbox's HTTPS servers: typed listen errors, close that ends every connection. */
 import type { Server } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { listen } from '../http-server';
 import { IotCoreListenError } from './errors';
 
 export async function listenHttps(server: Server, what: string, host: string, port: number): Promise<{ port: number; close(): Promise<void> }> {
@@ -9,14 +10,7 @@ export async function listenHttps(server: Server, what: string, host: string, po
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
-  const bound = await new Promise<number>((resolve, reject) => {
-    const onError = (err: Error) => reject(new IotCoreListenError(what, host, port, err));
-    server.once('error', onError);
-    server.listen(port, host, () => {
-      server.off('error', onError);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
+  const bound = await listen(server, host, port, (err) => new IotCoreListenError(what, host, port, err));
   let closed: Promise<void> | undefined;
   return {
     port: bound,
@@ -30,22 +24,6 @@ export async function listenHttps(server: Server, what: string, host: string, po
       return closed;
     },
   };
-}
-
-/** Read a request body up to `limit` bytes; undefined when it is longer (the caller answers 413). */
-export function readBody(req: NodeJS.ReadableStream, limit: number): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let over = false;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) over = true;
-      else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(over ? undefined : Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
 
 /** decodeURIComponent that answers undefined for a malformed escape instead of throwing. */

@@ -8,7 +8,7 @@
  */
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer, TLSSocket } from 'node:tls';
-import type { AddressInfo } from 'node:net';
+import { listen } from '../http-server';
 import { Aedes, type AedesPublishPacket, type Client } from 'aedes';
 import { silentLogger, type Logger } from '../../core/logger';
 import { buttonPolicy, CLASSIC_SHADOW, devicePolicy } from '../../core/iot-policy/device-policy';
@@ -92,27 +92,89 @@ export function isAuthorised(id: MqttIdentity, action: IotAction, resource: stri
   return isAllowed(policy, action, resource, { thingName: id.commonName });
 }
 
-function listen(server: TcpServer | TlsServer, what: string, host: string, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error) => reject(new IotCoreListenError(what, host, port, err));
-    server.once('error', onError);
-    server.listen(port, host, () => {
-      server.off('error', onError);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
-}
-
 export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttBroker> {
   const logger = options.logger ?? silentLogger;
   const policy = options.devicePolicy ?? devicePolicy({ shadows: [CLASSIC_SHADOW] });
   const identities = new WeakMap<object, MqttIdentity>();
   const sockets = new Set<Socket>();
+  const aedes = await brokerWithPolicy(policy, identities, logger);
+
+  aedes.on('publish', (packet: AedesPublishPacket, client: Client | null) => {
+    if (!client) return; // our own responses
+    try {
+      options.onPublish(packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload), client);
+    } catch (err) {
+      logger.error('mqtt publish handler failed', { topic: packet.topic, error: err });
+    }
+  });
+  aedes.on('clientError', (client, err) => logger.debug('mqtt client error', { clientId: client.id, error: err.message }));
+
+  const track = (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  };
+
+  const tlsServer = createTlsServer(
+    { cert: options.tls.cert, key: options.tls.key, ca: options.tls.ca, requestCert: true, rejectUnauthorized: true },
+    (socket) => {
+      const id = identityOf(socket);
+      if (id) identities.set(socket, id);
+      aedes.handle(socket);
+    },
+  );
+  tlsServer.on('connection', track);
+  tlsServer.on('tlsClientError', (err, socket) => {
+    logger.warn('mqtt TLS handshake refused', { remote: `${socket.remoteAddress}:${socket.remotePort}`, reason: err.message });
+  });
+
+  let plainServer: TcpServer | undefined;
+  const servers: (TcpServer | TlsServer)[] = [tlsServer];
+  try {
+    const port = await listen(tlsServer, options.host, options.port, (err) => new IotCoreListenError('MQTT over TLS', options.host, options.port, err));
+    let plainPort: number | undefined;
+    if (options.plainPort !== undefined) {
+      plainServer = createTcpServer((socket) => aedes.handle(socket));
+      plainServer.on('connection', track);
+      servers.push(plainServer);
+      plainPort = await listen(plainServer, options.host, options.plainPort, (err) => new IotCoreListenError('plain MQTT', options.host, options.plainPort!, err));
+    }
+    let closed: Promise<void> | undefined;
+    const observers = observerRegistry(aedes, logger, () => closed !== undefined);
+    const inFlight = new Set<Promise<void>>();
+    return {
+      aedes,
+      port,
+      ...(plainPort !== undefined ? { plainPort } : {}),
+      publish(topic, payload) {
+        const done = new Promise<void>((resolve) => {
+          aedes.publish({ cmd: 'publish', topic, payload, qos: 1, retain: false, dup: false }, (err) => {
+            if (err) logger.error('mqtt publish failed', { topic, error: err });
+            resolve();
+          });
+        });
+        inFlight.add(done);
+        void done.then(() => inFlight.delete(done));
+      },
+      delivered: async () => void (await Promise.all([...inFlight])),
+      observe: observers.observe,
+      close() {
+        if (!closed) observers.stopAll();
+        closed ??= closeAll(aedes, servers, sockets);
+        return closed;
+      },
+    };
+  } catch (err) {
+    await closeAll(aedes, servers, sockets);
+    throw err;
+  }
+}
+
+/** aedes with IoT Core's checks: client id = certificate CN, and the policy on connect, publish, subscribe and delivery. */
+function brokerWithPolicy(policy: IotPolicy, identities: WeakMap<object, MqttIdentity>, logger: Logger): Promise<Aedes> {
   const identity = (client: Client | null): MqttIdentity | undefined => (client ? identities.get(client.conn) : undefined);
   // Clients on the plain listener have no identity and no policy (a local tool port).
   const isPlain = (client: Client | null): boolean => !!client && !(client.conn instanceof TLSSocket);
-
-  const aedes = await Aedes.createBroker({
+  return Aedes.createBroker({
     authenticate(client, _username, _password, done) {
       if (isPlain(client)) return done(null, true);
       const id = identity(client);
@@ -147,108 +209,44 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
       return null;
     },
   });
+}
 
-  aedes.on('publish', (packet: AedesPublishPacket, client: Client | null) => {
-    if (!client) return; // our own responses
-    try {
-      options.onPublish(packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload), client);
-    } catch (err) {
-      logger.error('mqtt publish handler failed', { topic: packet.topic, error: err });
+/** Observers of messages in process: aedes' own subscribe, straight on its emitter (no socket, no client). */
+function observerRegistry(aedes: Aedes, logger: Logger, isClosed: () => boolean): { observe(topicFilter: string, onMessage: MqttObserver): () => void; stopAll(): void } {
+  const observers = new Set<() => void>();
+  const observe = (topicFilter: string, onMessage: MqttObserver): (() => void) => {
+    if (isClosed()) throw new IotCoreClosedError('observe');
+    if (!isValidTopicFilter(topicFilter)) {
+      throw new IotCoreInvalidNameError('topic filter', topicFilter, '"+" and "#" only as whole levels, "#" only last, at most 100 levels');
     }
-  });
-  aedes.on('clientError', (client, err) => logger.debug('mqtt client error', { clientId: client.id, error: err.message }));
-
-  const track = (socket: Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  };
-
-  const tlsServer = createTlsServer(
-    { cert: options.tls.cert, key: options.tls.key, ca: options.tls.ca, requestCert: true, rejectUnauthorized: true },
-    (socket) => {
-      const id = identityOf(socket);
-      if (id) identities.set(socket, id);
-      aedes.handle(socket);
-    },
-  );
-  tlsServer.on('connection', track);
-  tlsServer.on('tlsClientError', (err, socket) => {
-    logger.warn('mqtt TLS handshake refused', { remote: `${socket.remoteAddress}:${socket.remotePort}`, reason: err.message });
-  });
-
-  let plainServer: TcpServer | undefined;
-  const servers: (TcpServer | TlsServer)[] = [tlsServer];
-  try {
-    const port = await listen(tlsServer, 'MQTT over TLS', options.host, options.port);
-    let plainPort: number | undefined;
-    if (options.plainPort !== undefined) {
-      plainServer = createTcpServer((socket) => aedes.handle(socket));
-      plainServer.on('connection', track);
-      servers.push(plainServer);
-      plainPort = await listen(plainServer, 'plain MQTT', options.host, options.plainPort);
-    }
-    let closed: Promise<void> | undefined;
-    // In-process observers: aedes' own subscribe, straight on its emitter (no socket, no client).
-    const observers = new Set<() => void>();
-    const inFlight = new Set<Promise<void>>();
-    const observe = (topicFilter: string, onMessage: MqttObserver): (() => void) => {
-      if (closed) throw new IotCoreClosedError('observe');
-      if (!isValidTopicFilter(topicFilter)) {
-        throw new IotCoreInvalidNameError('topic filter', topicFilter, '"+" and "#" only as whole levels, "#" only last, at most 100 levels');
-      }
-      // MQTT: a filter starting with a wildcard does not match topics starting with "$" ($SYS, $aws).
-      const skipDollar = topicFilter.startsWith('+') || topicFilter.startsWith('#');
-      let active = true;
-      const fail = (topic: string, err: unknown) => logger.error('mqtt observer failed', { topicFilter, topic, error: err });
-      const deliver = (packet: AedesPublishPacket, done: () => void) => {
-        if (active && !(skipDollar && packet.topic.startsWith('$'))) {
-          try {
-            const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-            const result = onMessage(packet.topic, payload);
-            if (result && typeof result.then === 'function') result.then(undefined, (err: unknown) => fail(packet.topic, err));
-          } catch (err) {
-            fail(packet.topic, err);
-          }
+    // MQTT: a filter starting with a wildcard does not match topics starting with "$" ($SYS, $aws).
+    const skipDollar = topicFilter.startsWith('+') || topicFilter.startsWith('#');
+    let active = true;
+    const fail = (topic: string, err: unknown) => logger.error('mqtt observer failed', { topicFilter, topic, error: err });
+    const deliver = (packet: AedesPublishPacket, done: () => void) => {
+      if (active && !(skipDollar && packet.topic.startsWith('$'))) {
+        try {
+          const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+          const result = onMessage(packet.topic, payload);
+          if (result && typeof result.then === 'function') result.then(undefined, (err: unknown) => fail(packet.topic, err));
+        } catch (err) {
+          fail(packet.topic, err);
         }
-        done();
-      };
-      const unsubscribe = () => {
-        if (!active) return;
-        active = false; // at once: aedes removes the listener on the next turn
-        observers.delete(unsubscribe);
-        aedes.unsubscribe(topicFilter, deliver, () => {});
-      };
-      observers.add(unsubscribe);
-      // Registered synchronously: a message published after this call reaches the observer.
-      aedes.subscribe(topicFilter, deliver, () => {});
-      return unsubscribe;
+      }
+      done();
     };
-    return {
-      aedes,
-      port,
-      ...(plainPort !== undefined ? { plainPort } : {}),
-      publish(topic, payload) {
-        const done = new Promise<void>((resolve) => {
-          aedes.publish({ cmd: 'publish', topic, payload, qos: 1, retain: false, dup: false }, (err) => {
-            if (err) logger.error('mqtt publish failed', { topic, error: err });
-            resolve();
-          });
-        });
-        inFlight.add(done);
-        void done.then(() => inFlight.delete(done));
-      },
-      delivered: async () => void (await Promise.all([...inFlight])),
-      observe,
-      close() {
-        if (!closed) for (const unsubscribe of [...observers]) unsubscribe();
-        closed ??= closeAll(aedes, servers, sockets);
-        return closed;
-      },
+    const unsubscribe = () => {
+      if (!active) return;
+      active = false; // at once: aedes removes the listener on the next turn
+      observers.delete(unsubscribe);
+      aedes.unsubscribe(topicFilter, deliver, () => {});
     };
-  } catch (err) {
-    await closeAll(aedes, servers, sockets);
-    throw err;
-  }
+    observers.add(unsubscribe);
+    // Registered synchronously: a message published after this call reaches the observer.
+    aedes.subscribe(topicFilter, deliver, () => {});
+    return unsubscribe;
+  };
+  return { observe, stopAll: () => [...observers].forEach((unsubscribe) => unsubscribe()) };
 }
 
 async function closeAll(aedes: Aedes, servers: (TcpServer | TlsServer)[], sockets: Set<Socket>): Promise<void> {

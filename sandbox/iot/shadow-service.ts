@@ -13,7 +13,7 @@ import {
   peekClientToken,
   rejectionPayload,
   type JsonObject,
-} from '../../core/shadow/document';
+} from './shadow-document';
 import { ShadowError } from '../../core/shadow/errors';
 import { parseShadowRequestTopic, shadowTopics, SHADOW_NAME_PATTERN, THING_NAME_PATTERN, type ShadowOperation } from '../../core/shadow/topics';
 import { silentLogger, type Logger } from '../../core/logger';

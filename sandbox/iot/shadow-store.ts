@@ -4,9 +4,9 @@
  */
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { StoredShadow } from '../../core/shadow/document';
+import type { StoredShadow } from './shadow-document';
 import { silentLogger, type Logger } from '../../core/logger';
-import { IotCoreError } from './errors';
+import { ShadowplugError } from '../../core/errors';
 import { writeFileAtomicSync } from '../write-atomic';
 
 /** Map key of a shadow: thing name, plus `~shadowName` for a named shadow ('~' is in neither alphabet). */
@@ -41,13 +41,17 @@ export class ShadowStore {
     const key = shadowKey(thingName, shadowName);
     // Persist first: if the write fails, memory still agrees with the disk and the request fails.
     if (this.dataDir) this.write(key, shadow);
+    this.keep(key, shadow);
+  }
+
+  private keep(key: string, shadow: StoredShadow): void {
     this.shadows.set(key, shadow);
-    if (shadowName) {
-      let names = this.named.get(thingName);
-      if (!names) this.named.set(thingName, (names = new Set()));
-      if (shadow.exists) names.add(shadowName);
-      else names.delete(shadowName);
-    }
+    const { thingName, shadowName } = splitKey(key);
+    if (!shadowName) return;
+    let names = this.named.get(thingName);
+    if (!names) this.named.set(thingName, (names = new Set()));
+    if (shadow.exists) names.add(shadowName);
+    else names.delete(shadowName);
   }
 
   /** Names of the thing's existing named shadows, sorted. */
@@ -69,7 +73,7 @@ export class ShadowStore {
     try {
       writeFileAtomicSync(path, JSON.stringify(shadow));
     } catch (err) {
-      throw new IotCoreError(`Cannot persist shadow ${key} to ${path}: ${(err as Error).message}`, { code: 'IOT_CORE_PERSIST', retryable: true, cause: err });
+      throw new ShadowplugError(`Cannot persist shadow ${key} to ${path}: ${(err as Error).message}`, { code: 'IOT_CORE_PERSIST', retryable: true, cause: err });
     }
   }
 
@@ -82,14 +86,7 @@ export class ShadowStore {
         if (typeof shadow.version !== 'number' || typeof shadow.exists !== 'boolean' || typeof shadow.state !== 'object') {
           throw new Error('not a stored shadow');
         }
-        const key = decodeURIComponent(file.slice(0, -'.json'.length));
-        const { thingName, shadowName } = splitKey(key);
-        this.shadows.set(key, shadow);
-        if (shadowName && shadow.exists) {
-          let names = this.named.get(thingName);
-          if (!names) this.named.set(thingName, (names = new Set()));
-          names.add(shadowName);
-        }
+        this.keep(decodeURIComponent(file.slice(0, -'.json'.length)), shadow);
       } catch (err) {
         // One damaged file must not keep the sandbox from starting; say which and skip it.
         this.logger.warn('skipping unreadable shadow file', { path, error: err });

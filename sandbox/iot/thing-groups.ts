@@ -5,7 +5,10 @@
  * when asked, in a stable order, each thing once.
  */
 import { THING_NAME_PATTERN } from '../../core/shadow/topics';
-import { IotCoreError, IotCoreInvalidNameError } from './errors';
+import { ShadowplugError } from '../../core/errors';
+import { IotCoreInvalidNameError } from './errors';
+
+const groupError = (message: string, code: string) => new ShadowplugError(message, { code, retryable: false });
 
 export interface ThingGroupSpec {
   name: string;
@@ -35,13 +38,13 @@ export class ThingGroups {
 
   create(spec: ThingGroupSpec): void {
     if (!GROUP_NAME_PATTERN.test(spec.name)) throw new IotCoreInvalidNameError('thing group name', spec.name, 'expected [a-zA-Z0-9:_-]{1,128}');
-    if (this.groups.has(spec.name)) throw new IotCoreError(`thing group "${spec.name}" already exists`, { code: 'IOT_CORE_GROUP_EXISTS' });
-    if (spec.parent !== undefined && !this.groups.has(spec.parent)) throw new IotCoreError(`thing group "${spec.name}": parent group "${spec.parent}" does not exist`, { code: 'IOT_CORE_GROUP_MISSING' });
+    if (this.groups.has(spec.name)) throw groupError(`thing group "${spec.name}" already exists`, 'IOT_CORE_GROUP_EXISTS');
+    if (spec.parent !== undefined && !this.groups.has(spec.parent)) throw groupError(`thing group "${spec.name}": parent group "${spec.parent}" does not exist`, 'IOT_CORE_GROUP_MISSING');
     let match: RegExp | undefined;
     if (spec.query !== undefined) {
       const m = QUERY_PATTERN.exec(spec.query);
       if (!m) throw new IotCoreInvalidNameError('dynamic group query', spec.query, 'the stand-in understands thingName:<pattern> (* a wildcard)');
-      if (spec.things?.length) throw new IotCoreError(`thing group "${spec.name}": a dynamic group has no static things`, { code: 'IOT_CORE_GROUP_INVALID' });
+      if (spec.things?.length) throw groupError(`thing group "${spec.name}": a dynamic group has no static things`, 'IOT_CORE_GROUP_INVALID');
       match = new RegExp(`^${m[1]!.replace(/\*/g, '.*')}$`);
     }
     this.groups.set(spec.name, { ...(spec.parent !== undefined ? { parent: spec.parent } : {}), things: new Set(), ...(match ? { match } : {}) });
@@ -50,7 +53,7 @@ export class ThingGroups {
 
   addThing(group: string, thing: string): void {
     const g = this.require(group);
-    if (g.match) throw new IotCoreError(`thing group "${group}" is dynamic: its query decides its members`, { code: 'IOT_CORE_GROUP_INVALID' });
+    if (g.match) throw groupError(`thing group "${group}" is dynamic: its query decides its members`, 'IOT_CORE_GROUP_INVALID');
     if (!THING_NAME_PATTERN.test(thing)) throw new IotCoreInvalidNameError('thing name', thing, 'expected [a-zA-Z0-9:_-]{1,128}');
     g.things.add(thing);
   }
@@ -79,7 +82,7 @@ export class ThingGroups {
 
   private require(group: string): Group {
     const g = this.groups.get(group);
-    if (!g) throw new IotCoreError(`thing group "${group}" does not exist`, { code: 'IOT_CORE_GROUP_MISSING' });
+    if (!g) throw groupError(`thing group "${group}" does not exist`, 'IOT_CORE_GROUP_MISSING');
     return g;
   }
 }

@@ -7,6 +7,7 @@ import { createPublicKey, randomBytes } from 'node:crypto';
 import { aesDecrypt, aesEncrypt, aesLoginParams, encryptSessionKey, type AesLoginVersion, type AesSessionKey } from '../../core/tplink/aes-crypto';
 import { corruptPadding, DeviceSessions, startSessionDeviceServer } from './http-device-server';
 import type { Answer, DeviceServerOptions, HttpDeviceServer } from './http-device-server';
+import { isObject } from '../../core/util/guards';
 
 export interface AesServerOptions extends DeviceServerOptions {
   /** Which login the firmware accepts (default 2). */
@@ -17,10 +18,6 @@ interface ServerSession {
   key: AesSessionKey;
   token: string | undefined;
   createdAt: number;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 const json = (value: unknown, headers?: Record<string, string>): Answer => ({

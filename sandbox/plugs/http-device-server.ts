@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KLAP_SESSION_COOKIE, type Credentials } from '../../core/tplink/klap-crypto';
+import { closeServer, listen } from '../http-server';
 
 export interface DeviceFaults {
   /** KLAP: handshake 1 proves other credentials (the client must refuse, fast). */
@@ -104,12 +105,13 @@ export interface Answer {
 
 const MAX_REQUEST_BYTES = 64 * 1024;
 
-/** Starts a server whose `route` answers each POST (path with query, body, cookies). */
-export async function startHttpDeviceServer(
+/** Starts a KLAP or AES device's server: `route` answers each POST (path with query, body, cookies). */
+export async function startSessionDeviceServer<S extends { createdAt: number }>(
   route: (path: string, body: Buffer, cookies: Map<string, string>) => Answer,
-  options: { host?: string; port?: number; faults?: DeviceFaults; endSessions?: () => void } = {},
+  sessions: DeviceSessions<S>,
+  options: DeviceServerOptions,
 ): Promise<HttpDeviceServer> {
-  const faults: DeviceFaults = options.faults ?? {};
+  const { faults } = sessions;
   const stats: DeviceServerStats = { handshakes: 0, requests: 0, http: 0, connections: 0, notHttp: 0, notFound: 0 };
   const server = http.createServer((req, res) => {
     stats.http++;
@@ -135,37 +137,9 @@ export async function startHttpDeviceServer(
     else socket.destroy();
   });
   server.keepAliveTimeout = 5000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const address = server.address() as AddressInfo;
-  return {
-    host: address.address,
-    port: address.port,
-    faults,
-    stats,
-    endSessions: () => options.endSessions?.(),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
-}
-
-/** Starts a KLAP or AES device's server whose `endSessions` ends `sessions`. */
-export function startSessionDeviceServer<S extends { createdAt: number }>(
-  route: (path: string, body: Buffer, cookies: Map<string, string>) => Answer,
-  sessions: DeviceSessions<S>,
-  options: DeviceServerOptions,
-): Promise<HttpDeviceServer> {
-  return startHttpDeviceServer(route, {
-    host: options.host,
-    port: options.port,
-    faults: sessions.faults,
-    endSessions: () => sessions.clear(),
-  });
+  const port = await listen(server, options.host ?? '127.0.0.1', options.port ?? 0);
+  const host = (server.address() as AddressInfo).address;
+  return { host, port, faults, stats, endSessions: () => sessions.clear(), close: () => closeServer(server) };
 }
 
 function send(res: http.ServerResponse, answer: Answer, faults: DeviceFaults): void {

@@ -3,6 +3,7 @@
  * servers: the JSON a newer HS100/HS103 answers once the transport is decrypted. Pure, no I/O.
  */
 import { EventEmitter } from 'node:events';
+import { isObject } from '../../core/util/guards';
 
 export interface IotDeviceOptions {
   model: string;
@@ -12,10 +13,6 @@ export interface IotDeviceOptions {
 }
 
 type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 export class SimulatedIotDevice {
   readonly model: string;

@@ -5,6 +5,7 @@
  * decrypted requests. Pure state and logic, no I/O.
  */
 import { EventEmitter } from 'node:events';
+import { isObject } from '../../core/util/guards';
 
 export interface SmartOutlet {
   deviceId: string;
@@ -39,10 +40,6 @@ export interface SmartReply {
 type Params = Record<string, unknown>;
 
 const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 export class SimulatedSmartDevice {
   readonly model: string;

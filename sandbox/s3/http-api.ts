@@ -11,6 +11,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { readBody } from '../http-server';
 import { ChunkedBodyError, decodeAwsChunked } from './aws-chunked';
 import type { ObjectStore } from './object-store';
 import { NULL_VERSION, type ObjectVersion, type Versioning } from './versions';
@@ -120,23 +121,17 @@ function requireBucket(ctx: S3ApiContext, bucket: string): Versioning {
   return versioning;
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 async function bucketRequest(ctx: S3ApiContext, req: IncomingMessage, res: ServerResponse, { bucket, query }: Target): Promise<void> {
   if (req.method === 'PUT' && query.has('versioning')) {
     requireBucket(ctx, bucket);
-    const status = /<Status>(\w+)<\/Status>/.exec(await readBody(req))?.[1];
+    const status = /<Status>(\w+)<\/Status>/.exec((await readBody(req, Infinity))!.toString('utf8'))?.[1];
     if (status !== 'Enabled') throw new S3ApiError(501, 'NotImplemented', `versioning status ${status ?? '(none)'}: the local S3 knows Enabled and never-versioned buckets`);
     ctx.store.setVersioning(bucket, 'Enabled');
     res.writeHead(200).end();
     return;
   }
   if (req.method === 'PUT' && [...query.keys()].length === 0) {
-    await readBody(req);
+    await readBody(req, Infinity);
     ctx.store.createBucket(bucket, 'Unversioned');
     res.writeHead(200, { Location: `/${bucket}` }).end();
     return;

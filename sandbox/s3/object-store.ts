@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { applyDelete, applyPut, resolveRead, type DeleteOutcome, type KeyHistory, type ObjectVersion, type ReadResult, type Versioning } from './versions';
+import { SerialQueue } from '../../core/util/serial-queue';
 
 /** S3's characters (a shorter minimum than S3's three, for short test names): never a path separator or `..`. */
 const BUCKET_NAME = /^[a-z0-9](?:[a-z0-9.-]{0,61}[a-z0-9])?$/;
@@ -32,7 +33,7 @@ function newId(): string {
 export class ObjectStore {
   private readonly versioning = new Map<string, Versioning>();
   private readonly histories = new Map<string, KeyHistory | undefined>();
-  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly queues = new Map<string, SerialQueue>();
 
   constructor(
     private readonly dir: string,
@@ -146,8 +147,8 @@ export class ObjectStore {
       for (const v of dropped) if (v.blob) await rm(join(this.dir, bucket, 'blobs', v.blob), { force: true });
       return history;
     };
-    const next = (this.locks.get(file) ?? Promise.resolve()).then(run, run);
-    this.locks.set(file, next.catch(() => undefined));
-    return next;
+    let queue = this.queues.get(file);
+    if (!queue) this.queues.set(file, (queue = new SerialQueue()));
+    return queue.run(run);
   }
 }

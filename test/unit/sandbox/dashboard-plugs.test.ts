@@ -1,9 +1,9 @@
 /**
  * The dashboard's plug shadows: what it reads from a plug shadow's documents (made by the real
- * shadow rules, core/shadow/document.ts) and how the page says it. Pure: no sockets, times given.
+ * shadow rules, sandbox/iot/shadow-document.ts) and how the page says it. Pure: no sockets, times given.
  */
 import { describe, expect, it } from 'vitest';
-import { applyDelete, applyUpdate, type StoredShadow } from '../../../core/shadow/document';
+import { applyDelete, applyUpdate, type StoredShadow } from '../../../sandbox/iot/shadow-document';
 import type { JsonObject } from '../../../core/shadow/json';
 import { DashboardModel } from '../../../sandbox/dashboard/model';
 import { ago, energyText, kindText, lastReportText, onlineText, plugLabel, requestLine } from '../../../sandbox/dashboard/plug-format';

@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { applyUpdate as applyServiceUpdate, computeDelta, emptyShadow, getShadowDocument, parseUpdateRequest } from '../../../core/shadow/document';
+import { applyUpdate as applyServiceUpdate, computeDelta, emptyShadow, getShadowDocument, parseUpdateRequest } from '../../../sandbox/iot/shadow-document';
 import { deepEqual, isObject, mergeSection, own, put, type Json, type JsonObject } from '../../../core/shadow/json';
 import { applyUpdate as applyMirrorUpdate, mergeDelta, mirrorFromDocument } from '../../../agent/shadow-state';
 import { ShadowObserver } from '../../../sandbox/shadow-observer';

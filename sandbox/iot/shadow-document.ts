@@ -11,10 +11,10 @@
  * - Limits: 8 KB of state (desired + reported, metadata excluded) → 413; more than 6 levels of
  *   nesting in a section → 400; clientToken at most 64 bytes.
  */
-import { ShadowError, SHADOW_MESSAGES as M } from './errors';
-import { clone, deepEqual, isObject, mergeSection, own, put, type Json, type JsonObject } from './json';
+import { ShadowError, SHADOW_MESSAGES as M } from '../../core/shadow/errors';
+import { clone, deepEqual, isObject, mergeSection, own, put, type Json, type JsonObject } from '../../core/shadow/json';
 
-export type { Json, JsonObject } from './json';
+export type { Json, JsonObject } from '../../core/shadow/json';
 
 export interface ShadowSections {
   desired?: JsonObject;
@@ -73,11 +73,13 @@ function depth(v: Json): number {
 // ---------------------------------------------------------------------------------------------
 // parsing requests
 
+const text = (payload: Uint8Array | string): string => (typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8'));
+
 function parseJson(payload: Uint8Array | string): unknown {
   const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength;
   if (size > SHADOW_LIMITS.maxPayloadBytes) throw new ShadowError(413, M.tooLarge);
   try {
-    return JSON.parse(typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8'));
+    return JSON.parse(text(payload));
   } catch (err) {
     throw new ShadowError(400, M.invalidJson, err);
   }
@@ -86,9 +88,8 @@ function parseJson(payload: Uint8Array | string): unknown {
 /** The clientToken of any request, if it is a usable one (for echoing in a rejection). */
 export function peekClientToken(payload: Uint8Array | string): string | undefined {
   try {
-    const v: unknown = JSON.parse(typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8'));
-    const t = isObject(v) ? v.clientToken : undefined;
-    return typeof t === 'string' && Buffer.byteLength(t) <= SHADOW_LIMITS.maxClientTokenBytes ? t : undefined;
+    const v: unknown = JSON.parse(text(payload));
+    return isObject(v) ? readClientToken(v) : undefined;
   } catch {
     return undefined;
   }

@@ -14,7 +14,7 @@ import {
   rejectionPayload,
   type JsonObject,
   type StoredShadow,
-} from '../../../core/shadow/document';
+} from '../../../sandbox/iot/shadow-document';
 import { ShadowError } from '../../../core/shadow/errors';
 
 const T0 = 1_700_000_000;
