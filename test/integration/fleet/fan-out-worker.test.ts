@@ -82,4 +82,34 @@ describe('fan-out worker', () => {
     expect(queue.deadLettered).toHaveLength(1);
     expect(summaries).toHaveLength(0);
   });
+
+  it('backs off when the data plane throttles (429) and loses no write', async () => {
+    const slow = await startTestIotCore({ sharedDeviceKey: true, dataPlaneRatePerSecond: 150 });
+    const client = slow.createDataPlaneClient({ maxAttempts: 1 });
+    try {
+      const summaries: UploadSummary[] = [];
+      let throttles = 0;
+      const worker = createFanOutWorker({
+        writer: new ShadowWriter(client, { property: 's3', conflictRetries: 5 }),
+        bucket: new TokenBucket({ ratePerSecond: 2000, clock: () => performance.now(), sleep: (ms) => sleep(ms) }),
+        ledger: new MemoryLedger(),
+        maxReceiveCount: 5,
+        sleep: (ms) => sleep(ms),
+        logger: silentLogger,
+        notify: async (summary) => void summaries.push(summary),
+        writeMetrics: (line) => void (throttles += Number((JSON.parse(line) as { FanOutThrottles?: number }).FanOutThrottles ?? 0)),
+      });
+      const queue = new InProcessQueue({ handler: worker, maxReceiveCount: 5, visibilityMs: 50 });
+      const things = Array.from({ length: 150 }, (_, i) => `slow-${i}`);
+      queue.send(batchesOf(change('slow.bin'), state, hash, things, 50).map((b) => JSON.stringify(b)));
+      await queue.idle();
+      expect(throttles).toBeGreaterThan(0);
+      expect(summaries).toHaveLength(1);
+      expect(summaries[0]).toMatchObject({ targets: 150, failed: 0 });
+      expect(things.filter((t) => (slow.shadows.get(t) as { state?: { desired?: { s3?: { hash?: string } } } } | undefined)?.state?.desired?.s3?.hash !== hash)).toEqual([]);
+    } finally {
+      client.destroy();
+      await slow.close();
+    }
+  });
 });

@@ -14,6 +14,7 @@ describe('objectFunctionEnvironment', () => {
       [ENV.concurrency]: String(DEFAULTS.concurrency),
       [ENV.parallelBelowMiBPerS]: String(DEFAULTS.parallelBelowMiBPerS),
       [ENV.conflictRetries]: String(DEFAULTS.conflictRetries),
+      [ENV.fanOutAbove]: '50',
       [ENV.logLevel]: 'info',
     });
     expect(parseObjectConfig(env)).toEqual({
@@ -25,6 +26,9 @@ describe('objectFunctionEnvironment', () => {
       concurrency: DEFAULTS.concurrency,
       parallelBelowMiBPerS: DEFAULTS.parallelBelowMiBPerS,
       conflictRetries: DEFAULTS.conflictRetries,
+      thingGroups: undefined,
+      fanOutAbove: 50,
+      fanOutQueueUrl: undefined,
       iotDataEndpoint: undefined,
       logLevel: 'info',
     });
