@@ -10,7 +10,7 @@
  * 3. The object function's peak RSS resolving a 10,000-thing group and enqueueing its batches
  *    (on moto's SQS), in a process of its own (bench/fleet-object-process.ts).
  *
- *   FLEET_SIZES=200,1000 FLEET_FANOUT_THINGS=10000 FLEET_SKIP_DEFAULT_RATE=1 (skip the ~100 s run)
+ *   FLEET_SIZES=200,1000 (empty: no sandbox runs) FLEET_FANOUT_THINGS=10000 FLEET_SKIP_DEFAULT_RATE=1 (skip the ~100 s run)
  */
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -28,7 +28,7 @@ import type { SandboxEvent } from '../sandbox/event-log';
 import { startMotoServer } from '../test/helpers/s3-peers';
 
 const MB = 1 << 20;
-const SIZES = (process.env.FLEET_SIZES ?? '200,1000').split(',').map(Number);
+const SIZES = (process.env.FLEET_SIZES ?? '200,1000').split(',').filter((n) => n !== '').map(Number);
 const FANOUT_THINGS = Number(process.env.FLEET_FANOUT_THINGS ?? 10_000);
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
@@ -79,6 +79,7 @@ async function fanOutRun(work: string, label: string, ratePerSecond: number, dat
   try {
     const things = Array.from({ length: FANOUT_THINGS }, (_, i) => `fleet-${i}`);
     let throttles = 0;
+    let t0 = 0;
     const done = new Promise<void>((resolve) => {
       const fanOut = wireFanOut(iot, { property: 's3', ratePerSecond, logger: silentLogger, writeMetrics: (line) => (throttles += Number(JSON.parse(line).FanOutThrottles ?? 0)) }, (e) => e.type === 'notification' && resolve(), teardown);
       const hash = 'ab'.repeat(32);
@@ -86,7 +87,6 @@ async function fanOutRun(work: string, label: string, ratePerSecond: number, dat
       t0 = performance.now();
       void fanOut.enqueue(batchesOf(change, { exists: true, size: MB, eTag: 'e' }, hash, things));
     });
-    let t0 = 0;
     await done;
     const seconds = (performance.now() - t0) / 1000;
     const lost = things.filter((t) => (iot.shadows.get(t) as { state?: { desired?: { s3?: { hash?: string } } } } | undefined)?.state?.desired?.s3?.hash !== 'ab'.repeat(32)).length;
