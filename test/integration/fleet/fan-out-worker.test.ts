@@ -84,7 +84,7 @@ describe('fan-out worker', () => {
   });
 
   it('backs off when the data plane throttles (429) and loses no write', async () => {
-    const slow = await startTestIotCore({ sharedDeviceKey: true, dataPlaneRatePerSecond: 150 });
+    const slow = await startTestIotCore({ sharedDeviceKey: true, dataPlaneRatePerSecond: 400 });
     const client = slow.createDataPlaneClient({ maxAttempts: 1 });
     try {
       const summaries: UploadSummary[] = [];
@@ -100,12 +100,12 @@ describe('fan-out worker', () => {
         writeMetrics: (line) => void (throttles += Number((JSON.parse(line) as { FanOutThrottles?: number }).FanOutThrottles ?? 0)),
       });
       const queue = new InProcessQueue({ handler: worker, maxReceiveCount: 5, visibilityMs: 50 });
-      const things = Array.from({ length: 150 }, (_, i) => `slow-${i}`);
+      const things = Array.from({ length: 100 }, (_, i) => `slow-${i}`);
       queue.send(batchesOf(change('slow.bin'), state, hash, things, 50).map((b) => JSON.stringify(b)));
       await queue.idle();
       expect(throttles).toBeGreaterThan(0);
       expect(summaries).toHaveLength(1);
-      expect(summaries[0]).toMatchObject({ targets: 150, failed: 0 });
+      expect(summaries[0]).toMatchObject({ targets: 100, failed: 0 });
       expect(things.filter((t) => (slow.shadows.get(t) as { state?: { desired?: { s3?: { hash?: string } } } } | undefined)?.state?.desired?.s3?.hash !== hash)).toEqual([]);
     } finally {
       client.destroy();

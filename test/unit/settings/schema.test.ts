@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BUTTON_SETTINGS } from '../../../core/button/settings';
 import { OBJECT_SETTINGS } from '../../../core/s3/settings';
+import { FANOUT_SETTINGS } from '../../../core/fleet/settings';
 import { AGENT_SETTINGS } from '../../../core/settings/agent';
 import { byteSize, endpoint, integer, integerOrInfinity, listOf, matching } from '../../../core/settings/codecs';
 import { ENV_NAMES } from '../../../core/settings/env-names';
@@ -20,7 +21,7 @@ function problem(fn: () => unknown): string {
 }
 
 describe('the settings schemas', () => {
-  const functionSettings = [...settingsOf(BUTTON_SETTINGS), ...settingsOf(OBJECT_SETTINGS)];
+  const functionSettings = [...settingsOf(BUTTON_SETTINGS), ...settingsOf(OBJECT_SETTINGS), ...settingsOf(FANOUT_SETTINGS)];
 
   it('take every environment variable from the one list, and use every name in it (the functions’ and the agent’s)', () => {
     const agentEnv = settingsOf(AGENT_SETTINGS).map(([, s]) => s.env).filter((e) => e !== undefined);
