@@ -67,6 +67,8 @@ export function objectEnvironment(settings: StackSettings, iotDataEndpoint: stri
   return objectFunctionEnvironment({
     // With per-thing objects a device may read only things/<itself>/: no key outside goes to every thing.
     targetThings: settings.scopeObjectsPerThing ? [] : settings.thingNames,
+    // Likewise a group's members get only what is under their own things/<name>/.
+    ...(settings.scopeObjectsPerThing || !settings.thingGroups?.length ? {} : { thingGroups: settings.thingGroups }),
     thingPrefix: thingPrefix(settings),
     shadowProperty: settings.shadowProperty,
     shadowName: settings.shadowName,

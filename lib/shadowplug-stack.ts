@@ -5,6 +5,9 @@ import { ButtonPath } from './constructs/button-path';
 import { plugShadowName } from '../core/plug-relay/contract';
 import { DeviceIdentity } from './constructs/device-identity';
 import { FilePath } from './constructs/file-path';
+import { FanOut } from './constructs/fan-out';
+import { envName } from '../core/settings/schema';
+import { fanOutEnvironment } from '../core/fleet/settings';
 import { acknowledgeGuardFindings } from './constructs/guard-acknowledgements';
 import { IotDataEndpoint } from './constructs/iot-data-endpoint';
 import { Notifications } from './constructs/notifications';
@@ -30,6 +33,8 @@ export class ShadowplugStack extends Stack {
   readonly alarms: Alarms;
   /** Roll-out mode only. */
   readonly rolloutPath?: RolloutPath;
+  /** With thing groups only: the queue, worker and dead-letter queue of large uploads. */
+  readonly fanOut?: FanOut;
 
   constructor(scope: Construct, id: string, props: ShadowplugStackProps) {
     super(scope, id, props);
@@ -55,14 +60,33 @@ export class ShadowplugStack extends Stack {
     });
 
     // An upload becomes the desired file in each target device's shadow.
+    const thingGroups = settings.thingGroups ?? [];
+    const groups = thingGroups.length > 0;
     this.filePath = new FilePath(this, 'FilePath', {
       thingNames: settings.thingNames,
+      anyThing: groups,
       shadowName: settings.shadowName,
       keyPrefix: settings.keyPrefix,
       environment: objectEnvironment(settings, this.dataEndpoint.url),
       topic: this.notifications.topic,
       tracing: settings.tracing,
     });
+
+    // A fleet named by thing groups: past the threshold, batches on a queue and a rate-limited worker.
+    if (groups) {
+      this.fanOut = new FanOut(this, 'FanOut', {
+        shadowName: settings.shadowName,
+        environment: fanOutEnvironment({ writesPerSecond: settings.fanOutWritesPerSecond, shadowProperty: settings.shadowProperty, shadowName: settings.shadowName, iotDataEndpoint: this.dataEndpoint.url }),
+        env: { progressBucket: envName('progressBucket'), topicArn: envName('snsTopicArn'), maxReceiveCount: envName('maxReceiveCount') },
+        topic: this.notifications.topic,
+        accessLogs: this.filePath.accessLogs,
+        tracing: settings.tracing,
+      });
+      this.fanOut.grantObjectFunction(this.filePath.handler, thingGroups);
+      // A token: set after the environment was built and checked.
+      this.filePath.handler.fn.addEnvironment(envName('fanOutQueueUrl'), this.fanOut.queue.queueUrl);
+      this.notifications.grantPublish(this.fanOut.worker.role);
+    }
 
     // The devices: their things, their policy, their way to download credentials.
     this.devices = new DeviceIdentity(this, 'Devices', {
@@ -91,9 +115,9 @@ export class ShadowplugStack extends Stack {
       this.notifications.grantPublish(this.rolloutPath.createJobs.role);
     }
 
-    // Both functions publish to the encrypted topic (outcomes, failed invocations).
+    // The button publishes outcomes and its failed invocations to the encrypted topic (the S3
+    // function's failed events go to their own queue instead, to be replayed).
     this.notifications.grantPublish(this.buttonPath.handler.role);
-    this.notifications.grantPublish(this.filePath.handler.role);
 
     // The owner hears about failures the per-click messages cannot carry.
     this.alarms = new Alarms(this, 'Alarms', {
@@ -117,6 +141,9 @@ export class ShadowplugStack extends Stack {
     new CfnOutput(this, 'RoleAlias', { description: 'IoT role alias devices get credentials through', value: this.devices.roleAlias.ref });
     new CfnOutput(this, 'DevicePolicyName', { description: 'IoT policy to attach to each device certificate', value: this.devices.policy.ref });
     new CfnOutput(this, 'IotDataEndpointAddress', { description: "The account's IoT data endpoint (MQTT and shadows)", value: this.dataEndpoint.host });
+    new CfnOutput(this, 'FailedEventsQueueArn', { description: 'Upload events the S3 function could not handle (docs/deploy.md, "Replaying failed events")', value: this.filePath.failedEvents.queue.queueArn });
+    new CfnOutput(this, 'ReplayQueueArn', { description: 'Move failed events here to run them again', value: this.filePath.replay.queueArn });
+    if (this.fanOut) new CfnOutput(this, 'FanOutDeadLetterQueueArn', { description: 'Fan-out batches that failed every delivery', value: this.fanOut.deadLetters.queue.queueArn });
     new CfnOutput(this, 'TopicArn', { description: 'SNS topic with click outcomes and failures', value: this.notifications.topic.topicArn });
     if (settings.rollout) {
       new CfnOutput(this, 'RolloutEventsCommand', {

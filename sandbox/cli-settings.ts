@@ -6,6 +6,7 @@
 import { BUTTON_SETTINGS } from '../core/button/settings';
 import { DOCUMENTED_BUTTON_SETTINGS } from '../core/button/settings-text';
 import { AGENT_SETTINGS } from '../core/settings/agent';
+import { FANOUT_SETTINGS, SHADOW_QUOTA } from '../core/fleet/settings';
 import { boolean, integer, text } from '../core/settings/codecs';
 import { logLevelSetting } from '../core/settings/log-level';
 import { envName, setting } from '../core/settings/schema';
@@ -25,6 +26,32 @@ export const SANDBOX_SETTINGS = {
     flag: '--devices <n>',
     default: 1,
     description: 'number of things, each with its own certificate and agent; above 10 their certificates share one key pair to start fast',
+  }),
+  group: setting(text(), {
+    flag: '--group <name>',
+    type: 'thing group',
+    defaultText: 'none',
+    description: 'put every device in this static thing group, and send uploads to the group (listed when each upload is handled) instead of to the things by name',
+  }),
+  groupsFile: setting(text(), {
+    flag: '--groups-file <path>',
+    type: 'path',
+    defaultText: 'none',
+    description:
+      'thing groups from a JSON file, `[{"name": "site", "things": ["shadowplug-device-1"]}, {"name": "pumps", "query": "thingName:shadowplug-device-2*", "parent": "site"}]`: static (`things`), dynamic (`query`, by thing name) or nested (`parent`); uploads go to the groups without a parent',
+  }),
+  fanOutWritesPerSecond: {
+    ...FANOUT_SETTINGS.writesPerSecond,
+    flag: '--fanout-rate <writes/s>',
+    default: SHADOW_QUOTA.large,
+    description: "the fan-out worker's shadow writes per second (an upload to more than 50 devices is written by the worker); the sandbox's data plane has no quota unless --data-plane-rate sets one",
+  },
+  dataPlaneRate: setting(integer(1, 100_000), {
+    flag: '--data-plane-rate <requests/s>',
+    type: 'integer',
+    range: [1, 100_000],
+    defaultText: 'unlimited',
+    description: 'the data plane answers 429 ThrottlingException above this many requests per second, as AWS does above its quota',
   }),
   plug: setting(text(), {
     flag: '--plug <spec>',

@@ -16,6 +16,10 @@ export interface SandboxCliFlags {
   dir: string;
   json?: boolean;
   devices: number;
+  group?: string;
+  groupsFile?: string;
+  fanOutWritesPerSecond?: number;
+  dataPlaneRate?: number;
   /** Every `--plug` given. */
   plug?: string[];
   strip?: boolean;
@@ -72,6 +76,10 @@ export async function runSandboxCli(
     sandbox = await startSandbox({
       dir: flags.dir,
       devices: flags.devices,
+      ...(flags.group !== undefined ? { group: flags.group } : {}),
+      ...(flags.groupsFile !== undefined ? { groupsFile: flags.groupsFile } : {}),
+      ...(flags.fanOutWritesPerSecond !== undefined ? { fanOutWritesPerSecond: flags.fanOutWritesPerSecond } : {}),
+      ...(flags.dataPlaneRate !== undefined ? { dataPlaneRatePerSecond: flags.dataPlaneRate } : {}),
       ...(flags.plug !== undefined && flags.plug.length > 0 ? { plugs: flags.plug } : {}),
       ...sandboxCredentials(flags, process.env),
       ...(flags.strip ? { strip: true } : {}),

@@ -5,6 +5,8 @@
  */
 import { Agent } from 'node:https';
 import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
+import { IoTClient } from '@aws-sdk/client-iot';
+import { TokenBucket } from '../core/fleet/token-bucket';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { silentLogger, type Logger } from '../core/logger';
 import { formatHostPort } from '../core/util/host-port';
@@ -14,6 +16,8 @@ import { CertificateAuthority, type ButtonCertificate, type ThingCertificate } f
 import { ButtonRule, type ButtonHandler } from './iot/button-rule';
 import { startCredentialsProvider, type ProvidedCredentials } from './iot/credentials-provider';
 import { startDataPlane } from './iot/data-plane';
+import { startControlPlane } from './iot/control-plane';
+import { ThingGroups, type ThingGroupSpec } from './iot/thing-groups';
 import { IotCoreInvalidNameError } from './iot/errors';
 import { startMqttBroker, type MqttBroker, type MqttObserver } from './iot/mqtt-broker';
 import { ShadowService, type ShadowRequestResult } from './iot/shadow-service';
@@ -24,6 +28,7 @@ export type { ButtonRuleEvent, ButtonHandler } from './iot/button-rule';
 export type { ThingCertificate, ButtonCertificate } from './iot/certificate-authority';
 export type { ShadowRequestResult } from './iot/shadow-service';
 export type { MqttObserver } from './iot/mqtt-broker';
+export type { ThingGroupSpec } from './iot/thing-groups';
 
 export const DEFAULT_ROLE_ALIAS = 'shadowplug-role-alias';
 /** What the sandbox's credentials provider hands out unless told otherwise (the local S3's keys). */
@@ -61,6 +66,10 @@ export interface IotCoreOptions {
   dataDir?: string;
   /** One RSA key for all device certificates of this run (fast fleets); see CertificateAuthority. */
   sharedDeviceKey?: boolean;
+  /** Thing groups created at start, in order (a parent before its children). */
+  thingGroups?: ThingGroupSpec[];
+  /** Above this many data-plane requests per second, answer 429 ThrottlingException as AWS does above its quota; default unlimited. */
+  dataPlaneRatePerSecond?: number;
   /** Epoch milliseconds; default Date.now. */
   clock?: () => number;
   /** The Jobs stand-in's own time (roll-out minutes, timeouts), so a test can step it; default `clock` and timers. */
@@ -82,6 +91,10 @@ export interface IotCore {
   mqtt: { host: string; port: number; url: string };
   plainMqtt?: { host: string; port: number; url: string };
   dataPlane: { endpoint: string; host: string; port: number };
+  /** The control-plane API the object function lists thing groups with (ListThingsInThingGroup). */
+  controlPlane: { endpoint: string; port: number };
+  /** The thing groups (static, dynamic by thing name, nested); dynamic ones select from the things with a certificate. */
+  groups: ThingGroups;
   credentialsProvider: { host: string; port: number; roleAlias: string; endpoint: string };
   ca: { certPath: string; certPem: string };
   issueThing(name: string): ThingCertificate;
@@ -99,7 +112,9 @@ export interface IotCore {
    */
   observe(topicFilter: string, onMessage: MqttObserver): () => void;
   /** An SDK client for the data-plane API that trusts the sandbox CA. */
-  createDataPlaneClient(): IoTDataPlaneClient;
+  createDataPlaneClient(options?: { maxAttempts?: number }): IoTDataPlaneClient;
+  /** An SDK client for the control-plane API (thing groups) that trusts the sandbox CA. */
+  createControlPlaneClient(): IoTClient;
   /** Resolves when every button rule action under way has finished. */
   buttonRuleIdle(): Promise<void>;
   /**
@@ -120,7 +135,13 @@ export async function startIotCore(options: IotCoreOptions): Promise<IotCore> {
 
   const ca = CertificateAuthority.open(options.dir, { sharedDeviceKey: options.sharedDeviceKey ?? false });
   const server = ca.serverCertificate();
-  for (const name of options.things ?? []) ca.issueThing(name);
+  const registered = new Set<string>();
+  const groups = new ThingGroups(() => registered);
+  for (const name of options.things ?? []) {
+    ca.issueThing(name);
+    registered.add(name);
+  }
+  for (const spec of options.thingGroups ?? []) groups.create(spec);
   for (const serial of options.buttons ?? []) ca.issueButton(serial);
 
   const store = new ShadowStore({ ...(options.dataDir ? { dataDir: options.dataDir } : {}), logger: logger.child({ component: 'shadow-store' }) });
@@ -165,8 +186,11 @@ export async function startIotCore(options: IotCoreOptions): Promise<IotCore> {
       shadows,
       clock,
       logger: logger.child({ component: 'data-plane' }),
+      ...(options.dataPlaneRatePerSecond !== undefined ? { throttle: rateLimit(options.dataPlaneRatePerSecond) } : {}),
     });
     closers.push(() => dataPlane.close());
+    const controlPlane = await startControlPlane({ host, port: 0, tls: { cert: server.certPem, key: server.keyPem }, groups, logger: logger.child({ component: 'control-plane' }) });
+    closers.push(() => controlPlane.close());
 
     const credentials = await startCredentialsProvider({
       host,
@@ -183,7 +207,7 @@ export async function startIotCore(options: IotCoreOptions): Promise<IotCore> {
     closers.push(async () => {
       for (const agent of agents) agent.destroy();
     });
-    const api = iotCoreApi({ host, roleAlias, ca, shadows, jobs, rule, broker, dataPlanePort: dataPlane.port, credentialsPort: credentials.port, agents, close: closeAll });
+    const api = iotCoreApi({ host, roleAlias, ca, shadows, jobs, rule, broker, dataPlanePort: dataPlane.port, credentialsPort: credentials.port, agents, close: closeAll, controlPlanePort: controlPlane.port, groups, registered });
     logger.info('IoT Core stand-in listening', { mqtt: formatHostPort(host, broker.port), dataPlane: api.dataPlane.endpoint, credentials: formatHostPort(host, credentials.port) });
     return api;
   } catch (err) {
@@ -205,15 +229,21 @@ interface Started {
   /** The data-plane clients' HTTPS agents, destroyed on close. */
   agents: Set<Agent>;
   close(): Promise<void>;
+  controlPlanePort: number;
+  groups: ThingGroups;
+  /** Things with a certificate: what dynamic groups select from. */
+  registered: Set<string>;
 }
 
-function iotCoreApi({ host, roleAlias, ca, shadows, jobs, rule, broker, dataPlanePort, credentialsPort, agents, close }: Started): IotCore {
+function iotCoreApi({ host, roleAlias, ca, shadows, jobs, rule, broker, dataPlanePort, credentialsPort, agents, close, controlPlanePort, groups, registered }: Started): IotCore {
   const hostPort = (port: number) => formatHostPort(host, port);
   const dataPlaneEndpoint = `https://${hostPort(dataPlanePort)}`;
   return {
     mqtt: { host, port: broker.port, url: `mqtts://${hostPort(broker.port)}` },
     ...(broker.plainPort !== undefined ? { plainMqtt: { host, port: broker.plainPort, url: `mqtt://${hostPort(broker.plainPort)}` } } : {}),
     dataPlane: { endpoint: dataPlaneEndpoint, host, port: dataPlanePort },
+    controlPlane: { endpoint: `https://${hostPort(controlPlanePort)}`, port: controlPlanePort },
+    groups,
     credentialsProvider: {
       host,
       port: credentialsPort,
@@ -221,7 +251,10 @@ function iotCoreApi({ host, roleAlias, ca, shadows, jobs, rule, broker, dataPlan
       endpoint: `${hostPort(credentialsPort)}/role-aliases/${roleAlias}/credentials`,
     },
     ca: { certPath: ca.certPath, certPem: ca.certPem },
-    issueThing: (name) => ca.issueThing(name),
+    issueThing: (name) => {
+      registered.add(name);
+      return ca.issueThing(name);
+    },
     observe: (topicFilter, onMessage) => broker.observe(topicFilter, onMessage),
     issueButton: (serial) => ca.issueButton(serial),
     jobs,
@@ -234,10 +267,16 @@ function iotCoreApi({ host, roleAlias, ca, shadows, jobs, rule, broker, dataPlan
       delete: (thingName, shadowName) => shadows.delete(thingName, shadowName),
       listNamed: (thingName) => shadows.listNamedShadows(thingName),
     },
-    createDataPlaneClient() {
+    createControlPlaneClient() {
+      const agent = new Agent({ ca: ca.certPem, keepAlive: true });
+      agents.add(agent);
+      return new IoTClient({ endpoint: `https://${hostPort(controlPlanePort)}`, region: 'us-east-1', credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' }, requestHandler: new NodeHttpHandler({ httpsAgent: agent }) });
+    },
+    createDataPlaneClient(clientOptions = {}) {
       const agent = new Agent({ ca: ca.certPem, keepAlive: true });
       agents.add(agent);
       return new IoTDataPlaneClient({
+        ...clientOptions,
         endpoint: dataPlaneEndpoint,
         region: 'us-east-1',
         credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' },
@@ -248,4 +287,10 @@ function iotCoreApi({ host, roleAlias, ca, shadows, jobs, rule, broker, dataPlan
     messagesDelivered: () => broker.delivered(),
     close,
   };
+}
+
+/** A data plane that answers 429 above `perSecond` requests a second (burst: a tenth of a second's worth). */
+function rateLimit(perSecond: number): () => boolean {
+  const bucket = new TokenBucket({ ratePerSecond: perSecond, burst: Math.max(1, perSecond / 10), clock: () => performance.now(), sleep: async () => {} });
+  return () => bucket.tryTake();
 }

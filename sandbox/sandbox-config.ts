@@ -17,6 +17,9 @@ import { attempt } from '../core/settings/schema';
 import { BUTTON_SERIAL_PATTERN } from './iot/certificate-authority';
 import { SandboxConfigError, SandboxDirError } from './errors';
 import { DEFAULT_ROLLOUT, parseRolloutJson, parseRolloutSettings, type RolloutSettings } from '../core/jobs/rollout-config';
+import { resolveSandboxGroups, type SandboxGroups } from './sandbox-groups';
+import { SHADOW_QUOTA } from '../core/fleet/settings';
+import { GROUP_CACHE_MS } from '../core/fleet/targets';
 
 export const DEFAULT_SANDBOX_DIR = '.sandbox';
 export const DEFAULT_BUCKET = 'shadowplug';
@@ -35,6 +38,16 @@ export interface SandboxOptions {
   dir?: string;
   /** Number of things, each with its certificate and agent (default 1). */
   devices?: number;
+  /** Every device in this static thing group; uploads go to the group. */
+  group?: string;
+  /** Thing groups from a JSON file (static, dynamic, nested); uploads go to the top-level ones. */
+  groupsFile?: string;
+  /** The fan-out worker's writes per second (default 4,000, the large regions' quota). */
+  fanOutWritesPerSecond?: number;
+  /** The data plane answers 429 above this many requests per second (default unlimited). */
+  dataPlaneRatePerSecond?: number;
+  /** How long the object function keeps a group's members (default 60 s, as deployed; tests pass 0). */
+  groupCacheMs?: number;
   /** A real plug (`host[:port]`) instead of the simulated one (the plug `lamp`). */
   plug?: string;
   /** Simulate an HS300 strip instead of an HS100 plug (the plug `lamp`). */
@@ -86,6 +99,10 @@ export interface SandboxConfig {
   logger: Logger;
   devices: number;
   things: string[];
+  groups: SandboxGroups;
+  fanOutWritesPerSecond: number;
+  dataPlaneRatePerSecond?: number;
+  groupCacheMs: number;
   clickActions: Partial<Record<ClickType, ClickAction>>;
   /** Every plug, its thing filled in (the first thing unless given). */
   plugs: (SandboxPlugSpec & { thing: string })[];
@@ -139,6 +156,10 @@ export function resolveSandboxConfig(options: SandboxOptions = {}): SandboxConfi
     logger: options.logger ?? silentLogger,
     devices,
     things,
+    groups: resolveSandboxGroups(options, things),
+    fanOutWritesPerSecond: options.fanOutWritesPerSecond ?? SHADOW_QUOTA.large,
+    ...(options.dataPlaneRatePerSecond !== undefined ? { dataPlaneRatePerSecond: options.dataPlaneRatePerSecond } : {}),
+    groupCacheMs: options.groupCacheMs ?? GROUP_CACHE_MS,
     clickActions,
     plugs,
     plugCredentials: options.plugCredentials ?? SANDBOX_TPLINK_CREDENTIALS,

@@ -34,7 +34,7 @@ import { waitForEvent, waitForPlug, waitForReported } from './waiters';
 import { issueThings, startSandboxAgent, startSandboxAgents } from './wire-agents';
 import { wireButtonLambda, type SandboxButtonLambda } from './wire-button';
 import { SandboxConfigError } from './errors';
-import { wireObjectLambda } from './wire-object';
+import { wireObjectLambda, type SandboxObjectLambda } from './wire-object';
 import { wireRollout } from './wire-rollout';
 import { startSandboxDashboard } from './dashboard/wire-dashboard';
 import { watchShadows } from './watch-shadows';
@@ -93,6 +93,10 @@ export interface Sandbox {
   waitForReported(thing: string, hash: string, timeoutMs?: number): Promise<void>;
   /** The thing's classic shadow document (as GetThingShadow returns it), or undefined if none. */
   shadow(thing: string): Promise<Record<string, unknown> | undefined>;
+  /** Adds a thing to a static thing group (as `aws iot add-thing-to-thing-group`): its next upload reaches it. */
+  addThingToGroup(group: string, thing: string): void;
+  /** Runs every upload event that failed all its retries again; resolves with how many (the stack: `aws sqs start-message-move-task`). */
+  redriveFailedUploads(): Promise<number>;
   /** A named shadow of the thing (e.g. `plug-lamp` in relay mode), or undefined if none. */
   namedShadow(thing: string, shadowName: string): Promise<Record<string, unknown> | undefined>;
   close(): Promise<void>;
@@ -115,6 +119,7 @@ export interface SandboxParts {
   things: SandboxThingInfo[];
   /** Empty with `agents: false`. */
   agents: Agent[];
+  objectLambda: SandboxObjectLambda;
 }
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
@@ -160,6 +165,8 @@ export async function startSandboxParts(config: SandboxConfig, narrator: Narrato
     dir: join(config.dir, 'iot'),
     dataDir: join(config.dir, 'iot', 'shadows'),
     things: config.things,
+    thingGroups: config.groups.specs,
+    ...(config.dataPlaneRatePerSecond !== undefined ? { dataPlaneRatePerSecond: config.dataPlaneRatePerSecond } : {}),
     buttons: [config.buttonSerial],
     roleAlias: ROLE_ALIAS,
     sharedDeviceKey: config.devices > SHARED_KEY_ABOVE,
@@ -177,12 +184,13 @@ export async function startSandboxParts(config: SandboxConfig, narrator: Narrato
   });
   started.iot = iot;
   teardown.add('IoT Core', () => iot.close());
-  onObjectEvent = config.rollout ? wireRollout({ things: config.things, settings: config.rollout }, s3, iot, emit, teardown) : wireObjectLambda(config, s3, iot, emit, teardown);
+  const objectLambda = wireObjectLambda(config, s3, iot, emit, teardown);
+  onObjectEvent = config.rollout ? wireRollout({ things: config.things, settings: config.rollout }, s3, iot, emit, teardown) : (event) => objectLambda.onEvent(event);
 
   const observer = watchShadows(config, iot, emit, teardown);
   const things = issueThings(config, iot);
   const agents = await startSandboxAgents(config, things, iot, s3, emit, teardown, plugs);
-  return { config, narrator, teardown, plugs, button, s3, iot, observer, things, agents };
+  return { config, narrator, teardown, plugs, button, s3, iot, observer, things, agents, objectLambda };
 }
 
 /** What `--json` prints and `sandbox.json` holds; issues the button's certificate. */
@@ -266,6 +274,8 @@ async function sandboxApi(parts: SandboxParts): Promise<Sandbox> {
     async namedShadow(thing, shadowName) {
       return iot.shadows.get(thing, shadowName);
     },
+    addThingToGroup: (group, thing) => iot.groups.addThing(group, thing),
+    redriveFailedUploads: () => parts.objectLambda.redrive(),
     close: () => teardown.close(),
   };
 }

@@ -1,7 +1,9 @@
 /**
  * The object Lambda behind the bucket's notifications, configured as the stack configures it
- * (the same `objectFunctionEnvironment(settings)`), with SDK clients for the local S3 and the
- * local data-plane API, invoked asynchronously with Lambda's retries, its work narrated.
+ * (the same `objectFunctionEnvironment(settings)`), with SDK clients for the local S3, the local
+ * data-plane API and the thing groups' control plane, its fleets fanned out through the in-process
+ * queue and worker, invoked asynchronously with Lambda's retries, its work narrated. An event that
+ * fails every retry is kept, as the stack's failed-events queue keeps it, until `redrive`.
  */
 import type { S3Event } from 'aws-lambda';
 import { errorMessage } from '../core/errors';
@@ -9,30 +11,63 @@ import { objectFunctionEnvironment, parseObjectConfig } from '../core/s3/config'
 import { createHandler as createObjectHandler } from '../lambda/object-to-shadow';
 import type { IotCore } from './iot-core';
 import { asyncInvoker } from './lambda-async';
+import { TargetResolver } from '../core/fleet/targets';
+import { listThingGroupPage } from '../core/fleet/iot-groups';
+import { wireFanOut, type SandboxFanOut } from './wire-fanout';
+import { SHADOW_PROPERTY } from './sandbox-config';
 import type { LocalS3 } from './local-s3';
 import { objectOutcomeEvents, uploadEvents, uploadFailedEvent, type Emit } from './narration';
 import type { SandboxConfig } from './sandbox-config';
 import type { Teardown } from './teardown';
 
-/** The bucket notification target: narrates the uploads, then runs the first attempt. */
-export function wireObjectLambda(config: SandboxConfig, s3: LocalS3, iot: IotCore, emit: Emit, teardown: Teardown): (event: S3Event) => Promise<void> {
+export interface SandboxObjectLambda {
+  /** The bucket notification target: narrates the uploads, then runs the first attempt. */
+  onEvent(event: S3Event): Promise<void>;
+  /** Events that failed every attempt (the stack's failed-events queue). */
+  failedEvents: S3Event[];
+  /** Runs every failed event again (as `aws sqs start-message-move-task` does); how many. */
+  redrive(): Promise<number>;
+  fanOut: SandboxFanOut;
+}
+
+export function wireObjectLambda(config: SandboxConfig, s3: LocalS3, iot: IotCore, emit: Emit, teardown: Teardown): SandboxObjectLambda {
   const s3Client = s3.createClient();
   teardown.add('object Lambda S3 client', async () => s3Client.destroy());
   const iotData = iot.createDataPlaneClient();
   teardown.add('object Lambda IoT data client', async () => iotData.destroy());
+  const controlPlane = iot.createControlPlaneClient();
+  teardown.add('object Lambda IoT control-plane client', async () => controlPlane.destroy());
+  const fanOut = wireFanOut(iot, { property: SHADOW_PROPERTY, ratePerSecond: config.fanOutWritesPerSecond, logger: config.logger }, emit, teardown);
+  const groups = config.groups.targets;
   const handler = createObjectHandler({
     s3: s3Client,
     iotData,
-    config: parseObjectConfig(objectFunctionEnvironment({ targetThings: config.things, iotDataEndpoint: iot.dataPlane.endpoint })),
+    // With groups, uploads go to the groups' members (listed per upload), not to the things by name.
+    config: parseObjectConfig(objectFunctionEnvironment({ targetThings: groups.length > 0 ? [] : config.things, ...(groups.length > 0 ? { thingGroups: groups } : {}), iotDataEndpoint: iot.dataPlane.endpoint })),
+    targets: new TargetResolver(listThingGroupPage(controlPlane), Date.now, { ttlMs: config.groupCacheMs }),
+    enqueue: fanOut.enqueue,
     logger: config.logger.child({ fn: 'object-to-shadow' }),
   });
+  const failedEvents: S3Event[] = [];
   const invoker = asyncInvoker(handler, {
     onOutcome: (outcome) => objectOutcomeEvents(outcome).forEach(emit),
-    onError: (err, event, retryInMs) => emit(uploadFailedEvent(event, errorMessage(err), retryInMs)),
+    onError: (err, event, retryInMs) => {
+      if (retryInMs === undefined) failedEvents.push(event);
+      emit(uploadFailedEvent(event, errorMessage(err), retryInMs));
+    },
   });
   teardown.onClosing(() => invoker.stop());
-  return async (event) => {
-    uploadEvents(event).forEach(emit);
-    await invoker.invoke(event);
+  return {
+    async onEvent(event) {
+      uploadEvents(event).forEach(emit);
+      await invoker.invoke(event);
+    },
+    failedEvents,
+    async redrive() {
+      const events = failedEvents.splice(0);
+      for (const event of events) await invoker.invoke(event);
+      return events.length;
+    },
+    fanOut,
   };
 }

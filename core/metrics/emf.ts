@@ -26,4 +26,4 @@ export const BUTTON_METRICS = { clicksFailed: 'ClicksFailed', clicksSkipped: 'Cl
 export const OBJECT_METRICS = { shadowWritesFailed: 'ShadowWritesFailed' } as const;
 
 /** The `service` field (log lines and metric dimension) of each function. */
-export const SERVICES = { button: 'button-click', object: 'object-to-shadow' } as const;
+export const SERVICES = { button: 'button-click', object: 'object-to-shadow', fanOut: 'fanout-worker' } as const;

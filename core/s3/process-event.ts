@@ -17,6 +17,9 @@ import { parseS3Event, type ObjectChange } from './event';
 import { hashObject, type ObjectHash } from './object-hash';
 import { routeKey } from './routing';
 import { ShadowWriter, type ShadowDecision } from './shadow-writer';
+import { batchesOf } from '../fleet/message';
+import type { Enqueue } from '../fleet/sqs-queue';
+import { routeWithGroups, type TargetResolver } from '../fleet/targets';
 
 export interface ErrorSummary {
   code: string;
@@ -36,9 +39,11 @@ export type RecordOutcome =
       eventName: string;
       bucket: string;
       key: string;
-      reason: 'object-missing' | 'object-changed' | 'superseded' | 'no-default-target' | 'invalid-thing-name' | 'folder-marker';
+      reason: 'object-missing' | 'object-changed' | 'superseded' | 'no-default-target' | 'no-targets' | 'invalid-thing-name' | 'folder-marker';
       detail: string;
     }
+  /** Too many targets to write here: their batches are on the fan-out queue (core/fleet). */
+  | { status: 'queued'; eventName: string; bucket: string; key: string; hash?: string; uploadId: string; targets: number; batches: number }
   | { status: 'ignored'; eventName: string; reason: 'unsupported-event' | 'invalid-record'; detail?: string }
   | { status: 'failed'; eventName: string; bucket: string; key: string; error: ErrorSummary; things?: ThingOutcome[] };
 
@@ -51,6 +56,10 @@ export interface ProcessDeps {
   iotData: IoTDataPlaneClient;
   config: ObjectConfig;
   logger: Logger;
+  /** Lists the members of `config.thingGroups` (required when groups are configured). */
+  targets?: TargetResolver;
+  /** The fan-out queue: more than `config.fanOutAbove` targets go there. */
+  enqueue?: Enqueue;
 }
 
 function summary(err: unknown): ErrorSummary {
@@ -133,7 +142,8 @@ export async function processObjectEvent(event: S3Event, deps: ProcessDeps): Pro
  */
 async function processChange(change: ObjectChange, deps: ProcessDeps, writer: ShadowWriter, log: Logger, thingErrors: ShadowplugError[]): Promise<RecordOutcome> {
   const base = { eventName: change.eventName, bucket: change.bucket, key: change.key };
-  const route = routeKey(change.key, deps.config);
+  const { config } = deps;
+  const route = await routeWithGroups(routeKey(change.key, config), config.targetThings, config.thingGroups ?? [], deps.targets);
   if (route.type === 'none') {
     log.warn('object not routed to any thing; skipped', { reason: route.reason, detail: route.detail });
     return { status: 'skipped', ...base, reason: route.reason, detail: route.detail };
@@ -141,9 +151,13 @@ async function processChange(change: ObjectChange, deps: ProcessDeps, writer: Sh
   for (let attempt = 1; ; attempt++) {
     const state = await currentObject(deps.s3, change.bucket, change.key);
     log.debug('current state of the key', { state });
+    // A fleet is not read shadow by shadow here: the worker decides per thing from the key's state.
+    const queued = deps.enqueue !== undefined && route.things.length > (config.fanOutAbove ?? Infinity);
     // Before reading a possibly large object, see whether any thing needs it: a duplicate or
     // delayed event is settled by the stored value and the key's state alone.
-    const prechecked = await mapLimit(route.things, THING_CONCURRENCY, async (thing) => ({ thing, decision: await precheck(writer, thing, change, state, log) }));
+    const prechecked = queued
+      ? route.things.map((thing): { thing: string; decision: KeyDecision } => ({ thing, decision: state.exists ? { action: 'hash' } : { action: 'clear' } }))
+      : await mapLimit(route.things, THING_CONCURRENCY, async (thing) => ({ thing, decision: await precheck(writer, thing, change, state, log) }));
     const candidates = prechecked.filter((p) => p.decision.action !== 'skip').map((p) => p.thing);
     const settled: ThingOutcome[] = prechecked.flatMap((p) => (p.decision.action === 'skip' ? [{ thing: p.thing, result: p.decision.reason }] : []));
     if (candidates.length === 0 && state.exists) {
@@ -162,6 +176,12 @@ async function processChange(change: ObjectChange, deps: ProcessDeps, writer: Sh
         return { status: 'skipped', ...base, reason: err instanceof S3ObjectMissingError ? 'object-missing' : 'object-changed', detail: err.message };
       }
       log.info('object hashed', { hash: hashed.hash, size: hashed.size, versionId: state.versionId, source: hashed.source, ...(hashed.read ? { read: hashed.read } : {}) });
+    }
+    if (queued) {
+      const batches = batchesOf(change, state, hashed?.hash, route.things);
+      await deps.enqueue!(batches);
+      log.info('fan-out queued', { uploadId: batches[0]!.uploadId, targets: route.things.length, batches: batches.length });
+      return { status: 'queued', ...base, ...(hashed ? { hash: hashed.hash } : {}), uploadId: batches[0]!.uploadId, targets: route.things.length, batches: batches.length };
     }
     const written = await mapLimit(candidates, THING_CONCURRENCY, (thing) => applyToThing(writer, thing, change, state, hashed?.hash, log, thingErrors));
     // In routing order, whichever way each thing was settled.

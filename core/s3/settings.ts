@@ -23,6 +23,8 @@ export const LIMITS = {
 } as const;
 
 export const thingNameCodec = matching(THING_NAME_PATTERN, 'a thing name (1–128 of a-z A-Z 0-9 : _ -)');
+/** Thing group names follow the thing name rule. */
+export const thingGroupCodec = matching(THING_NAME_PATTERN, 'a thing group name (1–128 of a-z A-Z 0-9 : _ -)');
 /**
  * Why an S3 key (or a key prefix) could not be installed by a device, or undefined: the one rule
  * of the agent's install path (agent/install-path.ts) and of the stack's `keyPrefix`.
@@ -75,6 +77,19 @@ export const OBJECT_SETTINGS = {
     description: 'A first stream slower than this hands the rest to ranged GETs; `0`: always one stream; `Infinity`: ranged from byte 0',
   }),
   conflictRetries: setting(integer(0, LIMITS.maxConflictRetries), { default: 5, description: 'Re-reads after a 409 before the record fails' }),
+  thingGroups: setting(listOf(thingGroupCodec, { min: 0, max: 10, noun: 'thing group' }), {
+    defaultText: 'none',
+    description:
+      'Thing groups (static or dynamic; nested groups included) whose members also get every object not under the per-thing prefix, listed when the upload is handled (cached 60 s): a device added to a group gets the next upload without a redeploy',
+  }),
+  fanOutAbove: setting(integer(0, 10_000), {
+    default: 50,
+    description: 'More target devices than this (and a fan-out queue): their batches go to the queue and its worker instead of being written by this function',
+  }),
+  fanOutQueueUrl: setting(matching(/^https?:\/\/\S+$/, 'an SQS queue URL'), {
+    defaultText: 'none: every target written in process',
+    description: 'The fan-out queue (the stack creates it with thingGroups)',
+  }),
   iotDataEndpoint: setting(matching(/^https?:\/\/[^\s/]+/, 'an http(s) URL'), {
     defaultText: "the SDK's",
     description: "The account's data endpoint, `https://<prefix>-ats.iot.<region>.amazonaws.com` (the stack looks it up)",

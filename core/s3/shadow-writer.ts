@@ -107,7 +107,7 @@ export class ShadowWriter {
     }
   }
 
-  /** Names the thing and shadow: SHADOW_CONFLICT, SHADOW_SERVICE (refused or failed) or SHADOW_DOCUMENT_INVALID. */
+  /** Names the thing and shadow: SHADOW_CONFLICT, SHADOW_THROTTLED, SHADOW_SERVICE (refused or failed) or SHADOW_DOCUMENT_INVALID. */
   private failure(thingName: string, message: string, options: { code: string; retryable: boolean; cause?: unknown }): ShadowplugError {
     const { shadowName } = this.options;
     return new ShadowplugError(`shadow ${thingName}${shadowName ? `/${shadowName}` : ''}: ${message}`, options);
@@ -118,6 +118,8 @@ export class ShadowWriter {
     const status = sdkStatus(err);
     const message = (err as { message?: string } | undefined)?.message ?? String(err);
     const retryable = RETRYABLE.has(name) || ACCESS.has(name) || (status !== undefined && (status >= 500 || status === 429)) || status === undefined;
-    return this.failure(thingName, `${operation} failed: ${name}${status ? ` (HTTP ${status})` : ''}: ${message}`, { code: 'SHADOW_SERVICE', retryable, cause: err });
+    // Throttling has its own code: the fan-out worker backs off on it (core/fleet/write-batch.ts).
+    const code = name === 'ThrottlingException' || status === 429 ? 'SHADOW_THROTTLED' : 'SHADOW_SERVICE';
+    return this.failure(thingName, `${operation} failed: ${name}${status ? ` (HTTP ${status})` : ''}: ${message}`, { code, retryable, cause: err });
   }
 }

@@ -6,6 +6,7 @@
  */
 import { DOCUMENTED_BUTTON_SETTINGS } from '../button/settings-text';
 import { OBJECT_SETTINGS, thingNameCodec, unsafeKeyReason } from '../s3/settings';
+import { FANOUT_SETTINGS } from '../fleet/settings';
 import { isValidHost } from '../tplink/address';
 import { boolean, integer, jsonText, listOf, matching, text } from './codecs';
 import { SettingValueError } from './errors';
@@ -103,6 +104,8 @@ export const STACK_SETTINGS = {
     defaultText: '`shadowplug-device` (when `thingNames` is not set either)',
     description: 'The device (IoT thing); or use `thingNames`, not both',
   }),
+  thingGroups: sets(OBJECT_SETTINGS.thingGroups, 'thingGroups'),
+  fanOutWritesPerSecond: FANOUT_SETTINGS.writesPerSecond,
   shadowProperty: sets(OBJECT_SETTINGS.shadowProperty, 'shadowProperty'),
   shadowName: sets(OBJECT_SETTINGS.shadowName, 'shadowName'),
   keyPrefix: setting(text(keyPrefixProblem), {

@@ -1,23 +1,28 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { SnsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { BlockPublicAccess, Bucket, BucketEncryption, EventType, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { LambdaDestination } from 'aws-cdk-lib/aws-s3-notifications';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { BundledFunction } from './bundled-function';
 import { bucketLogicalId } from './nag-ids';
+import { ReplayableQueue } from './replayable-queue';
 
 export interface FilePathProps {
-  /** The things whose shadows the function writes — and the only ones it may touch. */
+  /** The things whose shadows the function writes — and the only ones it may touch, unless `anyThing`. */
   readonly thingNames: readonly string[];
+  /** Members of thing groups are targets too: their names are known only per upload, so any thing's shadow (this shadow name only). */
+  readonly anyThing?: boolean;
   /** A named shadow instead of the classic one. */
   readonly shadowName?: string;
   /** Only keys under this prefix reach the function ('' = the whole bucket). */
   readonly keyPrefix: string;
   /** The S3 function's validated configuration (built by core/s3/config.ts). */
   readonly environment: Record<string, string>;
-  /** Failed invocations (after Lambda's own retries) are reported here. */
+  /** The failed-events queue's alarm notifies this topic. */
   readonly topic: ITopic;
   /** Active X-Ray tracing of the function. */
   readonly tracing?: boolean;
@@ -40,6 +45,10 @@ export class FilePath extends Construct {
   readonly bucket: Bucket;
   readonly accessLogs: Bucket;
   readonly handler: BundledFunction;
+  /** S3 events that failed every attempt of the function, kept 14 days to be replayed. */
+  readonly failedEvents: ReplayableQueue;
+  /** Where failed events are moved to be run again. */
+  readonly replay: Queue;
 
   constructor(scope: Construct, id: string, props: FilePathProps) {
     super(scope, id);
@@ -79,7 +88,9 @@ export class FilePath extends Construct {
 
     // The hasher. SHA-256 of the object is CPU-bound and Lambda's CPU grows with memory (a full
     // vCPU at 1769 MB), so 1769 MB; 5 minutes covers multi-GB objects read with parallel ranges.
-    // Lambda's default two retries stay: the function throws only for errors worth retrying.
+    // Lambda's default two retries stay: the function throws only for errors worth retrying; an event
+    // that fails all three lands in a queue it can be replayed from (docs/deploy.md).
+    this.failedEvents = new ReplayableQueue(this, 'FailedEvents', { what: 'An upload event the S3 function could not handle', topic: props.topic });
     this.handler = new BundledFunction(this, 'Handler', {
       entry: 'lambda/object-to-shadow.ts',
       description: 'S3 object created/removed: write its URL and SHA-256 into the target shadows',
@@ -87,8 +98,18 @@ export class FilePath extends Construct {
       timeout: Duration.minutes(5),
       environment: props.environment,
       tracing: props.tracing,
-      async: { maxEventAge: Duration.hours(1), onFailure: new SnsDestination(props.topic) },
+      async: { maxEventAge: Duration.hours(1), onFailure: new SqsDestination(this.failedEvents.queue) },
     });
+
+    // Replays: `aws sqs start-message-move-task` moves failed events here, and the function runs
+    // them again; one that fails again returns to the failed-events queue after 3 receives.
+    this.replay = new Queue(this, 'Replay', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: Duration.minutes(30),
+      deadLetterQueue: { queue: this.failedEvents.queue, maxReceiveCount: 3 },
+    });
+    this.handler.fn.addEventSource(new SqsEventSource(this.replay, { batchSize: 1, reportBatchItemFailures: true }));
 
     // Created and removed objects (under the prefix) reach the function.
     const filter = props.keyPrefix === '' ? [] : [{ prefix: props.keyPrefix }];
@@ -128,8 +149,14 @@ export class FilePath extends Construct {
       new PolicyStatement({
         sid: 'TargetShadowsOnly',
         actions: ['iot:GetThingShadow', 'iot:UpdateThingShadow'],
-        resources: props.thingNames.map((name) => shadowArn(this, name, props.shadowName)),
+        resources: props.anyThing ? [shadowArn(this, '*', props.shadowName)] : props.thingNames.map((name) => shadowArn(this, name, props.shadowName)),
       }),
     );
+    if (props.anyThing) {
+      Validations.of(this.handler.role).acknowledge({
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:thing/*${props.shadowName === undefined ? '' : `/${props.shadowName}`}]`,
+        reason: 'Members of the configured thing groups are listed when an upload is handled (ListThingsInThingGroup, allowed on those group ARNs only), so their names are not known at deploy time.',
+      });
+    }
   }
 }

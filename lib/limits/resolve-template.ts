@@ -60,6 +60,9 @@ function refValue(env: Environment, stack: string, resources: Resources, id: str
       return named('FunctionName', 64);
     case 'AWS::Logs::LogGroup':
       return named('LogGroupName', 512);
+    case 'AWS::SQS::Queue':
+      // Ref is the queue URL.
+      return `https://sqs.${env.region}.amazonaws.com/${env.account}/${named('QueueName', 80)}`;
     default:
       return generatedName(stack, id, 128);
   }
@@ -85,6 +88,12 @@ function getAtt(env: Environment, stack: string, resources: Resources, id: strin
     case 'AWS::Logs::LogGroup.Arn':
       return arn('logs', `log-group:${name}:*`);
     case 'AWS::SNS::Topic.TopicArn':
+      return name;
+    case 'AWS::SQS::Queue.Arn':
+      return arn('sqs', name.split('/').pop()!);
+    case 'AWS::SQS::Queue.QueueName':
+      return name.split('/').pop()!;
+    case 'AWS::SQS::Queue.QueueUrl':
       return name;
     case 'AWS::KMS::Key.Arn':
       return arn('kms', `key/${'0'.repeat(8)}-0000-0000-0000-${'0'.repeat(12)}`);

@@ -22,6 +22,8 @@ export interface DataPlaneOptions {
   shadows: ShadowService;
   clock?: () => number;
   logger?: Logger;
+  /** Answers false when a request is over the rate: it gets 429 ThrottlingException. */
+  throttle?: () => boolean;
 }
 
 const SHADOW_PATH = /^\/things\/([^/]+)\/shadow$/;
@@ -48,6 +50,10 @@ export async function startDataPlane(options: DataPlaneOptions): Promise<{ port:
   const shadows = options.shadows;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (options.throttle && !options.throttle()) {
+      req.resume();
+      return send(res, 429, { message: 'Rate exceeded' }, 'ThrottlingException');
+    }
     const url = new URL(req.url ?? '/', 'https://localhost');
     let m = SHADOW_PATH.exec(url.pathname);
     if (m) {

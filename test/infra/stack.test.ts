@@ -28,6 +28,7 @@ const OVERRIDES = {
 let s: Synthesis;
 let ids: {
   topic: string;
+  failedEvents: string;
   topicKey: string;
   buttonFn: string;
   buttonRole: string;
@@ -48,6 +49,7 @@ beforeAll(() => {
   s = synthesize(OVERRIDES);
   ids = {
     topic: resourceId(s, 'AWS::SNS::Topic', 'NotificationsOutcomes'),
+    failedEvents: resourceId(s, 'AWS::SQS::Queue', 'FilePathFailedEventsQueue'),
     topicKey: resourceId(s, 'AWS::KMS::Key', 'NotificationsTopicKey'),
     buttonFn: resourceId(s, 'AWS::Lambda::Function', 'ButtonPathHandlerFunction'),
     buttonRole: resourceId(s, 'AWS::IAM::Role', 'ButtonPathHandlerRole'),
@@ -281,20 +283,30 @@ describe('the file path', () => {
           actions: ['iot:GetThingShadow', 'iot:UpdateThingShadow'],
           resources: ['arn:aws:iot:eu-west-1:123456789012:thing/shadowplug-device'],
         },
-        { actions: ['sns:Publish'], resources: [`<${ids.topic}>`] },
-        { actions: ['kms:Decrypt', 'kms:GenerateDataKey*'], resources: [`<${ids.topicKey}.Arn>`] },
+        { actions: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'], resources: [`<${ids.failedEvents}.Arn>`] },
+        {
+          actions: ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'],
+          resources: [`<${resourceId(s, 'AWS::SQS::Queue', 'FilePathReplay')}.Arn>`],
+        },
       ]),
     );
-    // The sixth is its own log group; nothing more.
+    // The sixth is its own log group; nothing more (no topic: failed events go to their queue).
     expect(statements).toHaveLength(6);
   });
 
-  it('hashes with a full vCPU, keeps Lambda’s retries, reports failures to the topic', () => {
+  it('hashes with a full vCPU, keeps Lambda’s retries, keeps failed events in a replayable queue with an alarm', () => {
     expect(props(ids.objectFn)).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], MemorySize: 1769, Timeout: 300 });
     s.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
       FunctionName: { Ref: ids.objectFn },
       MaximumEventAgeInSeconds: 3600,
-      DestinationConfig: { OnFailure: { Destination: { Ref: ids.topic } } },
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [ids.failedEvents, 'Arn'] } } },
+    });
+    expect(props(ids.failedEvents)).toMatchObject({ MessageRetentionPeriod: 1_209_600, SqsManagedSseEnabled: true });
+    s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [ids.failedEvents, 'QueueName'] } }],
+      Threshold: 1,
+      AlarmActions: [{ Ref: ids.topic }],
     });
   });
 
@@ -433,7 +445,7 @@ describe('the alarms', () => {
   const alarms = () => Object.entries(s.json.Resources).filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm').map(([, r]) => r.Properties as Record<string, unknown>);
   const metricOf = (a: Record<string, unknown>) => `${String(a.Namespace)}/${String(a.MetricName)} ${render((a.Dimensions as { Value: unknown }[] | undefined)?.[0]?.Value ?? '')}`;
 
-  it("notify the outcomes topic on each function's errors and dropped events, failed and skipped clicks, failed shadow writes and rule errors", () => {
+  it("notify the outcomes topic on each function's errors and dropped events, failed and skipped clicks, failed shadow writes, rule errors and failed upload events", () => {
     expect(alarms().map(metricOf).sort()).toEqual(
       [
         `AWS/Lambda/Errors <${ids.buttonFn}>`,
@@ -444,6 +456,7 @@ describe('the alarms', () => {
         'Shadowplug/ClicksSkipped button-click',
         'Shadowplug/ShadowWritesFailed object-to-shadow',
         'Shadowplug/ButtonRuleErrors ',
+        `AWS/SQS/ApproximateNumberOfMessagesVisible <${ids.failedEvents}.QueueName>`,
       ].sort(),
     );
     for (const a of alarms()) {
@@ -479,7 +492,6 @@ describe('cdk-nag AwsSolutions', () => {
       [
         'AwsSolutions::AwsSolutions-L1 @ Shadowplug/ButtonPath/Handler/Function/Resource',
         'AwsSolutions::AwsSolutions-IAM5[Action::kms:GenerateDataKey*] @ Shadowplug/ButtonPath/Handler/Role/DefaultPolicy/Resource',
-        'AwsSolutions::AwsSolutions-IAM5[Action::kms:GenerateDataKey*] @ Shadowplug/FilePath/Handler/Role/DefaultPolicy/Resource',
         'AwsSolutions::AwsSolutions-L1 @ Shadowplug/FilePath/Handler/Function/Resource',
         'AwsSolutions::AwsSolutions-IAM5[Resource::*] @ Shadowplug/IotDataEndpoint/Lookup/CustomResourcePolicy/Resource',
         `AwsSolutions::AwsSolutions-IAM5[Resource::<${ids.files}.Arn>/*] @ Shadowplug/FilePath/Handler/Role/DefaultPolicy/Resource`,

@@ -14,6 +14,7 @@ describe('objectFunctionEnvironment', () => {
       [ENV.readConcurrency]: String(S.readConcurrency.default),
       [ENV.parallelBelowMiBPerS]: String(S.parallelBelowMiBPerS.default),
       [ENV.conflictRetries]: String(S.conflictRetries.default),
+      [ENV.fanOutAbove]: '50',
       [ENV.logLevel]: 'info',
     });
     expect(parseObjectConfig(env)).toEqual({
@@ -25,6 +26,7 @@ describe('objectFunctionEnvironment', () => {
       readConcurrency: S.readConcurrency.default,
       parallelBelowMiBPerS: S.parallelBelowMiBPerS.default,
       conflictRetries: S.conflictRetries.default,
+      fanOutAbove: 50,
       iotDataEndpoint: undefined,
       logLevel: 'info',
     });

@@ -161,11 +161,11 @@ describe('object-to-shadow handler (SDK mocked)', () => {
       expect(iotMock.commandCalls(UpdateThingShadowCommand)).toHaveLength(0);
     });
 
-    it('throws a retryable SHADOW_SERVICE when the shadow service throttles', async () => {
+    it('throws a retryable SHADOW_THROTTLED when the shadow service throttles', async () => {
       s3Mock.on(HeadObjectCommand).resolves({ ChecksumType: 'FULL_OBJECT', ChecksumSHA256: createHash('sha256').update('x').digest('base64'), ETag: '"e"', ContentLength: 5 });
       iotMock.on(UpdateThingShadowCommand).rejects(new ThrottlingException({ message: 'Rate exceeded', $metadata: { httpStatusCode: 429 } }));
       const err = await failure(handler()(event(record({ eTag: 'e', size: 5 }))));
-      expect(err.failures[0]!.code).toBe('SHADOW_SERVICE');
+      expect(err.failures[0]!.code).toBe('SHADOW_THROTTLED');
       expect(err.retryable).toBe(true);
       expect((err.outcome as { records: unknown[] }).records[0]).toMatchObject({ status: 'failed', things: [{ thing: 'lamp', result: 'failed' }] });
     });
@@ -238,7 +238,7 @@ describe('object-to-shadow handler (SDK mocked)', () => {
       const err = await failure(h(ev));
       expect((err.outcome as { records: unknown[] }).records[0]).toMatchObject({
         status: 'failed',
-        things: [{ thing: 'lamp-1', result: 'written' }, { thing: 'lamp-2', result: 'failed', error: { code: 'SHADOW_SERVICE', retryable: true } }],
+        things: [{ thing: 'lamp-1', result: 'written' }, { thing: 'lamp-2', result: 'failed', error: { code: 'SHADOW_THROTTLED', retryable: true } }],
       });
       failLamp2 = false;
       const retried = await h(ev);

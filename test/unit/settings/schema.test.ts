@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BUTTON_SETTINGS } from '../../../core/button/settings';
 import { DOCUMENTED_BUTTON_SETTINGS } from '../../../core/button/settings-text';
 import { OBJECT_SETTINGS } from '../../../core/s3/settings';
+import { FANOUT_SETTINGS } from '../../../core/fleet/settings';
 import { AGENT_SETTINGS } from '../../../core/settings/agent';
 import { byteSize, endpoint, integer, integerOrInfinity, listOf, matching } from '../../../core/settings/codecs';
 import { SettingValueError } from '../../../core/settings/errors';
@@ -20,7 +21,7 @@ function problem(fn: () => unknown): string {
 }
 
 describe('the settings schemas', () => {
-  const functionSettings = [...settingsOf(BUTTON_SETTINGS), ...settingsOf(OBJECT_SETTINGS)];
+  const functionSettings = [...settingsOf(BUTTON_SETTINGS), ...settingsOf(OBJECT_SETTINGS), ...settingsOf(FANOUT_SETTINGS)];
 
   it('name each environment variable after its field, and feed context keys only into function settings', () => {
     expect(envName('maxClickAgeSeconds')).toBe('SHADOWPLUG_MAX_CLICK_AGE_SECONDS');

@@ -1,0 +1,146 @@
+/**
+ * Fleets: `npm run bench -- fleet`.
+ *
+ * 1. The whole sandbox with its devices in one thing group (`--group fleet`, so every upload goes
+ *    through the group look-up and the queued fan-out): one 1 MB upload until every device has
+ *    verified it, with 200 and then 1,000 devices in the same run; both times and their ratio.
+ * 2. The fan-out alone against the sandbox's data plane, 10,000 things: shadow writes per second
+ *    at the default rate and at 4,000/s, and at 4,000/s against a data plane that answers 429
+ *    above 1,000/s (as AWS does above its quota); every shadow checked afterwards.
+ * 3. The object function's peak RSS resolving a 10,000-thing group and enqueueing its batches
+ *    (on moto's SQS), in a process of its own (bench/fleet-object-process.ts).
+ *
+ *   FLEET_SIZES=200,1000 (empty: no sandbox runs) FLEET_FANOUT_THINGS=10000 FLEET_SKIP_DEFAULT_RATE=1 (skip the ~100 s run)
+ */
+import { fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { silentLogger } from '../core/logger';
+import { batchesOf } from '../core/fleet/message';
+import { FLEET_DEFAULTS } from '../core/fleet/settings';
+import { startIotCore } from '../sandbox/iot-core';
+import { startSandbox } from '../sandbox/sandbox';
+import { Teardown } from '../sandbox/teardown';
+import { wireFanOut } from '../sandbox/wire-fanout';
+import type { SandboxEvent } from '../sandbox/event-log';
+import { startMotoServer } from '../test/helpers/s3-peers';
+
+const MB = 1 << 20;
+const SIZES = (process.env.FLEET_SIZES ?? '200,1000').split(',').filter((n) => n !== '').map(Number);
+const FANOUT_THINGS = Number(process.env.FLEET_FANOUT_THINGS ?? 10_000);
+const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+async function sandboxRun(work: string, devices: number): Promise<{ startMs: number; deliverMs: number; peakRssMb: number }> {
+  let t0 = performance.now();
+  const sandbox = await startSandbox({ dir: join(work, `fleet-${devices}`), devices, group: 'fleet', writeInfoFile: false });
+  const startMs = performance.now() - t0;
+  try {
+    const body = randomBytes(MB);
+    const names = sandbox.info.things.map((t) => t.name);
+    t0 = performance.now();
+    let peak = process.memoryUsage().rss;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 100);
+    const uploaded = sandbox.upload('fleet.bin', body);
+    const { sha256 } = await uploaded;
+    // One listener for the whole fleet (a waiter per device would make the harness O(n²)).
+    await new Promise<void>((resolve, reject) => {
+      const left = new Set(names);
+      const timer = setTimeout(() => reject(new Error(`${left.size} of ${devices} devices did not verify within 120 s`)), 120_000);
+      const on = (e: SandboxEvent) => {
+        if (e.type === 'reported' && e.hash === sha256 && left.delete(e.thing) && left.size === 0) {
+          clearTimeout(timer);
+          sandbox.events.off('event', on);
+          resolve();
+        }
+      };
+      sandbox.events.on('event', on);
+    });
+    clearInterval(sampler);
+    return { startMs, deliverMs: performance.now() - t0, peakRssMb: peak / MB };
+  } finally {
+    await sandbox.close();
+  }
+}
+
+interface FanOutResult {
+  label: string;
+  seconds: number;
+  rate: number;
+  throttles: number;
+  lost: number;
+}
+
+async function fanOutRun(work: string, label: string, ratePerSecond: number, dataPlaneLimit?: number): Promise<FanOutResult> {
+  const iot = await startIotCore({ dir: join(work, 'pki'), ...(dataPlaneLimit ? { dataPlaneRatePerSecond: dataPlaneLimit } : {}) });
+  const teardown = new Teardown(silentLogger);
+  teardown.add('iot', () => iot.close());
+  try {
+    const things = Array.from({ length: FANOUT_THINGS }, (_, i) => `fleet-${i}`);
+    let throttles = 0;
+    let t0 = 0;
+    const done = new Promise<void>((resolve) => {
+      const fanOut = wireFanOut(iot, { property: 's3', ratePerSecond, logger: silentLogger, writeMetrics: (line) => (throttles += Number(JSON.parse(line).FanOutThrottles ?? 0)) }, (e) => e.type === 'notification' && resolve(), teardown);
+      const hash = 'ab'.repeat(32);
+      const change = { kind: 'created' as const, eventName: 'ObjectCreated:Put', bucket: 'bench', key: `fw-${label}.bin`, sequencer: '0A', eventTime: new Date().toISOString(), size: MB, eTag: 'e' };
+      t0 = performance.now();
+      void fanOut.enqueue(batchesOf(change, { exists: true, size: MB, eTag: 'e' }, hash, things));
+    });
+    await done;
+    const seconds = (performance.now() - t0) / 1000;
+    const lost = things.filter((t) => (iot.shadows.get(t) as { state?: { desired?: { s3?: { hash?: string } } } } | undefined)?.state?.desired?.s3?.hash !== 'ab'.repeat(32)).length;
+    return { label, seconds, rate: FANOUT_THINGS / seconds, throttles, lost };
+  } finally {
+    await teardown.close();
+  }
+}
+
+/** The object function in a process of its own: resolve the group, hash, enqueue; its peak RSS. */
+async function objectFunctionRss(work: string): Promise<{ rssMb: number; batches: number; ms: number }> {
+  const iot = await startIotCore({ dir: join(work, 'pki-rss'), thingGroups: [{ name: 'big', things: Array.from({ length: FANOUT_THINGS }, (_, i) => `fleet-${i}`) }] });
+  const moto = await startMotoServer();
+  try {
+    const child = fork(join(import.meta.dirname, 'fleet-object-process.ts'), [], {
+      execArgv: ['--import', 'tsx'],
+      env: { ...process.env, BENCH_CONTROL_PLANE: iot.controlPlane.endpoint, BENCH_CA: iot.ca.certPath, BENCH_MOTO: moto.endpoint, BENCH_DIR: join(work, 'rss-s3') },
+    });
+    return await new Promise((resolve, reject) => {
+      child.once('message', (m) => resolve(m as { rssMb: number; batches: number; ms: number }));
+      child.once('exit', (code) => code !== 0 && reject(new Error(`object function process exited ${code}`)));
+    });
+  } finally {
+    await moto.close();
+    await iot.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'shadowplug-bench-fleet-'));
+  try {
+    const runs: { devices: number; startMs: number; deliverMs: number; peakRssMb: number }[] = [];
+    for (const devices of SIZES) {
+      const r = await sandboxRun(work, devices);
+      runs.push({ devices, ...r });
+      console.log(`sandbox, ${devices} devices: start ${s(r.startMs)}; 1 MB upload → all ${devices} verified ${s(r.deliverMs)}; peak RSS ${r.peakRssMb.toFixed(0)} MB`);
+    }
+    if (runs.length >= 2) {
+      const [a, b] = [runs[0]!, runs.at(-1)!];
+      console.log(`ratio ${b.devices}/${a.devices} devices: ${(b.deliverMs / a.deliverMs).toFixed(2)}× (devices ×${(b.devices / a.devices).toFixed(1)})`);
+    }
+    const fanOuts: FanOutResult[] = [];
+    if (!process.env.FLEET_SKIP_DEFAULT_RATE) fanOuts.push(await fanOutRun(work, `default ${FLEET_DEFAULTS.ratePerSecond}/s`, FLEET_DEFAULTS.ratePerSecond));
+    fanOuts.push(await fanOutRun(work, '4000/s', 4000));
+    fanOuts.push(await fanOutRun(work, '4000/s, data plane throttles above 1000/s', 4000, 1000));
+    console.log(`\nfan-out of ${FANOUT_THINGS} things through the queue and the worker, against the sandbox data plane:`);
+    for (const r of fanOuts) {
+      console.log(`  ${r.label.padEnd(44)} ${r.rate.toFixed(0).padStart(6)} writes/s  ${r.seconds.toFixed(1).padStart(6)} s  429s answered ${String(r.throttles).padStart(5)}  lost ${r.lost}`);
+    }
+    const rss = await objectFunctionRss(work);
+    console.log(`\nobject function, ${FANOUT_THINGS}-thing group → ${rss.batches} batches on SQS (moto) in ${s(rss.ms)}: peak RSS ${rss.rssMb.toFixed(0)} MB`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+await main();

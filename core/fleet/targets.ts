@@ -1,0 +1,92 @@
+/**
+ * Who gets an object: the configured thing names plus the members of the configured thing groups,
+ * resolved when the event is handled (so a device added to a group gets the next upload without a
+ * redeploy). Pure: listing one page of a group is a parameter (`ListThingsInThingGroup` with
+ * `recursive`, so nested groups are included; static and dynamic groups answer alike).
+ *
+ * Members are cached per group for `ttlMs` (default 60 s, see GROUP_CACHE_MS): a burst of uploads
+ * lists each group once, and a new member waits at most that long.
+ */
+
+import type { Route } from '../s3/routing';
+
+export interface GroupPage {
+  things: string[];
+  nextToken?: string;
+}
+
+/** One page of a group's things, recursively; throws ThingGroupNotFoundError for a missing group. */
+export type ListGroupPage = (group: string, nextToken: string | undefined) => Promise<GroupPage>;
+
+export const GROUP_CACHE_MS = 60_000;
+
+export interface Targets {
+  /** Static names first, then group members in listing order; no duplicates. */
+  things: string[];
+  /** Members per group, for the log and for "group is empty" reports. */
+  groups: { group: string; members: number }[];
+}
+
+export class TargetResolver {
+  private readonly cache = new Map<string, { at: number; things: string[] }>();
+  private readonly ttlMs: number;
+
+  constructor(
+    private readonly listPage: ListGroupPage,
+    private readonly clock: () => number,
+    options: { ttlMs?: number } = {},
+  ) {
+    this.ttlMs = options.ttlMs ?? GROUP_CACHE_MS;
+  }
+
+  async resolve(staticThings: readonly string[], groups: readonly string[]): Promise<Targets> {
+    const seen = new Set<string>(staticThings);
+    const things = [...seen];
+    const counts: Targets['groups'] = [];
+    for (const group of groups) {
+      const members = await this.members(group);
+      counts.push({ group, members: members.length });
+      for (const t of members) {
+        if (!seen.has(t)) {
+          seen.add(t);
+          things.push(t);
+        }
+      }
+    }
+    return { things, groups: counts };
+  }
+
+  /** Every thing of `group` (all pages), from the cache when fresh. */
+  async members(group: string): Promise<string[]> {
+    const now = this.clock();
+    const hit = this.cache.get(group);
+    if (hit && now - hit.at < this.ttlMs) return hit.things;
+    const things: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.listPage(group, token);
+      things.push(...page.things);
+      token = page.nextToken;
+    } while (token);
+    this.cache.set(group, { at: now, things });
+    return things;
+  }
+}
+
+/**
+ * A key routed to the default targets goes to the configured groups' members too; with groups
+ * configured, "no default target" is decided only once they are listed. A per-thing key
+ * (`things/<thing>/…`) stays with its thing. `no-targets`: every group is empty (reported, not
+ * an error).
+ */
+export async function routeWithGroups(route: Route, staticThings: readonly string[], groups: readonly string[], resolver: TargetResolver | undefined): Promise<GroupRoute> {
+  const broadcast = (route.type === 'things' && !route.perThing) || (route.type === 'none' && route.reason === 'no-default-target');
+  if (!broadcast || groups.length === 0 || resolver === undefined) return route;
+  const targets = await resolver.resolve(staticThings, groups);
+  if (targets.things.length === 0) {
+    return { type: 'none', reason: 'no-targets', detail: `no target devices: ${targets.groups.map((g) => `thing group "${g.group}" has no members`).join(', ')}` };
+  }
+  return { type: 'things', things: targets.things, perThing: false };
+}
+
+export type GroupRoute = Route | { type: 'none'; reason: 'no-targets'; detail: string };

@@ -1,0 +1,111 @@
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership, type IBucket } from 'aws-cdk-lib/aws-s3';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { BundledFunction } from './bundled-function';
+import { shadowArn } from './file-path';
+import { ReplayableQueue } from './replayable-queue';
+import { WORKER_INSTANCES } from '../../core/fleet/settings';
+
+export interface FanOutProps {
+  readonly shadowName?: string;
+  /** The worker's environment (core/fleet/settings.ts), without the names of what is created here. */
+  readonly environment: Record<string, string>;
+  /** Environment variable names the worker reads for the progress bucket and the summary topic. */
+  readonly env: { progressBucket: string; topicArn: string; maxReceiveCount: string };
+  readonly topic: ITopic;
+  /** The stack's access-log bucket: the progress bucket logs there too. */
+  readonly accessLogs: IBucket;
+  readonly tracing?: boolean;
+}
+
+/** Deliveries of a batch before it moves to the dead-letter queue. */
+export const MAX_RECEIVE_COUNT = 5;
+/** Worker instances at once (the event source's minimum): the configured rate is split between them. */
+export const WORKER_CONCURRENCY = WORKER_INSTANCES;
+const WORKER_TIMEOUT = Duration.seconds(90);
+
+/** IAM resource ARN of a thing group. */
+export function thingGroupArn(scope: Construct, group: string): string {
+  return Stack.of(scope).formatArn({ service: 'iot', resource: 'thinggroup', resourceName: group });
+}
+
+/**
+ * The fan-out for fleets named by thing groups: the queue of batches the object function puts
+ * there past its threshold, the worker that writes them under the configured rate (partial batch
+ * responses, at most WORKER_CONCURRENCY at once), the dead-letter queue with its alarm, and the
+ * small bucket where the worker counts finished batches to send one summary per upload.
+ */
+export class FanOut extends Construct {
+  readonly queue: Queue;
+  readonly deadLetters: ReplayableQueue;
+  readonly worker: BundledFunction;
+  readonly progress: Bucket;
+
+  constructor(scope: Construct, id: string, props: FanOutProps) {
+    super(scope, id);
+    this.deadLetters = new ReplayableQueue(this, 'DeadLetters', { what: 'A fan-out batch (devices whose shadow was not written)', topic: props.topic });
+    this.queue = new Queue(this, 'Batches', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // Six times the worker's timeout, as Lambda's SQS event source asks.
+      visibilityTimeout: Duration.seconds(WORKER_TIMEOUT.toSeconds() * 6),
+      retentionPeriod: Duration.days(4),
+      deadLetterQueue: { queue: this.deadLetters.queue, maxReceiveCount: MAX_RECEIVE_COUNT },
+    });
+    this.progress = new Bucket(this, 'Progress', {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      encryption: BucketEncryption.S3_MANAGED,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      // Versioned and logged like the files bucket; entries live a week, replaced ones a day.
+      versioned: true,
+      serverAccessLogsBucket: props.accessLogs,
+      serverAccessLogsPrefix: 'fanout-progress/',
+      lifecycleRules: [{ id: 'expire-progress', expiration: Duration.days(7), noncurrentVersionExpiration: Duration.days(1) }],
+    });
+
+    this.worker = new BundledFunction(this, 'Worker', {
+      entry: 'lambda/fanout-worker.ts',
+      description: 'Fan-out batches: write the upload into each listed device shadow, rate-limited',
+      memorySize: 256,
+      timeout: WORKER_TIMEOUT,
+      environment: {
+        ...props.environment,
+        [props.env.progressBucket]: this.progress.bucketName,
+        [props.env.topicArn]: props.topic.topicArn,
+        [props.env.maxReceiveCount]: String(MAX_RECEIVE_COUNT),
+      },
+      tracing: props.tracing,
+    });
+    this.worker.fn.addEventSource(new SqsEventSource(this.queue, { batchSize: 5, reportBatchItemFailures: true, maxConcurrency: WORKER_CONCURRENCY }));
+    this.progress.grantReadWrite(this.worker.role);
+    // Group members are known only when an upload is handled: any thing's shadow, this shadow name only.
+    this.worker.fn.addToRolePolicy(
+      new PolicyStatement({ sid: 'GroupMemberShadows', actions: ['iot:GetThingShadow', 'iot:UpdateThingShadow'], resources: [shadowArn(this, '*', props.shadowName)] }),
+    );
+    Validations.of(this.worker.role).acknowledge(
+      {
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:thing/*${props.shadowName === undefined ? '' : `/${props.shadowName}`}]`,
+        reason: 'Members of the configured thing groups are resolved when an upload is handled, so their names are not known at deploy time; the worker writes only the things the object function listed from those groups.',
+      },
+      ...['s3:Abort*', 's3:DeleteObject*', 's3:GetBucket*', 's3:GetObject*', 's3:List*'].map((action) => ({
+        id: `AwsSolutions::AwsSolutions-IAM5[Action::${action}]`,
+        reason: "The worker's own progress bucket (one object per finished batch, expired after 7 days): CDK's grantReadWrite action set, on that bucket only.",
+      })),
+      {
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.progress.node.defaultChild as never)}.Arn>/*]`,
+        reason: "The worker's own progress bucket: every object in it is a progress entry.",
+      },
+    );
+  }
+
+  /** The object function may list exactly these groups and enqueue batches. */
+  grantObjectFunction(fn: BundledFunction, groups: readonly string[]): void {
+    this.queue.grantSendMessages(fn.role);
+    fn.fn.addToRolePolicy(new PolicyStatement({ sid: 'ListConfiguredGroups', actions: ['iot:ListThingsInThingGroup'], resources: groups.map((g) => thingGroupArn(this, g)) }));
+  }
+}
