@@ -58,7 +58,7 @@ describe('thingGroups', () => {
     const text = Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, typeof v === 'string' ? v : 'https://token.example']));
     text[envName('snsTopicArn')] = 'arn:aws:sns:eu-west-1:123456789012:outcomes';
     const config = parseFanOutConfig(text);
-    expect(config).toMatchObject({ writesPerSecond: 250, maxReceiveCount: 5, property: 's3' });
+    expect(config).toMatchObject({ writesPerSecond: 250, maxReceiveCount: 5, shadowProperty: 's3' });
     const statements = statementsOf(s, 'FanOutWorkerRole');
     expect(statements).toContainEqual({ actions: ['iot:GetThingShadow', 'iot:UpdateThingShadow'], resources: [`${ARN}:thing/*`] });
     expect(statements.some((st) => st.actions.includes('sns:Publish'))).toBe(true);

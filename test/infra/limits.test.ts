@@ -95,6 +95,6 @@ describe('the templates AWS would refuse before', () => {
 describe('a template AWS would refuse stops the synth, naming the key and the limit', () => {
   it('refuses 50 thing names of 128 characters (the S3 function environment over 4 KB)', () => {
     const names = Array.from({ length: 50 }, (_, i) => `${String(i).padStart(2, '0')}${'t'.repeat(126)}`);
-    expect(() => synthesize({ thingNames: names.join(',') }, { bundle: false })).toThrow(/context "thingNames": the function's environment would be 6,855 bytes .* over Lambda's 4,096 bytes/);
+    expect(() => synthesize({ thingNames: names.join(',') }, { bundle: false })).toThrow(/context "thingNames": the function's environment would be [\d,]+ bytes .* over Lambda's 4,096 bytes/);
   });
 });
