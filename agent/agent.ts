@@ -151,8 +151,21 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.started = true;
     this.session.start();
     this.plugRelay?.start();
+    // Fetch S3 credentials now rather than when the first file arrives: a fleet's devices then
+    // answer an upload without a thousand TLS handshakes to the credentials provider at once.
+    // A failure here is only logged by the fetch that needs them.
+    this.warmed = this.credentials?.get().then(
+      () => undefined,
+      () => undefined,
+    );
   }
   private started = false;
+  private warmed: Promise<void> | undefined;
+
+  /** Resolves once the credentials fetched at start have arrived or failed (at once without a credentials endpoint). */
+  credentialsWarmed(): Promise<void> {
+    return this.warmed ?? Promise.resolve();
+  }
 
   /** Stop: an unfinished download keeps its partial file for the next start; hooks under way finish. */
   async close(): Promise<void> {

@@ -163,6 +163,8 @@ export async function startIotCore(options: IotCoreOptions): Promise<IotCore> {
   const closers: (() => Promise<void>)[] = [async () => jobs.close()];
   const closeAll = async () => {
     await Promise.allSettled(closers.splice(0).map((close) => close()));
+    // Last, once nothing can change a shadow any more.
+    await store.flush();
   };
   try {
     const broker = await startMqttBroker({

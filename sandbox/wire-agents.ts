@@ -108,7 +108,7 @@ async function waitUntilOnline(agents: Agent[], things: SandboxThingInfo[], time
   try {
     // Not events.once: it would reject on the first 'error', and an agent retries those itself.
     const connected = (a: Agent) => (a.online ? undefined : new Promise<void>((resolve) => a.once('connected', () => resolve())));
-    await Promise.race([Promise.all(agents.map(connected)), timeout]);
+    await Promise.race([Promise.all(agents.map(async (a) => Promise.all([connected(a), a.credentialsWarmed()]))), timeout]);
   } finally {
     clearTimeout(timer);
   }

@@ -1,13 +1,16 @@
 /**
  * Where the sandbox keeps shadows: in memory, and — when a data directory is named — one JSON
  * file per shadow, written atomically (temp file + rename) so a crash never leaves half a document.
+ * Files are written behind the memory, coalesced per shadow and off the event loop: a fleet's
+ * thousands of updates a second must not wait on synchronous disk writes. `flush()` (run on
+ * close) writes what is pending, so a restart reads what the last run answered.
  */
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { rename, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { StoredShadow } from './shadow-document';
 import { silentLogger, type Logger } from '../../core/logger';
-import { ShadowplugError } from '../../core/errors';
-import { writeFileAtomicSync } from '../write-atomic';
 
 /** Map key of a shadow: thing name, plus `~shadowName` for a named shadow ('~' is in neither alphabet). */
 export const shadowKey = (thingName: string, shadowName?: string): string => (shadowName ? `${thingName}~${shadowName}` : thingName);
@@ -23,6 +26,9 @@ export class ShadowStore {
   private readonly named = new Map<string, Set<string>>();
   private readonly dataDir?: string;
   private readonly logger: Logger;
+  /** Shadows changed since their file was last written, by key. */
+  private readonly dirty = new Map<string, StoredShadow>();
+  private writing: Promise<void> | undefined;
 
   constructor(options: { dataDir?: string; logger?: Logger } = {}) {
     this.logger = options.logger ?? silentLogger;
@@ -39,9 +45,24 @@ export class ShadowStore {
 
   set(thingName: string, shadowName: string | undefined, shadow: StoredShadow): void {
     const key = shadowKey(thingName, shadowName);
-    // Persist first: if the write fails, memory still agrees with the disk and the request fails.
-    if (this.dataDir) this.write(key, shadow);
     this.keep(key, shadow);
+    if (!this.dataDir) return;
+    this.dirty.set(key, shadow);
+    this.writing ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.writeDirty());
+  }
+
+  /** Resolves once every change made so far is on disk. */
+  async flush(): Promise<void> {
+    while (this.writing) await this.writing;
+  }
+
+  private async writeDirty(): Promise<void> {
+    while (this.dirty.size > 0) {
+      const batch = [...this.dirty];
+      this.dirty.clear();
+      await Promise.all(batch.map(([key, shadow]) => this.write(key, shadow)));
+    }
+    this.writing = undefined;
   }
 
   private keep(key: string, shadow: StoredShadow): void {
@@ -68,12 +89,16 @@ export class ShadowStore {
     return join(this.dataDir!, `${encodeURIComponent(key)}.json`);
   }
 
-  private write(key: string, shadow: StoredShadow): void {
+  /** Never throws: a shadow that cannot be written stays served from memory, and the log says so. */
+  private async write(key: string, shadow: StoredShadow): Promise<void> {
     const path = this.fileOf(key);
+    const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
     try {
-      writeFileAtomicSync(path, JSON.stringify(shadow));
+      await writeFile(tmp, JSON.stringify(shadow));
+      await rename(tmp, path);
     } catch (err) {
-      throw new ShadowplugError(`Cannot persist shadow ${key} to ${path}: ${(err as Error).message}`, { code: 'IOT_CORE_PERSIST', retryable: true, cause: err });
+      await rm(tmp, { force: true });
+      this.logger.warn('cannot persist shadow; it is kept in memory only', { key, path, error: err });
     }
   }
 

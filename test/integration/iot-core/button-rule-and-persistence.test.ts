@@ -99,6 +99,7 @@ describe('shadow persistence', () => {
     expect(iot.shadows.get('broken')).toBeUndefined();
     expect(lines.join('\n')).toMatch(/skipping unreadable shadow file.*broken\.json/);
     iot.shadows.update('ok', { state: { reported: { a: 1 } } });
+    await iot.close(); // shadow files are written behind memory, all of them by close
     expect(JSON.parse(readFileSync(join(dataDir, 'ok.json'), 'utf8'))).toMatchObject({ version: 1, exists: true });
   });
 
