@@ -16,6 +16,7 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { READY_LINE } from '../../sandbox/banner';
+import { SERVER_LIMITS } from '../../sandbox/http-server';
 import { localS3ClientConfig } from '../../sandbox/local-s3';
 import type { SandboxInfo } from '../../sandbox/sandbox-info';
 import { runCli, type CliRun } from '../helpers/sandbox-harness';
@@ -350,7 +351,7 @@ describe('a sandbox under hostile requests', () => {
     rmSync(work, { recursive: true, force: true });
   });
 
-  // 15 cases × 6 HTTP endpoints + 6 MQTT cases + 1 event-stream case = 97.
+  // 15 cases × 6 HTTP endpoints + 6 MQTT cases + 1 event-stream case + 7 stalled connections = 104.
   it.each(HTTP_CASES.map((c) => [c.name, c] as const))('every HTTP endpoint survives %s and answers the next request', async (_name, hostile) => {
     for (const ep of endpoints) {
       await hostile.run(ep);
@@ -375,6 +376,21 @@ describe('a sandbox under hostile requests', () => {
     expect(run.child.exitCode).toBeNull();
     await ep.probe();
   });
+
+  it('cuts a stalled header (or a stalled MQTT CONNECT) on every endpoint within the headers timeout, still serving the next request', async () => {
+    const stalled = await Promise.all(
+      [...endpoints, mqttEndpoint].map(async (ep) => {
+        const socket = await open(ep);
+        socket.write(ep === mqttEndpoint ? Buffer.from([0x10, 0x20, 0x00, 0x04]) : `${ep.method} ${ep.path} HTTP/1.1\r\nHost: 127.0.0.1:${ep.port}\r\nX-Slow: a`);
+        socket.resume();
+        return socket;
+      }),
+    );
+    // The server closes them (Node's default would wait 60 s for a header, aedes 30 s for a CONNECT).
+    await Promise.all(stalled.map(closed));
+    for (const ep of [...endpoints, mqttEndpoint]) await ep.probe();
+    expect(run.child.exitCode).toBeNull();
+  }, SERVER_LIMITS.headersTimeoutMs * 2);
 
   it('still stops cleanly on SIGINT after all of it', async () => {
     run.child.kill('SIGINT');
