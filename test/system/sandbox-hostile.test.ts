@@ -223,6 +223,120 @@ function httpsJson(ep: Endpoint, method: string, path: string, body?: string, he
   });
 }
 
+/** Numbers the probes' uploads and reports. */
+let probes = 0;
+
+/** The dashboard's POST actions and its event stream. */
+function dashboardEndpoints(info: SandboxInfo): Endpoint[] {
+  const thing = info.things[0]!;
+  const dashboard = new URL(info.dashboard!);
+  const origin = dashboard.origin;
+  const dashboardPort = Number(dashboard.port);
+  return [
+    {
+      name: 'dashboard upload',
+      port: dashboardPort,
+      method: 'POST',
+      path: '/api/upload?name=x.bin',
+      headers: { Origin: origin },
+      async probe() {
+        const body = randomBytes(100);
+        const res = await fetch(new URL(`/api/upload?name=probe-${++probes}.bin`, dashboard), { method: 'POST', headers: { Origin: origin }, body });
+        expect(res.status).toBe(200);
+        expect(((await res.json()) as { sha256: string }).sha256).toBe(createHash('sha256').update(body).digest('hex'));
+      },
+    },
+    {
+      name: 'dashboard plug toggle (JSON)',
+      port: dashboardPort,
+      method: 'POST',
+      path: '/api/plug/toggle',
+      headers: { Origin: origin, 'Content-Type': 'application/json' },
+      async probe() {
+        const res = await fetch(new URL(`/api/shadow?thing=${thing.name}`, dashboard));
+        expect(res.status).toBe(200);
+        expect(((await res.json()) as { thing: string }).thing).toBe(thing.name);
+      },
+    },
+    {
+      name: 'dashboard event stream',
+      port: dashboardPort,
+      method: 'GET',
+      path: '/api/events',
+      headers: {},
+      async probe() {
+        const abort = new AbortController();
+        const res = await fetch(new URL('/api/events', dashboard), { signal: abort.signal });
+        expect(res.status).toBe(200);
+        const { value } = await res.body!.getReader().read();
+        expect(Buffer.from(value!).toString('utf8')).toContain('"kind":"snapshot"');
+        abort.abort();
+      },
+    },
+  ];
+}
+
+/** The data-plane API, the local S3, the credentials provider and the MQTT broker. */
+function iotEndpoints(info: SandboxInfo, s3: S3Client): { http: Endpoint[]; mqtt: Endpoint } {
+  const thing = info.things[0]!;
+  const ca = readFileSync(info.ca);
+  const device = { ca, cert: readFileSync(thing.cert), key: readFileSync(thing.key), servername: 'localhost' };
+  const dataPlane: Endpoint = {
+    name: 'IoT data-plane API',
+    port: Number(new URL(info.dataPlane).port),
+    tls: { ca, servername: 'localhost' },
+    method: 'POST',
+    path: `/things/${thing.name}/shadow`,
+    headers: { 'Content-Type': 'application/json' },
+    async probe() {
+      const value = ++probes;
+      const { status, json } = await httpsJson(dataPlane, 'POST', `/things/${thing.name}/shadow`, JSON.stringify({ state: { reported: { probe: value } } }));
+      expect(status).toBe(200);
+      expect(json).toMatchObject({ state: { reported: { probe: value } } });
+    },
+  };
+  const s3Endpoint: Endpoint = {
+    name: 'local S3',
+    port: Number(new URL(info.s3.endpoint).port),
+    method: 'PUT',
+    path: `/${info.s3.bucket}/hostile.bin`,
+    headers: { Authorization: `AWS4-HMAC-SHA256 Credential=${info.s3.accessKeyId}/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0` },
+    async probe() {
+      const body = randomBytes(100);
+      await s3.send(new PutObjectCommand({ Bucket: info.s3.bucket, Key: 'probe.bin', Body: body }));
+      const got = await s3.send(new GetObjectCommand({ Bucket: info.s3.bucket, Key: 'probe.bin' }));
+      expect(Buffer.from(await got.Body!.transformToByteArray()).equals(body)).toBe(true);
+    },
+  };
+  const credentialsPath = `/${info.credentials.endpoint.split('/').slice(1).join('/')}`;
+  const credentials: Endpoint = {
+    name: 'credentials provider',
+    port: Number(info.credentials.endpoint.split('/')[0]!.split(':')[1]),
+    tls: device,
+    method: 'GET',
+    path: credentialsPath,
+    headers: { 'x-amzn-iot-thingname': thing.name },
+    async probe() {
+      const { status, json } = await httpsJson(credentials, 'GET', credentialsPath, undefined, { 'x-amzn-iot-thingname': thing.name });
+      expect(status).toBe(200);
+      expect(json).toMatchObject({ credentials: { accessKeyId: info.s3.accessKeyId } });
+    },
+  };
+  const mqttEndpoint: Endpoint = {
+    name: 'MQTT broker',
+    port: info.mqtt.port,
+    tls: device,
+    method: '',
+    path: '',
+    headers: {},
+    async probe() {
+      const client = await mqtt.connectAsync({ protocol: 'mqtts', host: '127.0.0.1', port: info.mqtt.port, ...device, clientId: thing.name, reconnectPeriod: 0, protocolVersion: 4 });
+      await client.endAsync();
+    },
+  };
+  return { http: [dataPlane, s3Endpoint, credentials], mqtt: mqttEndpoint };
+}
+
 describe('a sandbox under hostile requests', () => {
   const work = mkdtempSync(join(tmpdir(), 'sandbox-hostile-'));
   let run: CliRun;
@@ -235,111 +349,10 @@ describe('a sandbox under hostile requests', () => {
     run = runCli(['sandbox', '--json', '--no-agents', '--dir', join(work, '.sandbox')]);
     await run.waitForLine((l) => l.startsWith(READY_LINE), 30_000);
     info = JSON.parse(await run.waitForLine((l) => l.startsWith('{'))) as SandboxInfo;
-    const thing = info.things[0]!;
-    const ca = readFileSync(info.ca);
-    const device = { ca, cert: readFileSync(thing.cert), key: readFileSync(thing.key), servername: 'localhost' };
-    const dashboard = new URL(info.dashboard!);
-    const origin = dashboard.origin;
-    const dashboardPort = Number(dashboard.port);
     s3 = new S3Client(localS3ClientConfig(info.s3.endpoint, info.s3));
-    let n = 0;
-
-    endpoints.push(
-      {
-        name: 'dashboard upload',
-        port: dashboardPort,
-        method: 'POST',
-        path: '/api/upload?name=x.bin',
-        headers: { Origin: origin },
-        async probe() {
-          const body = randomBytes(100);
-          const res = await fetch(new URL(`/api/upload?name=probe-${++n}.bin`, dashboard), { method: 'POST', headers: { Origin: origin }, body });
-          expect(res.status).toBe(200);
-          expect(((await res.json()) as { sha256: string }).sha256).toBe(createHash('sha256').update(body).digest('hex'));
-        },
-      },
-      {
-        name: 'dashboard plug toggle (JSON)',
-        port: dashboardPort,
-        method: 'POST',
-        path: '/api/plug/toggle',
-        headers: { Origin: origin, 'Content-Type': 'application/json' },
-        async probe() {
-          const res = await fetch(new URL(`/api/shadow?thing=${thing.name}`, dashboard));
-          expect(res.status).toBe(200);
-          expect(((await res.json()) as { thing: string }).thing).toBe(thing.name);
-        },
-      },
-      {
-        name: 'dashboard event stream',
-        port: dashboardPort,
-        method: 'GET',
-        path: '/api/events',
-        headers: {},
-        async probe() {
-          const abort = new AbortController();
-          const res = await fetch(new URL('/api/events', dashboard), { signal: abort.signal });
-          expect(res.status).toBe(200);
-          const { value } = await res.body!.getReader().read();
-          expect(Buffer.from(value!).toString('utf8')).toContain('"kind":"snapshot"');
-          abort.abort();
-        },
-      },
-    );
-    const dataPlane: Endpoint = {
-      name: 'IoT data-plane API',
-      port: Number(new URL(info.dataPlane).port),
-      tls: { ca, servername: 'localhost' },
-      method: 'POST',
-      path: `/things/${thing.name}/shadow`,
-      headers: { 'Content-Type': 'application/json' },
-      async probe() {
-        const value = ++n;
-        const { status, json } = await httpsJson(dataPlane, 'POST', `/things/${thing.name}/shadow`, JSON.stringify({ state: { reported: { probe: value } } }));
-        expect(status).toBe(200);
-        expect(json).toMatchObject({ state: { reported: { probe: value } } });
-      },
-    };
-    const s3Endpoint: Endpoint = {
-      name: 'local S3',
-      port: Number(new URL(info.s3.endpoint).port),
-      method: 'PUT',
-      path: `/${info.s3.bucket}/hostile.bin`,
-      headers: { Authorization: `AWS4-HMAC-SHA256 Credential=${info.s3.accessKeyId}/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0` },
-      async probe() {
-        const body = randomBytes(100);
-        await s3.send(new PutObjectCommand({ Bucket: info.s3.bucket, Key: 'probe.bin', Body: body }));
-        const got = await s3.send(new GetObjectCommand({ Bucket: info.s3.bucket, Key: 'probe.bin' }));
-        expect(Buffer.from(await got.Body!.transformToByteArray()).equals(body)).toBe(true);
-      },
-    };
-    const credentialsPath = `/${info.credentials.endpoint.split('/').slice(1).join('/')}`;
-    const credentials: Endpoint = {
-      name: 'credentials provider',
-      port: Number(info.credentials.endpoint.split('/')[0]!.split(':')[1]),
-      tls: device,
-      method: 'GET',
-      path: credentialsPath,
-      headers: { 'x-amzn-iot-thingname': thing.name },
-      async probe() {
-        const { status, json } = await httpsJson(credentials, 'GET', credentialsPath, undefined, { 'x-amzn-iot-thingname': thing.name });
-        expect(status).toBe(200);
-        expect(json).toMatchObject({ credentials: { accessKeyId: info.s3.accessKeyId } });
-      },
-    };
-    endpoints.push(dataPlane, s3Endpoint, credentials);
-    mqttEndpoint = {
-      name: 'MQTT broker',
-      port: info.mqtt.port,
-      tls: device,
-      method: '',
-      path: '',
-      headers: {},
-      async probe() {
-        const client = await mqtt.connectAsync({ protocol: 'mqtts', host: '127.0.0.1', port: info.mqtt.port, ...device, clientId: thing.name, reconnectPeriod: 0, protocolVersion: 4 });
-        await client.endAsync();
-      },
-    };
+    const iot = iotEndpoints(info, s3);
+    endpoints.push(...dashboardEndpoints(info), ...iot.http);
+    mqttEndpoint = iot.mqtt;
   }, 60_000);
 
   afterAll(async () => {
