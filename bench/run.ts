@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+/** `--name=value` flags go to every chosen benchmark (e.g. `sandbox-soak --uploads=200`). */
+const flags = process.argv.slice(2).filter((a) => a.startsWith('--'));
 const all = readdirSync(here)
   .filter((f) => f.endsWith('.bench.ts'))
   .map((f) => f.slice(0, -'.bench.ts'.length))
@@ -21,7 +23,7 @@ if (chosen.length === 0) {
 let failed = 0;
 for (const name of chosen) {
   console.log(`\n=== bench ${name}`);
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--expose-gc', join(here, `${name}.bench.ts`)], {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--expose-gc', join(here, `${name}.bench.ts`), ...flags], {
     stdio: 'inherit',
   });
   if (r.status !== 0) {

@@ -3,6 +3,7 @@
  * newcomer can paste as they are. Pure: builds text from the sandbox's info.
  */
 import { resolve } from 'node:path';
+import { formatPlug } from '../core/plug-relay/config';
 import { displayPath as shortPath } from './event-log';
 import type { SandboxInfo } from './sandbox-info';
 
@@ -31,8 +32,21 @@ export function clickArgs(info: SandboxInfo, cwd: string, clickType = 'SINGLE'):
   ];
 }
 
-/** The arguments of `shadowplug agent` for one thing: the device program, as on a real device. */
+/** The relay plugs whose hub is `thing`, as the agent's `--plugs` takes them. */
+function hubPlugs(info: SandboxInfo, thing: string): string | undefined {
+  const plugs = (info.plugs ?? []).filter((p) => p.mode === 'relay' && p.thing === thing);
+  if (plugs.length === 0) return undefined;
+  return plugs
+    .map((p) => formatPlug({ id: p.id, hub: thing, host: p.host, port: p.port, ...(p.outlet !== undefined ? { child: p.outlet } : {}), ...(p.protocol !== undefined ? { protocol: p.protocol } : {}), ...(p.family !== undefined ? { family: p.family } : {}) }))
+    .join(',');
+}
+
+/**
+ * The arguments of `shadowplug agent` for one thing: the device program, as on a real device; with
+ * the plugs it is the hub of (relay mode) and `--jobs` in roll-out mode, as the in-process agents run.
+ */
 export function agentArgs(info: SandboxInfo, cwd: string, thing: SandboxInfo['things'][number]): string[] {
+  const plugs = hubPlugs(info, thing.name);
   return [
     'agent',
     '--endpoint', `${info.mqtt.host}:${info.mqtt.port}`,
@@ -45,6 +59,8 @@ export function agentArgs(info: SandboxInfo, cwd: string, thing: SandboxInfo['th
     '--region', info.s3.region,
     '--dest', shortPath(thing.dest, cwd),
     '--state-dir', shortPath(resolve(info.dir, 'agent-state', thing.name), cwd),
+    ...(plugs !== undefined ? ['--plugs', plugs] : []),
+    ...(info.rollout ? ['--jobs'] : []),
   ];
 }
 

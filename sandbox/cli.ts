@@ -70,6 +70,22 @@ export async function runSandboxCli(
   const onSignal = () => stopRequested();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  // A defect that escapes every handler still stops the sandbox cleanly: ports closed and
+  // sandbox.json removed (so `sandbox upload` does not find a dead sandbox), then exit 1.
+  let crashed = false;
+  const onCrash = (err: unknown) => {
+    io.err(`shadowplug sandbox: unexpected error, stopping: ${err instanceof Error ? (err.stack ?? err.message) : errorMessage(err)}\n`);
+    crashed = true;
+    stopRequested();
+  };
+  process.on('uncaughtException', onCrash);
+  process.on('unhandledRejection', onCrash);
+  const unlisten = () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.off('uncaughtException', onCrash);
+    process.off('unhandledRejection', onCrash);
+  };
 
   let sandbox: Sandbox;
   try {
@@ -92,8 +108,7 @@ export async function runSandboxCli(
       logger,
     });
   } catch (err) {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    unlisten();
     io.err(`shadowplug sandbox: ${errorMessage(err)}\n`);
     return 1;
   }
@@ -116,8 +131,6 @@ export async function runSandboxCli(
   else io.out(formatBanner(sandbox.info) + '\n');
 
   await stopped;
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
   const deadline = setTimeout(() => {
     io.err(`shadowplug sandbox: did not stop within ${STOP_DEADLINE_MS} ms; exiting anyway\n`);
     process.exit(1);
@@ -130,7 +143,8 @@ export async function runSandboxCli(
     return 1;
   } finally {
     clearTimeout(deadline);
+    unlisten();
   }
   if (!flags.json) io.out(`${clock()} sandbox stopped\n`);
-  return 0;
+  return crashed ? 1 : 0;
 }

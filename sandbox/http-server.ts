@@ -1,6 +1,84 @@
-/** Listening, closing and reading request bodies, the same for every HTTP server the sandbox runs. */
-import type { Server as HttpServer } from 'node:http';
+/**
+ * Listening, closing and reading request bodies, the same for every HTTP server the sandbox runs,
+ * and the one place where they are hardened: no request, however malformed, cut or slow, may
+ * stop the sandbox or hold a connection forever.
+ */
+import type { IncomingMessage, Server as HttpServer, RequestListener, ServerOptions, ServerResponse } from 'node:http';
 import type { AddressInfo, Server } from 'node:net';
+
+/** What every sandbox HTTP(S) server allows a client. */
+export interface ServerLimits {
+  /** From connect to the last header byte (slowloris); also the TLS handshake. */
+  headersTimeoutMs: number;
+  /** A connection silent this long is closed (a stalled body; event streams beat every 15 s). */
+  idleTimeoutMs: number;
+  /** Longer headers get 431. */
+  maxHeaderBytes: number;
+}
+
+export const SERVER_LIMITS: ServerLimits = { headersTimeoutMs: 10_000, idleTimeoutMs: 60_000, maxHeaderBytes: 16 * 1024 };
+
+/**
+ * Options for `http.createServer`/`https.createServer`. No whole-request limit: a 5 GB upload may
+ * take long, a silent client may not (the idle timeout, set by `hardenServer`).
+ */
+export function serverOptions(limits: ServerLimits = SERVER_LIMITS): ServerOptions & { handshakeTimeout: number } {
+  return {
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: 0,
+    // Node checks the headers timeout this often (default 30 s, longer than the timeout itself).
+    connectionsCheckingInterval: Math.max(10, Math.min(1_000, Math.floor(limits.headersTimeoutMs / 2))),
+    maxHeaderSize: limits.maxHeaderBytes,
+    handshakeTimeout: limits.headersTimeoutMs,
+  };
+}
+
+const ignore = () => undefined;
+
+/**
+ * Wraps a request handler so that nothing it throws or rejects with, and no error of a response
+ * whose client has gone, reaches the process: `fail` answers (default 500), or the connection is
+ * cut when the answer has begun.
+ */
+export function guardRequests(
+  handle: (req: IncomingMessage, res: ServerResponse) => unknown,
+  fail: (req: IncomingMessage, res: ServerResponse, err: unknown) => void = answer500,
+): RequestListener {
+  return (req, res) => {
+    res.on('error', ignore);
+    let outcome: unknown;
+    try {
+      outcome = handle(req, res);
+    } catch (err) {
+      outcome = Promise.reject(err);
+    }
+    Promise.resolve(outcome).catch((err: unknown) => {
+      // Drain what the client still sends (a body refused early) so it reads the answer.
+      req.resume();
+      if (res.headersSent || res.destroyed) {
+        res.destroy();
+        return;
+      }
+      try {
+        fail(req, res, err);
+      } catch {
+        res.destroy();
+      }
+    });
+  };
+}
+
+function answer500(_req: IncomingMessage, res: ServerResponse): void {
+  res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8', 'content-length': 22 });
+  res.end('internal server error\n');
+}
+
+/** Limits that are not createServer options: the idle timeout. Answers the server. */
+export function hardenServer<S extends { setTimeout(ms: number): unknown }>(server: S, limits: ServerLimits = SERVER_LIMITS): S {
+  // With no 'timeout' listener, Node destroys a socket idle this long.
+  server.setTimeout(limits.idleTimeoutMs);
+  return server;
+}
 
 /** Listens on host:port (0 = any free port) and answers the port bound; a failure goes through `wrap`. */
 export function listen(server: Server, host: string, port: number, wrap: (err: Error) => Error = (err) => err): Promise<number> {
@@ -21,8 +99,8 @@ export function closeServer(server: HttpServer): Promise<void> {
   return closed;
 }
 
-/** Read a request body up to `limit` bytes; undefined when it is longer (the caller answers 413). */
-export function readBody(req: NodeJS.ReadableStream, limit: number): Promise<Buffer | undefined> {
+/** Read a request body up to `limit` bytes; undefined when it is longer (the caller answers 413). Rejects when the client goes away first. */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -34,5 +112,8 @@ export function readBody(req: NodeJS.ReadableStream, limit: number): Promise<Buf
     });
     req.on('end', () => resolve(over ? undefined : Buffer.concat(chunks)));
     req.on('error', reject);
+    req.on('close', () => {
+      if (!req.complete) reject(new Error('the client closed the connection before the end of the body'));
+    });
   });
 }

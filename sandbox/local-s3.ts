@@ -19,7 +19,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import type { S3Event, S3EventRecord } from 'aws-lambda';
 import { silentLogger, type Logger } from '../core/logger';
 import { formatHostPort } from '../core/util/host-port';
-import { closeServer, listen } from './http-server';
+import { closeServer, guardRequests, hardenServer, listen, serverOptions } from './http-server';
 import { S3_COMPATIBLE_ENDPOINT_SETTINGS } from '../core/s3/compatible-endpoint';
 import { handleS3Request, type StoreChange } from './s3/http-api';
 import { ObjectStore } from './s3/object-store';
@@ -132,7 +132,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
       .catch((err: unknown) => logger.error('S3 event handler failed', { err, eventName: change.eventName }));
   };
   const ctx = { store, accessKeyId: LOCAL_S3_ACCESS_KEY_ID, onChange };
-  const server: Server = createServer((req, res) => void handleS3Request(ctx, req, res));
+  const server: Server = hardenServer(createServer(serverOptions(), guardRequests((req, res) => handleS3Request(ctx, req, res))));
   const port = await listen(server, host, options.port ?? 0);
   const endpoint = `http://${formatHostPort(host, port)}`;
   const credentials = { accessKeyId: LOCAL_S3_ACCESS_KEY_ID, secretAccessKey: LOCAL_S3_SECRET_ACCESS_KEY };

@@ -150,7 +150,6 @@ export function resolveSandboxConfig(options: SandboxOptions = {}): SandboxConfi
   const plugMode = options.plugMode ?? (agents ? 'relay' : 'direct');
   if (!(PLUG_MODES as readonly string[]).includes(plugMode)) throw new SandboxConfigError(`--plug-mode: "${plugMode}" is not one of ${PLUG_MODES.join(', ')}`);
   const rollout = rolloutOf(options.rollout);
-  if (plugMode === 'relay' && !agents) throw new SandboxConfigError('--plug-mode relay needs the in-process agents (drop --no-agents, or use --plug-mode direct)');
   return {
     dir: resolve(options.dir ?? DEFAULT_SANDBOX_DIR),
     logger: options.logger ?? silentLogger,

@@ -59,6 +59,8 @@ export interface SandboxInfo {
   buttonTopic: string;
   /** The dashboard's URL (on 127.0.0.1), when it runs. */
   dashboard?: string;
+  /** Roll-out mode (`--rollout`): uploads reach the things as IoT Jobs, so agents run with `--jobs`. */
+  rollout?: true;
 }
 
 export function sandboxInfoPath(dir: string): string {

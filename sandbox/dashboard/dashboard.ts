@@ -7,7 +7,7 @@
  * S3 PUT.
  */
 import type { EventEmitter } from 'node:events';
-import type { Readable } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { errorMessage } from '../../core/errors';
 import { DetectionCache } from '../../core/tplink/connect';
@@ -181,12 +181,9 @@ async function putObject(
     throw new DashboardRequestError(400, errorMessage(err));
   }
   const { body, sha256 } = hashingStream();
-  request.body.on('error', (err) => body.destroy(err));
-  // A page closed mid-upload: fail the PUT now rather than at the S3 client's idle timeout.
-  request.body.on('close', () => {
-    if (!(request.body as Readable & { complete?: boolean }).complete) body.destroy(new Error(`the upload of ${name} was cut off by the browser`));
-  });
-  request.body.pipe(body);
+  // A page closed mid-upload fails the PUT now (not at the S3 client's idle timeout), and the
+  // error stays with the streams: pipeline listens on both.
+  pipeline(request.body, body, () => undefined);
   const url = `s3://${info.s3.bucket}/${key}`;
   try {
     await s3.send(new PutObjectCommand({ Bucket: info.s3.bucket, Key: key, Body: body, ContentLength: size }));

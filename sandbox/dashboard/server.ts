@@ -11,7 +11,7 @@ import type { Asset } from './assets';
 import { isObject } from '../../core/util/guards';
 import { formatHostPort } from '../../core/util/host-port';
 import { DashboardRequestError } from '../errors';
-import { closeServer, listen, readBody } from '../http-server';
+import { closeServer, guardRequests, hardenServer, listen, readBody, serverOptions } from '../http-server';
 import { checkHost, checkStateChange, type RequestFacts } from './request-guard';
 import type { ClickTypeName, PlugView, ServerMessage, ShadowResponse, Snapshot } from './view';
 
@@ -154,13 +154,7 @@ function fail(res: ServerResponse, err: unknown): void {
 export async function startDashboardServer(options: { host?: string; port?: number; assets: Map<string, Asset>; actions: DashboardActions }): Promise<DashboardServer> {
   const host = options.host ?? '127.0.0.1';
   let port = options.port ?? 0;
-  const server: Server = createServer((req, res) => {
-    handle(req, res, port, options.assets, options.actions).catch((err: unknown) => {
-      // Drain what the client still sends (an upload refused early) so it reads the answer.
-      req.resume();
-      fail(res, err);
-    });
-  });
+  const server: Server = hardenServer(createServer(serverOptions(), guardRequests((req, res) => handle(req, res, port, options.assets, options.actions), (_req, res, err) => fail(res, err))));
   port = await listen(server, host, port, (err) =>
     new ShadowplugError(`the dashboard cannot listen on ${formatHostPort(host, port)}: ${errorMessage(err)}`, { code: 'DASHBOARD_LISTEN', retryable: true, cause: err }));
   return { url: `http://${formatHostPort(host, port)}/`, port, close: () => closeServer(server) };

@@ -7,6 +7,7 @@
 import { createServer } from 'node:https';
 import type { ServerResponse } from 'node:http';
 import { silentLogger, type Logger } from '../../core/logger';
+import { guardRequests, serverOptions } from '../http-server';
 import { decodePathSegment, listenHttps } from './https-listen';
 import type { ThingGroups } from './thing-groups';
 
@@ -31,7 +32,7 @@ function send(res: ServerResponse, status: number, body: object, errorType?: str
 
 export async function startControlPlane(options: ControlPlaneOptions): Promise<{ port: number; close(): Promise<void> }> {
   const logger = options.logger ?? silentLogger;
-  const server = createServer({ cert: options.tls.cert, key: options.tls.key }, (req, res) => {
+  const server = createServer({ cert: options.tls.cert, key: options.tls.key, ...serverOptions() }, guardRequests((req, res) => {
     const url = new URL(req.url ?? '/', 'https://localhost');
     const m = LIST_PATH.exec(url.pathname);
     if (!m || req.method !== 'GET') return send(res, 404, { message: `No such operation: ${req.method} ${url.pathname}` }, 'UnknownOperationException');
@@ -47,6 +48,6 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<{
     const end = start + pageSize;
     logger.debug('ListThingsInThingGroup', { group, start, members: members.length });
     send(res, 200, { things: members.slice(start, end), ...(end < members.length ? { nextToken: Buffer.from(String(end)).toString('base64url') } : {}) });
-  });
+  }));
   return listenHttps(server, 'the IoT control-plane API', options.host, options.port);
 }

@@ -9,6 +9,7 @@ import { createServer } from 'node:https';
 import type { ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { silentLogger, type Logger } from '../../core/logger';
+import { guardRequests, serverOptions } from '../http-server';
 import { decodePathSegment, listenHttps } from './https-listen';
 
 export interface ProvidedCredentials {
@@ -42,8 +43,8 @@ export async function startCredentialsProvider(options: CredentialsProviderOptio
   const lifetime = options.credentials.lifetimeSeconds ?? 3600;
 
   const server = createServer(
-    { cert: options.tls.cert, key: options.tls.key, ca: options.tls.ca, requestCert: true, rejectUnauthorized: true },
-    (req, res) => {
+    { cert: options.tls.cert, key: options.tls.key, ca: options.tls.ca, requestCert: true, rejectUnauthorized: true, ...serverOptions() },
+    guardRequests((req, res) => {
       const url = new URL(req.url ?? '/', 'https://localhost');
       const m = PATH.exec(url.pathname);
       if (!m || req.method !== 'GET') return send(res, 404, { message: `No such resource: ${req.method} ${url.pathname}` });
@@ -69,7 +70,7 @@ export async function startCredentialsProvider(options: CredentialsProviderOptio
           expiration,
         },
       });
-    },
+    }),
   );
   server.on('tlsClientError', (err, socket) => {
     logger.warn('credentials provider TLS handshake refused', { remote: `${socket.remoteAddress}:${socket.remotePort}`, reason: err.message });

@@ -12,7 +12,7 @@ import { SHADOW_LIMITS, type JsonObject } from './shadow-document';
 import { ShadowError, SHADOW_ERROR_TYPES, SHADOW_MESSAGES } from '../../core/shadow/errors';
 import { silentLogger, type Logger } from '../../core/logger';
 import type { ShadowService } from './shadow-service';
-import { readBody } from '../http-server';
+import { guardRequests, readBody, serverOptions } from '../http-server';
 import { decodePathSegment, listenHttps } from './https-listen';
 
 export interface DataPlaneOptions {
@@ -94,12 +94,12 @@ export async function startDataPlane(options: DataPlaneOptions): Promise<{ port:
     send(res, 404, { message: `No such operation: ${req.method} ${url.pathname}` }, 'UnknownOperationException');
   };
 
-  const server = createServer({ cert: options.tls.cert, key: options.tls.key }, (req, res) => {
-    handle(req, res).catch((err: unknown) => {
+  const server = createServer(
+    { cert: options.tls.cert, key: options.tls.key, ...serverOptions() },
+    guardRequests(handle, (req, res, err) => {
       logger.error('data-plane request failed', { method: req.method, url: req.url, error: err });
-      if (!res.headersSent) sendError(res, new ShadowError(500, 'Internal service failure', err), clock);
-      else res.destroy();
-    });
-  });
+      sendError(res, new ShadowError(500, 'Internal service failure', err), clock);
+    }),
+  );
   return listenHttps(server, 'the IoT data-plane API', options.host, options.port);
 }

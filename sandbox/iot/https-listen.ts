@@ -1,10 +1,11 @@
 /** Listening and closing for the sandbox's HTTPS servers: typed listen errors, close that ends every connection. */
 import type { Server } from 'node:https';
 import type { Socket } from 'node:net';
-import { listen } from '../http-server';
+import { hardenServer, listen } from '../http-server';
 import { IotCoreListenError } from './errors';
 
 export async function listenHttps(server: Server, what: string, host: string, port: number): Promise<{ port: number; close(): Promise<void> }> {
+  hardenServer(server);
   const sockets = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);

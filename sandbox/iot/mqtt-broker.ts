@@ -8,7 +8,7 @@
  */
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer, TLSSocket } from 'node:tls';
-import { listen } from '../http-server';
+import { listen, SERVER_LIMITS } from '../http-server';
 import { Aedes, type AedesPublishPacket, type Client } from 'aedes';
 import { silentLogger, type Logger } from '../../core/logger';
 import { buttonPolicy, CLASSIC_SHADOW, devicePolicy } from '../../core/iot-policy/device-policy';
@@ -115,7 +115,7 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
   };
 
   const tlsServer = createTlsServer(
-    { cert: options.tls.cert, key: options.tls.key, ca: options.tls.ca, requestCert: true, rejectUnauthorized: true },
+    { cert: options.tls.cert, key: options.tls.key, ca: options.tls.ca, requestCert: true, rejectUnauthorized: true, handshakeTimeout: SERVER_LIMITS.headersTimeoutMs },
     (socket) => {
       const id = identityOf(socket);
       if (id) identities.set(socket, id);
@@ -175,6 +175,8 @@ function brokerWithPolicy(policy: IotPolicy, identities: WeakMap<object, MqttIde
   // Clients on the plain listener have no identity and no policy (a local tool port).
   const isPlain = (client: Client | null): boolean => !!client && !(client.conn instanceof TLSSocket);
   return Aedes.createBroker({
+    // A client that connects and never finishes its CONNECT is dropped, as a slow HTTP header is.
+    connectTimeout: SERVER_LIMITS.headersTimeoutMs,
     authenticate(client, _username, _password, done) {
       if (isPlain(client)) return done(null, true);
       const id = identity(client);

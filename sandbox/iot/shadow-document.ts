@@ -265,7 +265,9 @@ export function applyUpdate(current: StoredShadow | undefined, request: UpdateRe
   const next: StoredShadow = { state, metadata, version: prev.version + 1, exists: true };
   const token = request.clientToken;
   const accepted = withToken(
-    { state: patch === null ? null : clone(patch as JsonObject), metadata: acceptedMeta, version: next.version, timestamp: now },
+    // The accepted metadata mirrors the request's state, a timestamp for each leaf or null:
+    // `"state": null` gets `{timestamp}` alone (AWS's answer; the Greengrass shadow manager too).
+    { state: patch === null ? null : clone(patch as JsonObject), metadata: patch === null ? { timestamp: now } : acceptedMeta, version: next.version, timestamp: now },
     token,
   );
   const deltaState = computeDelta(state.desired, state.reported);

@@ -46,6 +46,7 @@ class S3ApiError extends Error {
 
 const XMLNS = 'http://s3.amazonaws.com/doc/2006-03-01/';
 const MAX_KEY_BYTES = 1024;
+const MAX_BUCKET_BODY_BYTES = 64 * 1024;
 
 function xmlEscape(s: string): string {
   return s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!);
@@ -115,6 +116,13 @@ export async function handleS3Request(ctx: S3ApiContext, req: IncomingMessage, r
   }
 }
 
+/** A bucket request's configuration body; S3's are a few hundred bytes. */
+async function bucketBody(req: IncomingMessage): Promise<Buffer> {
+  const body = await readBody(req, MAX_BUCKET_BODY_BYTES);
+  if (body === undefined) throw new S3ApiError(400, 'MaxMessageLengthExceeded', `Your request was too big (at most ${MAX_BUCKET_BODY_BYTES} bytes)`);
+  return body;
+}
+
 function requireBucket(ctx: S3ApiContext, bucket: string): Versioning {
   const versioning = ctx.store.getVersioning(bucket);
   if (!versioning) throw new S3ApiError(404, 'NoSuchBucket', 'The specified bucket does not exist');
@@ -124,14 +132,14 @@ function requireBucket(ctx: S3ApiContext, bucket: string): Versioning {
 async function bucketRequest(ctx: S3ApiContext, req: IncomingMessage, res: ServerResponse, { bucket, query }: Target): Promise<void> {
   if (req.method === 'PUT' && query.has('versioning')) {
     requireBucket(ctx, bucket);
-    const status = /<Status>(\w+)<\/Status>/.exec((await readBody(req, Infinity))!.toString('utf8'))?.[1];
+    const status = /<Status>(\w+)<\/Status>/.exec((await bucketBody(req)).toString('utf8'))?.[1];
     if (status !== 'Enabled') throw new S3ApiError(501, 'NotImplemented', `versioning status ${status ?? '(none)'}: the local S3 knows Enabled and never-versioned buckets`);
     ctx.store.setVersioning(bucket, 'Enabled');
     res.writeHead(200).end();
     return;
   }
   if (req.method === 'PUT' && [...query.keys()].length === 0) {
-    await readBody(req, Infinity);
+    await bucketBody(req);
     ctx.store.createBucket(bucket, 'Unversioned');
     res.writeHead(200, { Location: `/${bucket}` }).end();
     return;

@@ -133,6 +133,49 @@ describe('update', () => {
     expect(out.accepted).toMatchObject({ state: null, version: 2 });
   });
 
+  it('answers "state": null with the request echoed and metadata {timestamp} alone, as AWS does', () => {
+    const s = chain({ state: { desired: { a: 1 }, reported: { a: 2 } } });
+    const out = update(s, { state: null, clientToken: 'c1' }, T0 + 5);
+    expect(out.accepted).toEqual({ state: null, metadata: { timestamp: T0 + 5 }, version: 2, timestamp: T0 + 5, clientToken: 'c1' });
+    expect(out.delta).toBeUndefined();
+    expect(out.documents).toMatchObject({ current: { state: {}, metadata: {}, version: 2 } });
+    // On a shadow that never existed it creates an empty one at version 1.
+    expect(update(undefined, { state: null }).next).toEqual({ state: {}, metadata: {}, version: 1, exists: true });
+  });
+
+  it('answers "desired": null with desired: {timestamp} in the metadata, and "reported": null leaves every desired key in the delta', () => {
+    const s = chain({ state: { desired: { a: 1, b: 2 }, reported: { a: 1, b: 2 } } });
+    const noDesired = update(s, { state: { desired: null } }, T0 + 1);
+    expect(noDesired.accepted).toEqual({ state: { desired: null }, metadata: { desired: { timestamp: T0 + 1 } }, version: 2, timestamp: T0 + 1 });
+    expect(noDesired.delta).toBeUndefined();
+
+    const noReported = update(s, { state: { reported: null } }, T0 + 1);
+    expect(noReported.accepted.metadata).toEqual({ reported: { timestamp: T0 + 1 } });
+    expect(noReported.next.state).toEqual({ desired: { a: 1, b: 2 } });
+    expect(noReported.delta).toMatchObject({ state: { a: 1, b: 2 }, metadata: { a: { timestamp: T0 }, b: { timestamp: T0 } }, version: 2 });
+  });
+
+  it('accepts a null-only update of keys that are not there: a timestamp per null, one more version, the state unchanged', () => {
+    const s = chain({ state: { reported: { a: 1 } } });
+    const out = update(s, { state: { desired: { ghost: null, nested: { deeper: null } } } }, T0 + 3);
+    expect(out.accepted).toEqual({
+      state: { desired: { ghost: null, nested: { deeper: null } } },
+      metadata: { desired: { ghost: { timestamp: T0 + 3 }, nested: { deeper: { timestamp: T0 + 3 } } } },
+      version: 2,
+      timestamp: T0 + 3,
+    });
+    expect(out.next.state).toEqual({ reported: { a: 1 } });
+    expect(out.next.metadata).toEqual({ reported: { a: { timestamp: T0 } } });
+    expect(out.delta).toBeUndefined();
+  });
+
+  it('removes a key from the delta when a null deletes it from desired, and sends no delta once none differ', () => {
+    const s = chain({ state: { desired: { a: 1, b: 2 }, reported: { a: 1 } } });
+    expect(update(s, { state: { desired: { b: null } } }).delta).toBeUndefined();
+    const two = chain({ state: { desired: { a: 5, b: 2 }, reported: { a: 1 } } });
+    expect(update(two, { state: { desired: { b: null } } }).delta).toMatchObject({ state: { a: 5 } });
+  });
+
   it('replaces a leaf by an object (and back) with metadata to match', () => {
     const s = chain({ state: { reported: { v: 1 } } });
     const obj = update(s, { state: { reported: { v: { major: 2 } } } }, T0 + 1);
