@@ -97,6 +97,8 @@ export class ShadowSession extends EventEmitter {
   private readonly pending = new Map<string, Pending>();
   private closing = false;
   private subscribed = false;
+  /** What the current connection subscribed to (unsubscribed before a graceful end). */
+  private topicsSubscribed: string[] = [];
   private started = 0;
 
   constructor(private readonly options: ShadowSessionOptions) {
@@ -188,6 +190,7 @@ export class ShadowSession extends EventEmitter {
     try {
       const topics = [...deviceSubscriptions(t, ['updateAccepted']), ...this.attached.keys()];
       const granted = await client.subscribeAsync(topics, { qos: 1 });
+      this.topicsSubscribed = topics;
       const refused = granted.filter((g) => g.qos === 128).map((g) => g.topic);
       if (refused.length > 0) {
         // The policy does not allow this thing's shadow topics: reconnecting will not help soon.
@@ -431,7 +434,16 @@ export class ShadowSession extends EventEmitter {
     this.rejectPending('session closed', false);
     const client = this.client;
     this.client = undefined;
-    if (client) await client.endAsync(!client.connected);
+    if (!client) return;
+    if (client.connected && this.topicsSubscribed.length > 0) {
+      // Unsubscribed first: a QoS 1 message (an answer to a report still in flight) arriving after
+      // DISCONNECT would be acknowledged on the ended stream ("write after end").
+      let timer: NodeJS.Timeout | undefined;
+      const giveUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.requestTimeoutMs)));
+      await Promise.race([client.unsubscribeAsync(this.topicsSubscribed).catch(() => undefined), giveUp]);
+      clearTimeout(timer);
+    }
+    await client.endAsync(!client.connected);
   }
 }
 
