@@ -278,13 +278,16 @@ export class ShadowSession extends EventEmitter {
   /**
    * IoT Core (MQTT 3.1.1) closes the connection of a client that publishes where its policy does
    * not allow, without saying why. A drop within a second of a publish, twice in a row after the
-   * same topic, is taken as that: the topic is refused and not published to again (a reconnect
+   * same topic of another shadow served over the connection, is taken as that: the topic is refused and not published to again (a reconnect
    * loop would not help). True when the drop followed a publish.
    */
   private blamePublish(wasConnected: boolean): boolean {
     const last = this.lastPublish;
     this.lastPublish = undefined;
-    if (!wasConnected || !last || (this.options.clock ?? Date.now)() - last.at > PUBLISH_DROP_WINDOW_MS) {
+    // Its own shadow's requests are what every connection starts with, and what a client-id
+    // takeover follows too: only the other shadows' (plugs', jobs') publishes are blamed.
+    const own = last !== undefined && (last.topic === this.topics.get || last.topic === this.topics.update);
+    if (!wasConnected || !last || own || (this.options.clock ?? Date.now)() - last.at > PUBLISH_DROP_WINDOW_MS) {
       this.dropsAfter = undefined;
       return false;
     }

@@ -1,6 +1,7 @@
 /**
- * `npm run bench [-- name ...]`: runs each bench/<name>.bench.ts in its own fresh Node process,
- * one after another (benchmarks must not share a CPU with each other), and fails if any fails.
+ * `npm run bench [-- name ... --flag=value ...]`: runs each bench/<name>.bench.ts in its own fresh
+ * Node process, one after another (benchmarks must not share a CPU with each other), and fails if
+ * any fails. `--flag=value` arguments are handed to every bench chosen (e.g. `soak --deltas=500`).
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const flags = process.argv.slice(2).filter((a) => a.startsWith('-'));
 const all = readdirSync(here)
   .filter((f) => f.endsWith('.bench.ts'))
   .map((f) => f.slice(0, -'.bench.ts'.length))
@@ -21,7 +23,7 @@ if (chosen.length === 0) {
 let failed = 0;
 for (const name of chosen) {
   console.log(`\n=== bench ${name}`);
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--expose-gc', join(here, `${name}.bench.ts`)], {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--expose-gc', join(here, `${name}.bench.ts`), ...flags], {
     stdio: 'inherit',
   });
   if (r.status !== 0) {
