@@ -4,7 +4,9 @@
  * loop decides between "retry with backoff" and "wait for a new desired value" without
  * parsing messages. A subclass exists only where code catches it by type or it carries data;
  * the other failures are codes on `AgentError`: INVALID_DESIRED, UNSAFE_KEY, FILE_NAME_TOO_LONG,
- * INSTALL_FAILED, CREDENTIALS, SHADOW_REQUEST, SHADOW_UNREACHABLE, REPORT_FAILED, UNEXPECTED.
+ * INSTALL_FAILED, CREDENTIALS, SHADOW_REQUEST, SHADOW_UNREACHABLE, REPORT_FAILED, UNEXPECTED,
+ * POLICY_REFUSED (a topic the IoT policy refuses), and on AgentConfigError DEST_NOT_WRITABLE and
+ * STATE_DIR_NOT_WRITABLE.
  */
 import { ShadowplugError } from '../core/errors';
 import type { S3ErrorCode } from '../core/s3/s3-errors';
