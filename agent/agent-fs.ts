@@ -4,6 +4,7 @@
  * cannot be mounted without root, and root ignores permission bits).
  */
 import * as fsp from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 
 export type AgentFs = Pick<typeof fsp, 'open' | 'rename' | 'stat' | 'statfs' | 'unlink'>;
@@ -27,7 +28,8 @@ export function isDiskFull(err: unknown): boolean {
  * write, not access(2): root passes access(W_OK) on a directory it may not write in practice.
  */
 export async function probeWritable(fs: AgentFs, dir: string): Promise<Error | undefined> {
-  const probe = join(dir, `.shadowplug-probe-${process.pid}`);
+  // Unique: agents in one process (the sandbox) may share a directory.
+  const probe = join(dir, `.shadowplug-probe-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
     const handle = await fs.open(probe, 'w');
     await handle.close();
