@@ -21,6 +21,7 @@ import { ShadowSession } from './shadow-session';
 import { PlugRelay, type PlugEvent, type Timers } from './plug-relay';
 import { plugsOfHub, type PlugConfig } from '../core/plug-relay/config';
 import { StateStore } from './state-store';
+import { nodeFs, probeWritable, type AgentFs } from './agent-fs';
 import { JobJournal, type JobOutcome } from './job-journal';
 import { JobRunner } from './job-runner';
 import { PLUG_DETECTION_FILE, PlugDetectionStore } from './plug-detection-store';
@@ -78,6 +79,8 @@ export interface AgentOptions {
   jobs?: boolean;
   /** Job download retries (default 5 attempts, 2 s doubling). */
   jobRetry?: { initialMs: number; maxMs: number; attempts: number };
+  /** The file system for downloads and state (default node:fs/promises; tests make it fail). */
+  fs?: AgentFs;
 }
 
 export interface AgentEvents {
@@ -186,6 +189,20 @@ async function readPem(path: string, what: string): Promise<Buffer> {
   }
 }
 
+/**
+ * A read-only `--dest` or `--state-dir` found at start, not after a whole download that cannot be
+ * recorded (and would be downloaded again on every start).
+ */
+async function refuseUnwritable(fs: AgentFs, dest: string, stateDir: string): Promise<void> {
+  for (const [dir, flag, code] of [
+    [dest, '--dest', 'DEST_NOT_WRITABLE'],
+    [stateDir, '--state-dir', 'STATE_DIR_NOT_WRITABLE'],
+  ] as const) {
+    const err = await probeWritable(fs, dir);
+    if (err) throw new AgentConfigError(`${flag} ${dir} is not writable: ${err.message}`, { code, cause: err });
+  }
+}
+
 async function build(given: AgentOptions, once: boolean): Promise<Agent> {
   const options = checkAgentOptions(given);
   const logger = (options.logger ?? silentLogger).child({ thing: options.thingName });
@@ -200,7 +217,9 @@ async function build(given: AgentOptions, once: boolean): Promise<Agent> {
   } catch (err) {
     throw new AgentConfigError(`cannot create destination directory ${dest}: ${(err as Error).message}`, { cause: err });
   }
-  const store = await StateStore.open(resolve(options.stateDir ?? join(dest, '.shadowplug-state')));
+  const fs = options.fs ?? nodeFs;
+  const store = await StateStore.open(resolve(options.stateDir ?? join(dest, '.shadowplug-state')), fs);
+  await refuseUnwritable(fs, dest, store.dir);
   const clock = options.clock ?? Date.now;
 
   // S3 access: credentials from the IoT credentials provider (a fresh client per attempt so a
@@ -266,6 +285,7 @@ async function build(given: AgentOptions, once: boolean): Promise<Agent> {
     ...(options.retry ? { retry: options.retry } : {}),
     ...(options.progressIntervalMs !== undefined ? { progressIntervalMs: options.progressIntervalMs } : {}),
     ...(options.downloadIdleTimeoutMs !== undefined ? { idleTimeoutMs: options.downloadIdleTimeoutMs } : {}),
+    ...(options.fs ? { fs: options.fs } : {}),
   });
   session.addCapability(capability);
   const info = agentInfo({ version: SHADOWPLUG_VERSION, node: process.version, platform: process.platform, arch: process.arch, startedAt: new Date(clock()) });

@@ -8,11 +8,11 @@
  * The partial file and its sidecar (partial-store.ts) stay on disk when a download is interrupted,
  * so the next attempt for the same object (also after a restart) resumes.
  */
-import { open, rename, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { receive } from './batched-writer';
-import { AgentError, CancelledError, DownloadError, HashMismatchError, installError, ObjectTooLargeError } from './errors';
+import { freeBytes, isDiskFull, nodeFs, type AgentFs } from './agent-fs';
+import { AgentError, CancelledError, DiskFullError, DownloadError, HashMismatchError, installError, ObjectTooLargeError } from './errors';
 import { fsyncDir, removeIfExists } from './fs-atomic';
 import { discardOtherPartials, discardPartial, partialPaths, readPartialMeta, sameTarget, writePartialMeta, type PartialFiles, type PartialMeta } from './partial-store';
 import type { GetObjectResult, ObjectSource } from './s3-source';
@@ -37,6 +37,8 @@ export interface DownloadRequest {
   onProgress?: (bytes: number, total: number | undefined) => void;
   /** Give up on a connection that delivers nothing for this long (default 60 s); the partial is kept. */
   idleTimeoutMs?: number;
+  /** The file system (default node:fs/promises; tests make it fail). */
+  fs?: AgentFs;
 }
 
 export interface DownloadResult {
@@ -64,6 +66,7 @@ interface Context {
   files: PartialFiles;
   /** `s3://bucket/key`, for messages. */
   where: string;
+  fs: AgentFs;
 }
 
 function cancelled(signal: AbortSignal | undefined): CancelledError {
@@ -83,11 +86,12 @@ function installFailure(what: string, path: string, err: unknown): AgentError {
 
 /** Download, verify and install. Throws a typed AgentError; on failure nothing is at `finalPath` that was not there before. */
 export async function downloadObject(source: ObjectSource, req: DownloadRequest): Promise<DownloadResult> {
-  const ctx: Context = { req, files: partialPaths(req.finalPath, req.hash), where: `s3://${req.bucket}/${req.key}` };
+  const ctx: Context = { req, files: partialPaths(req.finalPath, req.hash), where: `s3://${req.bucket}/${req.key}`, fs: req.fs ?? nodeFs };
   if (req.size !== undefined && req.size > req.maxSize) throw new ObjectTooLargeError(ctx.where, req.size, req.maxSize, 'declared');
   try {
     await discardOtherPartials(req.finalPath, req.hash);
     const progress = await resumePartial(ctx);
+    if (progress.total !== undefined) await ensureSpace(ctx, progress.total - progress.offset);
     // A partial that already holds every byte needs no request.
     const complete = progress.offset > 0 && progress.total !== undefined && progress.offset === progress.total;
     if (!complete) await fetchRest(source, ctx, progress);
@@ -99,11 +103,12 @@ export async function downloadObject(source: ObjectSource, req: DownloadRequest)
 }
 
 /** Step 1: what an earlier attempt for exactly this object left on disk, re-hashed. */
-async function resumePartial({ req, files }: Context): Promise<Progress> {
+async function resumePartial(ctx: Context): Promise<Progress> {
+  const { req, files } = ctx;
   const meta = await readPartialMeta(files.meta);
   if (sameTarget(meta, req)) {
     const hash = new StreamHash();
-    const offset = await rehashPartial(files.part, meta, req, hash);
+    const offset = await rehashPartial(ctx, files.part, meta, hash);
     if (offset > 0) return { hash, offset, meta, total: meta.size ?? req.size, resumedFrom: offset, fetched: 0 };
   }
   await removeIfExists(files.part);
@@ -112,9 +117,9 @@ async function resumePartial({ req, files }: Context): Promise<Progress> {
 }
 
 /** The partial file's size once hashed, or 0 when there is nothing usable. */
-async function rehashPartial(part: string, meta: PartialMeta, req: DownloadRequest, hash: StreamHash): Promise<number> {
+async function rehashPartial({ req, fs }: Context, part: string, meta: PartialMeta, hash: StreamHash): Promise<number> {
   try {
-    const st = await stat(part);
+    const st = await fs.stat(part);
     if (st.size === 0 || st.size > req.maxSize || (meta.size !== undefined && st.size > meta.size)) return 0;
     return await hash.hashFile(part, req.signal);
   } catch (err) {
@@ -159,8 +164,35 @@ async function request(source: ObjectSource, { req, where }: Context, p: Progres
   }
 }
 
+/**
+ * Room for `needed` more bytes where the partial file goes, before the first of them is written;
+ * else the partial is removed (it only fills the disk) and DISK_FULL says how much is missing.
+ */
+async function ensureSpace({ req, fs }: Context, needed: number): Promise<void> {
+  const dir = dirname(req.finalPath);
+  let free: number;
+  try {
+    free = await freeBytes(fs, dir);
+  } catch {
+    return; // no statfs here (some FUSE file systems): ENOSPC while writing still says so
+  }
+  if (free >= needed) return;
+  await discardPartial(req.finalPath, req.hash);
+  throw new DiskFullError(dir, needed, free);
+}
+
+/** ENOSPC while writing: the partial goes (it only fills the disk), and DISK_FULL says what was needed. */
+async function diskFull({ req, fs }: Context, p: Progress, written: number, err: unknown): Promise<DiskFullError> {
+  const dir = dirname(req.finalPath);
+  await discardPartial(req.finalPath, req.hash).catch(() => undefined);
+  const free = await freeBytes(fs, dir).catch(() => 0);
+  // Unknown size: at least one byte more than fitted, so a retry waits for the space to grow.
+  return new DiskFullError(dir, p.total ?? Math.max(written, free) + 1, free, err);
+}
+
 /** Is the answer the rest of the same object, of an acceptable size? Saves what the sidecar learns. */
-async function acceptResponse({ req, files, where }: Context, p: Progress, res: GetObjectResult): Promise<void> {
+async function acceptResponse(ctx: Context, p: Progress, res: GetObjectResult): Promise<void> {
+  const { req, files, where } = ctx;
   const changed = p.offset > 0 && p.meta.etag !== undefined && res.etag !== undefined && res.etag !== p.meta.etag;
   if (res.start !== p.offset || changed) {
     if (res.start !== 0 || changed) {
@@ -181,17 +213,20 @@ async function acceptResponse({ req, files, where }: Context, p: Progress, res: 
     throw new DownloadError(`${where}: object size ${total} differs from the desired size ${req.size}`, { code: 'SIZE_MISMATCH', retryable: true });
   }
   p.total = total;
+  if (total !== undefined) await ensureSpace(ctx, total - p.offset);
   const meta: PartialMeta = { ...p.meta, ...(res.etag ? { etag: res.etag } : {}), ...(total !== undefined ? { size: total } : {}) };
   if (p.offset === 0 || JSON.stringify(meta) !== JSON.stringify(p.meta)) await writePartialMeta(files.meta, meta);
   p.meta = meta;
 }
 
 /** Hash, count and write the body; a stalled connection (no bytes for idleTimeoutMs) counts as cut. */
-async function receiveBody({ req, files, where }: Context, p: Progress, body: Readable): Promise<void> {
+async function receiveBody(ctx: Context, p: Progress, body: Readable): Promise<void> {
+  const { req, files, where } = ctx;
   let handle;
   try {
-    handle = await open(files.part, p.offset > 0 ? 'r+' : 'w');
+    handle = await ctx.fs.open(files.part, p.offset > 0 ? 'r+' : 'w');
   } catch (err) {
+    if (isDiskFull(err)) throw await diskFull(ctx, p, 0, err);
     throw installFailure('cannot write', files.part, err);
   }
   let bytes = p.offset;
@@ -216,6 +251,10 @@ async function receiveBody({ req, files, where }: Context, p: Progress, body: Re
       await discardPartial(req.finalPath, req.hash);
       throw err;
     }
+    if (isDiskFull(err)) {
+      await handle.close().catch(() => undefined);
+      throw await diskFull(ctx, p, bytes, err);
+    }
     throw new DownloadError(`${where}: connection lost after ${bytes} bytes: ${(err as Error).message}`, { code: 'S3_CONNECTION', retryable: true, cause: err });
   } finally {
     clearInterval(watchdog);
@@ -229,7 +268,7 @@ async function receiveBody({ req, files, where }: Context, p: Progress, body: Re
 }
 
 /** Step 3: verify before anything reaches the final path, then make the file durable and move it there. */
-async function verifyAndInstall({ req, files, where }: Context, p: Progress): Promise<DownloadResult> {
+async function verifyAndInstall({ req, files, where, fs }: Context, p: Progress): Promise<DownloadResult> {
   const actual = p.hash.digest();
   if (actual !== req.hash) {
     await discardPartial(req.finalPath, req.hash);
@@ -238,16 +277,20 @@ async function verifyAndInstall({ req, files, where }: Context, p: Progress): Pr
   try {
     // Measured: a background fdatasync every 32 MiB stalled the writes (1 GiB took 1.5-2 × as
     // long) while the one fsync here costs ~0.15 s per GiB, so there is only this one.
-    const handle = await open(files.part, 'r+');
+    const handle = await fs.open(files.part, 'r+');
     try {
       await handle.sync();
     } finally {
       await handle.close();
     }
-    await rename(files.part, req.finalPath);
+    // Cancelled while verifying (a newer value arrived): the superseded file never reaches the final path.
+    if (req.signal?.aborted) throw cancelled(req.signal);
+    await fs.rename(files.part, req.finalPath);
     await fsyncDir(dirname(req.finalPath));
     await removeIfExists(files.meta);
   } catch (err) {
+    if (err instanceof CancelledError) throw err;
+    if (isDiskFull(err)) throw new DiskFullError(dirname(req.finalPath), p.offset, await freeBytes(fs, dirname(req.finalPath)).catch(() => 0), err);
     throw installFailure('cannot install', req.finalPath, err);
   }
   return { path: req.finalPath, size: p.offset, hash: actual, resumedFrom: p.resumedFrom, fetched: p.fetched };

@@ -4,10 +4,13 @@
  * loop decides between "retry with backoff" and "wait for a new desired value" without
  * parsing messages. A subclass exists only where code catches it by type or it carries data;
  * the other failures are codes on `AgentError`: INVALID_DESIRED, UNSAFE_KEY, FILE_NAME_TOO_LONG,
- * INSTALL_FAILED, CREDENTIALS, SHADOW_REQUEST, SHADOW_UNREACHABLE, REPORT_FAILED, UNEXPECTED.
+ * INSTALL_FAILED, CREDENTIALS, SHADOW_REQUEST, SHADOW_UNREACHABLE, REPORT_FAILED, UNEXPECTED,
+ * POLICY_REFUSED (a topic the IoT policy refuses), and on AgentConfigError DEST_NOT_WRITABLE and
+ * STATE_DIR_NOT_WRITABLE.
  */
 import { ShadowplugError } from '../core/errors';
 import type { S3ErrorCode } from '../core/s3/s3-errors';
+import type { InstalledFile } from './state-store';
 
 export interface AgentErrorOptions {
   code: string;
@@ -25,10 +28,13 @@ export class AgentError extends ShadowplugError {
   }
 }
 
-/** Bad flags or config file; the agent does not start (the CLI exits 2). */
+/**
+ * Bad flags or config file, or a directory the agent cannot write (`DEST_NOT_WRITABLE`,
+ * `STATE_DIR_NOT_WRITABLE`); the agent does not start (the CLI exits 2).
+ */
 export class AgentConfigError extends AgentError {
-  constructor(message: string, options: { cause?: unknown } = {}) {
-    super(message, { code: 'AGENT_CONFIG', retryable: false, ...options });
+  constructor(message: string, options: { cause?: unknown; code?: string } = {}) {
+    super(message, { retryable: false, ...options, code: options.code ?? 'AGENT_CONFIG' });
   }
 }
 
@@ -77,6 +83,35 @@ export class DownloadError extends AgentError {
 export class CancelledError extends AgentError {
   constructor(reason: string) {
     super(`cancelled: ${reason}`, { code: 'CANCELLED', retryable: false });
+  }
+}
+
+/**
+ * The file system holding `path` has less room than the download needs (checked before the first
+ * byte, or ENOSPC while writing). Retried once the free space may suffice, not on a timer.
+ */
+export class DiskFullError extends AgentError {
+  readonly path: string;
+  /** Bytes the download still needs (the bytes written when ENOSPC struck, if the size is unknown). */
+  readonly needed: number;
+  readonly free: number;
+  constructor(path: string, needed: number, free: number, cause?: unknown) {
+    super(`disk full: ${path} needs ${needed} bytes, ${free} bytes free`, { code: 'DISK_FULL', retryable: true, cause });
+    this.path = path;
+    this.needed = needed;
+    this.free = free;
+  }
+}
+
+/**
+ * The file is installed at its final path but `state.json` could not be written (read-only or
+ * full state directory). Not downloaded again: the state write is retried until it succeeds.
+ */
+export class StateWriteError extends AgentError {
+  readonly installed: InstalledFile;
+  constructor(installed: InstalledFile, cause: unknown) {
+    super(`${installed.path} is installed, but the agent's state cannot be written: ${(cause as Error).message}`, { code: 'STATE_NOT_WRITABLE', retryable: false, cause });
+    this.installed = installed;
   }
 }
 

@@ -15,7 +15,8 @@ import { Backoff, sleep } from './backoff';
 import { parseFileDesired, type FileDesired } from './desired';
 import { discardPartial } from './download';
 import { installFile, type InstallDeps } from './install-file';
-import { AgentError, CancelledError } from './errors';
+import { AgentError, CancelledError, DiskFullError, StateWriteError } from './errors';
+import { freeBytes, nodeFs, type AgentFs } from './agent-fs';
 import type { HookContext, HookRunner } from './hook';
 import { installPath } from './install-path';
 import type { ObjectSource } from './s3-source';
@@ -72,6 +73,8 @@ export interface FileSyncOptions {
   progressIntervalMs?: number;
   /** A download connection silent this long counts as cut (default 60 s). */
   idleTimeoutMs?: number;
+  /** The file system (default node:fs/promises; tests make it fail). */
+  fs?: AgentFs;
 }
 
 export type SyncOutcome = { status: 'in-sync'; installed?: InstalledFile } | { status: 'failed'; error: AgentError };
@@ -127,8 +130,8 @@ export class FileSyncCapability implements ShadowCapability {
     this.property = options.property;
     this.logger = (options.logger ?? silentLogger).child({ property: options.property });
     this.clock = options.clock ?? Date.now;
-    const { maxSize, store, openSource, events, idleTimeoutMs } = options;
-    this.installDeps = { property: options.property, maxSize, store, openSource, events, clock: this.clock, ...(idleTimeoutMs !== undefined ? { idleTimeoutMs } : {}) };
+    const { maxSize, store, openSource, events, idleTimeoutMs, fs } = options;
+    this.installDeps = { property: options.property, maxSize, store, openSource, events, clock: this.clock, ...(idleTimeoutMs !== undefined ? { idleTimeoutMs } : {}), ...(fs ? { fs } : {}) };
   }
 
   onShadow(view: PropertyView): void {
@@ -302,12 +305,7 @@ export class FileSyncCapability implements ShadowCapability {
           lastProgress = now;
           this.options.events.emit('progress', { property: this.property, url: desired.url, bytes, total });
         });
-        this.logger.info('installed', { path, hash: installed.hash, size: installed.size });
-        this.runHook({ path, hash: installed.hash, url: desired.url, size: installed.size, property: this.property, thingName: this.options.thingName, ...(desired.versionId ? { versionId: desired.versionId } : {}) });
-        const reported = this.reportedFor(installed, desired.raw);
-        const ok = await this.report(this.asUpdate(this.view?.reported, reported), 'the installed file');
-        if (ok) this.settle({ status: 'in-sync', installed });
-        else if (this.options.once) this.settle({ status: 'failed', error: new AgentError('installed, but the shadow did not accept the report', { code: 'REPORT_FAILED', retryable: true }) });
+        await this.afterInstall(installed, desired);
         return;
       } catch (err) {
         if (err instanceof CancelledError || signal.aborted) return;
@@ -319,15 +317,53 @@ export class FileSyncCapability implements ShadowCapability {
           await this.fail(error, desired.hash, this.view);
           return;
         }
+        // Reported once; then only what can have changed is re-checked, nothing is downloaded again.
         await this.fail(error, desired.hash, this.view, false);
-        const delay = backoff.next();
-        this.logger.warn('download failed; retrying', { code: error.code, err: error.message, inMs: delay });
+        this.logger.warn('download failed; retrying', { code: error.code, err: error.message });
         try {
-          await sleep(delay, signal);
+          if (error instanceof StateWriteError) {
+            await this.untilStateWritten(error, backoff, signal);
+            await this.afterInstall(error.installed, desired);
+            return;
+          }
+          if (error instanceof DiskFullError) await this.untilSpace(error, backoff, signal);
+          else await sleep(backoff.next(), signal);
         } catch {
           return;
         }
       }
+    }
+  }
+
+  /** Installed and recorded: run the hook, report, settle. */
+  private async afterInstall(installed: InstalledFile, desired: FileDesired): Promise<void> {
+    this.logger.info('installed', { path: installed.path, hash: installed.hash, size: installed.size });
+    this.runHook({ path: installed.path, hash: installed.hash, url: desired.url, size: installed.size, property: this.property, thingName: this.options.thingName, ...(desired.versionId ? { versionId: desired.versionId } : {}) });
+    const ok = await this.report(this.asUpdate(this.view?.reported, this.reportedFor(installed, desired.raw)), 'the installed file');
+    if (ok) this.settle({ status: 'in-sync', installed });
+    else if (this.options.once) this.settle({ status: 'failed', error: new AgentError('installed, but the shadow did not accept the report', { code: 'REPORT_FAILED', retryable: true }) });
+  }
+
+  /** The file is in place but the state is not: retry writing the state (not the download) with backoff until it works. */
+  private async untilStateWritten(error: StateWriteError, backoff: Backoff, signal: AbortSignal): Promise<void> {
+    for (;;) {
+      await sleep(backoff.next(), signal);
+      try {
+        await this.options.store.set(this.property, error.installed);
+        this.logger.info('state written again', { file: this.options.store.file });
+        return;
+      } catch {
+        // still not writable
+      }
+    }
+  }
+
+  /** Disk full: look at the free space with backoff; download again only once the object may fit. */
+  private async untilSpace(error: DiskFullError, backoff: Backoff, signal: AbortSignal): Promise<void> {
+    for (;;) {
+      await sleep(backoff.next(), signal);
+      const free = await freeBytes(this.options.fs ?? nodeFs, error.path).catch(() => Infinity);
+      if (free >= error.needed) return;
     }
   }
 

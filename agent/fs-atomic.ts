@@ -2,12 +2,13 @@
  * Small durable-file helpers: write-then-rename with fsync of the file and of its directory,
  * so that after a crash or power loss a file is either the old one or the new one.
  */
-import { open, rename, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { nodeFs, type AgentFs } from './agent-fs';
 
 /** fsync a directory so a rename or unlink inside it is on disk. */
-export async function fsyncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
+export async function fsyncDir(dir: string, fs: AgentFs = nodeFs): Promise<void> {
+  const handle = await fs.open(dir, 'r');
   try {
     await handle.sync();
   } finally {
@@ -16,25 +17,25 @@ export async function fsyncDir(dir: string): Promise<void> {
 }
 
 /** Replace `path` with `data` atomically (temp file in the same directory, fsync, rename, fsync dir). */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array, fs: AgentFs = nodeFs): Promise<void> {
   const temp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  const handle = await open(temp, 'w', 0o644);
+  const handle = await fs.open(temp, 'w', 0o644);
   try {
     await handle.writeFile(data);
     await handle.sync();
   } catch (err) {
     await handle.close().catch(() => undefined);
-    await unlink(temp).catch(() => undefined);
+    await fs.unlink(temp).catch(() => undefined);
     throw err;
   }
   await handle.close();
   try {
-    await rename(temp, path);
+    await fs.rename(temp, path);
   } catch (err) {
-    await unlink(temp).catch(() => undefined);
+    await fs.unlink(temp).catch(() => undefined);
     throw err;
   }
-  await fsyncDir(dirname(path));
+  await fsyncDir(dirname(path), fs);
 }
 
 /** unlink that does not mind the file being gone already. */

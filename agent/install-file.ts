@@ -4,8 +4,10 @@
  * path (file-sync.ts, which adds retries and reporting around it) and the job runner.
  */
 import type { EventEmitter } from 'node:events';
+import type { AgentFs } from './agent-fs';
 import type { FileDesired } from './desired';
 import { downloadObject } from './download';
+import { StateWriteError } from './errors';
 import type { OpenedSource } from './file-sync';
 import type { InstalledFile, StateStore } from './state-store';
 
@@ -18,6 +20,7 @@ export interface InstallDeps {
   /** Epoch ms. */
   clock: () => number;
   idleTimeoutMs?: number;
+  fs?: AgentFs;
 }
 
 export async function installFile(deps: InstallDeps, desired: FileDesired, path: string, signal: AbortSignal, onProgress?: (bytes: number, total: number | undefined) => void): Promise<InstalledFile> {
@@ -31,6 +34,7 @@ export async function installFile(deps: InstallDeps, desired: FileDesired, path:
       finalPath: path,
       signal,
       ...(deps.idleTimeoutMs !== undefined ? { idleTimeoutMs: deps.idleTimeoutMs } : {}),
+      ...(deps.fs ? { fs: deps.fs } : {}),
       ...(desired.versionId ? { versionId: desired.versionId } : {}),
       ...(desired.size !== undefined ? { size: desired.size } : {}),
       ...(onProgress ? { onProgress } : {}),
@@ -45,7 +49,11 @@ export async function installFile(deps: InstallDeps, desired: FileDesired, path:
       installedAt: new Date(deps.clock()).toISOString(),
       desired: desired.raw,
     };
-    await deps.store.set(deps.property, installed);
+    try {
+      await deps.store.set(deps.property, installed);
+    } catch (err) {
+      throw new StateWriteError(installed, err);
+    }
     deps.events.emit('installed', { property: deps.property, url: desired.url, hash: result.hash, path, size: result.size, versionId: desired.versionId, resumedFrom: result.resumedFrom });
     return installed;
   } finally {

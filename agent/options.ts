@@ -4,14 +4,14 @@
  * snake_case spellings are accepted as hidden aliases. Light on purpose (no SDK, no MQTT): the
  * CLI imports it to build `--help`.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { AGENT_SETTINGS, type AgentSettingName } from '../core/settings/agent';
 import { attempt, coerceValue, envName, settingsOf } from '../core/settings/schema';
 import type { LogLevel } from '../core/logger';
 import type { AgentOptions } from './agent';
 import { AgentConfigError } from './errors';
-import { resolveTplinkCredentials } from './tplink-credentials';
+import { refuseReadableByOthers, resolveTplinkCredentials } from './tplink-credentials';
 import type { Credentials } from '../core/tplink/klap-crypto';
 
 export type OptionName = AgentSettingName;
@@ -69,7 +69,11 @@ export function parseSize(value: unknown): number {
 }
 
 /** Read a JSON config file into option values, paths resolved against the file's directory. */
-export async function readConfigFile(path: string, read: (p: string) => Promise<string> = (p) => readFile(p, 'utf8')): Promise<Partial<Record<OptionName, unknown>>> {
+export async function readConfigFile(
+  path: string,
+  read: (p: string) => Promise<string> = (p) => readFile(p, 'utf8'),
+  statFile: (p: string) => Promise<{ mode: number }> = stat,
+): Promise<Partial<Record<OptionName, unknown>>> {
   let text: string;
   try {
     text = await read(path);
@@ -90,6 +94,16 @@ export async function readConfigFile(path: string, read: (p: string) => Promise<
     if (!name || name === 'config') throw new AgentConfigError(`config file ${path}: unknown option ${JSON.stringify(key)}`);
     const isPath = name === 'cert' || name === 'key' || name === 'caFile' || name === 'dest' || name === 'stateDir' || name === 'tplinkCredentialsFile';
     out[name] = isPath && typeof value === 'string' && !isAbsolute(value) ? resolve(base, value) : value;
+  }
+  // A config file holding the password is a credentials file: the same mode rule.
+  if (out.tplinkPassword !== undefined) {
+    let mode: number;
+    try {
+      mode = (await statFile(path)).mode;
+    } catch (err) {
+      throw new AgentConfigError(`cannot read config file ${path}: ${(err as Error).message}`, { cause: err });
+    }
+    refuseReadableByOthers('config file', path, mode);
   }
   return out;
 }

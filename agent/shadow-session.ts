@@ -97,6 +97,15 @@ export class ShadowSession extends EventEmitter {
   private readonly pending = new Map<string, Pending>();
   private closing = false;
   private subscribed = false;
+  /** What the current connection subscribed to (unsubscribed before a graceful end). */
+  private topicsSubscribed: string[] = [];
+  /** The last publish of this connection: a drop right after it is blamed on it (the policy refused it). */
+  private lastPublish: { topic: string; at: number } | undefined;
+  /** Drops in a row that followed a publish to the same topic. */
+  private dropsAfter: { topic: string; count: number } | undefined;
+  /** Topics the policy refuses (a drop after each publish there, or a refused subscription to their replies): not published to again. */
+  private readonly refused = new Set<string>();
+  private refusedReplies: string[] = [];
   private started = 0;
 
   constructor(private readonly options: ShadowSessionOptions) {
@@ -121,9 +130,19 @@ export class ShadowSession extends EventEmitter {
   /** Publish on an attached shadow's topic; false when offline (the listener asks again on reconnect). */
   publish(topic: string, body: string): boolean {
     const client = this.client;
-    if (!client || !this.online) return false;
-    client.publish(topic, body, { qos: 0 });
+    if (!client || !this.online || this.isRefused(topic)) return false;
+    this.send(client, topic, body);
     return true;
+  }
+
+  private send(client: MqttClient, topic: string, body: string): void {
+    this.lastPublish = { topic, at: (this.options.clock ?? Date.now)() };
+    client.publish(topic, body, { qos: 0 });
+  }
+
+  /** Refused by the policy: published to before a drop twice in a row, or its replies may not be subscribed to. */
+  isRefused(topic: string): boolean {
+    return this.refused.has(topic) || this.refusedReplies.some((r) => r.startsWith(`${topic}/`));
   }
 
   /** Connected, subscribed and able to publish. */
@@ -181,14 +200,27 @@ export class ShadowSession extends EventEmitter {
     client.on('close', () => this.onClose());
   }
 
+  /** Subscribe; the filters the broker refused (SUBACK 0x80). */
+  private async subscribeAll(client: MqttClient, topics: string[]): Promise<string[]> {
+    if (topics.length === 0) return [];
+    try {
+      const granted = await client.subscribeAsync(topics, { qos: 1 });
+      return granted.filter((g) => g.qos === 128).map((g) => g.topic);
+    } catch (err) {
+      // MQTT.js rejects when any filter is refused; the others are granted all the same.
+      const codes = (err as { packet?: { granted?: number[] } }).packet?.granted;
+      if (!codes) throw err;
+      return codes.length === topics.length ? topics.filter((_, i) => (codes[i]! & 0x80) !== 0) : topics;
+    }
+  }
+
   private async onConnect(client: MqttClient): Promise<void> {
     this.flaps.connected();
     this.logger.info('mqtt connected', { endpoint: formatHostPort(this.options.host, this.options.port), clientId: this.options.clientId });
     const t = this.topics;
     try {
-      const topics = [...deviceSubscriptions(t, ['updateAccepted']), ...this.attached.keys()];
-      const granted = await client.subscribeAsync(topics, { qos: 1 });
-      const refused = granted.filter((g) => g.qos === 128).map((g) => g.topic);
+      const own = deviceSubscriptions(t, ['updateAccepted']);
+      const refused = await this.subscribeAll(client, own);
       if (refused.length > 0) {
         // The policy does not allow this thing's shadow topics: reconnecting will not help soon.
         this.logger.error('subscription refused (check the IoT policy and thing name)', { topics: refused });
@@ -196,6 +228,14 @@ export class ShadowSession extends EventEmitter {
         client.end(true);
         return;
       }
+      // Another shadow served over this connection (a plug's) refused: go on without it, not in a reconnect loop.
+      const others = await this.subscribeAll(client, [...this.attached.keys()]);
+      if (others.some((topic) => !this.refusedReplies.includes(topic))) {
+        this.logger.error('subscription refused by the IoT policy; those shadows are not served (allow them in the device policy)', { topics: others });
+        this.emit('error', new AgentError(`subscription refused for ${others.join(', ')}`, { code: 'POLICY_REFUSED', retryable: false }));
+      }
+      this.refusedReplies = others;
+      this.topicsSubscribed = [...own, ...this.attached.keys()].filter((topic) => !others.includes(topic));
     } catch (err) {
       this.logger.warn('subscribe failed', { err });
       return; // the close handler reconnects
@@ -218,7 +258,9 @@ export class ShadowSession extends EventEmitter {
     const connection = this.flaps.closed();
     if (connection.stable) this.backoff.reset();
     const delay = this.backoff.next();
-    if (connection.flaps >= 2) {
+    if (this.blamePublish(connection.lastedMs !== undefined)) {
+      // Logged there: the policy, not another client.
+    } else if (connection.flaps >= 2) {
       // The broker drops a connection when another one arrives with the same client id.
       this.logger.warn(`connection dropped soon after connecting, ${connection.flaps} times in a row: another client is connected as ${this.options.clientId}?`, {
         clientId: this.options.clientId,
@@ -231,6 +273,37 @@ export class ShadowSession extends EventEmitter {
     this.reconnectTimer = setTimeout(() => {
       if (!this.closing) this.client?.reconnect();
     }, delay);
+  }
+
+  /**
+   * IoT Core (MQTT 3.1.1) closes the connection of a client that publishes where its policy does
+   * not allow, without saying why. A drop within a second of a publish, twice in a row after the
+   * same topic of another shadow served over the connection, is taken as that: the topic is refused and not published to again (a reconnect
+   * loop would not help). True when the drop followed a publish.
+   */
+  private blamePublish(wasConnected: boolean): boolean {
+    const last = this.lastPublish;
+    this.lastPublish = undefined;
+    // Its own shadow's requests are what every connection starts with, and what a client-id
+    // takeover follows too: only the other shadows' (plugs', jobs') publishes are blamed.
+    const own = last !== undefined && (last.topic === this.topics.get || last.topic === this.topics.update);
+    if (!wasConnected || !last || own || (this.options.clock ?? Date.now)() - last.at > PUBLISH_DROP_WINDOW_MS) {
+      this.dropsAfter = undefined;
+      return false;
+    }
+    const count = this.dropsAfter?.topic === last.topic ? this.dropsAfter.count + 1 : 1;
+    this.dropsAfter = { topic: last.topic, count };
+    if (count < 2) return true;
+    if (!this.refused.has(last.topic)) {
+      this.refused.add(last.topic);
+      this.logger.error('the broker closed the connection right after each publish to this topic: the IoT policy refuses it; not publishing there again (allow it in the device policy and restart)', {
+        topic: last.topic,
+        drops: count,
+      });
+      this.emit('error', new AgentError(`publish to ${last.topic} refused by the IoT policy (connection closed after it ${count} times)`, { code: 'POLICY_REFUSED', retryable: false }));
+    }
+    this.dropsAfter = undefined;
+    return true;
   }
 
   private token(): string {
@@ -251,7 +324,7 @@ export class ShadowSession extends EventEmitter {
         this.refresh();
       }
     }, this.requestTimeoutMs);
-    client.publish(this.topics.get, JSON.stringify({ clientToken: token }), { qos: 0 });
+    this.send(client, this.topics.get, JSON.stringify({ clientToken: token }));
   }
 
   /** Write `reported.<property>`; resolves when accepted, rejects on rejection, timeout or being offline. */
@@ -270,7 +343,7 @@ export class ShadowSession extends EventEmitter {
         this.refresh();
       }, this.requestTimeoutMs);
       this.pending.set(token, { resolve, reject, timer });
-      client.publish(this.topics.update, JSON.stringify({ state: { reported: { [property]: value } }, clientToken: token }), { qos: 0 });
+      this.send(client, this.topics.update, JSON.stringify({ state: { reported: { [property]: value } }, clientToken: token }));
     });
   }
 
@@ -431,9 +504,21 @@ export class ShadowSession extends EventEmitter {
     this.rejectPending('session closed', false);
     const client = this.client;
     this.client = undefined;
-    if (client) await client.endAsync(!client.connected);
+    if (!client) return;
+    if (client.connected && this.topicsSubscribed.length > 0) {
+      // Unsubscribed first: a QoS 1 message (an answer to a report still in flight) arriving after
+      // DISCONNECT would be acknowledged on the ended stream ("write after end").
+      let timer: NodeJS.Timeout | undefined;
+      const giveUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.requestTimeoutMs)));
+      await Promise.race([client.unsubscribeAsync(this.topicsSubscribed).catch(() => undefined), giveUp]);
+      clearTimeout(timer);
+    }
+    await client.endAsync(!client.connected);
   }
 }
+
+/** A connection closed this soon after a publish was closed because of it (see blamePublish). */
+const PUBLISH_DROP_WINDOW_MS = 1000;
 
 /** The shadow service rejected a request or did not answer in time. */
 function shadowRequestError(message: string, options: { retryable: boolean; status?: number }): AgentError {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { SerialQueue } from '../core/util/serial-queue';
 import { installError } from './errors';
 import { writeFileAtomic } from './fs-atomic';
+import { nodeFs, type AgentFs } from './agent-fs';
 import type { JsonObject } from '../core/shadow/json';
 
 export interface InstalledFile {
@@ -32,13 +33,16 @@ export class StateStore {
   /** Writes are serialised so two capabilities never interleave a rename. */
   private readonly writing = new SerialQueue();
 
-  private constructor(readonly dir: string) {
+  private constructor(
+    readonly dir: string,
+    private readonly fs: AgentFs,
+  ) {
     this.file = join(dir, 'state.json');
   }
 
   /** Open (creating the directory) and load the state; an unreadable file is an error, not a reset. */
-  static async open(dir: string): Promise<StateStore> {
-    const store = new StateStore(dir);
+  static async open(dir: string, fs: AgentFs = nodeFs): Promise<StateStore> {
+    const store = new StateStore(dir, fs);
     try {
       await mkdir(dir, { recursive: true });
     } catch (err) {
@@ -74,7 +78,7 @@ export class StateStore {
       const next: StateFile = { format: 1, properties: { ...this.state.properties } };
       if (installed) Object.defineProperty(next.properties, property, { value: installed, enumerable: true, writable: true, configurable: true });
       else delete next.properties[property];
-      await writeFileAtomic(this.file, JSON.stringify(next, null, 2) + '\n');
+      await writeFileAtomic(this.file, JSON.stringify(next, null, 2) + '\n', this.fs);
       this.state = next;
     });
     try {

@@ -43,6 +43,13 @@ export function parseCredentialsText(path: string, text: string): Credentials {
   return { username: username.trim(), password };
 }
 
+/** A file holding the TP-Link password must be readable by its owner only (as ssh wants of keys). */
+export function refuseReadableByOthers(what: string, path: string, mode: number, platform: string = process.platform): void {
+  if (platform === 'win32' || (mode & 0o077) === 0) return;
+  const octal = (mode & 0o777).toString(8).padStart(4, '0');
+  throw new AgentConfigError(`${what} ${path} may be read by group or others (mode ${octal}); run chmod 600 ${path}`);
+}
+
 /** Reads and checks a credentials file (a regular file; on POSIX, mode without group/other bits). */
 export async function readCredentialsFile(path: string, fs: CredentialsFileSystem = nodeFs, platform: string = process.platform): Promise<Credentials> {
   let info: { mode: number; isFile(): boolean };
@@ -52,10 +59,7 @@ export async function readCredentialsFile(path: string, fs: CredentialsFileSyste
     throw new AgentConfigError(`cannot read TP-Link credentials file ${path}: ${(err as Error).message}`, { cause: err });
   }
   if (!info.isFile()) throw new AgentConfigError(`TP-Link credentials file ${path} is not a regular file`);
-  if (platform !== 'win32' && (info.mode & 0o077) !== 0) {
-    const mode = (info.mode & 0o777).toString(8).padStart(4, '0');
-    throw new AgentConfigError(`TP-Link credentials file ${path} may be read by group or others (mode ${mode}); run chmod 600 ${path}`);
-  }
+  refuseReadableByOthers('TP-Link credentials file', path, info.mode, platform);
   let text: string;
   try {
     text = await fs.readFile(path, 'utf8');

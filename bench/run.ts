@@ -1,6 +1,7 @@
 /**
- * `npm run bench [-- name ...]`: runs each bench/<name>.bench.ts in its own fresh Node process,
- * one after another (benchmarks must not share a CPU with each other), and fails if any fails.
+ * `npm run bench [-- name ... --flag=value ...]`: runs each bench/<name>.bench.ts in its own fresh
+ * Node process, one after another (benchmarks must not share a CPU with each other), and fails if
+ * any fails. `--flag=value` arguments are handed to every bench chosen (e.g. `soak --deltas=500`).
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';

@@ -124,6 +124,9 @@ describe('shadowplug agent (the command, in its own process)', () => {
     expect(await ok.exited).toBe(0);
     expect(readFileSync(join(h.dest, 'once.txt'), 'utf8')).toBe('once');
     expect(h.reported()).toMatchObject({ hash: good.hash });
+    // Nothing to do: it ends while its first report is still in flight.
+    const again = start(['--config', config, '--once', '--json']);
+    expect(await again.exited).toBe(0);
 
     await h.put('twice.txt', 'tampered');
     h.setDesired({ url: 's3://shadowplug/twice.txt', hash: sha256('original'), size: 8 }); // 'tampered' has the same length
@@ -131,6 +134,8 @@ describe('shadowplug agent (the command, in its own process)', () => {
     expect(await bad.exited).toBe(1);
     expect(h.reported()).toMatchObject({ hash: good.hash, error: { code: 'HASH_MISMATCH', hash: sha256('original') } });
     expect(existsSync(join(h.dest, 'twice.txt'))).toBe(false);
+    // The session ends cleanly: nothing is published on a client already ended.
+    for (const r of [ok, again, bad]) expect(r.output()).not.toMatch(/mqtt error|write after end/);
   });
 
   it('exits 2 with a one-line message naming what is wrong in the configuration', async () => {

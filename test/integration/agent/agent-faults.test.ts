@@ -191,7 +191,12 @@ describe('device agent under faults: only verified files at the final path, and 
     h.setDesired(staleDesired);
     await held;
     const newerDesired = await h.put('n.bin', newer);
+    const gets = h.s3Gets();
     h.setDesired(newerDesired);
+    // Release only once the agent has seen the newer value: its GET is sent after the stale job is
+    // cancelled. Released sooner, the stale download may end, verified, before the delta arrives,
+    // and installing it is then right (the agent cannot know yet).
+    await waitFor(() => h.s3Gets() > gets, 'the newer download requested');
     h.proxy.release();
     await waitFor(() => h.reported()?.hash === newerDesired.hash, 'newer installed');
     expect(progress.length).toBeGreaterThan(0);

@@ -8,6 +8,7 @@ import { discardPartial, downloadObject, partialPaths } from '../../../agent/dow
 import { s3ClientConfig, s3ObjectSource } from '../../../agent/s3-source';
 import { CancelledError, DownloadError, HashMismatchError, ObjectTooLargeError } from '../../../agent/errors';
 import { startTcpProxy, type TcpProxy } from '../../helpers/agent-tcp-proxy';
+import { faultyFs } from '../../helpers/faulty-fs';
 import { objectBytes, progressReaching, sha256 } from '../../helpers/agent-fixtures';
 
 const SIZE = 4 * 1024 * 1024;
@@ -54,6 +55,17 @@ describe('downloadObject against a local S3 server', () => {
     expect(result).toMatchObject({ size: SIZE, hash, resumedFrom: 0, fetched: SIZE });
     expect(sha256(readFileSync(join(dest, 'firmware.bin')))).toBe(hash);
     expect(readdirSync(dest)).toEqual(['firmware.bin']);
+  });
+
+  it('never installs a download cancelled after its last byte arrived, before the rename (a newer value won)', async () => {
+    const fs = faultyFs();
+    const controller = new AbortController();
+    // The fsync before the rename opens the partial file 'r+': the newer value arrives just then.
+    fs.onOpen = (path, flags) => {
+      if (path.endsWith('.part') && flags === 'r+') controller.abort(new CancelledError('a newer desired value arrived'));
+    };
+    await expect(downloadObject(s3ObjectSource(client), request({ size: SIZE, signal: controller.signal, fs }))).rejects.toBeInstanceOf(CancelledError);
+    expect(existsSync(join(dest, 'firmware.bin'))).toBe(false);
   });
 
   it('refuses bytes that do not match the hash, keeping the previous file and removing the partial', async () => {

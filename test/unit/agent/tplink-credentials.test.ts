@@ -40,11 +40,21 @@ describe('the agent’s TP-Link account', () => {
   });
 
   it('comes from the config file, the environment winning over it', async () => {
-    const files = { '/etc/a.json': JSON.stringify({ 'tplink-username': 'file@example.com', tplink_password: 'from-file' }) };
-    const read = async (p: string) => files[p as keyof typeof files];
-    expect((await resolveAgentOptions({ ...required, config: '/etc/a.json' }, read, {})).tplinkCredentials).toEqual({ username: 'file@example.com', password: 'from-file' });
+    const config = file('a.json', JSON.stringify({ 'tplink-username': 'file@example.com', tplink_password: 'from-file' }));
+    expect((await resolveAgentOptions({ ...required, config }, undefined, {})).tplinkCredentials).toEqual({ username: 'file@example.com', password: 'from-file' });
     const env = { SHADOWPLUG_TPLINK_PASSWORD: 'from-env' };
-    expect((await resolveAgentOptions({ ...required, config: '/etc/a.json' }, read, env)).tplinkCredentials).toEqual({ username: 'file@example.com', password: 'from-env' });
+    expect((await resolveAgentOptions({ ...required, config }, undefined, env)).tplinkCredentials).toEqual({ username: 'file@example.com', password: 'from-env' });
+  });
+
+  it('refuses a config file holding the password that group or others may read, as it refuses such a credentials file', async () => {
+    const config = file('agent.json', JSON.stringify({ 'tplink-username': 'file@example.com', 'tplink-password': PASSWORD }), 0o644);
+    const err = await failure(resolveAgentOptions({ ...required, config }, undefined, {}));
+    expect(err.message).toBe(`config file ${config} may be read by group or others (mode 0644); run chmod 600 ${config}`);
+    expect(err.message).not.toContain(PASSWORD.trim());
+    // Without the password in it, a readable config file is fine (it holds nothing secret).
+    const open = file('open.json', JSON.stringify({ 'tplink-username': 'file@example.com' }), 0o644);
+    const env = { SHADOWPLUG_TPLINK_PASSWORD: PASSWORD };
+    expect((await resolveAgentOptions({ ...required, config: open }, undefined, env)).tplinkCredentials).toEqual({ username: 'file@example.com', password: PASSWORD });
   });
 
   it('reads a credentials file of two lines or JSON, mode 0600, keeping spaces in the password', async () => {
