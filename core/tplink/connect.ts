@@ -66,6 +66,8 @@ export interface ConnectOptions extends PlugOptions {
   credentials?: Credentials | (() => Promise<Credentials | undefined>);
   detection?: DetectionCache;
   sessions?: SessionCache;
+  /** KLAP/AES clock, ms since the epoch (session expiry, login blocks); default Date.now. */
+  now?: () => number;
 }
 
 export interface ConnectedPlug {
@@ -195,6 +197,7 @@ async function open(
     connectTimeoutMs: options.connectTimeoutMs,
     requestTimeoutMs: options.requestTimeoutMs,
     sessions: options.sessions,
+    now: options.now,
     logger: options.logger,
   };
   if (transport === 'aes') {

@@ -5,7 +5,7 @@
  * meters, both on KLAP v2 (SMART protocol). Each checks the
  * credentials it was given, as the real ones check the TP-Link account's.
  */
-import { startAesServer } from './aes-server';
+import { startAesServer, type LoginLockout } from './aes-server';
 import type { DeviceFaults, HttpDeviceServer } from './http-device-server';
 import { SimulatedIotDevice } from './iot-device';
 import { startKlapServer } from './klap-server';
@@ -30,6 +30,8 @@ export interface SimulatedDeviceOptions {
   host?: string;
   port?: number;
   faults?: DeviceFaults;
+  /** AES devices: block logins after refused ones (Tapo's -40404). */
+  lockout?: LoginLockout;
   /** AES login the device accepts (default 2). */
   loginVersion?: 1 | 2;
   /** TIMEOUT cookie in seconds. */
@@ -88,7 +90,7 @@ export async function startSimulatedDevice(kind: SimulatedDeviceKind, options: S
   const common = { credentials: options.credentials, handle, host: options.host, port: options.port, faults: options.faults, timeoutSeconds: options.timeoutSeconds };
   const server =
     spec.transport === 'aes'
-      ? await startAesServer({ ...common, loginVersion: options.loginVersion ?? 2 })
+      ? await startAesServer({ ...common, loginVersion: options.loginVersion ?? 2, lockout: options.lockout })
       : await startKlapServer({ ...common, version: spec.version });
   return {
     kind,

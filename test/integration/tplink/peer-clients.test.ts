@@ -76,6 +76,15 @@ describe('python-kasa drives each simulated device over HTTP on 127.0.0.1', () =
     expect(r.code).not.toBe(0);
     expect(r.stdout + r.stderr).toMatch(/did not match our challenge|check that your e-mail and password/i);
   }, 60_000);
+
+  it('is blocked after refused logins: python-kasa, given the right password then, gets -40404 (DEVICE_BLOCKED) from our AES device', async () => {
+    device = await startSimulatedDevice('p100-aes', { credentials, lockout: { maxFailures: 2, blockSeconds: 1800 } });
+    const wrong = await kasa(kasaArgs(device, 'state').map((a) => (a === credentials.password ? 'wrong' : a)));
+    expect(wrong.code).not.toBe(0);
+    const blocked = await kasa(kasaArgs(device, 'state'));
+    expect(blocked.code).not.toBe(0);
+    expect(blocked.stdout + blocked.stderr).toMatch(/DEVICE_BLOCKED\(-40404\)/);
+  }, 60_000);
 });
 
 describe('our client passes the same assertions against each simulated device', () => {
