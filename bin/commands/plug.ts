@@ -162,7 +162,7 @@ Examples:
   const simulate = plug
     .command('simulate')
     .description('Run a simulated KLAP/AES plug, and a TDP discovery responder, on 127.0.0.1 until interrupted')
-    .argument('<kind>', 'hs100-klap1, hs103-klap2, p110-klap, p100-aes, p300-klap or p304m-klap')
+    .argument('<kind>', 'hs100-klap1, hs103-klap2, kp115-klap2, p110-klap, p100-aes, p300-klap or p304m-klap')
     .addOption(new Option('--port <n>', 'HTTP port (default: any free port)').argParser(positiveInt))
     .addOption(new Option('--tdp-port <n>', 'TDP responder port (default: any free port)').argParser(positiveInt))
     .option('--json', 'print one JSON object when ready');

@@ -30,7 +30,11 @@ import { SessionTransport, sessionExpiry, type Exchange, type SessionTransportOp
 import type { TplinkEndpoint , TplinkError } from './errors';
 
 export interface KlapTransportOptions extends SessionTransportOptions {
-  /** 1, 2, or `auto` (default): one handshake 1 tells which, by the hash that matches. */
+  /**
+   * The version to expect (remembered, or what discovery's `lv` advertises), or `auto` (default).
+   * Either way one handshake 1 tells which, by the hash that matches: the expected one is checked
+   * first, the other once after it (firmware that wants v2 without saying so, or was updated).
+   */
   version?: KlapVersion | 'auto';
 }
 
@@ -169,7 +173,7 @@ export class KlapTransport extends SessionTransport {
 
   /** Which credential (and version) the device's handshake 1 hash proves; checked locally, no round trip. */
   private matchCredentials(localSeed: Buffer, remoteSeed: Buffer, serverHash: Buffer): { version: KlapVersion; auth: Buffer } {
-    const versions: KlapVersion[] = this.wantedVersion === 'auto' ? [2, 1] : [this.wantedVersion];
+    const versions: KlapVersion[] = this.wantedVersion === 1 ? [1, 2] : [2, 1];
     for (const credentials of candidateCredentials(this.credentials)) {
       for (const version of versions) {
         const auth = klapAuthHash(version, credentials);

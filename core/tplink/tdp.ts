@@ -50,7 +50,10 @@ export interface TdpDevice {
   transport: 'klap' | 'aes';
   family: 'iot' | 'smart';
   httpPort: number;
-  /** KLAP version for IOT devices (2 when `lv` ≥ 2), AES login version for SMART ones. */
+  /**
+   * What the device advertises (`lv`, or `login_version` on some firmware): the KLAP hash for IOT
+   * devices (2 when ≥ 2), the AES login version for SMART ones; undefined when it says nothing.
+   */
   loginVersion: number | undefined;
 }
 
@@ -77,6 +80,6 @@ export function parseTdpAnswer(datagram: Buffer): TdpDevice | undefined {
     transport: type === 'KLAP' ? 'klap' : 'aes',
     family: deviceType.startsWith('IOT.') ? 'iot' : 'smart',
     httpPort: typeof scheme.http_port === 'number' ? scheme.http_port : 80,
-    loginVersion: typeof scheme.lv === 'number' ? scheme.lv : undefined,
+    loginVersion: typeof scheme.lv === 'number' ? scheme.lv : typeof scheme.login_version === 'number' ? scheme.login_version : undefined,
   };
 }

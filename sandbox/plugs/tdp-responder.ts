@@ -31,7 +31,8 @@ function answerFor(device: SimulatedDevice): Record<string, unknown> {
         is_support_https: false,
         encrypt_type: spec.transport === 'klap' ? 'KLAP' : 'AES',
         http_port: device.port,
-        lv: spec.version,
+        // Left out when the firmware does not advertise it (the KP115 on 1.1.x).
+        lv: spec.lv,
       },
     },
   };
