@@ -136,6 +136,7 @@ Examples:
     .action(async (opts: { target: string; tdpTarget: string; timeout: number; json?: boolean }) => {
       try {
         const { discover, discoverEncrypted } = await import('../../core/tplink/discovery');
+        const { describeTpap } = await import('../../core/tplink/tpap');
         const { parseAddress } = await import('../../core/tplink/address');
         const [plugs, encrypted] = await Promise.all([
           discover({ target: parseAddress(opts.target), timeoutMs: opts.timeout }),
@@ -151,7 +152,8 @@ Examples:
           for (const p of plugs) describeStatus(p).forEach((line, i) => console.log(i === 0 ? `${line}  xor` : line));
           for (const e of encrypted) {
             const version = e.loginVersion === undefined ? '' : ` v${e.loginVersion}`;
-            console.log(`${e.host}:${e.httpPort}  ${e.model}  ${e.family} over ${e.transport}${version}  ${e.deviceType}`);
+            const transport = e.transport === 'tpap' ? `${describeTpap(e.tpap ?? { preferred: true })}, not supported` : `${e.transport}${version}`;
+            console.log(`${e.host}:${e.httpPort}  ${e.model}  ${e.family} over ${transport}  ${e.deviceType}`);
           }
         }
       } catch (err) {

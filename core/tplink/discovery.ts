@@ -14,6 +14,7 @@ import { createHandshakeKeyPair } from './aes-crypto';
 import { parseTdpAnswer, tdpProbe, TDP_PORT, type TdpDevice } from './tdp';
 import { silentLogger, type Logger } from '../logger';
 import type { ConnectionKind } from './connect';
+import { describeTpap, unsupportedTransport } from './tpap';
 
 export const BROADCAST_ADDRESS = '255.255.255.255';
 
@@ -38,6 +39,7 @@ export interface EncryptedPlugInfo extends TdpDevice {
  * so gets it on the same handshake, see klap-transport.ts); SMART over KLAP v2; AES's login `lv`.
  */
 export function kindFromDiscovery(info: EncryptedPlugInfo): ConnectionKind {
+  if (info.transport === 'tpap') throw unsupportedTransport({ host: info.host, port: info.httpPort }, describeTpap(info.tpap ?? { preferred: true }));
   const lv = info.loginVersion;
   const version = info.transport === 'aes' ? lv : info.family === 'smart' || (lv !== undefined && lv >= 2) ? 2 : 1;
   return { transport: info.transport, family: info.family, port: info.httpPort, ...(version === undefined ? {} : { version }) };

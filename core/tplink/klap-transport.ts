@@ -26,6 +26,7 @@ import {
   type KlapVersion,
 } from './klap-crypto';
 import { candidateCredentials } from './credentials';
+import { describeTpap, parseTpapDiscoverReply, TPAP_DISCOVER_BODY, unsupportedTransport } from './tpap';
 import { SessionTransport, sessionExpiry, type Exchange, type SessionTransportOptions } from './session-transport';
 import type { TplinkEndpoint , TplinkError } from './errors';
 
@@ -132,6 +133,12 @@ export class KlapTransport extends SessionTransport {
     const localSeed = randomBytes(KLAP_SEED_LENGTH);
     const first = await exchange.post(KLAP_PATHS.handshake1, localSeed);
     if (first.status === 403) {
+      // TPAP firmware refuses handshake 1 before any credential check: ask before blaming the app setting.
+      const tpap = await exchange.post('/', TPAP_DISCOVER_BODY, { 'Content-Type': 'application/json' }).then(
+        (reply) => parseTpapDiscoverReply(reply.body),
+        () => undefined,
+      );
+      if (tpap?.preferred) throw unsupportedTransport(this.endpoint, describeTpap(tpap));
       throw new TplinkAuthenticationError(
         this.endpoint,
         'the device refused KLAP handshake 1 (403); on a Tapo device turn on "Third-Party Compatibility" in the Tapo app',

@@ -6,6 +6,7 @@
  */
 import { crc32 } from 'node:zlib';
 import { isObject } from '../util/guards';
+import { tpapAdvert, type TpapAdvert } from './tpap';
 
 export const TDP_PORT = 20002;
 const HEADER_LENGTH = 16;
@@ -46,8 +47,10 @@ export interface TdpDevice {
   model: string;
   deviceId: string;
   mac: string;
-  /** `klap` or `aes`. */
-  transport: 'klap' | 'aes';
+  /** `klap` or `aes`; `tpap` for a device that wants TPAP (not spoken here: see tpap.ts). */
+  transport: 'klap' | 'aes' | 'tpap';
+  /** What it advertises of TPAP, when it does (even a KLAP device may, without preferring it). */
+  tpap?: TpapAdvert;
   family: 'iot' | 'smart';
   httpPort: number;
   /**
@@ -70,14 +73,16 @@ export function parseTdpAnswer(datagram: Buffer): TdpDevice | undefined {
   const scheme = result && isObject(result.mgt_encrypt_schm) ? result.mgt_encrypt_schm : undefined;
   if (!result || !scheme) return undefined;
   const type = typeof scheme.encrypt_type === 'string' ? scheme.encrypt_type.toUpperCase() : '';
-  if (type !== 'KLAP' && type !== 'AES') return undefined;
+  const tpap = tpapAdvert(result);
+  if (type !== 'KLAP' && type !== 'AES' && type !== 'TPAP') return undefined;
   const deviceType = typeof result.device_type === 'string' ? result.device_type : '';
   return {
+    ...(tpap === undefined ? {} : { tpap }),
     deviceType,
     model: typeof result.device_model === 'string' ? result.device_model : '',
     deviceId: typeof result.device_id === 'string' ? result.device_id : '',
     mac: typeof result.mac === 'string' ? result.mac : '',
-    transport: type === 'KLAP' ? 'klap' : 'aes',
+    transport: tpap?.preferred ? 'tpap' : type === 'KLAP' ? 'klap' : 'aes',
     family: deviceType.startsWith('IOT.') ? 'iot' : 'smart',
     httpPort: typeof scheme.http_port === 'number' ? scheme.http_port : 80,
     loginVersion: typeof scheme.lv === 'number' ? scheme.lv : typeof scheme.login_version === 'number' ? scheme.login_version : undefined,

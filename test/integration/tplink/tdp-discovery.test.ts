@@ -63,10 +63,11 @@ describe('TDP discovery (UDP, 127.0.0.1 only)', () => {
     expect(byPort.get(devices[2]!.port)).toMatchObject({ model: 'HS100(UK)', transport: 'klap', family: 'iot', loginVersion: 1 });
     expect(found).toHaveLength(3); // three probes, one entry each
     const p110 = byPort.get(devices[0]!.port)!;
-    const result = await plugAction({ host: p110.host, port: p110.httpPort }, 'on', {
+    const kind = kindFromDiscovery(p110);
+    const result = await plugAction({ host: p110.host, port: kind.port }, 'on', {
       credentials,
-      protocol: p110.transport,
-      family: p110.family,
+      protocol: kind.transport,
+      family: kind.family,
       detection: new DetectionCache(),
       sessions: new SessionCache(),
     });
