@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import type { PlugStatus } from '../../core/tplink/plug';
+import type { PlugEnergyReading } from '../../core/tplink/commands';
 import type { PlugActionResult } from '../../core/tplink/operations';
 import { positiveInt, reportFailure, tplinkAccount, tplinkAccountOptions, type TplinkAccountFlags } from './common';
 
@@ -21,18 +22,30 @@ type Action = (typeof ACTIONS)[number];
 
 const onOff = (state: number | undefined) => (state === 1 ? 'on' : 'off');
 
+/** `  12.5 W  230 V  total 1.2 kWh`, from what the meter gave (empty without a reading). */
+function energyText(e: PlugEnergyReading | undefined): string {
+  if (!e) return '';
+  const parts = [
+    ...(e.powerW === undefined ? [] : [`${e.powerW.toFixed(1)} W`]),
+    ...(e.voltageV === undefined ? [] : [`${e.voltageV.toFixed(0)} V`]),
+    ...(e.todayWh === undefined ? [] : [`today ${e.todayWh} Wh`]),
+    ...(e.totalKwh === undefined ? [] : [`total ${e.totalKwh.toFixed(3)} kWh`]),
+  ];
+  return parts.length === 0 ? '' : `  ${parts.join('  ')}`;
+}
+
 function describeStatus(status: PlugStatus, before?: PlugStatus): string[] {
   const head = `${status.host}:${status.port}  ${status.model}  "${status.alias}"`;
   if (!status.children) {
     const change = before && before.relayState !== status.relayState ? `${onOff(before.relayState)} → ` : '';
-    return [`${head}  ${change}${onOff(status.relayState)}`];
+    return [`${head}  ${change}${onOff(status.relayState)}${energyText(status.energy)}`];
   }
   return [
     head,
     ...status.children.map((c) => {
       const was = before?.children?.[c.index];
       const change = was && was.state !== c.state ? `${onOff(was.state)} → ` : '';
-      return `  ${c.id.slice(-2)}  [${c.index}]  "${c.alias}"  ${change}${onOff(c.state)}`;
+      return `  ${c.id.slice(-2)}  [${c.index}]  "${c.alias}"  ${change}${onOff(c.state)}${energyText(c.energy)}`;
     }),
   ];
 }

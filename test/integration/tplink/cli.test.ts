@@ -60,6 +60,16 @@ describe('shadowplug plug', () => {
     expect(r.stdout).toMatch(new RegExp(`^127\\.0\\.0\\.1:${hs100.port}  HS100\\S*  "Desk lamp"  on\\n$`));
   });
 
+  it("prints each outlet's meter of a strip in the status text (HS300), as --json carries it", async () => {
+    const json = JSON.parse((await cli(hs300.address, 'status', '--json')).stdout) as { children: { energy?: { powerW?: number } }[] };
+    expect(json.children[0]!.energy?.powerW).toEqual(expect.any(Number));
+    const r = await cli(hs300.address, 'status');
+    expect(r.code).toBe(0);
+    const outlets = r.stdout.trim().split('\n').slice(1);
+    expect(outlets).toHaveLength(json.children.length);
+    for (const line of outlets) expect(line).toMatch(/^ {2}\d\d {2}\[\d\] {2}".*" {2}(on|off) {2}\d+\.\d W {2}\d+ V( {2}total \d+\.\d{3} kWh)?$/);
+  });
+
   it('switches one outlet of a strip chosen by suffix', async () => {
     const r = await cli(hs300.address, 'on', '--child', '03', '--json');
     expect(r.code).toBe(0);
