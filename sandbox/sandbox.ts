@@ -220,6 +220,7 @@ function describeSandbox({ config, plugs, s3, iot, things }: SandboxParts): Sand
       ...(p.model !== undefined ? { model: p.model } : {}),
     })),
     buttonTopic: `iotbutton/${serial}`,
+    tplinkUsername: config.plugCredentials.username,
   };
 }
 
