@@ -110,6 +110,25 @@ describe('shadowplug plug', () => {
   });
 });
 
+describe('shadowplug plug on a plug whose firmware wants TPAP', () => {
+  it('discover lists it as TPAP with its port, not supported; status fails with TPLINK_UNSUPPORTED_TRANSPORT naming host:port', async () => {
+    const tpap = await startSimulatedDevice('p110-klap', { credentials, faults: { tpap: { port: 4433 } } });
+    const responder = await startTdpResponder([tpap]);
+    try {
+      const found = await cli('discover', '--target', '127.0.0.1:9', '--tdp-target', `127.0.0.1:${responder.port}`, '--timeout', '1000');
+      expect(found.code).toBe(0);
+      expect(found.stdout).toContain(`127.0.0.1:${tpap.port}  P110  smart over TPAP (port 4433, tls 0, pake [2]), not supported  SMART.TAPOPLUG`);
+      const r = await cli(`127.0.0.1:${tpap.port}`, 'status', '--json', { SHADOWPLUG_TPLINK_USERNAME: credentials.username, SHADOWPLUG_TPLINK_PASSWORD: credentials.password });
+      expect(r.code).toBe(1);
+      expect(JSON.parse(r.stdout).error).toMatchObject({ code: 'TPLINK_UNSUPPORTED_TRANSPORT', host: '127.0.0.1', port: tpap.port });
+      expect(r.stderr).toMatch(new RegExp(`127\\.0\\.0\\.1:${tpap.port}: the device wants TPAP \\(port 4433`));
+    } finally {
+      await responder.close();
+      await tpap.close();
+    }
+  });
+});
+
 describe('shadowplug plug on KLAP and AES plugs', () => {
   it('switches a Tapo P110 (SMART over KLAP) with --tplink-username/--tplink-password, detecting the protocol, and --json says which', async () => {
     const p110 = await startSimulatedDevice('p110-klap', { credentials });
