@@ -27,7 +27,7 @@ describe('direct mode: Kasa bulbs and light strips on XOR', () => {
       expect((await plugAction(sim.address, 'status')).after.relayState).toBe(1);
       expect(await driver.read(target)).toMatchObject({ on: true });
     } finally {
-      await driver.close();
+      await driver.close?.();
     }
   });
 });
