@@ -139,7 +139,8 @@ export class AesTransport extends SessionTransport {
     const candidates: Credentials[] = this.credentials ? [this.credentials, TAPO_DEFAULT_CREDENTIALS] : [TAPO_DEFAULT_CREDENTIALS];
     const attempts = candidates.flatMap((credentials) => versions.map((loginVersion) => ({ credentials, loginVersion })));
     let lastCode = 0;
-    const own = attempts.filter((a) => a.credentials === this.credentials);
+    // After a refusal: the user's own credentials in turn (the defaults when none are given).
+    const own = attempts.filter((a) => a.credentials === (this.credentials ?? TAPO_DEFAULT_CREDENTIALS));
     for (const { credentials, loginVersion } of this.guard.choose(attempts, own)) {
       // A refused login spoils the session: each attempt starts with its own handshake.
       const handshake = await this.handshake(exchange);
