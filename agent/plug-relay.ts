@@ -277,7 +277,12 @@ export class PlugRelay {
     };
     // KLAP/AES sessions live as long as the relay (a poll reuses the last one: two round trips).
     this.sessions = options.plugClient?.sessions ?? new SessionCache();
-    const client: PlugClientOptions = { ...options.plugClient, sessions: this.sessions, logger: options.plugClient?.logger ?? logger };
+    const client: PlugClientOptions = {
+      now: options.clock,
+      ...options.plugClient,
+      sessions: this.sessions,
+      logger: options.plugClient?.logger ?? logger,
+    };
     this.channels = options.plugs.map((p) => new PlugChannel(p, base, client));
     for (const c of this.channels) options.link.attach(c);
   }

@@ -34,6 +34,8 @@ export interface PlugClientOptions {
   detection?: DetectionCache;
   /** KLAP/AES sessions and keep-alive connections (the relay's own, closed with it). */
   sessions?: SessionCache;
+  /** KLAP/AES clock (session expiry, how long a device blocks logins); default Date.now. */
+  now?: () => number;
   logger?: Logger;
 }
 
@@ -63,6 +65,7 @@ export class RelayedPlug {
       credentials: options.credentials,
       detection: this.detection,
       sessions: options.sessions,
+      now: options.now,
       logger: options.logger,
       protocol: config.protocol,
       family: config.family,

@@ -57,7 +57,7 @@ export const SANDBOX_SETTINGS = {
     flag: '--plug <spec>',
     defaultText: '`lamp=hs100`',
     description:
-      'a plug the button switches, named by id (repeat for several): `id[@thing]=kind[#outlet]` simulates one — kinds hs100, hs110, hs300 (XOR), hs100-klap1, hs103-klap2 (IOT over KLAP), p110-klap, p100-aes, p300-klap (Tapo SMART); `#1` is outlet 1 of a strip — `id[@thing]=host[:port][#outlet]` is a real plug on your LAN; a bare `host[:port]` is the real plug `lamp`. The thing (its hub in relay mode) is the first unless given',
+      'a plug the button switches, named by id (repeat for several): `id[@thing]=kind[#outlet]` simulates one — kinds hs100, hs110, hs300 (XOR), hs100-klap1, hs103-klap2, kp115-klap2 (IOT over KLAP), p110-klap, p100-aes, p300-klap (Tapo SMART); `#1` is outlet 1 of a strip — `id[@thing]=host[:port][#outlet]` is a real plug on your LAN; a bare `host[:port]` is the real plug `lamp`. The thing (its hub in relay mode) is the first unless given',
   }),
   strip: setting(flagSwitch, { flag: '--strip', type: 'switch', defaultText: 'off', description: 'simulate an HS300 power strip (six outlets; a click switches all) instead of an HS100 plug (the same as `--plug lamp=hs300`)' }),
   tplinkUsername: {

@@ -57,6 +57,11 @@ export interface SandboxInfo {
   }[];
   /** Where the button publishes, e.g. `iotbutton/<serial>`. */
   buttonTopic: string;
+  /**
+   * The TP-Link account (email) the plugs, agents and button use; its password is never written
+   * here (it may be the owner's real one): `sandbox click` takes it from its flag or the environment.
+   */
+  tplinkUsername?: string;
   /** The dashboard's URL (on 127.0.0.1), when it runs. */
   dashboard?: string;
   /** Roll-out mode (`--rollout`): uploads reach the things as IoT Jobs, so agents run with `--jobs`. */

@@ -221,6 +221,7 @@ function describeSandbox({ config, plugs, s3, iot, things }: SandboxParts): Sand
     })),
     buttonTopic: `iotbutton/${serial}`,
     ...(config.rollout ? { rollout: true as const } : {}),
+    tplinkUsername: config.plugCredentials.username,
   };
 }
 

@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import type { PlugStatus } from '../../core/tplink/plug';
+import type { PlugEnergyReading } from '../../core/tplink/commands';
 import type { PlugActionResult } from '../../core/tplink/operations';
 import { positiveInt, reportFailure, tplinkAccount, tplinkAccountOptions, type TplinkAccountFlags } from './common';
 
@@ -21,18 +22,30 @@ type Action = (typeof ACTIONS)[number];
 
 const onOff = (state: number | undefined) => (state === 1 ? 'on' : 'off');
 
+/** `  12.5 W  230 V  total 1.2 kWh`, from what the meter gave (empty without a reading). */
+function energyText(e: PlugEnergyReading | undefined): string {
+  if (!e) return '';
+  const parts = [
+    ...(e.powerW === undefined ? [] : [`${e.powerW.toFixed(1)} W`]),
+    ...(e.voltageV === undefined ? [] : [`${e.voltageV.toFixed(0)} V`]),
+    ...(e.todayWh === undefined ? [] : [`today ${e.todayWh} Wh`]),
+    ...(e.totalKwh === undefined ? [] : [`total ${e.totalKwh.toFixed(3)} kWh`]),
+  ];
+  return parts.length === 0 ? '' : `  ${parts.join('  ')}`;
+}
+
 function describeStatus(status: PlugStatus, before?: PlugStatus): string[] {
   const head = `${status.host}:${status.port}  ${status.model}  "${status.alias}"`;
   if (!status.children) {
     const change = before && before.relayState !== status.relayState ? `${onOff(before.relayState)} → ` : '';
-    return [`${head}  ${change}${onOff(status.relayState)}`];
+    return [`${head}  ${change}${onOff(status.relayState)}${energyText(status.energy)}`];
   }
   return [
     head,
     ...status.children.map((c) => {
       const was = before?.children?.[c.index];
       const change = was && was.state !== c.state ? `${onOff(was.state)} → ` : '';
-      return `  ${c.id.slice(-2)}  [${c.index}]  "${c.alias}"  ${change}${onOff(c.state)}`;
+      return `  ${c.id.slice(-2)}  [${c.index}]  "${c.alias}"  ${change}${onOff(c.state)}${energyText(c.energy)}`;
     }),
   ];
 }
@@ -136,6 +149,7 @@ Examples:
     .action(async (opts: { target: string; tdpTarget: string; timeout: number; json?: boolean }) => {
       try {
         const { discover, discoverEncrypted } = await import('../../core/tplink/discovery');
+        const { describeTpap } = await import('../../core/tplink/tpap');
         const { parseAddress } = await import('../../core/tplink/address');
         const [plugs, encrypted] = await Promise.all([
           discover({ target: parseAddress(opts.target), timeoutMs: opts.timeout }),
@@ -151,7 +165,8 @@ Examples:
           for (const p of plugs) describeStatus(p).forEach((line, i) => console.log(i === 0 ? `${line}  xor` : line));
           for (const e of encrypted) {
             const version = e.loginVersion === undefined ? '' : ` v${e.loginVersion}`;
-            console.log(`${e.host}:${e.httpPort}  ${e.model}  ${e.family} over ${e.transport}${version}  ${e.deviceType}`);
+            const transport = e.transport === 'tpap' ? `${describeTpap(e.tpap ?? { preferred: true })}, not supported` : `${e.transport}${version}`;
+            console.log(`${e.host}:${e.httpPort}  ${e.model}  ${e.family} over ${transport}  ${e.deviceType}`);
           }
         }
       } catch (err) {
@@ -162,7 +177,7 @@ Examples:
   const simulate = plug
     .command('simulate')
     .description('Run a simulated KLAP/AES plug, and a TDP discovery responder, on 127.0.0.1 until interrupted')
-    .argument('<kind>', 'hs100-klap1, hs103-klap2, p110-klap, p100-aes, p300-klap or p304m-klap')
+    .argument('<kind>', 'hs100-klap1, hs103-klap2, kp115-klap2, p110-klap, p100-aes, p300-klap or p304m-klap')
     .addOption(new Option('--port <n>', 'HTTP port (default: any free port)').argParser(positiveInt))
     .addOption(new Option('--tdp-port <n>', 'TDP responder port (default: any free port)').argParser(positiveInt))
     .option('--json', 'print one JSON object when ready');

@@ -9,7 +9,7 @@ import type { SandboxCliFlags } from '../../sandbox/cli';
 import type { ClickType } from '../../core/button/click';
 import { SANDBOX_SETTINGS as S } from '../../sandbox/cli-settings';
 import { describedOption, settingOption } from './setting-option';
-import { clickTypeOption, collect, reportFailure } from './common';
+import { clickTypeOption, collect, reportFailure, tplinkAccountOptions, type TplinkAccountFlags } from './common';
 
 /**
  * Options shared with `sandbox` (--dir, --json) may be parsed by either command: prefer the
@@ -72,21 +72,28 @@ export function registerSandbox(program: Command): void {
       setTimeout(() => process.exit(code), 500).unref();
     });
 
-  sandbox
+  const sandboxClick = sandbox
     .command('click')
     .description("press the running sandbox's button: publishes a click with the button's certificate, then shows the plug's state")
-    .addOption(clickTypeOption())
-    .action(async function (this: Command) {
-      const { own, dir, json } = sharedOptions<{ type: string }>(this);
-      quietSdkNodeWarning();
-      const { clickSandbox, describeClick } = await import('../../sandbox/click');
-      try {
-        const r = await clickSandbox({ clickType: own.type.toUpperCase() as ClickType, dir });
-        console.log(json ? JSON.stringify(r) : describeClick(r));
-      } catch (err) {
-        await reportFailure('sandbox click', err, json);
-      }
-    });
+    .addOption(clickTypeOption());
+  // The sandbox's TP-Link account (its email is in sandbox.json, its password never): to read the plug.
+  for (const o of tplinkAccountOptions({ username: "TP-Link account email to read the plug with (default: the running sandbox's)", password: "that account's password (default: SHADOWPLUG_TPLINK_PASSWORD, or the sandbox's default account's)" })) {
+    sandboxClick.addOption(o);
+  }
+  sandboxClick.action(async function (this: Command) {
+    const { own, dir, json } = sharedOptions<{ type: string } & TplinkAccountFlags>(this);
+    quietSdkNodeWarning();
+    const { clickSandbox, describeClick } = await import('../../sandbox/click');
+    try {
+      const username = own.tplinkUsername ?? own.username;
+      const password = own.tplinkPassword ?? own.password;
+      const credentials = { ...(username !== undefined ? { username } : {}), ...(password !== undefined ? { password } : {}) };
+      const r = await clickSandbox({ clickType: own.type.toUpperCase() as ClickType, dir, credentials });
+      console.log(json ? JSON.stringify(r) : describeClick(r));
+    } catch (err) {
+      await reportFailure('sandbox click', err, json);
+    }
+  });
 
   sandbox
     .command('upload <file>')

@@ -18,6 +18,8 @@ export interface TargetState {
   alias?: string;
   /** false: the request was handed on (relay) but its outcome has not been seen yet. */
   confirmed?: boolean;
+  /** Relay: a newer click's request (this id) replaced this one before the hub acted on it; `on` is what that one asks. */
+  supersededBy?: string;
 }
 
 export interface PlugDriver {
@@ -33,7 +35,8 @@ export interface PlugDriver {
   alreadyHandled?(targets: readonly PlugTarget[]): Promise<boolean>;
 }
 
-export type TargetStatus = 'switched' | 'unchanged' | 'failed';
+/** `superseded`: a newer click's request replaced this one (relay); the plug follows that one. */
+export type TargetStatus = 'switched' | 'unchanged' | 'superseded' | 'failed';
 
 export interface TargetResult {
   /** `host:port[#child]`. */
@@ -49,6 +52,8 @@ export interface TargetResult {
   status: TargetStatus;
   /** false: switched by request, its outcome not yet seen (relay). */
   confirmed?: boolean;
+  /** The newer request that superseded this click's (status `superseded`). */
+  supersededBy?: string;
   error?: ButtonTargetError;
 }
 
@@ -118,7 +123,10 @@ export async function execute(plan: ActPlan, driver: PlugDriver): Promise<Execut
       r.after = state.on;
       if (state.alias !== undefined) r.alias = state.alias;
       if (state.confirmed === false) r.confirmed = false;
-      if (state.on !== power) {
+      if (state.supersededBy !== undefined) {
+        r.status = 'superseded';
+        r.supersededBy = state.supersededBy;
+      } else if (state.on !== power) {
         r.error = new ButtonTargetError(r, 'switching', new Error(`the relay reads ${state.on ? 'on' : 'off'} after being set ${power ? 'on' : 'off'}`));
       } else {
         r.status = 'switched';

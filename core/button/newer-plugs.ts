@@ -1,6 +1,6 @@
 /**
  * The direct driver's plugs that are not XOR: KLAP v1/v2 (IOT or SMART) and AES (SMART) on HTTP,
- * through core/tplink/connect.ts. The kind found and the sessions are kept per device for the
+ * through core/tplink/connect.ts, and Kasa bulbs and light strips on XOR (the XOR path switches relays only). The kind found and the sessions are kept per device for the
  * driver's life (a warm container); credentials are asked for only when such a device is opened,
  * and once more when a device refuses them and the source has newer ones. The button function
  * loads this module (in its own file beside the bundle) only when a plug turns out not to be XOR.
@@ -8,7 +8,7 @@
 import type { PlugAddress } from '../tplink/address';
 import { DEFAULT_PORT } from '../tplink/address';
 import { DetectionCache, openPlug, type ConnectOptions } from '../tplink/connect';
-import { TplinkAuthenticationError } from '../tplink/errors';
+import { TplinkAuthenticationError, TplinkProtocolError } from '../tplink/errors';
 import type { PlugDevice } from '../tplink/plug';
 import { SessionCache } from '../tplink/session-transport';
 import type { PlugCredentialsSource } from './plug-credentials';
@@ -55,7 +55,12 @@ export function createNewerPlugs(options: NewerPlugsOptions = {}): NewerPlugs {
     const key = deviceKey(target);
     const device = open.get(key);
     if (device) return op(device);
-    const { result, connected } = await openPlug(addressOf(target), connect, (c) => op(c.device), xorFailure);
+    // A well-formed XOR answer the button's relay-only XOR path did not understand (a Kasa bulb or
+    // light strip: `light_state`, no `relay_state`): the device is XOR; the full IOT client switches its light.
+    const xorLight = xorFailure instanceof TplinkProtocolError && xorFailure.reason === 'unexpected-reply';
+    const { result, connected } = xorLight
+      ? await openPlug({ host: target.host, port: target.port }, { ...connect, protocol: 'xor' }, (c) => op(c.device))
+      : await openPlug(addressOf(target), connect, (c) => op(c.device), xorFailure);
     open.set(key, connected.device);
     return result;
   }

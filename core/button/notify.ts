@@ -24,6 +24,9 @@ function line(t: TargetResult): string {
     return `- ${name(t)}: FAILED${t.before === undefined ? '' : ` (was ${onOff(t.before)})`}: ${t.error?.message ?? 'unknown error'}${code}`;
   }
   if (t.status === 'unchanged') return `- ${name(t)}: already ${onOff(t.after)}`;
+  if (t.status === 'superseded') {
+    return `- ${name(t)}: superseded by a newer click (request ${t.supersededBy ?? '?'}) before the hub acted on this one; the plug follows that one (${onOff(t.after)})`;
+  }
   return `- ${name(t)}: ${onOff(t.before)} -> ${onOff(t.after)}${t.confirmed === false ? ' (requested; not yet confirmed by the hub)' : ''}`;
 }
 
@@ -39,12 +42,15 @@ function headline(o: ClickOutcome): string {
   if (o.status === 'failed') return `${who}: ${o.clickType} click failed`;
   if (o.status === 'partial') return `${who}: ${o.clickType} click partly failed`;
   if (o.status === 'skipped') return `${o.clickType} click not acted on`;
+  if (o.targets.length > 0 && o.targets.every((t) => t.status === 'superseded')) return `${who}: ${o.clickType} click superseded by a newer one`;
   return `${who} ${onOff(o.power)} (${o.clickType} click)`;
 }
 
 export function formatNotification(o: ClickOutcome): Notification {
   const lines: string[] = [];
+  const superseded = o.targets.length > 0 && o.targets.every((t) => t.status === 'superseded');
   const verb =
+    superseded ? 'superseded by a newer click' :
     o.status === 'done' ? `turned ${onOff(o.power)}` :
     o.status === 'partial' ? `partly turned ${onOff(o.power)}` :
     o.status === 'failed' ? 'failed' : `not acted on (${o.detail ?? o.reason ?? 'skipped'})`;

@@ -112,7 +112,10 @@ export function createRelayDriver(options: RelayDriverOptions): RelayDriver {
     }
   }
 
-  /** Waits for the hub's answer to this click's request. */
+  /**
+   * Waits for the hub's answer to this click's request. A newer request that replaced ours in
+   * `desired` before the hub answered it supersedes it: the hub acts on that one only.
+   */
   async function confirm(plug: PlugConfig, power: 'on' | 'off'): Promise<TargetState> {
     const deadline = clock() + confirmTimeoutMs;
     for (;;) {
@@ -125,10 +128,25 @@ export function createRelayDriver(options: RelayDriverOptions): RelayDriver {
           retryable: false,
         });
       }
+      const newer = desiredRequestId(doc.desired);
+      if (newer !== undefined && newer !== requestId) return supersededBy(doc, newer);
       if (clock() >= deadline) return { ...stateOf(doc, power === 'on'), confirmed: false };
       await sleep(options.confirmPollMs ?? 100);
     }
   }
+
+  /** The plug follows the newer request: its power as requested (or as reported, if it asks none). */
+  const supersededBy = (doc: PlugDocument, newer: string): TargetState => {
+    const desired = isObject(doc.desired) ? doc.desired.power : undefined;
+    const on = desired === 'on' || desired === 'off' ? desired === 'on' : doc.reported.power === 'on';
+    return { ...stateOf(doc, on), supersededBy: newer };
+  };
+
+  /** A request another click wrote, not yet answered. */
+  const pending = (doc: PlugDocument): string | undefined => {
+    const id = desiredRequestId(doc.desired);
+    return id !== undefined && id !== requestId && id !== doc.reported.lastRequest?.requestId ? id : undefined;
+  };
 
   const stateOf = (doc: PlugDocument, on: boolean): TargetState => (doc.reported.alias ? { on, alias: doc.reported.alias } : { on });
 
@@ -164,11 +182,18 @@ export function createRelayDriver(options: RelayDriverOptions): RelayDriver {
       for (let attempt = 0; ; attempt++) {
         if (ours(doc)) break; // another container wrote this very click meanwhile
         if ((await update(plug, power, doc.version)) === 'written') break;
+        const before = pending(doc);
         if (attempt >= (options.conflictRetries ?? 3)) {
           throw new ShadowplugError(`${where(plug)}: still a newer version after ${attempt + 1} writes (409)`, { code: 'PLUG_SHADOW_CONFLICT', retryable: true });
         }
         logger.info('plug shadow version conflict; reading again', { plug: plug.id, version: doc.version });
         doc = await get(plug);
+        // Another click's request written since our read is newer than ours: ours is superseded, not retried.
+        const newer = pending(doc);
+        if (newer !== undefined && newer !== before) {
+          docs.delete(formatPlug(plug));
+          return supersededBy(doc, newer);
+        }
       }
       docs.delete(formatPlug(plug));
       return confirm(plug, power);

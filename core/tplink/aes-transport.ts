@@ -21,7 +21,7 @@ import {
   type HandshakeKeyPair,
 } from './aes-crypto';
 import { TAPO_DEFAULT_CREDENTIALS } from './credentials';
-import { SMART_AUTHENTICATION_CODES, SMART_DEVICE_BLOCKED, deviceBlocked, smartErrorName } from './errors';
+import { SMART_AUTHENTICATION_CODES, SMART_DEVICE_BLOCKED, smartErrorName } from './errors';
 import { SessionTransport, sessionExpiry, type Exchange, type SessionTransportOptions } from './session-transport';
 import type { Credentials } from './klap-crypto';
 import { isObject } from '../util/guards';
@@ -129,34 +129,45 @@ export class AesTransport extends SessionTransport {
     return parsed;
   }
 
-  /** Handshake and login: the user's credentials, then Tapo's defaults; login v2 then v1 unless fixed. */
+  /**
+   * Handshake and login: the user's credentials, then Tapo's defaults; login v2 then v1 unless
+   * fixed. Once the device has refused the account, one login per request (the candidates in
+   * turn): Tapo firmware blocks logins after a few refused ones.
+   */
   private async establish(exchange: Exchange): Promise<AesSession> {
     const versions: AesLoginVersion[] = this.wantedLogin === 'auto' ? [2, 1] : [this.wantedLogin];
     const candidates: Credentials[] = this.credentials ? [this.credentials, TAPO_DEFAULT_CREDENTIALS] : [TAPO_DEFAULT_CREDENTIALS];
+    const attempts = candidates.flatMap((credentials) => versions.map((loginVersion) => ({ credentials, loginVersion })));
     let lastCode = 0;
-    for (const credentials of candidates) {
-      for (const loginVersion of versions) {
-        // A refused login spoils the session: each attempt starts with its own handshake.
-        const handshake = await this.handshake(exchange);
-        const reply = await this.login(exchange, handshake, loginVersion, credentials);
-        const code = isObject(reply) && typeof reply.error_code === 'number' ? reply.error_code : -1;
-        const result = isObject(reply) && isObject(reply.result) ? reply.result : {};
-        if (code === 0 && typeof result.token === 'string') {
-          const session: AesSession = { ...handshake, token: result.token, loginVersion };
-          this.loginVersion = loginVersion;
-          this.sessions.set(this.sessionKey(), session);
-          return session;
-        }
-        // Blocked: one more attempt would only prolong it.
-        if (code === SMART_DEVICE_BLOCKED) throw deviceBlocked(this.endpoint, isObject(reply) ? (reply.result ?? reply) : undefined);
-        if (!SMART_AUTHENTICATION_CODES.has(code)) {
-          throw new TplinkProtocolError(this.endpoint, 'unexpected-reply', `AES login answered error ${code} (${smartErrorName(code)})`);
-        }
-        lastCode = code;
+    // After a refusal: the user's own credentials in turn (the defaults when none are given).
+    const own = attempts.filter((a) => a.credentials === (this.credentials ?? TAPO_DEFAULT_CREDENTIALS));
+    for (const { credentials, loginVersion } of this.guard.choose(attempts, own)) {
+      // A refused login spoils the session: each attempt starts with its own handshake.
+      const handshake = await this.handshake(exchange);
+      const reply = await this.login(exchange, handshake, loginVersion, credentials);
+      const code = isObject(reply) && typeof reply.error_code === 'number' ? reply.error_code : -1;
+      const result = isObject(reply) && isObject(reply.result) ? reply.result : {};
+      if (code === 0 && typeof result.token === 'string') {
+        const session: AesSession = { ...handshake, token: result.token, loginVersion };
+        this.loginVersion = loginVersion;
+        this.guard.succeeded();
+        this.sessions.set(this.sessionKey(), session);
+        return session;
       }
+      // Blocked: one more attempt would only prolong it.
+      if (code === SMART_DEVICE_BLOCKED) throw this.guard.blocked(this.now(), reply);
+      if (!SMART_AUTHENTICATION_CODES.has(code)) {
+        throw new TplinkProtocolError(this.endpoint, 'unexpected-reply', `AES login answered error ${code} (${smartErrorName(code)})`);
+      }
+      this.guard.refusedLogin(reply);
+      lastCode = code;
     }
     const tried = this.credentials ? 'the given credentials and the Tapo default ones' : 'no credentials given; the Tapo default ones';
-    throw new TplinkAuthenticationError(this.endpoint, `the device refused login_device (error ${lastCode}, ${smartErrorName(lastCode)}; tried ${tried}); check the TP-Link account email and password`);
+    const left = this.guard.attemptsLeft === undefined ? '' : `; the device allows ${this.guard.attemptsLeft} more before it blocks logins`;
+    throw new TplinkAuthenticationError(
+      this.endpoint,
+      `the device refused login_device (error ${lastCode}, ${smartErrorName(lastCode)}; tried ${tried}${left}); check the TP-Link account email and password (one login per request until one succeeds)`,
+    );
   }
 
   private async login(

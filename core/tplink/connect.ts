@@ -60,12 +60,19 @@ export interface ConnectOptions extends PlugOptions {
   /** Skip family detection (KLAP carries both). */
   family?: ProtocolFamily;
   /**
+   * With `protocol`: KLAP's hash version or AES's login version to try first, e.g. what discovery
+   * advertises ({@link kindFromDiscovery}); the other is still tried once.
+   */
+  version?: number;
+  /**
    * TP-Link account credentials for KLAP and AES (the defaults are tried after them), or how to get
    * them: called only when a KLAP or AES device is opened, so an XOR plug never asks for them.
    */
   credentials?: Credentials | (() => Promise<Credentials | undefined>);
   detection?: DetectionCache;
   sessions?: SessionCache;
+  /** KLAP/AES clock, ms since the epoch (session expiry, login blocks); default Date.now. */
+  now?: () => number;
 }
 
 export interface ConnectedPlug {
@@ -90,7 +97,7 @@ export function detectionKey(address: PlugAddress): string {
 export async function connectPlug(address: PlugAddress, options: ConnectOptions = {}): Promise<ConnectedPlug> {
   if (options.protocol !== undefined) {
     const port = address.port ?? (options.protocol === 'xor' ? DEFAULT_PORT : HTTP_PORT);
-    return open({ host: address.host, port }, options.protocol, options.family, options);
+    return open({ host: address.host, port }, options.protocol, options.family, options, options.version);
   }
   const known = (options.detection ?? detectionCache).get(detectionKey(address));
   if (known) {
@@ -195,6 +202,7 @@ async function open(
     connectTimeoutMs: options.connectTimeoutMs,
     requestTimeoutMs: options.requestTimeoutMs,
     sessions: options.sessions,
+    now: options.now,
     logger: options.logger,
   };
   if (transport === 'aes') {
@@ -214,7 +222,10 @@ async function open(
   try {
     const resolved = family ?? (await klapFamily(klap));
     const device: PlugDevice = resolved === 'iot' ? new Plug(endpoint, { ...options, transport: klap }) : new SmartPlug(klap);
-    return { device, kind: { transport, family: resolved, port: endpoint.port, version: klap.version ?? version } };
+    const kind: ConnectionKind = { transport, family: resolved, port: endpoint.port };
+    // The version the handshake found (it may differ from the remembered one): read when remembered.
+    Object.defineProperty(kind, 'version', { get: () => klap.version ?? version, enumerable: true });
+    return { device, kind };
   } catch (err) {
     await klap.close();
     throw err;

@@ -13,6 +13,8 @@ import { toStatus, type PlugStatus } from './plug';
 import { createHandshakeKeyPair } from './aes-crypto';
 import { parseTdpAnswer, tdpProbe, TDP_PORT, type TdpDevice } from './tdp';
 import { silentLogger, type Logger } from '../logger';
+import type { ConnectionKind } from './connect';
+import { describeTpap, unsupportedTransport } from './tpap';
 
 export const BROADCAST_ADDRESS = '255.255.255.255';
 
@@ -29,6 +31,18 @@ export interface DiscoverOptions {
 /** A device that answered the TDP probe: where it is and what it speaks. */
 export interface EncryptedPlugInfo extends TdpDevice {
   host: string;
+}
+
+/**
+ * How to reach a device discovery found, with the version it advertises to try first: IOT over
+ * KLAP v2 when `lv` ≥ 2, else v1 (what python-kasa uses too; firmware that wants v2 without saying
+ * so gets it on the same handshake, see klap-transport.ts); SMART over KLAP v2; AES's login `lv`.
+ */
+export function kindFromDiscovery(info: EncryptedPlugInfo): ConnectionKind {
+  if (info.transport === 'tpap') throw unsupportedTransport({ host: info.host, port: info.httpPort }, describeTpap(info.tpap ?? { preferred: true }));
+  const lv = info.loginVersion;
+  const version = info.transport === 'aes' ? lv : info.family === 'smart' || (lv !== undefined && lv >= 2) ? 2 : 1;
+  return { transport: info.transport, family: info.family, port: info.httpPort, ...(version === undefined ? {} : { version }) };
 }
 
 /** Sends the XOR probe and resolves, after the wait, with every plug that answered (once each). */

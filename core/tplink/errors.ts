@@ -148,13 +148,17 @@ export class TplinkAuthenticationError extends TplinkError {
 export const SMART_DEVICE_BLOCKED = -40404;
 
 /**
- * A device that answered -40404: it refuses every login for `sec_left` seconds, and each further
- * attempt may extend the block. Said as an authentication failure, so callers stop trying.
+ * A device that answered -40404: it refuses every login for `secondsLeft`, and each further
+ * attempt may extend the block. Said as an authentication failure, so callers stop trying;
+ * `note` says what we did (e.g. that nothing was sent while the block lasts).
  */
-export function deviceBlocked(endpoint: TplinkEndpoint, result: unknown): TplinkAuthenticationError {
-  const secLeft = typeof result === 'object' && result !== null ? (result as { sec_left?: unknown }).sec_left : undefined;
-  const wait = typeof secLeft === 'number' ? `for another ${Math.ceil(secLeft)} s (about ${Math.ceil(secLeft / 60)} min)` : 'for a while';
-  return new TplinkAuthenticationError(endpoint, `the device blocks logins ${wait} after too many refused ones (error -40404); fix the TP-Link account email and password, then wait`);
+export function deviceBlocked(endpoint: TplinkEndpoint, secondsLeft: number | undefined, note?: string): TplinkAuthenticationError {
+  const wait =
+    secondsLeft !== undefined && secondsLeft > 0 ? `for another ${Math.ceil(secondsLeft)} s (about ${Math.ceil(secondsLeft / 60)} min)` : 'for a while';
+  return new TplinkAuthenticationError(
+    endpoint,
+    `the device blocks logins ${wait} after too many refused ones (error -40404)${note ? `; ${note}` : ''}; fix the TP-Link account email and password, then wait`,
+  );
 }
 
 /** The connection broke (reset, or closed before the reply was complete). A retry may succeed. */

@@ -26,11 +26,16 @@ import {
   type KlapVersion,
 } from './klap-crypto';
 import { candidateCredentials } from './credentials';
+import { describeTpap, parseTpapDiscoverReply, TPAP_DISCOVER_BODY, unsupportedTransport } from './tpap';
 import { SessionTransport, sessionExpiry, type Exchange, type SessionTransportOptions } from './session-transport';
 import type { TplinkEndpoint , TplinkError } from './errors';
 
 export interface KlapTransportOptions extends SessionTransportOptions {
-  /** 1, 2, or `auto` (default): one handshake 1 tells which, by the hash that matches. */
+  /**
+   * The version to expect (remembered, or what discovery's `lv` advertises), or `auto` (default).
+   * Either way one handshake 1 tells which, by the hash that matches: the expected one is checked
+   * first, the other once after it (firmware that wants v2 without saying so, or was updated).
+   */
   version?: KlapVersion | 'auto';
 }
 
@@ -128,6 +133,12 @@ export class KlapTransport extends SessionTransport {
     const localSeed = randomBytes(KLAP_SEED_LENGTH);
     const first = await exchange.post(KLAP_PATHS.handshake1, localSeed);
     if (first.status === 403) {
+      // TPAP firmware refuses handshake 1 before any credential check: ask before blaming the app setting.
+      const tpap = await exchange.post('/', TPAP_DISCOVER_BODY, { 'Content-Type': 'application/json' }).then(
+        (reply) => parseTpapDiscoverReply(reply.body),
+        () => undefined,
+      );
+      if (tpap?.preferred) throw unsupportedTransport(this.endpoint, describeTpap(tpap));
       throw new TplinkAuthenticationError(
         this.endpoint,
         'the device refused KLAP handshake 1 (403); on a Tapo device turn on "Third-Party Compatibility" in the Tapo app',
@@ -169,7 +180,7 @@ export class KlapTransport extends SessionTransport {
 
   /** Which credential (and version) the device's handshake 1 hash proves; checked locally, no round trip. */
   private matchCredentials(localSeed: Buffer, remoteSeed: Buffer, serverHash: Buffer): { version: KlapVersion; auth: Buffer } {
-    const versions: KlapVersion[] = this.wantedVersion === 'auto' ? [2, 1] : [this.wantedVersion];
+    const versions: KlapVersion[] = this.wantedVersion === 1 ? [1, 2] : [2, 1];
     for (const credentials of candidateCredentials(this.credentials)) {
       for (const version of versions) {
         const auth = klapAuthHash(version, credentials);

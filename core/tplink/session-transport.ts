@@ -5,11 +5,13 @@
  * that outlives the transport (a warm Lambda or the agent skips the handshake next time).
  */
 import { deviceMutex, type DeviceHolder, type DeviceMutex } from './device-mutex';
-import { formatEndpoint, TplinkTimeoutError, transportClosed, type TplinkEndpoint } from './errors';
+import { formatEndpoint, SMART_DEVICE_BLOCKED, TplinkTimeoutError, transportClosed, type TplinkEndpoint } from './errors';
 import { DeviceConnection, httpPost, type HttpReply } from './http-post';
 import { assertPositiveMs, DEFAULT_REQUEST_TIMEOUT_MS, type Transport, type TransportTimeouts } from './transport';
 import { SerialQueue } from '../util/serial-queue';
 import type { Credentials } from './klap-crypto';
+import { LoginGuard } from './login-guard';
+import { isObject } from '../util/guards';
 import { silentLogger, type Logger } from '../logger';
 
 /**
@@ -20,6 +22,18 @@ import { silentLogger, type Logger } from '../logger';
 export class SessionCache {
   private readonly sessions = new Map<string, unknown>();
   private readonly connections = new Map<string, DeviceConnection>();
+  private readonly guards = new Map<string, LoginGuard>();
+
+  /** What the device said about our logins (refused, blocked until), kept as long as the sessions. */
+  loginGuard(endpoint: TplinkEndpoint): LoginGuard {
+    const key = formatEndpoint(endpoint);
+    let guard = this.guards.get(key);
+    if (!guard) {
+      guard = new LoginGuard(endpoint);
+      this.guards.set(key, guard);
+    }
+    return guard;
+  }
 
   connectionFor(device: string): DeviceConnection {
     let connection = this.connections.get(device);
@@ -47,6 +61,7 @@ export class SessionCache {
   }
   clear(): void {
     this.sessions.clear();
+    this.guards.clear();
     this.closeConnections();
   }
 }
@@ -97,6 +112,8 @@ export abstract class SessionTransport implements Transport {
   protected readonly now: () => number;
   protected readonly log: Logger;
   protected readonly deviceKey: string;
+  /** Refused logins and blocks (-40404) of this device. */
+  protected readonly guard: LoginGuard;
   private readonly maxBodyBytes: number;
   private readonly connection: DeviceConnection;
   private readonly holder: DeviceHolder;
@@ -116,6 +133,7 @@ export abstract class SessionTransport implements Transport {
     this.deviceKey = formatEndpoint(this.endpoint);
     this.connection = options.connection ?? this.sessions.connectionFor(this.deviceKey);
     this.log = (options.logger ?? silentLogger).child({ device: this.deviceKey });
+    this.guard = this.sessions.loginGuard(this.endpoint);
     // The HTTP socket lives in the device's connection (shared by its transports): nothing to hand over.
     const user = { handOver: () => Promise.resolve() };
     this.holder = (options.mutex ?? deviceMutex).holder(this.deviceKey, user, () => new TplinkTimeoutError(this.endpoint, 'queue', this.requestTimeoutMs));
@@ -160,9 +178,13 @@ export abstract class SessionTransport implements Transport {
 
   /** One request, the device held, within its budget. */
   private async sendNow(request: object, deadline: number): Promise<unknown> {
+    // A device that blocks logins gets nothing until the block is over: each attempt may extend it.
+    this.guard.check(this.now());
     this.inflight++;
     try {
-      return await this.exchange(new BoundExchange(this, deadline), request);
+      const reply = await this.exchange(new BoundExchange(this, deadline), request);
+      if (isObject(reply) && reply.error_code === SMART_DEVICE_BLOCKED) this.guard.blocked(this.now(), reply);
+      return reply;
     } finally {
       this.inflight--;
     }

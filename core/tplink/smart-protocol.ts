@@ -17,6 +17,7 @@ import {
   type TplinkEndpoint,
 } from './errors';
 import type { Transport } from './transport';
+import { loginRefusal } from './login-guard';
 import { isObject } from '../util/guards';
 
 export interface SmartCall {
@@ -123,7 +124,7 @@ export class SmartProtocol {
     const code = reply.error_code;
     if (typeof code !== 'number') throw new TplinkProtocolError(this.endpoint, 'unexpected-reply', `${method} reply has no error_code`);
     if (code !== 0) {
-      if (code === SMART_DEVICE_BLOCKED) throw deviceBlocked(this.endpoint, reply.result ?? reply);
+      if (code === SMART_DEVICE_BLOCKED) throw deviceBlocked(this.endpoint, loginRefusal(reply).secondsLeft);
       if (SMART_AUTHENTICATION_CODES.has(code)) {
         throw new TplinkAuthenticationError(this.endpoint, `device error ${code} (${smartErrorName(code)}) in ${method}`);
       }

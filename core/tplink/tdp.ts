@@ -6,6 +6,7 @@
  */
 import { crc32 } from 'node:zlib';
 import { isObject } from '../util/guards';
+import { tpapAdvert, type TpapAdvert } from './tpap';
 
 export const TDP_PORT = 20002;
 const HEADER_LENGTH = 16;
@@ -46,11 +47,16 @@ export interface TdpDevice {
   model: string;
   deviceId: string;
   mac: string;
-  /** `klap` or `aes`. */
-  transport: 'klap' | 'aes';
+  /** `klap` or `aes`; `tpap` for a device that wants TPAP (not spoken here: see tpap.ts). */
+  transport: 'klap' | 'aes' | 'tpap';
+  /** What it advertises of TPAP, when it does (even a KLAP device may, without preferring it). */
+  tpap?: TpapAdvert;
   family: 'iot' | 'smart';
   httpPort: number;
-  /** KLAP version for IOT devices (2 when `lv` ≥ 2), AES login version for SMART ones. */
+  /**
+   * What the device advertises (`lv`, or `login_version` on some firmware): the KLAP hash for IOT
+   * devices (2 when ≥ 2), the AES login version for SMART ones; undefined when it says nothing.
+   */
   loginVersion: number | undefined;
 }
 
@@ -67,16 +73,18 @@ export function parseTdpAnswer(datagram: Buffer): TdpDevice | undefined {
   const scheme = result && isObject(result.mgt_encrypt_schm) ? result.mgt_encrypt_schm : undefined;
   if (!result || !scheme) return undefined;
   const type = typeof scheme.encrypt_type === 'string' ? scheme.encrypt_type.toUpperCase() : '';
-  if (type !== 'KLAP' && type !== 'AES') return undefined;
+  const tpap = tpapAdvert(result);
+  if (type !== 'KLAP' && type !== 'AES' && type !== 'TPAP') return undefined;
   const deviceType = typeof result.device_type === 'string' ? result.device_type : '';
   return {
+    ...(tpap === undefined ? {} : { tpap }),
     deviceType,
     model: typeof result.device_model === 'string' ? result.device_model : '',
     deviceId: typeof result.device_id === 'string' ? result.device_id : '',
     mac: typeof result.mac === 'string' ? result.mac : '',
-    transport: type === 'KLAP' ? 'klap' : 'aes',
+    transport: tpap?.preferred ? 'tpap' : type === 'KLAP' ? 'klap' : 'aes',
     family: deviceType.startsWith('IOT.') ? 'iot' : 'smart',
     httpPort: typeof scheme.http_port === 'number' ? scheme.http_port : 80,
-    loginVersion: typeof scheme.lv === 'number' ? scheme.lv : undefined,
+    loginVersion: typeof scheme.lv === 'number' ? scheme.lv : typeof scheme.login_version === 'number' ? scheme.login_version : undefined,
   };
 }

@@ -156,7 +156,8 @@ function dashboardActions(source: DashboardSource, model: DashboardModel, hub: B
     },
     toggle: (child) => monitor.toggle(child),
     async click(type) {
-      const result = await clickSandbox({ clickType: type, info, watchMs: 0 });
+      // The sandbox's own account, password included (this process has it; sandbox.json does not).
+      const result = await clickSandbox({ clickType: type, info, watchMs: 0, ...(source.plugCredentials ? { credentials: source.plugCredentials } : {}) });
       return { summary: describeClick(result) };
     },
     upload: (request) => putObject(s3, info, request),

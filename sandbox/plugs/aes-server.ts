@@ -12,6 +12,28 @@ import { isObject } from '../../core/util/guards';
 export interface AesServerOptions extends DeviceServerOptions {
   /** Which login the firmware accepts (default 2). */
   loginVersion?: AesLoginVersion;
+  /** Blocks logins after this many refused ones, as Tapo firmware does (default: never). */
+  lockout?: LoginLockout;
+}
+
+/**
+ * Tapo's login lockout: after `maxFailures` refused logins every login answers -40404 with
+ * `sec_left` until `blockSeconds` have passed. Newer firmware also says how many attempts are left
+ * with each refusal (`reportAttempts`, in `data.time` beside `data.max_time` as Tapo cameras do).
+ */
+export interface LoginLockout {
+  maxFailures: number;
+  blockSeconds: number;
+  reportAttempts?: boolean;
+  /** The device's clock, ms (default Date.now). */
+  now?: () => number;
+}
+
+/** Login attempts a device saw (tests count them). */
+export interface LoginStats {
+  logins: number;
+  refused: number;
+  blocked: number;
 }
 
 interface ServerSession {
@@ -35,7 +57,7 @@ function publicKeyPem(text: string): string {
   return pem;
 }
 
-export async function startAesServer(options: AesServerOptions): Promise<HttpDeviceServer> {
+export async function startAesServer(options: AesServerOptions): Promise<HttpDeviceServer & { logins: LoginStats }> {
   const faults = options.faults ?? {};
   const sessions = new DeviceSessions<ServerSession>(faults);
   const expected = aesLoginParams(options.loginVersion ?? 2, options.credentials);
@@ -53,15 +75,35 @@ export async function startAesServer(options: AesServerOptions): Promise<HttpDev
     return json({ error_code: 0, result: { key: encryptSessionKey(pem, key) } }, cookie);
   };
 
+  const lockout = options.lockout;
+  const clock = lockout?.now ?? Date.now;
+  let failures = 0;
+  let blockedUntil = 0;
+  const login = (session: ServerSession, params: Record<string, unknown>): unknown => {
+    server.logins.logins++;
+    if (lockout && clock() < blockedUntil) {
+      server.logins.blocked++;
+      return { error_code: -40404, result: { data: { code: -40404, sec_left: Math.ceil((blockedUntil - clock()) / 1000) } } };
+    }
+    if (!Object.entries(expected).every(([name, value]) => params[name] === value)) {
+      server.logins.refused++;
+      if (!lockout) return { error_code: -1501 };
+      failures++;
+      if (failures >= lockout.maxFailures) {
+        failures = 0;
+        blockedUntil = clock() + lockout.blockSeconds * 1000;
+      }
+      const left = lockout.maxFailures - failures;
+      return lockout.reportAttempts ? { error_code: -1501, result: { data: { code: -1501, time: left, max_time: lockout.maxFailures } } } : { error_code: -1501 };
+    }
+    failures = 0;
+    session.token = randomBytes(16).toString('hex').toUpperCase();
+    return { error_code: 0, result: { token: session.token } };
+  };
+
   const inner = (session: ServerSession, request: unknown, token: string | null): unknown => {
     if (!isObject(request)) return { error_code: -1003 };
-    if (request.method === 'login_device') {
-      const params = isObject(request.params) ? request.params : {};
-      const matches = Object.entries(expected).every(([name, value]) => params[name] === value);
-      if (!matches) return { error_code: -1501 };
-      session.token = randomBytes(16).toString('hex').toUpperCase();
-      return { error_code: 0, result: { token: session.token } };
-    }
+    if (request.method === 'login_device') return login(session, isObject(request.params) ? request.params : {});
     if (session.token === undefined || token !== session.token) return { error_code: 9999 };
     server.stats.requests++;
     return options.handle(request);
@@ -107,6 +149,8 @@ export async function startAesServer(options: AesServerOptions): Promise<HttpDev
   };
 
   // The routes run only once the server is listening, after `server` is set.
-  const server = await startSessionDeviceServer(route, sessions, options);
+  const server: HttpDeviceServer & { logins: LoginStats } = Object.assign(await startSessionDeviceServer(route, sessions, options), {
+    logins: { logins: 0, refused: 0, blocked: 0 },
+  });
   return server;
 }

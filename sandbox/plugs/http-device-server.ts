@@ -12,6 +12,8 @@ import { closeServer, listen } from '../http-server';
 export interface DeviceFaults {
   /** KLAP: handshake 1 proves other credentials (the client must refuse, fast). */
   wrongServerHash?: boolean;
+  /** KLAP handshake 1 answers 403 (a Tapo device with "Third-Party Compatibility" off). */
+  forbidHandshake?: boolean;
   /** Every request (after the handshake) answers 403. */
   forbidRequests?: boolean;
   /** Replies are corrupted (bad padding or signature). */
@@ -26,6 +28,16 @@ export interface DeviceFaults {
   sessionTtlMs?: number;
   /** A session accepts one request only (some IOT firmware). */
   oneRequestPerSession?: boolean;
+  /**
+   * The firmware moved to TPAP (advertised on this port): KLAP's handshake 1 answers 403, and
+   * discovery (UDP and `POST /`) says `tpap_preferred` with `tpap {tls, port, pake}`.
+   */
+  tpap?: { port: number };
+}
+
+/** What a TPAP device's discover answers carry in `result` (UDP and HTTP alike). */
+export function tpapDiscoverFields(tpap: { port: number }): Record<string, unknown> {
+  return { tpap_preferred: true, tpap: { tls: 0, dac: 1, noc: 1, pake: [2], port: tpap.port } };
 }
 
 export interface DeviceServerStats {

@@ -10,6 +10,10 @@ export interface IotDeviceOptions {
   deviceId: string;
   alias: string;
   mac?: string;
+  /** Has an energy meter (KP115, HS110 v2+): `emeter` in newer firmware's units (mW, mV, mA, Wh). */
+  meter?: boolean;
+  /** What the meter shows while the relay is on, in watts. */
+  loadW?: number;
 }
 
 type Json = Record<string, unknown>;
@@ -21,8 +25,10 @@ export class SimulatedIotDevice {
   on = false;
   readonly events = new EventEmitter();
   private readonly mac: string;
+  private readonly options: IotDeviceOptions;
 
   constructor(options: IotDeviceOptions) {
+    this.options = options;
     this.model = options.model;
     this.deviceId = options.deviceId;
     this.alias = options.alias;
@@ -44,7 +50,7 @@ export class SimulatedIotDevice {
       status: 'new',
       obd_src: 'tplink',
       mic_type: 'IOT.SMARTPLUGSWITCH',
-      feature: 'TIM',
+      feature: this.options.meter ? 'TIM:ENE' : 'TIM',
       mac: this.mac,
       updating: 0,
       led_off: 0,
@@ -69,6 +75,10 @@ export class SimulatedIotDevice {
         reply[module] = this.time(Object.keys(methods));
         continue;
       }
+      if (module === 'emeter' && this.options.meter && isObject(methods)) {
+        reply[module] = this.emeter(Object.keys(methods));
+        continue;
+      }
       if (module !== 'system' || !isObject(methods)) {
         reply[module] = { err_code: -1, err_msg: 'module not support' };
         continue;
@@ -78,6 +88,24 @@ export class SimulatedIotDevice {
       reply[module] = answers;
     }
     return reply;
+  }
+
+  /** The meter: realtime in mW/mV/mA/Wh, and empty statistics. */
+  private emeter(methods: string[]): Json {
+    const watts = this.on ? (this.options.loadW ?? 0) : 0;
+    const answers: Json = {};
+    for (const method of methods) {
+      if (method === 'get_realtime') {
+        answers[method] = { power_mw: watts * 1000, voltage_mv: 230_000, current_ma: Math.round((watts / 230) * 1000), total_wh: 1200, err_code: 0 };
+      } else if (method === 'get_daystat') {
+        answers[method] = { day_list: [], err_code: 0 };
+      } else if (method === 'get_monthstat') {
+        answers[method] = { month_list: [], err_code: 0 };
+      } else {
+        answers[method] = { err_code: -2, err_msg: 'member not support' };
+      }
+    }
+    return answers;
   }
 
   /** The clock module (clients show the device's time): UTC. */

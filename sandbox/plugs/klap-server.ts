@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as klap from '../../core/tplink/klap-crypto';
-import { corruptPadding, DeviceSessions, startSessionDeviceServer } from './http-device-server';
+import { corruptPadding, DeviceSessions, startSessionDeviceServer, tpapDiscoverFields } from './http-device-server';
 import type { Answer, DeviceServerOptions, HttpDeviceServer } from './http-device-server';
 
 export interface KlapServerOptions extends DeviceServerOptions {
@@ -34,6 +34,7 @@ export async function startKlapServer(options: KlapServerOptions): Promise<HttpD
 
   const handshake1 = (localSeed: Buffer): Answer => {
     if (localSeed.length !== klap.KLAP_SEED_LENGTH) return { status: 400 };
+    if (faults.tpap || faults.forbidHandshake) return { status: 403 };
     server.stats.handshakes++;
     const remoteSeed = randomBytes(klap.KLAP_SEED_LENGTH);
     const proof = klap.klapServerHash(version, localSeed, remoteSeed, faults.wrongServerHash ? wrongAuth : auth);
@@ -64,6 +65,10 @@ export async function startKlapServer(options: KlapServerOptions): Promise<HttpD
     }
     if (path.startsWith(`${klap.KLAP_PATHS.request}?`)) return request(path, body, session);
     if (path === '/app') return { status: 200, body: JSON.stringify({ error_code: 1003 }) };
+    if (path === '/') {
+      const result = { sub_method: 'discover', ...(faults.tpap ? tpapDiscoverFields(faults.tpap) : { tpap_preferred: false }) };
+      return { status: 200, body: JSON.stringify({ error_code: 0, result }) };
+    }
     return { status: 404 };
   };
 

@@ -5,24 +5,29 @@
  * meters, both on KLAP v2 (SMART protocol). Each checks the
  * credentials it was given, as the real ones check the TP-Link account's.
  */
-import { startAesServer } from './aes-server';
+import { startAesServer, type LoginLockout } from './aes-server';
 import type { DeviceFaults, HttpDeviceServer } from './http-device-server';
 import { SimulatedIotDevice } from './iot-device';
 import { startKlapServer } from './klap-server';
 import { SimulatedSmartDevice } from './smart-device';
 import type { Credentials } from '../../core/tplink/klap-crypto';
 
-export const SIMULATED_DEVICE_KINDS = ['hs100-klap1', 'hs103-klap2', 'p110-klap', 'p100-aes', 'p300-klap', 'p304m-klap'] as const;
+export const SIMULATED_DEVICE_KINDS = ['hs100-klap1', 'hs103-klap2', 'kp115-klap2', 'p110-klap', 'p100-aes', 'p300-klap', 'p304m-klap'] as const;
 export type SimulatedDeviceKind = (typeof SIMULATED_DEVICE_KINDS)[number];
 
-/** What each kind speaks (and what a client must be told when it cannot detect). */
-export const KIND_PROTOCOLS: Record<SimulatedDeviceKind, { transport: 'klap' | 'aes'; family: 'iot' | 'smart'; version: 1 | 2 }> = {
-  'hs100-klap1': { transport: 'klap', family: 'iot', version: 1 },
-  'hs103-klap2': { transport: 'klap', family: 'iot', version: 2 },
-  'p110-klap': { transport: 'klap', family: 'smart', version: 2 },
-  'p100-aes': { transport: 'aes', family: 'smart', version: 2 },
-  'p300-klap': { transport: 'klap', family: 'smart', version: 2 },
-  'p304m-klap': { transport: 'klap', family: 'smart', version: 2 },
+/**
+ * What each kind speaks (and what a client must be told when it cannot detect). `lv`: the login
+ * version its discovery answer advertises, when it does (a KP115 on firmware 1.1.x wants KLAP v2
+ * and does not say so: python-kasa then uses v1 and fails, #1555/#1604/#1740).
+ */
+export const KIND_PROTOCOLS: Record<SimulatedDeviceKind, { transport: 'klap' | 'aes'; family: 'iot' | 'smart'; version: 1 | 2; lv?: number }> = {
+  'hs100-klap1': { transport: 'klap', family: 'iot', version: 1, lv: 1 },
+  'hs103-klap2': { transport: 'klap', family: 'iot', version: 2, lv: 2 },
+  'kp115-klap2': { transport: 'klap', family: 'iot', version: 2 },
+  'p110-klap': { transport: 'klap', family: 'smart', version: 2, lv: 2 },
+  'p100-aes': { transport: 'aes', family: 'smart', version: 2, lv: 2 },
+  'p300-klap': { transport: 'klap', family: 'smart', version: 2, lv: 2 },
+  'p304m-klap': { transport: 'klap', family: 'smart', version: 2, lv: 2 },
 };
 
 export interface SimulatedDeviceOptions {
@@ -30,6 +35,8 @@ export interface SimulatedDeviceOptions {
   host?: string;
   port?: number;
   faults?: DeviceFaults;
+  /** AES devices: block logins after refused ones (Tapo's -40404). */
+  lockout?: LoginLockout;
   /** AES login the device accepts (default 2). */
   loginVersion?: 1 | 2;
   /** TIMEOUT cookie in seconds. */
@@ -57,6 +64,8 @@ function modelFor(kind: SimulatedDeviceKind, options: SimulatedDeviceOptions): S
       return new SimulatedIotDevice({ model: 'HS100(UK)', deviceId: '8006F1A2B3C4D5E6F7A8B9C0D1E2F3A4B5C6D7E8', alias: 'Hall lamp' });
     case 'hs103-klap2':
       return new SimulatedIotDevice({ model: 'HS103(US)', deviceId: '8006F1A2B3C4D5E6F7A8B9C0D1E2F3A4B5C6D7E9', alias: 'Desk fan' });
+    case 'kp115-klap2':
+      return new SimulatedIotDevice({ model: 'KP115(US)', deviceId: '8006F1A2B3C4D5E6F7A8B9C0D1E2F3A4B5C6D7EA', alias: 'Dryer', meter: true, loadW: 850 });
     case 'p110-klap':
       return new SimulatedSmartDevice({ model: 'P110', deviceId: '802234B1C2D3E4F5A6B7C8D9E0F1A2B3C4D5E6F7', nickname: 'Kettle', energy: true });
     case 'p100-aes':
@@ -88,7 +97,7 @@ export async function startSimulatedDevice(kind: SimulatedDeviceKind, options: S
   const common = { credentials: options.credentials, handle, host: options.host, port: options.port, faults: options.faults, timeoutSeconds: options.timeoutSeconds };
   const server =
     spec.transport === 'aes'
-      ? await startAesServer({ ...common, loginVersion: options.loginVersion ?? 2 })
+      ? await startAesServer({ ...common, loginVersion: options.loginVersion ?? 2, lockout: options.lockout })
       : await startKlapServer({ ...common, version: spec.version });
   return {
     kind,

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { tdpCrcValid, tdpDatagram } from '../../core/tplink/tdp';
 import { KIND_PROTOCOLS, type SimulatedDevice } from './simulated-devices';
 import { SimulatedIotDevice } from './iot-device';
+import { tpapDiscoverFields } from './http-device-server';
 
 export interface TdpResponder {
   port: number;
@@ -18,6 +19,7 @@ export interface TdpResponder {
 function answerFor(device: SimulatedDevice): Record<string, unknown> {
   const spec = KIND_PROTOCOLS[device.kind];
   const iot = device.model instanceof SimulatedIotDevice;
+  const tpap = device.server.faults.tpap;
   return {
     error_code: 0,
     result: {
@@ -27,11 +29,13 @@ function answerFor(device: SimulatedDevice): Record<string, unknown> {
       ip: device.host,
       mac: '00-00-5E-00-53-01',
       factory_default: false,
+      ...(tpap ? tpapDiscoverFields(tpap) : {}),
       mgt_encrypt_schm: {
         is_support_https: false,
-        encrypt_type: spec.transport === 'klap' ? 'KLAP' : 'AES',
+        encrypt_type: tpap ? 'TPAP' : spec.transport === 'klap' ? 'KLAP' : 'AES',
         http_port: device.port,
-        lv: spec.version,
+        // Left out when the firmware does not advertise it (the KP115 on 1.1.x).
+        lv: spec.lv,
       },
     },
   };

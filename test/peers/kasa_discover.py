@@ -23,7 +23,12 @@ async def main() -> None:
     )
     out = []
     for ip, dev in found.items():
-        await dev.update()
+        try:
+            await dev.update()
+        except Exception as err:  # noqa: BLE001 - reported to the test, which asserts on it
+            out.append({"ip": ip, "port": dev.port, "error": f"{type(err).__name__}: {err}"})
+            await dev.disconnect()
+            continue
         out.append({
             "ip": ip,
             "port": dev.port,

@@ -388,6 +388,43 @@ describe('agent plug capability with every kind of plug (KLAP, AES; IOT, SMART),
     for (const text of [...logLines, ...shadows]) for (const secret of secrets) expect(text).not.toContain(secret);
   });
 
+  it('a Tapo plug that blocks logins (-40404): one login per poll once refused, none while blocked (requests included), reported.error says how long; logins again once sec_left has passed', async () => {
+    let now = Date.UTC(2026, 0, 1);
+    const owner = { username: 'someone-else@example.com', password: 'not the hub owner’s' };
+    const d = await startSimulatedDevice('p100-aes', { credentials: owner, lockout: { maxFailures: 5, blockSeconds: 1800, now: () => now } });
+    devices.push(d);
+    const logins = () => (d.server as typeof d.server & { logins: { logins: number } }).logins.logins;
+    const logger = createLogger({ level: 'debug', json: true, write: (line) => logLines.push(line) });
+    agent = await startAgent(h.agentOptions({ plugs: [plug('heater', d)], plugPollMs: 10_000, timers, logger, tplinkCredentials: account, clock: () => now }));
+    const polled = (n: number) => waitFor(() => logins() === n, `${n} logins`);
+    // Dated on the hub's clock (the test's), as a click's would be.
+    const ask = (requestId: string) => {
+      expect(h.iot.shadows.update('hub-2', { state: { desired: { power: 'on', requestId, requestedAt: now } } }, plugShadowName('heater')).ok).toBe(true);
+    };
+    await polled(4); // the first poll: login v2 and v1, the account's and Tapo's default
+    await waitFor(() => reported('heater')?.online === false, 'offline');
+    timers.tick(); // skipped (back-off after a refusal)
+    timers.tick(); // one login: the fifth refused one, the device blocks from now
+    await polled(5);
+    for (let i = 0; i < 3; i++) timers.tick(); // two skipped, then one login, answered -40404
+    await waitFor(() => /blocks logins for another 1800 s/.test(String((reported('heater')?.error as { message?: string } | undefined)?.message)), 'blocked reported');
+    expect(logins()).toBe(6);
+    expect(reported('heater')!.error).toMatchObject({ code: 'TPLINK_AUTH' });
+
+    now += 600_000;
+    ask('while-blocked');
+    await waitFor(() => lastRequest('heater')?.requestId === 'while-blocked', 'request answered');
+    expect(lastRequest('heater')).toMatchObject({ outcome: 'failed', error: { code: 'TPLINK_AUTH' } });
+    expect(lastRequest('heater')!.error!.message).toMatch(/for another 1200 s \(about 20 min\).*no login tried/);
+    expect(logins()).toBe(6);
+
+    now += 1_200_000;
+    ask('after-block');
+    await waitFor(() => lastRequest('heater')?.requestId === 'after-block', 'request answered');
+    expect(logins()).toBe(7);
+    expect(lastRequest('heater')!.error!.message).toMatch(/refused login_device/);
+  });
+
   it('after a restart goes straight to each plug by the remembered kind: no XOR or KLAP probe the second time', async () => {
     const hs103 = await device('hs103-klap2');
     const p100 = await device('p100-aes');

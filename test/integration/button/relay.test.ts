@@ -173,6 +173,37 @@ describe('button in relay mode: click → plug shadow → hub agent → plug', (
     expect(await relayOn(lamp)).toBe(true);
   });
 
+  /** A plug shadow as a hub reports it, with no hub running: nobody answers requests. */
+  function reportedOff(id: string): PlugConfig {
+    const plug: PlugConfig = { id, hub: HUB, host: '192.0.2.10', port: 9999 };
+    expect(h.iot.shadows.update(HUB, { state: { reported: { online: true, power: 'off', alias: 'Lamp' } } }, plugShadowName(id)).ok).toBe(true);
+    return plug;
+  }
+  const desiredOf = (id: string) => (h.iot.shadows.get(HUB, plugShadowName(id)) as { state: { desired?: { requestId?: string } } }).state.desired;
+
+  it('a click whose request a newer click replaced before the hub answered it is superseded, and SNS says so', async () => {
+    const plugs = [reportedOff('lamp')];
+    const click = handler(plugs)(ruleClick(SERIAL, 'SINGLE', { requestId: 'older' }));
+    await waitFor(() => desiredOf('lamp')?.requestId === 'older', 'the older request in desired');
+    expect(h.iot.shadows.update(HUB, { state: { desired: { power: 'on', requestId: 'newer', requestedAt: Date.now() } } }, 'plug-lamp').ok).toBe(true);
+    const outcome = await click;
+    expect(outcome.clicks[0]!.targets[0]).toMatchObject({ status: 'superseded', supersededBy: 'newer', after: true });
+    expect(outcome.clicks[0]!.status).toBe('done');
+    expect(sent[0]!.subject).toMatch(/Lamp: SINGLE click superseded by a newer one/);
+    expect(sent[0]!.message).toMatch(/superseded by a newer click \(request newer\) before the hub acted on this one; the plug follows that one \(on\)/);
+  });
+
+  it('a click that meets a newer click’s request on a version conflict (409) is superseded at once, not written again', async () => {
+    const plugs = [reportedOff('lamp')];
+    const driver = createRelayDriver({ plugs, iotData: sdk, confirmPollMs: 20 });
+    driver.begin({ requestId: 'older' });
+    const target = { host: '192.0.2.10', port: 9999, plug: 'lamp' };
+    expect(await driver.read(target)).toMatchObject({ on: false });
+    expect(h.iot.shadows.update(HUB, { state: { desired: { power: 'on', requestId: 'newer', requestedAt: Date.now() } } }, 'plug-lamp').ok).toBe(true);
+    expect(await driver.write(target, true)).toMatchObject({ on: true, supersededBy: 'newer' });
+    expect(desiredOf('lamp')?.requestId).toBe('newer');
+  });
+
   it('refuses at configuration a relay target that is no configured plug', () => {
     expect(() => buttonFunctionEnvironment({ defaultTargets: '10.0.0.9', plugMode: 'relay', plugs: 'lamp@hub-1=10.0.0.8' })).toThrow(/defaultTargets: 10\.0\.0\.9:9999 is not a configured plug \(configured: lamp\)/);
   });

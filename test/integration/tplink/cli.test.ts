@@ -60,6 +60,16 @@ describe('shadowplug plug', () => {
     expect(r.stdout).toMatch(new RegExp(`^127\\.0\\.0\\.1:${hs100.port}  HS100\\S*  "Desk lamp"  on\\n$`));
   });
 
+  it("prints each outlet's meter of a strip in the status text (HS300), as --json carries it", async () => {
+    const json = JSON.parse((await cli(hs300.address, 'status', '--json')).stdout) as { children: { energy?: { powerW?: number } }[] };
+    expect(json.children[0]!.energy?.powerW).toEqual(expect.any(Number));
+    const r = await cli(hs300.address, 'status');
+    expect(r.code).toBe(0);
+    const outlets = r.stdout.trim().split('\n').slice(1);
+    expect(outlets).toHaveLength(json.children.length);
+    for (const line of outlets) expect(line).toMatch(/^ {2}\d\d {2}\[\d\] {2}".*" {2}(on|off) {2}\d+\.\d W {2}\d+ V( {2}total \d+\.\d{3} kWh)?$/);
+  });
+
   it('switches one outlet of a strip chosen by suffix', async () => {
     const r = await cli(hs300.address, 'on', '--child', '03', '--json');
     expect(r.code).toBe(0);
@@ -96,6 +106,25 @@ describe('shadowplug plug', () => {
     } finally {
       await responder.close();
       await p110.close();
+    }
+  });
+});
+
+describe('shadowplug plug on a plug whose firmware wants TPAP', () => {
+  it('discover lists it as TPAP with its port, not supported; status fails with TPLINK_UNSUPPORTED_TRANSPORT naming host:port', async () => {
+    const tpap = await startSimulatedDevice('p110-klap', { credentials, faults: { tpap: { port: 4433 } } });
+    const responder = await startTdpResponder([tpap]);
+    try {
+      const found = await cli('discover', '--target', '127.0.0.1:9', '--tdp-target', `127.0.0.1:${responder.port}`, '--timeout', '1000');
+      expect(found.code).toBe(0);
+      expect(found.stdout).toContain(`127.0.0.1:${tpap.port}  P110  smart over TPAP (port 4433, tls 0, pake [2]), not supported  SMART.TAPOPLUG`);
+      const r = await cli(`127.0.0.1:${tpap.port}`, 'status', '--json', { SHADOWPLUG_TPLINK_USERNAME: credentials.username, SHADOWPLUG_TPLINK_PASSWORD: credentials.password });
+      expect(r.code).toBe(1);
+      expect(JSON.parse(r.stdout).error).toMatchObject({ code: 'TPLINK_UNSUPPORTED_TRANSPORT', host: '127.0.0.1', port: tpap.port });
+      expect(r.stderr).toMatch(new RegExp(`127\\.0\\.0\\.1:${tpap.port}: the device wants TPAP \\(port 4433`));
+    } finally {
+      await responder.close();
+      await tpap.close();
     }
   });
 });

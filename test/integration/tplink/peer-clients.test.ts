@@ -11,7 +11,7 @@ import { KIND_PROTOCOLS, startSimulatedDevice, type SimulatedDevice, type Simula
 import { kasa } from '../../helpers/python-peer';
 
 const credentials = { username: 'owner@example.com', password: 'correct horse battery' };
-const KINDS: SimulatedDeviceKind[] = ['hs100-klap1', 'hs103-klap2', 'p110-klap', 'p100-aes', 'p300-klap', 'p304m-klap'];
+const KINDS: SimulatedDeviceKind[] = ['hs100-klap1', 'hs103-klap2', 'kp115-klap2', 'p110-klap', 'p100-aes', 'p300-klap', 'p304m-klap'];
 const STRIPS: SimulatedDeviceKind[] = ['p300-klap', 'p304m-klap'];
 /** Relay states after switching outlet 1 (strips) or the plug on. */
 const afterOn = (d: SimulatedDevice) => (STRIPS.includes(d.kind) ? d.states().map((_, i) => i === 1) : [true]);
@@ -65,6 +65,8 @@ describe('python-kasa drives each simulated device over HTTP on 127.0.0.1', () =
       const after = await kasaOk(device, 'state');
       expect(kasaStates(after, strip)).toEqual(expected);
       if (kind === 'p110-klap') expect(after).toMatch(/Current consumption \(current_consumption\): 12\.0 W/);
+      // An IOT meter in newer firmware's units (power_mw …), told KLAP v2 as discovery cannot.
+      if (kind === 'kp115-klap2') expect(after).toMatch(/Current consumption \(current_consumption\): 850\.0 W/);
       // Outlet 1's own meter (27 W while on), read by python-kasa through control_child.
       if (kind === 'p304m-klap') expect(after).toMatch(/Current consumption \(current_consumption\): 27\.0 W/);
     }, 60_000);
@@ -75,6 +77,15 @@ describe('python-kasa drives each simulated device over HTTP on 127.0.0.1', () =
     const r = await kasa(kasaArgs(device, 'state').map((a) => (a === credentials.password ? 'wrong' : a)));
     expect(r.code).not.toBe(0);
     expect(r.stdout + r.stderr).toMatch(/did not match our challenge|check that your e-mail and password/i);
+  }, 60_000);
+
+  it('is blocked after refused logins: python-kasa, given the right password then, gets -40404 (DEVICE_BLOCKED) from our AES device', async () => {
+    device = await startSimulatedDevice('p100-aes', { credentials, lockout: { maxFailures: 2, blockSeconds: 1800 } });
+    const wrong = await kasa(kasaArgs(device, 'state').map((a) => (a === credentials.password ? 'wrong' : a)));
+    expect(wrong.code).not.toBe(0);
+    const blocked = await kasa(kasaArgs(device, 'state'));
+    expect(blocked.code).not.toBe(0);
+    expect(blocked.stdout + blocked.stderr).toMatch(/DEVICE_BLOCKED\(-40404\)/);
   }, 60_000);
 });
 

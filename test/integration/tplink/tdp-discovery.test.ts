@@ -4,7 +4,7 @@
  * and our discoverEncrypted reads the same answers.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { discoverEncrypted } from '../../../core/tplink/discovery';
+import { discoverEncrypted, kindFromDiscovery } from '../../../core/tplink/discovery';
 import { tdpCrcValid, tdpProbe } from '../../../core/tplink/tdp';
 import { plugAction } from '../../../core/tplink/operations';
 import { DetectionCache } from '../../../core/tplink/connect';
@@ -28,6 +28,7 @@ async function setUp(kinds: SimulatedDeviceKind[]): Promise<{ devices: Simulated
 }
 
 interface KasaFound {
+  error?: string;
   ip: string;
   port: number;
   model: string;
@@ -62,15 +63,46 @@ describe('TDP discovery (UDP, 127.0.0.1 only)', () => {
     expect(byPort.get(devices[2]!.port)).toMatchObject({ model: 'HS100(UK)', transport: 'klap', family: 'iot', loginVersion: 1 });
     expect(found).toHaveLength(3); // three probes, one entry each
     const p110 = byPort.get(devices[0]!.port)!;
-    const result = await plugAction({ host: p110.host, port: p110.httpPort }, 'on', {
+    const kind = kindFromDiscovery(p110);
+    const result = await plugAction({ host: p110.host, port: kind.port }, 'on', {
       credentials,
-      protocol: p110.transport,
-      family: p110.family,
+      protocol: kind.transport,
+      family: kind.family,
       detection: new DetectionCache(),
       sessions: new SessionCache(),
     });
     expect(result.after.relayState).toBe(1);
     expect(devices[0]!.states()).toEqual([true]);
+  });
+
+  it('an IOT plug that wants KLAP v2 without advertising lv (KP115 on 1.1.x): python-kasa fails on it, we read it', async () => {
+    const { devices, responder } = await setUp(['kp115-klap2']);
+    const kp115 = devices[0]!;
+    // python-kasa picks KLAP v1 for an IOT device unless discovery says lv >= 2, and does not fall back.
+    const kasaFound = await pythonPeer<KasaFound[]>('kasa_discover.py', { port: responder.port, ...credentials });
+    expect(kasaFound).toEqual([expect.objectContaining({ port: kp115.port, error: expect.stringMatching(/AuthenticationError/) })]);
+
+    const [info] = await discoverEncrypted({ target: { host: '127.0.0.1', port: responder.port }, timeoutMs: 400 });
+    expect(info).toMatchObject({ model: 'KP115(US)', transport: 'klap', family: 'iot', loginVersion: undefined });
+    const kind = kindFromDiscovery(info!);
+    expect(kind).toEqual({ transport: 'klap', family: 'iot', port: kp115.port, version: 1 });
+    const detection = new DetectionCache();
+    const options = { credentials, detection, sessions: new SessionCache() };
+    const read = await plugAction({ host: info!.host, port: kind.port }, 'on', { ...options, protocol: kind.transport, family: kind.family, version: kind.version });
+    expect(read.connection).toMatchObject({ transport: 'klap', family: 'iot', version: 2 });
+    expect(kp115.states()).toEqual([true]);
+  }, 60_000);
+
+  it('a remembered KLAP v1 kind for a plug now on v2 (firmware update) is read on the same handshake and remembered as v2', async () => {
+    const { devices } = await setUp(['kp115-klap2']);
+    const kp115 = devices[0]!;
+    const address = { host: kp115.host, port: kp115.port };
+    const detection = new DetectionCache();
+    detection.set(`${kp115.host}:${kp115.port}`, { transport: 'klap', family: 'iot', port: kp115.port, version: 1 });
+    const status = await plugAction(address, 'status', { credentials, detection, sessions: new SessionCache() });
+    expect(status.after).toMatchObject({ model: 'KP115(US)', relayState: 0, energy: { powerW: 0 } });
+    expect(kp115.server.stats.handshakes).toBe(1);
+    expect(detection.get(`${kp115.host}:${kp115.port}`)).toMatchObject({ version: 2 });
   });
 
   it('builds probes whose CRC the responder checks (a corrupted one is ignored)', async () => {
