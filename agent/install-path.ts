@@ -13,17 +13,31 @@ export const WORK_FILE_PREFIX = '.shadowplug-';
 /** The largest file name most file systems accept (bytes). */
 const MAX_NAME_BYTES = 255;
 
+/**
+ * Why no device installs `key`, or undefined when it can: the one rule, also used to refuse such
+ * keys before they are uploaded (`sandbox upload`, the dashboard).
+ */
+export function installNameRefusal(key: string): string | undefined {
+  if (key.length === 0) return 'the key is empty';
+  const reason = unsafeKeyReason(key);
+  if (reason !== undefined) return reason;
+  const base = baseName(key);
+  if (base === '' || base === '.') return 'it has no file name after the last /';
+  if (base.startsWith(WORK_FILE_PREFIX)) return `names starting with ${WORK_FILE_PREFIX} are reserved for the agent`;
+  if (Buffer.byteLength(base) > MAX_NAME_BYTES) return `its file name is longer than ${MAX_NAME_BYTES} bytes`;
+  return undefined;
+}
+
+function baseName(key: string): string {
+  const segments = key.split('/');
+  return segments[segments.length - 1]!;
+}
+
 /** The file name an object key is installed under, or an UNSAFE_KEY error saying why not. */
 export function installFileName(key: string): string {
-  if (key.length === 0) throw unsafeKey(key, 'the key is empty');
-  const reason = unsafeKeyReason(key);
+  const reason = installNameRefusal(key);
   if (reason !== undefined) throw unsafeKey(key, reason);
-  const segments = key.split('/');
-  const base = segments[segments.length - 1]!;
-  if (base === '' || base === '.') throw unsafeKey(key, 'it has no file name after the last /');
-  if (base.startsWith(WORK_FILE_PREFIX)) throw unsafeKey(key, `names starting with ${WORK_FILE_PREFIX} are reserved for the agent`);
-  if (Buffer.byteLength(base) > MAX_NAME_BYTES) throw unsafeKey(key, `its file name is longer than ${MAX_NAME_BYTES} bytes`);
-  return base;
+  return baseName(key);
 }
 
 /** The absolute path an object key is installed at inside `dest` (checked to stay inside it). */

@@ -34,8 +34,15 @@ export class SandboxDirError extends ShadowplugError {
 
 /** An upload to the sandbox's bucket failed (file unreadable, bad key, S3 refused). */
 export class SandboxUploadError extends ShadowplugError {
-  constructor(message: string, options: { retryable?: boolean; cause?: unknown } = {}) {
-    super(message, { code: 'SANDBOX_UPLOAD', retryable: options.retryable ?? false, cause: options.cause });
+  constructor(message: string, options: { retryable?: boolean; cause?: unknown; code?: string } = {}) {
+    super(message, { code: options.code ?? 'SANDBOX_UPLOAD', retryable: options.retryable ?? false, cause: options.cause });
+  }
+}
+
+/** A key every device would refuse to install (the agent's rule, `installNameRefusal`): not uploaded. */
+export class UnsafeKeyError extends SandboxUploadError {
+  constructor(readonly key: string, readonly reason: string) {
+    super(`Refusing to upload ${JSON.stringify(key)}: no device would install it, because ${reason}`, { code: 'UNSAFE_KEY' });
   }
 }
 

@@ -24,7 +24,8 @@ export type SandboxEvent =
   | { type: 'shadows-written'; key: string; hash: string; things: string[] }
   | { type: 'progress'; thing: string; bytes: number; total?: number }
   | { type: 'installed'; thing: string; hash: string; path: string }
-  | { type: 'reported'; thing: string; hash: string }
+  /** The device reports the value it is asked for (the same url, version and hash). */
+  | { type: 'reported'; thing: string; hash: string; url: string }
   | { type: 'device-error'; thing: string; message: string }
   /** Relay mode: the button function wrote `desired.power` into the plug's shadow. */
   | { type: 'plug-desired'; thing: string; shadowName: string; power: string }

@@ -7,15 +7,32 @@
 import { isObject, own, type JsonObject } from '../core/shadow/json';
 import type { SandboxEvent } from './event-log';
 
-function propertyOf(section: unknown, property: string): { hash?: string; url?: string } | undefined {
+/** What a value names: the same bytes under another key or version are another value. */
+interface Named {
+  hash?: string;
+  url?: string;
+  versionId?: string;
+}
+
+function propertyOf(section: unknown, property: string): Named | undefined {
   const value = isObject(section) ? own(section, property) : undefined;
   if (!isObject(value)) return undefined;
-  const hash = own(value, 'hash');
-  const url = own(value, 'url');
-  return {
-    ...(typeof hash === 'string' ? { hash } : {}),
-    ...(typeof url === 'string' ? { url } : {}),
-  };
+  const named: Named = {};
+  for (const k of ['hash', 'url', 'versionId'] as const) {
+    const v = own(value, k);
+    if (typeof v === 'string') named[k] = v;
+  }
+  return named;
+}
+
+/** Equal when both name the same object: url, version and hash (not the hash alone). */
+function sameValue(a: Named | undefined, b: Named | undefined): boolean {
+  return a?.hash === b?.hash && a?.url === b?.url && a?.versionId === b?.versionId;
+}
+
+/** Do two `<property>` values (desired, reported) name the same object? Two absent values do. */
+export function sameObjectNamed(property: string, desiredSection: unknown, reportedSection: unknown): boolean {
+  return sameValue(propertyOf(desiredSection, property), propertyOf(reportedSection, property));
 }
 
 /** The `state` of a shadow document, if it has one. */
@@ -25,8 +42,8 @@ function stateOf(document: unknown): JsonObject | undefined {
 }
 
 export class ShadowObserver {
-  private readonly desired = new Map<string, string | undefined>();
-  private readonly reported = new Map<string, string | undefined>();
+  private readonly desired = new Map<string, Named | undefined>();
+  private readonly reported = new Map<string, Named | undefined>();
   private readonly announced = new Set<string>();
   private readonly property: string;
   private readonly emit: (event: SandboxEvent) => void;
@@ -39,28 +56,30 @@ export class ShadowObserver {
   /** The state a shadow is in before anything is observed (a restarted sandbox's persisted shadows). */
   seed(thing: string, document: unknown): void {
     const state = stateOf(document);
-    this.desired.set(thing, propertyOf(own(state, 'desired'), this.property)?.hash);
-    this.reported.set(thing, propertyOf(own(state, 'reported'), this.property)?.hash);
+    this.desired.set(thing, propertyOf(own(state, 'desired'), this.property));
+    this.reported.set(thing, propertyOf(own(state, 'reported'), this.property));
   }
 
-  /** An `update/documents` message of the thing's classic shadow. */
+  /**
+   * An `update/documents` message of the thing's classic shadow. Values are compared by what
+   * they name, not by hash alone: a new key (or version) with the same bytes is a new desired
+   * value, and the device has caught up only once it reports that one.
+   */
   documents(thing: string, message: unknown): void {
     const current = stateOf(isObject(message) ? own(message, 'current') : undefined);
     const desired = propertyOf(own(current, 'desired'), this.property);
     const reported = propertyOf(own(current, 'reported'), this.property);
-    const desiredHash = desired?.hash;
-    const reportedHash = reported?.hash;
-    const desiredChanged = desiredHash !== this.desired.get(thing);
-    const reportedChanged = reportedHash !== this.reported.get(thing);
-    this.desired.set(thing, desiredHash);
-    this.reported.set(thing, reportedHash);
-    if (desiredChanged && desiredHash !== undefined) {
-      const url = desired?.url ?? '?';
-      this.announceHash(url, desiredHash);
-      this.emit({ type: 'desired', thing, hash: desiredHash, url });
+    const desiredChanged = !sameValue(desired, this.desired.get(thing));
+    const reportedChanged = !sameValue(reported, this.reported.get(thing));
+    this.desired.set(thing, desired);
+    this.reported.set(thing, reported);
+    if (desiredChanged && desired?.hash !== undefined) {
+      const url = desired.url ?? '?';
+      this.announceHash(url, desired.hash);
+      this.emit({ type: 'desired', thing, hash: desired.hash, url });
     }
-    if ((reportedChanged || desiredChanged) && reportedHash !== undefined && reportedHash === desiredHash) {
-      this.emit({ type: 'reported', thing, hash: reportedHash });
+    if ((reportedChanged || desiredChanged) && reported?.hash !== undefined && sameValue(reported, desired)) {
+      this.emit({ type: 'reported', thing, hash: reported.hash, url: reported.url ?? '?' });
     }
   }
 
@@ -74,10 +93,15 @@ export class ShadowObserver {
   }
 
   desiredHash(thing: string): string | undefined {
-    return this.desired.get(thing);
+    return this.desired.get(thing)?.hash;
   }
 
   reportedHash(thing: string): string | undefined {
-    return this.reported.get(thing);
+    return this.reported.get(thing)?.hash;
+  }
+
+  /** The thing reports exactly the value it is asked for (key, version and hash). */
+  caughtUp(thing: string): boolean {
+    return this.reported.get(thing)?.hash !== undefined && sameValue(this.reported.get(thing), this.desired.get(thing));
   }
 }

@@ -92,7 +92,7 @@ export class UploadTracker {
         }
         break;
       case 'reported':
-        for (const e of this.entries.filter((x) => x.hash === event.hash && x.desired.has(event.thing) && !x.verified.has(event.thing))) {
+        for (const e of this.entries.filter((x) => x.url === event.url && x.hash === event.hash && x.desired.has(event.thing) && !x.verified.has(event.thing))) {
           e.verified.add(event.thing);
           e.downloading.delete(event.thing);
           e.errors.delete(event.thing);

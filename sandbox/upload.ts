@@ -10,7 +10,8 @@ import { Transform } from 'node:stream';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { localS3ClientConfig } from './local-s3';
-import { SandboxUploadError } from './errors';
+import { installNameRefusal } from '../agent/install-path';
+import { SandboxUploadError, UnsafeKeyError } from './errors';
 import { readSandboxInfo, type SandboxInfo } from './sandbox-info';
 
 export interface UploadOptions {
@@ -32,11 +33,13 @@ export interface UploadResult {
   url: string;
 }
 
-/** S3 accepts keys of 1 to 1024 UTF-8 bytes. */
+/** S3 accepts keys of 1 to 1024 UTF-8 bytes; a key no device would install is refused too (UnsafeKeyError). */
 export function validateKey(key: string): string {
   const bytes = Buffer.byteLength(key, 'utf8');
   if (bytes === 0) throw new SandboxUploadError('Object key is empty');
   if (bytes > 1024) throw new SandboxUploadError(`Object key is ${bytes} bytes long; S3 allows at most 1024`);
+  const refusal = installNameRefusal(key);
+  if (refusal !== undefined) throw new UnsafeKeyError(key, refusal);
   return key;
 }
 
@@ -62,8 +65,9 @@ export function sandboxS3Client(info: SandboxInfo): S3Client {
 }
 
 export async function uploadFile(options: UploadOptions): Promise<UploadResult> {
-  const info = options.info ?? readSandboxInfo(options.dir ?? '.sandbox');
+  // The key first: a name no device installs is refused before anything else is looked at.
   const key = validateKey(options.key ?? basename(options.file));
+  const info = options.info ?? readSandboxInfo(options.dir ?? '.sandbox');
   let size: number;
   try {
     const st = statSync(options.file);

@@ -61,6 +61,6 @@ export function waitForPlug(events: EventEmitter, plug: SandboxPlug, predicate: 
 
 /** Resolves once `thing` has reported `hash` and desired equals it. */
 export function waitForReported(events: EventEmitter, observer: ShadowObserver, thing: string, hash: string, timeoutMs: number): Promise<void> {
-  const caughtUp = () => (observer.reportedHash(thing) === hash && observer.desiredHash(thing) === hash ? true : undefined);
+  const caughtUp = () => (observer.desiredHash(thing) === hash && observer.caughtUp(thing) ? true : undefined);
   return waitForEvent(events, `${thing} to report sha256 ${hash}`, caughtUp, timeoutMs).then(() => undefined);
 }

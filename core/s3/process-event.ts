@@ -148,8 +148,11 @@ async function processChange(change: ObjectChange, deps: ProcessDeps, writer: Sh
     log.warn('object not routed to any thing; skipped', { reason: route.reason, detail: route.detail });
     return { status: 'skipped', ...base, reason: route.reason, detail: route.detail };
   }
+  // After a write the key is looked at again; a state seen then is decided on next.
+  let seen: KeyState | undefined;
   for (let attempt = 1; ; attempt++) {
-    const state = await currentObject(deps.s3, change.bucket, change.key);
+    const state = seen ?? (await currentObject(deps.s3, change.bucket, change.key));
+    seen = undefined;
     log.debug('current state of the key', { state });
     // A fleet is not read shadow by shadow here: the worker decides per thing from the key's state.
     const queued = deps.enqueue !== undefined && route.things.length > (config.fanOutAbove ?? Infinity);
@@ -184,11 +187,36 @@ async function processChange(change: ObjectChange, deps: ProcessDeps, writer: Sh
       return { status: 'queued', ...base, ...(hashed ? { hash: hashed.hash } : {}), uploadId: batches[0]!.uploadId, targets: route.things.length, batches: batches.length };
     }
     const written = await mapLimit(candidates, THING_CONCURRENCY, (thing) => applyToThing(writer, thing, change, state, hashed?.hash, log, thingErrors));
+    if (written.some((t) => t.result === 'written' || t.result === 'cleared')) {
+      const after = await currentObject(deps.s3, change.bucket, change.key);
+      if (!sameState(after, state)) {
+        // Our state was read before another upload (or delete) whose invocation may already have
+        // written: what we just wrote may be older than the key. Decide again on the new state.
+        if (attempt >= STATE_ATTEMPTS) throw keyKeepsChanging(change);
+        log.info('key changed while its value was written; deciding again on its new state', { before: state, after });
+        seen = after;
+        continue;
+      }
+    }
     // In routing order, whichever way each thing was settled.
     const byThing = new Map([...settled, ...written].map((t) => [t.thing, t]));
     const things = route.things.map((t) => byThing.get(t)!);
     return { status: 'applied', ...base, ...(hashed ? { hash: hashed.hash, hashSource: hashed.source } : {}), things };
   }
+}
+
+/** Same object (version; unversioned: ETag and size), or both missing. */
+function sameState(a: KeyState, b: KeyState): boolean {
+  if (!a.exists || !b.exists) return a.exists === b.exists;
+  return a.versionId === b.versionId && a.eTag === b.eTag && a.size === b.size;
+}
+
+/** Written values may be stale and the key is still moving: Lambda's retry looks again. */
+function keyKeepsChanging(change: ObjectChange): ShadowplugError {
+  return new ShadowplugError(`s3://${change.bucket}/${change.key}: the key kept changing while its value was written (${STATE_ATTEMPTS} looks); the event will be retried`, {
+    code: 'S3_KEY_CHANGING',
+    retryable: true,
+  });
 }
 
 /** HeadObject, then read: the key may change in between; this many looks before giving up. */

@@ -5,6 +5,7 @@
 import { isObject } from '../../core/util/guards';
 import type { SandboxEvent } from '../event-log';
 import { FleetNarration } from '../fleet-narration';
+import { sameObjectNamed } from '../shadow-observer';
 import { PlugShadows, type PlugEntry } from './plug-shadows';
 import { RolloutTracker } from './rollouts';
 import type { DashboardHeader, DeviceView, FileView, FleetSummary, PlugShadowView, PlugView, RolloutView, Snapshot, TimelineEntry, UploadView } from './view';
@@ -142,7 +143,8 @@ export class DashboardModel {
     else delete device.reported;
     if (typeof version === 'number') device.shadowVersion = version;
     else delete device.shadowVersion;
-    device.inSync = desired?.hash === reported?.hash;
+    // The same bytes under another key or version are not what was asked for.
+    device.inSync = sameObjectNamed(this.property, state?.desired, state?.reported);
     if (device.inSync) delete device.progress;
     const reportedError = errorOf(reportedValue);
     if (reportedError !== undefined) device.lastError = reportedError;

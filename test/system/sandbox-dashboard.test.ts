@@ -161,6 +161,32 @@ describe('sandbox dashboard in a browser', () => {
     expect(errors).toEqual([]);
   });
 
+  it('shows an upload of a new key with the same bytes as the last one verified, and refuses a name no device installs, saying why', async () => {
+    const sandbox = await start({ devices: 1 });
+    const thing = sandbox.info.things[0]!;
+    const p = await openDashboard(sandbox);
+    const bytes = Buffer.from('the same bytes, twice\n'.repeat(500));
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const uploadThroughPage = async (name: string) => {
+      await p.getByLabel('File').setInputFiles({ name, mimeType: 'application/octet-stream', buffer: bytes });
+      await p.getByRole('button', { name: 'Upload', exact: true }).click();
+    };
+
+    await uploadThroughPage('fw.bin');
+    await p.locator('#uploads li[data-stage="verified"][data-key="fw.bin"]', { hasText: 'Verified 1/1' }).waitFor();
+    await uploadThroughPage('copy.bin');
+    await p.locator('#uploads li[data-stage="verified"][data-key="copy.bin"]', { hasText: 'Verified 1/1' }).waitFor();
+    await sandbox.waitForReported(thing.name, sha256);
+    expect(readFileSync(join(thing.dest, 'copy.bin'))).toEqual(bytes);
+    await p.locator(`#device-rows tr[data-thing="${thing.name}"] .badge`, { hasText: 'in sync' }).waitFor();
+
+    await uploadThroughPage('.shadowplug-evil');
+    await p.locator('#my-upload .err', { hasText: '".shadowplug-evil"' }).waitFor();
+    await expect(p.locator('#my-upload .err').textContent()).resolves.toContain('names starting with .shadowplug- are reserved for the agent');
+    const shadow = (await sandbox.shadow(thing.name)) as { state?: { desired?: { s3?: { key?: string } } } };
+    expect(shadow.state?.desired?.s3?.key).toBe('copy.bin');
+  });
+
   it("shows a strip's outlets with their energy meters, and switches one outlet alone (seen over TCP)", async () => {
     const sandbox = await start({ strip: true });
     const p = await openDashboard(sandbox);

@@ -30,7 +30,7 @@ describe('ShadowObserver', () => {
     expect(events).toEqual([
       { type: 'hashed', url: 's3://b/aaa', hash: 'aaa' },
       { type: 'desired', thing: 't1', hash: 'aaa', url: 's3://b/aaa' },
-      { type: 'reported', thing: 't1', hash: 'aaa' },
+      { type: 'reported', thing: 't1', hash: 'aaa', url: 's3://b/aaa' },
       { type: 'desired', thing: 't2', hash: 'aaa', url: 's3://b/aaa' },
     ]);
     expect(o.reportedHash('t1')).toBe('aaa');
@@ -39,7 +39,7 @@ describe('ShadowObserver', () => {
   it('starts from a seeded document so a restarted sandbox does not re-announce old values', () => {
     const events: SandboxEvent[] = [];
     const o = new ShadowObserver({ property: 's3', emit: (e) => events.push(e) });
-    o.seed('t1', { state: { desired: { s3: { hash: 'x' } }, reported: { s3: { hash: 'x' } } } });
+    o.seed('t1', { state: { desired: { s3: { url: 's3://b/x', hash: 'x' } }, reported: { s3: { url: 's3://b/x', hash: 'x' } } } });
     o.documents('t1', doc('x', 'x'));
     expect(events).toEqual([]);
     expect(o.desiredHash('t1')).toBe('x');
@@ -65,7 +65,7 @@ describe('event lines', () => {
   it('say what happened in one line each', () => {
     expect(formatEvent({ type: 'plug', state: { model: 'HS100', alias: 'lamp', relayState: 1 } })).toBe('plug     lamp is ON');
     expect(formatEvent({ type: 'progress', thing: 'd1', bytes: 512 * 1024, total: 1024 * 1024 })).toBe('device   d1 downloading 50% of 1.0 MiB');
-    expect(formatEvent({ type: 'reported', thing: 'd1', hash: 'abcdef0123456789' })).toBe('shadow   d1 reported = desired (sha256 abcdef012345…)');
+    expect(formatEvent({ type: 'reported', thing: 'd1', hash: 'abcdef0123456789', url: 's3://b/f.bin' })).toBe('shadow   d1 reported = desired (sha256 abcdef012345…)');
     expect(formatEvent({ type: 'installed', thing: 'd1', hash: 'ab', path: '/w/.sandbox/devices/d1/f.bin' }, '/w')).toBe('device   d1 verified sha256 ab, installed .sandbox/devices/d1/f.bin');
     expect(formatEvent({ type: 'installed', thing: 'd1', hash: 'ab', path: '/elsewhere/f.bin' }, '/w')).toMatch(/installed \/elsewhere\/f\.bin$/);
     expect(

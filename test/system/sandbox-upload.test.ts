@@ -7,7 +7,7 @@ import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { startLocalS3, type LocalS3 } from '../../sandbox/local-s3';
 import { uploadFile } from '../../sandbox/upload';
 import { readSandboxInfo, removeSandboxInfo, writeSandboxInfo, type SandboxInfo } from '../../sandbox/sandbox-info';
-import { SandboxNotRunningError, SandboxUploadError } from '../../sandbox/errors';
+import { SandboxNotRunningError, SandboxUploadError, UnsafeKeyError } from '../../sandbox/errors';
 
 function infoFor(dir: string, s3: LocalS3, pid = process.pid): SandboxInfo {
   return {
@@ -94,6 +94,32 @@ describe('shadowplug sandbox upload', () => {
     expect(readSandboxInfo(dir).pid).toBe(process.pid);
     removeSandboxInfo(dir);
     expect(() => readSandboxInfo(dir)).toThrow(SandboxNotRunningError);
+  });
+
+  it.each([
+    ['a backslash', 'dir\\fw.bin', 'it contains a backslash'],
+    ['a control character', 'fw\u0007.bin', 'it contains control characters'],
+    ['a file name over 255 bytes', `${'é'.repeat(128)}.bin`, 'its file name is longer than 255 bytes'],
+    ["the agent's reserved prefix", 'things/shadowplug-device-1/.shadowplug-x', 'names starting with .shadowplug- are reserved for the agent'],
+  ])('refuses up front a key with %s, which every device refuses, naming the key and the rule; nothing is stored', async (_what, key, rule) => {
+    writeSandboxInfo(dir, infoFor(dir, s3));
+    const file = join(dir, 'a.txt');
+    writeFileSync(file, 'x');
+    const err = await uploadFile({ file, key, dir }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UnsafeKeyError);
+    expect(err).toMatchObject({ code: 'UNSAFE_KEY', key, reason: rule, retryable: false });
+    expect((err as Error).message).toContain(JSON.stringify(key));
+    expect((err as Error).message).toContain(rule);
+    const client = s3.createClient();
+    try {
+      await expect(client.send(new HeadObjectCommand({ Bucket: 'shadowplug', Key: key }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it('refuses such a key before looking for a sandbox', async () => {
+    await expect(uploadFile({ file: join(dir, 'whatever'), key: 'a\\b', dir: join(dir, 'no-sandbox-here') })).rejects.toBeInstanceOf(UnsafeKeyError);
   });
 
   it('names the file when it cannot be read, and the endpoint when S3 is not there', async () => {

@@ -121,6 +121,16 @@ describe('object-to-shadow handler (SDK mocked)', () => {
       expect(updates()[0]).toMatchObject({ state: { desired: { s3: { hash: sha('world'), eTag: 'e2' } } } });
     });
 
+    it('throws a retryable S3_KEY_CHANGING when the key has changed again after each of three writes of its value', async () => {
+      let version = 0;
+      s3Mock.on(HeadObjectCommand).callsFake(() => ({ ChecksumType: 'FULL_OBJECT', ChecksumSHA256: createHash('sha256').update('x').digest('base64'), ETag: '"e"', ContentLength: 1, VersionId: `v${++version}` }));
+      const err = await failure(handler()(event(record({ eTag: 'e', size: 1, versionId: 'v1' }))));
+      expect(err.failures[0]).toMatchObject({ code: 'S3_KEY_CHANGING', retryable: true });
+      const written = updates().map((u) => (u.state as { desired: { s3: { versionId: string } } }).desired.s3.versionId);
+      expect(written).toHaveLength(3);
+      expect(new Set(written).size).toBe(3);
+    });
+
     it('clears a value naming a key that no longer exists, whatever the event (a late upload event included)', async () => {
       s3Mock.on(HeadObjectCommand).rejects(sdkError('NotFound', 404));
       iotMock.on(GetThingShadowCommand).resolves(shadowDoc(3, { s3: { url: 's3://b/a.txt', hash: 'h', versionId: 'v1', sequencer: '01', eventTime: '2026-11-21T10:00:00.000Z' } }));

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { SandboxEvent } from '../../../sandbox/event-log';
 import { FleetNarration } from '../../../sandbox/fleet-narration';
 import { UploadTracker } from '../../../sandbox/upload-tracker';
+import { ShadowObserver } from '../../../sandbox/shadow-observer';
 import { DashboardModel, TIMELINE_LENGTH } from '../../../sandbox/dashboard/model';
 import { checkHost, checkStateChange } from '../../../sandbox/dashboard/request-guard';
 import { energyView, protocolText } from '../../../sandbox/dashboard/plug-monitor';
@@ -25,7 +26,7 @@ function uploadEvents(targets: string[]): SandboxEvent[] {
       { type: 'progress', thing, bytes: 50, total: 100 },
       { type: 'progress', thing, bytes: 100, total: 100 },
       { type: 'installed', thing, hash: HASH, path: `/x/${thing}/fw.bin` },
-      { type: 'reported', thing, hash: HASH },
+      { type: 'reported', thing, hash: HASH, url: URL_ },
     ]),
   ];
 }
@@ -55,12 +56,42 @@ describe('UploadTracker', () => {
     const early: SandboxEvent[] = [
       { type: 'upload', bucket: 'b', key: 'fw.bin', size: 1, eventName: 'ObjectCreated:Put' },
       { type: 'desired', thing: 'd1', hash: HASH, url: URL_ },
-      { type: 'reported', thing: 'd1', hash: HASH },
+      { type: 'reported', thing: 'd1', hash: HASH, url: URL_ },
     ];
     early.forEach((e) => tracker.apply(e));
     expect(tracker.uploads()[0]!.stage).toBe('shadows');
     tracker.apply({ type: 'shadows-written', key: 'fw.bin', hash: HASH, things: ['d1'] });
     expect(tracker.uploads()[0]!.stage).toBe('verified');
+  });
+
+  describe('fed by the shadow observer (the dashboard\'s wiring)', () => {
+    const value = (key: string, versionId: string) => ({ url: `s3://b/${key}`, hash: HASH, versionId });
+    const documents = (desired: object, reported?: object) => ({ current: { state: { desired: { s3: desired }, ...(reported ? { reported: { s3: reported } } : {}) } } });
+    /** One upload of `key` (same bytes every time) that the Lambda writes as `version`; the device's report comes later. */
+    function upload(tracker: UploadTracker, observer: ShadowObserver, key: string, version: string, reportedBefore?: object) {
+      tracker.apply({ type: 'upload', bucket: 'b', key, size: 100, eventName: 'ObjectCreated:Put' });
+      observer.documents('d1', documents(value(key, version), reportedBefore));
+      tracker.apply({ type: 'shadows-written', key, hash: HASH, things: ['d1'] });
+    }
+
+    it.each([
+      ['a new key', 'copy.bin', 'v2'],
+      ['the same key again (a new version)', 'fw.bin', 'v2'],
+    ])('shows an upload of %s with the same bytes as the last one verified once the device reports it, not before', (_what, key, version) => {
+      const tracker = new UploadTracker();
+      const observer = new ShadowObserver({ property: 's3', emit: (e) => tracker.apply(e) });
+      upload(tracker, observer, 'fw.bin', 'v1');
+      observer.documents('d1', documents(value('fw.bin', 'v1'), value('fw.bin', 'v1')));
+      expect(tracker.uploads()[0]).toMatchObject({ stage: 'verified', verified: 1 });
+
+      upload(tracker, observer, key, version, value('fw.bin', 'v1'));
+      // The device still reports the first upload: the same hash is not this upload's report.
+      expect(tracker.uploads()[1]).toMatchObject({ key, stage: 'shadows', shadows: 1, verified: 0 });
+      expect(observer.caughtUp('d1')).toBe(false);
+      observer.documents('d1', documents(value(key, version), value(key, version)));
+      expect(tracker.uploads()[1]).toMatchObject({ key, stage: 'verified', verified: 1, targets: 1 });
+      expect(observer.caughtUp('d1')).toBe(true);
+    });
   });
 
   it('counts devices that failed, and forgets the error once the device verifies', () => {
@@ -137,10 +168,21 @@ describe('DashboardModel', () => {
     expect(m.device('d3')).toMatchObject({ inSync: false, lastError: 'sha256 differs', online: false });
   });
 
+  it('does not show a device in sync while it reports the same bytes under another key or version', () => {
+    const m = new DashboardModel({ header, things: ['d1'], plug, property: 's3' });
+    const old = { url: URL_, hash: HASH, key: 'fw.bin', versionId: 'v1' };
+    for (const asked of [{ ...old, url: 's3://b/copy.bin', key: 'copy.bin' }, { ...old, versionId: 'v2' }]) {
+      m.applyShadow('d1', { state: { desired: { s3: asked }, reported: { s3: old } }, version: 5 });
+      expect(m.device('d1')).toMatchObject({ inSync: false });
+      m.applyShadow('d1', { state: { desired: { s3: asked }, reported: { s3: asked } }, version: 6 });
+      expect(m.device('d1')).toMatchObject({ inSync: true });
+    }
+  });
+
   it('asks for the shadow to be read again after each step that changes it, not after progress', () => {
     const m = new DashboardModel({ header, things: ['d1'], plug, property: 's3' });
     expect(m.apply({ type: 'progress', thing: 'd1', bytes: 1 }).reread).toEqual([]);
-    expect(m.apply({ type: 'reported', thing: 'd1', hash: HASH }).reread).toEqual(['d1']);
+    expect(m.apply({ type: 'reported', thing: 'd1', hash: HASH, url: URL_ }).reread).toEqual(['d1']);
   });
 
   it('keeps a bounded timeline', () => {
