@@ -5,7 +5,7 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from '../logger';
 import type { KeyState } from '../s3/current-object';
-import { S3ObjectMissingError } from '../s3/errors';
+import { S3ObjectChangedError, S3ObjectMissingError } from '../s3/errors';
 import { mapS3Error } from '../s3/s3-errors';
 import { companionKey, MAX_COMPANION_BYTES, parseCompanion, releaseForState } from './companion';
 
@@ -27,12 +27,19 @@ export async function withRelease(s3: S3Client, bucket: string, key: string, sta
 async function readCompanion(s3: S3Client, bucket: string, key: string): Promise<string | undefined> {
   try {
     const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=0-${MAX_COMPANION_BYTES}` }));
-    const bytes = (await res.Body?.transformToByteArray()) ?? new Uint8Array();
-    return bytes.byteLength > MAX_COMPANION_BYTES ? '' : Buffer.from(bytes).toString('utf8');
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of (res?.Body ?? []) as AsyncIterable<Uint8Array>) {
+      size += chunk.byteLength;
+      if (size > MAX_COMPANION_BYTES) return ''; // too large to be a manifest: malformed
+      chunks.push(Buffer.from(chunk));
+    }
+    return Buffer.concat(chunks).toString('utf8');
   } catch (err) {
     if ((err as { name?: string }).name === 'InvalidRange') return ''; // an empty companion: malformed
     const mapped = mapS3Error(err, bucket, key);
-    if (mapped instanceof S3ObjectMissingError) return undefined;
+    // Missing, or a precondition answer to a read that set none: nothing to attach.
+    if (mapped instanceof S3ObjectMissingError || mapped instanceof S3ObjectChangedError) return undefined;
     throw mapped;
   }
 }
