@@ -13,7 +13,7 @@
  * | RELEASE_EXPIRED       | `expires` is past, by more than the clock-skew tolerance                  |
  */
 import type { KeyObject } from 'node:crypto';
-import { ShadowplugError } from '../errors';
+import type { ShadowplugError } from '../errors';
 import { readSignedRelease, type ReleaseManifest } from './manifest';
 import { keyIdOf, publicKeyOf, verifyManifest } from './signature';
 
