@@ -23,6 +23,8 @@ const CORE_IO_MODULES = [
   'core/button/sns-publish.ts',
   'core/button/tplink-driver.ts',
   'core/jobs/file-job.ts',
+  'core/release/companion-read.ts',
+  'core/release/publish.ts',
   'core/jobs/iot-jobs.ts',
   'core/fleet/iot-groups.ts',
   'core/fleet/s3-ledger.ts',

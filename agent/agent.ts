@@ -11,6 +11,7 @@ import { silentLogger, type Logger } from '../core/logger';
 import { SHADOWPLUG_VERSION } from '../core/version';
 import { agentInfo, AgentInfoCapability } from './agent-info';
 import { checkAgentOptions } from './options';
+import { trustedKeys, type TrustedKey } from '../core/release/trust';
 import { AGENT_SETTINGS } from '../core/settings/agent';
 import { IotCredentialsProvider } from './credentials';
 import { AgentConfigError, AgentError } from './errors';
@@ -81,6 +82,8 @@ export interface AgentOptions {
   jobRetry?: { initialMs: number; maxMs: number; attempts: number };
   /** The file system for downloads and state (default node:fs/promises; tests make it fail). */
   fs?: AgentFs;
+  /** Paths of PEM public keys: only releases signed by one of them are installed (none: unsigned files are, with a warning). */
+  trustedKey?: readonly string[];
 }
 
 export interface AgentEvents {
@@ -203,6 +206,15 @@ async function refuseUnwritable(fs: AgentFs, dest: string, stateDir: string): Pr
   }
 }
 
+async function loadTrustedKeys(paths: readonly string[]): Promise<TrustedKey[]> {
+  const pems = await Promise.all(paths.map((p) => readPem(p, 'trusted key')));
+  try {
+    return trustedKeys(pems.map((pem) => pem.toString('utf8')));
+  } catch (err) {
+    throw new AgentConfigError(`--trusted-key: ${(err as Error).message}`, { cause: err });
+  }
+}
+
 async function build(given: AgentOptions, once: boolean): Promise<Agent> {
   const options = checkAgentOptions(given);
   const logger = (options.logger ?? silentLogger).child({ thing: options.thingName });
@@ -221,6 +233,9 @@ async function build(given: AgentOptions, once: boolean): Promise<Agent> {
   const store = await StateStore.open(resolve(options.stateDir ?? join(dest, '.shadowplug-state')), fs);
   await refuseUnwritable(fs, dest, store.dir);
   const clock = options.clock ?? Date.now;
+  const trusted = await loadTrustedKeys(options.trustedKey ?? []);
+  if (trusted.length === 0) logger.warn('no --trusted-key: files are installed unsigned, so whoever can write to the bucket or the shadow chooses what this device installs, older versions included');
+  else logger.info('installing signed releases only', { trustedKeys: trusted.map((t) => t.keyId) });
 
   // S3 access: credentials from the IoT credentials provider (a fresh client per attempt so a
   // refresh takes effect), or the SDK's default chain with one long-lived client.
@@ -274,6 +289,7 @@ async function build(given: AgentOptions, once: boolean): Promise<Agent> {
     dest,
     maxSize: options.maxSize,
     store,
+    trusted,
     reporter: session,
     openSource,
     onAccessDenied: () => credentials?.invalidate(),
@@ -311,7 +327,7 @@ async function build(given: AgentOptions, once: boolean): Promise<Agent> {
     ? new JobRunner({
         thingName: options.thingName,
         dest,
-        install: { property: options.shadowProperty, maxSize: options.maxSize, store, openSource, events, clock, ...(options.downloadIdleTimeoutMs !== undefined ? { idleTimeoutMs: options.downloadIdleTimeoutMs } : {}) },
+        install: { property: options.shadowProperty, maxSize: options.maxSize, store, trusted, openSource, events, clock, ...(options.downloadIdleTimeoutMs !== undefined ? { idleTimeoutMs: options.downloadIdleTimeoutMs } : {}) },
         journal: await JobJournal.open(store.dir),
         link: session,
         reporter: session,

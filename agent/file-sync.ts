@@ -24,12 +24,13 @@ import type { PropertyView, ShadowCapability } from './shadow-session';
 import { deepEqual, hasOwn, isObject, put, type Json, type JsonObject } from '../core/shadow/json';
 import type { InstalledFile, StateStore } from './state-store';
 import { SerialQueue } from '../core/util/serial-queue';
+import { REFUSAL_CODES, type TrustedKey } from '../core/release/trust';
 
 /**
  * Failures that the desired value itself causes: trying the same value again cannot help, so they
  * are reported once and the agent waits for a new value.
  */
-const PERMANENT: ReadonlySet<string> = new Set(['INVALID_DESIRED', 'UNSAFE_KEY', 'OBJECT_TOO_LARGE', 'FILE_NAME_TOO_LONG']);
+const PERMANENT: ReadonlySet<string> = new Set(['INVALID_DESIRED', 'UNSAFE_KEY', 'OBJECT_TOO_LARGE', 'FILE_NAME_TOO_LONG', ...REFUSAL_CODES]);
 
 /**
  * A version that is gone (404, or a delete marker) never comes back, so a value naming one fails
@@ -55,6 +56,8 @@ export interface FileSyncOptions {
   dest: string;
   maxSize: number;
   store: StateStore;
+  /** Keys whose signed releases are installed; empty: unsigned values are installed too. */
+  trusted?: readonly TrustedKey[];
   reporter: Reporter;
   /** An object source with current credentials, opened per attempt. */
   openSource: () => Promise<OpenedSource>;
@@ -130,8 +133,8 @@ export class FileSyncCapability implements ShadowCapability {
     this.property = options.property;
     this.logger = (options.logger ?? silentLogger).child({ property: options.property });
     this.clock = options.clock ?? Date.now;
-    const { maxSize, store, openSource, events, idleTimeoutMs, fs } = options;
-    this.installDeps = { property: options.property, maxSize, store, openSource, events, clock: this.clock, ...(idleTimeoutMs !== undefined ? { idleTimeoutMs } : {}), ...(fs ? { fs } : {}) };
+    const { maxSize, store, openSource, events, idleTimeoutMs, fs, trusted } = options;
+    this.installDeps = { property: options.property, maxSize, store, openSource, events, clock: this.clock, ...(trusted ? { trusted } : {}), ...(idleTimeoutMs !== undefined ? { idleTimeoutMs } : {}), ...(fs ? { fs } : {}) };
   }
 
   onShadow(view: PropertyView): void {

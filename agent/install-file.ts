@@ -1,15 +1,18 @@
 /**
- * One install of a file named by a desired value: download with resume, verify the SHA-256,
- * atomic rename into place, record it in the state store, and announce it. Shared by the shadow
- * path (file-sync.ts, which adds retries and reporting around it) and the job runner.
+ * One install of a file named by a desired value: check its signed release (with trusted keys),
+ * download with resume, verify the SHA-256, atomic rename into place, record it in the state
+ * store, and announce it. Shared by the shadow path (file-sync.ts, which adds retries and
+ * reporting around it) and the job runner, so both refuse the same releases.
  */
 import type { EventEmitter } from 'node:events';
 import type { AgentFs } from './agent-fs';
 import type { FileDesired } from './desired';
 import { downloadObject } from './download';
-import { StateWriteError } from './errors';
 import type { OpenedSource } from './file-sync';
 import type { InstalledFile, StateStore } from './state-store';
+import { checkRelease, type TrustedKey } from '../core/release/trust';
+import type { ReleaseManifest } from '../core/release/manifest';
+import { AgentError, StateWriteError } from './errors';
 
 export interface InstallDeps {
   property: string;
@@ -21,16 +24,32 @@ export interface InstallDeps {
   clock: () => number;
   idleTimeoutMs?: number;
   fs?: AgentFs;
+  /** With keys: only a release signed by one of them, newer than the one at the path, unexpired. */
+  trusted?: readonly TrustedKey[];
+}
+
+/**
+ * The signed release the value carries, checked before any byte is fetched; undefined without
+ * trusted keys. A refusal is an AgentError with the refusal's code, not retryable: the same value
+ * is refused again until desired changes.
+ */
+export function trustedRelease(deps: InstallDeps, desired: FileDesired, path: string): ReleaseManifest | undefined {
+  if (!deps.trusted || deps.trusted.length === 0) return undefined;
+  const decision = checkRelease(desired, deps.trusted, deps.store.release(path), deps.clock());
+  if (!decision.ok) throw new AgentError(`refused: ${decision.message}`, { code: decision.code, retryable: false });
+  return decision.manifest;
 }
 
 export async function installFile(deps: InstallDeps, desired: FileDesired, path: string, signal: AbortSignal, onProgress?: (bytes: number, total: number | undefined) => void): Promise<InstalledFile> {
+  const manifest = trustedRelease(deps, desired, path);
   const opened = await deps.openSource();
   try {
     const result = await downloadObject(opened.source, {
       bucket: desired.bucket,
       key: desired.key,
       hash: desired.hash,
-      maxSize: deps.maxSize,
+      // A signed release bounds the download: not one byte past the signed size is taken.
+      maxSize: manifest ? Math.min(deps.maxSize, manifest.size) : deps.maxSize,
       finalPath: path,
       signal,
       ...(deps.idleTimeoutMs !== undefined ? { idleTimeoutMs: deps.idleTimeoutMs } : {}),
@@ -48,6 +67,7 @@ export async function installFile(deps: InstallDeps, desired: FileDesired, path:
       path,
       installedAt: new Date(deps.clock()).toISOString(),
       desired: desired.raw,
+      ...(manifest ? { release: manifest.release } : {}),
     };
     try {
       await deps.store.set(deps.property, installed);

@@ -22,6 +22,7 @@ export const AGENT_FLAGS = settingsOf(AGENT_SETTINGS).map(([name, s]) => ({
   flag: s.flag!,
   help: `${s.description}${s.defaultText !== 'required' && s.defaultText !== undefined ? ` (default ${s.defaultText.replace(/`/g, '')})` : ''}`,
   aliases: s.aliases,
+  repeatable: s.type === 'repeatable',
 }));
 
 export interface AgentCliOptions extends AgentOptions {
@@ -92,8 +93,9 @@ export async function readConfigFile(
   for (const [key, value] of Object.entries(parsed)) {
     const name = optionNameOf(key);
     if (!name || name === 'config') throw new AgentConfigError(`config file ${path}: unknown option ${JSON.stringify(key)}`);
-    const isPath = name === 'cert' || name === 'key' || name === 'caFile' || name === 'dest' || name === 'stateDir' || name === 'tplinkCredentialsFile';
-    out[name] = isPath && typeof value === 'string' && !isAbsolute(value) ? resolve(base, value) : value;
+    const isPath = name === 'cert' || name === 'key' || name === 'caFile' || name === 'dest' || name === 'stateDir' || name === 'tplinkCredentialsFile' || name === 'trustedKey';
+    const absolute = (p: unknown) => (typeof p === 'string' && !isAbsolute(p) ? resolve(base, p) : p);
+    out[name] = isPath ? (Array.isArray(value) ? value.map(absolute) : absolute(value)) : value;
   }
   // A config file holding the password is a credentials file: the same mode rule.
   if (out.tplinkPassword !== undefined) {
@@ -142,7 +144,7 @@ export async function resolveAgentOptions(
   if (explicitPort && v.port !== undefined && read('port', v.port) !== endpoint.port) {
     throw new AgentConfigError(`--endpoint ${String(v.endpoint)} and --port ${String(v.port)} disagree: give the port once`);
   }
-  const optional = ['caFile', 'clientId', 'credentialEndpoint', 'shadowProperty', 'shadowName', 'region', 's3Endpoint', 'onUpdate', 'stateDir', 'maxSize', 'plugs', 'plugPollMs', 'maxRequestAgeMs', 'jobs'] as const;
+  const optional = ['caFile', 'clientId', 'credentialEndpoint', 'shadowProperty', 'shadowName', 'region', 's3Endpoint', 'onUpdate', 'stateDir', 'maxSize', 'plugs', 'plugPollMs', 'maxRequestAgeMs', 'jobs', 'trustedKey'] as const;
   const given: Partial<AgentOptions> = {};
   for (const name of optional) if (v[name] !== undefined) Object.assign(given, { [name]: read(name, v[name]) });
   const optionalText = (name: 'tplinkCredentialsFile' | 'tplinkUsername' | 'tplinkPassword') => (v[name] === undefined ? undefined : read(name, v[name]));

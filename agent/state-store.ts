@@ -20,11 +20,24 @@ export interface InstalledFile {
   installedAt: string;
   /** The desired value this file satisfied, as it was reported. */
   desired: JsonObject;
+  /** Its signed release number, when the agent checks signatures. */
+  release?: number;
+}
+
+/** The highest signed release installed at a path, and its bytes: a lower one is never installed again. */
+export interface ReleaseMark {
+  release: number;
+  sha256: string;
 }
 
 interface StateFile {
   format: 1;
   properties: Record<string, InstalledFile>;
+  /**
+   * By install path; kept when the property is cleared or another file takes the path, so a
+   * rollback is refused across restarts and across `desired` being emptied.
+   */
+  releases?: Record<string, ReleaseMark>;
 }
 
 export class StateStore {
@@ -73,9 +86,19 @@ export class StateStore {
     return Object.hasOwn(this.state.properties, property) ? this.state.properties[property] : undefined;
   }
 
+  /** The highest release installed at `path`, if any was signed. */
+  release(path: string): ReleaseMark | undefined {
+    const marks = this.state.releases;
+    return marks && Object.hasOwn(marks, path) ? marks[path] : undefined;
+  }
+
   async set(property: string, installed: InstalledFile | undefined): Promise<void> {
     const run = this.writing.run(async () => {
-      const next: StateFile = { format: 1, properties: { ...this.state.properties } };
+      const next: StateFile = { format: 1, properties: { ...this.state.properties }, ...(this.state.releases ? { releases: { ...this.state.releases } } : {}) };
+      if (installed?.release !== undefined) {
+        const mark = next.releases?.[installed.path];
+        if (!mark || installed.release >= mark.release) next.releases = { ...next.releases, [installed.path]: { release: installed.release, sha256: installed.hash } };
+      }
       if (installed) Object.defineProperty(next.properties, property, { value: installed, enumerable: true, writable: true, configurable: true });
       else delete next.properties[property];
       await writeFileAtomic(this.file, JSON.stringify(next, null, 2) + '\n', this.fs);

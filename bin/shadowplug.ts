@@ -10,6 +10,7 @@ import { registerPlug } from './commands/plug';
 import { registerClick } from './commands/click';
 import { registerAgent } from './commands/agent';
 import { registerSandbox } from './commands/sandbox';
+import { registerPublish } from './commands/publish';
 import { startedByNpm, watchParent } from './parent-watch';
 import { addVersionEverywhere } from './version-option';
 
@@ -30,6 +31,7 @@ registerPlug(program);
 registerClick(program);
 registerAgent(program);
 registerSandbox(program);
+registerPublish(program);
 addVersionEverywhere(program, SHADOWPLUG_VERSION);
 
 // Under npx a supervisor's SIGTERM reaches npm, not us: stop as if it had when npm is gone.

@@ -7,6 +7,9 @@ import type { EventEmitter } from 'node:events';
 import { Option, type Command } from 'commander';
 import { AGENT_FLAGS, type OptionName } from '../../agent/options';
 
+/** A repeated flag's values, in order (`--trusted-key a.pem --trusted-key b.pem`). */
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
 /**
  * A graceful stop (downloads keep their partial file, hooks under way finish) gets this long;
  * then the process leaves with status 1. The systemd unit's TimeoutStopSec is longer.
@@ -23,7 +26,8 @@ export function registerAgent(program: Command): void {
 export function configureAgentCommand(cmd: Command): Command {
   const aliasAttributes: [string, OptionName][] = [];
   for (const spec of AGENT_FLAGS) {
-    cmd.addOption(new Option(spec.flag, spec.help));
+    const option = new Option(spec.flag, spec.help);
+    cmd.addOption(spec.repeatable ? option.argParser(collect) : option);
     const arg = spec.flag.includes('<') ? ` ${spec.flag.slice(spec.flag.indexOf('<'))}` : '';
     for (const alias of spec.aliases ?? []) {
       const option = new Option(`${alias}${arg}`).hideHelp();

@@ -12,6 +12,9 @@ import { buildDesired } from '../s3/desired';
 import type { ObjectChange } from '../s3/event';
 import { hashObject } from '../s3/object-hash';
 import { fileJobId, serializeJobDocument } from './job-document';
+import { releaseTarget } from '../release/companion';
+import { withRelease } from '../release/companion-read';
+import { silentLogger } from '../logger';
 import type { RolloutSettings } from './rollout-config';
 
 export interface CreateJobRequest {
@@ -38,13 +41,16 @@ export interface FileJobConfig {
 
 export type FileJobOutcome =
   | { status: 'created' | 'exists'; jobId: string; key: string; hash: string }
-  | { status: 'skipped'; key: string; reason: 'outside-prefix' | 'removed' | 'object-missing' };
+  | { status: 'skipped'; key: string; reason: 'outside-prefix' | 'removed' | 'object-missing' | 'release-counter' };
 
-export async function createFileJob(s3: S3Client, creator: JobCreator, config: FileJobConfig, change: ObjectChange): Promise<FileJobOutcome> {
+export async function createFileJob(s3: S3Client, creator: JobCreator, config: FileJobConfig, event: ObjectChange): Promise<FileJobOutcome> {
+  // A companion release object makes the job of its key (now signed); the release counter none.
+  const change = releaseTarget(event);
+  if (change === 'counter') return { status: 'skipped', key: event.key, reason: 'release-counter' };
   const { bucket, key } = change;
   if (!key.startsWith(config.prefix)) return { status: 'skipped', key, reason: 'outside-prefix' };
   if (change.kind === 'removed') return { status: 'skipped', key, reason: 'removed' };
-  const state = await currentObject(s3, bucket, key);
+  const state = await withRelease(s3, bucket, key, await currentObject(s3, bucket, key), silentLogger);
   if (!state.exists) return { status: 'skipped', key, reason: 'object-missing' };
   const { hash } = await hashObject(s3, { bucket, key, size: state.size, versionId: state.versionId, eTag: state.eTag || undefined }, { partSizeBytes: config.partSizeBytes, concurrency: config.concurrency });
   const file = buildDesired(bucket, key, state, hash, { sequencer: change.sequencer, eventTime: change.eventTime });

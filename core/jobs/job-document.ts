@@ -42,9 +42,14 @@ export function parseJobDocument(value: unknown): FileJobDocument {
   return { operation: FILE_OPERATION, file: value.file };
 }
 
-/** `sp-<24 hex>`: one id per object version (and bytes), whatever prefix or key length. */
-export function fileJobId(file: { url: string; hash: string; versionId?: string }): string {
-  const digest = createHash('sha256').update(JSON.stringify([file.url, file.versionId ?? null, file.hash])).digest('hex');
+/**
+ * `sp-<24 hex>`: one id per object version (and bytes), whatever prefix or key length; a signed
+ * release of that version (its companion's event) is another job, since devices that check
+ * signatures refuse the unsigned one.
+ */
+export function fileJobId(file: { url: string; hash: string; versionId?: string; signature?: unknown }): string {
+  const parts = [file.url, file.versionId ?? null, file.hash, ...(typeof file.signature === 'string' ? [file.signature] : [])];
+  const digest = createHash('sha256').update(JSON.stringify(parts)).digest('hex');
   return `sp-${digest.slice(0, 24)}`;
 }
 
@@ -68,8 +73,9 @@ export function worstCaseJobDocumentBytes(keyPrefix: string): number {
     eTag: `${'e'.repeat(32)}-10000`,
     sequencer: 'F'.repeat(32),
     eventTime: '2026-12-31T23:59:59.999Z',
-    manifest: { format: 1, key, versionId, size: Number.MAX_SAFE_INTEGER, sha256: hash, release: Number.MAX_SAFE_INTEGER, expires: '2026-12-31T23:59:59.999Z', keyId: 'k'.repeat(64) },
-    signature: 's'.repeat(200),
+    manifest: { format: 1, bucket, key, versionId, size: Number.MAX_SAFE_INTEGER, sha256: hash, release: Number.MAX_SAFE_INTEGER, expires: '2026-12-31T23:59:59.999Z', keyId: 'k'.repeat(64) },
+    // Base64 of a DER ECDSA P-256 signature: at most 72 bytes.
+    signature: 's'.repeat(96),
   };
   return Buffer.byteLength(JSON.stringify({ operation: FILE_OPERATION, file }));
 }

@@ -7,9 +7,14 @@ import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { S3ObjectMissingError } from './errors';
 import { stripQuotes } from './event';
 import { mapS3Error } from './s3-errors';
+import type { SignedRelease } from '../release/manifest';
 
-/** The key's current object, or that it has none (never existed, deleted, or a delete marker). */
-export type KeyState = { exists: false } | { exists: true; size: number; eTag: string; versionId?: string };
+/**
+ * The key's current object, or that it has none (never existed, deleted, or a delete marker).
+ * `release` is the publisher's signed manifest for this version, when one was published
+ * (core/release/companion-read.ts attaches it).
+ */
+export type KeyState = { exists: false } | { exists: true; size: number; eTag: string; versionId?: string; release?: SignedRelease };
 
 export async function currentObject(s3: S3Client, bucket: string, key: string, signal?: AbortSignal): Promise<KeyState> {
   try {

@@ -14,6 +14,7 @@
 import type { KeyState } from './current-object';
 import type { ObjectChange } from './event';
 import { compareEvents, compareSequencers, type EventOrder } from './ordering';
+import type { SignedRelease } from '../release/manifest';
 
 export interface DesiredObject {
   url: string;
@@ -28,6 +29,9 @@ export interface DesiredObject {
   /** Ordering data (see ordering.ts): the newest event seen for the key. */
   sequencer: string;
   eventTime: string;
+  /** The publisher's signed release for this version, copied unchanged (core/release). */
+  manifest?: SignedRelease['manifest'];
+  signature?: string;
 }
 
 export function objectUrl(bucket: string, key: string): string {
@@ -41,6 +45,7 @@ export function buildDesired(bucket: string, key: string, object: ExistingObject
   const value: DesiredObject = { url: objectUrl(bucket, key), hash, size: object.size, bucket, key, sequencer: order.sequencer, eventTime: order.eventTime };
   if (object.versionId !== undefined) value.versionId = object.versionId;
   if (object.eTag !== '') value.eTag = object.eTag;
+  if (object.release) Object.assign(value, object.release);
   return value;
 }
 
@@ -73,6 +78,11 @@ export function replacementPatch(current: unknown, next: DesiredObject): Record<
   const cur = readCurrent(current);
   if (cur) for (const k of Object.keys(cur.raw)) if (!(k in patch)) patch[k] = null;
   return patch;
+}
+
+/** Does the stored value carry exactly the object's signed release (or both none)? */
+function sameRelease(cur: CurrentValue, object: ExistingObject): boolean {
+  return (typeof cur.raw.signature === 'string' ? cur.raw.signature : undefined) === object.release?.signature;
 }
 
 /** Does the stored value already name exactly this object (same version; unversioned: same ETag and size)? */
@@ -108,7 +118,11 @@ export function decideForKey(current: unknown, change: ObjectChange, state: KeyS
   }
   const event: EventOrder = { url, sequencer: change.sequencer, eventTime: change.eventTime };
   const stored = cur ? orderOf(cur) : undefined;
-  if (pointsHere && namesObject(cur, state)) {
+  if (pointsHere && namesObject(cur, state) && !sameRelease(cur, state)) {
+    // Same bytes, but their signed release arrived (its companion's event), changed or was
+    // withdrawn: rewrite the value with it, the version's hash being known already.
+    hash ??= cur.hash;
+  } else if (pointsHere && namesObject(cur, state)) {
     // Same object: only a newer event's ordering data is taken (an update merges, so just those
     // two fields), so that which key a thing follows never depends on delivery order, and a
     // concurrent invocation that decided on the older value meets a version conflict.

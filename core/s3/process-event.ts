@@ -20,6 +20,8 @@ import { ShadowWriter, type ShadowDecision } from './shadow-writer';
 import { batchesOf } from '../fleet/message';
 import type { Enqueue } from '../fleet/sqs-queue';
 import { routeWithGroups, type TargetResolver } from '../fleet/targets';
+import { releaseTarget } from '../release/companion';
+import { withRelease } from '../release/companion-read';
 
 export interface ErrorSummary {
   code: string;
@@ -44,7 +46,7 @@ export type RecordOutcome =
     }
   /** Too many targets to write here: their batches are on the fan-out queue (core/fleet). */
   | { status: 'queued'; eventName: string; bucket: string; key: string; hash?: string; uploadId: string; targets: number; batches: number }
-  | { status: 'ignored'; eventName: string; reason: 'unsupported-event' | 'invalid-record'; detail?: string }
+  | { status: 'ignored'; eventName: string; reason: 'unsupported-event' | 'invalid-record' | 'release-counter'; detail?: string }
   | { status: 'failed'; eventName: string; bucket: string; key: string; error: ErrorSummary; things?: ThingOutcome[] };
 
 export interface Outcome {
@@ -112,7 +114,12 @@ export async function processObjectEvent(event: S3Event, deps: ProcessDeps): Pro
       records.push({ status: 'ignored', eventName: parsed.eventName, reason: 'invalid-record', detail: parsed.error.message });
       continue;
     }
-    const change = parsed.change;
+    // A companion release object prompts its key; the release counter prompts nothing.
+    const change = releaseTarget(parsed.change);
+    if (change === 'counter') {
+      records.push({ status: 'ignored', eventName: parsed.change.eventName, reason: 'release-counter' });
+      continue;
+    }
     const log = logger.child({ eventName: change.eventName, bucket: change.bucket, key: change.key, sequencer: change.sequencer });
     try {
       const thingErrors: ShadowplugError[] = [];
@@ -151,8 +158,9 @@ async function processChange(change: ObjectChange, deps: ProcessDeps, writer: Sh
   // After a write the key is looked at again; a state seen then is decided on next.
   let seen: KeyState | undefined;
   for (let attempt = 1; ; attempt++) {
-    const state = seen ?? (await currentObject(deps.s3, change.bucket, change.key));
+    const current = seen ?? (await currentObject(deps.s3, change.bucket, change.key));
     seen = undefined;
+    const state = await withRelease(deps.s3, change.bucket, change.key, current, log);
     log.debug('current state of the key', { state });
     // A fleet is not read shadow by shadow here: the worker decides per thing from the key's state.
     const queued = deps.enqueue !== undefined && route.things.length > (config.fanOutAbove ?? Infinity);

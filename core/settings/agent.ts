@@ -13,6 +13,16 @@ import { plugsCodec } from '../button/settings';
 
 const nonEmpty = text((t) => (t === '' ? 'must not be empty' : undefined));
 
+/** One path or several (a repeated flag, or a JSON array in the config file). */
+const pathList: Codec<string[]> = codec(
+  (value) => {
+    const items = Array.isArray(value) ? value : [value];
+    if (items.length === 0) throw new SettingValueError('expected at least one path');
+    return items.map((item) => nonEmpty.parse(item));
+  },
+  (paths) => paths.join(', '),
+);
+
 /** A password: taken as written (spaces are part of it), never quoted in a message. */
 const secret: Codec<string> = codec(
   (value) => {
@@ -73,6 +83,12 @@ export const AGENT_SETTINGS = {
     default: 1024 ** 3,
     defaultText: '`1GiB`',
     description: 'largest object accepted: bytes, or `500MiB`, `2GB`, `64k`... (`KiB/MiB/GiB`, `k/m/g`: powers of 1024; `KB/MB/GB`: of 1000)',
+  }),
+  trustedKey: setting(pathList, {
+    flag: '--trusted-key <pem>',
+    type: 'repeatable',
+    defaultText: 'none: unsigned files are installed (a warning at start)',
+    description: 'public key (PEM, EC P-256) whose signed releases this device installs, and only those; repeat to rotate keys (docs/agent.md#signed-releases)',
   }),
   plugs: setting(plugsCodec, {
     flag: '--plugs <list>',

@@ -1,6 +1,6 @@
 /**
  * The S3 REST API subset the sandbox, the agent and the tests use, over an ObjectStore: objects
- * (PUT, GET and HEAD with `versionId`, `Range`, `If-Match`/`If-None-Match`, DELETE with or without
+ * (PUT — conditional with `If-Match`/`If-None-Match: *` as S3's conditional writes —, GET and HEAD with `versionId`, `Range`, `If-Match`/`If-None-Match`, DELETE with or without
  * `versionId`), buckets (create, head, versioning, ListObjectsV2, ListObjectVersions). Errors are
  * S3's XML errors with S3's codes and statuses, so the AWS SDK maps them as it maps AWS's.
  *
@@ -212,7 +212,7 @@ async function putObject(ctx: S3ApiContext, req: IncomingMessage, res: ServerRes
   let version: ObjectVersion;
   try {
     const declared = req.headers['x-amz-decoded-content-length'];
-    version = await ctx.store.put(bucket, key, chunked ? Readable.from(decodeAwsChunked(req, declared === undefined ? undefined : Number(declared))) : req);
+    version = await ctx.store.put(bucket, key, chunked ? Readable.from(decodeAwsChunked(req, declared === undefined ? undefined : Number(declared))) : req, writeCondition(req));
   } catch (err) {
     if (err instanceof ChunkedBodyError) throw new S3ApiError(400, 'IncompleteBody', err.message);
     throw err;
@@ -228,6 +228,22 @@ async function putObject(ctx: S3ApiContext, req: IncomingMessage, res: ServerRes
     eTag: version.etag.replace(/"/g, ''),
     ...(version.versionId !== NULL_VERSION ? { versionId: version.versionId } : {}),
   });
+}
+
+/**
+ * S3's conditional writes: `If-None-Match: *` refuses when the key has an object (412), `If-Match`
+ * when its ETag differs (412) or it has none (404 NoSuchKey). Checked with the write, atomically.
+ */
+function writeCondition(req: IncomingMessage): ((current: ObjectVersion | undefined) => void) | undefined {
+  const ifNoneMatch = req.headers['if-none-match'];
+  const ifMatch = req.headers['if-match'];
+  if (ifNoneMatch === undefined && ifMatch === undefined) return undefined;
+  if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== '*') throw new S3ApiError(501, 'NotImplemented', 'A header you provided implies functionality that is not implemented (If-None-Match other than *)');
+  return (current) => {
+    if (ifNoneMatch !== undefined && current) throw new S3ApiError(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
+    if (ifMatch !== undefined && !current) throw new S3ApiError(404, 'NoSuchKey', 'The specified key does not exist.');
+    if (ifMatch !== undefined && current && !etagMatches(ifMatch, current.etag)) throw new S3ApiError(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
+  };
 }
 
 /** `Range: bytes=a-b | a- | -n` → inclusive [start, end]; undefined when absent or not understood (S3 then sends it all). */

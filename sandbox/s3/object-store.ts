@@ -78,8 +78,12 @@ export class ObjectStore {
     return createReadStream(join(this.dir, bucket, 'blobs', version.blob!), { start, end });
   }
 
-  /** Store `body` as the key's new current version. */
-  async put(bucket: string, key: string, body: Readable): Promise<ObjectVersion> {
+  /**
+   * Store `body` as the key's new current version. `precondition` sees the current version (none
+   * when absent or a delete marker) in the same step as the write, so a conditional write
+   * (If-Match / If-None-Match) cannot lose a race: it throws to refuse.
+   */
+  async put(bucket: string, key: string, body: Readable, precondition?: (current: ObjectVersion | undefined) => void): Promise<ObjectVersion> {
     const blob = newId();
     const path = join(this.dir, bucket, 'blobs', blob);
     const md5 = createHash('md5');
@@ -99,7 +103,16 @@ export class ObjectStore {
       throw err;
     }
     const version: ObjectVersion = { versionId: newId(), deleteMarker: false, lastModified: this.clock().toISOString(), size, etag: `"${md5.digest('hex')}"`, blob };
-    return this.change(bucket, key, (h) => applyPut(h, key, this.versioning.get(bucket)!, version)).then((h) => h!.versions[0]!);
+    try {
+      return await this.change(bucket, key, (h) => {
+        const current = resolveRead(h);
+        precondition?.(current.type === 'object' ? current.version : undefined);
+        return applyPut(h, key, this.versioning.get(bucket)!, version);
+      }).then((h) => h!.versions[0]!);
+    } catch (err) {
+      await rm(path, { force: true });
+      throw err;
+    }
   }
 
   async delete(bucket: string, key: string, versionId?: string): Promise<DeleteOutcome> {

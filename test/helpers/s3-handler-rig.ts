@@ -70,6 +70,8 @@ export interface S3Rig {
   /** Upload and return the event S3 announced for it. */
   put(key: string, body: PutObjectCommandInput['Body'], contentLength?: number): Promise<S3Event>;
   remove(key: string): Promise<S3Event>;
+  /** The next event S3 announced (for writes the test made itself, e.g. a publish). */
+  nextEvent(): Promise<S3Event>;
   handler(settings: Partial<ObjectSettings> & { targetThings: string[] }, iotData: IoTDataPlaneClient): ObjectToShadowHandler;
   close(): Promise<void>;
 }
@@ -120,6 +122,7 @@ export async function startS3Rig(options: { versioning?: Versioning } = {}): Pro
       await client.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: key }));
       return nextEvent();
     },
+    nextEvent,
     handler: (settings, iotData) =>
       createHandler({ s3: client, iotData, config: parseObjectConfig(objectFunctionEnvironment(settings)), logger: silentLogger }),
     close: async () => {

@@ -17,6 +17,7 @@ import { startIotCore, type IotCore } from '../../../sandbox/iot-core';
 import { startLocalS3, type LocalS3 } from '../../../sandbox/local-s3';
 import { inProcessJobCreator } from '../../../sandbox/rollout-jobs';
 import { waitFor } from '../../helpers/agent-harness';
+import { makeKey } from '../../helpers/release-keys';
 
 const BUCKET = 'shadowplug';
 const thing = 'job-device';
@@ -97,6 +98,15 @@ describe('the job runner', () => {
     expect(readFileSync(join(dir, 'dest', 'resumed.bin'), 'utf8')).toBe('bytes of resumed.bin');
     await waitFor(() => existsSync(counter), 'the hook');
     expect(readFileSync(counter, 'utf8')).toBe('run\n');
+  });
+
+  it('fails a job whose file is unsigned with RELEASE_UNSIGNED when the agent has trusted keys, installing nothing', async () => {
+    const key = makeKey(dir, 'jobs-publisher');
+    agent = await startAgent(options({ trustedKey: [key.publicPath] }));
+    const jobId = await job('unsigned-job.bin');
+    await waitFor(() => status(jobId).status === 'COMPLETED', 'the job to end');
+    expect(status(jobId).failures).toEqual([{ thingName: thing, status: 'FAILED', statusDetails: expect.objectContaining({ code: 'RELEASE_UNSIGNED' }) }]);
+    expect(existsSync(join(dir, 'dest', 'unsigned-job.bin'))).toBe(false);
   });
 
   it('reports a job the journal says is done, without running it again', async () => {

@@ -43,6 +43,9 @@ async function failure(p: Promise<unknown>): Promise<ObjectEventFailedError> {
   throw new Error('expected the handler to throw');
 }
 
+/** GetObject calls for the objects themselves (not their companion release objects, read on every event). */
+const objectGets = () => s3Mock.commandCalls(GetObjectCommand).filter((c) => !String(c.args[0].input.Key).endsWith('.shadowplug-release'));
+
 beforeEach(() => {
   s3Mock.reset();
   iotMock.reset();
@@ -60,7 +63,7 @@ describe('object-to-shadow handler (SDK mocked)', () => {
       const digest = createHash('sha256').update('hello').digest();
       s3Mock.on(HeadObjectCommand).resolves({ ChecksumType: 'FULL_OBJECT', ChecksumSHA256: digest.toString('base64'), ETag: '"e1"', ContentLength: 5 });
       const outcome = await handler()(event(record({ key: 'a.txt', eTag: 'e1', size: 5 })));
-      expect(s3Mock.commandCalls(GetObjectCommand)).toHaveLength(0);
+      expect(objectGets()).toHaveLength(0);
       const heads = s3Mock.commandCalls(HeadObjectCommand).map((c) => c.args[0].input);
       // First the key's current state (no version, no condition), then the checksum of exactly that object.
       expect(heads[0]).toEqual({ Bucket: 'b', Key: 'a.txt' });
@@ -88,7 +91,7 @@ describe('object-to-shadow handler (SDK mocked)', () => {
       });
       const outcome = await handler({ [ENV.partSizeBytes]: String(64 * 1024), [ENV.readConcurrency]: '3', [ENV.parallelBelowMiBPerS]: 'Infinity' })(event(record({ eTag: 'e1', size: data.length, versionId: 'v7' })));
       expect(outcome.records[0]).toMatchObject({ status: 'applied', hash: sha(data) });
-      const inputs = s3Mock.commandCalls(GetObjectCommand).map((c) => c.args[0].input);
+      const inputs = objectGets().map((c) => c.args[0].input);
       expect(inputs.map((i) => i.Range)).toEqual(['bytes=0-65535', 'bytes=65536-131071', 'bytes=131072-196607', 'bytes=196608-262143', 'bytes=262144-299999']);
       expect(inputs.every((i) => i.VersionId === 'v7' && i.IfMatch === undefined)).toBe(true);
       expect(updates()[0]).toMatchObject({ state: { desired: { s3: { versionId: 'v7' } } } });
@@ -109,7 +112,7 @@ describe('object-to-shadow handler (SDK mocked)', () => {
       s3Mock.on(GetObjectCommand).rejects(sdkError('PreconditionFailed', 412));
       const outcome = await handler()(event(record({ eTag: 'e1', size: 5 })));
       expect(outcome.records[0]).toMatchObject({ status: 'skipped', reason: 'object-changed' });
-      expect(s3Mock.commandCalls(GetObjectCommand)).toHaveLength(3);
+      expect(objectGets()).toHaveLength(3);
       expect(iotMock.commandCalls(UpdateThingShadowCommand)).toHaveLength(0);
     });
 
@@ -137,7 +140,7 @@ describe('object-to-shadow handler (SDK mocked)', () => {
       const outcome = await handler()(event(record({ eTag: 'e1', size: 5, versionId: 'v1' })));
       expect(outcome.records[0]).toMatchObject({ status: 'applied', things: [{ thing: 'lamp', result: 'cleared' }] });
       expect(updates()[0]).toEqual({ state: { desired: { s3: null } }, version: 3 });
-      expect(s3Mock.commandCalls(GetObjectCommand)).toHaveLength(0);
+      expect(objectGets()).toHaveLength(0);
     });
   });
 
@@ -220,13 +223,15 @@ describe('object-to-shadow handler (SDK mocked)', () => {
       expect(err.retryable).toBe(true);
     });
 
-    it('does not read the object when the shadow already names what the key holds (duplicate delivery): one HeadObject', async () => {
+    it('does not read the object when the shadow already names what the key holds (duplicate delivery): one HeadObject and the companion', async () => {
       const r = record({ eTag: 'e', size: 3, sequencer: '0A' });
       s3Mock.on(HeadObjectCommand).resolves({ ETag: '"e"', ContentLength: 3 });
       iotMock.on(GetThingShadowCommand).resolves(shadowDoc(7, { s3: { url: 's3://b/a.txt', hash: 'h', eTag: 'e', size: 3, sequencer: '0A', eventTime: r.eventTime } }));
       const outcome = await handler()(event(r));
       expect(outcome.records[0]).toMatchObject({ status: 'skipped', reason: 'superseded' });
-      expect(s3Mock.calls()).toHaveLength(1);
+      // One HeadObject, and the GetObject of its (absent) companion release object.
+      expect(s3Mock.calls()).toHaveLength(2);
+      expect(objectGets()).toHaveLength(0);
       expect(iotMock.commandCalls(UpdateThingShadowCommand)).toHaveLength(0);
     });
 

@@ -1,0 +1,57 @@
+/**
+ * Where a signed release travels: the companion object `<key>.shadowplug-release`, holding
+ * `{"manifest":{...},"signature":"<base64 DER>"}` (a few hundred bytes). Pure.
+ *
+ * Not object metadata, though it would fit S3's 2 KB of user metadata: the manifest names the
+ * object's versionId, which S3 assigns only when the PUT completes, and metadata cannot be changed
+ * afterwards without a copy — which makes a new version the manifest does not name. So the
+ * publisher PUTs the object, then the companion; the object Lambda, prompted by either event,
+ * reads the companion and copies it unchanged into the desired value when it names the key's
+ * current version. Release numbers are allocated on `<key>.shadowplug-release-counter` with
+ * conditional writes (publish.ts). Neither object is ever routed to a device.
+ */
+import type { ObjectChange } from '../s3/event';
+import type { KeyState } from '../s3/current-object';
+import { isObject } from '../util/guards';
+import { malformed, readSignedRelease, type SignedRelease } from './manifest';
+
+export const RELEASE_SUFFIX = '.shadowplug-release';
+export const COUNTER_SUFFIX = '.shadowplug-release-counter';
+/** Far more than a manifest needs (its longest key and versionId included): a larger companion is not read. */
+export const MAX_COMPANION_BYTES = 8 * 1024;
+
+export const companionKey = (key: string): string => key + RELEASE_SUFFIX;
+export const counterKey = (key: string): string => key + COUNTER_SUFFIX;
+
+/**
+ * What an event is about: a released object (itself, or prompted by its companion) or the
+ * release counter (nothing to do). A companion's event carries no ordering for the released key
+ * (sequencers order one key only), so it goes on with sequencer '' — older than any of the key's
+ * own — and the stored ordering data is kept.
+ */
+export function releaseTarget(change: ObjectChange): ObjectChange | 'counter' {
+  if (change.key.endsWith(COUNTER_SUFFIX)) return 'counter';
+  if (!change.key.endsWith(RELEASE_SUFFIX) || change.key === RELEASE_SUFFIX) return change;
+  const { size: _size, eTag: _eTag, versionId: _versionId, ...rest } = change;
+  return { ...rest, kind: 'created', key: change.key.slice(0, -RELEASE_SUFFIX.length), sequencer: '' };
+}
+
+/** The companion's text as a signed release (its manifest's form checked, not its signature: the device does that). */
+export function parseCompanion(text: string): SignedRelease {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw malformed(`companion is not JSON: ${(err as Error).message}`);
+  }
+  if (!isObject(value)) throw malformed('companion is not an object');
+  const release = readSignedRelease(value);
+  if (!release) throw malformed('companion has no manifest and signature');
+  return release;
+}
+
+/** The release when it names exactly the key's current object (its version and size), else undefined. */
+export function releaseForState(release: SignedRelease, bucket: string, key: string, state: Extract<KeyState, { exists: true }>): SignedRelease | undefined {
+  const m = release.manifest;
+  return m.bucket === bucket && m.key === key && m.versionId === state.versionId && m.size === state.size ? release : undefined;
+}

@@ -1,0 +1,82 @@
+/**
+ * The object Lambda and signed releases: it copies the companion's manifest and signature into
+ * desired unchanged (never signing), in whichever order the object's and the companion's events
+ * come, ignores the release counter, and attaches nothing that names another version.
+ */
+import { createHash } from 'node:crypto';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import type { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
+import type { S3Event } from 'aws-lambda';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { companionKey } from '../../../core/release/companion';
+import { publishRelease } from '../../../core/release/publish';
+import { pemSigner } from '../../../core/release/signature';
+import { BUCKET, startS3Rig, startSandboxShadows, type S3Rig, type ShadowBackend } from '../../helpers/s3-handler-rig';
+import { makeKey, type TestKey } from '../../helpers/release-keys';
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+describe('object-to-shadow with signed releases', () => {
+  let rig: S3Rig;
+  let shadows: ShadowBackend;
+  let iot: IoTDataPlaneClient;
+  let key: TestKey;
+  let n = 0;
+  const fresh = () => `device-${++n}`;
+
+  beforeAll(async () => {
+    shadows = await startSandboxShadows();
+    iot = shadows.client();
+  });
+  afterAll(async () => {
+    await shadows?.close();
+  });
+  beforeEach(async () => {
+    rig = await startS3Rig();
+    key = makeKey(rig.dir, 'publisher');
+  });
+  afterEach(async () => {
+    await rig.close();
+  });
+
+  /** Publish and return its three events by kind. */
+  async function publish(body: string) {
+    const bytes = Buffer.from(body);
+    const published = await publishRelease(rig.client, { bucket: BUCKET, key: 'fw.bin', body: bytes, signer: pemSigner(key.privatePem), expires: new Date(Date.now() + 86_400_000) }, sha(bytes));
+    const events: S3Event[] = [await rig.nextEvent(), await rig.nextEvent(), await rig.nextEvent()];
+    const of = (k: string) => events.find((e) => decodeURIComponent(e.Records[0]!.s3.object.key) === k)!;
+    return { published, counter: of('fw.bin.shadowplug-release-counter'), object: of('fw.bin'), companion: of(companionKey('fw.bin')) };
+  }
+
+  it.each([
+    ['object first', ['object', 'companion']],
+    ['companion first', ['companion', 'object']],
+  ] as const)('copies the manifest and signature unchanged into desired (%s)', async (_what, order) => {
+    const thing = fresh();
+    const handler = rig.handler({ targetThings: [thing] }, iot);
+    const p = await publish('firmware one');
+    expect((await handler(p.counter)).records[0]).toMatchObject({ status: 'ignored', reason: 'release-counter' });
+    for (const which of order) await handler(p[which]);
+    const desired = shadows.desired(thing)?.s3 as Record<string, unknown>;
+    expect(desired).toMatchObject({ url: `s3://${BUCKET}/fw.bin`, hash: sha(Buffer.from('firmware one')), versionId: p.published.versionId, manifest: p.published.manifest, signature: p.published.signature });
+  });
+
+  it('takes a newer upload without the old signature, and its own once its companion comes', async () => {
+    const thing = fresh();
+    const handler = rig.handler({ targetThings: [thing] }, iot);
+    const first = await publish('firmware one');
+    await handler(first.object);
+    await handler(first.companion);
+    // A plain upload over the key: the companion names the old version, so nothing is attached.
+    await rig.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'fw.bin', Body: 'plain upload' }));
+    await handler(await rig.nextEvent());
+    const plain = shadows.desired(thing)?.s3 as Record<string, unknown>;
+    expect(plain.hash).toBe(sha(Buffer.from('plain upload')));
+    expect(plain.manifest).toBeUndefined();
+    expect(plain.signature).toBeUndefined();
+    const second = await publish('firmware two');
+    await handler(second.object);
+    await handler(second.companion);
+    expect(shadows.desired(thing)?.s3).toMatchObject({ hash: sha(Buffer.from('firmware two')), manifest: { release: 2 }, signature: second.published.signature });
+  });
+});
