@@ -1,7 +1,8 @@
 /**
  * The object function alone in this process, for its peak RSS: one upload of a 1 KB object (moto's
  * S3) to a thing group of the parent's sandbox control plane, batches sent to moto's SQS. Sends
- * {rssMb, batches, ms} to the parent.
+ * {rssMb, baseRssMb, batches, ms} to the parent: this process's own peak (VmHWM, see peakRssBytes:
+ * maxRSS would count the parent's RSS at the fork) and its peak before the handler ran.
  */
 import { readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
@@ -18,6 +19,7 @@ import { objectFunctionEnvironment, parseObjectConfig } from '../core/s3/config'
 import { S3_COMPATIBLE_ENDPOINT_SETTINGS } from '../core/s3/compatible-endpoint';
 import { createHandler } from '../lambda/object-to-shadow';
 import { s3EventRecord } from '../test/helpers/s3-event-record';
+import { peakRssBytes } from './stats';
 
 const moto = process.env.BENCH_MOTO!;
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
@@ -35,11 +37,12 @@ const handler = createHandler({
   enqueue: sqsEnqueue(sqs, queueUrl),
   logger: silentLogger,
 });
+const baseRssMb = peakRssBytes() / (1 << 20);
 const t0 = performance.now();
 const outcome = await handler({ Records: [s3EventRecord({ bucket: 'files', key: 'fw.bin', size: 1024, eTag: (put.ETag ?? '').replace(/"/g, ''), sequencer: '0A', eventTime: new Date().toISOString() })] });
 const ms = performance.now() - t0;
 const record = outcome.records[0] as { status: string; batches?: number };
 const depth = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
 if (record.status !== 'queued' || Number(depth.Attributes?.ApproximateNumberOfMessages) !== record.batches) throw new Error(`unexpected outcome ${JSON.stringify(record)}`);
-process.send!({ rssMb: process.resourceUsage().maxRSS / 1024, batches: record.batches, ms });
+process.send!({ rssMb: peakRssBytes() / (1 << 20), baseRssMb, batches: record.batches, ms });
 process.disconnect();

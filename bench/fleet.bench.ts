@@ -11,6 +11,7 @@
  *    (on moto's SQS), in a process of its own (bench/fleet-object-process.ts).
  *
  *   FLEET_SIZES=200,1000 (empty: no sandbox runs) FLEET_FANOUT_THINGS=10000 FLEET_SKIP_DEFAULT_RATE=1 (skip the ~100 s run)
+ *   FLEET_SKIP_FANOUT=1 (no fan-out runs)
  */
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -96,8 +97,16 @@ async function fanOutRun(work: string, label: string, ratePerSecond: number, dat
   }
 }
 
+interface ObjectFunctionRss {
+  rssMb: number;
+  /** Its peak before the handler ran (Node, tsx, the SDK clients loaded; S3 bucket and queue made). */
+  baseRssMb: number;
+  batches: number;
+  ms: number;
+}
+
 /** The object function in a process of its own: resolve the group, hash, enqueue; its peak RSS. */
-async function objectFunctionRss(work: string): Promise<{ rssMb: number; batches: number; ms: number }> {
+async function objectFunctionRss(work: string): Promise<ObjectFunctionRss> {
   const iot = await startIotCore({ dir: join(work, 'pki-rss'), thingGroups: [{ name: 'big', things: Array.from({ length: FANOUT_THINGS }, (_, i) => `fleet-${i}`) }] });
   const moto = await startMotoServer();
   try {
@@ -106,12 +115,23 @@ async function objectFunctionRss(work: string): Promise<{ rssMb: number; batches
       env: { ...process.env, BENCH_CONTROL_PLANE: iot.controlPlane.endpoint, BENCH_CA: iot.ca.certPath, BENCH_MOTO: moto.endpoint, BENCH_DIR: join(work, 'rss-s3') },
     });
     return await new Promise((resolve, reject) => {
-      child.once('message', (m) => resolve(m as { rssMb: number; batches: number; ms: number }));
+      child.once('message', (m) => resolve(m as ObjectFunctionRss));
       child.once('exit', (code) => code !== 0 && reject(new Error(`object function process exited ${code}`)));
     });
   } finally {
     await moto.close();
     await iot.close();
+  }
+}
+
+async function fanOuts(work: string): Promise<void> {
+  const results: FanOutResult[] = [];
+  if (!process.env.FLEET_SKIP_DEFAULT_RATE) results.push(await fanOutRun(work, `default ${FLEET_DEFAULTS.ratePerSecond}/s`, FLEET_DEFAULTS.ratePerSecond));
+  results.push(await fanOutRun(work, '4000/s', 4000));
+  results.push(await fanOutRun(work, '4000/s, data plane throttles above 1000/s', 4000, 1000));
+  console.log(`\nfan-out of ${FANOUT_THINGS} things through the queue and the worker, against the sandbox data plane:`);
+  for (const r of results) {
+    console.log(`  ${r.label.padEnd(44)} ${r.rate.toFixed(0).padStart(6)} writes/s  ${r.seconds.toFixed(1).padStart(6)} s  429s answered ${String(r.throttles).padStart(5)}  lost ${r.lost}`);
   }
 }
 
@@ -128,16 +148,9 @@ async function main(): Promise<void> {
       const [a, b] = [runs[0]!, runs.at(-1)!];
       console.log(`ratio ${b.devices}/${a.devices} devices: ${(b.deliverMs / a.deliverMs).toFixed(2)}× (devices ×${(b.devices / a.devices).toFixed(1)})`);
     }
-    const fanOuts: FanOutResult[] = [];
-    if (!process.env.FLEET_SKIP_DEFAULT_RATE) fanOuts.push(await fanOutRun(work, `default ${FLEET_DEFAULTS.ratePerSecond}/s`, FLEET_DEFAULTS.ratePerSecond));
-    fanOuts.push(await fanOutRun(work, '4000/s', 4000));
-    fanOuts.push(await fanOutRun(work, '4000/s, data plane throttles above 1000/s', 4000, 1000));
-    console.log(`\nfan-out of ${FANOUT_THINGS} things through the queue and the worker, against the sandbox data plane:`);
-    for (const r of fanOuts) {
-      console.log(`  ${r.label.padEnd(44)} ${r.rate.toFixed(0).padStart(6)} writes/s  ${r.seconds.toFixed(1).padStart(6)} s  429s answered ${String(r.throttles).padStart(5)}  lost ${r.lost}`);
-    }
+    if (!process.env.FLEET_SKIP_FANOUT) await fanOuts(work);
     const rss = await objectFunctionRss(work);
-    console.log(`\nobject function, ${FANOUT_THINGS}-thing group → ${rss.batches} batches on SQS (moto) in ${s(rss.ms)}: peak RSS ${rss.rssMb.toFixed(0)} MB`);
+    console.log(`\nobject function, ${FANOUT_THINGS}-thing group → ${rss.batches} batches on SQS (moto) in ${s(rss.ms)}: peak RSS ${rss.rssMb.toFixed(0)} MB (${rss.baseRssMb.toFixed(0)} MB before the handler ran)`);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

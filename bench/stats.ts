@@ -1,4 +1,5 @@
 /** The benchmarks' shared arithmetic and formatting. */
+import { readFileSync } from 'node:fs';
 
 /** The q-quantile by nearest rank (q = 0.95 is p95); xs need not be sorted. */
 export function quantile(xs: readonly number[], q: number): number {
@@ -14,3 +15,19 @@ export function median(xs: readonly number[]): number {
 }
 
 export const ms = (x: number, digits = 1): string => `${x.toFixed(digits)} ms`;
+
+/**
+ * This process's peak RSS in bytes. On Linux the high-water mark of its own address space
+ * (VmHWM): `resourceUsage().maxRSS` of a process started by fork + exec (child_process.fork,
+ * spawn) also counts its parent's RSS at the fork, which the kernel carries over the exec, so a
+ * child of a 500 MB benchmark "peaks" at 500 MB before it has done anything.
+ */
+export function peakRssBytes(): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Number(m[1]) * 1024;
+  } catch {
+    // not Linux: fall through
+  }
+  return process.resourceUsage().maxRSS * 1024;
+}
