@@ -18,6 +18,7 @@ import { AgentConfigError, AgentError } from './errors';
 import { FileSyncCapability, type OpenedSource, type SyncOutcome } from './file-sync';
 import { HookRunner } from './hook';
 import { s3ClientConfig, s3ObjectSource } from './s3-source';
+import { S3ClientPerCredentials } from './s3-clients';
 import { ShadowSession } from './shadow-session';
 import { PlugRelay, type PlugEvent, type Timers } from './plug-relay';
 import { plugsOfHub, type PlugConfig } from '../core/plug-relay/config';
@@ -237,10 +238,10 @@ async function build(given: AgentOptions, once: boolean): Promise<Agent> {
   if (trusted.length === 0) logger.warn('no --trusted-key: files are installed unsigned, so whoever can write to the bucket or the shadow chooses what this device installs, older versions included');
   else logger.info('installing signed releases only', { trustedKeys: trusted.map((t) => t.keyId) });
 
-  // S3 access: credentials from the IoT credentials provider (a fresh client per attempt so a
-  // refresh takes effect), or the SDK's default chain with one long-lived client.
+  // S3 access: credentials from the IoT credentials provider (a client per set of credentials, so
+  // a refresh takes effect), or the SDK's default chain with one long-lived client.
   let credentials: IotCredentialsProvider | undefined;
-  let shared: S3Client | undefined;
+  let closeClients: () => void;
   const clientOptions = { ...(options.region ? { region: options.region } : {}), ...(options.s3Endpoint ? { endpoint: options.s3Endpoint } : {}) };
   let openSource: () => Promise<OpenedSource>;
   if (options.credentialEndpoint) {
@@ -258,14 +259,14 @@ async function build(given: AgentOptions, once: boolean): Promise<Agent> {
       throw new AgentConfigError((err as Error).message, { cause: err });
     }
     const provider = credentials;
-    openSource = async () => {
-      const client = new S3Client(s3ClientConfig({ ...clientOptions, credentials: await provider.get() }));
-      return { source: s3ObjectSource(client), close: () => client.destroy() };
-    };
+    const clients = new S3ClientPerCredentials(() => provider.get(), (c) => s3ClientConfig({ ...clientOptions, credentials: c }));
+    openSource = () => clients.open();
+    closeClients = () => clients.close();
   } else {
-    shared = new S3Client(s3ClientConfig(clientOptions));
+    const shared = new S3Client(s3ClientConfig(clientOptions));
     const source = s3ObjectSource(shared);
     openSource = () => Promise.resolve({ source, close: () => undefined });
+    closeClients = () => shared.destroy();
   }
 
   const session = new ShadowSession({
@@ -339,7 +340,7 @@ async function build(given: AgentOptions, once: boolean): Promise<Agent> {
       })
     : undefined;
   if (jobs) session.attach(jobs);
-  const agent = new Agent(session, capability, credentials, () => shared?.destroy(), relay, detection, jobs);
+  const agent = new Agent(session, capability, credentials, closeClients, relay, detection, jobs);
   relay?.onEvent((e) => agent.emit('plug', e));
   for (const name of ['installed', 'progress', 'job'] as const) events.on(name, (e) => agent.emit(name, e));
   const forwardError = (err: AgentError): void => {

@@ -59,6 +59,8 @@ interface Progress {
   total: number | undefined;
   resumedFrom: number;
   fetched: number;
+  /** Free space was checked for this many more bytes (the answer's size needs no second statfs). */
+  spaceFor?: number;
 }
 
 interface Context {
@@ -91,7 +93,7 @@ export async function downloadObject(source: ObjectSource, req: DownloadRequest)
   try {
     await discardOtherPartials(req.finalPath, req.hash);
     const progress = await resumePartial(ctx);
-    if (progress.total !== undefined) await ensureSpace(ctx, progress.total - progress.offset);
+    if (progress.total !== undefined) await ensureSpace(ctx, (progress.spaceFor = progress.total - progress.offset));
     // A partial that already holds every byte needs no request.
     const complete = progress.offset > 0 && progress.total !== undefined && progress.offset === progress.total;
     if (!complete) await fetchRest(source, ctx, progress);
@@ -213,7 +215,7 @@ async function acceptResponse(ctx: Context, p: Progress, res: GetObjectResult): 
     throw new DownloadError(`${where}: object size ${total} differs from the desired size ${req.size}`, { code: 'SIZE_MISMATCH', retryable: true });
   }
   p.total = total;
-  if (total !== undefined) await ensureSpace(ctx, total - p.offset);
+  if (total !== undefined && total - p.offset !== p.spaceFor) await ensureSpace(ctx, total - p.offset);
   const meta: PartialMeta = { ...p.meta, ...(res.etag ? { etag: res.etag } : {}), ...(total !== undefined ? { size: total } : {}) };
   if (p.offset === 0 || JSON.stringify(meta) !== JSON.stringify(p.meta)) await writePartialMeta(files.meta, meta);
   p.meta = meta;

@@ -16,13 +16,18 @@ export async function fsyncDir(dir: string, fs: AgentFs = nodeFs): Promise<void>
   }
 }
 
-/** Replace `path` with `data` atomically (temp file in the same directory, fsync, rename, fsync dir). */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, fs: AgentFs = nodeFs): Promise<void> {
+/**
+ * Replace `path` with `data` atomically (temp file in the same directory, fsync, rename, fsync dir).
+ * `durable: false` leaves out both fsyncs: a reader never sees a half-written file, but after a
+ * power loss the old file, the new one, or (some file systems) an empty one may be there. Only
+ * for hints whose loss or damage the reader detects and costs no more than redone work.
+ */
+export async function writeFileAtomic(path: string, data: string | Uint8Array, fs: AgentFs = nodeFs, { durable = true } = {}): Promise<void> {
   const temp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   const handle = await fs.open(temp, 'w', 0o644);
   try {
     await handle.writeFile(data);
-    await handle.sync();
+    if (durable) await handle.sync();
   } catch (err) {
     await handle.close().catch(() => undefined);
     await fs.unlink(temp).catch(() => undefined);
@@ -35,7 +40,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, f
     await fs.unlink(temp).catch(() => undefined);
     throw err;
   }
-  await fsyncDir(dirname(path), fs);
+  if (durable) await fsyncDir(dirname(path), fs);
 }
 
 /** unlink that does not mind the file being gone already. */

@@ -11,12 +11,14 @@
  *    (on moto's SQS), in a process of its own (bench/fleet-object-process.ts).
  *
  *   FLEET_SIZES=200,1000 (empty: no sandbox runs) FLEET_FANOUT_THINGS=10000 FLEET_SKIP_DEFAULT_RATE=1 (skip the ~100 s run)
- *   FLEET_SKIP_FANOUT=1 (no fan-out runs)
+ *   FLEET_SKIP_FANOUT=1 (no fan-out runs) FLEET_AGENT_THREADS=0,1 (the sizes with each count of agent threads)
+ *   FLEET_PROFILE=<dir> (a .cpuprofile of this process per delivery)
  */
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../core/logger';
 import { batchesOf } from '../core/fleet/message';
@@ -30,12 +32,45 @@ import { startMotoServer } from '../test/helpers/s3-peers';
 
 const MB = 1 << 20;
 const SIZES = (process.env.FLEET_SIZES ?? '200,1000').split(',').filter((n) => n !== '').map(Number);
+/** Agent worker threads per run (`FLEET_AGENT_THREADS=0,1`: each size with each; default the sandbox's choice). */
+const THREADS = (process.env.FLEET_AGENT_THREADS ?? '').split(',').filter((n) => n !== '').map(Number);
 const FANOUT_THINGS = Number(process.env.FLEET_FANOUT_THINGS ?? 10_000);
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
-async function sandboxRun(work: string, devices: number): Promise<{ startMs: number; deliverMs: number; peakRssMb: number }> {
+/** CPU seconds so far: the whole process (every thread) and its main thread alone (Linux; else 0). */
+function cpuSeconds(): { total: number; main: number } {
+  const { user, system } = process.cpuUsage();
+  let main = 0;
+  try {
+    // utime and stime, fields 14 and 15, in clock ticks (100 per second on Linux); the name (field 2) has no spaces here.
+    const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(' ');
+    main = (Number(fields[13]) + Number(fields[14])) / 100;
+  } catch {
+    // not Linux
+  }
+  return { total: (user + system) / 1e6, main };
+}
+
+/** With FLEET_PROFILE, profiles this process until the returned function writes `<dir>/<name>.cpuprofile`. */
+async function startProfile(): Promise<((name: string) => Promise<void>) | undefined> {
+  const dir = process.env.FLEET_PROFILE;
+  if (!dir) return undefined;
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return async (name) => {
+    const { profile } = await session.post('Profiler.stop');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  };
+}
+
+async function sandboxRun(work: string, devices: number, agentThreads?: number): Promise<{ startMs: number; deliverMs: number; peakRssMb: number; cpu: { total: number; main: number } }> {
   let t0 = performance.now();
-  const sandbox = await startSandbox({ dir: join(work, `fleet-${devices}`), devices, group: 'fleet', writeInfoFile: false });
+  const dir = join(work, `fleet-${devices}-${agentThreads ?? 'auto'}`);
+  const sandbox = await startSandbox({ dir, devices, group: 'fleet', writeInfoFile: false, ...(agentThreads !== undefined ? { agentThreads } : {}) });
   const startMs = performance.now() - t0;
   try {
     const body = randomBytes(MB);
@@ -43,6 +78,8 @@ async function sandboxRun(work: string, devices: number): Promise<{ startMs: num
     t0 = performance.now();
     let peak = process.memoryUsage().rss;
     const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 100);
+    const profile = await startProfile();
+    const cpu0 = cpuSeconds();
     const uploaded = sandbox.upload('fleet.bin', body);
     const { sha256 } = await uploaded;
     // One listener for the whole fleet (a waiter per device would make the harness O(n²)).
@@ -59,7 +96,10 @@ async function sandboxRun(work: string, devices: number): Promise<{ startMs: num
       sandbox.events.on('event', on);
     });
     clearInterval(sampler);
-    return { startMs, deliverMs: performance.now() - t0, peakRssMb: peak / MB };
+    const cpu1 = cpuSeconds();
+    const cpu = { total: cpu1.total - cpu0.total, main: cpu1.main - cpu0.main };
+    await profile?.(`fleet-${devices}-${agentThreads ?? 'auto'}`);
+    return { startMs, deliverMs: performance.now() - t0, peakRssMb: peak / MB, cpu };
   } finally {
     await sandbox.close();
   }
@@ -124,6 +164,22 @@ async function objectFunctionRss(work: string): Promise<ObjectFunctionRss> {
   }
 }
 
+/** Every size, one after another, then the ratio of the last to the first. */
+async function sandboxRuns(work: string, threads: number | undefined): Promise<void> {
+  const runs: { devices: number; deliverMs: number }[] = [];
+  const label = threads === undefined ? '' : `, ${threads} agent thread${threads === 1 ? '' : 's'}`;
+  for (const devices of SIZES) {
+    const load = loadavg()[0]!.toFixed(1);
+    const r = await sandboxRun(work, devices, threads);
+    runs.push({ devices, deliverMs: r.deliverMs });
+    console.log(`sandbox, ${devices} devices${label}: start ${s(r.startMs)}; 1 MB upload → all ${devices} verified ${s(r.deliverMs)}, CPU ${r.cpu.total.toFixed(2)} s (main thread ${r.cpu.main.toFixed(2)} s); peak RSS ${r.peakRssMb.toFixed(0)} MB (load ${load})`);
+  }
+  if (runs.length >= 2) {
+    const [a, b] = [runs[0]!, runs.at(-1)!];
+    console.log(`ratio ${b.devices}/${a.devices} devices${label}: ${(b.deliverMs / a.deliverMs).toFixed(2)}× (devices ×${(b.devices / a.devices).toFixed(1)})`);
+  }
+}
+
 async function fanOuts(work: string): Promise<void> {
   const results: FanOutResult[] = [];
   if (!process.env.FLEET_SKIP_DEFAULT_RATE) results.push(await fanOutRun(work, `default ${FLEET_DEFAULTS.ratePerSecond}/s`, FLEET_DEFAULTS.ratePerSecond));
@@ -138,16 +194,7 @@ async function fanOuts(work: string): Promise<void> {
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'shadowplug-bench-fleet-'));
   try {
-    const runs: { devices: number; startMs: number; deliverMs: number; peakRssMb: number }[] = [];
-    for (const devices of SIZES) {
-      const r = await sandboxRun(work, devices);
-      runs.push({ devices, ...r });
-      console.log(`sandbox, ${devices} devices: start ${s(r.startMs)}; 1 MB upload → all ${devices} verified ${s(r.deliverMs)}; peak RSS ${r.peakRssMb.toFixed(0)} MB`);
-    }
-    if (runs.length >= 2) {
-      const [a, b] = [runs[0]!, runs.at(-1)!];
-      console.log(`ratio ${b.devices}/${a.devices} devices: ${(b.deliverMs / a.deliverMs).toFixed(2)}× (devices ×${(b.devices / a.devices).toFixed(1)})`);
-    }
+    for (const threads of THREADS.length > 0 ? THREADS : [undefined]) await sandboxRuns(work, threads);
     if (!process.env.FLEET_SKIP_FANOUT) await fanOuts(work);
     const rss = await objectFunctionRss(work);
     console.log(`\nobject function, ${FANOUT_THINGS}-thing group → ${rss.batches} batches on SQS (moto) in ${s(rss.ms)}: peak RSS ${rss.rssMb.toFixed(0)} MB (${rss.baseRssMb.toFixed(0)} MB before the handler ran)`);

@@ -29,7 +29,8 @@ export interface LoggerOptions {
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 
-function serialise(value: unknown): unknown {
+/** A log field as written: an Error as its name, message, code, retryable and cause. */
+export function serialise(value: unknown): unknown {
   if (value instanceof Error) {
     const base: Record<string, unknown> = { name: value.name, message: value.message };
     const withCode = value as Error & { code?: unknown; retryable?: unknown };

@@ -67,6 +67,8 @@ export interface SandboxOptions {
   logger?: Logger;
   /** Run one agent per thing in this process (default true); false leaves the things to agents run by hand. */
   agents?: boolean;
+  /** Worker threads the agents run in (0: this thread; default 0 below 100 devices, else 1 per spare core, at most 2). */
+  agentThreads?: number;
   /** Write `<dir>/sandbox.json` for `sandbox upload` (default true). */
   writeInfoFile?: boolean;
   /** `relay` (default with in-process agents): through the plug's shadow and the first thing's agent; `direct`: TCP from the button function. */
@@ -110,6 +112,7 @@ export interface SandboxConfig {
   bucket: string;
   buttonSerial: string;
   agents: boolean;
+  agentThreads?: number;
   writeInfoFile: boolean;
   plugMode: PlugMode;
   plugPollMs?: number;
@@ -150,6 +153,9 @@ export function resolveSandboxConfig(options: SandboxOptions = {}): SandboxConfi
   const plugMode = options.plugMode ?? (agents ? 'relay' : 'direct');
   if (!(PLUG_MODES as readonly string[]).includes(plugMode)) throw new SandboxConfigError(`--plug-mode: "${plugMode}" is not one of ${PLUG_MODES.join(', ')}`);
   const rollout = rolloutOf(options.rollout);
+  if (options.agentThreads !== undefined && !(Number.isInteger(options.agentThreads) && options.agentThreads >= 0)) {
+    throw new SandboxConfigError(`agentThreads: ${options.agentThreads} is not a whole number ≥ 0`);
+  }
   return {
     dir: resolve(options.dir ?? DEFAULT_SANDBOX_DIR),
     logger: options.logger ?? silentLogger,
@@ -165,6 +171,7 @@ export function resolveSandboxConfig(options: SandboxOptions = {}): SandboxConfi
     bucket: options.bucket ?? DEFAULT_BUCKET,
     buttonSerial,
     agents,
+    ...(options.agentThreads !== undefined ? { agentThreads: options.agentThreads } : {}),
     writeInfoFile: options.writeInfoFile !== false,
     plugMode,
     ...(options.plugPollMs !== undefined ? { plugPollMs: options.plugPollMs } : {}),

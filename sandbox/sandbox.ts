@@ -16,7 +16,6 @@ import type { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Event } from 'aws-lambda';
-import type { Agent } from '../agent/agent';
 import { startIotCore, type IotCore } from './iot-core';
 import { startLocalS3, type LocalS3 } from './local-s3';
 import { Narrator } from './narration';
@@ -31,7 +30,7 @@ import type { ShadowObserver } from './shadow-observer';
 import type { PlugRelayState } from './simulated-plug';
 import { Teardown } from './teardown';
 import { waitForEvent, waitForPlug, waitForReported } from './waiters';
-import { issueThings, startSandboxAgent, startSandboxAgents } from './wire-agents';
+import { issueThings, startSandboxAgents, type SandboxAgents } from './wire-agents';
 import { wireButtonLambda, type SandboxButtonLambda } from './wire-button';
 import { SandboxConfigError } from './errors';
 import { wireObjectLambda, type SandboxObjectLambda } from './wire-object';
@@ -117,8 +116,8 @@ export interface SandboxParts {
   /** Each thing's desired and reported hash, as the shadow service published them. */
   observer: ShadowObserver;
   things: SandboxThingInfo[];
-  /** Empty with `agents: false`. */
-  agents: Agent[];
+  /** None with `agents: false`. */
+  agents: SandboxAgents;
   objectLambda: SandboxObjectLambda;
 }
 
@@ -282,32 +281,18 @@ async function sandboxApi(parts: SandboxParts): Promise<Sandbox> {
   };
 }
 
-function agentIndex(parts: SandboxParts, thing: string): number {
-  const i = parts.things.findIndex((t) => t.name === thing);
-  if (i < 0 || !parts.config.agents) throw new SandboxConfigError(`no in-process agent for thing "${thing}"`);
-  return i;
+function checkAgent(parts: SandboxParts, thing: string): void {
+  if (!parts.config.agents || !parts.things.some((t) => t.name === thing)) throw new SandboxConfigError(`no in-process agent for thing "${thing}"`);
 }
-
-const stoppedAgents = new WeakSet<Agent>();
 
 async function stopAgent(parts: SandboxParts, thing: string): Promise<void> {
-  const agent = parts.agents[agentIndex(parts, thing)]!;
-  if (stoppedAgents.has(agent)) return;
-  stoppedAgents.add(agent);
-  await agent.close();
+  checkAgent(parts, thing);
   // A closed agent says nothing on its own: the dashboard and narration learn its hub is offline here.
-  parts.narrator.emit({ type: 'device-online', thing, online: false });
+  if (await parts.agents.stop(thing)) parts.narrator.emit({ type: 'device-online', thing, online: false });
 }
 
-/**
- * A new agent for the thing (the old one stopped first), online before this resolves. It takes
- * the old one's place in `parts.agents`, so the sandbox's teardown closes it.
- */
+/** A new agent for the thing (the old one stopped first), online before this resolves. */
 async function restartAgent(parts: SandboxParts, thing: string, clock?: () => number): Promise<void> {
   await stopAgent(parts, thing);
-  const i = agentIndex(parts, thing);
-  const { config, things, iot, s3, narrator, plugs, agents } = parts;
-  const agent = await startSandboxAgent(config, things[i]!, iot, s3, narrator.emit, plugs, clock);
-  agents[i] = agent;
-  if (!agent.online) await new Promise<void>((resolve) => agent.once('connected', () => resolve()));
+  await parts.agents.start(thing, clock);
 }

@@ -3,9 +3,10 @@
  * process, its steps narrated. Ready means ready: every agent connected and subscribed.
  */
 import { mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { errorMessage } from '../core/errors';
-import { startAgent, type Agent } from '../agent/agent';
+import { startAgent, type Agent, type AgentOptions } from '../agent/agent';
 import { sandboxTimeout } from './errors';
 import type { IotCore } from './iot-core';
 import type { LocalS3 } from './local-s3';
@@ -14,9 +15,24 @@ import { agentStateDir, SHADOW_PROPERTY, type SandboxConfig } from './sandbox-co
 import { plugConfigOf, type SandboxPlug } from './sandbox-plug';
 import type { SandboxThingInfo } from './sandbox-info';
 import type { Teardown } from './teardown';
+import { startAgentThreads } from './agent-threads';
 
 /** How long the agents may take to connect at start (200 TLS handshakes on a slow machine). */
 export const AGENTS_ONLINE_TIMEOUT_MS = 30_000;
+
+/**
+ * From this many agents on they run in worker threads: with 1,000 of them, their TLS, HTTP
+ * parsing, hashing and file writes were half the sandbox's CPU on one thread while the other core
+ * idled (bench fleet). Fewer stay in this thread, where a test can give one a clock or timers.
+ */
+export const AGENT_THREADS_FROM = 100;
+
+/** Worker threads for the agents: none below AGENT_THREADS_FROM or with plug timers (functions stay here). */
+export function agentThreads(config: SandboxConfig): number {
+  if (config.agentThreads !== undefined) return config.agentThreads;
+  if (config.devices < AGENT_THREADS_FROM || config.plugTimers !== undefined) return 0;
+  return Math.max(1, Math.min(2, availableParallelism() - 1));
+}
 
 /** Issues each thing's certificate and creates `<dir>/devices/<thing>/`, where its agent installs. */
 export function issueThings(config: SandboxConfig, iot: IotCore): SandboxThingInfo[] {
@@ -28,10 +44,22 @@ export function issueThings(config: SandboxConfig, iot: IotCore): SandboxThingIn
   });
 }
 
+/** The sandbox's device agents, one per thing, in this thread or in worker threads (agent-threads.ts). */
+export interface SandboxAgents {
+  /** Stops the thing's agent (its hub goes offline); false when it was stopped already. */
+  stop(thing: string): Promise<boolean>;
+  /**
+   * Starts a stopped thing's agent again, online before this resolves; `clock` replaces its clock
+   * (in a worker thread: as its offset from this thread's clock, taken now).
+   */
+  start(thing: string, clock?: () => number): Promise<void>;
+}
+
 /**
  * Starts one agent per thing (none with `agents: false`, which leaves the things to device
- * programs run by hand) and resolves once all are online. Throws SANDBOX_TIMEOUT naming the
- * things whose agents did not connect in time.
+ * programs run by hand) and resolves once all are online. From AGENT_THREADS_FROM devices on they
+ * run in worker threads (agent-threads.ts). Throws SANDBOX_TIMEOUT naming the things whose agents
+ * did not connect in time.
  */
 export async function startSandboxAgents(
   config: SandboxConfig,
@@ -41,11 +69,95 @@ export async function startSandboxAgents(
   emit: Emit,
   teardown: Teardown,
   sandboxPlugs: readonly SandboxPlug[] = [],
-): Promise<Agent[]> {
-  const agents = await Promise.all((config.agents ? things : []).map((t) => startSandboxAgent(config, t, iot, s3, emit, sandboxPlugs)));
-  teardown.add('agents', async () => void (await Promise.allSettled(agents.map((a) => a.close()))));
-  await waitUntilOnline(agents, things, AGENTS_ONLINE_TIMEOUT_MS);
-  return agents;
+): Promise<SandboxAgents> {
+  if (!config.agents) return new InProcessAgents([], [], () => Promise.reject(new Error('no agents')));
+  const threads = agentThreads(config);
+  if (threads > 0) {
+    config.logger.info(`the ${things.length} agents run in ${threads} worker thread${threads === 1 ? '' : 's'}`);
+    const at = agentEndpoints(iot, s3);
+    return startAgentThreads(
+      things.map((t) => agentSpec(config, t, at, sandboxPlugs)),
+      { threads, emit, logger: config.logger, onlineTimeoutMs: AGENTS_ONLINE_TIMEOUT_MS },
+      teardown,
+    );
+  }
+  const start = (t: SandboxThingInfo, clock?: () => number) => startSandboxAgent(config, t, iot, s3, emit, sandboxPlugs, clock);
+  const agents = await Promise.all(things.map((t) => start(t)));
+  const inProcess = new InProcessAgents(things, agents, start);
+  teardown.add('agents', () => inProcess.close());
+  await waitUntilOnline(agents, things.map((t) => t.name), AGENTS_ONLINE_TIMEOUT_MS);
+  return inProcess;
+}
+
+class InProcessAgents implements SandboxAgents {
+  private readonly stopped = new Set<string>();
+
+  constructor(
+    private readonly things: SandboxThingInfo[],
+    private readonly agents: Agent[],
+    private readonly startOne: (t: SandboxThingInfo, clock?: () => number) => Promise<Agent>,
+  ) {}
+
+  async stop(thing: string): Promise<boolean> {
+    if (this.stopped.has(thing)) return false;
+    this.stopped.add(thing);
+    await this.agents[this.index(thing)]!.close();
+    return true;
+  }
+
+  /** The new agent takes the old one's place, so `close` closes it. */
+  async start(thing: string, clock?: () => number): Promise<void> {
+    const i = this.index(thing);
+    const agent = await this.startOne(this.things[i]!, clock);
+    this.agents[i] = agent;
+    this.stopped.delete(thing);
+    if (!agent.online) await new Promise<void>((resolve) => agent.once('connected', () => resolve()));
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled(this.agents.map((a) => a.close()));
+  }
+
+  private index(thing: string): number {
+    return this.things.findIndex((t) => t.name === thing);
+  }
+}
+
+/** An agent's options that can cross to a worker thread: all but its logger, timers and clock. */
+export type AgentSpec = Omit<AgentOptions, 'logger' | 'timers' | 'clock' | 'fs'>;
+
+/** Where the agents connect: the IoT Core stand-in's and the local S3's addresses. */
+export interface AgentEndpoints {
+  mqtt: { host: string; port: number };
+  ca: string;
+  credentials: string;
+  s3: { endpoint: string; region: string };
+}
+
+export function agentEndpoints(iot: IotCore, s3: LocalS3): AgentEndpoints {
+  return { mqtt: { host: iot.mqtt.host, port: iot.mqtt.port }, ca: iot.ca.certPath, credentials: iot.credentialsProvider.endpoint, s3: { endpoint: s3.endpoint, region: s3.region } };
+}
+
+/** One thing's agent options; in relay mode it drives the plugs whose hub is its thing. */
+export function agentSpec(config: SandboxConfig, t: SandboxThingInfo, at: AgentEndpoints, sandboxPlugs: readonly SandboxPlug[]): AgentSpec {
+  return {
+    endpoint: at.mqtt.host,
+    port: at.mqtt.port,
+    cert: t.cert,
+    key: t.key,
+    caFile: at.ca,
+    thingName: t.name,
+    credentialEndpoint: at.credentials,
+    shadowProperty: SHADOW_PROPERTY,
+    s3Endpoint: at.s3.endpoint,
+    region: at.s3.region,
+    dest: t.dest,
+    stateDir: agentStateDir(config.dir, t.name),
+    plugs: config.plugMode === 'relay' ? sandboxPlugs.map(plugConfigOf) : [],
+    tplinkCredentials: config.plugCredentials,
+    ...(config.plugPollMs !== undefined ? { plugPollMs: config.plugPollMs } : {}),
+    ...(config.rollout ? { jobs: true } : {}),
+  };
 }
 
 /**
@@ -61,46 +173,36 @@ export async function startSandboxAgent(
   sandboxPlugs: readonly SandboxPlug[],
   clock?: () => number,
 ): Promise<Agent> {
-  const plugs = config.plugMode === 'relay' ? sandboxPlugs.map(plugConfigOf) : [];
   const agent = await startAgent({
-    endpoint: iot.mqtt.host,
-    port: iot.mqtt.port,
-    cert: t.cert,
-    key: t.key,
-    caFile: iot.ca.certPath,
-    thingName: t.name,
-    credentialEndpoint: iot.credentialsProvider.endpoint,
-    shadowProperty: SHADOW_PROPERTY,
-    s3Endpoint: s3.endpoint,
-    region: s3.region,
-    dest: t.dest,
-    stateDir: agentStateDir(config.dir, t.name),
+    ...agentSpec(config, t, agentEndpoints(iot, s3), sandboxPlugs),
     logger: config.logger.child({ component: 'agent', thing: t.name }),
-    plugs,
-    tplinkCredentials: config.plugCredentials,
-    ...(config.plugPollMs !== undefined ? { plugPollMs: config.plugPollMs } : {}),
     ...(config.plugTimers !== undefined ? { timers: config.plugTimers } : {}),
     ...(clock ? { clock } : {}),
-    ...(config.rollout ? { jobs: true } : {}),
   });
-  agent.on('plug', (e) => {
-    if (e.kind === 'polled' && e.requestId === undefined && e.reported.online) emit({ type: 'plug-reported', thing: t.name, plugId: e.plugId, power: e.reported.power ?? '?', online: true });
-    else if (e.kind === 'offline') emit({ type: 'plug-reported', thing: t.name, plugId: e.plugId, power: e.reported.power ?? '?', online: false, message: e.reported.error?.message });
-    else if (e.requestId !== undefined) emit({ type: 'plug-request', thing: t.name, plugId: e.plugId, requestId: e.requestId, outcome: e.kind, power: e.reported.power ?? '?', message: e.reported.lastRequest?.error?.message });
-  });
-  agent.on('progress', (p: { bytes: number; total?: number }) => emit({ type: 'progress', thing: t.name, bytes: p.bytes, total: p.total }));
-  agent.on('installed', (i: { hash: string; path: string }) => emit({ type: 'installed', thing: t.name, hash: i.hash, path: i.path }));
-  agent.on('error', (err: unknown) => emit({ type: 'device-error', thing: t.name, message: errorMessage(err) }));
-  agent.on('connected', () => emit({ type: 'device-online', thing: t.name, online: true }));
-  agent.on('offline', () => emit({ type: 'device-online', thing: t.name, online: false }));
+  narrateAgent(agent, t.name, emit);
   return agent;
 }
 
-async function waitUntilOnline(agents: Agent[], things: SandboxThingInfo[], timeoutMs: number): Promise<void> {
+/** The agent's steps as sandbox events. */
+export function narrateAgent(agent: Agent, thing: string, emit: Emit): void {
+  agent.on('plug', (e) => {
+    if (e.kind === 'polled' && e.requestId === undefined && e.reported.online) emit({ type: 'plug-reported', thing, plugId: e.plugId, power: e.reported.power ?? '?', online: true });
+    else if (e.kind === 'offline') emit({ type: 'plug-reported', thing, plugId: e.plugId, power: e.reported.power ?? '?', online: false, message: e.reported.error?.message });
+    else if (e.requestId !== undefined) emit({ type: 'plug-request', thing, plugId: e.plugId, requestId: e.requestId, outcome: e.kind, power: e.reported.power ?? '?', message: e.reported.lastRequest?.error?.message });
+  });
+  agent.on('progress', (p: { bytes: number; total?: number }) => emit({ type: 'progress', thing, bytes: p.bytes, total: p.total }));
+  agent.on('installed', (i: { hash: string; path: string }) => emit({ type: 'installed', thing, hash: i.hash, path: i.path }));
+  agent.on('error', (err: unknown) => emit({ type: 'device-error', thing, message: errorMessage(err) }));
+  agent.on('connected', () => emit({ type: 'device-online', thing, online: true }));
+  agent.on('offline', () => emit({ type: 'device-online', thing, online: false }));
+}
+
+/** Resolves once every agent is connected and has its first credentials; SANDBOX_TIMEOUT names the others. */
+export async function waitUntilOnline(agents: Agent[], things: string[], timeoutMs: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      const offline = things.filter((_t, i) => !agents[i]!.online).map((t) => t.name);
+      const offline = things.filter((_t, i) => !agents[i]!.online);
       const names = offline.slice(0, 5).join(', ') + (offline.length > 5 ? ` and ${offline.length - 5} more` : '');
       reject(sandboxTimeout(`the agents of ${names} to connect to the MQTT broker`, timeoutMs));
     }, timeoutMs);

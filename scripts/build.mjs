@@ -4,7 +4,7 @@
  *   that runs with a plain `node` and no node_modules; dist/shadowplug-agent.packages.json lists
  *   the packages inside it, which are the device's runtime dependencies.
  * - dist/cli/<build>/: the whole CLI for use in a clone, packages left to node_modules, split in
- *   chunks so `--help` loads no SDK; dist/cli/current.json names the build and the source files
+ *   chunks so `--help` loads no SDK, and the sandbox's agent worker thread (agent-worker.mjs); dist/cli/current.json names the build and the source files
  *   it was made from (bin/shadowplug.mjs rebuilds when one is newer).
  * Plain JavaScript so it runs before anything is compiled.
  */
@@ -81,7 +81,9 @@ export async function buildCli() {
   const outdir = join(CLI_DIR, id);
   const startedAt = Date.now();
   const result = await esbuild.build({
-    entryPoints: [join(ROOT, 'bin/shadowplug.ts')],
+    // The sandbox's agent worker thread is an entry of its own, beside the CLI (sandbox/agent-threads.ts).
+    entryPoints: [join(ROOT, 'bin/shadowplug.ts'), join(ROOT, 'sandbox/agent-worker.ts')],
+    entryNames: '[name]',
     outdir,
     bundle: true,
     splitting: true,
