@@ -67,7 +67,7 @@ export interface SandboxOptions {
   logger?: Logger;
   /** Run one agent per thing in this process (default true); false leaves the things to agents run by hand. */
   agents?: boolean;
-  /** Worker threads the agents run in (0: this thread; default 0 below 100 devices, else 1 per spare core, at most 2). */
+  /** Worker threads the agents run in (0: this thread; default 0 below 100 devices or on one core, else one per core, at most 4). */
   agentThreads?: number;
   /** Write `<dir>/sandbox.json` for `sandbox upload` (default true). */
   writeInfoFile?: boolean;
