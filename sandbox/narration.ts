@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 import type { S3Event } from 'aws-lambda';
 import type { ButtonOutcome } from '../core/button/outcome';
 import type { Outcome } from '../core/s3/process-event';
+import { reservedKeyReason } from '../core/release/companion';
 import type { SandboxEvent } from './event-log';
 
 export type Emit = (event: SandboxEvent) => void;
@@ -48,13 +49,23 @@ export function buttonOutcomeEvents(serial: string, outcome: ButtonOutcome): San
 
 /** One `upload` per record of a bucket notification, with the key decoded as S3 encodes it. */
 export function uploadEvents(event: S3Event): SandboxEvent[] {
-  return event.Records.map((r) => ({
+  return event.Records.filter((r) => !isReleaseBookkeeping(recordKey(r))).map((r) => ({
     type: 'upload',
     bucket: r.s3.bucket.name,
-    key: decodeURIComponent(r.s3.object.key.replace(/\+/g, ' ')),
+    key: recordKey(r),
     size: r.s3.object.size ?? 0,
     eventName: r.eventName,
   }));
+}
+
+const recordKey = (r: S3Event['Records'][number]): string => decodeURIComponent(r.s3.object.key.replace(/\+/g, ' '));
+
+/** A signed release's companion or counter object: part of publishing its key, not an upload of its own. */
+const isReleaseBookkeeping = (key: string): boolean => reservedKeyReason(key) !== undefined;
+
+/** Only release bookkeeping: a companion's event that finds its key's shadows already signed is no news. */
+export function isBookkeepingEvent(event: S3Event): boolean {
+  return event.Records.every((r) => isReleaseBookkeeping(recordKey(r)));
 }
 
 /**

@@ -12,6 +12,7 @@ import type { LocalS3 } from './local-s3';
 import type { Emit } from './narration';
 import { agentStateDir, SHADOW_PROPERTY, type SandboxConfig } from './sandbox-config';
 import { plugConfigOf, type SandboxPlug } from './sandbox-plug';
+import { publisherKeyPaths } from './publisher-key';
 import type { SandboxThingInfo } from './sandbox-info';
 import type { Teardown } from './teardown';
 
@@ -82,6 +83,8 @@ export async function startSandboxAgent(
     ...(config.plugTimers !== undefined ? { timers: config.plugTimers } : {}),
     ...(clock ? { clock } : {}),
     ...(config.rollout ? { jobs: true } : {}),
+    // Only the sandbox's publisher key: what `sandbox upload` and the dashboard sign with.
+    trustedKey: [publisherKeyPaths(config.dir).publicPath],
   });
   agent.on('plug', (e) => {
     if (e.kind === 'polled' && e.requestId === undefined && e.reported.online) emit({ type: 'plug-reported', thing: t.name, plugId: e.plugId, power: e.reported.power ?? '?', online: true });

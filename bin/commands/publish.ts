@@ -5,30 +5,28 @@
  * imported only when `--kms-key-id` is given.
  */
 import { Option, type Command } from 'commander';
-import { positiveInt, reportFailure } from './common';
+import { releaseOptions, reportFailure, type ReleaseFlags } from './common';
 
-interface PublishFlags {
+interface PublishFlags extends ReleaseFlags {
   key: string;
   bucket?: string;
-  signingKey?: string;
   kmsKeyId?: string;
-  release?: number;
-  expires: string;
   region?: string;
   s3Endpoint?: string;
   json?: boolean;
 }
 
 export function registerPublish(program: Command): void {
+  const signing = releaseOptions('EC P-256 private key (PEM) to sign with');
   program
     .command('publish <file>')
     .description('Upload a file as a signed release: devices with --trusted-key install it, and never an older one')
     .requiredOption('--key <s3 key>', 'the object key (what devices install as its base name)')
     .addOption(new Option('--bucket <name>', 'the bucket (the stack\'s BucketName output)').env('SHADOWPLUG_BUCKET'))
-    .option('--signing-key <pem>', 'EC P-256 private key (PEM) to sign with')
+    .addOption(signing.signingKey)
     .option('--kms-key-id <id>', 'AWS KMS key (ECC_NIST_P256, SIGN_VERIFY) to sign with: id, ARN or alias/…')
-    .option('--release <n>', 'release number (default: one more than the key\'s last, allocated atomically)', positiveInt)
-    .option('--expires <duration|time>', 'when devices stop accepting this release: 30d, 12h, 90m or an ISO time', '30d')
+    .addOption(signing.release)
+    .addOption(signing.expires)
     .option('--region <region>', 'AWS region (default: the SDK\'s)')
     .option('--s3-endpoint <url>', 'an S3-compatible or local endpoint')
     .option('--json', 'print the signed release as JSON')
