@@ -47,8 +47,10 @@ export function releaseView(desiredValue: unknown, reportedValue: unknown, inSyn
   const code = typeof error?.code === 'string' ? error.code : undefined;
   const asked = releaseOf(desiredValue);
   const withRelease = (r: number | undefined) => (r !== undefined ? { release: r } : {});
-  // A refusal of what is asked now (the agent reports the desired hash with it).
-  if (code !== undefined && (REFUSAL_CODES as readonly string[]).includes(code) && (!desired || error?.hash === desired.hash)) return { state: 'refused', code, ...withRelease(asked) };
+  // A refusal of what is asked now (the agent reports the desired hash with it); RELEASE_UNSIGNED
+  // of a value that is signed now was about the same bytes before their release arrived.
+  const refusal = code !== undefined && (REFUSAL_CODES as readonly string[]).includes(code) && (!desired || error?.hash === desired.hash) && !(code === 'RELEASE_UNSIGNED' && asked !== undefined);
+  if (refusal) return { state: 'refused', code, ...withRelease(asked) };
   const installed = releaseOf(reportedValue);
   if ((inSync || !desired) && installed !== undefined) return { state: 'verified', release: installed };
   if (!desired) return undefined;

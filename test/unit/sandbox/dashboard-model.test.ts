@@ -239,3 +239,34 @@ describe("the plug monitor's texts", () => {
     expect(protocolText({ transport: 'aes', family: 'smart' })).toBe('SMART over AES');
   });
 });
+
+describe("a device's release, as the dashboard shows it", () => {
+  const signed = (release: number, hash = HASH) => ({ url: URL_, key: 'fw.bin', hash, manifest: { release }, signature: 'c2ln' });
+  const shadowOf = (desired: unknown, reported: unknown) => ({ state: { desired: { s3: desired }, reported: { s3: reported } }, version: 3 });
+  const deviceAfter = (document: unknown) => {
+    const model = new DashboardModel({ header: { bucket: 'b', buttonSerial: 'S', buttonTopic: 't', agents: 'in-process' }, things: ['d1'], plug: { host: 'h', port: 1, simulated: true, protocol: '', metered: false }, property: 's3' });
+    model.applyShadow('d1', document);
+    return model.device('d1')!;
+  };
+
+  it('verified, with the installed release number, once the device reports the signed value it was asked for', () => {
+    expect(deviceAfter(shadowOf(signed(2), { ...signed(2), installedAt: 'x', path: '/p' })).release).toEqual({ state: 'verified', release: 2 });
+  });
+
+  it('signed, with the number asked for, until the device has installed it; unsigned when the value carries no release', () => {
+    expect(deviceAfter(shadowOf(signed(3, 'c'.repeat(64)), signed(2))).release).toEqual({ state: 'signed', release: 3 });
+    expect(deviceAfter(shadowOf({ url: URL_, key: 'fw.bin', hash: HASH }, undefined)).release).toEqual({ state: 'unsigned' });
+  });
+
+  it("refused, with the device's code and the release it refused, when its error names the value asked for", () => {
+    const older = signed(1);
+    expect(deviceAfter(shadowOf(older, { ...signed(2), error: { code: 'RELEASE_ROLLBACK', message: 'refused', hash: HASH } })).release).toEqual({ state: 'refused', code: 'RELEASE_ROLLBACK', release: 1 });
+    // An error about other bytes, or one that is no refusal, says nothing about this release.
+    expect(deviceAfter(shadowOf(older, { error: { code: 'RELEASE_ROLLBACK', message: 'refused', hash: 'b'.repeat(64) } })).release).toEqual({ state: 'signed', release: 1 });
+    expect(deviceAfter(shadowOf(older, { error: { code: 'S3_THROTTLED', message: 'slow down', hash: HASH } })).release).toEqual({ state: 'signed', release: 1 });
+  });
+
+  it('not refused for RELEASE_UNSIGNED once the same bytes carry their signed release (the object arrived before its companion)', () => {
+    expect(deviceAfter(shadowOf(signed(4), { error: { code: 'RELEASE_UNSIGNED', message: 'refused', hash: HASH } })).release).toEqual({ state: 'signed', release: 4 });
+  });
+});
