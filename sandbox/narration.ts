@@ -79,6 +79,8 @@ export function objectOutcomeEvents(outcome: Outcome): SandboxEvent[] {
       const things = record.things.filter((t) => t.result === 'written').map((t) => t.thing);
       if (things.length > 0) out.push({ type: 'shadows-written', key: record.key, hash: record.hash, things });
     }
+    // Being published: the companion's event carries it on (and is narrated then).
+    if (record.status === 'skipped' && record.reason === 'release-pending') continue;
     if (record.status === 'skipped') {
       out.push({ type: 'upload-ignored', key: record.key, message: `${record.reason}: ${record.detail}` });
     } else if (record.status === 'applied' && !record.things.some((t) => t.result === 'written' || t.result === 'cleared')) {

@@ -48,7 +48,8 @@ const isRaceLost = (err: unknown): boolean => {
   return e.name === 'PreconditionFailed' || e.name === 'ConditionalRequestConflict' || e.$metadata?.httpStatusCode === 412 || e.$metadata?.httpStatusCode === 409;
 };
 
-async function readCounter(s3: S3Client, bucket: string, key: string): Promise<{ release: number; eTag: string } | undefined> {
+/** The key's release counter (undefined: none yet). */
+export async function readCounter(s3: S3Client, bucket: string, key: string): Promise<{ release: number; eTag: string } | undefined> {
   try {
     const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: counterKey(key) }));
     const value = JSON.parse((await res.Body!.transformToString()) || '{}') as { release?: unknown };
