@@ -14,6 +14,7 @@ import { counterKey } from '../../core/release/companion';
 import { startSandbox, type Sandbox } from '../../sandbox/sandbox';
 import { sandboxS3Client } from '../../sandbox/upload';
 import { runCliToEnd, waitFor } from '../helpers/sandbox-harness';
+import { makeKey } from '../helpers/release-keys';
 
 interface S3Value {
   hash?: string;
@@ -74,6 +75,16 @@ describe('signed uploads in the sandbox', () => {
     expect(value).toMatchObject({ hash: sha256('release two'), manifest: { release: 2 }, error: { code: 'RELEASE_ROLLBACK', hash: sha256('release one') } });
     expect(readFileSync(join(thing.dest, 'fw.bin'), 'utf8')).toBe('release two');
   }, 60_000);
+
+  it("a release signed with --signing-key of a key the devices do not trust is refused with RELEASE_UNKNOWN_KEY", async () => {
+    const own = makeKey(work, 'own');
+    writeFileSync(join(work, 'mine.bin'), 'my own key');
+    const r = await upload('mine.bin', '--signing-key', own.privatePath);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ keyId: own.keyId, release: 1 });
+    await waitFor('the device to refuse mine.bin', async () => ((await reported())?.error?.code === 'RELEASE_UNKNOWN_KEY' ? true : undefined), 20_000);
+    expect(() => readFileSync(join(thing.dest, 'mine.bin'))).toThrow(/ENOENT/);
+  }, 30_000);
 
   it('an unsigned object put straight into the bucket with an S3 client is refused with RELEASE_UNSIGNED, never installed', async () => {
     const s3 = sandboxS3Client(sandbox.info);
