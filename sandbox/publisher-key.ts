@@ -8,6 +8,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pemSigner, publicKeyOf, type ReleaseSigner } from '../core/release/signature';
+import { errorMessage, ShadowplugError } from '../core/errors';
 import { writeFileAtomicSync } from './write-atomic';
 
 export interface PublisherKey {
@@ -43,5 +44,11 @@ export function ensurePublisherKey(dir: string): PublisherKey {
 
 /** A signer over the PEM private key at `path` (the sandbox's, or one given by `--signing-key`). */
 export function signerFromFile(path: string): ReleaseSigner {
-  return pemSigner(readFileSync(path, 'utf8'));
+  let pem: string;
+  try {
+    pem = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ShadowplugError(`signing key ${path}: ${errorMessage(err)}`, { code: 'RELEASE_KEY_INVALID', retryable: false, cause: err });
+  }
+  return pemSigner(pem);
 }
