@@ -12,7 +12,7 @@ import { keyIdOf, publicKeyOf, type ReleaseSigner } from './signature';
 /** The two KMS calls. */
 export interface KmsCalls {
   getPublicKey(keyId: string): Promise<{ PublicKey?: Uint8Array; KeySpec?: string; CustomerMasterKeySpec?: string; KeyUsage?: string }>;
-  sign(input: { KeyId: string; Message: Uint8Array; MessageType: 'RAW'; SigningAlgorithm: 'ECDSA_SHA_256' }): Promise<{ Signature?: Uint8Array }>;
+  sign(input: { KeyId: string; Message: Uint8Array; MessageType: 'RAW'; SigningAlgorithm: 'ECDSA_SHA_256'; DryRun?: boolean }): Promise<{ Signature?: Uint8Array }>;
 }
 
 /** The calls through an `@aws-sdk/client-kms` client. */
@@ -54,7 +54,7 @@ export function kmsError(kmsKeyId: string, operation: 'GetPublicKey' | 'Sign', e
   return new KmsSignerError(kmsKeyId, retryable ? 'RELEASE_KMS_UNAVAILABLE' : 'RELEASE_KMS_FAILED', `KMS ${retryable ? 'did not answer' : 'refused the request'} (${said})`, { retryable, cause: err });
 }
 
-/** A signer over the KMS key `kmsKeyId` (id, ARN, alias name or alias ARN); checks the key once, up front. */
+/** A signer over the KMS key `kmsKeyId` (id, ARN, alias name or alias ARN); checks the key and the right to sign once, up front. */
 export async function kmsSigner(kms: KmsCalls, kmsKeyId: string): Promise<ReleaseSigner> {
   const pub = await kms.getPublicKey(kmsKeyId).catch((err: unknown) => {
     throw kmsError(kmsKeyId, 'GetPublicKey', err);
@@ -66,6 +66,11 @@ export async function kmsSigner(kms: KmsCalls, kmsKeyId: string): Promise<Releas
   }
   if (!pub.PublicKey) throw new KmsSignerError(kmsKeyId, 'RELEASE_KEY_INVALID', 'KMS returned no public key');
   const keyId = keyIdOf(publicKeyOf(Buffer.from(pub.PublicKey)));
+  // May this caller sign? Known now, before a publish uploads anything: KMS checks a DryRun
+  // request and answers DryRunOperationException instead of signing (a stand-in may just sign).
+  await kms.sign({ KeyId: kmsKeyId, Message: Buffer.from('shadowplug'), MessageType: 'RAW', SigningAlgorithm: 'ECDSA_SHA_256', DryRun: true }).catch((err: unknown) => {
+    if (sdkName(err) !== 'DryRunOperationException') throw kmsError(kmsKeyId, 'Sign', err);
+  });
   return {
     keyId,
     async sign(bytes) {

@@ -3,7 +3,8 @@
  * real ECDSA P-256 keys) with IAM enforced: the real `@aws-sdk/client-kms` client over HTTP on
  * 127.0.0.1. The DER signature KMS returns verifies with node:crypto and with `openssl dgst`,
  * against the PEM that docs/deploy.md's one command (AWS CLI + openssl) makes, and the agent's
- * trust check accepts the release; refusals by KMS become typed errors naming the key.
+ * trust check accepts the release; refusals by KMS become typed errors naming the key. And
+ * `shadowplug publish --kms-key-id` itself, against moto's S3 and KMS.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,12 +12,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CreateAliasCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { CreateBucketCommand, GetObjectCommand, ListObjectVersionsCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KmsSignerError, kmsCalls, kmsSigner } from '../../../core/release/kms-signer';
 import { expiresText, manifestBytes, type ReleaseManifest } from '../../../core/release/manifest';
 import { publicKeyOf, signManifest, verifyManifest } from '../../../core/release/signature';
 import { checkRelease, trustedKeys } from '../../../core/release/trust';
+import { companionKey } from '../../../core/release/companion';
+import { S3_COMPATIBLE_ENDPOINT_SETTINGS } from '../../../core/s3/compatible-endpoint';
 import { enforceIam, motoUser, type AccessKey } from '../../helpers/moto-iam';
+import { runCliToEnd } from '../../helpers/sandbox-harness';
 import { startMotoServer, type MotoServer } from '../../helpers/s3-peers';
 
 const run = promisify(execFile);
@@ -25,7 +30,9 @@ const NOW = Date.parse('2026-12-01T00:00:00Z');
 
 let moto: MotoServer;
 let dir: string;
-let users: Record<'publisher' | 'reader' | 'outsider', AccessKey>;
+let users: Record<'publisher' | 'reader' | 'outsider' | 'ci', AccessKey>;
+let admin: AccessKey;
+const BUCKET = 'releases-1';
 const keys = { ecc: '', rsa: '', symmetric: '' };
 const clients: KMSClient[] = [];
 
@@ -51,8 +58,9 @@ function manifest(keyId: string): ReleaseManifest {
 beforeAll(async () => {
   moto = await startMotoServer();
   dir = mkdtempSync(join(tmpdir(), 'kms-signer-'));
-  const admin = await motoUser(moto.endpoint, 'admin', ['*']);
+  admin = await motoUser(moto.endpoint, 'admin', ['*']);
   users = {
+    ci: await motoUser(moto.endpoint, 'ci', ['kms:Sign', 'kms:GetPublicKey', 's3:GetObject', 's3:PutObject']),
     publisher: await motoUser(moto.endpoint, 'publisher', ['kms:Sign', 'kms:GetPublicKey']),
     reader: await motoUser(moto.endpoint, 'reader', ['kms:GetPublicKey']),
     outsider: await motoUser(moto.endpoint, 'outsider', ['kms:DescribeKey']),
@@ -65,10 +73,20 @@ beforeAll(async () => {
   keys.rsa = await create('RSA_2048');
   keys.symmetric = await create('SYMMETRIC_DEFAULT');
   await kms.send(new CreateAliasCommand({ AliasName: 'alias/shadowplug-releases', TargetKeyId: keys.ecc }));
+  const s3 = s3As(admin);
+  await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  await s3.send(new PutBucketVersioningCommand({ Bucket: BUCKET, VersioningConfiguration: { Status: 'Enabled' } }));
 }, 60_000);
 
+const s3Clients: S3Client[] = [];
+function s3As(user: AccessKey): S3Client {
+  const client = new S3Client({ endpoint: moto.endpoint, region: REGION, credentials: user, ...S3_COMPATIBLE_ENDPOINT_SETTINGS });
+  s3Clients.push(client);
+  return client;
+}
+
 afterAll(async () => {
-  for (const c of clients) c.destroy();
+  for (const c of [...clients, ...s3Clients]) c.destroy();
   await moto?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
@@ -108,9 +126,8 @@ describe('signing with a KMS ECC_NIST_P256 key (moto, IAM enforced)', () => {
 });
 
 describe('what KMS refuses, as typed errors naming the key', () => {
-  it('Sign denied (a principal that may read the public key only): RELEASE_KMS_ACCESS_DENIED', async () => {
-    const signer = await kmsSigner(kmsCalls(kmsAs(users.reader)), keys.ecc);
-    const err = await signManifest(manifest(signer.keyId), signer).catch((e: unknown) => e);
+  it('Sign denied (a principal that may read the public key only): RELEASE_KMS_ACCESS_DENIED when the signer is made', async () => {
+    const err = await kmsSigner(kmsCalls(kmsAs(users.reader)), keys.ecc).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(KmsSignerError);
     expect(err).toMatchObject({ code: 'RELEASE_KMS_ACCESS_DENIED', retryable: false, kmsKeyId: keys.ecc });
     expect((err as Error).message).toMatch(new RegExp(`^KMS key ${keys.ecc}: access denied \\(Sign: HTTP 403\\b.*releasePublisher`));
@@ -137,4 +154,40 @@ describe('what KMS refuses, as typed errors naming the key', () => {
     expect(err).toMatchObject({ code: 'RELEASE_KMS_KEY_NOT_FOUND', kmsKeyId: 'alias/no-such-key' });
     expect((err as Error).message).toMatch(/^KMS key alias\/no-such-key: no such key or alias/);
   });
+});
+
+describe('shadowplug publish --kms-key-id (moto S3 and KMS)', () => {
+  it('uploads the file and a companion whose manifest the KMS key signed, for the version S3 assigned', async () => {
+    const file = join(dir, 'fw.bin');
+    writeFileSync(file, 'firmware 1');
+    const env = { AWS_ACCESS_KEY_ID: users.ci.accessKeyId, AWS_SECRET_ACCESS_KEY: users.ci.secretAccessKey, AWS_ENDPOINT_URL_KMS: moto.endpoint, AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' };
+    const args = ['publish', file, '--key', 'fw.bin', '--bucket', BUCKET, '--kms-key-id', 'alias/shadowplug-releases', '--region', REGION, '--s3-endpoint', moto.endpoint, '--json'];
+    const out = await runCliToEnd(args, { env, timeoutMs: 120_000 });
+    expect(out.code, out.stderr).toBe(0);
+    const published = JSON.parse(out.stdout) as { manifest: ReleaseManifest; signature: string; versionId: string };
+    expect(published.manifest).toMatchObject({ bucket: BUCKET, key: 'fw.bin', size: 10, release: 1, versionId: published.versionId });
+
+    const pem = await publicKeyPem(users.ci, 'alias/shadowplug-releases');
+    expect(published.manifest.keyId).toBe(trustedKeys([pem])[0]!.keyId);
+    const companion = await s3As(admin).send(new GetObjectCommand({ Bucket: BUCKET, Key: companionKey('fw.bin') }));
+    const stored = JSON.parse(await companion.Body!.transformToString()) as { manifest: ReleaseManifest; signature: string };
+    expect(stored).toEqual({ manifest: published.manifest, signature: published.signature });
+    expect(verifyManifest(stored, publicKeyOf(pem))).toBe(true);
+  }, 150_000);
+
+  it.each([
+    ['may not sign', 'reader', 'alias/shadowplug-releases', 'RELEASE_KMS_ACCESS_DENIED'],
+    ['names a key that cannot sign releases', 'ci', 'rsa', 'RELEASE_KEY_INVALID'],
+  ] as const)('fails naming the key when the caller %s, before uploading anything', async (_what, who, kmsKey, code) => {
+    const kmsKeyId = kmsKey === 'rsa' ? keys.rsa : kmsKey;
+    const file = join(dir, 'fw2.bin');
+    writeFileSync(file, 'firmware 2');
+    const env = { AWS_ACCESS_KEY_ID: users[who].accessKeyId, AWS_SECRET_ACCESS_KEY: users[who].secretAccessKey, AWS_ENDPOINT_URL_KMS: moto.endpoint, AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' };
+    const out = await runCliToEnd(['publish', file, '--key', 'fw2.bin', '--bucket', BUCKET, '--kms-key-id', kmsKeyId, '--region', REGION, '--s3-endpoint', moto.endpoint, '--json'], { env, timeoutMs: 120_000 });
+    expect(out.code).toBe(1);
+    expect(out.stderr).toContain(`shadowplug publish: KMS key ${kmsKeyId}: `);
+    expect(JSON.parse(out.stdout)).toMatchObject({ error: { name: 'KmsSignerError', code } });
+    const listed = await s3As(admin).send(new ListObjectVersionsCommand({ Bucket: BUCKET, Prefix: 'fw2.bin' }));
+    expect(listed.Versions ?? []).toEqual([]);
+  }, 150_000);
 });

@@ -1,5 +1,5 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
-import { DisabledException, GetPublicKeyCommand, InvalidKeyUsageException, KMSClient, KMSInternalException, KMSInvalidStateException, KMSServiceException, SignCommand } from '@aws-sdk/client-kms';
+import { DisabledException, DryRunOperationException, GetPublicKeyCommand, InvalidKeyUsageException, KMSClient, KMSInternalException, KMSInvalidStateException, KMSServiceException, SignCommand } from '@aws-sdk/client-kms';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { KmsSignerError, kmsCalls, kmsSigner, type KmsCalls } from '../../../core/release/kms-signer';
@@ -19,7 +19,9 @@ describe('kmsSigner (KMS Sign / GetPublicKey as the publish command calls them, 
     const manifest = { format: 1 as const, bucket: 'b-1', key: 'k', sha256: 'a'.repeat(64), size: 1, release: 1, expires: '2099-01-01T00:00:00Z', keyId: signer.keyId };
     const signed = await signManifest(manifest, signer);
     expect(verifyManifest(signed, publicKey)).toBe(true);
-    expect(calls[1]).toMatchObject({ KeyId: 'alias/shadowplug-publisher', MessageType: 'RAW', SigningAlgorithm: 'ECDSA_SHA_256' });
+    // GetPublicKey, a DryRun Sign (may this caller sign?), then the real one.
+    expect(calls[1]).toMatchObject({ KeyId: 'alias/shadowplug-publisher', DryRun: true });
+    expect(calls[2]).toEqual({ KeyId: 'alias/shadowplug-publisher', Message: expect.any(Buffer) as Buffer, MessageType: 'RAW', SigningAlgorithm: 'ECDSA_SHA_256' });
   });
 
   it('refuses a key that is not ECC_NIST_P256', async () => {
@@ -56,9 +58,19 @@ describe('kmsSigner through @aws-sdk/client-kms (aws-sdk-client-mock): KMS error
     expect((err as Error).message).toContain(`Sign: ${error.name}`);
   });
 
-  it('sends Sign for the key as given, RAW, ECDSA_SHA_256', async () => {
-    kms.on(SignCommand).resolves({ Signature: new Uint8Array([0x30, 0x00]) });
-    await signWith();
-    expect(kms.commandCalls(SignCommand)[0]?.args[0].input).toEqual({ KeyId: KEY, Message: Buffer.from('{}'), MessageType: 'RAW', SigningAlgorithm: 'ECDSA_SHA_256' });
+  it('checks the right to sign up front with a DryRun Sign (DryRunOperationException: allowed), then signs RAW with ECDSA_SHA_256', async () => {
+    kms.on(SignCommand, { DryRun: true }).rejects(new DryRunOperationException({ message: 'The request would have succeeded, but the DryRun option is set.', ...meta(412) }));
+    kms.on(SignCommand, { Message: Buffer.from('{}') }).resolves({ Signature: new Uint8Array([0x30, 0x00]) });
+    await expect(signWith()).resolves.toEqual(Buffer.from([0x30, 0x00]));
+    expect(kms.commandCalls(SignCommand).map((c) => c.args[0].input)).toEqual([
+      { KeyId: KEY, Message: Buffer.from('shadowplug'), MessageType: 'RAW', SigningAlgorithm: 'ECDSA_SHA_256', DryRun: true },
+      { KeyId: KEY, Message: Buffer.from('{}'), MessageType: 'RAW', SigningAlgorithm: 'ECDSA_SHA_256' },
+    ]);
+  });
+
+  it('a caller that may not sign is refused when the signer is made, before any Sign of a manifest', async () => {
+    kms.on(SignCommand).rejects(new KMSServiceException({ name: 'AccessDeniedException', $fault: 'client', message: 'not authorized to perform: kms:Sign', ...meta(400) }));
+    await expect(kmsSigner(kmsCalls(new KMSClient({ region: 'eu-west-1' })), KEY)).rejects.toMatchObject({ code: 'RELEASE_KMS_ACCESS_DENIED', kmsKeyId: KEY });
+    expect(kms.commandCalls(SignCommand).map((c) => c.args[0].input.DryRun)).toEqual([true]);
   });
 });
