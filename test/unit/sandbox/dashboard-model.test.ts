@@ -3,6 +3,8 @@
  * summary, who may change state, and energy readings in both firmware's units.
  */
 import { describe, expect, it } from 'vitest';
+import type { S3Event } from 'aws-lambda';
+import { uploadEvents as narratedUploads } from '../../../sandbox/narration';
 import type { SandboxEvent } from '../../../sandbox/event-log';
 import { FleetNarration } from '../../../sandbox/fleet-narration';
 import { UploadTracker } from '../../../sandbox/upload-tracker';
@@ -268,5 +270,25 @@ describe("a device's release, as the dashboard shows it", () => {
 
   it('not refused for RELEASE_UNSIGNED once the same bytes carry their signed release (the object arrived before its companion)', () => {
     expect(deviceAfter(shadowOf(signed(4), { error: { code: 'RELEASE_UNSIGNED', message: 'refused', hash: HASH } })).release).toEqual({ state: 'signed', release: 4 });
+  });
+});
+
+describe('a signed release in the upload panel', () => {
+  const s3Event = (key: string) => ({ Records: [{ eventName: 'ObjectCreated:Put', s3: { bucket: { name: 'b' }, object: { key, size: 300 } } }] }) as unknown as S3Event;
+
+  it("counts a publish's companion and counter objects as no uploads of their own", () => {
+    expect(narratedUploads(s3Event('fw.bin.shadowplug-release'))).toEqual([]);
+    expect(narratedUploads(s3Event('fw.bin.shadowplug-release-counter'))).toEqual([]);
+    expect(narratedUploads(s3Event('fw.bin'))).toEqual([{ type: 'upload', bucket: 'b', key: 'fw.bin', size: 300, eventName: 'ObjectCreated:Put' }]);
+  });
+
+  it('keeps following an upload whose shadows were written when a later event of it changes nothing (its companion, a duplicate)', () => {
+    const tracker = new UploadTracker({ clock: () => 0 });
+    tracker.apply({ type: 'upload', bucket: 'b', key: 'fw.bin', size: 100, eventName: 'ObjectCreated:Put' });
+    tracker.apply({ type: 'shadows-written', key: 'fw.bin', hash: HASH, things: ['d1'] });
+    tracker.apply({ type: 'upload-ignored', key: 'fw.bin', message: 'superseded: d1: unchanged' });
+    expect(tracker.uploads()[0]).toMatchObject({ stage: 'shadows' });
+    tracker.apply({ type: 'reported', thing: 'd1', hash: HASH, url: URL_ });
+    expect(tracker.uploads()[0]).toMatchObject({ stage: 'verified', verified: 1 });
   });
 });
