@@ -63,11 +63,6 @@ const recordKey = (r: S3Event['Records'][number]): string => decodeURIComponent(
 /** A signed release's companion or counter object: part of publishing its key, not an upload of its own. */
 const isReleaseBookkeeping = (key: string): boolean => reservedKeyReason(key) !== undefined;
 
-/** Only release bookkeeping: a companion's event that finds its key's shadows already signed is no news. */
-export function isBookkeepingEvent(event: S3Event): boolean {
-  return event.Records.every((r) => isReleaseBookkeeping(recordKey(r)));
-}
-
 /**
  * `shadows-written` for every object the Lambda wrote into shadows (how many devices an upload
  * goes to), and `upload-ignored` for every record it skipped or applied without changing a shadow.
@@ -79,9 +74,9 @@ export function objectOutcomeEvents(outcome: Outcome): SandboxEvent[] {
       const things = record.things.filter((t) => t.result === 'written').map((t) => t.thing);
       if (things.length > 0) out.push({ type: 'shadows-written', key: record.key, hash: record.hash, things });
     }
-    // Being published: the companion's event carries it on (and is narrated then).
-    if (record.status === 'skipped' && record.reason === 'release-pending') continue;
-    if (record.status === 'skipped') {
+    // Being published: the companion's event carries it on.
+    if (record.status === 'skipped' && record.reason === 'release-pending') out.push({ type: 'release-pending', key: record.key });
+    else if (record.status === 'skipped') {
       out.push({ type: 'upload-ignored', key: record.key, message: `${record.reason}: ${record.detail}` });
     } else if (record.status === 'applied' && !record.things.some((t) => t.result === 'written' || t.result === 'cleared')) {
       out.push({ type: 'upload-ignored', key: record.key, message: record.things.map((t) => `${t.thing}: ${t.result}`).join(', ') });

@@ -16,7 +16,7 @@ import { listThingGroupPage } from '../core/fleet/iot-groups';
 import { wireFanOut, type SandboxFanOut } from './wire-fanout';
 import { SHADOW_PROPERTY } from './sandbox-config';
 import type { LocalS3 } from './local-s3';
-import { isBookkeepingEvent, objectOutcomeEvents, uploadEvents, uploadFailedEvent, type Emit } from './narration';
+import { objectOutcomeEvents, uploadEvents, uploadFailedEvent, type Emit } from './narration';
 import type { SandboxConfig } from './sandbox-config';
 import type { Teardown } from './teardown';
 
@@ -50,7 +50,7 @@ export function wireObjectLambda(config: SandboxConfig, s3: LocalS3, iot: IotCor
   });
   const failedEvents: S3Event[] = [];
   const invoker = asyncInvoker(handler, {
-    onOutcome: (outcome, event) => objectOutcomeEvents(outcome).filter((e) => e.type !== 'upload-ignored' || !isBookkeepingEvent(event)).forEach(emit),
+    onOutcome: (outcome) => objectOutcomeEvents(outcome).forEach(emit),
     onError: (err, event, retryInMs) => {
       if (retryInMs === undefined) failedEvents.push(event);
       emit(uploadFailedEvent(event, errorMessage(err), retryInMs));

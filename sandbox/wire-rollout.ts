@@ -48,8 +48,9 @@ export function wireRollout(rollout: RolloutWiring, s3: LocalS3, iot: IotCore, e
       try {
         const outcome = await createFileJob(client, creator, config, record.change);
         if (outcome.status === 'created') emit({ type: 'rollout-created', jobId: outcome.jobId, key: outcome.key, hash: outcome.hash, targets: rollout.things.length });
-        // A release's bookkeeping (its counter; its object before its companion) is no upload of its own.
-        else if (outcome.status === 'skipped' && outcome.reason !== 'release-pending' && outcome.reason !== 'release-counter') emit({ type: 'upload-ignored', key: outcome.key, message: outcome.reason });
+        else if (outcome.status === 'skipped' && outcome.reason === 'release-pending') emit({ type: 'release-pending', key: outcome.key });
+        // A release's counter is no upload of its own.
+        else if (outcome.status === 'skipped' && outcome.reason !== 'release-counter') emit({ type: 'upload-ignored', key: outcome.key, message: outcome.reason });
       } catch (err) {
         emit({ type: 'upload-failed', key: record.change.key, message: errorMessage(err) });
       }
