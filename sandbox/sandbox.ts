@@ -259,7 +259,7 @@ async function sandboxApi(parts: SandboxParts): Promise<Sandbox> {
     info,
     events,
     async upload(key, body, options = {}) {
-      const bytes = Buffer.from(typeof body === 'string' ? Buffer.from(body) : body);
+      const bytes = typeof body === 'string' ? Buffer.from(body) : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
       const sha256 = createHash('sha256').update(bytes).digest('hex');
       const expires = new Date(Date.now() + DEFAULT_EXPIRES_MS);
       const published = await publishRelease(uploadClient, { bucket: config.bucket, key, body: bytes, signer, expires, ...(options.release !== undefined ? { release: options.release } : {}) }, sha256);

@@ -103,6 +103,9 @@ export async function uploadFile(options: UploadOptions): Promise<UploadResult> 
   const source = createReadStream(options.file);
   source.on('error', (err) => body.destroy(err));
   source.pipe(body);
+  // The PUT starts after the release number is taken: a read error before then must not go
+  // unhandled (the PUT of the destroyed stream then fails, and that is reported).
+  body.on('error', () => undefined);
 
   const client = sandboxS3Client(info);
   try {
@@ -120,9 +123,6 @@ export async function uploadFile(options: UploadOptions): Promise<UploadResult> 
       keyId: m.keyId,
     };
   } catch (err) {
-    // The SDK has let go of the body: a late open or read error of the file (it may be gone by
-    // now) must not surface as an unhandled 'error' on a stream nobody listens to.
-    body.on('error', () => undefined);
     source.destroy();
     // The publisher's own refusals (--release not above the last, a reserved key) say it all.
     if (err instanceof ShadowplugError && err.code !== 'RELEASE_COUNTER') throw err;
