@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import type { PlugStatus } from '../../core/tplink/plug';
-import type { PlugEnergyReading } from '../../core/tplink/commands';
+import type { PlugEnergy } from '../../core/tplink/commands';
 import type { PlugActionResult } from '../../core/tplink/operations';
 import { positiveInt, reportFailure, tplinkAccount, tplinkAccountOptions, type TplinkAccountFlags } from './common';
 
@@ -23,7 +23,7 @@ type Action = (typeof ACTIONS)[number];
 const onOff = (state: number | undefined) => (state === 1 ? 'on' : 'off');
 
 /** `  12.5 W  230 V  total 1.2 kWh`, from what the meter gave (empty without a reading). */
-function energyText(e: PlugEnergyReading | undefined): string {
+function energyText(e: PlugEnergy | undefined): string {
   if (!e) return '';
   const parts = [
     ...(e.powerW === undefined ? [] : [`${e.powerW.toFixed(1)} W`]),

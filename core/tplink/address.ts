@@ -9,10 +9,8 @@ export interface PlugAddress {
   port?: number;
 }
 
-export class InvalidAddressError extends ShadowplugError {
-  constructor(input: string, detail: string) {
-    super(`invalid plug address ${JSON.stringify(input)}: ${detail}`, { code: 'TPLINK_INVALID_ADDRESS', retryable: false });
-  }
+function invalidAddress(input: string, detail: string): ShadowplugError {
+  return new ShadowplugError(`invalid plug address ${JSON.stringify(input)}: ${detail}`, { code: 'TPLINK_INVALID_ADDRESS', retryable: false });
 }
 
 /** `192.168.1.20`, `192.168.1.20:9999`, `plug.lan`, `[fe80::1]:9999` → `{ host, port }`. */
@@ -29,10 +27,10 @@ export function parseAddress(input: string, defaultPort = DEFAULT_PORT): { host:
     host = text.slice(0, at);
     portText = text.slice(at + 1);
   }
-  if (host === '' || /\s/.test(host)) throw new InvalidAddressError(input, 'missing or malformed host');
+  if (host === '' || /\s/.test(host)) throw invalidAddress(input, 'missing or malformed host');
   if (portText === undefined) return { host, port: defaultPort };
   if (!/^\d{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535) {
-    throw new InvalidAddressError(input, 'port must be 1..65535');
+    throw invalidAddress(input, 'port must be 1..65535');
   }
   return { host, port: Number(portText) };
 }
