@@ -45,13 +45,6 @@ export function plugShadowName(plugId: string): string {
   return `${PLUG_SHADOW_PREFIX}${plugId}`;
 }
 
-/** The plug id of a shadow name, or undefined when it is not a plug shadow. */
-export function plugIdOf(shadowName: string): string | undefined {
-  if (!shadowName.startsWith(PLUG_SHADOW_PREFIX)) return undefined;
-  const id = shadowName.slice(PLUG_SHADOW_PREFIX.length);
-  return PLUG_ID_PATTERN.test(id) ? id : undefined;
-}
-
 /**
  * Reads a plug shadow's `desired` section: undefined when nothing is requested (no section or no
  * requestId), a `PlugDesiredError` for a request that cannot be honoured (reported, not retried).
