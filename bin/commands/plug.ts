@@ -7,6 +7,7 @@ import { Option } from 'commander';
 import type { PlugStatus } from '../../core/tplink/plug';
 import type { PlugEnergy } from '../../core/tplink/commands';
 import type { PlugActionResult } from '../../core/tplink/operations';
+import { formatHostPort } from '../../core/util/host-port';
 import { positiveInt, reportFailure, tplinkAccount, tplinkAccountOptions, type TplinkAccountFlags } from './common';
 
 const ACTIONS = ['status', 'on', 'off', 'toggle'] as const;
@@ -35,7 +36,7 @@ function energyText(e: PlugEnergy | undefined): string {
 }
 
 function describeStatus(status: PlugStatus, before?: PlugStatus): string[] {
-  const head = `${status.host}:${status.port}  ${status.model}  "${status.alias}"`;
+  const head = `${formatHostPort(status.host, status.port)}  ${status.model}  "${status.alias}"`;
   if (!status.children) {
     const change = before && before.relayState !== status.relayState ? `${onOff(before.relayState)} → ` : '';
     return [`${head}  ${change}${onOff(status.relayState)}${energyText(status.energy)}`];
@@ -139,6 +140,11 @@ Examples:
       }
     });
 
+  registerDiscover(plug);
+  registerSimulate(plug);
+}
+
+function registerDiscover(plug: Command): void {
   plug
     .command('discover')
     .description('List plugs that answer a UDP probe: XOR on port 9999 and TDP on port 20002 (broadcast by default)')
@@ -166,14 +172,16 @@ Examples:
           for (const e of encrypted) {
             const version = e.loginVersion === undefined ? '' : ` v${e.loginVersion}`;
             const transport = e.transport === 'tpap' ? `${describeTpap(e.tpap ?? { preferred: true })}, not supported` : `${e.transport}${version}`;
-            console.log(`${e.host}:${e.httpPort}  ${e.model}  ${e.family} over ${transport}  ${e.deviceType}`);
+            console.log(`${formatHostPort(e.host, e.httpPort)}  ${e.model}  ${e.family} over ${transport}  ${e.deviceType}`);
           }
         }
       } catch (err) {
         await fail(err, opts.json);
       }
     });
+}
 
+function registerSimulate(plug: Command): void {
   const simulate = plug
     .command('simulate')
     .description('Run a simulated KLAP/AES plug, and a TDP discovery responder, on 127.0.0.1 until interrupted')
