@@ -21,7 +21,7 @@ import {
 } from './aes-crypto';
 import { TAPO_DEFAULT_CREDENTIALS } from './credentials';
 import { SMART_AUTHENTICATION_CODES, SMART_DEVICE_BLOCKED, smartErrorName } from './errors';
-import { SessionTransport, sessionExpiry, StaleSession, type Exchange, type SessionTransportOptions } from './session-transport';
+import { parseReplyJson, SessionTransport, sessionExpiry, StaleSession, type Exchange, type SessionTransportOptions } from './session-transport';
 import type { Credentials } from './klap-crypto';
 import { isObject } from '../util/guards';
 
@@ -89,21 +89,12 @@ export class AesTransport extends SessionTransport<AesSession> {
     } catch (err) {
       throw new StaleSession('undecryptable reply', new TplinkProtocolError(this.endpoint, 'decrypt', `AES reply of ${encrypted.length} base64 characters does not decrypt`, err));
     }
-    try {
-      return JSON.parse(decrypted.toString('utf8')) as unknown;
-    } catch (err) {
-      throw new TplinkProtocolError(this.endpoint, 'bad-json', `decrypted AES reply of ${decrypted.length} bytes is not JSON`, err);
-    }
+    return parseReplyJson(this.endpoint, decrypted, 'decrypted AES reply');
   }
 
   private outer(status: number, body: Buffer, what: string): Record<string, unknown> {
     if (status !== 200) throw new TplinkProtocolError(this.endpoint, 'http-status', `AES ${what} answered HTTP ${status}`);
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(body.toString('utf8'));
-    } catch (err) {
-      throw new TplinkProtocolError(this.endpoint, 'bad-json', `AES ${what} reply of ${body.length} bytes is not JSON`, err);
-    }
+    const parsed = parseReplyJson(this.endpoint, body, `AES ${what} reply`);
     if (!isObject(parsed) || typeof parsed.error_code !== 'number') {
       throw new TplinkProtocolError(this.endpoint, 'unexpected-reply', `AES ${what} reply has no error_code`);
     }

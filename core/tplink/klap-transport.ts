@@ -27,7 +27,7 @@ import {
 } from './klap-crypto';
 import { candidateCredentials } from './credentials';
 import { describeTpap, parseTpapDiscoverReply, TPAP_DISCOVER_BODY, unsupportedTransport } from './tpap';
-import { SessionTransport, sessionExpiry, StaleSession, type Exchange, type SessionTransportOptions } from './session-transport';
+import { parseReplyJson, SessionTransport, sessionExpiry, StaleSession, type Exchange, type SessionTransportOptions } from './session-transport';
 import type { TplinkEndpoint } from './errors';
 
 export interface KlapTransportOptions extends SessionTransportOptions {
@@ -99,11 +99,7 @@ export class KlapTransport extends SessionTransport<KlapSession> {
       throw new StaleSession('undecryptable reply', new TplinkProtocolError(this.endpoint, 'decrypt', `KLAP reply of ${reply.body.length} bytes does not decrypt`, err));
     }
     session.used++;
-    try {
-      return JSON.parse(decrypted.toString('utf8')) as unknown;
-    } catch (err) {
-      throw new TplinkProtocolError(this.endpoint, 'bad-json', `decrypted KLAP reply of ${decrypted.length} bytes is not JSON`, err);
-    }
+    return parseReplyJson(this.endpoint, decrypted, 'decrypted KLAP reply');
   }
 
   protected async establish(exchange: Exchange): Promise<KlapSession> {

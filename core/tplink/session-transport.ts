@@ -5,7 +5,7 @@
  * that outlives the transport (a warm Lambda or the agent skips the handshake next time).
  */
 import { deviceMutex, type DeviceHolder, type DeviceMutex } from './device-mutex';
-import { formatEndpoint, SMART_DEVICE_BLOCKED, TplinkTimeoutError, transportClosed, type TplinkEndpoint, type TplinkError } from './errors';
+import { formatEndpoint, SMART_DEVICE_BLOCKED, TplinkProtocolError, TplinkTimeoutError, transportClosed, type TplinkEndpoint, type TplinkError } from './errors';
 import { DeviceConnection, httpPost, type HttpReply } from './http-post';
 import { assertPositiveMs, DEFAULT_REQUEST_TIMEOUT_MS, type Transport, type TransportTimeouts } from './transport';
 import { SerialQueue } from '../util/serial-queue';
@@ -101,6 +101,15 @@ export interface Exchange {
   /** `Date.now()` by which the request (handshake included) must be answered. */
   readonly deadline: number;
   post(path: string, body: Buffer | string, headers?: Record<string, string>): Promise<HttpReply>;
+}
+
+/** A reply's JSON; `what` names the reply in the error. */
+export function parseReplyJson(endpoint: TplinkEndpoint, bytes: Buffer, what: string): unknown {
+  try {
+    return JSON.parse(bytes.toString('utf8')) as unknown;
+  } catch (err) {
+    throw new TplinkProtocolError(endpoint, 'bad-json', `${what} of ${bytes.length} bytes is not JSON`, err);
+  }
 }
 
 /** A session the device refused, or a reply that does not decrypt: worth one fresh session. */
