@@ -18,8 +18,6 @@ import { TplinkSmartError } from './errors';
 import { iotMeterModule, iotRealtimeRequest, meterReading, parseIotRealtime } from './iot-meter';
 import type { PlugEnergy } from './commands';
 
-export { iotRealtimeRequest, parseIotRealtime } from './iot-meter';
-
 export type MeterReading = Omit<PlugEnergy, 'todayWh'>;
 
 /** The request that answered, or `none` when the device (or outlet) has no meter. */
