@@ -1,7 +1,9 @@
 /**
  * The agent in roll-out mode, one device: a hook that refuses fails the execution with
  * HOOK_FAILED; a job cut off by a restart resumes and succeeds once; a job whose outcome the
- * journal already holds is reported again, never run again.
+ * journal already holds is reported again, never run again; S3's 403 mid-job makes the agent
+ * fetch new credentials from the IoT credentials provider, as on the shadow path; an unsigned file
+ * on an agent with trusted keys fails with RELEASE_UNSIGNED, in the execution and in the shadow.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -30,11 +32,13 @@ describe('the job runner', () => {
   let admin: S3Client;
   let agent: Agent | undefined;
   let n = 0;
+  /** How many credentials the provider hands out revoked before valid ones (S3 answers 403 to those). */
+  let revokedIssues = 0;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'job-runner-'));
     s3 = await startLocalS3({ dir: join(dir, 's3'), buckets: [BUCKET] });
-    iot = await startIotCore({ dir: join(dir, 'iot'), things: [thing], devicePolicy: devicePolicy({ shadows: [CLASSIC_SHADOW], jobs: true }), credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } });
+    iot = await startIotCore({ dir: join(dir, 'iot'), things: [thing], devicePolicy: devicePolicy({ shadows: [CLASSIC_SHADOW], jobs: true }), credentials: providedCredentials() });
     admin = s3.createClient();
   }, 30_000);
   afterEach(async () => {
@@ -47,6 +51,20 @@ describe('the job runner', () => {
     await s3?.close();
     rmSync(dir, { recursive: true, force: true });
   });
+
+  /** Read by the provider once per issue: accessKeyId first, then secretAccessKey. */
+  function providedCredentials() {
+    let current = { accessKeyId: '', secretAccessKey: '' };
+    return {
+      get accessKeyId() {
+        current = revokedIssues-- > 0 ? { accessKeyId: 'REVOKED', secretAccessKey: 'REVOKED' } : { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey };
+        return current.accessKeyId;
+      },
+      get secretAccessKey() {
+        return current.secretAccessKey;
+      },
+    };
+  }
 
   const cert = () => iot.issueThing(thing);
   const options = (over: Partial<AgentOptions> = {}): AgentOptions => ({
@@ -73,6 +91,7 @@ describe('the job runner', () => {
     return outcome.jobId;
   }
   const status = (jobId: string) => iot.jobs.describeJob(jobId)!;
+  const reportedJob = () => (iot.shadows.get(thing) as { state?: { reported?: { job?: Record<string, unknown> } } } | undefined)?.state?.reported?.job;
 
   it('fails the execution with HOOK_FAILED when the on-update hook refuses, the file staying installed', async () => {
     agent = await startAgent(options({ onUpdate: 'exit 3' }));
@@ -100,13 +119,29 @@ describe('the job runner', () => {
     expect(readFileSync(counter, 'utf8')).toBe('run\n');
   });
 
-  it('fails a job whose file is unsigned with RELEASE_UNSIGNED when the agent has trusted keys, installing nothing', async () => {
+  it('fails a job whose file is unsigned with RELEASE_UNSIGNED when the agent has trusted keys, in the execution and in the shadow, installing nothing', async () => {
     const key = makeKey(dir, 'jobs-publisher');
     agent = await startAgent(options({ trustedKey: [key.publicPath] }));
     const jobId = await job('unsigned-job.bin');
     await waitFor(() => status(jobId).status === 'COMPLETED', 'the job to end');
     expect(status(jobId).failures).toEqual([{ thingName: thing, status: 'FAILED', statusDetails: expect.objectContaining({ code: 'RELEASE_UNSIGNED' }) }]);
+    await waitFor(() => reportedJob()?.jobId === jobId, 'reported.job');
+    expect(reportedJob()).toMatchObject({ jobId, status: 'FAILED', code: 'RELEASE_UNSIGNED' });
     expect(existsSync(join(dir, 'dest', 'unsigned-job.bin'))).toBe(false);
+  });
+
+  it('fetches new credentials when S3 answers 403 mid-job, and the retry succeeds (as on the shadow path)', async () => {
+    revokedIssues = 1;
+    // Two attempts: the second must not reuse the refused credentials.
+    agent = await startAgent(options({ jobRetry: { initialMs: 20, maxMs: 50, attempts: 2 } }));
+    await agent.credentialsWarmed();
+    const fetchesAtStart = agent.credentialFetches;
+    const jobId = await job('after-403.bin');
+    await waitFor(() => status(jobId).status === 'COMPLETED', 'the job to end');
+    expect(status(jobId).failures).toEqual([]);
+    expect(status(jobId).counts.SUCCEEDED).toBe(1);
+    expect(agent.credentialFetches).toBe(fetchesAtStart + 1);
+    expect(readFileSync(join(dir, 'dest', 'after-403.bin'), 'utf8')).toBe('bytes of after-403.bin');
   });
 
   it('reports a job the journal says is done, without running it again', async () => {
