@@ -101,12 +101,13 @@ export class ShadowplugStack extends Stack {
       ...(settings.rollout ? { rolloutPrefix: settings.rollout.keyPrefix } : {}),
     });
 
-    // Roll-out mode: uploads under its prefix become IoT Jobs for the configured thing groups.
+    // Roll-out mode: uploads under its prefix become IoT Jobs for the same fleet (things and groups).
     if (settings.rollout) {
       this.rolloutPath = new RolloutPath(this, 'RolloutPath', {
         bucket: this.filePath.bucket,
         keyPrefix: settings.rollout.keyPrefix,
-        thingGroups: settings.rollout.thingGroups,
+        thingNames: settings.thingNames,
+        thingGroups,
         settings: settings.rollout.settings,
         topic: this.notifications.topic,
         tracing: settings.tracing,

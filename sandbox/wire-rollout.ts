@@ -1,6 +1,6 @@
 /**
- * `shadowplug sandbox --rollout`: every upload becomes an IoT Job for all the sandbox's things
- * (core/jobs/file-job.ts, the Lambda path, with the Jobs stand-in as its CreateJob), instead of a
+ * `shadowplug sandbox --rollout`: every upload becomes an IoT Job for the sandbox's fleet, its
+ * things or, with thing groups, the groups' members when the job is created (core/jobs/file-job.ts, the Lambda path, with the Jobs stand-in as its CreateJob), instead of a
  * shadow write; the stand-in rolls it out at the configured rate and the agents execute it. The
  * roll-out is narrated (created, each wave, each device's outcome, completed or aborted and why)
  * and its end is published as the SNS message the stack sends.
@@ -22,7 +22,15 @@ export const ROLLOUT_TOPIC_ARN = 'arn:aws:sns:us-east-1:000000000000:shadowplug-
 
 export interface RolloutWiring {
   things: readonly string[];
+  /** The fleet's thing groups (`--group`, `--groups-file`): jobs go to their members, as uploads do on the shadow path. */
+  groups: readonly string[];
   settings: RolloutSettings;
+}
+
+/** A snapshot job's targets: the groups' members when the job is created, or the things by name. */
+function targetsOf(rollout: RolloutWiring, iot: IotCore): string[] {
+  if (rollout.groups.length === 0) return [...rollout.things];
+  return [...new Set(rollout.groups.flatMap((g) => iot.groups.members(g, true) ?? []))];
 }
 
 export function wireRollout(rollout: RolloutWiring, s3: LocalS3, iot: IotCore, emit: Emit, teardown: Teardown): (event: S3Event) => Promise<void> {
@@ -40,14 +48,19 @@ export function wireRollout(rollout: RolloutWiring, s3: LocalS3, iot: IotCore, e
     }
   });
   teardown.add('roll-out narration', async () => void stop());
-  const config = { prefix: '', targets: rollout.things, settings: rollout.settings, partSizeBytes: 8 * 1024 * 1024, concurrency: 4 };
   return async (event) => {
     uploadEvents(event).forEach(emit);
     for (const record of parseS3Event(event)) {
       if (record.type !== 'change') continue;
       try {
+        const targets = targetsOf(rollout, iot);
+        if (targets.length === 0) {
+          emit({ type: 'upload-ignored', key: record.change.key, message: `no job: the thing groups ${rollout.groups.join(', ')} have no members` });
+          continue;
+        }
+        const config = { prefix: '', targets, settings: rollout.settings, partSizeBytes: 8 * 1024 * 1024, concurrency: 4 };
         const outcome = await createFileJob(client, creator, config, record.change);
-        if (outcome.status === 'created') emit({ type: 'rollout-created', jobId: outcome.jobId, key: outcome.key, hash: outcome.hash, targets: rollout.things.length });
+        if (outcome.status === 'created') emit({ type: 'rollout-created', jobId: outcome.jobId, key: outcome.key, hash: outcome.hash, targets: targets.length });
         else if (outcome.status === 'skipped') emit({ type: 'upload-ignored', key: outcome.key, message: outcome.reason });
       } catch (err) {
         emit({ type: 'upload-failed', key: record.change.key, message: errorMessage(err) });

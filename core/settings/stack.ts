@@ -127,7 +127,7 @@ export const STACK_SETTINGS = {
   rollout: setting(rolloutCodec, {
     defaultText: 'off (the shadow path)',
     description:
-      'Staged roll-outs (docs/rollout.md): `{"keyPrefix":"releases/","thingGroups":["lobby"]}` makes each upload under keyPrefix an IoT Job for the groups, plus CreateJob\'s own `jobExecutionsRolloutConfig`, `abortConfig`, `timeoutConfig` (defaults: 5 first, ×2 per 5 successes; abort at 10 % failures after 10; 60-minute timeout)',
+      'Staged roll-outs (docs/rollout.md): `{"keyPrefix":"releases/"}` makes each upload under keyPrefix one IoT Job for the fleet the shadow path reaches (`thingNames` and `thingGroups`, named there, not here), plus CreateJob\'s own `jobExecutionsRolloutConfig`, `abortConfig`, `timeoutConfig` (defaults: 5 first, ×2 per 5 successes; abort at 10 % failures after 10; 60-minute timeout)',
   }),
   tracing: setting(boolean(), { default: false, description: 'When `true`, both functions trace with AWS X-Ray (active tracing; traces are billed)' }),
 };

@@ -2,16 +2,18 @@
  * `--no-agents --plug-mode relay`: the sandbox runs the relay (plug shadows, the button function
  * writing them) but no agent, so the installed agent can be tried against it. The banner prints
  * the agent's command with the plugs its thing is the hub of (`--plugs`), and that command, run
- * as its own process, switches the plug when the button is clicked.
+ * as its own process, switches the plug when the button is clicked. Likewise `--rollout
+ * --no-agents`: the printed command carries `--jobs`, and that agent executes an upload's job.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentArgs, formatBanner, shellWord } from '../../sandbox/banner';
 import { isOn } from '../../sandbox/sandbox-plug';
 import { startSandbox, type Sandbox } from '../../sandbox/sandbox';
-import { publishClick, runCli, type CliRun } from '../helpers/sandbox-harness';
+import type { SandboxEvent } from '../../sandbox/event-log';
+import { publishClick, runCli, waitFor, type CliRun } from '../helpers/sandbox-harness';
 
 describe('sandbox --no-agents --plug-mode relay with `shadowplug agent` run by hand', () => {
   let work: string;
@@ -50,15 +52,29 @@ describe('sandbox --no-agents --plug-mode relay with `shadowplug agent` run by h
   }, 90_000);
 });
 
-describe('the agent command of a roll-out sandbox', () => {
-  it('adds --jobs, as the in-process agents run', async () => {
+describe('sandbox --rollout --no-agents with `shadowplug agent` run by hand', () => {
+  it('prints the agent command with --jobs, and that agent executes the roll-out job of an upload', async () => {
     const work = mkdtempSync(join(tmpdir(), 'sandbox-rollout-agent-'));
-    const sandbox = await startSandbox({ dir: join(work, '.sandbox'), agents: false, rollout: true, dashboard: false });
+    const sandbox = await startSandbox({ dir: join(work, '.sandbox'), devices: 1, agents: false, plugMode: 'direct', rollout: true, dashboard: false });
+    const events: SandboxEvent[] = [];
+    sandbox.events.on('event', (e: SandboxEvent) => events.push(e));
+    let agent: CliRun | undefined;
     try {
-      expect(agentArgs(sandbox.info, work, sandbox.info.things[0]!)).toContain('--jobs');
+      const thing = sandbox.info.things[0]!;
+      const args = agentArgs(sandbox.info, work, thing);
+      expect(args).toContain('--jobs');
+      agent = runCli(args, { cwd: work });
+      await sandbox.upload('firmware.bin', 'for a device of my own');
+      const ended = await waitFor('the roll-out to end', () => events.find((e) => e.type === 'rollout-ended'), 30_000);
+      expect(ended).toMatchObject({ status: 'COMPLETED', succeeded: 1, failed: 0 });
+      expect(readFileSync(join(thing.dest, 'firmware.bin'), 'utf8')).toBe('for a device of my own');
     } finally {
+      if (agent && agent.child.exitCode === null) {
+        agent.child.kill('SIGINT');
+        await agent.exited;
+      }
       await sandbox.close();
       rmSync(work, { recursive: true, force: true });
     }
-  }, 60_000);
+  }, 90_000);
 });
