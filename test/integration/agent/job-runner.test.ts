@@ -1,7 +1,8 @@
 /**
  * The agent in roll-out mode, one device: a hook that refuses fails the execution with
  * HOOK_FAILED; a job cut off by a restart resumes and succeeds once; a job whose outcome the
- * journal already holds is reported again, never run again; S3's 403 mid-job makes the agent
+ * journal already holds is reported again, never run again, and so is one whose agent process was
+ * killed while its hook ran (HOOK_INTERRUPTED, the hook never started twice); S3's 403 mid-job makes the agent
  * fetch new credentials from the IoT credentials provider, as on the shadow path; an unsigned file
  * on an agent with trusted keys fails with RELEASE_UNSIGNED, in the execution and in the shadow.
  */
@@ -19,6 +20,7 @@ import { startIotCore, type IotCore } from '../../../sandbox/iot-core';
 import { startLocalS3, type LocalS3 } from '../../../sandbox/local-s3';
 import { inProcessJobCreator } from '../../../sandbox/rollout-jobs';
 import { waitFor } from '../../helpers/agent-harness';
+import { runCli } from '../../helpers/sandbox-harness';
 import { makeKey } from '../../helpers/release-keys';
 
 const BUCKET = 'shadowplug';
@@ -143,6 +145,32 @@ describe('the job runner', () => {
     expect(agent.credentialFetches).toBe(fetchesAtStart + 1);
     expect(readFileSync(join(dir, 'dest', 'after-403.bin'), 'utf8')).toBe('bytes of after-403.bin');
   });
+
+  it('reports HOOK_INTERRUPTED after the agent process was killed while the hook ran, and never runs the hook again', async () => {
+    const counter = join(dir, 'hook-interrupted-runs');
+    const release = join(dir, 'hook-interrupted-release');
+    // The hook says it started, then waits until the test lets it go (after the agent is dead).
+    const hook = `echo run >> ${counter}; while [ ! -e ${release} ]; do sleep 0.05; done`;
+    const o = options();
+    const killed = runCli(['agent', '--endpoint', `${o.endpoint}:${o.port}`, '--cert', o.cert, '--key', o.key, '--ca-file', o.caFile!, '--thing-name', thing, '--credential-endpoint', o.credentialEndpoint!, '--s3-endpoint', o.s3Endpoint!, '--region', o.region!, '--dest', o.dest, '--state-dir', o.stateDir!, '--jobs', '--on-update', hook]);
+    try {
+      const jobId = await job('interrupted.bin');
+      await waitFor(() => existsSync(counter), 'the hook to start', 30_000);
+      killed.child.kill('SIGKILL');
+      await killed.exited;
+      expect(status(jobId).counts.IN_PROGRESS).toBe(1);
+      agent = await startAgent(options({ onUpdate: `echo run >> ${counter}` }));
+      await waitFor(() => status(jobId).status === 'COMPLETED', 'the job to end');
+      expect(status(jobId).failures).toEqual([{ thingName: thing, status: 'FAILED', statusDetails: expect.objectContaining({ code: 'HOOK_INTERRUPTED' }) }]);
+      await waitFor(() => reportedJob()?.jobId === jobId, 'reported.job');
+      expect(reportedJob()).toMatchObject({ status: 'FAILED', code: 'HOOK_INTERRUPTED' });
+      expect(readFileSync(counter, 'utf8')).toBe('run\n');
+      expect(readFileSync(join(dir, 'dest', 'interrupted.bin'), 'utf8')).toBe('bytes of interrupted.bin');
+    } finally {
+      writeFileSync(release, '');
+      if (killed.child.exitCode === null && killed.child.signalCode === null) killed.child.kill('SIGKILL');
+    }
+  }, 60_000);
 
   it('reports a job the journal says is done, without running it again', async () => {
     const jobId = await job('journaled.bin');
