@@ -26,7 +26,7 @@ export interface InstallDeps {
   fs?: AgentFs;
   /** With keys: only a release signed by one of them, newer than the one at the path, unexpired. */
   trusted?: readonly TrustedKey[];
-  /** S3 answered 403: drop cached credentials, so the retry (shadow or job path) fetches new ones. */
+  /** S3 refused the credentials (403, or an expired token): drop them, so the retry (shadow or job path) fetches new ones. */
   onAccessDenied?: () => void;
 }
 
@@ -60,7 +60,7 @@ export async function installFile(deps: InstallDeps, desired: FileDesired, path:
       ...(desired.size !== undefined ? { size: desired.size } : {}),
       ...(onProgress ? { onProgress } : {}),
     }).catch((err: unknown) => {
-      if (err instanceof AgentError && err.status === 403) deps.onAccessDenied?.();
+      if (err instanceof AgentError && err.code === 'S3_ACCESS_DENIED') deps.onAccessDenied?.();
       throw err;
     });
     // The file is in place: record it before anything else can fail.

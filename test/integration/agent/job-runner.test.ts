@@ -7,6 +7,7 @@
  * on an agent with trusted keys fails with RELEASE_UNSIGNED, in the execution and in the shadow.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer, request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -144,6 +145,42 @@ describe('the job runner', () => {
     expect(status(jobId).counts.SUCCEEDED).toBe(1);
     expect(agent.credentialFetches).toBe(fetchesAtStart + 1);
     expect(readFileSync(join(dir, 'dest', 'after-403.bin'), 'utf8')).toBe('bytes of after-403.bin');
+  });
+
+  it('fetches new credentials when S3 says the session token expired mid-job (400 ExpiredToken), and the retry succeeds', async () => {
+    // In front of the local S3: requests signed with the first token issued get S3's ExpiredToken answer.
+    const target = new URL(s3.endpoint);
+    let expired: string | undefined;
+    const proxy = createHttpServer((req, res) => {
+      const token = String(req.headers['x-amz-security-token'] ?? '');
+      expired ??= token;
+      if (token === expired) {
+        res.writeHead(400, { 'content-type': 'application/xml' });
+        res.end('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>ExpiredToken</Code><Message>The provided token has expired.</Message></Error>');
+        return;
+      }
+      const upstream = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        r.pipe(res);
+      });
+      req.pipe(upstream);
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
+    try {
+      agent = await startAgent(options({ s3Endpoint: `http://127.0.0.1:${(proxy.address() as { port: number }).port}`, jobRetry: { initialMs: 20, maxMs: 50, attempts: 2 } }));
+      await agent.credentialsWarmed();
+      const fetchesAtStart = agent.credentialFetches;
+      const jobId = await job('after-expiry.bin');
+      await waitFor(() => status(jobId).status === 'COMPLETED', 'the job to end');
+      expect(status(jobId).failures).toEqual([]);
+      expect(agent.credentialFetches).toBe(fetchesAtStart + 1);
+      expect(readFileSync(join(dir, 'dest', 'after-expiry.bin'), 'utf8')).toBe('bytes of after-expiry.bin');
+    } finally {
+      await agent?.close();
+      agent = undefined;
+      proxy.closeAllConnections();
+      await new Promise<void>((r) => proxy.close(() => r()));
+    }
   });
 
   it('reports HOOK_INTERRUPTED after the agent process was killed while the hook ran, and never runs the hook again', async () => {
