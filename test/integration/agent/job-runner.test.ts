@@ -4,8 +4,10 @@
  * journal already holds is reported again, never run again, and so is one whose agent process was
  * killed while its hook ran (HOOK_INTERRUPTED, the hook never started twice); S3's 403 mid-job makes the agent
  * fetch new credentials from the IoT credentials provider, as on the shadow path; an unsigned file
- * on an agent with trusted keys fails with RELEASE_UNSIGNED, in the execution and in the shadow.
+ * on an agent with trusted keys fails with RELEASE_UNSIGNED, in the execution and in the shadow,
+ * and a published (signed) release's job carries its manifest and signature and installs.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
@@ -15,7 +17,7 @@ import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startAgent, type Agent, type AgentOptions } from '../../../agent/agent';
 import { CLASSIC_SHADOW, devicePolicy } from '../../../core/iot-policy/device-policy';
-import { createFileJob } from '../../../core/jobs/file-job';
+import { createFileJob, type CreateJobRequest } from '../../../core/jobs/file-job';
 import { parseRolloutSettings } from '../../../core/jobs/rollout-config';
 import { startIotCore, type IotCore } from '../../../sandbox/iot-core';
 import { startLocalS3, type LocalS3 } from '../../../sandbox/local-s3';
@@ -23,6 +25,9 @@ import { inProcessJobCreator } from '../../../sandbox/rollout-jobs';
 import { waitFor } from '../../helpers/agent-harness';
 import { runCli } from '../../helpers/sandbox-harness';
 import { makeKey } from '../../helpers/release-keys';
+import { companionKey } from '../../../core/release/companion';
+import { publishRelease } from '../../../core/release/publish';
+import { pemSigner } from '../../../core/release/signature';
 
 const BUCKET = 'shadowplug';
 const thing = 'job-device';
@@ -131,6 +136,23 @@ describe('the job runner', () => {
     await waitFor(() => reportedJob()?.jobId === jobId, 'reported.job');
     expect(reportedJob()).toMatchObject({ jobId, status: 'FAILED', code: 'RELEASE_UNSIGNED' });
     expect(existsSync(join(dir, 'dest', 'unsigned-job.bin'))).toBe(false);
+  });
+
+  it('installs a signed release from its job: the document carries the manifest and signature as desired.s3 would', async () => {
+    const key = makeKey(dir, 'jobs-signer');
+    agent = await startAgent(options({ trustedKey: [key.publicPath] }));
+    const published = await publishRelease(admin, { bucket: BUCKET, key: 'signed-job.bin', body: Buffer.from('signed bytes'), signer: pemSigner(key.privatePem), expires: new Date(Date.now() + 86_400_000) }, createHash('sha256').update('signed bytes').digest('hex'));
+    // The companion's event makes the job (as on AWS, where it arrives after the object's).
+    const documents: string[] = [];
+    const creator = inProcessJobCreator(iot);
+    const recording = { createJob: (request: CreateJobRequest) => (documents.push(request.document), creator.createJob(request)) };
+    const outcome = await createFileJob(admin, recording, { prefix: '', targets: [thing], settings, partSizeBytes: 1 << 20, concurrency: 2 }, { kind: 'created', eventName: 'ObjectCreated:Put', bucket: BUCKET, key: companionKey('signed-job.bin'), sequencer: String(++n).padStart(8, '0'), eventTime: new Date().toISOString() });
+    if (outcome.status !== 'created') throw new Error(JSON.stringify(outcome));
+    const document = JSON.parse(documents[0]!) as { file: Record<string, unknown> };
+    expect(document.file).toMatchObject({ key: 'signed-job.bin', manifest: published.manifest, signature: published.signature });
+    await waitFor(() => status(outcome.jobId).status === 'COMPLETED', 'the job to end');
+    expect(status(outcome.jobId).counts.SUCCEEDED).toBe(1);
+    expect(readFileSync(join(dir, 'dest', 'signed-job.bin'), 'utf8')).toBe('signed bytes');
   });
 
   it('fetches new credentials when S3 answers 403 mid-job, and the retry succeeds (as on the shadow path)', async () => {
