@@ -104,7 +104,11 @@ export const STACK_SETTINGS = {
     defaultText: '`shadowplug-device` (when `thingNames` is not set either)',
     description: 'The device (IoT thing); or use `thingNames`, not both',
   }),
-  thingGroups: sets(OBJECT_SETTINGS.thingGroups, 'thingGroups'),
+  thingGroups: {
+    ...sets(OBJECT_SETTINGS.thingGroups, 'thingGroups'),
+    // The fleet is named here once: roll-out jobs target the same groups.
+    description: `${OBJECT_SETTINGS.thingGroups.description}; with \`rollout\`, each roll-out job targets these groups (and \`thingNames\`) too`,
+  },
   fanOutWritesPerSecond: FANOUT_SETTINGS.writesPerSecond,
   shadowProperty: sets(OBJECT_SETTINGS.shadowProperty, 'shadowProperty'),
   shadowName: sets(OBJECT_SETTINGS.shadowName, 'shadowName'),
