@@ -83,6 +83,9 @@ describe('rollout-ended', () => {
     expect(notice.message).toContain('abortConfig: 1 of 3 notified things (33.3 %) ended FAILED');
     expect(notice.message).toContain('  b: FAILED HASH_MISMATCH (bad bytes)');
     expect(published).toEqual([{ topicArn: 'arn:aws:sns:eu-west-1:123456789012:outcomes', ...notice }]);
+    // Executions still running when the job was canceled are counted, not silently dropped.
+    const running = await handler({ ...events[0], jobProcessDetails: { numberOfSucceededThings: 1, numberOfInProgressThings: 2 } });
+    expect(running.message).toContain('1 succeeded, 0 failed, 0 rejected, 0 timed out, 0 canceled, 2 still in progress (they may finish), of 3 targets');
     await expect(handler({ operation: 'deleted' })).rejects.toMatchObject({ code: 'ROLLOUT_EVENT_INVALID' });
   });
 });
