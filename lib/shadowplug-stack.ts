@@ -106,7 +106,9 @@ export class ShadowplugStack extends Stack {
       this.rolloutPath = new RolloutPath(this, 'RolloutPath', {
         bucket: this.filePath.bucket,
         keyPrefix: settings.rollout.keyPrefix,
-        thingNames: settings.thingNames,
+        // A job completes only when every target has: the default thing, when groups name the
+        // fleet and no thing was named, is a placeholder no device may ever run as.
+        thingNames: groups && settings.defaultThing ? [] : settings.thingNames,
         thingGroups,
         settings: settings.rollout.settings,
         topic: this.notifications.topic,

@@ -38,6 +38,23 @@ describe('rollout (roll-out mode)', () => {
     expect(everyAction).not.toContain('iam:PassRole');
   });
 
+  it("targets the groups alone when they name the fleet and no thing was named (the default thing's execution would never end)", () => {
+    const groupsOnly = synthesize({ rollout: ROLLOUT, keyPrefix: 'files/', thingGroups: 'lobby' }, { bundle: false });
+    try {
+      const fn = groupsOnly.json.Resources[resourceId(groupsOnly, 'AWS::Lambda::Function', 'RolloutPathCreateJobsFunction')]!;
+      expect(render((fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables[ROLLOUT_ENV.targets])).toBe(`${ARN}:thinggroup/lobby`);
+    } finally {
+      groupsOnly.close();
+    }
+    const thingOnly = synthesize({ rollout: ROLLOUT, keyPrefix: 'files/' }, { bundle: false });
+    try {
+      const fn = thingOnly.json.Resources[resourceId(thingOnly, 'AWS::Lambda::Function', 'RolloutPathCreateJobsFunction')]!;
+      expect(render((fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables[ROLLOUT_ENV.targets])).toBe(`${ARN}:thing/shadowplug-device`);
+    } finally {
+      thingOnly.close();
+    }
+  });
+
   it('configures the function with the fleet, the prefix and the settings as CreateJob takes them', () => {
     const fn = s.json.Resources[resourceId(s, 'AWS::Lambda::Function', 'RolloutPathCreateJobsFunction')]!;
     const variables = (fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
