@@ -7,7 +7,8 @@
  */
 import type { S3Event } from 'aws-lambda';
 import { errorMessage } from '../core/errors';
-import { createFileJob } from '../core/jobs/file-job';
+import { createFileJob, type JobCreator } from '../core/jobs/file-job';
+import { parseJobDocument } from '../core/jobs/job-document';
 import { rolloutNotice } from '../core/jobs/rollout-notice';
 import type { RolloutSettings } from '../core/jobs/rollout-config';
 import { parseS3Event } from '../core/s3/event';
@@ -36,7 +37,17 @@ function targetsOf(rollout: RolloutWiring, iot: IotCore): string[] {
 export function wireRollout(rollout: RolloutWiring, s3: LocalS3, iot: IotCore, emit: Emit, teardown: Teardown): (event: S3Event) => Promise<void> {
   const client = s3.createClient();
   teardown.add('roll-out S3 client', async () => client.destroy());
-  const creator = inProcessJobCreator(iot);
+  const inProcess = inProcessJobCreator(iot);
+  // Told before CreateJob: the stand-in releases the first wave inside it, and the page and the
+  // narration must know the roll-out before its first wave.
+  const creator: JobCreator = {
+    async createJob(request) {
+      if (iot.jobs.describeJob(request.jobId)) return false;
+      const { file } = parseJobDocument(JSON.parse(request.document));
+      emit({ type: 'rollout-created', jobId: request.jobId, key: String(file.key), hash: String(file.hash), targets: new Set(request.targets).size });
+      return inProcess.createJob(request);
+    },
+  };
   const stop = iot.jobs.onEvent((e) => {
     if (e.type === 'wave') emit({ type: 'rollout-wave', jobId: e.jobId, minute: e.wave.minute, things: e.wave.things });
     else if (e.type === 'execution' && e.status !== 'QUEUED') emit({ type: 'rollout-execution', jobId: e.jobId, thing: e.thingName, status: e.status, ...(e.statusDetails?.code ? { code: e.statusDetails.code } : {}) });
@@ -60,8 +71,7 @@ export function wireRollout(rollout: RolloutWiring, s3: LocalS3, iot: IotCore, e
         }
         const config = { prefix: '', targets, settings: rollout.settings, partSizeBytes: 8 * 1024 * 1024, concurrency: 4 };
         const outcome = await createFileJob(client, creator, config, record.change);
-        if (outcome.status === 'created') emit({ type: 'rollout-created', jobId: outcome.jobId, key: outcome.key, hash: outcome.hash, targets: targets.length });
-        else if (outcome.status === 'skipped') emit({ type: 'upload-ignored', key: outcome.key, message: outcome.reason });
+        if (outcome.status === 'skipped') emit({ type: 'upload-ignored', key: outcome.key, message: outcome.reason });
       } catch (err) {
         emit({ type: 'upload-failed', key: record.change.key, message: errorMessage(err) });
       }

@@ -33,6 +33,8 @@ describe('sandbox roll-out mode', () => {
     for (const thing of sandbox.info.things) expect(readFileSync(join(thing.dest, 'firmware.bin'), 'utf8')).toBe('roll me out');
     const created = events.find((e) => e.type === 'rollout-created');
     expect(created).toMatchObject({ key: 'firmware.bin', hash: sha256, targets: 3 });
+    // Narrated in order: the job before its first wave (released inside CreateJob).
+    expect(events.indexOf(created!)).toBeLessThan(events.findIndex((e) => e.type === 'rollout-wave'));
     expect(events.filter((e) => e.type === 'rollout-wave').map((e) => (e as { things: string[] }).things.length)).toEqual([3]);
     expect(events.find((e) => e.type === 'notification')).toMatchObject({ subject: expect.stringMatching(/roll-out sp-[0-9a-f]{24} completed/) });
     const lines = events.map((e) => formatEvent(e));
