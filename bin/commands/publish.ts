@@ -64,27 +64,9 @@ async function publish(file: string, flags: PublishFlags): Promise<void> {
   }
 }
 
-const KMS_MODULE: string = '@aws-sdk/client-kms';
-
-/** The part of @aws-sdk/client-kms used here. */
-interface KmsModule {
-  KMSClient: new (config: { region?: string }) => { send(command: unknown): Promise<never> };
-  GetPublicKeyCommand: new (input: { KeyId: string }) => unknown;
-  SignCommand: new (input: object) => unknown;
-}
-
 /** The only place @aws-sdk/client-kms is loaded (a CLI dependency, not the agent's). */
 async function kmsSignerFor(kmsKeyId: string, region: string | undefined) {
-  // A specifier in a variable: resolved from node_modules at run time, never bundled, and the
-  // CLI type-checks whether or not the package is installed (it is the publisher's, not the agent's).
-  const { KMSClient, GetPublicKeyCommand, SignCommand } = (await import(KMS_MODULE)) as KmsModule;
-  const { kmsSigner } = await import('../../core/release/kms-signer');
-  const kms = new KMSClient(region ? { region } : {});
-  return kmsSigner(
-    {
-      getPublicKey: (KeyId) => kms.send(new GetPublicKeyCommand({ KeyId })),
-      sign: (input) => kms.send(new SignCommand(input)),
-    },
-    kmsKeyId,
-  );
+  const { KMSClient } = await import('@aws-sdk/client-kms');
+  const { kmsSigner, kmsCalls } = await import('../../core/release/kms-signer');
+  return kmsSigner(kmsCalls(new KMSClient(region ? { region } : {})), kmsKeyId);
 }
