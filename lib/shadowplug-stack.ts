@@ -104,12 +104,15 @@ export class ShadowplugStack extends Stack {
       ...(settings.rollout ? { rolloutPrefix: settings.rollout.keyPrefix } : {}),
     });
 
-    // Roll-out mode: uploads under its prefix become IoT Jobs for the configured thing groups.
+    // Roll-out mode: uploads under its prefix become IoT Jobs for the same fleet (things and groups).
     if (settings.rollout) {
       this.rolloutPath = new RolloutPath(this, 'RolloutPath', {
         bucket: this.filePath.bucket,
         keyPrefix: settings.rollout.keyPrefix,
-        thingGroups: settings.rollout.thingGroups,
+        // A job completes only when every target has: the default thing, when groups name the
+        // fleet and no thing was named, is a placeholder no device may ever run as.
+        thingNames: groups && settings.defaultThing ? [] : settings.thingNames,
+        thingGroups,
         settings: settings.rollout.settings,
         topic: this.notifications.topic,
         tracing: settings.tracing,

@@ -190,7 +190,7 @@ export async function startSandboxParts(config: SandboxConfig, narrator: Narrato
   started.iot = iot;
   teardown.add('IoT Core', () => iot.close());
   const objectLambda = wireObjectLambda(config, s3, iot, emit, teardown);
-  onObjectEvent = config.rollout ? wireRollout({ things: config.things, settings: config.rollout }, s3, iot, emit, teardown) : (event) => objectLambda.onEvent(event);
+  onObjectEvent = config.rollout ? wireRollout({ things: config.things, groups: config.groups.targets, settings: config.rollout }, s3, iot, emit, teardown) : (event) => objectLambda.onEvent(event);
 
   const observer = watchShadows(config, iot, emit, teardown);
   const things = issueThings(config, iot);

@@ -117,7 +117,11 @@ export const STACK_SETTINGS = {
     defaultText: '`shadowplug-device` (when `thingNames` is not set either)',
     description: 'The device (IoT thing); or use `thingNames`, not both',
   }),
-  thingGroups: sets(OBJECT_SETTINGS.thingGroups, 'thingGroups'),
+  thingGroups: {
+    ...sets(OBJECT_SETTINGS.thingGroups, 'thingGroups'),
+    // The fleet is named here once: roll-out jobs target the same groups.
+    description: `${OBJECT_SETTINGS.thingGroups.description}; with \`rollout\`, each roll-out job targets these groups (and \`thingNames\`) too`,
+  },
   fanOutWritesPerSecond: FANOUT_SETTINGS.writesPerSecond,
   shadowProperty: sets(OBJECT_SETTINGS.shadowProperty, 'shadowProperty'),
   shadowName: sets(OBJECT_SETTINGS.shadowName, 'shadowName'),
@@ -140,7 +144,7 @@ export const STACK_SETTINGS = {
   rollout: setting(rolloutCodec, {
     defaultText: 'off (the shadow path)',
     description:
-      'Staged roll-outs (docs/rollout.md): `{"keyPrefix":"releases/","thingGroups":["lobby"]}` makes each upload under keyPrefix an IoT Job for the groups, plus CreateJob\'s own `jobExecutionsRolloutConfig`, `abortConfig`, `timeoutConfig` (defaults: 5 first, ×2 per 5 successes; abort at 10 % failures after 10; 60-minute timeout)',
+      'Staged roll-outs (docs/rollout.md): `{"keyPrefix":"releases/"}` makes each upload under keyPrefix one IoT Job for the fleet the shadow path reaches (`thingNames` and `thingGroups`, named there, not here), plus CreateJob\'s own `jobExecutionsRolloutConfig`, `abortConfig`, `timeoutConfig` (defaults: 5 first, ×2 per 5 successes; abort at 10 % failures after 10; 60-minute timeout)',
   }),
   releasePublisher: setting(text(publisherProblem), {
     defaultText: 'none (no signing key)',
