@@ -24,6 +24,7 @@ const CORE_IO_MODULES = [
   'core/button/tplink-driver.ts',
   'core/jobs/file-job.ts',
   'core/release/companion-read.ts',
+  'core/release/kms-signer.ts',
   'core/release/publish.ts',
   'core/jobs/iot-jobs.ts',
   'core/fleet/iot-groups.ts',

@@ -328,7 +328,7 @@ async function build(given: AgentOptions, once: boolean): Promise<Agent> {
     ? new JobRunner({
         thingName: options.thingName,
         dest,
-        install: { property: options.shadowProperty, maxSize: options.maxSize, store, trusted, openSource, events, clock, ...(options.downloadIdleTimeoutMs !== undefined ? { idleTimeoutMs: options.downloadIdleTimeoutMs } : {}) },
+        install: { property: options.shadowProperty, maxSize: options.maxSize, store, trusted, openSource, events, clock, onAccessDenied: () => credentials?.invalidate(), ...(options.downloadIdleTimeoutMs !== undefined ? { idleTimeoutMs: options.downloadIdleTimeoutMs } : {}) },
         journal: await JobJournal.open(store.dir),
         link: session,
         reporter: session,

@@ -15,7 +15,7 @@ import type { InstalledFile } from './state-store';
 export interface AgentErrorOptions {
   code: string;
   retryable: boolean;
-  /** The HTTP or shadow status of a refusal (403 makes the agent refresh its credentials). */
+  /** The HTTP or shadow status of a refusal (S3_ACCESS_DENIED, a 403 or an expired token, makes the agent refresh its credentials). */
   status?: number;
   cause?: unknown;
 }

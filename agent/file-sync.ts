@@ -133,8 +133,8 @@ export class FileSyncCapability implements ShadowCapability {
     this.property = options.property;
     this.logger = (options.logger ?? silentLogger).child({ property: options.property });
     this.clock = options.clock ?? Date.now;
-    const { maxSize, store, openSource, events, idleTimeoutMs, fs, trusted } = options;
-    this.installDeps = { property: options.property, maxSize, store, openSource, events, clock: this.clock, ...(trusted ? { trusted } : {}), ...(idleTimeoutMs !== undefined ? { idleTimeoutMs } : {}), ...(fs ? { fs } : {}) };
+    const { maxSize, store, openSource, events, idleTimeoutMs, fs, trusted, onAccessDenied } = options;
+    this.installDeps = { property: options.property, maxSize, store, openSource, events, clock: this.clock, ...(trusted ? { trusted } : {}), ...(idleTimeoutMs !== undefined ? { idleTimeoutMs } : {}), ...(fs ? { fs } : {}), ...(onAccessDenied ? { onAccessDenied } : {}) };
   }
 
   onShadow(view: PropertyView): void {
@@ -313,7 +313,6 @@ export class FileSyncCapability implements ShadowCapability {
       } catch (err) {
         if (err instanceof CancelledError || signal.aborted) return;
         const error = toAgentError(err);
-        if (error.status === 403) this.options.onAccessDenied?.();
         const permanent = isPermanent(error, desired);
         if (permanent || this.options.once) {
           if (permanent) this.failedFor = valueKey(target);

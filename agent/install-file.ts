@@ -26,6 +26,8 @@ export interface InstallDeps {
   fs?: AgentFs;
   /** With keys: only a release signed by one of them, newer than the one at the path, unexpired. */
   trusted?: readonly TrustedKey[];
+  /** S3 refused the credentials (403, or an expired token): drop them, so the retry (shadow or job path) fetches new ones. */
+  onAccessDenied?: () => void;
 }
 
 /**
@@ -57,6 +59,9 @@ export async function installFile(deps: InstallDeps, desired: FileDesired, path:
       ...(desired.versionId ? { versionId: desired.versionId } : {}),
       ...(desired.size !== undefined ? { size: desired.size } : {}),
       ...(onProgress ? { onProgress } : {}),
+    }).catch((err: unknown) => {
+      if (err instanceof AgentError && err.code === 'S3_ACCESS_DENIED') deps.onAccessDenied?.();
+      throw err;
     });
     // The file is in place: record it before anything else can fail.
     const installed: InstalledFile = {

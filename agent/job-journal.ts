@@ -1,7 +1,7 @@
 /**
  * What the job runner has done, persisted in `<state dir>/jobs.json` (written atomically) so a
- * restart never runs a job twice: the job under way, and the outcome of each finished job (kept
- * until IoT has it, then for the last few jobs).
+ * restart never runs a job twice: the job under way (and whether its on-update hook was started),
+ * and the outcome of each finished job (kept until IoT has it, then for the last few jobs).
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,9 +13,16 @@ export interface JobOutcome {
   statusDetails: Record<string, string>;
 }
 
+/** A job's file installed and its on-update hook started: the hook is never started twice. */
+export interface HookStarted {
+  jobId: string;
+  hash: string;
+}
+
 interface JournalFile {
   format: 1;
   current?: string;
+  hookStarted?: HookStarted;
   outcomes: { jobId: string; outcome: JobOutcome }[];
 }
 
@@ -54,8 +61,18 @@ export class JobJournal {
     return this.state.outcomes.find((o) => o.jobId === jobId)?.outcome;
   }
 
+  /** The hook of this job was started and the agent stopped before its outcome was written. */
+  hookStarted(jobId: string): HookStarted | undefined {
+    const h = this.state.hookStarted;
+    return h?.jobId === jobId ? h : undefined;
+  }
+
   async start(jobId: string): Promise<void> {
-    await this.write({ ...this.state, current: jobId });
+    await this.write({ format: 1, current: jobId, outcomes: this.state.outcomes });
+  }
+
+  async startHook(jobId: string, hash: string): Promise<void> {
+    await this.write({ ...this.state, current: jobId, hookStarted: { jobId, hash } });
   }
 
   async finish(jobId: string, outcome: JobOutcome): Promise<void> {

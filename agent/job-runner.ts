@@ -4,7 +4,8 @@
  * exactly as a shadow delivery (install-file.ts: download, verify, atomic rename, state store),
  * runs the `--on-update` hook and waits for it, and updates the execution: IN_PROGRESS with
  * progress, SUCCEEDED, or FAILED with the error code `reported.<property>.error` would carry
- * (HOOK_FAILED when the hook exits non-zero). The outcome also goes into the shadow:
+ * (HOOK_FAILED when the hook exits non-zero; HOOK_INTERRUPTED when the agent stopped while the hook
+ * ran, which is reported after the restart, never run again). The outcome also goes into the shadow:
  * `reported.<property>` names the installed file, `reported.job` the job's result.
  *
  * The journal (job-journal.ts) is written before every step that cannot be repeated, so after a
@@ -107,6 +108,9 @@ export class JobRunner implements ShadowListener {
   }
 
   private async run(jobId: string, document: unknown, signal: AbortSignal): Promise<void> {
+    // Stopped while the hook ran: whether it finished is unknown, and it must not run twice.
+    const hook = this.options.journal.hookStarted(jobId);
+    if (hook) return this.finish(jobId, failed('HOOK_INTERRUPTED', 'the agent stopped while the on-update hook ran; the file stays installed and the hook is not run again', hook.hash));
     await this.options.journal.start(jobId);
     let desired: FileDesired;
     try {
@@ -138,6 +142,7 @@ export class JobRunner implements ShadowListener {
           this.update(jobId, { step: 'download', progress: total ? String(Math.floor((bytes / total) * 100)) : String(bytes) });
         });
         const hook = this.options.hook;
+        if (hook) await this.options.journal.startHook(jobId, installed.hash);
         const exit = hook
           ? await hook.run({ path, hash: installed.hash, url: desired.url, size: installed.size, property: this.options.install.property, thingName: this.options.thingName, ...(desired.versionId ? { versionId: desired.versionId } : {}) })
           : 0;

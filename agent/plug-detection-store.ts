@@ -10,6 +10,7 @@ import { DetectionCache, PROTOCOL_FAMILIES, TRANSPORT_KINDS, type ConnectionKind
 import { silentLogger, type Logger } from '../core/logger';
 import { writeFileAtomic } from './fs-atomic';
 import { SerialQueue } from '../core/util/serial-queue';
+import { isObject } from '../core/util/guards';
 
 export const PLUG_DETECTION_FILE = 'plug-detection.json';
 
@@ -19,15 +20,14 @@ interface DetectionFile {
 }
 
 function validKind(value: unknown): value is ConnectionKind {
-  if (typeof value !== 'object' || value === null) return false;
-  const k = value as Record<string, unknown>;
   return (
-    (TRANSPORT_KINDS as readonly unknown[]).includes(k.transport) &&
-    (PROTOCOL_FAMILIES as readonly unknown[]).includes(k.family) &&
-    Number.isInteger(k.port) &&
-    (k.port as number) > 0 &&
-    (k.port as number) < 65_536 &&
-    (k.version === undefined || k.version === 1 || k.version === 2)
+    isObject(value) &&
+    (TRANSPORT_KINDS as readonly unknown[]).includes(value.transport) &&
+    (PROTOCOL_FAMILIES as readonly unknown[]).includes(value.family) &&
+    Number.isInteger(value.port) &&
+    (value.port as number) > 0 &&
+    (value.port as number) < 65_536 &&
+    (value.version === undefined || value.version === 1 || value.version === 2)
   );
 }
 

@@ -30,9 +30,8 @@ import { RelayedPlug, type PlugClientOptions, type PlugReading } from './relayed
 import type { ShadowListener } from './shadow-session';
 import { SessionCache } from '../core/tplink/session-transport';
 import { SerialQueue } from '../core/util/serial-queue';
+import { DEFAULT_MAX_REQUEST_AGE_MS, DEFAULT_PLUG_POLL_MS } from '../core/settings/agent';
 
-export const DEFAULT_PLUG_POLL_MS = 10_000;
-export const DEFAULT_MAX_REQUEST_AGE_MS = 30_000;
 /** At most this many poll intervals skipped after wrong credentials (about 5 minutes at the default 10 s). */
 export const AUTH_BACKOFF_MAX_POLLS = 32;
 
@@ -271,18 +270,11 @@ export class PlugRelay {
       maxRequestAgeMs: options.maxRequestAgeMs ?? DEFAULT_MAX_REQUEST_AGE_MS,
       clock: options.clock ?? Date.now,
       logger,
-      onEvent: (e: PlugEvent) => {
-        for (const l of this.listeners) l(e);
-      },
+      onEvent: (e: PlugEvent) => this.listeners.forEach((l) => l(e)),
     };
     // KLAP/AES sessions live as long as the relay (a poll reuses the last one: two round trips).
     this.sessions = options.plugClient?.sessions ?? new SessionCache();
-    const client: PlugClientOptions = {
-      now: options.clock,
-      ...options.plugClient,
-      sessions: this.sessions,
-      logger: options.plugClient?.logger ?? logger,
-    };
+    const client: PlugClientOptions = { now: options.clock, ...options.plugClient, sessions: this.sessions, logger: options.plugClient?.logger ?? logger };
     this.channels = options.plugs.map((p) => new PlugChannel(p, base, client));
     for (const c of this.channels) options.link.attach(c);
   }

@@ -8,19 +8,19 @@ import { DEFAULT_PORT, type PlugAddress } from '../core/tplink/address';
 import { selectChild } from '../core/tplink/commands';
 import { detectionCache, detectionKey, withPlug, type ConnectOptions, type DetectionCache } from '../core/tplink/connect';
 import type { Credentials } from '../core/tplink/klap-crypto';
-import { readMeter, readStripMeter, type MeterResult, type MeterSource } from '../core/tplink/meter';
+import { readMeter, readStripMeter, type MeterReading, type MeterResult, type MeterSource } from '../core/tplink/meter';
 import type { PlugDevice, PlugStatus } from '../core/tplink/plug';
 import type { SessionCache } from '../core/tplink/session-transport';
 import type { SocketFactory } from '../core/tplink/xor-transport';
 import { silentLogger, type Logger } from '../core/logger';
-import type { PlugEnergy, PlugPower } from '../core/plug-relay/contract';
+import type { PlugPower } from '../core/plug-relay/contract';
 import type { PlugConfig } from '../core/plug-relay/config';
 
 export interface PlugReading {
   power: PlugPower;
   model: string;
   alias: string;
-  energy?: PlugEnergy;
+  energy?: MeterReading;
 }
 
 export interface PlugClientOptions {
@@ -104,7 +104,7 @@ export class RelayedPlug {
   }
 
   /** The plug's own meter, or its outlet's; a whole strip's is the sum of its outlets'. */
-  private async meter(device: PlugDevice, status: PlugStatus): Promise<PlugEnergy | undefined> {
+  private async meter(device: PlugDevice, status: PlugStatus): Promise<MeterReading | undefined> {
     if (this.meterSource === 'none') return undefined;
     const known = this.meterSource;
     try {

@@ -13,7 +13,7 @@
  * The S3 server and the proxy run in a child process (this file with `serve`), so the client's
  * numbers are its own. Everything binds 127.0.0.1; the temp files are removed at the end.
  */
-import { spawn, execFile } from 'node:child_process';
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
@@ -78,6 +78,8 @@ async function writeFile(path: string): Promise<void> {
   await once(out, 'finish');
 }
 
+type Eight<T> = [T, T, T, T, T, T, T, T];
+
 interface Measured {
   seconds: number;
   /** CPU seconds of this (client) process and of the server process: robust to other load. */
@@ -132,15 +134,52 @@ async function singleStream(client: S3Client, hash: boolean): Promise<string | u
   return h?.digest('hex');
 }
 
+interface Rss {
+  beforeMiB: number;
+  peakMiB: number;
+}
+
+/** The ratios against their targets, from each phase's best run (in main's order of phases). */
+function printRatios(best: Eight<Measured>, freshRss: Rss, freshRanged: Rss, peak: number): void {
+  const [sum, plain, plainHashed, ours, slowOne, slowPar, rangedFast, rangedSlow] = best;
+  const ratio = (a: Measured, b: Measured) => a.seconds / b.seconds;
+  const mark = (ok: boolean) => (ok ? 'met' : 'MISSED');
+  console.log('ratios (time / time):');
+  console.log(`  (a) hashObject (adaptive) / sha256sum:            ${ratio(ours, sum).toFixed(2)}`);
+  console.log(`  (b) hashObject (adaptive) / plain GetObject:      ${ratio(ours, plain).toFixed(2)}  target ≤ 1.10: ${mark(ratio(ours, plain) <= 1.1)}`);
+  console.log(`      one-stream sha256 / one-stream plain:         ${ratio(plainHashed, plain).toFixed(2)}  (cost of hashing on one stream)`);
+  console.log(`      hashObject (adaptive) / one-stream sha256:    ${ratio(ours, plainHashed).toFixed(2)}`);
+  console.log(`      client CPU, hashObject / plain GetObject:     ${(ours.clientCpu / plain.clientCpu).toFixed(2)}  (independent of other load)`);
+  console.log(`      before: ranged from byte 0 / plain GetObject: ${ratio(rangedFast, plain).toFixed(2)}`);
+  console.log(`  (c) throttled: one stream / adaptive:             ${ratio(slowOne, slowPar).toFixed(2)}×  target ≥ 3×: ${mark(ratio(slowOne, slowPar) >= 3)}`);
+  console.log(`      before: one stream / ranged from byte 0:      ${ratio(slowOne, rangedSlow).toFixed(2)}×`);
+  console.log(`  peak RSS, fresh process hashing 1 GiB (defaults, fast: one stream): ${freshRss.peakMiB.toFixed(0)} MiB (${freshRss.beforeMiB.toFixed(0)} MiB before; tsx included)  target ≤ 256 MiB: ${mark(freshRss.peakMiB <= 256)}`);
+  console.log(`  peak RSS, fresh process hashing 1 GiB (defaults, throttled: switches): ${freshRanged.peakMiB.toFixed(0)} MiB (${freshRanged.beforeMiB.toFixed(0)} MiB before)  target ≤ 256 MiB: ${mark(freshRanged.peakMiB <= 256)}`);
+  console.log(`  peak RSS of this long-lived bench process:        ${peak.toFixed(0)} MiB (includes writing and uploading the file)`);
+}
+
+/** Hashes the object in a fresh process (`rss`) with the default threshold; its hash must be one of `hashes`. */
+async function hashFresh(via: string, hashes: Set<string | undefined>): Promise<Rss> {
+  const threshold = String(OBJECT_SETTINGS.parallelBelowMiBPerS.default);
+  const fresh = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), 'rss', via, threshold], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const rss = JSON.parse(await firstLine(fresh, 'rss process')) as Rss & { hash: string };
+  if (!hashes.has(rss.hash)) throw new Error(`fresh process hash differs: ${rss.hash}`);
+  return rss;
+}
+
+/** The first line a child process prints (its ready message); rejects if it exits first. */
+function firstLine(child: ChildProcess, what: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`${what} exited (${code})`)));
+  });
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'object-hash-bench-'));
   const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), 'serve', join(dir, 's3')], { stdio: ['pipe', 'pipe', 'inherit'] });
   try {
-    const first = await new Promise<string>((resolve, reject) => {
-      createInterface({ input: child.stdout! }).once('line', resolve);
-      child.once('exit', (code) => reject(new Error(`server exited (${code})`)));
-    });
-    const { endpoint, throttled } = JSON.parse(first) as { endpoint: string; throttled: string };
+    const { endpoint, throttled } = JSON.parse(await firstLine(child, 'server')) as { endpoint: string; throttled: string };
     const credentials = { accessKeyId: LOCAL_S3_ACCESS_KEY_ID, secretAccessKey: LOCAL_S3_SECRET_ACCESS_KEY };
     const client = new S3Client(localS3ClientConfig(endpoint, credentials));
     const slow = new S3Client(localS3ClientConfig(throttled, credentials));
@@ -192,52 +231,19 @@ async function main(): Promise<void> {
       const list = runs.get(phases[i]!.name)!;
       return list.reduce((a, b) => (b.seconds < a.seconds ? b : a));
     };
-    const [sum, plain, plainHashed, ours, slowOne, slowPar, rangedFast, rangedSlow] = phases.map((_, i) => best(i)) as Measured[] as [
-      Measured,
-      Measured,
-      Measured,
-      Measured,
-      Measured,
-      Measured,
-      Measured,
-      Measured,
-    ];
 
     const hashes = new Set([...runs.values()].flat().map((m) => m.result).filter((r) => r !== undefined));
     if (hashes.size !== 1) throw new Error(`hashes differ: ${[...hashes].join(' ')}`);
 
-    const freshRun = async (threshold: number, via: string) => {
-      const fresh = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), 'rss', via, String(threshold)], { stdio: ['ignore', 'pipe', 'inherit'] });
-      const freshLine = await new Promise<string>((resolve, reject) => {
-        createInterface({ input: fresh.stdout! }).once('line', resolve);
-        fresh.once('exit', (code) => reject(new Error(`rss process exited (${code})`)));
-      });
-      const rss = JSON.parse(freshLine) as { hash: string; beforeMiB: number; peakMiB: number };
-      if (!hashes.has(rss.hash)) throw new Error(`fresh process hash differs: ${rss.hash}`);
-      return rss;
-    };
-    const freshRss = await freshRun(OBJECT_SETTINGS.parallelBelowMiBPerS.default, endpoint); // fast: stays one stream
-    const freshRanged = await freshRun(OBJECT_SETTINGS.parallelBelowMiBPerS.default, throttled); // slow: switches to ranges
+    const freshRss = await hashFresh(endpoint, hashes); // fast: stays one stream
+    const freshRanged = await hashFresh(throttled, hashes); // slow: switches to ranges
 
-    const ratio = (a: Measured, b: Measured) => a.seconds / b.seconds;
     const peak = Math.max(...[...runs.entries()].filter(([n]) => !n.startsWith('sha256sum')).flatMap(([, ms]) => ms.map((m) => m.peakRssMiB)));
-    const mark = (ok: boolean) => (ok ? 'met' : 'MISSED');
     console.log('\nhow the reader read (per phase):');
     for (const [name, set] of modes) console.log(`  ${name}: ${[...set].join('; ')}`);
     console.log(`\nbest of ${ROUNDS} (machine shared with other work, 2 cores, server + proxy in a child process); load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
     for (const [i, p] of phases.entries()) console.log(`  ${p.name.padEnd(46)} ${best(i).seconds.toFixed(2).padStart(7)} s  (client cpu ${best(i).clientCpu.toFixed(2)} s)`);
-    console.log('ratios (time / time):');
-    console.log(`  (a) hashObject (adaptive) / sha256sum:            ${ratio(ours, sum).toFixed(2)}`);
-    console.log(`  (b) hashObject (adaptive) / plain GetObject:      ${ratio(ours, plain).toFixed(2)}  target ≤ 1.10: ${mark(ratio(ours, plain) <= 1.1)}`);
-    console.log(`      one-stream sha256 / one-stream plain:         ${ratio(plainHashed, plain).toFixed(2)}  (cost of hashing on one stream)`);
-    console.log(`      hashObject (adaptive) / one-stream sha256:    ${ratio(ours, plainHashed).toFixed(2)}`);
-    console.log(`      client CPU, hashObject / plain GetObject:     ${(ours.clientCpu / plain.clientCpu).toFixed(2)}  (independent of other load)`);
-    console.log(`      before: ranged from byte 0 / plain GetObject: ${ratio(rangedFast, plain).toFixed(2)}`);
-    console.log(`  (c) throttled: one stream / adaptive:             ${ratio(slowOne, slowPar).toFixed(2)}×  target ≥ 3×: ${mark(ratio(slowOne, slowPar) >= 3)}`);
-    console.log(`      before: one stream / ranged from byte 0:      ${ratio(slowOne, rangedSlow).toFixed(2)}×`);
-    console.log(`  peak RSS, fresh process hashing 1 GiB (defaults, fast: one stream): ${freshRss.peakMiB.toFixed(0)} MiB (${freshRss.beforeMiB.toFixed(0)} MiB before; tsx included)  target ≤ 256 MiB: ${mark(freshRss.peakMiB <= 256)}`);
-    console.log(`  peak RSS, fresh process hashing 1 GiB (defaults, throttled: switches): ${freshRanged.peakMiB.toFixed(0)} MiB (${freshRanged.beforeMiB.toFixed(0)} MiB before)  target ≤ 256 MiB: ${mark(freshRanged.peakMiB <= 256)}`);
-    console.log(`  peak RSS of this long-lived bench process:        ${peak.toFixed(0)} MiB (includes writing and uploading the file)`);
+    printRatios(phases.map((_, i) => best(i)) as Eight<Measured>, freshRss, freshRanged, peak);
     client.destroy();
     slow.destroy();
   } finally {

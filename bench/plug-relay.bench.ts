@@ -9,12 +9,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import mqtt from 'mqtt';
-import { classicButtonPayload } from '../core/button/synthesise';
 import { Plug } from '../core/tplink/plug';
 import { startSandbox } from '../sandbox/sandbox';
-import { buttonIdentity } from '../sandbox/sandbox-info';
-import { nextEvent } from './next-event';
+import { nextEvent, timeClicks } from './sandbox-events';
 import { median, ms, quantile } from './stats';
 
 const CLICKS = Number(process.env.BENCH_CLICKS ?? 30);
@@ -26,30 +23,12 @@ const now = () => performance.now();
 async function clicks(plugMode: 'relay' | 'direct'): Promise<number[]> {
   const dir = mkdtempSync(join(tmpdir(), `bench-${plugMode}-`));
   const sandbox = await startSandbox({ dir, plugMode, writeInfoFile: false });
-  const info = sandbox.info;
-  const button = await mqtt.connectAsync({
-    protocol: 'mqtts',
-    ...buttonIdentity(info),
-    reconnectPeriod: 0,
-  });
-  const times: number[] = [];
   try {
-    for (let i = 0; i < CLICKS; i++) {
-      const changed = nextEvent(sandbox, (e) => e.type === 'plug');
-      const done = nextEvent(sandbox, (e) => e.type === 'click-done' || e.type === 'click-failed');
-      const payload = JSON.stringify(classicButtonPayload({ serial: info.button.serial, clickType: 'SINGLE' }));
-      const t0 = now();
-      await button.publishAsync(info.buttonTopic, payload, { qos: 0 });
-      await changed;
-      times.push(now() - t0);
-      await done;
-    }
+    return await timeClicks(sandbox, CLICKS);
   } finally {
-    await button.endAsync();
     await sandbox.close();
     rmSync(dir, { recursive: true, force: true });
   }
-  return times;
 }
 
 async function pressToReported(): Promise<number[]> {

@@ -10,18 +10,15 @@
  *
  * Medians over repeated runs; ratios are sandbox / floor. Not a test: nothing is asserted.
  */
-import { classicButtonPayload } from '../core/button/synthesise';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import mqtt from 'mqtt';
 import { plugAction } from '../core/tplink/operations';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox';
-import { buttonIdentity } from '../sandbox/sandbox-info';
 import { startLocalS3 } from '../sandbox/local-s3';
-import { nextEvent } from './next-event';
+import { nextEvent, timeClicks } from './sandbox-events';
 import { median, ms } from './stats';
 
 const CLICKS = Number(process.env.BENCH_CLICKS ?? 50);
@@ -38,24 +35,7 @@ const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUs
 
 async function clickToPlug(sandbox: Sandbox): Promise<{ sandbox: number[]; floor: number[] }> {
   const info = sandbox.info;
-  const button = await mqtt.connectAsync({
-    protocol: 'mqtts',
-    ...buttonIdentity(info),
-    reconnectPeriod: 0,
-  });
-  // One long-lived connection (not publishClick's connect-per-click): the latency measured is the click's, not the TLS handshake's.
-  const payload = JSON.stringify(classicButtonPayload({ serial: info.button.serial, clickType: 'SINGLE' }));
-  const viaSandbox: number[] = [];
-  for (let i = 0; i < CLICKS; i++) {
-    const changed = nextEvent(sandbox, (e) => e.type === 'plug');
-    const done = nextEvent(sandbox, (e) => e.type === 'click-done' || e.type === 'click-failed');
-    const t0 = now();
-    await button.publishAsync(info.buttonTopic, payload, { qos: 0 });
-    await changed;
-    viaSandbox.push(now() - t0);
-    await done; // the handler has released the plug before the next click
-  }
-  await button.endAsync();
+  const viaSandbox = await timeClicks(sandbox, CLICKS);
   const floor: number[] = [];
   for (let i = 0; i < CLICKS; i++) {
     const t0 = now();

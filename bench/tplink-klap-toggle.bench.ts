@@ -26,9 +26,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 100);
 const PER_ROUND = Number(process.env.BENCH_PER_ROUND ?? 10);
 const WARMUP_ROUNDS = 6;
 /**
- * Warm toggles each client makes, unmeasured, between the early and the steady warm rounds. Our
- * client runs on V8, whose compilers take a few thousand toggles to settle (measured: 0.72-0.85 ms
- * after 60 toggles, 0.37-0.39 ms after 3,000); python-kasa's time does not move with it (1.38 vs 1.31 ms).
+ * Warm toggles each client makes, unmeasured, between the early and the steady warm rounds: our
+ * client runs on V8, whose compilers take a few thousand toggles to settle (docs/performance.md).
  */
 const BURN_IN = Number(process.env.BENCH_BURN_IN ?? 3000);
 const credentials = { username: 'bench@example.com', password: 'bench-password' };

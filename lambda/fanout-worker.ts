@@ -35,7 +35,8 @@ export interface FanOutWorkerDeps {
   maxReceiveCount: number;
   sleep: (ms: number) => Promise<void>;
   logger?: Logger;
-  clock?: () => Date;
+  /** Epoch milliseconds (default Date.now). */
+  clock?: () => number;
   writeMetrics?: (line: string) => void;
 }
 
@@ -43,7 +44,7 @@ export type FanOutWorkerHandler = (event: SQSEvent) => Promise<SQSBatchResponse>
 
 export function createFanOutWorker(deps: FanOutWorkerDeps): FanOutWorkerHandler {
   const logger = deps.logger ?? createLogger({ json: true, fields: { service: SERVICES.fanOut } });
-  const now = deps.clock ?? (() => new Date());
+  const now = deps.clock ?? Date.now;
   const finish = async (batch: FanOutBatch, result: BatchResult, deadLettered: boolean): Promise<void> => {
     const upload = { uploadId: batch.uploadId, bucket: batch.change.bucket, key: batch.change.key, batches: batch.batches, targets: batch.targets };
     const summary = await deps.ledger.record(upload, { batch: batch.batch, ...result.counts, deadLettered });
@@ -51,7 +52,7 @@ export function createFanOutWorker(deps: FanOutWorkerDeps): FanOutWorkerHandler 
     const text = summaryMessage(summary);
     logger.info('fan-out finished', { ...summary });
     const counts = { [FANOUT_METRICS.targets]: summary.targets, [FANOUT_METRICS.written]: summary.written + summary.unchanged, [FANOUT_METRICS.failed]: summary.failed };
-    deps.writeMetrics?.(JSON.stringify({ ...JSON.parse(emfLine(SERVICES.fanOut, counts, now().getTime())), uploadId: summary.uploadId, key: summary.key }));
+    deps.writeMetrics?.(JSON.stringify({ ...JSON.parse(emfLine(SERVICES.fanOut, counts, now())), uploadId: summary.uploadId, key: summary.key }));
     await deps.notify(summary, text);
   };
 
@@ -72,7 +73,7 @@ export function createFanOutWorker(deps: FanOutWorkerDeps): FanOutWorkerHandler 
       const last = receives >= deps.maxReceiveCount;
       try {
         const result = await writeBatch(batch, { writer: deps.writer, bucket: deps.bucket, sleep: deps.sleep, logger: log });
-        if (result.throttles > 0) deps.writeMetrics?.(emfLine(SERVICES.fanOut, { [FANOUT_METRICS.throttles]: result.throttles }, now().getTime()));
+        if (result.throttles > 0) deps.writeMetrics?.(emfLine(SERVICES.fanOut, { [FANOUT_METRICS.throttles]: result.throttles }, now()));
         log.info('fan-out batch', { uploadId: batch.uploadId, batch: batch.batch, of: batch.batches, ...result.counts, throttles: result.throttles, retry: result.retry, receives });
         if (result.retry) batchItemFailures.push({ itemIdentifier: record.messageId });
         if (!result.retry || last) await finish(batch, result, result.retry);

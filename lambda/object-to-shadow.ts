@@ -19,8 +19,6 @@ import { ObjectEventFailedError } from '../core/s3/errors';
 import { processObjectEvent, type Outcome } from '../core/s3/process-event';
 import { emfLine, OBJECT_METRICS, SERVICES } from '../core/metrics/emf';
 
-export type { Outcome, RecordOutcome, ThingOutcome } from '../core/s3/process-event';
-
 export interface ObjectToShadowDeps {
   s3: S3Client;
   iotData: IoTDataPlaneClient;

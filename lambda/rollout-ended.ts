@@ -33,6 +33,7 @@ export function createHandler(deps: RolloutEndedDeps): (event: unknown) => Promi
       rejected: num(d.numberOfRejectedThings),
       timedOut: num(d.numberOfTimedOutThings),
       canceled: num(d.numberOfCanceledThings),
+      inProgress: num(d.numberOfInProgressThings) + num(d.numberOfQueuedThings),
       targets: Array.isArray(event.targets) ? event.targets.length : 0,
     };
     const notice = rolloutNotice({

@@ -19,6 +19,8 @@ export type StackSettings = Omit<ContextValues, 'plugHost' | 'defaultTargets' | 
   defaultTargets?: PlugTarget[];
   buttonTargets: Record<string, PlugTarget[]>;
   thingNames: string[];
+  /** Neither thingName nor thingNames was given: thingNames is the stack's default thing. */
+  defaultThing?: true;
   /** Thing name → existing certificate ARN. */
   certificates: Record<string, string>;
   plugCredentialsSecret?: string;
@@ -68,7 +70,7 @@ export function parseStackSettings(read: ContextReader): StackSettings {
   if (thingName !== undefined && many !== undefined) throw new ContextError('thingNames', 'set either thingName or thingNames, not both');
   // The default lives here, not in cdk.json: a cdk.json thingName would collide with -c thingNames=a,b.
   const thingNames = thingName !== undefined ? [thingName] : (many ?? [DEFAULT_THING_NAME]);
-  const settings: StackSettings = { ...rest, plugHost, thingNames, buttonTargets: {}, certificates: parseCertificates(certificateArn, thingNames) };
+  const settings: StackSettings = { ...rest, plugHost, thingNames, buttonTargets: {}, certificates: parseCertificates(certificateArn, thingNames), ...(thingName === undefined && many === undefined ? { defaultThing: true as const } : {}) };
   for (const [key, value] of Object.entries(settings)) if (value === undefined) delete settings[key as keyof StackSettings];
   if (plugCredentialsSecret) settings.plugCredentialsSecret = plugCredentialsSecret;
   settings.plugs = parsePlugs(v.plugs, settings, { defaultTargets, buttonTargets });

@@ -11,6 +11,7 @@ import { fanOutEnvironment } from '../core/fleet/settings';
 import { acknowledgeGuardFindings } from './constructs/guard-acknowledgements';
 import { IotDataEndpoint } from './constructs/iot-data-endpoint';
 import { Notifications } from './constructs/notifications';
+import { ReleaseSigningKey } from './constructs/release-signing-key';
 import { RolloutPath } from './constructs/rollout-path';
 import type { StackSettings } from './context';
 import { buttonFunction, objectEnvironment } from './function-settings';
@@ -35,6 +36,8 @@ export class ShadowplugStack extends Stack {
   readonly rolloutPath?: RolloutPath;
   /** With thing groups only: the queue, worker and dead-letter queue of large uploads. */
   readonly fanOut?: FanOut;
+  /** With releasePublisher only: the KMS key releases are signed with. */
+  readonly releaseSigningKey?: ReleaseSigningKey;
 
   constructor(scope: Construct, id: string, props: ShadowplugStackProps) {
     super(scope, id, props);
@@ -101,12 +104,15 @@ export class ShadowplugStack extends Stack {
       ...(settings.rollout ? { rolloutPrefix: settings.rollout.keyPrefix } : {}),
     });
 
-    // Roll-out mode: uploads under its prefix become IoT Jobs for the configured thing groups.
+    // Roll-out mode: uploads under its prefix become IoT Jobs for the same fleet (things and groups).
     if (settings.rollout) {
       this.rolloutPath = new RolloutPath(this, 'RolloutPath', {
         bucket: this.filePath.bucket,
         keyPrefix: settings.rollout.keyPrefix,
-        thingGroups: settings.rollout.thingGroups,
+        // A job completes only when every target has: the default thing, when groups name the
+        // fleet and no thing was named, is a placeholder no device may ever run as.
+        thingNames: groups && settings.defaultThing ? [] : settings.thingNames,
+        thingGroups,
         settings: settings.rollout.settings,
         topic: this.notifications.topic,
         tracing: settings.tracing,
@@ -114,6 +120,9 @@ export class ShadowplugStack extends Stack {
       this.notifications.grantPublish(this.rolloutPath.notifyEnd.role);
       this.notifications.grantPublish(this.rolloutPath.createJobs.role);
     }
+
+    // Signed releases: a KMS key only the publisher may sign with (devices trust its public key).
+    if (settings.releasePublisher !== undefined) this.releaseSigningKey = new ReleaseSigningKey(this, 'ReleaseSigning', { publisherArn: settings.releasePublisher });
 
     // The button publishes outcomes and its failed invocations to the encrypted topic (the S3
     // function's failed events go to their own queue instead, to be replayed).
@@ -151,10 +160,21 @@ export class ShadowplugStack extends Stack {
         value: `aws iot update-event-configurations --region ${Aws.REGION} --event-configurations '{"JOB":{"Enabled":true}}'`,
       });
     }
+    if (this.releaseSigningKey) {
+      const keyArn = this.releaseSigningKey.key.keyArn;
+      new CfnOutput(this, 'ReleaseSigningKeyArn', {
+        description: `Sign releases with it: npx shadowplug publish FILE --key KEY --bucket <BucketName> --kms-key-id <this ARN> (only releasePublisher may)`,
+        value: keyArn,
+      });
+      new CfnOutput(this, 'ReleasePublicKeyCommand', {
+        description: `CloudFormation cannot output a KMS public key (AWS::KMS::Key has only Arn and KeyId): this writes it as PEM, for each device's ${TRUSTED_KEY_PATH}`,
+        value: publicKeyCommand(keyArn),
+      });
+    }
     settings.thingNames.forEach((thingName, i) => {
       new CfnOutput(this, `AgentCommand${i + 1}`, {
-        description: `Run on the device of thing ${thingName}, with the agent, certificate, key and AmazonRootCA1.pem installed as docs/install.md says`,
-        value: agentCommandLine(this.devices.roleAlias.ref, thingName, settings),
+        description: `Run on the device of thing ${thingName}, with the agent, certificate, key and AmazonRootCA1.pem${this.releaseSigningKey ? ` (and ${TRUSTED_KEY_PATH}, from ReleasePublicKeyCommand)` : ''} installed as docs/install.md says`,
+        value: agentCommandLine(this.devices.roleAlias.ref, thingName, { ...settings, trustedKey: this.releaseSigningKey !== undefined }),
       });
     });
   }
@@ -166,7 +186,7 @@ export class ShadowplugStack extends Stack {
  * installed agent with the paths docs/install.md installs to (not `npx`, which outside a clone
  * would fetch an unrelated package of that name).
  */
-export function agentCommandLine(roleAlias: string, thingName: string, settings: Pick<StackSettings, 'shadowProperty' | 'shadowName' | 'rollout'>): string {
+export function agentCommandLine(roleAlias: string, thingName: string, settings: Pick<StackSettings, 'shadowProperty' | 'shadowName' | 'rollout'> & { trustedKey?: boolean }): string {
   const endpoint = (type: string): string =>
     `$(aws iot describe-endpoint --endpoint-type ${type} --region ${Aws.REGION} --query endpointAddress --output text)`;
   const parts = [
@@ -179,7 +199,23 @@ export function agentCommandLine(roleAlias: string, thingName: string, settings:
     `--shadow-property ${settings.shadowProperty}`,
     ...(settings.shadowName === undefined ? [] : [`--shadow-name ${settings.shadowName}`]),
     ...(settings.rollout ? ['--jobs'] : []),
+    ...(settings.trustedKey ? [`--trusted-key ${TRUSTED_KEY_PATH}`] : []),
     '--dest /srv/shadowplug --state-dir /var/lib/shadowplug',
   ];
   return Fn.join(' ', parts);
+}
+
+/** Where docs/install.md puts the release-signing public key on a device. */
+export const TRUSTED_KEY_PATH = '/etc/shadowplug/release-signing.pub.pem';
+
+/**
+ * The one command that turns the KMS key's public half (GetPublicKey: base64 of the SPKI DER) into
+ * the PEM the agent's --trusted-key reads.
+ */
+export function publicKeyCommand(keyArn: string): string {
+  return Fn.join('', [
+    `aws kms get-public-key --region ${Aws.REGION} --key-id `,
+    keyArn,
+    ' --query PublicKey --output text | base64 --decode | openssl pkey -pubin -inform DER -out release-signing.pub.pem',
+  ]);
 }

@@ -61,6 +61,8 @@ export function agentArgs(info: SandboxInfo, cwd: string, thing: SandboxInfo['th
     '--state-dir', shortPath(resolve(info.dir, 'agent-state', thing.name), cwd),
     ...(plugs !== undefined ? ['--plugs', plugs] : []),
     ...(info.rollout ? ['--jobs'] : []),
+    // As the in-process agents: only releases signed by the sandbox's publisher key.
+    ...info.trustedKeys.flatMap((k) => ['--trusted-key', shortPath(k, cwd)]),
   ];
 }
 
@@ -84,6 +86,14 @@ export function awsCliCommand(info: SandboxInfo, file = 'firmware.bin', key = fi
     // Newer AWS CLIs send aws-chunked bodies with trailing checksums, which the local S3 stores verbatim.
     'AWS_REQUEST_CHECKSUM_CALCULATION=WHEN_REQUIRED AWS_RESPONSE_CHECKSUM_VALIDATION=WHEN_REQUIRED',
     `aws --endpoint-url ${info.s3.endpoint} s3 cp ${shellWord(file)} s3://${info.s3.bucket}/${shellWord(key)}`,
+  ].join(' \\\n    ');
+}
+
+/** The same upload as `shadowplug publish` runs it against AWS: here with the sandbox's key and its local S3. */
+export function publishCommand(info: SandboxInfo, cwd: string, file = 'firmware.bin', key = file): string {
+  return [
+    `AWS_ACCESS_KEY_ID=${info.s3.accessKeyId} AWS_SECRET_ACCESS_KEY=${info.s3.secretAccessKey}`,
+    ['npx', 'shadowplug', 'publish', file, '--key', key, '--bucket', info.s3.bucket, '--signing-key', shortPath(info.signingKey, cwd), '--s3-endpoint', info.s3.endpoint, '--region', info.s3.region].map(shellWord).join(' '),
   ].join(' \\\n    ');
 }
 
@@ -118,6 +128,7 @@ export function formatBanner(info: SandboxInfo, cwd = process.cwd()): string {
     '',
     'Certificates',
     `  CA                      ${p(info.ca)}`,
+    `  publisher (signs)       ${p(info.signingKey)}   devices trust only ${info.trustedKeys.map(p).join(', ')}`,
     `  button ${info.button.serial.padEnd(16)} ${p(info.button.cert)}  ${p(info.button.key)}`,
     ...info.things.slice(0, 5).map((t) => `  ${t.name.padEnd(23)} ${p(t.cert)}  ${p(t.key)}`),
     ...(info.things.length > 5 ? [`  … and ${info.things.length - 5} more things (see ${p(info.dir)}/sandbox.json)`] : []),
@@ -138,7 +149,10 @@ export function formatBanner(info: SandboxInfo, cwd = process.cwd()): string {
     `  ${uploadCommand(info, cwd)}`,
     ...(other ? ['', `…or to ${other.name} only:`, `  ${uploadCommand(info, cwd, 'firmware.bin', `things/${other.name}/firmware.bin`)}`] : []),
     '',
-    'The same upload with the AWS CLI:',
+    'The same signed upload as `shadowplug publish` makes it against AWS:',
+    `  ${publishCommand(info, cwd)}`,
+    '',
+    'An unsigned upload (the AWS CLI, any S3 client) reaches the devices, which refuse it (RELEASE_UNSIGNED):',
     `  ${awsCliCommand(info)}`,
     '',
     ...(first ? ['Read a shadow with the AWS CLI:', `  ${shadowCliCommand(info, cwd, first.name)}`, ''] : []),

@@ -93,7 +93,7 @@ export const SANDBOX_SETTINGS = {
     flag: '--rollout',
     type: 'switch',
     defaultText: 'off (uploads go through the shadows)',
-    description: 'roll-out mode: every upload becomes an IoT Job for all the things, rolled out in waves with an abort rule (docs/rollout.md)',
+    description: 'roll-out mode: every upload becomes an IoT Job for all the things (with --group/--groups-file: the groups\' members), rolled out in waves with an abort rule (docs/rollout.md)',
   }),
   rolloutConfig: setting(text(), {
     flag: '--rollout-config <json>',

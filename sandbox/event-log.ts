@@ -17,6 +17,8 @@ export type SandboxEvent =
   | { type: 'upload-failed'; key: string; message: string }
   /** The object Lambda handled the upload but changed no shadow (same hash, older event, no such route…). */
   | { type: 'upload-ignored'; key: string; message: string }
+  /** The object (or roll-out) function left an object's event to its signed release: the key is being published, its companion's event follows. */
+  | { type: 'release-pending'; key: string }
   /** The object Lambda hashed an object (once per url and hash, before the shadows it wrote). */
   | { type: 'hashed'; url: string; hash: string }
   | { type: 'desired'; thing: string; hash: string; url: string }
@@ -105,6 +107,8 @@ function formatRaw(event: SandboxEvent, cwd?: string): string {
       return `upload   ${event.key} FAILED: ${event.message}`;
     case 'upload-ignored':
       return `upload   ${event.key}: no shadow changed (${event.message})`;
+    case 'release-pending':
+      return `lambda   ${event.key}: being published, left to its signed release (the companion's event)`;
     case 'hashed':
       return `lambda   ${event.url} sha256 ${event.hash}`;
     case 'desired':

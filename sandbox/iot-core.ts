@@ -70,6 +70,8 @@ export interface IotCoreOptions {
   thingGroups?: ThingGroupSpec[];
   /** Above this many data-plane requests per second, answer 429 ThrottlingException as AWS does above its quota; default unlimited. */
   dataPlaneRatePerSecond?: number;
+  /** Instead of the rate: a request is answered 429 when this returns false (a test's deterministic throttle). */
+  dataPlaneThrottle?: () => boolean;
   /** Epoch milliseconds; default Date.now. */
   clock?: () => number;
   /** The Jobs stand-in's own time (roll-out minutes, timeouts), so a test can step it; default `clock` and timers. */
@@ -188,7 +190,7 @@ export async function startIotCore(options: IotCoreOptions): Promise<IotCore> {
       shadows,
       clock,
       logger: logger.child({ component: 'data-plane' }),
-      ...(options.dataPlaneRatePerSecond !== undefined ? { throttle: rateLimit(options.dataPlaneRatePerSecond) } : {}),
+      ...(options.dataPlaneThrottle ? { throttle: options.dataPlaneThrottle } : options.dataPlaneRatePerSecond !== undefined ? { throttle: rateLimit(options.dataPlaneRatePerSecond) } : {}),
     });
     closers.push(() => dataPlane.close());
     const controlPlane = await startControlPlane({ host, port: 0, tls: { cert: server.certPem, key: server.keyPem }, groups, logger: logger.child({ component: 'control-plane' }) });

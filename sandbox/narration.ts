@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 import type { S3Event } from 'aws-lambda';
 import type { ButtonOutcome } from '../core/button/outcome';
 import type { Outcome } from '../core/s3/process-event';
+import { reservedKeyReason } from '../core/release/companion';
 import type { SandboxEvent } from './event-log';
 
 export type Emit = (event: SandboxEvent) => void;
@@ -48,14 +49,19 @@ export function buttonOutcomeEvents(serial: string, outcome: ButtonOutcome): San
 
 /** One `upload` per record of a bucket notification, with the key decoded as S3 encodes it. */
 export function uploadEvents(event: S3Event): SandboxEvent[] {
-  return event.Records.map((r) => ({
+  return event.Records.filter((r) => !isReleaseBookkeeping(recordKey(r))).map((r) => ({
     type: 'upload',
     bucket: r.s3.bucket.name,
-    key: decodeURIComponent(r.s3.object.key.replace(/\+/g, ' ')),
+    key: recordKey(r),
     size: r.s3.object.size ?? 0,
     eventName: r.eventName,
   }));
 }
+
+const recordKey = (r: S3Event['Records'][number]): string => decodeURIComponent(r.s3.object.key.replace(/\+/g, ' '));
+
+/** A signed release's companion or counter object: part of publishing its key, not an upload of its own. */
+const isReleaseBookkeeping = (key: string): boolean => reservedKeyReason(key) !== undefined;
 
 /**
  * `shadows-written` for every object the Lambda wrote into shadows (how many devices an upload
@@ -68,7 +74,9 @@ export function objectOutcomeEvents(outcome: Outcome): SandboxEvent[] {
       const things = record.things.filter((t) => t.result === 'written').map((t) => t.thing);
       if (things.length > 0) out.push({ type: 'shadows-written', key: record.key, hash: record.hash, things });
     }
-    if (record.status === 'skipped') {
+    // Being published: the companion's event carries it on.
+    if (record.status === 'skipped' && record.reason === 'release-pending') out.push({ type: 'release-pending', key: record.key });
+    else if (record.status === 'skipped') {
       out.push({ type: 'upload-ignored', key: record.key, message: `${record.reason}: ${record.detail}` });
     } else if (record.status === 'applied' && !record.things.some((t) => t.result === 'written' || t.result === 'cleared')) {
       out.push({ type: 'upload-ignored', key: record.key, message: record.things.map((t) => `${t.thing}: ${t.result}`).join(', ') });

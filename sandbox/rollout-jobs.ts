@@ -28,7 +28,7 @@ export function rolloutEndOf(job: JobSummary): RolloutEnd {
     jobId: job.jobId,
     status: job.status === 'COMPLETED' ? 'COMPLETED' : 'CANCELED',
     ...(job.comment ? { comment: job.comment } : {}),
-    counts: { succeeded: c.SUCCEEDED, failed: c.FAILED, rejected: c.REJECTED, timedOut: c.TIMED_OUT, canceled: c.CANCELED, targets: job.targets },
+    counts: { succeeded: c.SUCCEEDED, failed: c.FAILED, rejected: c.REJECTED, timedOut: c.TIMED_OUT, canceled: c.CANCELED, inProgress: c.IN_PROGRESS + c.QUEUED, targets: job.targets },
     failures: job.failures.map((f) => ({ thingName: f.thingName, status: f.status, ...(f.statusDetails?.code ? { code: f.statusDetails.code } : {}), ...(f.statusDetails?.message ? { message: f.statusDetails.message } : {}) })),
   };
 }

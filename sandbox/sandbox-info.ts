@@ -32,6 +32,10 @@ export interface SandboxInfo {
   s3: { endpoint: string; bucket: string; region: string; accessKeyId: string; secretAccessKey: string };
   /** CA certificate (PEM path) that signs the servers and every device. */
   ca: string;
+  /** The publisher's private key (PEM path, 0600): `sandbox upload` and the dashboard sign releases with it. */
+  signingKey: string;
+  /** Public keys (PEM paths) the sandbox's agents trust: they install only releases signed by one of them. */
+  trustedKeys: string[];
   things: SandboxThingInfo[];
   /** `in-process`: the sandbox runs each thing's agent; `none`: run `shadowplug agent` yourself. */
   agents: 'in-process' | 'none';

@@ -14,7 +14,6 @@
 import { createHash } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import { join } from 'node:path';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Event } from 'aws-lambda';
 import { startIotCore, type IotCore } from './iot-core';
 import { startLocalS3, type LocalS3 } from './local-s3';
@@ -36,6 +35,8 @@ import { SandboxConfigError } from './errors';
 import { wireObjectLambda, type SandboxObjectLambda } from './wire-object';
 import { wireRollout } from './wire-rollout';
 import { startSandboxDashboard } from './dashboard/wire-dashboard';
+import { DEFAULT_EXPIRES_MS, publishRelease } from '../core/release/publish';
+import { ensurePublisherKey, signerFromFile, type PublisherKey } from './publisher-key';
 import { watchShadows } from './watch-shadows';
 
 export {
@@ -59,7 +60,9 @@ export interface UploadedObject {
   key: string;
   size: number;
   sha256: string;
-  etag?: string;
+  versionId?: string;
+  /** The signed release's number. */
+  release: number;
 }
 
 export interface Sandbox {
@@ -67,8 +70,8 @@ export interface Sandbox {
   info: SandboxInfo;
   /** `event` with a SandboxEvent for every click, plug change, upload, shadow write and device step. */
   events: EventEmitter;
-  /** Puts an object into the sandbox bucket as any S3 client would. */
-  upload(key: string, body: string | Uint8Array): Promise<UploadedObject>;
+  /** Publishes an object into the sandbox bucket as a signed release, as `sandbox upload` does (`release`: instead of the key's next). */
+  upload(key: string, body: string | Uint8Array, options?: { release?: number }): Promise<UploadedObject>;
   /** A plug's relay state now (simulated: from its memory; real: queried over the LAN); default the first plug. */
   plugState(plugId?: string): Promise<PlugRelayState>;
   /** Resolves when a plug's state (default the first plug's) satisfies `predicate`. */
@@ -116,6 +119,8 @@ export interface SandboxParts {
   /** Each thing's desired and reported hash, as the shadow service published them. */
   observer: ShadowObserver;
   things: SandboxThingInfo[];
+  /** The key pair uploads are signed with and agents trust. */
+  publisher: PublisherKey;
   /** None with `agents: false`. */
   agents: SandboxAgents;
   objectLambda: SandboxObjectLambda;
@@ -184,16 +189,18 @@ export async function startSandboxParts(config: SandboxConfig, narrator: Narrato
   started.iot = iot;
   teardown.add('IoT Core', () => iot.close());
   const objectLambda = wireObjectLambda(config, s3, iot, emit, teardown);
-  onObjectEvent = config.rollout ? wireRollout({ things: config.things, settings: config.rollout }, s3, iot, emit, teardown) : (event) => objectLambda.onEvent(event);
+  onObjectEvent = config.rollout ? wireRollout({ things: config.things, groups: config.groups.targets, settings: config.rollout }, s3, iot, emit, teardown) : (event) => objectLambda.onEvent(event);
 
   const observer = watchShadows(config, iot, emit, teardown);
   const things = issueThings(config, iot);
+  // Before the agents: they trust its public half.
+  const publisher = ensurePublisherKey(config.dir);
   const agents = await startSandboxAgents(config, things, iot, s3, emit, teardown, plugs);
-  return { config, narrator, teardown, plugs, button, s3, iot, observer, things, agents, objectLambda };
+  return { config, narrator, teardown, plugs, button, s3, iot, observer, things, publisher, agents, objectLambda };
 }
 
 /** What `--json` prints and `sandbox.json` holds; issues the button's certificate. */
-function describeSandbox({ config, plugs, s3, iot, things }: SandboxParts): SandboxInfo {
+function describeSandbox({ config, plugs, s3, iot, things, publisher }: SandboxParts): SandboxInfo {
   const serial = config.buttonSerial;
   const button = iot.issueButton(serial);
   const first = plugs[0]!;
@@ -205,6 +212,8 @@ function describeSandbox({ config, plugs, s3, iot, things }: SandboxParts): Sand
     credentials: { endpoint: iot.credentialsProvider.endpoint, roleAlias: ROLE_ALIAS },
     s3: { endpoint: s3.endpoint, bucket: config.bucket, region: s3.region, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
     ca: iot.ca.certPath,
+    signingKey: publisher.privatePath,
+    trustedKeys: [publisher.publicPath],
     things,
     agents: config.agents ? 'in-process' : 'none',
     button: { clientId: button.clientId, serial, cert: button.certPath, key: button.keyPath },
@@ -238,6 +247,7 @@ async function sandboxApi(parts: SandboxParts): Promise<Sandbox> {
   }
   const uploadClient = s3.createClient();
   teardown.add('upload client', async () => uploadClient.destroy());
+  const signer = signerFromFile(parts.publisher.privatePath);
   if (config.writeInfoFile) {
     writeSandboxInfo(config.dir, info);
     // First to go on close: `sandbox upload` must stop finding a sandbox that is stopping.
@@ -247,10 +257,12 @@ async function sandboxApi(parts: SandboxParts): Promise<Sandbox> {
   return {
     info,
     events,
-    async upload(key, body) {
-      const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-      const out = await uploadClient.send(new PutObjectCommand({ Bucket: config.bucket, Key: key, Body: bytes, ContentLength: bytes.length }));
-      return { key, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), ...(out.ETag ? { etag: out.ETag } : {}) };
+    async upload(key, body, options = {}) {
+      const bytes = typeof body === 'string' ? Buffer.from(body) : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+      const sha256 = createHash('sha256').update(bytes).digest('hex');
+      const expires = new Date(Date.now() + DEFAULT_EXPIRES_MS);
+      const published = await publishRelease(uploadClient, { bucket: config.bucket, key, body: bytes, signer, expires, ...(options.release !== undefined ? { release: options.release } : {}) }, sha256);
+      return { key, size: bytes.length, sha256, ...(published.versionId ? { versionId: published.versionId } : {}), release: published.manifest.release };
     },
     plugState: async (plugId) => plugOf(plugId).state(),
     waitForPlug: async (predicate, timeoutMs = 10_000, plugId) => waitForPlug(events, plugOf(plugId), predicate, timeoutMs),

@@ -42,7 +42,9 @@ export class UploadTracker {
         }
         break;
       case 'upload-ignored': {
-        const e = this.latest((x) => x.key === event.key && x.finishedAt === undefined);
+        // Not one whose shadows were written: a later event of it (a signed release's companion,
+        // a duplicate) that changes nothing does not undo that.
+        const e = this.latest((x) => x.key === event.key && x.finishedAt === undefined && x.desired.size === 0);
         if (e) {
           e.message = event.message;
           this.finish(e, 'ignored');

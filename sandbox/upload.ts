@@ -1,16 +1,22 @@
 /**
- * `shadowplug sandbox upload <file>`: put a local file into the running sandbox's bucket, found
- * through `<dir>/sandbox.json`. Streams the file (any size, constant memory) and hashes it on
- * the way so the CLI can print the SHA-256 the device will verify against.
+ * `shadowplug sandbox upload <file>`: publish a local file as a signed release into the running
+ * sandbox's bucket, found through `<dir>/sandbox.json` — the same code path as `shadowplug
+ * publish` (core/release/publish.ts: release counter, object, companion manifest), signed with
+ * the sandbox's publisher key unless `--signing-key` names another. Streams the file (any size,
+ * constant memory) and hashes it on the way; the manifest is signed once the object is stored.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Transform } from 'node:stream';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { localS3ClientConfig } from './local-s3';
 import { installNameRefusal } from '../agent/install-path';
+import { reservedKeyReason } from '../core/release/companion';
+import { DEFAULT_EXPIRES_MS, parseExpires, publishRelease } from '../core/release/publish';
+import { ShadowplugError } from '../core/errors';
+import { signerFromFile } from './publisher-key';
 import { SandboxUploadError, UnsafeKeyError } from './errors';
 import { readSandboxInfo, type SandboxInfo } from './sandbox-info';
 
@@ -21,6 +27,14 @@ export interface UploadOptions {
   /** The sandbox to upload to: its info, or its directory (default `.sandbox`). */
   info?: SandboxInfo;
   dir?: string;
+  /** PEM private key to sign with (default: the sandbox's own, `signingKey` in its info). */
+  signingKey?: string;
+  /** Release number (default: the key's next). */
+  release?: number;
+  /** `--expires`: a duration (`30d`) or an ISO time (default 30 days). */
+  expires?: string;
+  /** Epoch ms, for `expires`. */
+  now?: number;
 }
 
 export interface UploadResult {
@@ -28,9 +42,13 @@ export interface UploadResult {
   key: string;
   size: number;
   sha256: string;
-  etag?: string;
   /** `s3://bucket/key`, as the device will see it in its shadow. */
   url: string;
+  versionId?: string;
+  /** The signed release's number, expiry and signing key id. */
+  release: number;
+  expires: string;
+  keyId: string;
 }
 
 /** S3 accepts keys of 1 to 1024 UTF-8 bytes; a key no device would install is refused too (UnsafeKeyError). */
@@ -38,7 +56,7 @@ export function validateKey(key: string): string {
   const bytes = Buffer.byteLength(key, 'utf8');
   if (bytes === 0) throw new SandboxUploadError('Object key is empty');
   if (bytes > 1024) throw new SandboxUploadError(`Object key is ${bytes} bytes long; S3 allows at most 1024`);
-  const refusal = installNameRefusal(key);
+  const refusal = installNameRefusal(key) ?? reservedKeyReason(key);
   if (refusal !== undefined) throw new UnsafeKeyError(key, refusal);
   return key;
 }
@@ -68,6 +86,11 @@ export async function uploadFile(options: UploadOptions): Promise<UploadResult> 
   // The key first: a name no device installs is refused before anything else is looked at.
   const key = validateKey(options.key ?? basename(options.file));
   const info = options.info ?? readSandboxInfo(options.dir ?? '.sandbox');
+  const now = options.now ?? Date.now();
+  const expires = options.expires !== undefined ? parseExpires(options.expires, now) : new Date(now + DEFAULT_EXPIRES_MS);
+  const signingKey = options.signingKey ?? info.signingKey;
+  if (signingKey === undefined) throw new SandboxUploadError(`the sandbox in ${info.dir} has no signing key (started by an older shadowplug?): give --signing-key`);
+  const signer = signerFromFile(signingKey);
   let size: number;
   try {
     const st = statSync(options.file);
@@ -80,25 +103,29 @@ export async function uploadFile(options: UploadOptions): Promise<UploadResult> 
   const source = createReadStream(options.file);
   source.on('error', (err) => body.destroy(err));
   source.pipe(body);
+  // The PUT starts after the release number is taken: a read error before then must not go
+  // unhandled (the PUT of the destroyed stream then fails, and that is reported).
+  body.on('error', () => undefined);
 
   const client = sandboxS3Client(info);
   try {
-    const out = await client.send(
-      new PutObjectCommand({ Bucket: info.s3.bucket, Key: key, Body: body, ContentLength: size }),
-    );
+    const published = await publishRelease(client, { bucket: info.s3.bucket, key, body, size, signer, expires, ...(options.release !== undefined ? { release: options.release } : {}) }, sha256);
+    const m = published.manifest;
     return {
       bucket: info.s3.bucket,
       key,
       size,
-      sha256: sha256(),
-      ...(out.ETag ? { etag: out.ETag } : {}),
+      sha256: m.sha256,
+      ...(published.versionId ? { versionId: published.versionId } : {}),
       url: `s3://${info.s3.bucket}/${key}`,
+      release: m.release,
+      expires: m.expires,
+      keyId: m.keyId,
     };
   } catch (err) {
-    // The SDK has let go of the body: a late open or read error of the file (it may be gone by
-    // now) must not surface as an unhandled 'error' on a stream nobody listens to.
-    body.on('error', () => undefined);
     source.destroy();
+    // The publisher's own refusals (--release not above the last, a reserved key) say it all.
+    if (err instanceof ShadowplugError && err.code !== 'RELEASE_COUNTER') throw err;
     const e = err as Error & { $retryable?: unknown; code?: string };
     const retryable = e.code === 'ECONNREFUSED' || e.code === 'ECONNRESET' || Boolean(e.$retryable);
     throw new SandboxUploadError(

@@ -13,6 +13,7 @@ import type { LocalS3 } from './local-s3';
 import type { Emit } from './narration';
 import { agentStateDir, SHADOW_PROPERTY, type SandboxConfig } from './sandbox-config';
 import { plugConfigOf, type SandboxPlug } from './sandbox-plug';
+import { publisherKeyPaths } from './publisher-key';
 import type { SandboxThingInfo } from './sandbox-info';
 import type { Teardown } from './teardown';
 import { startAgentThreads } from './agent-threads';
@@ -164,6 +165,8 @@ export function agentSpec(config: SandboxConfig, t: SandboxThingInfo, at: AgentE
     tplinkCredentials: config.plugCredentials,
     ...(config.plugPollMs !== undefined ? { plugPollMs: config.plugPollMs } : {}),
     ...(config.rollout ? { jobs: true } : {}),
+    // Only the sandbox's publisher key: what `sandbox upload` and the dashboard sign with.
+    trustedKey: [publisherKeyPaths(config.dir).publicPath],
   };
 }
 

@@ -1,13 +1,14 @@
 /**
- * `shadowplug sandbox --rollout`: every upload becomes an IoT Job for all the sandbox's things
- * (core/jobs/file-job.ts, the Lambda path, with the Jobs stand-in as its CreateJob), instead of a
+ * `shadowplug sandbox --rollout`: every upload becomes an IoT Job for the sandbox's fleet, its
+ * things or, with thing groups, the groups' members when the job is created (core/jobs/file-job.ts, the Lambda path, with the Jobs stand-in as its CreateJob), instead of a
  * shadow write; the stand-in rolls it out at the configured rate and the agents execute it. The
  * roll-out is narrated (created, each wave, each device's outcome, completed or aborted and why)
  * and its end is published as the SNS message the stack sends.
  */
 import type { S3Event } from 'aws-lambda';
 import { errorMessage } from '../core/errors';
-import { createFileJob } from '../core/jobs/file-job';
+import { createFileJob, type JobCreator } from '../core/jobs/file-job';
+import { parseJobDocument } from '../core/jobs/job-document';
 import { rolloutNotice } from '../core/jobs/rollout-notice';
 import type { RolloutSettings } from '../core/jobs/rollout-config';
 import { parseS3Event } from '../core/s3/event';
@@ -22,13 +23,31 @@ export const ROLLOUT_TOPIC_ARN = 'arn:aws:sns:us-east-1:000000000000:shadowplug-
 
 export interface RolloutWiring {
   things: readonly string[];
+  /** The fleet's thing groups (`--group`, `--groups-file`): jobs go to their members, as uploads do on the shadow path. */
+  groups: readonly string[];
   settings: RolloutSettings;
+}
+
+/** A snapshot job's targets: the groups' members when the job is created, or the things by name. */
+function targetsOf(rollout: RolloutWiring, iot: IotCore): string[] {
+  if (rollout.groups.length === 0) return [...rollout.things];
+  return [...new Set(rollout.groups.flatMap((g) => iot.groups.members(g, true) ?? []))];
 }
 
 export function wireRollout(rollout: RolloutWiring, s3: LocalS3, iot: IotCore, emit: Emit, teardown: Teardown): (event: S3Event) => Promise<void> {
   const client = s3.createClient();
   teardown.add('roll-out S3 client', async () => client.destroy());
-  const creator = inProcessJobCreator(iot);
+  const inProcess = inProcessJobCreator(iot);
+  // Told before CreateJob: the stand-in releases the first wave inside it, and the page and the
+  // narration must know the roll-out before its first wave.
+  const creator: JobCreator = {
+    async createJob(request) {
+      if (iot.jobs.describeJob(request.jobId)) return false;
+      const { file } = parseJobDocument(JSON.parse(request.document));
+      emit({ type: 'rollout-created', jobId: request.jobId, key: String(file.key), hash: String(file.hash), targets: new Set(request.targets).size });
+      return inProcess.createJob(request);
+    },
+  };
   const stop = iot.jobs.onEvent((e) => {
     if (e.type === 'wave') emit({ type: 'rollout-wave', jobId: e.jobId, minute: e.wave.minute, things: e.wave.things });
     else if (e.type === 'execution' && e.status !== 'QUEUED') emit({ type: 'rollout-execution', jobId: e.jobId, thing: e.thingName, status: e.status, ...(e.statusDetails?.code ? { code: e.statusDetails.code } : {}) });
@@ -40,15 +59,21 @@ export function wireRollout(rollout: RolloutWiring, s3: LocalS3, iot: IotCore, e
     }
   });
   teardown.add('roll-out narration', async () => void stop());
-  const config = { prefix: '', targets: rollout.things, settings: rollout.settings, partSizeBytes: 8 * 1024 * 1024, concurrency: 4 };
   return async (event) => {
     uploadEvents(event).forEach(emit);
     for (const record of parseS3Event(event)) {
       if (record.type !== 'change') continue;
       try {
+        const targets = targetsOf(rollout, iot);
+        if (targets.length === 0) {
+          emit({ type: 'upload-ignored', key: record.change.key, message: `no job: the thing groups ${rollout.groups.join(', ')} have no members` });
+          continue;
+        }
+        const config = { prefix: '', targets, settings: rollout.settings, partSizeBytes: 8 * 1024 * 1024, concurrency: 4 };
         const outcome = await createFileJob(client, creator, config, record.change);
-        if (outcome.status === 'created') emit({ type: 'rollout-created', jobId: outcome.jobId, key: outcome.key, hash: outcome.hash, targets: rollout.things.length });
-        else if (outcome.status === 'skipped') emit({ type: 'upload-ignored', key: outcome.key, message: outcome.reason });
+        if (outcome.status === 'skipped' && outcome.reason === 'release-pending') emit({ type: 'release-pending', key: outcome.key });
+        // A release's counter is no upload of its own.
+        else if (outcome.status === 'skipped' && outcome.reason !== 'release-counter') emit({ type: 'upload-ignored', key: outcome.key, message: outcome.reason });
       } catch (err) {
         emit({ type: 'upload-failed', key: record.change.key, message: errorMessage(err) });
       }

@@ -6,9 +6,7 @@
 import type { EventEmitter } from 'node:events';
 import { Option, type Command } from 'commander';
 import { AGENT_FLAGS, type OptionName } from '../../agent/options';
-
-/** A repeated flag's values, in order (`--trusted-key a.pem --trusted-key b.pem`). */
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+import { collect } from './common';
 
 /**
  * A graceful stop (downloads keep their partial file, hooks under way finish) gets this long;

@@ -78,6 +78,7 @@ async function viaMqtt(o: ClickCliOptions, io: ClickCliIo, clickType: 'SINGLE' |
   const { attempt } = await import('../../core/settings/schema');
   const { ConfigError } = await import('../../core/errors');
   // The same host[:port] reading as the agent's --endpoint; a bad one is bad configuration (exit 2).
+  const { formatHostPort } = await import('../../core/util/host-port');
   const { host, port } = attempt(
     () => endpoint(MQTT_PORT).parse(o.endpoint!),
     (problem, cause) => {
@@ -111,8 +112,8 @@ async function viaMqtt(o: ClickCliOptions, io: ClickCliIo, clickType: 'SINGLE' |
     ...(o.clientId !== undefined ? { clientId: o.clientId } : {}),
     ...(batteryMv !== undefined ? { batteryMv } : {}),
   });
-  if (o.json) io.stdout(JSON.stringify({ published: true, endpoint: `${host}:${port}`, ...published }));
-  else io.stdout(`published ${clickType} click on ${published.topic} to ${host}:${port} as ${published.clientId} (acknowledged in ${published.elapsedMs} ms)`);
+  if (o.json) io.stdout(JSON.stringify({ published: true, endpoint: formatHostPort(host, port), ...published }));
+  else io.stdout(`published ${clickType} click on ${published.topic} to ${formatHostPort(host, port)} as ${published.clientId} (acknowledged in ${published.elapsedMs} ms)`);
   return 0;
 }
 

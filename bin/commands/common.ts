@@ -20,6 +20,21 @@ export function positiveInt(value: string): number {
   return n;
 }
 
+/** How a release is signed, as `publish` and `sandbox upload` both take it (declared once, here). */
+export function releaseOptions(signingKeyHelp: string): { signingKey: Option; release: Option; expires: Option } {
+  return {
+    signingKey: new Option('--signing-key <pem>', signingKeyHelp),
+    release: new Option('--release <n>', "release number (default: one more than the key's last, allocated atomically)").argParser(positiveInt),
+    expires: new Option('--expires <duration|time>', 'when devices stop accepting this release: 30d, 12h, 90m or an ISO time').default('30d'),
+  };
+}
+
+export interface ReleaseFlags {
+  signingKey?: string;
+  release?: number;
+  expires: string;
+}
+
 /** A repeatable option's values, in order. */
 export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 

@@ -5,8 +5,9 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import type { PlugStatus } from '../../core/tplink/plug';
-import type { PlugEnergyReading } from '../../core/tplink/commands';
+import type { PlugEnergy } from '../../core/tplink/commands';
 import type { PlugActionResult } from '../../core/tplink/operations';
+import { formatHostPort } from '../../core/util/host-port';
 import { positiveInt, reportFailure, tplinkAccount, tplinkAccountOptions, type TplinkAccountFlags } from './common';
 
 const ACTIONS = ['status', 'on', 'off', 'toggle'] as const;
@@ -23,7 +24,7 @@ type Action = (typeof ACTIONS)[number];
 const onOff = (state: number | undefined) => (state === 1 ? 'on' : 'off');
 
 /** `  12.5 W  230 V  total 1.2 kWh`, from what the meter gave (empty without a reading). */
-function energyText(e: PlugEnergyReading | undefined): string {
+function energyText(e: PlugEnergy | undefined): string {
   if (!e) return '';
   const parts = [
     ...(e.powerW === undefined ? [] : [`${e.powerW.toFixed(1)} W`]),
@@ -35,7 +36,7 @@ function energyText(e: PlugEnergyReading | undefined): string {
 }
 
 function describeStatus(status: PlugStatus, before?: PlugStatus): string[] {
-  const head = `${status.host}:${status.port}  ${status.model}  "${status.alias}"`;
+  const head = `${formatHostPort(status.host, status.port)}  ${status.model}  "${status.alias}"`;
   if (!status.children) {
     const change = before && before.relayState !== status.relayState ? `${onOff(before.relayState)} → ` : '';
     return [`${head}  ${change}${onOff(status.relayState)}${energyText(status.energy)}`];
@@ -139,6 +140,11 @@ Examples:
       }
     });
 
+  registerDiscover(plug);
+  registerSimulate(plug);
+}
+
+function registerDiscover(plug: Command): void {
   plug
     .command('discover')
     .description('List plugs that answer a UDP probe: XOR on port 9999 and TDP on port 20002 (broadcast by default)')
@@ -166,14 +172,16 @@ Examples:
           for (const e of encrypted) {
             const version = e.loginVersion === undefined ? '' : ` v${e.loginVersion}`;
             const transport = e.transport === 'tpap' ? `${describeTpap(e.tpap ?? { preferred: true })}, not supported` : `${e.transport}${version}`;
-            console.log(`${e.host}:${e.httpPort}  ${e.model}  ${e.family} over ${transport}  ${e.deviceType}`);
+            console.log(`${formatHostPort(e.host, e.httpPort)}  ${e.model}  ${e.family} over ${transport}  ${e.deviceType}`);
           }
         }
       } catch (err) {
         await fail(err, opts.json);
       }
     });
+}
 
+function registerSimulate(plug: Command): void {
   const simulate = plug
     .command('simulate')
     .description('Run a simulated KLAP/AES plug, and a TDP discovery responder, on 127.0.0.1 until interrupted')

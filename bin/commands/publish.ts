@@ -5,30 +5,28 @@
  * imported only when `--kms-key-id` is given.
  */
 import { Option, type Command } from 'commander';
-import { positiveInt, reportFailure } from './common';
+import { releaseOptions, reportFailure, type ReleaseFlags } from './common';
 
-interface PublishFlags {
+interface PublishFlags extends ReleaseFlags {
   key: string;
   bucket?: string;
-  signingKey?: string;
   kmsKeyId?: string;
-  release?: number;
-  expires: string;
   region?: string;
   s3Endpoint?: string;
   json?: boolean;
 }
 
 export function registerPublish(program: Command): void {
+  const signing = releaseOptions('EC P-256 private key (PEM) to sign with');
   program
     .command('publish <file>')
     .description('Upload a file as a signed release: devices with --trusted-key install it, and never an older one')
     .requiredOption('--key <s3 key>', 'the object key (what devices install as its base name)')
     .addOption(new Option('--bucket <name>', 'the bucket (the stack\'s BucketName output)').env('SHADOWPLUG_BUCKET'))
-    .option('--signing-key <pem>', 'EC P-256 private key (PEM) to sign with')
+    .addOption(signing.signingKey)
     .option('--kms-key-id <id>', 'AWS KMS key (ECC_NIST_P256, SIGN_VERIFY) to sign with: id, ARN or alias/…')
-    .option('--release <n>', 'release number (default: one more than the key\'s last, allocated atomically)', positiveInt)
-    .option('--expires <duration|time>', 'when devices stop accepting this release: 30d, 12h, 90m or an ISO time', '30d')
+    .addOption(signing.release)
+    .addOption(signing.expires)
     .option('--region <region>', 'AWS region (default: the SDK\'s)')
     .option('--s3-endpoint <url>', 'an S3-compatible or local endpoint')
     .option('--json', 'print the signed release as JSON')
@@ -64,27 +62,9 @@ async function publish(file: string, flags: PublishFlags): Promise<void> {
   }
 }
 
-const KMS_MODULE: string = '@aws-sdk/client-kms';
-
-/** The part of @aws-sdk/client-kms used here. */
-interface KmsModule {
-  KMSClient: new (config: { region?: string }) => { send(command: unknown): Promise<never> };
-  GetPublicKeyCommand: new (input: { KeyId: string }) => unknown;
-  SignCommand: new (input: object) => unknown;
-}
-
 /** The only place @aws-sdk/client-kms is loaded (a CLI dependency, not the agent's). */
 async function kmsSignerFor(kmsKeyId: string, region: string | undefined) {
-  // A specifier in a variable: resolved from node_modules at run time, never bundled, and the
-  // CLI type-checks whether or not the package is installed (it is the publisher's, not the agent's).
-  const { KMSClient, GetPublicKeyCommand, SignCommand } = (await import(KMS_MODULE)) as KmsModule;
-  const { kmsSigner } = await import('../../core/release/kms-signer');
-  const kms = new KMSClient(region ? { region } : {});
-  return kmsSigner(
-    {
-      getPublicKey: (KeyId) => kms.send(new GetPublicKeyCommand({ KeyId })),
-      sign: (input) => kms.send(new SignCommand(input)),
-    },
-    kmsKeyId,
-  );
+  const { KMSClient } = await import('@aws-sdk/client-kms');
+  const { kmsSigner, kmsCalls } = await import('../../core/release/kms-signer');
+  return kmsSigner(kmsCalls(new KMSClient(region ? { region } : {})), kmsKeyId);
 }

@@ -9,7 +9,7 @@ import type { SandboxCliFlags } from '../../sandbox/cli';
 import type { ClickType } from '../../core/button/click';
 import { SANDBOX_SETTINGS as S } from '../../sandbox/cli-settings';
 import { describedOption, settingOption } from './setting-option';
-import { clickTypeOption, collect, reportFailure, tplinkAccountOptions, type TplinkAccountFlags } from './common';
+import { clickTypeOption, collect, releaseOptions, reportFailure, tplinkAccountOptions, type ReleaseFlags, type TplinkAccountFlags } from './common';
 
 /**
  * Options shared with `sandbox` (--dir, --json) may be parsed by either command: prefer the
@@ -95,18 +95,29 @@ export function registerSandbox(program: Command): void {
     }
   });
 
+  const signing = releaseOptions("EC P-256 private key (PEM) to sign with (default: the sandbox's own, the only key its agents trust)");
   sandbox
     .command('upload <file>')
-    .description("upload a file to the running sandbox's bucket (found through <dir>/sandbox.json)")
+    .description("publish a file as a signed release to the running sandbox's bucket (found through <dir>/sandbox.json), as `shadowplug publish` does")
     .option('--key <key>', 'object key; things/<thing>/<name> reaches that thing only (default: the file name, for every thing)')
+    .addOption(signing.signingKey)
+    .addOption(signing.release)
+    .addOption(signing.expires)
     .action(async function (this: Command, file: string) {
-      const { own, dir, json } = sharedOptions<{ key?: string }>(this);
+      const { own, dir, json } = sharedOptions<{ key?: string } & ReleaseFlags>(this);
       quietSdkNodeWarning();
       const { uploadFile } = await import('../../sandbox/upload');
       try {
-        const r = await uploadFile({ file, dir, ...(own.key !== undefined ? { key: own.key } : {}) });
+        const r = await uploadFile({
+          file,
+          dir,
+          expires: own.expires,
+          ...(own.key !== undefined ? { key: own.key } : {}),
+          ...(own.signingKey !== undefined ? { signingKey: own.signingKey } : {}),
+          ...(own.release !== undefined ? { release: own.release } : {}),
+        });
         if (json) console.log(JSON.stringify(r));
-        else console.log(`uploaded ${file} to ${r.url} (${r.size} bytes, sha256 ${r.sha256})`);
+        else console.log(`uploaded ${file} to ${r.url} as release ${r.release} (${r.size} bytes, sha256 ${r.sha256}, signed by key ${r.keyId.slice(0, 12)}…, expires ${r.expires})`);
       } catch (err) {
         await reportFailure('sandbox upload', err, json);
       }

@@ -10,8 +10,6 @@ import { BUTTON_SETTINGS, type ButtonSettingName } from './settings';
 import type { PlugTarget, TargetRef } from './targets';
 import { resolveTarget } from '../plug-relay/config';
 
-export { BUTTON_SETTINGS, type ButtonSettingName, type TargetSetting } from './settings';
-
 /** The environment variables the function reads, by settings field. */
 export const BUTTON_ENV = envNamesOf(BUTTON_SETTINGS);
 

@@ -1,7 +1,7 @@
 /**
  * The decision: given a click and the configuration, which targets and what action — or why
- * nothing is done. Pure; how the action is carried out (TCP today, a plug shadow later) is the
- * executor's business.
+ * nothing is done. Pure; how the action is carried out (through the plug's shadow, or straight
+ * to the plug) is the driver's business.
  */
 import type { Click } from './click';
 import { targetsFor, type ButtonConfig } from './config';

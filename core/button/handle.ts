@@ -31,27 +31,32 @@ export interface ButtonServiceDeps {
 
 export type ButtonService = (event: unknown, fields?: Record<string, unknown>) => Promise<ButtonOutcome>;
 
+/** A click's outcome before anything is done: no target switched, nothing sent. */
+function newOutcome(click: Click, config: ButtonConfig, status: ClickOutcome['status']): ClickOutcome {
+  const { serial, clickType, source } = click;
+  return { serial, clickType, source, action: config.clickActions[clickType], status, targets: [], battery: batteryReport(click, config), notification: 'off', elapsedMs: 0 };
+}
+
+/** Publishes the outcome when a topic is configured; a failure is logged, never retried or thrown (the plug has been switched). */
+async function notify(outcome: ClickOutcome, topicArn: string | undefined, publish: Publish | undefined, log: Logger): Promise<void> {
+  if (topicArn === undefined || publish === undefined) return;
+  const { subject, message } = formatNotification(outcome);
+  try {
+    await publish({ topicArn, subject, message });
+    outcome.notification = 'sent';
+  } catch (err) {
+    outcome.notification = 'failed';
+    const retryable = (err as { $retryable?: unknown } | undefined)?.$retryable !== undefined;
+    const error = new ShadowplugError(`SNS publish to ${topicArn} failed: ${errorMessage(err)}`, { code: 'BUTTON_NOTIFY_FAILED', retryable, cause: err });
+    log.error('notification failed', { err: error });
+  }
+}
+
 export function createButtonService(deps: ButtonServiceDeps): ButtonService {
   const { config, driver } = deps;
   const logger = deps.logger ?? silentLogger;
   const clock = deps.clock ?? Date.now;
   const dedupe = deps.dedupe ?? new RequestIdMemory(config.dedupeCapacity);
-
-  async function notify(outcome: ClickOutcome, log: Logger): Promise<void> {
-    const topicArn = config.snsTopicArn;
-    if (topicArn === undefined || deps.publish === undefined) return;
-    const { subject, message } = formatNotification(outcome);
-    try {
-      await deps.publish({ topicArn, subject, message });
-      outcome.notification = 'sent';
-    } catch (err) {
-      // Logged, never retried or thrown: the plug has already been switched.
-      outcome.notification = 'failed';
-      const retryable = (err as { $retryable?: unknown } | undefined)?.$retryable !== undefined;
-      const error = new ShadowplugError(`SNS publish to ${topicArn} failed: ${errorMessage(err)}`, { code: 'BUTTON_NOTIFY_FAILED', retryable, cause: err });
-      log.error('notification failed', { err: error });
-    }
-  }
 
   async function handleClick(click: Click, parent: Logger): Promise<ClickOutcome> {
     const started = clock();
@@ -62,17 +67,7 @@ export function createButtonService(deps: ButtonServiceDeps): ButtonService {
     if (plan.kind === 'act' && driver.alreadyHandled && (await driver.alreadyHandled(plan.targets))) {
       plan = { kind: 'skip', reason: 'duplicate', detail: `request ${click.requestId ?? '?'} is already in the plug shadow (handled elsewhere)` };
     }
-    const outcome: ClickOutcome = {
-      serial: click.serial,
-      clickType: click.clickType,
-      source: click.source,
-      action: config.clickActions[click.clickType],
-      status: 'skipped',
-      targets: [],
-      battery: batteryReport(click, config),
-      notification: 'off',
-      elapsedMs: 0,
-    };
+    const outcome = newOutcome(click, config, 'skipped');
     if (click.requestId !== undefined) outcome.requestId = click.requestId;
     if (click.receivedAt !== undefined) outcome.receivedAt = click.receivedAt;
     if (outcome.battery.low) log.warn('button battery low', { battery: outcome.battery });
@@ -90,7 +85,7 @@ export function createButtonService(deps: ButtonServiceDeps): ButtonService {
     outcome.targets = result.targets;
     if (result.power !== undefined) outcome.power = result.power;
     outcome.elapsedMs = clock() - started;
-    await notify(outcome, log);
+    await notify(outcome, config.snsTopicArn, deps.publish, log);
     const summary = {
       action: plan.action,
       power: outcome.power,
@@ -107,18 +102,7 @@ export function createButtonService(deps: ButtonServiceDeps): ButtonService {
   /** A click that could not be handled for a reason nobody planned for (a bug): failed, not thrown. */
   function crashed(click: Click, err: unknown, log: Logger): ClickOutcome {
     log.error('click handling failed unexpectedly', { serial: click.serial, clickType: click.clickType, err });
-    return {
-      serial: click.serial,
-      clickType: click.clickType,
-      source: click.source,
-      action: config.clickActions[click.clickType],
-      status: 'failed',
-      detail: err instanceof Error ? err.message : String(err),
-      targets: [],
-      battery: batteryReport(click, config),
-      notification: 'off',
-      elapsedMs: 0,
-    };
+    return { ...newOutcome(click, config, 'failed'), detail: err instanceof Error ? err.message : String(err) };
   }
 
   const handle: ButtonService = async (event, fields = {}) => {

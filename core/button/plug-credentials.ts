@@ -6,6 +6,7 @@
  */
 import type { Credentials } from '../tplink/klap-crypto';
 import { ButtonSecretError } from './errors';
+import { isObject } from '../util/guards';
 
 export interface PlugCredentialsSource {
   /** The credentials, fetched at the first call and then kept; undefined: none configured. */
@@ -38,8 +39,8 @@ export function parseCredentialsSecret(secretId: string, text: string | undefine
   } catch {
     throw malformed('is not JSON');
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw malformed('is not a JSON object');
-  const { username, password } = value as Record<string, unknown>;
+  if (!isObject(value)) throw malformed('is not a JSON object');
+  const { username, password } = value;
   if (typeof username !== 'string' || username === '') throw malformed('has no non-empty string "username"');
   if (typeof password !== 'string' || password === '') throw malformed('has no non-empty string "password"');
   return { username, password };

@@ -9,6 +9,7 @@ import { formatPlug, parsePlugList, checkPlugs, type PlugConfig } from '../plug-
 import { SettingValueError } from '../settings/errors';
 import { logLevelSetting } from '../settings/log-level';
 import { codec, setting, type Codec } from '../settings/schema';
+import { isObject } from '../util/guards';
 import { CLICK_ACTIONS, CLICK_TYPES, SERIAL_PATTERN, isClickAction, isClickType, type ClickAction, type ClickType } from './click';
 import { formatTarget, formatTargetRef, parseTarget, parseTargetRef, type PlugTarget, type TargetRef } from './targets';
 
@@ -27,7 +28,7 @@ export const clickActionsCodec: Codec<ClickActions> = codec(
         if (extra !== undefined || action === undefined) throw new SettingValueError(`"${pair}" is not TYPE=action`);
         return [type!, action];
       });
-    } else if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) {
+    } else if (isObject(raw)) {
       entries = Object.entries(raw);
     } else {
       throw new SettingValueError(`expected ${CLICK_ACTIONS_SHAPE}`);
@@ -82,7 +83,7 @@ const SERIAL_TARGETS_SHAPE = '{"<button serial>": "<plug id>" or [targets]}';
 export const serialTargetsCodec: Codec<Record<string, TargetRef[]>> = codec(
   (value) => {
     const raw = typeof value === 'string' ? jsonText(value) : value;
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new SettingValueError(`expected a JSON object ${SERIAL_TARGETS_SHAPE}`);
+    if (!isObject(raw)) throw new SettingValueError(`expected a JSON object ${SERIAL_TARGETS_SHAPE}`);
     const out: Record<string, TargetRef[]> = {};
     for (const [serial, targets] of Object.entries(raw as Record<string, unknown>)) {
       if (!SERIAL_PATTERN.test(serial)) throw new SettingValueError(`serial "${serial}" has characters other than letters, digits, . _ : -`);

@@ -82,13 +82,6 @@ export function parseTarget(text: string): PlugTarget {
   return target;
 }
 
-/** Parses a comma-separated list of targets (at least one). */
-export function parseTargetList(text: string): PlugTarget[] {
-  const items = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  if (items.length === 0) throw new Error('no plug target given (expected host[:port][#child], comma-separated)');
-  return items.map(parseTarget);
-}
-
 /** The canonical text of a target, `host:port[#child]` (IPv6 in brackets). */
 export function formatTarget(target: PlugTarget): string {
   return `${formatHostPort(target.host, target.port)}${target.child === undefined ? '' : `#${target.child}`}`;

@@ -14,7 +14,7 @@ export const ROLLOUT_ENV = {
 } as const;
 
 export interface RolloutConfig {
-  /** Thing-group ARNs the jobs target. */
+  /** Thing and thing-group ARNs the jobs target: the fleet (`thingNames`, `thingGroups`). */
   targets: string[];
   /** Uploads under this prefix become jobs ('' = every key). */
   keyPrefix: string;
@@ -23,7 +23,7 @@ export interface RolloutConfig {
   topicArn?: string;
 }
 
-const GROUP_ARN = /^arn:aws[a-z-]*:iot:[a-z0-9-]+:\d{12}:thinggroup\/[a-zA-Z0-9:_-]{1,128}$/;
+const TARGET_ARN = /^arn:aws[a-z-]*:iot:[a-z0-9-]+:\d{12}:(thing|thinggroup)\/[a-zA-Z0-9:_-]{1,128}$/;
 
 function invalid(name: string, message: string): ShadowplugError {
   return new ShadowplugError(`${name}: ${message}`, { code: 'ROLLOUT_CONFIG_INVALID', retryable: false });
@@ -41,8 +41,8 @@ export function rolloutFunctionEnvironment(config: RolloutConfig): Record<string
 /** `tokens`: the stack passes CloudFormation tokens for ARNs it creates, checked only at run time. */
 export function parseRolloutConfig(env: Record<string, string | undefined>, options: { tokens?: boolean } = {}): RolloutConfig {
   const targets = (env[ROLLOUT_ENV.targets] ?? '').split(',').filter((t) => t !== '');
-  if (targets.length === 0) throw invalid(ROLLOUT_ENV.targets, 'at least one thing-group ARN is required');
-  for (const t of targets) if (!options.tokens && !GROUP_ARN.test(t)) throw invalid(ROLLOUT_ENV.targets, `${JSON.stringify(t)} is not a thing-group ARN`);
+  if (targets.length === 0) throw invalid(ROLLOUT_ENV.targets, 'at least one thing or thing-group ARN is required');
+  for (const t of targets) if (!options.tokens && !TARGET_ARN.test(t)) throw invalid(ROLLOUT_ENV.targets, `${JSON.stringify(t)} is not a thing or thing-group ARN`);
   const keyPrefix = env[ROLLOUT_ENV.keyPrefix] ?? '';
   const settings = parseRolloutJson(env[ROLLOUT_ENV.settings] ?? '{}', ROLLOUT_ENV.settings);
   const topicArn = env[ROLLOUT_ENV.topicArn];

@@ -41,7 +41,7 @@ export interface FileJobConfig {
 
 export type FileJobOutcome =
   | { status: 'created' | 'exists'; jobId: string; key: string; hash: string }
-  | { status: 'skipped'; key: string; reason: 'outside-prefix' | 'removed' | 'object-missing' | 'release-counter' };
+  | { status: 'skipped'; key: string; reason: 'outside-prefix' | 'removed' | 'object-missing' | 'release-counter' | 'release-pending' };
 
 export async function createFileJob(s3: S3Client, creator: JobCreator, config: FileJobConfig, event: ObjectChange): Promise<FileJobOutcome> {
   // A companion release object makes the job of its key (now signed); the release counter none.
@@ -52,6 +52,8 @@ export async function createFileJob(s3: S3Client, creator: JobCreator, config: F
   if (change.kind === 'removed') return { status: 'skipped', key, reason: 'removed' };
   const state = await withRelease(s3, bucket, key, await currentObject(s3, bucket, key), silentLogger);
   if (!state.exists) return { status: 'skipped', key, reason: 'object-missing' };
+  // Being published: the job is made when its signed release (the companion's event) arrives.
+  if (state.releasePending) return { status: 'skipped', key, reason: 'release-pending' };
   const { hash } = await hashObject(s3, { bucket, key, size: state.size, versionId: state.versionId, eTag: state.eTag || undefined }, { partSizeBytes: config.partSizeBytes, concurrency: config.concurrency });
   const file = buildDesired(bucket, key, state, hash, { sequencer: change.sequencer, eventTime: change.eventTime });
   const jobId = fileJobId(file);

@@ -156,28 +156,28 @@ export function parseRolloutJson(text: string, where = 'rollout'): RolloutSettin
   return parseRolloutSettings(parseJsonObject(text, where), where);
 }
 
-/** The `rollout` context key: where uploads become jobs, for which thing groups, with which settings. */
+/**
+ * The `rollout` context key: where uploads become jobs and with which settings. Which devices get
+ * them is not part of it: the fleet is named once, by `thingNames`/`thingGroups`, and a job
+ * targets the same devices a shadow-path upload reaches.
+ */
 export interface RolloutContext {
   /** Uploads under this prefix become jobs (must not overlap the shadow path's `keyPrefix`). */
   keyPrefix: string;
-  /** Thing-group names every job targets. */
-  thingGroups: string[];
   settings: RolloutSettings;
 }
 
-const GROUP_NAME = /^[a-zA-Z0-9:_-]{1,128}$/;
-
-/** `{"keyPrefix":"releases/","thingGroups":["lobby"], ...CreateJob's three sections}`. */
+/** `{"keyPrefix":"releases/", ...CreateJob's three sections}`. */
 export function parseRolloutContext(value: unknown, where = 'rollout'): RolloutContext {
   const v = typeof value === 'string' ? parseJsonObject(value, where) : value;
-  const { keyPrefix, thingGroups, ...rest } = object(v, where, ['keyPrefix', 'thingGroups', 'jobExecutionsRolloutConfig', 'abortConfig', 'timeoutConfig']);
+  if (isObject(v) && 'thingGroups' in v) {
+    throw invalid(`${where}.thingGroups`, 'the fleet is named once, by the thingGroups (and thingNames) context keys, e.g. -c thingGroups=lobby,hall: roll-out jobs target those');
+  }
+  const { keyPrefix, ...rest } = object(v, where, ['keyPrefix', 'jobExecutionsRolloutConfig', 'abortConfig', 'timeoutConfig']);
   if (typeof keyPrefix !== 'string' || keyPrefix === '' || !keyPrefix.endsWith('/') || keyPrefix.startsWith('/') || /[*?]|\$\{/.test(keyPrefix)) {
     throw invalid(`${where}.keyPrefix`, `expected a key prefix ending in "/" (e.g. "releases/"), got ${JSON.stringify(keyPrefix)}`);
   }
-  if (!Array.isArray(thingGroups) || thingGroups.length === 0 || thingGroups.length > 100 || !thingGroups.every((g) => typeof g === 'string' && GROUP_NAME.test(g))) {
-    throw invalid(`${where}.thingGroups`, `expected 1-100 thing-group names ([a-zA-Z0-9:_-]{1,128}), got ${JSON.stringify(thingGroups)}`);
-  }
-  return { keyPrefix, thingGroups: [...new Set(thingGroups as string[])], settings: parseRolloutSettings(rest, where) };
+  return { keyPrefix, settings: parseRolloutSettings(rest, where) };
 }
 
 function parseJsonObject(text: string, where: string): unknown {

@@ -6,7 +6,8 @@ export interface RolloutEnd {
   jobId: string;
   status: 'COMPLETED' | 'CANCELED';
   comment?: string;
-  counts: { succeeded: number; failed: number; rejected: number; timedOut: number; canceled: number; targets: number };
+  /** `inProgress`: executions still queued or running when the job ended (a canceled job lets them finish). */
+  counts: { succeeded: number; failed: number; rejected: number; timedOut: number; canceled: number; inProgress?: number; targets: number };
   failures: { thingName: string; status: string; code?: string; message?: string }[];
 }
 
@@ -15,7 +16,8 @@ const LISTED = 20;
 
 export function rolloutNotice(end: RolloutEnd): { subject: string; message: string } {
   const c = end.counts;
-  const tally = `${c.succeeded} succeeded, ${c.failed} failed, ${c.rejected} rejected, ${c.timedOut} timed out, ${c.canceled} canceled, of ${c.targets} targets`;
+  const running = c.inProgress ? `, ${c.inProgress} still in progress (they may finish)` : '';
+  const tally = `${c.succeeded} succeeded, ${c.failed} failed, ${c.rejected} rejected, ${c.timedOut} timed out, ${c.canceled} canceled${running}, of ${c.targets} targets`;
   const lines = end.failures.slice(0, LISTED).map((f) => `  ${f.thingName}: ${f.status}${f.code ? ` ${f.code}` : ''}${f.message ? ` (${f.message})` : ''}`);
   if (end.failures.length > LISTED) lines.push(`  ... and ${end.failures.length - LISTED} more`);
   if (end.status === 'COMPLETED') {

@@ -6,6 +6,7 @@
  * so the device policy's `name/plug-*` wildcard keeps every hub confined to its own thing.
  */
 import { isObject, own, type Json, type JsonObject } from '../shadow/json';
+import type { MeterReading } from '../tplink/meter';
 import { PlugDesiredError } from './errors';
 
 export const PLUG_SHADOW_PREFIX = 'plug-';
@@ -29,33 +30,19 @@ export interface LastRequest {
   error?: { code: string; message: string };
 }
 
-export interface PlugEnergy {
-  powerW?: number;
-  voltageV?: number;
-  currentA?: number;
-  totalKwh?: number;
-}
-
 export interface PlugReported {
   power?: PlugPower;
   online: boolean;
   model?: string;
   alias?: string;
   lastRequest?: LastRequest;
-  energy?: PlugEnergy;
+  energy?: MeterReading;
   /** Why the plug is offline (or its last poll failed). */
   error?: { code: string; message: string };
 }
 
 export function plugShadowName(plugId: string): string {
   return `${PLUG_SHADOW_PREFIX}${plugId}`;
-}
-
-/** The plug id of a shadow name, or undefined when it is not a plug shadow. */
-export function plugIdOf(shadowName: string): string | undefined {
-  if (!shadowName.startsWith(PLUG_SHADOW_PREFIX)) return undefined;
-  const id = shadowName.slice(PLUG_SHADOW_PREFIX.length);
-  return PLUG_ID_PATTERN.test(id) ? id : undefined;
 }
 
 /**

@@ -8,20 +8,42 @@ import type { KeyState } from '../s3/current-object';
 import { S3ObjectChangedError, S3ObjectMissingError } from '../s3/errors';
 import { mapS3Error } from '../s3/s3-errors';
 import { companionKey, MAX_COMPANION_BYTES, parseCompanion, releaseForState } from './companion';
+import { readCounter } from './publish';
 
-/** `state` with `release` when the companion holds a well-formed manifest for exactly this version. */
+/**
+ * `state` with `release` when the companion holds a well-formed manifest for exactly this version;
+ * with `releasePending` when a publish of it is under way: the key's release counter is already
+ * past the companion's release (publish.ts advances it before the object's PUT and writes the
+ * companion after it), so the companion's own event will deliver the version signed. Without that,
+ * the object's event would first send every device the version unsigned, which devices with
+ * trusted keys refuse (RELEASE_UNSIGNED), and a fleet would get two writes per upload.
+ */
 export async function withRelease(s3: S3Client, bucket: string, key: string, state: KeyState, log: Logger): Promise<KeyState> {
   if (!state.exists) return state;
   const text = await readCompanion(s3, bucket, companionKey(key));
-  if (text === undefined) return state;
-  try {
-    const release = releaseForState(parseCompanion(text), bucket, key, state);
-    if (release) return { ...state, release };
-    log.info('signed release names another version of the key; not attached', { versionId: state.versionId });
-  } catch (err) {
-    log.warn('companion release object is malformed; not attached', { err });
+  let companionRelease = 0;
+  if (text !== undefined) {
+    try {
+      const companion = parseCompanion(text);
+      const release = releaseForState(companion, bucket, key, state);
+      if (release) return { ...state, release };
+      companionRelease = companion.manifest.release;
+      log.info('signed release names another version of the key; not attached', { versionId: state.versionId });
+    } catch (err) {
+      log.warn('companion release object is malformed; not attached', { err });
+    }
   }
-  return state;
+  return (await counterAhead(s3, bucket, key, companionRelease, log)) ? { ...state, releasePending: true } : state;
+}
+
+/** Is the key's release counter past `companionRelease`? A counter that cannot be read says no (the value goes out unsigned, as without one). */
+async function counterAhead(s3: S3Client, bucket: string, key: string, companionRelease: number, log: Logger): Promise<boolean> {
+  try {
+    return ((await readCounter(s3, bucket, key))?.release ?? 0) > companionRelease;
+  } catch (err) {
+    log.warn('release counter unreadable; taken as no publish under way', { err });
+    return false;
+  }
 }
 
 async function readCompanion(s3: S3Client, bucket: string, key: string): Promise<string | undefined> {

@@ -21,6 +21,12 @@ export const COUNTER_SUFFIX = '.shadowplug-release-counter';
 export const MAX_COMPANION_BYTES = 8 * 1024;
 
 export const companionKey = (key: string): string => key + RELEASE_SUFFIX;
+
+/** Why `key` cannot be published (the object Lambda takes it for a companion or a counter, never a file), or undefined. */
+export function reservedKeyReason(key: string): string | undefined {
+  for (const suffix of [RELEASE_SUFFIX, COUNTER_SUFFIX]) if (key.endsWith(suffix)) return `names ending in ${suffix} are the release bookkeeping of the key before it, never delivered as files`;
+  return undefined;
+}
 export const counterKey = (key: string): string => key + COUNTER_SUFFIX;
 
 /**

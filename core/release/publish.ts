@@ -9,10 +9,11 @@
  * reads it again. So two publishes of one key at once never get the same number. A number taken
  * by a publish that fails later is simply skipped: numbers only have to grow.
  */
+import type { Readable } from 'node:stream';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ShadowplugError } from '../errors';
 import { classifyS3Error } from '../s3/s3-errors';
-import { companionKey, counterKey } from './companion';
+import { companionKey, counterKey, reservedKeyReason } from './companion';
 import { expiresText, type ReleaseManifest, type SignedRelease } from './manifest';
 import { signManifest, type ReleaseSigner } from './signature';
 
@@ -24,7 +25,10 @@ const ALLOCATE_ATTEMPTS = 20;
 export interface PublishRequest {
   bucket: string;
   key: string;
-  body: Buffer;
+  /** The bytes, or a stream of exactly `size` bytes (a large file is not held in memory). */
+  body: Buffer | Readable;
+  /** Required with a stream. */
+  size?: number;
   signer: ReleaseSigner;
   /** A number chosen by the publisher; it must be above the counter's. */
   release?: number;
@@ -44,7 +48,8 @@ const isRaceLost = (err: unknown): boolean => {
   return e.name === 'PreconditionFailed' || e.name === 'ConditionalRequestConflict' || e.$metadata?.httpStatusCode === 412 || e.$metadata?.httpStatusCode === 409;
 };
 
-async function readCounter(s3: S3Client, bucket: string, key: string): Promise<{ release: number; eTag: string } | undefined> {
+/** The key's release counter (undefined: none yet). */
+export async function readCounter(s3: S3Client, bucket: string, key: string): Promise<{ release: number; eTag: string } | undefined> {
   try {
     const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: counterKey(key) }));
     const value = JSON.parse((await res.Body!.transformToString()) || '{}') as { release?: unknown };
@@ -82,18 +87,25 @@ export async function allocateRelease(s3: S3Client, bucket: string, key: string,
   throw publishError(`the release counter of ${key} kept changing (${ALLOCATE_ATTEMPTS} tries)`, 'RELEASE_COUNTER');
 }
 
-/** Upload, sign, upload the companion. */
-export async function publishRelease(s3: S3Client, req: PublishRequest, sha256: string): Promise<Published> {
+/**
+ * Upload, sign, upload the companion. `sha256` may be a function, read once the object is stored:
+ * a stream hashed on its way up (the manifest is signed only after the PUT anyway).
+ */
+export async function publishRelease(s3: S3Client, req: PublishRequest, sha256: string | (() => string)): Promise<Published> {
+  const size = Buffer.isBuffer(req.body) ? req.body.length : req.size;
+  if (size === undefined) throw publishError('a streamed body needs its size', 'PUBLISH_USAGE');
+  const reserved = reservedKeyReason(req.key);
+  if (reserved !== undefined) throw publishError(`refusing key ${JSON.stringify(req.key)}: ${reserved}`, 'UNSAFE_KEY');
   const release = await allocateRelease(s3, req.bucket, req.key, req.release);
-  const put = await s3.send(new PutObjectCommand({ Bucket: req.bucket, Key: req.key, Body: req.body, ContentLength: req.body.length }));
+  const put = await s3.send(new PutObjectCommand({ Bucket: req.bucket, Key: req.key, Body: req.body, ContentLength: size }));
   const versionId = put.VersionId && put.VersionId !== 'null' ? put.VersionId : undefined;
   const manifest: ReleaseManifest = {
     format: 1,
     bucket: req.bucket,
     key: req.key,
     ...(versionId ? { versionId } : {}),
-    sha256,
-    size: req.body.length,
+    sha256: typeof sha256 === 'string' ? sha256 : sha256(),
+    size,
     release,
     expires: expiresText(req.expires),
     keyId: req.signer.keyId,

@@ -7,7 +7,7 @@ import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyOb
 import { ShadowplugError } from '../errors';
 import { manifestBytes, type ReleaseManifest, type SignedRelease } from './manifest';
 
-/** Signs bytes with one key: a local PEM key, or AWS KMS (bin/commands/kms-signer.ts). */
+/** Signs bytes with one key: a local PEM key, or AWS KMS (kms-signer.ts). */
 export interface ReleaseSigner {
   /** `keyIdOf` the signing key's public half. */
   readonly keyId: string;

@@ -12,9 +12,10 @@ import type { SignedRelease } from '../release/manifest';
 /**
  * The key's current object, or that it has none (never existed, deleted, or a delete marker).
  * `release` is the publisher's signed manifest for this version, when one was published
- * (core/release/companion-read.ts attaches it).
+ * (core/release/companion-read.ts attaches it); `releasePending` says it is being published: its
+ * companion is on the way.
  */
-export type KeyState = { exists: false } | { exists: true; size: number; eTag: string; versionId?: string; release?: SignedRelease };
+export type KeyState = { exists: false } | { exists: true; size: number; eTag: string; versionId?: string; release?: SignedRelease; releasePending?: true };
 
 export async function currentObject(s3: S3Client, bucket: string, key: string, signal?: AbortSignal): Promise<KeyState> {
   try {

@@ -41,7 +41,7 @@ export type RecordOutcome =
       eventName: string;
       bucket: string;
       key: string;
-      reason: 'object-missing' | 'object-changed' | 'superseded' | 'no-default-target' | 'no-targets' | 'invalid-thing-name' | 'folder-marker';
+      reason: 'object-missing' | 'object-changed' | 'superseded' | 'no-default-target' | 'no-targets' | 'invalid-thing-name' | 'folder-marker' | 'release-pending';
       detail: string;
     }
   /** Too many targets to write here: their batches are on the fan-out queue (core/fleet). */
@@ -162,6 +162,10 @@ async function processChange(change: ObjectChange, deps: ProcessDeps, writer: Sh
     seen = undefined;
     const state = await withRelease(deps.s3, change.bucket, change.key, current, log);
     log.debug('current state of the key', { state });
+    if (state.exists && state.releasePending) {
+      log.info('the key\'s current version is being published as a signed release; its companion\'s event delivers it', { versionId: state.versionId });
+      return { status: 'skipped', ...base, reason: 'release-pending', detail: 'its signed release is on the way' };
+    }
     // A fleet is not read shadow by shadow here: the worker decides per thing from the key's state.
     const queued = deps.enqueue !== undefined && route.things.length > (config.fanOutAbove ?? Infinity);
     // Before reading a possibly large object, see whether any thing needs it: a duplicate or

@@ -28,7 +28,7 @@ export type S3ErrorCode =
   | 'S3_OBJECT_CHANGED'
   /** The range starts past the object's end. */
   | 'S3_INVALID_RANGE'
-  /** 403: a policy fix or fresh credentials make the retry work. */
+  /** 403, or an expired or invalid session token (400): a policy fix or fresh credentials make the retry work. */
   | 'S3_ACCESS_DENIED'
   | 'S3_THROTTLED'
   /** Another 4xx. */
@@ -46,7 +46,8 @@ export interface S3Failure {
 }
 
 const MISSING = new Set(['NoSuchKey', 'NotFound', 'NoSuchVersion', 'NoSuchBucket']);
-const DENIED = new Set(['AccessDenied', 'Forbidden', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'AllAccessDisabled']);
+// The token errors come as 400, but mean the same: these credentials will not do, fresh ones may.
+const DENIED = new Set(['AccessDenied', 'Forbidden', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'AllAccessDisabled', 'ExpiredToken', 'InvalidToken', 'TokenRefreshRequired']);
 const THROTTLED = new Set(['SlowDown', 'Throttling', 'ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded']);
 
 function codeOf(status: number | undefined, name: string): S3ErrorCode {

@@ -9,7 +9,7 @@ import { boolean, byteSize, endpoint, integer, MQTT_PORT, text } from './codecs'
 import { LOG_LEVEL_TEXT, logLevelSetting } from './log-level';
 import { codec, envName, setting, type Codec } from './schema';
 import { SettingValueError } from './errors';
-import { plugsCodec } from '../button/settings';
+import { BUTTON_SETTINGS, plugsCodec } from '../button/settings';
 
 const nonEmpty = text((t) => (t === '' ? 'must not be empty' : undefined));
 
@@ -31,6 +31,10 @@ const secret: Codec<string> = codec(
   },
   () => '(secret)',
 );
+
+/** How often the hub polls each plug; how old a plug request may be (the button's click age limit). */
+export const DEFAULT_PLUG_POLL_MS = 10_000;
+export const DEFAULT_MAX_REQUEST_AGE_MS = BUTTON_SETTINGS.maxClickAgeSeconds.default * 1000;
 
 export const AGENT_SETTINGS = {
   endpoint: setting(endpoint(MQTT_PORT), {
@@ -98,13 +102,13 @@ export const AGENT_SETTINGS = {
   plugPollMs: setting(integer(100, 3_600_000), {
     flag: '--plug-poll-ms <ms>',
     unit: 'ms',
-    defaultText: '10000',
+    defaultText: String(DEFAULT_PLUG_POLL_MS),
     description: "how often each plug is polled, so a press on the plug's own button shows in the shadow",
   }),
   maxRequestAgeMs: setting(integer(1_000, 86_400_000), {
     flag: '--max-request-age-ms <ms>',
     unit: 'ms',
-    defaultText: "30000 (the button's click age limit)",
+    defaultText: `${DEFAULT_MAX_REQUEST_AGE_MS} (the button's click age limit)`,
     description: 'a plug request older than this is reported `expired`, never applied',
   }),
   tplinkUsername: setting(nonEmpty, {

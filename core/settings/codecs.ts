@@ -3,7 +3,7 @@
  * where cdk.json or a settings object may hold it structured, a JSON value too; each throws
  * SettingValueError with the problem only (the reader names the source).
  */
-import { formatHostPort } from '../util/host-port';
+import { formatHostPort, parseHostPort } from '../util/host-port';
 import { SettingValueError } from './errors';
 import { codec, type Codec } from './schema';
 
@@ -141,17 +141,10 @@ export function byteSize(): Codec<number> {
 /** `host[:port]` (IPv6 in brackets); the port defaults to `defaultPort`. */
 export function endpoint(defaultPort: number): Codec<{ host: string; port: number }> {
   const coerce = (value: unknown): { host: string; port: number } => {
-    const t = typeof value === 'string' ? value.trim() : '';
-    const bracketed = /^\[([^\]]+)\](?::(.*))?$/.exec(t);
-    const single = !bracketed && (t.match(/:/g) ?? []).length === 1 ? t.indexOf(':') : -1;
-    const host = bracketed ? bracketed[1]! : single >= 0 ? t.slice(0, single) : t;
-    const portText = bracketed ? bracketed[2] : single >= 0 ? t.slice(single + 1) : undefined;
-    if (host === '' || /[\s/]/.test(host)) throw new SettingValueError(`${quote(value)} is not host[:port]`);
-    if (portText === undefined) return { host, port: defaultPort };
-    if (!/^\d{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65_535) {
-      throw new SettingValueError(`${quote(value)}: the port must be 1..65535`);
-    }
-    return { host, port: Number(portText) };
+    const parsed = parseHostPort(typeof value === 'string' ? value : '', defaultPort);
+    if (parsed === 'host' || (parsed !== 'port' && parsed.host.includes('/'))) throw new SettingValueError(`${quote(value)} is not host[:port]`);
+    if (parsed === 'port') throw new SettingValueError(`${quote(value)}: the port must be 1..65535`);
+    return parsed;
   };
   return codec(coerce, ({ host, port }) => formatHostPort(host, port));
 }

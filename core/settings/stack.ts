@@ -52,6 +52,19 @@ const certificatesCodec: Codec<string | Record<string, string>> = codec(
   (v) => (typeof v === 'string' ? v : JSON.stringify(v)),
 );
 
+/**
+ * Who may sign releases with the stack's KMS key: one IAM role or user, by ARN. A session ARN
+ * would stop working with the session; the account root would let any IAM policy there grant signing.
+ */
+function publisherProblem(arn: string): string | undefined {
+  const session = /^arn:aws[a-z-]*:sts::\d{12}:assumed-role\/([^/]+)\//.exec(arn);
+  if (session) return `"${arn}" is one session of a role (the next session has another name): give the role, arn:aws:iam::<account>:role/<path>${session[1]} (aws iam get-role --role-name ${session[1]} --query Role.Arn)`;
+  if (/^arn:aws[a-z-]*:iam::\d{12}:root$/.test(arn) || /^\d{12}$/.test(arn)) return `"${arn}" is the whole account, so any IAM policy there could grant signing: name one role or user`;
+  const principal = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
+  if (!principal.test(arn) || arn.length > 2048) return `"${arn}" is not an IAM role or user ARN (arn:aws:iam::<account>:role/<name> or :user/<name>, no wildcards)`;
+  return undefined;
+}
+
 /** Roll-out mode's context value; its problems are reported under the key like any other. */
 const rolloutCodec: Codec<RolloutContext> = codec(
   (value) => {
@@ -104,7 +117,11 @@ export const STACK_SETTINGS = {
     defaultText: '`shadowplug-device` (when `thingNames` is not set either)',
     description: 'The device (IoT thing); or use `thingNames`, not both',
   }),
-  thingGroups: sets(OBJECT_SETTINGS.thingGroups, 'thingGroups'),
+  thingGroups: {
+    ...sets(OBJECT_SETTINGS.thingGroups, 'thingGroups'),
+    // The fleet is named here once: roll-out jobs target the same groups.
+    description: `${OBJECT_SETTINGS.thingGroups.description}; with \`rollout\`, each roll-out job targets these groups (and \`thingNames\`) too`,
+  },
   fanOutWritesPerSecond: FANOUT_SETTINGS.writesPerSecond,
   shadowProperty: sets(OBJECT_SETTINGS.shadowProperty, 'shadowProperty'),
   shadowName: sets(OBJECT_SETTINGS.shadowName, 'shadowName'),
@@ -127,7 +144,12 @@ export const STACK_SETTINGS = {
   rollout: setting(rolloutCodec, {
     defaultText: 'off (the shadow path)',
     description:
-      'Staged roll-outs (docs/rollout.md): `{"keyPrefix":"releases/","thingGroups":["lobby"]}` makes each upload under keyPrefix an IoT Job for the groups, plus CreateJob\'s own `jobExecutionsRolloutConfig`, `abortConfig`, `timeoutConfig` (defaults: 5 first, ×2 per 5 successes; abort at 10 % failures after 10; 60-minute timeout)',
+      'Staged roll-outs (docs/rollout.md): `{"keyPrefix":"releases/"}` makes each upload under keyPrefix one IoT Job for the fleet the shadow path reaches (`thingNames` and `thingGroups`, named there, not here), plus CreateJob\'s own `jobExecutionsRolloutConfig`, `abortConfig`, `timeoutConfig` (defaults: 5 first, ×2 per 5 successes; abort at 10 % failures after 10; 60-minute timeout)',
+  }),
+  releasePublisher: setting(text(publisherProblem), {
+    defaultText: 'none (no signing key)',
+    description:
+      'Creates the release-signing KMS key (ECC_NIST_P256, SIGN_VERIFY, kept when the stack is deleted) and lets this IAM role or user — no one else — sign with it (`kms:Sign`, `kms:GetPublicKey`): `arn:aws:iam::<account>:role/<name>`; it must exist before the deploy (docs/deploy.md, "Signed releases")',
   }),
   tracing: setting(boolean(), { default: false, description: 'When `true`, both functions trace with AWS X-Ray (active tracing; traces are billed)' }),
 };

@@ -1,5 +1,6 @@
 /** Parsing and checking `host[:port]` as users type it (CLI, Lambda configuration, CDK context). Pure. */
 import { ShadowplugError } from '../errors';
+import { parseHostPort } from '../util/host-port';
 
 export const DEFAULT_PORT = 9999;
 
@@ -9,32 +10,16 @@ export interface PlugAddress {
   port?: number;
 }
 
-export class InvalidAddressError extends ShadowplugError {
-  constructor(input: string, detail: string) {
-    super(`invalid plug address ${JSON.stringify(input)}: ${detail}`, { code: 'TPLINK_INVALID_ADDRESS', retryable: false });
-  }
+function invalidAddress(input: string, detail: string): ShadowplugError {
+  return new ShadowplugError(`invalid plug address ${JSON.stringify(input)}: ${detail}`, { code: 'TPLINK_INVALID_ADDRESS', retryable: false });
 }
 
 /** `192.168.1.20`, `192.168.1.20:9999`, `plug.lan`, `[fe80::1]:9999` → `{ host, port }`. */
 export function parseAddress(input: string, defaultPort = DEFAULT_PORT): { host: string; port: number } {
-  const text = input.trim();
-  let host = text;
-  let portText: string | undefined;
-  const bracketed = /^\[([^\]]+)\](?::(.*))?$/.exec(text);
-  if (bracketed) {
-    host = bracketed[1]!;
-    portText = bracketed[2];
-  } else if ((text.match(/:/g) ?? []).length === 1) {
-    const at = text.indexOf(':');
-    host = text.slice(0, at);
-    portText = text.slice(at + 1);
-  }
-  if (host === '' || /\s/.test(host)) throw new InvalidAddressError(input, 'missing or malformed host');
-  if (portText === undefined) return { host, port: defaultPort };
-  if (!/^\d{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535) {
-    throw new InvalidAddressError(input, 'port must be 1..65535');
-  }
-  return { host, port: Number(portText) };
+  const parsed = parseHostPort(input, defaultPort);
+  if (parsed === 'host') throw invalidAddress(input, 'missing or malformed host');
+  if (parsed === 'port') throw invalidAddress(input, 'port must be 1..65535');
+  return parsed;
 }
 
 const IPV4_LIKE = /^[\d.]+$/;

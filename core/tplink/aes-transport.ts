@@ -9,7 +9,6 @@ import {
   TplinkProtocolError,
   sessionRefused,
   type TplinkEndpoint,
-  type TplinkError,
 } from './errors';
 import {
   aesDecrypt,
@@ -22,7 +21,7 @@ import {
 } from './aes-crypto';
 import { TAPO_DEFAULT_CREDENTIALS } from './credentials';
 import { SMART_AUTHENTICATION_CODES, SMART_DEVICE_BLOCKED, smartErrorName } from './errors';
-import { SessionTransport, sessionExpiry, type Exchange, type SessionTransportOptions } from './session-transport';
+import { parseReplyJson, SessionTransport, sessionExpiry, StaleSession, type Exchange, type SessionTransportOptions } from './session-transport';
 import type { Credentials } from './klap-crypto';
 import { isObject } from '../util/guards';
 
@@ -48,13 +47,7 @@ function handshakeKeyPair(): HandshakeKeyPair {
   return keyPair;
 }
 
-class StaleSession extends Error {
-  constructor(readonly failure: TplinkError) {
-    super(failure.message);
-  }
-}
-
-export class AesTransport extends SessionTransport {
+export class AesTransport extends SessionTransport<AesSession> {
   loginVersion: AesLoginVersion | undefined;
   private readonly wantedLogin: AesLoginVersion | 'auto';
 
@@ -63,23 +56,11 @@ export class AesTransport extends SessionTransport {
     this.wantedLogin = options.loginVersion ?? 'auto';
   }
 
-  protected async exchange(exchange: Exchange, request: object): Promise<unknown> {
-    const text = JSON.stringify(request);
-    let session = this.cachedSession() ?? (await this.establish(exchange));
-    for (let retried = false; ; retried = true) {
-      try {
-        return await this.passthrough(exchange, session, text);
-      } catch (err) {
-        if (!(err instanceof StaleSession)) throw err;
-        this.forgetSession();
-        if (retried) throw err.failure;
-        this.log.debug('AES session refused; handshaking once more');
-        session = await this.establish(exchange);
-      }
-    }
+  protected inSession(exchange: Exchange, session: AesSession, request: object): Promise<unknown> {
+    return this.passthrough(exchange, session, JSON.stringify(request));
   }
 
-  private cachedSession(): AesSession | undefined {
+  protected cachedSession(): AesSession | undefined {
     const session = this.sessions.get<AesSession>(this.sessionKey());
     if (session && this.now() < session.expiresAt) {
       this.loginVersion = session.loginVersion;
@@ -97,7 +78,7 @@ export class AesTransport extends SessionTransport {
     const outer = this.outer(reply.status, reply.body, 'securePassthrough');
     const code = outer.error_code;
     if (code === 9999 || code === -1005) {
-      throw new StaleSession(sessionRefused(this.endpoint, `the device answered ${code} (${smartErrorName(code)}) again after a fresh AES handshake`));
+      throw new StaleSession(`error ${code}`, sessionRefused(this.endpoint, `the device answered ${code} (${smartErrorName(code)}) again after a fresh AES handshake`));
     }
     if (code !== 0) return outer; // e.g. -1003: the SMART layer maps it
     const result = isObject(outer.result) ? outer.result : {};
@@ -106,23 +87,14 @@ export class AesTransport extends SessionTransport {
     try {
       decrypted = aesDecrypt(session.key, encrypted);
     } catch (err) {
-      throw new StaleSession(new TplinkProtocolError(this.endpoint, 'decrypt', `AES reply of ${encrypted.length} base64 characters does not decrypt`, err));
+      throw new StaleSession('undecryptable reply', new TplinkProtocolError(this.endpoint, 'decrypt', `AES reply of ${encrypted.length} base64 characters does not decrypt`, err));
     }
-    try {
-      return JSON.parse(decrypted.toString('utf8')) as unknown;
-    } catch (err) {
-      throw new TplinkProtocolError(this.endpoint, 'bad-json', `decrypted AES reply of ${decrypted.length} bytes is not JSON`, err);
-    }
+    return parseReplyJson(this.endpoint, decrypted, 'decrypted AES reply');
   }
 
   private outer(status: number, body: Buffer, what: string): Record<string, unknown> {
     if (status !== 200) throw new TplinkProtocolError(this.endpoint, 'http-status', `AES ${what} answered HTTP ${status}`);
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(body.toString('utf8'));
-    } catch (err) {
-      throw new TplinkProtocolError(this.endpoint, 'bad-json', `AES ${what} reply of ${body.length} bytes is not JSON`, err);
-    }
+    const parsed = parseReplyJson(this.endpoint, body, `AES ${what} reply`);
     if (!isObject(parsed) || typeof parsed.error_code !== 'number') {
       throw new TplinkProtocolError(this.endpoint, 'unexpected-reply', `AES ${what} reply has no error_code`);
     }
@@ -134,7 +106,7 @@ export class AesTransport extends SessionTransport {
    * fixed. Once the device has refused the account, one login per request (the candidates in
    * turn): Tapo firmware blocks logins after a few refused ones.
    */
-  private async establish(exchange: Exchange): Promise<AesSession> {
+  protected async establish(exchange: Exchange): Promise<AesSession> {
     const versions: AesLoginVersion[] = this.wantedLogin === 'auto' ? [2, 1] : [this.wantedLogin];
     const candidates: Credentials[] = this.credentials ? [this.credentials, TAPO_DEFAULT_CREDENTIALS] : [TAPO_DEFAULT_CREDENTIALS];
     const attempts = candidates.flatMap((credentials) => versions.map((loginVersion) => ({ credentials, loginVersion })));

@@ -21,11 +21,11 @@ export interface PlugChild {
   alias: string;
   state: RelayState;
   /** The outlet's own meter (HS300), when the status read it. */
-  energy?: PlugEnergyReading;
+  energy?: PlugEnergy;
 }
 
 /** A meter's reading; each field only where the device gives it. */
-export interface PlugEnergyReading {
+export interface PlugEnergy {
   powerW?: number;
   voltageV?: number;
   currentA?: number;

@@ -16,8 +16,6 @@ import type { Transport } from './transport';
 import { getSysinfoRequest } from './commands';
 import { notThisKind } from './kind-signs';
 
-export { notThisKind } from './kind-signs';
-
 export type TransportKind = 'xor' | 'klap' | 'aes';
 export type ProtocolFamily = 'iot' | 'smart';
 export const TRANSPORT_KINDS: readonly TransportKind[] = ['xor', 'klap', 'aes'];

@@ -3,7 +3,7 @@
  * on bulbs): requests and the reply in either firmware's units. Pure; apart from meter.ts so the
  * IOT plug reads energy without loading the SMART protocol.
  */
-import type { LightKind, PlugEnergyReading } from './commands';
+import type { LightKind, PlugEnergy } from './commands';
 import { isObject } from '../util/guards';
 
 /** The module answering `get_realtime`: plugs and strips `emeter`, bulbs and light strips their own. */
@@ -17,9 +17,9 @@ function num(o: Record<string, unknown>, key: string): number | undefined {
 }
 
 /** Drops absent fields; undefined when nothing is left. */
-export function meterReading(fields: PlugEnergyReading): PlugEnergyReading | undefined {
-  const out: PlugEnergyReading = {};
-  for (const [k, v] of Object.entries(fields) as [keyof PlugEnergyReading, number | undefined][]) if (v !== undefined) out[k] = v;
+export function meterReading(fields: PlugEnergy): PlugEnergy | undefined {
+  const out: PlugEnergy = {};
+  for (const [k, v] of Object.entries(fields) as [keyof PlugEnergy, number | undefined][]) if (v !== undefined) out[k] = v;
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
@@ -27,7 +27,7 @@ export function meterReading(fields: PlugEnergyReading): PlugEnergyReading | und
  * An IOT `get_realtime` answer: older firmware in W/V/A/kWh, newer in mW/mV/mA/Wh (both read);
  * undefined for an error (`module not support`: no meter) or an answer without readings.
  */
-export function parseIotRealtime(reply: unknown, module = 'emeter'): PlugEnergyReading | undefined {
+export function parseIotRealtime(reply: unknown, module = 'emeter'): PlugEnergy | undefined {
   const mod = isObject(reply) ? reply[module] : undefined;
   const rt = isObject(mod) && (num(mod, 'err_code') ?? 0) === 0 ? mod.get_realtime : undefined;
   if (!isObject(rt) || (num(rt, 'err_code') ?? 0) !== 0) return undefined;

@@ -27,8 +27,8 @@ import {
 } from './klap-crypto';
 import { candidateCredentials } from './credentials';
 import { describeTpap, parseTpapDiscoverReply, TPAP_DISCOVER_BODY, unsupportedTransport } from './tpap';
-import { SessionTransport, sessionExpiry, type Exchange, type SessionTransportOptions } from './session-transport';
-import type { TplinkEndpoint , TplinkError } from './errors';
+import { parseReplyJson, SessionTransport, sessionExpiry, StaleSession, type Exchange, type SessionTransportOptions } from './session-transport';
+import type { TplinkEndpoint } from './errors';
 
 export interface KlapTransportOptions extends SessionTransportOptions {
   /**
@@ -49,17 +49,7 @@ interface KlapSession {
   used: number;
 }
 
-/** Retried once with a fresh session. */
-class StaleSession extends Error {
-  constructor(
-    readonly why: string,
-    readonly failure: TplinkError,
-  ) {
-    super(why);
-  }
-}
-
-export class KlapTransport extends SessionTransport {
+export class KlapTransport extends SessionTransport<KlapSession> {
   /** The KLAP version of the last session (after a handshake). */
   version: KlapVersion | undefined;
   private readonly wantedVersion: KlapVersion | 'auto';
@@ -69,29 +59,16 @@ export class KlapTransport extends SessionTransport {
     this.wantedVersion = options.version ?? 'auto';
   }
 
-  protected async exchange(exchange: Exchange, request: object): Promise<unknown> {
-    const plaintext = Buffer.from(JSON.stringify(request), 'utf8');
-    let session = this.cachedSession() ?? (await this.handshake(exchange));
-    for (let retried = false; ; retried = true) {
-      try {
-        return await this.requestOnce(exchange, session, plaintext);
-      } catch (err) {
-        if (!(err instanceof StaleSession)) throw err;
-        this.forgetSession();
-        if (retried) throw err.failure;
-        // A device that took exactly one request on this session takes one per session.
-        if (session.used === 1 && err.why === 'status 403') this.sessions.set(this.oneRequestKey(), true);
-        this.log.debug('KLAP session refused; handshaking once more', { why: err.why });
-        session = await this.handshake(exchange);
-      }
-    }
+  protected override onStale(session: KlapSession, stale: StaleSession): void {
+    // A device that took exactly one request on this session takes one per session.
+    if (session.used === 1 && stale.why === 'status 403') this.sessions.set(this.oneRequestKey(), true);
   }
 
   private oneRequestKey(): string {
     return `${this.sessionKey()}:one-request`;
   }
 
-  private cachedSession(): KlapSession | undefined {
+  protected cachedSession(): KlapSession | undefined {
     const session = this.sessions.get<KlapSession>(this.sessionKey());
     if (session === undefined) return undefined;
     const oneRequest = this.sessions.get<boolean>(this.oneRequestKey()) === true;
@@ -103,7 +80,8 @@ export class KlapTransport extends SessionTransport {
     return undefined;
   }
 
-  private async requestOnce(exchange: Exchange, session: KlapSession, plaintext: Buffer): Promise<unknown> {
+  protected async inSession(exchange: Exchange, session: KlapSession, request: object): Promise<unknown> {
+    const plaintext = Buffer.from(JSON.stringify(request), 'utf8');
     const seq = ++session.seq;
     const reply = await exchange.post(klapRequestPath(seq), klapEncrypt(session.keys, seq, plaintext), {
       Cookie: `${KLAP_SESSION_COOKIE}=${session.cookie}`,
@@ -121,14 +99,10 @@ export class KlapTransport extends SessionTransport {
       throw new StaleSession('undecryptable reply', new TplinkProtocolError(this.endpoint, 'decrypt', `KLAP reply of ${reply.body.length} bytes does not decrypt`, err));
     }
     session.used++;
-    try {
-      return JSON.parse(decrypted.toString('utf8')) as unknown;
-    } catch (err) {
-      throw new TplinkProtocolError(this.endpoint, 'bad-json', `decrypted KLAP reply of ${decrypted.length} bytes is not JSON`, err);
-    }
+    return parseReplyJson(this.endpoint, decrypted, 'decrypted KLAP reply');
   }
 
-  private async handshake(exchange: Exchange): Promise<KlapSession> {
+  protected async establish(exchange: Exchange): Promise<KlapSession> {
     this.stats.handshakes++;
     const localSeed = randomBytes(KLAP_SEED_LENGTH);
     const first = await exchange.post(KLAP_PATHS.handshake1, localSeed);

@@ -79,11 +79,6 @@ export class LoginGuard {
     if (attemptsLeft !== undefined) this.attemptsLeft = attemptsLeft;
   }
 
-  /** Whether the account has been refused (and not accepted since). */
-  get wasRefused(): boolean {
-    return this.refused;
-  }
-
   succeeded(): void {
     this.refused = false;
     this.turn = 0;

@@ -16,11 +16,9 @@ import type { PlugDevice } from './plug';
 import { SmartPlug } from './smart-plug';
 import { TplinkSmartError } from './errors';
 import { iotMeterModule, iotRealtimeRequest, meterReading, parseIotRealtime } from './iot-meter';
-import type { PlugEnergyReading } from './commands';
+import type { PlugEnergy } from './commands';
 
-export { iotRealtimeRequest, parseIotRealtime } from './iot-meter';
-
-export type MeterReading = Omit<PlugEnergyReading, 'todayWh'>;
+export type MeterReading = Omit<PlugEnergy, 'todayWh'>;
 
 /** The request that answered, or `none` when the device (or outlet) has no meter. */
 export type MeterSource = 'iot-realtime' | 'smart-emeter-data' | 'smart-energy-usage' | 'smart-current-power' | 'none';

@@ -9,7 +9,6 @@ import { withPlug, type ConnectOptions, type ConnectionKind, type ConnectedPlug 
 import type { PlugStatus } from './plug';
 
 export type PlugActionName = 'status' | 'on' | 'off' | 'toggle';
-export const PLUG_ACTIONS: readonly PlugActionName[] = ['status', 'on', 'off', 'toggle'];
 
 export interface PlugActionOptions extends ConnectOptions {
   /** One outlet of a strip: full id, 2-digit suffix, or index. */

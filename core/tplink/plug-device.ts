@@ -2,26 +2,17 @@
  * What operations need of a plug whichever protocol it speaks, and what the IOT Plug and the
  * SMART plug share (pure: the transport is given).
  */
-import { selectChild, type ChildSelector, type LightKind, type PlugChild, type PlugEnergyReading, type RelayState, type Sysinfo } from './commands';
+import { selectChild, type ChildSelector, type PlugChild, type PlugEnergy, type Sysinfo } from './commands';
 import type { TplinkEndpoint } from './errors';
 import type { Transport } from './transport';
 
-/** What `status()` reports. Plugs, bulbs and light strips have `relayState`; strips have `children`. */
-export interface PlugStatus {
+/** What `status()` reports: the sysinfo and where the device is. */
+export interface PlugStatus extends Sysinfo {
   host: string;
   port: number;
-  alias: string;
-  model: string;
-  deviceId: string;
-  relayState?: RelayState;
-  children?: PlugChild[];
-  /** A bulb or light strip (switched through its light, not a relay). */
-  light?: LightKind;
   /** Metered plugs and bulbs (HS110, KP115, P110, …); a strip's outlets carry their own. */
   energy?: PlugEnergy;
 }
-
-export type PlugEnergy = PlugEnergyReading;
 
 /** What operations need of a plug, whichever protocol it speaks (IOT: Plug; SMART: SmartPlug). */
 export interface PlugDevice {

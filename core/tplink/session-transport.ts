@@ -5,7 +5,7 @@
  * that outlives the transport (a warm Lambda or the agent skips the handshake next time).
  */
 import { deviceMutex, type DeviceHolder, type DeviceMutex } from './device-mutex';
-import { formatEndpoint, SMART_DEVICE_BLOCKED, TplinkTimeoutError, transportClosed, type TplinkEndpoint } from './errors';
+import { formatEndpoint, SMART_DEVICE_BLOCKED, TplinkProtocolError, TplinkTimeoutError, transportClosed, type TplinkEndpoint, type TplinkError } from './errors';
 import { DeviceConnection, httpPost, type HttpReply } from './http-post';
 import { assertPositiveMs, DEFAULT_REQUEST_TIMEOUT_MS, type Transport, type TransportTimeouts } from './transport';
 import { SerialQueue } from '../util/serial-queue';
@@ -103,7 +103,26 @@ export interface Exchange {
   post(path: string, body: Buffer | string, headers?: Record<string, string>): Promise<HttpReply>;
 }
 
-export abstract class SessionTransport implements Transport {
+/** A reply's JSON; `what` names the reply in the error. */
+export function parseReplyJson(endpoint: TplinkEndpoint, bytes: Buffer, what: string): unknown {
+  try {
+    return JSON.parse(bytes.toString('utf8')) as unknown;
+  } catch (err) {
+    throw new TplinkProtocolError(endpoint, 'bad-json', `${what} of ${bytes.length} bytes is not JSON`, err);
+  }
+}
+
+/** A session the device refused, or a reply that does not decrypt: worth one fresh session. */
+export class StaleSession extends Error {
+  constructor(
+    readonly why: string,
+    readonly failure: TplinkError,
+  ) {
+    super(why);
+  }
+}
+
+export abstract class SessionTransport<S = unknown> implements Transport {
   readonly endpoint: TplinkEndpoint;
   readonly stats: SessionTransportStats = { roundTrips: 0, handshakes: 0 };
   protected readonly requestTimeoutMs: number;
@@ -139,8 +158,31 @@ export abstract class SessionTransport implements Transport {
     this.holder = (options.mutex ?? deviceMutex).holder(this.deviceKey, user, () => new TplinkTimeoutError(this.endpoint, 'queue', this.requestTimeoutMs));
   }
 
-  /** Encrypts and sends one request within the session, establishing it first when needed. */
-  protected abstract exchange(exchange: Exchange, request: object): Promise<unknown>;
+  /** This device's cached session, when still usable. */
+  protected abstract cachedSession(): S | undefined;
+  /** A new session (handshake, login), cached. */
+  protected abstract establish(exchange: Exchange): Promise<S>;
+  /** Encrypts and sends one request within `session`; throws a StaleSession when a fresh one may succeed. */
+  protected abstract inSession(exchange: Exchange, session: S, request: object): Promise<unknown>;
+  /** Sees a session the device refused before it is replaced. */
+  protected onStale(_session: S, _stale: StaleSession): void {}
+
+  /** One request in the cached session (else a new one); a stale session gets one new session, no more. */
+  private async exchange(exchange: Exchange, request: object): Promise<unknown> {
+    let session = this.cachedSession() ?? (await this.establish(exchange));
+    for (let retried = false; ; retried = true) {
+      try {
+        return await this.inSession(exchange, session, request);
+      } catch (err) {
+        if (!(err instanceof StaleSession)) throw err;
+        this.forgetSession();
+        if (retried) throw err.failure;
+        this.onStale(session, err);
+        this.log.debug('session refused; handshaking once more', { why: err.why });
+        session = await this.establish(exchange);
+      }
+    }
+  }
 
   /** Sends after the requests before it; its budget starts when its turn comes. */
   send(request: object): Promise<unknown> {

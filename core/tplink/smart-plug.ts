@@ -4,7 +4,8 @@
  */
 import type { Sysinfo } from './commands';
 import { TplinkProtocolError, type TplinkEndpoint } from './errors';
-import { PlugBase, type PlugEnergy, type PlugStatus, type SetPowerOptions, type StatusOptions } from './plug-device';
+import type { PlugEnergy } from './commands';
+import { PlugBase, type PlugStatus, type SetPowerOptions, type StatusOptions } from './plug-device';
 import { SmartProtocol, type SmartCall } from './smart-protocol';
 import type { Transport } from './transport';
 

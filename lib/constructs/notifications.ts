@@ -1,9 +1,10 @@
 import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import { AnyPrincipal, Effect, type IRole, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { type IRole, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { grantsOnlyForAwsServices } from './kms-policy';
 
 export interface NotificationsProps {
   /** Subscribed by email when given; AWS mails a confirmation link first. */
@@ -30,17 +31,7 @@ export class Notifications extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
     this.key.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
-    // Grants on this key only for AWS services acting for a resource (Control Tower CT.KMS.PR.3).
-    this.key.addToResourcePolicy(
-      new PolicyStatement({
-        sid: 'GrantsOnlyForAwsServices',
-        effect: Effect.DENY,
-        principals: [new AnyPrincipal()],
-        actions: ['kms:CreateGrant'],
-        resources: ['*'],
-        conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
-      }),
-    );
+    this.key.addToResourcePolicy(grantsOnlyForAwsServices());
 
     // The outcomes topic: encrypted, reachable only over TLS (enforceSSL adds the deny statement).
     this.topic = new Topic(this, 'Outcomes', {

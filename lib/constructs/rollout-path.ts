@@ -15,7 +15,8 @@ export interface RolloutPathProps {
   readonly bucket: Bucket;
   /** Uploads under this prefix become jobs (disjoint from the shadow path's prefix). */
   readonly keyPrefix: string;
-  /** The thing groups every job targets — and the only targets the function may name. */
+  /** The fleet every job targets — and the only targets the function may name: these things and these groups. */
+  readonly thingNames: readonly string[];
   readonly thingGroups: readonly string[];
   readonly settings: RolloutSettings;
   /** The end of each roll-out (completed, aborted) is published here, and failed invocations. */
@@ -28,7 +29,7 @@ const JOB_IDS = 'sp-*';
 
 /**
  * Roll-out mode: upload under `keyPrefix` → bucket event → upload-to-job function → CreateJob for
- * the thing groups with the configured roll-out, abort and timeout. IoT's job events
+ * the fleet (the stack's things and thing groups, as the shadow path reaches them) with the configured roll-out, abort and timeout. IoT's job events
  * (`$aws/events/job/<id>/completed|canceled`) → topic rule → rollout-ended function → one SNS
  * message naming the failed devices and their codes. Job events are an account setting with no
  * CloudFormation resource: `aws iot update-event-configurations --event-configurations
@@ -44,13 +45,15 @@ export class RolloutPath extends Construct {
   constructor(scope: Construct, id: string, props: RolloutPathProps) {
     super(scope, id);
     const stack = Stack.of(this);
+    const thingArns = props.thingNames.map((name) => stack.formatArn({ service: 'iot', resource: 'thing', resourceName: name }));
     const groupArns = props.thingGroups.map((name) => stack.formatArn({ service: 'iot', resource: 'thinggroup', resourceName: name }));
+    const targets = [...thingArns, ...groupArns];
     const jobArn = stack.formatArn({ service: 'iot', resource: 'job', resourceName: JOB_IDS });
-    const environment = rolloutFunctionEnvironment({ targets: groupArns, keyPrefix: props.keyPrefix, settings: props.settings, topicArn: props.topic.topicArn });
+    const environment = rolloutFunctionEnvironment({ targets, keyPrefix: props.keyPrefix, settings: props.settings, topicArn: props.topic.topicArn });
 
     this.createJobs = new BundledFunction(this, 'CreateJobs', {
       entry: 'lambda/upload-to-job.ts',
-      description: 'S3 object created under the roll-out prefix: hash it and create an IoT Job for the thing groups',
+      description: 'S3 object created under the roll-out prefix: hash it and create an IoT Job for the fleet (things and thing groups)',
       memorySize: 1769,
       timeout: Duration.minutes(5),
       environment,
@@ -61,8 +64,8 @@ export class RolloutPath extends Construct {
     props.bucket.addEventNotification(EventType.OBJECT_CREATED, new LambdaDestination(this.createJobs.fn), ...filter);
     this.createJobs.fn.addToRolePolicy(new PolicyStatement({ sid: 'ReadReleases', actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [props.bucket.arnForObjects(`${props.keyPrefix}*`)] }));
     this.createJobs.fn.addToRolePolicy(new PolicyStatement({ sid: 'TellMissingFromDenied', actions: ['s3:ListBucket'], resources: [props.bucket.bucketArn] }));
-    // CreateJob is authorised on the job and on each target: our job ids, the configured groups only.
-    this.createJobs.fn.addToRolePolicy(new PolicyStatement({ sid: 'CreateJobsForConfiguredGroups', actions: ['iot:CreateJob'], resources: [jobArn, ...groupArns] }));
+    // CreateJob is authorised on the job and on each target: our job ids, the configured things and groups only.
+    this.createJobs.fn.addToRolePolicy(new PolicyStatement({ sid: 'CreateJobsForTheFleet', actions: ['iot:CreateJob'], resources: [jobArn, ...targets] }));
     Validations.of(this.createJobs.role).acknowledge(
       { id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${bucketLogicalId(props.bucket)}.Arn>/${props.keyPrefix}*]`, reason: 'Any uploaded release may need hashing: object-level read on the files bucket, limited to the roll-out prefix.' },
       { id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:job/${JOB_IDS}]`, reason: 'Job ids are made per upload (sp-<hash>): the function may create only jobs named so.' },

@@ -8,7 +8,7 @@
  */
 import type { EventEmitter } from 'node:events';
 import { pipeline, type Readable } from 'node:stream';
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { errorMessage } from '../../core/errors';
 import { DetectionCache } from '../../core/tplink/connect';
 import type { Credentials } from '../../core/tplink/klap-crypto';
@@ -16,6 +16,9 @@ import { clickSandbox, describeClick } from '../click';
 import type { SandboxEvent } from '../event-log';
 import type { SandboxInfo } from '../sandbox-info';
 import { hashingStream, sandboxS3Client, validateKey } from '../upload';
+import { DEFAULT_EXPIRES_MS, publishRelease } from '../../core/release/publish';
+import type { ReleaseSigner } from '../../core/release/signature';
+import { signerFromFile } from '../publisher-key';
 import { loadAssets } from './assets';
 import { DashboardRequestError } from '../errors';
 import { DashboardModel } from './model';
@@ -97,7 +100,8 @@ export async function startDashboard(source: DashboardSource, options: Dashboard
   const s3 = sandboxS3Client(info);
   let server: DashboardServer;
   try {
-    server = await startDashboardServer({ ...(options.port !== undefined ? { port: options.port } : {}), assets, actions: dashboardActions(source, model, hub, monitor, s3) });
+    const publisher = { s3, signer: signerFromFile(info.signingKey), clock };
+    server = await startDashboardServer({ ...(options.port !== undefined ? { port: options.port } : {}), assets, actions: dashboardActions(source, model, hub, monitor, publisher) });
   } catch (err) {
     stopPlugShadows();
     s3.destroy();
@@ -143,7 +147,7 @@ function firstPlugConnector(source: DashboardSource): ReturnType<typeof tplinkCo
 }
 
 /** What the page's requests do: read the model and shadows, or act through the sandbox's own doors. */
-function dashboardActions(source: DashboardSource, model: DashboardModel, hub: Broadcaster, monitor: PlugMonitor, s3: S3Client): DashboardActions {
+function dashboardActions(source: DashboardSource, model: DashboardModel, hub: Broadcaster, monitor: PlugMonitor, publisher: Publisher): DashboardActions {
   const { info } = source;
   return {
     snapshot: () => model.snapshot(),
@@ -160,16 +164,26 @@ function dashboardActions(source: DashboardSource, model: DashboardModel, hub: B
       const result = await clickSandbox({ clickType: type, info, watchMs: 0, ...(source.plugCredentials ? { credentials: source.plugCredentials } : {}) });
       return { summary: describeClick(result) };
     },
-    upload: (request) => putObject(s3, info, request),
+    upload: (request) => publishObject(publisher, info, request),
   };
 }
 
-/** The page's file into the bucket, hashed on the way: `name` for every device, `things/<thing>/name` for one. */
-async function putObject(
-  s3: S3Client,
+/** How the page's uploads are published: the sandbox's bucket and publisher key. */
+interface Publisher {
+  s3: S3Client;
+  signer: ReleaseSigner;
+  clock: () => number;
+}
+
+/**
+ * The page's file published as a signed release (as `sandbox upload` does), hashed on the way:
+ * `name` for every device, `things/<thing>/name` for one.
+ */
+async function publishObject(
+  { s3, signer, clock }: Publisher,
   info: SandboxInfo,
   request: { name: string; thing?: string; size: number; body: Readable },
-): Promise<{ key: string; url: string; size: number; sha256: string }> {
+): Promise<{ key: string; url: string; size: number; sha256: string; release: number }> {
   const { name, thing, size } = request;
   if (name === '' || name.includes('/') || name === '.' || name === '..') {
     throw new DashboardRequestError(400, `name must be a file name without "/" (got ${JSON.stringify(name)})`);
@@ -187,9 +201,9 @@ async function putObject(
   pipeline(request.body, body, () => undefined);
   const url = `s3://${info.s3.bucket}/${key}`;
   try {
-    await s3.send(new PutObjectCommand({ Bucket: info.s3.bucket, Key: key, Body: body, ContentLength: size }));
+    const published = await publishRelease(s3, { bucket: info.s3.bucket, key, body, size, signer, expires: new Date(clock() + DEFAULT_EXPIRES_MS) }, sha256);
+    return { key, url, size, sha256: published.manifest.sha256, release: published.manifest.release };
   } catch (err) {
     throw new DashboardRequestError(502, `storing ${url} at ${info.s3.endpoint} failed: ${errorMessage(err)}`, { retryable: true, cause: err });
   }
-  return { key, url, size, sha256: sha256() };
 }

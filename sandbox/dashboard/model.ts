@@ -8,7 +8,8 @@ import { FleetNarration } from '../fleet-narration';
 import { sameObjectNamed } from '../shadow-observer';
 import { PlugShadows, type PlugEntry } from './plug-shadows';
 import { RolloutTracker } from './rollouts';
-import type { DashboardHeader, DeviceView, FileView, FleetSummary, PlugShadowView, PlugView, RolloutView, Snapshot, TimelineEntry, UploadView } from './view';
+import { REFUSAL_CODES } from '../../core/release/trust';
+import type { DashboardHeader, DeviceView, ReleaseView, FileView, FleetSummary, PlugShadowView, PlugView, RolloutView, Snapshot, TimelineEntry, UploadView } from './view';
 
 /** Timeline entries kept (and sent to a page that connects). */
 export const TIMELINE_LENGTH = 200;
@@ -32,6 +33,28 @@ function errorOf(reported: unknown): string | undefined {
   const e = obj(obj(reported)?.error);
   if (!e) return undefined;
   return typeof e.message === 'string' ? e.message : typeof e.code === 'string' ? e.code : 'error';
+}
+
+const releaseOf = (value: unknown): number | undefined => {
+  const n = obj(obj(value)?.manifest)?.release;
+  return typeof n === 'number' ? n : undefined;
+};
+
+/** The device's word on its release, from its shadow's `desired.<p>` and `reported.<p>` (see ReleaseView). */
+export function releaseView(desiredValue: unknown, reportedValue: unknown, inSync: boolean): ReleaseView | undefined {
+  const desired = fileOf(desiredValue);
+  const error = obj(obj(reportedValue)?.error);
+  const code = typeof error?.code === 'string' ? error.code : undefined;
+  const asked = releaseOf(desiredValue);
+  const withRelease = (r: number | undefined) => (r !== undefined ? { release: r } : {});
+  // A refusal of what is asked now (the agent reports the desired hash with it); RELEASE_UNSIGNED
+  // of a value that is signed now was about the same bytes before their release arrived.
+  const refusal = code !== undefined && (REFUSAL_CODES as readonly string[]).includes(code) && (!desired || error?.hash === desired.hash) && !(code === 'RELEASE_UNSIGNED' && asked !== undefined);
+  if (refusal) return { state: 'refused', code, ...withRelease(asked) };
+  const installed = releaseOf(reportedValue);
+  if ((inSync || !desired) && installed !== undefined) return { state: 'verified', release: installed };
+  if (!desired) return undefined;
+  return asked !== undefined ? { state: 'signed', release: asked } : { state: 'unsigned' };
 }
 
 export interface ModelChanges {
@@ -146,6 +169,9 @@ export class DashboardModel {
     // The same bytes under another key or version are not what was asked for.
     device.inSync = sameObjectNamed(this.property, state?.desired, state?.reported);
     if (device.inSync) delete device.progress;
+    const release = releaseView(obj(state?.desired)?.[this.property], reportedValue, device.inSync);
+    if (release) device.release = release;
+    else delete device.release;
     const reportedError = errorOf(reportedValue);
     if (reportedError !== undefined) device.lastError = reportedError;
     else if (device.inSync) delete device.lastError;

@@ -22,7 +22,7 @@ export interface DashboardActions {
   shadow(thing: string): Promise<ShadowResponse>;
   toggle(child?: number): Promise<PlugView>;
   click(type: ClickTypeName): Promise<{ summary: string }>;
-  upload(request: { name: string; thing?: string; size: number; body: Readable }): Promise<{ key: string; url: string; size: number; sha256: string }>;
+  upload(request: { name: string; thing?: string; size: number; body: Readable }): Promise<{ key: string; url: string; size: number; sha256: string; release: number }>;
 }
 
 export interface DashboardServer {

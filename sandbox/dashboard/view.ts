@@ -86,6 +86,18 @@ export interface FileView {
   size?: number;
 }
 
+/**
+ * What a device made of the signed release it is asked for: `verified` (installed after its
+ * signature and release number checked out), `signed` (asked for, not installed yet), `unsigned`
+ * (asked for a file with no signed release), `refused` (with the device's code, e.g. RELEASE_ROLLBACK).
+ */
+export interface ReleaseView {
+  state: 'verified' | 'signed' | 'unsigned' | 'refused';
+  /** The release number: installed (verified) or asked for. */
+  release?: number;
+  code?: string;
+}
+
 export interface DeviceView {
   thing: string;
   /** undefined: no agent runs in the sandbox for it (`--no-agents`), so nobody knows. */
@@ -97,6 +109,8 @@ export interface DeviceView {
   progress?: { bytes: number; total?: number };
   lastError?: string;
   shadowVersion?: number;
+  /** undefined: no file asked for or installed. */
+  release?: ReleaseView;
 }
 
 export interface FleetSummary {

@@ -8,12 +8,10 @@
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { enforceIam, motoUser as user, type AccessKey } from './moto-iam';
 import { startMotoServer } from './s3-peers';
 
-export interface AccessKey {
-  accessKeyId: string;
-  secretAccessKey: string;
-}
+export type { AccessKey };
 
 export interface MotoSecrets {
   /** The counting proxy in front of moto: give it to clients as their endpoint. */
@@ -30,30 +28,6 @@ export interface MotoSecrets {
 }
 
 const REGION = 'us-east-1';
-
-/** IAM's query API before IAM is enforced: moto routes on the credential scope and checks no signature yet. */
-async function iam(endpoint: string, params: Record<string, string>): Promise<string> {
-  const response = await fetch(endpoint, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      authorization: `AWS4-HMAC-SHA256 Credential=setup/20261130/${REGION}/iam/aws4_request, SignedHeaders=host, Signature=0`,
-    },
-    body: new URLSearchParams({ ...params, Version: '2010-05-08' }).toString(),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`IAM ${params.Action}: ${response.status} ${text}`);
-  return text;
-}
-
-async function user(endpoint: string, name: string, actions: string[]): Promise<AccessKey> {
-  await iam(endpoint, { Action: 'CreateUser', UserName: name });
-  const policy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: actions, Resource: '*' }] };
-  await iam(endpoint, { Action: 'PutUserPolicy', UserName: name, PolicyName: `${name}-policy`, PolicyDocument: JSON.stringify(policy) });
-  const xml = await iam(endpoint, { Action: 'CreateAccessKey', UserName: name });
-  const field = (tag: string) => new RegExp(`<${tag}>([^<]+)</${tag}>`).exec(xml)?.[1] ?? '';
-  return { accessKeyId: field('AccessKeyId'), secretAccessKey: field('SecretAccessKey') };
-}
 
 function countingProxy(target: string, seen: string[]): Promise<Server> {
   const { hostname, port } = new URL(target);
@@ -81,8 +55,7 @@ export async function startMotoSecrets(): Promise<MotoSecrets> {
       outsider: await user(moto.endpoint, 'outsider', ['secretsmanager:DescribeSecret']),
     };
     // From here on every request must be signed by one of those keys and allowed by its policy.
-    const reset = await fetch(`${moto.endpoint}/moto-api/reset-auth`, { method: 'POST', body: '0' });
-    if (!reset.ok) throw new Error(`moto reset-auth: ${reset.status}`);
+    await enforceIam(moto.endpoint);
     proxy = await countingProxy(moto.endpoint, seen);
     const endpoint = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
     admin = new SecretsManagerClient({ endpoint, region: REGION, credentials: adminKey });

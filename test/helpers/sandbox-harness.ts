@@ -158,7 +158,7 @@ export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.Pro
 }
 
 /** Runs a CLI command to completion; resolves with its exit code and output. */
-export async function runCliToEnd(args: string[], options: { cwd?: string; timeoutMs?: number } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export async function runCliToEnd(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const run = runCli(args, options);
   run.child.stdin.end();
   const timer = setTimeout(() => run.child.kill('SIGKILL'), options.timeoutMs ?? 20_000);

@@ -1,6 +1,7 @@
 /**
- * The stack in roll-out mode (`-c rollout=...`): the upload-to-job function may create only our
- * jobs for the configured thing groups and pass no role (devices download with their own
+ * The stack in roll-out mode (`-c rollout=...`): jobs target the fleet the shadow path reaches,
+ * named once by `thingNames`/`thingGroups`; the upload-to-job function may create only our jobs,
+ * for those things and groups only, and pass no role (devices download with their own
  * credentials: no presigned-URL role exists); the notifier reads only our jobs' executions; the
  * device policy adds the thing's own job topics (and nothing of another thing) and stays within IoT's 2,048 characters in the
  * largest relay configuration; overlapping prefixes and bad settings stop the synth naming the key.
@@ -8,39 +9,61 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { policyCharacters } from '../../core/iot-policy/document';
 import { ROLLOUT_ENV } from '../../core/jobs/config';
+import { envName } from '../../core/settings/schema';
 import { AWS_LIMITS } from '../../lib/limits/aws-limits';
 import { awsLimitViolations } from '../../lib/limits/check';
 import { ENVIRONMENT_CONTEXT_KEYS } from '../../lib/limits/environment-keys';
 import { LONG_REGION, resolveTemplate } from '../../lib/limits/resolve-template';
-import { renderList } from './render';
+import { render, renderList } from './render';
 import { resourceId, roleStatements, synthesize, type Synthesis } from './synth';
 
 const ARN = 'arn:aws:iot:eu-west-1:123456789012';
-const ROLLOUT = JSON.stringify({ keyPrefix: 'releases/', thingGroups: ['lobby', 'hall'], abortConfig: { criteriaList: [{ failureType: 'FAILED', action: 'CANCEL', thresholdPercentage: 20, minNumberOfExecutedThings: 5 }] } });
+const ROLLOUT = JSON.stringify({ keyPrefix: 'releases/', abortConfig: { criteriaList: [{ failureType: 'FAILED', action: 'CANCEL', thresholdPercentage: 20, minNumberOfExecutedThings: 5 }] } });
 let s: Synthesis;
 
 beforeAll(() => {
-  s = synthesize({ rollout: ROLLOUT, keyPrefix: 'files/' }, { bundle: false });
+  s = synthesize({ rollout: ROLLOUT, keyPrefix: 'files/', thingGroups: 'lobby,hall', thingName: 'kiosk' }, { bundle: false });
 });
 afterAll(() => s?.close());
 
 const actionsOf = (statements: Record<string, unknown>[]) => statements.flatMap((st) => renderList(st.Action));
 
 describe('rollout (roll-out mode)', () => {
-  it('lets upload-to-job create only our jobs, for the configured groups only, and pass no role', () => {
+  it("lets upload-to-job create only our jobs, for the fleet's things and groups only, and pass no role", () => {
     const statements = roleStatements(s, resourceId(s, 'AWS::IAM::Role', 'RolloutPathCreateJobsRole'));
     const iot = statements.filter((st) => renderList(st.Action).some((a) => a.startsWith('iot:')));
-    expect(iot.map((st) => [renderList(st.Action), renderList(st.Resource)])).toEqual([[['iot:CreateJob'], [`${ARN}:job/sp-*`, `${ARN}:thinggroup/lobby`, `${ARN}:thinggroup/hall`]]]);
+    expect(iot.map((st) => [renderList(st.Action), renderList(st.Resource)])).toEqual([[['iot:CreateJob'], [`${ARN}:job/sp-*`, `${ARN}:thing/kiosk`, `${ARN}:thinggroup/lobby`, `${ARN}:thinggroup/hall`]]]);
     expect(actionsOf(statements).some((a) => a.startsWith('iam:'))).toBe(false);
     const everyAction = Object.values(s.json.Resources).filter((r) => r.Type === 'AWS::IAM::Policy').flatMap((r) => actionsOf((r.Properties?.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement));
     expect(everyAction).not.toContain('iam:PassRole');
   });
 
-  it('configures the function with the groups, the prefix and the settings as CreateJob takes them', () => {
+  it("targets the groups alone when they name the fleet and no thing was named (the default thing's execution would never end)", () => {
+    const groupsOnly = synthesize({ rollout: ROLLOUT, keyPrefix: 'files/', thingGroups: 'lobby' }, { bundle: false });
+    try {
+      const fn = groupsOnly.json.Resources[resourceId(groupsOnly, 'AWS::Lambda::Function', 'RolloutPathCreateJobsFunction')]!;
+      expect(render((fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables[ROLLOUT_ENV.targets])).toBe(`${ARN}:thinggroup/lobby`);
+    } finally {
+      groupsOnly.close();
+    }
+    const thingOnly = synthesize({ rollout: ROLLOUT, keyPrefix: 'files/' }, { bundle: false });
+    try {
+      const fn = thingOnly.json.Resources[resourceId(thingOnly, 'AWS::Lambda::Function', 'RolloutPathCreateJobsFunction')]!;
+      expect(render((fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables[ROLLOUT_ENV.targets])).toBe(`${ARN}:thing/shadowplug-device`);
+    } finally {
+      thingOnly.close();
+    }
+  });
+
+  it('configures the function with the fleet, the prefix and the settings as CreateJob takes them', () => {
     const fn = s.json.Resources[resourceId(s, 'AWS::Lambda::Function', 'RolloutPathCreateJobsFunction')]!;
-    const variables = (fn.Properties?.Environment as { Variables: Record<string, string> }).Variables;
+    const variables = (fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
     expect(variables[ROLLOUT_ENV.keyPrefix]).toBe('releases/');
-    expect(JSON.parse(variables[ROLLOUT_ENV.settings]!)).toMatchObject({ abortConfig: { criteriaList: [{ failureType: 'FAILED', thresholdPercentage: 20 }] }, timeoutConfig: { inProgressTimeoutInMinutes: 60 } });
+    // The same fleet as the shadow path's: its thing, and the groups the object function lists.
+    expect(render(variables[ROLLOUT_ENV.targets])).toBe(`${ARN}:thing/kiosk,${ARN}:thinggroup/lobby,${ARN}:thinggroup/hall`);
+    const objectFn = s.json.Resources[resourceId(s, 'AWS::Lambda::Function', 'FilePathHandlerFunction')]!;
+    expect((objectFn.Properties?.Environment as { Variables: Record<string, string> }).Variables[envName('thingGroups')]).toBe('lobby,hall');
+    expect(JSON.parse(variables[ROLLOUT_ENV.settings] as string)).toMatchObject({ abortConfig: { criteriaList: [{ failureType: 'FAILED', thresholdPercentage: 20 }] }, timeoutConfig: { inProgressTimeoutInMinutes: 60 } });
   });
 
   it('lets the notifier read only our jobs and publish the roll-out end', () => {
@@ -86,8 +109,8 @@ describe('rollout (roll-out mode)', () => {
   it.each([
     [{ rollout: ROLLOUT }, /context "rollout": keyPrefix "releases\/" overlaps keyPrefix ""/],
     [{ rollout: ROLLOUT, keyPrefix: 'releases/beta/' }, /overlaps/],
-    [{ rollout: '{"keyPrefix":"releases/","thingGroups":[]}', keyPrefix: 'files/' }, /context "rollout": thingGroups: expected 1-100 thing-group names/],
-    [{ rollout: '{"keyPrefix":"releases/","thingGroups":["a"],"jobExecutionsRolloutConfig":{"maximumPerMinute":0}}', keyPrefix: 'files/' }, /context "rollout": jobExecutionsRolloutConfig.maximumPerMinute: expected an integer 1-1000/],
+    [{ rollout: '{"keyPrefix":"releases/","thingGroups":["a"]}', keyPrefix: 'files/' }, /context "rollout": thingGroups: the fleet is named once, by the thingGroups \(and thingNames\) context keys/],
+    [{ rollout: '{"keyPrefix":"releases/","jobExecutionsRolloutConfig":{"maximumPerMinute":0}}', keyPrefix: 'files/' }, /context "rollout": jobExecutionsRolloutConfig.maximumPerMinute: expected an integer 1-1000/],
   ])('refuses %j', (context, message) => {
     expect(() => synthesize(context, { bundle: false })).toThrow(message);
   });

@@ -4,7 +4,7 @@
  * process, then Ctrl-C. Nothing is called in-process here: only the CLI and real sockets.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -20,6 +20,7 @@ describe('npx shadowplug sandbox (the CLI, as the README says)', () => {
   const work = mkdtempSync(join(tmpdir(), 'sandbox-cli-'));
   const dir = join(work, '.sandbox');
   let run: CliRun | undefined;
+  let publisherPem = '';
   afterAll(async () => {
     if (run && run.child.exitCode === null) {
       run.child.kill('SIGKILL');
@@ -39,7 +40,12 @@ describe('npx shadowplug sandbox (the CLI, as the README says)', () => {
     expect(typeof info.dataPlane).toBe('string');
     expect(typeof info.ca).toBe('string');
     expect(info.things[0]).toEqual(expect.objectContaining({ name: 'shadowplug-device-1', cert: expect.any(String), key: expect.any(String), dest: expect.any(String) }));
-    expect(JSON.parse(readFileSync(join(dir, 'sandbox.json'), 'utf8'))).toMatchObject({ mqtt: info.mqtt, pid: run.child.pid });
+    expect(JSON.parse(readFileSync(join(dir, 'sandbox.json'), 'utf8'))).toMatchObject({ mqtt: info.mqtt, pid: run.child.pid, signingKey: info.signingKey, trustedKeys: info.trustedKeys });
+    // The publisher key beside the CA: uploads are signed with the private half, agents trust the public one.
+    expect(info.signingKey).toBe(join(dir, 'iot', 'publisher.key.pem'));
+    expect(info.trustedKeys).toEqual([join(dir, 'iot', 'publisher.pub.pem')]);
+    expect(statSync(info.signingKey).mode & 0o777).toBe(0o600);
+    publisherPem = readFileSync(info.signingKey, 'utf8');
 
     // No way in without a client certificate: no plain MQTT listener is published, and none of
     // the ports the sandbox process listens on accepts an MQTT CONNECT over plain TCP or over TLS
@@ -75,6 +81,7 @@ describe('npx shadowplug sandbox (the CLI, as the README says)', () => {
     const upload = await runCliToEnd(uploadArgs(info, work, 'firmware.bin'), { cwd: work });
     expect(upload.code, upload.stderr).toBe(0);
     expect(upload.stdout).toContain(createHash('sha256').update(bytes).digest('hex'));
+    expect(upload.stdout).toContain('as release 1');
     const installed = join(info.things[0]!.dest, 'firmware.bin');
     await waitFor('the device to install firmware.bin', () => (existsSync(installed) ? true : undefined), 20_000);
     expect(readFileSync(installed).equals(bytes)).toBe(true);
@@ -106,6 +113,8 @@ describe('npx shadowplug sandbox (the CLI, as the README says)', () => {
     expect(banner).toContain('npx shadowplug sandbox click\n');
     expect(banner).toMatch(/npx shadowplug click --endpoint 127\.0\.0\.1:\d+ --cert \.sandbox\/iot\/buttons\/\S+\.cert\.pem/);
     expect(banner).toContain('npx shadowplug sandbox upload firmware.bin\n');
+    // Kept across restarts, like the CA: devices that installed its releases still trust the next.
+    expect(readFileSync(join(dir, 'iot', 'publisher.key.pem'), 'utf8')).toBe(publisherPem);
     expect(banner).toMatch(/aws --endpoint-url http:\/\/127\.0\.0\.1:\d+ s3 cp firmware\.bin s3:\/\/shadowplug\/firmware\.bin/);
 
     expect((await runCliToEnd(['sandbox', 'click', '--dir', dir], { cwd: work })).code).toBe(0);

@@ -15,6 +15,9 @@ import { Plug } from '../../core/tplink/plug';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../sandbox/sandbox';
 import type { SandboxEvent } from '../../sandbox/event-log';
 import { launchChromium, watchErrors } from '../helpers/browser';
+import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { counterKey } from '../../core/release/companion';
+import { sandboxS3Client } from '../../sandbox/upload';
 import { portIsClosed, publishClick, waitFor } from '../helpers/sandbox-harness';
 
 /** The relay as any TP-Link client sees it over the local protocol. */
@@ -185,6 +188,40 @@ describe('sandbox dashboard in a browser', () => {
     await expect(p.locator('#my-upload .err').textContent()).resolves.toContain('names starting with .shadowplug- are reserved for the agent');
     const shadow = (await sandbox.shadow(thing.name)) as { state?: { desired?: { s3?: { key?: string } } } };
     expect(shadow.state?.desired?.s3?.key).toBe('copy.bin');
+  });
+
+  it("shows each device's signed release: verified with its number, or the device's refusal code", async () => {
+    const sandbox = await start({ devices: 1 });
+    const thing = sandbox.info.things[0]!;
+    const p = await openDashboard(sandbox);
+    const release = p.locator(`#device-rows tr[data-thing="${thing.name}"] td[data-field="release"]`);
+    const uploadThroughPage = async (text: string) => {
+      await p.getByLabel('File').setInputFiles({ name: 'fw.bin', mimeType: 'application/octet-stream', buffer: Buffer.from(text) });
+      await p.getByRole('button', { name: 'Upload', exact: true }).click();
+    };
+    await release.locator('xpath=self::*[@data-state="none"]').waitFor();
+
+    await uploadThroughPage('release one');
+    await p.locator('#my-upload', { hasText: 'as signed release 1' }).waitFor();
+    await release.locator('.badge', { hasText: 'signed · verified release 1' }).waitFor();
+    await uploadThroughPage('release two');
+    await release.locator('.badge', { hasText: 'signed · verified release 2' }).waitFor();
+
+    // Release 1 again, its counter removed by someone with access to the bucket: the device refuses it.
+    const s3 = sandboxS3Client(sandbox.info);
+    try {
+      await s3.send(new DeleteObjectCommand({ Bucket: sandbox.info.s3.bucket, Key: counterKey('fw.bin') }));
+      await sandbox.upload('fw.bin', 'release one', { release: 1 });
+      await release.locator('.badge', { hasText: 'refused: RELEASE_ROLLBACK (release 1)' }).waitFor();
+      expect(await release.getAttribute('data-state')).toBe('refused');
+      // An object put straight into the bucket, unsigned.
+      await s3.send(new PutObjectCommand({ Bucket: sandbox.info.s3.bucket, Key: 'plain.bin', Body: 'not signed' }));
+      await release.locator('.badge', { hasText: 'refused: RELEASE_UNSIGNED' }).waitFor();
+    } finally {
+      s3.destroy();
+    }
+    expect(readFileSync(join(thing.dest, 'fw.bin'), 'utf8')).toBe('release two');
+    expect(errors).toEqual([]);
   });
 
   it("shows a strip's outlets with their energy meters, and switches one outlet alone (seen over TCP)", async () => {

@@ -94,6 +94,8 @@ describe('the ready banner', () => {
     credentials: { endpoint: '127.0.0.1:4003/role-aliases/r/credentials', roleAlias: 'r' },
     s3: { endpoint: 'http://127.0.0.1:4004', bucket: 'shadowplug', region: 'us-east-1', accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
     ca: '/home/me/proj/.sandbox/iot/ca.pem',
+    signingKey: '/home/me/proj/.sandbox/iot/publisher.key.pem',
+    trustedKeys: ['/home/me/proj/.sandbox/iot/publisher.pub.pem'],
     things: [
       { name: 'shadowplug-device-1', cert: '/home/me/proj/.sandbox/iot/things/d1.cert.pem', key: '/k1', dest: '/home/me/proj/.sandbox/devices/shadowplug-device-1' },
       { name: 'shadowplug-device-2', cert: '/c2', key: '/k2', dest: '/d2' },
@@ -113,8 +115,16 @@ describe('the ready banner', () => {
     expect(text).toContain('npx shadowplug sandbox upload firmware.bin\n');
     expect(text).toContain('npx shadowplug sandbox upload firmware.bin --key things/shadowplug-device-2/firmware.bin\n');
     expect(text).toContain('aws --endpoint-url http://127.0.0.1:4004 s3 cp firmware.bin s3://shadowplug/firmware.bin');
+    // The signed upload as against AWS, with the sandbox's key; devices trust only its public half.
+    expect(text).toContain('npx shadowplug publish firmware.bin --key firmware.bin --bucket shadowplug --signing-key .sandbox/iot/publisher.key.pem --s3-endpoint http://127.0.0.1:4004 --region us-east-1');
+    expect(text).toMatch(/publisher \(signs\) +\.sandbox\/iot\/publisher\.key\.pem +devices trust only \.sandbox\/iot\/publisher\.pub\.pem/);
     expect(text).toContain('AWS_DEFAULT_REGION=us-east-1 AWS_CA_BUNDLE=.sandbox/iot/ca.pem');
     expect(text).toContain('aws --endpoint-url https://127.0.0.1:4002 iot-data get-thing-shadow --thing-name shadowplug-device-1 /dev/stdout');
+  });
+
+  it("gives agents run by hand (--no-agents) the sandbox's publisher key to trust, as the in-process agents", () => {
+    const text = formatBanner({ ...info, agents: 'none' }, '/home/me/proj');
+    expect(text).toMatch(/npx shadowplug agent .* --trusted-key \.sandbox\/iot\/publisher\.pub\.pem\n/);
   });
 
   it('adds --dir when the sandbox is not the default one, and quotes what the shell would split', () => {

@@ -40,9 +40,10 @@ describe('sandbox: two uploads of one key, the second right after the first', ()
     const b = Buffer.alloc(300, 'b');
     await sandbox.upload('r.bin', a);
     await sandbox.upload('r.bin', b);
-    // Both invocations have finished: each upload of r.bin has its outcome narrated.
-    const done = (e: SandboxEvent) => (e.type === 'shadows-written' || e.type === 'upload-ignored' || e.type === 'upload-failed') && e.key === 'r.bin';
-    await waitForEvent(sandbox.events, 'both invocations of r.bin', () => (events.filter(done).length >= 2 ? true : undefined), 60_000);
+    // Every invocation has finished, each with its outcome narrated: two per upload, since each is
+    // published as a signed release (the object's event and its companion's).
+    const done = (e: SandboxEvent) => (e.type === 'shadows-written' || e.type === 'upload-ignored' || e.type === 'upload-failed' || e.type === 'release-pending') && e.key === 'r.bin';
+    await waitForEvent(sandbox.events, 'the four invocations of r.bin', () => (events.filter(done).length >= 4 ? true : undefined), 60_000);
     const desired = ((await sandbox.shadow(thing.name)) as Shadow).state!.desired!.s3!;
     await sandbox.waitForReported(thing.name, desired.hash as string, 60_000);
 

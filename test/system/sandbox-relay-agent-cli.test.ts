@@ -2,7 +2,8 @@
  * `--no-agents --plug-mode relay`: the sandbox runs the relay (plug shadows, the button function
  * writing them) but no agent, so the installed agent can be tried against it. The banner prints
  * the agent's command with the plugs its thing is the hub of (`--plugs`), and that command, run
- * as its own process, switches the plug when the button is clicked.
+ * as its own process, switches the plug when the button is clicked (roll-out mode's `--jobs`:
+ * sandbox-rollout-cli.test.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,17 +49,4 @@ describe('sandbox --no-agents --plug-mode relay with `shadowplug agent` run by h
     await publishClick(sandbox.info, 'SINGLE');
     await sandbox.waitForPlug((s) => isOn(s) === before, 20_000, plug.id);
   }, 90_000);
-});
-
-describe('the agent command of a roll-out sandbox', () => {
-  it('adds --jobs, as the in-process agents run', async () => {
-    const work = mkdtempSync(join(tmpdir(), 'sandbox-rollout-agent-'));
-    const sandbox = await startSandbox({ dir: join(work, '.sandbox'), agents: false, rollout: true, dashboard: false });
-    try {
-      expect(agentArgs(sandbox.info, work, sandbox.info.things[0]!)).toContain('--jobs');
-    } finally {
-      await sandbox.close();
-      rmSync(work, { recursive: true, force: true });
-    }
-  }, 60_000);
 });

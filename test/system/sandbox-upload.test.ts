@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -8,9 +8,16 @@ import { startLocalS3, type LocalS3 } from '../../sandbox/local-s3';
 import { uploadFile } from '../../sandbox/upload';
 import { readSandboxInfo, removeSandboxInfo, writeSandboxInfo, type SandboxInfo } from '../../sandbox/sandbox-info';
 import { SandboxNotRunningError, SandboxUploadError, UnsafeKeyError } from '../../sandbox/errors';
+import { ensurePublisherKey } from '../../sandbox/publisher-key';
+import { companionKey, parseCompanion } from '../../core/release/companion';
+import { keyIdOf, publicKeyOf, verifyManifest } from '../../core/release/signature';
+import { makeKey } from '../helpers/release-keys';
 
 function infoFor(dir: string, s3: LocalS3, pid = process.pid): SandboxInfo {
+  const publisher = ensurePublisherKey(dir);
   return {
+    signingKey: publisher.privatePath,
+    trustedKeys: [publisher.publicPath],
     dir,
     pid,
     mqtt: { host: '127.0.0.1', port: 1 },
@@ -73,6 +80,47 @@ describe('shadowplug sandbox upload', () => {
     client.destroy();
   }, 60_000);
 
+  it("publishes a signed release with the sandbox's key: the companion verifies with the trusted public key, and each upload of a key takes the next release number", async () => {
+    const info = infoFor(dir, s3);
+    const file = join(dir, 'fw.bin');
+    writeFileSync(file, 'release one');
+    const first = await uploadFile({ file, info });
+    writeFileSync(file, 'release two');
+    const second = await uploadFile({ file, info, expires: '2h', now: Date.parse('2030-01-01T00:00:00Z') });
+    expect([first.release, second.release]).toEqual([1, 2]);
+    expect(second.expires).toBe('2030-01-01T02:00:00Z');
+    const client = s3.createClient();
+    try {
+      const got = await client.send(new GetObjectCommand({ Bucket: 'shadowplug', Key: companionKey('fw.bin') }));
+      const signed = parseCompanion(await got.Body!.transformToString());
+      const trusted = publicKeyOf(readFileSync(info.trustedKeys[0]!, 'utf8'));
+      expect(verifyManifest(signed, trusted)).toBe(true);
+      expect(signed.manifest).toMatchObject({ bucket: 'shadowplug', key: 'fw.bin', versionId: second.versionId, sha256: second.sha256, size: 11, release: 2, keyId: keyIdOf(trusted) });
+    } finally {
+      client.destroy();
+    }
+    // The private key is the owner's only: 0600, as the CA's.
+    expect(statSync(info.signingKey).mode & 0o777).toBe(0o600);
+  });
+
+  it('signs with --signing-key instead, and refuses --release not above the last one before storing anything', async () => {
+    const info = infoFor(dir, s3);
+    const own = makeKey(dir, 'own');
+    const file = join(dir, 'fw.bin');
+    writeFileSync(file, 'mine');
+    const mine = await uploadFile({ file, info, signingKey: own.privatePath, release: 5 });
+    expect(mine).toMatchObject({ release: 5, keyId: own.keyId });
+    writeFileSync(file, 'older');
+    await expect(uploadFile({ file, info, release: 5 })).rejects.toMatchObject({ code: 'RELEASE_NOT_NEWER', message: expect.stringContaining('--release 5 is not above release 5') });
+    const client = s3.createClient();
+    try {
+      const head = await client.send(new HeadObjectCommand({ Bucket: 'shadowplug', Key: 'fw.bin' }));
+      expect(head.VersionId).toBe(mine.versionId);
+    } finally {
+      client.destroy();
+    }
+  });
+
   it('uses --key when given', async () => {
     const file = join(dir, 'a.txt');
     writeFileSync(file, 'hello');
@@ -101,6 +149,8 @@ describe('shadowplug sandbox upload', () => {
     ['a control character', 'fw\u0007.bin', 'it contains control characters'],
     ['a file name over 255 bytes', `${'é'.repeat(128)}.bin`, 'its file name is longer than 255 bytes'],
     ["the agent's reserved prefix", 'things/shadowplug-device-1/.shadowplug-x', 'names starting with .shadowplug- are reserved for the agent'],
+    ["a signed release's companion name", 'fw.bin.shadowplug-release', 'names ending in .shadowplug-release are the release bookkeeping of the key before it, never delivered as files'],
+    ['a release counter name', 'fw.bin.shadowplug-release-counter', 'names ending in .shadowplug-release-counter are the release bookkeeping of the key before it, never delivered as files'],
   ])('refuses up front a key with %s, which every device refuses, naming the key and the rule; nothing is stored', async (_what, key, rule) => {
     writeSandboxInfo(dir, infoFor(dir, s3));
     const file = join(dir, 'a.txt');

@@ -13,6 +13,7 @@ import type {
   FleetSummary,
   PlugShadowView,
   PlugView,
+  ReleaseView,
   ServerMessage,
   ShadowResponse,
   Snapshot,
@@ -359,7 +360,7 @@ function uploadFile(file: File, thing: string): void {
     }
     if (xhr.status === 200) {
       state.myUploadKey = String(body.key);
-      myUpload.replaceChildren(el('span', { text: `Stored ${String(body.url)}, sha256 ${short(String(body.sha256))}… — following it below.` }));
+      myUpload.replaceChildren(el('span', { text: `Stored ${String(body.url)} as signed release ${String(body.release)}, sha256 ${short(String(body.sha256))}… — following it below.` }));
       announce(`${file.name} uploaded; waiting for the devices`);
     } else {
       const why = typeof body.error === 'string' ? body.error : `status ${xhr.status || 'none (connection lost)'}`;
@@ -488,7 +489,7 @@ function buildRow(): HTMLTableRowElement {
     void loadShadow(thing);
     $('shadow-doc').focus();
   });
-  const tr = el('tr', {}, el('th', { scope: 'row', className: 'mono' }), el('td'), el('td', { className: 'mono' }), el('td', { className: 'mono' }), el('td'), el('td', { className: 'err' }), el('td', {}, showShadow));
+  const tr = el('tr', {}, el('th', { scope: 'row', className: 'mono' }), el('td'), el('td', { className: 'mono' }), el('td', { className: 'mono' }), el('td', { 'data-field': 'release' }), el('td'), el('td', { className: 'err' }), el('td', {}, showShadow));
   return tr;
 }
 
@@ -506,7 +507,7 @@ function renderDevices(): void {
 }
 
 function fillRow(tr: HTMLTableRowElement, d: DeviceView): void {
-  const [name, status, desired, reported, download, error, shadow] = [...tr.children] as HTMLElement[];
+  const [name, status, desired, reported, release, download, error, shadow] = [...tr.children] as HTMLElement[];
   tr.dataset.thing = d.thing;
   name!.textContent = d.thing;
   const online = d.online === undefined ? '' : d.online ? 'online' : 'offline';
@@ -517,6 +518,7 @@ function fillRow(tr: HTMLTableRowElement, d: DeviceView): void {
   );
   desired!.textContent = fileCell(d.desired);
   reported!.textContent = fileCell(d.reported);
+  fillRelease(release!, d.release);
   if (d.progress) {
     const total = d.progress.total ?? d.desired?.size;
     const label = total ? `${Math.floor((d.progress.bytes / total) * 100)}% of ${size(total)}` : size(d.progress.bytes);
@@ -533,6 +535,19 @@ function fillRow(tr: HTMLTableRowElement, d: DeviceView): void {
   button.dataset.thing = d.thing;
   button.textContent = d.shadowVersion !== undefined ? `v${d.shadowVersion}` : 'none';
   button.setAttribute('aria-label', `Show the shadow of ${d.thing}${d.shadowVersion !== undefined ? ` (version ${d.shadowVersion})` : ''}`);
+}
+
+/** Signed and verified (its release), signed but not installed yet, unsigned, or the device's refusal code. */
+function fillRelease(cell: HTMLElement, r: ReleaseView | undefined): void {
+  cell.dataset.state = r?.state ?? 'none';
+  if (!r) {
+    cell.textContent = '—';
+    return;
+  }
+  const n = r.release !== undefined ? ` release ${r.release}` : '';
+  const text = { verified: `signed · verified${n}`, signed: `signed${n} · not installed yet`, unsigned: 'unsigned', refused: `refused: ${r.code ?? '?'}${n ? ` (${n.trim()})` : ''}` }[r.state];
+  const badge = { verified: 'sync', signed: 'pending', unsigned: 'error', refused: 'error' }[r.state];
+  cell.replaceChildren(el('span', { className: `badge ${badge}`, text }));
 }
 
 function renderFleet(f: FleetSummary): void {

@@ -147,6 +147,10 @@ describe('a roll-out to 40 devices', () => {
     await waitFor(() => notices.length === 1, 'the SNS message');
     expect(notices[0]!.subject).toBe(`shadowplug roll-out ${jobId} aborted`);
     expect(notices[0]!.message).toContain('abortConfig:');
+    // Every notified device is accounted for: finished, canceled before it started, or still running.
+    const tally = /(\d+) succeeded, (\d+) failed, (\d+) rejected, (\d+) timed out, (\d+) canceled(?:, (\d+) still in progress \(they may finish\))?, of 40 targets/.exec(notices[0]!.message);
+    expect(tally).not.toBeNull();
+    expect(tally!.slice(1).reduce((sum, n) => sum + Number(n ?? 0), 0)).toBe(22);
     // Which of the third wave's failing devices fail first depends on timing; every one named is one of them.
     const named = [...notices[0]!.message.matchAll(/^ {2}(fleet-\d+): FAILED OBJECT_TOO_LARGE/gm)].map((m) => m[1]!);
     expect(named.length).toBeGreaterThanOrEqual(3);

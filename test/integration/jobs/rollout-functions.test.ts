@@ -20,6 +20,7 @@ import { startLocalS3, type LocalS3 } from '../../../sandbox/local-s3';
 import { s3EventRecord } from '../../helpers/s3-event-record';
 
 const GROUP = 'arn:aws:iot:eu-west-1:123456789012:thinggroup/lobby';
+const THING = 'arn:aws:iot:eu-west-1:123456789012:thing/kiosk';
 
 describe('upload-to-job', () => {
   let dir: string;
@@ -38,8 +39,9 @@ describe('upload-to-job', () => {
     iot.restore();
   });
 
-  it('creates one job per upload under the prefix, with the configured groups and roll-out, and nothing else', async () => {
-    const config = parseRolloutConfig(rolloutFunctionEnvironment({ targets: [GROUP], keyPrefix: 'releases/', settings: DEFAULT_ROLLOUT }));
+  it("creates one job per upload under the prefix, for the fleet's things and groups with the configured roll-out, and nothing else", async () => {
+    const config = parseRolloutConfig(rolloutFunctionEnvironment({ targets: [THING, GROUP], keyPrefix: 'releases/', settings: DEFAULT_ROLLOUT }));
+    expect(() => parseRolloutConfig(rolloutFunctionEnvironment({ targets: ['arn:aws:s3:::shadowplug'], keyPrefix: 'releases/', settings: DEFAULT_ROLLOUT }))).toThrow(/ROLLOUT_TARGETS: "arn:aws:s3:::shadowplug" is not a thing or thing-group ARN/);
     const handler = uploadToJob({ s3: admin, creator: iotJobCreator(new IoTClient({ region: 'eu-west-1' })), config });
     const put = await admin.send(new PutObjectCommand({ Bucket: 'shadowplug', Key: 'releases/fw.bin', Body: 'firmware' }));
     iot.on(CreateJobCommand).resolvesOnce({ jobId: 'x' }).rejects(new ResourceAlreadyExistsException({ message: 'exists', $metadata: {}, resourceId: 'x', resourceArn: 'x' }));
@@ -47,7 +49,7 @@ describe('upload-to-job', () => {
     const first = await handler(event as never);
     expect(first).toMatchObject([{ status: 'created', key: 'releases/fw.bin' }, { status: 'skipped', reason: 'outside-prefix' }]);
     const input = iot.commandCalls(CreateJobCommand)[0]!.args[0].input;
-    expect(input).toMatchObject({ targets: [GROUP], targetSelection: 'SNAPSHOT', ...DEFAULT_ROLLOUT });
+    expect(input).toMatchObject({ targets: [THING, GROUP], targetSelection: 'SNAPSHOT', ...DEFAULT_ROLLOUT });
     expect(input.jobId).toMatch(/^sp-[0-9a-f]{24}$/);
     expect(JSON.parse(input.document!)).toMatchObject({ operation: 'shadowplug.file', file: { url: 's3://shadowplug/releases/fw.bin', key: 'releases/fw.bin', size: 8, versionId: put.VersionId } });
     expect(input).not.toHaveProperty('presignedUrlConfig');
@@ -81,6 +83,9 @@ describe('rollout-ended', () => {
     expect(notice.message).toContain('abortConfig: 1 of 3 notified things (33.3 %) ended FAILED');
     expect(notice.message).toContain('  b: FAILED HASH_MISMATCH (bad bytes)');
     expect(published).toEqual([{ topicArn: 'arn:aws:sns:eu-west-1:123456789012:outcomes', ...notice }]);
+    // Executions still running when the job was canceled are counted, not silently dropped.
+    const running = await handler({ ...events[0], jobProcessDetails: { numberOfSucceededThings: 1, numberOfInProgressThings: 2 } });
+    expect(running.message).toContain('1 succeeded, 0 failed, 0 rejected, 0 timed out, 0 canceled, 2 still in progress (they may finish), of 3 targets');
     await expect(handler({ operation: 'deleted' })).rejects.toMatchObject({ code: 'ROLLOUT_EVENT_INVALID' });
   });
 });

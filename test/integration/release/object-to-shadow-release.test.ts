@@ -9,8 +9,9 @@ import type { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import type { S3Event } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { companionKey } from '../../../core/release/companion';
-import { publishRelease } from '../../../core/release/publish';
-import { pemSigner } from '../../../core/release/signature';
+import { allocateRelease, publishRelease } from '../../../core/release/publish';
+import { pemSigner, signManifest } from '../../../core/release/signature';
+import { expiresText } from '../../../core/release/manifest';
 import { BUCKET, startS3Rig, startSandboxShadows, type S3Rig, type ShadowBackend } from '../../helpers/s3-handler-rig';
 import { makeKey, type TestKey } from '../../helpers/release-keys';
 
@@ -59,6 +60,22 @@ describe('object-to-shadow with signed releases', () => {
     for (const which of order) await handler(p[which]);
     const desired = shadows.desired(thing)?.s3 as Record<string, unknown>;
     expect(desired).toMatchObject({ url: `s3://${BUCKET}/fw.bin`, hash: sha(Buffer.from('firmware one')), versionId: p.published.versionId, manifest: p.published.manifest, signature: p.published.signature });
+  });
+
+  it("holds the object's event while its publish is under way (counter past the companion), so devices never get the version unsigned; the companion's event delivers it signed", async () => {
+    const thing = fresh();
+    const handler = rig.handler({ targetThings: [thing] }, iot);
+    const bytes = Buffer.from('firmware one');
+    // The first half of a publish: the counter taken, the object stored, the companion not yet.
+    const release = await allocateRelease(rig.client, BUCKET, 'fw.bin');
+    await rig.nextEvent();
+    const put = await rig.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'fw.bin', Body: bytes }));
+    expect((await handler(await rig.nextEvent())).records[0]).toMatchObject({ status: 'skipped', reason: 'release-pending' });
+    expect(shadows.desired(thing)).toBeUndefined();
+    const signed = await signManifest({ format: 1, bucket: BUCKET, key: 'fw.bin', versionId: put.VersionId!, sha256: sha(bytes), size: bytes.length, release, expires: expiresText(new Date(Date.now() + 86_400_000)), keyId: key.keyId }, pemSigner(key.privatePem));
+    await rig.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: companionKey('fw.bin'), Body: JSON.stringify(signed) }));
+    await handler(await rig.nextEvent());
+    expect(shadows.desired(thing)?.s3).toMatchObject({ hash: sha(bytes), versionId: put.VersionId, manifest: { release: 1 }, signature: signed.signature });
   });
 
   it('takes a newer upload without the old signature, and its own once its companion comes', async () => {

@@ -5,6 +5,7 @@
  */
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,6 +63,20 @@ for (const start of [startLocalPeer, startMotoPeer]) {
       expect(stored).toEqual({ manifest: published.manifest, signature: published.signature });
       const desired = { raw: stored as Record<string, unknown>, bucket, key: 'fw.bin', versionId: published.versionId!, hash: sha(body), size: body.length };
       expect(checkRelease(desired, trustedKeys([key.publicPem]), undefined, Date.now()).ok).toBe(true);
+    });
+
+    it('publishes a stream of the given size, signing the hash read on its way up, and refuses a key that names release bookkeeping before storing anything', async () => {
+      const bucket = await peer.newBucket(true);
+      const body = Buffer.from('streamed firmware');
+      const hash = createHash('sha256');
+      const stream = Readable.from([body.subarray(0, 5), body.subarray(5)]).map((chunk: Buffer) => (hash.update(chunk), chunk));
+      const published = await publishRelease(peer.client, { bucket, key: 'big.bin', body: stream, size: body.length, signer: pemSigner(key.privatePem), expires: new Date(Date.now() + 86_400_000) }, () => hash.digest('hex'));
+      expect(published.manifest).toMatchObject({ sha256: sha(body), size: body.length, release: 1 });
+      const stored = await peer.client.send(new GetObjectCommand({ Bucket: bucket, Key: 'big.bin' }));
+      expect(await stored.Body!.transformToString()).toBe('streamed firmware');
+      await expect(publishRelease(peer.client, { bucket, key: companionKey('big.bin'), body, signer: pemSigner(key.privatePem), expires: new Date(Date.now() + 86_400_000) }, sha(body))).rejects.toMatchObject({ code: 'UNSAFE_KEY' });
+      const counter = await peer.client.send(new GetObjectCommand({ Bucket: bucket, Key: counterKey('big.bin') }));
+      expect(JSON.parse(await counter.Body!.transformToString())).toEqual({ release: 1 });
     });
   });
 }

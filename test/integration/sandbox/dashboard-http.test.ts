@@ -11,6 +11,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLogger } from '../../../core/logger';
 import { startSandbox, type Sandbox } from '../../../sandbox/sandbox';
+import { sandboxS3Client } from '../../../sandbox/upload';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
 
 describe('dashboard HTTP', () => {
   let dir: string;
@@ -65,15 +67,34 @@ describe('dashboard HTTP', () => {
     expect((await sandbox.plugState()).relayState).toBe(0);
   });
 
+  it.each([
+    ['a backslash', 'a\\b.bin', 'it contains a backslash'],
+    ['a control character', 'fw\u0007.bin', 'it contains control characters'],
+    ['a name over 255 bytes', `${'é'.repeat(128)}.bin`, 'its file name is longer than 255 bytes'],
+    ["the agent's reserved prefix", '.shadowplug-x', 'names starting with .shadowplug- are reserved for the agent'],
+    ["a signed release's companion name", 'fw.bin.shadowplug-release', 'names ending in .shadowplug-release are the release bookkeeping'],
+  ])('refuses up front an upload named with %s, which every device refuses, storing nothing', async (_what, name, rule) => {
+    const res = await post(`api/upload?${new URLSearchParams({ name })}`, 'x', { 'Content-Type': 'application/octet-stream' });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: string }).error).toContain(rule);
+    const s3 = sandboxS3Client(sandbox.info);
+    try {
+      await expect(s3.send(new HeadObjectCommand({ Bucket: sandbox.info.s3.bucket, Key: name }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
+    } finally {
+      s3.destroy();
+    }
+  });
+
   it('takes an upload for one thing by POST and delivers it', async () => {
     const bytes = Buffer.from('only for device 1\n');
     const res = await post('api/upload?name=one.txt&thing=shadowplug-device-1', bytes, { 'Content-Type': 'application/octet-stream' });
     expect(res.status).toBe(200);
     const sha256 = createHash('sha256').update(bytes).digest('hex');
-    expect(await res.json()).toEqual({ key: 'things/shadowplug-device-1/one.txt', url: 's3://shadowplug/things/shadowplug-device-1/one.txt', size: bytes.length, sha256 });
+    // Published as a signed release with the sandbox's key, which the devices trust.
+    expect(await res.json()).toEqual({ key: 'things/shadowplug-device-1/one.txt', url: 's3://shadowplug/things/shadowplug-device-1/one.txt', size: bytes.length, sha256, release: 1 });
     await sandbox.waitForReported('shadowplug-device-1', sha256);
-    const shadow = (await (await fetch(base + 'api/shadow?thing=shadowplug-device-1')).json()) as { version: number; document: { state: { reported: { s3: { hash: string } } } } };
-    expect(shadow.document.state.reported.s3.hash).toBe(sha256);
+    const shadow = (await (await fetch(base + 'api/shadow?thing=shadowplug-device-1')).json()) as { version: number; document: { state: { reported: { s3: { hash: string; manifest: { release: number } } } } } };
+    expect(shadow.document.state.reported.s3).toMatchObject({ hash: sha256, manifest: { release: 1 } });
     expect(shadow.version).toBeGreaterThan(0);
   });
 });

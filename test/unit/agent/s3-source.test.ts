@@ -35,6 +35,8 @@ describe('s3ObjectSource (GetObject at the SDK boundary)', () => {
 
   it.each([
     ['AccessDenied', 403, 'S3_ACCESS_DENIED', true],
+    ['ExpiredToken', 400, 'S3_ACCESS_DENIED', true],
+    ['InvalidToken', 400, 'S3_ACCESS_DENIED', true],
     ['NoSuchKey', 404, 'S3_OBJECT_MISSING', false],
     ['NoSuchVersion', 404, 'S3_OBJECT_MISSING', false],
     ['MethodNotAllowed', 405, 'S3_OBJECT_MISSING', false],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deviceKey, formatTarget, formatTargetRef, parseTarget, parseTargetList, parseTargetRef } from '../../../core/button/targets';
+import { deviceKey, formatTarget, formatTargetRef, parseTarget, parseTargetRef } from '../../../core/button/targets';
 
 describe('plug targets', () => {
   it.each([
@@ -28,10 +28,8 @@ describe('plug targets', () => {
     expect(() => parseTarget(text)).toThrow(problem);
   });
 
-  it('reads comma-separated lists and groups outlets by device', () => {
-    const list = parseTargetList('a#0, a#1 ,b:10');
-    expect(list.map(deviceKey)).toEqual(['a:9999', 'a:9999', 'b:10']);
-    expect(() => parseTargetList(' , ')).toThrow(/no plug target/);
+  it('groups outlets by device', () => {
+    expect(['a#0', 'a#1', 'b:10'].map((t) => deviceKey(parseTarget(t)))).toEqual(['a:9999', 'a:9999', 'b:10']);
   });
 });
 

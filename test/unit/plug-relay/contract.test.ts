@@ -1,18 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { desiredRequestId, isExpired, MAX_REQUEST_ID_LENGTH, parseDesired, parseReported, plugIdOf, plugShadowName, reportedJson } from '../../../core/plug-relay/contract';
+import { desiredRequestId, isExpired, MAX_REQUEST_ID_LENGTH, parseDesired, parseReported, plugShadowName, reportedJson } from '../../../core/plug-relay/contract';
 import { checkPlugs, formatPlug, parsePlug, parsePlugList, plugForTarget, plugsOfHub } from '../../../core/plug-relay/config';
 import { ConfigError } from '../../../core/errors';
 import { PlugDesiredError } from '../../../core/plug-relay/errors';
 
 describe('plug shadow names', () => {
-  it('are plug-<id> and read back to the id', () => {
+  it('are plug-<id>', () => {
     expect(plugShadowName('lamp_1')).toBe('plug-lamp_1');
-    expect(plugIdOf('plug-lamp_1')).toBe('lamp_1');
-  });
-  it('are not recognised for other shadows or ids out of the pattern', () => {
-    expect(plugIdOf('files')).toBeUndefined();
-    expect(plugIdOf('plug-a:b')).toBeUndefined();
-    expect(plugIdOf(`plug-${'x'.repeat(60)}`)).toBeUndefined();
   });
   it('stay within the 64-character shadow name limit for the longest id', () => {
     expect(plugShadowName('x'.repeat(59))).toHaveLength(64);

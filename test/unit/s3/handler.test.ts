@@ -44,7 +44,8 @@ async function failure(p: Promise<unknown>): Promise<ObjectEventFailedError> {
 }
 
 /** GetObject calls for the objects themselves (not their companion release objects, read on every event). */
-const objectGets = () => s3Mock.commandCalls(GetObjectCommand).filter((c) => !String(c.args[0].input.Key).endsWith('.shadowplug-release'));
+// The object's own reads: not its companion's or its release counter's (core/release/companion-read.ts).
+const objectGets = () => s3Mock.commandCalls(GetObjectCommand).filter((c) => !/\.shadowplug-release(-counter)?$/.test(String(c.args[0].input.Key)));
 
 beforeEach(() => {
   s3Mock.reset();
@@ -223,14 +224,14 @@ describe('object-to-shadow handler (SDK mocked)', () => {
       expect(err.retryable).toBe(true);
     });
 
-    it('does not read the object when the shadow already names what the key holds (duplicate delivery): one HeadObject and the companion', async () => {
+    it('does not read the object when the shadow already names what the key holds (duplicate delivery): one HeadObject, the companion and the counter', async () => {
       const r = record({ eTag: 'e', size: 3, sequencer: '0A' });
       s3Mock.on(HeadObjectCommand).resolves({ ETag: '"e"', ContentLength: 3 });
       iotMock.on(GetThingShadowCommand).resolves(shadowDoc(7, { s3: { url: 's3://b/a.txt', hash: 'h', eTag: 'e', size: 3, sequencer: '0A', eventTime: r.eventTime } }));
       const outcome = await handler()(event(r));
       expect(outcome.records[0]).toMatchObject({ status: 'skipped', reason: 'superseded' });
-      // One HeadObject, and the GetObject of its (absent) companion release object.
-      expect(s3Mock.calls()).toHaveLength(2);
+      // One HeadObject, and the GetObjects of its (absent) companion release object and release counter.
+      expect(s3Mock.calls()).toHaveLength(3);
       expect(objectGets()).toHaveLength(0);
       expect(iotMock.commandCalls(UpdateThingShadowCommand)).toHaveLength(0);
     });

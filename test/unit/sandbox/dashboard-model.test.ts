@@ -3,6 +3,8 @@
  * summary, who may change state, and energy readings in both firmware's units.
  */
 import { describe, expect, it } from 'vitest';
+import type { S3Event } from 'aws-lambda';
+import { uploadEvents as narratedUploads } from '../../../sandbox/narration';
 import type { SandboxEvent } from '../../../sandbox/event-log';
 import { FleetNarration } from '../../../sandbox/fleet-narration';
 import { UploadTracker } from '../../../sandbox/upload-tracker';
@@ -237,5 +239,56 @@ describe("the plug monitor's texts", () => {
     expect(protocolText({ transport: 'klap', family: 'smart', version: 2 })).toBe('SMART over KLAP v2');
     expect(protocolText({ transport: 'klap', family: 'iot', version: 1 })).toBe('IOT over KLAP v1');
     expect(protocolText({ transport: 'aes', family: 'smart' })).toBe('SMART over AES');
+  });
+});
+
+describe("a device's release, as the dashboard shows it", () => {
+  const signed = (release: number, hash = HASH) => ({ url: URL_, key: 'fw.bin', hash, manifest: { release }, signature: 'c2ln' });
+  const shadowOf = (desired: unknown, reported: unknown) => ({ state: { desired: { s3: desired }, reported: { s3: reported } }, version: 3 });
+  const deviceAfter = (document: unknown) => {
+    const model = new DashboardModel({ header: { bucket: 'b', buttonSerial: 'S', buttonTopic: 't', agents: 'in-process' }, things: ['d1'], plug: { host: 'h', port: 1, simulated: true, protocol: '', metered: false }, property: 's3' });
+    model.applyShadow('d1', document);
+    return model.device('d1')!;
+  };
+
+  it('verified, with the installed release number, once the device reports the signed value it was asked for', () => {
+    expect(deviceAfter(shadowOf(signed(2), { ...signed(2), installedAt: 'x', path: '/p' })).release).toEqual({ state: 'verified', release: 2 });
+  });
+
+  it('signed, with the number asked for, until the device has installed it; unsigned when the value carries no release', () => {
+    expect(deviceAfter(shadowOf(signed(3, 'c'.repeat(64)), signed(2))).release).toEqual({ state: 'signed', release: 3 });
+    expect(deviceAfter(shadowOf({ url: URL_, key: 'fw.bin', hash: HASH }, undefined)).release).toEqual({ state: 'unsigned' });
+  });
+
+  it("refused, with the device's code and the release it refused, when its error names the value asked for", () => {
+    const older = signed(1);
+    expect(deviceAfter(shadowOf(older, { ...signed(2), error: { code: 'RELEASE_ROLLBACK', message: 'refused', hash: HASH } })).release).toEqual({ state: 'refused', code: 'RELEASE_ROLLBACK', release: 1 });
+    // An error about other bytes, or one that is no refusal, says nothing about this release.
+    expect(deviceAfter(shadowOf(older, { error: { code: 'RELEASE_ROLLBACK', message: 'refused', hash: 'b'.repeat(64) } })).release).toEqual({ state: 'signed', release: 1 });
+    expect(deviceAfter(shadowOf(older, { error: { code: 'S3_THROTTLED', message: 'slow down', hash: HASH } })).release).toEqual({ state: 'signed', release: 1 });
+  });
+
+  it('not refused for RELEASE_UNSIGNED once the same bytes carry their signed release (the object arrived before its companion)', () => {
+    expect(deviceAfter(shadowOf(signed(4), { error: { code: 'RELEASE_UNSIGNED', message: 'refused', hash: HASH } })).release).toEqual({ state: 'signed', release: 4 });
+  });
+});
+
+describe('a signed release in the upload panel', () => {
+  const s3Event = (key: string) => ({ Records: [{ eventName: 'ObjectCreated:Put', s3: { bucket: { name: 'b' }, object: { key, size: 300 } } }] }) as unknown as S3Event;
+
+  it("counts a publish's companion and counter objects as no uploads of their own", () => {
+    expect(narratedUploads(s3Event('fw.bin.shadowplug-release'))).toEqual([]);
+    expect(narratedUploads(s3Event('fw.bin.shadowplug-release-counter'))).toEqual([]);
+    expect(narratedUploads(s3Event('fw.bin'))).toEqual([{ type: 'upload', bucket: 'b', key: 'fw.bin', size: 300, eventName: 'ObjectCreated:Put' }]);
+  });
+
+  it('keeps following an upload whose shadows were written when a later event of it changes nothing (its companion, a duplicate)', () => {
+    const tracker = new UploadTracker({ clock: () => 0 });
+    tracker.apply({ type: 'upload', bucket: 'b', key: 'fw.bin', size: 100, eventName: 'ObjectCreated:Put' });
+    tracker.apply({ type: 'shadows-written', key: 'fw.bin', hash: HASH, things: ['d1'] });
+    tracker.apply({ type: 'upload-ignored', key: 'fw.bin', message: 'superseded: d1: unchanged' });
+    expect(tracker.uploads()[0]).toMatchObject({ stage: 'shadows' });
+    tracker.apply({ type: 'reported', thing: 'd1', hash: HASH, url: URL_ });
+    expect(tracker.uploads()[0]).toMatchObject({ stage: 'verified', verified: 1 });
   });
 });

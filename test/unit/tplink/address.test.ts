@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidAddressError, parseAddress } from '../../../core/tplink/address';
+import { parseAddress } from '../../../core/tplink/address';
 
 describe('parseAddress', () => {
   it.each([
@@ -11,6 +11,6 @@ describe('parseAddress', () => {
   ])('%s', (input, expected) => expect(parseAddress(input)).toEqual(expected));
 
   it.each(['', ':9999', 'host:0', 'host:70000', 'host:abc', 'two words'])('rejects %j', (input) => {
-    expect(() => parseAddress(input)).toThrow(InvalidAddressError);
+    expect(() => parseAddress(input)).toThrow(expect.objectContaining({ code: 'TPLINK_INVALID_ADDRESS', retryable: false }));
   });
 });

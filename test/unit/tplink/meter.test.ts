@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Plug } from '../../../core/tplink/plug';
 import { SmartPlug } from '../../../core/tplink/smart-plug';
-import { parseIotRealtime, readMeter, readStripMeter, sumReadings } from '../../../core/tplink/meter';
+import { readMeter, readStripMeter, sumReadings } from '../../../core/tplink/meter';
+import { parseIotRealtime } from '../../../core/tplink/iot-meter';
 import type { Transport } from '../../../core/tplink/transport';
 
 /** A device in memory: answers each request with `answer`, and keeps what it was asked. */
