@@ -6,8 +6,8 @@
  *
  * Three processes, so each number is its own: the S3 server (this file with `serve`, under tsx),
  * and for every single download a fresh client process (this file bundled by esbuild into plain
- * JavaScript, as a deployed device runs it, with `client`), whose peak RSS is the kernel's exact
- * maxRSS. A second table
+ * JavaScript, as a deployed device runs it, with `client`), whose peak RSS is its own high-water
+ * mark (VmHWM, see peakRssBytes). A second table
  * repeats it through a 1 Gbit/s link (BENCH_LINK bytes/s; 0 skips it), closer to a device's
  * download from S3 than loopback. Everything binds 127.0.0.1; the big files are removed at the end.
  */
@@ -26,6 +26,7 @@ import type * as LocalS3Module from '../sandbox/local-s3';
 import { downloadObject } from '../agent/download';
 import { s3ClientConfig, s3ObjectSource } from '../agent/s3-source';
 import { startThrottleProxy } from './throttle-proxy';
+import { peakRssBytes } from './stats';
 
 const SIZE = Number(process.env.BENCH_SIZE ?? 1024 * 1024 * 1024);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -100,7 +101,7 @@ async function client(variant: Variant, endpoint: string, hash: string, dest: st
   rmSync(path);
   s3.destroy();
   if (size !== SIZE) throw new Error(`${variant} moved ${size} bytes, expected ${SIZE}`);
-  const sample: Sample = { ms, cpuMs: (cpu.user + cpu.system) / 1000, baselineRss, maxRss: process.resourceUsage().maxRSS * 1024 };
+  const sample: Sample = { ms, cpuMs: (cpu.user + cpu.system) / 1000, baselineRss, maxRss: peakRssBytes() };
   console.log(JSON.stringify(sample));
 }
 
