@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CreateJobCommand, DescribeJobExecutionCommand, IoTClient, ListJobExecutionsForJobCommand, ResourceAlreadyExistsException } from '@aws-sdk/client-iot';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { parseRolloutConfig, rolloutFunctionEnvironment } from '../../../core/jobs/config';
 import { failedExecutions, iotJobCreator } from '../../../core/jobs/iot-jobs';
 import { DEFAULT_ROLLOUT } from '../../../core/jobs/rollout-config';
@@ -26,7 +26,6 @@ describe('upload-to-job', () => {
   let dir: string;
   let s3: LocalS3;
   let admin: S3Client;
-  const iot = mockClient(IoTClient);
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'upload-to-job-'));
     s3 = await startLocalS3({ dir, buckets: ['shadowplug'] });
@@ -36,12 +35,14 @@ describe('upload-to-job', () => {
     admin?.destroy();
     await s3?.close();
     rmSync(dir, { recursive: true, force: true });
-    iot.restore();
   });
 
   it("creates one job per upload under the prefix, for the fleet's things and groups with the configured roll-out, and nothing else", async () => {
     const config = parseRolloutConfig(rolloutFunctionEnvironment({ targets: [THING, GROUP], keyPrefix: 'releases/', settings: DEFAULT_ROLLOUT }));
     expect(() => parseRolloutConfig(rolloutFunctionEnvironment({ targets: ['arn:aws:s3:::shadowplug'], keyPrefix: 'releases/', settings: DEFAULT_ROLLOUT }))).toThrow(/ROLLOUT_TARGETS: "arn:aws:s3:::shadowplug" is not a thing or thing-group ARN/);
+    // Mocked here, not when the file is collected: another case mocks and restores IoTClient too.
+    const iot = mockClient(IoTClient);
+    onTestFinished(() => iot.restore());
     const handler = uploadToJob({ s3: admin, creator: iotJobCreator(new IoTClient({ region: 'eu-west-1' })), config });
     const put = await admin.send(new PutObjectCommand({ Bucket: 'shadowplug', Key: 'releases/fw.bin', Body: 'firmware' }));
     iot.on(CreateJobCommand).resolvesOnce({ jobId: 'x' }).rejects(new ResourceAlreadyExistsException({ message: 'exists', $metadata: {}, resourceId: 'x', resourceArn: 'x' }));
