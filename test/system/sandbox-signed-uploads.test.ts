@@ -57,23 +57,31 @@ describe('signed uploads in the sandbox', () => {
   }, 60_000);
 
   it('a re-upload with --release 1 after release 2: refused by the publisher, and — its counter gone — by the device with RELEASE_ROLLBACK', async () => {
-    writeFileSync(join(work, 'fw.bin'), 'release one');
-    const refused = await upload('fw.bin', '--release', '1');
+    // A key of its own, so the case does not depend on another having published first.
+    for (const [n, text] of [[1, 'rollback one'], [2, 'rollback two']] as const) {
+      writeFileSync(join(work, 'rb.bin'), text);
+      const published = await upload('rb.bin');
+      expect(published.code, published.stderr).toBe(0);
+      expect(JSON.parse(published.stdout)).toMatchObject({ key: 'rb.bin', release: n });
+      await sandbox.waitForReported(thing.name, sha256(text));
+    }
+    writeFileSync(join(work, 'rb.bin'), 'rollback one');
+    const refused = await upload('rb.bin', '--release', '1');
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/--release 1 is not above release 2, the last one published for fw\.bin/);
+    expect(refused.stderr).toMatch(/--release 1 is not above release 2, the last one published for rb\.bin/);
 
     // Whoever can write to the bucket removes the counter; the publisher then takes release 1 again.
     const s3 = sandboxS3Client(sandbox.info);
     try {
-      await s3.send(new DeleteObjectCommand({ Bucket: sandbox.info.s3.bucket, Key: counterKey('fw.bin') }));
+      await s3.send(new DeleteObjectCommand({ Bucket: sandbox.info.s3.bucket, Key: counterKey('rb.bin') }));
     } finally {
       s3.destroy();
     }
-    const replayed = await upload('fw.bin', '--release', '1');
+    const replayed = await upload('rb.bin', '--release', '1');
     expect(replayed.code, replayed.stderr).toBe(0);
     const value = await waitFor('the device to refuse release 1', async () => ((await reported())?.error?.code === 'RELEASE_ROLLBACK' ? reported() : undefined), 20_000);
-    expect(value).toMatchObject({ hash: sha256('release two'), manifest: { release: 2 }, error: { code: 'RELEASE_ROLLBACK', hash: sha256('release one') } });
-    expect(readFileSync(join(thing.dest, 'fw.bin'), 'utf8')).toBe('release two');
+    expect(value).toMatchObject({ hash: sha256('rollback two'), manifest: { release: 2 }, error: { code: 'RELEASE_ROLLBACK', hash: sha256('rollback one') } });
+    expect(readFileSync(join(thing.dest, 'rb.bin'), 'utf8')).toBe('rollback two');
   }, 60_000);
 
   it("a release signed with --signing-key of a key the devices do not trust is refused with RELEASE_UNKNOWN_KEY", async () => {
