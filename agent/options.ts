@@ -16,11 +16,13 @@ import type { Credentials } from '../core/tplink/klap-crypto';
 
 export type OptionName = AgentSettingName;
 
-/** The flags with their help text (a default other than "required" shown), for commander. */
+const helpDefault = (text: string | undefined): string => (text === undefined || text === 'required' ? '' : ` (default ${text.replace(/`/g, '')})`);
+
+/** The flags with their help text (a default other than "required" shown, as in the docs' table), for commander. */
 export const AGENT_FLAGS = settingsOf(AGENT_SETTINGS).map(([name, s]) => ({
   name: name as OptionName,
   flag: s.flag!,
-  help: `${s.description}${s.defaultText !== 'required' && s.defaultText !== undefined ? ` (default ${s.defaultText.replace(/`/g, '')})` : ''}`,
+  help: `${s.description}${helpDefault(s.defaultText ?? (s.default === undefined ? undefined : s.format(s.default)))}`,
   aliases: s.aliases,
   repeatable: s.type === 'repeatable',
 }));
