@@ -20,6 +20,8 @@ import { DEFAULT_ROLLOUT, parseRolloutJson, parseRolloutSettings, type RolloutSe
 import { resolveSandboxGroups, type SandboxGroups } from './sandbox-groups';
 import { SHADOW_QUOTA } from '../core/fleet/settings';
 import { GROUP_CACHE_MS } from '../core/fleet/targets';
+import { OBJECT_SETTINGS } from '../core/s3/settings';
+import { MAX_DEVICES } from './cli-settings';
 
 export const DEFAULT_SANDBOX_DIR = '.sandbox';
 export const DEFAULT_BUCKET = 'shadowplug';
@@ -28,10 +30,7 @@ export const DEFAULT_BUTTON_SERIAL = 'G030SANDBOX00001';
 export const THING_NAME_PREFIX = 'shadowplug-device-';
 export const ROLE_ALIAS = 'shadowplug-device-role-alias';
 /** The shadow property the object Lambda writes and the agents follow (the stack's default too). */
-export const SHADOW_PROPERTY = 's3';
-import { MAX_DEVICES } from './cli-settings';
-
-export { MAX_DEVICES };
+export const SHADOW_PROPERTY = OBJECT_SETTINGS.shadowProperty.default;
 
 export interface SandboxOptions {
   /** Where certificates, shadows, objects and device files live (default `.sandbox`). */

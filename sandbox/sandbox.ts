@@ -39,19 +39,7 @@ import { DEFAULT_EXPIRES_MS, publishRelease } from '../core/release/publish';
 import { ensurePublisherKey, signerFromFile, type PublisherKey } from './publisher-key';
 import { watchShadows } from './watch-shadows';
 
-export {
-  agentStateDir,
-  DEFAULT_BUCKET,
-  DEFAULT_BUTTON_SERIAL,
-  DEFAULT_SANDBOX_DIR,
-  MAX_DEVICES,
-  parseClickActions,
-  ROLE_ALIAS,
-  SHADOW_PROPERTY,
-  THING_NAME_PREFIX,
-  thingNames,
-  type SandboxOptions,
-} from './sandbox-config';
+export type { SandboxOptions } from './sandbox-config';
 
 /** Above this many things, device certificates share one key pair (RSA keygen is ~100 ms each). */
 const SHARED_KEY_ABOVE = 10;
