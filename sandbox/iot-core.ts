@@ -18,7 +18,7 @@ import { startCredentialsProvider, type ProvidedCredentials } from './iot/creden
 import { startDataPlane } from './iot/data-plane';
 import { startControlPlane } from './iot/control-plane';
 import { ThingGroups, type ThingGroupSpec } from './iot/thing-groups';
-import { IotCoreInvalidNameError } from './iot/errors';
+import { iotCoreInvalidName } from './iot/errors';
 import { startMqttBroker, type MqttBroker, type MqttObserver } from './iot/mqtt-broker';
 import { ShadowService, type ShadowRequestResult } from './iot/shadow-service';
 import { ShadowStore } from './iot/shadow-store';
@@ -109,8 +109,8 @@ export interface IotCore {
    * (e.g. `$aws/things/+/shadow/update/documents`): devices' publishes and the shadow service's
    * responses, whether the update came over MQTT, the data-plane API or `shadows`. Returns the
    * function that stops it; `close()` stops them all. A throwing (or rejecting) callback is logged
-   * and affects nothing else. Throws IotCoreInvalidNameError for a malformed filter and
-   * IotCoreClosedError after close().
+   * and affects nothing else. Throws IOT_CORE_INVALID_NAME for a malformed filter and
+   * iotCoreClosed after close().
    */
   observe(topicFilter: string, onMessage: MqttObserver): () => void;
   /** An SDK client for the data-plane API that trusts the sandbox CA. */
@@ -133,7 +133,7 @@ export async function startIotCore(options: IotCoreOptions): Promise<IotCore> {
   const logger = options.logger ?? silentLogger;
   const clock = options.clock ?? Date.now;
   const roleAlias = options.roleAlias ?? DEFAULT_ROLE_ALIAS;
-  if (!ROLE_ALIAS_PATTERN.test(roleAlias)) throw new IotCoreInvalidNameError('role alias', roleAlias, 'expected [\\w=,@-]{1,128}');
+  if (!ROLE_ALIAS_PATTERN.test(roleAlias)) throw iotCoreInvalidName('role alias', roleAlias, 'expected [\\w=,@-]{1,128}');
 
   const ca = CertificateAuthority.open(options.dir, { sharedDeviceKey: options.sharedDeviceKey ?? false });
   const server = ca.serverCertificate();
