@@ -20,6 +20,16 @@ import { AgentError } from './errors';
 import { isObject, parseObject, own, put, type Json, type JsonObject } from '../core/shadow/json';
 import { applyUpdate, mergeDelta, mirrorFromDocument, type ShadowMirror } from './shadow-state';
 
+/** A message's payload as a JSON object; undefined, and a warning, when it is not one. */
+export function readMessage(payload: Buffer, topic: string, logger: Logger, what: string): JsonObject | undefined {
+  try {
+    return parseObject(payload);
+  } catch (err) {
+    logger.warn(`unreadable ${what} message`, { topic, err });
+    return undefined;
+  }
+}
+
 /** What a capability sees of its property. */
 export interface PropertyView {
   /** The whole desired value (undefined when absent, i.e. nothing wanted). */
@@ -359,13 +369,8 @@ export class ShadowSession extends EventEmitter {
       listener.onMessage(topic, payload);
       return;
     }
-    let msg: JsonObject;
-    try {
-      msg = parseObject(payload);
-    } catch (err) {
-      this.logger.warn('unreadable shadow message', { topic, err });
-      return;
-    }
+    const msg = readMessage(payload, topic, this.logger, 'shadow');
+    if (!msg) return;
     const t = this.topics;
     if (topic === t.getAccepted) this.onGetAccepted(msg);
     else if (topic === t.getRejected) this.onGetRejected(msg);
