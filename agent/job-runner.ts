@@ -24,7 +24,7 @@ import type { HookRunner } from './hook';
 import { installFile, type InstallDeps } from './install-file';
 import { installPath } from './install-path';
 import type { JobJournal, JobOutcome } from './job-journal';
-import { readMessage, type ShadowListener } from './shadow-session';
+import { readMessage, type ShadowListener } from './shadow-capability';
 
 export interface JobLink {
   /** Publish on the session's connection; false when offline (the runner asks again on reconnect). */

@@ -27,7 +27,7 @@ import {
 } from '../core/plug-relay/contract';
 import type { PlugConfig } from '../core/plug-relay/config';
 import { RelayedPlug, type PlugClientOptions, type PlugReading } from './relayed-plug';
-import { readMessage, type ShadowListener } from './shadow-session';
+import { readMessage, type ShadowListener } from './shadow-capability';
 import { SessionCache } from '../core/tplink/session-transport';
 import { SerialQueue } from '../core/util/serial-queue';
 import { DEFAULT_MAX_REQUEST_AGE_MS, DEFAULT_PLUG_POLL_MS } from '../core/settings/agent';

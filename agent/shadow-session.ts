@@ -17,44 +17,9 @@ import { silentLogger, type Logger } from '../core/logger';
 import { formatHostPort } from '../core/util/host-port';
 import { Backoff, FlapDetector } from './backoff';
 import { AgentError } from './errors';
-import { isObject, parseObject, own, put, type Json, type JsonObject } from '../core/shadow/json';
+import { isObject, own, put, type Json, type JsonObject } from '../core/shadow/json';
+import { readMessage, type ShadowCapability, type ShadowListener } from './shadow-capability';
 import { applyUpdate, mergeDelta, mirrorFromDocument, type ShadowMirror } from './shadow-state';
-
-/** A message's payload as a JSON object; undefined, and a warning, when it is not one. */
-export function readMessage(payload: Buffer, topic: string, logger: Logger, what: string): JsonObject | undefined {
-  try {
-    return parseObject(payload);
-  } catch (err) {
-    logger.warn(`unreadable ${what} message`, { topic, err });
-    return undefined;
-  }
-}
-
-/** What a capability sees of its property. */
-export interface PropertyView {
-  /** The whole desired value (undefined when absent, i.e. nothing wanted). */
-  desired: Json | undefined;
-  reported: Json | undefined;
-  version: number;
-}
-
-export interface ShadowCapability {
-  readonly property: string;
-  /** The property may have changed (also called again after every re-`get`): must be idempotent. */
-  onShadow(view: PropertyView): void;
-}
-
-/**
- * Other shadows of the same thing served over this session's connection (the plug shadows): the
- * policy lets a device connect once, as its thing, so they share the client and its reconnects.
- */
-export interface ShadowListener {
-  /** Topics to subscribe on every connect, together with the session's own. */
-  readonly topics: readonly string[];
-  /** Subscribed (after every reconnect): ask for the documents again. */
-  onConnected(): void;
-  onMessage(topic: string, payload: Buffer): void;
-}
 
 export interface ShadowSessionOptions {
   host: string;
