@@ -222,22 +222,16 @@ interface DeviceIdentity {
   ca?: Buffer;
 }
 
-interface S3Access {
-  credentials: IotCredentialsProvider | undefined;
-  openSource: () => Promise<OpenedSource>;
-  closeClients: () => void;
-}
-
 /**
  * S3 access: credentials from the IoT credentials provider (a client per set of credentials, so
  * a refresh takes effect), or the SDK's default chain with one long-lived client.
  */
-function s3Access(options: AgentOptions, identity: DeviceIdentity, clock: () => number): S3Access {
+function s3Access(options: AgentOptions, identity: DeviceIdentity, clock: () => number): { credentials?: IotCredentialsProvider; openSource: () => Promise<OpenedSource>; closeClients: () => void } {
   const clientOptions = { ...(options.region ? { region: options.region } : {}), ...(options.s3Endpoint ? { endpoint: options.s3Endpoint } : {}) };
   if (!options.credentialEndpoint) {
     const shared = new S3Client(s3ClientConfig(clientOptions));
     const source = s3ObjectSource(shared);
-    return { credentials: undefined, openSource: () => Promise.resolve({ source, close: () => undefined }), closeClients: () => shared.destroy() };
+    return { openSource: () => Promise.resolve({ source, close: () => undefined }), closeClients: () => shared.destroy() };
   }
   let credentials: IotCredentialsProvider;
   try {

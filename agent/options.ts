@@ -13,6 +13,7 @@ import type { AgentOptions } from './agent';
 import { AgentConfigError } from './errors';
 import { refuseReadableByOthers, resolveTplinkCredentials } from './tplink-credentials';
 import type { Credentials } from '../core/tplink/klap-crypto';
+import { isObject } from '../core/util/guards';
 
 export type OptionName = AgentSettingName;
 
@@ -89,7 +90,7 @@ export async function readConfigFile(
   } catch (err) {
     throw new AgentConfigError(`config file ${path} is not valid JSON: ${(err as Error).message}`, { cause: err });
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new AgentConfigError(`config file ${path} must hold a JSON object`);
+  if (!isObject(parsed)) throw new AgentConfigError(`config file ${path} must hold a JSON object`);
   const out: Partial<Record<OptionName, unknown>> = {};
   const base = dirname(resolve(path));
   for (const [key, value] of Object.entries(parsed)) {
