@@ -10,9 +10,10 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { silentLogger, type Logger } from '../core/logger';
 import { SHADOWPLUG_VERSION } from '../core/version';
 import { agentInfo, AgentInfoCapability } from './agent-info';
-import { checkAgentOptions } from './options';
+import { checkAgentOptions, type OptionalSetting } from './options';
 import { trustedKeys, type TrustedKey } from '../core/release/trust';
-import { AGENT_SETTINGS } from '../core/settings/agent';
+import { AGENT_SETTINGS, type AgentSettingName } from '../core/settings/agent';
+import type { Codec } from '../core/settings/schema';
 import { IotCredentialsProvider } from './credentials';
 import { AgentConfigError, AgentError } from './errors';
 import { FileSyncCapability, type OpenedSource, type SyncOutcome } from './file-sync';
@@ -21,7 +22,7 @@ import { s3ClientConfig, s3ObjectSource } from './s3-source';
 import { S3ClientPerCredentials } from './s3-clients';
 import { ShadowSession } from './shadow-session';
 import { PlugRelay, type PlugEvent, type Timers } from './plug-relay';
-import { plugsOfHub, type PlugConfig } from '../core/plug-relay/config';
+import { plugsOfHub } from '../core/plug-relay/config';
 import { StateStore } from './state-store';
 import { nodeFs, probeWritable, type AgentFs } from './agent-fs';
 import { JobJournal, type JobOutcome } from './job-journal';
@@ -29,29 +30,14 @@ import { JobRunner } from './job-runner';
 import { PLUG_DETECTION_FILE, PlugDetectionStore } from './plug-detection-store';
 import type { Credentials } from '../core/tplink/klap-crypto';
 
-export interface AgentOptions {
-  /** MQTT endpoint host (AWS: the account's ATS data endpoint). */
+type SettingValue<K extends AgentSettingName> = (typeof AGENT_SETTINGS)[K] extends Codec<infer T> ? T : never;
+
+/**
+ * The agent's options in code: the settings' values as core/settings/agent.ts declares them
+ * (`endpoint` is its host; its port is `port`), and tuning that has no flag.
+ */
+export type AgentOptions = { [K in 'cert' | 'key' | 'thingName' | 'dest']: SettingValue<K> } & { [K in OptionalSetting]?: SettingValue<K> } & {
   endpoint: string;
-  port?: number;
-  /** Paths of the device certificate, its private key and the CA to trust. */
-  cert: string;
-  key: string;
-  caFile?: string;
-  /** Default: the thing name (IoT policies require it). */
-  clientId?: string;
-  thingName: string;
-  /** `host[:port]/role-aliases/<alias>/credentials`; without it the SDK's default credentials are used. */
-  credentialEndpoint?: string;
-  shadowProperty?: string;
-  shadowName?: string;
-  region?: string;
-  s3Endpoint?: string;
-  dest: string;
-  onUpdate?: string;
-  /** Default `<dest>/.shadowplug-state`. */
-  stateDir?: string;
-  /** Bytes; default 1 GiB. */
-  maxSize?: number;
   logger?: Logger;
   /** Epoch ms; default Date.now (credentials expiry, installedAt). */
   clock?: () => number;
@@ -65,27 +51,17 @@ export interface AgentOptions {
   progressIntervalMs?: number;
   /** A download connection silent this long counts as cut and is resumed (default 60 s). */
   downloadIdleTimeoutMs?: number;
-  /** Plugs configured anywhere; this agent drives those whose hub is its thing (shadows `plug-<id>`). */
-  plugs?: readonly PlugConfig[];
-  /** How often each plug is polled (default 10 s). */
-  plugPollMs?: number;
-  /** A plug request older than this is reported `expired`, not applied (default 30 s, the click age limit). */
-  maxRequestAgeMs?: number;
   /** Plug connect/request timeouts (the TP-Link client's defaults otherwise). */
   plugTimeouts?: { connectTimeoutMs?: number; requestTimeoutMs?: number };
   /** The TP-Link account for KLAP and AES plugs (never logged; the default credentials are tried after it). */
   tplinkCredentials?: Credentials;
   /** Poll scheduling, replaceable in tests. */
   timers?: Timers;
-  /** Roll-out mode: also take file deliveries as IoT Jobs (the device policy must allow its job topics). */
-  jobs?: boolean;
   /** Job download retries (default 5 attempts, 2 s doubling). */
   jobRetry?: { initialMs: number; maxMs: number; attempts: number };
   /** The file system for downloads and state (default node:fs/promises; tests make it fail). */
   fs?: AgentFs;
-  /** Paths of PEM public keys: only releases signed by one of them are installed (none: unsigned files are, with a warning). */
-  trustedKey?: readonly string[];
-}
+};
 
 export interface AgentEvents {
   installed: [{ property: string; url: string; hash: string; path: string; size: number; versionId?: string; resumedFrom: number }];

@@ -17,6 +17,10 @@ import { isObject } from '../core/util/guards';
 
 export type OptionName = AgentSettingName;
 
+/** The settings an agent takes in code that have a default or may be left out. */
+const OPTIONAL_SETTINGS = ['port', 'caFile', 'clientId', 'credentialEndpoint', 'shadowProperty', 'shadowName', 'region', 's3Endpoint', 'onUpdate', 'stateDir', 'maxSize', 'plugs', 'plugPollMs', 'maxRequestAgeMs', 'jobs', 'trustedKey'] as const;
+export type OptionalSetting = (typeof OPTIONAL_SETTINGS)[number];
+
 const helpDefault = (text: string | undefined): string => (text === undefined || text === 'required' ? '' : ` (default ${text.replace(/`/g, '')})`);
 
 /** The flags with their help text (a default other than "required" shown, as in the docs' table), for commander. */
@@ -147,9 +151,8 @@ export async function resolveAgentOptions(
   if (explicitPort && v.port !== undefined && read('port', v.port) !== endpoint.port) {
     throw new AgentConfigError(`--endpoint ${String(v.endpoint)} and --port ${String(v.port)} disagree: give the port once`);
   }
-  const optional = ['caFile', 'clientId', 'credentialEndpoint', 'shadowProperty', 'shadowName', 'region', 's3Endpoint', 'onUpdate', 'stateDir', 'maxSize', 'plugs', 'plugPollMs', 'maxRequestAgeMs', 'jobs', 'trustedKey'] as const;
   const given: Partial<AgentOptions> = {};
-  for (const name of optional) if (v[name] !== undefined) Object.assign(given, { [name]: read(name, v[name]) });
+  for (const name of OPTIONAL_SETTINGS) if (name !== 'port' && v[name] !== undefined) Object.assign(given, { [name]: read(name, v[name]) });
   const optionalText = (name: 'tplinkCredentialsFile' | 'tplinkUsername' | 'tplinkPassword') => (v[name] === undefined ? undefined : read(name, v[name]));
   const tplinkCredentials = await resolveTplinkCredentials(
     { file: optionalText('tplinkCredentialsFile'), username: optionalText('tplinkUsername'), password: optionalText('tplinkPassword') },
