@@ -94,34 +94,20 @@ export const SANDBOX_PLUG_ID = DEFAULT_PLUG_ID;
 export const SANDBOX_TPLINK_CREDENTIALS: Credentials = { username: 'sandbox@example.com', password: 'sandbox' };
 
 /** SandboxOptions checked, with every default filled in. */
-export interface SandboxConfig {
-  /** Absolute. */
-  dir: string;
-  logger: Logger;
-  devices: number;
-  things: string[];
-  groups: SandboxGroups;
-  fanOutWritesPerSecond: number;
-  dataPlaneRatePerSecond?: number;
-  groupCacheMs: number;
-  clickActions: Partial<Record<ClickType, ClickAction>>;
-  /** Every plug, its thing filled in (the first thing unless given). */
-  plugs: (SandboxPlugSpec & { thing: string })[];
-  plugCredentials: Credentials;
-  bucket: string;
-  buttonSerial: string;
-  agents: boolean;
-  agentThreads?: number;
-  writeInfoFile: boolean;
-  plugMode: PlugMode;
-  plugPollMs?: number;
-  plugTimers?: Timers;
-  confirmTimeoutMs?: number;
-  /** The dashboard's port (0 = any free one); absent: no dashboard. */
-  dashboardPort?: number;
-  /** Roll-out mode's settings; absent: the shadow path. */
-  rollout?: RolloutSettings;
-}
+export type SandboxConfig = Pick<SandboxOptions, 'dataPlaneRatePerSecond' | 'agentThreads' | 'plugPollMs' | 'plugTimers' | 'confirmTimeoutMs'> &
+  Required<Pick<SandboxOptions, 'logger' | 'devices' | 'fanOutWritesPerSecond' | 'groupCacheMs' | 'plugCredentials' | 'bucket' | 'buttonSerial' | 'agents' | 'writeInfoFile' | 'plugMode'>> & {
+    /** Absolute. */
+    dir: string;
+    things: string[];
+    groups: SandboxGroups;
+    clickActions: Partial<Record<ClickType, ClickAction>>;
+    /** Every plug, its thing filled in (the first thing unless given). */
+    plugs: (SandboxPlugSpec & { thing: string })[];
+    /** The dashboard's port (0 = any free one); absent: no dashboard. */
+    dashboardPort?: number;
+    /** Roll-out mode's settings; absent: the shadow path. */
+    rollout?: RolloutSettings;
+  };
 
 /** `--rollout` / `--rollout-config`: the settings, or undefined for the shadow path; problems name the flag. */
 function rolloutOf(value: SandboxOptions['rollout']): RolloutSettings | undefined {
