@@ -4,7 +4,7 @@
  * shadow says otherwise.
  */
 import type { Logger } from '../core/logger';
-import type { PropertyView, ShadowCapability } from './shadow-session';
+import type { PropertyView, ShadowCapability } from './shadow-capability';
 import type { Json } from '../core/shadow/json';
 
 import { AGENT_INFO_PROPERTY } from '../core/s3/settings';

@@ -10,9 +10,10 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { silentLogger, type Logger } from '../core/logger';
 import { SHADOWPLUG_VERSION } from '../core/version';
 import { agentInfo, AgentInfoCapability } from './agent-info';
-import { checkAgentOptions } from './options';
+import { checkAgentOptions, type OptionalSetting } from './options';
 import { trustedKeys, type TrustedKey } from '../core/release/trust';
-import { AGENT_SETTINGS } from '../core/settings/agent';
+import { AGENT_SETTINGS, type AgentSettingName } from '../core/settings/agent';
+import type { Codec } from '../core/settings/schema';
 import { IotCredentialsProvider } from './credentials';
 import { AgentConfigError, AgentError } from './errors';
 import { FileSyncCapability, type OpenedSource, type SyncOutcome } from './file-sync';
@@ -21,7 +22,7 @@ import { s3ClientConfig, s3ObjectSource } from './s3-source';
 import { S3ClientPerCredentials } from './s3-clients';
 import { ShadowSession } from './shadow-session';
 import { PlugRelay, type PlugEvent, type Timers } from './plug-relay';
-import { plugsOfHub, type PlugConfig } from '../core/plug-relay/config';
+import { plugsOfHub } from '../core/plug-relay/config';
 import { StateStore } from './state-store';
 import { nodeFs, probeWritable, type AgentFs } from './agent-fs';
 import { JobJournal, type JobOutcome } from './job-journal';
@@ -29,29 +30,14 @@ import { JobRunner } from './job-runner';
 import { PLUG_DETECTION_FILE, PlugDetectionStore } from './plug-detection-store';
 import type { Credentials } from '../core/tplink/klap-crypto';
 
-export interface AgentOptions {
-  /** MQTT endpoint host (AWS: the account's ATS data endpoint). */
+type SettingValue<K extends AgentSettingName> = (typeof AGENT_SETTINGS)[K] extends Codec<infer T> ? T : never;
+
+/**
+ * The agent's options in code: the settings' values as core/settings/agent.ts declares them
+ * (`endpoint` is its host; its port is `port`), and tuning that has no flag.
+ */
+export type AgentOptions = { [K in 'cert' | 'key' | 'thingName' | 'dest']: SettingValue<K> } & { [K in OptionalSetting]?: SettingValue<K> } & {
   endpoint: string;
-  port?: number;
-  /** Paths of the device certificate, its private key and the CA to trust. */
-  cert: string;
-  key: string;
-  caFile?: string;
-  /** Default: the thing name (IoT policies require it). */
-  clientId?: string;
-  thingName: string;
-  /** `host[:port]/role-aliases/<alias>/credentials`; without it the SDK's default credentials are used. */
-  credentialEndpoint?: string;
-  shadowProperty?: string;
-  shadowName?: string;
-  region?: string;
-  s3Endpoint?: string;
-  dest: string;
-  onUpdate?: string;
-  /** Default `<dest>/.shadowplug-state`. */
-  stateDir?: string;
-  /** Bytes; default 1 GiB. */
-  maxSize?: number;
   logger?: Logger;
   /** Epoch ms; default Date.now (credentials expiry, installedAt). */
   clock?: () => number;
@@ -65,27 +51,17 @@ export interface AgentOptions {
   progressIntervalMs?: number;
   /** A download connection silent this long counts as cut and is resumed (default 60 s). */
   downloadIdleTimeoutMs?: number;
-  /** Plugs configured anywhere; this agent drives those whose hub is its thing (shadows `plug-<id>`). */
-  plugs?: readonly PlugConfig[];
-  /** How often each plug is polled (default 10 s). */
-  plugPollMs?: number;
-  /** A plug request older than this is reported `expired`, not applied (default 30 s, the click age limit). */
-  maxRequestAgeMs?: number;
   /** Plug connect/request timeouts (the TP-Link client's defaults otherwise). */
   plugTimeouts?: { connectTimeoutMs?: number; requestTimeoutMs?: number };
   /** The TP-Link account for KLAP and AES plugs (never logged; the default credentials are tried after it). */
   tplinkCredentials?: Credentials;
   /** Poll scheduling, replaceable in tests. */
   timers?: Timers;
-  /** Roll-out mode: also take file deliveries as IoT Jobs (the device policy must allow its job topics). */
-  jobs?: boolean;
   /** Job download retries (default 5 attempts, 2 s doubling). */
   jobRetry?: { initialMs: number; maxMs: number; attempts: number };
   /** The file system for downloads and state (default node:fs/promises; tests make it fail). */
   fs?: AgentFs;
-  /** Paths of PEM public keys: only releases signed by one of them are installed (none: unsigned files are, with a warning). */
-  trustedKey?: readonly string[];
-}
+};
 
 export interface AgentEvents {
   installed: [{ property: string; url: string; hash: string; path: string; size: number; versionId?: string; resumedFrom: number }];
@@ -216,20 +192,96 @@ async function loadTrustedKeys(paths: readonly string[]): Promise<TrustedKey[]> 
   }
 }
 
-async function build(given: AgentOptions, once: boolean): Promise<Agent> {
-  const options = checkAgentOptions(given);
-  const logger = (options.logger ?? silentLogger).child({ thing: options.thingName });
+interface DeviceIdentity {
+  cert: Buffer;
+  key: Buffer;
+  ca?: Buffer;
+}
+
+/**
+ * S3 access: credentials from the IoT credentials provider (a client per set of credentials, so
+ * a refresh takes effect), or the SDK's default chain with one long-lived client.
+ */
+function s3Access(options: AgentOptions, identity: DeviceIdentity, clock: () => number): { credentials?: IotCredentialsProvider; openSource: () => Promise<OpenedSource>; closeClients: () => void } {
+  const clientOptions = { ...(options.region ? { region: options.region } : {}), ...(options.s3Endpoint ? { endpoint: options.s3Endpoint } : {}) };
+  if (!options.credentialEndpoint) {
+    const shared = new S3Client(s3ClientConfig(clientOptions));
+    const source = s3ObjectSource(shared);
+    return { openSource: () => Promise.resolve({ source, close: () => undefined }), closeClients: () => shared.destroy() };
+  }
+  let credentials: IotCredentialsProvider;
+  try {
+    credentials = new IotCredentialsProvider({
+      endpoint: options.credentialEndpoint,
+      thingName: options.thingName,
+      ...identity,
+      clock,
+      ...(options.credentialsRefreshMarginMs !== undefined ? { refreshMarginMs: options.credentialsRefreshMarginMs } : {}),
+    });
+  } catch (err) {
+    throw new AgentConfigError((err as Error).message, { cause: err });
+  }
+  const clients = new S3ClientPerCredentials(() => credentials.get(), (c) => s3ClientConfig({ ...clientOptions, credentials: c }));
+  return { credentials, openSource: () => clients.open(), closeClients: () => clients.close() };
+}
+
+async function readIdentity(options: AgentOptions): Promise<DeviceIdentity> {
   const [cert, key, ca] = await Promise.all([
     readPem(options.cert, 'certificate'),
     readPem(options.key, 'private key'),
     options.caFile ? readPem(options.caFile, 'CA file') : Promise.resolve(undefined),
   ]);
-  const dest = resolve(options.dest);
+  return { cert, key, ...(ca ? { ca } : {}) };
+}
+
+async function makeDest(path: string): Promise<string> {
+  const dest = resolve(path);
   try {
     await mkdir(dest, { recursive: true });
   } catch (err) {
     throw new AgentConfigError(`cannot create destination directory ${dest}: ${(err as Error).message}`, { cause: err });
   }
+  return dest;
+}
+
+/** The plug relay, when some plug's hub is this thing (not in `--once`). */
+async function plugRelayOf(options: AgentOptions, session: ShadowSession, stateDir: string, clock: () => number, logger: Logger): Promise<{ relay?: PlugRelay; detection?: PlugDetectionStore }> {
+  const plugs = plugsOfHub(options.plugs ?? [], options.thingName);
+  if (plugs.length === 0) return {};
+  const detection = await PlugDetectionStore.open(join(stateDir, PLUG_DETECTION_FILE), logger.child({ component: 'plug-relay' }));
+  const relay = new PlugRelay({
+    thingName: options.thingName,
+    plugs,
+    link: session,
+    clock,
+    logger,
+    ...(options.plugPollMs !== undefined ? { pollIntervalMs: options.plugPollMs } : {}),
+    ...(options.maxRequestAgeMs !== undefined ? { maxRequestAgeMs: options.maxRequestAgeMs } : {}),
+    ...(options.timers ? { timers: options.timers } : {}),
+    plugClient: { ...options.plugTimeouts, detection, ...(options.tplinkCredentials ? { credentials: options.tplinkCredentials } : {}) },
+  });
+  return { relay, detection };
+}
+
+/** The agent's events from its parts: installs, progress and jobs from `events`, the session's state, errors when listened to. */
+function forwardEvents(agent: Agent, parts: { events: EventEmitter; session: ShadowSession; capability: FileSyncCapability; relay?: PlugRelay }): void {
+  parts.relay?.onEvent((e) => agent.emit('plug', e));
+  for (const name of ['installed', 'progress', 'job'] as const) parts.events.on(name, (e) => agent.emit(name, e));
+  const forwardError = (err: AgentError): void => {
+    if (agent.listenerCount('error') > 0) agent.emit('error', err);
+  };
+  parts.events.on('error', forwardError);
+  parts.session.on('error', forwardError);
+  parts.capability.onSettled((o) => agent.emit('settled', o));
+  parts.session.on('connected', () => agent.emit('connected'));
+  parts.session.on('offline', () => agent.emit('offline'));
+}
+
+async function build(given: AgentOptions, once: boolean): Promise<Agent> {
+  const options = checkAgentOptions(given);
+  const logger = (options.logger ?? silentLogger).child({ thing: options.thingName });
+  const identity = await readIdentity(options);
+  const dest = await makeDest(options.dest);
   const fs = options.fs ?? nodeFs;
   const store = await StateStore.open(resolve(options.stateDir ?? join(dest, '.shadowplug-state')), fs);
   await refuseUnwritable(fs, dest, store.dir);
@@ -237,44 +289,11 @@ async function build(given: AgentOptions, once: boolean): Promise<Agent> {
   const trusted = await loadTrustedKeys(options.trustedKey ?? []);
   if (trusted.length === 0) logger.warn('no --trusted-key: files are installed unsigned, so whoever can write to the bucket or the shadow chooses what this device installs, older versions included');
   else logger.info('installing signed releases only', { trustedKeys: trusted.map((t) => t.keyId) });
-
-  // S3 access: credentials from the IoT credentials provider (a client per set of credentials, so
-  // a refresh takes effect), or the SDK's default chain with one long-lived client.
-  let credentials: IotCredentialsProvider | undefined;
-  let closeClients: () => void;
-  const clientOptions = { ...(options.region ? { region: options.region } : {}), ...(options.s3Endpoint ? { endpoint: options.s3Endpoint } : {}) };
-  let openSource: () => Promise<OpenedSource>;
-  if (options.credentialEndpoint) {
-    try {
-      credentials = new IotCredentialsProvider({
-        endpoint: options.credentialEndpoint,
-        thingName: options.thingName,
-        cert,
-        key,
-        ...(ca ? { ca } : {}),
-        clock,
-        ...(options.credentialsRefreshMarginMs !== undefined ? { refreshMarginMs: options.credentialsRefreshMarginMs } : {}),
-      });
-    } catch (err) {
-      throw new AgentConfigError((err as Error).message, { cause: err });
-    }
-    const provider = credentials;
-    const clients = new S3ClientPerCredentials(() => provider.get(), (c) => s3ClientConfig({ ...clientOptions, credentials: c }));
-    openSource = () => clients.open();
-    closeClients = () => clients.close();
-  } else {
-    const shared = new S3Client(s3ClientConfig(clientOptions));
-    const source = s3ObjectSource(shared);
-    openSource = () => Promise.resolve({ source, close: () => undefined });
-    closeClients = () => shared.destroy();
-  }
-
+  const { credentials, openSource, closeClients } = s3Access(options, identity, clock);
   const session = new ShadowSession({
     host: options.endpoint,
     port: options.port,
-    cert,
-    key,
-    ...(ca ? { ca } : {}),
+    ...identity,
     clientId: options.clientId ?? options.thingName,
     thingName: options.thingName,
     ...(options.shadowName ? { shadowName: options.shadowName } : {}),
@@ -284,6 +303,10 @@ async function build(given: AgentOptions, once: boolean): Promise<Agent> {
     clock,
   });
   const events = new EventEmitter();
+  const hook = () => (options.onUpdate ? { hook: new HookRunner(options.onUpdate, logger.child({ component: 'on-update' })) } : {});
+  const onAccessDenied = () => credentials?.invalidate();
+  const idleTimeout = options.downloadIdleTimeoutMs !== undefined ? { idleTimeoutMs: options.downloadIdleTimeoutMs } : {};
+  const progress = options.progressIntervalMs !== undefined ? { progressIntervalMs: options.progressIntervalMs } : {};
   const capability = new FileSyncCapability({
     property: options.shadowProperty,
     thingName: options.thingName,
@@ -293,64 +316,39 @@ async function build(given: AgentOptions, once: boolean): Promise<Agent> {
     trusted,
     reporter: session,
     openSource,
-    onAccessDenied: () => credentials?.invalidate(),
-    ...(options.onUpdate ? { hook: new HookRunner(options.onUpdate, logger.child({ component: 'on-update' })) } : {}),
+    onAccessDenied,
+    ...hook(),
     events,
     logger: logger.child({ component: 'file-sync' }),
     clock,
     once,
     ...(options.retry ? { retry: options.retry } : {}),
-    ...(options.progressIntervalMs !== undefined ? { progressIntervalMs: options.progressIntervalMs } : {}),
-    ...(options.downloadIdleTimeoutMs !== undefined ? { idleTimeoutMs: options.downloadIdleTimeoutMs } : {}),
+    ...progress,
+    ...idleTimeout,
     ...(options.fs ? { fs: options.fs } : {}),
   });
   session.addCapability(capability);
   const info = agentInfo({ version: SHADOWPLUG_VERSION, node: process.version, platform: process.platform, arch: process.arch, startedAt: new Date(clock()) });
   session.addCapability(new AgentInfoCapability(info, session, logger.child({ component: 'agent-info' })));
-
-  const plugs = plugsOfHub(options.plugs ?? [], options.thingName);
-  const detection = plugs.length === 0 || once ? undefined : await PlugDetectionStore.open(join(store.dir, PLUG_DETECTION_FILE), logger.child({ component: 'plug-relay' }));
-  const relay =
-    detection === undefined
-      ? undefined
-      : new PlugRelay({
-          thingName: options.thingName,
-          plugs,
-          link: session,
-          clock,
-          logger,
-          ...(options.plugPollMs !== undefined ? { pollIntervalMs: options.plugPollMs } : {}),
-          ...(options.maxRequestAgeMs !== undefined ? { maxRequestAgeMs: options.maxRequestAgeMs } : {}),
-          ...(options.timers ? { timers: options.timers } : {}),
-          plugClient: { ...options.plugTimeouts, detection, ...(options.tplinkCredentials ? { credentials: options.tplinkCredentials } : {}) },
-        });
+  const { relay, detection } = once ? {} : await plugRelayOf(options, session, store.dir, clock, logger);
   const jobs = options.jobs
     ? new JobRunner({
         thingName: options.thingName,
         dest,
-        install: { property: options.shadowProperty, maxSize: options.maxSize, store, trusted, openSource, events, clock, onAccessDenied: () => credentials?.invalidate(), ...(options.downloadIdleTimeoutMs !== undefined ? { idleTimeoutMs: options.downloadIdleTimeoutMs } : {}) },
+        install: { property: options.shadowProperty, maxSize: options.maxSize, store, trusted, openSource, events, clock, onAccessDenied, ...idleTimeout },
         journal: await JobJournal.open(store.dir),
         link: session,
         reporter: session,
-        ...(options.onUpdate ? { hook: new HookRunner(options.onUpdate, logger.child({ component: 'on-update' })) } : {}),
+        ...hook(),
         logger,
         ...(options.jobRetry ? { retry: options.jobRetry } : {}),
-        ...(options.progressIntervalMs !== undefined ? { progressIntervalMs: options.progressIntervalMs } : {}),
+        ...progress,
         onOutcome: (jobId, outcome) => events.emit('job', { jobId, ...outcome }),
       })
     : undefined;
   if (jobs) session.attach(jobs);
   const agent = new Agent(session, capability, credentials, closeClients, relay, detection, jobs);
-  relay?.onEvent((e) => agent.emit('plug', e));
-  for (const name of ['installed', 'progress', 'job'] as const) events.on(name, (e) => agent.emit(name, e));
-  const forwardError = (err: AgentError): void => {
-    if (agent.listenerCount('error') > 0) agent.emit('error', err);
-  };
-  events.on('error', forwardError);
-  session.on('error', forwardError);
-  capability.onSettled((o) => agent.emit('settled', o));
-  session.on('connected', () => agent.emit('connected'));
-  session.on('offline', () => agent.emit('offline'));
+  forwardEvents(agent, { events, session, capability, ...(relay ? { relay } : {}) });
   return agent;
 }
 

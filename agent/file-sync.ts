@@ -20,7 +20,7 @@ import { freeBytes, nodeFs, type AgentFs } from './agent-fs';
 import type { HookContext, HookRunner } from './hook';
 import { installPath } from './install-path';
 import type { ObjectSource } from './s3-source';
-import type { PropertyView, ShadowCapability } from './shadow-session';
+import type { PropertyView, ShadowCapability } from './shadow-capability';
 import { deepEqual, hasOwn, isObject, put, type Json, type JsonObject } from '../core/shadow/json';
 import type { InstalledFile, StateStore } from './state-store';
 import { SerialQueue } from '../core/util/serial-queue';

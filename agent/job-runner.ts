@@ -15,7 +15,7 @@
 import { silentLogger, type Logger } from '../core/logger';
 import { parseJobDocument } from '../core/jobs/job-document';
 import { jobTopics, type JobTopics } from '../core/jobs/topics';
-import { isObject, parseObject, type JsonObject } from '../core/shadow/json';
+import { isObject, type JsonObject } from '../core/shadow/json';
 import { Backoff, sleep } from './backoff';
 import { parseFileDesired, type FileDesired } from './desired';
 import { CancelledError } from './errors';
@@ -24,7 +24,7 @@ import type { HookRunner } from './hook';
 import { installFile, type InstallDeps } from './install-file';
 import { installPath } from './install-path';
 import type { JobJournal, JobOutcome } from './job-journal';
-import type { ShadowListener } from './shadow-session';
+import { readMessage, type ShadowListener } from './shadow-capability';
 
 export interface JobLink {
   /** Publish on the session's connection; false when offline (the runner asks again on reconnect). */
@@ -75,13 +75,8 @@ export class JobRunner implements ShadowListener {
   }
 
   onMessage(topic: string, payload: Buffer): void {
-    let msg: JsonObject;
-    try {
-      msg = parseObject(payload);
-    } catch (err) {
-      this.logger.warn('unreadable jobs message', { topic, err });
-      return;
-    }
+    const msg = readMessage(payload, topic, this.logger, 'jobs');
+    if (!msg) return;
     if (topic === this.t.startNextRejected) this.logger.warn('start-next rejected', { code: msg.code, message: msg.message });
     else if (topic === this.t.notifyNext && isObject(msg.execution)) this.askNext();
     else if (topic === this.t.startNextAccepted && isObject(msg.execution)) this.take(msg.execution);

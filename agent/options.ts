@@ -13,14 +13,21 @@ import type { AgentOptions } from './agent';
 import { AgentConfigError } from './errors';
 import { refuseReadableByOthers, resolveTplinkCredentials } from './tplink-credentials';
 import type { Credentials } from '../core/tplink/klap-crypto';
+import { isObject } from '../core/util/guards';
 
 export type OptionName = AgentSettingName;
 
-/** The flags with their help text (a default other than "required" shown), for commander. */
+/** The settings an agent takes in code that have a default or may be left out. */
+const OPTIONAL_SETTINGS = ['port', 'caFile', 'clientId', 'credentialEndpoint', 'shadowProperty', 'shadowName', 'region', 's3Endpoint', 'onUpdate', 'stateDir', 'maxSize', 'plugs', 'plugPollMs', 'maxRequestAgeMs', 'jobs', 'trustedKey'] as const;
+export type OptionalSetting = (typeof OPTIONAL_SETTINGS)[number];
+
+const helpDefault = (text: string | undefined): string => (text === undefined || text === 'required' ? '' : ` (default ${text.replace(/`/g, '')})`);
+
+/** The flags with their help text (a default other than "required" shown, as in the docs' table), for commander. */
 export const AGENT_FLAGS = settingsOf(AGENT_SETTINGS).map(([name, s]) => ({
   name: name as OptionName,
   flag: s.flag!,
-  help: `${s.description}${s.defaultText !== 'required' && s.defaultText !== undefined ? ` (default ${s.defaultText.replace(/`/g, '')})` : ''}`,
+  help: `${s.description}${helpDefault(s.defaultText ?? (s.default === undefined ? undefined : s.format(s.default)))}`,
   aliases: s.aliases,
   repeatable: s.type === 'repeatable',
 }));
@@ -87,7 +94,7 @@ export async function readConfigFile(
   } catch (err) {
     throw new AgentConfigError(`config file ${path} is not valid JSON: ${(err as Error).message}`, { cause: err });
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new AgentConfigError(`config file ${path} must hold a JSON object`);
+  if (!isObject(parsed)) throw new AgentConfigError(`config file ${path} must hold a JSON object`);
   const out: Partial<Record<OptionName, unknown>> = {};
   const base = dirname(resolve(path));
   for (const [key, value] of Object.entries(parsed)) {
@@ -144,9 +151,8 @@ export async function resolveAgentOptions(
   if (explicitPort && v.port !== undefined && read('port', v.port) !== endpoint.port) {
     throw new AgentConfigError(`--endpoint ${String(v.endpoint)} and --port ${String(v.port)} disagree: give the port once`);
   }
-  const optional = ['caFile', 'clientId', 'credentialEndpoint', 'shadowProperty', 'shadowName', 'region', 's3Endpoint', 'onUpdate', 'stateDir', 'maxSize', 'plugs', 'plugPollMs', 'maxRequestAgeMs', 'jobs', 'trustedKey'] as const;
   const given: Partial<AgentOptions> = {};
-  for (const name of optional) if (v[name] !== undefined) Object.assign(given, { [name]: read(name, v[name]) });
+  for (const name of OPTIONAL_SETTINGS) if (name !== 'port' && v[name] !== undefined) Object.assign(given, { [name]: read(name, v[name]) });
   const optionalText = (name: 'tplinkCredentialsFile' | 'tplinkUsername' | 'tplinkPassword') => (v[name] === undefined ? undefined : read(name, v[name]));
   const tplinkCredentials = await resolveTplinkCredentials(
     { file: optionalText('tplinkCredentialsFile'), username: optionalText('tplinkUsername'), password: optionalText('tplinkPassword') },

@@ -11,11 +11,7 @@ import { basename, dirname, join } from 'node:path';
 import { removeIfExists, writeFileAtomic } from './fs-atomic';
 import { WORK_FILE_PREFIX } from './install-path';
 
-export interface PartialMeta {
-  bucket: string;
-  key: string;
-  versionId?: string;
-  hash: string;
+export interface PartialMeta extends PartialTarget {
   etag?: string;
   size?: number;
 }

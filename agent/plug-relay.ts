@@ -13,7 +13,7 @@
  */
 import { errorMessage, ShadowplugError } from '../core/errors';
 import { silentLogger, type Logger } from '../core/logger';
-import { isObject, parseObject, own, type Json, type JsonObject } from '../core/shadow/json';
+import { isObject, own, type Json, type JsonObject } from '../core/shadow/json';
 import { deviceSubscriptions, shadowTopics, type ShadowTopics } from '../core/shadow/topics';
 import {
   desiredRequestId,
@@ -27,7 +27,7 @@ import {
 } from '../core/plug-relay/contract';
 import type { PlugConfig } from '../core/plug-relay/config';
 import { RelayedPlug, type PlugClientOptions, type PlugReading } from './relayed-plug';
-import type { ShadowListener } from './shadow-session';
+import { readMessage, type ShadowListener } from './shadow-capability';
 import { SessionCache } from '../core/tplink/session-transport';
 import { SerialQueue } from '../core/util/serial-queue';
 import { DEFAULT_MAX_REQUEST_AGE_MS, DEFAULT_PLUG_POLL_MS } from '../core/settings/agent';
@@ -109,13 +109,8 @@ class PlugChannel implements ShadowListener {
   }
 
   onMessage(topic: string, payload: Buffer): void {
-    let msg: JsonObject;
-    try {
-      msg = parseObject(payload);
-    } catch (err) {
-      this.o.logger.warn('unreadable plug shadow message', { topic, err });
-      return;
-    }
+    const msg = readMessage(payload, topic, this.o.logger, 'plug shadow');
+    if (!msg) return;
     if (topic === this.t.getAccepted) {
       const state = isObject(msg.state) ? msg.state : {};
       this.enqueue(() => this.onDocument(own(state, 'desired'), own(state, 'reported')));

@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import { S3_COMPATIBLE_ENDPOINT_SETTINGS } from '../core/s3/compatible-endpoint';
 import { classifyS3Error } from '../core/s3/s3-errors';
 import { DownloadError } from './errors';
+import { AGENT_SETTINGS } from '../core/settings/agent';
 
 export interface AwsCredentials {
   accessKeyId: string;
@@ -51,7 +52,7 @@ export interface S3SourceOptions {
  * only when required) that S3-compatible servers (the sandbox's, MinIO) need.
  */
 export function s3ClientConfig(options: S3SourceOptions): S3ClientConfig {
-  const config: S3ClientConfig = { region: options.region ?? 'us-east-1', maxAttempts: 1 };
+  const config: S3ClientConfig = { region: options.region ?? AGENT_SETTINGS.region.default, maxAttempts: 1 };
   if (options.credentials) config.credentials = options.credentials;
   if (options.endpoint) {
     Object.assign(config, { endpoint: options.endpoint, ...S3_COMPATIBLE_ENDPOINT_SETTINGS });

@@ -17,34 +17,9 @@ import { silentLogger, type Logger } from '../core/logger';
 import { formatHostPort } from '../core/util/host-port';
 import { Backoff, FlapDetector } from './backoff';
 import { AgentError } from './errors';
-import { isObject, parseObject, own, put, type Json, type JsonObject } from '../core/shadow/json';
+import { isObject, own, put, type Json, type JsonObject } from '../core/shadow/json';
+import { readMessage, type ShadowCapability, type ShadowListener } from './shadow-capability';
 import { applyUpdate, mergeDelta, mirrorFromDocument, type ShadowMirror } from './shadow-state';
-
-/** What a capability sees of its property. */
-export interface PropertyView {
-  /** The whole desired value (undefined when absent, i.e. nothing wanted). */
-  desired: Json | undefined;
-  reported: Json | undefined;
-  version: number;
-}
-
-export interface ShadowCapability {
-  readonly property: string;
-  /** The property may have changed (also called again after every re-`get`): must be idempotent. */
-  onShadow(view: PropertyView): void;
-}
-
-/**
- * Other shadows of the same thing served over this session's connection (the plug shadows): the
- * policy lets a device connect once, as its thing, so they share the client and its reconnects.
- */
-export interface ShadowListener {
-  /** Topics to subscribe on every connect, together with the session's own. */
-  readonly topics: readonly string[];
-  /** Subscribed (after every reconnect): ask for the documents again. */
-  onConnected(): void;
-  onMessage(topic: string, payload: Buffer): void;
-}
 
 export interface ShadowSessionOptions {
   host: string;
@@ -359,13 +334,8 @@ export class ShadowSession extends EventEmitter {
       listener.onMessage(topic, payload);
       return;
     }
-    let msg: JsonObject;
-    try {
-      msg = parseObject(payload);
-    } catch (err) {
-      this.logger.warn('unreadable shadow message', { topic, err });
-      return;
-    }
+    const msg = readMessage(payload, topic, this.logger, 'shadow');
+    if (!msg) return;
     const t = this.topics;
     if (topic === t.getAccepted) this.onGetAccepted(msg);
     else if (topic === t.getRejected) this.onGetRejected(msg);

@@ -76,20 +76,7 @@ export class ShadowplugStack extends Stack {
     });
 
     // A fleet named by thing groups: past the threshold, batches on a queue and a rate-limited worker.
-    if (groups) {
-      this.fanOut = new FanOut(this, 'FanOut', {
-        shadowName: settings.shadowName,
-        environment: fanOutEnvironment({ writesPerSecond: settings.fanOutWritesPerSecond, shadowProperty: settings.shadowProperty, shadowName: settings.shadowName, iotDataEndpoint: this.dataEndpoint.url }),
-        env: { progressBucket: envName('progressBucket'), topicArn: envName('snsTopicArn'), maxReceiveCount: envName('maxReceiveCount') },
-        topic: this.notifications.topic,
-        accessLogs: this.filePath.accessLogs,
-        tracing: settings.tracing,
-      });
-      this.fanOut.grantObjectFunction(this.filePath.handler, thingGroups);
-      // A token: set after the environment was built and checked.
-      this.filePath.handler.fn.addEnvironment(envName('fanOutQueueUrl'), this.fanOut.queue.queueUrl);
-      this.notifications.grantPublish(this.fanOut.worker.role);
-    }
+    if (groups) this.fanOut = this.addFanOut(settings, thingGroups);
 
     // The devices: their things, their policy, their way to download credentials.
     this.devices = new DeviceIdentity(this, 'Devices', {
@@ -105,21 +92,7 @@ export class ShadowplugStack extends Stack {
     });
 
     // Roll-out mode: uploads under its prefix become IoT Jobs for the same fleet (things and groups).
-    if (settings.rollout) {
-      this.rolloutPath = new RolloutPath(this, 'RolloutPath', {
-        bucket: this.filePath.bucket,
-        keyPrefix: settings.rollout.keyPrefix,
-        // A job completes only when every target has: the default thing, when groups name the
-        // fleet and no thing was named, is a placeholder no device may ever run as.
-        thingNames: groups && settings.defaultThing ? [] : settings.thingNames,
-        thingGroups,
-        settings: settings.rollout.settings,
-        topic: this.notifications.topic,
-        tracing: settings.tracing,
-      });
-      this.notifications.grantPublish(this.rolloutPath.notifyEnd.role);
-      this.notifications.grantPublish(this.rolloutPath.createJobs.role);
-    }
+    if (settings.rollout) this.rolloutPath = this.addRolloutPath(settings, settings.rollout, groups);
 
     // Signed releases: a KMS key only the publisher may sign with (devices trust its public key).
     if (settings.releasePublisher !== undefined) this.releaseSigningKey = new ReleaseSigningKey(this, 'ReleaseSigning', { publisherArn: settings.releasePublisher });
@@ -138,6 +111,39 @@ export class ShadowplugStack extends Stack {
 
     this.addOutputs(settings);
     acknowledgeGuardFindings(this, this.filePath.accessLogs.node.defaultChild as CfnElement);
+  }
+
+  private addFanOut(settings: StackSettings, thingGroups: string[]): FanOut {
+    const fanOut = new FanOut(this, 'FanOut', {
+      shadowName: settings.shadowName,
+      environment: fanOutEnvironment({ writesPerSecond: settings.fanOutWritesPerSecond, shadowProperty: settings.shadowProperty, shadowName: settings.shadowName, iotDataEndpoint: this.dataEndpoint.url }),
+      env: { progressBucket: envName('progressBucket'), topicArn: envName('snsTopicArn'), maxReceiveCount: envName('maxReceiveCount') },
+      topic: this.notifications.topic,
+      accessLogs: this.filePath.accessLogs,
+      tracing: settings.tracing,
+    });
+    fanOut.grantObjectFunction(this.filePath.handler, thingGroups);
+    // A token: set after the environment was built and checked.
+    this.filePath.handler.fn.addEnvironment(envName('fanOutQueueUrl'), fanOut.queue.queueUrl);
+    this.notifications.grantPublish(fanOut.worker.role);
+    return fanOut;
+  }
+
+  private addRolloutPath(settings: StackSettings, rollout: NonNullable<StackSettings['rollout']>, groups: boolean): RolloutPath {
+    const rolloutPath = new RolloutPath(this, 'RolloutPath', {
+      bucket: this.filePath.bucket,
+      keyPrefix: rollout.keyPrefix,
+      // A job completes only when every target has: the default thing, when groups name the
+      // fleet and no thing was named, is a placeholder no device may ever run as.
+      thingNames: groups && settings.defaultThing ? [] : settings.thingNames,
+      thingGroups: settings.thingGroups ?? [],
+      settings: rollout.settings,
+      topic: this.notifications.topic,
+      tracing: settings.tracing,
+    });
+    this.notifications.grantPublish(rolloutPath.notifyEnd.role);
+    this.notifications.grantPublish(rolloutPath.createJobs.role);
+    return rolloutPath;
   }
 
   /** What a person needs next: names to upload to and subscribe to, and the device's command line. */

@@ -6,7 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import { ShadowplugError } from '../core/errors';
 import { silentLogger, type Logger, type LogLevel } from '../core/logger';
-import { SandboxConfigError } from './errors';
+import { sandboxConfigError } from './errors';
 import type { Emit } from './narration';
 import type { SandboxEvent } from './event-log';
 import type { Teardown } from './teardown';
@@ -54,7 +54,7 @@ export async function startAgentThreads(specs: AgentSpec[], options: AgentThread
   await Promise.all(threads.map((t) => t.ready));
   const threadOf = (thing: string): AgentThread => {
     const t = byThing.get(thing);
-    if (!t) throw new SandboxConfigError(`no agent for thing "${thing}"`);
+    if (!t) throw sandboxConfigError(`no agent for thing "${thing}"`);
     return t;
   };
   return {

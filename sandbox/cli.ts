@@ -4,11 +4,11 @@
  */
 import { envName } from '../core/settings/schema';
 import { errorMessage } from '../core/errors';
-import { createLogger, type LogLevel } from '../core/logger';
+import { createLogger, type Logger, type LogLevel } from '../core/logger';
 import { formatBanner, READY_LINE } from './banner';
 import type { SandboxEvent } from './event-log';
 import { FleetNarration, RepeatFilter } from './fleet-narration';
-import { startSandbox, type Sandbox } from './sandbox';
+import { startSandbox, type Sandbox, type SandboxOptions } from './sandbox';
 import { SANDBOX_TPLINK_CREDENTIALS } from './sandbox-config';
 import type { Credentials } from '../core/tplink/credentials';
 
@@ -55,29 +55,45 @@ function clock(): string {
   return new Date().toISOString().slice(11, 23);
 }
 
-export async function runSandboxCli(
-  flags: SandboxCliFlags,
-  io: { out: (s: string) => void; err: (s: string) => void } = {
-    out: (s) => process.stdout.write(s),
-    err: (s) => process.stderr.write(s),
-  },
-): Promise<number> {
-  const logger = createLogger({ level: flags.logLevel ?? (flags.verbose ? 'debug' : 'warn'), json: Boolean(flags.json), write: (l) => io.err(l + '\n') });
+/** The sandbox's options from the command's flags. */
+function sandboxOptionsOf(flags: SandboxCliFlags, logger: Logger): SandboxOptions {
+  return {
+    dir: flags.dir,
+    devices: flags.devices,
+    ...(flags.group !== undefined ? { group: flags.group } : {}),
+    ...(flags.groupsFile !== undefined ? { groupsFile: flags.groupsFile } : {}),
+    ...(flags.fanOutWritesPerSecond !== undefined ? { fanOutWritesPerSecond: flags.fanOutWritesPerSecond } : {}),
+    ...(flags.dataPlaneRate !== undefined ? { dataPlaneRatePerSecond: flags.dataPlaneRate } : {}),
+    ...(flags.plug !== undefined && flags.plug.length > 0 ? { plugs: flags.plug } : {}),
+    ...sandboxCredentials(flags, process.env),
+    ...(flags.strip ? { strip: true } : {}),
+    ...(flags.plugMode !== undefined ? { plugMode: flags.plugMode as 'relay' | 'direct' } : {}),
+    ...(flags.clickActions !== undefined ? { clickActions: flags.clickActions } : {}),
+    ...(flags.buttonSerial !== undefined ? { buttonSerial: flags.buttonSerial } : {}),
+    ...(flags.rolloutConfig !== undefined ? { rollout: flags.rolloutConfig } : flags.rollout ? { rollout: true } : {}),
+    ...(flags.agents === false ? { agents: false } : {}),
+    dashboard: flags.dashboard === false ? false : { port: flags.dashboardPort ?? 0 },
+    logger,
+  };
+}
 
-  // Listen for signals from the start: a Ctrl-C during startup must still clean up.
+/**
+ * Listens for SIGINT/SIGTERM from the start (a Ctrl-C during startup must still clean up), and
+ * for a defect that escapes every handler: it too stops the sandbox cleanly (ports closed,
+ * sandbox.json removed so `sandbox upload` does not find a dead sandbox), then the exit is 1.
+ */
+function listenForStop(io: { err: (s: string) => void }): { stopped: Promise<void>; crashed: () => boolean; unlisten: () => void } {
   let stopRequested!: () => void;
   const stopped = new Promise<void>((resolve) => (stopRequested = resolve));
   const onSignal = () => stopRequested();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  // A defect that escapes every handler still stops the sandbox cleanly: ports closed and
-  // sandbox.json removed (so `sandbox upload` does not find a dead sandbox), then exit 1.
   let crashed = false;
   const onCrash = (err: unknown) => {
     io.err(`shadowplug sandbox: unexpected error, stopping: ${err instanceof Error ? (err.stack ?? err.message) : errorMessage(err)}\n`);
     crashed = true;
     stopRequested();
   };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   process.on('uncaughtException', onCrash);
   process.on('unhandledRejection', onCrash);
   const unlisten = () => {
@@ -86,27 +102,21 @@ export async function runSandboxCli(
     process.off('uncaughtException', onCrash);
     process.off('unhandledRejection', onCrash);
   };
+  return { stopped, crashed: () => crashed, unlisten };
+}
 
+export async function runSandboxCli(
+  flags: SandboxCliFlags,
+  io: { out: (s: string) => void; err: (s: string) => void } = {
+    out: (s) => process.stdout.write(s),
+    err: (s) => process.stderr.write(s),
+  },
+): Promise<number> {
+  const logger = createLogger({ level: flags.logLevel ?? (flags.verbose ? 'debug' : 'warn'), json: Boolean(flags.json), write: (l) => io.err(l + '\n') });
+  const { stopped, crashed, unlisten } = listenForStop(io);
   let sandbox: Sandbox;
   try {
-    sandbox = await startSandbox({
-      dir: flags.dir,
-      devices: flags.devices,
-      ...(flags.group !== undefined ? { group: flags.group } : {}),
-      ...(flags.groupsFile !== undefined ? { groupsFile: flags.groupsFile } : {}),
-      ...(flags.fanOutWritesPerSecond !== undefined ? { fanOutWritesPerSecond: flags.fanOutWritesPerSecond } : {}),
-      ...(flags.dataPlaneRate !== undefined ? { dataPlaneRatePerSecond: flags.dataPlaneRate } : {}),
-      ...(flags.plug !== undefined && flags.plug.length > 0 ? { plugs: flags.plug } : {}),
-      ...sandboxCredentials(flags, process.env),
-      ...(flags.strip ? { strip: true } : {}),
-      ...(flags.plugMode !== undefined ? { plugMode: flags.plugMode as 'relay' | 'direct' } : {}),
-      ...(flags.clickActions !== undefined ? { clickActions: flags.clickActions } : {}),
-      ...(flags.buttonSerial !== undefined ? { buttonSerial: flags.buttonSerial } : {}),
-      ...(flags.rolloutConfig !== undefined ? { rollout: flags.rolloutConfig } : flags.rollout ? { rollout: true } : {}),
-      ...(flags.agents === false ? { agents: false } : {}),
-      dashboard: flags.dashboard === false ? false : { port: flags.dashboardPort ?? 0 },
-      logger,
-    });
+    sandbox = await startSandbox(sandboxOptionsOf(flags, logger));
   } catch (err) {
     unlisten();
     io.err(`shadowplug sandbox: ${errorMessage(err)}\n`);
@@ -146,5 +156,5 @@ export async function runSandboxCli(
     unlisten();
   }
   if (!flags.json) io.out(`${clock()} sandbox stopped\n`);
-  return crashed ? 1 : 0;
+  return crashed() ? 1 : 0;
 }

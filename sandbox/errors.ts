@@ -1,6 +1,6 @@
 /**
- * Errors of the sandbox that callers tell apart (`instanceof`) or read fields of. The rest are a
- * ShadowplugError with a code; the IoT Core stand-in's own are in `sandbox/iot/errors.ts`.
+ * Errors of the sandbox: classes for those that carry fields, the rest a ShadowplugError with a
+ * code; the IoT Core stand-in's own are in `sandbox/iot/errors.ts`.
  */
 import { ShadowplugError } from '../core/errors';
 
@@ -12,18 +12,12 @@ export class SandboxNotRunningError extends ShadowplugError {
 }
 
 /** Another live sandbox already owns the directory. */
-export class SandboxAlreadyRunningError extends ShadowplugError {
-  constructor(dir: string, pid: number) {
-    super(`A sandbox (pid ${pid}) is already running in ${dir}; stop it first or choose another --dir.`, { code: 'SANDBOX_ALREADY_RUNNING', retryable: false });
-  }
-}
+export const sandboxAlreadyRunning = (dir: string, pid: number): ShadowplugError =>
+  new ShadowplugError(`A sandbox (pid ${pid}) is already running in ${dir}; stop it first or choose another --dir.`, { code: 'SANDBOX_ALREADY_RUNNING', retryable: false });
 
 /** An option of the sandbox command or API that cannot work, named with the value given. */
-export class SandboxConfigError extends ShadowplugError {
-  constructor(message: string, options: { cause?: unknown } = {}) {
-    super(message, { code: 'SANDBOX_CONFIG', retryable: false, cause: options.cause });
-  }
-}
+export const sandboxConfigError = (message: string, options: { cause?: unknown } = {}): ShadowplugError =>
+  new ShadowplugError(message, { code: 'SANDBOX_CONFIG', retryable: false, cause: options.cause });
 
 /** The sandbox's state directory (`--dir`) cannot be created or written; named, with the reason. */
 export class SandboxDirError extends ShadowplugError {
@@ -33,16 +27,13 @@ export class SandboxDirError extends ShadowplugError {
 }
 
 /** An upload to the sandbox's bucket failed (file unreadable, bad key, S3 refused). */
-export class SandboxUploadError extends ShadowplugError {
-  constructor(message: string, options: { retryable?: boolean; cause?: unknown; code?: string } = {}) {
-    super(message, { code: options.code ?? 'SANDBOX_UPLOAD', retryable: options.retryable ?? false, cause: options.cause });
-  }
-}
+export const sandboxUploadError = (message: string, options: { retryable?: boolean; cause?: unknown; code?: string } = {}): ShadowplugError =>
+  new ShadowplugError(message, { code: options.code ?? 'SANDBOX_UPLOAD', retryable: options.retryable ?? false, cause: options.cause });
 
 /** A key every device would refuse to install (the agent's rule, `installNameRefusal`): not uploaded. */
-export class UnsafeKeyError extends SandboxUploadError {
+export class UnsafeKeyError extends ShadowplugError {
   constructor(readonly key: string, readonly reason: string) {
-    super(`Refusing to upload ${JSON.stringify(key)}: no device would install it, because ${reason}`, { code: 'UNSAFE_KEY' });
+    super(`Refusing to upload ${JSON.stringify(key)}: no device would install it, because ${reason}`, { code: 'UNSAFE_KEY', retryable: false });
   }
 }
 

@@ -18,7 +18,7 @@ import { startCredentialsProvider, type ProvidedCredentials } from './iot/creden
 import { startDataPlane } from './iot/data-plane';
 import { startControlPlane } from './iot/control-plane';
 import { ThingGroups, type ThingGroupSpec } from './iot/thing-groups';
-import { IotCoreInvalidNameError } from './iot/errors';
+import { iotCoreInvalidName } from './iot/errors';
 import { startMqttBroker, type MqttBroker, type MqttObserver } from './iot/mqtt-broker';
 import { ShadowService, type ShadowRequestResult } from './iot/shadow-service';
 import { ShadowStore } from './iot/shadow-store';
@@ -109,8 +109,8 @@ export interface IotCore {
    * (e.g. `$aws/things/+/shadow/update/documents`): devices' publishes and the shadow service's
    * responses, whether the update came over MQTT, the data-plane API or `shadows`. Returns the
    * function that stops it; `close()` stops them all. A throwing (or rejecting) callback is logged
-   * and affects nothing else. Throws IotCoreInvalidNameError for a malformed filter and
-   * IotCoreClosedError after close().
+   * and affects nothing else. Throws IOT_CORE_INVALID_NAME for a malformed filter and
+   * iotCoreClosed after close().
    */
   observe(topicFilter: string, onMessage: MqttObserver): () => void;
   /** An SDK client for the data-plane API that trusts the sandbox CA. */
@@ -128,15 +128,9 @@ export interface IotCore {
   close(): Promise<void>;
 }
 
-export async function startIotCore(options: IotCoreOptions): Promise<IotCore> {
-  const host = options.host ?? '127.0.0.1';
-  const logger = options.logger ?? silentLogger;
-  const clock = options.clock ?? Date.now;
-  const roleAlias = options.roleAlias ?? DEFAULT_ROLE_ALIAS;
-  if (!ROLE_ALIAS_PATTERN.test(roleAlias)) throw new IotCoreInvalidNameError('role alias', roleAlias, 'expected [\\w=,@-]{1,128}');
-
+/** The CA with a certificate for every thing and button, the registered things and their groups. */
+function openRegistry(options: IotCoreOptions): { ca: CertificateAuthority; registered: Set<string>; groups: ThingGroups } {
   const ca = CertificateAuthority.open(options.dir, { sharedDeviceKey: options.sharedDeviceKey ?? false });
-  const server = ca.serverCertificate();
   const registered = new Set<string>();
   const groups = new ThingGroups(() => registered);
   for (const name of options.things ?? []) {
@@ -145,21 +139,24 @@ export async function startIotCore(options: IotCoreOptions): Promise<IotCore> {
   }
   for (const spec of options.thingGroups ?? []) groups.create(spec);
   for (const serial of options.buttons ?? []) ca.issueButton(serial);
+  return { ca, registered, groups };
+}
 
+export async function startIotCore(options: IotCoreOptions): Promise<IotCore> {
+  const host = options.host ?? '127.0.0.1';
+  const logger = options.logger ?? silentLogger;
+  const clock = options.clock ?? Date.now;
+  const roleAlias = options.roleAlias ?? DEFAULT_ROLE_ALIAS;
+  if (!ROLE_ALIAS_PATTERN.test(roleAlias)) throw iotCoreInvalidName('role alias', roleAlias, 'expected [\\w=,@-]{1,128}');
+
+  const { ca, registered, groups } = openRegistry(options);
+  const server = ca.serverCertificate();
   const store = new ShadowStore({ ...(options.dataDir ? { dataDir: options.dataDir } : {}), logger: logger.child({ component: 'shadow-store' }) });
-  // The broker starts after the service is built; until then nothing can publish anyway.
+  // The broker starts after the services are built; until then nothing can publish anyway.
   let publishRaw: (topic: string, payload: Buffer) => void = () => {};
-  const shadows = new ShadowService({
-    store,
-    clock,
-    logger: logger.child({ component: 'shadow' }),
-    publish: (topic, payload) => publishRaw(topic, Buffer.from(JSON.stringify(payload))),
-  });
-  const jobs = new JobsService({
-    publish: (topic, payload) => publishRaw(topic, Buffer.from(JSON.stringify(payload))),
-    ...(options.jobsTime ?? { clock }),
-    logger: logger.child({ component: 'jobs' }),
-  });
+  const publish = (topic: string, payload: unknown) => publishRaw(topic, Buffer.from(JSON.stringify(payload)));
+  const shadows = new ShadowService({ store, clock, logger: logger.child({ component: 'shadow' }), publish });
+  const jobs = new JobsService({ publish, ...(options.jobsTime ?? { clock }), logger: logger.child({ component: 'jobs' }) });
   const rule = new ButtonRule({ ...(options.onButton ? { handler: options.onButton } : {}), clock, logger: logger.child({ component: 'button-rule' }) });
 
   const closers: (() => Promise<void>)[] = [async () => jobs.close()];

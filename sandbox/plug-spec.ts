@@ -7,7 +7,7 @@
 import { PLUG_ID_PATTERN } from '../core/plug-relay/contract';
 import { parseTarget } from '../core/button/targets';
 import { SIMULATED_DEVICE_KINDS, KIND_PROTOCOLS, type SimulatedDeviceKind } from './plugs/simulated-devices';
-import { SandboxConfigError } from './errors';
+import { sandboxConfigError } from './errors';
 
 /** XOR plugs (TCP 9999, tplink-smarthome-simulator), then the KLAP/AES ones (sandbox/plugs). */
 export const XOR_PLUG_KINDS = ['hs100', 'hs110', 'hs300'] as const;
@@ -75,10 +75,10 @@ export function readPlugSpec(text: string, fail: (problem: string) => never): Pl
   return spec;
 }
 
-/** One `--plug` of the sandbox (no id: the plug `lamp`). Throws SandboxConfigError naming the flag and the value. */
+/** One `--plug` of the sandbox (no id: the plug `lamp`). Throws sandboxConfigError naming the flag and the value. */
 export function parsePlugSpec(text: string): SandboxPlugSpec {
   const spec = readPlugSpec(text, (problem) => {
-    throw new SandboxConfigError(`--plug "${text.trim()}": ${problem}`);
+    throw sandboxConfigError(`--plug "${text.trim()}": ${problem}`);
   });
   return { ...spec, id: spec.id ?? DEFAULT_PLUG_ID };
 }
@@ -97,14 +97,14 @@ function outlet(text: string, fail: (problem: string) => never): number | string
   return fail(`outlet "#${text}" is neither an index (#0, #1, …) nor a child id`);
 }
 
-/** Ids unique; the things exist. Fills in the first thing. Throws SandboxConfigError. */
+/** Ids unique; the things exist. Fills in the first thing. Throws SANDBOX_CONFIG errors. */
 export function checkPlugSpecs(specs: readonly SandboxPlugSpec[], things: readonly string[]): (SandboxPlugSpec & { thing: string })[] {
   const seen = new Set<string>();
   return specs.map((s) => {
-    if (seen.has(s.id)) throw new SandboxConfigError(`--plug: id "${s.id}" is given twice`);
+    if (seen.has(s.id)) throw sandboxConfigError(`--plug: id "${s.id}" is given twice`);
     seen.add(s.id);
     const thing = s.thing ?? things[0]!;
-    if (!things.includes(thing)) throw new SandboxConfigError(`--plug ${s.id}@${thing}: no such thing (the sandbox has ${things.length > 3 ? `${things[0]} … ${things.at(-1)}` : things.join(', ')})`);
+    if (!things.includes(thing)) throw sandboxConfigError(`--plug ${s.id}@${thing}: no such thing (the sandbox has ${things.length > 3 ? `${things[0]} … ${things.at(-1)}` : things.join(', ')})`);
     return { ...s, thing };
   });
 }

@@ -3,7 +3,7 @@
  * in process), and the roll-out's end as the SNS message the stack sends (core/jobs/rollout-notice.ts).
  */
 import type { JobCreator } from '../core/jobs/file-job';
-import { rolloutNotice, type RolloutEnd } from '../core/jobs/rollout-notice';
+import type { RolloutEnd } from '../core/jobs/rollout-notice';
 import type { IotCore } from './iot-core';
 import { ShadowplugError } from '../core/errors';
 import type { JobSummary } from './iot/jobs-service';
@@ -31,11 +31,4 @@ export function rolloutEndOf(job: JobSummary): RolloutEnd {
     counts: { succeeded: c.SUCCEEDED, failed: c.FAILED, rejected: c.REJECTED, timedOut: c.TIMED_OUT, canceled: c.CANCELED, inProgress: c.IN_PROGRESS + c.QUEUED, targets: job.targets },
     failures: job.failures.map((f) => ({ thingName: f.thingName, status: f.status, ...(f.statusDetails?.code ? { code: f.statusDetails.code } : {}), ...(f.statusDetails?.message ? { message: f.statusDetails.message } : {}) })),
   };
-}
-
-/** Calls `publish` with the SNS subject and message once per roll-out that completes or is canceled. */
-export function notifyRolloutEnds(iot: IotCore, publish: (notice: { subject: string; message: string }) => void): () => void {
-  return iot.jobs.onEvent((e) => {
-    if (e.type === 'completed' || e.type === 'canceled') publish(rolloutNotice(rolloutEndOf(e.job)));
-  });
 }

@@ -1,6 +1,6 @@
 /**
  * What `startSandbox` is asked for, checked and completed with defaults before anything starts:
- * every problem is a SandboxConfigError naming the flag and the value given, and the directory is
+ * every problem is a SANDBOX_CONFIG error naming the flag and the value given, and the directory is
  * proved writable before a port is bound.
  */
 import { randomUUID } from 'node:crypto';
@@ -15,11 +15,13 @@ import type { Timers } from '../agent/plug-relay';
 import { checkPlugSpecs, DEFAULT_PLUG_ID, parsePlugSpec, type SandboxPlugSpec } from './plug-spec';
 import { attempt } from '../core/settings/schema';
 import { BUTTON_SERIAL_PATTERN } from './iot/certificate-authority';
-import { SandboxConfigError, SandboxDirError } from './errors';
+import { sandboxConfigError, SandboxDirError } from './errors';
 import { DEFAULT_ROLLOUT, parseRolloutJson, parseRolloutSettings, type RolloutSettings } from '../core/jobs/rollout-config';
 import { resolveSandboxGroups, type SandboxGroups } from './sandbox-groups';
 import { SHADOW_QUOTA } from '../core/fleet/settings';
 import { GROUP_CACHE_MS } from '../core/fleet/targets';
+import { OBJECT_SETTINGS } from '../core/s3/settings';
+import { MAX_DEVICES } from './cli-settings';
 
 export const DEFAULT_SANDBOX_DIR = '.sandbox';
 export const DEFAULT_BUCKET = 'shadowplug';
@@ -28,10 +30,7 @@ export const DEFAULT_BUTTON_SERIAL = 'G030SANDBOX00001';
 export const THING_NAME_PREFIX = 'shadowplug-device-';
 export const ROLE_ALIAS = 'shadowplug-device-role-alias';
 /** The shadow property the object Lambda writes and the agents follow (the stack's default too). */
-export const SHADOW_PROPERTY = 's3';
-import { MAX_DEVICES } from './cli-settings';
-
-export { MAX_DEVICES };
+export const SHADOW_PROPERTY = OBJECT_SETTINGS.shadowProperty.default;
 
 export interface SandboxOptions {
   /** Where certificates, shadows, objects and device files live (default `.sandbox`). */
@@ -95,34 +94,20 @@ export const SANDBOX_PLUG_ID = DEFAULT_PLUG_ID;
 export const SANDBOX_TPLINK_CREDENTIALS: Credentials = { username: 'sandbox@example.com', password: 'sandbox' };
 
 /** SandboxOptions checked, with every default filled in. */
-export interface SandboxConfig {
-  /** Absolute. */
-  dir: string;
-  logger: Logger;
-  devices: number;
-  things: string[];
-  groups: SandboxGroups;
-  fanOutWritesPerSecond: number;
-  dataPlaneRatePerSecond?: number;
-  groupCacheMs: number;
-  clickActions: Partial<Record<ClickType, ClickAction>>;
-  /** Every plug, its thing filled in (the first thing unless given). */
-  plugs: (SandboxPlugSpec & { thing: string })[];
-  plugCredentials: Credentials;
-  bucket: string;
-  buttonSerial: string;
-  agents: boolean;
-  agentThreads?: number;
-  writeInfoFile: boolean;
-  plugMode: PlugMode;
-  plugPollMs?: number;
-  plugTimers?: Timers;
-  confirmTimeoutMs?: number;
-  /** The dashboard's port (0 = any free one); absent: no dashboard. */
-  dashboardPort?: number;
-  /** Roll-out mode's settings; absent: the shadow path. */
-  rollout?: RolloutSettings;
-}
+export type SandboxConfig = Pick<SandboxOptions, 'dataPlaneRatePerSecond' | 'agentThreads' | 'plugPollMs' | 'plugTimers' | 'confirmTimeoutMs'> &
+  Required<Pick<SandboxOptions, 'logger' | 'devices' | 'fanOutWritesPerSecond' | 'groupCacheMs' | 'plugCredentials' | 'bucket' | 'buttonSerial' | 'agents' | 'writeInfoFile' | 'plugMode'>> & {
+    /** Absolute. */
+    dir: string;
+    things: string[];
+    groups: SandboxGroups;
+    clickActions: Partial<Record<ClickType, ClickAction>>;
+    /** Every plug, its thing filled in (the first thing unless given). */
+    plugs: (SandboxPlugSpec & { thing: string })[];
+    /** The dashboard's port (0 = any free one); absent: no dashboard. */
+    dashboardPort?: number;
+    /** Roll-out mode's settings; absent: the shadow path. */
+    rollout?: RolloutSettings;
+  };
 
 /** `--rollout` / `--rollout-config`: the settings, or undefined for the shadow path; problems name the flag. */
 function rolloutOf(value: SandboxOptions['rollout']): RolloutSettings | undefined {
@@ -131,15 +116,15 @@ function rolloutOf(value: SandboxOptions['rollout']): RolloutSettings | undefine
   try {
     return typeof value === 'string' ? parseRolloutJson(value, '--rollout-config') : parseRolloutSettings(value, '--rollout-config');
   } catch (err) {
-    throw new SandboxConfigError(errorMessage(err), { cause: err });
+    throw sandboxConfigError(errorMessage(err), { cause: err });
   }
 }
 
-/** Checks `options` without touching the disk or the network. Throws SandboxConfigError. */
+/** Checks `options` without touching the disk or the network. Throws SANDBOX_CONFIG errors. */
 export function resolveSandboxConfig(options: SandboxOptions = {}): SandboxConfig {
   const devices = options.devices ?? 1;
   if (!Number.isInteger(devices) || devices < 1 || devices > MAX_DEVICES) {
-    throw new SandboxConfigError(`devices must be a whole number from 1 to ${MAX_DEVICES}, got ${devices}`);
+    throw sandboxConfigError(`devices must be a whole number from 1 to ${MAX_DEVICES}, got ${devices}`);
   }
   const clickActions =
     typeof options.clickActions === 'string' ? parseClickActions(options.clickActions) : (options.clickActions ?? {});
@@ -147,14 +132,14 @@ export function resolveSandboxConfig(options: SandboxOptions = {}): SandboxConfi
   const plugs = checkPlugSpecs(plugSpecs(options), things);
   const buttonSerial = options.buttonSerial ?? DEFAULT_BUTTON_SERIAL;
   if (!BUTTON_SERIAL_PATTERN.test(buttonSerial)) {
-    throw new SandboxConfigError(`--button-serial: "${buttonSerial}" must be 1 to 64 letters, digits, "_" or "-"`);
+    throw sandboxConfigError(`--button-serial: "${buttonSerial}" must be 1 to 64 letters, digits, "_" or "-"`);
   }
   const agents = options.agents !== false;
   const plugMode = options.plugMode ?? (agents ? 'relay' : 'direct');
-  if (!(PLUG_MODES as readonly string[]).includes(plugMode)) throw new SandboxConfigError(`--plug-mode: "${plugMode}" is not one of ${PLUG_MODES.join(', ')}`);
+  if (!(PLUG_MODES as readonly string[]).includes(plugMode)) throw sandboxConfigError(`--plug-mode: "${plugMode}" is not one of ${PLUG_MODES.join(', ')}`);
   const rollout = rolloutOf(options.rollout);
   if (options.agentThreads !== undefined && !(Number.isInteger(options.agentThreads) && options.agentThreads >= 0)) {
-    throw new SandboxConfigError(`agentThreads: ${options.agentThreads} is not a whole number ≥ 0`);
+    throw sandboxConfigError(`agentThreads: ${options.agentThreads} is not a whole number ≥ 0`);
   }
   return {
     dir: resolve(options.dir ?? DEFAULT_SANDBOX_DIR),
@@ -187,7 +172,7 @@ function plugSpecs(options: SandboxOptions): SandboxPlugSpec[] {
   const given = options.plugs ?? [];
   const texts = options.plug !== undefined ? [options.plug, ...given] : given;
   if (texts.length > 0) {
-    if (options.strip) throw new SandboxConfigError('--strip simulates the one plug lamp; it cannot be combined with --plug (give --plug lamp=hs300 instead)');
+    if (options.strip) throw sandboxConfigError('--strip simulates the one plug lamp; it cannot be combined with --plug (give --plug lamp=hs300 instead)');
     return texts.map((p) => (typeof p === 'string' ? parsePlugSpec(p) : p));
   }
   return [{ id: DEFAULT_PLUG_ID, kind: options.strip ? 'hs300' : 'hs100' }];
@@ -199,7 +184,7 @@ export function parseClickActions(text: string): Partial<Record<ClickType, Click
   return attempt(
     () => clickActions.parse(text),
     (problem, cause) => {
-      throw new SandboxConfigError(`${clickActions.flag.split(' ')[0]}: ${problem}`, { cause });
+      throw sandboxConfigError(`${clickActions.flag.split(' ')[0]}: ${problem}`, { cause });
     },
   );
 }

@@ -1,12 +1,12 @@
 /**
  * The sandbox's thing groups from `--group NAME` (every device in one static group) or
  * `--groups-file PATH` (static, dynamic and nested groups as JSON), checked before anything
- * starts; problems are SandboxConfigError naming the flag. Uploads go to the groups without a parent.
+ * starts; problems are SANDBOX_CONFIG errors naming the flag. Uploads go to the groups without a parent.
  */
 import { readFileSync } from 'node:fs';
 import { errorMessage } from '../core/errors';
 import { isObject } from '../core/util/guards';
-import { SandboxConfigError } from './errors';
+import { sandboxConfigError } from './errors';
 import { ThingGroups, type ThingGroupSpec } from './iot/thing-groups';
 
 export interface SandboxGroups {
@@ -17,7 +17,7 @@ export interface SandboxGroups {
 }
 
 export function resolveSandboxGroups(options: { group?: string; groupsFile?: string }, things: readonly string[]): SandboxGroups {
-  if (options.group !== undefined && options.groupsFile !== undefined) throw new SandboxConfigError('--group and --groups-file: give one of them');
+  if (options.group !== undefined && options.groupsFile !== undefined) throw sandboxConfigError('--group and --groups-file: give one of them');
   const specs = options.group !== undefined ? [{ name: options.group, things: [...things] }] : options.groupsFile !== undefined ? readGroupsFile(options.groupsFile) : [];
   const flag = options.group !== undefined ? '--group' : '--groups-file';
   // Created once here, on a throw-away registry, so a bad name or parent is refused before start.
@@ -26,7 +26,7 @@ export function resolveSandboxGroups(options: { group?: string; groupsFile?: str
     try {
       check.create(spec);
     } catch (err) {
-      throw new SandboxConfigError(`${flag}: ${errorMessage(err)}`, { cause: err });
+      throw sandboxConfigError(`${flag}: ${errorMessage(err)}`, { cause: err });
     }
   }
   return { specs, targets: specs.filter((s) => s.parent === undefined).map((s) => s.name) };
@@ -37,15 +37,15 @@ function readGroupsFile(path: string): ThingGroupSpec[] {
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new SandboxConfigError(`--groups-file ${path}: cannot read it as JSON (${errorMessage(err)})`, { cause: err });
+    throw sandboxConfigError(`--groups-file ${path}: cannot read it as JSON (${errorMessage(err)})`, { cause: err });
   }
-  if (!Array.isArray(raw)) throw new SandboxConfigError(`--groups-file ${path}: expected a JSON list of groups`);
+  if (!Array.isArray(raw)) throw sandboxConfigError(`--groups-file ${path}: expected a JSON list of groups`);
   return raw.map((g, i) => {
     const where = `--groups-file ${path}: group ${i + 1}`;
-    if (!isObject(g) || typeof g.name !== 'string') throw new SandboxConfigError(`${where}: needs a "name"`);
-    if (g.parent !== undefined && typeof g.parent !== 'string') throw new SandboxConfigError(`${where}: "parent" must be a group name`);
-    if (g.query !== undefined && typeof g.query !== 'string') throw new SandboxConfigError(`${where}: "query" must be text (thingName:<pattern>)`);
-    if (g.things !== undefined && !(Array.isArray(g.things) && g.things.every((t) => typeof t === 'string'))) throw new SandboxConfigError(`${where}: "things" must be a list of thing names`);
+    if (!isObject(g) || typeof g.name !== 'string') throw sandboxConfigError(`${where}: needs a "name"`);
+    if (g.parent !== undefined && typeof g.parent !== 'string') throw sandboxConfigError(`${where}: "parent" must be a group name`);
+    if (g.query !== undefined && typeof g.query !== 'string') throw sandboxConfigError(`${where}: "query" must be text (thingName:<pattern>)`);
+    if (g.things !== undefined && !(Array.isArray(g.things) && g.things.every((t) => typeof t === 'string'))) throw sandboxConfigError(`${where}: "things" must be a list of thing names`);
     return { name: g.name, ...(g.parent !== undefined ? { parent: g.parent as string } : {}), ...(g.query !== undefined ? { query: g.query as string } : {}), ...(g.things !== undefined ? { things: g.things as string[] } : {}) };
   });
 }

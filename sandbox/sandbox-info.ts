@@ -5,7 +5,7 @@
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { SandboxAlreadyRunningError, SandboxNotRunningError } from './errors';
+import { sandboxAlreadyRunning, SandboxNotRunningError } from './errors';
 import { writeFileAtomicSync } from './write-atomic';
 
 export const SANDBOX_INFO_FILE = 'sandbox.json';
@@ -118,11 +118,11 @@ const claimed = new Set<string>();
  */
 export function claimSandboxDir(dir: string): () => void {
   const key = resolve(dir);
-  if (claimed.has(key)) throw new SandboxAlreadyRunningError(dir, process.pid);
+  if (claimed.has(key)) throw sandboxAlreadyRunning(dir, process.pid);
   try {
     const info = readSandboxInfo(dir);
     // Our own pid without a claim: left by an earlier sandbox of this process, not running.
-    if (info.pid !== process.pid) throw new SandboxAlreadyRunningError(dir, info.pid);
+    if (info.pid !== process.pid) throw sandboxAlreadyRunning(dir, info.pid);
   } catch (err) {
     if (!(err instanceof SandboxNotRunningError)) throw err;
   }

@@ -31,7 +31,7 @@ import { Teardown } from './teardown';
 import { waitForEvent, waitForPlug, waitForReported } from './waiters';
 import { issueThings, startSandboxAgents, type SandboxAgents } from './wire-agents';
 import { wireButtonLambda, type SandboxButtonLambda } from './wire-button';
-import { SandboxConfigError } from './errors';
+import { sandboxConfigError } from './errors';
 import { wireObjectLambda, type SandboxObjectLambda } from './wire-object';
 import { wireRollout } from './wire-rollout';
 import { startSandboxDashboard } from './dashboard/wire-dashboard';
@@ -39,19 +39,7 @@ import { DEFAULT_EXPIRES_MS, publishRelease } from '../core/release/publish';
 import { ensurePublisherKey, signerFromFile, type PublisherKey } from './publisher-key';
 import { watchShadows } from './watch-shadows';
 
-export {
-  agentStateDir,
-  DEFAULT_BUCKET,
-  DEFAULT_BUTTON_SERIAL,
-  DEFAULT_SANDBOX_DIR,
-  MAX_DEVICES,
-  parseClickActions,
-  ROLE_ALIAS,
-  SHADOW_PROPERTY,
-  THING_NAME_PREFIX,
-  thingNames,
-  type SandboxOptions,
-} from './sandbox-config';
+export type { SandboxOptions } from './sandbox-config';
 
 /** Above this many things, device certificates share one key pair (RSA keygen is ~100 ms each). */
 const SHARED_KEY_ABOVE = 10;
@@ -237,7 +225,7 @@ async function sandboxApi(parts: SandboxParts): Promise<Sandbox> {
   const { config, narrator, teardown, plugs, s3, iot, observer } = parts;
   const plugOf = (id?: string): SandboxPlug => {
     const plug = id === undefined ? plugs[0] : plugs.find((p) => p.id === id);
-    if (!plug) throw new SandboxConfigError(`no plug "${id}" in this sandbox (its plugs: ${plugs.map((p) => p.id).join(', ')})`);
+    if (!plug) throw sandboxConfigError(`no plug "${id}" in this sandbox (its plugs: ${plugs.map((p) => p.id).join(', ')})`);
     return plug;
   };
   const info = describeSandbox(parts);
@@ -294,7 +282,7 @@ async function sandboxApi(parts: SandboxParts): Promise<Sandbox> {
 }
 
 function checkAgent(parts: SandboxParts, thing: string): void {
-  if (!parts.config.agents || !parts.things.some((t) => t.name === thing)) throw new SandboxConfigError(`no in-process agent for thing "${thing}"`);
+  if (!parts.config.agents || !parts.things.some((t) => t.name === thing)) throw sandboxConfigError(`no in-process agent for thing "${thing}"`);
 }
 
 async function stopAgent(parts: SandboxParts, thing: string): Promise<void> {

@@ -15,11 +15,7 @@ import { formatHostPort } from '../core/util/host-port';
 import { ShadowplugError } from '../core/errors';
 
 /** The simulated plug could not listen (its port was taken, or the address is not local). */
-export class SimulatedPlugError extends ShadowplugError {
-  constructor(message: string, cause: unknown) {
-    super(message, { code: 'SANDBOX_PLUG_LISTEN', retryable: true, cause });
-  }
-}
+const simulatedPlugListenError = (message: string, cause: unknown): ShadowplugError => new ShadowplugError(message, { code: 'SANDBOX_PLUG_LISTEN', retryable: true, cause });
 
 export type SimulatedModel = 'hs100' | 'hs110' | 'hs300';
 
@@ -79,7 +75,7 @@ export async function startSimulatedPlug(options: SimulatedPlugOptions = {}): Pr
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== 'EADDRINUSE' || (options.port ?? 0) !== 0 || attempt >= START_ATTEMPTS) {
-        throw new SimulatedPlugError(
+        throw simulatedPlugListenError(
           `simulated ${modelOf(options).toUpperCase()} cannot listen on ${formatHostPort(options.host ?? '127.0.0.1', options.port ?? 0)}: ${(err as Error).message}`,
           err,
         );

@@ -17,7 +17,7 @@ import { reservedKeyReason } from '../core/release/companion';
 import { DEFAULT_EXPIRES_MS, parseExpires, publishRelease } from '../core/release/publish';
 import { ShadowplugError } from '../core/errors';
 import { signerFromFile } from './publisher-key';
-import { SandboxUploadError, UnsafeKeyError } from './errors';
+import { sandboxUploadError, UnsafeKeyError } from './errors';
 import { readSandboxInfo, type SandboxInfo } from './sandbox-info';
 
 export interface UploadOptions {
@@ -54,8 +54,8 @@ export interface UploadResult {
 /** S3 accepts keys of 1 to 1024 UTF-8 bytes; a key no device would install is refused too (UnsafeKeyError). */
 export function validateKey(key: string): string {
   const bytes = Buffer.byteLength(key, 'utf8');
-  if (bytes === 0) throw new SandboxUploadError('Object key is empty');
-  if (bytes > 1024) throw new SandboxUploadError(`Object key is ${bytes} bytes long; S3 allows at most 1024`);
+  if (bytes === 0) throw sandboxUploadError('Object key is empty');
+  if (bytes > 1024) throw sandboxUploadError(`Object key is ${bytes} bytes long; S3 allows at most 1024`);
   const refusal = installNameRefusal(key) ?? reservedKeyReason(key);
   if (refusal !== undefined) throw new UnsafeKeyError(key, refusal);
   return key;
@@ -89,7 +89,7 @@ export async function uploadFile(options: UploadOptions): Promise<UploadResult> 
   const now = options.now ?? Date.now();
   const expires = options.expires !== undefined ? parseExpires(options.expires, now) : new Date(now + DEFAULT_EXPIRES_MS);
   const signingKey = options.signingKey ?? info.signingKey;
-  if (signingKey === undefined) throw new SandboxUploadError(`the sandbox in ${info.dir} has no signing key (started by an older shadowplug?): give --signing-key`);
+  if (signingKey === undefined) throw sandboxUploadError(`the sandbox in ${info.dir} has no signing key (started by an older shadowplug?): give --signing-key`);
   const signer = signerFromFile(signingKey);
   let size: number;
   try {
@@ -97,7 +97,7 @@ export async function uploadFile(options: UploadOptions): Promise<UploadResult> 
     if (!st.isFile()) throw new Error('not a regular file');
     size = st.size;
   } catch (err) {
-    throw new SandboxUploadError(`Cannot upload ${options.file}: ${(err as Error).message}`, { cause: err });
+    throw sandboxUploadError(`Cannot upload ${options.file}: ${(err as Error).message}`, { cause: err });
   }
   const { body, sha256 } = hashingStream();
   const source = createReadStream(options.file);
@@ -128,7 +128,7 @@ export async function uploadFile(options: UploadOptions): Promise<UploadResult> 
     if (err instanceof ShadowplugError && err.code !== 'RELEASE_COUNTER') throw err;
     const e = err as Error & { $retryable?: unknown; code?: string };
     const retryable = e.code === 'ECONNREFUSED' || e.code === 'ECONNRESET' || Boolean(e.$retryable);
-    throw new SandboxUploadError(
+    throw sandboxUploadError(
       `Upload of ${options.file} to s3://${info.s3.bucket}/${key} at ${info.s3.endpoint} failed: ${e.message}`,
       { retryable, cause: err },
     );

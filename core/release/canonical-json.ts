@@ -32,11 +32,6 @@ export function canonicalJson(value: unknown): string {
   throw notCanonical(`a ${typeof value} has no JSON form`);
 }
 
-/** The UTF-8 bytes of `canonicalJson(value)`. */
-export function canonicalBytes(value: unknown): Buffer {
-  return Buffer.from(canonicalJson(value), 'utf8');
-}
-
 function notCanonical(problem: string): ShadowplugError {
   return new ShadowplugError(`canonical JSON: ${problem}`, { code: 'RELEASE_MALFORMED', retryable: false });
 }

@@ -70,7 +70,7 @@ export const AGENT_SETTINGS = {
   }),
   shadowProperty: { ...OBJECT_SETTINGS.shadowProperty, flag: '--shadow-property <name>', aliases: ['--shadow_property'], description: 'shadow property that holds the file' },
   shadowName: setting(shadowNameCodec, { flag: '--shadow-name <name>', aliases: ['--shadow_name'], defaultText: 'classic shadow', description: 'a named shadow instead' }),
-  region: setting(nonEmpty, { flag: '--region <region>', aliases: ['--signing_region'], defaultText: '`us-east-1`', description: 'region of the bucket' }),
+  region: setting(nonEmpty, { flag: '--region <region>', aliases: ['--signing_region'], default: 'us-east-1', description: 'region of the bucket' }),
   s3Endpoint: setting(nonEmpty, { flag: '--s3-endpoint <url>', aliases: ['--s3_endpoint'], defaultText: 'AWS S3', description: 'an S3-compatible or local endpoint (path-style addressing is used)' }),
   dest: setting(nonEmpty, { flag: '--dest <dir>', defaultText: 'required', description: 'where files are installed (created if missing)' }),
   onUpdate: setting(nonEmpty, {

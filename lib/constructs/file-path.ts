@@ -111,8 +111,13 @@ export class FilePath extends Construct {
     });
     this.handler.fn.addEventSource(new SqsEventSource(this.replay, { batchSize: 1, reportBatchItemFailures: true }));
 
-    // Created and removed objects (under the prefix) reach the function.
-    const filter = props.keyPrefix === '' ? [] : [{ prefix: props.keyPrefix }];
+    this.notifyOnChanges(props.keyPrefix);
+    this.grantReadsAndShadows(props);
+  }
+
+  /** Created and removed objects (under the prefix) reach the function. */
+  private notifyOnChanges(keyPrefix: string): void {
+    const filter = keyPrefix === '' ? [] : [{ prefix: keyPrefix }];
     const destination = new LambdaDestination(this.handler.fn);
     this.bucket.addEventNotification(EventType.OBJECT_CREATED, destination, ...filter);
     this.bucket.addEventNotification(EventType.OBJECT_REMOVED, destination, ...filter);
@@ -125,7 +130,10 @@ export class FilePath extends Construct {
           "CDK's built-in bucket-notifications handler runs only during deployment; its role is created inside aws-cdk-lib with the basic execution policy and cannot be given a narrower one.",
       });
     }
+  }
 
+  /** The function's grants: the announced objects, and the target things' shadows. */
+  private grantReadsAndShadows(props: FilePathProps): void {
     // Read exactly the announced bytes: GetObject/HeadObject, by version too, under the prefix only.
     this.handler.fn.addToRolePolicy(
       new PolicyStatement({

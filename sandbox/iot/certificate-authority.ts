@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import forge from 'node-forge';
 import { THING_NAME_PATTERN } from '../../core/shadow/topics';
-import { IotCoreCertificateError, IotCoreInvalidNameError } from './errors';
+import { IotCoreCertificateError, iotCoreInvalidName } from './errors';
 import { writeFileAtomicSync } from '../write-atomic';
 
 export const BUTTON_SERIAL_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -171,7 +171,7 @@ export class CertificateAuthority {
 
   /** The certificate of thing `name` (CN = name), issued on first use. */
   issueThing(name: string): ThingCertificate {
-    if (!THING_NAME_PATTERN.test(name)) throw new IotCoreInvalidNameError('thing name', name, 'expected [a-zA-Z0-9:_-]{1,128}');
+    if (!THING_NAME_PATTERN.test(name)) throw iotCoreInvalidName('thing name', name, 'expected [a-zA-Z0-9:_-]{1,128}');
     // ':' is legal in thing names but not in every file system; encode it in the file name only.
     const base = join(this.dir, 'things', name.replace(/:/g, '%3A'));
     return { name, ...this.issue(base, name, 'thing', true) };
@@ -179,7 +179,7 @@ export class CertificateAuthority {
 
   /** The certificate of the button with this serial (CN = client id = `iotbutton_<serial>`). */
   issueButton(serial: string): ButtonCertificate {
-    if (!BUTTON_SERIAL_PATTERN.test(serial)) throw new IotCoreInvalidNameError('button serial', serial, 'expected [A-Za-z0-9_-]{1,64}');
+    if (!BUTTON_SERIAL_PATTERN.test(serial)) throw iotCoreInvalidName('button serial', serial, 'expected [A-Za-z0-9_-]{1,64}');
     const clientId = buttonClientId(serial);
     return { serial, clientId, ...this.issue(join(this.dir, 'buttons', serial), clientId, 'button', true) };
   }

@@ -2,7 +2,7 @@
 import type { Server } from 'node:https';
 import type { Socket } from 'node:net';
 import { hardenServer, listen } from '../http-server';
-import { IotCoreListenError } from './errors';
+import { iotCoreListenError } from './errors';
 
 export async function listenHttps(server: Server, what: string, host: string, port: number): Promise<{ port: number; close(): Promise<void> }> {
   hardenServer(server);
@@ -11,7 +11,7 @@ export async function listenHttps(server: Server, what: string, host: string, po
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
-  const bound = await listen(server, host, port, (err) => new IotCoreListenError(what, host, port, err));
+  const bound = await listen(server, host, port, (err) => iotCoreListenError(what, host, port, err));
   let closed: Promise<void> | undefined;
   return {
     port: bound,

@@ -14,7 +14,7 @@ import { silentLogger, type Logger } from '../../core/logger';
 import { buttonPolicy, CLASSIC_SHADOW, devicePolicy } from '../../core/iot-policy/device-policy';
 import { isAllowed } from '../../core/iot-policy/evaluate';
 import type { IotAction, IotPolicy } from '../../core/iot-policy/policy';
-import { IotCoreClosedError, IotCoreInvalidNameError, IotCoreListenError } from './errors';
+import { iotCoreClosed, iotCoreInvalidName, iotCoreListenError } from './errors';
 
 export interface MqttIdentity {
   /** Certificate CN: thing name, or the button's client id. */
@@ -130,13 +130,13 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
   let plainServer: TcpServer | undefined;
   const servers: (TcpServer | TlsServer)[] = [tlsServer];
   try {
-    const port = await listen(tlsServer, options.host, options.port, (err) => new IotCoreListenError('MQTT over TLS', options.host, options.port, err));
+    const port = await listen(tlsServer, options.host, options.port, (err) => iotCoreListenError('MQTT over TLS', options.host, options.port, err));
     let plainPort: number | undefined;
     if (options.plainPort !== undefined) {
       plainServer = createTcpServer((socket) => aedes.handle(socket));
       plainServer.on('connection', track);
       servers.push(plainServer);
-      plainPort = await listen(plainServer, options.host, options.plainPort, (err) => new IotCoreListenError('plain MQTT', options.host, options.plainPort!, err));
+      plainPort = await listen(plainServer, options.host, options.plainPort, (err) => iotCoreListenError('plain MQTT', options.host, options.plainPort!, err));
     }
     let closed: Promise<void> | undefined;
     const observers = observerRegistry(aedes, logger, () => closed !== undefined);
@@ -217,9 +217,9 @@ function brokerWithPolicy(policy: IotPolicy, identities: WeakMap<object, MqttIde
 function observerRegistry(aedes: Aedes, logger: Logger, isClosed: () => boolean): { observe(topicFilter: string, onMessage: MqttObserver): () => void; stopAll(): void } {
   const observers = new Set<() => void>();
   const observe = (topicFilter: string, onMessage: MqttObserver): (() => void) => {
-    if (isClosed()) throw new IotCoreClosedError('observe');
+    if (isClosed()) throw iotCoreClosed('observe');
     if (!isValidTopicFilter(topicFilter)) {
-      throw new IotCoreInvalidNameError('topic filter', topicFilter, '"+" and "#" only as whole levels, "#" only last, at most 100 levels');
+      throw iotCoreInvalidName('topic filter', topicFilter, '"+" and "#" only as whole levels, "#" only last, at most 100 levels');
     }
     // MQTT: a filter starting with a wildcard does not match topics starting with "$" ($SYS, $aws).
     const skipDollar = topicFilter.startsWith('+') || topicFilter.startsWith('#');

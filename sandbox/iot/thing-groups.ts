@@ -6,7 +6,7 @@
  */
 import { THING_NAME_PATTERN } from '../../core/shadow/topics';
 import { ShadowplugError } from '../../core/errors';
-import { IotCoreInvalidNameError } from './errors';
+import { iotCoreInvalidName } from './errors';
 
 const groupError = (message: string, code: string) => new ShadowplugError(message, { code, retryable: false });
 
@@ -37,13 +37,13 @@ export class ThingGroups {
   constructor(private readonly allThings: () => Iterable<string>) {}
 
   create(spec: ThingGroupSpec): void {
-    if (!GROUP_NAME_PATTERN.test(spec.name)) throw new IotCoreInvalidNameError('thing group name', spec.name, 'expected [a-zA-Z0-9:_-]{1,128}');
+    if (!GROUP_NAME_PATTERN.test(spec.name)) throw iotCoreInvalidName('thing group name', spec.name, 'expected [a-zA-Z0-9:_-]{1,128}');
     if (this.groups.has(spec.name)) throw groupError(`thing group "${spec.name}" already exists`, 'IOT_CORE_GROUP_EXISTS');
     if (spec.parent !== undefined && !this.groups.has(spec.parent)) throw groupError(`thing group "${spec.name}": parent group "${spec.parent}" does not exist`, 'IOT_CORE_GROUP_MISSING');
     let match: RegExp | undefined;
     if (spec.query !== undefined) {
       const m = QUERY_PATTERN.exec(spec.query);
-      if (!m) throw new IotCoreInvalidNameError('dynamic group query', spec.query, 'the stand-in understands thingName:<pattern> (* a wildcard)');
+      if (!m) throw iotCoreInvalidName('dynamic group query', spec.query, 'the stand-in understands thingName:<pattern> (* a wildcard)');
       if (spec.things?.length) throw groupError(`thing group "${spec.name}": a dynamic group has no static things`, 'IOT_CORE_GROUP_INVALID');
       match = new RegExp(`^${m[1]!.replace(/\*/g, '.*')}$`);
     }
@@ -54,7 +54,7 @@ export class ThingGroups {
   addThing(group: string, thing: string): void {
     const g = this.require(group);
     if (g.match) throw groupError(`thing group "${group}" is dynamic: its query decides its members`, 'IOT_CORE_GROUP_INVALID');
-    if (!THING_NAME_PATTERN.test(thing)) throw new IotCoreInvalidNameError('thing name', thing, 'expected [a-zA-Z0-9:_-]{1,128}');
+    if (!THING_NAME_PATTERN.test(thing)) throw iotCoreInvalidName('thing name', thing, 'expected [a-zA-Z0-9:_-]{1,128}');
     g.things.add(thing);
   }
 

@@ -57,6 +57,34 @@ function publicKeyPem(text: string): string {
   return pem;
 }
 
+/** `login_device`: a token for the right credentials, else -1501 (and Tapo's lockout when configured), counted in `logins`. */
+function loginOf(expected: Record<string, unknown>, lockout: LoginLockout | undefined, logins: LoginStats): (session: ServerSession, params: Record<string, unknown>) => unknown {
+  const clock = lockout?.now ?? Date.now;
+  let failures = 0;
+  let blockedUntil = 0;
+  return (session, params) => {
+    logins.logins++;
+    if (lockout && clock() < blockedUntil) {
+      logins.blocked++;
+      return { error_code: -40404, result: { data: { code: -40404, sec_left: Math.ceil((blockedUntil - clock()) / 1000) } } };
+    }
+    if (!Object.entries(expected).every(([name, value]) => params[name] === value)) {
+      logins.refused++;
+      if (!lockout) return { error_code: -1501 };
+      failures++;
+      if (failures >= lockout.maxFailures) {
+        failures = 0;
+        blockedUntil = clock() + lockout.blockSeconds * 1000;
+      }
+      const left = lockout.maxFailures - failures;
+      return lockout.reportAttempts ? { error_code: -1501, result: { data: { code: -1501, time: left, max_time: lockout.maxFailures } } } : { error_code: -1501 };
+    }
+    failures = 0;
+    session.token = randomBytes(16).toString('hex').toUpperCase();
+    return { error_code: 0, result: { token: session.token } };
+  };
+}
+
 export async function startAesServer(options: AesServerOptions): Promise<HttpDeviceServer & { logins: LoginStats }> {
   const faults = options.faults ?? {};
   const sessions = new DeviceSessions<ServerSession>(faults);
@@ -75,31 +103,8 @@ export async function startAesServer(options: AesServerOptions): Promise<HttpDev
     return json({ error_code: 0, result: { key: encryptSessionKey(pem, key) } }, cookie);
   };
 
-  const lockout = options.lockout;
-  const clock = lockout?.now ?? Date.now;
-  let failures = 0;
-  let blockedUntil = 0;
-  const login = (session: ServerSession, params: Record<string, unknown>): unknown => {
-    server.logins.logins++;
-    if (lockout && clock() < blockedUntil) {
-      server.logins.blocked++;
-      return { error_code: -40404, result: { data: { code: -40404, sec_left: Math.ceil((blockedUntil - clock()) / 1000) } } };
-    }
-    if (!Object.entries(expected).every(([name, value]) => params[name] === value)) {
-      server.logins.refused++;
-      if (!lockout) return { error_code: -1501 };
-      failures++;
-      if (failures >= lockout.maxFailures) {
-        failures = 0;
-        blockedUntil = clock() + lockout.blockSeconds * 1000;
-      }
-      const left = lockout.maxFailures - failures;
-      return lockout.reportAttempts ? { error_code: -1501, result: { data: { code: -1501, time: left, max_time: lockout.maxFailures } } } : { error_code: -1501 };
-    }
-    failures = 0;
-    session.token = randomBytes(16).toString('hex').toUpperCase();
-    return { error_code: 0, result: { token: session.token } };
-  };
+  const logins: LoginStats = { logins: 0, refused: 0, blocked: 0 };
+  const login = loginOf(expected, options.lockout, logins);
 
   const inner = (session: ServerSession, request: unknown, token: string | null): unknown => {
     if (!isObject(request)) return { error_code: -1003 };
@@ -149,8 +154,6 @@ export async function startAesServer(options: AesServerOptions): Promise<HttpDev
   };
 
   // The routes run only once the server is listening, after `server` is set.
-  const server: HttpDeviceServer & { logins: LoginStats } = Object.assign(await startSessionDeviceServer(route, sessions, options), {
-    logins: { logins: 0, refused: 0, blocked: 0 },
-  });
+  const server: HttpDeviceServer & { logins: LoginStats } = Object.assign(await startSessionDeviceServer(route, sessions, options), { logins });
   return server;
 }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox } from '../../sandbox/sandbox';
 import { startSimulatedPlug, type SimulatedPlug } from '../../sandbox/simulated-plug';
-import { SandboxAlreadyRunningError, SandboxConfigError, SandboxDirError } from '../../sandbox/errors';
+import { SandboxDirError } from '../../sandbox/errors';
 import type { SandboxEvent } from '../../sandbox/event-log';
 import { acceptsMqttWithoutCertificate } from '../helpers/iot-core-clients';
 import { listeningPorts, portIsClosed, publishClick, sandboxPorts } from '../helpers/sandbox-harness';
@@ -27,7 +27,7 @@ describe('sandbox lifecycle', () => {
     const first = await startSandbox({ dir });
     try {
       const err = await startSandbox({ dir }).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(SandboxAlreadyRunningError);
+      expect(err).toMatchObject({ code: 'SANDBOX_ALREADY_RUNNING', retryable: false });
       expect((err as Error).message).toContain(`pid ${process.pid}`);
     } finally {
       await first.close();
@@ -106,7 +106,7 @@ describe('sandbox lifecycle', () => {
 
   it('rejects options that cannot work, naming them', async () => {
     await expect(startSandbox({ dir: freshDir(), devices: 0 })).rejects.toThrow(/devices must be a whole number from 1 to 1000, got 0/);
-    await expect(startSandbox({ dir: freshDir(), plug: 'not a host:99999' })).rejects.toThrow(SandboxConfigError);
+    await expect(startSandbox({ dir: freshDir(), plug: 'not a host:99999' })).rejects.toMatchObject({ code: 'SANDBOX_CONFIG' });
     await expect(startSandbox({ dir: freshDir(), plug: '127.0.0.1:9999', strip: true })).rejects.toThrow(/--strip/);
     await expect(startSandbox({ dir: freshDir(), clickActions: 'SINGLE=explode' })).rejects.toThrow(/unknown click action "explode"/);
     await expect(startSandbox({ dir: freshDir(), buttonSerial: 'G030 SPACE' })).rejects.toThrow(/--button-serial: "G030 SPACE"/);

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { ShadowObserver } from '../../sandbox/shadow-observer';
 import { formatEvent, type SandboxEvent } from '../../sandbox/event-log';
 import { clickArgs, clickCommand, formatBanner, READY_LINE, shellWord, uploadArgs } from '../../sandbox/banner';
-import { parseClickActions } from '../../sandbox/sandbox';
+import { parseClickActions } from '../../sandbox/sandbox-config';
 import type { SandboxInfo } from '../../sandbox/sandbox-info';
 
 const doc = (desired?: string, reported?: string) => ({

@@ -7,7 +7,7 @@ import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { startLocalS3, type LocalS3 } from '../../sandbox/local-s3';
 import { uploadFile } from '../../sandbox/upload';
 import { readSandboxInfo, removeSandboxInfo, writeSandboxInfo, type SandboxInfo } from '../../sandbox/sandbox-info';
-import { SandboxNotRunningError, SandboxUploadError, UnsafeKeyError } from '../../sandbox/errors';
+import { SandboxNotRunningError, UnsafeKeyError } from '../../sandbox/errors';
 import { ensurePublisherKey } from '../../sandbox/publisher-key';
 import { companionKey, parseCompanion } from '../../core/release/companion';
 import { keyIdOf, publicKeyOf, verifyManifest } from '../../core/release/signature';
@@ -180,7 +180,7 @@ describe('shadowplug sandbox upload', () => {
     writeFileSync(file, 'x');
     const gone = { ...infoFor(dir, s3), s3: { ...infoFor(dir, s3).s3, endpoint: 'http://127.0.0.1:1' } };
     const err = await uploadFile({ file, info: gone }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(SandboxUploadError);
+    expect(err).toMatchObject({ code: 'SANDBOX_UPLOAD' });
     expect((err as Error).message).toContain('http://127.0.0.1:1');
   });
 });

@@ -1,7 +1,7 @@
 import { connect, createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decrypt, encryptWithHeader } from 'tplink-smarthome-crypto';
-import { SimulatedPlugError, startSimulatedPlug, type SimulatedPlug } from '../../sandbox/simulated-plug';
+import { startSimulatedPlug, type SimulatedPlug } from '../../sandbox/simulated-plug';
 
 /** One framed request over a fresh TCP connection, decrypted reply back (the protocol, by hand). */
 async function request(port: number, body: unknown): Promise<unknown> {
@@ -64,7 +64,7 @@ describe('startSimulatedPlug', () => {
     const port = (taken.address() as { port: number }).port;
     try {
       const err = await startSimulatedPlug({ port }).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(SimulatedPlugError);
+      expect(err).toMatchObject({ code: 'SANDBOX_PLUG_LISTEN', retryable: true });
       expect((err as Error).message).toContain(`127.0.0.1:${port}`);
     } finally {
       await new Promise((resolve) => taken.close(resolve));

@@ -11,7 +11,7 @@ import { Agent, request } from 'node:https';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GetThingShadowCommand } from '@aws-sdk/client-iot-data-plane';
 import { CertificateAuthority } from '../../../sandbox/iot/certificate-authority';
-import { IotCoreCertificateError, IotCoreInvalidNameError, IotCoreListenError } from '../../../sandbox/iot/errors';
+import { IotCoreCertificateError } from '../../../sandbox/iot/errors';
 import { connectThing, startTestIotCore, type TestIotCore } from '../../helpers/iot-core-clients';
 
 const opened: TestIotCore[] = [];
@@ -62,10 +62,10 @@ describe('IoT Core stand-in lifecycle', () => {
     }
   });
 
-  it('refuses an invalid thing name, button serial or role alias with a typed error', async () => {
-    await expect(startTestIotCore({ things: ['lamp/1'] })).rejects.toBeInstanceOf(IotCoreInvalidNameError);
+  it('refuses an invalid thing name, button serial or role alias with IOT_CORE_INVALID_NAME', async () => {
+    await expect(startTestIotCore({ things: ['lamp/1'] })).rejects.toMatchObject({ code: 'IOT_CORE_INVALID_NAME', retryable: false });
     await expect(startTestIotCore({ buttons: ['a b'] })).rejects.toThrow(/Invalid button serial "a b"/);
-    await expect(startTestIotCore({ roleAlias: 'no/slash' })).rejects.toBeInstanceOf(IotCoreInvalidNameError);
+    await expect(startTestIotCore({ roleAlias: 'no/slash' })).rejects.toMatchObject({ code: 'IOT_CORE_INVALID_NAME', retryable: false });
   });
 
   it('names host:port when a port is taken, and leaves nothing listening', async () => {
@@ -75,7 +75,7 @@ describe('IoT Core stand-in lifecycle', () => {
     const mqttPort = await freePort();
     try {
       const err = await startTestIotCore({ mqttPort, dataPlanePort: port }).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(IotCoreListenError);
+      expect(err).toMatchObject({ code: 'IOT_CORE_LISTEN', retryable: true });
       expect((err as Error).message).toContain(`127.0.0.1:${port}`);
       // The MQTT listener that did start was closed again: its port is free.
       const probe = createServer();

@@ -18,7 +18,8 @@ import { MINUTE_MS } from '../../../core/jobs/rollout';
 import { parseRolloutSettings } from '../../../core/jobs/rollout-config';
 import { startIotCore, type IotCore } from '../../../sandbox/iot-core';
 import { startLocalS3, type LocalS3 } from '../../../sandbox/local-s3';
-import { inProcessJobCreator, notifyRolloutEnds } from '../../../sandbox/rollout-jobs';
+import { inProcessJobCreator, rolloutEndOf } from '../../../sandbox/rollout-jobs';
+import { rolloutNotice } from '../../../core/jobs/rollout-notice';
 import { waitFor } from '../../helpers/agent-harness';
 
 const BUCKET = 'shadowplug';
@@ -110,7 +111,9 @@ describe('a roll-out to 40 devices', () => {
       jobsTime: { clock: () => now, schedule: () => () => undefined },
     });
     admin = s3.createClient();
-    notifyRolloutEnds(iot, (n) => notices.push(n));
+    iot.jobs.onEvent((e) => {
+      if (e.type === 'completed' || e.type === 'canceled') notices.push(rolloutNotice(rolloutEndOf(e.job)));
+    });
     iot.observe('$aws/things/+/jobs/notify-next', (topic, payload) => {
       if ((JSON.parse(payload.toString()) as { execution?: unknown }).execution) notifiedThings.add(topic.split('/')[2]!);
     });

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import { GetObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { AGENT_SETTINGS } from '../../../core/settings/agent';
+import { AGENT_FLAGS } from '../../../agent/options';
 import { s3ClientConfig, s3ObjectSource, type ObjectSource } from '../../../agent/s3-source';
 import { downloadObject } from '../../../agent/download';
 import { mapS3Error } from '../../../core/s3/s3-errors';
@@ -57,6 +59,12 @@ describe('s3ObjectSource (GetObject at the SDK boundary)', () => {
   it('uses path-style addressing and checksums only when required for a non-AWS endpoint', () => {
     expect(s3ClientConfig({ endpoint: 'http://127.0.0.1:9000' })).toMatchObject({ forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
     expect(s3ClientConfig({ region: 'eu-west-1' }).forcePathStyle).toBeUndefined();
+  });
+
+  it("signs for the settings schema's declared region when none is given, as --help and docs/agent.md say", () => {
+    expect(AGENT_SETTINGS.region.default).toBe('us-east-1');
+    expect(s3ClientConfig({}).region).toBe(AGENT_SETTINGS.region.default);
+    expect(AGENT_FLAGS.find((f) => f.name === 'region')?.help).toMatch(/\(default us-east-1\)$/);
   });
 });
 
