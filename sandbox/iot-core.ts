@@ -109,8 +109,8 @@ export interface IotCore {
    * (e.g. `$aws/things/+/shadow/update/documents`): devices' publishes and the shadow service's
    * responses, whether the update came over MQTT, the data-plane API or `shadows`. Returns the
    * function that stops it; `close()` stops them all. A throwing (or rejecting) callback is logged
-   * and affects nothing else. Throws IOT_CORE_INVALID_NAME for a malformed filter and
-   * iotCoreClosed after close().
+   * and affects nothing else. Throws (code) IOT_CORE_INVALID_NAME for a malformed filter and
+   * IOT_CORE_CLOSED after close().
    */
   observe(topicFilter: string, onMessage: MqttObserver): () => void;
   /** An SDK client for the data-plane API that trusts the sandbox CA. */
@@ -151,6 +151,7 @@ export async function startIotCore(options: IotCoreOptions): Promise<IotCore> {
 
   const { ca, registered, groups } = openRegistry(options);
   const server = ca.serverCertificate();
+  const throttle = options.dataPlaneThrottle ?? (options.dataPlaneRatePerSecond !== undefined ? rateLimit(options.dataPlaneRatePerSecond) : undefined);
   const store = new ShadowStore({ ...(options.dataDir ? { dataDir: options.dataDir } : {}), logger: logger.child({ component: 'shadow-store' }) });
   // The broker starts after the services are built; until then nothing can publish anyway.
   let publishRaw: (topic: string, payload: Buffer) => void = () => {};
@@ -187,7 +188,7 @@ export async function startIotCore(options: IotCoreOptions): Promise<IotCore> {
       shadows,
       clock,
       logger: logger.child({ component: 'data-plane' }),
-      ...(options.dataPlaneThrottle ? { throttle: options.dataPlaneThrottle } : options.dataPlaneRatePerSecond !== undefined ? { throttle: rateLimit(options.dataPlaneRatePerSecond) } : {}),
+      ...(throttle ? { throttle } : {}),
     });
     closers.push(() => dataPlane.close());
     const controlPlane = await startControlPlane({ host, port: 0, tls: { cert: server.certPem, key: server.keyPem }, groups, logger: logger.child({ component: 'control-plane' }) });

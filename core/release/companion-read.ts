@@ -1,14 +1,15 @@
 /**
  * Reads a key's companion release object (companion.ts) for the object Lambda, and attaches it to
- * the key's state when it names the current version. Never signs, never changes it.
+ * the key's state when it names the current version; reads the key's release counter, for the
+ * Lambda and for the publisher (publish.ts). Never signs, never changes either.
  */
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from '../logger';
 import type { KeyState } from '../s3/current-object';
 import { S3ObjectChangedError, S3ObjectMissingError } from '../s3/errors';
-import { mapS3Error } from '../s3/s3-errors';
-import { companionKey, MAX_COMPANION_BYTES, parseCompanion, releaseForState } from './companion';
-import { readCounter } from './publish';
+import { classifyS3Error, mapS3Error } from '../s3/s3-errors';
+import { ShadowplugError } from '../errors';
+import { companionKey, counterKey, MAX_COMPANION_BYTES, parseCompanion, releaseForState } from './companion';
 
 /**
  * `state` with `release` when the companion holds a well-formed manifest for exactly this version;
@@ -63,5 +64,18 @@ async function readCompanion(s3: S3Client, bucket: string, key: string): Promise
     // Missing, or a precondition answer to a read that set none: nothing to attach.
     if (mapped instanceof S3ObjectMissingError || mapped instanceof S3ObjectChangedError) return undefined;
     throw mapped;
+  }
+}
+
+/** The key's release counter (undefined: none yet). */
+export async function readCounter(s3: S3Client, bucket: string, key: string): Promise<{ release: number; eTag: string } | undefined> {
+  try {
+    const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: counterKey(key) }));
+    const value = JSON.parse((await res.Body!.transformToString()) || '{}') as { release?: unknown };
+    if (typeof value.release !== 'number' || !Number.isSafeInteger(value.release) || value.release < 0) throw new Error(`no release number in ${JSON.stringify(value)}`);
+    return { release: value.release, eTag: res.ETag! };
+  } catch (err) {
+    if (classifyS3Error(err).code === 'S3_OBJECT_MISSING') return undefined;
+    throw new ShadowplugError(`cannot read the release counter ${counterKey(key)}: ${(err as Error).message}`, { code: 'RELEASE_COUNTER', retryable: false, cause: err });
   }
 }

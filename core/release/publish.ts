@@ -10,10 +10,10 @@
  * by a publish that fails later is simply skipped: numbers only have to grow.
  */
 import type { Readable } from 'node:stream';
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ShadowplugError } from '../errors';
-import { classifyS3Error } from '../s3/s3-errors';
 import { companionKey, counterKey, reservedKeyReason } from './companion';
+import { readCounter } from './companion-read';
 import { expiresText, type ReleaseManifest, type SignedRelease } from './manifest';
 import { signManifest, type ReleaseSigner } from './signature';
 
@@ -47,19 +47,6 @@ const isRaceLost = (err: unknown): boolean => {
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
   return e.name === 'PreconditionFailed' || e.name === 'ConditionalRequestConflict' || e.$metadata?.httpStatusCode === 412 || e.$metadata?.httpStatusCode === 409;
 };
-
-/** The key's release counter (undefined: none yet). */
-export async function readCounter(s3: S3Client, bucket: string, key: string): Promise<{ release: number; eTag: string } | undefined> {
-  try {
-    const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: counterKey(key) }));
-    const value = JSON.parse((await res.Body!.transformToString()) || '{}') as { release?: unknown };
-    if (typeof value.release !== 'number' || !Number.isSafeInteger(value.release) || value.release < 0) throw new Error(`no release number in ${JSON.stringify(value)}`);
-    return { release: value.release, eTag: res.ETag! };
-  } catch (err) {
-    if (classifyS3Error(err).code === 'S3_OBJECT_MISSING') return undefined;
-    throw publishError(`cannot read the release counter ${counterKey(key)}: ${(err as Error).message}`, 'RELEASE_COUNTER', err);
-  }
-}
 
 /** The key's next release number (or `wanted`, if above the counter), taken for good on the counter. */
 export async function allocateRelease(s3: S3Client, bucket: string, key: string, wanted?: number): Promise<number> {
