@@ -134,24 +134,23 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.started = true;
     this.session.start();
     this.plugRelay?.start();
-    // Fetch S3 credentials now rather than when the first file arrives: a fleet's devices then
-    // answer an upload without a thousand TLS handshakes to the credentials provider at once.
-    // A failure here is only logged by the fetch that needs them.
-    this.warmed = this.credentials?.get().then(
-      () => undefined,
-      () => undefined,
-    );
+    // Fetch S3 credentials now (again after a failure) rather than when the first file arrives: a
+    // fleet's devices then answer an upload without a thousand TLS handshakes to the credentials
+    // provider at once. A permanent failure is logged by the fetch that needs them.
+    this.warmed = this.credentials?.warm(this.stopping.signal);
   }
   private started = false;
   private warmed: Promise<void> | undefined;
+  private readonly stopping = new AbortController();
 
-  /** Resolves once the credentials fetched at start have arrived or failed (at once without a credentials endpoint). */
+  /** Resolves once the agent has its first credentials, they failed for good, or it closed (at once without a credentials endpoint). */
   credentialsWarmed(): Promise<void> {
     return this.warmed ?? Promise.resolve();
   }
 
   /** Stop: an unfinished download keeps its partial file for the next start; hooks under way finish. */
   async close(): Promise<void> {
+    this.stopping.abort();
     await this.capability.close();
     await this.jobs?.close();
     await this.plugRelay?.close();
@@ -217,6 +216,7 @@ function s3Access(options: AgentOptions, identity: DeviceIdentity, clock: () => 
       ...identity,
       clock,
       ...(options.credentialsRefreshMarginMs !== undefined ? { refreshMarginMs: options.credentialsRefreshMarginMs } : {}),
+      ...(options.retry ? { warmRetry: options.retry } : {}),
     });
   } catch (err) {
     throw new AgentConfigError((err as Error).message, { cause: err });

@@ -6,6 +6,7 @@
  * parameters so expiry can be tested without waiting.
  */
 import { request as httpsRequest, type RequestOptions } from 'node:https';
+import { Backoff, sleep } from './backoff';
 import { AgentError } from './errors';
 import type { AwsCredentials } from './s3-source';
 
@@ -43,6 +44,8 @@ export interface IotCredentialsOptions {
   /** Refresh this long before expiration (capped at a quarter of the lifetime). Default 5 minutes. */
   refreshMarginMs?: number;
   timeoutMs?: number;
+  /** Backoff between the attempts of `warm()` (default 2 s doubling to 5 min, as the downloads'). */
+  warmRetry?: { initialMs: number; maxMs: number };
 }
 
 interface Cached {
@@ -70,6 +73,29 @@ export class IotCredentialsProvider {
       this.inflight = undefined;
     });
     return this.inflight;
+  }
+
+  /**
+   * Fetches until credentials are cached, with backoff between retryable failures; resolves then,
+   * or at a permanent failure (403/404: a fix in the cloud), or when `signal` aborts. A fleet that
+   * starts at once overloads the provider (TLS handshakes time out): one attempt at start would
+   * leave those devices to fetch when the next file arrives, all at the same moment again.
+   */
+  async warm(signal: AbortSignal): Promise<void> {
+    const backoff = new Backoff(this.options.warmRetry ?? { initialMs: 2000, maxMs: 300_000 });
+    for (;;) {
+      try {
+        await this.get();
+        return;
+      } catch (err) {
+        if (!(err instanceof AgentError) || !err.retryable) return;
+      }
+      try {
+        await sleep(backoff.next(), signal);
+      } catch {
+        return;
+      }
+    }
   }
 
   /** Forget the cached credentials (S3 said 403: they may have been revoked or expired early). */

@@ -210,17 +210,19 @@ export function narrateAgent(agent: Agent, thing: string, emit: Emit): void {
 /** Resolves once every agent is connected and has its first credentials; SANDBOX_TIMEOUT names the others. */
 export async function waitUntilOnline(agents: Agent[], things: string[], timeoutMs: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
+  const warm = new Set<Agent>();
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      const offline = things.filter((_t, i) => !agents[i]!.online);
-      const names = offline.slice(0, 5).join(', ') + (offline.length > 5 ? ` and ${offline.length - 5} more` : '');
-      reject(sandboxTimeout(`the agents of ${names} to connect to the MQTT broker`, timeoutMs));
+      const late = things.filter((_t, i) => !agents[i]!.online || !warm.has(agents[i]!));
+      const names = late.slice(0, 5).join(', ') + (late.length > 5 ? ` and ${late.length - 5} more` : '');
+      reject(sandboxTimeout(`the agents of ${names} to connect to the MQTT broker and fetch their credentials`, timeoutMs));
     }, timeoutMs);
   });
   try {
     // Not events.once: it would reject on the first 'error', and an agent retries those itself.
     const connected = (a: Agent) => (a.online ? undefined : new Promise<void>((resolve) => a.once('connected', () => resolve())));
-    await Promise.race([Promise.all(agents.map(async (a) => Promise.all([connected(a), a.credentialsWarmed()]))), timeout]);
+    const warmed = (a: Agent) => a.credentialsWarmed().then(() => void warm.add(a));
+    await Promise.race([Promise.all(agents.map(async (a) => Promise.all([connected(a), warmed(a)]))), timeout]);
   } finally {
     clearTimeout(timer);
   }

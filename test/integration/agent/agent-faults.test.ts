@@ -5,6 +5,7 @@ import { startAgent, type Agent } from '../../../agent/agent';
 import { nextEvent, nextSettled, startAgentHarness, untilIdle, waitFor, watchFinalPath, type AgentHarness } from '../../helpers/agent-harness';
 import type { SyncOutcome } from '../../../agent/file-sync';
 import { objectBytes, sha256 } from '../../helpers/agent-fixtures';
+import { startTcpProxy } from '../../helpers/agent-tcp-proxy';
 
 const BIG = 4 * 1024 * 1024;
 
@@ -130,6 +131,25 @@ describe('device agent under faults: only verified files at the final path, and 
     expect(agent.credentialFetches).toBe(2);
     expect(h.proxy.upstreamText).toMatch(/range: bytes=[1-9]\d*-/i);
     expectTruth('three.bin', data);
+  });
+
+  it('keeps fetching its first credentials after a failed attempt at start, so a file then installs without another fetch', async () => {
+    h = await startAgentHarness();
+    const provider = await startTcpProxy(h.iot.credentialsProvider.port);
+    try {
+      provider.refuse(true); // the provider overloaded at start: the connection drops
+      agent = await startAgent(h.agentOptions({ credentialEndpoint: h.iot.credentialsProvider.endpoint.replace(`:${h.iot.credentialsProvider.port}/`, `:${provider.port}/`) }));
+      await waitFor(() => provider.refused >= 1, 'the first fetch refused');
+      provider.refuse(false);
+      await agent.credentialsWarmed();
+      const fetches = agent.credentialFetches;
+      expect(fetches).toBeGreaterThanOrEqual(2);
+      provider.refuse(true); // from now on no fetch could succeed
+      await installFirst('w.txt', 'warm');
+      expect(agent.credentialFetches).toBe(fetches);
+    } finally {
+      await provider.close();
+    }
   });
 
   it('finishes a download across a broker restart, reconnects, re-gets the shadow and reports', async () => {
