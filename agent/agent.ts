@@ -82,8 +82,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   constructor(
     private readonly session: ShadowSession,
     private readonly capability: FileSyncCapability,
-    private readonly credentials: IotCredentialsProvider | undefined,
-    private readonly disposeSource: () => void,
+    private readonly s3: S3Access,
     private readonly plugRelay?: PlugRelay,
     private readonly plugDetection?: PlugDetectionStore,
     private readonly jobs?: JobRunner,
@@ -95,7 +94,7 @@ export class Agent extends EventEmitter<AgentEvents> {
 
   /** Credentials fetches so far (0 without a credentials endpoint). */
   get credentialFetches(): number {
-    return this.credentials?.fetches ?? 0;
+    return this.s3.credentials?.fetches ?? 0;
   }
 
   get online(): boolean {
@@ -134,10 +133,10 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.started = true;
     this.session.start();
     this.plugRelay?.start();
-    // Fetch S3 credentials now (again after a failure) rather than when the first file arrives: a
-    // fleet's devices then answer an upload without a thousand TLS handshakes to the credentials
-    // provider at once. A permanent failure is logged by the fetch that needs them.
-    this.warmed = this.credentials?.warm(this.stopping.signal);
+    // S3 credentials and their client now (again after a failure) rather than when the first file
+    // arrives: a fleet's devices then answer an upload without a thousand TLS handshakes to the
+    // credentials provider at once. A permanent failure is logged by the fetch that needs them.
+    this.warmed = this.s3.warm(this.stopping.signal);
   }
   private started = false;
   private warmed: Promise<void> | undefined;
@@ -156,7 +155,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     await this.plugRelay?.close();
     await this.plugDetection?.flush();
     await this.session.close();
-    this.disposeSource();
+    this.s3.close();
   }
 }
 
@@ -197,16 +196,24 @@ interface DeviceIdentity {
   ca?: Buffer;
 }
 
+interface S3Access {
+  credentials?: IotCredentialsProvider;
+  openSource: () => Promise<OpenedSource>;
+  /** Fetches the credentials and makes their client, retrying until it has them (see IotCredentialsProvider.warm). */
+  warm: (signal: AbortSignal) => Promise<void>;
+  close: () => void;
+}
+
 /**
  * S3 access: credentials from the IoT credentials provider (a client per set of credentials, so
  * a refresh takes effect), or the SDK's default chain with one long-lived client.
  */
-function s3Access(options: AgentOptions, identity: DeviceIdentity, clock: () => number): { credentials?: IotCredentialsProvider; openSource: () => Promise<OpenedSource>; closeClients: () => void } {
+function s3Access(options: AgentOptions, identity: DeviceIdentity, clock: () => number): S3Access {
   const clientOptions = { ...(options.region ? { region: options.region } : {}), ...(options.s3Endpoint ? { endpoint: options.s3Endpoint } : {}) };
   if (!options.credentialEndpoint) {
     const shared = new S3Client(s3ClientConfig(clientOptions));
     const source = s3ObjectSource(shared);
-    return { openSource: () => Promise.resolve({ source, close: () => undefined }), closeClients: () => shared.destroy() };
+    return { openSource: () => Promise.resolve({ source, close: () => undefined }), warm: () => Promise.resolve(), close: () => shared.destroy() };
   }
   let credentials: IotCredentialsProvider;
   try {
@@ -222,7 +229,11 @@ function s3Access(options: AgentOptions, identity: DeviceIdentity, clock: () => 
     throw new AgentConfigError((err as Error).message, { cause: err });
   }
   const clients = new S3ClientPerCredentials(() => credentials.get(), (c) => s3ClientConfig({ ...clientOptions, credentials: c }));
-  return { credentials, openSource: () => clients.open(), closeClients: () => clients.close() };
+  const warm = async (signal: AbortSignal) => {
+    // The client made here stays (the current one until the credentials change); a failure shows at the first download.
+    if ((await credentials.warm(signal)) && !signal.aborted) await clients.open().then((o) => o.close(), () => undefined);
+  };
+  return { credentials, openSource: () => clients.open(), warm, close: () => clients.close() };
 }
 
 async function readIdentity(options: AgentOptions): Promise<DeviceIdentity> {
@@ -289,7 +300,8 @@ async function build(given: AgentOptions, once: boolean): Promise<Agent> {
   const trusted = await loadTrustedKeys(options.trustedKey ?? []);
   if (trusted.length === 0) logger.warn('no --trusted-key: files are installed unsigned, so whoever can write to the bucket or the shadow chooses what this device installs, older versions included');
   else logger.info('installing signed releases only', { trustedKeys: trusted.map((t) => t.keyId) });
-  const { credentials, openSource, closeClients } = s3Access(options, identity, clock);
+  const s3 = s3Access(options, identity, clock);
+  const { credentials, openSource } = s3;
   const session = new ShadowSession({
     host: options.endpoint,
     port: options.port,
@@ -347,7 +359,7 @@ async function build(given: AgentOptions, once: boolean): Promise<Agent> {
       })
     : undefined;
   if (jobs) session.attach(jobs);
-  const agent = new Agent(session, capability, credentials, closeClients, relay, detection, jobs);
+  const agent = new Agent(session, capability, s3, relay, detection, jobs);
   forwardEvents(agent, { events, session, capability, ...(relay ? { relay } : {}) });
   return agent;
 }

@@ -76,24 +76,24 @@ export class IotCredentialsProvider {
   }
 
   /**
-   * Fetches until credentials are cached, with backoff between retryable failures; resolves then,
-   * or at a permanent failure (403/404: a fix in the cloud), or when `signal` aborts. A fleet that
+   * Fetches until credentials are cached, with backoff between retryable failures: true then,
+   * false at a permanent failure (403/404: a fix in the cloud) or when `signal` aborts. A fleet that
    * starts at once overloads the provider (TLS handshakes time out): one attempt at start would
    * leave those devices to fetch when the next file arrives, all at the same moment again.
    */
-  async warm(signal: AbortSignal): Promise<void> {
+  async warm(signal: AbortSignal): Promise<boolean> {
     const backoff = new Backoff(this.options.warmRetry ?? { initialMs: 2000, maxMs: 300_000 });
     for (;;) {
       try {
         await this.get();
-        return;
+        return true;
       } catch (err) {
-        if (!(err instanceof AgentError) || !err.retryable) return;
+        if (!(err instanceof AgentError) || !err.retryable) return false;
       }
       try {
         await sleep(backoff.next(), signal);
       } catch {
-        return;
+        return false;
       }
     }
   }
