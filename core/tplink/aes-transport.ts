@@ -5,9 +5,13 @@
  * forgot (error 9999) or a reply that does not decrypt gets one fresh handshake and login.
  */
 import {
+  parseReplyJson,
+  sessionRefused,
+  smartErrorName,
+  SMART_AUTHENTICATION_CODES,
+  SMART_DEVICE_BLOCKED,
   TplinkAuthenticationError,
   TplinkProtocolError,
-  sessionRefused,
   type TplinkEndpoint,
 } from './errors';
 import {
@@ -20,8 +24,7 @@ import {
   type HandshakeKeyPair,
 } from './aes-crypto';
 import { TAPO_DEFAULT_CREDENTIALS } from './credentials';
-import { SMART_AUTHENTICATION_CODES, SMART_DEVICE_BLOCKED, smartErrorName } from './errors';
-import { parseReplyJson, SessionTransport, sessionExpiry, StaleSession, type Exchange, type SessionTransportOptions } from './session-transport';
+import { SessionTransport, sessionExpiry, StaleSession, type SessionTransportOptions } from './session-transport';
 import type { Credentials } from './klap-crypto';
 import { isObject } from '../util/guards';
 
@@ -56,8 +59,8 @@ export class AesTransport extends SessionTransport<AesSession> {
     this.wantedLogin = options.loginVersion ?? 'auto';
   }
 
-  protected inSession(exchange: Exchange, session: AesSession, request: object): Promise<unknown> {
-    return this.passthrough(exchange, session, JSON.stringify(request));
+  protected inSession(deadline: number, session: AesSession, request: object): Promise<unknown> {
+    return this.passthrough(deadline, session, JSON.stringify(request));
   }
 
   protected cachedSession(): AesSession | undefined {
@@ -71,10 +74,10 @@ export class AesTransport extends SessionTransport<AesSession> {
   }
 
   /** Sends one inner request; resolves with the device's decrypted answer (its error_code unchecked). */
-  private async passthrough(exchange: Exchange, session: Pick<AesSession, 'key' | 'cookie'> & { token?: string }, text: string): Promise<unknown> {
+  private async passthrough(deadline: number, session: Pick<AesSession, 'key' | 'cookie'> & { token?: string }, text: string): Promise<unknown> {
     const path = session.token ? `/app?token=${session.token}` : '/app';
     const body = JSON.stringify({ method: 'securePassthrough', params: { request: aesEncrypt(session.key, text) } });
-    const reply = await exchange.post(path, body, { ...HEADERS, Cookie: `TP_SESSIONID=${session.cookie}` });
+    const reply = await this.post(deadline, path, body, { ...HEADERS, Cookie: `TP_SESSIONID=${session.cookie}` });
     const outer = this.outer(reply.status, reply.body, 'securePassthrough');
     const code = outer.error_code;
     if (code === 9999 || code === -1005) {
@@ -106,7 +109,7 @@ export class AesTransport extends SessionTransport<AesSession> {
    * fixed. Once the device has refused the account, one login per request (the candidates in
    * turn): Tapo firmware blocks logins after a few refused ones.
    */
-  protected async establish(exchange: Exchange): Promise<AesSession> {
+  protected async establish(deadline: number): Promise<AesSession> {
     const versions: AesLoginVersion[] = this.wantedLogin === 'auto' ? [2, 1] : [this.wantedLogin];
     const candidates: Credentials[] = this.credentials ? [this.credentials, TAPO_DEFAULT_CREDENTIALS] : [TAPO_DEFAULT_CREDENTIALS];
     const attempts = candidates.flatMap((credentials) => versions.map((loginVersion) => ({ credentials, loginVersion })));
@@ -115,8 +118,8 @@ export class AesTransport extends SessionTransport<AesSession> {
     const own = attempts.filter((a) => a.credentials === (this.credentials ?? TAPO_DEFAULT_CREDENTIALS));
     for (const { credentials, loginVersion } of this.guard.choose(attempts, own)) {
       // A refused login spoils the session: each attempt starts with its own handshake.
-      const handshake = await this.handshake(exchange);
-      const reply = await this.login(exchange, handshake, loginVersion, credentials);
+      const handshake = await this.handshake(deadline);
+      const reply = await this.login(deadline, handshake, loginVersion, credentials);
       const code = isObject(reply) && typeof reply.error_code === 'number' ? reply.error_code : -1;
       const result = isObject(reply) && isObject(reply.result) ? reply.result : {};
       if (code === 0 && typeof result.token === 'string') {
@@ -143,25 +146,24 @@ export class AesTransport extends SessionTransport<AesSession> {
   }
 
   private async login(
-    exchange: Exchange,
+    deadline: number,
     handshake: Omit<AesSession, 'token' | 'loginVersion'>,
     loginVersion: AesLoginVersion,
     credentials: Credentials,
   ): Promise<unknown> {
     const request = { method: 'login_device', params: aesLoginParams(loginVersion, credentials), request_time_milis: Date.now() };
     try {
-      return await this.passthrough(exchange, handshake, JSON.stringify(request));
+      return await this.passthrough(deadline, handshake, JSON.stringify(request));
     } catch (err) {
       // A brand-new session refused: nothing to retry with.
       throw err instanceof StaleSession ? err.failure : err;
     }
   }
 
-  private async handshake(exchange: Exchange): Promise<Omit<AesSession, 'token' | 'loginVersion'>> {
-    this.stats.handshakes++;
+  private async handshake(deadline: number): Promise<Omit<AesSession, 'token' | 'loginVersion'>> {
     const keys = handshakeKeyPair();
     const body = JSON.stringify({ method: 'handshake', params: { key: keys.publicPem } });
-    const reply = await exchange.post('/app', body, HEADERS);
+    const reply = await this.post(deadline, '/app', body, HEADERS);
     const outer = this.outer(reply.status, reply.body, 'handshake');
     const result = isObject(outer.result) ? outer.result : {};
     if (outer.error_code !== 0 || typeof result.key !== 'string') {
@@ -175,7 +177,6 @@ export class AesTransport extends SessionTransport<AesSession> {
     } catch (err) {
       throw new TplinkProtocolError(this.endpoint, 'decrypt', 'AES handshake key does not decrypt with our RSA key', err);
     }
-    const timeout = Number(reply.cookies.get('TIMEOUT') ?? '86400');
-    return { key, cookie, expiresAt: sessionExpiry(this.now(), Number.isFinite(timeout) && timeout > 0 ? timeout : 86400) };
+    return { key, cookie, expiresAt: sessionExpiry(this.now(), reply.cookies.get('TIMEOUT')) };
   }
 }
