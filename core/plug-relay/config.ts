@@ -9,18 +9,12 @@ import { THING_NAME_PATTERN } from '../shadow/topics';
 import { formatTarget, formatTargetRef, parseTarget, type PlugTarget, type TargetRef } from '../button/targets';
 import { PLUG_ID_PATTERN, plugShadowName } from './contract';
 import { plugConfigError } from './errors';
-import type { ProtocolFamily, TransportKind } from '../tplink/connect';
+import { PROTOCOL_FAMILIES as FAMILIES, TRANSPORT_KINDS as TRANSPORTS, type ProtocolFamily, type TransportKind } from '../tplink/address';
 
-const TRANSPORTS: readonly TransportKind[] = ['xor', 'klap', 'aes'];
-const FAMILIES: readonly ProtocolFamily[] = ['iot', 'smart'];
-
-export interface PlugConfig {
+export interface PlugConfig extends Omit<PlugTarget, 'plug'> {
   id: string;
   /** The thing whose agent drives the plug; its shadow `plug-<id>` lives there. */
   hub: string;
-  host: string;
-  port: number;
-  child?: number | string;
   /** How the hub reaches the plug; detected (and remembered) when absent. */
   protocol?: TransportKind;
   /** The protocol family over KLAP; told by the plug when absent. */

@@ -1,21 +1,24 @@
 /** Parsing and checking `host[:port]` as users type it (CLI, Lambda configuration, CDK context). Pure. */
 import { ShadowplugError } from '../errors';
 import { parseHostPort } from '../util/host-port';
+import type { TplinkEndpoint } from './errors';
 
 export const DEFAULT_PORT = 9999;
 
-export interface PlugAddress {
-  host: string;
-  /** Default 9999. */
-  port?: number;
-}
+export type TransportKind = 'xor' | 'klap' | 'aes';
+export type ProtocolFamily = 'iot' | 'smart';
+export const TRANSPORT_KINDS: readonly TransportKind[] = ['xor', 'klap', 'aes'];
+export const PROTOCOL_FAMILIES: readonly ProtocolFamily[] = ['iot', 'smart'];
+
+/** A device's endpoint as given: without a port, each protocol's own (XOR 9999, KLAP and AES 80). */
+export type PlugAddress = Pick<TplinkEndpoint, 'host'> & Partial<TplinkEndpoint>;
 
 function invalidAddress(input: string, detail: string): ShadowplugError {
   return new ShadowplugError(`invalid plug address ${JSON.stringify(input)}: ${detail}`, { code: 'TPLINK_INVALID_ADDRESS', retryable: false });
 }
 
 /** `192.168.1.20`, `192.168.1.20:9999`, `plug.lan`, `[fe80::1]:9999` → `{ host, port }`. */
-export function parseAddress(input: string, defaultPort = DEFAULT_PORT): { host: string; port: number } {
+export function parseAddress(input: string, defaultPort = DEFAULT_PORT): TplinkEndpoint {
   const parsed = parseHostPort(input, defaultPort);
   if (parsed === 'host') throw invalidAddress(input, 'missing or malformed host');
   if (parsed === 'port') throw invalidAddress(input, 'port must be 1..65535');

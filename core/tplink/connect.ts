@@ -4,7 +4,7 @@
  * detected (XOR, then a KLAP handshake, then AES) and remembered per device, so the next call
  * goes straight to it. A remembered kind that stops working (a firmware update) is detected anew.
  */
-import { DEFAULT_PORT, type PlugAddress } from './address';
+import { DEFAULT_PORT, type PlugAddress, type ProtocolFamily, type TransportKind } from './address';
 import { AesTransport } from './aes-transport';
 import { TplinkProtocolError, TplinkTimeoutError, type TplinkError, formatEndpoint, type TplinkEndpoint } from './errors';
 import { KlapTransport } from './klap-transport';
@@ -16,11 +16,6 @@ import type { Transport } from './transport';
 import { getSysinfoRequest } from './commands';
 import { notThisKind } from './kind-signs';
 
-export type TransportKind = 'xor' | 'klap' | 'aes';
-export type ProtocolFamily = 'iot' | 'smart';
-export const TRANSPORT_KINDS: readonly TransportKind[] = ['xor', 'klap', 'aes'];
-export const PROTOCOL_FAMILIES: readonly ProtocolFamily[] = ['iot', 'smart'];
-
 /** How a device is spoken to; `version` is KLAP's (1, 2) or AES's login version. */
 export interface ConnectionKind {
   transport: TransportKind;
@@ -30,7 +25,7 @@ export interface ConnectionKind {
 }
 
 /** HTTP port of KLAP and AES devices. */
-export const HTTP_PORT = 80;
+const HTTP_PORT = 80;
 
 /** Remembered kinds by device (`host` or `host:port` as given); process-wide by default. */
 export class DetectionCache {
@@ -44,7 +39,7 @@ export class DetectionCache {
   delete(key: string): void {
     this.kinds.delete(key);
   }
-  /** For persisting (the agent's state dir) and restoring. */
+  /** For persisting (the agent's state dir). */
   entries(): [string, ConnectionKind][] {
     return [...this.kinds.entries()].map(([k, v]) => [k, { ...v }]);
   }
@@ -195,14 +190,7 @@ async function open(
   if (transport === 'xor') {
     return { device: new Plug(endpoint, options), kind: { transport, family: 'iot', port: endpoint.port } };
   }
-  const common = {
-    credentials: typeof options.credentials === 'function' ? await options.credentials() : options.credentials,
-    connectTimeoutMs: options.connectTimeoutMs,
-    requestTimeoutMs: options.requestTimeoutMs,
-    sessions: options.sessions,
-    now: options.now,
-    logger: options.logger,
-  };
+  const common = { ...options, credentials: typeof options.credentials === 'function' ? await options.credentials() : options.credentials };
   if (transport === 'aes') {
     const aes = new AesTransport(endpoint, { ...common, loginVersion: version === 1 || version === 2 ? version : 'auto' });
     try {

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { encrypt, decrypt } from './codec';
 import { getSysinfoRequest } from './commands';
 import { parseAnySysinfo } from './iot-light';
-import { DEFAULT_PORT } from './address';
+import { DEFAULT_PORT, type PlugAddress } from './address';
 import { toStatus, type PlugStatus } from './plug';
 import { createHandshakeKeyPair } from './aes-crypto';
 import { parseTdpAnswer, tdpProbe, TDP_PORT, type TdpDevice } from './tdp';
@@ -20,7 +20,7 @@ export const BROADCAST_ADDRESS = '255.255.255.255';
 
 export interface DiscoverOptions {
   /** Where to send the probe (default 255.255.255.255:9999, or :20002 for TDP). */
-  target?: { host: string; port?: number };
+  target?: PlugAddress;
   /** How long to listen for answers (default 3000 ms). */
   timeoutMs?: number;
   /** Probes sent, spread over the first half of the wait (UDP may drop one; default 3). */

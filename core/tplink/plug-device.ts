@@ -7,9 +7,7 @@ import type { TplinkEndpoint } from './errors';
 import type { Transport } from './transport';
 
 /** What `status()` reports: the sysinfo and where the device is. */
-export interface PlugStatus extends Sysinfo {
-  host: string;
-  port: number;
+export interface PlugStatus extends Sysinfo, TplinkEndpoint {
   /** Metered plugs and bulbs (HS110, KP115, P110, …); a strip's outlets carry their own. */
   energy?: PlugEnergy;
 }

@@ -25,7 +25,7 @@ import { SerialQueue } from '../util/serial-queue';
 import { silentLogger, type Logger } from '../logger';
 
 /** Opens a TCP connection; the default is `net.createConnection`. Tests may wrap it to count. */
-export type SocketFactory = (options: { host: string; port: number }) => Socket;
+export type SocketFactory = (options: TplinkEndpoint) => Socket;
 
 export interface XorTransportOptions extends TransportTimeouts {
   /** Largest reply frame accepted (default 1 MiB). */
