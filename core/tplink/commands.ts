@@ -54,16 +54,10 @@ export function getSysinfoRequest(): { system: { get_sysinfo: Record<string, nev
   return { system: { get_sysinfo: {} } };
 }
 
-export interface SetRelayStateRequest {
-  context?: { child_ids: string[] };
-  system: { set_relay_state: { state: RelayState } };
-}
-
 /** Sets the relay; with `childIds`, only those outlets of a strip (full ids). */
-export function setRelayStateRequest(on: boolean, childIds?: readonly string[]): SetRelayStateRequest {
-  const request: SetRelayStateRequest = { system: { set_relay_state: { state: on ? 1 : 0 } } };
-  if (childIds !== undefined) request.context = { child_ids: [...childIds] };
-  return request;
+export function setRelayStateRequest(on: boolean, childIds?: readonly string[]): Record<string, unknown> {
+  const request = { system: { set_relay_state: { state: on ? 1 : 0 } } };
+  return childIds === undefined ? request : { ...request, context: { child_ids: [...childIds] } };
 }
 
 function checkErrCode(endpoint: TplinkEndpoint, where: string, node: Record<string, unknown>): void {
@@ -102,7 +96,7 @@ export function relayState(endpoint: TplinkEndpoint, value: unknown, where: stri
   throw new TplinkProtocolError(endpoint, 'unexpected-reply', `${where} is ${JSON.stringify(value)}, expected 0 or 1`);
 }
 
-function text(value: unknown): string {
+export function text(value: unknown): string {
   return typeof value === 'string' ? value : '';
 }
 

@@ -6,7 +6,7 @@
  */
 import { DEFAULT_PORT, type PlugAddress, type ProtocolFamily, type TransportKind } from './address';
 import { AesTransport } from './aes-transport';
-import { TplinkProtocolError, TplinkTimeoutError, type TplinkError, formatEndpoint, type TplinkEndpoint } from './errors';
+import { formatEndpoint, notThisKind, TplinkProtocolError, TplinkTimeoutError, type TplinkEndpoint, type TplinkError } from './errors';
 import { KlapTransport } from './klap-transport';
 import type { Credentials, KlapVersion } from './klap-crypto';
 import { Plug, type PlugDevice, type PlugOptions } from './plug';
@@ -14,7 +14,6 @@ import type { SessionCache } from './session-transport';
 import { SmartPlug } from './smart-plug';
 import type { Transport } from './transport';
 import { getSysinfoRequest } from './commands';
-import { notThisKind } from './kind-signs';
 
 /** How a device is spoken to; `version` is KLAP's (1, 2) or AES's login version. */
 export interface ConnectionKind {

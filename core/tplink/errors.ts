@@ -91,6 +91,15 @@ export class TplinkProtocolError extends TplinkError {
   }
 }
 
+/** Not this kind of device (nothing there, or something else answering): detection tries the next kind. */
+export function notThisKind(err: unknown): boolean {
+  // A reset is not a sign: an XOR plug that drops a reply is still an XOR plug.
+  if (err instanceof TplinkConnectionRefusedError) return true;
+  if (err instanceof TplinkTimeoutError) return err.phase === 'connect';
+  if (err instanceof TplinkProtocolError) return ['oversize', 'bad-frame', 'bad-json', 'http-status', 'unexpected-reply'].includes(err.reason);
+  return false;
+}
+
 /** The device answered with a non-zero `err_code`, e.g. -1 "module not support", -14 "entry not exist". */
 export class TplinkDeviceError extends TplinkError {
   readonly errCode: number;

@@ -1,9 +1,7 @@
 /**
- * HTTP POSTs to a device (KLAP and AES both speak HTTP/1.1 on port 80) over one kept-alive TCP
- * connection per device, reopened when the device has closed it. Our own small client rather than
- * node:http: the device needs one request shape and one reply at a time, and node:http's general
- * machinery cost half of a warm toggle's time against the simulated P110 (docs/performance.md).
- * The reply body is bounded; failures become TplinkErrors naming the device.
+ * HTTP POSTs to a device (KLAP and AES speak HTTP/1.1 on port 80) over one kept-alive TCP connection
+ * per device, reopened when the device closed it. Not node:http: its general machinery cost half of a
+ * warm toggle's time against the simulated P110 (docs/performance.md). Reply bodies are bounded.
  */
 import net, { type Socket } from 'node:net';
 import { connectionReset, mapSocketError, TplinkProtocolError, TplinkTimeoutError, type TplinkEndpoint, type TplinkError } from './errors';
@@ -24,17 +22,15 @@ export interface HttpPostOptions {
   body: Buffer | string;
   headers?: Record<string, string>;
   connection: DeviceConnection;
-  /** `Date.now()` by which the reply must be complete; after it the post fails with a request timeout. */
+  /** `Date.now()` by which the reply must be complete, else a request timeout naming `requestTimeoutMs`. */
   deadline: number;
-  /** Largest reply body accepted. */
   maxBodyBytes: number;
-  /** Named in timeout errors (the budget the deadline came from). */
   requestTimeoutMs: number;
   /** Who sends it: {@link DeviceConnection.cancel} fails only its owner's post. */
   owner?: object;
 }
 
-export function parseCookies(headers: string[] | undefined): Map<string, string> {
+function parseCookies(headers: string[] | undefined): Map<string, string> {
   const cookies = new Map<string, string>();
   for (const header of headers ?? []) {
     for (const part of header.split(';')) {
@@ -47,7 +43,6 @@ export function parseCookies(headers: string[] | undefined): Map<string, string>
 
 const defaultSocketFactory: SocketFactory = ({ host, port }) => net.createConnection({ host, port, noDelay: true });
 
-/** The post in flight on a connection. */
 interface Pending {
   socket: Socket;
   options: HttpPostOptions;
@@ -57,9 +52,8 @@ interface Pending {
 }
 
 /**
- * One device's kept-alive connection: one request at a time (later ones wait their turn); an idle
- * socket does not keep the process alive. The socket's listeners and the deadline timer's callback
- * are made once per connection, not per request: at a warm toggle's rate their cost showed.
+ * One device's kept-alive connection: one request at a time; an idle socket does not keep the
+ * process alive. Listeners and the timer callback are made once, not per request: their cost showed.
  */
 export class DeviceConnection {
   private socket: Socket | undefined;
@@ -79,18 +73,17 @@ export class DeviceConnection {
     return this.turn.run(() => this.exchange(options));
   }
 
-  /** Whether a connection is kept (the device has not closed it). */
-  get open(): boolean {
-    return this.socket !== undefined;
-  }
-
   /** Fails `owner`'s post in flight, if any, and its later ones with `reason` (the connection is not reused). */
   cancel(owner: object, reason: TplinkError): void {
     this.cancelled.set(owner, reason);
     if (this.pending !== undefined && this.pending.options.owner === owner) this.finish(reason);
   }
 
-  /** Closes the kept connection, if any. */
+  /** Whether a connection is kept (the device has not closed it). */
+  get open(): boolean {
+    return this.socket !== undefined;
+  }
+
   close(): void {
     this.socket?.destroy();
     this.socket = undefined;
@@ -178,20 +171,14 @@ export class DeviceConnection {
   }
 }
 
-/** The request in one buffer (one write): head and body. */
+/**
+ * The request in one buffer (one write). Host and Content-Length are ours; a line break in a value
+ * (a cookie the device set) is refused, not sent.
+ */
 function requestBytes(options: HttpPostOptions): Buffer {
-  const body = typeof options.body === 'string' ? Buffer.from(options.body, 'utf8') : options.body;
-  const head = requestHead(options, body.length);
-  const request = Buffer.allocUnsafe(head.length + body.length);
-  request.write(head, 0, 'latin1');
-  body.copy(request, head.length);
-  return request;
-}
-
-/** Host and Content-Length are ours; a line break in a value (a cookie the device set) is refused, not sent. */
-function requestHead(options: HttpPostOptions, length: number): string {
   const { endpoint } = options;
-  let head = `POST ${options.path} HTTP/1.1\r\nHost: ${endpoint.host}:${endpoint.port}\r\nContent-Length: ${length}\r\n`;
+  const body = typeof options.body === 'string' ? Buffer.from(options.body, 'utf8') : options.body;
+  let head = `POST ${options.path} HTTP/1.1\r\nHost: ${endpoint.host}:${endpoint.port}\r\nContent-Length: ${body.length}\r\n`;
   for (const [name, value] of Object.entries(options.headers ?? {})) {
     if (/^(host|content-length)$/i.test(name)) continue;
     if (/[\r\n]/.test(name + value + options.path)) {
@@ -199,7 +186,7 @@ function requestHead(options: HttpPostOptions, length: number): string {
     }
     head += `${name}: ${value}\r\n`;
   }
-  return `${head}\r\n`;
+  return Buffer.concat([Buffer.from(`${head}\r\n`, 'latin1'), body]);
 }
 
 function replyError(endpoint: TplinkEndpoint, err: unknown): TplinkError {

@@ -11,7 +11,8 @@ export function iotMeterModule(light?: LightKind): string {
   return light === undefined ? 'emeter' : 'smartlife.iot.common.emeter';
 }
 
-function num(o: Record<string, unknown>, key: string): number | undefined {
+/** `o[key]` when it is a finite number. */
+export function num(o: Record<string, unknown>, key: string): number | undefined {
   const v = o[key];
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }

@@ -5,9 +5,9 @@
 import { getSysinfoRequest, parseSetRelayStateReply, parseSysinfo, setRelayStateRequest, type ChildSelector } from './commands';
 import type { TplinkEndpoint } from './errors';
 import type { Transport } from './transport';
-import { PlugBase, type PlugStatus, type SetPowerOptions, type StatusOptions } from './plug-device';
+import { PlugDevice, type PlugStatus, type SetPowerOptions, type StatusOptions } from './plug-device';
 
-export class IotPlug extends PlugBase {
+export class IotPlug extends PlugDevice {
   constructor(
     readonly endpoint: TplinkEndpoint,
     readonly transport: Transport,

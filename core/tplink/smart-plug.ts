@@ -2,16 +2,11 @@
  * A Tapo plug or strip (P100, P110, P300, …) spoken to with the SMART protocol over a KLAP or AES
  * transport. Same surface as the IOT Plug, so operations and the CLI do not care which it is.
  */
-import type { Sysinfo } from './commands';
+import { text, type PlugEnergy, type Sysinfo } from './commands';
 import { TplinkProtocolError, type TplinkEndpoint } from './errors';
-import type { PlugEnergy } from './commands';
-import { PlugBase, type PlugStatus, type SetPowerOptions, type StatusOptions } from './plug-device';
+import { PlugDevice, type PlugStatus, type SetPowerOptions, type StatusOptions } from './plug-device';
 import { SmartProtocol, type SmartCall } from './smart-protocol';
 import type { Transport } from './transport';
-
-function text(value: unknown): string {
-  return typeof value === 'string' ? value : '';
-}
 
 /** Tapo names are base64 of UTF-8; older firmware sends them plain. */
 function nickname(value: unknown): string {
@@ -24,7 +19,7 @@ function nickname(value: unknown): string {
 const DEVICE_INFO: SmartCall = { method: 'get_device_info' };
 const ENERGY_USAGE: SmartCall = { method: 'get_energy_usage' };
 
-export class SmartPlug extends PlugBase {
+export class SmartPlug extends PlugDevice {
   readonly endpoint: TplinkEndpoint;
   readonly protocol: SmartProtocol;
 
