@@ -1,13 +1,12 @@
 /**
- * Plug configuration, written once (stack context, sandbox flags, agent config) as
- * `id@hub=host[:port][#child][?protocol=xor|klap|aes[&family=iot|smart]]`, comma-separated, e.g.
+ * Plug configuration (stack context, sandbox flags, agent config), comma-separated entries
+ * `id@hub=host[:port][#child][?protocol=xor|klap|aes[&family=iot|smart]]`, e.g.
  * `lamp@hub-1=192.168.1.20,fan@hub-1=192.168.1.30:9999#1,kettle@hub-1=192.168.1.40?protocol=klap`.
- * A strip outlet is a plug of its own with its child index or id. The optional `?protocol=` tells
- * the hub how to reach the plug instead of detecting it. Pure.
+ * A strip outlet is a plug of its own; `?protocol=` spares the hub detecting it. Pure.
  */
 import { THING_NAME_PATTERN } from '../shadow/topics';
 import { formatTarget, formatTargetRef, parseTarget, type PlugTarget, type TargetRef } from '../button/targets';
-import { PLUG_ID_PATTERN, plugShadowName } from './contract';
+import { PLUG_ID_PATTERN } from './contract';
 import { plugConfigError } from './errors';
 import { PROTOCOL_FAMILIES as FAMILIES, TRANSPORT_KINDS as TRANSPORTS, type ProtocolFamily, type TransportKind } from '../tplink/address';
 
@@ -118,5 +117,3 @@ export function resolveTarget(ref: TargetRef, plugs: readonly PlugConfig[], mode
   const where = formatTargetRef(ref);
   throw new Error(`${where} is not a configured plug (${idList(plugs)}): configure it in plugs as <id>@<hub>=${where} and name the id`);
 }
-
-export { plugShadowName };

@@ -1,9 +1,7 @@
 /**
- * The plug shadow contract shared by the button function (writes `desired`), the hub's agent
- * (applies it over the LAN, writes `reported`) and the sandbox. Pure. See docs/plug-relay.md.
- *
- * Each plug has a named shadow `plug-<plugId>` on the thing of the agent that drives it (its hub),
- * so the device policy's `name/plug-*` wildcard keeps every hub confined to its own thing.
+ * The plug shadow contract: the button function writes `desired`, the hub's agent applies it over
+ * the LAN and writes `reported` (docs/plug-relay.md). Each plug's named shadow `plug-<plugId>` lives
+ * on its hub's thing, so the policy's `name/plug-*` wildcard keeps each hub to its own thing. Pure.
  */
 import { isObject, own, type Json, type JsonObject } from '../shadow/json';
 import type { MeterReading } from '../tplink/meter';

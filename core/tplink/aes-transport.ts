@@ -1,8 +1,7 @@
 /**
  * AES "securePassthrough" (older Tapo firmware, HTTP port 80, JSON): an RSA handshake yields an AES
- * key and a session cookie, `login_device` yields a token, and every request is encrypted inside a
- * `securePassthrough` call. Sessions are cached per device like KLAP's; a session the device
- * forgot (error 9999) or a reply that does not decrypt gets one fresh handshake and login.
+ * key and a session cookie, `login_device` a token, and each request goes encrypted inside a
+ * `securePassthrough` call. A session the device forgot (9999) gets one fresh handshake and login.
  */
 import {
   parseReplyJson,

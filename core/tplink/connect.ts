@@ -8,12 +8,12 @@ import { DEFAULT_PORT, type PlugAddress, type ProtocolFamily, type TransportKind
 import { AesTransport } from './aes-transport';
 import { formatEndpoint, notThisKind, TplinkProtocolError, TplinkTimeoutError, type TplinkEndpoint, type TplinkError } from './errors';
 import { KlapTransport } from './klap-transport';
-import type { Credentials, KlapVersion } from './klap-crypto';
+import type { Credentials } from './klap-crypto';
 import { Plug, type PlugDevice, type PlugOptions } from './plug';
 import type { SessionCache } from './session-transport';
 import { SmartPlug } from './smart-plug';
-import type { Transport } from './transport';
 import { getSysinfoRequest } from './commands';
+import { isObject } from '../util/guards';
 
 /** How a device is spoken to; `version` is KLAP's (1, 2) or AES's login version. */
 export interface ConnectionKind {
@@ -190,37 +190,26 @@ async function open(
     return { device: new Plug(endpoint, options), kind: { transport, family: 'iot', port: endpoint.port } };
   }
   const common = { ...options, credentials: typeof options.credentials === 'function' ? await options.credentials() : options.credentials };
-  if (transport === 'aes') {
-    const aes = new AesTransport(endpoint, { ...common, loginVersion: version === 1 || version === 2 ? version : 'auto' });
-    try {
-      const device = new SmartPlug(aes);
+  const wanted = version === 1 || version === 2 ? version : 'auto';
+  const session = transport === 'aes' ? new AesTransport(endpoint, { ...common, loginVersion: wanted }) : new KlapTransport(endpoint, { ...common, version: wanted });
+  try {
+    if (session instanceof AesTransport) {
+      const device = new SmartPlug(session);
       // The login happens on the first request: make it now so the kind is proven.
       if (family === undefined) await device.protocol.call('get_device_info');
       // A remembered kind connects without logging in yet: keep its version.
-      return { device, kind: { transport, family: 'smart', port: endpoint.port, version: aes.loginVersion ?? version } };
-    } catch (err) {
-      await aes.close();
-      throw err;
+      return { device, kind: { transport, family: 'smart', port: endpoint.port, version: session.loginVersion ?? version } };
     }
-  }
-  const klap = new KlapTransport(endpoint, { ...common, version: version === 1 || version === 2 ? (version as KlapVersion) : 'auto' });
-  try {
-    const resolved = family ?? (await klapFamily(klap));
-    const device: PlugDevice = resolved === 'iot' ? new Plug(endpoint, { ...options, transport: klap }) : new SmartPlug(klap);
+    // Over KLAP an IOT device answers get_sysinfo with `system`; a SMART one with an error code.
+    const reply = family === undefined ? await session.send(getSysinfoRequest()) : undefined;
+    const resolved = family ?? (isObject(reply) && 'system' in reply ? 'iot' : 'smart');
+    const device: PlugDevice = resolved === 'iot' ? new Plug(endpoint, { ...options, transport: session }) : new SmartPlug(session);
     const kind: ConnectionKind = { transport, family: resolved, port: endpoint.port };
     // The version the handshake found (it may differ from the remembered one): read when remembered.
-    Object.defineProperty(kind, 'version', { get: () => klap.version ?? version, enumerable: true });
+    Object.defineProperty(kind, 'version', { get: () => session.version ?? version, enumerable: true });
     return { device, kind };
   } catch (err) {
-    await klap.close();
+    await session.close();
     throw err;
   }
 }
-
-/** Over KLAP: an IOT device answers get_sysinfo with `system`; a SMART one with an error code. */
-async function klapFamily(transport: Transport): Promise<ProtocolFamily> {
-  const reply = await transport.send(getSysinfoRequest());
-  if (typeof reply === 'object' && reply !== null && 'system' in reply) return 'iot';
-  return 'smart';
-}
-

@@ -1,7 +1,6 @@
 /**
- * Finding plugs on the LAN. Older ones answer the get_sysinfo request, XOR-encrypted but not
- * framed, on UDP 9999; newer ones (KLAP, AES) answer a TDP probe on UDP 20002 with their model
- * and how to reach them. Both go to the broadcast address by default; tests aim at 127.0.0.1.
+ * Finding plugs on the LAN: older ones answer get_sysinfo, XOR-encrypted but not framed, on UDP 9999;
+ * newer ones (KLAP, AES) answer a TDP probe on UDP 20002. Both are broadcast by default.
  */
 import dgram from 'node:dgram';
 import { randomBytes } from 'node:crypto';

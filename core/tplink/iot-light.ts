@@ -1,7 +1,7 @@
 /**
- * Kasa bulbs (KL/LB) and light strips (KL400/KL420/KL430) on the IOT protocol: no relay, their
- * light's `light_state.on_off` instead, switched through their lighting module. Pure; apart from
- * commands.ts so the button function's XOR path does not carry it.
+ * Kasa bulbs (KL/LB) and light strips (KL400/KL420/KL430) on the IOT protocol: no relay but
+ * `light_state.on_off`, switched through their lighting module. Pure; apart from commands.ts so the
+ * button function's XOR path does not carry it.
  */
 import { parseSysinfo, relayState, replyResult, text, type LightKind, type Sysinfo } from './commands';
 import type { TplinkEndpoint } from './errors';

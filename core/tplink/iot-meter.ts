@@ -1,7 +1,6 @@
 /**
- * The IOT protocol's meter (HS110, KP115, KP125, EP25, each HS300 outlet; `smartlife.iot.common.emeter`
- * on bulbs): requests and the reply in either firmware's units. Pure; apart from meter.ts so the
- * IOT plug reads energy without loading the SMART protocol.
+ * The IOT protocol's meter (`emeter`; `smartlife.iot.common.emeter` on bulbs), in either firmware's
+ * units. Pure; apart from meter.ts so the IOT plug reads energy without the SMART protocol.
  */
 import type { LightKind, PlugEnergy } from './commands';
 import { isObject } from '../util/guards';

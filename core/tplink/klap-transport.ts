@@ -1,9 +1,8 @@
 /**
- * KLAP (HTTP, port 80): handshake 1 and 2 establish a session, then each request is AES-encrypted
- * with a sequence number. Sessions are cached per device until shortly before the device's TIMEOUT,
- * re-established before the sequence number would leave int32, and once (no more) when the device
- * refuses the session (403) or a reply does not decrypt. Firmware that accepts one request per
- * session is recognised and then gets a fresh handshake before each request.
+ * KLAP (HTTP, port 80): two handshakes make a session, then each request is AES-encrypted with a
+ * sequence number. A session is renewed near the device's TIMEOUT, before the sequence number leaves
+ * int32, and once when the device refuses it (403) or a reply does not decrypt. Firmware that takes
+ * one request per session is recognised and then gets a handshake before each request.
  */
 import { randomBytes } from 'node:crypto';
 import { parseReplyJson, sessionRefused, TplinkAuthenticationError, TplinkProtocolError, type TplinkEndpoint } from './errors';
@@ -30,9 +29,8 @@ import { SessionTransport, sessionExpiry, StaleSession, type SessionTransportOpt
 
 export interface KlapTransportOptions extends SessionTransportOptions {
   /**
-   * The version to expect (remembered, or what discovery's `lv` advertises), or `auto` (default).
-   * Either way one handshake 1 tells which, by the hash that matches: the expected one is checked
-   * first, the other once after it (firmware that wants v2 without saying so, or was updated).
+   * The version expected (remembered, or discovery's `lv`), or `auto`: handshake 1's hash tells which,
+   * the expected one checked first (firmware may want v2 without saying so, or have been updated).
    */
   version?: KlapVersion | 'auto';
 }

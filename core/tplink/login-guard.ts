@@ -1,10 +1,7 @@
 /**
- * What a device has said about our logins, kept per device in the session cache (so it outlives
- * one request: the agent's next poll, a warm Lambda). Tapo firmware blocks logins for a while
- * (-40404, `sec_left`, about 30 min) after too many refused ones, and each further attempt may
- * extend the block: once the device refused the account, each request gets one login attempt
- * (the candidates in turn), and while it blocks logins nothing is sent at all. Pure: the clock is
- * the caller's.
+ * What a device said about our logins, kept per device in the session cache. Tapo firmware blocks
+ * logins (-40404, `sec_left`, about 30 min) after too many refused ones, and each attempt may extend
+ * the block: once refused, one login per request; while blocked, nothing is sent. Pure.
  */
 import { deviceBlocked, type TplinkAuthenticationError, type TplinkEndpoint } from './errors';
 import { isObject } from '../util/guards';

@@ -1,7 +1,6 @@
 /**
- * What users and the button Lambda ask for: status, on, off, toggle of a plug, one outlet of a
- * strip, or a whole strip. One connection, one query, at most one set; `after` is derived from
- * `before` and the set the device acknowledged, not queried again. Only `status` reads a meter.
+ * Status, on, off or toggle of a plug, a strip outlet or a whole strip: one connection, one query, at
+ * most one set; `after` is `before` with the acknowledged set, not queried again.
  */
 import { parseAddress, type PlugAddress } from './address';
 import type { ChildSelector, PlugChild, RelayState } from './commands';

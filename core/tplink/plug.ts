@@ -1,6 +1,6 @@
 /**
- * A TP-Link plug, strip, bulb or light strip on the IOT protocol (iot-plug.ts, iot-light.ts) with its meter, by default over
- * XOR (TCP 9999), the device shared with the process's other transports through the process-wide mutex.
+ * A TP-Link plug, strip, bulb or light strip on the IOT protocol with its meter, by default over XOR
+ * (TCP 9999) with the device shared through the process-wide mutex.
  */
 import { DEFAULT_PORT, type PlugAddress } from './address';
 import { getSysinfoRequest } from './commands';

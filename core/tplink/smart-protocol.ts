@@ -1,9 +1,7 @@
 /**
- * The SMART protocol (Tapo, and Kasa devices sold since ~2022) over any Transport:
- * `{method, params}` → `{error_code, result}`. Error codes become TplinkSmartError (retryable
- * for session timeouts and busy transports) or TplinkAuthenticationError; `multipleRequest`
- * batches several calls in one round trip and falls back to single calls for firmware that
- * rejects batches; paged lists are followed to their end.
+ * The SMART protocol (Tapo, and Kasa devices since ~2022) over any Transport: `{method, params}` →
+ * `{error_code, result}`; `multipleRequest` batches, with single calls for firmware that refuses
+ * batches; paged lists are followed to their end.
  */
 import { randomBytes } from 'node:crypto';
 import {

@@ -1,7 +1,4 @@
-/**
- * How the protocol layer (IotPlug, SmartPlug) reaches a device. It hands over JSON requests and
- * gets JSON replies; framing, encryption, sockets, timeouts and reconnects stay behind this interface.
- */
+/** How the protocol layer (IotPlug, SmartPlug) reaches a device: JSON requests, JSON replies. */
 import type { TplinkEndpoint } from './errors';
 
 export interface Transport {
@@ -17,14 +14,10 @@ export interface Transport {
   close(): Promise<void>;
 }
 
-/** Timeouts shared by every transport. */
 export interface TransportTimeouts {
   /** Time allowed to open the connection (default 3000 ms). */
   connectTimeoutMs?: number;
-  /**
-   * Time allowed for a whole request, waiting for the device (held by another caller) and the
-   * connection included (default 5000 ms). A session waits for the device at most this long.
-   */
+  /** Time allowed for a whole request, the wait for the device and the connect included (default 5000 ms). */
   requestTimeoutMs?: number;
 }
 
