@@ -3,11 +3,10 @@
  * request covering handshake and exchange, a kept-alive HTTP connection, and sessions cached per
  * device beyond the transport (a warm Lambda or the agent skips the handshake next time).
  */
-import { deviceMutex, type DeviceHolder } from './device-mutex';
-import { formatEndpoint, SMART_DEVICE_BLOCKED, TplinkTimeoutError, transportClosed, type TplinkEndpoint, type TplinkError } from './errors';
+import { deviceMutex } from './device-mutex';
+import { formatEndpoint, SMART_DEVICE_BLOCKED, transportClosed, type TplinkEndpoint, type TplinkError } from './errors';
 import { DeviceConnection, httpPost, type HttpReply } from './http-post';
-import { assertPositiveMs, DEFAULT_REQUEST_TIMEOUT_MS, type Transport, type TransportTimeouts } from './transport';
-import { SerialQueue } from '../util/serial-queue';
+import { assertPositiveMs, QueuedTransport, type TransportTimeouts } from './transport';
 import type { Credentials } from './klap-crypto';
 import { LoginGuard } from './login-guard';
 import { isObject } from '../util/guards';
@@ -93,9 +92,7 @@ export class StaleSession extends Error {
   }
 }
 
-export abstract class SessionTransport<S = unknown> implements Transport {
-  readonly endpoint: TplinkEndpoint;
-  protected readonly requestTimeoutMs: number;
+export abstract class SessionTransport<S = unknown> extends QueuedTransport {
   protected readonly credentials: Credentials | undefined;
   protected readonly sessions: SessionCache;
   protected readonly now: () => number;
@@ -105,15 +102,11 @@ export abstract class SessionTransport<S = unknown> implements Transport {
   private readonly deviceKey: string;
   private readonly maxBodyBytes: number;
   private readonly connection: DeviceConnection;
-  private readonly holder: DeviceHolder;
-  private readonly queue = new SerialQueue();
-  private closed = false;
   /** Requests running (close fails their post in flight). */
   private inflight = 0;
 
   constructor(endpoint: TplinkEndpoint, options: SessionTransportOptions = {}) {
-    this.endpoint = { host: endpoint.host, port: endpoint.port };
-    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    super(endpoint, options.requestTimeoutMs, deviceMutex);
     assertPositiveMs({ requestTimeoutMs: this.requestTimeoutMs });
     this.credentials = options.credentials;
     this.sessions = options.sessions ?? sessionCache;
@@ -123,9 +116,11 @@ export abstract class SessionTransport<S = unknown> implements Transport {
     this.connection = this.sessions.connectionFor(this.deviceKey);
     this.log = (options.logger ?? silentLogger).child({ device: this.deviceKey });
     this.guard = this.sessions.loginGuard(this.endpoint);
-    // The HTTP socket lives in the device's connection (shared by its transports): nothing to hand over.
-    const user = { handOver: () => Promise.resolve() };
-    this.holder = deviceMutex.holder(this.deviceKey, user, () => new TplinkTimeoutError(this.endpoint, 'queue', this.requestTimeoutMs));
+  }
+
+  /** The HTTP socket lives in the device's connection, shared by its transports: nothing to hand over. */
+  handOver(): Promise<void> {
+    return Promise.resolve();
   }
 
   /** This device's cached session, when still usable. */
@@ -154,21 +149,12 @@ export abstract class SessionTransport<S = unknown> implements Transport {
     }
   }
 
-  /** Sends after the requests before it; its budget starts when its turn comes. */
-  send(request: object): Promise<unknown> {
-    return this.queue.run(() => this.reserved((deadline) => this.sendNow(request, deadline)));
-  }
-
-  hold<T>(fn: () => Promise<T>): Promise<T> {
-    return this.reserved(fn);
-  }
-
   close(): Promise<void> {
     this.closed = true;
     // The error is made only when something is in flight or waits: a stack trace per close is measurable.
     const err = () => transportClosed(this.endpoint);
     if (this.inflight > 0) this.connection.cancel(this, err());
-    this.holder.close(err, Promise.resolve());
+    this.holder?.close(err, Promise.resolve());
     return Promise.resolve();
   }
 
@@ -181,15 +167,7 @@ export abstract class SessionTransport<S = unknown> implements Transport {
     return `${this.constructor.name}:${this.deviceKey}`;
   }
 
-  /** Runs `fn` holding the device, within one request timeout from now (the wait for the device included). */
-  private reserved<T>(fn: (deadline: number) => Promise<T>): Promise<T> {
-    if (this.closed) return Promise.reject(transportClosed(this.endpoint));
-    const deadline = Date.now() + this.requestTimeoutMs;
-    return this.holder.use(deadline, () => (this.closed ? Promise.reject(transportClosed(this.endpoint)) : fn(deadline)));
-  }
-
-  /** One request, the device held, within its budget. */
-  private async sendNow(request: object, deadline: number): Promise<unknown> {
+  protected async request(request: object, deadline: number): Promise<unknown> {
     // A device that blocks logins gets nothing until the block is over: each attempt may extend it.
     this.guard.check(this.now());
     this.inflight++;

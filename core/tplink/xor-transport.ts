@@ -7,7 +7,7 @@
  */
 import net, { type Socket } from 'node:net';
 import { DEFAULT_MAX_FRAME_LENGTH, encodeFrame, FrameDecoder } from './codec';
-import type { DeviceHolder, DeviceMutex, DeviceUser } from './device-mutex';
+import type { DeviceMutex } from './device-mutex';
 import {
   TplinkProtocolError,
   TplinkTimeoutError,
@@ -20,8 +20,7 @@ import {
   type TplinkEndpoint,
   type TplinkError,
 } from './errors';
-import { assertPositiveMs, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS, type Transport, type TransportTimeouts } from './transport';
-import { SerialQueue } from '../util/serial-queue';
+import { assertPositiveMs, DEFAULT_CONNECT_TIMEOUT_MS, QueuedTransport, type TransportTimeouts } from './transport';
 import { silentLogger, type Logger } from '../logger';
 
 /** Opens a TCP connection; the default is `net.createConnection`. Tests may wrap it to count. */
@@ -47,17 +46,13 @@ interface Pending {
   gotBytes: boolean;
 }
 
-export class XorTransport implements Transport, DeviceUser {
-  readonly endpoint: TplinkEndpoint;
+export class XorTransport extends QueuedTransport {
   /** Connections opened; the most bytes of an incomplete reply frame held at once. */
   readonly stats = { connections: 0, peakBufferedBytes: 0 };
-  readonly requestTimeoutMs: number;
   private readonly connectTimeoutMs: number;
   private readonly idleTimeoutMs: number;
   private readonly socketFactory: SocketFactory;
   private readonly log: Logger;
-  private readonly holder: DeviceHolder | undefined;
-  private readonly queue = new SerialQueue();
   private readonly decoder: FrameDecoder;
   /** The connection, while it is open; `pending` is the round trip on it. */
   private socket: Socket | undefined;
@@ -69,27 +64,15 @@ export class XorTransport implements Transport, DeviceUser {
   private idleTimer: NodeJS.Timeout | undefined;
   /** Sockets not yet closed: the device is handed over once they are gone. */
   private readonly closes = new Set<Promise<void>>();
-  private closed = false;
 
   constructor(endpoint: TplinkEndpoint, options: XorTransportOptions = {}) {
-    this.endpoint = { host: endpoint.host, port: endpoint.port };
+    super(endpoint, options.requestTimeoutMs, options.mutex);
     this.connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.idleTimeoutMs = options.idleTimeoutMs ?? 10_000;
     assertPositiveMs({ connectTimeoutMs: this.connectTimeoutMs, requestTimeoutMs: this.requestTimeoutMs, idleTimeoutMs: this.idleTimeoutMs });
     this.decoder = new FrameDecoder({ maxLength: options.maxFrameLength ?? DEFAULT_MAX_FRAME_LENGTH });
     this.socketFactory = options.socketFactory ?? (({ host, port }) => net.createConnection({ host, port }));
     this.log = (options.logger ?? silentLogger).child({ device: formatEndpoint(this.endpoint) });
-    this.holder = options.mutex?.holder(formatEndpoint(this.endpoint), this, () => new TplinkTimeoutError(this.endpoint, 'queue', this.requestTimeoutMs));
-  }
-
-  /** Sends after the requests before it; its budget starts when its turn comes. */
-  send(request: object): Promise<unknown> {
-    return this.queue.run(() => this.reserved((deadline) => this.request(request, deadline)));
-  }
-
-  hold<T>(fn: () => Promise<T>): Promise<T> {
-    return this.reserved(fn);
   }
 
   async close(): Promise<void> {
@@ -107,16 +90,8 @@ export class XorTransport implements Transport, DeviceUser {
     await Promise.all([...this.closes]);
   }
 
-  /** Runs `fn` within one request timeout from now, holding the device when it is shared. */
-  private reserved<T>(fn: (deadline: number) => Promise<T>): Promise<T> {
-    if (this.closed) return Promise.reject(transportClosed(this.endpoint));
-    const deadline = Date.now() + this.requestTimeoutMs;
-    const run = () => (this.closed ? Promise.reject(transportClosed(this.endpoint)) : fn(deadline));
-    return this.holder ? this.holder.use(deadline, run) : run();
-  }
-
   /** One request, up to `deadline`: connecting (once more when a kept connection was closed) and the reply. */
-  private async request(request: object, deadline: number): Promise<unknown> {
+  protected async request(request: object, deadline: number): Promise<unknown> {
     // Granted just at the deadline: do not start a connection with no time left to use it.
     if (Date.now() >= deadline) throw new TplinkTimeoutError(this.endpoint, 'queue', this.requestTimeoutMs);
     clearTimeout(this.idleTimer);
