@@ -45,52 +45,41 @@ export function kindFromDiscovery(info: EncryptedPlugInfo): ConnectionKind {
 }
 
 /** Sends the XOR probe and resolves, after the wait, with every plug that answered (once each). */
-export async function discover(options: DiscoverOptions = {}): Promise<PlugStatus[]> {
-  const probe = encrypt(JSON.stringify(getSysinfoRequest()));
-  const log = options.logger ?? silentLogger;
-  const found = new Map<string, PlugStatus>();
-  await udpProbe(options, DEFAULT_PORT, probe, (msg, rinfo) => {
-    const endpoint = { host: rinfo.address, port: rinfo.port };
-    try {
-      const status = toStatus(endpoint, parseAnySysinfo(endpoint, JSON.parse(decrypt(msg).toString('utf8'))));
-      found.set(`${rinfo.address}:${rinfo.port}`, status);
-    } catch (err) {
-      // Something else answered on the port: not a TP-Link device.
-      log.debug('ignoring a discovery answer', { from: `${rinfo.address}:${rinfo.port}`, error: err });
-    }
+export function discover(options: DiscoverOptions = {}): Promise<PlugStatus[]> {
+  return udpProbe(options, DEFAULT_PORT, encrypt(JSON.stringify(getSysinfoRequest())), (msg, from) => {
+    const endpoint = { host: from.address, port: from.port };
+    return [`${from.address}:${from.port}`, toStatus(endpoint, parseAnySysinfo(endpoint, JSON.parse(decrypt(msg).toString('utf8'))))];
   });
-  return [...found.values()];
 }
 
 /** Sends the TDP probe (UDP 20002) and resolves with every KLAP/AES device that answered (once each). */
-export async function discoverEncrypted(options: DiscoverOptions = {}): Promise<EncryptedPlugInfo[]> {
+export function discoverEncrypted(options: DiscoverOptions = {}): Promise<EncryptedPlugInfo[]> {
   const probe = tdpProbe(createHandshakeKeyPair().publicPem, randomBytes(4).readUInt32BE(0));
-  const log = options.logger ?? silentLogger;
-  const found = new Map<string, EncryptedPlugInfo>();
-  await udpProbe(options, TDP_PORT, probe, (msg, rinfo) => {
+  return udpProbe(options, TDP_PORT, probe, (msg, from) => {
     const device = parseTdpAnswer(msg);
-    if (device === undefined) {
-      log.debug('ignoring a TDP answer', { from: `${rinfo.address}:${rinfo.port}` });
-      return;
-    }
-    found.set(`${rinfo.address}:${device.httpPort}:${device.deviceId}`, { ...device, host: rinfo.address });
+    if (device === undefined) throw new Error('not a TDP answer');
+    return [`${from.address}:${device.httpPort}:${device.deviceId}`, { ...device, host: from.address }];
   });
-  return [...found.values()];
 }
 
-/** Sends `probe` a few times and hands every answer to `onMessage` until the wait is over. */
-function udpProbe(
+/**
+ * Sends `probe` a few times and keeps each answer `read` makes out (once per key) until the wait is
+ * over; one it throws on is something else answering on the port, not a TP-Link device.
+ */
+function udpProbe<T>(
   options: DiscoverOptions,
   defaultPort: number,
   probe: Buffer,
-  onMessage: (msg: Buffer, rinfo: dgram.RemoteInfo) => void,
-): Promise<void> {
+  read: (msg: Buffer, from: dgram.RemoteInfo) => [key: string, value: T],
+): Promise<T[]> {
+  const log = options.logger ?? silentLogger;
+  const found = new Map<string, T>();
   const host = options.target?.host ?? BROADCAST_ADDRESS;
   const port = options.target?.port ?? defaultPort;
   const timeoutMs = options.timeoutMs ?? 3000;
   const attempts = Math.max(1, options.attempts ?? 3);
 
-  return new Promise<void>((resolve, reject) => {
+  return new Promise<T[]>((resolve, reject) => {
     const socket = dgram.createSocket('udp4');
     const timers: NodeJS.Timeout[] = [];
     let finished = false;
@@ -104,10 +93,16 @@ function udpProbe(
         // Not running (never bound): nothing to close.
       }
       if (err) reject(err);
-      else resolve();
+      else resolve([...found.values()]);
     };
     socket.on('error', (err) => finish(err));
-    socket.on('message', onMessage);
+    socket.on('message', (msg, from) => {
+      try {
+        found.set(...read(msg, from));
+      } catch (err) {
+        log.debug('ignoring an answer that is not from a TP-Link device', { from: `${from.address}:${from.port}`, error: err });
+      }
+    });
     // dgram throws some errors instead of emitting them (a bad port, say): they end the search too,
     // with the socket closed, rather than escaping from a timer as an uncaught exception.
     const guarded = (fn: () => void) => () => {
