@@ -98,11 +98,8 @@ export function plugTarget(plug: PlugConfig): PlugTarget {
 const idList = (plugs: readonly PlugConfig[]) => (plugs.length === 0 ? 'none is configured' : `configured: ${plugs.map((p) => p.id).join(', ')}`);
 
 /**
- * A configured target matched to the plugs: a plug id is that plug (an unknown id is an error
- * naming the configured ones); an address is the plug at that address, if one is configured. In
- * relay mode every target must be a configured plug; in direct mode an address nobody configured
- * is switched as it is (the seed's way), but a word that can only be an id must name a plug.
- * Throws an `Error` saying what is wrong (callers name the setting).
+ * A target matched to the configured plugs, by id or address. Relay mode needs a configured plug;
+ * direct mode switches an unconfigured address as it is. Throws an `Error` (callers name the setting).
  */
 export function resolveTarget(ref: TargetRef, plugs: readonly PlugConfig[], mode: 'relay' | 'direct'): PlugTarget {
   const byId = ref.id === undefined ? undefined : plugs.find((p) => p.id === ref.id);

@@ -43,10 +43,7 @@ export function plugShadowName(plugId: string): string {
   return `${PLUG_SHADOW_PREFIX}${plugId}`;
 }
 
-/**
- * Reads a plug shadow's `desired` section: undefined when nothing is requested (no section or no
- * requestId), a `PlugDesiredError` for a request that cannot be honoured (reported, not retried).
- */
+/** `desired`: undefined when nothing is requested, an error for a request that cannot be honoured. */
 export function parseDesired(shadowName: string, desired: Json | undefined): PlugDesired | PlugDesiredError | undefined {
   if (desired === undefined || desired === null) return undefined;
   if (!isObject(desired)) return new PlugDesiredError(shadowName, '', 'is not an object');
@@ -72,10 +69,7 @@ export function bounded(text: string, max = MAX_REQUEST_ID_LENGTH): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
-/**
- * The requestId a (possibly malformed) `desired` names, to report an outcome against: bounded, so
- * an answer to a hostile id still fits the shadow's 8 KB; an id of another type as its JSON.
- */
+/** The requestId a (possibly malformed) `desired` names, bounded so an answer still fits the shadow's 8 KB. */
 export function desiredRequestId(desired: Json | undefined): string | undefined {
   const id = isObject(desired) ? own(desired, 'requestId') : undefined;
   if (id === undefined || id === null) return undefined;
@@ -106,10 +100,7 @@ export function parseReported(reported: Json | undefined): Partial<PlugReported>
   return out;
 }
 
-/**
- * Whether a request is too old to apply (the same rule as the button's stale clicks), or dated
- * further in the future than that: a clock that far off must not let a request wait to be applied.
- */
+/** Too old to apply (as the button's stale clicks), or dated as far in the future: a clock that far off. */
 export function isExpired(desired: PlugDesired, now: number, maxAgeMs: number): boolean {
   return Math.abs(now - desired.requestedAt) > maxAgeMs;
 }

@@ -28,10 +28,7 @@ export function parseAddress(input: string, defaultPort = DEFAULT_PORT): TplinkE
 const IPV4_LIKE = /^[\d.]+$/;
 const HOST_LABEL = /^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/;
 
-/**
- * A plug is reached by IPv4 address, IPv6 address (bare, no brackets) or DNS name — a port
- * forward's dynamic-DNS name, say. No scheme, no port, no path.
- */
+/** An IPv4 address, a bare IPv6 address or a DNS name (a port forward's dynamic DNS, say); nothing else. */
 export function isValidHost(host: string): boolean {
   if (host.includes(':')) return isIpv6(host);
   if (IPV4_LIKE.test(host)) {

@@ -44,10 +44,7 @@ const HEADERS = { 'Content-Type': 'application/json', Accept: 'application/json'
 
 /** The RSA key pair is made once per process: generating one costs more than a round trip. */
 let keyPair: HandshakeKeyPair | undefined;
-function handshakeKeyPair(): HandshakeKeyPair {
-  keyPair ??= createHandshakeKeyPair();
-  return keyPair;
-}
+const handshakeKeyPair = (): HandshakeKeyPair => (keyPair ??= createHandshakeKeyPair());
 
 export class AesTransport extends SessionTransport<AesSession> {
   loginVersion: AesLoginVersion | undefined;
@@ -56,10 +53,6 @@ export class AesTransport extends SessionTransport<AesSession> {
   constructor(endpoint: TplinkEndpoint, options: AesTransportOptions = {}) {
     super(endpoint, options);
     this.wantedLogin = options.loginVersion ?? 'auto';
-  }
-
-  protected inSession(deadline: number, session: AesSession, request: object): Promise<unknown> {
-    return this.passthrough(deadline, session, JSON.stringify(request));
   }
 
   protected cachedSession(): AesSession | undefined {
@@ -73,9 +66,9 @@ export class AesTransport extends SessionTransport<AesSession> {
   }
 
   /** Sends one inner request; resolves with the device's decrypted answer (its error_code unchecked). */
-  private async passthrough(deadline: number, session: Pick<AesSession, 'key' | 'cookie'> & { token?: string }, text: string): Promise<unknown> {
+  protected async inSession(deadline: number, session: Pick<AesSession, 'key' | 'cookie'> & { token?: string }, request: object): Promise<unknown> {
     const path = session.token ? `/app?token=${session.token}` : '/app';
-    const body = JSON.stringify({ method: 'securePassthrough', params: { request: aesEncrypt(session.key, text) } });
+    const body = JSON.stringify({ method: 'securePassthrough', params: { request: aesEncrypt(session.key, JSON.stringify(request)) } });
     const reply = await this.post(deadline, path, body, { ...HEADERS, Cookie: `TP_SESSIONID=${session.cookie}` });
     const outer = this.outer(reply.status, reply.body, 'securePassthrough');
     const code = outer.error_code;
@@ -104,9 +97,8 @@ export class AesTransport extends SessionTransport<AesSession> {
   }
 
   /**
-   * Handshake and login: the user's credentials, then Tapo's defaults; login v2 then v1 unless
-   * fixed. Once the device has refused the account, one login per request (the candidates in
-   * turn): Tapo firmware blocks logins after a few refused ones.
+   * Handshake and login: the user's credentials, then Tapo's defaults; v2 then v1 unless fixed. Once
+   * refused, one login per request (the candidates in turn): Tapo blocks logins after a few refusals.
    */
   protected async establish(deadline: number): Promise<AesSession> {
     const versions: AesLoginVersion[] = this.wantedLogin === 'auto' ? [2, 1] : [this.wantedLogin];
@@ -152,7 +144,7 @@ export class AesTransport extends SessionTransport<AesSession> {
   ): Promise<unknown> {
     const request = { method: 'login_device', params: aesLoginParams(loginVersion, credentials), request_time_milis: Date.now() };
     try {
-      return await this.passthrough(deadline, handshake, JSON.stringify(request));
+      return await this.inSession(deadline, handshake, request);
     } catch (err) {
       // A brand-new session refused: nothing to retry with.
       throw err instanceof StaleSession ? err.failure : err;

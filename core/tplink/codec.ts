@@ -1,8 +1,4 @@
-/**
- * The TP-Link local protocol's byte layer, pure (no sockets): the autokey XOR cipher and the
- * TCP framing (4-byte unsigned big-endian length, then the encrypted payload). UDP discovery
- * uses the cipher without the length prefix.
- */
+/** The XOR protocol's bytes, pure: the autokey cipher, and TCP frames (u32 BE length, then the payload). */
 import { Buffer } from 'node:buffer';
 
 const INITIAL_KEY = 171;
@@ -42,11 +38,7 @@ export function encodeFrame(message: unknown): Buffer {
   return Buffer.concat([header, payload]);
 }
 
-/**
- * Incremental frame decoder: feed it chunks as they arrive, in any split, and it returns the
- * decrypted payloads of the frames completed so far. Memory is bounded by `maxLength` + 4: a
- * frame's buffer is allocated only after its declared length passed the limit check.
- */
+/** Decrypted payloads of frames from chunks in any split; memory bounded by `maxLength` + 4. */
 export class FrameDecoder {
   readonly maxLength: number;
   private readonly header = Buffer.alloc(HEADER_LENGTH);

@@ -1,8 +1,7 @@
 /**
- * Reaching a plug whatever it speaks: XOR on TCP 9999 (IOT), KLAP v1/v2 (IOT or SMART) or AES
- * (SMART) on HTTP port 80. With `protocol`/`family` given, that is used; otherwise the kind is
- * detected (XOR, then a KLAP handshake, then AES) and remembered per device, so the next call
- * goes straight to it. A remembered kind that stops working (a firmware update) is detected anew.
+ * Reaching a plug whatever it speaks: XOR on TCP 9999 (IOT), KLAP v1/v2 (IOT or SMART) or AES (SMART)
+ * on HTTP 80. Unless told, the kind is detected (XOR, KLAP, AES) and remembered per device; a remembered
+ * kind that stops working (a firmware update) is detected anew.
  */
 import { DEFAULT_PORT, type PlugAddress, type ProtocolFamily, type TransportKind } from './address';
 import { AesTransport } from './aes-transport';
@@ -51,15 +50,9 @@ export interface ConnectOptions extends PlugOptions {
   protocol?: TransportKind;
   /** Skip family detection (KLAP carries both). */
   family?: ProtocolFamily;
-  /**
-   * With `protocol`: KLAP's hash version or AES's login version to try first, e.g. what discovery
-   * advertises ({@link kindFromDiscovery}); the other is still tried once.
-   */
+  /** With `protocol`: the KLAP or AES login version to try first (discovery's); the other is tried once. */
   version?: number;
-  /**
-   * TP-Link account credentials for KLAP and AES (the defaults are tried after them), or how to get
-   * them: called only when a KLAP or AES device is opened, so an XOR plug never asks for them.
-   */
+  /** The TP-Link account for KLAP and AES (defaults tried after it), or how to get it when one is opened. */
   credentials?: Credentials | (() => Promise<Credentials | undefined>);
   detection?: DetectionCache;
   sessions?: SessionCache;
@@ -70,10 +63,7 @@ export interface ConnectOptions extends PlugOptions {
 export interface ConnectedPlug {
   device: PlugDevice;
   kind: ConnectionKind;
-  /**
-   * Not proven yet: a remembered kind, or XOR tried first on an unknown device. If the first use
-   * fails as if nothing of that kind were there, {@link withPlug} detects again.
-   */
+  /** Not proven yet (remembered, or XOR tried first): a first use failing as not this kind detects again. */
   provisional?: 'remembered' | 'first-guess';
 }
 
@@ -82,10 +72,7 @@ export function detectionKey(address: PlugAddress): string {
   return address.port === undefined ? address.host : formatEndpoint({ host: address.host, port: address.port });
 }
 
-/**
- * Connects to a plug; the caller closes `device`. Told the protocol, uses it; else the remembered
- * kind; else XOR first (costs nothing: its first request is the caller's own), see {@link withPlug}.
- */
+/** The told, else remembered, else XOR kind (free: its first request is the caller's own); caller closes. */
 export async function connectPlug(address: PlugAddress, options: ConnectOptions = {}): Promise<ConnectedPlug> {
   if (options.protocol !== undefined) {
     const port = address.port ?? (options.protocol === 'xor' ? DEFAULT_PORT : HTTP_PORT);
@@ -102,10 +89,7 @@ export async function connectPlug(address: PlugAddress, options: ConnectOptions 
   return { ...connected, provisional: 'first-guess' };
 }
 
-/**
- * Runs `fn` with a connected plug, detecting the kind when the first guess (or a remembered kind)
- * turns out wrong: XOR, then KLAP, then AES. The kind that worked is remembered.
- */
+/** Runs `fn` with a connected plug, detecting the kind when the first guess turns out wrong. */
 export async function withPlug<T>(address: PlugAddress, options: ConnectOptions, fn: (connected: ConnectedPlug) => Promise<T>): Promise<T> {
   const { result, connected } = await openPlug(address, options, fn);
   await connected.device.close();
@@ -113,10 +97,8 @@ export async function withPlug<T>(address: PlugAddress, options: ConnectOptions,
 }
 
 /**
- * As {@link withPlug}, but the device that worked stays open for more calls and is returned with
- * `fn`'s result (the caller closes it): a click reads and switches a plug over one connection.
- * `xorFailure`: the caller has just tried XOR and got this sign of another kind; detection starts
- * at KLAP (unless a kind is remembered).
+ * As {@link withPlug}, the device left open for the caller. `xorFailure`: the caller just tried XOR
+ * and got this sign of another kind, so detection starts at KLAP (unless a kind is remembered).
  */
 export async function openPlug<T>(
   address: PlugAddress,
@@ -147,11 +129,7 @@ export async function openPlug<T>(
   }
 }
 
-/**
- * A port that took the connection and stayed silent to the first XOR request (an HTTP server
- * waiting for a request line) is worth one HTTP attempt; an XOR plug that once dropped a reply
- * still fails as itself, since HTTP finds nothing there.
- */
+/** Silent to the first XOR request (an HTTP server awaiting a request line): worth one HTTP attempt. */
 function silentToXor(connected: ConnectedPlug, err: unknown): boolean {
   return connected.provisional === 'first-guess' && err instanceof TplinkTimeoutError && err.phase === 'request';
 }

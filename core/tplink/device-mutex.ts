@@ -1,8 +1,7 @@
 /**
- * One client per device at a time across the process's transports: real plugs misbehave under
- * competing connections. A per-device (`host:port`) mutex, re-entrant for the transport holding it
- * (a request inside a session). A transport may keep its connection open after unlocking; the next
- * other transport to lock the device first has it closed ({@link DeviceUser.handOver}).
+ * One client per device (`host:port`) at a time across the process's transports: real plugs misbehave
+ * under competing connections. Re-entrant for its holder; a transport's connection kept open after
+ * unlocking is closed ({@link DeviceUser.handOver}) before another transport gets the device.
  */
 
 /** A transport, as the mutex sees it. */
@@ -29,10 +28,7 @@ interface Slot {
 export class DeviceMutex {
   private readonly slots = new Map<string, Slot>();
 
-  /**
-   * Resolves once `user` holds device `key` (at once when it already does). When `signal` aborts
-   * first, the caller leaves the queue and the promise rejects with `signal.reason`.
-   */
+  /** Resolves once `user` holds device `key`; `signal` aborting first leaves the queue, rejecting with its reason. */
   async lock(key: string, user: DeviceUser, signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
     const s: Slot = this.slots.get(key) ?? { owner: undefined, holds: 0, waiters: [], last: undefined, ready: Promise.resolve() };
@@ -82,11 +78,7 @@ export class DeviceMutex {
     if (slot.waiters.length === 0) void slot.ready.then(() => slot.last === undefined && slot.owner === undefined && this.slots.delete(key));
   }
 
-  /**
-   * A transport's use of the mutex: each call locks the device within its deadline (failing with
-   * `queueTimeout()` when it runs out); `close` fails the waiting calls with `reason()` and frees
-   * the device, forgetting the user once `closed` settles.
-   */
+  /** Each `use` locks the device by its deadline (else `queueTimeout()`); `close` fails the waits and frees it. */
   holder(key: string, user: DeviceUser, queueTimeout: () => Error): DeviceHolder {
     const waits = new Set<AbortController>();
     return {

@@ -32,11 +32,7 @@ export interface EncryptedPlugInfo extends TdpDevice {
   host: string;
 }
 
-/**
- * How to reach a device discovery found, with the version it advertises to try first: IOT over
- * KLAP v2 when `lv` ≥ 2, else v1 (what python-kasa uses too; firmware that wants v2 without saying
- * so gets it on the same handshake, see klap-transport.ts); SMART over KLAP v2; AES's login `lv`.
- */
+/** How to reach a device discovery found: IOT over KLAP v2 when `lv` ≥ 2, else v1; SMART v2; AES its `lv`. */
 export function kindFromDiscovery(info: EncryptedPlugInfo): ConnectionKind {
   if (info.transport === 'tpap') throw unsupportedTransport({ host: info.host, port: info.httpPort }, describeTpap(info.tpap ?? { preferred: true }));
   const lv = info.loginVersion;
@@ -62,10 +58,7 @@ export function discoverEncrypted(options: DiscoverOptions = {}): Promise<Encryp
   });
 }
 
-/**
- * Sends `probe` a few times and keeps each answer `read` makes out (once per key) until the wait is
- * over; one it throws on is something else answering on the port, not a TP-Link device.
- */
+/** Sends `probe` a few times and keeps what `read` makes of the answers (it throws on others) until the wait is over. */
 function udpProbe<T>(
   options: DiscoverOptions,
   defaultPort: number,

@@ -57,10 +57,7 @@ export class TplinkTimeoutError extends TplinkError {
   }
 }
 
-/**
- * Nothing listens on the port. Not retryable: the usual reasons are a wrong address or a plug on
- * 2020+ firmware, which speaks KLAP (HTTP port 80, handshake + AES) and no longer listens on 9999.
- */
+/** Nothing listens: a wrong address, or 2020+ firmware that speaks KLAP or AES on port 80 instead of 9999. */
 export class TplinkConnectionRefusedError extends TplinkError {
   constructor(endpoint: TplinkEndpoint, cause?: unknown) {
     super(
@@ -128,11 +125,7 @@ export class TplinkChildNotFoundError extends TplinkError {
   }
 }
 
-/**
- * The device does not accept the credentials (KLAP: none of the candidates matches its handshake
- * hash; AES: login refused; SMART error -1501, 1111, 1100, -1005, 1003). Not retryable: fix the
- * TP-Link account's email and password (or, on Tapo, turn on "Third-Party Compatibility").
- */
+/** The device refuses the credentials (KLAP handshake, AES login, SMART codes): fix the TP-Link account. */
 export class TplinkAuthenticationError extends TplinkError {
   constructor(endpoint: TplinkEndpoint, detail: string, cause?: unknown) {
     super(endpoint, `authentication failed: ${detail}`, { code: 'TPLINK_AUTH', retryable: false, cause });
@@ -142,11 +135,7 @@ export class TplinkAuthenticationError extends TplinkError {
 /** SMART: the device blocks logins for a while after too many refused ones. */
 export const SMART_DEVICE_BLOCKED = -40404;
 
-/**
- * A device that answered -40404: it refuses every login for `secondsLeft`, and each further
- * attempt may extend the block. Said as an authentication failure, so callers stop trying;
- * `note` says what we did (e.g. that nothing was sent while the block lasts).
- */
+/** -40404: no login for `secondsLeft`, and each attempt may extend it; an authentication failure, so callers stop. */
 export function deviceBlocked(endpoint: TplinkEndpoint, secondsLeft: number | undefined, note?: string): TplinkAuthenticationError {
   const wait =
     secondsLeft !== undefined && secondsLeft > 0 ? `for another ${Math.ceil(secondsLeft)} s (about ${Math.ceil(secondsLeft / 60)} min)` : 'for a while';

@@ -51,10 +51,7 @@ interface Pending {
   reject: (err: TplinkError) => void;
 }
 
-/**
- * One device's kept-alive connection: one request at a time; an idle socket does not keep the
- * process alive. Listeners and the timer callback are made once, not per request: their cost showed.
- */
+/** One device's kept-alive connection, one request at a time; listeners are made once (their cost showed). */
 export class DeviceConnection {
   private socket: Socket | undefined;
   private readonly turn = new SerialQueue();
@@ -171,10 +168,7 @@ export class DeviceConnection {
   }
 }
 
-/**
- * The request in one buffer (one write). Host and Content-Length are ours; a line break in a value
- * (a cookie the device set) is refused, not sent.
- */
+/** The request in one write; a line break in a header (a cookie the device set) is refused, not sent. */
 function requestBytes(options: HttpPostOptions): Buffer {
   const { endpoint } = options;
   const body = typeof options.body === 'string' ? Buffer.from(options.body, 'utf8') : options.body;

@@ -23,10 +23,7 @@ export function meterReading(fields: PlugEnergy): PlugEnergy | undefined {
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
-/**
- * An IOT `get_realtime` answer: older firmware in W/V/A/kWh, newer in mW/mV/mA/Wh (both read);
- * undefined for an error (`module not support`: no meter) or an answer without readings.
- */
+/** An IOT `get_realtime` answer in W/V/A/kWh or mW/mV/mA/Wh; undefined without a meter or readings. */
 export function parseIotRealtime(reply: unknown, module = 'emeter'): PlugEnergy | undefined {
   const mod = isObject(reply) ? reply[module] : undefined;
   const rt = isObject(mod) && (num(mod, 'err_code') ?? 0) === 0 ? mod.get_realtime : undefined;

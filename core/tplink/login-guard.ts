@@ -15,10 +15,7 @@ export interface LoginRefusal {
   attemptsLeft?: number;
 }
 
-/**
- * Reads `sec_left` (and the remaining attempts, `time` beside `max_time`, as Tapo cameras report
- * them) from the reply, its `result`, or their `data`.
- */
+/** `sec_left`, and the attempts left (`time` beside `max_time`), from the reply, its `result` or their `data`. */
 export function loginRefusal(reply: unknown): LoginRefusal {
   const places: Record<string, unknown>[] = [];
   for (const o of [reply, isObject(reply) ? reply.result : undefined]) {
@@ -60,10 +57,7 @@ export class LoginGuard {
     return deviceBlocked(this.endpoint, secondsLeft);
   }
 
-  /**
-   * Which attempts to make now: `all` while the account was never refused; after that one only,
-   * the next of `afterRefusal` in turn (the user's own credentials, each login version).
-   */
+  /** The attempts to make now: `all` until the account is refused, then the next of `afterRefusal` only. */
   choose<T>(all: readonly T[], afterRefusal: readonly T[] = all): T[] {
     if (!this.refused || afterRefusal.length === 0) return [...all];
     return [afterRefusal[this.turn++ % afterRefusal.length]!];

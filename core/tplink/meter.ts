@@ -43,11 +43,7 @@ export function parseSmartMeter(source: SmartSource, result: Record<string, unkn
   return reading({ powerW: num(result, 'current_power') });
 }
 
-/**
- * Reads the meter of `device` (or of its outlet `childId`, a full child id). `known`: the source
- * that answered last time (asked first; the others only if it stops answering). A device that
- * answers no meter request gives `{ source: 'none' }`; transport errors propagate.
- */
+/** The meter of `device` or its outlet `childId`, asking `known` (what answered last time) first. */
 export async function readMeter(device: PlugDevice, childId?: string, known?: MeterSource): Promise<MeterResult> {
   if (!(device instanceof SmartPlug)) {
     // Plugs answer `emeter`, bulbs their own module; one request asks both.
@@ -92,10 +88,7 @@ export function sumReadings(readings: readonly MeterReading[]): MeterReading | u
   });
 }
 
-/**
- * A whole strip's meter: each outlet's (`childIds`, full ids) added up. The outlets of one strip
- * are alike, so an outlet without a meter ends it: `none`.
- */
+/** A whole strip's meter, its outlets' added up; outlets are alike, so one without a meter means `none`. */
 export async function readStripMeter(device: PlugDevice, childIds: readonly string[], known?: MeterSource): Promise<MeterResult> {
   const readings: MeterReading[] = [];
   let source = known;

@@ -26,10 +26,7 @@ export interface PlugActionResult {
   connection: ConnectionKind;
 }
 
-/**
- * Runs one action. Toggling a whole strip: if any outlet is on, all go off; otherwise all go on
- * (like a wall switch for the whole strip: one press always leaves everything dark, or everything lit).
- */
+/** Runs one action. A whole strip toggles like a wall switch: any outlet on turns all off, else all on. */
 export async function plugAction(
   address: PlugAddress | string,
   action: PlugActionName,

@@ -19,11 +19,7 @@ export interface SetPowerOptions {
   child?: ChildSelector;
 }
 
-/**
- * What operations need of a plug, whichever protocol it speaks (IOT: Plug; SMART: SmartPlug): a
- * status shaped from the device's sysinfo, outlets resolved against the last one, sessions and
- * close through the transport.
- */
+/** What operations need of a plug, whichever protocol it speaks (IOT: Plug; SMART: SmartPlug). */
 export abstract class PlugDevice {
   abstract readonly endpoint: TplinkEndpoint;
   abstract readonly transport: Transport;

@@ -27,10 +27,7 @@ export class Plug extends IotPlug {
     super(endpoint, transport ?? new XorTransport(endpoint, { ...xor, mutex: deviceMutex }));
   }
 
-  /**
-   * Queries `get_sysinfo` and, unless `energy: false`, the meter: a plug's or bulb's in the same
-   * request, each outlet's of a strip with its context (HS300).
-   */
+  /** `get_sysinfo` and, unless `energy: false`, the meter: in the same request, or per outlet of a strip. */
   override async status(options: StatusOptions = {}): Promise<PlugStatus> {
     const withMeter = options.energy !== false;
     const reply = await this.transport.send(withMeter ? STATUS_WITH_METER : getSysinfoRequest());

@@ -1,8 +1,4 @@
-/**
- * What KLAP and AES transports share: requests in turn, the device mutex, one time budget per
- * request covering handshake and exchange, a kept-alive HTTP connection, and sessions cached per
- * device beyond the transport (a warm Lambda or the agent skips the handshake next time).
- */
+/** What KLAP and AES share: a kept-alive HTTP connection, and sessions cached per device beyond the transport. */
 import { deviceMutex } from './device-mutex';
 import { formatEndpoint, SMART_DEVICE_BLOCKED, transportClosed, type TplinkEndpoint, type TplinkError } from './errors';
 import { DeviceConnection, httpPost, type HttpReply } from './http-post';
@@ -12,10 +8,7 @@ import { LoginGuard } from './login-guard';
 import { isObject } from '../util/guards';
 import { silentLogger, type Logger } from '../logger';
 
-/**
- * Sessions by device and transport kind, each device's login guard, and its kept-alive HTTP
- * connection (so a warm session also reuses its TCP connection); the default is process-wide.
- */
+/** Sessions by device and transport kind, each device's login guard and connection; process-wide by default. */
 export class SessionCache {
   private readonly sessions = new Map<string, unknown>();
   private readonly connections = new Map<string, DeviceConnection>();

@@ -1,7 +1,4 @@
-/**
- * A Tapo plug or strip (P100, P110, P300, …) spoken to with the SMART protocol over a KLAP or AES
- * transport. Same surface as the IOT Plug, so operations and the CLI do not care which it is.
- */
+/** A Tapo plug or strip (P100, P110, P300, …) on the SMART protocol over a KLAP or AES transport. */
 import { text, type PlugEnergy, type Sysinfo } from './commands';
 import { TplinkProtocolError, type TplinkEndpoint } from './errors';
 import { PlugDevice, type PlugStatus, type SetPowerOptions, type StatusOptions } from './plug-device';
@@ -29,10 +26,7 @@ export class SmartPlug extends PlugDevice {
     this.protocol = new SmartProtocol(transport);
   }
 
-  /**
-   * Device info, outlets (strips) and energy (where metered, unless `energy: false`), in one batch
-   * where the device allows.
-   */
+  /** Device info, outlets (strips) and energy (unless `energy: false`), batched where the device allows. */
   async status(options: StatusOptions = {}): Promise<PlugStatus> {
     const calls = options.energy === false ? [DEVICE_INFO] : [DEVICE_INFO, ENERGY_USAGE];
     const [info, energy] = await this.protocol.callAll(calls);
@@ -58,10 +52,7 @@ export class SmartPlug extends PlugDevice {
     return status;
   }
 
-  /**
-   * Switches the device, or one outlet. Strips and multi-gang switches (P300, P304M, KS240, …) have
-   * no relay of their own: the whole device is switched outlet by outlet through `control_child`.
-   */
+  /** Switches the device, or one outlet; strips (P300, P304M, KS240, …) have no relay: outlet by outlet. */
   async setPower(on: boolean, options: SetPowerOptions = {}): Promise<void> {
     if (options.child === undefined) {
       const { children } = await this.knownSysinfo();

@@ -1,8 +1,6 @@
 /**
- * The TP-Link Device Protocol probe newer devices answer on UDP 20002, pure (no sockets): a
- * 16-byte header (version 2, type 0, op 1, payload size, flags 17, a random serial, and a CRC32 of
- * the whole datagram written over the placeholder 0x5A6B7C8D) then `{"params":{"rsa_key":PEM}}`.
- * The answer is a 16-byte header and JSON naming the device and how to reach it (KLAP or AES, port).
+ * The TP-Link Device Protocol probe (UDP 20002), pure: a 16-byte header whose CRC32 of the whole
+ * datagram overwrites a placeholder, then JSON; the answer names the device and how to reach it.
  */
 import { crc32 } from 'node:zlib';
 import { isObject } from '../util/guards';
@@ -53,10 +51,7 @@ export interface TdpDevice {
   tpap?: TpapAdvert;
   family: 'iot' | 'smart';
   httpPort: number;
-  /**
-   * What the device advertises (`lv`, or `login_version` on some firmware): the KLAP hash for IOT
-   * devices (2 when ≥ 2), the AES login version for SMART ones; undefined when it says nothing.
-   */
+  /** `lv` (or `login_version`): the KLAP hash version for IOT devices, the AES login version for SMART. */
   loginVersion: number | undefined;
 }
 

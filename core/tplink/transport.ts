@@ -7,10 +7,7 @@ export interface Transport {
   readonly endpoint: TplinkEndpoint;
   /** Sends one request and resolves with the parsed JSON reply. Throws a TplinkError. */
   send(request: object): Promise<unknown>;
-  /**
-   * Runs `fn` with the device reserved for this transport: requests made inside share one
-   * connection (where the device keeps it open) and no other transport talks to the device meanwhile.
-   */
+  /** Runs `fn` with the device reserved for this transport: one connection, no other transport meanwhile. */
   hold<T>(fn: () => Promise<T>): Promise<T>;
   /** Closes the connection and frees the device. Further sends fail. */
   close(): Promise<void>;
@@ -33,10 +30,7 @@ export function assertPositiveMs(values: Record<string, number>): void {
   }
 }
 
-/**
- * What the XOR and the session transports share: requests in turn, each within one request timeout
- * from its turn (the wait for the device included), holding the device when a mutex shares it.
- */
+/** Requests in turn, each within one request timeout from its turn, holding the device when a mutex shares it. */
 export abstract class QueuedTransport implements Transport, DeviceUser {
   readonly endpoint: TplinkEndpoint;
   readonly requestTimeoutMs: number;

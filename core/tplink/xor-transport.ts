@@ -1,9 +1,7 @@
 /**
- * The classic transport: autokey-XOR frames (codec.ts) over TCP port 9999. Requests go in turn over
- * one connection, kept while the device keeps it (unref'd while idle, closed after an idle period)
- * and opened afresh once when a kept one turns out closed. One time budget per request covers
- * waiting for the device, connecting and the reply. Given a `mutex` (device-mutex.ts), it shares the
- * device with the process's other transports; without one (a button click) that code is not bundled.
+ * XOR frames (codec.ts) over TCP 9999 on one connection, kept while the device keeps it (unref'd and
+ * closed when idle) and reopened once when a kept one turns out closed. Without a `mutex` (a button
+ * click) the device-sharing code is not bundled.
  */
 import net, { type Socket } from 'node:net';
 import { DEFAULT_MAX_FRAME_LENGTH, encodeFrame, FrameDecoder } from './codec';
