@@ -12,13 +12,11 @@ const CRC_PLACEHOLDER = 0x5a6b7c8d;
 
 /** A datagram with the TDP header around `payload` (probe or answer). */
 export function tdpDatagram(payload: Buffer, serial: number, op = 1): Buffer {
-  const header = Buffer.alloc(HEADER_LENGTH);
+  const header = Buffer.alloc(HEADER_LENGTH); // zeros: message type (byte 1), byte 7
   header.writeUInt8(2, 0); // version
-  header.writeUInt8(0, 1); // message type
   header.writeUInt16BE(op, 2);
   header.writeUInt16BE(payload.length, 4);
   header.writeUInt8(17, 6); // flags
-  header.writeUInt8(0, 7);
   header.writeUInt32BE(serial >>> 0, 8);
   header.writeUInt32BE(CRC_PLACEHOLDER, 12);
   const datagram = Buffer.concat([header, payload]);
