@@ -86,19 +86,13 @@ export class DeviceConnection {
     this.socket = undefined;
   }
 
-  private exchange(options: HttpPostOptions): Promise<HttpReply> {
-    const { endpoint } = options;
+  private async exchange(options: HttpPostOptions): Promise<HttpReply> {
     const cancelled = options.owner === undefined ? undefined : this.cancelled.get(options.owner);
-    if (cancelled) return Promise.reject(cancelled);
+    if (cancelled) throw cancelled;
     const left = options.deadline - Date.now();
-    if (left <= 0) return Promise.reject(new TplinkTimeoutError(endpoint, 'request', options.requestTimeoutMs));
-    let request: Buffer;
-    try {
-      request = requestBytes(options);
-    } catch (err) {
-      return Promise.reject(err as Error);
-    }
-    const socket = this.socket ?? this.connect(endpoint);
+    if (left <= 0) throw new TplinkTimeoutError(options.endpoint, 'request', options.requestTimeoutMs);
+    const request = requestBytes(options);
+    const socket = this.socket ?? this.connect(options.endpoint);
     return new Promise<HttpReply>((resolve, reject) => {
       this.pending = { socket, options, parser: new HttpReplyParser(options.maxBodyBytes), resolve, reject };
       this.timer = setTimeout(this.onTimeout, left);
@@ -151,7 +145,6 @@ export class DeviceConnection {
     const pending = this.pending!;
     this.pending = undefined;
     clearTimeout(this.timer);
-    this.timer = undefined;
     if (err || !reply!.keepAlive) this.discard(pending.socket);
     else pending.socket.unref();
     if (err) pending.reject(err);
