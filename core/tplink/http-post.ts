@@ -7,6 +7,7 @@ import net, { type Socket } from 'node:net';
 import { connectionReset, mapSocketError, TplinkProtocolError, TplinkTimeoutError, type TplinkEndpoint, type TplinkError } from './errors';
 import { HttpReplyError, HttpReplyParser, type ParsedReply } from './http-reply-parser';
 import type { SocketFactory } from './xor-transport';
+import { formatHostPort } from '../util/host-port';
 import { SerialQueue } from '../util/serial-queue';
 
 export interface HttpReply {
@@ -165,7 +166,7 @@ export class DeviceConnection {
 function requestBytes(options: HttpPostOptions): Buffer {
   const { endpoint } = options;
   const body = typeof options.body === 'string' ? Buffer.from(options.body, 'utf8') : options.body;
-  let head = `POST ${options.path} HTTP/1.1\r\nHost: ${endpoint.host}:${endpoint.port}\r\nContent-Length: ${body.length}\r\n`;
+  let head = `POST ${options.path} HTTP/1.1\r\nHost: ${formatHostPort(endpoint.host, endpoint.port)}\r\nContent-Length: ${body.length}\r\n`;
   for (const [name, value] of Object.entries(options.headers ?? {})) {
     if (/^(host|content-length)$/i.test(name)) continue;
     if (/[\r\n]/.test(name + value + options.path)) {
