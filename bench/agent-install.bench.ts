@@ -12,13 +12,13 @@
  * Prints numbers and ratios; it asserts nothing.
  */
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { agentArgs } from '../sandbox/banner';
 import { startSandbox } from '../sandbox/sandbox';
 import { isGone, processTree } from '../test/helpers/process-tree';
-import { median } from './stats';
+import { median, vmHwmBytes } from './stats';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const ROOT = process.cwd();
@@ -35,15 +35,6 @@ interface Variant {
   command: (args: string[]) => [string, string[]];
   cwd: string;
   samples: Sample[];
-}
-
-function vmHwmMiB(pid: number): number {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : 0;
-  } catch {
-    return 0;
-  }
 }
 
 /** Starts one agent, waits for "mqtt connected", samples RSS, stops the whole tree. */
@@ -65,7 +56,7 @@ async function once(v: Variant, args: string[]): Promise<Sample> {
   });
   await new Promise((r) => setTimeout(r, 1000));
   const tree = processTree(child.pid!);
-  const rss = tree.map(vmHwmMiB);
+  const rss = tree.map((pid) => vmHwmBytes(pid) / MIB);
   // The agent is the last node process of the tree (npm exec → sh → node).
   const agentRssMiB = rss[rss.length - 1]!;
   for (const pid of [...tree].reverse()) if (!isGone(pid)) process.kill(pid, 'SIGTERM');

@@ -16,7 +16,7 @@
  */
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +29,7 @@ import { Teardown } from '../sandbox/teardown';
 import { wireFanOut } from '../sandbox/wire-fanout';
 import type { SandboxEvent } from '../sandbox/event-log';
 import { startMotoServer } from '../test/helpers/s3-peers';
+import { procCpuSeconds } from './stats';
 
 const MB = 1 << 20;
 const SIZES = (process.env.FLEET_SIZES ?? '200,1000').split(',').filter((n) => n !== '').map(Number);
@@ -40,15 +41,7 @@ const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 /** CPU seconds so far: the whole process (every thread) and its main thread alone (Linux; else 0). */
 function cpuSeconds(): { total: number; main: number } {
   const { user, system } = process.cpuUsage();
-  let main = 0;
-  try {
-    // utime and stime, fields 14 and 15, in clock ticks (100 per second on Linux); the name (field 2) has no spaces here.
-    const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(' ');
-    main = (Number(fields[13]) + Number(fields[14])) / 100;
-  } catch {
-    // not Linux
-  }
-  return { total: (user + system) / 1e6, main };
+  return { total: (user + system) / 1e6, main: procCpuSeconds(`/proc/self/task/${process.pid}/stat`) };
 }
 
 /** With FLEET_PROFILE, profiles this process until the returned function writes `<dir>/<name>.cpuprofile`. */

@@ -14,8 +14,8 @@
  * numbers are its own. Everything binds 127.0.0.1; the temp files are removed at the end.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +26,7 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3
 import { startLocalS3, localS3ClientConfig, LOCAL_S3_ACCESS_KEY_ID, LOCAL_S3_SECRET_ACCESS_KEY } from '../sandbox/local-s3';
 import { hashObject } from '../core/s3/object-hash';
 import { OBJECT_SETTINGS } from '../core/s3/config';
+import { closeWhenParentGoes, procCpuSeconds, writeRandomFile } from './stats';
 import { startThrottleProxy } from './throttle-proxy';
 
 const SIZE = 1024 * 1024 * 1024;
@@ -39,14 +40,10 @@ async function serve(dir: string): Promise<void> {
   const s3 = await startLocalS3({ dir, buckets: [BUCKET] });
   const proxy = await startThrottleProxy({ targetHost: s3.host, targetPort: s3.port, bytesPerSecond: THROTTLE });
   console.log(JSON.stringify({ endpoint: s3.endpoint, throttled: `http://127.0.0.1:${proxy.port}` }));
-  const stop = async () => {
+  closeWhenParentGoes(async () => {
     await proxy.close();
     await s3.close();
-    process.exit(0);
-  };
-  process.stdin.on('end', () => void stop()); // the parent went away
-  process.stdin.resume();
-  process.on('SIGTERM', () => void stop());
+  });
 }
 
 /** A fresh process that only hashes the object: its peak RSS is what a Lambda would see (plus tsx). */
@@ -66,18 +63,6 @@ async function hashInFreshProcess(endpoint: string, parallelBelowMiBPerS: number
   console.log(JSON.stringify({ hash, beforeMiB: before / MiB, peakMiB: peak / MiB }));
 }
 
-async function writeFile(path: string): Promise<void> {
-  const out = createWriteStream(path);
-  const block = randomBytes(MiB);
-  for (let n = 0; n * MiB < SIZE; n++) {
-    const chunk = Buffer.from(block);
-    chunk.writeUInt32BE(n, 0);
-    if (!out.write(chunk)) await once(out, 'drain');
-  }
-  out.end();
-  await once(out, 'finish');
-}
-
 type Eight<T> = [T, T, T, T, T, T, T, T];
 
 interface Measured {
@@ -89,23 +74,12 @@ interface Measured {
   result?: string;
 }
 
-/** utime + stime of a process in seconds, from /proc (Linux); 0 where unavailable. */
-function processCpu(pid: number | undefined): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks; USER_HZ is 100 on Linux
-  } catch {
-    return 0;
-  }
-}
-
 async function measure(fn: () => Promise<string | undefined>, serverPid: number | undefined): Promise<Measured> {
   (globalThis as { gc?: () => void }).gc?.();
   let peak = process.memoryUsage.rss();
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 10);
   const cpu0 = process.cpuUsage(); // (sha256sum runs in its own process: its CPU is not counted here)
-  const server0 = processCpu(serverPid);
+  const server0 = procCpuSeconds(`/proc/${serverPid}/stat`);
   const start = performance.now();
   try {
     const result = await fn();
@@ -113,7 +87,7 @@ async function measure(fn: () => Promise<string | undefined>, serverPid: number 
     return {
       seconds: (performance.now() - start) / 1000,
       clientCpu: (cpu.user + cpu.system) / 1e6,
-      serverCpu: processCpu(serverPid) - server0,
+      serverCpu: procCpuSeconds(`/proc/${serverPid}/stat`) - server0,
       peakRssMiB: Math.max(peak, process.memoryUsage.rss()) / MiB,
       result,
     };
@@ -186,7 +160,7 @@ async function main(): Promise<void> {
 
     const file = join(dir, 'one-gib.bin');
     console.log(`writing and uploading a 1 GiB object (temp dir ${dir}) ...`);
-    await writeFile(file);
+    await writeRandomFile(file, SIZE);
     await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: KEY, Body: createReadStream(file), ContentLength: SIZE }));
     const target = { bucket: BUCKET, key: KEY, size: SIZE };
     const adaptive = { partSizeBytes: OBJECT_SETTINGS.partSizeBytes.default, concurrency: OBJECT_SETTINGS.readConcurrency.default, parallelBelowMiBPerS: OBJECT_SETTINGS.parallelBelowMiBPerS.default };

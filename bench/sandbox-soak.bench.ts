@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { SandboxInfo } from '../sandbox/sandbox-info';
 import type { SoakStats } from './sandbox-soak-process';
+import { ask } from './stats';
 
 const { values } = parseArgs({
   args: process.argv.slice(2),
@@ -34,18 +35,12 @@ const child = fork(join(import.meta.dirname, 'sandbox-soak-process.ts'), [join(w
   execArgv: ['--import', 'tsx', '--expose-gc'],
   stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
 });
-const replies: ((m: Record<string, unknown>) => void)[] = [];
-child.on('message', (m) => replies.shift()?.(m as Record<string, unknown>));
-const reply = () => new Promise<Record<string, unknown>>((resolve) => replies.push(resolve));
-
-const info = (await reply()).info as SandboxInfo;
+const { info } = await new Promise<{ info: SandboxInfo }>((resolve) => child.once('message', (m) => resolve(m as { info: SandboxInfo })));
 const dashboard = new URL(info.dashboard!);
 const thing = info.things[0]!.name;
 
 async function stats(): Promise<SoakStats> {
-  const answer = reply();
-  child.send('stats');
-  return (await answer).stats as SoakStats;
+  return (await ask<{ stats: SoakStats }>(child, 'stats')).stats;
 }
 
 /** `n` event streams, read and discarded as a page would. */

@@ -10,7 +10,7 @@
  * a warm-up (a tenth of the deltas) and at the end. Targets: RSS growth <= 5 MB, no growth in
  * FDs, timers or listeners, every delta answered.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +22,7 @@ import { startTcpProxy } from '../test/helpers/agent-tcp-proxy';
 import { startSimulatedPlug } from '../test/helpers/tplink-simulator';
 import { sha256 } from '../test/helpers/agent-fixtures';
 import type { SoakStats } from './soak-agent-process';
+import { ask } from './stats';
 
 function flag(name: string, fallback: number): number {
   const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
@@ -33,13 +34,6 @@ const POLLS = flag('polls', 1_000);
 const DELTA_TIMEOUT_MS = 30_000;
 const THING = 'soak-hub';
 const BUCKET = 'soak';
-
-function request<T>(child: ChildProcess, msg: string): Promise<T> {
-  return new Promise((resolve) => {
-    child.once('message', (m) => resolve(m as T));
-    child.send(msg);
-  });
-}
 
 const timers = (s: SoakStats) => s.resources.Timeout ?? 0;
 const line = (what: string, s: SoakStats) =>
@@ -96,11 +90,11 @@ async function main(): Promise<void> {
         } else mqttProxy.cutAll();
       }
       await answered(hash);
-      if (i === warmUp) start = await request<SoakStats>(child, 'stats');
+      if (i === warmUp) start = await ask<SoakStats>(child, 'stats');
     }
     // The polls the run asked for (the plug is polled every 100 ms throughout).
-    for (let s = await request<SoakStats>(child, 'stats'); s.polls < POLLS; s = await request<SoakStats>(child, 'stats')) await new Promise((r) => setTimeout(r, 200));
-    const end = await request<SoakStats>(child, 'stats');
+    for (let s = await ask<SoakStats>(child, 'stats'); s.polls < POLLS; s = await ask<SoakStats>(child, 'stats')) await new Promise((r) => setTimeout(r, 200));
+    const end = await ask<SoakStats>(child, 'stats');
     start ??= end;
     const seconds = (performance.now() - t0) / 1000;
     console.log(`soak: ${DELTAS} deltas (${failing} failing on purpose), ${cuts} cuts/restarts (half broker restarts), ${end.polls} plug polls in ${seconds.toFixed(1)} s; every delta answered`);

@@ -20,7 +20,7 @@ import { createInterface, type Interface } from 'node:readline';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { DeviceServerStats } from '../sandbox/plugs/http-device-server';
-import { median, ms as fmtMs, quantile } from './stats';
+import { ask, median, ms as fmtMs, quantile } from './stats';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 100);
 const PER_ROUND = Number(process.env.BENCH_PER_ROUND ?? 10);
@@ -81,14 +81,9 @@ function startDeviceProcess(): Promise<{ child: ChildProcess; port: number }> {
 }
 
 /** The device's counters and its process's CPU time so far. */
-function deviceStats(child: ChildProcess): Promise<{ http: number; connections: number; cpuMs: number }> {
-  return new Promise((resolve) => {
-    child.once('message', (m) => {
-      const { stats, cpuMs } = m as { stats: DeviceServerStats; cpuMs: number };
-      resolve({ http: stats.http, connections: stats.connections, cpuMs });
-    });
-    child.send('stats');
-  });
+async function deviceStats(child: ChildProcess): Promise<{ http: number; connections: number; cpuMs: number }> {
+  const { stats, cpuMs } = await ask<{ stats: DeviceServerStats; cpuMs: number }>(child, 'stats');
+  return { http: stats.http, connections: stats.connections, cpuMs };
 }
 
 const ms = (x: number) => fmtMs(x, 3);

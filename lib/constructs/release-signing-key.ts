@@ -2,7 +2,7 @@ import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { AccountRootPrincipal, ArnPrincipal, PolicyDocument, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { grantsOnlyForAwsServices } from './kms-policy';
+import { grantsOnlyForAwsServices } from './notifications';
 
 export interface ReleaseSigningKeyProps {
   /** The IAM role or user (ARN) that publishes releases: the only principal that may sign. */

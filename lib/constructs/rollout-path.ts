@@ -1,4 +1,4 @@
-import { Aws, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, Validations } from 'aws-cdk-lib';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { CfnTopicRule } from 'aws-cdk-lib/aws-iot';
 import { SnsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
@@ -9,7 +9,7 @@ import { Construct } from 'constructs';
 import { rolloutFunctionEnvironment } from '../../core/jobs/config';
 import type { RolloutSettings } from '../../core/jobs/rollout-config';
 import { BundledFunction } from './bundled-function';
-import { bucketLogicalId } from './nag-ids';
+import { bucketLogicalId, iotArn } from './arns';
 
 export interface RolloutPathProps {
   readonly bucket: Bucket;
@@ -40,15 +40,13 @@ const JOB_IDS = 'sp-*';
 export class RolloutPath extends Construct {
   readonly createJobs: BundledFunction;
   readonly notifyEnd: BundledFunction;
-  readonly rule: CfnTopicRule;
 
   constructor(scope: Construct, id: string, props: RolloutPathProps) {
     super(scope, id);
-    const stack = Stack.of(this);
-    const thingArns = props.thingNames.map((name) => stack.formatArn({ service: 'iot', resource: 'thing', resourceName: name }));
-    const groupArns = props.thingGroups.map((name) => stack.formatArn({ service: 'iot', resource: 'thinggroup', resourceName: name }));
+    const thingArns = props.thingNames.map((name) => iotArn(this, 'thing', name));
+    const groupArns = props.thingGroups.map((name) => iotArn(this, 'thinggroup', name));
     const targets = [...thingArns, ...groupArns];
-    const jobArn = stack.formatArn({ service: 'iot', resource: 'job', resourceName: JOB_IDS });
+    const jobArn = iotArn(this, 'job', JOB_IDS);
     const environment = rolloutFunctionEnvironment({ targets, keyPrefix: props.keyPrefix, settings: props.settings, topicArn: props.topic.topicArn });
 
     this.createJobs = new BundledFunction(this, 'CreateJobs', {
@@ -81,14 +79,13 @@ export class RolloutPath extends Construct {
     });
     this.notifyEnd.fn.addToRolePolicy(new PolicyStatement({ sid: 'ListOurJobExecutions', actions: ['iot:ListJobExecutionsForJob'], resources: [jobArn] }));
     // DescribeJobExecution is authorised on the thing; group members are not known at synth time.
-    const anyThing = stack.formatArn({ service: 'iot', resource: 'thing', resourceName: '*' });
-    this.notifyEnd.fn.addToRolePolicy(new PolicyStatement({ sid: 'ReadFailedExecutions', actions: ['iot:DescribeJobExecution'], resources: [anyThing] }));
+    this.notifyEnd.fn.addToRolePolicy(new PolicyStatement({ sid: 'ReadFailedExecutions', actions: ['iot:DescribeJobExecution'], resources: [iotArn(this, 'thing', '*')] }));
     Validations.of(this.notifyEnd.role).acknowledge(
       { id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:job/${JOB_IDS}]`, reason: 'Lists executions of our jobs only (sp-<hash>).' },
       { id: 'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:thing/*]', reason: "Reads a failed execution's status details; the groups' members change at run time, and DescribeJobExecution is read-only." },
     );
 
-    this.rule = new CfnTopicRule(this, 'JobEnded', {
+    const rule = new CfnTopicRule(this, 'JobEnded', {
       topicRulePayload: {
         description: 'IoT job events (completed, canceled) to the roll-out notifier',
         awsIotSqlVersion: '2016-03-23',
@@ -97,6 +94,6 @@ export class RolloutPath extends Construct {
         actions: [{ lambda: { functionArn: this.notifyEnd.fn.functionArn } }],
       },
     });
-    this.notifyEnd.fn.addPermission('InvokeFromJobEventRule', { principal: new ServicePrincipal('iot.amazonaws.com'), sourceArn: this.rule.attrArn, sourceAccount: Aws.ACCOUNT_ID });
+    this.notifyEnd.fn.addPermission('InvokeFromJobEventRule', { principal: new ServicePrincipal('iot.amazonaws.com'), sourceArn: rule.attrArn, sourceAccount: Aws.ACCOUNT_ID });
   }
 }
