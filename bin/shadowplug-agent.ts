@@ -6,7 +6,7 @@
 import { Command } from 'commander';
 import { SHADOWPLUG_VERSION } from '../core/version';
 import { AGENT_DESCRIPTION, configureAgentCommand } from './commands/agent';
-import { addVersionEverywhere } from './version-option';
+import { addVersionEverywhere } from './commands/common';
 
 const program = configureAgentCommand(new Command('shadowplug-agent').description(AGENT_DESCRIPTION))
   .showHelpAfterError()

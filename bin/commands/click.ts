@@ -1,12 +1,9 @@
 /**
  * `shadowplug click`: press the button without a button.
- *
  * - Local: runs the real button handler in this process with a synthesised classic event and
  *   prints the outcome (`--plug [id=]host[:port][#outlet]`, else the BUTTON_* environment).
  * - MQTT (`--endpoint host:port --cert --key --ca-file`): publishes the classic payload on
  *   `iotbutton/<serial>` over MQTT/TLS like a real IoT button; exits 0 once the broker acknowledged.
- *
- * Heavy modules are imported inside the action so `shadowplug --help` stays instant.
  */
 import type { Command } from 'commander';
 import { CLICK_TYPES } from '../../core/button/click';

@@ -2,7 +2,7 @@
  * What the subcommands share: one way to report a failure, and the options that mean the same
  * in each of them. Light on purpose (every `--help` loads it).
  */
-import { InvalidArgumentError, Option } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { CLICK_TYPES } from '../../core/button/click';
 
 /** `shadowplug <command>: <first line>` on stderr (and `{ error }` on stdout under --json), exit status 1. */
@@ -12,6 +12,12 @@ export async function reportFailure(command: string, err: unknown, json = false)
   if (json) console.log(JSON.stringify({ error: err instanceof ShadowplugError ? err.toJSON() : { name: 'Error', message } }));
   console.error(`shadowplug ${command}: ${message.split('\n')[0]}`);
   process.exitCode = 1;
+}
+
+/** `--version` on every command and subcommand, not only the top one (`shadowplug agent --version`). */
+export function addVersionEverywhere(command: Command, version: string): void {
+  command.version(version, '-V, --version', 'print the shadowplug version');
+  for (const sub of command.commands) addVersionEverywhere(sub, version);
 }
 
 export function positiveInt(value: string): number {
