@@ -1,15 +1,11 @@
 /**
  * `npm run bench -- agent-download`: the device agent's download of a 1 GiB object from the local
- * S3 server (SHA-256 while writing, fsync, verify, rename) against a plain download of the same
- * object (GetObject piped to a file: no hash, no fsync), interleaved, best of BENCH_ROUNDS (3).
- * Targets: agent time ≤ 1.15 × plain; peak RSS ≤ 128 MB.
+ * S3 server (SHA-256 while writing, fsync, verify, rename) against a plain GetObject piped to a
+ * file, interleaved, best of BENCH_ROUNDS (3). Targets: agent time ≤ 1.15 × plain; peak RSS ≤ 128 MB.
  *
- * Three processes, so each number is its own: the S3 server (this file with `serve`, under tsx),
- * and for every single download a fresh client process (this file bundled by esbuild into plain
- * JavaScript, as a deployed device runs it, with `client`), whose peak RSS is its own high-water
- * mark (VmHWM, see peakRssBytes). A second table
- * repeats it through a 1 Gbit/s link (BENCH_LINK bytes/s; 0 skips it), closer to a device's
- * download from S3 than loopback. Everything binds 127.0.0.1; the big files are removed at the end.
+ * The S3 server runs in its own process (`serve`), and every download in a fresh one (`client`:
+ * this file bundled into plain JavaScript, as a device runs it), so each peak RSS is its own. A
+ * second table repeats it through a 1 Gbit/s link (BENCH_LINK bytes/s; 0 skips it).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createReadStream, createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -45,7 +41,7 @@ interface Sample {
   maxRss: number;
 }
 
-/** The server: a local S3 server holding a SIZE-byte object; prints its endpoint and the object's hash. */
+/** A local S3 server holding a SIZE-byte object; prints its endpoint and the object's hash. */
 async function serve(dir: string): Promise<void> {
   const { startLocalS3 } = (await import(LOCAL_S3_MODULE)) as typeof LocalS3Module;
   const s3 = await startLocalS3({ dir: join(dir, 's3'), buckets: [BUCKET] });

@@ -1,15 +1,11 @@
 /**
- * `npm run bench -- agent-install`: the installed agent (dist/shadowplug-agent.mjs copied alone
- * into an empty directory, run with `node`) against running it from a clone through `npx`:
- *
+ * `npm run bench -- agent-install`: the installed agent (dist/shadowplug-agent.mjs alone in an
+ * empty directory, run with `node`) against running it from a clone through `npx`:
  *  - bundle size, target ≤ 1.5 MB;
- *  - start → "mqtt connected" (the sandbox's IoT Core stand-in, mutual TLS), median of RUNS fresh
- *    processes per variant, interleaved; target bundle ≤ 0.35 × the npx path as it was (tsx
- *    compiling the TypeScript at every start: the old launcher, reproduced here);
- *  - peak RSS (VmHWM) of the agent process one second after connecting, and of the whole tree
- *    (npm + sh + node under npx); target bundle ≤ 90 MB.
- *
- * Prints numbers and ratios; it asserts nothing.
+ *  - start → "mqtt connected" (the sandbox's IoT Core stand-in), median of RUNS fresh processes per
+ *    variant, interleaved; target bundle ≤ 0.35 × the old npx path (tsx compiling at every start);
+ *  - peak RSS (VmHWM) of the agent one second after connecting, and of the whole process tree;
+ *    target bundle ≤ 90 MB.
  */
 import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';

@@ -1,15 +1,10 @@
 /**
  * Fleets: `npm run bench -- fleet`.
- *
- * 1. The whole sandbox with its devices in one thing group (`--group fleet`, so every upload goes
- *    through the group look-up and the queued fan-out): one 1 MB upload until every device has
- *    verified it, with 200 and then 1,000 devices in the same run; both times and their ratio.
- * 2. The fan-out alone against the sandbox's data plane, 10,000 things: shadow writes per second
- *    at the default rate and at 4,000/s, and at 4,000/s against a data plane that answers 429
- *    above 1,000/s (as AWS does above its quota); every shadow checked afterwards.
- * 3. The object function's peak RSS resolving a 10,000-thing group and enqueueing its batches
- *    (on moto's SQS), in a process of its own (bench/fleet-object-process.ts).
- *
+ * 1. The sandbox with its devices in one thing group (every upload through the group look-up and
+ *    the queued fan-out): one 1 MB upload until every device verified it, 200 then 1,000 devices.
+ * 2. The fan-out alone, 10,000 things: shadow writes per second at the default rate, at 4,000/s,
+ *    and at 4,000/s against a data plane that answers 429 above 1,000/s; every shadow checked.
+ * 3. The object function's peak RSS resolving a 10,000-thing group and enqueueing its batches.
  *   FLEET_SIZES=200,1000 (empty: no sandbox runs) FLEET_FANOUT_THINGS=10000 FLEET_SKIP_DEFAULT_RATE=1 (skip the ~100 s run)
  *   FLEET_SKIP_FANOUT=1 (no fan-out runs) FLEET_AGENT_THREADS=0,1 (the sizes with each count of agent threads)
  *   FLEET_PROFILE=<dir> (a .cpuprofile of this process per delivery)

@@ -1,17 +1,12 @@
 /**
  * `npm run bench -- object-hash`: hashing a 1 GiB object served by the local S3 server.
- *
- *  (a) the Lambda's `hashObject` with its defaults (HeadObject, then the adaptive reader: one
- *      stream, switching to parallel ranged GETs when that stream is slow) vs `sha256sum`;
+ *  (a) the Lambda's `hashObject` with its defaults (one stream, switching to parallel ranged GETs
+ *      when that stream is slow) vs `sha256sum`;
  *  (b) the same vs a plain single-stream GetObject that hashes nothing (target: hashing adds ≤ 10 %);
- *  (c) every connection throttled to 50 MB/s by bench/throttle-proxy.ts: one stream vs the same
- *      adaptive `hashObject` (target ≥ 3×).
- * For comparison, ranged-from-the-start reads (the reader before it was adaptive) run too.
- * Peak RSS of this process (the client side) is printed per phase, and of fresh processes that only
- * hash, adaptive and ranged (target ≤ 256 MB).
- *
- * The S3 server and the proxy run in a child process (this file with `serve`), so the client's
- * numbers are its own. Everything binds 127.0.0.1; the temp files are removed at the end.
+ *  (c) every connection throttled to 50 MB/s: one stream vs the same `hashObject` (target ≥ 3×).
+ * Ranged-from-the-start reads (the reader before it was adaptive) run too, for comparison. Peak RSS
+ * of this client process per phase, and of fresh processes that only hash (target ≤ 256 MB). The
+ * S3 server and the proxy run in a child process (`serve`), so the client's numbers are its own.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';

@@ -1,11 +1,9 @@
 /**
  * `npm run bench -- sandbox-soak [--streams=100] [--uploads=1000] [--warmup=50]`: the sandbox
- * process (its own, with its one in-process agent) under `streams` dashboard event streams held
- * open at once and `uploads` uploads through the dashboard, each installed by the agent. The
- * streams are all dropped and opened again every tenth of the run, as pages reloading. Prints the
- * sandbox process's RSS, heap, open file descriptors, listeners and live handles after a warm-up
- * and at the end (both after a full GC, with no stream open), and checks them against the targets:
- * RSS growth ≤ 5 MB, no growth in descriptors, listeners or handles. Not a test: it measures.
+ * process under `streams` dashboard event streams (all reopened every tenth of the run, as pages
+ * reloading) and `uploads` uploads through the dashboard, each installed by its agent. Its RSS,
+ * heap, descriptors, listeners and handles after a warm-up and at the end (after a full GC, no
+ * stream open); targets: RSS growth ≤ 5 MB, no growth in the others.
  */
 import { fork } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -112,11 +110,7 @@ async function run(count: number, streamCount: number, first: number, samples?: 
 const mb = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MB`;
 const handles = (s: SoakStats) => Object.values(s.resources).reduce((a, b) => a + b, 0);
 
-/**
- * Idle keep-alive connections (this process's fetch, the dashboard's S3 client) are closed by the
- * servers after their keep-alive timeout (5 s): measure after that, so both samples see the same
- * steady state and what is left is what leaked.
- */
+/** Past the servers' keep-alive timeout (5 s) idle connections are closed: what is left then leaked. */
 const quiet = () => new Promise((r) => setTimeout(r, 6_000));
 
 try {

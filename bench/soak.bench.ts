@@ -1,14 +1,10 @@
 /**
  * Long-running health of one agent: `npm run bench -- soak [--deltas=N] [--restarts=N] [--polls=N]`
- * (defaults 10,000 deltas, 500 broker restarts or connection cuts, 1,000 plug polls).
- *
- * One agent (its own process, bench/soak-agent-process.ts) against the IoT Core stand-in and the
- * local S3: each delta is a small upload written into `desired.s3` (every 10th with a wrong hash,
- * failing on purpose) and waits until the shadow answers it (reported hash, or an error naming
- * the hash); between deltas the MQTT connection is cut or the broker restarted, alternately; a
- * simulated plug is polled every 20 ms. Memory, open FDs, timers and listeners are sampled after
- * a warm-up (a tenth of the deltas) and at the end. Targets: RSS growth <= 5 MB, no growth in
- * FDs, timers or listeners, every delta answered.
+ * (defaults 10,000 deltas, 500 broker restarts or connection cuts, 1,000 plug polls). Each delta is
+ * a small upload in `desired.s3` (every 10th with a wrong hash, failing on purpose), answered
+ * before the next; between deltas the connection is cut or the broker restarted, alternately; a
+ * simulated plug is polled throughout. Targets, after a warm-up of a tenth of the deltas: RSS
+ * growth <= 5 MB, no growth in FDs, timers or listeners, every delta answered.
  */
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -2,7 +2,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
 
 /** The q-quantile by nearest rank (q = 0.95 is p95); xs need not be sorted. */
 export function quantile(xs: readonly number[], q: number): number {
@@ -53,6 +53,15 @@ export function procCpuSeconds(statFile: string): number {
   } catch {
     return 0;
   }
+}
+
+/** This process after a full GC (under --expose-gc): memory, open descriptors, and live handles and requests by type. */
+export function processHealth(): { rssBytes: number; heapUsedBytes: number; externalBytes: number; fds: number; resources: Record<string, number> } {
+  globalThis.gc?.();
+  const resources: Record<string, number> = {};
+  for (const r of process.getActiveResourcesInfo()) resources[r] = (resources[r] ?? 0) + 1;
+  const { rss, heapUsed, external } = process.memoryUsage();
+  return { rssBytes: rss, heapUsedBytes: heapUsed, externalBytes: external, fds: readdirSync('/proc/self/fd').length, resources };
 }
 
 /** Sends `message` to a child process and resolves with its next message. */

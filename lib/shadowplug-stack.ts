@@ -16,11 +16,7 @@ import { RolloutPath } from './constructs/rollout-path';
 import type { StackSettings } from './context';
 import { buttonFunction, objectEnvironment } from './function-settings';
 
-/**
- * The whole system in one stack: a click switches the plug, an upload reaches the devices.
- * Environment-agnostic (account and region come from the deploying credentials), so it
- * synthesises offline.
- */
+/** The whole system in one stack, environment-agnostic so it synthesises offline. */
 export class ShadowplugStack extends Stack {
   readonly notifications: Notifications;
   readonly buttonPath: ButtonPath;
@@ -172,10 +168,8 @@ export class ShadowplugStack extends Stack {
 }
 
 /**
- * The device's command line, with the account's endpoints looked up in place by the AWS CLI
- * (`describe-endpoint`), so it runs as printed wherever the CLI has credentials. It runs the
- * installed agent with the paths docs/install.md installs to (not `npx`, which outside a clone
- * would fetch an unrelated package of that name).
+ * The device's command line: the endpoints looked up in place by the AWS CLI, the installed agent
+ * with docs/install.md's paths (not `npx`, which outside a clone fetches an unrelated package).
  */
 export function agentCommandLine(roleAlias: string, thingName: string, settings: Pick<StackSettings, 'shadowProperty' | 'shadowName' | 'rollout'> & { trustedKey?: boolean }): string {
   const endpoint = (type: string): string =>

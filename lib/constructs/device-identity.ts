@@ -15,14 +15,13 @@ export interface DeviceIdentityProps {
   readonly thingNames: readonly string[];
   /** The device's shadow: classic when undefined. */
   readonly shadowName?: string;
-  /** The files bucket the device downloads from. */
   readonly bucket: IBucket;
   /** The prefix uploads live under ('' = the whole bucket). */
   readonly keyPrefix: string;
   /** Devices may read only `<keyPrefix>things/<own thing name>/...`. */
   readonly scopeObjectsPerThing: boolean;
   readonly credentialDurationSeconds: number;
-  /** Thing name → existing certificate to attach the policy and the thing to. */
+  /** Thing name → existing certificate ARN. */
   readonly certificates: Readonly<Record<string, string>>;
   /** Relay mode: the hubs also get and update their own `plug-*` shadows. */
   readonly plugShadows?: boolean;
@@ -30,11 +29,7 @@ export interface DeviceIdentityProps {
   readonly rolloutPrefix?: string;
 }
 
-/**
- * What a device is in AWS: its thing, an IoT policy that lets it be only itself (its own client
- * id, its own shadow's topics), and a role alias through which its certificate buys short-lived
- * credentials to read the files bucket.
- */
+/** A device in AWS: its thing, a policy that lets it be only itself, and a role alias to buy download credentials. */
 export class DeviceIdentity extends Construct {
   readonly policy: CfnPolicy;
   readonly roleAlias: CfnRoleAlias;

@@ -27,10 +27,8 @@ export const WORKER_CONCURRENCY = WORKER_INSTANCES;
 const WORKER_TIMEOUT = Duration.seconds(90);
 
 /**
- * The fan-out for fleets named by thing groups: the queue of batches the object function puts
- * there past its threshold, the worker that writes them under the configured rate (partial batch
- * responses, at most WORKER_CONCURRENCY at once), the dead-letter queue with its alarm, and the
- * small bucket where the worker counts finished batches to send one summary per upload.
+ * For fleets named by thing groups: the queue of batches, the rate-limited worker that writes them,
+ * its dead-letter queue, and the bucket where it counts finished batches (one summary per upload).
  */
 export class FanOut extends Construct {
   readonly queue: Queue;

@@ -16,7 +16,6 @@ export interface FilePathProps {
   readonly thingNames: readonly string[];
   /** Members of thing groups are targets too: their names are known only per upload, so any thing's shadow (this shadow name only). */
   readonly anyThing?: boolean;
-  /** A named shadow instead of the classic one. */
   readonly shadowName?: string;
   /** Only keys under this prefix reach the function ('' = the whole bucket). */
   readonly keyPrefix: string;
@@ -35,7 +34,6 @@ export class FilePath extends Construct {
   readonly bucket: Bucket;
   readonly accessLogs: Bucket;
   readonly handler: BundledFunction;
-  /** S3 events that failed every attempt of the function, kept 14 days to be replayed. */
   readonly failedEvents: ReplayableQueue;
   /** Where failed events are moved to be run again. */
   readonly replay: Queue;

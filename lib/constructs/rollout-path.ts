@@ -28,14 +28,11 @@ export interface RolloutPathProps {
 const JOB_IDS = 'sp-*';
 
 /**
- * Roll-out mode: upload under `keyPrefix` → bucket event → upload-to-job function → CreateJob for
- * the fleet (the stack's things and thing groups, as the shadow path reaches them) with the configured roll-out, abort and timeout. IoT's job events
- * (`$aws/events/job/<id>/completed|canceled`) → topic rule → rollout-ended function → one SNS
- * message naming the failed devices and their codes. Job events are an account setting with no
- * CloudFormation resource: `aws iot update-event-configurations --event-configurations
- * '{"JOB":{"Enabled":true}}'` turns them on once (the stack's RolloutEventsCommand output).
- * Devices download with their own credentials, as on the shadow path, so no presigned-URL role
- * exists and the function may pass no role at all.
+ * Roll-out mode: upload under `keyPrefix` → upload-to-job function → CreateJob for the fleet; IoT's
+ * job events (completed, canceled) → topic rule → rollout-ended function → one SNS message naming
+ * the failed devices. Job events are an account setting with no CloudFormation resource (the
+ * stack's RolloutEventsCommand output turns them on). Devices download with their own credentials,
+ * so the function may pass no role at all.
  */
 export class RolloutPath extends Construct {
   readonly createJobs: BundledFunction;
