@@ -9,8 +9,7 @@ import type { Command } from 'commander';
 import { CLICK_TYPES } from '../../core/button/click';
 import { logLevelSetting } from '../../core/settings/log-level';
 import type { LogLevel } from '../../core/logger';
-import { settingOption } from './setting-option';
-import { clickTypeOption, collect } from './common';
+import { clickTypeOption, collect, settingOption } from './common';
 
 export const DEFAULT_CLICK_SERIAL = 'G030CLI000000001';
 

@@ -5,8 +5,7 @@ import type { SandboxCliFlags } from '../../sandbox/cli';
 import type { ClickType } from '../../core/button/click';
 import { SANDBOX_SETTINGS as S } from '../../sandbox/cli-settings';
 import type { Setting } from '../../core/settings/schema';
-import { describedOption, settingOption } from './setting-option';
-import { clickTypeOption, collect, releaseOptions, reportFailure, tplinkAccountOptions, type ReleaseFlags, type TplinkAccountFlags } from './common';
+import { clickTypeOption, collect, describedOption, releaseOptions, reportFailure, settingOption, tplinkAccountOptions, type ReleaseFlags, type TplinkAccountFlags } from './common';
 
 /**
  * Options shared with `sandbox` (--dir, --json) may be parsed by either command: prefer the

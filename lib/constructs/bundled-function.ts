@@ -1,11 +1,13 @@
 import { fileURLToPath } from 'node:url';
 import { RemovalPolicy, Validations, type Duration } from 'aws-cdk-lib';
-import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing, type FunctionProps } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { lazyModuleFile } from '../lazy-modules';
+import { bucketLogicalId } from './arns';
 
 /** The repository root: NodejsFunction resolves entries and the lock file from here. */
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -112,5 +114,15 @@ export class BundledFunction extends Construct {
       reason:
         'Pinned to nodejs22.x, a Lambda-supported LTS: the project is built and tested on Node 20–22; moving to a newer runtime is a deliberate, tested change.',
     });
+  }
+
+  /**
+   * Read any object under `prefix`, by version too (`reason` acknowledges the wildcard); and
+   * ListBucket, without which S3 answers a deleted object 403, not 404 ("gone" vs "denied, retry").
+   */
+  grantObjectReads(bucket: IBucket, prefix: string, sid: string, reason: string): void {
+    this.fn.addToRolePolicy(new PolicyStatement({ sid, actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [bucket.arnForObjects(`${prefix}*`)] }));
+    this.fn.addToRolePolicy(new PolicyStatement({ sid: 'TellMissingFromDenied', actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
+    Validations.of(this.role).acknowledge({ id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${bucketLogicalId(bucket)}.Arn>/${prefix}*]`, reason });
   }
 }

@@ -8,7 +8,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { BundledFunction } from './bundled-function';
-import { bucketLogicalId, shadowArn } from './arns';
+import { shadowArn } from './arns';
 import { ReplayableQueue } from './alarms';
 
 export interface FilePathProps {
@@ -116,22 +116,12 @@ export class FilePath extends Construct {
   }
 
   private grantReadsAndShadows(props: FilePathProps): void {
-    this.handler.fn.addToRolePolicy(
-      new PolicyStatement({
-        sid: 'ReadAnnouncedObjects',
-        actions: ['s3:GetObject', 's3:GetObjectVersion'],
-        resources: [this.bucket.arnForObjects(`${props.keyPrefix}*`)],
-      }),
+    this.handler.grantObjectReads(
+      this.bucket,
+      props.keyPrefix,
+      'ReadAnnouncedObjects',
+      'Any uploaded key may need hashing: object-level read (GetObject/GetObjectVersion only) on the files bucket, limited to the configured prefix.',
     );
-    // Without ListBucket, S3 answers a deleted object with 403 instead of 404, and the function
-    // could not tell "gone, skip it" from "denied, retry".
-    this.handler.fn.addToRolePolicy(
-      new PolicyStatement({ sid: 'TellMissingFromDenied', actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn] }),
-    );
-    Validations.of(this.handler.role).acknowledge({
-      id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${bucketLogicalId(this.bucket)}.Arn>/${props.keyPrefix}*]`,
-      reason: 'Any uploaded key may need hashing: object-level read (GetObject/GetObjectVersion only) on the files bucket, limited to the configured prefix.',
-    });
 
     this.handler.fn.addToRolePolicy(
       new PolicyStatement({

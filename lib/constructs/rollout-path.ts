@@ -9,7 +9,7 @@ import { Construct } from 'constructs';
 import { rolloutFunctionEnvironment } from '../../core/jobs/config';
 import type { RolloutSettings } from '../../core/jobs/rollout-config';
 import { BundledFunction } from './bundled-function';
-import { bucketLogicalId, iotArn } from './arns';
+import { iotArn } from './arns';
 
 export interface RolloutPathProps {
   readonly bucket: Bucket;
@@ -57,14 +57,14 @@ export class RolloutPath extends Construct {
     });
     const filter = props.keyPrefix === '' ? [] : [{ prefix: props.keyPrefix }];
     props.bucket.addEventNotification(EventType.OBJECT_CREATED, new LambdaDestination(this.createJobs.fn), ...filter);
-    this.createJobs.fn.addToRolePolicy(new PolicyStatement({ sid: 'ReadReleases', actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [props.bucket.arnForObjects(`${props.keyPrefix}*`)] }));
-    this.createJobs.fn.addToRolePolicy(new PolicyStatement({ sid: 'TellMissingFromDenied', actions: ['s3:ListBucket'], resources: [props.bucket.bucketArn] }));
+    const reason = 'Any uploaded release may need hashing: object-level read on the files bucket, limited to the roll-out prefix.';
+    this.createJobs.grantObjectReads(props.bucket, props.keyPrefix, 'ReadReleases', reason);
     // CreateJob is authorised on the job and on each target: our job ids, the configured things and groups only.
     this.createJobs.fn.addToRolePolicy(new PolicyStatement({ sid: 'CreateJobsForTheFleet', actions: ['iot:CreateJob'], resources: [jobArn, ...targets] }));
-    Validations.of(this.createJobs.role).acknowledge(
-      { id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${bucketLogicalId(props.bucket)}.Arn>/${props.keyPrefix}*]`, reason: 'Any uploaded release may need hashing: object-level read on the files bucket, limited to the roll-out prefix.' },
-      { id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:job/${JOB_IDS}]`, reason: 'Job ids are made per upload (sp-<hash>): the function may create only jobs named so.' },
-    );
+    Validations.of(this.createJobs.role).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:job/${JOB_IDS}]`,
+      reason: 'Job ids are made per upload (sp-<hash>): the function may create only jobs named so.',
+    });
 
     this.notifyEnd = new BundledFunction(this, 'NotifyEnd', {
       entry: 'lambda/rollout-ended.ts',
