@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { SandboxInfo } from '../sandbox/sandbox-info';
 import type { SoakStats } from './sandbox-soak-process';
-import { ask } from './stats';
+import { ask, pool } from './stats';
 
 const { values } = parseArgs({
   args: process.argv.slice(2),
@@ -56,10 +56,6 @@ function openStreams(n: number): Promise<ClientRequest[]> {
   );
 }
 
-function closeStreams(streams: ClientRequest[]): void {
-  for (const s of streams) s.destroy();
-}
-
 async function upload(i: number): Promise<string> {
   const body = randomBytes(1024);
   const res = await fetch(new URL(`/api/upload?name=soak-${i % NAMES}.bin`, dashboard), { method: 'POST', headers: { Origin: dashboard.origin }, body });
@@ -81,30 +77,25 @@ async function settled(hash: string): Promise<void> {
 
 async function run(count: number, streamCount: number, first: number, samples?: SoakStats[]): Promise<void> {
   let streams = await openStreams(streamCount);
-  let next = 0;
   const reopenEvery = Math.max(1, Math.floor(count / 10));
   // One reopening at a time (workers reach the mark together), so no set of streams is lost.
   let reopening: Promise<void> = Promise.resolve();
   const reopen = () => {
     reopening = reopening.then(async () => {
       if (samples) samples.push(await stats());
-      closeStreams(streams);
+      for (const s of streams) s.destroy();
       streams = await openStreams(streamCount);
     });
     return reopening;
   };
-  const worker = async () => {
-    while (next < count) {
-      const i = next++;
-      await upload(first + i);
-      if ((i + 1) % reopenEvery === 0) await reopen();
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  await pool(count, CONCURRENCY, async (i) => {
+    await upload(first + i);
+    if ((i + 1) % reopenEvery === 0) await reopen();
+  });
   await reopening;
   // Concurrent uploads of different keys end in no defined order: one more, alone, is the last.
   await settled(await upload(first + count));
-  closeStreams(streams);
+  for (const s of streams) s.destroy();
 }
 
 const mb = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MB`;

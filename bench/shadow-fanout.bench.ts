@@ -13,7 +13,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { UpdateThingShadowCommand } from '@aws-sdk/client-iot-data-plane';
 import { startIotCore } from '../sandbox/iot-core';
 import { shadowTopics } from '../core/shadow/topics';
-import { quantile } from './stats';
+import { pool, quantile } from './stats';
 
 const THINGS = Number(process.env.SHADOW_FANOUT_THINGS ?? 500);
 const UPDATES = Number(process.env.SHADOW_FANOUT_UPDATES ?? 20);
@@ -25,15 +25,6 @@ interface Result {
   rate: number;
   median: number;
   p99: number;
-}
-
-async function pool(total: number, concurrency: number, task: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < total) await task(next++);
-    }),
-  );
 }
 
 function rawUpdate(agent: Agent, port: number, thing: string, seq: number): Promise<void> {

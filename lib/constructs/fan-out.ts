@@ -21,9 +21,7 @@ export interface FanOutProps {
 }
 
 /** Deliveries of a batch before it moves to the dead-letter queue. */
-export const MAX_RECEIVE_COUNT = 5;
-/** Worker instances at once (the event source's minimum): the configured rate is split between them. */
-export const WORKER_CONCURRENCY = WORKER_INSTANCES;
+const MAX_RECEIVE_COUNT = 5;
 const WORKER_TIMEOUT = Duration.seconds(90);
 
 /**
@@ -71,7 +69,7 @@ export class FanOut extends Construct {
       },
       tracing: props.tracing,
     });
-    this.worker.fn.addEventSource(new SqsEventSource(this.queue, { batchSize: 5, reportBatchItemFailures: true, maxConcurrency: WORKER_CONCURRENCY }));
+    this.worker.fn.addEventSource(new SqsEventSource(this.queue, { batchSize: 5, reportBatchItemFailures: true, maxConcurrency: WORKER_INSTANCES }));
     progress.grantReadWrite(this.worker.role);
     // Group members are known only when an upload is handled: any thing's shadow, this shadow name only.
     this.worker.fn.addToRolePolicy(
