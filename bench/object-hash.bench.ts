@@ -42,7 +42,7 @@ async function serve(dir: string): Promise<void> {
 }
 
 /** A fresh process that only hashes the object: its peak RSS is what a Lambda would see (plus tsx). */
-async function hashInFreshProcess(endpoint: string, parallelBelowMiBPerS: number): Promise<void> {
+async function hashInFreshProcess(endpoint: string): Promise<void> {
   const client = new S3Client(localS3ClientConfig(endpoint, { accessKeyId: LOCAL_S3_ACCESS_KEY_ID, secretAccessKey: LOCAL_S3_SECRET_ACCESS_KEY }));
   const before = process.memoryUsage.rss();
   let peak = before;
@@ -50,7 +50,7 @@ async function hashInFreshProcess(endpoint: string, parallelBelowMiBPerS: number
   const { hash } = await hashObject(client, { bucket: BUCKET, key: KEY, size: SIZE }, {
     partSizeBytes: OBJECT_SETTINGS.partSizeBytes.default,
     concurrency: OBJECT_SETTINGS.readConcurrency.default,
-    parallelBelowMiBPerS,
+    parallelBelowMiBPerS: OBJECT_SETTINGS.parallelBelowMiBPerS.default,
   });
   clearInterval(sampler);
   peak = Math.max(peak, process.memoryUsage.rss());
@@ -129,8 +129,7 @@ function printRatios(best: Eight<Measured>, freshRss: Rss, freshRanged: Rss, pea
 
 /** Hashes the object in a fresh process (`rss`) with the default threshold; its hash must be one of `hashes`. */
 async function hashFresh(via: string, hashes: Set<string | undefined>): Promise<Rss> {
-  const threshold = String(OBJECT_SETTINGS.parallelBelowMiBPerS.default);
-  const fresh = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), 'rss', via, threshold], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const fresh = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), 'rss', via], { stdio: ['ignore', 'pipe', 'inherit'] });
   const rss = JSON.parse(await firstLine(fresh, 'rss process')) as Rss & { hash: string };
   if (!hashes.has(rss.hash)) throw new Error(`fresh process hash differs: ${rss.hash}`);
   return rss;
@@ -224,5 +223,5 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[2] === 'serve') await serve(process.argv[3]!);
-else if (process.argv[2] === 'rss') await hashInFreshProcess(process.argv[3]!, Number(process.argv[4] ?? OBJECT_SETTINGS.parallelBelowMiBPerS.default));
+else if (process.argv[2] === 'rss') await hashInFreshProcess(process.argv[3]!);
 else await main();
