@@ -1,12 +1,8 @@
 /**
- * Download one object to its final path so that only a verified file ever appears there, in three
- * steps: resume what an earlier attempt left (re-hash the partial file from disk), fetch the rest
- * (a Range request pinned to the saved ETag, written in batches while a SHA-256 runs over the same
- * bytes, the size limit enforced as bytes arrive), verify and install (fsync, compare with the
- * desired hash, rename, fsync the directory).
- *
- * The partial file and its sidecar (partial-store.ts) stay on disk when a download is interrupted,
- * so the next attempt for the same object (also after a restart) resumes.
+ * Download one object so that only a verified file ever appears at its final path: resume what an
+ * earlier attempt left (re-hashed from disk), fetch the rest (a Range request pinned to the saved
+ * ETag, hashed and size-checked as bytes arrive), verify and install (fsync, compare, rename,
+ * fsync the directory). An interrupted download keeps its partial file (partial-store.ts).
  */
 import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -17,8 +13,6 @@ import { fsyncDir, removeIfExists } from './fs-atomic';
 import { discardOtherPartials, discardPartial, partialPaths, readPartialMeta, sameTarget, writePartialMeta, type PartialFiles, type PartialMeta } from './partial-store';
 import type { GetObjectResult, ObjectSource } from './s3-source';
 import { StreamHash } from './stream-hash';
-
-export { discardPartial, partialPaths } from './partial-store';
 
 export interface DownloadRequest {
   bucket: string;
@@ -33,11 +27,10 @@ export interface DownloadRequest {
   /** Where the verified file goes (its directory must exist). */
   finalPath: string;
   signal?: AbortSignal;
-  /** Called as bytes arrive: bytes present in the partial file so far and the total when known. */
+  /** Bytes in the partial file so far, and the total when known. */
   onProgress?: (bytes: number, total: number | undefined) => void;
   /** Give up on a connection that delivers nothing for this long (default 60 s); the partial is kept. */
   idleTimeoutMs?: number;
-  /** The file system (default node:fs/promises; tests make it fail). */
   fs?: AgentFs;
 }
 
@@ -69,6 +62,8 @@ interface Context {
   /** `s3://bucket/key`, for messages. */
   where: string;
   fs: AgentFs;
+  /** Remove the partial file and its sidecar (the next attempt starts over). */
+  discard: () => Promise<void>;
 }
 
 function cancelled(signal: AbortSignal | undefined): CancelledError {
@@ -88,7 +83,8 @@ function installFailure(what: string, path: string, err: unknown): AgentError {
 
 /** Download, verify and install. Throws a typed AgentError; on failure nothing is at `finalPath` that was not there before. */
 export async function downloadObject(source: ObjectSource, req: DownloadRequest): Promise<DownloadResult> {
-  const ctx: Context = { req, files: partialPaths(req.finalPath, req.hash), where: `s3://${req.bucket}/${req.key}`, fs: req.fs ?? nodeFs };
+  const discard = () => discardPartial(req.finalPath, req.hash);
+  const ctx: Context = { req, files: partialPaths(req.finalPath, req.hash), where: `s3://${req.bucket}/${req.key}`, fs: req.fs ?? nodeFs, discard };
   if (req.size !== undefined && req.size > req.maxSize) throw new ObjectTooLargeError(ctx.where, req.size, req.maxSize, 'declared');
   try {
     await discardOtherPartials(req.finalPath, req.hash);
@@ -142,7 +138,7 @@ async function fetchRest(source: ObjectSource, ctx: Context, p: Progress): Promi
   }
 }
 
-async function request(source: ObjectSource, { req, where }: Context, p: Progress): Promise<GetObjectResult> {
+async function request(source: ObjectSource, { req, where, discard }: Context, p: Progress): Promise<GetObjectResult> {
   const resuming = p.offset > 0;
   try {
     return await source(
@@ -159,7 +155,7 @@ async function request(source: ObjectSource, { req, where }: Context, p: Progres
     if (req.signal?.aborted) throw cancelled(req.signal);
     // The object changed under our partial (412) or the partial is past its end (416): start over.
     if (resuming && err instanceof DownloadError && (err.code === 'S3_OBJECT_CHANGED' || err.code === 'S3_INVALID_RANGE')) {
-      await discardPartial(req.finalPath, req.hash);
+      await discard();
       throw new DownloadError(`${where}: the object changed since the interrupted download; starting over`, { code: err.code, retryable: true, cause: err });
     }
     throw err;
@@ -170,7 +166,7 @@ async function request(source: ObjectSource, { req, where }: Context, p: Progres
  * Room for `needed` more bytes where the partial file goes, before the first of them is written;
  * else the partial is removed (it only fills the disk) and DISK_FULL says how much is missing.
  */
-async function ensureSpace({ req, fs }: Context, needed: number): Promise<void> {
+async function ensureSpace({ req, fs, discard }: Context, needed: number): Promise<void> {
   const dir = dirname(req.finalPath);
   let free: number;
   try {
@@ -179,14 +175,14 @@ async function ensureSpace({ req, fs }: Context, needed: number): Promise<void> 
     return; // no statfs here (some FUSE file systems): ENOSPC while writing still says so
   }
   if (free >= needed) return;
-  await discardPartial(req.finalPath, req.hash);
+  await discard();
   throw new DiskFullError(dir, needed, free);
 }
 
 /** ENOSPC while writing: the partial goes (it only fills the disk), and DISK_FULL says what was needed. */
-async function diskFull({ req, fs }: Context, p: Progress, written: number, err: unknown): Promise<DiskFullError> {
+async function diskFull({ req, fs, discard }: Context, p: Progress, written: number, err: unknown): Promise<DiskFullError> {
   const dir = dirname(req.finalPath);
-  await discardPartial(req.finalPath, req.hash).catch(() => undefined);
+  await discard().catch(() => undefined);
   const free = await freeBytes(fs, dir).catch(() => 0);
   // Unknown size: at least one byte more than fitted, so a retry waits for the space to grow.
   return new DiskFullError(dir, p.total ?? Math.max(written, free) + 1, free, err);
@@ -194,11 +190,11 @@ async function diskFull({ req, fs }: Context, p: Progress, written: number, err:
 
 /** Is the answer the rest of the same object, of an acceptable size? Saves what the sidecar learns. */
 async function acceptResponse(ctx: Context, p: Progress, res: GetObjectResult): Promise<void> {
-  const { req, files, where } = ctx;
+  const { req, files, where, discard } = ctx;
   const changed = p.offset > 0 && p.meta.etag !== undefined && res.etag !== undefined && res.etag !== p.meta.etag;
   if (res.start !== p.offset || changed) {
     if (res.start !== 0 || changed) {
-      await discardPartial(req.finalPath, req.hash);
+      await discard();
       throw new DownloadError(`${where}: the object changed since the interrupted download; starting over`, { code: 'S3_OBJECT_CHANGED', retryable: true });
     }
     // The server sent the whole object (range not honoured): take it from byte 0.
@@ -207,11 +203,11 @@ async function acceptResponse(ctx: Context, p: Progress, res: GetObjectResult): 
   }
   const total = res.totalSize ?? p.total;
   if (total !== undefined && total > req.maxSize) {
-    await discardPartial(req.finalPath, req.hash);
+    await discard();
     throw new ObjectTooLargeError(where, total, req.maxSize, 'declared');
   }
   if (req.size !== undefined && total !== undefined && total !== req.size) {
-    await discardPartial(req.finalPath, req.hash);
+    await discard();
     throw new DownloadError(`${where}: object size ${total} differs from the desired size ${req.size}`, { code: 'SIZE_MISMATCH', retryable: true });
   }
   p.total = total;
@@ -223,7 +219,7 @@ async function acceptResponse(ctx: Context, p: Progress, res: GetObjectResult): 
 
 /** Hash, count and write the body; a stalled connection (no bytes for idleTimeoutMs) counts as cut. */
 async function receiveBody(ctx: Context, p: Progress, body: Readable): Promise<void> {
-  const { req, files, where } = ctx;
+  const { req, files, where, discard } = ctx;
   let handle;
   try {
     handle = await ctx.fs.open(files.part, p.offset > 0 ? 'r+' : 'w');
@@ -250,7 +246,7 @@ async function receiveBody(ctx: Context, p: Progress, body: Readable): Promise<v
     if (req.signal?.aborted) throw cancelled(req.signal);
     if (err instanceof ObjectTooLargeError) {
       await handle.close().catch(() => undefined);
-      await discardPartial(req.finalPath, req.hash);
+      await discard();
       throw err;
     }
     if (isDiskFull(err)) {
@@ -270,10 +266,10 @@ async function receiveBody(ctx: Context, p: Progress, body: Readable): Promise<v
 }
 
 /** Step 3: verify before anything reaches the final path, then make the file durable and move it there. */
-async function verifyAndInstall({ req, files, where, fs }: Context, p: Progress): Promise<DownloadResult> {
+async function verifyAndInstall({ req, files, where, fs, discard }: Context, p: Progress): Promise<DownloadResult> {
   const actual = p.hash.digest();
   if (actual !== req.hash) {
-    await discardPartial(req.finalPath, req.hash);
+    await discard();
     throw new HashMismatchError(where, req.hash, actual);
   }
   try {

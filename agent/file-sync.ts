@@ -12,7 +12,7 @@ import { stat } from 'node:fs/promises';
 import { silentLogger, type Logger } from '../core/logger';
 import { Backoff, sleep } from './backoff';
 import { parseFileDesired, type FileDesired } from './desired';
-import { discardPartial } from './download';
+import { discardPartial } from './partial-store';
 import { installFile, type InstallDeps } from './install-file';
 import { AgentError, CancelledError, DiskFullError, StateWriteError } from './errors';
 import { freeBytes, nodeFs } from './agent-fs';

@@ -58,18 +58,7 @@ export class RelayedPlug {
     this.key = detectionKey(this.address);
     this.detection = options.detection ?? detectionCache;
     this.log = (options.logger ?? silentLogger).child({ plugId: config.id });
-    this.connect = {
-      connectTimeoutMs: options.connectTimeoutMs,
-      requestTimeoutMs: options.requestTimeoutMs,
-      socketFactory: options.socketFactory,
-      credentials: options.credentials,
-      detection: this.detection,
-      sessions: options.sessions,
-      now: options.now,
-      logger: options.logger,
-      protocol: config.protocol,
-      family: config.family,
-    };
+    this.connect = { ...options, detection: this.detection, protocol: config.protocol, family: config.family };
   }
 
   async read(): Promise<PlugReading> {
