@@ -1,9 +1,7 @@
 /**
- * Reads a response body into the partial file in batches: one `writev` per batch instead of a
- * write per 64 KiB chunk, at most one batch being written while the next one fills.
- *
- * This replaces a Transform + pipeline into a write stream: same bytes, but no per-chunk stream
- * machinery or write syscall (bench agent-download).
+ * Reads a response body into the partial file in batches: one `writev` per batch, at most one
+ * batch being written while the next one fills (no per-chunk stream machinery or write syscall:
+ * bench agent-download).
  */
 import type { FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
@@ -33,13 +31,11 @@ async function writeFully(handle: FileHandle, chunks: Buffer[], length: number, 
 }
 
 /**
- * Read `body` to its end into `handle` from `position` on. Every chunk goes through `take` first,
- * then is written exactly as it was taken, in batches of WRITE_BATCH or what arrived within
- * WRITE_DELAY_MS, whichever comes first. Reading pauses while a full batch waits for the write
- * before it (back-pressure down to the socket). On any failure (body error or premature end,
- * `take` throwing, a write failing, `signal` aborting) the body is destroyed and the promise
- * rejects once no write is in flight, so the partial file holds a prefix of the object: after a
- * body failure (cut, stall) that prefix is every byte taken, for the resume.
+ * Read `body` to its end into `handle` from `position` on. Each chunk goes through `take`, then is
+ * written in batches of WRITE_BATCH or what arrived within WRITE_DELAY_MS. Reading pauses while a
+ * full batch waits for the write before it. On any failure the body is destroyed and the promise
+ * rejects once no write is in flight, so the file holds a prefix of the object: after a body
+ * failure (cut, stall), every byte taken, for the resume.
  */
 export function receive(body: Readable, handle: FileHandle, position: number, take: ChunkCheck, signal?: AbortSignal): Promise<void> {
   return new BatchedWriter(body, handle, position, take, signal).done;

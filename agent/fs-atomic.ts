@@ -1,7 +1,4 @@
-/**
- * Small durable-file helpers: write-then-rename with fsync of the file and of its directory,
- * so that after a crash or power loss a file is either the old one or the new one.
- */
+/** Durable files: write-then-rename with fsync of the file and its directory (after a crash, the old file or the new one). */
 import { readFile, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { nodeFs, type AgentFs } from './agent-fs';
@@ -18,10 +15,8 @@ export async function fsyncDir(dir: string, fs: AgentFs = nodeFs): Promise<void>
 }
 
 /**
- * Replace `path` with `data` atomically (temp file in the same directory, fsync, rename, fsync dir).
- * `durable: false` leaves out both fsyncs: a reader never sees a half-written file, but after a
- * power loss the old file, the new one, or (some file systems) an empty one may be there. Only
- * for hints whose loss or damage the reader detects and costs no more than redone work.
+ * Replace `path` with `data` atomically. `durable: false` leaves out the fsyncs: after a power loss
+ * an empty file may be there, so only for hints whose loss costs no more than redone work.
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, fs: AgentFs = nodeFs, { durable = true } = {}): Promise<void> {
   const temp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;

@@ -1,8 +1,7 @@
 /**
  * One install of a file named by a desired value: check its signed release (with trusted keys),
- * download with resume, verify the SHA-256, atomic rename into place, record it in the state
- * store, and announce it. Shared by the shadow path (file-sync.ts, which adds retries and
- * reporting around it) and the job runner, so both refuse the same releases.
+ * download, verify, install, record it in the state store and announce it. Shared by the shadow
+ * path (file-sync.ts) and the job runner, so both refuse the same releases.
  */
 import type { EventEmitter } from 'node:events';
 import type { AgentFs } from './agent-fs';
@@ -30,12 +29,8 @@ export interface InstallDeps {
   onAccessDenied?: () => void;
 }
 
-/**
- * The signed release the value carries, checked before any byte is fetched; undefined without
- * trusted keys. A refusal is an AgentError with the refusal's code, not retryable: the same value
- * is refused again until desired changes.
- */
-export function trustedRelease(deps: InstallDeps, desired: FileDesired, path: string): ReleaseManifest | undefined {
+/** The signed release the value carries, checked before any byte is fetched (undefined without trusted keys). */
+function trustedRelease(deps: InstallDeps, desired: FileDesired, path: string): ReleaseManifest | undefined {
   if (!deps.trusted || deps.trusted.length === 0) return undefined;
   const decision = checkRelease(desired, deps.trusted, deps.store.release(path), deps.clock());
   if (!decision.ok) throw new AgentError(`refused: ${decision.message}`, { code: decision.code, retryable: false });

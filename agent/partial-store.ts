@@ -1,9 +1,7 @@
 /**
  * The partial file of an interrupted download and its sidecar (bucket, key, version, wanted hash,
- * ETag, size), kept in the destination directory (same file system, so the final rename is atomic).
- *
- * Their names do not contain the object's file name, only 16 hex digits of its SHA-256: a file
- * name may be up to 255 bytes, and a work file named after it would pass the file system's limit.
+ * ETag, size), in the destination directory (so the final rename is atomic). Named by 16 hex digits
+ * of the file name's SHA-256, not the name itself: that may already be at the file system's limit.
  */
 import { createHash } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
@@ -16,10 +14,9 @@ export interface PartialMeta extends PartialTarget {
   size?: number;
 }
 
+/** The bytes received so far, and the sidecar saying which object they belong to. */
 export interface PartialFiles {
-  /** The bytes received so far. */
   part: string;
-  /** The sidecar saying which object they belong to. */
   meta: string;
 }
 
@@ -75,12 +72,9 @@ export async function readPartialMeta(path: string): Promise<PartialMeta | undef
 }
 
 /**
- * Not fsynced (two fsyncs fewer per download; with 1,000 agents in one sandbox they queued on the
- * same thread pool as every other file operation): the sidecar only lets a later attempt resume,
- * and neither it nor the partial file (written without fsync) needs to survive a power loss. Lost
- * or damaged (unreadable JSON), the download starts over; if it survives but the partial's bytes
- * did not, the resumed bytes are re-hashed and the whole file is checked against the desired
- * SHA-256 before anything is installed, so a mismatch discards the partial and starts over.
+ * Not fsynced (with 1,000 agents in one sandbox the fsyncs queued on the shared thread pool): a lost
+ * or damaged sidecar only means starting over, and resumed bytes are re-hashed and the whole file
+ * checked against the desired SHA-256 before anything is installed.
  */
 export async function writePartialMeta(path: string, meta: PartialMeta): Promise<void> {
   await writeFileAtomic(path, JSON.stringify(meta), undefined, { durable: false });
