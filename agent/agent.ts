@@ -238,25 +238,6 @@ function s3Access(options: AgentOptions, identity: DeviceIdentity, clock: () => 
   return { credentials, openSource: () => clients.open(), closeClients: () => clients.close() };
 }
 
-async function readIdentity(options: AgentOptions): Promise<DeviceIdentity> {
-  const [cert, key, ca] = await Promise.all([
-    readPem(options.cert, 'certificate'),
-    readPem(options.key, 'private key'),
-    options.caFile ? readPem(options.caFile, 'CA file') : Promise.resolve(undefined),
-  ]);
-  return { cert, key, ...(ca ? { ca } : {}) };
-}
-
-async function makeDest(path: string): Promise<string> {
-  const dest = resolve(path);
-  try {
-    await mkdir(dest, { recursive: true });
-  } catch (err) {
-    throw new AgentConfigError(`cannot create destination directory ${dest}: ${(err as Error).message}`, { cause: err });
-  }
-  return dest;
-}
-
 /** The plug relay, when some plug's hub is this thing (not in `--once`). */
 async function plugRelayOf(options: AgentOptions, session: ShadowSession, stateDir: string, clock: () => number, logger: Logger): Promise<{ relay?: PlugRelay; detection?: PlugDetectionStore }> {
   const plugs = plugsOfHub(options.plugs ?? [], options.thingName);
@@ -280,8 +261,12 @@ async function plugRelayOf(options: AgentOptions, session: ShadowSession, stateD
 async function prepare(given: AgentOptions) {
   const options = checkAgentOptions(given);
   const logger = (options.logger ?? silentLogger).child({ thing: options.thingName });
-  const identity = await readIdentity(options);
-  const dest = await makeDest(options.dest);
+  const [cert, key, ca] = await Promise.all([readPem(options.cert, 'certificate'), readPem(options.key, 'private key'), options.caFile ? readPem(options.caFile, 'CA file') : undefined]);
+  const identity: DeviceIdentity = { cert, key, ...(ca ? { ca } : {}) };
+  const dest = resolve(options.dest);
+  await mkdir(dest, { recursive: true }).catch((err: unknown) => {
+    throw new AgentConfigError(`cannot create destination directory ${dest}: ${(err as Error).message}`, { cause: err });
+  });
   const fs = options.fs ?? nodeFs;
   const store = await StateStore.open(resolve(options.stateDir ?? join(dest, '.shadowplug-state')), fs);
   await refuseUnwritable(fs, dest, store.dir);

@@ -88,6 +88,12 @@ export function toAgentError(err: unknown): AgentError {
   return new AgentError((err as Error)?.message ?? String(err), { code: 'UNEXPECTED', retryable: true, cause: err });
 }
 
+/** Sleeps with backoff until `ready` says so (rejects when `signal` aborts). */
+async function retryUntil(backoff: Backoff, signal: AbortSignal, ready: () => Promise<boolean>): Promise<void> {
+  do await sleep(backoff.next(), signal);
+  while (!(await ready()));
+}
+
 /** What `reported.<property>` says for an installed file satisfying `desired`. */
 export function reportedFor(installed: InstalledFile, desired: JsonObject): JsonObject {
   return { ...desired, installedAt: installed.installedAt, path: installed.path };
@@ -251,6 +257,7 @@ export class FileSyncCapability implements ShadowCapability {
 
   private async runJob(target: Target, signal: AbortSignal): Promise<void> {
     const { desired, path } = target;
+    const { store, fs = nodeFs } = this.options.install;
     const backoff = new Backoff(this.options.retry ?? { initialMs: 2000, maxMs: 300_000 });
     const progressEvery = this.options.progressIntervalMs ?? 250;
     for (;;) {
@@ -278,10 +285,13 @@ export class FileSyncCapability implements ShadowCapability {
         this.logger.warn('download failed; retrying', { code: error.code, err: error.message });
         try {
           if (error instanceof StateWriteError) {
-            await this.untilStateWritten(error, backoff, signal);
+            // The file is in place: only the state is written again, not the download.
+            await retryUntil(backoff, signal, () => store.set(this.property, error.installed).then(() => true, () => false));
+            this.logger.info('state written again', { file: store.file });
             return await this.afterInstall(error.installed, desired);
           }
-          if (error instanceof DiskFullError) await this.untilSpace(error, backoff, signal);
+          // Disk full: downloaded again only once the object may fit.
+          if (error instanceof DiskFullError) await retryUntil(backoff, signal, async () => (await freeBytes(fs, error.path).catch(() => Infinity)) >= error.needed);
           else await sleep(backoff.next(), signal);
         } catch {
           return;
@@ -297,29 +307,6 @@ export class FileSyncCapability implements ShadowCapability {
     const ok = await this.report(asUpdate(this.view?.reported, reportedFor(installed, desired.raw)), 'the installed file');
     if (ok) this.settle({ status: 'in-sync', installed });
     else if (this.options.once) this.settle({ status: 'failed', error: new AgentError('installed, but the shadow did not accept the report', { code: 'REPORT_FAILED', retryable: true }) });
-  }
-
-  /** The file is in place but the state is not: retry writing the state (not the download) with backoff. */
-  private async untilStateWritten(error: StateWriteError, backoff: Backoff, signal: AbortSignal): Promise<void> {
-    for (;;) {
-      await sleep(backoff.next(), signal);
-      try {
-        await this.options.install.store.set(this.property, error.installed);
-        this.logger.info('state written again', { file: this.options.install.store.file });
-        return;
-      } catch {
-        // still not writable
-      }
-    }
-  }
-
-  /** Disk full: look at the free space with backoff; download again only once the object may fit. */
-  private async untilSpace(error: DiskFullError, backoff: Backoff, signal: AbortSignal): Promise<void> {
-    for (;;) {
-      await sleep(backoff.next(), signal);
-      const free = await freeBytes(this.options.install.fs ?? nodeFs, error.path).catch(() => Infinity);
-      if (free >= error.needed) return;
-    }
   }
 
   /** The hook runs beside the agent (not awaited), but counts as work under way until it ends. */
