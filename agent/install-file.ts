@@ -41,20 +41,11 @@ export async function installFile(deps: InstallDeps, desired: FileDesired, path:
   const manifest = trustedRelease(deps, desired, path);
   const opened = await deps.openSource();
   try {
-    const result = await downloadObject(opened.source, {
-      bucket: desired.bucket,
-      key: desired.key,
-      hash: desired.hash,
-      // A signed release bounds the download: not one byte past the signed size is taken.
-      maxSize: manifest ? Math.min(deps.maxSize, manifest.size) : deps.maxSize,
-      finalPath: path,
-      signal,
-      ...(deps.idleTimeoutMs !== undefined ? { idleTimeoutMs: deps.idleTimeoutMs } : {}),
-      ...(deps.fs ? { fs: deps.fs } : {}),
-      ...(desired.versionId ? { versionId: desired.versionId } : {}),
-      ...(desired.size !== undefined ? { size: desired.size } : {}),
-      ...(onProgress ? { onProgress } : {}),
-    }).catch((err: unknown) => {
+    const { bucket, key, hash, versionId, size } = desired;
+    // A signed release bounds the download: not one byte past the signed size is taken.
+    const maxSize = manifest ? Math.min(deps.maxSize, manifest.size) : deps.maxSize;
+    const request = { bucket, key, hash, versionId, size, maxSize, finalPath: path, signal, onProgress, idleTimeoutMs: deps.idleTimeoutMs, fs: deps.fs };
+    const result = await downloadObject(opened.source, request).catch((err: unknown) => {
       if (err instanceof AgentError && err.code === 'S3_ACCESS_DENIED') deps.onAccessDenied?.();
       throw err;
     });
