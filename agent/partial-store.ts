@@ -3,7 +3,8 @@
  * ETag, size), in the destination directory (so the final rename is atomic). Named by 16 hex digits
  * of the file name's SHA-256, not the name itself: that may already be at the file system's limit.
  */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { removeIfExists, writeFileAtomic } from './fs-atomic';
@@ -82,4 +83,14 @@ export async function writePartialMeta(path: string, meta: PartialMeta): Promise
 
 export function sameTarget(meta: PartialMeta | undefined, target: PartialTarget): meta is PartialMeta {
   return !!meta && meta.bucket === target.bucket && meta.key === target.key && meta.hash === target.hash && (meta.versionId ?? '') === (target.versionId ?? '');
+}
+
+/** Feed a partial file being resumed into `hash` (node's Hash cannot be saved, so a resume re-hashes); resolves with its size. */
+export async function hashFile(hash: Hash, path: string, signal?: AbortSignal): Promise<number> {
+  let bytes = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20, signal })) {
+    hash.update(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
+  }
+  return bytes;
 }
