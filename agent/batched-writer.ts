@@ -15,8 +15,8 @@ export const WRITE_BATCH = 1024 * 1024;
  */
 export const WRITE_DELAY_MS = 250;
 
-/** Looks at each chunk before it is written (count, limit, hash); throws to stop, a promise pauses reading. */
-export type ChunkCheck = (chunk: Buffer) => Promise<void> | undefined | void;
+/** Looks at each chunk before it is written (count, limit, hash); throws to stop. */
+export type ChunkCheck = (chunk: Buffer) => void;
 
 /** Write `chunks` (`length` bytes in all) at `position`, also when the kernel takes only part of them. */
 async function writeFully(handle: FileHandle, chunks: Buffer[], length: number, position: number): Promise<void> {
@@ -50,7 +50,6 @@ class BatchedWriter {
   private due = false;
   private timer: NodeJS.Timeout | undefined;
   private writing = false;
-  private takeWait = false;
   private ended = false;
   private settled = false;
   private failure: unknown;
@@ -80,9 +79,8 @@ class BatchedWriter {
 
   private readonly onData = (chunk: Buffer): void => {
     if (this.failure !== undefined) return;
-    let wait;
     try {
-      wait = this.take(chunk);
+      this.take(chunk);
     } catch (err) {
       this.fail(err);
       return;
@@ -91,23 +89,8 @@ class BatchedWriter {
     this.batchBytes += chunk.length;
     // So what arrived is on disk soon also when the rest of the batch is slow to come.
     this.timer ??= setTimeout(this.onDelay, WRITE_DELAY_MS);
-    if (wait) this.waitFor(wait);
     this.step();
   };
-
-  private waitFor(wait: Promise<void>): void {
-    this.takeWait = true;
-    wait.then(
-      () => {
-        this.takeWait = false;
-        this.step();
-      },
-      (err: unknown) => {
-        this.takeWait = false;
-        this.fail(err);
-      },
-    );
-  }
 
   private readonly onDelay = (): void => {
     this.timer = undefined;
@@ -139,13 +122,12 @@ class BatchedWriter {
       this.settle();
       return;
     }
-    const idle = !this.writing && !this.takeWait;
-    if (idle && this.batchBytes > 0 && (this.batchBytes >= WRITE_BATCH || this.ended || this.due)) this.flush();
-    if (this.ended && !this.writing && !this.takeWait && this.batchBytes === 0) {
+    if (!this.writing && this.batchBytes > 0 && (this.batchBytes >= WRITE_BATCH || this.ended || this.due)) this.flush();
+    if (this.ended && !this.writing && this.batchBytes === 0) {
       this.settle();
       return;
     }
-    if (this.takeWait || (this.writing && this.batchBytes >= WRITE_BATCH)) this.body.pause();
+    if (this.writing && this.batchBytes >= WRITE_BATCH) this.body.pause();
     else if (!this.ended && this.body.isPaused()) this.body.resume();
   }
 

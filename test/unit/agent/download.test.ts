@@ -192,29 +192,16 @@ describe('receive', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('writes at the given position, one batch in flight, waiting for a pending take before reading on', async () => {
+  it('writes at the given position every chunk it took', async () => {
     const path = join(dir, 'f');
     writeFileSync(path, data.subarray(0, 1000));
     const handle = await open(path, 'r+');
     const taken: Buffer[] = [];
-    let waits = 0;
-    let pending = false;
     try {
-      await receive(body(data.subarray(1000)), handle, 1000, (chunk) => {
-        // No chunk while the previous take's promise is pending.
-        expect(pending).toBe(false);
-        taken.push(chunk);
-        if (taken.length % 7 !== 0) return undefined;
-        waits++;
-        pending = true;
-        return new Promise((r) => setTimeout(r, 2)).then(() => {
-          pending = false;
-        });
-      });
+      await receive(body(data.subarray(1000)), handle, 1000, (chunk) => void taken.push(chunk));
     } finally {
       await handle.close();
     }
-    expect(waits).toBeGreaterThan(0);
     expect(Buffer.concat(taken).equals(data.subarray(1000))).toBe(true);
     expect(readFileSync(path).equals(data)).toBe(true);
   });
