@@ -80,7 +80,7 @@ export interface AgentEvents {
 interface AgentParts {
   session: ShadowSession;
   capability: FileSyncCapability;
-  /** Where the capability and the jobs send `installed`, `progress`, `settled`, `job`, `error` and `quiet`. */
+  /** Where the parts send `installed`, `progress`, `settled`, `job`, `plug`, `error` and `quiet`. */
   events: EventEmitter;
   credentials?: IotCredentialsProvider;
   closeClients: () => void;
@@ -100,8 +100,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     const { session, events } = parts;
     events.on('quiet', () => this.checkIdle());
     session.on('quiet', () => this.checkIdle());
-    parts.relay?.onEvent((e) => this.emit('plug', e));
-    for (const name of ['installed', 'progress', 'job', 'settled'] as const) events.on(name, (e) => this.emit(name, e));
+    for (const name of ['installed', 'progress', 'job', 'settled', 'plug'] as const) events.on(name, (e) => this.emit(name, e));
     const forwardError = (err: AgentError): void => {
       if (this.listenerCount('error') > 0) this.emit('error', err);
     };
@@ -239,7 +238,7 @@ function s3Access(options: AgentOptions, identity: DeviceIdentity, clock: () => 
 }
 
 /** The plug relay, when some plug's hub is this thing (not in `--once`). */
-async function plugRelayOf(options: AgentOptions, session: ShadowSession, stateDir: string, clock: () => number, logger: Logger): Promise<{ relay?: PlugRelay; detection?: PlugDetectionStore }> {
+async function plugRelayOf(options: AgentOptions, session: ShadowSession, stateDir: string, clock: () => number, logger: Logger, events: EventEmitter): Promise<{ relay?: PlugRelay; detection?: PlugDetectionStore }> {
   const plugs = plugsOfHub(options.plugs ?? [], options.thingName);
   if (plugs.length === 0) return {};
   const detection = await PlugDetectionStore.open(join(stateDir, PLUG_DETECTION_FILE), logger.child({ component: 'plug-relay' }));
@@ -252,6 +251,7 @@ async function plugRelayOf(options: AgentOptions, session: ShadowSession, stateD
     pollIntervalMs: options.plugPollMs,
     maxRequestAgeMs: options.maxRequestAgeMs,
     timers: options.timers,
+    onEvent: (e) => events.emit('plug', e),
     plugClient: { ...options.plugTimeouts, detection, credentials: options.tplinkCredentials },
   });
   return { relay, detection };
@@ -319,7 +319,7 @@ async function build(given: AgentOptions, once: boolean): Promise<Agent> {
   session.addCapability(capability);
   const info = agentInfo({ version: SHADOWPLUG_VERSION, node: process.version, platform: process.platform, arch: process.arch, startedAt: new Date(clock()) });
   session.addCapability(new AgentInfoCapability(info, session, logger.child({ component: 'agent-info' })));
-  const { relay, detection } = once ? {} : await plugRelayOf(options, session, store.dir, clock, logger);
+  const { relay, detection } = once ? {} : await plugRelayOf(options, session, store.dir, clock, logger, events);
   const jobs = options.jobs
     ? new JobRunner({
         thingName: options.thingName,

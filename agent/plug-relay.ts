@@ -58,6 +58,8 @@ export interface PlugRelayOptions {
   timers?: Timers;
   plugClient?: PlugClientOptions;
   logger?: Logger;
+  /** Told of every answer, poll and outage (the agent's `plug` event). */
+  onEvent?: (e: PlugEvent) => void;
 }
 
 export interface PlugEvent {
@@ -250,7 +252,6 @@ export class PlugRelay {
   private readonly channels: PlugChannel[];
   private readonly sessions: SessionCache;
   private poller: { cancel(): void } | undefined;
-  private readonly listeners: ((e: PlugEvent) => void)[] = [];
 
   constructor(private readonly options: PlugRelayOptions) {
     const logger = (options.logger ?? silentLogger).child({ component: 'plug-relay' });
@@ -260,7 +261,7 @@ export class PlugRelay {
       maxRequestAgeMs: options.maxRequestAgeMs ?? DEFAULT_MAX_REQUEST_AGE_MS,
       clock: options.clock ?? Date.now,
       logger,
-      onEvent: (e: PlugEvent) => this.listeners.forEach((l) => l(e)),
+      onEvent: options.onEvent ?? (() => undefined),
     };
     // KLAP/AES sessions live as long as the relay (a poll reuses the last one: two round trips).
     this.sessions = options.plugClient?.sessions ?? new SessionCache();
@@ -269,17 +270,11 @@ export class PlugRelay {
     for (const c of this.channels) options.link.attach(c);
   }
 
-  onEvent(listener: (e: PlugEvent) => void): void {
-    this.listeners.push(listener);
-  }
-
   /** Poll every interval (and at every connect, see PlugChannel.onConnected). */
   start(): void {
-    this.poller = (this.options.timers ?? realTimers).every(this.options.pollIntervalMs ?? DEFAULT_PLUG_POLL_MS, () => this.pollAll());
-  }
-
-  pollAll(): void {
-    for (const c of this.channels) c.poll();
+    this.poller = (this.options.timers ?? realTimers).every(this.options.pollIntervalMs ?? DEFAULT_PLUG_POLL_MS, () => {
+      for (const c of this.channels) c.poll();
+    });
   }
 
   async close(): Promise<void> {
