@@ -13,37 +13,15 @@ import { silentLogger, type Logger } from '../core/logger';
 import { Backoff, sleep } from './backoff';
 import { parseFileDesired, type FileDesired } from './desired';
 import { discardPartial } from './partial-store';
-import { installFile, type InstallDeps } from './install-file';
+import { installFile, isPermanent, reportedFor, toAgentError, type InstallDeps, type Reporter } from './install-file';
 import { AgentError, CancelledError, DiskFullError, StateWriteError } from './errors';
 import { freeBytes, nodeFs } from './agent-fs';
 import type { HookContext, HookRunner } from './hook';
 import { installPath } from './install-path';
-import type { ObjectSource } from './s3-source';
 import type { PropertyView, ShadowCapability } from './shadow-capability';
 import { deepEqual, hasOwn, isObject, put, type Json, type JsonObject } from '../core/shadow/json';
 import type { InstalledFile } from './state-store';
 import { SerialQueue } from '../core/util/serial-queue';
-import { REFUSAL_CODES } from '../core/release/trust';
-
-/** Failures the desired value itself causes: reported once, then the agent waits for a new value. */
-const PERMANENT: ReadonlySet<string> = new Set(['INVALID_DESIRED', 'UNSAFE_KEY', 'OBJECT_TOO_LARGE', 'FILE_NAME_TOO_LONG', ...REFUSAL_CODES]);
-
-/**
- * A version that is gone (404, or a delete marker) never comes back, so a value naming one fails
- * for good; a key without a version may be uploaded again, so that is retried.
- */
-export function isPermanent(error: AgentError, desired: FileDesired): boolean {
-  return PERMANENT.has(error.code) || (error.code === 'S3_OBJECT_MISSING' && desired.versionId !== undefined);
-}
-
-export interface Reporter {
-  report(property: string, value: Json): Promise<void>;
-}
-
-export interface OpenedSource {
-  source: ObjectSource;
-  close(): void;
-}
 
 export interface FileSyncOptions {
   /** How a file is installed (shared with the job runner); `install.property` is the one followed. */
@@ -83,20 +61,10 @@ function valueKey(t: Target): string {
   return JSON.stringify([t.desired.raw, t.path]);
 }
 
-export function toAgentError(err: unknown): AgentError {
-  if (err instanceof AgentError) return err;
-  return new AgentError((err as Error)?.message ?? String(err), { code: 'UNEXPECTED', retryable: true, cause: err });
-}
-
 /** Sleeps with backoff until `ready` says so (rejects when `signal` aborts). */
 async function retryUntil(backoff: Backoff, signal: AbortSignal, ready: () => Promise<boolean>): Promise<void> {
   do await sleep(backoff.next(), signal);
   while (!(await ready()));
-}
-
-/** What `reported.<property>` says for an installed file satisfying `desired`. */
-export function reportedFor(installed: InstalledFile, desired: JsonObject): JsonObject {
-  return { ...desired, installedAt: installed.installedAt, path: installed.path };
 }
 
 /** `next` as an update of `current`: keys that must disappear are sent as null. */

@@ -1,17 +1,29 @@
 /**
  * One install of a file named by a desired value: check its signed release (with trusted keys),
  * download, verify, install, record it in the state store and announce it. Shared by the shadow
- * path (file-sync.ts) and the job runner, so both refuse the same releases.
+ * path (file-sync.ts) and the job runner, so both refuse the same releases and retry the same failures.
  */
 import type { EventEmitter } from 'node:events';
 import type { AgentFs } from './agent-fs';
 import type { FileDesired } from './desired';
 import { downloadObject } from './download';
-import type { OpenedSource } from './file-sync';
+import type { ObjectSource } from './s3-source';
 import type { InstalledFile, StateStore } from './state-store';
-import { checkRelease, type TrustedKey } from '../core/release/trust';
+import type { Json, JsonObject } from '../core/shadow/json';
+import { checkRelease, REFUSAL_CODES, type TrustedKey } from '../core/release/trust';
 import type { ReleaseManifest } from '../core/release/manifest';
 import { AgentError, StateWriteError } from './errors';
+
+/** Writes `reported.<property>` (the shadow session). */
+export interface Reporter {
+  report(property: string, value: Json): Promise<void>;
+}
+
+/** An object source with current credentials, opened per attempt. */
+export interface OpenedSource {
+  source: ObjectSource;
+  close(): void;
+}
 
 export interface InstallDeps {
   property: string;
@@ -70,4 +82,25 @@ export async function installFile(deps: InstallDeps, desired: FileDesired, path:
   } finally {
     opened.close();
   }
+}
+
+/** Failures the desired value itself causes: reported once, then the agent waits for a new value. */
+const PERMANENT: ReadonlySet<string> = new Set(['INVALID_DESIRED', 'UNSAFE_KEY', 'OBJECT_TOO_LARGE', 'FILE_NAME_TOO_LONG', ...REFUSAL_CODES]);
+
+/**
+ * A version that is gone (404, or a delete marker) never comes back, so a value naming one fails
+ * for good; a key without a version may be uploaded again, so that is retried.
+ */
+export function isPermanent(error: AgentError, desired: FileDesired): boolean {
+  return PERMANENT.has(error.code) || (error.code === 'S3_OBJECT_MISSING' && desired.versionId !== undefined);
+}
+
+export function toAgentError(err: unknown): AgentError {
+  if (err instanceof AgentError) return err;
+  return new AgentError((err as Error)?.message ?? String(err), { code: 'UNEXPECTED', retryable: true, cause: err });
+}
+
+/** What `reported.<property>` says for an installed file satisfying `desired`. */
+export function reportedFor(installed: InstalledFile, desired: JsonObject): JsonObject {
+  return { ...desired, installedAt: installed.installedAt, path: installed.path };
 }
