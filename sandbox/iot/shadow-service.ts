@@ -1,8 +1,7 @@
 /**
- * The Device Shadow service: runs get/update/delete against the store with the pure document
- * model, and publishes AWS's response messages through whatever `publish` it is given (the MQTT
- * broker). The MQTT request topics and the HTTP data-plane API both come through here, so an
- * update over HTTP publishes the same `update/accepted`, `delta` and `documents` as one over MQTT.
+ * The Device Shadow service: get/update/delete on the store with the pure document model, answers
+ * published through `publish` (the broker). MQTT and the HTTP data-plane API both come through
+ * here, so an update over HTTP publishes the same `update/accepted`, `delta` and `documents`.
  */
 import {
   applyDelete,
@@ -39,18 +38,10 @@ export interface ShadowRequestResult {
 export class ShadowService {
   private readonly store: ShadowStore;
   private readonly publish: Publish;
-  private readonly clock: () => number;
-  private readonly logger: Logger;
 
-  constructor(options: ShadowServiceOptions) {
+  constructor(private readonly options: ShadowServiceOptions) {
     this.store = options.store;
     this.publish = options.publish;
-    this.clock = options.clock ?? Date.now;
-    this.logger = options.logger ?? silentLogger;
-  }
-
-  private now(): number {
-    return Math.floor(this.clock() / 1000);
   }
 
   /**
@@ -95,7 +86,7 @@ export class ShadowService {
     payload: Uint8Array | string | undefined,
     viaMqtt: boolean,
   ): ShadowRequestResult {
-    const now = this.now();
+    const now = Math.floor((this.options.clock ?? Date.now)() / 1000);
     try {
       if (!THING_NAME_PATTERN.test(thingName)) throw new ShadowError(400, `Invalid thing name: ${thingName}`);
       if (shadowName !== undefined && !SHADOW_NAME_PATTERN.test(shadowName)) throw new ShadowError(400, `Invalid shadow name: ${shadowName}`);
@@ -122,15 +113,15 @@ export class ShadowService {
       }
     } catch (err) {
       const error = err instanceof ShadowError ? err : new ShadowError(500, 'Internal service failure', err);
-      const level = error.status === 500 ? 'error' : 'info';
-      this.logger[level]('shadow request rejected', {
+      const internal = error.status === 500;
+      (this.options.logger ?? silentLogger)[internal ? 'error' : 'info']('shadow request rejected', {
         operation,
         thingName,
         ...(shadowName ? { shadowName } : {}),
         via: viaMqtt ? 'mqtt' : 'http',
         status: error.status,
         reason: error.message,
-        ...(error.status === 500 ? { error: err } : {}),
+        ...(internal ? { error: err } : {}),
       });
       const token = payload === undefined ? undefined : peekClientToken(payload);
       return { ok: false, payload: rejectionPayload(error, now, token), error };
