@@ -80,11 +80,6 @@ export class ShadowStore {
     return [...(this.named.get(thingName) ?? [])].sort();
   }
 
-  /** Every existing shadow (thing, shadow name). */
-  *entries(): IterableIterator<{ thingName: string; shadowName?: string; shadow: StoredShadow }> {
-    for (const [key, shadow] of this.shadows) if (shadow.exists) yield { ...splitKey(key), shadow };
-  }
-
   private fileOf(key: string): string {
     return join(this.dataDir!, `${encodeURIComponent(key)}.json`);
   }

@@ -11,8 +11,6 @@ import { tpapDiscoverFields } from './http-device-server';
 
 export interface TdpResponder {
   port: number;
-  /** Probes answered. */
-  probes: number;
   close(): Promise<void>;
 }
 
@@ -46,12 +44,10 @@ export async function startTdpResponder(devices: SimulatedDevice[], port = 0): P
   const socket = dgram.createSocket('udp4');
   const responder: TdpResponder = {
     port: 0,
-    probes: 0,
     close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
   };
   socket.on('message', (msg, rinfo) => {
     if (!tdpCrcValid(msg)) return;
-    responder.probes++;
     for (const device of devices) {
       const payload = Buffer.from(JSON.stringify(answerFor(device)), 'utf8');
       socket.send(tdpDatagram(payload, msg.readUInt32BE(8), 2), rinfo.port, rinfo.address);

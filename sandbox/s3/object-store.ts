@@ -73,10 +73,6 @@ export class ObjectStore {
     this.setVersioning(bucket, versioning);
   }
 
-  hasBucket(bucket: string): boolean {
-    return this.versioning.has(bucket);
-  }
-
   getVersioning(bucket: string): Versioning | undefined {
     return this.versioning.get(bucket);
   }
