@@ -15,6 +15,7 @@ import { buttonPolicy, CLASSIC_SHADOW, devicePolicy } from '../../core/iot-polic
 import { isAllowed } from '../../core/iot-policy/evaluate';
 import type { IotAction, IotPolicy } from '../../core/iot-policy/policy';
 import { iotCoreClosed, iotCoreInvalidName, iotCoreListenError } from './errors';
+import { BUTTON_CLIENT_PREFIX } from './certificate-authority';
 
 interface MqttIdentity {
   /** Certificate CN: thing name, or the button's client id. */
@@ -73,14 +74,12 @@ export function isValidTopicFilter(filter: string): boolean {
   });
 }
 
-const BUTTON_PREFIX = 'iotbutton_';
-
 function identityOf(socket: TLSSocket): MqttIdentity | undefined {
   const subject = socket.getPeerCertificate()?.subject as Record<string, string | string[]> | undefined;
   const cn = subject?.CN;
   if (typeof cn !== 'string') return undefined;
-  if (subject?.OU === 'button' && cn.startsWith(BUTTON_PREFIX)) {
-    return { commonName: cn, role: 'button', serial: cn.slice(BUTTON_PREFIX.length) };
+  if (subject?.OU === 'button' && cn.startsWith(BUTTON_CLIENT_PREFIX)) {
+    return { commonName: cn, role: 'button', serial: cn.slice(BUTTON_CLIENT_PREFIX.length) };
   }
   return { commonName: cn, role: 'thing' };
 }
