@@ -48,13 +48,10 @@ const json = (value: unknown, headers?: Record<string, string>): Answer => ({
   headers: { 'Content-Type': 'application/json;charset=UTF-8', ...headers },
 });
 
-/** Accepts the PEM with or without line wrapping (python-kasa sends the base64 on one line). */
+/** Accepts the PEM with or without line wrapping (python-kasa sends the base64 on one line); throws on a bad key. */
 function publicKeyPem(text: string): string {
-  const base64 = text.replace(/-----(BEGIN|END) PUBLIC KEY-----/g, '').replace(/\s+/g, '');
-  const wrapped = base64.match(/.{1,64}/g)?.join('\n') ?? '';
-  const pem = `-----BEGIN PUBLIC KEY-----\n${wrapped}\n-----END PUBLIC KEY-----\n`;
-  createPublicKey(pem); // throws on a bad key
-  return pem;
+  const der = Buffer.from(text.replace(/-----(BEGIN|END) PUBLIC KEY-----|\s+/g, ''), 'base64');
+  return createPublicKey({ key: der, format: 'der', type: 'spki' }).export({ type: 'spki', format: 'pem' }).toString();
 }
 
 /** `login_device`: a token for the right credentials, else -1501 (and Tapo's lockout when configured), counted in `logins`. */

@@ -157,15 +157,12 @@ export async function startSessionDeviceServer<S extends { createdAt: number }>(
 function send(res: http.ServerResponse, answer: Answer, faults: DeviceFaults): void {
   let body = typeof answer.body === 'string' ? Buffer.from(answer.body, 'utf8') : (answer.body ?? Buffer.alloc(0));
   if (answer.status === 200 && faults.hugeReplyBytes !== undefined) body = Buffer.alloc(faults.hugeReplyBytes, 0x41);
-  res.statusCode = answer.status;
-  for (const [name, value] of Object.entries(answer.headers ?? {})) res.setHeader(name, value);
+  res.writeHead(answer.status, { ...answer.headers, 'Content-Length': String(body.length) });
   if (answer.status === 200 && faults.truncateReply && body.length > 1) {
-    res.setHeader('Content-Length', String(body.length));
     res.write(body.subarray(0, Math.floor(body.length / 2)));
     setImmediate(() => res.socket?.destroy());
     return;
   }
-  res.setHeader('Content-Length', String(body.length));
   res.end(body);
 }
 

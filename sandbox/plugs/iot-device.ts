@@ -9,7 +9,6 @@ export interface IotDeviceOptions {
   model: string;
   deviceId: string;
   alias: string;
-  mac?: string;
   /** Has an energy meter (KP115, HS110 v2+): `emeter` in newer firmware's units (mW, mV, mA, Wh). */
   meter?: boolean;
   /** What the meter shows while the relay is on, in watts. */
@@ -24,7 +23,6 @@ export class SimulatedIotDevice {
   alias: string;
   on = false;
   readonly events = new EventEmitter();
-  private readonly mac: string;
   private readonly options: IotDeviceOptions;
 
   constructor(options: IotDeviceOptions) {
@@ -32,7 +30,6 @@ export class SimulatedIotDevice {
     this.model = options.model;
     this.deviceId = options.deviceId;
     this.alias = options.alias;
-    this.mac = options.mac ?? '00:00:5E:00:53:02';
   }
 
   sysinfo(): Json {
@@ -51,7 +48,7 @@ export class SimulatedIotDevice {
       obd_src: 'tplink',
       mic_type: 'IOT.SMARTPLUGSWITCH',
       feature: this.options.meter ? 'TIM:ENE' : 'TIM',
-      mac: this.mac,
+      mac: '00:00:5E:00:53:02',
       updating: 0,
       led_off: 0,
       relay_state: this.on ? 1 : 0,

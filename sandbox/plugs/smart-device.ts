@@ -18,7 +18,6 @@ export interface SmartDeviceOptions {
   model: string;
   deviceId: string;
   nickname: string;
-  mac?: string;
   /** Reports energy (P110, P115). */
   energy?: boolean;
   /** A strip's outlets (P300): the device itself then has no relay. */
@@ -43,7 +42,7 @@ const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
 const ok = (result: unknown): SmartReply => ({ error_code: 0, result });
 const paramsOf = (request: Params): Params => (isObject(request.params) ? request.params : {});
 const localTime = () => new Date().toISOString().slice(0, 19).replace('T', ' ');
-const FIRMWARE = { fw_ver: '1.0.0 Build 260101 Rel.000000', hw_ver: '1.0', region: 'Europe/London' };
+const COMMON_INFO = { fw_ver: '1.0.0 Build 260101 Rel.000000', hw_ver: '1.0', region: 'Europe/London', mac: '00-00-5E-00-53-01' };
 const USAGE = { time_usage: { today: 1, past7: 10, past30: 30 } };
 const DEVICE_COMPONENT = { id: 'device', ver_code: 2 };
 const ENERGY_COMPONENT = { id: 'energy_monitoring', ver_code: 2 };
@@ -106,7 +105,7 @@ export class SimulatedSmartDevice {
         component_nego: () => ({ component_list: this.components() }),
         get_device_info: () => this.deviceInfo(),
         get_connect_cloud_state: () => ({ status: 0 }),
-        get_device_time: () => ({ time_diff: 0, timestamp: Math.floor(Date.now() / 1000), region: FIRMWARE.region }),
+        get_device_time: () => ({ time_diff: 0, timestamp: Math.floor(Date.now() / 1000), region: COMMON_INFO.region }),
         get_device_usage: () => USAGE,
         // The P110's meter: energy usage carries current_power in mW, get_current_power in W.
         ...(this.options.energy ? meter(this.on ? 12 : 0, { today_runtime: 10, month_runtime: 100, today_energy: 25, month_energy: 250, current_power: this.on ? 12_000 : 0 }) : {}),
@@ -134,12 +133,11 @@ export class SimulatedSmartDevice {
 
   private deviceInfo(): Params {
     return {
-      ...FIRMWARE,
+      ...COMMON_INFO,
       device_id: this.deviceId,
       type: 'SMART.TAPOPLUG',
       model: this.model,
       nickname: b64(this.nickname),
-      mac: this.options.mac ?? '00-00-5E-00-53-01',
       ip: '127.0.0.1',
       ssid: b64('sandbox'),
       rssi: -40,
@@ -157,7 +155,7 @@ export class SimulatedSmartDevice {
 
   private childInfo(outlet: SmartOutlet): Params {
     return {
-      ...FIRMWARE,
+      ...COMMON_INFO,
       device_id: outlet.deviceId,
       original_device_id: this.deviceId,
       parent_device_id: this.deviceId,
@@ -168,7 +166,6 @@ export class SimulatedSmartDevice {
       device_on: outlet.on,
       position: this.outlets!.indexOf(outlet) + 1,
       slot_number: this.outlets!.length,
-      mac: this.options.mac ?? '00-00-5E-00-53-01',
       on_time: 0,
       overheat_status: 'normal',
       auto_off_status: 'off',
