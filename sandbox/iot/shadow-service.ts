@@ -36,13 +36,7 @@ export interface ShadowRequestResult {
 }
 
 export class ShadowService {
-  private readonly store: ShadowStore;
-  private readonly publish: Publish;
-
-  constructor(private readonly options: ShadowServiceOptions) {
-    this.store = options.store;
-    this.publish = options.publish;
-  }
+  constructor(private readonly options: ShadowServiceOptions) {}
 
   /**
    * Handle a publish on a shadow request topic (`.../get|update|delete`); false when the topic
@@ -54,8 +48,8 @@ export class ShadowService {
     const result = this.run(target.operation, target.thingName, target.shadowName, payload, true);
     const topics = shadowTopics(target.thingName, target.shadowName);
     const base = `${topics.prefix}/${target.operation}`;
-    if (!result.ok) this.publish(`${base}/rejected`, result.payload);
-    else if (target.operation === 'get') this.publish(`${base}/accepted`, result.payload);
+    if (!result.ok) this.options.publish(`${base}/rejected`, result.payload);
+    else if (target.operation === 'get') this.options.publish(`${base}/accepted`, result.payload);
     // update and delete publish their accepted messages inside run(), for HTTP too.
     return true;
   }
@@ -76,7 +70,7 @@ export class ShadowService {
   }
 
   listNamedShadows(thingName: string): string[] {
-    return this.store.namedShadows(thingName);
+    return this.options.store.namedShadows(thingName);
   }
 
   private run(
@@ -90,7 +84,7 @@ export class ShadowService {
     try {
       if (!THING_NAME_PATTERN.test(thingName)) throw new ShadowError(400, `Invalid thing name: ${thingName}`);
       if (shadowName !== undefined && !SHADOW_NAME_PATTERN.test(shadowName)) throw new ShadowError(400, `Invalid shadow name: ${shadowName}`);
-      const current = this.store.get(thingName, shadowName);
+      const current = this.options.store.get(thingName, shadowName);
       const name = shadowName ?? thingName;
       const topics = shadowTopics(thingName, shadowName);
       switch (operation) {
@@ -98,16 +92,16 @@ export class ShadowService {
           return { ok: true, payload: getShadowDocument(current, parseSimpleRequest(payload), now, name) };
         case 'update': {
           const outcome = applyUpdate(current, parseUpdateRequest(payload ?? ''), now);
-          this.store.set(thingName, shadowName, outcome.next);
-          this.publish(topics.updateAccepted, outcome.accepted);
-          if (outcome.delta) this.publish(topics.updateDelta, outcome.delta);
-          this.publish(topics.updateDocuments, outcome.documents);
+          this.options.store.set(thingName, shadowName, outcome.next);
+          this.options.publish(topics.updateAccepted, outcome.accepted);
+          if (outcome.delta) this.options.publish(topics.updateDelta, outcome.delta);
+          this.options.publish(topics.updateDocuments, outcome.documents);
           return { ok: true, payload: outcome.accepted };
         }
         case 'delete': {
           const { next, accepted } = applyDelete(current, parseSimpleRequest(payload), now, name);
-          this.store.set(thingName, shadowName, next);
-          this.publish(topics.deleteAccepted, accepted);
+          this.options.store.set(thingName, shadowName, next);
+          this.options.publish(topics.deleteAccepted, accepted);
           return { ok: true, payload: accepted };
         }
       }
