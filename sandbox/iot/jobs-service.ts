@@ -39,9 +39,10 @@ export interface JobsServiceOptions {
   logger?: Logger;
 }
 
-type Answer = { ok: true; body: JsonObject } | { ok: false; rejection: { code: string; message: string; execution?: Execution } };
+/** What goes to `/accepted` or, with the rejection's code (and the execution's state, when there is one), to `/rejected`. */
+type Answer = { ok: boolean; body: JsonObject };
 const accept = (body: JsonObject): Answer => ({ ok: true, body });
-const reject = (code: string, message: string, execution?: Execution): Answer => ({ ok: false, rejection: { code, message, ...(execution ? { execution } : {}) } });
+const reject = (code: string, message: string, execution?: Execution): Answer => ({ ok: false, body: { code, message, ...(execution ? { executionState: executionState(execution) } : {}) } });
 
 function executionState(e: Execution): JsonObject {
   return { status: e.status, ...(e.statusDetails ? { statusDetails: e.statusDetails } : {}), versionNumber: e.versionNumber };
@@ -226,14 +227,8 @@ export class JobsService {
       return true;
     }
     const token: JsonObject = typeof body.clientToken === 'string' ? { clientToken: body.clientToken } : {};
-    const result = this.answer(request, body);
-    if (result.ok) {
-      this.options.publish(`${base}/accepted`, { ...result.body, timestamp, ...token });
-      return true;
-    }
-    const { code, message, execution } = result.rejection;
-    const state: JsonObject = execution ? { executionState: executionState(execution) } : {};
-    this.options.publish(`${base}/rejected`, { code, message, timestamp, ...token, ...state });
+    const { ok, body: answer } = this.answer(request, body);
+    this.options.publish(`${base}/${ok ? 'accepted' : 'rejected'}`, { ...answer, timestamp, ...token });
     return true;
   }
 
