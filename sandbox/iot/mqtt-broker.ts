@@ -119,16 +119,14 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
     logger.warn('mqtt TLS handshake refused', { remote: `${socket.remoteAddress}:${socket.remotePort}`, reason: err.message });
   });
 
-  let plainServer: TcpServer | undefined;
   const servers: (TcpServer | TlsServer)[] = [tlsServer];
   try {
     const port = await listen(tlsServer, options.host, options.port, (err) => iotCoreListenError('MQTT over TLS', options.host, options.port, err));
     let plainPort: number | undefined;
     if (options.plainPort !== undefined) {
-      plainServer = createTcpServer((socket) => aedes.handle(socket));
-      plainServer.on('connection', track);
-      servers.push(plainServer);
-      plainPort = await listen(plainServer, options.host, options.plainPort, (err) => iotCoreListenError('plain MQTT', options.host, options.plainPort!, err));
+      const plain = createTcpServer((socket) => aedes.handle(socket)).on('connection', track);
+      servers.push(plain);
+      plainPort = await listen(plain, options.host, options.plainPort, (err) => iotCoreListenError('plain MQTT', options.host, options.plainPort!, err));
     }
     let closed: Promise<void> | undefined;
     const observers = observerRegistry(aedes, logger, () => closed !== undefined);

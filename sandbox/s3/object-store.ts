@@ -20,11 +20,7 @@ import { SerialQueue } from '../../core/util/serial-queue';
 import { writeFileAtomicSync } from '../write-atomic';
 
 /** S3's characters (a shorter minimum than S3's three, for short test names): never a path separator or `..`. */
-const BUCKET_NAME = /^[a-z0-9](?:[a-z0-9.-]{0,61}[a-z0-9])?$/;
-
-export function isValidBucketName(name: string): boolean {
-  return BUCKET_NAME.test(name) && !name.includes('..');
-}
+const isValidBucketName = (name: string): boolean => /^[a-z0-9](?:[a-z0-9.-]{0,61}[a-z0-9])?$/.test(name) && !name.includes('..');
 
 /**
  * Blobs up to this size are kept in memory once read, the most recently read up to
@@ -42,9 +38,7 @@ function* slices(bytes: Buffer, size = 64 * 1024): Generator<Buffer> {
 }
 
 /** A version id as S3 makes them: opaque, URL-safe, unique. */
-function newId(): string {
-  return randomBytes(16).toString('base64url');
-}
+const newId = (): string => randomBytes(16).toString('base64url');
 
 export class ObjectStore {
   private readonly versioning = new Map<string, Versioning>();
