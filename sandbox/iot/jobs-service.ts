@@ -109,15 +109,14 @@ export class JobsService {
     return this.jobs.get(jobId)?.summary();
   }
 
-  /** CancelJob (not forced): queued executions are canceled, those in progress may finish. */
-  cancelJob(jobId: string, comment: string, abort?: AbortDecision): void {
-    const job = this.jobs.get(jobId);
-    if (!job || job.status !== 'IN_PROGRESS') return;
+  /** Cancel the job as its abortConfig says (CancelJob, not forced): queued executions are canceled, those in progress may finish. */
+  private abort(job: JobRecord, abort: AbortDecision): void {
+    const a = abort.criteria;
     job.status = 'CANCELED';
-    job.comment = comment;
-    if (abort) job.abort = abort;
+    job.abort = abort;
+    job.comment = `abortConfig: ${abort.failures} of ${abort.notified} notified things (${abort.percentage.toFixed(1)} %) ended ${a.failureType === 'ALL' ? 'FAILED, REJECTED or TIMED_OUT' : a.failureType}, threshold ${a.thresholdPercentage} % after ${a.minNumberOfExecutedThings}`;
     for (const e of job.executions.values()) if (e.status === 'QUEUED') this.setStatus(job, e, 'CANCELED');
-    this.logger.info('job canceled', { jobId, comment });
+    this.logger.info('job canceled', { jobId: job.jobId, comment: job.comment });
     this.finish(job, 'canceled');
   }
 
@@ -180,10 +179,8 @@ export class JobsService {
     if (!TERMINAL_STATUSES.has(status)) return;
     this.pendingChanged(e.thingName);
     const abort = job.ended(e);
-    if (abort) {
-      const a = abort.criteria;
-      this.cancelJob(job.jobId, `abortConfig: ${abort.failures} of ${abort.notified} notified things (${abort.percentage.toFixed(1)} %) ended ${a.failureType === 'ALL' ? 'FAILED, REJECTED or TIMED_OUT' : a.failureType}, threshold ${a.thresholdPercentage} % after ${a.minNumberOfExecutedThings}`, abort);
-    } else if (job.status === 'IN_PROGRESS') this.advance(job);
+    if (abort) this.abort(job, abort);
+    else if (job.status === 'IN_PROGRESS') this.advance(job);
   }
 
   /** The thing's pending executions: in progress first, then queued, oldest first; and their summaries by status. */
