@@ -23,16 +23,14 @@ export class SimulatedIotDevice {
   alias: string;
   on = false;
   readonly events = new EventEmitter();
-  private readonly options: IotDeviceOptions;
 
-  constructor(options: IotDeviceOptions) {
-    this.options = options;
+  constructor(private readonly options: IotDeviceOptions) {
     this.model = options.model;
     this.deviceId = options.deviceId;
     this.alias = options.alias;
   }
 
-  sysinfo(): Json {
+  private sysinfo(): Json {
     return {
       sw_ver: '1.1.0 Build 260101 Rel.000000',
       hw_ver: '4.1',

@@ -70,11 +70,9 @@ export class SimulatedSmartDevice {
   readonly outlets: SmartOutlet[] | undefined;
   /** `change` fires after a request switched the relay or an outlet. */
   readonly events = new EventEmitter();
-  private readonly options: SmartDeviceOptions;
   private readonly startedAt = Date.now();
 
-  constructor(options: SmartDeviceOptions) {
-    this.options = options;
+  constructor(private readonly options: SmartDeviceOptions) {
     this.model = options.model;
     this.deviceId = options.deviceId;
     this.nickname = options.nickname;
