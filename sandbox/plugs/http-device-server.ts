@@ -103,6 +103,15 @@ export class DeviceSessions<S extends { createdAt: number }> {
   }
 }
 
+/** The JSON in `text()`; undefined when making the text (decrypting it) or parsing it fails. */
+export function jsonOf(text: () => string): unknown {
+  try {
+    return JSON.parse(text());
+  } catch {
+    return undefined;
+  }
+}
+
 /** Flips the last byte of the next-to-last AES block: the padding of the last block is then always wrong. */
 export function corruptPadding(ciphertext: Buffer): void {
   const at = ciphertext.length - 17;
