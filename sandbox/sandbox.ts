@@ -34,7 +34,7 @@ import { wireButtonLambda, type SandboxButtonLambda } from './wire-button';
 import { sandboxConfigError } from './errors';
 import { wireObjectLambda, type SandboxObjectLambda } from './wire-object';
 import { wireRollout } from './wire-rollout';
-import { startSandboxDashboard } from './dashboard/wire-dashboard';
+import { startSandboxDashboard } from './dashboard/dashboard';
 import { DEFAULT_EXPIRES_MS, publishRelease } from '../core/release/publish';
 import { ensurePublisherKey, signerFromFile, type PublisherKey } from './publisher-key';
 import { watchShadows } from './watch-shadows';

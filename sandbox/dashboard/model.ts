@@ -76,7 +76,7 @@ export class DashboardModel {
   private readonly devices = new Map<string, DeviceView>();
   private readonly timeline: TimelineEntry[] = [];
   private readonly narration: FleetNarration;
-  private readonly plugShadows: PlugShadows;
+  readonly plugShadows: PlugShadows;
   private readonly rollouts = new RolloutTracker();
   private readonly property: string;
   private readonly clock: () => number;
@@ -101,10 +101,6 @@ export class DashboardModel {
     this.plugShadows = new PlugShadows(options.plugs ?? []);
     if (online !== undefined) for (const thing of options.things) this.plugShadows.setHubOnline(thing, online);
     this.narration = new FleetNarration({ devices: options.things.length, clock: this.clock, ...(options.cwd !== undefined ? { cwd: options.cwd } : {}) });
-  }
-
-  get plug(): PlugView {
-    return this.plugView;
   }
 
   /** Replaces the plug's view; true when something a person would see changed. */
@@ -183,32 +179,19 @@ export class DashboardModel {
     return this.plugShadows.shadows();
   }
 
-  /** A named shadow's new document (undefined: deleted): the plug's new view when it is a plug of ours and changed. */
-  applyPlugShadow(thing: string, shadowName: string, document: unknown): PlugShadowView | undefined {
-    return this.plugShadows.applyDocument(thing, shadowName, document);
-  }
-
   device(thing: string): DeviceView | undefined {
     return this.devices.get(thing);
   }
 
   fleet(): FleetSummary {
-    let inSync = 0;
-    let online = 0;
-    let downloading = 0;
-    let errors = 0;
-    for (const d of this.devices.values()) {
-      if (d.inSync) inSync++;
-      if (d.online) online++;
-      if (d.progress) downloading++;
-      if (d.lastError !== undefined) errors++;
-    }
+    const all = [...this.devices.values()];
+    const count = (test: (d: DeviceView) => unknown) => all.filter(test).length;
     return {
-      total: this.devices.size,
-      inSync,
-      ...(this.header.agents === 'in-process' ? { online } : {}),
-      downloading,
-      errors,
+      total: all.length,
+      inSync: count((d) => d.inSync),
+      ...(this.header.agents === 'in-process' ? { online: count((d) => d.online) } : {}),
+      downloading: count((d) => d.progress),
+      errors: count((d) => d.lastError !== undefined),
     };
   }
 
@@ -223,11 +206,6 @@ export class DashboardModel {
       rollouts: this.rollouts.list(),
       timeline: [...this.timeline],
     };
-  }
-
-  /** A line of its own in the timeline (e.g. what the dashboard itself did). */
-  note(kind: string, text: string, error = false): TimelineEntry {
-    return this.addTimeline(kind, text, error);
   }
 
   private addTimeline(kind: string, text: string, error: boolean): TimelineEntry {
