@@ -41,11 +41,7 @@ export interface IotCoreOptions {
   host?: string;
   /** 0 (default) picks a free port; likewise for the other ports. */
   mqttPort?: number;
-  /**
-   * A plain MQTT listener WITHOUT TLS AND WITHOUT POLICY: anyone who reaches it may publish to any
-   * thing's shadow. For local debugging with tools like `mosquitto_sub` only; off unless given.
-   * In-process code watches messages with `observe()` instead.
-   */
+  /** Plain MQTT WITHOUT TLS OR POLICY (anyone may publish to any shadow): debugging only, off unless given. */
   plainMqttPort?: number;
   dataPlanePort?: number;
   credentialsPort?: number;
@@ -55,10 +51,7 @@ export interface IotCoreOptions {
   roleAlias?: string;
   /** What the credentials provider hands out (default the local S3's S3RVER/S3RVER, one hour). */
   credentials?: ProvidedCredentials;
-  /**
-   * The IoT policy on every thing certificate (default: the device policy the stack deploys, for
-   * the classic shadow; see core/iot-policy/device-policy.ts).
-   */
+  /** The IoT policy on every thing certificate (default: the stack's device policy for the classic shadow). */
   devicePolicy?: IotPolicy;
   /** The button topic rule's action. */
   onButton?: ButtonHandler;
@@ -105,12 +98,9 @@ export interface IotCore {
   /** The IoT Jobs stand-in (CreateJob in process; the device API over MQTT). */
   jobs: JobsService;
   /**
-   * Watch, in process and without a socket, every message on topics matching an MQTT filter
-   * (e.g. `$aws/things/+/shadow/update/documents`): devices' publishes and the shadow service's
-   * responses, whether the update came over MQTT, the data-plane API or `shadows`. Returns the
-   * function that stops it; `close()` stops them all. A throwing (or rejecting) callback is logged
-   * and affects nothing else. Throws (code) IOT_CORE_INVALID_NAME for a malformed filter and
-   * IOT_CORE_CLOSED after close().
+   * Watches in process every message on topics matching an MQTT filter: devices' publishes and the
+   * shadow service's responses, however the update came. Returns the stop; a throwing callback is
+   * logged. Throws IOT_CORE_INVALID_NAME for a malformed filter, IOT_CORE_CLOSED after close().
    */
   observe(topicFilter: string, onMessage: MqttObserver): () => void;
   /** An SDK client for the data-plane API that trusts the sandbox CA. */
@@ -119,12 +109,8 @@ export interface IotCore {
   createControlPlaneClient(): IoTClient;
   /** Resolves when every button rule action under way has finished. */
   buttonRuleIdle(): Promise<void>;
-  /**
-   * Resolves when every message the service has published so far (shadow responses) has been
-   * handed to every matching device and observer, or dropped because the broker closed.
-   */
+  /** Resolves when every message published so far reached every matching device and observer (or the broker closed). */
   messagesDelivered(): Promise<void>;
-  /** Close every listener and connection. */
   close(): Promise<void>;
 }
 
@@ -240,18 +226,19 @@ interface Started {
 function iotCoreApi({ host, roleAlias, ca, shadows, jobs, rule, broker, dataPlanePort, credentialsPort, agents, close, controlPlanePort, groups, registered }: Started): IotCore {
   const hostPort = (port: number) => formatHostPort(host, port);
   const dataPlaneEndpoint = `https://${hostPort(dataPlanePort)}`;
+  // Each client's own HTTPS agent trusts the sandbox CA and is destroyed on close.
+  const sdkConfig = (endpoint: string) => {
+    const agent = new Agent({ ca: ca.certPem, keepAlive: true });
+    agents.add(agent);
+    return { endpoint, region: 'us-east-1', credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' }, requestHandler: new NodeHttpHandler({ httpsAgent: agent }) };
+  };
   return {
     mqtt: { host, port: broker.port, url: `mqtts://${hostPort(broker.port)}` },
     ...(broker.plainPort !== undefined ? { plainMqtt: { host, port: broker.plainPort, url: `mqtt://${hostPort(broker.plainPort)}` } } : {}),
     dataPlane: { endpoint: dataPlaneEndpoint, host, port: dataPlanePort },
     controlPlane: { endpoint: `https://${hostPort(controlPlanePort)}`, port: controlPlanePort },
     groups,
-    credentialsProvider: {
-      host,
-      port: credentialsPort,
-      roleAlias,
-      endpoint: `${hostPort(credentialsPort)}/role-aliases/${roleAlias}/credentials`,
-    },
+    credentialsProvider: { host, port: credentialsPort, roleAlias, endpoint: `${hostPort(credentialsPort)}/role-aliases/${roleAlias}/credentials` },
     ca: { certPath: ca.certPath, certPem: ca.certPem },
     issueThing: (name) => {
       registered.add(name);
@@ -269,22 +256,8 @@ function iotCoreApi({ host, roleAlias, ca, shadows, jobs, rule, broker, dataPlan
       delete: (thingName, shadowName) => shadows.delete(thingName, shadowName),
       listNamed: (thingName) => shadows.listNamedShadows(thingName),
     },
-    createControlPlaneClient() {
-      const agent = new Agent({ ca: ca.certPem, keepAlive: true });
-      agents.add(agent);
-      return new IoTClient({ endpoint: `https://${hostPort(controlPlanePort)}`, region: 'us-east-1', credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' }, requestHandler: new NodeHttpHandler({ httpsAgent: agent }) });
-    },
-    createDataPlaneClient(clientOptions = {}) {
-      const agent = new Agent({ ca: ca.certPem, keepAlive: true });
-      agents.add(agent);
-      return new IoTDataPlaneClient({
-        ...clientOptions,
-        endpoint: dataPlaneEndpoint,
-        region: 'us-east-1',
-        credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' },
-        requestHandler: new NodeHttpHandler({ httpsAgent: agent }),
-      });
-    },
+    createControlPlaneClient: () => new IoTClient(sdkConfig(`https://${hostPort(controlPlanePort)}`)),
+    createDataPlaneClient: (clientOptions = {}) => new IoTDataPlaneClient({ ...clientOptions, ...sdkConfig(dataPlaneEndpoint) }),
     buttonRuleIdle: () => rule.idle(),
     messagesDelivered: () => broker.delivered(),
     close,

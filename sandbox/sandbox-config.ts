@@ -1,7 +1,6 @@
 /**
  * What `startSandbox` is asked for, checked and completed with defaults before anything starts:
- * every problem is a SANDBOX_CONFIG error naming the flag and the value given, and the directory is
- * proved writable before a port is bound.
+ * every problem is a SANDBOX_CONFIG error naming the flag and the value given.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -51,10 +50,7 @@ export interface SandboxOptions {
   plug?: string;
   /** Simulate an HS300 strip instead of an HS100 plug (the plug `lamp`). */
   strip?: boolean;
-  /**
-   * The plugs, as `--plug` names them (`lamp=hs100`, `fan@<thing>=p110-klap`, `desk=hs300#1`,
-   * `tv=192.168.1.30`) or parsed; default one simulated HS100 `lamp` on the first thing.
-   */
+  /** The plugs, as `--plug` names them (`fan@<thing>=p110-klap`, `tv=192.168.1.30`) or parsed; default a simulated HS100 `lamp`. */
   plugs?: (string | SandboxPlugSpec)[];
   /** The TP-Link account the simulated KLAP/AES plugs accept and the agents and the button use (default {@link SANDBOX_TPLINK_CREDENTIALS}). */
   plugCredentials?: Credentials;
@@ -80,16 +76,10 @@ export interface SandboxOptions {
   confirmTimeoutMs?: number;
   /** Serve the dashboard on 127.0.0.1 (default off; the CLI turns it on): `true`, or the port (0 = any free one). */
   dashboard?: boolean | { port?: number };
-  /**
-   * Roll-out mode: every upload becomes an IoT Job for all the things, instead of a shadow write.
-   * `true`: the documented defaults; or CreateJob's `{jobExecutionsRolloutConfig, abortConfig,
-   * timeoutConfig}` (as an object or JSON text).
-   */
+  /** Roll-out mode (uploads become IoT Jobs): `true` for the defaults, or CreateJob's `{jobExecutionsRolloutConfig, abortConfig, timeoutConfig}` (object or JSON). */
   rollout?: boolean | string | Record<string, unknown>;
 }
 
-/** The id of the sandbox's plug by default (its shadow is `plug-lamp` on the first thing). */
-export const SANDBOX_PLUG_ID = DEFAULT_PLUG_ID;
 /** The account the simulated KLAP/AES plugs accept unless told otherwise (as `shadowplug plug simulate`). */
 export const SANDBOX_TPLINK_CREDENTIALS: Credentials = { username: 'sandbox@example.com', password: 'sandbox' };
 
@@ -142,13 +132,17 @@ export function resolveSandboxConfig(options: SandboxOptions = {}): SandboxConfi
     throw sandboxConfigError(`agentThreads: ${options.agentThreads} is not a whole number ≥ 0`);
   }
   return {
+    dataPlaneRatePerSecond: options.dataPlaneRatePerSecond,
+    agentThreads: options.agentThreads,
+    plugPollMs: options.plugPollMs,
+    plugTimers: options.plugTimers,
+    confirmTimeoutMs: options.confirmTimeoutMs,
     dir: resolve(options.dir ?? DEFAULT_SANDBOX_DIR),
     logger: options.logger ?? silentLogger,
     devices,
     things,
     groups: resolveSandboxGroups(options, things),
     fanOutWritesPerSecond: options.fanOutWritesPerSecond ?? SHADOW_QUOTA.large,
-    ...(options.dataPlaneRatePerSecond !== undefined ? { dataPlaneRatePerSecond: options.dataPlaneRatePerSecond } : {}),
     groupCacheMs: options.groupCacheMs ?? GROUP_CACHE_MS,
     clickActions,
     plugs,
@@ -156,12 +150,8 @@ export function resolveSandboxConfig(options: SandboxOptions = {}): SandboxConfi
     bucket: options.bucket ?? DEFAULT_BUCKET,
     buttonSerial,
     agents,
-    ...(options.agentThreads !== undefined ? { agentThreads: options.agentThreads } : {}),
     writeInfoFile: options.writeInfoFile !== false,
     plugMode,
-    ...(options.plugPollMs !== undefined ? { plugPollMs: options.plugPollMs } : {}),
-    ...(options.plugTimers !== undefined ? { plugTimers: options.plugTimers } : {}),
-    ...(options.confirmTimeoutMs !== undefined ? { confirmTimeoutMs: options.confirmTimeoutMs } : {}),
     ...(options.dashboard ? { dashboardPort: options.dashboard === true ? 0 : (options.dashboard.port ?? 0) } : {}),
     ...(rollout ? { rollout } : {}),
   };

@@ -1,15 +1,8 @@
 /**
- * The whole system on one machine: the IoT Core stand-in, a local S3 with a bucket, a simulated
- * plug (or a real one), the real button Lambda behind the local `iotbutton/+` rule, the real
- * object Lambda behind the bucket's notifications, and one real device agent per thing, all
- * talking over real sockets on 127.0.0.1. Both Lambdas are configured exactly as the CDK stack
- * configures them: the same `*FunctionEnvironment(settings)` builds their environment, and the
- * handler parses it as at cold start.
- *
- * This is the composition root: `startSandboxParts` starts the parts in order, each from its own
- * module, and returns them by name; `startSandbox` (what `npx shadowplug sandbox`, the system
- * tests and the benchmark run) adds the client-facing API on top. A new part (a dashboard, a
- * relay) is one more step in `startSandboxParts` that registers its own close on the teardown.
+ * The whole system on one machine, over real sockets on 127.0.0.1: the IoT Core stand-in, a local
+ * S3, the plugs, the real Lambdas (configured through the stack's own `*FunctionEnvironment`) and
+ * one real agent per thing. The composition root: `startSandboxParts` starts the parts in order,
+ * each registering its close on the teardown; `startSandbox` adds the client-facing API.
  */
 import { createHash } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
@@ -58,7 +51,7 @@ export interface Sandbox {
   info: SandboxInfo;
   /** `event` with a SandboxEvent for every click, plug change, upload, shadow write and device step. */
   events: EventEmitter;
-  /** Publishes an object into the sandbox bucket as a signed release, as `sandbox upload` does (`release`: instead of the key's next). */
+  /** Publishes a signed release into the bucket, as `sandbox upload` does (`release`: instead of the key's next). */
   upload(key: string, body: string | Uint8Array, options?: { release?: number }): Promise<UploadedObject>;
   /** A plug's relay state now (simulated: from its memory; real: queried over the LAN); default the first plug. */
   plugState(plugId?: string): Promise<PlugRelayState>;
@@ -74,10 +67,7 @@ export interface Sandbox {
   stopAgent(thing: string): Promise<void>;
   /** Starts a thing's agent again; `clock` replaces its clock (e.g. later than the sandbox's). */
   startAgent(thing: string, options?: { clock?: () => number }): Promise<void>;
-  /**
-   * Runs one button event through the button function as the rule would (narrated), on the warm
-   * instance or, with `freshInstance`, on a new one (a new Lambda container).
-   */
+  /** Runs one button event through the button function as the rule would, on the warm instance or a fresh one. */
   invokeButton(event: ButtonRuleEvent, options?: { freshInstance?: boolean }): Promise<ButtonOutcome>;
   /** Resolves when `thing` has reported `hash` for the sandbox's property (and desired equals it). */
   waitForReported(thing: string, hash: string, timeoutMs?: number): Promise<void>;
@@ -95,21 +85,18 @@ export interface Sandbox {
 /** A running sandbox's parts, by name: the seams a feature hooks into. */
 export interface SandboxParts {
   config: SandboxConfig;
-  /** The event stream (`narrator.events`) and the `emit` every part narrates through. */
   narrator: Narrator;
-  /** Everything started so far, closed in reverse; a part adds its own close. */
+  /** Everything started so far, closed in reverse. */
   teardown: Teardown;
-  /** Every plug, in the order given; the first is `info.plug`. */
+  /** In the order given; the first is `info.plug`. */
   plugs: SandboxPlug[];
   button: SandboxButtonLambda;
   s3: LocalS3;
   iot: IotCore;
-  /** Each thing's desired and reported hash, as the shadow service published them. */
   observer: ShadowObserver;
   things: SandboxThingInfo[];
   /** The key pair uploads are signed with and agents trust. */
   publisher: PublisherKey;
-  /** None with `agents: false`. */
   agents: SandboxAgents;
   objectLambda: SandboxObjectLambda;
 }
@@ -162,9 +149,7 @@ export async function startSandboxParts(config: SandboxConfig, narrator: Narrato
     buttons: [config.buttonSerial],
     roleAlias: ROLE_ALIAS,
     sharedDeviceKey: config.devices > SHARED_KEY_ABOVE,
-    // Temporary credentials the local S3 accepts.
     credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-    // The button rule's action is the button Lambda.
     onButton: (event) => button.onRule(event),
     // Relay mode: each hub may also use its own plug shadows (`plug-*`), as the stack's policy allows;
     // roll-out mode: its own job topics.
@@ -269,12 +254,8 @@ async function sandboxApi(parts: SandboxParts): Promise<Sandbox> {
     startAgent: (thing, options = {}) => restartAgent(parts, thing, options.clock),
     invokeButton: (event, options) => parts.button.invoke(event, options),
     waitForReported: (thing, hash, timeoutMs = 30_000) => waitForReported(events, observer, thing, hash, timeoutMs),
-    async shadow(thing) {
-      return iot.shadows.get(thing);
-    },
-    async namedShadow(thing, shadowName) {
-      return iot.shadows.get(thing, shadowName);
-    },
+    shadow: async (thing) => iot.shadows.get(thing),
+    namedShadow: async (thing, shadowName) => iot.shadows.get(thing, shadowName),
     addThingToGroup: (group, thing) => iot.groups.addThing(group, thing),
     redriveFailedUploads: () => parts.objectLambda.redrive(),
     close: () => teardown.close(),
