@@ -30,7 +30,7 @@ import { wireRollout } from './wire-rollout';
 import { startSandboxDashboard } from './dashboard/dashboard';
 import { DEFAULT_EXPIRES_MS, publishRelease } from '../core/release/publish';
 import { ensurePublisherKey, signerFromFile, type PublisherKey } from './publisher-key';
-import { watchShadows } from './watch-shadows';
+import { watchShadows } from './shadow-observer';
 
 export type { SandboxOptions } from './sandbox-config';
 
