@@ -8,7 +8,7 @@ import { startAgent, type Agent } from '../agent/agent';
 import { ShadowplugError, errorMessage } from '../core/errors';
 import { serialise, silentLogger, type LogFields, type Logger } from '../core/logger';
 import type { AgentWorkerData, AgentWorkerMessage, AgentWorkerRequest } from './agent-threads';
-import { narrateAgent, waitUntilOnline, type AgentSpec } from './wire-agents';
+import { connected, narrateAgent, waitUntilOnline, type AgentSpec } from './wire-agents';
 
 const port = parentPort!;
 const data = workerData as AgentWorkerData;
@@ -57,8 +57,7 @@ async function handle(req: AgentWorkerRequest): Promise<unknown> {
     return agent !== undefined;
   }
   await agents.get(req.thing)?.close();
-  const agent = await start(spec, req.clockOffsetMs);
-  if (!agent.online) await new Promise<void>((resolve) => agent.once('connected', () => resolve()));
+  await connected(await start(spec, req.clockOffsetMs));
   return undefined;
 }
 

@@ -68,7 +68,8 @@ export async function startSandboxAgents(
   teardown: Teardown,
   sandboxPlugs: readonly SandboxPlug[] = [],
 ): Promise<SandboxAgents> {
-  if (!config.agents) return new InProcessAgents([], [], () => Promise.reject(new Error('no agents')));
+  // Without agents, sandbox.ts refuses to stop or start one before asking.
+  if (!config.agents) return { stop: async () => false, start: async () => undefined };
   const threads = agentThreads(config);
   if (threads > 0) {
     config.logger.info(`the ${things.length} agents run in ${threads} worker thread${threads === 1 ? '' : 's'}`);
@@ -80,44 +81,30 @@ export async function startSandboxAgents(
   }
   const start = (t: SandboxThingInfo, clock?: () => number) => startSandboxAgent(config, t, iot, s3, emit, sandboxPlugs, clock);
   const agents = await Promise.all(things.map((t) => start(t)));
-  const inProcess = new InProcessAgents(things, agents, start);
-  teardown.add('agents', () => inProcess.close());
+  const byName = new Map(things.map((thing, i) => [thing.name, { thing, agent: agents[i]!, stopped: false }]));
+  teardown.add('agents', async () => void (await Promise.allSettled([...byName.values()].map((e) => e.agent.close()))));
   await waitUntilOnline(agents, things.map((t) => t.name), AGENTS_ONLINE_TIMEOUT_MS);
-  return inProcess;
+  return {
+    async stop(thing) {
+      const entry = byName.get(thing)!;
+      if (entry.stopped) return false;
+      entry.stopped = true;
+      await entry.agent.close();
+      return true;
+    },
+    // The new agent takes the old one's place, so teardown closes it.
+    async start(thing, clock) {
+      const entry = byName.get(thing)!;
+      entry.agent = await start(entry.thing, clock);
+      entry.stopped = false;
+      await connected(entry.agent);
+    },
+  };
 }
 
-class InProcessAgents implements SandboxAgents {
-  private readonly stopped = new Set<string>();
-
-  constructor(
-    private readonly things: SandboxThingInfo[],
-    private readonly agents: Agent[],
-    private readonly startOne: (t: SandboxThingInfo, clock?: () => number) => Promise<Agent>,
-  ) {}
-
-  async stop(thing: string): Promise<boolean> {
-    if (this.stopped.has(thing)) return false;
-    this.stopped.add(thing);
-    await this.agents[this.index(thing)]!.close();
-    return true;
-  }
-
-  /** The new agent takes the old one's place, so `close` closes it. */
-  async start(thing: string, clock?: () => number): Promise<void> {
-    const i = this.index(thing);
-    const agent = await this.startOne(this.things[i]!, clock);
-    this.agents[i] = agent;
-    this.stopped.delete(thing);
-    if (!agent.online) await new Promise<void>((resolve) => agent.once('connected', () => resolve()));
-  }
-
-  async close(): Promise<void> {
-    await Promise.allSettled(this.agents.map((a) => a.close()));
-  }
-
-  private index(thing: string): number {
-    return this.things.findIndex((t) => t.name === thing);
-  }
+/** Resolves once the agent is connected (not events.once: it would reject on an 'error' the agent retries itself). */
+export function connected(agent: Agent): Promise<void> {
+  return agent.online ? Promise.resolve() : new Promise<void>((resolve) => agent.once('connected', () => resolve()));
 }
 
 /** An agent's options that can cross to a worker thread: all but its logger, timers and clock. */
@@ -192,8 +179,6 @@ export async function waitUntilOnline(agents: Agent[], things: string[], timeout
     }, timeoutMs);
   });
   try {
-    // Not events.once: it would reject on the first 'error', and an agent retries those itself.
-    const connected = (a: Agent) => (a.online ? undefined : new Promise<void>((resolve) => a.once('connected', () => resolve())));
     await Promise.race([Promise.all(agents.map(async (a) => Promise.all([connected(a), a.credentialsWarmed()]))), timeout]);
   } finally {
     clearTimeout(timer);
