@@ -1,8 +1,4 @@
-/**
- * A worker thread running a share of the sandbox's agents (agent-threads.ts starts it): starts
- * them, says `ready` once all are online (or `failed`), narrates their steps and forwards their
- * log lines to the sandbox's thread, and stops, starts or closes them when asked.
- */
+/** A worker thread running a share of the sandbox's agents (agent-threads.ts): narrated, their logs forwarded, stopped and started on request. */
 import { parentPort, workerData } from 'node:worker_threads';
 import { startAgent, type Agent } from '../agent/agent';
 import { ShadowplugError, errorMessage } from '../core/errors';

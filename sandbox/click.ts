@@ -1,8 +1,6 @@
 /**
- * `shadowplug sandbox click`: press the sandbox's button without typing its endpoint and
- * certificate paths. Finds the running sandbox through `<dir>/sandbox.json`, publishes the click
- * exactly as `shadowplug click --endpoint ...` does (MQTT/TLS, the button's own identity,
- * `iotbutton/<serial>`), then watches the plug over the TP-Link protocol to say what it did.
+ * `shadowplug sandbox click`: publishes a click as `shadowplug click` does, with the running
+ * sandbox's button identity (from `<dir>/sandbox.json`), then watches the plug to say what it did.
  */
 import { publishClick } from '../core/button/publish-click';
 import type { ClickType } from '../core/button/click';
@@ -95,12 +93,12 @@ export async function clickSandbox(options: {
   }
   const error = 'error' in last ? last.error : 'error' in first ? first.error : undefined;
   return {
-    ...(error !== undefined ? { plugError: error } : {}),
+    plugError: error,
     topic: published.topic,
     clickType: options.clickType,
     acknowledgedMs: published.elapsedMs,
-    ...(before ? { before } : {}),
-    ...(after ? { after } : {}),
+    before,
+    after,
     changed: before !== undefined && after !== undefined && before.join() !== after.join(),
   };
 }

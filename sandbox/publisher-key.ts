@@ -1,8 +1,6 @@
 /**
- * The sandbox's publisher key: an ECDSA P-256 key pair beside its CA (`<dir>/iot/publisher.key.pem`,
- * 0600, and `publisher.pub.pem`), made on first start and kept across restarts like the CA, so
- * devices that installed its releases keep trusting the next ones. `sandbox upload` and the
- * dashboard sign with it (core/release/publish.ts); the sandbox's agents trust only it.
+ * The sandbox's publisher key: an ECDSA P-256 pair beside its CA, kept across restarts like the CA
+ * so devices keep trusting its next releases. Uploads are signed with it; the agents trust only it.
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';

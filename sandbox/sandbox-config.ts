@@ -31,18 +31,15 @@ export const ROLE_ALIAS = 'shadowplug-device-role-alias';
 /** The shadow property the object Lambda writes and the agents follow (the stack's default too). */
 export const SHADOW_PROPERTY = OBJECT_SETTINGS.shadowProperty.default;
 
+/** The sandbox's options; those with a flag mean what it means (cli-settings.ts). */
 export interface SandboxOptions {
-  /** Where certificates, shadows, objects and device files live (default `.sandbox`). */
+  /** Default `.sandbox`. */
   dir?: string;
-  /** Number of things, each with its certificate and agent (default 1). */
   devices?: number;
-  /** Every device in this static thing group; uploads go to the group. */
   group?: string;
-  /** Thing groups from a JSON file (static, dynamic, nested); uploads go to the top-level ones. */
   groupsFile?: string;
-  /** The fan-out worker's writes per second (default 4,000, the large regions' quota). */
   fanOutWritesPerSecond?: number;
-  /** The data plane answers 429 above this many requests per second (default unlimited). */
+  /** `--data-plane-rate`. */
   dataPlaneRatePerSecond?: number;
   /** How long the object function keeps a group's members (default 60 s, as deployed; tests pass 0). */
   groupCacheMs?: number;
@@ -54,19 +51,18 @@ export interface SandboxOptions {
   plugs?: (string | SandboxPlugSpec)[];
   /** The TP-Link account the simulated KLAP/AES plugs accept and the agents and the button use (default {@link SANDBOX_TPLINK_CREDENTIALS}). */
   plugCredentials?: Credentials;
-  /** `SINGLE=toggle,DOUBLE=on,LONG=off`, or the same as an object. Missing types toggle. */
+  /** As the flag, or the same as an object. */
   clickActions?: string | Partial<Record<ClickType, ClickAction>>;
   buttonSerial?: string;
   bucket?: string;
   /** Diagnostics of the components (default silent); the event stream is `sandbox.events`. */
   logger?: Logger;
-  /** Run one agent per thing in this process (default true); false leaves the things to agents run by hand. */
+  /** Default true. */
   agents?: boolean;
   /** Worker threads the agents run in (0: this thread; default 0 below 100 devices or on one core, else one per core, at most 4). */
   agentThreads?: number;
   /** Write `<dir>/sandbox.json` for `sandbox upload` (default true). */
   writeInfoFile?: boolean;
-  /** `relay` (default with in-process agents): through the plug's shadow and the first thing's agent; `direct`: TCP from the button function. */
   plugMode?: PlugMode;
   /** Relay mode: how often the hub polls the plug (default 10 s). */
   plugPollMs?: number;
@@ -74,7 +70,7 @@ export interface SandboxOptions {
   plugTimers?: Timers;
   /** Relay mode: how long the button function waits for the hub's answer (default 5 s, as deployed). */
   confirmTimeoutMs?: number;
-  /** Serve the dashboard on 127.0.0.1 (default off; the CLI turns it on): `true`, or the port (0 = any free one). */
+  /** Default off (the CLI turns it on): `true`, or the port (0 = any free one). */
   dashboard?: boolean | { port?: number };
   /** Roll-out mode (uploads become IoT Jobs): `true` for the defaults, or CreateJob's `{jobExecutionsRolloutConfig, abortConfig, timeoutConfig}` (object or JSON). */
   rollout?: boolean | string | Record<string, unknown>;

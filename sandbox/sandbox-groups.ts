@@ -1,8 +1,4 @@
-/**
- * The sandbox's thing groups from `--group NAME` (every device in one static group) or
- * `--groups-file PATH` (static, dynamic and nested groups as JSON), checked before anything
- * starts; problems are SANDBOX_CONFIG errors naming the flag. Uploads go to the groups without a parent.
- */
+/** The thing groups of `--group` or `--groups-file`, checked before start (SANDBOX_CONFIG naming the flag); uploads go to the top-level ones. */
 import { readFileSync } from 'node:fs';
 import { errorMessage } from '../core/errors';
 import { isObject } from '../core/util/guards';

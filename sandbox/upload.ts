@@ -1,9 +1,7 @@
 /**
- * `shadowplug sandbox upload <file>`: publish a local file as a signed release into the running
- * sandbox's bucket, found through `<dir>/sandbox.json` — the same code path as `shadowplug
- * publish` (core/release/publish.ts: release counter, object, companion manifest), signed with
- * the sandbox's publisher key unless `--signing-key` names another. Streams the file (any size,
- * constant memory) and hashes it on the way; the manifest is signed once the object is stored.
+ * `shadowplug sandbox upload <file>`: a signed release into the running sandbox's bucket through
+ * `shadowplug publish`'s code (core/release/publish.ts), signed with the sandbox's key unless
+ * `--signing-key` names another; the file is streamed and hashed on the way.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
@@ -22,12 +20,12 @@ import { readSandboxInfo, type SandboxInfo } from './sandbox-info';
 
 export interface UploadOptions {
   file: string;
-  /** Object key; default the file's base name (which goes to every sandbox thing). */
+  /** Default the file's base name (which goes to every sandbox thing). */
   key?: string;
-  /** The sandbox to upload to: its info, or its directory (default `.sandbox`). */
+  /** The sandbox: its info, or its directory (default `.sandbox`). */
   info?: SandboxInfo;
   dir?: string;
-  /** PEM private key to sign with (default: the sandbox's own, `signingKey` in its info). */
+  /** Default the sandbox's own. */
   signingKey?: string;
   /** Release number (default: the key's next). */
   release?: number;
@@ -42,10 +40,9 @@ export interface UploadResult {
   key: string;
   size: number;
   sha256: string;
-  /** `s3://bucket/key`, as the device will see it in its shadow. */
+  /** `s3://bucket/key`, as the device sees it. */
   url: string;
   versionId?: string;
-  /** The signed release's number, expiry and signing key id. */
   release: number;
   expires: string;
   keyId: string;

@@ -1,8 +1,6 @@
 /**
- * The button Lambda behind the local `iotbutton/+` rule, configured as the stack configures it
- * (the same `buttonFunctionEnvironment(settings)`, parsed as at cold start), its clicks narrated.
- * The sandbox button switches every sandbox plug, named by id. Its outcome goes to a stand-in for
- * the SNS topic: a `notification` event.
+ * The button Lambda behind the local `iotbutton/+` rule, configured through the stack's own
+ * `buttonFunctionEnvironment`, switching every sandbox plug; its SNS outcome is a `notification` event.
  */
 import { errorMessage } from '../core/errors';
 import { buttonFunctionEnvironment, parseButtonConfig, type ButtonConfig, type ButtonSettings } from '../core/button/config';

@@ -1,8 +1,6 @@
 /**
- * The fan-out as the stack deploys it, in process: the object function's batches go to an
- * in-process queue, and the deployed worker handler (lambda/fanout-worker.ts, unchanged) writes
- * them through a data-plane client under the configured rate, with throttles coming back to it
- * (no SDK retries, as deployed). Its one summary per upload is narrated as the SNS notification.
+ * The fan-out as deployed, in process: the object function's batches go to an in-process queue and
+ * the deployed worker (lambda/fanout-worker.ts) writes them at the configured rate, with no SDK retries.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TokenBucket } from '../core/fleet/token-bucket';

@@ -1,9 +1,7 @@
 /**
- * The object Lambda behind the bucket's notifications, configured as the stack configures it
- * (the same `objectFunctionEnvironment(settings)`), with SDK clients for the local S3, the local
- * data-plane API and the thing groups' control plane, its fleets fanned out through the in-process
- * queue and worker, invoked asynchronously with Lambda's retries, its work narrated. An event that
- * fails every retry is kept, as the stack's failed-events queue keeps it, until `redrive`.
+ * The object Lambda behind the bucket's notifications, configured through the stack's own
+ * `objectFunctionEnvironment`, fanned out through the in-process queue, invoked asynchronously with
+ * Lambda's retries; an event that fails them all is kept, as the stack's queue keeps it, until `redrive`.
  */
 import type { S3Event } from 'aws-lambda';
 import { errorMessage } from '../core/errors';

@@ -1,7 +1,4 @@
-/**
- * The dashboard's picture of the sandbox, kept up to date from SandboxEvents, shadow documents
- * and plug checks, and cut into the messages the page receives. Pure: no I/O, a clock given.
- */
+/** The dashboard's picture of the sandbox, from SandboxEvents, shadows and plug checks. Pure: a clock given. */
 import { isObject } from '../../core/util/guards';
 import type { SandboxEvent } from '../event-log';
 import { FleetNarration } from '../fleet-narration';

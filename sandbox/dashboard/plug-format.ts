@@ -1,7 +1,6 @@
 /**
- * How the page says what a plug's shadow means: the last request's outcome, a pending request
- * and why it may not be answered, energy, the time since the hub's last report. Pure (no DOM,
- * the time given), so it is unit-tested; the page bundles it. Imports types only.
+ * How the page says what a plug's shadow means: the last request and why one is pending, energy,
+ * the time since the hub's last report. Pure and type-only imports: the page bundles it.
  */
 import type { PlugReportedView, PlugShadowView } from './view';
 

@@ -1,8 +1,7 @@
 /**
- * The dashboard's HTTP server on 127.0.0.1: the page's files, a server-sent event stream of
- * what changes, a read-only shadow endpoint, and three POST actions (switch the plug, press the
- * button, upload a file). Thin: every action is a function it is given; request-guard.ts decides
- * who may ask. node:http is enough for four routes and a stream, so no web framework.
+ * The dashboard's HTTP server on 127.0.0.1: the page, a server-sent event stream, a read-only
+ * shadow endpoint and three POST actions, each a function it is given; request-guard.ts decides
+ * who may ask. node:http is enough for four routes and a stream.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
