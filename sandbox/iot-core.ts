@@ -72,47 +72,8 @@ export interface IotCoreOptions {
   logger?: Logger;
 }
 
-/** Programmatic access to the shadows, with the same semantics and MQTT messages as the APIs. */
-export interface ShadowAccess {
-  /** The `get/accepted` document, or undefined when the shadow does not exist. */
-  get(thingName: string, shadowName?: string): JsonObject | undefined;
-  /** Update with a request document (`{state: ...}`); publishes accepted/delta/documents. */
-  update(thingName: string, request: JsonObject, shadowName?: string): ShadowRequestResult;
-  delete(thingName: string, shadowName?: string): ShadowRequestResult;
-  listNamed(thingName: string): string[];
-}
-
-export interface IotCore {
-  mqtt: { host: string; port: number; url: string };
-  plainMqtt?: { host: string; port: number; url: string };
-  dataPlane: { endpoint: string; host: string; port: number };
-  /** The control-plane API the object function lists thing groups with (ListThingsInThingGroup). */
-  controlPlane: { endpoint: string; port: number };
-  /** The thing groups (static, dynamic by thing name, nested); dynamic ones select from the things with a certificate. */
-  groups: ThingGroups;
-  credentialsProvider: { host: string; port: number; roleAlias: string; endpoint: string };
-  ca: { certPath: string; certPem: string };
-  issueThing(name: string): ThingCertificate;
-  issueButton(serial: string): ButtonCertificate;
-  shadows: ShadowAccess;
-  /** The IoT Jobs stand-in (CreateJob in process; the device API over MQTT). */
-  jobs: JobsService;
-  /**
-   * Watches in process every message on topics matching an MQTT filter: devices' publishes and the
-   * shadow service's responses, however the update came. Returns the stop; a throwing callback is
-   * logged. Throws IOT_CORE_INVALID_NAME for a malformed filter, IOT_CORE_CLOSED after close().
-   */
-  observe(topicFilter: string, onMessage: MqttObserver): () => void;
-  /** An SDK client for the data-plane API that trusts the sandbox CA. */
-  createDataPlaneClient(options?: { maxAttempts?: number }): IoTDataPlaneClient;
-  /** An SDK client for the control-plane API (thing groups) that trusts the sandbox CA. */
-  createControlPlaneClient(): IoTClient;
-  /** Resolves when every button rule action under way has finished. */
-  buttonRuleIdle(): Promise<void>;
-  /** Resolves when every message published so far reached every matching device and observer (or the broker closed). */
-  messagesDelivered(): Promise<void>;
-  close(): Promise<void>;
-}
+/** A running stand-in: its endpoints, certificates, shadows, Jobs and SDK clients (see `iotCoreApi`). */
+export type IotCore = ReturnType<typeof iotCoreApi>;
 
 /** The CA with a certificate for every thing and button, the registered things and their groups. */
 function openRegistry(options: IotCoreOptions): { ca: CertificateAuthority; registered: Set<string>; groups: ThingGroups } {
@@ -223,7 +184,7 @@ interface Started {
   registered: Set<string>;
 }
 
-function iotCoreApi({ host, roleAlias, ca, shadows, jobs, rule, broker, dataPlanePort, credentialsPort, agents, close, controlPlanePort, groups, registered }: Started): IotCore {
+function iotCoreApi({ host, roleAlias, ca, shadows, jobs, rule, broker, dataPlanePort, credentialsPort, agents, close, controlPlanePort, groups, registered }: Started) {
   const hostPort = (port: number) => formatHostPort(host, port);
   const dataPlaneEndpoint = `https://${hostPort(dataPlanePort)}`;
   // Each client's own HTTPS agent trusts the sandbox CA and is destroyed on close.
@@ -236,30 +197,43 @@ function iotCoreApi({ host, roleAlias, ca, shadows, jobs, rule, broker, dataPlan
     mqtt: { host, port: broker.port, url: `mqtts://${hostPort(broker.port)}` },
     ...(broker.plainPort !== undefined ? { plainMqtt: { host, port: broker.plainPort, url: `mqtt://${hostPort(broker.plainPort)}` } } : {}),
     dataPlane: { endpoint: dataPlaneEndpoint, host, port: dataPlanePort },
+    /** The control-plane API the object function lists thing groups with (ListThingsInThingGroup). */
     controlPlane: { endpoint: `https://${hostPort(controlPlanePort)}`, port: controlPlanePort },
+    /** Static, dynamic (selecting from the things with a certificate) and nested thing groups. */
     groups,
     credentialsProvider: { host, port: credentialsPort, roleAlias, endpoint: `${hostPort(credentialsPort)}/role-aliases/${roleAlias}/credentials` },
     ca: { certPath: ca.certPath, certPem: ca.certPem },
-    issueThing: (name) => {
+    issueThing(name: string): ThingCertificate {
       registered.add(name);
       return ca.issueThing(name);
     },
-    observe: (topicFilter, onMessage) => broker.observe(topicFilter, onMessage),
-    issueButton: (serial) => ca.issueButton(serial),
+    /**
+     * Watches in process every message on topics matching an MQTT filter: devices' publishes and the
+     * shadow service's responses, however the update came. Returns the stop; a throwing callback is
+     * logged. Throws IOT_CORE_INVALID_NAME for a malformed filter, IOT_CORE_CLOSED after close().
+     */
+    observe: (topicFilter: string, onMessage: MqttObserver): (() => void) => broker.observe(topicFilter, onMessage),
+    issueButton: (serial: string): ButtonCertificate => ca.issueButton(serial),
+    /** The IoT Jobs stand-in (CreateJob in process; the device API over MQTT). */
     jobs,
+    /** The shadows in process, with the same semantics and MQTT messages as the APIs. */
     shadows: {
-      get(thingName, shadowName) {
+      /** The `get/accepted` document, or undefined when the shadow does not exist. */
+      get(thingName: string, shadowName?: string): JsonObject | undefined {
         const r = shadows.get(thingName, shadowName);
         return r.ok ? r.payload : undefined;
       },
-      update: (thingName, request, shadowName) => shadows.update(thingName, shadowName, JSON.stringify(request)),
-      delete: (thingName, shadowName) => shadows.delete(thingName, shadowName),
-      listNamed: (thingName) => shadows.listNamedShadows(thingName),
+      /** Publishes accepted/delta/documents as an MQTT update would. */
+      update: (thingName: string, request: JsonObject, shadowName?: string): ShadowRequestResult => shadows.update(thingName, shadowName, JSON.stringify(request)),
+      delete: (thingName: string, shadowName?: string): ShadowRequestResult => shadows.delete(thingName, shadowName),
+      listNamed: (thingName: string): string[] => shadows.listNamedShadows(thingName),
     },
     createControlPlaneClient: () => new IoTClient(sdkConfig(`https://${hostPort(controlPlanePort)}`)),
-    createDataPlaneClient: (clientOptions = {}) => new IoTDataPlaneClient({ ...clientOptions, ...sdkConfig(dataPlaneEndpoint) }),
-    buttonRuleIdle: () => rule.idle(),
-    messagesDelivered: () => broker.delivered(),
+    createDataPlaneClient: (clientOptions: { maxAttempts?: number } = {}) => new IoTDataPlaneClient({ ...clientOptions, ...sdkConfig(dataPlaneEndpoint) }),
+    /** Resolves when every button rule action under way has finished. */
+    buttonRuleIdle: (): Promise<void> => rule.idle(),
+    /** Resolves when every message published so far reached every matching device and observer (or the broker closed). */
+    messagesDelivered: (): Promise<void> => broker.delivered(),
     close,
   };
 }

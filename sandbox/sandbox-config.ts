@@ -16,7 +16,7 @@ import { attempt } from '../core/settings/schema';
 import { BUTTON_SERIAL_PATTERN } from './iot/certificate-authority';
 import { sandboxConfigError, SandboxDirError } from './errors';
 import { DEFAULT_ROLLOUT, parseRolloutJson, parseRolloutSettings, type RolloutSettings } from '../core/jobs/rollout-config';
-import { resolveSandboxGroups, type SandboxGroups } from './sandbox-groups';
+import { resolveSandboxGroups } from './sandbox-groups';
 import { SHADOW_QUOTA } from '../core/fleet/settings';
 import { GROUP_CACHE_MS } from '../core/fleet/targets';
 import { OBJECT_SETTINGS } from '../core/s3/settings';
@@ -80,20 +80,7 @@ export interface SandboxOptions {
 export const SANDBOX_TPLINK_CREDENTIALS: Credentials = { username: 'sandbox@example.com', password: 'sandbox' };
 
 /** SandboxOptions checked, with every default filled in. */
-export type SandboxConfig = Pick<SandboxOptions, 'dataPlaneRatePerSecond' | 'agentThreads' | 'plugPollMs' | 'plugTimers' | 'confirmTimeoutMs'> &
-  Required<Pick<SandboxOptions, 'logger' | 'devices' | 'fanOutWritesPerSecond' | 'groupCacheMs' | 'plugCredentials' | 'bucket' | 'buttonSerial' | 'agents' | 'writeInfoFile' | 'plugMode'>> & {
-    /** Absolute. */
-    dir: string;
-    things: string[];
-    groups: SandboxGroups;
-    clickActions: Partial<Record<ClickType, ClickAction>>;
-    /** Every plug, its thing filled in (the first thing unless given). */
-    plugs: (SandboxPlugSpec & { thing: string })[];
-    /** The dashboard's port (0 = any free one); absent: no dashboard. */
-    dashboardPort?: number;
-    /** Roll-out mode's settings; absent: the shadow path. */
-    rollout?: RolloutSettings;
-  };
+export type SandboxConfig = ReturnType<typeof resolveSandboxConfig>;
 
 /** `--rollout` / `--rollout-config`: the settings, or undefined for the shadow path; problems name the flag. */
 function rolloutOf(value: SandboxOptions['rollout']): RolloutSettings | undefined {
@@ -107,7 +94,7 @@ function rolloutOf(value: SandboxOptions['rollout']): RolloutSettings | undefine
 }
 
 /** Checks `options` without touching the disk or the network. Throws SANDBOX_CONFIG errors. */
-export function resolveSandboxConfig(options: SandboxOptions = {}): SandboxConfig {
+export function resolveSandboxConfig(options: SandboxOptions = {}) {
   const devices = options.devices ?? 1;
   if (!Number.isInteger(devices) || devices < 1 || devices > MAX_DEVICES) {
     throw sandboxConfigError(`devices must be a whole number from 1 to ${MAX_DEVICES}, got ${devices}`);

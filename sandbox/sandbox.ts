@@ -9,27 +9,26 @@ import type { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import type { S3Event } from 'aws-lambda';
 import { startIotCore, type IotCore } from './iot-core';
-import { startLocalS3, type LocalS3 } from './local-s3';
+import { startLocalS3 } from './local-s3';
 import { Narrator } from './narration';
 import { ensureWritableDir, resolveSandboxConfig, ROLE_ALIAS, type SandboxConfig, type SandboxOptions } from './sandbox-config';
 import { plugShadowName, PLUG_SHADOW_PREFIX } from '../core/plug-relay/contract';
 import type { ButtonOutcome } from '../core/button/outcome';
 import type { ButtonRuleEvent } from './iot-core';
 import { CLASSIC_SHADOW, devicePolicy } from '../core/iot-policy/device-policy';
-import { claimSandboxDir, removeSandboxInfo, writeSandboxInfo, type SandboxInfo, type SandboxThingInfo } from './sandbox-info';
+import { claimSandboxDir, removeSandboxInfo, writeSandboxInfo, type SandboxInfo } from './sandbox-info';
 import { plugConfigOf, startSandboxPlugs, type SandboxPlug } from './sandbox-plug';
-import type { ShadowObserver } from './shadow-observer';
 import type { PlugRelayState } from './simulated-plug';
 import { Teardown } from './teardown';
 import { waitForEvent, waitForPlug, waitForReported } from './waiters';
-import { issueThings, startSandboxAgents, type SandboxAgents } from './wire-agents';
-import { wireButtonLambda, type SandboxButtonLambda } from './wire-button';
+import { issueThings, startSandboxAgents } from './wire-agents';
+import { wireButtonLambda } from './wire-button';
 import { sandboxConfigError } from './errors';
-import { wireObjectLambda, type SandboxObjectLambda } from './wire-object';
+import { wireObjectLambda } from './wire-object';
 import { wireRollout } from './wire-rollout';
 import { startSandboxDashboard } from './dashboard/dashboard';
 import { DEFAULT_EXPIRES_MS, publishRelease } from '../core/release/publish';
-import { ensurePublisherKey, signerFromFile, type PublisherKey } from './publisher-key';
+import { ensurePublisherKey, signerFromFile } from './publisher-key';
 import { watchShadows } from './shadow-observer';
 
 export type { SandboxOptions } from './sandbox-config';
@@ -83,23 +82,7 @@ export interface Sandbox {
 }
 
 /** A running sandbox's parts, by name: the seams a feature hooks into. */
-export interface SandboxParts {
-  config: SandboxConfig;
-  narrator: Narrator;
-  /** Everything started so far, closed in reverse. */
-  teardown: Teardown;
-  /** In the order given; the first is `info.plug`. */
-  plugs: SandboxPlug[];
-  button: SandboxButtonLambda;
-  s3: LocalS3;
-  iot: IotCore;
-  observer: ShadowObserver;
-  things: SandboxThingInfo[];
-  /** The key pair uploads are signed with and agents trust. */
-  publisher: PublisherKey;
-  agents: SandboxAgents;
-  objectLambda: SandboxObjectLambda;
-}
+export type SandboxParts = Awaited<ReturnType<typeof startSandboxParts>>;
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const config = resolveSandboxConfig(options);
@@ -119,7 +102,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 }
 
 /** Starts every part in order, each registering its close on `teardown` (the caller closes it on failure). */
-export async function startSandboxParts(config: SandboxConfig, narrator: Narrator, teardown: Teardown): Promise<SandboxParts> {
+export async function startSandboxParts(config: SandboxConfig, narrator: Narrator, teardown: Teardown) {
   const { emit } = narrator;
   const plugs = await startSandboxPlugs(config, emit, teardown);
 
