@@ -16,11 +16,11 @@ export interface SandboxClickResult {
   topic: string;
   clickType: ClickType;
   acknowledgedMs: number;
-  /** Relay states before and after (a strip: one per outlet); `after` undefined if unreadable. */
+  /** Relay states before and after (a strip: one per outlet); undefined if unreadable. */
   before?: number[];
   after?: number[];
   changed: boolean;
-  /** Why the plug's state could not be read (before or after), when it could not. */
+  /** Why the plug's state could not be read (after, else before). */
   plugError?: string;
 }
 

@@ -35,17 +35,8 @@ export interface LocalS3Options {
   logger?: Logger;
 }
 
-export interface LocalS3 {
-  endpoint: string;
-  host: string;
-  port: number;
-  buckets: string[];
-  accessKeyId: string;
-  secretAccessKey: string;
-  region: string;
-  createClient(): S3Client;
-  close(): Promise<void>;
-}
+/** A running local S3 (an S3 client set up for it: `createClient()`). */
+export type LocalS3 = Awaited<ReturnType<typeof startLocalS3>>;
 
 /** Encode a key as S3 does in event notifications: form encoding, `/` kept. */
 export function encodeEventKey(key: string): string {
@@ -99,7 +90,7 @@ function eventRecord(change: StoreChange, seq: string, host: string, at: number)
   } as S3EventRecord;
 }
 
-export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
+export async function startLocalS3(options: LocalS3Options) {
   const host = options.host ?? '127.0.0.1';
   const buckets = options.buckets ?? ['shadowplug'];
   const logger = options.logger ?? silentLogger;
@@ -131,7 +122,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     accessKeyId: credentials.accessKeyId,
     secretAccessKey: credentials.secretAccessKey,
     region: LOCAL_S3_REGION,
-    createClient: () => new S3Client(localS3ClientConfig(endpoint, credentials)),
-    close: () => closeServer(server),
+    createClient: (): S3Client => new S3Client(localS3ClientConfig(endpoint, credentials)),
+    close: (): Promise<void> => closeServer(server),
   };
 }

@@ -9,21 +9,15 @@ import { pemSigner, publicKeyOf, type ReleaseSigner } from '../core/release/sign
 import { errorMessage, ShadowplugError } from '../core/errors';
 import { writeFileAtomicSync } from './write-atomic';
 
-export interface PublisherKey {
-  /** The private key (PEM, PKCS#8): what `--signing-key` takes. */
-  privatePath: string;
-  /** Its public half (PEM, SPKI): what an agent's `--trusted-key` takes. */
-  publicPath: string;
-}
 
-/** Where a sandbox in `dir` keeps its publisher key (the CA's directory). */
-export function publisherKeyPaths(dir: string): PublisherKey {
+/** Where a sandbox in `dir` keeps its publisher key: the private one is what `--signing-key` takes, the public one `--trusted-key`. */
+export function publisherKeyPaths(dir: string): { privatePath: string; publicPath: string } {
   const iot = join(dir, 'iot');
   return { privatePath: join(iot, 'publisher.key.pem'), publicPath: join(iot, 'publisher.pub.pem') };
 }
 
 /** The key pair of the sandbox in `dir`, made when there is none (or only half of one). */
-export function ensurePublisherKey(dir: string): PublisherKey {
+export function ensurePublisherKey(dir: string): ReturnType<typeof publisherKeyPaths> {
   const paths = publisherKeyPaths(dir);
   if (existsSync(paths.privatePath)) {
     const privatePem = readFileSync(paths.privatePath, 'utf8');

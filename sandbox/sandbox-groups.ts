@@ -5,14 +5,9 @@ import { isObject } from '../core/util/guards';
 import { sandboxConfigError } from './errors';
 import { ThingGroups, type ThingGroupSpec } from './iot/thing-groups';
 
-export interface SandboxGroups {
-  /** Created in this order at start. */
-  specs: ThingGroupSpec[];
-  /** The groups uploads go to; empty: the things by name. */
-  targets: string[];
-}
 
-export function resolveSandboxGroups(options: { group?: string; groupsFile?: string }, things: readonly string[]): SandboxGroups {
+/** The groups to create (in order) and those uploads go to (empty: the things by name). */
+export function resolveSandboxGroups(options: { group?: string; groupsFile?: string }, things: readonly string[]): { specs: ThingGroupSpec[]; targets: string[] } {
   if (options.group !== undefined && options.groupsFile !== undefined) throw sandboxConfigError('--group and --groups-file: give one of them');
   const specs = options.group !== undefined ? [{ name: options.group, things: [...things] }] : options.groupsFile !== undefined ? readGroupsFile(options.groupsFile) : [];
   const flag = options.group !== undefined ? '--group' : '--groups-file';

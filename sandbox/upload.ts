@@ -35,19 +35,6 @@ export interface UploadOptions {
   now?: number;
 }
 
-export interface UploadResult {
-  bucket: string;
-  key: string;
-  size: number;
-  sha256: string;
-  /** `s3://bucket/key`, as the device sees it. */
-  url: string;
-  versionId?: string;
-  release: number;
-  expires: string;
-  keyId: string;
-}
-
 /** S3 accepts keys of 1 to 1024 UTF-8 bytes; a key no device would install is refused too (UnsafeKeyError). */
 export function validateKey(key: string): string {
   const bytes = Buffer.byteLength(key, 'utf8');
@@ -79,7 +66,7 @@ export function sandboxS3Client(info: SandboxInfo): S3Client {
   return new S3Client({ ...localS3ClientConfig(info.s3.endpoint, info.s3), requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 60_000 }) });
 }
 
-export async function uploadFile(options: UploadOptions): Promise<UploadResult> {
+export async function uploadFile(options: UploadOptions) {
   // The key first: a name no device installs is refused before anything else is looked at.
   const key = validateKey(options.key ?? basename(options.file));
   const info = options.info ?? readSandboxInfo(options.dir ?? '.sandbox');
@@ -114,6 +101,7 @@ export async function uploadFile(options: UploadOptions): Promise<UploadResult> 
       size,
       sha256: m.sha256,
       ...(published.versionId ? { versionId: published.versionId } : {}),
+      // As the device sees it in its shadow.
       url: `s3://${info.s3.bucket}/${key}`,
       release: m.release,
       expires: m.expires,

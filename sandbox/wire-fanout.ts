@@ -18,10 +18,6 @@ import type { Teardown } from './teardown';
 const MAX_RECEIVE_COUNT = 5;
 export const SANDBOX_TOPIC_ARN = 'arn:aws:sns:local:000000000000:shadowplug-sandbox';
 
-export interface SandboxFanOut {
-  enqueue: Enqueue;
-  queue: InProcessQueue;
-}
 
 export interface FanOutWiring {
   property: string;
@@ -37,7 +33,7 @@ export interface FanOutWiring {
   writeMetrics?: (line: string) => void;
 }
 
-export function wireFanOut(iot: IotCore, options: FanOutWiring, emit: Emit, teardown: Teardown): SandboxFanOut {
+export function wireFanOut(iot: IotCore, options: FanOutWiring, emit: Emit, teardown: Teardown): { enqueue: Enqueue; queue: InProcessQueue } {
   const iotData = iot.createDataPlaneClient({ maxAttempts: 1 });
   teardown.add('fan-out data-plane client', async () => iotData.destroy());
   const logger = options.logger.child({ fn: 'fanout-worker' });

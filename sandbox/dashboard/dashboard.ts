@@ -27,7 +27,7 @@ import { DashboardRequestError } from '../errors';
 import { DashboardModel } from './model';
 import { PlugMonitor, protocolText, tplinkConnector } from './plug-monitor';
 import { Broadcaster } from './broadcaster';
-import { startDashboardServer, type DashboardActions, type DashboardServer } from './server';
+import { startDashboardServer, type DashboardActions } from './server';
 
 const NAMED_SHADOW_TOPIC = /^\$aws\/things\/([^/]+)\/shadow\/name\/([^/]+)\/(update\/documents|delete\/accepted)$/;
 type ShadowListener = (thing: string, shadowName: string, document: unknown) => void;
@@ -110,7 +110,7 @@ async function startDashboard(source: DashboardSource, port: number): Promise<{ 
     clock,
   });
   const s3 = sandboxS3Client(info);
-  let server: DashboardServer;
+  let server: Awaited<ReturnType<typeof startDashboardServer>>;
   try {
     const publisher = { s3, signer: signerFromFile(info.signingKey), clock };
     server = await startDashboardServer({ port, assets, actions: dashboardActions(source, model, hub, monitor, publisher) });
