@@ -7,8 +7,6 @@ import { join, resolve } from 'node:path';
 import { sandboxAlreadyRunning, SandboxNotRunningError } from './errors';
 import { writeFileAtomicSync } from './write-atomic';
 
-export const SANDBOX_INFO_FILE = 'sandbox.json';
-
 export interface SandboxThingInfo {
   name: string;
   /** Device certificate and key (PEM paths). */
@@ -65,7 +63,7 @@ export interface SandboxInfo {
 }
 
 export function sandboxInfoPath(dir: string): string {
-  return join(resolve(dir), SANDBOX_INFO_FILE);
+  return join(resolve(dir), 'sandbox.json');
 }
 
 function isAlive(pid: number): boolean {

@@ -36,22 +36,13 @@ export type { SandboxOptions } from './sandbox-config';
 /** Above this many things, device certificates share one key pair (RSA keygen is ~100 ms each). */
 const SHARED_KEY_ABOVE = 10;
 
-export interface UploadedObject {
-  key: string;
-  size: number;
-  sha256: string;
-  versionId?: string;
-  /** The signed release's number. */
-  release: number;
-}
-
 export interface Sandbox {
   /** Everything a client needs (the `--json` object). */
   info: SandboxInfo;
   /** `event` with a SandboxEvent for every click, plug change, upload, shadow write and device step. */
   events: EventEmitter;
   /** Publishes a signed release into the bucket, as `sandbox upload` does (`release`: instead of the key's next). */
-  upload(key: string, body: string | Uint8Array, options?: { release?: number }): Promise<UploadedObject>;
+  upload(key: string, body: string | Uint8Array, options?: { release?: number }): Promise<{ key: string; size: number; sha256: string; versionId?: string; release: number }>;
   /** A plug's relay state now (simulated: from its memory; real: queried over the LAN); default the first plug. */
   plugState(plugId?: string): Promise<PlugRelayState>;
   /** Resolves when a plug's state (default the first plug's) satisfies `predicate`. */
@@ -145,7 +136,7 @@ export async function startSandboxParts(config: SandboxConfig, narrator: Narrato
   started.iot = iot;
   teardown.add('IoT Core', () => iot.close());
   const objectLambda = wireObjectLambda(config, s3, iot, emit, teardown);
-  onObjectEvent = config.rollout ? wireRollout({ things: config.things, groups: config.groups.targets, settings: config.rollout }, s3, iot, emit, teardown) : (event) => objectLambda.onEvent(event);
+  onObjectEvent = config.rollout ? wireRollout(config, config.rollout, s3, iot, emit, teardown) : (event) => objectLambda.onEvent(event);
 
   const observer = watchShadows(config, iot, emit, teardown);
   const things = issueThings(config, iot);

@@ -14,25 +14,19 @@ import type { IotCore } from './iot-core';
 import type { LocalS3 } from './local-s3';
 import { uploadEvents, type Emit } from './narration';
 import type { JobSummary } from './iot/jobs-service';
+import type { SandboxConfig } from './sandbox-config';
 import type { Teardown } from './teardown';
 
 /** The SNS topic of roll-out ends: nothing in AWS; its messages become `notification` events. */
 export const ROLLOUT_TOPIC_ARN = 'arn:aws:sns:us-east-1:000000000000:shadowplug-sandbox-rollouts';
 
-export interface RolloutWiring {
-  things: readonly string[];
-  /** The fleet's thing groups (`--group`, `--groups-file`): jobs go to their members, as uploads do on the shadow path. */
-  groups: readonly string[];
-  settings: RolloutSettings;
+/** A snapshot job's targets: the groups' members when the job is created (as uploads on the shadow path), or the things by name. */
+function targetsOf({ things, groups }: SandboxConfig, iot: IotCore): string[] {
+  if (groups.targets.length === 0) return [...things];
+  return [...new Set(groups.targets.flatMap((g) => iot.groups.members(g, true) ?? []))];
 }
 
-/** A snapshot job's targets: the groups' members when the job is created, or the things by name. */
-function targetsOf(rollout: RolloutWiring, iot: IotCore): string[] {
-  if (rollout.groups.length === 0) return [...rollout.things];
-  return [...new Set(rollout.groups.flatMap((g) => iot.groups.members(g, true) ?? []))];
-}
-
-export function wireRollout(rollout: RolloutWiring, s3: LocalS3, iot: IotCore, emit: Emit, teardown: Teardown): (event: S3Event) => Promise<void> {
+export function wireRollout(config: SandboxConfig, settings: RolloutSettings, s3: LocalS3, iot: IotCore, emit: Emit, teardown: Teardown): (event: S3Event) => Promise<void> {
   const client = s3.createClient();
   teardown.add('roll-out S3 client', async () => client.destroy());
   const inProcess = inProcessJobCreator(iot);
@@ -62,13 +56,13 @@ export function wireRollout(rollout: RolloutWiring, s3: LocalS3, iot: IotCore, e
     for (const record of parseS3Event(event)) {
       if (record.type !== 'change') continue;
       try {
-        const targets = targetsOf(rollout, iot);
+        const targets = targetsOf(config, iot);
         if (targets.length === 0) {
-          emit({ type: 'upload-ignored', key: record.change.key, message: `no job: the thing groups ${rollout.groups.join(', ')} have no members` });
+          emit({ type: 'upload-ignored', key: record.change.key, message: `no job: the thing groups ${config.groups.targets.join(', ')} have no members` });
           continue;
         }
-        const config = { prefix: '', targets, settings: rollout.settings, partSizeBytes: 8 * 1024 * 1024, concurrency: 4 };
-        const outcome = await createFileJob(client, creator, config, record.change);
+        const job = { prefix: '', targets, settings, partSizeBytes: 8 * 1024 * 1024, concurrency: 4 };
+        const outcome = await createFileJob(client, creator, job, record.change);
         if (outcome.status === 'skipped' && outcome.reason === 'release-pending') emit({ type: 'release-pending', key: outcome.key });
         // A release's counter is no upload of its own.
         else if (outcome.status === 'skipped' && outcome.reason !== 'release-counter') emit({ type: 'upload-ignored', key: outcome.key, message: outcome.reason });

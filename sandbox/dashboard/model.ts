@@ -1,21 +1,14 @@
 /** The dashboard's picture of the sandbox, from SandboxEvents, shadows and plug checks. Pure: a clock given. */
-import { isObject } from '../../core/util/guards';
 import type { SandboxEvent } from '../event-log';
 import { FleetNarration } from '../fleet-narration';
 import { sameObjectNamed } from '../shadow-observer';
-import { PlugShadows, type PlugEntry } from './plug-shadows';
+import { obj, PlugShadows, type PlugEntry } from './plug-shadows';
 import { RolloutTracker } from './rollouts';
 import { REFUSAL_CODES } from '../../core/release/trust';
 import type { DashboardHeader, DeviceView, ReleaseView, FileView, FleetSummary, PlugShadowView, PlugView, RolloutView, Snapshot, TimelineEntry, UploadView } from './view';
 
 /** Timeline entries kept (and sent to a page that connects). */
 export const TIMELINE_LENGTH = 200;
-
-type Json = Record<string, unknown>;
-
-function obj(value: unknown): Json | undefined {
-  return isObject(value) ? value : undefined;
-}
 
 /** `desired.<p>` or `reported.<p>` as the page shows it; undefined when it names no file. */
 export function fileOf(value: unknown): FileView | undefined {
@@ -52,19 +45,6 @@ export function releaseView(desiredValue: unknown, reportedValue: unknown, inSyn
   if ((inSync || !desired) && installed !== undefined) return { state: 'verified', release: installed };
   if (!desired) return undefined;
   return asked !== undefined ? { state: 'signed', release: asked } : { state: 'unsigned' };
-}
-
-export interface ModelChanges {
-  /** Things whose view changed. */
-  devices: string[];
-  uploads: UploadView[];
-  timeline: TimelineEntry[];
-  /** Things whose shadow document should be read again (it changed, or may have). */
-  reread: string[];
-  /** Plugs whose view changed (their hub came or went). */
-  plugs: PlugShadowView[];
-  /** The roll-out the event moved on (roll-out mode). */
-  rollouts: RolloutView[];
 }
 
 export class DashboardModel {
@@ -108,8 +88,9 @@ export class DashboardModel {
     return changed;
   }
 
-  apply(event: SandboxEvent): ModelChanges {
-    const changes: ModelChanges = { devices: [], uploads: [], timeline: [], reread: [], plugs: [], rollouts: [] };
+  /** The things whose view changed or whose shadow to read again, and the uploads, lines, plugs (a hub came or went) and roll-outs it moved on. */
+  apply(event: SandboxEvent) {
+    const changes = { devices: [] as string[], uploads: [] as UploadView[], timeline: [] as TimelineEntry[], reread: [] as string[], plugs: [] as PlugShadowView[], rollouts: [] as RolloutView[] };
     const rollout = this.rollouts.apply(event);
     if (rollout) changes.rollouts.push(rollout);
     const device = 'thing' in event ? this.devices.get(event.thing) : undefined;

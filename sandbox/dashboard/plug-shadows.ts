@@ -7,7 +7,8 @@ import type { PlugReportedView, PlugShadowView } from './view';
 /** An entry of the sandbox's `plugs` list (kind, protocol and outlet when the sandbox says them). */
 export type PlugEntry = NonNullable<SandboxInfo['plugs']>[number] & { kind?: string; protocol?: string; family?: string; outlet?: number | string };
 
-function obj(value: Json | undefined): JsonObject | undefined {
+/** The value when it is a JSON object. */
+export function obj(value: unknown): JsonObject | undefined {
   return isObject(value) ? value : undefined;
 }
 

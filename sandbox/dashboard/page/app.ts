@@ -62,7 +62,6 @@ function clockTime(ms: number): string {
 
 // ---------------------------------------------------------------- state
 const state = {
-  snapshot: undefined as Snapshot | undefined,
   devices: new Map<string, DeviceView>(),
   order: [] as string[],
   page: 0,
@@ -589,7 +588,6 @@ function addTimeline(entries: TimelineEntry[]): void {
 
 // ---------------------------------------------------------------- the stream
 function applySnapshot(s: Snapshot): void {
-  state.snapshot = s;
   $('button-topic').textContent = s.header.buttonTopic;
   state.devices = new Map(s.devices.map((d) => [d.thing, d]));
   state.order = s.devices.map((d) => d.thing);
