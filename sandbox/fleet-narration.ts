@@ -4,7 +4,7 @@
  * one when all have verified; device errors keep their own line, once per thing and message. Pure.
  */
 import { formatEvent, printable, short, type SandboxEvent } from './event-log';
-import type { UploadView } from './dashboard/view';
+import type { TimelineEntry, UploadView } from './dashboard/view';
 import { UploadTracker } from './upload-tracker';
 
 /** Fleets larger than this get summary lines instead of a line per device step. */
@@ -14,11 +14,7 @@ export const PROGRESS_EVERY_MS = 1_000;
 
 const PER_DEVICE_STEPS = new Set<SandboxEvent['type']>(['desired', 'progress', 'installed', 'reported']);
 
-export interface NarrationLine {
-  kind: string;
-  text: string;
-  error: boolean;
-}
+export type NarrationLine = Pick<TimelineEntry, 'kind' | 'text' | 'error'>;
 
 /**
  * Drops repeats: an agent retrying with backoff repeats its error (said once per thing until it

@@ -18,16 +18,10 @@ import type { Teardown } from './teardown';
 const MAX_RECEIVE_COUNT = 5;
 export const SANDBOX_TOPIC_ARN = 'arn:aws:sns:local:000000000000:shadowplug-sandbox';
 
-
 export interface FanOutWiring {
   property: string;
-  shadowName?: string;
   /** Shadow writes per second (the deployed worker's setting). */
   ratePerSecond: number;
-  /** Worker invocations at once (deployed: 2). */
-  concurrency?: number;
-  /** Before a failed batch comes back (deployed: the queue's visibility timeout). */
-  visibilityMs?: number;
   logger: Logger;
   /** The worker's embedded-metric lines (default: none). */
   writeMetrics?: (line: string) => void;
@@ -41,7 +35,7 @@ export function wireFanOut(iot: IotCore, options: FanOutWiring, emit: Emit, tear
   // One bucket at the whole rate, shared by the concurrent invocations: the deployed instances
   // each take their share of it (lib/constructs/fan-out.ts), so the fleet sees the same rate.
   const worker = createFanOutWorker({
-    writer: new ShadowWriter(iotData, { property: options.property, shadowName: options.shadowName, conflictRetries: 5, logger }),
+    writer: new ShadowWriter(iotData, { property: options.property, conflictRetries: 5, logger }),
     bucket: new TokenBucket({ ratePerSecond: options.ratePerSecond, clock: () => performance.now(), sleep: (ms) => sleep(ms) }),
     ledger,
     maxReceiveCount: MAX_RECEIVE_COUNT,
@@ -53,9 +47,10 @@ export function wireFanOut(iot: IotCore, options: FanOutWiring, emit: Emit, tear
   const queue = new InProcessQueue({
     handler: worker,
     maxReceiveCount: MAX_RECEIVE_COUNT,
-    concurrency: options.concurrency ?? 2,
+    // As deployed: two invocations at once, a failed batch back after the visibility timeout.
+    concurrency: 2,
     batchSize: 5,
-    visibilityMs: options.visibilityMs ?? 1_000,
+    visibilityMs: 1_000,
     onError: (err) => logger.error('fan-out worker invocation failed', { err }),
   });
   teardown.onClosing(() => queue.stop());

@@ -6,11 +6,6 @@ import type { PlugReportedView, PlugShadowView } from './view';
 
 export type RequestState = 'direct' | 'none' | 'pending' | 'applied' | 'expired' | 'failed';
 
-export interface RequestLine {
-  state: RequestState;
-  text: string;
-}
-
 /** Request ids are UUIDs: the first 8 characters tell them apart on one screen. */
 export function shortId(requestId: string): string {
   return requestId.length > 8 ? `${requestId.slice(0, 8)}…` : requestId;
@@ -47,7 +42,7 @@ function errorText(error: { code: string; message: string } | undefined): string
 }
 
 /** The last request's story: asked for, answered (applied / expired / failed and why), or still waiting and why. */
-export function requestLine(plug: PlugShadowView, now: number): RequestLine {
+export function requestLine(plug: PlugShadowView, now: number): { state: RequestState; text: string } {
   if (plug.mode === 'direct') return { state: 'direct', text: 'direct mode: the button function switches the plug over TCP, no shadow' };
   const { desired, lastRequest } = plug;
   if (plug.pending && desired?.requestId !== undefined) {

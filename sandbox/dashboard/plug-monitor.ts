@@ -161,12 +161,9 @@ export class PlugMonitor {
   private async read(plug: PlugDevice): Promise<Omit<PlugView, 'host' | 'port' | 'simulated' | 'protocol'>> {
     const status = await plug.status();
     const energyOf = async (childId?: string) => (this.metered === false ? undefined : this.energy(plug, childId));
-    const children: OutletView[] | undefined = status.children
-      ? await sequential(status.children, async (c) => {
-          const energy = await energyOf(c.id);
-          return { id: c.id, index: c.index, alias: c.alias, state: c.state, ...(energy ? { energy } : {}) };
-        })
-      : undefined;
+    const children: OutletView[] | undefined = status.children && [];
+    // One request at a time: a KLAP/AES session carries one at a time anyway.
+    for (const c of status.children ?? []) children!.push({ id: c.id, index: c.index, alias: c.alias, state: c.state, energy: await energyOf(c.id) });
     const energy = children ? undefined : await energyOf();
     this.metered = children ? children.some((c) => c.energy) : energy !== undefined;
     return { online: true, model: status.model, alias: status.alias, relayState: status.relayState, children, metered: this.metered, energy };
@@ -182,11 +179,4 @@ export class PlugMonitor {
       return undefined;
     }
   }
-}
-
-/** One request at a time: a KLAP/AES session carries one request at a time anyway. */
-async function sequential<A, B>(items: readonly A[], fn: (item: A) => Promise<B>): Promise<B[]> {
-  const out: B[] = [];
-  for (const item of items) out.push(await fn(item));
-  return out;
 }

@@ -56,8 +56,7 @@ const onOff = (s: 0 | 1 | undefined) => (s === 1 ? 'ON' : 'OFF');
 /** 24-hour local time with milliseconds, as the terminal prints it. */
 function clockTime(ms: number): string {
   const d = new Date(ms);
-  const two = (n: number) => String(n).padStart(2, '0');
-  return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, '0')}`;
+  return `${d.toTimeString().slice(0, 8)}.${String(d.getMilliseconds()).padStart(3, '0')}`;
 }
 
 // ---------------------------------------------------------------- state
