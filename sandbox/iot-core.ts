@@ -76,7 +76,7 @@ export interface IotCoreOptions {
 export type IotCore = ReturnType<typeof iotCoreApi>;
 
 /** The CA with a certificate for every thing and button, the registered things and their groups. */
-function openRegistry(options: IotCoreOptions): { ca: CertificateAuthority; registered: Set<string>; groups: ThingGroups } {
+function openRegistry(options: IotCoreOptions) {
   const ca = CertificateAuthority.open(options.dir, { sharedDeviceKey: options.sharedDeviceKey ?? false });
   const registered = new Set<string>();
   const groups = new ThingGroups(() => registered);

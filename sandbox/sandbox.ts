@@ -189,7 +189,7 @@ async function sandboxApi(parts: SandboxParts): Promise<Sandbox> {
   };
   const info = describeSandbox(parts);
   if (config.dashboardPort !== undefined) {
-    const url = await startSandboxDashboard(config.dashboardPort, info, narrator.events, iot, teardown, config.logger, config.plugCredentials);
+    const url = await startSandboxDashboard(config.dashboardPort, { info, events: narrator.events, iot, logger: config.logger, plugCredentials: config.plugCredentials }, teardown);
     if (url !== undefined) info.dashboard = url;
   }
   const uploadClient = s3.createClient();

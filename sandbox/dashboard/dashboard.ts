@@ -52,26 +52,26 @@ function watchNamedShadows(iot: IotCore, listener: ShadowListener, logger: Logge
  * Starts the dashboard on 127.0.0.1:`port` and returns its URL, or undefined (with a warning) when
  * it cannot: it is an add-on, and the sandbox runs without it rather than not at all.
  */
-export async function startSandboxDashboard(port: number, info: SandboxInfo, events: EventEmitter, iot: IotCore, teardown: Teardown, logger: Logger, plugCredentials?: Credentials): Promise<string | undefined> {
+export async function startSandboxDashboard(port: number, source: DashboardSource, teardown: Teardown): Promise<string | undefined> {
   try {
-    const dashboard = await startDashboard({ info, events, iot, logger, ...(plugCredentials !== undefined ? { plugCredentials } : {}) }, port);
+    const dashboard = await startDashboard(source, port);
     teardown.add('dashboard', () => dashboard.close());
     return dashboard.url;
   } catch (err) {
-    logger.warn(`sandbox: running without the dashboard: ${errorMessage(err)}`, { err });
+    source.logger.warn(`sandbox: running without the dashboard: ${errorMessage(err)}`, { err });
     return undefined;
   }
 }
 
 /** What the dashboard reads from the running sandbox. */
-interface DashboardSource {
+export interface DashboardSource {
   info: SandboxInfo;
   /** `event` with a SandboxEvent. */
   events: EventEmitter;
   iot: IotCore;
   logger: Logger;
   /** The TP-Link account the sandbox's KLAP/AES plugs accept. */
-  plugCredentials?: Credentials;
+  plugCredentials: Credentials;
 }
 
 async function startDashboard(source: DashboardSource, port: number): Promise<{ url: string; close(): Promise<void> }> {
@@ -152,7 +152,7 @@ function firstPlugConnector(source: DashboardSource): ReturnType<typeof tplinkCo
       requestTimeoutMs: 2_000,
       // Its own memory of a real plug's kind: nothing shared with other clients in this process.
       detection: new DetectionCache(),
-      ...(source.plugCredentials !== undefined ? { credentials: source.plugCredentials } : {}),
+      credentials: source.plugCredentials,
       ...(first?.protocol !== undefined ? { protocol: first.protocol, ...(first.family !== undefined ? { family: first.family } : {}) } : {}),
     },
   );
@@ -173,7 +173,7 @@ function dashboardActions(source: DashboardSource, model: DashboardModel, hub: B
     toggle: (child) => monitor.toggle(child),
     async click(type) {
       // The sandbox's own account, password included (this process has it; sandbox.json does not).
-      const result = await clickSandbox({ clickType: type, info, watchMs: 0, ...(source.plugCredentials ? { credentials: source.plugCredentials } : {}) });
+      const result = await clickSandbox({ clickType: type, info, watchMs: 0, credentials: source.plugCredentials });
       return { summary: describeClick(result) };
     },
     upload: (request) => publishObject(publisher, info, request),
