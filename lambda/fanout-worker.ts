@@ -98,7 +98,7 @@ export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
     const publish = config.snsTopicArn ? snsPublisher() : undefined;
     defaultHandler = createFanOutWorker({
       writer: new ShadowWriter(iotData, { property: config.shadowProperty, shadowName: config.shadowName, conflictRetries: 5, logger }),
-      // The event source runs at most WORKER_CONCURRENCY instances: each takes its share of the rate.
+      // The event source runs at most WORKER_INSTANCES instances: each takes its share of the rate.
       bucket: new TokenBucket({ ratePerSecond: config.writesPerSecond / WORKER_INSTANCES, clock: () => performance.now(), sleep }),
       ledger: new S3Ledger(new S3Client({}), config.progressBucket),
       maxReceiveCount: config.maxReceiveCount,

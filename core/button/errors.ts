@@ -4,7 +4,7 @@
  * an outcome and never throws them to Lambda (a retry of a toggle would undo it).
  */
 import { ShadowplugError } from '../errors';
-import { formatTarget } from './targets';
+import { formatTarget, type PlugTarget } from './targets';
 
 /** An event of no shape we know: says what was missing or wrong. */
 export class ButtonEventError extends ShadowplugError {
@@ -21,7 +21,7 @@ export class ButtonTargetError extends ShadowplugError {
   readonly host: string;
   readonly port: number;
   readonly child?: string | number;
-  constructor(target: { host: string; port: number; child?: string | number }, step: string, cause: unknown) {
+  constructor(target: PlugTarget, step: string, cause: unknown) {
     const where = formatTarget(target);
     let why = cause instanceof Error ? cause.message : String(cause);
     // TP-Link errors already start with "host:port: "; say it once.

@@ -7,7 +7,7 @@
  * per device for the length of a click (outlets of a strip share it), closed by `close()`. After a set, the state is the one the device acknowledged.
  */
 import { selectChild } from '../tplink/commands';
-import { notThisKind } from '../tplink/kind-signs';
+import { notThisKind } from '../tplink/errors';
 import { IotPlug } from '../tplink/iot-plug';
 import type { PlugDevice, PlugStatus } from '../tplink/plug-device';
 import { XorTransport, type XorTransportOptions } from '../tplink/xor-transport';
