@@ -10,10 +10,9 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { silentLogger, type Logger } from '../core/logger';
 import { SHADOWPLUG_VERSION } from '../core/version';
 import { agentInfo, AgentInfoCapability } from './agent-info';
-import { checkAgentOptions, type OptionalSetting } from './options';
+import { checkAgentOptions, type AgentOptions } from './options';
 import { trustedKeys, type TrustedKey } from '../core/release/trust';
-import { AGENT_SETTINGS, type AgentSettingName } from '../core/settings/agent';
-import type { Codec } from '../core/settings/schema';
+import { AGENT_SETTINGS } from '../core/settings/agent';
 import { IotCredentialsProvider } from './credentials';
 import { AgentConfigError, AgentError } from './errors';
 import { FileSyncCapability, type SyncOutcome } from './file-sync';
@@ -22,47 +21,15 @@ import { HookRunner } from './hook';
 import { s3ClientConfig, s3ObjectSource } from './s3-source';
 import { S3ClientPerCredentials } from './s3-clients';
 import { ShadowSession } from './shadow-session';
-import { PlugRelay, type PlugEvent, type Timers } from './plug-relay';
+import { PlugRelay, type PlugEvent } from './plug-relay';
 import { plugsOfHub } from '../core/plug-relay/config';
 import { StateStore } from './state-store';
 import { nodeFs, probeWritable, type AgentFs } from './agent-fs';
 import { JobJournal, type JobOutcome } from './job-journal';
 import { JobRunner } from './job-runner';
 import { PLUG_DETECTION_FILE, PlugDetectionStore } from './plug-detection-store';
-import type { Credentials } from '../core/tplink/klap-crypto';
 
-type SettingValue<K extends AgentSettingName> = (typeof AGENT_SETTINGS)[K] extends Codec<infer T> ? T : never;
-
-/**
- * The agent's options in code: the settings' values as core/settings/agent.ts declares them
- * (`endpoint` is its host; its port is `port`), and tuning that has no flag.
- */
-export type AgentOptions = { [K in 'cert' | 'key' | 'thingName' | 'dest']: SettingValue<K> } & { [K in OptionalSetting]?: SettingValue<K> } & {
-  endpoint: string;
-  logger?: Logger;
-  /** Epoch ms; default Date.now (credentials expiry, installedAt). */
-  clock?: () => number;
-  /** Download retry backoff (default 2 s doubling to 5 min). */
-  retry?: { initialMs: number; maxMs: number };
-  /** MQTT reconnect backoff (default 1 s doubling to 60 s). */
-  reconnect?: { initialMs: number; maxMs: number };
-  /** Shadow request timeout (default 10 s). */
-  requestTimeoutMs?: number;
-  credentialsRefreshMarginMs?: number;
-  progressIntervalMs?: number;
-  /** A download connection silent this long counts as cut and is resumed (default 60 s). */
-  downloadIdleTimeoutMs?: number;
-  /** Plug connect/request timeouts (the TP-Link client's defaults otherwise). */
-  plugTimeouts?: { connectTimeoutMs?: number; requestTimeoutMs?: number };
-  /** The TP-Link account for KLAP and AES plugs (never logged; the default credentials are tried after it). */
-  tplinkCredentials?: Credentials;
-  /** Poll scheduling, replaceable in tests. */
-  timers?: Timers;
-  /** Job download retries (default 5 attempts, 2 s doubling). */
-  jobRetry?: { initialMs: number; maxMs: number; attempts: number };
-  /** The file system for downloads and state (default node:fs/promises; tests make it fail). */
-  fs?: AgentFs;
-};
+export type { AgentOptions };
 
 export interface AgentEvents {
   installed: [{ property: string; url: string; hash: string; path: string; size: number; versionId?: string; resumedFrom: number }];
