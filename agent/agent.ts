@@ -4,65 +4,29 @@
  * no process-wide state (no signal handlers, no exit), so many agents can run in one process.
  */
 import { EventEmitter } from 'node:events';
-import { mkdir, readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { silentLogger, type Logger } from '../core/logger';
 import { SHADOWPLUG_VERSION } from '../core/version';
 import { agentInfo, AgentInfoCapability } from './agent-info';
-import { checkAgentOptions, type OptionalSetting } from './options';
-import { trustedKeys, type TrustedKey } from '../core/release/trust';
-import { AGENT_SETTINGS, type AgentSettingName } from '../core/settings/agent';
-import type { Codec } from '../core/settings/schema';
+import type { AgentOptions } from './options';
+import { AGENT_SETTINGS } from '../core/settings/agent';
 import { IotCredentialsProvider } from './credentials';
 import { AgentConfigError, AgentError } from './errors';
+import { prepareAgent, type DeviceIdentity } from './startup';
 import { FileSyncCapability, type SyncOutcome } from './file-sync';
 import type { OpenedSource } from './install-file';
 import { HookRunner } from './hook';
 import { s3ClientConfig, s3ObjectSource } from './s3-source';
 import { S3ClientPerCredentials } from './s3-clients';
 import { ShadowSession } from './shadow-session';
-import { PlugRelay, type PlugEvent, type Timers } from './plug-relay';
+import { PlugRelay, type PlugEvent } from './plug-relay';
 import { plugsOfHub } from '../core/plug-relay/config';
-import { StateStore } from './state-store';
-import { nodeFs, probeWritable, type AgentFs } from './agent-fs';
 import { JobJournal, type JobOutcome } from './job-journal';
 import { JobRunner } from './job-runner';
 import { PLUG_DETECTION_FILE, PlugDetectionStore } from './plug-detection-store';
-import type { Credentials } from '../core/tplink/klap-crypto';
 
-type SettingValue<K extends AgentSettingName> = (typeof AGENT_SETTINGS)[K] extends Codec<infer T> ? T : never;
-
-/**
- * The agent's options in code: the settings' values as core/settings/agent.ts declares them
- * (`endpoint` is its host; its port is `port`), and tuning that has no flag.
- */
-export type AgentOptions = { [K in 'cert' | 'key' | 'thingName' | 'dest']: SettingValue<K> } & { [K in OptionalSetting]?: SettingValue<K> } & {
-  endpoint: string;
-  logger?: Logger;
-  /** Epoch ms; default Date.now (credentials expiry, installedAt). */
-  clock?: () => number;
-  /** Download retry backoff (default 2 s doubling to 5 min). */
-  retry?: { initialMs: number; maxMs: number };
-  /** MQTT reconnect backoff (default 1 s doubling to 60 s). */
-  reconnect?: { initialMs: number; maxMs: number };
-  /** Shadow request timeout (default 10 s). */
-  requestTimeoutMs?: number;
-  credentialsRefreshMarginMs?: number;
-  progressIntervalMs?: number;
-  /** A download connection silent this long counts as cut and is resumed (default 60 s). */
-  downloadIdleTimeoutMs?: number;
-  /** Plug connect/request timeouts (the TP-Link client's defaults otherwise). */
-  plugTimeouts?: { connectTimeoutMs?: number; requestTimeoutMs?: number };
-  /** The TP-Link account for KLAP and AES plugs (never logged; the default credentials are tried after it). */
-  tplinkCredentials?: Credentials;
-  /** Poll scheduling, replaceable in tests. */
-  timers?: Timers;
-  /** Job download retries (default 5 attempts, 2 s doubling). */
-  jobRetry?: { initialMs: number; maxMs: number; attempts: number };
-  /** The file system for downloads and state (default node:fs/promises; tests make it fail). */
-  fs?: AgentFs;
-};
+export type { AgentOptions };
 
 export interface AgentEvents {
   installed: [{ property: string; url: string; hash: string; path: string; size: number; versionId?: string; resumedFrom: number }];
@@ -174,43 +138,6 @@ export class Agent extends EventEmitter<AgentEvents> {
   }
 }
 
-async function readPem(path: string, what: string): Promise<Buffer> {
-  try {
-    return await readFile(path);
-  } catch (err) {
-    throw new AgentConfigError(`cannot read ${what} ${path}: ${(err as Error).message}`, { cause: err });
-  }
-}
-
-/**
- * A read-only `--dest` or `--state-dir` found at start, not after a whole download that cannot be
- * recorded (and would be downloaded again on every start).
- */
-async function refuseUnwritable(fs: AgentFs, dest: string, stateDir: string): Promise<void> {
-  for (const [dir, flag, code] of [
-    [dest, '--dest', 'DEST_NOT_WRITABLE'],
-    [stateDir, '--state-dir', 'STATE_DIR_NOT_WRITABLE'],
-  ] as const) {
-    const err = await probeWritable(fs, dir);
-    if (err) throw new AgentConfigError(`${flag} ${dir} is not writable: ${err.message}`, { code, cause: err });
-  }
-}
-
-async function loadTrustedKeys(paths: readonly string[]): Promise<TrustedKey[]> {
-  const pems = await Promise.all(paths.map((p) => readPem(p, 'trusted key')));
-  try {
-    return trustedKeys(pems.map((pem) => pem.toString('utf8')));
-  } catch (err) {
-    throw new AgentConfigError(`--trusted-key: ${(err as Error).message}`, { cause: err });
-  }
-}
-
-interface DeviceIdentity {
-  cert: Buffer;
-  key: Buffer;
-  ca?: Buffer;
-}
-
 /**
  * S3 access: credentials from the IoT credentials provider (a client per set of credentials, so
  * a refresh takes effect), or the SDK's default chain with one long-lived client.
@@ -258,27 +185,8 @@ async function plugRelayOf(options: AgentOptions, session: ShadowSession, stateD
   return { relay, detection };
 }
 
-/** Checked options, the device's identity, the destination and the state store: what every part needs. */
-async function prepare(given: AgentOptions) {
-  const options = checkAgentOptions(given);
-  const logger = (options.logger ?? silentLogger).child({ thing: options.thingName });
-  const [cert, key, ca] = await Promise.all([readPem(options.cert, 'certificate'), readPem(options.key, 'private key'), options.caFile ? readPem(options.caFile, 'CA file') : undefined]);
-  const identity: DeviceIdentity = { cert, key, ...(ca ? { ca } : {}) };
-  const dest = resolve(options.dest);
-  await mkdir(dest, { recursive: true }).catch((err: unknown) => {
-    throw new AgentConfigError(`cannot create destination directory ${dest}: ${(err as Error).message}`, { cause: err });
-  });
-  const fs = options.fs ?? nodeFs;
-  const store = await StateStore.open(resolve(options.stateDir ?? join(dest, '.shadowplug-state')), fs);
-  await refuseUnwritable(fs, dest, store.dir);
-  const trusted = await loadTrustedKeys(options.trustedKey ?? []);
-  if (trusted.length === 0) logger.warn('no --trusted-key: files are installed unsigned, so whoever can write to the bucket or the shadow chooses what this device installs, older versions included');
-  else logger.info('installing signed releases only', { trustedKeys: trusted.map((t) => t.keyId) });
-  return { options, logger, identity, dest, store, trusted, clock: options.clock ?? Date.now };
-}
-
 async function build(given: AgentOptions, once: boolean): Promise<Agent> {
-  const { options, logger, identity, dest, store, trusted, clock } = await prepare(given);
+  const { options, logger, identity, dest, store, trusted, clock } = await prepareAgent(given);
   const { credentials, openSource, closeClients } = s3Access(options, identity, clock);
   const session = new ShadowSession({
     host: options.endpoint,

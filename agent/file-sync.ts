@@ -1,16 +1,14 @@
 /**
  * The file-sync capability: keeps the file named by `desired.<property>` installed, verified, in
- * the destination directory, and tells the truth in `reported.<property>`.
- *
- * For each view of the shadow: nothing wanted (report what is installed), already installed (make
- * sure `reported` says so), not installable (report an error, wait for a new value), or download.
- * A download job retries with backoff until it succeeds, fails for a reason another try cannot
- * fix, or a newer value cancels it. Jobs run one after the other, so the state file always names
- * what the final path holds.
+ * the destination directory, and tells the truth in `reported.<property>`. Each view of the shadow
+ * means nothing wanted, already installed, not installable (report an error, wait for a new value)
+ * or download: a job that retries with backoff until it succeeds, fails for a reason another try
+ * cannot fix, or a newer value cancels it. Jobs run one after the other, so the state file always
+ * names what the final path holds.
  */
 import { stat } from 'node:fs/promises';
 import { silentLogger, type Logger } from '../core/logger';
-import { Backoff, sleep } from './backoff';
+import { Backoff, retryUntil, sleep } from './backoff';
 import { parseFileDesired, type FileDesired } from './desired';
 import { discardPartial } from './partial-store';
 import { installFile, isPermanent, reportedFor, toAgentError, type InstallDeps, type Reporter } from './install-file';
@@ -19,7 +17,8 @@ import { freeBytes, nodeFs } from './agent-fs';
 import type { HookContext, HookRunner } from './hook';
 import { installPath } from './install-path';
 import type { PropertyView, ShadowCapability } from './shadow-capability';
-import { deepEqual, hasOwn, isObject, put, type Json, type JsonObject } from '../core/shadow/json';
+import { asUpdate } from './shadow-state';
+import { deepEqual, isObject, type Json, type JsonObject } from '../core/shadow/json';
 import type { InstalledFile } from './state-store';
 import { SerialQueue } from '../core/util/serial-queue';
 
@@ -59,19 +58,6 @@ function targetKey(t: Target): string {
 /** The exact desired value: a value that failed for good is tried again only when it changes. */
 function valueKey(t: Target): string {
   return JSON.stringify([t.desired.raw, t.path]);
-}
-
-/** Sleeps with backoff until `ready` says so (rejects when `signal` aborts). */
-async function retryUntil(backoff: Backoff, signal: AbortSignal, ready: () => Promise<boolean>): Promise<void> {
-  do await sleep(backoff.next(), signal);
-  while (!(await ready()));
-}
-
-/** `next` as an update of `current`: keys that must disappear are sent as null. */
-function asUpdate(current: Json | undefined, next: JsonObject): JsonObject {
-  const out: JsonObject = { ...next };
-  if (isObject(current)) for (const k of Object.keys(current)) if (!hasOwn(next, k)) put(out, k, null);
-  return out;
 }
 
 /**
@@ -147,13 +133,9 @@ export class FileSyncCapability implements ShadowCapability {
   private async installedAndPresent(): Promise<InstalledFile | undefined> {
     const installed = this.options.install.store.get(this.property);
     if (!installed) return undefined;
-    try {
-      const st = await stat(installed.path);
-      if (st.isFile() && st.size === installed.size) return installed;
-      this.logger.warn('installed file changed on disk; it will be downloaded again', { path: installed.path });
-    } catch {
-      this.logger.warn('installed file is missing; it will be downloaded again', { path: installed.path });
-    }
+    const st = await stat(installed.path).catch(() => undefined);
+    if (st?.isFile() && st.size === installed.size) return installed;
+    this.logger.warn(`installed file ${st ? 'changed on disk' : 'is missing'}; it will be downloaded again`, { path: installed.path });
     return undefined;
   }
 
@@ -178,11 +160,10 @@ export class FileSyncCapability implements ShadowCapability {
       await this.cancelJob('the desired value is not installable', true);
       // Reported once per value: later views of the same value (our own error report) change nothing.
       const rawKey = `invalid:${JSON.stringify(view.desired)}`;
-      if (this.failedFor === rawKey) return this.ensureErrorReported(view);
+      if (this.failedFor === rawKey) return this.reportError(view, this.failedEntry);
       this.failedFor = rawKey;
       const hash = isObject(view.desired) && typeof view.desired.hash === 'string' ? view.desired.hash : null;
-      await this.fail(toAgentError(err), hash, view);
-      return;
+      return this.fail(toAgentError(err), hash, view);
     }
 
     if (installed && installed.hash === target.desired.hash && installed.path === target.path) {
@@ -194,7 +175,7 @@ export class FileSyncCapability implements ShadowCapability {
     }
 
     if (this.job && targetKey(this.job.target) === targetKey(target)) return; // already on it
-    if (this.failedFor === valueKey(target)) return this.ensureErrorReported(view); // failed for good; waits for a new value
+    if (this.failedFor === valueKey(target)) return this.reportError(view, this.failedEntry); // failed for good; waits for a new value
     await this.cancelJob('a newer desired value arrived', true);
     this.startJob(target);
   }
@@ -271,7 +252,7 @@ export class FileSyncCapability implements ShadowCapability {
   /** Installed and recorded: run the hook, report, settle. */
   private async afterInstall(installed: InstalledFile, desired: FileDesired): Promise<void> {
     this.logger.info('installed', { path: installed.path, hash: installed.hash, size: installed.size });
-    this.runHook({ path: installed.path, hash: installed.hash, url: desired.url, size: installed.size, property: this.property, thingName: this.options.thingName, ...(desired.versionId ? { versionId: desired.versionId } : {}) });
+    this.runHook({ ...installed, property: this.property, thingName: this.options.thingName });
     const ok = await this.report(asUpdate(this.view?.reported, reportedFor(installed, desired.raw)), 'the installed file');
     if (ok) this.settle({ status: 'in-sync', installed });
     else if (this.options.once) this.settle({ status: 'failed', error: new AgentError('installed, but the shadow did not accept the report', { code: 'REPORT_FAILED', retryable: true }) });
@@ -303,14 +284,10 @@ export class FileSyncCapability implements ShadowCapability {
     if (final) this.settle({ status: 'failed', error });
   }
 
-  private async ensureErrorReported(view: PropertyView): Promise<void> {
-    if (this.failedEntry) await this.reportError(view, this.failedEntry);
-  }
-
   /** `reported.<property>.error`, unless the shadow already shows it. */
-  private async reportError(view: PropertyView | undefined, entry: JsonObject): Promise<void> {
+  private async reportError(view: PropertyView | undefined, entry: JsonObject | undefined): Promise<void> {
     const current = isObject(view?.reported) ? view.reported.error : undefined;
-    if (!deepEqual(current, entry)) await this.report({ error: entry }, 'the error');
+    if (entry && !deepEqual(current, entry)) await this.report({ error: entry }, 'the error');
   }
 
   /** Stop: a download under way is abandoned, its partial file kept for resuming after a restart. */

@@ -7,16 +7,10 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Logger } from '../core/logger';
 import { SerialQueue } from '../core/util/serial-queue';
+import type { InstalledFile } from './state-store';
 
-export interface HookContext {
-  path: string;
-  hash: string;
-  url: string;
-  versionId?: string;
-  size: number;
-  property: string;
-  thingName: string;
-}
+/** The file just installed, and for which property of which thing. */
+export type HookContext = Pick<InstalledFile, 'path' | 'hash' | 'url' | 'versionId' | 'size'> & { property: string; thingName: string };
 
 /** The variables a hook sees (besides the agent's own environment). */
 export function hookEnvironment(ctx: HookContext): Record<string, string> {

@@ -129,9 +129,7 @@ export class JobRunner implements ShadowListener {
         });
         const hook = this.options.hook;
         if (hook) await this.options.journal.startHook(jobId, installed.hash);
-        const exit = hook
-          ? await hook.run({ path, hash: installed.hash, url: desired.url, size: installed.size, property: this.options.install.property, thingName: this.options.thingName, ...(desired.versionId ? { versionId: desired.versionId } : {}) })
-          : 0;
+        const exit = hook ? await hook.run({ ...installed, property: this.options.install.property, thingName: this.options.thingName }) : 0;
         if (exit !== 0) return failed('HOOK_FAILED', `the on-update hook exited with ${exit}; the file stays installed`, desired.hash);
         await this.options.reporter.report(this.options.install.property, reportedFor(installed, desired.raw)).catch((err: unknown) => this.logger.warn('could not report the installed file yet', { err }));
         return { status: 'SUCCEEDED', statusDetails: { hash: installed.hash, path } };

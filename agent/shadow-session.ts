@@ -1,38 +1,21 @@
 /**
- * One device's Device Shadow session over MQTT (mutual TLS). Each capability owns one property and
- * is told when it may have changed. The mirror of the document moves one version at a time; a gap
+ * One device's Device Shadow session over its MQTT connection. Each capability owns one property
+ * and is told when it may have changed. The mirror of the document moves one version at a time; a gap
  * or a delta that cannot be merged with certainty triggers a fresh `get`. On every connect the
  * replies are subscribed before the empty `get` is published (as AWS requires).
  */
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import mqtt, { type MqttClient } from 'mqtt';
 import { deviceSubscriptions, shadowTopics, type ShadowTopics } from '../core/shadow/topics';
 import { silentLogger, type Logger } from '../core/logger';
-import { formatHostPort } from '../core/util/host-port';
-import { Backoff, FlapDetector } from './backoff';
+import { Backoff } from './backoff';
 import { AgentError } from './errors';
 import { isObject, own, put, type Json, type JsonObject } from '../core/shadow/json';
 import { readMessage, type ShadowCapability, type ShadowListener } from './shadow-capability';
 import { applyUpdate, mergeDelta, mirrorFromDocument, type ShadowMirror } from './shadow-state';
+import { DEFAULT_RECONNECT, MqttConnection, type MqttConnectionOptions } from './mqtt-connection';
 
-export interface ShadowSessionOptions {
-  host: string;
-  port: number;
-  cert: string | Buffer;
-  key: string | Buffer;
-  ca?: string | Buffer;
-  clientId: string;
-  thingName: string;
-  shadowName?: string;
-  logger?: Logger;
-  /** Reconnect backoff (default 1 s doubling to 60 s). */
-  reconnect?: { initialMs: number; maxMs: number };
-  /** Epoch ms (connection lifetimes); default Date.now. */
-  clock?: () => number;
-  /** How long to wait for `accepted`/`rejected` (default 10 s). */
-  requestTimeoutMs?: number;
-}
+export type ShadowSessionOptions = MqttConnectionOptions & { thingName: string; shadowName?: string };
 
 interface Pending {
   resolve: () => void;
@@ -40,51 +23,44 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
-/** A connection closed this soon after a publish was closed because of it (see blamePublish). */
-const PUBLISH_DROP_WINDOW_MS = 1000;
-
 export class ShadowSession extends EventEmitter {
   private readonly topics: ShadowTopics;
   private readonly logger: Logger;
-  private readonly clock: () => number;
   private readonly requestTimeoutMs: number;
+  private readonly connection: MqttConnection;
   private readonly capabilities = new Map<string, ShadowCapability>();
   private readonly attached = new Map<string, ShadowListener>();
-  private readonly backoff: Backoff;
   private readonly getBackoff: Backoff;
-  private readonly flaps: FlapDetector;
   private readonly tokenPrefix = `sp-${randomBytes(4).toString('hex')}-`;
   private tokenCounter = 0;
-  private client: MqttClient | undefined;
   private mirror: ShadowMirror | undefined;
   private getToken: string | undefined;
   private getTimer: NodeJS.Timeout | undefined;
-  private reconnectTimer: NodeJS.Timeout | undefined;
   private readonly pending = new Map<string, Pending>();
-  private closing = false;
-  private subscribed = false;
-  /** What the current connection subscribed to (unsubscribed before a graceful end). */
-  private topicsSubscribed: string[] = [];
-  /** The last publish of this connection: a drop right after it is blamed on it. */
-  private lastPublish: { topic: string; at: number } | undefined;
-  /** Drops in a row that followed a publish to the same topic. */
-  private dropsAfter: { topic: string; count: number } | undefined;
-  /** Topics the policy refuses (see blamePublish, or their replies' subscription refused): not published to again. */
-  private readonly refused = new Set<string>();
-  private refusedReplies: string[] = [];
   private started = 0;
 
-  constructor(private readonly options: ShadowSessionOptions) {
+  constructor(options: ShadowSessionOptions) {
     super();
     this.topics = shadowTopics(options.thingName, options.shadowName);
     this.logger = options.logger ?? silentLogger;
-    this.clock = options.clock ?? Date.now;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
-    const reconnect = options.reconnect ?? { initialMs: 1000, maxMs: 60_000 };
-    this.backoff = new Backoff(reconnect);
-    this.getBackoff = new Backoff(reconnect);
-    // Twice the backoff's maximum: two clients sharing a client id, each dropped when the other connects, never look healthy.
-    this.flaps = new FlapDetector({ stableMs: 2 * reconnect.maxMs, clock: this.clock });
+    this.getBackoff = new Backoff(options.reconnect ?? DEFAULT_RECONNECT);
+    this.connection = new MqttConnection(options, {
+      required: deviceSubscriptions(this.topics, ['updateAccepted']),
+      optional: () => [...this.attached.keys()],
+      connected: () => {
+        this.emit('connected');
+        this.refresh();
+        for (const listener of new Set(this.attached.values())) listener.onConnected();
+      },
+      dropped: (wasOnline) => {
+        this.clearGet();
+        this.rejectPending('connection lost before the shadow answered', true);
+        if (wasOnline) this.emit('offline');
+      },
+      message: (topic, payload) => this.onMessage(topic, payload),
+      error: (err) => this.emit('error', err),
+    });
   }
 
   addCapability(capability: ShadowCapability): void {
@@ -96,23 +72,14 @@ export class ShadowSession extends EventEmitter {
     for (const topic of listener.topics) this.attached.set(topic, listener);
   }
 
-  /** Publish on an attached shadow's topic; false when offline (the listener asks again on reconnect). */
+  /** Publish on an attached shadow's topic; false when offline (the listener asks again on reconnect) or refused by the policy. */
   publish(topic: string, body: string): boolean {
-    const client = this.client;
-    const refused = this.refused.has(topic) || this.refusedReplies.some((r) => r.startsWith(`${topic}/`));
-    if (!client || !this.online || refused) return false;
-    this.send(client, topic, body);
-    return true;
-  }
-
-  private send(client: MqttClient, topic: string, body: string): void {
-    this.lastPublish = { topic, at: this.clock() };
-    client.publish(topic, body, { qos: 0 });
+    return this.connection.publish(topic, body);
   }
 
   /** Connected, subscribed and able to publish. */
   get online(): boolean {
-    return !!this.client?.connected && this.subscribed;
+    return this.connection.online;
   }
 
   /** Version of the last document seen (undefined before the first `get`). */
@@ -131,131 +98,7 @@ export class ShadowSession extends EventEmitter {
   }
 
   start(): void {
-    const o = this.options;
-    const client = mqtt.connect({
-      protocol: 'mqtts',
-      host: o.host,
-      port: o.port,
-      cert: o.cert,
-      key: o.key,
-      ...(o.ca ? { ca: o.ca } : {}),
-      rejectUnauthorized: true,
-      clientId: o.clientId,
-      protocolVersion: 4,
-      clean: true,
-      keepalive: 30,
-      connectTimeout: 10_000,
-      // Reconnects are ours (with backoff); subscriptions are made again on every connect.
-      reconnectPeriod: 0,
-      resubscribe: false,
-      queueQoSZero: false,
-    });
-    this.client = client;
-    client.on('connect', () => void this.onConnect(client));
-    client.on('message', (topic, payload) => this.onMessage(topic, payload));
-    client.on('error', (err) => this.logger.warn('mqtt error', { err: err.message, endpoint: formatHostPort(o.host, o.port) }));
-    client.on('close', () => this.onClose());
-  }
-
-  /** Subscribe; the filters the broker refused (SUBACK 0x80). */
-  private async subscribeAll(client: MqttClient, topics: string[]): Promise<string[]> {
-    if (topics.length === 0) return [];
-    try {
-      const granted = await client.subscribeAsync(topics, { qos: 1 });
-      return granted.filter((g) => g.qos === 128).map((g) => g.topic);
-    } catch (err) {
-      // MQTT.js rejects when any filter is refused; the others are granted all the same.
-      const codes = (err as { packet?: { granted?: number[] } }).packet?.granted;
-      if (!codes) throw err;
-      return codes.length === topics.length ? topics.filter((_, i) => (codes[i]! & 0x80) !== 0) : topics;
-    }
-  }
-
-  private async onConnect(client: MqttClient): Promise<void> {
-    this.flaps.connected();
-    this.logger.info('mqtt connected', { endpoint: formatHostPort(this.options.host, this.options.port), clientId: this.options.clientId });
-    try {
-      const own = deviceSubscriptions(this.topics, ['updateAccepted']);
-      const refused = await this.subscribeAll(client, own);
-      if (refused.length > 0) {
-        // The policy does not allow this thing's shadow topics: reconnecting will not help soon.
-        this.logger.error('subscription refused (check the IoT policy and thing name)', { topics: refused });
-        this.emit('error', shadowRequestError(`subscription refused for ${refused.join(', ')}`, { retryable: false }));
-        client.end(true);
-        return;
-      }
-      // Another shadow served over this connection (a plug's) refused: go on without it, not in a reconnect loop.
-      const others = await this.subscribeAll(client, [...this.attached.keys()]);
-      if (others.some((topic) => !this.refusedReplies.includes(topic))) {
-        this.logger.error('subscription refused by the IoT policy; those shadows are not served (allow them in the device policy)', { topics: others });
-        this.emit('error', new AgentError(`subscription refused for ${others.join(', ')}`, { code: 'POLICY_REFUSED', retryable: false }));
-      }
-      this.refusedReplies = others;
-      this.topicsSubscribed = [...own, ...this.attached.keys()].filter((topic) => !others.includes(topic));
-    } catch (err) {
-      this.logger.warn('subscribe failed', { err });
-      return; // the close handler reconnects
-    }
-    this.subscribed = true;
-    this.emit('connected');
-    this.refresh();
-    for (const listener of new Set(this.attached.values())) listener.onConnected();
-  }
-
-  private onClose(): void {
-    const wasOnline = this.subscribed;
-    this.subscribed = false;
-    this.clearGet();
-    this.rejectPending('connection lost before the shadow answered', true);
-    if (this.closing) return;
-    if (wasOnline) this.emit('offline');
-    const connection = this.flaps.closed();
-    if (connection.stable) this.backoff.reset();
-    const delay = this.backoff.next();
-    // A drop blamed on a publish is logged there: the policy, not another client.
-    if (!this.blamePublish(connection.lastedMs !== undefined) && connection.flaps >= 2) {
-      // The broker drops a connection when another one arrives with the same client id.
-      this.logger.warn(`connection dropped soon after connecting, ${connection.flaps} times in a row: another client is connected as ${this.options.clientId}?`, {
-        clientId: this.options.clientId,
-        lastedMs: connection.lastedMs,
-        flaps: connection.flaps,
-      });
-    }
-    this.logger.info('mqtt disconnected, reconnecting', { inMs: delay, attempt: this.backoff.attempts });
-    clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = setTimeout(() => {
-      if (!this.closing) this.client?.reconnect();
-    }, delay);
-  }
-
-  /**
-   * IoT Core (MQTT 3.1.1) closes the connection of a client that publishes where its policy does
-   * not allow, without saying why. A drop within a second of a publish to another shadow's topic,
-   * twice in a row after the same topic, marks that topic refused (a reconnect loop would not
-   * help). Its own shadow's requests are not blamed: every connection, and a client-id takeover,
-   * starts with them. True when the drop followed a publish.
-   */
-  private blamePublish(wasConnected: boolean): boolean {
-    const last = this.lastPublish;
-    this.lastPublish = undefined;
-    const own = last !== undefined && (last.topic === this.topics.get || last.topic === this.topics.update);
-    if (!wasConnected || !last || own || this.clock() - last.at > PUBLISH_DROP_WINDOW_MS) {
-      this.dropsAfter = undefined;
-      return false;
-    }
-    const count = this.dropsAfter?.topic === last.topic ? this.dropsAfter.count + 1 : 1;
-    this.dropsAfter = { topic: last.topic, count };
-    if (count < 2) return true;
-    if (!this.refused.has(last.topic)) {
-      this.refused.add(last.topic);
-      this.logger.error('the broker closed the connection right after each publish to this topic: the IoT policy refuses it; not publishing there again (allow it in the device policy and restart)', {
-        topic: last.topic,
-        drops: count,
-      });
-      this.emit('error', new AgentError(`publish to ${last.topic} refused by the IoT policy (connection closed after it ${count} times)`, { code: 'POLICY_REFUSED', retryable: false }));
-    }
-    this.dropsAfter = undefined;
-    return true;
+    this.connection.start();
   }
 
   /** A fresh client token; counts as activity (see `quiet`). */
@@ -266,8 +109,7 @@ export class ShadowSession extends EventEmitter {
 
   /** Ask for the whole document again (after a reconnect, or whenever the mirror may be wrong). */
   refresh(): void {
-    const client = this.client;
-    if (!client || !this.online) return; // the next connect does it
+    if (!this.online) return; // the next connect does it
     const token = this.token();
     this.getToken = token;
     clearTimeout(this.getTimer);
@@ -277,13 +119,12 @@ export class ShadowSession extends EventEmitter {
         this.refresh();
       }
     }, this.requestTimeoutMs);
-    this.send(client, this.topics.get, JSON.stringify({ clientToken: token }));
+    this.connection.publish(this.topics.get, JSON.stringify({ clientToken: token }));
   }
 
   /** Write `reported.<property>`; resolves when accepted, rejects on rejection, timeout or being offline. */
   report(property: string, value: Json): Promise<void> {
-    const client = this.client;
-    if (!client || !this.online) {
+    if (!this.online) {
       // Not queued: a stale report sent after a newer one would make `reported` lie. The re-get on reconnect makes capabilities report again.
       return Promise.reject(shadowRequestError('not connected; will report after reconnecting', { retryable: true }));
     }
@@ -295,7 +136,7 @@ export class ShadowSession extends EventEmitter {
         this.refresh();
       }, this.requestTimeoutMs);
       this.pending.set(token, { resolve, reject, timer });
-      this.send(client, this.topics.update, JSON.stringify({ state: { reported: { [property]: value } }, clientToken: token }));
+      this.connection.publish(this.topics.update, JSON.stringify({ state: { reported: { [property]: value } }, clientToken: token }));
     });
   }
 
@@ -377,11 +218,9 @@ export class ShadowSession extends EventEmitter {
 
   /** The report this answer is for (no longer pending), if it is one of ours. */
   private takePending(msg: JsonObject): Pending | undefined {
-    const token = typeof msg.clientToken === 'string' ? msg.clientToken : undefined;
-    const p = token === undefined ? undefined : this.pending.get(token);
-    if (!p) return undefined;
-    clearTimeout(p.timer);
-    this.pending.delete(token!);
+    const p = typeof msg.clientToken === 'string' ? this.pending.get(msg.clientToken) : undefined;
+    if (p) clearTimeout(p.timer);
+    this.pending.delete(msg.clientToken as string);
     return p;
   }
 
@@ -433,22 +272,9 @@ export class ShadowSession extends EventEmitter {
   }
 
   async close(): Promise<void> {
-    this.closing = true;
-    clearTimeout(this.reconnectTimer);
-    clearTimeout(this.getTimer);
+    this.clearGet();
     this.rejectPending('session closed', false);
-    const client = this.client;
-    this.client = undefined;
-    if (!client) return;
-    if (client.connected && this.topicsSubscribed.length > 0) {
-      // Unsubscribed first: a QoS 1 message (an answer to a report still in flight) arriving after
-      // DISCONNECT would be acknowledged on the ended stream ("write after end").
-      let timer: NodeJS.Timeout | undefined;
-      const giveUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.requestTimeoutMs)));
-      await Promise.race([client.unsubscribeAsync(this.topicsSubscribed).catch(() => undefined), giveUp]);
-      clearTimeout(timer);
-    }
-    await client.endAsync(!client.connected);
+    await this.connection.close();
   }
 }
 
