@@ -1,7 +1,6 @@
 /**
- * Errors of the button domain that carry data (the other failures are `ShadowplugError` codes:
- * BUTTON_CONFIG_INVALID, BUTTON_NOTIFY_FAILED, BUTTON_PUBLISH_FAILED). The handler turns them into
- * an outcome and never throws them to Lambda (a retry of a toggle would undo it).
+ * The button errors that carry data (other failures are codes: BUTTON_CONFIG_INVALID,
+ * BUTTON_NOTIFY_FAILED, BUTTON_PUBLISH_FAILED). The handler turns them into an outcome, never throws them.
  */
 import { ShadowplugError } from '../errors';
 import { formatTarget } from './targets';
@@ -59,9 +58,8 @@ const SECRET_CODES: Record<SecretProblem, string> = {
 };
 
 /**
- * The Secrets Manager secret holding the TP-Link account credentials (direct mode) could not be
- * read or is not `{"username": "...", "password": "..."}`. Names the secret, never its value;
- * retryable only when Secrets Manager itself failed (throttling, 5xx, network).
+ * The credentials secret (direct mode) could not be read or is malformed. Names the secret, never
+ * its value; retryable only when Secrets Manager itself failed (throttling, 5xx, network).
  */
 export class ButtonSecretError extends ShadowplugError {
   readonly secretId: string;

@@ -1,13 +1,11 @@
 /**
  * The button function's work, independent of Lambda: event → clicks → decision → execution →
- * notification → outcome. Never throws: a thrown error makes Lambda retry, and a retried toggle
- * undoes itself. Everything it touches (driver, publish, clock, logger) is injected.
+ * notification → outcome. Never throws: Lambda would retry, and a retried toggle undoes itself.
  */
 import { silentLogger, type Logger } from '../logger';
 import type { Click } from './click';
 import type { ButtonConfig } from './config';
 import { batteryReport, decide } from './decide';
-import { RequestIdMemory } from './dedupe';
 import { ShadowplugError, errorMessage } from '../errors';
 import { SerialQueue } from '../util/serial-queue';
 import { ButtonEventError } from './errors';
@@ -30,6 +28,32 @@ export interface ButtonServiceDeps {
 }
 
 export type ButtonService = (event: unknown, fields?: Record<string, unknown>) => Promise<ButtonOutcome>;
+
+/**
+ * Request ids seen by this warm container, so a redelivered click (async invocations may arrive
+ * more than once) is not acted on twice; the oldest are forgotten first. Late redeliveries that
+ * land in another container are covered by the click age limit.
+ */
+export class RequestIdMemory {
+  private readonly seen = new Set<string>();
+
+  constructor(readonly capacity: number) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`capacity must be a positive integer, got ${capacity}`);
+  }
+
+  /** Records `id`; true if it had been recorded before (a duplicate). */
+  remember(id: string): boolean {
+    const known = this.seen.delete(id);
+    // Re-added at the end: an id that keeps coming back stays remembered.
+    this.seen.add(id);
+    if (this.seen.size > this.capacity) this.seen.delete(this.seen.values().next().value as string);
+    return known;
+  }
+
+  get size(): number {
+    return this.seen.size;
+  }
+}
 
 /** A click's outcome before anything is done: no target switched, nothing sent. */
 function newOutcome(click: Click, config: ButtonConfig, status: ClickOutcome['status']): ClickOutcome {
@@ -86,14 +110,8 @@ export function createButtonService(deps: ButtonServiceDeps): ButtonService {
     if (result.power !== undefined) outcome.power = result.power;
     outcome.elapsedMs = clock() - started;
     await notify(outcome, config.snsTopicArn, deps.publish, log);
-    const summary = {
-      action: plan.action,
-      power: outcome.power,
-      targets: outcome.targets.map((t) => ({ target: t.target, alias: t.alias, before: t.before, after: t.after, status: t.status, error: t.error })),
-      outcome: outcome.status,
-      notification: outcome.notification,
-      elapsedMs: outcome.elapsedMs,
-    };
+    const targets = outcome.targets.map(({ target, alias, before, after, status, error }) => ({ target, alias, before, after, status, error }));
+    const summary = { action: plan.action, power: outcome.power, targets, outcome: outcome.status, notification: outcome.notification, elapsedMs: outcome.elapsedMs };
     if (outcome.status === 'done') log.info('click handled', summary);
     else log.error('click failed', summary);
     return outcome;
@@ -125,9 +143,8 @@ export function createButtonService(deps: ButtonServiceDeps): ButtonService {
     return { status: overallStatus(outcomes), clicks: outcomes, elapsedMs: clock() - started };
   };
 
-  // One event at a time. In Lambda a container never runs two at once anyway; in the sandbox two
-  // quick clicks would otherwise both read "off" and both switch on, and share the driver's
-  // connections while one of them closes them.
+  // One event at a time (as in Lambda): in the sandbox two quick clicks would otherwise both read
+  // "off" and both switch on, and share the driver's connections while one of them closes them.
   const queue = new SerialQueue();
   return (event, fields) => queue.run(() => handle(event, fields));
 }

@@ -39,7 +39,5 @@ export interface ButtonOutcome {
 
 export function overallStatus(clicks: ClickOutcome[]): ClickStatus {
   const statuses = new Set(clicks.map((c) => c.status));
-  if (statuses.size === 1) return clicks[0]!.status;
-  if (statuses.size === 0) return 'skipped';
-  return 'partial';
+  return statuses.size === 0 ? 'skipped' : statuses.size === 1 ? clicks[0]!.status : 'partial';
 }

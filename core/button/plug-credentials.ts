@@ -1,8 +1,7 @@
 /**
  * Where the button function's TP-Link account credentials come from in direct mode (KLAP and AES
- * plugs need them; XOR plugs never ask): none configured (the devices' well-known default
- * credentials are tried, as core/tplink does), given directly (tests, the sandbox), or a Secrets
- * Manager secret (secret-credentials.ts). Pure. Never log what these return.
+ * plugs): none, given directly (tests, the sandbox), or a secret (secret-credentials.ts). Pure.
+ * Never log what these return.
  */
 import type { Credentials } from '../tplink/klap-crypto';
 import { ButtonSecretError } from './errors';
@@ -26,10 +25,7 @@ export function fixedCredentials(credentials?: Credentials): PlugCredentialsSour
 /** What the secret holds (SecretString). */
 export const CREDENTIALS_SECRET_SHAPE = '{"username": "<TP-Link account email>", "password": "<TP-Link account password>"}';
 
-/**
- * The credentials in a secret's text. Errors name the secret and what is wrong, never the text
- * (nor a parser message quoting it).
- */
+/** The credentials in a secret's text; errors name the secret and what is wrong, never the text (nor a parser message quoting it). */
 export function parseCredentialsSecret(secretId: string, text: string | undefined): Credentials {
   const malformed = (what: string) => new ButtonSecretError(secretId, 'malformed', `${what}; expected ${CREDENTIALS_SECRET_SHAPE}`);
   if (text === undefined) throw malformed('holds no SecretString (binary or empty)');

@@ -1,10 +1,8 @@
 /**
- * TP-Link account credentials from an AWS Secrets Manager secret (direct mode). Fetched when a
- * KLAP or AES device first needs them — never for an XOR plug — and kept for the life of the warm
- * container. When a device refuses them, the secret is read again (the owner may have rotated the
- * password), at most once per `refreshAfterMs`, so a wrong password costs no fetch per click.
- *
- * The SDK comes from the Lambda runtime and is loaded on first need, as the relay driver's is.
+ * TP-Link account credentials from a Secrets Manager secret (direct mode), fetched when a KLAP or
+ * AES device first needs them and kept while the container is warm. When a device refuses them the
+ * secret is read again (the owner may have rotated the password), at most once per `refreshAfterMs`,
+ * so a wrong password costs no fetch per click. The runtime's SDK is loaded on first need.
  */
 import type * as SecretsManager from '@aws-sdk/client-secrets-manager';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -16,11 +14,11 @@ import { parseCredentialsSecret, type PlugCredentialsSource } from './plug-crede
 export interface SecretCredentialsOptions {
   /** The secret's name or ARN. */
   secretId: string;
-  /** The client, or how to make it (default: the SDK's, with short timeouts, made at the first fetch). */
+  /** Default: the SDK's, with short timeouts, made at the first fetch. */
   client?: SecretsManagerClient | (() => Promise<SecretsManagerClient>);
   /** After a refusal, read the secret again only when the kept copy is at least this old (default 60 s). */
   refreshAfterMs?: number;
-  /** Epoch milliseconds (default Date.now). */
+  /** Epoch milliseconds. */
   clock?: () => number;
 }
 
@@ -29,7 +27,6 @@ export interface SecretCredentials extends PlugCredentialsSource {
   readonly fetches: number;
 }
 
-/** The SDK module, loaded once, on demand. */
 let sdk: Promise<typeof SecretsManager> | undefined;
 const loadSdk = () => (sdk ??= import('@aws-sdk/client-secrets-manager'));
 

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { isObject } from '../util/guards';
-import type { KeyState } from '../s3/current-object';
+import type { KeyState } from '../s3/object-get';
 import type { ObjectChange } from '../s3/event';
 import { ShadowplugError } from '../errors';
 

@@ -6,7 +6,7 @@
  * table and no extra service: the bucket expires entries after a week (lib/constructs/fan-out.ts).
  */
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { sdkName, sdkStatus } from '../s3/s3-errors';
+import { classifyS3Error } from '../s3/s3-errors';
 import { summarize, type BatchOutcome, type ProgressLedger, type UploadProgress, type UploadSummary } from './progress';
 
 export class S3Ledger implements ProgressLedger {
@@ -24,7 +24,7 @@ export class S3Ledger implements ProgressLedger {
       await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: `${upload.uploadId}/done`, Body: 'done', IfNoneMatch: '*' }));
     } catch (err) {
       // Another worker completed it first (412), or is completing it now (409).
-      if (sdkName(err) === 'PreconditionFailed' || sdkStatus(err) === 412 || sdkStatus(err) === 409) return undefined;
+      if (classifyS3Error(err).code === 'S3_OBJECT_CHANGED') return undefined;
       throw err;
     }
     const outcomes = await Promise.all(keys.map(async (Key) => {

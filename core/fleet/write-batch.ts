@@ -13,6 +13,7 @@ import { decideForKey } from '../s3/desired';
 import type { ShadowDecision, ShadowWriter } from '../s3/shadow-writer';
 import type { FanOutBatch } from './message';
 import type { TokenBucket } from './token-bucket';
+import { mapLimit } from '../util/map-limit';
 
 export interface BatchCounts {
   /** The shadow now names this upload's object (or was cleared for a deleted key). */
@@ -95,10 +96,6 @@ export async function writeBatch(batch: FanOutBatch, deps: WriteBatchDeps): Prom
     }
   };
 
-  let next = 0;
-  const lane = async () => {
-    while (next < batch.things.length) await one(batch.things[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(deps.concurrency ?? 16, batch.things.length) }, lane));
+  await mapLimit(batch.things, deps.concurrency ?? 16, one);
   return { counts, failures, retry, throttles };
 }

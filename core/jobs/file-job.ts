@@ -7,7 +7,7 @@
  * stand-in in process).
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import { currentObject } from '../s3/current-object';
+import { currentObject } from '../s3/object-get';
 import { buildDesired } from '../s3/desired';
 import type { ObjectChange } from '../s3/event';
 import { hashObject } from '../s3/object-hash';

@@ -5,7 +5,7 @@
  */
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from '../logger';
-import type { KeyState } from '../s3/current-object';
+import type { KeyState } from '../s3/object-get';
 import { S3ObjectChangedError, S3ObjectMissingError } from '../s3/errors';
 import { classifyS3Error, mapS3Error } from '../s3/s3-errors';
 import { ShadowplugError } from '../errors';

@@ -11,7 +11,7 @@
  * conditional writes (publish.ts). Neither object is ever routed to a device.
  */
 import type { ObjectChange } from '../s3/event';
-import type { KeyState } from '../s3/current-object';
+import type { KeyState } from '../s3/object-get';
 import { isObject } from '../util/guards';
 import { malformed, readSignedRelease, type SignedRelease } from './manifest';
 

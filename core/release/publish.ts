@@ -12,6 +12,7 @@
 import type { Readable } from 'node:stream';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ShadowplugError } from '../errors';
+import { classifyS3Error } from '../s3/s3-errors';
 import { companionKey, counterKey, reservedKeyReason } from './companion';
 import { readCounter } from './companion-read';
 import { expiresText, type ReleaseManifest, type SignedRelease } from './manifest';
@@ -43,11 +44,6 @@ function publishError(message: string, code: string, cause?: unknown): Shadowplu
   return new ShadowplugError(message, { code, retryable: false, cause });
 }
 
-const isRaceLost = (err: unknown): boolean => {
-  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return e.name === 'PreconditionFailed' || e.name === 'ConditionalRequestConflict' || e.$metadata?.httpStatusCode === 412 || e.$metadata?.httpStatusCode === 409;
-};
-
 /** The key's next release number (or `wanted`, if above the counter), taken for good on the counter. */
 export async function allocateRelease(s3: S3Client, bucket: string, key: string, wanted?: number): Promise<number> {
   for (let attempt = 1; attempt <= ALLOCATE_ATTEMPTS; attempt++) {
@@ -67,7 +63,7 @@ export async function allocateRelease(s3: S3Client, bucket: string, key: string,
       );
       return next;
     } catch (err) {
-      if (isRaceLost(err)) continue;
+      if (classifyS3Error(err).code === 'S3_OBJECT_CHANGED') continue; // lost the race: read it again
       throw publishError(`cannot advance the release counter ${counterKey(key)}: ${(err as Error).message}`, 'RELEASE_COUNTER', err);
     }
   }

@@ -1,9 +1,6 @@
 /**
- * Errors of the object-to-shadow domain that code catches by type or that carry data; shadow
- * write failures are `ShadowplugError` codes (SHADOW_CONFLICT, SHADOW_THROTTLED, SHADOW_SERVICE, ...), bad
- * configuration a `ConfigError` (OBJECT_CONFIG_INVALID). The Lambda throws the retryable ones
- * (and access denied, which an operator can fix) so that Lambda's asynchronous retry gets another
- * go, and never writes anything partial.
+ * The object-to-shadow errors that code catches by type or that carry data; shadow write failures
+ * are codes (SHADOW_CONFLICT, SHADOW_THROTTLED, SHADOW_SERVICE, ...), bad configuration a `ConfigError`.
  */
 import { ShadowplugError } from '../errors';
 

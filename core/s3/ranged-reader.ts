@@ -10,8 +10,7 @@
  * more CPU than hashing.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import { fetchPart, type ObjectReadTarget } from './object-get';
-import type { ReadSession } from './read-session';
+import { fetchPart, type ObjectReadTarget, type ReadSession } from './object-get';
 import type { ChunkSink } from './stream-probe';
 
 /** After this many bytes handed to the sink in one go, let the event loop poll the sockets. */

@@ -1,9 +1,8 @@
 /**
- * The one mapping of AWS SDK S3 failures, used by the object Lambda (core/s3) and the device
- * agent alike: each wraps the result in its own error class, with the same code and the same
- * answer to "does trying the same request again make sense?". The SDK names errors
- * inconsistently (HEAD responses have no body, so a 404 is `NotFound` rather than `NoSuchKey`),
- * so the HTTP status decides first and the name second. Pure.
+ * The one mapping of AWS SDK S3 failures, for the object Lambda, the publisher and the device agent
+ * alike: the same code and the same answer to "may the same request succeed later?". The SDK names
+ * errors inconsistently (a HEAD's 404 is `NotFound`, not `NoSuchKey`), so the HTTP status decides
+ * first and the name second. Pure.
  */
 import { S3ObjectChangedError, S3ObjectError, S3ObjectMissingError } from './errors';
 
@@ -24,7 +23,7 @@ export function sdkName(err: unknown): string {
 export type S3ErrorCode =
   /** The key (or the asked version) does not exist now, or is a delete marker: a retry reads the same absence. */
   | 'S3_OBJECT_MISSING'
-  /** If-Match failed: the key holds other bytes than the ones asked for. */
+  /** A condition failed (412), or lost to another conditional write (409): the key holds other bytes than the ones asked for. */
   | 'S3_OBJECT_CHANGED'
   /** The range starts past the object's end. */
   | 'S3_INVALID_RANGE'
@@ -53,7 +52,7 @@ const THROTTLED = new Set(['SlowDown', 'Throttling', 'ThrottlingException', 'Too
 function codeOf(status: number | undefined, name: string): S3ErrorCode {
   // 405: the version asked for is a delete marker, i.e. the object is gone.
   if (status === 404 || status === 405 || MISSING.has(name)) return 'S3_OBJECT_MISSING';
-  if (status === 412 || name === 'PreconditionFailed') return 'S3_OBJECT_CHANGED';
+  if (status === 412 || status === 409 || name === 'PreconditionFailed' || name === 'ConditionalRequestConflict') return 'S3_OBJECT_CHANGED';
   if (status === 416 || name === 'InvalidRange') return 'S3_INVALID_RANGE';
   if (status === 403 || DENIED.has(name)) return 'S3_ACCESS_DENIED';
   if (status === 503 || status === 429 || THROTTLED.has(name)) return 'S3_THROTTLED';

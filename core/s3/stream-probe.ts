@@ -6,8 +6,7 @@
  * (the body is destroyed) and resolves with the offset reached; else it reads to the end.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import { openGet, shortRead, tooLong, type ObjectReadTarget } from './object-get';
-import type { ReadSession } from './read-session';
+import { openGet, shortRead, tooLong, type ObjectReadTarget, type ReadSession } from './object-get';
 
 const MiB = 1024 * 1024;
 
