@@ -1,7 +1,7 @@
 /**
- * Node prints process warnings to stderr as free text over several lines (the AWS SDK's
- * Node-version notice is eight), which breaks `--json` logs and journald's one line per event.
- * This sends each distinct warning through the logger instead, once, as one structured line.
+ * Node prints process warnings to stderr over several lines (the AWS SDK's Node-version notice is
+ * eight), which breaks `--json` logs and journald's one line per event: each distinct warning goes
+ * through the logger instead, once, as one structured line.
  */
 import type { EventEmitter } from 'node:events';
 import type { Logger } from './logger';

@@ -3,8 +3,7 @@
  * says the same on every command that has it and its value is checked by the setting's codec.
  */
 import { InvalidArgumentError, Option } from 'commander';
-import { SettingValueError } from '../../core/settings/errors';
-import { defaultText, type Setting } from '../../core/settings/schema';
+import { defaultText, SettingValueError, type Setting } from '../../core/settings/schema';
 
 /** The option with the setting's help text and default shown; the value is left as typed. */
 export function describedOption<T>(s: Setting<T> & { flag: string }, options: { defaultText?: string; useDefault?: boolean } = {}): Option {

@@ -71,13 +71,14 @@ function classicClick(event: Obj, prefix: string): Click {
   return click;
 }
 
+function objectAt(value: unknown, field: string): Obj {
+  if (!isObject(value)) throw new ButtonEventError(field, 'is missing or not an object');
+  return value;
+}
+
 function oneClickClick(event: Obj, prefix: string): Click {
-  const info = event.deviceInfo;
-  if (!isObject(info)) throw new ButtonEventError(`${prefix}deviceInfo`, 'is missing or not an object');
-  const devEvent = event.deviceEvent;
-  if (!isObject(devEvent)) throw new ButtonEventError(`${prefix}deviceEvent`, 'is missing or not an object');
-  const clicked = devEvent.buttonClicked;
-  if (!isObject(clicked)) throw new ButtonEventError(`${prefix}deviceEvent.buttonClicked`, 'is missing or not an object');
+  const info = objectAt(event.deviceInfo, `${prefix}deviceInfo`);
+  const clicked = objectAt(objectAt(event.deviceEvent, `${prefix}deviceEvent`).buttonClicked, `${prefix}deviceEvent.buttonClicked`);
   const click: Click = {
     serial: serialAt(info.deviceId, `${prefix}deviceInfo.deviceId`),
     clickType: clickTypeAt(clicked.clickType, `${prefix}deviceEvent.buttonClicked.clickType`),

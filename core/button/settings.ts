@@ -5,9 +5,8 @@
  */
 import { integer, jsonText, matching, oneOf, text } from '../settings/codecs';
 import { formatPlug, parsePlugList, checkPlugs, type PlugConfig } from '../plug-relay/config';
-import { SettingValueError } from '../settings/errors';
 import { logLevelSetting } from '../settings/log-level';
-import { codec, setting, type Codec } from '../settings/schema';
+import { codec, setting, SettingValueError, type Codec } from '../settings/schema';
 import { isObject } from '../util/guards';
 import { CLICK_ACTIONS, CLICK_TYPES, SERIAL_PATTERN, isClickAction, isClickType, type ClickAction, type ClickType } from './click';
 import { formatTarget, formatTargetRef, parseTarget, parseTargetRef, type PlugTarget, type TargetRef } from './targets';

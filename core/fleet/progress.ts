@@ -1,9 +1,7 @@
 /**
  * How a fan-out knows it is over: each batch's final outcome (settled, or failed on its last
- * delivery before the dead-letter queue) is recorded under the upload's id and its batch index;
- * the record that makes the count reach `batches` completes the upload, once, and returns the
- * totals for the one summary. A batch delivered twice overwrites its own entry, so the count is
- * of batches, not of deliveries. Pure; the store behind it is a parameter.
+ * delivery) is recorded under the upload's id and its batch index, a repeat overwriting its own
+ * entry; the record that makes the count reach `batches` completes the upload, once. Pure.
  */
 import type { BatchCounts } from './write-batch';
 

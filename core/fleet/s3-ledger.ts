@@ -1,9 +1,7 @@
 /**
- * The deployed worker's progress ledger, in a small bucket of its own: one object per batch
- * outcome (`<uploadId>/batch-<n>.json`, overwritten by a repeat), and a `<uploadId>/done` marker
- * written with `If-None-Match: *` once the batch objects number `batches`, so that exactly one
- * worker — the one whose marker write succeeds — reads the outcomes and sends the summary. No
- * table and no extra service: the bucket expires entries after a week (lib/constructs/fan-out.ts).
+ * The deployed worker's progress ledger, in a bucket of its own: one object per batch outcome
+ * (`<uploadId>/batch-<n>.json`), and a `<uploadId>/done` marker written with `If-None-Match: *` once
+ * they number `batches`, so exactly one worker (whose marker write succeeds) sends the summary.
  */
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { classifyS3Error } from '../s3/s3-errors';

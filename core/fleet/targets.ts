@@ -1,14 +1,20 @@
 /**
  * Who gets an object: the configured thing names plus the members of the configured thing groups,
- * resolved when the event is handled (so a device added to a group gets the next upload without a
- * redeploy). Pure: listing one page of a group is a parameter (`ListThingsInThingGroup` with
- * `recursive`, so nested groups are included; static and dynamic groups answer alike).
- *
- * Members are cached per group for `ttlMs` (default 60 s, see GROUP_CACHE_MS): a burst of uploads
- * lists each group once, and a new member waits at most that long.
+ * resolved when the event is handled (a device added to a group gets the next upload without a
+ * redeploy), cached per group for `ttlMs`: a burst of uploads lists each group once. Pure: listing
+ * one page of a group is a parameter.
  */
-
+import { ShadowplugError } from '../errors';
 import type { Route } from '../s3/routing';
+
+/** A configured group that does not exist. Retryable: once it is created, a redrive of the failed event delivers it. */
+export class ThingGroupNotFoundError extends ShadowplugError {
+  readonly group: string;
+  constructor(group: string, cause?: unknown) {
+    super(`thing group "${group}" does not exist (check the thingGroups setting, or create the group)`, { code: 'THING_GROUP_NOT_FOUND', retryable: true, cause });
+    this.group = group;
+  }
+}
 
 export interface GroupPage {
   things: string[];

@@ -1,11 +1,9 @@
 /**
- * The worker's side of a fan-out: one batch of things, each shadow decided and written exactly as
- * the in-process path does (read-compare-write against the key's state in the message), every
- * write taking a token from the shared bucket first. A throttled write (HTTP 429,
- * ThrottlingException: SHADOW_THROTTLED) pauses the bucket and retries after an exponential, jittered backoff; a
- * thing still throttled after that, or failing in a way a retry may fix, makes the whole batch
- * come back (SQS redelivers that message alone; written things are then `unchanged`). Pure: the
- * writer, bucket and sleep are parameters.
+ * The worker's side of a fan-out: each thing of one batch decided and written as the in-process
+ * path does, every write taking a token from the shared bucket first. A throttled write
+ * (SHADOW_THROTTLED) pauses the bucket and retries after a jittered exponential backoff; a thing
+ * still throttled, or failing in a way a retry may fix, makes the batch come back (SQS redelivers
+ * it alone; things written already are then `unchanged`). Pure: writer, bucket and sleep are parameters.
  */
 import { ShadowplugError, errorMessage } from '../errors';
 import type { Logger } from '../logger';

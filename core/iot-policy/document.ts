@@ -1,8 +1,4 @@
-/**
- * An IoT policy (./policy.ts) as the JSON policy document AWS IoT's CreatePolicy takes, with each
- * resource turned into an ARN by the caller (the stack passes CDK's `formatArn`; the limit tests a
- * concrete region and account). Pure.
- */
+/** An IoT policy (./policy.ts) as CreatePolicy's JSON document, each resource made an ARN by `arn`. Pure. */
 import type { IotPolicy, IotResource } from './policy';
 
 export interface IotPolicyDocument {

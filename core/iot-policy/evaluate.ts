@@ -1,9 +1,7 @@
 /**
- * Evaluates an IoT policy (./policy.ts) the way IoT Core does for MQTT: an action is allowed when
- * some statement lists it with a resource of the action's type whose name matches, after the
- * thing-name variable is replaced by the connecting thing's name. `*` matches any run of characters
- * (including `/`), `?` exactly one; MQTT's `+` and `#` in a subscription are plain characters
- * here, as in IoT Core. Pure.
+ * Evaluates an IoT policy (./policy.ts) as IoT Core does for MQTT: allowed when some statement lists
+ * the action with a resource of its type whose name matches, the thing-name variable replaced. `*`
+ * matches any run of characters (`/` too), `?` one; MQTT's `+` and `#` are plain characters. Pure.
  */
 import { RESOURCE_TYPE_OF, THING_NAME_VARIABLE, type IotAction, type IotPolicy } from './policy';
 

@@ -1,8 +1,4 @@
-/**
- * IoT Core policies as data: statements of actions on resources named without their ARN prefix
- * (`topic/...`, `topicfilter/...`, `client/...`). The stack turns them into an IoT policy document
- * (lib/constructs/device-identity.ts); the sandbox broker evaluates them (./evaluate.ts). Pure.
- */
+/** IoT Core policies as data: statements of actions on resources named without their ARN prefix. Pure. */
 
 /** IoT policy variable: the thing attached to the connecting certificate. Never substituted by CDK. */
 export const THING_NAME_VARIABLE = '${iot:Connection.Thing.ThingName}';

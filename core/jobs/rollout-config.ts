@@ -1,7 +1,6 @@
 /**
- * A roll-out's settings in CreateJob's own shapes (`jobExecutionsRolloutConfig`, `abortConfig`,
- * `timeoutConfig`), so a value that works in the sandbox works in `aws iot create-job`, checked
- * against the ranges the IoT API documents. Pure.
+ * A roll-out's settings in CreateJob's own shapes, so a value that works in the sandbox works in
+ * `aws iot create-job`, checked against the ranges the IoT API documents. Pure.
  */
 import { ShadowplugError } from '../errors';
 import { isObject } from '../util/guards';
@@ -98,8 +97,7 @@ function parseRate(value: unknown, where: string): JobExecutionsRolloutConfig {
     const e = object(v.exponentialRate, w, ['baseRatePerMinute', 'incrementFactor', 'rateIncreaseCriteria']);
     const c = object(e.rateIncreaseCriteria, `${w}.rateIncreaseCriteria`, ['numberOfNotifiedThings', 'numberOfSucceededThings']);
     const criteria: RateIncreaseCriteria = {};
-    if (c.numberOfNotifiedThings !== undefined) criteria.numberOfNotifiedThings = int(c.numberOfNotifiedThings, `${w}.rateIncreaseCriteria.numberOfNotifiedThings`, 1, Number.MAX_SAFE_INTEGER);
-    if (c.numberOfSucceededThings !== undefined) criteria.numberOfSucceededThings = int(c.numberOfSucceededThings, `${w}.rateIncreaseCriteria.numberOfSucceededThings`, 1, Number.MAX_SAFE_INTEGER);
+    for (const k of ['numberOfNotifiedThings', 'numberOfSucceededThings'] as const) if (c[k] !== undefined) criteria[k] = int(c[k], `${w}.rateIncreaseCriteria.${k}`, 1, Number.MAX_SAFE_INTEGER);
     if (Object.keys(criteria).length !== 1) throw invalid(`${w}.rateIncreaseCriteria`, 'set exactly one of numberOfNotifiedThings and numberOfSucceededThings');
     out.exponentialRate = {
       baseRatePerMinute: int(e.baseRatePerMinute, `${w}.baseRatePerMinute`, 1, MAX_PER_MINUTE),

@@ -1,7 +1,4 @@
-/**
- * IoT Jobs MQTT topics of one thing (`$aws/things/<thing>/jobs/...`) and the execution statuses,
- * shared by the sandbox's Jobs stand-in and the agent's job runner. Pure.
- */
+/** IoT Jobs MQTT topics of one thing (`$aws/things/<thing>/jobs/...`) and the execution statuses. Pure. */
 export type ExecutionStatus = 'QUEUED' | 'IN_PROGRESS' | 'SUCCEEDED' | 'FAILED' | 'REJECTED' | 'TIMED_OUT' | 'CANCELED' | 'REMOVED';
 
 export const TERMINAL_STATUSES: ReadonlySet<ExecutionStatus> = new Set(['SUCCEEDED', 'FAILED', 'REJECTED', 'TIMED_OUT', 'CANCELED', 'REMOVED']);

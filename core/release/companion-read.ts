@@ -1,13 +1,8 @@
-/**
- * Reads a key's companion release object (companion.ts) for the object Lambda, and attaches it to
- * the key's state when it names the current version; reads the key's release counter, for the
- * Lambda and for the publisher (publish.ts). Never signs, never changes either.
- */
+/** Reads a key's companion release object (attached to the key's state when it names the current version) and its release counter. */
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from '../logger';
 import type { KeyState } from '../s3/object-get';
-import { S3ObjectChangedError, S3ObjectMissingError } from '../s3/errors';
-import { classifyS3Error, mapS3Error } from '../s3/s3-errors';
+import { classifyS3Error, mapS3Error, S3ObjectChangedError, S3ObjectMissingError } from '../s3/s3-errors';
 import { ShadowplugError } from '../errors';
 import { companionKey, counterKey, MAX_COMPANION_BYTES, parseCompanion, releaseForState } from './companion';
 

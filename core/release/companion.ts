@@ -21,13 +21,13 @@ export const COUNTER_SUFFIX = '.shadowplug-release-counter';
 export const MAX_COMPANION_BYTES = 8 * 1024;
 
 export const companionKey = (key: string): string => key + RELEASE_SUFFIX;
+export const counterKey = (key: string): string => key + COUNTER_SUFFIX;
 
 /** Why `key` cannot be published (the object Lambda takes it for a companion or a counter, never a file), or undefined. */
 export function reservedKeyReason(key: string): string | undefined {
-  for (const suffix of [RELEASE_SUFFIX, COUNTER_SUFFIX]) if (key.endsWith(suffix)) return `names ending in ${suffix} are the release bookkeeping of the key before it, never delivered as files`;
-  return undefined;
+  const suffix = [RELEASE_SUFFIX, COUNTER_SUFFIX].find((s) => key.endsWith(s));
+  return suffix && `names ending in ${suffix} are the release bookkeeping of the key before it, never delivered as files`;
 }
-export const counterKey = (key: string): string => key + COUNTER_SUFFIX;
 
 /**
  * What an event is about: a released object (itself, or prompted by its companion) or the

@@ -6,9 +6,8 @@
  */
 import { setMaxListeners } from 'node:events';
 import { GetObjectCommand, HeadObjectCommand, type GetObjectCommandInput, type S3Client } from '@aws-sdk/client-s3';
-import { S3ObjectChangedError, S3ObjectMissingError } from './errors';
 import { stripQuotes } from './event';
-import { mapS3Error, readError } from './s3-errors';
+import { mapS3Error, readError, S3ObjectChangedError, S3ObjectMissingError } from './s3-errors';
 import type { SignedRelease } from '../release/manifest';
 
 /**

@@ -4,11 +4,10 @@
  */
 import { createHash } from 'node:crypto';
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { S3ObjectChangedError } from './errors';
 import { stripQuotes } from './event';
 import { pinned } from './object-get';
 import { readObject, type ObjectReadTarget, type ReadMode, type ReadOptions } from './object-reader';
-import { mapS3Error } from './s3-errors';
+import { mapS3Error, S3ObjectChangedError } from './s3-errors';
 
 export interface ObjectHash {
   /** Lowercase hex. */

@@ -11,7 +11,7 @@ import type { Logger } from '../logger';
 import type { ObjectConfig } from './config';
 import { currentObject, type KeyState } from './object-get';
 import { decideForKey, type ExistingObject, type KeyDecision } from './desired';
-import { S3ObjectChangedError, S3ObjectMissingError } from './errors';
+import { S3ObjectChangedError, S3ObjectMissingError } from './s3-errors';
 import { parseS3Event, type ObjectChange } from './event';
 import { hashObject, type ObjectHash } from './object-hash';
 import { routeKey } from './routing';

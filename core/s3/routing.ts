@@ -1,8 +1,4 @@
-/**
- * Which things an object goes to. Pure. A key under `<prefix><thingName>/` goes to that thing
- * only; every other key goes to the configured default targets. Kept apart from the shadow
- * write so that fleets (one upload, many things) change only this file.
- */
+/** Which things an object goes to: a key under `<prefix><thingName>/` to that thing only, any other to the default targets. Pure. */
 import { THING_NAME_PATTERN } from '../shadow/topics';
 
 export type Route =

@@ -1,10 +1,7 @@
 /**
- * Read-compare-write of one property of `state.desired` in a thing's shadow, over the IoT
- * data-plane HTTP API. The update carries the `version` it was decided on, so a concurrent
- * writer makes it fail with 409 and the decision is made again on the fresh document; after
- * `conflictRetries` retries it gives up with SHADOW_CONFLICT (retryable: Lambda retries).
- * A decision to skip sends nothing. The client is a parameter (the sandbox passes one that trusts
- * its CA and points at its endpoint).
+ * Read-compare-write of one property of `state.desired` in a thing's shadow, over the IoT data-plane
+ * API. The update carries the `version` it was decided on, so a concurrent writer makes it fail with
+ * 409 and the decision is made again on the fresh document, at most `conflictRetries` times.
  */
 import { GetThingShadowCommand, UpdateThingShadowCommand, type IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import { silentLogger, type Logger } from '../logger';
@@ -46,7 +43,7 @@ export class ShadowWriter {
     this.logger = options.logger ?? silentLogger;
   }
 
-  /** The current value of the property (undefined when no shadow or no such property). */
+  /** The property's value (undefined when no shadow or no such property). */
   async read(thingName: string): Promise<ShadowRead> {
     const { shadowName, property } = this.options;
     let payload: Uint8Array | undefined;
@@ -107,7 +104,6 @@ export class ShadowWriter {
     }
   }
 
-  /** Names the thing and shadow: SHADOW_CONFLICT, SHADOW_THROTTLED, SHADOW_SERVICE (refused or failed) or SHADOW_DOCUMENT_INVALID. */
   private failure(thingName: string, message: string, options: { code: string; retryable: boolean; cause?: unknown }): ShadowplugError {
     const { shadowName } = this.options;
     return new ShadowplugError(`shadow ${thingName}${shadowName ? `/${shadowName}` : ''}: ${message}`, options);

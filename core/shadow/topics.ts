@@ -1,7 +1,4 @@
-/**
- * Device Shadow MQTT topic names, classic and named: `$aws/things/<thing>/shadow[/name/<shadow>]/...`.
- * Pure: shared by the sandbox's shadow service and the device agent.
- */
+/** Device Shadow MQTT topic names, classic and named: `$aws/things/<thing>/shadow[/name/<shadow>]/...`. Pure. */
 export const SHADOW_NAME_PATTERN = /^[$a-zA-Z0-9:_-]{1,64}$/;
 export const THING_NAME_PATTERN = /^[a-zA-Z0-9:_-]{1,128}$/;
 
