@@ -97,18 +97,12 @@ export function createButtonService(deps: ButtonServiceDeps): ButtonService {
     if (outcome.battery.low) log.warn('button battery low', { battery: outcome.battery });
 
     if (plan.kind === 'skip') {
-      outcome.reason = plan.reason;
-      outcome.detail = plan.detail;
-      outcome.elapsedMs = clock() - started;
+      Object.assign(outcome, { reason: plan.reason, detail: plan.detail, elapsedMs: clock() - started });
       log.info('click not acted on', { reason: plan.reason, detail: plan.detail, elapsedMs: outcome.elapsedMs });
       return outcome;
     }
 
-    const result = await execute(plan, driver);
-    outcome.status = result.status;
-    outcome.targets = result.targets;
-    if (result.power !== undefined) outcome.power = result.power;
-    outcome.elapsedMs = clock() - started;
+    Object.assign(outcome, await execute(plan, driver), { elapsedMs: clock() - started });
     await notify(outcome, config.snsTopicArn, deps.publish, log);
     const targets = outcome.targets.map(({ target, alias, before, after, status, error }) => ({ target, alias, before, after, status, error }));
     const summary = { action: plan.action, power: outcome.power, targets, outcome: outcome.status, notification: outcome.notification, elapsedMs: outcome.elapsedMs };
@@ -120,7 +114,7 @@ export function createButtonService(deps: ButtonServiceDeps): ButtonService {
   /** A click that could not be handled for a reason nobody planned for (a bug): failed, not thrown. */
   function crashed(click: Click, err: unknown, log: Logger): ClickOutcome {
     log.error('click handling failed unexpectedly', { serial: click.serial, clickType: click.clickType, err });
-    return { ...newOutcome(click, config, 'failed'), detail: err instanceof Error ? err.message : String(err) };
+    return { ...newOutcome(click, config, 'failed'), detail: errorMessage(err) };
   }
 
   const handle: ButtonService = async (event, fields = {}) => {

@@ -5,20 +5,11 @@
 import { ShadowplugError } from '../errors';
 import { isObject } from '../util/guards';
 
-export interface RateIncreaseCriteria {
-  numberOfNotifiedThings?: number;
-  numberOfSucceededThings?: number;
-}
-
-export interface ExponentialRolloutRate {
-  baseRatePerMinute: number;
-  incrementFactor: number;
-  rateIncreaseCriteria: RateIncreaseCriteria;
-}
+type RateIncreaseCriteria = { numberOfNotifiedThings?: number; numberOfSucceededThings?: number };
 
 export interface JobExecutionsRolloutConfig {
   maximumPerMinute?: number;
-  exponentialRate?: ExponentialRolloutRate;
+  exponentialRate?: { baseRatePerMinute: number; incrementFactor: number; rateIncreaseCriteria: RateIncreaseCriteria };
 }
 
 export type FailureType = 'FAILED' | 'REJECTED' | 'TIMED_OUT' | 'ALL';
@@ -31,17 +22,11 @@ export interface AbortCriteria {
   minNumberOfExecutedThings: number;
 }
 
-export interface AbortConfig {
-  criteriaList: AbortCriteria[];
-}
-
-export interface TimeoutConfig {
-  inProgressTimeoutInMinutes?: number;
-}
+export type TimeoutConfig = { inProgressTimeoutInMinutes?: number };
 
 export interface RolloutSettings {
   jobExecutionsRolloutConfig: JobExecutionsRolloutConfig;
-  abortConfig: AbortConfig;
+  abortConfig: { criteriaList: AbortCriteria[] };
   timeoutConfig: TimeoutConfig;
 }
 
@@ -111,7 +96,7 @@ function parseRate(value: unknown, where: string): JobExecutionsRolloutConfig {
   return out;
 }
 
-function parseAbort(value: unknown, where: string): AbortConfig {
+function parseAbort(value: unknown, where: string): RolloutSettings['abortConfig'] {
   const v = object(value, where, ['criteriaList']);
   if (!Array.isArray(v.criteriaList)) throw invalid(`${where}.criteriaList`, 'expected an array');
   const criteriaList = v.criteriaList.map((item, i): AbortCriteria => {

@@ -1,17 +1,8 @@
 /**
- * The canonical bytes a release manifest is signed over. Pure.
- *
- * A subset of RFC 8785 (JSON Canonicalization Scheme) that needs no number formatting rules:
- * - objects only with string keys, sorted by UTF-16 code units (JCS's order; for the manifest's
- *   ASCII keys that is plain byte order), no duplicate keys;
- * - no whitespace anywhere;
- * - strings as JSON.stringify writes them (JCS's escaping: `\"`, `\\`, `\b \f \n \r \t`, other
- *   characters below U+0020 as `\u00xx` lowercase, everything else literal);
- * - numbers: safe integers only (`-(2^53-1)` … `2^53-1`), written in decimal without exponent;
- *   no fractions, no `-0`;
- * - `true`, `false`, `null`, arrays in their order;
- * - the whole encoded as UTF-8, no BOM, no trailing newline.
- * So `openssl dgst -sha256 -sign key.pem` over these bytes and our signer agree (see docs/agent.md).
+ * The canonical bytes a release manifest is signed over: the subset of RFC 8785 (JCS) that needs no
+ * number formatting rules — keys sorted by UTF-16 code units, no whitespace, strings as
+ * JSON.stringify writes them (JCS's escaping), safe integers only (no fractions, no `-0`), UTF-8
+ * without BOM or newline — so `openssl dgst -sha256 -sign` over them and our signer agree. Pure.
  */
 import { ShadowplugError } from '../errors';
 

@@ -1,14 +1,9 @@
 /**
  * Where a signed release travels: the companion object `<key>.shadowplug-release`, holding
- * `{"manifest":{...},"signature":"<base64 DER>"}` (a few hundred bytes). Pure.
- *
- * Not object metadata, though it would fit S3's 2 KB of user metadata: the manifest names the
- * object's versionId, which S3 assigns only when the PUT completes, and metadata cannot be changed
- * afterwards without a copy — which makes a new version the manifest does not name. So the
- * publisher PUTs the object, then the companion; the object Lambda, prompted by either event,
- * reads the companion and copies it unchanged into the desired value when it names the key's
- * current version. Release numbers are allocated on `<key>.shadowplug-release-counter` with
- * conditional writes (publish.ts). Neither object is ever routed to a device.
+ * `{"manifest":{...},"signature":"<base64 DER>"}`. Not object metadata: the manifest names the
+ * versionId, which S3 assigns only when the PUT completes, and changing metadata takes a copy, a
+ * new version. Release numbers live on `<key>.shadowplug-release-counter`. Neither object is ever
+ * routed to a device. Pure.
  */
 import type { ObjectChange } from '../s3/event';
 import type { KeyState } from '../s3/object-get';

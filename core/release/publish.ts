@@ -1,13 +1,9 @@
 /**
- * Publishing a signed release: allocate the key's next release number, upload the object, sign
- * the manifest naming the version S3 assigned, and upload it as the companion object (which
- * prompts the object Lambda to copy it into the devices' desired value).
- *
- * Release numbers come from `<key>.shadowplug-release-counter` (`{"release":N}`), advanced with
- * S3 conditional writes: `If-None-Match: *` creates it, `If-Match: <its ETag>` advances it, and a
- * publisher that loses the race (412 PreconditionFailed, or 409 ConditionalRequestConflict)
- * reads it again. So two publishes of one key at once never get the same number. A number taken
- * by a publish that fails later is simply skipped: numbers only have to grow.
+ * Publishing a signed release: take the key's next release number, upload the object, sign the
+ * manifest naming the version S3 assigned, and upload it as the companion object. The counter is
+ * advanced with S3 conditional writes (`If-None-Match: *`, then `If-Match: <ETag>`), a publisher
+ * that loses the race reading it again: two publishes of one key never get the same number. A
+ * number taken by a publish that fails later is skipped: numbers only have to grow.
  */
 import type { Readable } from 'node:stream';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';

@@ -1,13 +1,9 @@
 /**
- * The desired value written into a shadow (`state.desired.<property>`), and what one event does
- * to it. Pure.
- *
- * The rule: after any set of events for a key has been applied, in any order, a desired value
- * pointing at the key names exactly what a plain GetObject of the key returns now (its version and
- * SHA-256), or it is cleared when the key does not exist. So an event is a prompt to look at the
- * key's current state (`KeyState`), never applied as what it says happened; events only order
- * which key a thing follows when several keys go to it. `url` and `hash` keep the seed's names and
- * meaning, so a device that knows only those two still works.
+ * The desired value written into a shadow (`state.desired.<property>`), and what one event does to
+ * it. The rule: after any set of events for a key, in any order, a value pointing at the key names
+ * exactly what a plain GetObject of it returns now, or is cleared when the key does not exist. So an
+ * event is a prompt to look at the key's state, never applied as what it says happened; events only
+ * order which key a thing follows. `url` and `hash` keep the seed's meaning. Pure.
  */
 import type { KeyState } from './object-get';
 import type { ObjectChange } from './event';
