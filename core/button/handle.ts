@@ -23,8 +23,6 @@ export interface ButtonServiceDeps {
   logger?: Logger;
   /** Epoch milliseconds. */
   clock?: () => number;
-  /** Shared across invocations of one warm container. */
-  dedupe?: RequestIdMemory;
 }
 
 export type ButtonService = (event: unknown, fields?: Record<string, unknown>) => Promise<ButtonOutcome>;
@@ -80,7 +78,7 @@ export function createButtonService(deps: ButtonServiceDeps): ButtonService {
   const { config, driver } = deps;
   const logger = deps.logger ?? silentLogger;
   const clock = deps.clock ?? Date.now;
-  const dedupe = deps.dedupe ?? new RequestIdMemory(config.dedupeCapacity);
+  const dedupe = new RequestIdMemory(config.dedupeCapacity);
 
   async function handleClick(click: Click, parent: Logger): Promise<ClickOutcome> {
     const started = clock();

@@ -38,26 +38,21 @@ export interface WriteBatchDeps {
   bucket: TokenBucket;
   sleep: (ms: number) => Promise<void>;
   logger: Logger;
-  /** Writes in flight at once (the bucket sets the rate; this only hides latency). Default 16. */
-  concurrency?: number;
-  /** Backoffs after a throttle before the thing counts as throttled. Default 5 (0.1 s → 1.6 s). */
-  throttleRetries?: number;
-  random?: () => number;
 }
 
+/** Writes in flight at once: the bucket sets the rate, this only hides latency. */
+const CONCURRENCY = 16;
+/** Backoffs after a throttle before the thing counts as throttled: 0.1 s → 1.6 s. */
+const THROTTLE_RETRIES = 5;
 const BACKOFF_BASE_MS = 100;
 
-export function isThrottle(err: unknown): boolean {
-  return err instanceof ShadowplugError && err.code === 'SHADOW_THROTTLED';
-}
+const isThrottle = (err: unknown): boolean => err instanceof ShadowplugError && err.code === 'SHADOW_THROTTLED';
 
 export async function writeBatch(batch: FanOutBatch, deps: WriteBatchDeps): Promise<BatchResult> {
   const counts: BatchCounts = { written: 0, unchanged: 0, skipped: 0, failed: 0 };
   const failures: BatchResult['failures'] = [];
   let retry = false;
   let throttles = 0;
-  const retries = deps.throttleRetries ?? 5;
-  const random = deps.random ?? Math.random;
 
   const one = async (thing: string): Promise<void> => {
     for (let attempt = 0; ; attempt++) {
@@ -75,9 +70,9 @@ export async function writeBatch(batch: FanOutBatch, deps: WriteBatchDeps): Prom
       } catch (err) {
         if (isThrottle(err)) {
           throttles++;
-          if (attempt < retries) {
+          if (attempt < THROTTLE_RETRIES) {
             // Full jitter: writers that were throttled together do not come back together.
-            const delay = BACKOFF_BASE_MS * 2 ** attempt * (0.5 + random() / 2);
+            const delay = BACKOFF_BASE_MS * 2 ** attempt * (0.5 + Math.random() / 2);
             deps.bucket.pause(delay);
             await deps.sleep(delay);
             continue;
@@ -94,6 +89,6 @@ export async function writeBatch(batch: FanOutBatch, deps: WriteBatchDeps): Prom
     }
   };
 
-  await mapLimit(batch.things, deps.concurrency ?? 16, one);
+  await mapLimit(batch.things, CONCURRENCY, one);
   return { counts, failures, retry, throttles };
 }

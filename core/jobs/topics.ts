@@ -5,20 +5,9 @@ export const TERMINAL_STATUSES: ReadonlySet<ExecutionStatus> = new Set(['SUCCEED
 /** What a device may set with UpdateJobExecution. */
 export const DEVICE_STATUSES: ReadonlySet<ExecutionStatus> = new Set(['IN_PROGRESS', 'SUCCEEDED', 'FAILED', 'REJECTED']);
 
-export interface JobTopics {
-  prefix: string;
-  notify: string;
-  notifyNext: string;
-  get: string;
-  startNext: string;
-  startNextAccepted: string;
-  startNextRejected: string;
-  update(jobId: string): string;
-  /** `.../jobs/+/update/accepted|rejected`: every job's update replies. */
-  updateReplies: string[];
-}
+export type JobTopics = ReturnType<typeof jobTopics>;
 
-export function jobTopics(thingName: string): JobTopics {
+export function jobTopics(thingName: string) {
   const prefix = `$aws/things/${thingName}/jobs`;
   return {
     prefix,
@@ -28,7 +17,8 @@ export function jobTopics(thingName: string): JobTopics {
     startNext: `${prefix}/start-next`,
     startNextAccepted: `${prefix}/start-next/accepted`,
     startNextRejected: `${prefix}/start-next/rejected`,
-    update: (jobId) => `${prefix}/${jobId}/update`,
+    update: (jobId: string) => `${prefix}/${jobId}/update`,
+    // Every job's update replies.
     updateReplies: [`${prefix}/+/update/accepted`, `${prefix}/+/update/rejected`],
   };
 }

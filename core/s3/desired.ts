@@ -8,6 +8,7 @@
 import type { KeyState } from './object-get';
 import type { ObjectChange } from './event';
 import type { SignedRelease } from '../release/manifest';
+import { isObject } from '../util/guards';
 
 /**
  * S3 delivers at least once and in any order. For the same key `sequencer` orders events (right-pad
@@ -72,24 +73,15 @@ export function buildDesired(bucket: string, key: string, object: ExistingObject
 }
 
 /** What is there now, read leniently: a seed-era value may hold only url and hash. */
-interface CurrentValue {
-  url?: string;
-  hash?: string;
-  versionId?: string;
-  eTag?: string;
-  size?: number;
-  sequencer?: string;
-  eventTime?: string;
-  raw: Record<string, unknown>;
-}
-
-function readCurrent(value: unknown): CurrentValue | undefined {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
-  const raw = value as Record<string, unknown>;
+function readCurrent(value: unknown) {
+  if (!isObject(value)) return undefined;
+  const raw = value;
   const str = (k: string) => (typeof raw[k] === 'string' ? (raw[k] as string) : undefined);
   const size = typeof raw.size === 'number' ? raw.size : undefined;
   return { url: str('url'), hash: str('hash'), versionId: str('versionId'), eTag: str('eTag'), size, sequencer: str('sequencer'), eventTime: str('eventTime'), raw };
 }
+
+type CurrentValue = NonNullable<ReturnType<typeof readCurrent>>;
 
 /**
  * The value to send so that the stored one ends up exactly `next`: shadow updates merge objects,

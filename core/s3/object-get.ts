@@ -22,9 +22,9 @@ export type KeyState = { exists: false } | { exists: true; size: number; eTag: s
  * event is settled against, since S3 delivers events late, twice and out of order, and old
  * versions stay readable after a delete.
  */
-export async function currentObject(s3: S3Client, bucket: string, key: string, signal?: AbortSignal): Promise<KeyState> {
+export async function currentObject(s3: S3Client, bucket: string, key: string): Promise<KeyState> {
   try {
-    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), signal ? { abortSignal: signal } : {});
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
     const versionId = head.VersionId && head.VersionId !== 'null' ? head.VersionId : undefined;
     return { exists: true, size: head.ContentLength ?? 0, eTag: stripQuotes(head.ETag ?? ''), ...(versionId ? { versionId } : {}) };
   } catch (err) {

@@ -34,20 +34,16 @@ export type ThingOutcome =
   | { thing: string; result: 'unchanged' | 'older' | 'absent' | 'not-pointing' }
   | { thing: string; result: 'failed'; error: ErrorSummary };
 
+type At = { eventName: string; bucket: string; key: string };
+type RecordSkip = 'object-missing' | 'object-changed' | 'superseded' | 'no-default-target' | 'no-targets' | 'invalid-thing-name' | 'folder-marker' | 'release-pending';
+
 export type RecordOutcome =
-  | { status: 'applied'; eventName: string; bucket: string; key: string; hash?: string; hashSource?: 'checksum' | 'read'; things: ThingOutcome[] }
-  | {
-      status: 'skipped';
-      eventName: string;
-      bucket: string;
-      key: string;
-      reason: 'object-missing' | 'object-changed' | 'superseded' | 'no-default-target' | 'no-targets' | 'invalid-thing-name' | 'folder-marker' | 'release-pending';
-      detail: string;
-    }
+  | (At & { status: 'applied'; hash?: string; hashSource?: 'checksum' | 'read'; things: ThingOutcome[] })
+  | (At & { status: 'skipped'; reason: RecordSkip; detail: string })
   /** Too many targets to write here: their batches are on the fan-out queue (core/fleet). */
-  | { status: 'queued'; eventName: string; bucket: string; key: string; hash?: string; uploadId: string; targets: number; batches: number }
+  | (At & { status: 'queued'; hash?: string; uploadId: string; targets: number; batches: number })
   | { status: 'ignored'; eventName: string; reason: 'unsupported-event' | 'invalid-record' | 'release-counter'; detail?: string }
-  | { status: 'failed'; eventName: string; bucket: string; key: string; error: ErrorSummary; things?: ThingOutcome[] };
+  | (At & { status: 'failed'; error: ErrorSummary; things?: ThingOutcome[] });
 
 export interface Outcome {
   records: RecordOutcome[];
