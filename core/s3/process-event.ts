@@ -14,12 +14,11 @@ import { decideForKey, type ExistingObject, type KeyDecision } from './desired';
 import { S3ObjectChangedError, S3ObjectMissingError } from './s3-errors';
 import { parseS3Event, type ObjectChange } from './event';
 import { hashObject, type ObjectHash } from './object-hash';
-import { routeKey } from './routing';
 import { ShadowWriter, type ShadowDecision } from './shadow-writer';
 import { mapLimit } from '../util/map-limit';
 import { batchesOf } from '../fleet/message';
 import type { Enqueue } from '../fleet/sqs-queue';
-import { routeWithGroups, type TargetResolver } from '../fleet/targets';
+import { routeKey, routeWithGroups, type TargetResolver } from '../fleet/targets';
 import { releaseTarget } from '../release/companion';
 import { withRelease } from '../release/companion-read';
 

@@ -3,7 +3,7 @@
  * violation names the context key that drives the value and the limit, so the fix is obvious.
  * Pure: the synth-time plugin (./plugin.ts) and the infra tests run it.
  */
-import { policyCharacters } from '../../core/iot-policy/document';
+import { policyCharacters } from '../../core/iot-policy/policy';
 import { AWS_LIMITS } from './aws-limits';
 import { ROLLOUT_ENV } from '../../core/jobs/config';
 import { MAX_JOB_DOCUMENT_BYTES, worstCaseJobDocumentBytes } from '../../core/jobs/job-document';
