@@ -9,13 +9,8 @@ import type { Logger } from './logger';
 /** The AWS SDK's notice starts its message with this name instead of setting `warning.name`. */
 const NAMED_PREFIX = /^([A-Za-z]+Warning):\s*/;
 
-export interface WarningLine {
-  message: string;
-  fields: Record<string, unknown>;
-}
-
 /** One warning as one log line: the message's whitespace collapsed, its name and code as fields. */
-export function warningLine(warning: Error & { code?: unknown }): WarningLine {
+export function warningLine(warning: Error & { code?: unknown }): { message: string; fields: Record<string, unknown> } {
   let name = warning.name;
   let text = warning.message;
   const named = NAMED_PREFIX.exec(text);

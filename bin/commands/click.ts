@@ -10,7 +10,7 @@
  */
 import type { Command } from 'commander';
 import { CLICK_TYPES } from '../../core/button/click';
-import { logLevelSetting } from '../../core/settings/log-level';
+import { logLevelSetting } from '../../core/settings/codecs';
 import type { LogLevel } from '../../core/logger';
 import { settingOption } from './setting-option';
 import { clickTypeOption, collect } from './common';

@@ -46,16 +46,8 @@ export class ButtonTargetError extends ShadowplugError {
   }
 }
 
-/** Why the plug credentials secret could not be used. */
+/** Why the plug credentials secret could not be used (its code: `BUTTON_SECRET_ACCESS_DENIED`, ...). */
 export type SecretProblem = 'missing' | 'access-denied' | 'malformed' | 'refused' | 'unavailable';
-
-const SECRET_CODES: Record<SecretProblem, string> = {
-  missing: 'BUTTON_SECRET_MISSING',
-  'access-denied': 'BUTTON_SECRET_ACCESS_DENIED',
-  malformed: 'BUTTON_SECRET_MALFORMED',
-  refused: 'BUTTON_SECRET_REFUSED',
-  unavailable: 'BUTTON_SECRET_UNAVAILABLE',
-};
 
 /**
  * The credentials secret (direct mode) could not be read or is malformed. Names the secret, never
@@ -65,7 +57,8 @@ export class ButtonSecretError extends ShadowplugError {
   readonly secretId: string;
   readonly problem: SecretProblem;
   constructor(secretId: string, problem: SecretProblem, detail: string, cause?: unknown) {
-    super(`plug credentials secret "${secretId}": ${detail}`, { code: SECRET_CODES[problem], retryable: problem === 'unavailable', cause });
+    const code = `BUTTON_SECRET_${problem.toUpperCase().replace('-', '_')}`;
+    super(`plug credentials secret "${secretId}": ${detail}`, { code, retryable: problem === 'unavailable', cause });
     this.secretId = secretId;
     this.problem = problem;
   }

@@ -26,11 +26,9 @@ export interface ClickOutcome {
   elapsedMs: number;
 }
 
-export type ButtonStatus = ClickStatus | 'rejected';
-
 export interface ButtonOutcome {
   /** `rejected`: the event was not a click (nothing touched); else the clicks' common status, `partial` when mixed. */
-  status: ButtonStatus;
+  status: ClickStatus | 'rejected';
   clicks: ClickOutcome[];
   /** Why the event was rejected. */
   error?: ButtonEventError;

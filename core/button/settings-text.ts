@@ -1,5 +1,5 @@
 /** The button settings with their text for people (the docs, the stack's context table, the CLI); apart so the Lambda bundle does not carry it. */
-import { LOG_LEVEL_TEXT } from '../settings/log-level';
+import { LOG_LEVEL_TEXT } from '../settings/codecs';
 import { envName, withText } from '../settings/schema';
 import { BUTTON_SETTINGS } from './settings';
 

@@ -3,9 +3,8 @@
  * and the types of settings and config derive from it); their text for people is in
  * settings-text.ts, so the Lambda bundle does not carry it. Pure.
  */
-import { integer, jsonText, matching, oneOf, text } from '../settings/codecs';
+import { integer, jsonText, logLevelSetting, matching, oneOf, text } from '../settings/codecs';
 import { formatPlug, parsePlugList, checkPlugs, type PlugConfig } from '../plug-relay/config';
-import { logLevelSetting } from '../settings/log-level';
 import { codec, setting, SettingValueError, type Codec } from '../settings/schema';
 import { isObject } from '../util/guards';
 import { CLICK_ACTIONS, CLICK_TYPES, SERIAL_PATTERN, isClickAction, isClickType, type ClickAction, type ClickType } from './click';

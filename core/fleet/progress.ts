@@ -32,10 +32,7 @@ export interface ProgressLedger {
 export function summarize(upload: UploadProgress, outcomes: Iterable<BatchOutcome>): UploadSummary {
   const s: UploadSummary = { ...upload, written: 0, unchanged: 0, skipped: 0, failed: 0, failedBatches: 0 };
   for (const o of outcomes) {
-    s.written += o.written;
-    s.unchanged += o.unchanged;
-    s.skipped += o.skipped;
-    s.failed += o.failed;
+    for (const k of ['written', 'unchanged', 'skipped', 'failed'] as const) s[k] += o[k];
     if (o.deadLettered) s.failedBatches++;
   }
   return s;

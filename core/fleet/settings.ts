@@ -2,8 +2,7 @@
 import { BUTTON_SETTINGS } from '../button/settings';
 import { ConfigError } from '../errors';
 import { OBJECT_SETTINGS } from '../s3/settings';
-import { integer, text } from '../settings/codecs';
-import { logLevelSetting } from '../settings/log-level';
+import { integer, logLevelSetting, text } from '../settings/codecs';
 import { envName, readEnvironment, setting, type Setting, type Values } from '../settings/schema';
 
 /** AWS's UpdateThingShadow quota per account: 4,000/s in the large regions, 400/s in the others. */

@@ -38,19 +38,13 @@ export function decodeS3Key(encoded: string): string {
 
 const HEX = /^[0-9A-Fa-f]+$/;
 
-function kindOf(eventName: string): ObjectChangeKind | undefined {
-  if (eventName.startsWith('ObjectCreated:')) return 'created';
-  if (eventName.startsWith('ObjectRemoved:')) return 'removed';
-  return undefined;
-}
-
 /** Parse one record; throws `S3EventRecordError` naming the missing or malformed field. */
 export function parseRecord(record: S3EventRecord): ParsedRecord {
   const eventName = typeof record?.eventName === 'string' ? record.eventName : '';
   if (eventName === '') {
     return { type: 'invalid', eventName, error: new S3EventRecordError('record has no eventName') };
   }
-  const kind = kindOf(eventName);
+  const kind = eventName.startsWith('ObjectCreated:') ? 'created' : eventName.startsWith('ObjectRemoved:') ? 'removed' : undefined;
   if (!kind) return { type: 'ignored', eventName, reason: 'unsupported-event' };
   try {
     return { type: 'change', change: toChange(record, kind, eventName) };

@@ -1,15 +1,7 @@
 /**
- * Reads exactly the bytes an event announced, in order, into a synchronous sink, in constant memory.
- *
- * Adaptive: the read starts as ONE GET of the whole object, its rate measured over its first
- * `partSize` bytes or `probeMs`, network time only (a slow hash is not a slow connection, and more
- * connections would not help it). At `parallelBelowMiBPerS` (200 MiB/s) or more it is read to the
- * end: on a fast connection more requests cost more than they save. Slower (a Lambda sees ~90 MB/s
- * per connection), the stream stops at a clean offset and the rest is read as parallel ranged GETs
- * (ranged-reader.ts), at most `concurrency` at once in `concurrency × partSize` bytes of memory.
- * `parallelBelowMiBPerS: 0` or `concurrency: 1` force one stream; `Infinity` ranged from the start;
- * objects up to one part are always one GET. A response other than the announced bytes is
- * `S3ObjectChangedError`.
+ * Reads exactly the bytes an event announced, in order, into a synchronous sink, in constant memory:
+ * one GET of the whole object while it runs fast, parallel ranged GETs for the rest once it measures
+ * slow (docs/object-to-shadow.md). A response other than the announced bytes is `S3ObjectChangedError`.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ReadSession, type ObjectReadTarget } from './object-get';

@@ -1,8 +1,7 @@
 /** The object-to-shadow function's settings, declared once, keyed by field name (its variable and the config's type derive from it). Pure. */
 import { SHADOW_NAME_PATTERN, THING_NAME_PATTERN } from '../shadow/topics';
 import { PLUG_SHADOW_PREFIX } from '../plug-relay/contract';
-import { integer, integerOrInfinity, listOf, matching, text } from '../settings/codecs';
-import { LOG_LEVEL_TEXT, logLevelSetting } from '../settings/log-level';
+import { integer, integerOrInfinity, listOf, LOG_LEVEL_TEXT, logLevelSetting, matching, text } from '../settings/codecs';
 import { setting } from '../settings/schema';
 
 /** Bounds that keep memory constant: at most `readConcurrency` parts are held at once. */

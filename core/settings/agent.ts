@@ -1,7 +1,6 @@
 /** The device agent's settings, declared once: flag (and the seed program's snake_case spellings), type, default, text and codec. Pure. */
 import { OBJECT_SETTINGS, shadowNameCodec, thingNameCodec } from '../s3/settings';
-import { boolean, byteSize, endpoint, integer, MQTT_PORT, text } from './codecs';
-import { LOG_LEVEL_TEXT, logLevelSetting } from './log-level';
+import { boolean, byteSize, endpoint, integer, LOG_LEVEL_TEXT, logLevelSetting, MQTT_PORT, text } from './codecs';
 import { codec, envName, setting, SettingValueError, type Codec } from './schema';
 import { BUTTON_SETTINGS, plugsCodec } from '../button/settings';
 

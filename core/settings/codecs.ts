@@ -3,8 +3,9 @@
  * cdk.json or a settings object may hold it structured, a JSON value too; each throws
  * SettingValueError with the problem only (the reader names the source).
  */
+import { LOG_LEVELS } from '../logger';
 import { formatHostPort, parseHostPort } from '../util/host-port';
-import { codec, SettingValueError, type Codec } from './schema';
+import { codec, setting, SettingValueError, type Codec } from './schema';
 
 const quote = (value: unknown): string => JSON.stringify(value) ?? String(value);
 
@@ -144,3 +145,7 @@ export function endpoint(defaultPort: number): Codec<{ host: string; port: numbe
 
 /** MQTT endpoints (the agent's broker, `click --endpoint`): `host[:port]`, mutual TLS on 8883 unless given. */
 export const MQTT_PORT = 8883;
+
+/** The log-level setting, the same for every function and command; its text apart (the button's bundle does not carry it). */
+export const logLevelSetting = setting(oneOf(LOG_LEVELS, true), { env: true, flag: '--log-level <level>', default: 'info' as const });
+export const LOG_LEVEL_TEXT = { description: 'How much to log: debug, info, warn, error or silent' };
