@@ -11,7 +11,7 @@ import { lazyDriver, type PlugDriver } from '../core/button/execute';
 import { createButtonService } from '../core/button/handle';
 import type { ButtonOutcome } from '../core/button/outcome';
 import { snsPublisher, type Publish } from '../core/button/sns-publish';
-import type { PlugCredentialsSource } from '../core/button/plug-credentials';
+import type { PlugCredentialsSource } from '../core/button/secret-credentials';
 import type { NewerPlugs } from '../core/button/newer-plugs';
 import { BUTTON_METRICS, emfLine, SERVICES } from '../core/metrics/emf';
 

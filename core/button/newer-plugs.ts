@@ -9,7 +9,7 @@ import { DetectionCache, openPlug, type ConnectOptions } from '../tplink/connect
 import { TplinkAuthenticationError, TplinkProtocolError } from '../tplink/errors';
 import type { PlugDevice } from '../tplink/plug';
 import { SessionCache } from '../tplink/session-transport';
-import type { PlugCredentialsSource } from './plug-credentials';
+import type { PlugCredentialsSource } from './secret-credentials';
 import { deviceKey, type PlugTarget } from './targets';
 
 export interface NewerPlugsOptions {

@@ -3,9 +3,8 @@
  * over MQTT with mutual TLS, QoS 1, resolved once the broker has acknowledged it (PUBACK).
  */
 import type { IClientOptions, MqttClient } from 'mqtt';
-import type { ClickType } from './click';
 import { ShadowplugError } from '../errors';
-import { buttonTopic, classicButtonPayload } from './synthesise';
+import { buttonTopic, classicButtonPayload, type ClickType } from './click';
 
 export interface PublishClickOptions {
   /** The MQTT/TLS endpoint (AWS IoT: `<prefix>-ats.iot.<region>.amazonaws.com`, 8883). */

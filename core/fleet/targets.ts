@@ -70,20 +70,14 @@ export class TargetResolver {
   }
 
   async resolve(staticThings: readonly string[], groups: readonly string[]): Promise<Targets> {
-    const seen = new Set<string>(staticThings);
-    const things = [...seen];
     const counts: Targets['groups'] = [];
+    let members: string[] = [];
     for (const group of groups) {
-      const members = await this.members(group);
-      counts.push({ group, members: members.length });
-      for (const t of members) {
-        if (!seen.has(t)) {
-          seen.add(t);
-          things.push(t);
-        }
-      }
+      const of = await this.members(group);
+      counts.push({ group, members: of.length });
+      members = members.concat(of);
     }
-    return { things, groups: counts };
+    return { things: [...new Set([...staticThings, ...members])], groups: counts };
   }
 
   /** Every thing of `group` (all pages), from the cache when fresh. */

@@ -13,7 +13,6 @@ import type { RolloutEnd } from './rollout-notice';
 export function iotJobCreator(iot: IoTClient): JobCreator {
   return {
     async createJob(request) {
-      const { jobExecutionsRolloutConfig, abortConfig, timeoutConfig } = request.settings;
       try {
         await iot.send(
           new CreateJobCommand({
@@ -22,9 +21,7 @@ export function iotJobCreator(iot: IoTClient): JobCreator {
             document: request.document,
             targetSelection: 'SNAPSHOT',
             description: 'shadowplug file roll-out',
-            jobExecutionsRolloutConfig,
-            abortConfig,
-            timeoutConfig,
+            ...request.settings,
           }),
         );
         return true;

@@ -23,9 +23,7 @@ export interface RolloutState {
   succeededSinceIncrease: number;
 }
 
-function ceiling(config: JobExecutionsRolloutConfig): number {
-  return config.maximumPerMinute ?? MAX_PER_MINUTE;
-}
+const ceiling = (config: JobExecutionsRolloutConfig): number => config.maximumPerMinute ?? MAX_PER_MINUTE;
 
 export function startRollout(config: JobExecutionsRolloutConfig, nowMs: number): RolloutState {
   const rate = Math.min(config.exponentialRate?.baseRatePerMinute ?? ceiling(config), ceiling(config));

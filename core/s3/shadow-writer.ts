@@ -19,15 +19,11 @@ export interface ShadowWriterOptions {
 export type ShadowDecision<R extends string> = { action: 'write'; value: unknown } | { action: 'skip'; reason: R };
 
 export type ShadowApplyResult<R extends string> =
-  | { result: 'written'; version: number | undefined; attempts: number }
+  | { result: 'written'; version: number | undefined }
   | { result: 'skipped'; reason: R; version: number | undefined };
 
-export interface ShadowRead {
-  exists: boolean;
-  version: number | undefined;
-  /** `state.desired[property]`, or undefined. */
-  value: unknown;
-}
+/** `value`: `state.desired[property]`, or undefined. */
+export type ShadowRead = { version: number | undefined; value: unknown };
 
 const RETRYABLE = new Set(['ThrottlingException', 'ServiceUnavailableException', 'InternalFailureException', 'GatewayTimeoutException']);
 // Access problems are an operator's to fix; a retry after the fix succeeds, so they are thrown as retryable.
@@ -51,7 +47,7 @@ export class ShadowWriter {
       const res = await this.iotData.send(new GetThingShadowCommand({ thingName, shadowName }));
       payload = res.payload;
     } catch (err) {
-      if (sdkName(err) === 'ResourceNotFoundException' || sdkStatus(err) === 404) return { exists: false, version: undefined, value: undefined };
+      if (sdkName(err) === 'ResourceNotFoundException' || sdkStatus(err) === 404) return { version: undefined, value: undefined };
       throw this.serviceError(thingName, 'GetThingShadow', err);
     }
     let doc: { version?: unknown; state?: { desired?: Record<string, unknown> } };
@@ -63,7 +59,7 @@ export class ShadowWriter {
     const version = typeof doc?.version === 'number' ? doc.version : undefined;
     const desired = doc?.state?.desired;
     const value = desired && typeof desired === 'object' ? desired[property] : undefined;
-    return { exists: true, version, value };
+    return { version, value };
   }
 
   /** Decide on the current value and write the result; re-decide on each 409. */
@@ -81,7 +77,7 @@ export class ShadowWriter {
         const res = await this.iotData.send(
           new UpdateThingShadowCommand({ thingName, shadowName, payload: Buffer.from(JSON.stringify(update), 'utf8') }),
         );
-        return { result: 'written', version: this.versionOf(res.payload), attempts: attempt };
+        return { result: 'written', version: this.versionOf(res.payload) };
       } catch (err) {
         if (sdkName(err) === 'ConflictException' || sdkStatus(err) === 409) {
           lastConflict = err;
