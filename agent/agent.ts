@@ -16,7 +16,8 @@ import { AGENT_SETTINGS, type AgentSettingName } from '../core/settings/agent';
 import type { Codec } from '../core/settings/schema';
 import { IotCredentialsProvider } from './credentials';
 import { AgentConfigError, AgentError } from './errors';
-import { FileSyncCapability, type OpenedSource, type SyncOutcome } from './file-sync';
+import { FileSyncCapability, type SyncOutcome } from './file-sync';
+import type { OpenedSource } from './install-file';
 import { HookRunner } from './hook';
 import { s3ClientConfig, s3ObjectSource } from './s3-source';
 import { S3ClientPerCredentials } from './s3-clients';
@@ -77,73 +78,84 @@ export interface AgentEvents {
   job: [{ jobId: string } & JobOutcome];
 }
 
+interface AgentParts {
+  session: ShadowSession;
+  capability: FileSyncCapability;
+  /** Where the parts send `installed`, `progress`, `settled`, `job`, `plug`, `error` and `quiet`. */
+  events: EventEmitter;
+  credentials?: IotCredentialsProvider;
+  closeClients: () => void;
+  relay?: PlugRelay;
+  detection?: PlugDetectionStore;
+  jobs?: JobRunner;
+}
+
 export class Agent extends EventEmitter<AgentEvents> {
+  private started = false;
+  private warmed: Promise<void> | undefined;
+  private idleMark = -1;
+
   /** @internal */
-  constructor(
-    private readonly session: ShadowSession,
-    private readonly capability: FileSyncCapability,
-    private readonly credentials: IotCredentialsProvider | undefined,
-    private readonly disposeSource: () => void,
-    private readonly plugRelay?: PlugRelay,
-    private readonly plugDetection?: PlugDetectionStore,
-    private readonly jobs?: JobRunner,
-  ) {
+  constructor(private readonly parts: AgentParts) {
     super();
-    capability.onIdle(() => this.checkIdle());
+    const { session, events } = parts;
+    events.on('quiet', () => this.checkIdle());
     session.on('quiet', () => this.checkIdle());
+    for (const name of ['installed', 'progress', 'job', 'settled', 'plug'] as const) events.on(name, (e) => this.emit(name, e));
+    const forwardError = (err: AgentError): void => {
+      if (this.listenerCount('error') > 0) this.emit('error', err);
+    };
+    events.on('error', forwardError);
+    session.on('error', forwardError);
+    session.on('connected', () => this.emit('connected'));
+    session.on('offline', () => this.emit('offline'));
   }
 
   /** Credentials fetches so far (0 without a credentials endpoint). */
   get credentialFetches(): number {
-    return this.credentials?.fetches ?? 0;
+    return this.parts.credentials?.fetches ?? 0;
   }
 
   get online(): boolean {
-    return this.session.online;
+    return this.parts.session.online;
   }
 
   /**
-   * Nothing to do: online, the last shadow document seen handled (every delta and accepted update
-   * reconciled), no download running or waiting to retry, no `--on-update` hook running, and no
-   * report or `get` awaiting the shadow's answer. Only a new message from the shadow (or a lost
-   * connection) starts work again, so a test or a supervisor can wait for this instead of
-   * waiting a while. Plug polling (its own timer) is not part of it.
+   * Nothing to do: online, the last shadow document handled, no download running or waiting to
+   * retry, no hook running, no report or `get` unanswered. Only a new shadow message (or a lost
+   * connection) starts work again, so a test or a supervisor can wait for this. Plug polling is not part of it.
    */
   get idle(): boolean {
-    return this.session.quiet && this.capability.idle && (this.jobs?.idle ?? true);
+    return this.parts.session.quiet && this.parts.capability.idle && (this.parts.jobs?.idle ?? true);
   }
 
   /** Version of the last shadow document seen (undefined before the first). */
   get shadowVersion(): number | undefined {
-    return this.session.version;
+    return this.parts.session.version;
   }
 
   /** Emits `idle` once per spell of idleness (work started since the last one). */
   private checkIdle(): void {
     if (!this.idle) return;
-    const mark = this.session.activity + this.capability.activity;
+    const mark = this.parts.session.activity + this.parts.capability.activity;
     if (mark === this.idleMark) return;
     this.idleMark = mark;
-    this.emit('idle', { version: this.session.version ?? 0 });
+    this.emit('idle', { version: this.parts.session.version ?? 0 });
   }
-  private idleMark = -1;
 
   /** Connect (startAgent does this; it is separate so listeners can be attached first). */
   start(): void {
     if (this.started) return;
     this.started = true;
-    this.session.start();
-    this.plugRelay?.start();
-    // Fetch S3 credentials now rather than when the first file arrives: a fleet's devices then
-    // answer an upload without a thousand TLS handshakes to the credentials provider at once.
-    // A failure here is only logged by the fetch that needs them.
-    this.warmed = this.credentials?.get().then(
+    this.parts.session.start();
+    this.parts.relay?.start();
+    // Fetched now, not at the first file: a fleet then answers an upload without a thousand TLS
+    // handshakes to the credentials provider at once. A failure is logged by the fetch that needs them.
+    this.warmed = this.parts.credentials?.get().then(
       () => undefined,
       () => undefined,
     );
   }
-  private started = false;
-  private warmed: Promise<void> | undefined;
 
   /** Resolves once the credentials fetched at start have arrived or failed (at once without a credentials endpoint). */
   credentialsWarmed(): Promise<void> {
@@ -152,12 +164,13 @@ export class Agent extends EventEmitter<AgentEvents> {
 
   /** Stop: an unfinished download keeps its partial file for the next start; hooks under way finish. */
   async close(): Promise<void> {
-    await this.capability.close();
-    await this.jobs?.close();
-    await this.plugRelay?.close();
-    await this.plugDetection?.flush();
-    await this.session.close();
-    this.disposeSource();
+    const { capability, jobs, relay, detection, session } = this.parts;
+    await capability.close();
+    await jobs?.close();
+    await relay?.close();
+    await detection?.flush();
+    await session.close();
+    this.parts.closeClients();
   }
 }
 
@@ -225,27 +238,8 @@ function s3Access(options: AgentOptions, identity: DeviceIdentity, clock: () => 
   return { credentials, openSource: () => clients.open(), closeClients: () => clients.close() };
 }
 
-async function readIdentity(options: AgentOptions): Promise<DeviceIdentity> {
-  const [cert, key, ca] = await Promise.all([
-    readPem(options.cert, 'certificate'),
-    readPem(options.key, 'private key'),
-    options.caFile ? readPem(options.caFile, 'CA file') : Promise.resolve(undefined),
-  ]);
-  return { cert, key, ...(ca ? { ca } : {}) };
-}
-
-async function makeDest(path: string): Promise<string> {
-  const dest = resolve(path);
-  try {
-    await mkdir(dest, { recursive: true });
-  } catch (err) {
-    throw new AgentConfigError(`cannot create destination directory ${dest}: ${(err as Error).message}`, { cause: err });
-  }
-  return dest;
-}
-
 /** The plug relay, when some plug's hub is this thing (not in `--once`). */
-async function plugRelayOf(options: AgentOptions, session: ShadowSession, stateDir: string, clock: () => number, logger: Logger): Promise<{ relay?: PlugRelay; detection?: PlugDetectionStore }> {
+async function plugRelayOf(options: AgentOptions, session: ShadowSession, stateDir: string, clock: () => number, logger: Logger, events: EventEmitter): Promise<{ relay?: PlugRelay; detection?: PlugDetectionStore }> {
   const plugs = plugsOfHub(options.plugs ?? [], options.thingName);
   if (plugs.length === 0) return {};
   const detection = await PlugDetectionStore.open(join(stateDir, PLUG_DETECTION_FILE), logger.child({ component: 'plug-relay' }));
@@ -255,40 +249,36 @@ async function plugRelayOf(options: AgentOptions, session: ShadowSession, stateD
     link: session,
     clock,
     logger,
-    ...(options.plugPollMs !== undefined ? { pollIntervalMs: options.plugPollMs } : {}),
-    ...(options.maxRequestAgeMs !== undefined ? { maxRequestAgeMs: options.maxRequestAgeMs } : {}),
-    ...(options.timers ? { timers: options.timers } : {}),
-    plugClient: { ...options.plugTimeouts, detection, ...(options.tplinkCredentials ? { credentials: options.tplinkCredentials } : {}) },
+    pollIntervalMs: options.plugPollMs,
+    maxRequestAgeMs: options.maxRequestAgeMs,
+    timers: options.timers,
+    onEvent: (e) => events.emit('plug', e),
+    plugClient: { ...options.plugTimeouts, detection, credentials: options.tplinkCredentials },
   });
   return { relay, detection };
 }
 
-/** The agent's events from its parts: installs, progress and jobs from `events`, the session's state, errors when listened to. */
-function forwardEvents(agent: Agent, parts: { events: EventEmitter; session: ShadowSession; capability: FileSyncCapability; relay?: PlugRelay }): void {
-  parts.relay?.onEvent((e) => agent.emit('plug', e));
-  for (const name of ['installed', 'progress', 'job'] as const) parts.events.on(name, (e) => agent.emit(name, e));
-  const forwardError = (err: AgentError): void => {
-    if (agent.listenerCount('error') > 0) agent.emit('error', err);
-  };
-  parts.events.on('error', forwardError);
-  parts.session.on('error', forwardError);
-  parts.capability.onSettled((o) => agent.emit('settled', o));
-  parts.session.on('connected', () => agent.emit('connected'));
-  parts.session.on('offline', () => agent.emit('offline'));
-}
-
-async function build(given: AgentOptions, once: boolean): Promise<Agent> {
+/** Checked options, the device's identity, the destination and the state store: what every part needs. */
+async function prepare(given: AgentOptions) {
   const options = checkAgentOptions(given);
   const logger = (options.logger ?? silentLogger).child({ thing: options.thingName });
-  const identity = await readIdentity(options);
-  const dest = await makeDest(options.dest);
+  const [cert, key, ca] = await Promise.all([readPem(options.cert, 'certificate'), readPem(options.key, 'private key'), options.caFile ? readPem(options.caFile, 'CA file') : undefined]);
+  const identity: DeviceIdentity = { cert, key, ...(ca ? { ca } : {}) };
+  const dest = resolve(options.dest);
+  await mkdir(dest, { recursive: true }).catch((err: unknown) => {
+    throw new AgentConfigError(`cannot create destination directory ${dest}: ${(err as Error).message}`, { cause: err });
+  });
   const fs = options.fs ?? nodeFs;
   const store = await StateStore.open(resolve(options.stateDir ?? join(dest, '.shadowplug-state')), fs);
   await refuseUnwritable(fs, dest, store.dir);
-  const clock = options.clock ?? Date.now;
   const trusted = await loadTrustedKeys(options.trustedKey ?? []);
   if (trusted.length === 0) logger.warn('no --trusted-key: files are installed unsigned, so whoever can write to the bucket or the shadow chooses what this device installs, older versions included');
   else logger.info('installing signed releases only', { trustedKeys: trusted.map((t) => t.keyId) });
+  return { options, logger, identity, dest, store, trusted, clock: options.clock ?? Date.now };
+}
+
+async function build(given: AgentOptions, once: boolean): Promise<Agent> {
+  const { options, logger, identity, dest, store, trusted, clock } = await prepare(given);
   const { credentials, openSource, closeClients } = s3Access(options, identity, clock);
   const session = new ShadowSession({
     host: options.endpoint,
@@ -296,60 +286,58 @@ async function build(given: AgentOptions, once: boolean): Promise<Agent> {
     ...identity,
     clientId: options.clientId ?? options.thingName,
     thingName: options.thingName,
-    ...(options.shadowName ? { shadowName: options.shadowName } : {}),
+    shadowName: options.shadowName,
     logger: logger.child({ component: 'shadow' }),
-    ...(options.reconnect ? { reconnect: options.reconnect } : {}),
-    ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
+    reconnect: options.reconnect,
+    requestTimeoutMs: options.requestTimeoutMs,
     clock,
   });
   const events = new EventEmitter();
-  const hook = () => (options.onUpdate ? { hook: new HookRunner(options.onUpdate, logger.child({ component: 'on-update' })) } : {});
-  const onAccessDenied = () => credentials?.invalidate();
-  const idleTimeout = options.downloadIdleTimeoutMs !== undefined ? { idleTimeoutMs: options.downloadIdleTimeoutMs } : {};
-  const progress = options.progressIntervalMs !== undefined ? { progressIntervalMs: options.progressIntervalMs } : {};
-  const capability = new FileSyncCapability({
+  const hook = () => (options.onUpdate ? new HookRunner(options.onUpdate, logger.child({ component: 'on-update' })) : undefined);
+  const install = {
     property: options.shadowProperty,
-    thingName: options.thingName,
-    dest,
     maxSize: options.maxSize,
     store,
     trusted,
-    reporter: session,
     openSource,
-    onAccessDenied,
-    ...hook(),
     events,
-    logger: logger.child({ component: 'file-sync' }),
     clock,
+    onAccessDenied: () => credentials?.invalidate(),
+    idleTimeoutMs: options.downloadIdleTimeoutMs,
+    fs: options.fs,
+  };
+  const capability = new FileSyncCapability({
+    install,
+    thingName: options.thingName,
+    dest,
+    reporter: session,
+    hook: hook(),
+    logger: logger.child({ component: 'file-sync' }),
     once,
-    ...(options.retry ? { retry: options.retry } : {}),
-    ...progress,
-    ...idleTimeout,
-    ...(options.fs ? { fs: options.fs } : {}),
+    retry: options.retry,
+    progressIntervalMs: options.progressIntervalMs,
   });
   session.addCapability(capability);
   const info = agentInfo({ version: SHADOWPLUG_VERSION, node: process.version, platform: process.platform, arch: process.arch, startedAt: new Date(clock()) });
   session.addCapability(new AgentInfoCapability(info, session, logger.child({ component: 'agent-info' })));
-  const { relay, detection } = once ? {} : await plugRelayOf(options, session, store.dir, clock, logger);
+  const { relay, detection } = once ? {} : await plugRelayOf(options, session, store.dir, clock, logger, events);
   const jobs = options.jobs
     ? new JobRunner({
         thingName: options.thingName,
         dest,
-        install: { property: options.shadowProperty, maxSize: options.maxSize, store, trusted, openSource, events, clock, onAccessDenied, ...idleTimeout },
+        install,
         journal: await JobJournal.open(store.dir),
         link: session,
         reporter: session,
-        ...hook(),
+        hook: hook(),
         logger,
-        ...(options.jobRetry ? { retry: options.jobRetry } : {}),
-        ...progress,
+        retry: options.jobRetry,
+        progressIntervalMs: options.progressIntervalMs,
         onOutcome: (jobId, outcome) => events.emit('job', { jobId, ...outcome }),
       })
     : undefined;
   if (jobs) session.attach(jobs);
-  const agent = new Agent(session, capability, credentials, closeClients, relay, detection, jobs);
-  forwardEvents(agent, { events, session, capability, ...(relay ? { relay } : {}) });
-  return agent;
+  return new Agent({ session, capability, events, credentials, closeClients, relay, detection, jobs });
 }
 
 /** Start an agent that keeps the shadow's file installed until `close()`. */

@@ -71,11 +71,6 @@ export function checkAgentOptions(o: AgentOptions): Checked {
   return { ...o, port: o.port ?? AGENT_SETTINGS.port.default, shadowProperty: o.shadowProperty ?? AGENT_SETTINGS.shadowProperty.default, maxSize: o.maxSize ?? AGENT_SETTINGS.maxSize.default };
 }
 
-/** `1048576`, `500MiB`, `2GB`, `1.5g` → bytes. */
-export function parseSize(value: unknown): number {
-  return read('maxSize', value);
-}
-
 /** Read a JSON config file into option values, paths resolved against the file's directory. */
 export async function readConfigFile(
   path: string,

@@ -1,17 +1,12 @@
 /**
- * One device's Device Shadow session over MQTT (MQTT.js over mutual TLS), generic over shadow
- * properties: each "capability" (file sync today, plug power tomorrow) owns one property and is
- * told whenever that property's desired or reported value may have changed.
- *
- * The session keeps a mirror of the document: `get/accepted` replaces it, `update/accepted`
- * and `update/delta` move it forward one version at a time, and anything it cannot account for
- * (a version gap, a delta that cannot be merged with certainty) triggers a fresh `get`. On every
- * (re)connect it subscribes to delta, update accepted/rejected and get accepted/rejected
- * before publishing the empty `get`, as AWS requires, so no delta is missed while offline.
+ * One device's Device Shadow session over MQTT (mutual TLS). Each capability owns one property and
+ * is told when it may have changed. The mirror of the document moves one version at a time; a gap
+ * or a delta that cannot be merged with certainty triggers a fresh `get`. On every connect the
+ * replies are subscribed before the empty `get` is published (as AWS requires).
  */
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import mqtt, { type MqttClient } from 'mqtt';
 import { deviceSubscriptions, shadowTopics, type ShadowTopics } from '../core/shadow/topics';
 import { silentLogger, type Logger } from '../core/logger';
 import { formatHostPort } from '../core/util/host-port';
@@ -33,19 +28,10 @@ export interface ShadowSessionOptions {
   logger?: Logger;
   /** Reconnect backoff (default 1 s doubling to 60 s). */
   reconnect?: { initialMs: number; maxMs: number };
-  /**
-   * A connection that lasts this long resets the reconnect backoff; shorter ones are flaps, which
-   * keep it growing (default twice the backoff's maximum, so two clients fighting over one client
-   * id, each dropped when the other reconnects, never look healthy).
-   */
-  stableMs?: number;
   /** Epoch ms (connection lifetimes); default Date.now. */
   clock?: () => number;
   /** How long to wait for `accepted`/`rejected` (default 10 s). */
   requestTimeoutMs?: number;
-  keepaliveSeconds?: number;
-  /** MQTT.js `connect`, replaceable for tests. */
-  connect?: (options: IClientOptions) => MqttClient;
 }
 
 interface Pending {
@@ -54,9 +40,14 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
+/** A connection closed this soon after a publish was closed because of it (see blamePublish). */
+const PUBLISH_DROP_WINDOW_MS = 1000;
+
 export class ShadowSession extends EventEmitter {
   private readonly topics: ShadowTopics;
   private readonly logger: Logger;
+  private readonly clock: () => number;
+  private readonly requestTimeoutMs: number;
   private readonly capabilities = new Map<string, ShadowCapability>();
   private readonly attached = new Map<string, ShadowListener>();
   private readonly backoff: Backoff;
@@ -74,11 +65,11 @@ export class ShadowSession extends EventEmitter {
   private subscribed = false;
   /** What the current connection subscribed to (unsubscribed before a graceful end). */
   private topicsSubscribed: string[] = [];
-  /** The last publish of this connection: a drop right after it is blamed on it (the policy refused it). */
+  /** The last publish of this connection: a drop right after it is blamed on it. */
   private lastPublish: { topic: string; at: number } | undefined;
   /** Drops in a row that followed a publish to the same topic. */
   private dropsAfter: { topic: string; count: number } | undefined;
-  /** Topics the policy refuses (a drop after each publish there, or a refused subscription to their replies): not published to again. */
+  /** Topics the policy refuses (see blamePublish, or their replies' subscription refused): not published to again. */
   private readonly refused = new Set<string>();
   private refusedReplies: string[] = [];
   private started = 0;
@@ -87,10 +78,13 @@ export class ShadowSession extends EventEmitter {
     super();
     this.topics = shadowTopics(options.thingName, options.shadowName);
     this.logger = options.logger ?? silentLogger;
+    this.clock = options.clock ?? Date.now;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
     const reconnect = options.reconnect ?? { initialMs: 1000, maxMs: 60_000 };
     this.backoff = new Backoff(reconnect);
     this.getBackoff = new Backoff(reconnect);
-    this.flaps = new FlapDetector({ stableMs: options.stableMs ?? 2 * reconnect.maxMs, clock: options.clock ?? Date.now });
+    // Twice the backoff's maximum: two clients sharing a client id, each dropped when the other connects, never look healthy.
+    this.flaps = new FlapDetector({ stableMs: 2 * reconnect.maxMs, clock: this.clock });
   }
 
   addCapability(capability: ShadowCapability): void {
@@ -105,26 +99,18 @@ export class ShadowSession extends EventEmitter {
   /** Publish on an attached shadow's topic; false when offline (the listener asks again on reconnect). */
   publish(topic: string, body: string): boolean {
     const client = this.client;
-    if (!client || !this.online || this.isRefused(topic)) return false;
+    const refused = this.refused.has(topic) || this.refusedReplies.some((r) => r.startsWith(`${topic}/`));
+    if (!client || !this.online || refused) return false;
     this.send(client, topic, body);
     return true;
   }
 
   private send(client: MqttClient, topic: string, body: string): void {
-    this.lastPublish = { topic, at: (this.options.clock ?? Date.now)() };
+    this.lastPublish = { topic, at: this.clock() };
     client.publish(topic, body, { qos: 0 });
   }
 
-  /** Refused by the policy: published to before a drop twice in a row, or its replies may not be subscribed to. */
-  isRefused(topic: string): boolean {
-    return this.refused.has(topic) || this.refusedReplies.some((r) => r.startsWith(`${topic}/`));
-  }
-
   /** Connected, subscribed and able to publish. */
-  private get requestTimeoutMs(): number {
-    return this.options.requestTimeoutMs ?? 10_000;
-  }
-
   get online(): boolean {
     return !!this.client?.connected && this.subscribed;
   }
@@ -134,10 +120,7 @@ export class ShadowSession extends EventEmitter {
     return this.mirror?.version;
   }
 
-  /**
-   * Online with a document in hand, and no request of ours awaiting an answer (no `get`, no
-   * `update` of reported). The plug shadows served over the connection are not counted.
-   */
+  /** Online with a document in hand and no `get` or report of ours unanswered (plug shadows not counted). */
   get quiet(): boolean {
     return this.online && this.mirror !== undefined && this.getToken === undefined && this.pending.size === 0;
   }
@@ -149,8 +132,7 @@ export class ShadowSession extends EventEmitter {
 
   start(): void {
     const o = this.options;
-    const connect = o.connect ?? mqtt.connect;
-    const client = connect({
+    const client = mqtt.connect({
       protocol: 'mqtts',
       host: o.host,
       port: o.port,
@@ -161,7 +143,7 @@ export class ShadowSession extends EventEmitter {
       clientId: o.clientId,
       protocolVersion: 4,
       clean: true,
-      keepalive: o.keepaliveSeconds ?? 30,
+      keepalive: 30,
       connectTimeout: 10_000,
       // Reconnects are ours (with backoff); subscriptions are made again on every connect.
       reconnectPeriod: 0,
@@ -192,9 +174,8 @@ export class ShadowSession extends EventEmitter {
   private async onConnect(client: MqttClient): Promise<void> {
     this.flaps.connected();
     this.logger.info('mqtt connected', { endpoint: formatHostPort(this.options.host, this.options.port), clientId: this.options.clientId });
-    const t = this.topics;
     try {
-      const own = deviceSubscriptions(t, ['updateAccepted']);
+      const own = deviceSubscriptions(this.topics, ['updateAccepted']);
       const refused = await this.subscribeAll(client, own);
       if (refused.length > 0) {
         // The policy does not allow this thing's shadow topics: reconnecting will not help soon.
@@ -224,18 +205,15 @@ export class ShadowSession extends EventEmitter {
   private onClose(): void {
     const wasOnline = this.subscribed;
     this.subscribed = false;
-    clearTimeout(this.getTimer);
-    this.getTimer = undefined;
-    this.getToken = undefined;
+    this.clearGet();
     this.rejectPending('connection lost before the shadow answered', true);
     if (this.closing) return;
     if (wasOnline) this.emit('offline');
     const connection = this.flaps.closed();
     if (connection.stable) this.backoff.reset();
     const delay = this.backoff.next();
-    if (this.blamePublish(connection.lastedMs !== undefined)) {
-      // Logged there: the policy, not another client.
-    } else if (connection.flaps >= 2) {
+    // A drop blamed on a publish is logged there: the policy, not another client.
+    if (!this.blamePublish(connection.lastedMs !== undefined) && connection.flaps >= 2) {
       // The broker drops a connection when another one arrives with the same client id.
       this.logger.warn(`connection dropped soon after connecting, ${connection.flaps} times in a row: another client is connected as ${this.options.clientId}?`, {
         clientId: this.options.clientId,
@@ -252,17 +230,16 @@ export class ShadowSession extends EventEmitter {
 
   /**
    * IoT Core (MQTT 3.1.1) closes the connection of a client that publishes where its policy does
-   * not allow, without saying why. A drop within a second of a publish, twice in a row after the
-   * same topic of another shadow served over the connection, is taken as that: the topic is refused and not published to again (a reconnect
-   * loop would not help). True when the drop followed a publish.
+   * not allow, without saying why. A drop within a second of a publish to another shadow's topic,
+   * twice in a row after the same topic, marks that topic refused (a reconnect loop would not
+   * help). Its own shadow's requests are not blamed: every connection, and a client-id takeover,
+   * starts with them. True when the drop followed a publish.
    */
   private blamePublish(wasConnected: boolean): boolean {
     const last = this.lastPublish;
     this.lastPublish = undefined;
-    // Its own shadow's requests are what every connection starts with, and what a client-id
-    // takeover follows too: only the other shadows' (plugs', jobs') publishes are blamed.
     const own = last !== undefined && (last.topic === this.topics.get || last.topic === this.topics.update);
-    if (!wasConnected || !last || own || (this.options.clock ?? Date.now)() - last.at > PUBLISH_DROP_WINDOW_MS) {
+    if (!wasConnected || !last || own || this.clock() - last.at > PUBLISH_DROP_WINDOW_MS) {
       this.dropsAfter = undefined;
       return false;
     }
@@ -281,7 +258,9 @@ export class ShadowSession extends EventEmitter {
     return true;
   }
 
+  /** A fresh client token; counts as activity (see `quiet`). */
   private token(): string {
+    this.started++;
     return `${this.tokenPrefix}${++this.tokenCounter}`;
   }
 
@@ -290,7 +269,6 @@ export class ShadowSession extends EventEmitter {
     const client = this.client;
     if (!client || !this.online) return; // the next connect does it
     const token = this.token();
-    this.started++;
     this.getToken = token;
     clearTimeout(this.getTimer);
     this.getTimer = setTimeout(() => {
@@ -310,7 +288,6 @@ export class ShadowSession extends EventEmitter {
       return Promise.reject(shadowRequestError('not connected; will report after reconnecting', { retryable: true }));
     }
     const token = this.token();
-    this.started++;
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(token);
@@ -330,10 +307,7 @@ export class ShadowSession extends EventEmitter {
 
   private handleMessage(topic: string, payload: Buffer): void {
     const listener = this.attached.get(topic);
-    if (listener) {
-      listener.onMessage(topic, payload);
-      return;
-    }
+    if (listener) return listener.onMessage(topic, payload);
     const msg = readMessage(payload, topic, this.logger, 'shadow');
     if (!msg) return;
     const t = this.topics;
@@ -344,12 +318,16 @@ export class ShadowSession extends EventEmitter {
     else if (topic === t.updateRejected) this.onUpdateRejected(msg);
   }
 
-  private endGet(msg: JsonObject): boolean {
-    // Only the answer to our latest get counts: an older one could roll the mirror back.
-    if (msg.clientToken !== undefined && msg.clientToken !== this.getToken) return false;
+  private clearGet(): void {
     this.getToken = undefined;
     clearTimeout(this.getTimer);
     this.getTimer = undefined;
+  }
+
+  private endGet(msg: JsonObject): boolean {
+    // Only the answer to our latest get counts: an older one could roll the mirror back.
+    if (msg.clientToken !== undefined && msg.clientToken !== this.getToken) return false;
+    this.clearGet();
     this.getBackoff.reset();
     return true;
   }
@@ -371,18 +349,14 @@ export class ShadowSession extends EventEmitter {
     }
     this.logger.warn('shadow get rejected', { code: msg.code, message: msg.message });
     this.emit('error', shadowRequestError(`shadow get rejected: ${String(msg.code)} ${String(msg.message)}`, { status: Number(msg.code), retryable: true }));
-    const delay = this.getBackoff.next();
-    setTimeout(() => this.refresh(), delay).unref();
+    setTimeout(() => this.refresh(), this.getBackoff.next()).unref();
   }
 
   private onDelta(msg: JsonObject): void {
     const version = typeof msg.version === 'number' ? msg.version : undefined;
     const state = isObject(msg.state) ? msg.state : {};
     const mirror = this.mirror;
-    if (!mirror || version === undefined || version > mirror.version + 1) {
-      this.refresh();
-      return;
-    }
+    if (!mirror || version === undefined || version > mirror.version + 1) return this.refresh();
     if (version <= mirror.version) {
       // Already in the mirror through update/accepted; tell capabilities in case they missed it.
       this.notify(Object.keys(state));
@@ -393,8 +367,7 @@ export class ShadowSession extends EventEmitter {
       const merged = mergeDelta(own(mirror.desired, property), own(mirror.reported, property), delta);
       if (!merged.sure) {
         this.logger.debug('delta cannot be merged with certainty; getting the document', { property, version });
-        this.refresh();
-        return;
+        return this.refresh();
       }
       put(desired, property, merged.value);
     }
@@ -424,12 +397,8 @@ export class ShadowSession extends EventEmitter {
     this.takePending(msg)?.resolve();
     const version = typeof msg.version === 'number' ? msg.version : undefined;
     const mirror = this.mirror;
-    if (!mirror || version === undefined) return;
-    if (version <= mirror.version) return;
-    if (version > mirror.version + 1) {
-      this.refresh();
-      return;
-    }
+    if (!mirror || version === undefined || version <= mirror.version) return;
+    if (version > mirror.version + 1) return this.refresh();
     this.mirror = applyUpdate(mirror, msg.state, version);
     const state = isObject(msg.state) ? msg.state : {};
     const touched = new Set<string>();
@@ -444,12 +413,8 @@ export class ShadowSession extends EventEmitter {
     const p = this.takePending(msg);
     if (!p) return;
     const code = typeof msg.code === 'number' ? msg.code : undefined;
-    p.reject(
-      shadowRequestError(`shadow update rejected: ${code ?? '?'} ${String(msg.message)}`, {
-        ...(code !== undefined ? { status: code } : {}),
-        retryable: code === 409 || (code !== undefined && code >= 500),
-      }),
-    );
+    const retryable = code === 409 || (code !== undefined && code >= 500);
+    p.reject(shadowRequestError(`shadow update rejected: ${code ?? '?'} ${String(msg.message)}`, { ...(code !== undefined ? { status: code } : {}), retryable }));
   }
 
   private notify(properties: string[]): void {
@@ -486,9 +451,6 @@ export class ShadowSession extends EventEmitter {
     await client.endAsync(!client.connected);
   }
 }
-
-/** A connection closed this soon after a publish was closed because of it (see blamePublish). */
-const PUBLISH_DROP_WINDOW_MS = 1000;
 
 /** The shadow service rejected a request or did not answer in time. */
 function shadowRequestError(message: string, options: { retryable: boolean; status?: number }): AgentError {

@@ -3,7 +3,7 @@
  * BUTTON_NOTIFY_FAILED, BUTTON_PUBLISH_FAILED). The handler turns them into an outcome, never throws them.
  */
 import { ShadowplugError } from '../errors';
-import { formatTarget } from './targets';
+import { formatTarget, type PlugTarget } from './targets';
 
 /** An event of no shape we know: says what was missing or wrong. */
 export class ButtonEventError extends ShadowplugError {
@@ -20,7 +20,7 @@ export class ButtonTargetError extends ShadowplugError {
   readonly host: string;
   readonly port: number;
   readonly child?: string | number;
-  constructor(target: { host: string; port: number; child?: string | number }, step: string, cause: unknown) {
+  constructor(target: PlugTarget, step: string, cause: unknown) {
     const where = formatTarget(target);
     let why = cause instanceof Error ? cause.message : String(cause);
     // TP-Link errors already start with "host:port: "; say it once.

@@ -33,14 +33,9 @@ export interface PlugDriver {
 /** `superseded`: a newer click's request replaced this one (relay); the plug follows that one. */
 export type TargetStatus = 'switched' | 'unchanged' | 'superseded' | 'failed';
 
-export interface TargetResult {
+export interface TargetResult extends PlugTarget {
   /** `host:port[#child]`. */
   target: string;
-  host: string;
-  port: number;
-  child?: number | string;
-  /** The configured plug's id, when the target is one. */
-  plug?: string;
   alias?: string;
   before?: boolean;
   after?: boolean;

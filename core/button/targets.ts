@@ -4,12 +4,12 @@
  * is (`lamp` is also a host name) is decided against the configured plugs (`resolveTarget`). Pure.
  */
 import { PLUG_ID_PATTERN } from '../plug-relay/contract';
-import { DEFAULT_PORT, isValidHost, parseAddress } from '../tplink/address';
+import { isValidHost, parseAddress } from '../tplink/address';
+import type { TplinkEndpoint } from '../tplink/errors';
 import { formatHostPort } from '../util/host-port';
 
-export interface PlugTarget {
-  host: string;
-  port: number;
+/** Where a configured target is: the device's endpoint, and which of it. */
+export interface PlugTarget extends TplinkEndpoint {
   /** Outlet of a strip: a 0-based index or a child id. Absent for a single plug. */
   child?: number | string;
   /** The configured plug this target is (its id), when it is one. */
@@ -53,7 +53,7 @@ export function parseTarget(text: string): PlugTarget {
   let host: string;
   let port: number;
   try {
-    ({ host, port } = parseAddress(address, DEFAULT_PORT));
+    ({ host, port } = parseAddress(address));
   } catch (err) {
     // Its message already quotes the input.
     throw new Error((err as Error).message, { cause: err });

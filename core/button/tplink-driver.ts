@@ -5,7 +5,7 @@
  * (outlets of a strip share it), closed by `close()`.
  */
 import { selectChild } from '../tplink/commands';
-import { notThisKind } from '../tplink/kind-signs';
+import { notThisKind } from '../tplink/errors';
 import { IotPlug } from '../tplink/iot-plug';
 import type { PlugDevice, PlugStatus } from '../tplink/plug-device';
 import { XorTransport, type XorTransportOptions } from '../tplink/xor-transport';

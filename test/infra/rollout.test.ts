@@ -12,7 +12,7 @@ import { ROLLOUT_ENV } from '../../core/jobs/config';
 import { envName } from '../../core/settings/schema';
 import { AWS_LIMITS } from '../../lib/limits/aws-limits';
 import { awsLimitViolations } from '../../lib/limits/check';
-import { ENVIRONMENT_CONTEXT_KEYS } from '../../lib/limits/environment-keys';
+import { ENVIRONMENT_CONTEXT_KEYS } from '../../lib/limits/plugin';
 import { LONG_REGION, resolveTemplate } from '../../lib/limits/resolve-template';
 import { render, renderList } from './render';
 import { resourceId, roleStatements, synthesize, type Synthesis } from './synth';
