@@ -29,11 +29,6 @@ export interface NewerPlugs {
   close(): Promise<void>;
 }
 
-/** Port 9999, the default, means "the plug at this host" (KLAP/AES on port 80); another port is used for every kind. */
-function addressOf(target: PlugTarget): PlugAddress {
-  return target.port === DEFAULT_PORT ? { host: target.host } : { host: target.host, port: target.port };
-}
-
 export function createNewerPlugs(options: NewerPlugsOptions = {}): NewerPlugs {
   const sessions = new SessionCache();
   const source = options.credentials;
@@ -52,9 +47,11 @@ export function createNewerPlugs(options: NewerPlugsOptions = {}): NewerPlugs {
     if (device) return op(device);
     // A well-formed XOR answer without `relay_state` (a bulb or light strip): the full IOT client switches its light.
     const xorLight = xorFailure instanceof TplinkProtocolError && xorFailure.reason === 'unexpected-reply';
+    // Port 9999, the default, means "the plug at this host" (KLAP/AES on port 80); another port is used for every kind.
+    const address: PlugAddress = target.port === DEFAULT_PORT ? { host: target.host } : { host: target.host, port: target.port };
     const { result, connected } = xorLight
       ? await openPlug({ host: target.host, port: target.port }, { ...connect, protocol: 'xor' }, (c) => op(c.device))
-      : await openPlug(addressOf(target), connect, (c) => op(c.device), xorFailure);
+      : await openPlug(address, connect, (c) => op(c.device), xorFailure);
     open.set(key, connected.device);
     return result;
   }

@@ -29,16 +29,12 @@ export async function withRelease(s3: S3Client, bucket: string, key: string, sta
       log.warn('companion release object is malformed; not attached', { err });
     }
   }
-  return (await counterAhead(s3, bucket, key, companionRelease, log)) ? { ...state, releasePending: true } : state;
-}
-
-/** Is the key's release counter past `companionRelease`? A counter that cannot be read says no (the value goes out unsigned, as without one). */
-async function counterAhead(s3: S3Client, bucket: string, key: string, companionRelease: number, log: Logger): Promise<boolean> {
+  // A counter past the companion's release: a publish is under way (unreadable: no, the value goes out unsigned).
   try {
-    return ((await readCounter(s3, bucket, key))?.release ?? 0) > companionRelease;
+    return ((await readCounter(s3, bucket, key))?.release ?? 0) > companionRelease ? { ...state, releasePending: true } : state;
   } catch (err) {
     log.warn('release counter unreadable; taken as no publish under way', { err });
-    return false;
+    return state;
   }
 }
 

@@ -25,9 +25,8 @@ export type ShadowApplyResult<R extends string> =
 /** `value`: `state.desired[property]`, or undefined. */
 export type ShadowRead = { version: number | undefined; value: unknown };
 
-const RETRYABLE = new Set(['ThrottlingException', 'ServiceUnavailableException', 'InternalFailureException', 'GatewayTimeoutException']);
-// Access problems are an operator's to fix; a retry after the fix succeeds, so they are thrown as retryable.
-const ACCESS = new Set(['UnauthorizedException', 'ForbiddenException']);
+// Access problems too: an operator's to fix, after which a retry succeeds.
+const RETRYABLE = new Set(['ThrottlingException', 'ServiceUnavailableException', 'InternalFailureException', 'GatewayTimeoutException', 'UnauthorizedException', 'ForbiddenException']);
 
 export class ShadowWriter {
   private readonly logger: Logger;
@@ -109,7 +108,7 @@ export class ShadowWriter {
     const name = sdkName(err) || 'Error';
     const status = sdkStatus(err);
     const message = (err as { message?: string } | undefined)?.message ?? String(err);
-    const retryable = RETRYABLE.has(name) || ACCESS.has(name) || (status !== undefined && (status >= 500 || status === 429)) || status === undefined;
+    const retryable = RETRYABLE.has(name) || (status !== undefined && (status >= 500 || status === 429)) || status === undefined;
     // Throttling has its own code: the fan-out worker backs off on it (core/fleet/write-batch.ts).
     const code = name === 'ThrottlingException' || status === 429 ? 'SHADOW_THROTTLED' : 'SHADOW_SERVICE';
     return this.failure(thingName, `${operation} failed: ${name}${status ? ` (HTTP ${status})` : ''}: ${message}`, { code, retryable, cause: err });
