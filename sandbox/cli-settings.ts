@@ -6,8 +6,7 @@ import { BUTTON_SETTINGS } from '../core/button/settings';
 import { DOCUMENTED_BUTTON_SETTINGS } from '../core/button/settings-text';
 import { AGENT_SETTINGS } from '../core/settings/agent';
 import { FANOUT_SETTINGS, SHADOW_QUOTA } from '../core/fleet/settings';
-import { boolean, integer, text } from '../core/settings/codecs';
-import { logLevelSetting } from '../core/settings/log-level';
+import { boolean, integer, logLevelSetting, text } from '../core/settings/codecs';
 import { envName, setting } from '../core/settings/schema';
 
 export const MAX_DEVICES = 1000;

@@ -14,7 +14,7 @@ import { buttonOutcomeEvents, type Emit } from './narration';
 import type { SandboxConfig } from './sandbox-config';
 import { plugForTarget, type PlugConfig } from '../core/plug-relay/config';
 import { plugShadowName } from '../core/plug-relay/contract';
-import { fixedCredentials } from '../core/button/plug-credentials';
+import { fixedCredentials } from '../core/button/secret-credentials';
 
 /** The topic the sandbox's function publishes to: nothing in AWS; its messages become `notification` events. */
 export const SANDBOX_TOPIC_ARN = 'arn:aws:sns:us-east-1:000000000000:shadowplug-sandbox-outcomes';

@@ -7,7 +7,7 @@
  */
 import type { Command } from 'commander';
 import { CLICK_TYPES } from '../../core/button/click';
-import { logLevelSetting } from '../../core/settings/log-level';
+import { logLevelSetting } from '../../core/settings/codecs';
 import type { LogLevel } from '../../core/logger';
 import { clickTypeOption, collect, settingOption } from './common';
 
@@ -117,11 +117,11 @@ async function local(o: ClickCliOptions, io: ClickCliIo, clickType: 'SINGLE' | '
   const { randomUUID } = await import('node:crypto');
   const { parseButtonConfig, BUTTON_ENV } = await import('../../core/button/config');
   const { createHandler } = await import('../../lambda/button-click');
-  const { ruleEvent } = await import('../../core/button/synthesise');
+  const { ruleEvent } = await import('../../core/button/click');
   const { formatNotification } = await import('../../core/button/notify');
   const { createLogger } = await import('../../core/logger');
   const { credentialsFromEnv } = await import('../../core/tplink/credentials');
-  const { fixedCredentials } = await import('../../core/button/plug-credentials');
+  const { fixedCredentials } = await import('../../core/button/secret-credentials');
 
   const env = { ...io.env };
   if (o.plug && o.plug.length > 0) Object.assign(env, await plugSettings(o.plug, env));

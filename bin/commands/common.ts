@@ -4,8 +4,7 @@
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { CLICK_TYPES } from '../../core/button/click';
-import { SettingValueError } from '../../core/settings/errors';
-import { defaultText, type Setting } from '../../core/settings/schema';
+import { defaultText, SettingValueError, type Setting } from '../../core/settings/schema';
 
 /** `shadowplug <command>: <first line>` on stderr (and `{ error }` on stdout under --json), exit status 1. */
 export async function reportFailure(command: string, err: unknown, json = false): Promise<void> {

@@ -1,9 +1,7 @@
 /**
- * Plug targets as written in configuration: a configured plug's id (`lamp`), or an address
- * `host[:port][#child]`, e.g. `192.168.1.20`, `plug.lan:9999`, `[fd00::5]:9999#2`. `#child` picks
- * one outlet of a strip, by index (`#0`, `#1`, …) or by child id (`#8006…01`). Which of the two a
- * bare word is (`lamp` is also a host name) is decided against the configured plugs
- * (core/plug-relay/config.ts `resolveTarget`). Pure: no sockets here.
+ * Plug targets as configured: a plug's id (`lamp`), or an address `host[:port][#child]`
+ * (`[fd00::5]:9999#2`), `#child` one outlet of a strip by index or child id. Which one a bare word
+ * is (`lamp` is also a host name) is decided against the configured plugs (`resolveTarget`). Pure.
  */
 import { PLUG_ID_PATTERN } from '../plug-relay/contract';
 import { isValidHost, parseAddress } from '../tplink/address';
@@ -18,14 +16,9 @@ export interface PlugTarget extends TplinkEndpoint {
   plug?: string;
 }
 
-/**
- * A target as configured, before it is matched to the configured plugs: a plug id, an address,
- * or a bare word that may be either (`lamp`).
- */
+/** A target before it is matched to the configured plugs: each of the two it may be (`lamp` is both). */
 export interface TargetRef {
-  /** Set when the text is a valid plug id. */
   id?: string;
-  /** Set when the text is a valid address. */
   address?: PlugTarget;
 }
 
@@ -65,8 +58,7 @@ export function parseTarget(text: string): PlugTarget {
     // Its message already quotes the input.
     throw new Error((err as Error).message, { cause: err });
   }
-  // parseAddress accepts any non-blank host; configuration deserves a stricter look (the same
-  // check the stack's context applies to plugHost).
+  // parseAddress accepts any non-blank host; configuration gets the stack's plugHost check.
   if (!isValidHost(host)) {
     throw new Error(`"${raw}": "${host}" is not a host name, IPv4 or [IPv6] address`);
   }

@@ -4,7 +4,7 @@ import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { CfnPolicy, CfnPolicyPrincipalAttachment, CfnRoleAlias, CfnThing, CfnThingPrincipalAttachment } from 'aws-cdk-lib/aws-iot';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { iotPolicyDocument } from '../../core/iot-policy/document';
+import { iotPolicyDocument } from '../../core/iot-policy/policy';
 import { devicePolicy, shadowScope } from '../../core/iot-policy/device-policy';
 import { PLUG_SHADOW_PREFIX } from '../../core/plug-relay/contract';
 

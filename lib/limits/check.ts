@@ -1,5 +1,5 @@
 /** AWS's limits checked on a resolved template; each violation names the context key that drives the value. Pure. */
-import { policyCharacters } from '../../core/iot-policy/document';
+import { policyCharacters } from '../../core/iot-policy/policy';
 import { AWS_LIMITS } from './aws-limits';
 import { ROLLOUT_ENV } from '../../core/jobs/config';
 import { MAX_JOB_DOCUMENT_BYTES, worstCaseJobDocumentBytes } from '../../core/jobs/job-document';

@@ -1,7 +1,7 @@
 /**
  * MQTT 3.1.1 over mutual TLS (aedes on a Node `tls` server), with IoT Core's policy checks: a
  * thing's certificate (CN = thing name) carries the device policy the stack deploys
- * (core/iot-policy/device-policy.ts, evaluated by core/iot-policy/evaluate.ts for connect, publish,
+ * (core/iot-policy/device-policy.ts, evaluated by core/iot-policy/policy.ts for connect, publish,
  * subscribe and receive); a button certificate (OU=button) may only publish on its own
  * `iotbutton/<serial>`. Refusals are logged. An optional plain listener (no TLS, no policy) is
  * for local debugging only; in-process code watches messages with `observe` instead (no socket).
@@ -12,8 +12,7 @@ import { listen, SERVER_LIMITS } from '../http-server';
 import { Aedes, type AedesPublishPacket, type Client } from 'aedes';
 import { silentLogger, type Logger } from '../../core/logger';
 import { buttonPolicy, CLASSIC_SHADOW, devicePolicy } from '../../core/iot-policy/device-policy';
-import { isAllowed } from '../../core/iot-policy/evaluate';
-import type { IotAction, IotPolicy } from '../../core/iot-policy/policy';
+import { isAllowed, type IotAction, type IotPolicy } from '../../core/iot-policy/policy';
 import { iotCoreClosed, iotCoreInvalidName, iotCoreListenError } from './errors';
 import { BUTTON_CLIENT_PREFIX } from './certificate-authority';
 

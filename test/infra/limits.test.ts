@@ -5,7 +5,7 @@
  * look at resources, not code.
  */
 import { describe, expect, it } from 'vitest';
-import { policyCharacters } from '../../core/iot-policy/document';
+import { policyCharacters } from '../../core/iot-policy/policy';
 import { AWS_LIMITS } from '../../lib/limits/aws-limits';
 import { awsLimitViolations } from '../../lib/limits/check';
 import { ENVIRONMENT_CONTEXT_KEYS } from '../../lib/limits/plugin';

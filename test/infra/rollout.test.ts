@@ -7,7 +7,7 @@
  * largest relay configuration; overlapping prefixes and bad settings stop the synth naming the key.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { policyCharacters } from '../../core/iot-policy/document';
+import { policyCharacters } from '../../core/iot-policy/policy';
 import { ROLLOUT_ENV } from '../../core/jobs/config';
 import { envName } from '../../core/settings/schema';
 import { AWS_LIMITS } from '../../lib/limits/aws-limits';
