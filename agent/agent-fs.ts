@@ -1,7 +1,6 @@
 /**
- * The file-system calls the agent's I/O modules make, as one replaceable object: tests hand in a
- * layer that fails with EROFS or ENOSPC at a chosen path or byte (a read-only or full file system
- * cannot be mounted without root, and root ignores permission bits).
+ * The file-system calls the agent makes, replaceable: tests hand in a layer that fails with EROFS
+ * or ENOSPC at a chosen path or byte (mounting a read-only or full file system needs root).
  */
 import * as fsp from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';

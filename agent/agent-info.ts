@@ -5,11 +5,8 @@
  */
 import type { Logger } from '../core/logger';
 import type { PropertyView, ShadowCapability } from './shadow-capability';
-import type { Json } from '../core/shadow/json';
-
+import { isObject, type Json } from '../core/shadow/json';
 import { AGENT_INFO_PROPERTY } from '../core/s3/settings';
-
-export { AGENT_INFO_PROPERTY };
 
 export interface AgentInfo {
   version: string;
@@ -27,8 +24,7 @@ export function agentInfo(from: { version: string; node: string; platform: strin
 
 /** True when `reported` already says everything `info` says. */
 export function reportsInfo(reported: Json | undefined, info: AgentInfo): boolean {
-  if (typeof reported !== 'object' || reported === null || Array.isArray(reported)) return false;
-  return (Object.keys(info) as (keyof AgentInfo)[]).every((k) => reported[k] === info[k]);
+  return isObject(reported) && (Object.keys(info) as (keyof AgentInfo)[]).every((k) => reported[k] === info[k]);
 }
 
 export class AgentInfoCapability implements ShadowCapability {

@@ -43,6 +43,12 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/** Sleeps with backoff until `ready` says so (rejects when `signal` aborts). */
+export async function retryUntil(backoff: Backoff, signal: AbortSignal, ready: () => Promise<boolean>): Promise<void> {
+  do await sleep(backoff.next(), signal);
+  while (!(await ready()));
+}
+
 export interface FlapOptions {
   /** A connection that lasted this long was healthy: the reconnect backoff starts over (ms). */
   stableMs: number;

@@ -1,9 +1,7 @@
 /**
- * Reads a response body into the partial file in batches: one `writev` per batch instead of a
- * write per 64 KiB chunk, at most one batch being written while the next one fills.
- *
- * This replaces a Transform + pipeline into a write stream: same bytes, but no per-chunk stream
- * machinery or write syscall (bench agent-download).
+ * Reads a response body into the partial file in batches: one `writev` per batch, at most one
+ * batch being written while the next one fills (no per-chunk stream machinery or write syscall:
+ * bench agent-download).
  */
 import type { FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
@@ -17,8 +15,8 @@ export const WRITE_BATCH = 1024 * 1024;
  */
 export const WRITE_DELAY_MS = 250;
 
-/** Looks at each chunk before it is written (count, limit, hash); throws to stop, a promise pauses reading. */
-export type ChunkCheck = (chunk: Buffer) => Promise<void> | undefined | void;
+/** Looks at each chunk before it is written (count, limit, hash); throws to stop. */
+export type ChunkCheck = (chunk: Buffer) => void;
 
 /** Write `chunks` (`length` bytes in all) at `position`, also when the kernel takes only part of them. */
 async function writeFully(handle: FileHandle, chunks: Buffer[], length: number, position: number): Promise<void> {
@@ -33,13 +31,11 @@ async function writeFully(handle: FileHandle, chunks: Buffer[], length: number, 
 }
 
 /**
- * Read `body` to its end into `handle` from `position` on. Every chunk goes through `take` first,
- * then is written exactly as it was taken, in batches of WRITE_BATCH or what arrived within
- * WRITE_DELAY_MS, whichever comes first. Reading pauses while a full batch waits for the write
- * before it (back-pressure down to the socket). On any failure (body error or premature end,
- * `take` throwing, a write failing, `signal` aborting) the body is destroyed and the promise
- * rejects once no write is in flight, so the partial file holds a prefix of the object: after a
- * body failure (cut, stall) that prefix is every byte taken, for the resume.
+ * Read `body` to its end into `handle` from `position` on. Each chunk goes through `take`, then is
+ * written in batches of WRITE_BATCH or what arrived within WRITE_DELAY_MS. Reading pauses while a
+ * full batch waits for the write before it. On any failure the body is destroyed and the promise
+ * rejects once no write is in flight, so the file holds a prefix of the object: after a body
+ * failure (cut, stall), every byte taken, for the resume.
  */
 export function receive(body: Readable, handle: FileHandle, position: number, take: ChunkCheck, signal?: AbortSignal): Promise<void> {
   return new BatchedWriter(body, handle, position, take, signal).done;
@@ -54,7 +50,6 @@ class BatchedWriter {
   private due = false;
   private timer: NodeJS.Timeout | undefined;
   private writing = false;
-  private takeWait = false;
   private ended = false;
   private settled = false;
   private failure: unknown;
@@ -84,9 +79,8 @@ class BatchedWriter {
 
   private readonly onData = (chunk: Buffer): void => {
     if (this.failure !== undefined) return;
-    let wait;
     try {
-      wait = this.take(chunk);
+      this.take(chunk);
     } catch (err) {
       this.fail(err);
       return;
@@ -95,23 +89,8 @@ class BatchedWriter {
     this.batchBytes += chunk.length;
     // So what arrived is on disk soon also when the rest of the batch is slow to come.
     this.timer ??= setTimeout(this.onDelay, WRITE_DELAY_MS);
-    if (wait) this.waitFor(wait);
     this.step();
   };
-
-  private waitFor(wait: Promise<void>): void {
-    this.takeWait = true;
-    wait.then(
-      () => {
-        this.takeWait = false;
-        this.step();
-      },
-      (err: unknown) => {
-        this.takeWait = false;
-        this.fail(err);
-      },
-    );
-  }
 
   private readonly onDelay = (): void => {
     this.timer = undefined;
@@ -143,13 +122,12 @@ class BatchedWriter {
       this.settle();
       return;
     }
-    const idle = !this.writing && !this.takeWait;
-    if (idle && this.batchBytes > 0 && (this.batchBytes >= WRITE_BATCH || this.ended || this.due)) this.flush();
-    if (this.ended && !this.writing && !this.takeWait && this.batchBytes === 0) {
+    if (!this.writing && this.batchBytes > 0 && (this.batchBytes >= WRITE_BATCH || this.ended || this.due)) this.flush();
+    if (this.ended && !this.writing && this.batchBytes === 0) {
       this.settle();
       return;
     }
-    if (this.takeWait || (this.writing && this.batchBytes >= WRITE_BATCH)) this.body.pause();
+    if (this.writing && this.batchBytes >= WRITE_BATCH) this.body.pause();
     else if (!this.ended && this.body.isPaused()) this.body.resume();
   }
 

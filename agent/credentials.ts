@@ -1,9 +1,8 @@
 /**
  * Temporary AWS credentials from the AWS IoT credentials provider: `GET
- * https://<endpoint>/role-aliases/<alias>/credentials` over mutual TLS with the device
- * certificate and `x-amzn-iot-thingname`. Cached until shortly before `expiration`; `invalidate()`
- * (after an S3 403) forces the next `get()` to fetch anew. The clock and the HTTPS request are
- * parameters so expiry can be tested without waiting.
+ * https://<endpoint>/role-aliases/<alias>/credentials` over mutual TLS with the device certificate
+ * and `x-amzn-iot-thingname`. Cached until shortly before `expiration`; `invalidate()` (after an S3
+ * 403) makes the next `get()` fetch anew.
  */
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { Backoff, sleep } from './backoff';
@@ -124,29 +123,28 @@ export class IotCredentialsProvider {
         retryable: status >= 500 || status === 429,
       });
     }
-    let creds: { accessKeyId?: unknown; secretAccessKey?: unknown; sessionToken?: unknown; expiration?: unknown } | undefined;
+    const credentials = this.parseReply(body);
+    const expiration = credentials.expiration!;
+    const lifetime = expiration.getTime() - fetchedAt;
+    const margin = Math.min(this.options.refreshMarginMs ?? 5 * 60_000, Math.max(0, lifetime / 4));
+    this.cached = { credentials, refreshAt: expiration.getTime() - margin };
+    return credentials;
+  }
+
+  private parseReply(body: string): AwsCredentials {
+    let creds: Record<string, unknown> | undefined;
     try {
       creds = (JSON.parse(body) as { credentials?: typeof creds }).credentials;
     } catch (err) {
       throw credentialsError(`credentials provider ${this.where()} sent invalid JSON`, { retryable: true, cause: err });
     }
-    if (!creds || typeof creds.accessKeyId !== 'string' || typeof creds.secretAccessKey !== 'string' || typeof creds.expiration !== 'string') {
+    const { accessKeyId, secretAccessKey, sessionToken, expiration } = creds ?? {};
+    if (typeof accessKeyId !== 'string' || typeof secretAccessKey !== 'string' || typeof expiration !== 'string') {
       throw credentialsError(`credentials provider ${this.where()} reply lacks credentials.accessKeyId/secretAccessKey/expiration`, { retryable: true });
     }
-    const expiration = new Date(creds.expiration);
-    if (Number.isNaN(expiration.getTime())) {
-      throw credentialsError(`credentials provider ${this.where()} sent an invalid expiration ${JSON.stringify(creds.expiration)}`, { retryable: true });
-    }
-    const credentials: AwsCredentials = {
-      accessKeyId: creds.accessKeyId,
-      secretAccessKey: creds.secretAccessKey,
-      ...(typeof creds.sessionToken === 'string' ? { sessionToken: creds.sessionToken } : {}),
-      expiration,
-    };
-    const lifetime = expiration.getTime() - fetchedAt;
-    const margin = Math.min(this.options.refreshMarginMs ?? 5 * 60_000, Math.max(0, lifetime / 4));
-    this.cached = { credentials, refreshAt: expiration.getTime() - margin };
-    return credentials;
+    const expires = new Date(expiration);
+    if (Number.isNaN(expires.getTime())) throw credentialsError(`credentials provider ${this.where()} sent an invalid expiration ${JSON.stringify(expiration)}`, { retryable: true });
+    return { accessKeyId, secretAccessKey, ...(typeof sessionToken === 'string' ? { sessionToken } : {}), expiration: expires };
   }
 
   private request(): Promise<{ status: number; body: string }> {

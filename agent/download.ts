@@ -1,24 +1,18 @@
 /**
- * Download one object to its final path so that only a verified file ever appears there, in three
- * steps: resume what an earlier attempt left (re-hash the partial file from disk), fetch the rest
- * (a Range request pinned to the saved ETag, written in batches while a SHA-256 runs over the same
- * bytes, the size limit enforced as bytes arrive), verify and install (fsync, compare with the
- * desired hash, rename, fsync the directory).
- *
- * The partial file and its sidecar (partial-store.ts) stay on disk when a download is interrupted,
- * so the next attempt for the same object (also after a restart) resumes.
+ * Download one object so that only a verified file ever appears at its final path: resume what an
+ * earlier attempt left (re-hashed from disk), fetch the rest (a Range request pinned to the saved
+ * ETag, hashed and size-checked as bytes arrive), verify and install (fsync, compare, rename,
+ * fsync the directory). An interrupted download keeps its partial file (partial-store.ts).
  */
+import { createHash, type Hash } from 'node:crypto';
 import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { receive } from './batched-writer';
 import { freeBytes, isDiskFull, nodeFs, type AgentFs } from './agent-fs';
 import { AgentError, CancelledError, DiskFullError, DownloadError, HashMismatchError, installError, ObjectTooLargeError } from './errors';
 import { fsyncDir, removeIfExists } from './fs-atomic';
-import { discardOtherPartials, discardPartial, partialPaths, readPartialMeta, sameTarget, writePartialMeta, type PartialFiles, type PartialMeta } from './partial-store';
+import { discardOtherPartials, discardPartial, hashFile, partialPaths, readPartialMeta, sameTarget, writePartialMeta, type PartialFiles, type PartialMeta } from './partial-store';
 import type { GetObjectResult, ObjectSource } from './s3-source';
-import { StreamHash } from './stream-hash';
-
-export { discardPartial, partialPaths } from './partial-store';
 
 export interface DownloadRequest {
   bucket: string;
@@ -33,11 +27,10 @@ export interface DownloadRequest {
   /** Where the verified file goes (its directory must exist). */
   finalPath: string;
   signal?: AbortSignal;
-  /** Called as bytes arrive: bytes present in the partial file so far and the total when known. */
+  /** Bytes in the partial file so far, and the total when known. */
   onProgress?: (bytes: number, total: number | undefined) => void;
   /** Give up on a connection that delivers nothing for this long (default 60 s); the partial is kept. */
   idleTimeoutMs?: number;
-  /** The file system (default node:fs/promises; tests make it fail). */
   fs?: AgentFs;
 }
 
@@ -53,7 +46,7 @@ export interface DownloadResult {
 
 /** Where a download stands: `hash` covers exactly the partial file's first `offset` bytes. */
 interface Progress {
-  hash: StreamHash;
+  hash: Hash;
   offset: number;
   meta: PartialMeta;
   total: number | undefined;
@@ -69,6 +62,8 @@ interface Context {
   /** `s3://bucket/key`, for messages. */
   where: string;
   fs: AgentFs;
+  /** Removes the partial file and its sidecar (the next attempt starts over), then gives `err` back to throw. */
+  discard: <E>(err: E) => Promise<E>;
 }
 
 function cancelled(signal: AbortSignal | undefined): CancelledError {
@@ -88,7 +83,11 @@ function installFailure(what: string, path: string, err: unknown): AgentError {
 
 /** Download, verify and install. Throws a typed AgentError; on failure nothing is at `finalPath` that was not there before. */
 export async function downloadObject(source: ObjectSource, req: DownloadRequest): Promise<DownloadResult> {
-  const ctx: Context = { req, files: partialPaths(req.finalPath, req.hash), where: `s3://${req.bucket}/${req.key}`, fs: req.fs ?? nodeFs };
+  const discard = async <E>(err: E): Promise<E> => {
+    await discardPartial(req.finalPath, req.hash);
+    return err;
+  };
+  const ctx: Context = { req, files: partialPaths(req.finalPath, req.hash), where: `s3://${req.bucket}/${req.key}`, fs: req.fs ?? nodeFs, discard };
   if (req.size !== undefined && req.size > req.maxSize) throw new ObjectTooLargeError(ctx.where, req.size, req.maxSize, 'declared');
   try {
     await discardOtherPartials(req.finalPath, req.hash);
@@ -109,21 +108,21 @@ async function resumePartial(ctx: Context): Promise<Progress> {
   const { req, files } = ctx;
   const meta = await readPartialMeta(files.meta);
   if (sameTarget(meta, req)) {
-    const hash = new StreamHash();
+    const hash = createHash('sha256');
     const offset = await rehashPartial(ctx, files.part, meta, hash);
     if (offset > 0) return { hash, offset, meta, total: meta.size ?? req.size, resumedFrom: offset, fetched: 0 };
   }
   await removeIfExists(files.part);
   const fresh: PartialMeta = { bucket: req.bucket, key: req.key, hash: req.hash, ...(req.versionId ? { versionId: req.versionId } : {}) };
-  return { hash: new StreamHash(), offset: 0, meta: fresh, total: req.size, resumedFrom: 0, fetched: 0 };
+  return { hash: createHash('sha256'), offset: 0, meta: fresh, total: req.size, resumedFrom: 0, fetched: 0 };
 }
 
 /** The partial file's size once hashed, or 0 when there is nothing usable. */
-async function rehashPartial({ req, fs }: Context, part: string, meta: PartialMeta, hash: StreamHash): Promise<number> {
+async function rehashPartial({ req, fs }: Context, part: string, meta: PartialMeta, hash: Hash): Promise<number> {
   try {
     const st = await fs.stat(part);
     if (st.size === 0 || st.size > req.maxSize || (meta.size !== undefined && st.size > meta.size)) return 0;
-    return await hash.hashFile(part, req.signal);
+    return await hashFile(hash, part, req.signal);
   } catch (err) {
     if (req.signal?.aborted) throw cancelled(req.signal);
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
@@ -142,7 +141,7 @@ async function fetchRest(source: ObjectSource, ctx: Context, p: Progress): Promi
   }
 }
 
-async function request(source: ObjectSource, { req, where }: Context, p: Progress): Promise<GetObjectResult> {
+async function request(source: ObjectSource, { req, where, discard }: Context, p: Progress): Promise<GetObjectResult> {
   const resuming = p.offset > 0;
   try {
     return await source(
@@ -159,8 +158,7 @@ async function request(source: ObjectSource, { req, where }: Context, p: Progres
     if (req.signal?.aborted) throw cancelled(req.signal);
     // The object changed under our partial (412) or the partial is past its end (416): start over.
     if (resuming && err instanceof DownloadError && (err.code === 'S3_OBJECT_CHANGED' || err.code === 'S3_INVALID_RANGE')) {
-      await discardPartial(req.finalPath, req.hash);
-      throw new DownloadError(`${where}: the object changed since the interrupted download; starting over`, { code: err.code, retryable: true, cause: err });
+      throw await discard(new DownloadError(`${where}: the object changed since the interrupted download; starting over`, { code: err.code, retryable: true, cause: err }));
     }
     throw err;
   }
@@ -170,7 +168,7 @@ async function request(source: ObjectSource, { req, where }: Context, p: Progres
  * Room for `needed` more bytes where the partial file goes, before the first of them is written;
  * else the partial is removed (it only fills the disk) and DISK_FULL says how much is missing.
  */
-async function ensureSpace({ req, fs }: Context, needed: number): Promise<void> {
+async function ensureSpace({ req, fs, discard }: Context, needed: number): Promise<void> {
   const dir = dirname(req.finalPath);
   let free: number;
   try {
@@ -178,9 +176,7 @@ async function ensureSpace({ req, fs }: Context, needed: number): Promise<void> 
   } catch {
     return; // no statfs here (some FUSE file systems): ENOSPC while writing still says so
   }
-  if (free >= needed) return;
-  await discardPartial(req.finalPath, req.hash);
-  throw new DiskFullError(dir, needed, free);
+  if (free < needed) throw await discard(new DiskFullError(dir, needed, free));
 }
 
 /** ENOSPC while writing: the partial goes (it only fills the disk), and DISK_FULL says what was needed. */
@@ -194,25 +190,18 @@ async function diskFull({ req, fs }: Context, p: Progress, written: number, err:
 
 /** Is the answer the rest of the same object, of an acceptable size? Saves what the sidecar learns. */
 async function acceptResponse(ctx: Context, p: Progress, res: GetObjectResult): Promise<void> {
-  const { req, files, where } = ctx;
+  const { req, files, where, discard } = ctx;
   const changed = p.offset > 0 && p.meta.etag !== undefined && res.etag !== undefined && res.etag !== p.meta.etag;
   if (res.start !== p.offset || changed) {
-    if (res.start !== 0 || changed) {
-      await discardPartial(req.finalPath, req.hash);
-      throw new DownloadError(`${where}: the object changed since the interrupted download; starting over`, { code: 'S3_OBJECT_CHANGED', retryable: true });
-    }
+    if (res.start !== 0 || changed) throw await discard(new DownloadError(`${where}: the object changed since the interrupted download; starting over`, { code: 'S3_OBJECT_CHANGED', retryable: true }));
     // The server sent the whole object (range not honoured): take it from byte 0.
     p.offset = 0;
-    p.hash = new StreamHash();
+    p.hash = createHash('sha256');
   }
   const total = res.totalSize ?? p.total;
-  if (total !== undefined && total > req.maxSize) {
-    await discardPartial(req.finalPath, req.hash);
-    throw new ObjectTooLargeError(where, total, req.maxSize, 'declared');
-  }
+  if (total !== undefined && total > req.maxSize) throw await discard(new ObjectTooLargeError(where, total, req.maxSize, 'declared'));
   if (req.size !== undefined && total !== undefined && total !== req.size) {
-    await discardPartial(req.finalPath, req.hash);
-    throw new DownloadError(`${where}: object size ${total} differs from the desired size ${req.size}`, { code: 'SIZE_MISMATCH', retryable: true });
+    throw await discard(new DownloadError(`${where}: object size ${total} differs from the desired size ${req.size}`, { code: 'SIZE_MISMATCH', retryable: true }));
   }
   p.total = total;
   if (total !== undefined && total - p.offset !== p.spaceFor) await ensureSpace(ctx, total - p.offset);
@@ -223,7 +212,7 @@ async function acceptResponse(ctx: Context, p: Progress, res: GetObjectResult): 
 
 /** Hash, count and write the body; a stalled connection (no bytes for idleTimeoutMs) counts as cut. */
 async function receiveBody(ctx: Context, p: Progress, body: Readable): Promise<void> {
-  const { req, files, where } = ctx;
+  const { req, files, where, discard } = ctx;
   let handle;
   try {
     handle = await ctx.fs.open(files.part, p.offset > 0 ? 'r+' : 'w');
@@ -250,8 +239,7 @@ async function receiveBody(ctx: Context, p: Progress, body: Readable): Promise<v
     if (req.signal?.aborted) throw cancelled(req.signal);
     if (err instanceof ObjectTooLargeError) {
       await handle.close().catch(() => undefined);
-      await discardPartial(req.finalPath, req.hash);
-      throw err;
+      throw await discard(err);
     }
     if (isDiskFull(err)) {
       await handle.close().catch(() => undefined);
@@ -270,12 +258,9 @@ async function receiveBody(ctx: Context, p: Progress, body: Readable): Promise<v
 }
 
 /** Step 3: verify before anything reaches the final path, then make the file durable and move it there. */
-async function verifyAndInstall({ req, files, where, fs }: Context, p: Progress): Promise<DownloadResult> {
-  const actual = p.hash.digest();
-  if (actual !== req.hash) {
-    await discardPartial(req.finalPath, req.hash);
-    throw new HashMismatchError(where, req.hash, actual);
-  }
+async function verifyAndInstall({ req, files, where, fs, discard }: Context, p: Progress): Promise<DownloadResult> {
+  const actual = p.hash.digest('hex');
+  if (actual !== req.hash) throw await discard(new HashMismatchError(where, req.hash, actual));
   try {
     // Measured: a background fdatasync every 32 MiB stalled the writes (1 GiB took 1.5-2 × as
     // long) while the one fsync here costs ~0.15 s per GiB, so there is only this one.

@@ -1,96 +1,53 @@
 /**
  * The file-sync capability: keeps the file named by `desired.<property>` installed, verified, in
- * the destination directory, and tells the truth in `reported.<property>`.
- *
- * For each view of the shadow it decides: nothing wanted (keep what is installed and report it),
- * already installed (make sure `reported` says so), not installable (report an error and wait for
- * a new value), or download. A download job retries with backoff until it succeeds, fails for a
- * reason another try cannot fix, or a newer desired value cancels it. Jobs run one after the
- * other, so the state file always names what the final path holds.
+ * the destination directory, and tells the truth in `reported.<property>`. Each view of the shadow
+ * means nothing wanted, already installed, not installable (report an error, wait for a new value)
+ * or download: a job that retries with backoff until it succeeds, fails for a reason another try
+ * cannot fix, or a newer value cancels it. Jobs run one after the other, so the state file always
+ * names what the final path holds.
  */
 import { stat } from 'node:fs/promises';
-import type { EventEmitter } from 'node:events';
 import { silentLogger, type Logger } from '../core/logger';
-import { Backoff, sleep } from './backoff';
+import { Backoff, retryUntil, sleep } from './backoff';
 import { parseFileDesired, type FileDesired } from './desired';
-import { discardPartial } from './download';
-import { installFile, type InstallDeps } from './install-file';
+import { discardPartial } from './partial-store';
+import { installFile, isPermanent, reportedFor, toAgentError, type InstallDeps, type Reporter } from './install-file';
 import { AgentError, CancelledError, DiskFullError, StateWriteError } from './errors';
-import { freeBytes, nodeFs, type AgentFs } from './agent-fs';
+import { freeBytes, nodeFs } from './agent-fs';
 import type { HookContext, HookRunner } from './hook';
 import { installPath } from './install-path';
-import type { ObjectSource } from './s3-source';
 import type { PropertyView, ShadowCapability } from './shadow-capability';
-import { deepEqual, hasOwn, isObject, put, type Json, type JsonObject } from '../core/shadow/json';
-import type { InstalledFile, StateStore } from './state-store';
+import { asUpdate } from './shadow-state';
+import { deepEqual, isObject, type Json, type JsonObject } from '../core/shadow/json';
+import type { InstalledFile } from './state-store';
 import { SerialQueue } from '../core/util/serial-queue';
-import { REFUSAL_CODES, type TrustedKey } from '../core/release/trust';
-
-/**
- * Failures that the desired value itself causes: trying the same value again cannot help, so they
- * are reported once and the agent waits for a new value.
- */
-const PERMANENT: ReadonlySet<string> = new Set(['INVALID_DESIRED', 'UNSAFE_KEY', 'OBJECT_TOO_LARGE', 'FILE_NAME_TOO_LONG', ...REFUSAL_CODES]);
-
-/**
- * A version that is gone (404, or a delete marker) never comes back, so a value naming one fails
- * for good (the object Lambda clears or replaces it). A key without a version may be uploaded
- * again: that is retried with backoff.
- */
-export function isPermanent(error: AgentError, desired: FileDesired): boolean {
-  return PERMANENT.has(error.code) || (error.code === 'S3_OBJECT_MISSING' && desired.versionId !== undefined);
-}
-
-export interface Reporter {
-  report(property: string, value: Json): Promise<void>;
-}
-
-export interface OpenedSource {
-  source: ObjectSource;
-  close(): void;
-}
 
 export interface FileSyncOptions {
-  property: string;
+  /** How a file is installed (shared with the job runner); `install.property` is the one followed. */
+  install: InstallDeps;
   thingName: string;
   dest: string;
-  maxSize: number;
-  store: StateStore;
-  /** Keys whose signed releases are installed; empty: unsigned values are installed too. */
-  trusted?: readonly TrustedKey[];
   reporter: Reporter;
-  /** An object source with current credentials, opened per attempt. */
-  openSource: () => Promise<OpenedSource>;
-  /** S3 said 403: drop cached credentials. */
-  onAccessDenied?: () => void;
   hook?: HookRunner;
-  /** Where `installed`, `progress` and `error` events go. */
-  events: EventEmitter;
   logger?: Logger;
-  /** Epoch milliseconds. */
-  clock?: () => number;
   retry?: { initialMs: number; maxMs: number };
   /** One attempt per desired value, no retries (`--once`). */
   once?: boolean;
   /** Minimum time between progress events (default 250 ms). */
   progressIntervalMs?: number;
-  /** A download connection silent this long counts as cut (default 60 s). */
-  idleTimeoutMs?: number;
-  /** The file system (default node:fs/promises; tests make it fail). */
-  fs?: AgentFs;
 }
 
 export type SyncOutcome = { status: 'in-sync'; installed?: InstalledFile } | { status: 'failed'; error: AgentError };
+
+interface Target {
+  desired: FileDesired;
+  path: string;
+}
 
 interface Job {
   target: Target;
   controller: AbortController;
   done: Promise<void>;
-}
-
-interface Target {
-  desired: FileDesired;
-  path: string;
 }
 
 /** Same bytes to the same place: a running download for this key is not restarted. */
@@ -103,15 +60,13 @@ function valueKey(t: Target): string {
   return JSON.stringify([t.desired.raw, t.path]);
 }
 
-export function toAgentError(err: unknown): AgentError {
-  if (err instanceof AgentError) return err;
-  return new AgentError((err as Error)?.message ?? String(err), { code: 'UNEXPECTED', retryable: true, cause: err });
-}
-
+/**
+ * Emits on `install.events`: `settled` (a SyncOutcome) each time the property comes to rest, and
+ * `quiet` whenever it may have become idle (see `idle`).
+ */
 export class FileSyncCapability implements ShadowCapability {
   readonly property: string;
   private readonly logger: Logger;
-  private readonly clock: () => number;
   private view: PropertyView | undefined;
   private job: Job | undefined;
   /** The last target that failed for good, so later views do not start it again. */
@@ -120,21 +75,14 @@ export class FileSyncCapability implements ShadowCapability {
   private failedEntry: JsonObject | undefined;
   private readonly queue = new SerialQueue();
   private closed = false;
-  private readonly settleListeners = new Set<(o: SyncOutcome) => void>();
   /** Views queued or being reconciled, and `--on-update` hooks not yet finished. */
   private reconciling = 0;
   private hooksRunning = 0;
   private started = 0;
-  private readonly idleListeners = new Set<() => void>();
-
-  private readonly installDeps: InstallDeps;
 
   constructor(private readonly options: FileSyncOptions) {
-    this.property = options.property;
-    this.logger = (options.logger ?? silentLogger).child({ property: options.property });
-    this.clock = options.clock ?? Date.now;
-    const { maxSize, store, openSource, events, idleTimeoutMs, fs, trusted, onAccessDenied } = options;
-    this.installDeps = { property: options.property, maxSize, store, openSource, events, clock: this.clock, ...(trusted ? { trusted } : {}), ...(idleTimeoutMs !== undefined ? { idleTimeoutMs } : {}), ...(fs ? { fs } : {}), ...(onAccessDenied ? { onAccessDenied } : {}) };
+    this.property = options.install.property;
+    this.logger = (options.logger ?? silentLogger).child({ property: this.property });
   }
 
   onShadow(view: PropertyView): void {
@@ -154,10 +102,7 @@ export class FileSyncCapability implements ShadowCapability {
     });
   }
 
-  /**
-   * Nothing under way: every view handled, no download job (running or waiting to retry), no hook
-   * running. Only a new view of the shadow starts work again.
-   */
+  /** Every view handled, no download job (running or waiting to retry), no hook running. */
   get idle(): boolean {
     return this.reconciling === 0 && this.job === undefined && this.hooksRunning === 0;
   }
@@ -167,37 +112,12 @@ export class FileSyncCapability implements ShadowCapability {
     return this.started;
   }
 
-  /** Called whenever the capability may have become idle (check `idle`). */
-  onIdle(listener: () => void): () => void {
-    this.idleListeners.add(listener);
-    return () => this.idleListeners.delete(listener);
-  }
-
   private mayBeIdle(): void {
-    if (!this.idle) return;
-    for (const l of [...this.idleListeners]) l();
-  }
-
-  /** Called with the outcome each time the property reaches a resting state (in sync, or failed). */
-  onSettled(listener: (o: SyncOutcome) => void): () => void {
-    this.settleListeners.add(listener);
-    return () => this.settleListeners.delete(listener);
+    if (this.idle) this.options.install.events.emit('quiet');
   }
 
   private settle(outcome: SyncOutcome): void {
-    for (const l of [...this.settleListeners]) l(outcome);
-  }
-
-  /** What `reported.<property>` should be for an installed file satisfying `desired`. */
-  private reportedFor(installed: InstalledFile, desired: JsonObject): JsonObject {
-    return { ...desired, installedAt: installed.installedAt, path: installed.path };
-  }
-
-  /** `next` as an update of `current`: keys that must disappear are sent as null. */
-  private asUpdate(current: Json | undefined, next: JsonObject): JsonObject {
-    const out: JsonObject = { ...next };
-    if (isObject(current)) for (const k of Object.keys(current)) if (!hasOwn(next, k)) put(out, k, null);
-    return out;
+    this.options.install.events.emit('settled', outcome);
   }
 
   private async report(value: Json, what: string): Promise<boolean> {
@@ -211,15 +131,11 @@ export class FileSyncCapability implements ShadowCapability {
   }
 
   private async installedAndPresent(): Promise<InstalledFile | undefined> {
-    const installed = this.options.store.get(this.property);
+    const installed = this.options.install.store.get(this.property);
     if (!installed) return undefined;
-    try {
-      const st = await stat(installed.path);
-      if (st.isFile() && st.size === installed.size) return installed;
-      this.logger.warn('installed file changed on disk; it will be downloaded again', { path: installed.path });
-    } catch {
-      this.logger.warn('installed file is missing; it will be downloaded again', { path: installed.path });
-    }
+    const st = await stat(installed.path).catch(() => undefined);
+    if (st?.isFile() && st.size === installed.size) return installed;
+    this.logger.warn(`installed file ${st ? 'changed on disk' : 'is missing'}; it will be downloaded again`, { path: installed.path });
     return undefined;
   }
 
@@ -228,11 +144,10 @@ export class FileSyncCapability implements ShadowCapability {
     if (!view || this.closed) return;
     const installed = await this.installedAndPresent();
 
-    // Nothing wanted: keep what is installed and say so.
     if (view.desired === undefined || view.desired === null) {
       await this.cancelJob('nothing is desired any more', true);
-      const truth: Json = installed ? this.reportedFor(installed, installed.desired) : null;
-      if (!deepEqual(view.reported ?? null, truth)) await this.report(truth === null ? null : this.asUpdate(view.reported, truth), 'the installed state');
+      const truth: Json = installed ? reportedFor(installed, installed.desired) : null;
+      if (!deepEqual(view.reported ?? null, truth)) await this.report(truth === null ? null : asUpdate(view.reported, truth), 'the installed state');
       this.settle({ status: 'in-sync', ...(installed ? { installed } : {}) });
       return;
     }
@@ -245,26 +160,22 @@ export class FileSyncCapability implements ShadowCapability {
       await this.cancelJob('the desired value is not installable', true);
       // Reported once per value: later views of the same value (our own error report) change nothing.
       const rawKey = `invalid:${JSON.stringify(view.desired)}`;
-      if (this.failedFor === rawKey) return this.ensureErrorReported(view);
+      if (this.failedFor === rawKey) return this.reportError(view, this.failedEntry);
       this.failedFor = rawKey;
       const hash = isObject(view.desired) && typeof view.desired.hash === 'string' ? view.desired.hash : null;
-      await this.fail(toAgentError(err), hash, view);
-      return;
+      return this.fail(toAgentError(err), hash, view);
     }
 
     if (installed && installed.hash === target.desired.hash && installed.path === target.path) {
       await this.cancelJob('the desired file is already installed', true);
-      const truth = this.reportedFor(installed, target.desired.raw);
-      if (!deepEqual(view.reported, truth)) {
-        if (!(await this.report(this.asUpdate(view.reported, truth), 'the installed file'))) return;
-      }
+      const truth = reportedFor(installed, target.desired.raw);
+      if (!deepEqual(view.reported, truth) && !(await this.report(asUpdate(view.reported, truth), 'the installed file'))) return;
       this.settle({ status: 'in-sync', installed });
       return;
     }
 
-    const key = targetKey(target);
-    if (this.job && targetKey(this.job.target) === key) return; // already on it
-    if (this.failedFor === valueKey(target)) return this.ensureErrorReported(view); // failed for good; waits for a new value
+    if (this.job && targetKey(this.job.target) === targetKey(target)) return; // already on it
+    if (this.failedFor === valueKey(target)) return this.reportError(view, this.failedEntry); // failed for good; waits for a new value
     await this.cancelJob('a newer desired value arrived', true);
     this.startJob(target);
   }
@@ -295,6 +206,7 @@ export class FileSyncCapability implements ShadowCapability {
 
   private async runJob(target: Target, signal: AbortSignal): Promise<void> {
     const { desired, path } = target;
+    const { store, fs = nodeFs } = this.options.install;
     const backoff = new Backoff(this.options.retry ?? { initialMs: 2000, maxMs: 300_000 });
     const progressEvery = this.options.progressIntervalMs ?? 250;
     for (;;) {
@@ -302,33 +214,33 @@ export class FileSyncCapability implements ShadowCapability {
       this.logger.info('downloading', { url: desired.url, hash: desired.hash, versionId: desired.versionId, path, attempt: backoff.attempts + 1 });
       let lastProgress = 0;
       try {
-        const installed = await installFile(this.installDeps, desired, path, signal, (bytes, total) => {
+        const installed = await installFile(this.options.install, desired, path, signal, (bytes, total) => {
           const now = Date.now();
           if (now - lastProgress < progressEvery && bytes !== total) return;
           lastProgress = now;
-          this.options.events.emit('progress', { property: this.property, url: desired.url, bytes, total });
+          this.options.install.events.emit('progress', { property: this.property, url: desired.url, bytes, total });
         });
-        await this.afterInstall(installed, desired);
-        return;
+        return await this.afterInstall(installed, desired);
       } catch (err) {
         if (err instanceof CancelledError || signal.aborted) return;
         const error = toAgentError(err);
         const permanent = isPermanent(error, desired);
         if (permanent || this.options.once) {
           if (permanent) this.failedFor = valueKey(target);
-          await this.fail(error, desired.hash, this.view);
-          return;
+          return this.fail(error, desired.hash, this.view);
         }
         // Reported once; then only what can have changed is re-checked, nothing is downloaded again.
         await this.fail(error, desired.hash, this.view, false);
         this.logger.warn('download failed; retrying', { code: error.code, err: error.message });
         try {
           if (error instanceof StateWriteError) {
-            await this.untilStateWritten(error, backoff, signal);
-            await this.afterInstall(error.installed, desired);
-            return;
+            // The file is in place: only the state is written again, not the download.
+            await retryUntil(backoff, signal, () => store.set(this.property, error.installed).then(() => true, () => false));
+            this.logger.info('state written again', { file: store.file });
+            return await this.afterInstall(error.installed, desired);
           }
-          if (error instanceof DiskFullError) await this.untilSpace(error, backoff, signal);
+          // Disk full: downloaded again only once the object may fit.
+          if (error instanceof DiskFullError) await retryUntil(backoff, signal, async () => (await freeBytes(fs, error.path).catch(() => Infinity)) >= error.needed);
           else await sleep(backoff.next(), signal);
         } catch {
           return;
@@ -340,33 +252,10 @@ export class FileSyncCapability implements ShadowCapability {
   /** Installed and recorded: run the hook, report, settle. */
   private async afterInstall(installed: InstalledFile, desired: FileDesired): Promise<void> {
     this.logger.info('installed', { path: installed.path, hash: installed.hash, size: installed.size });
-    this.runHook({ path: installed.path, hash: installed.hash, url: desired.url, size: installed.size, property: this.property, thingName: this.options.thingName, ...(desired.versionId ? { versionId: desired.versionId } : {}) });
-    const ok = await this.report(this.asUpdate(this.view?.reported, this.reportedFor(installed, desired.raw)), 'the installed file');
+    this.runHook({ ...installed, property: this.property, thingName: this.options.thingName });
+    const ok = await this.report(asUpdate(this.view?.reported, reportedFor(installed, desired.raw)), 'the installed file');
     if (ok) this.settle({ status: 'in-sync', installed });
     else if (this.options.once) this.settle({ status: 'failed', error: new AgentError('installed, but the shadow did not accept the report', { code: 'REPORT_FAILED', retryable: true }) });
-  }
-
-  /** The file is in place but the state is not: retry writing the state (not the download) with backoff until it works. */
-  private async untilStateWritten(error: StateWriteError, backoff: Backoff, signal: AbortSignal): Promise<void> {
-    for (;;) {
-      await sleep(backoff.next(), signal);
-      try {
-        await this.options.store.set(this.property, error.installed);
-        this.logger.info('state written again', { file: this.options.store.file });
-        return;
-      } catch {
-        // still not writable
-      }
-    }
-  }
-
-  /** Disk full: look at the free space with backoff; download again only once the object may fit. */
-  private async untilSpace(error: DiskFullError, backoff: Backoff, signal: AbortSignal): Promise<void> {
-    for (;;) {
-      await sleep(backoff.next(), signal);
-      const free = await freeBytes(this.options.fs ?? nodeFs, error.path).catch(() => Infinity);
-      if (free >= error.needed) return;
-    }
   }
 
   /** The hook runs beside the agent (not awaited), but counts as work under way until it ends. */
@@ -390,18 +279,15 @@ export class FileSyncCapability implements ShadowCapability {
     const entry: JsonObject = { code: error.code, message: error.message, hash };
     if (final) this.failedEntry = entry;
     await this.reportError(view, entry);
-    if (this.options.events.listenerCount('error') > 0) this.options.events.emit('error', error);
+    const events = this.options.install.events;
+    if (events.listenerCount('error') > 0) events.emit('error', error);
     if (final) this.settle({ status: 'failed', error });
   }
 
-  private async ensureErrorReported(view: PropertyView): Promise<void> {
-    if (this.failedEntry) await this.reportError(view, this.failedEntry);
-  }
-
   /** `reported.<property>.error`, unless the shadow already shows it. */
-  private async reportError(view: PropertyView | undefined, entry: JsonObject): Promise<void> {
+  private async reportError(view: PropertyView | undefined, entry: JsonObject | undefined): Promise<void> {
     const current = isObject(view?.reported) ? view.reported.error : undefined;
-    if (!deepEqual(current, entry)) await this.report({ error: entry }, 'the error');
+    if (entry && !deepEqual(current, entry)) await this.report({ error: entry }, 'the error');
   }
 
   /** Stop: a download under way is abandoned, its partial file kept for resuming after a restart. */

@@ -4,18 +4,13 @@
  * logged. A failing hook changes nothing: the file stays installed and nothing is retried.
  */
 import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import type { Logger } from '../core/logger';
 import { SerialQueue } from '../core/util/serial-queue';
+import type { InstalledFile } from './state-store';
 
-export interface HookContext {
-  path: string;
-  hash: string;
-  url: string;
-  versionId?: string;
-  size: number;
-  property: string;
-  thingName: string;
-}
+/** The file just installed, and for which property of which thing. */
+export type HookContext = Pick<InstalledFile, 'path' | 'hash' | 'url' | 'versionId' | 'size'> & { property: string; thingName: string };
 
 /** The variables a hook sees (besides the agent's own environment). */
 export function hookEnvironment(ctx: HookContext): Record<string, string> {
@@ -52,23 +47,9 @@ export class HookRunner {
     return new Promise((resolve) => {
       const started = Date.now();
       const child = spawn(this.command, { shell: true, env: { ...process.env, ...hookEnvironment(ctx) }, stdio: ['ignore', 'pipe', 'pipe'] });
-      const pipe = (stream: NodeJS.ReadableStream, name: string) => {
-        let buf = '';
-        stream.setEncoding('utf8');
-        stream.on('data', (d: string) => {
-          buf += d;
-          let i: number;
-          while ((i = buf.indexOf('\n')) >= 0) {
-            this.logger.info('on-update output', { stream: name, line: buf.slice(0, i) });
-            buf = buf.slice(i + 1);
-          }
-        });
-        stream.on('end', () => {
-          if (buf) this.logger.info('on-update output', { stream: name, line: buf });
-        });
-      };
-      pipe(child.stdout, 'stdout');
-      pipe(child.stderr, 'stderr');
+      for (const [stream, name] of [[child.stdout, 'stdout'], [child.stderr, 'stderr']] as const) {
+        createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => this.logger.info('on-update output', { stream: name, line }));
+      }
       child.on('error', (err) => {
         this.logger.error('on-update command could not start', { command: this.command, err });
         resolve(-1);

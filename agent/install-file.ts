@@ -1,18 +1,29 @@
 /**
  * One install of a file named by a desired value: check its signed release (with trusted keys),
- * download with resume, verify the SHA-256, atomic rename into place, record it in the state
- * store, and announce it. Shared by the shadow path (file-sync.ts, which adds retries and
- * reporting around it) and the job runner, so both refuse the same releases.
+ * download, verify, install, record it in the state store and announce it. Shared by the shadow
+ * path (file-sync.ts) and the job runner, so both refuse the same releases and retry the same failures.
  */
 import type { EventEmitter } from 'node:events';
 import type { AgentFs } from './agent-fs';
 import type { FileDesired } from './desired';
 import { downloadObject } from './download';
-import type { OpenedSource } from './file-sync';
+import type { ObjectSource } from './s3-source';
 import type { InstalledFile, StateStore } from './state-store';
-import { checkRelease, type TrustedKey } from '../core/release/trust';
+import type { Json, JsonObject } from '../core/shadow/json';
+import { checkRelease, REFUSAL_CODES, type TrustedKey } from '../core/release/trust';
 import type { ReleaseManifest } from '../core/release/manifest';
 import { AgentError, StateWriteError } from './errors';
+
+/** Writes `reported.<property>` (the shadow session). */
+export interface Reporter {
+  report(property: string, value: Json): Promise<void>;
+}
+
+/** An object source with current credentials, opened per attempt. */
+export interface OpenedSource {
+  source: ObjectSource;
+  close(): void;
+}
 
 export interface InstallDeps {
   property: string;
@@ -30,12 +41,8 @@ export interface InstallDeps {
   onAccessDenied?: () => void;
 }
 
-/**
- * The signed release the value carries, checked before any byte is fetched; undefined without
- * trusted keys. A refusal is an AgentError with the refusal's code, not retryable: the same value
- * is refused again until desired changes.
- */
-export function trustedRelease(deps: InstallDeps, desired: FileDesired, path: string): ReleaseManifest | undefined {
+/** The signed release the value carries, checked before any byte is fetched (undefined without trusted keys). */
+function trustedRelease(deps: InstallDeps, desired: FileDesired, path: string): ReleaseManifest | undefined {
   if (!deps.trusted || deps.trusted.length === 0) return undefined;
   const decision = checkRelease(desired, deps.trusted, deps.store.release(path), deps.clock());
   if (!decision.ok) throw new AgentError(`refused: ${decision.message}`, { code: decision.code, retryable: false });
@@ -46,20 +53,11 @@ export async function installFile(deps: InstallDeps, desired: FileDesired, path:
   const manifest = trustedRelease(deps, desired, path);
   const opened = await deps.openSource();
   try {
-    const result = await downloadObject(opened.source, {
-      bucket: desired.bucket,
-      key: desired.key,
-      hash: desired.hash,
-      // A signed release bounds the download: not one byte past the signed size is taken.
-      maxSize: manifest ? Math.min(deps.maxSize, manifest.size) : deps.maxSize,
-      finalPath: path,
-      signal,
-      ...(deps.idleTimeoutMs !== undefined ? { idleTimeoutMs: deps.idleTimeoutMs } : {}),
-      ...(deps.fs ? { fs: deps.fs } : {}),
-      ...(desired.versionId ? { versionId: desired.versionId } : {}),
-      ...(desired.size !== undefined ? { size: desired.size } : {}),
-      ...(onProgress ? { onProgress } : {}),
-    }).catch((err: unknown) => {
+    const { bucket, key, hash, versionId, size } = desired;
+    // A signed release bounds the download: not one byte past the signed size is taken.
+    const maxSize = manifest ? Math.min(deps.maxSize, manifest.size) : deps.maxSize;
+    const request = { bucket, key, hash, versionId, size, maxSize, finalPath: path, signal, onProgress, idleTimeoutMs: deps.idleTimeoutMs, fs: deps.fs };
+    const result = await downloadObject(opened.source, request).catch((err: unknown) => {
       if (err instanceof AgentError && err.code === 'S3_ACCESS_DENIED') deps.onAccessDenied?.();
       throw err;
     });
@@ -84,4 +82,25 @@ export async function installFile(deps: InstallDeps, desired: FileDesired, path:
   } finally {
     opened.close();
   }
+}
+
+/** Failures the desired value itself causes: reported once, then the agent waits for a new value. */
+const PERMANENT: ReadonlySet<string> = new Set(['INVALID_DESIRED', 'UNSAFE_KEY', 'OBJECT_TOO_LARGE', 'FILE_NAME_TOO_LONG', ...REFUSAL_CODES]);
+
+/**
+ * A version that is gone (404, or a delete marker) never comes back, so a value naming one fails
+ * for good; a key without a version may be uploaded again, so that is retried.
+ */
+export function isPermanent(error: AgentError, desired: FileDesired): boolean {
+  return PERMANENT.has(error.code) || (error.code === 'S3_OBJECT_MISSING' && desired.versionId !== undefined);
+}
+
+export function toAgentError(err: unknown): AgentError {
+  if (err instanceof AgentError) return err;
+  return new AgentError((err as Error)?.message ?? String(err), { code: 'UNEXPECTED', retryable: true, cause: err });
+}
+
+/** What `reported.<property>` says for an installed file satisfying `desired`. */
+export function reportedFor(installed: InstalledFile, desired: JsonObject): JsonObject {
+  return { ...desired, installedAt: installed.installedAt, path: installed.path };
 }

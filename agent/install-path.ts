@@ -1,7 +1,6 @@
 /**
- * Where an object is installed: `<dest>/<base name of the key>`. Pure (no fs): the key comes from
- * the cloud, so anything that could name a file outside `dest`, hide control characters in a
- * name, or collide with the agent's own working files is refused with a typed error.
+ * Where an object is installed: `<dest>/<base name of the key>`. Pure. The key comes from the
+ * cloud: a name outside `dest`, with control characters, or like the agent's own work files is refused.
  */
 import { join, resolve } from 'node:path';
 import { unsafeKeyReason } from '../core/s3/settings';
@@ -13,10 +12,7 @@ export const WORK_FILE_PREFIX = '.shadowplug-';
 /** The largest file name most file systems accept (bytes). */
 const MAX_NAME_BYTES = 255;
 
-/**
- * Why no device installs `key`, or undefined when it can: the one rule, also used to refuse such
- * keys before they are uploaded (`sandbox upload`, the dashboard).
- */
+/** Why no device installs `key`, or undefined: the one rule, also applied before an upload (`sandbox upload`, the dashboard). */
 export function installNameRefusal(key: string): string | undefined {
   if (key.length === 0) return 'the key is empty';
   const reason = unsafeKeyReason(key);
@@ -45,7 +41,7 @@ export function installPath(dest: string, key: string): string {
   const name = installFileName(key);
   const root = resolve(dest);
   const path = join(root, name);
-  // Belt and braces: the checks above already make this impossible.
+  // Belt and braces: the checks above already rule this out.
   if (resolve(path, '..') !== root) throw unsafeKey(key, 'it resolves outside the destination directory');
   return path;
 }

@@ -3,10 +3,8 @@
  * restart never runs a job twice: the job under way (and whether its on-update hook was started),
  * and the outcome of each finished job (kept until IoT has it, then for the last few jobs).
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { installError } from './errors';
-import { writeFileAtomic } from './fs-atomic';
+import { readStateFile, writeStateFile } from './fs-atomic';
 
 export interface JobOutcome {
   status: 'SUCCEEDED' | 'FAILED';
@@ -36,25 +34,8 @@ export class JobJournal {
 
   static async open(stateDir: string): Promise<JobJournal> {
     const file = join(stateDir, 'jobs.json');
-    let text: string | undefined;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw installError(`cannot read ${file}: ${(err as Error).message}`, err, false);
-    }
-    if (text === undefined) return new JobJournal(file, { format: 1, outcomes: [] });
-    try {
-      const parsed = JSON.parse(text) as JournalFile;
-      if (parsed.format !== 1 || !Array.isArray(parsed.outcomes)) throw new Error('unknown format');
-      return new JobJournal(file, parsed);
-    } catch (err) {
-      throw installError(`job journal ${file} is corrupt (${(err as Error).message}); move it away to start afresh`, err, false);
-    }
-  }
-
-  /** The job that was under way when the agent stopped, if any. */
-  get current(): string | undefined {
-    return this.state.current;
+    const parsed = await readStateFile<JournalFile>(file, 'job journal', (p) => Array.isArray(p.outcomes));
+    return new JobJournal(file, parsed ?? { format: 1, outcomes: [] });
   }
 
   outcome(jobId: string): JobOutcome | undefined {
@@ -81,11 +62,7 @@ export class JobJournal {
   }
 
   private async write(next: JournalFile): Promise<void> {
-    try {
-      await writeFileAtomic(this.file, JSON.stringify(next, null, 2) + '\n');
-    } catch (err) {
-      throw installError(`cannot write ${this.file}: ${(err as Error).message}`, err);
-    }
+    await writeStateFile(this.file, next);
     this.state = next;
   }
 }

@@ -1,16 +1,12 @@
 /**
- * Roll-out mode: the agent takes file deliveries as IoT Jobs. Over the shadow session's own
- * connection (its thing's job topics only) it asks `start-next`, installs the job document's file
- * exactly as a shadow delivery (install-file.ts: download, verify, atomic rename, state store),
- * runs the `--on-update` hook and waits for it, and updates the execution: IN_PROGRESS with
- * progress, SUCCEEDED, or FAILED with the error code `reported.<property>.error` would carry
- * (HOOK_FAILED when the hook exits non-zero; HOOK_INTERRUPTED when the agent stopped while the hook
- * ran, which is reported after the restart, never run again). The outcome also goes into the shadow:
- * `reported.<property>` names the installed file, `reported.job` the job's result.
- *
- * The journal (job-journal.ts) is written before every step that cannot be repeated, so after a
- * restart a job whose outcome is known is reported again, never run again; one cut off mid-way
- * resumes (the partial download is kept).
+ * Roll-out mode: file deliveries as IoT Jobs on the thing's own job topics, over the shadow
+ * session's connection. `start-next`, install as a shadow delivery would (install-file.ts), run the
+ * `--on-update` hook and wait for it, then update the execution: IN_PROGRESS with progress,
+ * SUCCEEDED, or FAILED with the code `reported.<property>.error` would carry (HOOK_FAILED: the
+ * hook exited non-zero; HOOK_INTERRUPTED: the agent stopped while it ran, never run again). The
+ * outcome also goes into `reported.<property>` and `reported.job`. The journal is written before
+ * every step that cannot be repeated: after a restart a known outcome is reported again, never
+ * run again, and a job cut off mid-way resumes.
  */
 import { silentLogger, type Logger } from '../core/logger';
 import { parseJobDocument } from '../core/jobs/job-document';
@@ -19,24 +15,19 @@ import { isObject, type JsonObject } from '../core/shadow/json';
 import { Backoff, sleep } from './backoff';
 import { parseFileDesired, type FileDesired } from './desired';
 import { CancelledError } from './errors';
-import { isPermanent, toAgentError, type Reporter } from './file-sync';
 import type { HookRunner } from './hook';
-import { installFile, type InstallDeps } from './install-file';
+import { installFile, isPermanent, reportedFor, toAgentError, type InstallDeps, type Reporter } from './install-file';
 import { installPath } from './install-path';
 import type { JobJournal, JobOutcome } from './job-journal';
 import { readMessage, type ShadowListener } from './shadow-capability';
-
-export interface JobLink {
-  /** Publish on the session's connection; false when offline (the runner asks again on reconnect). */
-  publish(topic: string, body: string): boolean;
-}
 
 export interface JobRunnerOptions {
   thingName: string;
   dest: string;
   install: InstallDeps;
   journal: JobJournal;
-  link: JobLink;
+  /** Publish on the session's connection; false when offline (the runner asks again on reconnect). */
+  link: { publish(topic: string, body: string): boolean };
   reporter: Reporter;
   hook?: HookRunner;
   logger?: Logger;
@@ -138,12 +129,9 @@ export class JobRunner implements ShadowListener {
         });
         const hook = this.options.hook;
         if (hook) await this.options.journal.startHook(jobId, installed.hash);
-        const exit = hook
-          ? await hook.run({ path, hash: installed.hash, url: desired.url, size: installed.size, property: this.options.install.property, thingName: this.options.thingName, ...(desired.versionId ? { versionId: desired.versionId } : {}) })
-          : 0;
+        const exit = hook ? await hook.run({ ...installed, property: this.options.install.property, thingName: this.options.thingName }) : 0;
         if (exit !== 0) return failed('HOOK_FAILED', `the on-update hook exited with ${exit}; the file stays installed`, desired.hash);
-        const reported = { ...desired.raw, installedAt: installed.installedAt, path };
-        await this.options.reporter.report(this.options.install.property, reported).catch((err: unknown) => this.logger.warn('could not report the installed file yet', { err }));
+        await this.options.reporter.report(this.options.install.property, reportedFor(installed, desired.raw)).catch((err: unknown) => this.logger.warn('could not report the installed file yet', { err }));
         return { status: 'SUCCEEDED', statusDetails: { hash: installed.hash, path } };
       } catch (err) {
         if (err instanceof CancelledError || signal.aborted) return undefined;

@@ -1,15 +1,16 @@
 /**
- * The agent's options from command-line flags and an optional JSON config file, validated through
- * the agent's settings table (core/settings/agent.ts). Flags are kebab-case; the seed program's
+ * The agent's options: their type in code, and their values from command-line flags and an
+ * optional JSON config file, validated through the agent's settings table (core/settings/agent.ts). Flags are kebab-case; the seed program's
  * snake_case spellings are accepted as hidden aliases. Light on purpose (no SDK, no MQTT): the
  * CLI imports it to build `--help`.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { AGENT_SETTINGS, type AgentSettingName } from '../core/settings/agent';
-import { attempt, coerceValue, envName, settingsOf } from '../core/settings/schema';
-import type { LogLevel } from '../core/logger';
-import type { AgentOptions } from './agent';
+import { attempt, coerceValue, envName, settingsOf, type Codec } from '../core/settings/schema';
+import type { Logger, LogLevel } from '../core/logger';
+import type { AgentFs } from './agent-fs';
+import type { Timers } from './plug-relay';
 import { AgentConfigError } from './errors';
 import { refuseReadableByOthers, resolveTplinkCredentials } from './tplink-credentials';
 import type { Credentials } from '../core/tplink/klap-crypto';
@@ -19,7 +20,40 @@ export type OptionName = AgentSettingName;
 
 /** The settings an agent takes in code that have a default or may be left out. */
 const OPTIONAL_SETTINGS = ['port', 'caFile', 'clientId', 'credentialEndpoint', 'shadowProperty', 'shadowName', 'region', 's3Endpoint', 'onUpdate', 'stateDir', 'maxSize', 'plugs', 'plugPollMs', 'maxRequestAgeMs', 'jobs', 'trustedKey'] as const;
-export type OptionalSetting = (typeof OPTIONAL_SETTINGS)[number];
+type OptionalSetting = (typeof OPTIONAL_SETTINGS)[number];
+
+type SettingValue<K extends AgentSettingName> = (typeof AGENT_SETTINGS)[K] extends Codec<infer T> ? T : never;
+
+/**
+ * The agent's options in code: the settings' values as core/settings/agent.ts declares them
+ * (`endpoint` is its host; its port is `port`), and tuning that has no flag.
+ */
+export type AgentOptions = { [K in 'cert' | 'key' | 'thingName' | 'dest']: SettingValue<K> } & { [K in OptionalSetting]?: SettingValue<K> } & {
+  endpoint: string;
+  logger?: Logger;
+  /** Epoch ms; default Date.now (credentials expiry, installedAt). */
+  clock?: () => number;
+  /** Download retry backoff (default 2 s doubling to 5 min). */
+  retry?: { initialMs: number; maxMs: number };
+  /** MQTT reconnect backoff (default 1 s doubling to 60 s). */
+  reconnect?: { initialMs: number; maxMs: number };
+  /** Shadow request timeout (default 10 s). */
+  requestTimeoutMs?: number;
+  credentialsRefreshMarginMs?: number;
+  progressIntervalMs?: number;
+  /** A download connection silent this long counts as cut and is resumed (default 60 s). */
+  downloadIdleTimeoutMs?: number;
+  /** Plug connect/request timeouts (the TP-Link client's defaults otherwise). */
+  plugTimeouts?: { connectTimeoutMs?: number; requestTimeoutMs?: number };
+  /** The TP-Link account for KLAP and AES plugs (never logged; the default credentials are tried after it). */
+  tplinkCredentials?: Credentials;
+  /** Poll scheduling, replaceable in tests. */
+  timers?: Timers;
+  /** Job download retries (default 5 attempts, 2 s doubling). */
+  jobRetry?: { initialMs: number; maxMs: number; attempts: number };
+  /** The file system for downloads and state (default node:fs/promises; tests make it fail). */
+  fs?: AgentFs;
+};
 
 const helpDefault = (text: string | undefined): string => (text === undefined || text === 'required' ? '' : ` (default ${text.replace(/`/g, '')})`);
 
@@ -69,11 +103,6 @@ export function checkAgentOptions(o: AgentOptions): Checked {
   const names = ['endpoint', 'port', 'thingName', 'shadowProperty', 'shadowName', 'maxSize', 'dest', 'plugPollMs', 'maxRequestAgeMs'] as const;
   for (const name of names) if (o[name] !== undefined) read(name, o[name]);
   return { ...o, port: o.port ?? AGENT_SETTINGS.port.default, shadowProperty: o.shadowProperty ?? AGENT_SETTINGS.shadowProperty.default, maxSize: o.maxSize ?? AGENT_SETTINGS.maxSize.default };
-}
-
-/** `1048576`, `500MiB`, `2GB`, `1.5g` → bytes. */
-export function parseSize(value: unknown): number {
-  return read('maxSize', value);
 }
 
 /** Read a JSON config file into option values, paths resolved against the file's directory. */

@@ -1,11 +1,10 @@
 /**
  * The partial file of an interrupted download and its sidecar (bucket, key, version, wanted hash,
- * ETag, size), kept in the destination directory (same file system, so the final rename is atomic).
- *
- * Their names do not contain the object's file name, only 16 hex digits of its SHA-256: a file
- * name may be up to 255 bytes, and a work file named after it would pass the file system's limit.
+ * ETag, size), in the destination directory (so the final rename is atomic). Named by 16 hex digits
+ * of the file name's SHA-256, not the name itself: that may already be at the file system's limit.
  */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { removeIfExists, writeFileAtomic } from './fs-atomic';
@@ -16,10 +15,9 @@ export interface PartialMeta extends PartialTarget {
   size?: number;
 }
 
+/** The bytes received so far, and the sidecar saying which object they belong to. */
 export interface PartialFiles {
-  /** The bytes received so far. */
   part: string;
-  /** The sidecar saying which object they belong to. */
   meta: string;
 }
 
@@ -75,12 +73,9 @@ export async function readPartialMeta(path: string): Promise<PartialMeta | undef
 }
 
 /**
- * Not fsynced (two fsyncs fewer per download; with 1,000 agents in one sandbox they queued on the
- * same thread pool as every other file operation): the sidecar only lets a later attempt resume,
- * and neither it nor the partial file (written without fsync) needs to survive a power loss. Lost
- * or damaged (unreadable JSON), the download starts over; if it survives but the partial's bytes
- * did not, the resumed bytes are re-hashed and the whole file is checked against the desired
- * SHA-256 before anything is installed, so a mismatch discards the partial and starts over.
+ * Not fsynced (with 1,000 agents in one sandbox the fsyncs queued on the shared thread pool): a lost
+ * or damaged sidecar only means starting over, and resumed bytes are re-hashed and the whole file
+ * checked against the desired SHA-256 before anything is installed.
  */
 export async function writePartialMeta(path: string, meta: PartialMeta): Promise<void> {
   await writeFileAtomic(path, JSON.stringify(meta), undefined, { durable: false });
@@ -88,4 +83,14 @@ export async function writePartialMeta(path: string, meta: PartialMeta): Promise
 
 export function sameTarget(meta: PartialMeta | undefined, target: PartialTarget): meta is PartialMeta {
   return !!meta && meta.bucket === target.bucket && meta.key === target.key && meta.hash === target.hash && (meta.versionId ?? '') === (target.versionId ?? '');
+}
+
+/** Feed a partial file being resumed into `hash` (node's Hash cannot be saved, so a resume re-hashes); resolves with its size. */
+export async function hashFile(hash: Hash, path: string, signal?: AbortSignal): Promise<number> {
+  let bytes = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20, signal })) {
+    hash.update(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
+  }
+  return bytes;
 }

@@ -6,7 +6,8 @@
  * (core/tplink/connect.ts), which then replaces it here.
  */
 import { readFile } from 'node:fs/promises';
-import { DetectionCache, PROTOCOL_FAMILIES, TRANSPORT_KINDS, type ConnectionKind } from '../core/tplink/connect';
+import { PROTOCOL_FAMILIES, TRANSPORT_KINDS } from '../core/tplink/address';
+import { DetectionCache, type ConnectionKind } from '../core/tplink/connect';
 import { silentLogger, type Logger } from '../core/logger';
 import { writeFileAtomic } from './fs-atomic';
 import { SerialQueue } from '../core/util/serial-queue';

@@ -1,15 +1,10 @@
 /**
- * The agent's plug capability: for each plug this hub drives, its named shadow `plug-<id>` on the
- * hub's own thing, served over the agent's MQTT connection (`ShadowSession.attach`).
- *
- * A fresh `desired.power` is applied over the LAN and answered with `reported.lastRequest`; a
- * request older than the click age limit is reported `expired` and never applied; a desired value
- * outside the contract is reported `failed` once and not retried. Every plug is polled (default
- * every 10 s) so a press on the plug itself shows in `reported`; an unreachable plug is reported
- * `online: false` with the typed error and comes back by itself at a later poll. Plugs are served
- * independently: one failing never holds up another (each has its own queue and connection).
- * Any kind of plug (XOR, KLAP, AES; IOT, SMART) is reached through the TP-Link client's detection
- * (see relayed-plug.ts), with the TP-Link account from the agent's settings.
+ * The plug relay: for each plug this hub drives, its named shadow `plug-<id>` on the hub's thing,
+ * served over the agent's MQTT connection. A fresh `desired.power` is applied over the LAN and
+ * answered in `reported.lastRequest`; a request older than the click age limit is `expired`, never
+ * applied; one outside the contract `failed`, once. Every plug is polled so a press on the plug
+ * shows in `reported`; an unreachable plug is `online: false` until a later poll reaches it. Each
+ * plug has its own queue and connection, so one failing never holds up another.
  */
 import { errorMessage, ShadowplugError } from '../core/errors';
 import { silentLogger, type Logger } from '../core/logger';
@@ -33,7 +28,7 @@ import { SerialQueue } from '../core/util/serial-queue';
 import { DEFAULT_MAX_REQUEST_AGE_MS, DEFAULT_PLUG_POLL_MS } from '../core/settings/agent';
 
 /** At most this many poll intervals skipped after wrong credentials (about 5 minutes at the default 10 s). */
-export const AUTH_BACKOFF_MAX_POLLS = 32;
+const AUTH_BACKOFF_MAX_POLLS = 32;
 
 /** What the relay needs of the agent's session. */
 export interface ShadowLink {
@@ -63,6 +58,8 @@ export interface PlugRelayOptions {
   timers?: Timers;
   plugClient?: PlugClientOptions;
   logger?: Logger;
+  /** Told of every answer, poll and outage (the agent's `plug` event). */
+  onEvent?: (e: PlugEvent) => void;
 }
 
 export interface PlugEvent {
@@ -255,7 +252,6 @@ export class PlugRelay {
   private readonly channels: PlugChannel[];
   private readonly sessions: SessionCache;
   private poller: { cancel(): void } | undefined;
-  private readonly listeners: ((e: PlugEvent) => void)[] = [];
 
   constructor(private readonly options: PlugRelayOptions) {
     const logger = (options.logger ?? silentLogger).child({ component: 'plug-relay' });
@@ -265,7 +261,7 @@ export class PlugRelay {
       maxRequestAgeMs: options.maxRequestAgeMs ?? DEFAULT_MAX_REQUEST_AGE_MS,
       clock: options.clock ?? Date.now,
       logger,
-      onEvent: (e: PlugEvent) => this.listeners.forEach((l) => l(e)),
+      onEvent: options.onEvent ?? (() => undefined),
     };
     // KLAP/AES sessions live as long as the relay (a poll reuses the last one: two round trips).
     this.sessions = options.plugClient?.sessions ?? new SessionCache();
@@ -274,17 +270,11 @@ export class PlugRelay {
     for (const c of this.channels) options.link.attach(c);
   }
 
-  onEvent(listener: (e: PlugEvent) => void): void {
-    this.listeners.push(listener);
-  }
-
   /** Poll every interval (and at every connect, see PlugChannel.onConnected). */
   start(): void {
-    this.poller = (this.options.timers ?? realTimers).every(this.options.pollIntervalMs ?? DEFAULT_PLUG_POLL_MS, () => this.pollAll());
-  }
-
-  pollAll(): void {
-    for (const c of this.channels) c.poll();
+    this.poller = (this.options.timers ?? realTimers).every(this.options.pollIntervalMs ?? DEFAULT_PLUG_POLL_MS, () => {
+      for (const c of this.channels) c.poll();
+    });
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,6 @@
 /**
  * Download progress for people: a one-line bar on a terminal, a log line every 10 % otherwise.
- * Only downloads of at least `minBytes` (default 1 MiB) are shown. Attached by the CLI, never by
+ * Only downloads of at least 1 MiB are shown. Attached by the CLI, never by
  * `startAgent` (the sandbox runs many agents in one process and routes events itself).
  */
 import type { EventEmitter } from 'node:events';
@@ -11,7 +11,6 @@ export interface ProgressOptions {
   tty: boolean;
   write: (text: string) => void;
   logger: Logger;
-  minBytes?: number;
   /** Terminal width for the bar (default 80). */
   columns?: number;
   now?: () => number;
@@ -31,13 +30,12 @@ export function renderBar(bytes: number, total: number, elapsedMs: number, colum
 }
 
 export function attachProgress(events: EventEmitter, options: ProgressOptions): () => void {
-  const minBytes = options.minBytes ?? MiB;
   const now = options.now ?? Date.now;
   let current: { url: string; started: number; lastDraw: number; lastDecile: number } | undefined;
   let drawn = false;
 
   const onProgress = (p: { url: string; bytes: number; total?: number }) => {
-    if (p.total === undefined || p.total < minBytes) return;
+    if (p.total === undefined || p.total < MiB) return;
     if (!current || current.url !== p.url) current = { url: p.url, started: now(), lastDraw: 0, lastDecile: -1 };
     if (options.tty) {
       if (now() - current.lastDraw < 100 && p.bytes !== p.total) return;

@@ -7,11 +7,8 @@
 import { DEFAULT_PORT, type PlugAddress } from '../core/tplink/address';
 import { selectChild } from '../core/tplink/commands';
 import { detectionCache, detectionKey, withPlug, type ConnectOptions, type DetectionCache } from '../core/tplink/connect';
-import type { Credentials } from '../core/tplink/klap-crypto';
 import { readMeter, readStripMeter, type MeterReading, type MeterResult, type MeterSource } from '../core/tplink/meter';
 import type { PlugDevice, PlugStatus } from '../core/tplink/plug';
-import type { SessionCache } from '../core/tplink/session-transport';
-import type { SocketFactory } from '../core/tplink/xor-transport';
 import { silentLogger, type Logger } from '../core/logger';
 import type { PlugPower } from '../core/plug-relay/contract';
 import type { PlugConfig } from '../core/plug-relay/config';
@@ -23,21 +20,8 @@ export interface PlugReading {
   energy?: MeterReading;
 }
 
-export interface PlugClientOptions {
-  connectTimeoutMs?: number;
-  requestTimeoutMs?: number;
-  /** How XOR connections are opened (tests count them with it). */
-  socketFactory?: SocketFactory;
-  /** The TP-Link account, for KLAP and AES plugs (the default credentials are tried after it). */
-  credentials?: Credentials;
-  /** Where detected kinds are remembered (the agent's state dir); default: this process only. */
-  detection?: DetectionCache;
-  /** KLAP/AES sessions and keep-alive connections (the relay's own, closed with it). */
-  sessions?: SessionCache;
-  /** KLAP/AES clock (session expiry, how long a device blocks logins); default Date.now. */
-  now?: () => number;
-  logger?: Logger;
-}
+/** How plugs are reached: timeouts, the TP-Link account, where detected kinds and KLAP/AES sessions are kept (see ConnectOptions). */
+export type PlugClientOptions = Pick<ConnectOptions, 'connectTimeoutMs' | 'requestTimeoutMs' | 'socketFactory' | 'credentials' | 'detection' | 'sessions' | 'now' | 'logger'>;
 
 export class RelayedPlug {
   private readonly address: PlugAddress;
@@ -58,18 +42,7 @@ export class RelayedPlug {
     this.key = detectionKey(this.address);
     this.detection = options.detection ?? detectionCache;
     this.log = (options.logger ?? silentLogger).child({ plugId: config.id });
-    this.connect = {
-      connectTimeoutMs: options.connectTimeoutMs,
-      requestTimeoutMs: options.requestTimeoutMs,
-      socketFactory: options.socketFactory,
-      credentials: options.credentials,
-      detection: this.detection,
-      sessions: options.sessions,
-      now: options.now,
-      logger: options.logger,
-      protocol: config.protocol,
-      family: config.family,
-    };
+    this.connect = { ...options, detection: this.detection, protocol: config.protocol, family: config.family };
   }
 
   async read(): Promise<PlugReading> {

@@ -8,7 +8,7 @@
  * SDK, about as much as hashing the megabyte.
  */
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import type { OpenedSource } from './file-sync';
+import type { OpenedSource } from './install-file';
 import { s3ObjectSource, type AwsCredentials } from './s3-source';
 
 interface Entry {

@@ -1,7 +1,6 @@
 /**
- * What the shadow session serves, apart from the session itself: a capability follows one
- * property of the thing's shadow (file sync, agent info); a listener serves other shadows or
- * topics over the same connection (plug shadows, jobs). Pure.
+ * What the shadow session serves: a capability follows one property of the thing's shadow; a
+ * listener serves other shadows or topics over the same connection (plug shadows, jobs). Pure.
  */
 import type { Logger } from '../core/logger';
 import { parseObject, type Json, type JsonObject } from '../core/shadow/json';
@@ -30,10 +29,7 @@ export interface ShadowCapability {
   onShadow(view: PropertyView): void;
 }
 
-/**
- * Other shadows of the same thing served over this session's connection (the plug shadows): the
- * policy lets a device connect once, as its thing, so they share the client and its reconnects.
- */
+/** Other topics served over this session's connection: the policy lets a device connect once, as its thing. */
 export interface ShadowListener {
   /** Topics to subscribe on every connect, together with the session's own. */
   readonly topics: readonly string[];

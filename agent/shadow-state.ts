@@ -1,11 +1,9 @@
 /**
- * The agent's copy of its shadow document, and how deltas and accepted updates move it forward.
- * Pure: no MQTT here, so the rules can be tested leaf by leaf.
- *
- * The shadow service sends a delta with only the leaves where desired differs from reported,
- * so a delta alone is often not the whole desired value (an upload of a new version of the same
- * key changes `hash` and `versionId` but not `url`). `mergeDelta` rebuilds the whole value from
- * the last known desired value and says when it cannot be sure; the session then re-`get`s.
+ * The agent's copy of its shadow document, how deltas and accepted updates move it forward, and
+ * how a reported value is replaced. Pure. A delta holds only the leaves where desired differs from
+ * reported (a new version of the same key changes `hash` and `versionId`, not `url`): `mergeDelta`
+ * rebuilds the whole value from the last known one and says when it cannot be sure; the session
+ * then re-`get`s.
  */
 import { deepEqual, hasOwn, isObject, mergeSection, own, put, type Json, type JsonObject } from '../core/shadow/json';
 
@@ -25,6 +23,13 @@ export function applyUpdate(mirror: ShadowMirror, state: unknown, version: numbe
     return isObject(patch) ? mergeSection(mirror[name], patch) : mirror[name];
   };
   return { version, desired: section('desired'), reported: section('reported') };
+}
+
+/** `next` as an update of `current`: keys that must disappear are sent as null. */
+export function asUpdate(current: Json | undefined, next: JsonObject): JsonObject {
+  const out: JsonObject = { ...next };
+  if (isObject(current)) for (const k of Object.keys(current)) if (!hasOwn(next, k)) put(out, k, null);
+  return out;
 }
 
 /** The mirror from a `get/accepted` document. */

@@ -3,11 +3,11 @@
  * (written atomically). A restart reads it to know it need not download again; the file at
  * `path` is checked to still have `size` bytes before it is trusted.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SerialQueue } from '../core/util/serial-queue';
 import { installError } from './errors';
-import { writeFileAtomic } from './fs-atomic';
+import { readStateFile, writeStateFile } from './fs-atomic';
 import { nodeFs, type AgentFs } from './agent-fs';
 import type { JsonObject } from '../core/shadow/json';
 
@@ -61,23 +61,8 @@ export class StateStore {
     } catch (err) {
       throw installError(`cannot create state directory ${dir}: ${(err as Error).message}`, err, false);
     }
-    let text: string | undefined;
-    try {
-      text = await readFile(store.file, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-        throw installError(`cannot read ${store.file}: ${(err as Error).message}`, err, false);
-      }
-    }
-    if (text !== undefined) {
-      try {
-        const parsed = JSON.parse(text) as StateFile;
-        if (parsed.format !== 1 || typeof parsed.properties !== 'object' || parsed.properties === null) throw new Error('unknown format');
-        store.state = parsed;
-      } catch (err) {
-        throw installError(`state file ${store.file} is corrupt (${(err as Error).message}); move it away to start afresh`, err, false);
-      }
-    }
+    const valid = (parsed: StateFile) => typeof parsed.properties === 'object' && parsed.properties !== null;
+    store.state = (await readStateFile(store.file, 'state file', valid)) ?? store.state;
     return store;
   }
 
@@ -93,7 +78,7 @@ export class StateStore {
   }
 
   async set(property: string, installed: InstalledFile | undefined): Promise<void> {
-    const run = this.writing.run(async () => {
+    await this.writing.run(async () => {
       const next: StateFile = { format: 1, properties: { ...this.state.properties }, ...(this.state.releases ? { releases: { ...this.state.releases } } : {}) };
       if (installed?.release !== undefined) {
         const mark = next.releases?.[installed.path];
@@ -101,13 +86,8 @@ export class StateStore {
       }
       if (installed) Object.defineProperty(next.properties, property, { value: installed, enumerable: true, writable: true, configurable: true });
       else delete next.properties[property];
-      await writeFileAtomic(this.file, JSON.stringify(next, null, 2) + '\n', this.fs);
+      await writeStateFile(this.file, next, this.fs);
       this.state = next;
     });
-    try {
-      await run;
-    } catch (err) {
-      throw installError(`cannot write ${this.file}: ${(err as Error).message}`, err);
-    }
   }
 }

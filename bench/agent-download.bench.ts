@@ -1,18 +1,13 @@
 /**
  * `npm run bench -- agent-download`: the device agent's download of a 1 GiB object from the local
- * S3 server (SHA-256 while writing, fsync, verify, rename) against a plain download of the same
- * object (GetObject piped to a file: no hash, no fsync), interleaved, best of BENCH_ROUNDS (3).
- * Targets: agent time ≤ 1.15 × plain; peak RSS ≤ 128 MB.
+ * S3 server (SHA-256 while writing, fsync, verify, rename) against a plain GetObject piped to a
+ * file, interleaved, best of BENCH_ROUNDS (3). Targets: agent time ≤ 1.15 × plain; peak RSS ≤ 128 MB.
  *
- * Three processes, so each number is its own: the S3 server (this file with `serve`, under tsx),
- * and for every single download a fresh client process (this file bundled by esbuild into plain
- * JavaScript, as a deployed device runs it, with `client`), whose peak RSS is its own high-water
- * mark (VmHWM, see peakRssBytes). A second table
- * repeats it through a 1 Gbit/s link (BENCH_LINK bytes/s; 0 skips it), closer to a device's
- * download from S3 than loopback. Everything binds 127.0.0.1; the big files are removed at the end.
+ * The S3 server runs in its own process (`serve`), and every download in a fresh one (`client`:
+ * this file bundled into plain JavaScript, as a device runs it), so each peak RSS is its own. A
+ * second table repeats it through a 1 Gbit/s link (BENCH_LINK bytes/s; 0 skips it).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -26,7 +21,7 @@ import type * as LocalS3Module from '../sandbox/local-s3';
 import { downloadObject } from '../agent/download';
 import { s3ClientConfig, s3ObjectSource } from '../agent/s3-source';
 import { startThrottleProxy } from './throttle-proxy';
-import { peakRssBytes } from './stats';
+import { closeWhenParentGoes, peakRssBytes, writeRandomFile } from './stats';
 
 const SIZE = Number(process.env.BENCH_SIZE ?? 1024 * 1024 * 1024);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -46,36 +41,22 @@ interface Sample {
   maxRss: number;
 }
 
-/** The server: a local S3 server holding a SIZE-byte object; prints its endpoint and the object's hash. */
+/** A local S3 server holding a SIZE-byte object; prints its endpoint and the object's hash. */
 async function serve(dir: string): Promise<void> {
   const { startLocalS3 } = (await import(LOCAL_S3_MODULE)) as typeof LocalS3Module;
   const s3 = await startLocalS3({ dir: join(dir, 's3'), buckets: [BUCKET] });
   const srcPath = join(dir, 'source.bin');
-  const hasher = createHash('sha256');
-  const out = createWriteStream(srcPath);
-  const block = randomBytes(MiB);
-  for (let n = 0; n * MiB < SIZE; n++) {
-    const chunk = Buffer.from(block.subarray(0, Math.min(MiB, SIZE - n * MiB)));
-    chunk.writeUInt32BE(n, 0);
-    hasher.update(chunk);
-    if (!out.write(chunk)) await once(out, 'drain');
-  }
-  out.end();
-  await once(out, 'finish');
+  const hash = await writeRandomFile(srcPath, SIZE);
   const client = s3.createClient();
   await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: KEY, Body: createReadStream(srcPath), ContentLength: SIZE }));
   client.destroy();
   rmSync(srcPath);
   const link = LINK > 0 ? await startThrottleProxy({ targetHost: s3.host, targetPort: s3.port, bytesPerSecond: LINK }) : undefined;
-  console.log(JSON.stringify({ endpoint: s3.endpoint, linkEndpoint: link ? `http://127.0.0.1:${link.port}` : undefined, hash: hasher.digest('hex') }));
-  const stop = async () => {
+  console.log(JSON.stringify({ endpoint: s3.endpoint, linkEndpoint: link ? `http://127.0.0.1:${link.port}` : undefined, hash }));
+  closeWhenParentGoes(async () => {
     await link?.close();
     await s3.close();
-    process.exit(0);
-  };
-  process.stdin.on('end', () => void stop());
-  process.stdin.resume();
-  process.on('SIGTERM', () => void stop());
+  });
 }
 
 /** One download in a fresh process; prints a Sample as JSON. */

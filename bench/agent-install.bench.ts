@@ -1,24 +1,20 @@
 /**
- * `npm run bench -- agent-install`: the installed agent (dist/shadowplug-agent.mjs copied alone
- * into an empty directory, run with `node`) against running it from a clone through `npx`:
- *
+ * `npm run bench -- agent-install`: the installed agent (dist/shadowplug-agent.mjs alone in an
+ * empty directory, run with `node`) against running it from a clone through `npx`:
  *  - bundle size, target ≤ 1.5 MB;
- *  - start → "mqtt connected" (the sandbox's IoT Core stand-in, mutual TLS), median of RUNS fresh
- *    processes per variant, interleaved; target bundle ≤ 0.35 × the npx path as it was (tsx
- *    compiling the TypeScript at every start: the old launcher, reproduced here);
- *  - peak RSS (VmHWM) of the agent process one second after connecting, and of the whole tree
- *    (npm + sh + node under npx); target bundle ≤ 90 MB.
- *
- * Prints numbers and ratios; it asserts nothing.
+ *  - start → "mqtt connected" (the sandbox's IoT Core stand-in), median of RUNS fresh processes per
+ *    variant, interleaved; target bundle ≤ 0.35 × the old npx path (tsx compiling at every start);
+ *  - peak RSS (VmHWM) of the agent one second after connecting, and of the whole process tree;
+ *    target bundle ≤ 90 MB.
  */
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { agentArgs } from '../sandbox/banner';
 import { startSandbox } from '../sandbox/sandbox';
 import { isGone, processTree } from '../test/helpers/process-tree';
-import { median } from './stats';
+import { median, vmHwmBytes } from './stats';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const ROOT = process.cwd();
@@ -35,15 +31,6 @@ interface Variant {
   command: (args: string[]) => [string, string[]];
   cwd: string;
   samples: Sample[];
-}
-
-function vmHwmMiB(pid: number): number {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : 0;
-  } catch {
-    return 0;
-  }
 }
 
 /** Starts one agent, waits for "mqtt connected", samples RSS, stops the whole tree. */
@@ -65,7 +52,7 @@ async function once(v: Variant, args: string[]): Promise<Sample> {
   });
   await new Promise((r) => setTimeout(r, 1000));
   const tree = processTree(child.pid!);
-  const rss = tree.map(vmHwmMiB);
+  const rss = tree.map((pid) => vmHwmBytes(pid) / MIB);
   // The agent is the last node process of the tree (npm exec → sh → node).
   const agentRssMiB = rss[rss.length - 1]!;
   for (const pid of [...tree].reverse()) if (!isGone(pid)) process.kill(pid, 'SIGTERM');

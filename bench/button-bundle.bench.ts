@@ -1,20 +1,13 @@
 /**
- * `npm run bench -- button-bundle`: the button Lambda's deployed bundle against the obvious
- * handler on tplink-smarthome-api, built the same way in the same run (esbuild as the stack's
- * NodejsFunction: node22, ESM, minified, @aws-sdk/* external).
- *
+ * `npm run bench -- button-bundle`: the button Lambda's bundle against the obvious handler on
+ * tplink-smarthome-api, both built as the stack's NodejsFunction builds (node22, ESM, minified):
  *  - minified size (and gzip) of what a cold start loads before its first click is done, per plug
- *    mode, target ≤ 0.5 × peer for relay (the default) and direct XOR: relay = index.mjs +
- *    button-relay.mjs; direct XOR = index.mjs + button-direct.mjs; direct KLAP/AES = those +
- *    button-protocols.mjs (KLAP/AES/SMART, the Secrets Manager source);
+ *    mode; target ≤ 0.5 × peer for relay (the default) and direct XOR;
  *  - module init time: median over RUNS fresh `node` processes importing the bundle with Lambda's
- *    environment (AWS_LAMBDA_FUNCTION_NAME, configuration, a topic ARN), target ours ≤ peer; the
- *    relay variant's data-plane endpoint is never reached at init (a closed port on 127.0.0.1);
- *  - init + first click against a simulated HS100 on 127.0.0.1 (no topic: nothing leaves the
- *    machine), direct mode only (a relay click needs a hub to answer).
- *
- * Variants run interleaved so drift on the shared machine hits all alike. Prints numbers and
- * ratios; it asserts nothing.
+ *    environment, target ours ≤ peer (the relay's data-plane endpoint is a closed local port);
+ *  - init + first click against a simulated HS100 on 127.0.0.1, direct mode only (a relay click
+ *    needs a hub to answer).
+ * Variants run interleaved so drift on the shared machine hits all alike.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';

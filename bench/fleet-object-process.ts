@@ -1,8 +1,7 @@
 /**
- * The object function alone in this process, for its peak RSS: one upload of a 1 KB object (moto's
- * S3) to a thing group of the parent's sandbox control plane, batches sent to moto's SQS. Sends
- * {rssMb, baseRssMb, batches, ms} to the parent: this process's own peak (VmHWM, see peakRssBytes:
- * maxRSS would count the parent's RSS at the fork) and its peak before the handler ran.
+ * The object function alone in this process, for its peak RSS: one upload (moto's S3) to a thing
+ * group of the parent's control plane, batches sent to moto's SQS. Sends {rssMb, baseRssMb,
+ * batches, ms} to the parent: its own peak (peakRssBytes) and its peak before the handler ran.
  */
 import { readFileSync } from 'node:fs';
 import { Agent } from 'node:https';

@@ -1,22 +1,17 @@
 /**
  * Fleets: `npm run bench -- fleet`.
- *
- * 1. The whole sandbox with its devices in one thing group (`--group fleet`, so every upload goes
- *    through the group look-up and the queued fan-out): one 1 MB upload until every device has
- *    verified it, with 200 and then 1,000 devices in the same run; both times and their ratio.
- * 2. The fan-out alone against the sandbox's data plane, 10,000 things: shadow writes per second
- *    at the default rate and at 4,000/s, and at 4,000/s against a data plane that answers 429
- *    above 1,000/s (as AWS does above its quota); every shadow checked afterwards.
- * 3. The object function's peak RSS resolving a 10,000-thing group and enqueueing its batches
- *    (on moto's SQS), in a process of its own (bench/fleet-object-process.ts).
- *
+ * 1. The sandbox with its devices in one thing group (every upload through the group look-up and
+ *    the queued fan-out): one 1 MB upload until every device verified it, 200 then 1,000 devices.
+ * 2. The fan-out alone, 10,000 things: shadow writes per second at the default rate, at 4,000/s,
+ *    and at 4,000/s against a data plane that answers 429 above 1,000/s; every shadow checked.
+ * 3. The object function's peak RSS resolving a 10,000-thing group and enqueueing its batches.
  *   FLEET_SIZES=200,1000 (empty: no sandbox runs) FLEET_FANOUT_THINGS=10000 FLEET_SKIP_DEFAULT_RATE=1 (skip the ~100 s run)
  *   FLEET_SKIP_FANOUT=1 (no fan-out runs) FLEET_AGENT_THREADS=0,1 (the sizes with each count of agent threads)
  *   FLEET_PROFILE=<dir> (a .cpuprofile of this process per delivery)
  */
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +24,7 @@ import { Teardown } from '../sandbox/teardown';
 import { wireFanOut } from '../sandbox/wire-fanout';
 import type { SandboxEvent } from '../sandbox/event-log';
 import { startMotoServer } from '../test/helpers/s3-peers';
+import { procCpuSeconds } from './stats';
 
 const MB = 1 << 20;
 const SIZES = (process.env.FLEET_SIZES ?? '200,1000').split(',').filter((n) => n !== '').map(Number);
@@ -40,15 +36,7 @@ const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 /** CPU seconds so far: the whole process (every thread) and its main thread alone (Linux; else 0). */
 function cpuSeconds(): { total: number; main: number } {
   const { user, system } = process.cpuUsage();
-  let main = 0;
-  try {
-    // utime and stime, fields 14 and 15, in clock ticks (100 per second on Linux); the name (field 2) has no spaces here.
-    const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(' ');
-    main = (Number(fields[13]) + Number(fields[14])) / 100;
-  } catch {
-    // not Linux
-  }
-  return { total: (user + system) / 1e6, main };
+  return { total: (user + system) / 1e6, main: procCpuSeconds(`/proc/self/task/${process.pid}/stat`) };
 }
 
 /** With FLEET_PROFILE, profiles this process until the returned function writes `<dir>/<name>.cpuprofile`. */

@@ -1,21 +1,16 @@
 /**
  * `npm run bench -- object-hash`: hashing a 1 GiB object served by the local S3 server.
- *
- *  (a) the Lambda's `hashObject` with its defaults (HeadObject, then the adaptive reader: one
- *      stream, switching to parallel ranged GETs when that stream is slow) vs `sha256sum`;
+ *  (a) the Lambda's `hashObject` with its defaults (one stream, switching to parallel ranged GETs
+ *      when that stream is slow) vs `sha256sum`;
  *  (b) the same vs a plain single-stream GetObject that hashes nothing (target: hashing adds ≤ 10 %);
- *  (c) every connection throttled to 50 MB/s by bench/throttle-proxy.ts: one stream vs the same
- *      adaptive `hashObject` (target ≥ 3×).
- * For comparison, ranged-from-the-start reads (the reader before it was adaptive) run too.
- * Peak RSS of this process (the client side) is printed per phase, and of fresh processes that only
- * hash, adaptive and ranged (target ≤ 256 MB).
- *
- * The S3 server and the proxy run in a child process (this file with `serve`), so the client's
- * numbers are its own. Everything binds 127.0.0.1; the temp files are removed at the end.
+ *  (c) every connection throttled to 50 MB/s: one stream vs the same `hashObject` (target ≥ 3×).
+ * Ranged-from-the-start reads (the reader before it was adaptive) run too, for comparison. Peak RSS
+ * of this client process per phase, and of fresh processes that only hash (target ≤ 256 MB). The
+ * S3 server and the proxy run in a child process (`serve`), so the client's numbers are its own.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +21,7 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3
 import { startLocalS3, localS3ClientConfig, LOCAL_S3_ACCESS_KEY_ID, LOCAL_S3_SECRET_ACCESS_KEY } from '../sandbox/local-s3';
 import { hashObject } from '../core/s3/object-hash';
 import { OBJECT_SETTINGS } from '../core/s3/config';
+import { closeWhenParentGoes, procCpuSeconds, writeRandomFile } from './stats';
 import { startThrottleProxy } from './throttle-proxy';
 
 const SIZE = 1024 * 1024 * 1024;
@@ -39,18 +35,14 @@ async function serve(dir: string): Promise<void> {
   const s3 = await startLocalS3({ dir, buckets: [BUCKET] });
   const proxy = await startThrottleProxy({ targetHost: s3.host, targetPort: s3.port, bytesPerSecond: THROTTLE });
   console.log(JSON.stringify({ endpoint: s3.endpoint, throttled: `http://127.0.0.1:${proxy.port}` }));
-  const stop = async () => {
+  closeWhenParentGoes(async () => {
     await proxy.close();
     await s3.close();
-    process.exit(0);
-  };
-  process.stdin.on('end', () => void stop()); // the parent went away
-  process.stdin.resume();
-  process.on('SIGTERM', () => void stop());
+  });
 }
 
 /** A fresh process that only hashes the object: its peak RSS is what a Lambda would see (plus tsx). */
-async function hashInFreshProcess(endpoint: string, parallelBelowMiBPerS: number): Promise<void> {
+async function hashInFreshProcess(endpoint: string): Promise<void> {
   const client = new S3Client(localS3ClientConfig(endpoint, { accessKeyId: LOCAL_S3_ACCESS_KEY_ID, secretAccessKey: LOCAL_S3_SECRET_ACCESS_KEY }));
   const before = process.memoryUsage.rss();
   let peak = before;
@@ -58,24 +50,12 @@ async function hashInFreshProcess(endpoint: string, parallelBelowMiBPerS: number
   const { hash } = await hashObject(client, { bucket: BUCKET, key: KEY, size: SIZE }, {
     partSizeBytes: OBJECT_SETTINGS.partSizeBytes.default,
     concurrency: OBJECT_SETTINGS.readConcurrency.default,
-    parallelBelowMiBPerS,
+    parallelBelowMiBPerS: OBJECT_SETTINGS.parallelBelowMiBPerS.default,
   });
   clearInterval(sampler);
   peak = Math.max(peak, process.memoryUsage.rss());
   client.destroy();
   console.log(JSON.stringify({ hash, beforeMiB: before / MiB, peakMiB: peak / MiB }));
-}
-
-async function writeFile(path: string): Promise<void> {
-  const out = createWriteStream(path);
-  const block = randomBytes(MiB);
-  for (let n = 0; n * MiB < SIZE; n++) {
-    const chunk = Buffer.from(block);
-    chunk.writeUInt32BE(n, 0);
-    if (!out.write(chunk)) await once(out, 'drain');
-  }
-  out.end();
-  await once(out, 'finish');
 }
 
 type Eight<T> = [T, T, T, T, T, T, T, T];
@@ -89,23 +69,12 @@ interface Measured {
   result?: string;
 }
 
-/** utime + stime of a process in seconds, from /proc (Linux); 0 where unavailable. */
-function processCpu(pid: number | undefined): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks; USER_HZ is 100 on Linux
-  } catch {
-    return 0;
-  }
-}
-
 async function measure(fn: () => Promise<string | undefined>, serverPid: number | undefined): Promise<Measured> {
   (globalThis as { gc?: () => void }).gc?.();
   let peak = process.memoryUsage.rss();
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 10);
   const cpu0 = process.cpuUsage(); // (sha256sum runs in its own process: its CPU is not counted here)
-  const server0 = processCpu(serverPid);
+  const server0 = procCpuSeconds(`/proc/${serverPid}/stat`);
   const start = performance.now();
   try {
     const result = await fn();
@@ -113,7 +82,7 @@ async function measure(fn: () => Promise<string | undefined>, serverPid: number 
     return {
       seconds: (performance.now() - start) / 1000,
       clientCpu: (cpu.user + cpu.system) / 1e6,
-      serverCpu: processCpu(serverPid) - server0,
+      serverCpu: procCpuSeconds(`/proc/${serverPid}/stat`) - server0,
       peakRssMiB: Math.max(peak, process.memoryUsage.rss()) / MiB,
       result,
     };
@@ -160,8 +129,7 @@ function printRatios(best: Eight<Measured>, freshRss: Rss, freshRanged: Rss, pea
 
 /** Hashes the object in a fresh process (`rss`) with the default threshold; its hash must be one of `hashes`. */
 async function hashFresh(via: string, hashes: Set<string | undefined>): Promise<Rss> {
-  const threshold = String(OBJECT_SETTINGS.parallelBelowMiBPerS.default);
-  const fresh = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), 'rss', via, threshold], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const fresh = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), 'rss', via], { stdio: ['ignore', 'pipe', 'inherit'] });
   const rss = JSON.parse(await firstLine(fresh, 'rss process')) as Rss & { hash: string };
   if (!hashes.has(rss.hash)) throw new Error(`fresh process hash differs: ${rss.hash}`);
   return rss;
@@ -186,7 +154,7 @@ async function main(): Promise<void> {
 
     const file = join(dir, 'one-gib.bin');
     console.log(`writing and uploading a 1 GiB object (temp dir ${dir}) ...`);
-    await writeFile(file);
+    await writeRandomFile(file, SIZE);
     await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: KEY, Body: createReadStream(file), ContentLength: SIZE }));
     const target = { bucket: BUCKET, key: KEY, size: SIZE };
     const adaptive = { partSizeBytes: OBJECT_SETTINGS.partSizeBytes.default, concurrency: OBJECT_SETTINGS.readConcurrency.default, parallelBelowMiBPerS: OBJECT_SETTINGS.parallelBelowMiBPerS.default };
@@ -255,5 +223,5 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[2] === 'serve') await serve(process.argv[3]!);
-else if (process.argv[2] === 'rss') await hashInFreshProcess(process.argv[3]!, Number(process.argv[4] ?? OBJECT_SETTINGS.parallelBelowMiBPerS.default));
+else if (process.argv[2] === 'rss') await hashInFreshProcess(process.argv[3]!);
 else await main();

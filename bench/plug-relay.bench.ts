@@ -1,10 +1,8 @@
 /**
- * `npm run bench -- plug-relay`: click → plug switched in the sandbox, relay mode (button function
- * → plug shadow → the hub's agent → plug) next to direct mode (button function → plug over TCP),
- * both measured in the same run on the same machine: median, p95 and the ratio (target: relay
- * ≤ 6 × direct). Also: a press on the plug itself → `reported.power` in the plug shadow, which is
- * bound by the hub's poll interval (here BENCH_POLL_MS, default 1000 ms; 10 s by default in use).
- * Not a test: nothing is asserted.
+ * `npm run bench -- plug-relay`: click → plug switched in the sandbox, relay mode (through the plug
+ * shadow and the hub's agent) next to direct mode (TCP to the plug): median, p95 and the ratio
+ * (target: relay ≤ 6 × direct). Also a press on the plug itself → `reported.power` in the plug
+ * shadow, bound by the hub's poll interval (BENCH_POLL_MS, default 1000 ms; 10 s in use).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

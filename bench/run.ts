@@ -1,7 +1,6 @@
 /**
- * `npm run bench [-- name ... --flag=value ...]`: runs each bench/<name>.bench.ts in its own fresh
- * Node process, one after another (benchmarks must not share a CPU with each other), and fails if
- * any fails. `--flag=value` arguments are handed to every bench chosen (e.g. `soak --deltas=500`).
+ * `npm run bench [-- name ... --flag=value ...]`: each bench/<name>.bench.ts in a fresh Node
+ * process, one after another (they must not share a CPU); fails if any fails.
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';

@@ -1,6 +1,6 @@
 /** Waiting for and timing the sandbox's events (sandbox-latency, plug-relay). */
 import mqtt from 'mqtt';
-import { classicButtonPayload } from '../core/button/synthesise';
+import { classicButtonPayload } from '../core/button/click';
 import type { Sandbox } from '../sandbox/sandbox';
 import { buttonIdentity } from '../sandbox/sandbox-info';
 import type { SandboxEvent } from '../sandbox/event-log';

@@ -1,14 +1,9 @@
 /**
- * `npm run bench -- sandbox-latency`: how fast the two flows are end to end in the sandbox, each
- * next to its floor measured in the same run (what the same bytes cost with nothing in between):
- *
- * - click → plug: publish on `iotbutton/<serial>` (MQTT/TLS, button identity, one connection) until
- *   the simulated relay changed; floor: one toggle sent straight to the plug with the TP-Link client.
- * - upload → verified: PutObject until the agent has verified and installed the file, for 1 MB and
- *   100 MB; floor: PutObject + GetObject of the same bytes with a plain S3 client.
+ * `npm run bench -- sandbox-latency`: the two flows end to end in the sandbox, each next to its
+ * floor measured in the same run (the same bytes with nothing in between); medians, sandbox / floor:
+ * - click → plug changed; floor: one toggle sent straight to the plug.
+ * - upload → verified and installed, 1 MB and 100 MB; floor: PutObject + GetObject with a plain client.
  * - fleet: with 200 devices, PutObject (1 MB) until all 200 report the new hash.
- *
- * Medians over repeated runs; ratios are sandbox / floor. Not a test: nothing is asserted.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -1,36 +1,16 @@
 /**
- * The sandbox in a process of its own for `sandbox-soak`, so what is measured is the sandbox and
- * not the load generator. Parent ↔ child over IPC: the child sends {info} when ready; the parent
- * sends 'stats' and gets the process's figures after a full GC; 'close' stops the sandbox.
+ * The sandbox in a process of its own for `sandbox-soak`, measured apart from the load generator.
+ * IPC: {info} when ready; 'stats' → its figures after a full GC; 'close' stops it.
  */
-import { readdirSync } from 'node:fs';
 import { startSandbox } from '../sandbox/sandbox';
+import { processHealth } from './stats';
 
-export interface SoakStats {
-  rssBytes: number;
-  heapUsedBytes: number;
-  /** Memory outside the JS heap that V8 knows of (Buffers and their backing stores). */
-  externalBytes: number;
-  fds: number;
-  /** Listeners on the sandbox's event stream and on `process`. */
-  listeners: number;
-  /** Live handles and requests by type (sockets, timers, servers, …). */
-  resources: Record<string, number>;
-}
+/** Its health, and the listeners on the sandbox's event stream and on `process`. */
+export type SoakStats = ReturnType<typeof processHealth> & { listeners: number };
 
 function stats(listeners: number): SoakStats {
-  (globalThis as { gc?: () => void }).gc?.();
-  const resources: Record<string, number> = {};
-  for (const r of process.getActiveResourcesInfo()) resources[r] = (resources[r] ?? 0) + 1;
   const processListeners = process.eventNames().reduce((n, e) => n + process.listenerCount(e), 0);
-  return {
-    rssBytes: process.memoryUsage.rss(),
-    heapUsedBytes: process.memoryUsage().heapUsed,
-    externalBytes: process.memoryUsage().external,
-    fds: readdirSync('/proc/self/fd').length,
-    listeners: listeners + processListeners,
-    resources,
-  };
+  return { ...processHealth(), listeners: listeners + processListeners };
 }
 
 const dir = process.argv[2]!;

@@ -1,11 +1,9 @@
 /**
  * `npm run bench -- sandbox-soak [--streams=100] [--uploads=1000] [--warmup=50]`: the sandbox
- * process (its own, with its one in-process agent) under `streams` dashboard event streams held
- * open at once and `uploads` uploads through the dashboard, each installed by the agent. The
- * streams are all dropped and opened again every tenth of the run, as pages reloading. Prints the
- * sandbox process's RSS, heap, open file descriptors, listeners and live handles after a warm-up
- * and at the end (both after a full GC, with no stream open), and checks them against the targets:
- * RSS growth ≤ 5 MB, no growth in descriptors, listeners or handles. Not a test: it measures.
+ * process under `streams` dashboard event streams (all reopened every tenth of the run, as pages
+ * reloading) and `uploads` uploads through the dashboard, each installed by its agent. Its RSS,
+ * heap, descriptors, listeners and handles after a warm-up and at the end (after a full GC, no
+ * stream open); targets: RSS growth ≤ 5 MB, no growth in the others.
  */
 import { fork } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -16,6 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { SandboxInfo } from '../sandbox/sandbox-info';
 import type { SoakStats } from './sandbox-soak-process';
+import { ask, pool } from './stats';
 
 const { values } = parseArgs({
   args: process.argv.slice(2),
@@ -34,18 +33,12 @@ const child = fork(join(import.meta.dirname, 'sandbox-soak-process.ts'), [join(w
   execArgv: ['--import', 'tsx', '--expose-gc'],
   stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
 });
-const replies: ((m: Record<string, unknown>) => void)[] = [];
-child.on('message', (m) => replies.shift()?.(m as Record<string, unknown>));
-const reply = () => new Promise<Record<string, unknown>>((resolve) => replies.push(resolve));
-
-const info = (await reply()).info as SandboxInfo;
+const { info } = await new Promise<{ info: SandboxInfo }>((resolve) => child.once('message', (m) => resolve(m as { info: SandboxInfo })));
 const dashboard = new URL(info.dashboard!);
 const thing = info.things[0]!.name;
 
 async function stats(): Promise<SoakStats> {
-  const answer = reply();
-  child.send('stats');
-  return (await answer).stats as SoakStats;
+  return (await ask<{ stats: SoakStats }>(child, 'stats')).stats;
 }
 
 /** `n` event streams, read and discarded as a page would. */
@@ -61,10 +54,6 @@ function openStreams(n: number): Promise<ClientRequest[]> {
       }),
     ),
   );
-}
-
-function closeStreams(streams: ClientRequest[]): void {
-  for (const s of streams) s.destroy();
 }
 
 async function upload(i: number): Promise<string> {
@@ -88,40 +77,31 @@ async function settled(hash: string): Promise<void> {
 
 async function run(count: number, streamCount: number, first: number, samples?: SoakStats[]): Promise<void> {
   let streams = await openStreams(streamCount);
-  let next = 0;
   const reopenEvery = Math.max(1, Math.floor(count / 10));
   // One reopening at a time (workers reach the mark together), so no set of streams is lost.
   let reopening: Promise<void> = Promise.resolve();
   const reopen = () => {
     reopening = reopening.then(async () => {
       if (samples) samples.push(await stats());
-      closeStreams(streams);
+      for (const s of streams) s.destroy();
       streams = await openStreams(streamCount);
     });
     return reopening;
   };
-  const worker = async () => {
-    while (next < count) {
-      const i = next++;
-      await upload(first + i);
-      if ((i + 1) % reopenEvery === 0) await reopen();
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  await pool(count, CONCURRENCY, async (i) => {
+    await upload(first + i);
+    if ((i + 1) % reopenEvery === 0) await reopen();
+  });
   await reopening;
   // Concurrent uploads of different keys end in no defined order: one more, alone, is the last.
   await settled(await upload(first + count));
-  closeStreams(streams);
+  for (const s of streams) s.destroy();
 }
 
 const mb = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MB`;
 const handles = (s: SoakStats) => Object.values(s.resources).reduce((a, b) => a + b, 0);
 
-/**
- * Idle keep-alive connections (this process's fetch, the dashboard's S3 client) are closed by the
- * servers after their keep-alive timeout (5 s): measure after that, so both samples see the same
- * steady state and what is left is what leaked.
- */
+/** Past the servers' keep-alive timeout (5 s) idle connections are closed: what is left then leaked. */
 const quiet = () => new Promise((r) => setTimeout(r, 6_000));
 
 try {

@@ -1,13 +1,9 @@
 /**
- * Shadow fan-out: N things, each with its own MQTT.js client over mutual TLS subscribed to its
- * `update/delta`, each updated K times through the data-plane HTTP API with the AWS SDK (as the
- * object Lambda does). Reports updates/s and the HTTP-update → delta-received latency.
- *
- * Side by side, the peer: the same deltas published straight into the broker by one MQTT client
- * (no HTTP, no shadow service), so the ratio shows what the HTTP API and the shadow model cost on
- * top of aedes' own delivery.
- *
- *   npm run bench -- shadow-fanout          (SHADOW_FANOUT_THINGS=500 SHADOW_FANOUT_UPDATES=20)
+ * `npm run bench -- shadow-fanout` (SHADOW_FANOUT_THINGS=500 SHADOW_FANOUT_UPDATES=20): N things,
+ * each an MQTT/TLS client subscribed to its `update/delta`, each updated K times through the
+ * data-plane HTTP API with the AWS SDK; updates/s and update → delta latency. The peer: the same
+ * deltas published straight into the broker, so the ratio is what the HTTP API and the shadow
+ * model cost on top of aedes' own delivery.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:https';
@@ -17,7 +13,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { UpdateThingShadowCommand } from '@aws-sdk/client-iot-data-plane';
 import { startIotCore } from '../sandbox/iot-core';
 import { shadowTopics } from '../core/shadow/topics';
-import { quantile } from './stats';
+import { pool, quantile } from './stats';
 
 const THINGS = Number(process.env.SHADOW_FANOUT_THINGS ?? 500);
 const UPDATES = Number(process.env.SHADOW_FANOUT_UPDATES ?? 20);
@@ -29,15 +25,6 @@ interface Result {
   rate: number;
   median: number;
   p99: number;
-}
-
-async function pool(total: number, concurrency: number, task: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < total) await task(next++);
-    }),
-  );
 }
 
 function rawUpdate(agent: Agent, port: number, thing: string, seq: number): Promise<void> {

@@ -1,8 +1,6 @@
 /**
- * A simulated device in a process of its own for benchmarks, so the client being measured does
- * not share its thread with the device (as with a real plug). Parent ↔ child over IPC:
- * child sends {port} when listening; parent sends 'stats' and gets the server's counters and the
- * process's CPU time so far (`cpuMs`); 'close' ends it.
+ * A simulated device in a process of its own, so the client measured does not share its thread.
+ * IPC: {port} when listening; 'stats' → the server's counters and `cpuMs` so far; 'close' ends it.
  */
 import { startSimulatedDevice, type SimulatedDeviceKind } from '../sandbox/plugs/simulated-devices';
 

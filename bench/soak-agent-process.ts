@@ -1,12 +1,11 @@
 /**
- * The agent of the soak benchmark (bench/soak.bench.ts), in a process of its own so that its
- * memory, file descriptors and handles are measured alone. Options come as JSON in SOAK_AGENT;
- * on the message `stats` it answers with what it measures of itself (after a full GC, between
- * plug polls: a poll in flight holds a socket, an fd and a timer that are no leak).
+ * The soak benchmark's agent, in a process of its own so its resources are measured alone. Options
+ * as JSON in SOAK_AGENT; 'stats' → its own figures after a full GC, between plug polls (a poll in
+ * flight holds a socket, an fd and a timer that are no leak).
  */
-import { readdirSync } from 'node:fs';
 import { startAgent, type AgentOptions } from '../agent/agent';
 import { realTimers, type Timers } from '../agent/plug-relay';
+import { processHealth } from './stats';
 
 export interface SoakStats {
   rssMb: number;
@@ -39,12 +38,9 @@ async function measure(): Promise<Omit<SoakStats, 'listeners' | 'installs' | 'er
   paused = true;
   await polling;
   await new Promise((r) => setImmediate(r)); // the poll's socket close callbacks
-  globalThis.gc?.();
-  const resources: Record<string, number> = {};
-  for (const r of process.getActiveResourcesInfo()) resources[r] = (resources[r] ?? 0) + 1;
-  const m = process.memoryUsage();
+  const h = processHealth();
   paused = false;
-  return { rssMb: m.rss / 2 ** 20, heapMb: m.heapUsed / 2 ** 20, fds: readdirSync('/proc/self/fd').length, resources, polls };
+  return { rssMb: h.rssBytes / 2 ** 20, heapMb: h.heapUsedBytes / 2 ** 20, fds: h.fds, resources: h.resources, polls };
 }
 
 async function main(): Promise<void> {

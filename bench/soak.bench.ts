@@ -1,16 +1,12 @@
 /**
  * Long-running health of one agent: `npm run bench -- soak [--deltas=N] [--restarts=N] [--polls=N]`
- * (defaults 10,000 deltas, 500 broker restarts or connection cuts, 1,000 plug polls).
- *
- * One agent (its own process, bench/soak-agent-process.ts) against the IoT Core stand-in and the
- * local S3: each delta is a small upload written into `desired.s3` (every 10th with a wrong hash,
- * failing on purpose) and waits until the shadow answers it (reported hash, or an error naming
- * the hash); between deltas the MQTT connection is cut or the broker restarted, alternately; a
- * simulated plug is polled every 20 ms. Memory, open FDs, timers and listeners are sampled after
- * a warm-up (a tenth of the deltas) and at the end. Targets: RSS growth <= 5 MB, no growth in
- * FDs, timers or listeners, every delta answered.
+ * (defaults 10,000 deltas, 500 broker restarts or connection cuts, 1,000 plug polls). Each delta is
+ * a small upload in `desired.s3` (every 10th with a wrong hash, failing on purpose), answered
+ * before the next; between deltas the connection is cut or the broker restarted, alternately; a
+ * simulated plug is polled throughout. Targets, after a warm-up of a tenth of the deltas: RSS
+ * growth <= 5 MB, no growth in FDs, timers or listeners, every delta answered.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +18,7 @@ import { startTcpProxy } from '../test/helpers/agent-tcp-proxy';
 import { startSimulatedPlug } from '../test/helpers/tplink-simulator';
 import { sha256 } from '../test/helpers/agent-fixtures';
 import type { SoakStats } from './soak-agent-process';
+import { ask } from './stats';
 
 function flag(name: string, fallback: number): number {
   const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
@@ -33,13 +30,6 @@ const POLLS = flag('polls', 1_000);
 const DELTA_TIMEOUT_MS = 30_000;
 const THING = 'soak-hub';
 const BUCKET = 'soak';
-
-function request<T>(child: ChildProcess, msg: string): Promise<T> {
-  return new Promise((resolve) => {
-    child.once('message', (m) => resolve(m as T));
-    child.send(msg);
-  });
-}
 
 const timers = (s: SoakStats) => s.resources.Timeout ?? 0;
 const line = (what: string, s: SoakStats) =>
@@ -96,11 +86,11 @@ async function main(): Promise<void> {
         } else mqttProxy.cutAll();
       }
       await answered(hash);
-      if (i === warmUp) start = await request<SoakStats>(child, 'stats');
+      if (i === warmUp) start = await ask<SoakStats>(child, 'stats');
     }
     // The polls the run asked for (the plug is polled every 100 ms throughout).
-    for (let s = await request<SoakStats>(child, 'stats'); s.polls < POLLS; s = await request<SoakStats>(child, 'stats')) await new Promise((r) => setTimeout(r, 200));
-    const end = await request<SoakStats>(child, 'stats');
+    for (let s = await ask<SoakStats>(child, 'stats'); s.polls < POLLS; s = await ask<SoakStats>(child, 'stats')) await new Promise((r) => setTimeout(r, 200));
+    const end = await ask<SoakStats>(child, 'stats');
     start ??= end;
     const seconds = (performance.now() - t0) / 1000;
     console.log(`soak: ${DELTAS} deltas (${failing} failing on purpose), ${cuts} cuts/restarts (half broker restarts), ${end.polls} plug polls in ${seconds.toFixed(1)} s; every delta answered`);

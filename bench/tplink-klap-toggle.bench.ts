@@ -1,18 +1,13 @@
 /**
- * Toggle a simulated Tapo P110 (SMART over KLAP v2, sandbox/plugs) on 127.0.0.1: shadowplug's
- * plugAction vs python-kasa's library (SmartProtocol + KlapTransportV2), doing the same work:
- * read the relay, set it the other way.
+ * Toggle a simulated Tapo P110 (SMART over KLAP v2) on 127.0.0.1: shadowplug's plugAction vs
+ * python-kasa's SmartProtocol + KlapTransportV2, each reading the relay and setting it the other way.
  *  - warm: the session is established (ours: one session cache; theirs: one protocol)
  *  - cold: a handshake per toggle (ours: a fresh session cache; theirs: a new protocol)
- *
- * Fair by construction: the device and each client run in processes of their own (no client
- * shares an event loop with the device or with the other client), both clients are long-lived
- * and time themselves inside their process with monotonic clocks (bench/tplink-toggle-peer.ts,
- * bench/kasa_toggle.py, one protocol over stdin/stdout), and their rounds are interleaved
- * (ours, theirs, theirs, ours, …) so the machine's load falls on both alike. Warm-up rounds are
- * discarded. Round trips are counted by the device over the measured rounds only. Warm is
- * measured twice: early (a process's first thousand toggles, while V8 still compiles ours) and
- * steady (after a burn-in of BURN_IN toggles per client); both are reported.
+ * Fair by construction: the device and each client run in processes of their own, both clients
+ * are long-lived and time themselves (bench/tplink-toggle-peer.ts, bench/kasa_toggle.py, one
+ * protocol over stdin/stdout), and their rounds are interleaved (ABBA). Warm-up rounds are
+ * discarded; the device counts round trips. Warm is measured early (while V8 still compiles ours)
+ * and steady (after BURN_IN toggles per client).
  * Targets: warm ≤ 2, cold ≤ 4 round trips per toggle (the run fails otherwise); ours ≤ 0.5 × peer (reported).
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
@@ -20,7 +15,7 @@ import { createInterface, type Interface } from 'node:readline';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { DeviceServerStats } from '../sandbox/plugs/http-device-server';
-import { median, ms as fmtMs, quantile } from './stats';
+import { ask, median, ms as fmtMs, quantile } from './stats';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 100);
 const PER_ROUND = Number(process.env.BENCH_PER_ROUND ?? 10);
@@ -43,14 +38,13 @@ interface RoundResult {
 class Peer {
   private readonly lines: AsyncIterator<string>;
   private readonly input: Interface;
+  private readonly child: ChildProcess;
 
-  constructor(
-    readonly name: string,
-    private readonly child: ChildProcess,
-  ) {
-    this.input = createInterface({ input: child.stdout! });
+  constructor(readonly name: string, command: string, args: string[]) {
+    this.child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.input = createInterface({ input: this.child.stdout! });
     this.lines = this.input[Symbol.asyncIterator]();
-    child.stderr!.on('data', (chunk: Buffer) => process.stderr.write(`[${name}] ${chunk.toString()}`));
+    this.child.stderr!.on('data', (chunk: Buffer) => process.stderr.write(`[${name}] ${chunk.toString()}`));
   }
 
   async round(mode: Mode, n: number): Promise<RoundResult> {
@@ -68,10 +62,6 @@ class Peer {
   }
 }
 
-function startPeer(name: string, command: string, args: string[]): Peer {
-  return new Peer(name, spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] }));
-}
-
 /** The P110 runs in its own process, as a real plug does not share the client's thread. */
 function startDeviceProcess(): Promise<{ child: ChildProcess; port: number }> {
   const child = fork(file('./simulated-device-process.ts'), ['p110-klap', credentials.username, credentials.password], {
@@ -81,14 +71,9 @@ function startDeviceProcess(): Promise<{ child: ChildProcess; port: number }> {
 }
 
 /** The device's counters and its process's CPU time so far. */
-function deviceStats(child: ChildProcess): Promise<{ http: number; connections: number; cpuMs: number }> {
-  return new Promise((resolve) => {
-    child.once('message', (m) => {
-      const { stats, cpuMs } = m as { stats: DeviceServerStats; cpuMs: number };
-      resolve({ http: stats.http, connections: stats.connections, cpuMs });
-    });
-    child.send('stats');
-  });
+async function deviceStats(child: ChildProcess): Promise<{ http: number; connections: number; cpuMs: number }> {
+  const { stats, cpuMs } = await ask<{ stats: DeviceServerStats; cpuMs: number }>(child, 'stats');
+  return { http: stats.http, connections: stats.connections, cpuMs };
 }
 
 const ms = (x: number) => fmtMs(x, 3);
@@ -107,8 +92,8 @@ interface Measured {
 
 const { child: device, port } = await startDeviceProcess();
 const target = JSON.stringify({ host: '127.0.0.1', port, ...credentials });
-const ours = startPeer('shadowplug', process.execPath, ['--import', 'tsx', file('./tplink-toggle-peer.ts'), target]);
-const theirs = startPeer('python-kasa', file('../.venv/bin/python'), [file('./kasa_toggle.py'), target]);
+const ours = new Peer('shadowplug', process.execPath, ['--import', 'tsx', file('./tplink-toggle-peer.ts'), target]);
+const theirs = new Peer('python-kasa', file('../.venv/bin/python'), [file('./kasa_toggle.py'), target]);
 
 async function measure(peer: Peer, mode: Mode, into: Measured | undefined): Promise<void> {
   const before = await deviceStats(device);
@@ -123,9 +108,10 @@ async function measure(peer: Peer, mode: Mode, into: Measured | undefined): Prom
   into.roundMedians.push(median(result.times));
 }
 
+const fresh = (): Measured => ({ times: [], cpu: 0, trips: 0, connections: 0, deviceCpu: 0, roundMedians: [] });
+
 /** Interleaved rounds, alternating who goes first (ABBA), the first `warmup` rounds discarded. */
 async function compare(mode: 'warm' | 'cold', warmup = WARMUP_ROUNDS): Promise<[Measured, Measured]> {
-  const fresh = (): Measured => ({ times: [], cpu: 0, trips: 0, connections: 0, deviceCpu: 0, roundMedians: [] });
   const mine = fresh();
   const peer = fresh();
   for (let r = 0; r < warmup + ROUNDS; r++) {
@@ -169,7 +155,7 @@ compared('cold', await compare('cold'), 4);
 await ours.round('warm', BURN_IN);
 await theirs.round('warm', BURN_IN);
 compared(`warm, steady (after ${BURN_IN} more warm toggles per client)`, await compare('warm', 0), 2);
-const detect: Measured = { times: [], cpu: 0, trips: 0, connections: 0, deviceCpu: 0, roundMedians: [] };
+const detect = fresh();
 for (let r = 0; r < 1 + Math.ceil(ROUNDS / 4); r++) await measure(ours, 'detect', r === 0 ? undefined : detect);
 console.log('cold with detection (no --protocol; XOR refused, then KLAP), ours only:');
 report('shadowplug plugAction', detect);

@@ -1,14 +1,9 @@
 /**
- * shadowplug's toggle of one SMART/KLAP device: a long-lived bench process driven over stdin, the
- * same protocol as bench/kasa_toggle.py so both clients are measured the same way.
- *
- * Started with one argument, JSON {host, port, username, password}. Then reads one JSON command a
- * line: {"mode": "warm"|"cold"|"detect", "n": N} toggles N times and prints one JSON line
- * {"times": [ms, ...], "cpu": ms}: each toggle's wall time and the process's CPU time for the
- * round, both measured here. {"quit": true} ends it.
+ * shadowplug's toggle of one SMART/KLAP device, driven over stdin as bench/kasa_toggle.py is.
+ * Argument: JSON {host, port, username, password}. Each line {"mode", "n"} toggles n times and
+ * prints {"times": [ms, ...], "cpu": ms}; {"quit": true} ends it.
  *  - warm: one session cache across rounds (session and connection established)
- *  - cold: a fresh session cache per toggle (handshake included), its connection closed after the
- *    toggle, outside the timing
+ *  - cold: a fresh session cache per toggle, its connection closed after the toggle, untimed
  *  - detect: cold, and no protocol given either (XOR refused, then KLAP)
  */
 import { createInterface } from 'node:readline';

@@ -12,16 +12,10 @@ import tplinkApi from 'tplink-smarthome-api'; // CommonJS: named exports are not
 import { plugAction } from '../core/tplink/operations';
 import { startSimulatedPlug } from '../test/helpers/tplink-simulator';
 import { startFaultPlug } from '../test/helpers/fault-plug';
-import { ms, quantile } from './stats';
+import { ms, quantile, timeMs as time } from './stats';
 
 const N = Number(process.env.BENCH_N ?? 300);
 const WARMUP = 30;
-
-async function time(fn: () => Promise<void>): Promise<number> {
-  const t0 = performance.now();
-  await fn();
-  return performance.now() - t0;
-}
 
 async function compare(label: string, host: string, port: number): Promise<number> {
   const client = new tplinkApi.Client({ logLevel: 'silent' });

@@ -16,15 +16,11 @@ import { checkRelease, trustedKeys } from '../core/release/trust';
 import { silentLogger } from '../core/logger';
 import { startLocalS3 } from '../sandbox/local-s3';
 import { makeKey } from '../test/helpers/release-keys';
-import { median } from './stats';
+import { median, timeMs } from './stats';
 
 async function time(runs: number, fn: () => unknown): Promise<number> {
   const ms: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t = process.hrtime.bigint();
-    await fn();
-    ms.push(Number(process.hrtime.bigint() - t) / 1e6);
-  }
+  for (let i = 0; i < runs; i++) ms.push(await timeMs(fn));
   return median(ms);
 }
 

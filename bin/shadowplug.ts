@@ -11,8 +11,8 @@ import { registerClick } from './commands/click';
 import { registerAgent } from './commands/agent';
 import { registerSandbox } from './commands/sandbox';
 import { registerPublish } from './commands/publish';
+import { addVersionEverywhere } from './commands/common';
 import { startedByNpm, watchParent } from './parent-watch';
-import { addVersionEverywhere } from './version-option';
 
 const program = new Command('shadowplug')
   .description('Click a button, the lamp toggles. Upload a file, the device gets it, verified.')

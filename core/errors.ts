@@ -1,7 +1,6 @@
 /**
- * Base of every error shadowplug throws on purpose. Each domain has its own `errors.ts` with
- * subclasses; all of them keep the underlying `cause` and say whether trying again can help,
- * so callers (a Lambda deciding to throw for a retry, the agent's backoff) never parse messages.
+ * Base of every error shadowplug throws on purpose: a stable code, the underlying `cause`, and
+ * whether trying again can help, so callers (a Lambda's retry, the agent's backoff) never parse messages.
  */
 export class ShadowplugError extends Error {
   /** A stable machine-readable code, e.g. `TPLINK_TIMEOUT`, `S3_ACCESS_DENIED`. */
@@ -32,6 +31,5 @@ export class ConfigError extends ShadowplugError {
 
 /** The message of anything thrown, for log lines and one-line CLI failures. */
 export function errorMessage(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  return String(err);
+  return err instanceof Error ? err.message : String(err);
 }

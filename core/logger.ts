@@ -1,9 +1,7 @@
 /**
- * A small structured logger shared by the Lambdas, the agent, the sandbox and the CLI (Powertools'
- * call shape). One JSON object per line when `json` is set, a readable line otherwise. Written
- * here rather than pulled in so the Lambda bundles stay small.
+ * The structured logger of every part of shadowplug (Powertools' call shape, written here so the
+ * Lambda bundles stay small): one JSON object per line when `json` is set, a readable line otherwise.
  */
-/** The levels every part of shadowplug accepts, declared once. */
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export type LogFields = Record<string, unknown>;
@@ -74,8 +72,5 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 }
 
 const drop = (): void => undefined;
-/**
- * A logger that drops everything (tests, library defaults). Plain, not made by createLogger, so
- * code that only defaults to it (the TP-Link transports in a Lambda bundle) does not carry the logger.
- */
+/** Drops everything; not made by createLogger, so code that only defaults to it does not bundle the logger. */
 export const silentLogger: Logger = { debug: drop, info: drop, warn: drop, error: drop, child: () => silentLogger };

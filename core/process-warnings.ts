@@ -1,7 +1,7 @@
 /**
- * Node prints process warnings to stderr as free text over several lines (the AWS SDK's
- * Node-version notice is eight), which breaks `--json` logs and journald's one line per event.
- * This sends each distinct warning through the logger instead, once, as one structured line.
+ * Node prints process warnings to stderr over several lines (the AWS SDK's Node-version notice is
+ * eight), which breaks `--json` logs and journald's one line per event: each distinct warning goes
+ * through the logger instead, once, as one structured line.
  */
 import type { EventEmitter } from 'node:events';
 import type { Logger } from './logger';
@@ -9,13 +9,8 @@ import type { Logger } from './logger';
 /** The AWS SDK's notice starts its message with this name instead of setting `warning.name`. */
 const NAMED_PREFIX = /^([A-Za-z]+Warning):\s*/;
 
-export interface WarningLine {
-  message: string;
-  fields: Record<string, unknown>;
-}
-
 /** One warning as one log line: the message's whitespace collapsed, its name and code as fields. */
-export function warningLine(warning: Error & { code?: unknown }): WarningLine {
+export function warningLine(warning: Error & { code?: unknown }): { message: string; fields: Record<string, unknown> } {
   let name = warning.name;
   let text = warning.message;
   const named = NAMED_PREFIX.exec(text);

@@ -1,7 +1,4 @@
-/**
- * The shadowplug version, from package.json (the bundle inlines only this field), shown by
- * `--version` and reported in the shadow's `reported.agent`.
- */
+/** The shadowplug version, from package.json (a bundle inlines only this field). */
 import { version } from '../package.json';
 
 export const SHADOWPLUG_VERSION: string = version;

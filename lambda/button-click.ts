@@ -1,24 +1,17 @@
 /**
- * The button Lambda, behind the IoT topic rule on `iotbutton/+`: a click switches the plug(s)
- * exactly as configured, at most once, and the owner hears about it. Thin: the work is in
- * core/button; this file wires the runtime's defaults (plug driver, credentials secret, SNS, JSON logs).
- * Each plug mode's driver, and the KLAP/AES part, is a file of its own loaded on demand
- * (lib/lazy-modules.ts): a cold start loads only what its clicks need.
- *
- * Configuration is read from the environment once, at cold start: in Lambda a bad configuration
- * fails the init with the variable named. Elsewhere (tests, the sandbox, the CLI) importing this
- * module has no side effect; use `createHandler`.
+ * The button Lambda, behind the IoT topic rule on `iotbutton/+`. Thin: the work is in core/button;
+ * this file wires the runtime's defaults. Each plug mode's driver, and the KLAP/AES part, is a file
+ * of its own loaded on demand (lib/lazy-modules.ts): a cold start loads only what its clicks need.
+ * Outside Lambda (tests, the sandbox, the CLI) importing this module has no side effect.
  */
 import type { Context } from 'aws-lambda';
 import { createLogger, type Logger } from '../core/logger';
 import { parseButtonConfig, type ButtonConfig } from '../core/button/config';
-import type { PlugDriver } from '../core/button/execute';
+import { lazyDriver, type PlugDriver } from '../core/button/execute';
 import { createButtonService } from '../core/button/handle';
 import type { ButtonOutcome } from '../core/button/outcome';
 import { snsPublisher, type Publish } from '../core/button/sns-publish';
-import { RequestIdMemory } from '../core/button/dedupe';
-import { lazyDriver } from '../core/button/lazy-driver';
-import type { PlugCredentialsSource } from '../core/button/plug-credentials';
+import type { PlugCredentialsSource } from '../core/button/secret-credentials';
 import type { NewerPlugs } from '../core/button/newer-plugs';
 import { BUTTON_METRICS, emfLine, SERVICES } from '../core/metrics/emf';
 
@@ -31,13 +24,12 @@ export interface ButtonHandlerDeps {
    * Secrets Manager secret, read when a plug first needs it; none configured: the devices' defaults).
    */
   credentials?: PlugCredentialsSource;
-  /** How the outcome is published (default: `@aws-sdk/client-sns`, loaded only if a topic is configured). */
+  /** Default: `@aws-sdk/client-sns`, loaded only if a topic is configured. */
   publish?: Publish;
-  /** Default: JSON lines at the configured level. */
   logger?: Logger;
-  /** Epoch milliseconds (default Date.now). */
+  /** Epoch milliseconds. */
   clock?: () => number;
-  /** Where the embedded-metric line goes (the Lambda entry point: stdout, which Lambda sends to CloudWatch Logs); none by default. */
+  /** Where the embedded-metric line goes (in Lambda: stdout, which goes to CloudWatch Logs). */
   writeMetrics?: (line: string) => void;
 }
 
@@ -48,7 +40,6 @@ export function createHandler(deps: ButtonHandlerDeps): ButtonHandler {
   const logger = deps.logger ?? createLogger({ json: true, level: config.logLevel, fields: { service: SERVICES.button } });
   const clock = deps.clock ?? Date.now;
   const { writeMetrics } = deps;
-  // Only this mode's driver is loaded, at the first click: each lives in a file of its own.
   const driver =
     deps.driver ??
     lazyDriver(
@@ -57,14 +48,7 @@ export function createHandler(deps: ButtonHandlerDeps): ButtonHandler {
         : async () => (await import('./button-direct.mjs')).directDriver(config, () => newerPlugs(deps)),
     );
   const publish = deps.publish ?? (config.snsTopicArn === undefined ? undefined : snsPublisher());
-  const service = createButtonService({
-    config,
-    driver,
-    logger,
-    dedupe: new RequestIdMemory(config.dedupeCapacity),
-    ...(publish ? { publish } : {}),
-    ...(deps.clock ? { clock: deps.clock } : {}),
-  });
+  const service = createButtonService({ config, driver, logger, clock, publish });
   return async (event, context) => {
     const outcome = await service(event, context?.awsRequestId ? { awsRequestId: context.awsRequestId } : {});
     // The handler succeeds on a failed click by design (no retry), so Errors stays 0: count them instead.
@@ -80,16 +64,12 @@ async function newerPlugs(deps: ButtonHandlerDeps): Promise<NewerPlugs> {
   const { config } = deps;
   const secretId = config.plugCredentialsSecret;
   const credentials = deps.credentials ?? (secretId === '' ? undefined : secretCredentials({ secretId }));
-  return createNewerPlugs({ connectTimeoutMs: config.connectTimeoutMs, requestTimeoutMs: config.requestTimeoutMs, ...(credentials ? { credentials } : {}) });
+  return createNewerPlugs({ connectTimeoutMs: config.connectTimeoutMs, requestTimeoutMs: config.requestTimeoutMs, credentials });
 }
 
-const stdoutLine = (line: string): void => void process.stdout.write(line + '\n');
+const fromEnvironment = () => createHandler({ config: parseButtonConfig(process.env), writeMetrics: (line) => void process.stdout.write(line + '\n') });
 
 // In Lambda, parse at init so a bad configuration fails the deployment's first cold start loudly.
-let fromEnv: ButtonHandler | undefined =
-  process.env.AWS_LAMBDA_FUNCTION_NAME === undefined ? undefined : createHandler({ config: parseButtonConfig(process.env), writeMetrics: stdoutLine });
+let fromEnv: ButtonHandler | undefined = process.env.AWS_LAMBDA_FUNCTION_NAME === undefined ? undefined : fromEnvironment();
 
-export const handler: ButtonHandler = (event, context) => {
-  fromEnv ??= createHandler({ config: parseButtonConfig(process.env), writeMetrics: stdoutLine });
-  return fromEnv(event, context);
-};
+export const handler: ButtonHandler = (event, context) => (fromEnv ??= fromEnvironment())(event, context);

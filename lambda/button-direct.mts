@@ -1,8 +1,4 @@
-/**
- * The direct-mode driver (the TP-Link XOR client on TCP 9999; KLAP/AES plugs hand over to
- * `button-protocols.mjs`), bundled into its own file beside the handler (`button-direct.mjs`) and
- * imported at the first click in direct mode, so a relay-mode function never loads it.
- */
+/** The direct-mode driver, a file of its own beside the button handler, loaded at the first click in direct mode. */
 import type { ButtonConfig } from '../core/button/config';
 import type { PlugDriver } from '../core/button/execute';
 import type { NewerPlugs } from '../core/button/newer-plugs';

@@ -1,10 +1,8 @@
 /**
- * Lambda behind the fan-out queue: each message is one batch of things of one upload (see
- * core/fleet/message.ts), written under the shared rate (core/fleet/write-batch.ts). Partial batch
- * responses: a batch that should come back is reported in `batchItemFailures` and SQS redelivers
- * it alone; after the queue's maxReceiveCount it moves to the dead-letter queue. A batch's final
- * outcome goes to the progress ledger, and the one that completes its upload publishes the summary
- * (SNS) and the upload's metric line (targets, written, failed).
+ * Lambda behind the fan-out queue: each message is one batch of things of one upload, written under
+ * the shared rate. A batch that should come back is reported in `batchItemFailures` (SQS redelivers
+ * it alone, then moves it to the dead-letter queue); the batch that completes its upload in the
+ * progress ledger publishes the summary and the upload's metric line.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
@@ -29,13 +27,12 @@ export interface FanOutWorkerDeps {
   /** One per container: every batch this instance writes shares the rate. */
   bucket: TokenBucket;
   ledger: ProgressLedger;
-  /** The upload's one summary (SNS in the stack). */
   notify: (summary: UploadSummary, text: { subject: string; message: string }) => Promise<void>;
   /** The queue's maxReceiveCount: the delivery that is a batch's last before the dead-letter queue. */
   maxReceiveCount: number;
   sleep: (ms: number) => Promise<void>;
   logger?: Logger;
-  /** Epoch milliseconds (default Date.now). */
+  /** Epoch milliseconds. */
   clock?: () => number;
   writeMetrics?: (line: string) => void;
 }
@@ -88,7 +85,7 @@ export function createFanOutWorker(deps: FanOutWorkerDeps): FanOutWorkerHandler 
 
 let defaultHandler: FanOutWorkerHandler | undefined;
 
-/** The Lambda entry point: configuration validated and clients built on the first invocation. */
+/** Configuration validated and clients built on the first invocation. */
 export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
   if (!defaultHandler) {
     const config = parseFanOutConfig(process.env);
@@ -98,7 +95,7 @@ export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
     const publish = config.snsTopicArn ? snsPublisher() : undefined;
     defaultHandler = createFanOutWorker({
       writer: new ShadowWriter(iotData, { property: config.shadowProperty, shadowName: config.shadowName, conflictRetries: 5, logger }),
-      // The event source runs at most WORKER_CONCURRENCY instances: each takes its share of the rate.
+      // The event source runs at most WORKER_INSTANCES instances: each takes its share of the rate.
       bucket: new TokenBucket({ ratePerSecond: config.writesPerSecond / WORKER_INSTANCES, clock: () => performance.now(), sleep }),
       ledger: new S3Ledger(new S3Client({}), config.progressBucket),
       maxReceiveCount: config.maxReceiveCount,

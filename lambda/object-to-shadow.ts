@@ -1,9 +1,7 @@
 /**
  * Lambda behind the bucket's ObjectCreated / ObjectRemoved notifications: every upload becomes
- * `state.desired.<property> = { url, hash, ... }` in the right thing shadows (see
- * docs/object-to-shadow.md). Thin: the work is in core/s3. `createHandler` takes its clients as
- * parameters (the sandbox passes ones pointed at its local S3 and IoT Core); only the default
- * `handler` builds clients, from `process.env`, once per container.
+ * `state.desired.<property> = { url, hash, ... }` in the right thing shadows. Thin: the work is in
+ * core/s3; only the default `handler` builds clients, once per container.
  */
 import type { Context, S3Event, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -15,7 +13,7 @@ import { sqsEnqueue, type Enqueue } from '../core/fleet/sqs-queue';
 import { TargetResolver } from '../core/fleet/targets';
 import { createLogger, type Logger } from '../core/logger';
 import { parseObjectConfig, type ObjectConfig } from '../core/s3/config';
-import { ObjectEventFailedError } from '../core/s3/errors';
+import { ObjectEventFailedError } from '../core/s3/s3-errors';
 import { processObjectEvent, type Outcome } from '../core/s3/process-event';
 import { emfLine, OBJECT_METRICS, SERVICES } from '../core/metrics/emf';
 
@@ -23,29 +21,25 @@ export interface ObjectToShadowDeps {
   s3: S3Client;
   iotData: IoTDataPlaneClient;
   config: ObjectConfig;
-  /** Lists the configured thing groups' members (needed when `config.thingGroups` is not empty). */
+  /** Needed when `config.thingGroups` is not empty. */
   targets?: TargetResolver;
-  /** Puts fan-out batches on the queue (needed for more than `config.fanOutAbove` targets). */
+  /** Needed for more than `config.fanOutAbove` targets. */
   enqueue?: Enqueue;
   logger?: Logger;
   /** Epoch milliseconds. */
   clock?: () => number;
-  /** Where the embedded-metric line goes (the Lambda entry point: stdout, which Lambda sends to CloudWatch Logs); none by default. */
+  /** Where the embedded-metric line goes (in Lambda: stdout, which goes to CloudWatch Logs). */
   writeMetrics?: (line: string) => void;
 }
 
 export type ObjectToShadowHandler = (event: S3Event, context?: Pick<Context, 'awsRequestId'>) => Promise<Outcome>;
 
-/**
- * The handler: resolves with the per-record outcome, or throws `ObjectEventFailedError`
- * (carrying that outcome in `.outcome`) when a record could not be applied, so Lambda retries.
- */
+/** Resolves with the per-record outcome, or throws `ObjectEventFailedError` (carrying it) when a record failed, so Lambda retries. */
 export function createHandler(deps: ObjectToShadowDeps): ObjectToShadowHandler {
   const base = deps.logger ?? createLogger({ json: true, level: deps.config.logLevel, clock: deps.clock, fields: { service: SERVICES.object } });
   const now = deps.clock ?? Date.now;
   const { writeMetrics } = deps;
   return async (event, context): Promise<Outcome> => {
-    // Every line of this invocation carries Lambda's request id.
     const logger = context?.awsRequestId ? base.child({ awsRequestId: context.awsRequestId }) : base;
     const { outcome, failures } = await processObjectEvent(event, { s3: deps.s3, iotData: deps.iotData, config: deps.config, logger, targets: deps.targets, enqueue: deps.enqueue });
     const failedWrites = outcome.records.flatMap((r) => ('things' in r && r.things ? r.things : [])).filter((t) => t.result === 'failed').length;
@@ -82,7 +76,7 @@ let defaultHandler: ObjectToShadowHandler | undefined;
 
 const fromQueue = (event: S3Event | SQSEvent): event is SQSEvent => (event.Records?.[0] as { eventSource?: string } | undefined)?.eventSource === 'aws:sqs';
 
-/** The Lambda entry point: configuration validated and clients built on the first invocation. */
+/** Configuration validated and clients built on the first invocation. */
 export const handler = async (event: S3Event | SQSEvent, context?: Pick<Context, 'awsRequestId'>): Promise<Outcome | SQSBatchResponse> => {
   if (!defaultHandler) {
     const config = parseObjectConfig(process.env);

@@ -1,8 +1,4 @@
-/**
- * Roll-out mode's notifier: the topic rule on IoT's job events (`$aws/events/job/<jobId>/completed`
- * and `.../canceled`) invokes it with the event; it names the failed devices and their error
- * codes (ListJobExecutionsForJob, DescribeJobExecution) and publishes one SNS message.
- */
+/** Roll-out mode's notifier, behind the rule on IoT's job completed/canceled events: one SNS message naming the failed devices and their codes. */
 import { IoTClient } from '@aws-sdk/client-iot';
 import { parseRolloutConfig } from '../core/jobs/config';
 import { failedExecutions } from '../core/jobs/iot-jobs';
@@ -12,7 +8,6 @@ import { isObject } from '../core/util/guards';
 import { ShadowplugError } from '../core/errors';
 
 export interface RolloutEndedDeps {
-  /** Failed executions of a job, with their codes. */
   failures: (jobId: string) => Promise<RolloutEnd['failures']>;
   publish: Publish;
   topicArn: string;
@@ -20,7 +15,6 @@ export interface RolloutEndedDeps {
 
 const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
 
-/** The job event as IoT publishes it → what the notice needs (failures looked up). */
 export function createHandler(deps: RolloutEndedDeps): (event: unknown) => Promise<{ subject: string; message: string }> {
   return async (event) => {
     if (!isObject(event) || typeof event.jobId !== 'string' || (event.operation !== 'completed' && event.operation !== 'canceled')) {

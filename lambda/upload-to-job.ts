@@ -1,8 +1,6 @@
 /**
  * Roll-out mode's function behind the bucket's ObjectCreated notifications: an upload under the
- * configured prefix becomes one IoT Job (core/jobs/file-job.ts) for the fleet's things and groups,
- * with the configured roll-out, abort and timeout. Throws when a record could not be handled, so
- * Lambda retries (a job already created is found, not created twice).
+ * prefix becomes one IoT Job. Throws when a record failed, so Lambda retries (a job already created is found).
  */
 import type { S3Event } from 'aws-lambda';
 import { S3Client } from '@aws-sdk/client-s3';

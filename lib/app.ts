@@ -5,8 +5,7 @@
 import { App, Validations, type AppProps } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { checkContextKeys, isDocumentationAddress, parseStackSettings } from './context';
-import { ENVIRONMENT_CONTEXT_KEYS } from './limits/environment-keys';
-import { AwsLimitsChecks } from './limits/plugin';
+import { AwsLimitsChecks, ENVIRONMENT_CONTEXT_KEYS } from './limits/plugin';
 import { ShadowplugStack } from './shadowplug-stack';
 
 export const STACK_NAME = 'Shadowplug';

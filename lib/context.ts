@@ -1,8 +1,6 @@
 /**
- * The stack's configuration, read from CDK context (cdk.json defaults, `-c key=value` overrides)
- * through the one table of context keys (core/settings/stack.ts) and validated before any
- * construct is built. Pure: no CDK, no I/O — a `read(key)` function is all it needs, so tests feed
- * it plain objects. Every failure is a ContextError naming the key.
+ * The stack's configuration from CDK context through the one table of settings (core/settings/stack.ts),
+ * validated before any construct is built. Pure; every failure is a ContextError naming the key.
  */
 import type { PlugTarget, TargetRef } from '../core/button/targets';
 import { plugForTarget, resolveTarget, type PlugConfig } from '../core/plug-relay/config';
@@ -26,7 +24,6 @@ export type StackSettings = Omit<ContextValues, 'plugHost' | 'defaultTargets' | 
   plugCredentialsSecret?: string;
 };
 
-/** Reads one context key; undefined when it is not set anywhere. */
 export type ContextReader = (key: string) => unknown;
 
 /** Every key this stack reads: anything else in cdk.json is CDK's own business. */
@@ -58,11 +55,7 @@ function readKey(read: ContextReader, key: string): unknown {
   );
 }
 
-/**
- * Every key read and checked by its setting; then the things, the plugs and the targets settled.
- * What the button function checks across its settings (a secret in relay mode) it checks itself
- * when the stack builds its environment (function-settings.ts).
- */
+/** Every key read and checked by its setting; then the things, the plugs and the targets settled. */
 export function parseStackSettings(read: ContextReader): StackSettings {
   const v = Object.fromEntries(Object.keys(STACK_SETTINGS).map((key) => [key, readKey(read, key)])) as ContextValues;
   const { plugHost, defaultTargets, buttonTargets, thingName, thingNames: many, certificateArn, plugCredentialsSecret, ...rest } = v;

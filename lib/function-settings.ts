@@ -1,8 +1,6 @@
 /**
- * Stack settings → each function's environment, through the builders the functions themselves
- * own (core/button/config.ts, core/s3/config.ts) so the stack and the sandbox configure them the
- * same way. Pure. A problem the builder finds across settings (a secret in relay mode) is a
- * ContextError naming the context key that sets the field.
+ * Stack settings → each function's environment, through the builders the functions own (so the
+ * sandbox configures them the same way). Pure; a problem found across settings is a ContextError.
  */
 import { BUTTON_ENV, checkButtonSettings, worstCaseClickMs } from '../core/button/config';
 import { objectFunctionEnvironment } from '../core/s3/config';
@@ -12,26 +10,20 @@ import { STACK_SETTINGS } from '../core/settings/stack';
 import { ContextError } from './errors';
 import type { StackSettings } from './context';
 
-/** The plug every button without its own entry switches: plugHost:plugPort, by its plug id when it is a configured plug. */
-export function defaultTarget(settings: Pick<StackSettings, 'plugHost' | 'plugPort' | 'plugs'>): string {
-  const plug = plugForTarget(settings.plugs, { host: settings.plugHost, port: settings.plugPort });
-  return plug ? plug.id : formatHostPort(settings.plugHost, settings.plugPort);
-}
-
 /** The context key that sets a function setting (the first, for `defaultTargets`: `plugHost`). */
 const contextKeyOf = (field: string): string => Object.entries(STACK_SETTINGS).find(([, s]) => 'feeds' in s && s.feeds === field)?.[0] ?? field;
 
 /**
- * The button function's environment (`iotDataEndpoint`, relay mode: the account's data endpoint
- * URL, maybe a deploy-time token), and what its configuration needs: the timeout — its own worst
- * case (18 s for one plug with the default 2 s + 3 s plug timeouts), within 10 s and Lambda's
- * 900 s — and how long a click may wait in Lambda's queue: as long as the button would still act
- * on it (`maxClickAgeSeconds`), within Lambda's 60 s to 6 h.
+ * The button function's environment; its timeout: its worst case (18 s for one plug with the default
+ * plug timeouts) within 10-900 s; and how long a click may wait in Lambda's queue: as long as the
+ * button would still act on it (`maxClickAgeSeconds`), within Lambda's 60 s to 6 h.
  */
 export function buttonFunction(settings: StackSettings, snsTopicArn: string, iotDataEndpoint?: string) {
+  // Buttons without their own entry switch plugHost:plugPort (by plug id when it is a configured plug).
+  const defaultPlug = plugForTarget(settings.plugs, { host: settings.plugHost, port: settings.plugPort });
   const { env, config } = checkButtonSettings(
     {
-      defaultTargets: settings.defaultTargets ?? defaultTarget(settings),
+      defaultTargets: settings.defaultTargets ?? defaultPlug?.id ?? formatHostPort(settings.plugHost, settings.plugPort),
       serialTargets: settings.buttonTargets,
       clickActions: settings.clickActions,
       snsTopicArn,
@@ -54,14 +46,6 @@ export function buttonFunction(settings: StackSettings, snsTopicArn: string, iot
   };
 }
 
-/**
- * Objects under `<keyPrefix>things/<thing>/` go to that thing only — the same prefix the device
- * role is scoped to when `scopeObjectsPerThing` is on; everything else goes to every thing.
- */
-export function thingPrefix(settings: Pick<StackSettings, 'keyPrefix'>): string {
-  return `${settings.keyPrefix}things/`;
-}
-
 /** `iotDataEndpoint`: the account's `https://<prefix>-ats.iot.<region>.amazonaws.com` (may be a deploy-time token). */
 export function objectEnvironment(settings: StackSettings, iotDataEndpoint: string): Record<string, string> {
   return objectFunctionEnvironment({
@@ -69,7 +53,8 @@ export function objectEnvironment(settings: StackSettings, iotDataEndpoint: stri
     targetThings: settings.scopeObjectsPerThing ? [] : settings.thingNames,
     // Likewise a group's members get only what is under their own things/<name>/.
     ...(settings.scopeObjectsPerThing || !settings.thingGroups?.length ? {} : { thingGroups: settings.thingGroups }),
-    thingPrefix: thingPrefix(settings),
+    // Objects under <keyPrefix>things/<thing>/ go to that thing only (the prefix devices are scoped to).
+    thingPrefix: `${settings.keyPrefix}things/`,
     shadowProperty: settings.shadowProperty,
     shadowName: settings.shadowName,
     iotDataEndpoint,

@@ -1,7 +1,6 @@
 /**
- * How the Lambda handlers are bundled beyond esbuild's usual options: modules a handler imports on
- * demand as `./<name>.mjs`, each bundled into its own file beside `index.mjs`, and the constants
- * defined (lib/constructs/bundled-function.ts; the test helper bundles the same way). No CDK here.
+ * Modules a handler imports on demand as `./<name>.mjs`, each bundled into its own file beside
+ * `index.mjs` (by BundledFunction, and the same way by the test helper). No CDK here.
  */
 
 /**

@@ -16,40 +16,27 @@ import { RolloutPath } from './constructs/rollout-path';
 import type { StackSettings } from './context';
 import { buttonFunction, objectEnvironment } from './function-settings';
 
-export interface ShadowplugStackProps extends StackProps {
-  readonly settings: StackSettings;
-}
-
-/**
- * The whole system in one stack: a click switches the plug, an upload reaches the devices.
- * Environment-agnostic (account and region come from the deploying credentials), so it
- * synthesises offline.
- */
+/** The whole system in one stack, environment-agnostic so it synthesises offline. */
 export class ShadowplugStack extends Stack {
   readonly notifications: Notifications;
   readonly buttonPath: ButtonPath;
   readonly filePath: FilePath;
   readonly devices: DeviceIdentity;
   readonly dataEndpoint: IotDataEndpoint;
-  readonly alarms: Alarms;
-  /** Roll-out mode only. */
-  readonly rolloutPath?: RolloutPath;
   /** With thing groups only: the queue, worker and dead-letter queue of large uploads. */
   readonly fanOut?: FanOut;
   /** With releasePublisher only: the KMS key releases are signed with. */
   readonly releaseSigningKey?: ReleaseSigningKey;
 
-  constructor(scope: Construct, id: string, props: ShadowplugStackProps) {
+  constructor(scope: Construct, id: string, props: StackProps & { settings: StackSettings }) {
     super(scope, id, props);
     const { settings } = props;
 
-    // The owner hears about every click and every failure here.
     this.notifications = new Notifications(this, 'Notifications', { notifyEmail: settings.notifyEmail });
 
-    // The account's own IoT data endpoint, for the shadow writes (files, and plugs in relay mode).
+    // For the shadow writes (files, and plugs in relay mode).
     this.dataEndpoint = new IotDataEndpoint(this, 'IotDataEndpoint');
 
-    // A click on the button switches the plug(s).
     const button = buttonFunction(settings, this.notifications.topic.topicArn, this.dataEndpoint.url);
     this.buttonPath = new ButtonPath(this, 'ButtonPath', {
       plugShadows: settings.plugMode === 'relay' ? settings.plugs.map((p) => ({ thing: p.hub, shadowName: plugShadowName(p.id) })) : [],
@@ -62,7 +49,6 @@ export class ShadowplugStack extends Stack {
       ...(settings.plugCredentialsSecret !== undefined ? { credentialsSecret: settings.plugCredentialsSecret } : {}),
     });
 
-    // An upload becomes the desired file in each target device's shadow.
     const thingGroups = settings.thingGroups ?? [];
     const groups = thingGroups.length > 0;
     this.filePath = new FilePath(this, 'FilePath', {
@@ -75,10 +61,9 @@ export class ShadowplugStack extends Stack {
       tracing: settings.tracing,
     });
 
-    // A fleet named by thing groups: past the threshold, batches on a queue and a rate-limited worker.
+    // Past the threshold, a fleet named by thing groups gets batches on a queue and a rate-limited worker.
     if (groups) this.fanOut = this.addFanOut(settings, thingGroups);
 
-    // The devices: their things, their policy, their way to download credentials.
     this.devices = new DeviceIdentity(this, 'Devices', {
       thingNames: settings.thingNames,
       shadowName: settings.shadowName,
@@ -92,17 +77,14 @@ export class ShadowplugStack extends Stack {
     });
 
     // Roll-out mode: uploads under its prefix become IoT Jobs for the same fleet (things and groups).
-    if (settings.rollout) this.rolloutPath = this.addRolloutPath(settings, settings.rollout, groups);
+    if (settings.rollout) this.addRolloutPath(settings, settings.rollout, groups);
 
-    // Signed releases: a KMS key only the publisher may sign with (devices trust its public key).
     if (settings.releasePublisher !== undefined) this.releaseSigningKey = new ReleaseSigningKey(this, 'ReleaseSigning', { publisherArn: settings.releasePublisher });
 
-    // The button publishes outcomes and its failed invocations to the encrypted topic (the S3
-    // function's failed events go to their own queue instead, to be replayed).
+    // Outcomes and failed invocations (the S3 function's failed events go to a queue, to be replayed).
     this.notifications.grantPublish(this.buttonPath.handler.role);
 
-    // The owner hears about failures the per-click messages cannot carry.
-    this.alarms = new Alarms(this, 'Alarms', {
+    new Alarms(this, 'Alarms', {
       topic: this.notifications.topic,
       buttonFunction: this.buttonPath.handler.fn,
       objectFunction: this.filePath.handler.fn,
@@ -129,7 +111,7 @@ export class ShadowplugStack extends Stack {
     return fanOut;
   }
 
-  private addRolloutPath(settings: StackSettings, rollout: NonNullable<StackSettings['rollout']>, groups: boolean): RolloutPath {
+  private addRolloutPath(settings: StackSettings, rollout: NonNullable<StackSettings['rollout']>, groups: boolean): void {
     const rolloutPath = new RolloutPath(this, 'RolloutPath', {
       bucket: this.filePath.bucket,
       keyPrefix: rollout.keyPrefix,
@@ -143,7 +125,6 @@ export class ShadowplugStack extends Stack {
     });
     this.notifications.grantPublish(rolloutPath.notifyEnd.role);
     this.notifications.grantPublish(rolloutPath.createJobs.role);
-    return rolloutPath;
   }
 
   /** What a person needs next: names to upload to and subscribe to, and the device's command line. */
@@ -187,10 +168,8 @@ export class ShadowplugStack extends Stack {
 }
 
 /**
- * The device's command line, with the account's endpoints looked up in place by the AWS CLI
- * (`describe-endpoint`), so it runs as printed wherever the CLI has credentials. It runs the
- * installed agent with the paths docs/install.md installs to (not `npx`, which outside a clone
- * would fetch an unrelated package of that name).
+ * The device's command line: the endpoints looked up in place by the AWS CLI, the installed agent
+ * with docs/install.md's paths (not `npx`, which outside a clone fetches an unrelated package).
  */
 export function agentCommandLine(roleAlias: string, thingName: string, settings: Pick<StackSettings, 'shadowProperty' | 'shadowName' | 'rollout'> & { trustedKey?: boolean }): string {
   const endpoint = (type: string): string =>

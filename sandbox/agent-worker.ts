@@ -1,14 +1,10 @@
-/**
- * A worker thread running a share of the sandbox's agents (agent-threads.ts starts it): starts
- * them, says `ready` once all are online (or `failed`), narrates their steps and forwards their
- * log lines to the sandbox's thread, and stops, starts or closes them when asked.
- */
+/** A worker thread running a share of the sandbox's agents (agent-threads.ts): narrated, their logs forwarded, stopped and started on request. */
 import { parentPort, workerData } from 'node:worker_threads';
 import { startAgent, type Agent } from '../agent/agent';
 import { ShadowplugError, errorMessage } from '../core/errors';
 import { serialise, silentLogger, type LogFields, type Logger } from '../core/logger';
 import type { AgentWorkerData, AgentWorkerMessage, AgentWorkerRequest } from './agent-threads';
-import { narrateAgent, waitUntilOnline, type AgentSpec } from './wire-agents';
+import { connected, narrateAgent, waitUntilOnline, type AgentSpec } from './wire-agents';
 
 const port = parentPort!;
 const data = workerData as AgentWorkerData;
@@ -57,8 +53,7 @@ async function handle(req: AgentWorkerRequest): Promise<unknown> {
     return agent !== undefined;
   }
   await agents.get(req.thing)?.close();
-  const agent = await start(spec, req.clockOffsetMs);
-  if (!agent.online) await new Promise<void>((resolve) => agent.once('connected', () => resolve()));
+  await connected(await start(spec, req.clockOffsetMs));
   return undefined;
 }
 

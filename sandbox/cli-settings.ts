@@ -1,14 +1,12 @@
 /**
- * The flags of `shadowplug sandbox`, declared once like the functions' and the agent's settings:
- * bin/commands/sandbox.ts builds its options from this table and the flag table in
- * docs/sandbox.md is generated from it. Light on purpose (the CLI's `--help` loads it).
+ * The flags of `shadowplug sandbox`, declared once: bin/commands/sandbox.ts builds its options and
+ * docs/sandbox.md its flag table from this. Light on purpose (the CLI's `--help` loads it).
  */
 import { BUTTON_SETTINGS } from '../core/button/settings';
 import { DOCUMENTED_BUTTON_SETTINGS } from '../core/button/settings-text';
 import { AGENT_SETTINGS } from '../core/settings/agent';
 import { FANOUT_SETTINGS, SHADOW_QUOTA } from '../core/fleet/settings';
-import { boolean, integer, text } from '../core/settings/codecs';
-import { logLevelSetting } from '../core/settings/log-level';
+import { boolean, integer, logLevelSetting, text } from '../core/settings/codecs';
 import { envName, setting } from '../core/settings/schema';
 
 export const MAX_DEVICES = 1000;

@@ -2,9 +2,10 @@
  * The foreground life of `shadowplug sandbox`: start, print the ready line (and the JSON object
  * or the banner), narrate events, stop cleanly on SIGINT/SIGTERM. Returns the exit code.
  */
-import { envName } from '../core/settings/schema';
+import { envName, type Values } from '../core/settings/schema';
+import type { SANDBOX_SETTINGS } from './cli-settings';
 import { errorMessage } from '../core/errors';
-import { createLogger, type Logger, type LogLevel } from '../core/logger';
+import { createLogger, type Logger } from '../core/logger';
 import { formatBanner, READY_LINE } from './banner';
 import type { SandboxEvent } from './event-log';
 import { FleetNarration, RepeatFilter } from './fleet-narration';
@@ -12,33 +13,8 @@ import { startSandbox, type Sandbox, type SandboxOptions } from './sandbox';
 import { SANDBOX_TPLINK_CREDENTIALS } from './sandbox-config';
 import type { Credentials } from '../core/tplink/credentials';
 
-export interface SandboxCliFlags {
-  dir: string;
-  json?: boolean;
-  devices: number;
-  group?: string;
-  groupsFile?: string;
-  fanOutWritesPerSecond?: number;
-  dataPlaneRate?: number;
-  /** Every `--plug` given. */
-  plug?: string[];
-  strip?: boolean;
-  tplinkUsername?: string;
-  tplinkPassword?: string;
-  plugMode?: string;
-  clickActions?: string;
-  buttonSerial?: string;
-  rollout?: boolean;
-  rolloutConfig?: string;
-  /** commander's `--no-agents` sets this false. */
-  agents?: boolean;
-  /** commander's `--no-dashboard` sets this false. */
-  dashboard?: boolean;
-  dashboardPort?: number;
-  verbose?: boolean;
-  /** `--log-level`; `--verbose` is `debug`; default `warn`. */
-  logLevel?: LogLevel;
-}
+/** What commander parses from SANDBOX_SETTINGS (`--plug` repeats; `--no-agents`/`--no-dashboard` set false). */
+export type SandboxCliFlags = Partial<Omit<Values<typeof SANDBOX_SETTINGS>, 'plug'>> & { dir: string; devices: number; plug?: string[] };
 
 /** `--tplink-username/--tplink-password`, else SHADOWPLUG_TPLINK_USERNAME/PASSWORD, else the sandbox's own account. */
 export function sandboxCredentials(flags: Pick<SandboxCliFlags, 'tplinkUsername' | 'tplinkPassword'>, env: Record<string, string | undefined>): { plugCredentials?: Credentials } {
@@ -55,23 +31,15 @@ function clock(): string {
   return new Date().toISOString().slice(11, 23);
 }
 
-/** The sandbox's options from the command's flags. */
+/** The sandbox's options from the command's flags: those named alike pass through, the others are renamed. */
 function sandboxOptionsOf(flags: SandboxCliFlags, logger: Logger): SandboxOptions {
   return {
-    dir: flags.dir,
-    devices: flags.devices,
-    ...(flags.group !== undefined ? { group: flags.group } : {}),
-    ...(flags.groupsFile !== undefined ? { groupsFile: flags.groupsFile } : {}),
-    ...(flags.fanOutWritesPerSecond !== undefined ? { fanOutWritesPerSecond: flags.fanOutWritesPerSecond } : {}),
-    ...(flags.dataPlaneRate !== undefined ? { dataPlaneRatePerSecond: flags.dataPlaneRate } : {}),
-    ...(flags.plug !== undefined && flags.plug.length > 0 ? { plugs: flags.plug } : {}),
+    ...flags,
+    plug: undefined,
+    plugs: flags.plug,
+    dataPlaneRatePerSecond: flags.dataPlaneRate,
     ...sandboxCredentials(flags, process.env),
-    ...(flags.strip ? { strip: true } : {}),
-    ...(flags.plugMode !== undefined ? { plugMode: flags.plugMode as 'relay' | 'direct' } : {}),
-    ...(flags.clickActions !== undefined ? { clickActions: flags.clickActions } : {}),
-    ...(flags.buttonSerial !== undefined ? { buttonSerial: flags.buttonSerial } : {}),
-    ...(flags.rolloutConfig !== undefined ? { rollout: flags.rolloutConfig } : flags.rollout ? { rollout: true } : {}),
-    ...(flags.agents === false ? { agents: false } : {}),
+    rollout: flags.rolloutConfig ?? flags.rollout,
     dashboard: flags.dashboard === false ? false : { port: flags.dashboardPort ?? 0 },
     logger,
   };

@@ -1,8 +1,6 @@
 /**
- * `shadowplug sandbox click`: press the sandbox's button without typing its endpoint and
- * certificate paths. Finds the running sandbox through `<dir>/sandbox.json`, publishes the click
- * exactly as `shadowplug click --endpoint ...` does (MQTT/TLS, the button's own identity,
- * `iotbutton/<serial>`), then watches the plug over the TP-Link protocol to say what it did.
+ * `shadowplug sandbox click`: publishes a click as `shadowplug click` does, with the running
+ * sandbox's button identity (from `<dir>/sandbox.json`), then watches the plug to say what it did.
  */
 import { publishClick } from '../core/button/publish-click';
 import type { ClickType } from '../core/button/click';
@@ -18,11 +16,11 @@ export interface SandboxClickResult {
   topic: string;
   clickType: ClickType;
   acknowledgedMs: number;
-  /** Relay states before and after (a strip: one per outlet); `after` undefined if unreadable. */
+  /** Relay states before and after (a strip: one per outlet); undefined if unreadable. */
   before?: number[];
   after?: number[];
   changed: boolean;
-  /** Why the plug's state could not be read (before or after), when it could not. */
+  /** Why the plug's state could not be read (after, else before). */
   plugError?: string;
 }
 
@@ -95,12 +93,12 @@ export async function clickSandbox(options: {
   }
   const error = 'error' in last ? last.error : 'error' in first ? first.error : undefined;
   return {
-    ...(error !== undefined ? { plugError: error } : {}),
+    plugError: error,
     topic: published.topic,
     clickType: options.clickType,
     acknowledgedMs: published.elapsedMs,
-    ...(before ? { before } : {}),
-    ...(after ? { after } : {}),
+    before,
+    after,
     changed: before !== undefined && after !== undefined && before.join() !== after.join(),
   };
 }

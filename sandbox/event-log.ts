@@ -58,17 +58,6 @@ export function short(hash: string): string {
   return hash.length > 12 ? `${hash.slice(0, 12)}…` : hash;
 }
 
-function onOff(state: 0 | 1 | undefined): string {
-  return state === 1 ? 'ON' : 'OFF';
-}
-
-export function describePlug(state: PlugRelayState): string {
-  if (state.children) {
-    return `${state.alias} outlets ${state.children.map((c) => `${c.index}:${onOff(c.state)}`).join(' ')}`;
-  }
-  return `${state.alias} is ${onOff(state.relayState)}`;
-}
-
 export function size(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
@@ -77,7 +66,7 @@ export function size(bytes: number): string {
 
 /** One human line per event, e.g. `click    SINGLE from button G030…`, control characters escaped. */
 export function formatEvent(event: SandboxEvent, cwd?: string): string {
-  return printable(formatRaw(event, cwd));
+  return printable((FORMAT[event.type] as (e: SandboxEvent, cwd?: string) => string)(event, cwd));
 }
 
 /** A path relative to `cwd` when it lies inside it (shorter to read, still valid to paste there). */
@@ -87,61 +76,43 @@ export function displayPath(path: string, cwd?: string): string {
   return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
 }
 
-function formatRaw(event: SandboxEvent, cwd?: string): string {
-  switch (event.type) {
-    case 'click':
-      return `click    ${event.clickType} from button ${event.serial}`;
-    case 'click-done':
-      return `click    ${event.clickType} from ${event.serial} handled in ${event.elapsedMs} ms: ${event.summary}`;
-    case 'click-failed':
-      return `click    from ${event.serial} FAILED: ${event.message}`;
-    case 'plug':
-      return `plug     ${event.plugId ? `${event.plugId}: ` : ''}${describePlug(event.state)}`;
-    case 'notification':
-      return `sns      ${event.subject}`;
-    case 'upload':
-      return event.eventName.startsWith('ObjectRemoved')
-        ? `delete   s3://${event.bucket}/${event.key} (${event.eventName})`
-        : `upload   s3://${event.bucket}/${event.key} (${size(event.size)}, ${event.eventName})`;
-    case 'upload-failed':
-      return `upload   ${event.key} FAILED: ${event.message}`;
-    case 'upload-ignored':
-      return `upload   ${event.key}: no shadow changed (${event.message})`;
-    case 'release-pending':
-      return `lambda   ${event.key}: being published, left to its signed release (the companion's event)`;
-    case 'hashed':
-      return `lambda   ${event.url} sha256 ${event.hash}`;
-    case 'desired':
-      return `shadow   ${event.thing} desired ← ${event.url} sha256 ${short(event.hash)}`;
-    case 'progress':
-      return `device   ${event.thing} downloading ${
-        event.total ? `${Math.floor((event.bytes / event.total) * 100)}% of ${size(event.total)}` : size(event.bytes)
-      }`;
-    case 'installed':
-      return `device   ${event.thing} verified sha256 ${short(event.hash)}, installed ${displayPath(event.path, cwd)}`;
-    case 'reported':
-      return `shadow   ${event.thing} reported = desired (sha256 ${short(event.hash)})`;
-    case 'device-error':
-      return `device   ${event.thing} ERROR: ${event.message}`;
-    case 'plug-desired':
-      return `shadow   ${event.thing}/${event.shadowName} desired ← ${event.power.toUpperCase()}`;
-    case 'plug-request':
-      return `hub      ${event.thing} plug-${event.plugId} request ${event.requestId} ${event.outcome.toUpperCase()}${event.outcome === 'applied' ? `: ${event.power.toUpperCase()}` : event.message ? `: ${event.message}` : ''} (reported)`;
-    case 'plug-reported':
-      return event.online
-        ? `hub      ${event.thing} plug-${event.plugId} reported ${event.power.toUpperCase()}`
-        : `hub      ${event.thing} plug-${event.plugId} unreachable${event.message ? `: ${event.message}` : ''} (reported online: false)`;
-    case 'shadows-written':
-      return `lambda   ${event.key} → ${event.things.length} shadow${event.things.length === 1 ? '' : 's'} desire sha256 ${short(event.hash)}`;
-    case 'device-online':
-      return `device   ${event.thing} ${event.online ? 'online' : 'offline'}`;
-    case 'rollout-created':
-      return `rollout  ${event.key} → job ${event.jobId} for ${event.targets} thing${event.targets === 1 ? '' : 's'} (sha256 ${short(event.hash)})`;
-    case 'rollout-wave':
-      return `rollout  ${event.jobId} minute ${event.minute}: ${event.things.length} notified (${event.things.slice(0, 3).join(', ')}${event.things.length > 3 ? ', …' : ''})`;
-    case 'rollout-execution':
-      return `device   ${event.thing} job ${event.jobId} ${event.status}${event.code ? ` ${event.code}` : ''}`;
-    case 'rollout-ended':
-      return `rollout  ${event.jobId} ${event.status === 'COMPLETED' ? 'COMPLETED' : 'ABORTED'}: ${event.succeeded} succeeded, ${event.failed} failed, ${event.canceled} canceled, ${event.notNotified} never notified${event.reason ? ` (${event.reason})` : ''}`;
-  }
-}
+const onOff = (state: 0 | 1 | undefined): string => (state === 1 ? 'ON' : 'OFF');
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+type Formatters = { [K in SandboxEvent['type']]: (event: Extract<SandboxEvent, { type: K }>, cwd?: string) => string };
+
+const FORMAT: Formatters = {
+  click: (e) => `click    ${e.clickType} from button ${e.serial}`,
+  'click-done': (e) => `click    ${e.clickType} from ${e.serial} handled in ${e.elapsedMs} ms: ${e.summary}`,
+  'click-failed': (e) => `click    from ${e.serial} FAILED: ${e.message}`,
+  plug: ({ plugId, state }) =>
+    `plug     ${plugId ? `${plugId}: ` : ''}${state.alias} ${state.children ? `outlets ${state.children.map((c) => `${c.index}:${onOff(c.state)}`).join(' ')}` : `is ${onOff(state.relayState)}`}`,
+  notification: (e) => `sns      ${e.subject}`,
+  upload: (e) =>
+    e.eventName.startsWith('ObjectRemoved')
+      ? `delete   s3://${e.bucket}/${e.key} (${e.eventName})`
+      : `upload   s3://${e.bucket}/${e.key} (${size(e.size)}, ${e.eventName})`,
+  'upload-failed': (e) => `upload   ${e.key} FAILED: ${e.message}`,
+  'upload-ignored': (e) => `upload   ${e.key}: no shadow changed (${e.message})`,
+  'release-pending': (e) => `lambda   ${e.key}: being published, left to its signed release (the companion's event)`,
+  hashed: (e) => `lambda   ${e.url} sha256 ${e.hash}`,
+  desired: (e) => `shadow   ${e.thing} desired ← ${e.url} sha256 ${short(e.hash)}`,
+  progress: (e) => `device   ${e.thing} downloading ${e.total ? `${Math.floor((e.bytes / e.total) * 100)}% of ${size(e.total)}` : size(e.bytes)}`,
+  installed: (e, cwd) => `device   ${e.thing} verified sha256 ${short(e.hash)}, installed ${displayPath(e.path, cwd)}`,
+  reported: (e) => `shadow   ${e.thing} reported = desired (sha256 ${short(e.hash)})`,
+  'device-error': (e) => `device   ${e.thing} ERROR: ${e.message}`,
+  'plug-desired': (e) => `shadow   ${e.thing}/${e.shadowName} desired ← ${e.power.toUpperCase()}`,
+  'plug-request': (e) =>
+    `hub      ${e.thing} plug-${e.plugId} request ${e.requestId} ${e.outcome.toUpperCase()}${e.outcome === 'applied' ? `: ${e.power.toUpperCase()}` : e.message ? `: ${e.message}` : ''} (reported)`,
+  'plug-reported': (e) =>
+    e.online
+      ? `hub      ${e.thing} plug-${e.plugId} reported ${e.power.toUpperCase()}`
+      : `hub      ${e.thing} plug-${e.plugId} unreachable${e.message ? `: ${e.message}` : ''} (reported online: false)`,
+  'shadows-written': (e) => `lambda   ${e.key} → ${plural(e.things.length, 'shadow')} desire sha256 ${short(e.hash)}`,
+  'device-online': (e) => `device   ${e.thing} ${e.online ? 'online' : 'offline'}`,
+  'rollout-created': (e) => `rollout  ${e.key} → job ${e.jobId} for ${plural(e.targets, 'thing')} (sha256 ${short(e.hash)})`,
+  'rollout-wave': (e) => `rollout  ${e.jobId} minute ${e.minute}: ${e.things.length} notified (${e.things.slice(0, 3).join(', ')}${e.things.length > 3 ? ', …' : ''})`,
+  'rollout-execution': (e) => `device   ${e.thing} job ${e.jobId} ${e.status}${e.code ? ` ${e.code}` : ''}`,
+  'rollout-ended': (e) =>
+    `rollout  ${e.jobId} ${e.status === 'COMPLETED' ? 'COMPLETED' : 'ABORTED'}: ${e.succeeded} succeeded, ${e.failed} failed, ${e.canceled} canceled, ${e.notNotified} never notified${e.reason ? ` (${e.reason})` : ''}`,
+};

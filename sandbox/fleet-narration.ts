@@ -1,12 +1,10 @@
 /**
- * Which events become lines for a person (the terminal and the dashboard's timeline), and which
- * are folded into summaries. One device: every step gets its line. A fleet: the per-device steps
- * of an upload (desired, progress, installed, reported) fold into one `fleet` line per upload at
- * most every second and a last line when every device has verified it; device errors still get
- * their own line, once per thing until the message changes. Pure: fed events and a clock.
+ * Which events become lines for a person (terminal, dashboard timeline). One device: every step.
+ * A fleet: an upload's per-device steps fold into one `fleet` line at most every second and a last
+ * one when all have verified; device errors keep their own line, once per thing and message. Pure.
  */
 import { formatEvent, printable, short, type SandboxEvent } from './event-log';
-import type { UploadView } from './dashboard/view';
+import type { TimelineEntry, UploadView } from './dashboard/view';
 import { UploadTracker } from './upload-tracker';
 
 /** Fleets larger than this get summary lines instead of a line per device step. */
@@ -16,11 +14,7 @@ export const PROGRESS_EVERY_MS = 1_000;
 
 const PER_DEVICE_STEPS = new Set<SandboxEvent['type']>(['desired', 'progress', 'installed', 'reported']);
 
-export interface NarrationLine {
-  kind: string;
-  text: string;
-  error: boolean;
-}
+export type NarrationLine = Pick<TimelineEntry, 'kind' | 'text' | 'error'>;
 
 /**
  * Drops repeats: an agent retrying with backoff repeats its error (said once per thing until it

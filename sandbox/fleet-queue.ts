@@ -1,10 +1,7 @@
 /**
- * An in-process stand-in for the fan-out queue and its Lambda event source mapping: messages are
- * handed to the worker handler in SQS-shaped events of up to `batchSize`, each record carrying
- * `ApproximateReceiveCount`; the handler's `batchItemFailures` come back after `visibilityMs`;
- * after `maxReceiveCount` deliveries a message moves to the dead-letter list, from which
- * `redrive()` moves it back (as `aws sqs start-message-move-task` does). The worker is the
- * deployed handler, unchanged.
+ * An in-process stand-in for the fan-out queue and its event source mapping: SQS-shaped batches
+ * with `ApproximateReceiveCount`; `batchItemFailures` come back after `visibilityMs`, and after
+ * `maxReceiveCount` deliveries go to the dead-letter list, which `redrive()` empties back.
  */
 import { randomUUID } from 'node:crypto';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';

@@ -1,7 +1,6 @@
 /**
- * Listening, closing and reading request bodies, the same for every HTTP server the sandbox runs,
- * and the one place where they are hardened: no request, however malformed, cut or slow, may
- * stop the sandbox or hold a connection forever.
+ * Listening, closing and reading bodies for every sandbox HTTP server, hardened in one place: no
+ * request, however malformed, cut or slow, may stop the sandbox or hold a connection forever.
  */
 import type { IncomingMessage, Server as HttpServer, RequestListener, ServerOptions, ServerResponse } from 'node:http';
 import type { AddressInfo, Server } from 'node:net';
@@ -18,10 +17,7 @@ export interface ServerLimits {
 
 export const SERVER_LIMITS: ServerLimits = { headersTimeoutMs: 10_000, idleTimeoutMs: 60_000, maxHeaderBytes: 16 * 1024 };
 
-/**
- * Options for `http.createServer`/`https.createServer`. No whole-request limit: a 5 GB upload may
- * take long, a silent client may not (the idle timeout, set by `hardenServer`).
- */
+/** `createServer` options. No whole-request limit: a 5 GB upload may take long, a silent client may not. */
 export function serverOptions(limits: ServerLimits = SERVER_LIMITS): ServerOptions & { handshakeTimeout: number } {
   return {
     headersTimeout: limits.headersTimeoutMs,
@@ -35,11 +31,7 @@ export function serverOptions(limits: ServerLimits = SERVER_LIMITS): ServerOptio
 
 const ignore = () => undefined;
 
-/**
- * Wraps a request handler so that nothing it throws or rejects with, and no error of a response
- * whose client has gone, reaches the process: `fail` answers (default 500), or the connection is
- * cut when the answer has begun.
- */
+/** Nothing a handler throws, and no error of a gone client, reaches the process: `fail` answers (default 500), or the connection is cut. */
 export function guardRequests(
   handle: (req: IncomingMessage, res: ServerResponse) => unknown,
   fail: (req: IncomingMessage, res: ServerResponse, err: unknown) => void = answer500,

@@ -41,11 +41,7 @@ export interface IotCoreOptions {
   host?: string;
   /** 0 (default) picks a free port; likewise for the other ports. */
   mqttPort?: number;
-  /**
-   * A plain MQTT listener WITHOUT TLS AND WITHOUT POLICY: anyone who reaches it may publish to any
-   * thing's shadow. For local debugging with tools like `mosquitto_sub` only; off unless given.
-   * In-process code watches messages with `observe()` instead.
-   */
+  /** Plain MQTT WITHOUT TLS OR POLICY (anyone may publish to any shadow): debugging only, off unless given. */
   plainMqttPort?: number;
   dataPlanePort?: number;
   credentialsPort?: number;
@@ -55,10 +51,7 @@ export interface IotCoreOptions {
   roleAlias?: string;
   /** What the credentials provider hands out (default the local S3's S3RVER/S3RVER, one hour). */
   credentials?: ProvidedCredentials;
-  /**
-   * The IoT policy on every thing certificate (default: the device policy the stack deploys, for
-   * the classic shadow; see core/iot-policy/device-policy.ts).
-   */
+  /** The IoT policy on every thing certificate (default: the stack's device policy for the classic shadow). */
   devicePolicy?: IotPolicy;
   /** The button topic rule's action. */
   onButton?: ButtonHandler;
@@ -79,57 +72,11 @@ export interface IotCoreOptions {
   logger?: Logger;
 }
 
-/** Programmatic access to the shadows, with the same semantics and MQTT messages as the APIs. */
-export interface ShadowAccess {
-  /** The `get/accepted` document, or undefined when the shadow does not exist. */
-  get(thingName: string, shadowName?: string): JsonObject | undefined;
-  /** Update with a request document (`{state: ...}`); publishes accepted/delta/documents. */
-  update(thingName: string, request: JsonObject, shadowName?: string): ShadowRequestResult;
-  delete(thingName: string, shadowName?: string): ShadowRequestResult;
-  listNamed(thingName: string): string[];
-}
-
-export interface IotCore {
-  mqtt: { host: string; port: number; url: string };
-  plainMqtt?: { host: string; port: number; url: string };
-  dataPlane: { endpoint: string; host: string; port: number };
-  /** The control-plane API the object function lists thing groups with (ListThingsInThingGroup). */
-  controlPlane: { endpoint: string; port: number };
-  /** The thing groups (static, dynamic by thing name, nested); dynamic ones select from the things with a certificate. */
-  groups: ThingGroups;
-  credentialsProvider: { host: string; port: number; roleAlias: string; endpoint: string };
-  ca: { certPath: string; certPem: string };
-  issueThing(name: string): ThingCertificate;
-  issueButton(serial: string): ButtonCertificate;
-  shadows: ShadowAccess;
-  /** The IoT Jobs stand-in (CreateJob in process; the device API over MQTT). */
-  jobs: JobsService;
-  /**
-   * Watch, in process and without a socket, every message on topics matching an MQTT filter
-   * (e.g. `$aws/things/+/shadow/update/documents`): devices' publishes and the shadow service's
-   * responses, whether the update came over MQTT, the data-plane API or `shadows`. Returns the
-   * function that stops it; `close()` stops them all. A throwing (or rejecting) callback is logged
-   * and affects nothing else. Throws (code) IOT_CORE_INVALID_NAME for a malformed filter and
-   * IOT_CORE_CLOSED after close().
-   */
-  observe(topicFilter: string, onMessage: MqttObserver): () => void;
-  /** An SDK client for the data-plane API that trusts the sandbox CA. */
-  createDataPlaneClient(options?: { maxAttempts?: number }): IoTDataPlaneClient;
-  /** An SDK client for the control-plane API (thing groups) that trusts the sandbox CA. */
-  createControlPlaneClient(): IoTClient;
-  /** Resolves when every button rule action under way has finished. */
-  buttonRuleIdle(): Promise<void>;
-  /**
-   * Resolves when every message the service has published so far (shadow responses) has been
-   * handed to every matching device and observer, or dropped because the broker closed.
-   */
-  messagesDelivered(): Promise<void>;
-  /** Close every listener and connection. */
-  close(): Promise<void>;
-}
+/** A running stand-in: its endpoints, certificates, shadows, Jobs and SDK clients (see `iotCoreApi`). */
+export type IotCore = ReturnType<typeof iotCoreApi>;
 
 /** The CA with a certificate for every thing and button, the registered things and their groups. */
-function openRegistry(options: IotCoreOptions): { ca: CertificateAuthority; registered: Set<string>; groups: ThingGroups } {
+function openRegistry(options: IotCoreOptions) {
   const ca = CertificateAuthority.open(options.dir, { sharedDeviceKey: options.sharedDeviceKey ?? false });
   const registered = new Set<string>();
   const groups = new ThingGroups(() => registered);
@@ -237,56 +184,56 @@ interface Started {
   registered: Set<string>;
 }
 
-function iotCoreApi({ host, roleAlias, ca, shadows, jobs, rule, broker, dataPlanePort, credentialsPort, agents, close, controlPlanePort, groups, registered }: Started): IotCore {
+function iotCoreApi({ host, roleAlias, ca, shadows, jobs, rule, broker, dataPlanePort, credentialsPort, agents, close, controlPlanePort, groups, registered }: Started) {
   const hostPort = (port: number) => formatHostPort(host, port);
   const dataPlaneEndpoint = `https://${hostPort(dataPlanePort)}`;
+  // Each client's own HTTPS agent trusts the sandbox CA and is destroyed on close.
+  const sdkConfig = (endpoint: string) => {
+    const agent = new Agent({ ca: ca.certPem, keepAlive: true });
+    agents.add(agent);
+    return { endpoint, region: 'us-east-1', credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' }, requestHandler: new NodeHttpHandler({ httpsAgent: agent }) };
+  };
   return {
     mqtt: { host, port: broker.port, url: `mqtts://${hostPort(broker.port)}` },
     ...(broker.plainPort !== undefined ? { plainMqtt: { host, port: broker.plainPort, url: `mqtt://${hostPort(broker.plainPort)}` } } : {}),
     dataPlane: { endpoint: dataPlaneEndpoint, host, port: dataPlanePort },
+    /** The control-plane API the object function lists thing groups with (ListThingsInThingGroup). */
     controlPlane: { endpoint: `https://${hostPort(controlPlanePort)}`, port: controlPlanePort },
+    /** Static, dynamic (selecting from the things with a certificate) and nested thing groups. */
     groups,
-    credentialsProvider: {
-      host,
-      port: credentialsPort,
-      roleAlias,
-      endpoint: `${hostPort(credentialsPort)}/role-aliases/${roleAlias}/credentials`,
-    },
+    credentialsProvider: { host, port: credentialsPort, roleAlias, endpoint: `${hostPort(credentialsPort)}/role-aliases/${roleAlias}/credentials` },
     ca: { certPath: ca.certPath, certPem: ca.certPem },
-    issueThing: (name) => {
+    issueThing(name: string): ThingCertificate {
       registered.add(name);
       return ca.issueThing(name);
     },
-    observe: (topicFilter, onMessage) => broker.observe(topicFilter, onMessage),
-    issueButton: (serial) => ca.issueButton(serial),
+    /**
+     * Watches in process every message on topics matching an MQTT filter: devices' publishes and the
+     * shadow service's responses, however the update came. Returns the stop; a throwing callback is
+     * logged. Throws IOT_CORE_INVALID_NAME for a malformed filter, IOT_CORE_CLOSED after close().
+     */
+    observe: (topicFilter: string, onMessage: MqttObserver): (() => void) => broker.observe(topicFilter, onMessage),
+    issueButton: (serial: string): ButtonCertificate => ca.issueButton(serial),
+    /** The IoT Jobs stand-in (CreateJob in process; the device API over MQTT). */
     jobs,
+    /** The shadows in process, with the same semantics and MQTT messages as the APIs. */
     shadows: {
-      get(thingName, shadowName) {
+      /** The `get/accepted` document, or undefined when the shadow does not exist. */
+      get(thingName: string, shadowName?: string): JsonObject | undefined {
         const r = shadows.get(thingName, shadowName);
         return r.ok ? r.payload : undefined;
       },
-      update: (thingName, request, shadowName) => shadows.update(thingName, shadowName, JSON.stringify(request)),
-      delete: (thingName, shadowName) => shadows.delete(thingName, shadowName),
-      listNamed: (thingName) => shadows.listNamedShadows(thingName),
+      /** Publishes accepted/delta/documents as an MQTT update would. */
+      update: (thingName: string, request: JsonObject, shadowName?: string): ShadowRequestResult => shadows.update(thingName, shadowName, JSON.stringify(request)),
+      delete: (thingName: string, shadowName?: string): ShadowRequestResult => shadows.delete(thingName, shadowName),
+      listNamed: (thingName: string): string[] => shadows.listNamedShadows(thingName),
     },
-    createControlPlaneClient() {
-      const agent = new Agent({ ca: ca.certPem, keepAlive: true });
-      agents.add(agent);
-      return new IoTClient({ endpoint: `https://${hostPort(controlPlanePort)}`, region: 'us-east-1', credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' }, requestHandler: new NodeHttpHandler({ httpsAgent: agent }) });
-    },
-    createDataPlaneClient(clientOptions = {}) {
-      const agent = new Agent({ ca: ca.certPem, keepAlive: true });
-      agents.add(agent);
-      return new IoTDataPlaneClient({
-        ...clientOptions,
-        endpoint: dataPlaneEndpoint,
-        region: 'us-east-1',
-        credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' },
-        requestHandler: new NodeHttpHandler({ httpsAgent: agent }),
-      });
-    },
-    buttonRuleIdle: () => rule.idle(),
-    messagesDelivered: () => broker.delivered(),
+    createControlPlaneClient: () => new IoTClient(sdkConfig(`https://${hostPort(controlPlanePort)}`)),
+    createDataPlaneClient: (clientOptions: { maxAttempts?: number } = {}) => new IoTDataPlaneClient({ ...clientOptions, ...sdkConfig(dataPlaneEndpoint) }),
+    /** Resolves when every button rule action under way has finished. */
+    buttonRuleIdle: (): Promise<void> => rule.idle(),
+    /** Resolves when every message published so far reached every matching device and observer (or the broker closed). */
+    messagesDelivered: (): Promise<void> => broker.delivered(),
     close,
   };
 }

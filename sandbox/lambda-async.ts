@@ -1,8 +1,4 @@
-/**
- * Lambda's asynchronous invocation (how S3 notifications reach a function): when the handler
- * throws, Lambda runs it again twice, after about 1 and 2 minutes; here after 1 s and 2 s, so a
- * retry can be watched. Stopping cancels the retries still waiting.
- */
+/** Lambda's asynchronous invocation: a throwing handler runs again twice (after about 1 and 2 minutes; here 1 s and 2 s). */
 export const ASYNC_RETRY_DELAYS_MS: readonly number[] = [1_000, 2_000];
 
 export interface AsyncInvocationHooks<E, O> {

@@ -1,18 +1,8 @@
 /**
- * The sandbox's S3: a small S3-compatible server of our own (sandbox/s3/) with the sandbox's
- * bucket(s), versioned like the deployed bucket, and S3-shaped event notifications.
- *
- * Why our own: the deployed bucket is versioned, and what devices get after deletes and
- * re-uploads depends on it; s3rver (used before) has no versioning, is unmaintained since 2022,
- * and stored keys containing `../` outside its directory. Neither npm nor Debian offers a
- * versioned S3 server that runs here without a download of its own; moto does (Python), but the
- * sandbox must stay one `npx shadowplug sandbox` for a newcomer. The same behavioural tests run
- * against this server and against moto (test/integration/s3/versioned-peer.test.ts), which is
- * what shows it behaves like S3 where it matters.
- *
- * Events are what S3 sends: URL-encoded keys (`+` for space), `versionId` in a versioned bucket,
- * `ObjectRemoved:DeleteMarkerCreated` for a delete without a version id, and a sequencer that
- * strictly increases.
+ * The sandbox's S3: a small S3-compatible server of our own (sandbox/s3/), versioned like the
+ * deployed bucket, with S3-shaped event notifications. Our own because no versioned S3 server
+ * installs from npm (moto needs Python); test/integration/s3/versioned-peer.test.ts runs the same
+ * tests against it and moto. Events carry form-encoded keys, `versionId` and a rising sequencer.
  */
 import { createServer, type Server } from 'node:http';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -25,13 +15,11 @@ import { handleS3Request, type StoreChange } from './s3/http-api';
 import { ObjectStore } from './s3/object-store';
 import type { Versioning } from './s3/versions';
 
-/** The local S3 accepts only this access key. */
 export const LOCAL_S3_ACCESS_KEY_ID = 'S3RVER';
 export const LOCAL_S3_SECRET_ACCESS_KEY = 'S3RVER';
 export const LOCAL_S3_REGION = 'us-east-1';
 
 export interface LocalS3Options {
-  /** Where objects are stored. */
   dir: string;
   host?: string;
   /** 0 (default) picks a free port. */
@@ -47,18 +35,8 @@ export interface LocalS3Options {
   logger?: Logger;
 }
 
-export interface LocalS3 {
-  endpoint: string;
-  host: string;
-  port: number;
-  buckets: string[];
-  accessKeyId: string;
-  secretAccessKey: string;
-  region: string;
-  /** An S3 client set up for this server (path style, no chunked checksums). */
-  createClient(): S3Client;
-  close(): Promise<void>;
-}
+/** A running local S3 (an S3 client set up for it: `createClient()`). */
+export type LocalS3 = Awaited<ReturnType<typeof startLocalS3>>;
 
 /** Encode a key as S3 does in event notifications: form encoding, `/` kept. */
 export function encodeEventKey(key: string): string {
@@ -112,7 +90,7 @@ function eventRecord(change: StoreChange, seq: string, host: string, at: number)
   } as S3EventRecord;
 }
 
-export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
+export async function startLocalS3(options: LocalS3Options) {
   const host = options.host ?? '127.0.0.1';
   const buckets = options.buckets ?? ['shadowplug'];
   const logger = options.logger ?? silentLogger;
@@ -144,7 +122,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     accessKeyId: credentials.accessKeyId,
     secretAccessKey: credentials.secretAccessKey,
     region: LOCAL_S3_REGION,
-    createClient: () => new S3Client(localS3ClientConfig(endpoint, credentials)),
-    close: () => closeServer(server),
+    createClient: (): S3Client => new S3Client(localS3ClientConfig(endpoint, credentials)),
+    close: (): Promise<void> => closeServer(server),
   };
 }

@@ -1,8 +1,6 @@
 /**
- * `--plug`, one grammar in every command: `[id[@thing]=]<address or kind>[#outlet]`. The address
- * `host[:port]` is a real plug on the LAN; a kind (`hs100`, `p110-klap`, …) is a simulated plug of
- * that kind; `#outlet` is one outlet of a strip (index or child id). Without `id=` the sandbox calls
- * the plug `lamp`. Which plugs a command can use is its own: the sandbox takes both, `click` real ones.
+ * `--plug`, one grammar in every command: `[id[@thing]=]<host[:port] or kind>[#outlet]`: a real plug
+ * on the LAN or a simulated one of that kind, `#outlet` one outlet of a strip; no `id=` is `lamp`.
  */
 import { PLUG_ID_PATTERN } from '../core/plug-relay/contract';
 import { parseTarget } from '../core/button/targets';

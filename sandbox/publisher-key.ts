@@ -1,8 +1,6 @@
 /**
- * The sandbox's publisher key: an ECDSA P-256 key pair beside its CA (`<dir>/iot/publisher.key.pem`,
- * 0600, and `publisher.pub.pem`), made on first start and kept across restarts like the CA, so
- * devices that installed its releases keep trusting the next ones. `sandbox upload` and the
- * dashboard sign with it (core/release/publish.ts); the sandbox's agents trust only it.
+ * The sandbox's publisher key: an ECDSA P-256 pair beside its CA, kept across restarts like the CA
+ * so devices keep trusting its next releases. Uploads are signed with it; the agents trust only it.
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -11,21 +9,15 @@ import { pemSigner, publicKeyOf, type ReleaseSigner } from '../core/release/sign
 import { errorMessage, ShadowplugError } from '../core/errors';
 import { writeFileAtomicSync } from './write-atomic';
 
-export interface PublisherKey {
-  /** The private key (PEM, PKCS#8): what `--signing-key` takes. */
-  privatePath: string;
-  /** Its public half (PEM, SPKI): what an agent's `--trusted-key` takes. */
-  publicPath: string;
-}
 
-/** Where a sandbox in `dir` keeps its publisher key (the CA's directory). */
-export function publisherKeyPaths(dir: string): PublisherKey {
+/** Where a sandbox in `dir` keeps its publisher key: the private one is what `--signing-key` takes, the public one `--trusted-key`. */
+export function publisherKeyPaths(dir: string): { privatePath: string; publicPath: string } {
   const iot = join(dir, 'iot');
   return { privatePath: join(iot, 'publisher.key.pem'), publicPath: join(iot, 'publisher.pub.pem') };
 }
 
 /** The key pair of the sandbox in `dir`, made when there is none (or only half of one). */
-export function ensurePublisherKey(dir: string): PublisherKey {
+export function ensurePublisherKey(dir: string): ReturnType<typeof publisherKeyPaths> {
   const paths = publisherKeyPaths(dir);
   if (existsSync(paths.privatePath)) {
     const privatePem = readFileSync(paths.privatePath, 'utf8');

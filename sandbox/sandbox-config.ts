@@ -1,7 +1,6 @@
 /**
  * What `startSandbox` is asked for, checked and completed with defaults before anything starts:
- * every problem is a SANDBOX_CONFIG error naming the flag and the value given, and the directory is
- * proved writable before a port is bound.
+ * every problem is a SANDBOX_CONFIG error naming the flag and the value given.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,7 +16,7 @@ import { attempt } from '../core/settings/schema';
 import { BUTTON_SERIAL_PATTERN } from './iot/certificate-authority';
 import { sandboxConfigError, SandboxDirError } from './errors';
 import { DEFAULT_ROLLOUT, parseRolloutJson, parseRolloutSettings, type RolloutSettings } from '../core/jobs/rollout-config';
-import { resolveSandboxGroups, type SandboxGroups } from './sandbox-groups';
+import { resolveSandboxGroups } from './sandbox-groups';
 import { SHADOW_QUOTA } from '../core/fleet/settings';
 import { GROUP_CACHE_MS } from '../core/fleet/targets';
 import { OBJECT_SETTINGS } from '../core/s3/settings';
@@ -32,18 +31,15 @@ export const ROLE_ALIAS = 'shadowplug-device-role-alias';
 /** The shadow property the object Lambda writes and the agents follow (the stack's default too). */
 export const SHADOW_PROPERTY = OBJECT_SETTINGS.shadowProperty.default;
 
+/** The sandbox's options; those with a flag mean what it means (cli-settings.ts). */
 export interface SandboxOptions {
-  /** Where certificates, shadows, objects and device files live (default `.sandbox`). */
+  /** Default `.sandbox`. */
   dir?: string;
-  /** Number of things, each with its certificate and agent (default 1). */
   devices?: number;
-  /** Every device in this static thing group; uploads go to the group. */
   group?: string;
-  /** Thing groups from a JSON file (static, dynamic, nested); uploads go to the top-level ones. */
   groupsFile?: string;
-  /** The fan-out worker's writes per second (default 4,000, the large regions' quota). */
   fanOutWritesPerSecond?: number;
-  /** The data plane answers 429 above this many requests per second (default unlimited). */
+  /** `--data-plane-rate`. */
   dataPlaneRatePerSecond?: number;
   /** How long the object function keeps a group's members (default 60 s, as deployed; tests pass 0). */
   groupCacheMs?: number;
@@ -51,26 +47,22 @@ export interface SandboxOptions {
   plug?: string;
   /** Simulate an HS300 strip instead of an HS100 plug (the plug `lamp`). */
   strip?: boolean;
-  /**
-   * The plugs, as `--plug` names them (`lamp=hs100`, `fan@<thing>=p110-klap`, `desk=hs300#1`,
-   * `tv=192.168.1.30`) or parsed; default one simulated HS100 `lamp` on the first thing.
-   */
+  /** The plugs, as `--plug` names them (`fan@<thing>=p110-klap`, `tv=192.168.1.30`) or parsed; default a simulated HS100 `lamp`. */
   plugs?: (string | SandboxPlugSpec)[];
   /** The TP-Link account the simulated KLAP/AES plugs accept and the agents and the button use (default {@link SANDBOX_TPLINK_CREDENTIALS}). */
   plugCredentials?: Credentials;
-  /** `SINGLE=toggle,DOUBLE=on,LONG=off`, or the same as an object. Missing types toggle. */
+  /** As the flag, or the same as an object. */
   clickActions?: string | Partial<Record<ClickType, ClickAction>>;
   buttonSerial?: string;
   bucket?: string;
   /** Diagnostics of the components (default silent); the event stream is `sandbox.events`. */
   logger?: Logger;
-  /** Run one agent per thing in this process (default true); false leaves the things to agents run by hand. */
+  /** Default true. */
   agents?: boolean;
   /** Worker threads the agents run in (0: this thread; default 0 below 100 devices or on one core, else one per core, at most 4). */
   agentThreads?: number;
   /** Write `<dir>/sandbox.json` for `sandbox upload` (default true). */
   writeInfoFile?: boolean;
-  /** `relay` (default with in-process agents): through the plug's shadow and the first thing's agent; `direct`: TCP from the button function. */
   plugMode?: PlugMode;
   /** Relay mode: how often the hub polls the plug (default 10 s). */
   plugPollMs?: number;
@@ -78,36 +70,17 @@ export interface SandboxOptions {
   plugTimers?: Timers;
   /** Relay mode: how long the button function waits for the hub's answer (default 5 s, as deployed). */
   confirmTimeoutMs?: number;
-  /** Serve the dashboard on 127.0.0.1 (default off; the CLI turns it on): `true`, or the port (0 = any free one). */
+  /** Default off (the CLI turns it on): `true`, or the port (0 = any free one). */
   dashboard?: boolean | { port?: number };
-  /**
-   * Roll-out mode: every upload becomes an IoT Job for all the things, instead of a shadow write.
-   * `true`: the documented defaults; or CreateJob's `{jobExecutionsRolloutConfig, abortConfig,
-   * timeoutConfig}` (as an object or JSON text).
-   */
+  /** Roll-out mode (uploads become IoT Jobs): `true` for the defaults, or CreateJob's `{jobExecutionsRolloutConfig, abortConfig, timeoutConfig}` (object or JSON). */
   rollout?: boolean | string | Record<string, unknown>;
 }
 
-/** The id of the sandbox's plug by default (its shadow is `plug-lamp` on the first thing). */
-export const SANDBOX_PLUG_ID = DEFAULT_PLUG_ID;
 /** The account the simulated KLAP/AES plugs accept unless told otherwise (as `shadowplug plug simulate`). */
 export const SANDBOX_TPLINK_CREDENTIALS: Credentials = { username: 'sandbox@example.com', password: 'sandbox' };
 
 /** SandboxOptions checked, with every default filled in. */
-export type SandboxConfig = Pick<SandboxOptions, 'dataPlaneRatePerSecond' | 'agentThreads' | 'plugPollMs' | 'plugTimers' | 'confirmTimeoutMs'> &
-  Required<Pick<SandboxOptions, 'logger' | 'devices' | 'fanOutWritesPerSecond' | 'groupCacheMs' | 'plugCredentials' | 'bucket' | 'buttonSerial' | 'agents' | 'writeInfoFile' | 'plugMode'>> & {
-    /** Absolute. */
-    dir: string;
-    things: string[];
-    groups: SandboxGroups;
-    clickActions: Partial<Record<ClickType, ClickAction>>;
-    /** Every plug, its thing filled in (the first thing unless given). */
-    plugs: (SandboxPlugSpec & { thing: string })[];
-    /** The dashboard's port (0 = any free one); absent: no dashboard. */
-    dashboardPort?: number;
-    /** Roll-out mode's settings; absent: the shadow path. */
-    rollout?: RolloutSettings;
-  };
+export type SandboxConfig = ReturnType<typeof resolveSandboxConfig>;
 
 /** `--rollout` / `--rollout-config`: the settings, or undefined for the shadow path; problems name the flag. */
 function rolloutOf(value: SandboxOptions['rollout']): RolloutSettings | undefined {
@@ -121,7 +94,7 @@ function rolloutOf(value: SandboxOptions['rollout']): RolloutSettings | undefine
 }
 
 /** Checks `options` without touching the disk or the network. Throws SANDBOX_CONFIG errors. */
-export function resolveSandboxConfig(options: SandboxOptions = {}): SandboxConfig {
+export function resolveSandboxConfig(options: SandboxOptions = {}) {
   const devices = options.devices ?? 1;
   if (!Number.isInteger(devices) || devices < 1 || devices > MAX_DEVICES) {
     throw sandboxConfigError(`devices must be a whole number from 1 to ${MAX_DEVICES}, got ${devices}`);
@@ -142,13 +115,17 @@ export function resolveSandboxConfig(options: SandboxOptions = {}): SandboxConfi
     throw sandboxConfigError(`agentThreads: ${options.agentThreads} is not a whole number ≥ 0`);
   }
   return {
+    dataPlaneRatePerSecond: options.dataPlaneRatePerSecond,
+    agentThreads: options.agentThreads,
+    plugPollMs: options.plugPollMs,
+    plugTimers: options.plugTimers,
+    confirmTimeoutMs: options.confirmTimeoutMs,
     dir: resolve(options.dir ?? DEFAULT_SANDBOX_DIR),
     logger: options.logger ?? silentLogger,
     devices,
     things,
     groups: resolveSandboxGroups(options, things),
     fanOutWritesPerSecond: options.fanOutWritesPerSecond ?? SHADOW_QUOTA.large,
-    ...(options.dataPlaneRatePerSecond !== undefined ? { dataPlaneRatePerSecond: options.dataPlaneRatePerSecond } : {}),
     groupCacheMs: options.groupCacheMs ?? GROUP_CACHE_MS,
     clickActions,
     plugs,
@@ -156,12 +133,8 @@ export function resolveSandboxConfig(options: SandboxOptions = {}): SandboxConfi
     bucket: options.bucket ?? DEFAULT_BUCKET,
     buttonSerial,
     agents,
-    ...(options.agentThreads !== undefined ? { agentThreads: options.agentThreads } : {}),
     writeInfoFile: options.writeInfoFile !== false,
     plugMode,
-    ...(options.plugPollMs !== undefined ? { plugPollMs: options.plugPollMs } : {}),
-    ...(options.plugTimers !== undefined ? { plugTimers: options.plugTimers } : {}),
-    ...(options.confirmTimeoutMs !== undefined ? { confirmTimeoutMs: options.confirmTimeoutMs } : {}),
     ...(options.dashboard ? { dashboardPort: options.dashboard === true ? 0 : (options.dashboard.port ?? 0) } : {}),
     ...(rollout ? { rollout } : {}),
   };

@@ -1,22 +1,13 @@
-/**
- * The sandbox's thing groups from `--group NAME` (every device in one static group) or
- * `--groups-file PATH` (static, dynamic and nested groups as JSON), checked before anything
- * starts; problems are SANDBOX_CONFIG errors naming the flag. Uploads go to the groups without a parent.
- */
+/** The thing groups of `--group` or `--groups-file`, checked before start (SANDBOX_CONFIG naming the flag); uploads go to the top-level ones. */
 import { readFileSync } from 'node:fs';
 import { errorMessage } from '../core/errors';
 import { isObject } from '../core/util/guards';
 import { sandboxConfigError } from './errors';
 import { ThingGroups, type ThingGroupSpec } from './iot/thing-groups';
 
-export interface SandboxGroups {
-  /** Created in this order at start. */
-  specs: ThingGroupSpec[];
-  /** The groups uploads go to; empty: the things by name. */
-  targets: string[];
-}
 
-export function resolveSandboxGroups(options: { group?: string; groupsFile?: string }, things: readonly string[]): SandboxGroups {
+/** The groups to create (in order) and those uploads go to (empty: the things by name). */
+export function resolveSandboxGroups(options: { group?: string; groupsFile?: string }, things: readonly string[]): { specs: ThingGroupSpec[]; targets: string[] } {
   if (options.group !== undefined && options.groupsFile !== undefined) throw sandboxConfigError('--group and --groups-file: give one of them');
   const specs = options.group !== undefined ? [{ name: options.group, things: [...things] }] : options.groupsFile !== undefined ? readGroupsFile(options.groupsFile) : [];
   const flag = options.group !== undefined ? '--group' : '--groups-file';

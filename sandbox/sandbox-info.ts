@@ -1,14 +1,11 @@
 /**
- * What a running sandbox tells the world: the `--json` object, and `<dir>/sandbox.json`, which
- * `shadowplug sandbox upload` (and anyone else) reads to find the running sandbox. Written
- * atomically when the sandbox is ready, removed when it stops.
+ * What a running sandbox tells the world (docs/sandbox.md lists its fields): the `--json` object and
+ * `<dir>/sandbox.json`, by which `sandbox upload` and others find it; removed when it stops.
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { sandboxAlreadyRunning, SandboxNotRunningError } from './errors';
 import { writeFileAtomicSync } from './write-atomic';
-
-export const SANDBOX_INFO_FILE = 'sandbox.json';
 
 export interface SandboxThingInfo {
   name: string;
@@ -20,9 +17,8 @@ export interface SandboxThingInfo {
 }
 
 export interface SandboxInfo {
-  /** The sandbox's state directory (absolute). */
+  /** Absolute. */
   dir: string;
-  /** Process that runs the sandbox. */
   pid: number;
   mqtt: { host: string; port: number };
   /** IoT data-plane HTTPS endpoint URL (for `@aws-sdk/client-iot-data-plane`'s `endpoint`). */
@@ -30,14 +26,13 @@ export interface SandboxInfo {
   /** `endpoint` as the agent's `--credential-endpoint` takes it: host:port + path. */
   credentials: { endpoint: string; roleAlias: string };
   s3: { endpoint: string; bucket: string; region: string; accessKeyId: string; secretAccessKey: string };
-  /** CA certificate (PEM path) that signs the servers and every device. */
+  /** The CA certificate (PEM path) of the servers and every device. */
   ca: string;
   /** The publisher's private key (PEM path, 0600): `sandbox upload` and the dashboard sign releases with it. */
   signingKey: string;
   /** Public keys (PEM paths) the sandbox's agents trust: they install only releases signed by one of them. */
   trustedKeys: string[];
   things: SandboxThingInfo[];
-  /** `in-process`: the sandbox runs each thing's agent; `none`: run `shadowplug agent` yourself. */
   agents: 'in-process' | 'none';
   /** A button identity: may publish on the button topic and nothing else. */
   button: { clientId: string; serial: string; cert: string; key: string };
@@ -59,21 +54,16 @@ export interface SandboxInfo {
     outlet?: number | string;
     model?: string;
   }[];
-  /** Where the button publishes, e.g. `iotbutton/<serial>`. */
   buttonTopic: string;
-  /**
-   * The TP-Link account (email) the plugs, agents and button use; its password is never written
-   * here (it may be the owner's real one): `sandbox click` takes it from its flag or the environment.
-   */
+  /** The TP-Link account the plugs, agents and button use; never its password (it may be the owner's real one). */
   tplinkUsername?: string;
-  /** The dashboard's URL (on 127.0.0.1), when it runs. */
   dashboard?: string;
-  /** Roll-out mode (`--rollout`): uploads reach the things as IoT Jobs, so agents run with `--jobs`. */
+  /** Roll-out mode: agents run with `--jobs`. */
   rollout?: true;
 }
 
 export function sandboxInfoPath(dir: string): string {
-  return join(resolve(dir), SANDBOX_INFO_FILE);
+  return join(resolve(dir), 'sandbox.json');
 }
 
 function isAlive(pid: number): boolean {

@@ -1,9 +1,7 @@
 /**
- * The sandbox's plugs, one per `--plug`: a simulated plug of the chosen kind on 127.0.0.1 (an
- * XOR HS100/HS110/HS300 through tplink-smarthome-simulator, or a KLAP/AES device from
- * sandbox/plugs checking the sandbox's TP-Link credentials) that narrates its relay changes, or
- * the user's real plug on the LAN, read when asked. A simulated plug can be stopped and started
- * again on the same port (an unreachable plug that comes back).
+ * The sandbox's plugs, one per `--plug`: a simulated device on 127.0.0.1 (XOR through
+ * tplink-smarthome-simulator, KLAP/AES from sandbox/plugs) that narrates its relays and can be
+ * stopped and started on its port, or the user's real plug on the LAN, read when asked.
  */
 import { withPlug } from '../core/tplink/connect';
 import type { Credentials } from '../core/tplink/klap-crypto';
@@ -20,7 +18,6 @@ export interface SandboxPlug {
   id: string;
   /** The thing whose agent drives it (relay mode). */
   thing: string;
-  /** Simulated: its kind; a real plug: `real`. */
   kind: SandboxPlugKind | 'real';
   /** Simulated: what it speaks (a real plug's is detected). */
   protocol?: 'xor' | 'klap' | 'aes';
@@ -29,7 +26,7 @@ export interface SandboxPlug {
   address: { host: string; port: number };
   /** One outlet of a strip; absent: the whole device. */
   outlet?: number | string;
-  /** Simulated: the model it reports (HS100, P110, …). */
+  /** Simulated: HS100, P110, … */
   model?: string;
   simulated: boolean;
   /** The whole device's relays now (simulated: from its memory; real: asked over the LAN). */
@@ -83,8 +80,8 @@ function realPlug(spec: SandboxPlugSpec & { thing: string }, credentials: Creden
     simulated: false,
     state: () =>
       withPlug(address, { credentials }, async ({ device }) => {
-        const s = await device.status();
-        return { model: s.model, alias: s.alias, ...(s.relayState !== undefined ? { relayState: s.relayState } : {}), ...(s.children ? { children: s.children } : {}) };
+        const { model, alias, relayState, children } = await device.status();
+        return { model, alias, relayState, children };
       }),
     stop: async () => undefined,
     start: async () => undefined,

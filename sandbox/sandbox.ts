@@ -1,65 +1,48 @@
 /**
- * The whole system on one machine: the IoT Core stand-in, a local S3 with a bucket, a simulated
- * plug (or a real one), the real button Lambda behind the local `iotbutton/+` rule, the real
- * object Lambda behind the bucket's notifications, and one real device agent per thing, all
- * talking over real sockets on 127.0.0.1. Both Lambdas are configured exactly as the CDK stack
- * configures them: the same `*FunctionEnvironment(settings)` builds their environment, and the
- * handler parses it as at cold start.
- *
- * This is the composition root: `startSandboxParts` starts the parts in order, each from its own
- * module, and returns them by name; `startSandbox` (what `npx shadowplug sandbox`, the system
- * tests and the benchmark run) adds the client-facing API on top. A new part (a dashboard, a
- * relay) is one more step in `startSandboxParts` that registers its own close on the teardown.
+ * The whole system on one machine, over real sockets on 127.0.0.1: the IoT Core stand-in, a local
+ * S3, the plugs, the real Lambdas (configured through the stack's own `*FunctionEnvironment`) and
+ * one real agent per thing. The composition root: `startSandboxParts` starts the parts in order,
+ * each registering its close on the teardown; `startSandbox` adds the client-facing API.
  */
 import { createHash } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import type { S3Event } from 'aws-lambda';
 import { startIotCore, type IotCore } from './iot-core';
-import { startLocalS3, type LocalS3 } from './local-s3';
+import { startLocalS3 } from './local-s3';
 import { Narrator } from './narration';
 import { ensureWritableDir, resolveSandboxConfig, ROLE_ALIAS, type SandboxConfig, type SandboxOptions } from './sandbox-config';
 import { plugShadowName, PLUG_SHADOW_PREFIX } from '../core/plug-relay/contract';
 import type { ButtonOutcome } from '../core/button/outcome';
 import type { ButtonRuleEvent } from './iot-core';
 import { CLASSIC_SHADOW, devicePolicy } from '../core/iot-policy/device-policy';
-import { claimSandboxDir, removeSandboxInfo, writeSandboxInfo, type SandboxInfo, type SandboxThingInfo } from './sandbox-info';
+import { claimSandboxDir, removeSandboxInfo, writeSandboxInfo, type SandboxInfo } from './sandbox-info';
 import { plugConfigOf, startSandboxPlugs, type SandboxPlug } from './sandbox-plug';
-import type { ShadowObserver } from './shadow-observer';
 import type { PlugRelayState } from './simulated-plug';
 import { Teardown } from './teardown';
 import { waitForEvent, waitForPlug, waitForReported } from './waiters';
-import { issueThings, startSandboxAgents, type SandboxAgents } from './wire-agents';
-import { wireButtonLambda, type SandboxButtonLambda } from './wire-button';
+import { issueThings, startSandboxAgents } from './wire-agents';
+import { wireButtonLambda } from './wire-button';
 import { sandboxConfigError } from './errors';
-import { wireObjectLambda, type SandboxObjectLambda } from './wire-object';
+import { wireObjectLambda } from './wire-object';
 import { wireRollout } from './wire-rollout';
-import { startSandboxDashboard } from './dashboard/wire-dashboard';
+import { startSandboxDashboard } from './dashboard/dashboard';
 import { DEFAULT_EXPIRES_MS, publishRelease } from '../core/release/publish';
-import { ensurePublisherKey, signerFromFile, type PublisherKey } from './publisher-key';
-import { watchShadows } from './watch-shadows';
+import { ensurePublisherKey, signerFromFile } from './publisher-key';
+import { watchShadows } from './shadow-observer';
 
 export type { SandboxOptions } from './sandbox-config';
 
 /** Above this many things, device certificates share one key pair (RSA keygen is ~100 ms each). */
 const SHARED_KEY_ABOVE = 10;
 
-export interface UploadedObject {
-  key: string;
-  size: number;
-  sha256: string;
-  versionId?: string;
-  /** The signed release's number. */
-  release: number;
-}
-
 export interface Sandbox {
   /** Everything a client needs (the `--json` object). */
   info: SandboxInfo;
   /** `event` with a SandboxEvent for every click, plug change, upload, shadow write and device step. */
   events: EventEmitter;
-  /** Publishes an object into the sandbox bucket as a signed release, as `sandbox upload` does (`release`: instead of the key's next). */
-  upload(key: string, body: string | Uint8Array, options?: { release?: number }): Promise<UploadedObject>;
+  /** Publishes a signed release into the bucket, as `sandbox upload` does (`release`: instead of the key's next). */
+  upload(key: string, body: string | Uint8Array, options?: { release?: number }): Promise<{ key: string; size: number; sha256: string; versionId?: string; release: number }>;
   /** A plug's relay state now (simulated: from its memory; real: queried over the LAN); default the first plug. */
   plugState(plugId?: string): Promise<PlugRelayState>;
   /** Resolves when a plug's state (default the first plug's) satisfies `predicate`. */
@@ -74,10 +57,7 @@ export interface Sandbox {
   stopAgent(thing: string): Promise<void>;
   /** Starts a thing's agent again; `clock` replaces its clock (e.g. later than the sandbox's). */
   startAgent(thing: string, options?: { clock?: () => number }): Promise<void>;
-  /**
-   * Runs one button event through the button function as the rule would (narrated), on the warm
-   * instance or, with `freshInstance`, on a new one (a new Lambda container).
-   */
+  /** Runs one button event through the button function as the rule would, on the warm instance or a fresh one. */
   invokeButton(event: ButtonRuleEvent, options?: { freshInstance?: boolean }): Promise<ButtonOutcome>;
   /** Resolves when `thing` has reported `hash` for the sandbox's property (and desired equals it). */
   waitForReported(thing: string, hash: string, timeoutMs?: number): Promise<void>;
@@ -93,26 +73,7 @@ export interface Sandbox {
 }
 
 /** A running sandbox's parts, by name: the seams a feature hooks into. */
-export interface SandboxParts {
-  config: SandboxConfig;
-  /** The event stream (`narrator.events`) and the `emit` every part narrates through. */
-  narrator: Narrator;
-  /** Everything started so far, closed in reverse; a part adds its own close. */
-  teardown: Teardown;
-  /** Every plug, in the order given; the first is `info.plug`. */
-  plugs: SandboxPlug[];
-  button: SandboxButtonLambda;
-  s3: LocalS3;
-  iot: IotCore;
-  /** Each thing's desired and reported hash, as the shadow service published them. */
-  observer: ShadowObserver;
-  things: SandboxThingInfo[];
-  /** The key pair uploads are signed with and agents trust. */
-  publisher: PublisherKey;
-  /** None with `agents: false`. */
-  agents: SandboxAgents;
-  objectLambda: SandboxObjectLambda;
-}
+export type SandboxParts = Awaited<ReturnType<typeof startSandboxParts>>;
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const config = resolveSandboxConfig(options);
@@ -132,7 +93,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 }
 
 /** Starts every part in order, each registering its close on `teardown` (the caller closes it on failure). */
-export async function startSandboxParts(config: SandboxConfig, narrator: Narrator, teardown: Teardown): Promise<SandboxParts> {
+export async function startSandboxParts(config: SandboxConfig, narrator: Narrator, teardown: Teardown) {
   const { emit } = narrator;
   const plugs = await startSandboxPlugs(config, emit, teardown);
 
@@ -162,9 +123,7 @@ export async function startSandboxParts(config: SandboxConfig, narrator: Narrato
     buttons: [config.buttonSerial],
     roleAlias: ROLE_ALIAS,
     sharedDeviceKey: config.devices > SHARED_KEY_ABOVE,
-    // Temporary credentials the local S3 accepts.
     credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-    // The button rule's action is the button Lambda.
     onButton: (event) => button.onRule(event),
     // Relay mode: each hub may also use its own plug shadows (`plug-*`), as the stack's policy allows;
     // roll-out mode: its own job topics.
@@ -177,7 +136,7 @@ export async function startSandboxParts(config: SandboxConfig, narrator: Narrato
   started.iot = iot;
   teardown.add('IoT Core', () => iot.close());
   const objectLambda = wireObjectLambda(config, s3, iot, emit, teardown);
-  onObjectEvent = config.rollout ? wireRollout({ things: config.things, groups: config.groups.targets, settings: config.rollout }, s3, iot, emit, teardown) : (event) => objectLambda.onEvent(event);
+  onObjectEvent = config.rollout ? wireRollout(config, config.rollout, s3, iot, emit, teardown) : (event) => objectLambda.onEvent(event);
 
   const observer = watchShadows(config, iot, emit, teardown);
   const things = issueThings(config, iot);
@@ -230,7 +189,7 @@ async function sandboxApi(parts: SandboxParts): Promise<Sandbox> {
   };
   const info = describeSandbox(parts);
   if (config.dashboardPort !== undefined) {
-    const url = await startSandboxDashboard(config.dashboardPort, info, narrator.events, iot, teardown, config.logger, config.plugCredentials);
+    const url = await startSandboxDashboard(config.dashboardPort, { info, events: narrator.events, iot, logger: config.logger, plugCredentials: config.plugCredentials }, teardown);
     if (url !== undefined) info.dashboard = url;
   }
   const uploadClient = s3.createClient();
@@ -269,12 +228,8 @@ async function sandboxApi(parts: SandboxParts): Promise<Sandbox> {
     startAgent: (thing, options = {}) => restartAgent(parts, thing, options.clock),
     invokeButton: (event, options) => parts.button.invoke(event, options),
     waitForReported: (thing, hash, timeoutMs = 30_000) => waitForReported(events, observer, thing, hash, timeoutMs),
-    async shadow(thing) {
-      return iot.shadows.get(thing);
-    },
-    async namedShadow(thing, shadowName) {
-      return iot.shadows.get(thing, shadowName);
-    },
+    shadow: async (thing) => iot.shadows.get(thing),
+    namedShadow: async (thing, shadowName) => iot.shadows.get(thing, shadowName),
     addThingToGroup: (group, thing) => iot.groups.addThing(group, thing),
     redriveFailedUploads: () => parts.objectLambda.redrive(),
     close: () => teardown.close(),

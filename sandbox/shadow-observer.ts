@@ -1,11 +1,14 @@
 /**
- * Follows what each thing's shadow says about one property (`desired.<p>.hash` and
- * `reported.<p>.hash`) from the shadow service's `update/documents` messages, and turns changes
- * into sandbox events: a new desired value (the object Lambda wrote it) and a report that
- * catches up with desired (the device installed and verified it). Pure: fed documents, emits events.
+ * Follows what each thing's shadow says about one property (`desired.<p>` and `reported.<p>`)
+ * from the shadow service's `update/documents` messages, watched in process, and narrates a new
+ * desired value (the object Lambda wrote it) and a report that catches up with it (installed).
  */
 import { isObject, own, type JsonObject } from '../core/shadow/json';
 import type { SandboxEvent } from './event-log';
+import type { IotCore } from './iot-core';
+import type { Emit } from './narration';
+import { SHADOW_PROPERTY, type SandboxConfig } from './sandbox-config';
+import type { Teardown } from './teardown';
 
 /** What a value names: the same bytes under another key or version are another value. */
 interface Named {
@@ -104,4 +107,26 @@ export class ShadowObserver {
   caughtUp(thing: string): boolean {
     return this.reported.get(thing)?.hash !== undefined && sameValue(this.reported.get(thing), this.desired.get(thing));
   }
+}
+
+const DOCUMENTS_TOPIC = /^\$aws\/things\/([^/]+)\/shadow\/update\/documents$/;
+
+/** Subscribed before the seed from the stored shadows, so that no update falls between the two. */
+export function watchShadows(config: SandboxConfig, iot: IotCore, emit: Emit, teardown: Teardown): ShadowObserver {
+  const observer = new ShadowObserver({ property: SHADOW_PROPERTY, emit });
+  const stopObserving = iot.observe('$aws/things/+/shadow/update/documents', (topic, payload) => {
+    const thing = DOCUMENTS_TOPIC.exec(topic)?.[1];
+    if (thing === undefined) return;
+    try {
+      observer.documents(thing, JSON.parse(payload.toString('utf8')));
+    } catch (err) {
+      config.logger.warn('shadow observer: unreadable documents message', { topic, err });
+    }
+  });
+  teardown.add('shadow observer', async () => stopObserving());
+  for (const thing of config.things) {
+    const doc = iot.shadows.get(thing);
+    if (doc) observer.seed(thing, doc);
+  }
+  return observer;
 }

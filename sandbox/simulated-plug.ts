@@ -1,11 +1,7 @@
 /**
- * A simulated TP-Link plug for the sandbox: tplink-smarthome-simulator's HS100 (or HS300 strip)
- * listening on 127.0.0.1 on a port of its own (0 = any free port).
- *
- * It speaks the real local protocol over real TCP, so the button Lambda talks to it exactly as
- * to a plug on the LAN. Discovery: the simulator binds its UDP socket to the same loopback
- * address and only ever answers the sender; we never start its shared UDP server on 9999, so
- * nothing is broadcast and nothing on the LAN can reach it.
+ * A simulated TP-Link XOR plug (tplink-smarthome-simulator's HS100, HS110 or HS300) on 127.0.0.1,
+ * speaking the real protocol over TCP. Its UDP socket answers only the sender on loopback, and its
+ * shared UDP server on 9999 is never started: nothing is broadcast, nothing on the LAN reaches it.
  */
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';

@@ -1,7 +1,6 @@
 /**
- * What the sandbox has started, closed in reverse order of start: clients (agents) before the
- * servers they talk to. A part that fails to close is logged and the rest still close, so one
- * stuck socket cannot keep a port bound.
+ * What the sandbox has started, closed in reverse (clients before their servers); a part that fails
+ * to close is logged and the rest still close, so one stuck socket cannot keep a port bound.
  */
 import type { Logger } from '../core/logger';
 

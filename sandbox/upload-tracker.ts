@@ -155,21 +155,6 @@ export class UploadTracker {
   }
 }
 
-function view(e: Entry): UploadView {
-  return {
-    id: e.id,
-    key: e.key,
-    url: e.url,
-    size: e.size,
-    ...(e.hash !== undefined ? { hash: e.hash } : {}),
-    stage: e.stage,
-    ...(e.targets !== undefined ? { targets: e.targets } : {}),
-    shadows: e.desired.size,
-    verified: e.verified.size,
-    downloading: e.downloading.size,
-    errors: e.errors.size,
-    ...(e.message !== undefined ? { message: e.message } : {}),
-    startedAt: e.startedAt,
-    ...(e.finishedAt !== undefined ? { finishedAt: e.finishedAt } : {}),
-  };
+function view({ desired, verified, downloading, errors, ...rest }: Entry): UploadView {
+  return { ...rest, shadows: desired.size, verified: verified.size, downloading: downloading.size, errors: errors.size };
 }

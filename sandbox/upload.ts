@@ -1,9 +1,7 @@
 /**
- * `shadowplug sandbox upload <file>`: publish a local file as a signed release into the running
- * sandbox's bucket, found through `<dir>/sandbox.json` — the same code path as `shadowplug
- * publish` (core/release/publish.ts: release counter, object, companion manifest), signed with
- * the sandbox's publisher key unless `--signing-key` names another. Streams the file (any size,
- * constant memory) and hashes it on the way; the manifest is signed once the object is stored.
+ * `shadowplug sandbox upload <file>`: a signed release into the running sandbox's bucket through
+ * `shadowplug publish`'s code (core/release/publish.ts), signed with the sandbox's key unless
+ * `--signing-key` names another; the file is streamed and hashed on the way.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
@@ -22,12 +20,12 @@ import { readSandboxInfo, type SandboxInfo } from './sandbox-info';
 
 export interface UploadOptions {
   file: string;
-  /** Object key; default the file's base name (which goes to every sandbox thing). */
+  /** Default the file's base name (which goes to every sandbox thing). */
   key?: string;
-  /** The sandbox to upload to: its info, or its directory (default `.sandbox`). */
+  /** The sandbox: its info, or its directory (default `.sandbox`). */
   info?: SandboxInfo;
   dir?: string;
-  /** PEM private key to sign with (default: the sandbox's own, `signingKey` in its info). */
+  /** Default the sandbox's own. */
   signingKey?: string;
   /** Release number (default: the key's next). */
   release?: number;
@@ -35,20 +33,6 @@ export interface UploadOptions {
   expires?: string;
   /** Epoch ms, for `expires`. */
   now?: number;
-}
-
-export interface UploadResult {
-  bucket: string;
-  key: string;
-  size: number;
-  sha256: string;
-  /** `s3://bucket/key`, as the device will see it in its shadow. */
-  url: string;
-  versionId?: string;
-  /** The signed release's number, expiry and signing key id. */
-  release: number;
-  expires: string;
-  keyId: string;
 }
 
 /** S3 accepts keys of 1 to 1024 UTF-8 bytes; a key no device would install is refused too (UnsafeKeyError). */
@@ -82,7 +66,7 @@ export function sandboxS3Client(info: SandboxInfo): S3Client {
   return new S3Client({ ...localS3ClientConfig(info.s3.endpoint, info.s3), requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 60_000 }) });
 }
 
-export async function uploadFile(options: UploadOptions): Promise<UploadResult> {
+export async function uploadFile(options: UploadOptions) {
   // The key first: a name no device installs is refused before anything else is looked at.
   const key = validateKey(options.key ?? basename(options.file));
   const info = options.info ?? readSandboxInfo(options.dir ?? '.sandbox');
@@ -117,6 +101,7 @@ export async function uploadFile(options: UploadOptions): Promise<UploadResult> 
       size,
       sha256: m.sha256,
       ...(published.versionId ? { versionId: published.versionId } : {}),
+      // As the device sees it in its shadow.
       url: `s3://${info.s3.bucket}/${key}`,
       release: m.release,
       expires: m.expires,

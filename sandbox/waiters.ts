@@ -1,7 +1,6 @@
 /**
- * Waiting for the sandbox to reach a state, for tests and the benchmark: each check runs now and
- * again on every sandbox event (and, for a real plug that narrates nothing, on a 100 ms poll)
- * until it holds or the time is up (SANDBOX_TIMEOUT naming what was awaited).
+ * Waiting for the sandbox to reach a state: a check runs now and on every event (a real plug, which
+ * narrates nothing, is polled) until it holds, or SANDBOX_TIMEOUT names what was awaited.
  */
 import type { EventEmitter } from 'node:events';
 import { sandboxTimeout } from './errors';

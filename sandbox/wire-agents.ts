@@ -1,7 +1,4 @@
-/**
- * The things' certificates and destinations, and one real device agent per thing in this
- * process, its steps narrated. Ready means ready: every agent connected and subscribed.
- */
+/** The things' certificates, and one real device agent per thing, narrated; ready means every agent connected. */
 import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -22,16 +19,11 @@ import { startAgentThreads } from './agent-threads';
 export const AGENTS_ONLINE_TIMEOUT_MS = 30_000;
 
 /**
- * From this many agents on they run in worker threads: with 1,000 of them, their TLS, HTTP
- * parsing, hashing and file writes were half the sandbox's CPU on one thread while the other core
- * idled (bench fleet). Fewer stay in this thread, where a test can give one a clock or timers.
+ * From this many agents on they run in worker threads (with 1,000 in one thread, the other core
+ * idled: docs/performance.md); fewer stay here, where a test can give one a clock or timers.
  */
 export const AGENT_THREADS_FROM = 100;
-/**
- * Measured on 2 cores, 1,000 devices, one 1 MB upload (bench fleet): 0 threads 9.3 s, 1 thread
- * 9.6 s (the one thread does most of the work), 2 threads 7.2 s. More than 4 was not measured;
- * each thread holds its own copy of the agent code and SDK (~250 MB more RSS at 1,000 devices).
- */
+/** More was not measured; each thread holds its own copy of the agent code and SDK (docs/performance.md). */
 const AGENT_THREADS_MAX = 4;
 
 /** Worker threads for the agents: none below AGENT_THREADS_FROM, on one core, or with plug timers (functions stay here). */
@@ -64,10 +56,8 @@ export interface SandboxAgents {
 }
 
 /**
- * Starts one agent per thing (none with `agents: false`, which leaves the things to device
- * programs run by hand) and resolves once all are online. From AGENT_THREADS_FROM devices on they
- * run in worker threads (agent-threads.ts). Throws SANDBOX_TIMEOUT naming the things whose agents
- * did not connect in time.
+ * Starts one agent per thing (none with `agents: false`) and resolves once all are online; many
+ * run in worker threads. Throws SANDBOX_TIMEOUT naming the things whose agents did not connect.
  */
 export async function startSandboxAgents(
   config: SandboxConfig,
@@ -78,87 +68,61 @@ export async function startSandboxAgents(
   teardown: Teardown,
   sandboxPlugs: readonly SandboxPlug[] = [],
 ): Promise<SandboxAgents> {
-  if (!config.agents) return new InProcessAgents([], [], () => Promise.reject(new Error('no agents')));
+  // Without agents, sandbox.ts refuses to stop or start one before asking.
+  if (!config.agents) return { stop: async () => false, start: async () => undefined };
   const threads = agentThreads(config);
   if (threads > 0) {
     config.logger.info(`the ${things.length} agents run in ${threads} worker thread${threads === 1 ? '' : 's'}`);
-    const at = agentEndpoints(iot, s3);
     return startAgentThreads(
-      things.map((t) => agentSpec(config, t, at, sandboxPlugs)),
+      things.map((t) => agentSpec(config, t, iot, s3, sandboxPlugs)),
       { threads, emit, logger: config.logger, onlineTimeoutMs: AGENTS_ONLINE_TIMEOUT_MS },
       teardown,
     );
   }
   const start = (t: SandboxThingInfo, clock?: () => number) => startSandboxAgent(config, t, iot, s3, emit, sandboxPlugs, clock);
   const agents = await Promise.all(things.map((t) => start(t)));
-  const inProcess = new InProcessAgents(things, agents, start);
-  teardown.add('agents', () => inProcess.close());
+  const byName = new Map(things.map((thing, i) => [thing.name, { thing, agent: agents[i]!, stopped: false }]));
+  teardown.add('agents', async () => void (await Promise.allSettled([...byName.values()].map((e) => e.agent.close()))));
   await waitUntilOnline(agents, things.map((t) => t.name), AGENTS_ONLINE_TIMEOUT_MS);
-  return inProcess;
+  return {
+    async stop(thing) {
+      const entry = byName.get(thing)!;
+      if (entry.stopped) return false;
+      entry.stopped = true;
+      await entry.agent.close();
+      return true;
+    },
+    // The new agent takes the old one's place, so teardown closes it.
+    async start(thing, clock) {
+      const entry = byName.get(thing)!;
+      entry.agent = await start(entry.thing, clock);
+      entry.stopped = false;
+      await connected(entry.agent);
+    },
+  };
 }
 
-class InProcessAgents implements SandboxAgents {
-  private readonly stopped = new Set<string>();
-
-  constructor(
-    private readonly things: SandboxThingInfo[],
-    private readonly agents: Agent[],
-    private readonly startOne: (t: SandboxThingInfo, clock?: () => number) => Promise<Agent>,
-  ) {}
-
-  async stop(thing: string): Promise<boolean> {
-    if (this.stopped.has(thing)) return false;
-    this.stopped.add(thing);
-    await this.agents[this.index(thing)]!.close();
-    return true;
-  }
-
-  /** The new agent takes the old one's place, so `close` closes it. */
-  async start(thing: string, clock?: () => number): Promise<void> {
-    const i = this.index(thing);
-    const agent = await this.startOne(this.things[i]!, clock);
-    this.agents[i] = agent;
-    this.stopped.delete(thing);
-    if (!agent.online) await new Promise<void>((resolve) => agent.once('connected', () => resolve()));
-  }
-
-  async close(): Promise<void> {
-    await Promise.allSettled(this.agents.map((a) => a.close()));
-  }
-
-  private index(thing: string): number {
-    return this.things.findIndex((t) => t.name === thing);
-  }
+/** Resolves once the agent is connected (not events.once: it would reject on an 'error' the agent retries itself). */
+export function connected(agent: Agent): Promise<void> {
+  return agent.online ? Promise.resolve() : new Promise<void>((resolve) => agent.once('connected', () => resolve()));
 }
 
 /** An agent's options that can cross to a worker thread: all but its logger, timers and clock. */
 export type AgentSpec = Omit<AgentOptions, 'logger' | 'timers' | 'clock' | 'fs'>;
 
-/** Where the agents connect: the IoT Core stand-in's and the local S3's addresses. */
-export interface AgentEndpoints {
-  mqtt: { host: string; port: number };
-  ca: string;
-  credentials: string;
-  s3: { endpoint: string; region: string };
-}
-
-export function agentEndpoints(iot: IotCore, s3: LocalS3): AgentEndpoints {
-  return { mqtt: { host: iot.mqtt.host, port: iot.mqtt.port }, ca: iot.ca.certPath, credentials: iot.credentialsProvider.endpoint, s3: { endpoint: s3.endpoint, region: s3.region } };
-}
-
 /** One thing's agent options; in relay mode it drives the plugs whose hub is its thing. */
-export function agentSpec(config: SandboxConfig, t: SandboxThingInfo, at: AgentEndpoints, sandboxPlugs: readonly SandboxPlug[]): AgentSpec {
+function agentSpec(config: SandboxConfig, t: SandboxThingInfo, iot: IotCore, s3: LocalS3, sandboxPlugs: readonly SandboxPlug[]): AgentSpec {
   return {
-    endpoint: at.mqtt.host,
-    port: at.mqtt.port,
+    endpoint: iot.mqtt.host,
+    port: iot.mqtt.port,
     cert: t.cert,
     key: t.key,
-    caFile: at.ca,
+    caFile: iot.ca.certPath,
     thingName: t.name,
-    credentialEndpoint: at.credentials,
+    credentialEndpoint: iot.credentialsProvider.endpoint,
     shadowProperty: SHADOW_PROPERTY,
-    s3Endpoint: at.s3.endpoint,
-    region: at.s3.region,
+    s3Endpoint: s3.endpoint,
+    region: s3.region,
     dest: t.dest,
     stateDir: agentStateDir(config.dir, t.name),
     plugs: config.plugMode === 'relay' ? sandboxPlugs.map(plugConfigOf) : [],
@@ -170,11 +134,8 @@ export function agentSpec(config: SandboxConfig, t: SandboxThingInfo, at: AgentE
   };
 }
 
-/**
- * One thing's agent, its steps narrated; in relay mode it drives the plugs whose hub is its thing.
- * `clock` replaces the agent's (a hub whose clock is ahead, to show a click that waited too long).
- */
-export async function startSandboxAgent(
+/** One thing's agent, narrated; `clock` replaces its own (a hub whose clock is ahead). */
+async function startSandboxAgent(
   config: SandboxConfig,
   t: SandboxThingInfo,
   iot: IotCore,
@@ -184,7 +145,7 @@ export async function startSandboxAgent(
   clock?: () => number,
 ): Promise<Agent> {
   const agent = await startAgent({
-    ...agentSpec(config, t, agentEndpoints(iot, s3), sandboxPlugs),
+    ...agentSpec(config, t, iot, s3, sandboxPlugs),
     logger: config.logger.child({ component: 'agent', thing: t.name }),
     ...(config.plugTimers !== undefined ? { timers: config.plugTimers } : {}),
     ...(clock ? { clock } : {}),
@@ -219,8 +180,6 @@ export async function waitUntilOnline(agents: Agent[], things: string[], timeout
     }, timeoutMs);
   });
   try {
-    // Not events.once: it would reject on the first 'error', and an agent retries those itself.
-    const connected = (a: Agent) => (a.online ? undefined : new Promise<void>((resolve) => a.once('connected', () => resolve())));
     const warmed = (a: Agent) => a.credentialsWarmed().then(() => void warm.add(a));
     await Promise.race([Promise.all(agents.map(async (a) => Promise.all([connected(a), warmed(a)]))), timeout]);
   } finally {

@@ -1,8 +1,6 @@
 /**
- * The button Lambda behind the local `iotbutton/+` rule, configured as the stack configures it
- * (the same `buttonFunctionEnvironment(settings)`, parsed as at cold start), its clicks narrated.
- * The sandbox button switches every sandbox plug, named by id. Its outcome goes to a stand-in for
- * the SNS topic: a `notification` event.
+ * The button Lambda behind the local `iotbutton/+` rule, configured through the stack's own
+ * `buttonFunctionEnvironment`, switching every sandbox plug; its SNS outcome is a `notification` event.
  */
 import { errorMessage } from '../core/errors';
 import { buttonFunctionEnvironment, parseButtonConfig, type ButtonConfig, type ButtonSettings } from '../core/button/config';
@@ -16,21 +14,10 @@ import { buttonOutcomeEvents, type Emit } from './narration';
 import type { SandboxConfig } from './sandbox-config';
 import { plugForTarget, type PlugConfig } from '../core/plug-relay/config';
 import { plugShadowName } from '../core/plug-relay/contract';
-import { fixedCredentials } from '../core/button/plug-credentials';
+import { fixedCredentials } from '../core/button/secret-credentials';
 
 /** The topic the sandbox's function publishes to: nothing in AWS; its messages become `notification` events. */
 export const SANDBOX_TOPIC_ARN = 'arn:aws:sns:us-east-1:000000000000:shadowplug-sandbox-outcomes';
-
-export interface SandboxButtonLambda {
-  /** The rule action: narrates the click, runs the handler, narrates what it did. Never throws. */
-  onRule(event: ButtonRuleEvent): Promise<void>;
-  /**
-   * Runs one event through the function, as the rule would (narrated the same way), on the warm
-   * instance or, with `freshInstance`, on a new one (a new Lambda container: its own memory of
-   * request ids, its own clients).
-   */
-  invoke(event: ButtonRuleEvent, options?: { freshInstance?: boolean }): Promise<ButtonOutcome>;
-}
 
 /** The relay driver, its shadow writes narrated: the button function's hop of the relay path. */
 function narratedRelay(driver: RelayDriver, plugs: readonly PlugConfig[], emit: Emit): RelayDriver {
@@ -64,7 +51,7 @@ export function wireButtonLambda(
   emit: Emit,
   /** The data-plane client (relay mode), asked for at the first click: IoT Core starts after this is wired. */
   dataPlane: () => IoTDataPlaneClient,
-): SandboxButtonLambda {
+): { invoke: (event: ButtonRuleEvent, options?: { freshInstance?: boolean }) => Promise<ButtonOutcome>; onRule: (event: ButtonRuleEvent) => Promise<void> } {
   const buttonConfig = sandboxButtonConfig(config, plugs);
   const logger = config.logger.child({ fn: 'button-click' });
   const publish: Publish = async ({ topicArn, subject, message }) => emit({ type: 'notification', topicArn, subject, message });
@@ -80,7 +67,7 @@ export function wireButtonLambda(
       ...(buttonConfig.plugMode === 'direct' ? { credentials: fixedCredentials(config.plugCredentials) } : {}),
     });
   let warm: ButtonHandler | undefined;
-
+  // As the rule runs it (narrated), on the warm instance or a new one (a new container: its own memory and clients).
   const invoke = async (event: ButtonRuleEvent, options: { freshInstance?: boolean } = {}): Promise<ButtonOutcome> => {
     const handler = options.freshInstance ? newInstance() : (warm ??= newInstance());
     const serial = String(event.serialNumber ?? '?');
@@ -91,6 +78,7 @@ export function wireButtonLambda(
   };
   return {
     invoke,
+    // The rule action: never throws.
     async onRule(event) {
       try {
         await invoke(event);

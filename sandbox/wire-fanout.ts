@@ -1,8 +1,6 @@
 /**
- * The fan-out as the stack deploys it, in process: the object function's batches go to an
- * in-process queue, and the deployed worker handler (lambda/fanout-worker.ts, unchanged) writes
- * them through a data-plane client under the configured rate, with throttles coming back to it
- * (no SDK retries, as deployed). Its one summary per upload is narrated as the SNS notification.
+ * The fan-out as deployed, in process: the object function's batches go to an in-process queue and
+ * the deployed worker (lambda/fanout-worker.ts) writes them at the configured rate, with no SDK retries.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TokenBucket } from '../core/fleet/token-bucket';
@@ -20,26 +18,16 @@ import type { Teardown } from './teardown';
 const MAX_RECEIVE_COUNT = 5;
 export const SANDBOX_TOPIC_ARN = 'arn:aws:sns:local:000000000000:shadowplug-sandbox';
 
-export interface SandboxFanOut {
-  enqueue: Enqueue;
-  queue: InProcessQueue;
-}
-
 export interface FanOutWiring {
   property: string;
-  shadowName?: string;
   /** Shadow writes per second (the deployed worker's setting). */
   ratePerSecond: number;
-  /** Worker invocations at once (deployed: 2). */
-  concurrency?: number;
-  /** Before a failed batch comes back (deployed: the queue's visibility timeout). */
-  visibilityMs?: number;
   logger: Logger;
   /** The worker's embedded-metric lines (default: none). */
   writeMetrics?: (line: string) => void;
 }
 
-export function wireFanOut(iot: IotCore, options: FanOutWiring, emit: Emit, teardown: Teardown): SandboxFanOut {
+export function wireFanOut(iot: IotCore, options: FanOutWiring, emit: Emit, teardown: Teardown): { enqueue: Enqueue; queue: InProcessQueue } {
   const iotData = iot.createDataPlaneClient({ maxAttempts: 1 });
   teardown.add('fan-out data-plane client', async () => iotData.destroy());
   const logger = options.logger.child({ fn: 'fanout-worker' });
@@ -47,7 +35,7 @@ export function wireFanOut(iot: IotCore, options: FanOutWiring, emit: Emit, tear
   // One bucket at the whole rate, shared by the concurrent invocations: the deployed instances
   // each take their share of it (lib/constructs/fan-out.ts), so the fleet sees the same rate.
   const worker = createFanOutWorker({
-    writer: new ShadowWriter(iotData, { property: options.property, shadowName: options.shadowName, conflictRetries: 5, logger }),
+    writer: new ShadowWriter(iotData, { property: options.property, conflictRetries: 5, logger }),
     bucket: new TokenBucket({ ratePerSecond: options.ratePerSecond, clock: () => performance.now(), sleep: (ms) => sleep(ms) }),
     ledger,
     maxReceiveCount: MAX_RECEIVE_COUNT,
@@ -59,9 +47,10 @@ export function wireFanOut(iot: IotCore, options: FanOutWiring, emit: Emit, tear
   const queue = new InProcessQueue({
     handler: worker,
     maxReceiveCount: MAX_RECEIVE_COUNT,
-    concurrency: options.concurrency ?? 2,
+    // As deployed: two invocations at once, a failed batch back after the visibility timeout.
+    concurrency: 2,
     batchSize: 5,
-    visibilityMs: options.visibilityMs ?? 1_000,
+    visibilityMs: 1_000,
     onError: (err) => logger.error('fan-out worker invocation failed', { err }),
   });
   teardown.onClosing(() => queue.stop());

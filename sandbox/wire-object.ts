@@ -1,9 +1,7 @@
 /**
- * The object Lambda behind the bucket's notifications, configured as the stack configures it
- * (the same `objectFunctionEnvironment(settings)`), with SDK clients for the local S3, the local
- * data-plane API and the thing groups' control plane, its fleets fanned out through the in-process
- * queue and worker, invoked asynchronously with Lambda's retries, its work narrated. An event that
- * fails every retry is kept, as the stack's failed-events queue keeps it, until `redrive`.
+ * The object Lambda behind the bucket's notifications, configured through the stack's own
+ * `objectFunctionEnvironment`, fanned out through the in-process queue, invoked asynchronously with
+ * Lambda's retries; an event that fails them all is kept, as the stack's queue keeps it, until `redrive`.
  */
 import type { S3Event } from 'aws-lambda';
 import { errorMessage } from '../core/errors';
@@ -13,24 +11,14 @@ import type { IotCore } from './iot-core';
 import { asyncInvoker } from './lambda-async';
 import { TargetResolver } from '../core/fleet/targets';
 import { listThingGroupPage } from '../core/fleet/iot-groups';
-import { wireFanOut, type SandboxFanOut } from './wire-fanout';
+import { wireFanOut } from './wire-fanout';
 import { SHADOW_PROPERTY } from './sandbox-config';
 import type { LocalS3 } from './local-s3';
 import { objectOutcomeEvents, uploadEvents, uploadFailedEvent, type Emit } from './narration';
 import type { SandboxConfig } from './sandbox-config';
 import type { Teardown } from './teardown';
 
-export interface SandboxObjectLambda {
-  /** The bucket notification target: narrates the uploads, then runs the first attempt. */
-  onEvent(event: S3Event): Promise<void>;
-  /** Events that failed every attempt (the stack's failed-events queue). */
-  failedEvents: S3Event[];
-  /** Runs every failed event again (as `aws sqs start-message-move-task` does); how many. */
-  redrive(): Promise<number>;
-  fanOut: SandboxFanOut;
-}
-
-export function wireObjectLambda(config: SandboxConfig, s3: LocalS3, iot: IotCore, emit: Emit, teardown: Teardown): SandboxObjectLambda {
+export function wireObjectLambda(config: SandboxConfig, s3: LocalS3, iot: IotCore, emit: Emit, teardown: Teardown) {
   const s3Client = s3.createClient();
   teardown.add('object Lambda S3 client', async () => s3Client.destroy());
   const iotData = iot.createDataPlaneClient();
@@ -58,16 +46,16 @@ export function wireObjectLambda(config: SandboxConfig, s3: LocalS3, iot: IotCor
   });
   teardown.onClosing(() => invoker.stop());
   return {
-    async onEvent(event) {
+    /** The bucket notification target: narrates the uploads, then runs the first attempt. */
+    async onEvent(event: S3Event): Promise<void> {
       uploadEvents(event).forEach(emit);
       await invoker.invoke(event);
     },
-    failedEvents,
-    async redrive() {
+    /** Runs every event that failed all its attempts again (the stack's failed-events queue); how many. */
+    async redrive(): Promise<number> {
       const events = failedEvents.splice(0);
       for (const event of events) await invoker.invoke(event);
       return events.length;
     },
-    fanOut,
   };
 }

@@ -1,8 +1,6 @@
 /**
- * `npm run screenshot`: docs/dashboard.png, the dashboard of a real sandbox (three simulated
- * plugs switched through their shadows: an HS300 strip, a metered HS110 and a Tapo P110 over KLAP;
- * twelve devices) after a button click and an upload, taken with Debian's Chromium.
- * Run it again whenever the page changes, so the README shows what the page looks like.
+ * `npm run screenshot`: docs/dashboard.png, a real sandbox's dashboard (three simulated plugs,
+ * twelve devices) after a click and an upload, taken with Debian's Chromium. Rerun when the page changes.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

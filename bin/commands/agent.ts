@@ -1,7 +1,6 @@
 /**
- * `shadowplug agent`: the device program. Flags per agent/options.ts (the seed's snake_case
- * spellings are hidden aliases); the agent itself is imported only when the command runs.
- * The same command is the whole of the installed agent (bin/shadowplug-agent.ts).
+ * `shadowplug agent`, also the whole of the installed agent (bin/shadowplug-agent.ts). Flags per
+ * agent/options.ts (the seed's snake_case spellings are hidden aliases).
  */
 import type { EventEmitter } from 'node:events';
 import { Option, type Command } from 'commander';

@@ -1,19 +1,15 @@
 /**
  * `shadowplug click`: press the button without a button.
- *
  * - Local: runs the real button handler in this process with a synthesised classic event and
  *   prints the outcome (`--plug [id=]host[:port][#outlet]`, else the BUTTON_* environment).
  * - MQTT (`--endpoint host:port --cert --key --ca-file`): publishes the classic payload on
  *   `iotbutton/<serial>` over MQTT/TLS like a real IoT button; exits 0 once the broker acknowledged.
- *
- * Heavy modules are imported inside the action so `shadowplug --help` stays instant.
  */
 import type { Command } from 'commander';
 import { CLICK_TYPES } from '../../core/button/click';
-import { logLevelSetting } from '../../core/settings/log-level';
+import { logLevelSetting } from '../../core/settings/codecs';
 import type { LogLevel } from '../../core/logger';
-import { settingOption } from './setting-option';
-import { clickTypeOption, collect } from './common';
+import { clickTypeOption, collect, settingOption } from './common';
 
 export const DEFAULT_CLICK_SERIAL = 'G030CLI000000001';
 
@@ -121,11 +117,11 @@ async function local(o: ClickCliOptions, io: ClickCliIo, clickType: 'SINGLE' | '
   const { randomUUID } = await import('node:crypto');
   const { parseButtonConfig, BUTTON_ENV } = await import('../../core/button/config');
   const { createHandler } = await import('../../lambda/button-click');
-  const { ruleEvent } = await import('../../core/button/synthesise');
+  const { ruleEvent } = await import('../../core/button/click');
   const { formatNotification } = await import('../../core/button/notify');
   const { createLogger } = await import('../../core/logger');
   const { credentialsFromEnv } = await import('../../core/tplink/credentials');
-  const { fixedCredentials } = await import('../../core/button/plug-credentials');
+  const { fixedCredentials } = await import('../../core/button/secret-credentials');
 
   const env = { ...io.env };
   if (o.plug && o.plug.length > 0) Object.assign(env, await plugSettings(o.plug, env));

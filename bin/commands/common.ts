@@ -1,9 +1,10 @@
 /**
- * What the subcommands share: one way to report a failure, and the options that mean the same
- * in each of them. Light on purpose (every `--help` loads it).
+ * What the subcommands share: one way to report a failure, and the options that mean the same in
+ * each of them, some built from a setting's declaration. Light on purpose (every `--help` loads it).
  */
-import { InvalidArgumentError, Option } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { CLICK_TYPES } from '../../core/button/click';
+import { defaultText, SettingValueError, type Setting } from '../../core/settings/schema';
 
 /** `shadowplug <command>: <first line>` on stderr (and `{ error }` on stdout under --json), exit status 1. */
 export async function reportFailure(command: string, err: unknown, json = false): Promise<void> {
@@ -12,6 +13,12 @@ export async function reportFailure(command: string, err: unknown, json = false)
   if (json) console.log(JSON.stringify({ error: err instanceof ShadowplugError ? err.toJSON() : { name: 'Error', message } }));
   console.error(`shadowplug ${command}: ${message.split('\n')[0]}`);
   process.exitCode = 1;
+}
+
+/** `--version` on every command and subcommand, not only the top one (`shadowplug agent --version`). */
+export function addVersionEverywhere(command: Command, version: string): void {
+  command.version(version, '-V, --version', 'print the shadowplug version');
+  for (const sub of command.commands) addVersionEverywhere(sub, version);
 }
 
 export function positiveInt(value: string): number {
@@ -64,4 +71,23 @@ export function tplinkAccount(o: TplinkAccountFlags, defaults?: { username: stri
   const password = o.tplinkPassword ?? o.password;
   if (username === undefined && password === undefined && !defaults) return undefined;
   return { username: username ?? defaults?.username ?? '', password: password ?? defaults?.password ?? '' };
+}
+
+/** The option with the setting's help text and default shown; the value is left as typed. */
+export function describedOption<T>(s: Setting<T> & { flag: string }, options: { defaultText?: string; useDefault?: boolean } = {}): Option {
+  if (options.useDefault && s.default !== undefined) return new Option(s.flag, s.description).default(s.default);
+  const shown = s.type === 'switch' ? undefined : (options.defaultText ?? defaultText(s as Setting<unknown>))?.replace(/`/g, '');
+  return new Option(s.flag, `${s.description}${shown === undefined ? '' : ` (default ${shown})`}`);
+}
+
+/** The option, its value read by the setting's codec (a bad value: commander's usage error naming the flag). */
+export function settingOption<T>(s: Setting<T> & { flag: string }, options: { defaultText?: string; useDefault?: boolean } = {}): Option {
+  return describedOption(s, options).argParser((value: string) => {
+    try {
+      return s.parse(value);
+    } catch (err) {
+      if (err instanceof SettingValueError) throw new InvalidArgumentError(err.problem);
+      throw err;
+    }
+  });
 }

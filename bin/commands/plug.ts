@@ -1,7 +1,4 @@
-/**
- * `shadowplug plug <host[:port]> status|on|off|toggle` and `shadowplug plug discover`.
- * The TP-Link modules are imported inside the actions so `--help` stays instant.
- */
+/** `shadowplug plug <host[:port]> status|on|off|toggle`, `plug discover` and `plug simulate`. */
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import type { PlugStatus } from '../../core/tplink/plug';

@@ -1,8 +1,6 @@
 /**
- * `shadowplug publish <file> --key <s3 key>`: upload a file as a signed release (core/release):
- * the next release number from the key's counter (or `--release`), the object, then the
- * companion manifest signed with a local PEM key or an AWS KMS key. `@aws-sdk/client-kms` is
- * imported only when `--kms-key-id` is given.
+ * `shadowplug publish <file> --key <s3 key>`: upload a file as a signed release (core/release),
+ * its manifest signed with a local PEM key or an AWS KMS key.
  */
 import { Option, type Command } from 'commander';
 import { releaseOptions, reportFailure, type ReleaseFlags } from './common';

@@ -1,15 +1,11 @@
-/**
- * `shadowplug sandbox`: the whole system on this machine (IoT Core stand-in, local S3, a
- * simulated plug, both Lambdas, one agent per thing), and `shadowplug sandbox upload <file>`
- * to put a file into the running sandbox's bucket. Heavy modules load inside the actions.
- */
+/** `shadowplug sandbox` (the whole system on this machine), `sandbox click` and `sandbox upload <file>`. */
 import type { Command } from 'commander';
 // Type-only: erased at run time, so `--help` still loads nothing heavy.
 import type { SandboxCliFlags } from '../../sandbox/cli';
 import type { ClickType } from '../../core/button/click';
 import { SANDBOX_SETTINGS as S } from '../../sandbox/cli-settings';
-import { describedOption, settingOption } from './setting-option';
-import { clickTypeOption, collect, releaseOptions, reportFailure, tplinkAccountOptions, type ReleaseFlags, type TplinkAccountFlags } from './common';
+import type { Setting } from '../../core/settings/schema';
+import { clickTypeOption, collect, describedOption, releaseOptions, reportFailure, settingOption, tplinkAccountOptions, type ReleaseFlags, type TplinkAccountFlags } from './common';
 
 /**
  * Options shared with `sandbox` (--dir, --json) may be parsed by either command: prefer the
@@ -34,6 +30,8 @@ function quietSdkNodeWarning(): void {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 }
 
+const PARSED_FLAGS: readonly (keyof typeof S)[] = ['devices', 'fanOutWritesPerSecond', 'dataPlaneRate', 'dashboardPort', 'logLevel'];
+
 export function registerSandbox(program: Command): void {
   const sandbox = program
     .command('sandbox')
@@ -42,27 +40,6 @@ export function registerSandbox(program: Command): void {
         'data plane, credentials provider, button rule), local S3 with a bucket, a simulated plug, ' +
         'both Lambdas and one device agent per thing',
     )
-    .addOption(describedOption(S.dir, { useDefault: true }))
-    .addOption(describedOption(S.json))
-    .addOption(settingOption(S.devices, { useDefault: true }))
-    .addOption(describedOption(S.group))
-    .addOption(describedOption(S.groupsFile))
-    .addOption(settingOption(S.fanOutWritesPerSecond))
-    .addOption(settingOption(S.dataPlaneRate))
-    .addOption(describedOption(S.plug).argParser(collect))
-    .addOption(describedOption(S.strip))
-    .addOption(describedOption(S.tplinkUsername))
-    .addOption(describedOption(S.tplinkPassword))
-    .addOption(describedOption(S.plugMode))
-    .addOption(describedOption(S.clickActions))
-    .addOption(describedOption(S.buttonSerial))
-    .addOption(describedOption(S.dashboard))
-    .addOption(settingOption(S.dashboardPort))
-    .addOption(describedOption(S.rollout))
-    .addOption(describedOption(S.rolloutConfig))
-    .addOption(describedOption(S.agents))
-    .addOption(settingOption(S.logLevel))
-    .addOption(describedOption(S.verbose))
     .action(async (flags: SandboxCliFlags) => {
       quietSdkNodeWarning();
       const { runSandboxCli } = await import('../../sandbox/cli');
@@ -71,6 +48,12 @@ export function registerSandbox(program: Command): void {
       // Everything is closed by now; should a library still hold a handle, leave anyway.
       setTimeout(() => process.exit(code), 500).unref();
     });
+  for (const [name, s] of Object.entries(S) as [keyof typeof S, Setting<unknown> & { flag: string }][]) {
+    const options = { useDefault: name === 'dir' || name === 'devices' };
+    // Numbers and the log level are read by their codec here; the rest by runSandboxCli.
+    const option = PARSED_FLAGS.includes(name) ? settingOption(s, options) : describedOption(s, options);
+    sandbox.addOption(name === 'plug' ? option.argParser(collect) : option);
+  }
 
   const sandboxClick = sandbox
     .command('click')

@@ -34,3 +34,28 @@ export function isClickType(value: unknown): value is ClickType {
 export function isClickAction(value: unknown): value is ClickAction {
   return typeof value === 'string' && (CLICK_ACTIONS as readonly string[]).includes(value);
 }
+
+/** Click events made up locally (the `click` CLI, the sandbox's virtual button). */
+export interface ClassicClickOptions {
+  serial: string;
+  clickType: ClickType;
+  /** Millivolts; the classic button sends e.g. `"1705mV"`. */
+  batteryMv?: number;
+}
+
+/** The classic IoT button's payload on `iotbutton/<serial>`, exactly as the button sends it. */
+export function classicButtonPayload(o: ClassicClickOptions): { serialNumber: string; clickType: ClickType; batteryVoltage: string } {
+  return { serialNumber: o.serial, clickType: o.clickType, batteryVoltage: `${o.batteryMv ?? 1705}mV` };
+}
+
+/** The payload as the topic rule hands it to the function: plus `requestId` and `receivedAt`. */
+export function ruleEvent(
+  o: ClassicClickOptions & { requestId: string; receivedAt: number },
+): ReturnType<typeof classicButtonPayload> & { requestId: string; receivedAt: number } {
+  return { ...classicButtonPayload(o), requestId: o.requestId, receivedAt: o.receivedAt };
+}
+
+/** The topic a button publishes on. */
+export function buttonTopic(serial: string): string {
+  return `iotbutton/${serial}`;
+}

@@ -1,16 +1,13 @@
 /**
- * The button Lambda's configuration: built from settings by `buttonFunctionEnvironment` (used by
- * the CDK stack and by the sandbox, so both configure the function the same way) and read back
- * by `parseButtonConfig` once at cold start. Both walk the one table in settings.ts. No CDK or
- * AWS SDK imports: this file is bundled into the Lambda.
+ * The button Lambda's configuration: its environment built from settings (the stack, the sandbox)
+ * and read back once at cold start, both through the one table in settings.ts. Bundled into the Lambda.
  */
 import { buildEnvironment, envNamesOf, readEnvironment, type Inputs, type Values } from '../settings/schema';
 import { ConfigError } from '../errors';
 import { BUTTON_SETTINGS, type ButtonSettingName } from './settings';
-import type { PlugTarget, TargetRef } from './targets';
+import { deviceKey, type PlugTarget, type TargetRef } from './targets';
 import { resolveTarget } from '../plug-relay/config';
 
-/** The environment variables the function reads, by settings field. */
 export const BUTTON_ENV = envNamesOf(BUTTON_SETTINGS);
 
 /** What the stack (from CDK context) or the sandbox (from its options) gives; `snsTopicArn` may be a CDK token (passed through unchecked). */
@@ -60,19 +57,14 @@ const configError: Fail = (variable, problem, cause) => {
   throw new ConfigError('BUTTON_CONFIG_INVALID', variable, problem, cause);
 };
 
-/**
- * Reads and validates the configuration from the environment. Throws `ConfigError`
- * naming the variable at fault; meant to run once at cold start so a bad deployment fails at init.
- */
+/** The configuration from the environment; a `ConfigError` names the variable at fault. */
 export function parseButtonConfig(env: Record<string, string | undefined>): ButtonConfig {
   return checkWhole(readEnvironment(BUTTON_SETTINGS, env, configError) as Values<typeof BUTTON_SETTINGS>, (name) => BUTTON_ENV[name], configError);
 }
 
 /**
- * The function's environment for these settings, every value spelled out, and the configuration
- * the function will read from it. Validates everything as the function will at cold start, `fail`
- * naming the settings field (default: a `ConfigError`), so a bad configuration fails `cdk synth`
- * rather than the first click. `snsTopicArn` may be a CDK token and is passed through unchecked.
+ * The function's environment for these settings and the configuration it will read from it,
+ * checked as at cold start (`fail` names the field), so a bad configuration fails `cdk synth`.
  */
 export function checkButtonSettings(settings: ButtonSettings, fail: Fail = configError): { env: Record<string, string>; config: ButtonConfig } {
   const { snsTopicArn, ...checked } = settings;
@@ -92,27 +84,23 @@ export function targetsFor(config: ButtonConfig, serial: string): PlugTarget[] {
   return config.serialTargets[serial] ?? config.defaultTargets;
 }
 
+/** The most a credentials fetch may take: 2 attempts of 2 s connect + 3 s request (secret-credentials.ts). */
+const SECRET_FETCH_MS = 10_000;
+
 /**
  * Worst-case milliseconds to act on one click, for sizing the function's timeout: per outlet a
- * status and a set, each at worst a connect plus a request, and a third such round as headroom
- * (a driver that verifies after setting, a slow reconnect); devices in parallel, outlets of one
- * device one after another; plus a Secrets Manager read when a secret is configured and 3 s for SNS. With the default 2 s + 3 s, 18 s for one plug.
+ * status and a set, each a connect plus a request, and a third round as headroom (a slow
+ * reconnect), plus in relay mode the wait for the hub; devices in parallel, outlets of one device
+ * in turn; plus a secret fetch when configured and 3 s for SNS. With the defaults, 18 s for one plug.
  */
 export function worstCaseClickMs(config: ButtonConfig): number {
-  const perOp = config.connectTimeoutMs + config.requestTimeoutMs;
-  const lists = [config.defaultTargets, ...Object.values(config.serialTargets)];
+  const perOutlet = 3 * (config.connectTimeoutMs + config.requestTimeoutMs) + (config.plugMode === 'relay' ? config.confirmTimeoutMs : 0);
   let worst = 0;
-  for (const list of lists) {
-    const perDevice = new Map<string, number>();
-    for (const t of list) perDevice.set(`${t.host}:${t.port}`, (perDevice.get(`${t.host}:${t.port}`) ?? 0) + 1);
-    // Relay mode: per outlet also the wait for the hub's answer (data-plane calls take well under perOp).
-    const confirm = config.plugMode === 'relay' ? config.confirmTimeoutMs : 0;
-    for (const outlets of perDevice.values()) worst = Math.max(worst, outlets * (3 * perOp + confirm));
+  for (const list of [config.defaultTargets, ...Object.values(config.serialTargets)]) {
+    const outlets = new Map<string, number>();
+    for (const t of list) outlets.set(deviceKey(t), (outlets.get(deviceKey(t)) ?? 0) + 1);
+    for (const n of outlets.values()) worst = Math.max(worst, n * perOutlet);
   }
-  // Direct mode with a secret: one GetSecretValue (2 attempts of at most 2 s connect + 3 s request).
   const secret = config.plugMode === 'direct' && config.plugCredentialsSecret !== '' ? SECRET_FETCH_MS : 0;
   return worst + secret + 3_000;
 }
-
-/** The most a credentials fetch from Secrets Manager may take (secret-credentials.ts's client settings). */
-export const SECRET_FETCH_MS = 10_000;

@@ -1,8 +1,4 @@
-/**
- * The decision: given a click and the configuration, which targets and what action — or why
- * nothing is done. Pure; how the action is carried out (through the plug's shadow, or straight
- * to the plug) is the driver's business.
- */
+/** Given a click and the configuration: which targets and what action, or why nothing is done. Pure. */
 import type { Click } from './click';
 import { targetsFor, type ButtonConfig } from './config';
 import { formatTarget, type PlugTarget } from './targets';
@@ -15,38 +11,16 @@ export type Plan =
 
 export type ActPlan = Extract<Plan, { kind: 'act' }>;
 
-export interface DecideContext {
-  /** Epoch milliseconds now. */
-  now: number;
-  /** True when this click's requestId was already handled by this container. */
-  duplicate: boolean;
-}
-
-export function decide(click: Click, config: ButtonConfig, ctx: DecideContext): Plan {
-  if (click.receivedAt !== undefined) {
-    const age = ctx.now - click.receivedAt;
-    if (age > config.maxClickAgeSeconds * 1000) {
-      return {
-        kind: 'skip',
-        reason: 'stale',
-        detail: `click received ${Math.round(age / 1000)} s ago, over the ${config.maxClickAgeSeconds} s limit`,
-      };
-    }
+/** `now`: epoch milliseconds; `duplicate`: this container already handled the click's requestId. */
+export function decide(click: Click, config: ButtonConfig, ctx: { now: number; duplicate: boolean }): Plan {
+  const age = click.receivedAt === undefined ? 0 : ctx.now - click.receivedAt;
+  if (age > config.maxClickAgeSeconds * 1000) {
+    return { kind: 'skip', reason: 'stale', detail: `click received ${Math.round(age / 1000)} s ago, over the ${config.maxClickAgeSeconds} s limit` };
   }
-  if (ctx.duplicate) {
-    return { kind: 'skip', reason: 'duplicate', detail: `request ${click.requestId ?? '?'} was already handled` };
-  }
+  if (ctx.duplicate) return { kind: 'skip', reason: 'duplicate', detail: `request ${click.requestId ?? '?'} was already handled` };
   const action = config.clickActions[click.clickType];
-  if (action === 'none') {
-    return { kind: 'skip', reason: 'action-none', detail: `${click.clickType} clicks are configured to do nothing` };
-  }
-  const seen = new Set<string>();
-  const targets = targetsFor(config, click.serial).filter((t) => {
-    const key = formatTarget(t);
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
+  if (action === 'none') return { kind: 'skip', reason: 'action-none', detail: `${click.clickType} clicks are configured to do nothing` };
+  const targets = targetsFor(config, click.serial).filter((t, i, all) => all.findIndex((o) => formatTarget(o) === formatTarget(t)) === i);
   if (targets.length === 0) {
     return { kind: 'skip', reason: 'no-target', detail: `no plug is configured for button ${click.serial} and there is no default` };
   }
@@ -64,19 +38,12 @@ export interface BatteryReport {
 /** Whether the button's battery is low by the configured thresholds (0 disables a threshold). */
 export function batteryReport(click: Click, config: ButtonConfig): BatteryReport {
   const report: BatteryReport = { low: false };
-  if (click.batteryVoltageMv !== undefined) {
-    report.batteryVoltageMv = click.batteryVoltageMv;
-    if (config.lowBatteryMillivolts > 0 && click.batteryVoltageMv < config.lowBatteryMillivolts) {
-      report.low = true;
-      report.threshold = `${config.lowBatteryMillivolts} mV`;
-    }
-  }
-  if (click.remainingLifePercent !== undefined) {
-    report.remainingLifePercent = click.remainingLifePercent;
-    if (config.lowBatteryPercent > 0 && click.remainingLifePercent < config.lowBatteryPercent) {
-      report.low = true;
-      report.threshold = `${config.lowBatteryPercent} %`;
-    }
-  }
+  const check = (field: 'batteryVoltageMv' | 'remainingLifePercent', value: number | undefined, limit: number, unit: string) => {
+    if (value === undefined) return;
+    report[field] = value;
+    if (limit > 0 && value < limit) Object.assign(report, { low: true, threshold: `${limit} ${unit}` });
+  };
+  check('batteryVoltageMv', click.batteryVoltageMv, config.lowBatteryMillivolts, 'mV');
+  check('remainingLifePercent', click.remainingLifePercent, config.lowBatteryPercent, '%');
   return report;
 }

@@ -1,10 +1,9 @@
 /**
- * Errors of the button domain that carry data (the other failures are `ShadowplugError` codes:
- * BUTTON_CONFIG_INVALID, BUTTON_NOTIFY_FAILED, BUTTON_PUBLISH_FAILED). The handler turns them into
- * an outcome and never throws them to Lambda (a retry of a toggle would undo it).
+ * The button errors that carry data (other failures are codes: BUTTON_CONFIG_INVALID,
+ * BUTTON_NOTIFY_FAILED, BUTTON_PUBLISH_FAILED). The handler turns them into an outcome, never throws them.
  */
 import { ShadowplugError } from '../errors';
-import { formatTarget } from './targets';
+import { formatTarget, type PlugTarget } from './targets';
 
 /** An event of no shape we know: says what was missing or wrong. */
 export class ButtonEventError extends ShadowplugError {
@@ -21,7 +20,7 @@ export class ButtonTargetError extends ShadowplugError {
   readonly host: string;
   readonly port: number;
   readonly child?: string | number;
-  constructor(target: { host: string; port: number; child?: string | number }, step: string, cause: unknown) {
+  constructor(target: PlugTarget, step: string, cause: unknown) {
     const where = formatTarget(target);
     let why = cause instanceof Error ? cause.message : String(cause);
     // TP-Link errors already start with "host:port: "; say it once.
@@ -47,27 +46,19 @@ export class ButtonTargetError extends ShadowplugError {
   }
 }
 
-/** Why the plug credentials secret could not be used. */
+/** Why the plug credentials secret could not be used (its code: `BUTTON_SECRET_ACCESS_DENIED`, ...). */
 export type SecretProblem = 'missing' | 'access-denied' | 'malformed' | 'refused' | 'unavailable';
 
-const SECRET_CODES: Record<SecretProblem, string> = {
-  missing: 'BUTTON_SECRET_MISSING',
-  'access-denied': 'BUTTON_SECRET_ACCESS_DENIED',
-  malformed: 'BUTTON_SECRET_MALFORMED',
-  refused: 'BUTTON_SECRET_REFUSED',
-  unavailable: 'BUTTON_SECRET_UNAVAILABLE',
-};
-
 /**
- * The Secrets Manager secret holding the TP-Link account credentials (direct mode) could not be
- * read or is not `{"username": "...", "password": "..."}`. Names the secret, never its value;
- * retryable only when Secrets Manager itself failed (throttling, 5xx, network).
+ * The credentials secret (direct mode) could not be read or is malformed. Names the secret, never
+ * its value; retryable only when Secrets Manager itself failed (throttling, 5xx, network).
  */
 export class ButtonSecretError extends ShadowplugError {
   readonly secretId: string;
   readonly problem: SecretProblem;
   constructor(secretId: string, problem: SecretProblem, detail: string, cause?: unknown) {
-    super(`plug credentials secret "${secretId}": ${detail}`, { code: SECRET_CODES[problem], retryable: problem === 'unavailable', cause });
+    const code = `BUTTON_SECRET_${problem.toUpperCase().replace('-', '_')}`;
+    super(`plug credentials secret "${secretId}": ${detail}`, { code, retryable: problem === 'unavailable', cause });
     this.secretId = secretId;
     this.problem = problem;
   }

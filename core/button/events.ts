@@ -1,13 +1,8 @@
 /**
- * Event normalisation: every shape a click arrives in becomes a list of `Click`s.
- *
- * - classic AWS IoT button on `iotbutton/<serial>`: `{serialNumber, clickType, batteryVoltage: "1705mV"}`,
- *   with or without the `requestId`/`receivedAt` the topic rule's SQL adds;
- * - AWS IoT 1-Click: `{deviceInfo: {deviceId, remainingLife}, deviceEvent: {buttonClicked: {clickType, reportedTime}}}`;
- * - SNS-wrapped: `Records[].Sns.Message` holding either of the above (the SNS MessageId and
- *   Timestamp stand in for requestId/receivedAt when the message has none).
- *
- * Anything else throws `ButtonEventError` naming the missing or bad field. Pure.
+ * Every shape a click arrives in → a list of `Click`s: the classic IoT button's payload (with or
+ * without the `requestId`/`receivedAt` the topic rule adds), IoT 1-Click's, or either wrapped in
+ * SNS records (whose MessageId and Timestamp stand in when the message has none). Anything else
+ * throws `ButtonEventError` naming the missing or bad field. Pure.
  */
 import { CLICK_TYPES, SERIAL_PATTERN, isClickType, type Click, type ClickType } from './click';
 import { isObject } from '../util/guards';
@@ -37,11 +32,8 @@ function clickTypeAt(value: unknown, field: string): ClickType {
  * below 1e11 are taken as seconds), a numeric string, or an ISO 8601 string.
  */
 export function parseTimestamp(value: unknown, field: string): number {
-  let ms: number;
-  if (typeof value === 'number') ms = value;
-  else if (typeof value === 'string' && /^\d+(\.\d+)?$/.test(value.trim())) ms = Number(value);
-  else if (typeof value === 'string') ms = Date.parse(value);
-  else throw new ButtonEventError(field, `is not a timestamp (got ${JSON.stringify(value)})`);
+  const numeric = typeof value === 'number' || (typeof value === 'string' && /^\d+(\.\d+)?$/.test(value.trim()));
+  const ms = numeric ? Number(value) : typeof value === 'string' ? Date.parse(value) : NaN;
   if (!Number.isFinite(ms) || ms <= 0) throw new ButtonEventError(field, `is not a timestamp (got ${JSON.stringify(value)})`);
   return ms < 1e11 ? Math.round(ms * 1000) : Math.round(ms);
 }
@@ -79,13 +71,14 @@ function classicClick(event: Obj, prefix: string): Click {
   return click;
 }
 
+function objectAt(value: unknown, field: string): Obj {
+  if (!isObject(value)) throw new ButtonEventError(field, 'is missing or not an object');
+  return value;
+}
+
 function oneClickClick(event: Obj, prefix: string): Click {
-  const info = event.deviceInfo;
-  if (!isObject(info)) throw new ButtonEventError(`${prefix}deviceInfo`, 'is missing or not an object');
-  const devEvent = event.deviceEvent;
-  if (!isObject(devEvent)) throw new ButtonEventError(`${prefix}deviceEvent`, 'is missing or not an object');
-  const clicked = devEvent.buttonClicked;
-  if (!isObject(clicked)) throw new ButtonEventError(`${prefix}deviceEvent.buttonClicked`, 'is missing or not an object');
+  const info = objectAt(event.deviceInfo, `${prefix}deviceInfo`);
+  const clicked = objectAt(objectAt(event.deviceEvent, `${prefix}deviceEvent`).buttonClicked, `${prefix}deviceEvent.buttonClicked`);
   const click: Click = {
     serial: serialAt(info.deviceId, `${prefix}deviceInfo.deviceId`),
     clickType: clickTypeAt(clicked.clickType, `${prefix}deviceEvent.buttonClicked.clickType`),

@@ -1,12 +1,8 @@
 /**
- * Carrying out a plan through a `PlugDriver`. The driver is how a target is read and switched:
- * straight to the plug (`tplink-driver.ts`: XOR, KLAP, AES), or a plug shadow's `desired.power` (relay) —
- * this file does not care which.
- *
- * Toggle over several targets: if any target is on, all go off; else all go on. Outlets of one
- * device are handled one after another (plugs misbehave under competing connections), devices in
- * parallel. A target that fails is recorded as a `ButtonTargetError` and the others go on; nothing
- * here throws.
+ * Carrying out a plan through a `PlugDriver` (straight to the plug, or through its shadow: this file
+ * does not care which). Toggle over several targets: if any is on, all go off; else all go on.
+ * Outlets of one device one after another (plugs misbehave under competing connections), devices
+ * in parallel. A failing target is recorded as a `ButtonTargetError`; nothing here throws.
  */
 import { ButtonTargetError } from './errors';
 import type { ActPlan } from './decide';
@@ -23,7 +19,6 @@ export interface TargetState {
 }
 
 export interface PlugDriver {
-  /** The target's current state. */
   read(target: PlugTarget): Promise<TargetState>;
   /** Switches the target and returns its state afterwards. */
   write(target: PlugTarget, on: boolean): Promise<TargetState>;
@@ -38,21 +33,14 @@ export interface PlugDriver {
 /** `superseded`: a newer click's request replaced this one (relay); the plug follows that one. */
 export type TargetStatus = 'switched' | 'unchanged' | 'superseded' | 'failed';
 
-export interface TargetResult {
+export interface TargetResult extends PlugTarget {
   /** `host:port[#child]`. */
   target: string;
-  host: string;
-  port: number;
-  child?: number | string;
-  /** The configured plug's id, when the target is one. */
-  plug?: string;
   alias?: string;
   before?: boolean;
   after?: boolean;
   status: TargetStatus;
-  /** false: switched by request, its outcome not yet seen (relay). */
   confirmed?: boolean;
-  /** The newer request that superseded this click's (status `superseded`). */
   supersededBy?: string;
   error?: ButtonTargetError;
 }
@@ -67,12 +55,7 @@ export interface ExecuteResult {
 /** Runs `work` over the targets: device groups in parallel, targets within a device in order. */
 async function perDevice(targets: TargetResult[], work: (t: TargetResult) => Promise<void>): Promise<void> {
   const groups = new Map<string, TargetResult[]>();
-  for (const t of targets) {
-    const key = deviceKey(t);
-    const group = groups.get(key);
-    if (group) group.push(t);
-    else groups.set(key, [t]);
-  }
+  for (const t of targets) groups.set(deviceKey(t), [...(groups.get(deviceKey(t)) ?? []), t]);
   await Promise.all(
     [...groups.values()].map(async (group) => {
       for (const t of group) await work(t);
@@ -80,7 +63,7 @@ async function perDevice(targets: TargetResult[], work: (t: TargetResult) => Pro
   );
 }
 
-function targetOf(r: TargetResult): PlugTarget {
+function targetOf(r: PlugTarget): PlugTarget {
   const t: PlugTarget = { host: r.host, port: r.port };
   if (r.child !== undefined) t.child = r.child;
   if (r.plug !== undefined) t.plug = r.plug;
@@ -88,14 +71,9 @@ function targetOf(r: TargetResult): PlugTarget {
 }
 
 export async function execute(plan: ActPlan, driver: PlugDriver): Promise<ExecuteResult> {
-  const results: TargetResult[] = plan.targets.map((t) => {
-    const r: TargetResult = { target: formatTarget(t), host: t.host, port: t.port, status: 'failed' };
-    if (t.child !== undefined) r.child = t.child;
-    if (t.plug !== undefined) r.plug = t.plug;
-    return r;
-  });
+  const results: TargetResult[] = plan.targets.map((t) => ({ target: formatTarget(t), ...targetOf(t), status: 'failed' }));
 
-  // 1. Read every target: the toggle needs all states, and the owner wants "before".
+  // Every target is read first: the toggle needs all states, and the owner wants "before".
   await perDevice(results, async (r) => {
     try {
       const state = await driver.read(targetOf(r));
@@ -110,8 +88,7 @@ export async function execute(plan: ActPlan, driver: PlugDriver): Promise<Execut
   if (readable.length === 0) return { status: 'failed', targets: results };
   const power = plan.action === 'on' ? true : plan.action === 'off' ? false : !readable.some((r) => r.before === true);
 
-  // 2. Switch those that differ. Unreadable targets are not written: the same fault would only
-  //    cost a second timeout.
+  // Unreadable targets are not written: the same fault would only cost a second timeout.
   await perDevice(readable, async (r) => {
     if (r.before === power) {
       r.after = power;
@@ -137,6 +114,42 @@ export async function execute(plan: ActPlan, driver: PlugDriver): Promise<Execut
   });
 
   const failed = results.filter((r) => r.status === 'failed').length;
-  const status = failed === 0 ? 'done' : failed === results.length ? 'failed' : 'partial';
-  return { power, status, targets: results };
+  return { power, status: failed === 0 ? 'done' : failed === results.length ? 'failed' : 'partial', targets: results };
+}
+
+/**
+ * A driver whose code is loaded at the first click that needs it (each plug mode's driver is a
+ * file of its own beside the button bundle, so a cold start loads neither).
+ */
+export function lazyDriver(load: () => Promise<PlugDriver>): PlugDriver {
+  let loading: Promise<PlugDriver> | undefined;
+  let loaded: PlugDriver | undefined;
+  let click: { requestId?: string } | undefined;
+  const driver = async (): Promise<PlugDriver> => {
+    if (loaded) return loaded;
+    // A failed load (a missing file) is tried again at the next click, not remembered.
+    const d = await (loading ??= load().catch((err: unknown) => {
+      loading = undefined;
+      throw err;
+    }));
+    if (!loaded) {
+      loaded = d;
+      // The click began before its driver was there: tell it now, before its first read.
+      if (click) d.begin?.(click);
+    }
+    return d;
+  };
+  return {
+    read: async (target) => (await driver()).read(target),
+    write: async (target, on) => (await driver()).write(target, on),
+    close: async () => loaded?.close?.(),
+    begin(c) {
+      click = c;
+      loaded?.begin?.(c);
+    },
+    async alreadyHandled(targets) {
+      const d = await driver();
+      return d.alreadyHandled ? d.alreadyHandled(targets) : false;
+    },
+  };
 }

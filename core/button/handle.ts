@@ -1,13 +1,11 @@
 /**
  * The button function's work, independent of Lambda: event → clicks → decision → execution →
- * notification → outcome. Never throws: a thrown error makes Lambda retry, and a retried toggle
- * undoes itself. Everything it touches (driver, publish, clock, logger) is injected.
+ * notification → outcome. Never throws: Lambda would retry, and a retried toggle undoes itself.
  */
 import { silentLogger, type Logger } from '../logger';
 import type { Click } from './click';
 import type { ButtonConfig } from './config';
 import { batteryReport, decide } from './decide';
-import { RequestIdMemory } from './dedupe';
 import { ShadowplugError, errorMessage } from '../errors';
 import { SerialQueue } from '../util/serial-queue';
 import { ButtonEventError } from './errors';
@@ -25,11 +23,35 @@ export interface ButtonServiceDeps {
   logger?: Logger;
   /** Epoch milliseconds. */
   clock?: () => number;
-  /** Shared across invocations of one warm container. */
-  dedupe?: RequestIdMemory;
 }
 
 export type ButtonService = (event: unknown, fields?: Record<string, unknown>) => Promise<ButtonOutcome>;
+
+/**
+ * Request ids seen by this warm container, so a redelivered click (async invocations may arrive
+ * more than once) is not acted on twice; the oldest are forgotten first. Late redeliveries that
+ * land in another container are covered by the click age limit.
+ */
+export class RequestIdMemory {
+  private readonly seen = new Set<string>();
+
+  constructor(readonly capacity: number) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`capacity must be a positive integer, got ${capacity}`);
+  }
+
+  /** Records `id`; true if it had been recorded before (a duplicate). */
+  remember(id: string): boolean {
+    const known = this.seen.delete(id);
+    // Re-added at the end: an id that keeps coming back stays remembered.
+    this.seen.add(id);
+    if (this.seen.size > this.capacity) this.seen.delete(this.seen.values().next().value as string);
+    return known;
+  }
+
+  get size(): number {
+    return this.seen.size;
+  }
+}
 
 /** A click's outcome before anything is done: no target switched, nothing sent. */
 function newOutcome(click: Click, config: ButtonConfig, status: ClickOutcome['status']): ClickOutcome {
@@ -56,7 +78,7 @@ export function createButtonService(deps: ButtonServiceDeps): ButtonService {
   const { config, driver } = deps;
   const logger = deps.logger ?? silentLogger;
   const clock = deps.clock ?? Date.now;
-  const dedupe = deps.dedupe ?? new RequestIdMemory(config.dedupeCapacity);
+  const dedupe = new RequestIdMemory(config.dedupeCapacity);
 
   async function handleClick(click: Click, parent: Logger): Promise<ClickOutcome> {
     const started = clock();
@@ -73,27 +95,15 @@ export function createButtonService(deps: ButtonServiceDeps): ButtonService {
     if (outcome.battery.low) log.warn('button battery low', { battery: outcome.battery });
 
     if (plan.kind === 'skip') {
-      outcome.reason = plan.reason;
-      outcome.detail = plan.detail;
-      outcome.elapsedMs = clock() - started;
+      Object.assign(outcome, { reason: plan.reason, detail: plan.detail, elapsedMs: clock() - started });
       log.info('click not acted on', { reason: plan.reason, detail: plan.detail, elapsedMs: outcome.elapsedMs });
       return outcome;
     }
 
-    const result = await execute(plan, driver);
-    outcome.status = result.status;
-    outcome.targets = result.targets;
-    if (result.power !== undefined) outcome.power = result.power;
-    outcome.elapsedMs = clock() - started;
+    Object.assign(outcome, await execute(plan, driver), { elapsedMs: clock() - started });
     await notify(outcome, config.snsTopicArn, deps.publish, log);
-    const summary = {
-      action: plan.action,
-      power: outcome.power,
-      targets: outcome.targets.map((t) => ({ target: t.target, alias: t.alias, before: t.before, after: t.after, status: t.status, error: t.error })),
-      outcome: outcome.status,
-      notification: outcome.notification,
-      elapsedMs: outcome.elapsedMs,
-    };
+    const targets = outcome.targets.map(({ target, alias, before, after, status, error }) => ({ target, alias, before, after, status, error }));
+    const summary = { action: plan.action, power: outcome.power, targets, outcome: outcome.status, notification: outcome.notification, elapsedMs: outcome.elapsedMs };
     if (outcome.status === 'done') log.info('click handled', summary);
     else log.error('click failed', summary);
     return outcome;
@@ -102,7 +112,7 @@ export function createButtonService(deps: ButtonServiceDeps): ButtonService {
   /** A click that could not be handled for a reason nobody planned for (a bug): failed, not thrown. */
   function crashed(click: Click, err: unknown, log: Logger): ClickOutcome {
     log.error('click handling failed unexpectedly', { serial: click.serial, clickType: click.clickType, err });
-    return { ...newOutcome(click, config, 'failed'), detail: err instanceof Error ? err.message : String(err) };
+    return { ...newOutcome(click, config, 'failed'), detail: errorMessage(err) };
   }
 
   const handle: ButtonService = async (event, fields = {}) => {
@@ -125,9 +135,8 @@ export function createButtonService(deps: ButtonServiceDeps): ButtonService {
     return { status: overallStatus(outcomes), clicks: outcomes, elapsedMs: clock() - started };
   };
 
-  // One event at a time. In Lambda a container never runs two at once anyway; in the sandbox two
-  // quick clicks would otherwise both read "off" and both switch on, and share the driver's
-  // connections while one of them closes them.
+  // One event at a time (as in Lambda): in the sandbox two quick clicks would otherwise both read
+  // "off" and both switch on, and share the driver's connections while one of them closes them.
   const queue = new SerialQueue();
   return (event, fields) => queue.run(() => handle(event, fields));
 }

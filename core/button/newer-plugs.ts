@@ -1,23 +1,21 @@
 /**
- * The direct driver's plugs that are not XOR: KLAP v1/v2 (IOT or SMART) and AES (SMART) on HTTP,
- * through core/tplink/connect.ts, and Kasa bulbs and light strips on XOR (the XOR path switches relays only). The kind found and the sessions are kept per device for the
- * driver's life (a warm container); credentials are asked for only when such a device is opened,
- * and once more when a device refuses them and the source has newer ones. The button function
- * loads this module (in its own file beside the bundle) only when a plug turns out not to be XOR.
+ * The direct driver's devices its XOR path cannot switch: KLAP and AES plugs (HTTP), and Kasa
+ * bulbs and light strips (XOR, but no relay). Kinds and sessions are kept for the driver's life (a
+ * warm container); credentials are asked for only when such a device is opened, and once more when
+ * it refuses them and the source has newer ones. Loaded only when a plug turns out not to be XOR.
  */
-import type { PlugAddress } from '../tplink/address';
-import { DEFAULT_PORT } from '../tplink/address';
+import { DEFAULT_PORT, type PlugAddress } from '../tplink/address';
 import { DetectionCache, openPlug, type ConnectOptions } from '../tplink/connect';
 import { TplinkAuthenticationError, TplinkProtocolError } from '../tplink/errors';
 import type { PlugDevice } from '../tplink/plug';
 import { SessionCache } from '../tplink/session-transport';
-import type { PlugCredentialsSource } from './plug-credentials';
+import type { PlugCredentialsSource } from './secret-credentials';
 import { deviceKey, type PlugTarget } from './targets';
 
 export interface NewerPlugsOptions {
   connectTimeoutMs?: number;
   requestTimeoutMs?: number;
-  /** TP-Link account credentials (default: none; the devices' well-known defaults are tried). */
+  /** TP-Link account credentials (none: the devices' well-known defaults are tried). */
   credentials?: PlugCredentialsSource;
 }
 
@@ -29,14 +27,6 @@ export interface NewerPlugs {
   use<T>(target: PlugTarget, op: (device: PlugDevice) => Promise<T>, xorFailure?: unknown): Promise<T>;
   /** Closes this click's devices; kinds and sessions stay. */
   close(): Promise<void>;
-}
-
-/**
- * Port 9999, the default, means "the plug at this host": KLAP/AES are looked for on HTTP port 80.
- * Another port is used for every kind (a simulator, a port forward).
- */
-function addressOf(target: PlugTarget): PlugAddress {
-  return target.port === DEFAULT_PORT ? { host: target.host } : { host: target.host, port: target.port };
 }
 
 export function createNewerPlugs(options: NewerPlugsOptions = {}): NewerPlugs {
@@ -55,12 +45,13 @@ export function createNewerPlugs(options: NewerPlugsOptions = {}): NewerPlugs {
     const key = deviceKey(target);
     const device = open.get(key);
     if (device) return op(device);
-    // A well-formed XOR answer the button's relay-only XOR path did not understand (a Kasa bulb or
-    // light strip: `light_state`, no `relay_state`): the device is XOR; the full IOT client switches its light.
+    // A well-formed XOR answer without `relay_state` (a bulb or light strip): the full IOT client switches its light.
     const xorLight = xorFailure instanceof TplinkProtocolError && xorFailure.reason === 'unexpected-reply';
+    // Port 9999, the default, means "the plug at this host" (KLAP/AES on port 80); another port is used for every kind.
+    const address: PlugAddress = target.port === DEFAULT_PORT ? { host: target.host } : { host: target.host, port: target.port };
     const { result, connected } = xorLight
       ? await openPlug({ host: target.host, port: target.port }, { ...connect, protocol: 'xor' }, (c) => op(c.device))
-      : await openPlug(addressOf(target), connect, (c) => op(c.device), xorFailure);
+      : await openPlug(address, connect, (c) => op(c.device), xorFailure);
     open.set(key, connected.device);
     return result;
   }

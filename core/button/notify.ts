@@ -1,8 +1,4 @@
-/**
- * The owner's notification for one click: an SNS subject and a plain-text message saying which
- * plug(s), before and after, the click type and the button, or what failed (host:port and cause),
- * and whether the battery is low. Pure.
- */
+/** The owner's SNS notification of one click: which plugs, before and after, what failed and why, the battery. Pure. */
 import type { ClickOutcome } from './outcome';
 import type { TargetResult } from './execute';
 
@@ -36,19 +32,21 @@ export function snsSubject(text: string): string {
   return ascii.length <= 99 ? ascii : ascii.slice(0, 96) + '...';
 }
 
+const allSuperseded = (o: ClickOutcome): boolean => o.targets.length > 0 && o.targets.every((t) => t.status === 'superseded');
+
 function headline(o: ClickOutcome): string {
   const first = o.targets[0];
   const who = o.targets.length === 1 && first ? (first.alias || first.target) : `${o.targets.length} plugs`;
   if (o.status === 'failed') return `${who}: ${o.clickType} click failed`;
   if (o.status === 'partial') return `${who}: ${o.clickType} click partly failed`;
   if (o.status === 'skipped') return `${o.clickType} click not acted on`;
-  if (o.targets.length > 0 && o.targets.every((t) => t.status === 'superseded')) return `${who}: ${o.clickType} click superseded by a newer one`;
+  if (allSuperseded(o)) return `${who}: ${o.clickType} click superseded by a newer one`;
   return `${who} ${onOff(o.power)} (${o.clickType} click)`;
 }
 
 export function formatNotification(o: ClickOutcome): Notification {
   const lines: string[] = [];
-  const superseded = o.targets.length > 0 && o.targets.every((t) => t.status === 'superseded');
+  const superseded = allSuperseded(o);
   const verb =
     superseded ? 'superseded by a newer click' :
     o.status === 'done' ? `turned ${onOff(o.power)}` :

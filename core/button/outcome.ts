@@ -26,11 +26,9 @@ export interface ClickOutcome {
   elapsedMs: number;
 }
 
-export type ButtonStatus = ClickStatus | 'rejected';
-
 export interface ButtonOutcome {
   /** `rejected`: the event was not a click (nothing touched); else the clicks' common status, `partial` when mixed. */
-  status: ButtonStatus;
+  status: ClickStatus | 'rejected';
   clicks: ClickOutcome[];
   /** Why the event was rejected. */
   error?: ButtonEventError;
@@ -39,7 +37,5 @@ export interface ButtonOutcome {
 
 export function overallStatus(clicks: ClickOutcome[]): ClickStatus {
   const statuses = new Set(clicks.map((c) => c.status));
-  if (statuses.size === 1) return clicks[0]!.status;
-  if (statuses.size === 0) return 'skipped';
-  return 'partial';
+  return statuses.size === 0 ? 'skipped' : statuses.size === 1 ? clicks[0]!.status : 'partial';
 }

@@ -1,15 +1,13 @@
 /**
- * Pressing a button without a button: publishes the classic payload on `iotbutton/<serial>` over
- * MQTT with mutual TLS (what a real IoT button does), QoS 1, and resolves once the broker has
- * acknowledged it (PUBACK). Used by the `click` CLI against the sandbox or AWS IoT Core.
+ * Pressing a button without a button (the `click` CLI): the classic payload on `iotbutton/<serial>`
+ * over MQTT with mutual TLS, QoS 1, resolved once the broker has acknowledged it (PUBACK).
  */
 import type { IClientOptions, MqttClient } from 'mqtt';
-import type { ClickType } from './click';
 import { ShadowplugError } from '../errors';
-import { buttonTopic, classicButtonPayload } from './synthesise';
+import { buttonTopic, classicButtonPayload, type ClickType } from './click';
 
 export interface PublishClickOptions {
-  /** `host:port` of the MQTT/TLS endpoint (AWS IoT: `<prefix>-ats.iot.<region>.amazonaws.com:8883`). */
+  /** The MQTT/TLS endpoint (AWS IoT: `<prefix>-ats.iot.<region>.amazonaws.com`, 8883). */
   host: string;
   port: number;
   cert: string | Buffer;
@@ -22,7 +20,7 @@ export interface PublishClickOptions {
   batteryMv?: number;
   /** Whole operation: connect, publish, acknowledgement (default 10 s). */
   timeoutMs?: number;
-  /** Injected for tests; default MQTT.js `connect`. */
+  /** Default MQTT.js `connect`. */
   connect?: (options: IClientOptions) => MqttClient;
 }
 
@@ -34,7 +32,6 @@ export interface PublishedClick {
 }
 
 export async function publishClick(o: PublishClickOptions): Promise<PublishedClick> {
-  const endpoint = `${o.host}:${o.port}`;
   const clientId = o.clientId ?? `iotbutton_${o.serial}`;
   const topic = buttonTopic(o.serial);
   const payload = classicButtonPayload(o);
@@ -61,28 +58,24 @@ export async function publishClick(o: PublishClickOptions): Promise<PublishedCli
   try {
     await new Promise<void>((resolve, reject) => {
       let connected = false;
-      const timer = setTimeout(
-        () => reject(publishError(endpoint, connected ? `no PUBACK within ${timeoutMs} ms` : `no connection within ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-      const fail = (err: ShadowplugError) => {
+      const fail = (problem: string, cause?: unknown) => {
         clearTimeout(timer);
-        reject(err);
+        reject(new ShadowplugError(`publish to ${o.host}:${o.port}: ${problem}`, { code: 'BUTTON_PUBLISH_FAILED', retryable: true, cause }));
       };
-      client.once('error', (err) => fail(publishError(endpoint, `connection failed: ${err.message}`, err)));
+      const timer = setTimeout(() => fail(connected ? `no PUBACK within ${timeoutMs} ms` : `no connection within ${timeoutMs} ms`), timeoutMs);
+      client.once('error', (err) => fail(`connection failed: ${err.message}`, err));
       // The broker closing on us before PUBACK: refused connection, or a publish the policy denies.
       client.once('close', () =>
         fail(
-          publishError(endpoint, connected
-              ? `the broker closed the connection before acknowledging the publish on ${topic} (not allowed for client id ${clientId}?)`
-              : `the broker closed the connection before it was established (certificate or client id ${clientId} refused?)`,
-          ),
+          connected
+            ? `the broker closed the connection before acknowledging the publish on ${topic} (not allowed for client id ${clientId}?)`
+            : `the broker closed the connection before it was established (certificate or client id ${clientId} refused?)`,
         ),
       );
       client.once('connect', () => {
         connected = true;
         client.publish(topic, JSON.stringify(payload), { qos: 1 }, (err) => {
-          if (err) return fail(publishError(endpoint, `publish on ${topic} failed: ${err.message}`, err));
+          if (err) return fail(`publish on ${topic} failed: ${err.message}`, err);
           clearTimeout(timer);
           resolve();
         });
@@ -91,14 +84,8 @@ export async function publishClick(o: PublishClickOptions): Promise<PublishedCli
   } finally {
     client.removeAllListeners('close');
     client.removeAllListeners('error');
-    // Swallow late socket errors while closing.
-    client.on('error', () => {});
+    client.on('error', () => {}); // late socket errors while closing
     await new Promise<void>((resolve) => client.end(true, {}, () => resolve()));
   }
   return { topic, payload, clientId, elapsedMs: Date.now() - started };
-}
-
-/** The click could not be published over MQTT (connection, TLS, refusal, no PUBACK). */
-function publishError(endpoint: string, problem: string, cause?: unknown): ShadowplugError {
-  return new ShadowplugError(`publish to ${endpoint}: ${problem}`, { code: 'BUTTON_PUBLISH_FAILED', retryable: true, cause });
 }

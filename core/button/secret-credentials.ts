@@ -1,26 +1,60 @@
 /**
- * TP-Link account credentials from an AWS Secrets Manager secret (direct mode). Fetched when a
- * KLAP or AES device first needs them — never for an XOR plug — and kept for the life of the warm
- * container. When a device refuses them, the secret is read again (the owner may have rotated the
- * password), at most once per `refreshAfterMs`, so a wrong password costs no fetch per click.
- *
- * The SDK comes from the Lambda runtime and is loaded on first need, as the relay driver's is.
+ * Where the button function's TP-Link account credentials come from in direct mode (KLAP and AES
+ * plugs): none, given directly (tests, the sandbox), or a Secrets Manager secret, fetched when a
+ * device first needs them and kept while the container is warm. When a device refuses them the
+ * secret is read again (the owner may have rotated the password), at most once per `refreshAfterMs`,
+ * so a wrong password costs no fetch per click. Never log what these return.
  */
 import type * as SecretsManager from '@aws-sdk/client-secrets-manager';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Credentials } from '../tplink/klap-crypto';
 import { sdkName, sdkStatus } from '../s3/s3-errors';
 import { ButtonSecretError } from './errors';
-import { parseCredentialsSecret, type PlugCredentialsSource } from './plug-credentials';
+import { isObject } from '../util/guards';
+
+export interface PlugCredentialsSource {
+  /** The credentials, fetched at the first call and then kept; undefined: none configured. */
+  get(): Promise<Credentials | undefined>;
+  /**
+   * A device refused the credentials: true when a fresh look found different ones (worth one
+   * more try now). A source that cannot change answers false.
+   */
+  refused?(): Promise<boolean>;
+}
+
+/** Fixed credentials, or none. */
+export function fixedCredentials(credentials?: Credentials): PlugCredentialsSource {
+  return { get: () => Promise.resolve(credentials) };
+}
+
+/** What the secret holds (SecretString). */
+export const CREDENTIALS_SECRET_SHAPE = '{"username": "<TP-Link account email>", "password": "<TP-Link account password>"}';
+
+/** The credentials in a secret's text; errors name the secret and what is wrong, never the text (nor a parser message quoting it). */
+export function parseCredentialsSecret(secretId: string, text: string | undefined): Credentials {
+  const malformed = (what: string) => new ButtonSecretError(secretId, 'malformed', `${what}; expected ${CREDENTIALS_SECRET_SHAPE}`);
+  if (text === undefined) throw malformed('holds no SecretString (binary or empty)');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw malformed('is not JSON');
+  }
+  if (!isObject(value)) throw malformed('is not a JSON object');
+  const { username, password } = value;
+  if (typeof username !== 'string' || username === '') throw malformed('has no non-empty string "username"');
+  if (typeof password !== 'string' || password === '') throw malformed('has no non-empty string "password"');
+  return { username, password };
+}
 
 export interface SecretCredentialsOptions {
   /** The secret's name or ARN. */
   secretId: string;
-  /** The client, or how to make it (default: the SDK's, with short timeouts, made at the first fetch). */
+  /** Default: the SDK's, with short timeouts, made at the first fetch. */
   client?: SecretsManagerClient | (() => Promise<SecretsManagerClient>);
   /** After a refusal, read the secret again only when the kept copy is at least this old (default 60 s). */
   refreshAfterMs?: number;
-  /** Epoch milliseconds (default Date.now). */
+  /** Epoch milliseconds. */
   clock?: () => number;
 }
 
@@ -29,7 +63,6 @@ export interface SecretCredentials extends PlugCredentialsSource {
   readonly fetches: number;
 }
 
-/** The SDK module, loaded once, on demand. */
 let sdk: Promise<typeof SecretsManager> | undefined;
 const loadSdk = () => (sdk ??= import('@aws-sdk/client-secrets-manager'));
 

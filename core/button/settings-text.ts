@@ -1,9 +1,5 @@
-/**
- * The button settings' text for people, by field name: kept out of settings.ts so the Lambda
- * bundle does not carry it. The docs generator, the stack's context table and the CLI read the
- * settings through `DOCUMENTED_BUTTON_SETTINGS`. Pure.
- */
-import { LOG_LEVEL_TEXT } from '../settings/log-level';
+/** The button settings with their text for people (the docs, the stack's context table, the CLI); apart so the Lambda bundle does not carry it. */
+import { LOG_LEVEL_TEXT } from '../settings/codecs';
 import { envName, withText } from '../settings/schema';
 import { BUTTON_SETTINGS } from './settings';
 

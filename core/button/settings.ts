@@ -1,14 +1,11 @@
 /**
  * The button function's settings, declared once, keyed by field name (its environment variable
- * and the types of settings and config derive from it). config.ts builds and parses the
- * environment from this table, lib/ reads context through it, and docs/button.md's table is
- * generated from it with settings-text.ts. Pure.
+ * and the types of settings and config derive from it); their text for people is in
+ * settings-text.ts, so the Lambda bundle does not carry it. Pure.
  */
-import { integer, jsonText, matching, oneOf, text } from '../settings/codecs';
+import { integer, jsonText, logLevelSetting, matching, oneOf, text } from '../settings/codecs';
 import { formatPlug, parsePlugList, checkPlugs, type PlugConfig } from '../plug-relay/config';
-import { SettingValueError } from '../settings/errors';
-import { logLevelSetting } from '../settings/log-level';
-import { codec, setting, type Codec } from '../settings/schema';
+import { codec, setting, SettingValueError, type Codec } from '../settings/schema';
 import { isObject } from '../util/guards';
 import { CLICK_ACTIONS, CLICK_TYPES, SERIAL_PATTERN, isClickAction, isClickType, type ClickAction, type ClickType } from './click';
 import { formatTarget, formatTargetRef, parseTarget, parseTargetRef, type PlugTarget, type TargetRef } from './targets';
@@ -47,9 +44,6 @@ export const clickActionsCodec: Codec<ClickActions> = codec(
   },
   (actions) => CLICK_TYPES.map((t) => `${t}=${actions[t]}`).join(','),
 );
-
-/** A target as text (a plug id, or `host[:port][#child]`) or an address already parsed. */
-export type TargetSetting = string | PlugTarget;
 
 const TARGET_SHAPE = 'a plug id or host[:port][#outlet]';
 
@@ -122,17 +116,13 @@ export const plugsCodec: Codec<PlugConfig[]> = codec(
 );
 
 /** A Secrets Manager secret's name, or its ARN (complete, or partial: without the 6-character suffix). */
-export const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
-export const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$/;
+const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$/;
 const secretIdProblem = (t: string) =>
   t === '' || SECRET_NAME.test(t) || SECRET_ARN.test(t) ? undefined : 'is neither a Secrets Manager secret name ([A-Za-z0-9/_+=.@-]) nor a secret ARN';
 
 const SNS_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/;
 
-/**
- * What a deployed function needs of each setting (codec, default, flag); the text for people is in
- * settings-text.ts, so the Lambda bundle does not carry it.
- */
 export const BUTTON_SETTINGS = {
   defaultTargets: setting(targetsCodec, { default: [] as TargetRef[] }),
   serialTargets: setting(serialTargetsCodec, { default: {} }),

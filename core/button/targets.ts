@@ -1,33 +1,24 @@
 /**
- * Plug targets as written in configuration: a configured plug's id (`lamp`), or an address
- * `host[:port][#child]`, e.g. `192.168.1.20`, `plug.lan:9999`, `[fd00::5]:9999#2`. `#child` picks
- * one outlet of a strip, by index (`#0`, `#1`, …) or by child id (`#8006…01`). Which of the two a
- * bare word is (`lamp` is also a host name) is decided against the configured plugs
- * (core/plug-relay/config.ts `resolveTarget`). Pure: no sockets here.
+ * Plug targets as configured: a plug's id (`lamp`), or an address `host[:port][#child]`
+ * (`[fd00::5]:9999#2`), `#child` one outlet of a strip by index or child id. Which one a bare word
+ * is (`lamp` is also a host name) is decided against the configured plugs (`resolveTarget`). Pure.
  */
 import { PLUG_ID_PATTERN } from '../plug-relay/contract';
-import { DEFAULT_PORT, isValidHost, parseAddress } from '../tplink/address';
+import { isValidHost, parseAddress } from '../tplink/address';
+import type { TplinkEndpoint } from '../tplink/errors';
 import { formatHostPort } from '../util/host-port';
 
-export const DEFAULT_PLUG_PORT = DEFAULT_PORT;
-
-export interface PlugTarget {
-  host: string;
-  port: number;
+/** Where a configured target is: the device's endpoint, and which of it. */
+export interface PlugTarget extends TplinkEndpoint {
   /** Outlet of a strip: a 0-based index or a child id. Absent for a single plug. */
   child?: number | string;
   /** The configured plug this target is (its id), when it is one. */
   plug?: string;
 }
 
-/**
- * A target as configured, before it is matched to the configured plugs: a plug id, an address,
- * or a bare word that may be either (`lamp`).
- */
+/** A target before it is matched to the configured plugs: each of the two it may be (`lamp` is both). */
 export interface TargetRef {
-  /** Set when the text is a valid plug id. */
   id?: string;
-  /** Set when the text is a valid address. */
   address?: PlugTarget;
 }
 
@@ -62,13 +53,12 @@ export function parseTarget(text: string): PlugTarget {
   let host: string;
   let port: number;
   try {
-    ({ host, port } = parseAddress(address, DEFAULT_PLUG_PORT));
+    ({ host, port } = parseAddress(address));
   } catch (err) {
     // Its message already quotes the input.
     throw new Error((err as Error).message, { cause: err });
   }
-  // parseAddress accepts any non-blank host; configuration deserves a stricter look (the same
-  // check the stack's context applies to plugHost).
+  // parseAddress accepts any non-blank host; configuration gets the stack's plugHost check.
   if (!isValidHost(host)) {
     throw new Error(`"${raw}": "${host}" is not a host name, IPv4 or [IPv6] address`);
   }

@@ -1,13 +1,11 @@
 /**
- * The direct plug driver: from the function straight to the plug. XOR on TCP 9999 (the seed's
- * plugs) is tried first and handled here; a device that shows it is another kind (refused, an
- * HTTP answer) is handed to the newer protocols (KLAP, AES; IOT or SMART; newer-plugs.ts), loaded
- * on first need — so an XOR-only click never loads them. Which devices are XOR is remembered for
- * the driver's life (a warm container). One plug, with one connection (xor-transport.ts, unshared),
- * per device for the length of a click (outlets of a strip share it), closed by `close()`. After a set, the state is the one the device acknowledged.
+ * The direct plug driver: XOR on TCP 9999 first, here; a device that shows it is another kind is
+ * handed to newer-plugs.ts, loaded on first need (an XOR-only click never loads it), and remembered
+ * as such while the container is warm. One connection per device for the length of a click
+ * (outlets of a strip share it), closed by `close()`.
  */
 import { selectChild } from '../tplink/commands';
-import { notThisKind } from '../tplink/kind-signs';
+import { notThisKind } from '../tplink/errors';
 import { IotPlug } from '../tplink/iot-plug';
 import type { PlugDevice, PlugStatus } from '../tplink/plug-device';
 import { XorTransport, type XorTransportOptions } from '../tplink/xor-transport';
@@ -34,7 +32,6 @@ function stateOf(target: PlugTarget, status: PlugStatus): TargetState {
 export function createTplinkDriver(options: TplinkDriverOptions = {}): PlugDriver {
   const { newer: loadNewer, ...plugOptions } = options;
   const plugs = new Map<string, IotPlug>();
-  /** Devices found not to speak XOR (kept across clicks). */
   const notXor = new Set<string>();
   let newer: Promise<NewerPlugs> | undefined;
   // A failed load (a missing file) is tried again at the next such plug, not remembered.

@@ -1,12 +1,8 @@
-/**
- * `ListThingsInThingGroup` (recursive: members of nested groups too) as the target resolver's page
- * function. The client is a parameter (the sandbox passes one pointed at its control plane).
- */
+/** `ListThingsInThingGroup` (recursive: nested groups too; static and dynamic alike) as the target resolver's page function. */
 import { ListThingsInThingGroupCommand, type IoTClient } from '@aws-sdk/client-iot';
 import { ShadowplugError, errorMessage } from '../errors';
 import { sdkName, sdkStatus } from '../s3/s3-errors';
-import { ThingGroupNotFoundError } from './errors';
-import type { ListGroupPage } from './targets';
+import { ThingGroupNotFoundError, type ListGroupPage } from './targets';
 
 /** The API's maximum page size: fewest calls against its 10 requests/s quota. */
 const PAGE_SIZE = 250;

@@ -1,11 +1,11 @@
 /**
- * One queued batch of a fan-out: the object as the object function settled it (the key's state
- * and its hash, read once) and up to BATCH_SIZE thing names. The worker decides and writes each
- * thing's value exactly as the in-process path does, from this message alone. Pure.
+ * One queued batch of a fan-out: the object as the object function settled it (the key's state and
+ * its hash, read once) and up to BATCH_SIZE thing names, from which alone the worker decides and
+ * writes each thing's value as the in-process path does. Pure.
  */
 import { createHash } from 'node:crypto';
 import { isObject } from '../util/guards';
-import type { KeyState } from '../s3/current-object';
+import type { KeyState } from '../s3/object-get';
 import type { ObjectChange } from '../s3/event';
 import { ShadowplugError } from '../errors';
 

@@ -1,9 +1,7 @@
 /**
  * How a fan-out knows it is over: each batch's final outcome (settled, or failed on its last
- * delivery before the dead-letter queue) is recorded under the upload's id and its batch index;
- * the record that makes the count reach `batches` completes the upload, once, and returns the
- * totals for the one summary. A batch delivered twice overwrites its own entry, so the count is
- * of batches, not of deliveries. Pure; the store behind it is a parameter.
+ * delivery) is recorded under the upload's id and its batch index, a repeat overwriting its own
+ * entry; the record that makes the count reach `batches` completes the upload, once. Pure.
  */
 import type { BatchCounts } from './write-batch';
 
@@ -34,10 +32,7 @@ export interface ProgressLedger {
 export function summarize(upload: UploadProgress, outcomes: Iterable<BatchOutcome>): UploadSummary {
   const s: UploadSummary = { ...upload, written: 0, unchanged: 0, skipped: 0, failed: 0, failedBatches: 0 };
   for (const o of outcomes) {
-    s.written += o.written;
-    s.unchanged += o.unchanged;
-    s.skipped += o.skipped;
-    s.failed += o.failed;
+    for (const k of ['written', 'unchanged', 'skipped', 'failed'] as const) s[k] += o[k];
     if (o.deadLettered) s.failedBatches++;
   }
   return s;

@@ -1,12 +1,10 @@
 /**
- * The deployed worker's progress ledger, in a small bucket of its own: one object per batch
- * outcome (`<uploadId>/batch-<n>.json`, overwritten by a repeat), and a `<uploadId>/done` marker
- * written with `If-None-Match: *` once the batch objects number `batches`, so that exactly one
- * worker — the one whose marker write succeeds — reads the outcomes and sends the summary. No
- * table and no extra service: the bucket expires entries after a week (lib/constructs/fan-out.ts).
+ * The deployed worker's progress ledger, in a bucket of its own: one object per batch outcome
+ * (`<uploadId>/batch-<n>.json`), and a `<uploadId>/done` marker written with `If-None-Match: *` once
+ * they number `batches`, so exactly one worker (whose marker write succeeds) sends the summary.
  */
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { sdkName, sdkStatus } from '../s3/s3-errors';
+import { classifyS3Error } from '../s3/s3-errors';
 import { summarize, type BatchOutcome, type ProgressLedger, type UploadProgress, type UploadSummary } from './progress';
 
 export class S3Ledger implements ProgressLedger {
@@ -24,7 +22,7 @@ export class S3Ledger implements ProgressLedger {
       await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: `${upload.uploadId}/done`, Body: 'done', IfNoneMatch: '*' }));
     } catch (err) {
       // Another worker completed it first (412), or is completing it now (409).
-      if (sdkName(err) === 'PreconditionFailed' || sdkStatus(err) === 412 || sdkStatus(err) === 409) return undefined;
+      if (classifyS3Error(err).code === 'S3_OBJECT_CHANGED') return undefined;
       throw err;
     }
     const outcomes = await Promise.all(keys.map(async (Key) => {

@@ -1,13 +1,9 @@
-/**
- * The fan-out worker's settings, declared once like the functions' (each variable named from its
- * field by envName), and its environment built and parsed from them. Pure.
- */
+/** The fan-out worker's settings, declared once like the functions', and its environment built and parsed from them. Pure. */
 import { BUTTON_SETTINGS } from '../button/settings';
 import { ConfigError } from '../errors';
 import { OBJECT_SETTINGS } from '../s3/settings';
-import { integer, text } from '../settings/codecs';
-import { logLevelSetting } from '../settings/log-level';
-import { envName, readEnvironment, setting, type Values } from '../settings/schema';
+import { integer, logLevelSetting, text } from '../settings/codecs';
+import { envName, readEnvironment, setting, type Setting, type Values } from '../settings/schema';
 
 /** AWS's UpdateThingShadow quota per account: 4,000/s in the large regions, 400/s in the others. */
 export const SHADOW_QUOTA = { large: 4000, small: 400 } as const;
@@ -55,10 +51,9 @@ export function parseFanOutConfig(env: Record<string, string | undefined>): FanO
 /** The worker's own settings → environment (the stack adds the bucket, topic and queue names). */
 export function fanOutEnvironment(settings: { writesPerSecond?: number; shadowProperty?: string; shadowName?: string; iotDataEndpoint?: string }): Record<string, string> {
   const env: Record<string, string> = {};
-  const rate = settings.writesPerSecond ?? FANOUT_SETTINGS.writesPerSecond.default;
-  env[envName('writesPerSecond')] = FANOUT_SETTINGS.writesPerSecond.format(rate);
-  env[envName('shadowProperty')] = settings.shadowProperty ?? OBJECT_SETTINGS.shadowProperty.default;
-  if (settings.shadowName !== undefined) env[envName('shadowName')] = settings.shadowName;
-  if (settings.iotDataEndpoint !== undefined) env[envName('iotDataEndpoint')] = settings.iotDataEndpoint;
+  for (const name of ['writesPerSecond', 'shadowProperty', 'shadowName', 'iotDataEndpoint'] as const) {
+    const value = settings[name] ?? (FANOUT_SETTINGS[name] as Setting<unknown>).default;
+    if (value !== undefined) env[envName(name)] = String(value);
+  }
   return env;
 }

@@ -1,8 +1,6 @@
 /**
- * Putting a fan-out's batches on the queue: SendMessageBatch, ten messages a call (SQS's
- * maximum), the entries SQS refused sent again a few times before the whole enqueue fails (the
- * object function then throws and its event is retried; batches sent twice are harmless, see
- * core/fleet/progress.ts).
+ * A fan-out's batches onto the queue, ten a call (SQS's maximum); refused entries are sent again a
+ * few times before the enqueue fails (the event is then retried: batches sent twice are harmless).
  */
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { ShadowplugError } from '../errors';

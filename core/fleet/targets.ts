@@ -1,14 +1,44 @@
 /**
- * Who gets an object: the configured thing names plus the members of the configured thing groups,
- * resolved when the event is handled (so a device added to a group gets the next upload without a
- * redeploy). Pure: listing one page of a group is a parameter (`ListThingsInThingGroup` with
- * `recursive`, so nested groups are included; static and dynamic groups answer alike).
- *
- * Members are cached per group for `ttlMs` (default 60 s, see GROUP_CACHE_MS): a burst of uploads
- * lists each group once, and a new member waits at most that long.
+ * Who gets an object: a key under `<prefix><thing>/` that thing only; any other the configured
+ * thing names plus the members of the configured thing groups, listed when the event is handled (a
+ * device added to a group gets the next upload without a redeploy) and cached per group for
+ * `ttlMs` (a burst of uploads lists each group once). Pure: listing a group's page is a parameter.
  */
+import { ShadowplugError } from '../errors';
+import { THING_NAME_PATTERN } from '../shadow/topics';
 
-import type { Route } from '../s3/routing';
+export type Route =
+  | { type: 'things'; things: string[]; perThing: boolean }
+  | { type: 'none'; reason: 'no-default-target' | 'invalid-thing-name' | 'folder-marker'; detail: string };
+
+export function routeKey(key: string, options: { thingPrefix: string; targetThings: readonly string[] }): Route {
+  // Console "folders" are zero-byte keys ending in '/': nothing for a device to install.
+  if (key.endsWith('/')) return { type: 'none', reason: 'folder-marker', detail: `key ${JSON.stringify(key)} is a folder marker` };
+  if (key.startsWith(options.thingPrefix)) {
+    const rest = key.slice(options.thingPrefix.length);
+    const slash = rest.indexOf('/');
+    if (slash >= 0) {
+      const thing = rest.slice(0, slash);
+      if (!THING_NAME_PATTERN.test(thing)) {
+        return { type: 'none', reason: 'invalid-thing-name', detail: `${JSON.stringify(thing)} in key ${JSON.stringify(key)} is not a valid thing name` };
+      }
+      return { type: 'things', things: [thing], perThing: true };
+    }
+  }
+  if (options.targetThings.length === 0) {
+    return { type: 'none', reason: 'no-default-target', detail: `key ${JSON.stringify(key)} is not under ${options.thingPrefix}<thing>/ and no default target thing is configured (no device may read it)` };
+  }
+  return { type: 'things', things: [...options.targetThings], perThing: false };
+}
+
+/** A configured group that does not exist. Retryable: once it is created, a redrive of the failed event delivers it. */
+export class ThingGroupNotFoundError extends ShadowplugError {
+  readonly group: string;
+  constructor(group: string, cause?: unknown) {
+    super(`thing group "${group}" does not exist (check the thingGroups setting, or create the group)`, { code: 'THING_GROUP_NOT_FOUND', retryable: true, cause });
+    this.group = group;
+  }
+}
 
 export interface GroupPage {
   things: string[];
@@ -40,20 +70,14 @@ export class TargetResolver {
   }
 
   async resolve(staticThings: readonly string[], groups: readonly string[]): Promise<Targets> {
-    const seen = new Set<string>(staticThings);
-    const things = [...seen];
     const counts: Targets['groups'] = [];
+    let members: string[] = [];
     for (const group of groups) {
-      const members = await this.members(group);
-      counts.push({ group, members: members.length });
-      for (const t of members) {
-        if (!seen.has(t)) {
-          seen.add(t);
-          things.push(t);
-        }
-      }
+      const of = await this.members(group);
+      counts.push({ group, members: of.length });
+      members = members.concat(of);
     }
-    return { things, groups: counts };
+    return { things: [...new Set([...staticThings, ...members])], groups: counts };
   }
 
   /** Every thing of `group` (all pages), from the cache when fresh. */

@@ -1,8 +1,7 @@
 /**
- * A token bucket: `ratePerSecond` tokens a second, at most `burst` saved up. Pure: the clock and
- * the sleep are parameters. The fan-out worker waits on it before each shadow write (`take`); the
- * sandbox's data plane answers 429 when it is empty (`tryTake`), as AWS does above its quota.
- * `pause` stops handing out tokens for a while: one writer's throttle slows every writer sharing it.
+ * A token bucket: `ratePerSecond` tokens a second, at most `burst` saved up. The fan-out worker
+ * waits on it before each shadow write (`take`); the sandbox's data plane answers 429 when it is
+ * empty (`tryTake`), as AWS does above its quota. Pure.
  */
 export interface TokenBucketOptions {
   ratePerSecond: number;

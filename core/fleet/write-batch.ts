@@ -1,11 +1,9 @@
 /**
- * The worker's side of a fan-out: one batch of things, each shadow decided and written exactly as
- * the in-process path does (read-compare-write against the key's state in the message), every
- * write taking a token from the shared bucket first. A throttled write (HTTP 429,
- * ThrottlingException: SHADOW_THROTTLED) pauses the bucket and retries after an exponential, jittered backoff; a
- * thing still throttled after that, or failing in a way a retry may fix, makes the whole batch
- * come back (SQS redelivers that message alone; written things are then `unchanged`). Pure: the
- * writer, bucket and sleep are parameters.
+ * The worker's side of a fan-out: each thing of one batch decided and written as the in-process
+ * path does, every write taking a token from the shared bucket first. A throttled write
+ * (SHADOW_THROTTLED) pauses the bucket and retries after a jittered exponential backoff; a thing
+ * still throttled, or failing in a way a retry may fix, makes the batch come back (SQS redelivers
+ * it alone; things written already are then `unchanged`). Pure: writer, bucket and sleep are parameters.
  */
 import { ShadowplugError, errorMessage } from '../errors';
 import type { Logger } from '../logger';
@@ -13,6 +11,7 @@ import { decideForKey } from '../s3/desired';
 import type { ShadowDecision, ShadowWriter } from '../s3/shadow-writer';
 import type { FanOutBatch } from './message';
 import type { TokenBucket } from './token-bucket';
+import { mapLimit } from '../util/map-limit';
 
 export interface BatchCounts {
   /** The shadow now names this upload's object (or was cleared for a deleted key). */
@@ -39,26 +38,21 @@ export interface WriteBatchDeps {
   bucket: TokenBucket;
   sleep: (ms: number) => Promise<void>;
   logger: Logger;
-  /** Writes in flight at once (the bucket sets the rate; this only hides latency). Default 16. */
-  concurrency?: number;
-  /** Backoffs after a throttle before the thing counts as throttled. Default 5 (0.1 s → 1.6 s). */
-  throttleRetries?: number;
-  random?: () => number;
 }
 
+/** Writes in flight at once: the bucket sets the rate, this only hides latency. */
+const CONCURRENCY = 16;
+/** Backoffs after a throttle before the thing counts as throttled: 0.1 s → 1.6 s. */
+const THROTTLE_RETRIES = 5;
 const BACKOFF_BASE_MS = 100;
 
-export function isThrottle(err: unknown): boolean {
-  return err instanceof ShadowplugError && err.code === 'SHADOW_THROTTLED';
-}
+const isThrottle = (err: unknown): boolean => err instanceof ShadowplugError && err.code === 'SHADOW_THROTTLED';
 
 export async function writeBatch(batch: FanOutBatch, deps: WriteBatchDeps): Promise<BatchResult> {
   const counts: BatchCounts = { written: 0, unchanged: 0, skipped: 0, failed: 0 };
   const failures: BatchResult['failures'] = [];
   let retry = false;
   let throttles = 0;
-  const retries = deps.throttleRetries ?? 5;
-  const random = deps.random ?? Math.random;
 
   const one = async (thing: string): Promise<void> => {
     for (let attempt = 0; ; attempt++) {
@@ -76,9 +70,9 @@ export async function writeBatch(batch: FanOutBatch, deps: WriteBatchDeps): Prom
       } catch (err) {
         if (isThrottle(err)) {
           throttles++;
-          if (attempt < retries) {
+          if (attempt < THROTTLE_RETRIES) {
             // Full jitter: writers that were throttled together do not come back together.
-            const delay = BACKOFF_BASE_MS * 2 ** attempt * (0.5 + random() / 2);
+            const delay = BACKOFF_BASE_MS * 2 ** attempt * (0.5 + Math.random() / 2);
             deps.bucket.pause(delay);
             await deps.sleep(delay);
             continue;
@@ -95,10 +89,6 @@ export async function writeBatch(batch: FanOutBatch, deps: WriteBatchDeps): Prom
     }
   };
 
-  let next = 0;
-  const lane = async () => {
-    while (next < batch.things.length) await one(batch.things[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(deps.concurrency ?? 16, batch.things.length) }, lane));
+  await mapLimit(batch.things, CONCURRENCY, one);
   return { counts, failures, retry, throttles };
 }

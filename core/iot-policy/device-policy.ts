@@ -1,15 +1,11 @@
 /**
- * What a device (an IoT thing running the agent) may do over MQTT, as one model for the stack's
- * IoT policy and the sandbox broker: connect as itself, request `get` and `update` on its own
- * shadow(s), and subscribe to and receive their replies. Nothing of any other thing, no `delete`,
- * no `iotbutton/` topics. Pure.
- *
- * Size matters: AWS accepts at most 2,048 characters (whitespace excluded) per policy, and every
- * resource is a full ARN. So replies are one wildcard per shadow (`<shadow>/*`, which stays inside
- * the thing's own shadow), and a family of named shadows is one wildcard (`name/plug-*`), so adding
- * shadows never grows the policy with the number of plugs.
+ * What a device may do over MQTT, one model for the stack's IoT policy and the sandbox broker:
+ * connect as itself, `get` and `update` its own shadow(s) and receive their replies; nothing of any
+ * other thing, no `delete`, no `iotbutton/` topics. Pure. AWS accepts at most 2,048 characters per
+ * policy, each resource a full ARN: so replies are one wildcard per shadow, and a family of named
+ * shadows one wildcard (`name/plug-*`), whatever the number of plugs.
  */
-import { THING_NAME_VARIABLE, type IotPolicy, type IotPolicyStatement, type IotResource } from './policy';
+import { THING_NAME_VARIABLE, type IotPolicy, type IotResource } from './policy';
 
 /** The shadow(s) a device uses: the classic one, one named shadow, or every named shadow starting with `prefix`. */
 export type ShadowScope = { kind: 'classic' } | { kind: 'named'; name: string } | { kind: 'named-prefix'; prefix: string };
@@ -21,8 +17,8 @@ export function shadowScope(shadowName: string | undefined): ShadowScope {
   return shadowName === undefined ? CLASSIC_SHADOW : { kind: 'named', name: shadowName };
 }
 
-/** The requests a device publishes (the agent never deletes its shadow). */
-export const DEVICE_REQUESTS = ['get', 'update'] as const;
+/** The agent never deletes its shadow. */
+const DEVICE_REQUESTS = ['get', 'update'] as const;
 
 function shadowPrefix(thing: string, scope: ShadowScope): string {
   const base = `$aws/things/${thing}/shadow`;
@@ -48,14 +44,13 @@ export function devicePolicy(options: DevicePolicyOptions): IotPolicy {
   // publish its job requests (start-next, get, <jobId>/update).
   const replies = options.jobs ? [`$aws/things/${thing}/*`] : prefixes.map((prefix) => `${prefix}/*`);
   const jobRequests: IotResource[] = options.jobs ? [{ type: 'topic', name: `$aws/things/${thing}/jobs/*` }] : [];
-  const statements: IotPolicyStatement[] = [
+  return [
     // The client id must be the name of a thing attached to this very certificate.
     { sid: 'ConnectAsItself', actions: ['iot:Connect'], resources: [{ type: 'client', name: thing }], requiresAttachedThing: true },
     { sid: 'AskOwnShadow', actions: ['iot:Publish'], resources: [...resources('topic', DEVICE_REQUESTS), ...jobRequests] },
     { sid: 'SubscribeOwnShadowReplies', actions: ['iot:Subscribe'], resources: replies.map((name) => ({ type: 'topicfilter', name })) },
     { sid: 'ReceiveOwnShadowReplies', actions: ['iot:Receive'], resources: replies.map((name) => ({ type: 'topic', name })) },
   ];
-  return statements;
 }
 
 /** An IoT button: publish its clicks on `iotbutton/<serial>`, nothing else. */

@@ -1,8 +1,4 @@
-/**
- * Configuration of roll-out mode's two functions (upload → CreateJob, job ended → SNS), declared
- * once: `rolloutFunctionEnvironment` builds their environment for the stack and
- * `parseRolloutConfig` reads it at cold start, naming the variable that is wrong. Pure.
- */
+/** Roll-out mode's two functions' configuration (upload → CreateJob, job ended → SNS): their environment built for the stack and read at cold start. Pure. */
 import { ShadowplugError } from '../errors';
 import { parseRolloutJson, type RolloutSettings } from './rollout-config';
 

@@ -1,13 +1,10 @@
 /**
- * Roll-out mode's Lambda path: an upload under the configured prefix becomes one IoT Job whose
- * document carries the `desired.s3` value the shadow path would write (the key's current
- * version, its SHA-256), for the configured targets with the configured roll-out. The job id
- * names the object version, so a repeated event finds the job already there and does nothing.
- * The job is created through `JobCreator` (CreateJob with @aws-sdk/client-iot, or the sandbox's
- * stand-in in process).
+ * Roll-out mode: an upload under the configured prefix becomes one IoT Job whose document carries
+ * the value the shadow path would write, for the configured targets and roll-out. The job id names
+ * the object version, so a repeated event finds the job there and does nothing.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import { currentObject } from '../s3/current-object';
+import { currentObject } from '../s3/object-get';
 import { buildDesired } from '../s3/desired';
 import type { ObjectChange } from '../s3/event';
 import { hashObject } from '../s3/object-hash';
@@ -19,7 +16,7 @@ import type { RolloutSettings } from './rollout-config';
 
 export interface CreateJobRequest {
   jobId: string;
-  /** Thing or thing-group ARNs (AWS), thing names (the sandbox). */
+  /** Thing or thing-group ARNs (AWS); thing names (the sandbox). */
   targets: readonly string[];
   document: string;
   settings: RolloutSettings;

@@ -1,8 +1,4 @@
-/**
- * Roll-out mode against AWS IoT (@aws-sdk/client-iot): CreateJob for an upload (a repeated event
- * finds the job there and does nothing), and, when a job has ended, its failed executions with
- * the error codes the devices reported in `statusDetails`.
- */
+/** Roll-out mode against AWS IoT: CreateJob for an upload, and an ended job's failed executions with the codes the devices reported. */
 import {
   CreateJobCommand,
   DescribeJobExecutionCommand,
@@ -17,7 +13,6 @@ import type { RolloutEnd } from './rollout-notice';
 export function iotJobCreator(iot: IoTClient): JobCreator {
   return {
     async createJob(request) {
-      const { jobExecutionsRolloutConfig, abortConfig, timeoutConfig } = request.settings;
       try {
         await iot.send(
           new CreateJobCommand({
@@ -26,9 +21,7 @@ export function iotJobCreator(iot: IoTClient): JobCreator {
             document: request.document,
             targetSelection: 'SNAPSHOT',
             description: 'shadowplug file roll-out',
-            jobExecutionsRolloutConfig,
-            abortConfig,
-            timeoutConfig,
+            ...request.settings,
           }),
         );
         return true;

@@ -1,9 +1,6 @@
 /**
- * The job document of a file roll-out: `{"operation":"shadowplug.file","file":{...}}`, where
- * `file` is exactly what `desired.s3` carries on the shadow path (url, hash, size, bucket, key,
- * versionId, and the signed release's manifest and signature when the publisher signs), so the
- * agent installs and checks it the same way. The job id names the object version, so the same
- * upload seen twice makes one job. Pure.
+ * The job document of a file roll-out: `{"operation":"shadowplug.file","file":{...}}`, `file` being
+ * exactly what `desired.s3` carries on the shadow path, so the agent installs and checks it the same way. Pure.
  */
 import { createHash } from 'node:crypto';
 import { ShadowplugError } from '../errors';

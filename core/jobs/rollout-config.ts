@@ -1,25 +1,15 @@
 /**
- * A roll-out's settings in CreateJob's own shapes (`jobExecutionsRolloutConfig`, `abortConfig`,
- * `timeoutConfig`), so a value that works in the sandbox works in `aws iot create-job`, checked
- * against the ranges the IoT API documents. Pure.
+ * A roll-out's settings in CreateJob's own shapes, so a value that works in the sandbox works in
+ * `aws iot create-job`, checked against the ranges the IoT API documents. Pure.
  */
 import { ShadowplugError } from '../errors';
 import { isObject } from '../util/guards';
 
-export interface RateIncreaseCriteria {
-  numberOfNotifiedThings?: number;
-  numberOfSucceededThings?: number;
-}
-
-export interface ExponentialRolloutRate {
-  baseRatePerMinute: number;
-  incrementFactor: number;
-  rateIncreaseCriteria: RateIncreaseCriteria;
-}
+type RateIncreaseCriteria = { numberOfNotifiedThings?: number; numberOfSucceededThings?: number };
 
 export interface JobExecutionsRolloutConfig {
   maximumPerMinute?: number;
-  exponentialRate?: ExponentialRolloutRate;
+  exponentialRate?: { baseRatePerMinute: number; incrementFactor: number; rateIncreaseCriteria: RateIncreaseCriteria };
 }
 
 export type FailureType = 'FAILED' | 'REJECTED' | 'TIMED_OUT' | 'ALL';
@@ -32,17 +22,11 @@ export interface AbortCriteria {
   minNumberOfExecutedThings: number;
 }
 
-export interface AbortConfig {
-  criteriaList: AbortCriteria[];
-}
-
-export interface TimeoutConfig {
-  inProgressTimeoutInMinutes?: number;
-}
+export type TimeoutConfig = { inProgressTimeoutInMinutes?: number };
 
 export interface RolloutSettings {
   jobExecutionsRolloutConfig: JobExecutionsRolloutConfig;
-  abortConfig: AbortConfig;
+  abortConfig: { criteriaList: AbortCriteria[] };
   timeoutConfig: TimeoutConfig;
 }
 
@@ -98,8 +82,7 @@ function parseRate(value: unknown, where: string): JobExecutionsRolloutConfig {
     const e = object(v.exponentialRate, w, ['baseRatePerMinute', 'incrementFactor', 'rateIncreaseCriteria']);
     const c = object(e.rateIncreaseCriteria, `${w}.rateIncreaseCriteria`, ['numberOfNotifiedThings', 'numberOfSucceededThings']);
     const criteria: RateIncreaseCriteria = {};
-    if (c.numberOfNotifiedThings !== undefined) criteria.numberOfNotifiedThings = int(c.numberOfNotifiedThings, `${w}.rateIncreaseCriteria.numberOfNotifiedThings`, 1, Number.MAX_SAFE_INTEGER);
-    if (c.numberOfSucceededThings !== undefined) criteria.numberOfSucceededThings = int(c.numberOfSucceededThings, `${w}.rateIncreaseCriteria.numberOfSucceededThings`, 1, Number.MAX_SAFE_INTEGER);
+    for (const k of ['numberOfNotifiedThings', 'numberOfSucceededThings'] as const) if (c[k] !== undefined) criteria[k] = int(c[k], `${w}.rateIncreaseCriteria.${k}`, 1, Number.MAX_SAFE_INTEGER);
     if (Object.keys(criteria).length !== 1) throw invalid(`${w}.rateIncreaseCriteria`, 'set exactly one of numberOfNotifiedThings and numberOfSucceededThings');
     out.exponentialRate = {
       baseRatePerMinute: int(e.baseRatePerMinute, `${w}.baseRatePerMinute`, 1, MAX_PER_MINUTE),
@@ -113,7 +96,7 @@ function parseRate(value: unknown, where: string): JobExecutionsRolloutConfig {
   return out;
 }
 
-function parseAbort(value: unknown, where: string): AbortConfig {
+function parseAbort(value: unknown, where: string): RolloutSettings['abortConfig'] {
   const v = object(value, where, ['criteriaList']);
   if (!Array.isArray(v.criteriaList)) throw invalid(`${where}.criteriaList`, 'expected an array');
   const criteriaList = v.criteriaList.map((item, i): AbortCriteria => {

@@ -1,7 +1,4 @@
-/**
- * The one SNS message a roll-out sends when it ends: completed (how many succeeded), or canceled
- * by its abort rule (why, and which devices failed with which error codes). Pure.
- */
+/** The one SNS message a roll-out sends when it ends: completed, or canceled by its abort rule (why, and which devices failed with which codes). Pure. */
 export interface RolloutEnd {
   jobId: string;
   status: 'COMPLETED' | 'CANCELED';

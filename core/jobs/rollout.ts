@@ -1,14 +1,10 @@
 /**
- * The roll-out model of a job, as pure functions of its settings, what happened so far and the
- * time (a parameter): how many more executions may be created now, when the next may be, whether
- * an abort rule fires, when an execution times out.
- *
- * Minutes are counted from the roll-out's start; the rate in force for a minute is fixed when the
- * minute begins, so each minute is one wave. With `exponentialRate` the first minute's rate is
- * `baseRatePerMinute`; every time `numberOfNotifiedThings` more things have been notified (or
- * `numberOfSucceededThings` more have succeeded) since the last increase, the rate from the next
- * minute on is multiplied by `incrementFactor` (rounded down, but growing by at least one), never
- * above `maximumPerMinute`. Without it the rate is `maximumPerMinute` (1,000 when absent).
+ * The roll-out model of a job, as pure functions of its settings, its history and the time: how
+ * many more executions may be created now, whether an abort rule fires, when an execution times out.
+ * Each minute from the start is one wave at the rate fixed when it began. With `exponentialRate` the
+ * first rate is `baseRatePerMinute`, and every `numberOfNotifiedThings` notified (or
+ * `numberOfSucceededThings` succeeded) multiply the next minutes' rate by `incrementFactor` (rounded
+ * down, growing by at least one), never above `maximumPerMinute` (1,000 when absent).
  */
 import { MAX_PER_MINUTE, type AbortCriteria, type FailureType, type JobExecutionsRolloutConfig, type TimeoutConfig } from './rollout-config';
 
@@ -27,9 +23,7 @@ export interface RolloutState {
   succeededSinceIncrease: number;
 }
 
-function ceiling(config: JobExecutionsRolloutConfig): number {
-  return config.maximumPerMinute ?? MAX_PER_MINUTE;
-}
+const ceiling = (config: JobExecutionsRolloutConfig): number => config.maximumPerMinute ?? MAX_PER_MINUTE;
 
 export function startRollout(config: JobExecutionsRolloutConfig, nowMs: number): RolloutState {
   const rate = Math.min(config.exponentialRate?.baseRatePerMinute ?? ceiling(config), ceiling(config));
@@ -80,7 +74,7 @@ export function nextMinuteAt(state: RolloutState): number {
 }
 
 export interface ExecutionCounts {
-  /** Executions created (things notified of the job). */
+  /** Things notified of the job. */
   notified: number;
   succeeded: number;
   failed: number;

@@ -1,27 +1,13 @@
-/**
- * IoT Jobs MQTT topics of one thing (`$aws/things/<thing>/jobs/...`) and the execution statuses,
- * shared by the sandbox's Jobs stand-in and the agent's job runner. Pure.
- */
+/** IoT Jobs MQTT topics of one thing (`$aws/things/<thing>/jobs/...`) and the execution statuses. Pure. */
 export type ExecutionStatus = 'QUEUED' | 'IN_PROGRESS' | 'SUCCEEDED' | 'FAILED' | 'REJECTED' | 'TIMED_OUT' | 'CANCELED' | 'REMOVED';
 
 export const TERMINAL_STATUSES: ReadonlySet<ExecutionStatus> = new Set(['SUCCEEDED', 'FAILED', 'REJECTED', 'TIMED_OUT', 'CANCELED', 'REMOVED']);
 /** What a device may set with UpdateJobExecution. */
 export const DEVICE_STATUSES: ReadonlySet<ExecutionStatus> = new Set(['IN_PROGRESS', 'SUCCEEDED', 'FAILED', 'REJECTED']);
 
-export interface JobTopics {
-  prefix: string;
-  notify: string;
-  notifyNext: string;
-  get: string;
-  startNext: string;
-  startNextAccepted: string;
-  startNextRejected: string;
-  update(jobId: string): string;
-  /** `.../jobs/+/update/accepted|rejected`: every job's update replies. */
-  updateReplies: string[];
-}
+export type JobTopics = ReturnType<typeof jobTopics>;
 
-export function jobTopics(thingName: string): JobTopics {
+export function jobTopics(thingName: string) {
   const prefix = `$aws/things/${thingName}/jobs`;
   return {
     prefix,
@@ -31,7 +17,8 @@ export function jobTopics(thingName: string): JobTopics {
     startNext: `${prefix}/start-next`,
     startNextAccepted: `${prefix}/start-next/accepted`,
     startNextRejected: `${prefix}/start-next/rejected`,
-    update: (jobId) => `${prefix}/${jobId}/update`,
+    update: (jobId: string) => `${prefix}/${jobId}/update`,
+    // Every job's update replies.
     updateReplies: [`${prefix}/+/update/accepted`, `${prefix}/+/update/rejected`],
   };
 }

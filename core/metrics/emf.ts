@@ -1,11 +1,10 @@
 /**
  * CloudWatch embedded metric format: one JSON log line that CloudWatch Logs turns into metrics
- * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html).
- * Written here rather than with Powertools Metrics, which would add about 15 KiB to the button's
- * bundle (over its size target, see docs/deploy.md). Pure.
+ * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html);
+ * written here because Powertools Metrics would not fit the button bundle's size target. Pure.
  */
 
-/** The namespace the stack's alarms read (lib/constructs/alarms.ts). */
+/** The namespace the stack's alarms read. */
 export const METRICS_NAMESPACE = 'Shadowplug';
 
 /** Counts of one invocation; the line carries `service` as the only dimension. */

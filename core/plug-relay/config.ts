@@ -1,26 +1,19 @@
 /**
- * Plug configuration, written once (stack context, sandbox flags, agent config) as
- * `id@hub=host[:port][#child][?protocol=xor|klap|aes[&family=iot|smart]]`, comma-separated, e.g.
+ * Plug configuration (stack context, sandbox flags, agent config), comma-separated entries
+ * `id@hub=host[:port][#child][?protocol=xor|klap|aes[&family=iot|smart]]`, e.g.
  * `lamp@hub-1=192.168.1.20,fan@hub-1=192.168.1.30:9999#1,kettle@hub-1=192.168.1.40?protocol=klap`.
- * A strip outlet is a plug of its own with its child index or id. The optional `?protocol=` tells
- * the hub how to reach the plug instead of detecting it. Pure.
+ * A strip outlet is a plug of its own; `?protocol=` spares the hub detecting it. Pure.
  */
 import { THING_NAME_PATTERN } from '../shadow/topics';
 import { formatTarget, formatTargetRef, parseTarget, type PlugTarget, type TargetRef } from '../button/targets';
-import { PLUG_ID_PATTERN, plugShadowName } from './contract';
+import { PLUG_ID_PATTERN } from './contract';
 import { plugConfigError } from './errors';
-import type { ProtocolFamily, TransportKind } from '../tplink/connect';
+import { PROTOCOL_FAMILIES as FAMILIES, TRANSPORT_KINDS as TRANSPORTS, type ProtocolFamily, type TransportKind } from '../tplink/address';
 
-const TRANSPORTS: readonly TransportKind[] = ['xor', 'klap', 'aes'];
-const FAMILIES: readonly ProtocolFamily[] = ['iot', 'smart'];
-
-export interface PlugConfig {
+export interface PlugConfig extends Omit<PlugTarget, 'plug'> {
   id: string;
   /** The thing whose agent drives the plug; its shadow `plug-<id>` lives there. */
   hub: string;
-  host: string;
-  port: number;
-  child?: number | string;
   /** How the hub reaches the plug; detected (and remembered) when absent. */
   protocol?: TransportKind;
   /** The protocol family over KLAP; told by the plug when absent. */
@@ -105,11 +98,8 @@ export function plugTarget(plug: PlugConfig): PlugTarget {
 const idList = (plugs: readonly PlugConfig[]) => (plugs.length === 0 ? 'none is configured' : `configured: ${plugs.map((p) => p.id).join(', ')}`);
 
 /**
- * A configured target matched to the plugs: a plug id is that plug (an unknown id is an error
- * naming the configured ones); an address is the plug at that address, if one is configured. In
- * relay mode every target must be a configured plug; in direct mode an address nobody configured
- * is switched as it is (the seed's way), but a word that can only be an id must name a plug.
- * Throws an `Error` saying what is wrong (callers name the setting).
+ * A target matched to the configured plugs, by id or address. Relay mode needs a configured plug;
+ * direct mode switches an unconfigured address as it is. Throws an `Error` (callers name the setting).
  */
 export function resolveTarget(ref: TargetRef, plugs: readonly PlugConfig[], mode: 'relay' | 'direct'): PlugTarget {
   const byId = ref.id === undefined ? undefined : plugs.find((p) => p.id === ref.id);
@@ -124,5 +114,3 @@ export function resolveTarget(ref: TargetRef, plugs: readonly PlugConfig[], mode
   const where = formatTargetRef(ref);
   throw new Error(`${where} is not a configured plug (${idList(plugs)}): configure it in plugs as <id>@<hub>=${where} and name the id`);
 }
-
-export { plugShadowName };

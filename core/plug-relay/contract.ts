@@ -1,9 +1,7 @@
 /**
- * The plug shadow contract shared by the button function (writes `desired`), the hub's agent
- * (applies it over the LAN, writes `reported`) and the sandbox. Pure. See docs/plug-relay.md.
- *
- * Each plug has a named shadow `plug-<plugId>` on the thing of the agent that drives it (its hub),
- * so the device policy's `name/plug-*` wildcard keeps every hub confined to its own thing.
+ * The plug shadow contract: the button function writes `desired`, the hub's agent applies it over
+ * the LAN and writes `reported` (docs/plug-relay.md). Each plug's named shadow `plug-<plugId>` lives
+ * on its hub's thing, so the policy's `name/plug-*` wildcard keeps each hub to its own thing. Pure.
  */
 import { isObject, own, type Json, type JsonObject } from '../shadow/json';
 import type { MeterReading } from '../tplink/meter';
@@ -45,10 +43,7 @@ export function plugShadowName(plugId: string): string {
   return `${PLUG_SHADOW_PREFIX}${plugId}`;
 }
 
-/**
- * Reads a plug shadow's `desired` section: undefined when nothing is requested (no section or no
- * requestId), a `PlugDesiredError` for a request that cannot be honoured (reported, not retried).
- */
+/** `desired`: undefined when nothing is requested, an error for a request that cannot be honoured. */
 export function parseDesired(shadowName: string, desired: Json | undefined): PlugDesired | PlugDesiredError | undefined {
   if (desired === undefined || desired === null) return undefined;
   if (!isObject(desired)) return new PlugDesiredError(shadowName, '', 'is not an object');
@@ -74,10 +69,7 @@ export function bounded(text: string, max = MAX_REQUEST_ID_LENGTH): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
-/**
- * The requestId a (possibly malformed) `desired` names, to report an outcome against: bounded, so
- * an answer to a hostile id still fits the shadow's 8 KB; an id of another type as its JSON.
- */
+/** The requestId a (possibly malformed) `desired` names, bounded so an answer still fits the shadow's 8 KB. */
 export function desiredRequestId(desired: Json | undefined): string | undefined {
   const id = isObject(desired) ? own(desired, 'requestId') : undefined;
   if (id === undefined || id === null) return undefined;
@@ -108,10 +100,7 @@ export function parseReported(reported: Json | undefined): Partial<PlugReported>
   return out;
 }
 
-/**
- * Whether a request is too old to apply (the same rule as the button's stale clicks), or dated
- * further in the future than that: a clock that far off must not let a request wait to be applied.
- */
+/** Too old to apply (as the button's stale clicks), or dated as far in the future: a clock that far off. */
 export function isExpired(desired: PlugDesired, now: number, maxAgeMs: number): boolean {
   return Math.abs(now - desired.requestedAt) > maxAgeMs;
 }

@@ -1,7 +1,4 @@
-/**
- * Errors of the plug relay. A plug entry that is wrong is a `ConfigError` (PLUG_CONFIG_INVALID);
- * the other failures are `ShadowplugError` codes (PLUG_REQUEST_EXPIRED, PLUG_SHADOW_FAILED, ...).
- */
+/** Errors of the plug relay; its other failures are `ShadowplugError` codes (PLUG_REQUEST_EXPIRED, …). */
 import { ConfigError, ShadowplugError } from '../errors';
 
 /** A plug configuration entry that is wrong: names the entry and what is wrong with it. */

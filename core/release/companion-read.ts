@@ -1,13 +1,8 @@
-/**
- * Reads a key's companion release object (companion.ts) for the object Lambda, and attaches it to
- * the key's state when it names the current version; reads the key's release counter, for the
- * Lambda and for the publisher (publish.ts). Never signs, never changes either.
- */
+/** Reads a key's companion release object (attached to the key's state when it names the current version) and its release counter. */
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from '../logger';
-import type { KeyState } from '../s3/current-object';
-import { S3ObjectChangedError, S3ObjectMissingError } from '../s3/errors';
-import { classifyS3Error, mapS3Error } from '../s3/s3-errors';
+import type { KeyState } from '../s3/object-get';
+import { classifyS3Error, mapS3Error, S3ObjectChangedError, S3ObjectMissingError } from '../s3/s3-errors';
 import { ShadowplugError } from '../errors';
 import { companionKey, counterKey, MAX_COMPANION_BYTES, parseCompanion, releaseForState } from './companion';
 
@@ -34,16 +29,12 @@ export async function withRelease(s3: S3Client, bucket: string, key: string, sta
       log.warn('companion release object is malformed; not attached', { err });
     }
   }
-  return (await counterAhead(s3, bucket, key, companionRelease, log)) ? { ...state, releasePending: true } : state;
-}
-
-/** Is the key's release counter past `companionRelease`? A counter that cannot be read says no (the value goes out unsigned, as without one). */
-async function counterAhead(s3: S3Client, bucket: string, key: string, companionRelease: number, log: Logger): Promise<boolean> {
+  // A counter past the companion's release: a publish is under way (unreadable: no, the value goes out unsigned).
   try {
-    return ((await readCounter(s3, bucket, key))?.release ?? 0) > companionRelease;
+    return ((await readCounter(s3, bucket, key))?.release ?? 0) > companionRelease ? { ...state, releasePending: true } : state;
   } catch (err) {
     log.warn('release counter unreadable; taken as no publish under way', { err });
-    return false;
+    return state;
   }
 }
 

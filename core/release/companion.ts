@@ -1,17 +1,12 @@
 /**
  * Where a signed release travels: the companion object `<key>.shadowplug-release`, holding
- * `{"manifest":{...},"signature":"<base64 DER>"}` (a few hundred bytes). Pure.
- *
- * Not object metadata, though it would fit S3's 2 KB of user metadata: the manifest names the
- * object's versionId, which S3 assigns only when the PUT completes, and metadata cannot be changed
- * afterwards without a copy — which makes a new version the manifest does not name. So the
- * publisher PUTs the object, then the companion; the object Lambda, prompted by either event,
- * reads the companion and copies it unchanged into the desired value when it names the key's
- * current version. Release numbers are allocated on `<key>.shadowplug-release-counter` with
- * conditional writes (publish.ts). Neither object is ever routed to a device.
+ * `{"manifest":{...},"signature":"<base64 DER>"}`. Not object metadata: the manifest names the
+ * versionId, which S3 assigns only when the PUT completes, and changing metadata takes a copy, a
+ * new version. Release numbers live on `<key>.shadowplug-release-counter`. Neither object is ever
+ * routed to a device. Pure.
  */
 import type { ObjectChange } from '../s3/event';
-import type { KeyState } from '../s3/current-object';
+import type { KeyState } from '../s3/object-get';
 import { isObject } from '../util/guards';
 import { malformed, readSignedRelease, type SignedRelease } from './manifest';
 
@@ -21,13 +16,13 @@ export const COUNTER_SUFFIX = '.shadowplug-release-counter';
 export const MAX_COMPANION_BYTES = 8 * 1024;
 
 export const companionKey = (key: string): string => key + RELEASE_SUFFIX;
+export const counterKey = (key: string): string => key + COUNTER_SUFFIX;
 
 /** Why `key` cannot be published (the object Lambda takes it for a companion or a counter, never a file), or undefined. */
 export function reservedKeyReason(key: string): string | undefined {
-  for (const suffix of [RELEASE_SUFFIX, COUNTER_SUFFIX]) if (key.endsWith(suffix)) return `names ending in ${suffix} are the release bookkeeping of the key before it, never delivered as files`;
-  return undefined;
+  const suffix = [RELEASE_SUFFIX, COUNTER_SUFFIX].find((s) => key.endsWith(s));
+  return suffix && `names ending in ${suffix} are the release bookkeeping of the key before it, never delivered as files`;
 }
-export const counterKey = (key: string): string => key + COUNTER_SUFFIX;
 
 /**
  * What an event is about: a released object (itself, or prompted by its companion) or the

@@ -1,8 +1,7 @@
 /**
  * A release signer backed by an AWS KMS key (`ECC_NIST_P256`, `SIGN_VERIFY`): `Sign` with
  * `ECDSA_SHA_256` over the raw manifest bytes (KMS hashes them) returns a DER signature, and
- * `GetPublicKey` the SPKI DER the keyId is computed from. The client is a parameter; the publish
- * command loads `@aws-sdk/client-kms` only for `--kms-key-id`, and the agent never imports this file.
+ * `GetPublicKey` the SPKI DER the keyId is computed from.
  */
 import { GetPublicKeyCommand, SignCommand, type KMSClient } from '@aws-sdk/client-kms';
 import { ShadowplugError } from '../errors';

@@ -1,15 +1,35 @@
 /**
- * The release manifest: what a publisher signs about one object version. Pure.
- *
- * `{"bucket","expires","format":1,"key","keyId","release","sha256","size","versionId"}`, signed as
- * canonical JSON (canonical-json.ts) with ECDSA P-256 over SHA-256. It travels as
- * `{ manifest, signature }` (signature: base64 of the DER ECDSA-Sig-Value, what KMS
- * `ECDSA_SHA_256` and `openssl dgst -sha256 -sign` produce) in a companion object
- * `<key>.shadowplug-release`, which the object Lambda copies unchanged into `desired.<property>`.
+ * The release manifest: what a publisher signs about one object version, as canonical JSON with
+ * ECDSA P-256 over SHA-256. It travels as `{ manifest, signature }` (base64 of the DER
+ * ECDSA-Sig-Value, as KMS `ECDSA_SHA_256` and `openssl dgst -sha256 -sign` produce it). Pure.
  */
 import { ShadowplugError } from '../errors';
 import { isObject } from '../util/guards';
-import { canonicalJson } from './canonical-json';
+
+/**
+ * The canonical bytes a manifest is signed over: the subset of RFC 8785 (JCS) that needs no number
+ * formatting rules — keys sorted by UTF-16 code units, no whitespace, strings as JSON.stringify
+ * writes them (JCS's escaping), safe integers only (no fractions, no `-0`), UTF-8 without BOM or
+ * newline — so `openssl dgst -sha256 -sign` over them and our signer agree.
+ */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value === 'boolean' || typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number') {
+    if (!Number.isSafeInteger(value) || Object.is(value, -0)) throw notCanonical(`number ${value} is not a safe integer`);
+    return String(value);
+  }
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  throw notCanonical(`a ${typeof value} has no JSON form`);
+}
+
+function notCanonical(problem: string): ShadowplugError {
+  return new ShadowplugError(`canonical JSON: ${problem}`, { code: 'RELEASE_MALFORMED', retryable: false });
+}
 
 export const MANIFEST_FORMAT = 1;
 

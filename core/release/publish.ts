@@ -1,17 +1,14 @@
 /**
- * Publishing a signed release: allocate the key's next release number, upload the object, sign
- * the manifest naming the version S3 assigned, and upload it as the companion object (which
- * prompts the object Lambda to copy it into the devices' desired value).
- *
- * Release numbers come from `<key>.shadowplug-release-counter` (`{"release":N}`), advanced with
- * S3 conditional writes: `If-None-Match: *` creates it, `If-Match: <its ETag>` advances it, and a
- * publisher that loses the race (412 PreconditionFailed, or 409 ConditionalRequestConflict)
- * reads it again. So two publishes of one key at once never get the same number. A number taken
- * by a publish that fails later is simply skipped: numbers only have to grow.
+ * Publishing a signed release: take the key's next release number, upload the object, sign the
+ * manifest naming the version S3 assigned, and upload it as the companion object. The counter is
+ * advanced with S3 conditional writes (`If-None-Match: *`, then `If-Match: <ETag>`), a publisher
+ * that loses the race reading it again: two publishes of one key never get the same number. A
+ * number taken by a publish that fails later is skipped: numbers only have to grow.
  */
 import type { Readable } from 'node:stream';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ShadowplugError } from '../errors';
+import { classifyS3Error } from '../s3/s3-errors';
 import { companionKey, counterKey, reservedKeyReason } from './companion';
 import { readCounter } from './companion-read';
 import { expiresText, type ReleaseManifest, type SignedRelease } from './manifest';
@@ -43,11 +40,6 @@ function publishError(message: string, code: string, cause?: unknown): Shadowplu
   return new ShadowplugError(message, { code, retryable: false, cause });
 }
 
-const isRaceLost = (err: unknown): boolean => {
-  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return e.name === 'PreconditionFailed' || e.name === 'ConditionalRequestConflict' || e.$metadata?.httpStatusCode === 412 || e.$metadata?.httpStatusCode === 409;
-};
-
 /** The key's next release number (or `wanted`, if above the counter), taken for good on the counter. */
 export async function allocateRelease(s3: S3Client, bucket: string, key: string, wanted?: number): Promise<number> {
   for (let attempt = 1; attempt <= ALLOCATE_ATTEMPTS; attempt++) {
@@ -67,7 +59,7 @@ export async function allocateRelease(s3: S3Client, bucket: string, key: string,
       );
       return next;
     } catch (err) {
-      if (isRaceLost(err)) continue;
+      if (classifyS3Error(err).code === 'S3_OBJECT_CHANGED') continue; // lost the race: read it again
       throw publishError(`cannot advance the release counter ${counterKey(key)}: ${(err as Error).message}`, 'RELEASE_COUNTER', err);
     }
   }

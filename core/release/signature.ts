@@ -19,19 +19,21 @@ function badKey(problem: string, cause?: unknown): ShadowplugError {
   return new ShadowplugError(`signing key: ${problem}`, { code: 'RELEASE_KEY_INVALID', retryable: false, cause });
 }
 
-function requireP256(key: KeyObject): KeyObject {
+/** The key `make` reads, which must be EC P-256. */
+function p256(make: () => KeyObject): KeyObject {
+  let key: KeyObject;
+  try {
+    key = make();
+  } catch (err) {
+    throw badKey((err as Error).message, err);
+  }
   if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') throw badKey(`expected an EC P-256 (prime256v1) key, got ${key.asymmetricKeyType ?? key.type}${key.asymmetricKeyDetails?.namedCurve ? ` ${key.asymmetricKeyDetails.namedCurve}` : ''}`);
   return key;
 }
 
 /** A P-256 public key from PEM (SPKI, or a private key's public half) or SPKI DER (as KMS GetPublicKey returns). */
 export function publicKeyOf(material: string | Buffer): KeyObject {
-  try {
-    const key = typeof material === 'string' ? createPublicKey(material) : createPublicKey({ key: material, format: 'der', type: 'spki' });
-    return requireP256(key);
-  } catch (err) {
-    throw err instanceof ShadowplugError ? err : badKey((err as Error).message, err);
-  }
+  return p256(() => (typeof material === 'string' ? createPublicKey(material) : createPublicKey({ key: material, format: 'der', type: 'spki' })));
 }
 
 /** Lowercase hex SHA-256 of the key's DER SubjectPublicKeyInfo (`openssl pkey -pubin -outform DER | sha256sum`). */
@@ -41,12 +43,7 @@ export function keyIdOf(publicKey: KeyObject): string {
 
 /** A signer over a P-256 private key in PEM (PKCS#8 or SEC1). */
 export function pemSigner(pem: string): ReleaseSigner {
-  let key: KeyObject;
-  try {
-    key = requireP256(createPrivateKey(pem));
-  } catch (err) {
-    throw err instanceof ShadowplugError ? err : badKey((err as Error).message, err);
-  }
+  const key = p256(() => createPrivateKey(pem));
   const keyId = keyIdOf(createPublicKey(key));
   return { keyId, sign: (bytes) => Promise.resolve(sign('sha256', bytes, { key, dsaEncoding: 'der' })) };
 }

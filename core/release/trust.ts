@@ -1,16 +1,6 @@
 /**
  * The device's decision on a desired value when it has trusted keys: install, or refuse with a
- * code — before any byte is downloaded. Pure (the clock and the installed release come in).
- *
- * | code                  | refused because                                                           |
- * |-----------------------|---------------------------------------------------------------------------|
- * | RELEASE_UNSIGNED      | the value carries no manifest and signature                               |
- * | RELEASE_MALFORMED     | the manifest or signature is not of the documented form                   |
- * | RELEASE_UNKNOWN_KEY   | the manifest's keyId is none of the trusted keys                          |
- * | RELEASE_BAD_SIGNATURE | the signature does not verify with that key (a field was changed)         |
- * | RELEASE_MISMATCH      | the manifest names other bytes than the value (bucket, key, version, ...) |
- * | RELEASE_ROLLBACK      | release ≤ the one installed at that path (equal: only the same bytes)     |
- * | RELEASE_EXPIRED       | `expires` is past, by more than the clock-skew tolerance                  |
+ * code (the table in docs/agent.md#signed-releases), before any byte is downloaded. Pure.
  */
 import type { KeyObject } from 'node:crypto';
 import type { ShadowplugError } from '../errors';

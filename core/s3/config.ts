@@ -1,8 +1,6 @@
 /**
- * Configuration of the object-to-shadow Lambda. One builder (`objectFunctionEnvironment`) turns
- * settings into environment variables for both the CDK stack and the sandbox, and one parser
- * (`parseObjectConfig`) validates them once at cold start, naming the variable that is wrong.
- * Both walk the one table in settings.ts. No CDK and no AWS SDK imports: both sides use this file.
+ * The object-to-shadow Lambda's configuration: its environment built from settings (the stack, the
+ * sandbox) and read back once at cold start, both through the one table in settings.ts.
  */
 import { buildEnvironment, envNamesOf, readEnvironment, type Inputs, type Values } from '../settings/schema';
 import { ConfigError } from '../errors';
@@ -10,7 +8,6 @@ import { LIMITS, OBJECT_SETTINGS, type ObjectSettingName } from './settings';
 
 export { LIMITS, OBJECT_SETTINGS } from './settings';
 
-/** The environment variables the function reads, by settings field. */
 export const ENV = envNamesOf(OBJECT_SETTINGS);
 
 /** What the stack and the sandbox decide. Only `targetThings` has no default. */

@@ -1,20 +1,43 @@
 /**
- * The desired value written into a shadow (`state.desired.<property>`), and what one event does
- * to it. Pure.
- *
- * The rule: after any set of events for a key has been applied, in any order, a desired value
- * pointing at the key names exactly what a plain GetObject of the key returns now (its version and
- * SHA-256), or it is cleared when the key does not exist. So an event is never applied as what it
- * says happened: it is a prompt to look at the key's current state (`KeyState`) and make the
- * value match it. Events only order which key a thing follows when several keys go to it.
- *
- * `url` and `hash` keep the seed article's names and meaning (`s3://bucket/key`, SHA-256 hex),
- * so a device that knows only those two still works.
+ * The desired value written into a shadow (`state.desired.<property>`), and what one event does to
+ * it. The rule: after any set of events for a key, in any order, a value pointing at the key names
+ * exactly what a plain GetObject of it returns now, or is cleared when the key does not exist. So an
+ * event is a prompt to look at the key's state, never applied as what it says happened; events only
+ * order which key a thing follows. `url` and `hash` keep the seed's meaning. Pure.
  */
-import type { KeyState } from './current-object';
+import type { KeyState } from './object-get';
 import type { ObjectChange } from './event';
-import { compareEvents, compareSequencers, type EventOrder } from './ordering';
 import type { SignedRelease } from '../release/manifest';
+import { isObject } from '../util/guards';
+
+/**
+ * S3 delivers at least once and in any order. For the same key `sequencer` orders events (right-pad
+ * the shorter hex with zeros, then compare); different keys are ordered by event time (millisecond
+ * resolution), an exact tie broken by the key so the outcome never depends on delivery order.
+ */
+export interface EventOrder {
+  /** `s3://bucket/key`: the identity of the key. */
+  url: string;
+  sequencer: string;
+  eventTime: string;
+}
+
+/** <0 when a is older, 0 when equal, >0 when a is newer. Hex of any length and case. */
+export function compareSequencers(a: string, b: string): number {
+  const width = Math.max(a.length, b.length);
+  const pa = a.toUpperCase().padEnd(width, '0');
+  const pb = b.toUpperCase().padEnd(width, '0');
+  return pa < pb ? -1 : pa > pb ? 1 : 0;
+}
+
+/** <0 when a is older than b, 0 for the same event, >0 when a is newer. */
+export function compareEvents(a: EventOrder, b: EventOrder): number {
+  if (a.url === b.url) return compareSequencers(a.sequencer, b.sequencer);
+  const ta = Date.parse(a.eventTime);
+  const tb = Date.parse(b.eventTime);
+  if (ta !== tb) return ta < tb ? -1 : 1;
+  return a.url < b.url ? -1 : 1;
+}
 
 export interface DesiredObject {
   url: string;
@@ -26,7 +49,7 @@ export interface DesiredObject {
   /** Present when the bucket is versioned: the exact version hashed (the key's current one). */
   versionId?: string;
   eTag?: string;
-  /** Ordering data (see ordering.ts): the newest event seen for the key. */
+  /** Ordering data: the newest event seen for the key. */
   sequencer: string;
   eventTime: string;
   /** The publisher's signed release for this version, copied unchanged (core/release). */
@@ -50,24 +73,15 @@ export function buildDesired(bucket: string, key: string, object: ExistingObject
 }
 
 /** What is there now, read leniently: a seed-era value may hold only url and hash. */
-interface CurrentValue {
-  url?: string;
-  hash?: string;
-  versionId?: string;
-  eTag?: string;
-  size?: number;
-  sequencer?: string;
-  eventTime?: string;
-  raw: Record<string, unknown>;
-}
-
-function readCurrent(value: unknown): CurrentValue | undefined {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
-  const raw = value as Record<string, unknown>;
+function readCurrent(value: unknown) {
+  if (!isObject(value)) return undefined;
+  const raw = value;
   const str = (k: string) => (typeof raw[k] === 'string' ? (raw[k] as string) : undefined);
   const size = typeof raw.size === 'number' ? raw.size : undefined;
   return { url: str('url'), hash: str('hash'), versionId: str('versionId'), eTag: str('eTag'), size, sequencer: str('sequencer'), eventTime: str('eventTime'), raw };
 }
+
+type CurrentValue = NonNullable<ReturnType<typeof readCurrent>>;
 
 /**
  * The value to send so that the stored one ends up exactly `next`: shadow updates merge objects,

@@ -1,9 +1,6 @@
-/**
- * S3 event notification records → what the Lambda acts on. Pure: no SDK, no I/O.
- * Keys arrive form-encoded (`+` is a space, UTF-8 percent escapes) and are decoded here once.
- */
+/** S3 event notification records → what the Lambda acts on, keys decoded once here. Pure. */
 import type { S3Event, S3EventRecord } from 'aws-lambda';
-import { S3EventRecordError } from './errors';
+import { S3EventRecordError } from './s3-errors';
 
 export type ObjectChangeKind = 'created' | 'removed';
 
@@ -30,7 +27,7 @@ export type ParsedRecord =
   | { type: 'ignored'; eventName: string; reason: 'unsupported-event' }
   | { type: 'invalid'; eventName: string; error: S3EventRecordError };
 
-/** `decodeURIComponent` after turning `+` into a space, as S3 encodes keys in notifications. */
+/** Keys arrive form-encoded: `+` is a space, then UTF-8 percent escapes. */
 export function decodeS3Key(encoded: string): string {
   try {
     return decodeURIComponent(encoded.replace(/\+/g, ' '));
@@ -41,19 +38,13 @@ export function decodeS3Key(encoded: string): string {
 
 const HEX = /^[0-9A-Fa-f]+$/;
 
-function kindOf(eventName: string): ObjectChangeKind | undefined {
-  if (eventName.startsWith('ObjectCreated:')) return 'created';
-  if (eventName.startsWith('ObjectRemoved:')) return 'removed';
-  return undefined;
-}
-
 /** Parse one record; throws `S3EventRecordError` naming the missing or malformed field. */
 export function parseRecord(record: S3EventRecord): ParsedRecord {
   const eventName = typeof record?.eventName === 'string' ? record.eventName : '';
   if (eventName === '') {
     return { type: 'invalid', eventName, error: new S3EventRecordError('record has no eventName') };
   }
-  const kind = kindOf(eventName);
+  const kind = eventName.startsWith('ObjectCreated:') ? 'created' : eventName.startsWith('ObjectRemoved:') ? 'removed' : undefined;
   if (!kind) return { type: 'ignored', eventName, reason: 'unsupported-event' };
   try {
     return { type: 'change', change: toChange(record, kind, eventName) };

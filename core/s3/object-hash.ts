@@ -1,18 +1,13 @@
 /**
- * The SHA-256 of exactly the bytes an event announced.
- *
- * First a HeadObject with checksum mode: when S3 already holds a FULL_OBJECT SHA-256 of the
- * object, that is the answer and nothing is read. (Multipart uploads give a COMPOSITE checksum,
- * a hash of part hashes, which is not the object's SHA-256.) Otherwise the object is streamed
- * through the hash by `readObject` (one stream, or parallel ranged GETs when that stream is slow;
- * in order, constant memory).
+ * The SHA-256 of exactly the bytes an event announced: S3's own when HeadObject has a FULL_OBJECT
+ * SHA-256 (multipart uploads give a COMPOSITE one, a hash of part hashes), else read through the hash.
  */
 import { createHash } from 'node:crypto';
-import { HeadObjectCommand, type HeadObjectCommandInput, type S3Client } from '@aws-sdk/client-s3';
-import { S3ObjectChangedError } from './errors';
+import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { stripQuotes } from './event';
+import { pinned } from './object-get';
 import { readObject, type ObjectReadTarget, type ReadMode, type ReadOptions } from './object-reader';
-import { mapS3Error } from './s3-errors';
+import { mapS3Error, S3ObjectChangedError } from './s3-errors';
 
 export interface ObjectHash {
   /** Lowercase hex. */
@@ -32,12 +27,9 @@ export function checksumToHex(base64: string): string | undefined {
 
 export async function hashObject(s3: S3Client, target: ObjectReadTarget, options: ReadOptions): Promise<ObjectHash> {
   const { bucket, key } = target;
-  const input: HeadObjectCommandInput = { Bucket: bucket, Key: key, ChecksumMode: 'ENABLED' };
-  if (target.versionId !== undefined) input.VersionId = target.versionId;
-  else if (target.eTag !== undefined) input.IfMatch = `"${target.eTag}"`;
   let head;
   try {
-    head = await s3.send(new HeadObjectCommand(input), { abortSignal: options.signal });
+    head = await s3.send(new HeadObjectCommand({ ...pinned(target), ChecksumMode: 'ENABLED' }), { abortSignal: options.signal });
   } catch (err) {
     throw mapS3Error(err, bucket, key);
   }

@@ -1,8 +1,7 @@
 /**
- * One S3 event → the right desired value in the right shadows. Every record is handled (one
- * failing does not stop the others); the per-record outcome is returned, and the failures are
- * collected so the handler can throw once at the end for Lambda's retry. Handling a record twice
- * is harmless, which is what makes that retry safe.
+ * One S3 event → the right desired value in the right shadows. Every record is handled (one failing
+ * does not stop the others); the failures are collected so the handler throws once, for Lambda's
+ * retry, which is safe because handling a record twice is harmless.
  */
 import type { S3Event } from 'aws-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -10,16 +9,16 @@ import type { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import { ShadowplugError, errorMessage } from '../errors';
 import type { Logger } from '../logger';
 import type { ObjectConfig } from './config';
-import { currentObject, type KeyState } from './current-object';
+import { currentObject, type KeyState } from './object-get';
 import { decideForKey, type ExistingObject, type KeyDecision } from './desired';
-import { S3ObjectChangedError, S3ObjectMissingError } from './errors';
+import { S3ObjectChangedError, S3ObjectMissingError } from './s3-errors';
 import { parseS3Event, type ObjectChange } from './event';
 import { hashObject, type ObjectHash } from './object-hash';
-import { routeKey } from './routing';
 import { ShadowWriter, type ShadowDecision } from './shadow-writer';
+import { mapLimit } from '../util/map-limit';
 import { batchesOf } from '../fleet/message';
 import type { Enqueue } from '../fleet/sqs-queue';
-import { routeWithGroups, type TargetResolver } from '../fleet/targets';
+import { routeKey, routeWithGroups, type TargetResolver } from '../fleet/targets';
 import { releaseTarget } from '../release/companion';
 import { withRelease } from '../release/companion-read';
 
@@ -34,20 +33,16 @@ export type ThingOutcome =
   | { thing: string; result: 'unchanged' | 'older' | 'absent' | 'not-pointing' }
   | { thing: string; result: 'failed'; error: ErrorSummary };
 
+type At = { eventName: string; bucket: string; key: string };
+type RecordSkip = 'object-missing' | 'object-changed' | 'superseded' | 'no-default-target' | 'no-targets' | 'invalid-thing-name' | 'folder-marker' | 'release-pending';
+
 export type RecordOutcome =
-  | { status: 'applied'; eventName: string; bucket: string; key: string; hash?: string; hashSource?: 'checksum' | 'read'; things: ThingOutcome[] }
-  | {
-      status: 'skipped';
-      eventName: string;
-      bucket: string;
-      key: string;
-      reason: 'object-missing' | 'object-changed' | 'superseded' | 'no-default-target' | 'no-targets' | 'invalid-thing-name' | 'folder-marker' | 'release-pending';
-      detail: string;
-    }
+  | (At & { status: 'applied'; hash?: string; hashSource?: 'checksum' | 'read'; things: ThingOutcome[] })
+  | (At & { status: 'skipped'; reason: RecordSkip; detail: string })
   /** Too many targets to write here: their batches are on the fan-out queue (core/fleet). */
-  | { status: 'queued'; eventName: string; bucket: string; key: string; hash?: string; uploadId: string; targets: number; batches: number }
+  | (At & { status: 'queued'; hash?: string; uploadId: string; targets: number; batches: number })
   | { status: 'ignored'; eventName: string; reason: 'unsupported-event' | 'invalid-record' | 'release-counter'; detail?: string }
-  | { status: 'failed'; eventName: string; bucket: string; key: string; error: ErrorSummary; things?: ThingOutcome[] };
+  | (At & { status: 'failed'; error: ErrorSummary; things?: ThingOutcome[] });
 
 export interface Outcome {
   records: RecordOutcome[];
@@ -64,41 +59,21 @@ export interface ProcessDeps {
   enqueue?: Enqueue;
 }
 
-function summary(err: unknown): ErrorSummary {
-  if (err instanceof ShadowplugError) return { code: err.code, message: err.message, retryable: err.retryable };
-  return { code: 'UNEXPECTED', message: errorMessage(err), retryable: true };
-}
+const summary = (err: ShadowplugError): ErrorSummary => ({ code: err.code, message: err.message, retryable: err.retryable });
 
 /** Shadows of different things are independent: read and write up to this many at once (fleets). */
 const THING_CONCURRENCY = 8;
 
-/** `fn` over `items` with at most `limit` running at once; results in the items' order. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
+/** HeadObject, then read: the key may change in between; this many looks before giving up. */
+const STATE_ATTEMPTS = 3;
 
-/** An unexpected (untyped) error is wrapped so the caller always sees a ShadowplugError. */
 function typed(err: unknown): ShadowplugError {
   return err instanceof ShadowplugError ? err : new ShadowplugError(`unexpected: ${errorMessage(err)}`, { code: 'UNEXPECTED', retryable: true, cause: err });
 }
 
 export async function processObjectEvent(event: S3Event, deps: ProcessDeps): Promise<{ outcome: Outcome; failures: ShadowplugError[] }> {
   const { config, logger } = deps;
-  const writer = new ShadowWriter(deps.iotData, {
-    property: config.shadowProperty,
-    shadowName: config.shadowName,
-    conflictRetries: config.conflictRetries,
-    logger,
-  });
+  const writer = new ShadowWriter(deps.iotData, { property: config.shadowProperty, shadowName: config.shadowName, conflictRetries: config.conflictRetries, logger });
   const records: RecordOutcome[] = [];
   const failures: ShadowplugError[] = [];
 
@@ -127,7 +102,7 @@ export async function processObjectEvent(event: S3Event, deps: ProcessDeps): Pro
       if (thingErrors.length > 0 && outcome.status === 'applied') {
         // Some things got the value, some did not: the retry completes the rest (the others are then unchanged).
         failures.push(...thingErrors);
-        records.push({ status: 'failed', eventName: change.eventName, bucket: change.bucket, key: change.key, error: summary(thingErrors[0]), things: outcome.things });
+        records.push({ status: 'failed', eventName: change.eventName, bucket: change.bucket, key: change.key, error: summary(thingErrors[0]!), things: outcome.things });
       } else {
         records.push(outcome);
       }
@@ -204,7 +179,10 @@ async function processChange(change: ObjectChange, deps: ProcessDeps, writer: Sh
       if (!sameState(after, state)) {
         // Our state was read before another upload (or delete) whose invocation may already have
         // written: what we just wrote may be older than the key. Decide again on the new state.
-        if (attempt >= STATE_ATTEMPTS) throw keyKeepsChanging(change);
+        if (attempt >= STATE_ATTEMPTS) {
+          const message = `s3://${change.bucket}/${change.key}: the key kept changing while its value was written (${STATE_ATTEMPTS} looks); the event will be retried`;
+          throw new ShadowplugError(message, { code: 'S3_KEY_CHANGING', retryable: true });
+        }
         log.info('key changed while its value was written; deciding again on its new state', { before: state, after });
         seen = after;
         continue;
@@ -222,17 +200,6 @@ function sameState(a: KeyState, b: KeyState): boolean {
   if (!a.exists || !b.exists) return a.exists === b.exists;
   return a.versionId === b.versionId && a.eTag === b.eTag && a.size === b.size;
 }
-
-/** Written values may be stale and the key is still moving: Lambda's retry looks again. */
-function keyKeepsChanging(change: ObjectChange): ShadowplugError {
-  return new ShadowplugError(`s3://${change.bucket}/${change.key}: the key kept changing while its value was written (${STATE_ATTEMPTS} looks); the event will be retried`, {
-    code: 'S3_KEY_CHANGING',
-    retryable: true,
-  });
-}
-
-/** HeadObject, then read: the key may change in between; this many looks before giving up. */
-const STATE_ATTEMPTS = 3;
 
 async function precheck(writer: ShadowWriter, thing: string, change: ObjectChange, state: KeyState, log: Logger): Promise<KeyDecision> {
   try {
@@ -270,15 +237,11 @@ async function applyToThing(writer: ShadowWriter, thing: string, change: ObjectC
     log.info(r.result === 'skipped' ? 'shadow not changed' : cleared ? 'desired value cleared: the key does not exist' : 'desired value written', { thing, result: outcome.result, hash });
     return outcome;
   } catch (err) {
-    return thingFailure(thing, err, thingErrors, log);
+    const error = typed(err);
+    thingErrors.push(error);
+    log.error('shadow write failed', { thing, err: error });
+    return { thing, result: 'failed', error: summary(error) };
   }
 }
 
 type SkipReason = 'unchanged' | 'older' | 'absent' | 'not-pointing';
-
-function thingFailure(thing: string, err: unknown, thingErrors: ShadowplugError[], log: Logger): ThingOutcome {
-  const error = typed(err);
-  thingErrors.push(error);
-  log.error('shadow write failed', { thing, err: error });
-  return { thing, result: 'failed', error: summary(error) };
-}

@@ -1,17 +1,12 @@
 /**
- * Parallel ranged GETs of [from, size), into the sink strictly in order, in constant memory.
- *
- * At most `concurrency` parts are read at once. Each part in flight owns one of `concurrency` slot
- * buffers of `partSize` bytes, allocated once and reused: bytes of a part the sink is not at yet
- * are copied into its slot; bytes of the part the sink is at go straight to the sink. Buffers go to
- * parts strictly in order, so the sink's part never starves, and a new part is requested only when
- * the sink has taken every byte of an earlier one (backpressure). Reusing slots instead of keeping
- * the network's chunks matters: retained chunks get promoted by the GC, and collecting them cost
- * more CPU than hashing.
+ * Parallel ranged GETs (`bytes=a-b`, never suffix ranges) of [from, size), into the sink strictly
+ * in order, in constant memory. Each part in flight owns one of `concurrency` buffers of `partSize`
+ * bytes, allocated once and reused (retained network chunks get promoted by the GC, and collecting
+ * them cost more CPU than hashing): bytes the sink is not at yet wait there, bytes it is at go
+ * straight to it. Buffers go to parts in order, so the sink's part never starves.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import { fetchPart, type ObjectReadTarget } from './object-get';
-import type { ReadSession } from './read-session';
+import { fetchPart, type ObjectReadTarget, type ReadSession } from './object-get';
 import type { ChunkSink } from './stream-probe';
 
 /** After this many bytes handed to the sink in one go, let the event loop poll the sockets. */

@@ -1,11 +1,60 @@
 /**
- * The one mapping of AWS SDK S3 failures, used by the object Lambda (core/s3) and the device
- * agent alike: each wraps the result in its own error class, with the same code and the same
- * answer to "does trying the same request again make sense?". The SDK names errors
- * inconsistently (HEAD responses have no body, so a 404 is `NotFound` rather than `NoSuchKey`),
- * so the HTTP status decides first and the name second. Pure.
+ * The object-to-shadow errors that code catches by type or that carry data (shadow write failures
+ * are codes: SHADOW_CONFLICT, SHADOW_THROTTLED, SHADOW_SERVICE, ...), and the one mapping of AWS SDK
+ * S3 failures, for the object Lambda, the publisher and the device agent alike: the same code and
+ * the same answer to "may the same request succeed later?". Pure.
  */
-import { S3ObjectChangedError, S3ObjectError, S3ObjectMissingError } from './errors';
+import { ShadowplugError } from '../errors';
+
+/** A record of an S3 event notification does not have the shape S3 sends. */
+export class S3EventRecordError extends ShadowplugError {
+  constructor(message: string, cause?: unknown) {
+    super(message, { code: 'S3_EVENT_INVALID', retryable: false, cause });
+  }
+}
+
+/**
+ * A failure reading one object: S3_OBJECT_MISSING and S3_OBJECT_CHANGED have their own class (the
+ * handler skips them), the others (S3_ACCESS_DENIED, S3_THROTTLED, S3_READ_FAILED, ...) are codes.
+ */
+export class S3ObjectError extends ShadowplugError {
+  readonly bucket: string;
+  readonly key: string;
+  constructor(message: string, bucket: string, key: string, options: { code: string; retryable: boolean; cause?: unknown }) {
+    super(`s3://${bucket}/${key}: ${message}`, options);
+    this.bucket = bucket;
+    this.key = key;
+  }
+}
+
+/** The object (or the announced version) no longer exists: skip, nothing to hash. */
+export class S3ObjectMissingError extends S3ObjectError {
+  constructor(bucket: string, key: string, cause?: unknown) {
+    super('object not found (deleted since the event)', bucket, key, { code: 'S3_OBJECT_MISSING', retryable: false, cause });
+  }
+}
+
+/** The object was overwritten after the event (eTag no longer matches): skip, its own event will come. */
+export class S3ObjectChangedError extends S3ObjectError {
+  constructor(bucket: string, key: string, detail: string, cause?: unknown) {
+    super(`object changed since the event (${detail})`, bucket, key, { code: 'S3_OBJECT_CHANGED', retryable: false, cause });
+  }
+}
+
+/** One or more records of an event failed; carries the per-record outcome so nothing is hidden. */
+export class ObjectEventFailedError extends ShadowplugError {
+  readonly outcome: unknown;
+  readonly failures: ShadowplugError[];
+  constructor(failures: ShadowplugError[], outcome: unknown) {
+    super(`${failures.length} record(s) failed: ${failures.map((f) => f.message).join('; ')}`, {
+      code: 'OBJECT_EVENT_FAILED',
+      retryable: failures.some((f) => f.retryable),
+      cause: failures[0],
+    });
+    this.failures = failures;
+    this.outcome = outcome;
+  }
+}
 
 interface SdkErrorShape {
   name?: string;
@@ -24,7 +73,7 @@ export function sdkName(err: unknown): string {
 export type S3ErrorCode =
   /** The key (or the asked version) does not exist now, or is a delete marker: a retry reads the same absence. */
   | 'S3_OBJECT_MISSING'
-  /** If-Match failed: the key holds other bytes than the ones asked for. */
+  /** A condition failed (412), or lost to another conditional write (409): the key holds other bytes than the ones asked for. */
   | 'S3_OBJECT_CHANGED'
   /** The range starts past the object's end. */
   | 'S3_INVALID_RANGE'
@@ -45,6 +94,7 @@ export interface S3Failure {
   detail: string;
 }
 
+// The SDK names errors inconsistently (a HEAD's 404 is `NotFound`, not `NoSuchKey`): the HTTP status decides first, the name second.
 const MISSING = new Set(['NoSuchKey', 'NotFound', 'NoSuchVersion', 'NoSuchBucket']);
 // The token errors come as 400, but mean the same: these credentials will not do, fresh ones may.
 const DENIED = new Set(['AccessDenied', 'Forbidden', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'AllAccessDisabled', 'ExpiredToken', 'InvalidToken', 'TokenRefreshRequired']);
@@ -53,7 +103,7 @@ const THROTTLED = new Set(['SlowDown', 'Throttling', 'ThrottlingException', 'Too
 function codeOf(status: number | undefined, name: string): S3ErrorCode {
   // 405: the version asked for is a delete marker, i.e. the object is gone.
   if (status === 404 || status === 405 || MISSING.has(name)) return 'S3_OBJECT_MISSING';
-  if (status === 412 || name === 'PreconditionFailed') return 'S3_OBJECT_CHANGED';
+  if (status === 412 || status === 409 || name === 'PreconditionFailed' || name === 'ConditionalRequestConflict') return 'S3_OBJECT_CHANGED';
   if (status === 416 || name === 'InvalidRange') return 'S3_INVALID_RANGE';
   if (status === 403 || DENIED.has(name)) return 'S3_ACCESS_DENIED';
   if (status === 503 || status === 429 || THROTTLED.has(name)) return 'S3_THROTTLED';

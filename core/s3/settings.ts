@@ -1,13 +1,7 @@
-/**
- * The object-to-shadow function's settings, declared once, keyed by field name (its environment
- * variable and the config's type derive from it): codec, unit, default, description. config.ts builds
- * and parses the environment from this table, lib/ reads context through it, and the table in
- * docs/object-to-shadow.md is generated from it. Pure.
- */
+/** The object-to-shadow function's settings, declared once, keyed by field name (its variable and the config's type derive from it). Pure. */
 import { SHADOW_NAME_PATTERN, THING_NAME_PATTERN } from '../shadow/topics';
 import { PLUG_SHADOW_PREFIX } from '../plug-relay/contract';
-import { integer, integerOrInfinity, listOf, matching, text } from '../settings/codecs';
-import { LOG_LEVEL_TEXT, logLevelSetting } from '../settings/log-level';
+import { integer, integerOrInfinity, listOf, LOG_LEVEL_TEXT, logLevelSetting, matching, text } from '../settings/codecs';
 import { setting } from '../settings/schema';
 
 /** Bounds that keep memory constant: at most `readConcurrency` parts are held at once. */
@@ -70,7 +64,6 @@ export const OBJECT_SETTINGS = {
   shadowName: setting(shadowNameCodec, { defaultText: 'the classic shadow', description: 'Write this named shadow instead' }),
   partSizeBytes: setting(integer(LIMITS.minPartSize, LIMITS.maxPartSize), { unit: 'bytes', default: 8 * 1024 * 1024, defaultText: '8388608 (8 MiB)', description: 'Size of one ranged GET' }),
   readConcurrency: setting(integer(1, LIMITS.maxConcurrency), { default: 8, description: 'Ranged GETs at once (part size × concurrency ≤ 512 MiB); `1`: always one stream' }),
-  /** One stream slower than this (MiB/s) switches to parallel ranged GETs. See object-reader.ts. */
   parallelBelowMiBPerS: setting(integerOrInfinity(0, LIMITS.maxParallelBelowMiBPerS), {
     unit: 'MiB/s',
     default: 200,

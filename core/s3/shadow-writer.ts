@@ -1,10 +1,7 @@
 /**
- * Read-compare-write of one property of `state.desired` in a thing's shadow, over the IoT
- * data-plane HTTP API. The update carries the `version` it was decided on, so a concurrent
- * writer makes it fail with 409 and the decision is made again on the fresh document; after
- * `conflictRetries` retries it gives up with SHADOW_CONFLICT (retryable: Lambda retries).
- * A decision to skip sends nothing. The client is a parameter (the sandbox passes one that trusts
- * its CA and points at its endpoint).
+ * Read-compare-write of one property of `state.desired` in a thing's shadow, over the IoT data-plane
+ * API. The update carries the `version` it was decided on, so a concurrent writer makes it fail with
+ * 409 and the decision is made again on the fresh document, at most `conflictRetries` times.
  */
 import { GetThingShadowCommand, UpdateThingShadowCommand, type IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import { silentLogger, type Logger } from '../logger';
@@ -22,19 +19,14 @@ export interface ShadowWriterOptions {
 export type ShadowDecision<R extends string> = { action: 'write'; value: unknown } | { action: 'skip'; reason: R };
 
 export type ShadowApplyResult<R extends string> =
-  | { result: 'written'; version: number | undefined; attempts: number }
+  | { result: 'written'; version: number | undefined }
   | { result: 'skipped'; reason: R; version: number | undefined };
 
-export interface ShadowRead {
-  exists: boolean;
-  version: number | undefined;
-  /** `state.desired[property]`, or undefined. */
-  value: unknown;
-}
+/** `value`: `state.desired[property]`, or undefined. */
+export type ShadowRead = { version: number | undefined; value: unknown };
 
-const RETRYABLE = new Set(['ThrottlingException', 'ServiceUnavailableException', 'InternalFailureException', 'GatewayTimeoutException']);
-// Access problems are an operator's to fix; a retry after the fix succeeds, so they are thrown as retryable.
-const ACCESS = new Set(['UnauthorizedException', 'ForbiddenException']);
+// Access problems too: an operator's to fix, after which a retry succeeds.
+const RETRYABLE = new Set(['ThrottlingException', 'ServiceUnavailableException', 'InternalFailureException', 'GatewayTimeoutException', 'UnauthorizedException', 'ForbiddenException']);
 
 export class ShadowWriter {
   private readonly logger: Logger;
@@ -46,7 +38,7 @@ export class ShadowWriter {
     this.logger = options.logger ?? silentLogger;
   }
 
-  /** The current value of the property (undefined when no shadow or no such property). */
+  /** The property's value (undefined when no shadow or no such property). */
   async read(thingName: string): Promise<ShadowRead> {
     const { shadowName, property } = this.options;
     let payload: Uint8Array | undefined;
@@ -54,7 +46,7 @@ export class ShadowWriter {
       const res = await this.iotData.send(new GetThingShadowCommand({ thingName, shadowName }));
       payload = res.payload;
     } catch (err) {
-      if (sdkName(err) === 'ResourceNotFoundException' || sdkStatus(err) === 404) return { exists: false, version: undefined, value: undefined };
+      if (sdkName(err) === 'ResourceNotFoundException' || sdkStatus(err) === 404) return { version: undefined, value: undefined };
       throw this.serviceError(thingName, 'GetThingShadow', err);
     }
     let doc: { version?: unknown; state?: { desired?: Record<string, unknown> } };
@@ -66,7 +58,7 @@ export class ShadowWriter {
     const version = typeof doc?.version === 'number' ? doc.version : undefined;
     const desired = doc?.state?.desired;
     const value = desired && typeof desired === 'object' ? desired[property] : undefined;
-    return { exists: true, version, value };
+    return { version, value };
   }
 
   /** Decide on the current value and write the result; re-decide on each 409. */
@@ -84,7 +76,7 @@ export class ShadowWriter {
         const res = await this.iotData.send(
           new UpdateThingShadowCommand({ thingName, shadowName, payload: Buffer.from(JSON.stringify(update), 'utf8') }),
         );
-        return { result: 'written', version: this.versionOf(res.payload), attempts: attempt };
+        return { result: 'written', version: this.versionOf(res.payload) };
       } catch (err) {
         if (sdkName(err) === 'ConflictException' || sdkStatus(err) === 409) {
           lastConflict = err;
@@ -107,7 +99,6 @@ export class ShadowWriter {
     }
   }
 
-  /** Names the thing and shadow: SHADOW_CONFLICT, SHADOW_THROTTLED, SHADOW_SERVICE (refused or failed) or SHADOW_DOCUMENT_INVALID. */
   private failure(thingName: string, message: string, options: { code: string; retryable: boolean; cause?: unknown }): ShadowplugError {
     const { shadowName } = this.options;
     return new ShadowplugError(`shadow ${thingName}${shadowName ? `/${shadowName}` : ''}: ${message}`, options);
@@ -117,7 +108,7 @@ export class ShadowWriter {
     const name = sdkName(err) || 'Error';
     const status = sdkStatus(err);
     const message = (err as { message?: string } | undefined)?.message ?? String(err);
-    const retryable = RETRYABLE.has(name) || ACCESS.has(name) || (status !== undefined && (status >= 500 || status === 429)) || status === undefined;
+    const retryable = RETRYABLE.has(name) || (status !== undefined && (status >= 500 || status === 429)) || status === undefined;
     // Throttling has its own code: the fan-out worker backs off on it (core/fleet/write-batch.ts).
     const code = name === 'ThrottlingException' || status === 429 ? 'SHADOW_THROTTLED' : 'SHADOW_SERVICE';
     return this.failure(thingName, `${operation} failed: ${name}${status ? ` (HTTP ${status})` : ''}: ${message}`, { code, retryable, cause: err });

@@ -1,13 +1,10 @@
 /**
- * The first stream of an adaptive read: one GET of the whole object, straight into the sink. With
- * a probe, its rate is measured until `partSize` bytes or `probeMs`, counting only the time spent
- * waiting for the network (time inside the sink is subtracted: a slow hash is not a slow
- * connection, and more connections would not help it). Slower than `threshold`: it stops there
- * (the body is destroyed) and resolves with the offset reached; else it reads to the end.
+ * The first stream of an adaptive read: one GET of the whole object, straight into the sink. With a
+ * probe, its network rate (time inside the sink subtracted) is measured until `partSize` bytes or
+ * `probeMs`; slower than `threshold`, it stops there and resolves with the offset reached.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import { openGet, shortRead, tooLong, type ObjectReadTarget } from './object-get';
-import type { ReadSession } from './read-session';
+import { openGet, shortRead, tooLong, type ObjectReadTarget, type ReadSession } from './object-get';
 
 const MiB = 1024 * 1024;
 
@@ -33,31 +30,6 @@ export interface Probe {
   onMode?: (mode: ReadMode) => void;
 }
 
-/** Measures one stream's network rate while its first bytes go to the sink. */
-class RateMeter {
-  private readonly started: number;
-  private sinkMs = 0;
-
-  constructor(private readonly now: () => number) {
-    this.started = now();
-  }
-
-  /** Runs the sink, keeping its time out of the network time. */
-  timeSink(sink: ChunkSink, chunk: Uint8Array): void {
-    const t = this.now();
-    sink(chunk);
-    this.sinkMs += this.now() - t;
-  }
-
-  elapsed(): number {
-    return this.now() - this.started;
-  }
-
-  mibPerS(bytes: number): number {
-    return bytes / MiB / (Math.max(this.elapsed() - this.sinkMs, 0.01) / 1000);
-  }
-}
-
 /** Resolves with the offset reached: `size` when read to the end, less when it handed over. */
 export async function streamHead(s3: S3Client, target: ObjectReadTarget, session: ReadSession, sink: ChunkSink, probe: Probe | undefined): Promise<number> {
   const { size } = target;
@@ -65,25 +37,29 @@ export async function streamHead(s3: S3Client, target: ObjectReadTarget, session
   // The SDK's own abort handling may not reach a body already being read: end it here too.
   const destroyBody = () => body.destroy?.(session.signal.reason);
   session.signal.addEventListener('abort', destroyBody, { once: true });
-  const meter = probe ? new RateMeter(probe.now) : undefined;
+  const started = probe?.now() ?? 0;
+  /** Time inside the sink, kept out of the network time. */
+  let sinkMs = 0;
   let pos = 0;
   let probing = probe !== undefined;
   try {
     for await (const chunk of body) {
       session.throwIfFailed();
       if (pos + chunk.byteLength > size) throw tooLong(target, false, 0, size);
-      if (!probing || !probe || !meter) {
+      if (!probing || !probe) {
         sink(chunk);
         pos += chunk.byteLength;
         continue;
       }
       // The window closes at exactly `partSize` bytes: a chunk straddling it is cut there.
       const piece = pos + chunk.byteLength > probe.partSize ? chunk.subarray(0, probe.partSize - pos) : chunk;
-      meter.timeSink(sink, piece);
+      const t = probe.now();
+      sink(piece);
+      sinkMs += probe.now() - t;
       pos += piece.byteLength;
-      if (pos < probe.partSize && meter.elapsed() < probe.probeMs) continue;
+      if (pos < probe.partSize && probe.now() - started < probe.probeMs) continue;
       probing = false;
-      const mibPerS = meter.mibPerS(pos);
+      const mibPerS = pos / MiB / (Math.max(probe.now() - started - sinkMs, 0.01) / 1000);
       if (mibPerS < probe.threshold) {
         probe.onMode?.({ mode: 'switched', switchedAt: pos, mibPerS });
         return pos; // leaving the loop destroys the body: the rest of this request is never read

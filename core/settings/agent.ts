@@ -1,14 +1,7 @@
-/**
- * The device agent's settings, declared once: flag (and the seed program's snake_case spellings),
- * type, default, description and codec. agent/options.ts reads flags and the config file through
- * this table, bin/commands/agent.ts builds its options from it, and the flag table in
- * docs/agent.md is generated from it. Pure.
- */
+/** The device agent's settings, declared once: flag (and the seed program's snake_case spellings), type, default, text and codec. Pure. */
 import { OBJECT_SETTINGS, shadowNameCodec, thingNameCodec } from '../s3/settings';
-import { boolean, byteSize, endpoint, integer, MQTT_PORT, text } from './codecs';
-import { LOG_LEVEL_TEXT, logLevelSetting } from './log-level';
-import { codec, envName, setting, type Codec } from './schema';
-import { SettingValueError } from './errors';
+import { boolean, byteSize, endpoint, integer, LOG_LEVEL_TEXT, logLevelSetting, MQTT_PORT, text } from './codecs';
+import { codec, envName, setting, SettingValueError, type Codec } from './schema';
 import { BUTTON_SETTINGS, plugsCodec } from '../button/settings';
 
 const nonEmpty = text((t) => (t === '' ? 'must not be empty' : undefined));

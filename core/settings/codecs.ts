@@ -1,11 +1,11 @@
 /**
- * Codecs for the kinds of value settings hold. Each reads text (environment, flag, `-c`) and,
- * where cdk.json or a settings object may hold it structured, a JSON value too; each throws
+ * Codecs for the kinds of value settings hold: each reads text (environment, flag, `-c`) and, where
+ * cdk.json or a settings object may hold it structured, a JSON value too; each throws
  * SettingValueError with the problem only (the reader names the source).
  */
+import { LOG_LEVELS } from '../logger';
 import { formatHostPort, parseHostPort } from '../util/host-port';
-import { SettingValueError } from './errors';
-import { codec, type Codec } from './schema';
+import { codec, setting, SettingValueError, type Codec } from './schema';
 
 const quote = (value: unknown): string => JSON.stringify(value) ?? String(value);
 
@@ -66,17 +66,6 @@ export function oneOf<const V extends string>(values: readonly V[], fold = false
   return codec(coerce);
 }
 
-/** Text matching `pattern`; `what` says what it should be ("a shadow name (1–64 of ...)"). */
-export function matching(pattern: RegExp, what: string): Codec<string> {
-  const coerce = (value: unknown): string => {
-    if (typeof value !== 'string') throw new SettingValueError(`expected a string, got ${quote(value)}`);
-    const text = value.trim();
-    if (!pattern.test(text)) throw new SettingValueError(`"${text}" is not ${what}`);
-    return text;
-  };
-  return codec(coerce);
-}
-
 /** Any text (trimmed), checked by `check` which returns a problem or undefined. */
 export function text(check: (text: string) => string | undefined = () => undefined): Codec<string> {
   const coerce = (value: unknown): string => {
@@ -87,6 +76,11 @@ export function text(check: (text: string) => string | undefined = () => undefin
     return t;
   };
   return codec(coerce);
+}
+
+/** Text matching `pattern`; `what` says what it should be ("a shadow name (1–64 of ...)"). */
+export function matching(pattern: RegExp, what: string): Codec<string> {
+  return text((t) => (pattern.test(t) ? undefined : `"${t}" is not ${what}`));
 }
 
 /** Text that starts with `{` or `[`: JSON (cdk.json holds it parsed; `-c` and variables as text). */
@@ -151,3 +145,7 @@ export function endpoint(defaultPort: number): Codec<{ host: string; port: numbe
 
 /** MQTT endpoints (the agent's broker, `click --endpoint`): `host[:port]`, mutual TLS on 8883 unless given. */
 export const MQTT_PORT = 8883;
+
+/** The log-level setting, the same for every function and command; its text apart (the button's bundle does not carry it). */
+export const logLevelSetting = setting(oneOf(LOG_LEVELS, true), { env: true, flag: '--log-level <level>', default: 'info' as const });
+export const LOG_LEVEL_TEXT = { description: 'How much to log: debug, info, warn, error or silent' };

@@ -1,8 +1,4 @@
-/**
- * The settings tables of the docs, rendered from the schemas, and the rewrite of their marked
- * sections (`<!-- settings:<name> -->` … `<!-- /settings:<name> -->`). Pure: the script
- * (scripts/settings-docs.ts) and the staleness test do the file I/O.
- */
+/** The docs' settings tables, rendered from the schemas into their marked sections (`<!-- settings:<name> -->` … `<!-- /settings:<name> -->`). Pure. */
 import { DOCUMENTED_BUTTON_SETTINGS } from '../button/settings-text';
 import { OBJECT_SETTINGS } from '../s3/settings';
 import { AGENT_SETTINGS } from './agent';

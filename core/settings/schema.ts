@@ -2,9 +2,21 @@
  * The shape of a declarative setting: one entry per setting, keyed by its field name, holds its
  * codec, default, flag and text for people. Every other name it goes by is derived from the key:
  * the environment variable (`envName`), the CDK context key (the stack table's key), and the
- * TypeScript types of settings and configs (`Values`). Pure: no CDK, no I/O.
+ * TypeScript types of settings and configs (`Values`). Pure.
  */
-import { SettingValueError } from './errors';
+import { ShadowplugError } from '../errors';
+
+/**
+ * A value that cannot be used. Carries only the problem: whoever read the value (the environment,
+ * CDK context, a flag) wraps it in its own error naming the source.
+ */
+export class SettingValueError extends ShadowplugError {
+  readonly problem: string;
+  constructor(problem: string, cause?: unknown) {
+    super(problem, { code: 'SETTING_INVALID', retryable: false, cause });
+    this.problem = problem;
+  }
+}
 
 export interface Codec<T> {
   /** Text (an environment variable, a flag, a `-c` value) → value. Throws SettingValueError. */

@@ -1,17 +1,15 @@
 /**
- * Every CDK context key the stack reads (cdk.json defaults, `-c key=value` overrides), declared
- * once, keyed by the context key. Keys that configure a function directly reuse that function's
- * setting (same codec, same checks); the rest are the stack's own. lib/context.ts reads context through this table and
- * the table in docs/deploy.md is generated from it. Pure: no CDK.
+ * Every CDK context key the stack reads, declared once, keyed by the context key. Keys that
+ * configure a function directly reuse that function's setting (same codec, same checks). Pure.
  */
 import { DOCUMENTED_BUTTON_SETTINGS } from '../button/settings-text';
 import { OBJECT_SETTINGS, thingNameCodec, unsafeKeyReason } from '../s3/settings';
 import { FANOUT_SETTINGS } from '../fleet/settings';
 import { isValidHost } from '../tplink/address';
 import { boolean, integer, jsonText, listOf, matching, text } from './codecs';
-import { SettingValueError } from './errors';
-import { codec, envName, setting, settingsOf, type Codec } from './schema';
+import { codec, envName, setting, settingsOf, SettingValueError, type Codec } from './schema';
 import { parseRolloutContext, type RolloutContext } from '../jobs/rollout-config';
+import { isObject } from '../util/guards';
 
 /** An MQTT topic filter for the rule's FROM clause: `+`/`#` whole levels, `#` last, no quote (spliced into SQL), no `$`. */
 function topicFilterProblem(filter: string): string | undefined {
@@ -46,7 +44,7 @@ const certificatesCodec: Codec<string | Record<string, string>> = codec(
       return arn.trim();
     };
     if (typeof raw === 'string') return check(raw);
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new SettingValueError('expected a certificate ARN or {"<thing>": "<arn>"}');
+    if (!isObject(raw)) throw new SettingValueError('expected a certificate ARN or {"<thing>": "<arn>"}');
     return Object.fromEntries(Object.entries(raw).map(([thing, arn]) => [thing, check(arn)]));
   },
   (v) => (typeof v === 'string' ? v : JSON.stringify(v)),

@@ -1,7 +1,4 @@
-/**
- * A shadow request the Device Shadow service refuses, with AWS's status code and message (the
- * `.../rejected` payload over MQTT, the HTTP status and error type of the data-plane API).
- */
+/** A shadow request the Device Shadow service refuses, with AWS's status code and message. */
 import { ShadowplugError } from '../errors';
 
 export type ShadowErrorStatus = 400 | 404 | 409 | 413 | 500;

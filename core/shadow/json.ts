@@ -1,11 +1,7 @@
 /**
- * The JSON of shadow documents, shared by the shadow service (sandbox/iot/shadow-document.ts), the
- * device agent and the sandbox. Pure.
- *
- * Keys come from whoever writes the shadow, so every access here is to own properties: a key
- * named `__proto__`, `constructor` or `toString` is plain data, never a way to reach (or replace)
- * an object's prototype. Read with `own`/`hasOwn`, write with `put`; `JSON.parse` already creates
- * such keys as own properties.
+ * The JSON of shadow documents. Keys come from whoever writes the shadow, so every access is to
+ * own properties (`own`/`hasOwn`, `put`): a key named `__proto__` or `constructor` is plain data,
+ * never a way to reach an object's prototype. Pure.
  */
 import { isObject as isPlainObject } from '../util/guards';
 
@@ -14,7 +10,7 @@ export interface JsonObject {
   [key: string]: Json;
 }
 
-/** The shared `isObject`, for values parsed from JSON (their objects hold JSON). */
+/** `isObject` for values parsed from JSON. */
 export const isObject = isPlainObject as (value: unknown) => value is JsonObject;
 
 /** A shadow message's payload as a JSON object; throws when it is not JSON or not an object. */

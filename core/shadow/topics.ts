@@ -1,26 +1,10 @@
-/**
- * Device Shadow MQTT topic names, classic and named: `$aws/things/<thing>/shadow[/name/<shadow>]/...`.
- * Pure: shared by the sandbox's shadow service and the device agent.
- */
+/** Device Shadow MQTT topic names, classic and named: `$aws/things/<thing>/shadow[/name/<shadow>]/...`. Pure. */
 export const SHADOW_NAME_PATTERN = /^[$a-zA-Z0-9:_-]{1,64}$/;
 export const THING_NAME_PATTERN = /^[a-zA-Z0-9:_-]{1,128}$/;
 
-export interface ShadowTopics {
-  prefix: string;
-  get: string;
-  getAccepted: string;
-  getRejected: string;
-  update: string;
-  updateAccepted: string;
-  updateRejected: string;
-  updateDelta: string;
-  updateDocuments: string;
-  delete: string;
-  deleteAccepted: string;
-  deleteRejected: string;
-}
+export type ShadowTopics = ReturnType<typeof shadowTopics>;
 
-export function shadowTopics(thingName: string, shadowName?: string): ShadowTopics {
+export function shadowTopics(thingName: string, shadowName?: string) {
   const prefix = `$aws/things/${thingName}/shadow${shadowName ? `/name/${shadowName}` : ''}`;
   return {
     prefix,

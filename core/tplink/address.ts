@@ -1,21 +1,24 @@
 /** Parsing and checking `host[:port]` as users type it (CLI, Lambda configuration, CDK context). Pure. */
 import { ShadowplugError } from '../errors';
 import { parseHostPort } from '../util/host-port';
+import type { TplinkEndpoint } from './errors';
 
 export const DEFAULT_PORT = 9999;
 
-export interface PlugAddress {
-  host: string;
-  /** Default 9999. */
-  port?: number;
-}
+export type TransportKind = 'xor' | 'klap' | 'aes';
+export type ProtocolFamily = 'iot' | 'smart';
+export const TRANSPORT_KINDS: readonly TransportKind[] = ['xor', 'klap', 'aes'];
+export const PROTOCOL_FAMILIES: readonly ProtocolFamily[] = ['iot', 'smart'];
+
+/** A device's endpoint as given: without a port, each protocol's own (XOR 9999, KLAP and AES 80). */
+export type PlugAddress = Pick<TplinkEndpoint, 'host'> & Partial<TplinkEndpoint>;
 
 function invalidAddress(input: string, detail: string): ShadowplugError {
   return new ShadowplugError(`invalid plug address ${JSON.stringify(input)}: ${detail}`, { code: 'TPLINK_INVALID_ADDRESS', retryable: false });
 }
 
 /** `192.168.1.20`, `192.168.1.20:9999`, `plug.lan`, `[fe80::1]:9999` → `{ host, port }`. */
-export function parseAddress(input: string, defaultPort = DEFAULT_PORT): { host: string; port: number } {
+export function parseAddress(input: string, defaultPort = DEFAULT_PORT): TplinkEndpoint {
   const parsed = parseHostPort(input, defaultPort);
   if (parsed === 'host') throw invalidAddress(input, 'missing or malformed host');
   if (parsed === 'port') throw invalidAddress(input, 'port must be 1..65535');
@@ -25,10 +28,7 @@ export function parseAddress(input: string, defaultPort = DEFAULT_PORT): { host:
 const IPV4_LIKE = /^[\d.]+$/;
 const HOST_LABEL = /^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/;
 
-/**
- * A plug is reached by IPv4 address, IPv6 address (bare, no brackets) or DNS name — a port
- * forward's dynamic-DNS name, say. No scheme, no port, no path.
- */
+/** An IPv4 address, a bare IPv6 address or a DNS name (a port forward's dynamic DNS, say); nothing else. */
 export function isValidHost(host: string): boolean {
   if (host.includes(':')) return isIpv6(host);
   if (IPV4_LIKE.test(host)) {

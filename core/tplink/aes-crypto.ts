@@ -1,10 +1,8 @@
 /**
- * The AES "securePassthrough" transport's cryptography, pure (no I/O): the client's RSA key pair,
- * recovering the session key the device encrypted with it, AES-128-CBC of each inner request, and
- * the login parameters. Node 20 refuses RSA PKCS#1 v1.5 decryption (CVE-2023-46809), which the
- * devices require, so the client decrypts raw (RSA_NO_PADDING, still allowed) and removes the
- * v1.5 padding itself: no RSA library in the agent's bundle. The CVE is about a padding oracle
- * in servers that decrypt for anyone; here the client decrypts one answer to its own handshake.
+ * The AES "securePassthrough" transport's cryptography, pure: the client's RSA key pair, the session
+ * key the device encrypts with it, AES-128-CBC, the login parameters. Node 20 refuses RSA PKCS#1 v1.5
+ * decryption (CVE-2023-46809, a padding oracle in servers that decrypt for anyone), which the devices
+ * require: the client decrypts raw and removes the padding itself, of one answer to its own handshake.
  */
 import { createCipheriv, createDecipheriv, createHash, generateKeyPairSync, privateDecrypt, publicEncrypt, constants } from 'node:crypto';
 import type { Credentials } from './klap-crypto';
@@ -35,7 +33,9 @@ export function createHandshakeKeyPair(): HandshakeKeyPair {
         // e.g. a block not made for this key (larger than its modulus): the same answer as bad padding.
         throw new RangeError('AES handshake key: the device\'s RSA block cannot be decrypted with this handshake\'s key', { cause: err });
       }
-      return splitSessionKey(removePkcs1v15Padding(block));
+      const raw = removePkcs1v15Padding(block);
+      if (raw.length !== 32) throw new RangeError(`AES handshake key is ${raw.length} bytes, expected 32 (key and IV)`);
+      return { key: Buffer.from(raw.subarray(0, 16)), iv: Buffer.from(raw.subarray(16, 32)) };
     },
   };
 }
@@ -45,12 +45,6 @@ export function removePkcs1v15Padding(block: Uint8Array): Uint8Array {
   const separator = block[0] === 0x00 && block[1] === 0x02 ? block.indexOf(0x00, 2) : -1;
   if (separator < 10) throw new RangeError('AES handshake key: RSA block does not carry PKCS#1 v1.5 padding');
   return block.subarray(separator + 1);
-}
-
-/** Key ‖ IV as the device sends them, checked for length. */
-export function splitSessionKey(raw: Uint8Array): AesSessionKey {
-  if (raw.length !== 32) throw new RangeError(`AES handshake key is ${raw.length} bytes, expected 32 (key and IV)`);
-  return { key: Buffer.from(raw.subarray(0, 16)), iv: Buffer.from(raw.subarray(16, 32)) };
 }
 
 /** The device side of the handshake: encrypts key ‖ IV with the client's public key (PKCS#1 v1.5). */

@@ -1,13 +1,16 @@
 /**
  * AES "securePassthrough" (older Tapo firmware, HTTP port 80, JSON): an RSA handshake yields an AES
- * key and a session cookie, `login_device` yields a token, and every request is encrypted inside a
- * `securePassthrough` call. Sessions are cached per device like KLAP's; a session the device
- * forgot (error 9999) or a reply that does not decrypt gets one fresh handshake and login.
+ * key and a session cookie, `login_device` a token, and each request goes encrypted inside a
+ * `securePassthrough` call. A session the device forgot (9999) gets one fresh handshake and login.
  */
 import {
+  parseReplyJson,
+  sessionRefused,
+  smartErrorName,
+  SMART_AUTHENTICATION_CODES,
+  SMART_DEVICE_BLOCKED,
   TplinkAuthenticationError,
   TplinkProtocolError,
-  sessionRefused,
   type TplinkEndpoint,
 } from './errors';
 import {
@@ -20,8 +23,7 @@ import {
   type HandshakeKeyPair,
 } from './aes-crypto';
 import { TAPO_DEFAULT_CREDENTIALS } from './credentials';
-import { SMART_AUTHENTICATION_CODES, SMART_DEVICE_BLOCKED, smartErrorName } from './errors';
-import { parseReplyJson, SessionTransport, sessionExpiry, StaleSession, type Exchange, type SessionTransportOptions } from './session-transport';
+import { SessionTransport, sessionExpiry, StaleSession, type SessionTransportOptions } from './session-transport';
 import type { Credentials } from './klap-crypto';
 import { isObject } from '../util/guards';
 
@@ -42,10 +44,7 @@ const HEADERS = { 'Content-Type': 'application/json', Accept: 'application/json'
 
 /** The RSA key pair is made once per process: generating one costs more than a round trip. */
 let keyPair: HandshakeKeyPair | undefined;
-function handshakeKeyPair(): HandshakeKeyPair {
-  keyPair ??= createHandshakeKeyPair();
-  return keyPair;
-}
+const handshakeKeyPair = (): HandshakeKeyPair => (keyPair ??= createHandshakeKeyPair());
 
 export class AesTransport extends SessionTransport<AesSession> {
   loginVersion: AesLoginVersion | undefined;
@@ -54,10 +53,6 @@ export class AesTransport extends SessionTransport<AesSession> {
   constructor(endpoint: TplinkEndpoint, options: AesTransportOptions = {}) {
     super(endpoint, options);
     this.wantedLogin = options.loginVersion ?? 'auto';
-  }
-
-  protected inSession(exchange: Exchange, session: AesSession, request: object): Promise<unknown> {
-    return this.passthrough(exchange, session, JSON.stringify(request));
   }
 
   protected cachedSession(): AesSession | undefined {
@@ -71,10 +66,10 @@ export class AesTransport extends SessionTransport<AesSession> {
   }
 
   /** Sends one inner request; resolves with the device's decrypted answer (its error_code unchecked). */
-  private async passthrough(exchange: Exchange, session: Pick<AesSession, 'key' | 'cookie'> & { token?: string }, text: string): Promise<unknown> {
+  protected async inSession(deadline: number, session: Pick<AesSession, 'key' | 'cookie'> & { token?: string }, request: object): Promise<unknown> {
     const path = session.token ? `/app?token=${session.token}` : '/app';
-    const body = JSON.stringify({ method: 'securePassthrough', params: { request: aesEncrypt(session.key, text) } });
-    const reply = await exchange.post(path, body, { ...HEADERS, Cookie: `TP_SESSIONID=${session.cookie}` });
+    const body = JSON.stringify({ method: 'securePassthrough', params: { request: aesEncrypt(session.key, JSON.stringify(request)) } });
+    const reply = await this.post(deadline, path, body, { ...HEADERS, Cookie: `TP_SESSIONID=${session.cookie}` });
     const outer = this.outer(reply.status, reply.body, 'securePassthrough');
     const code = outer.error_code;
     if (code === 9999 || code === -1005) {
@@ -102,11 +97,10 @@ export class AesTransport extends SessionTransport<AesSession> {
   }
 
   /**
-   * Handshake and login: the user's credentials, then Tapo's defaults; login v2 then v1 unless
-   * fixed. Once the device has refused the account, one login per request (the candidates in
-   * turn): Tapo firmware blocks logins after a few refused ones.
+   * Handshake and login: the user's credentials, then Tapo's defaults; v2 then v1 unless fixed. Once
+   * refused, one login per request (the candidates in turn): Tapo blocks logins after a few refusals.
    */
-  protected async establish(exchange: Exchange): Promise<AesSession> {
+  protected async establish(deadline: number): Promise<AesSession> {
     const versions: AesLoginVersion[] = this.wantedLogin === 'auto' ? [2, 1] : [this.wantedLogin];
     const candidates: Credentials[] = this.credentials ? [this.credentials, TAPO_DEFAULT_CREDENTIALS] : [TAPO_DEFAULT_CREDENTIALS];
     const attempts = candidates.flatMap((credentials) => versions.map((loginVersion) => ({ credentials, loginVersion })));
@@ -115,8 +109,8 @@ export class AesTransport extends SessionTransport<AesSession> {
     const own = attempts.filter((a) => a.credentials === (this.credentials ?? TAPO_DEFAULT_CREDENTIALS));
     for (const { credentials, loginVersion } of this.guard.choose(attempts, own)) {
       // A refused login spoils the session: each attempt starts with its own handshake.
-      const handshake = await this.handshake(exchange);
-      const reply = await this.login(exchange, handshake, loginVersion, credentials);
+      const handshake = await this.handshake(deadline);
+      const reply = await this.login(deadline, handshake, loginVersion, credentials);
       const code = isObject(reply) && typeof reply.error_code === 'number' ? reply.error_code : -1;
       const result = isObject(reply) && isObject(reply.result) ? reply.result : {};
       if (code === 0 && typeof result.token === 'string') {
@@ -143,25 +137,24 @@ export class AesTransport extends SessionTransport<AesSession> {
   }
 
   private async login(
-    exchange: Exchange,
+    deadline: number,
     handshake: Omit<AesSession, 'token' | 'loginVersion'>,
     loginVersion: AesLoginVersion,
     credentials: Credentials,
   ): Promise<unknown> {
     const request = { method: 'login_device', params: aesLoginParams(loginVersion, credentials), request_time_milis: Date.now() };
     try {
-      return await this.passthrough(exchange, handshake, JSON.stringify(request));
+      return await this.inSession(deadline, handshake, request);
     } catch (err) {
       // A brand-new session refused: nothing to retry with.
       throw err instanceof StaleSession ? err.failure : err;
     }
   }
 
-  private async handshake(exchange: Exchange): Promise<Omit<AesSession, 'token' | 'loginVersion'>> {
-    this.stats.handshakes++;
+  private async handshake(deadline: number): Promise<Omit<AesSession, 'token' | 'loginVersion'>> {
     const keys = handshakeKeyPair();
     const body = JSON.stringify({ method: 'handshake', params: { key: keys.publicPem } });
-    const reply = await exchange.post('/app', body, HEADERS);
+    const reply = await this.post(deadline, '/app', body, HEADERS);
     const outer = this.outer(reply.status, reply.body, 'handshake');
     const result = isObject(outer.result) ? outer.result : {};
     if (outer.error_code !== 0 || typeof result.key !== 'string') {
@@ -175,7 +168,6 @@ export class AesTransport extends SessionTransport<AesSession> {
     } catch (err) {
       throw new TplinkProtocolError(this.endpoint, 'decrypt', 'AES handshake key does not decrypt with our RSA key', err);
     }
-    const timeout = Number(reply.cookies.get('TIMEOUT') ?? '86400');
-    return { key, cookie, expiresAt: sessionExpiry(this.now(), Number.isFinite(timeout) && timeout > 0 ? timeout : 86400) };
+    return { key, cookie, expiresAt: sessionExpiry(this.now(), reply.cookies.get('TIMEOUT')) };
   }
 }

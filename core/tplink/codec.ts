@@ -1,24 +1,14 @@
-/**
- * The TP-Link local protocol's byte layer, pure (no sockets): the autokey XOR cipher and the
- * TCP framing (4-byte unsigned big-endian length, then the encrypted payload). UDP discovery
- * uses the cipher without the length prefix.
- */
+/** The XOR protocol's bytes, pure: the autokey cipher, and TCP frames (u32 BE length, then the payload). */
 import { Buffer } from 'node:buffer';
 
-/** The cipher's first key. */
-export const INITIAL_KEY = 171;
+const INITIAL_KEY = 171;
 /** Default cap on a reply frame: far above any real reply (an HS300 sysinfo is ~2 KB). */
 export const DEFAULT_MAX_FRAME_LENGTH = 1024 * 1024;
 const HEADER_LENGTH = 4;
 
-function toBytes(input: Uint8Array | string): Uint8Array {
-  // Strings are encoded as UTF-8 first: the cipher works on bytes, never on UTF-16 code units.
-  return typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
-}
-
-/** Autokey XOR: `c = key ^ p; key = c`. */
+/** Autokey XOR: `c = key ^ p; key = c`, on UTF-8 bytes (never on UTF-16 code units). */
 export function encrypt(input: Uint8Array | string): Buffer {
-  const plain = toBytes(input);
+  const plain = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
   const out = Buffer.allocUnsafe(plain.length);
   let key = INITIAL_KEY;
   for (let i = 0; i < plain.length; i++) {
@@ -42,28 +32,13 @@ export function decrypt(input: Uint8Array): Buffer {
 
 /** A framed, encrypted message. Objects are JSON-serialised; strings are sent as they are. */
 export function encodeFrame(message: unknown): Buffer {
-  const text = typeof message === 'string' ? message : JSON.stringify(message);
-  const payload = Buffer.from(text, 'utf8');
-  const frame = Buffer.allocUnsafe(HEADER_LENGTH + payload.length);
-  frame.writeUInt32BE(payload.length, 0);
-  let key = INITIAL_KEY;
-  for (let i = 0; i < payload.length; i++) {
-    key = key ^ payload[i]!;
-    frame[HEADER_LENGTH + i] = key;
-  }
-  return frame;
+  const payload = encrypt(typeof message === 'string' ? message : JSON.stringify(message));
+  const header = Buffer.allocUnsafe(HEADER_LENGTH);
+  header.writeUInt32BE(payload.length, 0);
+  return Buffer.concat([header, payload]);
 }
 
-export interface FrameDecoderOptions {
-  /** Largest accepted payload in bytes; a larger declared length is rejected before buffering. */
-  maxLength?: number;
-}
-
-/**
- * Incremental frame decoder: feed it chunks as they arrive, in any split, and it returns the
- * decrypted payloads of the frames completed so far. Memory is bounded by `maxLength` + 4: a
- * frame's buffer is allocated only after its declared length passed the limit check.
- */
+/** Decrypted payloads of frames from chunks in any split; memory bounded by `maxLength` + 4. */
 export class FrameDecoder {
   readonly maxLength: number;
   private readonly header = Buffer.alloc(HEADER_LENGTH);
@@ -72,7 +47,8 @@ export class FrameDecoder {
   private bodyFill = 0;
   private key = INITIAL_KEY;
 
-  constructor(options: FrameDecoderOptions = {}) {
+  /** `maxLength`: a larger declared length is rejected before buffering. */
+  constructor(options: { maxLength?: number } = {}) {
     this.maxLength = options.maxLength ?? DEFAULT_MAX_FRAME_LENGTH;
   }
 

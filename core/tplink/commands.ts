@@ -1,7 +1,4 @@
-/**
- * Requests and reply parsers of the TP-Link local protocol, pure (no I/O). Parsers take the
- * device's endpoint only to name it in the errors they throw.
- */
+/** Requests and reply parsers of the IOT protocol, pure; the endpoint only names the device in errors. */
 import {
   TplinkChildNotFoundError,
   TplinkDeviceError,
@@ -54,16 +51,10 @@ export function getSysinfoRequest(): { system: { get_sysinfo: Record<string, nev
   return { system: { get_sysinfo: {} } };
 }
 
-export interface SetRelayStateRequest {
-  context?: { child_ids: string[] };
-  system: { set_relay_state: { state: RelayState } };
-}
-
 /** Sets the relay; with `childIds`, only those outlets of a strip (full ids). */
-export function setRelayStateRequest(on: boolean, childIds?: readonly string[]): SetRelayStateRequest {
-  const request: SetRelayStateRequest = { system: { set_relay_state: { state: on ? 1 : 0 } } };
-  if (childIds !== undefined) request.context = { child_ids: [...childIds] };
-  return request;
+export function setRelayStateRequest(on: boolean, childIds?: readonly string[]): Record<string, unknown> {
+  const request = { system: { set_relay_state: { state: on ? 1 : 0 } } };
+  return childIds === undefined ? request : { ...request, context: { child_ids: [...childIds] } };
 }
 
 function checkErrCode(endpoint: TplinkEndpoint, where: string, node: Record<string, unknown>): void {
@@ -75,10 +66,7 @@ function checkErrCode(endpoint: TplinkEndpoint, where: string, node: Record<stri
   throw new TplinkDeviceError(endpoint, where, code, typeof node.err_msg === 'string' ? node.err_msg : undefined);
 }
 
-/**
- * The result object of `module.method` in a reply, after checking `err_code` on the module
- * (e.g. `{"system":{"err_code":-1,"err_msg":"module not support"}}`) and on the method.
- */
+/** The result of `module.method` in a reply, `err_code` checked on both (e.g. -1 "module not support"). */
 export function replyResult(
   endpoint: TplinkEndpoint,
   reply: unknown,
@@ -102,7 +90,7 @@ export function relayState(endpoint: TplinkEndpoint, value: unknown, where: stri
   throw new TplinkProtocolError(endpoint, 'unexpected-reply', `${where} is ${JSON.stringify(value)}, expected 0 or 1`);
 }
 
-function text(value: unknown): string {
+export function text(value: unknown): string {
   return typeof value === 'string' ? value : '';
 }
 
@@ -139,10 +127,7 @@ export function parseSetRelayStateReply(endpoint: TplinkEndpoint, reply: unknown
 /** How a caller names an outlet: full id, 2-digit suffix (`"00"`..`"05"`), or index (number or digit string). */
 export type ChildSelector = string | number;
 
-/**
- * Finds the outlet a selector names. A full id matches exactly; a 2-character string matches an
- * id suffix; other digit strings and numbers are indexes.
- */
+/** The outlet a selector names: a full id, a 2-character id suffix, or an index (number or digits). */
 export function selectChild(endpoint: TplinkEndpoint, sysinfo: Sysinfo, selector: ChildSelector): PlugChild {
   const children = sysinfo.children;
   if (children === undefined) {

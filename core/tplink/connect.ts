@@ -1,25 +1,18 @@
 /**
- * Reaching a plug whatever it speaks: XOR on TCP 9999 (IOT), KLAP v1/v2 (IOT or SMART) or AES
- * (SMART) on HTTP port 80. With `protocol`/`family` given, that is used; otherwise the kind is
- * detected (XOR, then a KLAP handshake, then AES) and remembered per device, so the next call
- * goes straight to it. A remembered kind that stops working (a firmware update) is detected anew.
+ * Reaching a plug whatever it speaks: XOR on TCP 9999 (IOT), KLAP v1/v2 (IOT or SMART) or AES (SMART)
+ * on HTTP 80. Unless told, the kind is detected (XOR, KLAP, AES) and remembered per device; a remembered
+ * kind that stops working (a firmware update) is detected anew.
  */
-import { DEFAULT_PORT, type PlugAddress } from './address';
+import { DEFAULT_PORT, type PlugAddress, type ProtocolFamily, type TransportKind } from './address';
 import { AesTransport } from './aes-transport';
-import { TplinkProtocolError, TplinkTimeoutError, type TplinkError, formatEndpoint, type TplinkEndpoint } from './errors';
+import { formatEndpoint, notThisKind, TplinkProtocolError, TplinkTimeoutError, type TplinkEndpoint, type TplinkError } from './errors';
 import { KlapTransport } from './klap-transport';
-import type { Credentials, KlapVersion } from './klap-crypto';
+import type { Credentials } from './klap-crypto';
 import { Plug, type PlugDevice, type PlugOptions } from './plug';
 import type { SessionCache } from './session-transport';
 import { SmartPlug } from './smart-plug';
-import type { Transport } from './transport';
 import { getSysinfoRequest } from './commands';
-import { notThisKind } from './kind-signs';
-
-export type TransportKind = 'xor' | 'klap' | 'aes';
-export type ProtocolFamily = 'iot' | 'smart';
-export const TRANSPORT_KINDS: readonly TransportKind[] = ['xor', 'klap', 'aes'];
-export const PROTOCOL_FAMILIES: readonly ProtocolFamily[] = ['iot', 'smart'];
+import { isObject } from '../util/guards';
 
 /** How a device is spoken to; `version` is KLAP's (1, 2) or AES's login version. */
 export interface ConnectionKind {
@@ -30,7 +23,7 @@ export interface ConnectionKind {
 }
 
 /** HTTP port of KLAP and AES devices. */
-export const HTTP_PORT = 80;
+const HTTP_PORT = 80;
 
 /** Remembered kinds by device (`host` or `host:port` as given); process-wide by default. */
 export class DetectionCache {
@@ -44,7 +37,7 @@ export class DetectionCache {
   delete(key: string): void {
     this.kinds.delete(key);
   }
-  /** For persisting (the agent's state dir) and restoring. */
+  /** For persisting (the agent's state dir). */
   entries(): [string, ConnectionKind][] {
     return [...this.kinds.entries()].map(([k, v]) => [k, { ...v }]);
   }
@@ -57,15 +50,9 @@ export interface ConnectOptions extends PlugOptions {
   protocol?: TransportKind;
   /** Skip family detection (KLAP carries both). */
   family?: ProtocolFamily;
-  /**
-   * With `protocol`: KLAP's hash version or AES's login version to try first, e.g. what discovery
-   * advertises ({@link kindFromDiscovery}); the other is still tried once.
-   */
+  /** With `protocol`: the KLAP or AES login version to try first (discovery's); the other is tried once. */
   version?: number;
-  /**
-   * TP-Link account credentials for KLAP and AES (the defaults are tried after them), or how to get
-   * them: called only when a KLAP or AES device is opened, so an XOR plug never asks for them.
-   */
+  /** The TP-Link account for KLAP and AES (defaults tried after it), or how to get it when one is opened. */
   credentials?: Credentials | (() => Promise<Credentials | undefined>);
   detection?: DetectionCache;
   sessions?: SessionCache;
@@ -76,10 +63,7 @@ export interface ConnectOptions extends PlugOptions {
 export interface ConnectedPlug {
   device: PlugDevice;
   kind: ConnectionKind;
-  /**
-   * Not proven yet: a remembered kind, or XOR tried first on an unknown device. If the first use
-   * fails as if nothing of that kind were there, {@link withPlug} detects again.
-   */
+  /** Not proven yet (remembered, or XOR tried first): a first use failing as not this kind detects again. */
   provisional?: 'remembered' | 'first-guess';
 }
 
@@ -88,10 +72,7 @@ export function detectionKey(address: PlugAddress): string {
   return address.port === undefined ? address.host : formatEndpoint({ host: address.host, port: address.port });
 }
 
-/**
- * Connects to a plug; the caller closes `device`. Told the protocol, uses it; else the remembered
- * kind; else XOR first (costs nothing: its first request is the caller's own), see {@link withPlug}.
- */
+/** The told, else remembered, else XOR kind (free: its first request is the caller's own); caller closes. */
 export async function connectPlug(address: PlugAddress, options: ConnectOptions = {}): Promise<ConnectedPlug> {
   if (options.protocol !== undefined) {
     const port = address.port ?? (options.protocol === 'xor' ? DEFAULT_PORT : HTTP_PORT);
@@ -108,10 +89,7 @@ export async function connectPlug(address: PlugAddress, options: ConnectOptions 
   return { ...connected, provisional: 'first-guess' };
 }
 
-/**
- * Runs `fn` with a connected plug, detecting the kind when the first guess (or a remembered kind)
- * turns out wrong: XOR, then KLAP, then AES. The kind that worked is remembered.
- */
+/** Runs `fn` with a connected plug, detecting the kind when the first guess turns out wrong. */
 export async function withPlug<T>(address: PlugAddress, options: ConnectOptions, fn: (connected: ConnectedPlug) => Promise<T>): Promise<T> {
   const { result, connected } = await openPlug(address, options, fn);
   await connected.device.close();
@@ -119,10 +97,8 @@ export async function withPlug<T>(address: PlugAddress, options: ConnectOptions,
 }
 
 /**
- * As {@link withPlug}, but the device that worked stays open for more calls and is returned with
- * `fn`'s result (the caller closes it): a click reads and switches a plug over one connection.
- * `xorFailure`: the caller has just tried XOR and got this sign of another kind; detection starts
- * at KLAP (unless a kind is remembered).
+ * As {@link withPlug}, the device left open for the caller. `xorFailure`: the caller just tried XOR
+ * and got this sign of another kind, so detection starts at KLAP (unless a kind is remembered).
  */
 export async function openPlug<T>(
   address: PlugAddress,
@@ -153,11 +129,7 @@ export async function openPlug<T>(
   }
 }
 
-/**
- * A port that took the connection and stayed silent to the first XOR request (an HTTP server
- * waiting for a request line) is worth one HTTP attempt; an XOR plug that once dropped a reply
- * still fails as itself, since HTTP finds nothing there.
- */
+/** Silent to the first XOR request (an HTTP server awaiting a request line): worth one HTTP attempt. */
 function silentToXor(connected: ConnectedPlug, err: unknown): boolean {
   return connected.provisional === 'first-guess' && err instanceof TplinkTimeoutError && err.phase === 'request';
 }
@@ -195,45 +167,27 @@ async function open(
   if (transport === 'xor') {
     return { device: new Plug(endpoint, options), kind: { transport, family: 'iot', port: endpoint.port } };
   }
-  const common = {
-    credentials: typeof options.credentials === 'function' ? await options.credentials() : options.credentials,
-    connectTimeoutMs: options.connectTimeoutMs,
-    requestTimeoutMs: options.requestTimeoutMs,
-    sessions: options.sessions,
-    now: options.now,
-    logger: options.logger,
-  };
-  if (transport === 'aes') {
-    const aes = new AesTransport(endpoint, { ...common, loginVersion: version === 1 || version === 2 ? version : 'auto' });
-    try {
-      const device = new SmartPlug(aes);
+  const common = { ...options, credentials: typeof options.credentials === 'function' ? await options.credentials() : options.credentials };
+  const wanted = version === 1 || version === 2 ? version : 'auto';
+  const session = transport === 'aes' ? new AesTransport(endpoint, { ...common, loginVersion: wanted }) : new KlapTransport(endpoint, { ...common, version: wanted });
+  try {
+    if (session instanceof AesTransport) {
+      const device = new SmartPlug(session);
       // The login happens on the first request: make it now so the kind is proven.
       if (family === undefined) await device.protocol.call('get_device_info');
       // A remembered kind connects without logging in yet: keep its version.
-      return { device, kind: { transport, family: 'smart', port: endpoint.port, version: aes.loginVersion ?? version } };
-    } catch (err) {
-      await aes.close();
-      throw err;
+      return { device, kind: { transport, family: 'smart', port: endpoint.port, version: session.loginVersion ?? version } };
     }
-  }
-  const klap = new KlapTransport(endpoint, { ...common, version: version === 1 || version === 2 ? (version as KlapVersion) : 'auto' });
-  try {
-    const resolved = family ?? (await klapFamily(klap));
-    const device: PlugDevice = resolved === 'iot' ? new Plug(endpoint, { ...options, transport: klap }) : new SmartPlug(klap);
+    // Over KLAP an IOT device answers get_sysinfo with `system`; a SMART one with an error code.
+    const reply = family === undefined ? await session.send(getSysinfoRequest()) : undefined;
+    const resolved = family ?? (isObject(reply) && 'system' in reply ? 'iot' : 'smart');
+    const device: PlugDevice = resolved === 'iot' ? new Plug(endpoint, { ...options, transport: session }) : new SmartPlug(session);
     const kind: ConnectionKind = { transport, family: resolved, port: endpoint.port };
     // The version the handshake found (it may differ from the remembered one): read when remembered.
-    Object.defineProperty(kind, 'version', { get: () => klap.version ?? version, enumerable: true });
+    Object.defineProperty(kind, 'version', { get: () => session.version ?? version, enumerable: true });
     return { device, kind };
   } catch (err) {
-    await klap.close();
+    await session.close();
     throw err;
   }
 }
-
-/** Over KLAP: an IOT device answers get_sysinfo with `system`; a SMART one with an error code. */
-async function klapFamily(transport: Transport): Promise<ProtocolFamily> {
-  const reply = await transport.send(getSysinfoRequest());
-  if (typeof reply === 'object' && reply !== null && 'system' in reply) return 'iot';
-  return 'smart';
-}
-

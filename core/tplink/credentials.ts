@@ -1,7 +1,6 @@
 /**
- * TP-Link account credentials for KLAP and AES devices, and the well-known defaults devices fall
- * back to (a plug never bound to a cloud account, or one that intermittently answers with the
- * setup credentials): tried after the user's, as python-kasa does. Never log these.
+ * TP-Link account credentials for KLAP and AES, and the defaults devices fall back to (never bound to
+ * an account, or answering with them at times), tried after the user's. Never log these.
  */
 import type { Credentials } from './klap-crypto';
 import { envName } from '../settings/schema';

@@ -1,8 +1,7 @@
 /**
- * One client per device at a time across the process's transports: real plugs misbehave under
- * competing connections. A per-device (`host:port`) mutex, re-entrant for the transport holding it
- * (a request inside a session). A transport may keep its connection open after unlocking; the next
- * other transport to lock the device first has it closed ({@link DeviceUser.handOver}).
+ * One client per device (`host:port`) at a time across the process's transports: real plugs misbehave
+ * under competing connections. Re-entrant for its holder; a transport's connection kept open after
+ * unlocking is closed ({@link DeviceUser.handOver}) before another transport gets the device.
  */
 
 /** A transport, as the mutex sees it. */
@@ -29,18 +28,11 @@ interface Slot {
 export class DeviceMutex {
   private readonly slots = new Map<string, Slot>();
 
-  /**
-   * Resolves once `user` holds device `key` (at once when it already does). When `signal` aborts
-   * first, the caller leaves the queue and the promise rejects with `signal.reason`.
-   */
+  /** Resolves once `user` holds device `key`; `signal` aborting first leaves the queue, rejecting with its reason. */
   async lock(key: string, user: DeviceUser, signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
-    let slot = this.slots.get(key);
-    if (slot === undefined) {
-      slot = { owner: undefined, holds: 0, waiters: [], last: undefined, ready: Promise.resolve() };
-      this.slots.set(key, slot);
-    }
-    const s = slot;
+    const s: Slot = this.slots.get(key) ?? { owner: undefined, holds: 0, waiters: [], last: undefined, ready: Promise.resolve() };
+    this.slots.set(key, s);
     if (s.owner === undefined || s.owner === user) {
       this.take(s, user);
     } else {
@@ -86,9 +78,32 @@ export class DeviceMutex {
     if (slot.waiters.length === 0) void slot.ready.then(() => slot.last === undefined && slot.owner === undefined && this.slots.delete(key));
   }
 
-  /** A transport's way to lock device `key`: its calls fail with `queueTimeout()` when their deadline passes first. */
+  /** Each `use` locks the device by its deadline (else `queueTimeout()`); `close` fails the waits and frees it. */
   holder(key: string, user: DeviceUser, queueTimeout: () => Error): DeviceHolder {
-    return new DeviceHolder(this, key, user, queueTimeout);
+    const waits = new Set<AbortController>();
+    return {
+      use: async (deadline, fn) => {
+        const wait = new AbortController();
+        waits.add(wait);
+        const timer = setTimeout(() => wait.abort(queueTimeout()), Math.max(1, deadline - Date.now()));
+        try {
+          await this.lock(key, user, wait.signal);
+        } finally {
+          clearTimeout(timer);
+          waits.delete(wait);
+        }
+        try {
+          return await fn();
+        } finally {
+          this.unlock(key, user);
+        }
+      },
+      close: (reason, closed) => {
+        for (const wait of waits) wait.abort(reason());
+        this.unlock(key, user, true);
+        void closed.then(() => this.forget(key, user));
+      },
+    };
   }
 
   /** How many callers wait for `key` (tests). */
@@ -107,41 +122,7 @@ export class DeviceMutex {
 /** The process-wide mutex every shared transport uses unless given its own. */
 export const deviceMutex = new DeviceMutex();
 
-/**
- * A transport's use of the mutex: each call locks the device within its deadline (failing with
- * `queueTimeout()` when it runs out), and `close` fails the waiting calls and frees the device.
- */
-export class DeviceHolder {
-  private readonly waits = new Set<AbortController>();
-
-  constructor(
-    private readonly mutex: DeviceMutex,
-    private readonly key: string,
-    private readonly user: DeviceUser,
-    private readonly queueTimeout: () => Error,
-  ) {}
-
-  async use<T>(deadline: number, fn: () => Promise<T>): Promise<T> {
-    const wait = new AbortController();
-    this.waits.add(wait);
-    const timer = setTimeout(() => wait.abort(this.queueTimeout()), Math.max(1, deadline - Date.now()));
-    try {
-      await this.mutex.lock(this.key, this.user, wait.signal);
-    } finally {
-      clearTimeout(timer);
-      this.waits.delete(wait);
-    }
-    try {
-      return await fn();
-    } finally {
-      this.mutex.unlock(this.key, this.user);
-    }
-  }
-
-  /** Fails the waiting calls with `reason()` and frees the device; forgets the user once `closed` settles. */
-  close(reason: () => Error, closed: Promise<void>): void {
-    for (const wait of this.waits) wait.abort(reason());
-    this.mutex.unlock(this.key, this.user, true);
-    void closed.then(() => this.mutex.forget(this.key, this.user));
-  }
+export interface DeviceHolder {
+  use<T>(deadline: number, fn: () => Promise<T>): Promise<T>;
+  close(reason: () => Error, closed: Promise<void>): void;
 }

@@ -1,14 +1,13 @@
 /**
- * Finding plugs on the LAN. Older ones answer the get_sysinfo request, XOR-encrypted but not
- * framed, on UDP 9999; newer ones (KLAP, AES) answer a TDP probe on UDP 20002 with their model
- * and how to reach them. Both go to the broadcast address by default; tests aim at 127.0.0.1.
+ * Finding plugs on the LAN: older ones answer get_sysinfo, XOR-encrypted but not framed, on UDP 9999;
+ * newer ones (KLAP, AES) answer a TDP probe on UDP 20002. Both are broadcast by default.
  */
 import dgram from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { encrypt, decrypt } from './codec';
 import { getSysinfoRequest } from './commands';
 import { parseAnySysinfo } from './iot-light';
-import { DEFAULT_PORT } from './address';
+import { DEFAULT_PORT, type PlugAddress } from './address';
 import { toStatus, type PlugStatus } from './plug';
 import { createHandshakeKeyPair } from './aes-crypto';
 import { parseTdpAnswer, tdpProbe, TDP_PORT, type TdpDevice } from './tdp';
@@ -20,7 +19,7 @@ export const BROADCAST_ADDRESS = '255.255.255.255';
 
 export interface DiscoverOptions {
   /** Where to send the probe (default 255.255.255.255:9999, or :20002 for TDP). */
-  target?: { host: string; port?: number };
+  target?: PlugAddress;
   /** How long to listen for answers (default 3000 ms). */
   timeoutMs?: number;
   /** Probes sent, spread over the first half of the wait (UDP may drop one; default 3). */
@@ -33,11 +32,7 @@ export interface EncryptedPlugInfo extends TdpDevice {
   host: string;
 }
 
-/**
- * How to reach a device discovery found, with the version it advertises to try first: IOT over
- * KLAP v2 when `lv` ≥ 2, else v1 (what python-kasa uses too; firmware that wants v2 without saying
- * so gets it on the same handshake, see klap-transport.ts); SMART over KLAP v2; AES's login `lv`.
- */
+/** How to reach a device discovery found: IOT over KLAP v2 when `lv` ≥ 2, else v1; SMART v2; AES its `lv`. */
 export function kindFromDiscovery(info: EncryptedPlugInfo): ConnectionKind {
   if (info.transport === 'tpap') throw unsupportedTransport({ host: info.host, port: info.httpPort }, describeTpap(info.tpap ?? { preferred: true }));
   const lv = info.loginVersion;
@@ -46,52 +41,38 @@ export function kindFromDiscovery(info: EncryptedPlugInfo): ConnectionKind {
 }
 
 /** Sends the XOR probe and resolves, after the wait, with every plug that answered (once each). */
-export async function discover(options: DiscoverOptions = {}): Promise<PlugStatus[]> {
-  const probe = encrypt(JSON.stringify(getSysinfoRequest()));
-  const log = options.logger ?? silentLogger;
-  const found = new Map<string, PlugStatus>();
-  await udpProbe(options, DEFAULT_PORT, probe, (msg, rinfo) => {
-    const endpoint = { host: rinfo.address, port: rinfo.port };
-    try {
-      const status = toStatus(endpoint, parseAnySysinfo(endpoint, JSON.parse(decrypt(msg).toString('utf8'))));
-      found.set(`${rinfo.address}:${rinfo.port}`, status);
-    } catch (err) {
-      // Something else answered on the port: not a TP-Link device.
-      log.debug('ignoring a discovery answer', { from: `${rinfo.address}:${rinfo.port}`, error: err });
-    }
+export function discover(options: DiscoverOptions = {}): Promise<PlugStatus[]> {
+  return udpProbe(options, DEFAULT_PORT, encrypt(JSON.stringify(getSysinfoRequest())), (msg, from) => {
+    const endpoint = { host: from.address, port: from.port };
+    return [`${from.address}:${from.port}`, toStatus(endpoint, parseAnySysinfo(endpoint, JSON.parse(decrypt(msg).toString('utf8'))))];
   });
-  return [...found.values()];
 }
 
 /** Sends the TDP probe (UDP 20002) and resolves with every KLAP/AES device that answered (once each). */
-export async function discoverEncrypted(options: DiscoverOptions = {}): Promise<EncryptedPlugInfo[]> {
+export function discoverEncrypted(options: DiscoverOptions = {}): Promise<EncryptedPlugInfo[]> {
   const probe = tdpProbe(createHandshakeKeyPair().publicPem, randomBytes(4).readUInt32BE(0));
-  const log = options.logger ?? silentLogger;
-  const found = new Map<string, EncryptedPlugInfo>();
-  await udpProbe(options, TDP_PORT, probe, (msg, rinfo) => {
+  return udpProbe(options, TDP_PORT, probe, (msg, from) => {
     const device = parseTdpAnswer(msg);
-    if (device === undefined) {
-      log.debug('ignoring a TDP answer', { from: `${rinfo.address}:${rinfo.port}` });
-      return;
-    }
-    found.set(`${rinfo.address}:${device.httpPort}:${device.deviceId}`, { ...device, host: rinfo.address });
+    if (device === undefined) throw new Error('not a TDP answer');
+    return [`${from.address}:${device.httpPort}:${device.deviceId}`, { ...device, host: from.address }];
   });
-  return [...found.values()];
 }
 
-/** Sends `probe` a few times and hands every answer to `onMessage` until the wait is over. */
-function udpProbe(
+/** Sends `probe` a few times and keeps what `read` makes of the answers (it throws on others) until the wait is over. */
+function udpProbe<T>(
   options: DiscoverOptions,
   defaultPort: number,
   probe: Buffer,
-  onMessage: (msg: Buffer, rinfo: dgram.RemoteInfo) => void,
-): Promise<void> {
+  read: (msg: Buffer, from: dgram.RemoteInfo) => [key: string, value: T],
+): Promise<T[]> {
+  const log = options.logger ?? silentLogger;
+  const found = new Map<string, T>();
   const host = options.target?.host ?? BROADCAST_ADDRESS;
   const port = options.target?.port ?? defaultPort;
   const timeoutMs = options.timeoutMs ?? 3000;
   const attempts = Math.max(1, options.attempts ?? 3);
 
-  return new Promise<void>((resolve, reject) => {
+  return new Promise<T[]>((resolve, reject) => {
     const socket = dgram.createSocket('udp4');
     const timers: NodeJS.Timeout[] = [];
     let finished = false;
@@ -105,10 +86,16 @@ function udpProbe(
         // Not running (never bound): nothing to close.
       }
       if (err) reject(err);
-      else resolve();
+      else resolve([...found.values()]);
     };
     socket.on('error', (err) => finish(err));
-    socket.on('message', onMessage);
+    socket.on('message', (msg, from) => {
+      try {
+        found.set(...read(msg, from));
+      } catch (err) {
+        log.debug('ignoring an answer that is not from a TP-Link device', { from: `${from.address}:${from.port}`, error: err });
+      }
+    });
     // dgram throws some errors instead of emitting them (a bad port, say): they end the search too,
     // with the socket closed, rather than escaping from a timer as an uncaught exception.
     const guarded = (fn: () => void) => () => {

@@ -1,8 +1,4 @@
-/**
- * Errors of the TP-Link local protocol. Every error that concerns a device names it
- * (`host`, `port`) and says whether trying again can help (`retryable`), so a Lambda can decide
- * to throw for Lambda's own retry and a CLI can print one line without parsing messages.
- */
+/** Errors of the TP-Link local protocols: each names the device (`host`, `port`). */
 import { ShadowplugError } from '../errors';
 import { formatHostPort } from '../util/host-port';
 
@@ -19,9 +15,7 @@ export function formatEndpoint(endpoint: TplinkEndpoint): string {
 
 /**
  * A failure talking to one device. Subclasses exist where callers tell failures apart by type or
- * read their fields; the rest are told apart by `code`: `TPLINK_CONNECTION_RESET` (the connection
- * broke; retryable), `TPLINK_NETWORK` (unreachable host, unknown name, …), `TPLINK_SESSION` (the
- * device dropped our session again right after a fresh handshake: KLAP 403, AES 9999; retryable).
+ * read their fields; the rest are codes: `TPLINK_CONNECTION_RESET`, `TPLINK_NETWORK`, `TPLINK_SESSION`.
  */
 export class TplinkError extends ShadowplugError {
   readonly host: string;
@@ -42,11 +36,14 @@ export class TplinkError extends ShadowplugError {
   }
 }
 
-/**
- * Phases of a timeout: `connect` (no connection in time), `request` (no complete reply in time),
- * `queue` (another operation of this process held the device for the whole time allowed).
- */
+/** `queue`: another operation of this process held the device for the whole time allowed. */
 export type TplinkTimeoutPhase = 'connect' | 'request' | 'queue';
+
+const TIMEOUT_MESSAGES: Record<TplinkTimeoutPhase, (ms: number) => string> = {
+  connect: (ms) => `no connection within ${ms} ms (is the plug online and on this network?)`,
+  request: (ms) => `no complete reply within ${ms} ms`,
+  queue: (ms) => `waited ${ms} ms for another operation on the same device (in this process) to finish; gave up without connecting`,
+};
 
 /** The device did not accept the connection, or did not answer, in time. Often a plug that is offline. */
 export class TplinkTimeoutError extends TplinkError {
@@ -54,27 +51,13 @@ export class TplinkTimeoutError extends TplinkError {
   readonly timeoutMs: number;
 
   constructor(endpoint: TplinkEndpoint, phase: TplinkTimeoutPhase, timeoutMs: number, cause?: unknown) {
-    super(endpoint, timeoutMessage(phase, timeoutMs), { code: 'TPLINK_TIMEOUT', retryable: true, cause });
+    super(endpoint, TIMEOUT_MESSAGES[phase](timeoutMs), { code: 'TPLINK_TIMEOUT', retryable: true, cause });
     this.phase = phase;
     this.timeoutMs = timeoutMs;
   }
 }
 
-function timeoutMessage(phase: TplinkTimeoutPhase, timeoutMs: number): string {
-  switch (phase) {
-    case 'connect':
-      return `no connection within ${timeoutMs} ms (is the plug online and on this network?)`;
-    case 'request':
-      return `no complete reply within ${timeoutMs} ms`;
-    case 'queue':
-      return `waited ${timeoutMs} ms for another operation on the same device (in this process) to finish; gave up without connecting`;
-  }
-}
-
-/**
- * Nothing listens on the port. Not retryable: the usual reasons are a wrong address or a plug on
- * 2020+ firmware, which speaks KLAP (HTTP port 80, handshake + AES) and no longer listens on 9999.
- */
+/** Nothing listens: a wrong address, or 2020+ firmware that speaks KLAP or AES on port 80 instead of 9999. */
 export class TplinkConnectionRefusedError extends TplinkError {
   constructor(endpoint: TplinkEndpoint, cause?: unknown) {
     super(
@@ -105,6 +88,15 @@ export class TplinkProtocolError extends TplinkError {
   }
 }
 
+/** Not this kind of device (nothing there, or something else answering): detection tries the next kind. */
+export function notThisKind(err: unknown): boolean {
+  // A reset is not a sign: an XOR plug that drops a reply is still an XOR plug.
+  if (err instanceof TplinkConnectionRefusedError) return true;
+  if (err instanceof TplinkTimeoutError) return err.phase === 'connect';
+  if (err instanceof TplinkProtocolError) return ['oversize', 'bad-frame', 'bad-json', 'http-status', 'unexpected-reply'].includes(err.reason);
+  return false;
+}
+
 /** The device answered with a non-zero `err_code`, e.g. -1 "module not support", -14 "entry not exist". */
 export class TplinkDeviceError extends TplinkError {
   readonly errCode: number;
@@ -133,11 +125,7 @@ export class TplinkChildNotFoundError extends TplinkError {
   }
 }
 
-/**
- * The device does not accept the credentials (KLAP: none of the candidates matches its handshake
- * hash; AES: login refused; SMART error -1501, 1111, 1100, -1005, 1003). Not retryable: fix the
- * TP-Link account's email and password (or, on Tapo, turn on "Third-Party Compatibility").
- */
+/** The device refuses the credentials (KLAP handshake, AES login, SMART codes): fix the TP-Link account. */
 export class TplinkAuthenticationError extends TplinkError {
   constructor(endpoint: TplinkEndpoint, detail: string, cause?: unknown) {
     super(endpoint, `authentication failed: ${detail}`, { code: 'TPLINK_AUTH', retryable: false, cause });
@@ -147,11 +135,7 @@ export class TplinkAuthenticationError extends TplinkError {
 /** SMART: the device blocks logins for a while after too many refused ones. */
 export const SMART_DEVICE_BLOCKED = -40404;
 
-/**
- * A device that answered -40404: it refuses every login for `secondsLeft`, and each further
- * attempt may extend the block. Said as an authentication failure, so callers stop trying;
- * `note` says what we did (e.g. that nothing was sent while the block lasts).
- */
+/** -40404: no login for `secondsLeft`, and each attempt may extend it; an authentication failure, so callers stop. */
 export function deviceBlocked(endpoint: TplinkEndpoint, secondsLeft: number | undefined, note?: string): TplinkAuthenticationError {
   const wait =
     secondsLeft !== undefined && secondsLeft > 0 ? `for another ${Math.ceil(secondsLeft)} s (about ${Math.ceil(secondsLeft / 60)} min)` : 'for a while';
@@ -171,12 +155,19 @@ export function sessionRefused(endpoint: TplinkEndpoint, detail: string, cause?:
   return new TplinkError(endpoint, `session refused: ${detail}`, { code: 'TPLINK_SESSION', retryable: true, cause });
 }
 
-/** The error of a call on a closed transport. */
+/** A reply's JSON; `what` names the reply in the error. */
+export function parseReplyJson(endpoint: TplinkEndpoint, bytes: Buffer, what: string): unknown {
+  try {
+    return JSON.parse(bytes.toString('utf8')) as unknown;
+  } catch (err) {
+    throw new TplinkProtocolError(endpoint, 'bad-json', `${what} of ${bytes.length} bytes is not JSON`, err);
+  }
+}
+
 export function transportClosed(endpoint: TplinkEndpoint): TplinkError {
   return connectionReset(endpoint, 'transport is closed');
 }
 
-/** Whether a socket error code means the connection was reset. */
 export function isResetCode(code: string | undefined): boolean {
   return code === 'ECONNRESET' || code === 'EPIPE' || code === 'ECONNABORTED';
 }
@@ -192,7 +183,7 @@ export function mapSocketError(endpoint: TplinkEndpoint, err: Error, phase: 'con
 }
 
 /** SMART error codes that a retry may get past (session timeout, transport busy). */
-export const SMART_RETRYABLE_CODES: ReadonlySet<number> = new Set([9999, 1002, 1112, -1001, -40401, -40413]);
+const SMART_RETRYABLE_CODES: ReadonlySet<number> = new Set([9999, 1002, 1112, -1001, -40401, -40413]);
 /** SMART error codes meaning the credentials or the session key were refused. */
 export const SMART_AUTHENTICATION_CODES: ReadonlySet<number> = new Set([-1501, 1111, 1100, -1005, 1003, -40412]);
 

@@ -1,14 +1,13 @@
 /**
- * HTTP POSTs to a device (KLAP and AES both speak HTTP/1.1 on port 80) over one kept-alive TCP
- * connection per device, reopened when the device has closed it. Our own small client rather than
- * node:http: the device needs one request shape and one reply at a time, and node:http's general
- * machinery cost half of a warm toggle's time against the simulated P110 (docs/performance.md).
- * The reply body is bounded; failures become TplinkErrors naming the device.
+ * HTTP POSTs to a device (KLAP and AES speak HTTP/1.1 on port 80) over one kept-alive TCP connection
+ * per device, reopened when the device closed it. Not node:http: its general machinery cost half of a
+ * warm toggle's time against the simulated P110 (docs/performance.md). Reply bodies are bounded.
  */
 import net, { type Socket } from 'node:net';
 import { connectionReset, mapSocketError, TplinkProtocolError, TplinkTimeoutError, type TplinkEndpoint, type TplinkError } from './errors';
 import { HttpReplyError, HttpReplyParser, type ParsedReply } from './http-reply-parser';
 import type { SocketFactory } from './xor-transport';
+import { formatHostPort } from '../util/host-port';
 import { SerialQueue } from '../util/serial-queue';
 
 export interface HttpReply {
@@ -24,17 +23,15 @@ export interface HttpPostOptions {
   body: Buffer | string;
   headers?: Record<string, string>;
   connection: DeviceConnection;
-  /** `Date.now()` by which the reply must be complete; after it the post fails with a request timeout. */
+  /** `Date.now()` by which the reply must be complete, else a request timeout naming `requestTimeoutMs`. */
   deadline: number;
-  /** Largest reply body accepted. */
   maxBodyBytes: number;
-  /** Named in timeout errors (the budget the deadline came from). */
   requestTimeoutMs: number;
   /** Who sends it: {@link DeviceConnection.cancel} fails only its owner's post. */
   owner?: object;
 }
 
-export function parseCookies(headers: string[] | undefined): Map<string, string> {
+function parseCookies(headers: string[] | undefined): Map<string, string> {
   const cookies = new Map<string, string>();
   for (const header of headers ?? []) {
     for (const part of header.split(';')) {
@@ -47,7 +44,6 @@ export function parseCookies(headers: string[] | undefined): Map<string, string>
 
 const defaultSocketFactory: SocketFactory = ({ host, port }) => net.createConnection({ host, port, noDelay: true });
 
-/** The post in flight on a connection. */
 interface Pending {
   socket: Socket;
   options: HttpPostOptions;
@@ -56,11 +52,7 @@ interface Pending {
   reject: (err: TplinkError) => void;
 }
 
-/**
- * One device's kept-alive connection: one request at a time (later ones wait their turn); an idle
- * socket does not keep the process alive. The socket's listeners and the deadline timer's callback
- * are made once per connection, not per request: at a warm toggle's rate their cost showed.
- */
+/** One device's kept-alive connection, one request at a time; listeners are made once (their cost showed). */
 export class DeviceConnection {
   private socket: Socket | undefined;
   private readonly turn = new SerialQueue();
@@ -79,36 +71,29 @@ export class DeviceConnection {
     return this.turn.run(() => this.exchange(options));
   }
 
-  /** Whether a connection is kept (the device has not closed it). */
-  get open(): boolean {
-    return this.socket !== undefined;
-  }
-
   /** Fails `owner`'s post in flight, if any, and its later ones with `reason` (the connection is not reused). */
   cancel(owner: object, reason: TplinkError): void {
     this.cancelled.set(owner, reason);
     if (this.pending !== undefined && this.pending.options.owner === owner) this.finish(reason);
   }
 
-  /** Closes the kept connection, if any. */
+  /** Whether a connection is kept (the device has not closed it). */
+  get open(): boolean {
+    return this.socket !== undefined;
+  }
+
   close(): void {
     this.socket?.destroy();
     this.socket = undefined;
   }
 
-  private exchange(options: HttpPostOptions): Promise<HttpReply> {
-    const { endpoint } = options;
+  private async exchange(options: HttpPostOptions): Promise<HttpReply> {
     const cancelled = options.owner === undefined ? undefined : this.cancelled.get(options.owner);
-    if (cancelled) return Promise.reject(cancelled);
+    if (cancelled) throw cancelled;
     const left = options.deadline - Date.now();
-    if (left <= 0) return Promise.reject(new TplinkTimeoutError(endpoint, 'request', options.requestTimeoutMs));
-    let request: Buffer;
-    try {
-      request = requestBytes(options);
-    } catch (err) {
-      return Promise.reject(err as Error);
-    }
-    const socket = this.socket ?? this.connect(endpoint);
+    if (left <= 0) throw new TplinkTimeoutError(options.endpoint, 'request', options.requestTimeoutMs);
+    const request = requestBytes(options);
+    const socket = this.socket ?? this.connect(options.endpoint);
     return new Promise<HttpReply>((resolve, reject) => {
       this.pending = { socket, options, parser: new HttpReplyParser(options.maxBodyBytes), resolve, reject };
       this.timer = setTimeout(this.onTimeout, left);
@@ -161,7 +146,6 @@ export class DeviceConnection {
     const pending = this.pending!;
     this.pending = undefined;
     clearTimeout(this.timer);
-    this.timer = undefined;
     if (err || !reply!.keepAlive) this.discard(pending.socket);
     else pending.socket.unref();
     if (err) pending.reject(err);
@@ -178,20 +162,11 @@ export class DeviceConnection {
   }
 }
 
-/** The request in one buffer (one write): head and body. */
+/** The request in one write; a line break in a header (a cookie the device set) is refused, not sent. */
 function requestBytes(options: HttpPostOptions): Buffer {
-  const body = typeof options.body === 'string' ? Buffer.from(options.body, 'utf8') : options.body;
-  const head = requestHead(options, body.length);
-  const request = Buffer.allocUnsafe(head.length + body.length);
-  request.write(head, 0, 'latin1');
-  body.copy(request, head.length);
-  return request;
-}
-
-/** Host and Content-Length are ours; a line break in a value (a cookie the device set) is refused, not sent. */
-function requestHead(options: HttpPostOptions, length: number): string {
   const { endpoint } = options;
-  let head = `POST ${options.path} HTTP/1.1\r\nHost: ${endpoint.host}:${endpoint.port}\r\nContent-Length: ${length}\r\n`;
+  const body = typeof options.body === 'string' ? Buffer.from(options.body, 'utf8') : options.body;
+  let head = `POST ${options.path} HTTP/1.1\r\nHost: ${formatHostPort(endpoint.host, endpoint.port)}\r\nContent-Length: ${body.length}\r\n`;
   for (const [name, value] of Object.entries(options.headers ?? {})) {
     if (/^(host|content-length)$/i.test(name)) continue;
     if (/[\r\n]/.test(name + value + options.path)) {
@@ -199,7 +174,7 @@ function requestHead(options: HttpPostOptions, length: number): string {
     }
     head += `${name}: ${value}\r\n`;
   }
-  return `${head}\r\n`;
+  return Buffer.concat([Buffer.from(`${head}\r\n`, 'latin1'), body]);
 }
 
 function replyError(endpoint: TplinkEndpoint, err: unknown): TplinkError {

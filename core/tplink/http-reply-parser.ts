@@ -45,11 +45,6 @@ export class HttpReplyParser {
 
   constructor(private readonly maxBodyBytes: number) {}
 
-  /** Bytes of the body received so far (named in errors). */
-  get received(): number {
-    return this.bodyLength;
-  }
-
   /** Takes the next bytes; the reply once it is complete. Throws HttpReplyError. */
   push(chunk: Buffer): ParsedReply | undefined {
     this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);

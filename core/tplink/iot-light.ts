@@ -1,9 +1,9 @@
 /**
- * Kasa bulbs (KL/LB) and light strips (KL400/KL420/KL430) on the IOT protocol: no relay, their
- * light's `light_state.on_off` instead, switched through their lighting module. Pure; apart from
- * commands.ts so the button function's XOR path does not carry it.
+ * Kasa bulbs (KL/LB) and light strips (KL400/KL420/KL430) on the IOT protocol: no relay but
+ * `light_state.on_off`, switched through their lighting module. Pure; apart from commands.ts so the
+ * button function's XOR path does not carry it.
  */
-import { parseSysinfo, relayState, replyResult, type LightKind, type Sysinfo } from './commands';
+import { parseSysinfo, relayState, replyResult, text, type LightKind, type Sysinfo } from './commands';
 import type { TplinkEndpoint } from './errors';
 import { isObject } from '../util/guards';
 
@@ -16,7 +16,6 @@ const LIGHT_SWITCH: Record<LightKind, [module: string, method: string]> = {
 export function parseAnySysinfo(endpoint: TplinkEndpoint, reply: unknown): Sysinfo {
   const info = replyResult(endpoint, reply, 'system', 'get_sysinfo');
   if (info.relay_state !== undefined || info.children !== undefined || !isObject(info.light_state)) return parseSysinfo(endpoint, reply);
-  const text = (v: unknown) => (typeof v === 'string' ? v : '');
   return {
     alias: text(info.alias),
     model: text(info.model),

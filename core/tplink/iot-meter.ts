@@ -1,7 +1,6 @@
 /**
- * The IOT protocol's meter (HS110, KP115, KP125, EP25, each HS300 outlet; `smartlife.iot.common.emeter`
- * on bulbs): requests and the reply in either firmware's units. Pure; apart from meter.ts so the
- * IOT plug reads energy without loading the SMART protocol.
+ * The IOT protocol's meter (`emeter`; `smartlife.iot.common.emeter` on bulbs), in either firmware's
+ * units. Pure; apart from meter.ts so the IOT plug reads energy without the SMART protocol.
  */
 import type { LightKind, PlugEnergy } from './commands';
 import { isObject } from '../util/guards';
@@ -11,7 +10,8 @@ export function iotMeterModule(light?: LightKind): string {
   return light === undefined ? 'emeter' : 'smartlife.iot.common.emeter';
 }
 
-function num(o: Record<string, unknown>, key: string): number | undefined {
+/** `o[key]` when it is a finite number. */
+export function num(o: Record<string, unknown>, key: string): number | undefined {
   const v = o[key];
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }
@@ -23,10 +23,7 @@ export function meterReading(fields: PlugEnergy): PlugEnergy | undefined {
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
-/**
- * An IOT `get_realtime` answer: older firmware in W/V/A/kWh, newer in mW/mV/mA/Wh (both read);
- * undefined for an error (`module not support`: no meter) or an answer without readings.
- */
+/** An IOT `get_realtime` answer in W/V/A/kWh or mW/mV/mA/Wh; undefined without a meter or readings. */
 export function parseIotRealtime(reply: unknown, module = 'emeter'): PlugEnergy | undefined {
   const mod = isObject(reply) ? reply[module] : undefined;
   const rt = isObject(mod) && (num(mod, 'err_code') ?? 0) === 0 ? mod.get_realtime : undefined;

@@ -1,13 +1,10 @@
-/**
- * A TP-Link plug or strip speaking the IOT protocol (get_sysinfo, set_relay_state) through a given
- * Transport. It knows the protocol's commands, not how bytes reach the device.
- */
+/** A TP-Link plug or strip speaking the IOT protocol (get_sysinfo, set_relay_state) through a given Transport. */
 import { getSysinfoRequest, parseSetRelayStateReply, parseSysinfo, setRelayStateRequest, type ChildSelector } from './commands';
 import type { TplinkEndpoint } from './errors';
 import type { Transport } from './transport';
-import { PlugBase, type PlugStatus, type SetPowerOptions, type StatusOptions } from './plug-device';
+import { PlugDevice, type PlugStatus, type SetPowerOptions, type StatusOptions } from './plug-device';
 
-export class IotPlug extends PlugBase {
+export class IotPlug extends PlugDevice {
   constructor(
     readonly endpoint: TplinkEndpoint,
     readonly transport: Transport,
@@ -21,10 +18,7 @@ export class IotPlug extends PlugBase {
     return this.statusFrom(parseSysinfo(this.endpoint, reply));
   }
 
-  /**
-   * Switches the relay. With `child`, only that outlet; a full child id is sent as is, while an
-   * index or suffix is resolved against the last status (queried first if there is none).
-   */
+  /** Switches the relay, or only outlet `child` (an index or suffix resolved against the last status). */
   async setPower(on: boolean, options: SetPowerOptions = {}): Promise<void> {
     const childIds = options.child === undefined ? undefined : [await this.childId(options.child)];
     const reply = await this.transport.send(setRelayStateRequest(on, childIds));

@@ -1,8 +1,4 @@
-/**
- * KLAP's cryptography, pure (no I/O): the credential hash, the two handshake proofs, and the
- * session (key, IV, signature key, sequence numbers) that encrypts each request. Version 1 hashes
- * with MD5, version 2 with SHA-1/SHA-256; the session is the same for both.
- */
+/** KLAP's cryptography, pure: credential hash and handshake proofs (v1 MD5, v2 SHA-1/256), the session. */
 import { createCipheriv, createDecipheriv, createHash, timingSafeEqual } from 'node:crypto';
 
 export type KlapVersion = 1 | 2;

@@ -1,12 +1,11 @@
 /**
- * KLAP (HTTP, port 80): handshake 1 and 2 establish a session, then each request is AES-encrypted
- * with a sequence number. Sessions are cached per device until shortly before the device's TIMEOUT,
- * re-established before the sequence number would leave int32, and once (no more) when the device
- * refuses the session (403) or a reply does not decrypt. Firmware that accepts one request per
- * session is recognised and then gets a fresh handshake before each request.
+ * KLAP (HTTP, port 80): two handshakes make a session, then each request is AES-encrypted with a
+ * sequence number. A session is renewed near the device's TIMEOUT, before the sequence number leaves
+ * int32, and once when the device refuses it (403) or a reply does not decrypt. Firmware that takes
+ * one request per session is recognised and then gets a handshake before each request.
  */
 import { randomBytes } from 'node:crypto';
-import { sessionRefused, TplinkAuthenticationError, TplinkProtocolError } from './errors';
+import { parseReplyJson, sessionRefused, TplinkAuthenticationError, TplinkProtocolError, type TplinkEndpoint } from './errors';
 import {
   deriveKlapSessionKeys,
   hashesEqual,
@@ -17,7 +16,6 @@ import {
   klapSeqExhausted,
   klapRequestPath,
   klapServerHash,
-  KLAP_DEFAULT_TIMEOUT_SECONDS,
   KLAP_HANDSHAKE1_REPLY_LENGTH,
   KLAP_PATHS,
   KLAP_SEED_LENGTH,
@@ -27,14 +25,12 @@ import {
 } from './klap-crypto';
 import { candidateCredentials } from './credentials';
 import { describeTpap, parseTpapDiscoverReply, TPAP_DISCOVER_BODY, unsupportedTransport } from './tpap';
-import { parseReplyJson, SessionTransport, sessionExpiry, StaleSession, type Exchange, type SessionTransportOptions } from './session-transport';
-import type { TplinkEndpoint } from './errors';
+import { SessionTransport, sessionExpiry, StaleSession, type SessionTransportOptions } from './session-transport';
 
 export interface KlapTransportOptions extends SessionTransportOptions {
   /**
-   * The version to expect (remembered, or what discovery's `lv` advertises), or `auto` (default).
-   * Either way one handshake 1 tells which, by the hash that matches: the expected one is checked
-   * first, the other once after it (firmware that wants v2 without saying so, or was updated).
+   * The version expected (remembered, or discovery's `lv`), or `auto`: handshake 1's hash tells which,
+   * the expected one checked first (firmware may want v2 without saying so, or have been updated).
    */
   version?: KlapVersion | 'auto';
 }
@@ -80,10 +76,10 @@ export class KlapTransport extends SessionTransport<KlapSession> {
     return undefined;
   }
 
-  protected async inSession(exchange: Exchange, session: KlapSession, request: object): Promise<unknown> {
+  protected async inSession(deadline: number, session: KlapSession, request: object): Promise<unknown> {
     const plaintext = Buffer.from(JSON.stringify(request), 'utf8');
     const seq = ++session.seq;
-    const reply = await exchange.post(klapRequestPath(seq), klapEncrypt(session.keys, seq, plaintext), {
+    const reply = await this.post(deadline, klapRequestPath(seq), klapEncrypt(session.keys, seq, plaintext), {
       Cookie: `${KLAP_SESSION_COOKIE}=${session.cookie}`,
     });
     if (reply.status === 403) {
@@ -102,13 +98,12 @@ export class KlapTransport extends SessionTransport<KlapSession> {
     return parseReplyJson(this.endpoint, decrypted, 'decrypted KLAP reply');
   }
 
-  protected async establish(exchange: Exchange): Promise<KlapSession> {
-    this.stats.handshakes++;
+  protected async establish(deadline: number): Promise<KlapSession> {
     const localSeed = randomBytes(KLAP_SEED_LENGTH);
-    const first = await exchange.post(KLAP_PATHS.handshake1, localSeed);
+    const first = await this.post(deadline, KLAP_PATHS.handshake1, localSeed);
     if (first.status === 403) {
       // TPAP firmware refuses handshake 1 before any credential check: ask before blaming the app setting.
-      const tpap = await exchange.post('/', TPAP_DISCOVER_BODY, { 'Content-Type': 'application/json' }).then(
+      const tpap = await this.post(deadline, '/', TPAP_DISCOVER_BODY, { 'Content-Type': 'application/json' }).then(
         (reply) => parseTpapDiscoverReply(reply.body),
         () => undefined,
       );
@@ -131,22 +126,15 @@ export class KlapTransport extends SessionTransport<KlapSession> {
     const cookie = first.cookies.get(KLAP_SESSION_COOKIE);
     if (cookie === undefined) throw new TplinkProtocolError(this.endpoint, 'unexpected-reply', `KLAP handshake 1 set no ${KLAP_SESSION_COOKIE} cookie`);
     const match = this.matchCredentials(localSeed, remoteSeed, serverHash);
-    const second = await exchange.post(KLAP_PATHS.handshake2, klapClientHash(match.version, localSeed, remoteSeed, match.auth), {
+    const second = await this.post(deadline, KLAP_PATHS.handshake2, klapClientHash(match.version, localSeed, remoteSeed, match.auth), {
       Cookie: `${KLAP_SESSION_COOKIE}=${cookie}`,
     });
     if (second.status !== 200) {
       throw new TplinkAuthenticationError(this.endpoint, `the device refused KLAP handshake 2 (HTTP ${second.status})`);
     }
     const keys = deriveKlapSessionKeys(localSeed, remoteSeed, match.auth);
-    const timeout = Number(first.cookies.get('TIMEOUT') ?? KLAP_DEFAULT_TIMEOUT_SECONDS);
-    const session: KlapSession = {
-      version: match.version,
-      keys,
-      seq: keys.initialSeq,
-      cookie,
-      expiresAt: sessionExpiry(this.now(), Number.isFinite(timeout) && timeout > 0 ? timeout : KLAP_DEFAULT_TIMEOUT_SECONDS),
-      used: 0,
-    };
+    const expiresAt = sessionExpiry(this.now(), first.cookies.get('TIMEOUT'));
+    const session: KlapSession = { version: match.version, keys, seq: keys.initialSeq, cookie, expiresAt, used: 0 };
     this.version = match.version;
     this.sessions.set(this.sessionKey(), session);
     return session;

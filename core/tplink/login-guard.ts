@@ -1,10 +1,7 @@
 /**
- * What a device has said about our logins, kept per device in the session cache (so it outlives
- * one request: the agent's next poll, a warm Lambda). Tapo firmware blocks logins for a while
- * (-40404, `sec_left`, about 30 min) after too many refused ones, and each further attempt may
- * extend the block: once the device refused the account, each request gets one login attempt
- * (the candidates in turn), and while it blocks logins nothing is sent at all. Pure: the clock is
- * the caller's.
+ * What a device said about our logins, kept per device in the session cache. Tapo firmware blocks
+ * logins (-40404, `sec_left`, about 30 min) after too many refused ones, and each attempt may extend
+ * the block: once refused, one login per request; while blocked, nothing is sent. Pure.
  */
 import { deviceBlocked, type TplinkAuthenticationError, type TplinkEndpoint } from './errors';
 import { isObject } from '../util/guards';
@@ -18,10 +15,7 @@ export interface LoginRefusal {
   attemptsLeft?: number;
 }
 
-/**
- * Reads `sec_left` (and the remaining attempts, `time` beside `max_time`, as Tapo cameras report
- * them) from the reply, its `result`, or their `data`.
- */
+/** `sec_left`, and the attempts left (`time` beside `max_time`), from the reply, its `result` or their `data`. */
 export function loginRefusal(reply: unknown): LoginRefusal {
   const places: Record<string, unknown>[] = [];
   for (const o of [reply, isObject(reply) ? reply.result : undefined]) {
@@ -63,10 +57,7 @@ export class LoginGuard {
     return deviceBlocked(this.endpoint, secondsLeft);
   }
 
-  /**
-   * Which attempts to make now: `all` while the account was never refused; after that one only,
-   * the next of `afterRefusal` in turn (the user's own credentials, each login version).
-   */
+  /** The attempts to make now: `all` until the account is refused, then the next of `afterRefusal` only. */
   choose<T>(all: readonly T[], afterRefusal: readonly T[] = all): T[] {
     if (!this.refused || afterRefusal.length === 0) return [...all];
     return [afterRefusal[this.turn++ % afterRefusal.length]!];

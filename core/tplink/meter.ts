@@ -1,21 +1,14 @@
 /**
- * A plug's own energy meter, or one strip outlet's: in watts, volts, amperes and kilowatt-hours.
- *
- * - IOT (HS110, KP115, each HS300 outlet): `emeter.get_realtime`, with `context.child_ids` for an
- *   outlet; older firmware answers in W/V/A/kWh, newer in mW/mV/mA/Wh.
- * - SMART (P110, P115, each P304M outlet through `control_child`): `get_emeter_data` (mW/mV/mA,
- *   newer firmware), else `get_energy_usage`'s `current_power` (mW), else `get_current_power`
- *   (W; P304M outlets, whose energy usage has no `current_power`). SMART meters count today's and
- *   this month's energy, not a lifetime total, so `totalKwh` is IOT-only.
- *
- * A whole strip's meter is the sum of its outlets' (voltage: their mean), as python-kasa reads an
- * IOT strip. Which request worked is returned, so a caller asks only that one next time. Pure
- * protocol logic over a PlugDevice: no sockets here.
+ * A plug's or strip outlet's energy meter in W, V, A and kWh. IOT: `emeter.get_realtime` (iot-meter.ts).
+ * SMART: `get_emeter_data` (mW/mV/mA, newer firmware), else `get_energy_usage`'s `current_power`
+ * (mW), else `get_current_power` (W; P304M outlets); SMART meters have no lifetime total, so
+ * `totalKwh` is IOT-only. A whole strip's meter is its outlets' summed (voltage: their mean), as
+ * python-kasa reads an IOT strip. Which request worked is returned, to be asked first next time.
  */
 import type { PlugDevice } from './plug';
 import { SmartPlug } from './smart-plug';
 import { TplinkSmartError } from './errors';
-import { iotMeterModule, iotRealtimeRequest, meterReading, parseIotRealtime } from './iot-meter';
+import { iotMeterModule, iotRealtimeRequest, meterReading as reading, num, parseIotRealtime } from './iot-meter';
 import type { PlugEnergy } from './commands';
 
 export type MeterReading = Omit<PlugEnergy, 'todayWh'>;
@@ -36,13 +29,6 @@ const SMART_METHOD: Record<SmartSource, string> = {
   'smart-current-power': 'get_current_power',
 };
 
-function num(o: Record<string, unknown>, key: string): number | undefined {
-  const v = o[key];
-  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
-}
-
-const reading = meterReading;
-
 /** A SMART meter answer (the `result` of one of the three methods); undefined when it holds no power. */
 export function parseSmartMeter(source: SmartSource, result: Record<string, unknown>): MeterReading | undefined {
   const milli = (key: string) => {
@@ -57,11 +43,7 @@ export function parseSmartMeter(source: SmartSource, result: Record<string, unkn
   return reading({ powerW: num(result, 'current_power') });
 }
 
-/**
- * Reads the meter of `device` (or of its outlet `childId`, a full child id). `known`: the source
- * that answered last time (asked first; the others only if it stops answering). A device that
- * answers no meter request gives `{ source: 'none' }`; transport errors propagate.
- */
+/** The meter of `device` or its outlet `childId`, asking `known` (what answered last time) first. */
 export async function readMeter(device: PlugDevice, childId?: string, known?: MeterSource): Promise<MeterResult> {
   if (!(device instanceof SmartPlug)) {
     // Plugs answer `emeter`, bulbs their own module; one request asks both.
@@ -106,10 +88,7 @@ export function sumReadings(readings: readonly MeterReading[]): MeterReading | u
   });
 }
 
-/**
- * A whole strip's meter: each outlet's (`childIds`, full ids) added up. The outlets of one strip
- * are alike, so an outlet without a meter ends it: `none`.
- */
+/** A whole strip's meter, its outlets' added up; outlets are alike, so one without a meter means `none`. */
 export async function readStripMeter(device: PlugDevice, childIds: readonly string[], known?: MeterSource): Promise<MeterResult> {
   const readings: MeterReading[] = [];
   let source = known;

@@ -1,7 +1,6 @@
 /**
- * What users and the button Lambda ask for: status, on, off, toggle of a plug, one outlet of a
- * strip, or a whole strip. One connection, one query, at most one set; `after` is derived from
- * `before` and the set the device acknowledged, not queried again. Only `status` reads a meter.
+ * Status, on, off or toggle of a plug, a strip outlet or a whole strip: one connection, one query, at
+ * most one set; `after` is `before` with the acknowledged set, not queried again.
  */
 import { parseAddress, type PlugAddress } from './address';
 import type { ChildSelector, PlugChild, RelayState } from './commands';
@@ -27,10 +26,7 @@ export interface PlugActionResult {
   connection: ConnectionKind;
 }
 
-/**
- * Runs one action. Toggling a whole strip: if any outlet is on, all go off; otherwise all go on
- * (like a wall switch for the whole strip: one press always leaves everything dark, or everything lit).
- */
+/** Runs one action. A whole strip toggles like a wall switch: any outlet on turns all off, else all on. */
 export async function plugAction(
   address: PlugAddress | string,
   action: PlugActionName,

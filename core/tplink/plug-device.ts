@@ -1,28 +1,12 @@
-/**
- * What operations need of a plug whichever protocol it speaks, and what the IOT Plug and the
- * SMART plug share (pure: the transport is given).
- */
+/** What the IOT Plug and the SMART plug share (pure: the transport is given). */
 import { selectChild, type ChildSelector, type PlugChild, type PlugEnergy, type Sysinfo } from './commands';
 import type { TplinkEndpoint } from './errors';
 import type { Transport } from './transport';
 
 /** What `status()` reports: the sysinfo and where the device is. */
-export interface PlugStatus extends Sysinfo {
-  host: string;
-  port: number;
+export interface PlugStatus extends Sysinfo, TplinkEndpoint {
   /** Metered plugs and bulbs (HS110, KP115, P110, …); a strip's outlets carry their own. */
   energy?: PlugEnergy;
-}
-
-/** What operations need of a plug, whichever protocol it speaks (IOT: Plug; SMART: SmartPlug). */
-export interface PlugDevice {
-  readonly endpoint: TplinkEndpoint;
-  readonly transport: Transport;
-  status(options?: StatusOptions): Promise<PlugStatus>;
-  setPower(on: boolean, options?: SetPowerOptions): Promise<void>;
-  resolveChild(selector: ChildSelector): Promise<PlugChild>;
-  session<T>(fn: (plug: this) => Promise<T>): Promise<T>;
-  close(): Promise<void>;
 }
 
 export interface StatusOptions {
@@ -35,11 +19,8 @@ export interface SetPowerOptions {
   child?: ChildSelector;
 }
 
-/**
- * What IOT and SMART plugs share: a status shaped from the device's sysinfo, outlets resolved
- * against the last one, sessions and close through the transport.
- */
-export abstract class PlugBase implements PlugDevice {
+/** What operations need of a plug, whichever protocol it speaks (IOT: Plug; SMART: SmartPlug). */
+export abstract class PlugDevice {
   abstract readonly endpoint: TplinkEndpoint;
   abstract readonly transport: Transport;
   private lastSysinfo: Sysinfo | undefined;

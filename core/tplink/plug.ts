@@ -1,6 +1,6 @@
 /**
- * A TP-Link plug, strip, bulb or light strip on the IOT protocol (iot-plug.ts, iot-light.ts) with its meter, by default over
- * XOR (TCP 9999), the device shared with the process's other transports through the process-wide mutex.
+ * A TP-Link plug, strip, bulb or light strip on the IOT protocol with its meter, by default over XOR
+ * (TCP 9999) with the device shared through the process-wide mutex.
  */
 import { DEFAULT_PORT, type PlugAddress } from './address';
 import { getSysinfoRequest } from './commands';
@@ -27,10 +27,7 @@ export class Plug extends IotPlug {
     super(endpoint, transport ?? new XorTransport(endpoint, { ...xor, mutex: deviceMutex }));
   }
 
-  /**
-   * Queries `get_sysinfo` and, unless `energy: false`, the meter: a plug's or bulb's in the same
-   * request, each outlet's of a strip with its context (HS300).
-   */
+  /** `get_sysinfo` and, unless `energy: false`, the meter: in the same request, or per outlet of a strip. */
   override async status(options: StatusOptions = {}): Promise<PlugStatus> {
     const withMeter = options.energy !== false;
     const reply = await this.transport.send(withMeter ? STATUS_WITH_METER : getSysinfoRequest());

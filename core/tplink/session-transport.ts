@@ -1,24 +1,14 @@
-/**
- * What KLAP and AES transports share: requests serialised per transport, the device mutex (one
- * client per device in this process, see device-mutex.ts), one time budget per request covering
- * handshake and exchange, a kept-alive HTTP connection, and sessions cached per device in a registry
- * that outlives the transport (a warm Lambda or the agent skips the handshake next time).
- */
-import { deviceMutex, type DeviceHolder, type DeviceMutex } from './device-mutex';
-import { formatEndpoint, SMART_DEVICE_BLOCKED, TplinkProtocolError, TplinkTimeoutError, transportClosed, type TplinkEndpoint, type TplinkError } from './errors';
+/** What KLAP and AES share: a kept-alive HTTP connection, and sessions cached per device beyond the transport. */
+import { deviceMutex } from './device-mutex';
+import { formatEndpoint, SMART_DEVICE_BLOCKED, transportClosed, type TplinkEndpoint, type TplinkError } from './errors';
 import { DeviceConnection, httpPost, type HttpReply } from './http-post';
-import { assertPositiveMs, DEFAULT_REQUEST_TIMEOUT_MS, type Transport, type TransportTimeouts } from './transport';
-import { SerialQueue } from '../util/serial-queue';
+import { assertPositiveMs, QueuedTransport, type TransportTimeouts } from './transport';
 import type { Credentials } from './klap-crypto';
 import { LoginGuard } from './login-guard';
 import { isObject } from '../util/guards';
 import { silentLogger, type Logger } from '../logger';
 
-/**
- * Sessions by device and transport kind, and each device's kept-alive HTTP connection (so a warm
- * session also reuses its TCP connection across transports); the default is process-wide.
- * Idle connections do not keep the process alive.
- */
+/** Sessions by device and transport kind, each device's login guard and connection; process-wide by default. */
 export class SessionCache {
   private readonly sessions = new Map<string, unknown>();
   private readonly connections = new Map<string, DeviceConnection>();
@@ -26,22 +16,11 @@ export class SessionCache {
 
   /** What the device said about our logins (refused, blocked until), kept as long as the sessions. */
   loginGuard(endpoint: TplinkEndpoint): LoginGuard {
-    const key = formatEndpoint(endpoint);
-    let guard = this.guards.get(key);
-    if (!guard) {
-      guard = new LoginGuard(endpoint);
-      this.guards.set(key, guard);
-    }
-    return guard;
+    return getOrAdd(this.guards, formatEndpoint(endpoint), () => new LoginGuard(endpoint));
   }
 
   connectionFor(device: string): DeviceConnection {
-    let connection = this.connections.get(device);
-    if (!connection) {
-      connection = new DeviceConnection();
-      this.connections.set(device, connection);
-    }
-    return connection;
+    return getOrAdd(this.connections, device, () => new DeviceConnection());
   }
 
   /** Closes every kept connection (tests, shutdown). Sessions stay. */
@@ -66,14 +45,23 @@ export class SessionCache {
   }
 }
 
-export const sessionCache = new SessionCache();
+function getOrAdd<V>(map: Map<string, V>, key: string, make: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) map.set(key, (value = make()));
+  return value;
+}
 
-export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+const sessionCache = new SessionCache();
+
 /** Sessions end this long before the device's TIMEOUT (a fifth of it when shorter): clocks drift. */
 const EXPIRY_MARGIN_MS = 20 * 60_000;
 
-export function sessionExpiry(now: number, timeoutSeconds: number): number {
-  const lifetime = timeoutSeconds * 1000;
+const DEFAULT_TIMEOUT_SECONDS = 86400;
+
+/** When a session ends, given the device's TIMEOUT cookie (seconds; one day when absent or unusable). */
+export function sessionExpiry(now: number, timeoutCookie: string | undefined): number {
+  const seconds = Number(timeoutCookie ?? DEFAULT_TIMEOUT_SECONDS);
+  const lifetime = (Number.isFinite(seconds) && seconds > 0 ? seconds : DEFAULT_TIMEOUT_SECONDS) * 1000;
   return now + lifetime - Math.min(EXPIRY_MARGIN_MS, lifetime / 5);
 }
 
@@ -82,34 +70,9 @@ export interface SessionTransportOptions extends TransportTimeouts {
   /** Largest reply body accepted (default 1 MiB). */
   maxBodyBytes?: number;
   sessions?: SessionCache;
-  mutex?: DeviceMutex;
   /** Milliseconds since the epoch (session expiry); default Date.now. */
   now?: () => number;
-  /** The device's HTTP connection (default: the session cache's). */
-  connection?: DeviceConnection;
   logger?: Logger;
-}
-
-export interface SessionTransportStats {
-  /** HTTP requests sent, handshakes included. */
-  roundTrips: number;
-  handshakes: number;
-}
-
-/** One request's context: its deadline and a POST bound to it. */
-export interface Exchange {
-  /** `Date.now()` by which the request (handshake included) must be answered. */
-  readonly deadline: number;
-  post(path: string, body: Buffer | string, headers?: Record<string, string>): Promise<HttpReply>;
-}
-
-/** A reply's JSON; `what` names the reply in the error. */
-export function parseReplyJson(endpoint: TplinkEndpoint, bytes: Buffer, what: string): unknown {
-  try {
-    return JSON.parse(bytes.toString('utf8')) as unknown;
-  } catch (err) {
-    throw new TplinkProtocolError(endpoint, 'bad-json', `${what} of ${bytes.length} bytes is not JSON`, err);
-  }
 }
 
 /** A session the device refused, or a reply that does not decrypt: worth one fresh session. */
@@ -122,75 +85,61 @@ export class StaleSession extends Error {
   }
 }
 
-export abstract class SessionTransport<S = unknown> implements Transport {
-  readonly endpoint: TplinkEndpoint;
-  readonly stats: SessionTransportStats = { roundTrips: 0, handshakes: 0 };
-  protected readonly requestTimeoutMs: number;
+export abstract class SessionTransport<S = unknown> extends QueuedTransport {
   protected readonly credentials: Credentials | undefined;
   protected readonly sessions: SessionCache;
   protected readonly now: () => number;
   protected readonly log: Logger;
-  protected readonly deviceKey: string;
   /** Refused logins and blocks (-40404) of this device. */
   protected readonly guard: LoginGuard;
+  private readonly deviceKey: string;
   private readonly maxBodyBytes: number;
   private readonly connection: DeviceConnection;
-  private readonly holder: DeviceHolder;
-  private readonly queue = new SerialQueue();
-  private closed = false;
   /** Requests running (close fails their post in flight). */
   private inflight = 0;
 
   constructor(endpoint: TplinkEndpoint, options: SessionTransportOptions = {}) {
-    this.endpoint = { host: endpoint.host, port: endpoint.port };
-    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    super(endpoint, options.requestTimeoutMs, deviceMutex);
     assertPositiveMs({ requestTimeoutMs: this.requestTimeoutMs });
     this.credentials = options.credentials;
     this.sessions = options.sessions ?? sessionCache;
     this.now = options.now ?? Date.now;
-    this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    this.maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
     this.deviceKey = formatEndpoint(this.endpoint);
-    this.connection = options.connection ?? this.sessions.connectionFor(this.deviceKey);
+    this.connection = this.sessions.connectionFor(this.deviceKey);
     this.log = (options.logger ?? silentLogger).child({ device: this.deviceKey });
     this.guard = this.sessions.loginGuard(this.endpoint);
-    // The HTTP socket lives in the device's connection (shared by its transports): nothing to hand over.
-    const user = { handOver: () => Promise.resolve() };
-    this.holder = (options.mutex ?? deviceMutex).holder(this.deviceKey, user, () => new TplinkTimeoutError(this.endpoint, 'queue', this.requestTimeoutMs));
+  }
+
+  /** The HTTP socket lives in the device's connection, shared by its transports: nothing to hand over. */
+  handOver(): Promise<void> {
+    return Promise.resolve();
   }
 
   /** This device's cached session, when still usable. */
   protected abstract cachedSession(): S | undefined;
-  /** A new session (handshake, login), cached. */
-  protected abstract establish(exchange: Exchange): Promise<S>;
+  /** A new session (handshake, login), cached; its posts answered by `deadline`. */
+  protected abstract establish(deadline: number): Promise<S>;
   /** Encrypts and sends one request within `session`; throws a StaleSession when a fresh one may succeed. */
-  protected abstract inSession(exchange: Exchange, session: S, request: object): Promise<unknown>;
+  protected abstract inSession(deadline: number, session: S, request: object): Promise<unknown>;
   /** Sees a session the device refused before it is replaced. */
   protected onStale(_session: S, _stale: StaleSession): void {}
 
   /** One request in the cached session (else a new one); a stale session gets one new session, no more. */
-  private async exchange(exchange: Exchange, request: object): Promise<unknown> {
-    let session = this.cachedSession() ?? (await this.establish(exchange));
+  private async exchange(deadline: number, request: object): Promise<unknown> {
+    let session = this.cachedSession() ?? (await this.establish(deadline));
     for (let retried = false; ; retried = true) {
       try {
-        return await this.inSession(exchange, session, request);
+        return await this.inSession(deadline, session, request);
       } catch (err) {
         if (!(err instanceof StaleSession)) throw err;
         this.forgetSession();
         if (retried) throw err.failure;
         this.onStale(session, err);
         this.log.debug('session refused; handshaking once more', { why: err.why });
-        session = await this.establish(exchange);
+        session = await this.establish(deadline);
       }
     }
-  }
-
-  /** Sends after the requests before it; its budget starts when its turn comes. */
-  send(request: object): Promise<unknown> {
-    return this.queue.run(() => this.reserved((deadline) => this.sendNow(request, deadline)));
-  }
-
-  hold<T>(fn: () => Promise<T>): Promise<T> {
-    return this.reserved(fn);
   }
 
   close(): Promise<void> {
@@ -198,7 +147,7 @@ export abstract class SessionTransport<S = unknown> implements Transport {
     // The error is made only when something is in flight or waits: a stack trace per close is measurable.
     const err = () => transportClosed(this.endpoint);
     if (this.inflight > 0) this.connection.cancel(this, err());
-    this.holder.close(err, Promise.resolve());
+    this.holder?.close(err, Promise.resolve());
     return Promise.resolve();
   }
 
@@ -211,20 +160,12 @@ export abstract class SessionTransport<S = unknown> implements Transport {
     return `${this.constructor.name}:${this.deviceKey}`;
   }
 
-  /** Runs `fn` holding the device, within one request timeout from now (the wait for the device included). */
-  private reserved<T>(fn: (deadline: number) => Promise<T>): Promise<T> {
-    if (this.closed) return Promise.reject(transportClosed(this.endpoint));
-    const deadline = Date.now() + this.requestTimeoutMs;
-    return this.holder.use(deadline, () => (this.closed ? Promise.reject(transportClosed(this.endpoint)) : fn(deadline)));
-  }
-
-  /** One request, the device held, within its budget. */
-  private async sendNow(request: object, deadline: number): Promise<unknown> {
+  protected async request(request: object, deadline: number): Promise<unknown> {
     // A device that blocks logins gets nothing until the block is over: each attempt may extend it.
     this.guard.check(this.now());
     this.inflight++;
     try {
-      const reply = await this.exchange(new BoundExchange(this, deadline), request);
+      const reply = await this.exchange(deadline, request);
       if (isObject(reply) && reply.error_code === SMART_DEVICE_BLOCKED) this.guard.blocked(this.now(), reply);
       return reply;
     } finally {
@@ -233,31 +174,9 @@ export abstract class SessionTransport<S = unknown> implements Transport {
   }
 
   /** One POST on the device's connection, failing at `deadline`; refused once the transport is closed. */
-  postBefore(deadline: number, path: string, body: Buffer | string, headers?: Record<string, string>): Promise<HttpReply> {
+  protected post(deadline: number, path: string, body: Buffer | string, headers?: Record<string, string>): Promise<HttpReply> {
     if (this.closed) return Promise.reject(transportClosed(this.endpoint));
-    this.stats.roundTrips++;
-    return httpPost({
-      endpoint: this.endpoint,
-      path,
-      body,
-      headers,
-      connection: this.connection,
-      deadline,
-      maxBodyBytes: this.maxBodyBytes,
-      requestTimeoutMs: this.requestTimeoutMs,
-      owner: this,
-    });
-  }
-}
-
-/** An {@link Exchange} without a closure per request. */
-class BoundExchange implements Exchange {
-  constructor(
-    private readonly transport: SessionTransport,
-    readonly deadline: number,
-  ) {}
-
-  post(path: string, body: Buffer | string, headers?: Record<string, string>): Promise<HttpReply> {
-    return this.transport.postBefore(this.deadline, path, body, headers);
+    const { endpoint, connection, maxBodyBytes, requestTimeoutMs } = this;
+    return httpPost({ endpoint, path, body, headers, connection, deadline, maxBodyBytes, requestTimeoutMs, owner: this });
   }
 }

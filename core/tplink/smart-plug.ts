@@ -1,17 +1,9 @@
-/**
- * A Tapo plug or strip (P100, P110, P300, …) spoken to with the SMART protocol over a KLAP or AES
- * transport. Same surface as the IOT Plug, so operations and the CLI do not care which it is.
- */
-import type { Sysinfo } from './commands';
+/** A Tapo plug or strip (P100, P110, P300, …) on the SMART protocol over a KLAP or AES transport. */
+import { text, type PlugEnergy, type Sysinfo } from './commands';
 import { TplinkProtocolError, type TplinkEndpoint } from './errors';
-import type { PlugEnergy } from './commands';
-import { PlugBase, type PlugStatus, type SetPowerOptions, type StatusOptions } from './plug-device';
+import { PlugDevice, type PlugStatus, type SetPowerOptions, type StatusOptions } from './plug-device';
 import { SmartProtocol, type SmartCall } from './smart-protocol';
 import type { Transport } from './transport';
-
-function text(value: unknown): string {
-  return typeof value === 'string' ? value : '';
-}
 
 /** Tapo names are base64 of UTF-8; older firmware sends them plain. */
 function nickname(value: unknown): string {
@@ -24,7 +16,7 @@ function nickname(value: unknown): string {
 const DEVICE_INFO: SmartCall = { method: 'get_device_info' };
 const ENERGY_USAGE: SmartCall = { method: 'get_energy_usage' };
 
-export class SmartPlug extends PlugBase {
+export class SmartPlug extends PlugDevice {
   readonly endpoint: TplinkEndpoint;
   readonly protocol: SmartProtocol;
 
@@ -34,10 +26,7 @@ export class SmartPlug extends PlugBase {
     this.protocol = new SmartProtocol(transport);
   }
 
-  /**
-   * Device info, outlets (strips) and energy (where metered, unless `energy: false`), in one batch
-   * where the device allows.
-   */
+  /** Device info, outlets (strips) and energy (unless `energy: false`), batched where the device allows. */
   async status(options: StatusOptions = {}): Promise<PlugStatus> {
     const calls = options.energy === false ? [DEVICE_INFO] : [DEVICE_INFO, ENERGY_USAGE];
     const [info, energy] = await this.protocol.callAll(calls);
@@ -63,10 +52,7 @@ export class SmartPlug extends PlugBase {
     return status;
   }
 
-  /**
-   * Switches the device, or one outlet. Strips and multi-gang switches (P300, P304M, KS240, …) have
-   * no relay of their own: the whole device is switched outlet by outlet through `control_child`.
-   */
+  /** Switches the device, or one outlet; strips (P300, P304M, KS240, …) have no relay: outlet by outlet. */
   async setPower(on: boolean, options: SetPowerOptions = {}): Promise<void> {
     if (options.child === undefined) {
       const { children } = await this.knownSysinfo();

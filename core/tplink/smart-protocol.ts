@@ -1,9 +1,7 @@
 /**
- * The SMART protocol (Tapo, and Kasa devices sold since ~2022) over any Transport:
- * `{method, params}` → `{error_code, result}`. Error codes become TplinkSmartError (retryable
- * for session timeouts and busy transports) or TplinkAuthenticationError; `multipleRequest`
- * batches several calls in one round trip and falls back to single calls for firmware that
- * rejects batches; paged lists are followed to their end.
+ * The SMART protocol (Tapo, and Kasa devices since ~2022) over any Transport: `{method, params}` →
+ * `{error_code, result}`; `multipleRequest` batches, with single calls for firmware that refuses
+ * batches; paged lists are followed to their end.
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -53,29 +51,27 @@ export class SmartProtocol {
 
   /** Several calls, batched when the device allows; each call's outcome in order. */
   async callAll(calls: SmartCall[]): Promise<SmartOutcome[]> {
-    if (calls.length === 1 || !this.batching) return this.singly(calls);
-    let reply: Record<string, unknown>;
-    try {
-      reply = await this.call('multipleRequest', { requests: calls.map((c) => ({ method: c.method, ...(c.params ? { params: c.params } : {}) })) });
-    } catch (err) {
-      if (err instanceof TplinkSmartError && BATCH_REFUSED.has(err.errorCode)) {
-        this.batching = false;
-        return this.singly(calls);
-      }
-      throw err;
-    }
-    const responses = Array.isArray(reply.responses) ? reply.responses : [];
+    const responses = calls.length > 1 && this.batching ? await this.batch(calls) : [];
     const outcomes: SmartOutcome[] = [];
     for (const [i, call] of calls.entries()) {
       const response: unknown = responses[i];
       // The device stops at the first failure: the calls it did not answer are asked singly.
-      if (!isObject(response) || response.method !== call.method) {
-        outcomes.push(await this.outcome(call));
-        continue;
-      }
-      outcomes.push(this.toOutcome(call.method, response));
+      const answered = isObject(response) && response.method === call.method;
+      outcomes.push(this.toOutcome(call.method, answered ? response : await this.transport.send(envelope(call))));
     }
     return outcomes;
+  }
+
+  /** A batch's responses; none when the device refuses batches (it gets single calls from then on). */
+  private async batch(calls: SmartCall[]): Promise<unknown[]> {
+    try {
+      const reply = await this.call('multipleRequest', { requests: calls.map((c) => ({ method: c.method, ...(c.params ? { params: c.params } : {}) })) });
+      return Array.isArray(reply.responses) ? reply.responses : [];
+    } catch (err) {
+      if (!(err instanceof TplinkSmartError && BATCH_REFUSED.has(err.errorCode))) throw err;
+      this.batching = false;
+      return [];
+    }
   }
 
   /** A paged list (`get_child_device_list`, …): every page, concatenated. */
@@ -98,19 +94,7 @@ export class SmartProtocol {
     return this.result(`control_child ${method}`, result.responseData);
   }
 
-  private async singly(calls: SmartCall[]): Promise<SmartOutcome[]> {
-    const outcomes: SmartOutcome[] = [];
-    for (const call of calls) outcomes.push(await this.outcome(call));
-    return outcomes;
-  }
-
-  private async outcome(call: SmartCall): Promise<SmartOutcome> {
-    const reply = await this.transport.send(envelope(call));
-    if (!isObject(reply)) throw new TplinkProtocolError(this.endpoint, 'unexpected-reply', `${call.method} reply is not a JSON object`);
-    return this.toOutcome(call.method, reply);
-  }
-
-  private toOutcome(method: string, response: Record<string, unknown>): SmartOutcome {
+  private toOutcome(method: string, response: unknown): SmartOutcome {
     try {
       return { ok: true, result: this.result(method, response) };
     } catch (err) {

@@ -1,8 +1,6 @@
 /**
- * The TP-Link Device Protocol probe newer devices answer on UDP 20002, pure (no sockets): a
- * 16-byte header (version 2, type 0, op 1, payload size, flags 17, a random serial, and a CRC32 of
- * the whole datagram written over the placeholder 0x5A6B7C8D) then `{"params":{"rsa_key":PEM}}`.
- * The answer is a 16-byte header and JSON naming the device and how to reach it (KLAP or AES, port).
+ * The TP-Link Device Protocol probe (UDP 20002), pure: a 16-byte header whose CRC32 of the whole
+ * datagram overwrites a placeholder, then JSON; the answer names the device and how to reach it.
  */
 import { crc32 } from 'node:zlib';
 import { isObject } from '../util/guards';
@@ -14,13 +12,11 @@ const CRC_PLACEHOLDER = 0x5a6b7c8d;
 
 /** A datagram with the TDP header around `payload` (probe or answer). */
 export function tdpDatagram(payload: Buffer, serial: number, op = 1): Buffer {
-  const header = Buffer.alloc(HEADER_LENGTH);
+  const header = Buffer.alloc(HEADER_LENGTH); // zeros: message type (byte 1), byte 7
   header.writeUInt8(2, 0); // version
-  header.writeUInt8(0, 1); // message type
   header.writeUInt16BE(op, 2);
   header.writeUInt16BE(payload.length, 4);
   header.writeUInt8(17, 6); // flags
-  header.writeUInt8(0, 7);
   header.writeUInt32BE(serial >>> 0, 8);
   header.writeUInt32BE(CRC_PLACEHOLDER, 12);
   const datagram = Buffer.concat([header, payload]);
@@ -53,10 +49,7 @@ export interface TdpDevice {
   tpap?: TpapAdvert;
   family: 'iot' | 'smart';
   httpPort: number;
-  /**
-   * What the device advertises (`lv`, or `login_version` on some firmware): the KLAP hash for IOT
-   * devices (2 when ≥ 2), the AES login version for SMART ones; undefined when it says nothing.
-   */
+  /** `lv` (or `login_version`): the KLAP hash version for IOT devices, the AES login version for SMART. */
   loginVersion: number | undefined;
 }
 

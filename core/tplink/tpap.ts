@@ -1,11 +1,8 @@
 /**
- * TPAP (SPAKE2+ then AEAD, some 2025+ firmware) is not spoken here: no implementation can be proven
- * against a peer yet (python-kasa PR #1592 is open). It is recognised, so the error says what the
- * device wants instead of blaming the credentials: discovery answers `encrypt_type: "TPAP"` with
- * `tpap_preferred` and `tpap {tls, port, pake}`, and so does an HTTP `POST /` of
- * `{"method":"login","params":{"sub_method":"discover"}}`; such a device answers KLAP's handshake 1
- * with 403 before any credential check. Devices that advertise TPAP but answer `tpap_preferred:
- * false` still speak KLAP. Pure.
+ * TPAP (SPAKE2+ then AEAD, some 2025+ firmware) is not spoken here (no peer to prove it against), only
+ * recognised, so the error names it instead of blaming the credentials. Discovery and an HTTP `POST /`
+ * discover answer `tpap_preferred` and `tpap {tls, port, pake}`; such a device refuses KLAP handshake 1
+ * with 403. One answering `tpap_preferred: false` still speaks KLAP. Pure.
  */
 import { TplinkError, type TplinkEndpoint } from './errors';
 import { isObject } from '../util/guards';

@@ -1,15 +1,11 @@
 /**
- * The classic transport: autokey-XOR frames (codec.ts) over TCP port 9999. Requests go one after
- * another over one connection, opened at the first request, kept while the device keeps it open
- * (unref'd while idle, closed after an idle period) and opened afresh once, transparently, when a
- * kept connection turns out closed. One time budget per request covers waiting for the device,
- * connecting and the reply. Given a `mutex` (device-mutex.ts), it shares the device with the
- * process's other transports; without one (a button click: the device's only client) that code
- * is not even bundled.
+ * XOR frames (codec.ts) over TCP 9999 on one connection, kept while the device keeps it (unref'd and
+ * closed when idle) and reopened once when a kept one turns out closed. Without a `mutex` (a button
+ * click) the device-sharing code is not bundled.
  */
 import net, { type Socket } from 'node:net';
 import { DEFAULT_MAX_FRAME_LENGTH, encodeFrame, FrameDecoder } from './codec';
-import type { DeviceHolder, DeviceMutex, DeviceUser } from './device-mutex';
+import type { DeviceMutex } from './device-mutex';
 import {
   TplinkProtocolError,
   TplinkTimeoutError,
@@ -17,16 +13,16 @@ import {
   formatEndpoint,
   isResetCode,
   mapSocketError,
+  parseReplyJson,
   transportClosed,
   type TplinkEndpoint,
   type TplinkError,
 } from './errors';
-import { assertPositiveMs, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS, type Transport, type TransportTimeouts } from './transport';
-import { SerialQueue } from '../util/serial-queue';
+import { assertPositiveMs, DEFAULT_CONNECT_TIMEOUT_MS, QueuedTransport, type TransportTimeouts } from './transport';
 import { silentLogger, type Logger } from '../logger';
 
 /** Opens a TCP connection; the default is `net.createConnection`. Tests may wrap it to count. */
-export type SocketFactory = (options: { host: string; port: number }) => Socket;
+export type SocketFactory = (options: TplinkEndpoint) => Socket;
 
 export interface XorTransportOptions extends TransportTimeouts {
   /** Largest reply frame accepted (default 1 MiB). */
@@ -39,87 +35,61 @@ export interface XorTransportOptions extends TransportTimeouts {
   mutex?: DeviceMutex;
 }
 
-export interface XorTransportStats {
-  /** Connections opened so far. */
-  connections: number;
-  /** Requests sent, retries included. */
-  requests: number;
-  /** Most bytes of an incomplete reply frame ever held at once. */
-  peakBufferedBytes: number;
-}
-
 /** How long a graceful close waits for the device to close its side before destroying the socket. */
 const GRACEFUL_CLOSE_MS = 250;
 
-export class XorTransport implements Transport, DeviceUser {
-  readonly endpoint: TplinkEndpoint;
-  readonly stats: XorTransportStats = { connections: 0, requests: 0, peakBufferedBytes: 0 };
-  readonly requestTimeoutMs: number;
+interface Pending {
+  resolve: (payload: Buffer) => void;
+  reject: (err: TplinkError) => void;
+  gotBytes: boolean;
+}
+
+export class XorTransport extends QueuedTransport {
+  /** Connections opened; the most bytes of an incomplete reply frame held at once. */
+  readonly stats = { connections: 0, peakBufferedBytes: 0 };
   private readonly connectTimeoutMs: number;
   private readonly idleTimeoutMs: number;
-  /** @internal */
-  readonly maxFrameLength: number;
-  /** @internal */
-  readonly socketFactory: SocketFactory;
-  /** @internal */
-  readonly log: Logger;
-  private readonly holder: DeviceHolder | undefined;
-  private readonly queue = new SerialQueue();
-  private connection: Connection | undefined;
+  private readonly socketFactory: SocketFactory;
+  private readonly log: Logger;
+  private readonly decoder: FrameDecoder;
+  /** The connection, while it is open; `pending` is the round trip on it. */
+  private socket: Socket | undefined;
+  private pending: Pending | undefined;
+  /** The last round trip's connection went away before any reply byte: a fresh one may work. */
+  private unanswered = false;
   /** Aborts the request in flight (its connect) when the transport is closed. */
   private inflight: AbortController | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
-  /** Sockets closing: the device is handed over once they are gone. */
+  /** Sockets not yet closed: the device is handed over once they are gone. */
   private readonly closes = new Set<Promise<void>>();
-  private closed = false;
 
   constructor(endpoint: TplinkEndpoint, options: XorTransportOptions = {}) {
-    this.endpoint = { host: endpoint.host, port: endpoint.port };
+    super(endpoint, options.requestTimeoutMs, options.mutex);
     this.connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.idleTimeoutMs = options.idleTimeoutMs ?? 10_000;
     assertPositiveMs({ connectTimeoutMs: this.connectTimeoutMs, requestTimeoutMs: this.requestTimeoutMs, idleTimeoutMs: this.idleTimeoutMs });
-    this.maxFrameLength = options.maxFrameLength ?? DEFAULT_MAX_FRAME_LENGTH;
+    this.decoder = new FrameDecoder({ maxLength: options.maxFrameLength ?? DEFAULT_MAX_FRAME_LENGTH });
     this.socketFactory = options.socketFactory ?? (({ host, port }) => net.createConnection({ host, port }));
     this.log = (options.logger ?? silentLogger).child({ device: formatEndpoint(this.endpoint) });
-    this.holder = options.mutex?.holder(formatEndpoint(this.endpoint), this, () => new TplinkTimeoutError(this.endpoint, 'queue', this.requestTimeoutMs));
-  }
-
-  /** Sends after the requests before it; its budget starts when its turn comes. */
-  send(request: object): Promise<unknown> {
-    return this.queue.run(() => this.reserved((deadline) => this.request(request, deadline)));
-  }
-
-  hold<T>(fn: () => Promise<T>): Promise<T> {
-    return this.reserved(fn);
   }
 
   async close(): Promise<void> {
     this.closed = true;
     // Callers waiting for the device, and a connect in progress, fail now rather than at their timeout.
     this.inflight?.abort(transportClosed(this.endpoint));
-    this.drop(true);
     const closed = this.handOver();
     this.holder?.close(() => transportClosed(this.endpoint), closed);
     await closed;
   }
 
-  /** Closes the idle connection; settles once every connection closed so far is gone. */
+  /** Closes the idle connection; settles once every socket opened so far is closed. */
   async handOver(): Promise<void> {
     this.drop(true);
     await Promise.all([...this.closes]);
   }
 
-  /** Runs `fn` within one request timeout from now, holding the device when it is shared. */
-  private reserved<T>(fn: (deadline: number) => Promise<T>): Promise<T> {
-    if (this.closed) return Promise.reject(transportClosed(this.endpoint));
-    const deadline = Date.now() + this.requestTimeoutMs;
-    const run = () => (this.closed ? Promise.reject(transportClosed(this.endpoint)) : fn(deadline));
-    return this.holder ? this.holder.use(deadline, run) : run();
-  }
-
-  /** One request, up to `deadline`: connecting (and once more when a kept connection was closed) and the reply. */
-  private async request(request: object, deadline: number): Promise<unknown> {
+  /** One request, up to `deadline`: connecting (once more when a kept connection was closed) and the reply. */
+  protected async request(request: object, deadline: number): Promise<unknown> {
     // Granted just at the deadline: do not start a connection with no time left to use it.
     if (Date.now() >= deadline) throw new TplinkTimeoutError(this.endpoint, 'queue', this.requestTimeoutMs);
     clearTimeout(this.idleTimer);
@@ -143,21 +113,21 @@ export class XorTransport implements Transport, DeviceUser {
       this.idle();
     }
     try {
-      return JSON.parse(payload.toString('utf8')) as unknown;
+      return parseReplyJson(this.endpoint, payload, 'reply');
     } catch (err) {
       // The frame was fine but its content is not: nothing on this connection can be trusted.
       this.drop();
-      throw new TplinkProtocolError(this.endpoint, 'bad-json', `reply of ${payload.length} bytes is not JSON`, err);
+      throw err;
     }
   }
 
   private async exchange(frame: Buffer, deadline: number, signal: AbortSignal): Promise<Buffer> {
-    const kept = this.connection?.open === true ? this.connection : undefined;
+    const kept = this.socket !== undefined;
     if (!kept) await this.connect(deadline, signal);
     try {
       return await this.roundTrip(frame);
     } catch (err) {
-      if (!kept?.unanswered || Date.now() >= deadline) throw err;
+      if (!kept || !this.unanswered || Date.now() >= deadline) throw err;
       // The device closed the kept connection (some firmware closes after every reply): once more, fresh.
       this.log.debug('the device closed the kept connection; reconnecting once');
       await this.connect(deadline, signal);
@@ -165,22 +135,62 @@ export class XorTransport implements Transport, DeviceUser {
     }
   }
 
-  private async connect(deadline: number, signal: AbortSignal): Promise<void> {
+  /** Connects within the connect timeout (and the deadline); `signal` aborting fails it with its reason. */
+  private connect(deadline: number, signal: AbortSignal): Promise<void> {
     const timeoutMs = Math.max(1, Math.min(this.connectTimeoutMs, deadline - Date.now()));
     this.stats.connections++;
-    this.connection = await Connection.open(this, timeoutMs, signal);
+    // The signal's reason: the request timeout, or the transport closing.
+    if (signal.aborted) return Promise.reject(signal.reason as TplinkError);
+    const socket = this.socketFactory({ host: this.endpoint.host, port: this.endpoint.port });
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    this.closes.add(closed);
+    void closed.then(() => this.closes.delete(closed));
+    return new Promise<void>((resolve, reject) => {
+      const settled = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+      };
+      const fail = (err: TplinkError) => {
+        settled();
+        socket.destroy();
+        reject(err);
+      };
+      const onAbort = () => fail(signal.reason as TplinkError);
+      const onError = (err: Error) => fail(mapSocketError(this.endpoint, err, 'connect', timeoutMs));
+      const timer = setTimeout(() => fail(new TplinkTimeoutError(this.endpoint, 'connect', timeoutMs)), timeoutMs);
+      signal.addEventListener('abort', onAbort, { once: true });
+      socket.once('error', onError);
+      socket.once('connect', () => {
+        settled();
+        socket.off('error', onError);
+        socket.setNoDelay(true);
+        this.socket = socket;
+        socket.on('data', (chunk: Buffer) => this.onData(socket, chunk));
+        socket.on('error', (err) => this.onGone(socket, err));
+        socket.on('end', () => this.onGone(socket));
+        socket.on('close', () => this.onGone(socket));
+        resolve();
+      });
+    });
   }
 
+  /** Sends one frame and resolves with the decrypted payload of the one reply frame. */
   private roundTrip(frame: Buffer): Promise<Buffer> {
-    this.stats.requests++;
-    return this.connection?.roundTrip(frame) ?? Promise.reject(connectionReset(this.endpoint, 'connection closed before the request'));
+    const socket = this.socket;
+    if (!socket) return Promise.reject(connectionReset(this.endpoint, 'connection closed before the request'));
+    this.unanswered = false;
+    return new Promise<Buffer>((resolve, reject) => {
+      this.pending = { resolve, reject, gotBytes: false };
+      this.decoder.reset();
+      socket.ref();
+      socket.write(frame);
+    });
   }
 
   /** Between requests: the kept connection must not keep the process alive, and closes after the idle period. */
   private idle(): void {
-    const connection = this.connection;
-    if (connection?.open !== true) return;
-    connection.park();
+    if (!this.socket) return;
+    this.socket.unref();
     clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(() => this.drop(true), this.idleTimeoutMs);
     this.idleTimer.unref();
@@ -189,107 +199,18 @@ export class XorTransport implements Transport, DeviceUser {
   /** Closes the connection (failing a pending round trip); `graceful` lets the device close its side first. */
   private drop(graceful = false): void {
     clearTimeout(this.idleTimer);
-    this.connection?.close(graceful);
-    this.connection = undefined;
-  }
-
-  /** @internal A socket's close, waited for before the device is handed over. */
-  trackClose(closed: Promise<void>): void {
-    this.closes.add(closed);
-    void closed.then(() => this.closes.delete(closed));
-  }
-
-}
-
-interface Pending {
-  resolve: (payload: Buffer) => void;
-  reject: (err: TplinkError) => void;
-  gotBytes: boolean;
-}
-
-/** One TCP connection: one request/reply round trip at a time. */
-class Connection {
-  private readonly decoder: FrameDecoder;
-  private pending: Pending | undefined;
-  private gone = false;
-  /** It went away before any reply byte: the device closed it, and a fresh one may work. */
-  unanswered = false;
-
-  private constructor(
-    private readonly socket: Socket,
-    private readonly transport: XorTransport,
-  ) {
-    this.decoder = new FrameDecoder({ maxLength: transport.maxFrameLength });
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', (err) => this.onGone(err));
-    socket.on('end', () => this.onGone());
-    socket.on('close', () => this.onGone());
-  }
-
-  /** Connects within `timeoutMs`; `signal` aborting fails the connect with its reason. */
-  static open(transport: XorTransport, timeoutMs: number, signal: AbortSignal): Promise<Connection> {
-    const { endpoint } = transport;
-    // The signal's reason: the request timeout, or the transport closing.
-    const aborted = () => signal.reason as TplinkError;
-    return new Promise<Connection>((resolve, reject) => {
-      if (signal.aborted) return reject(aborted());
-      const socket = transport.socketFactory({ host: endpoint.host, port: endpoint.port });
-      const fail = (err: TplinkError) => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
-        socket.destroy();
-        transport.trackClose(socketClosed(socket));
-        reject(err);
-      };
-      const onAbort = () => fail(aborted());
-      const onError = (err: Error) => fail(mapSocketError(endpoint, err, 'connect', timeoutMs));
-      const timer = setTimeout(() => fail(new TplinkTimeoutError(endpoint, 'connect', timeoutMs)), timeoutMs);
-      signal.addEventListener('abort', onAbort, { once: true });
-      socket.once('error', onError);
-      socket.once('connect', () => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
-        socket.off('error', onError);
-        socket.setNoDelay(true);
-        resolve(new Connection(socket, transport));
-      });
-    });
-  }
-
-  get open(): boolean {
-    return !this.gone;
-  }
-
-  /** Sends one frame and resolves with the decrypted payload of the one reply frame. */
-  roundTrip(frame: Buffer): Promise<Buffer> {
-    if (this.gone) return Promise.reject(connectionReset(this.transport.endpoint, 'connection closed before the request'));
-    return new Promise<Buffer>((resolve, reject) => {
-      this.pending = { resolve, reject, gotBytes: false };
-      this.decoder.reset();
-      this.socket.ref();
-      this.socket.write(frame);
-    });
-  }
-
-  park(): void {
-    this.socket.unref();
-  }
-
-  /** Fails a pending round trip; `graceful` ends the socket and waits (briefly) for the device to close its side. */
-  close(graceful = false): void {
-    const wasGone = this.gone;
-    this.gone = true;
-    this.fail(connectionReset(this.transport.endpoint, 'connection closed by the client'));
-    const closed = socketClosed(this.socket);
-    if (graceful && !wasGone && !this.socket.destroyed) {
-      this.socket.ref(); // a pending close must not be cut short by the process exiting
-      this.socket.end();
-      const timer = setTimeout(() => this.socket.destroy(), GRACEFUL_CLOSE_MS);
-      void closed.then(() => clearTimeout(timer));
+    const socket = this.socket;
+    this.socket = undefined;
+    this.fail(connectionReset(this.endpoint, 'connection closed by the client'));
+    if (!socket) return;
+    if (graceful && !socket.destroyed) {
+      socket.ref(); // a pending close must not be cut short by the process exiting
+      socket.end();
+      const timer = setTimeout(() => socket.destroy(), GRACEFUL_CLOSE_MS);
+      socket.once('close', () => clearTimeout(timer));
     } else {
-      this.socket.destroy();
+      socket.destroy();
     }
-    this.transport.trackClose(closed);
   }
 
   private fail(err: TplinkError): void {
@@ -298,12 +219,12 @@ class Connection {
     pending?.reject(err);
   }
 
-  private onData(chunk: Buffer): void {
-    if (this.gone) return;
+  private onData(socket: Socket, chunk: Buffer): void {
+    if (socket !== this.socket) return;
     const pending = this.pending;
     if (pending === undefined) {
-      this.transport.log.warn('unexpected data from the device; closing the connection', { bytes: chunk.length });
-      return this.close();
+      this.log.warn('unexpected data from the device; closing the connection', { bytes: chunk.length });
+      return this.drop();
     }
     pending.gotBytes = true;
     let frames: Buffer[];
@@ -311,45 +232,34 @@ class Connection {
       frames = this.decoder.push(chunk);
     } catch (err) {
       this.pending = undefined;
-      this.close();
-      return pending.reject(new TplinkProtocolError(this.transport.endpoint, 'oversize', (err as Error).message, err));
+      this.drop();
+      return pending.reject(new TplinkProtocolError(this.endpoint, 'oversize', (err as Error).message, err));
     }
-    const { stats } = this.transport;
-    stats.peakBufferedBytes = Math.max(stats.peakBufferedBytes, this.decoder.bufferedBytes);
+    this.stats.peakBufferedBytes = Math.max(this.stats.peakBufferedBytes, this.decoder.bufferedBytes);
     if (frames.length === 0) return;
     this.pending = undefined;
     if (frames.length > 1 || this.decoder.inFrame) {
-      this.close();
-      return pending.reject(new TplinkProtocolError(this.transport.endpoint, 'bad-frame', 'more data than one reply frame'));
+      this.drop();
+      return pending.reject(new TplinkProtocolError(this.endpoint, 'bad-frame', 'more data than one reply frame'));
     }
     pending.resolve(frames[0]!);
   }
 
-  private onGone(err?: Error): void {
-    if (this.gone) return;
-    this.gone = true;
-    const { endpoint } = this.transport;
+  private onGone(socket: Socket, err?: Error): void {
+    if (socket !== this.socket) return;
+    this.socket = undefined;
     const { pending, decoder } = this;
-    const expected = decoder.expectedLength;
-    const buffered = decoder.bufferedBytes;
     this.pending = undefined;
-    this.socket.destroy();
-    this.transport.trackClose(socketClosed(this.socket));
+    socket.destroy();
     if (err !== undefined && !isResetCode((err as NodeJS.ErrnoException).code)) {
-      pending?.reject(mapSocketError(endpoint, err, 'request', this.transport.requestTimeoutMs));
+      pending?.reject(mapSocketError(this.endpoint, err, 'request', this.requestTimeoutMs));
     } else if (pending?.gotBytes !== true) {
       this.unanswered = true;
-      pending?.reject(connectionReset(endpoint, 'connection closed before the reply', err));
+      pending?.reject(connectionReset(this.endpoint, 'connection closed before the reply', err));
     } else {
-      const progress = expected === undefined ? `${buffered} header bytes` : `${buffered - 4} of ${expected} reply bytes`;
-      pending.reject(connectionReset(endpoint, `connection closed after ${progress}`, err));
+      const expected = decoder.expectedLength;
+      const progress = expected === undefined ? `${decoder.bufferedBytes} header bytes` : `${decoder.bufferedBytes - 4} of ${expected} reply bytes`;
+      pending.reject(connectionReset(this.endpoint, `connection closed after ${progress}`, err));
     }
   }
-}
-
-function socketClosed(socket: Socket): Promise<void> {
-  return new Promise<void>((resolve) => {
-    if (socket.closed) resolve();
-    else socket.once('close', () => resolve());
-  });
 }

@@ -1,19 +1,18 @@
 import { fileURLToPath } from 'node:url';
 import { RemovalPolicy, Validations, type Duration } from 'aws-cdk-lib';
-import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing, type FunctionProps } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { lazyModuleFile } from '../lazy-modules';
+import { bucketLogicalId } from './arns';
 
 /** The repository root: NodejsFunction resolves entries and the lock file from here. */
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-/**
- * esbuild bundles ESM; a bundled CommonJS dependency that calls `require('net')` needs a real
- * `require`, which ESM lacks. The alias keeps the import from clashing with bundled names.
- */
+/** A bundled CommonJS dependency's `require('net')` needs a real `require`, which ESM lacks (aliased to avoid clashes). */
 const REQUIRE_SHIM =
   "import { createRequire as __shadowplugCreateRequire } from 'node:module'; const require = __shadowplugCreateRequire(import.meta.url);";
 
@@ -24,16 +23,10 @@ export interface BundledFunctionProps {
   readonly memorySize: number;
   readonly timeout: Duration;
   readonly environment: Record<string, string>;
-  readonly logRetention?: RetentionDays;
   /** Active X-Ray tracing (CDK adds the xray:Put* permissions to the role). */
   readonly tracing?: boolean;
-  /** Asynchronous invocation settings (retries, event age, destinations). */
   readonly async?: Pick<FunctionProps, 'retryAttempts' | 'maxEventAge' | 'onFailure'>;
-  /**
-   * Modules the handler imports on demand as `./<name>.mjs` (entries relative to the repository
-   * root, `lambda/<name>.mts`): each is bundled into its own file beside `index.mjs`, so a cold
-   * start does not load code that only some invocations need.
-   */
+  /** Modules the handler imports on demand (lib/lazy-modules.ts): a cold start loads only what it needs. */
   readonly lazyModules?: readonly string[];
 }
 
@@ -56,27 +49,23 @@ function lazyBundleCommand(inputDir: string, outputDir: string, entry: string): 
  */
 export class BundledFunction extends Construct {
   readonly fn: NodejsFunction;
-  readonly logGroup: LogGroup;
   readonly role: Role;
 
   constructor(scope: Construct, id: string, props: BundledFunctionProps) {
     super(scope, id);
 
-    // The function's logs, kept a month and removed with the stack.
-    this.logGroup = new LogGroup(this, 'Logs', {
-      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+    const logGroup = new LogGroup(this, 'Logs', {
+      retention: RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
-    // Its execution role: write to its own log group — not the managed AWSLambdaBasicExecutionRole,
-    // which may write to every log group in the account. Callers grant the rest.
+    // Not the managed AWSLambdaBasicExecutionRole, which may write to every log group in the account.
     this.role = new Role(this, 'Role', {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
       description: props.description,
     });
-    this.logGroup.grantWrite(this.role);
+    logGroup.grantWrite(this.role);
 
-    // The bundled handler.
     const lazy = props.lazyModules ?? [];
     this.fn = new NodejsFunction(this, 'Function', {
       role: this.role,
@@ -90,7 +79,7 @@ export class BundledFunction extends Construct {
       memorySize: props.memorySize,
       timeout: props.timeout,
       environment: props.environment,
-      logGroup: this.logGroup,
+      logGroup,
       ...(props.tracing ? { tracing: Tracing.ACTIVE } : {}),
       ...props.async,
       bundling: {
@@ -125,5 +114,15 @@ export class BundledFunction extends Construct {
       reason:
         'Pinned to nodejs22.x, a Lambda-supported LTS: the project is built and tested on Node 20–22; moving to a newer runtime is a deliberate, tested change.',
     });
+  }
+
+  /**
+   * Read any object under `prefix`, by version too (`reason` acknowledges the wildcard); and
+   * ListBucket, without which S3 answers a deleted object 403, not 404 ("gone" vs "denied, retry").
+   */
+  grantObjectReads(bucket: IBucket, prefix: string, sid: string, reason: string): void {
+    this.fn.addToRolePolicy(new PolicyStatement({ sid, actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [bucket.arnForObjects(`${prefix}*`)] }));
+    this.fn.addToRolePolicy(new PolicyStatement({ sid: 'TellMissingFromDenied', actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
+    Validations.of(this.role).acknowledge({ id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${bucketLogicalId(bucket)}.Arn>/${prefix}*]`, reason });
   }
 }

@@ -1,28 +1,27 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
-import { bucketLogicalId, nagPolicyVariables } from './nag-ids';
+import { bucketLogicalId, iotArn, nagPolicyVariables } from './arns';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { CfnPolicy, CfnPolicyPrincipalAttachment, CfnRoleAlias, CfnThing, CfnThingPrincipalAttachment } from 'aws-cdk-lib/aws-iot';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { iotPolicyDocument } from '../../core/iot-policy/document';
+import { iotPolicyDocument } from '../../core/iot-policy/policy';
 import { devicePolicy, shadowScope } from '../../core/iot-policy/device-policy';
 import { PLUG_SHADOW_PREFIX } from '../../core/plug-relay/contract';
 
 /** IAM policy variable the credentials provider sets from the `x-amzn-iot-thingname` header. */
-export const CREDENTIALS_THING_VARIABLE = '${credentials-iot:ThingName}';
+const CREDENTIALS_THING_VARIABLE = '${credentials-iot:ThingName}';
 
 export interface DeviceIdentityProps {
   readonly thingNames: readonly string[];
   /** The device's shadow: classic when undefined. */
   readonly shadowName?: string;
-  /** The files bucket the device downloads from. */
   readonly bucket: IBucket;
   /** The prefix uploads live under ('' = the whole bucket). */
   readonly keyPrefix: string;
   /** Devices may read only `<keyPrefix>things/<own thing name>/...`. */
   readonly scopeObjectsPerThing: boolean;
   readonly credentialDurationSeconds: number;
-  /** Thing name → existing certificate to attach the policy and the thing to. */
+  /** Thing name → existing certificate ARN. */
   readonly certificates: Readonly<Record<string, string>>;
   /** Relay mode: the hubs also get and update their own `plug-*` shadows. */
   readonly plugShadows?: boolean;
@@ -30,27 +29,16 @@ export interface DeviceIdentityProps {
   readonly rolloutPrefix?: string;
 }
 
-/**
- * What a device is in AWS: its thing, an IoT policy that lets it be only itself (its own client
- * id, its own shadow's topics), and a role alias through which its certificate buys short-lived
- * credentials to read the files bucket.
- */
+/** A device in AWS: its thing, a policy that lets it be only itself, and a role alias to buy download credentials. */
 export class DeviceIdentity extends Construct {
-  readonly things: CfnThing[];
   readonly policy: CfnPolicy;
-  readonly role: Role;
   readonly roleAlias: CfnRoleAlias;
 
   constructor(scope: Construct, id: string, props: DeviceIdentityProps) {
     super(scope, id);
-    const stack = Stack.of(this);
-    const iotArn = (resource: string, resourceName: string): string => stack.formatArn({ service: 'iot', resource, resourceName });
+    const things = props.thingNames.map((name) => new CfnThing(this, `Thing-${name}`, { thingName: name }));
 
-    // One thing per device.
-    this.things = props.thingNames.map((name) => new CfnThing(this, `Thing-${name}`, { thingName: name }));
-
-    // The role the credentials provider hands the device: download files, nothing more.
-    this.role = new Role(this, 'DeviceRole', {
+    const role = new Role(this, 'DeviceRole', {
       assumedBy: new ServicePrincipal('credentials.iot.amazonaws.com'),
       description: 'Assumed by devices through the IoT credentials provider to download their files',
       // A role alias may not hand out credentials longer than its role's maximum session (IAM: 1-12 h).
@@ -59,7 +47,7 @@ export class DeviceIdentity extends Construct {
     const objects = props.scopeObjectsPerThing
       ? `${props.keyPrefix}things/${CREDENTIALS_THING_VARIABLE}/*`
       : `${props.keyPrefix}*`;
-    this.role.addToPrincipalPolicy(
+    role.addToPrincipalPolicy(
       new PolicyStatement({
         sid: 'DownloadFiles',
         actions: ['s3:GetObject', 's3:GetObjectVersion'],
@@ -67,41 +55,39 @@ export class DeviceIdentity extends Construct {
       }),
     );
     if (props.rolloutPrefix !== undefined) {
-      Validations.of(this.role).acknowledge({
+      Validations.of(role).acknowledge({
         id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${bucketLogicalId(props.bucket)}.Arn>/${props.rolloutPrefix}*]`,
         reason: 'Roll-out mode: a device downloads the release its job names, any key under the roll-out prefix: GetObject/GetObjectVersion only.',
       });
     }
 
-    Validations.of(this.role).acknowledge({
+    Validations.of(role).acknowledge({
       id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${bucketLogicalId(props.bucket)}.Arn>/${nagPolicyVariables(objects)}]`,
       reason: props.scopeObjectsPerThing
         ? "A device downloads any file addressed to it: GetObject/GetObjectVersion only, under its own things/<thing name>/ prefix (the credentials provider's thing-name variable)."
         : 'A device downloads whatever file its shadow names, which may be any uploaded key: GetObject/GetObjectVersion only, under the configured prefix. Set scopeObjectsPerThing to narrow it per thing.',
     });
 
-    // The alias the device names in its credentials URL; credentials live credentialDurationSeconds.
     this.roleAlias = new CfnRoleAlias(this, 'RoleAlias', {
-      roleAlias: `${stack.stackName}-device`,
-      roleArn: this.role.roleArn,
+      roleAlias: `${Stack.of(this).stackName}-device`,
+      roleArn: role.roleArn,
       credentialDurationSeconds: props.credentialDurationSeconds,
     });
 
-    // The device policy, from the one model the sandbox broker enforces too: every resource is the
-    // connecting thing's own, via the policy variable.
-    // Relay mode: each hub also serves its own plug shadows, one wildcard for any number of plugs.
+    // From the one model the sandbox broker enforces too: every resource is the connecting thing's
+    // own. Relay mode: each hub also serves its own plug shadows, one wildcard for any number of plugs.
     const model = devicePolicy({
       shadows: [shadowScope(props.shadowName), ...(props.plugShadows ? [{ kind: 'named-prefix' as const, prefix: PLUG_SHADOW_PREFIX }] : [])],
       jobs: props.rolloutPrefix !== undefined,
     });
     this.policy = new CfnPolicy(this, 'DevicePolicy', {
-      policyDocument: iotPolicyDocument(model, (r) => iotArn(r.type, r.name), [
+      policyDocument: iotPolicyDocument(model, (r) => iotArn(this, r.type, r.name), [
         { Sid: 'BuyDownloadCredentials', Effect: 'Allow', Action: ['iot:AssumeRoleWithCertificate'], Resource: [this.roleAlias.attrRoleAliasArn] },
       ]),
     });
 
-    // Optionally wire existing certificates: the policy to the certificate, the certificate to its thing.
-    for (const thing of this.things) {
+    // Existing certificates: the policy to the certificate, the certificate to its thing.
+    for (const thing of things) {
       const name = thing.thingName as string;
       const certificateArn = props.certificates[name];
       if (certificateArn === undefined) continue;

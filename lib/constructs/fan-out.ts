@@ -1,4 +1,4 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership, type IBucket } from 'aws-cdk-lib/aws-s3';
@@ -6,44 +6,32 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { BundledFunction } from './bundled-function';
-import { shadowArn } from './file-path';
-import { ReplayableQueue } from './replayable-queue';
+import { bucketLogicalId, iotArn, shadowArn } from './arns';
+import { ReplayableQueue } from './alarms';
 import { WORKER_INSTANCES } from '../../core/fleet/settings';
 
 export interface FanOutProps {
   readonly shadowName?: string;
-  /** The worker's environment (core/fleet/settings.ts), without the names of what is created here. */
+  /** The worker's environment (core/fleet/settings.ts), and the names of the variables for what is created here. */
   readonly environment: Record<string, string>;
-  /** Environment variable names the worker reads for the progress bucket and the summary topic. */
   readonly env: { progressBucket: string; topicArn: string; maxReceiveCount: string };
   readonly topic: ITopic;
-  /** The stack's access-log bucket: the progress bucket logs there too. */
   readonly accessLogs: IBucket;
   readonly tracing?: boolean;
 }
 
 /** Deliveries of a batch before it moves to the dead-letter queue. */
-export const MAX_RECEIVE_COUNT = 5;
-/** Worker instances at once (the event source's minimum): the configured rate is split between them. */
-export const WORKER_CONCURRENCY = WORKER_INSTANCES;
+const MAX_RECEIVE_COUNT = 5;
 const WORKER_TIMEOUT = Duration.seconds(90);
 
-/** IAM resource ARN of a thing group. */
-export function thingGroupArn(scope: Construct, group: string): string {
-  return Stack.of(scope).formatArn({ service: 'iot', resource: 'thinggroup', resourceName: group });
-}
-
 /**
- * The fan-out for fleets named by thing groups: the queue of batches the object function puts
- * there past its threshold, the worker that writes them under the configured rate (partial batch
- * responses, at most WORKER_CONCURRENCY at once), the dead-letter queue with its alarm, and the
- * small bucket where the worker counts finished batches to send one summary per upload.
+ * For fleets named by thing groups: the queue of batches, the rate-limited worker that writes them,
+ * its dead-letter queue, and the bucket where it counts finished batches (one summary per upload).
  */
 export class FanOut extends Construct {
   readonly queue: Queue;
   readonly deadLetters: ReplayableQueue;
   readonly worker: BundledFunction;
-  readonly progress: Bucket;
 
   constructor(scope: Construct, id: string, props: FanOutProps) {
     super(scope, id);
@@ -56,7 +44,7 @@ export class FanOut extends Construct {
       retentionPeriod: Duration.days(4),
       deadLetterQueue: { queue: this.deadLetters.queue, maxReceiveCount: MAX_RECEIVE_COUNT },
     });
-    this.progress = new Bucket(this, 'Progress', {
+    const progress = new Bucket(this, 'Progress', {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
       encryption: BucketEncryption.S3_MANAGED,
@@ -75,14 +63,14 @@ export class FanOut extends Construct {
       timeout: WORKER_TIMEOUT,
       environment: {
         ...props.environment,
-        [props.env.progressBucket]: this.progress.bucketName,
+        [props.env.progressBucket]: progress.bucketName,
         [props.env.topicArn]: props.topic.topicArn,
         [props.env.maxReceiveCount]: String(MAX_RECEIVE_COUNT),
       },
       tracing: props.tracing,
     });
-    this.worker.fn.addEventSource(new SqsEventSource(this.queue, { batchSize: 5, reportBatchItemFailures: true, maxConcurrency: WORKER_CONCURRENCY }));
-    this.progress.grantReadWrite(this.worker.role);
+    this.worker.fn.addEventSource(new SqsEventSource(this.queue, { batchSize: 5, reportBatchItemFailures: true, maxConcurrency: WORKER_INSTANCES }));
+    progress.grantReadWrite(this.worker.role);
     // Group members are known only when an upload is handled: any thing's shadow, this shadow name only.
     this.worker.fn.addToRolePolicy(
       new PolicyStatement({ sid: 'GroupMemberShadows', actions: ['iot:GetThingShadow', 'iot:UpdateThingShadow'], resources: [shadowArn(this, '*', props.shadowName)] }),
@@ -97,7 +85,7 @@ export class FanOut extends Construct {
         reason: "The worker's own progress bucket (one object per finished batch, expired after 7 days): CDK's grantReadWrite action set, on that bucket only.",
       })),
       {
-        id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.progress.node.defaultChild as never)}.Arn>/*]`,
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${bucketLogicalId(progress)}.Arn>/*]`,
         reason: "The worker's own progress bucket: every object in it is a progress entry.",
       },
     );
@@ -106,6 +94,6 @@ export class FanOut extends Construct {
   /** The object function may list exactly these groups and enqueue batches. */
   grantObjectFunction(fn: BundledFunction, groups: readonly string[]): void {
     this.queue.grantSendMessages(fn.role);
-    fn.fn.addToRolePolicy(new PolicyStatement({ sid: 'ListConfiguredGroups', actions: ['iot:ListThingsInThingGroup'], resources: groups.map((g) => thingGroupArn(this, g)) }));
+    fn.fn.addToRolePolicy(new PolicyStatement({ sid: 'ListConfiguredGroups', actions: ['iot:ListThingsInThingGroup'], resources: groups.map((g) => iotArn(this, 'thinggroup', g)) }));
   }
 }

@@ -8,15 +8,14 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { BundledFunction } from './bundled-function';
-import { bucketLogicalId } from './nag-ids';
-import { ReplayableQueue } from './replayable-queue';
+import { shadowArn } from './arns';
+import { ReplayableQueue } from './alarms';
 
 export interface FilePathProps {
   /** The things whose shadows the function writes — and the only ones it may touch, unless `anyThing`. */
   readonly thingNames: readonly string[];
   /** Members of thing groups are targets too: their names are known only per upload, so any thing's shadow (this shadow name only). */
   readonly anyThing?: boolean;
-  /** A named shadow instead of the classic one. */
   readonly shadowName?: string;
   /** Only keys under this prefix reach the function ('' = the whole bucket). */
   readonly keyPrefix: string;
@@ -24,17 +23,7 @@ export interface FilePathProps {
   readonly environment: Record<string, string>;
   /** The failed-events queue's alarm notifies this topic. */
   readonly topic: ITopic;
-  /** Active X-Ray tracing of the function. */
   readonly tracing?: boolean;
-}
-
-/** IAM resource ARN of a thing's shadow: `thing/<name>` (classic) or `thing/<name>/<shadow>` (named). */
-export function shadowArn(scope: Construct, thingName: string, shadowName?: string): string {
-  return Stack.of(scope).formatArn({
-    service: 'iot',
-    resource: 'thing',
-    resourceName: shadowName === undefined ? thingName : `${thingName}/${shadowName}`,
-  });
 }
 
 /**
@@ -45,7 +34,6 @@ export class FilePath extends Construct {
   readonly bucket: Bucket;
   readonly accessLogs: Bucket;
   readonly handler: BundledFunction;
-  /** S3 events that failed every attempt of the function, kept 14 days to be replayed. */
   readonly failedEvents: ReplayableQueue;
   /** Where failed events are moved to be run again. */
   readonly replay: Queue;
@@ -53,9 +41,8 @@ export class FilePath extends Construct {
   constructor(scope: Construct, id: string, props: FilePathProps) {
     super(scope, id);
 
-    // Server access logs of the files bucket: who read or wrote which file, kept 90 days. ACLs stay
-    // disabled: log delivery is granted by bucket policy (cdk.json sets
-    // @aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy).
+    // Who read or wrote which file, kept 90 days. ACLs stay disabled: log delivery is granted by
+    // bucket policy (cdk.json sets @aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy).
     this.accessLogs = new Bucket(this, 'AccessLogs', {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
@@ -64,8 +51,7 @@ export class FilePath extends Construct {
       lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(90) }],
     });
 
-    // The files bucket: private, TLS only, encrypted, versioned so every event names the exact bytes
-    // (the function hashes by versionId and devices download that version).
+    // Versioned so every event names the exact bytes (hashed by versionId, downloaded as that version).
     this.bucket = new Bucket(this, 'Files', {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
@@ -86,10 +72,9 @@ export class FilePath extends Construct {
       ],
     });
 
-    // The hasher. SHA-256 of the object is CPU-bound and Lambda's CPU grows with memory (a full
-    // vCPU at 1769 MB), so 1769 MB; 5 minutes covers multi-GB objects read with parallel ranges.
-    // Lambda's default two retries stay: the function throws only for errors worth retrying; an event
-    // that fails all three lands in a queue it can be replayed from (docs/deploy.md).
+    // Hashing is CPU-bound and Lambda's CPU grows with memory (a full vCPU at 1769 MB); 5 minutes
+    // cover multi-GB objects. The default two retries stay: the function throws only for errors worth
+    // retrying, and an event that fails all three waits in a queue to be replayed (docs/deploy.md).
     this.failedEvents = new ReplayableQueue(this, 'FailedEvents', { what: 'An upload event the S3 function could not handle', topic: props.topic });
     this.handler = new BundledFunction(this, 'Handler', {
       entry: 'lambda/object-to-shadow.ts',
@@ -101,8 +86,7 @@ export class FilePath extends Construct {
       async: { maxEventAge: Duration.hours(1), onFailure: new SqsDestination(this.failedEvents.queue) },
     });
 
-    // Replays: `aws sqs start-message-move-task` moves failed events here, and the function runs
-    // them again; one that fails again returns to the failed-events queue after 3 receives.
+    // `aws sqs start-message-move-task` moves failed events here; one that fails again returns after 3 receives.
     this.replay = new Queue(this, 'Replay', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -115,7 +99,6 @@ export class FilePath extends Construct {
     this.grantReadsAndShadows(props);
   }
 
-  /** Created and removed objects (under the prefix) reach the function. */
   private notifyOnChanges(keyPrefix: string): void {
     const filter = keyPrefix === '' ? [] : [{ prefix: keyPrefix }];
     const destination = new LambdaDestination(this.handler.fn);
@@ -132,27 +115,14 @@ export class FilePath extends Construct {
     }
   }
 
-  /** The function's grants: the announced objects, and the target things' shadows. */
   private grantReadsAndShadows(props: FilePathProps): void {
-    // Read exactly the announced bytes: GetObject/HeadObject, by version too, under the prefix only.
-    this.handler.fn.addToRolePolicy(
-      new PolicyStatement({
-        sid: 'ReadAnnouncedObjects',
-        actions: ['s3:GetObject', 's3:GetObjectVersion'],
-        resources: [this.bucket.arnForObjects(`${props.keyPrefix}*`)],
-      }),
+    this.handler.grantObjectReads(
+      this.bucket,
+      props.keyPrefix,
+      'ReadAnnouncedObjects',
+      'Any uploaded key may need hashing: object-level read (GetObject/GetObjectVersion only) on the files bucket, limited to the configured prefix.',
     );
-    // Without ListBucket, S3 answers a deleted object with 403 instead of 404, and the function
-    // could not tell "gone, skip it" from "denied, retry".
-    this.handler.fn.addToRolePolicy(
-      new PolicyStatement({ sid: 'TellMissingFromDenied', actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn] }),
-    );
-    Validations.of(this.handler.role).acknowledge({
-      id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${bucketLogicalId(this.bucket)}.Arn>/${props.keyPrefix}*]`,
-      reason: 'Any uploaded key may need hashing: object-level read (GetObject/GetObjectVersion only) on the files bucket, limited to the configured prefix.',
-    });
 
-    // Read and write the target things' shadows, and no one else's.
     this.handler.fn.addToRolePolicy(
       new PolicyStatement({
         sid: 'TargetShadowsOnly',

@@ -5,9 +5,8 @@ import { AwsCustomResource, AwsCustomResourcePolicy, PhysicalResourceId } from '
 import { Construct } from 'constructs';
 
 /**
- * The account's IoT data endpoint (`https://<prefix>-ats.iot.<region>.amazonaws.com`), looked up
- * at deploy time with iot:DescribeEndpoint — synth stays offline. The SDK's generic default
- * endpoint is not documented to accept every data-plane call, so the S3 function is given this one.
+ * The account's IoT data endpoint, looked up at deploy time (synth stays offline): the SDK's
+ * generic default endpoint is not documented to accept every data-plane call.
  */
 export class IotDataEndpoint extends Construct {
   /** `https://…`, a deploy-time token. */
@@ -18,9 +17,9 @@ export class IotDataEndpoint extends Construct {
   constructor(scope: Construct, id: string) {
     super(scope, id);
 
-    // The lookup function's logs, kept a week: it runs once per deployment.
+    // It runs once per deployment: logs kept a week.
     const logGroup = new LogGroup(this, 'Logs', { retention: RetentionDays.ONE_WEEK, removalPolicy: RemovalPolicy.DESTROY });
-    // Its role: write those logs and describe the endpoint — not the managed basic execution role.
+    // Not the managed basic execution role.
     const role = new Role(this, 'Role', {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
       description: 'Looks up the IoT data endpoint during deployment',

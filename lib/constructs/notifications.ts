@@ -1,10 +1,24 @@
 import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import { type IRole, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { AnyPrincipal, Effect, PolicyStatement, ServicePrincipal, type IRole } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { grantsOnlyForAwsServices } from './kms-policy';
+
+/**
+ * A key policy statement allowing KMS grants only for AWS services acting for a resource (Control
+ * Tower CT.KMS.PR.3): a grant would otherwise give its grantee the key's use beside the key policy.
+ */
+export function grantsOnlyForAwsServices(): PolicyStatement {
+  return new PolicyStatement({
+    sid: 'GrantsOnlyForAwsServices',
+    effect: Effect.DENY,
+    principals: [new AnyPrincipal()],
+    actions: ['kms:CreateGrant'],
+    resources: ['*'],
+    conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
+  });
+}
 
 export interface NotificationsProps {
   /** Subscribed by email when given; AWS mails a confirmation link first. */
@@ -17,7 +31,6 @@ export interface NotificationsProps {
  */
 export class Notifications extends Construct {
   readonly topic: Topic;
-  readonly key: Key;
 
   constructor(scope: Construct, id: string, props: NotificationsProps) {
     super(scope, id);
@@ -25,22 +38,20 @@ export class Notifications extends Construct {
     // A customer-managed key (about 1 USD a month), because CloudWatch alarms cannot publish to a
     // topic encrypted with the AWS-managed alias/aws/sns key: its key policy cannot name
     // cloudwatch.amazonaws.com. Publishers get encrypt rights through grantPublish.
-    this.key = new Key(this, 'TopicKey', {
+    const key = new Key(this, 'TopicKey', {
       description: `${Stack.of(this).stackName} outcomes topic`,
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    this.key.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
-    this.key.addToResourcePolicy(grantsOnlyForAwsServices());
+    key.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+    key.addToResourcePolicy(grantsOnlyForAwsServices());
 
-    // The outcomes topic: encrypted, reachable only over TLS (enforceSSL adds the deny statement).
     this.topic = new Topic(this, 'Outcomes', {
       displayName: `${Stack.of(this).stackName} outcomes`,
-      masterKey: this.key,
+      masterKey: key,
       enforceSSL: true,
     });
 
-    // An optional mailbox for the outcomes.
     if (props.notifyEmail !== undefined) {
       this.topic.addSubscription(new EmailSubscription(props.notifyEmail));
     }

@@ -2,7 +2,7 @@ import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { AccountRootPrincipal, ArnPrincipal, PolicyDocument, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { grantsOnlyForAwsServices } from './kms-policy';
+import { grantsOnlyForAwsServices } from './notifications';
 
 export interface ReleaseSigningKeyProps {
   /** The IAM role or user (ARN) that publishes releases: the only principal that may sign. */
@@ -35,12 +35,9 @@ const ADMINISTRATION = [
 ];
 
 /**
- * The release-signing key (docs/deploy.md, "Signed releases"): an asymmetric KMS key, ECC_NIST_P256
- * for SIGN_VERIFY, which `shadowplug publish --kms-key-id` signs manifests with and whose public
- * key devices trust (`--trusted-key`). Only the publisher may sign; the functions get nothing (the
- * publisher signs, never a Lambda). Kept when the stack is deleted or the key replaced: every device
- * trusts exactly this key, and without it no device accepts another release until each is given a
- * new public key by hand.
+ * The release-signing key (docs/deploy.md, "Signed releases"): only the publisher may sign, never a
+ * Lambda. Kept when the stack is deleted or the key replaced: every device trusts exactly this key,
+ * and without it none accepts another release until each is given a new public key by hand.
  */
 export class ReleaseSigningKey extends Construct {
   readonly key: Key;

@@ -1,4 +1,4 @@
-import { Aws, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, Validations } from 'aws-cdk-lib';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { CfnTopicRule } from 'aws-cdk-lib/aws-iot';
 import { SnsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
@@ -9,7 +9,7 @@ import { Construct } from 'constructs';
 import { rolloutFunctionEnvironment } from '../../core/jobs/config';
 import type { RolloutSettings } from '../../core/jobs/rollout-config';
 import { BundledFunction } from './bundled-function';
-import { bucketLogicalId } from './nag-ids';
+import { iotArn } from './arns';
 
 export interface RolloutPathProps {
   readonly bucket: Bucket;
@@ -28,27 +28,22 @@ export interface RolloutPathProps {
 const JOB_IDS = 'sp-*';
 
 /**
- * Roll-out mode: upload under `keyPrefix` → bucket event → upload-to-job function → CreateJob for
- * the fleet (the stack's things and thing groups, as the shadow path reaches them) with the configured roll-out, abort and timeout. IoT's job events
- * (`$aws/events/job/<id>/completed|canceled`) → topic rule → rollout-ended function → one SNS
- * message naming the failed devices and their codes. Job events are an account setting with no
- * CloudFormation resource: `aws iot update-event-configurations --event-configurations
- * '{"JOB":{"Enabled":true}}'` turns them on once (the stack's RolloutEventsCommand output).
- * Devices download with their own credentials, as on the shadow path, so no presigned-URL role
- * exists and the function may pass no role at all.
+ * Roll-out mode: upload under `keyPrefix` → upload-to-job function → CreateJob for the fleet; IoT's
+ * job events (completed, canceled) → topic rule → rollout-ended function → one SNS message naming
+ * the failed devices. Job events are an account setting with no CloudFormation resource (the
+ * stack's RolloutEventsCommand output turns them on). Devices download with their own credentials,
+ * so the function may pass no role at all.
  */
 export class RolloutPath extends Construct {
   readonly createJobs: BundledFunction;
   readonly notifyEnd: BundledFunction;
-  readonly rule: CfnTopicRule;
 
   constructor(scope: Construct, id: string, props: RolloutPathProps) {
     super(scope, id);
-    const stack = Stack.of(this);
-    const thingArns = props.thingNames.map((name) => stack.formatArn({ service: 'iot', resource: 'thing', resourceName: name }));
-    const groupArns = props.thingGroups.map((name) => stack.formatArn({ service: 'iot', resource: 'thinggroup', resourceName: name }));
+    const thingArns = props.thingNames.map((name) => iotArn(this, 'thing', name));
+    const groupArns = props.thingGroups.map((name) => iotArn(this, 'thinggroup', name));
     const targets = [...thingArns, ...groupArns];
-    const jobArn = stack.formatArn({ service: 'iot', resource: 'job', resourceName: JOB_IDS });
+    const jobArn = iotArn(this, 'job', JOB_IDS);
     const environment = rolloutFunctionEnvironment({ targets, keyPrefix: props.keyPrefix, settings: props.settings, topicArn: props.topic.topicArn });
 
     this.createJobs = new BundledFunction(this, 'CreateJobs', {
@@ -62,14 +57,14 @@ export class RolloutPath extends Construct {
     });
     const filter = props.keyPrefix === '' ? [] : [{ prefix: props.keyPrefix }];
     props.bucket.addEventNotification(EventType.OBJECT_CREATED, new LambdaDestination(this.createJobs.fn), ...filter);
-    this.createJobs.fn.addToRolePolicy(new PolicyStatement({ sid: 'ReadReleases', actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [props.bucket.arnForObjects(`${props.keyPrefix}*`)] }));
-    this.createJobs.fn.addToRolePolicy(new PolicyStatement({ sid: 'TellMissingFromDenied', actions: ['s3:ListBucket'], resources: [props.bucket.bucketArn] }));
+    const reason = 'Any uploaded release may need hashing: object-level read on the files bucket, limited to the roll-out prefix.';
+    this.createJobs.grantObjectReads(props.bucket, props.keyPrefix, 'ReadReleases', reason);
     // CreateJob is authorised on the job and on each target: our job ids, the configured things and groups only.
     this.createJobs.fn.addToRolePolicy(new PolicyStatement({ sid: 'CreateJobsForTheFleet', actions: ['iot:CreateJob'], resources: [jobArn, ...targets] }));
-    Validations.of(this.createJobs.role).acknowledge(
-      { id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${bucketLogicalId(props.bucket)}.Arn>/${props.keyPrefix}*]`, reason: 'Any uploaded release may need hashing: object-level read on the files bucket, limited to the roll-out prefix.' },
-      { id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:job/${JOB_IDS}]`, reason: 'Job ids are made per upload (sp-<hash>): the function may create only jobs named so.' },
-    );
+    Validations.of(this.createJobs.role).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:job/${JOB_IDS}]`,
+      reason: 'Job ids are made per upload (sp-<hash>): the function may create only jobs named so.',
+    });
 
     this.notifyEnd = new BundledFunction(this, 'NotifyEnd', {
       entry: 'lambda/rollout-ended.ts',
@@ -81,14 +76,13 @@ export class RolloutPath extends Construct {
     });
     this.notifyEnd.fn.addToRolePolicy(new PolicyStatement({ sid: 'ListOurJobExecutions', actions: ['iot:ListJobExecutionsForJob'], resources: [jobArn] }));
     // DescribeJobExecution is authorised on the thing; group members are not known at synth time.
-    const anyThing = stack.formatArn({ service: 'iot', resource: 'thing', resourceName: '*' });
-    this.notifyEnd.fn.addToRolePolicy(new PolicyStatement({ sid: 'ReadFailedExecutions', actions: ['iot:DescribeJobExecution'], resources: [anyThing] }));
+    this.notifyEnd.fn.addToRolePolicy(new PolicyStatement({ sid: 'ReadFailedExecutions', actions: ['iot:DescribeJobExecution'], resources: [iotArn(this, 'thing', '*')] }));
     Validations.of(this.notifyEnd.role).acknowledge(
       { id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:job/${JOB_IDS}]`, reason: 'Lists executions of our jobs only (sp-<hash>).' },
       { id: 'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:thing/*]', reason: "Reads a failed execution's status details; the groups' members change at run time, and DescribeJobExecution is read-only." },
     );
 
-    this.rule = new CfnTopicRule(this, 'JobEnded', {
+    const rule = new CfnTopicRule(this, 'JobEnded', {
       topicRulePayload: {
         description: 'IoT job events (completed, canceled) to the roll-out notifier',
         awsIotSqlVersion: '2016-03-23',
@@ -97,6 +91,6 @@ export class RolloutPath extends Construct {
         actions: [{ lambda: { functionArn: this.notifyEnd.fn.functionArn } }],
       },
     });
-    this.notifyEnd.fn.addPermission('InvokeFromJobEventRule', { principal: new ServicePrincipal('iot.amazonaws.com'), sourceArn: this.rule.attrArn, sourceAccount: Aws.ACCOUNT_ID });
+    this.notifyEnd.fn.addPermission('InvokeFromJobEventRule', { principal: new ServicePrincipal('iot.amazonaws.com'), sourceArn: rule.attrArn, sourceAccount: Aws.ACCOUNT_ID });
   }
 }

@@ -1,9 +1,5 @@
-/**
- * AWS's limits (./aws-limits.ts) checked on a resolved template (./resolve-template.ts). Each
- * violation names the context key that drives the value and the limit, so the fix is obvious.
- * Pure: the synth-time plugin (./plugin.ts) and the infra tests run it.
- */
-import { policyCharacters } from '../../core/iot-policy/document';
+/** AWS's limits checked on a resolved template; each violation names the context key that drives the value. Pure. */
+import { policyCharacters } from '../../core/iot-policy/policy';
 import { AWS_LIMITS } from './aws-limits';
 import { ROLLOUT_ENV } from '../../core/jobs/config';
 import { MAX_JOB_DOCUMENT_BYTES, worstCaseJobDocumentBytes } from '../../core/jobs/job-document';
@@ -11,7 +7,7 @@ import type { ResolvedTemplate } from './resolve-template';
 
 export interface LimitViolation {
   rule: string;
-  /** Logical id of the resource. */
+  /** Logical id. */
   resource: string;
   /** The context key whose value made it so (or what else to change). */
   key: string;

@@ -6,8 +6,12 @@
  */
 import { readFileSync } from 'node:fs';
 import type { IPolicyValidationContext, IPolicyValidationPlugin, PolicyValidationPluginReport } from 'aws-cdk-lib';
+import { contextKeyOfVariable } from '../../core/settings/stack';
 import { awsLimitViolations, type LimitCheckOptions } from './check';
 import { resolveTemplate, WORST_CASE } from './resolve-template';
+
+/** Which context key each function environment variable is made from (for limit messages). */
+export const ENVIRONMENT_CONTEXT_KEYS = contextKeyOfVariable();
 
 export class AwsLimitsChecks implements IPolicyValidationPlugin {
   readonly name = 'shadowplug-aws-limits';

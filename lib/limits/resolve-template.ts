@@ -24,6 +24,19 @@ function generatedName(stack: string, logicalId: string, max: number): string {
   return `${stack}-${logicalId}-ABCDEFGHIJKLM`.slice(-max);
 }
 
+/** Resource type → the property naming it, and the longest name CloudFormation generates when it is absent. */
+const NAME_PROPERTIES: Record<string, [string, number]> = {
+  'AWS::SNS::Topic': ['TopicName', 256],
+  'AWS::IoT::RoleAlias': ['RoleAlias', 128],
+  'AWS::IoT::Policy': ['PolicyName', 128],
+  'AWS::IoT::Thing': ['ThingName', 128],
+  'AWS::S3::Bucket': ['BucketName', 63],
+  'AWS::IAM::Role': ['RoleName', 64],
+  'AWS::Lambda::Function': ['FunctionName', 64],
+  'AWS::Logs::LogGroup': ['LogGroupName', 512],
+  'AWS::SQS::Queue': ['QueueName', 80],
+};
+
 function refValue(env: Environment, stack: string, resources: Resources, id: string): string {
   const pseudo: Record<string, string> = {
     'AWS::Partition': env.partition,
@@ -38,33 +51,20 @@ function refValue(env: Environment, stack: string, resources: Resources, id: str
   const resource = resources[id];
   if (!resource) throw new Error(`Ref to unknown ${id}`);
   const p = resource.Properties ?? {};
-  const named = (key: string, max: number): string => (typeof p[key] === 'string' ? (p[key] as string) : generatedName(stack, id, max));
-  const arn = (service: string, resourcePart: string): string => `arn:${env.partition}:${service}:${env.region}:${env.account}:${resourcePart}`;
+  const [property, max] = NAME_PROPERTIES[resource.Type] ?? ['', 128];
+  const name = typeof p[property] === 'string' ? (p[property] as string) : generatedName(stack, id, max);
   switch (resource.Type) {
     case 'AWS::SNS::Topic':
-      return arn('sns', named('TopicName', 256));
-    case 'AWS::IoT::RoleAlias':
-      return named('RoleAlias', 128);
-    case 'AWS::IoT::Policy':
-      return named('PolicyName', 128);
-    case 'AWS::IoT::Thing':
-      return named('ThingName', 128);
+      return `arn:${env.partition}:sns:${env.region}:${env.account}:${name}`;
     case 'AWS::IoT::TopicRule':
       // Rule names allow only letters, digits and underscores: CloudFormation builds them without the stack name.
       return typeof p.RuleName === 'string' ? p.RuleName : `${id}_ABCDEFGHIJKL`;
     case 'AWS::S3::Bucket':
-      return named('BucketName', 63).toLowerCase();
-    case 'AWS::IAM::Role':
-      return named('RoleName', 64);
-    case 'AWS::Lambda::Function':
-      return named('FunctionName', 64);
-    case 'AWS::Logs::LogGroup':
-      return named('LogGroupName', 512);
+      return name.toLowerCase();
     case 'AWS::SQS::Queue':
-      // Ref is the queue URL.
-      return `https://sqs.${env.region}.amazonaws.com/${env.account}/${named('QueueName', 80)}`;
+      return `https://sqs.${env.region}.amazonaws.com/${env.account}/${name}`; // Ref is the queue URL
     default:
-      return generatedName(stack, id, 128);
+      return name;
   }
 }
 
@@ -74,34 +74,23 @@ function getAtt(env: Environment, stack: string, resources: Resources, id: strin
   const name = refValue(env, stack, resources, id);
   const arn = (service: string, resourcePart: string, region = env.region): string => `arn:${env.partition}:${service}:${region}:${env.account}:${resourcePart}`;
   const key = `${resource.Type}.${attribute}`;
-  switch (key) {
-    case 'AWS::IAM::Role.Arn':
-      return arn('iam', `role/${name}`, '');
-    case 'AWS::IoT::RoleAlias.RoleAliasArn':
-      return arn('iot', `rolealias/${name}`);
-    case 'AWS::IoT::TopicRule.Arn':
-      return arn('iot', `rule/${name}`);
-    case 'AWS::S3::Bucket.Arn':
-      return `arn:${env.partition}:s3:::${name}`;
-    case 'AWS::Lambda::Function.Arn':
-      return arn('lambda', `function:${name}`);
-    case 'AWS::Logs::LogGroup.Arn':
-      return arn('logs', `log-group:${name}:*`);
-    case 'AWS::SNS::Topic.TopicArn':
-      return name;
-    case 'AWS::SQS::Queue.Arn':
-      return arn('sqs', name.split('/').pop()!);
-    case 'AWS::SQS::Queue.QueueName':
-      return name.split('/').pop()!;
-    case 'AWS::SQS::Queue.QueueUrl':
-      return name;
-    case 'AWS::KMS::Key.Arn':
-      return arn('kms', `key/${'0'.repeat(8)}-0000-0000-0000-${'0'.repeat(12)}`);
-    default:
-      // Custom resources' data (e.g. the IoT data endpoint): a long, realistic host.
-      if (resource.Type.startsWith('Custom::')) return `a1b2c3d4e5f6g7-ats.iot.${env.region}.amazonaws.com`;
-      throw new Error(`cannot resolve Fn::GetAtt ${key}`);
-  }
+  const attributes: Record<string, () => string> = {
+    'AWS::IAM::Role.Arn': () => arn('iam', `role/${name}`, ''),
+    'AWS::IoT::RoleAlias.RoleAliasArn': () => arn('iot', `rolealias/${name}`),
+    'AWS::IoT::TopicRule.Arn': () => arn('iot', `rule/${name}`),
+    'AWS::S3::Bucket.Arn': () => `arn:${env.partition}:s3:::${name}`,
+    'AWS::Lambda::Function.Arn': () => arn('lambda', `function:${name}`),
+    'AWS::Logs::LogGroup.Arn': () => arn('logs', `log-group:${name}:*`),
+    'AWS::SNS::Topic.TopicArn': () => name,
+    'AWS::SQS::Queue.Arn': () => arn('sqs', name.split('/').pop()!),
+    'AWS::SQS::Queue.QueueName': () => name.split('/').pop()!,
+    'AWS::SQS::Queue.QueueUrl': () => name,
+    'AWS::KMS::Key.Arn': () => arn('kms', `key/${'0'.repeat(8)}-0000-0000-0000-${'0'.repeat(12)}`),
+  };
+  if (attributes[key]) return attributes[key]();
+  // Custom resources' data (e.g. the IoT data endpoint): a long, realistic host.
+  if (resource.Type.startsWith('Custom::')) return `a1b2c3d4e5f6g7-ats.iot.${env.region}.amazonaws.com`;
+  throw new Error(`cannot resolve Fn::GetAtt ${key}`);
 }
 
 export function resolveValue(value: unknown, env: Environment, stack: string, resources: Resources): unknown {

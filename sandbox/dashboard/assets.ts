@@ -1,9 +1,7 @@
 /**
- * The page's files: HTML, CSS and the script, read from sandbox/dashboard/page/ once at start
- * (from the repository, also when the CLI runs built: the page is not bundled).
- * The script is written in TypeScript and bundled here with esbuild (which tsx, the CLI's runner,
- * already brings), so the page needs no build step of its own: one file, no imports at run time,
- * nothing from the internet.
+ * The page's files, read from sandbox/dashboard/page/ once at start (the page is not bundled into
+ * the built CLI); the TypeScript script is bundled here with esbuild (tsx brings it), so the page
+ * needs no build step and nothing from the internet.
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';

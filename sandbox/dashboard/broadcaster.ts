@@ -1,7 +1,6 @@
 /**
- * Turns model changes into messages for every connected page, in batches: a 200-device upload is
- * thousands of events, and the pages need the state at most ten times a second, not each step.
- * Shadows of things that changed are re-read (from memory) once per batch.
+ * Turns model changes into messages for every connected page, in batches (an upload to 200 devices
+ * is thousands of events; a page needs ten states a second), re-reading changed shadows once per batch.
  */
 import type { SandboxEvent } from '../event-log';
 import type { DashboardModel } from './model';

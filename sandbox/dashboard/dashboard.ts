@@ -1,20 +1,23 @@
 /**
  * The sandbox dashboard: a page on 127.0.0.1 that shows the plug, the devices, uploads, shadows
  * and the narration live, and lets a person switch the plug, press the button and upload a file.
- * It needs only what any client of the sandbox has (its info: endpoints and certificates), its
- * event stream, and read access to the shadows; everything it does goes through the same doors
- * a user's tools use: the plug's own TP-Link protocol, an MQTT/TLS click as `sandbox click` publishes it, an
- * S3 PUT.
+ * It acts only through the doors a user's tools use: the plug's own TP-Link protocol, an MQTT/TLS
+ * click as `sandbox click` publishes it, an S3 PUT. One more part of a sandbox, closed first.
  */
 import type { EventEmitter } from 'node:events';
 import { pipeline, type Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { errorMessage } from '../../core/errors';
+import type { Logger } from '../../core/logger';
+import { isObject } from '../../core/util/guards';
 import { DetectionCache } from '../../core/tplink/connect';
 import type { Credentials } from '../../core/tplink/klap-crypto';
 import { clickSandbox, describeClick } from '../click';
 import type { SandboxEvent } from '../event-log';
 import type { SandboxInfo } from '../sandbox-info';
+import type { IotCore } from '../iot-core';
+import { SHADOW_PROPERTY } from '../sandbox-config';
+import type { Teardown } from '../teardown';
 import { hashingStream, sandboxS3Client, validateKey } from '../upload';
 import { DEFAULT_EXPIRES_MS, publishRelease } from '../../core/release/publish';
 import type { ReleaseSigner } from '../../core/release/signature';
@@ -24,66 +27,76 @@ import { DashboardRequestError } from '../errors';
 import { DashboardModel } from './model';
 import { PlugMonitor, protocolText, tplinkConnector } from './plug-monitor';
 import { Broadcaster } from './broadcaster';
-import { startDashboardServer, type DashboardActions, type DashboardServer } from './server';
+import { startDashboardServer, type DashboardActions } from './server';
 
-/** What the dashboard needs from a running sandbox. */
+const NAMED_SHADOW_TOPIC = /^\$aws\/things\/([^/]+)\/shadow\/name\/([^/]+)\/(update\/documents|delete\/accepted)$/;
+type ShadowListener = (thing: string, shadowName: string, document: unknown) => void;
+
+/** Named shadows' documents (undefined: deleted) from the shadow service's own messages, in process. */
+function watchNamedShadows(iot: IotCore, listener: ShadowListener, logger: Logger): () => void {
+  const onMessage = (topic: string, payload: Buffer) => {
+    const m = NAMED_SHADOW_TOPIC.exec(topic);
+    if (!m) return;
+    try {
+      const message: unknown = JSON.parse(payload.toString('utf8'));
+      listener(m[1]!, m[2]!, m[3] === 'update/documents' && isObject(message) ? message.current : undefined);
+    } catch (err) {
+      logger.warn('dashboard: unreadable named shadow message', { topic, err });
+    }
+  };
+  const stops = [iot.observe('$aws/things/+/shadow/name/+/update/documents', onMessage), iot.observe('$aws/things/+/shadow/name/+/delete/accepted', onMessage)];
+  return () => stops.forEach((stop) => stop());
+}
+
+/**
+ * Starts the dashboard on 127.0.0.1:`port` and returns its URL, or undefined (with a warning) when
+ * it cannot: it is an add-on, and the sandbox runs without it rather than not at all.
+ */
+export async function startSandboxDashboard(port: number, source: DashboardSource, teardown: Teardown): Promise<string | undefined> {
+  try {
+    const dashboard = await startDashboard(source, port);
+    teardown.add('dashboard', () => dashboard.close());
+    return dashboard.url;
+  } catch (err) {
+    source.logger.warn(`sandbox: running without the dashboard: ${errorMessage(err)}`, { err });
+    return undefined;
+  }
+}
+
+/** What the dashboard reads from the running sandbox. */
 export interface DashboardSource {
   info: SandboxInfo;
   /** `event` with a SandboxEvent. */
   events: EventEmitter;
-  /** The thing's classic shadow document, as GetThingShadow returns it. */
-  shadow(thing: string): Promise<Record<string, unknown> | undefined>;
-  /** The shadow property the object Lambda writes and the agents follow. */
-  property: string;
-  /** A named shadow of the thing (a plug's `plug-<id>`), as GetThingShadow returns it. */
-  namedShadow(thing: string, shadowName: string): Promise<Record<string, unknown> | undefined>;
-  /**
-   * Calls `listener` with a named shadow's document (`state`, `metadata`, `version`) after each
-   * change, in order, and with undefined when it is deleted; returns the function that stops it.
-   */
-  watchNamedShadows(listener: (thing: string, shadowName: string, document: unknown) => void): () => void;
-  /** The TP-Link account the sandbox's KLAP/AES plugs accept (its `plugCredentials`). */
-  plugCredentials?: Credentials;
+  iot: IotCore;
+  logger: Logger;
+  /** The TP-Link account the sandbox's KLAP/AES plugs accept. */
+  plugCredentials: Credentials;
 }
 
-export interface DashboardOptions {
-  /** 0 (default) picks a free port. */
-  port?: number;
-  /** Between plug checks (default 2 s). */
-  plugEveryMs?: number;
-  clock?: () => number;
-  /** Paths in the timeline are shown relative to this. */
-  cwd?: string;
-}
-
-export interface Dashboard {
-  url: string;
-  close(): Promise<void>;
-}
-
-export async function startDashboard(source: DashboardSource, options: DashboardOptions = {}): Promise<Dashboard> {
-  const { info } = source;
-  const clock = options.clock ?? Date.now;
+async function startDashboard(source: DashboardSource, port: number): Promise<{ url: string; close(): Promise<void> }> {
+  const { info, iot } = source;
+  const clock = Date.now;
   const assets = await loadAssets();
   const model = new DashboardModel({
     header: { bucket: info.s3.bucket, buttonSerial: info.button.serial, buttonTopic: info.buttonTopic, agents: info.agents },
     things: info.things.map((t) => t.name),
     plug: { host: info.plug.host, port: info.plug.port, simulated: info.plug.simulated, protocol: '', metered: false },
     plugs: info.plugs ?? [],
-    property: source.property,
+    property: SHADOW_PROPERTY,
     clock,
-    ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
+    cwd: process.cwd(),
   });
   // Every device as its shadow says, before the first page can connect.
-  for (const t of info.things) model.applyShadow(t.name, await source.shadow(t.name).catch(() => undefined));
-  const hub = new Broadcaster(model, (thing) => source.shadow(thing));
+  for (const t of info.things) model.applyShadow(t.name, iot.shadows.get(t.name));
+  const hub = new Broadcaster(model, async (thing) => iot.shadows.get(thing));
   // Each plug's shadow, every version in order (a click's desired, then the hub's answer), sent at once.
-  const onPlugShadow = (thing: string, shadowName: string, document: unknown) => {
-    const plug = model.applyPlugShadow(thing, shadowName, document);
+  const onPlugShadow: ShadowListener = (thing, shadowName, document) => {
+    const plug = model.plugShadows.applyDocument(thing, shadowName, document);
     if (plug) hub.send({ kind: 'plug-shadow', plug });
   };
-  const stopPlugShadows = source.watchNamedShadows(onPlugShadow);
-  for (const [thing, shadowName] of model.plugShadowNames()) onPlugShadow(thing, shadowName, await source.namedShadow(thing, shadowName).catch(() => undefined));
+  const stopPlugShadows = watchNamedShadows(iot, onPlugShadow, source.logger);
+  for (const [thing, shadowName] of model.plugShadowNames()) onPlugShadow(thing, shadowName, iot.shadows.get(thing, shadowName));
   const first = info.plugs?.[0];
   const monitor = new PlugMonitor({
     host: info.plug.host,
@@ -94,14 +107,13 @@ export async function startDashboard(source: DashboardSource, options: Dashboard
     onView: (view) => {
       if (model.setPlug(view)) hub.send({ kind: 'plug', plug: view });
     },
-    ...(options.plugEveryMs !== undefined ? { everyMs: options.plugEveryMs } : {}),
     clock,
   });
   const s3 = sandboxS3Client(info);
-  let server: DashboardServer;
+  let server: Awaited<ReturnType<typeof startDashboardServer>>;
   try {
     const publisher = { s3, signer: signerFromFile(info.signingKey), clock };
-    server = await startDashboardServer({ ...(options.port !== undefined ? { port: options.port } : {}), assets, actions: dashboardActions(source, model, hub, monitor, publisher) });
+    server = await startDashboardServer({ port, assets, actions: dashboardActions(source, model, hub, monitor, publisher) });
   } catch (err) {
     stopPlugShadows();
     s3.destroy();
@@ -140,7 +152,7 @@ function firstPlugConnector(source: DashboardSource): ReturnType<typeof tplinkCo
       requestTimeoutMs: 2_000,
       // Its own memory of a real plug's kind: nothing shared with other clients in this process.
       detection: new DetectionCache(),
-      ...(source.plugCredentials !== undefined ? { credentials: source.plugCredentials } : {}),
+      credentials: source.plugCredentials,
       ...(first?.protocol !== undefined ? { protocol: first.protocol, ...(first.family !== undefined ? { family: first.family } : {}) } : {}),
     },
   );
@@ -154,14 +166,14 @@ function dashboardActions(source: DashboardSource, model: DashboardModel, hub: B
     subscribe: (listener) => hub.subscribe(listener),
     async shadow(thing) {
       if (!info.things.some((t) => t.name === thing)) throw new DashboardRequestError(404, `no thing named ${JSON.stringify(thing)} in this sandbox`);
-      const document = await source.shadow(thing);
+      const document = source.iot.shadows.get(thing);
       const version = document?.version;
       return { thing, ...(typeof version === 'number' ? { version } : {}), ...(document ? { document } : {}) };
     },
     toggle: (child) => monitor.toggle(child),
     async click(type) {
       // The sandbox's own account, password included (this process has it; sandbox.json does not).
-      const result = await clickSandbox({ clickType: type, info, watchMs: 0, ...(source.plugCredentials ? { credentials: source.plugCredentials } : {}) });
+      const result = await clickSandbox({ clickType: type, info, watchMs: 0, credentials: source.plugCredentials });
       return { summary: describeClick(result) };
     },
     upload: (request) => publishObject(publisher, info, request),

@@ -1,24 +1,14 @@
-/**
- * The dashboard's picture of the sandbox, kept up to date from SandboxEvents, shadow documents
- * and plug checks, and cut into the messages the page receives. Pure: no I/O, a clock given.
- */
-import { isObject } from '../../core/util/guards';
+/** The dashboard's picture of the sandbox, from SandboxEvents, shadows and plug checks. Pure: a clock given. */
 import type { SandboxEvent } from '../event-log';
 import { FleetNarration } from '../fleet-narration';
 import { sameObjectNamed } from '../shadow-observer';
-import { PlugShadows, type PlugEntry } from './plug-shadows';
+import { obj, PlugShadows, type PlugEntry } from './plug-shadows';
 import { RolloutTracker } from './rollouts';
 import { REFUSAL_CODES } from '../../core/release/trust';
 import type { DashboardHeader, DeviceView, ReleaseView, FileView, FleetSummary, PlugShadowView, PlugView, RolloutView, Snapshot, TimelineEntry, UploadView } from './view';
 
 /** Timeline entries kept (and sent to a page that connects). */
 export const TIMELINE_LENGTH = 200;
-
-type Json = Record<string, unknown>;
-
-function obj(value: unknown): Json | undefined {
-  return isObject(value) ? value : undefined;
-}
 
 /** `desired.<p>` or `reported.<p>` as the page shows it; undefined when it names no file. */
 export function fileOf(value: unknown): FileView | undefined {
@@ -57,26 +47,13 @@ export function releaseView(desiredValue: unknown, reportedValue: unknown, inSyn
   return asked !== undefined ? { state: 'signed', release: asked } : { state: 'unsigned' };
 }
 
-export interface ModelChanges {
-  /** Things whose view changed. */
-  devices: string[];
-  uploads: UploadView[];
-  timeline: TimelineEntry[];
-  /** Things whose shadow document should be read again (it changed, or may have). */
-  reread: string[];
-  /** Plugs whose view changed (their hub came or went). */
-  plugs: PlugShadowView[];
-  /** The roll-out the event moved on (roll-out mode). */
-  rollouts: RolloutView[];
-}
-
 export class DashboardModel {
   readonly header: DashboardHeader;
   private plugView: PlugView;
   private readonly devices = new Map<string, DeviceView>();
   private readonly timeline: TimelineEntry[] = [];
   private readonly narration: FleetNarration;
-  private readonly plugShadows: PlugShadows;
+  readonly plugShadows: PlugShadows;
   private readonly rollouts = new RolloutTracker();
   private readonly property: string;
   private readonly clock: () => number;
@@ -103,10 +80,6 @@ export class DashboardModel {
     this.narration = new FleetNarration({ devices: options.things.length, clock: this.clock, ...(options.cwd !== undefined ? { cwd: options.cwd } : {}) });
   }
 
-  get plug(): PlugView {
-    return this.plugView;
-  }
-
   /** Replaces the plug's view; true when something a person would see changed. */
   setPlug(plug: PlugView): boolean {
     const strip = (p: PlugView) => JSON.stringify({ ...p, checkedAt: undefined });
@@ -115,8 +88,9 @@ export class DashboardModel {
     return changed;
   }
 
-  apply(event: SandboxEvent): ModelChanges {
-    const changes: ModelChanges = { devices: [], uploads: [], timeline: [], reread: [], plugs: [], rollouts: [] };
+  /** The things whose view changed or whose shadow to read again, and the uploads, lines, plugs (a hub came or went) and roll-outs it moved on. */
+  apply(event: SandboxEvent) {
+    const changes = { devices: [] as string[], uploads: [] as UploadView[], timeline: [] as TimelineEntry[], reread: [] as string[], plugs: [] as PlugShadowView[], rollouts: [] as RolloutView[] };
     const rollout = this.rollouts.apply(event);
     if (rollout) changes.rollouts.push(rollout);
     const device = 'thing' in event ? this.devices.get(event.thing) : undefined;
@@ -183,32 +157,19 @@ export class DashboardModel {
     return this.plugShadows.shadows();
   }
 
-  /** A named shadow's new document (undefined: deleted): the plug's new view when it is a plug of ours and changed. */
-  applyPlugShadow(thing: string, shadowName: string, document: unknown): PlugShadowView | undefined {
-    return this.plugShadows.applyDocument(thing, shadowName, document);
-  }
-
   device(thing: string): DeviceView | undefined {
     return this.devices.get(thing);
   }
 
   fleet(): FleetSummary {
-    let inSync = 0;
-    let online = 0;
-    let downloading = 0;
-    let errors = 0;
-    for (const d of this.devices.values()) {
-      if (d.inSync) inSync++;
-      if (d.online) online++;
-      if (d.progress) downloading++;
-      if (d.lastError !== undefined) errors++;
-    }
+    const all = [...this.devices.values()];
+    const count = (test: (d: DeviceView) => unknown) => all.filter(test).length;
     return {
-      total: this.devices.size,
-      inSync,
-      ...(this.header.agents === 'in-process' ? { online } : {}),
-      downloading,
-      errors,
+      total: all.length,
+      inSync: count((d) => d.inSync),
+      ...(this.header.agents === 'in-process' ? { online: count((d) => d.online) } : {}),
+      downloading: count((d) => d.progress),
+      errors: count((d) => d.lastError !== undefined),
     };
   }
 
@@ -223,11 +184,6 @@ export class DashboardModel {
       rollouts: this.rollouts.list(),
       timeline: [...this.timeline],
     };
-  }
-
-  /** A line of its own in the timeline (e.g. what the dashboard itself did). */
-  note(kind: string, text: string, error = false): TimelineEntry {
-    return this.addTimeline(kind, text, error);
   }
 
   private addTimeline(kind: string, text: string, error: boolean): TimelineEntry {

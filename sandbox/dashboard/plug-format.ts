@@ -1,16 +1,10 @@
 /**
- * How the page says what a plug's shadow means: the last request's outcome, a pending request
- * and why it may not be answered, energy, the time since the hub's last report. Pure (no DOM,
- * the time given), so it is unit-tested; the page bundles it. Imports types only.
+ * How the page says what a plug's shadow means: the last request and why one is pending, energy,
+ * the time since the hub's last report. Pure and type-only imports: the page bundles it.
  */
 import type { PlugReportedView, PlugShadowView } from './view';
 
 export type RequestState = 'direct' | 'none' | 'pending' | 'applied' | 'expired' | 'failed';
-
-export interface RequestLine {
-  state: RequestState;
-  text: string;
-}
 
 /** Request ids are UUIDs: the first 8 characters tell them apart on one screen. */
 export function shortId(requestId: string): string {
@@ -48,7 +42,7 @@ function errorText(error: { code: string; message: string } | undefined): string
 }
 
 /** The last request's story: asked for, answered (applied / expired / failed and why), or still waiting and why. */
-export function requestLine(plug: PlugShadowView, now: number): RequestLine {
+export function requestLine(plug: PlugShadowView, now: number): { state: RequestState; text: string } {
   if (plug.mode === 'direct') return { state: 'direct', text: 'direct mode: the button function switches the plug over TCP, no shadow' };
   const { desired, lastRequest } = plug;
   if (plug.pending && desired?.requestId !== undefined) {

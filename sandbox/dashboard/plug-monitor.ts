@@ -1,10 +1,8 @@
 /**
- * Watches the sandbox's first plug as any client on the LAN would, in whatever it speaks (XOR,
- * KLAP or AES; IOT or SMART requests, through core/tplink/connect.ts): state, model, alias, energy
- * where the device has a meter (core/tplink/meter.ts, as the hub's agent reads it), the protocol
- * that answered, and whether it answers at all. Checks every few seconds and on demand; switching
- * goes the same way. Each check opens its own connection (a short session for KLAP/AES) and closes
- * it, so the device is never held between checks (the button Lambda and the hubs talk to it too).
+ * Watches the sandbox's first plug as any LAN client would, in whatever it speaks: state, model,
+ * alias, energy (read as the hub's agent reads it) and the protocol that answered. Checks every few
+ * seconds and on demand; each check closes its connection, so the device is never held between
+ * checks (the button Lambda and the hubs talk to it too).
  */
 import { errorMessage } from '../../core/errors';
 import { AesTransport } from '../../core/tplink/aes-transport';
@@ -16,10 +14,7 @@ import type { PlugDevice } from '../../core/tplink/plug';
 import { DashboardRequestError } from '../errors';
 import type { EnergyView, OutletView, PlugView } from './view';
 
-/**
- * Runs `fn` with a freshly connected plug and closes it afterwards: the monitor's client factory
- * (tests may hand in their own). {@link tplinkConnector} is the real one.
- */
+/** Runs `fn` with a freshly connected plug and closes it afterwards ({@link tplinkConnector}; tests hand in their own). */
 export type PlugConnector = <T>(fn: (connected: ConnectedPlug) => Promise<T>) => Promise<T>;
 
 export interface PlugMonitorOptions {
@@ -38,9 +33,8 @@ export interface PlugMonitorOptions {
 }
 
 /**
- * The plug at `host:port` through core/tplink/connect.ts: told its protocol/family, it does not probe.
- * KLAP/AES sessions are the monitor's own and kept until the device's TIMEOUT (no handshake per
- * check), but the HTTP connection is closed once no check or switch is using it: nothing stays open.
+ * The plug at `host:port` (told its protocol, it does not probe). KLAP/AES sessions are kept until
+ * the device's TIMEOUT, but the connection is closed once no check or switch is using it.
  */
 export function tplinkConnector(address: { host: string; port: number }, options: ConnectOptions): PlugConnector {
   const sessions = options.sessions ?? new SessionCache();
@@ -67,17 +61,11 @@ function sessionVersion(device: PlugDevice): number | undefined {
   return t instanceof KlapTransport ? t.version : t instanceof AesTransport ? t.loginVersion : undefined;
 }
 
-const round3 = (x: number) => Math.round(x * 1000) / 1000;
-
 /** A meter reading as the page shows it; undefined without a power figure (nothing worth a line). */
 export function energyView(reading: MeterReading | undefined): EnergyView | undefined {
   if (reading?.powerW === undefined) return undefined;
-  return {
-    powerW: reading.powerW,
-    ...(reading.voltageV !== undefined ? { voltageV: reading.voltageV } : {}),
-    ...(reading.currentA !== undefined ? { currentA: reading.currentA } : {}),
-    ...(reading.totalKwh !== undefined ? { totalWh: round3(reading.totalKwh * 1000) } : {}),
-  };
+  const { powerW, voltageV, currentA, totalKwh } = reading;
+  return { powerW, voltageV, currentA, totalWh: totalKwh === undefined ? undefined : Math.round(totalKwh * 1000 * 1000) / 1000 };
 }
 
 export class PlugMonitor {
@@ -173,23 +161,12 @@ export class PlugMonitor {
   private async read(plug: PlugDevice): Promise<Omit<PlugView, 'host' | 'port' | 'simulated' | 'protocol'>> {
     const status = await plug.status();
     const energyOf = async (childId?: string) => (this.metered === false ? undefined : this.energy(plug, childId));
-    const children: OutletView[] | undefined = status.children
-      ? await sequential(status.children, async (c) => {
-          const energy = await energyOf(c.id);
-          return { id: c.id, index: c.index, alias: c.alias, state: c.state, ...(energy ? { energy } : {}) };
-        })
-      : undefined;
+    const children: OutletView[] | undefined = status.children && [];
+    // One request at a time: a KLAP/AES session carries one at a time anyway.
+    for (const c of status.children ?? []) children!.push({ id: c.id, index: c.index, alias: c.alias, state: c.state, energy: await energyOf(c.id) });
     const energy = children ? undefined : await energyOf();
     this.metered = children ? children.some((c) => c.energy) : energy !== undefined;
-    return {
-      online: true,
-      model: status.model,
-      alias: status.alias,
-      ...(status.relayState !== undefined ? { relayState: status.relayState } : {}),
-      ...(children ? { children } : {}),
-      metered: this.metered,
-      ...(energy ? { energy } : {}),
-    };
+    return { online: true, model: status.model, alias: status.alias, relayState: status.relayState, children, metered: this.metered, energy };
   }
 
   /** The meter as the hub's agent reads it; a failed meter read leaves the plug online, without energy. */
@@ -202,11 +179,4 @@ export class PlugMonitor {
       return undefined;
     }
   }
-}
-
-/** One request at a time: a KLAP/AES session carries one request at a time anyway. */
-async function sequential<A, B>(items: readonly A[], fn: (item: A) => Promise<B>): Promise<B[]> {
-  const out: B[] = [];
-  for (const item of items) out.push(await fn(item));
-  return out;
 }

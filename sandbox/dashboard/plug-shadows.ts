@@ -1,7 +1,4 @@
-/**
- * The dashboard's picture of each plug's shadow (`plug-<id>` on its hub thing, docs/plug-relay.md),
- * read from the shadow documents as the shadow service publishes them. Pure: fed documents.
- */
+/** The dashboard's picture of each plug's shadow (`plug-<id>` on its hub, docs/plug-relay.md). Pure: fed documents. */
 import { parseReported } from '../../core/plug-relay/contract';
 import { isObject, own, type Json, type JsonObject } from '../../core/shadow/json';
 import type { SandboxInfo } from '../sandbox-info';
@@ -10,7 +7,8 @@ import type { PlugReportedView, PlugShadowView } from './view';
 /** An entry of the sandbox's `plugs` list (kind, protocol and outlet when the sandbox says them). */
 export type PlugEntry = NonNullable<SandboxInfo['plugs']>[number] & { kind?: string; protocol?: string; family?: string; outlet?: number | string };
 
-function obj(value: Json | undefined): JsonObject | undefined {
+/** The value when it is a JSON object. */
+export function obj(value: unknown): JsonObject | undefined {
   return isObject(value) ? value : undefined;
 }
 
@@ -33,21 +31,8 @@ function errorOf(value: Json | undefined): { code: string; message: string } | u
 }
 
 /** A plug of the sandbox's `plugs` list before anything is known of its shadow. */
-export function plugShadowBase(entry: PlugEntry): PlugShadowView {
-  return {
-    id: entry.id,
-    mode: entry.mode,
-    host: entry.host,
-    port: entry.port,
-    ...(entry.kind !== undefined ? { kind: entry.kind } : {}),
-    ...(entry.protocol !== undefined ? { protocol: entry.protocol } : {}),
-    ...(entry.family !== undefined ? { family: entry.family } : {}),
-    ...(entry.outlet !== undefined ? { outlet: entry.outlet } : {}),
-    thing: entry.thing,
-    shadowName: entry.shadowName,
-    exists: false,
-    pending: false,
-  };
+export function plugShadowBase({ model: _model, ...entry }: PlugEntry): PlugShadowView {
+  return { ...entry, exists: false, pending: false };
 }
 
 /** The latest `timestamp` under a metadata section (epoch seconds), or undefined. */
@@ -69,20 +54,12 @@ function maxOf(a: number | undefined, b: number | undefined): number | undefined
 function reportedView(reported: JsonObject | undefined): PlugReportedView | undefined {
   if (!reported) return undefined;
   const { power, online, alias } = parseReported(reported);
-  const model = str(reported, 'model');
   const e = obj(own(reported, 'energy'));
   const energy = e
     ? Object.fromEntries((['powerW', 'voltageV', 'currentA', 'totalKwh'] as const).flatMap((k) => (num(e, k) !== undefined ? [[k, num(e, k)]] : [])))
     : undefined;
-  const error = errorOf(own(reported, 'error'));
-  return {
-    ...(power !== undefined ? { power } : {}),
-    ...(online !== undefined ? { online } : {}),
-    ...(model !== undefined ? { model } : {}),
-    ...(alias !== undefined ? { alias } : {}),
-    ...(energy && Object.keys(energy).length > 0 ? { energy } : {}),
-    ...(error ? { error } : {}),
-  };
+  // Absent values are undefined: the page reads the view as JSON, where they vanish.
+  return { power, online, model: str(reported, 'model'), alias, energy: energy && Object.keys(energy).length > 0 ? energy : undefined, error: errorOf(own(reported, 'error')) };
 }
 
 /**
@@ -99,12 +76,7 @@ export function plugShadowView(base: PlugShadowView, document: unknown): PlugSha
   view.exists = true;
   const version = num(document, 'version');
   if (version !== undefined) view.version = version;
-  if (desiredJson) {
-    const power = str(desiredJson, 'power');
-    const requestId = str(desiredJson, 'requestId');
-    const requestedAt = num(desiredJson, 'requestedAt');
-    view.desired = { ...(power !== undefined ? { power } : {}), ...(requestId !== undefined ? { requestId } : {}), ...(requestedAt !== undefined ? { requestedAt } : {}) };
-  }
+  if (desiredJson) view.desired = { power: str(desiredJson, 'power'), requestId: str(desiredJson, 'requestId'), requestedAt: num(desiredJson, 'requestedAt') };
   const reported = reportedView(reportedJson);
   if (reported) view.reported = reported;
   const last = parseReported(reportedJson ?? null).lastRequest;

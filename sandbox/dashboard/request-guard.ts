@@ -1,9 +1,7 @@
 /**
- * Who may do what to the dashboard. It listens on 127.0.0.1 only, but any web page the user has
- * open can still send requests there (a form POST, fetch in no-cors mode) or reach it through a
- * DNS name rebound to 127.0.0.1. So: every request must name the dashboard itself as Host, and a
- * request that changes anything must be a POST whose Origin is the dashboard's own. GET never
- * changes state. Pure.
+ * Who may do what to the dashboard. Any page the user has open can send requests to 127.0.0.1 (a
+ * form POST, no-cors fetch) or reach it through a DNS name rebound there. So every request must name
+ * the dashboard as Host, and a change must be a POST from the dashboard's own Origin. Pure.
  */
 
 export interface RequestFacts {

@@ -1,8 +1,4 @@
-/**
- * The dashboard's roll-outs (roll-out mode), kept from the sandbox's `rollout-*` events: the
- * waves, how many devices succeeded, failed, are under way or queued, how many were never
- * notified, and whether the roll-out completed or was aborted and why. Pure.
- */
+/** The dashboard's roll-outs, kept from the `rollout-*` events: waves, devices by status, the end and why. Pure. */
 import type { SandboxEvent } from '../event-log';
 import type { RolloutView } from './view';
 

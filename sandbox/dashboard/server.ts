@@ -1,8 +1,7 @@
 /**
- * The dashboard's HTTP server on 127.0.0.1: the page's files, a server-sent event stream of
- * what changes, a read-only shadow endpoint, and three POST actions (switch the plug, press the
- * button, upload a file). Thin: every action is a function it is given; request-guard.ts decides
- * who may ask. node:http is enough for four routes and a stream, so no web framework.
+ * The dashboard's HTTP server on 127.0.0.1: the page, a server-sent event stream, a read-only
+ * shadow endpoint and three POST actions, each a function it is given; request-guard.ts decides
+ * who may ask. node:http is enough for four routes and a stream.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
@@ -25,11 +24,6 @@ export interface DashboardActions {
   upload(request: { name: string; thing?: string; size: number; body: Readable }): Promise<{ key: string; url: string; size: number; sha256: string; release: number }>;
 }
 
-export interface DashboardServer {
-  url: string;
-  port: number;
-  close(): Promise<void>;
-}
 
 /** A client further behind than this is dropped; its EventSource reconnects and gets a fresh snapshot. */
 const MAX_BUFFERED_BYTES = 1024 * 1024;
@@ -151,11 +145,11 @@ function fail(res: ServerResponse, err: unknown): void {
   sendJson(res, status, { error: errorMessage(err), retryable });
 }
 
-export async function startDashboardServer(options: { host?: string; port?: number; assets: Map<string, Asset>; actions: DashboardActions }): Promise<DashboardServer> {
+export async function startDashboardServer(options: { host?: string; port?: number; assets: Map<string, Asset>; actions: DashboardActions }) {
   const host = options.host ?? '127.0.0.1';
   let port = options.port ?? 0;
   const server: Server = hardenServer(createServer(serverOptions(), guardRequests((req, res) => handle(req, res, port, options.assets, options.actions), (_req, res, err) => fail(res, err))));
   port = await listen(server, host, port, (err) =>
     new ShadowplugError(`the dashboard cannot listen on ${formatHostPort(host, port)}: ${errorMessage(err)}`, { code: 'DASHBOARD_LISTEN', retryable: true, cause: err }));
-  return { url: `http://${formatHostPort(host, port)}/`, port, close: () => closeServer(server) };
+  return { url: `http://${formatHostPort(host, port)}/`, port, close: (): Promise<void> => closeServer(server) };
 }

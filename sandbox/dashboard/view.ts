@@ -1,7 +1,4 @@
-/**
- * What the dashboard server sends the page: plain JSON shapes, shared by the server (Node) and
- * the page (browser) as types only. Pure: no imports, no I/O.
- */
+/** What the dashboard server sends the page: JSON shapes, shared with the page as types only. */
 
 export interface EnergyView {
   powerW: number;
@@ -22,7 +19,6 @@ export interface PlugView {
   host: string;
   port: number;
   simulated: boolean;
-  /** How the sandbox talks to it. */
   protocol: string;
   /** undefined until the first check. */
   online?: boolean;
@@ -35,7 +31,7 @@ export interface PlugView {
   /** false: the device has no energy meter (or did not answer for one). */
   metered: boolean;
   energy?: EnergyView;
-  /** ISO time of the last successful check. */
+  /** ISO time. */
   checkedAt?: string;
 }
 
@@ -67,7 +63,6 @@ export interface PlugShadowView {
   shadowName: string | null;
   /** The hub's agent is connected (undefined: nobody knows, e.g. no in-process agents). */
   hubOnline?: boolean;
-  /** The shadow exists (the hub has reported, or a click has been requested). */
   exists: boolean;
   version?: number;
   desired?: { power?: string; requestId?: string; requestedAt?: number };
@@ -86,11 +81,7 @@ export interface FileView {
   size?: number;
 }
 
-/**
- * What a device made of the signed release it is asked for: `verified` (installed after its
- * signature and release number checked out), `signed` (asked for, not installed yet), `unsigned`
- * (asked for a file with no signed release), `refused` (with the device's code, e.g. RELEASE_ROLLBACK).
- */
+/** What a device made of the release it is asked for: installed (`verified`), not yet (`signed`), `unsigned`, or `refused` (its code). */
 export interface ReleaseView {
   state: 'verified' | 'signed' | 'unsigned' | 'refused';
   /** The release number: installed (verified) or asked for. */
@@ -164,7 +155,6 @@ export interface RolloutView {
 
 export interface TimelineEntry {
   seq: number;
-  /** Epoch milliseconds. */
   time: number;
   kind: string;
   text: string;
@@ -181,7 +171,6 @@ export interface DashboardHeader {
 export interface Snapshot {
   header: DashboardHeader;
   plug: PlugView;
-  /** Every plug in the sandbox's `plugs` list, in its order. */
   plugShadows: PlugShadowView[];
   devices: DeviceView[];
   fleet: FleetSummary;
@@ -191,7 +180,6 @@ export interface Snapshot {
   timeline: TimelineEntry[];
 }
 
-/** One server-sent event's data. */
 export type ServerMessage =
   | { kind: 'snapshot'; snapshot: Snapshot }
   | { kind: 'plug'; plug: PlugView }

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { errorMessage } from '../../core/errors';
 import { silentLogger, type Logger } from '../../core/logger';
+import { isObject } from '../../core/util/guards';
 
 /** The payload the rule hands its target: the button's JSON plus what the rule SQL adds. */
 export type ButtonRuleEvent = Record<string, unknown> & { requestId: string; receivedAt: number };
@@ -14,15 +15,11 @@ export type ButtonHandler = (event: ButtonRuleEvent) => Promise<unknown> | unkno
 const TOPIC = /^iotbutton\/[^/]+$/;
 
 export class ButtonRule {
-  private readonly handler?: ButtonHandler;
   private readonly logger: Logger;
-  private readonly clock: () => number;
   private readonly pending = new Set<Promise<void>>();
 
-  constructor(options: { handler?: ButtonHandler; logger?: Logger; clock?: () => number }) {
-    this.handler = options.handler;
+  constructor(private readonly options: { handler?: ButtonHandler; logger?: Logger; clock?: () => number }) {
     this.logger = options.logger ?? silentLogger;
-    this.clock = options.clock ?? Date.now;
   }
 
   /** Feed a publish; true when the rule matched the topic. */
@@ -35,23 +32,21 @@ export class ButtonRule {
       this.logger.warn('button rule: payload is not JSON, dropped', { topic, bytes: payload.length });
       return true;
     }
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    if (!isObject(body)) {
       this.logger.warn('button rule: payload is not a JSON object, dropped', { topic });
       return true;
     }
-    const event: ButtonRuleEvent = { ...(body as Record<string, unknown>), requestId: randomUUID(), receivedAt: this.clock() };
-    if (!this.handler) {
+    const event: ButtonRuleEvent = { ...body, requestId: randomUUID(), receivedAt: (this.options.clock ?? Date.now)() };
+    const handler = this.options.handler;
+    if (!handler) {
       this.logger.info('button rule: no action configured', { topic, requestId: event.requestId });
       return true;
     }
-    const run = (async () => {
-      try {
-        await this.handler!(event);
-        this.logger.debug('button rule: action done', { topic, requestId: event.requestId });
-      } catch (err) {
-        this.logger.error('button rule: action failed', { topic, requestId: event.requestId, error: errorMessage(err) });
-      }
-    })();
+    // Called at once, as the rule's action is; its outcome is logged, never thrown.
+    const run = (async () => handler(event))().then(
+      () => this.logger.debug('button rule: action done', { topic, requestId: event.requestId }),
+      (err: unknown) => this.logger.error('button rule: action failed', { topic, requestId: event.requestId, error: errorMessage(err) }),
+    );
     this.pending.add(run);
     void run.finally(() => this.pending.delete(run));
     return true;

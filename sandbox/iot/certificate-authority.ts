@@ -16,10 +16,8 @@ import { IotCoreCertificateError, iotCoreInvalidName } from './errors';
 import { writeFileAtomicSync } from '../write-atomic';
 
 export const BUTTON_SERIAL_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-/** Client id (and certificate CN) of the button with this serial. */
-export const buttonClientId = (serial: string): string => `iotbutton_${serial}`;
-
-export type CertificateRole = 'thing' | 'button';
+/** A button's client id (and certificate CN) is this prefix and its serial. */
+export const BUTTON_CLIENT_PREFIX = 'iotbutton_';
 
 export interface IssuedCertificate {
   certPath: string;
@@ -28,14 +26,8 @@ export interface IssuedCertificate {
   keyPem: string;
 }
 
-export interface ThingCertificate extends IssuedCertificate {
-  name: string;
-}
-
-export interface ButtonCertificate extends IssuedCertificate {
-  serial: string;
-  clientId: string;
-}
+export type ThingCertificate = IssuedCertificate & { name: string };
+export type ButtonCertificate = IssuedCertificate & { serial: string; clientId: string };
 
 export interface CertificateAuthorityOptions {
   /**
@@ -113,24 +105,21 @@ function readPem(path: string): string {
 }
 
 export class CertificateAuthority {
-  readonly dir: string;
   readonly certPath: string;
-  readonly keyPath: string;
-  readonly certPem: string;
   private readonly caCert: forge.pki.Certificate;
   private readonly caX509: X509Certificate;
   private readonly caKey: KeyObject;
   /** Certificates already issued or loaded in this run, by file base name. */
   private readonly issued = new Map<string, IssuedCertificate>();
-  private readonly sharedDeviceKey: boolean;
   private deviceKey?: KeyPair;
-  private server?: IssuedCertificate;
 
-  private constructor(dir: string, certPem: string, keyPem: string, options: CertificateAuthorityOptions) {
-    this.dir = dir;
+  private constructor(
+    readonly dir: string,
+    readonly certPem: string,
+    keyPem: string,
+    private readonly options: CertificateAuthorityOptions,
+  ) {
     this.certPath = join(dir, 'ca.pem');
-    this.keyPath = join(dir, 'ca.key');
-    this.certPem = certPem;
     try {
       this.caCert = forge.pki.certificateFromPem(certPem);
       this.caX509 = new X509Certificate(certPem);
@@ -138,16 +127,14 @@ export class CertificateAuthority {
     } catch (err) {
       throw new IotCoreCertificateError(this.certPath, 'not a usable CA certificate and key', err);
     }
-    this.sharedDeviceKey = options.sharedDeviceKey ?? false;
   }
 
   /** Load the CA from `dir`, creating it (and the directory) on first use. */
   static open(dir: string, options: CertificateAuthorityOptions = {}): CertificateAuthority {
     mkdirSync(dir, { recursive: true });
-    const certPath = join(dir, 'ca.pem');
-    const keyPath = join(dir, 'ca.key');
-    if (existsSync(certPath) && existsSync(keyPath)) {
-      return new CertificateAuthority(dir, readPem(certPath), readPem(keyPath), options);
+    const paths = { certPath: join(dir, 'ca.pem'), keyPath: join(dir, 'ca.key') };
+    if (existsSync(paths.certPath) && existsSync(paths.keyPath)) {
+      return new CertificateAuthority(dir, readPem(paths.certPath), readPem(paths.keyPath), options);
     }
     const keys = newKeyPair();
     const subject = [
@@ -159,14 +146,13 @@ export class CertificateAuthority {
       { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
       { name: 'subjectKeyIdentifier' },
     ];
-    const certPem = writeCertificate({ certPath, keyPath }, keys, subject, subject, extensions, createPrivateKey(keys.privatePem));
+    const certPem = writeCertificate(paths, keys, subject, subject, extensions, createPrivateKey(keys.privatePem));
     return new CertificateAuthority(dir, certPem, keys.privatePem, options);
   }
 
   /** The TLS server certificate for 127.0.0.1 and localhost (all listeners share it). */
   serverCertificate(): IssuedCertificate {
-    this.server ??= this.issue(join(this.dir, 'server'), 'localhost', 'server', false);
-    return this.server;
+    return this.issue(join(this.dir, 'server'), 'localhost', 'server');
   }
 
   /** The certificate of thing `name` (CN = name), issued on first use. */
@@ -174,54 +160,52 @@ export class CertificateAuthority {
     if (!THING_NAME_PATTERN.test(name)) throw iotCoreInvalidName('thing name', name, 'expected [a-zA-Z0-9:_-]{1,128}');
     // ':' is legal in thing names but not in every file system; encode it in the file name only.
     const base = join(this.dir, 'things', name.replace(/:/g, '%3A'));
-    return { name, ...this.issue(base, name, 'thing', true) };
+    return { name, ...this.issue(base, name, 'thing') };
   }
 
   /** The certificate of the button with this serial (CN = client id = `iotbutton_<serial>`). */
   issueButton(serial: string): ButtonCertificate {
     if (!BUTTON_SERIAL_PATTERN.test(serial)) throw iotCoreInvalidName('button serial', serial, 'expected [A-Za-z0-9_-]{1,64}');
-    const clientId = buttonClientId(serial);
-    return { serial, clientId, ...this.issue(join(this.dir, 'buttons', serial), clientId, 'button', true) };
+    const clientId = `${BUTTON_CLIENT_PREFIX}${serial}`;
+    return { serial, clientId, ...this.issue(join(this.dir, 'buttons', serial), clientId, 'button') };
   }
 
-  private issue(base: string, commonName: string, role: CertificateRole | 'server', device: boolean): IssuedCertificate {
+  /** The certificate at `base`, loaded when this CA issued it, else issued afresh (once per run). */
+  private issue(base: string, commonName: string, role: 'thing' | 'button' | 'server'): IssuedCertificate {
     const known = this.issued.get(base);
     if (known) return known;
-    const made = this.loadOrIssue(base, commonName, role, device);
+    const certPath = `${base}.cert.pem`;
+    const keyPath = `${base}.private.key`;
+    let made: IssuedCertificate | undefined;
+    // One left over from an earlier CA (the CA files were removed) is issued afresh.
+    if (existsSync(certPath) && existsSync(keyPath) && this.issuedByMe(certPath)) {
+      made = { certPath, keyPath, certPem: readPem(certPath), keyPem: readPem(keyPath) };
+    } else {
+      mkdirSync(join(base, '..'), { recursive: true });
+      const keys = role !== 'server' && this.options.sharedDeviceKey ? (this.deviceKey ??= newKeyPair()) : newKeyPair();
+      const subject = [
+        { name: 'commonName', value: commonName },
+        { shortName: 'OU', value: role },
+        { name: 'organizationName', value: 'shadowplug sandbox' },
+      ];
+      const extensions = [
+        { name: 'basicConstraints', cA: false },
+        { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+        ...(role === 'server'
+          ? [{ name: 'extKeyUsage', serverAuth: true }, { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] }]
+          : [{ name: 'extKeyUsage', clientAuth: true }]),
+      ];
+      const certPem = writeCertificate({ certPath, keyPath }, keys, subject, this.caCert.subject.attributes, extensions, this.caKey);
+      made = { certPath, keyPath, certPem, keyPem: keys.privatePem };
+    }
     this.issued.set(base, made);
     return made;
   }
 
-  private loadOrIssue(base: string, commonName: string, role: CertificateRole | 'server', device: boolean): IssuedCertificate {
-    const certPath = `${base}.cert.pem`;
-    const keyPath = `${base}.private.key`;
-    if (existsSync(certPath) && existsSync(keyPath)) {
-      const certPem = readPem(certPath);
-      if (this.issuedByMe(certPem, certPath)) return { certPath, keyPath, certPem, keyPem: readPem(keyPath) };
-      // Left over from an earlier CA (the CA files were removed): issue afresh below.
-    }
-    mkdirSync(join(base, '..'), { recursive: true });
-    const keys = device && this.sharedDeviceKey ? (this.deviceKey ??= newKeyPair()) : newKeyPair();
-    const subject = [
-      { name: 'commonName', value: commonName },
-      { shortName: 'OU', value: role },
-      { name: 'organizationName', value: 'shadowplug sandbox' },
-    ];
-    const extensions = [
-      { name: 'basicConstraints', cA: false },
-      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
-      ...(role === 'server'
-        ? [{ name: 'extKeyUsage', serverAuth: true }, { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] }]
-        : [{ name: 'extKeyUsage', clientAuth: true }]),
-    ];
-    const certPem = writeCertificate({ certPath, keyPath }, keys, subject, this.caCert.subject.attributes, extensions, this.caKey);
-    return { certPath, keyPath, certPem, keyPem: keys.privatePem };
-  }
-
-  private issuedByMe(certPem: string, path: string): boolean {
+  private issuedByMe(path: string): boolean {
     let cert: X509Certificate;
     try {
-      cert = new X509Certificate(certPem);
+      cert = new X509Certificate(readPem(path));
     } catch (err) {
       throw new IotCoreCertificateError(path, 'not a readable certificate', err);
     }

@@ -5,10 +5,9 @@
  * `ResourceNotFoundException` for a missing group. Signatures are not checked.
  */
 import { createServer } from 'node:https';
-import type { ServerResponse } from 'node:http';
 import { silentLogger, type Logger } from '../../core/logger';
 import { guardRequests, serverOptions } from '../http-server';
-import { decodePathSegment, listenHttps } from './https-listen';
+import { decodePathSegment, listenHttps, page, sendJson as send } from './https-listen';
 import type { ThingGroups } from './thing-groups';
 
 export interface ControlPlaneOptions {
@@ -24,12 +23,6 @@ const LIST_PATH = /^\/thing-groups\/([^/]+)\/things$/;
 const DEFAULT_PAGE = 25;
 const MAX_PAGE = 250;
 
-function send(res: ServerResponse, status: number, body: object, errorType?: string): void {
-  const data = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data), ...(errorType ? { 'x-amzn-errortype': errorType } : {}) });
-  res.end(data);
-}
-
 export async function startControlPlane(options: ControlPlaneOptions): Promise<{ port: number; close(): Promise<void> }> {
   const logger = options.logger ?? silentLogger;
   const server = createServer({ cert: options.tls.cert, key: options.tls.key, ...serverOptions() }, guardRequests((req, res) => {
@@ -39,15 +32,10 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<{
     const group = decodePathSegment(m[1]!);
     const members = group === undefined ? undefined : options.groups.members(group, url.searchParams.get('recursive') === 'true');
     if (members === undefined) return send(res, 404, { message: `Thing group ${group ?? m[1]} does not exist` }, 'ResourceNotFoundException');
-    const pageSize = Number(url.searchParams.get('maxResults') ?? DEFAULT_PAGE);
-    const token = url.searchParams.get('nextToken');
-    const start = token ? Number(Buffer.from(token, 'base64url').toString()) : 0;
-    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE || !Number.isInteger(start) || start < 0) {
-      return send(res, 400, { message: 'Invalid maxResults or nextToken' }, 'InvalidRequestException');
-    }
-    const end = start + pageSize;
-    logger.debug('ListThingsInThingGroup', { group, start, members: members.length });
-    send(res, 200, { things: members.slice(start, end), ...(end < members.length ? { nextToken: Buffer.from(String(end)).toString('base64url') } : {}) });
+    const found = page(members, Number(url.searchParams.get('maxResults') ?? DEFAULT_PAGE), MAX_PAGE, url.searchParams.get('nextToken'));
+    if (!found) return send(res, 400, { message: 'Invalid maxResults or nextToken' }, 'InvalidRequestException');
+    logger.debug('ListThingsInThingGroup', { group, members: members.length });
+    send(res, 200, { things: found.items, ...(found.nextToken ? { nextToken: found.nextToken } : {}) });
   }));
   return listenHttps(server, 'the IoT control-plane API', options.host, options.port);
 }

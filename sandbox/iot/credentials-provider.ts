@@ -6,11 +6,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:https';
-import type { ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { silentLogger, type Logger } from '../../core/logger';
 import { guardRequests, serverOptions } from '../http-server';
-import { decodePathSegment, listenHttps } from './https-listen';
+import { decodePathSegment, listenHttps, sendJson as send } from './https-listen';
 
 export interface ProvidedCredentials {
   accessKeyId: string;
@@ -30,12 +29,6 @@ export interface CredentialsProviderOptions {
 }
 
 const PATH = /^\/role-aliases\/([^/]+)\/credentials$/;
-
-function send(res: ServerResponse, status: number, body: object): void {
-  const data = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) });
-  res.end(data);
-}
 
 export async function startCredentialsProvider(options: CredentialsProviderOptions): Promise<{ port: number; close(): Promise<void> }> {
   const logger = options.logger ?? silentLogger;

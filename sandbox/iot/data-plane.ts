@@ -9,11 +9,11 @@
 import { createServer } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SHADOW_LIMITS, type JsonObject } from './shadow-document';
-import { ShadowError, SHADOW_ERROR_TYPES, SHADOW_MESSAGES } from '../../core/shadow/errors';
+import { SHADOW_ERROR_TYPES, SHADOW_MESSAGES, type ShadowErrorStatus } from '../../core/shadow/errors';
 import { silentLogger, type Logger } from '../../core/logger';
 import type { ShadowService } from './shadow-service';
 import { guardRequests, readBody, serverOptions } from '../http-server';
-import { decodePathSegment, listenHttps } from './https-listen';
+import { decodePathSegment, listenHttps, page, sendJson as send } from './https-listen';
 
 export interface DataPlaneOptions {
   host: string;
@@ -30,24 +30,12 @@ const SHADOW_PATH = /^\/things\/([^/]+)\/shadow$/;
 const LIST_PATH = /^\/api\/things\/shadow\/ListNamedShadowsForThing\/([^/]+)$/;
 const DEFAULT_PAGE_SIZE = 25;
 
-function send(res: ServerResponse, status: number, body: JsonObject, errorType?: string): void {
-  const data = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(data),
-    ...(errorType ? { 'x-amzn-errortype': errorType } : {}),
-  });
-  res.end(data);
-}
-
-function sendError(res: ServerResponse, err: ShadowError, clock: () => number, payload?: JsonObject): void {
-  send(res, err.status, payload ?? { code: err.status, message: err.message, timestamp: Math.floor(clock() / 1000) }, SHADOW_ERROR_TYPES[err.status]);
-}
-
 export async function startDataPlane(options: DataPlaneOptions): Promise<{ port: number; close(): Promise<void> }> {
   const logger = options.logger ?? silentLogger;
   const clock = options.clock ?? Date.now;
   const shadows = options.shadows;
+  const fail = (res: ServerResponse, status: ShadowErrorStatus, message: string, payload?: JsonObject) =>
+    send(res, status, payload ?? { code: status, message, timestamp: Math.floor(clock() / 1000) }, SHADOW_ERROR_TYPES[status]);
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (options.throttle && !options.throttle()) {
@@ -55,50 +43,36 @@ export async function startDataPlane(options: DataPlaneOptions): Promise<{ port:
       return send(res, 429, { message: 'Rate exceeded' }, 'ThrottlingException');
     }
     const url = new URL(req.url ?? '/', 'https://localhost');
-    let m = SHADOW_PATH.exec(url.pathname);
-    if (m) {
-      const thingName = decodePathSegment(m[1]!);
-      if (thingName === undefined) return sendError(res, new ShadowError(400, `Invalid thing name: ${m[1]}`), clock);
-      const shadowName = url.searchParams.get('name') ?? undefined;
-      let result;
-      if (req.method === 'GET') result = shadows.get(thingName, shadowName);
-      else if (req.method === 'DELETE') result = shadows.delete(thingName, shadowName);
-      else if (req.method === 'POST') {
-        const body = await readBody(req, SHADOW_LIMITS.maxPayloadBytes);
-        if (body === undefined) return sendError(res, new ShadowError(413, SHADOW_MESSAGES.tooLarge), clock);
-        result = shadows.update(thingName, shadowName, body);
-      } else {
-        return send(res, 405, { message: `Method ${req.method} not allowed` }, 'MethodNotAllowedException');
-      }
-      if (result.ok) return send(res, 200, result.payload);
-      return sendError(res, result.error!, clock, result.payload);
+    const shadowPath = SHADOW_PATH.exec(url.pathname);
+    const m = shadowPath ?? (req.method === 'GET' ? LIST_PATH.exec(url.pathname) : null);
+    if (!m) return send(res, 404, { message: `No such operation: ${req.method} ${url.pathname}` }, 'UnknownOperationException');
+    const thingName = decodePathSegment(m[1]!);
+    if (thingName === undefined) return fail(res, 400, `Invalid thing name: ${m[1]}`);
+    if (!shadowPath) {
+      const found = page(shadows.listNamedShadows(thingName), Number(url.searchParams.get('pageSize') ?? DEFAULT_PAGE_SIZE), 100, url.searchParams.get('nextToken'));
+      if (!found) return fail(res, 400, 'Invalid pageSize or nextToken');
+      return send(res, 200, { results: found.items, ...(found.nextToken ? { nextToken: found.nextToken } : {}), timestamp: Math.floor(clock() / 1000) });
     }
-    m = LIST_PATH.exec(url.pathname);
-    if (m && req.method === 'GET') {
-      const thingName = decodePathSegment(m[1]!);
-      if (thingName === undefined) return sendError(res, new ShadowError(400, `Invalid thing name: ${m[1]}`), clock);
-      const names = shadows.listNamedShadows(thingName);
-      const pageSize = Number(url.searchParams.get('pageSize') ?? DEFAULT_PAGE_SIZE);
-      const token = url.searchParams.get('nextToken');
-      const start = token ? Number(Buffer.from(token, 'base64url').toString()) : 0;
-      if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 100 || !Number.isInteger(start) || start < 0) {
-        return sendError(res, new ShadowError(400, 'Invalid pageSize or nextToken'), clock);
-      }
-      const end = start + pageSize;
-      return send(res, 200, {
-        results: names.slice(start, end),
-        ...(end < names.length ? { nextToken: Buffer.from(String(end)).toString('base64url') } : {}),
-        timestamp: Math.floor(clock() / 1000),
-      });
+    const shadowName = url.searchParams.get('name') ?? undefined;
+    let result;
+    if (req.method === 'GET') result = shadows.get(thingName, shadowName);
+    else if (req.method === 'DELETE') result = shadows.delete(thingName, shadowName);
+    else if (req.method === 'POST') {
+      const body = await readBody(req, SHADOW_LIMITS.maxPayloadBytes);
+      if (body === undefined) return fail(res, 413, SHADOW_MESSAGES.tooLarge);
+      result = shadows.update(thingName, shadowName, body);
+    } else {
+      return send(res, 405, { message: `Method ${req.method} not allowed` }, 'MethodNotAllowedException');
     }
-    send(res, 404, { message: `No such operation: ${req.method} ${url.pathname}` }, 'UnknownOperationException');
+    if (result.ok) return send(res, 200, result.payload);
+    fail(res, result.error!.status, result.error!.message, result.payload);
   };
 
   const server = createServer(
     { cert: options.tls.cert, key: options.tls.key, ...serverOptions() },
     guardRequests(handle, (req, res, err) => {
       logger.error('data-plane request failed', { method: req.method, url: req.url, error: err });
-      sendError(res, new ShadowError(500, 'Internal service failure', err), clock);
+      fail(res, 500, 'Internal service failure');
     }),
   );
   return listenHttps(server, 'the IoT data-plane API', options.host, options.port);

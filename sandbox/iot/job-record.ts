@@ -3,7 +3,7 @@
  * thing), the roll-out state (core/jobs/rollout.ts), the waves it went out in, and why it ended.
  * The MQTT side lives in ./jobs-service.ts.
  */
-import { abortDecision, noteSucceeded, release, startRollout, type AbortDecision, type ExecutionCounts, type RolloutState } from '../../core/jobs/rollout';
+import { abortDecision, noteSucceeded, release, startRollout, type AbortDecision, type RolloutState } from '../../core/jobs/rollout';
 import type { RolloutSettings } from '../../core/jobs/rollout-config';
 import { TERMINAL_STATUSES, type ExecutionStatus } from '../../core/jobs/topics';
 import type { JsonObject } from '../../core/shadow/json';
@@ -42,6 +42,7 @@ export interface JobSummary {
   failures: { thingName: string; status: ExecutionStatus; statusDetails?: Record<string, string> }[];
 }
 
+const EXECUTION_STATUSES = ['QUEUED', 'IN_PROGRESS', 'SUCCEEDED', 'FAILED', 'REJECTED', 'TIMED_OUT', 'CANCELED', 'REMOVED'] as const satisfies readonly ExecutionStatus[];
 const FAILURE_STATUSES: ReadonlySet<ExecutionStatus> = new Set(['FAILED', 'REJECTED', 'TIMED_OUT']);
 let executionNumbers = 0;
 
@@ -51,8 +52,8 @@ export class JobRecord {
   readonly waves: Wave[] = [];
   abort: AbortDecision | undefined;
   comment: string | undefined;
+  rollout: RolloutState;
   private readonly notNotified: string[];
-  private rollout: RolloutState;
 
   constructor(
     readonly jobId: string,
@@ -84,25 +85,17 @@ export class JobRecord {
     return this.status === 'IN_PROGRESS' && this.notNotified.length > 0;
   }
 
-  get rolloutState(): RolloutState {
-    return this.rollout;
-  }
-
   /** An execution reached a terminal status: count it toward the rate, and say whether the job aborts. */
   ended(execution: Execution): AbortDecision | undefined {
     if (execution.status === 'SUCCEEDED') this.rollout = noteSucceeded(this.settings.jobExecutionsRolloutConfig, this.rollout);
     if (!FAILURE_STATUSES.has(execution.status) || this.status !== 'IN_PROGRESS') return undefined;
-    return abortDecision(this.settings.abortConfig.criteriaList, this.executionCounts());
+    const c = this.summary().counts;
+    return abortDecision(this.settings.abortConfig.criteriaList, { notified: this.executions.size, succeeded: c.SUCCEEDED, failed: c.FAILED, rejected: c.REJECTED, timedOut: c.TIMED_OUT });
   }
 
   /** Every target notified and every execution ended. */
   get finished(): boolean {
     return this.notNotified.length === 0 && [...this.executions.values()].every((e) => TERMINAL_STATUSES.has(e.status));
-  }
-
-  private executionCounts(): ExecutionCounts {
-    const c = this.summary().counts;
-    return { notified: this.executions.size, succeeded: c.SUCCEEDED, failed: c.FAILED, rejected: c.REJECTED, timedOut: c.TIMED_OUT };
   }
 
   summary(): JobSummary {
@@ -127,23 +120,7 @@ export class JobRecord {
 
 const seconds = (ms: number) => Math.floor(ms / 1000);
 
-/** JobExecutionData as the device API sends it (timestamps in epoch seconds). */
-export function executionData(e: Execution, document: JsonObject | undefined): JsonObject {
-  return {
-    jobId: e.jobId,
-    thingName: e.thingName,
-    ...(document ? { jobDocument: document } : {}),
-    status: e.status,
-    ...(e.statusDetails ? { statusDetails: e.statusDetails } : {}),
-    queuedAt: seconds(e.queuedAt),
-    ...(e.startedAt !== undefined ? { startedAt: seconds(e.startedAt) } : {}),
-    lastUpdatedAt: seconds(e.lastUpdatedAt),
-    versionNumber: e.versionNumber,
-    executionNumber: e.executionNumber,
-  };
-}
-
-/** JobExecutionSummary (GetPendingJobExecutions, notify). */
+/** JobExecutionSummary (GetPendingJobExecutions, notify), timestamps in epoch seconds. */
 export function executionSummary(e: Execution): JsonObject {
   return {
     jobId: e.jobId,
@@ -152,6 +129,17 @@ export function executionSummary(e: Execution): JsonObject {
     lastUpdatedAt: seconds(e.lastUpdatedAt),
     versionNumber: e.versionNumber,
     executionNumber: e.executionNumber,
+  };
+}
+
+/** JobExecutionData as the device API sends it: the summary with the thing, status and document. */
+export function executionData(e: Execution, document: JsonObject | undefined): JsonObject {
+  return {
+    ...executionSummary(e),
+    thingName: e.thingName,
+    ...(document ? { jobDocument: document } : {}),
+    status: e.status,
+    ...(e.statusDetails ? { statusDetails: e.statusDetails } : {}),
   };
 }
 
@@ -172,15 +160,7 @@ export function jobEvent(job: JobRecord, summary: JobSummary, operation: 'comple
     createdAt: seconds(job.createdAt),
     lastUpdatedAt: seconds(now),
     ...(operation === 'completed' ? { completedAt: seconds(now) } : {}),
-    jobProcessDetails: {
-      numberOfCanceledThings: c.CANCELED,
-      numberOfSucceededThings: c.SUCCEEDED,
-      numberOfFailedThings: c.FAILED,
-      numberOfRejectedThings: c.REJECTED,
-      numberOfQueuedThings: c.QUEUED,
-      numberOfInProgressThings: c.IN_PROGRESS,
-      numberOfRemovedThings: c.REMOVED,
-      numberOfTimedOutThings: c.TIMED_OUT,
-    },
+    // numberOfCanceledThings … numberOfTimedOutThings, one per execution status.
+    jobProcessDetails: Object.fromEntries(EXECUTION_STATUSES.map((s) => [`numberOf${s.toLowerCase().replace(/(?:^|_)(\w)/g, (_, ch: string) => ch.toUpperCase())}Things`, c[s]])),
   };
 }

@@ -1,13 +1,8 @@
 /**
- * The IoT Jobs stand-in: CreateJob (in process) for a list of things, rolled out at the job's
- * `jobExecutionsRolloutConfig`, canceled by its `abortConfig`, executions timed out by its
- * `timeoutConfig`; and the device side over MQTT as IoT Core has it: `jobs/get`, `jobs/start-next`,
- * `jobs/<jobId>/get` and `jobs/<jobId>/update` answered on `/accepted` or `/rejected`, with
- * `notify-next` and `notify` when a thing's pending executions change. Job events go out on
- * `$aws/events/job/<jobId>/completed|canceled` as IoT publishes them when job events are enabled.
- *
- * Not implemented: job templates, continuous jobs, retries, scheduling, step timeouts, force
- * cancel, `includeJobExecutionState`, executionNumber look-ups of older executions.
+ * The IoT Jobs stand-in: CreateJob (in process) rolled out, aborted and timed out by its settings,
+ * and the device side over MQTT as IoT Core has it (`jobs/get`, `start-next`, `<jobId>/get|update`,
+ * `notify`, `notify-next`), with job events on `$aws/events/job/<jobId>/completed|canceled`.
+ * What it does not implement: docs/rollout.md ("In the sandbox").
  */
 import { silentLogger, type Logger } from '../../core/logger';
 import { timesOutAt, nextMinuteAt, type AbortDecision } from '../../core/jobs/rollout';
@@ -44,20 +39,13 @@ export interface JobsServiceOptions {
   logger?: Logger;
 }
 
-type Answer = { ok: true; body: JsonObject } | { ok: false; rejection: { code: string; message: string; execution?: Execution } };
+/** What goes to `/accepted` or, with the rejection's code (and the execution's state, when there is one), to `/rejected`. */
+type Answer = { ok: boolean; body: JsonObject };
 const accept = (body: JsonObject): Answer => ({ ok: true, body });
-const reject = (code: string, message: string, execution?: Execution): Answer => ({ ok: false, rejection: { code, message, ...(execution ? { execution } : {}) } });
+const reject = (code: string, message: string, execution?: Execution): Answer => ({ ok: false, body: { code, message, ...(execution ? { executionState: executionState(execution) } : {}) } });
 
 function executionState(e: Execution): JsonObject {
   return { status: e.status, ...(e.statusDetails ? { statusDetails: e.statusDetails } : {}), versionNumber: e.versionNumber };
-}
-
-function realSchedule(clock: () => number): (at: number, fn: () => void) => () => void {
-  return (at, fn) => {
-    const timer = setTimeout(fn, Math.max(0, at - clock()));
-    timer.unref();
-    return () => clearTimeout(timer);
-  };
 }
 
 export class JobsService {
@@ -66,13 +54,21 @@ export class JobsService {
   private readonly timers = new Set<() => void>();
   /** When each job's next release is planned (one timer per job and minute). */
   private readonly planned = new Map<string, number>();
+  /** The job each thing was last told is its next (notify-next goes out when it changes). */
+  private readonly lastNext = new Map<string, string | undefined>();
   private readonly clock: () => number;
   private readonly schedule: (at: number, fn: () => void) => () => void;
   private readonly logger: Logger;
 
   constructor(private readonly options: JobsServiceOptions) {
     this.clock = options.clock ?? Date.now;
-    this.schedule = options.schedule ?? realSchedule(this.clock);
+    this.schedule =
+      options.schedule ??
+      ((at, fn) => {
+        const timer = setTimeout(fn, Math.max(0, at - this.clock()));
+        timer.unref();
+        return () => clearTimeout(timer);
+      });
     this.logger = options.logger ?? silentLogger;
   }
 
@@ -113,19 +109,14 @@ export class JobsService {
     return this.jobs.get(jobId)?.summary();
   }
 
-  listJobs(): JobSummary[] {
-    return [...this.jobs.values()].map((j) => j.summary());
-  }
-
-  /** CancelJob (not forced): queued executions are canceled, those in progress may finish. */
-  cancelJob(jobId: string, comment: string, abort?: AbortDecision): void {
-    const job = this.jobs.get(jobId);
-    if (!job || job.status !== 'IN_PROGRESS') return;
+  /** Cancel the job as its abortConfig says (CancelJob, not forced): queued executions are canceled, those in progress may finish. */
+  private abort(job: JobRecord, abort: AbortDecision): void {
+    const a = abort.criteria;
     job.status = 'CANCELED';
-    job.comment = comment;
-    if (abort) job.abort = abort;
+    job.abort = abort;
+    job.comment = `abortConfig: ${abort.failures} of ${abort.notified} notified things (${abort.percentage.toFixed(1)} %) ended ${a.failureType === 'ALL' ? 'FAILED, REJECTED or TIMED_OUT' : a.failureType}, threshold ${a.thresholdPercentage} % after ${a.minNumberOfExecutedThings}`;
     for (const e of job.executions.values()) if (e.status === 'QUEUED') this.setStatus(job, e, 'CANCELED');
-    this.logger.info('job canceled', { jobId, comment });
+    this.logger.info('job canceled', { jobId: job.jobId, comment: job.comment });
     this.finish(job, 'canceled');
   }
 
@@ -155,16 +146,13 @@ export class JobsService {
       for (const e of released) this.pendingChanged(e.thingName);
     }
     if (job.pendingRelease) {
-      const at = nextMinuteAt(job.rolloutState);
+      const at = nextMinuteAt(job.rollout);
       if (this.planned.get(job.jobId) !== at) {
         this.planned.set(job.jobId, at);
         this.later(at, () => this.advance(job));
       }
     }
-    if (job.status === 'IN_PROGRESS' && job.finished) this.complete(job);
-  }
-
-  private complete(job: JobRecord): void {
+    if (job.status !== 'IN_PROGRESS' || !job.finished) return;
     job.status = 'COMPLETED';
     this.logger.info('job completed', { jobId: job.jobId });
     this.finish(job, 'completed');
@@ -191,34 +179,30 @@ export class JobsService {
     if (!TERMINAL_STATUSES.has(status)) return;
     this.pendingChanged(e.thingName);
     const abort = job.ended(e);
-    if (abort) {
-      const a = abort.criteria;
-      this.cancelJob(job.jobId, `abortConfig: ${abort.failures} of ${abort.notified} notified things (${abort.percentage.toFixed(1)} %) ended ${a.failureType === 'ALL' ? 'FAILED, REJECTED or TIMED_OUT' : a.failureType}, threshold ${a.thresholdPercentage} % after ${a.minNumberOfExecutedThings}`, abort);
-    } else if (job.status === 'IN_PROGRESS') this.advance(job);
+    if (abort) this.abort(job, abort);
+    else if (job.status === 'IN_PROGRESS') this.advance(job);
   }
 
-  /** The thing's pending executions: in progress first, then queued, oldest first. */
-  private pending(thingName: string): { job: JobRecord; execution: Execution }[] {
-    const out: { job: JobRecord; execution: Execution }[] = [];
+  /** The thing's pending executions: in progress first, then queued, oldest first; and their summaries by status. */
+  private pending(thingName: string): { all: { job: JobRecord; execution: Execution }[]; inProgress: JsonObject[]; queued: JsonObject[] } {
+    const all: { job: JobRecord; execution: Execution }[] = [];
     for (const job of this.jobs.values()) {
       const e = job.executions.get(thingName);
-      if (e && (e.status === 'QUEUED' || e.status === 'IN_PROGRESS')) out.push({ job, execution: e });
+      if (e && (e.status === 'QUEUED' || e.status === 'IN_PROGRESS')) all.push({ job, execution: e });
     }
     const rank = (e: Execution) => (e.status === 'IN_PROGRESS' ? 0 : 1);
-    return out.sort((a, b) => rank(a.execution) - rank(b.execution) || a.execution.queuedAt - b.execution.queuedAt || a.execution.executionNumber - b.execution.executionNumber);
+    all.sort((a, b) => rank(a.execution) - rank(b.execution) || a.execution.queuedAt - b.execution.queuedAt || a.execution.executionNumber - b.execution.executionNumber);
+    const of = (status: ExecutionStatus) => all.filter((p) => p.execution.status === status).map((p) => executionSummary(p.execution));
+    return { all, inProgress: of('IN_PROGRESS'), queued: of('QUEUED') };
   }
-
-  private readonly lastNext = new Map<string, string | undefined>();
 
   /** Tell the thing when its next pending execution (or its pending list) changed. */
   private pendingChanged(thingName: string): void {
     const t = jobTopics(thingName);
-    const pending = this.pending(thingName);
+    const { all, inProgress, queued } = this.pending(thingName);
     const timestamp = Math.floor(this.clock() / 1000);
-    const inProgress = pending.filter((p) => p.execution.status === 'IN_PROGRESS').map((p) => executionSummary(p.execution));
-    const queued = pending.filter((p) => p.execution.status === 'QUEUED').map((p) => executionSummary(p.execution));
     this.options.publish(t.notify, { timestamp, jobs: { ...(inProgress.length ? { IN_PROGRESS: inProgress } : {}), ...(queued.length ? { QUEUED: queued } : {}) } });
-    const next = pending[0];
+    const next = all[0];
     const key = next?.job.jobId;
     if (this.lastNext.get(thingName) === key) return;
     this.lastNext.set(thingName, key);
@@ -240,34 +224,25 @@ export class JobsService {
       return true;
     }
     const token: JsonObject = typeof body.clientToken === 'string' ? { clientToken: body.clientToken } : {};
-    const result = this.answer(request, body);
-    if (result.ok) {
-      this.options.publish(`${base}/accepted`, { ...result.body, timestamp, ...token });
-      return true;
-    }
-    const { code, message, execution } = result.rejection;
-    const state: JsonObject = execution ? { executionState: executionState(execution) } : {};
-    this.options.publish(`${base}/rejected`, { code, message, timestamp, ...token, ...state });
+    const { ok, body: answer } = this.answer(request, body);
+    this.options.publish(`${base}/${ok ? 'accepted' : 'rejected'}`, { ...answer, timestamp, ...token });
     return true;
   }
 
   private answer(request: JobRequest, body: JsonObject): Answer {
     const { thingName } = request;
     if (request.operation === 'get') {
-      const pending = this.pending(thingName);
-      return accept({
-        inProgressJobs: pending.filter((p) => p.execution.status === 'IN_PROGRESS').map((p) => executionSummary(p.execution)),
-        queuedJobs: pending.filter((p) => p.execution.status === 'QUEUED').map((p) => executionSummary(p.execution)),
-      });
+      const { inProgress, queued } = this.pending(thingName);
+      return accept({ inProgressJobs: inProgress, queuedJobs: queued });
     }
     if (request.operation === 'start-next') {
-      const next = this.pending(thingName)[0];
+      const next = this.pending(thingName).all[0];
       if (!next) return accept({});
       if (next.execution.status === 'QUEUED') this.setStatus(next.job, next.execution, 'IN_PROGRESS', statusDetailsOf(body) ?? undefined);
       return accept({ execution: executionData(next.execution, next.job.document) });
     }
     if (!('jobId' in request)) return reject('InvalidTopic', 'Unknown jobs topic');
-    const found = request.jobId === '$next' ? this.pending(thingName)[0] : this.executionOf(thingName, request.jobId);
+    const found = request.jobId === '$next' ? this.pending(thingName).all[0] : this.executionOf(thingName, request.jobId);
     if (!found) return reject('ResourceNotFound', `No job execution of ${request.jobId} for ${thingName}`);
     const { job, execution } = found;
     if (request.operation === 'job-get') return accept({ execution: executionData(execution, body.includeJobDocument === false ? undefined : job.document) });

@@ -1,7 +1,7 @@
 /**
  * MQTT 3.1.1 over mutual TLS (aedes on a Node `tls` server), with IoT Core's policy checks: a
  * thing's certificate (CN = thing name) carries the device policy the stack deploys
- * (core/iot-policy/device-policy.ts, evaluated by core/iot-policy/evaluate.ts for connect, publish,
+ * (core/iot-policy/device-policy.ts, evaluated by core/iot-policy/policy.ts for connect, publish,
  * subscribe and receive); a button certificate (OU=button) may only publish on its own
  * `iotbutton/<serial>`. Refusals are logged. An optional plain listener (no TLS, no policy) is
  * for local debugging only; in-process code watches messages with `observe` instead (no socket).
@@ -12,11 +12,11 @@ import { listen, SERVER_LIMITS } from '../http-server';
 import { Aedes, type AedesPublishPacket, type Client } from 'aedes';
 import { silentLogger, type Logger } from '../../core/logger';
 import { buttonPolicy, CLASSIC_SHADOW, devicePolicy } from '../../core/iot-policy/device-policy';
-import { isAllowed } from '../../core/iot-policy/evaluate';
-import type { IotAction, IotPolicy } from '../../core/iot-policy/policy';
+import { isAllowed, type IotAction, type IotPolicy } from '../../core/iot-policy/policy';
 import { iotCoreClosed, iotCoreInvalidName, iotCoreListenError } from './errors';
+import { BUTTON_CLIENT_PREFIX } from './certificate-authority';
 
-export interface MqttIdentity {
+interface MqttIdentity {
   /** Certificate CN: thing name, or the button's client id. */
   commonName: string;
   role: 'thing' | 'button';
@@ -37,7 +37,6 @@ export interface MqttBrokerOptions {
 }
 
 export interface MqttBroker {
-  aedes: Aedes;
   port: number;
   plainPort?: number;
   /** Publish from the broker itself (QoS 1, not retained). */
@@ -74,22 +73,14 @@ export function isValidTopicFilter(filter: string): boolean {
   });
 }
 
-const BUTTON_PREFIX = 'iotbutton_';
-
 function identityOf(socket: TLSSocket): MqttIdentity | undefined {
   const subject = socket.getPeerCertificate()?.subject as Record<string, string | string[]> | undefined;
   const cn = subject?.CN;
   if (typeof cn !== 'string') return undefined;
-  if (subject?.OU === 'button' && cn.startsWith(BUTTON_PREFIX)) {
-    return { commonName: cn, role: 'button', serial: cn.slice(BUTTON_PREFIX.length) };
+  if (subject?.OU === 'button' && cn.startsWith(BUTTON_CLIENT_PREFIX)) {
+    return { commonName: cn, role: 'button', serial: cn.slice(BUTTON_CLIENT_PREFIX.length) };
   }
   return { commonName: cn, role: 'thing' };
-}
-
-/** May this identity do `action` on `resource` (client id, topic or topic filter) under the device policy? */
-export function isAuthorised(id: MqttIdentity, action: IotAction, resource: string, policy: IotPolicy): boolean {
-  if (id.role === 'button') return isAllowed(buttonPolicy(id.serial ?? '', id.commonName), action, resource);
-  return isAllowed(policy, action, resource, { thingName: id.commonName });
 }
 
 export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttBroker> {
@@ -127,22 +118,19 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
     logger.warn('mqtt TLS handshake refused', { remote: `${socket.remoteAddress}:${socket.remotePort}`, reason: err.message });
   });
 
-  let plainServer: TcpServer | undefined;
   const servers: (TcpServer | TlsServer)[] = [tlsServer];
   try {
     const port = await listen(tlsServer, options.host, options.port, (err) => iotCoreListenError('MQTT over TLS', options.host, options.port, err));
     let plainPort: number | undefined;
     if (options.plainPort !== undefined) {
-      plainServer = createTcpServer((socket) => aedes.handle(socket));
-      plainServer.on('connection', track);
-      servers.push(plainServer);
-      plainPort = await listen(plainServer, options.host, options.plainPort, (err) => iotCoreListenError('plain MQTT', options.host, options.plainPort!, err));
+      const plain = createTcpServer((socket) => aedes.handle(socket)).on('connection', track);
+      servers.push(plain);
+      plainPort = await listen(plain, options.host, options.plainPort, (err) => iotCoreListenError('plain MQTT', options.host, options.plainPort!, err));
     }
     let closed: Promise<void> | undefined;
     const observers = observerRegistry(aedes, logger, () => closed !== undefined);
     const inFlight = new Set<Promise<void>>();
     return {
-      aedes,
       port,
       ...(plainPort !== undefined ? { plainPort } : {}),
       publish(topic, payload) {
@@ -171,41 +159,36 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
 
 /** aedes with IoT Core's checks: client id = certificate CN, and the policy on connect, publish, subscribe and delivery. */
 function brokerWithPolicy(policy: IotPolicy, identities: WeakMap<object, MqttIdentity>, logger: Logger): Promise<Aedes> {
-  const identity = (client: Client | null): MqttIdentity | undefined => (client ? identities.get(client.conn) : undefined);
-  // Clients on the plain listener have no identity and no policy (a local tool port).
-  const isPlain = (client: Client | null): boolean => !!client && !(client.conn instanceof TLSSocket);
+  /** May this client do `action` on `resource` (client id, topic or topic filter)? */
+  const permits = (client: Client, action: IotAction, resource: string): boolean => {
+    // Clients on the plain listener have no identity and no policy (a local tool port).
+    if (!(client.conn instanceof TLSSocket)) return true;
+    const id = identities.get(client.conn);
+    if (!id) return false;
+    if (id.role === 'button') return isAllowed(buttonPolicy(id.serial ?? '', id.commonName), action, resource);
+    return isAllowed(policy, action, resource, { thingName: id.commonName });
+  };
   return Aedes.createBroker({
     // A client that connects and never finishes its CONNECT is dropped, as a slow HTTP header is.
     connectTimeout: SERVER_LIMITS.headersTimeoutMs,
     authenticate(client, _username, _password, done) {
-      if (isPlain(client)) return done(null, true);
-      const id = identity(client);
-      if (!id || !isAuthorised(id, 'iot:Connect', client.id, policy)) {
-        logger.warn('mqtt connection refused: client id must equal the certificate CN', { clientId: client.id, commonName: id?.commonName });
-        const err = Object.assign(new Error('client id does not match certificate'), { returnCode: 5 as const });
-        return done(err, false);
-      }
-      done(null, true);
+      if (permits(client, 'iot:Connect', client.id)) return done(null, true);
+      logger.warn('mqtt connection refused: client id must equal the certificate CN', { clientId: client.id, commonName: identities.get(client.conn)?.commonName });
+      done(Object.assign(new Error('client id does not match certificate'), { returnCode: 5 as const }), false);
     },
     authorizePublish(client, packet, callback) {
-      if (!client || isPlain(client)) return callback(null);
-      const id = identity(client);
-      if (id && isAuthorised(id, 'iot:Publish', packet.topic, policy)) return callback(null);
+      if (!client || permits(client, 'iot:Publish', packet.topic)) return callback(null);
       // IoT Core closes the connection of a client that publishes outside its policy; aedes does too.
       logger.warn('mqtt publish refused by policy', { clientId: client.id, topic: packet.topic });
       callback(new Error(`not authorised to publish to ${packet.topic}`));
     },
     authorizeSubscribe(client, sub, callback) {
-      if (isPlain(client)) return callback(null, sub);
-      const id = identity(client);
-      if (id && isAuthorised(id, 'iot:Subscribe', sub.topic, policy)) return callback(null, sub);
+      if (permits(client, 'iot:Subscribe', sub.topic)) return callback(null, sub);
       logger.warn('mqtt subscription refused by policy', { clientId: client.id, topic: sub.topic });
       callback(null, null); // SUBACK 0x80 for this filter, as IoT Core answers
     },
     authorizeForward(client, packet) {
-      if (!client || isPlain(client)) return packet;
-      const id = identity(client);
-      if (id && isAuthorised(id, 'iot:Receive', packet.topic, policy)) return packet;
+      if (!client || permits(client, 'iot:Receive', packet.topic)) return packet;
       // IoT Core drops a message the subscriber may not receive, and keeps the connection.
       logger.warn('mqtt delivery refused by policy', { clientId: client.id, topic: packet.topic });
       return null;

@@ -37,9 +37,7 @@ export interface UpdateRequest {
   version?: number;
 }
 
-export interface SimpleRequest {
-  clientToken?: string;
-}
+export type SimpleRequest = Pick<UpdateRequest, 'clientToken'>;
 
 export const SHADOW_LIMITS = {
   /** desired + reported, serialised, metadata excluded. */
@@ -51,13 +49,11 @@ export const SHADOW_LIMITS = {
   maxPayloadBytes: 128 * 1024,
 } as const;
 
+/** The `update/accepted` (also the HTTP reply), `update/delta` (when desired ≠ reported) and `update/documents` messages. */
 export interface UpdateOutcome {
   next: StoredShadow;
-  /** `update/accepted` (and the HTTP UpdateThingShadow reply). */
   accepted: JsonObject;
-  /** `update/delta`, when desired and reported still differ after the update. */
   delta?: JsonObject;
-  /** `update/documents`. */
   documents: JsonObject;
 }
 
@@ -65,24 +61,25 @@ const byteLength = (v: unknown): number => Buffer.byteLength(JSON.stringify(v) ?
 
 /** Containers (objects, arrays) on the deepest path from `v` down, `v` included. */
 function depth(v: Json): number {
-  if (Array.isArray(v)) return 1 + v.reduce<number>((m, x) => Math.max(m, depth(x)), 0);
-  if (isObject(v)) return 1 + Object.values(v).reduce<number>((m, x) => Math.max(m, depth(x)), 0);
-  return 0;
+  const children = Array.isArray(v) ? v : isObject(v) ? Object.values(v) : undefined;
+  return children ? 1 + children.reduce<number>((m, x) => Math.max(m, depth(x)), 0) : 0;
 }
-
-// ---------------------------------------------------------------------------------------------
-// parsing requests
 
 const text = (payload: Uint8Array | string): string => (typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8'));
 
-function parseJson(payload: Uint8Array | string): unknown {
+/** A request body: a JSON object within the size limit, its clientToken checked. */
+function parseBody(payload: Uint8Array | string): { body: JsonObject; clientToken?: string } {
   const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength;
   if (size > SHADOW_LIMITS.maxPayloadBytes) throw new ShadowError(413, M.tooLarge);
+  let body: unknown;
   try {
-    return JSON.parse(text(payload));
+    body = JSON.parse(text(payload));
   } catch (err) {
     throw new ShadowError(400, M.invalidJson, err);
   }
+  if (!isObject(body)) throw new ShadowError(400, M.invalidJson);
+  const clientToken = readClientToken(body);
+  return clientToken === undefined ? { body } : { body, clientToken };
 }
 
 /** The clientToken of any request, if it is a usable one (for echoing in a rejection). */
@@ -104,17 +101,14 @@ function readClientToken(body: JsonObject): string | undefined {
 
 /** An update request body, validated as AWS does. Throws ShadowError (400, 413). */
 export function parseUpdateRequest(payload: Uint8Array | string): UpdateRequest {
-  const body = parseJson(payload);
-  if (!isObject(body)) throw new ShadowError(400, M.invalidJson);
-  const clientToken = readClientToken(body);
+  const { body, clientToken } = parseBody(payload);
+  const base: Omit<UpdateRequest, 'state'> = clientToken === undefined ? {} : { clientToken };
   if (!Object.hasOwn(body, 'state')) throw new ShadowError(400, M.missingState);
-  let version: number | undefined;
   if (Object.hasOwn(body, 'version')) {
     const v = body.version;
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new ShadowError(400, M.invalidVersion);
-    version = v;
+    base.version = v;
   }
-  const base = { ...(clientToken !== undefined ? { clientToken } : {}), ...(version !== undefined ? { version } : {}) };
   const state = body.state;
   if (state === null) return { state: null, ...base };
   if (!isObject(state)) throw new ShadowError(400, M.stateNotObject);
@@ -133,14 +127,9 @@ export function parseUpdateRequest(payload: Uint8Array | string): UpdateRequest 
 /** A get or delete request body: empty, or a JSON object with an optional clientToken. */
 export function parseSimpleRequest(payload: Uint8Array | string | undefined): SimpleRequest {
   if (payload === undefined || payload.length === 0) return {};
-  const body = parseJson(payload);
-  if (!isObject(body)) throw new ShadowError(400, M.invalidJson);
-  const clientToken = readClientToken(body);
+  const { clientToken } = parseBody(payload);
   return clientToken !== undefined ? { clientToken } : {};
 }
-
-// ---------------------------------------------------------------------------------------------
-// metadata and delta
 
 /** The metadata of a written value: `{timestamp}` per leaf, one per array element. */
 function metadataOf(v: Json, now: number): Json {
@@ -207,9 +196,6 @@ function deltaMetadata(delta: Json, meta: Json | undefined): Json {
   return clone(meta ?? null);
 }
 
-// ---------------------------------------------------------------------------------------------
-// operations
-
 const withToken = (o: JsonObject, clientToken: string | undefined): JsonObject =>
   clientToken === undefined ? o : { ...o, clientToken };
 
@@ -239,24 +225,18 @@ export function applyUpdate(current: StoredShadow | undefined, request: UpdateRe
   for (const name of ['desired', 'reported'] as const) {
     if (patch !== null && !Object.hasOwn(patch, name)) continue;
     const section = patch === null ? null : patch[name]!;
-    if (section === null) {
-      delete state[name];
-      delete metadata[name];
-      acceptedMeta[name] = { timestamp: now };
-      continue;
-    }
     const before = state[name] ?? {};
-    const s = mergeSection(before, section);
     const m = metadata[name] ?? {};
+    delete state[name];
+    delete metadata[name];
+    acceptedMeta[name] = section === null ? { timestamp: now } : metadataOf(section, now);
+    if (section === null) continue;
+    const s = mergeSection(before, section);
     mergeMetadata(m, before, s, section, now);
     if (Object.keys(s).length > 0) {
       state[name] = s;
       metadata[name] = m;
-    } else {
-      delete state[name];
-      delete metadata[name];
     }
-    acceptedMeta[name] = metadataOf(section, now);
   }
   if (byteLength(state.desired ?? {}) + byteLength(state.reported ?? {}) > SHADOW_LIMITS.maxStateBytes) {
     throw new ShadowError(413, M.tooLarge);
@@ -286,11 +266,8 @@ export function getShadowDocument(current: StoredShadow | undefined, request: Si
   if (!current?.exists) throw new ShadowError(404, M.noShadow(name));
   const state = sections(current.state);
   const delta = computeDelta(current.state.desired, current.state.reported);
-  if (delta) {
-    state.delta = delta;
-  }
-  const metadata = sections(current.metadata);
-  return withToken({ state, metadata, version: current.version, timestamp: now }, request.clientToken);
+  if (delta) state.delta = delta;
+  return withToken({ state, metadata: sections(current.metadata), version: current.version, timestamp: now }, request.clientToken);
 }
 
 /** Delete: the shadow is gone but its version counter stays. Throws ShadowError 404. */

@@ -1,8 +1,7 @@
 /**
- * The Device Shadow service: runs get/update/delete against the store with the pure document
- * model, and publishes AWS's response messages through whatever `publish` it is given (the MQTT
- * broker). The MQTT request topics and the HTTP data-plane API both come through here, so an
- * update over HTTP publishes the same `update/accepted`, `delta` and `documents` as one over MQTT.
+ * The Device Shadow service: get/update/delete on the store with the pure document model, answers
+ * published through `publish` (the broker). MQTT and the HTTP data-plane API both come through
+ * here, so an update over HTTP publishes the same `update/accepted`, `delta` and `documents`.
  */
 import {
   applyDelete,
@@ -37,21 +36,7 @@ export interface ShadowRequestResult {
 }
 
 export class ShadowService {
-  private readonly store: ShadowStore;
-  private readonly publish: Publish;
-  private readonly clock: () => number;
-  private readonly logger: Logger;
-
-  constructor(options: ShadowServiceOptions) {
-    this.store = options.store;
-    this.publish = options.publish;
-    this.clock = options.clock ?? Date.now;
-    this.logger = options.logger ?? silentLogger;
-  }
-
-  private now(): number {
-    return Math.floor(this.clock() / 1000);
-  }
+  constructor(private readonly options: ShadowServiceOptions) {}
 
   /**
    * Handle a publish on a shadow request topic (`.../get|update|delete`); false when the topic
@@ -63,8 +48,8 @@ export class ShadowService {
     const result = this.run(target.operation, target.thingName, target.shadowName, payload, true);
     const topics = shadowTopics(target.thingName, target.shadowName);
     const base = `${topics.prefix}/${target.operation}`;
-    if (!result.ok) this.publish(`${base}/rejected`, result.payload);
-    else if (target.operation === 'get') this.publish(`${base}/accepted`, result.payload);
+    if (!result.ok) this.options.publish(`${base}/rejected`, result.payload);
+    else if (target.operation === 'get') this.options.publish(`${base}/accepted`, result.payload);
     // update and delete publish their accepted messages inside run(), for HTTP too.
     return true;
   }
@@ -85,7 +70,7 @@ export class ShadowService {
   }
 
   listNamedShadows(thingName: string): string[] {
-    return this.store.namedShadows(thingName);
+    return this.options.store.namedShadows(thingName);
   }
 
   private run(
@@ -95,11 +80,11 @@ export class ShadowService {
     payload: Uint8Array | string | undefined,
     viaMqtt: boolean,
   ): ShadowRequestResult {
-    const now = this.now();
+    const now = Math.floor((this.options.clock ?? Date.now)() / 1000);
     try {
       if (!THING_NAME_PATTERN.test(thingName)) throw new ShadowError(400, `Invalid thing name: ${thingName}`);
       if (shadowName !== undefined && !SHADOW_NAME_PATTERN.test(shadowName)) throw new ShadowError(400, `Invalid shadow name: ${shadowName}`);
-      const current = this.store.get(thingName, shadowName);
+      const current = this.options.store.get(thingName, shadowName);
       const name = shadowName ?? thingName;
       const topics = shadowTopics(thingName, shadowName);
       switch (operation) {
@@ -107,30 +92,30 @@ export class ShadowService {
           return { ok: true, payload: getShadowDocument(current, parseSimpleRequest(payload), now, name) };
         case 'update': {
           const outcome = applyUpdate(current, parseUpdateRequest(payload ?? ''), now);
-          this.store.set(thingName, shadowName, outcome.next);
-          this.publish(topics.updateAccepted, outcome.accepted);
-          if (outcome.delta) this.publish(topics.updateDelta, outcome.delta);
-          this.publish(topics.updateDocuments, outcome.documents);
+          this.options.store.set(thingName, shadowName, outcome.next);
+          this.options.publish(topics.updateAccepted, outcome.accepted);
+          if (outcome.delta) this.options.publish(topics.updateDelta, outcome.delta);
+          this.options.publish(topics.updateDocuments, outcome.documents);
           return { ok: true, payload: outcome.accepted };
         }
         case 'delete': {
           const { next, accepted } = applyDelete(current, parseSimpleRequest(payload), now, name);
-          this.store.set(thingName, shadowName, next);
-          this.publish(topics.deleteAccepted, accepted);
+          this.options.store.set(thingName, shadowName, next);
+          this.options.publish(topics.deleteAccepted, accepted);
           return { ok: true, payload: accepted };
         }
       }
     } catch (err) {
       const error = err instanceof ShadowError ? err : new ShadowError(500, 'Internal service failure', err);
-      const level = error.status === 500 ? 'error' : 'info';
-      this.logger[level]('shadow request rejected', {
+      const internal = error.status === 500;
+      (this.options.logger ?? silentLogger)[internal ? 'error' : 'info']('shadow request rejected', {
         operation,
         thingName,
         ...(shadowName ? { shadowName } : {}),
         via: viaMqtt ? 'mqtt' : 'http',
         status: error.status,
         reason: error.message,
-        ...(error.status === 500 ? { error: err } : {}),
+        ...(internal ? { error: err } : {}),
       });
       const token = payload === undefined ? undefined : peekClientToken(payload);
       return { ok: false, payload: rejectionPayload(error, now, token), error };

@@ -13,7 +13,7 @@ import type { StoredShadow } from './shadow-document';
 import { silentLogger, type Logger } from '../../core/logger';
 
 /** Map key of a shadow: thing name, plus `~shadowName` for a named shadow ('~' is in neither alphabet). */
-export const shadowKey = (thingName: string, shadowName?: string): string => (shadowName ? `${thingName}~${shadowName}` : thingName);
+const shadowKey = (thingName: string, shadowName?: string): string => (shadowName ? `${thingName}~${shadowName}` : thingName);
 
 function splitKey(key: string): { thingName: string; shadowName?: string } {
   const i = key.indexOf('~');
@@ -24,18 +24,14 @@ export class ShadowStore {
   private readonly shadows = new Map<string, StoredShadow>();
   /** Named shadows per thing, for ListNamedShadowsForThing without a scan. */
   private readonly named = new Map<string, Set<string>>();
-  private readonly dataDir?: string;
-  private readonly logger: Logger;
   /** Shadows changed since their file was last written, by key. */
   private readonly dirty = new Map<string, StoredShadow>();
   private writing: Promise<void> | undefined;
 
-  constructor(options: { dataDir?: string; logger?: Logger } = {}) {
-    this.logger = options.logger ?? silentLogger;
+  constructor(private readonly options: { dataDir?: string; logger?: Logger } = {}) {
     if (options.dataDir) {
-      this.dataDir = options.dataDir;
-      mkdirSync(this.dataDir, { recursive: true });
-      this.load();
+      mkdirSync(options.dataDir, { recursive: true });
+      this.load(options.dataDir);
     }
   }
 
@@ -46,7 +42,7 @@ export class ShadowStore {
   set(thingName: string, shadowName: string | undefined, shadow: StoredShadow): void {
     const key = shadowKey(thingName, shadowName);
     this.keep(key, shadow);
-    if (!this.dataDir) return;
+    if (!this.options.dataDir) return;
     this.dirty.set(key, shadow);
     this.writing ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.writeDirty());
   }
@@ -80,32 +76,23 @@ export class ShadowStore {
     return [...(this.named.get(thingName) ?? [])].sort();
   }
 
-  /** Every existing shadow (thing, shadow name). */
-  *entries(): IterableIterator<{ thingName: string; shadowName?: string; shadow: StoredShadow }> {
-    for (const [key, shadow] of this.shadows) if (shadow.exists) yield { ...splitKey(key), shadow };
-  }
-
-  private fileOf(key: string): string {
-    return join(this.dataDir!, `${encodeURIComponent(key)}.json`);
-  }
-
   /** Never throws: a shadow that cannot be written stays served from memory, and the log says so. */
   private async write(key: string, shadow: StoredShadow): Promise<void> {
-    const path = this.fileOf(key);
+    const path = join(this.options.dataDir!, `${encodeURIComponent(key)}.json`);
     const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
     try {
       await writeFile(tmp, JSON.stringify(shadow));
       await rename(tmp, path);
     } catch (err) {
       await rm(tmp, { force: true });
-      this.logger.warn('cannot persist shadow; it is kept in memory only', { key, path, error: err });
+      (this.options.logger ?? silentLogger).warn('cannot persist shadow; it is kept in memory only', { key, path, error: err });
     }
   }
 
-  private load(): void {
-    for (const file of readdirSync(this.dataDir!)) {
+  private load(dir: string): void {
+    for (const file of readdirSync(dir)) {
       if (!file.endsWith('.json')) continue;
-      const path = join(this.dataDir!, file);
+      const path = join(dir, file);
       try {
         const shadow = JSON.parse(readFileSync(path, 'utf8')) as StoredShadow;
         if (typeof shadow.version !== 'number' || typeof shadow.exists !== 'boolean' || typeof shadow.state !== 'object') {
@@ -114,7 +101,7 @@ export class ShadowStore {
         this.keep(decodeURIComponent(file.slice(0, -'.json'.length)), shadow);
       } catch (err) {
         // One damaged file must not keep the sandbox from starting; say which and skip it.
-        this.logger.warn('skipping unreadable shadow file', { path, error: err });
+        (this.options.logger ?? silentLogger).warn('skipping unreadable shadow file', { path, error: err });
       }
     }
   }

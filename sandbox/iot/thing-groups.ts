@@ -52,18 +52,11 @@ export class ThingGroups {
   }
 
   addThing(group: string, thing: string): void {
-    const g = this.require(group);
+    const g = this.groups.get(group);
+    if (!g) throw groupError(`thing group "${group}" does not exist`, 'IOT_CORE_GROUP_MISSING');
     if (g.match) throw groupError(`thing group "${group}" is dynamic: its query decides its members`, 'IOT_CORE_GROUP_INVALID');
     if (!THING_NAME_PATTERN.test(thing)) throw iotCoreInvalidName('thing name', thing, 'expected [a-zA-Z0-9:_-]{1,128}');
     g.things.add(thing);
-  }
-
-  removeThing(group: string, thing: string): void {
-    this.require(group).things.delete(thing);
-  }
-
-  has(group: string): boolean {
-    return this.groups.has(group);
   }
 
   /** The group's things (and its descendants' with `recursive`), each once; undefined when no such group. */
@@ -78,11 +71,5 @@ export class ThingGroups {
     };
     visit(group);
     return [...out];
-  }
-
-  private require(group: string): Group {
-    const g = this.groups.get(group);
-    if (!g) throw groupError(`thing group "${group}" does not exist`, 'IOT_CORE_GROUP_MISSING');
-    return g;
   }
 }

@@ -5,7 +5,7 @@
  */
 import { createPublicKey, randomBytes } from 'node:crypto';
 import { aesDecrypt, aesEncrypt, aesLoginParams, encryptSessionKey, type AesLoginVersion, type AesSessionKey } from '../../core/tplink/aes-crypto';
-import { corruptPadding, DeviceSessions, startSessionDeviceServer } from './http-device-server';
+import { corruptPadding, DeviceSessions, jsonOf, startSessionDeviceServer } from './http-device-server';
 import type { Answer, DeviceServerOptions, HttpDeviceServer } from './http-device-server';
 import { isObject } from '../../core/util/guards';
 
@@ -48,13 +48,10 @@ const json = (value: unknown, headers?: Record<string, string>): Answer => ({
   headers: { 'Content-Type': 'application/json;charset=UTF-8', ...headers },
 });
 
-/** Accepts the PEM with or without line wrapping (python-kasa sends the base64 on one line). */
+/** Accepts the PEM with or without line wrapping (python-kasa sends the base64 on one line); throws on a bad key. */
 function publicKeyPem(text: string): string {
-  const base64 = text.replace(/-----(BEGIN|END) PUBLIC KEY-----/g, '').replace(/\s+/g, '');
-  const wrapped = base64.match(/.{1,64}/g)?.join('\n') ?? '';
-  const pem = `-----BEGIN PUBLIC KEY-----\n${wrapped}\n-----END PUBLIC KEY-----\n`;
-  createPublicKey(pem); // throws on a bad key
-  return pem;
+  const der = Buffer.from(text.replace(/-----(BEGIN|END) PUBLIC KEY-----|\s+/g, ''), 'base64');
+  return createPublicKey({ key: der, format: 'der', type: 'spki' }).export({ type: 'spki', format: 'pem' }).toString();
 }
 
 /** `login_device`: a token for the right credentials, else -1501 (and Tapo's lockout when configured), counted in `logins`. */
@@ -116,12 +113,8 @@ export async function startAesServer(options: AesServerOptions): Promise<HttpDev
 
   const passthrough = (session: ServerSession | undefined, params: Record<string, unknown>, token: string | null): Answer => {
     if (!session || sessions.expired(session) || faults.forbidRequests) return json({ error_code: 9999 });
-    let request: unknown;
-    try {
-      request = JSON.parse(aesDecrypt(session.key, typeof params.request === 'string' ? params.request : '').toString('utf8'));
-    } catch {
-      return json({ error_code: -1005 });
-    }
+    const request = jsonOf(() => aesDecrypt(session.key, typeof params.request === 'string' ? params.request : '').toString('utf8'));
+    if (request === undefined) return json({ error_code: -1005 });
     const reply = inner(session, request, token);
     if (faults.oneRequestPerSession && session.token !== undefined && isObject(request) && request.method !== 'login_device') {
       session.token = `spent-${session.token}`;
@@ -138,12 +131,7 @@ export async function startAesServer(options: AesServerOptions): Promise<HttpDev
   const route = (path: string, body: Buffer, cookies: Map<string, string>): Answer => {
     const url = new URL(path, 'http://device');
     if (url.pathname !== '/app') return { status: 404 };
-    let request: unknown;
-    try {
-      request = JSON.parse(body.toString('utf8'));
-    } catch {
-      return json({ error_code: -1003 });
-    }
+    const request = jsonOf(() => body.toString('utf8'));
     if (!isObject(request)) return json({ error_code: -1003 });
     const params = isObject(request.params) ? request.params : {};
     if (request.method === 'handshake') return handshake(params);

@@ -103,6 +103,15 @@ export class DeviceSessions<S extends { createdAt: number }> {
   }
 }
 
+/** The JSON in `text()`; undefined when making the text (decrypting it) or parsing it fails. */
+export function jsonOf(text: () => string): unknown {
+  try {
+    return JSON.parse(text());
+  } catch {
+    return undefined;
+  }
+}
+
 /** Flips the last byte of the next-to-last AES block: the padding of the last block is then always wrong. */
 export function corruptPadding(ciphertext: Buffer): void {
   const at = ciphertext.length - 17;
@@ -157,15 +166,12 @@ export async function startSessionDeviceServer<S extends { createdAt: number }>(
 function send(res: http.ServerResponse, answer: Answer, faults: DeviceFaults): void {
   let body = typeof answer.body === 'string' ? Buffer.from(answer.body, 'utf8') : (answer.body ?? Buffer.alloc(0));
   if (answer.status === 200 && faults.hugeReplyBytes !== undefined) body = Buffer.alloc(faults.hugeReplyBytes, 0x41);
-  res.statusCode = answer.status;
-  for (const [name, value] of Object.entries(answer.headers ?? {})) res.setHeader(name, value);
+  res.writeHead(answer.status, { ...answer.headers, 'Content-Length': String(body.length) });
   if (answer.status === 200 && faults.truncateReply && body.length > 1) {
-    res.setHeader('Content-Length', String(body.length));
     res.write(body.subarray(0, Math.floor(body.length / 2)));
     setImmediate(() => res.socket?.destroy());
     return;
   }
-  res.setHeader('Content-Length', String(body.length));
   res.end(body);
 }
 

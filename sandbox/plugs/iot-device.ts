@@ -1,6 +1,6 @@
 /**
  * A simulated Kasa plug speaking the IOT protocol (`{"system":{"get_sysinfo":{}}}`) for the KLAP
- * servers: the JSON a newer HS100/HS103 answers once the transport is decrypted. Pure, no I/O.
+ * servers: the JSON a newer HS100/HS103 answers once the transport is decrypted.
  */
 import { EventEmitter } from 'node:events';
 import { isObject } from '../../core/util/guards';
@@ -9,7 +9,6 @@ export interface IotDeviceOptions {
   model: string;
   deviceId: string;
   alias: string;
-  mac?: string;
   /** Has an energy meter (KP115, HS110 v2+): `emeter` in newer firmware's units (mW, mV, mA, Wh). */
   meter?: boolean;
   /** What the meter shows while the relay is on, in watts. */
@@ -24,18 +23,14 @@ export class SimulatedIotDevice {
   alias: string;
   on = false;
   readonly events = new EventEmitter();
-  private readonly mac: string;
-  private readonly options: IotDeviceOptions;
 
-  constructor(options: IotDeviceOptions) {
-    this.options = options;
+  constructor(private readonly options: IotDeviceOptions) {
     this.model = options.model;
     this.deviceId = options.deviceId;
     this.alias = options.alias;
-    this.mac = options.mac ?? '00:00:5E:00:53:02';
   }
 
-  sysinfo(): Json {
+  private sysinfo(): Json {
     return {
       sw_ver: '1.1.0 Build 260101 Rel.000000',
       hw_ver: '4.1',
@@ -51,7 +46,7 @@ export class SimulatedIotDevice {
       obd_src: 'tplink',
       mic_type: 'IOT.SMARTPLUGSWITCH',
       feature: this.options.meter ? 'TIM:ENE' : 'TIM',
-      mac: this.mac,
+      mac: '00:00:5E:00:53:02',
       updating: 0,
       led_off: 0,
       relay_state: this.on ? 1 : 0,
@@ -68,88 +63,61 @@ export class SimulatedIotDevice {
   /** Answers one IOT request: every module asked for gets an answer or "module not support". */
   handle(request: unknown): Json {
     if (!isObject(request)) return { err_code: -1, err_msg: 'invalid request' };
+    const modules: Record<string, Record<string, (params: unknown) => Json>> = {
+      system: {
+        get_sysinfo: () => this.sysinfo(),
+        set_relay_state: (params) => this.setRelay(params),
+        set_dev_alias: (params) => {
+          if (isObject(params) && typeof params.alias === 'string') this.alias = params.alias;
+          return { err_code: 0 };
+        },
+      },
+      // The clock (clients show the device's time): UTC.
+      time: { get_time: () => utcTime(), get_timezone: () => ({ index: 39, err_code: 0 }) },
+      // The meter in newer firmware's units, with empty statistics.
+      ...(this.options.meter && {
+        emeter: {
+          get_realtime: () => {
+            const watts = this.on ? (this.options.loadW ?? 0) : 0;
+            return { power_mw: watts * 1000, voltage_mv: 230_000, current_ma: Math.round((watts / 230) * 1000), total_wh: 1200, err_code: 0 };
+          },
+          get_daystat: () => ({ day_list: [], err_code: 0 }),
+          get_monthstat: () => ({ month_list: [], err_code: 0 }),
+        },
+      }),
+    };
     const reply: Json = {};
     for (const [module, methods] of Object.entries(request)) {
       if (module === 'context') continue;
-      if (module === 'time' && isObject(methods)) {
-        reply[module] = this.time(Object.keys(methods));
-        continue;
-      }
-      if (module === 'emeter' && this.options.meter && isObject(methods)) {
-        reply[module] = this.emeter(Object.keys(methods));
-        continue;
-      }
-      if (module !== 'system' || !isObject(methods)) {
-        reply[module] = { err_code: -1, err_msg: 'module not support' };
-        continue;
-      }
-      const answers: Json = {};
-      for (const [method, params] of Object.entries(methods)) answers[method] = this.system(method, params);
-      reply[module] = answers;
+      const known = Object.hasOwn(modules, module) ? modules[module]! : undefined;
+      reply[module] =
+        known && isObject(methods)
+          ? Object.fromEntries(Object.entries(methods).map(([m, params]) => [m, Object.hasOwn(known, m) ? known[m]!(params) : { err_code: -2, err_msg: 'member not support' }]))
+          : { err_code: -1, err_msg: 'module not support' };
     }
     return reply;
   }
 
-  /** The meter: realtime in mW/mV/mA/Wh, and empty statistics. */
-  private emeter(methods: string[]): Json {
-    const watts = this.on ? (this.options.loadW ?? 0) : 0;
-    const answers: Json = {};
-    for (const method of methods) {
-      if (method === 'get_realtime') {
-        answers[method] = { power_mw: watts * 1000, voltage_mv: 230_000, current_ma: Math.round((watts / 230) * 1000), total_wh: 1200, err_code: 0 };
-      } else if (method === 'get_daystat') {
-        answers[method] = { day_list: [], err_code: 0 };
-      } else if (method === 'get_monthstat') {
-        answers[method] = { month_list: [], err_code: 0 };
-      } else {
-        answers[method] = { err_code: -2, err_msg: 'member not support' };
-      }
+  private setRelay(params: unknown): Json {
+    const state = isObject(params) ? params.state : undefined;
+    if (state !== 0 && state !== 1) return { err_code: -3, err_msg: 'invalid argument' };
+    if ((state === 1) !== this.on) {
+      this.on = state === 1;
+      this.events.emit('change');
     }
-    return answers;
+    return { err_code: 0 };
   }
+}
 
-  /** The clock module (clients show the device's time): UTC. */
-  private time(methods: string[]): Json {
-    const now = new Date();
-    const answers: Json = {};
-    for (const method of methods) {
-      if (method === 'get_time') {
-        answers[method] = {
-          year: now.getUTCFullYear(),
-          month: now.getUTCMonth() + 1,
-          mday: now.getUTCDate(),
-          hour: now.getUTCHours(),
-          min: now.getUTCMinutes(),
-          sec: now.getUTCSeconds(),
-          err_code: 0,
-        };
-      } else if (method === 'get_timezone') {
-        answers[method] = { index: 39, err_code: 0 };
-      } else {
-        answers[method] = { err_code: -2, err_msg: 'member not support' };
-      }
-    }
-    return answers;
-  }
-
-  private system(method: string, params: unknown): Json {
-    switch (method) {
-      case 'get_sysinfo':
-        return this.sysinfo();
-      case 'set_relay_state': {
-        const state = isObject(params) ? params.state : undefined;
-        if (state !== 0 && state !== 1) return { err_code: -3, err_msg: 'invalid argument' };
-        if ((state === 1) !== this.on) {
-          this.on = state === 1;
-          this.events.emit('change');
-        }
-        return { err_code: 0 };
-      }
-      case 'set_dev_alias':
-        if (isObject(params) && typeof params.alias === 'string') this.alias = params.alias;
-        return { err_code: 0 };
-      default:
-        return { err_code: -2, err_msg: 'member not support' };
-    }
-  }
+function utcTime(): Json {
+  const now = new Date();
+  return {
+    year: now.getUTCFullYear(),
+    month: now.getUTCMonth() + 1,
+    mday: now.getUTCDate(),
+    hour: now.getUTCHours(),
+    min: now.getUTCMinutes(),
+    sec: now.getUTCSeconds(),
+    err_code: 0,
+  };
 }

@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as klap from '../../core/tplink/klap-crypto';
-import { corruptPadding, DeviceSessions, startSessionDeviceServer, tpapDiscoverFields } from './http-device-server';
+import { corruptPadding, DeviceSessions, jsonOf, startSessionDeviceServer, tpapDiscoverFields } from './http-device-server';
 import type { Answer, DeviceServerOptions, HttpDeviceServer } from './http-device-server';
 
 export interface KlapServerOptions extends DeviceServerOptions {
@@ -80,12 +80,8 @@ export async function startKlapServer(options: KlapServerOptions): Promise<HttpD
     if ((session.lastSeq !== undefined && seq <= session.lastSeq) || !klap.klapSignatureValid(session.keys, seq, body)) {
       return { status: 403 };
     }
-    let decoded: unknown;
-    try {
-      decoded = JSON.parse(klap.klapDecrypt(session.keys, seq, body).toString('utf8'));
-    } catch {
-      return { status: 400 };
-    }
+    const decoded = jsonOf(() => klap.klapDecrypt(session.keys, seq, body).toString('utf8'));
+    if (decoded === undefined) return { status: 400 };
     session.lastSeq = seq;
     session.requests++;
     server.stats.requests++;

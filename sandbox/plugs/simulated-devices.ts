@@ -1,9 +1,7 @@
 /**
- * The newer TP-Link devices the sandbox can simulate, each on its own HTTP port on 127.0.0.1:
- * Kasa plugs on KLAP v1 and v2 (IOT protocol), a Tapo P110 on KLAP v2 with an energy meter, an
- * older Tapo P100 on AES, a Tapo P300 strip and a P304M strip whose outlets have their own energy
- * meters, both on KLAP v2 (SMART protocol). Each checks the
- * credentials it was given, as the real ones check the TP-Link account's.
+ * The newer TP-Link devices the sandbox can simulate (Kasa IOT plugs on KLAP, Tapo SMART plugs and
+ * strips on KLAP or AES), each on its own HTTP port on 127.0.0.1, each checking the credentials it
+ * was given as the real ones check the TP-Link account's.
  */
 import { startAesServer, type LoginLockout } from './aes-server';
 import type { DeviceFaults, HttpDeviceServer } from './http-device-server';

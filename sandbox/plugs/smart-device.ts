@@ -1,8 +1,7 @@
 /**
  * A simulated Tapo device speaking the SMART protocol (`{method, params}` → `{error_code, result}`):
  * a P110-like plug with an energy meter, a P100-like plug, or a P300-like strip whose outlets are
- * children reached through `control_child`. Transport-agnostic: the KLAP and AES servers feed it
- * decrypted requests. Pure state and logic, no I/O.
+ * children reached through `control_child`. The KLAP and AES servers feed it decrypted requests.
  */
 import { EventEmitter } from 'node:events';
 import { isObject } from '../../core/util/guards';
@@ -19,7 +18,6 @@ export interface SmartDeviceOptions {
   model: string;
   deviceId: string;
   nickname: string;
-  mac?: string;
   /** Reports energy (P110, P115). */
   energy?: boolean;
   /** A strip's outlets (P300): the device itself then has no relay. */
@@ -38,8 +36,31 @@ export interface SmartReply {
 }
 
 type Params = Record<string, unknown>;
+type Methods = Record<string, () => unknown>;
 
 const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+const ok = (result: unknown): SmartReply => ({ error_code: 0, result });
+const paramsOf = (request: Params): Params => (isObject(request.params) ? request.params : {});
+const localTime = () => new Date().toISOString().slice(0, 19).replace('T', ' ');
+const COMMON_INFO = { fw_ver: '1.0.0 Build 260101 Rel.000000', hw_ver: '1.0', region: 'Europe/London', mac: '00-00-5E-00-53-01' };
+const USAGE = { time_usage: { today: 1, past7: 10, past30: 30 } };
+const DEVICE_COMPONENT = { id: 'device', ver_code: 2 };
+const ENERGY_COMPONENT = { id: 'energy_monitoring', ver_code: 2 };
+
+/** The answer of a table's method; -1002 (unknown method) when the table has none. */
+function answer(methods: Methods, method: unknown): SmartReply {
+  return typeof method === 'string' && Object.hasOwn(methods, method) ? ok(methods[method]!()) : { error_code: -1002 };
+}
+
+/** An energy meter reading `watts` now (energy monitoring v2, as python-kasa asks for it). */
+function meter(watts: number, usage: Params & { month_energy: number }): Methods {
+  return {
+    get_emeter_data: () => ({ power_mw: watts * 1000, voltage_mv: 230_000, current_ma: Math.round((watts / 230) * 1000), energy_wh: usage.month_energy }),
+    get_emeter_vgain_igain: () => ({ vgain: 100, igain: 100 }),
+    get_energy_usage: () => ({ ...usage, local_time: localTime() }),
+    get_current_power: () => ({ current_power: watts }),
+  };
+}
 
 export class SimulatedSmartDevice {
   readonly model: string;
@@ -49,13 +70,9 @@ export class SimulatedSmartDevice {
   readonly outlets: SmartOutlet[] | undefined;
   /** `change` fires after a request switched the relay or an outlet. */
   readonly events = new EventEmitter();
-  /** Methods received, in order (multipleRequest's inner ones included). */
-  readonly methods: string[] = [];
-  private readonly options: SmartDeviceOptions;
   private readonly startedAt = Date.now();
 
-  constructor(options: SmartDeviceOptions) {
-    this.options = options;
+  constructor(private readonly options: SmartDeviceOptions) {
     this.model = options.model;
     this.deviceId = options.deviceId;
     this.nickname = options.nickname;
@@ -67,113 +84,76 @@ export class SimulatedSmartDevice {
     }));
   }
 
-  get type(): string {
-    return 'SMART.TAPOPLUG';
-  }
-
   /** Answers one SMART request. */
   handle(request: unknown): SmartReply {
     if (!isObject(request) || typeof request.method !== 'string') return { error_code: -1003 };
-    const method = request.method;
-    const params = isObject(request.params) ? request.params : {};
-    this.methods.push(method);
-    switch (method) {
-      case 'multipleRequest':
-        return this.multiple(params);
-      case 'control_child':
-        return this.controlChild(params);
-      default:
-        return this.single(method, params);
+    const params = paramsOf(request);
+    if (request.method === 'multipleRequest') return this.multiple(params);
+    if (request.method === 'control_child') return this.controlChild(params);
+    if (request.method === 'set_device_info') {
+      if (this.outlets) return { error_code: -1008 };
+      this.switch(this, params.device_on);
+      if (typeof params.nickname === 'string') this.nickname = Buffer.from(params.nickname, 'base64').toString('utf8');
+      return ok({});
     }
+    const outlets = this.outlets;
+    const childComponents = [DEVICE_COMPONENT, ...(this.options.outletEnergy ? [ENERGY_COMPONENT] : [])];
+    return answer(
+      {
+        component_nego: () => ({ component_list: this.components() }),
+        get_device_info: () => this.deviceInfo(),
+        get_connect_cloud_state: () => ({ status: 0 }),
+        get_device_time: () => ({ time_diff: 0, timestamp: Math.floor(Date.now() / 1000), region: COMMON_INFO.region }),
+        get_device_usage: () => USAGE,
+        // The P110's meter: energy usage carries current_power in mW, get_current_power in W.
+        ...(this.options.energy ? meter(this.on ? 12 : 0, { today_runtime: 10, month_runtime: 100, today_energy: 25, month_energy: 250, current_power: this.on ? 12_000 : 0 }) : {}),
+        ...(outlets && {
+          get_child_device_list: () => this.page(outlets.map((o) => this.childInfo(o)), params, 'child_device_list'),
+          get_child_device_component_list: () => this.page(outlets.map((o) => ({ device_id: o.deviceId, component_list: childComponents })), params, 'child_component_list'),
+        }),
+      },
+      request.method,
+    );
   }
 
-  private single(method: string, params: Params): SmartReply {
-    switch (method) {
-      case 'component_nego':
-        return ok({ component_list: this.components() });
-      case 'get_device_info':
-        return ok(this.deviceInfo());
-      case 'set_device_info':
-        return this.setDeviceInfo(params);
-      case 'get_connect_cloud_state':
-        return ok({ status: 0 });
-      case 'get_device_time':
-        return ok({ time_diff: 0, timestamp: Math.floor(Date.now() / 1000), region: 'Europe/London' });
-      case 'get_device_usage':
-        return ok({ time_usage: { today: 1, past7: 10, past30: 30 } });
-      case 'get_energy_usage':
-        return this.options.energy ? ok(this.energyUsage()) : { error_code: -1002 };
-      case 'get_emeter_data':
-        return this.options.energy ? ok({ power_mw: this.on ? 12_000 : 0, voltage_mv: 230_000, current_ma: this.on ? 52 : 0, energy_wh: 250 }) : { error_code: -1002 };
-      case 'get_emeter_vgain_igain':
-        return this.options.energy ? ok({ vgain: 100, igain: 100 }) : { error_code: -1002 };
-      case 'get_current_power':
-        return this.options.energy ? ok({ current_power: this.on ? 12 : 0 }) : { error_code: -1002 };
-      case 'get_child_device_list':
-        return this.childList(params);
-      case 'get_child_device_component_list':
-        return this.childComponents(params);
-      default:
-        return { error_code: -1002 };
-    }
+  private switch(target: { on: boolean }, on: unknown): void {
+    if (typeof on !== 'boolean' || on === target.on) return;
+    target.on = on;
+    this.events.emit('change');
   }
 
   private components(): { id: string; ver_code: number }[] {
-    const list = [{ id: 'device', ver_code: 2 }];
-    if (this.options.energy) list.push({ id: 'energy_monitoring', ver_code: 2 });
+    const list = [DEVICE_COMPONENT];
+    if (this.options.energy) list.push(ENERGY_COMPONENT);
     if (this.outlets) list.push({ id: 'child_device', ver_code: 1 }, { id: 'control_child', ver_code: 2 });
     return list;
   }
 
-  deviceInfo(): Record<string, unknown> {
-    const info: Record<string, unknown> = {
+  private deviceInfo(): Params {
+    return {
+      ...COMMON_INFO,
       device_id: this.deviceId,
-      type: this.type,
+      type: 'SMART.TAPOPLUG',
       model: this.model,
       nickname: b64(this.nickname),
-      fw_ver: '1.0.0 Build 260101 Rel.000000',
-      hw_ver: '1.0',
-      mac: this.options.mac ?? '00-00-5E-00-53-01',
       ip: '127.0.0.1',
       ssid: b64('sandbox'),
       rssi: -40,
       signal_level: 3,
       time_diff: 0,
-      region: 'Europe/London',
       lang: 'en_US',
       specs: '',
       overheated: false,
       on_time: this.on ? Math.floor((Date.now() - this.startedAt) / 1000) : 0,
       has_set_location_info: false,
       avatar: 'plug',
-    };
-    if (!this.outlets) info.device_on = this.on;
-    return info;
-  }
-
-  private energyUsage(): Record<string, unknown> {
-    return {
-      today_runtime: 10,
-      month_runtime: 100,
-      today_energy: 25,
-      month_energy: 250,
-      local_time: localTime(),
-      current_power: this.on ? 12_000 : 0,
+      ...(this.outlets ? {} : { device_on: this.on }),
     };
   }
 
-  private setDeviceInfo(params: Params): SmartReply {
-    if (this.outlets) return { error_code: -1008 };
-    if (typeof params.device_on === 'boolean' && params.device_on !== this.on) {
-      this.on = params.device_on;
-      this.events.emit('change');
-    }
-    if (typeof params.nickname === 'string') this.nickname = Buffer.from(params.nickname, 'base64').toString('utf8');
-    return ok({});
-  }
-
-  private childInfo(outlet: SmartOutlet, position: number): Record<string, unknown> {
+  private childInfo(outlet: SmartOutlet): Params {
     return {
+      ...COMMON_INFO,
       device_id: outlet.deviceId,
       original_device_id: this.deviceId,
       parent_device_id: this.deviceId,
@@ -182,43 +162,20 @@ export class SimulatedSmartDevice {
       model: this.model,
       nickname: b64(outlet.nickname),
       device_on: outlet.on,
-      position: position + 1,
+      position: this.outlets!.indexOf(outlet) + 1,
       slot_number: this.outlets!.length,
-      fw_ver: '1.0.0 Build 260101 Rel.000000',
-      hw_ver: '1.0',
-      mac: this.options.mac ?? '00-00-5E-00-53-01',
       on_time: 0,
       overheat_status: 'normal',
       auto_off_status: 'off',
       auto_off_remain_time: 0,
       bind_count: 1,
-      region: 'Europe/London',
     };
   }
 
-  private page<T>(items: T[], params: Params, name: string): SmartReply {
+  private page(items: unknown[], params: Params, name: string): Params {
     const start = typeof params.start_index === 'number' ? params.start_index : 0;
     const size = this.options.pageSize ?? 10;
-    return ok({ [name]: items.slice(start, start + size), start_index: start, sum: items.length });
-  }
-
-  private childList(params: Params): SmartReply {
-    if (!this.outlets) return { error_code: -1002 };
-    return this.page(
-      this.outlets.map((o, i) => this.childInfo(o, i)),
-      params,
-      'child_device_list',
-    );
-  }
-
-  private childComponents(params: Params): SmartReply {
-    if (!this.outlets) return { error_code: -1002 };
-    const components = [{ id: 'device', ver_code: 2 }, ...(this.options.outletEnergy ? [{ id: 'energy_monitoring', ver_code: 2 }] : [])];
-    return this.page(
-      this.outlets.map((o) => ({ device_id: o.deviceId, component_list: components })),
-      params,
-      'child_component_list',
-    );
+    return { [name]: items.slice(start, start + size), start_index: start, sum: items.length };
   }
 
   private controlChild(params: Params): SmartReply {
@@ -226,11 +183,9 @@ export class SimulatedSmartDevice {
     if (!outlet) return { error_code: -1008 };
     const inner = params.requestData;
     if (!isObject(inner) || typeof inner.method !== 'string') return { error_code: -1003 };
-    const innerParams = isObject(inner.params) ? inner.params : {};
-    this.methods.push(`control_child:${inner.method}`);
     if (inner.method === 'multipleRequest') {
-      const requests = Array.isArray(innerParams.requests) ? innerParams.requests : [];
-      const responses = requests.map((r: unknown) => ({ method: isObject(r) ? r.method : undefined, ...this.childRequest(outlet, r) }));
+      const requests = paramsOf(inner).requests;
+      const responses = (Array.isArray(requests) ? requests : []).map((r: unknown) => ({ method: isObject(r) ? r.method : undefined, ...this.childRequest(outlet, r) }));
       return ok({ responseData: { error_code: 0, result: { responses } } });
     }
     return ok({ responseData: this.childRequest(outlet, inner) });
@@ -238,35 +193,20 @@ export class SimulatedSmartDevice {
 
   private childRequest(outlet: SmartOutlet, request: unknown): SmartReply {
     if (!isObject(request)) return { error_code: -1003 };
-    const params = isObject(request.params) ? request.params : {};
-    switch (request.method) {
-      case 'get_device_info':
-        return ok(this.childInfo(outlet, this.outlets!.indexOf(outlet)));
-      case 'set_device_info':
-        if (typeof params.device_on === 'boolean' && params.device_on !== outlet.on) {
-          outlet.on = params.device_on;
-          this.events.emit('change');
-        }
-        return ok({});
-      case 'component_nego':
-        return ok({ component_list: [{ id: 'device', ver_code: 2 }] });
-      case 'get_device_usage':
-        return ok({ time_usage: { today: 1, past7: 10, past30: 30 } });
-      // A P304M outlet's meter: energy usage without current_power, which get_current_power gives in
-      // watts; get_emeter_data as energy monitoring v2 devices answer it (python-kasa asks for it).
-      case 'get_emeter_data':
-        return this.options.outletEnergy
-          ? ok({ power_mw: outlet.on ? outlet.loadW * 1000 : 0, voltage_mv: 230_000, current_ma: outlet.on ? Math.round((outlet.loadW / 230) * 1000) : 0, energy_wh: 120 })
-          : { error_code: -1002 };
-      case 'get_emeter_vgain_igain':
-        return this.options.outletEnergy ? ok({ vgain: 100, igain: 100 }) : { error_code: -1002 };
-      case 'get_energy_usage':
-        return this.options.outletEnergy ? ok({ today_runtime: 5, month_runtime: 50, today_energy: 12, month_energy: 120, local_time: localTime() }) : { error_code: -1002 };
-      case 'get_current_power':
-        return this.options.outletEnergy ? ok({ current_power: outlet.on ? outlet.loadW : 0 }) : { error_code: -1002 };
-      default:
-        return { error_code: -1002 };
+    if (request.method === 'set_device_info') {
+      this.switch(outlet, paramsOf(request).device_on);
+      return ok({});
     }
+    return answer(
+      {
+        get_device_info: () => this.childInfo(outlet),
+        component_nego: () => ({ component_list: [DEVICE_COMPONENT] }),
+        get_device_usage: () => USAGE,
+        // A P304M outlet's meter: energy usage without current_power.
+        ...(this.options.outletEnergy ? meter(outlet.on ? outlet.loadW : 0, { today_runtime: 5, month_runtime: 50, today_energy: 12, month_energy: 120 }) : {}),
+      },
+      request.method,
+    );
   }
 
   private multiple(params: Params): SmartReply {
@@ -281,12 +221,4 @@ export class SimulatedSmartDevice {
     }
     return ok({ responses });
   }
-}
-
-function localTime(): string {
-  return new Date().toISOString().slice(0, 19).replace('T', ' ');
-}
-
-function ok(result: unknown): SmartReply {
-  return { error_code: 0, result };
 }

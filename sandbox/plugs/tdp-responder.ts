@@ -11,8 +11,6 @@ import { tpapDiscoverFields } from './http-device-server';
 
 export interface TdpResponder {
   port: number;
-  /** Probes answered. */
-  probes: number;
   close(): Promise<void>;
 }
 
@@ -44,14 +42,8 @@ function answerFor(device: SimulatedDevice): Record<string, unknown> {
 /** `devices` all answer each probe (one datagram each), as several devices on a LAN would. */
 export async function startTdpResponder(devices: SimulatedDevice[], port = 0): Promise<TdpResponder> {
   const socket = dgram.createSocket('udp4');
-  const responder: TdpResponder = {
-    port: 0,
-    probes: 0,
-    close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
-  };
   socket.on('message', (msg, rinfo) => {
     if (!tdpCrcValid(msg)) return;
-    responder.probes++;
     for (const device of devices) {
       const payload = Buffer.from(JSON.stringify(answerFor(device)), 'utf8');
       socket.send(tdpDatagram(payload, msg.readUInt32BE(8), 2), rinfo.port, rinfo.address);
@@ -61,6 +53,5 @@ export async function startTdpResponder(devices: SimulatedDevice[], port = 0): P
     socket.once('error', reject);
     socket.bind(port, '127.0.0.1', () => resolve());
   });
-  responder.port = (socket.address() as AddressInfo).port;
-  return responder;
+  return { port: (socket.address() as AddressInfo).port, close: () => new Promise<void>((resolve) => socket.close(() => resolve())) };
 }

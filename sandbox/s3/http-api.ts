@@ -1,16 +1,14 @@
 /**
  * The S3 REST API subset the sandbox, the agent and the tests use, over an ObjectStore: objects
- * (PUT — conditional with `If-Match`/`If-None-Match: *` as S3's conditional writes —, GET and HEAD with `versionId`, `Range`, `If-Match`/`If-None-Match`, DELETE with or without
- * `versionId`), buckets (create, head, versioning, ListObjectsV2, ListObjectVersions). Errors are
- * S3's XML errors with S3's codes and statuses, so the AWS SDK maps them as it maps AWS's.
- *
- * Requests are accepted for one access key (the signature itself is not checked: a stand-in on
- * 127.0.0.1, not a security boundary). `aws-chunked` upload bodies (recent SDKs and CLIs) are
- * decoded. Anything else S3 has (multipart, copy) is answered 501 NotImplemented, naming what was asked.
+ * (PUT, conditional with `If-Match`/`If-None-Match: *`; GET and HEAD with `versionId`, `Range`,
+ * `If-Match`/`If-None-Match`; DELETE with or without `versionId`), buckets (create, head,
+ * versioning, ListObjectsV2, ListObjectVersions). Errors are S3's XML errors, so the AWS SDK maps
+ * them as it maps AWS's. One access key is accepted; signatures are not checked (a stand-in on
+ * 127.0.0.1). `aws-chunked` bodies are decoded. Anything else (multipart, copy) answers 501.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { readBody } from '../http-server';
 import { ChunkedBodyError, decodeAwsChunked } from './aws-chunked';
 import type { ObjectStore } from './object-store';
@@ -63,8 +61,7 @@ function sendError(req: IncomingMessage, res: ServerResponse, err: S3ApiError, r
   const headers = { 'x-amz-request-id': requestId, ...err.headers };
   // HEAD answers carry no body: the SDK then names the error after the status (e.g. NotFound).
   if (req.method === 'HEAD') {
-    res.writeHead(err.status, headers);
-    res.end();
+    res.writeHead(err.status, headers).end();
     return;
   }
   sendXml(res, err.status, `<Error><Code>${err.code}</Code><Message>${xmlEscape(err.message)}</Message><Resource>${xmlEscape(resource)}</Resource><RequestId>${requestId}</RequestId></Error>`, headers);
@@ -73,8 +70,7 @@ function sendError(req: IncomingMessage, res: ServerResponse, err: S3ApiError, r
 /** The access key of a SigV4 request (header or presigned query), or undefined when anonymous. */
 function accessKeyOf(req: IncomingMessage, query: URLSearchParams): string | undefined {
   const header = req.headers.authorization;
-  const credential = header ? /Credential=([^/,\s]+)\//.exec(header)?.[1] : query.get('X-Amz-Credential')?.split('/')[0];
-  return credential ?? undefined;
+  return header ? /Credential=([^/,\s]+)\//.exec(header)?.[1] : query.get('X-Amz-Credential')?.split('/')[0];
 }
 
 interface Target {
@@ -299,8 +295,6 @@ function readObject(ctx: S3ApiContext, req: IncomingMessage, res: ServerResponse
     res.end();
     return;
   }
-  const body = ctx.store.openBlob(bucket, v, start, end);
-  body.on('error', (err) => res.destroy(err));
-  res.on('close', () => body.destroy());
-  body.pipe(res);
+  // A read error cuts the answer; a client that hangs up stops the read.
+  pipeline(ctx.store.openBlob(bucket, v, start, end), res, () => undefined);
 }

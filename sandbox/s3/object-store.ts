@@ -10,28 +10,24 @@
  * directory; changes to one key are serialised.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { applyDelete, applyPut, resolveRead, type DeleteOutcome, type KeyHistory, type ObjectVersion, type ReadResult, type Versioning } from './versions';
+import { applyDelete, applyPut, resolveRead, type Change, type DeleteOutcome, type KeyHistory, type ObjectVersion, type ReadResult, type Versioning } from './versions';
 import { SerialQueue } from '../../core/util/serial-queue';
+import { writeFileAtomicSync } from '../write-atomic';
 
 /** S3's characters (a shorter minimum than S3's three, for short test names): never a path separator or `..`. */
-const BUCKET_NAME = /^[a-z0-9](?:[a-z0-9.-]{0,61}[a-z0-9])?$/;
-
-export function isValidBucketName(name: string): boolean {
-  return BUCKET_NAME.test(name) && !name.includes('..');
-}
+const isValidBucketName = (name: string): boolean => /^[a-z0-9](?:[a-z0-9.-]{0,61}[a-z0-9])?$/.test(name) && !name.includes('..');
 
 /**
  * Blobs up to this size are kept in memory once read, the most recently read up to
- * BLOB_CACHE_BYTES in all: a fleet's devices fetch the same object at once, and reading it from
- * disk in 64 KiB chunks per device was a tenth of the sandbox's CPU with 1,000 devices
- * (bench fleet). Blobs never change (a new version is a new blob), so a cached one is never stale.
- * Larger ones stream from disk, whose pace leaves a client that hangs up early (a size over its
- * limit) most of the body unsent, as the agent's tests expect.
+ * BLOB_CACHE_BYTES in all: a fleet's devices fetch the same object at once (reading it from disk
+ * per device was a tenth of the sandbox's CPU with 1,000 devices). Blobs never change, so a cached
+ * one is never stale. Larger ones stream from disk, whose pace leaves a client that hangs up early
+ * most of the body unsent, as the agent's tests expect.
  */
 const CACHED_BLOB_MAX = 2 << 20;
 const BLOB_CACHE_BYTES = 64 << 20;
@@ -42,9 +38,7 @@ function* slices(bytes: Buffer, size = 64 * 1024): Generator<Buffer> {
 }
 
 /** A version id as S3 makes them: opaque, URL-safe, unique. */
-function newId(): string {
-  return randomBytes(16).toString('base64url');
-}
+const newId = (): string => randomBytes(16).toString('base64url');
 
 export class ObjectStore {
   private readonly versioning = new Map<string, Versioning>();
@@ -56,7 +50,8 @@ export class ObjectStore {
 
   constructor(
     private readonly dir: string,
-    private readonly clock: () => Date = () => new Date(),
+    /** Epoch ms, for LastModified. */
+    private readonly clock: () => number = Date.now,
   ) {
     mkdirSync(dir, { recursive: true });
     for (const name of readdirSync(dir)) {
@@ -73,18 +68,12 @@ export class ObjectStore {
     this.setVersioning(bucket, versioning);
   }
 
-  hasBucket(bucket: string): boolean {
-    return this.versioning.has(bucket);
-  }
-
   getVersioning(bucket: string): Versioning | undefined {
     return this.versioning.get(bucket);
   }
 
   setVersioning(bucket: string, versioning: Versioning): void {
-    const file = join(this.dir, bucket, 'bucket.json');
-    writeFileSync(`${file}.tmp`, JSON.stringify({ versioning }));
-    renameSync(`${file}.tmp`, file);
+    writeFileAtomicSync(join(this.dir, bucket, 'bucket.json'), JSON.stringify({ versioning }));
     this.versioning.set(bucket, versioning);
   }
 
@@ -143,26 +132,22 @@ export class ObjectStore {
       await unlink(`${path}.tmp`).catch(() => undefined);
       throw err;
     }
-    const version: ObjectVersion = { versionId: newId(), deleteMarker: false, lastModified: this.clock().toISOString(), size, etag: `"${md5.digest('hex')}"`, blob };
+    const version: ObjectVersion = { versionId: newId(), deleteMarker: false, lastModified: new Date(this.clock()).toISOString(), size, etag: `"${md5.digest('hex')}"`, blob };
     try {
-      return await this.change(bucket, key, (h) => {
+      const { history } = await this.change(bucket, key, (h) => {
         const current = resolveRead(h);
         precondition?.(current.type === 'object' ? current.version : undefined);
         return applyPut(h, key, this.versioning.get(bucket)!, version);
-      }).then((h) => h!.versions[0]!);
+      });
+      return history!.versions[0]!;
     } catch (err) {
       await rm(path, { force: true });
       throw err;
     }
   }
 
-  async delete(bucket: string, key: string, versionId?: string): Promise<DeleteOutcome> {
-    let outcome: DeleteOutcome | undefined;
-    await this.change(bucket, key, (h) => {
-      outcome = applyDelete(h, key, this.versioning.get(bucket)!, versionId, { versionId: newId(), lastModified: this.clock().toISOString() });
-      return outcome;
-    });
-    return outcome!;
+  delete(bucket: string, key: string, versionId?: string): Promise<DeleteOutcome> {
+    return this.change(bucket, key, (h) => applyDelete(h, key, this.versioning.get(bucket)!, versionId, { versionId: newId(), lastModified: new Date(this.clock()).toISOString() }));
   }
 
   /** Every version of every key under `prefix`, keys in order, newest version first. */
@@ -187,10 +172,11 @@ export class ObjectStore {
   }
 
   /** Apply one change to a key's versions, one change per key at a time, and drop freed bytes. */
-  private change(bucket: string, key: string, apply: (h: KeyHistory | undefined) => { history: KeyHistory | undefined; dropped: ObjectVersion[] }): Promise<KeyHistory | undefined> {
+  private change<C extends Change>(bucket: string, key: string, apply: (h: KeyHistory | undefined) => C): Promise<C> {
     const file = this.historyFile(bucket, key);
     const run = async () => {
-      const { history, dropped } = apply(this.history(bucket, key));
+      const change = apply(this.history(bucket, key));
+      const { history, dropped } = change;
       if (history) {
         await writeFile(`${file}.tmp`, JSON.stringify(history));
         await rename(`${file}.tmp`, file);
@@ -204,7 +190,7 @@ export class ObjectStore {
         this.forgetBlob(path);
         await rm(path, { force: true });
       }
-      return history;
+      return change;
     };
     let queue = this.queues.get(file);
     if (!queue) this.queues.set(file, (queue = new SerialQueue()));

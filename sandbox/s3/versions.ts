@@ -76,7 +76,7 @@ export interface DeleteOutcome extends Change {
   deleteMarker: boolean;
 }
 
-/** A delete of the key (no `versionId`) or of one version. `markerId` names a marker it creates. */
+/** A delete of the key (no `versionId`) or of one version. `marker` is the delete marker it may create. */
 export function applyDelete(history: KeyHistory | undefined, key: string, versioning: Versioning, versionId: string | undefined, marker: Omit<ObjectVersion, 'deleteMarker' | 'size' | 'etag'>): DeleteOutcome {
   if (versionId !== undefined) {
     const gone = history?.versions.find((v) => v.versionId === versionId);

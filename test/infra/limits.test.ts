@@ -5,10 +5,10 @@
  * look at resources, not code.
  */
 import { describe, expect, it } from 'vitest';
-import { policyCharacters } from '../../core/iot-policy/document';
+import { policyCharacters } from '../../core/iot-policy/policy';
 import { AWS_LIMITS } from '../../lib/limits/aws-limits';
 import { awsLimitViolations } from '../../lib/limits/check';
-import { ENVIRONMENT_CONTEXT_KEYS } from '../../lib/limits/environment-keys';
+import { ENVIRONMENT_CONTEXT_KEYS } from '../../lib/limits/plugin';
 import { LONG_REGION, resolveTemplate, type ResolvedTemplate } from '../../lib/limits/resolve-template';
 import { DOCUMENTED_DEPLOY_COMMANDS as COMMANDS } from './documented-commands';
 import { synthesize } from './synth';

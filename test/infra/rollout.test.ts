@@ -7,12 +7,12 @@
  * largest relay configuration; overlapping prefixes and bad settings stop the synth naming the key.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { policyCharacters } from '../../core/iot-policy/document';
+import { policyCharacters } from '../../core/iot-policy/policy';
 import { ROLLOUT_ENV } from '../../core/jobs/config';
 import { envName } from '../../core/settings/schema';
 import { AWS_LIMITS } from '../../lib/limits/aws-limits';
 import { awsLimitViolations } from '../../lib/limits/check';
-import { ENVIRONMENT_CONTEXT_KEYS } from '../../lib/limits/environment-keys';
+import { ENVIRONMENT_CONTEXT_KEYS } from '../../lib/limits/plugin';
 import { LONG_REGION, resolveTemplate } from '../../lib/limits/resolve-template';
 import { render, renderList } from './render';
 import { resourceId, roleStatements, synthesize, type Synthesis } from './synth';

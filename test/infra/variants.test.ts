@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUTTON_ENV, parseButtonConfig, worstCaseClickMs } from '../../core/button/config';
 import { ENV as OBJECT_ENV, parseObjectConfig } from '../../core/s3/config';
-import { routeKey } from '../../core/s3/routing';
+import { routeKey } from '../../core/fleet/targets';
 import { createApp } from '../../lib/app';
 import { PROJECT_ROOT } from '../../lib/constructs/bundled-function';
 import { ContextError } from '../../lib/errors';

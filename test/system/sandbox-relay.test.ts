@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ruleEvent } from '../../core/button/synthesise';
+import { ruleEvent } from '../../core/button/click';
 import { Plug } from '../../core/tplink/plug';
 import type { SandboxEvent } from '../../sandbox/event-log';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../sandbox/sandbox';

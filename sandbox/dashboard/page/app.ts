@@ -56,13 +56,11 @@ const onOff = (s: 0 | 1 | undefined) => (s === 1 ? 'ON' : 'OFF');
 /** 24-hour local time with milliseconds, as the terminal prints it. */
 function clockTime(ms: number): string {
   const d = new Date(ms);
-  const two = (n: number) => String(n).padStart(2, '0');
-  return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, '0')}`;
+  return `${d.toTimeString().slice(0, 8)}.${String(d.getMilliseconds()).padStart(3, '0')}`;
 }
 
 // ---------------------------------------------------------------- state
 const state = {
-  snapshot: undefined as Snapshot | undefined,
   devices: new Map<string, DeviceView>(),
   order: [] as string[],
   page: 0,
@@ -70,17 +68,14 @@ const state = {
 };
 
 // ---------------------------------------------------------------- announcements
-const announcer = $('announce');
-const alerter = $('alert');
-function announce(text: string): void {
+function say(region: HTMLElement, text: string): void {
   // Cleared first so the same sentence twice is still read twice.
-  announcer.textContent = '';
-  setTimeout(() => (announcer.textContent = text), 50);
+  region.textContent = '';
+  setTimeout(() => (region.textContent = text), 50);
 }
-function alertUser(text: string): void {
-  alerter.textContent = '';
-  setTimeout(() => (alerter.textContent = text), 50);
-}
+const [announcer, alerter] = [$('announce'), $('alert')];
+const announce = (text: string) => say(announcer, text);
+const alertUser = (text: string) => say(alerter, text);
 
 async function postJson(path: string, body: unknown): Promise<Record<string, unknown>> {
   const res = await fetch(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
@@ -95,10 +90,6 @@ let plugParts:
   | { name: HTMLElement; status: HTMLElement; relay: HTMLElement; toggle: HTMLButtonElement; facts: HTMLDListElement; outlets: HTMLUListElement; error: HTMLElement }
   | undefined;
 let lastPlug: PlugView | undefined;
-
-function plugName(p: PlugView): string {
-  return p.alias ?? 'the plug';
-}
 
 function buildPlug(): NonNullable<typeof plugParts> {
   const name = el('strong', { className: 'plug-name' });
@@ -125,7 +116,7 @@ function energyText(e: PlugView['energy']): string {
 
 function renderPlug(p: PlugView): void {
   const parts = (plugParts ??= buildPlug());
-  const name = plugName(p);
+  const name = p.alias ?? 'the plug';
   parts.name.textContent = name;
   parts.status.textContent = p.online === undefined ? 'checking' : p.online ? 'online' : 'offline';
   parts.status.className = `badge ${p.online === false ? 'offline' : p.online ? 'online' : 'pending'}`;
@@ -489,8 +480,7 @@ function buildRow(): HTMLTableRowElement {
     void loadShadow(thing);
     $('shadow-doc').focus();
   });
-  const tr = el('tr', {}, el('th', { scope: 'row', className: 'mono' }), el('td'), el('td', { className: 'mono' }), el('td', { className: 'mono' }), el('td', { 'data-field': 'release' }), el('td'), el('td', { className: 'err' }), el('td', {}, showShadow));
-  return tr;
+  return el('tr', {}, el('th', { scope: 'row', className: 'mono' }), el('td'), el('td', { className: 'mono' }), el('td', { className: 'mono' }), el('td', { 'data-field': 'release' }), el('td'), el('td', { className: 'err' }), el('td', {}, showShadow));
 }
 
 function renderDevices(): void {
@@ -597,7 +587,6 @@ function addTimeline(entries: TimelineEntry[]): void {
 
 // ---------------------------------------------------------------- the stream
 function applySnapshot(s: Snapshot): void {
-  state.snapshot = s;
   $('button-topic').textContent = s.header.buttonTopic;
   state.devices = new Map(s.devices.map((d) => [d.thing, d]));
   state.order = s.devices.map((d) => d.thing);
@@ -622,36 +611,23 @@ function applySnapshot(s: Snapshot): void {
   void loadShadow(shadowSelect.value);
 }
 
-function onMessage(m: ServerMessage): void {
-  switch (m.kind) {
-    case 'snapshot':
-      applySnapshot(m.snapshot);
-      break;
-    case 'plug':
-      renderPlug(m.plug);
-      break;
-    case 'plug-shadow':
-      renderPlugShadow(m.plug);
-      break;
-    case 'devices':
-      for (const d of m.devices) {
-        state.devices.set(d.thing, d);
-        if (d.thing === shadowSelect.value && d.shadowVersion !== shownVersion) void loadShadow(d.thing);
-      }
-      renderFleet(m.fleet);
-      queueDevices();
-      break;
-    case 'upload':
-      onUpload(m.upload);
-      break;
-    case 'rollout':
-      onRollout(m.rollout);
-      break;
-    case 'timeline':
-      addTimeline(m.entries);
-      break;
-  }
-}
+const HANDLERS: { [K in ServerMessage['kind']]: (m: Extract<ServerMessage, { kind: K }>) => void } = {
+  snapshot: (m) => applySnapshot(m.snapshot),
+  plug: (m) => renderPlug(m.plug),
+  'plug-shadow': (m) => renderPlugShadow(m.plug),
+  devices: (m) => {
+    for (const d of m.devices) {
+      state.devices.set(d.thing, d);
+      if (d.thing === shadowSelect.value && d.shadowVersion !== shownVersion) void loadShadow(d.thing);
+    }
+    renderFleet(m.fleet);
+    queueDevices();
+  },
+  upload: (m) => onUpload(m.upload),
+  rollout: (m) => onRollout(m.rollout),
+  timeline: (m) => addTimeline(m.entries),
+  shadow: () => undefined,
+};
 
 const connection = $('connection');
 function connect(): void {
@@ -660,7 +636,10 @@ function connect(): void {
     connection.textContent = 'live';
     connection.dataset.state = 'live';
   });
-  source.addEventListener('message', (e: MessageEvent<string>) => onMessage(JSON.parse(e.data) as ServerMessage));
+  source.addEventListener('message', (e: MessageEvent<string>) => {
+    const m = JSON.parse(e.data) as ServerMessage;
+    (HANDLERS[m.kind] as (m: ServerMessage) => void)(m);
+  });
   source.addEventListener('error', () => {
     // EventSource reconnects by itself; a fresh snapshot follows when it does.
     connection.textContent = source.readyState === EventSource.CLOSED ? 'disconnected' : 'reconnecting…';

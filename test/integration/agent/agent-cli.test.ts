@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { partialPaths } from '../../../agent/download';
+import { partialPaths } from '../../../agent/partial-store';
 import { startAgentHarness, waitFor, type AgentHarness } from '../../helpers/agent-harness';
 import { objectBytes, sha256 } from '../../helpers/agent-fixtures';
 

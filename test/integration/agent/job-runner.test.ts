@@ -21,7 +21,7 @@ import { createFileJob, type CreateJobRequest } from '../../../core/jobs/file-jo
 import { parseRolloutSettings } from '../../../core/jobs/rollout-config';
 import { startIotCore, type IotCore } from '../../../sandbox/iot-core';
 import { startLocalS3, type LocalS3 } from '../../../sandbox/local-s3';
-import { inProcessJobCreator } from '../../../sandbox/rollout-jobs';
+import { inProcessJobCreator } from '../../../sandbox/wire-rollout';
 import { waitFor } from '../../helpers/agent-harness';
 import { runCli } from '../../helpers/sandbox-harness';
 import { makeKey } from '../../helpers/release-keys';

@@ -13,7 +13,7 @@ import type { PublishInput } from '../../../core/button/sns-publish';
 import { CLASSIC_SHADOW, devicePolicy } from '../../../core/iot-policy/device-policy';
 import { plugShadowName } from '../../../core/plug-relay/contract';
 import type { PlugConfig } from '../../../core/plug-relay/config';
-import { Plug } from '../../../core/tplink';
+import { Plug } from '../../../core/tplink/plug';
 import { silentLogger } from '../../../core/logger';
 import { createHandler, type ButtonHandler } from '../../../lambda/button-click';
 import { startAgentHarness, waitFor, type AgentHarness } from '../../helpers/agent-harness';

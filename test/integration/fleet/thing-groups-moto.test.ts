@@ -8,8 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AddThingToThingGroupCommand, CreateThingCommand, CreateThingGroupCommand, IoTClient } from '@aws-sdk/client-iot';
 import { listThingGroupPage } from '../../../core/fleet/iot-groups';
-import { TargetResolver } from '../../../core/fleet/targets';
-import { ThingGroupNotFoundError } from '../../../core/fleet/errors';
+import { TargetResolver, ThingGroupNotFoundError } from '../../../core/fleet/targets';
 import { startMotoServer, type MotoServer } from '../../helpers/s3-peers';
 
 let moto: MotoServer;

@@ -18,7 +18,7 @@ import { MINUTE_MS } from '../../../core/jobs/rollout';
 import { parseRolloutSettings } from '../../../core/jobs/rollout-config';
 import { startIotCore, type IotCore } from '../../../sandbox/iot-core';
 import { startLocalS3, type LocalS3 } from '../../../sandbox/local-s3';
-import { inProcessJobCreator, rolloutEndOf } from '../../../sandbox/rollout-jobs';
+import { inProcessJobCreator, rolloutEndOf } from '../../../sandbox/wire-rollout';
 import { rolloutNotice } from '../../../core/jobs/rollout-notice';
 import { waitFor } from '../../helpers/agent-harness';
 

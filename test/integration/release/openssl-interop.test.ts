@@ -7,8 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canonicalJson } from '../../../core/release/canonical-json';
-import { manifestBytes, type ReleaseManifest } from '../../../core/release/manifest';
+import { canonicalJson, manifestBytes, type ReleaseManifest } from '../../../core/release/manifest';
 import { keyIdOf, pemSigner, publicKeyOf, signManifest } from '../../../core/release/signature';
 import { checkRelease, trustedKeys } from '../../../core/release/trust';
 

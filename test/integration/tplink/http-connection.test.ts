@@ -15,7 +15,7 @@ afterEach(() => {
   for (const o of open.splice(0)) o.close();
 });
 
-async function server(handler: Handler): Promise<{ endpoint: TplinkEndpoint; server: http.Server; connections: () => number }> {
+async function server(handler: Handler, host = '127.0.0.1'): Promise<{ endpoint: TplinkEndpoint; server: http.Server; connections: () => number }> {
   let connections = 0;
   const s = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -23,9 +23,9 @@ async function server(handler: Handler): Promise<{ endpoint: TplinkEndpoint; ser
     req.on('end', () => handler(req, Buffer.concat(chunks), res));
   });
   s.on('connection', () => connections++);
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => s.listen(0, host, resolve));
   open.push({ close: () => (s.closeAllConnections(), s.close()) });
-  return { endpoint: { host: '127.0.0.1', port: (s.address() as AddressInfo).port }, server: s, connections: () => connections };
+  return { endpoint: { host, port: (s.address() as AddressInfo).port }, server: s, connections: () => connections };
 }
 
 function connection(): DeviceConnection {
@@ -59,6 +59,12 @@ describe('DeviceConnection (HTTP/1.1 to a device)', () => {
     expect(reply.cookies.get('TP_SESSIONID')).toBe('XY');
     expect(reply.cookies.get('TIMEOUT')).toBe('1440');
     expect(reply.cookies.get('other')).toBe('1');
+  });
+
+  it('writes an IPv6 device address in brackets in the Host header', async () => {
+    const { endpoint } = await server((req, _body, res) => res.end(req.headers.host), '::1');
+    const reply = await post(connection(), endpoint);
+    expect(reply.body.toString()).toBe(`[::1]:${endpoint.port}`);
   });
 
   it('reads a chunked reply (no Content-Length) and keeps the connection for the next request', async () => {

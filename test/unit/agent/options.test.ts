@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkAgentOptions, optionNameOf, parseSize, readConfigFile, resolveAgentOptions } from '../../../agent/options';
+import { checkAgentOptions, optionNameOf, readConfigFile, resolveAgentOptions } from '../../../agent/options';
 import { AgentConfigError } from '../../../agent/errors';
 
 const required = { endpoint: 'x-ats.iot.eu-west-1.amazonaws.com', cert: '/c.pem', key: '/k.pem', thingName: 'dev', dest: '/srv/files' };
@@ -71,11 +71,11 @@ describe('agent options', () => {
     ['1.5g', 1.5 * 1024 ** 3],
     ['64k', 65536],
     [4096, 4096],
-  ])('parses size %j', (input, bytes) => {
-    expect(parseSize(input)).toBe(bytes);
+  ])('parses size %j', async (input, bytes) => {
+    expect((await resolveAgentOptions({ ...required, maxSize: input }, undefined, {})).maxSize).toBe(bytes);
   });
 
-  it.each(['', '-1', '12 parsecs', '1e9', 1.5])('refuses size %j', (input) => {
-    expect(() => parseSize(input)).toThrow(AgentConfigError);
+  it.each(['', '-1', '12 parsecs', '1e9', 1.5])('refuses size %j', async (input) => {
+    await expect(resolveAgentOptions({ ...required, maxSize: input }, undefined, {})).rejects.toThrow(AgentConfigError);
   });
 });

@@ -43,6 +43,7 @@ describe('s3ObjectSource (GetObject at the SDK boundary)', () => {
     ['NoSuchVersion', 404, 'S3_OBJECT_MISSING', false],
     ['MethodNotAllowed', 405, 'S3_OBJECT_MISSING', false],
     ['PreconditionFailed', 412, 'S3_OBJECT_CHANGED', false],
+    ['ConditionalRequestConflict', 409, 'S3_OBJECT_CHANGED', false],
     ['InvalidRange', 416, 'S3_INVALID_RANGE', false],
     ['SlowDown', 503, 'S3_THROTTLED', true],
     ['InternalError', 500, 'S3_SERVER_ERROR', true],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RequestIdMemory } from '../../../core/button/dedupe';
+import { RequestIdMemory } from '../../../core/button/handle';
 
 describe('RequestIdMemory', () => {
   it('says an id is new the first time and a duplicate after', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PlugDriver } from '../../../core/button/execute';
-import { lazyDriver } from '../../../core/button/lazy-driver';
+import { lazyDriver } from '../../../core/button/execute';
 import type { PlugTarget } from '../../../core/button/targets';
 
 const lamp: PlugTarget = { host: '127.0.0.1', port: 9999 };

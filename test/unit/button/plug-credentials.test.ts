@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ButtonSecretError } from '../../../core/button/errors';
-import { parseCredentialsSecret } from '../../../core/button/plug-credentials';
+import { parseCredentialsSecret } from '../../../core/button/secret-credentials';
 import { secretError } from '../../../core/button/secret-credentials';
 
 const ID = 'shadowplug/tplink';

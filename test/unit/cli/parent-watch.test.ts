@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { describe, expect, it, vi } from 'vitest';
 import { startedByNpm, watchParent } from '../../../bin/parent-watch';
-import { addVersionEverywhere } from '../../../bin/version-option';
+import { addVersionEverywhere } from '../../../bin/commands/common';
 
 describe('watchParent', () => {
   it('calls onGone once, with both pids, when the parent changes', () => {

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TargetResolver, type GroupPage } from '../../../core/fleet/targets';
-import { ThingGroupNotFoundError } from '../../../core/fleet/errors';
+import { TargetResolver, ThingGroupNotFoundError, type GroupPage } from '../../../core/fleet/targets';
 
 function pagedGroups(groups: Record<string, string[]>, pageSize: number) {
   const calls: string[] = [];

@@ -3,10 +3,8 @@
  * thing-name variable) and as the sandbox broker enforces it (evaluated for a concrete thing).
  */
 import { describe, expect, it } from 'vitest';
-import { iotPolicyDocument, policyCharacters } from '../../../core/iot-policy/document';
 import { buttonPolicy, CLASSIC_SHADOW, devicePolicy, shadowScope, type ShadowScope } from '../../../core/iot-policy/device-policy';
-import { isAllowed } from '../../../core/iot-policy/evaluate';
-import { THING_NAME_VARIABLE, type IotAction } from '../../../core/iot-policy/policy';
+import { iotPolicyDocument, isAllowed, policyCharacters, THING_NAME_VARIABLE, type IotAction } from '../../../core/iot-policy/policy';
 
 const lamp = { thingName: 'lamp-1' };
 const classic = devicePolicy({ shadows: [CLASSIC_SHADOW] });

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalJson } from '../../../core/release/canonical-json';
-import { manifestBytes, parseManifest, readSignedRelease, type ReleaseManifest } from '../../../core/release/manifest';
+import { canonicalJson, manifestBytes, parseManifest, readSignedRelease, type ReleaseManifest } from '../../../core/release/manifest';
 import { checkRelease, trustedKeys, EXPIRY_SKEW_MS } from '../../../core/release/trust';
 import { pemSigner, signManifest } from '../../../core/release/signature';
 import { generateKeyPairSync } from 'node:crypto';

@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { mockClient } from 'aws-sdk-client-mock';
 import { GetObjectCommand, S3Client, type GetObjectCommandInput, type GetObjectCommandOutput } from '@aws-sdk/client-s3';
 import { readObject, type ReadMode, type ReadOptions } from '../../../core/s3/object-reader';
-import { S3ObjectChangedError, S3ObjectMissingError } from '../../../core/s3/errors';
+import { S3ObjectChangedError, S3ObjectMissingError } from '../../../core/s3/s3-errors';
 
 const s3 = new S3Client({ region: 'us-east-1' });
 const s3Mock = mockClient(s3);

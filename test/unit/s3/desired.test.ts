@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { KeyState } from '../../../core/s3/current-object';
+import type { KeyState } from '../../../core/s3/object-get';
 import { buildDesired, decideForKey, replacementPatch } from '../../../core/s3/desired';
 import type { ObjectChange } from '../../../core/s3/event';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { S3Event } from 'aws-lambda';
 import { s3EventRecord as record } from '../../helpers/s3-event-record';
 import { decodeS3Key, parseRecord, parseS3Event } from '../../../core/s3/event';
-import { S3EventRecordError } from '../../../core/s3/errors';
+import { S3EventRecordError } from '../../../core/s3/s3-errors';
 
 
 describe('decodeS3Key', () => {

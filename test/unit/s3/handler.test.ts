@@ -11,7 +11,7 @@ import { ConflictException, GetThingShadowCommand, type GetThingShadowCommandOut
 import type { S3Event } from 'aws-lambda';
 import { createHandler } from '../../../lambda/object-to-shadow';
 import { parseObjectConfig, ENV } from '../../../core/s3/config';
-import { ObjectEventFailedError, S3ObjectError } from '../../../core/s3/errors';
+import { ObjectEventFailedError, S3ObjectError } from '../../../core/s3/s3-errors';
 import { silentLogger } from '../../../core/logger';
 import { s3EventRecord as record } from '../../helpers/s3-event-record';
 

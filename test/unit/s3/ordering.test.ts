@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { compareEvents, compareSequencers, type EventOrder } from '../../../core/s3/ordering';
+import { compareEvents, compareSequencers, type EventOrder } from '../../../core/s3/desired';
 
 describe('compareSequencers', () => {
   it('right-pads the shorter hex string with zeros before comparing', () => {

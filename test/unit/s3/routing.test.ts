@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { routeKey } from '../../../core/s3/routing';
+import { routeKey } from '../../../core/fleet/targets';
 
 const options = { thingPrefix: 'things/', targetThings: ['lamp-1', 'lamp-2'] };
 

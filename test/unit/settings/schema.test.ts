@@ -5,8 +5,7 @@ import { OBJECT_SETTINGS } from '../../../core/s3/settings';
 import { FANOUT_SETTINGS } from '../../../core/fleet/settings';
 import { AGENT_SETTINGS } from '../../../core/settings/agent';
 import { byteSize, endpoint, integer, integerOrInfinity, listOf, matching } from '../../../core/settings/codecs';
-import { SettingValueError } from '../../../core/settings/errors';
-import { envName, settingsOf } from '../../../core/settings/schema';
+import { envName, settingsOf, SettingValueError } from '../../../core/settings/schema';
 import { STACK_SETTINGS } from '../../../core/settings/stack';
 import { resolveAgentOptions } from '../../../agent/options';
 
