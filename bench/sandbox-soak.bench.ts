@@ -12,9 +12,10 @@ import { get, type ClientRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { mapLimit } from '../core/util/map-limit';
 import type { SandboxInfo } from '../sandbox/sandbox-info';
 import type { SoakStats } from './sandbox-soak-process';
-import { ask, pool } from './stats';
+import { ask } from './stats';
 
 const { values } = parseArgs({
   args: process.argv.slice(2),
@@ -88,7 +89,7 @@ async function run(count: number, streamCount: number, first: number, samples?: 
     });
     return reopening;
   };
-  await pool(count, CONCURRENCY, async (i) => {
+  await mapLimit(Array.from({ length: count }, (_, i) => i), CONCURRENCY, async (i) => {
     await upload(first + i);
     if ((i + 1) % reopenEvery === 0) await reopen();
   });

@@ -11,9 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { UpdateThingShadowCommand } from '@aws-sdk/client-iot-data-plane';
+import { mapLimit } from '../core/util/map-limit';
 import { startIotCore } from '../sandbox/iot-core';
 import { shadowTopics } from '../core/shadow/topics';
-import { pool, quantile } from './stats';
+import { quantile } from './stats';
 
 const THINGS = Number(process.env.SHADOW_FANOUT_THINGS ?? 500);
 const UPDATES = Number(process.env.SHADOW_FANOUT_UPDATES ?? 20);
@@ -54,7 +55,7 @@ async function main(): Promise<void> {
   const waiting = new Map<string, (t: number) => void>();
   const clients: MqttClient[] = [];
   const connectStart = performance.now();
-  await pool(THINGS, 16, async (i) => {
+  await mapLimit(Array.from({ length: THINGS }, (_, i) => i), 16, async (i) => {
     const client = await mqtt.connectAsync(iot.mqtt.url, {
       clientId: things[i],
       ca: iot.ca.certPem,
@@ -78,7 +79,7 @@ async function main(): Promise<void> {
     const total = THINGS * UPDATES;
     const start = performance.now();
     // Update j of every thing before update j+1 of any: each thing sees its updates in order.
-    await pool(total, CONCURRENCY, async (n) => {
+    await mapLimit(Array.from({ length: total }, (_, i) => i), CONCURRENCY, async (n) => {
       const thing = things[n % THINGS]!;
       const seq = Math.floor(n / THINGS) + 1;
       const key = `${thing}/${seq}`;

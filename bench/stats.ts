@@ -64,16 +64,6 @@ export function processHealth(): { rssBytes: number; heapUsedBytes: number; exte
   return { rssBytes: rss, heapUsedBytes: heapUsed, externalBytes: external, fds: readdirSync('/proc/self/fd').length, resources };
 }
 
-/** `task(0)` … `task(total - 1)`, at most `concurrency` at a time, in order of start. */
-export async function pool(total: number, concurrency: number, task: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < total) await task(next++);
-    }),
-  );
-}
-
 /** Sends `message` to a child process and resolves with its next message. */
 export function ask<T>(child: ChildProcess, message: string): Promise<T> {
   const answer = new Promise<T>((resolve) => child.once('message', (m) => resolve(m as T)));

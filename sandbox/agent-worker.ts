@@ -3,6 +3,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { startAgent, type Agent } from '../agent/agent';
 import { ShadowplugError, errorMessage } from '../core/errors';
 import { serialise, silentLogger, type LogFields, type Logger } from '../core/logger';
+import { mapLimit } from '../core/util/map-limit';
 import type { AgentWorkerData, AgentWorkerMessage, AgentWorkerRequest } from './agent-threads';
 import { connected, narrateAgent, waitUntilOnline, type AgentSpec } from './wire-agents';
 
@@ -65,23 +66,15 @@ port.on('message', (req: AgentWorkerRequest) => {
 });
 
 /**
- * Agents starting at a time in this thread: each lane starts its next agent once the last one is
- * online with its credentials. All at once, a thousand agents' TLS handshakes (the MQTT broker and
- * the credentials provider, both served by the sandbox's thread) outlast the 10 s handshake
- * timeout on a busy machine and start over again and again (bench fleet, load 11–14: 40–117 s).
+ * Agents starting at a time in this thread, each the next once one is online with its credentials.
+ * All at once, a thousand agents' TLS handshakes (the MQTT broker and the credentials provider,
+ * both served by the sandbox's thread) outlast the 10 s handshake timeout on a busy machine and
+ * start over again and again (bench fleet, load 11–14: 40–117 s).
  */
 const STARTING_AT_ONCE = 16;
 
-async function startAll(specs: AgentSpec[]): Promise<void> {
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    for (let spec = specs[next++]; spec; spec = specs[next++]) await waitUntilOnline([await start(spec)], [spec.thingName], data.onlineTimeoutMs);
-  };
-  await Promise.all(Array.from({ length: Math.min(STARTING_AT_ONCE, specs.length) }, lane));
-}
-
 try {
-  await startAll(data.specs);
+  await mapLimit(data.specs, STARTING_AT_ONCE, async (spec) => waitUntilOnline([await start(spec)], [spec.thingName], data.onlineTimeoutMs));
   post({ type: 'ready' });
 } catch (err) {
   const e = err instanceof ShadowplugError ? err : undefined;
