@@ -9,7 +9,7 @@ import { buildDesired } from '../s3/desired';
 import type { ObjectChange } from '../s3/event';
 import { hashObject } from '../s3/object-hash';
 import { fileJobId, serializeJobDocument } from './job-document';
-import { releaseTarget } from '../release/companion';
+import { leftToCompanion, releaseTarget } from '../release/companion';
 import { withRelease } from '../release/companion-read';
 import { silentLogger } from '../logger';
 import type { RolloutSettings } from './rollout-config';
@@ -49,8 +49,8 @@ export async function createFileJob(s3: S3Client, creator: JobCreator, config: F
   if (change.kind === 'removed') return { status: 'skipped', key, reason: 'removed' };
   const state = await withRelease(s3, bucket, key, await currentObject(s3, bucket, key), silentLogger);
   if (!state.exists) return { status: 'skipped', key, reason: 'object-missing' };
-  // Being published: the job is made when its signed release (the companion's event) arrives.
-  if (state.releasePending) return { status: 'skipped', key, reason: 'release-pending' };
+  // Published signed: the job is made by the companion's event, once.
+  if (leftToCompanion(change, state)) return { status: 'skipped', key, reason: 'release-pending' };
   const { hash } = await hashObject(s3, { bucket, key, size: state.size, versionId: state.versionId, eTag: state.eTag || undefined }, { partSizeBytes: config.partSizeBytes, concurrency: config.concurrency });
   const file = buildDesired(bucket, key, state, hash, { sequencer: change.sequencer, eventTime: change.eventTime });
   const jobId = fileJobId(file);

@@ -24,17 +24,30 @@ export function reservedKeyReason(key: string): string | undefined {
   return suffix && `names ending in ${suffix} are the release bookkeeping of the key before it, never delivered as files`;
 }
 
+/** A change to a key, and whether its companion's event (not the key's own) prompted it. */
+export type PromptedChange = ObjectChange & { viaCompanion?: true };
+
 /**
  * What an event is about: a released object (itself, or prompted by its companion) or the
  * release counter (nothing to do). A companion's event carries no ordering for the released key
  * (sequencers order one key only), so it goes on with sequencer '' — older than any of the key's
  * own — and the stored ordering data is kept.
  */
-export function releaseTarget(change: ObjectChange): ObjectChange | 'counter' {
+export function releaseTarget(change: ObjectChange): PromptedChange | 'counter' {
   if (change.key.endsWith(COUNTER_SUFFIX)) return 'counter';
   if (!change.key.endsWith(RELEASE_SUFFIX) || change.key === RELEASE_SUFFIX) return change;
   const { size: _size, eTag: _eTag, versionId: _versionId, ...rest } = change;
-  return { ...rest, kind: 'created', key: change.key.slice(0, -RELEASE_SUFFIX.length), sequencer: '' };
+  return { ...rest, kind: 'created', key: change.key.slice(0, -RELEASE_SUFFIX.length), sequencer: '', viaCompanion: true };
+}
+
+/**
+ * Whether the companion's event delivers the key's current version rather than this one: a
+ * publish under way, or a signed release met by the object's own event. Both events come, in
+ * either order; delivering on both would hash the object twice and, for a fleet, fan out and
+ * notify the owner twice for one upload.
+ */
+export function leftToCompanion(change: PromptedChange, state: Extract<KeyState, { exists: true }>): boolean {
+  return state.releasePending === true || (state.release !== undefined && change.viaCompanion !== true);
 }
 
 /** The companion's text as a signed release (its manifest's form checked, not its signature: the device does that). */

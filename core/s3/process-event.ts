@@ -19,7 +19,7 @@ import { mapLimit } from '../util/map-limit';
 import { batchesOf } from '../fleet/message';
 import type { Enqueue } from '../fleet/sqs-queue';
 import { routeKey, routeWithGroups, type TargetResolver } from '../fleet/targets';
-import { releaseTarget } from '../release/companion';
+import { leftToCompanion, releaseTarget, type PromptedChange } from '../release/companion';
 import { withRelease } from '../release/companion-read';
 
 export interface ErrorSummary {
@@ -122,7 +122,7 @@ export async function processObjectEvent(event: S3Event, deps: ProcessDeps): Pro
  * ends with every thing naming the key's current object or cleared. Per-thing failures go to
  * `thingErrors` so the other things still get theirs.
  */
-async function processChange(change: ObjectChange, deps: ProcessDeps, writer: ShadowWriter, log: Logger, thingErrors: ShadowplugError[]): Promise<RecordOutcome> {
+async function processChange(change: PromptedChange, deps: ProcessDeps, writer: ShadowWriter, log: Logger, thingErrors: ShadowplugError[]): Promise<RecordOutcome> {
   const base = { eventName: change.eventName, bucket: change.bucket, key: change.key };
   const { config } = deps;
   const route = await routeWithGroups(routeKey(change.key, config), config.targetThings, config.thingGroups ?? [], deps.targets);
@@ -137,9 +137,9 @@ async function processChange(change: ObjectChange, deps: ProcessDeps, writer: Sh
     seen = undefined;
     const state = await withRelease(deps.s3, change.bucket, change.key, current, log);
     log.debug('current state of the key', { state });
-    if (state.exists && state.releasePending) {
-      log.info('the key\'s current version is being published as a signed release; its companion\'s event delivers it', { versionId: state.versionId });
-      return { status: 'skipped', ...base, reason: 'release-pending', detail: 'its signed release is on the way' };
+    if (state.exists && leftToCompanion(change, state)) {
+      log.info('the key\'s current version is published as a signed release; its companion\'s event delivers it', { versionId: state.versionId });
+      return { status: 'skipped', ...base, reason: 'release-pending', detail: "its signed release is delivered by its companion's event" };
     }
     // A fleet is not read shadow by shadow here: the worker decides per thing from the key's state.
     const queued = deps.enqueue !== undefined && route.things.length > (config.fanOutAbove ?? Infinity);

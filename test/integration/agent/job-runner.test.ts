@@ -142,10 +142,13 @@ describe('the job runner', () => {
     const key = makeKey(dir, 'jobs-signer');
     agent = await startAgent(options({ trustedKey: [key.publicPath] }));
     const published = await publishRelease(admin, { bucket: BUCKET, key: 'signed-job.bin', body: Buffer.from('signed bytes'), signer: pemSigner(key.privatePem), expires: new Date(Date.now() + 86_400_000) }, createHash('sha256').update('signed bytes').digest('hex'));
-    // The companion's event makes the job (as on AWS, where it arrives after the object's).
+    // The companion's event makes the job; the object's own event, seeing the release, leaves it to that one.
     const documents: string[] = [];
     const creator = inProcessJobCreator(iot);
     const recording = { createJob: (request: CreateJobRequest) => (documents.push(request.document), creator.createJob(request)) };
+    const own = await createFileJob(admin, recording, { prefix: '', targets: [thing], settings, partSizeBytes: 1 << 20, concurrency: 2 }, { kind: 'created', eventName: 'ObjectCreated:Put', bucket: BUCKET, key: 'signed-job.bin', sequencer: String(++n).padStart(8, '0'), eventTime: new Date().toISOString(), versionId: published.versionId });
+    expect(own).toEqual({ status: 'skipped', key: 'signed-job.bin', reason: 'release-pending' });
+    expect(documents).toEqual([]);
     const outcome = await createFileJob(admin, recording, { prefix: '', targets: [thing], settings, partSizeBytes: 1 << 20, concurrency: 2 }, { kind: 'created', eventName: 'ObjectCreated:Put', bucket: BUCKET, key: companionKey('signed-job.bin'), sequencer: String(++n).padStart(8, '0'), eventTime: new Date().toISOString() });
     if (outcome.status !== 'created') throw new Error(JSON.stringify(outcome));
     const document = JSON.parse(documents[0]!) as { file: Record<string, unknown> };
