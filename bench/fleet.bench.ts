@@ -59,6 +59,8 @@ async function startProfile(): Promise<((name: string) => Promise<void>) | undef
 
 interface Delivery {
   deliverMs: number;
+  /** Events during the delivery other than each device's progress, installed and reported (device errors, notifications, ...). */
+  others: Record<string, number>;
   peakRssMb: number;
   cpu: { total: number; main: number };
 }
@@ -71,6 +73,9 @@ async function deliver(sandbox: Sandbox, names: string[], profileName: string): 
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 100);
   const profile = await startProfile();
   const cpu0 = cpuSeconds();
+  const others: Record<string, number> = {};
+  const tally = (e: SandboxEvent) => void (['progress', 'installed', 'reported', 'desired'].includes(e.type) || (others[e.type] = (others[e.type] ?? 0) + 1));
+  sandbox.events.on('event', tally);
   const { sha256 } = await sandbox.upload('fleet.bin', body);
   // One listener for the whole fleet (a waiter per device would make the harness O(n²)).
   await new Promise<void>((resolve, reject) => {
@@ -86,9 +91,10 @@ async function deliver(sandbox: Sandbox, names: string[], profileName: string): 
     sandbox.events.on('event', on);
   });
   clearInterval(sampler);
+  sandbox.events.off('event', tally);
   const cpu1 = cpuSeconds();
   await profile?.(profileName);
-  return { deliverMs: performance.now() - t0, peakRssMb: peak / MB, cpu: { total: cpu1.total - cpu0.total, main: cpu1.main - cpu0.main } };
+  return { others, deliverMs: performance.now() - t0, peakRssMb: peak / MB, cpu: { total: cpu1.total - cpu0.total, main: cpu1.main - cpu0.main } };
 }
 
 /** One sandbox of `devices` devices, UPLOADS uploads one after another (each a new version of one key). */
@@ -177,7 +183,7 @@ async function sandboxRuns(work: string, threads: number | undefined): Promise<v
     runs.push({ devices, first: times[0]!, median: median(times) });
     console.log(`sandbox, ${devices} devices${label}: start ${s(startMs)} (load ${load}); 1 MB upload → all ${devices} verified:`);
     for (const [i, d] of deliveries.entries()) {
-      console.log(`  upload ${i + 1}: ${s(d.deliverMs)}, CPU ${d.cpu.total.toFixed(2)} s (main thread ${d.cpu.main.toFixed(2)} s); peak RSS ${d.peakRssMb.toFixed(0)} MB`);
+      console.log(`  upload ${i + 1}: ${s(d.deliverMs)}, CPU ${d.cpu.total.toFixed(2)} s (main thread ${d.cpu.main.toFixed(2)} s); peak RSS ${d.peakRssMb.toFixed(0)} MB; ${Object.entries(d.others).map(([k, v]) => `${k} ${v}`).join(', ')}`);
     }
   }
   if (runs.length >= 2) {
