@@ -17,7 +17,7 @@ export type SandboxEvent =
   | { type: 'upload-failed'; key: string; message: string }
   /** The object Lambda handled the upload but changed no shadow (same hash, older event, no such route…). */
   | { type: 'upload-ignored'; key: string; message: string }
-  /** The object (or roll-out) function left an object's event to its signed release: the key is being published, its companion's event follows. */
+  /** The object (or roll-out) function left an object's own event to its signed release: the companion's event delivers it (before or after). */
   | { type: 'release-pending'; key: string }
   /** The object Lambda hashed an object (once per url and hash, before the shadows it wrote). */
   | { type: 'hashed'; url: string; hash: string }
@@ -94,7 +94,7 @@ const FORMAT: Formatters = {
       : `upload   s3://${e.bucket}/${e.key} (${size(e.size)}, ${e.eventName})`,
   'upload-failed': (e) => `upload   ${e.key} FAILED: ${e.message}`,
   'upload-ignored': (e) => `upload   ${e.key}: no shadow changed (${e.message})`,
-  'release-pending': (e) => `lambda   ${e.key}: being published, left to its signed release (the companion's event)`,
+  'release-pending': (e) => `lambda   ${e.key}: a signed release: delivered on its companion's event, not this one`,
   hashed: (e) => `lambda   ${e.url} sha256 ${e.hash}`,
   desired: (e) => `shadow   ${e.thing} desired ← ${e.url} sha256 ${short(e.hash)}`,
   progress: (e) => `device   ${e.thing} downloading ${e.total ? `${Math.floor((e.bytes / e.total) * 100)}% of ${size(e.total)}` : size(e.bytes)}`,
