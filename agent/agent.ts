@@ -145,7 +145,7 @@ export class Agent extends EventEmitter<AgentEvents> {
  * a refresh takes effect), or the SDK's default chain with one long-lived client.
  */
 function s3Access(options: AgentOptions, identity: DeviceIdentity, clock: () => number): Pick<AgentParts, 'credentials' | 'warm' | 'closeClients'> & { openSource: () => Promise<OpenedSource> } {
-  const clientOptions = { ...(options.region ? { region: options.region } : {}), ...(options.s3Endpoint ? { endpoint: options.s3Endpoint } : {}) };
+  const clientOptions = { ...(options.region ? { region: options.region } : {}), ...(options.s3Endpoint ? { endpoint: options.s3Endpoint } : {}), ...(options.s3RequestHandler ? { requestHandler: options.s3RequestHandler } : {}) };
   if (!options.credentialEndpoint) {
     const shared = new S3Client(s3ClientConfig(clientOptions));
     const source = s3ObjectSource(shared);

@@ -4,6 +4,7 @@
  * snake_case spellings are accepted as hidden aliases. Light on purpose (no SDK, no MQTT): the
  * CLI imports it to build `--help`.
  */
+import type { S3ClientConfig } from '@aws-sdk/client-s3';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { AGENT_SETTINGS, type AgentSettingName } from '../core/settings/agent';
@@ -53,6 +54,8 @@ export type AgentOptions = { [K in 'cert' | 'key' | 'thingName' | 'dest']: Setti
   jobRetry?: { initialMs: number; maxMs: number; attempts: number };
   /** The file system for downloads and state (default node:fs/promises; tests make it fail). */
   fs?: AgentFs;
+  /** The S3 clients' HTTP handler (default one per client): agents sharing a process share one (s3-clients.ts). */
+  s3RequestHandler?: S3ClientConfig['requestHandler'];
 };
 
 const helpDefault = (text: string | undefined): string => (text === undefined || text === 'required' ? '' : ` (default ${text.replace(/`/g, '')})`);

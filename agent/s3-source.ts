@@ -45,6 +45,7 @@ export interface S3SourceOptions {
   /** An S3-compatible or local endpoint instead of AWS's. */
   endpoint?: string;
   credentials?: AwsCredentials | (() => Promise<AwsCredentials>);
+  requestHandler?: S3ClientConfig['requestHandler'];
 }
 
 /**
@@ -54,6 +55,7 @@ export interface S3SourceOptions {
 export function s3ClientConfig(options: S3SourceOptions): S3ClientConfig {
   const config: S3ClientConfig = { region: options.region ?? AGENT_SETTINGS.region.default, maxAttempts: 1 };
   if (options.credentials) config.credentials = options.credentials;
+  if (options.requestHandler) config.requestHandler = options.requestHandler;
   if (options.endpoint) {
     Object.assign(config, { endpoint: options.endpoint, ...S3_COMPATIBLE_ENDPOINT_SETTINGS });
   }

@@ -1,6 +1,7 @@
 /** A worker thread running a share of the sandbox's agents (agent-threads.ts): narrated, their logs forwarded, stopped and started on request. */
 import { parentPort, workerData } from 'node:worker_threads';
 import { startAgent, type Agent } from '../agent/agent';
+import { sharedRequestHandler } from '../agent/s3-clients';
 import { ShadowplugError, errorMessage } from '../core/errors';
 import { serialise, silentLogger, type LogFields, type Logger } from '../core/logger';
 import { mapLimit } from '../core/util/map-limit';
@@ -27,10 +28,13 @@ function forwardingLogger(fields: LogFields): Logger {
 
 const specs = new Map(data.specs.map((s) => [s.thingName, s]));
 const agents = new Map<string, Agent>();
+/** The thread's agents share one S3 connection pool (each its own S3 client, credentials and signatures). */
+const s3Http = sharedRequestHandler();
 
 async function start(spec: AgentSpec, clockOffsetMs?: number): Promise<Agent> {
   const agent = await startAgent({
     ...spec,
+    s3RequestHandler: s3Http.handler,
     logger: data.logs ? forwardingLogger({ component: 'agent', thing: spec.thingName }) : silentLogger,
     ...(clockOffsetMs !== undefined ? { clock: () => Date.now() + clockOffsetMs } : {}),
   });
@@ -43,6 +47,7 @@ async function handle(req: AgentWorkerRequest): Promise<unknown> {
   if (req.type === 'close') {
     await Promise.allSettled([...agents.values()].map((a) => a.close()));
     agents.clear();
+    s3Http.close();
     return undefined;
   }
   const spec = specs.get(req.thing);

@@ -1,5 +1,5 @@
 /**
- * A kept-alive connection that the server closes just as the agent reuses it: the GET is tried once
+ * The agent's S3 connections. A kept-alive connection that the server closes just as the agent reuses it: the GET is tried once
  * more at once (on a new connection), not failed into the download's backoff; once only. The server is node:http on
  * 127.0.0.1 answering GetObject the way S3 does (the SDK signs; the server does not check).
  */
@@ -8,6 +8,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { S3Client } from '@aws-sdk/client-s3';
 import { s3ClientConfig, s3ObjectSource } from '../../../agent/s3-source';
+import { sharedRequestHandler } from '../../../agent/s3-clients';
 import { DownloadError } from '../../../agent/errors';
 
 const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' };
@@ -22,9 +23,10 @@ afterEach(async () => {
 });
 
 /** Answers every GET with `body`, except those `cut` picks (by their number on their connection and overall): reset unanswered. */
-async function start(body: string, cut: (onConnection: number, overall: number) => boolean): Promise<{ endpoint: string; connections: () => number; requests: () => number }> {
+async function start(body: string, cut: (onConnection: number, overall: number) => boolean): Promise<{ endpoint: string; connections: () => number; open: () => number; requests: () => number }> {
   const served = new WeakMap<Socket, number>();
   let connections = 0;
+  let open = 0;
   let requests = 0;
   server = createServer((req, res) => {
     const n = (served.get(req.socket) ?? 0) + 1;
@@ -36,9 +38,13 @@ async function start(body: string, cut: (onConnection: number, overall: number) 
     res.writeHead(200, { 'content-length': Buffer.byteLength(body), etag: '"e1"', 'content-type': 'application/octet-stream' });
     res.end(body);
   });
-  server.on('connection', () => connections++);
+  server.on('connection', (socket: Socket) => {
+    connections++;
+    open++;
+    socket.on('close', () => open--);
+  });
   await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-  return { endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, connections: () => connections, requests: () => requests };
+  return { endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, connections: () => connections, open: () => open, requests: () => requests };
 }
 
 const read = async (body: AsyncIterable<Buffer>) => {
@@ -67,5 +73,26 @@ describe('s3ObjectSource on a connection the server closed', () => {
     expect(err).toBeInstanceOf(DownloadError);
     expect(err).toMatchObject({ code: 'S3_CONNECTION', retryable: true });
     expect({ requests: s3.requests(), connections: s3.connections() }).toEqual({ requests: 3, connections: 2 });
+  });
+});
+
+describe('sharedRequestHandler (the agents of one sandbox thread)', () => {
+  it("serves many clients from one pool: a client's destroy() leaves it open for the others, close() ends it", async () => {
+    const s3 = await start('firmware', () => false);
+    const shared = sharedRequestHandler();
+    const make = (i: number) => new S3Client(s3ClientConfig({ endpoint: s3.endpoint, credentials: { ...credentials, accessKeyId: `AKID${i}` }, requestHandler: shared.handler }));
+    const [a, b] = [make(1), make(2)];
+    try {
+      expect(await read((await s3ObjectSource(a)({ bucket: 'b', key: 'k' })).body)).toBe('firmware');
+      a.destroy();
+      expect(await read((await s3ObjectSource(b)({ bucket: 'b', key: 'k' })).body)).toBe('firmware');
+      // The second client reused the first one's connection.
+      expect({ requests: s3.requests(), connections: s3.connections() }).toEqual({ requests: 2, connections: 1 });
+    } finally {
+      shared.close();
+      b.destroy();
+    }
+    // Closed: the pool's idle connection is gone.
+    await expect.poll(() => s3.open()).toBe(0);
   });
 });
