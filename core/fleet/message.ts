@@ -34,13 +34,20 @@ export interface FanOutBatch {
  */
 export const BATCH_SIZE = 100;
 
-export function uploadIdOf(change: Pick<ObjectChange, 'bucket' | 'key' | 'sequencer' | 'versionId'>): string {
-  return createHash('sha256').update(JSON.stringify([change.bucket, change.key, change.sequencer, change.versionId ?? ''])).digest('hex').slice(0, 32);
+/**
+ * One upload's id, from what the key holds: its version (and eTag), and the signed release or the
+ * event's sequencer. A companion's event has neither sequencer nor version of its own, so an id
+ * of the event alone named every signed upload of a key alike, and the ledger sent the first one's
+ * summary only. The same for a retried event.
+ */
+export function uploadIdOf(change: Pick<ObjectChange, 'bucket' | 'key' | 'sequencer'>, state: KeyState): string {
+  const what = state.exists ? [state.versionId ?? '', state.eTag, state.release?.manifest.release ?? change.sequencer] : ['removed', change.sequencer];
+  return createHash('sha256').update(JSON.stringify([change.bucket, change.key, ...what])).digest('hex').slice(0, 32);
 }
 
 /** The messages of one upload, `things` cut into batches of `batchSize`. */
 export function batchesOf(change: ObjectChange, state: KeyState, hash: string | undefined, things: readonly string[], batchSize = BATCH_SIZE): FanOutBatch[] {
-  const uploadId = uploadIdOf(change);
+  const uploadId = uploadIdOf(change, state);
   const batches = Math.ceil(things.length / batchSize);
   return Array.from({ length: batches }, (_, batch) => ({
     uploadId,

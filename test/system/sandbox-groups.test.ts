@@ -1,13 +1,16 @@
 /**
  * Thing groups in the whole sandbox: uploads go to a group's members, listed per upload (cache 0
  * here, a parameter), nested groups included; a device added to the group afterwards gets the
- * next upload; an empty group is a reported no-op. (A missing group: thing-groups-*.test.ts.)
+ * next upload; an empty group is a reported no-op; past the fan-out threshold every signed upload
+ * goes through the queue, with one summary each. (A missing group: thing-groups-*.test.ts.)
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../sandbox/sandbox';
+import { OBJECT_SETTINGS } from '../../core/s3/settings';
+import { waitForEvent } from '../../sandbox/waiters';
 import type { SandboxEvent } from '../../sandbox/event-log';
 
 let dir: string;
@@ -61,4 +64,21 @@ describe('sandbox thing groups', () => {
     await sb.upload('fw.bin', 'for no one');
     expect(await ignored).toMatchObject({ message: expect.stringMatching(/^no-targets: .*"nobody" has no members/) });
   });
+
+  it('past the fan-out threshold each signed upload reaches every member through the queue, with one SNS summary each', async () => {
+    const devices = OBJECT_SETTINGS.fanOutAbove.default + 1;
+    dir = mkdtempSync(join(tmpdir(), 'sandbox-groups-'));
+    sandbox = await startSandbox({ dir: join(dir, 'sb'), devices, group: 'fleet', writeInfoFile: false, plugMode: 'direct' });
+    const sb = sandbox;
+    const summaries: string[] = [];
+    sb.events.on('event', (e: SandboxEvent) => void (e.type === 'notification' && summaries.push(e.message)));
+    for (const [n, body] of ['release one', 'release two'].entries()) {
+      const upload = await sb.upload('fw.bin', body);
+      await Promise.all(sb.info.things.map((t) => sb.waitForReported(t.name, upload.sha256)));
+      await waitForEvent(sb.events, `the summary of upload ${n + 1}`, () => (summaries.length > n ? true : undefined), 20_000);
+      expect(summaries).toHaveLength(n + 1);
+      expect(summaries[n]).toMatch(new RegExp(`${devices} target devices in 1 batches\\.\\nwritten ${devices}, already current 0`));
+    }
+    expect(new Set(summaries.map((m) => /\(upload (\w+)\)/.exec(m)?.[1])).size).toBe(2);
+  }, 120_000);
 });

@@ -12,7 +12,7 @@ describe('fan-out batches', () => {
     const things = Array.from({ length: 250 }, (_, i) => `t${i}`);
     const batches = batchesOf(change, state, hash, things, 100);
     expect(batches.map((b) => b.things.length)).toEqual([100, 100, 50]);
-    expect(new Set(batches.map((b) => b.uploadId))).toEqual(new Set([uploadIdOf(change)]));
+    expect(new Set(batches.map((b) => b.uploadId))).toEqual(new Set([uploadIdOf(change, state)]));
     expect(batches.every((b) => b.batches === 3 && b.targets === 250)).toBe(true);
     expect(parseBatch(JSON.stringify(batches[2]))).toEqual(batches[2]);
   });
@@ -26,7 +26,16 @@ describe('fan-out batches', () => {
   });
 
   it('a different event of the same key is a different upload', () => {
-    expect(uploadIdOf(change)).not.toBe(uploadIdOf({ ...change, sequencer: '0B' }));
+    expect(uploadIdOf(change, state)).not.toBe(uploadIdOf({ ...change, sequencer: '0B' }, state));
+  });
+
+  it("names each signed upload of a key apart, though their companions' events carry no sequencer or version", () => {
+    const viaCompanion = { ...change, sequencer: '' };
+    const signed = (versionId: string, release: number) => ({ ...state, versionId, release: { manifest: { release } } as never });
+    const first = uploadIdOf(viaCompanion, signed('v1', 1));
+    expect(uploadIdOf(viaCompanion, signed('v2', 2))).not.toBe(first);
+    expect(uploadIdOf(viaCompanion, signed('v1', 1))).toBe(first);
+    expect(uploadIdOf(viaCompanion, { exists: false })).not.toBe(uploadIdOf({ ...viaCompanion, sequencer: '0C' }, { exists: false }));
   });
 });
 
