@@ -42,12 +42,13 @@ export function releaseTarget(change: ObjectChange): PromptedChange | 'counter' 
 
 /**
  * Whether the companion's event delivers the key's current version rather than this one: a
- * publish under way, or a signed release met by the object's own event. Both events come, in
- * either order; delivering on both would hash the object twice and, for a fleet, fan out and
- * notify the owner twice for one upload.
+ * publish under way, or a signed release naming this version met by the object's own event. Both
+ * events come, in either order; delivering on both would hash the object twice and, for a fleet,
+ * fan out and notify the owner twice for one upload. (In an unversioned bucket a companion names
+ * no version, so a later upload of the same size could be taken for it: its own event delivers.)
  */
 export function leftToCompanion(change: PromptedChange, state: Extract<KeyState, { exists: true }>): boolean {
-  return state.releasePending === true || (state.release !== undefined && change.viaCompanion !== true);
+  return state.releasePending === true || (state.release?.manifest.versionId !== undefined && change.viaCompanion !== true);
 }
 
 /** The companion's text as a signed release (its manifest's form checked, not its signature: the device does that). */

@@ -83,6 +83,23 @@ describe('object-to-shadow with signed releases', () => {
     expect(shadows.desired(thing)?.s3).toMatchObject({ hash: sha(bytes), versionId: put.VersionId, manifest: { release: 1 }, signature: signed.signature });
   });
 
+  it("in an unversioned bucket the object's own event still delivers: its companion names no version, so a later upload of the same size is not held for it", async () => {
+    const unversioned = await startS3Rig({ versioning: 'Unversioned' });
+    try {
+      const thing = fresh();
+      const handler = unversioned.handler({ targetThings: [thing] }, iot);
+      await publishRelease(unversioned.client, { bucket: BUCKET, key: 'fw.bin', body: Buffer.from('firmware one'), signer: pemSigner(key.privatePem), expires: new Date(Date.now() + 86_400_000) }, sha(Buffer.from('firmware one')));
+      const events = [await unversioned.nextEvent(), await unversioned.nextEvent(), await unversioned.nextEvent()];
+      const object = events.find((e) => e.Records[0]!.s3.object.key === 'fw.bin')!;
+      expect((await handler(object)).records[0]).toMatchObject({ status: 'applied' });
+      await unversioned.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'fw.bin', Body: 'firmware two' }));
+      expect((await handler(await unversioned.nextEvent())).records[0]).toMatchObject({ status: 'applied' });
+      expect(shadows.desired(thing)?.s3).toMatchObject({ hash: sha(Buffer.from('firmware two')) });
+    } finally {
+      await unversioned.close();
+    }
+  });
+
   it('takes a newer upload without the old signature, and its own once its companion comes', async () => {
     const thing = fresh();
     const handler = rig.handler({ targetThings: [thing] }, iot);
