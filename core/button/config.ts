@@ -5,7 +5,7 @@
 import { buildEnvironment, envNamesOf, readEnvironment, type Inputs, type Values } from '../settings/schema';
 import { ConfigError } from '../errors';
 import { BUTTON_SETTINGS, type ButtonSettingName } from './settings';
-import { deviceKey, type PlugTarget, type TargetRef } from './targets';
+import { byDevice, type PlugTarget, type TargetRef } from './targets';
 import { resolveTarget } from '../plug-relay/config';
 
 export const BUTTON_ENV = envNamesOf(BUTTON_SETTINGS);
@@ -97,9 +97,7 @@ export function worstCaseClickMs(config: ButtonConfig): number {
   const perOutlet = 3 * (config.connectTimeoutMs + config.requestTimeoutMs) + (config.plugMode === 'relay' ? config.confirmTimeoutMs : 0);
   let worst = 0;
   for (const list of [config.defaultTargets, ...Object.values(config.serialTargets)]) {
-    const outlets = new Map<string, number>();
-    for (const t of list) outlets.set(deviceKey(t), (outlets.get(deviceKey(t)) ?? 0) + 1);
-    for (const n of outlets.values()) worst = Math.max(worst, n * perOutlet);
+    for (const outlets of byDevice(list)) worst = Math.max(worst, outlets.length * perOutlet);
   }
   const secret = config.plugMode === 'direct' && config.plugCredentialsSecret !== '' ? SECRET_FETCH_MS : 0;
   return worst + secret + 3_000;

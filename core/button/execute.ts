@@ -6,7 +6,7 @@
  */
 import { ButtonTargetError } from './errors';
 import type { ActPlan } from './decide';
-import { deviceKey, formatTarget, type PlugTarget } from './targets';
+import { byDevice, formatTarget, type PlugTarget } from './targets';
 
 export interface TargetState {
   on: boolean;
@@ -54,10 +54,8 @@ export interface ExecuteResult {
 
 /** Runs `work` over the targets: device groups in parallel, targets within a device in order. */
 async function perDevice(targets: TargetResult[], work: (t: TargetResult) => Promise<void>): Promise<void> {
-  const groups = new Map<string, TargetResult[]>();
-  for (const t of targets) groups.set(deviceKey(t), [...(groups.get(deviceKey(t)) ?? []), t]);
   await Promise.all(
-    [...groups.values()].map(async (group) => {
+    byDevice(targets).map(async (group) => {
       for (const t of group) await work(t);
     }),
   );

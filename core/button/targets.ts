@@ -81,3 +81,15 @@ export function formatTarget(target: PlugTarget): string {
 export function deviceKey(target: PlugTarget): string {
   return formatTarget({ host: target.host, port: target.port });
 }
+
+/** The targets by device (`deviceKey`), in first-seen order; targets of one device keep their order. */
+export function byDevice<T extends PlugTarget>(targets: readonly T[]): T[][] {
+  const groups = new Map<string, T[]>();
+  for (const t of targets) {
+    const key = deviceKey(t);
+    const group = groups.get(key);
+    if (group) group.push(t);
+    else groups.set(key, [t]);
+  }
+  return [...groups.values()];
+}
