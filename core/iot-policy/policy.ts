@@ -12,7 +12,7 @@ export const THING_NAME_VARIABLE = '${iot:Connection.Thing.ThingName}';
 export type IotAction = 'iot:Connect' | 'iot:Publish' | 'iot:Subscribe' | 'iot:Receive';
 
 /** Which resource type each MQTT action is checked against, as IoT Core does. */
-export const RESOURCE_TYPE_OF: Readonly<Record<IotAction, IotResourceType>> = {
+const RESOURCE_TYPE_OF: Readonly<Record<IotAction, IotResourceType>> = {
   'iot:Connect': 'client',
   'iot:Publish': 'topic',
   'iot:Subscribe': 'topicfilter',
@@ -30,7 +30,7 @@ export interface IotResource {
   name: string;
 }
 
-export interface IotPolicyStatement {
+interface IotPolicyStatement {
   sid: string;
   actions: IotAction[];
   resources: IotResource[];

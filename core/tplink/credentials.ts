@@ -11,7 +11,7 @@ export type { Credentials } from './klap-crypto';
 export const KASA_DEFAULT_CREDENTIALS: Credentials = { username: 'kasa@tp-link.net', password: 'kasaSetup' };
 /** Tapo devices' setup credentials. */
 export const TAPO_DEFAULT_CREDENTIALS: Credentials = { username: 'test@tp-link.net', password: 'test' };
-export const BLANK_CREDENTIALS: Credentials = { username: '', password: '' };
+const BLANK_CREDENTIALS: Credentials = { username: '', password: '' };
 
 /** The user's credentials (if any) first, then the defaults, without duplicates. */
 export function candidateCredentials(user: Credentials | undefined): Credentials[] {

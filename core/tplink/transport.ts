@@ -21,7 +21,7 @@ export interface TransportTimeouts {
 }
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 3000;
-export const DEFAULT_REQUEST_TIMEOUT_MS = 5000;
+const DEFAULT_REQUEST_TIMEOUT_MS = 5000;
 
 /** Throws a RangeError naming the first option that is not a positive number of milliseconds. */
 export function assertPositiveMs(values: Record<string, number>): void {
