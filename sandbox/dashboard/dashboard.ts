@@ -96,7 +96,7 @@ async function startDashboard(source: DashboardSource, port: number): Promise<{ 
     if (plug) hub.send({ kind: 'plug-shadow', plug });
   };
   const stopPlugShadows = watchNamedShadows(iot, onPlugShadow, source.logger);
-  for (const [thing, shadowName] of model.plugShadowNames()) onPlugShadow(thing, shadowName, iot.shadows.get(thing, shadowName));
+  for (const [thing, shadowName] of model.plugShadows.shadows()) onPlugShadow(thing, shadowName, iot.shadows.get(thing, shadowName));
   const first = info.plugs?.[0];
   const monitor = new PlugMonitor({
     host: info.plug.host,

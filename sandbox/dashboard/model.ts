@@ -152,11 +152,6 @@ export class DashboardModel {
     return JSON.stringify(device) !== before;
   }
 
-  /** The plugs' shadows to read at start, as `[thing, shadowName]`. */
-  plugShadowNames(): [string, string][] {
-    return this.plugShadows.shadows();
-  }
-
   device(thing: string): DeviceView | undefined {
     return this.devices.get(thing);
   }

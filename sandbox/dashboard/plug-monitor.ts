@@ -5,6 +5,7 @@
  * checks (the button Lambda and the hubs talk to it too).
  */
 import { errorMessage } from '../../core/errors';
+import { mapLimit } from '../../core/util/map-limit';
 import { AesTransport } from '../../core/tplink/aes-transport';
 import { withPlug, type ConnectedPlug, type ConnectionKind, type ConnectOptions } from '../../core/tplink/connect';
 import { KlapTransport } from '../../core/tplink/klap-transport';
@@ -161,9 +162,8 @@ export class PlugMonitor {
   private async read(plug: PlugDevice): Promise<Omit<PlugView, 'host' | 'port' | 'simulated' | 'protocol'>> {
     const status = await plug.status();
     const energyOf = async (childId?: string) => (this.metered === false ? undefined : this.energy(plug, childId));
-    const children: OutletView[] | undefined = status.children && [];
     // One request at a time: a KLAP/AES session carries one at a time anyway.
-    for (const c of status.children ?? []) children!.push({ id: c.id, index: c.index, alias: c.alias, state: c.state, energy: await energyOf(c.id) });
+    const children: OutletView[] | undefined = status.children && (await mapLimit(status.children, 1, async (c) => ({ id: c.id, index: c.index, alias: c.alias, state: c.state, energy: await energyOf(c.id) })));
     const energy = children ? undefined : await energyOf();
     this.metered = children ? children.some((c) => c.energy) : energy !== undefined;
     return { online: true, model: status.model, alias: status.alias, relayState: status.relayState, children, metered: this.metered, energy };

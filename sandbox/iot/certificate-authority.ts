@@ -178,8 +178,9 @@ export class CertificateAuthority {
     const keyPath = `${base}.private.key`;
     let made: IssuedCertificate | undefined;
     // One left over from an earlier CA (the CA files were removed) is issued afresh.
-    if (existsSync(certPath) && existsSync(keyPath) && this.issuedByMe(certPath)) {
-      made = { certPath, keyPath, certPem: readPem(certPath), keyPem: readPem(keyPath) };
+    const certPem = existsSync(certPath) && existsSync(keyPath) ? readPem(certPath) : undefined;
+    if (certPem !== undefined && this.issuedByMe(certPem, certPath)) {
+      made = { certPath, keyPath, certPem, keyPem: readPem(keyPath) };
     } else {
       mkdirSync(join(base, '..'), { recursive: true });
       const keys = role !== 'server' && this.options.sharedDeviceKey ? (this.deviceKey ??= newKeyPair()) : newKeyPair();
@@ -195,17 +196,16 @@ export class CertificateAuthority {
           ? [{ name: 'extKeyUsage', serverAuth: true }, { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] }]
           : [{ name: 'extKeyUsage', clientAuth: true }]),
       ];
-      const certPem = writeCertificate({ certPath, keyPath }, keys, subject, this.caCert.subject.attributes, extensions, this.caKey);
-      made = { certPath, keyPath, certPem, keyPem: keys.privatePem };
+      made = { certPath, keyPath, certPem: writeCertificate({ certPath, keyPath }, keys, subject, this.caCert.subject.attributes, extensions, this.caKey), keyPem: keys.privatePem };
     }
     this.issued.set(base, made);
     return made;
   }
 
-  private issuedByMe(path: string): boolean {
+  private issuedByMe(certPem: string, path: string): boolean {
     let cert: X509Certificate;
     try {
-      cert = new X509Certificate(readPem(path));
+      cert = new X509Certificate(certPem);
     } catch (err) {
       throw new IotCoreCertificateError(path, 'not a readable certificate', err);
     }

@@ -42,7 +42,6 @@ export interface JobSummary {
   failures: { thingName: string; status: ExecutionStatus; statusDetails?: Record<string, string> }[];
 }
 
-const EXECUTION_STATUSES = ['QUEUED', 'IN_PROGRESS', 'SUCCEEDED', 'FAILED', 'REJECTED', 'TIMED_OUT', 'CANCELED', 'REMOVED'] as const satisfies readonly ExecutionStatus[];
 const FAILURE_STATUSES: ReadonlySet<ExecutionStatus> = new Set(['FAILED', 'REJECTED', 'TIMED_OUT']);
 let executionNumbers = 0;
 
@@ -160,7 +159,15 @@ export function jobEvent(job: JobRecord, summary: JobSummary, operation: 'comple
     createdAt: seconds(job.createdAt),
     lastUpdatedAt: seconds(now),
     ...(operation === 'completed' ? { completedAt: seconds(now) } : {}),
-    // numberOfCanceledThings … numberOfTimedOutThings, one per execution status.
-    jobProcessDetails: Object.fromEntries(EXECUTION_STATUSES.map((s) => [`numberOf${s.toLowerCase().replace(/(?:^|_)(\w)/g, (_, ch: string) => ch.toUpperCase())}Things`, c[s]])),
+    jobProcessDetails: {
+      numberOfCanceledThings: c.CANCELED,
+      numberOfSucceededThings: c.SUCCEEDED,
+      numberOfFailedThings: c.FAILED,
+      numberOfRejectedThings: c.REJECTED,
+      numberOfQueuedThings: c.QUEUED,
+      numberOfInProgressThings: c.IN_PROGRESS,
+      numberOfRemovedThings: c.REMOVED,
+      numberOfTimedOutThings: c.TIMED_OUT,
+    },
   };
 }

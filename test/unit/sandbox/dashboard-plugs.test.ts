@@ -151,7 +151,7 @@ describe('DashboardModel with plugs', () => {
     ]);
     const changes = m.apply({ type: 'device-online', thing: HUB, online: false });
     expect(changes.plugs.map((p) => [p.id, p.hubOnline])).toEqual([['lamp', false]]);
-    expect(m.plugShadowNames()).toEqual([
+    expect(m.plugShadows.shadows()).toEqual([
       [HUB, 'plug-lamp'],
       ['shadowplug-device-2', 'plug-fan'],
     ]);
