@@ -6,6 +6,9 @@ export interface BackoffOptions {
   random?: () => number;
 }
 
+/** The download retry (and the credentials warm-up, which waits like it): 2 s doubling to 5 min. */
+export const DOWNLOAD_RETRY: BackoffOptions = { initialMs: 2000, maxMs: 300_000 };
+
 export class Backoff {
   private attempt = 0;
   constructor(private readonly options: BackoffOptions) {}

@@ -5,7 +5,7 @@
  * 403) makes the next `get()` fetch anew.
  */
 import { request as httpsRequest, type RequestOptions } from 'node:https';
-import { Backoff, sleep } from './backoff';
+import { Backoff, DOWNLOAD_RETRY, sleep } from './backoff';
 import { AgentError } from './errors';
 import type { AwsCredentials } from './s3-source';
 
@@ -81,7 +81,7 @@ export class IotCredentialsProvider {
    * leave those devices to fetch when the next file arrives, all at the same moment again.
    */
   async warm(signal: AbortSignal): Promise<boolean> {
-    const backoff = new Backoff(this.options.warmRetry ?? { initialMs: 2000, maxMs: 300_000 });
+    const backoff = new Backoff(this.options.warmRetry ?? DOWNLOAD_RETRY);
     for (;;) {
       try {
         await this.get();

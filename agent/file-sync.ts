@@ -8,7 +8,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { silentLogger, type Logger } from '../core/logger';
-import { Backoff, retryUntil, sleep } from './backoff';
+import { Backoff, DOWNLOAD_RETRY, retryUntil, sleep } from './backoff';
 import { parseFileDesired, type FileDesired } from './desired';
 import { discardPartial } from './partial-store';
 import { installFile, isPermanent, reportedFor, toAgentError, type InstallDeps, type Reporter } from './install-file';
@@ -207,7 +207,7 @@ export class FileSyncCapability implements ShadowCapability {
   private async runJob(target: Target, signal: AbortSignal): Promise<void> {
     const { desired, path } = target;
     const { store, fs = nodeFs } = this.options.install;
-    const backoff = new Backoff(this.options.retry ?? { initialMs: 2000, maxMs: 300_000 });
+    const backoff = new Backoff(this.options.retry ?? DOWNLOAD_RETRY);
     const progressEvery = this.options.progressIntervalMs ?? 250;
     for (;;) {
       if (signal.aborted) return;

@@ -26,6 +26,7 @@ export interface MqttConnectionOptions {
 }
 
 export const DEFAULT_RECONNECT = { initialMs: 1000, maxMs: 60_000 };
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 
 /** What runs over the connection. */
 export interface ConnectionUser {
@@ -226,7 +227,7 @@ export class MqttConnection {
       // Unsubscribed first: a QoS 1 message (an answer to a report still in flight) arriving after
       // DISCONNECT would be acknowledged on the ended stream ("write after end").
       let timer: NodeJS.Timeout | undefined;
-      const giveUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.requestTimeoutMs ?? 10_000)));
+      const giveUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS)));
       await Promise.race([client.unsubscribeAsync(this.subscriptions).catch(() => undefined), giveUp]);
       clearTimeout(timer);
     }

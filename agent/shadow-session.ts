@@ -13,7 +13,7 @@ import { AgentError } from './errors';
 import { isObject, own, put, type Json, type JsonObject } from '../core/shadow/json';
 import { readMessage, type ShadowCapability, type ShadowListener } from './shadow-capability';
 import { applyUpdate, mergeDelta, mirrorFromDocument, type ShadowMirror } from './shadow-state';
-import { DEFAULT_RECONNECT, MqttConnection, type MqttConnectionOptions } from './mqtt-connection';
+import { DEFAULT_RECONNECT, DEFAULT_REQUEST_TIMEOUT_MS, MqttConnection, type MqttConnectionOptions } from './mqtt-connection';
 
 export type ShadowSessionOptions = MqttConnectionOptions & { thingName: string; shadowName?: string };
 
@@ -43,7 +43,7 @@ export class ShadowSession extends EventEmitter {
     super();
     this.topics = shadowTopics(options.thingName, options.shadowName);
     this.logger = options.logger ?? silentLogger;
-    this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.getBackoff = new Backoff(options.reconnect ?? DEFAULT_RECONNECT);
     this.connection = new MqttConnection(options, {
       required: deviceSubscriptions(this.topics, ['updateAccepted']),
